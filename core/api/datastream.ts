@@ -1,0 +1,206 @@
+/**
+ * The DataStream API, close to Flink's: build a graph of transformations from
+ * sources to sinks. Nothing runs here; a runtime plans and executes the graph.
+ */
+
+import { JobDefinitionError } from "../errors.ts";
+import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
+import type { Key } from "../keys.ts";
+import type { GraphBuilder } from "./environment.ts";
+import type { KeyedProcessFunction, KeySelector } from "./functions.ts";
+import type { StateSpec } from "./state.ts";
+import { valueState } from "./state.ts";
+
+/** A stream of records of type `T`. */
+export class DataStream<T> {
+  /** @internal */
+  readonly builder: GraphBuilder;
+  /** @internal The upstream node(s) and the partitioning of the next edge. */
+  readonly edges: readonly InputEdge[];
+
+  /** @internal */
+  constructor(builder: GraphBuilder, edges: readonly InputEdge[]) {
+    this.builder = builder;
+    this.edges = edges;
+  }
+
+  /** @internal The single node this stream is the output of. */
+  protected node(what: string): GraphNode {
+    const first = this.edges[0];
+    if (this.edges.length !== 1 || first === undefined) {
+      throw new JobDefinitionError(
+        `${what} applies to one operator's output, not to a union of ${this.edges.length} streams`,
+      );
+    }
+    return this.builder.node(first.node);
+  }
+
+  /** @internal */
+  protected add<O>(op: NodeOp, name: string): DataStream<O> {
+    const id = this.builder.add(op, name, this.edges);
+    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
+  }
+
+  /** Gives the operator that produced this stream a stable id (its state is stored under it). */
+  uid(uid: string): this {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(uid)) {
+      throw new JobDefinitionError(`uid '${uid}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
+    }
+    this.node("uid()").uid = uid;
+    return this;
+  }
+
+  /** Sets the parallelism of the operator that produced this stream. */
+  setParallelism(parallelism: number): this {
+    if (!Number.isSafeInteger(parallelism) || parallelism < 1) {
+      throw new JobDefinitionError(`setParallelism: parallelism must be a positive integer, got ${parallelism}`);
+    }
+    this.node("setParallelism()").parallelism = parallelism;
+    return this;
+  }
+
+  /** Sets a display name for the operator that produced this stream. */
+  name(name: string): this {
+    this.node("name()").name = name;
+    return this;
+  }
+
+  /** Transforms every record. */
+  map<O>(fn: (value: T) => O): DataStream<O> {
+    return this.add({ kind: "map", fn: fn as (v: unknown) => unknown }, "map");
+  }
+
+  /** Keeps the records for which `fn` returns true. */
+  filter(fn: (value: T) => boolean): DataStream<T> {
+    return this.add({ kind: "filter", fn: fn as (v: unknown) => boolean }, "filter");
+  }
+
+  /** Turns every record into zero or more records. */
+  flatMap<O>(fn: (value: T) => Iterable<O>): DataStream<O> {
+    return this.add({ kind: "flatMap", fn: fn as (v: unknown) => Iterable<unknown> }, "flatMap");
+  }
+
+  /** Merges this stream with others of the same type. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const o of others) {
+      if (o.builder !== this.builder) throw new JobDefinitionError("union: streams belong to different jobs");
+    }
+    return new DataStream<T>(this.builder, [...this.edges, ...others.flatMap((o) => o.edges)]);
+  }
+
+  /** Partitions the stream by key; keyed operators follow. */
+  keyBy<K extends Key>(key: KeySelector<T, K>): KeyedStream<T, K> {
+    return new KeyedStream<T, K>(
+      this.builder,
+      this.repartition({ kind: "hash", key: key as KeySelector<unknown, Key> }),
+    );
+  }
+
+  /** Distributes records round-robin over the next operator's partitions. */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.builder, this.repartition({ kind: "rebalance" }));
+  }
+
+  /** Sends every record to every partition of the next operator. */
+  broadcast(): DataStream<T> {
+    return new DataStream<T>(this.builder, this.repartition({ kind: "broadcast" }));
+  }
+
+  /** Keeps records in the same partition index (parallelism must match). */
+  forward(): DataStream<T> {
+    return new DataStream<T>(this.builder, this.repartition({ kind: "forward" }));
+  }
+
+  private repartition(partition: PartitionSpec): InputEdge[] {
+    return this.edges.map((e) => ({ node: e.node, partition }));
+  }
+
+  /**
+   * Writes the stream to the job's committed output named `name`. Records appear
+   * there exactly once, when the step that produced them commits.
+   */
+  sinkTo(name: string): DataStream<never> {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+      throw new JobDefinitionError(`sink name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
+    }
+    return this.add({ kind: "sink", sink: name, print: false }, `sink(${name})`);
+  }
+
+  /** Prints committed records to stdout, prefixed with the partition. */
+  print(): DataStream<never> {
+    return this.add({ kind: "sink", sink: "print", print: true }, "print");
+  }
+}
+
+type NumericKeys<T> = { [P in keyof T]: T[P] extends number ? P : never }[keyof T];
+
+/** A stream partitioned by key. Keyed operators keep state per key. */
+export class KeyedStream<T, K extends Key> extends DataStream<T> {
+  /** Processes each record with keyed state and timers. */
+  process<O, S extends StateSpec = Record<never, never>>(fn: KeyedProcessFunction<T, K, S, O>): DataStream<O> {
+    return this.add(
+      { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> },
+      "process",
+    );
+  }
+
+  /** Rolling reduce: emits the running result after every record. */
+  reduce(fn: (acc: T, value: T) => T): DataStream<T> {
+    return this.add(
+      rolling<T>((acc, v) => (acc === undefined ? v : fn(acc, v))),
+      "reduce",
+    );
+  }
+
+  /**
+   * Rolling sum. On a stream of numbers, omit `field`; on objects, sums `field` and
+   * emits the first record of the key with that field replaced (as Flink does).
+   */
+  sum(field?: NumericKeys<T>): DataStream<T> {
+    return this.add(
+      rolling<T>(fieldFold(field, (a, b) => a + b)),
+      field === undefined ? "sum" : `sum(${String(field)})`,
+    );
+  }
+
+  /** Rolling minimum of `field` (or of the value, for numbers). */
+  min(field?: NumericKeys<T>): DataStream<T> {
+    return this.add(rolling<T>(fieldFold(field, Math.min)), field === undefined ? "min" : `min(${String(field)})`);
+  }
+
+  /** Rolling maximum of `field` (or of the value, for numbers). */
+  max(field?: NumericKeys<T>): DataStream<T> {
+    return this.add(rolling<T>(fieldFold(field, Math.max)), field === undefined ? "max" : `max(${String(field)})`);
+  }
+}
+
+function fieldFold<T>(
+  field: PropertyKey | undefined,
+  op: (a: number, b: number) => number,
+): (acc: T | undefined, v: T) => T {
+  if (field === undefined) {
+    return (acc, v) => {
+      if (typeof v !== "number")
+        throw new TypeError(`expected a number, got ${typeof v}: use sum/min/max(field) on objects`);
+      return (acc === undefined ? v : op(acc as number, v)) as T;
+    };
+  }
+  return (acc, v) => {
+    const x = (v as Record<PropertyKey, unknown>)[field];
+    if (typeof x !== "number") throw new TypeError(`field '${String(field)}' is ${typeof x}, not a number`);
+    if (acc === undefined) return v;
+    return { ...acc, [field]: op((acc as Record<PropertyKey, number>)[field] as number, x) };
+  };
+}
+
+function rolling<T>(fold: (acc: T | undefined, value: T) => T): NodeOp {
+  const fn: KeyedProcessFunction<T, Key, { acc: ReturnType<typeof valueState<T>> }, T> = {
+    state: { acc: valueState<T>() },
+    processElement(value, ctx) {
+      const next = fold(ctx.state.acc.value(), value);
+      ctx.state.acc.update(next);
+      ctx.emit(next);
+    },
+  };
+  return { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> };
+}

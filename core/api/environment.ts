@@ -1,0 +1,158 @@
+/**
+ * The execution environment a job's build function receives, and `defineJob`.
+ */
+
+import { JobDefinitionError } from "../errors.ts";
+import type { GraphNode, InputEdge, JobConfig, JobGraph, NodeOp } from "../graph/graph.ts";
+import { DEFAULT_MAX_PARALLELISM } from "../keys.ts";
+import { DataStream } from "./datastream.ts";
+import type { GeneratorOptions, Source } from "./source.ts";
+import { elementsSource, generatorSource } from "./source.ts";
+
+/** Default job settings; each can be overridden in the build function or by the CLI. */
+export const DEFAULT_CONFIG: Readonly<JobConfig> = {
+  parallelism: 1,
+  maxParallelism: DEFAULT_MAX_PARALLELISM,
+  sourceBatchSize: 1000,
+  maxRecordsPerEnvelope: 500,
+  maxRecordAttempts: 3,
+};
+
+/** @internal Accumulates graph nodes. */
+export class GraphBuilder {
+  readonly nodes: GraphNode[] = [];
+
+  add(op: NodeOp, name: string, inputs: readonly InputEdge[]): number {
+    const id = this.nodes.length;
+    this.nodes.push({ id, op, name, uid: undefined, parallelism: undefined, inputs });
+    return id;
+  }
+
+  node(id: number): GraphNode {
+    const n = this.nodes[id];
+    if (n === undefined) throw new JobDefinitionError(`no node ${id}`);
+    return n;
+  }
+}
+
+/** What a job's build function receives: sources and job-wide settings. */
+export class StreamExecutionEnvironment {
+  /** @internal */
+  readonly builder = new GraphBuilder();
+  /** @internal */
+  readonly config: JobConfig;
+
+  /** @internal */
+  constructor(config: JobConfig) {
+    this.config = config;
+  }
+
+  /** The default parallelism of operators that do not set their own. */
+  get parallelism(): number {
+    return this.config.parallelism;
+  }
+
+  /** Sets the default parallelism. A `--parallelism` flag given to the CLI wins over this. */
+  setParallelism(parallelism: number): this {
+    if (!this.config.parallelismFixed) this.config.parallelism = checkPositive("setParallelism", parallelism);
+    return this;
+  }
+
+  /** Sets the number of key groups (upper bound of any keyed operator's parallelism). */
+  setMaxParallelism(maxParallelism: number): this {
+    this.config.maxParallelism = checkPositive("setMaxParallelism", maxParallelism);
+    return this;
+  }
+
+  /** A bounded stream of the given elements (parallelism 1). */
+  fromElements<T>(elements: readonly T[]): DataStream<T> {
+    if (!Array.isArray(elements)) throw new JobDefinitionError("fromElements expects an array");
+    return this.fromSource(elementsSource(elements));
+  }
+
+  /**
+   * A stream of `fn(0), fn(1), …`: bounded when `count` is given, unbounded
+   * otherwise. Runs at the default parallelism; the records do not depend on it.
+   */
+  fromGenerator<T>(fn: (index: number) => T, options?: GeneratorOptions): DataStream<T> {
+    return this.fromSource(generatorSource(fn, options));
+  }
+
+  /** A stream read from any {@link Source}. */
+  fromSource<T>(source: Source<T>): DataStream<T> {
+    const id = this.builder.add({ kind: "source", source: source as Source<unknown> }, source.name, []);
+    if (source.fixedParallelism !== undefined) this.builder.node(id).parallelism = source.fixedParallelism;
+    return new DataStream<T>(this.builder, [{ node: id, partition: undefined }]);
+  }
+}
+
+function checkPositive(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new JobDefinitionError(`${what}: expected a positive integer, got ${n}`);
+  return n;
+}
+
+/** A riffle job: a name and a function that builds its dataflow. */
+export interface Job {
+  /** The job's name; state, output and dead letters are stored under it. */
+  readonly name: string;
+  /** Builds the dataflow on `env`. */
+  readonly build: (env: StreamExecutionEnvironment) => void;
+  /** @internal Brand that identifies a job module's default export. */
+  readonly [JOB_BRAND]: true;
+}
+
+const JOB_BRAND: unique symbol = Symbol.for("riffle.job");
+
+/**
+ * Defines a job. A job module's default export is its job.
+ *
+ * @example
+ * ```ts
+ * import { defineJob } from "riffle";
+ * export default defineJob("word-count", (env) => {
+ *   env.fromElements(["a b", "b c"])
+ *     .flatMap((line) => line.split(" "))
+ *     .keyBy((w) => w)
+ *     .process({ state: { n: valueState<number>() }, processElement(w, ctx) {
+ *       const n = (ctx.state.n.value() ?? 0) + 1; ctx.state.n.update(n); ctx.emit({ w, n });
+ *     } })
+ *     .sinkTo("counts");
+ * });
+ * ```
+ */
+export function defineJob(name: string, build: (env: StreamExecutionEnvironment) => void): Job {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+    throw new JobDefinitionError(`job name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
+  }
+  if (typeof build !== "function") throw new JobDefinitionError("defineJob: the second argument must be a function");
+  return { name, build, [JOB_BRAND]: true };
+}
+
+/** True when `value` was made by {@link defineJob}. */
+export function isJob(value: unknown): value is Job {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[JOB_BRAND] === true;
+}
+
+/** Options for building a job's graph. */
+export interface BuildOptions {
+  /** Overrides the default parallelism (the CLI's `--parallelism`). */
+  readonly parallelism?: number;
+}
+
+/** Runs a job's build function and returns its logical graph. */
+export function buildGraph(job: Job, options: BuildOptions = {}): JobGraph {
+  const config: JobConfig = { ...DEFAULT_CONFIG };
+  if (options.parallelism !== undefined) {
+    config.parallelism = checkPositive("parallelism", options.parallelism);
+    config.parallelismFixed = true;
+  }
+  const env = new StreamExecutionEnvironment(config);
+  try {
+    job.build(env);
+  } catch (cause) {
+    if (cause instanceof JobDefinitionError) throw cause;
+    throw new JobDefinitionError(`job '${job.name}' failed while building its dataflow: ${String(cause)}`, { cause });
+  }
+  if (env.builder.nodes.length === 0) throw new JobDefinitionError(`job '${job.name}' defines no operators`);
+  return { name: job.name, nodes: env.builder.nodes, config };
+}

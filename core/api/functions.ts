@@ -1,0 +1,68 @@
+/**
+ * User function types. Plain functions for stateless transformations, an object
+ * with `processElement` (and optionally `onTimer`) for keyed processing.
+ */
+
+import type { Key } from "../keys.ts";
+import type { StateHandles, StateSpec } from "./state.ts";
+
+/** Timer registration for a keyed process function. Timers are per key and deduplicated. */
+export interface TimerService {
+  /** Processing time of the current batch, from the runtime clock (never `Date.now()`). */
+  currentProcessingTime(): number;
+  /** The operator's current event-time watermark (`-Infinity` before the first). */
+  currentWatermark(): number;
+  /** Fires `onTimer` once processing time reaches `time`. */
+  registerProcessingTimeTimer(time: number): void;
+  /** Fires `onTimer` once the watermark reaches `time`. */
+  registerEventTimeTimer(time: number): void;
+  deleteProcessingTimeTimer(time: number): void;
+  deleteEventTimeTimer(time: number): void;
+}
+
+/** What a keyed process function sees for each element or timer. */
+export interface KeyedContext<K extends Key, S extends StateSpec, O> {
+  /** The current key. */
+  readonly key: K;
+  /** Keyed state handles, scoped to the current key. */
+  readonly state: StateHandles<S>;
+  /** Timers, scoped to the current key. */
+  readonly timers: TimerService;
+  /** Event time of the current element, when it has one. */
+  readonly timestamp: number | undefined;
+  /** Emits one output record. */
+  emit(value: O): void;
+}
+
+/** Context of `onTimer`. */
+export interface TimerContext<K extends Key, S extends StateSpec, O> extends KeyedContext<K, S, O> {
+  /** Whether the firing timer was an event-time or a processing-time timer. */
+  readonly timeDomain: "event" | "processing";
+}
+
+/**
+ * A keyed process function, like Flink's `KeyedProcessFunction`.
+ *
+ * @example
+ * ```ts
+ * stream.keyBy((e) => e.user).process({
+ *   state: { count: valueState<number>() },
+ *   processElement(e, ctx) {
+ *     const n = (ctx.state.count.value() ?? 0) + 1;
+ *     ctx.state.count.update(n);
+ *     ctx.emit({ user: ctx.key, n });
+ *   },
+ * });
+ * ```
+ */
+export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> {
+  /** The keyed state this function uses, by name. */
+  readonly state?: S;
+  /** Called once per input element. */
+  processElement(value: T, ctx: KeyedContext<K, S, O>): void;
+  /** Called when a timer registered for a key fires. */
+  onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
+}
+
+/** A key selector: must be deterministic; it runs on both sides of the shuffle. */
+export type KeySelector<T, K extends Key> = (value: T) => K;

@@ -1,0 +1,65 @@
+/**
+ * Keyed state: declared by name on a keyed operator, read and written through
+ * `ctx.state`. Every value is scoped to the current key. Values must be
+ * JSON-serializable and treated as immutable once written: write a new value with
+ * `update`/`put`/`add` rather than mutating one you read.
+ */
+
+/** Declares one piece of keyed state. Create with {@link valueState}, {@link listState} or {@link mapState}. */
+export type StateDescriptor<S> = { readonly kind: "value" | "list" | "map"; readonly __type?: S };
+
+/** A single value per key. */
+export interface ValueState<T> {
+  /** The value for the current key, or `undefined` when unset. */
+  value(): T | undefined;
+  /** Sets the value for the current key. */
+  update(value: T): void;
+  /** Removes the value for the current key. */
+  clear(): void;
+}
+
+/** A list per key. */
+export interface ListState<T> {
+  /** The list for the current key (empty when unset). Do not mutate it. */
+  get(): readonly T[];
+  /** Appends one element. */
+  add(value: T): void;
+  /** Replaces the whole list. */
+  update(values: readonly T[]): void;
+  /** Removes the list. */
+  clear(): void;
+}
+
+/** A map per key. Map keys are strings. */
+export interface MapState<V> {
+  get(mapKey: string): V | undefined;
+  put(mapKey: string, value: V): void;
+  remove(mapKey: string): void;
+  has(mapKey: string): boolean;
+  /** Entries of the map, in insertion order. */
+  entries(): [string, V][];
+  /** Number of entries. */
+  size(): number;
+  clear(): void;
+}
+
+/** Declares a {@link ValueState}. */
+export function valueState<T>(): StateDescriptor<ValueState<T>> {
+  return { kind: "value" };
+}
+/** Declares a {@link ListState}. */
+export function listState<T>(): StateDescriptor<ListState<T>> {
+  return { kind: "list" };
+}
+/** Declares a {@link MapState}. */
+export function mapState<V>(): StateDescriptor<MapState<V>> {
+  return { kind: "map" };
+}
+
+/** A record of state descriptors, keyed by state name. */
+export type StateSpec = Record<string, StateDescriptor<unknown>>;
+
+/** The state handles a {@link StateSpec} declares. */
+export type StateHandles<S extends StateSpec> = {
+  [K in keyof S]: S[K] extends StateDescriptor<infer H> ? H : never;
+};

@@ -1,0 +1,73 @@
+/**
+ * The message vocabulary: one queue message is one {@link Envelope}. An envelope
+ * carries a run of data records followed by at most one control signal, so the hot
+ * path handles plain arrays of values and no per-record wrapper objects.
+ */
+
+/** A watermark: no later record on this channel has an event time at or below `t`. */
+export interface WatermarkSignal {
+  readonly kind: "watermark";
+  readonly t: number;
+}
+/** Checkpoint barrier `n`: a cut through every channel's log. */
+export interface BarrierSignal {
+  readonly kind: "barrier";
+  readonly n: number;
+}
+/** End of input on this channel: nothing follows. Acts as watermark +∞. */
+export interface EndSignal {
+  readonly kind: "end";
+}
+/** Asks a source partition to read its next chunk of input. */
+export interface PollSignal {
+  readonly kind: "poll";
+}
+/** The processing clock moved: fire due processing-time timers. Never deduplicated. */
+export interface TickSignal {
+  readonly kind: "tick";
+}
+
+/** Everything that is not a data record. */
+export type Signal = WatermarkSignal | BarrierSignal | EndSignal | PollSignal | TickSignal;
+
+/**
+ * One queue message from one upstream partition to one downstream partition.
+ *
+ * - `gen`: the job generation that produced it; older generations are dropped.
+ * - `from`: the channel id (see {@link channelId}).
+ * - `seq`: 1-based position on that channel; the receiver keeps the highest it
+ *   has consumed and drops anything at or below it.
+ */
+export interface Envelope {
+  readonly gen: number;
+  readonly from: string;
+  readonly seq: number;
+  /** Data records, in order. */
+  readonly records: unknown[];
+  /** Event times of `records`, index-aligned, when the stream is timestamped. */
+  readonly times?: number[];
+  /** A signal that follows the records. */
+  readonly signal?: Signal;
+}
+
+/** Channel id of the channel from `task[partition]` into a downstream partition. */
+export function channelId(task: string, partition: number): string {
+  return `${task}#${partition}`;
+}
+
+/** Channel on which a source partition sends poll signals to itself. */
+export const POLL_CHANNEL = "$poll";
+/** Channel of coordinator ticks; unsequenced, never deduplicated. */
+export const TICK_CHANNEL = "$tick";
+
+/** Where an envelope goes: a task and one of its partitions (the FIFO group). */
+export interface Address {
+  readonly task: string;
+  readonly partition: number;
+}
+
+/** An envelope together with its destination, as recorded in a segment's outbox. */
+export interface OutboxEntry {
+  readonly to: Address;
+  readonly envelope: Envelope;
+}

@@ -1,0 +1,75 @@
+/**
+ * Typed errors. Every riffle error carries a machine-readable `reason` and, where
+ * one exists, the underlying `cause`. Whether an error is worth retrying is decided
+ * here, once, not at every catch site.
+ */
+
+/** Base class of every error riffle throws on purpose. */
+export class RiffleError extends Error {
+  /** A stable, machine-readable reason code. */
+  readonly reason: string;
+  /** True when running the same step again may succeed. */
+  readonly retryable: boolean;
+
+  constructor(reason: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.reason = reason;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** The job definition is invalid (bad parallelism, unknown uid, a cycle…). Never retried. */
+export class JobDefinitionError extends RiffleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("job-definition", message, options);
+  }
+}
+
+/** A user function (map, filter, process…) threw. Retried, then dead-lettered. */
+export class OperatorError extends RiffleError {
+  /** The operator's uid. */
+  readonly operator: string;
+  constructor(operator: string, cause: unknown) {
+    super("operator-failed", `operator '${operator}' failed: ${describeCause(cause)}`, {
+      cause,
+      retryable: true,
+    });
+    this.operator = operator;
+  }
+}
+
+/** A conditional segment append lost: another writer committed that segment first. */
+export class SegmentConflictError extends RiffleError {
+  constructor(task: string, partition: number, segment: number) {
+    super(
+      "segment-conflict",
+      `segment ${segment} of ${task}[${partition}] already exists (another writer committed first)`,
+      { retryable: true },
+    );
+  }
+}
+
+/** An envelope or item violates the protocol (unknown channel, malformed body). */
+export class ProtocolError extends RiffleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("protocol", message, options);
+  }
+}
+
+/** Bad user input to the CLI or an API: wrong flag, missing file, invalid number. */
+export class UsageError extends RiffleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("usage", message, options);
+  }
+}
+
+/** Renders any thrown value as a one-line message. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  try {
+    return typeof cause === "string" ? cause : JSON.stringify(cause);
+  } catch {
+    return String(cause);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The logical job graph: what the DataStream API builds and the planner reads.
+ * Nodes hold the user's functions; edges say how records are partitioned.
+ */
+
+import type { KeyedProcessFunction, KeySelector } from "../api/functions.ts";
+import type { Source } from "../api/source.ts";
+import type { StateSpec } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+
+/** How records travel along an edge. */
+export type PartitionSpec =
+  /** Same partition index downstream; requires equal parallelism. */
+  | { readonly kind: "forward" }
+  /** By key group of the key the selector returns. */
+  | { readonly kind: "hash"; readonly key: KeySelector<unknown, Key> }
+  /** Round-robin over downstream partitions. */
+  | { readonly kind: "rebalance" }
+  /** Every record to every downstream partition. */
+  | { readonly kind: "broadcast" };
+
+/** An edge into a node. */
+export interface InputEdge {
+  readonly node: number;
+  /** Explicit partitioning; `undefined` means forward when parallelism matches, else rebalance. */
+  readonly partition: PartitionSpec | undefined;
+}
+
+/** The operation a node performs. */
+export type NodeOp =
+  | { readonly kind: "source"; readonly source: Source<unknown> }
+  | { readonly kind: "map"; readonly fn: (value: unknown) => unknown }
+  | { readonly kind: "filter"; readonly fn: (value: unknown) => boolean }
+  | { readonly kind: "flatMap"; readonly fn: (value: unknown) => Iterable<unknown> }
+  | {
+      readonly kind: "process";
+      readonly fn: KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
+    }
+  | { readonly kind: "sink"; readonly sink: string; readonly print: boolean };
+
+/** One operator of the logical graph. */
+export interface GraphNode {
+  readonly id: number;
+  readonly op: NodeOp;
+  /** Human-readable name, e.g. `map` or `sum(clicks)`. */
+  name: string;
+  /** Stable id for state; defaults to `<name>-<id>`. */
+  uid: string | undefined;
+  /** Explicit parallelism; `undefined` inherits the job default. */
+  parallelism: number | undefined;
+  readonly inputs: readonly InputEdge[];
+}
+
+/** Job-wide settings. */
+export interface JobConfig {
+  /** Default operator parallelism. */
+  parallelism: number;
+  /** True when the parallelism was fixed from outside (the CLI), so the job cannot change it. */
+  parallelismFixed?: boolean;
+  /** Number of key groups (fixed for the life of a job). */
+  maxParallelism: number;
+  /** Records a source reads per poll. */
+  sourceBatchSize: number;
+  /** Most records packed into one envelope. */
+  maxRecordsPerEnvelope: number;
+  /** Attempts at a failing record before it is dead-lettered. */
+  maxRecordAttempts: number;
+}
+
+/** The built logical graph of a job. */
+export interface JobGraph {
+  readonly name: string;
+  readonly nodes: readonly GraphNode[];
+  readonly config: Readonly<JobConfig>;
+}

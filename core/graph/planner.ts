@@ -1,0 +1,132 @@
+/**
+ * The planner: resolves partitioners, chains forward-connected operators of equal
+ * parallelism into tasks, and validates the result.
+ */
+
+import { channelId, POLL_CHANNEL } from "../envelope.ts";
+import { JobDefinitionError } from "../errors.ts";
+import type { GraphNode, JobGraph } from "./graph.ts";
+import type { InputChannel, OperatorPlan, PartitionerKind, Plan, TaskInput, TaskOutput, TaskPlan } from "./plan.ts";
+
+/** Plans a job graph into tasks. */
+export function planJob(graph: JobGraph): Plan {
+  const { nodes, config } = graph;
+  const parallelism = (n: GraphNode) => n.parallelism ?? config.parallelism;
+  const uidOf = (n: GraphNode) => n.uid ?? defaultUid(n);
+  const seen = new Map<string, number>();
+  for (const n of nodes) {
+    const uid = uidOf(n);
+    const other = seen.get(uid);
+    if (other !== undefined)
+      throw new JobDefinitionError(`two operators share the uid '${uid}' (nodes ${other} and ${n.id})`);
+    seen.set(uid, n.id);
+  }
+
+  const consumers = new Map<number, number>();
+  for (const n of nodes) for (const e of n.inputs) consumers.set(e.node, (consumers.get(e.node) ?? 0) + 1);
+
+  const resolve = (from: GraphNode, to: GraphNode, kind: PartitionerKind | undefined): PartitionerKind => {
+    const same = parallelism(from) === parallelism(to);
+    if (kind === "forward" && !same) {
+      throw new JobDefinitionError(
+        `forward edge from '${uidOf(from)}' (parallelism ${parallelism(from)}) to '${uidOf(to)}' (parallelism ${parallelism(to)}) needs equal parallelism`,
+      );
+    }
+    return kind ?? (same ? "forward" : "rebalance");
+  };
+
+  // Chain: a node joins its single input's task when that edge is forward and the
+  // input has no other consumer.
+  const taskOf = new Map<number, number[]>();
+  const chains: number[][] = [];
+  for (const n of nodes) {
+    if (n.op.kind === "source" && n.inputs.length > 0) throw new JobDefinitionError("a source cannot have inputs");
+    if (n.op.kind !== "source" && n.inputs.length === 0)
+      throw new JobDefinitionError(`operator '${uidOf(n)}' has no input`);
+    if (n.op.kind === "process" && n.inputs.some((e) => e.partition?.kind !== "hash")) {
+      throw new JobDefinitionError(`keyed operator '${uidOf(n)}' must follow keyBy()`);
+    }
+    const p = parallelism(n);
+    if (n.op.kind === "process" && p > config.maxParallelism) {
+      throw new JobDefinitionError(`'${uidOf(n)}' has parallelism ${p}, above maxParallelism ${config.maxParallelism}`);
+    }
+    const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
+    const up = only ? nodes[only.node] : undefined;
+    if (only && up && resolve(up, n, only.partition?.kind) === "forward" && consumers.get(up.id) === 1) {
+      const chain = taskOf.get(up.id);
+      if (chain) {
+        chain.push(n.id);
+        taskOf.set(n.id, chain);
+        continue;
+      }
+    }
+    const chain = [n.id];
+    chains.push(chain);
+    taskOf.set(n.id, chain);
+  }
+
+  const taskId = (chain: number[]) => uidOf(nodes[chain[0] as number] as GraphNode);
+  const tasks: TaskPlan[] = chains.map((chain) => {
+    const head = nodes[chain[0] as number] as GraphNode;
+    const tail = nodes[chain[chain.length - 1] as number] as GraphNode;
+    const inputs: TaskInput[] = head.inputs.map((e) => {
+      const from = nodes[e.node] as GraphNode;
+      return { from: taskId(taskOf.get(from.id) as number[]), partitioner: resolve(from, head, e.partition?.kind) };
+    });
+    const froms = new Set<string>();
+    for (const i of inputs) {
+      if (froms.has(i.from))
+        throw new JobDefinitionError(`'${uidOf(head)}' reads '${i.from}' twice (a stream unioned with itself)`);
+      froms.add(i.from);
+    }
+    const outputs: TaskOutput[] = [];
+    for (const n of nodes) {
+      for (const e of n.inputs) {
+        if (e.node !== tail.id) continue;
+        outputs.push({
+          to: taskId(taskOf.get(n.id) as number[]),
+          partitioner: resolve(tail, n, e.partition?.kind),
+          toNode: n.id,
+        });
+      }
+    }
+    const operators: OperatorPlan[] = chain.map((id) => {
+      const n = nodes[id] as GraphNode;
+      return { node: id, uid: uidOf(n), name: n.name, kind: n.op.kind };
+    });
+    return {
+      id: taskId(chain),
+      parallelism: parallelism(head),
+      operators,
+      inputs,
+      outputs,
+      isSource: head.op.kind === "source",
+      keyed: head.op.kind === "process",
+    };
+  });
+  return { job: graph.name, maxParallelism: config.maxParallelism, tasks };
+}
+
+function defaultUid(n: GraphNode): string {
+  const base = n.op.kind === "sink" ? `sink-${n.op.sink}` : n.op.kind === "source" ? n.op.source.name : n.name;
+  return `${base.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/-+$/, "")}-${n.id}`;
+}
+
+/** Looks up a task of a plan by id. */
+export function taskById(plan: Plan, id: string): TaskPlan {
+  const t = plan.tasks.find((x) => x.id === id);
+  if (!t) throw new JobDefinitionError(`job '${plan.job}' has no task '${id}'`);
+  return t;
+}
+
+/** The input channels of `task[partition]`, in a stable order. */
+export function inputChannels(plan: Plan, task: TaskPlan, partition: number): InputChannel[] {
+  if (task.isSource) return [{ id: POLL_CHANNEL, from: task.id }];
+  const out: InputChannel[] = [];
+  for (const input of task.inputs) {
+    const up = taskById(plan, input.from);
+    if (input.partitioner === "forward") out.push({ id: channelId(up.id, partition), from: up.id });
+    else for (let p = 0; p < up.parallelism; p++) out.push({ id: channelId(up.id, p), from: up.id });
+  }
+  return out;
+}

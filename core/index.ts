@@ -1,0 +1,66 @@
+/**
+ * riffle: a stream processor in the spirit of Apache Flink, for AWS serverless.
+ *
+ * @example
+ * ```ts
+ * import { defineJob, valueState } from "riffle";
+ *
+ * export default defineJob("clicks", (env) => {
+ *   env
+ *     .fromGenerator((i) => ({ user: `u${i % 10}`, page: `/p${i % 7}` }), { count: 10_000 })
+ *     .keyBy((c) => c.user)
+ *     .process({
+ *       state: { views: valueState<number>() },
+ *       processElement(click, ctx) {
+ *         const views = (ctx.state.views.value() ?? 0) + 1;
+ *         ctx.state.views.update(views);
+ *         ctx.emit({ user: ctx.key, views });
+ *       },
+ *     })
+ *     .sinkTo("views");
+ * });
+ * ```
+ * @packageDocumentation
+ */
+
+export { DataStream, KeyedStream } from "./api/datastream.ts";
+export {
+  type BuildOptions,
+  buildGraph,
+  defineJob,
+  isJob,
+  type Job,
+  StreamExecutionEnvironment,
+} from "./api/environment.ts";
+export type { KeyedContext, KeyedProcessFunction, KeySelector, TimerContext, TimerService } from "./api/functions.ts";
+export {
+  elementsSource,
+  type GeneratorOptions,
+  generatorSource,
+  type Source,
+  type SourceChunk,
+  type SourceSplit,
+  type SplitReader,
+} from "./api/source.ts";
+export {
+  type ListState,
+  listState,
+  type MapState,
+  mapState,
+  type StateDescriptor,
+  type ValueState,
+  valueState,
+} from "./api/state.ts";
+export type { Envelope, Signal } from "./envelope.ts";
+export * from "./errors.ts";
+export type { JobGraph } from "./graph/graph.ts";
+export type { Plan, TaskPlan } from "./graph/plan.ts";
+export { planJob } from "./graph/planner.ts";
+export { encodeKey, type Key, keyGroupOf, keyGroupRange, partitionOfKeyGroup } from "./keys.ts";
+export { InMemoryQueue } from "./memory/in-memory-queue.ts";
+export { InMemoryStateStore } from "./memory/in-memory-state-store.ts";
+export { type Clock, ManualClock, SystemClock } from "./ports/clock.ts";
+export type { Queue } from "./ports/queue.ts";
+export type { Segment, StateStore } from "./ports/state-store.ts";
+export { type EmbeddedOptions, EmbeddedRuntime, JobStalledError, runToCompletion } from "./runtime/embedded.ts";
+export { type BatchResult, type InboundMessage, TaskRunner } from "./runtime/task-runner.ts";

@@ -1,0 +1,175 @@
+/**
+ * The keyed process operator: runs a {@link KeyedProcessFunction} with keyed state
+ * and timers. Rolling aggregations (reduce, sum, min, max) are built on it.
+ */
+
+import type { KeyedContext, KeyedProcessFunction, KeySelector, TimerContext, TimerService } from "../api/functions.ts";
+import type { ListState, MapState, StateSpec, ValueState } from "../api/state.ts";
+import { OperatorError, ProtocolError, RiffleError } from "../errors.ts";
+import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
+import type { KeyedBackend } from "../runtime/keyed-backend.ts";
+import { Timers } from "../runtime/timers.ts";
+import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+
+type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
+
+/** Runs a keyed process function. Always the head of its task. */
+export class KeyedProcessOperator extends ForwardingOperator {
+  private readonly fn: Fn;
+  private readonly selectors: readonly KeySelector<unknown, Key>[];
+  private readonly services: TaskServices;
+  private readonly backend: KeyedBackend;
+  /** Timers of this operator. */
+  readonly timers: Timers;
+  /** State ids this operator reads, for prefetching. */
+  readonly stateIds: readonly string[];
+  private readonly ctx: KeyedContext<Key, StateSpec, unknown> & {
+    timestamp: number | undefined;
+    timeDomain: "event" | "processing";
+  };
+  private readonly fireEvent: (t: number) => void;
+  private readonly fireProcessing: (t: number) => void;
+
+  constructor(
+    uid: string,
+    next: Operator,
+    fn: Fn,
+    selectors: readonly KeySelector<unknown, Key>[],
+    services: TaskServices,
+  ) {
+    super(uid, next);
+    this.fn = fn;
+    this.selectors = selectors;
+    this.services = services;
+    if (!services.backend) throw new Error("keyed operator without a keyed backend");
+    const backend = services.backend;
+    this.backend = backend;
+    this.timers = new Timers(backend, uid);
+    const names = Object.keys(fn.state ?? {});
+    this.stateIds = [...names.map((n) => `${uid}/${n}`), this.timers.stateId];
+    const state: Record<string, unknown> = {};
+    for (const name of names)
+      state[name] = makeHandle((fn.state as StateSpec)[name]?.kind ?? "value", `${uid}/${name}`, backend);
+    const timers = this.timers;
+    const timerService: TimerService = {
+      currentProcessingTime: () => services.now,
+      currentWatermark: () => services.watermark,
+      registerEventTimeTimer: (t) => timers.register("e", t),
+      registerProcessingTimeTimer: (t) => timers.register("p", t),
+      deleteEventTimeTimer: (t) => timers.delete("e", t),
+      deleteProcessingTimeTimer: (t) => timers.delete("p", t),
+    };
+    const ctx = {
+      get key() {
+        return backend.current.key as Key;
+      },
+      state: state as KeyedContext<Key, StateSpec, unknown>["state"],
+      timers: timerService,
+      timestamp: undefined as number | undefined,
+      timeDomain: "event" as "event" | "processing",
+      emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
+    };
+    this.ctx = ctx;
+    const onTimer = fn.onTimer;
+    const call = (t: number) => {
+      ctx.timestamp = t;
+      try {
+        onTimer?.call(fn, t, ctx as TimerContext<Key, StateSpec, unknown>);
+      } catch (cause) {
+        throw new OperatorError(uid, cause);
+      }
+    };
+    this.fireEvent = (t) => {
+      ctx.timeDomain = "event";
+      call(t);
+    };
+    this.fireProcessing = (t) => {
+      ctx.timeDomain = "processing";
+      call(t);
+    };
+  }
+
+  /** The encoded key of `value` arriving on `input`. */
+  keyOf(value: unknown, input: number): { key: Key; enc: string } {
+    const key = (this.selectors[input] as KeySelector<unknown, Key>)(value);
+    return { key, enc: encodeKey(key) };
+  }
+
+  processRecord(value: unknown, time: number | undefined, input: number): void {
+    let key: Key;
+    let enc: string;
+    try {
+      ({ key, enc } = this.keyOf(value, input));
+    } catch (cause) {
+      throw new OperatorError(this.uid, cause);
+    }
+    const group = keyGroupOf(enc, this.services.maxParallelism);
+    const { start, end } = this.services.keyGroups;
+    if (group < start || group > end) {
+      throw new ProtocolError(`key ${enc} (key group ${group}) reached a partition owning key groups ${start}-${end}`);
+    }
+    const cur = this.backend.current;
+    cur.key = key;
+    cur.enc = enc;
+    cur.group = group;
+    this.ctx.timestamp = time;
+    try {
+      this.fn.processElement(value, this.ctx);
+    } catch (cause) {
+      if (cause instanceof RiffleError) throw cause;
+      throw new OperatorError(this.uid, cause);
+    }
+  }
+
+  override processWatermark(watermark: number): void {
+    this.timers.fire("e", watermark, this.fireEvent);
+    this.next.processWatermark(watermark);
+  }
+
+  override processTime(now: number): void {
+    this.timers.fire("p", now, this.fireProcessing);
+    this.next.processTime(now);
+  }
+
+  override endInput(): void {
+    this.timers.fire("e", Number.POSITIVE_INFINITY, this.fireEvent);
+    this.timers.fire("p", Number.POSITIVE_INFINITY, this.fireProcessing);
+    this.next.endInput();
+  }
+}
+
+function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend): unknown {
+  switch (kind) {
+    case "value":
+      return {
+        value: () => b.get(id),
+        update: (v: unknown) => {
+          if (v === undefined) throw new TypeError(`state '${id}': update(undefined) is not allowed; use clear()`);
+          b.set(id, v);
+        },
+        clear: () => b.set(id, undefined),
+      } satisfies ValueState<unknown>;
+    case "list":
+      return {
+        get: () => (b.get(id) as unknown[] | undefined) ?? [],
+        add: (v: unknown) => b.set(id, [...((b.get(id) as unknown[] | undefined) ?? []), v]),
+        update: (vs: readonly unknown[]) => b.set(id, vs.length ? [...vs] : undefined),
+        clear: () => b.set(id, undefined),
+      } satisfies ListState<unknown>;
+    case "map": {
+      const obj = () => (b.get(id) as Record<string, unknown> | undefined) ?? {};
+      return {
+        get: (k: string) => (Object.hasOwn(obj(), k) ? obj()[k] : undefined),
+        has: (k: string) => Object.hasOwn(obj(), k),
+        put: (k: string, v: unknown) => b.set(id, { ...obj(), [k]: v }),
+        remove: (k: string) => {
+          const { [k]: _, ...rest } = obj();
+          b.set(id, Object.keys(rest).length ? rest : undefined);
+        },
+        entries: () => Object.entries(obj()),
+        size: () => Object.keys(obj()).length,
+        clear: () => b.set(id, undefined),
+      } satisfies MapState<unknown>;
+    }
+  }
+}

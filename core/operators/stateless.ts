@@ -1,0 +1,83 @@
+/** The stateless operators: source pass-through, map, filter, flatMap and sink. */
+
+import { OperatorError } from "../errors.ts";
+import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+
+/** Head of a source task: records read from splits enter the chain here. */
+export class SourceOperator extends ForwardingOperator {
+  processRecord(value: unknown, time: number | undefined): void {
+    this.next.processRecord(value, time, 0);
+  }
+}
+
+/** `map(fn)`. */
+export class MapOperator extends ForwardingOperator {
+  private readonly fn: (v: unknown) => unknown;
+  constructor(uid: string, next: Operator, fn: (v: unknown) => unknown) {
+    super(uid, next);
+    this.fn = fn;
+  }
+  processRecord(value: unknown, time: number | undefined): void {
+    let out: unknown;
+    try {
+      out = this.fn(value);
+    } catch (cause) {
+      throw new OperatorError(this.uid, cause);
+    }
+    this.next.processRecord(out, time, 0);
+  }
+}
+
+/** `filter(fn)`. */
+export class FilterOperator extends ForwardingOperator {
+  private readonly fn: (v: unknown) => boolean;
+  constructor(uid: string, next: Operator, fn: (v: unknown) => boolean) {
+    super(uid, next);
+    this.fn = fn;
+  }
+  processRecord(value: unknown, time: number | undefined): void {
+    let keep: boolean;
+    try {
+      keep = this.fn(value);
+    } catch (cause) {
+      throw new OperatorError(this.uid, cause);
+    }
+    if (keep) this.next.processRecord(value, time, 0);
+  }
+}
+
+/** `flatMap(fn)`. */
+export class FlatMapOperator extends ForwardingOperator {
+  private readonly fn: (v: unknown) => Iterable<unknown>;
+  constructor(uid: string, next: Operator, fn: (v: unknown) => Iterable<unknown>) {
+    super(uid, next);
+    this.fn = fn;
+  }
+  processRecord(value: unknown, time: number | undefined): void {
+    let out: unknown[];
+    try {
+      const it = this.fn(value);
+      out = Array.isArray(it) ? it : Array.from(it);
+    } catch (cause) {
+      throw new OperatorError(this.uid, cause);
+    }
+    for (const v of out) this.next.processRecord(v, time, 0);
+  }
+}
+
+/** `sinkTo(name)` and `print()`: records join the batch's committed sink output. */
+export class SinkOperator extends ForwardingOperator {
+  private readonly out: unknown[];
+  constructor(uid: string, next: Operator, services: TaskServices, sink: string) {
+    super(uid, next);
+    let out = services.sinks.get(sink);
+    if (!out) {
+      out = [];
+      services.sinks.set(sink, out);
+    }
+    this.out = out;
+  }
+  processRecord(value: unknown): void {
+    this.out.push(value);
+  }
+}

@@ -1,0 +1,36 @@
+/** The `Clock` port: processing time comes from here, never from `Date.now()` in operators. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolves after `ms` milliseconds of this clock's time. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock. */
+export class SystemClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
+
+/** A clock that moves only when told; `sleep` advances it instantly. For tests and deterministic runs. */
+export class ManualClock implements Clock {
+  private t: number;
+  constructor(start = 0) {
+    this.t = start;
+  }
+  now(): number {
+    return this.t;
+  }
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  sleep(ms: number): Promise<void> {
+    this.t += ms;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The `StateStore` port: a partition's changelog of segments, plus the keyed state
+ * those segments produced. Implementations: `InMemoryStateStore` here; the file
+ * store and the DynamoDB store elsewhere. The contract: `append` is a conditional
+ * write — exactly one writer can commit segment n of a partition.
+ */
+
+import type { Envelope, OutboxEntry } from "../envelope.ts";
+
+/** One keyed-state write. `d` marks a deletion. */
+export interface StateChange {
+  /** State id: `<operator uid>/<state name>`. */
+  readonly s: string;
+  /** Encoded key. */
+  readonly k: string;
+  /** Key group of the key. */
+  readonly g: number;
+  /** New value (absent when deleted). */
+  readonly v?: unknown;
+  /** True when the value was deleted. */
+  readonly d?: true;
+}
+
+/** A record that failed `attempts` times and was set aside instead of processed. */
+export interface DeadLetter {
+  /** uid of the operator that threw. */
+  readonly operator: string;
+  /** The input record. */
+  readonly value: unknown;
+  /** The error message. */
+  readonly error: string;
+  /** Receive attempts of the envelope that carried it. */
+  readonly attempts: number;
+  /** Channel and seq of that envelope. */
+  readonly channel: string;
+  readonly seq: number;
+  /** Processing time at which it was set aside. */
+  readonly time: number;
+}
+
+/**
+ * One committed step of a partition. Everything that step did is in here: the
+ * state changes, the new channel positions, the output seqs, and the envelopes it
+ * emitted. One atomic write, so state and the proof of consumption never disagree.
+ */
+export interface Segment {
+  /** Segment number, 1-based and gapless per partition. */
+  readonly n: number;
+  /** Job generation that wrote it. */
+  readonly gen: number;
+  /** Processing time of the commit. */
+  readonly time: number;
+  /** Input channels consumed in this step → last seq consumed (changed channels only). */
+  readonly positions: Readonly<Record<string, number>>;
+  /** Output channels written in this step → last seq used (changed channels only). */
+  readonly outSeqs: Readonly<Record<string, number>>;
+  /** Keyed state writes. */
+  readonly changes: readonly StateChange[];
+  /** Envelopes this step emitted, to be sent after the commit. */
+  readonly outbox: readonly OutboxEntry[];
+  /** Outboxes of segments up to this number were confirmed sent before this commit. */
+  readonly sentThrough: number;
+  /** Envelopes that arrived ahead of their turn and wait for a gap to fill. */
+  readonly buffered?: readonly Envelope[];
+  /** Partition-scoped operator state written in this step (source positions, …). */
+  readonly opState?: Readonly<Record<string, unknown>>;
+  /** Per input channel watermark (changed channels only). */
+  readonly watermarks?: Readonly<Record<string, number>>;
+  /** Input channels that delivered end-of-input in this step. */
+  readonly ended?: readonly string[];
+  /** True when this step finished the partition (end-of-input forwarded). */
+  readonly finished?: true;
+  /** Records this step committed to named sinks. */
+  readonly sink?: Readonly<Record<string, readonly unknown[]>>;
+  /** Records set aside after repeated failures. */
+  readonly deadLetters?: readonly DeadLetter[];
+  /** Set when this segment ends checkpoint epoch n. */
+  readonly endsEpoch?: number;
+}
+
+/** Reference to one keyed-state value. */
+export interface StateRef {
+  readonly s: string;
+  readonly k: string;
+  readonly g: number;
+}
+
+/** The changelog and keyed state of a job's partitions. */
+export interface StateStore {
+  /**
+   * Appends `segment` to `task[partition]` if and only if its number is one past the
+   * last. Throws `SegmentConflictError` when segment `segment.n` already exists.
+   */
+  append(task: string, partition: number, segment: Segment): Promise<void>;
+  /** Segments of `task[partition]` numbered above `after`, ascending. */
+  readSegments(task: string, partition: number, after: number): Promise<Segment[]>;
+  /** Committed values of keyed state, index-aligned with `refs` (`undefined` when unset). */
+  getState(task: string, refs: readonly StateRef[]): Promise<unknown[]>;
+  /** Every committed value of state `s` in key groups `[kgStart, kgEnd]`, as `[key, value]`. */
+  scanState(task: string, s: string, kgStart: number, kgEnd: number): Promise<[string, unknown][]>;
+}

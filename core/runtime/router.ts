@@ -1,0 +1,191 @@
+/**
+ * Routes a task's output records to downstream partitions and packs them into
+ * envelopes at the end of a batch. Records accumulate per destination; signals
+ * (watermarks, end-of-input) close the current run of records.
+ */
+
+import type { KeySelector } from "../api/functions.ts";
+import type { Address, Envelope, Signal } from "../envelope.ts";
+import type { JobGraph } from "../graph/graph.ts";
+import type { Plan, TaskOutput, TaskPlan } from "../graph/plan.ts";
+import { taskById } from "../graph/planner.ts";
+import { encodeKey, type Key, keyGroupOf, partitionOfKeyGroup } from "../keys.ts";
+
+interface Run {
+  records: unknown[];
+  times: number[] | undefined;
+  signal: Signal | undefined;
+}
+
+/** Output buffer of one destination partition. */
+class Destination {
+  readonly to: Address;
+  readonly key: string;
+  runs: Run[] = [];
+  constructor(to: Address) {
+    this.to = to;
+    this.key = `${to.task}#${to.partition}`;
+  }
+  private open(): Run {
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.signal === undefined) return last;
+    const run: Run = { records: [], times: undefined, signal: undefined };
+    this.runs.push(run);
+    return run;
+  }
+  push(value: unknown, time: number | undefined): void {
+    const run = this.open();
+    if (time !== undefined) {
+      if (!run.times) run.times = new Array(run.records.length).fill(Number.NaN);
+      run.times.push(time);
+    } else if (run.times) run.times.push(Number.NaN);
+    run.records.push(value);
+  }
+  signal(signal: Signal): void {
+    this.open().signal = signal;
+  }
+}
+
+/** A rollback point of the router. */
+export type RouterMark = Map<Destination, [runs: number, records: number]>;
+
+interface Route {
+  readonly output: TaskOutput;
+  readonly dests: Destination[];
+  readonly key: KeySelector<unknown, Key> | undefined;
+  /** Rebalance cursor. */
+  next: number;
+}
+
+/** Routes one task partition's output. */
+export class Router {
+  private readonly routes: Route[];
+  private readonly partition: number;
+  private readonly maxParallelism: number;
+  private readonly touched = new Set<Destination>();
+  /** Records routed in the current batch. */
+  recordsOut = 0;
+
+  constructor(plan: Plan, graph: JobGraph, task: TaskPlan, partition: number) {
+    this.partition = partition;
+    this.maxParallelism = plan.maxParallelism;
+    const tailNode = task.operators[task.operators.length - 1]?.node;
+    this.routes = task.outputs.map((output) => {
+      const down = taskById(plan, output.to);
+      const dests = Array.from(
+        { length: down.parallelism },
+        (_, p) => new Destination({ task: down.id, partition: p }),
+      );
+      const edge = graph.nodes[output.toNode]?.inputs.find((e) => e.node === tailNode);
+      const key = edge?.partition?.kind === "hash" ? edge.partition.key : undefined;
+      return { output, dests, key, next: partition % down.parallelism };
+    });
+  }
+
+  /** Sends one record downstream according to each output's partitioner. */
+  collect(value: unknown, time: number | undefined): void {
+    for (const r of this.routes) {
+      switch (r.output.partitioner) {
+        case "forward":
+          this.to(r.dests[this.partition] as Destination, value, time);
+          break;
+        case "hash": {
+          const kg = keyGroupOf(encodeKey((r.key as KeySelector<unknown, Key>)(value)), this.maxParallelism);
+          this.to(r.dests[partitionOfKeyGroup(kg, r.dests.length, this.maxParallelism)] as Destination, value, time);
+          break;
+        }
+        case "rebalance":
+          this.to(r.dests[r.next] as Destination, value, time);
+          r.next = (r.next + 1) % r.dests.length;
+          break;
+        case "broadcast":
+          for (const d of r.dests) this.to(d, value, time);
+          break;
+      }
+    }
+  }
+
+  private to(d: Destination, value: unknown, time: number | undefined): void {
+    d.push(value, time);
+    this.touched.add(d);
+    this.recordsOut++;
+  }
+
+  /** Sends a signal to every downstream partition. */
+  broadcastSignal(signal: Signal): void {
+    for (const r of this.routes) {
+      for (const d of r.dests) {
+        d.signal(signal);
+        this.touched.add(d);
+      }
+    }
+  }
+
+  /** A rollback point. */
+  mark(): RouterMark {
+    const m: RouterMark = new Map();
+    for (const d of this.touched) {
+      const last = d.runs[d.runs.length - 1];
+      m.set(d, [d.runs.length, last ? last.records.length : 0]);
+    }
+    return m;
+  }
+
+  /** Drops everything routed since `mark`. */
+  rollback(mark: RouterMark): void {
+    for (const d of this.touched) {
+      const [runs, records] = mark.get(d) ?? [0, 0];
+      d.runs.length = runs;
+      const last = d.runs[runs - 1];
+      if (last) {
+        last.records.length = records;
+        if (last.times) last.times.length = records;
+      }
+    }
+  }
+
+  /**
+   * Packs the batch's output into envelopes of at most `maxRecords` records, numbering
+   * each channel from `seqs` (destination key → last seq used), and clears the buffers.
+   */
+  pack(
+    gen: number,
+    from: string,
+    maxRecords: number,
+    lastSeq: (destKey: string) => number,
+  ): { entries: { to: Address; envelope: Envelope }[]; seqs: Record<string, number> } {
+    const entries: { to: Address; envelope: Envelope }[] = [];
+    const seqs: Record<string, number> = {};
+    for (const d of this.touched) {
+      let seq = lastSeq(d.key);
+      for (const run of d.runs) {
+        const n = run.records.length;
+        for (let i = 0; i < n || (i === 0 && run.signal); i += maxRecords) {
+          const end = Math.min(n, i + maxRecords);
+          const records = i === 0 && end === n ? run.records : run.records.slice(i, end);
+          const last = end >= n;
+          const envelope: Envelope = {
+            gen,
+            from,
+            seq: ++seq,
+            records,
+            ...(run.times ? { times: i === 0 && end === n ? run.times : run.times.slice(i, end) } : {}),
+            ...(last && run.signal ? { signal: run.signal } : {}),
+          };
+          entries.push({ to: d.to, envelope });
+          if (n === 0) break;
+        }
+      }
+      seqs[d.key] = seq;
+      d.runs = [];
+    }
+    this.touched.clear();
+    return { entries, seqs };
+  }
+
+  /** Drops the batch's output. */
+  clear(): void {
+    for (const d of this.touched) d.runs = [];
+    this.touched.clear();
+  }
+}

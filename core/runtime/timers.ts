@@ -1,0 +1,143 @@
+/**
+ * Timers of a keyed operator. The truth lives in keyed state (state id
+ * `<uid>/$timers`, value `{ e: number[], p: number[] }` per key), so timers are
+ * committed and restored like any state. A min-heap per time domain indexes them
+ * for firing; entries removed from state are skipped lazily.
+ */
+
+import type { KeyedBackend } from "./keyed-backend.ts";
+
+/** Timer domain: event time or processing time. */
+export type TimeDomain = "e" | "p";
+
+interface TimerEntry {
+  readonly t: number;
+  readonly enc: string;
+  readonly group: number;
+  readonly key: unknown;
+}
+
+/** The timers stored for one key. */
+export interface KeyTimers {
+  readonly e?: readonly number[];
+  readonly p?: readonly number[];
+}
+
+class MinHeap {
+  private readonly a: TimerEntry[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): TimerEntry | undefined {
+    return this.a[0];
+  }
+  push(x: TimerEntry): void {
+    const a = this.a;
+    a.push(x);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((a[p] as TimerEntry).t <= x.t) break;
+      a[i] = a[p] as TimerEntry;
+      i = p;
+    }
+    a[i] = x;
+  }
+  pop(): TimerEntry | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    const n = a.length;
+    if (n > 0 && last !== undefined) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && (a[r] as TimerEntry).t < (a[l] as TimerEntry).t ? r : l;
+        if ((a[c] as TimerEntry).t >= last.t) break;
+        a[i] = a[c] as TimerEntry;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+/** Registers, deletes and fires the timers of one keyed operator in one partition. */
+export class Timers {
+  private readonly heaps = { e: new MinHeap(), p: new MinHeap() };
+  private readonly backend: KeyedBackend;
+  /** State id under which timers are stored. */
+  readonly stateId: string;
+
+  constructor(backend: KeyedBackend, uid: string) {
+    this.backend = backend;
+    this.stateId = `${uid}/$timers`;
+  }
+
+  /** Adds a timer for the backend's current key. */
+  register(domain: TimeDomain, t: number): void {
+    const cur = (this.backend.get(this.stateId) as KeyTimers | undefined) ?? {};
+    const list = cur[domain] ?? [];
+    if (list.includes(t)) return;
+    this.backend.set(this.stateId, { ...cur, [domain]: [...list, t] });
+    const { key, enc, group } = this.backend.current;
+    this.heaps[domain].push({ t, enc, group, key });
+  }
+
+  /** Removes a timer of the current key. */
+  delete(domain: TimeDomain, t: number): void {
+    const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
+    const list = cur?.[domain];
+    if (!list?.includes(t)) return;
+    this.backend.set(this.stateId, compact({ ...cur, [domain]: list.filter((x) => x !== t) }));
+  }
+
+  /** Rebuilds the heaps from stored timers (after a cold load). */
+  restore(entries: readonly [enc: string, group: number, key: unknown, timers: KeyTimers][]): void {
+    for (const [enc, group, key, timers] of entries) {
+      for (const t of timers.e ?? []) this.heaps.e.push({ t, enc, group, key });
+      for (const t of timers.p ?? []) this.heaps.p.push({ t, enc, group, key });
+    }
+  }
+
+  /** True when some timer of `domain` is due at `limit`. */
+  due(domain: TimeDomain, limit: number): boolean {
+    const top = this.heaps[domain].peek();
+    return top !== undefined && top.t <= limit;
+  }
+
+  /**
+   * Fires every timer of `domain` at or before `limit`, in time order: removes it from
+   * state, makes its key current, and calls `fire(t)`.
+   */
+  fire(domain: TimeDomain, limit: number, fire: (t: number) => void): void {
+    const heap = this.heaps[domain];
+    const cur = this.backend.current;
+    for (let top = heap.peek(); top !== undefined && top.t <= limit; top = heap.peek()) {
+      heap.pop();
+      const stored = this.backend.getFor(this.stateId, top.enc) as KeyTimers | undefined;
+      const list = stored?.[domain];
+      if (!list?.includes(top.t)) continue; // deleted, or already fired
+      this.backend.setFor(
+        this.stateId,
+        top.enc,
+        top.group,
+        compact({ ...stored, [domain]: list.filter((x) => x !== top.t) }),
+      );
+      cur.key = top.key;
+      cur.enc = top.enc;
+      cur.group = top.group;
+      fire(top.t);
+    }
+  }
+}
+
+function compact(t: KeyTimers): KeyTimers | undefined {
+  const e = t.e?.length ? t.e : undefined;
+  const p = t.p?.length ? t.p : undefined;
+  if (!e && !p) return undefined;
+  return { ...(e ? { e } : {}), ...(p ? { p } : {}) };
+}
