@@ -151,7 +151,13 @@ export class EmbeddedRuntime {
     }
     // Downstream tasks first, so the pipeline drains before sources read more.
     const order = [...this.plan.tasks].reverse();
+    let yielded = performance.now();
     while (!this.finished && !this.o.signal?.aborted) {
+      // In-memory ports resolve in microtasks; let timers and signals (Ctrl-C, progress) run now and then.
+      if (performance.now() - yielded > 20) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
       let progressed = false;
       for (const task of order) {
         for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
