@@ -11,7 +11,14 @@ import type { InputChannel, OperatorPlan, PartitionerKind, Plan, TaskInput, Task
 /** Plans a job graph into tasks. */
 export function planJob(graph: JobGraph): Plan {
   const { nodes, config } = graph;
-  const parallelism = (n: GraphNode) => n.parallelism ?? config.parallelism;
+  // A sink without its own parallelism takes its input's, so it chains instead of shuffling.
+  const parallelism = (n: GraphNode): number => {
+    if (n.parallelism !== undefined) return n.parallelism;
+    const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
+    const up = only ? nodes[only.node] : undefined;
+    if (n.op.kind === "sink" && up) return parallelism(up);
+    return config.parallelism;
+  };
   const uidOf = (n: GraphNode) => n.uid ?? defaultUid(n);
   const seen = new Map<string, number>();
   for (const n of nodes) {

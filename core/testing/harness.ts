@@ -45,14 +45,19 @@ export class OperatorHarness {
 
   private constructor(transform: (input: DataStream<unknown>) => DataStream<unknown>) {
     const job = defineJob("harness", (env) => {
-      const input = env.fromElements([] as unknown[]).uid(UPSTREAM).rebalance();
+      const input = env
+        .fromElements([] as unknown[])
+        .uid(UPSTREAM)
+        .rebalance();
       transform(input).sinkTo("out");
     });
     this.graph = buildGraph(job, { parallelism: 1 });
     this.plan = planJob(this.graph);
     const tasks = this.plan.tasks.filter((t) => !t.isSource);
     if (tasks.length !== 1) {
-      throw new Error(`the harness drives one task, but the transform makes ${tasks.length}: ${tasks.map((t) => t.id).join(", ")}`);
+      throw new Error(
+        `the harness drives one task, but the transform makes ${tasks.length}: ${tasks.map((t) => t.id).join(", ")}`,
+      );
     }
     this.task = tasks[0] as TaskPlan;
     this.channel = `${UPSTREAM}#0`;

@@ -32,17 +32,24 @@ describe("stateless operators", () => {
 describe("keyed process", () => {
   it("keeps value, list and map state per key across batches and restarts", async () => {
     const h = await OperatorHarness.create((s: DataStream<{ k: string; v: number }>) =>
-      s.keyBy((e) => e.k).process({
-        state: { count: valueState<number>(), seen: listState<number>(), byParity: mapState<number>() },
-        processElement(e, ctx) {
-          const count = (ctx.state.count.value() ?? 0) + 1;
-          ctx.state.count.update(count);
-          ctx.state.seen.add(e.v);
-          const parity = e.v % 2 === 0 ? "even" : "odd";
-          ctx.state.byParity.put(parity, (ctx.state.byParity.get(parity) ?? 0) + 1);
-          ctx.emit({ k: ctx.key, count, seen: ctx.state.seen.get(), parity: Object.fromEntries(ctx.state.byParity.entries()) });
-        },
-      }),
+      s
+        .keyBy((e) => e.k)
+        .process({
+          state: { count: valueState<number>(), seen: listState<number>(), byParity: mapState<number>() },
+          processElement(e, ctx) {
+            const count = (ctx.state.count.value() ?? 0) + 1;
+            ctx.state.count.update(count);
+            ctx.state.seen.add(e.v);
+            const parity = e.v % 2 === 0 ? "even" : "odd";
+            ctx.state.byParity.put(parity, (ctx.state.byParity.get(parity) ?? 0) + 1);
+            ctx.emit({
+              k: ctx.key,
+              count,
+              seen: ctx.state.seen.get(),
+              parity: Object.fromEntries(ctx.state.byParity.entries()),
+            });
+          },
+        }),
     );
     await h.processElements([
       { k: "a", v: 1 },
@@ -61,15 +68,17 @@ describe("keyed process", () => {
 
   it("clear removes state", async () => {
     const h = await OperatorHarness.create((s: DataStream<string>) =>
-      s.keyBy((w) => w).process({
-        state: { n: valueState<number>() },
-        processElement(w, ctx) {
-          const n = (ctx.state.n.value() ?? 0) + 1;
-          if (n === 2) ctx.state.n.clear();
-          else ctx.state.n.update(n);
-          ctx.emit(`${w}:${n}`);
-        },
-      }),
+      s
+        .keyBy((w) => w)
+        .process({
+          state: { n: valueState<number>() },
+          processElement(w, ctx) {
+            const n = (ctx.state.n.value() ?? 0) + 1;
+            if (n === 2) ctx.state.n.clear();
+            else ctx.state.n.update(n);
+            ctx.emit(`${w}:${n}`);
+          },
+        }),
     );
     await h.processElements(["x", "x", "x"]);
     expect(h.output()).toEqual(["x:1", "x:2", "x:1"]);
@@ -77,15 +86,17 @@ describe("keyed process", () => {
 
   it("fires event-time timers when the watermark passes them, once, in time order", async () => {
     const h = await OperatorHarness.create((s: DataStream<{ k: string; at: number }>) =>
-      s.keyBy((e) => e.k).process({
-        processElement(e, ctx) {
-          ctx.timers.registerEventTimeTimer(e.at);
-          ctx.timers.registerEventTimeTimer(e.at); // duplicate registration is one timer
-        },
-        onTimer(t, ctx) {
-          ctx.emit(`${ctx.key}@${t}/${ctx.timeDomain}`);
-        },
-      }),
+      s
+        .keyBy((e) => e.k)
+        .process({
+          processElement(e, ctx) {
+            ctx.timers.registerEventTimeTimer(e.at);
+            ctx.timers.registerEventTimeTimer(e.at); // duplicate registration is one timer
+          },
+          onTimer(t, ctx) {
+            ctx.emit(`${ctx.key}@${t}/${ctx.timeDomain}`);
+          },
+        }),
     );
     await h.processElements([
       { k: "a", at: 30 },
@@ -103,15 +114,17 @@ describe("keyed process", () => {
 
   it("deleted timers do not fire", async () => {
     const h = await OperatorHarness.create((s: DataStream<{ k: string; del: boolean }>) =>
-      s.keyBy((e) => e.k).process({
-        processElement(e, ctx) {
-          if (e.del) ctx.timers.deleteEventTimeTimer(100);
-          else ctx.timers.registerEventTimeTimer(100);
-        },
-        onTimer(t, ctx) {
-          ctx.emit(`${ctx.key}@${t}`);
-        },
-      }),
+      s
+        .keyBy((e) => e.k)
+        .process({
+          processElement(e, ctx) {
+            if (e.del) ctx.timers.deleteEventTimeTimer(100);
+            else ctx.timers.registerEventTimeTimer(100);
+          },
+          onTimer(t, ctx) {
+            ctx.emit(`${ctx.key}@${t}`);
+          },
+        }),
     );
     await h.processElements([
       { k: "a", del: false },
@@ -124,15 +137,17 @@ describe("keyed process", () => {
 
   it("fires processing-time timers from the runtime clock", async () => {
     const h = await OperatorHarness.create((s: DataStream<string>) =>
-      s.keyBy((k) => k).process({
-        processElement(k, ctx) {
-          ctx.timers.registerProcessingTimeTimer(ctx.timers.currentProcessingTime() + 1000);
-          ctx.emit(`${k} registered`);
-        },
-        onTimer(t, ctx) {
-          ctx.emit(`${ctx.key} fired at ${t} (${ctx.timeDomain})`);
-        },
-      }),
+      s
+        .keyBy((k) => k)
+        .process({
+          processElement(k, ctx) {
+            ctx.timers.registerProcessingTimeTimer(ctx.timers.currentProcessingTime() + 1000);
+            ctx.emit(`${k} registered`);
+          },
+          onTimer(t, ctx) {
+            ctx.emit(`${ctx.key} fired at ${t} (${ctx.timeDomain})`);
+          },
+        }),
     );
     await h.processElements(["a"]);
     await h.advanceProcessingTime(999);
