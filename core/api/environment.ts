@@ -64,6 +64,20 @@ export class StreamExecutionEnvironment {
     return this;
   }
 
+  /**
+   * Tunes the runtime: records a source reads per poll (`sourceBatchSize`), records per
+   * envelope (`maxRecordsPerEnvelope`), and attempts at a failing record before it is
+   * dead-lettered (`maxRecordAttempts`).
+   */
+  configure(
+    options: Partial<Pick<JobConfig, "sourceBatchSize" | "maxRecordsPerEnvelope" | "maxRecordAttempts">>,
+  ): this {
+    for (const [k, v] of Object.entries(options)) {
+      if (v !== undefined) this.config[k as "sourceBatchSize"] = checkPositive(`configure.${k}`, v);
+    }
+    return this;
+  }
+
   /** A bounded stream of the given elements (parallelism 1). */
   fromElements<T>(elements: readonly T[]): DataStream<T> {
     if (!Array.isArray(elements)) throw new JobDefinitionError("fromElements expects an array");
