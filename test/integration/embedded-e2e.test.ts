@@ -5,6 +5,7 @@
  * plain-JS oracle computes.
  */
 import { describe, expect, it } from "vitest";
+import type { DataStream } from "../../core/api/datastream.ts";
 import { defineJob } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
@@ -20,6 +21,8 @@ interface Sale {
   region: string;
   cents: number;
 }
+
+type Row = { kind: "running" | "total"; user: string; n: number; cents?: number };
 
 const N = 20_000;
 function sale(i: number): Sale {
