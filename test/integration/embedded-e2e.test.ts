@@ -45,7 +45,7 @@ const job = defineJob("sales", (env) => {
     .fromGenerator(sale, { count: N })
     .setParallelism(3)
     .filter((s) => s.cents > 0);
-  const perUser = sales
+  const perUser: DataStream<Row> = sales
     .keyBy((s) => s.user)
     .process({
       state: { n: valueState<number>(), cents: valueState<number>() },
@@ -57,7 +57,7 @@ const job = defineJob("sales", (env) => {
         ctx.emit({ kind: "running", user: ctx.key, n });
       },
       onTimer(_t, ctx) {
-        ctx.emit({ kind: "total", user: ctx.key, n: ctx.state.n.value(), cents: ctx.state.cents.value() });
+        ctx.emit({ kind: "total", user: ctx.key, n: ctx.state.n.value() ?? 0, cents: ctx.state.cents.value() ?? 0 });
       },
     });
   perUser.setParallelism(2);

@@ -341,6 +341,7 @@ describe("planJob chaining", () => {
       gen(env)
         .map((x) => x)
         .setParallelism(5)
+        .filter((x) => x > 0)
         .sinkTo("out");
     };
 
@@ -351,8 +352,49 @@ describe("planJob chaining", () => {
     expect(plan.tasks.map((t) => [t.id, t.parallelism])).toEqual([
       ["generator-0", 2],
       ["map-1", 5],
-      ["sink-out-2", 2],
+      ["filter-2", 2],
     ]);
+  });
+
+  it("gives a sink without its own parallelism its input's, so it chains", () => {
+    // prepare
+    const build: Build = (env) => {
+      env.setParallelism(2);
+      gen(env)
+        .map((x) => x)
+        .setParallelism(5)
+        .sinkTo("out");
+    };
+
+    // act
+    const plan = planOf(build);
+
+    // assess
+    expect(plan.tasks.map((t) => [t.id, t.parallelism])).toEqual([
+      ["generator-0", 2],
+      ["map-1", 5],
+    ]);
+    expect(kinds(task(plan, "map-1"))).toEqual(["map", "sink"]);
+  });
+
+  it("keeps a sink's own parallelism, shuffling into it", () => {
+    // prepare
+    const build: Build = (env) => {
+      gen(env)
+        .map((x) => x)
+        .sinkTo("out")
+        .setParallelism(3);
+    };
+
+    // act
+    const plan = planOf(build);
+
+    // assess
+    expect(plan.tasks.map((t) => [t.id, t.parallelism])).toEqual([
+      ["generator-0", 1],
+      ["sink-out-2", 3],
+    ]);
+    expect(task(plan, "sink-out-2").inputs).toEqual([{ from: "generator-0", partitioner: "rebalance" }]);
   });
 
   it("runs fromElements at parallelism 1 whatever the default", () => {
