@@ -1,0 +1,137 @@
+/**
+ * The `riffle` CLI as a user runs it: child processes, exit codes, files.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { click } from "../../examples/page-views.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin/riffle.js");
+
+function riffle(args: string[], cwd = ROOT) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), "riffle-cli-"));
+
+describe("riffle run", () => {
+  it("runs the demo job twice to byte-identical output files that match the oracle", () => {
+    const dir = tmp();
+    const a = riffle(["run", "examples/page-views.ts", "--out", join(dir, "a.jsonl"), "-p", "3", "--work-dir", dir]);
+    const b = riffle(["run", "examples/page-views.ts", "--out", join(dir, "b.jsonl"), "-p", "3", "--work-dir", dir]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(a.stderr).toMatch(/page-views finished in .* 12 to 'views'/);
+    const fa = readFileSync(join(dir, "a.jsonl"), "utf8");
+    expect(fa).toBe(readFileSync(join(dir, "b.jsonl"), "utf8"));
+
+    const views = new Map<string, number>();
+    for (let i = 0; i < 200_000; i++) {
+      const c = click(i);
+      if (c.ms < 900) views.set(c.user, (views.get(c.user) ?? 0) + 1);
+    }
+    const rows = fa
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { sink: string; value: { user: string; views: number } });
+    expect(rows.every((r) => r.sink === "views")).toBe(true);
+    expect(new Map(rows.map((r) => [r.value.user, r.value.views]))).toEqual(views);
+  });
+
+  it("prints a table with --format table", () => {
+    const r = riffle(["run", "examples/page-views.ts", "--format", "table", "--work-dir", tmp()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/views \(12 rows\)\nuser\s+views\s+distinctPages\s+topPage/);
+  });
+
+  it.each([
+    [["run", "examples/page-views.ts", "--bogus"], /^riffle: unknown option '--bogus'\n$/],
+    [
+      ["run", "examples/page-views.ts", "-p", "0"],
+      /^riffle: invalid parallelism '0': expected an integer from 1 to 1024\n$/,
+    ],
+    [["run", "examples/page-views.ts", "-p", "two"], /^riffle: invalid parallelism 'two'/],
+    [["run", "test/fixtures/not-a-job.ts"], /^riffle: 'test\/fixtures\/not-a-job.ts' does not export a job/],
+    [["run", "missing.ts"], /^riffle: cannot find job file 'missing.ts'\n$/],
+    [["run"], /^riffle: missing required argument 'job'\n$/],
+    [["launch"], /^riffle: unknown command 'launch'/],
+    [
+      ["run", "examples/page-views.ts", "--format", "xml"],
+      /^riffle: option '--format <format>' argument 'xml' is invalid/,
+    ],
+  ])("rejects %j with a one-line error and exit code 2", (args, message) => {
+    const r = riffle(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("dead-letters a failing record, finishes the rest, and lists it with `riffle dlq list`", () => {
+    const dir = tmp();
+    const out = join(dir, "out.jsonl");
+    const r = riffle(["run", "test/fixtures/poison-job.ts", "--out", out, "--work-dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/1 record\(s\) dead-lettered; see `riffle dlq list poison-cli`/);
+    const values = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).value);
+    expect(values).toEqual([100, 200, 300, 500]);
+    const list = riffle(["dlq", "list", "poison-cli", "--work-dir", dir]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/map-1 {2}after 3 attempts: four is poison\n {4}value: 4\n1 dead letter\(s\)/);
+    const json = riffle(["dlq", "list", "test/fixtures/poison-job.ts", "--json", "--work-dir", dir]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ operator: "map-1", value: 4, task: "elements-0", partition: 0 });
+    expect(riffle(["dlq", "list", "other-job", "--work-dir", dir]).stdout).toBe(
+      "no dead letters for job 'other-job'\n",
+    );
+  });
+
+  it("stops an unbounded job cleanly on Ctrl-C", async () => {
+    const dir = tmp();
+    const child: ChildProcess = spawn(process.execPath, [BIN, "run", "test/fixtures/unbounded.ts", "--work-dir", dir], {
+      cwd: ROOT,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr?.on("data", (d) => {
+      stderr += d;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no output within 20 s: ${stderr}`)), 20_000);
+      child.stdout?.on("data", () => {
+        if (stdout.split("\n").length > 50) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/forever stopped in/);
+    const last = stdout.trim().split("\n").at(-1) ?? "";
+    expect(JSON.parse(last)).toMatchObject({ sink: "sums" }); // no torn line
+  });
+});
+
+describe("riffle plan", () => {
+  it("prints the task graph as text and as JSON", () => {
+    const text = riffle(["plan", "examples/page-views.ts", "-p", "4"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("job page-views: 2 tasks, maxParallelism 128");
+    expect(text.stdout).toContain("task process-2  ×4  (keyed)");
+    expect(text.stdout).toContain("in  ← generator-0 (hash)");
+    const json = riffle(["plan", "examples/page-views.ts", "--json"]);
+    const plan = JSON.parse(json.stdout);
+    expect(plan.tasks.map((t: { id: string }) => t.id)).toEqual(["generator-0", "process-2"]);
+    expect(plan.tasks[1].operators.map((o: { kind: string }) => o.kind)).toEqual(["process", "sink"]);
+  });
+});
