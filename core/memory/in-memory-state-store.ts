@@ -6,11 +6,18 @@
  */
 
 import { SegmentConflictError } from "../errors.ts";
-import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
+import type { PartitionBase, Segment, StateRef, StateStore } from "../ports/state-store.ts";
+import { PartitionView } from "../runtime/partition-view.ts";
 
 interface Entry {
   readonly g: number;
   readonly v: unknown;
+}
+
+interface Log {
+  base: PartitionBase | undefined;
+  /** Uncompacted segments, ascending; `segs[i].n === through + 1 + i`. */
+  segs: Segment[];
 }
 
 /** Options of {@link InMemoryStateStore}. */
@@ -21,9 +28,9 @@ export interface InMemoryStateStoreOptions {
 
 /** The in-memory state store. */
 export class InMemoryStateStore implements StateStore {
-  private readonly logs = new Map<string, Segment[]>();
-  /** task → (state id NUL key) → latest committed value. */
-  private readonly latest = new Map<string, Map<string, Entry>>();
+  private readonly logs = new Map<string, Log>();
+  /** task → state id → encoded key → latest committed value. */
+  private readonly latest = new Map<string, Map<string, Map<string, Entry>>>();
   private readonly copy: boolean;
   /** Segments appended, for accounting. */
   appends = 0;
@@ -32,56 +39,87 @@ export class InMemoryStateStore implements StateStore {
     this.copy = options.copy ?? false;
   }
 
-  async append(task: string, partition: number, segment: Segment): Promise<void> {
+  private log(task: string, partition: number): Log {
     const id = `${task}#${partition}`;
     let log = this.logs.get(id);
     if (!log) {
-      log = [];
+      log = { base: undefined, segs: [] };
       this.logs.set(id, log);
     }
-    if (segment.n !== log.length + 1) throw new SegmentConflictError(task, partition, segment.n);
+    return log;
+  }
+
+  async append(task: string, partition: number, segment: Segment): Promise<void> {
+    const log = this.log(task, partition);
+    const last = (log.base?.through ?? 0) + log.segs.length;
+    if (segment.n !== last + 1) throw new SegmentConflictError(task, partition, segment.n);
     const seg = this.copy ? structuredClone(segment) : segment;
-    log.push(seg);
+    log.segs.push(seg);
     this.appends++;
-    if (seg.changes.length > 0) {
-      let values = this.latest.get(task);
+    if (seg.changes.length === 0) return;
+    let states = this.latest.get(task);
+    if (!states) {
+      states = new Map();
+      this.latest.set(task, states);
+    }
+    for (const c of seg.changes) {
+      let values = states.get(c.s);
       if (!values) {
         values = new Map();
-        this.latest.set(task, values);
+        states.set(c.s, values);
       }
-      for (const c of seg.changes) {
-        const k = `${c.s}\u0000${c.k}`;
-        if (c.d) values.delete(k);
-        else values.set(k, { g: c.g, v: c.v });
-      }
+      if (c.d) values.delete(c.k);
+      else values.set(c.k, c); // a change has the entry's shape ({ g, v }): no copy
     }
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
-    const log = this.logs.get(`${task}#${partition}`) ?? [];
-    const out = log.slice(Math.max(0, after));
+    const log = this.logs.get(`${task}#${partition}`);
+    if (!log) return [];
+    const out = log.segs.slice(Math.max(0, after - (log.base?.through ?? 0)));
     return this.copy ? structuredClone(out) : out;
   }
 
+  async readBase(task: string, partition: number): Promise<PartitionBase | undefined> {
+    const base = this.logs.get(`${task}#${partition}`)?.base;
+    return this.copy && base ? structuredClone(base) : base;
+  }
+
+  async compact(task: string, partition: number, through: number): Promise<number> {
+    const log = this.log(task, partition);
+    const from = log.base?.through ?? 0;
+    // Only segments whose outbox a later segment proves sent may go.
+    const proven = log.segs.reduce((m, s) => Math.max(m, s.sentThrough), log.base?.sentThrough ?? 0);
+    const upTo = Math.min(through, proven, from + log.segs.length);
+    if (upTo <= from) return from;
+    const view = PartitionView.fromBase(log.base);
+    const folded = log.segs.slice(0, upTo - from);
+    for (const s of folded) view.apply(s);
+    view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
+    log.base = view.toBase();
+    log.segs = log.segs.slice(upTo - from);
+    return upTo;
+  }
+
   async getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
-    const values = this.latest.get(task);
+    const states = this.latest.get(task);
     return refs.map((r) => {
-      const v = values?.get(`${r.s}\u0000${r.k}`)?.v;
+      const v = states?.get(r.s)?.get(r.k)?.v;
       return this.copy && v !== undefined ? structuredClone(v) : v;
     });
   }
 
   async scanState(task: string, s: string, kgStart: number, kgEnd: number): Promise<[string, unknown][]> {
     const out: [string, unknown][] = [];
-    const prefix = `${s}\u0000`;
-    for (const [k, e] of this.latest.get(task) ?? []) {
-      if (k.startsWith(prefix) && e.g >= kgStart && e.g <= kgEnd) out.push([k.slice(prefix.length), e.v]);
+    for (const [k, e] of this.latest.get(task)?.get(s) ?? []) {
+      if (e.g >= kgStart && e.g <= kgEnd) out.push([k, this.copy ? structuredClone(e.v) : e.v]);
     }
     return out;
   }
 
-  /** Number of segments of `task[partition]`. */
+  /** Number of segments of `task[partition]`, compacted ones included. */
   segmentCount(task: string, partition: number): number {
-    return this.logs.get(`${task}#${partition}`)?.length ?? 0;
+    const log = this.logs.get(`${task}#${partition}`);
+    return log ? (log.base?.through ?? 0) + log.segs.length : 0;
   }
 }

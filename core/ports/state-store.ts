@@ -78,6 +78,25 @@ export interface Segment {
   readonly endsEpoch?: number;
 }
 
+/**
+ * What a partition's compacted segments add up to: everything in a {@link Segment}
+ * except the state changes (those are folded into the keyed state) and the
+ * outboxes (compaction only folds segments whose outbox is confirmed sent).
+ */
+export interface PartitionBase {
+  /** Segments up to and including this number are folded in. */
+  readonly through: number;
+  readonly sentThrough: number;
+  readonly positions: Readonly<Record<string, number>>;
+  readonly outSeqs: Readonly<Record<string, number>>;
+  readonly opState: Readonly<Record<string, unknown>>;
+  readonly watermarks: Readonly<Record<string, number>>;
+  readonly ended: readonly string[];
+  readonly finished: boolean;
+  /** Envelopes still waiting in the reorder buffer. */
+  readonly buffered: readonly Envelope[];
+}
+
 /** Reference to one keyed-state value. */
 export interface StateRef {
   readonly s: string;
@@ -92,8 +111,16 @@ export interface StateStore {
    * last. Throws `SegmentConflictError` when segment `segment.n` already exists.
    */
   append(task: string, partition: number, segment: Segment): Promise<void>;
-  /** Segments of `task[partition]` numbered above `after`, ascending. */
+  /** Segments of `task[partition]` numbered above `after` that are not compacted, ascending. */
   readSegments(task: string, partition: number, after: number): Promise<Segment[]>;
+  /** The compacted base of `task[partition]`, if it was ever compacted. */
+  readBase(task: string, partition: number): Promise<PartitionBase | undefined>;
+  /**
+   * Folds segments up to `through` into the base and deletes them. Never folds a
+   * segment whose outbox is not proven sent (a later segment's `sentThrough`), so at
+   * least the last segment always stays. Returns the new base's `through`.
+   */
+  compact(task: string, partition: number, through: number): Promise<number>;
   /** Committed values of keyed state, index-aligned with `refs` (`undefined` when unset). */
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]>;
   /** Every committed value of state `s` in key groups `[kgStart, kgEnd]`, as `[key, value]`. */

@@ -19,6 +19,9 @@ import type { Queue, QueueDeadLetter } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
 import { TaskRunner } from "./task-runner.ts";
 
+/** Uncompacted segments a partition may accumulate before the runtime folds them. */
+const COMPACT_EVERY = 64;
+
 /** Most envelopes in one batch, as with the SQS event source mapping. */
 export const MAX_BATCH = 10;
 
@@ -73,6 +76,7 @@ export class EmbeddedRuntime {
   private readonly runners: TaskRunner[] = [];
   private readonly byAddress = new Map<string, TaskRunner>();
   private readonly published = new Map<TaskRunner, number>();
+  private readonly compacted = new Map<TaskRunner, number>();
   private readonly o: EmbeddedOptions;
   /** Records set aside by operators after repeated failures. */
   readonly deadLetters: TaskDeadLetter[] = [];
@@ -219,7 +223,14 @@ export class EmbeddedRuntime {
         this.deadLetters.push({ ...d, task: runner.task.id, partition: runner.partition });
     }
     const last = segs[segs.length - 1];
-    if (last) this.published.set(runner, last.n);
+    if (!last) return;
+    this.published.set(runner, last.n);
+    // Keep the in-memory log short: fold what is published and proven sent.
+    const compacted = this.compacted.get(runner) ?? 0;
+    if (last.n - compacted >= COMPACT_EVERY) {
+      const through = Math.min(last.n, runner.sentThrough);
+      this.compacted.set(runner, await this.store.compact(runner.task.id, runner.partition, through));
+    }
   }
 }
 

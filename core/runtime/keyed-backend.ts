@@ -8,11 +8,8 @@
 
 import type { StateChange, StateRef } from "../ports/state-store.ts";
 
-interface Written {
-  readonly g: number;
-  /** `undefined` means deleted. */
-  readonly v: unknown;
-}
+/** An overlay entry is the state change itself, so committing allocates nothing more. */
+type Written = { s: string; k: string; g: number; v?: unknown; d?: true };
 
 type Journal = [s: string, k: string, prev: Written | undefined][];
 
@@ -66,8 +63,16 @@ export class KeyedBackend {
       m = new Map();
       this.overlay.set(s, m);
     }
-    if (this.journal) this.journal.push([s, k, m.get(k)]);
-    m.set(k, { g, v });
+    const prev = m.get(k);
+    if (this.journal) this.journal.push([s, k, prev]);
+    else if (prev !== undefined) {
+      // Not journaling: rewrite this batch's entry in place.
+      prev.v = v;
+      if (v === undefined) prev.d = true;
+      else delete prev.d;
+      return;
+    }
+    m.set(k, v === undefined ? { s, k, g, d: true } : { s, k, g, v });
   }
 
   /** True when the cache has an entry (committed or known-unset) for `s`/`k`. */
@@ -112,9 +117,7 @@ export class KeyedBackend {
   /** The batch's writes as segment state changes. */
   changes(): StateChange[] {
     const out: StateChange[] = [];
-    for (const [s, m] of this.overlay) {
-      for (const [k, w] of m) out.push(w.v === undefined ? { s, k, g: w.g, d: true } : { s, k, g: w.g, v: w.v });
-    }
+    for (const m of this.overlay.values()) for (const w of m.values()) out.push(w);
     return out;
   }
 

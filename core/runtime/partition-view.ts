@@ -7,7 +7,7 @@
 
 import type { SplitReader } from "../api/source.ts";
 import type { Envelope } from "../envelope.ts";
-import type { Segment } from "../ports/state-store.ts";
+import type { PartitionBase, Segment } from "../ports/state-store.ts";
 
 /** Committed bookkeeping of a partition, folded from its segments. */
 export class PartitionView {
@@ -34,25 +34,60 @@ export class PartitionView {
   /** Open split readers of a source partition, by split id. */
   readonly readers = new Map<string, SplitReader<unknown>>();
 
+  /** A view that starts from a compacted base. */
+  static fromBase(base: PartitionBase | undefined): PartitionView {
+    const v = new PartitionView();
+    if (!base) return v;
+    v.lastSegment = base.through;
+    v.sentThrough = base.sentThrough;
+    for (const [c, s] of Object.entries(base.positions)) v.positions.set(c, s);
+    for (const [c, s] of Object.entries(base.outSeqs)) v.outSeqs.set(c, s);
+    for (const [k, x] of Object.entries(base.opState)) v.opState.set(k, x);
+    for (const [c, w] of Object.entries(base.watermarks)) v.watermarks.set(c, w);
+    for (const c of base.ended) v.ended.add(c);
+    v.finished = base.finished;
+    v.addBuffered(base.buffered);
+    return v;
+  }
+
+  /** The view as a compacted base (its unsent outboxes must be empty). */
+  toBase(): PartitionBase {
+    if (this.unsent.length > 0) throw new Error(`cannot compact: segment ${this.unsent[0]?.n} is not confirmed sent`);
+    return {
+      through: this.lastSegment,
+      sentThrough: this.sentThrough,
+      positions: Object.fromEntries(this.positions),
+      outSeqs: Object.fromEntries(this.outSeqs),
+      opState: Object.fromEntries(this.opState),
+      watermarks: Object.fromEntries(this.watermarks),
+      ended: [...this.ended],
+      finished: this.finished,
+      buffered: [...this.buffer.values()].flatMap((m) => [...m.values()]),
+    };
+  }
+
+  private addBuffered(envelopes: readonly Envelope[]): void {
+    for (const e of envelopes) {
+      let m = this.buffer.get(e.from);
+      if (!m) {
+        m = new Map();
+        this.buffer.set(e.from, m);
+      }
+      m.set(e.seq, e);
+    }
+  }
+
   /** Folds one committed segment into the view. */
   apply(seg: Segment): void {
     this.lastSegment = seg.n;
+    if (seg.sentThrough > this.sentThrough) this.sentThrough = seg.sentThrough;
     for (const [c, s] of Object.entries(seg.positions)) this.positions.set(c, s);
     for (const [c, s] of Object.entries(seg.outSeqs)) this.outSeqs.set(c, s);
     if (seg.opState) for (const [k, v] of Object.entries(seg.opState)) this.opState.set(k, v);
     if (seg.watermarks) for (const [c, w] of Object.entries(seg.watermarks)) this.watermarks.set(c, w);
     if (seg.ended) for (const c of seg.ended) this.ended.add(c);
     if (seg.finished) this.finished = true;
-    if (seg.buffered) {
-      for (const e of seg.buffered) {
-        let m = this.buffer.get(e.from);
-        if (!m) {
-          m = new Map();
-          this.buffer.set(e.from, m);
-        }
-        m.set(e.seq, e);
-      }
-    }
+    if (seg.buffered) this.addBuffered(seg.buffered);
     // Drop buffered envelopes that are now consumed.
     for (const c of Object.keys(seg.positions)) {
       const m = this.buffer.get(c);
@@ -62,7 +97,7 @@ export class PartitionView {
       if (m.size === 0) this.buffer.delete(c);
     }
     this.unsent.push(seg);
-    this.unsent = this.unsent.filter((s) => s.n > seg.sentThrough);
+    if (this.unsent.length > 1 || seg.n <= this.sentThrough) this.unsent = this.unsent.filter((s) => s.n > this.sentThrough);
   }
 
   /** The buffered envelope `seq` of `channel`, if any. */

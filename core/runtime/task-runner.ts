@@ -97,6 +97,11 @@ export class TaskRunner {
     this.channelSet = new Set(this.channels);
   }
 
+  /** Segments up to this number are committed and their outboxes confirmed sent. */
+  get sentThrough(): number {
+    return this.live?.view.sentThrough ?? 0;
+  }
+
   /** True when this partition has forwarded end-of-input. */
   get finished(): boolean {
     return this.live?.view.finished ?? false;
@@ -480,11 +485,13 @@ export class TaskRunner {
   private async load(): Promise<Live> {
     if (this.live) return this.live;
     const { plan, graph, store } = this.o;
-    const segments = await store.readSegments(this.task.id, this.partition, 0);
-    const view = new PartitionView();
+    const base = await store.readBase(this.task.id, this.partition);
+    const segments = await store.readSegments(this.task.id, this.partition, base?.through ?? 0);
+    const view = PartitionView.fromBase(base);
     for (const seg of segments) view.apply(seg);
+    const empty = base === undefined && segments.length === 0;
     const keyGroups = keyGroupRange(this.partition, this.task.parallelism, plan.maxParallelism);
-    const backend = this.task.keyed ? new KeyedBackend(segments.length === 0) : undefined;
+    const backend = this.task.keyed ? new KeyedBackend(empty) : undefined;
     const services: TaskServices = {
       backend,
       sinks: new Map(),
@@ -498,7 +505,7 @@ export class TaskRunner {
     if (wm !== Number.POSITIVE_INFINITY) services.watermark = wm;
     const router = new Router(plan, graph, this.task, this.partition);
     const chain = buildChain(graph, this.task, router, services);
-    if (chain.keyed && backend && segments.length > 0) {
+    if (chain.keyed && backend && !empty) {
       const keyed = chain.keyed;
       const stored = await store.scanState(this.task.id, keyed.timers.stateId, keyGroups.start, keyGroups.end);
       const refs: StateRef[] = [];

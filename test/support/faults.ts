@@ -8,7 +8,7 @@ import type { OutboxEntry } from "../../core/envelope.ts";
 import type { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import type { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import type { Queue, ReceivedMessage } from "../../core/ports/queue.ts";
-import type { Segment, StateRef, StateStore } from "../../core/ports/state-store.ts";
+import type { PartitionBase, Segment, StateRef, StateStore } from "../../core/ports/state-store.ts";
 
 /** Thrown by an injected fault. */
 export class InjectedCrash extends Error {
@@ -82,6 +82,12 @@ export class FaultyStore implements StateStore {
   }
   readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
     return this.inner.readSegments(task, partition, after);
+  }
+  readBase(task: string, partition: number): Promise<PartitionBase | undefined> {
+    return this.inner.readBase(task, partition);
+  }
+  compact(task: string, partition: number, through: number): Promise<number> {
+    return this.inner.compact(task, partition, through);
   }
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
     return this.inner.getState(task, refs);
