@@ -11,7 +11,7 @@ import { PartitionView } from "../runtime/partition-view.ts";
 
 interface Entry {
   readonly g: number;
-  readonly v: unknown;
+  readonly v?: unknown;
 }
 
 interface Log {
