@@ -112,6 +112,8 @@ const report = {
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 if (!json) {
   for (const r of results) {
-    process.stderr.write(`${r.name}: ${r.recordsPerSecond.toLocaleString("en")} records/s (${r.records.toLocaleString("en")} in ${r.seconds} s)\n`);
+    process.stderr.write(
+      `${r.name}: ${r.recordsPerSecond.toLocaleString("en")} records/s (${r.records.toLocaleString("en")} in ${r.seconds} s)\n`,
+    );
   }
 }

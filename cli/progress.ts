@@ -31,13 +31,13 @@ export class ProgressLine {
 
   private draw(): void {
     const p = this.rt.progress();
-    const total = p.reduce((a, t) => a + t.recordsIn, 0);
+    const total = this.rt.sourceRecords();
     const now = performance.now();
     const rate = ((total - this.lastIn) * 1000) / Math.max(1, now - this.lastAt);
     this.lastIn = total;
     this.lastAt = now;
     const backlog = p.map((t) => `${t.task} ${t.backlog}`).join(", ");
-    const line = `${compact(rate)} records/s · ${compact(total)} processed · backlog: ${backlog}`;
+    const line = `${compact(rate)} records/s · ${compact(total)} read · backlog: ${backlog}`;
     this.out.write(`\r\x1b[2K${line.slice(0, (this.out.columns ?? 120) - 1)}`);
   }
 

@@ -76,11 +76,11 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   for (const [sink, rows] of tables) printTable(sink, rows);
   appendDeadLetters(o.workDir, job.name, started.toISOString(), rt.deadLetters);
   const secs = (performance.now() - t0) / 1000;
-  const records = rt.progress().reduce((a, t) => a + t.recordsIn, 0);
+  const records = rt.sourceRecords();
   const sinks = [...counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
   const how = rt.finished ? "finished" : stop.signal.aborted ? "stopped" : "ended";
   process.stderr.write(
-    `riffle: ${job.name} ${how} in ${secs.toFixed(2)} s · ${compact(records)} records processed (${compact(records / Math.max(secs, 1e-3))}/s) · ${sinks}${o.out ? ` → ${o.out}` : ""}\n`,
+    `riffle: ${job.name} ${how} in ${secs.toFixed(2)} s · ${compact(records)} source records (${compact(records / Math.max(secs, 1e-3))}/s) · ${sinks}${o.out ? ` → ${o.out}` : ""}\n`,
   );
   const dead = rt.deadLetters.length + rt.queueDeadLetters().length;
   if (dead > 0) {

@@ -126,6 +126,13 @@ export class EmbeddedRuntime {
     });
   }
 
+  /** Records read from sources so far. */
+  sourceRecords(): number {
+    let n = 0;
+    for (const r of this.runners) if (r.task.isSource) n += r.stats.recordsIn;
+    return n;
+  }
+
   /** Envelopes that the queues dead-lettered after too many receives. */
   queueDeadLetters(): QueueDeadLetter[] {
     return this.plan.tasks.flatMap((t) => [...this.queue.deadLetters(t.id)]);

@@ -97,7 +97,8 @@ export class PartitionView {
       if (m.size === 0) this.buffer.delete(c);
     }
     this.unsent.push(seg);
-    if (this.unsent.length > 1 || seg.n <= this.sentThrough) this.unsent = this.unsent.filter((s) => s.n > this.sentThrough);
+    if (this.unsent.length > 1 || seg.n <= this.sentThrough)
+      this.unsent = this.unsent.filter((s) => s.n > this.sentThrough);
   }
 
   /** The buffered envelope `seq` of `channel`, if any. */
