@@ -27,8 +27,13 @@ export interface TickSignal {
   readonly kind: "tick";
 }
 
+/** Starts (or after a restore, restarts) a source partition. */
+export interface StartSignal {
+  readonly kind: "start";
+}
+
 /** Everything that is not a data record. */
-export type Signal = WatermarkSignal | BarrierSignal | EndSignal | PollSignal | TickSignal;
+export type Signal = WatermarkSignal | BarrierSignal | EndSignal | PollSignal | TickSignal | StartSignal;
 
 /**
  * One queue message from one upstream partition to one downstream partition.
@@ -59,6 +64,10 @@ export function channelId(task: string, partition: number): string {
 export const POLL_CHANNEL = "$poll";
 /** Channel of coordinator ticks; unsequenced, never deduplicated. */
 export const TICK_CHANNEL = "$tick";
+/** Channel on which the coordinator sends barriers to source partitions; seq = checkpoint id, gaps allowed. */
+export const CONTROL_CHANNEL = "$ctl";
+/** Unsequenced: (re)starts a source partition's polling in the current generation. */
+export const START_CHANNEL = "$start";
 
 /** Where an envelope goes: a task and one of its partitions (the FIFO group). */
 export interface Address {

@@ -2,6 +2,13 @@
  * The execution environment a job's build function receives, and `defineJob`.
  */
 
+import {
+  type CheckpointConfig,
+  DEFAULT_CHECKPOINT_CONFIG,
+  DEFAULT_RESTART_STRATEGY,
+  type RecordFailureStrategy,
+  type RestartStrategy,
+} from "../checkpoint/config.ts";
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, JobConfig, JobGraph, NodeOp } from "../graph/graph.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../keys.ts";
@@ -16,6 +23,9 @@ export const DEFAULT_CONFIG: Readonly<JobConfig> = {
   sourceBatchSize: 1000,
   maxRecordsPerEnvelope: 500,
   maxRecordAttempts: 3,
+  checkpoint: DEFAULT_CHECKPOINT_CONFIG,
+  restart: DEFAULT_RESTART_STRATEGY,
+  recordFailure: "dead-letter",
 };
 
 /** @internal Accumulates graph nodes. */
@@ -75,6 +85,42 @@ export class StreamExecutionEnvironment {
     for (const [k, v] of Object.entries(options)) {
       if (v !== undefined) this.config[k as "sourceBatchSize"] = checkPositive(`configure.${k}`, v);
     }
+    return this;
+  }
+
+  /**
+   * Sets the checkpoint interval and policy. Checkpoints are always on: sink output
+   * becomes visible when the checkpoint of its epoch completes (default every 1 s).
+   */
+  enableCheckpointing(intervalMs: number, options: Partial<Omit<CheckpointConfig, "intervalMs">> = {}): this {
+    const c = { ...this.config.checkpoint, ...options, intervalMs };
+    if (!(c.intervalMs > 0)) throw new JobDefinitionError(`checkpoint interval must be positive, got ${intervalMs}`);
+    checkPositive("checkpoint maxConcurrent", c.maxConcurrent);
+    if (!(c.timeoutMs > 0)) throw new JobDefinitionError(`checkpoint timeoutMs must be positive, got ${c.timeoutMs}`);
+    if (!(c.minPauseMs >= 0)) throw new JobDefinitionError(`checkpoint minPauseMs must be ≥ 0, got ${c.minPauseMs}`);
+    if (!Number.isSafeInteger(c.tolerableFailures) || c.tolerableFailures < 0) {
+      throw new JobDefinitionError(`tolerableFailures must be a non-negative integer, got ${c.tolerableFailures}`);
+    }
+    this.config.checkpoint = c;
+    return this;
+  }
+
+  /** Fixed-delay restart: restore from the last checkpoint up to `attempts` times, `delayMs` apart. */
+  setRestartStrategy(strategy: RestartStrategy): this {
+    if (!Number.isSafeInteger(strategy.attempts) || strategy.attempts < 0) {
+      throw new JobDefinitionError(`restart attempts must be a non-negative integer, got ${strategy.attempts}`);
+    }
+    if (!(strategy.delayMs >= 0)) throw new JobDefinitionError(`restart delayMs must be ≥ 0, got ${strategy.delayMs}`);
+    this.config.restart = { ...strategy };
+    return this;
+  }
+
+  /** `dead-letter` (default): set a record aside after `maxRecordAttempts`; `restart`: fail the job over instead. */
+  setRecordFailureStrategy(strategy: RecordFailureStrategy): this {
+    if (strategy !== "dead-letter" && strategy !== "restart") {
+      throw new JobDefinitionError(`record failure strategy must be 'dead-letter' or 'restart', got '${strategy}'`);
+    }
+    this.config.recordFailure = strategy;
     return this;
   }
 

@@ -71,23 +71,29 @@ export function elementsSource<T>(elements: readonly T[]): Source<T> {
 export interface GeneratorOptions {
   /** Number of records; omit for an unbounded source. */
   readonly count?: number;
+  /** Number of splits (default 16): the most partitions that can read in parallel, at any rescale. */
+  readonly splits?: number;
 }
 
 /**
- * A source that calls `fn(i)` for i = 0, 1, 2, … . Split p of P produces the
- * indices `p, p + P, p + 2P, …`, so the set of records is the same at any
- * parallelism. Position = the next index of the split.
+ * A source that calls `fn(i)` for i = 0, 1, 2, … . It has a fixed number of splits S,
+ * whatever the parallelism; split s produces the indices `s, s + S, s + 2S, …`. So
+ * the records are the same at any parallelism, and a savepoint restores at another
+ * parallelism split by split. Position = the next index of the split.
  */
 export function generatorSource<T>(fn: (index: number) => T, options: GeneratorOptions = {}): Source<T> {
   const count = options.count;
   if (count !== undefined && (!Number.isSafeInteger(count) || count < 0)) {
     throw new RangeError(`fromGenerator: count must be a non-negative integer, got ${count}`);
   }
+  const splits = options.splits ?? 16;
+  if (!Number.isSafeInteger(splits) || splits < 1) {
+    throw new RangeError(`fromGenerator: splits must be a positive integer, got ${splits}`);
+  }
   return {
     name: "generator",
     bounded: count !== undefined,
-    splits: (parallelism) =>
-      Array.from({ length: parallelism }, (_, p) => ({ id: String(p), first: p, stride: parallelism })),
+    splits: () => Array.from({ length: splits }, (_, p) => ({ id: String(p), first: p, stride: splits })),
     reader: (split, position) => {
       const stride = split.stride as number;
       let next = typeof position === "number" ? position : (split.first as number);

@@ -6,6 +6,7 @@
 import type { KeyedProcessFunction, KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
 import type { StateSpec } from "../api/state.ts";
+import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
 
 /** How records travel along an edge. */
@@ -63,8 +64,14 @@ export interface JobConfig {
   sourceBatchSize: number;
   /** Most records packed into one envelope. */
   maxRecordsPerEnvelope: number;
-  /** Attempts at a failing record before it is dead-lettered. */
+  /** Attempts at a failing record before it is dead-lettered (or the job restarts). */
   maxRecordAttempts: number;
+  /** When and how checkpoints are taken. */
+  checkpoint: CheckpointConfig;
+  /** How the job recovers when a task keeps failing. */
+  restart: RestartStrategy;
+  /** What a record that keeps failing does. */
+  recordFailure: RecordFailureStrategy;
 }
 
 /** The built logical graph of a job. */

@@ -3,7 +3,7 @@
  * parallelism into tasks, and validates the result.
  */
 
-import { channelId, POLL_CHANNEL } from "../envelope.ts";
+import { CONTROL_CHANNEL, channelId, POLL_CHANNEL } from "../envelope.ts";
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, JobGraph } from "./graph.ts";
 import type { InputChannel, OperatorPlan, PartitionerKind, Plan, TaskInput, TaskOutput, TaskPlan } from "./plan.ts";
@@ -128,7 +128,11 @@ export function taskById(plan: Plan, id: string): TaskPlan {
 
 /** The input channels of `task[partition]`, in a stable order. */
 export function inputChannels(plan: Plan, task: TaskPlan, partition: number): InputChannel[] {
-  if (task.isSource) return [{ id: POLL_CHANNEL, from: task.id }];
+  if (task.isSource)
+    return [
+      { id: POLL_CHANNEL, from: task.id },
+      { id: CONTROL_CHANNEL, from: "$coordinator" },
+    ];
   const out: InputChannel[] = [];
   for (const input of task.inputs) {
     const up = taskById(plan, input.from);

@@ -29,8 +29,10 @@ export interface InMemoryStateStoreOptions {
 /** The in-memory state store. */
 export class InMemoryStateStore implements StateStore {
   private readonly logs = new Map<string, Log>();
-  /** task → state id → encoded key → latest committed value. */
+  /** task → state id → encoded key → latest committed value (base + every live segment). */
   private readonly latest = new Map<string, Map<string, Map<string, Entry>>>();
+  /** task → state id → encoded key → value folded into the base by compaction. */
+  private readonly baseValues = new Map<string, Map<string, Map<string, Entry>>>();
   private readonly copy: boolean;
   /** Segments appended, for accounting. */
   appends = 0;
@@ -56,21 +58,7 @@ export class InMemoryStateStore implements StateStore {
     const seg = this.copy ? structuredClone(segment) : segment;
     log.segs.push(seg);
     this.appends++;
-    if (seg.changes.length === 0) return;
-    let states = this.latest.get(task);
-    if (!states) {
-      states = new Map();
-      this.latest.set(task, states);
-    }
-    for (const c of seg.changes) {
-      let values = states.get(c.s);
-      if (!values) {
-        values = new Map();
-        states.set(c.s, values);
-      }
-      if (c.d) values.delete(c.k);
-      else values.set(c.k, c); // a change has the entry's shape ({ g, v }): no copy
-    }
+    applyChanges(this.latest, task, seg);
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
@@ -94,11 +82,33 @@ export class InMemoryStateStore implements StateStore {
     if (upTo <= from) return from;
     const view = PartitionView.fromBase(log.base);
     const folded = log.segs.slice(0, upTo - from);
-    for (const s of folded) view.apply(s);
+    for (const s of folded) {
+      view.apply(s);
+      applyChanges(this.baseValues, task, s);
+    }
     view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
     log.base = view.toBase();
     log.segs = log.segs.slice(upTo - from);
     return upTo;
+  }
+
+  async truncate(task: string, partition: number, through: number): Promise<void> {
+    const log = this.log(task, partition);
+    const from = log.base?.through ?? 0;
+    if (through < from) {
+      throw new Error(`cannot restore ${task}[${partition}] to segment ${through}: compacted through ${from}`);
+    }
+    if (through - from >= log.segs.length) return;
+    log.segs = log.segs.slice(0, through - from);
+    // Rebuild the task's latest values: base + the live segments of every partition.
+    const states = new Map<string, Map<string, Entry>>();
+    for (const [s, m] of this.baseValues.get(task) ?? []) states.set(s, new Map(m));
+    const rebuilt = new Map([[task, states]]);
+    for (const [id, l] of this.logs) {
+      if (id.slice(0, id.lastIndexOf("#")) !== task) continue;
+      for (const seg of l.segs) applyChanges(rebuilt, task, seg);
+    }
+    this.latest.set(task, states);
   }
 
   async getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
@@ -121,5 +131,23 @@ export class InMemoryStateStore implements StateStore {
   segmentCount(task: string, partition: number): number {
     const log = this.logs.get(`${task}#${partition}`);
     return log ? (log.base?.through ?? 0) + log.segs.length : 0;
+  }
+}
+
+function applyChanges(index: Map<string, Map<string, Map<string, Entry>>>, task: string, seg: Segment): void {
+  if (seg.changes.length === 0) return;
+  let states = index.get(task);
+  if (!states) {
+    states = new Map();
+    index.set(task, states);
+  }
+  for (const c of seg.changes) {
+    let values = states.get(c.s);
+    if (!values) {
+      values = new Map();
+      states.set(c.s, values);
+    }
+    if (c.d) values.delete(c.k);
+    else values.set(c.k, c); // a change has the entry's shape ({ g, v }): no copy
   }
 }

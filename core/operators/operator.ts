@@ -18,6 +18,8 @@ export interface Operator {
   processTime(now: number): void;
   /** Every input channel has ended: flush, fire remaining timers, pass it on. */
   endInput(): void;
+  /** Checkpoint `n` completed (best effort, like Flink's notification). */
+  notifyCheckpointComplete?(n: number): void;
 }
 
 /** Per-batch services of a task partition, shared by the operators of its chain. */
@@ -54,5 +56,8 @@ export abstract class ForwardingOperator implements Operator {
   }
   endInput(): void {
     this.next.endInput();
+  }
+  notifyCheckpointComplete(n: number): void {
+    this.next.notifyCheckpointComplete?.(n);
   }
 }

@@ -76,6 +76,19 @@ export interface Segment {
   readonly deadLetters?: readonly DeadLetter[];
   /** Set when this segment ends checkpoint epoch n. */
   readonly endsEpoch?: number;
+  /** With `endsEpoch`: time from the first barrier n to the last one on the inputs. */
+  readonly alignmentMs?: number;
+  /** Barrier alignment in progress after this segment; `null` when it ended here. */
+  readonly aligning?: Aligning | null;
+}
+
+/** A barrier alignment in progress: channels that delivered barrier `n` wait for the rest. */
+export interface Aligning {
+  readonly n: number;
+  /** Channels that delivered barrier `n` (and are blocked until all have). */
+  readonly channels: readonly string[];
+  /** Processing time of the first barrier `n`. */
+  readonly since: number;
 }
 
 /**
@@ -93,8 +106,10 @@ export interface PartitionBase {
   readonly watermarks: Readonly<Record<string, number>>;
   readonly ended: readonly string[];
   readonly finished: boolean;
-  /** Envelopes still waiting in the reorder buffer. */
+  /** Envelopes still waiting in the reorder or alignment buffer. */
   readonly buffered: readonly Envelope[];
+  /** Alignment in progress, if any. */
+  readonly aligning?: Aligning;
 }
 
 /** Reference to one keyed-state value. */
@@ -121,6 +136,12 @@ export interface StateStore {
    * least the last segment always stays. Returns the new base's `through`.
    */
   compact(task: string, partition: number, through: number): Promise<number>;
+  /**
+   * Restore: voids every segment of `task[partition]` after `through` (the
+   * partition's cut), so its view becomes base + segments up to the cut, and keyed
+   * state reads see only those. Throws when `through` is older than the base.
+   */
+  truncate(task: string, partition: number, through: number): Promise<void>;
   /** Committed values of keyed state, index-aligned with `refs` (`undefined` when unset). */
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]>;
   /** Every committed value of state `s` in key groups `[kgStart, kgEnd]`, as `[key, value]`. */

@@ -4,23 +4,29 @@
  * source mapping — one in-flight batch per group, at most 10 envelopes a batch,
  * visibility timeout and redelivery, partial batch failures that fail the rest of
  * the group, and a dead-letter queue after `maxReceiveCount` receives.
+ *
+ * It also plays the checkpoint coordinator: it injects barriers, completes
+ * checkpoints from the partitions' acks, publishes sink output up to each
+ * completed cut (two-phase commit), compacts the log behind it, and fails the job
+ * over to the last completed checkpoint when a task keeps failing.
  */
 
 import { buildGraph, type Job } from "../api/environment.ts";
-import { POLL_CHANNEL } from "../envelope.ts";
+import { CheckpointCoordinator, type CoordinatorEvent } from "../checkpoint/coordinator.ts";
+import { restoreToCheckpoint } from "../checkpoint/restore.ts";
+import { CONTROL_CHANNEL, type OutboxEntry, START_CHANNEL } from "../envelope.ts";
 import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { planJob } from "../graph/planner.ts";
+import { InMemoryCheckpointStore } from "../memory/in-memory-checkpoint-store.ts";
 import { InMemoryQueue } from "../memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../memory/in-memory-state-store.ts";
-import { type Clock, SystemClock } from "../ports/clock.ts";
+import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
+import { type Clock, ManualClock, SystemClock } from "../ports/clock.ts";
 import type { Queue, QueueDeadLetter } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
 import { TaskRunner } from "./task-runner.ts";
-
-/** Uncompacted segments a partition may accumulate before the runtime folds them. */
-const COMPACT_EVERY = 64;
 
 /** Most envelopes in one batch, as with the SQS event source mapping. */
 export const MAX_BATCH = 10;
@@ -33,15 +39,21 @@ export interface EmbeddedOptions {
   readonly clock?: Clock;
   /** State store. Default: a new in-memory store. */
   readonly store?: StateStore;
+  /** Checkpoint store. Default: a new in-memory store. */
+  readonly checkpoints?: CheckpointStore;
   /** Queue. Default: a new in-memory queue on `clock`. */
   readonly queue?: Queue & Pick<InMemoryQueue, "nextVisibleAt" | "backlog" | "deadLetters">;
   /** Delay before a failed batch is retried. Default 100 ms. */
   readonly retryDelayMs?: number;
-  /** Called with every record committed to a sink, in commit order per partition. */
+  /** With a {@link ManualClock}: time each batch takes (so checkpoint intervals elapse in simulations). */
+  readonly batchTimeMs?: number;
+  /** Called with every record committed to a sink, in commit order per partition, when its checkpoint completes. */
   readonly onOutput?: (sink: string, values: readonly unknown[], task: string, partition: number) => void;
+  /** Called for every checkpoint completed or aborted, and every failover. */
+  readonly onCheckpoint?: (event: CoordinatorEvent) => void;
   /** Called before every batch; tests use it to inject faults (e.g. `runner.crash()`). */
   readonly beforeBatch?: (runner: TaskRunner) => void;
-  /** Stops an unbounded job; the runtime finishes its current batch and returns. */
+  /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
   readonly signal?: AbortSignal;
 }
 
@@ -58,6 +70,13 @@ export class JobStalledError extends RiffleError {
   }
 }
 
+/** The job failed more often than its restart strategy allows. */
+export class JobFailedError extends RiffleError {
+  constructor(message: string, cause: unknown) {
+    super("job-failed", message, { cause });
+  }
+}
+
 /** Per-task figures for progress reporting. */
 export interface TaskProgress {
   readonly task: string;
@@ -71,16 +90,29 @@ export class EmbeddedRuntime {
   readonly graph: JobGraph;
   readonly plan: Plan;
   readonly store: StateStore;
+  readonly checkpoints: CheckpointStore;
   readonly clock: Clock;
+  readonly coordinator: CheckpointCoordinator;
   private readonly queue: NonNullable<EmbeddedOptions["queue"]>;
-  private readonly runners: TaskRunner[] = [];
-  private readonly byAddress = new Map<string, TaskRunner>();
-  private readonly published = new Map<TaskRunner, number>();
-  private readonly compacted = new Map<TaskRunner, number>();
   private readonly o: EmbeddedOptions;
-  /** Records set aside by operators after repeated failures. */
+  private runners: TaskRunner[] = [];
+  private byAddress = new Map<string, TaskRunner>();
+  /** Per partition: last segment whose sink output was published. */
+  private readonly published = new Map<string, number>();
+  /** Per partition: segments folded into the base. */
+  private readonly compacted = new Map<string, number>();
+  /** Records set aside by operators after repeated failures (published with their checkpoint). */
   readonly deadLetters: TaskDeadLetter[] = [];
+  /** Restores done so far. */
+  restarts = 0;
+  /** Current generation. */
+  generation = 0;
+  /** The newest completed checkpoint. */
+  lastCheckpoint: CheckpointManifest | undefined;
+  private done = false;
   private started = false;
+  /** Records read by runners of earlier generations. */
+  private sourceRecordsBefore = 0;
 
   constructor(job: Job, options: EmbeddedOptions = {}) {
     this.o = options;
@@ -88,29 +120,19 @@ export class EmbeddedRuntime {
     this.plan = planJob(this.graph);
     this.clock = options.clock ?? new SystemClock();
     this.store = options.store ?? new InMemoryStateStore();
+    this.checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
     this.queue = options.queue ?? new InMemoryQueue(this.clock);
-    for (const task of this.plan.tasks) {
-      for (let p = 0; p < task.parallelism; p++) {
-        const runner = new TaskRunner({
-          plan: this.plan,
-          graph: this.graph,
-          task: task.id,
-          partition: p,
-          queue: this.queue,
-          store: this.store,
-          clock: this.clock,
-          generation: 1,
-        });
-        this.runners.push(runner);
-        this.byAddress.set(`${task.id}#${p}`, runner);
-        this.published.set(runner, 0);
-      }
-    }
+    this.coordinator = new CheckpointCoordinator({
+      plan: this.plan,
+      store: this.checkpoints,
+      clock: this.clock,
+      config: this.graph.config.checkpoint,
+    });
   }
 
-  /** True when every partition of every task has finished (bounded input fully processed). */
+  /** True once bounded input is fully processed and its final checkpoint published. */
   get finished(): boolean {
-    return this.runners.every((r) => r.finished);
+    return this.done;
   }
 
   /** Progress per task. */
@@ -126,9 +148,9 @@ export class EmbeddedRuntime {
     });
   }
 
-  /** Records read from sources so far. */
+  /** Records read from sources so far (re-reads after a restore included). */
   sourceRecords(): number {
-    let n = 0;
+    let n = this.sourceRecordsBefore;
     for (const r of this.runners) if (r.task.isSource) n += r.stats.recordsIn;
     return n;
   }
@@ -138,106 +160,229 @@ export class EmbeddedRuntime {
     return this.plan.tasks.flatMap((t) => [...this.queue.deadLetters(t.id)]);
   }
 
-  /** Every runner. */
+  /** Every runner of the current generation. */
   get taskRunners(): readonly TaskRunner[] {
     return this.runners;
   }
 
   /**
-   * Runs until bounded input is fully processed, or until `signal` aborts.
-   * Throws {@link JobStalledError} when work is left but nothing can move.
+   * Runs until bounded input is fully processed and checkpointed, or until `signal`
+   * aborts (then it completes one more checkpoint first). Resumes from the last
+   * completed checkpoint when the stores already hold this job.
    */
   async run(): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      const polls = this.plan.tasks
-        .filter((t) => t.isSource)
-        .flatMap((t) =>
-          Array.from({ length: t.parallelism }, (_, p) => ({
-            to: { task: t.id, partition: p },
-            envelope: { gen: 1, from: POLL_CHANNEL, seq: 1, records: [], signal: { kind: "poll" as const } },
-          })),
-        );
-      await this.queue.send(polls);
-    }
-    // Downstream tasks first, so the pipeline drains before sources read more.
-    const order = [...this.plan.tasks].reverse();
+    if (!this.started) await this.start();
+    const order = [...this.plan.tasks].reverse(); // downstream first, so the pipeline drains before sources read more
+    let stopAt: number | undefined;
     let yielded = performance.now();
-    while (!this.finished && !this.o.signal?.aborted) {
+    while (!this.done) {
+      if (this.o.signal?.aborted && stopAt === undefined) {
+        await this.coordinator.abortAll(AbortReason.JobStopped);
+        stopAt = await this.inject(await this.coordinator.trigger());
+      }
       // In-memory ports resolve in microtasks; let timers and signals (Ctrl-C, progress) run now and then.
       if (performance.now() - yielded > 20) {
         await new Promise((resolve) => setImmediate(resolve));
         yielded = performance.now();
       }
+      if (stopAt === undefined) {
+        const id = await this.coordinator.maybeTrigger();
+        if (id !== undefined) await this.inject(id);
+      }
       let progressed = false;
+      let failure: { reason: string; error: unknown } | undefined;
       for (const task of order) {
         for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
-          if (!(await this.step(task))) break;
+          const r = await this.step(task);
+          if (r === "idle") break;
           progressed = true;
-          if (this.o.signal?.aborted) return;
+          if (r !== "ok") {
+            failure = r;
+            break;
+          }
         }
+        if (failure) break;
       }
-      if (progressed) continue;
+      if (failure) {
+        await this.failover(failure.reason, failure.error);
+        continue;
+      }
+      for (const e of await this.coordinator.poll()) {
+        this.o.onCheckpoint?.(e);
+        if (e.kind === "completed") await this.completed(e.manifest);
+        else if (e.kind === "failover") await this.failover(e.reason, undefined);
+      }
+      if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return;
+      if (progressed || this.done) continue;
       const next = this.queue.nextVisibleAt();
       if (next === undefined) {
+        if (this.runners.every((r) => r.finished)) continue; // the final checkpoint completes on the next poll
         const dlq = this.queueDeadLetters();
-        throw new JobStalledError(
+        const reason =
           `job '${this.plan.job}' stalled: no messages left but ${this.runners.filter((r) => !r.finished).length} partitions have not finished` +
-            (dlq.length ? `; ${dlq.length} envelopes were dead-lettered, first: ${dlq[0]?.error}` : ""),
-        );
+          (dlq.length ? `; ${dlq.length} envelopes were dead-lettered, last: ${dlq[dlq.length - 1]?.error}` : "");
+        await this.failover(reason, new JobStalledError(reason));
+        continue;
       }
       await this.clock.sleep(Math.max(1, next - this.clock.now()));
     }
   }
 
-  /** Receives and runs one batch of `task`; false when nothing was deliverable. */
-  private async step(task: TaskPlan): Promise<boolean> {
+  /** Creates or resumes the job. */
+  private async start(): Promise<void> {
+    this.started = true;
+    const existed = (await this.checkpoints.loadJob(this.plan.job)) !== undefined;
+    const record = await this.coordinator.init();
+    if (existed) {
+      // Resume: whatever happened after the last completed checkpoint is void.
+      this.lastCheckpoint = await this.coordinator.lastCompleted();
+      for (const [k, n] of Object.entries(this.lastCheckpoint?.cut ?? {})) this.published.set(k, n);
+      this.generation = await restoreToCheckpoint(
+        this.plan,
+        this.store,
+        this.checkpoints,
+        this.coordinator,
+        this.lastCheckpoint,
+      );
+    } else {
+      this.generation = record.generation;
+    }
+    await this.launch();
+  }
+
+  /** Creates the runners of the current generation and starts the sources. */
+  private async launch(): Promise<void> {
+    this.sourceRecordsBefore = this.sourceRecords();
+    this.runners = [];
+    this.byAddress = new Map();
+    for (const task of this.plan.tasks) {
+      for (let p = 0; p < task.parallelism; p++) {
+        const runner = new TaskRunner({
+          plan: this.plan,
+          graph: this.graph,
+          task: task.id,
+          partition: p,
+          queue: this.queue,
+          store: this.store,
+          clock: this.clock,
+          generation: this.generation,
+          checkpoints: this.checkpoints,
+        });
+        this.runners.push(runner);
+        this.byAddress.set(`${task.id}#${p}`, runner);
+      }
+    }
+    const starts: OutboxEntry[] = this.sourcePartitions().map((to) => ({
+      to,
+      envelope: { gen: this.generation, from: START_CHANNEL, seq: 0, records: [], signal: { kind: "start" } },
+    }));
+    await this.queue.send(starts);
+  }
+
+  private sourcePartitions(): { task: string; partition: number }[] {
+    return this.plan.tasks
+      .filter((t) => t.isSource)
+      .flatMap((t) => Array.from({ length: t.parallelism }, (_, p) => ({ task: t.id, partition: p })));
+  }
+
+  /** Sends barrier `id` into every source partition; returns `id`. */
+  private async inject(id: number): Promise<number> {
+    await this.queue.send(
+      this.sourcePartitions().map((to) => ({
+        to,
+        envelope: {
+          gen: this.generation,
+          from: CONTROL_CHANNEL,
+          seq: id,
+          records: [],
+          signal: { kind: "barrier", n: id },
+        },
+      })),
+    );
+    return id;
+  }
+
+  /** Receives and runs one batch of `task`. */
+  private async step(task: TaskPlan): Promise<"idle" | "ok" | { reason: string; error: unknown }> {
     const msgs = await this.queue.receive(task.id, MAX_BATCH);
     const first = msgs[0];
-    if (!first) return false;
+    if (!first) return "idle";
     const runner = this.byAddress.get(`${task.id}#${first.group}`);
     if (!runner) throw new Error(`no runner for ${task.id}[${first.group}]`);
     this.o.beforeBatch?.(runner);
     const result = await runner.handle(msgs.map((m) => ({ body: m.body, receiveCount: m.receiveCount })));
+    if (this.o.batchTimeMs && this.clock instanceof ManualClock) this.clock.advance(this.o.batchTimeMs);
     const ok = result.failedFrom ?? msgs.length;
     if (ok > 0)
       await this.queue.ack(
         task.id,
         msgs.slice(0, ok).map((m) => m.receipt),
       );
-    if (ok < msgs.length) {
-      await this.queue.nack(
-        task.id,
-        msgs.slice(ok).map((m) => m.receipt),
-        this.o.retryDelayMs ?? 100,
-        describeCause(result.error),
-      );
+    if (ok >= msgs.length) return "ok";
+    const failed = msgs.slice(ok);
+    await this.queue.nack(
+      task.id,
+      failed.map((m) => m.receipt),
+      this.o.retryDelayMs ?? 100,
+      describeCause(result.error),
+    );
+    const cfg = this.graph.config;
+    const limit = cfg.maxRecordAttempts + (cfg.recordFailure === "dead-letter" ? 1 : 0);
+    if ((failed[0]?.receiveCount ?? 0) >= limit) {
+      return {
+        reason: `${task.id}[${first.group}] failed ${limit} times: ${describeCause(result.error)}`,
+        error: result.error,
+      };
     }
-    await this.publish(runner);
-    return true;
+    return "ok";
   }
 
-  /** Hands newly committed sink records and dead letters of `runner`'s partition to the listeners. */
-  private async publish(runner: TaskRunner): Promise<void> {
-    const after = this.published.get(runner) ?? 0;
-    const segs = await this.store.readSegments(runner.task.id, runner.partition, after);
-    for (const seg of segs) {
-      if (seg.sink && this.o.onOutput) {
-        for (const [name, values] of Object.entries(seg.sink))
-          this.o.onOutput(name, values, runner.task.id, runner.partition);
+  /** A checkpoint completed: publish sink output and dead letters up to its cut, compact behind it. */
+  private async completed(manifest: CheckpointManifest): Promise<void> {
+    this.lastCheckpoint = manifest;
+    for (const runner of this.runners) {
+      const key = `${runner.task.id}#${runner.partition}`;
+      const cut = manifest.cut?.[key];
+      if (cut === undefined) continue;
+      const after = this.published.get(key) ?? 0;
+      if (cut > after) {
+        for (const seg of await this.store.readSegments(runner.task.id, runner.partition, after)) {
+          if (seg.n > cut) break;
+          if (seg.sink && this.o.onOutput) {
+            for (const [name, values] of Object.entries(seg.sink))
+              this.o.onOutput(name, values, runner.task.id, runner.partition);
+          }
+          for (const d of seg.deadLetters ?? [])
+            this.deadLetters.push({ ...d, task: runner.task.id, partition: runner.partition });
+        }
+        this.published.set(key, cut);
       }
-      for (const d of seg.deadLetters ?? [])
-        this.deadLetters.push({ ...d, task: runner.task.id, partition: runner.partition });
+      const through = Math.min(cut, runner.sentThrough);
+      if (through > (this.compacted.get(key) ?? 0)) {
+        this.compacted.set(key, await this.store.compact(runner.task.id, runner.partition, through));
+      }
+      runner.notifyCheckpointComplete(manifest.id);
     }
-    const last = segs[segs.length - 1];
-    if (!last) return;
-    this.published.set(runner, last.n);
-    // Keep the in-memory log short: fold what is published and proven sent.
-    const compacted = this.compacted.get(runner) ?? 0;
-    if (last.n - compacted >= COMPACT_EVERY) {
-      const through = Math.min(last.n, runner.sentThrough);
-      this.compacted.set(runner, await this.store.compact(runner.task.id, runner.partition, through));
+    if (manifest.final) this.done = true;
+  }
+
+  /** Restores the job to its last completed checkpoint, per the restart strategy. */
+  private async failover(reason: string, error: unknown): Promise<void> {
+    const strategy = this.graph.config.restart;
+    if (this.restarts >= strategy.attempts) {
+      throw new JobFailedError(`job '${this.plan.job}' failed after ${this.restarts} restarts: ${reason}`, error);
     }
+    this.restarts++;
+    this.o.onCheckpoint?.({ kind: "failover", reason });
+    await this.clock.sleep(strategy.delayMs);
+    this.generation = await restoreToCheckpoint(
+      this.plan,
+      this.store,
+      this.checkpoints,
+      this.coordinator,
+      this.lastCheckpoint,
+    );
+    await this.launch();
   }
 }
 

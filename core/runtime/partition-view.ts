@@ -7,7 +7,7 @@
 
 import type { SplitReader } from "../api/source.ts";
 import type { Envelope } from "../envelope.ts";
-import type { PartitionBase, Segment } from "../ports/state-store.ts";
+import type { Aligning, PartitionBase, Segment } from "../ports/state-store.ts";
 
 /** Committed bookkeeping of a partition, folded from its segments. */
 export class PartitionView {
@@ -29,6 +29,8 @@ export class PartitionView {
   finished = false;
   /** Envelopes that arrived ahead of their turn: channel → seq → envelope. */
   readonly buffer = new Map<string, Map<number, Envelope>>();
+  /** Barrier alignment in progress. */
+  aligning: Aligning | undefined;
   /** Committed segments whose outbox is not yet confirmed sent. */
   unsent: Segment[] = [];
   /** Open split readers of a source partition, by split id. */
@@ -46,6 +48,7 @@ export class PartitionView {
     for (const [c, w] of Object.entries(base.watermarks)) v.watermarks.set(c, w);
     for (const c of base.ended) v.ended.add(c);
     v.finished = base.finished;
+    v.aligning = base.aligning;
     v.addBuffered(base.buffered);
     return v;
   }
@@ -63,6 +66,7 @@ export class PartitionView {
       ended: [...this.ended],
       finished: this.finished,
       buffered: [...this.buffer.values()].flatMap((m) => [...m.values()]),
+      ...(this.aligning ? { aligning: this.aligning } : {}),
     };
   }
 
@@ -87,6 +91,7 @@ export class PartitionView {
     if (seg.watermarks) for (const [c, w] of Object.entries(seg.watermarks)) this.watermarks.set(c, w);
     if (seg.ended) for (const c of seg.ended) this.ended.add(c);
     if (seg.finished) this.finished = true;
+    if (seg.aligning !== undefined) this.aligning = seg.aligning ?? undefined;
     if (seg.buffered) this.addBuffered(seg.buffered);
     // Drop buffered envelopes that are now consumed.
     for (const c of Object.keys(seg.positions)) {
@@ -99,6 +104,14 @@ export class PartitionView {
     this.unsent.push(seg);
     if (this.unsent.length > 1 || seg.n <= this.sentThrough)
       this.unsent = this.unsent.filter((s) => s.n > this.sentThrough);
+  }
+
+  /** Forgets buffered envelopes of generations before `generation` (after a restore). */
+  dropOlderThan(generation: number): void {
+    for (const [c, m] of this.buffer) {
+      for (const [s, e] of m) if (e.gen < generation) m.delete(s);
+      if (m.size === 0) this.buffer.delete(c);
+    }
   }
 
   /** The buffered envelope `seq` of `channel`, if any. */

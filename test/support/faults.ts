@@ -89,6 +89,9 @@ export class FaultyStore implements StateStore {
   compact(task: string, partition: number, through: number): Promise<number> {
     return this.inner.compact(task, partition, through);
   }
+  truncate(task: string, partition: number, through: number): Promise<void> {
+    return this.inner.truncate(task, partition, through);
+  }
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
     return this.inner.getState(task, refs);
   }

@@ -6,7 +6,7 @@ import {
   defineJob,
   type StreamExecutionEnvironment,
 } from "../../core/api/environment.ts";
-import { POLL_CHANNEL } from "../../core/envelope.ts";
+import { CONTROL_CHANNEL, POLL_CHANNEL } from "../../core/envelope.ts";
 import { JobDefinitionError } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan, TaskPlan } from "../../core/graph/plan.ts";
@@ -520,7 +520,7 @@ describe("inputChannels", () => {
     expect(channels).toEqual([expected, expected]);
   });
 
-  it("gives a source task the single poll channel", () => {
+  it("gives a source task its poll channel and the coordinator's control channel", () => {
     // prepare
     const plan = planOf(fanOut);
     const src = task(plan, "src");
@@ -529,7 +529,12 @@ describe("inputChannels", () => {
     const channels = [0, 1, 2].map((p) => inputChannels(plan, src, p));
 
     // assess
-    for (const c of channels) expect(c).toEqual([{ id: POLL_CHANNEL, from: "src" }]);
+    for (const c of channels) {
+      expect(c).toEqual([
+        { id: POLL_CHANNEL, from: "src" },
+        { id: CONTROL_CHANNEL, from: "$coordinator" },
+      ]);
+    }
     expect(POLL_CHANNEL).toBe("$poll");
   });
 

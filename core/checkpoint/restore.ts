@@ -1,0 +1,44 @@
+/**
+ * Restore: bump the generation and cut every partition's log back to a completed
+ * checkpoint. Nothing is copied: each partition's view becomes its base plus its
+ * segments up to the cut, later segments are void, and envelopes of the old
+ * generation are dropped on arrival.
+ */
+
+import type { Plan } from "../graph/plan.ts";
+import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
+import type { StateStore } from "../ports/state-store.ts";
+import { PartitionView } from "../runtime/partition-view.ts";
+import type { CheckpointCoordinator } from "./coordinator.ts";
+
+/** Restores `plan`'s job to `manifest` (or to empty state when there is none); returns the new generation. */
+export async function restoreToCheckpoint(
+  plan: Plan,
+  state: StateStore,
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  manifest: CheckpointManifest | undefined,
+): Promise<number> {
+  await coordinator.abortAll(AbortReason.JobRestored);
+  const job = await coordinator.record();
+  const generation = job.generation + 1;
+  const saved = await checkpoints.saveJob(
+    { ...job, generation, failures: 0 },
+    { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
+  );
+  if (!saved) throw new Error(`job '${plan.job}' changed while restoring`);
+  for (const task of plan.tasks) {
+    for (let p = 0; p < task.parallelism; p++) {
+      const through = manifest?.cut?.[`${task.id}#${p}`] ?? 0;
+      await state.truncate(task.id, p, through);
+      // A partition that had finished before the cut stays finished: report it again.
+      const base = await state.readBase(task.id, p);
+      const view = PartitionView.fromBase(base);
+      for (const seg of await state.readSegments(task.id, p, base?.through ?? 0)) view.apply(seg);
+      if (view.finished) {
+        await checkpoints.finished(plan.job, { task: task.id, partition: p, segment: view.lastSegment, generation });
+      }
+    }
+  }
+  return generation;
+}

@@ -1,0 +1,110 @@
+/**
+ * The `CheckpointStore` port: the job record (generation, checkpoint counter),
+ * partition acks, checkpoint manifests and savepoints. The coordinator's steps
+ * are functions over this store, so the embedded runtime and the Step Functions
+ * Lambdas run the same logic. Implementations: in memory, SQLite (state dir),
+ * DynamoDB.
+ */
+
+/** Why a checkpoint was aborted. */
+export const AbortReason = {
+  /** Not every partition acked within the timeout. */
+  Timeout: "timeout",
+  /** A partition declined (e.g. it failed while aligning). */
+  Declined: "declined",
+  /** The job restored to an earlier checkpoint; in-flight checkpoints are void. */
+  JobRestored: "job-restored",
+  /** The job stopped before the checkpoint completed. */
+  JobStopped: "job-stopped",
+} as const;
+/** Why a checkpoint was aborted. */
+export type AbortReason = (typeof AbortReason)[keyof typeof AbortReason];
+
+/** The durable record of a job. */
+export interface JobRecord {
+  readonly job: string;
+  /** Bumped on every restore; envelopes of older generations are dropped. */
+  readonly generation: number;
+  /** Id the next checkpoint gets. */
+  readonly nextCheckpoint: number;
+  /** Id of the newest completed checkpoint (0: none). */
+  readonly lastCompleted: number;
+  /** Parallelism of each task in the running generation. */
+  readonly parallelism: Readonly<Record<string, number>>;
+  /** Consecutive aborted checkpoints (reset by a completion). */
+  readonly failures: number;
+}
+
+/** A partition's acknowledgement that it ended epoch `checkpoint` in `segment`. */
+export interface CheckpointAck {
+  readonly checkpoint: number;
+  readonly task: string;
+  readonly partition: number;
+  /** The segment that ends the epoch: the partition's cut. */
+  readonly segment: number;
+  /** Time from the first barrier to the last on its input channels. */
+  readonly alignmentMs: number;
+  /** Bytes the partition's segments of this epoch took (0 when unknown). */
+  readonly bytes: number;
+  /** Processing time of the ack. */
+  readonly time: number;
+}
+
+/** A partition's report that it finished (end of input) with its last segment. */
+export interface FinishedAck {
+  readonly task: string;
+  readonly partition: number;
+  readonly segment: number;
+  readonly generation: number;
+}
+
+/** Lifecycle of a checkpoint. */
+export type CheckpointStatus = "pending" | "completed" | "aborted";
+
+/** A checkpoint: while pending its trigger data, once completed the cut. */
+export interface CheckpointManifest {
+  readonly job: string;
+  readonly id: number;
+  readonly generation: number;
+  readonly status: CheckpointStatus;
+  readonly triggeredAt: number;
+  readonly completedAt?: number;
+  /** Completion minus trigger time. */
+  readonly durationMs?: number;
+  /** Longest alignment of any partition. */
+  readonly alignmentMs?: number;
+  /** Bytes written by all partitions in the epoch. */
+  readonly bytes?: number;
+  /** `task#partition` → the segment where the epoch ends. */
+  readonly cut?: Readonly<Record<string, number>>;
+  /** Parallelism of each task when the checkpoint was taken. */
+  readonly parallelism: Readonly<Record<string, number>>;
+  readonly reason?: AbortReason;
+  /** True for the checkpoint that completes a finished bounded job. */
+  readonly final?: boolean;
+}
+
+/** Durable checkpoint bookkeeping of jobs. */
+export interface CheckpointStore {
+  /** The job record, if the job ever ran against this store. */
+  loadJob(job: string): Promise<JobRecord | undefined>;
+  /**
+   * Writes the job record if the stored one has generation `expectedGeneration`
+   * and checkpoint counter `expectedNext` (or none exists when both are undefined).
+   * Returns false when another writer got there first.
+   */
+  saveJob(record: JobRecord, expected: { generation: number; nextCheckpoint: number } | undefined): Promise<boolean>;
+  /** Writes or replaces a manifest. */
+  putManifest(manifest: CheckpointManifest): Promise<void>;
+  getManifest(job: string, id: number): Promise<CheckpointManifest | undefined>;
+  /** All manifests of a job, ascending by id. */
+  listManifests(job: string): Promise<CheckpointManifest[]>;
+  /** Records an ack; a repeated ack of the same partition and checkpoint is ignored. */
+  ack(job: string, ack: CheckpointAck): Promise<void>;
+  /** Acks of checkpoint `id`. */
+  acks(job: string, id: number): Promise<CheckpointAck[]>;
+  /** Records that a partition finished; repeated reports are ignored. */
+  finished(job: string, ack: FinishedAck): Promise<void>;
+  /** Finished reports of the given generation. */
+  finishedPartitions(job: string, generation: number): Promise<FinishedAck[]>;
+}

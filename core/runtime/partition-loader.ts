@@ -1,0 +1,74 @@
+/**
+ * Builds the live state of one task partition: its committed view (base +
+ * segments), operator chain, router and keyed cache. A warm runner keeps it; a
+ * cold one (new container, after a crash) calls {@link loadPartition}.
+ */
+
+import type { JobGraph } from "../graph/graph.ts";
+import type { Plan, TaskPlan } from "../graph/plan.ts";
+import { decodeKey, keyGroupOf, keyGroupRange } from "../keys.ts";
+import type { TaskServices } from "../operators/operator.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { StateRef, StateStore } from "../ports/state-store.ts";
+import { buildChain, type Chain } from "./chain.ts";
+import { KeyedBackend } from "./keyed-backend.ts";
+import { PartitionView } from "./partition-view.ts";
+import { Router } from "./router.ts";
+import type { KeyTimers } from "./timers.ts";
+
+/** The live partition. */
+export interface Live {
+  readonly view: PartitionView;
+  readonly chain: Chain;
+  readonly router: Router;
+  readonly services: TaskServices;
+}
+
+/** Loads `task[partition]` from the store. */
+export async function loadPartition(
+  plan: Plan,
+  graph: JobGraph,
+  task: TaskPlan,
+  partition: number,
+  store: StateStore,
+  clock: Clock,
+  generation: number,
+  channels: readonly string[],
+): Promise<Live> {
+  const base = await store.readBase(task.id, partition);
+  const segments = await store.readSegments(task.id, partition, base?.through ?? 0);
+  const view = PartitionView.fromBase(base);
+  for (const seg of segments) view.apply(seg);
+  view.dropOlderThan(generation);
+  const empty = base === undefined && segments.length === 0;
+  const keyGroups = keyGroupRange(partition, task.parallelism, plan.maxParallelism);
+  const backend = task.keyed ? new KeyedBackend(empty) : undefined;
+  const services: TaskServices = {
+    backend,
+    sinks: new Map(),
+    deadLetters: [],
+    now: clock.now(),
+    watermark: Number.NEGATIVE_INFINITY,
+    keyGroups,
+    maxParallelism: plan.maxParallelism,
+  };
+  const wm = view.watermarkOver(channels);
+  if (wm !== Number.POSITIVE_INFINITY) services.watermark = wm;
+  const router = new Router(plan, graph, task, partition);
+  const chain = buildChain(graph, task, router, services);
+  if (chain.keyed && backend && !empty) {
+    // Timers are keyed state: find this partition's, and load the state of their keys
+    // so that firing them needs no store read.
+    const keyed = chain.keyed;
+    const stored = await store.scanState(task.id, keyed.timers.stateId, keyGroups.start, keyGroups.end);
+    const refs: StateRef[] = [];
+    for (const [enc] of stored) {
+      for (const s of keyed.stateIds) refs.push({ s, k: enc, g: keyGroupOf(enc, plan.maxParallelism) });
+    }
+    if (refs.length > 0) backend.load(refs, await store.getState(task.id, refs));
+    keyed.timers.restore(
+      stored.map(([enc, t]) => [enc, keyGroupOf(enc, plan.maxParallelism), decodeKey(enc), t as KeyTimers] as const),
+    );
+  }
+  return { view, chain, router, services };
+}
