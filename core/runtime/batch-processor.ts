@@ -69,7 +69,6 @@ export function processSlice(input: SliceInput): SliceRun {
   const { live, channels, consumed, isolate } = input;
   const { view, chain, services: s, router } = live;
   const head = chain.head;
-  const backend = s.backend;
   const run: SliceRun = {
     failedAt: undefined,
     error: undefined,
