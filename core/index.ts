@@ -23,7 +23,7 @@
  * @packageDocumentation
  */
 
-export { DataStream, KeyedStream } from "./api/datastream.ts";
+export { DataStream, DataStreamSink, KeyedStream } from "./api/datastream.ts";
 export {
   type BuildOptions,
   buildGraph,

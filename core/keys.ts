@@ -139,19 +139,25 @@ function decodeAt(s: string, i: number, limit: number): [Key, number] {
     return [items, j + 1];
   }
   const rest = s.slice(i + 1, limit);
+  const bare = (v: Key): [Key, number] => {
+    if (limit !== i + 1) throw new SyntaxError(`bad encoded key '${s}'`);
+    return [v, i + 1];
+  };
   switch (tag) {
     case "s":
       return [rest, limit];
     case "n":
+      if (rest === "" || Number.isNaN(Number(rest))) throw new SyntaxError(`bad number in encoded key '${s}'`);
       return [Number(rest), limit];
     case "b":
+      if (!/^-?\d+$/.test(rest)) throw new SyntaxError(`bad bigint in encoded key '${s}'`);
       return [BigInt(rest), limit];
     case "t":
-      return [true, i + 1];
+      return bare(true);
     case "f":
-      return [false, i + 1];
+      return bare(false);
     case "z":
-      return [null, i + 1];
+      return bare(null);
   }
   throw new SyntaxError(`bad encoded key '${s}'`);
 }

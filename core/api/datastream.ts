@@ -117,18 +117,42 @@ export class DataStream<T> {
 
   /**
    * Writes the stream to the job's committed output named `name`. Records appear
-   * there exactly once, when the step that produced them commits.
+   * there exactly once, when the checkpoint of their epoch completes.
    */
-  sinkTo(name: string): DataStream<never> {
+  sinkTo(name: string): DataStreamSink {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
       throw new JobDefinitionError(`sink name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
     }
-    return this.add({ kind: "sink", sink: name, print: false }, `sink(${name})`);
+    return new DataStreamSink(this.add({ kind: "sink", sink: name, print: false }, `sink(${name})`));
   }
 
-  /** Prints committed records to stdout, prefixed with the partition. */
-  print(): DataStream<never> {
-    return this.add({ kind: "sink", sink: "print", print: true }, "print");
+  /** Prints committed records to stdout (the sink named `print`). */
+  print(): DataStreamSink {
+    return new DataStreamSink(this.add({ kind: "sink", sink: "print", print: true }, "print"));
+  }
+}
+
+/** The end of a stream: a sink. Nothing can read from it; it can be named and sized. */
+export class DataStreamSink {
+  private readonly stream: DataStream<unknown>;
+  /** @internal */
+  constructor(stream: DataStream<unknown>) {
+    this.stream = stream;
+  }
+  /** Gives the sink a stable id. */
+  uid(uid: string): this {
+    this.stream.uid(uid);
+    return this;
+  }
+  /** Sets the sink's parallelism (default: its input's). */
+  setParallelism(parallelism: number): this {
+    this.stream.setParallelism(parallelism);
+    return this;
+  }
+  /** Sets a display name. */
+  name(name: string): this {
+    this.stream.name(name);
+    return this;
   }
 }
 

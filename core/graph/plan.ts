@@ -50,7 +50,7 @@ export interface TaskPlan {
   readonly keyed: boolean;
 }
 
-/** The physical plan of a job. Tasks are in topological order, sources first. */
+/** The physical plan of a job. Tasks are in topological order (every task after its inputs). */
 export interface Plan {
   readonly job: string;
   readonly maxParallelism: number;

@@ -26,7 +26,7 @@ import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../p
 import { type Clock, ManualClock, SystemClock } from "../ports/clock.ts";
 import type { Queue, QueueDeadLetter } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
-import { TaskRunner } from "./task-runner.ts";
+import { type BatchResult, type InboundMessage, TaskRunner } from "./task-runner.ts";
 
 /** Most envelopes in one batch, as with the SQS event source mapping. */
 export const MAX_BATCH = 10;
@@ -53,6 +53,23 @@ export interface EmbeddedOptions {
   readonly onCheckpoint?: (event: CoordinatorEvent) => void;
   /** Called before every batch; tests use it to inject faults (e.g. `runner.crash()`). */
   readonly beforeBatch?: (runner: TaskRunner) => void;
+  /**
+   * Simulation hooks (seeded schedulers use them): the order in which tasks get a
+   * turn each round, the batch size of each receive, a wrapper around each batch
+   * (e.g. to run a zombie container on the same messages), and whether the
+   * container "survives" to delete its messages (false: they reappear after the
+   * visibility timeout).
+   */
+  readonly simulation?: {
+    readonly order?: (tasks: readonly TaskPlan[]) => readonly TaskPlan[];
+    readonly batchSize?: () => number;
+    readonly wrapBatch?: (
+      runner: TaskRunner,
+      messages: readonly InboundMessage[],
+      run: () => Promise<BatchResult>,
+    ) => Promise<BatchResult>;
+    readonly deleteAfterBatch?: () => boolean;
+  };
   /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
   readonly signal?: AbortSignal;
 }
@@ -111,6 +128,7 @@ export class EmbeddedRuntime {
   lastCheckpoint: CheckpointManifest | undefined;
   private done = false;
   private started = false;
+  private failoverRequested: string | undefined;
   /** Records read by runners of earlier generations. */
   private sourceRecordsBefore = 0;
 
@@ -172,7 +190,8 @@ export class EmbeddedRuntime {
    */
   async run(): Promise<void> {
     if (!this.started) await this.start();
-    const order = [...this.plan.tasks].reverse(); // downstream first, so the pipeline drains before sources read more
+    const downstreamFirst = [...this.plan.tasks].reverse(); // so the pipeline drains before sources read more
+    const sim = this.o.simulation;
     let stopAt: number | undefined;
     let yielded = performance.now();
     while (!this.done) {
@@ -191,7 +210,13 @@ export class EmbeddedRuntime {
       }
       let progressed = false;
       let failure: { reason: string; error: unknown } | undefined;
-      for (const task of order) {
+      if (this.failoverRequested) {
+        const reason = this.failoverRequested;
+        this.failoverRequested = undefined;
+        await this.failover(reason, undefined);
+        continue;
+      }
+      for (const task of sim?.order?.(downstreamFirst) ?? downstreamFirst) {
         for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
           const r = await this.step(task);
           if (r === "idle") break;
@@ -304,14 +329,17 @@ export class EmbeddedRuntime {
 
   /** Receives and runs one batch of `task`. */
   private async step(task: TaskPlan): Promise<"idle" | "ok" | { reason: string; error: unknown }> {
-    const msgs = await this.queue.receive(task.id, MAX_BATCH);
+    const msgs = await this.queue.receive(task.id, this.o.simulation?.batchSize?.() ?? MAX_BATCH);
     const first = msgs[0];
     if (!first) return "idle";
     const runner = this.byAddress.get(`${task.id}#${first.group}`);
     if (!runner) throw new Error(`no runner for ${task.id}[${first.group}]`);
     this.o.beforeBatch?.(runner);
-    const result = await runner.handle(msgs.map((m) => ({ body: m.body, receiveCount: m.receiveCount })));
+    const inbound = msgs.map((m) => ({ body: m.body, receiveCount: m.receiveCount }));
+    const wrap = this.o.simulation?.wrapBatch;
+    const result = await (wrap ? wrap(runner, inbound, () => runner.handle(inbound)) : runner.handle(inbound));
     if (this.o.batchTimeMs && this.clock instanceof ManualClock) this.clock.advance(this.o.batchTimeMs);
+    if (this.o.simulation?.deleteAfterBatch?.() === false) return "ok"; // the container died before deleting
     const ok = result.failedFrom ?? msgs.length;
     if (ok > 0)
       await this.queue.ack(
@@ -364,6 +392,11 @@ export class EmbeddedRuntime {
       runner.notifyCheckpointComplete(manifest.id);
     }
     if (manifest.final) this.done = true;
+  }
+
+  /** Asks the runtime to fail over at its next turn (as if a task had failed). */
+  requestFailover(reason: string): void {
+    this.failoverRequested = reason;
   }
 
   /** Restores the job to its last completed checkpoint, per the restart strategy. */

@@ -112,6 +112,29 @@ describe("InMemoryQueue delivery", () => {
     expect(fourth).toEqual([]);
   });
 
+  it("serves groups in turn, so a group that is always ready does not starve the others", async () => {
+    // prepare
+    const { queue } = setup();
+    await fill(queue, 0, 3);
+    await fill(queue, 1, 3);
+    const served: number[] = [];
+
+    // act
+    for (let i = 0; i < 4; i++) {
+      const batch = await queue.receive(TASK, 1);
+      served.push(...batch.map((m) => m.group));
+      await queue.ack(
+        TASK,
+        batch.map((m) => m.receipt),
+      );
+    }
+
+    // assess
+    expect(served).toHaveLength(4);
+    expect(served.filter((g) => g === 0)).toHaveLength(2);
+    expect(served.filter((g) => g === 1)).toHaveLength(2);
+  });
+
   it("keeps task queues apart", async () => {
     // prepare
     const { queue } = setup();
@@ -186,6 +209,24 @@ describe("InMemoryQueue in-flight batches", () => {
     // assess
     expect(seqs(again)).toEqual([1, 2, 3]);
     expect(again.map((m) => m.receiveCount)).toEqual([2, 2, 1]);
+  });
+
+  it("keeps the group busy when the head is nacked without delay while the rest of its batch is in flight", async () => {
+    // prepare
+    const { queue } = setup();
+    await fill(queue, 0, 3);
+    const batch = await queue.receive(TASK, 2);
+
+    // act
+    await queue.nack(TASK, [batch[0]?.receipt ?? ""], 0, "head failed");
+    const whileTailInFlight = await queue.receive(TASK, 10);
+    await queue.nack(TASK, [batch[1]?.receipt ?? ""], 0, "tail failed");
+    const afterTail = await queue.receive(TASK, 10);
+
+    // assess
+    expect(whileTailInFlight).toEqual([]);
+    expect(seqs(afterTail)).toEqual([1, 2, 3]);
+    expect(afterTail.map((m) => m.receiveCount)).toEqual([2, 2, 1]);
   });
 
   it("redelivers an unsettled batch once the visibility timeout passes", async () => {
@@ -437,12 +478,12 @@ describe("InMemoryQueue accounting", () => {
   });
 
   it("reports an in-flight batch as deliverable again at its visibility timeout", async () => {
-    // prepare
+    // prepare: the message behind the in-flight one is blocked by it
     const { clock, queue } = setup();
     await fill(queue, 0, 2);
 
     // act
-    await queue.receive(TASK, 10);
+    await queue.receive(TASK, 1);
     const next = queue.nextVisibleAt();
 
     // assess
@@ -452,8 +493,8 @@ describe("InMemoryQueue accounting", () => {
   it("reports the end of a nack delay, and the earliest group when several wait", async () => {
     // prepare
     const { clock, queue } = setup();
-    await fill(queue, 0, 2);
-    const batch = await queue.receive(TASK, 10);
+    await fill(queue, 0, 3);
+    const batch = await queue.receive(TASK, 2);
     clock.advance(100);
 
     // act

@@ -325,6 +325,21 @@ describe("InMemoryStateStore with copy", () => {
     expect((await store.readSegments(TASK, 0, 0))[0]?.changes).toEqual([put("op/v", "sk", 2, { count: 1 })]);
   });
 
+  it("is not affected by mutating a value scanState returned", async () => {
+    // prepare
+    const store = new InMemoryStateStore({ copy: true });
+    await store.append(TASK, 0, segment(1, { changes: [put("op/v", "sk", 2, { count: 1 })] }));
+    const [[, value]] = (await store.scanState(TASK, "op/v", 0, 127)) as [[string, { count: number }]];
+
+    // act
+    value.count = 55;
+
+    // assess
+    expect(await store.scanState(TASK, "op/v", 0, 127)).toEqual([["sk", { count: 1 }]]);
+    expect(await store.getState(TASK, [ref("op/v", "sk", 2)])).toEqual([{ count: 1 }]);
+    expect((await store.readSegments(TASK, 0, 0))[0]?.changes).toEqual([put("op/v", "sk", 2, { count: 1 })]);
+  });
+
   it("without copy, hands back the very objects it was given", async () => {
     // prepare
     const store = new InMemoryStateStore();

@@ -389,3 +389,9 @@ describe("partitionOfKeyGroup and keyGroupRange", () => {
     for (const [oldP, newP] of moved) expect(Math.floor((newP ?? 0) / 2)).toBe(oldP);
   });
 });
+
+describe("decodeKey rejects malformed encodings", () => {
+  it.each(["[2:tx]", "n", "b", "bx1", "nabc", "tt", "q1", "[3:sa"])("rejects %j", (bad) => {
+    expect(() => decodeKey(bad)).toThrow(SyntaxError);
+  });
+});

@@ -591,3 +591,16 @@ describe("plan serialization", () => {
     expect(plan.tasks.length).toBeGreaterThan(2);
   });
 });
+
+describe("sinks end a stream", () => {
+  it("a sink offers no transformation to chain after it", () => {
+    let sink: unknown;
+    buildGraph(
+      defineJob("j", (env) => {
+        sink = env.fromElements([1, 2]).sinkTo("a").uid("the-sink").setParallelism(1);
+      }),
+    );
+    expect((sink as { map?: unknown }).map).toBeUndefined();
+    expect((sink as { sinkTo?: unknown }).sinkTo).toBeUndefined();
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * Jobs the simulation runs, each with an oracle: what its committed output must be
+ * in every run, failures or not, as plain JavaScript.
+ */
+import type { DataStream } from "../../core/api/datastream.ts";
+import { defineJob, type Job } from "../../core/api/environment.ts";
+import { valueState } from "../../core/api/state.ts";
+
+/** A job under simulation and the check of its committed output. */
+export interface Scenario {
+  readonly name: string;
+  readonly job: Job;
+  /** Returns the differences between the committed output and the oracle (empty: equal). */
+  check(output: ReadonlyMap<string, readonly unknown[]>): string[];
+}
+
+interface Order {
+  id: number;
+  user: string;
+  cents: number;
+}
+const order = (i: number): Order => {
+  const h = Math.imul(i + 7, 0x9e3779b1) >>> 0;
+  return { id: i, user: `u${h % 13}`, cents: 1 + ((h >>> 9) % 997) };
+};
+
+/** Compares two multisets of JSON-serializable values; reports the first few differences. */
+export function multisetDiff(label: string, actual: readonly unknown[], expected: readonly unknown[]): string[] {
+  const count = (xs: readonly unknown[]) => {
+    const m = new Map<string, number>();
+    for (const x of xs) {
+      const k = JSON.stringify(x);
+      m.set(k, (m.get(k) ?? 0) + 1);
+    }
+    return m;
+  };
+  const a = count(actual);
+  const e = count(expected);
+  const out: string[] = [];
+  for (const [k, n] of e) if ((a.get(k) ?? 0) !== n) out.push(`${label}: expected ${n}× ${k}, got ${a.get(k) ?? 0}`);
+  for (const [k, n] of a) if (!e.has(k)) out.push(`${label}: unexpected ${n}× ${k}`);
+  return out.slice(0, 5);
+}
+
+/**
+ * orders (×2) → map: stamp a random shard and the processing clock (non-deterministic)
+ * → keyBy(shard) count per shard (×3) → keyBy(user) running count + final total (×2).
+ */
+function shardedTotals(n: number): Scenario {
+  type Stamped = Order & { shard: number; seenAt: number };
+  type Row = { kind: "running" | "total"; user: string; n: number; cents: number };
+  const job = defineJob("sim-sharded", (env) => {
+    env.configure({ sourceBatchSize: 37, maxRecordsPerEnvelope: 16 });
+    env.enableCheckpointing(5).setRestartStrategy({ attempts: 50, delayMs: 5 });
+    const stamped: DataStream<Stamped> = env
+      .fromGenerator(order, { count: n, splits: 4 })
+      .setParallelism(2)
+      .map((o) => ({ ...o, shard: Math.floor(Math.random() * 4), seenAt: Date.now() }));
+    const perShard: DataStream<Stamped> = stamped
+      .keyBy((o) => o.shard)
+      .process({
+        state: { seen: valueState<number>() },
+        processElement(o, ctx) {
+          ctx.state.seen.update((ctx.state.seen.value() ?? 0) + 1);
+          ctx.emit(o);
+        },
+      });
+    perShard.setParallelism(3);
+    const rows: DataStream<Row> = perShard
+      .keyBy((o) => o.user)
+      .process({
+        state: { n: valueState<number>(), cents: valueState<number>() },
+        processElement(o, ctx) {
+          const count = (ctx.state.n.value() ?? 0) + 1;
+          const cents = (ctx.state.cents.value() ?? 0) + o.cents;
+          ctx.state.n.update(count);
+          ctx.state.cents.update(cents);
+          if (count === 1) ctx.timers.registerEventTimeTimer(Number.MAX_SAFE_INTEGER);
+          ctx.emit({ kind: "running", user: ctx.key, n: count, cents: 0 });
+        },
+        onTimer(_t, ctx) {
+          ctx.emit({ kind: "total", user: ctx.key, n: ctx.state.n.value() ?? 0, cents: ctx.state.cents.value() ?? 0 });
+        },
+      });
+    rows.setParallelism(2).sinkTo("rows");
+  });
+  const totals = new Map<string, { n: number; cents: number }>();
+  for (let i = 0; i < n; i++) {
+    const o = order(i);
+    const t = totals.get(o.user) ?? { n: 0, cents: 0 };
+    t.n++;
+    t.cents += o.cents;
+    totals.set(o.user, t);
+  }
+  const expected: unknown[] = [];
+  for (const [user, t] of totals) {
+    for (let k = 1; k <= t.n; k++) expected.push({ kind: "running", user, n: k, cents: 0 });
+    expected.push({ kind: "total", user, n: t.n, cents: t.cents });
+  }
+  return {
+    name: "sharded-totals",
+    job,
+    check: (out) => multisetDiff("rows", out.get("rows") ?? [], expected),
+  };
+}
+
+/** Two sources (×2 and ×1) → union → keyBy(key) → rolling sum (×3). */
+function unionSums(n: number): Scenario {
+  type R = { k: string; v: number };
+  const a = (i: number): R => ({ k: `k${i % 5}`, v: i });
+  const b = (i: number): R => ({ k: `k${(i * 3) % 5}`, v: 1000 + i });
+  const job = defineJob("sim-union", (env) => {
+    env.configure({ sourceBatchSize: 23, maxRecordsPerEnvelope: 8 });
+    env.enableCheckpointing(4).setRestartStrategy({ attempts: 50, delayMs: 5 });
+    const left = env.fromGenerator(a, { count: n, splits: 3 }).setParallelism(2);
+    const right = env.fromGenerator(b, { count: Math.floor(n / 2), splits: 2 }).setParallelism(1);
+    left
+      .union(right)
+      .keyBy((r) => r.k)
+      .sum("v")
+      .setParallelism(3)
+      .sinkTo("sums");
+  });
+  const finals = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const add = (r: R) => {
+    finals.set(r.k, (finals.get(r.k) ?? 0) + r.v);
+    counts.set(r.k, (counts.get(r.k) ?? 0) + 1);
+  };
+  for (let i = 0; i < n; i++) add(a(i));
+  for (let i = 0; i < Math.floor(n / 2); i++) add(b(i));
+  return {
+    name: "union-sums",
+    job,
+    check: (out) => {
+      const rows = (out.get("sums") ?? []) as R[];
+      const gotCounts = new Map<string, number>();
+      const gotMax = new Map<string, number>();
+      for (const r of rows) {
+        gotCounts.set(r.k, (gotCounts.get(r.k) ?? 0) + 1);
+        gotMax.set(r.k, Math.max(gotMax.get(r.k) ?? 0, r.v));
+      }
+      const diffs: string[] = [];
+      for (const [k, c] of counts)
+        if (gotCounts.get(k) !== c) diffs.push(`sums: ${k} has ${gotCounts.get(k) ?? 0} outputs, expected ${c}`);
+      for (const [k, v] of finals)
+        if (gotMax.get(k) !== v) diffs.push(`sums: ${k} ends at ${gotMax.get(k)}, expected ${v}`);
+      if (gotCounts.size !== counts.size) diffs.push(`sums: ${gotCounts.size} keys, expected ${counts.size}`);
+      return diffs;
+    },
+  };
+}
+
+/** The scenarios, sized for a quick seed. */
+export const scenarios = (records = 400): Scenario[] => [shardedTotals(records), unionSums(records)];

@@ -1,0 +1,147 @@
+/**
+ * One seeded simulation run: the embedded runtime with a scheduler that shuffles
+ * which partition runs next, varies batch sizes, duplicates sends, loses deletes
+ * (redelivery after the visibility timeout), runs zombie containers on the same
+ * messages (a visibility timeout that expired mid-batch), crashes containers
+ * before commit, after commit, mid-send and between batches (also mid-alignment),
+ * and fails the whole job over to its last checkpoint now and then.
+ */
+import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
+import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { ManualClock } from "../../core/ports/clock.ts";
+import { type EmbeddedOptions, EmbeddedRuntime } from "../../core/runtime/embedded.ts";
+import { type BatchResult, TaskRunner } from "../../core/runtime/task-runner.ts";
+import { FaultyQueue, FaultyStore } from "../support/faults.ts";
+import { mulberry32 } from "../support/rng.ts";
+import type { Scenario } from "./scenarios.ts";
+
+/** Faults injected in one run, by kind. */
+export interface FaultCounts {
+  crashBetweenBatches: number;
+  crashBeforeCommit: number;
+  crashAfterCommit: number;
+  crashMidSend: number;
+  duplicateSends: number;
+  lostDeletes: number;
+  zombies: number;
+  failovers: number;
+}
+
+/** Outcome of one seed. */
+export interface SeedResult {
+  readonly seed: number;
+  readonly scenario: string;
+  readonly diffs: string[];
+  readonly faults: FaultCounts;
+  readonly checkpoints: number;
+  readonly restarts: number;
+}
+
+/** Runs `scenario` under the fault schedule of `seed`. */
+export async function simulate(scenario: Scenario, seed: number): Promise<SeedResult> {
+  const rng = mulberry32(seed);
+  const chance = (p: number) => rng() < p;
+  const clock = new ManualClock(0);
+  const queue = new FaultyQueue(new InMemoryQueue(clock, { visibilityTimeoutMs: 50, maxReceiveCount: 1000 }));
+  const store = new FaultyStore(new InMemoryStateStore({ copy: seed % 2 === 0 }));
+  const faults: FaultCounts = {
+    crashBetweenBatches: 0,
+    crashBeforeCommit: 0,
+    crashAfterCommit: 0,
+    crashMidSend: 0,
+    duplicateSends: 0,
+    lostDeletes: 0,
+    zombies: 0,
+    failovers: 0,
+  };
+  const output = new Map<string, unknown[]>();
+  let checkpoints = 0;
+  const rt: EmbeddedRuntime = new EmbeddedRuntime(scenario.job, {
+    clock,
+    queue,
+    store,
+    batchTimeMs: 1,
+    retryDelayMs: 3,
+    onOutput: (sink, values) => {
+      const arr = output.get(sink) ?? [];
+      arr.push(...values);
+      output.set(sink, arr);
+    },
+    onCheckpoint: (e) => {
+      if (e.kind === "completed") checkpoints++;
+    },
+    simulation: {
+      order: (tasks) => [...tasks].sort(() => rng() - 0.5),
+      batchSize: () => 1 + Math.floor(rng() * 10),
+      deleteAfterBatch: () => {
+        const lose = chance(0.02);
+        if (lose) faults.lostDeletes++;
+        return !lose;
+      },
+      wrapBatch: async (runner, messages, run) => {
+        arm(runner);
+        try {
+          return await runWithZombie(runner, messages, run);
+        } finally {
+          // Faults armed for this container's batch do not outlive it.
+          queue.duplicate = false;
+          queue.crashSendAfter = undefined;
+          store.crashBeforeAppend = false;
+          store.crashAfterAppend = false;
+        }
+      },
+    },
+  });
+  const arm = (runner: TaskRunner) => {
+    queue.duplicate = chance(0.05);
+    if (queue.duplicate) faults.duplicateSends++;
+    const x = rng();
+    if (x < 0.03) {
+      runner.crash();
+      faults.crashBetweenBatches++;
+    } else if (x < 0.05) {
+      store.crashBeforeAppend = true;
+      faults.crashBeforeCommit++;
+    } else if (x < 0.07) {
+      store.crashAfterAppend = true;
+      faults.crashAfterCommit++;
+    } else if (x < 0.09) {
+      queue.crashSendAfter = Math.floor(rng() * 3);
+      faults.crashMidSend++;
+    }
+    if (chance(0.01) && faults.failovers < 3) {
+      faults.failovers++;
+      rt.requestFailover("injected job failure");
+    }
+  };
+  const runWithZombie = async (
+    runner: TaskRunner,
+    messages: Parameters<NonNullable<NonNullable<EmbeddedOptions["simulation"]>["wrapBatch"]>>[1],
+    run: () => Promise<BatchResult>,
+  ): Promise<BatchResult> => {
+    if (!chance(0.02)) return run();
+    faults.zombies++;
+    const zombie = new TaskRunner({
+      plan: rt.plan,
+      graph: rt.graph,
+      task: runner.task.id,
+      partition: runner.partition,
+      queue,
+      store,
+      clock,
+      generation: runner.generation,
+      checkpoints: rt.checkpoints,
+    });
+    const [result] = await Promise.all([run(), zombie.handle(messages)]);
+    return result;
+  };
+  await rt.run();
+  return {
+    seed,
+    scenario: scenario.name,
+    diffs: scenario.check(output),
+    faults,
+    checkpoints,
+    restarts: rt.restarts,
+  };
+}
