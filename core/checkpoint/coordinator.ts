@@ -130,7 +130,14 @@ export class CheckpointCoordinator {
     const events: CoordinatorEvent[] = [];
     const now = this.o.clock.now();
     const job = await this.record();
-    const finished = await this.o.store.finishedPartitions(this.job, job.generation);
+    // A finished partition counts as acked at its last segment — or at its previous cut,
+    // if that is later (a finished source still commits the barriers it receives), so
+    // cuts never move backwards.
+    const previous = job.lastCompleted ? (await this.o.store.getManifest(this.job, job.lastCompleted))?.cut : undefined;
+    const finished = (await this.o.store.finishedPartitions(this.job, job.generation)).map((f) => ({
+      ...f,
+      segment: Math.max(f.segment, previous?.[`${f.task}#${f.partition}`] ?? 0),
+    }));
     for (const [id, p] of [...this.pending].sort((a, b) => a[0] - b[0])) {
       for (const ack of await this.o.store.acks(this.job, id)) this.ackCounts[p.acknowledge(ack)]++;
       for (const f of finished) {
