@@ -6,6 +6,8 @@ import type {
   CheckpointStore,
   FinishedAck,
   JobRecord,
+  Savepoint,
+  SavepointInfo,
 } from "../ports/checkpoint-store.ts";
 
 /** Keeps job records, acks and manifests in maps. */
@@ -14,6 +16,7 @@ export class InMemoryCheckpointStore implements CheckpointStore {
   private readonly manifests = new Map<string, Map<number, CheckpointManifest>>();
   private readonly ackLog = new Map<string, Map<number, Map<string, CheckpointAck>>>();
   private readonly finishedLog = new Map<string, Map<string, FinishedAck>>();
+  private readonly savepoints = new Map<string, Map<string, Savepoint>>();
 
   async loadJob(job: string): Promise<JobRecord | undefined> {
     return this.jobs.get(job);
@@ -83,5 +86,30 @@ export class InMemoryCheckpointStore implements CheckpointStore {
 
   async finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
     return [...(this.finishedLog.get(job)?.values() ?? [])].filter((f) => f.generation === generation);
+  }
+
+  async putSavepoint(savepoint: Savepoint): Promise<boolean> {
+    let m = this.savepoints.get(savepoint.job);
+    if (!m) {
+      m = new Map();
+      this.savepoints.set(savepoint.job, m);
+    }
+    if (m.has(savepoint.name)) return false;
+    m.set(savepoint.name, savepoint);
+    return true;
+  }
+
+  async getSavepoint(job: string, name: string): Promise<Savepoint | undefined> {
+    return this.savepoints.get(job)?.get(name);
+  }
+
+  async listSavepoints(job: string): Promise<SavepointInfo[]> {
+    return [...(this.savepoints.get(job)?.values() ?? [])]
+      .map(({ sources: _s, state: _st, ...info }) => info)
+      .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  }
+
+  async deleteSavepoint(job: string, name: string): Promise<boolean> {
+    return this.savepoints.get(job)?.delete(name) ?? false;
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { SegmentConflictError } from "../errors.ts";
-import type { PartitionBase, Segment, StateRef, StateStore } from "../ports/state-store.ts";
+import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
 
 interface Entry {
@@ -125,6 +125,44 @@ export class InMemoryStateStore implements StateStore {
       if (e.g >= kgStart && e.g <= kgEnd) out.push([k, this.copy ? structuredClone(e.v) : e.v]);
     }
     return out;
+  }
+
+  async exportState(task: string, partition: number, through: number, kgStart: number, kgEnd: number): Promise<StateChange[]> {
+    const values = new Map<string, Map<string, Entry>>();
+    for (const [s, m] of this.baseValues.get(task) ?? []) {
+      const kept = new Map<string, Entry>();
+      for (const [k, e] of m) if (e.g >= kgStart && e.g <= kgEnd) kept.set(k, e);
+      values.set(s, kept);
+    }
+    const log = this.logs.get(`${task}#${partition}`);
+    const index = new Map([[task, values]]);
+    for (const seg of log?.segs ?? []) {
+      if (seg.n > through) break;
+      applyChanges(index, task, seg);
+    }
+    const out: StateChange[] = [];
+    for (const [s, m] of values) {
+      for (const [k, e] of m) if (e.g >= kgStart && e.g <= kgEnd) out.push({ s, k, g: e.g, v: this.copy ? structuredClone(e.v) : e.v });
+    }
+    return out;
+  }
+
+  async resetTask(task: string): Promise<void> {
+    for (const id of [...this.logs.keys()]) if (id.slice(0, id.lastIndexOf("#")) === task) this.logs.delete(id);
+    this.latest.delete(task);
+    this.baseValues.delete(task);
+  }
+
+  async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
+    const log = this.log(task, partition);
+    if (log.base || log.segs.length > 0) throw new Error(`${task}[${partition}] is not empty`);
+    log.base = this.copy ? structuredClone(base) : base;
+  }
+
+  async putState(task: string, values: readonly StateChange[]): Promise<void> {
+    const seg = { changes: values } as unknown as Segment;
+    applyChanges(this.baseValues, task, seg);
+    applyChanges(this.latest, task, seg);
   }
 
   /** Number of segments of `task[partition]`, compacted ones included. */

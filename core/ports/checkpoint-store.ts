@@ -6,6 +6,8 @@
  * DynamoDB.
  */
 
+import type { StateChange } from "./state-store.ts";
+
 /** Why a checkpoint was aborted. */
 export const AbortReason = {
   /** Not every partition acked within the timeout. */
@@ -84,6 +86,33 @@ export interface CheckpointManifest {
   readonly final?: boolean;
 }
 
+/** A savepoint's description (what {@link CheckpointStore.listSavepoints} returns). */
+export interface SavepointInfo {
+  readonly job: string;
+  /** Unique per job. */
+  readonly name: string;
+  readonly createdAt: number;
+  /** The completed checkpoint it materializes. */
+  readonly checkpoint: number;
+  readonly maxParallelism: number;
+  /** Parallelism of each task when it was taken. */
+  readonly parallelism: Readonly<Record<string, number>>;
+  /** Number of keyed-state values it holds. */
+  readonly values: number;
+}
+
+/**
+ * A savepoint: a checkpoint the user asked for, materialized so that it survives
+ * compaction and restores at any parallelism (state is by key group; source
+ * positions are by split).
+ */
+export interface Savepoint extends SavepointInfo {
+  /** Per source task: split id → `{ position, done }`. */
+  readonly sources: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Per task: every keyed-state value. */
+  readonly state: Readonly<Record<string, readonly StateChange[]>>;
+}
+
 /** Durable checkpoint bookkeeping of jobs. */
 export interface CheckpointStore {
   /** The job record, if the job ever ran against this store. */
@@ -107,4 +136,11 @@ export interface CheckpointStore {
   finished(job: string, ack: FinishedAck): Promise<void>;
   /** Finished reports of the given generation. */
   finishedPartitions(job: string, generation: number): Promise<FinishedAck[]>;
+  /** Stores a savepoint; false (and nothing written) when the job already has one of that name. */
+  putSavepoint(savepoint: Savepoint): Promise<boolean>;
+  getSavepoint(job: string, name: string): Promise<Savepoint | undefined>;
+  /** Savepoints of a job (without their state), oldest first. */
+  listSavepoints(job: string): Promise<SavepointInfo[]>;
+  /** Deletes a savepoint; false when there was none. */
+  deleteSavepoint(job: string, name: string): Promise<boolean>;
 }

@@ -146,4 +146,16 @@ export interface StateStore {
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]>;
   /** Every committed value of state `s` in key groups `[kgStart, kgEnd]`, as `[key, value]`. */
   scanState(task: string, s: string, kgStart: number, kgEnd: number): Promise<[string, unknown][]>;
+  /**
+   * Keyed state of `task` in key groups `[kgStart, kgEnd]` as of segment `through` of
+   * `task[partition]`, the partition that owns those key groups: base values plus
+   * the changes of its segments up to `through`, one entry per live value. For savepoints.
+   */
+  exportState(task: string, partition: number, through: number, kgStart: number, kgEnd: number): Promise<StateChange[]>;
+  /** Deletes every segment, base and keyed value of `task` (before a savepoint is loaded). */
+  resetTask(task: string): Promise<void>;
+  /** Installs the base of an empty partition (savepoint restore). */
+  putBase(task: string, partition: number, base: PartitionBase): Promise<void>;
+  /** Writes keyed values straight into the base state (savepoint restore). */
+  putState(task: string, values: readonly StateChange[]): Promise<void>;
 }

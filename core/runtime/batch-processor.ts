@@ -102,7 +102,8 @@ export function processSlice(input: SliceInput): SliceRun {
   ) => {
     for (let r = 0; r < vals.length; r++) {
       const t = times?.[r];
-      const time = t === undefined || Number.isNaN(t) ? undefined : t;
+      // Untimed records sit as NaN (null once serialized) in a timed envelope.
+      const time = typeof t === "number" && !Number.isNaN(t) ? t : undefined;
       if (!isolate) {
         head.processRecord(vals[r], time, inp);
         continue;

@@ -8,7 +8,7 @@ import type { OutboxEntry } from "../../core/envelope.ts";
 import type { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import type { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import type { Queue, ReceivedMessage } from "../../core/ports/queue.ts";
-import type { PartitionBase, Segment, StateRef, StateStore } from "../../core/ports/state-store.ts";
+import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
 
 /** Thrown by an injected fault. */
 export class InjectedCrash extends Error {
@@ -91,6 +91,18 @@ export class FaultyStore implements StateStore {
   }
   truncate(task: string, partition: number, through: number): Promise<void> {
     return this.inner.truncate(task, partition, through);
+  }
+  exportState(task: string, partition: number, through: number, kgStart: number, kgEnd: number): Promise<StateChange[]> {
+    return this.inner.exportState(task, partition, through, kgStart, kgEnd);
+  }
+  resetTask(task: string): Promise<void> {
+    return this.inner.resetTask(task);
+  }
+  putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
+    return this.inner.putBase(task, partition, base);
+  }
+  putState(task: string, values: readonly StateChange[]): Promise<void> {
+    return this.inner.putState(task, values);
   }
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
     return this.inner.getState(task, refs);
