@@ -127,7 +127,13 @@ export class InMemoryStateStore implements StateStore {
     return out;
   }
 
-  async exportState(task: string, partition: number, through: number, kgStart: number, kgEnd: number): Promise<StateChange[]> {
+  async exportState(
+    task: string,
+    partition: number,
+    through: number,
+    kgStart: number,
+    kgEnd: number,
+  ): Promise<StateChange[]> {
     const values = new Map<string, Map<string, Entry>>();
     for (const [s, m] of this.baseValues.get(task) ?? []) {
       const kept = new Map<string, Entry>();
@@ -142,7 +148,8 @@ export class InMemoryStateStore implements StateStore {
     }
     const out: StateChange[] = [];
     for (const [s, m] of values) {
-      for (const [k, e] of m) if (e.g >= kgStart && e.g <= kgEnd) out.push({ s, k, g: e.g, v: this.copy ? structuredClone(e.v) : e.v });
+      for (const [k, e] of m)
+        if (e.g >= kgStart && e.g <= kgEnd) out.push({ s, k, g: e.g, v: this.copy ? structuredClone(e.v) : e.v });
     }
     return out;
   }

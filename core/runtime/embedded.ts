@@ -14,6 +14,7 @@
 import { buildGraph, type Job } from "../api/environment.ts";
 import { CheckpointCoordinator, type CoordinatorEvent } from "../checkpoint/coordinator.ts";
 import { restoreToCheckpoint } from "../checkpoint/restore.ts";
+import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
 import { CONTROL_CHANNEL, type OutboxEntry, START_CHANNEL } from "../envelope.ts";
 import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
@@ -22,7 +23,12 @@ import { planJob } from "../graph/planner.ts";
 import { InMemoryCheckpointStore } from "../memory/in-memory-checkpoint-store.ts";
 import { InMemoryQueue } from "../memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../memory/in-memory-state-store.ts";
-import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
+import {
+  AbortReason,
+  type CheckpointManifest,
+  type CheckpointStore,
+  type SavepointInfo,
+} from "../ports/checkpoint-store.ts";
 import { type Clock, ManualClock, SystemClock } from "../ports/clock.ts";
 import type { Queue, QueueDeadLetter } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
@@ -72,6 +78,10 @@ export interface EmbeddedOptions {
   };
   /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
   readonly signal?: AbortSignal;
+  /** Starts from this savepoint (at the job's current parallelism) instead of from scratch or the last checkpoint. */
+  readonly fromSavepoint?: string;
+  /** On stop, also materialize the last checkpoint as a savepoint of this name (stop-with-savepoint). */
+  readonly stopWithSavepoint?: string;
 }
 
 /** A dead letter together with where it happened. */
@@ -129,6 +139,13 @@ export class EmbeddedRuntime {
   private done = false;
   private started = false;
   private failoverRequested: string | undefined;
+  /** Savepoints asked for and the checkpoint each waits for. */
+  private readonly savepointRequests: {
+    name: string;
+    checkpoint: number | undefined;
+    resolve: (info: SavepointInfo) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   /** Records read by runners of earlier generations. */
   private sourceRecordsBefore = 0;
 
@@ -237,7 +254,14 @@ export class EmbeddedRuntime {
         if (e.kind === "completed") await this.completed(e.manifest);
         else if (e.kind === "failover") await this.failover(e.reason, undefined);
       }
-      if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return;
+      await this.serveSavepoints();
+      if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) {
+        if (this.o.stopWithSavepoint && this.lastCheckpoint) {
+          const { plan, store, checkpoints, clock } = this;
+          await takeSavepoint(plan, store, checkpoints, clock, this.lastCheckpoint, this.o.stopWithSavepoint);
+        }
+        return;
+      }
       if (progressed || this.done) continue;
       const next = this.queue.nextVisibleAt();
       if (next === undefined) {
@@ -253,12 +277,62 @@ export class EmbeddedRuntime {
     }
   }
 
+  /**
+   * Takes a savepoint: triggers a checkpoint, waits for it, and materializes it.
+   * Resolves while {@link run} is running.
+   */
+  async savepoint(name: string): Promise<SavepointInfo> {
+    checkSavepointName(name);
+    if (this.done) throw new SavepointError(`job '${this.plan.job}' has finished; take a savepoint while it runs`);
+    return new Promise((resolve, reject) =>
+      this.savepointRequests.push({ name, checkpoint: undefined, resolve, reject }),
+    );
+  }
+
+  private async serveSavepoints(): Promise<void> {
+    for (const req of [...this.savepointRequests]) {
+      if (req.checkpoint === undefined) {
+        if (this.coordinator.inFlight > 0) continue; // one at a time: wait for the current checkpoint
+        req.checkpoint = await this.inject(await this.coordinator.trigger());
+        continue;
+      }
+      const last = this.lastCheckpoint;
+      if (!last || last.id < req.checkpoint) continue;
+      this.savepointRequests.splice(this.savepointRequests.indexOf(req), 1);
+      try {
+        const sp = await takeSavepoint(this.plan, this.store, this.checkpoints, this.clock, last, req.name);
+        const { sources: _s, state: _st, ...info } = sp;
+        req.resolve(info);
+      } catch (e) {
+        req.reject(e);
+      }
+    }
+  }
+
   /** Creates or resumes the job. */
   private async start(): Promise<void> {
     this.started = true;
     const existed = (await this.checkpoints.loadJob(this.plan.job)) !== undefined;
     const record = await this.coordinator.init();
-    if (existed) {
+    if (this.o.fromSavepoint !== undefined) {
+      const sp = await this.checkpoints.getSavepoint(this.plan.job, checkSavepointName(this.o.fromSavepoint));
+      if (!sp) {
+        const names = (await this.checkpoints.listSavepoints(this.plan.job)).map((x) => x.name);
+        throw new SavepointError(
+          `job '${this.plan.job}' has no savepoint named '${this.o.fromSavepoint}'` +
+            (names.length ? ` (it has: ${names.join(", ")})` : " (it has none)"),
+        );
+      }
+      this.generation = await restoreFromSavepoint(
+        this.plan,
+        this.graph,
+        this.store,
+        this.checkpoints,
+        this.coordinator,
+        sp,
+      );
+      this.lastCheckpoint = undefined;
+    } else if (existed) {
       // Resume: whatever happened after the last completed checkpoint is void.
       this.lastCheckpoint = await this.coordinator.lastCompleted();
       for (const [k, n] of Object.entries(this.lastCheckpoint?.cut ?? {})) this.published.set(k, n);

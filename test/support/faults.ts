@@ -92,7 +92,13 @@ export class FaultyStore implements StateStore {
   truncate(task: string, partition: number, through: number): Promise<void> {
     return this.inner.truncate(task, partition, through);
   }
-  exportState(task: string, partition: number, through: number, kgStart: number, kgEnd: number): Promise<StateChange[]> {
+  exportState(
+    task: string,
+    partition: number,
+    through: number,
+    kgStart: number,
+    kgEnd: number,
+  ): Promise<StateChange[]> {
     return this.inner.exportState(task, partition, through, kgStart, kgEnd);
   }
   resetTask(task: string): Promise<void> {

@@ -1,0 +1,170 @@
+/**
+ * Savepoints: a completed checkpoint, materialized. Taking one folds each
+ * partition's base and segments up to the cut into plain keyed values (by key
+ * group) and source positions (by split), so it outlives compaction and restores
+ * at any parallelism: the new partitions simply own new key-group ranges.
+ */
+
+import { RiffleError } from "../errors.ts";
+import type { JobGraph } from "../graph/graph.ts";
+import type { Plan } from "../graph/plan.ts";
+import { keyGroupRange } from "../keys.ts";
+import {
+  AbortReason,
+  type CheckpointManifest,
+  type CheckpointStore,
+  type Savepoint,
+} from "../ports/checkpoint-store.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
+import { PartitionView } from "../runtime/partition-view.ts";
+import type { CheckpointCoordinator } from "./coordinator.ts";
+
+/** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
+export class SavepointError extends RiffleError {
+  constructor(message: string) {
+    super("savepoint", message);
+  }
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Checks a savepoint name. */
+export function checkSavepointName(name: string): string {
+  if (!NAME.test(name))
+    throw new SavepointError(`savepoint name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
+  return name;
+}
+
+/** Materializes completed checkpoint `manifest` as savepoint `name`. */
+export async function takeSavepoint(
+  plan: Plan,
+  state: StateStore,
+  checkpoints: CheckpointStore,
+  clock: Clock,
+  manifest: CheckpointManifest,
+  name: string,
+): Promise<Savepoint> {
+  checkSavepointName(name);
+  if (await checkpoints.getSavepoint(plan.job, name)) {
+    throw new SavepointError(`job '${plan.job}' already has a savepoint named '${name}'`);
+  }
+  if (manifest.status !== "completed" || !manifest.cut) {
+    throw new SavepointError(`checkpoint ${manifest.id} of job '${plan.job}' is not completed`);
+  }
+  const sources: Record<string, Record<string, unknown>> = {};
+  const values: Record<string, StateChange[]> = {};
+  let count = 0;
+  for (const task of plan.tasks) {
+    const P = manifest.parallelism[task.id] ?? task.parallelism;
+    for (let p = 0; p < P; p++) {
+      const through = manifest.cut[`${task.id}#${p}`] ?? 0;
+      const view = await viewAt(state, task.id, p, through);
+      for (const [k, v] of view.opState) {
+        if (!k.startsWith("split:")) continue;
+        const positions = sources[task.id] ?? {};
+        positions[k.slice("split:".length)] = v;
+        sources[task.id] = positions;
+      }
+      if (task.keyed) {
+        const { start, end } = keyGroupRange(p, P, plan.maxParallelism);
+        const part = await state.exportState(task.id, p, through, start, end);
+        values[task.id] = [...(values[task.id] ?? []), ...part];
+        count += part.length;
+      }
+    }
+  }
+  const savepoint: Savepoint = {
+    job: plan.job,
+    name,
+    createdAt: clock.now(),
+    checkpoint: manifest.id,
+    maxParallelism: plan.maxParallelism,
+    parallelism: manifest.parallelism,
+    values: count,
+    sources,
+    state: values,
+  };
+  if (!(await checkpoints.putSavepoint(savepoint))) {
+    throw new SavepointError(`job '${plan.job}' already has a savepoint named '${name}'`);
+  }
+  return savepoint;
+}
+
+/** The folded view of `task[partition]` as of segment `through`. */
+async function viewAt(state: StateStore, task: string, partition: number, through: number): Promise<PartitionView> {
+  const base = await state.readBase(task, partition);
+  const view = PartitionView.fromBase(base);
+  for (const seg of await state.readSegments(task, partition, base?.through ?? 0)) {
+    if (seg.n > through) break;
+    view.apply(seg);
+  }
+  return view;
+}
+
+/**
+ * Restores `plan` (at its own parallelism, which may differ from the savepoint's)
+ * from `savepoint`: a new generation, every task's log and state replaced by the
+ * savepoint's keyed values and per-split source positions. Returns the new generation.
+ */
+export async function restoreFromSavepoint(
+  plan: Plan,
+  graph: JobGraph,
+  state: StateStore,
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  savepoint: Savepoint,
+): Promise<number> {
+  if (savepoint.job !== plan.job) {
+    throw new SavepointError(`savepoint '${savepoint.name}' belongs to job '${savepoint.job}', not '${plan.job}'`);
+  }
+  if (savepoint.maxParallelism !== plan.maxParallelism) {
+    throw new SavepointError(
+      `savepoint '${savepoint.name}' has ${savepoint.maxParallelism} key groups but the job has ${plan.maxParallelism}: maxParallelism is fixed for the life of a job`,
+    );
+  }
+  const known = new Set(plan.tasks.map((t) => t.id));
+  for (const t of [...Object.keys(savepoint.state), ...Object.keys(savepoint.sources)]) {
+    if (!known.has(t)) {
+      throw new SavepointError(
+        `savepoint '${savepoint.name}' holds state of operator '${t}', which the job no longer has (keep its uid)`,
+      );
+    }
+  }
+  await coordinator.abortAll(AbortReason.JobRestored);
+  const job = await coordinator.record();
+  const generation = job.generation + 1;
+  const parallelism = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
+  const saved = await checkpoints.saveJob(
+    // The savepoint is the new starting point: older checkpoints' cuts no longer apply.
+    { ...job, generation, failures: 0, parallelism, lastCompleted: 0 },
+    { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
+  );
+  if (!saved) throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${savepoint.name}'`);
+  for (const task of plan.tasks) {
+    await state.resetTask(task.id);
+    await state.putState(task.id, savepoint.state[task.id] ?? []);
+    const positions = savepoint.sources[task.id] ?? {};
+    const node = graph.nodes[task.operators[0]?.node ?? -1];
+    const splits = node?.op.kind === "source" ? node.op.source.splits(task.parallelism) : [];
+    for (let p = 0; p < task.parallelism; p++) {
+      const opState: Record<string, unknown> = {};
+      splits.forEach((sp, i) => {
+        if (i % task.parallelism === p && positions[sp.id] !== undefined) opState[`split:${sp.id}`] = positions[sp.id];
+      });
+      const base: PartitionBase = {
+        through: 0,
+        sentThrough: 0,
+        positions: {},
+        outSeqs: {},
+        opState,
+        watermarks: {},
+        ended: [],
+        finished: false,
+        buffered: [],
+      };
+      await state.putBase(task.id, p, base);
+    }
+  }
+  return generation;
+}
