@@ -11,6 +11,7 @@ import { defineJob, type Job } from "../core/api/environment.ts";
 import { valueState } from "../core/api/state.ts";
 import { ManualClock } from "../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { type CheckpointFigure, measureCheckpoints } from "./checkpoint.ts";
 
 interface Figure {
   readonly name: string;
@@ -28,7 +29,7 @@ interface Figure {
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const parts = args.filter((a) => !a.startsWith("--"));
-const KNOWN = ["embedded"];
+const KNOWN = ["embedded", "checkpoint"];
 for (const p of parts) {
   if (!KNOWN.includes(p)) {
     process.stderr.write(`bench: unknown part '${p}'; parts: ${KNOWN.join(", ")}\n`);
@@ -104,13 +105,31 @@ if (parts.length === 0 || parts.includes("embedded")) {
   results.push(await measure("keyed (keyBy → running sum → sink, 10k keys)", keyedJob(N), N));
 }
 
+const checkpoints: CheckpointFigure[] = [];
+if (parts.length === 0 || parts.includes("checkpoint")) {
+  for (const keys of [1_000, 100_000, 1_000_000]) checkpoints.push(await measureCheckpoints(keys));
+}
+
 const report = {
   machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version },
   note: "one process, one core; records/s counts source records; parallelism 1",
   embedded: results,
+  checkpoint: {
+    note: "embedded, in-memory stores; checkpoint = trigger to manifest while the job runs; restore = new generation + logs cut + relaunch",
+    bySize: checkpoints,
+    ratio1MTo1k:
+      checkpoints.length === 3
+        ? Number(((checkpoints[2]?.checkpointMsMedian ?? 0) / (checkpoints[0]?.checkpointMsMedian || 1)).toFixed(2))
+        : undefined,
+  },
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 if (!json) {
+  for (const c of checkpoints) {
+    process.stderr.write(
+      `checkpoint @ ${c.keys.toLocaleString("en")} keys: median ${c.checkpointMsMedian} ms (p90 ${c.checkpointMsP90}), restore ${c.restoreMs} ms\n`,
+    );
+  }
   for (const r of results) {
     process.stderr.write(
       `${r.name}: ${r.recordsPerSecond.toLocaleString("en")} records/s (${r.records.toLocaleString("en")} in ${r.seconds} s)\n`,

@@ -3,7 +3,7 @@
  * `riffle dlq list` shows them.
  */
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TaskDeadLetter } from "../core/runtime/embedded.ts";
 
@@ -13,21 +13,13 @@ export interface DeadLetterLine extends TaskDeadLetter {
   readonly run: string;
 }
 
-/** Path of the dead-letter file of job `job` under `workDir`. */
+/** Path of the dead-letter file of job `job` under `workDir` (runs without a state dir). */
 export function dlqPath(workDir: string, job: string): string {
   return join(workDir, job, "dlq.jsonl");
 }
 
-/** Appends dead letters. */
-export function appendDeadLetters(workDir: string, job: string, run: string, letters: readonly TaskDeadLetter[]): void {
-  if (letters.length === 0) return;
-  mkdirSync(join(workDir, job), { recursive: true });
-  appendFileSync(dlqPath(workDir, job), letters.map((l) => `${JSON.stringify({ run, ...l })}\n`).join(""));
-}
-
-/** Reads every dead letter of `job`. */
-export function readDeadLetters(workDir: string, job: string): DeadLetterLine[] {
-  const path = dlqPath(workDir, job);
+/** Reads every dead letter in the file at `path`. */
+export function readDeadLetters(path: string): DeadLetterLine[] {
   if (!existsSync(path)) return [];
   return readFileSync(path, "utf8")
     .split("\n")

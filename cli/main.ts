@@ -1,13 +1,15 @@
 /** The `riffle` command line. */
 
+import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { buildGraph } from "../core/api/environment.ts";
 import { RiffleError, UsageError } from "../core/errors.ts";
 import { describePlan } from "../core/graph/describe.ts";
 import { planJob } from "../core/graph/planner.ts";
-import { readDeadLetters } from "./dlq.ts";
+import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
+import { dlqPath, readDeadLetters } from "./dlq.ts";
 import { loadJob, parseParallelism } from "./load-job.ts";
-import { runCommand } from "./run.ts";
+import { type RunOptions, runCommand } from "./run.ts";
 
 const program = new Command("riffle")
   .description("riffle: a stream processor in the spirit of Apache Flink, for AWS serverless")
@@ -30,16 +32,39 @@ program
   .addOption(
     new Option("--format <format>", "how to print committed records").choices(["jsonl", "table"]).default("jsonl"),
   )
+  .option("--state-dir <dir>", "keep the log, checkpoints and savepoints here, and resume from them")
+  .option("--from-savepoint <name>", "start from this savepoint (at the given parallelism)")
+  .option("--stop-with-savepoint <name>", "on Ctrl-C/SIGTERM, take this savepoint before exiting")
   .option("--no-progress", "do not show the live progress line")
   .addOption(workDir())
-  .action(
-    async (
-      file: string,
-      opts: { out?: string; parallelism?: number; progress: boolean; workDir: string; format: "jsonl" | "table" },
-    ) => {
-      process.exitCode = await runCommand(file, opts);
-    },
-  );
+  .action(async (file: string, opts: RunOptions) => {
+    if ((opts.fromSavepoint || opts.stopWithSavepoint) && !opts.stateDir) {
+      throw new UsageError("--from-savepoint and --stop-with-savepoint need --state-dir");
+    }
+    process.exitCode = await runCommand(file, opts);
+  });
+
+program
+  .command("checkpoints")
+  .description("list the checkpoints and savepoints in a state dir")
+  .requiredOption("--state-dir <dir>", "the job's state dir")
+  .option("--json", "print JSON lines")
+  .action(async (opts: { stateDir: string; json?: boolean }) => {
+    await checkpointsCommand(opts.stateDir, opts.json === true);
+  });
+
+program
+  .command("savepoint")
+  .description("take a savepoint: from the running job if one holds the state dir, else from its last checkpoint")
+  .argument("<job>", "job module (.ts)")
+  .requiredOption("--state-dir <dir>", "the job's state dir")
+  .requiredOption("--name <name>", "savepoint name")
+  .option("--timeout <seconds>", "how long to wait for a running job", "60")
+  .action(async (file: string, opts: { stateDir: string; name: string; timeout: string }) => {
+    const secs = Number(opts.timeout);
+    if (!(secs > 0)) throw new UsageError(`invalid timeout '${opts.timeout}': expected a positive number of seconds`);
+    await savepointCommand(file, opts.stateDir, opts.name, secs * 1000);
+  });
 
 program
   .command("plan")
@@ -59,10 +84,11 @@ dlq
   .description("list a job's dead-lettered records")
   .argument("<job>", "job name, or job module (.ts)")
   .option("--json", "print JSON lines")
+  .option("--state-dir <dir>", "the job's state dir (when it ran with one)")
   .addOption(workDir())
-  .action(async (jobArg: string, opts: { json?: boolean; workDir: string }) => {
+  .action(async (jobArg: string, opts: { json?: boolean; workDir: string; stateDir?: string }) => {
     const name = /\.(ts|js|mts|mjs)$/.test(jobArg) ? (await loadJob(jobArg)).name : jobArg;
-    const letters = readDeadLetters(opts.workDir, name);
+    const letters = readDeadLetters(opts.stateDir ? join(opts.stateDir, "dlq.jsonl") : dlqPath(opts.workDir, name));
     if (opts.json) {
       for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
       return;
@@ -93,7 +119,10 @@ try {
       process.stderr.write(`riffle: ${error.message.replace(/^error: /, "")}\n`);
       process.exitCode = 2;
     }
-  } else if (error instanceof UsageError || (error instanceof RiffleError && error.reason === "job-definition")) {
+  } else if (
+    error instanceof RiffleError &&
+    ["usage", "job-definition", "savepoint", "state-dir"].includes(error.reason)
+  ) {
     process.stderr.write(`riffle: ${error.message}\n`);
     process.exitCode = 2;
   } else {

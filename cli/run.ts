@@ -1,10 +1,16 @@
 /** `riffle run`: runs a job on the embedded runtime. */
 
-import { createWriteStream, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import { openStateDir } from "../core/durable/sqlite-db.ts";
+import type { CheckpointStore } from "../core/ports/checkpoint-store.ts";
+import type { StateStore } from "../core/ports/state-store.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
-import { appendDeadLetters } from "./dlq.ts";
+import { dlqPath } from "./dlq.ts";
+import { FilePublisher } from "./file-publisher.ts";
 import { loadJob } from "./load-job.ts";
 import { compact, ProgressLine } from "./progress.ts";
+import { failSavepointRequest, lockStateDir, takeSavepointRequests } from "./state-dir-lock.ts";
+import { printTable } from "./table.ts";
 
 /** Options of `riffle run`. */
 export interface RunOptions {
@@ -14,6 +20,10 @@ export interface RunOptions {
   readonly progress?: boolean;
   /** `jsonl` (default) streams records as they commit; `table` prints one table per sink at the end. */
   readonly format?: "jsonl" | "table";
+  /** Keep segments, checkpoints and savepoints here; resume from it. */
+  readonly stateDir?: string;
+  readonly fromSavepoint?: string;
+  readonly stopWithSavepoint?: string;
 }
 
 /** Runs `file`'s job; resolves with the process exit code. */
@@ -21,89 +31,93 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const job = await loadJob(file);
   const started = new Date();
   const stop = new AbortController();
-  let out: WriteStream | undefined;
-  const counts = new Map<string, number>();
+  const cleanup: (() => void)[] = [];
+  let stores: { store?: StateStore; checkpoints?: CheckpointStore } = {};
+  if (o.stateDir) {
+    const sd = openStateDir(o.stateDir, { create: true, job: job.name });
+    cleanup.push(() => sd.close());
+    cleanup.push(lockStateDir(o.stateDir));
+    stores = { store: sd.stateStore, checkpoints: sd.checkpointStore };
+    const record = await sd.checkpointStore.loadJob(job.name);
+    if (record && !o.fromSavepoint) {
+      process.stderr.write(`riffle: resuming '${job.name}' from checkpoint ${record.lastCompleted} in ${o.stateDir}\n`);
+    }
+  }
   const tables = new Map<string, unknown[]>();
-  const write = (line: string) => {
-    if (out) out.write(line);
-    else process.stdout.write(line);
-  };
+  const publisher = new FilePublisher({
+    out: o.format === "table" ? undefined : o.out,
+    dlq: o.stateDir ? join(o.stateDir, "dlq.jsonl") : dlqPath(o.workDir, job.name),
+    progress: o.stateDir ? join(o.stateDir, "output.json") : undefined,
+    run: started.toISOString(),
+    ...(o.format === "table"
+      ? {
+          onRecords: (sink: string, values: readonly unknown[]) =>
+            tables.set(sink, [...(tables.get(sink) ?? []), ...values]),
+        }
+      : {}),
+  });
   const rt = new EmbeddedRuntime(job, {
     ...(o.parallelism === undefined ? {} : { parallelism: o.parallelism }),
+    ...stores,
+    ...(o.fromSavepoint ? { fromSavepoint: o.fromSavepoint } : {}),
+    ...(o.stopWithSavepoint ? { stopWithSavepoint: o.stopWithSavepoint } : {}),
     signal: stop.signal,
-    onOutput: (sink, values) => {
-      counts.set(sink, (counts.get(sink) ?? 0) + values.length);
-      if (o.format === "table") {
-        const rows = tables.get(sink) ?? [];
-        rows.push(...values);
-        tables.set(sink, rows);
-        return;
-      }
-      let chunk = "";
-      for (const value of values) chunk += `${JSON.stringify({ sink, value })}\n`;
-      write(chunk);
-    },
+    publisher,
   });
-  if (o.out) out = createWriteStream(o.out);
   const progress = new ProgressLine(rt);
   if (o.progress !== false) progress.start();
+  if (o.stateDir) {
+    const dir = o.stateDir;
+    const timer = setInterval(() => {
+      for (const name of takeSavepointRequests(dir)) {
+        rt.savepoint(name).then(
+          (sp) => process.stderr.write(`\nriffle: savepoint '${sp.name}' taken at checkpoint ${sp.checkpoint}\n`),
+          (e: unknown) => failSavepointRequest(dir, name, e instanceof Error ? e.message : String(e)),
+        );
+      }
+    }, 200);
+    timer.unref();
+    cleanup.push(() => clearInterval(timer));
+  }
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write("\nriffle: stopping after the current batch (Ctrl-C again to force)\n");
+    process.stderr.write("\nriffle: stopping: taking a last checkpoint (Ctrl-C again to force)\n");
     stop.abort();
   };
   process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
   const t0 = performance.now();
   let code = 0;
   try {
     await rt.run();
   } catch (error) {
     progress.stop();
+    const reason = (error as { reason?: string }).reason;
     process.stderr.write(
       `riffle: job '${job.name}' failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    code = 1;
+    code = reason === "savepoint" || reason === "state-dir" || reason === "usage" ? 2 : 1;
   } finally {
     progress.stop();
     process.off("SIGINT", onSigint);
-    if (out)
-      await new Promise<void>((resolve, reject) =>
-        (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())),
-      );
+    process.off("SIGTERM", onSigint);
+    for (const c of cleanup.reverse()) c();
   }
   for (const [sink, rows] of tables) printTable(sink, rows);
-  appendDeadLetters(o.workDir, job.name, started.toISOString(), rt.deadLetters);
   const secs = (performance.now() - t0) / 1000;
   const records = rt.sourceRecords();
-  const sinks = [...counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
+  const sinks = [...publisher.counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
   const how = rt.finished ? "finished" : stop.signal.aborted ? "stopped" : "ended";
+  const cp = rt.lastCheckpoint ? ` · checkpoint ${rt.lastCheckpoint.id}` : "";
   process.stderr.write(
-    `riffle: ${job.name} ${how} in ${secs.toFixed(2)} s · ${compact(records)} source records (${compact(records / Math.max(secs, 1e-3))}/s) · ${sinks}${o.out ? ` → ${o.out}` : ""}\n`,
+    `riffle: ${job.name} ${how} in ${secs.toFixed(2)} s · ${compact(records)} source records (${compact(records / Math.max(secs, 1e-3))}/s) · ${sinks}${o.out ? ` → ${o.out}` : ""}${cp}\n`,
   );
   const dead = rt.deadLetters.length + rt.queueDeadLetters().length;
   if (dead > 0) {
-    process.stderr.write(`riffle: ${dead} record(s) dead-lettered; see \`riffle dlq list ${job.name}\`\n`);
+    const where = o.stateDir ? ` --state-dir ${o.stateDir}` : "";
+    process.stderr.write(`riffle: ${dead} record(s) dead-lettered; see \`riffle dlq list ${job.name}${where}\`\n`);
   }
   return code;
-}
-
-/** Prints rows as an aligned table, sorted by their first column. */
-function printTable(sink: string, rows: readonly unknown[]): void {
-  const objs = rows.map((r) =>
-    typeof r === "object" && r !== null && !Array.isArray(r) ? (r as Record<string, unknown>) : { value: r },
-  );
-  const cols = [...new Set(objs.flatMap((r) => Object.keys(r)))];
-  const cell = (v: unknown) => (typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
-  const body = objs.map((r) => cols.map((c) => cell(r[c])));
-  body.sort((a, b) => (a[0] ?? "").localeCompare(b[0] ?? "", undefined, { numeric: true }));
-  const widths = cols.map((c, i) => Math.max(c.length, ...body.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd();
-  process.stdout.write(`\n${sink} (${rows.length} rows)\n${line(cols)}\n${line(widths.map((w) => "-".repeat(w)))}\n`);
-  for (const r of body) process.stdout.write(`${line(r)}\n`);
 }

@@ -51,6 +51,15 @@ export {
   type ValueState,
   valueState,
 } from "./api/state.ts";
+export { SqliteCheckpointStore } from "./durable/sqlite-checkpoint-store.ts";
+export {
+  type OpenStateDirOptions,
+  openStateDir,
+  type StateDir,
+  StateDirError,
+  stateDirJob,
+} from "./durable/sqlite-db.ts";
+export { SqliteStateStore } from "./durable/sqlite-state-store.ts";
 export type { Envelope, Signal } from "./envelope.ts";
 export * from "./errors.ts";
 export type { JobGraph } from "./graph/graph.ts";

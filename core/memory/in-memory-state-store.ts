@@ -99,16 +99,53 @@ export class InMemoryStateStore implements StateStore {
       throw new Error(`cannot restore ${task}[${partition}] to segment ${through}: compacted through ${from}`);
     }
     if (through - from >= log.segs.length) return;
+    const voided = log.segs.slice(through - from);
     log.segs = log.segs.slice(0, through - from);
-    // Rebuild the task's latest values: base + the live segments of every partition.
-    const states = new Map<string, Map<string, Entry>>();
-    for (const [s, m] of this.baseValues.get(task) ?? []) states.set(s, new Map(m));
-    const rebuilt = new Map([[task, states]]);
-    for (const [id, l] of this.logs) {
-      if (id.slice(0, id.lastIndexOf("#")) !== task) continue;
-      for (const seg of l.segs) applyChanges(rebuilt, task, seg);
+    // Only keys the voided segments wrote change: give each its value as of the cut
+    // (the partition's last remaining change, else its base value). Cost follows the
+    // uncompacted log, not the state size.
+    const touched = new Map<string, Set<string>>();
+    for (const seg of voided) {
+      for (const c of seg.changes) {
+        let ks = touched.get(c.s);
+        if (!ks) {
+          ks = new Set();
+          touched.set(c.s, ks);
+        }
+        ks.add(c.k);
+      }
     }
-    this.latest.set(task, states);
+    if (touched.size === 0) return;
+    const asOfCut = new Map<string, Map<string, StateChange>>();
+    for (const seg of log.segs) {
+      for (const c of seg.changes) {
+        if (!touched.get(c.s)?.has(c.k)) continue;
+        let m = asOfCut.get(c.s);
+        if (!m) {
+          m = new Map();
+          asOfCut.set(c.s, m);
+        }
+        m.set(c.k, c);
+      }
+    }
+    let states = this.latest.get(task);
+    if (!states) {
+      states = new Map();
+      this.latest.set(task, states);
+    }
+    for (const [s, ks] of touched) {
+      let values = states.get(s);
+      if (!values) {
+        values = new Map();
+        states.set(s, values);
+      }
+      for (const k of ks) {
+        const c = asOfCut.get(s)?.get(k);
+        const e = c ? (c.d ? undefined : c) : this.baseValues.get(task)?.get(s)?.get(k);
+        if (e === undefined) values.delete(k);
+        else values.set(k, e);
+      }
+    }
   }
 
   async getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {

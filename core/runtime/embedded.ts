@@ -82,6 +82,25 @@ export interface EmbeddedOptions {
   readonly fromSavepoint?: string;
   /** On stop, also materialize the last checkpoint as a savepoint of this name (stop-with-savepoint). */
   readonly stopWithSavepoint?: string;
+  /** Where committed output goes durably (e.g. the CLI's `--out` file with a state dir). */
+  readonly publisher?: OutputPublisher;
+}
+
+/**
+ * A durable destination of committed output. The runtime hands it the records of
+ * each completed checkpoint, then calls `commit`; only after that does it compact
+ * the log. After a crash, `resume` says how far publication got, and the runtime
+ * publishes the rest again from the log: output is exactly-once end to end.
+ */
+export interface OutputPublisher {
+  /** Per partition (`task#partition`), the last segment already published; `undefined` when nothing was. */
+  resume(): Promise<Readonly<Record<string, number>> | undefined>;
+  /** Committed sink records. */
+  output(sink: string, values: readonly unknown[], task: string, partition: number): void;
+  /** Committed dead letters. */
+  deadLetter(letter: TaskDeadLetter): void;
+  /** Makes everything handed out so far durable and records `cut` as published. */
+  commit(checkpoint: number, cut: Readonly<Record<string, number>>): Promise<void>;
 }
 
 /** A dead letter together with where it happened. */
@@ -132,6 +151,8 @@ export class EmbeddedRuntime {
   readonly deadLetters: TaskDeadLetter[] = [];
   /** Restores done so far. */
   restarts = 0;
+  /** Wall time the last restore took (bump generation, cut the logs, relaunch). */
+  lastRestoreMs: number | undefined;
   /** Current generation. */
   generation = 0;
   /** The newest completed checkpoint. */
@@ -312,8 +333,20 @@ export class EmbeddedRuntime {
   /** Creates or resumes the job. */
   private async start(): Promise<void> {
     this.started = true;
-    const existed = (await this.checkpoints.loadJob(this.plan.job)) !== undefined;
+    const previous = await this.checkpoints.loadJob(this.plan.job);
+    const existed = previous !== undefined;
     const record = await this.coordinator.init();
+    // The publisher truncates what it wrote after its last commit, and says where it got to.
+    const resumed = this.o.publisher ? await this.o.publisher.resume() : undefined;
+    if (previous && this.o.fromSavepoint === undefined) {
+      const now = Object.fromEntries(this.plan.tasks.map((t) => [t.id, t.parallelism]));
+      if (JSON.stringify(sortKeys(previous.parallelism)) !== JSON.stringify(sortKeys(now))) {
+        throw new SavepointError(
+          `job '${this.plan.job}' last ran with parallelism ${JSON.stringify(previous.parallelism)}, now ${JSON.stringify(now)}: ` +
+            "to rescale, take a savepoint and start from it",
+        );
+      }
+    }
     if (this.o.fromSavepoint !== undefined) {
       const sp = await this.checkpoints.getSavepoint(this.plan.job, checkSavepointName(this.o.fromSavepoint));
       if (!sp) {
@@ -335,7 +368,9 @@ export class EmbeddedRuntime {
     } else if (existed) {
       // Resume: whatever happened after the last completed checkpoint is void.
       this.lastCheckpoint = await this.coordinator.lastCompleted();
-      for (const [k, n] of Object.entries(this.lastCheckpoint?.cut ?? {})) this.published.set(k, n);
+      for (const [k, n] of Object.entries((this.o.publisher ? resumed : this.lastCheckpoint?.cut) ?? {})) {
+        this.published.set(k, n);
+      }
       this.generation = await restoreToCheckpoint(
         this.plan,
         this.store,
@@ -347,6 +382,8 @@ export class EmbeddedRuntime {
       this.generation = record.generation;
     }
     await this.launch();
+    // Publish what the last run completed but did not get to publish.
+    if (this.lastCheckpoint) await this.completed(this.lastCheckpoint);
   }
 
   /** Creates the runners of the current generation and starts the sources. */
@@ -439,27 +476,34 @@ export class EmbeddedRuntime {
     return "ok";
   }
 
-  /** A checkpoint completed: publish sink output and dead letters up to its cut, compact behind it. */
+  /** A checkpoint completed: publish sink output and dead letters up to its cut, then compact behind it. */
   private async completed(manifest: CheckpointManifest): Promise<void> {
     this.lastCheckpoint = manifest;
+    const pub = this.o.publisher;
     for (const runner of this.runners) {
       const key = `${runner.task.id}#${runner.partition}`;
       const cut = manifest.cut?.[key];
-      if (cut === undefined) continue;
       const after = this.published.get(key) ?? 0;
-      if (cut > after) {
-        for (const seg of await this.store.readSegments(runner.task.id, runner.partition, after)) {
-          if (seg.n > cut) break;
-          if (seg.sink && this.o.onOutput) {
-            for (const [name, values] of Object.entries(seg.sink))
-              this.o.onOutput(name, values, runner.task.id, runner.partition);
-          }
-          for (const d of seg.deadLetters ?? [])
-            this.deadLetters.push({ ...d, task: runner.task.id, partition: runner.partition });
+      if (cut === undefined || cut <= after) continue;
+      for (const seg of await this.store.readSegments(runner.task.id, runner.partition, after)) {
+        if (seg.n > cut) break;
+        for (const [name, values] of Object.entries(seg.sink ?? {})) {
+          this.o.onOutput?.(name, values, runner.task.id, runner.partition);
+          pub?.output(name, values, runner.task.id, runner.partition);
         }
-        this.published.set(key, cut);
+        for (const d of seg.deadLetters ?? []) {
+          const letter = { ...d, task: runner.task.id, partition: runner.partition };
+          this.deadLetters.push(letter);
+          pub?.deadLetter(letter);
+        }
       }
-      const through = Math.min(cut, runner.sentThrough);
+      this.published.set(key, cut);
+    }
+    // Durable first; only then may the log behind the cut go.
+    if (pub && manifest.cut) await pub.commit(manifest.id, manifest.cut);
+    for (const runner of this.runners) {
+      const key = `${runner.task.id}#${runner.partition}`;
+      const through = Math.min(manifest.cut?.[key] ?? 0, runner.sentThrough);
       if (through > (this.compacted.get(key) ?? 0)) {
         this.compacted.set(key, await this.store.compact(runner.task.id, runner.partition, through));
       }
@@ -482,6 +526,7 @@ export class EmbeddedRuntime {
     this.restarts++;
     this.o.onCheckpoint?.({ kind: "failover", reason });
     await this.clock.sleep(strategy.delayMs);
+    const t0 = performance.now();
     this.generation = await restoreToCheckpoint(
       this.plan,
       this.store,
@@ -490,6 +535,7 @@ export class EmbeddedRuntime {
       this.lastCheckpoint,
     );
     await this.launch();
+    this.lastRestoreMs = performance.now() - t0;
   }
 }
 
@@ -511,4 +557,8 @@ export async function runToCompletion(job: Job, options: EmbeddedOptions = {}): 
   });
   await rt.run();
   return out;
+}
+
+function sortKeys(o: Readonly<Record<string, number>>): [string, number][] {
+  return Object.entries(o).sort((a, b) => a[0].localeCompare(b[0]));
 }

@@ -148,8 +148,8 @@ describe("savepoints", () => {
       fromSavepoint: "sp1",
       batchTimeMs: 1,
     });
-    const taking = again.savepoint("sp1");
+    const refused = expect(again.savepoint("sp1")).rejects.toThrow("job 'counts' already has a savepoint named 'sp1'");
     await again.run();
-    await expect(taking).rejects.toThrow("job 'counts' already has a savepoint named 'sp1'");
+    await refused;
   });
 });

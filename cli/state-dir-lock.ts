@@ -1,0 +1,68 @@
+/**
+ * Coordination between `riffle` processes sharing a state dir: the running job
+ * holds a lock file with its pid; `riffle savepoint` drops request files that the
+ * running job picks up.
+ */
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError } from "../core/errors.ts";
+
+const LOCK = "run.lock";
+const REQUESTS = "requests";
+
+/** The pid of the live process running the job in `dir`, if any. */
+export function runningPid(dir: string): number | undefined {
+  const path = join(dir, LOCK);
+  if (!existsSync(path)) return undefined;
+  const pid = Number(readFileSync(path, "utf8").trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // stale lock of a dead process
+  }
+}
+
+/** Takes the run lock of `dir`; throws when another live process holds it. Returns a release function. */
+export function lockStateDir(dir: string): () => void {
+  const holder = runningPid(dir);
+  if (holder !== undefined && holder !== process.pid) {
+    throw new UsageError(`state dir '${dir}' is in use by a running riffle (pid ${holder})`);
+  }
+  writeFileSync(join(dir, LOCK), String(process.pid));
+  return () => rmSync(join(dir, LOCK), { force: true });
+}
+
+/** Asks the job running in `dir` for a savepoint named `name`. */
+export function requestSavepoint(dir: string, name: string): void {
+  mkdirSync(join(dir, REQUESTS), { recursive: true });
+  rmSync(join(dir, REQUESTS, `${name}.error`), { force: true });
+  writeFileSync(join(dir, REQUESTS, `${name}.savepoint`), "");
+}
+
+/** Savepoint names requested in `dir`, removing the requests. */
+export function takeSavepointRequests(dir: string): string[] {
+  const path = join(dir, REQUESTS);
+  if (!existsSync(path)) return [];
+  const names: string[] = [];
+  for (const f of readdirSync(path)) {
+    if (!f.endsWith(".savepoint")) continue;
+    rmSync(join(path, f), { force: true });
+    names.push(f.slice(0, -".savepoint".length));
+  }
+  return names;
+}
+
+/** Records why a requested savepoint failed, for the requester to report. */
+export function failSavepointRequest(dir: string, name: string, message: string): void {
+  mkdirSync(join(dir, REQUESTS), { recursive: true });
+  writeFileSync(join(dir, REQUESTS, `${name}.error`), message);
+}
+
+/** The failure of a requested savepoint, if the running job reported one. */
+export function savepointRequestError(dir: string, name: string): string | undefined {
+  const path = join(dir, REQUESTS, `${name}.error`);
+  return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+}

@@ -1,0 +1,36 @@
+// Runs the storage-port contracts against every implementation, so they behave alike.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
+import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
+import { stateStoreContract } from "./state-store.contract.ts";
+
+/** A state dir of its own in a fresh temp dir, removed on close. */
+function freshStateDir(): { dir: StateDir; close: () => void } {
+  const path = mkdtempSync(join(tmpdir(), "riffle-contract-"));
+  const dir = openStateDir(path, { create: true, job: "contract" });
+  return {
+    dir,
+    close: () => {
+      dir.close();
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+stateStoreContract("InMemoryStateStore", async () => ({ store: new InMemoryStateStore() }));
+stateStoreContract("InMemoryStateStore (copy)", async () => ({ store: new InMemoryStateStore({ copy: true }) }));
+stateStoreContract("SqliteStateStore", async () => {
+  const { dir, close } = freshStateDir();
+  return { store: dir.stateStore, close };
+});
+
+checkpointStoreContract("InMemoryCheckpointStore", async () => ({ store: new InMemoryCheckpointStore() }));
+checkpointStoreContract("SqliteCheckpointStore", async () => {
+  const { dir, close } = freshStateDir();
+  return { store: dir.checkpointStore, close };
+});
