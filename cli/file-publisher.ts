@@ -15,7 +15,6 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  statSync,
   truncateSync,
   writeSync,
 } from "node:fs";
@@ -98,10 +97,6 @@ export class FilePublisher implements OutputPublisher {
     closeSync(fd);
     renameSync(tmp, this.f.progress);
   }
-}
-
-function sizeOf(path: string): number {
-  return existsSync(path) ? statSync(path).size : 0;
 }
 
 /** Appends `text` and fsyncs; returns the file's new length. */
