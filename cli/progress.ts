@@ -37,7 +37,11 @@ export class ProgressLine {
     this.lastIn = total;
     this.lastAt = now;
     const backlog = p.map((t) => `${t.task} ${t.backlog}`).join(", ");
-    const line = `${compact(rate)} records/s · ${compact(total)} read · backlog: ${backlog}`;
+    const cp = this.rt.lastCheckpoint;
+    const last = cp
+      ? ` · checkpoint ${cp.id} ${Math.max(0, Math.round((Date.now() - (cp.completedAt ?? 0)) / 1000))}s ago`
+      : "";
+    const line = `${compact(rate)} records/s · ${compact(total)} read${last} · backlog: ${backlog}`;
     this.out.write(`\r\x1b[2K${line.slice(0, (this.out.columns ?? 120) - 1)}`);
   }
 

@@ -62,6 +62,11 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
   processElement(value: T, ctx: KeyedContext<K, S, O>): void;
   /** Called when a timer registered for a key fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
+  /**
+   * Called when checkpoint `checkpointId` completed, i.e. everything before it is
+   * committed (best effort: after a crash a notification may be skipped, never repeated).
+   */
+  notifyCheckpointComplete?(checkpointId: number): void;
 }
 
 /** A key selector: must be deterministic; it runs on both sides of the shuffle. */

@@ -131,6 +131,15 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.next.processTime(now);
   }
 
+  override notifyCheckpointComplete(n: number): void {
+    try {
+      this.fn.notifyCheckpointComplete?.(n);
+    } catch (cause) {
+      throw new OperatorError(this.uid, cause);
+    }
+    this.next.notifyCheckpointComplete?.(n);
+  }
+
   override endInput(): void {
     this.timers.fire("e", Number.POSITIVE_INFINITY, this.fireEvent);
     this.timers.fire("p", Number.POSITIVE_INFINITY, this.fireProcessing);

@@ -199,3 +199,49 @@ describe("embedded end to end", () => {
     expect(final).toEqual(expectedFinal);
   });
 });
+
+describe("failure handling", () => {
+  it("with the restart strategy, a record that keeps failing fails the job over, then fails the job", async () => {
+    const attempts: number[] = [];
+    const failing = defineJob("restarting", (env) => {
+      env.setRecordFailureStrategy("restart").setRestartStrategy({ attempts: 2, delayMs: 10 });
+      env
+        .fromGenerator((i) => i, { count: 100 })
+        .map((i) => {
+          if (i === 42) {
+            attempts.push(i);
+            throw new Error("42 is cursed");
+          }
+          return i;
+        })
+        .sinkTo("out");
+    });
+    const events: string[] = [];
+    const rt = new EmbeddedRuntime(failing, { clock: new ManualClock(), onCheckpoint: (e) => events.push(e.kind) });
+    await expect(rt.run()).rejects.toThrow(/job 'restarting' failed after 2 restarts: .* 42 is cursed/);
+    expect(rt.restarts).toBe(2);
+    expect(events.filter((e) => e === "failover")).toHaveLength(2);
+    expect(attempts.length).toBe(9); // 3 attempts in each of 3 generations; never dead-lettered
+    expect(rt.deadLetters).toEqual([]);
+  });
+
+  it("notifies keyed process functions of completed checkpoints", async () => {
+    const seen: number[] = [];
+    const notified = defineJob("notified", (env) => {
+      env
+        .fromGenerator((i) => i, { count: 50 })
+        .keyBy((i) => i % 2)
+        .process({
+          processElement() {},
+          notifyCheckpointComplete(id) {
+            seen.push(id);
+          },
+        })
+        .sinkTo("none");
+    });
+    const rt = new EmbeddedRuntime(notified, { clock: new ManualClock() });
+    await rt.run();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toBe(rt.lastCheckpoint?.id);
+  });
+});
