@@ -23,7 +23,7 @@
  * @packageDocumentation
  */
 
-export { DataStream, DataStreamSink, KeyedStream } from "./api/datastream.ts";
+export { ConnectedStreams, DataStream, DataStreamSink, KeyedConnectedStreams, KeyedStream } from "./api/datastream.ts";
 export {
   type BuildOptions,
   buildGraph,
@@ -32,7 +32,15 @@ export {
   type Job,
   StreamExecutionEnvironment,
 } from "./api/environment.ts";
-export type { KeyedContext, KeyedProcessFunction, KeySelector, TimerContext, TimerService } from "./api/functions.ts";
+export type {
+  KeyedCoProcessFunction,
+  KeyedContext,
+  KeyedProcessFunction,
+  KeySelector,
+  TimerContext,
+  TimerService,
+} from "./api/functions.ts";
+export { WatermarkStrategy } from "./api/watermarks.ts";
 export {
   elementsSource,
   type GeneratorOptions,

@@ -7,9 +7,10 @@ import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
 import type { GraphBuilder } from "./environment.ts";
-import type { KeyedProcessFunction, KeySelector } from "./functions.ts";
+import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "./functions.ts";
 import type { StateSpec } from "./state.ts";
 import { valueState } from "./state.ts";
+import type { WatermarkStrategy } from "./watermarks.ts";
 
 /** A stream of records of type `T`. */
 export class DataStream<T> {
@@ -78,6 +79,26 @@ export class DataStream<T> {
   /** Turns every record into zero or more records. */
   flatMap<O>(fn: (value: T) => Iterable<O>): DataStream<O> {
     return this.add({ kind: "flatMap", fn: fn as (v: unknown) => Iterable<unknown> }, "flatMap");
+  }
+
+  /**
+   * Assigns event times and generates watermarks.
+   *
+   * @example
+   * ```ts
+   * bids.assignTimestampsAndWatermarks(
+   *   WatermarkStrategy.forBoundedOutOfOrderness<Bid>(4000).withTimestampAssigner((b) => b.dateTime),
+   * );
+   * ```
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
+    return this.add({ kind: "timestamps", strategy: strategy as WatermarkStrategy<unknown> }, "timestamps");
+  }
+
+  /** Connects two streams for a two-input operator that shares keyed state across both. */
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B> {
+    if (other.builder !== this.builder) throw new JobDefinitionError("connect: streams belong to different jobs");
+    return new ConnectedStreams<T, B>(this, other);
   }
 
   /** Merges this stream with others of the same type. */
@@ -227,4 +248,45 @@ function rolling<T>(fold: (acc: T | undefined, value: T) => T): NodeOp {
     },
   };
   return { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> };
+}
+
+/** Two streams connected for a two-input operator. */
+export class ConnectedStreams<A, B> {
+  private readonly a: DataStream<A>;
+  private readonly b: DataStream<B>;
+  /** @internal */
+  constructor(a: DataStream<A>, b: DataStream<B>) {
+    this.a = a;
+    this.b = b;
+  }
+
+  /** Keys both inputs; records with equal keys meet in the same keyed state. */
+  keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
+    const edges: InputEdge[] = [
+      ...this.a.edges.map((e) => ({ node: e.node, partition: { kind: "hash" as const, key: keyA as KeySelector<unknown, Key> }, side: 0 as const })),
+      ...this.b.edges.map((e) => ({ node: e.node, partition: { kind: "hash" as const, key: keyB as KeySelector<unknown, Key> }, side: 1 as const })),
+    ];
+    return new KeyedConnectedStreams<A, B, K>(this.a.builder, edges);
+  }
+}
+
+/** Two keyed streams connected for a keyed two-input operator. */
+export class KeyedConnectedStreams<A, B, K extends Key> {
+  private readonly builder: GraphBuilder;
+  private readonly edges: readonly InputEdge[];
+  /** @internal */
+  constructor(builder: GraphBuilder, edges: readonly InputEdge[]) {
+    this.builder = builder;
+    this.edges = edges;
+  }
+
+  /** Processes both inputs with shared keyed state and timers. */
+  process<O, S extends StateSpec = Record<never, never>>(fn: KeyedCoProcessFunction<A, B, K, S, O>): DataStream<O> {
+    const id = this.builder.add(
+      { kind: "coProcess", fn: fn as unknown as KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown> },
+      "coProcess",
+      this.edges,
+    );
+    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
+  }
 }

@@ -71,3 +71,20 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
 
 /** A key selector: must be deterministic; it runs on both sides of the shuffle. */
 export type KeySelector<T, K extends Key> = (value: T) => K;
+
+/**
+ * A keyed function over two connected streams that share keyed state and timers,
+ * like Flink's `KeyedCoProcessFunction`. Both inputs are keyed to the same key.
+ */
+export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec, O> {
+  /** The keyed state this function uses, by name. */
+  readonly state?: S;
+  /** Called for each element of the first stream. */
+  processElement1(value: A, ctx: KeyedContext<K, S, O>): void;
+  /** Called for each element of the second stream. */
+  processElement2(value: B, ctx: KeyedContext<K, S, O>): void;
+  /** Called when a timer fires. */
+  onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
+  /** Called when a checkpoint completed. */
+  notifyCheckpointComplete?(checkpointId: number): void;
+}

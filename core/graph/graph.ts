@@ -3,9 +3,10 @@
  * Nodes hold the user's functions; edges say how records are partitioned.
  */
 
-import type { KeyedProcessFunction, KeySelector } from "../api/functions.ts";
+import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
 import type { StateSpec } from "../api/state.ts";
+import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
 
@@ -25,6 +26,8 @@ export interface InputEdge {
   readonly node: number;
   /** Explicit partitioning; `undefined` means forward when parallelism matches, else rebalance. */
   readonly partition: PartitionSpec | undefined;
+  /** Which input of a two-input operator the edge feeds (0 or 1; default 0). */
+  readonly side?: 0 | 1;
 }
 
 /** The operation a node performs. */
@@ -37,6 +40,11 @@ export type NodeOp =
       readonly kind: "process";
       readonly fn: KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
     }
+  | {
+      readonly kind: "coProcess";
+      readonly fn: KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
+    }
+  | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
   | { readonly kind: "sink"; readonly sink: string; readonly print: boolean };
 
 /** One operator of the logical graph. */

@@ -50,11 +50,12 @@ export function planJob(graph: JobGraph): Plan {
     if (n.op.kind === "source" && n.inputs.length > 0) throw new JobDefinitionError("a source cannot have inputs");
     if (n.op.kind !== "source" && n.inputs.length === 0)
       throw new JobDefinitionError(`operator '${uidOf(n)}' has no input`);
-    if (n.op.kind === "process" && n.inputs.some((e) => e.partition?.kind !== "hash")) {
+    const keyed = n.op.kind === "process" || n.op.kind === "coProcess";
+    if (keyed && n.inputs.some((e) => e.partition?.kind !== "hash")) {
       throw new JobDefinitionError(`keyed operator '${uidOf(n)}' must follow keyBy()`);
     }
     const p = parallelism(n);
-    if (n.op.kind === "process" && p > config.maxParallelism) {
+    if (keyed && p > config.maxParallelism) {
       throw new JobDefinitionError(`'${uidOf(n)}' has parallelism ${p}, above maxParallelism ${config.maxParallelism}`);
     }
     const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
@@ -108,7 +109,7 @@ export function planJob(graph: JobGraph): Plan {
       inputs,
       outputs,
       isSource: head.op.kind === "source",
-      keyed: head.op.kind === "process",
+      keyed: head.op.kind === "process" || head.op.kind === "coProcess",
     };
   });
   return { job: graph.name, maxParallelism: config.maxParallelism, tasks };

@@ -3,7 +3,14 @@
  * and timers. Rolling aggregations (reduce, sum, min, max) are built on it.
  */
 
-import type { KeyedContext, KeyedProcessFunction, KeySelector, TimerContext, TimerService } from "../api/functions.ts";
+import type {
+  KeyedCoProcessFunction,
+  KeyedContext,
+  KeyedProcessFunction,
+  KeySelector,
+  TimerContext,
+  TimerService,
+} from "../api/functions.ts";
 import type { ListState, MapState, StateSpec, ValueState } from "../api/state.ts";
 import { OperatorError, ProtocolError, RiffleError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
@@ -12,10 +19,15 @@ import { Timers } from "../runtime/timers.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
+type CoFn = KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
+/** What a keyed operator runs: a one-input or a two-input function. */
+export type KeyedOp = { readonly kind: "process"; readonly fn: Fn } | { readonly kind: "coProcess"; readonly fn: CoFn };
 
 /** Runs a keyed process function. Always the head of its task. */
 export class KeyedProcessOperator extends ForwardingOperator {
-  private readonly fn: Fn;
+  private readonly fn: Fn | CoFn;
+  /** Per input edge: the element handler (processElement, or processElement1/2 by side). */
+  private readonly handlers: readonly ((value: unknown, ctx: KeyedContext<Key, StateSpec, unknown>) => void)[];
   private readonly selectors: readonly KeySelector<unknown, Key>[];
   private readonly services: TaskServices;
   private readonly backend: KeyedBackend;
@@ -33,13 +45,19 @@ export class KeyedProcessOperator extends ForwardingOperator {
   constructor(
     uid: string,
     next: Operator,
-    fn: Fn,
+    op: KeyedOp,
     selectors: readonly KeySelector<unknown, Key>[],
+    sides: readonly (0 | 1)[],
     services: TaskServices,
   ) {
     super(uid, next);
+    const fn = op.fn;
     this.fn = fn;
     this.selectors = selectors;
+    this.handlers = sides.map((side) => {
+      if (op.kind === "process") return (v, c) => op.fn.processElement(v, c);
+      return side === 0 ? (v, c) => op.fn.processElement1(v, c) : (v, c) => op.fn.processElement2(v, c);
+    });
     this.services = services;
     if (!services.backend) throw new Error("keyed operator without a keyed backend");
     const backend = services.backend;
@@ -114,7 +132,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     cur.group = group;
     this.ctx.timestamp = time;
     try {
-      this.fn.processElement(value, this.ctx);
+      (this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void)(value, this.ctx);
     } catch (cause) {
       if (cause instanceof RiffleError) throw cause;
       throw new OperatorError(this.uid, cause);

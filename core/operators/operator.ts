@@ -18,6 +18,8 @@ export interface Operator {
   processTime(now: number): void;
   /** Every input channel has ended: flush, fire remaining timers, pass it on. */
   endInput(): void;
+  /** The records of one input envelope were processed (watermark generators emit here). */
+  flush?(): void;
   /** Checkpoint `n` completed (best effort, like Flink's notification). */
   notifyCheckpointComplete?(n: number): void;
 }
@@ -34,9 +36,17 @@ export interface TaskServices {
   now: number;
   /** Current event-time watermark of the partition. */
   watermark: number;
+  /** Partition-scoped operator state: committed values, with this batch's writes on top. */
+  readonly operatorState: OperatorState;
   /** Key group range this partition owns. */
   readonly keyGroups: { readonly start: number; readonly end: number };
   readonly maxParallelism: number;
+}
+
+/** Partition-scoped (not keyed) operator state, committed with the batch's segment. */
+export interface OperatorState {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
 }
 
 /** Passes watermarks, time and end-of-input through to the next operator. */
@@ -59,5 +69,8 @@ export abstract class ForwardingOperator implements Operator {
   }
   notifyCheckpointComplete(n: number): void {
     this.next.notifyCheckpointComplete?.(n);
+  }
+  flush(): void {
+    this.next.flush?.();
   }
 }

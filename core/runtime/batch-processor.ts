@@ -87,6 +87,7 @@ export function processSlice(input: SliceInput): SliceRun {
     aligning: undefined,
   };
   const blocked = new Set(view.aligning?.channels ?? []);
+  live.writes.map = run.opState;
   const pollGen = () => (run.opState.has("pollGen") ? run.opState.get("pollGen") : view.opState.get("pollGen"));
   if (input.start && input.isSource && !view.finished && pollGen() !== input.generation) {
     run.poll = true;
@@ -149,6 +150,7 @@ export function processSlice(input: SliceInput): SliceRun {
       const inp =
         env.from === POLL_CHANNEL ? 0 : (chain.inputIndex.get(env.from.slice(0, env.from.lastIndexOf("#"))) ?? 0);
       records(env, env.records, env.times, inp, attempts);
+      if (env.records.length > 0) head.flush?.();
       run.positions.set(env.from, env.seq);
       run.handled = i + 1;
       const sig = env.signal;
@@ -176,6 +178,7 @@ export function processSlice(input: SliceInput): SliceRun {
             records(env, chunk.records, chunk.times, 0, attempts);
             run.opState.set(`split:${split}`, { position: chunk.position, done: chunk.done });
           }
+          head.flush?.();
           run.chunkUsed = true;
           run.opState.set("cursor", c.cursor);
           if (c.allDone && !view.finished) {
@@ -213,6 +216,7 @@ export function processSlice(input: SliceInput): SliceRun {
       if (isolate) {
         undo?.();
         Object.assign(run, saved);
+        live.writes.map = run.opState;
       }
       return run;
     }

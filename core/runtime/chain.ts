@@ -10,6 +10,7 @@ import type { Key } from "../keys.ts";
 import { KeyedProcessOperator } from "../operators/keyed-process.ts";
 import type { Operator, TaskServices } from "../operators/operator.ts";
 import { FilterOperator, FlatMapOperator, MapOperator, SinkOperator, SourceOperator } from "../operators/stateless.ts";
+import { TimestampsOperator } from "../operators/timestamps.ts";
 import type { Router } from "./router.ts";
 
 /** The built chain. */
@@ -69,16 +70,22 @@ export function buildChain(graph: JobGraph, task: TaskPlan, router: Router, serv
       case "sink":
         next = new SinkOperator(plan.uid, next, services, op.sink);
         break;
-      case "process": {
+      case "process":
+      case "coProcess": {
         const selectors = node.inputs.map((e) => {
-          if (e.partition?.kind !== "hash")
+          if (e.partition?.kind !== "hash") {
             throw new Error(`keyed operator ${plan.uid} has an input that is not keyed`);
+          }
           return e.partition.key as KeySelector<unknown, Key>;
         });
-        keyed = new KeyedProcessOperator(plan.uid, next, op.fn, selectors, services);
+        const sides = node.inputs.map((e) => e.side ?? 0);
+        keyed = new KeyedProcessOperator(plan.uid, next, op, selectors, sides, services);
         next = keyed;
         break;
       }
+      case "timestamps":
+        next = new TimestampsOperator(plan.uid, next, op.strategy, services);
+        break;
     }
   }
   const inputIndex = new Map(task.inputs.map((input, i) => [input.from, i]));

@@ -22,6 +22,8 @@ export interface Live {
   readonly chain: Chain;
   readonly router: Router;
   readonly services: TaskServices;
+  /** The batch's operator-state writes (the runner points this at each slice's map). */
+  readonly writes: { map: Map<string, unknown> };
 }
 
 /** Loads `task[partition]` from the store. */
@@ -43,8 +45,15 @@ export async function loadPartition(
   const empty = base === undefined && segments.length === 0;
   const keyGroups = keyGroupRange(partition, task.parallelism, plan.maxParallelism);
   const backend = task.keyed ? new KeyedBackend(empty) : undefined;
+  const writes = { map: new Map<string, unknown>() };
   const services: TaskServices = {
     backend,
+    operatorState: {
+      get: (k) => (writes.map.has(k) ? writes.map.get(k) : view.opState.get(k)),
+      set: (k, v) => {
+        writes.map.set(k, v);
+      },
+    },
     sinks: new Map(),
     deadLetters: [],
     now: clock.now(),
@@ -70,5 +79,5 @@ export async function loadPartition(
       stored.map(([enc, t]) => [enc, keyGroupOf(enc, plan.maxParallelism), decodeKey(enc), t as KeyTimers] as const),
     );
   }
-  return { view, chain, router, services };
+  return { view, chain, router, services, writes };
 }

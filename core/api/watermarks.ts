@@ -1,0 +1,44 @@
+/**
+ * Watermark strategies: how a stream's records get event times and how the
+ * watermark (the promise "no earlier records follow") advances.
+ *
+ * @example
+ * ```ts
+ * stream.assignTimestampsAndWatermarks(
+ *   WatermarkStrategy.forBoundedOutOfOrderness<Bid>(4000).withTimestampAssigner((b) => b.dateTime),
+ * );
+ * ```
+ */
+
+/** A complete strategy. */
+export interface WatermarkStrategy<T> {
+  /** How far out of order records may arrive, in ms; 0 for monotonous timestamps. */
+  readonly outOfOrdernessMs: number;
+  /** Extracts a record's event time; without it the record's existing timestamp is used. */
+  readonly timestampAssigner: ((value: T, previous: number | undefined) => number) | undefined;
+  /** Returns a copy with a timestamp assigner. */
+  withTimestampAssigner(fn: (value: T, previous: number | undefined) => number): WatermarkStrategy<T>;
+}
+
+function strategy<T>(outOfOrdernessMs: number, assigner?: (value: T, previous: number | undefined) => number): WatermarkStrategy<T> {
+  if (!(outOfOrdernessMs >= 0) || !Number.isFinite(outOfOrdernessMs)) {
+    throw new RangeError(`out-of-orderness must be a finite number ≥ 0, got ${outOfOrdernessMs}`);
+  }
+  return {
+    outOfOrdernessMs,
+    timestampAssigner: assigner,
+    withTimestampAssigner: (fn) => strategy(outOfOrdernessMs, fn),
+  };
+}
+
+/** Factories, as in Flink. The watermark is the largest timestamp seen, minus the bound, minus 1 ms. */
+export const WatermarkStrategy = {
+  /** Records may arrive up to `ms` late relative to the largest timestamp seen. */
+  forBoundedOutOfOrderness<T>(ms: number): WatermarkStrategy<T> {
+    return strategy<T>(ms);
+  },
+  /** Timestamps never decrease. */
+  forMonotonousTimestamps<T>(): WatermarkStrategy<T> {
+    return strategy<T>(0);
+  },
+};
