@@ -23,7 +23,15 @@
  * @packageDocumentation
  */
 
-export { ConnectedStreams, DataStream, DataStreamSink, KeyedConnectedStreams, KeyedStream } from "./api/datastream.ts";
+export {
+  ConnectedStreams,
+  DataStream,
+  DataStreamSink,
+  KeyedConnectedStreams,
+  KeyedStream,
+  WindowedStream,
+  WindowResultStream,
+} from "./api/datastream.ts";
 export {
   type BuildOptions,
   buildGraph,
@@ -33,14 +41,14 @@ export {
   StreamExecutionEnvironment,
 } from "./api/environment.ts";
 export type {
-  KeyedCoProcessFunction,
   KeyedContext,
+  KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeySelector,
   TimerContext,
   TimerService,
 } from "./api/functions.ts";
-export { WatermarkStrategy } from "./api/watermarks.ts";
+export { type IntervalJoinContext, intervalJoin, join } from "./api/joins.ts";
 export {
   elementsSource,
   type GeneratorOptions,
@@ -59,6 +67,19 @@ export {
   type ValueState,
   valueState,
 } from "./api/state.ts";
+export { WatermarkStrategy } from "./api/watermarks.ts";
+export {
+  type AggregateFunction,
+  EventTimeSessionWindows,
+  OutputTag,
+  ProcessingTimeSessionWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  type TimeWindow,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  type WindowAssigner,
+} from "./api/windows.ts";
 export { SqliteCheckpointStore } from "./durable/sqlite-checkpoint-store.ts";
 export {
   type OpenStateDirOptions,

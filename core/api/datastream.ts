@@ -6,11 +6,13 @@
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
+import { SIDE_OUTPUT, type WindowFold, windowFunction } from "../operators/window.ts";
 import type { GraphBuilder } from "./environment.ts";
 import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "./functions.ts";
 import type { StateSpec } from "./state.ts";
 import { valueState } from "./state.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
+import type { AggregateFunction, OutputTag, TimeWindow, WindowAssigner } from "./windows.ts";
 
 /** A stream of records of type `T`. */
 export class DataStream<T> {
@@ -181,12 +183,32 @@ type NumericKeys<T> = { [P in keyof T]: T[P] extends number ? P : never }[keyof 
 
 /** A stream partitioned by key. Keyed operators keep state per key. */
 export class KeyedStream<T, K extends Key> extends DataStream<T> {
+  /** The key selector this stream is keyed by. */
+  get keySelector(): KeySelector<T, K> {
+    const p = this.edges[0]?.partition;
+    if (p?.kind !== "hash") throw new JobDefinitionError("keyed stream without a key");
+    return p.key as KeySelector<T, K>;
+  }
+
+  /** The same records as a plain stream (the key is dropped; the next edge is forward/rebalance again). */
+  asStream(): DataStream<T> {
+    return new DataStream<T>(
+      this.builder,
+      this.edges.map((e) => ({ node: e.node, partition: undefined })),
+    );
+  }
+
   /** Processes each record with keyed state and timers. */
   process<O, S extends StateSpec = Record<never, never>>(fn: KeyedProcessFunction<T, K, S, O>): DataStream<O> {
     return this.add(
       { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> },
       "process",
     );
+  }
+
+  /** Groups the keyed stream into windows. */
+  window(assigner: WindowAssigner): WindowedStream<T, K> {
+    return new WindowedStream<T, K>(this.builder, this.edges, assigner);
   }
 
   /** Rolling reduce: emits the running result after every record. */
@@ -263,8 +285,16 @@ export class ConnectedStreams<A, B> {
   /** Keys both inputs; records with equal keys meet in the same keyed state. */
   keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
     const edges: InputEdge[] = [
-      ...this.a.edges.map((e) => ({ node: e.node, partition: { kind: "hash" as const, key: keyA as KeySelector<unknown, Key> }, side: 0 as const })),
-      ...this.b.edges.map((e) => ({ node: e.node, partition: { kind: "hash" as const, key: keyB as KeySelector<unknown, Key> }, side: 1 as const })),
+      ...this.a.edges.map((e) => ({
+        node: e.node,
+        partition: { kind: "hash" as const, key: keyA as KeySelector<unknown, Key> },
+        side: 0 as const,
+      })),
+      ...this.b.edges.map((e) => ({
+        node: e.node,
+        partition: { kind: "hash" as const, key: keyB as KeySelector<unknown, Key> },
+        side: 1 as const,
+      })),
     ];
     return new KeyedConnectedStreams<A, B, K>(this.a.builder, edges);
   }
@@ -288,5 +318,144 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
       this.edges,
     );
     return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
+  }
+}
+
+/** A keyed stream grouped into windows; finish it with reduce, aggregate or process. */
+export class WindowedStream<T, K extends Key> {
+  private readonly builder: GraphBuilder;
+  private readonly edges: readonly InputEdge[];
+  private readonly assigner: WindowAssigner;
+  private lateness = 0;
+  private lateTag: OutputTag<T> | undefined;
+
+  /** @internal */
+  constructor(builder: GraphBuilder, edges: readonly InputEdge[], assigner: WindowAssigner) {
+    this.builder = builder;
+    this.edges = edges;
+    this.assigner = assigner;
+  }
+
+  /** Keeps windows open for `ms` after the watermark passes them; late records re-fire them. */
+  allowedLateness(ms: number): this {
+    if (!Number.isFinite(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness must be ≥ 0 ms, got ${ms}`);
+    this.lateness = ms;
+    return this;
+  }
+
+  /** Sends records too late for every window to the side output `tag` instead of dropping them. */
+  sideOutputLateData(tag: OutputTag<T>): this {
+    this.lateTag = tag;
+    return this;
+  }
+
+  /** Reduces each window; `windowFn` may turn the result into output with the key and window. */
+  reduce<O = T>(fn: (a: T, b: T) => T, windowFn?: (key: K, window: TimeWindow, value: T) => O): WindowResultStream<O> {
+    return this.build({ kind: "reduce", fn: fn as (a: unknown, b: unknown) => unknown }, windowFn, "window.reduce");
+  }
+
+  /** Aggregates each window incrementally; `windowFn` may add the key and window. */
+  aggregate<ACC, R, O = R>(
+    agg: AggregateFunction<T, ACC, R>,
+    windowFn?: (key: K, window: TimeWindow, result: R) => O,
+  ): WindowResultStream<O> {
+    return this.build(
+      { kind: "aggregate", agg: agg as unknown as AggregateFunction<unknown, unknown, unknown> },
+      windowFn,
+      "window.aggregate",
+    );
+  }
+
+  /** Processes all records of a window at once (they are buffered in state). */
+  process<O>(
+    fn: (key: K, window: TimeWindow, elements: readonly T[], out: (o: O) => void) => void,
+  ): WindowResultStream<O> {
+    return this.finish(
+      { kind: "list" },
+      (key, window, folded, out) => fn(key as K, window, folded as T[], out as (o: O) => void),
+      "window.process",
+    );
+  }
+
+  private build<O>(
+    fold: WindowFold,
+    windowFn: ((key: K, window: TimeWindow, v: never) => O) | undefined,
+    name: string,
+  ) {
+    return this.finish<O>(
+      fold,
+      windowFn
+        ? (key, window, folded, out) => out(windowFn(key as K, window, folded as never))
+        : (_k, _w, folded, out) => out(folded),
+      name,
+    );
+  }
+
+  private finish<O>(
+    fold: WindowFold,
+    emit: (key: Key, window: TimeWindow, folded: unknown, out: (o: unknown) => void) => void,
+    name: string,
+  ): WindowResultStream<O> {
+    const fn = windowFunction({
+      assigner: this.assigner,
+      lateness: this.lateness,
+      lateTag: this.lateTag?.id,
+      fold,
+      emit,
+    });
+    const id = this.builder.add({ kind: "process", fn }, name, this.edges);
+    const windowEdges: InputEdge[] = [{ node: id, partition: undefined }];
+    if (!this.lateTag) return new WindowResultStream<O>(this.builder, windowEdges, id, undefined);
+    const main = this.builder.add(
+      { kind: "filter", fn: (v) => !(typeof v === "object" && v !== null && SIDE_OUTPUT in v) },
+      "window.main",
+      windowEdges,
+    );
+    return new WindowResultStream<O>(this.builder, [{ node: main, partition: undefined }], id, main);
+  }
+}
+
+/** The output of a window; `getSideOutput` reaches records routed to a side output. */
+export class WindowResultStream<O> extends DataStream<O> {
+  private readonly windowNode: number;
+  private readonly mainNode: number | undefined;
+  /** @internal */
+  constructor(builder: GraphBuilder, edges: readonly InputEdge[], windowNode: number, mainNode: number | undefined) {
+    super(builder, edges);
+    this.windowNode = windowNode;
+    this.mainNode = mainNode;
+  }
+
+  /** Names the window operator (its state is stored under this uid). */
+  override uid(uid: string): this {
+    new DataStream(this.builder, [{ node: this.windowNode, partition: undefined }]).uid(uid);
+    if (this.mainNode !== undefined)
+      new DataStream(this.builder, [{ node: this.mainNode, partition: undefined }]).uid(`${uid}.main`);
+    return this;
+  }
+
+  /** Sets the window operator's parallelism. */
+  override setParallelism(parallelism: number): this {
+    new DataStream(this.builder, [{ node: this.windowNode, partition: undefined }]).setParallelism(parallelism);
+    if (this.mainNode !== undefined) {
+      new DataStream(this.builder, [{ node: this.mainNode, partition: undefined }]).setParallelism(parallelism);
+    }
+    return this;
+  }
+
+  /** The records sent to side output `tag` (e.g. late data). */
+  getSideOutput<T>(tag: OutputTag<T>): DataStream<T> {
+    const side = this.builder.add(
+      {
+        kind: "flatMap",
+        fn: (v) =>
+          typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIDE_OUTPUT] === tag.id
+            ? [(v as { value: unknown }).value]
+            : [],
+      },
+      `side(${tag.id})`,
+      [{ node: this.windowNode, partition: undefined }],
+    );
+    return new DataStream<T>(this.builder, [{ node: side, partition: undefined }]);
   }
 }

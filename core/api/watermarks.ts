@@ -20,7 +20,10 @@ export interface WatermarkStrategy<T> {
   withTimestampAssigner(fn: (value: T, previous: number | undefined) => number): WatermarkStrategy<T>;
 }
 
-function strategy<T>(outOfOrdernessMs: number, assigner?: (value: T, previous: number | undefined) => number): WatermarkStrategy<T> {
+function strategy<T>(
+  outOfOrdernessMs: number,
+  assigner?: (value: T, previous: number | undefined) => number,
+): WatermarkStrategy<T> {
   if (!(outOfOrdernessMs >= 0) || !Number.isFinite(outOfOrdernessMs)) {
     throw new RangeError(`out-of-orderness must be a finite number ≥ 0, got ${outOfOrdernessMs}`);
   }

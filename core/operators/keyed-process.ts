@@ -4,8 +4,8 @@
  */
 
 import type {
-  KeyedCoProcessFunction,
   KeyedContext,
+  KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeySelector,
   TimerContext,

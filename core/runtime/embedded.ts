@@ -15,7 +15,7 @@ import { buildGraph, type Job } from "../api/environment.ts";
 import { CheckpointCoordinator, type CoordinatorEvent } from "../checkpoint/coordinator.ts";
 import { restoreToCheckpoint } from "../checkpoint/restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
-import { CONTROL_CHANNEL, type OutboxEntry, START_CHANNEL } from "../envelope.ts";
+import { CONTROL_CHANNEL, type OutboxEntry, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
 import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -160,6 +160,8 @@ export class EmbeddedRuntime {
   private done = false;
   private started = false;
   private failoverRequested: string | undefined;
+  /** Partitions with a tick in their queue. */
+  private readonly ticked = new Set<TaskRunner>();
   /** Savepoints asked for and the checkpoint each waits for. */
   private readonly savepointRequests: {
     name: string;
@@ -270,6 +272,7 @@ export class EmbeddedRuntime {
         await this.failover(failure.reason, failure.error);
         continue;
       }
+      await this.tick();
       for (const e of await this.coordinator.poll()) {
         this.o.onCheckpoint?.(e);
         if (e.kind === "completed") await this.completed(e.manifest);
@@ -284,7 +287,9 @@ export class EmbeddedRuntime {
         return;
       }
       if (progressed || this.done) continue;
-      const next = this.queue.nextVisibleAt();
+      const timer = this.nextTimer();
+      const visible = this.queue.nextVisibleAt();
+      const next = visible === undefined ? timer : timer === undefined ? visible : Math.min(visible, timer);
       if (next === undefined) {
         if (this.runners.every((r) => r.finished)) continue; // the final checkpoint completes on the next poll
         const dlq = this.queueDeadLetters();
@@ -328,6 +333,33 @@ export class EmbeddedRuntime {
         req.reject(e);
       }
     }
+  }
+
+  /** Sends a tick to every partition whose processing-time timers are due (the coordinator's ticks, in AWS). */
+  private async tick(): Promise<void> {
+    const now = this.clock.now();
+    const due = this.runners.filter((r) => {
+      const t = r.nextProcessingTimer();
+      return t !== undefined && t <= now && !this.ticked.has(r);
+    });
+    if (due.length === 0) return;
+    for (const r of due) this.ticked.add(r);
+    await this.queue.send(
+      due.map((r) => ({
+        to: { task: r.task.id, partition: r.partition },
+        envelope: { gen: this.generation, from: TICK_CHANNEL, seq: 0, records: [], signal: { kind: "tick" as const } },
+      })),
+    );
+  }
+
+  /** The earliest processing-time timer of any partition. */
+  private nextTimer(): number | undefined {
+    let t: number | undefined;
+    for (const r of this.runners) {
+      const n = r.nextProcessingTimer();
+      if (n !== undefined && (t === undefined || n < t)) t = n;
+    }
+    return t;
   }
 
   /** Creates or resumes the job. */
@@ -446,6 +478,7 @@ export class EmbeddedRuntime {
     const runner = this.byAddress.get(`${task.id}#${first.group}`);
     if (!runner) throw new Error(`no runner for ${task.id}[${first.group}]`);
     this.o.beforeBatch?.(runner);
+    this.ticked.delete(runner);
     const inbound = msgs.map((m) => ({ body: m.body, receiveCount: m.receiveCount }));
     const wrap = this.o.simulation?.wrapBatch;
     const result = await (wrap ? wrap(runner, inbound, () => runner.handle(inbound)) : runner.handle(inbound));

@@ -102,6 +102,11 @@ export class TaskRunner {
     return this.live?.view.finished ?? false;
   }
 
+  /** The earliest pending processing-time timer of a warm partition, if any. */
+  nextProcessingTimer(): number | undefined {
+    return this.live?.chain.keyed?.timers.next("p");
+  }
+
   /** Forgets everything in memory, as a crashed container would. */
   crash(): void {
     this.live = undefined;

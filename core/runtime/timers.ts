@@ -103,6 +103,11 @@ export class Timers {
     }
   }
 
+  /** Time of the earliest timer of `domain` (it may have been deleted since), if any. */
+  next(domain: TimeDomain): number | undefined {
+    return this.heaps[domain].peek()?.t;
+  }
+
   /** True when some timer of `domain` is due at `limit`. */
   due(domain: TimeDomain, limit: number): boolean {
     const top = this.heaps[domain].peek();
