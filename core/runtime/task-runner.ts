@@ -331,6 +331,9 @@ export class TaskRunner {
     const open = splits.filter((sp) => !done(sp.id));
     const reads: SplitChunk["reads"][number][] = [];
     let budget = this.o.graph.config.sourceBatchSize;
+    // Spread the budget over the splits so their event times advance together
+    // (one split racing ahead would make the others' records late).
+    const share = Math.max(1, Math.ceil(budget / Math.max(1, open.length)));
     let cursor = open.length ? ((view.opState.get("cursor") as number | undefined) ?? 0) % open.length : 0;
     let stillOpen = open.length;
     for (let visited = 0; visited < open.length && budget > 0; visited++) {
@@ -341,7 +344,7 @@ export class TaskRunner {
         reader = source.reader(split, st?.position);
         view.readers.set(split.id, reader);
       }
-      const chunk = await reader.read(budget);
+      const chunk = await reader.read(Math.min(budget, share));
       reads.push({ split: split.id, chunk });
       budget -= chunk.records.length;
       if (chunk.done) stillOpen--;
