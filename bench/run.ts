@@ -12,6 +12,7 @@ import { valueState } from "../core/api/state.ts";
 import { ManualClock } from "../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { type CheckpointFigure, measureCheckpoints } from "./checkpoint.ts";
+import { measureNexmark, type NexmarkFigure } from "./nexmark.ts";
 
 interface Figure {
   readonly name: string;
@@ -29,7 +30,7 @@ interface Figure {
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const parts = args.filter((a) => !a.startsWith("--"));
-const KNOWN = ["embedded", "checkpoint"];
+const KNOWN = ["embedded", "checkpoint", "nexmark"];
 for (const p of parts) {
   if (!KNOWN.includes(p)) {
     process.stderr.write(`bench: unknown part '${p}'; parts: ${KNOWN.join(", ")}\n`);
@@ -110,10 +111,19 @@ if (parts.length === 0 || parts.includes("checkpoint")) {
   for (const keys of [1_000, 100_000, 1_000_000]) checkpoints.push(await measureCheckpoints(keys));
 }
 
+const nexmark: NexmarkFigure[] = [];
+if (parts.length === 0 || parts.includes("nexmark")) {
+  nexmark.push(...(await measureNexmark(Number(process.env.RIFFLE_BENCH_NEXMARK_EVENTS ?? 500_000))));
+}
+
 const report = {
   machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version },
   note: "one process, one core; records/s counts source records; parallelism 1",
   embedded: results,
+  nexmark: {
+    note: "embedded, parallelism 1, events/s including generation; baseline = hand-written single JS loop over the same generated events (where written); flinkPerCore from NEXMARK.md",
+    queries: nexmark,
+  },
   checkpoint: {
     note: "embedded, in-memory stores; checkpoint = trigger to manifest while the job runs; restore = new generation + logs cut + relaunch",
     bySize: checkpoints,
@@ -125,6 +135,15 @@ const report = {
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 if (!json) {
+  for (const n of nexmark) {
+    process.stderr.write(
+      `nexmark ${n.query}: ${n.riffleEventsPerSec.toLocaleString("en")} events/s (${n.multipleOfFlink}× Flink's ${n.flinkPerCore?.toLocaleString("en")}/core)` +
+        (n.baselineEventsPerSec
+          ? `; JS loop ${n.baselineEventsPerSec.toLocaleString("en")}/s, ratio ${n.ratioToBaseline}`
+          : "") +
+        "\n",
+    );
+  }
   for (const c of checkpoints) {
     process.stderr.write(
       `checkpoint @ ${c.keys.toLocaleString("en")} keys: median ${c.checkpointMsMedian} ms (p90 ${c.checkpointMsP90}), restore ${c.restoreMs} ms\n`,

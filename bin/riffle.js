@@ -6,4 +6,9 @@ if (major < 22) {
   process.exit(1);
 }
 process.removeAllListeners("warning");
+// A closed pipe (`riffle … | head`) ends the output quietly.
+process.stdout.on("error", (e) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 await import("../cli/main.ts");

@@ -6,9 +6,11 @@ import { buildGraph } from "../core/api/environment.ts";
 import { RiffleError, UsageError } from "../core/errors.ts";
 import { describePlan } from "../core/graph/describe.ts";
 import { planJob } from "../core/graph/planner.ts";
+import { nexmarkGenerateCommand, parseNexmarkOptions } from "../core/nexmark/cli.ts";
 import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
 import { dlqPath, readDeadLetters } from "./dlq.ts";
 import { loadJob, parseParallelism } from "./load-job.ts";
+import { NEXMARK_QUERIES, nexmarkRunCommand } from "./nexmark.ts";
 import { type RunOptions, runCommand } from "./run.ts";
 
 const program = new Command("riffle")
@@ -77,6 +79,51 @@ program
     const plan = planJob(buildGraph(job, opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }));
     process.stdout.write(`${opts.json ? JSON.stringify(plan, null, 2) : describePlan(plan)}\n`);
   });
+
+const nexmark = program.command("nexmark").description("the Nexmark benchmark: generate events, run queries");
+nexmark
+  .command("generate")
+  .description("write deterministic Nexmark events as JSON lines to stdout")
+  .requiredOption("--events <n>", "number of events")
+  .option("--seed <s>", "PRNG seed", "0")
+  .option("--rate <r>", "events per second of event time", "10000")
+  .action(async (opts: { events: string; seed: string; rate: string }) => {
+    await nexmarkGenerateCommand(parseNexmarkOptions(opts));
+  });
+nexmark
+  .command("run")
+  .description("run a Nexmark query bounded and write its final rows as JSON lines")
+  .requiredOption("--query <q>", `one of ${NEXMARK_QUERIES.join(", ")}`)
+  .option("--events <n>", "generate this many events")
+  .option("--seed <s>", "PRNG seed")
+  .option("--rate <r>", "events per second of event time")
+  .option("--input <file>", "read events from a JSON-lines file (from `riffle nexmark generate`)")
+  .addOption(parallelism())
+  .option("-o, --out <file>", "write rows here (default: stdout)")
+  .action(
+    async (opts: {
+      query: string;
+      events?: string;
+      seed?: string;
+      rate?: string;
+      input?: string;
+      parallelism?: number;
+      out?: string;
+    }) => {
+      if ((opts.input === undefined) === (opts.events === undefined)) {
+        throw new UsageError("give exactly one of --events N or --input FILE");
+      }
+      if (opts.input !== undefined && (opts.seed !== undefined || opts.rate !== undefined)) {
+        throw new UsageError("--seed and --rate go with --events, not --input");
+      }
+      await nexmarkRunCommand({
+        query: opts.query,
+        input: opts.input !== undefined ? { file: opts.input } : parseNexmarkOptions(opts),
+        ...(opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }),
+        ...(opts.out === undefined ? {} : { out: opts.out }),
+      });
+    },
+  );
 
 const dlq = program.command("dlq").description("inspect dead-lettered records");
 dlq
