@@ -20,7 +20,7 @@ export interface NexmarkGenerateOptions {
 export const DEFAULT_NEXMARK_SEED = 0;
 
 /** Events per write: large enough to amortize the write, small enough to keep memory flat. */
-const LINES_PER_CHUNK = 300000;
+const LINES_PER_CHUNK = 4096;
 
 const NON_NEGATIVE_INTEGER = /^\d+$/;
 const INTEGER = /^-?\d+$/;
@@ -82,6 +82,7 @@ export async function nexmarkGenerateCommand(
       let chunk = "";
       for (; e < end; e++) chunk += `${JSON.stringify(nexmarkEvent(e, config))}\n`;
       if (failure !== undefined) throw failure;
+      if (!out.writable) throw new Error("output closed before all events were written");
       if (e < opts.events) {
         if (!out.write(chunk)) await drained(out);
       } else {
