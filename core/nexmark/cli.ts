@@ -19,8 +19,8 @@ export interface NexmarkGenerateOptions {
 /** Default seed when `--seed` is not given. */
 export const DEFAULT_NEXMARK_SEED = 0;
 
-/** Events per write: large enough to amortize the write, small enough to keep memory flat. */
-const LINES_PER_CHUNK = 4096;
+/** Bytes per write: large enough to amortize the write, small enough to keep memory flat. */
+const CHUNK_BYTES = 1 << 20;
 
 const NON_NEGATIVE_INTEGER = /^\d+$/;
 const INTEGER = /^-?\d+$/;
@@ -76,24 +76,41 @@ export async function nexmarkGenerateCommand(
   };
   out.on("error", onError);
   try {
-    let e = 0;
-    while (e < opts.events) {
-      const end = Math.min(opts.events, e + LINES_PER_CHUNK);
-      let chunk = "";
-      for (; e < end; e++) chunk += `${JSON.stringify(nexmarkEvent(e, config))}\n`;
-      if (failure !== undefined) throw failure;
-      if (!out.writable) throw new Error("output closed before all events were written");
-      if (e < opts.events) {
-        if (!out.write(chunk)) await drained(out);
-      } else {
-        await new Promise<void>((resolve, reject) => {
-          out.write(chunk, (error?: Error | null) => (error ? reject(error) : resolve()));
-        });
+    // Lines are encoded straight into a chunk buffer (cheaper than concatenating a
+    // large string and encoding it); a full chunk is written, then a new one started.
+    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let used = 0;
+    for (let e = 0; e < opts.events; e++) {
+      const line = JSON.stringify(nexmarkEvent(e, config));
+      if (used + 3 * line.length + 1 > CHUNK_BYTES) {
+        await write(out, chunk.subarray(0, used), false, () => failure);
+        chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, 3 * line.length + 1));
+        used = 0;
       }
+      used += chunk.write(line, used);
+      chunk[used++] = 0x0a;
     }
-    if (failure !== undefined) throw failure;
+    await write(out, chunk.subarray(0, used), true, () => failure);
   } finally {
     out.removeListener("error", onError);
+  }
+}
+
+/**
+ * Writes `data`; waits for 'drain' when the stream pushes back, or, when `last`,
+ * until the data is flushed. Throws if the stream has failed or closed.
+ */
+async function write(out: NodeJS.WritableStream, data: Buffer, last: boolean, failure: () => unknown): Promise<void> {
+  const error = failure();
+  if (error !== undefined) throw error;
+  if (!out.writable) throw new Error("output closed before all events were written");
+  if (data.length === 0) return;
+  if (last) {
+    await new Promise<void>((resolve, reject) => {
+      out.write(data, (err?: Error | null) => (err ? reject(err) : resolve()));
+    });
+  } else if (!out.write(data)) {
+    await drained(out);
   }
 }
 
