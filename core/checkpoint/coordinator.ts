@@ -140,16 +140,7 @@ export class CheckpointCoordinator {
     }));
     for (const [id, p] of [...this.pending].sort((a, b) => a[0] - b[0])) {
       for (const ack of await this.o.store.acks(this.job, id)) this.ackCounts[p.acknowledge(ack)]++;
-      for (const f of finished) {
-        p.acknowledge({
-          checkpoint: id,
-          task: f.task,
-          partition: f.partition,
-          segment: f.segment,
-          alignmentMs: 0,
-          bytes: 0,
-        });
-      }
+      ackFinished(p, finished);
       if (p.complete) {
         events.push({ kind: "completed", manifest: await this.complete(p, now, false) });
       } else if (now - p.triggeredAt > this.o.config.timeoutMs) {
@@ -165,16 +156,7 @@ export class CheckpointCoordinator {
       if (!last?.final || last.generation !== current.generation) {
         const id = await this.trigger();
         const p = this.pending.get(id) as PendingCheckpoint;
-        for (const f of finished) {
-          p.acknowledge({
-            checkpoint: id,
-            task: f.task,
-            partition: f.partition,
-            segment: f.segment,
-            alignmentMs: 0,
-            bytes: 0,
-          });
-        }
+        ackFinished(p, finished);
         events.push({ kind: "completed", manifest: await this.complete(p, now, true) });
       }
     }
@@ -246,5 +228,22 @@ export class CheckpointCoordinator {
   async lastCompleted(): Promise<CheckpointManifest | undefined> {
     const job = await this.record();
     return job.lastCompleted ? this.o.store.getManifest(this.job, job.lastCompleted) : undefined;
+  }
+}
+
+/** A finished partition acks every checkpoint with its last segment. */
+function ackFinished(
+  p: PendingCheckpoint,
+  finished: readonly { task: string; partition: number; segment: number }[],
+): void {
+  for (const f of finished) {
+    p.acknowledge({
+      checkpoint: p.id,
+      task: f.task,
+      partition: f.partition,
+      segment: f.segment,
+      alignmentMs: 0,
+      bytes: 0,
+    });
   }
 }
