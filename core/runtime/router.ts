@@ -111,10 +111,12 @@ export class Router {
     this.recordsOut++;
   }
 
-  /** Sends a signal to every downstream partition. */
+  /** Sends a signal down every output channel of this partition. */
   broadcastSignal(signal: Signal): void {
     for (const r of this.routes) {
-      for (const d of r.dests) {
+      // A forward edge is one channel (to the same partition index); every other edge reaches all partitions.
+      const dests = r.output.partitioner === "forward" ? [r.dests[this.partition] as Destination] : r.dests;
+      for (const d of dests) {
         d.signal(signal);
         this.touched.add(d);
       }

@@ -317,10 +317,7 @@ export class TaskRunner {
     view.unsent = [];
   }
 
-  /**
-   * For a poll, reads up to `sourceBatchSize` records from the partition's unfinished
-   * splits, round-robin from where the last poll stopped.
-   */
+  /** For a poll, reads about `sourceBatchSize` records: an equal share from each unfinished split. */
   private async readSource(live: Live, consumed: readonly Consumed[]): Promise<SplitChunk | undefined> {
     const source = live.chain.source;
     if (!source || !consumed.some((c) => c.env.signal?.kind === "poll")) return undefined;
@@ -330,13 +327,12 @@ export class TaskRunner {
     const done = (id: string) => (view.opState.get(`split:${id}`) as { done?: boolean } | undefined)?.done === true;
     const open = splits.filter((sp) => !done(sp.id));
     const reads: SplitChunk["reads"][number][] = [];
-    let budget = this.o.graph.config.sourceBatchSize;
-    // Spread the budget over the splits so their event times advance together
-    // (one split racing ahead would make the others' records late).
-    const share = Math.max(1, Math.ceil(budget / Math.max(1, open.length)));
+    // Every open split reads the same share, so their event times advance together
+    // (a split that lags would make its records late).
+    const share = Math.max(1, Math.ceil(this.o.graph.config.sourceBatchSize / Math.max(1, open.length)));
     let cursor = open.length ? ((view.opState.get("cursor") as number | undefined) ?? 0) % open.length : 0;
     let stillOpen = open.length;
-    for (let visited = 0; visited < open.length && budget > 0; visited++) {
+    for (let visited = 0; visited < open.length; visited++) {
       const split = open[cursor] as (typeof open)[number];
       let reader = view.readers.get(split.id);
       if (!reader) {
@@ -344,9 +340,8 @@ export class TaskRunner {
         reader = source.reader(split, st?.position);
         view.readers.set(split.id, reader);
       }
-      const chunk = await reader.read(Math.min(budget, share));
+      const chunk = await reader.read(share);
       reads.push({ split: split.id, chunk });
-      budget -= chunk.records.length;
       if (chunk.done) stillOpen--;
       cursor = (cursor + 1) % open.length;
     }

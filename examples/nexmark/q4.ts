@@ -15,7 +15,7 @@ type Life = { readonly start: number; readonly end: number; readonly category: n
 type Closing = { readonly category: number; readonly final: number };
 
 /** sum / count truncated toward zero, exactly (sum and count are safe integers). */
-export function truncDiv(sum: number, count: number): number {
+function truncDiv(sum: number, count: number): number {
   let q = Math.trunc(sum / count);
   const r = sum - q * count;
   if (sum >= 0) {
