@@ -60,7 +60,7 @@ describe("riffle run --state-dir", () => {
         stderr += d;
       });
       const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-      const delay = 400 + Math.floor(rng() * 1600);
+      const delay = 300 + Math.floor(rng() * 700);
       const winner = await Promise.race([exited, new Promise<"timer">((r) => setTimeout(() => r("timer"), delay))]);
       if (winner === "timer") {
         child.kill("SIGKILL");
