@@ -6,10 +6,12 @@
  */
 
 import type { Plan } from "../graph/plan.ts";
+import type { JobRecord } from "../ports/checkpoint-store.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
+import { SavepointError } from "./savepoint.ts";
 
 /** Restores `plan`'s job to `manifest` (or to empty state when there is none); returns the new generation. */
 export async function restoreToCheckpoint(
@@ -41,4 +43,17 @@ export async function restoreToCheckpoint(
     }
   }
   return generation;
+}
+
+/** Resuming from the log needs the same parallelism; a rescale goes through a savepoint. */
+export function checkSameParallelism(plan: Plan, previous: JobRecord): void {
+  const now = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
+  const sorted = (o: Readonly<Record<string, number>>) =>
+    JSON.stringify(Object.entries(o).sort((a, b) => a[0].localeCompare(b[0])));
+  if (sorted(previous.parallelism) !== sorted(now)) {
+    throw new SavepointError(
+      `job '${plan.job}' last ran with parallelism ${JSON.stringify(previous.parallelism)}, now ${JSON.stringify(now)}: ` +
+        "to rescale, take a savepoint and start from it",
+    );
+  }
 }

@@ -12,11 +12,12 @@
  */
 
 import { buildGraph, type Job } from "../api/environment.ts";
-import { CheckpointCoordinator, type CoordinatorEvent } from "../checkpoint/coordinator.ts";
-import { restoreToCheckpoint } from "../checkpoint/restore.ts";
+import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
+import { checkSameParallelism, restoreToCheckpoint } from "../checkpoint/restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
+import { SavepointRequests } from "../checkpoint/savepoint-requests.ts";
 import { CONTROL_CHANNEL, type OutboxEntry, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
-import { describeCause, RiffleError } from "../errors.ts";
+import { describeCause } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { planJob } from "../graph/planner.ts";
@@ -30,106 +31,28 @@ import {
   type SavepointInfo,
 } from "../ports/checkpoint-store.ts";
 import { type Clock, ManualClock, SystemClock } from "../ports/clock.ts";
-import type { Queue, QueueDeadLetter } from "../ports/queue.ts";
-import type { DeadLetter, StateStore } from "../ports/state-store.ts";
-import { type BatchResult, type InboundMessage, TaskRunner } from "./task-runner.ts";
+import type { QueueDeadLetter } from "../ports/queue.ts";
+import type { StateStore } from "../ports/state-store.ts";
+import {
+  type EmbeddedOptions,
+  JobFailedError,
+  JobStalledError,
+  MAX_BATCH,
+  type OutputPublisher,
+  type TaskDeadLetter,
+  type TaskProgress,
+} from "./embedded-options.ts";
+import { TaskRunner } from "./task-runner.ts";
 
-/** Most envelopes in one batch, as with the SQS event source mapping. */
-export const MAX_BATCH = 10;
-
-/** Options of {@link EmbeddedRuntime}. */
-export interface EmbeddedOptions {
-  /** Default parallelism (overrides the job's). */
-  readonly parallelism?: number;
-  /** Processing clock; the scheduler also waits on it. Default: the system clock. */
-  readonly clock?: Clock;
-  /** State store. Default: a new in-memory store. */
-  readonly store?: StateStore;
-  /** Checkpoint store. Default: a new in-memory store. */
-  readonly checkpoints?: CheckpointStore;
-  /** Queue. Default: a new in-memory queue on `clock`. */
-  readonly queue?: Queue & Pick<InMemoryQueue, "nextVisibleAt" | "backlog" | "deadLetters">;
-  /** Delay before a failed batch is retried. Default 100 ms. */
-  readonly retryDelayMs?: number;
-  /** With a {@link ManualClock}: time each batch takes (so checkpoint intervals elapse in simulations). */
-  readonly batchTimeMs?: number;
-  /** Called with every record committed to a sink, in commit order per partition, when its checkpoint completes. */
-  readonly onOutput?: (sink: string, values: readonly unknown[], task: string, partition: number) => void;
-  /** Called for every checkpoint completed or aborted, and every failover. */
-  readonly onCheckpoint?: (event: CoordinatorEvent) => void;
-  /** Called before every batch; tests use it to inject faults (e.g. `runner.crash()`). */
-  readonly beforeBatch?: (runner: TaskRunner) => void;
-  /**
-   * Simulation hooks (seeded schedulers use them): the order in which tasks get a
-   * turn each round, the batch size of each receive, a wrapper around each batch
-   * (e.g. to run a zombie container on the same messages), and whether the
-   * container "survives" to delete its messages (false: they reappear after the
-   * visibility timeout).
-   */
-  readonly simulation?: {
-    readonly order?: (tasks: readonly TaskPlan[]) => readonly TaskPlan[];
-    readonly batchSize?: () => number;
-    readonly wrapBatch?: (
-      runner: TaskRunner,
-      messages: readonly InboundMessage[],
-      run: () => Promise<BatchResult>,
-    ) => Promise<BatchResult>;
-    readonly deleteAfterBatch?: () => boolean;
-  };
-  /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
-  readonly signal?: AbortSignal;
-  /** Starts from this savepoint (at the job's current parallelism) instead of from scratch or the last checkpoint. */
-  readonly fromSavepoint?: string;
-  /** On stop, also materialize the last checkpoint as a savepoint of this name (stop-with-savepoint). */
-  readonly stopWithSavepoint?: string;
-  /** Where committed output goes durably (e.g. the CLI's `--out` file with a state dir). */
-  readonly publisher?: OutputPublisher;
-}
-
-/**
- * A durable destination of committed output. The runtime hands it the records of
- * each completed checkpoint, then calls `commit`; only after that does it compact
- * the log. After a crash, `resume` says how far publication got, and the runtime
- * publishes the rest again from the log: output is exactly-once end to end.
- */
-export interface OutputPublisher {
-  /** Per partition (`task#partition`), the last segment already published; `undefined` when nothing was. */
-  resume(): Promise<Readonly<Record<string, number>> | undefined>;
-  /** Committed sink records. */
-  output(sink: string, values: readonly unknown[], task: string, partition: number): void;
-  /** Committed dead letters. */
-  deadLetter(letter: TaskDeadLetter): void;
-  /** Makes everything handed out so far durable and records `cut` as published. */
-  commit(checkpoint: number, cut: Readonly<Record<string, number>>): Promise<void>;
-}
-
-/** A dead letter together with where it happened. */
-export interface TaskDeadLetter extends DeadLetter {
-  readonly task: string;
-  readonly partition: number;
-}
-
-/** The job stopped making progress with work left (e.g. a channel lost an envelope to the DLQ). */
-export class JobStalledError extends RiffleError {
-  constructor(message: string) {
-    super("job-stalled", message);
-  }
-}
-
-/** The job failed more often than its restart strategy allows. */
-export class JobFailedError extends RiffleError {
-  constructor(message: string, cause: unknown) {
-    super("job-failed", message, { cause });
-  }
-}
-
-/** Per-task figures for progress reporting. */
-export interface TaskProgress {
-  readonly task: string;
-  readonly backlog: number;
-  readonly recordsIn: number;
-  readonly recordsOut: number;
-}
+export {
+  type EmbeddedOptions,
+  JobFailedError,
+  JobStalledError,
+  MAX_BATCH,
+  type OutputPublisher,
+  type TaskDeadLetter,
+  type TaskProgress,
+};
 
 /** Runs a job in this process. */
 export class EmbeddedRuntime {
@@ -163,12 +86,7 @@ export class EmbeddedRuntime {
   /** Partitions with a tick in their queue. */
   private readonly ticked = new Set<TaskRunner>();
   /** Savepoints asked for and the checkpoint each waits for. */
-  private readonly savepointRequests: {
-    name: string;
-    checkpoint: number | undefined;
-    resolve: (info: SavepointInfo) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
+  private readonly savepointRequests = new SavepointRequests();
   /** Records read by runners of earlier generations. */
   private sourceRecordsBefore = 0;
 
@@ -310,29 +228,16 @@ export class EmbeddedRuntime {
   async savepoint(name: string): Promise<SavepointInfo> {
     checkSavepointName(name);
     if (this.done) throw new SavepointError(`job '${this.plan.job}' has finished; take a savepoint while it runs`);
-    return new Promise((resolve, reject) =>
-      this.savepointRequests.push({ name, checkpoint: undefined, resolve, reject }),
-    );
+    return this.savepointRequests.add(name);
   }
 
   private async serveSavepoints(): Promise<void> {
-    for (const req of [...this.savepointRequests]) {
-      if (req.checkpoint === undefined) {
-        if (this.coordinator.inFlight > 0) continue; // one at a time: wait for the current checkpoint
-        req.checkpoint = await this.inject(await this.coordinator.trigger());
-        continue;
-      }
-      const last = this.lastCheckpoint;
-      if (!last || last.id < req.checkpoint) continue;
-      this.savepointRequests.splice(this.savepointRequests.indexOf(req), 1);
-      try {
-        const sp = await takeSavepoint(this.plan, this.store, this.checkpoints, this.clock, last, req.name);
-        const { sources: _s, state: _st, ...info } = sp;
-        req.resolve(info);
-      } catch (e) {
-        req.reject(e);
-      }
-    }
+    await this.savepointRequests.serve({
+      inFlight: this.coordinator.inFlight,
+      triggerCheckpoint: async () => this.inject(await this.coordinator.trigger()),
+      lastCheckpoint: this.lastCheckpoint,
+      take: (m, name) => takeSavepoint(this.plan, this.store, this.checkpoints, this.clock, m, name),
+    });
   }
 
   /** Sends a tick to every partition whose processing-time timers are due (the coordinator's ticks, in AWS). */
@@ -370,15 +275,7 @@ export class EmbeddedRuntime {
     const record = await this.coordinator.init();
     // The publisher truncates what it wrote after its last commit, and says where it got to.
     const resumed = this.o.publisher ? await this.o.publisher.resume() : undefined;
-    if (previous && this.o.fromSavepoint === undefined) {
-      const now = Object.fromEntries(this.plan.tasks.map((t) => [t.id, t.parallelism]));
-      if (JSON.stringify(sortKeys(previous.parallelism)) !== JSON.stringify(sortKeys(now))) {
-        throw new SavepointError(
-          `job '${this.plan.job}' last ran with parallelism ${JSON.stringify(previous.parallelism)}, now ${JSON.stringify(now)}: ` +
-            "to rescale, take a savepoint and start from it",
-        );
-      }
-    }
+    if (previous && this.o.fromSavepoint === undefined) checkSameParallelism(this.plan, previous);
     if (this.o.fromSavepoint !== undefined) {
       const sp = await this.checkpoints.getSavepoint(this.plan.job, checkSavepointName(this.o.fromSavepoint));
       if (!sp) {
@@ -590,8 +487,4 @@ export async function runToCompletion(job: Job, options: EmbeddedOptions = {}): 
   });
   await rt.run();
   return out;
-}
-
-function sortKeys(o: Readonly<Record<string, number>>): [string, number][] {
-  return Object.entries(o).sort((a, b) => a[0].localeCompare(b[0]));
 }

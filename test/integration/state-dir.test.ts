@@ -123,6 +123,14 @@ describe("riffle run --state-dir", () => {
     expect(nosp.code).toBe(2);
     expect(nosp.stderr).toMatch(/job 'word-count' has no savepoint named 'x' \(it has none\)/);
 
+    // A state dir held by a live process (here: this test's own pid) is refused.
+    writeFileSync(join(dir, "wc", "run.lock"), String(process.pid));
+    const busy = riffle(["run", "examples/word-count.ts", "--state-dir", join(dir, "wc"), "--no-progress"]);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toBe(
+      `riffle: state dir '${join(dir, "wc")}' is in use by a running riffle (pid ${process.pid})\n`,
+    );
+
     const flags = riffle(["run", "examples/word-count.ts", "--from-savepoint", "x"]);
     expect(flags.code).toBe(2);
     expect(flags.stderr).toBe("riffle: --from-savepoint and --stop-with-savepoint need --state-dir\n");

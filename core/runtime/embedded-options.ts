@@ -1,0 +1,108 @@
+/** Options and result types of the embedded runtime. */
+
+import type { CoordinatorEvent } from "../checkpoint/coordinator.ts";
+import { RiffleError } from "../errors.ts";
+import type { TaskPlan } from "../graph/plan.ts";
+import type { InMemoryQueue } from "../memory/in-memory-queue.ts";
+import type { CheckpointStore } from "../ports/checkpoint-store.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { Queue } from "../ports/queue.ts";
+import type { DeadLetter, StateStore } from "../ports/state-store.ts";
+import type { BatchResult, InboundMessage, TaskRunner } from "./task-runner.ts";
+
+/** Most envelopes in one batch, as with the SQS event source mapping. */
+export const MAX_BATCH = 10;
+
+/** Options of {@link EmbeddedRuntime}. */
+export interface EmbeddedOptions {
+  /** Default parallelism (overrides the job's). */
+  readonly parallelism?: number;
+  /** Processing clock; the scheduler also waits on it. Default: the system clock. */
+  readonly clock?: Clock;
+  /** State store. Default: a new in-memory store. */
+  readonly store?: StateStore;
+  /** Checkpoint store. Default: a new in-memory store. */
+  readonly checkpoints?: CheckpointStore;
+  /** Queue. Default: a new in-memory queue on `clock`. */
+  readonly queue?: Queue & Pick<InMemoryQueue, "nextVisibleAt" | "backlog" | "deadLetters">;
+  /** Delay before a failed batch is retried. Default 100 ms. */
+  readonly retryDelayMs?: number;
+  /** With a {@link ManualClock}: time each batch takes (so checkpoint intervals elapse in simulations). */
+  readonly batchTimeMs?: number;
+  /** Called with every record committed to a sink, in commit order per partition, when its checkpoint completes. */
+  readonly onOutput?: (sink: string, values: readonly unknown[], task: string, partition: number) => void;
+  /** Called for every checkpoint completed or aborted, and every failover. */
+  readonly onCheckpoint?: (event: CoordinatorEvent) => void;
+  /** Called before every batch; tests use it to inject faults (e.g. `runner.crash()`). */
+  readonly beforeBatch?: (runner: TaskRunner) => void;
+  /**
+   * Simulation hooks (seeded schedulers use them): the order in which tasks get a
+   * turn each round, the batch size of each receive, a wrapper around each batch
+   * (e.g. to run a zombie container on the same messages), and whether the
+   * container "survives" to delete its messages (false: they reappear after the
+   * visibility timeout).
+   */
+  readonly simulation?: {
+    readonly order?: (tasks: readonly TaskPlan[]) => readonly TaskPlan[];
+    readonly batchSize?: () => number;
+    readonly wrapBatch?: (
+      runner: TaskRunner,
+      messages: readonly InboundMessage[],
+      run: () => Promise<BatchResult>,
+    ) => Promise<BatchResult>;
+    readonly deleteAfterBatch?: () => boolean;
+  };
+  /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
+  readonly signal?: AbortSignal;
+  /** Starts from this savepoint (at the job's current parallelism) instead of from scratch or the last checkpoint. */
+  readonly fromSavepoint?: string;
+  /** On stop, also materialize the last checkpoint as a savepoint of this name (stop-with-savepoint). */
+  readonly stopWithSavepoint?: string;
+  /** Where committed output goes durably (e.g. the CLI's `--out` file with a state dir). */
+  readonly publisher?: OutputPublisher;
+}
+
+/**
+ * A durable destination of committed output. The runtime hands it the records of
+ * each completed checkpoint, then calls `commit`; only after that does it compact
+ * the log. After a crash, `resume` says how far publication got, and the runtime
+ * publishes the rest again from the log: output is exactly-once end to end.
+ */
+export interface OutputPublisher {
+  /** Per partition (`task#partition`), the last segment already published; `undefined` when nothing was. */
+  resume(): Promise<Readonly<Record<string, number>> | undefined>;
+  /** Committed sink records. */
+  output(sink: string, values: readonly unknown[], task: string, partition: number): void;
+  /** Committed dead letters. */
+  deadLetter(letter: TaskDeadLetter): void;
+  /** Makes everything handed out so far durable and records `cut` as published. */
+  commit(checkpoint: number, cut: Readonly<Record<string, number>>): Promise<void>;
+}
+
+/** A dead letter together with where it happened. */
+export interface TaskDeadLetter extends DeadLetter {
+  readonly task: string;
+  readonly partition: number;
+}
+
+/** The job stopped making progress with work left (e.g. a channel lost an envelope to the DLQ). */
+export class JobStalledError extends RiffleError {
+  constructor(message: string) {
+    super("job-stalled", message);
+  }
+}
+
+/** The job failed more often than its restart strategy allows. */
+export class JobFailedError extends RiffleError {
+  constructor(message: string, cause: unknown) {
+    super("job-failed", message, { cause });
+  }
+}
+
+/** Per-task figures for progress reporting. */
+export interface TaskProgress {
+  readonly task: string;
+  readonly backlog: number;
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+}
