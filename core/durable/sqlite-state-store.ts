@@ -70,7 +70,7 @@ export class SqliteStateStore implements StateStore {
     this.q = prepare(db);
   }
 
-  async append(task: string, partition: number, segment: Segment): Promise<void> {
+  async append(task: string, partition: number, segment: Segment): Promise<number> {
     const { changes, ...rest } = segment;
     const body = JSON.stringify(rest);
     let bytes = Buffer.byteLength(body);
@@ -87,6 +87,7 @@ export class SqliteStateStore implements StateStore {
     });
     this.appends++;
     this.bytesWritten += bytes;
+    return bytes;
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {

@@ -51,7 +51,7 @@ export class InMemoryStateStore implements StateStore {
     return log;
   }
 
-  async append(task: string, partition: number, segment: Segment): Promise<void> {
+  async append(task: string, partition: number, segment: Segment): Promise<number> {
     const log = this.log(task, partition);
     const last = (log.base?.through ?? 0) + log.segs.length;
     if (segment.n !== last + 1) throw new SegmentConflictError(task, partition, segment.n);
@@ -59,6 +59,7 @@ export class InMemoryStateStore implements StateStore {
     log.segs.push(seg);
     this.appends++;
     applyChanges(this.latest, task, seg);
+    return 0;
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {

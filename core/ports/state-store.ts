@@ -124,8 +124,9 @@ export interface StateStore {
   /**
    * Appends `segment` to `task[partition]` if and only if its number is one past the
    * last. Throws `SegmentConflictError` when segment `segment.n` already exists.
+   * Resolves with the bytes written for it (0 for a store that keeps objects).
    */
-  append(task: string, partition: number, segment: Segment): Promise<void>;
+  append(task: string, partition: number, segment: Segment): Promise<number>;
   /** Segments of `task[partition]` numbered above `after` that are not compacted, ascending. */
   readSegments(task: string, partition: number, after: number): Promise<Segment[]>;
   /** The compacted base of `task[partition]`, if it was ever compacted. */

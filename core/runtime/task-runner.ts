@@ -76,6 +76,10 @@ export class TaskRunner {
   private readonly channelSet: ReadonlySet<string>;
   private readonly where: string;
   private live: Live | undefined;
+  /** Bytes the store wrote for this partition since its last epoch ended (best effort: memory only). */
+  private epochBytes = 0;
+  /** Bytes of each epoch-ending segment not yet acked. */
+  private readonly bytesByEpoch = new Map<number, number>();
 
   constructor(options: TaskRunnerOptions) {
     this.o = options;
@@ -210,7 +214,11 @@ export class TaskRunner {
 
     // 4. Pack and commit one segment.
     const segment = this.segment(live, now, taken.buffer, run);
-    await this.o.store.append(this.task.id, this.partition, segment);
+    this.epochBytes += await this.o.store.append(this.task.id, this.partition, segment);
+    if (segment.endsEpoch !== undefined) {
+      this.bytesByEpoch.set(segment.n, this.epochBytes);
+      this.epochBytes = 0;
+    }
     this.stats.segments++;
     this.stats.recordsOut += live.router.recordsOut;
     live.router.recordsOut = 0;
@@ -299,7 +307,7 @@ export class TaskRunner {
             partition: this.partition,
             segment: seg.n,
             alignmentMs: seg.alignmentMs ?? 0,
-            bytes: 0,
+            bytes: this.bytesByEpoch.get(seg.n) ?? 0,
             time: seg.time,
           });
         }
@@ -315,6 +323,7 @@ export class TaskRunner {
     }
     view.sentThrough = (segs[segs.length - 1] as Segment).n;
     view.unsent = [];
+    this.bytesByEpoch.clear();
   }
 
   /** For a poll, reads about `sourceBatchSize` records: an equal share from each unfinished split. */

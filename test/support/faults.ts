@@ -69,16 +69,17 @@ export class FaultyStore implements StateStore {
     this.inner = inner;
   }
 
-  async append(task: string, partition: number, segment: Segment): Promise<void> {
+  async append(task: string, partition: number, segment: Segment): Promise<number> {
     if (this.crashBeforeAppend) {
       this.crashBeforeAppend = false;
       throw new InjectedCrash("before commit");
     }
-    await this.inner.append(task, partition, segment);
+    const bytes = await this.inner.append(task, partition, segment);
     if (this.crashAfterAppend) {
       this.crashAfterAppend = false;
       throw new InjectedCrash("after commit, before send");
     }
+    return bytes;
   }
   readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
     return this.inner.readSegments(task, partition, after);
