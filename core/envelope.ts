@@ -4,6 +4,12 @@
  * path handles plain arrays of values and no per-record wrapper objects.
  */
 
+/**
+ * The watermark an idle channel sends: the receiver leaves the channel out of its
+ * minimum until a real watermark arrives on it again. (Finite, so it survives JSON.)
+ */
+export const IDLE_WATERMARK = Number.MAX_VALUE;
+
 /** A watermark: no later record on this channel has an event time at or below `t`. */
 export interface WatermarkSignal {
   readonly kind: "watermark";

@@ -16,13 +16,21 @@ export interface WatermarkStrategy<T> {
   readonly outOfOrdernessMs: number;
   /** Extracts a record's event time; without it the record's existing timestamp is used. */
   readonly timestampAssigner: ((value: T, previous: number | undefined) => number) | undefined;
+  /** After this long (processing time) without records, the stream declares itself idle. */
+  readonly idleTimeoutMs: number | undefined;
   /** Returns a copy with a timestamp assigner. */
   withTimestampAssigner(fn: (value: T, previous: number | undefined) => number): WatermarkStrategy<T>;
+  /**
+   * Returns a copy that marks the stream idle after `ms` without records, so
+   * downstream watermarks no longer wait for it (until it has records again).
+   */
+  withIdleness(ms: number): WatermarkStrategy<T>;
 }
 
 function strategy<T>(
   outOfOrdernessMs: number,
   assigner?: (value: T, previous: number | undefined) => number,
+  idleTimeoutMs?: number,
 ): WatermarkStrategy<T> {
   if (!(outOfOrdernessMs >= 0) || !Number.isFinite(outOfOrdernessMs)) {
     throw new RangeError(`out-of-orderness must be a finite number ≥ 0, got ${outOfOrdernessMs}`);
@@ -30,7 +38,13 @@ function strategy<T>(
   return {
     outOfOrdernessMs,
     timestampAssigner: assigner,
-    withTimestampAssigner: (fn) => strategy(outOfOrdernessMs, fn),
+    idleTimeoutMs,
+    withTimestampAssigner: (fn) => strategy(outOfOrdernessMs, fn, idleTimeoutMs),
+    withIdleness: (ms) => {
+      if (!(ms > 0) || !Number.isFinite(ms))
+        throw new RangeError(`idleness must be a positive number of ms, got ${ms}`);
+      return strategy(outOfOrdernessMs, assigner, ms);
+    },
   };
 }
 

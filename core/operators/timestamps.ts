@@ -5,6 +5,7 @@
  */
 
 import type { WatermarkStrategy } from "../api/watermarks.ts";
+import { IDLE_WATERMARK } from "../envelope.ts";
 import { OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 
@@ -16,6 +17,10 @@ export class TimestampsOperator extends ForwardingOperator {
   private max: number | undefined;
   private emitted = Number.NEGATIVE_INFINITY;
   private loaded = false;
+  /** Records arrived since the last flush. */
+  private active = false;
+  private idle = false;
+  private lastRecordAt: number | undefined;
 
   constructor(uid: string, next: Operator, strategy: WatermarkStrategy<unknown>, services: TaskServices) {
     super(uid, next);
@@ -50,17 +55,30 @@ export class TimestampsOperator extends ForwardingOperator {
       );
     }
     if (this.max === undefined || ts > this.max) this.max = ts;
+    this.active = true;
     this.next.processRecord(value, ts, 0);
   }
 
   override flush(): void {
     this.load();
-    if (this.max !== undefined) {
-      const wm = this.max - this.strategy.outOfOrdernessMs - 1;
-      if (wm > this.emitted) {
-        this.emitted = wm;
-        this.services.operatorState.set(this.stateKey, { max: this.max, emitted: wm });
-        this.next.processWatermark(wm);
+    const now = this.services.now;
+    if (this.active) {
+      this.active = false;
+      this.lastRecordAt = now;
+      const wm = (this.max as number) - this.strategy.outOfOrdernessMs - 1;
+      // Back from idle: say so with a real watermark even if it did not advance.
+      if (wm > this.emitted || this.idle) {
+        this.emitted = Math.max(this.emitted, wm);
+        this.idle = false;
+        this.services.operatorState.set(this.stateKey, { max: this.max, emitted: this.emitted });
+        this.next.processWatermark(this.emitted);
+      }
+    } else {
+      const timeout = this.strategy.idleTimeoutMs;
+      this.lastRecordAt ??= now;
+      if (timeout !== undefined && !this.idle && now - this.lastRecordAt >= timeout) {
+        this.idle = true;
+        this.next.processWatermark(IDLE_WATERMARK);
       }
     }
     this.next.flush?.();

@@ -6,7 +6,7 @@
  */
 
 import type { SourceChunk } from "../api/source.ts";
-import { type Envelope, POLL_CHANNEL } from "../envelope.ts";
+import { type Envelope, IDLE_WATERMARK, POLL_CHANNEL } from "../envelope.ts";
 import { describeCause, OperatorError } from "../errors.ts";
 import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
@@ -234,7 +234,9 @@ function alignmentComplete(view: Live["view"], channels: readonly string[], run:
 /** Recomputes the combined watermark and, when it advanced, passes it down the chain. */
 function advance(live: Live, channels: readonly string[], run: SliceRun): void {
   const wm = live.view.watermarkOver(channels, run.watermarks, run.ended);
-  if (wm > live.services.watermark && wm !== Number.POSITIVE_INFINITY) {
+  // Every live channel idle (or ended): nothing to advance to.
+  if (wm >= IDLE_WATERMARK) return;
+  if (wm > live.services.watermark) {
     live.services.watermark = wm;
     live.chain.head.processWatermark(wm);
   }

@@ -4,6 +4,7 @@
  * cold one (new container, after a crash) calls {@link loadPartition}.
  */
 
+import { IDLE_WATERMARK } from "../envelope.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { decodeKey, keyGroupOf, keyGroupRange } from "../keys.ts";
@@ -62,7 +63,7 @@ export async function loadPartition(
     maxParallelism: plan.maxParallelism,
   };
   const wm = view.watermarkOver(channels);
-  if (wm !== Number.POSITIVE_INFINITY) services.watermark = wm;
+  if (wm < IDLE_WATERMARK) services.watermark = wm;
   const router = new Router(plan, graph, task, partition);
   const chain = buildChain(graph, task, router, services);
   if (chain.keyed && backend && !empty) {

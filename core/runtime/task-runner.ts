@@ -8,7 +8,7 @@
  * continues in the next segment.
  */
 
-import { channelId, type Envelope, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
+import { channelId, type Envelope, IDLE_WATERMARK, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
 import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -229,7 +229,7 @@ export class TaskRunner {
     s.backend?.commit();
     view.apply(segment);
     const wm = view.watermarkOver(this.channels);
-    if (wm !== Number.POSITIVE_INFINITY) s.watermark = wm;
+    if (wm < IDLE_WATERMARK) s.watermark = wm;
     // Input read from the source but not committed: reopen readers at the committed positions.
     if (chunk && !run.chunkUsed) view.readers.clear();
 

@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { DataStream } from "../../core/api/datastream.ts";
 import { defineJob } from "../../core/api/environment.ts";
 import { intervalJoin, join } from "../../core/api/joins.ts";
+import type { Source } from "../../core/api/source.ts";
 import { valueState } from "../../core/api/state.ts";
 import { WatermarkStrategy } from "../../core/api/watermarks.ts";
 import { OutputTag, TumblingEventTimeWindows } from "../../core/api/windows.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { runToCompletion } from "../../core/runtime/embedded.ts";
+import { EmbeddedRuntime, runToCompletion } from "../../core/runtime/embedded.ts";
 import { multisetDiff } from "../sim/scenarios.ts";
 
 type Ev = { k: number; t: number; id: number };
@@ -133,5 +134,52 @@ describe("joins", () => {
     // 3 and 12 arrive after the watermark passed their windows (watermarks follow each envelope of one record).
     expect(out.get("late")?.sort()).toEqual([12, 3]);
     expect(out.get("counts")?.sort()).toEqual(["0:1", "10:1", "20:1", "30:1", "40:1"]);
+  });
+});
+
+describe("watermark idleness", () => {
+  const silent: Source<Ev> = {
+    name: "silent",
+    bounded: false,
+    splits: () => [{ id: "0" }],
+    reader: () => ({ read: () => ({ records: [], position: 0, done: false }) }),
+  };
+  const job = (idleness: boolean) =>
+    defineJob(`idle-${idleness}`, (env) => {
+      env.configure({ sourceBatchSize: 20 });
+      const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0).withTimestampAssigner((e) => e.t);
+      const busy = env.fromGenerator((i): Ev => ({ k: 0, t: i * 10, id: i })).assignTimestampsAndWatermarks(strategy);
+      const quiet = env
+        .fromSource(silent)
+        .assignTimestampsAndWatermarks(idleness ? strategy.withIdleness(50) : strategy);
+      busy
+        .union(quiet)
+        .keyBy((e) => e.k)
+        .window(TumblingEventTimeWindows.of(1000))
+        .aggregate({ createAccumulator: () => 0, add: (_e, n: number) => n + 1, getResult: (n) => n })
+        .sinkTo("counts");
+    });
+  const run = async (idleness: boolean) => {
+    const stop = new AbortController();
+    const counts: unknown[] = [];
+    let batches = 0;
+    const rt = new EmbeddedRuntime(job(idleness), {
+      clock: new ManualClock(),
+      batchTimeMs: 1,
+      signal: stop.signal,
+      onOutput: (_s, v) => counts.push(...v),
+      beforeBatch: () => {
+        if (++batches === 1500) stop.abort();
+      },
+    });
+    await rt.run();
+    return counts;
+  };
+
+  it("an idle input stops holding back the watermark, so windows of the busy input fire", async () => {
+    expect(await run(false)).toEqual([]); // the silent input pins the watermark at -∞
+    const fired = await run(true);
+    expect(fired.length).toBeGreaterThan(2);
+    expect(fired.every((n) => n === 100)).toBe(true); // full 1 s windows of 10 ms records
   });
 });
