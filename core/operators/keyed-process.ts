@@ -179,6 +179,7 @@ function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend)
     case "list":
       return {
         get: () => (b.get(id) as unknown[] | undefined) ?? [],
+        // Copy on write: get() hands out the list itself, so it is never changed in place.
         add: (v: unknown) => b.set(id, [...((b.get(id) as unknown[] | undefined) ?? []), v]),
         update: (vs: readonly unknown[]) => b.set(id, vs.length ? [...vs] : undefined),
         clear: () => b.set(id, undefined),
@@ -188,8 +189,20 @@ function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend)
       return {
         get: (k: string) => (Object.hasOwn(obj(), k) ? obj()[k] : undefined),
         has: (k: string) => Object.hasOwn(obj(), k),
-        put: (k: string, v: unknown) => b.set(id, { ...obj(), [k]: v }),
+        // The map object never leaves this handle, so after a batch's first write (a copy
+        // of the committed map) later writes of the batch may change that copy in place.
+        put: (k: string, v: unknown) => {
+          const own = b.owned(id) as Record<string, unknown> | undefined;
+          if (own) own[k] = v;
+          else b.set(id, { ...obj(), [k]: v });
+        },
         remove: (k: string) => {
+          if (!Object.hasOwn(obj(), k)) return;
+          const own = b.owned(id) as Record<string, unknown> | undefined;
+          if (own && Object.keys(own).length > 1) {
+            delete own[k];
+            return;
+          }
           const { [k]: _, ...rest } = obj();
           b.set(id, Object.keys(rest).length ? rest : undefined);
         },

@@ -51,6 +51,16 @@ export class KeyedBackend {
     return this.cache.get(s)?.get(k);
   }
 
+  /**
+   * The current key's value of state `s` if this batch wrote it and may change it in
+   * place (not while journaling for a rollback); else `undefined`. Lets map and list
+   * state grow without copying the whole value on every write of a batch.
+   */
+  owned(s: string): unknown {
+    if (this.journal) return undefined;
+    return this.overlay.get(s)?.get(this.current.enc)?.v;
+  }
+
   /** Writes state `s` for the current key; `undefined` deletes. */
   set(s: string, v: unknown): void {
     this.setFor(s, this.current.enc, this.current.group, v);
