@@ -118,3 +118,15 @@ export function nexmarkJob(name: string, query: NexmarkQuery, input: NexmarkInpu
 
 /** A timer at the end of time: fires when bounded input ends (final-table queries emit there). */
 export const END_OF_INPUT = Number.MAX_SAFE_INTEGER;
+
+/** `sum / count` truncated toward zero, exactly (SQL integer AVG/division; safe integers, count > 0). */
+export function truncDiv(sum: number, count: number): number {
+  let q = Math.trunc(sum / count);
+  const r = sum - q * count;
+  if (sum >= 0) {
+    if (r < 0) q--;
+    else if (r >= count) q++;
+  } else if (r > 0) q++;
+  else if (r <= -count) q--;
+  return q;
+}

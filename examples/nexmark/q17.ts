@@ -6,24 +6,12 @@
  * at end of input.
  */
 import { valueState } from "riffle";
-import { bids, END_OF_INPUT, type NexmarkQuery, nexmarkJob } from "./lib.ts";
+import { bids, END_OF_INPUT, type NexmarkQuery, nexmarkJob, truncDiv } from "./lib.ts";
 
 const DAY = 86_400_000;
 
 /** [count, rank1, rank2, rank3, min, max, sum]. */
 type Stats = readonly [number, number, number, number, number, number, number];
-
-/** sum / count truncated toward zero, exactly (sum and count are safe integers, count > 0). */
-function truncDiv(sum: number, count: number): number {
-  let q = Math.trunc(sum / count);
-  const r = sum - q * count;
-  if (sum >= 0) {
-    if (r < 0) q--;
-    else if (r >= count) q++;
-  } else if (r > 0) q++;
-  else if (r <= -count) q--;
-  return q;
-}
 
 export const query: NexmarkQuery = (events) =>
   bids(events)

@@ -9,22 +9,10 @@
  * category) sums them and emits one row per category at its own end of input.
  */
 import { valueState } from "riffle";
-import { END_OF_INPUT, type Event, type NexmarkQuery, nexmarkJob } from "./lib.ts";
+import { END_OF_INPUT, type Event, type NexmarkQuery, nexmarkJob, truncDiv } from "./lib.ts";
 
 type Life = { readonly start: number; readonly end: number; readonly category: number };
 type Closing = { readonly category: number; readonly final: number };
-
-/** sum / count truncated toward zero, exactly (sum and count are safe integers). */
-function truncDiv(sum: number, count: number): number {
-  let q = Math.trunc(sum / count);
-  const r = sum - q * count;
-  if (sum >= 0) {
-    if (r < 0) q--;
-    else if (r >= count) q++;
-  } else if (r > 0) q++;
-  else if (r <= -count) q--;
-  return q;
-}
 
 const perAuction = {
   life: valueState<Life>(),
