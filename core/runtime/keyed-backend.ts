@@ -144,10 +144,4 @@ export class KeyedBackend {
     this.overlay = new Map();
     this.journal = undefined;
   }
-
-  /** Drops the batch's writes. */
-  abort(): void {
-    this.overlay = new Map();
-    this.journal = undefined;
-  }
 }

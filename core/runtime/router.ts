@@ -184,10 +184,4 @@ export class Router {
     this.touched.clear();
     return { entries, seqs };
   }
-
-  /** Drops the batch's output. */
-  clear(): void {
-    for (const d of this.touched) d.runs = [];
-    this.touched.clear();
-  }
 }
