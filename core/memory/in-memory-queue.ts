@@ -32,6 +32,8 @@ export interface InMemoryQueueOptions {
   readonly visibilityTimeoutMs?: number;
   /** Receives after which a message moves to the dead-letter queue. */
   readonly maxReceiveCount?: number;
+  /** Let one receive take messages of several groups (as SQS may); default: one group per receive. */
+  readonly spanGroups?: boolean;
 }
 
 /** The in-memory implementation of the {@link Queue} port. */
@@ -40,6 +42,7 @@ export class InMemoryQueue implements Queue {
   private readonly clock: Clock;
   private readonly visibilityTimeoutMs: number;
   private readonly maxReceiveCount: number;
+  private readonly spanGroups: boolean;
   private nextId = 1;
   /** Messages sent, for accounting. */
   sent = 0;
@@ -48,6 +51,7 @@ export class InMemoryQueue implements Queue {
     this.clock = clock;
     this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
     this.maxReceiveCount = options.maxReceiveCount ?? 10;
+    this.spanGroups = options.spanGroups ?? false;
   }
 
   private queue(task: string): TaskQueue {
@@ -77,16 +81,19 @@ export class InMemoryQueue implements Queue {
     if (!q || q.groups.size === 0) return [];
     const now = this.clock.now();
     const groups = [...q.groups.keys()];
-    for (let i = 0; i < groups.length; i++) {
-      const group = groups[(q.cursor + i) % groups.length] as number;
-      const msgs = q.groups.get(group) as Message[];
-      const out = this.take(task, q, group, msgs, max, now);
-      if (out.length > 0) {
-        q.cursor = (q.cursor + i + 1) % groups.length;
-        return out;
-      }
+    const out: ReceivedMessage[] = [];
+    const start = q.cursor;
+    for (let i = 0; i < groups.length && out.length < max; i++) {
+      const group = groups[(start + i) % groups.length] as number;
+      const msgs = q.groups.get(group);
+      if (!msgs) continue;
+      const got = this.take(task, q, group, msgs, max - out.length, now);
+      if (got.length === 0) continue;
+      for (const m of got) out.push(m);
+      q.cursor = (start + i + 1) % groups.length;
+      if (!this.spanGroups) break;
     }
-    return [];
+    return out;
   }
 
   private take(

@@ -32,7 +32,11 @@ export interface QueueDeadLetter {
 export interface Queue {
   /** Sends envelopes; order is kept per destination (task, partition). */
   send(entries: readonly OutboxEntry[]): Promise<void>;
-  /** Receives up to `max` messages of one group of `task`'s queue; none if every group is busy or empty. */
+  /**
+   * Receives up to `max` messages of `task`'s queue, in order within each group; a
+   * batch may span groups (as an SQS receive does). Nothing from a group that has a
+   * batch in flight. Callers split the batch by group: one TaskRunner per partition.
+   */
   receive(task: string, max: number): Promise<ReceivedMessage[]>;
   /** Deletes processed messages. */
   ack(task: string, receipts: readonly string[]): Promise<void>;

@@ -31,7 +31,7 @@ import {
   type SavepointInfo,
 } from "../ports/checkpoint-store.ts";
 import { type Clock, ManualClock, SystemClock } from "../ports/clock.ts";
-import type { QueueDeadLetter } from "../ports/queue.ts";
+import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import {
   type EmbeddedOptions,
@@ -370,10 +370,30 @@ export class EmbeddedRuntime {
   /** Receives and runs one batch of `task`. */
   private async step(task: TaskPlan): Promise<"idle" | "ok" | { reason: string; error: unknown }> {
     const msgs = await this.queue.receive(task.id, this.o.simulation?.batchSize?.() ?? MAX_BATCH);
-    const first = msgs[0];
-    if (!first) return "idle";
-    const runner = this.byAddress.get(`${task.id}#${first.group}`);
-    if (!runner) throw new Error(`no runner for ${task.id}[${first.group}]`);
+    if (msgs.length === 0) return "idle";
+    // A receive may span groups, as in SQS: each group is one partition's batch.
+    const groups = new Map<number, ReceivedMessage[]>();
+    for (const m of msgs) {
+      const g = groups.get(m.group);
+      if (g) g.push(m);
+      else groups.set(m.group, [m]);
+    }
+    let outcome: "ok" | { reason: string; error: unknown } = "ok";
+    for (const [group, batch] of groups) {
+      const r = await this.runBatch(task, group, batch);
+      if (r !== "ok" && outcome === "ok") outcome = r;
+    }
+    return outcome;
+  }
+
+  /** Runs one partition's batch, then deletes what succeeded and returns the rest (partial batch failure). */
+  private async runBatch(
+    task: TaskPlan,
+    group: number,
+    msgs: readonly ReceivedMessage[],
+  ): Promise<"ok" | { reason: string; error: unknown }> {
+    const runner = this.byAddress.get(`${task.id}#${group}`);
+    if (!runner) throw new Error(`no runner for ${task.id}[${group}]`);
     this.o.beforeBatch?.(runner);
     this.ticked.delete(runner);
     const inbound = msgs.map((m) => ({ body: m.body, receiveCount: m.receiveCount }));
@@ -389,19 +409,17 @@ export class EmbeddedRuntime {
       );
     if (ok >= msgs.length) return "ok";
     const failed = msgs.slice(ok);
+    const error = describeCause(result.error);
     await this.queue.nack(
       task.id,
       failed.map((m) => m.receipt),
       this.o.retryDelayMs ?? 100,
-      describeCause(result.error),
+      error,
     );
     const cfg = this.graph.config;
     const limit = cfg.maxRecordAttempts + (cfg.recordFailure === "dead-letter" ? 1 : 0);
     if ((failed[0]?.receiveCount ?? 0) >= limit) {
-      return {
-        reason: `${task.id}[${first.group}] failed ${limit} times: ${describeCause(result.error)}`,
-        error: result.error,
-      };
+      return { reason: `${task.id}[${group}] failed ${limit} times: ${error}`, error: result.error };
     }
     return "ok";
   }

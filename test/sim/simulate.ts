@@ -42,7 +42,9 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
   const rng = mulberry32(seed);
   const chance = (p: number) => rng() < p;
   const clock = new ManualClock(0);
-  const queue = new FaultyQueue(new InMemoryQueue(clock, { visibilityTimeoutMs: 50, maxReceiveCount: 1000 }));
+  const queue = new FaultyQueue(
+    new InMemoryQueue(clock, { visibilityTimeoutMs: 50, maxReceiveCount: 1000, spanGroups: seed % 3 === 0 }),
+  );
   const store = new FaultyStore(new InMemoryStateStore({ copy: seed % 2 === 0 }));
   const faults: FaultCounts = {
     crashBetweenBatches: 0,
