@@ -3,6 +3,10 @@
  * values are kept as objects (no serialization), unless `copy` is set, in which
  * case every segment is deep-copied on the way in and out, as a durable store
  * would — tests use that to catch aliasing between committed state and live objects.
+ *
+ * Appending only stores the segment: the keyed values the log adds up to are
+ * indexed lazily, on the first read (a cold partition's prefetch, a restore), so a
+ * warm job pays nothing for an index it does not use.
  */
 
 import { SegmentConflictError } from "../errors.ts";
@@ -12,12 +16,21 @@ import { PartitionView } from "../runtime/partition-view.ts";
 interface Entry {
   readonly g: number;
   readonly v?: unknown;
+  readonly d?: true;
 }
+
+type Values = Map<string, Map<string, Entry>>;
 
 interface Log {
   base: PartitionBase | undefined;
   /** Uncompacted segments, ascending; `segs[i].n === through + 1 + i`. */
   segs: Segment[];
+}
+
+/** The values written by uncompacted segments, built on demand; `applied` = segments folded in per log. */
+interface Overlay {
+  readonly values: Values;
+  readonly applied: Map<Log, number>;
 }
 
 /** Options of {@link InMemoryStateStore}. */
@@ -29,10 +42,12 @@ export interface InMemoryStateStoreOptions {
 /** The in-memory state store. */
 export class InMemoryStateStore implements StateStore {
   private readonly logs = new Map<string, Log>();
-  /** task → state id → encoded key → latest committed value (base + every live segment). */
-  private readonly latest = new Map<string, Map<string, Map<string, Entry>>>();
+  /** task → its partitions' logs. */
+  private readonly taskLogs = new Map<string, Set<Log>>();
   /** task → state id → encoded key → value folded into the base by compaction. */
-  private readonly baseValues = new Map<string, Map<string, Map<string, Entry>>>();
+  private readonly baseValues = new Map<string, Values>();
+  /** task → lazily built index of what its uncompacted segments wrote (deletions included). */
+  private readonly overlays = new Map<string, Overlay>();
   private readonly copy: boolean;
   /** Segments appended, for accounting. */
   appends = 0;
@@ -47,6 +62,12 @@ export class InMemoryStateStore implements StateStore {
     if (!log) {
       log = { base: undefined, segs: [] };
       this.logs.set(id, log);
+      let set = this.taskLogs.get(task);
+      if (!set) {
+        set = new Set();
+        this.taskLogs.set(task, set);
+      }
+      set.add(log);
     }
     return log;
   }
@@ -55,11 +76,31 @@ export class InMemoryStateStore implements StateStore {
     const log = this.log(task, partition);
     const last = (log.base?.through ?? 0) + log.segs.length;
     if (segment.n !== last + 1) throw new SegmentConflictError(task, partition, segment.n);
-    const seg = this.copy ? structuredClone(segment) : segment;
-    log.segs.push(seg);
+    log.segs.push(this.copy ? structuredClone(segment) : segment);
     this.appends++;
-    applyChanges(this.latest, task, seg);
     return 0;
+  }
+
+  /** The overlay of `task`, caught up with every uncompacted segment. */
+  private overlay(task: string): Overlay {
+    let o = this.overlays.get(task);
+    if (!o) {
+      o = { values: new Map(), applied: new Map() };
+      this.overlays.set(task, o);
+    }
+    for (const log of this.taskLogs.get(task) ?? []) {
+      const from = log.base?.through ?? 0;
+      const done = o.applied.get(log) ?? from;
+      for (let i = Math.max(0, done - from); i < log.segs.length; i++) applyChanges(o.values, log.segs[i] as Segment);
+      o.applied.set(log, from + log.segs.length);
+    }
+    return o;
+  }
+
+  /** The committed value of `s`/`k`: the overlay's, else the base's. */
+  private lookup(task: string, o: Overlay, s: string, k: string): Entry | undefined {
+    const e = o.values.get(s)?.get(k) ?? this.baseValues.get(task)?.get(s)?.get(k);
+    return e?.d ? undefined : e;
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
@@ -83,14 +124,25 @@ export class InMemoryStateStore implements StateStore {
     if (upTo <= from) return from;
     const view = PartitionView.fromBase(log.base);
     const folded = log.segs.slice(0, upTo - from);
+    const base = this.baseValuesOf(task);
     for (const s of folded) {
       view.apply(s);
-      applyChanges(this.baseValues, task, s);
+      applyChanges(base, s, true);
     }
     view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
     log.base = view.toBase();
     log.segs = log.segs.slice(upTo - from);
+    this.overlays.delete(task); // rebuilt from the remaining segments on the next read
     return upTo;
+  }
+
+  private baseValuesOf(task: string): Values {
+    let v = this.baseValues.get(task);
+    if (!v) {
+      v = new Map();
+      this.baseValues.set(task, v);
+    }
+    return v;
   }
 
   async truncate(task: string, partition: number, through: number): Promise<void> {
@@ -100,67 +152,25 @@ export class InMemoryStateStore implements StateStore {
       throw new Error(`cannot restore ${task}[${partition}] to segment ${through}: compacted through ${from}`);
     }
     if (through - from >= log.segs.length) return;
-    const voided = log.segs.slice(through - from);
     log.segs = log.segs.slice(0, through - from);
-    // Only keys the voided segments wrote change: give each its value as of the cut
-    // (the partition's last remaining change, else its base value). Cost follows the
-    // uncompacted log, not the state size.
-    const touched = new Map<string, Set<string>>();
-    for (const seg of voided) {
-      for (const c of seg.changes) {
-        let ks = touched.get(c.s);
-        if (!ks) {
-          ks = new Set();
-          touched.set(c.s, ks);
-        }
-        ks.add(c.k);
-      }
-    }
-    if (touched.size === 0) return;
-    const asOfCut = new Map<string, Map<string, StateChange>>();
-    for (const seg of log.segs) {
-      for (const c of seg.changes) {
-        if (!touched.get(c.s)?.has(c.k)) continue;
-        let m = asOfCut.get(c.s);
-        if (!m) {
-          m = new Map();
-          asOfCut.set(c.s, m);
-        }
-        m.set(c.k, c);
-      }
-    }
-    let states = this.latest.get(task);
-    if (!states) {
-      states = new Map();
-      this.latest.set(task, states);
-    }
-    for (const [s, ks] of touched) {
-      let values = states.get(s);
-      if (!values) {
-        values = new Map();
-        states.set(s, values);
-      }
-      for (const k of ks) {
-        const c = asOfCut.get(s)?.get(k);
-        const e = c ? (c.d ? undefined : c) : this.baseValues.get(task)?.get(s)?.get(k);
-        if (e === undefined) values.delete(k);
-        else values.set(k, e);
-      }
-    }
+    this.overlays.delete(task); // the voided segments' values go with them
   }
 
   async getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
-    const states = this.latest.get(task);
+    const o = this.overlay(task);
     return refs.map((r) => {
-      const v = states?.get(r.s)?.get(r.k)?.v;
+      const v = this.lookup(task, o, r.s, r.k)?.v;
       return this.copy && v !== undefined ? structuredClone(v) : v;
     });
   }
 
   async scanState(task: string, s: string, kgStart: number, kgEnd: number): Promise<[string, unknown][]> {
+    const o = this.overlay(task);
+    const keys = new Set([...(this.baseValues.get(task)?.get(s)?.keys() ?? []), ...(o.values.get(s)?.keys() ?? [])]);
     const out: [string, unknown][] = [];
-    for (const [k, e] of this.latest.get(task)?.get(s) ?? []) {
-      if (e.g >= kgStart && e.g <= kgEnd) out.push([k, this.copy ? structuredClone(e.v) : e.v]);
+    for (const k of keys) {
+      const e = this.lookup(task, o, s, k);
+      if (e && e.g >= kgStart && e.g <= kgEnd) out.push([k, this.copy ? structuredClone(e.v) : e.v]);
     }
     return out;
   }
@@ -172,30 +182,33 @@ export class InMemoryStateStore implements StateStore {
     kgStart: number,
     kgEnd: number,
   ): Promise<StateChange[]> {
-    const values = new Map<string, Map<string, Entry>>();
+    const values: Values = new Map();
     for (const [s, m] of this.baseValues.get(task) ?? []) {
       const kept = new Map<string, Entry>();
       for (const [k, e] of m) if (e.g >= kgStart && e.g <= kgEnd) kept.set(k, e);
       values.set(s, kept);
     }
-    const log = this.logs.get(`${task}#${partition}`);
-    const index = new Map([[task, values]]);
-    for (const seg of log?.segs ?? []) {
+    for (const seg of this.logs.get(`${task}#${partition}`)?.segs ?? []) {
       if (seg.n > through) break;
-      applyChanges(index, task, seg);
+      applyChanges(values, seg, true);
     }
     const out: StateChange[] = [];
     for (const [s, m] of values) {
-      for (const [k, e] of m)
+      for (const [k, e] of m) {
         if (e.g >= kgStart && e.g <= kgEnd) out.push({ s, k, g: e.g, v: this.copy ? structuredClone(e.v) : e.v });
+      }
     }
     return out;
   }
 
   async resetTask(task: string): Promise<void> {
-    for (const id of [...this.logs.keys()]) if (id.slice(0, id.lastIndexOf("#")) === task) this.logs.delete(id);
-    this.latest.delete(task);
+    for (const [id, log] of [...this.logs]) {
+      if (id.slice(0, id.lastIndexOf("#")) !== task) continue;
+      this.logs.delete(id);
+      this.taskLogs.get(task)?.delete(log);
+    }
     this.baseValues.delete(task);
+    this.overlays.delete(task);
   }
 
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
@@ -205,9 +218,8 @@ export class InMemoryStateStore implements StateStore {
   }
 
   async putState(task: string, values: readonly StateChange[]): Promise<void> {
-    const seg = { changes: values } as unknown as Segment;
-    applyChanges(this.baseValues, task, seg);
-    applyChanges(this.latest, task, seg);
+    applyChanges(this.baseValuesOf(task), { changes: values } as unknown as Segment, true);
+    this.overlays.delete(task);
   }
 
   /** Number of segments of `task[partition]`, compacted ones included. */
@@ -217,20 +229,18 @@ export class InMemoryStateStore implements StateStore {
   }
 }
 
-function applyChanges(index: Map<string, Map<string, Map<string, Entry>>>, task: string, seg: Segment): void {
-  if (seg.changes.length === 0) return;
-  let states = index.get(task);
-  if (!states) {
-    states = new Map();
-    index.set(task, states);
-  }
+/**
+ * Applies a segment's changes to `values`. An overlay keeps deletions as entries
+ * (they hide base values); a base (`removeDeleted`) just drops the key.
+ */
+function applyChanges(values: Values, seg: Segment, removeDeleted = false): void {
   for (const c of seg.changes) {
-    let values = states.get(c.s);
-    if (!values) {
-      values = new Map();
-      states.set(c.s, values);
+    let m = values.get(c.s);
+    if (!m) {
+      m = new Map();
+      values.set(c.s, m);
     }
-    if (c.d) values.delete(c.k);
-    else values.set(c.k, c); // a change has the entry's shape ({ g, v }): no copy
+    if (c.d && removeDeleted) m.delete(c.k);
+    else m.set(c.k, c); // a change has the entry's shape ({ g, v, d }): no copy
   }
 }
