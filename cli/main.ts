@@ -40,6 +40,8 @@ program
   .option("--no-progress", "do not show the live progress line")
   .addOption(workDir())
   .action(async (file: string, opts: RunOptions) => {
+    if (opts.format === "table" && opts.out)
+      throw new UsageError("--format table prints to stdout: drop --out or use --format jsonl");
     if ((opts.fromSavepoint || opts.stopWithSavepoint) && !opts.stateDir) {
       throw new UsageError("--from-savepoint and --stop-with-savepoint need --state-dir");
     }

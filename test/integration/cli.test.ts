@@ -2,7 +2,7 @@
  * The `riffle` CLI as a user runs it: child processes, exit codes, files.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,13 @@ describe("riffle run", () => {
       ["run", "examples/page-views.ts", "--format", "xml"],
       /^riffle: option '--format <format>' argument 'xml' is invalid/,
     ],
+    [
+      ["run", "examples/page-views.ts", "--format", "table", "--out", "x.jsonl"],
+      /^riffle: --format table prints to stdout/,
+    ],
+    [["nexmark", "run", "--query", "q99", "--events", "10"], /^riffle: unknown query 'q99': expected one of q0, /],
+    [["nexmark", "run", "--query", "q1"], /^riffle: give exactly one of --events N or --input FILE\n$/],
+    [["nexmark", "generate", "--events", "ten"], /^riffle: invalid --events 'ten': expected a non-negative integer\n$/],
   ])("rejects %j with a one-line error and exit code 2", (args, message) => {
     const r = riffle(args);
     expect(r.code).toBe(2);
@@ -135,5 +142,42 @@ describe("riffle plan", () => {
     const plan = JSON.parse(json.stdout);
     expect(plan.tasks.map((t: { id: string }) => t.id)).toEqual(["generator-0", "process-2"]);
     expect(plan.tasks[1].operators.map((o: { kind: string }) => o.kind)).toEqual(["process", "sink"]);
+  });
+});
+
+describe("riffle nexmark", () => {
+  it("generates byte-identical events, and a query over the file equals the query over the generator", () => {
+    const dir = tmp();
+    const a = riffle(["nexmark", "generate", "--events", "1000", "--seed", "7"]);
+    const b = riffle(["nexmark", "generate", "--events", "1000", "--seed", "7"]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const kinds = a.stdout
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { type: string }).type);
+    expect([kinds.filter((k) => k === "person").length, kinds.filter((k) => k === "auction").length]).toEqual([20, 60]);
+    const file = join(dir, "events.jsonl");
+    writeFileSync(file, a.stdout);
+    const fromFile = riffle(["nexmark", "run", "--query", "q5", "--input", file, "--out", join(dir, "f.jsonl")]);
+    const generated = riffle([
+      "nexmark",
+      "run",
+      "--query",
+      "q5",
+      "--events",
+      "1000",
+      "--seed",
+      "7",
+      "-p",
+      "2",
+      "--out",
+      join(dir, "g.jsonl"),
+    ]);
+    expect(fromFile.code).toBe(0);
+    expect(generated.code).toBe(0);
+    const rows = (f: string) => readFileSync(join(dir, f), "utf8").trim().split("\n").sort();
+    expect(rows("f.jsonl")).toEqual(rows("g.jsonl"));
+    expect(rows("f.jsonl").length).toBeGreaterThan(0);
   });
 });
