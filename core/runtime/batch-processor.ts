@@ -6,7 +6,7 @@
  */
 
 import type { SourceChunk } from "../api/source.ts";
-import { type Envelope, IDLE_WATERMARK, POLL_CHANNEL } from "../envelope.ts";
+import { type Envelope, IDLE_WATERMARK } from "../envelope.ts";
 import { describeCause, OperatorError } from "../errors.ts";
 import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
@@ -147,8 +147,7 @@ export function processSlice(input: SliceInput): SliceRun {
     const undo = isolate ? mark(live) : undefined;
     const saved = isolate ? snapshot(run) : undefined;
     try {
-      const inp =
-        env.from === POLL_CHANNEL ? 0 : (chain.inputIndex.get(env.from.slice(0, env.from.lastIndexOf("#"))) ?? 0);
+      const inp = chain.inputOf(env.from);
       records(env, env.records, env.times, inp, attempts);
       if (env.records.length > 0) head.flush?.();
       run.positions.set(env.from, env.seq);

@@ -21,8 +21,8 @@ export interface Chain {
   readonly keyed: KeyedProcessOperator | undefined;
   /** The source, when the task reads one. */
   readonly source: Source<unknown> | undefined;
-  /** Input index of each upstream task id. */
-  readonly inputIndex: ReadonlyMap<string, number>;
+  /** Input edge index of the channel `task#partition` (0 for the source's own channels). */
+  readonly inputOf: (channel: string) => number;
 }
 
 /** Terminal operator: hands records and signals to the router. */
@@ -89,5 +89,6 @@ export function buildChain(graph: JobGraph, task: TaskPlan, router: Router, serv
     }
   }
   const inputIndex = new Map(task.inputs.map((input, i) => [input.from, i]));
-  return { head: next, keyed, source, inputIndex };
+  const inputOf = (channel: string) => inputIndex.get(channel.slice(0, channel.lastIndexOf("#"))) ?? 0;
+  return { head: next, keyed, source, inputOf };
 }

@@ -366,7 +366,7 @@ export class TaskRunner {
     const seen = new Set<string>();
     const max = this.o.plan.maxParallelism;
     for (const { env } of consumed) {
-      const input = live.chain.inputIndex.get(env.from.slice(0, env.from.lastIndexOf("#"))) ?? 0;
+      const input = live.chain.inputOf(env.from);
       for (const v of env.records) {
         let enc: string;
         try {

@@ -163,10 +163,8 @@ describe("embedded end to end", () => {
             try {
               return await run();
             } finally {
-              queue.duplicate = false;
-              queue.crashSendAfter = undefined;
-              store.crashAfterAppend = false;
-              store.crashBeforeAppend = false;
+              queue.disarm();
+              store.disarm();
             }
           },
         },

@@ -86,10 +86,8 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
           return await runWithZombie(runner, messages, run);
         } finally {
           // Faults armed for this container's batch do not outlive it.
-          queue.duplicate = false;
-          queue.crashSendAfter = undefined;
-          store.crashBeforeAppend = false;
-          store.crashAfterAppend = false;
+          queue.disarm();
+          store.disarm();
         }
       },
     },

@@ -29,6 +29,12 @@ export class FaultyQueue implements Queue {
     this.inner = inner;
   }
 
+  /** Clears every armed fault. */
+  disarm(): void {
+    this.duplicate = false;
+    this.crashSendAfter = undefined;
+  }
+
   async send(entries: readonly OutboxEntry[]): Promise<void> {
     if (this.crashSendAfter !== undefined) {
       const n = this.crashSendAfter;
@@ -67,6 +73,12 @@ export class FaultyStore implements StateStore {
 
   constructor(inner: InMemoryStateStore) {
     this.inner = inner;
+  }
+
+  /** Clears every armed fault. */
+  disarm(): void {
+    this.crashBeforeAppend = false;
+    this.crashAfterAppend = false;
   }
 
   async append(task: string, partition: number, segment: Segment): Promise<number> {
