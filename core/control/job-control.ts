@@ -1,0 +1,62 @@
+/**
+ * The `JobControl` port: what the HTTP API does to a running job, whatever runs it.
+ * The embedded runtime and the AWS runtime each implement it; the HTTP handler
+ * (`functions/http/`) speaks only to this interface.
+ */
+
+import type { StandardSchemaV1 } from "../api/schema.ts";
+import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
+import type { StoredDeadLetter } from "../ports/output-store.ts";
+import type { QueueDeadLetter } from "../ports/queue.ts";
+
+/** An ingest source of the job, as the HTTP API sees it. */
+export interface IngestSourceInfo {
+  readonly name: string;
+  /** Partitions records can be appended to. */
+  readonly partitions: number;
+  /** Declared record schema; records that fail it are refused (422). */
+  readonly schema?: StandardSchemaV1;
+}
+
+/** What `GET /jobs/{job}` answers. */
+export interface JobStatus {
+  readonly job: string;
+  readonly generation: number;
+  /** The newest completed checkpoint (absent: none yet). */
+  readonly lastCheckpoint?: CheckpointManifest;
+  /** Messages waiting per task (approximate on SQS). */
+  readonly backlog: Readonly<Record<string, number>>;
+  readonly finished: boolean;
+}
+
+/** What `GET /jobs/{job}/dlq` answers. */
+export interface DeadLetters {
+  /** Records an operator set aside after repeated failures (replayable). */
+  readonly records: readonly StoredDeadLetter[];
+  /** Envelopes a task queue moved to its dead-letter queue. */
+  readonly envelopes: readonly QueueDeadLetter[];
+}
+
+/** Operations on one job. */
+export interface JobControl {
+  readonly job: string;
+  /** The job's ingest sources. */
+  ingestSources(): readonly IngestSourceInfo[];
+  /**
+   * Appends validated records to one partition of an ingest source (chosen by
+   * `key` when given, else spread) and wakes that partition. Durable on return.
+   */
+  ingest(source: string, records: readonly unknown[], key?: string): Promise<{ partition: number; first: number; last: number }>;
+  status(): Promise<JobStatus>;
+  checkpoints(): Promise<CheckpointManifest[]>;
+  /** Takes a savepoint (triggers a checkpoint and waits for it). */
+  savepoint(name: string): Promise<SavepointInfo>;
+  /** Restores the job from a savepoint, at a new generation. */
+  restore(savepoint: string): Promise<{ generation: number }>;
+  deadLetters(): Promise<DeadLetters>;
+  /** Sends dead-lettered records back into their task (all not yet replayed, or just `ids`). */
+  replay(ids?: readonly string[]): Promise<{ replayed: number }>;
+}
+
+/** Finds the control of a job by id; `undefined` for an unknown job (404). */
+export type JobDirectory = (job: string) => JobControl | undefined;

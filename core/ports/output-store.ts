@@ -1,0 +1,54 @@
+/**
+ * The `OutputStore` port: the committed output of a job. When a checkpoint
+ * completes, the sink records and dead letters of every segment up to its cut are
+ * published here (the commit of the two-phase sink), and only then may the log
+ * behind the cut be compacted. Publishing is idempotent per segment, so a
+ * completion step that crashes and runs again writes nothing twice.
+ * Implementations: in memory, DynamoDB.
+ */
+
+import type { DeadLetter } from "./state-store.ts";
+
+/** What one committed segment contributes to the output. */
+export interface PublishedSegment {
+  readonly task: string;
+  readonly partition: number;
+  readonly segment: number;
+  /** Sink name → records, in order. */
+  readonly sink: Readonly<Record<string, readonly unknown[]>>;
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+/** A dead letter as stored: where it came from and whether it was replayed. */
+export interface StoredDeadLetter extends DeadLetter {
+  /** Unique per job: `<task>#<partition>#<segment>#<index>`. */
+  readonly id: string;
+  readonly task: string;
+  readonly partition: number;
+  readonly segment: number;
+  /** Set once the record was sent back for another try. */
+  readonly replayedAt?: number;
+}
+
+/** One page of a sink's committed records. */
+export interface OutputPage {
+  readonly values: unknown[];
+  /** Pass back to read the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** Committed output of jobs. */
+export interface OutputStore {
+  /** Writes the output of committed segments. Writing a segment again changes nothing. */
+  publish(job: string, segments: readonly PublishedSegment[]): Promise<void>;
+  /** `task#partition` → the last segment whose output is published (absent: none). */
+  publishedThrough(job: string): Promise<Record<string, number>>;
+  /** Raises the published marks (a mark never moves back). */
+  setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void>;
+  /** Committed records of a sink, ordered by task, partition, segment and position. */
+  read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage>;
+  /** Every dead letter of the job, ordered by id's parts (task, partition, segment, index). */
+  deadLetters(job: string): Promise<StoredDeadLetter[]>;
+  /** Marks dead letters replayed at `time`; unknown ids are ignored. */
+  markReplayed(job: string, ids: readonly string[], time: number): Promise<void>;
+}
