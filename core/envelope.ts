@@ -75,6 +75,12 @@ export const CONTROL_CHANNEL = "$ctl";
 /** Unsequenced: (re)starts a source partition's polling in the current generation. */
 export const START_CHANNEL = "$start";
 
+/**
+ * Prefix of replay channels: `$replay:<original channel>` carries dead-lettered
+ * records sent back for another try. Sequenced by replay time, gaps allowed.
+ */
+export const REPLAY_PREFIX = "$replay:";
+
 /** Where an envelope goes: a task and one of its partitions (the FIFO group). */
 export interface Address {
   readonly task: string;

@@ -13,6 +13,7 @@ import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, JobConfig, JobGraph, NodeOp } from "../graph/graph.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../keys.ts";
 import { DataStream } from "./datastream.ts";
+import { type IngestOptions, ingestSource } from "./ingest.ts";
 import type { GeneratorOptions, Source } from "./source.ts";
 import { elementsSource, generatorSource } from "./source.ts";
 
@@ -136,6 +137,16 @@ export class StreamExecutionEnvironment {
    */
   fromGenerator<T>(fn: (index: number) => T, options?: GeneratorOptions): DataStream<T> {
     return this.fromSource(generatorSource(fn, options));
+  }
+
+  /**
+   * An unbounded stream fed over HTTP: `POST /jobs/{job}/sources/{name}/events`
+   * appends records to a durable log that this source reads. Records are checked
+   * against `options.schema` (any Standard Schema validator, e.g. zod) before they
+   * are accepted. Runs on `riffle dev` and on AWS.
+   */
+  fromIngest<T>(name: string, options?: IngestOptions<T>): DataStream<T> {
+    return this.fromSource(ingestSource(name, options));
   }
 
   /** A stream read from any {@link Source}. */

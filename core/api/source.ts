@@ -5,6 +5,8 @@
  * cut says. Nexmark, HTTP ingest and CDC sources plug in here.
  */
 
+import type { IngestLog } from "../ports/ingest-log.ts";
+
 /** One independently readable part of a source's input. JSON-serializable. */
 export interface SourceSplit {
   /** Unique within the source; state of the split is stored under this id. */
@@ -22,6 +24,20 @@ export interface SourceChunk<T> {
   readonly position: unknown;
   /** True when the split has no more input (bounded sources only). */
   readonly done: boolean;
+  /**
+   * True when the split has nothing to read right now (an unbounded source waiting
+   * for input). When every split of a partition is idle, the partition stops polling
+   * until a start signal wakes it, so an idle job costs nothing.
+   */
+  readonly idle?: boolean;
+}
+
+/** What a reader may use of the runtime it runs in. */
+export interface SourceContext {
+  /** The job's name. */
+  readonly job: string;
+  /** The durable log behind ingest sources, when the runtime has one. */
+  readonly ingest?: IngestLog;
 }
 
 /** Reads one split sequentially. */
@@ -43,7 +59,7 @@ export interface Source<T> {
   /** Splits for a source running with `parallelism` partitions. Split i goes to partition i mod parallelism. */
   splits(parallelism: number): SourceSplit[];
   /** Opens a reader on `split` at `position` (`undefined` means the beginning). */
-  reader(split: SourceSplit, position: unknown): SplitReader<T>;
+  reader(split: SourceSplit, position: unknown, context?: SourceContext): SplitReader<T>;
 }
 
 /** A source over an in-memory array; one split, position = next index. */

@@ -22,6 +22,7 @@ import { type AckResult, PendingCheckpoint } from "./pending.ts";
 export type CoordinatorEvent =
   | { readonly kind: "completed"; readonly manifest: CheckpointManifest }
   | { readonly kind: "aborted"; readonly id: number; readonly reason: AbortReason }
+  | { readonly kind: "timeout"; readonly id: number }
   | { readonly kind: "failover"; readonly reason: string };
 
 /** Collaborators and settings of a coordinator. */
@@ -31,6 +32,9 @@ export interface CoordinatorOptions {
   readonly clock: Clock;
   readonly config: CheckpointConfig;
 }
+
+/** Most pending checkpoints {@link CheckpointCoordinator.resume} looks back over. */
+const MAX_RESUMED = 16;
 
 /** Counts of ack outcomes, for visibility. */
 export type AckCounts = Record<AckResult, number>;
@@ -82,6 +86,28 @@ export class CheckpointCoordinator {
     return r;
   }
 
+  /**
+   * Reloads the checkpoints of the current generation still pending in the store.
+   * A stateless coordinator step (a Lambda) starts with an empty memory: this makes
+   * its view the same as a long-lived coordinator's.
+   */
+  async resume(): Promise<void> {
+    const job = await this.record();
+    const from = Math.max(job.lastCompleted + 1, job.nextCheckpoint - MAX_RESUMED);
+    for (let id = from; id < job.nextCheckpoint; id++) {
+      if (this.pending.has(id)) continue;
+      const m = await this.o.store.getManifest(this.job, id);
+      if (m?.status === "pending" && m.generation === job.generation) {
+        this.pending.set(id, new PendingCheckpoint(id, m.triggeredAt, this.partitions));
+      }
+    }
+  }
+
+  /** Ids of the checkpoints in flight, ascending. */
+  get pendingIds(): number[] {
+    return [...this.pending.keys()].sort((a, b) => a - b);
+  }
+
   /** Triggers a checkpoint if the policy allows one now; returns its id. */
   async maybeTrigger(): Promise<number | undefined> {
     const now = this.o.clock.now();
@@ -126,7 +152,8 @@ export class CheckpointCoordinator {
    * final checkpoint of a finished bounded job, and reports failover when too many
    * checkpoints in a row failed.
    */
-  async poll(): Promise<CoordinatorEvent[]> {
+  async poll(options: { abortTimeouts?: boolean } = {}): Promise<CoordinatorEvent[]> {
+    const abortTimeouts = options.abortTimeouts ?? true;
     const events: CoordinatorEvent[] = [];
     const now = this.o.clock.now();
     const job = await this.record();
@@ -144,7 +171,7 @@ export class CheckpointCoordinator {
       if (p.complete) {
         events.push({ kind: "completed", manifest: await this.complete(p, now, false) });
       } else if (now - p.triggeredAt > this.o.config.timeoutMs) {
-        events.push(await this.abort(id, AbortReason.Timeout));
+        events.push(abortTimeouts ? await this.abort(id, AbortReason.Timeout) : { kind: "timeout", id });
       }
     }
     const current = await this.record();

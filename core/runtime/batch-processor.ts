@@ -89,9 +89,11 @@ export function processSlice(input: SliceInput): SliceRun {
   const blocked = new Set(view.aligning?.channels ?? []);
   live.writes.map = run.opState;
   const pollGen = () => (run.opState.has("pollGen") ? run.opState.get("pollGen") : view.opState.get("pollGen"));
-  if (input.start && input.isSource && !view.finished && pollGen() !== input.generation) {
+  const parked = () => (run.opState.has("parked") ? run.opState.get("parked") : view.opState.get("parked")) === true;
+  if (input.start && input.isSource && !view.finished && (pollGen() !== input.generation || parked())) {
     run.poll = true;
     run.opState.set("pollGen", input.generation);
+    if (parked()) run.opState.set("parked", false);
   }
 
   const records = (
@@ -183,6 +185,9 @@ export function processSlice(input: SliceInput): SliceRun {
           if (c.allDone && !view.finished) {
             head.endInput();
             run.finished = true;
+          } else if (c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)) {
+            // Nothing to read: stop polling until a start signal wakes the partition.
+            run.opState.set("parked", true);
           } else {
             run.poll = true;
             run.opState.set("pollGen", input.generation);

@@ -4,6 +4,7 @@
 
 import type { KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
+import { REPLAY_PREFIX } from "../envelope.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import type { Key } from "../keys.ts";
@@ -89,6 +90,9 @@ export function buildChain(graph: JobGraph, task: TaskPlan, router: Router, serv
     }
   }
   const inputIndex = new Map(task.inputs.map((input, i) => [input.from, i]));
-  const inputOf = (channel: string) => inputIndex.get(channel.slice(0, channel.lastIndexOf("#"))) ?? 0;
+  const inputOf = (channel: string) => {
+    const c = channel.startsWith(REPLAY_PREFIX) ? channel.slice(REPLAY_PREFIX.length) : channel;
+    return inputIndex.get(c.slice(0, c.lastIndexOf("#"))) ?? 0;
+  };
   return { head: next, keyed, source, inputOf };
 }

@@ -6,6 +6,7 @@ import type { TaskPlan } from "../graph/plan.ts";
 import type { InMemoryQueue } from "../memory/in-memory-queue.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
+import type { IngestLog } from "../ports/ingest-log.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
 import type { BatchResult, InboundMessage, TaskRunner } from "./task-runner.ts";
@@ -25,6 +26,10 @@ export interface EmbeddedOptions {
   readonly checkpoints?: CheckpointStore;
   /** Queue. Default: a new in-memory queue on `clock`. */
   readonly queue?: Queue & Pick<InMemoryQueue, "nextVisibleAt" | "backlog" | "deadLetters">;
+  /** The log behind ingest sources (jobs with `fromIngest` need one). */
+  readonly ingest?: IngestLog;
+  /** How long the scheduler sleeps while only parked ingest sources remain. Default 20 ms. */
+  readonly idleSleepMs?: number;
   /** Delay before a failed batch is retried. Default 100 ms. */
   readonly retryDelayMs?: number;
   /** With a {@link ManualClock}: time each batch takes (so checkpoint intervals elapse in simulations). */

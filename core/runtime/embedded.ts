@@ -16,7 +16,8 @@ import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
 import { checkSameParallelism, restoreToCheckpoint } from "../checkpoint/restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
 import { SavepointRequests } from "../checkpoint/savepoint-requests.ts";
-import { CONTROL_CHANNEL, type OutboxEntry, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
+import { barrierEntries, startEntries } from "../checkpoint/signals.ts";
+import { type OutboxEntry, TICK_CHANNEL } from "../envelope.ts";
 import { describeCause } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -210,6 +211,11 @@ export class EmbeddedRuntime {
       const next = visible === undefined ? timer : timer === undefined ? visible : Math.min(visible, timer);
       if (next === undefined) {
         if (this.runners.every((r) => r.finished)) continue; // the final checkpoint completes on the next poll
+        if (this.runners.some((r) => r.parked)) {
+          // An ingest source waits for input: idle until an append wakes it (or a checkpoint is due).
+          await this.clock.sleep(this.o.idleSleepMs ?? 20);
+          continue;
+        }
         const dlq = this.queueDeadLetters();
         const reason =
           `job '${this.plan.job}' stalled: no messages left but ${this.runners.filter((r) => !r.finished).length} partitions have not finished` +
@@ -238,6 +244,11 @@ export class EmbeddedRuntime {
       lastCheckpoint: this.lastCheckpoint,
       take: (m, name) => takeSavepoint(this.plan, this.store, this.checkpoints, this.clock, m, name),
     });
+  }
+
+  /** Sends envelopes into the job's queues (ingest wake-ups, replays), stamped by the caller. */
+  async send(entries: readonly OutboxEntry[]): Promise<void> {
+    await this.queue.send(entries);
   }
 
   /** Sends a tick to every partition whose processing-time timers are due (the coordinator's ticks, in AWS). */
@@ -332,38 +343,18 @@ export class EmbeddedRuntime {
           clock: this.clock,
           generation: this.generation,
           checkpoints: this.checkpoints,
+          ...(this.o.ingest ? { ingest: this.o.ingest } : {}),
         });
         this.runners.push(runner);
         this.byAddress.set(`${task.id}#${p}`, runner);
       }
     }
-    const starts: OutboxEntry[] = this.sourcePartitions().map((to) => ({
-      to,
-      envelope: { gen: this.generation, from: START_CHANNEL, seq: 0, records: [], signal: { kind: "start" } },
-    }));
-    await this.queue.send(starts);
-  }
-
-  private sourcePartitions(): { task: string; partition: number }[] {
-    return this.plan.tasks
-      .filter((t) => t.isSource)
-      .flatMap((t) => Array.from({ length: t.parallelism }, (_, p) => ({ task: t.id, partition: p })));
+    await this.queue.send(startEntries(this.plan, this.generation));
   }
 
   /** Sends barrier `id` into every source partition; returns `id`. */
   private async inject(id: number): Promise<number> {
-    await this.queue.send(
-      this.sourcePartitions().map((to) => ({
-        to,
-        envelope: {
-          gen: this.generation,
-          from: CONTROL_CHANNEL,
-          seq: id,
-          records: [],
-          signal: { kind: "barrier", n: id },
-        },
-      })),
-    );
+    await this.queue.send(barrierEntries(this.plan, this.generation, id));
     return id;
   }
 

@@ -5,7 +5,7 @@
  * the buffer of channels whose gap filled.
  */
 
-import { CONTROL_CHANNEL, type Envelope, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
+import { CONTROL_CHANNEL, type Envelope, REPLAY_PREFIX, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { PartitionView } from "./partition-view.ts";
 
@@ -76,14 +76,16 @@ export function intake(
       dropped++;
       return;
     }
-    if (!channels.has(e.from)) throw new ProtocolError(`${where} has no input channel '${e.from}'`);
+    const replay = e.from.startsWith(REPLAY_PREFIX);
+    if (!channels.has(e.from) && !(replay && channels.has(e.from.slice(REPLAY_PREFIX.length))))
+      throw new ProtocolError(`${where} has no input channel '${e.from}'`);
     const p = position(e.from);
     if (e.seq <= p) {
       dropped++;
       return;
     }
     // Barriers from the coordinator may skip ids (a checkpoint that never reached this partition).
-    const gapless = e.from !== CONTROL_CHANNEL;
+    const gapless = e.from !== CONTROL_CHANNEL && !replay;
     if ((gapless && e.seq > p + 1) || blocked.has(e.from)) {
       if (!view.buffered(e.from, e.seq) && !isEarly(e)) {
         let m = early.get(e.from);

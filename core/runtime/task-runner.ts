@@ -16,8 +16,10 @@ import { inputChannels, taskById } from "../graph/planner.ts";
 import { keyGroupOf } from "../keys.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
+import type { IngestLog } from "../ports/ingest-log.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
+import type { SourceContext } from "../api/source.ts";
 import { processSlice, type SliceRun, type SplitChunk } from "./batch-processor.ts";
 import { type Consumed, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
@@ -53,6 +55,8 @@ export interface TaskRunnerOptions {
   readonly generation: number;
   /** Where acks of epochs and of end-of-input go. Without it, none are written. */
   readonly checkpoints?: CheckpointStore;
+  /** The log behind ingest sources (required by jobs that have one). */
+  readonly ingest?: IngestLog;
 }
 
 /** Counters of one runner. */
@@ -75,6 +79,7 @@ export class TaskRunner {
   private readonly channels: readonly string[];
   private readonly channelSet: ReadonlySet<string>;
   private readonly where: string;
+  private readonly sourceContext: SourceContext;
   private live: Live | undefined;
   /** Bytes the store wrote for this partition since its last epoch ended (best effort: memory only). */
   private epochBytes = 0;
@@ -94,6 +99,12 @@ export class TaskRunner {
     this.channels = inputChannels(options.plan, this.task, this.partition).map((c) => c.id);
     this.channelSet = new Set(this.channels);
     this.where = `${this.task.id}[${this.partition}]`;
+    this.sourceContext = { job: options.plan.job, ...(options.ingest ? { ingest: options.ingest } : {}) };
+  }
+
+  /** True when this source partition stopped polling for lack of input (an ingest source waiting). */
+  get parked(): boolean {
+    return this.live?.view.opState.get("parked") === true;
   }
 
   /** Segments up to this number are committed and their outboxes confirmed sent. */
@@ -346,7 +357,7 @@ export class TaskRunner {
       let reader = view.readers.get(split.id);
       if (!reader) {
         const st = view.opState.get(`split:${split.id}`) as { position: unknown } | undefined;
-        reader = source.reader(split, st?.position);
+        reader = source.reader(split, st?.position, this.sourceContext);
         view.readers.set(split.id, reader);
       }
       const chunk = await reader.read(share);

@@ -159,7 +159,7 @@ export class SqsQueue implements Queue {
         throw new ProtocolError(`message ${m.MessageId} of ${task} has no receipt handle or numeric group`);
       }
       const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? 1);
-      return { receipt: m.ReceiptHandle, group, body: decode(m.Body ?? "", task), receiveCount };
+      return { receipt: m.ReceiptHandle, group, body: decodeEnvelope(m.Body ?? "", task), receiveCount };
     });
   }
 
@@ -234,8 +234,8 @@ function encode(envelope: Envelope): string {
   return JSON.stringify(envelope).replace(/[\ud800-\udfff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
-/** Parses a body; null times become NaN again, a null watermark (from ±∞) becomes -∞. */
-function decode(body: string, task: string): Envelope {
+/** Parses a message body into an envelope; null times become NaN again, a null watermark (from ±∞) becomes -∞. */
+export function decodeEnvelope(body: string, task: string): Envelope {
   let e: (Envelope & { times?: (number | null)[] }) | undefined;
   try {
     e = JSON.parse(body);

@@ -1,0 +1,68 @@
+/**
+ * The commit of the two-phase sink for stateless coordinators: publish the sink
+ * records and dead letters of every segment up to a completed cut into an
+ * {@link OutputStore}, raise the published marks, then compact the log behind
+ * the cut. Every step is idempotent, so a completion that crashes midway is simply
+ * run again (the marks say where it got to).
+ */
+
+import type { Plan } from "../graph/plan.ts";
+import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
+import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
+import type { StateStore } from "../ports/state-store.ts";
+
+/** What one publication did. */
+export interface PublishResult {
+  /** Sink records published. */
+  readonly records: number;
+  /** Dead letters published. */
+  readonly deadLetters: number;
+  /** Segments folded into the base by compaction. */
+  readonly compacted: number;
+}
+
+/** Publishes everything up to `manifest`'s cut that is not yet published, then compacts behind it. */
+export async function publishCompleted(
+  plan: Plan,
+  state: StateStore,
+  output: OutputStore,
+  manifest: CheckpointManifest,
+): Promise<PublishResult> {
+  const marks = await output.publishedThrough(plan.job);
+  let records = 0;
+  let deadLetters = 0;
+  let compacted = 0;
+  const raised: Record<string, number> = {};
+  for (const task of plan.tasks) {
+    for (let p = 0; p < task.parallelism; p++) {
+      const key = `${task.id}#${p}`;
+      const cut = manifest.cut?.[key];
+      const after = marks[key] ?? 0;
+      if (cut === undefined || cut <= after) continue;
+      const batch: PublishedSegment[] = [];
+      for (const seg of await state.readSegments(task.id, p, after)) {
+        if (seg.n > cut) break;
+        if (!seg.sink && !seg.deadLetters) continue;
+        const sink = seg.sink ?? {};
+        for (const values of Object.values(sink)) records += values.length;
+        deadLetters += seg.deadLetters?.length ?? 0;
+        batch.push({ task: task.id, partition: p, segment: seg.n, sink, deadLetters: seg.deadLetters ?? [] });
+      }
+      if (batch.length > 0) await output.publish(plan.job, batch);
+      raised[key] = cut;
+    }
+  }
+  // Durable marks first; only then may the log behind the cut go.
+  if (Object.keys(raised).length > 0) await output.setPublished(plan.job, raised);
+  for (const task of plan.tasks) {
+    for (let p = 0; p < task.parallelism; p++) {
+      const cut = manifest.cut?.[`${task.id}#${p}`];
+      if (cut === undefined) continue;
+      const base = await state.readBase(task.id, p);
+      if ((base?.through ?? 0) >= cut) continue;
+      const through = await state.compact(task.id, p, cut);
+      compacted += Math.max(0, through - (base?.through ?? 0));
+    }
+  }
+  return { records, deadLetters, compacted };
+}

@@ -1,0 +1,33 @@
+/**
+ * Replay of dead-lettered records: each goes back to the task partition that set
+ * it aside, on the replay channel of its original input channel
+ * (`$replay:<channel>`), and runs through the chain again. Replay channels are
+ * sequenced by replay time with gaps allowed, so a replay that is delivered twice
+ * is processed once.
+ */
+
+import { type OutboxEntry, REPLAY_PREFIX } from "../envelope.ts";
+import type { StoredDeadLetter } from "../ports/output-store.ts";
+
+/**
+ * Envelopes that replay `letters` at `generation`: one per (partition, channel),
+ * records in id order. `now` (ms) seeds the sequence numbers, so a later replay
+ * always sorts after an earlier one.
+ */
+export function replayEntries(letters: readonly StoredDeadLetter[], generation: number, now: number): OutboxEntry[] {
+  const groups = new Map<string, { task: string; partition: number; channel: string; records: unknown[] }>();
+  for (const d of letters) {
+    const k = `${d.task}\u0000${d.partition}\u0000${d.channel}`;
+    let g = groups.get(k);
+    if (!g) {
+      g = { task: d.task, partition: d.partition, channel: d.channel, records: [] };
+      groups.set(k, g);
+    }
+    g.records.push(d.value);
+  }
+  const base = Math.floor(now) * 1000;
+  return [...groups.values()].map((g, i) => ({
+    to: { task: g.task, partition: g.partition },
+    envelope: { gen: generation, from: `${REPLAY_PREFIX}${g.channel}`, seq: base + i, records: g.records },
+  }));
+}

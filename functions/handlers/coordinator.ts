@@ -1,0 +1,78 @@
+/**
+ * The coordinator's step Lambdas: trigger, poll, complete, abort, restore, and
+ * continue-as-new. Each is one small middy handler over one core step
+ * ({@link CoordinatorSteps}); the Step Functions state machine (`core/checkpoint/asl.ts`)
+ * sequences them.
+ */
+
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { RiffleError } from "../../core/errors.ts";
+
+/** Input every step gets from the state machine. */
+export interface StepInput {
+  readonly job: string;
+  /** The checkpoint the round triggered (poll, complete, abort). */
+  readonly checkpoint?: number | null;
+}
+
+/** One step's Lambda handler; the context is optional for local callers. */
+export type StepHandler = (input: StepInput, context?: Context) => Promise<unknown>;
+
+/** The step handlers of one job. */
+export interface CoordinatorHandlers {
+  readonly trigger: StepHandler;
+  readonly poll: StepHandler;
+  readonly complete: StepHandler;
+  readonly abort: StepHandler;
+  readonly restore: StepHandler;
+  readonly continueAsNew: StepHandler;
+}
+
+/** Options of {@link createCoordinatorHandlers}. */
+export interface CoordinatorHandlerOptions {
+  /** Starts the next execution of the state machine (`StartExecution` in AWS). */
+  readonly startExecution: (input: { job: string; round: number }) => Promise<void>;
+}
+
+/** Builds the coordinator's step handlers over `context`. */
+export function createCoordinatorHandlers(
+  context: StepContext,
+  options: CoordinatorHandlerOptions,
+): CoordinatorHandlers {
+  const steps = new CoordinatorSteps(context);
+  const job = context.plan.job;
+  const step = <T>(name: string, fn: (input: StepInput) => Promise<T>) =>
+    middy<StepInput, T>().handler(async (input: StepInput) => {
+      if (input?.job !== job) {
+        throw new RiffleError("unknown-job", `coordinator step '${name}' of job '${job}' got job '${input?.job}'`);
+      }
+      return fn(input);
+    });
+  const checkpointOf = (name: string, input: StepInput): number => {
+    const id = input.checkpoint;
+    if (typeof id !== "number" || !Number.isSafeInteger(id)) {
+      throw new RiffleError("bad-step-input", `coordinator step '${name}' needs a checkpoint id, got ${String(id)}`);
+    }
+    return id;
+  };
+  // Lambda calls a handler with (event, context); local runners call it with the input alone.
+  const wrap =
+    (h: (input: StepInput, context: Context) => Promise<unknown>) =>
+    (input: StepInput, context?: Context) =>
+      h(input, context ?? ({ functionName: `riffle-coordinator-${job}` } as Context));
+  return {
+    trigger: wrap(step("trigger", () => steps.trigger())),
+    poll: wrap(step("poll", (i) => steps.poll(checkpointOf("poll", i)))),
+    complete: wrap(step("complete", () => steps.complete())),
+    abort: wrap(step("abort", (i) => steps.abort(checkpointOf("abort", i)))),
+    restore: wrap(step("restore", () => steps.restore())),
+    continueAsNew: wrap(
+      step("continueAsNew", async () => {
+        await options.startExecution({ job, round: 0 });
+        return { continued: true };
+      }),
+    ),
+  };
+}

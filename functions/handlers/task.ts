@@ -1,0 +1,196 @@
+/**
+ * The task Lambda: one SQS FIFO batch in, one TaskRunner per message group
+ * (partition) run, FIFO partial batch failures out. A thin composition root: the
+ * job's code is bundled with it, the task id comes from the environment
+ * (`RIFFLE_TASK`), and all the work is the core TaskRunner's.
+ */
+
+import middy from "@middy/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Job } from "../../core/api/environment.ts";
+import { buildGraph } from "../../core/api/environment.ts";
+import type { Envelope } from "../../core/envelope.ts";
+import { RiffleError } from "../../core/errors.ts";
+import type { JobGraph } from "../../core/graph/graph.ts";
+import type { Plan } from "../../core/graph/plan.ts";
+import { planJob, taskById } from "../../core/graph/planner.ts";
+import type { CheckpointStore } from "../../core/ports/checkpoint-store.ts";
+import type { Clock } from "../../core/ports/clock.ts";
+import type { IngestLog } from "../../core/ports/ingest-log.ts";
+import type { Queue } from "../../core/ports/queue.ts";
+import type { StateStore } from "../../core/ports/state-store.ts";
+import { type InboundMessage, TaskRunner } from "../../core/runtime/task-runner.ts";
+import { decodeEnvelope } from "../aws/sqs-queue.ts";
+
+/** The ports a task Lambda talks to. */
+export interface TaskPorts {
+  readonly state: StateStore;
+  readonly checkpoints: CheckpointStore;
+  readonly queue: Queue;
+  readonly clock: Clock;
+  readonly ingest?: IngestLog;
+}
+
+/** Options of {@link createTaskHandler}. */
+export interface TaskHandlerOptions {
+  readonly job: Job;
+  /** The task this function runs (default: env `RIFFLE_TASK`). */
+  readonly task?: string;
+  /** Default parallelism, as the job was deployed (default: env `RIFFLE_PARALLELISM`, else the job's). */
+  readonly parallelism?: number;
+  readonly ports: TaskPorts;
+  /**
+   * Fault injection for tests: called at each point; returning true kills the
+   * invocation there (as a crashed container: nothing deleted, memory lost).
+   */
+  readonly crashAt?: (point: "after-commit" | "after-send") => boolean;
+  /** Called after each invocation. */
+  readonly onInvoke?: (info: { records: number; failed: number; durationMs: number }) => void;
+}
+
+/** The invocation was killed by an injected fault. */
+export class InjectedCrash extends RiffleError {
+  constructor(point: string) {
+    super("injected-crash", `injected crash ${point}`, { retryable: true });
+  }
+}
+
+/** Builds the task Lambda's handler (a middy handler). */
+export function createTaskHandler(options: TaskHandlerOptions) {
+  const graph: JobGraph = buildGraph(options.job, parallelismOf(options.parallelism));
+  const plan: Plan = planJob(graph);
+  const taskId = options.task ?? process.env.RIFFLE_TASK;
+  if (!taskId) throw new RiffleError("config", "RIFFLE_TASK is not set: which task does this function run?");
+  const task = taskById(plan, taskId);
+  let crashed: string | undefined;
+  const ports = withFaults(options.ports, options.crashAt, (p) => {
+    crashed ??= p;
+  });
+  let generation = 0;
+  let runners = new Map<number, TaskRunner>();
+
+  const runner = (partition: number): TaskRunner => {
+    let r = runners.get(partition);
+    if (!r) {
+      r = new TaskRunner({
+        plan,
+        graph,
+        task: task.id,
+        partition,
+        queue: ports.queue,
+        store: ports.state,
+        clock: ports.clock,
+        generation,
+        checkpoints: ports.checkpoints,
+        ...(ports.ingest ? { ingest: ports.ingest } : {}),
+      });
+      runners.set(partition, r);
+    }
+    return r;
+  };
+
+  const handle = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
+    const t0 = performance.now();
+    crashed = undefined;
+    const record = await ports.checkpoints.loadJob(plan.job);
+    if (!record) throw new RiffleError("job-not-started", `job '${plan.job}' has no record yet`, { retryable: true });
+    if (record.generation !== generation) {
+      generation = record.generation;
+      runners = new Map();
+    }
+    const failures: { itemIdentifier: string }[] = [];
+    const groups = byGroup(event.Records);
+    await Promise.all(
+      [...groups].map(async ([partition, records]) => {
+        const failed = await runGroup(runner, partition, records, task.id, task.parallelism);
+        for (const r of records.slice(failed)) failures.push({ itemIdentifier: r.messageId });
+      }),
+    );
+    options.onInvoke?.({ records: event.Records.length, failed: failures.length, durationMs: performance.now() - t0 });
+    if (crashed) {
+      runners = new Map(); // the container died: nothing in memory survives
+      throw new InjectedCrash(crashed);
+    }
+    return { batchItemFailures: failures };
+  };
+  return middy<SQSEvent, SQSBatchResponse>().handler(handle);
+}
+
+/** Runs one group's records; returns the index of the first failed record (records.length: none). */
+async function runGroup(
+  runner: (partition: number) => TaskRunner,
+  partition: number,
+  records: readonly SQSRecord[],
+  task: string,
+  parallelism: number,
+): Promise<number> {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) return 0;
+  const inbound: InboundMessage[] = [];
+  for (const r of records) {
+    let body: Envelope;
+    try {
+      body = decodeEnvelope(r.body, task);
+    } catch {
+      break; // a malformed message fails from here on; after maxReceiveCount SQS moves it to the DLQ
+    }
+    inbound.push({ body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
+  }
+  if (inbound.length === 0) return 0;
+  const result = await runner(partition).handle(inbound);
+  return Math.min(result.failedFrom ?? inbound.length, inbound.length);
+}
+
+/** Records by message group (partition), in order. */
+function byGroup(records: readonly SQSRecord[]): Map<number, SQSRecord[]> {
+  const groups = new Map<number, SQSRecord[]>();
+  for (const r of records) {
+    const g = Number(r.attributes.MessageGroupId);
+    const list = groups.get(g);
+    if (list) list.push(r);
+    else groups.set(g, [r]);
+  }
+  return groups;
+}
+
+function parallelismOf(explicit: number | undefined): { parallelism?: number } {
+  const p = explicit ?? (process.env.RIFFLE_PARALLELISM ? Number(process.env.RIFFLE_PARALLELISM) : undefined);
+  return p === undefined ? {} : { parallelism: p };
+}
+
+/** Wraps the store and queue so that an injected crash point fires right after the real call succeeded. */
+function withFaults(
+  ports: TaskPorts,
+  crashAt: TaskHandlerOptions["crashAt"],
+  mark: (point: string) => void,
+): TaskPorts {
+  if (!crashAt) return ports;
+  const append: StateStore["append"] = async (task, partition, segment) => {
+    const n = await ports.state.append(task, partition, segment);
+    if (crashAt("after-commit")) {
+      mark("after commit, before send");
+      throw new InjectedCrash("after commit, before send");
+    }
+    return n;
+  };
+  const send: Queue["send"] = async (entries) => {
+    await ports.queue.send(entries);
+    if (crashAt("after-send")) {
+      mark("after send, before delete");
+      throw new InjectedCrash("after send, before delete");
+    }
+  };
+  const state = override(ports.state, { append });
+  const queue = override(ports.queue, { send });
+  return { ...ports, state, queue };
+}
+
+/** `target` with some methods replaced; every other method stays bound to `target`. */
+function override<T extends object>(target: T, methods: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, k) {
+      if (k in methods) return methods[k as keyof T];
+      const v = Reflect.get(t, k, t);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+}
