@@ -1,0 +1,346 @@
+/**
+ * The checkpoint coordinator as an AWS Step Functions state machine (Amazon States
+ * Language, JSONPath). Pure: builds a JSON-serializable definition, imports nothing
+ * from AWS. Every Task state calls one small "coordinator step" Lambda directly
+ * (`"Resource": <function ARN>`), so each step runs one core function.
+ *
+ * The loop, one round per checkpoint attempt:
+ *
+ * ```text
+ * WaitInterval ─► Trigger ─► AfterTrigger ─┬─ finished ──────────────────────────► Done
+ *      ▲                                   ├─ checkpoint null ─► NextRound
+ *      │                                   └─ checkpoint n ─► WaitForAcks ─► Poll ─► Decide
+ *      │        Decide: pending ─► WaitForAcks · completed ─► Complete ─► NextRound
+ *      │                timeout ─► Abort ─► AfterAbort (failover? Restore : NextRound)
+ *      │                failover ─► Restore ─► NextRound · aborted ─► NextRound · finished ─► Done
+ *      │
+ * CheckRounds ◄─ NextRound (round + 1)
+ *      └─ round ≥ roundsPerExecution ─► ContinueAsNew (starts a fresh execution, round 0) ─► Done
+ * ```
+ *
+ * The state carried between states is `{job, round}` plus the last step results
+ * (`$.trigger`, `$.poll`, ...); `NextRound` drops everything but `job` and the
+ * incremented `round`, so the state stays small. Every step is retried on Lambda
+ * service errors and task failures; a step that still fails (Trigger, Poll,
+ * Complete, Abort, Restore) is caught into `$.error` and the machine goes on to the
+ * next round: the coordinator never dies of a transient failure, and every step is
+ * idempotent against the durable checkpoint store, so the next round picks up.
+ * After `roundsPerExecution` rounds the machine hands over to a new execution
+ * (ContinueAsNew), which keeps each execution's event history bounded (Step
+ * Functions caps a standard execution at 25,000 events).
+ */
+
+import { RiffleError } from "../errors.ts";
+import type { CheckpointConfig } from "./config.ts";
+
+/** State names of the coordinator machine (part of the contract with the runner and the stacks). */
+export const WAIT_INTERVAL = "WaitInterval";
+/** Task: start checkpoint n (or report the job finished / nothing to do). */
+export const TRIGGER = "Trigger";
+/** Choice after {@link TRIGGER}. */
+export const AFTER_TRIGGER = "AfterTrigger";
+/** Wait between two polls of a pending checkpoint. */
+export const WAIT_FOR_ACKS = "WaitForAcks";
+/** Task: has every partition acked checkpoint n? */
+export const POLL = "Poll";
+/** Choice on the poll status. */
+export const DECIDE = "Decide";
+/** Task: write the manifest of checkpoint n and announce it. */
+export const COMPLETE = "Complete";
+/** Task: abort checkpoint n (timeout); says whether the job must fail over. */
+export const ABORT = "Abort";
+/** Choice after {@link ABORT}. */
+export const AFTER_ABORT = "AfterAbort";
+/** Task: fail the job over to its last completed checkpoint. */
+export const RESTORE = "Restore";
+/** Pass: keeps `{job, round + 1}`. */
+export const NEXT_ROUND = "NextRound";
+/** Choice: continue as a new execution after enough rounds. */
+export const CHECK_ROUNDS = "CheckRounds";
+/** Task: start a new execution `{job, round: 0}`. */
+export const CONTINUE_AS_NEW = "ContinueAsNew";
+/** Succeed: the job finished, or a new execution took over. */
+export const DONE = "Done";
+
+/** Every state name of the coordinator machine, in loop order. */
+export const COORDINATOR_STATES = [
+  WAIT_INTERVAL,
+  TRIGGER,
+  AFTER_TRIGGER,
+  WAIT_FOR_ACKS,
+  POLL,
+  DECIDE,
+  COMPLETE,
+  ABORT,
+  AFTER_ABORT,
+  RESTORE,
+  NEXT_ROUND,
+  CHECK_ROUNDS,
+  CONTINUE_AS_NEW,
+  DONE,
+] as const;
+
+/** Lambda service errors worth a quick retry (as AWS recommends for Lambda tasks). */
+export const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+] as const;
+
+/** Default number of rounds before an execution continues as a new one. */
+export const DEFAULT_ROUNDS_PER_EXECUTION = 100;
+
+/** A Retry entry. */
+export interface AslRetrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds: number;
+  readonly MaxAttempts: number;
+  readonly BackoffRate: number;
+}
+
+/** A Catch entry. */
+export interface AslCatcher {
+  readonly ErrorEquals: readonly string[];
+  readonly Next: string;
+  readonly ResultPath: string;
+}
+
+/** A Task state calling a Lambda function directly. */
+export interface AslTaskState {
+  readonly Type: "Task";
+  readonly Comment?: string;
+  readonly Resource: string;
+  readonly Parameters: Readonly<Record<string, string>>;
+  readonly ResultPath: string;
+  readonly Retry: readonly AslRetrier[];
+  readonly Catch?: readonly AslCatcher[];
+  readonly Next: string;
+}
+
+/** A Wait state of a fixed number of seconds. */
+export interface AslWaitState {
+  readonly Type: "Wait";
+  readonly Comment?: string;
+  readonly Seconds: number;
+  readonly Next: string;
+}
+
+/** A JSONPath Choice rule (the operators this machine uses). */
+export interface AslChoiceRule {
+  readonly Variable?: string;
+  readonly BooleanEquals?: boolean;
+  readonly StringEquals?: string;
+  readonly NumericGreaterThanEquals?: number;
+  readonly IsNull?: boolean;
+  readonly IsPresent?: boolean;
+  readonly And?: readonly AslChoiceRule[];
+  readonly Or?: readonly AslChoiceRule[];
+  /** Set on top-level rules only. */
+  readonly Next?: string;
+}
+
+/** A Choice state. */
+export interface AslChoiceState {
+  readonly Type: "Choice";
+  readonly Comment?: string;
+  readonly Choices: readonly AslChoiceRule[];
+  readonly Default: string;
+}
+
+/** A Pass state that reshapes its input. */
+export interface AslPassState {
+  readonly Type: "Pass";
+  readonly Comment?: string;
+  readonly Parameters: Readonly<Record<string, string>>;
+  readonly Next: string;
+}
+
+/** A Succeed state. */
+export interface AslSucceedState {
+  readonly Type: "Succeed";
+  readonly Comment?: string;
+}
+
+/** Any state of the coordinator machine. */
+export type AslState = AslTaskState | AslWaitState | AslChoiceState | AslPassState | AslSucceedState;
+
+/** A state machine definition (a plain JSON value: `JSON.stringify` gives the ASL document). */
+export interface AslDefinition {
+  readonly Comment: string;
+  readonly QueryLanguage: "JSONPath";
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+}
+
+/** The Lambda functions behind the coordinator's Task states (ARNs; any string locally). */
+export interface CoordinatorFunctions {
+  readonly trigger: string;
+  readonly poll: string;
+  readonly complete: string;
+  readonly abort: string;
+  readonly restore: string;
+  readonly continueAsNew: string;
+}
+
+/** Options of {@link coordinatorDefinition}. */
+export interface CoordinatorAslOptions {
+  /** The job's checkpoint settings: `intervalMs` sets the wait between rounds. */
+  readonly checkpoint: CheckpointConfig;
+  /** The step functions' ARNs. */
+  readonly functions: CoordinatorFunctions;
+  /** Rounds per execution before continuing as a new one (default 100). */
+  readonly roundsPerExecution?: number;
+  /** Seconds between two polls of a pending checkpoint (default 1). */
+  readonly pollSeconds?: number;
+}
+
+/** The execution input of the coordinator machine. */
+export interface CoordinatorExecutionInput {
+  readonly job: string;
+  readonly round: number;
+}
+
+const JOB = { "job.$": "$.job" } as const;
+const JOB_AND_CHECKPOINT = { "job.$": "$.job", "checkpoint.$": "$.trigger.checkpoint" } as const;
+
+/** Retry policy shared by every Task state. */
+export const TASK_RETRY: readonly AslRetrier[] = [
+  { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, MaxAttempts: 5, BackoffRate: 2 },
+  { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
+];
+
+/** Catch of the looping steps: record the error in `$.error` (keeping `$.job`/`$.round`) and go on. */
+const CATCH_TO_NEXT_ROUND: readonly AslCatcher[] = [
+  { ErrorEquals: ["States.ALL"], Next: NEXT_ROUND, ResultPath: "$.error" },
+];
+
+function task(
+  resource: string,
+  parameters: Readonly<Record<string, string>>,
+  resultPath: string,
+  next: string,
+  comment: string,
+  caught: boolean,
+): AslTaskState {
+  return {
+    Type: "Task",
+    Comment: comment,
+    Resource: resource,
+    Parameters: parameters,
+    ResultPath: resultPath,
+    Retry: TASK_RETRY,
+    ...(caught ? { Catch: CATCH_TO_NEXT_ROUND } : {}),
+    Next: next,
+  };
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RiffleError("coordinator-asl", `${name} must be an integer ≥ 1, got ${value}`);
+  }
+  return value;
+}
+
+/** `variable` is present and BooleanEquals `true` (a missing field is not an error). */
+function isTrue(variable: string): AslChoiceRule {
+  return {
+    And: [
+      { Variable: variable, IsPresent: true },
+      { Variable: variable, BooleanEquals: true },
+    ],
+  };
+}
+
+/**
+ * Builds the coordinator's state machine definition. Start an execution with
+ * `{"job": "<id>", "round": 0}` ({@link CoordinatorExecutionInput}).
+ *
+ * @throws RiffleError (`coordinator-asl`) when a function ARN is empty or a count is not a positive integer.
+ */
+export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefinition {
+  const fns = options.functions;
+  for (const [name, arn] of Object.entries(fns)) {
+    if (typeof arn !== "string" || arn.length === 0) {
+      throw new RiffleError("coordinator-asl", `functions.${name} must be a non-empty Lambda ARN, got '${arn}'`);
+    }
+  }
+  const intervalMs = options.checkpoint.intervalMs;
+  if (!Number.isFinite(intervalMs) || intervalMs < 0) {
+    throw new RiffleError("coordinator-asl", `checkpoint.intervalMs must be a finite number ≥ 0, got ${intervalMs}`);
+  }
+  const rounds = positiveInteger("roundsPerExecution", options.roundsPerExecution ?? DEFAULT_ROUNDS_PER_EXECUTION);
+  const pollSeconds = positiveInteger("pollSeconds", options.pollSeconds ?? 1);
+  const intervalSeconds = Math.max(1, Math.ceil(intervalMs / 1000));
+
+  const states: Record<string, AslState> = {
+    [WAIT_INTERVAL]: {
+      Type: "Wait",
+      Comment: "Checkpoint interval between rounds",
+      Seconds: intervalSeconds,
+      Next: TRIGGER,
+    },
+    [TRIGGER]: task(fns.trigger, JOB, "$.trigger", AFTER_TRIGGER, "Start checkpoint n, if any", true),
+    [AFTER_TRIGGER]: {
+      Type: "Choice",
+      Choices: [
+        { ...isTrue("$.trigger.finished"), Next: DONE },
+        {
+          Or: [
+            { Variable: "$.trigger.checkpoint", IsPresent: false },
+            { Variable: "$.trigger.checkpoint", IsNull: true },
+          ],
+          Next: NEXT_ROUND,
+        },
+      ],
+      Default: WAIT_FOR_ACKS,
+    },
+    [WAIT_FOR_ACKS]: { Type: "Wait", Comment: "Pause between polls", Seconds: pollSeconds, Next: POLL },
+    [POLL]: task(fns.poll, JOB_AND_CHECKPOINT, "$.poll", DECIDE, "Check the acks of checkpoint n", true),
+    [DECIDE]: {
+      Type: "Choice",
+      Choices: [
+        { Variable: "$.poll.status", StringEquals: "completed", Next: COMPLETE },
+        { Variable: "$.poll.status", StringEquals: "timeout", Next: ABORT },
+        { Variable: "$.poll.status", StringEquals: "failover", Next: RESTORE },
+        { Variable: "$.poll.status", StringEquals: "finished", Next: DONE },
+        { Variable: "$.poll.status", StringEquals: "aborted", Next: NEXT_ROUND },
+      ],
+      Default: WAIT_FOR_ACKS,
+    },
+    [COMPLETE]: task(fns.complete, JOB_AND_CHECKPOINT, "$.complete", NEXT_ROUND, "Write manifest n", true),
+    [ABORT]: task(fns.abort, JOB_AND_CHECKPOINT, "$.abort", AFTER_ABORT, "Abort checkpoint n", true),
+    [AFTER_ABORT]: {
+      Type: "Choice",
+      Choices: [{ ...isTrue("$.abort.failover"), Next: RESTORE }],
+      Default: NEXT_ROUND,
+    },
+    [RESTORE]: task(fns.restore, JOB, "$.restore", NEXT_ROUND, "Fail over to the last checkpoint", true),
+    [NEXT_ROUND]: {
+      Type: "Pass",
+      Comment: "Keep only the job and the next round number",
+      Parameters: { "job.$": "$.job", "round.$": "States.MathAdd($.round, 1)" },
+      Next: CHECK_ROUNDS,
+    },
+    [CHECK_ROUNDS]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.round", NumericGreaterThanEquals: rounds, Next: CONTINUE_AS_NEW }],
+      Default: WAIT_INTERVAL,
+    },
+    [CONTINUE_AS_NEW]: task(
+      fns.continueAsNew,
+      JOB,
+      "$.continued",
+      DONE,
+      "Start a new execution {job, round: 0} to bound history",
+      false,
+    ),
+    [DONE]: { Type: "Succeed" },
+  };
+  return {
+    Comment: `riffle checkpoint coordinator: a round every ${intervalSeconds} s, polls every ${pollSeconds} s, ${rounds} rounds per execution`,
+    QueryLanguage: "JSONPath",
+    StartAt: WAIT_INTERVAL,
+    States: states,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Runs the checkpoint coordinator's state machine locally with the ASL interpreter
+ * `aws-local-stepfunctions`: the same definition that is deployed, its Lambda Task
+ * states bound to local functions. Like AWS, each execution lasts at most
+ * `roundsPerExecution` rounds, then hands over (ContinueAsNew) to a fresh
+ * execution, so no execution's history grows without bound.
+ */
+
+import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import {
+  ABORT,
+  type AslDefinition,
+  COMPLETE,
+  CONTINUE_AS_NEW,
+  POLL,
+  RESTORE,
+  TRIGGER,
+  WAIT_FOR_ACKS,
+  WAIT_INTERVAL,
+} from "../../core/checkpoint/asl.ts";
+import { describeCause, RiffleError } from "../../core/errors.ts";
+
+/** Parameters of the Trigger and Restore states. */
+export interface JobStepInput {
+  readonly job: string;
+}
+
+/** Parameters of the Poll, Complete and Abort states. */
+export interface CheckpointStepInput extends JobStepInput {
+  readonly checkpoint: number;
+}
+
+/** A coordinator step: receives the Task state's Parameters, returns what the Lambda would. */
+export type CoordinatorStep<I> = (input: I) => Promise<unknown>;
+
+/** The local functions behind the Task states (ContinueAsNew is handled by the runner). */
+export interface CoordinatorSteps {
+  readonly trigger: CoordinatorStep<JobStepInput>;
+  readonly poll: CoordinatorStep<CheckpointStepInput>;
+  readonly complete: CoordinatorStep<CheckpointStepInput>;
+  readonly abort: CoordinatorStep<CheckpointStepInput>;
+  readonly restore: CoordinatorStep<JobStepInput>;
+}
+
+/** The interpreter's event stream of one execution. */
+type EventLogs = ReturnType<StateMachine["run"]>["eventLogs"];
+
+/** Options of {@link runCoordinatorLocally}. */
+export interface LocalCoordinatorOptions {
+  /** The job id (the execution input is `{job, round: 0}`). */
+  readonly job: string;
+  /**
+   * Wait overrides in milliseconds: `interval` for WaitInterval, `poll` for
+   * WaitForAcks, `retry` for every Retry pause. Unset: the definition's own seconds.
+   */
+  readonly waitMs?: { readonly interval?: number; readonly poll?: number; readonly retry?: number };
+  /** Called when execution `n` (1-based) starts. */
+  readonly onExecution?: (n: number) => void;
+  /** Receives one line per execution start/end, step failure, and caught error. */
+  readonly log?: (line: string) => void;
+}
+
+/** A running local coordinator. */
+export interface LocalCoordinator {
+  /** Aborts the running execution; resolves once it and any step in flight have stopped. */
+  stop(): Promise<void>;
+  /** How many executions have started so far. */
+  executions(): number;
+  /**
+   * Resolves when the job finished (an execution ended without ContinueAsNew) or
+   * after {@link stop}; rejects with a `RiffleError` (`coordinator-execution`) if an
+   * execution failed.
+   */
+  readonly done: Promise<void>;
+}
+
+/** Thrown to a step called after {@link LocalCoordinator.stop}: the execution is being torn down. */
+class CoordinatorStoppedError extends RiffleError {
+  constructor(state: string) {
+    super("coordinator-stopped", `state ${state} not run: the local coordinator is stopping`);
+  }
+}
+
+/** Lambda's boundary: the payload travels as JSON (undefined becomes null). */
+function asJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * Runs `definition` (from `coordinatorDefinition`) until the job finishes or
+ * {@link LocalCoordinator.stop} is called. Errors thrown by a step become task
+ * failures, so the definition's Retry and Catch apply as in AWS. Every step call
+ * first yields to the event loop, so zero-millisecond waits cannot starve timers.
+ */
+export function runCoordinatorLocally(
+  definition: AslDefinition,
+  steps: CoordinatorSteps,
+  options: LocalCoordinatorOptions,
+): LocalCoordinator {
+  for (const name of ["trigger", "poll", "complete", "abort", "restore"] as const) {
+    const step = steps[name];
+    if (typeof step !== "function") {
+      throw new RiffleError("coordinator-local", `steps.${name} must be a function, got ${typeof step}`);
+    }
+  }
+  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
+  const log = options.log;
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped = false;
+  let count = 0;
+  let continued = false;
+  let abortCurrent: (() => void) | undefined;
+
+  const bind =
+    <I>(state: string, step: CoordinatorStep<I>) =>
+    async (input: unknown) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stopped) throw new CoordinatorStoppedError(state);
+      const call = step(input as I);
+      inFlight.add(call);
+      try {
+        return asJson(await call) as never;
+      } finally {
+        inFlight.delete(call);
+      }
+    };
+  const handlers: Record<string, (input: unknown) => Promise<never>> = {
+    [TRIGGER]: bind(TRIGGER, steps.trigger),
+    [POLL]: bind(POLL, steps.poll),
+    [COMPLETE]: bind(COMPLETE, steps.complete),
+    [ABORT]: bind(ABORT, steps.abort),
+    [RESTORE]: bind(RESTORE, steps.restore),
+    [CONTINUE_AS_NEW]: async (input) => {
+      continued = true;
+      log?.(`execution ${count}: continue as new ${JSON.stringify(input)}`);
+      return { started: true } as never;
+    },
+  };
+  const waitTimeOverrides: Record<string, number> = {};
+  if (options.waitMs?.interval !== undefined) waitTimeOverrides[WAIT_INTERVAL] = options.waitMs.interval;
+  if (options.waitMs?.poll !== undefined) waitTimeOverrides[WAIT_FOR_ACKS] = options.waitMs.poll;
+  const retry = options.waitMs?.retry;
+  const retryIntervalOverrides =
+    retry === undefined ? undefined : Object.fromEntries(Object.keys(handlers).map((state) => [state, retry]));
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      count += 1;
+      continued = false;
+      const n = count;
+      options.onExecution?.(n);
+      log?.(`execution ${n}: start {job: ${options.job}, round: 0}`);
+      const execution = machine.run(
+        { job: options.job, round: 0 },
+        {
+          overrides: {
+            taskResourceLocalHandlers: handlers,
+            waitTimeOverrides,
+            ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+          },
+          noThrowOnAbort: true,
+        },
+      );
+      abortCurrent = execution.abort;
+      if (log) void forwardEvents(n, execution.eventLogs, log);
+      try {
+        await execution.result;
+      } catch (cause) {
+        throw new RiffleError(
+          "coordinator-execution",
+          `coordinator execution ${n} of job '${options.job}' failed: ${describeCause(cause)}`,
+          { cause },
+        );
+      } finally {
+        abortCurrent = undefined;
+      }
+      if (stopped) break;
+      log?.(`execution ${n}: ${continued ? "continued as new" : "job finished"}`);
+      if (!continued) break;
+    }
+  };
+  const done = loop();
+  done.catch(() => {}); // observed by stop(); callers awaiting `done` still see the rejection
+
+  return {
+    async stop() {
+      stopped = true;
+      abortCurrent?.();
+      await done.catch(() => {});
+      await Promise.allSettled([...inFlight]);
+    },
+    executions: () => count,
+    done,
+  };
+}
+
+async function forwardEvents(n: number, events: EventLogs, log: (line: string) => void) {
+  for await (const event of events) {
+    if (event.type === "StateFailed") {
+      log(`execution ${n}: ${event.state.name} failed: ${event.Error}: ${describeCause(event.Cause)}`);
+    } else if (event.type === "StateCaught") {
+      log(`execution ${n}: ${event.state.name} caught, next ${event.catch.catcher.Next}`);
+    } else if (event.type === "ExecutionFailed") {
+      log(`execution ${n}: failed: ${event.Error}: ${describeCause(event.Cause)}`);
+    }
+  }
+}
