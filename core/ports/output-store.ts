@@ -14,6 +14,11 @@ export interface PublishedSegment {
   readonly task: string;
   readonly partition: number;
   readonly segment: number;
+  /**
+   * Generation that wrote the segment. Part of the output's identity: after a
+   * savepoint restore the log starts again at segment 1, in a newer generation.
+   */
+  readonly generation: number;
   /** Sink name → records, in order. */
   readonly sink: Readonly<Record<string, readonly unknown[]>>;
   readonly deadLetters: readonly DeadLetter[];
@@ -45,7 +50,12 @@ export interface OutputStore {
   publishedThrough(job: string): Promise<Record<string, number>>;
   /** Raises the published marks (a mark never moves back). */
   setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void>;
-  /** Committed records of a sink, ordered by task, partition, segment and position. */
+  /**
+   * Forgets every published mark (after a savepoint restore, whose log starts again
+   * at segment 1). Output already published stays.
+   */
+  resetPublished(job: string): Promise<void>;
+  /** Committed records of a sink, ordered by task, partition, generation, segment and position. */
   read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage>;
   /** Every dead letter of the job, ordered by id's parts (task, partition, segment, index). */
   deadLetters(job: string): Promise<StoredDeadLetter[]>;

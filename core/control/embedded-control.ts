@@ -1,0 +1,100 @@
+/**
+ * The {@link JobControl} of a job running on the embedded runtime (`riffle dev`):
+ * ingest appends to the runtime's ingest log and wakes the reading partition;
+ * savepoints go through the runtime's own coordinator.
+ */
+
+import { SavepointError } from "../checkpoint/savepoint.ts";
+import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
+import type { IngestLog } from "../ports/ingest-log.ts";
+import type { StoredDeadLetter } from "../ports/output-store.ts";
+import type { EmbeddedRuntime } from "../runtime/embedded.ts";
+import { type IngestRoute, ingestPartition, ingestRoutes, wakeEntry } from "./ingest-routing.ts";
+import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
+import { replayEntries } from "./replay.ts";
+import { UnknownSourceError } from "./store-control.ts";
+
+/** Job control of an {@link EmbeddedRuntime}. */
+export class EmbeddedJobControl implements JobControl {
+  readonly job: string;
+  private readonly runtime: EmbeddedRuntime;
+  private readonly log: IngestLog;
+  private readonly routes: Map<string, IngestRoute>;
+  private readonly replayed = new Map<string, number>();
+
+  /** `ingest` must be the log the runtime was created with. */
+  constructor(runtime: EmbeddedRuntime, ingest: IngestLog) {
+    this.runtime = runtime;
+    this.log = ingest;
+    this.job = runtime.plan.job;
+    this.routes = ingestRoutes(runtime.graph, runtime.plan);
+  }
+
+  ingestSources(): IngestSourceInfo[] {
+    return [...this.routes.values()].map((r) => ({
+      name: r.name,
+      partitions: r.partitions,
+      ...(r.schema ? { schema: r.schema } : {}),
+    }));
+  }
+
+  async ingest(source: string, records: readonly unknown[], key?: string) {
+    const route = this.routes.get(source);
+    if (!route) throw new UnknownSourceError(this.job, source, [...this.routes.keys()]);
+    const partition = ingestPartition(route, key);
+    const range = await this.log.append(this.job, source, partition, records);
+    await this.runtime.send([wakeEntry(route, partition, this.runtime.generation)]);
+    return { partition, ...range };
+  }
+
+  async status(): Promise<JobStatus> {
+    const last = this.runtime.lastCheckpoint;
+    return {
+      job: this.job,
+      generation: this.runtime.generation,
+      ...(last ? { lastCheckpoint: last } : {}),
+      backlog: Object.fromEntries(this.runtime.progress().map((p) => [p.task, p.backlog])),
+      finished: this.runtime.finished,
+    };
+  }
+
+  async checkpoints(): Promise<CheckpointManifest[]> {
+    return (await this.runtime.checkpoints.listManifests(this.job)).slice(-100);
+  }
+
+  savepoint(name: string): Promise<SavepointInfo> {
+    return this.runtime.savepoint(name);
+  }
+
+  async restore(savepoint: string): Promise<{ generation: number }> {
+    throw new SavepointError(
+      `the embedded runtime restores at start: stop 'riffle dev' and run it again with --from-savepoint ${savepoint}`,
+    );
+  }
+
+  private letters(): StoredDeadLetter[] {
+    const seen = new Map<string, number>();
+    return this.runtime.deadLetters.map((d) => {
+      const prefix = `${d.task}#${d.partition}#${d.channel}#${d.seq}`;
+      const i = seen.get(prefix) ?? 0;
+      seen.set(prefix, i + 1);
+      const id = `${prefix}#${i}`;
+      const at = this.replayed.get(id);
+      return { ...d, id, segment: 0, ...(at !== undefined ? { replayedAt: at } : {}) };
+    });
+  }
+
+  async deadLetters(): Promise<DeadLetters> {
+    return { records: this.letters(), envelopes: this.runtime.queueDeadLetters() };
+  }
+
+  async replay(ids?: readonly string[]): Promise<{ replayed: number }> {
+    const wanted = ids ? new Set(ids) : undefined;
+    const letters = this.letters().filter((d) => d.replayedAt === undefined && (!wanted || wanted.has(d.id)));
+    if (letters.length === 0) return { replayed: 0 };
+    const now = this.runtime.clock.now();
+    await this.runtime.send(replayEntries(letters, this.runtime.generation, now));
+    for (const d of letters) this.replayed.set(d.id, now);
+    return { replayed: letters.length };
+  }
+}

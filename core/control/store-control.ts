@@ -1,0 +1,166 @@
+/**
+ * A {@link JobControl} over the stores alone, for runtimes whose coordinator is
+ * stateless steps (AWS, `riffle dev --runtime aws-local`): every operation reads
+ * and writes the same stores and queues that the task and coordinator functions use.
+ */
+
+import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
+import { startEntries } from "../checkpoint/signals.ts";
+import { CoordinatorSteps, type StepContext } from "../checkpoint/steps.ts";
+import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
+import { RiffleError } from "../errors.ts";
+import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
+import type { IngestLog } from "../ports/ingest-log.ts";
+import type { QueueDeadLetter } from "../ports/queue.ts";
+import { type IngestRoute, ingestPartition, ingestRoutes, wakeEntry } from "./ingest-routing.ts";
+import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
+import { replayEntries } from "./replay.ts";
+
+/** What a {@link StoreJobControl} needs beyond the coordinator's steps. */
+export interface StoreControlOptions extends StepContext {
+  readonly ingest: IngestLog;
+  /** Messages waiting in a task's queue. */
+  readonly backlog?: (task: string) => Promise<number>;
+  /** Envelopes in the task queues' dead-letter queues. */
+  readonly queueDeadLetters?: () => Promise<QueueDeadLetter[]>;
+  /** How long a savepoint waits for its checkpoint (default 60 s). */
+  readonly savepointTimeoutMs?: number;
+}
+
+/** No such ingest source. */
+export class UnknownSourceError extends RiffleError {
+  constructor(job: string, source: string, known: readonly string[]) {
+    super(
+      "unknown-source",
+      `job '${job}' has no ingest source '${source}'` + (known.length ? ` (it has: ${known.join(", ")})` : " (it has none)"),
+    );
+  }
+}
+
+/** Job control over the stores; see the module comment. */
+export class StoreJobControl implements JobControl {
+  readonly job: string;
+  private readonly o: StoreControlOptions;
+  private readonly routes: Map<string, IngestRoute>;
+  private readonly steps: CoordinatorSteps;
+
+  constructor(options: StoreControlOptions) {
+    this.o = options;
+    this.job = options.plan.job;
+    this.routes = ingestRoutes(options.graph, options.plan);
+    this.steps = new CoordinatorSteps(options);
+  }
+
+  ingestSources(): IngestSourceInfo[] {
+    return [...this.routes.values()].map((r) => ({
+      name: r.name,
+      partitions: r.partitions,
+      ...(r.schema ? { schema: r.schema } : {}),
+    }));
+  }
+
+  async ingest(source: string, records: readonly unknown[], key?: string) {
+    const route = this.routes.get(source);
+    if (!route) throw new UnknownSourceError(this.job, source, [...this.routes.keys()]);
+    const partition = ingestPartition(route, key);
+    const range = await this.o.ingest.append(this.job, source, partition, records);
+    const record = await this.o.checkpoints.loadJob(this.job);
+    // Not started yet: the start signal will poll anyway.
+    if (record) await this.o.queue.send([wakeEntry(route, partition, record.generation)]);
+    return { partition, ...range };
+  }
+
+  async status(): Promise<JobStatus> {
+    const record = await this.o.checkpoints.loadJob(this.job);
+    const last = record?.lastCompleted ? await this.o.checkpoints.getManifest(this.job, record.lastCompleted) : undefined;
+    const backlog: Record<string, number> = {};
+    for (const t of this.o.plan.tasks) backlog[t.id] = this.o.backlog ? await this.o.backlog(t.id) : 0;
+    return {
+      job: this.job,
+      generation: record?.generation ?? 0,
+      ...(last ? { lastCheckpoint: last } : {}),
+      backlog,
+      finished: last?.final === true && last.generation === record?.generation,
+    };
+  }
+
+  async checkpoints(): Promise<CheckpointManifest[]> {
+    return (await this.o.checkpoints.listManifests(this.job)).slice(-100);
+  }
+
+  async savepoint(name: string): Promise<SavepointInfo> {
+    checkSavepointName(name);
+    if (await this.o.checkpoints.getSavepoint(this.job, name)) {
+      throw new SavepointError(`job '${this.job}' already has a savepoint named '${name}'`);
+    }
+    const deadline = this.o.clock.now() + (this.o.savepointTimeoutMs ?? 60_000);
+    let id: number | null = null;
+    while (id === null) {
+      const t = await this.steps.trigger();
+      if (t.finished) throw new SavepointError(`job '${this.job}' has finished; take a savepoint while it runs`);
+      id = t.checkpoint;
+      if (id === null) await this.wait(deadline, "another checkpoint to finish");
+    }
+    for (;;) {
+      const { status } = await this.steps.poll(id);
+      const m = await this.o.checkpoints.getManifest(this.job, id);
+      if (m?.status === "completed") {
+        const sp = await takeSavepoint(this.o.plan, this.o.state, this.o.checkpoints, this.o.clock, m, name);
+        const { sources: _s, state: _v, ...info } = sp;
+        return info;
+      }
+      if (m?.status === "aborted" || status === "failover") {
+        throw new SavepointError(`checkpoint ${id} for savepoint '${name}' was aborted (${m?.reason ?? status})`);
+      }
+      await this.wait(deadline, `checkpoint ${id}`);
+    }
+  }
+
+  private async wait(deadline: number, what: string): Promise<void> {
+    if (this.o.clock.now() > deadline) {
+      throw new RiffleError("savepoint-timeout", `job '${this.job}': timed out waiting for ${what}`, { retryable: true });
+    }
+    await this.o.clock.sleep(100);
+  }
+
+  async restore(savepoint: string): Promise<{ generation: number }> {
+    const sp = await this.o.checkpoints.getSavepoint(this.job, checkSavepointName(savepoint));
+    if (!sp) {
+      const names = (await this.o.checkpoints.listSavepoints(this.job)).map((x) => x.name);
+      throw new SavepointError(
+        `job '${this.job}' has no savepoint named '${savepoint}'` + (names.length ? ` (it has: ${names.join(", ")})` : ""),
+      );
+    }
+    const { plan, graph, state, checkpoints, clock } = this.o;
+    const coordinator = new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
+    await coordinator.resume();
+    const generation = await restoreFromSavepoint(plan, graph, state, checkpoints, coordinator, sp);
+    await this.o.output.resetPublished(this.job);
+    await this.o.queue.send(startEntries(plan, generation));
+    return { generation };
+  }
+
+  async deadLetters(): Promise<DeadLetters> {
+    return {
+      records: await this.o.output.deadLetters(this.job),
+      envelopes: this.o.queueDeadLetters ? await this.o.queueDeadLetters() : [],
+    };
+  }
+
+  async replay(ids?: readonly string[]): Promise<{ replayed: number }> {
+    const wanted = ids ? new Set(ids) : undefined;
+    const letters = (await this.o.output.deadLetters(this.job)).filter(
+      (d) => d.replayedAt === undefined && (!wanted || wanted.has(d.id)),
+    );
+    if (letters.length === 0) return { replayed: 0 };
+    const record = await this.o.checkpoints.loadJob(this.job);
+    const now = this.o.clock.now();
+    await this.o.queue.send(replayEntries(letters, record?.generation ?? 1, now));
+    await this.o.output.markReplayed(
+      this.job,
+      letters.map((d) => d.id),
+      now,
+    );
+    return { replayed: letters.length };
+  }
+}
