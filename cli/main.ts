@@ -8,6 +8,7 @@ import { describePlan } from "../core/graph/describe.ts";
 import { planJob } from "../core/graph/planner.ts";
 import { nexmarkGenerateCommand, parseNexmarkOptions } from "../core/nexmark/cli.ts";
 import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
+import { type DevOptions, devCommand, parsePort } from "./dev.ts";
 import { dlqPath, readDeadLetters } from "./dlq.ts";
 import { loadJob, parseParallelism } from "./load-job.ts";
 import { NEXMARK_QUERIES, nexmarkRunCommand } from "./nexmark.ts";
@@ -46,6 +47,20 @@ program
       throw new UsageError("--from-savepoint and --stop-with-savepoint need --state-dir");
     }
     process.exitCode = await runCommand(file, opts);
+  });
+
+program
+  .command("dev")
+  .description("run a job as a service with its HTTP API: embedded, or on local AWS emulators")
+  .argument("<job>", "job module (.ts) whose default export is defineJob(…)")
+  .addOption(new Option("--runtime <runtime>", "where to run it").choices(["embedded", "aws-local"]).default("embedded"))
+  .option("--endpoint <url>", "aws-local: SQS and DynamoDB endpoint of running emulators, e.g. LocalStack")
+  .addOption(new Option("--port <n>", "HTTP port (0: any free port)").argParser(parsePort).default(8080))
+  .option("--host <host>", "HTTP host to listen on", "127.0.0.1")
+  .option("--prefix <prefix>", "aws-local: prefix of queue and table names", "riffle")
+  .addOption(parallelism())
+  .action(async (file: string, opts: DevOptions) => {
+    process.exitCode = await devCommand(file, opts);
   });
 
 program

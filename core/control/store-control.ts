@@ -51,6 +51,11 @@ export class StoreJobControl implements JobControl {
     this.steps = new CoordinatorSteps(options);
   }
 
+  /** Creates the job record and starts the sources if the job never ran. */
+  start(): Promise<{ generation: number; created: boolean }> {
+    return this.steps.start();
+  }
+
   ingestSources(): IngestSourceInfo[] {
     return [...this.routes.values()].map((r) => ({
       name: r.name,

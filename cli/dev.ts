@@ -1,0 +1,97 @@
+/**
+ * `riffle dev`: runs a job as a service on this machine and serves its HTTP API —
+ * on the embedded runtime (default), or on local AWS emulators
+ * (`--runtime aws-local`): SQS, DynamoDB and Step Functions, through the real
+ * Lambda handlers.
+ */
+
+import { randomBytes } from "node:crypto";
+import { EmbeddedJobControl } from "../core/control/embedded-control.ts";
+import { UsageError } from "../core/errors.ts";
+import { InMemoryIngestLog } from "../core/memory/in-memory-ingest-log.ts";
+import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { parseKeyList } from "../functions/http/auth.ts";
+import { createHttpApi } from "../functions/http/api.ts";
+import { startAwsLocal } from "../functions/local/aws-local.ts";
+import { serveHttp } from "../functions/local/http-server.ts";
+import { loadJob } from "./load-job.ts";
+
+/** Options of `riffle dev`. */
+export interface DevOptions {
+  readonly runtime: "embedded" | "aws-local";
+  /** SQS and DynamoDB endpoint of running emulators (LocalStack), aws-local only. */
+  readonly endpoint?: string;
+  readonly port: number;
+  readonly host: string;
+  readonly parallelism?: number;
+  readonly prefix: string;
+}
+
+/** Parses `--port`. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new UsageError(`invalid port '${value}': expected 0-65535`);
+  return n;
+}
+
+/** Runs until SIGINT/SIGTERM; returns the exit code. */
+export async function devCommand(file: string, opts: DevOptions): Promise<number> {
+  if (opts.endpoint !== undefined && opts.runtime !== "aws-local") {
+    throw new UsageError("--endpoint only applies to --runtime aws-local");
+  }
+  if (opts.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.endpoint)) {
+    throw new UsageError(`invalid endpoint '${opts.endpoint}': expected an http(s) URL such as http://localhost:4566`);
+  }
+  const job = await loadJob(file);
+  let keys = parseKeyList(process.env.RIFFLE_API_KEYS);
+  if (keys.length === 0) {
+    keys = [randomBytes(18).toString("base64url")];
+    process.stderr.write(`riffle dev: RIFFLE_API_KEYS is not set; this run accepts the key ${keys[0]}\n`);
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const log = (line: string) => process.stderr.write(`riffle dev: ${line}\n`);
+  try {
+    if (opts.runtime === "aws-local") {
+      const local = await startAwsLocal({
+        job,
+        ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}),
+        ...(opts.endpoint ? { sqsEndpoint: opts.endpoint, dynamoEndpoint: opts.endpoint } : {}),
+        prefix: opts.prefix,
+        httpPort: opts.port,
+        apiKeys: keys,
+        log,
+      });
+      log(`job '${local.plan.job}' on aws-local (SQS ${local.sqsEndpoint}, DynamoDB ${local.dynamoEndpoint})`);
+      log(`HTTP API on ${local.url}`);
+      await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
+      await local.stop();
+      process.stderr.write(`${local.accounting.format()}\n`);
+      return 0;
+    }
+    const ingest = new InMemoryIngestLog();
+    const runtime = new EmbeddedRuntime(job, {
+      ingest,
+      signal: stop.signal,
+      ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}),
+      onOutput: (sink, values) => {
+        for (const value of values) process.stdout.write(`${JSON.stringify({ sink, value })}\n`);
+      },
+    });
+    const control = new EmbeddedJobControl(runtime, ingest);
+    const api = createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: keys });
+    const server = await serveHttp(api, { port: opts.port, host: opts.host });
+    log(`job '${control.job}' on the embedded runtime; HTTP API on ${server.url}`);
+    try {
+      await runtime.run();
+    } finally {
+      await server.close();
+    }
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

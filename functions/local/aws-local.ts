@@ -1,0 +1,281 @@
+/**
+ * The AWS runtime on local emulators (`riffle dev --runtime aws-local`): SQS FIFO
+ * queues with DLQs (fauxqs, or any SQS endpoint), DynamoDB tables (DynamoDB Local,
+ * or any DynamoDB endpoint), one event-source-mapping emulator per task queue
+ * invoking the real task handler, the coordinator's real state machine definition
+ * in aws-local-stepfunctions with its Lambda tasks bound to the real step handlers,
+ * and the HTTP API handler served over real HTTP.
+ */
+
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { startFauxqs } from "fauxqs";
+import { buildGraph, type Job } from "../../core/api/environment.ts";
+import { coordinatorDefinition } from "../../core/checkpoint/asl.ts";
+import { StoreJobControl } from "../../core/control/store-control.ts";
+import type { JobGraph } from "../../core/graph/graph.ts";
+import type { Plan } from "../../core/graph/plan.ts";
+import { planJob } from "../../core/graph/planner.ts";
+import { SystemClock } from "../../core/ports/clock.ts";
+import { RequestAccounting } from "../aws/accounting.ts";
+import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
+import { sqsClient } from "../aws/sqs-queue.ts";
+import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
+import { createTaskHandler, type TaskHandlerOptions } from "../handlers/task.ts";
+import { createHttpApi } from "../http/api.ts";
+import { startDynamoLocal } from "./dynamo-local.ts";
+import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
+import { serveHttp } from "./http-server.ts";
+import { ensureQueuesWithDlq, listDeadLetters, type QueueWithDlq } from "./queues.ts";
+import { type LocalCoordinator, runCoordinatorLocally } from "./stepfunctions.ts";
+
+/** Options of {@link startAwsLocal}. */
+export interface AwsLocalOptions {
+  readonly job: Job;
+  readonly parallelism?: number;
+  /** A running SQS endpoint (e.g. LocalStack); default: env `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`, else fauxqs is started. */
+  readonly sqsEndpoint?: string;
+  /** A running DynamoDB endpoint; default: env `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`, else DynamoDB Local is started. */
+  readonly dynamoEndpoint?: string;
+  /** Prefix of queue and table names (default `riffle`). */
+  readonly prefix?: string;
+  /** Serve the HTTP API on this port (0: any free port). Omit for no HTTP server. */
+  readonly httpPort?: number;
+  /** Credentials the HTTP API accepts. */
+  readonly apiKeys?: readonly string[];
+  /** Visibility timeout of the task queues, seconds (default 2). */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Receives before SQS moves a message to its DLQ (default 5). */
+  readonly maxReceiveCount?: number;
+  /** Wait overrides of the state machine, in ms (default interval: the job's checkpoint interval; poll 100). */
+  readonly waitMs?: { readonly interval?: number; readonly poll?: number };
+  /** Fault injection in the task handlers (tests). */
+  readonly crashAt?: TaskHandlerOptions["crashAt"];
+  /** Concurrent invocations per task queue (default 4). */
+  readonly concurrency?: number;
+  /** Counts every AWS request; a new one by default. */
+  readonly accounting?: RequestAccounting;
+  readonly log?: (line: string) => void;
+}
+
+/** A running local AWS deployment of a job. */
+export interface AwsLocal {
+  readonly plan: Plan;
+  readonly graph: JobGraph;
+  readonly control: StoreJobControl;
+  readonly ports: AwsPorts;
+  readonly accounting: RequestAccounting;
+  readonly queues: Readonly<Record<string, QueueWithDlq>>;
+  readonly sqsEndpoint: string;
+  readonly dynamoEndpoint: string;
+  /** The HTTP API's base URL, when served. */
+  readonly url?: string;
+  /** Stops the workers (event source mappings, coordinator, HTTP), keeping the emulators and their data. */
+  stopWorkers(): Promise<void>;
+  /** Stops everything, the emulators this started included. */
+  stop(): Promise<void>;
+}
+
+/** Lambda memory assumed for GB-second accounting. */
+const MEMORY_MB = 1024;
+
+/** Starts a job on local AWS emulators; see the module comment. */
+export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
+  const log = o.log ?? (() => {});
+  const graph = buildGraph(o.job, o.parallelism === undefined ? {} : { parallelism: o.parallelism });
+  const plan = planJob(graph);
+  const accounting = o.accounting ?? new RequestAccounting();
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    const sqsUrl = o.sqsEndpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
+    let sqsEndpoint = sqsUrl;
+    if (!sqsEndpoint) {
+      const server = await startFauxqs({ port: 0, logger: false });
+      cleanups.push(() => server.stop());
+      sqsEndpoint = `http://127.0.0.1:${server.port}`;
+      log(`fauxqs (SQS) on ${sqsEndpoint}`);
+    }
+    let dynamoEndpoint = o.dynamoEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
+    if (!dynamoEndpoint) {
+      const ddb = await startDynamoLocal();
+      cleanups.push(() => ddb.stop());
+      dynamoEndpoint = ddb.endpoint;
+      log(`DynamoDB Local on ${dynamoEndpoint}`);
+    }
+    const sqs: SQSClient = sqsClient(sqsEndpoint);
+    accounting.attach(sqs);
+    cleanups.push(async () => sqs.destroy());
+    const prefix = o.prefix ?? "riffle";
+    const names = plan.tasks.map((t, i) => queueName(prefix, plan.job, t.id, i));
+    const created = await ensureQueuesWithDlq(sqs, names, {
+      visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 2,
+      maxReceiveCount: o.maxReceiveCount ?? 5,
+    });
+    const queues: Record<string, QueueWithDlq> = {};
+    plan.tasks.forEach((t, i) => {
+      queues[t.id] = created[names[i] as string] as QueueWithDlq;
+    });
+    const ports = await awsPorts({
+      job: plan.job,
+      sqs,
+      dynamoEndpoint,
+      prefix,
+      queueUrl: (task) => urlOf(queues, task),
+    });
+    accounting.attach(ports.dynamo);
+    cleanups.push(async () => ports.dynamo.destroy());
+    await prepareTables(ports);
+    const clock = new SystemClock();
+    const context = { plan, graph, clock, ...ports };
+    const control = new StoreJobControl({
+      ...context,
+      backlog: (task) => approximateBacklog(sqs, urlOf(queues, task)),
+      queueDeadLetters: async () => {
+        const out = [];
+        for (const t of plan.tasks) {
+          const listing = await listDeadLetters(sqs, (queues[t.id] as QueueWithDlq).dlqUrl);
+          for (const m of listing.messages) {
+            out.push({
+              task: t.id,
+              group: Number(m.groupId),
+              body: JSON.parse(m.body),
+              receiveCount: m.receiveCount,
+              error: "moved to the DLQ after maxReceiveCount receives",
+            });
+          }
+        }
+        return out;
+      },
+    });
+    // Workers: one event source mapping per task queue, the coordinator, the HTTP API.
+    const workers: (() => Promise<void>)[] = [];
+    const steps = await control.start();
+    log(`job '${plan.job}' generation ${steps.generation}${steps.created ? " (new)" : ""}`);
+    for (const t of plan.tasks) {
+      const fn = `${plan.job}-${t.id}`;
+      const handler = createTaskHandler({
+        job: o.job,
+        task: t.id,
+        ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
+        ports: { ...ports, clock },
+        ...(o.crashAt ? { crashAt: o.crashAt } : {}),
+        onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
+      });
+      const q = queues[t.id] as QueueWithDlq;
+      const esm: EventSourceMapping = startEventSourceMapping({
+        client: sqs,
+        queueUrl: q.url,
+        queueArn: q.arn,
+        handler,
+        concurrency: o.concurrency ?? 4,
+        waitTimeSeconds: 0,
+        pollIntervalMs: 20,
+        retryDelayMs: 0,
+        functionName: fn,
+        log,
+      });
+      workers.push(() => esm.stop());
+    }
+    const handlers = createCoordinatorHandlers(context, { startExecution: async () => {} });
+    const timed =
+      (name: string, h: StepHandler) =>
+      async (input: StepInput): Promise<unknown> => {
+        const t0 = performance.now();
+        try {
+          return await h(input);
+        } finally {
+          accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
+        }
+      };
+    const definition = coordinatorDefinition({
+      checkpoint: graph.config.checkpoint,
+      functions: {
+        trigger: "trigger",
+        poll: "poll",
+        complete: "complete",
+        abort: "abort",
+        restore: "restore",
+        continueAsNew: "continueAsNew",
+      },
+    });
+    const coordinator: LocalCoordinator = runCoordinatorLocally(
+      definition,
+      {
+        trigger: timed("trigger", handlers.trigger),
+        poll: timed("poll", handlers.poll),
+        complete: timed("complete", handlers.complete),
+        abort: timed("abort", handlers.abort),
+        restore: timed("restore", handlers.restore),
+      },
+      {
+        job: plan.job,
+        waitMs: {
+          interval: o.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
+          poll: o.waitMs?.poll ?? 100,
+          retry: 100,
+        },
+        log,
+      },
+    );
+    coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
+    workers.push(() => coordinator.stop());
+    let url: string | undefined;
+    if (o.httpPort !== undefined) {
+      const api = createHttpApi({
+        jobs: (id) => (id === plan.job ? control : undefined),
+        credentials: o.apiKeys ?? [],
+      });
+      const server = await serveHttp(api, { port: o.httpPort });
+      url = server.url;
+      workers.push(() => server.close());
+    }
+    let stopped = false;
+    const stopWorkers = async () => {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(workers.map((w) => w()));
+    };
+    return {
+      plan,
+      graph,
+      control,
+      ports,
+      accounting,
+      queues,
+      sqsEndpoint,
+      dynamoEndpoint,
+      ...(url ? { url } : {}),
+      stopWorkers,
+      stop: async () => {
+        await stopWorkers();
+        for (const c of cleanups.reverse()) await c();
+      },
+    };
+  } catch (error) {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    throw error;
+  }
+}
+
+function urlOf(queues: Readonly<Record<string, QueueWithDlq>>, task: string): string {
+  const q = queues[task];
+  if (!q) throw new Error(`no queue for task '${task}'`);
+  return q.url;
+}
+
+/** Queue name of a task: SQS allows A-Z a-z 0-9 - _ and 80 characters (with `.fifo` and `-dlq`). */
+export function queueName(prefix: string, job: string, task: string, index: number): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "-");
+  return `${clean(prefix)}-${clean(job)}-${index}-${clean(task)}`.slice(0, 70);
+}
+
+/** ApproximateNumberOfMessages + NotVisible of a queue. */
+async function approximateBacklog(sqs: SQSClient, url: string): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
