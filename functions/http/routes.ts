@@ -1,0 +1,191 @@
+/**
+ * The routes of the HTTP API and the router that matches a request to one. Each
+ * route speaks only to the job's {@link JobControl}. Path segments are URL-decoded
+ * before matching; an unknown path is 404, a known path with another method 405
+ * (with `allow`), an unknown job 404.
+ */
+
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { checkSavepointName, SavepointError } from "../../core/checkpoint/savepoint.ts";
+import type { JobControl, JobDirectory } from "../../core/control/job-control.ts";
+import { HttpError, type HttpResponse, jsonResponse } from "./errors.ts";
+import { bodyText, mediaType, parseRecords, validateRecords } from "./ingest-body.ts";
+
+/** Limits a route applies to a request. */
+export interface RouteLimits {
+  readonly maxBodyBytes: number;
+  readonly maxRecords: number;
+}
+
+/** What a route handler receives. */
+export interface RouteContext {
+  readonly event: APIGatewayProxyEventV2;
+  /** Decoded path parameters (`job`, `source`). */
+  readonly params: Readonly<Record<string, string>>;
+  readonly control: JobControl;
+  readonly limits: RouteLimits;
+}
+
+type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
+
+interface Route {
+  /** Path template, e.g. `/jobs/{job}/checkpoints`. */
+  readonly path: string;
+  readonly methods: Readonly<Record<string, RouteHandler>>;
+}
+
+/** A JSON object body of a control route; undefined when the request has no body. */
+function controlBody(ctx: RouteContext): Record<string, unknown> | undefined {
+  const text = bodyText(ctx.event, ctx.limits.maxBodyBytes);
+  if (text.trim() === "") return undefined;
+  const { type } = mediaType(ctx.event);
+  if (type !== undefined && type !== "application/json" && !type.endsWith("+json")) {
+    throw new HttpError(
+      415,
+      "unsupported-media-type",
+      `content-type '${type}' is not supported: send application/json`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, "malformed-json", `request body is not valid JSON: ${(e as Error).message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new HttpError(400, "invalid-body", "request body must be a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+function requiredString(body: Record<string, unknown> | undefined, field: string, example: string): string {
+  const value = body?.[field];
+  if (typeof value !== "string" || value === "") {
+    throw new HttpError(
+      400,
+      "invalid-body",
+      `request body must be a JSON object with a non-empty string '${field}' (e.g. ${example})` +
+        (value === undefined ? `; '${field}' is missing` : `; got ${JSON.stringify(value)}`),
+    );
+  }
+  return value;
+}
+
+async function ingestEvents(ctx: RouteContext): Promise<HttpResponse> {
+  const name = ctx.params.source as string;
+  const sources = ctx.control.ingestSources();
+  const source = sources.find((s) => s.name === name);
+  if (source === undefined) {
+    const names = sources.map((s) => s.name);
+    throw new HttpError(
+      404,
+      "unknown-source",
+      `job '${ctx.control.job}' has no ingest source '${name}' (ingest sources: ${names.length ? names.join(", ") : "none"})`,
+      { details: { sources: names } },
+    );
+  }
+  const key = ctx.event.queryStringParameters?.key;
+  if (key === "") throw new HttpError(400, "invalid-key", "query parameter 'key' is empty: omit it or give a key");
+  const text = bodyText(ctx.event, ctx.limits.maxBodyBytes);
+  const parsed = parseRecords(ctx.event, text, ctx.limits.maxRecords);
+  const records = await validateRecords(source.schema, parsed, name);
+  const { partition, first, last } = await ctx.control.ingest(name, records, key);
+  return jsonResponse(202, { accepted: records.length, partition, first, last });
+}
+
+async function takeSavepoint(ctx: RouteContext): Promise<HttpResponse> {
+  const name = requiredString(controlBody(ctx), "name", '{"name":"before-upgrade"}');
+  try {
+    checkSavepointName(name);
+  } catch (e) {
+    if (e instanceof SavepointError) throw new HttpError(400, "invalid-name", e.message);
+    throw e;
+  }
+  return jsonResponse(201, await ctx.control.savepoint(name));
+}
+
+async function restore(ctx: RouteContext): Promise<HttpResponse> {
+  const savepoint = requiredString(controlBody(ctx), "savepoint", '{"savepoint":"before-upgrade"}');
+  const { generation } = await ctx.control.restore(savepoint);
+  return jsonResponse(200, { generation });
+}
+
+async function replay(ctx: RouteContext): Promise<HttpResponse> {
+  const ids = controlBody(ctx)?.ids;
+  if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === "string"))) {
+    throw new HttpError(
+      400,
+      "invalid-body",
+      `'ids' must be an array of dead-letter id strings, got ${JSON.stringify(ids)}`,
+    );
+  }
+  const { replayed } = await ctx.control.replay(ids as string[] | undefined);
+  return jsonResponse(200, { replayed });
+}
+
+/** Every route of the API. */
+export const ROUTES: readonly Route[] = [
+  { path: "/jobs/{job}", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.status()) } },
+  {
+    path: "/jobs/{job}/checkpoints",
+    methods: { GET: async (ctx) => jsonResponse(200, { checkpoints: await ctx.control.checkpoints() }) },
+  },
+  { path: "/jobs/{job}/savepoints", methods: { POST: takeSavepoint } },
+  { path: "/jobs/{job}/restore", methods: { POST: restore } },
+  { path: "/jobs/{job}/dlq", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.deadLetters()) } },
+  { path: "/jobs/{job}/dlq/replay", methods: { POST: replay } },
+  { path: "/jobs/{job}/sources/{source}/events", methods: { POST: ingestEvents } },
+];
+
+function decodeSegments(rawPath: string): string[] {
+  return rawPath
+    .replace(/^\//, "")
+    .split("/")
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch (cause) {
+        throw new HttpError(400, "bad-path", `path segment '${segment}' is not valid percent-encoding`, { cause });
+      }
+    });
+}
+
+function match(template: string, segments: readonly string[]): Record<string, string> | undefined {
+  const parts = template.replace(/^\//, "").split("/");
+  if (parts.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    const segment = segments[i] as string;
+    if (part.startsWith("{")) params[part.slice(1, -1)] = segment;
+    else if (part !== segment) return undefined;
+  }
+  return params;
+}
+
+/** Routes a request: matches path and method, finds the job, runs the route. Throws {@link HttpError}s for 4xx. */
+export async function route(
+  event: APIGatewayProxyEventV2,
+  jobs: JobDirectory,
+  limits: RouteLimits,
+): Promise<HttpResponse> {
+  const method = event.requestContext.http.method.toUpperCase();
+  const segments = decodeSegments(event.rawPath);
+  for (const r of ROUTES) {
+    const params = match(r.path, segments);
+    if (params === undefined) continue;
+    const handler = r.methods[method];
+    if (handler === undefined) {
+      const allow = Object.keys(r.methods).join(", ");
+      throw new HttpError(405, "method-not-allowed", `${method} is not allowed on ${r.path}: use ${allow}`, {
+        headers: { allow },
+      });
+    }
+    const job = params.job as string;
+    const control = jobs(job);
+    if (control === undefined) throw new HttpError(404, "unknown-job", `no job '${job}'`);
+    return handler({ event, params, control, limits });
+  }
+  const routes = ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} ${r.path}`)).join(", ");
+  throw new HttpError(404, "not-found", `no route for ${method} ${event.rawPath} (routes: ${routes})`);
+}
