@@ -1,0 +1,386 @@
+/**
+ * A local emulation of Lambda's SQS event source mapping (FIFO queue,
+ * `ReportBatchItemFailures`): polls a queue, invokes a real Lambda handler with real
+ * `SQSEvent`s and deletes or leaves the messages as Lambda would.
+ *
+ * - One poller long-polls (`WaitTimeSeconds`) for up to `batchSize` messages whenever
+ *   an invocation slot is free, and hands them to at most `concurrency` concurrent
+ *   invocations. A batch may span message groups; within a group it keeps queue order.
+ * - It never runs two batches of one message group at once, whatever the queue does:
+ *   a message received while its group has a batch in flight (a redelivery after the
+ *   visibility timeout) waits here until that batch has settled.
+ * - Results are read by {@link evaluateResponse}: unlisted records are deleted; failed
+ *   ones stay in flight until the queue's visibility timeout ends (as on AWS), or
+ *   `retryDelayMs` later. After `maxReceiveCount` receipts the queue's RedrivePolicy
+ *   moves a message to its DLQ (see {@link ./queues.ts}).
+ */
+
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { describeCause, RiffleError } from "../../core/errors.ts";
+import {
+  type BatchOutcome,
+  evaluateResponse,
+  lambdaContext,
+  type QueueIdentity,
+  queueIdentity,
+  RECORD_ATTRIBUTES,
+  toSqsRecord,
+} from "./esm-records.ts";
+
+/** A Lambda handler of SQS events (async form), typed as @types/aws-lambda's `SQSHandler` result. */
+// biome-ignore lint/suspicious/noConfusingVoidType: an `async` handler that returns nothing resolves `void`, as in SQSHandler.
+export type SqsEventHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+/** What {@link EventSourceMappingOptions.onInvoke} learns of one settled invocation. */
+export interface InvocationInfo {
+  /** Records in the event. */
+  readonly records: number;
+  /** Time the handler took, in ms. */
+  readonly durationMs: number;
+  /** Records left on the queue for a retry. */
+  readonly failed: number;
+  /** What the handler threw, or the error describing an invalid response (whole batch failed). */
+  readonly error?: unknown;
+}
+
+/** Counters of {@link EventSourceMapping.stats}. */
+export interface EventSourceMappingStats {
+  /** Handler invocations that have settled. */
+  readonly invocations: number;
+  /** Records handed to the handler (redeliveries count again). */
+  readonly records: number;
+  /** Records left on the queue for a retry. */
+  readonly failedRecords: number;
+  /** Invocations that failed as a whole: the handler threw or returned an invalid response. */
+  readonly errors: number;
+  /** Failed SQS calls of the mapping itself (receive, delete, change visibility). */
+  readonly sqsErrors: number;
+}
+
+/** Options of {@link startEventSourceMapping}. */
+export interface EventSourceMappingOptions {
+  readonly client: SQSClient;
+  /** The URL of the (FIFO) queue to consume. */
+  readonly queueUrl: string;
+  /** `eventSourceARN` of the records; derived from the URL when absent. */
+  readonly queueArn?: string;
+  readonly handler: SqsEventHandler;
+  /** Records per invocation, 1–10 (default 10). */
+  readonly batchSize?: number;
+  /** Concurrent invocations (default 4); never two of one message group. */
+  readonly concurrency?: number;
+  /** Pause after an empty receive when `waitTimeSeconds` is 0, in ms (default 50). */
+  readonly pollIntervalMs?: number;
+  /**
+   * Long polling of each receive, whole seconds 0–20 (default 1). `stop()` waits for a
+   * pending receive, so it may take up to this long.
+   */
+  readonly waitTimeSeconds?: number;
+  /**
+   * When set, failed records become visible again after this delay (rounded up to
+   * whole seconds; 0 = at once) instead of at the end of the visibility timeout (AWS).
+   */
+  readonly retryDelayMs?: number;
+  /** `context.functionName` (default "local-function"). */
+  readonly functionName?: string;
+  /** Start value of `context.getRemainingTimeInMillis()`, in ms (default 60000; not enforced). */
+  readonly timeoutMs?: number;
+  /** Called after each invocation has settled (messages deleted or left). */
+  readonly onInvoke?: (info: InvocationInfo) => void;
+  /** Receives one line per notable event (failures, held redeliveries, SQS errors). */
+  readonly log?: (line: string) => void;
+}
+
+/** A running mapping. */
+export interface EventSourceMapping {
+  /** Stops polling, waits for in-flight invocations to settle, then releases received, undelivered messages. */
+  stop(): Promise<void>;
+  /** Counters so far. */
+  stats(): EventSourceMappingStats;
+}
+
+interface Pending {
+  readonly record: SQSRecord;
+  readonly group: string;
+}
+
+/**
+ * Starts polling `options.queueUrl` and invoking `options.handler`.
+ * @throws RiffleError (reason `esm-config`) on an out-of-range option.
+ */
+export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
+  const poller = new Poller(options);
+  return { stop: () => poller.stop(), stats: () => ({ ...poller.counters }) };
+}
+
+class Poller {
+  readonly counters = { invocations: 0, records: 0, failedRecords: 0, errors: 0, sqsErrors: 0 };
+  private readonly o: EventSourceMappingOptions;
+  private readonly queue: QueueIdentity;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly waitTimeSeconds: number;
+  private readonly log: (line: string) => void;
+  private readonly name: string;
+  /** Received, not yet delivered: groups with a batch in flight wait here, in order. */
+  private backlog: Pending[] = [];
+  private readonly busy = new Set<string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private readonly loopDone: Promise<void>;
+
+  constructor(options: EventSourceMappingOptions) {
+    this.o = options;
+    this.batchSize = int("batchSize", options.batchSize ?? 10, 1, 10);
+    this.concurrency = int("concurrency", options.concurrency ?? 4, 1, 1000);
+    this.waitTimeSeconds = int("waitTimeSeconds", options.waitTimeSeconds ?? 1, 0, 20);
+    int("pollIntervalMs", options.pollIntervalMs ?? 50, 0, 60_000);
+    if (options.retryDelayMs !== undefined) int("retryDelayMs", Math.ceil(options.retryDelayMs), 0, 43_200_000);
+    this.queue = queueIdentity(options.queueUrl, options.queueArn);
+    this.name = options.functionName ?? "local-function";
+    this.log = options.log ?? (() => {});
+    this.loopDone = this.loop();
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      this.wake();
+      await this.loopDone;
+      while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+      const rest = this.backlog.splice(0).map((p) => p.record);
+      if (rest.length > 0) await this.changeVisibility(rest, 0, "release");
+    })();
+    return this.stopped;
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      if (this.inflight.size >= this.concurrency || this.backlog.length >= 10 * this.concurrency) {
+        await this.sleep(Number.POSITIVE_INFINITY);
+        continue;
+      }
+      let messages: Message[];
+      try {
+        const out = await this.o.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.o.queueUrl,
+            MaxNumberOfMessages: this.batchSize,
+            WaitTimeSeconds: this.waitTimeSeconds,
+            MessageSystemAttributeNames: [...RECORD_ATTRIBUTES],
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        messages = out.Messages ?? [];
+        failures = 0;
+      } catch (cause) {
+        this.counters.sqsErrors++;
+        failures++;
+        this.log(
+          `${this.name}: receive from ${this.queue.name} failed (${failures} in a row): ${describeCause(cause)}`,
+        );
+        await this.sleep(Math.min(5000, Math.max(this.o.pollIntervalMs ?? 50, 100) * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (messages.length === 0) {
+        if (this.waitTimeSeconds === 0) await this.sleep(this.o.pollIntervalMs ?? 50);
+        continue;
+      }
+      this.accept(messages);
+      this.dispatch();
+    }
+  }
+
+  /** Adds received messages to the backlog; a message already there keeps its place and takes the newer receipt. */
+  private accept(messages: readonly Message[]): void {
+    for (const m of messages) {
+      let record: SQSRecord;
+      try {
+        record = toSqsRecord(m, this.queue);
+      } catch (cause) {
+        this.counters.sqsErrors++;
+        this.log(
+          `${this.name}: dropped a malformed receive (it returns after the visibility timeout): ${describeCause(cause)}`,
+        );
+        continue;
+      }
+      const group = record.attributes.MessageGroupId ?? `\u0000${record.messageId}`;
+      if (this.busy.has(group)) {
+        this.log(
+          `${this.name}: holding message ${record.messageId} of group '${group}': the group has a batch in flight`,
+        );
+      }
+      const at = this.backlog.findIndex((p) => p.record.messageId === record.messageId);
+      if (at >= 0) this.backlog[at] = { record, group };
+      else this.backlog.push({ record, group });
+    }
+  }
+
+  /** Starts invocations while slots are free, each with a batch of groups not in flight. */
+  private dispatch(): void {
+    while (!this.stopping && this.inflight.size < this.concurrency) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      const groups = new Set(batch.map((p) => p.group));
+      for (const g of groups) this.busy.add(g);
+      const run: Promise<void> = this.invoke(batch.map((p) => p.record))
+        .catch((cause) => this.log(`${this.name}: internal error settling a batch: ${describeCause(cause)}`))
+        .finally(() => {
+          this.inflight.delete(run);
+          for (const g of groups) this.busy.delete(g);
+          this.dispatch();
+          this.wake();
+        });
+      this.inflight.add(run);
+    }
+  }
+
+  /** Up to `batchSize` backlog entries whose groups are free; a group's entries are taken in order, never skipping one. */
+  private takeBatch(): Pending[] {
+    const taken: Pending[] = [];
+    const rest: Pending[] = [];
+    const blocked = new Set(this.busy);
+    for (const p of this.backlog) {
+      if (taken.length < this.batchSize && !blocked.has(p.group)) taken.push(p);
+      else {
+        rest.push(p);
+        blocked.add(p.group);
+      }
+    }
+    this.backlog = rest;
+    return taken;
+  }
+
+  private async invoke(records: SQSRecord[]): Promise<void> {
+    const context = lambdaContext(this.name, this.queue, this.o.timeoutMs ?? 60_000);
+    const started = performance.now();
+    let outcome: BatchOutcome;
+    let error: unknown;
+    try {
+      outcome = evaluateResponse(records, await this.o.handler({ Records: records }, context));
+      if (outcome.invalid !== undefined) {
+        error = new RiffleError(
+          "esm-invalid-response",
+          `${this.name}: ${outcome.invalid}; all ${records.length} records are retried`,
+        );
+      }
+    } catch (cause) {
+      error = cause;
+      outcome = { failed: new Set(records.map((r) => r.messageId)), implied: [] };
+    }
+    const durationMs = performance.now() - started;
+    this.counters.invocations++;
+    this.counters.records += records.length;
+    this.counters.failedRecords += outcome.failed.size;
+    if (error !== undefined) {
+      this.counters.errors++;
+      this.log(`${this.name}: invocation of ${records.length} records failed as a whole: ${describeCause(error)}`);
+    } else if (outcome.failed.size > 0) {
+      const implied =
+        outcome.implied.length > 0
+          ? ` (${outcome.implied.length} by the FIFO rule: ${outcome.implied.join(", ")})`
+          : "";
+      this.log(`${this.name}: ${outcome.failed.size} of ${records.length} records failed${implied}`);
+    }
+    await this.settle(records, outcome.failed);
+    try {
+      this.o.onInvoke?.({
+        records: records.length,
+        durationMs,
+        failed: outcome.failed.size,
+        ...(error !== undefined ? { error } : {}),
+      });
+    } catch (cause) {
+      this.log(`${this.name}: onInvoke threw: ${describeCause(cause)}`);
+    }
+  }
+
+  /** Deletes the records that did not fail; with `retryDelayMs`, shortens the failed ones' invisibility. */
+  private async settle(records: readonly SQSRecord[], failed: ReadonlySet<string>): Promise<void> {
+    const done = records.filter((r) => !failed.has(r.messageId));
+    for (let i = 0; i < done.length; i += 10) {
+      const Entries = done.slice(i, i + 10).map((r, j) => ({ Id: String(j), ReceiptHandle: r.receiptHandle }));
+      try {
+        const out = await this.o.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.o.queueUrl, Entries }));
+        for (const f of out.Failed ?? []) {
+          this.counters.sqsErrors++;
+          this.log(
+            `${this.name}: delete of entry ${f.Id} failed: ${f.Code} ${f.Message ?? ""} (it will be redelivered)`,
+          );
+        }
+      } catch (cause) {
+        this.counters.sqsErrors++;
+        this.log(
+          `${this.name}: delete of ${Entries.length} messages failed (they will be redelivered): ${describeCause(cause)}`,
+        );
+      }
+    }
+    const retryDelayMs = this.o.retryDelayMs;
+    if (retryDelayMs === undefined) return;
+    const retry = records.filter((r) => failed.has(r.messageId));
+    if (retry.length > 0) await this.changeVisibility(retry, Math.ceil(retryDelayMs / 1000), "retry");
+  }
+
+  private async changeVisibility(records: readonly SQSRecord[], seconds: number, why: string): Promise<void> {
+    for (let i = 0; i < records.length; i += 10) {
+      const chunk = records.slice(i, i + 10);
+      const Entries = chunk.map((r, j) => ({
+        Id: String(j),
+        ReceiptHandle: r.receiptHandle,
+        VisibilityTimeout: seconds,
+      }));
+      try {
+        const input = { QueueUrl: this.o.queueUrl, Entries };
+        const out = await this.o.client.send(new ChangeMessageVisibilityBatchCommand(input));
+        for (const f of out.Failed ?? []) {
+          this.counters.sqsErrors++;
+          this.log(
+            `${this.name}: ${why}: visibility ${seconds}s of entry ${f.Id} failed: ${f.Code} ${f.Message ?? ""}`,
+          );
+        }
+      } catch (cause) {
+        this.counters.sqsErrors++;
+        this.log(
+          `${this.name}: ${why}: visibility ${seconds}s of ${chunk.length} messages failed: ${describeCause(cause)}`,
+        );
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => this.wake(), ms) : undefined;
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.stopping) this.wake();
+    });
+  }
+
+  private wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    wake?.();
+  }
+}
+
+function int(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RiffleError(
+      "esm-config",
+      `event source mapping option ${name} must be an integer in [${min}, ${max}], got ${value}`,
+    );
+  }
+  return value;
+}
