@@ -50,6 +50,21 @@ export class SegmentConflictError extends RiffleError {
   }
 }
 
+/**
+ * An append of an older generation to a partition that a restore fenced: the
+ * writer is a zombie of the generation before the restore, and its segment must
+ * never enter the log. A {@link SegmentConflictError}, so a runner reloads as for
+ * any lost append (and then drops its stale input).
+ */
+export class SegmentFencedError extends SegmentConflictError {
+  constructor(task: string, partition: number, segment: number, generation: number, fence: number) {
+    super(task, partition, segment);
+    this.message =
+      `segment ${segment} of ${task}[${partition}] was written by generation ${generation}, ` +
+      `but the partition was restored in generation ${fence}: appends of older generations are refused`;
+  }
+}
+
 /** An envelope or item violates the protocol (unknown channel, malformed body). */
 export class ProtocolError extends RiffleError {
   constructor(message: string, options?: { cause?: unknown }) {

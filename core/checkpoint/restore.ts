@@ -32,7 +32,7 @@ export async function restoreToCheckpoint(
   for (const task of plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
       const through = manifest?.cut?.[`${task.id}#${p}`] ?? 0;
-      await state.truncate(task.id, p, through);
+      await state.truncate(task.id, p, through, generation);
       // A partition that had finished before the cut stays finished: report it again.
       const base = await state.readBase(task.id, p);
       const view = PartitionView.fromBase(base);

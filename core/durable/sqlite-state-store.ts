@@ -9,6 +9,8 @@
  * - `state_changes`: one row per state change of a live segment. `seq` grows with
  *   every insert, so the newest change of a key is the one with the highest `seq`.
  * - `state_base`: keyed values folded in by compaction or written by `putState`.
+ * - `fences`: per partition, the generation below which appends are refused (set by
+ *   `truncate`). Created on open when missing, so state dirs written before it work.
  *
  * A key's committed value is its newest live change, else its base value. Values are
  * stored as JSON text: what JSON cannot represent (`undefined` inside arrays,
@@ -16,9 +18,17 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { SegmentConflictError } from "../errors.ts";
+import { SegmentConflictError, SegmentFencedError } from "../errors.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
+
+/** DDL of the generation fences (idempotent: also run on every open, for older state dirs). */
+const FENCES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS fences (
+  task TEXT NOT NULL, part INTEGER NOT NULL, generation INTEGER NOT NULL,
+  PRIMARY KEY (task, part)
+);
+`;
 
 /** DDL of the tables this store uses (run by `openStateDir` when it creates a state dir). */
 export const STATE_STORE_SCHEMA = `
@@ -43,7 +53,7 @@ CREATE TABLE state_base (
   PRIMARY KEY (task, s, k)
 );
 CREATE INDEX state_base_kg ON state_base (task, s, g);
-`;
+${FENCES_SCHEMA}`;
 
 /** A change row as read back. */
 interface ChangeRow {
@@ -67,6 +77,7 @@ export class SqliteStateStore implements StateStore {
   /** `db` must carry {@link STATE_STORE_SCHEMA}. */
   constructor(db: DatabaseSync) {
     this.db = db;
+    db.exec(FENCES_SCHEMA);
     this.q = prepare(db);
   }
 
@@ -75,6 +86,8 @@ export class SqliteStateStore implements StateStore {
     const body = JSON.stringify(rest);
     let bytes = Buffer.byteLength(body);
     transaction(this.db, "IMMEDIATE", () => {
+      const fence = (this.q.fence.get(task, partition)?.generation as number | undefined) ?? 0;
+      if (segment.gen < fence) throw new SegmentFencedError(task, partition, segment.n, segment.gen, fence);
       if (segment.n !== this.lastSegment(task, partition) + 1) {
         throw new SegmentConflictError(task, partition, segment.n);
       }
@@ -156,7 +169,7 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  async truncate(task: string, partition: number, through: number): Promise<void> {
+  async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {
     transaction(this.db, "IMMEDIATE", () => {
       const from = (this.q.baseThrough.get(task, partition)?.through as number | undefined) ?? 0;
       if (through < from) {
@@ -164,6 +177,7 @@ export class SqliteStateStore implements StateStore {
       }
       this.q.deleteChangesAfter.run(task, partition, through);
       this.q.deleteSegmentsAfter.run(task, partition, through);
+      this.q.raiseFence.run(task, partition, generation);
     });
   }
 
@@ -234,6 +248,7 @@ export class SqliteStateStore implements StateStore {
       this.q.resetBases.run(task);
       this.q.resetChanges.run(task);
       this.q.resetBaseValues.run(task);
+      this.q.resetFences.run(task);
     });
   }
 
@@ -298,6 +313,12 @@ function prepare(db: DatabaseSync) {
     resetBases: p("DELETE FROM bases WHERE task = ?"),
     resetChanges: p("DELETE FROM state_changes WHERE task = ?"),
     resetBaseValues: p("DELETE FROM state_base WHERE task = ?"),
+    resetFences: p("DELETE FROM fences WHERE task = ?"),
+    fence: p("SELECT generation FROM fences WHERE task = ? AND part = ?"),
+    raiseFence: p(
+      "INSERT INTO fences (task, part, generation) VALUES (?, ?, ?) " +
+        "ON CONFLICT (task, part) DO UPDATE SET generation = MAX(generation, excluded.generation)",
+    ),
   };
 }
 

@@ -9,7 +9,7 @@
  * warm job pays nothing for an index it does not use.
  */
 
-import { SegmentConflictError } from "../errors.ts";
+import { SegmentConflictError, SegmentFencedError } from "../errors.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
 
@@ -25,6 +25,8 @@ interface Log {
   base: PartitionBase | undefined;
   /** Uncompacted segments, ascending; `segs[i].n === through + 1 + i`. */
   segs: Segment[];
+  /** Appends of generations below this one are refused (set by `truncate`). */
+  fence: number;
 }
 
 /** The values written by uncompacted segments, built on demand; `applied` = segments folded in per log. */
@@ -60,7 +62,7 @@ export class InMemoryStateStore implements StateStore {
     const id = `${task}#${partition}`;
     let log = this.logs.get(id);
     if (!log) {
-      log = { base: undefined, segs: [] };
+      log = { base: undefined, segs: [], fence: 0 };
       this.logs.set(id, log);
       let set = this.taskLogs.get(task);
       if (!set) {
@@ -74,6 +76,9 @@ export class InMemoryStateStore implements StateStore {
 
   async append(task: string, partition: number, segment: Segment): Promise<number> {
     const log = this.log(task, partition);
+    if (segment.gen < log.fence) {
+      throw new SegmentFencedError(task, partition, segment.n, segment.gen, log.fence);
+    }
     const last = (log.base?.through ?? 0) + log.segs.length;
     if (segment.n !== last + 1) throw new SegmentConflictError(task, partition, segment.n);
     log.segs.push(this.copy ? structuredClone(segment) : segment);
@@ -145,12 +150,13 @@ export class InMemoryStateStore implements StateStore {
     return v;
   }
 
-  async truncate(task: string, partition: number, through: number): Promise<void> {
+  async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {
     const log = this.log(task, partition);
     const from = log.base?.through ?? 0;
     if (through < from) {
       throw new Error(`cannot restore ${task}[${partition}] to segment ${through}: compacted through ${from}`);
     }
+    log.fence = Math.max(log.fence, generation);
     if (through - from >= log.segs.length) return;
     log.segs = log.segs.slice(0, through - from);
     this.overlays.delete(task); // the voided segments' values go with them

@@ -123,7 +123,9 @@ export interface StateRef {
 export interface StateStore {
   /**
    * Appends `segment` to `task[partition]` if and only if its number is one past the
-   * last. Throws `SegmentConflictError` when segment `segment.n` already exists.
+   * last. Throws `SegmentConflictError` when segment `segment.n` already exists (or
+   * would leave a gap), `SegmentFencedError` when `segment.gen` is older than the
+   * partition's fence (see `truncate`).
    * Resolves with the bytes written for it (0 for a store that keeps objects).
    */
   append(task: string, partition: number, segment: Segment): Promise<number>;
@@ -141,8 +143,12 @@ export interface StateStore {
    * Restore: voids every segment of `task[partition]` after `through` (the
    * partition's cut), so its view becomes base + segments up to the cut, and keyed
    * state reads see only those. Throws when `through` is older than the base.
+   * Fences the partition at `generation`: from then on every `append` of a segment
+   * with `gen < generation` throws `SegmentFencedError` (a `SegmentConflictError`),
+   * so a zombie writer of an older generation never gets a segment into the log.
+   * The next append (`through + 1`, of generation `generation` or later) succeeds.
    */
-  truncate(task: string, partition: number, through: number): Promise<void>;
+  truncate(task: string, partition: number, through: number, generation: number): Promise<void>;
   /** Committed values of keyed state, index-aligned with `refs` (`undefined` when unset). */
   getState(task: string, refs: readonly StateRef[]): Promise<unknown[]>;
   /** Every committed value of state `s` in key groups `[kgStart, kgEnd]`, as `[key, value]`. */

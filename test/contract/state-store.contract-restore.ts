@@ -3,7 +3,7 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SegmentConflictError } from "../../core/errors.ts";
+import { SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { PartitionBase, Segment, StateStore } from "../../core/ports/state-store.ts";
 import { byKey, del, type MakeStateStore, ns, ref, S, seg, sent, set } from "./state-store.contract-helpers.ts";
 
@@ -134,7 +134,7 @@ export function stateStoreRestoreContract(name: string, make: MakeStateStore): v
         expect(ns(await store.readSegments("t", 0, 0))).toEqual([8]);
         expect(ns(await store.readSegments("t", 0, 7))).toEqual([8]);
         await store.append("t", 0, seg(9, { sentThrough: 8 }));
-        await expect(store.truncate("t", 0, 6)).rejects.toThrow();
+        await expect(store.truncate("t", 0, 6, 1)).rejects.toThrow();
         expect(await store.compact("t", 0, 8)).toBe(8);
         expect(await store.readBase("t", 0)).toEqual({ ...base, through: 8, positions: { "a#0": 41 } });
         expect(await store.getState("t", [ref("a")])).toEqual([8]);
@@ -149,6 +149,74 @@ export function stateStoreRestoreContract(name: string, make: MakeStateStore): v
         await store.putBase("t", 1, base);
         await expect(store.putBase("t", 1, { ...emptyBase(), through: 5 })).rejects.toThrow();
         expect(await store.readBase("t", 1)).toEqual(base);
+      });
+    });
+
+    describe("truncate fences older generations", () => {
+      it("refuses appends of a generation below the fence and writes nothing; newer ones reuse voided numbers", async () => {
+        await appendAll("t", 0, [
+          seg(1, { changes: [set("a", 1)] }),
+          seg(2, { changes: [set("a", 2)] }),
+          seg(3, { changes: [set("a", 3)] }),
+        ]);
+        await store.truncate("t", 0, 2, 2);
+        const err = await store.append("t", 0, seg(3, { gen: 1, changes: [set("z", "zombie")] })).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(SegmentFencedError);
+        expect(err).toBeInstanceOf(SegmentConflictError);
+        expect((err as SegmentFencedError).reason).toBe("segment-conflict");
+        expect((err as SegmentFencedError).message).toMatch(/generation 1.*generation 2/);
+        expect(ns(await store.readSegments("t", 0, 0))).toEqual([1, 2]);
+        expect(await store.getState("t", [ref("a"), ref("z")])).toEqual([2, undefined]);
+
+        await store.append("t", 0, seg(3, { gen: 2, changes: [set("a", 30)] }));
+        await expect(store.append("t", 0, seg(4, { gen: 1, changes: [set("z", 1)] }))).rejects.toBeInstanceOf(
+          SegmentFencedError,
+        );
+        await store.append("t", 0, seg(4, { gen: 3, changes: [set("a", 40)] }));
+        const segs = await store.readSegments("t", 0, 0);
+        expect(segs.map((s) => [s.n, s.gen])).toEqual([
+          [1, 1],
+          [2, 1],
+          [3, 2],
+          [4, 3],
+        ]);
+        expect(await store.getState("t", [ref("a"), ref("z")])).toEqual([40, undefined]);
+      });
+
+      it("fences at the cut when nothing is voided, and on an empty partition", async () => {
+        await appendAll("t", 0, [seg(1), seg(2)]);
+        await store.truncate("t", 0, 2, 5);
+        await expect(store.append("t", 0, seg(3, { gen: 4 }))).rejects.toBeInstanceOf(SegmentFencedError);
+        await store.append("t", 0, seg(3, { gen: 5 }));
+
+        await store.truncate("t", 1, 0, 3);
+        await expect(store.append("t", 1, seg(1, { gen: 2 }))).rejects.toBeInstanceOf(SegmentFencedError);
+        expect(await store.readSegments("t", 1, 0)).toEqual([]);
+        await store.append("t", 1, seg(1, { gen: 3 }));
+        expect(ns(await store.readSegments("t", 1, 0))).toEqual([1]);
+
+        // Only that partition is fenced.
+        await store.append("t", 2, seg(1, { gen: 1 }));
+        await store.append("u", 0, seg(1, { gen: 1 }));
+      });
+
+      it("keeps the highest fence, also across compaction", async () => {
+        await appendAll("t", 0, [sent(1), sent(2)]);
+        await store.truncate("t", 0, 2, 3);
+        await store.truncate("t", 0, 2, 2);
+        await expect(store.append("t", 0, sent(3, [], { gen: 2 }))).rejects.toBeInstanceOf(SegmentFencedError);
+        await store.append("t", 0, sent(3, [set("a", 3)], { gen: 3 }));
+        await store.append("t", 0, sent(4, [], { gen: 3 }));
+        expect(await store.compact("t", 0, 3)).toBe(3);
+        await expect(store.append("t", 0, sent(5, [set("a", 5)], { gen: 1 }))).rejects.toBeInstanceOf(
+          SegmentFencedError,
+        );
+        await store.append("t", 0, sent(5, [], { gen: 3 }));
+        expect(ns(await store.readSegments("t", 0, 0))).toEqual([4, 5]);
+        expect(await store.getState("t", [ref("a")])).toEqual([3]);
       });
     });
 
@@ -177,7 +245,7 @@ export function stateStoreRestoreContract(name: string, make: MakeStateStore): v
         expect(await store.getState("t", [ref("a", 1)])).toEqual([5]);
         expect(byKey(await store.exportState("t", 0, 0, 0, 63))).toEqual([set("a", 1, 1)]);
         expect(byKey(await store.exportState("t", 0, 1, 0, 63))).toEqual([set("a", 5, 1)]);
-        await store.truncate("t", 0, 0);
+        await store.truncate("t", 0, 0, 1);
         expect(await store.getState("t", [ref("a", 1)])).toEqual([1]);
         expect(await store.scanState("t", S, 0, 127)).toEqual([["a", 1]]);
       });

@@ -34,7 +34,7 @@ export function stateStoreStateContract(name: string, make: MakeStateStore): voi
           seg(4, { changes: [set("a", 4)] }),
         ]);
         expect(await store.getState("t", [ref("a"), ref("b"), ref("c")])).toEqual([4, undefined, 3]);
-        await store.truncate("t", 0, 2);
+        await store.truncate("t", 0, 2, 1);
         expect(ns(await store.readSegments("t", 0, 0))).toEqual([1, 2]);
         expect(await store.getState("t", [ref("a"), ref("b"), ref("c")])).toEqual([2, 1, undefined]);
         expect(byKey(await store.scanState("t", S, 0, 127))).toEqual([
@@ -51,7 +51,7 @@ export function stateStoreStateContract(name: string, make: MakeStateStore): voi
         await appendAll("t", 0, [seg(1, { changes: [set("a", 1)] }), seg(2, { changes: [set("a", 2)] })]);
         await appendAll("t", 1, [seg(1, { changes: [set("x", 1, 100)] }), seg(2, { changes: [set("x", 2, 100)] })]);
         await appendAll("u", 0, [seg(1, { changes: [set("a", 9)] }), seg(2, { changes: [set("a", 10)] })]);
-        await store.truncate("t", 0, 0);
+        await store.truncate("t", 0, 0, 1);
         expect(await store.readSegments("t", 0, 0)).toEqual([]);
         expect(ns(await store.readSegments("t", 1, 0))).toEqual([1, 2]);
         expect(ns(await store.readSegments("u", 0, 0))).toEqual([1, 2]);
@@ -68,10 +68,10 @@ export function stateStoreStateContract(name: string, make: MakeStateStore): voi
           sent(4, [set("a", 4)]),
         ]);
         expect(await store.compact("t", 0, 2)).toBe(2);
-        await store.truncate("t", 0, 3);
+        await store.truncate("t", 0, 3, 1);
         expect(await store.getState("t", [ref("a"), ref("b")])).toEqual([3, undefined]);
         expect(ns(await store.readSegments("t", 0, 0))).toEqual([3]);
-        await store.truncate("t", 0, 2);
+        await store.truncate("t", 0, 2, 1);
         expect(await store.readSegments("t", 0, 0)).toEqual([]);
         expect(await store.getState("t", [ref("a"), ref("b")])).toEqual([2, 1]);
         expect(byKey(await store.scanState("t", S, 0, 127))).toEqual([
@@ -86,7 +86,7 @@ export function stateStoreStateContract(name: string, make: MakeStateStore): voi
       it("throws when the cut is older than the base, and changes nothing", async () => {
         await appendAll("t", 0, [sent(1, [set("a", 1)]), sent(2, [set("a", 2)]), sent(3, [set("a", 3)]), sent(4)]);
         expect(await store.compact("t", 0, 2)).toBe(2);
-        await expect(store.truncate("t", 0, 1)).rejects.toThrow();
+        await expect(store.truncate("t", 0, 1, 1)).rejects.toThrow();
         expect(ns(await store.readSegments("t", 0, 0))).toEqual([3, 4]);
         expect(await store.getState("t", [ref("a")])).toEqual([3]);
         expect((await store.readBase("t", 0))?.through).toBe(2);
@@ -94,9 +94,9 @@ export function stateStoreStateContract(name: string, make: MakeStateStore): voi
 
       it("at or after the last segment changes nothing", async () => {
         await appendAll("t", 0, [seg(1, { changes: [set("a", 1)] }), seg(2, { changes: [set("a", 2)] })]);
-        await store.truncate("t", 0, 2);
-        await store.truncate("t", 0, 5);
-        await store.truncate("t", 3, 0);
+        await store.truncate("t", 0, 2, 1);
+        await store.truncate("t", 0, 5, 1);
+        await store.truncate("t", 3, 0, 1);
         expect(ns(await store.readSegments("t", 0, 0))).toEqual([1, 2]);
         expect(await store.getState("t", [ref("a")])).toEqual([2]);
         await store.append("t", 0, seg(3));

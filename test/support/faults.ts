@@ -102,8 +102,8 @@ export class FaultyStore implements StateStore {
   compact(task: string, partition: number, through: number): Promise<number> {
     return this.inner.compact(task, partition, through);
   }
-  truncate(task: string, partition: number, through: number): Promise<void> {
-    return this.inner.truncate(task, partition, through);
+  truncate(task: string, partition: number, through: number, generation: number): Promise<void> {
+    return this.inner.truncate(task, partition, through, generation);
   }
   exportState(
     task: string,
