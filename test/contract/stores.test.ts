@@ -5,8 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryIngestLog } from "../../core/memory/in-memory-ingest-log.ts";
+import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
+import { ingestLogContract } from "./ingest-log.contract.ts";
+import { outputStoreContract } from "./output-store.contract.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
 
 /** A state dir of its own in a fresh temp dir, removed on close. */
@@ -34,3 +38,6 @@ checkpointStoreContract("SqliteCheckpointStore", async () => {
   const { dir, close } = freshStateDir();
   return { store: dir.checkpointStore, close };
 });
+
+ingestLogContract("InMemoryIngestLog", async () => ({ log: new InMemoryIngestLog() }));
+outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
