@@ -26,7 +26,10 @@ export interface PublishedSegment {
 
 /** A dead letter as stored: where it came from and whether it was replayed. */
 export interface StoredDeadLetter extends DeadLetter {
-  /** Unique per job: `<task>#<partition>#<segment>#<index>`. */
+  /**
+   * Unique per job: `<task>#<partition>#<generation>#<segment>#<index>` (the
+   * generation keeps ids unique after a savepoint restore restarts segment numbers).
+   */
   readonly id: string;
   readonly task: string;
   readonly partition: number;
@@ -57,7 +60,7 @@ export interface OutputStore {
   resetPublished(job: string): Promise<void>;
   /** Committed records of a sink, ordered by task, partition, generation, segment and position. */
   read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage>;
-  /** Every dead letter of the job, ordered by id's parts (task, partition, segment, index). */
+  /** Every dead letter of the job, ordered by id's parts (task, partition, generation, segment, index). */
   deadLetters(job: string): Promise<StoredDeadLetter[]>;
   /** Marks dead letters replayed at `time`; unknown ids are ignored. */
   markReplayed(job: string, ids: readonly string[], time: number): Promise<void>;

@@ -16,8 +16,9 @@ function pub(
   segment: number,
   sink: Record<string, unknown[]> = {},
   deadLetters: DeadLetter[] = [],
+  generation = 1,
 ): PublishedSegment {
-  return { task, partition, segment, sink, deadLetters };
+  return { task, partition, segment, generation, sink, deadLetters };
 }
 function letter(value: unknown, o: Partial<DeadLetter> = {}): DeadLetter {
   return { operator: "map-1", value, error: "boom", attempts: 3, channel: "src#0", seq: 7, time: 99, ...o };
@@ -69,7 +70,7 @@ export function outputStoreContract(name: string, make: MakeOutputStore): void {
     it("publishing a segment again changes nothing", async () => {
       const s = pub("t", 0, 1, { out: [1, 2] }, [letter("bad")]);
       await store.publish("j", [s]);
-      await store.markReplayed("j", ["t#0#1#0"], 500);
+      await store.markReplayed("j", ["t#0#1#1#0"], 500);
       await store.publish("j", [s, pub("t", 0, 2, { out: [3] })]);
       await store.publish("j", [s]);
       expect((await store.read("j", "out")).values).toEqual([1, 2, 3]);
@@ -115,10 +116,10 @@ export function outputStoreContract(name: string, make: MakeOutputStore): void {
       ]);
       await store.publish("k", [pub("t", 0, 1, {}, [letter("k")])]);
       const letters = await store.deadLetters("j");
-      expect(letters.map((d) => d.id)).toEqual(["s#0#3#0", "t#0#2#0", "t#0#12#0", "t#0#12#1", "t#1#1#0"]);
+      expect(letters.map((d) => d.id)).toEqual(["s#0#1#3#0", "t#0#1#2#0", "t#0#1#12#0", "t#0#1#12#1", "t#1#1#1#0"]);
       expect(letters[3]).toEqual({
         ...letter({ v: 1 }, { operator: "m2", error: "E", attempts: 5 }),
-        id: "t#0#12#1",
+        id: "t#0#1#12#1",
         task: "t",
         partition: 0,
         segment: 12,
@@ -130,11 +131,40 @@ export function outputStoreContract(name: string, make: MakeOutputStore): void {
 
     it("markReplayed sets replayedAt on known ids and ignores unknown ones", async () => {
       await store.publish("j", [pub("t", 0, 1, {}, [letter("a"), letter("b")])]);
-      await store.markReplayed("j", ["t#0#1#1", "t#0#9#0", "nope"], 1234);
-      await store.markReplayed("k", ["t#0#1#0"], 1);
+      await store.markReplayed("j", ["t#0#1#1#1", "t#0#1#9#0", "t#0#2#1#1", "nope", "x#y#z#1#2"], 1234);
+      await store.markReplayed("k", ["t#0#1#1#0"], 1);
       const letters = await store.deadLetters("j");
       expect(letters.map((d) => d.replayedAt)).toEqual([undefined, 1234]);
       expect(await store.deadLetters("k")).toEqual([]);
+    });
+
+    it("keeps the output of each generation: a restore that restarts segment numbers adds, never replaces", async () => {
+      await store.publish("j", [pub("t", 0, 1, { out: ["g1s1"] }, [letter("d1")]), pub("t", 0, 2, { out: ["g1s2"] })]);
+      await store.publish("j", [
+        pub("t", 0, 1, { out: ["g2s1"] }, [letter("d2")], 2),
+        pub("s", 0, 1, { out: ["s"] }, [], 3),
+      ]);
+      await store.publish("j", [pub("t", 0, 1, { out: ["g2s1"] }, [letter("d2")], 2)]);
+      expect((await store.read("j", "out")).values).toEqual(["s", "g1s1", "g1s2", "g2s1"]);
+      const pages = await readAll(store, "j", "out", 1);
+      expect(pages.flat()).toEqual(["s", "g1s1", "g1s2", "g2s1"]);
+      const letters = await store.deadLetters("j");
+      expect(letters.map((d) => [d.id, d.value])).toEqual([
+        ["t#0#1#1#0", "d1"],
+        ["t#0#2#1#0", "d2"],
+      ]);
+    });
+
+    it("resetPublished forgets a job's marks and keeps its output", async () => {
+      await store.publish("j", [pub("t", 0, 1, { out: [1] })]);
+      await store.setPublished("j", { "t#0": 7 });
+      await store.setPublished("k", { "t#0": 3 });
+      await store.resetPublished("j");
+      expect(await store.publishedThrough("j")).toEqual({});
+      expect(await store.publishedThrough("k")).toEqual({ "t#0": 3 });
+      await store.setPublished("j", { "t#0": 1 });
+      expect(await store.publishedThrough("j")).toEqual({ "t#0": 1 });
+      expect((await store.read("j", "out")).values).toEqual([1]);
     });
 
     it("published marks only move forward, per job", async () => {
