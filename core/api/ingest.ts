@@ -53,7 +53,9 @@ export function ingestSource<T>(name: string, options: IngestOptions<T> = {}): I
   }
   const partitions = options.partitions ?? 4;
   if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 1024) {
-    throw new JobDefinitionError(`ingest source '${name}': partitions must be an integer in 1..1024, got ${partitions}`);
+    throw new JobDefinitionError(
+      `ingest source '${name}': partitions must be an integer in 1..1024, got ${partitions}`,
+    );
   }
   const ingest: IngestDescriptor = { name, partitions, ...(options.schema ? { schema: options.schema } : {}) };
   return {

@@ -46,7 +46,14 @@ export async function publishCompleted(
         const sink = seg.sink ?? {};
         for (const values of Object.values(sink)) records += values.length;
         deadLetters += seg.deadLetters?.length ?? 0;
-        batch.push({ task: task.id, partition: p, segment: seg.n, generation: seg.gen, sink, deadLetters: seg.deadLetters ?? [] });
+        batch.push({
+          task: task.id,
+          partition: p,
+          segment: seg.n,
+          generation: seg.gen,
+          sink,
+          deadLetters: seg.deadLetters ?? [],
+        });
       }
       if (batch.length > 0) await output.publish(plan.job, batch);
       raised[key] = cut;

@@ -46,7 +46,11 @@ export interface JobControl {
    * Appends validated records to one partition of an ingest source (chosen by
    * `key` when given, else spread) and wakes that partition. Durable on return.
    */
-  ingest(source: string, records: readonly unknown[], key?: string): Promise<{ partition: number; first: number; last: number }>;
+  ingest(
+    source: string,
+    records: readonly unknown[],
+    key?: string,
+  ): Promise<{ partition: number; first: number; last: number }>;
   status(): Promise<JobStatus>;
   checkpoints(): Promise<CheckpointManifest[]>;
   /** Takes a savepoint (triggers a checkpoint and waits for it). */

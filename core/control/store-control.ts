@@ -4,10 +4,10 @@
  * and writes the same stores and queues that the task and coordinator functions use.
  */
 
+import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
 import { startEntries } from "../checkpoint/signals.ts";
 import { CoordinatorSteps, type StepContext } from "../checkpoint/steps.ts";
-import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
 import { RiffleError } from "../errors.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
@@ -32,7 +32,8 @@ export class UnknownSourceError extends RiffleError {
   constructor(job: string, source: string, known: readonly string[]) {
     super(
       "unknown-source",
-      `job '${job}' has no ingest source '${source}'` + (known.length ? ` (it has: ${known.join(", ")})` : " (it has none)"),
+      `job '${job}' has no ingest source '${source}'` +
+        (known.length ? ` (it has: ${known.join(", ")})` : " (it has none)"),
     );
   }
 }
@@ -77,7 +78,9 @@ export class StoreJobControl implements JobControl {
 
   async status(): Promise<JobStatus> {
     const record = await this.o.checkpoints.loadJob(this.job);
-    const last = record?.lastCompleted ? await this.o.checkpoints.getManifest(this.job, record.lastCompleted) : undefined;
+    const last = record?.lastCompleted
+      ? await this.o.checkpoints.getManifest(this.job, record.lastCompleted)
+      : undefined;
     const backlog: Record<string, number> = {};
     for (const t of this.o.plan.tasks) backlog[t.id] = this.o.backlog ? await this.o.backlog(t.id) : 0;
     return {
@@ -123,7 +126,9 @@ export class StoreJobControl implements JobControl {
 
   private async wait(deadline: number, what: string): Promise<void> {
     if (this.o.clock.now() > deadline) {
-      throw new RiffleError("savepoint-timeout", `job '${this.job}': timed out waiting for ${what}`, { retryable: true });
+      throw new RiffleError("savepoint-timeout", `job '${this.job}': timed out waiting for ${what}`, {
+        retryable: true,
+      });
     }
     await this.o.clock.sleep(100);
   }
@@ -133,7 +138,8 @@ export class StoreJobControl implements JobControl {
     if (!sp) {
       const names = (await this.o.checkpoints.listSavepoints(this.job)).map((x) => x.name);
       throw new SavepointError(
-        `job '${this.job}' has no savepoint named '${savepoint}'` + (names.length ? ` (it has: ${names.join(", ")})` : ""),
+        `job '${this.job}' has no savepoint named '${savepoint}'` +
+          (names.length ? ` (it has: ${names.join(", ")})` : ""),
       );
     }
     const { plan, graph, state, checkpoints, clock } = this.o;

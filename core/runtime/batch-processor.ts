@@ -185,7 +185,10 @@ export function processSlice(input: SliceInput): SliceRun {
           if (c.allDone && !view.finished) {
             head.endInput();
             run.finished = true;
-          } else if (c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)) {
+          } else if (
+            c.reads.length > 0 &&
+            c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)
+          ) {
             // Nothing to read: stop polling until a start signal wakes the partition.
             run.opState.set("parked", true);
           } else {

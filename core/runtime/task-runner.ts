@@ -8,6 +8,7 @@
  * continues in the next segment.
  */
 
+import type { SourceContext } from "../api/source.ts";
 import { channelId, type Envelope, IDLE_WATERMARK, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
 import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
@@ -19,7 +20,6 @@ import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
-import type { SourceContext } from "../api/source.ts";
 import { processSlice, type SliceRun, type SplitChunk } from "./batch-processor.ts";
 import { type Consumed, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";

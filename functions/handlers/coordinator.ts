@@ -58,10 +58,8 @@ export function createCoordinatorHandlers(
     return id;
   };
   // Lambda calls a handler with (event, context); local runners call it with the input alone.
-  const wrap =
-    (h: (input: StepInput, context: Context) => Promise<unknown>) =>
-    (input: StepInput, context?: Context) =>
-      h(input, context ?? ({ functionName: `riffle-coordinator-${job}` } as Context));
+  const wrap = (h: (input: StepInput, context: Context) => Promise<unknown>) => (input: StepInput, context?: Context) =>
+    h(input, context ?? ({ functionName: `riffle-coordinator-${job}` } as Context));
   return {
     trigger: wrap(step("trigger", () => steps.trigger())),
     poll: wrap(step("poll", (i) => steps.poll(checkpointOf("poll", i)))),
