@@ -1,0 +1,243 @@
+/**
+ * The {@link OutputStore} port on DynamoDB, in the output table:
+ *
+ * - sink output, `pk = <job>#o#<sink>`: one item per committed segment,
+ *   `sk = <task>#<partition:6>#<generation:12>#<segment:12>`, `{ n, w, k, b }`: the
+ *   segment's `n` records as JSON lines in `k` binary chunks (chunk i > 0 is the item
+ *   `<sk>#<i:3>`). `read` is one Query in sort-key order = task, partition,
+ *   generation, segment (`#` sorts below every character of a task id).
+ * - dead letters, `pk = <job>#dl`, `sk = <task>#<partition:6>#<generation:12>#<segment:12>#<index:6>`,
+ *   the stored dead letter as JSON (chunked the same way) plus `replayedAt`.
+ * - published marks, `pk = <job>#pub`, `sk = <task>#<partition>`, `{ through }`.
+ *
+ * Publishing writes chunks before their main item (a reader never sees half a
+ * segment), sink items with BatchWriteItem (the same segment always gives the same
+ * items) and dead letters with a conditional PutItem each (so a `replayedAt`
+ * survives a second publication).
+ */
+
+import { createHash } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { RiffleError } from "../../core/errors.ts";
+import {
+  DEFAULT_OUTPUT_PAGE,
+  deadLetterId,
+  decodeOutputCursor,
+  encodeOutputCursor,
+  type OutputPlace,
+  parseDeadLetterId,
+} from "../../core/memory/in-memory-output-store.ts";
+import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../../core/ports/output-store.ts";
+import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, queryPages } from "./dynamo-batch.ts";
+import { jsonBytes, jsonLineChunks, parseJson, parseJsonLines } from "./dynamo-chunks.ts";
+import { conditionalCall, documentClient, keyPart, pad, type TableNames } from "./dynamo-client.ts";
+import { assemble, chunkedItems } from "./dynamo-state-log.ts";
+
+/** Items per Query page while reading output (a page stops early once it is full). */
+const READ_PAGE_ITEMS = 100;
+const chunkOf = (sk: string) => (i: number) => `${sk}#${pad(i, 3)}`;
+
+/** Sort key of a segment's output (and prefix of its dead letters). */
+function placeKey(p: OutputPlace): string {
+  return `${keyPart("task id", p[0])}#${pad(p[1], 6)}#${pad(p[2])}#${pad(p[3])}`;
+}
+
+/** The DynamoDB output store (every job in one table). */
+export class DynamoOutputStore implements OutputStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(client: DynamoDBClient, tables: TableNames) {
+    this.doc = documentClient(client);
+    this.table = tables.output;
+  }
+
+  private sinkPk(job: string, sink: string): string {
+    return `${keyPart("job id", job)}#o#${keyPart("sink", sink)}`;
+  }
+  private lettersPk(job: string): string {
+    return `${keyPart("job id", job)}#dl`;
+  }
+  private marksPk(job: string): string {
+    return `${keyPart("job id", job)}#pub`;
+  }
+
+  async publish(job: string, segments: readonly PublishedSegment[]): Promise<void> {
+    const chunks: Item[] = [];
+    const mains: Item[] = [];
+    const letters: Item[][] = [];
+    for (const seg of segments) {
+      const place: OutputPlace = [seg.task, seg.partition, seg.generation, seg.segment];
+      const sk = placeKey(place);
+      for (const [sink, values] of Object.entries(seg.sink)) {
+        if (values.length === 0) continue;
+        const bytes = Buffer.concat([...jsonLineChunks(values)]);
+        // The same segment always yields the same items, chunk ids included.
+        const w = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
+        const items = chunkedItems(this.sinkPk(job, sink), sk, chunkOf(sk), bytes, { n: values.length }, w);
+        mains.push(items[0] as Item);
+        chunks.push(...items.slice(1));
+      }
+      seg.deadLetters.forEach((d, i) => {
+        const stored: StoredDeadLetter = {
+          ...d,
+          id: deadLetterId(place, i),
+          task: seg.task,
+          partition: seg.partition,
+          segment: seg.segment,
+        };
+        const lsk = `${sk}#${pad(i, 6)}`;
+        letters.push(chunkedItems(this.lettersPk(job), lsk, chunkOf(lsk), jsonBytes(stored), {}, "dl"));
+      });
+    }
+    if (chunks.length > 0)
+      await batchWriteAll(
+        this.doc,
+        this.table,
+        chunks.map((put) => ({ put })),
+      );
+    await batchWriteAll(
+      this.doc,
+      this.table,
+      mains.map((put) => ({ put })),
+    );
+    await mapLimit(letters, 16, async (items) => {
+      const [main, ...rest] = items as [Item, ...Item[]];
+      if (rest.length > 0)
+        await batchWriteAll(
+          this.doc,
+          this.table,
+          rest.map((put) => ({ put })),
+        );
+      await conditionalCall(`PutItem of dead letter ${main.sk} of job '${job}'`, () =>
+        this.doc.send(
+          new PutCommand({ TableName: this.table, Item: main, ConditionExpression: "attribute_not_exists(pk)" }),
+        ),
+      );
+    });
+  }
+
+  async publishedThrough(job: string): Promise<Record<string, number>> {
+    const items = await queryAll(
+      this.doc,
+      {
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": this.marksPk(job) },
+      },
+      `Query of the published marks of job '${job}'`,
+    );
+    return Object.fromEntries(items.map((i) => [i.sk, Number(i.through)]));
+  }
+
+  async setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void> {
+    await mapLimit(Object.entries(through), 16, ([key, n]) =>
+      conditionalCall(`UpdateItem of the published mark ${key} of job '${job}'`, () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: this.marksPk(job), sk: key },
+            UpdateExpression: "SET #t = :t",
+            ConditionExpression: "attribute_not_exists(pk) OR #t < :t",
+            ExpressionAttributeNames: { "#t": "through" },
+            ExpressionAttributeValues: { ":t": n },
+          }),
+        ),
+      ),
+    );
+  }
+
+  async resetPublished(job: string): Promise<void> {
+    await deletePartition(this.doc, this.table, this.marksPk(job));
+  }
+
+  async read(job: string, sink: string, options: { cursor?: string; limit?: number } = {}): Promise<OutputPage> {
+    const limit = Math.max(1, Math.floor(options.limit ?? DEFAULT_OUTPUT_PAGE));
+    const start = options.cursor === undefined ? undefined : decodeOutputCursor(options.cursor);
+    const startKey = start ? placeKey([start[0], start[1], start[2], start[3]]) : undefined;
+    const pk = this.sinkPk(job, sink);
+    const input = {
+      TableName: this.table,
+      KeyConditionExpression: startKey ? "pk = :pk AND sk >= :from" : "pk = :pk",
+      ExpressionAttributeValues: { ":pk": pk, ...(startKey ? { ":from": startKey } : {}) },
+      Limit: READ_PAGE_ITEMS,
+    };
+    const values: unknown[] = [];
+    let main: Item | undefined;
+    let pending = new Map<string, Item>();
+    for await (const page of queryPages(this.doc, input, `Query of sink '${sink}' of job '${job}'`)) {
+      for (const it of page) {
+        if (!main || !it.sk.startsWith(`${main.sk}#`)) {
+          main = it;
+          pending = new Map();
+        } else pending.set(it.sk, it);
+        if (pending.size + 1 < Number(main.k ?? 1)) continue;
+        const bytes = assemble(main, pending, chunkOf(main.sk));
+        if (!bytes)
+          throw new RiffleError("output-chunk", `output ${main.sk} of sink '${sink}': a chunk is missing`, {
+            retryable: true,
+          });
+        const records = parseJsonLines([bytes]);
+        const place = placeOf(main.sk);
+        const from = startKey === main.sk && start ? start[4] : 0;
+        for (let i = from; i < records.length; i++) {
+          if (values.length === limit) return { values, cursor: encodeOutputCursor([...place, i]) };
+          values.push(records[i]);
+        }
+        main = undefined;
+      }
+    }
+    return { values };
+  }
+
+  async deadLetters(job: string): Promise<StoredDeadLetter[]> {
+    const items = await queryAll(
+      this.doc,
+      {
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": this.lettersPk(job) },
+      },
+      `Query of the dead letters of job '${job}'`,
+    );
+    const byKey = new Map(items.map((i) => [i.sk, i]));
+    const out: StoredDeadLetter[] = [];
+    for (const it of items) {
+      if (it.k === undefined) continue;
+      const bytes = assemble(it, byKey, chunkOf(it.sk));
+      if (!bytes) continue; // still being published
+      const letter = parseJson<StoredDeadLetter>(bytes);
+      out.push(it.replayedAt === undefined ? letter : { ...letter, replayedAt: Number(it.replayedAt) });
+    }
+    return out;
+  }
+
+  async markReplayed(job: string, ids: readonly string[], time: number): Promise<void> {
+    const keys = ids.flatMap((id) => {
+      const parts = parseDeadLetterId(id);
+      if (!parts || parts[0].length === 0 || parts[0].includes("#")) return [];
+      return [`${placeKey([parts[0], parts[1], parts[2], parts[3]])}#${pad(parts[4], 6)}`];
+    });
+    await mapLimit(keys, 16, (sk) =>
+      conditionalCall(`UpdateItem of dead letter ${sk} of job '${job}'`, () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: this.lettersPk(job), sk },
+            UpdateExpression: "SET replayedAt = :t",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":t": time },
+          }),
+        ),
+      ),
+    );
+  }
+}
+
+/** The place named by a segment's sort key. */
+function placeOf(sk: string): OutputPlace {
+  const parts = sk.split("#");
+  const [p, g, s] = parts.slice(-3).map(Number) as [number, number, number];
+  return [parts.slice(0, -3).join("#"), p, g, s];
+}

@@ -1,0 +1,436 @@
+/**
+ * The {@link StateStore} port on DynamoDB. Layout and request counts: see
+ * docs/AWS-TABLES.md, `dynamo-state-log.ts` (the log table) and
+ * `dynamo-state-values.ts` (the state table).
+ *
+ * - `append` is ONE conditional PutItem (a segment of up to 350 KB), or one
+ *   TransactWriteItems of up to 11 chunk items (up to 3.85 MB); larger segments throw
+ *   {@link SegmentTooLargeError}. The condition takes a free slot or a void marker
+ *   of a generation ≤ the segment's, so the log stays gapless and a zombie of an
+ *   older generation cannot write where a restore voided.
+ * - keyed reads see base values plus the uncompacted segments' changes. Those
+ *   changes are cached per partition (the "overlay") and refreshed with one query
+ *   for segments after the cached head on every read, so the cache is never trusted
+ *   blindly: a compaction, truncation or generation change seen there reloads it.
+ * - the generation fence: `truncate` writes void markers over the voided slots and
+ *   the next free one; `append` also refuses a generation below the highest one at
+ *   the log's head (read when this instance does not know the head).
+ */
+
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
+import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
+import { PartitionView } from "../../core/runtime/partition-view.ts";
+import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, type WriteRequest } from "./dynamo-batch.ts";
+import { jsonBytes } from "./dynamo-chunks.ts";
+import {
+  type CancellationReason,
+  conditionalCall,
+  documentClient,
+  dynamoCall,
+  keyPart,
+  type RawItem,
+  type TableNames,
+  TTL_ATTRIBUTE,
+  transactCall,
+} from "./dynamo-client.ts";
+import {
+  chunkedItems,
+  LogKey,
+  MAX_SEGMENT_BYTES,
+  readBaseItems,
+  readEntries,
+  readHead,
+  SegmentTooLargeError,
+  TOMBSTONE_TTL_S,
+} from "./dynamo-state-log.ts";
+import { type PartitionCache, StateReads } from "./dynamo-state-reads.ts";
+import { parseRegistry, REGISTRY_SK, type Registry, register, ValueKeys, writeValues } from "./dynamo-state-values.ts";
+
+/** Options of {@link DynamoStateStore}. */
+export interface DynamoStateStoreOptions {
+  /**
+   * A partition's cached overlay is dropped (and reloaded from the log on the next
+   * read) once it holds more changed keys than this and 64 segments were added
+   * since it was loaded (default 200 000).
+   */
+  readonly maxOverlayKeys?: number;
+  /** How long a compaction holds the partition's lease, in ms (default 15 min, Lambda's longest run). */
+  readonly compactionLeaseMs?: number;
+}
+
+/** The DynamoDB state store of one job (many jobs share the tables). */
+export class DynamoStateStore implements StateStore {
+  /** Segments appended, for accounting. */
+  appends = 0;
+  /** Serialized segment bytes appended, for accounting. */
+  bytesWritten = 0;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tables: TableNames;
+  private readonly job: string;
+  private readonly keys: ValueKeys;
+  private readonly reads: StateReads;
+  private readonly leaseMs: number;
+  /** Log partition key → what this instance knows of it. */
+  readonly parts = new Map<string, PartitionCache>();
+  /** task → registry as last read or written by this instance. */
+  private readonly registries = new Map<string, Registry>();
+
+  constructor(client: DynamoDBClient, tables: TableNames, job: string, options: DynamoStateStoreOptions = {}) {
+    this.doc = documentClient(client);
+    this.tables = tables;
+    this.job = keyPart("job id", job);
+    this.keys = new ValueKeys(job);
+    this.leaseMs = options.compactionLeaseMs ?? 15 * 60_000;
+    this.reads = new StateReads({
+      doc: this.doc,
+      tables,
+      keys: this.keys,
+      parts: this.parts,
+      registries: this.registries,
+      logPk: (task, p) => this.pk(task, p),
+      maxOverlayKeys: options.maxOverlayKeys ?? 200_000,
+    });
+  }
+
+  /** Partition key of `task[partition]` in the log table. */
+  pk(task: string, partition: number): string {
+    return `${this.job}#${keyPart("task id", task)}#${partition}`;
+  }
+
+  async append(task: string, partition: number, segment: Segment): Promise<number> {
+    const pk = this.pk(task, partition);
+    const body = jsonBytes(segment);
+    const what = `segment ${segment.n} of ${task}[${partition}]`;
+    if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
+    let pc = this.parts.get(pk);
+    if (!pc || segment.n !== pc.last + 1 || segment.gen > pc.maxGen) {
+      const head = await readHead(this.doc, this.tables.log, pk);
+      if (!pc || head.head !== pc.last || head.maxGen !== pc.maxGen) {
+        pc = { last: head.head, maxGen: head.maxGen, overlay: undefined, added: 0 };
+        this.parts.set(pk, pc);
+      }
+    }
+    if (segment.gen < pc.maxGen) throw new SegmentFencedError(task, partition, segment.n, segment.gen, pc.maxGen);
+    if (segment.n !== pc.last + 1) throw new SegmentConflictError(task, partition, segment.n);
+    await this.registerChanges(task, partition, segment.changes);
+
+    const items = chunkedItems(pk, LogKey.segment(segment.n), (i) => LogKey.chunk(segment.n, i), body, {
+      n: segment.n,
+      gen: segment.gen,
+    });
+    const put = {
+      TableName: this.tables.log,
+      Item: items[0] as Item,
+      ConditionExpression: "attribute_not_exists(pk) OR (attribute_exists(#v) AND #v <= :gen)",
+      ExpressionAttributeNames: { "#v": "v" },
+      ExpressionAttributeValues: { ":gen": segment.gen },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+    };
+    let old: RawItem | undefined;
+    let failed = false;
+    if (items.length === 1) {
+      const r = await conditionalCall(`PutItem of ${what}`, () => this.doc.send(new PutCommand(put)));
+      if (!r.ok) [failed, old] = [true, r.old];
+    } else {
+      const TransactItems = [
+        { Put: put },
+        ...items.slice(1).map((Item) => ({ Put: { TableName: this.tables.log, Item } })),
+      ];
+      const r = await transactCall(`TransactWriteItems of ${what} (${items.length} items)`, () =>
+        this.doc.send(new TransactWriteCommand({ TransactItems })),
+      );
+      if (!r.ok) [failed, old] = [true, this.firstCancellation(what, r.reasons)];
+    }
+    if (failed) {
+      this.parts.delete(pk);
+      const fence = Number(old?.v?.N ?? 0);
+      if (fence > segment.gen) throw new SegmentFencedError(task, partition, segment.n, segment.gen, fence);
+      throw new SegmentConflictError(task, partition, segment.n);
+    }
+    pc.last = segment.n;
+    pc.maxGen = Math.max(pc.maxGen, segment.gen);
+    if (pc.overlay) this.reads.fold(pc, segment);
+    this.appends++;
+    this.bytesWritten += body.length;
+    return body.length;
+  }
+
+  /** The old item of a cancelled append's condition; throws when the cancellation was not the condition. */
+  private firstCancellation(what: string, reasons: readonly CancellationReason[]): RawItem | undefined {
+    const first = reasons[0];
+    if (first?.Code === "ConditionalCheckFailed") return first.Item;
+    const codes = reasons.map((r) => r.Code ?? "?").join(", ");
+    throw new RiffleError("dynamo-transaction-cancelled", `TransactWriteItems of ${what} was cancelled: ${codes}`, {
+      cause: reasons,
+      retryable: true,
+    });
+  }
+
+  /** Records, before the segment is written, which key groups its changes touch. */
+  private async registerChanges(task: string, partition: number, changes: readonly StateChange[]): Promise<void> {
+    const reg = this.registries.get(task);
+    const kgs = new Set<number>();
+    for (const c of changes) if (!reg?.owners.get(c.g)?.has(partition)) kgs.add(c.g);
+    if (kgs.size === 0 && reg?.parts.has(partition)) return;
+    const owners = [...kgs].map((g) => `${g}:${partition}`);
+    await register(this.doc, this.tables.state, this.keys, task, { parts: [partition], kgs: [...kgs], owners });
+    this.remember(task, [partition], [...kgs], owners);
+  }
+
+  /** Adds what this instance registered to its cached registry. */
+  private remember(task: string, parts: number[], kgs: number[], owners: string[]): void {
+    const cur = this.registries.get(task) ?? parseRegistry(undefined);
+    const next = parseRegistry({
+      pk: "",
+      sk: "",
+      parts: new Set([...cur.parts, ...parts]),
+      kgs: new Set([...cur.kgs, ...kgs]),
+      owners: new Set([...[...cur.owners].flatMap(([g, ps]) => [...ps].map((p) => `${g}:${p}`)), ...owners]),
+    });
+    this.registries.set(task, next);
+  }
+
+  async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
+    return this.reads.readSegments(task, partition, after);
+  }
+
+  async readBase(task: string, partition: number): Promise<PartitionBase | undefined> {
+    return (await readBaseItems(this.doc, this.tables.log, this.pk(task, partition))).base;
+  }
+
+  async compact(task: string, partition: number, through: number): Promise<number> {
+    const pk = this.pk(task, partition);
+    const token = randomUUID();
+    await this.lease(pk, token);
+    try {
+      const stored = await readBaseItems(this.doc, this.tables.log, pk);
+      const from = stored.through;
+      const live = (await readEntries(this.doc, this.tables.log, pk, from)).flatMap((e) =>
+        e.kind === "live" ? [e] : [],
+      );
+      const proven = live.reduce((m, e) => Math.max(m, e.segment.sentThrough), stored.base?.sentThrough ?? 0);
+      const upTo = Math.min(through, proven, live.at(-1)?.n ?? from);
+      if (upTo <= from) return from;
+      const folded = live.filter((e) => e.n <= upTo);
+      const view = PartitionView.fromBase(stored.base);
+      for (const e of folded) view.apply(e.segment);
+      view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
+      const base = view.toBase();
+      // 1. keyed values, 2. the base, 3. tombstones: a crash in between leaves a state
+      // that reads the same and that the next compaction finishes.
+      await writeValues(
+        this.doc,
+        this.tables.state,
+        this.keys,
+        task,
+        folded.flatMap((e) => e.segment.changes),
+      );
+      await this.writeBase(pk, base, stored.chunks, `base of ${task}[${partition}]`);
+      const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
+      const writes: WriteRequest[] = [];
+      for (const e of folded) {
+        writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, c: 1, [TTL_ATTRIBUTE]: exp } });
+        for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
+      }
+      await batchWriteAll(this.doc, this.tables.log, writes);
+      return upTo;
+    } finally {
+      await this.release(pk, token);
+    }
+  }
+
+  /** Writes a partition base (one item, or a transaction of chunks), dropping chunks of an older, longer one. */
+  private async writeBase(
+    pk: string,
+    base: PartitionBase,
+    oldChunks: number,
+    what: string,
+    onlyIfAbsent = false,
+  ): Promise<void> {
+    const body = jsonBytes(base);
+    if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
+    const items = chunkedItems(pk, LogKey.base, LogKey.baseChunk, body, { through: base.through });
+    const condition = onlyIfAbsent ? { ConditionExpression: "attribute_not_exists(pk)" } : {};
+    const puts = items.map((Item, i) => ({ TableName: this.tables.log, Item, ...(i === 0 ? condition : {}) }));
+    let ok = true;
+    if (puts.length === 1) {
+      ok = (await conditionalCall(`PutItem of the ${what}`, () => this.doc.send(new PutCommand(puts[0] as never)))).ok;
+    } else {
+      const r = await transactCall(`TransactWriteItems of the ${what}`, () =>
+        this.doc.send(new TransactWriteCommand({ TransactItems: puts.map((Put) => ({ Put })) })),
+      );
+      ok = r.ok;
+    }
+    if (!ok) throw new RiffleError("partition-not-empty", `${what}: the partition already has a base`);
+    const stale: WriteRequest[] = [];
+    for (let i = items.length; i < oldChunks; i++) stale.push({ delete: { pk, sk: LogKey.baseChunk(i) } });
+    if (stale.length > 0) await batchWriteAll(this.doc, this.tables.log, stale);
+  }
+
+  /** Takes the compaction lease of a partition (conditional write); throws while another holds it. */
+  private async lease(pk: string, token: string): Promise<void> {
+    const now = Date.now();
+    const r = await conditionalCall(`PutItem of the compaction lease of ${pk}`, () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tables.log,
+          Item: { pk, sk: LogKey.lock, token, until: now + this.leaseMs },
+          ConditionExpression: "attribute_not_exists(pk) OR #u < :now",
+          ExpressionAttributeNames: { "#u": "until" },
+          ExpressionAttributeValues: { ":now": now },
+        }),
+      ),
+    );
+    if (!r.ok) {
+      throw new RiffleError("compaction-busy", `another compaction of ${pk} holds its lease; try again later`, {
+        retryable: true,
+      });
+    }
+  }
+
+  private async release(pk: string, token: string): Promise<void> {
+    await conditionalCall(`DeleteItem of the compaction lease of ${pk}`, () =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tables.log,
+          Key: { pk, sk: LogKey.lock },
+          ConditionExpression: "#t = :t",
+          ExpressionAttributeNames: { "#t": "token" },
+          ExpressionAttributeValues: { ":t": token },
+        }),
+      ),
+    );
+  }
+
+  async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {
+    const pk = this.pk(task, partition);
+    const [baseThrough, head] = await Promise.all([
+      this.reads.baseThrough(pk),
+      readHead(this.doc, this.tables.log, pk),
+    ]);
+    if (through < baseThrough) {
+      throw new RiffleError(
+        "truncate-before-base",
+        `cannot restore ${task}[${partition}] to segment ${through}: compacted through ${baseThrough}`,
+      );
+    }
+    await this.registerPartition(task, partition);
+    const cut = Math.min(through, head.head);
+    const entries = await readEntries(this.doc, this.tables.log, pk, cut);
+    const writes: WriteRequest[] = [];
+    let top = cut;
+    for (const e of entries) {
+      top = Math.max(top, e.n);
+      const v = Math.max(generation, e.kind === "void" ? e.v : 0);
+      writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, v } });
+      if (e.kind === "live")
+        for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
+    }
+    this.parts.delete(pk);
+    await batchWriteAll(this.doc, this.tables.log, writes);
+    // Fence the next free slot; a slot a zombie took meanwhile is voided too.
+    for (let n = top + 1; ; n++) {
+      const marker = { pk, sk: LogKey.segment(n), n, v: generation };
+      const r = await conditionalCall(`PutItem of the fence marker ${n} of ${task}[${partition}]`, () =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tables.log,
+            Item: marker,
+            ConditionExpression: "attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        ),
+      );
+      if (r.ok || Number(r.old?.v?.N ?? 0) >= generation) break;
+      const chunks = Number(r.old?.k?.N ?? 1);
+      const stray: WriteRequest[] = [{ put: { ...marker, v: Math.max(generation, Number(r.old?.v?.N ?? 0)) } }];
+      for (let i = 1; i < chunks; i++) stray.push({ delete: { pk, sk: LogKey.chunk(n, i) } });
+      await batchWriteAll(this.doc, this.tables.log, stray);
+    }
+  }
+
+  private async registerPartition(task: string, partition: number): Promise<void> {
+    if (this.registries.get(task)?.parts.has(partition)) return;
+    await register(this.doc, this.tables.state, this.keys, task, { parts: [partition] });
+    this.remember(task, [partition], [], []);
+  }
+
+  async getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
+    return this.reads.getState(task, refs);
+  }
+
+  async scanState(task: string, s: string, kgStart: number, kgEnd: number): Promise<[string, unknown][]> {
+    return this.reads.scanState(task, s, kgStart, kgEnd);
+  }
+
+  async exportState(
+    task: string,
+    partition: number,
+    through: number,
+    kgStart: number,
+    kgEnd: number,
+  ): Promise<StateChange[]> {
+    return this.reads.exportState(task, partition, through, kgStart, kgEnd);
+  }
+
+  async resetTask(task: string): Promise<void> {
+    const out = await dynamoCall(`GetItem of the registry of ${task}`, () =>
+      this.doc.send(
+        new GetCommand({
+          TableName: this.tables.state,
+          Key: { pk: this.keys.registryPk(task), sk: REGISTRY_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const reg = parseRegistry(out.Item as Item | undefined);
+    await mapLimit([...reg.parts], 8, (p) => deletePartition(this.doc, this.tables.log, this.pk(task, p)));
+    await mapLimit([...reg.kgs], 8, async (g) => {
+      await deletePartition(this.doc, this.tables.state, this.keys.pk(task, g));
+      await deletePartition(this.doc, this.tables.state, this.keys.chunkPk(task, g));
+    });
+    await batchWriteAll(this.doc, this.tables.state, [{ delete: { pk: this.keys.registryPk(task), sk: REGISTRY_SK } }]);
+    for (const p of reg.parts) this.parts.delete(this.pk(task, p));
+    this.registries.delete(task);
+  }
+
+  async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
+    const pk = this.pk(task, partition);
+    const items = await queryAll(
+      this.doc,
+      {
+        TableName: this.tables.log,
+        KeyConditionExpression: "pk = :pk AND sk <= :to",
+        ExpressionAttributeValues: { ":pk": pk, ":to": LogKey.baseEnd },
+        ProjectionExpression: "sk, w",
+      },
+      `Query of ${pk} (is it empty?)`,
+    );
+    if (items.some((i) => i.w !== undefined)) {
+      throw new RiffleError("partition-not-empty", `${task}[${partition}] is not empty: it has segments or a base`);
+    }
+    await this.registerPartition(task, partition);
+    await this.writeBase(pk, base, 0, `base of ${task}[${partition}]`, true);
+    this.parts.delete(pk);
+  }
+
+  async putState(task: string, values: readonly StateChange[]): Promise<void> {
+    const kgs = [...new Set(values.map((c) => c.g))];
+    const reg = this.registries.get(task);
+    const missing = kgs.filter((g) => !reg?.kgs.has(g));
+    if (missing.length > 0) {
+      await register(this.doc, this.tables.state, this.keys, task, { kgs: missing });
+      this.remember(task, [], missing, []);
+    }
+    await writeValues(this.doc, this.tables.state, this.keys, task, values);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Runs the storage-port contracts against the DynamoDB implementations on DynamoDB
+ * Local (started on first use from a test's setup, so a missing Java fails every
+ * test here with the reason), plus what only DynamoDB has: item and transaction
+ * limits, concurrent writers from other instances. Each test gets its own tables.
+ */
+
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterAll } from "vitest";
+import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
+import { dynamoClient, ensureTables, type TableNames, tableNames } from "../../functions/aws/dynamo-client.ts";
+import { DynamoIngestLog } from "../../functions/aws/dynamo-ingest-log.ts";
+import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
+import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
+import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
+import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
+import { dynamoSpecificTests } from "./dynamo-specific.ts";
+import { ingestLogContract } from "./ingest-log.contract.ts";
+import { outputStoreContract } from "./output-store.contract.ts";
+import { stateStoreContract } from "./state-store.contract.ts";
+
+let client: DynamoDBClient | undefined;
+
+/** Fresh tables on the shared DynamoDB Local. */
+async function freshTables(): Promise<{ client: DynamoDBClient; tables: TableNames }> {
+  const local = await sharedDynamoLocal();
+  client ??= dynamoClient(local.endpoint);
+  const tables = tableNames(uniquePrefix());
+  await ensureTables(client, tables);
+  return { client, tables };
+}
+
+afterAll(async () => {
+  client?.destroy();
+  await stopSharedDynamoLocal();
+});
+
+stateStoreContract("DynamoStateStore", async () => {
+  const { client, tables } = await freshTables();
+  return { store: new DynamoStateStore(client, tables, "job") };
+});
+checkpointStoreContract("DynamoCheckpointStore", async () => {
+  const { client, tables } = await freshTables();
+  return { store: new DynamoCheckpointStore(client, tables) };
+});
+ingestLogContract("DynamoIngestLog", async () => {
+  const { client, tables } = await freshTables();
+  return { log: new DynamoIngestLog(client, tables) };
+});
+outputStoreContract("DynamoOutputStore", async () => {
+  const { client, tables } = await freshTables();
+  return { store: new DynamoOutputStore(client, tables) };
+});
+dynamoSpecificTests(freshTables);
