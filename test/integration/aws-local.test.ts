@@ -1,0 +1,157 @@
+/**
+ * The AWS runtime end to end on emulators, through the real handlers: HTTP ingest
+ * (API handler over real HTTP) → ingest log (DynamoDB Local) → task Lambdas fed by
+ * SQS FIFO queues (fauxqs) through the event-source-mapping emulator → segments
+ * and state in DynamoDB → checkpoints driven by the coordinator's state machine
+ * (aws-local-stepfunctions) → committed output in DynamoDB, compared with an oracle.
+ */
+
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import clicks, { faults } from "../../examples/clicks.ts";
+import type { AwsLocal } from "../../functions/local/aws-local.ts";
+import { mulberry32 } from "../support/rng.ts";
+import {
+  API_KEY,
+  api,
+  clickBatches,
+  expectExactlyOnce,
+  readOutput,
+  startJob,
+  stopEmulators,
+  total,
+  until,
+} from "../support/aws-local-harness.ts";
+
+type Count = { user: string; n: number };
+
+let local: AwsLocal | undefined;
+afterEach(async () => {
+  faults.poisonFixed = false;
+  await local?.stop();
+  local = undefined;
+});
+afterAll(stopEmulators);
+
+async function ingestAll(l: AwsLocal, batches: readonly unknown[][]): Promise<void> {
+  for (const b of batches) {
+    const res = await api(l.url as string, "/jobs/clicks/sources/clicks/events", { body: JSON.stringify(b) });
+    expect(res.status, await res.clone().text()).toBe(202);
+  }
+}
+
+const counts = (l: AwsLocal) => readOutput<Count>(l.ports.output, "clicks", "counts");
+
+describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators", () => {
+  it("takes events over HTTP, completes checkpoints through the state machine, and commits the oracle's output", async () => {
+    local = await startJob({ job: clicks, parallelism: 2 });
+    const l = local;
+    expect(l.plan.tasks.length).toBeGreaterThanOrEqual(2);
+    const { batches, counts: want } = clickBatches(8, 12);
+    await ingestAll(l, batches);
+    await until("all counts committed", async () => (await counts(l)).length >= total(want));
+    expectExactlyOnce(await counts(l), want);
+    const res = await api(l.url as string, "/jobs/clicks/checkpoints");
+    const { checkpoints } = (await res.json()) as { checkpoints: { status: string }[] };
+    expect(checkpoints.filter((c) => c.status === "completed").length).toBeGreaterThan(0);
+    const status = (await (await api(l.url as string, "/jobs/clicks")).json()) as { generation: number };
+    expect(status.generation).toBe(1);
+  });
+
+  it("injected crashes after commit and after send change nothing in the committed output", async () => {
+    const rng = mulberry32(7);
+    let crashes = 0;
+    local = await startJob({
+      job: clicks,
+      parallelism: 2,
+      crashAt: () => {
+        const crash = rng() < 0.15;
+        if (crash) crashes++;
+        return crash;
+      },
+    });
+    const l = local;
+    const { batches, counts: want } = clickBatches(6, 10);
+    await ingestAll(l, batches);
+    await until("all counts committed", async () => (await counts(l)).length >= total(want), 90_000);
+    // Let a few more checkpoints complete: late duplicates would show up now.
+    const cp = (await l.ports.checkpoints.loadJob("clicks"))?.lastCompleted ?? 0;
+    await until("two more checkpoints", async () => ((await l.ports.checkpoints.loadJob("clicks"))?.lastCompleted ?? 0) >= cp + 2);
+    expectExactlyOnce(await counts(l), want);
+    expect(crashes).toBeGreaterThan(3);
+  });
+
+  it("sets a poison record aside with its error while the job goes on, and a replay after the fix gets it through", async () => {
+    local = await startJob({ job: clicks, parallelism: 2 });
+    const l = local;
+    await ingestAll(l, [[{ user: "ada", page: "/poison", ts: 1 }, { user: "bob", page: "/b", ts: 2 }]]);
+    await until("bob's count", async () => (await counts(l)).some((c) => c.user === "bob"));
+    const dlq = async () =>
+      (await (await api(l.url as string, "/jobs/clicks/dlq")).json()) as { records: { id: string; error: string; value: unknown }[] };
+    await until("the dead letter", async () => (await dlq()).records.length === 1);
+    const [letter] = (await dlq()).records;
+    expect(letter?.error).toMatch(/poison click by ada/);
+    expect(letter?.value).toEqual({ user: "ada", page: "/poison", ts: 1 });
+    await ingestAll(l, [[{ user: "cy", page: "/c", ts: 3 }]]);
+    await until("cy's count (the job goes on)", async () => (await counts(l)).some((c) => c.user === "cy"));
+    faults.poisonFixed = true;
+    const replay = await api(l.url as string, "/jobs/clicks/dlq/replay", { body: "{}" });
+    expect(await replay.json()).toEqual({ replayed: 1 });
+    await until("ada's count", async () => (await counts(l)).some((c) => c.user === "ada"));
+    expectExactlyOnce(await counts(l), { ada: 1, bob: 1, cy: 1 });
+    expect((await dlq()).records[0]?.id).toBe(letter?.id);
+  });
+
+  it("a savepoint restored at a new generation drops stale envelopes", async () => {
+    local = await startJob({ job: clicks, parallelism: 2 });
+    const l = local;
+    const first = clickBatches(3, 10);
+    await ingestAll(l, first.batches);
+    await until("first counts", async () => (await counts(l)).length >= total(first.counts));
+    const sp = await api(l.url as string, "/jobs/clicks/savepoints", { body: JSON.stringify({ name: "sp1" }) });
+    expect(sp.status, await sp.clone().text()).toBe(201);
+    const restored = await api(l.url as string, "/jobs/clicks/restore", { body: JSON.stringify({ savepoint: "sp1" }) });
+    expect(restored.status, await restored.clone().text()).toBe(200);
+    const { generation } = (await restored.json()) as { generation: number };
+    expect(generation).toBe(2);
+    // A zombie of generation 1 delivers an envelope into the keyed task: it must be dropped.
+    const keyed = l.plan.tasks.find((t) => t.keyed)?.id as string;
+    const source = l.plan.tasks.find((t) => t.isSource)?.id as string;
+    await l.ports.queue.send([
+      {
+        to: { task: keyed, partition: 0 },
+        envelope: { gen: 1, from: `${source}#0`, seq: 1_000_000, records: [{ user: "stale", page: "/s", ts: 0 }] },
+      },
+    ]);
+    const second = clickBatches(2, 10, 6, 1000);
+    await ingestAll(l, second.batches);
+    const want: Record<string, number> = { ...first.counts };
+    for (const [u, n] of Object.entries(second.counts)) want[u] = (want[u] ?? 0) + n;
+    await until("second counts", async () => (await counts(l)).length >= total(want));
+    const out = await counts(l);
+    expect(out.some((c) => c.user === "stale")).toBe(false);
+    expectExactlyOnce(out, want);
+  });
+
+  it("answers every HTTP error for real", async () => {
+    local = await startJob({ job: clicks, parallelism: 1 });
+    const base = local.url as string;
+    const path = "/jobs/clicks/sources/clicks/events";
+    const cases: [string, Promise<Response>, number][] = [
+      ["bad JSON", api(base, path, { body: "[{" }), 400],
+      ["oversize", api(base, path, { body: JSON.stringify([{ user: "x".repeat(1_100_000), page: "/", ts: 1 }]) }), 413],
+      ["schema mismatch", api(base, path, { body: JSON.stringify([{ user: "a", page: "no-slash", ts: 1 }]) }), 422],
+      ["no credential", api(base, path, { body: "[]", key: null }), 401],
+      ["wrong credential", api(base, path, { body: "[]", key: `${API_KEY}x` }), 401],
+      ["unknown job", api(base, "/jobs/nope/sources/clicks/events", { body: "[]" }), 404],
+      ["unknown source", api(base, "/jobs/clicks/sources/nope/events", { body: "[]" }), 404],
+    ];
+    for (const [what, res, status] of cases) {
+      const r = await res;
+      const body = (await r.json()) as { message?: string };
+      expect(r.status, `${what}: ${JSON.stringify(body)}`).toBe(status);
+      expect(body.message, what).toBeTruthy();
+    }
+    // Nothing was ingested by any of them.
+    for (let p = 0; p < 4; p++) expect(await local.ports.ingest.head("clicks", "clicks", p)).toBe(0);
+  });
+});
