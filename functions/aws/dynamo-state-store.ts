@@ -112,7 +112,9 @@ export class DynamoStateStore implements StateStore {
     const what = `segment ${segment.n} of ${task}[${partition}]`;
     if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
     let pc = this.parts.get(pk);
-    if (!pc || segment.n !== pc.last + 1 || segment.gen > pc.maxGen) {
+    // A newer generation than the cached head's may mean a restore voided what the
+    // cache holds: read the head (not needed while the partition is empty).
+    if (!pc || segment.n !== pc.last + 1 || (segment.gen > pc.maxGen && pc.last > 0)) {
       const head = await readHead(this.doc, this.tables.log, pk);
       if (!pc || head.head !== pc.last || head.maxGen !== pc.maxGen) {
         pc = { last: head.head, maxGen: head.maxGen, overlay: undefined, added: 0 };

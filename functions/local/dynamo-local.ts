@@ -107,8 +107,13 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     exited = `failed to start: ${e.message}`;
   });
 
+  // Never outlive this process, even when it ends without calling stop().
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
+    process.removeListener("exit", killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());

@@ -10,14 +10,28 @@ import { describe, expect, it } from "vitest";
 import { SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { Savepoint } from "../../core/ports/checkpoint-store.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
-import { documentClient, type TableNames } from "../../functions/aws/dynamo-client.ts";
+import { documentClient, dynamoClient, type TableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoIngestLog, IngestTooLargeError } from "../../functions/aws/dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
 import { SegmentTooLargeError } from "../../functions/aws/dynamo-state-log.ts";
 import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
 import { ns, ref, seg, sent, set } from "./state-store.contract-helpers.ts";
 
-type Fresh = () => Promise<{ client: DynamoDBClient; tables: TableNames }>;
+type Fresh = () => Promise<{ client: DynamoDBClient; tables: TableNames; endpoint: string }>;
+
+/** A client of `endpoint` that counts its requests by command name. */
+function countingClient(endpoint: string): { client: DynamoDBClient; counts: Map<string, number> } {
+  const client = dynamoClient(endpoint);
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      counts.set(context.commandName ?? "?", (counts.get(context.commandName ?? "?") ?? 0) + 1);
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  return { client, counts };
+}
 
 /** Items of partition key `pk` in `table`. */
 async function items(client: DynamoDBClient, table: string, pk: string): Promise<Record<string, unknown>[]> {
@@ -53,6 +67,37 @@ export function dynamoSpecificTests(fresh: Fresh): void {
       expect(await cold.getState("t", [ref("big"), ref("small")])).toEqual([big, 1]);
       expect(await cold.scanState("t", "op/v", 0, 127)).toContainEqual(["big", big]);
       expect(await cold.exportState("t", 0, 2, 0, 127)).toContainEqual(set("big", big));
+    });
+
+    it("keeps request counts low: a warm append is one PutItem, a warm getState one BatchGetItem and one Query", async () => {
+      const { client: setup, tables, endpoint } = await fresh();
+      await new DynamoStateStore(setup, tables, "job").putState("t", [set("base", "b", 5)]);
+      const { client, counts } = countingClient(endpoint);
+      try {
+        const store = new DynamoStateStore(client, tables, "job");
+        // Cold start of a partition: what the runner's loader does.
+        await store.readBase("t", 0);
+        await store.readSegments("t", 0, 0);
+        await store.append("t", 0, seg(1, { changes: [set("a", 1, 5)] }));
+        expect(Object.fromEntries(counts)).toEqual({
+          QueryCommand: 2,
+          GetItemCommand: 1,
+          UpdateItemCommand: 1,
+          PutItemCommand: 1,
+        });
+        counts.clear();
+        await store.append("t", 0, seg(2, { changes: [set("a", 2, 5)] }));
+        await store.append("t", 0, seg(3, { changes: [set("b", 3, 5)] }));
+        expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 2 });
+        counts.clear();
+        expect(await store.getState("t", [ref("a", 5), ref("b", 5), ref("base", 5)])).toEqual([2, 3, "b"]);
+        expect(Object.fromEntries(counts)).toEqual({ BatchGetItemCommand: 1, QueryCommand: 1 });
+        counts.clear();
+        expect(await store.getState("t", [ref("a", 5)])).toEqual([2]);
+        expect(Object.fromEntries(counts)).toEqual({ BatchGetItemCommand: 1, QueryCommand: 1 });
+      } finally {
+        client.destroy();
+      }
     });
 
     it("refuses a segment beyond one transaction with a typed error that says to split the batch", async () => {

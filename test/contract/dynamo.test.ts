@@ -22,12 +22,12 @@ import { stateStoreContract } from "./state-store.contract.ts";
 let client: DynamoDBClient | undefined;
 
 /** Fresh tables on the shared DynamoDB Local. */
-async function freshTables(): Promise<{ client: DynamoDBClient; tables: TableNames }> {
+async function freshTables(): Promise<{ client: DynamoDBClient; tables: TableNames; endpoint: string }> {
   const local = await sharedDynamoLocal();
   client ??= dynamoClient(local.endpoint);
   const tables = tableNames(uniquePrefix());
   await ensureTables(client, tables);
-  return { client, tables };
+  return { client, tables, endpoint: local.endpoint };
 }
 
 afterAll(async () => {
