@@ -93,7 +93,7 @@ export class StateReads {
     return entries.flatMap((e) => (e.kind === "live" && e.n > floor ? [e.segment] : []));
   }
 
-  /** Folds an appended segment into a loaded overlay. */
+  /** Folds a segment's changes into a loaded overlay (they are kept as given: pass copies). */
   fold(pc: PartitionCache, segment: Segment): void {
     const overlay = pc.overlay;
     if (!overlay) return;
@@ -218,7 +218,7 @@ export class StateReads {
       const k = keyOf(r.s, r.k);
       for (const o of overlays) {
         const c = o?.get(k);
-        if (c) return c.d ? undefined : c.v;
+        if (c) return c.d ? undefined : copy(c.v);
       }
       return values.get(k)?.v;
     });
@@ -255,7 +255,7 @@ export class StateReads {
       for (const c of this.o.parts.get(this.o.logPk(task, p))?.overlay?.values() ?? []) {
         if (c.s !== s || !inRange(c.g)) continue;
         if (c.d) values.delete(c.k);
-        else values.set(c.k, c.v);
+        else values.set(c.k, copy(c.v));
       }
     }
     return [...values];
@@ -287,6 +287,11 @@ export class StateReads {
     }
     return [...values.values()].filter((v) => inRange(v.g)).map((v) => ({ s: v.s, k: v.k, g: v.g, v: v.v }));
   }
+}
+
+/** A value as a store that serializes returns it: a fresh JSON copy (never the cached object). */
+function copy(v: unknown): unknown {
+  return v === undefined || v === null || typeof v !== "object" ? v : JSON.parse(JSON.stringify(v));
 }
 
 /** The partitions whose segments changed any of `kgs`, ascending. */

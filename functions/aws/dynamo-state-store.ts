@@ -160,7 +160,8 @@ export class DynamoStateStore implements StateStore {
     }
     pc.last = segment.n;
     pc.maxGen = Math.max(pc.maxGen, segment.gen);
-    if (pc.overlay) this.reads.fold(pc, segment);
+    // The overlay keeps its own copy: the caller may reuse the objects it committed.
+    if (pc.overlay) this.reads.fold(pc, { ...segment, changes: JSON.parse(JSON.stringify(segment.changes)) });
     this.appends++;
     this.bytesWritten += body.length;
     return body.length;

@@ -100,6 +100,21 @@ export function dynamoSpecificTests(fresh: Fresh): void {
       }
     });
 
+    it("never shares objects with the caller: committed and returned values are copies", async () => {
+      const { client, tables } = await fresh();
+      const store = new DynamoStateStore(client, tables, "job");
+      await store.readSegments("t", 0, 0); // loads the (empty) overlay, as a runner does
+      const value = { n: 1, list: [1] };
+      await store.append("t", 0, seg(1, { changes: [set("a", value)] }));
+      value.n = 99;
+      value.list.push(99);
+      const [got] = (await store.getState("t", [ref("a")])) as [{ n: number; list: number[] }];
+      expect(got).toEqual({ n: 1, list: [1] });
+      got.list.push(7);
+      expect(await store.getState("t", [ref("a")])).toEqual([{ n: 1, list: [1] }]);
+      expect(await store.scanState("t", "op/v", 0, 127)).toEqual([["a", { n: 1, list: [1] }]]);
+    });
+
     it("refuses a segment beyond one transaction with a typed error that says to split the batch", async () => {
       const { client, tables } = await fresh();
       const store = new DynamoStateStore(client, tables, "job");
