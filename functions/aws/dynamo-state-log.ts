@@ -182,7 +182,7 @@ export async function readBaseItems(doc: DynamoDBDocumentClient, table: string, 
 
 /** What the top of a partition's log says. */
 export interface LogHead {
-  /** The last segment (live or compacted), else base.through, else 0. */
+  /** The last segment (live or compacted) or base.through, whichever is higher (0: empty). */
   readonly head: number;
   /** Highest generation of the head segment and the void markers above it: the fence. */
   readonly maxGen: number;
@@ -213,7 +213,8 @@ export async function readHead(doc: DynamoDBDocumentClient, table: string, pk: s
         continue;
       }
       if (it.gen !== undefined) maxGen = Math.max(maxGen, Number(it.gen));
-      return { head: Number(it.n), maxGen };
+      // A stray segment below the base (a zombie's, after a reset) is not the head.
+      return { head: Math.max(Number(it.n), baseThrough), maxGen };
     }
   }
   return { head: baseThrough, maxGen };

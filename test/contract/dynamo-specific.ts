@@ -9,6 +9,7 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { Savepoint } from "../../core/ports/checkpoint-store.ts";
+import type { PartitionBase } from "../../core/ports/state-store.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { documentClient, dynamoClient, type TableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoIngestLog, IngestTooLargeError } from "../../functions/aws/dynamo-ingest-log.ts";
@@ -31,6 +32,21 @@ function countingClient(endpoint: string): { client: DynamoDBClient; counts: Map
     { step: "initialize" },
   );
   return { client, counts };
+}
+
+/** An empty partition base at `through`. */
+function baseOf(through: number): PartitionBase {
+  return {
+    through,
+    sentThrough: through,
+    positions: {},
+    outSeqs: {},
+    opState: {},
+    watermarks: {},
+    ended: [],
+    finished: false,
+    buffered: [],
+  };
 }
 
 /** Items of partition key `pk` in `table`. */
@@ -187,6 +203,27 @@ export function dynamoSpecificTests(fresh: Fresh): void {
       ]);
       expect(await cold.getState("t", [ref("a"), ref("z")])).toEqual([30, undefined]);
       expect(ns(await zombie.readSegments("t", 0, 0))).toEqual([1, 2, 3, 4]);
+    });
+
+    it("after a savepoint reset, a zombie's segment below the new base stays invisible and the fence holds", async () => {
+      const { client, tables } = await fresh();
+      const zombie = new DynamoStateStore(client, tables, "job");
+      for (let n = 1; n <= 3; n++) await zombie.append("t", 0, seg(n, { changes: [set("a", n)] }));
+      const restorer = new DynamoStateStore(client, tables, "job");
+      await restorer.resetTask("t");
+      await restorer.putState("t", [set("a", "savepoint")]);
+      await restorer.putBase("t", 0, { ...baseOf(10) });
+      await restorer.truncate("t", 0, 10, 2);
+      await zombie.append("t", 0, seg(4, { changes: [set("a", "zombie")] })); // a stray slot below the base
+      await restorer.append("t", 0, seg(11, { gen: 2, changes: [set("b", 11)] }));
+      const fresh2 = new DynamoStateStore(client, tables, "job");
+      expect(ns(await fresh2.readSegments("t", 0, 0))).toEqual([11]);
+      expect(await fresh2.getState("t", [ref("a"), ref("b")])).toEqual(["savepoint", 11]);
+      await expect(zombie.append("t", 0, seg(12, { changes: [set("a", "z")] }))).rejects.toBeInstanceOf(
+        SegmentFencedError,
+      );
+      await restorer.append("t", 0, seg(12, { gen: 2 }));
+      expect(ns(await fresh2.readSegments("t", 0, 10))).toEqual([11, 12]);
     });
 
     it("gives 10 concurrent appends from 10 instances gapless, non-overlapping ranges", async () => {
