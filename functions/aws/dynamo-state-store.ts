@@ -17,18 +17,10 @@
  *   the log's head (read when this instance does not know the head).
  */
 
-import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
-import { PartitionView } from "../../core/runtime/partition-view.ts";
 import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, type WriteRequest } from "./dynamo-batch.ts";
 import { jsonBytes } from "./dynamo-chunks.ts";
 import {
@@ -39,9 +31,9 @@ import {
   keyPart,
   type RawItem,
   type TableNames,
-  TTL_ATTRIBUTE,
   transactCall,
 } from "./dynamo-client.ts";
+import { compactPartition, type LogWriter, writeBase } from "./dynamo-state-compact.ts";
 import {
   chunkedItems,
   LogKey,
@@ -50,7 +42,6 @@ import {
   readEntries,
   readHead,
   SegmentTooLargeError,
-  TOMBSTONE_TTL_S,
 } from "./dynamo-state-log.ts";
 import { type PartitionCache, StateReads } from "./dynamo-state-reads.ts";
 import { parseRegistry, REGISTRY_SK, type Registry, register, ValueKeys, writeValues } from "./dynamo-state-values.ts";
@@ -78,7 +69,7 @@ export class DynamoStateStore implements StateStore {
   private readonly job: string;
   private readonly keys: ValueKeys;
   private readonly reads: StateReads;
-  private readonly leaseMs: number;
+  private readonly writer: LogWriter;
   /** Log partition key → what this instance knows of it. */
   readonly parts = new Map<string, PartitionCache>();
   /** task → registry as last read or written by this instance. */
@@ -89,7 +80,7 @@ export class DynamoStateStore implements StateStore {
     this.tables = tables;
     this.job = keyPart("job id", job);
     this.keys = new ValueKeys(job);
-    this.leaseMs = options.compactionLeaseMs ?? 15 * 60_000;
+    this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? 15 * 60_000 };
     this.reads = new StateReads({
       doc: this.doc,
       tables,
@@ -211,107 +202,7 @@ export class DynamoStateStore implements StateStore {
   }
 
   async compact(task: string, partition: number, through: number): Promise<number> {
-    const pk = this.pk(task, partition);
-    const token = randomUUID();
-    await this.lease(pk, token);
-    try {
-      const stored = await readBaseItems(this.doc, this.tables.log, pk);
-      const from = stored.through;
-      const live = (await readEntries(this.doc, this.tables.log, pk, from)).flatMap((e) =>
-        e.kind === "live" ? [e] : [],
-      );
-      const proven = live.reduce((m, e) => Math.max(m, e.segment.sentThrough), stored.base?.sentThrough ?? 0);
-      const upTo = Math.min(through, proven, live.at(-1)?.n ?? from);
-      if (upTo <= from) return from;
-      const folded = live.filter((e) => e.n <= upTo);
-      const view = PartitionView.fromBase(stored.base);
-      for (const e of folded) view.apply(e.segment);
-      view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
-      const base = view.toBase();
-      // 1. keyed values, 2. the base, 3. tombstones: a crash in between leaves a state
-      // that reads the same and that the next compaction finishes.
-      await writeValues(
-        this.doc,
-        this.tables.state,
-        this.keys,
-        task,
-        folded.flatMap((e) => e.segment.changes),
-      );
-      await this.writeBase(pk, base, stored.chunks, `base of ${task}[${partition}]`);
-      const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
-      const writes: WriteRequest[] = [];
-      for (const e of folded) {
-        writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, c: 1, [TTL_ATTRIBUTE]: exp } });
-        for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
-      }
-      await batchWriteAll(this.doc, this.tables.log, writes);
-      return upTo;
-    } finally {
-      await this.release(pk, token);
-    }
-  }
-
-  /** Writes a partition base (one item, or a transaction of chunks), dropping chunks of an older, longer one. */
-  private async writeBase(
-    pk: string,
-    base: PartitionBase,
-    oldChunks: number,
-    what: string,
-    onlyIfAbsent = false,
-  ): Promise<void> {
-    const body = jsonBytes(base);
-    if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
-    const items = chunkedItems(pk, LogKey.base, LogKey.baseChunk, body, { through: base.through });
-    const condition = onlyIfAbsent ? { ConditionExpression: "attribute_not_exists(pk)" } : {};
-    const puts = items.map((Item, i) => ({ TableName: this.tables.log, Item, ...(i === 0 ? condition : {}) }));
-    let ok = true;
-    if (puts.length === 1) {
-      ok = (await conditionalCall(`PutItem of the ${what}`, () => this.doc.send(new PutCommand(puts[0] as never)))).ok;
-    } else {
-      const r = await transactCall(`TransactWriteItems of the ${what}`, () =>
-        this.doc.send(new TransactWriteCommand({ TransactItems: puts.map((Put) => ({ Put })) })),
-      );
-      ok = r.ok;
-    }
-    if (!ok) throw new RiffleError("partition-not-empty", `${what}: the partition already has a base`);
-    const stale: WriteRequest[] = [];
-    for (let i = items.length; i < oldChunks; i++) stale.push({ delete: { pk, sk: LogKey.baseChunk(i) } });
-    if (stale.length > 0) await batchWriteAll(this.doc, this.tables.log, stale);
-  }
-
-  /** Takes the compaction lease of a partition (conditional write); throws while another holds it. */
-  private async lease(pk: string, token: string): Promise<void> {
-    const now = Date.now();
-    const r = await conditionalCall(`PutItem of the compaction lease of ${pk}`, () =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tables.log,
-          Item: { pk, sk: LogKey.lock, token, until: now + this.leaseMs },
-          ConditionExpression: "attribute_not_exists(pk) OR #u < :now",
-          ExpressionAttributeNames: { "#u": "until" },
-          ExpressionAttributeValues: { ":now": now },
-        }),
-      ),
-    );
-    if (!r.ok) {
-      throw new RiffleError("compaction-busy", `another compaction of ${pk} holds its lease; try again later`, {
-        retryable: true,
-      });
-    }
-  }
-
-  private async release(pk: string, token: string): Promise<void> {
-    await conditionalCall(`DeleteItem of the compaction lease of ${pk}`, () =>
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.tables.log,
-          Key: { pk, sk: LogKey.lock },
-          ConditionExpression: "#t = :t",
-          ExpressionAttributeNames: { "#t": "token" },
-          ExpressionAttributeValues: { ":t": token },
-        }),
-      ),
-    );
+    return compactPartition(this.writer, task, partition, this.pk(task, partition), through);
   }
 
   async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {
@@ -422,7 +313,7 @@ export class DynamoStateStore implements StateStore {
       throw new RiffleError("partition-not-empty", `${task}[${partition}] is not empty: it has segments or a base`);
     }
     await this.registerPartition(task, partition);
-    await this.writeBase(pk, base, 0, `base of ${task}[${partition}]`, true);
+    await writeBase(this.writer, pk, base, 0, `base of ${task}[${partition}]`, true);
     this.parts.delete(pk);
   }
 

@@ -1,0 +1,145 @@
+/**
+ * Writes of {@link DynamoStateStore} that touch a partition's base: compaction
+ * (under a lease item, so two compactions of one partition never interleave their
+ * value writes) and the base item itself.
+ */
+
+import { randomUUID } from "node:crypto";
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { RiffleError } from "../../core/errors.ts";
+import type { PartitionBase } from "../../core/ports/state-store.ts";
+import { PartitionView } from "../../core/runtime/partition-view.ts";
+import { batchWriteAll, type WriteRequest } from "./dynamo-batch.ts";
+import { jsonBytes } from "./dynamo-chunks.ts";
+import { conditionalCall, type TableNames, TTL_ATTRIBUTE, transactCall } from "./dynamo-client.ts";
+import {
+  chunkedItems,
+  LogKey,
+  MAX_SEGMENT_BYTES,
+  readBaseItems,
+  readEntries,
+  SegmentTooLargeError,
+  TOMBSTONE_TTL_S,
+} from "./dynamo-state-log.ts";
+import { type ValueKeys, writeValues } from "./dynamo-state-values.ts";
+
+/** What the base writes need of the store. */
+export interface LogWriter {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: TableNames;
+  readonly keys: ValueKeys;
+  /** How long a compaction holds its lease, in ms. */
+  readonly leaseMs: number;
+}
+
+/**
+ * Folds the segments of `task[partition]` up to `through` (only those whose outbox a
+ * later segment proves sent) into the base, under the partition's compaction lease.
+ * Order: keyed values, then the base, then tombstones: a crash in between leaves a
+ * state that reads the same and that the next compaction finishes.
+ */
+export async function compactPartition(
+  o: LogWriter,
+  task: string,
+  partition: number,
+  pk: string,
+  through: number,
+): Promise<number> {
+  const token = randomUUID();
+  await lease(o, pk, token);
+  try {
+    const stored = await readBaseItems(o.doc, o.tables.log, pk);
+    const from = stored.through;
+    const live = (await readEntries(o.doc, o.tables.log, pk, from)).flatMap((e) => (e.kind === "live" ? [e] : []));
+    const proven = live.reduce((m, e) => Math.max(m, e.segment.sentThrough), stored.base?.sentThrough ?? 0);
+    const upTo = Math.min(through, proven, live.at(-1)?.n ?? from);
+    if (upTo <= from) return from;
+    const folded = live.filter((e) => e.n <= upTo);
+    const view = PartitionView.fromBase(stored.base);
+    for (const e of folded) view.apply(e.segment);
+    view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
+    const base = view.toBase();
+    await writeValues(
+      o.doc,
+      o.tables.state,
+      o.keys,
+      task,
+      folded.flatMap((e) => e.segment.changes),
+    );
+    await writeBase(o, pk, base, stored.chunks, `base of ${task}[${partition}]`);
+    const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
+    const writes: WriteRequest[] = [];
+    for (const e of folded) {
+      writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, c: 1, [TTL_ATTRIBUTE]: exp } });
+      for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
+    }
+    await batchWriteAll(o.doc, o.tables.log, writes);
+    return upTo;
+  } finally {
+    await release(o, pk, token);
+  }
+}
+
+/** Writes a partition base (one item, or a transaction of chunks), dropping chunks of an older, longer one. */
+export async function writeBase(
+  o: LogWriter,
+  pk: string,
+  base: PartitionBase,
+  oldChunks: number,
+  what: string,
+  onlyIfAbsent = false,
+): Promise<void> {
+  const body = jsonBytes(base);
+  if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
+  const items = chunkedItems(pk, LogKey.base, LogKey.baseChunk, body, { through: base.through });
+  const condition = onlyIfAbsent ? { ConditionExpression: "attribute_not_exists(pk)" } : {};
+  const puts = items.map((Item, i) => ({ TableName: o.tables.log, Item, ...(i === 0 ? condition : {}) }));
+  let ok = true;
+  if (puts.length === 1) {
+    ok = (await conditionalCall(`PutItem of the ${what}`, () => o.doc.send(new PutCommand(puts[0] as never)))).ok;
+  } else {
+    const r = await transactCall(`TransactWriteItems of the ${what}`, () =>
+      o.doc.send(new TransactWriteCommand({ TransactItems: puts.map((Put) => ({ Put })) })),
+    );
+    ok = r.ok;
+  }
+  if (!ok) throw new RiffleError("partition-not-empty", `${what}: the partition already has a base`);
+  const stale: WriteRequest[] = [];
+  for (let i = items.length; i < oldChunks; i++) stale.push({ delete: { pk, sk: LogKey.baseChunk(i) } });
+  if (stale.length > 0) await batchWriteAll(o.doc, o.tables.log, stale);
+}
+
+/** Takes the compaction lease of a partition (conditional write); throws while another holds it. */
+async function lease(o: LogWriter, pk: string, token: string): Promise<void> {
+  const now = Date.now();
+  const r = await conditionalCall(`PutItem of the compaction lease of ${pk}`, () =>
+    o.doc.send(
+      new PutCommand({
+        TableName: o.tables.log,
+        Item: { pk, sk: LogKey.lock, token, until: now + o.leaseMs },
+        ConditionExpression: "attribute_not_exists(pk) OR #u < :now",
+        ExpressionAttributeNames: { "#u": "until" },
+        ExpressionAttributeValues: { ":now": now },
+      }),
+    ),
+  );
+  if (!r.ok) {
+    throw new RiffleError("compaction-busy", `another compaction of ${pk} holds its lease; try again later`, {
+      retryable: true,
+    });
+  }
+}
+
+async function release(o: LogWriter, pk: string, token: string): Promise<void> {
+  await conditionalCall(`DeleteItem of the compaction lease of ${pk}`, () =>
+    o.doc.send(
+      new DeleteCommand({
+        TableName: o.tables.log,
+        Key: { pk, sk: LogKey.lock },
+        ConditionExpression: "#t = :t",
+        ExpressionAttributeNames: { "#t": "token" },
+        ExpressionAttributeValues: { ":t": token },
+      }),
+    ),
+  );
+}
