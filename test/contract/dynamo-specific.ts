@@ -4,14 +4,14 @@
  * Lambdas), and the generation fence against a zombie that holds a warm cache.
  */
 
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTimeToLiveCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
+import { RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { Savepoint } from "../../core/ports/checkpoint-store.ts";
 import type { PartitionBase } from "../../core/ports/state-store.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
-import { documentClient, dynamoClient, type TableNames } from "../../functions/aws/dynamo-client.ts";
+import { documentClient, dynamoClient, ensureTables, type TableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoIngestLog, IngestTooLargeError } from "../../functions/aws/dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
 import { SegmentTooLargeError } from "../../functions/aws/dynamo-state-log.ts";
@@ -64,6 +64,21 @@ async function items(client: DynamoDBClient, table: string, pk: string): Promise
 /** Defines the DynamoDB-only tests; `fresh` gives a client and new tables per test. */
 export function dynamoSpecificTests(fresh: Fresh): void {
   describe("DynamoDB stores: limits and concurrent instances", () => {
+    it("ensureTables is idempotent and enables TTL on the log table", async () => {
+      const { client, tables } = await fresh();
+      await ensureTables(client, tables);
+      await Promise.all([ensureTables(client, tables), ensureTables(client, tables)]);
+      const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tables.log }));
+      expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "exp" });
+      const bad = await ensureTables(client, { ...tables, output: "x" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(bad).toBeInstanceOf(RiffleError);
+      expect((bad as RiffleError).message).toMatch(/CreateTable x failed: ValidationException/);
+      expect((bad as RiffleError).retryable).toBe(false);
+    });
+
     it("splits a segment over 400 KB into chunk items and reads it back whole, also as a base value", async () => {
       const { client, tables } = await fresh();
       const store = new DynamoStateStore(client, tables, "job");
