@@ -53,7 +53,9 @@ program
   .command("dev")
   .description("run a job as a service with its HTTP API: embedded, or on local AWS emulators")
   .argument("<job>", "job module (.ts) whose default export is defineJob(…)")
-  .addOption(new Option("--runtime <runtime>", "where to run it").choices(["embedded", "aws-local"]).default("embedded"))
+  .addOption(
+    new Option("--runtime <runtime>", "where to run it").choices(["embedded", "aws-local"]).default("embedded"),
+  )
   .option("--endpoint <url>", "aws-local: SQS and DynamoDB endpoint of running emulators, e.g. LocalStack")
   .addOption(new Option("--port <n>", "HTTP port (0: any free port)").argParser(parsePort).default(8080))
   .option("--host <host>", "HTTP host to listen on", "127.0.0.1")

@@ -65,6 +65,13 @@ export class SegmentFencedError extends SegmentConflictError {
   }
 }
 
+/** `putBase` found the partition written to (e.g. by a writer of the old generation during a savepoint restore). */
+export class PartitionNotEmptyError extends RiffleError {
+  constructor(task: string, partition: number) {
+    super("partition-not-empty", `${task}[${partition}] is not empty: it has segments or a base`, { retryable: true });
+  }
+}
+
 /** An envelope or item violates the protocol (unknown channel, malformed body). */
 export class ProtocolError extends RiffleError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -25,7 +25,7 @@ export async function restoreToCheckpoint(
   const job = await coordinator.record();
   const generation = job.generation + 1;
   const saved = await checkpoints.saveJob(
-    { ...job, generation, failures: 0 },
+    { ...job, generation, failures: 0, restoring: true },
     { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
   );
   if (!saved) throw new Error(`job '${plan.job}' changed while restoring`);
@@ -42,7 +42,19 @@ export async function restoreToCheckpoint(
       }
     }
   }
+  await finishRestore(checkpoints, plan.job);
   return generation;
+}
+
+/** Clears the job record's `restoring` flag (retrying while the counter moves under it). */
+export async function finishRestore(checkpoints: CheckpointStore, job: string): Promise<void> {
+  for (let attempt = 1; attempt <= 100; attempt++) {
+    const r = await checkpoints.loadJob(job);
+    if (!r?.restoring) return;
+    const { restoring: _, ...rest } = r;
+    if (await checkpoints.saveJob(rest, { generation: r.generation, nextCheckpoint: r.nextCheckpoint })) return;
+  }
+  throw new Error(`job '${job}': could not clear the restoring flag (the record kept changing)`);
 }
 
 /** Resuming from the log needs the same parallelism; a rescale goes through a savepoint. */

@@ -5,9 +5,9 @@
  * at any parallelism: the new partitions simply own new key-group ranges.
  */
 
-import { RiffleError } from "../errors.ts";
+import { PartitionNotEmptyError, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
-import type { Plan } from "../graph/plan.ts";
+import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { keyGroupRange } from "../keys.ts";
 import {
   AbortReason,
@@ -19,6 +19,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
+import { finishRestore } from "./restore.ts";
 
 /** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
 export class SavepointError extends RiffleError {
@@ -137,34 +138,79 @@ export async function restoreFromSavepoint(
   const parallelism = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
   const saved = await checkpoints.saveJob(
     // The savepoint is the new starting point: older checkpoints' cuts no longer apply.
-    { ...job, generation, failures: 0, parallelism, lastCompleted: 0 },
+    { ...job, generation, failures: 0, parallelism, lastCompleted: 0, restoring: true },
     { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
   );
   if (!saved) throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${savepoint.name}'`);
   for (const task of plan.tasks) {
-    await state.resetTask(task.id);
-    await state.putState(task.id, savepoint.state[task.id] ?? []);
-    const positions = savepoint.sources[task.id] ?? {};
-    const node = graph.nodes[task.operators[0]?.node ?? -1];
-    const splits = node?.op.kind === "source" ? node.op.source.splits(task.parallelism) : [];
-    for (let p = 0; p < task.parallelism; p++) {
-      const opState: Record<string, unknown> = {};
-      splits.forEach((sp, i) => {
-        if (i % task.parallelism === p && positions[sp.id] !== undefined) opState[`split:${sp.id}`] = positions[sp.id];
-      });
-      const base: PartitionBase = {
-        through: 0,
-        sentThrough: 0,
-        positions: {},
-        outSeqs: {},
-        opState,
-        watermarks: {},
-        ended: [],
-        finished: false,
-        buffered: [],
-      };
-      await state.putBase(task.id, p, base);
+    // A zombie of the old generation (a Lambda still in flight) may append after the
+    // reset. The new log starts past the old one's end, so such a segment lands below
+    // the new base (never read), and a fence at the new base refuses the rest.
+    const starts: number[] = [];
+    for (let p = 0; p < task.parallelism; p++) starts.push(await lastSegment(state, task.id, p));
+    // Writers of the old generation may still slip a segment in between the reset and
+    // the new base; start over then (they are gone once their in-flight batch ends).
+    for (let attempt = 1; ; attempt++) {
+      await state.resetTask(task.id);
+      try {
+        await installTask(state, graph, task, savepoint, starts, generation);
+        break;
+      } catch (e) {
+        if (!(e instanceof PartitionNotEmptyError) || attempt >= RESET_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
     }
   }
+
+  await finishRestore(checkpoints, plan.job);
   return generation;
+}
+
+/** Installs a task's savepoint state and one base per partition, each fenced at the new generation. */
+async function installTask(
+  state: StateStore,
+  graph: JobGraph,
+  task: TaskPlan,
+  savepoint: Savepoint,
+  starts: readonly number[],
+  generation: number,
+): Promise<void> {
+  await state.putState(task.id, savepoint.state[task.id] ?? []);
+  const positions = savepoint.sources[task.id] ?? {};
+  const node = graph.nodes[task.operators[0]?.node ?? -1];
+  const splits = node?.op.kind === "source" ? node.op.source.splits(task.parallelism) : [];
+  for (let p = 0; p < task.parallelism; p++) {
+    const opState: Record<string, unknown> = {};
+    splits.forEach((sp, i) => {
+      if (i % task.parallelism === p && positions[sp.id] !== undefined) opState[`split:${sp.id}`] = positions[sp.id];
+    });
+    const last = starts[p] ?? 0;
+    const through = last === 0 ? 0 : last + ZOMBIE_GAP;
+    const base: PartitionBase = {
+      through,
+      sentThrough: through,
+      positions: {},
+      outSeqs: {},
+      opState,
+      watermarks: {},
+      ended: [],
+      finished: false,
+      buffered: [],
+    };
+    await state.putBase(task.id, p, base);
+    await state.truncate(task.id, p, through, generation);
+  }
+}
+
+/** Resets of a task tried before a savepoint restore gives up. */
+const RESET_ATTEMPTS = 20;
+
+/** Segment numbers skipped after a savepoint restore, past what an old-generation writer may still append. */
+const ZOMBIE_GAP = 1000;
+
+/** The last segment of a partition's log (0 when empty). */
+async function lastSegment(state: StateStore, task: string, partition: number): Promise<number> {
+  const base = await state.readBase(task, partition);
+  const segs = await state.readSegments(task, partition, base?.through ?? 0);
+  return segs.at(-1)?.n ?? base?.through ?? 0;
 }

@@ -74,6 +74,7 @@ export class CoordinatorSteps {
     const last = await coordinator.lastCompleted();
     const record = await coordinator.record();
     if (last?.final && last.generation === record.generation) return { checkpoint: null, finished: true };
+    if (record.restoring) return { checkpoint: null };
     if (coordinator.inFlight >= this.c.graph.config.checkpoint.maxConcurrent) return { checkpoint: null };
     const id = await coordinator.trigger();
     await this.c.queue.send(barrierEntries(this.c.plan, record.generation, id));

@@ -18,7 +18,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { SegmentConflictError, SegmentFencedError } from "../errors.ts";
+import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
 
@@ -255,7 +255,7 @@ export class SqliteStateStore implements StateStore {
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     transaction(this.db, "IMMEDIATE", () => {
       if (this.q.base.get(task, partition) || this.q.lastSegment.get(task, partition)?.n != null) {
-        throw new Error(`${task}[${partition}] is not empty`);
+        throw new PartitionNotEmptyError(task, partition);
       }
       this.q.upsertBase.run(task, partition, base.through, JSON.stringify(base));
     });

@@ -9,7 +9,7 @@
  * warm job pays nothing for an index it does not use.
  */
 
-import { SegmentConflictError, SegmentFencedError } from "../errors.ts";
+import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 import { PartitionView } from "../runtime/partition-view.ts";
 
@@ -219,7 +219,7 @@ export class InMemoryStateStore implements StateStore {
 
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     const log = this.log(task, partition);
-    if (log.base || log.segs.length > 0) throw new Error(`${task}[${partition}] is not empty`);
+    if (log.base || log.segs.length > 0) throw new PartitionNotEmptyError(task, partition);
     log.base = this.copy ? structuredClone(base) : base;
   }
 

@@ -35,6 +35,12 @@ export interface JobRecord {
   readonly parallelism: Readonly<Record<string, number>>;
   /** Consecutive aborted checkpoints (reset by a completion). */
   readonly failures: number;
+  /**
+   * True while a restore of `generation` rewrites the logs: task runners must not
+   * load a partition (they would cache a view the restore is about to change) and
+   * the coordinator must not trigger, until it is cleared.
+   */
+  readonly restoring?: boolean;
 }
 
 /** A partition's acknowledgement that it ended epoch `checkpoint` in `segment`. */

@@ -19,7 +19,7 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
+import { PartitionNotEmptyError, RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
 import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, type WriteRequest } from "./dynamo-batch.ts";
 import { jsonBytes } from "./dynamo-chunks.ts";
@@ -218,7 +218,8 @@ export class DynamoStateStore implements StateStore {
       );
     }
     await this.registerPartition(task, partition);
-    const cut = Math.min(through, head.head);
+    // A base installed past an empty log (savepoint restore) puts the cut at the base.
+    const cut = Math.max(baseThrough, Math.min(through, head.head));
     const entries = await readEntries(this.doc, this.tables.log, pk, cut);
     const writes: WriteRequest[] = [];
     let top = cut;
@@ -310,7 +311,7 @@ export class DynamoStateStore implements StateStore {
       `Query of ${pk} (is it empty?)`,
     );
     if (items.some((i) => i.w !== undefined)) {
-      throw new RiffleError("partition-not-empty", `${task}[${partition}] is not empty: it has segments or a base`);
+      throw new PartitionNotEmptyError(task, partition);
     }
     await this.registerPartition(task, partition);
     await writeBase(this.writer, pk, base, 0, `base of ${task}[${partition}]`, true);

@@ -10,7 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { Job } from "../../core/api/environment.ts";
 import { buildGraph } from "../../core/api/environment.ts";
 import type { Envelope } from "../../core/envelope.ts";
-import { RiffleError } from "../../core/errors.ts";
+import { describeCause, RiffleError } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob, taskById } from "../../core/graph/planner.ts";
@@ -44,6 +44,8 @@ export interface TaskHandlerOptions {
    * invocation there (as a crashed container: nothing deleted, memory lost).
    */
   readonly crashAt?: (point: "after-commit" | "after-send") => boolean;
+  /** Receives one line per failed group (default: `console.error`, which is CloudWatch on Lambda). */
+  readonly log?: (line: string) => void;
   /** Called after each invocation. */
   readonly onInvoke?: (info: { records: number; failed: number; durationMs: number }) => void;
 }
@@ -62,6 +64,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
   const taskId = options.task ?? process.env.RIFFLE_TASK;
   if (!taskId) throw new RiffleError("config", "RIFFLE_TASK is not set: which task does this function run?");
   const task = taskById(plan, taskId);
+  const log = options.log ?? ((line: string) => console.error(line));
   let crashed: string | undefined;
   const ports = withFaults(options.ports, options.crashAt, (p) => {
     crashed ??= p;
@@ -92,8 +95,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
   const handle = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
     const t0 = performance.now();
     crashed = undefined;
-    const record = await ports.checkpoints.loadJob(plan.job);
-    if (!record) throw new RiffleError("job-not-started", `job '${plan.job}' has no record yet`, { retryable: true });
+    const record = await currentRecord(ports, plan.job);
     if (record.generation !== generation) {
       generation = record.generation;
       runners = new Map();
@@ -102,7 +104,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     const groups = byGroup(event.Records);
     await Promise.all(
       [...groups].map(async ([partition, records]) => {
-        const failed = await runGroup(runner, partition, records, task.id, task.parallelism);
+        const failed = await runGroup(runner, partition, records, task.id, task.parallelism, log);
         for (const r of records.slice(failed)) failures.push({ itemIdentifier: r.messageId });
       }),
     );
@@ -116,6 +118,25 @@ export function createTaskHandler(options: TaskHandlerOptions) {
   return middy<SQSEvent, SQSBatchResponse>().handler(handle);
 }
 
+/** How long an invocation waits for a restore in progress before it gives up (and SQS redelivers). */
+const RESTORE_WAIT_MS = 20_000;
+
+/** The job record, once no restore is rewriting the logs. */
+async function currentRecord(ports: TaskPorts, job: string) {
+  const deadline = ports.clock.now() + RESTORE_WAIT_MS;
+  for (;;) {
+    const record = await ports.checkpoints.loadJob(job);
+    if (!record) throw new RiffleError("job-not-started", `job '${job}' has no record yet`, { retryable: true });
+    if (!record.restoring) return record;
+    if (ports.clock.now() > deadline) {
+      throw new RiffleError("job-restoring", `job '${job}' is restoring generation ${record.generation}`, {
+        retryable: true,
+      });
+    }
+    await ports.clock.sleep(50);
+  }
+}
+
 /** Runs one group's records; returns the index of the first failed record (records.length: none). */
 async function runGroup(
   runner: (partition: number) => TaskRunner,
@@ -123,20 +144,30 @@ async function runGroup(
   records: readonly SQSRecord[],
   task: string,
   parallelism: number,
+  log: (line: string) => void,
 ): Promise<number> {
-  if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) return 0;
+  if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) {
+    log(`${task}: message group '${partition}' is not a partition (parallelism ${parallelism})`);
+    return 0;
+  }
   const inbound: InboundMessage[] = [];
   for (const r of records) {
     let body: Envelope;
     try {
       body = decodeEnvelope(r.body, task);
-    } catch {
+    } catch (e) {
+      log(`${task}[${partition}]: ${describeCause(e)}`);
       break; // a malformed message fails from here on; after maxReceiveCount SQS moves it to the DLQ
     }
     inbound.push({ body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
   }
   if (inbound.length === 0) return 0;
   const result = await runner(partition).handle(inbound);
+  if (result.failedFrom !== undefined) {
+    log(
+      `${task}[${partition}] failed from message ${result.failedFrom} of ${inbound.length}: ${describeCause(result.error)}`,
+    );
+  }
   return Math.min(result.failedFrom ?? inbound.length, inbound.length);
 }
 

@@ -159,6 +159,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
         ports: { ...ports, clock },
         ...(o.crashAt ? { crashAt: o.crashAt } : {}),
         onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
+        log,
       });
       const q = queues[t.id] as QueueWithDlq;
       const esm: EventSourceMapping = startEventSourceMapping({

@@ -9,11 +9,11 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import clicks, { faults } from "../../examples/clicks.ts";
 import type { AwsLocal } from "../../functions/local/aws-local.ts";
-import { mulberry32 } from "../support/rng.ts";
 import {
   API_KEY,
   api,
   clickBatches,
+  describeJob,
   expectExactlyOnce,
   readOutput,
   startJob,
@@ -21,6 +21,7 @@ import {
   total,
   until,
 } from "../support/aws-local-harness.ts";
+import { mulberry32 } from "../support/rng.ts";
 
 type Count = { user: string; n: number };
 
@@ -72,10 +73,13 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     const l = local;
     const { batches, counts: want } = clickBatches(6, 10);
     await ingestAll(l, batches);
-    await until("all counts committed", async () => (await counts(l)).length >= total(want), 90_000);
+    await until("all counts committed", async () => (await counts(l)).length >= total(want));
     // Let a few more checkpoints complete: late duplicates would show up now.
     const cp = (await l.ports.checkpoints.loadJob("clicks"))?.lastCompleted ?? 0;
-    await until("two more checkpoints", async () => ((await l.ports.checkpoints.loadJob("clicks"))?.lastCompleted ?? 0) >= cp + 2);
+    await until(
+      "two more checkpoints",
+      async () => ((await l.ports.checkpoints.loadJob("clicks"))?.lastCompleted ?? 0) >= cp + 2,
+    );
     expectExactlyOnce(await counts(l), want);
     expect(crashes).toBeGreaterThan(3);
   });
@@ -83,10 +87,17 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
   it("sets a poison record aside with its error while the job goes on, and a replay after the fix gets it through", async () => {
     local = await startJob({ job: clicks, parallelism: 2 });
     const l = local;
-    await ingestAll(l, [[{ user: "ada", page: "/poison", ts: 1 }, { user: "bob", page: "/b", ts: 2 }]]);
+    await ingestAll(l, [
+      [
+        { user: "ada", page: "/poison", ts: 1 },
+        { user: "bob", page: "/b", ts: 2 },
+      ],
+    ]);
     await until("bob's count", async () => (await counts(l)).some((c) => c.user === "bob"));
     const dlq = async () =>
-      (await (await api(l.url as string, "/jobs/clicks/dlq")).json()) as { records: { id: string; error: string; value: unknown }[] };
+      (await (await api(l.url as string, "/jobs/clicks/dlq")).json()) as {
+        records: { id: string; error: string; value: unknown }[];
+      };
     await until("the dead letter", async () => (await dlq()).records.length === 1);
     const [letter] = (await dlq()).records;
     expect(letter?.error).toMatch(/poison click by ada/);
@@ -119,14 +130,19 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     await l.ports.queue.send([
       {
         to: { task: keyed, partition: 0 },
-        envelope: { gen: 1, from: `${source}#0`, seq: 1_000_000, records: [{ user: "stale", page: "/s", ts: 0 }] },
+        envelope: { gen: 1, from: `${source}#0`, seq: 1, records: [{ user: "stale", page: "/s", ts: 0 }] },
       },
     ]);
     const second = clickBatches(2, 10, 6, 1000);
     await ingestAll(l, second.batches);
     const want: Record<string, number> = { ...first.counts };
     for (const [u, n] of Object.entries(second.counts)) want[u] = (want[u] ?? 0) + n;
-    await until("second counts", async () => (await counts(l)).length >= total(want));
+    await until(
+      "second counts",
+      async () => (await counts(l)).length >= total(want),
+      45_000,
+      () => describeJob(l),
+    );
     const out = await counts(l);
     expect(out.some((c) => c.user === "stale")).toBe(false);
     expectExactlyOnce(out, want);

@@ -58,17 +58,53 @@ export async function readOutput<T>(output: OutputStore, job: string, sink: stri
   return all;
 }
 
-/** Waits until `cond` holds, polling; fails with `what` after `ms`. */
-export async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+/** Waits until `cond` holds, polling; fails with `what` (and `diagnose()`'s report) after `ms`. */
+export async function until(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  ms = 45_000,
+  diagnose?: () => Promise<string>,
+): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > end) {
+      const report = diagnose ? `\n${await diagnose()}` : "";
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${report}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
+/** A compact picture of a job's stores: record, checkpoints, published marks, every partition's log. */
+export async function describeJob(l: AwsLocal): Promise<string> {
+  const job = l.plan.job;
+  const lines = [`record ${JSON.stringify(await l.ports.checkpoints.loadJob(job))}`];
+  const manifests = await l.ports.checkpoints.listManifests(job);
+  lines.push(
+    `checkpoints ${manifests.map((m) => `${m.id}/g${m.generation}/${m.status}${m.reason ? `(${m.reason})` : ""}`).join(" ")}`,
+  );
+  lines.push(`published ${JSON.stringify(await l.ports.output.publishedThrough(job))}`);
+  for (const t of l.plan.tasks) {
+    for (let p = 0; p < t.parallelism; p++) {
+      const b = await l.ports.state.readBase(t.id, p);
+      const segs = await l.ports.state.readSegments(t.id, p, b?.through ?? 0);
+      const shown = segs.map(
+        (x) =>
+          `${x.n}/g${x.gen}${x.endsEpoch ? `/e${x.endsEpoch}` : ""}:${JSON.stringify(x.positions)}→${x.outbox.length}`,
+      );
+      lines.push(`${t.id}[${p}] base ${b?.through ?? 0} ${JSON.stringify(b?.positions ?? {})} | ${shown.join(" ")}`);
+    }
+  }
+  lines.push(`status ${JSON.stringify(await l.control.status())}`);
+  return lines.join("\n");
+}
+
 /** POSTs JSON to the job's HTTP API. */
-export function api(base: string, path: string, init: { method?: string; body?: string; key?: string | null; type?: string } = {}) {
+export function api(
+  base: string,
+  path: string,
+  init: { method?: string; body?: string; key?: string | null; type?: string } = {},
+) {
   const headers: Record<string, string> = { "content-type": init.type ?? "application/json" };
   if (init.key !== null) headers["x-api-key"] = init.key ?? API_KEY;
   return fetch(`${base}${path}`, {
@@ -86,7 +122,12 @@ export interface Click {
 }
 
 /** `requests` batches of `size` clicks over `users` users, and the count each user must reach. */
-export function clickBatches(requests: number, size: number, users = 6, from = 0): { batches: Click[][]; counts: Record<string, number> } {
+export function clickBatches(
+  requests: number,
+  size: number,
+  users = 6,
+  from = 0,
+): { batches: Click[][]; counts: Record<string, number> } {
   const counts: Record<string, number> = {};
   const batches = Array.from({ length: requests }, (_, r) =>
     Array.from({ length: size }, (_, i) => {
@@ -100,11 +141,16 @@ export function clickBatches(requests: number, size: number, users = 6, from = 0
 }
 
 /** Per user, the committed counts must be exactly 1..n: a duplicate or a loss shows. */
-export function expectExactlyOnce(output: readonly { user: string; n: number }[], counts: Record<string, number>): void {
+export function expectExactlyOnce(
+  output: readonly { user: string; n: number }[],
+  counts: Record<string, number>,
+): void {
   const by: Record<string, number[]> = {};
   for (const o of output) by[o.user] = [...(by[o.user] ?? []), o.n];
   const got = Object.fromEntries(Object.entries(by).map(([u, ns]) => [u, ns.sort((a, b) => a - b)]));
-  const want = Object.fromEntries(Object.entries(counts).map(([u, n]) => [u, Array.from({ length: n }, (_, i) => i + 1)]));
+  const want = Object.fromEntries(
+    Object.entries(counts).map(([u, n]) => [u, Array.from({ length: n }, (_, i) => i + 1)]),
+  );
   expect(got).toEqual(want);
 }
 
