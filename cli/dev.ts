@@ -27,13 +27,6 @@ export interface DevOptions {
   readonly prefix: string;
 }
 
-/** Parses `--port`. */
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65_535) throw new UsageError(`invalid port '${value}': expected 0-65535`);
-  return n;
-}
-
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
 export async function devCommand(file: string, opts: DevOptions): Promise<number> {
   if (opts.endpoint !== undefined && opts.runtime !== "aws-local") {

@@ -31,3 +31,10 @@ export function parseParallelism(value: string): number {
   }
   return n;
 }
+
+/** Parses `--port`. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new UsageError(`invalid port '${value}': expected 0-65535`);
+  return n;
+}

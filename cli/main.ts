@@ -8,9 +8,9 @@ import { describePlan } from "../core/graph/describe.ts";
 import { planJob } from "../core/graph/planner.ts";
 import { nexmarkGenerateCommand, parseNexmarkOptions } from "../core/nexmark/cli.ts";
 import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
-import { type DevOptions, devCommand, parsePort } from "./dev.ts";
+import type { DevOptions } from "./dev.ts";
 import { dlqPath, readDeadLetters } from "./dlq.ts";
-import { loadJob, parseParallelism } from "./load-job.ts";
+import { loadJob, parseParallelism, parsePort } from "./load-job.ts";
 import { NEXMARK_QUERIES, nexmarkRunCommand } from "./nexmark.ts";
 import { type RunOptions, runCommand } from "./run.ts";
 
@@ -62,6 +62,8 @@ program
   .option("--prefix <prefix>", "aws-local: prefix of queue and table names", "riffle")
   .addOption(parallelism())
   .action(async (file: string, opts: DevOptions) => {
+    // Loaded on demand: the AWS SDK and the emulators would slow every other command's start.
+    const { devCommand } = await import("./dev.ts");
     process.exitCode = await devCommand(file, opts);
   });
 
