@@ -38,8 +38,14 @@ export async function loadPartition(
   generation: number,
   channels: readonly string[],
 ): Promise<Live> {
-  const base = await store.readBase(task.id, partition);
-  const segments = await store.readSegments(task.id, partition, base?.through ?? 0);
+  let base = await store.readBase(task.id, partition);
+  let segments = await store.readSegments(task.id, partition, base?.through ?? 0);
+  // A compaction elsewhere (another Lambda) between the two reads moves the base past
+  // the first segment read: read both again.
+  for (let i = 0; i < 5 && segments.length > 0 && segments[0]?.n !== (base?.through ?? 0) + 1; i++) {
+    base = await store.readBase(task.id, partition);
+    segments = await store.readSegments(task.id, partition, base?.through ?? 0);
+  }
   const view = PartitionView.fromBase(base);
   for (const seg of segments) view.apply(seg);
   view.dropOlderThan(generation);
