@@ -43,12 +43,20 @@ export interface TaskHandlerOptions {
    * Fault injection for tests: called at each point; returning true kills the
    * invocation there (as a crashed container: nothing deleted, memory lost).
    */
-  readonly crashAt?: (point: "after-commit" | "after-send") => boolean;
+  readonly crashAt?: (point: CrashPoint) => boolean;
   /** Receives one line per failed group (default: `console.error`, which is CloudWatch on Lambda). */
   readonly log?: (line: string) => void;
   /** Called after each invocation. */
   readonly onInvoke?: (info: { records: number; failed: number; durationMs: number }) => void;
 }
+
+/**
+ * Where a test can kill an invocation: before the segment commit, between the
+ * commit and the send of its outbox, and after the send (before SQS deletes the
+ * batch). riffle sends only after it commits, so "after send" is also "before the
+ * next commit".
+ */
+export type CrashPoint = "before-commit" | "after-commit" | "after-send";
 
 /** The invocation was killed by an injected fault. */
 export class InjectedCrash extends RiffleError {
@@ -196,6 +204,10 @@ function withFaults(
 ): TaskPorts {
   if (!crashAt) return ports;
   const append: StateStore["append"] = async (task, partition, segment) => {
+    if (crashAt("before-commit")) {
+      mark("before commit");
+      throw new InjectedCrash("before commit");
+    }
     const n = await ports.state.append(task, partition, segment);
     if (crashAt("after-commit")) {
       mark("after commit, before send");

@@ -21,7 +21,6 @@ import {
   total,
   until,
 } from "../support/aws-local-harness.ts";
-import { mulberry32 } from "../support/rng.ts";
 
 type Count = { user: string; n: number };
 
@@ -58,20 +57,22 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     expect(status.generation).toBe(1);
   });
 
-  it("injected crashes after commit and after send change nothing in the committed output", async () => {
-    const rng = mulberry32(7);
-    let crashes = 0;
+  it("injected crashes before commit, after commit and after send change nothing in the committed output", async () => {
+    // Every fifth call of each crash point kills the invocation there.
+    const calls: Record<string, number> = {};
+    const crashes: Record<string, number> = {};
     local = await startJob({
       job: clicks,
       parallelism: 2,
-      crashAt: () => {
-        const crash = rng() < 0.15;
-        if (crash) crashes++;
+      crashAt: (point) => {
+        calls[point] = (calls[point] ?? 0) + 1;
+        const crash = calls[point] % 5 === 2;
+        if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
         return crash;
       },
     });
     const l = local;
-    const { batches, counts: want } = clickBatches(6, 10);
+    const { batches, counts: want } = clickBatches(8, 10);
     await ingestAll(l, batches);
     await until("all counts committed", async () => (await counts(l)).length >= total(want));
     // Let a few more checkpoints complete: late duplicates would show up now.
@@ -81,7 +82,9 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
       async () => ((await l.ports.checkpoints.loadJob("clicks"))?.lastCompleted ?? 0) >= cp + 2,
     );
     expectExactlyOnce(await counts(l), want);
-    expect(crashes).toBeGreaterThan(3);
+    // Every crash point was hit.
+    for (const point of ["before-commit", "after-commit", "after-send"])
+      expect(crashes[point] ?? 0, point).toBeGreaterThan(0);
   });
 
   it("sets a poison record aside with its error while the job goes on, and a replay after the fix gets it through", async () => {
