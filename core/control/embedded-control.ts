@@ -9,17 +9,16 @@ import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-stor
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { EmbeddedRuntime } from "../runtime/embedded.ts";
-import { type IngestRoute, ingestPartition, ingestRoutes, wakeEntry } from "./ingest-routing.ts";
+import { IngestRouter } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
 import { replayEntries } from "./replay.ts";
-import { UnknownSourceError } from "./store-control.ts";
 
 /** Job control of an {@link EmbeddedRuntime}. */
 export class EmbeddedJobControl implements JobControl {
   readonly job: string;
   private readonly runtime: EmbeddedRuntime;
   private readonly log: IngestLog;
-  private readonly routes: Map<string, IngestRoute>;
+  private readonly router: IngestRouter;
   private readonly replayed = new Map<string, number>();
 
   /** `ingest` must be the log the runtime was created with. */
@@ -27,24 +26,17 @@ export class EmbeddedJobControl implements JobControl {
     this.runtime = runtime;
     this.log = ingest;
     this.job = runtime.plan.job;
-    this.routes = ingestRoutes(runtime.graph, runtime.plan);
+    this.router = new IngestRouter(runtime.graph, runtime.plan);
   }
 
   ingestSources(): IngestSourceInfo[] {
-    return [...this.routes.values()].map((r) => ({
-      name: r.name,
-      partitions: r.partitions,
-      ...(r.schema ? { schema: r.schema } : {}),
-    }));
+    return this.router.sources();
   }
 
   async ingest(source: string, records: readonly unknown[], key?: string) {
-    const route = this.routes.get(source);
-    if (!route) throw new UnknownSourceError(this.job, source, [...this.routes.keys()]);
-    const partition = ingestPartition(route, key);
-    const range = await this.log.append(this.job, source, partition, records);
-    await this.runtime.send([wakeEntry(route, partition, this.runtime.generation)]);
-    return { partition, ...range };
+    const { wake, ...range } = await this.router.append(this.log, source, records, key);
+    await this.runtime.send([wake(this.runtime.generation)]);
+    return range;
   }
 
   async status(): Promise<JobStatus> {

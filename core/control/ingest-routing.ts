@@ -5,9 +5,12 @@
 
 import { type IngestDescriptor, ingestReaderPartition, isIngestSource } from "../api/ingest.ts";
 import { type OutboxEntry, START_CHANNEL } from "../envelope.ts";
+import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
 import { murmur3 } from "../keys.ts";
+import type { IngestLog } from "../ports/ingest-log.ts";
+import type { IngestSourceInfo } from "./job-control.ts";
 
 /** An ingest source and the task that reads it. */
 export interface IngestRoute extends IngestDescriptor {
@@ -45,4 +48,44 @@ export function wakeEntry(route: IngestRoute, partition: number, generation: num
     to: { task: route.task, partition: ingestReaderPartition(partition, route.parallelism) },
     envelope: { gen: generation, from: START_CHANNEL, seq: 0, records: [], signal: { kind: "start" } },
   };
+}
+
+/** No such ingest source. */
+export class UnknownSourceError extends RiffleError {
+  constructor(job: string, source: string, known: readonly string[]) {
+    super(
+      "unknown-source",
+      `job '${job}' has no ingest source '${source}'` +
+        (known.length ? ` (it has: ${known.join(", ")})` : " (it has none)"),
+    );
+  }
+}
+
+/** The ingest sources of one job: what they accept, and appends to their logs. */
+export class IngestRouter {
+  private readonly job: string;
+  private readonly routes: Map<string, IngestRoute>;
+
+  constructor(graph: JobGraph, plan: Plan) {
+    this.job = plan.job;
+    this.routes = ingestRoutes(graph, plan);
+  }
+
+  /** The sources, as the HTTP API sees them. */
+  sources(): IngestSourceInfo[] {
+    return [...this.routes.values()].map((r) => ({
+      name: r.name,
+      partitions: r.partitions,
+      ...(r.schema ? { schema: r.schema } : {}),
+    }));
+  }
+
+  /** Appends `records` to a log partition of `source`; returns where, and the entry that wakes its reader at `generation`. */
+  async append(log: IngestLog, source: string, records: readonly unknown[], key: string | undefined) {
+    const route = this.routes.get(source);
+    if (!route) throw new UnknownSourceError(this.job, source, [...this.routes.keys()]);
+    const partition = ingestPartition(route, key);
+    const range = await log.append(this.job, source, partition, records);
+    return { partition, ...range, wake: (generation: number) => wakeEntry(route, partition, generation) };
+  }
 }

@@ -12,7 +12,7 @@ import { RiffleError } from "../errors.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
-import { type IngestRoute, ingestPartition, ingestRoutes, wakeEntry } from "./ingest-routing.ts";
+import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
 import { replayEntries } from "./replay.ts";
 
@@ -27,28 +27,19 @@ export interface StoreControlOptions extends StepContext {
   readonly savepointTimeoutMs?: number;
 }
 
-/** No such ingest source. */
-export class UnknownSourceError extends RiffleError {
-  constructor(job: string, source: string, known: readonly string[]) {
-    super(
-      "unknown-source",
-      `job '${job}' has no ingest source '${source}'` +
-        (known.length ? ` (it has: ${known.join(", ")})` : " (it has none)"),
-    );
-  }
-}
+export { UnknownSourceError };
 
 /** Job control over the stores; see the module comment. */
 export class StoreJobControl implements JobControl {
   readonly job: string;
   private readonly o: StoreControlOptions;
-  private readonly routes: Map<string, IngestRoute>;
+  private readonly router: IngestRouter;
   private readonly steps: CoordinatorSteps;
 
   constructor(options: StoreControlOptions) {
     this.o = options;
     this.job = options.plan.job;
-    this.routes = ingestRoutes(options.graph, options.plan);
+    this.router = new IngestRouter(options.graph, options.plan);
     this.steps = new CoordinatorSteps(options);
   }
 
@@ -58,22 +49,15 @@ export class StoreJobControl implements JobControl {
   }
 
   ingestSources(): IngestSourceInfo[] {
-    return [...this.routes.values()].map((r) => ({
-      name: r.name,
-      partitions: r.partitions,
-      ...(r.schema ? { schema: r.schema } : {}),
-    }));
+    return this.router.sources();
   }
 
   async ingest(source: string, records: readonly unknown[], key?: string) {
-    const route = this.routes.get(source);
-    if (!route) throw new UnknownSourceError(this.job, source, [...this.routes.keys()]);
-    const partition = ingestPartition(route, key);
-    const range = await this.o.ingest.append(this.job, source, partition, records);
+    const { wake, ...range } = await this.router.append(this.o.ingest, source, records, key);
     const record = await this.o.checkpoints.loadJob(this.job);
     // Not started yet: the start signal will poll anyway.
-    if (record) await this.o.queue.send([wakeEntry(route, partition, record.generation)]);
-    return { partition, ...range };
+    if (record) await this.o.queue.send([wake(record.generation)]);
+    return range;
   }
 
   async status(): Promise<JobStatus> {
