@@ -1,0 +1,180 @@
+/**
+ * The AWS path on local emulators: Nexmark q0, q5 and q7 run through the real
+ * Lambda handlers on fauxqs (SQS FIFO), DynamoDB Local and the coordinator's state
+ * machine in aws-local-stepfunctions (`startAwsLocal`), each with a fixed number of
+ * generated events, and an idle ingest job that measures what the job costs while
+ * no event arrives (the coordinator's rounds, ticks). Every AWS request is counted
+ * by {@link HopAccounting}; bench/aws-figures.ts turns the counts into figures.
+ *
+ * DynamoDB Local is slow (about 400 sequential puts/s), so the runs are small
+ * (thousands of events) and every figure is scaled to one million events.
+ */
+
+import { startFauxqs } from "fauxqs";
+import { defineJob, type Job } from "../core/api/environment.ts";
+import { valueState } from "../core/api/state.ts";
+import type { Plan } from "../core/graph/plan.ts";
+import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
+import type { AccountingSnapshot } from "../functions/aws/accounting.ts";
+import { DynamoCheckpointStore } from "../functions/aws/dynamo-checkpoint-store.ts";
+import { dynamoClient, tableNames } from "../functions/aws/dynamo-client.ts";
+import { type AwsLocal, startAwsLocal } from "../functions/local/aws-local.ts";
+import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
+import { HopAccounting, type QueueTraffic } from "./aws-accounting.ts";
+import { type AwsQueryFigure, type IdleFigure, idleFigure, queryFigure } from "./aws-figures.ts";
+import { loadPrices } from "./cost.ts";
+
+/** Options of {@link measureAwsLocal}. */
+export interface AwsBenchOptions {
+  /** Queries of examples/nexmark (default q0, q5, q7). */
+  readonly queries?: readonly string[];
+  /** Generated events per query. */
+  readonly events: number;
+  /** How long the idle job runs, in seconds. */
+  readonly idleSeconds: number;
+  /** Longest wait for one query to finish, in ms (default 10 minutes). */
+  readonly timeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** The aws-local part of the benchmark. */
+export interface AwsBenchFigure {
+  readonly note: string;
+  readonly prices: { readonly file: string; readonly asOf: string };
+  readonly events: number;
+  readonly idle: IdleFigure;
+  readonly queries: AwsQueryFigure[];
+}
+
+const NOTE =
+  "aws-local: real task and coordinator handlers on fauxqs (SQS FIFO), DynamoDB Local and aws-local-stepfunctions, " +
+  "parallelism 1, checkpoint every 1 s, one process on this machine. Runs are small because DynamoDB Local is slow " +
+  "(about 400 sequential puts/s); every count is scaled to one million events. Requests, bytes and billed units are " +
+  "counted in the AWS SDK (DynamoDB units as DynamoDB Local reports them, or estimated from item sizes where it " +
+  "reports fewer than AWS's rules give). Lambda duration is the handler's wall time against the emulators, at 1024 MB. " +
+  "'own' = requests riffle's handlers and the event source mapping's deletes make; 'polling' = the emulated mapping's " +
+  "ReceiveMessage calls (a 20 ms poll loop on fauxqs, which returns one message per group per receive): not what AWS's " +
+  "mapping does, so not priced; the dollar figures price one ReceiveMessage per delivered message instead.";
+
+/** Runs the queries and the idle job on one fauxqs and one DynamoDB Local. */
+export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigure> {
+  const log = o.log ?? (() => {});
+  const prices = loadPrices();
+  const [sqs, ddb] = await Promise.all([startFauxqs({ port: 0, logger: false }), startDynamoLocal()]);
+  const sqsEndpoint = `http://127.0.0.1:${sqs.port}`;
+  try {
+    const idleRun = await runIdle(sqsEndpoint, ddb.endpoint, o.idleSeconds, log);
+    const idle = idleFigure(idleRun.snapshot, idleRun.seconds, idleRun.queues, prices);
+    const queries: AwsQueryFigure[] = [];
+    for (const q of o.queries ?? ["q0", "q5", "q7"]) {
+      const { query } = (await import(`../examples/nexmark/${q}.ts`)) as { query: NexmarkQuery };
+      const job = nexmarkJob(`bench-aws-${q}`, query, { events: o.events, seed: 7 });
+      const run = await runToEnd(job, sqsEndpoint, ddb.endpoint, `b${q}`, o.timeoutMs ?? 600_000, log);
+      queries.push(queryFigure({ query: q, events: o.events, ...run }, idle, prices));
+      log(`aws-local ${q}: ${o.events} events in ${run.seconds.toFixed(2)} s`);
+    }
+    return { note: NOTE, prices: { file: "bench/prices.json", asOf: prices.asOf }, events: o.events, idle, queries };
+  } finally {
+    await sqs.stop();
+    await ddb.stop();
+  }
+}
+
+/** What one run leaves for the figures. */
+export interface AwsRun {
+  /** Every request of the run (not the read-back of the output). */
+  readonly snapshot: AccountingSnapshot;
+  /** Records and messages that reached each queue URL. */
+  readonly traffic: Record<string, QueueTraffic>;
+  /** From the deployment being up to the final checkpoint's manifest. */
+  readonly seconds: number;
+  /** Creating the queues and tables and starting the workers (counted in the snapshot as setup). */
+  readonly startSeconds: number;
+  readonly plan: Plan;
+  readonly queues: AwsLocal["queues"];
+  /** Rows committed to the sink. */
+  readonly rows: number;
+}
+
+async function runToEnd(
+  job: Job,
+  sqsEndpoint: string,
+  dynamoEndpoint: string,
+  prefix: string,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<AwsRun> {
+  const accounting = new HopAccounting();
+  // Completion is watched through a client of its own, so the watching is not counted.
+  const watcher = dynamoClient(dynamoEndpoint);
+  const store = new DynamoCheckpointStore(watcher, tableNames(prefix));
+  const t0 = performance.now();
+  const l = await startAwsLocal({ job, parallelism: 1, sqsEndpoint, dynamoEndpoint, prefix, accounting, log });
+  const t1 = performance.now();
+  try {
+    const name = l.plan.job;
+    for (;;) {
+      const record = await store.loadJob(name);
+      const last = record?.lastCompleted ? await store.getManifest(name, record.lastCompleted) : undefined;
+      if (last?.final === true && last.generation === record?.generation) break;
+      if (performance.now() - t0 > timeoutMs) {
+        throw new Error(`aws-local bench: job '${name}' did not finish within ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (performance.now() - t1) / 1000;
+    const startSeconds = (t1 - t0) / 1000;
+    await l.stopWorkers();
+    const snapshot = accounting.snapshot(); // before the output is read back
+    const traffic = accounting.queueTraffic();
+    let rows = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await l.ports.output.read(name, "result", cursor === undefined ? {} : { cursor });
+      rows += page.values.length;
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return { snapshot, traffic, seconds, startSeconds, plan: l.plan, queues: l.queues, rows };
+  } finally {
+    await l.stop();
+    watcher.destroy();
+  }
+}
+
+/** An ingest job (one partition → keyed counter → sink) that receives nothing. */
+const idleJob: Job = defineJob("bench-aws-idle", (env) => {
+  env.enableCheckpointing(1000);
+  env
+    .fromIngest<{ k: string }>("events", { partitions: 1 })
+    .keyBy((e) => e.k)
+    .process({
+      state: { n: valueState<number>() },
+      processElement(e, ctx) {
+        const n = (ctx.state.n.value() ?? 0) + 1;
+        ctx.state.n.update(n);
+        ctx.emit({ k: e.k, n });
+      },
+    })
+    .sinkTo("result");
+});
+
+/** Runs {@link idleJob} for `seconds` once it is up, counting from then on. */
+async function runIdle(
+  sqsEndpoint: string,
+  dynamoEndpoint: string,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<{ snapshot: AccountingSnapshot; seconds: number; queues: number }> {
+  const l = await startAwsLocal({ job: idleJob, parallelism: 1, sqsEndpoint, dynamoEndpoint, prefix: "bidle", log });
+  try {
+    await new Promise((r) => setTimeout(r, 1500)); // the first round and the sources' start
+    l.accounting.reset();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const elapsed = (performance.now() - t0) / 1000;
+    await l.stopWorkers();
+    return { snapshot: l.accounting.snapshot(), seconds: elapsed, queues: l.plan.tasks.length };
+  } finally {
+    await l.stop();
+  }
+}

@@ -1,0 +1,67 @@
+/** Where a benchmark run stands against each goal of the benchmark issue. */
+
+import type { BenchReport } from "./report.ts";
+
+/** One goal: what it asks, what was measured, whether it is met (null: not measured in this run). */
+export interface GoalFigure {
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean | null;
+}
+
+const fmt = (x: number, d = 2) => x.toLocaleString("en", { maximumFractionDigits: d });
+
+/** The goals, judged on whatever parts `r` holds. */
+export function goals(r: BenchReport): GoalFigure[] {
+  const out: GoalFigure[] = [];
+  const nexmark = r.nexmark?.queries ?? [];
+  {
+    const multiples = nexmark.filter((q) => q.multipleOfFlink !== undefined);
+    const worst = multiples.reduce<(typeof multiples)[number] | undefined>(
+      (w, q) => (w === undefined || (q.multipleOfFlink ?? 0) < (w.multipleOfFlink ?? 0) ? q : w),
+      undefined,
+    );
+    out.push({
+      goal: "embedded: at least 2× Flink's published per-core throughput on every Nexmark query",
+      measured: worst
+        ? `lowest multiple ${fmt(worst.multipleOfFlink ?? 0)}× (${worst.query}) over ${multiples.length} queries`
+        : "not measured",
+      met: worst ? multiples.every((q) => (q.multipleOfFlink ?? 0) >= 2) : null,
+    });
+  }
+  const aws = r.aws?.queries ?? [];
+  {
+    const hops = aws.filter((q) => q.dollarsPerMillionEvents.perStatefulHop !== null);
+    out.push({
+      goal: "AWS path: at most $0.05 per million events per stateful hop at sustained load",
+      measured: hops.length
+        ? hops.map((q) => `${q.query} $${fmt(q.dollarsPerMillionEvents.perStatefulHop ?? 0, 4)}`).join(", ")
+        : "not measured",
+      met: hops.length ? hops.every((q) => (q.dollarsPerMillionEvents.perStatefulHop ?? 0) <= 0.05) : null,
+    });
+    out.push({
+      goal: "AWS path: at least 20× cheaper than the naive design",
+      measured: aws.length ? aws.map((q) => `${q.query} ${fmt(q.naive.riffleCheaperBy)}×`).join(", ") : "not measured",
+      met: aws.length ? aws.every((q) => q.naive.riffleCheaperBy >= 20) : null,
+    });
+  }
+  {
+    const cp = r.checkpoint?.embedded;
+    const restores = cp?.bySize.map((c) => c.restoreMs) ?? [];
+    out.push({
+      goal: "the 1M-key checkpoint takes at most 1.5× the 1k-key one (embedded)",
+      measured: cp
+        ? `${fmt(cp.ratioLargestToSmallest)}× (${cp.bySize.map((c) => `${fmt(c.keys, 0)} keys ${c.checkpointMsMedian} ms`).join(", ")})`
+        : "not measured",
+      met: cp ? cp.ratioLargestToSmallest <= 1.5 : null,
+    });
+    const small = restores[0] ?? 0;
+    const large = restores.at(-1) ?? 0;
+    out.push({
+      goal: "restore is independent of state size (embedded; judged as largest ≤ 1.5× smallest, or both under 5 ms)",
+      measured: cp ? cp.bySize.map((c) => `${fmt(c.keys, 0)} keys ${c.restoreMs} ms`).join(", ") : "not measured",
+      met: cp ? large <= Math.max(1.5 * small, 5) : null,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+/** The shape of `npm run bench --json`, and the run sizes of a full and a quick run. */
+
+import type { AwsBenchFigure } from "./aws-local.ts";
+import type { CheckpointFigure } from "./checkpoint.ts";
+import type { EmbeddedFigure } from "./embedded.ts";
+import type { GoalFigure } from "./goals.ts";
+import type { NexmarkFigure } from "./nexmark.ts";
+
+/** How big each part runs. */
+export interface BenchSizes {
+  readonly embeddedRecords: number;
+  readonly nexmarkEvents: number;
+  /** Keyed state sizes of the embedded checkpoint part. */
+  readonly checkpointKeys: readonly number[];
+  /** Keyed state sizes of the checkpoint part on DynamoDB Local. */
+  readonly emulatorCheckpointKeys: readonly number[];
+  /** Generated events per query on aws-local. */
+  readonly awsEvents: number;
+  readonly awsIdleSeconds: number;
+  /** Input rate of the latency part, events/s, and how long it runs. */
+  readonly latencyRate: number;
+  readonly latencySeconds: number;
+}
+
+/** Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS) or a quick one. */
+export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
+  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  if (quick) {
+    return {
+      embeddedRecords: 20_000,
+      nexmarkEvents: 5_000,
+      checkpointKeys: [1_000, 10_000],
+      emulatorCheckpointKeys: [100, 1_000],
+      awsEvents: 1_000,
+      awsIdleSeconds: 2,
+      latencyRate: 500,
+      latencySeconds: 2,
+    };
+  }
+  return {
+    embeddedRecords: num("RIFFLE_BENCH_RECORDS", 1_000_000),
+    nexmarkEvents: num("RIFFLE_BENCH_NEXMARK_EVENTS", 500_000),
+    checkpointKeys: [1_000, 100_000, 1_000_000],
+    emulatorCheckpointKeys: [1_000, 100_000, 1_000_000],
+    awsEvents: num("RIFFLE_BENCH_AWS_EVENTS", 100_000),
+    awsIdleSeconds: 15,
+    latencyRate: 2_000,
+    latencySeconds: 20,
+  };
+}
+
+/** Everything `npm run bench --json` prints; a part that was not run is absent. */
+export interface BenchReport {
+  readonly date: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly node: string };
+  readonly quick: boolean;
+  readonly parts: readonly string[];
+  readonly sizes: BenchSizes;
+  embedded?: { readonly note: string; readonly jobs: EmbeddedFigure[] };
+  nexmark?: { readonly note: string; readonly queries: NexmarkFigure[] };
+  checkpoint?: {
+    readonly embedded: {
+      readonly note: string;
+      readonly bySize: CheckpointFigure[];
+      /** Median checkpoint at the largest state over the smallest (goal: ≤ 1.5). */
+      readonly ratioLargestToSmallest: number;
+    };
+  };
+  aws?: AwsBenchFigure;
+  goals?: GoalFigure[];
+}

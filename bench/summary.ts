@@ -1,0 +1,49 @@
+/** The readable summary of a benchmark report (stderr, without `--json`). */
+
+import { serviceTotals } from "./aws-accounting.ts";
+import type { BenchReport } from "./report.ts";
+
+const n = (x: number, d = 0) => x.toLocaleString("en", { maximumFractionDigits: d });
+
+/** Lines summarizing every part of `r`. */
+export function summarize(r: BenchReport): string {
+  const lines: string[] = [];
+  for (const j of r.embedded?.jobs ?? []) {
+    lines.push(`${j.name}: ${n(j.recordsPerSecond)} records/s (${n(j.records)} in ${j.seconds} s)`);
+  }
+  for (const q of r.nexmark?.queries ?? []) {
+    lines.push(
+      `nexmark ${q.query}: ${n(q.riffleEventsPerSec)} events/s (${q.multipleOfFlink}× Flink's ${n(q.flinkPerCore ?? 0)}/core)` +
+        (q.baselineEventsPerSec ? `; JS loop ${n(q.baselineEventsPerSec)}/s, ratio ${q.ratioToBaseline}` : ""),
+    );
+  }
+  for (const c of r.checkpoint?.embedded.bySize ?? []) {
+    lines.push(
+      `checkpoint @ ${n(c.keys)} keys: median ${c.checkpointMsMedian} ms (p90 ${c.checkpointMsP90}), alignment ${c.alignmentMsMedian} ms, restore ${c.restoreMs} ms`,
+    );
+  }
+  if (r.aws) {
+    const i = r.aws.idle;
+    lines.push(
+      `aws-local idle: ${i.rounds} coordinator rounds in ${i.seconds} s; fixed $/h at checkpoint 1 s ${i.fixedDollarsPerHour["1s"]}, 10 s ${i.fixedDollarsPerHour["10s"]}, 60 s ${i.fixedDollarsPerHour["60s"]}`,
+    );
+    for (const q of r.aws.queries) {
+      const own = q.perMillionEvents.ownByService;
+      const sqs = own.SQS ?? serviceTotals({}).SQS;
+      const ddb = own.DynamoDB;
+      const d = q.dollarsPerMillionEvents;
+      lines.push(
+        `aws-local ${q.query}: ${n(q.events)} events, ${q.wallSeconds} s, ${n(q.eventsPerSec)} events/s; per 1M events: ` +
+          `SQS ${n(sqs?.requests ?? 0)} req (${n(sqs?.billedRequests ?? 0)} billed) + ${n(q.perMillionEvents.modelledReceives)} receives (model), ` +
+          `DynamoDB ${n(ddb?.requests ?? 0)} req ${n(ddb?.writeUnits ?? 0)} WRU ${n(ddb?.readUnits ?? 0)} RRU, ` +
+          `Lambda ${n(q.lambdaRun.tasks.invocations + q.lambdaRun.coordinator.invocations)} invocations in the run; ` +
+          `$${d.sustained.total}/1M sustained ($${d.measured.total} as measured), per stateful hop ${d.perStatefulHop ?? "n/a"}; ` +
+          `naive $${q.naive.dollarsPerMillionEvents} (${q.naive.riffleCheaperBy}×); Flink at full KPU $${q.flink.dollarsPerMillionEventsAtFullKpu}`,
+      );
+    }
+  }
+  for (const g of r.goals ?? []) {
+    lines.push(`goal ${g.met === null ? "—" : g.met ? "met" : "NOT met"}: ${g.goal}: ${g.measured}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
