@@ -8,6 +8,7 @@
  */
 
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SQSEvent } from "aws-lambda";
 import { startFauxqs } from "fauxqs";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
 import { coordinatorDefinition } from "../../core/checkpoint/asl.ts";
@@ -22,6 +23,7 @@ import { sqsClient } from "../aws/sqs-queue.ts";
 import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler, type TaskHandlerOptions } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
+import { containerPool } from "./containers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
@@ -152,15 +154,18 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     log(`job '${plan.job}' generation ${steps.generation}${steps.created ? " (new)" : ""}`);
     for (const t of plan.tasks) {
       const fn = `${plan.job}-${t.id}`;
-      const handler = createTaskHandler({
-        job: o.job,
-        task: t.id,
-        ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
-        ports: { ...ports, clock },
-        ...(o.crashAt ? { crashAt: o.crashAt } : {}),
-        onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
-        log,
-      });
+      const pool = containerPool(() =>
+        createTaskHandler({
+          job: o.job,
+          task: t.id,
+          ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
+          ports: { ...ports, clock },
+          ...(o.crashAt ? { crashAt: o.crashAt } : {}),
+          onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
+          log,
+        }),
+      );
+      const handler = (event: SQSEvent, context: Context) => pool.invoke(event, context);
       const q = queues[t.id] as QueueWithDlq;
       const esm: EventSourceMapping = startEventSourceMapping({
         client: sqs,

@@ -133,5 +133,5 @@ describe("aws-local: a killed riffle dev process", () => {
       await kill(dev.child);
       sqs.destroy();
     }
-  });
+  }, 180_000);
 });

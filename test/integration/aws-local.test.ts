@@ -55,7 +55,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     expect(checkpoints.filter((c) => c.status === "completed").length).toBeGreaterThan(0);
     const status = (await (await api(l.url as string, "/jobs/clicks")).json()) as { generation: number };
     expect(status.generation).toBe(1);
-  });
+  }, 120_000);
 
   it("injected crashes before commit, after commit and after send change nothing in the committed output", async () => {
     // Every fifth call of each crash point kills the invocation there.
@@ -85,7 +85,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     // Every crash point was hit.
     for (const point of ["before-commit", "after-commit", "after-send"])
       expect(crashes[point] ?? 0, point).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   it("sets a poison record aside with its error while the job goes on, and a replay after the fix gets it through", async () => {
     local = await startJob({ job: clicks, parallelism: 2 });
@@ -113,7 +113,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     await until("ada's count", async () => (await counts(l)).some((c) => c.user === "ada"));
     expectExactlyOnce(await counts(l), { ada: 1, bob: 1, cy: 1 });
     expect((await dlq()).records[0]?.id).toBe(letter?.id);
-  });
+  }, 120_000);
 
   it("a savepoint restored at a new generation drops stale envelopes", async () => {
     local = await startJob({ job: clicks, parallelism: 2 });
@@ -149,7 +149,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     const out = await counts(l);
     expect(out.some((c) => c.user === "stale")).toBe(false);
     expectExactlyOnce(out, want);
-  });
+  }, 120_000);
 
   it("answers every HTTP error for real", async () => {
     local = await startJob({ job: clicks, parallelism: 1 });
@@ -172,5 +172,5 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     }
     // Nothing was ingested by any of them.
     for (let p = 0; p < 4; p++) expect(await local.ports.ingest.head("clicks", "clicks", p)).toBe(0);
-  });
+  }, 120_000);
 });

@@ -19,7 +19,7 @@ const job = defineJob("steps", (env) => {
   env
     .fromGenerator((i) => i, { count: 100, splits: 2 })
     .keyBy((x) => x % 3)
-    .sum((x) => x)
+    .sum()
     .sinkTo("out");
 });
 
