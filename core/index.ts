@@ -23,6 +23,7 @@
  * @packageDocumentation
  */
 
+export type { AwsConfig, AwsConfigOptions, AwsFunctionSettings } from "./api/aws-config.ts";
 export {
   ConnectedStreams,
   DataStream,

@@ -12,6 +12,7 @@ import {
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, JobConfig, JobGraph, NodeOp } from "../graph/graph.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../keys.ts";
+import { type AwsConfigOptions, DEFAULT_AWS_CONFIG, mergeAwsConfig } from "./aws-config.ts";
 import { DataStream } from "./datastream.ts";
 import { type IngestOptions, ingestSource } from "./ingest.ts";
 import type { GeneratorOptions, Source } from "./source.ts";
@@ -27,6 +28,7 @@ export const DEFAULT_CONFIG: Readonly<JobConfig> = {
   checkpoint: DEFAULT_CHECKPOINT_CONFIG,
   restart: DEFAULT_RESTART_STRATEGY,
   recordFailure: "dead-letter",
+  aws: DEFAULT_AWS_CONFIG,
 };
 
 /** @internal Accumulates graph nodes. */
@@ -122,6 +124,17 @@ export class StreamExecutionEnvironment {
       throw new JobDefinitionError(`record failure strategy must be 'dead-letter' or 'restart', got '${strategy}'`);
     }
     this.config.recordFailure = strategy;
+    return this;
+  }
+
+  /**
+   * Sets how the job is deployed on AWS: memory and timeout of its task functions
+   * (job-wide, or per task id in `tasks`), the receives before SQS dead-letters a
+   * message (`maxReceiveCount`), and the queue-age alarm threshold. Other runtimes
+   * ignore it.
+   */
+  configureAws(options: AwsConfigOptions): this {
+    this.config.aws = mergeAwsConfig(this.config.aws, options);
     return this;
   }
 

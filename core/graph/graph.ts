@@ -3,6 +3,7 @@
  * Nodes hold the user's functions; edges say how records are partitioned.
  */
 
+import type { AwsConfig } from "../api/aws-config.ts";
 import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
 import type { StateSpec } from "../api/state.ts";
@@ -80,6 +81,8 @@ export interface JobConfig {
   restart: RestartStrategy;
   /** What a record that keeps failing does. */
   recordFailure: RecordFailureStrategy;
+  /** How the job is deployed on AWS (Lambda and SQS settings; `env.configureAws`). */
+  aws: AwsConfig;
 }
 
 /** The built logical graph of a job. */

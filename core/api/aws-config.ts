@@ -1,0 +1,70 @@
+/**
+ * How a job is deployed on AWS: the Lambda and SQS settings of its task functions.
+ * Plain data (core imports nothing from AWS); the SST stacks (`stacks/`) read it from
+ * the job's graph and `env.configureAws(…)` sets it.
+ */
+
+import { JobDefinitionError } from "../errors.ts";
+
+/** Memory and timeout of one task function. */
+export interface AwsFunctionSettings {
+  /** Memory of the function, in MB (128–10,240). */
+  readonly memoryMb: number;
+  /** Timeout of one invocation, in seconds (1–900). The task queue's visibility timeout is 6× this. */
+  readonly timeoutSeconds: number;
+}
+
+/** The AWS deployment settings of a job. */
+export interface AwsConfig extends AwsFunctionSettings {
+  /**
+   * Receives of one message before SQS moves it to the task's dead-letter queue
+   * (1–1,000). Must exceed `maxRecordAttempts`, so that a failing record is
+   * dead-lettered by riffle (and the job goes on) before SQS gives up on its envelope.
+   */
+  readonly maxReceiveCount: number;
+  /** Age of the oldest message in a task queue, in seconds, above which its alarm fires. */
+  readonly oldestMessageAlarmSeconds: number;
+  /** Per-task overrides of memory and timeout, by task id (the uid of the task's head operator). */
+  readonly tasks: Readonly<Record<string, Partial<AwsFunctionSettings>>>;
+}
+
+/** What `env.configureAws` accepts: any subset of the settings. */
+export type AwsConfigOptions = Partial<AwsConfig>;
+
+/** Defaults: 1,024 MB, 30 s (visibility 180 s), 10 receives, alarm after 10 minutes. */
+export const DEFAULT_AWS_CONFIG: AwsConfig = {
+  memoryMb: 1024,
+  timeoutSeconds: 30,
+  maxReceiveCount: 10,
+  oldestMessageAlarmSeconds: 600,
+  tasks: {},
+};
+
+function checkRange(what: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new JobDefinitionError(`configureAws: ${what} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function checkFunctionSettings(where: string, s: Partial<AwsFunctionSettings>): void {
+  checkRange(`${where}memoryMb`, s.memoryMb, 128, 10_240);
+  checkRange(`${where}timeoutSeconds`, s.timeoutSeconds, 1, 900);
+}
+
+/**
+ * `base` with `options` applied (task overrides merge by task id).
+ * @throws JobDefinitionError naming the setting, its range and the value given.
+ */
+export function mergeAwsConfig(base: AwsConfig, options: AwsConfigOptions): AwsConfig {
+  checkFunctionSettings("", options);
+  checkRange("maxReceiveCount", options.maxReceiveCount, 1, 1000);
+  checkRange("oldestMessageAlarmSeconds", options.oldestMessageAlarmSeconds, 60, 1_209_600);
+  const tasks: Record<string, Partial<AwsFunctionSettings>> = { ...base.tasks };
+  for (const [task, s] of Object.entries(options.tasks ?? {})) {
+    checkFunctionSettings(`tasks['${task}'].`, s);
+    tasks[task] = { ...tasks[task], ...s };
+  }
+  const defined = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "tasks"));
+  return { ...base, ...defined, tasks };
+}

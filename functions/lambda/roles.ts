@@ -1,0 +1,199 @@
+/**
+ * The deployed Lambdas of one job, by role: the task function, the six coordinator
+ * steps and the HTTP API. A thin composition root over the handler factories
+ * (`functions/handlers/*`, `functions/http/api.ts`) and the AWS ports built from the
+ * function's environment, which the stack (`stacks/`) sets:
+ *
+ * | variable | who | meaning |
+ * | --- | --- | --- |
+ * | `RIFFLE_TABLE_PREFIX` | all | table names `<prefix>-log` … (`tableNames`) |
+ * | `RIFFLE_QUEUE_URLS` | all | JSON task id → FIFO queue URL (only the queues the role sends to) |
+ * | `RIFFLE_PARALLELISM` | all | the `--parallelism` the job was deployed with, if any |
+ * | `RIFFLE_TASK` | task | the task this function runs |
+ * | `RIFFLE_STATE_MACHINE_ARN` | continueAsNew | the coordinator state machine |
+ * | `RIFFLE_DLQ_URLS` | http | JSON task id → dead-letter queue URL |
+ * | `RIFFLE_API_KEYS` | http | accepted credentials (from the stack's secret) |
+ *
+ * Each role is built on its first invocation (a cold start), so a function only
+ * needs the variables of its own role.
+ */
+
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
+import { buildGraph, type Job } from "../../core/api/environment.ts";
+import type { StepContext } from "../../core/checkpoint/steps.ts";
+import { StoreJobControl } from "../../core/control/store-control.ts";
+import { RiffleError } from "../../core/errors.ts";
+import { planJob } from "../../core/graph/planner.ts";
+import { SystemClock } from "../../core/ports/clock.ts";
+import type { QueueDeadLetter } from "../../core/ports/queue.ts";
+import { awsPortsFromEnv } from "../aws/ports.ts";
+import { type CoordinatorHandlers, createCoordinatorHandlers, type StepInput } from "../handlers/coordinator.ts";
+import { createTaskHandler } from "../handlers/task.ts";
+import { createHttpApi } from "../http/api.ts";
+import { parseKeyList } from "../http/auth.ts";
+import { listDeadLetters } from "../local/queues.ts";
+
+/** A Lambda handler: an event and the (optional, for local callers) context. */
+export type LambdaHandler<E = never, R = unknown> = (event: E, context?: Context) => Promise<R>;
+
+/** The handlers of every role; a function's `handler` setting picks one. */
+export interface LambdaRoles {
+  readonly task: LambdaHandler<Parameters<ReturnType<typeof createTaskHandler>>[0]>;
+  readonly trigger: LambdaHandler<StepInput>;
+  readonly poll: LambdaHandler<StepInput>;
+  readonly complete: LambdaHandler<StepInput>;
+  readonly abort: LambdaHandler<StepInput>;
+  readonly restore: LambdaHandler<StepInput>;
+  readonly continueAsNew: LambdaHandler<StepInput>;
+  readonly http: LambdaHandler<Parameters<ReturnType<typeof createHttpApi>>[0]>;
+}
+
+/** API Gateway's HTTP API integration timeout is 30 s: a savepoint request must answer before. */
+const SAVEPOINT_TIMEOUT_MS = 25_000;
+
+/**
+ * Builds the roles of `job` over `env` (default `process.env`; read when a role is
+ * first used, and for the API keys on every request).
+ */
+export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): LambdaRoles {
+  const deployment = once(() => {
+    const parallelism = env.RIFFLE_PARALLELISM ? positive("RIFFLE_PARALLELISM", env.RIFFLE_PARALLELISM) : undefined;
+    const graph = buildGraph(job, parallelism === undefined ? {} : { parallelism });
+    const plan = planJob(graph);
+    const ports = awsPortsFromEnv(plan.job, env);
+    const clock = new SystemClock();
+    const context: StepContext = { plan, graph, clock, ...ports };
+    return { parallelism, context, ports };
+  });
+  const task = once(() => {
+    const { parallelism, context, ports } = deployment();
+    const id = required(env, "RIFFLE_TASK");
+    return createTaskHandler({
+      job,
+      task: id,
+      ...(parallelism === undefined ? {} : { parallelism }),
+      ports: { ...ports, clock: context.clock },
+    });
+  });
+  const coordinator = once(
+    (): CoordinatorHandlers =>
+      createCoordinatorHandlers(deployment().context, {
+        startExecution: (input) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input),
+      }),
+  );
+  const http = once(() => {
+    const { context, ports } = deployment();
+    const queues = jsonUrls(env, "RIFFLE_QUEUE_URLS");
+    const dlqs = jsonUrls(env, "RIFFLE_DLQ_URLS");
+    const control = new StoreJobControl({
+      ...context,
+      ingest: ports.ingest,
+      savepointTimeoutMs: SAVEPOINT_TIMEOUT_MS,
+      backlog: (t) => backlog(ports.sqs, queues, t),
+      queueDeadLetters: () => queueDeadLetters(ports.sqs, dlqs),
+    });
+    return createHttpApi({
+      jobs: (id) => (id === control.job ? control : undefined),
+      credentials: () => parseKeyList(env.RIFFLE_API_KEYS),
+    });
+  });
+  const step =
+    (name: keyof CoordinatorHandlers): LambdaHandler<StepInput> =>
+    (input, context) =>
+      coordinator()[name](input, context);
+  return {
+    task: (event, context) => task()(event, context ?? lambdaContext("task")),
+    trigger: step("trigger"),
+    poll: step("poll"),
+    complete: step("complete"),
+    abort: step("abort"),
+    restore: step("restore"),
+    continueAsNew: step("continueAsNew"),
+    http: (event, context) => http()(event, context),
+  };
+}
+
+let sfn: SFNClient | undefined;
+
+/** Starts the next coordinator execution (ContinueAsNew). */
+async function startExecution(stateMachineArn: string, input: { job: string; round: number }): Promise<void> {
+  sfn ??= new SFNClient({});
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+  } catch (cause) {
+    throw new RiffleError("start-execution", `could not start a new execution of ${stateMachineArn}`, {
+      cause,
+      retryable: true,
+    });
+  }
+}
+
+/** Messages waiting or in flight in a task's queue. */
+async function backlog(sqs: SQSClient, urls: Readonly<Record<string, string>>, task: string): Promise<number> {
+  const url = urls[task];
+  if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${task}'`);
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** The envelopes in every task's dead-letter queue. */
+async function queueDeadLetters(sqs: SQSClient, dlqs: Readonly<Record<string, string>>): Promise<QueueDeadLetter[]> {
+  const out: QueueDeadLetter[] = [];
+  for (const [task, url] of Object.entries(dlqs)) {
+    const listing = await listDeadLetters(sqs, url);
+    for (const m of listing.messages) {
+      out.push({
+        task,
+        group: Number(m.groupId),
+        body: JSON.parse(m.body),
+        receiveCount: m.receiveCount,
+        error: "moved to the DLQ after maxReceiveCount receives",
+      });
+    }
+  }
+  return out;
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new RiffleError("config", `${name} is not set in this function's environment`);
+  return value;
+}
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new RiffleError("config", `${name} must be a positive integer, got '${text}'`);
+  return n;
+}
+
+function jsonUrls(env: NodeJS.ProcessEnv, name: string): Record<string, string> {
+  try {
+    const value = JSON.parse(env[name] ?? "{}");
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new TypeError("not an object");
+    return value as Record<string, string>;
+  } catch (cause) {
+    throw new RiffleError("config", `${name} must be a JSON object of task id → queue URL`, { cause });
+  }
+}
+
+/** A minimal context for local callers that pass none. */
+function lambdaContext(role: string): Context {
+  return { functionName: `riffle-${role}`, awsRequestId: "local" } as Context;
+}
