@@ -10,7 +10,6 @@
  * (thousands of events) and every figure is scaled to one million events.
  */
 
-import { startFauxqs } from "fauxqs";
 import { defineJob, type Job } from "../core/api/environment.ts";
 import { valueState } from "../core/api/state.ts";
 import type { Plan } from "../core/graph/plan.ts";
@@ -19,10 +18,10 @@ import type { AccountingSnapshot } from "../functions/aws/accounting.ts";
 import { DynamoCheckpointStore } from "../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, tableNames } from "../functions/aws/dynamo-client.ts";
 import { type AwsLocal, startAwsLocal } from "../functions/local/aws-local.ts";
-import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
 import { HopAccounting, type QueueTraffic } from "./aws-accounting.ts";
 import { type AwsQueryFigure, type IdleFigure, idleFigure, queryFigure } from "./aws-figures.ts";
 import { loadPrices } from "./cost.ts";
+import { type BenchEmulators, withEmulators } from "./emulators.ts";
 
 /** Options of {@link measureAwsLocal}. */
 export interface AwsBenchOptions {
@@ -34,6 +33,10 @@ export interface AwsBenchOptions {
   readonly idleSeconds: number;
   /** Longest wait for one query to finish, in ms (default 10 minutes). */
   readonly timeoutMs?: number;
+  /** Coordinator wait between rounds, ms (default: the job's checkpoint interval, 1 s). */
+  readonly intervalMs?: number;
+  /** Emulators to run on (default: started and stopped here). */
+  readonly emulators?: BenchEmulators;
   readonly log?: (line: string) => void;
 }
 
@@ -42,6 +45,8 @@ export interface AwsBenchFigure {
   readonly note: string;
   readonly prices: { readonly file: string; readonly asOf: string };
   readonly events: number;
+  /** Coordinator wait between rounds, ms. */
+  readonly intervalMs: number;
   readonly idle: IdleFigure;
   readonly queries: AwsQueryFigure[];
 }
@@ -60,24 +65,36 @@ const NOTE =
 export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigure> {
   const log = o.log ?? (() => {});
   const prices = loadPrices();
-  const [sqs, ddb] = await Promise.all([startFauxqs({ port: 0, logger: false }), startDynamoLocal()]);
-  const sqsEndpoint = `http://127.0.0.1:${sqs.port}`;
-  try {
-    const idleRun = await runIdle(sqsEndpoint, ddb.endpoint, o.idleSeconds, log);
+  const waitMs = o.intervalMs === undefined ? undefined : { interval: o.intervalMs, poll: 50 };
+  return withEmulators(o.emulators, async (e) => {
+    const run = { sqsEndpoint: e.sqs, dynamoEndpoint: e.dynamo, log, ...(waitMs ? { waitMs } : {}) };
+    const idleRun = await runIdle(run, o.idleSeconds);
     const idle = idleFigure(idleRun.snapshot, idleRun.seconds, idleRun.queues, prices);
     const queries: AwsQueryFigure[] = [];
     for (const q of o.queries ?? ["q0", "q5", "q7"]) {
       const { query } = (await import(`../examples/nexmark/${q}.ts`)) as { query: NexmarkQuery };
       const job = nexmarkJob(`bench-aws-${q}`, query, { events: o.events, seed: 7 });
-      const run = await runToEnd(job, sqsEndpoint, ddb.endpoint, `b${q}`, o.timeoutMs ?? 600_000, log);
-      queries.push(queryFigure({ query: q, events: o.events, ...run }, idle, prices));
-      log(`aws-local ${q}: ${o.events} events in ${run.seconds.toFixed(2)} s`);
+      const result = await runToEnd(job, run, `b${q}`, o.timeoutMs ?? 600_000);
+      queries.push(queryFigure({ query: q, events: o.events, ...result }, idle, prices));
+      log(`aws-local ${q}: ${o.events} events in ${result.seconds.toFixed(2)} s`);
     }
-    return { note: NOTE, prices: { file: "bench/prices.json", asOf: prices.asOf }, events: o.events, idle, queries };
-  } finally {
-    await sqs.stop();
-    await ddb.stop();
-  }
+    return {
+      note: NOTE,
+      prices: { file: "bench/prices.json", asOf: prices.asOf },
+      events: o.events,
+      intervalMs: o.intervalMs ?? 1000,
+      idle,
+      queries,
+    };
+  });
+}
+
+/** Where and how a run deploys. */
+interface RunPlace {
+  readonly sqsEndpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly waitMs?: { readonly interval: number; readonly poll: number };
+  readonly log: (line: string) => void;
 }
 
 /** What one run leaves for the figures. */
@@ -96,20 +113,13 @@ export interface AwsRun {
   readonly rows: number;
 }
 
-async function runToEnd(
-  job: Job,
-  sqsEndpoint: string,
-  dynamoEndpoint: string,
-  prefix: string,
-  timeoutMs: number,
-  log: (line: string) => void,
-): Promise<AwsRun> {
+async function runToEnd(job: Job, place: RunPlace, prefix: string, timeoutMs: number): Promise<AwsRun> {
   const accounting = new HopAccounting();
   // Completion is watched through a client of its own, so the watching is not counted.
-  const watcher = dynamoClient(dynamoEndpoint);
+  const watcher = dynamoClient(place.dynamoEndpoint);
   const store = new DynamoCheckpointStore(watcher, tableNames(prefix));
   const t0 = performance.now();
-  const l = await startAwsLocal({ job, parallelism: 1, sqsEndpoint, dynamoEndpoint, prefix, accounting, log });
+  const l = await startAwsLocal({ job, parallelism: 1, ...place, prefix, accounting });
   const t1 = performance.now();
   try {
     const name = l.plan.job;
@@ -160,12 +170,10 @@ const idleJob: Job = defineJob("bench-aws-idle", (env) => {
 
 /** Runs {@link idleJob} for `seconds` once it is up, counting from then on. */
 async function runIdle(
-  sqsEndpoint: string,
-  dynamoEndpoint: string,
+  place: RunPlace,
   seconds: number,
-  log: (line: string) => void,
 ): Promise<{ snapshot: AccountingSnapshot; seconds: number; queues: number }> {
-  const l = await startAwsLocal({ job: idleJob, parallelism: 1, sqsEndpoint, dynamoEndpoint, prefix: "bidle", log });
+  const l = await startAwsLocal({ job: idleJob, parallelism: 1, ...place, prefix: "bidle" });
   try {
     await new Promise((r) => setTimeout(r, 1500)); // the first round and the sources' start
     l.accounting.reset();

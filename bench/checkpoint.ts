@@ -8,6 +8,7 @@ import { defineJob, type Job } from "../core/api/environment.ts";
 import { valueState } from "../core/api/state.ts";
 import type { Clock } from "../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { quantile } from "./stats.ts";
 
 /** A wall clock with sub-millisecond resolution. */
 class PreciseClock implements Clock {
@@ -47,11 +48,6 @@ export interface CheckpointFigure {
   readonly alignmentMsMedian: number;
   readonly restoreMs: number;
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Number((s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0).toFixed(3));
-};
 
 /** Loads `keys` keys, measures 15 checkpoints, one restore, and 5 more checkpoints. */
 export async function measureCheckpoints(keys: number): Promise<CheckpointFigure> {

@@ -62,6 +62,33 @@ export function goals(r: BenchReport): GoalFigure[] {
       measured: cp ? cp.bySize.map((c) => `${fmt(c.keys, 0)} keys ${c.restoreMs} ms`).join(", ") : "not measured",
       met: cp ? large <= Math.max(1.5 * small, 5) : null,
     });
+    const emu = r.checkpoint?.emulators;
+    const sizes = emu?.bySize ?? [];
+    const range = `${fmt(sizes[0]?.keys ?? 0, 0)}→${fmt(sizes.at(-1)?.keys ?? 0, 0)} keys`;
+    out.push({
+      goal: "on the emulators too: the largest-state checkpoint at most 1.5× the smallest",
+      measured: emu
+        ? `${fmt(emu.ratioLargestToSmallest)}× (${sizes.map((c) => `${fmt(c.keys, 0)} keys ${c.checkpointMsMedian} ms`).join(", ")})`
+        : "not measured",
+      met: emu && sizes.length > 1 ? emu.ratioLargestToSmallest <= 1.5 : null,
+    });
+    out.push({
+      goal: "on the emulators too: restore independent of state size (largest ≤ 1.5× smallest)",
+      measured: emu
+        ? `${fmt(emu.restoreRatioLargestToSmallest)}× over ${range} (${sizes.map((c) => `${c.restoreMs} ms`).join(", ")})`
+        : "not measured",
+      met: emu && sizes.length > 1 ? emu.restoreRatioLargestToSmallest <= 1.5 : null,
+    });
+  }
+  {
+    const l = r.latency;
+    out.push({
+      goal: "embedded p99 latency under 2 × the checkpoint interval",
+      measured: l
+        ? `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms at ${fmt(l.rate, 0)} records/s, checkpoint every ${l.checkpointIntervalMs} ms`
+        : "not measured",
+      met: l ? l.p99Ms < 2 * l.checkpointIntervalMs : null,
+    });
   }
   return out;
 }

@@ -6,10 +6,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { nexmarkEvent } from "../core/nexmark/generator.ts";
-import { type NexmarkEvent, nexmarkConfig } from "../core/nexmark/model.ts";
+import { nexmarkConfig } from "../core/nexmark/model.ts";
 import { ManualClock } from "../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
+import { BASELINES } from "./nexmark-baselines.ts";
 
 /** Flink 1.13–2.0, nexmark GUIDE_V1, events/s per core (NEXMARK.md). */
 export const FLINK_PER_CORE: Record<string, number> = {
@@ -31,41 +32,6 @@ export const FLINK_PER_CORE: Record<string, number> = {
   q19: 44_000,
 };
 
-type Loop = (e: NexmarkEvent, acc: { n: number }) => void;
-const hour = (ms: number) => Math.floor(ms / 3_600_000) % 24;
-/** Single-loop baselines: generate, filter, project; stateful ones keep a Map. */
-const BASELINES: Record<string, () => Loop> = {
-  q0: () => (e, acc) => {
-    if (e.type === "bid") acc.n += e.extra.length > -1 ? 1 : 0;
-  },
-  q1: () => (e, acc) => {
-    if (e.type === "bid") acc.n += (e.price * 908) / 1000 > -1 ? 1 : 0;
-  },
-  q2: () => (e, acc) => {
-    if (e.type === "bid" && e.auction % 123 === 0) acc.n++;
-  },
-  q14: () => (e, acc) => {
-    if (e.type === "bid" && e.price * 908 > 1e9 && e.price * 908 < 5e10) acc.n += hour(e.dateTime) >= 8 ? 1 : 0;
-  },
-  q17: () => {
-    const m = new Map<string, number>();
-    return (e, acc) => {
-      if (e.type !== "bid") return;
-      const k = `${e.auction}|${Math.floor(e.dateTime / 86_400_000)}`;
-      m.set(k, (m.get(k) ?? 0) + e.price);
-      acc.n = m.size;
-    };
-  },
-  q18: () => {
-    const m = new Map<string, NexmarkEvent>();
-    return (e, acc) => {
-      if (e.type !== "bid") return;
-      m.set(`${e.bidder}|${e.auction}`, e);
-      acc.n = m.size;
-    };
-  },
-};
-
 /** One query's figures. */
 export interface NexmarkFigure {
   readonly query: string;
@@ -78,6 +44,8 @@ export interface NexmarkFigure {
   /** riffle / Flink's per-core figure (goal: ≥ 2). */
   readonly multipleOfFlink: number | undefined;
   readonly rows: number;
+  /** Rows of the baseline (equal to `rows` when it does the same work; q12 depends on the wall clock). */
+  readonly baselineRows: number | undefined;
 }
 
 /** Measures every query present in examples/nexmark/. */
@@ -100,12 +68,13 @@ export async function measureNexmark(events: number): Promise<NexmarkFigure[]> {
     await rt.run();
     const riffle = events / ((performance.now() - t0) / 1000);
     let baseline: number | undefined;
+    let baselineRows: number | undefined;
     const make = BASELINES[q];
     if (make) {
       const loop = make();
-      const acc = { n: 0 };
       const b0 = performance.now();
-      for (let i = 0; i < events; i++) loop(nexmarkEvent(i, cfg), acc);
+      for (let i = 0; i < events; i++) loop.add(nexmarkEvent(i, cfg), i);
+      baselineRows = loop.finish();
       baseline = events / ((performance.now() - b0) / 1000);
     }
     const flink = FLINK_PER_CORE[q];
@@ -118,6 +87,7 @@ export async function measureNexmark(events: number): Promise<NexmarkFigure[]> {
       flinkPerCore: flink,
       multipleOfFlink: flink === undefined ? undefined : Number((riffle / flink).toFixed(2)),
       rows,
+      baselineRows,
     });
   }
   return out;

@@ -2,8 +2,10 @@
 
 import type { AwsBenchFigure } from "./aws-local.ts";
 import type { CheckpointFigure } from "./checkpoint.ts";
+import type { EmulatorCheckpointFigure } from "./checkpoint-emulators.ts";
 import type { EmbeddedFigure } from "./embedded.ts";
 import type { GoalFigure } from "./goals.ts";
+import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
 
 /** How big each part runs. */
@@ -12,8 +14,12 @@ export interface BenchSizes {
   readonly nexmarkEvents: number;
   /** Keyed state sizes of the embedded checkpoint part. */
   readonly checkpointKeys: readonly number[];
-  /** Keyed state sizes of the checkpoint part on DynamoDB Local. */
+  /** Keyed state sizes of the checkpoint part on DynamoDB Local (env RIFFLE_BENCH_EMULATOR_KEYS=1000,100000). */
   readonly emulatorCheckpointKeys: readonly number[];
+  /** Checkpoints measured per size on the emulators. */
+  readonly emulatorCheckpoints: number;
+  /** Coordinator wait between rounds on the emulators, ms (the jobs' interval is 1 s; quick runs shorten it). */
+  readonly emulatorIntervalMs: number;
   /** Generated events per query on aws-local. */
   readonly awsEvents: number;
   readonly awsIdleSeconds: number;
@@ -31,6 +37,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       nexmarkEvents: 5_000,
       checkpointKeys: [1_000, 10_000],
       emulatorCheckpointKeys: [100, 1_000],
+      emulatorCheckpoints: 2,
+      emulatorIntervalMs: 200,
       awsEvents: 1_000,
       awsIdleSeconds: 2,
       latencyRate: 500,
@@ -41,7 +49,11 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     embeddedRecords: num("RIFFLE_BENCH_RECORDS", 1_000_000),
     nexmarkEvents: num("RIFFLE_BENCH_NEXMARK_EVENTS", 500_000),
     checkpointKeys: [1_000, 100_000, 1_000_000],
-    emulatorCheckpointKeys: [1_000, 100_000, 1_000_000],
+    emulatorCheckpointKeys: env.RIFFLE_BENCH_EMULATOR_KEYS
+      ? env.RIFFLE_BENCH_EMULATOR_KEYS.split(",").map(Number)
+      : [1_000, 100_000, 1_000_000],
+    emulatorCheckpoints: 8,
+    emulatorIntervalMs: 1000,
     awsEvents: num("RIFFLE_BENCH_AWS_EVENTS", 100_000),
     awsIdleSeconds: 15,
     latencyRate: 2_000,
@@ -65,7 +77,9 @@ export interface BenchReport {
       /** Median checkpoint at the largest state over the smallest (goal: ≤ 1.5). */
       readonly ratioLargestToSmallest: number;
     };
+    emulators?: EmulatorCheckpointFigure;
   };
   aws?: AwsBenchFigure;
+  latency?: LatencyFigure;
   goals?: GoalFigure[];
 }

@@ -17,8 +17,11 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
+import { measureEmulatorCheckpoints } from "./checkpoint-emulators.ts";
 import { measureEmbedded } from "./embedded.ts";
+import { startEmulators } from "./emulators.ts";
 import { goals } from "./goals.ts";
+import { measureLatency } from "./latency.ts";
 import { measureNexmark } from "./nexmark.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
@@ -70,23 +73,44 @@ if (parts.has("nexmark")) {
     queries: await measureNexmark(sizes.nexmarkEvents),
   };
 }
-if (parts.has("checkpoint")) {
-  progress("checkpoint …");
-  const bySize = [];
-  for (const keys of sizes.checkpointKeys) bySize.push(await measureCheckpoints(keys));
-  const first = bySize[0]?.checkpointMsMedian || 1;
-  const last = bySize.at(-1)?.checkpointMsMedian ?? 0;
-  report.checkpoint = {
-    embedded: {
-      note: "embedded, in-memory stores; checkpoint = trigger to manifest while the job runs; alignment = first barrier to last barrier at a partition; restore = new generation + logs cut + relaunch",
-      bySize,
-      ratioLargestToSmallest: Number((last / first).toFixed(2)),
-    },
-  };
+const emulators = parts.has("checkpoint") || parts.has("aws") ? await startEmulators() : undefined;
+try {
+  if (parts.has("checkpoint")) {
+    progress("checkpoint …");
+    const bySize = [];
+    for (const keys of sizes.checkpointKeys) bySize.push(await measureCheckpoints(keys));
+    const first = bySize[0]?.checkpointMsMedian || 1;
+    const last = bySize.at(-1)?.checkpointMsMedian ?? 0;
+    report.checkpoint = {
+      embedded: {
+        note: "embedded, in-memory stores; checkpoint = trigger to manifest while the job runs; alignment = first barrier to last barrier at a partition; restore = new generation + logs cut + relaunch",
+        bySize,
+        ratioLargestToSmallest: Number((last / first).toFixed(2)),
+      },
+      emulators: await measureEmulatorCheckpoints({
+        sizes: sizes.emulatorCheckpointKeys,
+        checkpoints: sizes.emulatorCheckpoints,
+        intervalMs: sizes.emulatorIntervalMs,
+        emulators,
+        log: progress,
+      }),
+    };
+  }
+  if (parts.has("aws")) {
+    progress("aws-local …");
+    report.aws = await measureAwsLocal({
+      events: sizes.awsEvents,
+      idleSeconds: sizes.awsIdleSeconds,
+      ...(quick ? { intervalMs: sizes.emulatorIntervalMs } : {}),
+      emulators,
+    });
+  }
+} finally {
+  await emulators?.stop();
 }
-if (parts.has("aws")) {
-  progress("aws-local …");
-  report.aws = await measureAwsLocal({ events: sizes.awsEvents, idleSeconds: sizes.awsIdleSeconds, log: () => {} });
+if (parts.has("latency")) {
+  progress("latency …");
+  report.latency = await measureLatency(sizes.latencyRate, sizes.latencySeconds);
 }
 report.goals = goals(report);
 

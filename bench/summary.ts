@@ -22,6 +22,17 @@ export function summarize(r: BenchReport): string {
       `checkpoint @ ${n(c.keys)} keys: median ${c.checkpointMsMedian} ms (p90 ${c.checkpointMsP90}), alignment ${c.alignmentMsMedian} ms, restore ${c.restoreMs} ms`,
     );
   }
+  for (const c of r.checkpoint?.emulators?.bySize ?? []) {
+    lines.push(
+      `checkpoint on emulators @ ${n(c.keys)} keys (loaded in ${c.loadSeconds} s): median ${c.checkpointMsMedian} ms (p90 ${c.checkpointMsP90}), alignment ${c.alignmentMsMedian} ms, restore ${c.restoreMs} ms, recovery ${c.recoveryMs} ms`,
+    );
+  }
+  if (r.latency) {
+    const l = r.latency;
+    lines.push(
+      `latency at ${n(l.rate)} records/s, checkpoint every ${l.checkpointIntervalMs} ms: p50 ${l.p50Ms} ms, p90 ${l.p90Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${n(l.measured)} records)`,
+    );
+  }
   if (r.aws) {
     const i = r.aws.idle;
     lines.push(

@@ -1,0 +1,38 @@
+/** One fauxqs and one DynamoDB Local for the benchmark's AWS parts. */
+
+import { startFauxqs } from "fauxqs";
+import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
+
+/** Endpoints of running emulators. */
+export interface BenchEmulators {
+  readonly sqs: string;
+  readonly dynamo: string;
+  stop(): Promise<void>;
+}
+
+/** Starts fauxqs (in process) and DynamoDB Local (Java 17) on free ports. */
+export async function startEmulators(): Promise<BenchEmulators> {
+  const [sqs, ddb] = await Promise.all([startFauxqs({ port: 0, logger: false }), startDynamoLocal()]);
+  return {
+    sqs: `http://127.0.0.1:${sqs.port}`,
+    dynamo: ddb.endpoint,
+    stop: async () => {
+      await sqs.stop();
+      await ddb.stop();
+    },
+  };
+}
+
+/** Runs `f` on `given` emulators, or on new ones that are stopped afterwards. */
+export async function withEmulators<T>(
+  given: BenchEmulators | undefined,
+  f: (e: BenchEmulators) => Promise<T>,
+): Promise<T> {
+  if (given) return f(given);
+  const e = await startEmulators();
+  try {
+    return await f(e);
+  } finally {
+    await e.stop();
+  }
+}
