@@ -10,6 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { App } from "sst/constructs";
+import { loadJob } from "../cli/load-job.ts";
 import { type AddedRiffleStack, type AddRiffleStackOptions, addRiffleStack } from "./index.ts";
 
 /** The account of an offline synthesis. */
@@ -62,6 +63,7 @@ export interface CloudFormationTemplate {
 export async function synthesizeJob(
   o: OfflineAppOptions & Omit<AddRiffleStackOptions, "bundleDir">,
 ): Promise<SynthesizedJob> {
+  await loadJob(o.jobFile); // a job that cannot load fails before SST is loaded
   const app = await offlineApp(o);
   const added = await addRiffleStack(app, {
     jobFile: o.jobFile,

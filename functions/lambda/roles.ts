@@ -20,7 +20,7 @@
 
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
 import type { StepContext } from "../../core/checkpoint/steps.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
@@ -47,7 +47,7 @@ export interface LambdaRoles {
   readonly abort: LambdaHandler<StepInput>;
   readonly restore: LambdaHandler<StepInput>;
   readonly continueAsNew: LambdaHandler<StepInput>;
-  readonly http: LambdaHandler<Parameters<ReturnType<typeof createHttpApi>>[0]>;
+  readonly http: LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 }
 
 /** API Gateway's HTTP API integration timeout is 30 s: a savepoint request must answer before. */
