@@ -6,7 +6,7 @@
  * Environment: `RIFFLE_JOB` (required, the job module), `RIFFLE_PARALLELISM`
  * (optional default parallelism), `RIFFLE_API_KEYS_VERSION` (optional; change it after
  * rotating the API key secret). Stages other than `prod` are removed whole by
- * `sst remove` (tables included); `prod` keeps its tables and secret.
+ * `sst remove` (tables included); `prod` keeps its tables (`stacks/index.ts`).
  *
  * SST bundles this file with esbuild; the stacks are imported at run time instead
  * (Node.js 22 runs their TypeScript), so they, the core and the job module are
@@ -26,7 +26,6 @@ export default {
     if (!jobFile) {
       throw new Error("RIFFLE_JOB is not set: which job should be deployed? e.g. RIFFLE_JOB=examples/clicks.ts");
     }
-    if (app.stage !== "prod") app.setDefaultRemovalPolicy("destroy");
     // SST runs stacks() in the project root.
     const stacks = resolve(process.cwd(), "stacks", "index.ts");
     const { addRiffleStack } = (await import(pathToFileURL(stacks).href)) as typeof import("./stacks/index.ts");

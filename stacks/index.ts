@@ -31,9 +31,16 @@ export interface AddedRiffleStack {
   readonly bundle: JobBundle;
 }
 
+/**
+ * Stages whose tables (and so the job's state, checkpoints and output) survive
+ * `sst remove`; every other stage is removed whole.
+ */
+export const RETAINED_STAGES: readonly string[] = ["prod"];
+
 /** Adds the stack of `options.jobFile` to `app`. */
 export async function addRiffleStack(app: App, options: AddRiffleStackOptions): Promise<AddedRiffleStack> {
   const job = await loadJob(options.jobFile);
+  if (!RETAINED_STAGES.includes(app.stage)) app.setDefaultRemovalPolicy("destroy");
   const deployment = deploymentPlan(job, {
     stage: app.stage,
     ...(options.parallelism === undefined ? {} : { parallelism: options.parallelism }),

@@ -55,7 +55,10 @@ export interface SynthesizedJob extends AddedRiffleStack {
 
 /** The parts of a CloudFormation template this code reads. */
 export interface CloudFormationTemplate {
-  readonly Resources: Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown> }>;
+  readonly Resources: Record<
+    string,
+    { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly DeletionPolicy?: string }
+  >;
   readonly Outputs?: Record<string, unknown>;
 }
 

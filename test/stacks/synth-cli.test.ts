@@ -30,18 +30,23 @@ function synth(args: string[]) {
 describe("npm run synth", () => {
   it("synthesizes a job offline with no AWS credentials and prints a resource summary", () => {
     const out = mkdtempSync(join(tmpdir(), "riffle-synth-cli-"));
-    const r = synth(["--job", "examples/nexmark/q5.ts", "--out", out, "--stage", "ci", "--parallelism", "2"]);
+    const r = synth(["--job", "examples/nexmark/q5.ts", "--out", out, "--stage", "prod", "--parallelism", "2"]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain("stack ci-riffle-nexmark-q5: job 'nexmark-q5', 3 task(s)");
-    expect(r.stdout).toMatch(/task nexmark: parallelism 2, queue ci-riffle-nexmark-q5-0-nexmark\.fifo/);
+    expect(r.stdout).toContain("stack prod-riffle-nexmark-q5: job 'nexmark-q5', 3 task(s)");
+    expect(r.stdout).toMatch(/task nexmark: parallelism 2, queue prod-riffle-nexmark-q5-0-nexmark\.fifo/);
     expect(r.stdout).toMatch(/^\s+6 AWS::SQS::Queue$/m);
     expect(r.stdout).toMatch(/^\s+3 AWS::Lambda::EventSourceMapping$/m);
-    const file = join(out, "ci-riffle-nexmark-q5.template.json");
+    const file = join(out, "prod-riffle-nexmark-q5.template.json");
     expect(r.stdout).toContain(`template: ${file}`);
     expect(existsSync(file)).toBe(true);
-    const template = JSON.parse(readFileSync(file, "utf8")) as { Resources: Record<string, { Type: string }> };
-    const types = Object.values(template.Resources).map((x) => x.Type);
-    expect(types.filter((t) => t === "AWS::StepFunctions::StateMachine")).toHaveLength(1);
+    const template = JSON.parse(readFileSync(file, "utf8")) as {
+      Resources: Record<string, { Type: string; DeletionPolicy?: string }>;
+    };
+    const all = Object.values(template.Resources);
+    expect(all.filter((x) => x.Type === "AWS::StepFunctions::StateMachine")).toHaveLength(1);
+    // The prod stage keeps its tables when the stack is removed.
+    const tables = all.filter((x) => x.Type === "AWS::DynamoDB::Table");
+    expect(tables.map((x) => x.DeletionPolicy)).toEqual(Array(5).fill("Retain"));
   }, 120_000);
 
   it("explains a missing --job or a job file that does not exist", () => {

@@ -8,17 +8,20 @@
  * the tables, the API routes and their credential, the alarms and the coordinator.
  */
 
+import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COORDINATOR_STATES } from "../../core/checkpoint/asl.ts";
 import { ROUTES } from "../../functions/http/routes.ts";
+import { ROOT } from "../../stacks/bundle.ts";
 import { VISIBILITY_FACTOR } from "../../stacks/deploy-plan.ts";
 import { BATCH_SIZE, COORDINATOR_ROLES } from "../../stacks/functions.ts";
-import type { SynthesizedJob } from "../../stacks/synth.ts";
+import { offlineApp, type SynthesizedJob } from "../../stacks/synth.ts";
 import {
   actionsOf,
   hasWildcard,
   policyStatements,
+  projectRoot,
   type Resource,
   refTarget,
   resolveIntrinsics,
@@ -193,6 +196,8 @@ describe.each(JOBS)("stack of $name", (j) => {
       ]);
       const ttl = String(t.props.TableName).endsWith("-log") ? { AttributeName: "exp", Enabled: true } : undefined;
       expect(t.props.TimeToLiveSpecification).toEqual(ttl);
+      // A stage other than prod is removed whole, tables included.
+      expect(s.template.Resources[t.id]).toMatchObject({ DeletionPolicy: "Delete" });
     }
   });
 
@@ -298,4 +303,32 @@ describe("job AWS settings", () => {
     );
     expect(ages.map((a) => a.props.Threshold)).toEqual([300, 300]);
   });
+});
+
+describe("sst.config.ts", () => {
+  it("adds the stack of RIFFLE_JOB as `sst deploy` loads it, and says so when RIFFLE_JOB is missing", async () => {
+    // SST's own loader (esbuild bundle of the config), as the sst CLI uses it.
+    const { load } = await import("sst/stacks/build.js");
+    const [, config] = (await load(join(ROOT, "sst.config.ts"))) as [
+      unknown,
+      { stacks: (app: unknown) => Promise<void> },
+    ];
+    const saved = process.env.RIFFLE_JOB;
+    try {
+      delete process.env.RIFFLE_JOB;
+      const app = await offlineApp({ stage: "cfgtest", root: projectRoot() });
+      await expect(config.stacks(app)).rejects.toThrow("RIFFLE_JOB is not set: which job should be deployed?");
+      process.env.RIFFLE_JOB = "examples/clicks.ts";
+      await config.stacks(app);
+      await app.finish();
+      const assembly = app.synth();
+      expect(assembly.stacks.map((x) => x.stackName)).toEqual(["cfgtest-riffle-clicks"]);
+      const template = Template.fromJSON(assembly.stacks[0]?.template);
+      template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+      template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
+    } finally {
+      if (saved === undefined) delete process.env.RIFFLE_JOB;
+      else process.env.RIFFLE_JOB = saved;
+    }
+  }, 60_000);
 });

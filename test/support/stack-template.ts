@@ -32,13 +32,19 @@ export interface Resource {
   readonly props: Record<string, any>;
 }
 
+/** A fresh SST project root: copies of the repository's `sst.config.ts` and `package.json`. */
+export function projectRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), "riffle-sst-root-"));
+  for (const f of ["sst.config.ts", "package.json"]) copyFileSync(join(ROOT, f), join(root, f));
+  return root;
+}
+
 /** Synthesizes `jobFile` offline, as `npm run synth` does, in a fresh project root. */
 export function synthForTest(
   jobFile: string,
   o: { stage?: string; parallelism?: number } = {},
 ): Promise<SynthesizedJob> {
-  const root = mkdtempSync(join(tmpdir(), "riffle-sst-root-"));
-  for (const f of ["sst.config.ts", "package.json"]) copyFileSync(join(ROOT, f), join(root, f));
+  const root = projectRoot();
   return synthesizeJob({
     jobFile: join(ROOT, jobFile),
     stage: o.stage ?? "test",
