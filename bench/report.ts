@@ -68,6 +68,8 @@ export interface BenchReport {
   readonly quick: boolean;
   readonly parts: readonly string[];
   readonly sizes: BenchSizes;
+  /** The 1-minute load average of the machine as each part began and ended (others may share it). */
+  readonly loadAverage: Record<string, [number, number]>;
   embedded?: { readonly note: string; readonly jobs: EmbeddedFigure[] };
   nexmark?: { readonly note: string; readonly queries: NexmarkFigure[] };
   checkpoint?: {

@@ -13,7 +13,7 @@
  * `--save` also writes the JSON to bench/results/<date>-<machine>.json.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
@@ -52,15 +52,27 @@ const progress = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
 };
 
+const load: Record<string, [number, number]> = {};
+let current: string | undefined;
+/** Notes the 1-minute load average as one part ends and the next begins (the machine may be shared). */
+const mark = (part: string | undefined) => {
+  const now = Number(loadavg()[0]?.toFixed(2));
+  if (current !== undefined) (load[current] as [number, number])[1] = now;
+  if (part !== undefined) load[part] = [now, now];
+  current = part;
+};
+
 const report: BenchReport = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, node: process.version },
   quick,
   parts: [...parts],
   sizes,
+  loadAverage: load,
 };
 if (parts.has("embedded")) {
   progress("embedded …");
+  mark("embedded");
   report.embedded = {
     note: "one process, one core; records/s counts source records; parallelism 1",
     jobs: await measureEmbedded(sizes.embeddedRecords),
@@ -68,6 +80,7 @@ if (parts.has("embedded")) {
 }
 if (parts.has("nexmark")) {
   progress("nexmark …");
+  mark("nexmark");
   report.nexmark = {
     note: "embedded, parallelism 1, events/s including generation; baseline = hand-written single JS loop over the same generated events; flinkPerCore from NEXMARK.md (Flink 1.13–2.0, GUIDE_V1, 100M events)",
     queries: await measureNexmark(sizes.nexmarkEvents),
@@ -77,6 +90,7 @@ const emulators = parts.has("checkpoint") || parts.has("aws") ? await startEmula
 try {
   if (parts.has("checkpoint")) {
     progress("checkpoint …");
+    mark("checkpoint");
     const bySize = [];
     for (const keys of sizes.checkpointKeys) bySize.push(await measureCheckpoints(keys));
     const first = bySize[0]?.checkpointMsMedian || 1;
@@ -98,6 +112,7 @@ try {
   }
   if (parts.has("aws")) {
     progress("aws-local …");
+    mark("aws");
     report.aws = await measureAwsLocal({
       events: sizes.awsEvents,
       idleSeconds: sizes.awsIdleSeconds,
@@ -110,8 +125,10 @@ try {
 }
 if (parts.has("latency")) {
   progress("latency …");
+  mark("latency");
   report.latency = await measureLatency(sizes.latencyRate, sizes.latencySeconds);
 }
+mark(undefined);
 report.goals = goals(report);
 
 const text = `${JSON.stringify(report, null, 2)}\n`;

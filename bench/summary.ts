@@ -7,7 +7,13 @@ const n = (x: number, d = 0) => x.toLocaleString("en", { maximumFractionDigits: 
 
 /** Lines summarizing every part of `r`. */
 export function summarize(r: BenchReport): string {
-  const lines: string[] = [];
+  const lines: string[] = [
+    `machine: ${r.machine.cpu}, ${r.machine.cores} cores, node ${r.machine.node}; 1-min load average by part (start→end): ${Object.entries(
+      r.loadAverage,
+    )
+      .map(([p, [a, b]]) => `${p} ${a}→${b}`)
+      .join(", ")}`,
+  ];
   for (const j of r.embedded?.jobs ?? []) {
     lines.push(`${j.name}: ${n(j.recordsPerSecond)} records/s (${n(j.records)} in ${j.seconds} s)`);
   }

@@ -104,6 +104,11 @@ describe("npm run bench -- --quick --json", () => {
     numbers(report.machine, ["cores"], "machine");
     expect(report.quick).toBe(true);
     expect(report.parts).toEqual(["embedded", "nexmark", "checkpoint", "aws", "latency"]);
+    const load = obj(report.loadAverage, "loadAverage");
+    expect(Object.keys(load)).toEqual(report.parts);
+    for (const [part, range] of Object.entries(load)) {
+      expect(arr(range, `loadAverage.${part}`).every((x) => Number.isFinite(x))).toBe(true);
+    }
 
     const jobs = arr(obj(report.embedded, "embedded").jobs, "embedded.jobs");
     expect(jobs).toHaveLength(2);
