@@ -56,7 +56,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
       ...fns.tasks.values(),
     ]);
     const api = createHttpApi(stack, d, fns.api);
-    const alarms = createAlarms(stack, d, queues);
+    const alarms = createAlarms(stack, d, queues, coordinator.machine);
     const outputs = {
       ApiUrl: api.apiEndpoint,
       ApiKeySecretArn: secret.secret.secretArn,

@@ -83,7 +83,7 @@ describe.each(JOBS)("stack of $name", (j) => {
     const t = Template.fromJSON(s.template);
     t.resourceCountIs("AWS::SQS::Queue", 2 * n);
     t.resourceCountIs("AWS::Lambda::EventSourceMapping", n);
-    t.resourceCountIs("AWS::CloudWatch::Alarm", 2 * n);
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 2 * n + 1);
     t.resourceCountIs("AWS::DynamoDB::Table", 5);
     t.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
     t.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
@@ -226,7 +226,7 @@ describe.each(JOBS)("stack of $name", (j) => {
     expect(riffleFunctions(s).filter((f) => f.props.Environment.Variables.RIFFLE_API_KEYS)).toHaveLength(1);
   });
 
-  it("alarms on DLQ depth and on the oldest message's age of every task queue", () => {
+  it("alarms on DLQ depth and on the oldest message's age of every task queue, and on a stopped coordinator", () => {
     const s = synth(j.name);
     const alarms = resources(s, "AWS::CloudWatch::Alarm");
     for (const { queue, dlq } of taskResources(s)) {
@@ -245,6 +245,19 @@ describe.each(JOBS)("stack of $name", (j) => {
       expect(age[0]?.props.Threshold).toBe(s.deployment.aws.oldestMessageAlarmSeconds);
       for (const a of [...depth, ...age]) expect(a.props.AlarmActions).toHaveLength(1);
     }
+    const machine = resources(s, "AWS::StepFunctions::StateMachine")[0] as Resource;
+    const coordinator = alarms.filter((a) => a.props.Metrics !== undefined);
+    expect(coordinator).toHaveLength(1);
+    const metrics = coordinator[0]?.props.Metrics as {
+      MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: unknown }[] } };
+    }[];
+    expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual([
+      "ExecutionsAborted",
+      "ExecutionsFailed",
+      "ExecutionsTimedOut",
+    ]);
+    for (const m of metrics)
+      if (m.MetricStat) expect(refTarget(m.MetricStat.Metric.Dimensions[0]?.Value)).toBe(machine.id);
   });
 
   it("runs the coordinator from the core ASL, each Task state calling the step function of its role, started on create", () => {
