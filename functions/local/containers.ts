@@ -14,9 +14,7 @@ export interface ContainerPool<E, C, R> {
 }
 
 /** Builds a pool over `create`, which makes one fresh handler instance (a cold start). */
-export function containerPool<E, C, R>(
-  create: () => (event: E, context: C) => Promise<R>,
-): ContainerPool<E, C, R> {
+export function containerPool<E, C, R>(create: () => (event: E, context: C) => Promise<R>): ContainerPool<E, C, R> {
   const idle: ((event: E, context: C) => Promise<R>)[] = [];
   let cold = 0;
   return {
