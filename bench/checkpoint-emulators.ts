@@ -42,9 +42,11 @@ export interface EmulatorCheckpointSize {
   readonly checkpointMsMedian: number;
   readonly checkpointMsP90: number;
   readonly alignmentMsMedian: number;
-  /** The coordinator's restore step. */
+  /** Restores measured. */
+  readonly restores: number;
+  /** The coordinator's restore step (median). */
   readonly restoreMs: number;
-  /** Restore start → first checkpoint completed in the new generation. */
+  /** Restore start → first checkpoint completed in the new generation (median). */
   readonly recoveryMs: number;
 }
 
@@ -85,6 +87,8 @@ export async function measureEmulatorCheckpoints(o: {
   readonly sizes: readonly number[];
   /** Checkpoints measured per size, after two of warm-up. */
   readonly checkpoints: number;
+  /** Restores per size (default 3). */
+  readonly restores?: number;
   /** Coordinator wait between rounds, ms (default 1000, the job's interval). */
   readonly intervalMs?: number;
   readonly emulators?: BenchEmulators;
@@ -94,7 +98,7 @@ export async function measureEmulatorCheckpoints(o: {
   return withEmulators(o.emulators, async (e) => {
     const bySize: EmulatorCheckpointSize[] = [];
     for (const keys of o.sizes) {
-      bySize.push(await measureOne(keys, o.checkpoints, e, o.intervalMs ?? 1000, log));
+      bySize.push(await measureOne(keys, o.checkpoints, o.restores ?? 3, e, o.intervalMs ?? 1000, log));
       log(`checkpoint on emulators @ ${keys} keys done`);
     }
     const first = bySize[0];
@@ -117,6 +121,7 @@ const ratio = (a: number | undefined, b: number | undefined) => Number(((a ?? 0)
 async function measureOne(
   keys: number,
   count: number,
+  restores: number,
   e: BenchEmulators,
   intervalMs: number,
   log: (line: string) => void,
@@ -163,11 +168,15 @@ async function measureOne(
     await waitFor(`${count + 2} checkpoints`, async () => (await completed(1)).length >= count + 2);
     const ms = (await completed(1)).slice(2, count + 2);
     const steps = new CoordinatorSteps({ ...l.ports, plan: l.plan, graph: l.graph, clock: new SystemClock() });
-    const t0 = performance.now();
-    await steps.restore();
-    const restoreMs = performance.now() - t0;
-    await waitFor("a checkpoint after the restore", async () => (await completed(2)).length >= 1);
-    const recoveryMs = performance.now() - t0;
+    const restoreMs: number[] = [];
+    const recoveryMs: number[] = [];
+    for (let i = 0; i < restores; i++) {
+      const t0 = performance.now();
+      const { generation } = await steps.restore();
+      restoreMs.push(performance.now() - t0);
+      await waitFor(`a checkpoint after restore ${i + 1}`, async () => (await completed(generation)).length >= 1);
+      recoveryMs.push(performance.now() - t0);
+    }
     await checkState(l.ports.state, task.id, stateId, keys, plan.maxParallelism);
     return {
       keys,
@@ -179,8 +188,9 @@ async function measureOne(
         ms.map((m) => m.alignmentMs ?? 0),
         0.5,
       ),
-      restoreMs: Number(restoreMs.toFixed(1)),
-      recoveryMs: Number(recoveryMs.toFixed(0)),
+      restores,
+      restoreMs: Number(quantile(restoreMs, 0.5).toFixed(1)),
+      recoveryMs: Number(quantile(recoveryMs, 0.5).toFixed(0)),
     };
   } finally {
     await l.stop();

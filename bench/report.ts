@@ -18,6 +18,8 @@ export interface BenchSizes {
   readonly emulatorCheckpointKeys: readonly number[];
   /** Checkpoints measured per size on the emulators. */
   readonly emulatorCheckpoints: number;
+  /** Restores measured per size on the emulators. */
+  readonly emulatorRestores: number;
   /** Coordinator wait between rounds on the emulators, ms (the jobs' interval is 1 s; quick runs shorten it). */
   readonly emulatorIntervalMs: number;
   /** Generated events per query on aws-local. */
@@ -38,6 +40,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       checkpointKeys: [1_000, 10_000],
       emulatorCheckpointKeys: [100, 1_000],
       emulatorCheckpoints: 2,
+      emulatorRestores: 1,
       emulatorIntervalMs: 200,
       awsEvents: 1_000,
       awsIdleSeconds: 2,
@@ -53,6 +56,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       ? env.RIFFLE_BENCH_EMULATOR_KEYS.split(",").map(Number)
       : [1_000, 100_000, 1_000_000],
     emulatorCheckpoints: 8,
+    emulatorRestores: 3,
     emulatorIntervalMs: 1000,
     awsEvents: num("RIFFLE_BENCH_AWS_EVENTS", 100_000),
     awsIdleSeconds: 15,

@@ -97,13 +97,14 @@ try {
     const last = bySize.at(-1)?.checkpointMsMedian ?? 0;
     report.checkpoint = {
       embedded: {
-        note: "embedded, in-memory stores; checkpoint = trigger to manifest while the job runs; alignment = first barrier to last barrier at a partition; restore = new generation + logs cut + relaunch",
+        note: "embedded, in-memory stores; checkpoint = trigger to manifest while the job runs; alignment = first barrier to last barrier at a partition; restore = new generation + logs cut + relaunch; medians (25 checkpoints, 3 restores)",
         bySize,
         ratioLargestToSmallest: Number((last / first).toFixed(2)),
       },
       emulators: await measureEmulatorCheckpoints({
         sizes: sizes.emulatorCheckpointKeys,
         checkpoints: sizes.emulatorCheckpoints,
+        restores: sizes.emulatorRestores,
         intervalMs: sizes.emulatorIntervalMs,
         emulators,
         log: progress,

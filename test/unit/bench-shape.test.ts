@@ -140,7 +140,15 @@ describe("npm run bench -- --quick --json", () => {
     const cp = obj(report.checkpoint, "checkpoint");
     const embedded = obj(cp.embedded, "checkpoint.embedded");
     numbers(embedded, ["ratioLargestToSmallest"], "checkpoint.embedded");
-    const cpFields = ["keys", "checkpoints", "checkpointMsMedian", "checkpointMsP90", "alignmentMsMedian", "restoreMs"];
+    const cpFields = [
+      "keys",
+      "checkpoints",
+      "checkpointMsMedian",
+      "checkpointMsP90",
+      "alignmentMsMedian",
+      "restores",
+      "restoreMs",
+    ];
     for (const c of arr(embedded.bySize, "embedded.bySize")) numbers(c, cpFields, "checkpoint.embedded.bySize");
     const emu = obj(cp.emulators, "checkpoint.emulators");
     numbers(emu, ["ratioLargestToSmallest", "restoreRatioLargestToSmallest"], "checkpoint.emulators");
