@@ -19,7 +19,6 @@
  */
 
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
 import type { StepContext } from "../../core/checkpoint/steps.ts";
@@ -27,13 +26,12 @@ import { StoreJobControl } from "../../core/control/store-control.ts";
 import { RiffleError } from "../../core/errors.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
-import type { QueueDeadLetter } from "../../core/ports/queue.ts";
 import { awsPortsFromEnv } from "../aws/ports.ts";
+import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { type CoordinatorHandlers, createCoordinatorHandlers, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
 import { parseKeyList } from "../http/auth.ts";
-import { listDeadLetters } from "../local/queues.ts";
 
 /** A Lambda handler: an event and the (optional, for local callers) context. */
 export type LambdaHandler<E = never, R = unknown> = (event: E, context?: Context) => Promise<R>;
@@ -91,7 +89,11 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       ...context,
       ingest: ports.ingest,
       savepointTimeoutMs: SAVEPOINT_TIMEOUT_MS,
-      backlog: (t) => backlog(ports.sqs, queues, t),
+      backlog: (t) => {
+        const url = queues[t];
+        if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${t}'`);
+        return approximateBacklog(ports.sqs, url);
+      },
       queueDeadLetters: () => queueDeadLetters(ports.sqs, dlqs),
     });
     return createHttpApi({
@@ -128,38 +130,6 @@ async function startExecution(stateMachineArn: string, input: { job: string; rou
       retryable: true,
     });
   }
-}
-
-/** Messages waiting or in flight in a task's queue. */
-async function backlog(sqs: SQSClient, urls: Readonly<Record<string, string>>, task: string): Promise<number> {
-  const url = urls[task];
-  if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${task}'`);
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
-
-/** The envelopes in every task's dead-letter queue. */
-async function queueDeadLetters(sqs: SQSClient, dlqs: Readonly<Record<string, string>>): Promise<QueueDeadLetter[]> {
-  const out: QueueDeadLetter[] = [];
-  for (const [task, url] of Object.entries(dlqs)) {
-    const listing = await listDeadLetters(sqs, url);
-    for (const m of listing.messages) {
-      out.push({
-        task,
-        group: Number(m.groupId),
-        body: JSON.parse(m.body),
-        receiveCount: m.receiveCount,
-        error: "moved to the DLQ after maxReceiveCount receives",
-      });
-    }
-  }
-  return out;
 }
 
 function once<T>(make: () => T): () => T {

@@ -7,7 +7,7 @@
  * and the HTTP API handler served over real HTTP.
  */
 
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { startFauxqs } from "fauxqs";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
@@ -19,6 +19,7 @@ import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
 import { RequestAccounting } from "../aws/accounting.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
+import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
 import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler, type TaskHandlerOptions } from "../handlers/task.ts";
@@ -27,7 +28,7 @@ import { containerPool } from "./containers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
-import { ensureQueuesWithDlq, listDeadLetters, type QueueWithDlq } from "./queues.ts";
+
 import { type LocalCoordinator, runCoordinatorLocally } from "./stepfunctions.ts";
 
 /** Options of {@link startAwsLocal}. */
@@ -131,22 +132,8 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     const control = new StoreJobControl({
       ...context,
       backlog: (task) => approximateBacklog(sqs, urlOf(queues, task)),
-      queueDeadLetters: async () => {
-        const out = [];
-        for (const t of plan.tasks) {
-          const listing = await listDeadLetters(sqs, (queues[t.id] as QueueWithDlq).dlqUrl);
-          for (const m of listing.messages) {
-            out.push({
-              task: t.id,
-              group: Number(m.groupId),
-              body: JSON.parse(m.body),
-              receiveCount: m.receiveCount,
-              error: "moved to the DLQ after maxReceiveCount receives",
-            });
-          }
-        }
-        return out;
-      },
+      queueDeadLetters: () =>
+        queueDeadLetters(sqs, Object.fromEntries(plan.tasks.map((t) => [t.id, (queues[t.id] as QueueWithDlq).dlqUrl]))),
     });
     // Workers: one event source mapping per task queue, the coordinator, the HTTP API.
     const workers: (() => Promise<void>)[] = [];
@@ -272,16 +259,4 @@ function urlOf(queues: Readonly<Record<string, QueueWithDlq>>, task: string): st
 export function queueName(prefix: string, job: string, task: string, index: number): string {
   const clean = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "-");
   return `${clean(prefix)}-${clean(job)}-${index}-${clean(task)}`.slice(0, 70);
-}
-
-/** ApproximateNumberOfMessages + NotVisible of a queue. */
-async function approximateBacklog(sqs: SQSClient, url: string): Promise<number> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
 }

@@ -12,7 +12,7 @@
  * - Results are read by {@link evaluateResponse}: unlisted records are deleted; failed
  *   ones stay in flight until the queue's visibility timeout ends (as on AWS), or
  *   `retryDelayMs` later. After `maxReceiveCount` receipts the queue's RedrivePolicy
- *   moves a message to its DLQ (see {@link ./queues.ts}).
+ *   moves a message to its DLQ (see {@link ../aws/sqs-admin.ts}).
  */
 
 import {

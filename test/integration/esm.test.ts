@@ -10,6 +10,7 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } fr
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { ensureQueuesWithDlq, listDeadLetters, redrive } from "../../functions/aws/sqs-admin.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
 import {
   type EventSourceMapping,
@@ -17,7 +18,6 @@ import {
   type InvocationInfo,
   startEventSourceMapping,
 } from "../../functions/local/esm.ts";
-import { ensureQueuesWithDlq, listDeadLetters, redrive } from "../../functions/local/queues.ts";
 
 let started: Promise<{ server: FauxqsServer; client: SQSClient }> | undefined;
 const fauxqs = () => {

@@ -24,10 +24,10 @@ import { type AslDefinition, POLL, RESTORE, TRIGGER } from "../../core/checkpoin
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
+import { ensureQueuesWithDlq, type QueueWithDlq } from "../../functions/aws/sqs-admin.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
 import type { LambdaRoles } from "../../functions/lambda/roles.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "../../functions/local/esm.ts";
-import { ensureQueuesWithDlq, type QueueWithDlq } from "../../functions/local/queues.ts";
 import { type LocalCoordinator, runCoordinatorLocally } from "../../functions/local/stepfunctions.ts";
 import type { SynthesizedJob } from "../../stacks/synth.ts";
 import {

@@ -17,7 +17,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { RiffleError } from "../../core/errors.ts";
-import { ensureQueues } from "../aws/sqs-queue.ts";
+import type { QueueDeadLetter } from "../../core/ports/queue.ts";
+import { ensureQueues } from "./sqs-queue.ts";
 
 /** One FIFO queue and its dead-letter queue. */
 export interface QueueWithDlq {
@@ -232,4 +233,39 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const name = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     throw new RiffleError("queue-call-failed", `SQS: could not ${what}: ${name}`, { cause, retryable: true });
   }
+}
+
+/** Messages waiting or in flight in a queue (ApproximateNumberOfMessages + NotVisible). */
+export async function approximateBacklog(client: SQSClient, url: string): Promise<number> {
+  const out = await call(`read the attributes of ${url}`, () =>
+    client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    ),
+  );
+  const a = out.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** The envelopes in every task's dead-letter queue (`dlqs`: task id → DLQ URL), as the job control reports them. */
+export async function queueDeadLetters(
+  client: SQSClient,
+  dlqs: Readonly<Record<string, string>>,
+): Promise<QueueDeadLetter[]> {
+  const out: QueueDeadLetter[] = [];
+  for (const [task, url] of Object.entries(dlqs)) {
+    const listing = await listDeadLetters(client, url);
+    for (const m of listing.messages) {
+      out.push({
+        task,
+        group: Number(m.groupId),
+        body: JSON.parse(m.body),
+        receiveCount: m.receiveCount,
+        error: "moved to the DLQ after maxReceiveCount receives",
+      });
+    }
+  }
+  return out;
 }
