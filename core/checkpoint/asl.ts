@@ -202,6 +202,8 @@ export interface CoordinatorExecutionInput {
 }
 
 const JOB = { "job.$": "$.job" } as const;
+/** ContinueAsNew also gets this execution's name, so the next one's name derives from it (a retry starts nothing twice). */
+const JOB_AND_EXECUTION = { "job.$": "$.job", "execution.$": "$$.Execution.Name" } as const;
 const JOB_AND_CHECKPOINT = { "job.$": "$.job", "checkpoint.$": "$.trigger.checkpoint" } as const;
 
 /** Retry policy shared by every Task state. */
@@ -329,7 +331,7 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
     },
     [CONTINUE_AS_NEW]: task(
       fns.continueAsNew,
-      JOB,
+      JOB_AND_EXECUTION,
       "$.continued",
       DONE,
       "Start a new execution {job, round: 0} to bound history",
@@ -343,4 +345,16 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
     StartAt: WAIT_INTERVAL,
     States: states,
   };
+}
+
+/**
+ * Name of the execution that continues `previous`: `<base>-r<n+1>` after `<base>-r<n>`,
+ * else `<previous>-r1`. Deterministic, so a retried ContinueAsNew asks for the same
+ * name, and Step Functions refuses a second execution of it. At most 80 characters.
+ */
+export function nextExecutionName(previous: string): string {
+  const m = /^(.*)-r(\d+)$/.exec(previous);
+  const [base, n] = m ? [m[1] as string, Number(m[2]) + 1] : [previous, 1];
+  const suffix = `-r${n}`;
+  return `${base.slice(0, 80 - suffix.length)}${suffix}`;
 }

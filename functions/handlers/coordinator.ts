@@ -7,6 +7,7 @@
 
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
+import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { RiffleError } from "../../core/errors.ts";
 
@@ -15,6 +16,8 @@ export interface StepInput {
   readonly job: string;
   /** The checkpoint the round triggered (poll, complete, abort). */
   readonly checkpoint?: number | null;
+  /** ContinueAsNew: the name of the execution that is ending. */
+  readonly execution?: string;
 }
 
 /** One step's Lambda handler; the context is optional for local callers. */
@@ -32,8 +35,11 @@ export interface CoordinatorHandlers {
 
 /** Options of {@link createCoordinatorHandlers}. */
 export interface CoordinatorHandlerOptions {
-  /** Starts the next execution of the state machine (`StartExecution` in AWS). */
-  readonly startExecution: (input: { job: string; round: number }) => Promise<void>;
+  /**
+   * Starts the next execution of the state machine (`StartExecution` in AWS) under
+   * `name` when given; an execution of that name that already exists counts as started.
+   */
+  readonly startExecution: (input: { job: string; round: number }, name?: string) => Promise<void>;
 }
 
 /** Builds the coordinator's step handlers over `context`. */
@@ -67,9 +73,10 @@ export function createCoordinatorHandlers(
     abort: wrap(step("abort", (i) => steps.abort(checkpointOf("abort", i)))),
     restore: wrap(step("restore", () => steps.restore())),
     continueAsNew: wrap(
-      step("continueAsNew", async () => {
-        await options.startExecution({ job, round: 0 });
-        return { continued: true };
+      step("continueAsNew", async (input) => {
+        const name = input.execution ? nextExecutionName(input.execution) : undefined;
+        await options.startExecution({ job, round: 0 }, name);
+        return { continued: true, ...(name ? { execution: name } : {}) };
       }),
     ),
   };

@@ -78,7 +78,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
   const coordinator = once(
     (): CoordinatorHandlers =>
       createCoordinatorHandlers(deployment().context, {
-        startExecution: (input) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input),
+        startExecution: (input, name) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input, name),
       }),
   );
   const http = once(() => {
@@ -120,11 +120,19 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
 let sfn: SFNClient | undefined;
 
 /** Starts the next coordinator execution (ContinueAsNew). */
-async function startExecution(stateMachineArn: string, input: { job: string; round: number }): Promise<void> {
+async function startExecution(
+  stateMachineArn: string,
+  input: { job: string; round: number },
+  name: string | undefined,
+): Promise<void> {
   sfn ??= new SFNClient({});
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name ? { name } : {}) }),
+    );
   } catch (cause) {
+    // A retried ContinueAsNew: the execution it asks for was already started.
+    if ((cause as { name?: string }).name === "ExecutionAlreadyExists") return;
     throw new RiffleError("start-execution", `could not start a new execution of ${stateMachineArn}`, {
       cause,
       retryable: true,

@@ -161,6 +161,13 @@ export function runCoordinatorLocally(
             ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
           },
           noThrowOnAbort: true,
+          context: {
+            Execution: {
+              Name: `${options.job}-r${n}`,
+              Input: { job: options.job, round: 0 },
+              StartTime: new Date().toISOString(),
+            },
+          },
         },
       );
       abortCurrent = execution.abort;

@@ -93,7 +93,7 @@ describe("coordinatorDefinition: shape", () => {
       Complete: [functions.complete, jobCheckpoint, "$.complete"],
       Abort: [functions.abort, jobCheckpoint, "$.abort"],
       Restore: [functions.restore, job, "$.restore"],
-      ContinueAsNew: [functions.continueAsNew, job, "$.continued"],
+      ContinueAsNew: [functions.continueAsNew, { ...job, "execution.$": "$$.Execution.Name" }, "$.continued"],
     };
     for (const [name, [resource, parameters, resultPath]] of Object.entries(expected)) {
       const state = byState[name] as AslTaskState;

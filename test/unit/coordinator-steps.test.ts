@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import type { OutboxEntry } from "../../core/envelope.ts";
 import { planJob } from "../../core/graph/planner.ts";
@@ -13,6 +14,7 @@ import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
+import { createCoordinatorHandlers } from "../../functions/handlers/coordinator.ts";
 
 const job = defineJob("steps", (env) => {
   env.enableCheckpointing(1000, { timeoutMs: 5000, tolerableFailures: 1 });
@@ -125,5 +127,24 @@ describe("coordinator steps", () => {
     }
     expect((await steps().poll(1)).status).toBe("completed");
     expect(await steps().trigger()).toEqual({ checkpoint: null, finished: true });
+  });
+});
+
+describe("continue as new", () => {
+  it("names the next execution from the one ending, so a retried step asks for the same execution", async () => {
+    const { context } = setup();
+    const started: [unknown, string | undefined][] = [];
+    const handlers = createCoordinatorHandlers(context, {
+      startExecution: async (input, name) => void started.push([input, name]),
+    });
+    await handlers.continueAsNew({ job: "steps", execution: "abc-r3" });
+    await handlers.continueAsNew({ job: "steps", execution: "abc-r3" });
+    expect(started).toEqual([
+      [{ job: "steps", round: 0 }, "abc-r4"],
+      [{ job: "steps", round: 0 }, "abc-r4"],
+    ]);
+    expect(nextExecutionName("0b6c2d1e-uuid")).toBe("0b6c2d1e-uuid-r1");
+    expect(nextExecutionName("x".repeat(80))).toHaveLength(80);
+    await expect(handlers.continueAsNew({ job: "other" })).rejects.toThrow(/got job 'other'/);
   });
 });
