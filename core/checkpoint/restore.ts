@@ -6,10 +6,10 @@
  */
 
 import type { Plan } from "../graph/plan.ts";
+import { foldPartition } from "../log/read.ts";
 import type { JobRecord } from "../ports/checkpoint-store.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
-import { PartitionView } from "../runtime/partition-view.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { SavepointError } from "./savepoint.ts";
 
@@ -34,9 +34,7 @@ export async function restoreToCheckpoint(
       const through = manifest?.cut?.[`${task.id}#${p}`] ?? 0;
       await state.truncate(task.id, p, through, generation);
       // A partition that had finished before the cut stays finished: report it again.
-      const base = await state.readBase(task.id, p);
-      const view = PartitionView.fromBase(base);
-      for (const seg of await state.readSegments(task.id, p, base?.through ?? 0)) view.apply(seg);
+      const view = await foldPartition(state, task.id, p);
       if (view.finished) {
         await checkpoints.finished(plan.job, { task: task.id, partition: p, segment: view.lastSegment, generation });
       }

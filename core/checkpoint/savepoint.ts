@@ -9,6 +9,7 @@ import { PartitionNotEmptyError, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { keyGroupRange } from "../keys.ts";
+import { foldPartition, readPartition } from "../log/read.ts";
 import {
   AbortReason,
   type CheckpointManifest,
@@ -17,7 +18,6 @@ import {
 } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
-import { PartitionView } from "../runtime/partition-view.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { finishRestore } from "./restore.ts";
 
@@ -60,7 +60,7 @@ export async function takeSavepoint(
     const P = manifest.parallelism[task.id] ?? task.parallelism;
     for (let p = 0; p < P; p++) {
       const through = manifest.cut[`${task.id}#${p}`] ?? 0;
-      const view = await viewAt(state, task.id, p, through);
+      const view = await foldPartition(state, task.id, p, through);
       for (const [k, v] of view.opState) {
         if (!k.startsWith("split:")) continue;
         const positions = sources[task.id] ?? {};
@@ -90,17 +90,6 @@ export async function takeSavepoint(
     throw new SavepointError(`job '${plan.job}' already has a savepoint named '${name}'`);
   }
   return savepoint;
-}
-
-/** The folded view of `task[partition]` as of segment `through`. */
-async function viewAt(state: StateStore, task: string, partition: number, through: number): Promise<PartitionView> {
-  const base = await state.readBase(task, partition);
-  const view = PartitionView.fromBase(base);
-  for (const seg of await state.readSegments(task, partition, base?.through ?? 0)) {
-    if (seg.n > through) break;
-    view.apply(seg);
-  }
-  return view;
 }
 
 /**
@@ -210,7 +199,6 @@ const ZOMBIE_GAP = 1000;
 
 /** The last segment of a partition's log (0 when empty). */
 async function lastSegment(state: StateStore, task: string, partition: number): Promise<number> {
-  const base = await state.readBase(task, partition);
-  const segs = await state.readSegments(task, partition, base?.through ?? 0);
-  return segs.at(-1)?.n ?? base?.through ?? 0;
+  const { base, segments } = await readPartition(state, task, partition);
+  return segments.at(-1)?.n ?? base?.through ?? 0;
 }

@@ -19,8 +19,8 @@
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
+import { compactionBound, foldBase } from "../log/compaction.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
-import { PartitionView } from "../runtime/partition-view.ts";
 
 /** DDL of the generation fences (idempotent: also run on every open, for older state dirs). */
 const FENCES_SCHEMA = `
@@ -131,19 +131,21 @@ export class SqliteStateStore implements StateStore {
       const baseRow = this.q.base.get(task, partition);
       const base = baseRow ? (JSON.parse(baseRow.body as string) as PartitionBase) : undefined;
       const from = base?.through ?? 0;
-      // Only segments whose outbox a later segment proves sent may go.
       const stats = this.q.segmentStats.get(task, partition);
-      const last = (stats?.last as number | null) ?? from;
-      const proven = Math.max(base?.sentThrough ?? 0, (stats?.sent as number | null) ?? 0);
-      const upTo = Math.min(through, proven, last);
+      const extent = {
+        from,
+        last: (stats?.last as number | null) ?? from,
+        proven: Math.max(base?.sentThrough ?? 0, (stats?.sent as number | null) ?? 0),
+      };
+      const upTo = compactionBound(extent, through);
       if (upTo <= from) return from;
-
-      const view = PartitionView.fromBase(base);
-      for (const row of this.q.segmentsUpTo.iterate(task, partition, upTo)) {
-        view.apply({ ...(JSON.parse(row.body as string) as Segment), changes: [] });
-      }
-      view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
-      const newBase = view.toBase();
+      const newBase = foldBase(
+        base,
+        this.q.segmentsUpTo
+          .all(task, partition, upTo)
+          .map((row) => ({ ...(JSON.parse(row.body as string) as Segment), changes: [] })),
+        upTo,
+      );
 
       // Fold the changes into the base values: the newest change of each key wins.
       const folded = new Map<string, Map<string, ChangeRow>>();

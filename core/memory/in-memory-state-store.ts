@@ -10,8 +10,8 @@
  */
 
 import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
+import { compactionBound, extentOf, foldBase } from "../log/compaction.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
-import { PartitionView } from "../runtime/partition-view.ts";
 
 interface Entry {
   readonly g: number;
@@ -122,20 +122,14 @@ export class InMemoryStateStore implements StateStore {
 
   async compact(task: string, partition: number, through: number): Promise<number> {
     const log = this.log(task, partition);
-    const from = log.base?.through ?? 0;
-    // Only segments whose outbox a later segment proves sent may go.
-    const proven = log.segs.reduce((m, s) => Math.max(m, s.sentThrough), log.base?.sentThrough ?? 0);
-    const upTo = Math.min(through, proven, from + log.segs.length);
+    const extent = extentOf(log.base, log.segs);
+    const from = extent.from;
+    const upTo = compactionBound(extent, through);
     if (upTo <= from) return from;
-    const view = PartitionView.fromBase(log.base);
     const folded = log.segs.slice(0, upTo - from);
     const base = this.baseValuesOf(task);
-    for (const s of folded) {
-      view.apply(s);
-      applyChanges(base, s, true);
-    }
-    view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
-    log.base = view.toBase();
+    for (const s of folded) applyChanges(base, s, true);
+    log.base = foldBase(log.base, folded, upTo);
     log.segs = log.segs.slice(upTo - from);
     this.overlays.delete(task); // rebuilt from the remaining segments on the next read
     return upTo;

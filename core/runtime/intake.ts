@@ -7,7 +7,7 @@
 
 import { CONTROL_CHANNEL, type Envelope, REPLAY_PREFIX, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
-import type { PartitionView } from "./partition-view.ts";
+import type { PartitionView } from "../log/view.ts";
 
 /** An envelope to process, with the index of the message that delivered or released it. */
 export interface Consumed {

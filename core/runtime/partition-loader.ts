@@ -8,12 +8,13 @@ import { IDLE_WATERMARK } from "../envelope.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { decodeKey, keyGroupOf, keyGroupRange } from "../keys.ts";
+import { foldLog, readPartition } from "../log/read.ts";
+import type { PartitionView } from "../log/view.ts";
 import type { TaskServices } from "../operators/operator.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { StateRef, StateStore } from "../ports/state-store.ts";
 import { buildChain, type Chain } from "./chain.ts";
 import { KeyedBackend } from "./keyed-backend.ts";
-import { PartitionView } from "./partition-view.ts";
 import { Router } from "./router.ts";
 import type { KeyTimers } from "./timers.ts";
 
@@ -38,16 +39,9 @@ export async function loadPartition(
   generation: number,
   channels: readonly string[],
 ): Promise<Live> {
-  let base = await store.readBase(task.id, partition);
-  let segments = await store.readSegments(task.id, partition, base?.through ?? 0);
-  // A compaction elsewhere (another Lambda) between the two reads moves the base past
-  // the first segment read: read both again.
-  for (let i = 0; i < 5 && segments.length > 0 && segments[0]?.n !== (base?.through ?? 0) + 1; i++) {
-    base = await store.readBase(task.id, partition);
-    segments = await store.readSegments(task.id, partition, base?.through ?? 0);
-  }
-  const view = PartitionView.fromBase(base);
-  for (const seg of segments) view.apply(seg);
+  const log = await readPartition(store, task.id, partition);
+  const { base, segments } = log;
+  const view = foldLog(log);
   view.dropOlderThan(generation);
   const empty = base === undefined && segments.length === 0;
   const keyGroups = keyGroupRange(partition, task.parallelism, plan.maxParallelism);

@@ -15,6 +15,7 @@ import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
 import { keyGroupOf } from "../keys.ts";
+import type { PartitionView } from "../log/view.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
@@ -23,7 +24,6 @@ import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
 import { processSlice, type SliceRun, type SplitChunk } from "./batch-processor.ts";
 import { type Consumed, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
-import type { PartitionView } from "./partition-view.ts";
 
 /** A message handed to the runner, with its delivery count. */
 export interface InboundMessage {

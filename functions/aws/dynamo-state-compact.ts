@@ -7,8 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
+import { compactionBound, extentOf, foldBase } from "../../core/log/compaction.ts";
 import type { PartitionBase } from "../../core/ports/state-store.ts";
-import { PartitionView } from "../../core/runtime/partition-view.ts";
 import { batchWriteAll, type WriteRequest } from "./dynamo-batch.ts";
 import { jsonBytes } from "./dynamo-chunks.ts";
 import { conditionalCall, type TableNames, TTL_ATTRIBUTE, transactCall } from "./dynamo-client.ts";
@@ -51,14 +51,11 @@ export async function compactPartition(
     const stored = await readBaseItems(o.doc, o.tables.log, pk);
     const from = stored.through;
     const live = (await readEntries(o.doc, o.tables.log, pk, from)).flatMap((e) => (e.kind === "live" ? [e] : []));
-    const proven = live.reduce((m, e) => Math.max(m, e.segment.sentThrough), stored.base?.sentThrough ?? 0);
-    const upTo = Math.min(through, proven, live.at(-1)?.n ?? from);
+    const segments = live.map((e) => e.segment);
+    const upTo = compactionBound({ ...extentOf(stored.base, segments), from }, through);
     if (upTo <= from) return from;
     const folded = live.filter((e) => e.n <= upTo);
-    const view = PartitionView.fromBase(stored.base);
-    for (const e of folded) view.apply(e.segment);
-    view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
-    const base = view.toBase();
+    const base = foldBase(stored.base, segments, upTo);
     await writeValues(
       o.doc,
       o.tables.state,

@@ -7,7 +7,7 @@
 
 import type { SplitReader } from "../api/source.ts";
 import type { Envelope } from "../envelope.ts";
-import type { Aligning, PartitionBase, Segment } from "../ports/state-store.ts";
+import type { Aligning, PartitionBase, Segment } from "./segment.ts";
 
 /** Committed bookkeeping of a partition, folded from its segments. */
 export class PartitionView {

@@ -1,0 +1,53 @@
+/**
+ * The one compaction rule of the partition log, which every store applies: fold
+ * segments into the base up to the checkpoint's cut, but never past the last
+ * segment, and never a segment whose outbox is not proven sent (by a later
+ * segment's `sentThrough`) — its envelopes may still have to be re-sent. So the
+ * last segment always stays, and the outboxes of folded segments are dropped.
+ */
+
+import type { PartitionBase, Segment } from "./segment.ts";
+import { PartitionView } from "./view.ts";
+
+/** What the bound needs to know of a partition's log. */
+export interface LogExtent {
+  /** Segments up to here are folded into the base (0: no base). */
+  readonly from: number;
+  /** The last segment (equal to `from` when none is above the base). */
+  readonly last: number;
+  /** The highest `sentThrough` of the base and of every segment above it. */
+  readonly proven: number;
+}
+
+/** The extent of a log read as objects. */
+export function extentOf(
+  base: PartitionBase | undefined,
+  segments: readonly Pick<Segment, "n" | "sentThrough">[],
+): LogExtent {
+  const from = base?.through ?? 0;
+  const proven = segments.reduce((m, s) => Math.max(m, s.sentThrough), base?.sentThrough ?? 0);
+  return { from, last: segments.at(-1)?.n ?? from, proven };
+}
+
+/**
+ * How far a compaction asked to fold `through` may go: `min(through, proven, last)`.
+ * A result `<= extent.from` means there is nothing to fold.
+ */
+export function compactionBound(extent: LogExtent, through: number): number {
+  return Math.min(through, extent.proven, extent.last);
+}
+
+/**
+ * The base that folding `segments` (ascending, starting right above `base`) up to
+ * segment `upTo` produces. Keyed-state changes are not part of a base: each store
+ * folds them into its own value table.
+ */
+export function foldBase(base: PartitionBase | undefined, segments: Iterable<Segment>, upTo: number): PartitionBase {
+  const view = PartitionView.fromBase(base);
+  for (const s of segments) {
+    if (s.n > upTo) break;
+    view.apply(s);
+  }
+  view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
+  return view.toBase();
+}
