@@ -6,7 +6,7 @@ import type { CheckpointStore } from "../core/ports/checkpoint-store.ts";
 import type { StateStore } from "../core/ports/state-store.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { dlqPath } from "./dlq.ts";
-import { FilePublisher } from "./file-publisher.ts";
+import { FileOutputStore } from "./file-output-store.ts";
 import { loadJob } from "./load-job.ts";
 import { compact, ProgressLine } from "./progress.ts";
 import { failSavepointRequest, lockStateDir, takeSavepointRequests } from "./state-dir-lock.ts";
@@ -39,12 +39,12 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     cleanup.push(lockStateDir(o.stateDir));
     stores = { store: sd.stateStore, checkpoints: sd.checkpointStore };
     const record = await sd.checkpointStore.loadJob(job.name);
-    if (record && !o.fromSavepoint) {
+    if (record && (!o.fromSavepoint || record.restoredFrom?.savepoint === o.fromSavepoint)) {
       process.stderr.write(`riffle: resuming '${job.name}' from checkpoint ${record.lastCompleted} in ${o.stateDir}\n`);
     }
   }
   const tables = new Map<string, unknown[]>();
-  const publisher = new FilePublisher({
+  const output = new FileOutputStore({
     out: o.format === "table" ? undefined : o.out,
     dlq: o.stateDir ? join(o.stateDir, "dlq.jsonl") : dlqPath(o.workDir, job.name),
     progress: o.stateDir ? join(o.stateDir, "output.json") : undefined,
@@ -62,7 +62,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     ...(o.fromSavepoint ? { fromSavepoint: o.fromSavepoint } : {}),
     ...(o.stopWithSavepoint ? { stopWithSavepoint: o.stopWithSavepoint } : {}),
     signal: stop.signal,
-    publisher,
+    output,
   });
   const progress = new ProgressLine(rt);
   if (o.progress !== false) progress.start();
@@ -98,7 +98,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     process.stderr.write(
       `riffle: job '${job.name}' failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    code = reason === "savepoint" || reason === "state-dir" || reason === "usage" ? 2 : 1;
+    code = reason === "savepoint" || reason === "restore" || reason === "state-dir" || reason === "usage" ? 2 : 1;
   } finally {
     progress.stop();
     process.off("SIGINT", onSigint);
@@ -108,7 +108,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   for (const [sink, rows] of tables) printTable(sink, rows);
   const secs = (performance.now() - t0) / 1000;
   const records = rt.sourceRecords();
-  const sinks = [...publisher.counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
+  const sinks = [...output.counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
   const how = rt.finished ? "finished" : stop.signal.aborted ? "stopped" : "ended";
   const cp = rt.lastCheckpoint ? ` · checkpoint ${rt.lastCheckpoint.id}` : "";
   process.stderr.write(

@@ -157,14 +157,9 @@ export class CheckpointCoordinator {
     const events: CoordinatorEvent[] = [];
     const now = this.o.clock.now();
     const job = await this.record();
-    // A finished partition counts as acked at its last segment — or at its previous cut,
-    // if that is later (a finished source still commits the barriers it receives), so
-    // cuts never move backwards.
-    const previous = job.lastCompleted ? (await this.o.store.getManifest(this.job, job.lastCompleted))?.cut : undefined;
-    const finished = (await this.o.store.finishedPartitions(this.job, job.generation)).map((f) => ({
-      ...f,
-      segment: Math.max(f.segment, previous?.[`${f.task}#${f.partition}`] ?? 0),
-    }));
+    // A finished partition counts as acked at its last segment (`complete` keeps the cut
+    // from moving back: a finished source still commits the barriers it receives).
+    const finished = await this.o.store.finishedPartitions(this.job, job.generation);
     for (const [id, p] of [...this.pending].sort((a, b) => a[0] - b[0])) {
       for (const ack of await this.o.store.acks(this.job, id)) this.ackCounts[p.acknowledge(ack)]++;
       ackFinished(p, finished);
@@ -193,6 +188,7 @@ export class CheckpointCoordinator {
   private async complete(p: PendingCheckpoint, now: number, final: boolean): Promise<CheckpointManifest> {
     const job = await this.record();
     const { alignmentMs, bytes } = p.totals();
+    const previous = job.lastCompleted ? await this.o.store.getManifest(this.job, job.lastCompleted) : undefined;
     const manifest: CheckpointManifest = {
       job: this.job,
       id: p.id,
@@ -203,7 +199,7 @@ export class CheckpointCoordinator {
       durationMs: now - p.triggeredAt,
       alignmentMs,
       bytes,
-      cut: p.cut(),
+      cut: monotonicCut(p.cut(), previous?.generation === job.generation ? previous.cut : undefined),
       parallelism: this.parallelism(),
       ...(final ? { final: true } : {}),
     };
@@ -256,6 +252,21 @@ export class CheckpointCoordinator {
     const job = await this.record();
     return job.lastCompleted ? this.o.store.getManifest(this.job, job.lastCompleted) : undefined;
   }
+}
+
+/**
+ * A cut never moves back within a generation: each partition's segment is at least
+ * the previous completed cut's. (A finished partition reports its last data segment,
+ * yet may have committed barrier segments after it that an earlier cut covers and
+ * compaction may already have folded.)
+ */
+export function monotonicCut(
+  cut: Readonly<Record<string, number>>,
+  previous: Readonly<Record<string, number>> | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = { ...cut };
+  for (const [k, n] of Object.entries(previous ?? {})) if (k in out) out[k] = Math.max(out[k] ?? 0, n);
+  return out;
 }
 
 /** A finished partition acks every checkpoint with its last segment. */

@@ -6,6 +6,7 @@
  * run again (the marks say where it got to).
  */
 
+import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
 import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
@@ -67,9 +68,22 @@ export async function publishCompleted(
       if (cut === undefined) continue;
       const base = await state.readBase(task.id, p);
       if ((base?.through ?? 0) >= cut) continue;
-      const through = await state.compact(task.id, p, cut);
-      compacted += Math.max(0, through - (base?.through ?? 0));
+      compacted += Math.max(0, (await compactOrSkip(state, task.id, p, cut)) - (base?.through ?? 0));
     }
   }
   return { records, deadLetters, compacted };
+}
+
+/**
+ * Compacts, unless another compaction of the partition holds its lease right now
+ * (the coordinator's Complete step and a restore may overlap): that one folds the
+ * log, and compaction is never needed for correctness, only for size.
+ */
+async function compactOrSkip(state: StateStore, task: string, partition: number, cut: number): Promise<number> {
+  try {
+    return await state.compact(task, partition, cut);
+  } catch (e) {
+    if (e instanceof RiffleError && e.reason === "compaction-busy") return 0;
+    throw e;
+  }
 }

@@ -2,37 +2,54 @@
  * Restore: bump the generation and cut every partition's log back to a completed
  * checkpoint. Nothing is copied: each partition's view becomes its base plus its
  * segments up to the cut, later segments are void, and envelopes of the old
- * generation are dropped on arrival.
+ * generation are dropped on arrival. Everything that can refuse a restore is
+ * checked before anything is written: a restore completes or changes nothing.
  */
 
+import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
 import { foldPartition } from "../log/read.ts";
 import type { JobRecord } from "../ports/checkpoint-store.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
-import { SavepointError } from "./savepoint.ts";
+import { monotonicCut } from "./coordinator.ts";
 
-/** Restores `plan`'s job to `manifest` (or to empty state when there is none); returns the new generation. */
+/** A restore cannot be done (the log no longer holds the cut, the job changed under it…). Nothing was changed. */
+export class RestoreError extends RiffleError {
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super("restore", message, options);
+  }
+}
+
+/** Earlier completed checkpoints a restore consults to repair a cut that moved back. */
+const CUT_LOOKBACK = 16;
+
+/**
+ * Restores `plan`'s job to `manifest` (or to empty state when there is none); returns
+ * the new generation. `update` adds fields to the new job record (the restart count).
+ */
 export async function restoreToCheckpoint(
   plan: Plan,
   state: StateStore,
   checkpoints: CheckpointStore,
   coordinator: CheckpointCoordinator,
   manifest: CheckpointManifest | undefined,
+  update: (record: JobRecord) => Partial<JobRecord> = () => ({}),
 ): Promise<number> {
+  const cut = manifest ? await effectiveCut(checkpoints, manifest) : {};
+  await checkRestorable(plan, state, cut, manifest);
   await coordinator.abortAll(AbortReason.JobRestored);
   const job = await coordinator.record();
   const generation = job.generation + 1;
   const saved = await checkpoints.saveJob(
-    { ...job, generation, failures: 0, restoring: true },
+    { ...job, ...update(job), generation, failures: 0, restoring: true },
     { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
   );
-  if (!saved) throw new Error(`job '${plan.job}' changed while restoring`);
+  if (!saved) throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
   for (const task of plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
-      const through = manifest?.cut?.[`${task.id}#${p}`] ?? 0;
-      await state.truncate(task.id, p, through, generation);
+      await state.truncate(task.id, p, cut[`${task.id}#${p}`] ?? 0, generation);
       // A partition that had finished before the cut stays finished: report it again.
       const view = await foldPartition(state, task.id, p);
       if (view.finished) {
@@ -44,6 +61,43 @@ export async function restoreToCheckpoint(
   return generation;
 }
 
+/**
+ * The cut to restore: `manifest`'s, raised to the cuts of the completed checkpoints
+ * of its generation just before it (a cut written before cuts were kept monotonic may
+ * have moved back below what compaction already folded).
+ */
+async function effectiveCut(
+  checkpoints: CheckpointStore,
+  manifest: CheckpointManifest,
+): Promise<Record<string, number>> {
+  let cut: Record<string, number> = { ...(manifest.cut ?? {}) };
+  for (let id = manifest.id - 1; id > 0 && id >= manifest.id - CUT_LOOKBACK; id--) {
+    const m = await checkpoints.getManifest(manifest.job, id);
+    if (m?.status === "completed" && m.generation === manifest.generation) cut = monotonicCut(cut, m.cut);
+  }
+  return cut;
+}
+
+/** Refuses (changing nothing) when a partition's log was compacted past the cut. */
+async function checkRestorable(
+  plan: Plan,
+  state: StateStore,
+  cut: Readonly<Record<string, number>>,
+  manifest: CheckpointManifest | undefined,
+): Promise<void> {
+  for (const task of plan.tasks) {
+    for (let p = 0; p < task.parallelism; p++) {
+      const through = (await state.readBase(task.id, p))?.through ?? 0;
+      const at = cut[`${task.id}#${p}`] ?? 0;
+      if (through > at) {
+        throw new RestoreError(
+          `cannot restore job '${plan.job}' to checkpoint ${manifest?.id ?? 0}: ${task.id}[${p}] is compacted through segment ${through}, past the cut (${at}); nothing was changed`,
+        );
+      }
+    }
+  }
+}
+
 /** Clears the job record's `restoring` flag (retrying while the counter moves under it). */
 export async function finishRestore(checkpoints: CheckpointStore, job: string): Promise<void> {
   for (let attempt = 1; attempt <= 100; attempt++) {
@@ -52,7 +106,9 @@ export async function finishRestore(checkpoints: CheckpointStore, job: string): 
     const { restoring: _, ...rest } = r;
     if (await checkpoints.saveJob(rest, { generation: r.generation, nextCheckpoint: r.nextCheckpoint })) return;
   }
-  throw new Error(`job '${job}': could not clear the restoring flag (the record kept changing)`);
+  throw new RestoreError(`job '${job}': could not clear the restoring flag (the record kept changing)`, {
+    retryable: true,
+  });
 }
 
 /** Resuming from the log needs the same parallelism; a rescale goes through a savepoint. */
@@ -61,7 +117,7 @@ export function checkSameParallelism(plan: Plan, previous: JobRecord): void {
   const sorted = (o: Readonly<Record<string, number>>) =>
     JSON.stringify(Object.entries(o).sort((a, b) => a[0].localeCompare(b[0])));
   if (sorted(previous.parallelism) !== sorted(now)) {
-    throw new SavepointError(
+    throw new RestoreError(
       `job '${plan.job}' last ran with parallelism ${JSON.stringify(previous.parallelism)}, now ${JSON.stringify(now)}: ` +
         "to rescale, take a savepoint and start from it",
     );

@@ -17,11 +17,11 @@ interface Request {
 export interface SavepointServices {
   /** Checkpoints in flight. */
   readonly inFlight: number;
-  /** Triggers a checkpoint and injects its barriers; returns its id. */
-  triggerCheckpoint(): Promise<number>;
+  /** Triggers a checkpoint and injects its barriers; returns its id (`undefined`: not now, try again). */
+  triggerCheckpoint(): Promise<number | undefined>;
   /** The newest completed checkpoint. */
   readonly lastCheckpoint: CheckpointManifest | undefined;
-  /** Materializes `manifest` as savepoint `name`. */
+  /** Materializes `manifest` (completed, its output published) as savepoint `name`. */
   take(manifest: CheckpointManifest, name: string): Promise<Savepoint>;
 }
 

@@ -104,6 +104,8 @@ export async function restoreFromSavepoint(
   checkpoints: CheckpointStore,
   coordinator: CheckpointCoordinator,
   savepoint: Savepoint,
+  /** Runs once the logs are rewritten, before the job record leaves `restoring` (e.g. reset the output marks). */
+  beforeFinish: () => Promise<void> = async () => {},
 ): Promise<number> {
   if (savepoint.job !== plan.job) {
     throw new SavepointError(`savepoint '${savepoint.name}' belongs to job '${savepoint.job}', not '${plan.job}'`);
@@ -121,16 +123,7 @@ export async function restoreFromSavepoint(
       );
     }
   }
-  await coordinator.abortAll(AbortReason.JobRestored);
-  const job = await coordinator.record();
-  const generation = job.generation + 1;
-  const parallelism = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
-  const saved = await checkpoints.saveJob(
-    // The savepoint is the new starting point: older checkpoints' cuts no longer apply.
-    { ...job, generation, failures: 0, parallelism, lastCompleted: 0, restoring: true },
-    { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
-  );
-  if (!saved) throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${savepoint.name}'`);
+  const generation = await beginRestore(plan, checkpoints, coordinator, savepoint.name);
   for (const task of plan.tasks) {
     // A zombie of the old generation (a Lambda still in flight) may append after the
     // reset. The new log starts past the old one's end, so such a segment lands below
@@ -151,7 +144,49 @@ export async function restoreFromSavepoint(
     }
   }
 
+  await beforeFinish();
   await finishRestore(checkpoints, plan.job);
+  return generation;
+}
+
+/**
+ * Marks the job record as restoring `name` at a new generation, or picks up a restore
+ * of the same savepoint that an earlier attempt left unfinished (same generation: a
+ * retried restore is idempotent). Refuses while another restore is in progress.
+ */
+async function beginRestore(
+  plan: Plan,
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  name: string,
+): Promise<number> {
+  const job = await coordinator.record();
+  if (job.restoring) {
+    if (job.restoredFrom?.savepoint === name && job.restoredFrom.generation === job.generation) return job.generation;
+    throw new SavepointError(
+      `job '${plan.job}' is restoring generation ${job.generation}${job.restoredFrom ? ` from savepoint '${job.restoredFrom.savepoint}'` : ""}; try again when it has finished`,
+    );
+  }
+  await coordinator.abortAll(AbortReason.JobRestored);
+  const current = await coordinator.record();
+  const generation = current.generation + 1;
+  const parallelism = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
+  const { failed: _f, ...rest } = current;
+  const saved = await checkpoints.saveJob(
+    // The savepoint is the new starting point: older checkpoints' cuts no longer apply.
+    {
+      ...rest,
+      generation,
+      failures: 0,
+      restarts: 0,
+      parallelism,
+      lastCompleted: 0,
+      restoring: true,
+      restoredFrom: { savepoint: name, generation },
+    },
+    { generation: current.generation, nextCheckpoint: current.nextCheckpoint },
+  );
+  if (!saved) throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${name}'; try again`);
   return generation;
 }
 

@@ -1,13 +1,15 @@
 /**
- * The coordinator as stateless steps: trigger, poll, complete, abort, restore.
- * Each step loads what it needs from the stores, does one thing, and returns a
- * small JSON answer, so each can be one Lambda behind a Step Functions Task state
- * (see `asl.ts`), and the same logic runs anywhere a loop can call it.
+ * The checkpoint lifecycle as stateless steps: start, trigger, poll, complete,
+ * abort, restore (failover), resume and savepoint restore. Each step loads what it
+ * needs from the stores, does one thing, and returns a small JSON answer. The Step
+ * Functions machine (`asl.ts`) runs them as Lambda tasks; the embedded runtime's
+ * driver (`core/runtime/lifecycle.ts`) calls the very same steps in its loop.
  */
 
+import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
-import { AbortReason, type CheckpointStore } from "../ports/checkpoint-store.ts";
+import { AbortReason, type CheckpointStore, type JobRecord } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
@@ -15,6 +17,7 @@ import type { StateStore } from "../ports/state-store.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { restoreToCheckpoint } from "./restore.ts";
+import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
 import { barrierEntries, startEntries } from "./signals.ts";
 
 /** What the steps work on. */
@@ -31,26 +34,44 @@ export interface StepContext {
 
 /** Answer of the trigger step. */
 export interface TriggerAnswer {
-  /** The checkpoint triggered; `null` when none was (one is in flight, or the job finished). */
+  /** The checkpoint triggered; `null` when none was (one is in flight, a restore runs, the job ended). */
   readonly checkpoint: number | null;
   /** True once the job finished (bounded input fully processed and published). */
   readonly finished?: boolean;
+  /** Set when the job failed for good: why. */
+  readonly failed?: string;
 }
 
 /** Status the poll step reports for a checkpoint. */
 export type PollStatus = "pending" | "completed" | "timeout" | "aborted" | "failover" | "finished";
 
+/** Answer of the restore step. */
+export interface RestoreAnswer {
+  readonly generation: number;
+  readonly checkpoint: number | null;
+  /** Set when the restart strategy's attempts are used up: the job failed, nothing was restored. */
+  readonly failed?: string;
+}
+
+/** The job failed for good: its restart attempts are used up. */
+export class JobFailedError extends RiffleError {
+  constructor(message: string, cause?: unknown) {
+    super("job-failed", message, { cause });
+  }
+}
+
 /** The coordinator's steps for one job. */
 export class CoordinatorSteps {
-  private readonly c: StepContext;
+  private readonly context: StepContext;
 
   constructor(context: StepContext) {
-    this.c = context;
+    this.context = context;
   }
 
   private async coordinator(): Promise<CheckpointCoordinator> {
-    const { plan, checkpoints, clock, graph } = this.c;
+    const { plan, checkpoints, clock, graph } = this.context;
     const coordinator = new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
+    await coordinator.resume();
     return coordinator;
   }
 
@@ -59,39 +80,52 @@ export class CoordinatorSteps {
    * the generation. Idempotent: a job that exists is left as it is.
    */
   async start(): Promise<{ generation: number; created: boolean }> {
-    const existing = await this.c.checkpoints.loadJob(this.c.plan.job);
+    const existing = await this.context.checkpoints.loadJob(this.context.plan.job);
     if (existing) return { generation: existing.generation, created: false };
-    const record = await (await this.coordinator()).init();
-    await this.c.queue.send(startEntries(this.c.plan, record.generation));
+    const { plan, checkpoints, clock, graph } = this.context;
+    const record = await new CheckpointCoordinator({
+      plan,
+      store: checkpoints,
+      clock,
+      config: graph.config.checkpoint,
+    }).init();
+    await this.context.queue.send(startEntries(plan, record.generation));
     return { generation: record.generation, created: true };
   }
 
-  /** Triggers a checkpoint and sends its barriers, unless one is in flight or the job finished. */
-  async trigger(): Promise<TriggerAnswer> {
+  /**
+   * Triggers a checkpoint and sends its barriers, unless one is in flight or the job
+   * ended. `abortInFlight` first aborts what is in flight (a stop), so one is triggered now.
+   */
+  async trigger(options: { abortInFlight?: AbortReason } = {}): Promise<TriggerAnswer> {
     await this.start();
-    const coordinator = await this.coordinator();
-    await coordinator.resume();
-    const last = await coordinator.lastCompleted();
-    const record = await coordinator.record();
-    if (last?.final && last.generation === record.generation) return { checkpoint: null, finished: true };
+    const record = await this.record();
+    if (record.failed) return { checkpoint: null, failed: record.failed };
     if (record.restoring) return { checkpoint: null };
-    if (coordinator.inFlight >= this.c.graph.config.checkpoint.maxConcurrent) return { checkpoint: null };
+    const coordinator = await this.coordinator();
+    const last = await coordinator.lastCompleted();
+    if (last?.final && last.generation === record.generation) return { checkpoint: null, finished: true };
+    if (options.abortInFlight) await coordinator.abortAll(options.abortInFlight);
+    if (coordinator.inFlight >= this.context.graph.config.checkpoint.maxConcurrent) return { checkpoint: null };
     const id = await coordinator.trigger();
-    await this.c.queue.send(barrierEntries(this.c.plan, record.generation, id));
+    await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
     return { checkpoint: id };
   }
 
-  /** Collects acks: completes what every partition acked, and says how checkpoint `id` stands. */
-  async poll(id: number): Promise<{ status: PollStatus; completed?: number }> {
+  /**
+   * Collects acks: completes what every partition acked, and says how checkpoint `id`
+   * stands. Without `id` it only completes (e.g. the final checkpoint of a finished job).
+   */
+  async poll(id?: number): Promise<{ status: PollStatus; completed?: number }> {
     const coordinator = await this.coordinator();
-    await coordinator.resume();
     const events = await coordinator.poll({ abortTimeouts: false });
     if (events.some((e) => e.kind === "failover")) return { status: "failover" };
     const done = events.filter((e) => e.kind === "completed").map((e) => e.manifest);
     const newest = done[done.length - 1];
     if (newest) return { status: "completed", completed: newest.id };
+    if (id === undefined) return { status: "pending" };
     if (events.some((e) => e.kind === "timeout" && e.id === id)) return { status: "timeout" };
-    const m = await this.c.checkpoints.getManifest(this.c.plan.job, id);
+    const m = await this.context.checkpoints.getManifest(this.context.plan.job, id);
     if (m?.status === "completed") return { status: "completed", completed: id };
     if (m?.status === "aborted") return { status: "aborted" };
     const last = await coordinator.lastCompleted();
@@ -100,33 +134,104 @@ export class CoordinatorSteps {
   }
 
   /** Publishes the output of the newest completed checkpoint and compacts behind it. */
-  async complete(): Promise<PublishResult & { checkpoint: number | null }> {
+  async complete(): Promise<PublishResult & { checkpoint: number | null; final?: boolean }> {
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
-    const r = await publishCompleted(this.c.plan, this.c.state, this.c.output, last);
-    return { checkpoint: last.id, ...r };
+    const r = await publishCompleted(this.context.plan, this.context.state, this.context.output, last);
+    return { checkpoint: last.id, ...r, ...(last.final ? { final: true } : {}) };
   }
 
   /** Aborts checkpoint `id` (timed out); says whether the job must now fail over. */
   async abort(id: number): Promise<{ failover: boolean }> {
     const coordinator = await this.coordinator();
-    await coordinator.resume();
     await coordinator.abort(id, AbortReason.Timeout);
     const record = await coordinator.record();
-    return { failover: record.failures > this.c.graph.config.checkpoint.tolerableFailures };
+    return { failover: record.failures > this.context.graph.config.checkpoint.tolerableFailures };
   }
 
   /**
-   * Fails the job over: a new generation, every log cut back to the newest completed
-   * checkpoint, sources restarted from its positions.
+   * Fails the job over, per the restart strategy: a new generation, every log cut
+   * back to the newest completed checkpoint (its output published first), sources
+   * restarted from its positions. Once the strategy's attempts are used up, the job
+   * is marked failed instead and nothing is restored.
    */
-  async restore(): Promise<{ generation: number; checkpoint: number | null }> {
+  async restore(reason = "failover"): Promise<RestoreAnswer> {
+    const record = await this.record();
+    if (record.failed) return { generation: record.generation, checkpoint: null, failed: record.failed };
+    const { attempts } = this.context.graph.config.restart;
+    const restarts = record.restarts ?? 0;
+    if (restarts >= attempts) {
+      const failed = `job '${this.context.plan.job}' failed after ${restarts} restarts: ${reason}`;
+      await this.saveRecord((r) => ({ ...r, failed }));
+      return { generation: record.generation, checkpoint: null, failed };
+    }
+    return this.restoreLast(() => ({ restarts: restarts + 1 }));
+  }
+
+  /**
+   * An operator's resume of a stopped or crashed job (same flags): like a failover,
+   * but not counted against the restart strategy (its count starts again).
+   */
+  async resume(): Promise<RestoreAnswer> {
+    return this.restoreLast(() => ({ restarts: 0 }));
+  }
+
+  private async restoreLast(update: (r: JobRecord) => Partial<JobRecord>): Promise<RestoreAnswer> {
+    const { plan, state, checkpoints } = this.context;
+    await this.complete(); // nothing the last checkpoint committed may be lost by the restore
     const coordinator = await this.coordinator();
-    await coordinator.resume();
     const last = await coordinator.lastCompleted();
-    const { plan, state, checkpoints } = this.c;
-    const generation = await restoreToCheckpoint(plan, state, checkpoints, coordinator, last);
-    await this.c.queue.send(startEntries(plan, generation));
+    const generation = await restoreToCheckpoint(plan, state, checkpoints, coordinator, last, update);
+    await this.context.queue.send(startEntries(plan, generation));
     return { generation, checkpoint: last?.id ?? null };
+  }
+
+  /**
+   * Restores the job from savepoint `name`, at the plan's parallelism. The output of
+   * the newest completed checkpoint is published first, so nothing committed is lost.
+   * A retry of an unfinished restore of the same savepoint picks it up (same generation).
+   */
+  async restoreSavepoint(name: string): Promise<{ generation: number }> {
+    const { plan, graph, state, checkpoints, output } = this.context;
+    const sp = await checkpoints.getSavepoint(plan.job, checkSavepointName(name));
+    if (!sp) {
+      const names = (await checkpoints.listSavepoints(plan.job)).map((x) => x.name);
+      throw new SavepointError(
+        `job '${plan.job}' has no savepoint named '${name}'` +
+          (names.length ? ` (it has: ${names.join(", ")})` : " (it has none)"),
+      );
+    }
+    const record = await checkpoints.loadJob(plan.job);
+    if (record && !record.restoring) await this.complete();
+    const coordinator = await this.coordinator();
+    // The new log starts again: the published marks go with the old one, before the job runs on.
+    const generation = await restoreFromSavepoint(plan, graph, state, checkpoints, coordinator, sp, () =>
+      output.resetPublished(plan.job),
+    );
+    await this.context.queue.send(startEntries(plan, generation));
+    return { generation };
+  }
+
+  private async record(): Promise<JobRecord> {
+    const r = await this.context.checkpoints.loadJob(this.context.plan.job);
+    if (!r) throw new RiffleError("job-not-started", `job '${this.context.plan.job}' has no record yet`);
+    return r;
+  }
+
+  /** Rewrites the job record with `change`, retrying while the counter moves under it. */
+  private async saveRecord(change: (r: JobRecord) => JobRecord): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const r = await this.record();
+      if (
+        await this.context.checkpoints.saveJob(change(r), {
+          generation: r.generation,
+          nextCheckpoint: r.nextCheckpoint,
+        })
+      )
+        return;
+    }
+    throw new RiffleError("job-record-busy", `job '${this.context.plan.job}': the job record kept changing`, {
+      retryable: true,
+    });
   }
 }

@@ -4,9 +4,7 @@
  * and writes the same stores and queues that the task and coordinator functions use.
  */
 
-import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
-import { checkSavepointName, restoreFromSavepoint, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
-import { startEntries } from "../checkpoint/signals.ts";
+import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
 import { CoordinatorSteps, type StepContext } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
@@ -97,6 +95,8 @@ export class StoreJobControl implements JobControl {
       const { status } = await this.steps.poll(id);
       const m = await this.o.checkpoints.getManifest(this.job, id);
       if (m?.status === "completed") {
+        // Publish its output first: a restore right after must find it published.
+        await this.steps.complete();
         const sp = await takeSavepoint(this.o.plan, this.o.state, this.o.checkpoints, this.o.clock, m, name);
         const { sources: _s, state: _v, ...info } = sp;
         return info;
@@ -117,22 +117,9 @@ export class StoreJobControl implements JobControl {
     await this.o.clock.sleep(100);
   }
 
-  async restore(savepoint: string): Promise<{ generation: number }> {
-    const sp = await this.o.checkpoints.getSavepoint(this.job, checkSavepointName(savepoint));
-    if (!sp) {
-      const names = (await this.o.checkpoints.listSavepoints(this.job)).map((x) => x.name);
-      throw new SavepointError(
-        `job '${this.job}' has no savepoint named '${savepoint}'` +
-          (names.length ? ` (it has: ${names.join(", ")})` : ""),
-      );
-    }
-    const { plan, graph, state, checkpoints, clock } = this.o;
-    const coordinator = new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
-    await coordinator.resume();
-    const generation = await restoreFromSavepoint(plan, graph, state, checkpoints, coordinator, sp);
-    await this.o.output.resetPublished(this.job);
-    await this.o.queue.send(startEntries(plan, generation));
-    return { generation };
+  /** Restores from a savepoint through the shared restore step (publishes first; a retry resumes it). */
+  restore(savepoint: string): Promise<{ generation: number }> {
+    return this.steps.restoreSavepoint(savepoint);
   }
 
   async deadLetters(): Promise<DeadLetters> {

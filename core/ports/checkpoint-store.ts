@@ -41,6 +41,12 @@ export interface JobRecord {
    * the coordinator must not trigger, until it is cleared.
    */
   readonly restoring?: boolean;
+  /** Failovers since the job was last started by an operator (the restart strategy's count). */
+  readonly restarts?: number;
+  /** Set when the job failed for good (its restart attempts are used up): why. */
+  readonly failed?: string;
+  /** The savepoint the running generation was restored from, and that generation. */
+  readonly restoredFrom?: { readonly savepoint: string; readonly generation: number };
 }
 
 /** A partition's acknowledgement that it ended epoch `checkpoint` in `segment`. */

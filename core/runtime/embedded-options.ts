@@ -1,12 +1,14 @@
 /** Options and result types of the embedded runtime. */
 
 import type { CoordinatorEvent } from "../checkpoint/coordinator.ts";
+import { JobFailedError } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import type { InMemoryQueue } from "../memory/in-memory-queue.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
+import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
 import type { BatchResult, InboundMessage, TaskRunner } from "./task-runner.ts";
@@ -63,25 +65,11 @@ export interface EmbeddedOptions {
   readonly fromSavepoint?: string;
   /** On stop, also materialize the last checkpoint as a savepoint of this name (stop-with-savepoint). */
   readonly stopWithSavepoint?: string;
-  /** Where committed output goes durably (e.g. the CLI's `--out` file with a state dir). */
-  readonly publisher?: OutputPublisher;
-}
-
-/**
- * A durable destination of committed output. The runtime hands it the records of
- * each completed checkpoint, then calls `commit`; only after that does it compact
- * the log. After a crash, `resume` says how far publication got, and the runtime
- * publishes the rest again from the log: output is exactly-once end to end.
- */
-export interface OutputPublisher {
-  /** Per partition (`task#partition`), the last segment already published; `undefined` when nothing was. */
-  resume(): Promise<Readonly<Record<string, number>> | undefined>;
-  /** Committed sink records. */
-  output(sink: string, values: readonly unknown[], task: string, partition: number): void;
-  /** Committed dead letters. */
-  deadLetter(letter: TaskDeadLetter): void;
-  /** Makes everything handed out so far durable and records `cut` as published. */
-  commit(checkpoint: number, cut: Readonly<Record<string, number>>): Promise<void>;
+  /**
+   * Where committed output is published when a checkpoint completes (e.g. the CLI's
+   * `--out` file with a state dir). Default: a new in-memory output store.
+   */
+  readonly output?: OutputStore;
 }
 
 /** A dead letter together with where it happened. */
@@ -97,12 +85,7 @@ export class JobStalledError extends RiffleError {
   }
 }
 
-/** The job failed more often than its restart strategy allows. */
-export class JobFailedError extends RiffleError {
-  constructor(message: string, cause: unknown) {
-    super("job-failed", message, { cause });
-  }
-}
+export { JobFailedError };
 
 /** Per-task figures for progress reporting. */
 export interface TaskProgress {

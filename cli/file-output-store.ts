@@ -1,0 +1,166 @@
+/**
+ * The {@link OutputStore} of `riffle run`: committed output as JSON lines in files.
+ * `publish` stages a checkpoint's records; `setPublished` appends them (every byte
+ * written, or the file cut back to where it was), fsyncs, and then atomically
+ * replaces a small progress marker (the published marks and each file's length).
+ * On open, the files are cut back to the lengths the marker records, and the
+ * runtime publishes the rest again from the log: every record lands exactly once.
+ */
+
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { RiffleError } from "../core/errors.ts";
+import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../core/ports/output-store.ts";
+import { appendAll, ProgressFileError, readProgress, truncateTo } from "./output-files.ts";
+
+/** Files a run publishes to. */
+export interface OutputFiles {
+  /** Committed sink records as JSON lines; `undefined` writes them to stdout (not crash-safe). */
+  readonly out: string | undefined;
+  /** Dead letters as JSON lines. */
+  readonly dlq: string;
+  /** Where progress is recorded; `undefined` for a run without a state dir (nothing to resume). */
+  readonly progress: string | undefined;
+  /** Stamped on dead letters (which run wrote them). */
+  readonly run: string;
+  /** Receives records instead of the out file / stdout (e.g. to print a table). */
+  readonly onRecords?: (sink: string, values: readonly unknown[]) => void;
+}
+
+/** Writing committed output failed (a full disk…): nothing of the checkpoint was committed. */
+export class OutputWriteError extends RiffleError {
+  constructor(message: string, cause: unknown) {
+    super("output-write", message, { cause, retryable: true });
+  }
+}
+
+export { ProgressFileError };
+
+/** See the module comment. */
+export class FileOutputStore implements OutputStore {
+  private readonly files: OutputFiles;
+  private marks: Record<string, number> = {};
+  private outBytes = 0;
+  private dlqBytes = 0;
+  private stagedOut = "";
+  private stagedDlq = "";
+  private readonly stagedCounts = new Map<string, number>();
+  private readonly stagedRecords: [string, readonly unknown[]][] = [];
+  private readonly replayed = new Map<string, number>();
+  /** Records committed, per sink. */
+  readonly counts = new Map<string, number>();
+
+  constructor(files: OutputFiles) {
+    this.files = files;
+    this.open();
+  }
+
+  /** Reads the progress marker and cuts the files back to what it records. */
+  private open(): void {
+    const p = this.files.progress ? readProgress(this.files.progress) : undefined;
+    this.marks = { ...(p?.cut ?? {}) };
+    if (this.files.out) {
+      mkdirSync(dirname(this.files.out), { recursive: true });
+      if (!existsSync(this.files.out)) closeSync(openSync(this.files.out, "w"));
+      this.outBytes = truncateTo(this.files.out, p?.outBytes ?? 0, this.files.progress);
+    }
+    if (p && existsSync(this.files.dlq)) this.dlqBytes = truncateTo(this.files.dlq, p.dlqBytes, this.files.progress);
+    else this.dlqBytes = existsSync(this.files.dlq) ? statSync(this.files.dlq).size : 0;
+  }
+
+  async publish(_job: string, segments: readonly PublishedSegment[]): Promise<void> {
+    for (const seg of segments) {
+      if (seg.segment <= (this.marks[`${seg.task}#${seg.partition}`] ?? 0)) continue;
+      for (const [sink, values] of Object.entries(seg.sink)) {
+        this.stagedCounts.set(sink, (this.stagedCounts.get(sink) ?? 0) + values.length);
+        if (this.files.onRecords) this.stagedRecords.push([sink, values]);
+        else for (const value of values) this.stagedOut += `${JSON.stringify({ sink, value })}\n`;
+      }
+      seg.deadLetters.forEach((d, i) => {
+        const id = `${seg.task}#${seg.partition}#${seg.generation}#${seg.segment}#${i}`;
+        const letter = { ...d, task: seg.task, partition: seg.partition, segment: seg.segment, id };
+        this.stagedDlq += `${JSON.stringify({ run: this.files.run, ...letter })}\n`;
+      });
+    }
+  }
+
+  async publishedThrough(_job: string): Promise<Record<string, number>> {
+    return { ...this.marks };
+  }
+
+  async setPublished(_job: string, through: Readonly<Record<string, number>>): Promise<void> {
+    const marks = { ...this.marks };
+    for (const [k, n] of Object.entries(through)) marks[k] = Math.max(marks[k] ?? 0, n);
+    await this.commit(marks);
+  }
+
+  async resetPublished(_job: string): Promise<void> {
+    await this.commit({});
+  }
+
+  /** Appends what is staged, fsyncs, then records `marks` and the lengths; on failure nothing is committed. */
+  private async commit(marks: Record<string, number>): Promise<void> {
+    const { out, dlq, progress } = this.files;
+    const [text, letters] = [this.stagedOut, this.stagedDlq];
+    this.stagedOut = "";
+    this.stagedDlq = "";
+    try {
+      const outBytes = out ? appendAll(out, text, this.outBytes) : 0;
+      if (!out && text) process.stdout.write(text);
+      const dlqBytes = appendAll(dlq, letters, this.dlqBytes);
+      if (progress) writeAtomically(progress, JSON.stringify({ cut: marks, outBytes, dlqBytes }));
+      [this.outBytes, this.dlqBytes, this.marks] = [outBytes, dlqBytes, marks];
+    } catch (e) {
+      // Cut the files back to the last commit: the next attempt writes the same lines again.
+      if (out && existsSync(out)) truncateTo(out, this.outBytes, undefined);
+      if (existsSync(dlq)) truncateTo(dlq, this.dlqBytes, undefined);
+      this.stagedCounts.clear();
+      this.stagedRecords.length = 0;
+      throw new OutputWriteError(`could not commit output to ${out ?? "stdout"}: ${(e as Error).message}`, e);
+    }
+    for (const [sink, n] of this.stagedCounts) this.counts.set(sink, (this.counts.get(sink) ?? 0) + n);
+    for (const [sink, values] of this.stagedRecords) this.files.onRecords?.(sink, values);
+    this.stagedCounts.clear();
+    this.stagedRecords.length = 0;
+  }
+
+  async read(_job: string, sink: string, options: { cursor?: string; limit?: number } = {}): Promise<OutputPage> {
+    const lines = this.files.out && existsSync(this.files.out) ? readLines(this.files.out, this.outBytes) : [];
+    const values = lines.map((l) => JSON.parse(l) as { sink: string; value: unknown }).filter((r) => r.sink === sink);
+    const from = options.cursor ? Number(options.cursor) : 0;
+    const limit = options.limit ?? 1000;
+    const page = values.slice(from, from + limit).map((r) => r.value);
+    return from + limit < values.length ? { values: page, cursor: String(from + limit) } : { values: page };
+  }
+
+  async deadLetters(_job: string): Promise<StoredDeadLetter[]> {
+    if (!existsSync(this.files.dlq)) return [];
+    return readLines(this.files.dlq, this.dlqBytes).map((l) => {
+      const { run: _r, ...d } = JSON.parse(l) as StoredDeadLetter & { run?: string };
+      const at = this.replayed.get(d.id);
+      return at === undefined ? d : { ...d, replayedAt: at };
+    });
+  }
+
+  async markReplayed(_job: string, ids: readonly string[], time: number): Promise<void> {
+    for (const id of ids) this.replayed.set(id, time);
+  }
+}
+
+/** Complete lines of the first `length` bytes of `path`. */
+function readLines(path: string, length: number): string[] {
+  return readFileSync(path).subarray(0, length).toString("utf8").split("\n").filter(Boolean);
+}
+
+/** Replaces `path` with `text` atomically and durably (temp file, fsync, rename, fsync the dir). */
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  appendAll(tmp, text, 0, "w");
+  renameSync(tmp, path);
+  const dir = openSync(dirname(path), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * File primitives of the output store: appends that write every byte or fail, a
+ * progress marker read with errors that name the file, and cutting a file back to
+ * a committed length (never padding it).
+ */
+
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { RiffleError } from "../core/errors.ts";
+
+/** What the progress marker records. */
+export interface Progress {
+  /** `task#partition` → the last segment whose output is in the files. */
+  readonly cut: Record<string, number>;
+  readonly outBytes: number;
+  readonly dlqBytes: number;
+}
+
+/** The progress marker or the files it describes are damaged. */
+export class ProgressFileError extends RiffleError {
+  constructor(message: string, cause?: unknown) {
+    super("state-dir", message, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** Reads the progress marker at `path` (undefined when there is none). */
+export function readProgress(path: string): Progress | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new ProgressFileError(`cannot read the output progress marker ${path}: ${(e as Error).message}`, e);
+  }
+  let p: Partial<Progress>;
+  try {
+    p = JSON.parse(text) as Partial<Progress>;
+  } catch (e) {
+    throw new ProgressFileError(`the output progress marker ${path} is not valid JSON: ${(e as Error).message}`, e);
+  }
+  const ok =
+    typeof p === "object" &&
+    p !== null &&
+    typeof p.cut === "object" &&
+    Number.isSafeInteger(p.outBytes) &&
+    Number.isSafeInteger(p.dlqBytes);
+  if (!ok) throw new ProgressFileError(`the output progress marker ${path} is malformed: ${text.slice(0, 200)}`);
+  return p as Progress;
+}
+
+/**
+ * Cuts `path` back to `length` bytes and returns it. A file shorter than that was
+ * truncated or replaced behind riffle's back: refused (never padded with zeros).
+ */
+export function truncateTo(path: string, length: number, marker: string | undefined): number {
+  const size = statSync(path).size;
+  if (size < length) {
+    throw new ProgressFileError(
+      `${path} has ${size} bytes, but ${marker ?? "the last commit"} says ${length} were committed: the file was truncated or replaced`,
+    );
+  }
+  if (size > length) truncateSync(path, length);
+  return length;
+}
+
+/**
+ * Appends all of `text` to `path` (whose committed length is `length`) and fsyncs;
+ * returns the new length. A short write is retried for the rest; an error (a full
+ * disk) throws, and the caller cuts the file back.
+ */
+export function appendAll(path: string, text: string, length: number, flags = "a"): number {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, flags);
+  try {
+    const bytes = Buffer.from(text, "utf8");
+    let off = 0;
+    while (off < bytes.length) {
+      const n = writeSync(fd, bytes, off, bytes.length - off);
+      if (n <= 0) throw new RiffleError("output-write", `wrote 0 bytes to ${path}`);
+      off += n;
+    }
+    fsyncSync(fd);
+    return length + bytes.length;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The embedded runtime's view of its {@link OutputStore}: every call goes to the
+ * store the run was given (a file store under `--out`, in memory by default), and
+ * each segment's committed records and dead letters are also handed to the
+ * runtime's observers once, in commit order per partition, when their checkpoint's
+ * output is published.
+ */
+
+import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../ports/output-store.ts";
+import type { TaskDeadLetter } from "./embedded-options.ts";
+
+/** Who is told about published output. */
+export interface OutputObservers {
+  readonly onOutput?: (sink: string, values: readonly unknown[], task: string, partition: number) => void;
+  readonly onDeadLetter?: (letter: TaskDeadLetter) => void;
+}
+
+/** See the module comment. */
+export class ObservedOutputStore implements OutputStore {
+  private readonly inner: OutputStore;
+  private readonly observers: OutputObservers;
+  /** `task#partition#generation` → the last segment handed to the observers (a segment is handed once). */
+  private readonly seen = new Map<string, number>();
+
+  constructor(inner: OutputStore, observers: OutputObservers) {
+    this.inner = inner;
+    this.observers = observers;
+  }
+
+  async publish(job: string, segments: readonly PublishedSegment[]): Promise<void> {
+    await this.inner.publish(job, segments);
+    for (const seg of segments) {
+      const key = `${seg.task}#${seg.partition}#${seg.generation}`;
+      if (seg.segment <= (this.seen.get(key) ?? 0)) continue;
+      this.seen.set(key, seg.segment);
+      for (const [name, values] of Object.entries(seg.sink)) {
+        this.observers.onOutput?.(name, values, seg.task, seg.partition);
+      }
+      for (const d of seg.deadLetters)
+        this.observers.onDeadLetter?.({ ...d, task: seg.task, partition: seg.partition });
+    }
+  }
+
+  publishedThrough(job: string): Promise<Record<string, number>> {
+    return this.inner.publishedThrough(job);
+  }
+
+  setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void> {
+    return this.inner.setPublished(job, through);
+  }
+
+  resetPublished(job: string): Promise<void> {
+    return this.inner.resetPublished(job);
+  }
+
+  read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage> {
+    return this.inner.read(job, sink, options);
+  }
+
+  deadLetters(job: string): Promise<StoredDeadLetter[]> {
+    return this.inner.deadLetters(job);
+  }
+
+  markReplayed(job: string, ids: readonly string[], time: number): Promise<void> {
+    return this.inner.markReplayed(job, ids, time);
+  }
+}

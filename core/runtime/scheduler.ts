@@ -1,0 +1,228 @@
+/**
+ * The embedded runtime's scheduler of partitions: every task partition's
+ * TaskRunner in one process, fed by in-memory FIFO queues in the way the Lambda
+ * SQS event source mapping feeds them — one in-flight batch per group, at most 10
+ * envelopes a batch, visibility timeout and redelivery, partial batch failures that
+ * fail the rest of the group, and a dead-letter queue after `maxReceiveCount`
+ * receives. It knows nothing of checkpoints beyond passing their envelopes on.
+ */
+
+import { TICK_CHANNEL } from "../envelope.ts";
+import { describeCause, RiffleError } from "../errors.ts";
+import type { JobGraph } from "../graph/graph.ts";
+import type { Plan, TaskPlan } from "../graph/plan.ts";
+import type { CheckpointStore } from "../ports/checkpoint-store.ts";
+import type { Clock } from "../ports/clock.ts";
+import { ManualClock } from "../ports/clock.ts";
+import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
+import type { StateStore } from "../ports/state-store.ts";
+import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
+import { TaskRunner } from "./task-runner.ts";
+
+/** A partition that failed too often: the job must fail over. */
+export interface BatchFailure {
+  readonly reason: string;
+  readonly error: unknown;
+}
+
+/** What the scheduler runs on. */
+export interface SchedulerContext {
+  readonly plan: Plan;
+  readonly graph: JobGraph;
+  readonly store: StateStore;
+  readonly checkpoints: CheckpointStore;
+  readonly clock: Clock;
+  readonly queue: NonNullable<EmbeddedOptions["queue"]>;
+  readonly options: EmbeddedOptions;
+}
+
+/** Runs the partitions of one generation; see the module comment. */
+export class PartitionScheduler {
+  private readonly c: SchedulerContext;
+  private runners: TaskRunner[] = [];
+  private byAddress = new Map<string, TaskRunner>();
+  /** Partitions with a tick in their queue. */
+  private readonly ticked = new Set<TaskRunner>();
+  /** Records read by runners of earlier generations. */
+  private sourceRecordsBefore = 0;
+
+  constructor(context: SchedulerContext) {
+    this.c = context;
+  }
+
+  /** Every runner of the current generation. */
+  get taskRunners(): readonly TaskRunner[] {
+    return this.runners;
+  }
+
+  /** Creates the runners of `generation` (the restore or start step has sent the start signals). */
+  launch(generation: number): void {
+    const { plan, graph, queue, store, clock, checkpoints, options } = this.c;
+    this.sourceRecordsBefore = this.sourceRecords();
+    this.runners = [];
+    this.byAddress = new Map();
+    this.ticked.clear();
+    for (const task of plan.tasks) {
+      for (let p = 0; p < task.parallelism; p++) {
+        const runner = new TaskRunner({
+          plan,
+          graph,
+          task: task.id,
+          partition: p,
+          queue,
+          store,
+          clock,
+          generation,
+          checkpoints,
+          ...(options.ingest ? { ingest: options.ingest } : {}),
+        });
+        this.runners.push(runner);
+        this.byAddress.set(`${task.id}#${p}`, runner);
+      }
+    }
+  }
+
+  /** One round over every task, downstream first; says whether anything ran, or which partition failed. */
+  async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
+    const downstreamFirst = [...this.c.plan.tasks].reverse(); // so the pipeline drains before sources read more
+    let progressed = false;
+    for (const task of this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst) {
+      for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
+        const r = await this.step(task);
+        if (r === "idle") break;
+        progressed = true;
+        if (r !== "ok") return { progressed, failure: r };
+      }
+    }
+    return { progressed };
+  }
+
+  /** Receives and runs one batch of `task`. */
+  private async step(task: TaskPlan): Promise<"idle" | "ok" | BatchFailure> {
+    const msgs = await this.c.queue.receive(task.id, this.c.options.simulation?.batchSize?.() ?? MAX_BATCH);
+    if (msgs.length === 0) return "idle";
+    // A receive may span groups, as in SQS: each group is one partition's batch.
+    const groups = new Map<number, ReceivedMessage[]>();
+    for (const m of msgs) {
+      const g = groups.get(m.group);
+      if (g) g.push(m);
+      else groups.set(m.group, [m]);
+    }
+    let outcome: "ok" | BatchFailure = "ok";
+    for (const [group, batch] of groups) {
+      const r = await this.runBatch(task, group, batch);
+      if (r !== "ok" && outcome === "ok") outcome = r;
+    }
+    return outcome;
+  }
+
+  /** Runs one partition's batch, then deletes what succeeded and returns the rest (partial batch failure). */
+  private async runBatch(
+    task: TaskPlan,
+    group: number,
+    msgs: readonly ReceivedMessage[],
+  ): Promise<"ok" | BatchFailure> {
+    const { options, clock, queue, graph } = this.c;
+    const runner = this.byAddress.get(`${task.id}#${group}`);
+    if (!runner) throw new RiffleError("no-such-partition", `no runner for ${task.id}[${group}]`);
+    options.beforeBatch?.(runner);
+    this.ticked.delete(runner);
+    const inbound = msgs.map((m) => ({ body: m.body, receiveCount: m.receiveCount }));
+    const wrap = options.simulation?.wrapBatch;
+    const result = await (wrap ? wrap(runner, inbound, () => runner.handle(inbound)) : runner.handle(inbound));
+    if (options.batchTimeMs && clock instanceof ManualClock) clock.advance(options.batchTimeMs);
+    if (options.simulation?.deleteAfterBatch?.() === false) return "ok"; // the container died before deleting
+    const ok = result.failedFrom ?? msgs.length;
+    if (ok > 0)
+      await queue.ack(
+        task.id,
+        msgs.slice(0, ok).map((m) => m.receipt),
+      );
+    if (ok >= msgs.length) return "ok";
+    const failed = msgs.slice(ok);
+    const error = describeCause(result.error);
+    await queue.nack(
+      task.id,
+      failed.map((m) => m.receipt),
+      options.retryDelayMs ?? 100,
+      error,
+    );
+    const limit = graph.config.maxRecordAttempts + (graph.config.recordFailure === "dead-letter" ? 1 : 0);
+    if ((failed[0]?.receiveCount ?? 0) >= limit) {
+      return { reason: `${task.id}[${group}] failed ${limit} times: ${error}`, error: result.error };
+    }
+    return "ok";
+  }
+
+  /** Sends a tick to every partition whose processing-time timers are due (the coordinator's ticks, on AWS). */
+  async tick(generation: number): Promise<void> {
+    const now = this.c.clock.now();
+    const due = this.runners.filter((r) => {
+      const t = r.nextProcessingTimer();
+      return t !== undefined && t <= now && !this.ticked.has(r);
+    });
+    if (due.length === 0) return;
+    for (const r of due) this.ticked.add(r);
+    await this.c.queue.send(
+      due.map((r) => ({
+        to: { task: r.task.id, partition: r.partition },
+        envelope: { gen: generation, from: TICK_CHANNEL, seq: 0, records: [], signal: { kind: "tick" as const } },
+      })),
+    );
+  }
+
+  /** The earliest of the next processing-time timer and the next message to become visible. */
+  nextWake(): number | undefined {
+    let t: number | undefined = this.c.queue.nextVisibleAt();
+    for (const r of this.runners) {
+      const n = r.nextProcessingTimer();
+      if (n !== undefined && (t === undefined || n < t)) t = n;
+    }
+    return t;
+  }
+
+  /** Tells every live partition that checkpoint `id` completed. */
+  notifyCheckpointComplete(id: number): void {
+    for (const r of this.runners) r.notifyCheckpointComplete(id);
+  }
+
+  /** True once every partition forwarded end-of-input. */
+  get allFinished(): boolean {
+    return this.runners.length > 0 && this.runners.every((r) => r.finished);
+  }
+
+  /** Partitions not finished. */
+  get unfinished(): number {
+    return this.runners.filter((r) => !r.finished).length;
+  }
+
+  /** True while some ingest source waits for an append. */
+  get anyParked(): boolean {
+    return this.runners.some((r) => r.parked);
+  }
+
+  /** Progress per task. */
+  progress(): TaskProgress[] {
+    return this.c.plan.tasks.map((t) => {
+      const rs = this.runners.filter((r) => r.task.id === t.id);
+      return {
+        task: t.id,
+        backlog: this.c.queue.backlog(t.id),
+        recordsIn: rs.reduce((a, r) => a + r.stats.recordsIn, 0),
+        recordsOut: rs.reduce((a, r) => a + r.stats.recordsOut, 0),
+      };
+    });
+  }
+
+  /** Records read from sources so far (re-reads after a restore included). */
+  sourceRecords(): number {
+    let n = this.sourceRecordsBefore;
+    for (const r of this.runners) if (r.task.isSource) n += r.stats.recordsIn;
+    return n;
+  }
+
+  /** Envelopes that the queues dead-lettered after too many receives. */
+  queueDeadLetters(): QueueDeadLetter[] {
+    return this.c.plan.tasks.flatMap((t) => [...this.c.queue.deadLetters(t.id)]);
+  }
+}
