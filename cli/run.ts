@@ -95,16 +95,17 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   } catch (error) {
     progress.stop();
     const reason = (error as { reason?: string }).reason;
-    process.stderr.write(
-      `riffle: job '${job.name}' failed: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    const message = error instanceof Error ? error.message : String(error);
     code = reason === "savepoint" || reason === "restore" || reason === "state-dir" || reason === "usage" ? 2 : 1;
+    // A refused operation is one line (and changed nothing); a failure also gets the summary.
+    process.stderr.write(code === 2 ? `riffle: ${message}\n` : `riffle: job '${job.name}' failed: ${message}\n`);
   } finally {
     progress.stop();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
     for (const c of cleanup.reverse()) c();
   }
+  if (code === 2) return code;
   for (const [sink, rows] of tables) printTable(sink, rows);
   const secs = (performance.now() - t0) / 1000;
   const records = rt.sourceRecords();

@@ -59,7 +59,17 @@ describe("riffle run --state-dir", () => {
       child.stderr?.on("data", (d) => {
         stderr += d;
       });
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      let ended = false;
+      const exited = new Promise<number | null>((resolve) =>
+        child.on("exit", (code) => {
+          ended = true;
+          resolve(code);
+        }),
+      );
+      // The delay counts from when the run holds the state dir (a busy machine may take a second to get there).
+      const lock = join(state, "run.lock");
+      const holds = () => existsSync(lock) && readFileSync(lock, "utf8").trim() === String(child.pid);
+      while (!ended && !holds()) await new Promise((r) => setTimeout(r, 10));
       const delay = 300 + Math.floor(rng() * 700);
       const winner = await Promise.race([exited, new Promise<"timer">((r) => setTimeout(() => r("timer"), delay))]);
       if (winner === "timer") {
