@@ -84,8 +84,7 @@ export function intake(
       return;
     }
     const replay = e.from.startsWith(REPLAY_PREFIX);
-    if (!channels.has(originalChannel(e.from)))
-      throw new ProtocolError(`${where} has no input channel '${e.from}'`);
+    if (!channels.has(originalChannel(e.from))) throw new ProtocolError(`${where} has no input channel '${e.from}'`);
     const p = position(e.from);
     if (e.seq <= p) {
       dropped++;
