@@ -70,6 +70,14 @@ describe("riffle run", () => {
     [["nexmark", "run", "--query", "q99", "--events", "10"], /^riffle: unknown query 'q99': expected one of q0, /],
     [["nexmark", "run", "--query", "q1"], /^riffle: give exactly one of --events N or --input FILE\n$/],
     [["nexmark", "generate", "--events", "ten"], /^riffle: invalid --events 'ten': expected a non-negative integer\n$/],
+    [
+      ["nexmark", "run", "--query", "q1", "--input", "test/fixtures/not-nexmark.jsonl"],
+      /^riffle: input file 'test\/fixtures\/not-nexmark.jsonl' line 3 is not JSON: Unexpected token/,
+    ],
+    [
+      ["nexmark", "run", "--query", "q1", "--input", "test/fixtures"],
+      /^riffle: cannot read input file 'test\/fixtures'/,
+    ],
   ])("rejects %j with a one-line error and exit code 2", (args, message) => {
     const r = riffle(args);
     expect(r.code).toBe(2);
