@@ -5,6 +5,7 @@ import { openStateDir } from "../core/durable/sqlite-db.ts";
 import type { CheckpointStore } from "../core/ports/checkpoint-store.ts";
 import type { StateStore } from "../core/ports/state-store.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { CommittedCounts } from "./committed-counts.ts";
 import { dlqPath } from "./dlq.ts";
 import { FilePublisher } from "./file-publisher.ts";
 import { loadJob } from "./load-job.ts";
@@ -56,13 +57,14 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
         }
       : {}),
   });
+  const committed = new CommittedCounts(publisher);
   const rt = new EmbeddedRuntime(job, {
     ...(o.parallelism === undefined ? {} : { parallelism: o.parallelism }),
     ...stores,
     ...(o.fromSavepoint ? { fromSavepoint: o.fromSavepoint } : {}),
     ...(o.stopWithSavepoint ? { stopWithSavepoint: o.stopWithSavepoint } : {}),
     signal: stop.signal,
-    publisher,
+    publisher: committed,
   });
   const progress = new ProgressLine(rt);
   if (o.progress !== false) progress.start();
@@ -108,7 +110,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   for (const [sink, rows] of tables) printTable(sink, rows);
   const secs = (performance.now() - t0) / 1000;
   const records = rt.sourceRecords();
-  const sinks = [...publisher.counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
+  const sinks = [...committed.counts].map(([s, n]) => `${n} to '${s}'`).join(", ") || "nothing committed";
   const how = rt.finished ? "finished" : stop.signal.aborted ? "stopped" : "ended";
   const cp = rt.lastCheckpoint ? ` · checkpoint ${rt.lastCheckpoint.id}` : "";
   process.stderr.write(

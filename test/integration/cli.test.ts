@@ -2,7 +2,7 @@
  * The `riffle` CLI as a user runs it: child processes, exit codes, files.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -104,6 +104,23 @@ describe("riffle run", () => {
     expect(riffle(["dlq", "list", "other-job", "--work-dir", dir]).stdout).toBe(
       "no dead letters for job 'other-job'\n",
     );
+  });
+
+  it("counts in its summary only records whose commit succeeded", () => {
+    const dir = tmp();
+    // The dead-letter file is over the file-size limit: the commit that appends the
+    // poison record's letter fails (EFBIG), after the records' commit began.
+    mkdirSync(join(dir, "poison-cli"));
+    writeFileSync(join(dir, "poison-cli", "dlq.jsonl"), "\n".repeat(64 * 1024));
+    const args = ["run", "test/fixtures/poison-job.ts", "--out", join(dir, "out.jsonl"), "--work-dir", dir];
+    const r = spawnSync("/bin/sh", ["-c", 'ulimit -f 16 && exec "$@"', "sh", process.execPath, BIN, ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/job 'poison-cli' failed: EFBIG/);
+    expect(r.stderr).toMatch(/poison-cli ended in .* nothing committed/);
   });
 
   it("stops an unbounded job cleanly on Ctrl-C", async () => {
