@@ -123,6 +123,23 @@ describe("riffle run", () => {
     expect(r.stderr).toMatch(/poison-cli ended in .* nothing committed/);
   });
 
+  it("commits the same JSON for undefined with and without a state dir, and sets a bigint aside", () => {
+    const dir = tmp();
+    const job = "test/fixtures/undefined-job.ts";
+    const plain = riffle(["run", job, "--work-dir", dir]);
+    const durable = riffle(["run", job, "--state-dir", join(dir, "state")]);
+    for (const r of [plain, durable]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/1 record\(s\) dead-lettered/);
+    }
+    expect(plain.stdout).toBe(
+      ['{"sink":"out","value":null}', '{"sink":"out","value":{"b":2}}', '{"sink":"out","value":3}', ""].join("\n"),
+    );
+    expect(durable.stdout).toBe(plain.stdout);
+    const letter = riffle(["dlq", "list", job, "--json", "--state-dir", join(dir, "state")]);
+    expect(JSON.parse(letter.stdout)).toMatchObject({ value: 4, error: "a sink value must be JSON, got a bigint" });
+  });
+
   it("stops an unbounded job cleanly on Ctrl-C", async () => {
     const dir = tmp();
     const child: ChildProcess = spawn(process.execPath, [BIN, "run", "test/fixtures/unbounded.ts", "--work-dir", dir], {
