@@ -13,12 +13,13 @@ const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
 const tmp = () => mkdtempSync(join(tmpdir(), "riffle-cp-"));
 
-function riffle(args: string[], uid?: number) {
+function riffle(args: string[], o: { uid?: number; env?: Record<string, string> } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 60_000,
-    ...(uid === undefined ? {} : { uid, gid: uid }),
+    env: { ...process.env, ...o.env },
+    ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.uid }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -87,6 +88,26 @@ describe("riffle savepoint of a running job", () => {
   });
 });
 
+describe("riffle savepoint from the last checkpoint", () => {
+  it("refuses a job whose uid changed, naming the uid, instead of leaving its state out", () => {
+    const dir = tmp();
+    const state = join(dir, "state");
+    const job = "test/fixtures/uid-job.ts";
+    expect(riffle(["run", job, "--state-dir", state, "--no-progress"]).code).toBe(0);
+    const renamed = riffle(["savepoint", job, "--state-dir", state, "--name", "x"], {
+      env: { RIFFLE_TEST_UID: "adder" },
+    });
+    expect(renamed.code).toBe(2);
+    expect(renamed.stderr).toMatch(
+      /^riffle: job 'uid-job' cannot take savepoint 'x' from checkpoint \d+: operator uid 'summer' is gone and 'adder' is new: a uid changed/,
+    );
+    expect(renamed.stderr.trim().split("\n")).toHaveLength(1);
+    expect(savepointNames(state)).toEqual([]);
+    const same = riffle(["savepoint", job, "--state-dir", state, "--name", "x"]);
+    expect(same.stdout).toMatch(/taken from checkpoint \d+ \(2 values\)/);
+  });
+});
+
 describe("riffle checkpoints", () => {
   it("lists a read-only state dir and writes nothing into it", () => {
     const dir = tmp();
@@ -99,7 +120,7 @@ describe("riffle checkpoints", () => {
     chmodSync(dir, 0o755);
     // root ignores file modes: read as nobody then.
     const uid = process.getuid?.() === 0 ? 65534 : undefined;
-    const listed = riffle(["checkpoints", "--state-dir", state], uid);
+    const listed = riffle(["checkpoints", "--state-dir", state], uid === undefined ? {} : { uid });
     expect(listed.stderr).toBe("");
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^job word-count: \d+ checkpoint\(s\)\n/);
