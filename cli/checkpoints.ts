@@ -5,6 +5,8 @@ import { CheckpointCoordinator } from "../core/checkpoint/coordinator.ts";
 import { checkSavepointName, SavepointError, takeSavepoint } from "../core/checkpoint/savepoint.ts";
 import { openStateDir, stateDirJob } from "../core/durable/sqlite-db.ts";
 import { planJob } from "../core/graph/planner.ts";
+import { describeUidChange, uidChange } from "../core/graph/uids.ts";
+import type { Savepoint } from "../core/ports/checkpoint-store.ts";
 import { SystemClock } from "../core/ports/clock.ts";
 import { loadJob } from "./load-job.ts";
 import { requestSavepoint, runningPid, savepointRequestError } from "./state-dir-lock.ts";
@@ -12,7 +14,7 @@ import { requestSavepoint, runningPid, savepointRequestError } from "./state-dir
 /** Lists checkpoints (and savepoints) of the job in `dir`. */
 export async function checkpointsCommand(dir: string, json: boolean): Promise<void> {
   const job = stateDirJob(dir);
-  const sd = openStateDir(dir, { create: false, job });
+  const sd = openStateDir(dir, { create: false, job, readOnly: true });
   try {
     const manifests = await sd.checkpointStore.listManifests(job);
     const savepoints = await sd.checkpointStore.listSavepoints(job);
@@ -57,29 +59,19 @@ export async function checkpointsCommand(dir: string, json: boolean): Promise<vo
 /**
  * Takes savepoint `name` of the job in `dir`: through the running job if one holds
  * the dir (it triggers a fresh checkpoint), else from the last completed checkpoint.
+ * The dir's job and the name are checked first: a request that the running job has
+ * picked up cannot be taken back.
  */
 export async function savepointCommand(file: string, dir: string, name: string, timeoutMs: number): Promise<void> {
   checkSavepointName(name);
   const job = await loadJob(file);
+  if (await readSavepoint(dir, job.name, name)) {
+    throw new SavepointError(`job '${job.name}' already has a savepoint named '${name}'`);
+  }
   const pid = runningPid(dir);
   if (pid !== undefined) {
-    requestSavepoint(dir, name);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const failed = savepointRequestError(dir, name);
-      if (failed) throw new SavepointError(failed);
-      const sd = openStateDir(dir, { create: false, job: job.name });
-      const sp = await sd.checkpointStore.getSavepoint(job.name, name).finally(() => sd.close());
-      if (sp) {
-        process.stdout.write(
-          `savepoint '${name}' of job '${job.name}' taken at checkpoint ${sp.checkpoint} by pid ${pid}\n`,
-        );
-        return;
-      }
-      if (Date.now() > deadline)
-        throw new SavepointError(`no savepoint '${name}' from pid ${pid} within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await requestFromRunningJob(dir, job.name, name, pid, timeoutMs);
+    return;
   }
   const sd = openStateDir(dir, { create: false, job: job.name });
   try {
@@ -94,11 +86,52 @@ export async function savepointCommand(file: string, dir: string, name: string, 
     const last = await coordinator.lastCompleted().catch(() => undefined);
     if (!last)
       throw new SavepointError(`job '${job.name}' has no completed checkpoint in '${dir}' to take a savepoint from`);
+    // The savepoint would silently leave out the state of a uid the job no longer has.
+    const changed = uidChange(plan, Object.keys(last.parallelism));
+    if (changed && changed.gone.length > 0) {
+      throw new SavepointError(
+        `job '${job.name}' cannot take savepoint '${name}' from checkpoint ${last.id}: ${describeUidChange(changed)}`,
+      );
+    }
     const sp = await takeSavepoint(plan, sd.stateStore, sd.checkpointStore, clock, last, name);
     process.stdout.write(
       `savepoint '${name}' of job '${job.name}' taken from checkpoint ${sp.checkpoint} (${sp.values} values)\n`,
     );
   } finally {
     sd.close();
+  }
+}
+
+/** Savepoint `name` of `job` in `dir`, read-only; throws when `dir` is not `job`'s state dir. */
+async function readSavepoint(dir: string, job: string, name: string): Promise<Savepoint | undefined> {
+  const sd = openStateDir(dir, { create: false, job, readOnly: true });
+  try {
+    return await sd.checkpointStore.getSavepoint(job, name);
+  } finally {
+    sd.close();
+  }
+}
+
+/** Asks the job running in `dir` (as `pid`) for savepoint `name` and waits for it. */
+async function requestFromRunningJob(
+  dir: string,
+  job: string,
+  name: string,
+  pid: number,
+  timeoutMs: number,
+): Promise<void> {
+  requestSavepoint(dir, name);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const failed = savepointRequestError(dir, name);
+    if (failed) throw new SavepointError(failed);
+    const sp = await readSavepoint(dir, job, name);
+    if (sp) {
+      process.stdout.write(`savepoint '${name}' of job '${job}' taken at checkpoint ${sp.checkpoint} by pid ${pid}\n`);
+      return;
+    }
+    if (Date.now() > deadline)
+      throw new SavepointError(`no savepoint '${name}' from pid ${pid} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

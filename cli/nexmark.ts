@@ -4,6 +4,7 @@ import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../core/errors.ts";
 import type { NexmarkGenerateOptions } from "../core/nexmark/cli.ts";
+import { readNexmarkEvents } from "../core/nexmark/events-file.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { type NexmarkInput, type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
 
@@ -49,8 +50,8 @@ export interface NexmarkRunOptions {
 /** Runs the query; resolves with the number of rows written. */
 export async function nexmarkRunCommand(o: NexmarkRunOptions): Promise<number> {
   const query = await loadQuery(o.query);
-  if ("file" in o.input && !existsSync(o.input.file)) throw new UsageError(`cannot find input file '${o.input.file}'`);
-  const input: NexmarkInput = "file" in o.input ? { file: o.input.file } : o.input;
+  // A file is read and checked in full first: a bad line is a usage error, not a failing source.
+  const input: NexmarkInput = "file" in o.input ? { records: readNexmarkEvents(o.input.file) } : o.input;
   const out = o.out ? createWriteStream(o.out) : process.stdout;
   let rows = 0;
   const rt = new EmbeddedRuntime(nexmarkJob(`nexmark-${o.query}`, query, input), {

@@ -81,6 +81,23 @@ export const START_CHANNEL = "$start";
  */
 export const REPLAY_PREFIX = "$replay:";
 
+/**
+ * The input channel that `channel` stands for: `channel` itself, or, for a replay
+ * channel, the original channel with every replay prefix removed. A record that
+ * dead-letters again after a replay carries the replay channel, so a later replay
+ * of it must not stack a second prefix.
+ */
+export function originalChannel(channel: string): string {
+  let c = channel;
+  while (c.startsWith(REPLAY_PREFIX)) c = c.slice(REPLAY_PREFIX.length);
+  return c;
+}
+
+/** The replay channel of `channel` (original or replay channel): always exactly one prefix. */
+export function replayChannel(channel: string): string {
+  return `${REPLAY_PREFIX}${originalChannel(channel)}`;
+}
+
 /** Where an envelope goes: a task and one of its partitions (the FIFO group). */
 export interface Address {
   readonly task: string;

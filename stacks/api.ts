@@ -12,7 +12,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
-import { ROUTES } from "../functions/http/routes.ts";
+import { ROUTES, routeMethods } from "../functions/http/routes.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 
 /** The API's credential. */
@@ -38,9 +38,9 @@ export function createApiSecret(scope: Construct, d: DeploymentPlan, version: st
   };
 }
 
-/** Every `METHOD path` the API serves. */
+/** Every `METHOD path` the API serves (HEAD with every GET). */
 export function apiRoutes(): { method: string; path: string }[] {
-  return ROUTES.flatMap((r) => Object.keys(r.methods).map((method) => ({ method, path: r.path })));
+  return ROUTES.flatMap((r) => routeMethods(r).map((method) => ({ method, path: r.path })));
 }
 
 /** Creates the HTTP API in front of `fn`. */

@@ -3,10 +3,11 @@
  * it aside, on the replay channel of its original input channel
  * (`$replay:<channel>`), and runs through the chain again. Replay channels are
  * sequenced by replay time with gaps allowed, so a replay that is delivered twice
- * is processed once.
+ * is processed once. A letter that failed again on a replay channel goes back on
+ * the same replay channel (see {@link replayChannel}), however many rounds it took.
  */
 
-import { type OutboxEntry, REPLAY_PREFIX } from "../envelope.ts";
+import { type OutboxEntry, replayChannel } from "../envelope.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 
 /**
@@ -17,10 +18,11 @@ import type { StoredDeadLetter } from "../ports/output-store.ts";
 export function replayEntries(letters: readonly StoredDeadLetter[], generation: number, now: number): OutboxEntry[] {
   const groups = new Map<string, { task: string; partition: number; channel: string; records: unknown[] }>();
   for (const d of letters) {
-    const k = `${d.task}\u0000${d.partition}\u0000${d.channel}`;
+    const channel = replayChannel(d.channel);
+    const k = `${d.task}\u0000${d.partition}\u0000${channel}`;
     let g = groups.get(k);
     if (!g) {
-      g = { task: d.task, partition: d.partition, channel: d.channel, records: [] };
+      g = { task: d.task, partition: d.partition, channel, records: [] };
       groups.set(k, g);
     }
     g.records.push(d.value);
@@ -28,6 +30,6 @@ export function replayEntries(letters: readonly StoredDeadLetter[], generation: 
   const base = Math.floor(now) * 1000;
   return [...groups.values()].map((g, i) => ({
     to: { task: g.task, partition: g.partition },
-    envelope: { gen: generation, from: `${REPLAY_PREFIX}${g.channel}`, seq: base + i, records: g.records },
+    envelope: { gen: generation, from: g.channel, seq: base + i, records: g.records },
   }));
 }

@@ -56,6 +56,11 @@ export interface OpenStateDirOptions {
   readonly create: boolean;
   /** The job the state dir belongs to; opening another job's dir fails. */
   readonly job: string;
+  /**
+   * Open through a read-only connection (with `create: false`): nothing in the dir
+   * is written, so it works on a read-only dir. The stores then only read.
+   */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -87,25 +92,15 @@ export function openStateDir(dir: string, options: OpenStateDirOptions): StateDi
     throw new StateDirError(dir, `is not a riffle state dir: it has no ${STATE_DB_FILE}`);
   }
 
+  const readOnly = options.readOnly === true && !options.create;
   let db: DatabaseSync;
   try {
-    db = new (sqlite().DatabaseSync)(file, { timeout: 5000 });
+    db = readOnly ? openReadOnly(file) : new (sqlite().DatabaseSync)(file, { timeout: 5000 });
   } catch (e) {
     throw new StateDirError(dir, `cannot be opened: ${describeCause(e)}`, { cause: e });
   }
   try {
-    db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    // Creates the schema if the database is new; a concurrent creator may have won.
-    transaction(db, "IMMEDIATE", () => {
-      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()) {
-        db.exec(`CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL);
-          ${STATE_STORE_SCHEMA}
-          ${CHECKPOINT_STORE_SCHEMA}`);
-        const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
-        put.run("schema", String(STATE_DIR_SCHEMA_VERSION));
-        put.run("job", options.job);
-      }
-    });
+    if (!readOnly) initialize(db, options.job);
     checkMeta(dir, readMeta(db), options.job);
   } catch (e) {
     db.close();
@@ -125,6 +120,21 @@ export function openStateDir(dir: string, options: OpenStateDirOptions): StateDi
       if (db.isOpen) db.close();
     },
   };
+}
+
+/** WAL mode, and the schema if the database is new (a concurrent creator may have won). */
+function initialize(db: DatabaseSync, job: string): void {
+  db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  transaction(db, "IMMEDIATE", () => {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()) {
+      db.exec(`CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL);
+        ${STATE_STORE_SCHEMA}
+        ${CHECKPOINT_STORE_SCHEMA}`);
+      const put = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)");
+      put.run("schema", String(STATE_DIR_SCHEMA_VERSION));
+      put.run("job", job);
+    }
+  });
 }
 
 /**
@@ -147,20 +157,11 @@ interface Meta {
   readonly job: string | undefined;
 }
 
-/**
- * Reads an existing database through a read-only connection: its meta, or "empty".
- * Without a write-ahead log next to it (a cleanly closed or a non-WAL database) it is
- * opened as immutable, so that not even the WAL index files get created.
- */
+/** Reads an existing database through a read-only connection: its meta, or "empty". */
 function inspect(dir: string, file: string): Meta | "empty" {
   let db: DatabaseSync | undefined;
   try {
-    let location: string | URL = file;
-    if (!existsSync(`${file}-wal`)) {
-      location = pathToFileURL(file);
-      location.searchParams.set("immutable", "1");
-    }
-    db = new (sqlite().DatabaseSync)(location, { readOnly: true, timeout: 5000 });
+    db = openReadOnly(file);
     const objects = db.prepare("SELECT COUNT(*) AS c FROM sqlite_master").get()?.c as number;
     if (objects === 0) return "empty";
     if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()) {
@@ -173,6 +174,20 @@ function inspect(dir: string, file: string): Meta | "empty" {
   } finally {
     db?.close();
   }
+}
+
+/**
+ * A read-only connection to `file`. Without a write-ahead log next to it (a cleanly
+ * closed or a non-WAL database) it is opened as immutable, so that not even the WAL
+ * index files get created.
+ */
+function openReadOnly(file: string): DatabaseSync {
+  let location: string | URL = file;
+  if (!existsSync(`${file}-wal`)) {
+    location = pathToFileURL(file);
+    location.searchParams.set("immutable", "1");
+  }
+  return new (sqlite().DatabaseSync)(location, { readOnly: true, timeout: 5000 });
 }
 
 function readMeta(db: DatabaseSync): Meta {

@@ -65,7 +65,12 @@ export class FlatMapOperator extends ForwardingOperator {
   }
 }
 
-/** `sinkTo(name)` and `print()`: records join the batch's committed sink output. */
+/**
+ * `sinkTo(name)` and `print()`: records join the batch's committed sink output.
+ * Sink values are JSON, whichever store commits them: `undefined` is committed as
+ * `null` (as JSON does in an array), and a value JSON cannot hold (a bigint, a
+ * function, a symbol) fails the record with an {@link OperatorError} naming the sink.
+ */
 export class SinkOperator extends ForwardingOperator {
   private readonly out: unknown[];
   constructor(uid: string, next: Operator, services: TaskServices, sink: string) {
@@ -78,6 +83,14 @@ export class SinkOperator extends ForwardingOperator {
     this.out = out;
   }
   processRecord(value: unknown): void {
+    if (value === undefined) {
+      this.out.push(null);
+      return;
+    }
+    const type = typeof value;
+    if (type === "bigint" || type === "function" || type === "symbol") {
+      throw new OperatorError(this.uid, new TypeError(`a sink value must be JSON, got a ${type}`));
+    }
     this.out.push(value);
   }
 }

@@ -4,7 +4,7 @@
 
 import type { KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
-import { REPLAY_PREFIX } from "../envelope.ts";
+import { originalChannel } from "../envelope.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import type { Key } from "../keys.ts";
@@ -91,7 +91,7 @@ export function buildChain(graph: JobGraph, task: TaskPlan, router: Router, serv
   }
   const inputIndex = new Map(task.inputs.map((input, i) => [input.from, i]));
   const inputOf = (channel: string) => {
-    const c = channel.startsWith(REPLAY_PREFIX) ? channel.slice(REPLAY_PREFIX.length) : channel;
+    const c = originalChannel(channel);
     return inputIndex.get(c.slice(0, c.lastIndexOf("#"))) ?? 0;
   };
   return { head: next, keyed, source, inputOf };

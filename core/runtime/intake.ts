@@ -5,7 +5,14 @@
  * the buffer of channels whose gap filled.
  */
 
-import { CONTROL_CHANNEL, type Envelope, REPLAY_PREFIX, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
+import {
+  CONTROL_CHANNEL,
+  type Envelope,
+  originalChannel,
+  REPLAY_PREFIX,
+  START_CHANNEL,
+  TICK_CHANNEL,
+} from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { PartitionView } from "../log/view.ts";
 
@@ -77,8 +84,7 @@ export function intake(
       return;
     }
     const replay = e.from.startsWith(REPLAY_PREFIX);
-    if (!channels.has(e.from) && !(replay && channels.has(e.from.slice(REPLAY_PREFIX.length))))
-      throw new ProtocolError(`${where} has no input channel '${e.from}'`);
+    if (!channels.has(originalChannel(e.from))) throw new ProtocolError(`${where} has no input channel '${e.from}'`);
     const p = position(e.from);
     if (e.seq <= p) {
       dropped++;

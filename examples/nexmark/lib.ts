@@ -1,10 +1,10 @@
 /**
  * Shared plumbing of the Nexmark queries: the source (the deterministic generator,
- * or a JSON-lines file from `riffle nexmark generate`), event time with a 4 s
+ * or the events of a JSON-lines file from `riffle nexmark generate`, read and
+ * checked up front with `readNexmarkEvents`), event time with a 4 s
  * bounded out-of-orderness watermark (as in NEXMARK.md), the three event kinds, and
  * a job around a query whose rows go to the sink `result`.
  */
-import { readFileSync } from "node:fs";
 import {
   type DataStream,
   defineJob,
@@ -29,7 +29,7 @@ export type NexmarkQuery = (events: DataStream<Event>) => { sinkTo(name: string)
 /** Where the events come from. */
 export type NexmarkInput =
   | { readonly events: number; readonly seed?: number; readonly rate?: number; readonly splits?: number }
-  | { readonly file: string };
+  | { readonly records: readonly NexmarkEvent[] };
 
 /** The generator, with each event's id attached (split s yields ids s, s+S, …). */
 function generated(input: { events: number; seed?: number; rate?: number; splits?: number }): Source<Event> {
@@ -62,11 +62,8 @@ function generated(input: { events: number; seed?: number; rate?: number; splits
   };
 }
 
-/** A JSON-lines file of events; event id = line index. One split. */
-function fromFile(path: string): Source<Event> {
-  const lines = readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "");
+/** Events given in full (e.g. read from a file); event id = index. One split. */
+function fromEvents(events: readonly NexmarkEvent[]): Source<Event> {
   return {
     name: "nexmark-file",
     bounded: true,
@@ -78,13 +75,13 @@ function fromFile(path: string): Source<Event> {
         read(max) {
           const records: Event[] = [];
           const times: number[] = [];
-          while (records.length < max && next < lines.length) {
-            const e = JSON.parse(lines[next] as string) as NexmarkEvent;
+          while (records.length < max && next < events.length) {
+            const e = events[next] as NexmarkEvent;
             records.push({ ...e, eventId: next } as Event);
             times.push(e.dateTime);
             next++;
           }
-          return { records, times, position: next, done: next >= lines.length };
+          return { records, times, position: next, done: next >= events.length };
         },
       };
     },
@@ -104,7 +101,7 @@ export const persons = (events: DataStream<Event>) =>
 /** The job that runs `query` over `input`; its rows go to the sink `result`. */
 export function nexmarkJob(name: string, query: NexmarkQuery, input: NexmarkInput): Job {
   return defineJob(name, (env) => {
-    const source = "file" in input ? fromFile(input.file) : generated(input);
+    const source = "records" in input ? fromEvents(input.records) : generated(input);
     const events = env
       .fromSource(source)
       .uid("nexmark")

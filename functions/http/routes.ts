@@ -2,7 +2,8 @@
  * The routes of the HTTP API and the router that matches a request to one. Each
  * route speaks only to the job's {@link JobControl}. Path segments are URL-decoded
  * before matching; an unknown path is 404, a known path with another method 405
- * (with `allow`), an unknown job 404.
+ * (with `allow`), an unknown job 404. HEAD is answered wherever GET is: the GET
+ * response with its headers (and the `content-length` of its body) and no body.
  */
 
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
@@ -28,7 +29,8 @@ export interface RouteContext {
 
 type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
 
-interface Route {
+/** A path template and the handlers of its methods. */
+export interface Route {
   /** Path template, e.g. `/jobs/{job}/checkpoints`. */
   readonly path: string;
   readonly methods: Readonly<Record<string, RouteHandler>>;
@@ -163,6 +165,18 @@ function match(template: string, segments: readonly string[]): Record<string, st
   return params;
 }
 
+/** Methods a route answers: its own, and HEAD where it has GET (the gateway needs a route for each). */
+export function routeMethods(r: Route): string[] {
+  const methods = Object.keys(r.methods);
+  return methods.includes("GET") ? [...methods, "HEAD"] : methods;
+}
+
+/** The answer to HEAD: the GET response's status and headers, with the length of the body it leaves out. */
+function withoutBody(response: HttpResponse): HttpResponse {
+  const length = String(Buffer.byteLength(response.body, response.isBase64Encoded ? "base64" : "utf8"));
+  return { ...response, headers: { ...response.headers, "content-length": length }, body: "" };
+}
+
 /** Routes a request: matches path and method, finds the job, runs the route. Throws {@link HttpError}s for 4xx. */
 export async function route(
   event: APIGatewayProxyEventV2,
@@ -174,9 +188,9 @@ export async function route(
   for (const r of ROUTES) {
     const params = match(r.path, segments);
     if (params === undefined) continue;
-    const handler = r.methods[method];
+    const handler = r.methods[method === "HEAD" ? "GET" : method];
     if (handler === undefined) {
-      const allow = Object.keys(r.methods).join(", ");
+      const allow = routeMethods(r).join(", ");
       throw new HttpError(405, "method-not-allowed", `${method} is not allowed on ${r.path}: use ${allow}`, {
         headers: { allow },
       });
@@ -184,7 +198,8 @@ export async function route(
     const job = params.job as string;
     const control = jobs(job);
     if (control === undefined) throw new HttpError(404, "unknown-job", `no job '${job}'`);
-    return handler({ event, params, control, limits });
+    const response = await handler({ event, params, control, limits });
+    return method === "HEAD" ? withoutBody(response) : response;
   }
   const routes = ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} ${r.path}`)).join(", ");
   throw new HttpError(404, "not-found", `no route for ${method} ${event.rawPath} (routes: ${routes})`);

@@ -2,7 +2,7 @@
  * The `riffle` CLI as a user runs it: child processes, exit codes, files.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -70,6 +70,14 @@ describe("riffle run", () => {
     [["nexmark", "run", "--query", "q99", "--events", "10"], /^riffle: unknown query 'q99': expected one of q0, /],
     [["nexmark", "run", "--query", "q1"], /^riffle: give exactly one of --events N or --input FILE\n$/],
     [["nexmark", "generate", "--events", "ten"], /^riffle: invalid --events 'ten': expected a non-negative integer\n$/],
+    [
+      ["nexmark", "run", "--query", "q1", "--input", "test/fixtures/not-nexmark.jsonl"],
+      /^riffle: input file 'test\/fixtures\/not-nexmark.jsonl' line 3 is not JSON: Unexpected token/,
+    ],
+    [
+      ["nexmark", "run", "--query", "q1", "--input", "test/fixtures"],
+      /^riffle: cannot read input file 'test\/fixtures'/,
+    ],
   ])("rejects %j with a one-line error and exit code 2", (args, message) => {
     const r = riffle(args);
     expect(r.code).toBe(2);
@@ -96,6 +104,40 @@ describe("riffle run", () => {
     expect(riffle(["dlq", "list", "other-job", "--work-dir", dir]).stdout).toBe(
       "no dead letters for job 'other-job'\n",
     );
+  });
+
+  it("counts in its summary only records whose commit succeeded", () => {
+    const dir = tmp();
+    // The dead-letter file is over the file-size limit: the commit that appends the
+    // poison record's letter fails (EFBIG), after the records' commit began.
+    mkdirSync(join(dir, "poison-cli"));
+    writeFileSync(join(dir, "poison-cli", "dlq.jsonl"), "\n".repeat(64 * 1024));
+    const args = ["run", "test/fixtures/poison-job.ts", "--out", join(dir, "out.jsonl"), "--work-dir", dir];
+    const r = spawnSync("/bin/sh", ["-c", 'ulimit -f 16 && exec "$@"', "sh", process.execPath, BIN, ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/job 'poison-cli' failed: could not commit output to .*EFBIG/);
+    expect(r.stderr).toMatch(/poison-cli ended in .* nothing committed/);
+  });
+
+  it("commits the same JSON for undefined with and without a state dir, and sets a bigint aside", () => {
+    const dir = tmp();
+    const job = "test/fixtures/undefined-job.ts";
+    const plain = riffle(["run", job, "--work-dir", dir]);
+    const durable = riffle(["run", job, "--state-dir", join(dir, "state")]);
+    for (const r of [plain, durable]) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/1 record\(s\) dead-lettered/);
+    }
+    expect(plain.stdout).toBe(
+      ['{"sink":"out","value":null}', '{"sink":"out","value":{"b":2}}', '{"sink":"out","value":3}', ""].join("\n"),
+    );
+    expect(durable.stdout).toBe(plain.stdout);
+    const letter = riffle(["dlq", "list", job, "--json", "--state-dir", join(dir, "state")]);
+    expect(JSON.parse(letter.stdout)).toMatchObject({ value: 4, error: "a sink value must be JSON, got a bigint" });
   });
 
   it("stops an unbounded job cleanly on Ctrl-C", async () => {

@@ -69,9 +69,23 @@ describe("HTTP API over node:http", () => {
     expect(viaKey.status).toBe(200);
     const wrong = await send("/jobs/shop/dlq", { method: "DELETE", headers: auth });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get("allow")).toBe("GET");
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD");
     const decoded = await postJson("/jobs/shop/sources/cl%C3%A9/events", [1]);
     expect(decoded.json.message).toContain("no ingest source 'clé'");
+  });
+
+  it("answers HEAD like GET, without a body", async () => {
+    const get = await fetch(`${server.url}/jobs/shop/checkpoints`, { headers: auth });
+    const getBody = await get.text();
+    const head = await fetch(`${server.url}/jobs/shop/checkpoints`, { method: "HEAD", headers: auth });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("application/json");
+    expect(head.headers.get("content-length")).toBe(String(Buffer.byteLength(getBody)));
+    expect(await head.text()).toBe("");
+    const anon = await fetch(`${server.url}/jobs/shop`, { method: "HEAD" });
+    expect([anon.status, await anon.text()]).toEqual([401, ""]);
+    const post = await fetch(`${server.url}/jobs/shop/savepoints`, { method: "HEAD", headers: auth });
+    expect([post.status, post.headers.get("allow"), await post.text()]).toEqual([405, "POST", ""]);
   });
 
   it("sends a body that is not UTF-8 base64-encoded to the handler (which refuses it as text)", async () => {

@@ -159,4 +159,25 @@ describe("ingest on the embedded runtime", () => {
     // A second replay finds nothing left to replay.
     expect(await r.control.replay()).toEqual({ replayed: 0 });
   });
+
+  it("replays a record that dead-letters again after a replay, any number of rounds", async () => {
+    running = await start();
+    const r = running;
+    expect((await post(r, [{ user: "ada", page: "/poison", ts: 1 }])).status).toBe(202);
+    const letters = async () => (await r.control.deadLetters()).records;
+    await until("a dead letter", async () => (await letters()).length === 1);
+    // Replayed while still poisoned, twice: it dead-letters again each round.
+    for (let round = 2; round <= 3; round++) {
+      expect(await r.control.replay()).toEqual({ replayed: 1 });
+      await until(`dead letter ${round}`, async () => (await letters()).length === round);
+    }
+    faults.poisonFixed = true;
+    expect(await r.control.replay()).toEqual({ replayed: 1 });
+    await until("ada's click", () => r.output.some((o) => o.user === "ada"));
+    expect((await post(r, [{ user: "bob", page: "/b", ts: 2 }])).status).toBe(202);
+    await until("bob's click", () => r.output.some((o) => o.user === "bob"));
+    expectCounts(r.output, { ada: 1, bob: 1 });
+    expect(r.runtime.restarts).toBe(0);
+    expect((await letters()).every((d) => d.replayedAt !== undefined)).toBe(true);
+  });
 });

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COORDINATOR_STATES } from "../../core/checkpoint/asl.ts";
-import { ROUTES } from "../../functions/http/routes.ts";
+import { ROUTES, routeMethods } from "../../functions/http/routes.ts";
 import { ROOT } from "../../stacks/bundle.ts";
 import { VISIBILITY_FACTOR } from "../../stacks/deploy-plan.ts";
 import { BATCH_SIZE, COORDINATOR_ROLES } from "../../stacks/functions.ts";
@@ -211,7 +211,8 @@ describe.each(JOBS)("stack of $name", (j) => {
     expect(integration.props).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
     expect(refTarget(integration.props.IntegrationUri)).toBe(api.id);
     const routes = resources(s, "AWS::ApiGatewayV2::Route");
-    const want = ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} ${r.path}`));
+    const want = ROUTES.flatMap((r) => routeMethods(r).map((m) => `${m} ${r.path}`));
+    expect(want).toContain("HEAD /jobs/{job}/checkpoints");
     expect(routes.map((r) => r.props.RouteKey).sort()).toEqual(want.sort());
     for (const r of routes) {
       expect(r.props.Target).toEqual({ "Fn::Join": ["", ["integrations/", { Ref: integration.id }]] });

@@ -101,6 +101,20 @@ describe("routing", () => {
     expect(method.json.error).toBe("method-not-allowed");
   });
 
+  it("answers HEAD wherever GET is, with the GET headers and no body; allow lists HEAD with GET", async () => {
+    const { call, handler } = setup();
+    for (const path of ["/jobs/shop", "/jobs/shop/checkpoints", "/jobs/shop/dlq"]) {
+      const get = await handler(event({ path }));
+      const head = await handler(event({ path, method: "HEAD" }));
+      expect(head.statusCode, path).toBe(200);
+      expect(head.body).toBe("");
+      expect(head.headers).toEqual({ ...get.headers, "content-length": String(Buffer.byteLength(get.body)) });
+    }
+    const post = await call({ path: "/jobs/shop/savepoints", method: "HEAD" });
+    expect([post.statusCode, post.headers.allow]).toEqual([405, "POST"]);
+    expect((await call({ path: "/jobs/shop/dlq", method: "PUT" })).headers.allow).toBe("GET, HEAD");
+  });
+
   it("URL-decodes path segments (a space in a job, a slash inside a source segment)", async () => {
     const { call } = setup();
     const res = await call({ path: "/jobs/my%20job" });
