@@ -8,6 +8,7 @@
 
 import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
+import { describeUidChange, uidChange } from "../graph/uids.ts";
 import { foldPartition } from "../log/read.ts";
 import type { JobRecord } from "../ports/checkpoint-store.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
@@ -113,6 +114,13 @@ export async function finishRestore(checkpoints: CheckpointStore, job: string): 
 
 /** Resuming from the log needs the same parallelism; a rescale goes through a savepoint. */
 export function checkSameParallelism(plan: Plan, previous: JobRecord): void {
+  const changed = uidChange(plan, Object.keys(previous.parallelism));
+  if (changed) {
+    throw new RestoreError(
+      `job '${plan.job}' cannot resume from its last run: ${describeUidChange(changed)}; ` +
+        "to change a job's operators, take a savepoint and start from it",
+    );
+  }
   const now = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
   const sorted = (o: Readonly<Record<string, number>>) =>
     JSON.stringify(Object.entries(o).sort((a, b) => a[0].localeCompare(b[0])));

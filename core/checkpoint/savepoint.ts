@@ -8,6 +8,7 @@
 import { PartitionNotEmptyError, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
+import { describeUidChange, uidChange } from "../graph/uids.ts";
 import { keyGroupRange } from "../keys.ts";
 import { foldPartition, readPartition } from "../log/read.ts";
 import {
@@ -52,6 +53,12 @@ export async function takeSavepoint(
   }
   if (manifest.status !== "completed" || !manifest.cut) {
     throw new SavepointError(`checkpoint ${manifest.id} of job '${plan.job}' is not completed`);
+  }
+  const changed = uidChange(plan, Object.keys(manifest.parallelism));
+  if (changed && changed.gone.length > 0) {
+    throw new SavepointError(
+      `job '${plan.job}' cannot take savepoint '${name}' from checkpoint ${manifest.id}: ${describeUidChange(changed)}`,
+    );
   }
   const sources: Record<string, Record<string, unknown>> = {};
   const values: Record<string, StateChange[]> = {};
@@ -115,13 +122,12 @@ export async function restoreFromSavepoint(
       `savepoint '${savepoint.name}' has ${savepoint.maxParallelism} key groups but the job has ${plan.maxParallelism}: maxParallelism is fixed for the life of a job`,
     );
   }
-  const known = new Set(plan.tasks.map((t) => t.id));
-  for (const t of [...Object.keys(savepoint.state), ...Object.keys(savepoint.sources)]) {
-    if (!known.has(t)) {
-      throw new SavepointError(
-        `savepoint '${savepoint.name}' holds state of operator '${t}', which the job no longer has (keep its uid)`,
-      );
-    }
+  const changed = uidChange(plan, Object.keys(savepoint.parallelism));
+  const lost = changed?.gone.filter((t) => t in savepoint.state || t in savepoint.sources) ?? [];
+  if (changed && lost.length > 0) {
+    throw new SavepointError(
+      `savepoint '${savepoint.name}' holds state the job has no operator for: ${describeUidChange({ ...changed, gone: lost })}`,
+    );
   }
   const generation = await beginRestore(plan, checkpoints, coordinator, savepoint.name);
   for (const task of plan.tasks) {

@@ -139,7 +139,9 @@ describe("savepoints", () => {
         .uid("summer")
         .sinkTo("x");
     });
-    await expect(run(renamed, "sp1")).rejects.toThrow(/holds state of operator 'counter', which the job no longer has/);
+    await expect(run(renamed, "sp1")).rejects.toThrow(
+      /holds state the job has no operator for: operator uid 'counter' is gone/,
+    );
     // A taken name is refused and the savepoint is unchanged.
     const again = new EmbeddedRuntime(counts(), {
       clock,

@@ -120,6 +120,32 @@ describe("riffle run --state-dir: recovery", () => {
   });
 });
 
+describe("riffle run --state-dir: a changed uid", () => {
+  it("is reported as a changed uid, not as a rescale, on resume and on a savepoint restore", () => {
+    const state = join(tmp(), "state");
+    const job = "test/fixtures/uid-job.ts";
+    const run = (uid: string, extra: string[] = []) => {
+      const r = spawnSync(process.execPath, [BIN, "run", job, "--state-dir", state, "--no-progress", ...extra], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, RIFFLE_TEST_UID: uid },
+      });
+      return { code: r.status, stderr: r.stderr };
+    };
+    expect(run("summer").code).toBe(0);
+    const resumed = run("adder");
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(/cannot resume from its last run: operator uid 'summer' is gone and 'adder' is new/);
+    expect(resumed.stderr).not.toMatch(/rescale/);
+    expect(riffle(["savepoint", job, "--state-dir", state, "--name", "y"]).code).toBe(0);
+    const restored = run("adder", ["--from-savepoint", "y"]);
+    expect(restored.code).toBe(2);
+    expect(restored.stderr).toMatch(
+      /savepoint 'y' holds state the job has no operator for: operator uid 'summer' is gone/,
+    );
+  });
+});
+
 describe("riffle run --out on a full disk", () => {
   const mnt = join(tmpdir(), `riffle-full-${process.pid}`);
   beforeAll(() => {
