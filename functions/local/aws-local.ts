@@ -43,6 +43,8 @@ export interface AwsLocalOptions {
   readonly prefix?: string;
   /** Serve the HTTP API on this port (0: any free port). Omit for no HTTP server. */
   readonly httpPort?: number;
+  /** Interface of the HTTP API (default 127.0.0.1; it checks credentials, unlike the emulators, which always listen on 127.0.0.1). */
+  readonly httpHost?: string;
   /** Credentials the HTTP API accepts. */
   readonly apiKeys?: readonly string[];
   /** Visibility timeout of the task queues, seconds (default 2). */
@@ -217,7 +219,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
         jobs: (id) => (id === plan.job ? control : undefined),
         credentials: o.apiKeys ?? [],
       });
-      const server = await serveHttp(api, { port: o.httpPort });
+      const server = await serveHttp(api, { port: o.httpPort, ...(o.httpHost ? { host: o.httpHost } : {}) });
       url = server.url;
       workers.push(() => server.close());
     }
