@@ -10,12 +10,15 @@
  * that ships the `jdk.compiler` module, as Debian's `openjdk-17-jre-headless` does),
  * into `node_modules/.cache/riffle/` beside the jar. Concurrent first starts each
  * compile into a directory of their own and rename it into place; the first rename
- * wins and the others use it.
+ * wins and the others use it. Where `node_modules` is read-only, each start compiles
+ * into a private temporary directory instead (never a shared one in /tmp, whose
+ * classes another user could have planted).
  */
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RiffleError } from "../../core/errors.ts";
@@ -43,8 +46,15 @@ export async function loopbackLauncher(dynamoDir: string): Promise<string> {
   const cache = join(dynamoDir, "..", "..", "..", ".cache", "riffle");
   const classes = join(cache, `dynamodb-local-loopback-${key}`);
   if (existsSync(join(classes, `${LAUNCHER_CLASS}.class`))) return classes;
-  mkdirSync(cache, { recursive: true });
-  const work = mkdtempSync(join(cache, "compiling-"));
+  let work: string;
+  try {
+    mkdirSync(cache, { recursive: true });
+    work = mkdtempSync(join(cache, "compiling-"));
+  } catch {
+    const own = mkdtempSync(join(tmpdir(), "riffle-dynamodb-launcher-"));
+    await compile(jar, own);
+    return own;
+  }
   try {
     await compile(jar, work);
     try {
