@@ -40,7 +40,10 @@ describe("emulators started by aws-local", () => {
     }
     local = await startAwsLocal({ job: clicks, prefix: uniquePrefix("bind"), httpPort: 0, apiKeys: ["k"] });
     const own = listeningSocketsOf(process.pid).map((s) => ({ ...s, owner: "this process" }));
-    const jvms = childProcesses(process.pid).filter((c) => c.cmdline.includes("DynamoDB"));
+    const dynamoPort = portOf(local.dynamoEndpoint);
+    const jvms = childProcesses(process.pid).filter(
+      (c) => c.cmdline.includes("DynamoDB") && c.cmdline.endsWith(`-port ${dynamoPort}`),
+    );
     expect(jvms, "DynamoDB Local's JVM is a child of this process").toHaveLength(1);
     const jvm = listeningSocketsOf((jvms[0] as { pid: number }).pid).map((s) => ({ ...s, owner: "DynamoDB Local" }));
     const all = [...own, ...jvm];
@@ -49,7 +52,7 @@ describe("emulators started by aws-local", () => {
     for (const url of [local.sqsEndpoint, local.dynamoEndpoint, local.url as string]) {
       expect(ports.has(portOf(url)), `a listening socket for ${url}`).toBe(true);
     }
-    expect(jvm.map((s) => s.port)).toContain(portOf(local.dynamoEndpoint));
+    expect(jvm.map((s) => s.port)).toContain(dynamoPort);
     // …and every one is bound to loopback, not to 0.0.0.0 or ::.
     const open = all.filter((s) => s.address !== "127.0.0.1");
     expect(open.map((s) => `${s.owner} ${s.family} ${s.address}:${s.port}`)).toEqual([]);
