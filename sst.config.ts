@@ -4,8 +4,7 @@
  *   RIFFLE_JOB=examples/clicks.ts npm run deploy -- --stage prod
  *
  * Environment: `RIFFLE_JOB` (required, the job module), `RIFFLE_PARALLELISM`
- * (optional default parallelism), `RIFFLE_API_KEYS_VERSION` (optional; change it after
- * rotating the API key secret). Stages other than `prod` are removed whole by
+ * (optional default parallelism). Stages other than `prod` are removed whole by
  * `sst remove` (tables included); `prod` keeps its tables (`stacks/index.ts`).
  *
  * SST bundles this file with esbuild; the stacks are imported at run time instead
@@ -33,7 +32,6 @@ export default {
     await addRiffleStack(app, {
       jobFile,
       ...(parallelism ? { parallelism: Number(parallelism) } : {}),
-      ...(process.env.RIFFLE_API_KEYS_VERSION ? { apiKeysVersion: process.env.RIFFLE_API_KEYS_VERSION } : {}),
     });
   },
 } satisfies SSTConfig;

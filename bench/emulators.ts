@@ -1,7 +1,7 @@
 /** One fauxqs and one DynamoDB Local for the benchmark's AWS parts. */
 
-import { startFauxqs } from "fauxqs";
 import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
+import { startLocalSqs } from "../functions/local/sqs-local.ts";
 
 /** Endpoints of running emulators. */
 export interface BenchEmulators {
@@ -10,11 +10,11 @@ export interface BenchEmulators {
   stop(): Promise<void>;
 }
 
-/** Starts fauxqs (in process) and DynamoDB Local (Java 17) on free ports. */
+/** Starts fauxqs (in process) and DynamoDB Local (Java 17) on free ports of 127.0.0.1. */
 export async function startEmulators(): Promise<BenchEmulators> {
-  const [sqs, ddb] = await Promise.all([startFauxqs({ port: 0, logger: false }), startDynamoLocal()]);
+  const [sqs, ddb] = await Promise.all([startLocalSqs(), startDynamoLocal()]);
   return {
-    sqs: `http://127.0.0.1:${sqs.port}`,
+    sqs: sqs.endpoint,
     dynamo: ddb.endpoint,
     stop: async () => {
       await sqs.stop();

@@ -54,6 +54,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
         ...(opts.endpoint ? { sqsEndpoint: opts.endpoint, dynamoEndpoint: opts.endpoint } : {}),
         prefix: opts.prefix,
         httpPort: opts.port,
+        httpHost: opts.host,
         apiKeys: keys,
         log,
       });

@@ -23,7 +23,7 @@
  * @packageDocumentation
  */
 
-export type { AwsConfig, AwsConfigOptions, AwsFunctionSettings } from "./api/aws-config.ts";
+export type { ApiThrottle, AwsConfig, AwsConfigOptions, AwsFunctionSettings } from "./api/aws-config.ts";
 export {
   ConnectedStreams,
   DataStream,

@@ -7,11 +7,16 @@
  * - a task function consumes its own queue, sends to its downstream queues (and its
  *   own, if it is a source: polls), reads and writes the log, state and checkpoints
  *   tables, and reads the ingest table if it reads an HTTP source;
- * - a coordinator step sends to the source queues and reads and writes the log,
- *   state, checkpoints and output tables; ContinueAsNew may only start an execution
- *   of the coordinator state machine;
+ * - a coordinator step gets exactly the table actions of its row in
+ *   `grants.ts` (`COORDINATOR_STEP_GRANTS`), and sends to the source queues only if
+ *   it starts sources or checkpoints (trigger, restore); ContinueAsNew may only start
+ *   an execution of the coordinator state machine;
  * - the API function reads and writes every table, sends to every task queue (ingest
- *   wake-ups, restores, replays), reads queue depths, and lists the DLQs.
+ *   wake-ups, restores, replays), reads queue depths, lists the DLQs, and reads its
+ *   key secret (`secretsmanager:GetSecretValue` on that secret only).
+ *
+ * Table grants are explicit action lists (`grants.ts`): no function may read a
+ * table's DynamoDB stream.
  */
 
 import { Aws, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
@@ -24,6 +29,7 @@ import type { CoordinatorFunctions } from "../core/checkpoint/asl.ts";
 import { RiffleError } from "../core/errors.ts";
 import { ENTRY } from "./bundle.ts";
 import type { DeploymentPlan, TaskDeployment } from "./deploy-plan.ts";
+import { API_GRANTS, COORDINATOR_STEP_GRANTS, grantTables, taskGrants } from "./grants.ts";
 import type { TaskQueues } from "./queues.ts";
 import type { Tables } from "./tables.ts";
 
@@ -47,8 +53,10 @@ export interface FunctionsInput {
   readonly tables: Tables;
   /** ARN of the coordinator state machine (built from its fixed name, so no dependency cycle). */
   readonly stateMachineArn: string;
-  /** Environment of the API function beyond the common one (the credential). */
+  /** Environment of the API function beyond the common one (where its credential is). */
   readonly apiEnvironment: Readonly<Record<string, string>>;
+  /** Secrets the API function may read (`secretsmanager:GetSecretValue`), by ARN. */
+  readonly apiSecrets: readonly string[];
 }
 
 /** The functions, by role. */
@@ -108,13 +116,14 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       new SqsEventSource(queue(t.task.id).queue, { batchSize: BATCH_SIZE, reportBatchItemFailures: true }),
     );
     for (const to of t.sendsTo) queue(to).queue.grantSendMessages(f);
-    for (const table of [tables.log, tables.state, tables.checkpoints]) table.grantReadWriteData(f);
-    if (t.readsIngest) tables.ingest.grantReadData(f);
+    grantTables(f, tables, taskGrants(t.readsIngest));
     tasks.set(t.task.id, f);
   }
 
   // Coordinator steps.
   const coordinatorEnv = { ...common, RIFFLE_QUEUE_URLS: urls(d.sources) };
+  // A step that sends nothing gets no queue URLs (and no SendMessage).
+  const sendsNothing = { ...common, RIFFLE_QUEUE_URLS: "{}" };
   const step = (role: (typeof COORDINATOR_ROLES)[number], index: number) => {
     const f = fn(`Coordinator${index}${role[0]?.toUpperCase()}${role.slice(1)}`, role, {
       memoryMb: d.aws.memoryMb,
@@ -122,14 +131,19 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       description: `riffle job '${d.job}': coordinator step '${role}'`,
     });
     if (role === "continueAsNew") {
-      env(f, { ...coordinatorEnv, RIFFLE_STATE_MACHINE_ARN: input.stateMachineArn }, urlEstimate(d, d.sources) + 200);
+      env(f, { ...sendsNothing, RIFFLE_STATE_MACHINE_ARN: input.stateMachineArn }, 200);
       f.addToRolePolicy(
         new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
       );
     } else {
-      env(f, coordinatorEnv, urlEstimate(d, d.sources));
-      for (const s of d.sources) queue(s).queue.grantSendMessages(f);
-      for (const table of [tables.log, tables.state, tables.checkpoints, tables.output]) table.grantReadWriteData(f);
+      const grants = COORDINATOR_STEP_GRANTS[role];
+      if (grants.sendsToSources) {
+        env(f, coordinatorEnv, urlEstimate(d, d.sources));
+        for (const s of d.sources) queue(s).queue.grantSendMessages(f);
+      } else {
+        env(f, sendsNothing, 0);
+      }
+      grantTables(f, tables, grants.tables);
     }
     return f;
   };
@@ -159,7 +173,12 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     },
     2 * urlEstimate(d, all) + 200,
   );
-  for (const table of Object.values(tables)) table.grantReadWriteData(api);
+  grantTables(api, tables, API_GRANTS);
+  if (input.apiSecrets.length > 0) {
+    api.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [...input.apiSecrets] }),
+    );
+  }
   for (const t of all) {
     queue(t).queue.grantSendMessages(api);
     queue(t).dlq.grant(api, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");

@@ -19,8 +19,6 @@ export interface AddRiffleStackOptions {
   readonly parallelism?: number;
   /** Where the Lambda bundle is written (default `.sst/riffle/<stage>/<job>`). */
   readonly bundleDir?: string;
-  /** `RIFFLE_API_KEYS_VERSION` (default `1`): change it to make the API function pick up a rotated key. */
-  readonly apiKeysVersion?: string;
 }
 
 /** What {@link addRiffleStack} added. */
@@ -49,7 +47,7 @@ export async function addRiffleStack(app: App, options: AddRiffleStackOptions): 
     jobFile: options.jobFile,
     outDir: resolve(options.bundleDir ?? join(ROOT, ".sst", "riffle", cleanName(app.stage), cleanName(deployment.job))),
   });
-  const fn = riffleStack({ deployment, bundle, apiKeysVersion: options.apiKeysVersion ?? "1" });
+  const fn = riffleStack({ deployment, bundle });
   app.stack(fn, { id: cleanName(deployment.job) });
   return { fn, deployment, bundle };
 }

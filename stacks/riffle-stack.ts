@@ -20,8 +20,6 @@ import { createTables } from "./tables.ts";
 export interface RiffleStackInput {
   readonly deployment: DeploymentPlan;
   readonly bundle: JobBundle;
-  /** `RIFFLE_API_KEYS_VERSION` of the API function (change it to pick up a rotated key). */
-  readonly apiKeysVersion: string;
 }
 
 /** An SST functional stack (`app.stack(fn)`); it returns its main resources. */
@@ -40,7 +38,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
     Tags.of(stack).add("riffle:job", d.job);
     const queues = createQueues(stack, d);
     const tables = createTables(stack, d.prefix);
-    const secret = createApiSecret(stack, d, input.apiKeysVersion);
+    const secret = createApiSecret(stack, d);
     const machineArn = stateMachineArn(d.stateMachineName);
     const fns = createFunctions(stack, {
       deployment: d,
@@ -49,6 +47,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
       tables,
       stateMachineArn: machineArn,
       apiEnvironment: secret.environment,
+      apiSecrets: [secret.secret.secretArn],
     });
     const coordinator = createCoordinator(stack, d, fns.coordinator, [
       ...Object.values(tables),

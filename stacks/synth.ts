@@ -71,7 +71,6 @@ export async function synthesizeJob(
   const added = await addRiffleStack(app, {
     jobFile: o.jobFile,
     ...(o.parallelism === undefined ? {} : { parallelism: o.parallelism }),
-    ...(o.apiKeysVersion === undefined ? {} : { apiKeysVersion: o.apiKeysVersion }),
     bundleDir: join(app.outdir, "riffle-bundle"),
   });
   await app.finish();

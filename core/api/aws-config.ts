@@ -1,5 +1,6 @@
 /**
- * How a job is deployed on AWS: the Lambda and SQS settings of its task functions.
+ * How a job is deployed on AWS: the Lambda and SQS settings of its task functions,
+ * and the throttling of its HTTP API.
  * Plain data (core imports nothing from AWS); the SST stacks (`stacks/`) read it from
  * the job's graph and `env.configureAws(…)` sets it.
  */
@@ -14,6 +15,14 @@ export interface AwsFunctionSettings {
   readonly timeoutSeconds: number;
 }
 
+/** Throttling of the HTTP API's stage (API Gateway's default route settings: every route, together). */
+export interface ApiThrottle {
+  /** Steady-state requests per second (1–10,000). */
+  readonly rateLimit: number;
+  /** Requests allowed in a burst above the rate (1–5,000). */
+  readonly burstLimit: number;
+}
+
 /** The AWS deployment settings of a job. */
 export interface AwsConfig extends AwsFunctionSettings {
   /**
@@ -26,18 +35,27 @@ export interface AwsConfig extends AwsFunctionSettings {
   readonly oldestMessageAlarmSeconds: number;
   /** Per-task overrides of memory and timeout, by task id (the uid of the task's head operator). */
   readonly tasks: Readonly<Record<string, Partial<AwsFunctionSettings>>>;
+  /** Throttling of the HTTP API; requests over it get 429 from API Gateway. */
+  readonly apiThrottle: ApiThrottle;
 }
 
-/** What `env.configureAws` accepts: any subset of the settings. */
-export type AwsConfigOptions = Partial<AwsConfig>;
+/** What `env.configureAws` accepts: any subset of the settings (of `apiThrottle` too). */
+export type AwsConfigOptions = Partial<Omit<AwsConfig, "apiThrottle">> & {
+  readonly apiThrottle?: Partial<ApiThrottle>;
+};
 
-/** Defaults: 1,024 MB, 30 s (visibility 180 s), 10 receives, alarm after 10 minutes. */
+/**
+ * Defaults: 1,024 MB, 30 s (visibility 180 s), 10 receives, alarm after 10 minutes,
+ * and the HTTP API throttled to 100 requests/s with bursts of 200 (one request may
+ * carry up to 10,000 records).
+ */
 export const DEFAULT_AWS_CONFIG: AwsConfig = {
   memoryMb: 1024,
   timeoutSeconds: 30,
   maxReceiveCount: 10,
   oldestMessageAlarmSeconds: 600,
   tasks: {},
+  apiThrottle: { rateLimit: 100, burstLimit: 200 },
 };
 
 function checkRange(what: string, value: number | undefined, min: number, max: number): void {
@@ -52,6 +70,11 @@ function checkFunctionSettings(where: string, s: Partial<AwsFunctionSettings>): 
   checkRange(`${where}timeoutSeconds`, s.timeoutSeconds, 1, 900);
 }
 
+/** The entries of `o` that are set, without the keys in `skip`. */
+function defined(o: object, skip: readonly string[] = []): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && !skip.includes(k)));
+}
+
 /**
  * `base` with `options` applied (task overrides merge by task id).
  * @throws JobDefinitionError naming the setting, its range and the value given.
@@ -60,11 +83,14 @@ export function mergeAwsConfig(base: AwsConfig, options: AwsConfigOptions): AwsC
   checkFunctionSettings("", options);
   checkRange("maxReceiveCount", options.maxReceiveCount, 1, 1000);
   checkRange("oldestMessageAlarmSeconds", options.oldestMessageAlarmSeconds, 60, 1_209_600);
+  checkRange("apiThrottle.rateLimit", options.apiThrottle?.rateLimit, 1, 10_000);
+  checkRange("apiThrottle.burstLimit", options.apiThrottle?.burstLimit, 1, 5_000);
   const tasks: Record<string, Partial<AwsFunctionSettings>> = { ...base.tasks };
   for (const [task, s] of Object.entries(options.tasks ?? {})) {
     checkFunctionSettings(`tasks['${task}'].`, s);
     tasks[task] = { ...tasks[task], ...s };
   }
-  const defined = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "tasks"));
-  return { ...base, ...defined, tasks };
+  const apiThrottle = { ...base.apiThrottle, ...defined(options.apiThrottle ?? {}) };
+  const rest = defined(options, ["tasks", "apiThrottle"]);
+  return { ...base, ...rest, tasks, apiThrottle };
 }

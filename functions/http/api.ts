@@ -23,7 +23,7 @@ export const DEFAULT_MAX_RECORDS = 10_000;
 export interface HttpApiOptions {
   /** Finds a job's control by id. */
   readonly jobs: JobDirectory;
-  /** Accepted API keys / bearer tokens, or a function read on every request. Empty: every request is 401. */
+  /** Accepted API keys / bearer tokens, or a (possibly async) function called on every request. Empty: every request is 401. */
   readonly credentials: Credentials;
   /** Largest accepted request body, in decoded bytes (default {@link DEFAULT_MAX_BODY_BYTES}). */
   readonly maxBodyBytes?: number;
@@ -58,8 +58,8 @@ export function createHttpApi(options: HttpApiOptions): HttpApiHandler {
   };
   const log = options.log ?? ((line: string) => console.error(line));
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .before((request) => {
-      authenticate(request.event.headers ?? {}, options.credentials);
+    .before(async (request) => {
+      await authenticate(request.event.headers ?? {}, options.credentials);
     })
     .onError((request) => {
       const event = request.event;

@@ -5,13 +5,23 @@
  * SHA-256 and the digests compared with `timingSafeEqual`, so neither the content
  * nor the length of a key leaks through timing. With no key configured every
  * request is refused: the API is never open by default.
+ *
+ * Keys come from `RIFFLE_API_KEYS` locally (`riffle dev`), and, deployed, from the
+ * Secrets Manager secret that `RIFFLE_API_KEYS_SECRET` names, read at run time
+ * (`functions/aws/secret-keys.ts`).
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { HttpError } from "./errors.ts";
 
-/** The configured secrets: a fixed list, or a function read on every request (for rotation). */
-export type Credentials = readonly string[] | (() => readonly string[]);
+/**
+ * The configured secrets: a fixed list, or a function called on every request (for
+ * rotation), which may answer asynchronously (a secret store).
+ */
+export type Credentials = readonly string[] | (() => readonly string[] | Promise<readonly string[]>);
+
+/** The environment variable that names the Secrets Manager secret holding the API keys (its ARN). */
+export const API_KEYS_SECRET_VAR = "RIFFLE_API_KEYS_SECRET";
 
 /** Message of the 401 for a request that presents no credential. */
 export const MISSING_CREDENTIAL = "missing credential: send 'authorization: Bearer <token>' or 'x-api-key'";
@@ -45,13 +55,17 @@ function presented(headers: Readonly<Record<string, string | undefined>>): strin
 }
 
 /**
- * Checks a request's credential against `credentials`; throws a 401 {@link HttpError}
- * (with `www-authenticate: Bearer`) when the server has no key configured, when the
- * request presents none, or when the one it presents matches no configured key.
- * `headers` must have lower-case names (as API Gateway v2 events do).
+ * Checks a request's credential against `credentials`; rejects with a 401
+ * {@link HttpError} (with `www-authenticate: Bearer`) when the server has no key
+ * configured, when the request presents none, or when the one it presents matches no
+ * configured key. `headers` must have lower-case names (as API Gateway v2 events do).
+ * An error reading the configured keys rejects as it is (a retryable one is a 503).
  */
-export function authenticate(headers: Readonly<Record<string, string | undefined>>, credentials: Credentials): void {
-  const keys = (typeof credentials === "function" ? credentials() : credentials).filter((k) => k !== "");
+export async function authenticate(
+  headers: Readonly<Record<string, string | undefined>>,
+  credentials: Credentials,
+): Promise<void> {
+  const keys = (typeof credentials === "function" ? await credentials() : credentials).filter((k) => k !== "");
   if (keys.length === 0) {
     throw unauthorized(
       "the server has no credentials configured (set RIFFLE_API_KEYS to a comma-separated list of keys); every request is refused",

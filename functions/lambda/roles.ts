@@ -12,7 +12,8 @@
  * | `RIFFLE_TASK` | task | the task this function runs |
  * | `RIFFLE_STATE_MACHINE_ARN` | continueAsNew | the coordinator state machine |
  * | `RIFFLE_DLQ_URLS` | http | JSON task id → dead-letter queue URL |
- * | `RIFFLE_API_KEYS` | http | accepted credentials (from the stack's secret) |
+ * | `RIFFLE_API_KEYS_SECRET` | http | ARN of the Secrets Manager secret holding the accepted keys, read at run time (cached a minute) |
+ * | `RIFFLE_API_KEYS` | http | accepted keys, comma-separated: only where no secret is named (local runs) |
  *
  * Each role is built on its first invocation (a cold start), so a function only
  * needs the variables of its own role.
@@ -27,11 +28,12 @@ import { RiffleError } from "../../core/errors.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
 import { awsPortsFromEnv } from "../aws/ports.ts";
+import { secretApiKeys } from "../aws/secret-keys.ts";
 import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { type CoordinatorHandlers, createCoordinatorHandlers, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
-import { parseKeyList } from "../http/auth.ts";
+import { API_KEYS_SECRET_VAR, type Credentials, parseKeyList } from "../http/auth.ts";
 
 /** A Lambda handler: an event and the (optional, for local callers) context. */
 export type LambdaHandler<E = never, R = unknown> = (event: E, context?: Context) => Promise<R>;
@@ -53,7 +55,7 @@ const SAVEPOINT_TIMEOUT_MS = 25_000;
 
 /**
  * Builds the roles of `job` over `env` (default `process.env`; read when a role is
- * first used, and for the API keys on every request).
+ * first used, and for `RIFFLE_API_KEYS` on every request).
  */
 export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): LambdaRoles {
   const deployment = once(() => {
@@ -96,10 +98,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       },
       queueDeadLetters: () => queueDeadLetters(ports.sqs, dlqs),
     });
-    return createHttpApi({
-      jobs: (id) => (id === control.job ? control : undefined),
-      credentials: () => parseKeyList(env.RIFFLE_API_KEYS),
-    });
+    return createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: apiKeys(env) });
   });
   const step =
     (name: keyof CoordinatorHandlers): LambdaHandler<StepInput> =>
@@ -115,6 +114,16 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     continueAsNew: step("continueAsNew"),
     http: (event, context) => http()(event, context),
   };
+}
+
+/**
+ * Where the HTTP API's keys come from: the secret named by `RIFFLE_API_KEYS_SECRET`
+ * (deployed), else `RIFFLE_API_KEYS`, read on every request.
+ */
+function apiKeys(env: NodeJS.ProcessEnv): Credentials {
+  const secret = env[API_KEYS_SECRET_VAR];
+  if (secret) return secretApiKeys(secret);
+  return () => parseKeyList(env.RIFFLE_API_KEYS);
 }
 
 let sfn: SFNClient | undefined;

@@ -9,7 +9,6 @@
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
-import { startFauxqs } from "fauxqs";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
 import { coordinatorDefinition } from "../../core/checkpoint/asl.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
@@ -28,6 +27,7 @@ import { containerPool } from "./containers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
+import { startLocalSqs } from "./sqs-local.ts";
 
 import { type LocalCoordinator, runCoordinatorLocally } from "./stepfunctions.ts";
 
@@ -43,6 +43,8 @@ export interface AwsLocalOptions {
   readonly prefix?: string;
   /** Serve the HTTP API on this port (0: any free port). Omit for no HTTP server. */
   readonly httpPort?: number;
+  /** Interface of the HTTP API (default 127.0.0.1; it checks credentials, unlike the emulators, which always listen on 127.0.0.1). */
+  readonly httpHost?: string;
   /** Credentials the HTTP API accepts. */
   readonly apiKeys?: readonly string[];
   /** Visibility timeout of the task queues, seconds (default 2). */
@@ -92,9 +94,9 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     const sqsUrl = o.sqsEndpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
     let sqsEndpoint = sqsUrl;
     if (!sqsEndpoint) {
-      const server = await startFauxqs({ port: 0, logger: false });
+      const server = await startLocalSqs();
       cleanups.push(() => server.stop());
-      sqsEndpoint = `http://127.0.0.1:${server.port}`;
+      sqsEndpoint = server.endpoint;
       log(`fauxqs (SQS) on ${sqsEndpoint}`);
     }
     let dynamoEndpoint = o.dynamoEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
@@ -217,7 +219,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
         jobs: (id) => (id === plan.job ? control : undefined),
         credentials: o.apiKeys ?? [],
       });
-      const server = await serveHttp(api, { port: o.httpPort });
+      const server = await serveHttp(api, { port: o.httpPort, ...(o.httpHost ? { host: o.httpHost } : {}) });
       url = server.url;
       workers.push(() => server.close());
     }

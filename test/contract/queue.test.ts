@@ -5,10 +5,10 @@
  */
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, describe, expect, it } from "vitest";
 import { InMemoryQueue, SystemClock } from "../../core/index.ts";
 import { dedupId, ensureQueues, SqsQueue, sqsClient } from "../../functions/aws/sqs-queue.ts";
+import { type LocalSqs, startLocalSqs } from "../../functions/local/sqs-local.ts";
 import { queueContract } from "./queue.contract.ts";
 
 // InMemoryQueue has no message size limit (yet): see the report in the brief's answer.
@@ -25,13 +25,10 @@ queueContract(
 describe("SqsQueue on fauxqs", () => {
   // Started on first use from each test's setup (not in beforeAll), so a server that
   // cannot start fails every test instead of leaving them skipped.
-  let started: Promise<{ server: FauxqsServer; client: SQSClient }> | undefined;
+  let started: Promise<{ server: LocalSqs; client: SQSClient }> | undefined;
   let n = 0;
   const fauxqs = () => {
-    started ??= startFauxqs({ port: 0, logger: false }).then((server) => ({
-      server,
-      client: sqsClient(`http://127.0.0.1:${server.port}`),
-    }));
+    started ??= startLocalSqs().then((server) => ({ server, client: sqsClient(server.endpoint) }));
     return started;
   };
   afterAll(async () => {

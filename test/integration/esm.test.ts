@@ -8,7 +8,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ensureQueuesWithDlq, listDeadLetters, redrive } from "../../functions/aws/sqs-admin.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
@@ -18,11 +17,12 @@ import {
   type InvocationInfo,
   startEventSourceMapping,
 } from "../../functions/local/esm.ts";
+import { type LocalSqs, startLocalSqs } from "../../functions/local/sqs-local.ts";
 
-let started: Promise<{ server: FauxqsServer; client: SQSClient }> | undefined;
+let started: Promise<{ server: LocalSqs; client: SQSClient }> | undefined;
 const fauxqs = () => {
-  started ??= startFauxqs({ port: 0, logger: false }).then(
-    (server) => ({ server, client: sqsClient(`http://127.0.0.1:${server.port}`) }),
+  started ??= startLocalSqs().then(
+    (server) => ({ server, client: sqsClient(server.endpoint) }),
     (cause) => {
       throw new Error(`fauxqs (in-process SQS emulator) could not start: ${cause}`, { cause });
     },

@@ -6,15 +6,20 @@
  *   and its tables (the template's table prefix) on DynamoDB Local;
  * - every riffle function is the synthesized Lambda asset (`entry.mjs` from the cloud
  *   assembly), loaded once per function with the function's environment from the
- *   template, its references resolved to the local queue URLs and the secret to a
- *   test key; its `handler` setting picks the export;
+ *   template, its references resolved to the local queue URLs and the secret's ARN;
+ *   its `handler` setting picks the export;
+ * - the API key secret is served by a Secrets Manager stub: the API function reads it
+ *   at run time (its environment holds only the ARN);
  * - each event source mapping of the template feeds its function from its queue;
  * - the state machine definition is taken from the template, its tokens (the step
  *   functions' ARNs) substituted, and run in aws-local-stepfunctions with every Task
  *   state bound to the function its `Resource` names;
  * - clicks are posted to the API function with and without the key,
  *
- * until a checkpoint completes and the committed counts equal the oracle.
+ * until a checkpoint completes and the committed counts equal the oracle. Then the
+ * Abort and Restore steps run once each, and every AWS request each function made is
+ * checked against its role's synthesized policy (an offline IAM evaluation): a
+ * grant too narrow for what the code calls fails here.
  */
 
 import { join } from "node:path";
@@ -40,6 +45,8 @@ import {
   until,
 } from "../support/aws-local-harness.ts";
 import { event } from "../support/http-api-events.ts";
+import { deniedRequests, RequestRecorder } from "../support/iam-recorder.ts";
+import { type SecretsManagerStub, startSecretsManagerStub } from "../support/secrets-manager-stub.ts";
 import {
   loadAsset,
   type Resource,
@@ -48,15 +55,20 @@ import {
   resource,
   resources,
   roleOf,
+  roleStatements,
   synthForTest,
 } from "../support/stack-template.ts";
 
 const KEY = "deployed-test-key";
-const SECRET_REF = "{{resolve:secretsmanager:";
+const ACCOUNT = "arn:aws:%s:us-east-1:123456789012";
 
 let s: SynthesizedJob;
 let sqs: SQSClient;
+let secrets: SecretsManagerStub;
+const recorder = new RequestRecorder();
 const stops: (() => Promise<void>)[] = [];
+
+const secretArn = (id: string) => `${ACCOUNT.replace("%s", "secretsmanager")}:secret:${id}`;
 
 beforeAll(async () => {
   const [synthesized, endpoints] = await Promise.all([
@@ -64,6 +76,8 @@ beforeAll(async () => {
     emulators(),
   ]);
   s = synthesized;
+  const secret = resources(s, "AWS::SecretsManager::Secret")[0] as Resource;
+  secrets = await startSecretsManagerStub({ [secretArn(secret.id)]: KEY });
   // What the Lambda runtime would provide; the endpoints point the SDK at the emulators.
   Object.assign(process.env, {
     AWS_REGION: "us-east-1",
@@ -71,13 +85,17 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: "riffle",
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamo,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
   });
   sqs = sqsClient(endpoints.sqs);
+  recorder.start();
 }, 120_000);
 
 afterAll(async () => {
+  recorder.stop();
   for (const stop of stops.reverse()) await stop();
   sqs?.destroy();
+  await secrets?.stop();
   await stopEmulators();
 });
 
@@ -104,106 +122,144 @@ function reachable(q: QueueWithDlq): QueueWithDlq {
   return { ...q, url: fix(q.url), dlqUrl: fix(q.dlqUrl) };
 }
 
+type LocalQueue = QueueWithDlq & { dlq: boolean };
+
+/** Creates the template's queues on fauxqs; by logical id. */
+async function createQueues(): Promise<Map<string, LocalQueue>> {
+  const queues = resources(s, "AWS::SQS::Queue");
+  const mains = queues.filter((q) => !String(q.props.QueueName).endsWith("-dlq.fifo"));
+  expect(mains).toHaveLength(s.deployment.tasks.length);
+  const created = await ensureQueuesWithDlq(
+    sqs,
+    mains.map((q) => String(q.props.QueueName).replace(/\.fifo$/, "")),
+    // A short visibility timeout, so that a retried batch does not stall the test (the template's is asserted in synth.test.ts).
+    { visibilityTimeoutSeconds: 2, maxReceiveCount: mains[0]?.props.RedrivePolicy.maxReceiveCount },
+  );
+  const local = new Map<string, LocalQueue>();
+  for (const q of queues) {
+    const name = String(q.props.QueueName).replace(/(-dlq)?\.fifo$/, "");
+    const c = created[name];
+    if (!c) throw new Error(`queue ${q.props.QueueName} was not created`);
+    local.set(q.id, { ...reachable(c), dlq: String(q.props.QueueName).endsWith("-dlq.fifo") });
+  }
+  return local;
+}
+
+/** The local value of a template reference: queue URLs and ARNs, table names and ARNs, function and secret ARNs. */
+function resolver(local: ReadonlyMap<string, LocalQueue>) {
+  return (id: string, attribute: string | undefined): string => {
+    const q = local.get(id);
+    if (q) return attribute === "Arn" ? (q.dlq ? q.dlqArn : q.arn) : q.dlq ? q.dlqUrl : q.url;
+    const r = resource(s, id);
+    if (r.type === "AWS::Lambda::Function" && attribute === "Arn")
+      return `${ACCOUNT.replace("%s", "lambda")}:function:${id}`;
+    if (r.type === "AWS::SecretsManager::Secret" && attribute === undefined) return secretArn(id);
+    if (r.type === "AWS::DynamoDB::Table") {
+      const name = String(r.props.TableName);
+      return attribute === "Arn" ? `${ACCOUNT.replace("%s", "dynamodb")}:table/${name}` : name;
+    }
+    throw new Error(`no local value for ${id}.${attribute ?? "Ref"}`);
+  };
+}
+
+/** The AWS requests the functions made that their roles' statements do not allow. */
+function denials(local: ReadonlyMap<string, LocalQueue>): string[] {
+  const ref = resolver(local);
+  const tableId = (name: string) =>
+    resources(s, "AWS::DynamoDB::Table").find((x) => x.props.TableName === name)?.id ?? `no table ${name}`;
+  const queueArn = (url: string) =>
+    [...local.values()].map((q) => (url === q.url ? q.arn : url === q.dlqUrl ? q.dlqArn : "")).find(Boolean) ?? url;
+  return deniedRequests(
+    recorder.requests,
+    (fn) => roleStatements(s, fn, ref),
+    { table: (name) => ref(tableId(name), "Arn"), queue: queueArn },
+    (fn) => roleOf(resource(s, fn)) ?? fn,
+  );
+}
+
+type Handler = (...args: unknown[]) => Promise<unknown>;
+
+/** Loads every riffle function with its template environment; its handler, recorded, by logical id. */
+async function loadFunctions(ref: ReturnType<typeof resolver>): Promise<(id: string) => Handler> {
+  const fns = resources(s, "AWS::Lambda::Function").filter((f) => roleOf(f) !== undefined);
+  const prefixes = new Set(fns.map((f) => f.props.Environment.Variables.RIFFLE_TABLE_PREFIX));
+  expect(prefixes).toEqual(new Set([s.deployment.prefix]));
+  const instances = new Map<string, LambdaRoles>();
+  for (const f of fns) {
+    const env = resolveIntrinsics(f.props.Environment.Variables, ref) as Record<string, string>;
+    expect(Object.values(env), f.id).not.toContain(KEY);
+    instances.set(f.id, await loadFunction(f, env));
+  }
+  return (id) => {
+    const role = roleOf(resource(s, id)) as keyof LambdaRoles;
+    const instance = instances.get(id);
+    if (!instance) throw new Error(`function ${id} is not a riffle function`);
+    return recorder.as(id, instance[role] as Handler);
+  };
+}
+
+/** Starts each event source mapping of the template, feeding its function from its queue. */
+function startMappings(local: ReadonlyMap<string, LocalQueue>, handlerOf: (id: string) => Handler): void {
+  for (const esm of resources(s, "AWS::Lambda::EventSourceMapping")) {
+    const q = local.get(refTarget(esm.props.EventSourceArn) ?? "") as QueueWithDlq;
+    const fnId = refTarget(esm.props.FunctionName) ?? "";
+    const mapping: EventSourceMapping = startEventSourceMapping({
+      client: sqs,
+      queueUrl: q.url,
+      queueArn: q.arn,
+      handler: handlerOf(fnId) as never,
+      batchSize: esm.props.BatchSize,
+      concurrency: 4,
+      waitTimeSeconds: 0,
+      pollIntervalMs: 20,
+      retryDelayMs: 0,
+      functionName: fnId,
+    });
+    stops.push(() => mapping.stop());
+  }
+}
+
+/** Runs the synthesized definition, tokens substituted, each Task bound to the function it names. */
+function startMachine(ref: ReturnType<typeof resolver>, handlerOf: (id: string) => Handler) {
+  const machine = resources(s, "AWS::StepFunctions::StateMachine")[0] as Resource;
+  const definition = JSON.parse(String(resolveIntrinsics(machine.props.DefinitionString, ref))) as AslDefinition;
+  const fnOf = (state: string) => {
+    const task = definition.States[state];
+    if (task?.Type !== "Task") throw new Error(`state ${state} is not a Task`);
+    return /function:(.+)$/.exec(task.Resource)?.[1] ?? "";
+  };
+  const bound = (state: string) => {
+    const handler = handlerOf(fnOf(state));
+    return (input: unknown) => handler(input);
+  };
+  expect(roleOf(resource(s, fnOf(TRIGGER)))).toBe("trigger");
+  const coordinator: LocalCoordinator = runCoordinatorLocally(
+    definition,
+    {
+      trigger: bound(TRIGGER),
+      poll: bound(POLL),
+      complete: bound("Complete"),
+      abort: bound("Abort"),
+      restore: bound(RESTORE),
+    },
+    { job: s.deployment.job, waitMs: { interval: 150, poll: 40, retry: 100 } },
+  );
+  stops.push(() => coordinator.stop());
+  return { coordinator, bound };
+}
+
 describe("the synthesized clicks stack on the emulators", () => {
-  it("runs the deployed state machine over the deployed functions until a checkpoint completes and the output is exact", async () => {
-    // Queues, as the template names them.
-    const queues = resources(s, "AWS::SQS::Queue");
-    const mains = queues.filter((q) => !String(q.props.QueueName).endsWith("-dlq.fifo"));
-    expect(mains).toHaveLength(s.deployment.tasks.length);
-    const created = await ensureQueuesWithDlq(
-      sqs,
-      mains.map((q) => String(q.props.QueueName).replace(/\.fifo$/, "")),
-      // A short visibility timeout, so that a retried batch does not stall the test (the template's is asserted in synth.test.ts).
-      { visibilityTimeoutSeconds: 2, maxReceiveCount: mains[0]?.props.RedrivePolicy.maxReceiveCount },
-    );
-    const local = new Map<string, QueueWithDlq & { dlq: boolean }>();
-    for (const q of queues) {
-      const name = String(q.props.QueueName).replace(/(-dlq)?\.fifo$/, "");
-      const c = created[name];
-      if (!c) throw new Error(`queue ${q.props.QueueName} was not created`);
-      local.set(q.id, { ...reachable(c), dlq: String(q.props.QueueName).endsWith("-dlq.fifo") });
-    }
-    const ref = (id: string, attribute: string | undefined): string => {
-      const q = local.get(id);
-      if (q) return attribute === "Arn" ? (q.dlq ? q.dlqArn : q.arn) : q.dlq ? q.dlqUrl : q.url;
-      const r = resource(s, id);
-      if (r.type === "AWS::Lambda::Function" && attribute === "Arn") {
-        return `arn:aws:lambda:us-east-1:123456789012:function:${id}`;
-      }
-      if (r.type === "AWS::SecretsManager::Secret") return `arn:aws:secretsmanager:us-east-1:123456789012:secret:${id}`;
-      throw new Error(`no local value for ${id}.${attribute ?? "Ref"}`);
-    };
-
-    // Functions: the asset, with each one's environment from the template.
-    const fns = resources(s, "AWS::Lambda::Function").filter((f) => roleOf(f) !== undefined);
-    const prefixes = new Set(fns.map((f) => f.props.Environment.Variables.RIFFLE_TABLE_PREFIX));
-    expect(prefixes).toEqual(new Set([s.deployment.prefix]));
+  it("runs the deployed state machine over the deployed functions until a checkpoint completes and the output is exact, within each function's grants", async () => {
+    const local = await createQueues();
+    const ref = resolver(local);
     await ensureTables(dynamoClient(process.env.AWS_ENDPOINT_URL_DYNAMODB), tableNames(s.deployment.prefix));
-    const instances = new Map<string, LambdaRoles>();
-    for (const f of fns) {
-      const env = resolveIntrinsics(f.props.Environment.Variables, ref) as Record<string, string>;
-      if (env.RIFFLE_API_KEYS !== undefined) {
-        expect(env.RIFFLE_API_KEYS.startsWith(SECRET_REF)).toBe(true);
-        env.RIFFLE_API_KEYS = KEY; // what CloudFormation resolves the reference to
-      }
-      instances.set(f.id, await loadFunction(f, env));
-    }
-    const handlerOf = (id: string) => {
-      const role = roleOf(resource(s, id)) as keyof LambdaRoles;
-      const instance = instances.get(id);
-      if (!instance) throw new Error(`function ${id} is not a riffle function`);
-      return instance[role];
-    };
+    const handlerOf = await loadFunctions(ref);
+    startMappings(local, handlerOf);
+    const { coordinator, bound } = startMachine(ref, handlerOf);
 
-    // Event source mappings, as the template wires them.
-    for (const esm of resources(s, "AWS::Lambda::EventSourceMapping")) {
-      const q = local.get(refTarget(esm.props.EventSourceArn) ?? "") as QueueWithDlq;
-      const fnId = refTarget(esm.props.FunctionName) ?? "";
-      const mapping: EventSourceMapping = startEventSourceMapping({
-        client: sqs,
-        queueUrl: q.url,
-        queueArn: q.arn,
-        handler: handlerOf(fnId) as never,
-        batchSize: esm.props.BatchSize,
-        concurrency: 4,
-        waitTimeSeconds: 0,
-        pollIntervalMs: 20,
-        retryDelayMs: 0,
-        functionName: fnId,
-      });
-      stops.push(() => mapping.stop());
-    }
-
-    // The state machine: the synthesized definition, tokens substituted, each Task bound to the function it names.
-    const machine = resources(s, "AWS::StepFunctions::StateMachine")[0] as Resource;
-    const definition = JSON.parse(String(resolveIntrinsics(machine.props.DefinitionString, ref))) as AslDefinition;
-    const bound = (state: string) => {
-      const task = definition.States[state];
-      if (task?.Type !== "Task") throw new Error(`state ${state} is not a Task`);
-      const id = /function:(.+)$/.exec(task.Resource)?.[1] ?? "";
-      const handler = handlerOf(id) as (input: unknown) => Promise<unknown>;
-      return (input: unknown) => handler(input);
-    };
-    expect(
-      roleOf(
-        resource(s, /function:(.+)$/.exec((definition.States[TRIGGER] as { Resource: string }).Resource)?.[1] ?? ""),
-      ),
-    ).toBe("trigger");
-    const coordinator: LocalCoordinator = runCoordinatorLocally(
-      definition,
-      {
-        trigger: bound(TRIGGER),
-        poll: bound(POLL),
-        complete: bound("Complete"),
-        abort: bound("Abort"),
-        restore: bound(RESTORE),
-      },
-      { job: s.deployment.job, waitMs: { interval: 150, poll: 40, retry: 100 } },
-    );
-    stops.push(() => coordinator.stop());
-
-    // The HTTP API function: the secret's key is required.
-    const http = handlerOf(fns.find((f) => roleOf(f) === "http")?.id ?? "") as LambdaRoles["http"];
+    // The HTTP API function: the secret's key is required; it reads the secret at run time, once while it is cached.
+    const httpFn = resources(s, "AWS::Lambda::Function").find((f) => roleOf(f) === "http");
+    const http = handlerOf(httpFn?.id ?? "") as LambdaRoles["http"];
     const post = (body: unknown, key?: string) =>
       http(
         event({
@@ -221,6 +277,8 @@ describe("the synthesized clicks stack on the emulators", () => {
       const res = await post(b, KEY);
       expect(res.statusCode, String(res.body)).toBe(202);
     }
+    const secret = resources(s, "AWS::SecretsManager::Secret")[0] as Resource;
+    expect(secrets.requests).toEqual([{ operation: "GetSecretValue", secretId: secretArn(secret.id) }]);
 
     // Until a checkpoint completes and its output is committed.
     const dynamo = dynamoClient(process.env.AWS_ENDPOINT_URL_DYNAMODB);
@@ -235,6 +293,19 @@ describe("the synthesized clicks stack on the emulators", () => {
     expectExactlyOnce(await read(), counts);
     const status = await http(event({ path: "/jobs/clicks", anonymous: true, headers: { "x-api-key": KEY } }));
     expect(JSON.parse(String(status.body)).generation).toBe(1);
+
+    // Abort and Restore (a failover) once each, as the state machine would call them.
+    await coordinator.stop();
+    const last = (await checkpoints.loadJob("clicks"))?.lastCompleted ?? 0;
+    await bound("Abort")({ job: "clicks", checkpoint: last });
+    expect(await bound(RESTORE)({ job: "clicks" })).toMatchObject({ generation: 2 });
     dynamo.destroy();
+
+    // Every request each function made was within its role's grants.
+    expect(denials(local)).toEqual([]);
+    const roles = new Set(recorder.requests.map((r) => roleOf(resource(s, r.fn))));
+    for (const role of ["task", "trigger", "poll", "complete", "abort", "restore", "http"]) {
+      expect(roles.has(role), `${role} made requests`).toBe(true);
+    }
   }, 120_000);
 });

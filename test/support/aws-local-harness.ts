@@ -4,22 +4,22 @@
  * tests), a unique resource prefix per test, and readers for the committed output.
  */
 
-import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { expect } from "vitest";
 import type { OutputStore } from "../../core/ports/output-store.ts";
 import { type AwsLocal, type AwsLocalOptions, startAwsLocal } from "../../functions/local/aws-local.ts";
+import { type LocalSqs, startLocalSqs } from "../../functions/local/sqs-local.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "./dynamo-local.ts";
 
 /** The credential the tests' HTTP API accepts. */
 export const API_KEY = "e2e-secret-key";
 
-let fauxqs: Promise<FauxqsServer> | undefined;
+let fauxqs: Promise<LocalSqs> | undefined;
 
 /** Endpoints of this file's emulators, started on first use. */
 export async function emulators(): Promise<{ sqs: string; dynamo: string }> {
-  fauxqs ??= startFauxqs({ port: 0, logger: false });
+  fauxqs ??= startLocalSqs();
   const [q, d] = await Promise.all([fauxqs, sharedDynamoLocal()]);
-  return { sqs: `http://127.0.0.1:${q.port}`, dynamo: d.endpoint };
+  return { sqs: q.endpoint, dynamo: d.endpoint };
 }
 
 /** Stops this file's emulators (for `afterAll`). */

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../../stacks/bundle.ts";
 import { type SynthesizedJob, synthesizeJob } from "../../stacks/synth.ts";
+import type { ResolvedStatement } from "./iam-recorder.ts";
 
 /**
  * Loads a copy of a Lambda asset's `entry.mjs` as a module instance of its own (one
@@ -155,4 +156,16 @@ export function hasWildcard(resource: unknown): boolean {
   if (Array.isArray(resource)) return resource.some(hasWildcard);
   if (resource && typeof resource === "object") return Object.values(resource).some(hasWildcard);
   return false;
+}
+
+/** The statements of function `fnId`'s role, their resources resolved with `ref`. */
+export function roleStatements(s: SynthesizedJob, fnId: string, ref: RefResolver): ResolvedStatement[] {
+  const role = refTarget(resource(s, fnId).props.Role) ?? "";
+  return policyStatements(s)
+    .filter((p) => p.roles.includes(role))
+    .map(({ statement }) => ({
+      Effect: statement.Effect,
+      actions: actionsOf(statement),
+      resources: resourcesOf(statement).map((x) => String(resolveIntrinsics(x, ref))),
+    }));
 }

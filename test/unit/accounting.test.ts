@@ -13,10 +13,10 @@ import {
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { afterAll, describe, expect, it } from "vitest";
 import { RequestAccounting } from "../../functions/aws/accounting.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
+import { type LocalSqs, startLocalSqs } from "../../functions/local/sqs-local.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
 
 const credentials = { accessKeyId: "riffle", secretAccessKey: "riffle" };
@@ -26,10 +26,10 @@ const filler = (bytes: number) => "x".repeat(bytes - 16);
 
 // Emulators start on first use from the tests themselves, so one that cannot start
 // fails the tests (with its reason) instead of skipping them.
-let fauxqs: Promise<FauxqsServer> | undefined;
+let fauxqs: Promise<LocalSqs> | undefined;
 const sqsEndpoint = async () => {
-  fauxqs ??= startFauxqs({ port: 0, logger: false });
-  return `http://127.0.0.1:${(await fauxqs).port}`;
+  fauxqs ??= startLocalSqs();
+  return (await fauxqs).endpoint;
 };
 const dynamoClient = async () =>
   new DynamoDBClient({ region: "us-east-1", endpoint: (await sharedDynamoLocal()).endpoint, credentials });

@@ -42,10 +42,28 @@ describe("env.configureAws", () => {
     expect(DEFAULT_AWS_CONFIG.tasks).toEqual({});
   });
 
+  it("throttles the HTTP API to 100 requests/s with bursts of 200 unless told otherwise, merging a partial setting", () => {
+    expect(DEFAULT_AWS_CONFIG.apiThrottle).toEqual({ rateLimit: 100, burstLimit: 200 });
+    const a = mergeAwsConfig(DEFAULT_AWS_CONFIG, { apiThrottle: { rateLimit: 20 } });
+    expect(a.apiThrottle).toEqual({ rateLimit: 20, burstLimit: 200 });
+    expect(mergeAwsConfig(a, { apiThrottle: { burstLimit: 40 } }).apiThrottle).toEqual({
+      rateLimit: 20,
+      burstLimit: 40,
+    });
+  });
+
   it.each([
     [{ memoryMb: 64 }, "configureAws: memoryMb must be an integer from 128 to 10240, got 64"],
     [{ timeoutSeconds: 901 }, "configureAws: timeoutSeconds must be an integer from 1 to 900, got 901"],
     [{ maxReceiveCount: 0 }, "configureAws: maxReceiveCount must be an integer from 1 to 1000, got 0"],
+    [
+      { apiThrottle: { rateLimit: 0 } },
+      "configureAws: apiThrottle.rateLimit must be an integer from 1 to 10000, got 0",
+    ],
+    [
+      { apiThrottle: { burstLimit: 5001 } },
+      "configureAws: apiThrottle.burstLimit must be an integer from 1 to 5000, got 5001",
+    ],
     [
       { tasks: { t: { memoryMb: 1.5 } } },
       "configureAws: tasks['t'].memoryMb must be an integer from 128 to 10240, got 1.5",

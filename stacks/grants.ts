@@ -1,0 +1,131 @@
+/**
+ * What each function's code may do to the job's tables and queues: the one place
+ * that lists the DynamoDB actions per role and table. Grants are explicit action
+ * lists on the table ARNs: CDK's `grantReadWriteData` would add the DynamoDB Streams
+ * actions (`GetRecords`, `GetShardIterator`, `DescribeStream`, `ListStreams`), which no
+ * riffle code calls, and `Scan`/`DescribeTable`/`ConditionCheckItem`, which none does
+ * either. A `TransactWriteItems` is authorized per item (`PutItem`, …), so it needs
+ * no action of its own.
+ *
+ * The coordinator steps get only what their code issues
+ * ({@link COORDINATOR_STEP_GRANTS}, read from `core/checkpoint/steps.ts` over the
+ * stores in `functions/aws/`); when a step's code changes, adjust its row here.
+ * `test/stacks/grants.test.ts` checks the synthesized template against this table,
+ * and `test/stacks/deployed-coordinator.test.ts` checks every request the deployed
+ * functions make on the emulators against the synthesized policies.
+ */
+
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type { TableNames } from "../functions/aws/dynamo-client.ts";
+import type { Tables } from "./tables.ts";
+
+/** A DynamoDB IAM action (without the `dynamodb:` prefix) that riffle's stores issue. */
+export type DynamoAction =
+  | "GetItem"
+  | "BatchGetItem"
+  | "Query"
+  | "PutItem"
+  | "UpdateItem"
+  | "DeleteItem"
+  | "BatchWriteItem";
+
+/** Every read the stores issue. */
+export const DYNAMO_READ: readonly DynamoAction[] = ["GetItem", "BatchGetItem", "Query"];
+/** Every write the stores issue. */
+export const DYNAMO_WRITE: readonly DynamoAction[] = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"];
+/** Reads and writes. */
+export const DYNAMO_READ_WRITE: readonly DynamoAction[] = [...DYNAMO_READ, ...DYNAMO_WRITE];
+
+/** A table role: `log`, `state`, `checkpoints`, `ingest`, `output`. */
+export type TableRole = keyof TableNames;
+
+/** DynamoDB actions by table. */
+export type TableGrants = { readonly [T in TableRole]?: readonly DynamoAction[] };
+
+/** What one coordinator step may do. */
+export interface StepGrants {
+  readonly tables: TableGrants;
+  /** Sends barriers or start signals to the source tasks' queues. */
+  readonly sendsToSources: boolean;
+}
+
+/** The coordinator steps that touch tables and queues (ContinueAsNew only starts an execution). */
+export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
+
+/**
+ * What each step's code issues, per table:
+ *
+ * - trigger: the job record and a new manifest (`start` creates the record of a new
+ *   job), then barriers (or start signals) to the sources;
+ * - poll: reads the record, manifests, acks and finished reports, writes completed
+ *   (or aborted) manifests and the record; never the log or state tables;
+ * - complete: reads the newest manifest, reads the log up to its cut, publishes its
+ *   sink records and dead letters and raises the published marks (output table), then
+ *   compacts: keyed values into the state table, the base, tombstones and the lease
+ *   into the log table;
+ * - abort: the manifest and the record; never the log or state tables;
+ * - restore: first what complete does (the newest completed checkpoint's output is
+ *   published before any log is cut), then the record, aborted manifests and finished
+ *   reports; truncates every log (reads, void markers, the fence), registers partitions
+ *   in the state table, and restarts the sources.
+ */
+export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } = {
+  trigger: { tables: { checkpoints: ["GetItem", "PutItem"] }, sendsToSources: true },
+  poll: { tables: { checkpoints: ["GetItem", "Query", "PutItem"] }, sendsToSources: false },
+  complete: {
+    tables: {
+      checkpoints: ["GetItem"],
+      log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+      state: ["BatchWriteItem"],
+      output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
+    },
+    sendsToSources: false,
+  },
+  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sendsToSources: false },
+  restore: {
+    tables: {
+      checkpoints: ["GetItem", "PutItem"],
+      log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+      state: ["UpdateItem", "BatchWriteItem"],
+      output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
+    },
+    sendsToSources: true,
+  },
+};
+
+/**
+ * A task function: appends segments and reads its keyed state (log and state tables),
+ * acks checkpoints and reads the job record (checkpoints table), and reads the ingest
+ * log when it reads an HTTP source.
+ */
+export function taskGrants(readsIngest: boolean): TableGrants {
+  return {
+    log: DYNAMO_READ_WRITE,
+    state: DYNAMO_READ_WRITE,
+    checkpoints: DYNAMO_READ_WRITE,
+    ...(readsIngest ? { ingest: DYNAMO_READ } : {}),
+  };
+}
+
+/** The HTTP API function: ingest, status, savepoints, restores and dead-letter replays touch every table. */
+export const API_GRANTS: TableGrants = {
+  log: DYNAMO_READ_WRITE,
+  state: DYNAMO_READ_WRITE,
+  checkpoints: DYNAMO_READ_WRITE,
+  ingest: DYNAMO_READ_WRITE,
+  output: DYNAMO_READ_WRITE,
+};
+
+/** Adds one statement per granted table to `fn`'s role: exactly the listed actions, on that table's ARN. */
+export function grantTables(fn: lambda.Function, tables: Tables, grants: TableGrants): void {
+  for (const [role, actions] of Object.entries(grants) as [TableRole, readonly DynamoAction[]][]) {
+    if (actions.length === 0) continue;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources: [tables[role].tableArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The deployed stack's IAM, secrets and throttling, checked on the synthesized
+ * templates of `clicks` (an HTTP source) and of a job that sets its own AWS settings:
+ *
+ * - each coordinator step's role may do exactly what its code issues (listed here per
+ *   step and table); Poll and Abort cannot write the state or log tables;
+ * - no role may read a DynamoDB stream;
+ * - no function's environment holds the API key or any secret value: the API
+ *   function gets the secret's ARN and may only `GetSecretValue` that one secret (that
+ *   it reads it at run time is shown by deployed-coordinator.test.ts, the caching by
+ *   test/unit/secret-keys.test.ts);
+ * - the API's stage throttles every route.
+ */
+
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SynthesizedJob } from "../../stacks/synth.ts";
+import {
+  actionsOf,
+  policyStatements,
+  type Resource,
+  refTarget,
+  resources,
+  resourcesOf,
+  roleOf,
+  synthForTest,
+} from "../support/stack-template.ts";
+
+const JOBS = [
+  { name: "clicks", file: "examples/clicks.ts", throttle: { rate: 100, burst: 200 } },
+  { name: "aws-configured", file: "test/fixtures/aws-configured.ts", throttle: { rate: 25, burst: 50 } },
+] as const;
+
+/** DynamoDB actions (sorted) per table, and whether the step sends to the source queues. */
+const STEPS: Record<string, { tables: Record<string, string[]>; sends: boolean }> = {
+  trigger: { tables: { checkpoints: ["GetItem", "PutItem"] }, sends: true },
+  poll: { tables: { checkpoints: ["GetItem", "PutItem", "Query"] }, sends: false },
+  complete: {
+    tables: {
+      checkpoints: ["GetItem"],
+      log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"],
+      state: ["BatchWriteItem"],
+      output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
+    },
+    sends: false,
+  },
+  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sends: false },
+  restore: {
+    // Publishes the newest completed checkpoint's output (as complete does) before it cuts any log.
+    tables: {
+      checkpoints: ["GetItem", "PutItem"],
+      log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"],
+      state: ["BatchWriteItem", "UpdateItem"],
+      output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
+    },
+    sends: true,
+  },
+  continueAsNew: { tables: {}, sends: false },
+};
+
+const WRITES = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem", "PartiQLInsert"];
+const STREAM_ACTIONS = ["GetRecords", "GetShardIterator", "DescribeStream", "ListStreams"].map((a) => `dynamodb:${a}`);
+
+const synthesized = new Map<string, SynthesizedJob>();
+beforeAll(async () => {
+  // One after the other: SST keeps its app in module state while a stack is built.
+  for (const j of JOBS) synthesized.set(j.name, await synthForTest(j.file));
+}, 120_000);
+
+function synth(name: string): SynthesizedJob {
+  const s = synthesized.get(name);
+  if (!s) throw new Error(`job ${name} was not synthesized`);
+  return s;
+}
+
+/** The riffle function of `role` (there is one per coordinator step, and one `http`). */
+function fnOf(s: SynthesizedJob, role: string): Resource {
+  const f = resources(s, "AWS::Lambda::Function").find((x) => roleOf(x) === role);
+  if (!f) throw new Error(`no function of role ${role}`);
+  return f;
+}
+
+/** A function's role's statements, every action with each of its resources' logical ids. */
+function grantsOf(s: SynthesizedJob, fn: Resource): { action: string; target: string | undefined }[] {
+  const role = refTarget(fn.props.Role) ?? "";
+  return policyStatements(s)
+    .filter((p) => p.roles.includes(role))
+    .flatMap(({ statement }) =>
+      actionsOf(statement).flatMap((action) => resourcesOf(statement).map((r) => ({ action, target: refTarget(r) }))),
+    );
+}
+
+/** Table logical id → role (`log`, `state`, …). */
+function tableRoles(s: SynthesizedJob): Map<string, string> {
+  return new Map(
+    resources(s, "AWS::DynamoDB::Table").map((t) => [
+      t.id,
+      String(t.props.TableName).replace(`${s.deployment.prefix}-`, ""),
+    ]),
+  );
+}
+
+describe.each(JOBS)("stack of $name", (j) => {
+  it("gives each coordinator step exactly the DynamoDB actions its code issues, per table, and SendMessage only to trigger and restore", () => {
+    const s = synth(j.name);
+    const tables = tableRoles(s);
+    const sources = new Set(
+      s.deployment.tasks
+        .filter((t) => t.task.isSource)
+        .map((t) => resources(s, "AWS::SQS::Queue").find((q) => q.props.QueueName === `${t.queueName}.fifo`)?.id),
+    );
+    for (const [step, want] of Object.entries(STEPS)) {
+      const grants = grantsOf(s, fnOf(s, step));
+      const got: Record<string, string[]> = {};
+      for (const g of grants.filter((x) => x.action.startsWith("dynamodb:"))) {
+        const table = tables.get(g.target ?? "") ?? `not a table: ${g.target}`;
+        got[table] = [...new Set([...(got[table] ?? []), g.action.slice("dynamodb:".length)])].sort();
+      }
+      expect(got, step).toEqual(want.tables);
+      const sendsTo = new Set(grants.filter((g) => g.action === "sqs:SendMessage").map((g) => g.target));
+      expect(sendsTo, step).toEqual(want.sends ? sources : new Set());
+    }
+  });
+
+  it("lets neither Poll nor Abort write (or read) the state or log tables", () => {
+    const s = synth(j.name);
+    const tables = tableRoles(s);
+    for (const step of ["poll", "abort"]) {
+      const onLogOrState = grantsOf(s, fnOf(s, step)).filter((g) =>
+        ["log", "state"].includes(tables.get(g.target ?? "") ?? ""),
+      );
+      expect(onLogOrState.filter((g) => WRITES.includes(g.action.replace("dynamodb:", "")))).toEqual([]);
+      expect(onLogOrState, step).toEqual([]);
+    }
+  });
+
+  it("lets no role read a DynamoDB stream (no GetRecords, GetShardIterator, DescribeStream, ListStreams, or wildcard)", () => {
+    const all = policyStatements(synth(j.name));
+    expect(all.length).toBeGreaterThan(0);
+    const streams = all.flatMap(({ policy, statement }) =>
+      actionsOf(statement)
+        .filter((a) => STREAM_ACTIONS.includes(a) || a === "dynamodb:*" || a === "*")
+        .map((a) => `${policy}: ${a}`),
+    );
+    expect(streams).toEqual([]);
+  });
+
+  it("puts no secret value into any function's environment: the API function gets the secret's ARN and may only GetSecretValue it", () => {
+    const s = synth(j.name);
+    const secret = resources(s, "AWS::SecretsManager::Secret")[0] as Resource;
+    for (const f of resources(s, "AWS::Lambda::Function")) {
+      const env = JSON.stringify(f.props.Environment ?? {});
+      expect(env, f.id).not.toMatch(/\{\{resolve:(secretsmanager|ssm-secure):/);
+      expect(env, f.id).not.toContain('RIFFLE_API_KEYS"');
+    }
+    const api = fnOf(s, "http");
+    const vars = api.props.Environment.Variables as Record<string, unknown>;
+    expect(vars.RIFFLE_API_KEYS_SECRET).toEqual({ Ref: secret.id });
+    // The secret is referred to by that one variable only (a Ref to a secret is its ARN).
+    const refs = Object.entries(vars).filter(([, v]) => JSON.stringify(v).includes(`"${secret.id}"`));
+    expect(refs.map(([k]) => k)).toEqual(["RIFFLE_API_KEYS_SECRET"]);
+    const secretGrants = policyStatements(s).flatMap(({ roles, statement }) =>
+      actionsOf(statement)
+        .filter((a) => a.startsWith("secretsmanager:"))
+        .map((action) => ({ roles, action, resources: resourcesOf(statement) })),
+    );
+    expect(secretGrants).toEqual([
+      { roles: [refTarget(api.props.Role)], action: "secretsmanager:GetSecretValue", resources: [{ Ref: secret.id }] },
+    ]);
+  });
+
+  it("throttles every route of the API's $default stage", () => {
+    const s = synth(j.name);
+    const stages = resources(s, "AWS::ApiGatewayV2::Stage");
+    expect(stages).toHaveLength(1);
+    const stage = stages[0] as Resource;
+    expect(refTarget(stage.props.ApiId)).toBe(resources(s, "AWS::ApiGatewayV2::Api")[0]?.id);
+    expect(stage.props).toMatchObject({
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: j.throttle.rate, ThrottlingBurstLimit: j.throttle.burst },
+    });
+  });
+});
