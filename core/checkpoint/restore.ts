@@ -43,8 +43,9 @@ export async function restoreToCheckpoint(
   await coordinator.abortAll(AbortReason.JobRestored);
   const job = await coordinator.record();
   const generation = job.generation + 1;
+  const { failed: _failed, ...running } = job; // a restored job runs again
   const saved = await checkpoints.saveJob(
-    { ...job, ...update(job), generation, failures: 0, restoring: true },
+    { ...running, ...update(job), generation, failures: 0, restoring: true },
     { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
   );
   if (!saved) throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });

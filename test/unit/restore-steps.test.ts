@@ -1,0 +1,135 @@
+/**
+ * The restore steps: a restore either completes or changes nothing, a retried
+ * savepoint restore is idempotent, and the restart strategy's count lives in the
+ * job record (so both runtimes honour it). Each step is a fresh CoordinatorSteps
+ * over in-memory stores, as a Lambda would run it.
+ */
+
+import { describe, expect, it } from "vitest";
+import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { RestoreError } from "../../core/checkpoint/restore.ts";
+import { SavepointError, takeSavepoint } from "../../core/checkpoint/savepoint.ts";
+import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { planJob } from "../../core/graph/planner.ts";
+import type { Segment } from "../../core/log/segment.ts";
+import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
+import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { ManualClock } from "../../core/ports/clock.ts";
+
+const job = defineJob("restores", (env) => {
+  env.setRestartStrategy({ attempts: 2, delayMs: 0 });
+  env
+    .fromGenerator((i) => i, { count: 100, splits: 2 })
+    .keyBy((x) => x % 3)
+    .sum()
+    .sinkTo("out");
+});
+
+/** A state store whose `resetTask` fails the first `failures` times (a crash or a zombie mid-restore). */
+class FlakyResetStore extends InMemoryStateStore {
+  failures = 0;
+  override async resetTask(task: string): Promise<void> {
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error("injected: the restore died here");
+    }
+    return super.resetTask(task);
+  }
+}
+
+function setup() {
+  const graph = buildGraph(job, { parallelism: 2 });
+  const plan = planJob(graph);
+  const state = new FlakyResetStore();
+  const clock = new ManualClock(1_000);
+  const context: StepContext = {
+    plan,
+    graph,
+    state,
+    checkpoints: new InMemoryCheckpointStore(),
+    queue: { send: async () => {} },
+    output: new InMemoryOutputStore(),
+    clock,
+  };
+  const steps = () => new CoordinatorSteps(context);
+  const partitions = plan.tasks.flatMap((t) => [0, 1].map((p) => ({ task: t.id, partition: p })));
+  const segment = (n: number): Segment => ({
+    n,
+    gen: 1,
+    time: 0,
+    positions: {},
+    outSeqs: {},
+    changes: [],
+    outbox: [],
+    sentThrough: n,
+  });
+  /** Commits segments 1..`upTo` in every partition and completes a checkpoint cut at `cut`. */
+  const checkpointAt = async (upTo: number, cut: number) => {
+    const id = (await steps().trigger()).checkpoint as number;
+    for (const { task, partition } of partitions) {
+      const last = (await state.readSegments(task, partition, 0)).at(-1)?.n ?? 0;
+      for (let n = last + 1; n <= upTo; n++) await state.append(task, partition, segment(n));
+      await context.checkpoints.ack(plan.job, {
+        checkpoint: id,
+        task,
+        partition,
+        segment: cut,
+        alignmentMs: 0,
+        bytes: 0,
+        time: 0,
+      });
+    }
+    expect(await steps().poll(id)).toEqual({ status: "completed", completed: id });
+    return (await context.checkpoints.getManifest(plan.job, id)) as NonNullable<
+      Awaited<ReturnType<typeof context.checkpoints.getManifest>>
+    >;
+  };
+  const record = async () => context.checkpoints.loadJob(plan.job);
+  return { plan, state, context, steps, checkpointAt, record, clock };
+}
+
+describe("restore steps", () => {
+  it("a savepoint restore that died midway is finished by a retry at the same generation", async () => {
+    const { plan, state, context, steps, checkpointAt, record, clock } = setup();
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    state.failures = 1;
+    await expect(steps().restoreSavepoint("sp1")).rejects.toThrow(/injected/);
+    expect(await record()).toMatchObject({ generation: 2, restoring: true, restoredFrom: { savepoint: "sp1" } });
+    // While it is unfinished, a restore of another savepoint is refused and changes nothing.
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp2");
+    await expect(steps().restoreSavepoint("sp2")).rejects.toThrow(SavepointError);
+    expect((await record())?.generation).toBe(2);
+    // The retry picks it up: same generation, and the job runs again.
+    expect(await steps().restoreSavepoint("sp1")).toEqual({ generation: 2 });
+    expect((await record())?.restoring).toBeUndefined();
+    expect(await steps().restoreSavepoint("sp2")).toEqual({ generation: 3 });
+  });
+
+  it("a failover refuses a cut that compaction passed, and changes nothing", async () => {
+    const { plan, state, steps, checkpointAt, record } = setup();
+    await checkpointAt(3, 1);
+    for (const t of plan.tasks) for (const p of [0, 1]) await state.compact(t.id, p, 3); // past the cut (1)
+    const before = await record();
+    await expect(steps().restore("test")).rejects.toThrow(RestoreError);
+    expect(await record()).toEqual(before);
+  });
+
+  it("counts failovers in the job record and fails the job once the attempts are used up", async () => {
+    const { steps, checkpointAt, record } = setup();
+    await checkpointAt(2, 2);
+    expect((await steps().restore("one")).failed).toBeUndefined();
+    expect((await steps().restore("two")).failed).toBeUndefined();
+    expect((await record())?.restarts).toBe(2);
+    const third = await steps().restore("three");
+    expect(third.failed).toBe("job 'restores' failed after 2 restarts: three");
+    expect((await record())?.generation).toBe(3);
+    expect(await steps().trigger()).toEqual({ checkpoint: null, failed: third.failed });
+    // An operator's resume starts the count again.
+    expect((await steps().resume()).failed).toBeUndefined();
+    expect((await record())?.restarts).toBe(0);
+    expect((await record())?.failed).toBeUndefined();
+    expect((await steps().trigger()).checkpoint).toEqual(expect.any(Number));
+  });
+});
