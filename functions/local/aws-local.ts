@@ -22,7 +22,7 @@ import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
 import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
-import { createTaskHandler, type TaskHandlerOptions } from "../handlers/task.ts";
+import { createTaskHandler, type TaskHandlerOptions, type TaskPorts } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
 import { containerPool } from "./containers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
@@ -51,8 +51,10 @@ export interface AwsLocalOptions {
   readonly maxReceiveCount?: number;
   /** Wait overrides of the state machine, in ms (default interval: the job's checkpoint interval; poll 100). */
   readonly waitMs?: { readonly interval?: number; readonly poll?: number };
-  /** Fault injection in the task handlers (tests). */
-  readonly crashAt?: TaskHandlerOptions["crashAt"];
+  /** Decorates the ports of each task handler (a new container), e.g. to inject faults in tests. */
+  readonly taskPorts?: (ports: TaskPorts) => TaskPorts;
+  /** Errors the task handlers' containers do not survive (see {@link TaskHandlerOptions.fatal}). */
+  readonly fatal?: TaskHandlerOptions["fatal"];
   /** Concurrent invocations per task queue (default 4). */
   readonly concurrency?: number;
   /** Counts every AWS request; a new one by default. */
@@ -146,8 +148,8 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
           job: o.job,
           task: t.id,
           ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
-          ports: { ...ports, clock },
-          ...(o.crashAt ? { crashAt: o.crashAt } : {}),
+          ports: o.taskPorts ? o.taskPorts({ ...ports, clock }) : { ...ports, clock },
+          ...(o.fatal ? { fatal: o.fatal } : {}),
           onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
           log,
         }),
