@@ -84,14 +84,14 @@ export interface AwsLocal {
 const MEMORY_MB = 1024;
 
 /** Starts a job on local AWS emulators; see the module comment. */
-export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
-  const log = o.log ?? (() => {});
-  const graph = buildGraph(o.job, o.parallelism === undefined ? {} : { parallelism: o.parallelism });
+export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal> {
+  const log = options.log ?? (() => {});
+  const graph = buildGraph(options.job, options.parallelism === undefined ? {} : { parallelism: options.parallelism });
   const plan = planJob(graph);
-  const accounting = o.accounting ?? new RequestAccounting();
+  const accounting = options.accounting ?? new RequestAccounting();
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    const sqsUrl = o.sqsEndpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
+    const sqsUrl = options.sqsEndpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
     let sqsEndpoint = sqsUrl;
     if (!sqsEndpoint) {
       const server = await startFauxqs({ port: 0, logger: false });
@@ -99,7 +99,8 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
       sqsEndpoint = `http://127.0.0.1:${server.port}`;
       log(`fauxqs (SQS) on ${sqsEndpoint}`);
     }
-    let dynamoEndpoint = o.dynamoEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
+    let dynamoEndpoint =
+      options.dynamoEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
     if (!dynamoEndpoint) {
       const ddb = await startDynamoLocal();
       cleanups.push(() => ddb.stop());
@@ -109,11 +110,11 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     const sqs: SQSClient = sqsClient(sqsEndpoint);
     accounting.attach(sqs);
     cleanups.push(async () => sqs.destroy());
-    const prefix = o.prefix ?? "riffle";
+    const prefix = options.prefix ?? "riffle";
     const names = plan.tasks.map((t, i) => queueName(prefix, plan.job, t.id, i));
     const created = await ensureQueuesWithDlq(sqs, names, {
-      visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 2,
-      maxReceiveCount: o.maxReceiveCount ?? 5,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
+      maxReceiveCount: options.maxReceiveCount ?? 5,
     });
     const queues: Record<string, QueueWithDlq> = {};
     plan.tasks.forEach((t, i) => {
@@ -145,11 +146,11 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
       const fn = `${plan.job}-${t.id}`;
       const pool = containerPool(() =>
         createTaskHandler({
-          job: o.job,
+          job: options.job,
           task: t.id,
-          ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
-          ports: o.taskPorts ? o.taskPorts({ ...ports, clock }) : { ...ports, clock },
-          ...(o.fatal ? { fatal: o.fatal } : {}),
+          ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+          ports: options.taskPorts ? options.taskPorts({ ...ports, clock }) : { ...ports, clock },
+          ...(options.fatal ? { fatal: options.fatal } : {}),
           onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
           log,
         }),
@@ -161,7 +162,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
         queueUrl: q.url,
         queueArn: q.arn,
         handler,
-        concurrency: o.concurrency ?? 4,
+        concurrency: options.concurrency ?? 4,
         waitTimeSeconds: 0,
         pollIntervalMs: 20,
         retryDelayMs: 0,
@@ -204,8 +205,8 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
       {
         job: plan.job,
         waitMs: {
-          interval: o.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
-          poll: o.waitMs?.poll ?? 100,
+          interval: options.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
+          poll: options.waitMs?.poll ?? 100,
           retry: 100,
         },
         log,
@@ -214,12 +215,12 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
     workers.push(() => coordinator.stop());
     let url: string | undefined;
-    if (o.httpPort !== undefined) {
+    if (options.httpPort !== undefined) {
       const api = createHttpApi({
         jobs: (id) => (id === plan.job ? control : undefined),
-        credentials: o.apiKeys ?? [],
+        credentials: options.apiKeys ?? [],
       });
-      const server = await serveHttp(api, { port: o.httpPort });
+      const server = await serveHttp(api, { port: options.httpPort });
       url = server.url;
       workers.push(() => server.close());
     }
