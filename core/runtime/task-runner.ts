@@ -20,10 +20,11 @@ import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
-import { processSlice, type SliceRun, type SplitChunk } from "./batch-processor.ts";
+import { processSlice } from "./batch-processor.ts";
 import { type Consumed, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
 import type { PartitionView } from "./partition-view.ts";
+import type { SliceRun, SplitChunk } from "./slice-run.ts";
 
 /** A message handed to the runner, with its delivery count. */
 export interface InboundMessage {
