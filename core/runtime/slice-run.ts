@@ -5,8 +5,8 @@
 
 import type { SourceChunk } from "../api/source.ts";
 import type { Envelope } from "../envelope.ts";
-import type { Aligning } from "../ports/state-store.ts";
-import type { Consumed } from "./intake.ts";
+import type { Aligning, Segment } from "../ports/state-store.ts";
+import type { Consumed, Intake } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
 
 /** What one poll read from the partition's splits. */
@@ -98,3 +98,26 @@ export function snapshot(run: SliceRun): Partial<SliceRun> {
     aligning: run.aligning,
   };
 }
+
+/** A slice's input after dedup (step 1 of a batch), and the time it runs at. */
+export interface SliceStep {
+  readonly taken: Intake;
+  readonly now: number;
+  /** A tick asked to fire due processing-time timers (first slice only). */
+  readonly tick: boolean;
+  /** A start signal arrived (first slice only). */
+  readonly start: boolean;
+  /** Processing-time timers are due. */
+  readonly timersDue: boolean;
+}
+
+/** What one slice came to. */
+export type SliceOutcome =
+  /** An operator failed on a record's last attempt: rerun the batch record by record. */
+  | { readonly kind: "isolate" }
+  /** Nothing to process: no segment. */
+  | { readonly kind: "idle" }
+  /** A segment committed and its outbox sent; `more`: it ended an epoch and the batch goes on in the next slice. */
+  | { readonly kind: "committed"; readonly segment: Segment; readonly more: boolean }
+  /** A segment committed, then its send failed (`failedFrom` 0) or a message failed (`failedFrom` it). */
+  | { readonly kind: "failed"; readonly failedFrom: number; readonly error: unknown; readonly segment: Segment };
