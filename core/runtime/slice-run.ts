@@ -1,6 +1,7 @@
 /**
- * What processing one slice of a batch records, before it becomes a segment
- * (what `processSlice` returns), and what it is given.
+ * A slice of a batch: what the runner hands `processSlice` (its deduplicated
+ * input and source chunk), what processing records before it becomes a segment,
+ * and what the slice comes to.
  */
 
 import type { SourceChunk } from "../api/source.ts";
@@ -119,5 +120,8 @@ export type SliceOutcome =
   | { readonly kind: "idle" }
   /** A segment committed and its outbox sent; `more`: it ended an epoch and the batch goes on in the next slice. */
   | { readonly kind: "committed"; readonly segment: Segment; readonly more: boolean }
-  /** A segment committed, then its send failed (`failedFrom` 0) or a message failed (`failedFrom` it). */
+  /**
+   * A segment committed, but its send failed (`failedFrom` 0) or message `failedFrom` failed (the segment holds
+   * what came before it). That message and every later one are retried.
+   */
   | { readonly kind: "failed"; readonly failedFrom: number; readonly error: unknown; readonly segment: Segment };
