@@ -6,7 +6,8 @@
  * event source mapping's polling costs, and one-off setup.
  */
 
-import { type AccountableClient, type AccountingSnapshot, RequestAccounting } from "../functions/aws/accounting.ts";
+import { type AccountableClient, RequestAccounting } from "../functions/aws/accounting.ts";
+import type { AccountingSnapshot } from "../functions/aws/accounting-snapshot.ts";
 
 /** Operations that create or inspect resources: counted once per deployment, not per event. */
 export const SETUP_OPERATIONS: ReadonlySet<string> = new Set([

@@ -6,7 +6,7 @@
  */
 
 import type { Plan } from "../core/graph/plan.ts";
-import type { AccountingSnapshot } from "../functions/aws/accounting.ts";
+import type { AccountingSnapshot } from "../functions/aws/accounting-snapshot.ts";
 import type { AwsLocal } from "../functions/local/aws-local.ts";
 import { type AccountingBreakdown, breakdown, classify, type QueueTraffic, serviceTotals } from "./aws-accounting.ts";
 import {

@@ -14,7 +14,7 @@ import { defineJob, type Job } from "../core/api/environment.ts";
 import { valueState } from "../core/api/state.ts";
 import type { Plan } from "../core/graph/plan.ts";
 import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
-import type { AccountingSnapshot } from "../functions/aws/accounting.ts";
+import type { AccountingSnapshot } from "../functions/aws/accounting-snapshot.ts";
 import { DynamoCheckpointStore } from "../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, tableNames } from "../functions/aws/dynamo-client.ts";
 import { type AwsLocal, startAwsLocal } from "../functions/local/aws-local.ts";

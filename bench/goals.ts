@@ -1,13 +1,6 @@
 /** Where a benchmark run stands against each goal of the benchmark issue. */
 
-import type { BenchReport } from "./report.ts";
-
-/** One goal: what it asks, what was measured, whether it is met (null: not measured in this run). */
-export interface GoalFigure {
-  readonly goal: string;
-  readonly measured: string;
-  readonly met: boolean | null;
-}
+import type { BenchReport, GoalFigure } from "./report.ts";
 
 const fmt = (x: number, d = 2) => x.toLocaleString("en", { maximumFractionDigits: d });
 

@@ -4,7 +4,6 @@ import type { AwsBenchFigure } from "./aws-local.ts";
 import type { CheckpointFigure } from "./checkpoint.ts";
 import type { EmulatorCheckpointFigure } from "./checkpoint-emulators.ts";
 import type { EmbeddedFigure } from "./embedded.ts";
-import type { GoalFigure } from "./goals.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
 
@@ -63,6 +62,13 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     latencyRate: 2_000,
     latencySeconds: 20,
   };
+}
+
+/** One goal: what it asks, what was measured, whether it is met (null: not measured in this run). */
+export interface GoalFigure {
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean | null;
 }
 
 /** Everything `npm run bench --json` prints; a part that was not run is absent. */

@@ -79,6 +79,23 @@ export class ProtocolError extends RiffleError {
   }
 }
 
+/**
+ * riffle's own structures disagree (a plan without its graph node, a rollback
+ * without a journal): a bug in riffle, not in the job. Never retried.
+ */
+export class InternalError extends RiffleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("internal", message, options);
+  }
+}
+
+/** An output stream closed or failed before everything was written to it. */
+export class OutputClosedError extends RiffleError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("output-closed", message, options);
+  }
+}
+
 /** Bad user input to the CLI or an API: wrong flag, missing file, invalid number. */
 export class UsageError extends RiffleError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -105,5 +105,6 @@ export type { AppendedRange, IngestedRecord, IngestLog } from "./ports/ingest-lo
 export type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "./ports/output-store.ts";
 export type { Queue } from "./ports/queue.ts";
 export type { Segment, StateStore } from "./ports/state-store.ts";
-export { type EmbeddedOptions, EmbeddedRuntime, JobStalledError, runToCompletion } from "./runtime/embedded.ts";
+export { type EmbeddedOptions, EmbeddedRuntime, JobStalledError } from "./runtime/embedded.ts";
+export { runToCompletion } from "./runtime/run-to-completion.ts";
 export { type BatchResult, type InboundMessage, TaskRunner } from "./runtime/task-runner.ts";

@@ -7,8 +7,8 @@ import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
 import { SIDE_OUTPUT, type WindowFold, windowFunction } from "../operators/window.ts";
-import type { GraphBuilder } from "./environment.ts";
 import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "./functions.ts";
+import type { GraphBuilder } from "./graph-builder.ts";
 import type { StateSpec } from "./state.ts";
 import { valueState } from "./state.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
@@ -274,29 +274,29 @@ function rolling<T>(fold: (acc: T | undefined, value: T) => T): NodeOp {
 
 /** Two streams connected for a two-input operator. */
 export class ConnectedStreams<A, B> {
-  private readonly a: DataStream<A>;
-  private readonly b: DataStream<B>;
+  private readonly first: DataStream<A>;
+  private readonly second: DataStream<B>;
   /** @internal */
   constructor(a: DataStream<A>, b: DataStream<B>) {
-    this.a = a;
-    this.b = b;
+    this.first = a;
+    this.second = b;
   }
 
   /** Keys both inputs; records with equal keys meet in the same keyed state. */
   keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
     const edges: InputEdge[] = [
-      ...this.a.edges.map((e) => ({
+      ...this.first.edges.map((e) => ({
         node: e.node,
         partition: { kind: "hash" as const, key: keyA as KeySelector<unknown, Key> },
         side: 0 as const,
       })),
-      ...this.b.edges.map((e) => ({
+      ...this.second.edges.map((e) => ({
         node: e.node,
         partition: { kind: "hash" as const, key: keyB as KeySelector<unknown, Key> },
         side: 1 as const,
       })),
     ];
-    return new KeyedConnectedStreams<A, B, K>(this.a.builder, edges);
+    return new KeyedConnectedStreams<A, B, K>(this.first.builder, edges);
   }
 }
 

@@ -10,10 +10,11 @@ import {
   type RestartStrategy,
 } from "../checkpoint/config.ts";
 import { JobDefinitionError } from "../errors.ts";
-import type { GraphNode, InputEdge, JobConfig, JobGraph, NodeOp } from "../graph/graph.ts";
+import type { JobConfig, JobGraph } from "../graph/graph.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../keys.ts";
 import { type AwsConfigOptions, DEFAULT_AWS_CONFIG, mergeAwsConfig } from "./aws-config.ts";
 import { DataStream } from "./datastream.ts";
+import { GraphBuilder } from "./graph-builder.ts";
 import { type IngestOptions, ingestSource } from "./ingest.ts";
 import type { GeneratorOptions, Source } from "./source.ts";
 import { elementsSource, generatorSource } from "./source.ts";
@@ -30,23 +31,6 @@ export const DEFAULT_CONFIG: Readonly<JobConfig> = {
   recordFailure: "dead-letter",
   aws: DEFAULT_AWS_CONFIG,
 };
-
-/** @internal Accumulates graph nodes. */
-export class GraphBuilder {
-  readonly nodes: GraphNode[] = [];
-
-  add(op: NodeOp, name: string, inputs: readonly InputEdge[]): number {
-    const id = this.nodes.length;
-    this.nodes.push({ id, op, name, uid: undefined, parallelism: undefined, inputs });
-    return id;
-  }
-
-  node(id: number): GraphNode {
-    const n = this.nodes[id];
-    if (n === undefined) throw new JobDefinitionError(`no node ${id}`);
-    return n;
-  }
-}
 
 /** What a job's build function receives: sources and job-wide settings. */
 export class StreamExecutionEnvironment {

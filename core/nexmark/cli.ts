@@ -3,7 +3,7 @@
  * oracles (DuckDB) and inspection. The command line wires these functions.
  */
 
-import { UsageError } from "../errors.ts";
+import { OutputClosedError, UsageError } from "../errors.ts";
 import { nexmarkEvent } from "./generator.ts";
 import { DEFAULT_NEXMARK_BASE_TIME, DEFAULT_NEXMARK_RATE, type NexmarkConfig } from "./model.ts";
 
@@ -103,7 +103,7 @@ export async function nexmarkGenerateCommand(
 async function write(out: NodeJS.WritableStream, data: Buffer, last: boolean, failure: () => unknown): Promise<void> {
   const error = failure();
   if (error !== undefined) throw error;
-  if (!out.writable) throw new Error("output closed before all events were written");
+  if (!out.writable) throw new OutputClosedError("output closed before all events were written");
   if (data.length === 0) return;
   if (last) {
     await new Promise<void>((resolve, reject) => {
@@ -132,7 +132,7 @@ function drained(out: NodeJS.WritableStream): Promise<void> {
     };
     const onClose = () => {
       cleanup();
-      reject(new Error("output closed before all events were written"));
+      reject(new OutputClosedError("output closed before all events were written"));
     };
     out.on("drain", onDrain);
     out.on("error", onError);

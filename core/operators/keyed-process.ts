@@ -12,7 +12,7 @@ import type {
   TimerService,
 } from "../api/functions.ts";
 import type { ListState, MapState, StateSpec, ValueState } from "../api/state.ts";
-import { OperatorError, ProtocolError, RiffleError } from "../errors.ts";
+import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
@@ -59,7 +59,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       return side === 0 ? (v, c) => op.fn.processElement1(v, c) : (v, c) => op.fn.processElement2(v, c);
     });
     this.services = services;
-    if (!services.backend) throw new Error("keyed operator without a keyed backend");
+    if (!services.backend) throw new InternalError("keyed operator without a keyed backend");
     const backend = services.backend;
     this.backend = backend;
     this.timers = new Timers(backend, uid);

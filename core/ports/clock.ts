@@ -18,19 +18,19 @@ export class SystemClock implements Clock {
 
 /** A clock that moves only when told; `sleep` advances it instantly. For tests and deterministic runs. */
 export class ManualClock implements Clock {
-  private t: number;
+  private time: number;
   constructor(start = 0) {
-    this.t = start;
+    this.time = start;
   }
   now(): number {
-    return this.t;
+    return this.time;
   }
   /** Moves the clock forward by `ms`. */
   advance(ms: number): void {
-    this.t += ms;
+    this.time += ms;
   }
   sleep(ms: number): Promise<void> {
-    this.t += ms;
+    this.time += ms;
     return Promise.resolve();
   }
 }

@@ -5,230 +5,224 @@
  * and in isolation mode rolls back and dead-letters single failing records.
  */
 
-import type { SourceChunk } from "../api/source.ts";
 import { type Envelope, IDLE_WATERMARK } from "../envelope.ts";
 import { describeCause, OperatorError } from "../errors.ts";
 import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
-
-/** What one poll read from the partition's splits. */
-export interface SplitChunk {
-  readonly reads: readonly { readonly split: string; readonly chunk: SourceChunk<unknown> }[];
-  /** Every split of the partition is done after these reads. */
-  readonly allDone: boolean;
-  /** Rotation cursor after these reads. */
-  readonly cursor: number;
-}
-
-/** What processing a slice did; becomes the segment. */
-export interface SliceRun {
-  /** Index in `consumed` of the envelope that failed. */
-  failedAt: number | undefined;
-  error: unknown;
-  /** Consumed entries handled (processed or deferred); the rest wait for the next slice. */
-  handled: number;
-  records: number;
-  /** Schedule another poll of the source. */
-  poll: boolean;
-  /** The poll chunk was processed (else the reader ran ahead and must be reopened). */
-  chunkUsed: boolean;
-  finished: boolean;
-  /** Input channel → last seq processed. */
-  positions: Map<string, number>;
-  opState: Map<string, unknown>;
-  watermarks: Map<string, number>;
-  ended: Set<string>;
-  /** Envelopes of channels that a barrier in this slice blocked. */
-  deferred: Envelope[];
-  endsEpoch: number | undefined;
-  alignmentMs: number | undefined;
-  /** New alignment state: `undefined` unchanged, `null` cleared. */
-  aligning: Aligning | null | undefined;
-}
-
-/** Inputs of {@link processSlice}. */
-export interface SliceInput {
-  readonly live: Live;
-  /** Input channels of the partition. */
-  readonly channels: readonly string[];
-  readonly isSource: boolean;
-  readonly generation: number;
-  readonly maxRecordAttempts: number;
-  readonly consumed: readonly Consumed[];
-  /** Receive count of each message of the batch. */
-  readonly attempts: readonly number[];
-  readonly chunk: SplitChunk | undefined;
-  readonly isolate: boolean;
-  /** A start signal arrived. */
-  readonly start: boolean;
-}
+import { emptyRun, type SliceInput, type SliceRun, snapshot } from "./slice-run.ts";
 
 /** Processes consumed envelopes until the end, a failure, or the end of an epoch. */
 export function processSlice(input: SliceInput): SliceRun {
-  const { live, channels, consumed, isolate } = input;
-  const { view, chain, services: s, router } = live;
-  const head = chain.head;
-  const run: SliceRun = {
-    failedAt: undefined,
-    error: undefined,
-    handled: 0,
-    records: 0,
-    poll: false,
-    chunkUsed: false,
-    finished: false,
-    positions: new Map(),
-    opState: new Map(),
-    watermarks: new Map(),
-    ended: new Set(),
-    deferred: [],
-    endsEpoch: undefined,
-    alignmentMs: undefined,
-    aligning: undefined,
-  };
-  const blocked = new Set(view.aligning?.channels ?? []);
-  live.writes.map = run.opState;
-  const pollGen = () => (run.opState.has("pollGen") ? run.opState.get("pollGen") : view.opState.get("pollGen"));
-  const parked = () => (run.opState.has("parked") ? run.opState.get("parked") : view.opState.get("parked")) === true;
-  if (input.start && input.isSource && !view.finished && (pollGen() !== input.generation || parked())) {
-    run.poll = true;
-    run.opState.set("pollGen", input.generation);
-    if (parked()) run.opState.set("parked", false);
+  return new SliceProcessor(input).process();
+}
+
+/** One run of {@link processSlice}: the slice's input, the run it fills in, and the channels a barrier blocked. */
+class SliceProcessor {
+  private readonly input: SliceInput;
+  private readonly live: Live;
+  private readonly run: SliceRun = emptyRun();
+  /** Channels whose barrier arrived while the alignment is incomplete: their envelopes are deferred. */
+  private readonly blocked: Set<string>;
+
+  constructor(input: SliceInput) {
+    this.input = input;
+    this.live = input.live;
+    this.blocked = new Set(input.live.view.aligning?.channels ?? []);
+    this.live.writes.map = this.run.opState;
   }
 
-  const records = (
+  /** Runs the slice: resumes polling on a start signal, then handles envelopes until one ends the slice. */
+  process(): SliceRun {
+    this.resumePolling();
+    const n = this.input.consumed.length;
+    for (let i = 0; i < n; i++) if (!this.envelope(i)) break;
+    return this.run;
+  }
+
+  /** A start signal makes a source partition poll again: after a restore (new generation) or when parked. */
+  private resumePolling(): void {
+    const { input, run } = this;
+    const view = this.live.view;
+    const opState = (key: string) => (run.opState.has(key) ? run.opState.get(key) : view.opState.get(key));
+    const parked = () => opState("parked") === true;
+    if (input.start && input.isSource && !view.finished && (opState("pollGen") !== input.generation || parked())) {
+      run.poll = true;
+      run.opState.set("pollGen", input.generation);
+      if (parked()) run.opState.set("parked", false);
+    }
+  }
+
+  /**
+   * Handles consumed envelope `i`: defers it behind a barrier, or processes its
+   * records and signal. False when the slice ends with it: it ended an epoch, or
+   * it failed (in isolation mode, with its effects rolled back).
+   */
+  private envelope(i: number): boolean {
+    const { input, run } = this;
+    const { env, msg } = input.consumed[i] as Consumed;
+    if (this.blocked.has(env.from)) {
+      run.deferred.push(env);
+      run.handled = i + 1;
+      return true;
+    }
+    const attempts = input.attempts[msg] ?? 1;
+    const undo = input.isolate ? mark(this.live) : undefined;
+    const saved = input.isolate ? snapshot(run) : undefined;
+    try {
+      this.deliver(env, i, attempts);
+      return run.endsEpoch === undefined;
+    } catch (error) {
+      run.failedAt = i;
+      run.error = error;
+      if (input.isolate) {
+        undo?.();
+        Object.assign(run, saved);
+        this.live.writes.map = run.opState;
+      }
+      return false;
+    }
+  }
+
+  /** Runs envelope `i`'s records through the chain, records its position, then acts on its signal. */
+  private deliver(env: Envelope, i: number, attempts: number): void {
+    const { chain } = this.live;
+    this.records(env, env.records, env.times, chain.inputOf(env.from), attempts);
+    if (env.records.length > 0) chain.head.flush?.();
+    this.run.positions.set(env.from, env.seq);
+    this.run.handled = i + 1;
+    const sig = env.signal;
+    if (!sig) return;
+    switch (sig.kind) {
+      case "watermark":
+        this.run.watermarks.set(env.from, sig.t);
+        advance(this.live, this.input.channels, this.run);
+        break;
+      case "end":
+        this.end(env);
+        break;
+      case "poll":
+        this.poll(env, attempts);
+        break;
+      case "barrier":
+        this.barrier(env, sig.n);
+        break;
+      case "tick":
+      case "start":
+        break;
+    }
+  }
+
+  /** Processes records of `env` (its own, or a source chunk it polled) on chain input `inp`. */
+  private records(
     env: Envelope,
     vals: readonly unknown[],
     times: readonly number[] | undefined,
     inp: number,
     attempts: number,
-  ) => {
+  ): void {
+    const head = this.live.chain.head;
+    const isolate = this.input.isolate;
     for (let r = 0; r < vals.length; r++) {
       const t = times?.[r];
       // Untimed records sit as NaN (null once serialized) in a timed envelope.
       const time = typeof t === "number" && !Number.isNaN(t) ? t : undefined;
-      if (!isolate) {
-        head.processRecord(vals[r], time, inp);
-        continue;
-      }
-      const undo = mark(live);
-      try {
-        head.processRecord(vals[r], time, inp);
-      } catch (error) {
-        undo();
-        if (!(error instanceof OperatorError) || attempts < input.maxRecordAttempts) throw error;
-        s.deadLetters.push({
-          operator: error.operator,
-          value: vals[r],
-          error: describeCause(error.cause),
-          attempts,
-          channel: env.from,
-          seq: env.seq,
-          time: s.now,
-        } satisfies DeadLetter);
-      }
+      if (isolate) this.isolated(env, vals[r], time, inp, attempts);
+      else head.processRecord(vals[r], time, inp);
     }
-    run.records += vals.length;
-  };
+    this.run.records += vals.length;
+  }
 
-  const endEpoch = (n: number, alignmentMs: number) => {
-    run.endsEpoch = n;
-    run.alignmentMs = alignmentMs;
-    if ((run.aligning ?? view.aligning) !== undefined) run.aligning = null;
-    router.broadcastSignal({ kind: "barrier", n });
-  };
-
-  for (let i = 0; i < consumed.length; i++) {
-    const { env, msg } = consumed[i] as Consumed;
-    if (blocked.has(env.from)) {
-      run.deferred.push(env);
-      run.handled = i + 1;
-      continue;
-    }
-    const attempts = input.attempts[msg] ?? 1;
-    const undo = isolate ? mark(live) : undefined;
-    const saved = isolate ? snapshot(run) : undefined;
+  /**
+   * Processes one record on its own. If its operator fails on the record's last
+   * attempt, its effects are rolled back and it becomes a dead letter; any other
+   * failure propagates.
+   */
+  private isolated(env: Envelope, value: unknown, time: number | undefined, inp: number, attempts: number): void {
+    const undo = mark(this.live);
     try {
-      const inp = chain.inputOf(env.from);
-      records(env, env.records, env.times, inp, attempts);
-      if (env.records.length > 0) head.flush?.();
-      run.positions.set(env.from, env.seq);
-      run.handled = i + 1;
-      const sig = env.signal;
-      if (!sig) continue;
-      switch (sig.kind) {
-        case "watermark":
-          run.watermarks.set(env.from, sig.t);
-          advance(live, channels, run);
-          break;
-        case "end":
-          run.ended.add(env.from);
-          if (channels.every((c) => view.ended.has(c) || run.ended.has(c)) && !view.finished) {
-            head.endInput();
-            run.finished = true;
-          } else advance(live, channels, run);
-          if (alignmentComplete(view, channels, run)) {
-            const al = (run.aligning ?? view.aligning) as Aligning;
-            endEpoch(al.n, s.now - al.since);
-          }
-          break;
-        case "poll": {
-          const c = input.chunk;
-          if (!c) break;
-          for (const { split, chunk } of c.reads) {
-            records(env, chunk.records, chunk.times, 0, attempts);
-            run.opState.set(`split:${split}`, { position: chunk.position, done: chunk.done });
-          }
-          head.flush?.();
-          run.chunkUsed = true;
-          run.opState.set("cursor", c.cursor);
-          if (c.allDone && !view.finished) {
-            head.endInput();
-            run.finished = true;
-          } else if (
-            c.reads.length > 0 &&
-            c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)
-          ) {
-            // Nothing to read: stop polling until a start signal wakes the partition.
-            run.opState.set("parked", true);
-          } else {
-            run.poll = true;
-            run.opState.set("pollGen", input.generation);
-          }
-          break;
-        }
-        case "barrier": {
-          if (input.isSource) {
-            endEpoch(sig.n, 0);
-            break;
-          }
-          const cur = run.aligning ?? view.aligning;
-          const al: Aligning =
-            cur && cur.n === sig.n
-              ? { ...cur, channels: [...cur.channels, env.from] }
-              : { n: sig.n, channels: [env.from], since: s.now };
-          run.aligning = al;
-          if (alignmentComplete(view, channels, run)) endEpoch(al.n, s.now - al.since);
-          else blocked.add(env.from);
-          break;
-        }
-        case "tick":
-        case "start":
-          break;
-      }
-      if (run.endsEpoch !== undefined) return run;
+      this.live.chain.head.processRecord(value, time, inp);
     } catch (error) {
-      run.failedAt = i;
-      run.error = error;
-      if (isolate) {
-        undo?.();
-        Object.assign(run, saved);
-        live.writes.map = run.opState;
-      }
-      return run;
+      undo();
+      if (!(error instanceof OperatorError) || attempts < this.input.maxRecordAttempts) throw error;
+      const s = this.live.services;
+      s.deadLetters.push({
+        operator: error.operator,
+        value,
+        error: describeCause(error.cause),
+        attempts,
+        channel: env.from,
+        seq: env.seq,
+        time: s.now,
+      } satisfies DeadLetter);
     }
   }
-  return run;
+
+  /** An input channel ended: the input ends when every channel has; an alignment may complete without it. */
+  private end(env: Envelope): void {
+    const { run, live } = this;
+    const { view } = live;
+    const channels = this.input.channels;
+    run.ended.add(env.from);
+    if (channels.every((c) => view.ended.has(c) || run.ended.has(c)) && !view.finished) {
+      live.chain.head.endInput();
+      run.finished = true;
+    } else advance(live, channels, run);
+    if (alignmentComplete(view, channels, run)) {
+      const al = (run.aligning ?? view.aligning) as Aligning;
+      this.endEpoch(al.n, live.services.now - al.since);
+    }
+  }
+
+  /** A poll: processes the source chunk read for it, and schedules the next poll, parks, or ends the input. */
+  private poll(env: Envelope, attempts: number): void {
+    const c = this.input.chunk;
+    if (!c) return;
+    const { run, live } = this;
+    const head = live.chain.head;
+    for (const { split, chunk } of c.reads) {
+      this.records(env, chunk.records, chunk.times, 0, attempts);
+      run.opState.set(`split:${split}`, { position: chunk.position, done: chunk.done });
+    }
+    head.flush?.();
+    run.chunkUsed = true;
+    run.opState.set("cursor", c.cursor);
+    if (c.allDone && !live.view.finished) {
+      head.endInput();
+      run.finished = true;
+    } else if (c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)) {
+      // Nothing to read: stop polling until a start signal wakes the partition.
+      run.opState.set("parked", true);
+    } else {
+      run.poll = true;
+      run.opState.set("pollGen", this.input.generation);
+    }
+  }
+
+  /** Barrier `n` on `env`'s channel: a source ends the epoch at once; other partitions align their channels first. */
+  private barrier(env: Envelope, n: number): void {
+    if (this.input.isSource) {
+      this.endEpoch(n, 0);
+      return;
+    }
+    const { run, live } = this;
+    const now = live.services.now;
+    const cur = run.aligning ?? live.view.aligning;
+    const al: Aligning =
+      cur && cur.n === n ? { ...cur, channels: [...cur.channels, env.from] } : { n, channels: [env.from], since: now };
+    run.aligning = al;
+    if (alignmentComplete(live.view, this.input.channels, run)) this.endEpoch(al.n, now - al.since);
+    else this.blocked.add(env.from);
+  }
+
+  /** Ends epoch `n` with this slice: clears the alignment and forwards the barrier. */
+  private endEpoch(n: number, alignmentMs: number): void {
+    const run = this.run;
+    run.endsEpoch = n;
+    run.alignmentMs = alignmentMs;
+    if ((run.aligning ?? this.live.view.aligning) !== undefined) run.aligning = null;
+    this.live.router.broadcastSignal({ kind: "barrier", n });
+  }
 }
 
 /** True when every input channel has delivered the pending barrier or ended. */
@@ -266,21 +260,5 @@ function mark(live: Live): () => void {
     });
     s.deadLetters.length = dl;
     s.watermark = wm;
-  };
-}
-
-function snapshot(run: SliceRun): Partial<SliceRun> {
-  return {
-    handled: run.handled,
-    records: run.records,
-    poll: run.poll,
-    chunkUsed: run.chunkUsed,
-    finished: run.finished,
-    positions: new Map(run.positions),
-    opState: new Map(run.opState),
-    watermarks: new Map(run.watermarks),
-    ended: new Set(run.ended),
-    deferred: [...run.deferred],
-    aligning: run.aligning,
   };
 }

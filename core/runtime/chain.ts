@@ -5,6 +5,7 @@
 import type { KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
 import { originalChannel } from "../envelope.ts";
+import { InternalError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import type { Key } from "../keys.ts";
@@ -52,7 +53,7 @@ export function buildChain(graph: JobGraph, task: TaskPlan, router: Router, serv
   for (let i = task.operators.length - 1; i >= 0; i--) {
     const plan = task.operators[i];
     const node = plan ? graph.nodes[plan.node] : undefined;
-    if (!plan || !node) throw new Error(`task ${task.id}: operator ${i} is missing from the graph`);
+    if (!plan || !node) throw new InternalError(`task ${task.id}: operator ${i} is missing from the graph`);
     const op = node.op;
     switch (op.kind) {
       case "source":
@@ -75,7 +76,7 @@ export function buildChain(graph: JobGraph, task: TaskPlan, router: Router, serv
       case "coProcess": {
         const selectors = node.inputs.map((e) => {
           if (e.partition?.kind !== "hash") {
-            throw new Error(`keyed operator ${plan.uid} has an input that is not keyed`);
+            throw new InternalError(`keyed operator ${plan.uid} has an input that is not keyed`);
           }
           return e.partition.key as KeySelector<unknown, Key>;
         });

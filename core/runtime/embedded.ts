@@ -292,5 +292,3 @@ export class EmbeddedRuntime {
     this.lastRestoreMs = performance.now() - t0;
   }
 }
-
-export { runToCompletion } from "./run-to-completion.ts";

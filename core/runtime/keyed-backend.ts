@@ -6,6 +6,7 @@
  * writes (used when isolating a poison record).
  */
 
+import { InternalError } from "../errors.ts";
 import type { StateChange, StateRef } from "../ports/state-store.ts";
 
 /** An overlay entry is the state change itself, so committing allocates nothing more. */
@@ -115,7 +116,7 @@ export class KeyedBackend {
   /** Undoes every write after `mark`. */
   rollback(mark: number): void {
     const j = this.journal;
-    if (!j) throw new Error("rollback without a journal");
+    if (!j) throw new InternalError("rollback without a journal");
     while (j.length > mark) {
       const [s, k, prev] = j.pop() as Journal[number];
       const m = this.overlay.get(s) as Map<string, Written>;

@@ -8,66 +8,21 @@
  * continues in the next segment.
  */
 
-import type { SourceContext } from "../api/source.ts";
-import { channelId, type Envelope, IDLE_WATERMARK, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
+import { IDLE_WATERMARK } from "../envelope.ts";
 import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
-import type { JobGraph } from "../graph/graph.ts";
-import type { Plan, TaskPlan } from "../graph/plan.ts";
+import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
-import { keyGroupOf } from "../keys.ts";
 import type { PartitionView } from "../log/view.ts";
-import type { CheckpointStore } from "../ports/checkpoint-store.ts";
-import type { Clock } from "../ports/clock.ts";
-import type { IngestLog } from "../ports/ingest-log.ts";
-import type { Queue } from "../ports/queue.ts";
-import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
-import { processSlice, type SliceRun, type SplitChunk } from "./batch-processor.ts";
-import { type Consumed, intake } from "./intake.ts";
+import type { Segment } from "../ports/state-store.ts";
+import { processSlice } from "./batch-processor.ts";
+import { type Consumed, type Intake, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
+import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
+import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
+import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
+import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
 
-/** A message handed to the runner, with its delivery count. */
-export interface InboundMessage {
-  readonly body: Envelope;
-  /** Receives of this message so far, this one included. */
-  readonly receiveCount: number;
-}
-
-/** Outcome of one batch. */
-export interface BatchResult {
-  /** Index of the first message that failed; it and all later ones must be retried. `undefined`: all succeeded. */
-  readonly failedFrom: number | undefined;
-  /** Why the batch (or its tail) failed. */
-  readonly error?: unknown;
-  /** The last segment this batch committed, if any. */
-  readonly segment?: Segment;
-}
-
-/** Where a TaskRunner runs and what it talks to. */
-export interface TaskRunnerOptions {
-  readonly plan: Plan;
-  readonly graph: JobGraph;
-  readonly task: string;
-  readonly partition: number;
-  readonly queue: Queue;
-  readonly store: StateStore;
-  readonly clock: Clock;
-  /** Current job generation; envelopes of older generations are dropped. */
-  readonly generation: number;
-  /** Where acks of epochs and of end-of-input go. Without it, none are written. */
-  readonly checkpoints?: CheckpointStore;
-  /** The log behind ingest sources (required by jobs that have one). */
-  readonly ingest?: IngestLog;
-}
-
-/** Counters of one runner. */
-export interface RunnerStats {
-  batches: number;
-  recordsIn: number;
-  recordsOut: number;
-  segments: number;
-  duplicates: number;
-  deadLetters: number;
-}
+export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 
 /** Runs batches of one task partition. */
 export class TaskRunner {
@@ -75,11 +30,12 @@ export class TaskRunner {
   readonly partition: number;
   readonly generation: number;
   readonly stats: RunnerStats = { batches: 0, recordsIn: 0, recordsOut: 0, segments: 0, duplicates: 0, deadLetters: 0 };
-  private readonly o: TaskRunnerOptions;
+  private readonly options: TaskRunnerOptions;
   private readonly channels: readonly string[];
   private readonly channelSet: ReadonlySet<string>;
   private readonly where: string;
-  private readonly sourceContext: SourceContext;
+  private readonly sourceRead: SourceRead;
+  private readonly segmentOwner: SegmentOwner;
   private live: Live | undefined;
   /** Bytes the store wrote for this partition since its last epoch ended (best effort: memory only). */
   private epochBytes = 0;
@@ -87,7 +43,7 @@ export class TaskRunner {
   private readonly bytesByEpoch = new Map<number, number>();
 
   constructor(options: TaskRunnerOptions) {
-    this.o = options;
+    this.options = options;
     this.task = taskById(options.plan, options.task);
     this.partition = options.partition;
     this.generation = options.generation;
@@ -99,7 +55,18 @@ export class TaskRunner {
     this.channels = inputChannels(options.plan, this.task, this.partition).map((c) => c.id);
     this.channelSet = new Set(this.channels);
     this.where = `${this.task.id}[${this.partition}]`;
-    this.sourceContext = { job: options.plan.job, ...(options.ingest ? { ingest: options.ingest } : {}) };
+    this.sourceRead = {
+      task: this.task,
+      partition: this.partition,
+      config: options.graph.config,
+      context: { job: options.plan.job, ...(options.ingest ? { ingest: options.ingest } : {}) },
+    };
+    this.segmentOwner = {
+      task: this.task.id,
+      partition: this.partition,
+      generation: this.generation,
+      config: options.graph.config,
+    };
   }
 
   /** True when this source partition stopped polling for lack of input (an ingest source waiting). */
@@ -155,77 +122,106 @@ export class TaskRunner {
   private async attempt(messages: readonly InboundMessage[], isolate: boolean): Promise<BatchResult> {
     let last: Segment | undefined;
     for (let first = true; ; first = false) {
-      const r = await this.slice(messages, isolate, first);
-      if (r === "isolate") return this.attempt(messages, true);
-      if (r.segment) last = r.segment;
-      if (r.failedFrom !== undefined || !r.more) {
-        const out: BatchResult = { failedFrom: r.failedFrom };
-        return { ...out, ...(r.error !== undefined ? { error: r.error } : {}), ...(last ? { segment: last } : {}) };
+      const outcome = await this.slice(messages, isolate, first);
+      switch (outcome.kind) {
+        case "isolate":
+          return this.attempt(messages, true);
+        case "idle":
+          return batchResult(undefined, undefined, last);
+        case "failed":
+          return batchResult(outcome.failedFrom, outcome.error, outcome.segment);
+        case "committed":
+          last = outcome.segment;
+          if (!outcome.more) return batchResult(undefined, undefined, last);
       }
     }
   }
 
-  private async slice(
-    messages: readonly InboundMessage[],
-    isolate: boolean,
-    first: boolean,
-  ): Promise<"isolate" | { failedFrom: number | undefined; error?: unknown; segment?: Segment; more: boolean }> {
+  /** One slice of a batch: dedup, read, process, commit one segment, send. */
+  private async slice(messages: readonly InboundMessage[], isolate: boolean, first: boolean): Promise<SliceOutcome> {
     const live = await this.load();
-    const { view } = live;
-    if (view.unsent.length > 0) await this.flush(view);
+    if (live.view.unsent.length > 0) await this.flush(live.view);
+    const step = this.take(live, messages, first);
+    if (!step) return { kind: "idle" };
+    const chunk = await readSource(live, step.taken.consumed, this.sourceRead);
+    await prefetchState(live, step.taken.consumed, this.options.store, this.task.id, this.options.plan.maxParallelism);
+    const run = this.process(live, messages, step, chunk, isolate);
+    if (run.failedAt !== undefined && !isolate) {
+      if (!this.isolatable(run, step.taken, messages)) throw run.error;
+      this.live = undefined; // discard the failed attempt; rerun record by record
+      return { kind: "isolate" };
+    }
+    if (run.endsEpoch === undefined && (step.tick || step.timersDue)) live.chain.head.processTime(step.now);
+    // Steps 3 and 4, pack and commit one segment.
+    const segment = buildSegment(live, this.segmentOwner, step.now, step.taken.buffer, run);
+    this.epochBytes += await this.options.store.append(this.task.id, this.partition, segment);
+    this.committed(live, segment, run, chunk);
+    // Step 5, send, then ack.
+    try {
+      await this.flush(live.view);
+    } catch (error) {
+      return { kind: "failed", failedFrom: 0, error, segment };
+    }
+    return this.outcome(step.taken, run, segment);
+  }
 
-    // 1. Dedup and order.
+  /** Step 1, dedup and order: what the slice consumes, or `undefined` when it has nothing to do. */
+  private take(live: Live, messages: readonly InboundMessage[], first: boolean): SliceStep | undefined {
     const taken = intake(
       messages.map((m) => m.body),
-      view,
+      live.view,
       this.generation,
       this.channelSet,
       this.where,
     );
     this.stats.duplicates += first ? taken.dropped : 0;
-    const now = this.o.clock.now();
+    const now = this.options.clock.now();
     const tick = first && taken.tick;
     const start = first && taken.start;
     const timersDue = live.chain.keyed?.timers.due("p", now) ?? false;
-    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) {
-      return { failedFrom: undefined, more: false };
-    }
+    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
+    return { taken, now, tick, start, timersDue };
+  }
 
-    // 2. Prefetch: the source chunk and the keyed state the batch touches.
-    const chunk = await this.readSource(live, taken.consumed);
-    await this.prefetch(live, taken.consumed);
-
-    // 3. Process.
-    const s = live.services;
-    s.now = now;
-    if (isolate) s.backend?.startJournal();
-    const run = processSlice({
+  /** Step 2, process: runs the consumed envelopes (and a polled chunk) through the chain. */
+  private process(
+    live: Live,
+    messages: readonly InboundMessage[],
+    step: SliceStep,
+    chunk: SplitChunk | undefined,
+    isolate: boolean,
+  ): SliceRun {
+    const services = live.services;
+    services.now = step.now;
+    if (isolate) services.backend?.startJournal();
+    return processSlice({
       live,
       channels: this.channels,
       isSource: this.task.isSource,
       generation: this.generation,
-      maxRecordAttempts: this.o.graph.config.maxRecordAttempts,
-      consumed: taken.consumed,
+      maxRecordAttempts: this.options.graph.config.maxRecordAttempts,
+      consumed: step.taken.consumed,
       attempts: messages.map((m) => m.receiveCount),
       chunk,
       isolate,
-      start,
+      start: step.start,
     });
-    if (run.failedAt !== undefined && !isolate) {
-      const exhausted = taken.consumed.some(
-        (c) => (messages[c.msg]?.receiveCount ?? 0) >= this.o.graph.config.maxRecordAttempts,
-      );
-      const deadLetter = this.o.graph.config.recordFailure === "dead-letter";
-      if (!(run.error instanceof OperatorError) || !exhausted || !deadLetter) throw run.error;
-      this.live = undefined; // discard the failed attempt; rerun record by record
-      return "isolate";
-    }
-    if (run.endsEpoch === undefined && (tick || timersDue)) live.chain.head.processTime(now);
-    const failedFrom = run.failedAt === undefined ? undefined : (taken.consumed[run.failedAt] as Consumed).msg;
+  }
 
-    // 4. Pack and commit one segment.
-    const segment = this.segment(live, now, taken.buffer, run);
-    this.epochBytes += await this.o.store.append(this.task.id, this.partition, segment);
+  /**
+   * Whether a failed run is rerun record by record, so that the failing record
+   * becomes a dead letter: an operator failed, on some message's last attempt,
+   * and the job dead-letters failing records.
+   */
+  private isolatable(run: SliceRun, taken: Intake, messages: readonly InboundMessage[]): boolean {
+    const { maxRecordAttempts, recordFailure } = this.options.graph.config;
+    const exhausted = taken.consumed.some((c) => (messages[c.msg]?.receiveCount ?? 0) >= maxRecordAttempts);
+    return run.error instanceof OperatorError && exhausted && recordFailure === "dead-letter";
+  }
+
+  /** After the commit of `segment`: counts it, and applies it to the live partition. */
+  private committed(live: Live, segment: Segment, run: SliceRun, chunk: SplitChunk | undefined): void {
+    const { view, services } = live;
     if (segment.endsEpoch !== undefined) {
       this.bytesByEpoch.set(segment.n, this.epochBytes);
       this.epochBytes = 0;
@@ -234,72 +230,24 @@ export class TaskRunner {
     this.stats.recordsOut += live.router.recordsOut;
     live.router.recordsOut = 0;
     this.stats.recordsIn += run.records;
-    this.stats.deadLetters += s.deadLetters.length;
-    s.deadLetters.length = 0;
-    for (const arr of s.sinks.values()) arr.length = 0;
-    s.backend?.commit();
+    this.stats.deadLetters += services.deadLetters.length;
+    services.deadLetters.length = 0;
+    for (const arr of services.sinks.values()) arr.length = 0;
+    services.backend?.commit();
     view.apply(segment);
     const wm = view.watermarkOver(this.channels);
-    if (wm < IDLE_WATERMARK) s.watermark = wm;
+    if (wm < IDLE_WATERMARK) services.watermark = wm;
     // Input read from the source but not committed: reopen readers at the committed positions.
     if (chunk && !run.chunkUsed) view.readers.clear();
-
-    // 5. Send, then ack.
-    try {
-      await this.flush(view);
-    } catch (error) {
-      return { failedFrom: 0, error, segment, more: false };
-    }
-    if (failedFrom !== undefined) return { failedFrom, error: run.error, segment, more: false };
-    return { failedFrom: undefined, segment, more: run.endsEpoch !== undefined };
   }
 
-  private segment(live: Live, now: number, early: readonly Envelope[], run: SliceRun): Segment {
-    const { view, services: s } = live;
-    const { entries, seqs } = live.router.pack(
-      this.generation,
-      channelId(this.task.id, this.partition),
-      this.o.graph.config.maxRecordsPerEnvelope,
-      (k) => view.outSeqs.get(k) ?? 0,
-    );
-    const outbox: OutboxEntry[] = entries;
-    if (run.poll) {
-      // The next poll follows the last one consumed on the partition's own poll channel.
-      const seq = (run.positions.get(POLL_CHANNEL) ?? view.positions.get(POLL_CHANNEL) ?? 0) + 1;
-      outbox.push({
-        to: { task: this.task.id, partition: this.partition },
-        envelope: { gen: this.generation, from: POLL_CHANNEL, seq, records: [], signal: { kind: "poll" } },
-      });
+  /** What a slice whose segment committed and was sent comes to. */
+  private outcome(taken: Intake, run: SliceRun, segment: Segment): SliceOutcome {
+    if (run.failedAt !== undefined) {
+      const failedFrom = (taken.consumed[run.failedAt] as Consumed).msg;
+      return { kind: "failed", failedFrom, error: run.error, segment };
     }
-    const positions = Object.fromEntries(run.positions);
-    // Buffer what arrived early or was blocked, unless already buffered or consumed after all.
-    const buffered = [...early, ...run.deferred].filter(
-      (e, i, all) =>
-        e.seq > (run.positions.get(e.from) ?? view.positions.get(e.from) ?? 0) &&
-        !view.buffered(e.from, e.seq) &&
-        all.findIndex((x) => x.from === e.from && x.seq === e.seq) === i,
-    );
-    const sink: Record<string, unknown[]> = {};
-    for (const [name, arr] of s.sinks) if (arr.length > 0) sink[name] = arr.slice();
-    return {
-      n: view.lastSegment + 1,
-      gen: this.generation,
-      time: now,
-      positions,
-      outSeqs: seqs,
-      changes: s.backend?.changes() ?? [],
-      outbox,
-      sentThrough: view.sentThrough,
-      ...(buffered.length > 0 ? { buffered } : {}),
-      ...(run.opState.size > 0 ? { opState: Object.fromEntries(run.opState) } : {}),
-      ...(run.watermarks.size > 0 ? { watermarks: Object.fromEntries(run.watermarks) } : {}),
-      ...(run.ended.size > 0 ? { ended: [...run.ended] } : {}),
-      ...(run.finished ? { finished: true as const } : {}),
-      ...(Object.keys(sink).length > 0 ? { sink } : {}),
-      ...(s.deadLetters.length > 0 ? { deadLetters: s.deadLetters.slice() } : {}),
-      ...(run.endsEpoch !== undefined ? { endsEpoch: run.endsEpoch, alignmentMs: run.alignmentMs ?? 0 } : {}),
-      ...(run.aligning !== undefined ? { aligning: run.aligning } : {}),
-    };
+    return { kind: "committed", segment, more: run.endsEpoch !== undefined };
   }
 
   /** Sends the outboxes of committed segments not yet confirmed sent, then writes their acks. */
@@ -307,12 +255,12 @@ export class TaskRunner {
     const segs = view.unsent;
     if (segs.length === 0) return;
     const entries = segs.length === 1 ? (segs[0] as Segment).outbox : segs.flatMap((s) => s.outbox);
-    if (entries.length > 0) await this.o.queue.send(entries);
-    const cp = this.o.checkpoints;
+    if (entries.length > 0) await this.options.queue.send(entries);
+    const cp = this.options.checkpoints;
     if (cp) {
       for (const seg of segs) {
         if (seg.endsEpoch !== undefined) {
-          await cp.ack(this.o.plan.job, {
+          await cp.ack(this.options.plan.job, {
             checkpoint: seg.endsEpoch,
             task: this.task.id,
             partition: this.partition,
@@ -323,7 +271,7 @@ export class TaskRunner {
           });
         }
         if (seg.finished) {
-          await cp.finished(this.o.plan.job, {
+          await cp.finished(this.options.plan.job, {
             task: this.task.id,
             partition: this.partition,
             segment: seg.n,
@@ -337,66 +285,10 @@ export class TaskRunner {
     this.bytesByEpoch.clear();
   }
 
-  /** For a poll, reads about `sourceBatchSize` records: an equal share from each unfinished split. */
-  private async readSource(live: Live, consumed: readonly Consumed[]): Promise<SplitChunk | undefined> {
-    const source = live.chain.source;
-    if (!source || !consumed.some((c) => c.env.signal?.kind === "poll")) return undefined;
-    const { view } = live;
-    const P = this.task.parallelism;
-    const splits = source.splits(P).filter((_, i) => i % P === this.partition);
-    const done = (id: string) => (view.opState.get(`split:${id}`) as { done?: boolean } | undefined)?.done === true;
-    const open = splits.filter((sp) => !done(sp.id));
-    const reads: SplitChunk["reads"][number][] = [];
-    // Every open split reads the same share, so their event times advance together
-    // (a split that lags would make its records late).
-    const share = Math.max(1, Math.ceil(this.o.graph.config.sourceBatchSize / Math.max(1, open.length)));
-    let cursor = open.length ? ((view.opState.get("cursor") as number | undefined) ?? 0) % open.length : 0;
-    let stillOpen = open.length;
-    for (let visited = 0; visited < open.length; visited++) {
-      const split = open[cursor] as (typeof open)[number];
-      let reader = view.readers.get(split.id);
-      if (!reader) {
-        const st = view.opState.get(`split:${split.id}`) as { position: unknown } | undefined;
-        reader = source.reader(split, st?.position, this.sourceContext);
-        view.readers.set(split.id, reader);
-      }
-      const chunk = await reader.read(share);
-      reads.push({ split: split.id, chunk });
-      if (chunk.done) stillOpen--;
-      cursor = (cursor + 1) % open.length;
-    }
-    return { reads, allDone: stillOpen === 0, cursor };
-  }
-
-  /** On a cold cache, batch-reads the keyed state of every key the batch touches. */
-  private async prefetch(live: Live, consumed: readonly Consumed[]): Promise<void> {
-    const keyed = live.chain.keyed;
-    const backend = live.services.backend;
-    if (!keyed || !backend || backend.complete) return;
-    const refs: StateRef[] = [];
-    const seen = new Set<string>();
-    const max = this.o.plan.maxParallelism;
-    for (const { env } of consumed) {
-      const input = live.chain.inputOf(env.from);
-      for (const v of env.records) {
-        let enc: string;
-        try {
-          enc = keyed.keyOf(v, input).enc;
-        } catch {
-          continue; // surfaces as an operator error when processed
-        }
-        if (seen.has(enc)) continue;
-        seen.add(enc);
-        for (const s of keyed.stateIds) if (!backend.has(s, enc)) refs.push({ s, k: enc, g: keyGroupOf(enc, max) });
-      }
-    }
-    if (refs.length > 0) backend.load(refs, await this.o.store.getState(this.task.id, refs));
-  }
-
   /** The live partition: kept warm, or rebuilt from the store. */
   private async load(): Promise<Live> {
     if (!this.live) {
-      const { plan, graph, store, clock } = this.o;
+      const { plan, graph, store, clock } = this.options;
       this.live = await loadPartition(
         plan,
         graph,
@@ -410,4 +302,9 @@ export class TaskRunner {
     }
     return this.live;
   }
+}
+
+/** The result of a batch that ends with a slice's outcome (`segment`: the last one it committed). */
+function batchResult(failedFrom: number | undefined, error: unknown, segment: Segment | undefined): BatchResult {
+  return { failedFrom, ...(error !== undefined ? { error } : {}), ...(segment ? { segment } : {}) };
 }

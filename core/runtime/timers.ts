@@ -24,15 +24,15 @@ export interface KeyTimers {
 }
 
 class MinHeap {
-  private readonly a: TimerEntry[] = [];
+  private readonly entries: TimerEntry[] = [];
   get size(): number {
-    return this.a.length;
+    return this.entries.length;
   }
   peek(): TimerEntry | undefined {
-    return this.a[0];
+    return this.entries[0];
   }
   push(x: TimerEntry): void {
-    const a = this.a;
+    const a = this.entries;
     a.push(x);
     let i = a.length - 1;
     while (i > 0) {
@@ -44,7 +44,7 @@ class MinHeap {
     a[i] = x;
   }
   pop(): TimerEntry | undefined {
-    const a = this.a;
+    const a = this.entries;
     const top = a[0];
     const last = a.pop();
     const n = a.length;

@@ -16,6 +16,7 @@
 import type { DataStream } from "../api/datastream.ts";
 import { buildGraph, defineJob } from "../api/environment.ts";
 import type { Envelope, Signal } from "../envelope.ts";
+import { UsageError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { planJob } from "../graph/planner.ts";
@@ -55,7 +56,7 @@ export class OperatorHarness {
     this.plan = planJob(this.graph);
     const tasks = this.plan.tasks.filter((t) => !t.isSource);
     if (tasks.length !== 1) {
-      throw new Error(
+      throw new UsageError(
         `the harness drives one task, but the transform makes ${tasks.length}: ${tasks.map((t) => t.id).join(", ")}`,
       );
     }

@@ -1,6 +1,6 @@
 /** Renders a {@link AccountingSnapshot} as plain-text tables for the end of a run. */
 
-import type { AccountingSnapshot, AccountingTotals } from "./accounting.ts";
+import type { AccountingSnapshot, AccountingTotals } from "./accounting-snapshot.ts";
 
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });

@@ -9,64 +9,13 @@ import { Readable } from "node:stream";
 import { RiffleError } from "../../core/errors.ts";
 import { CAPACITY_OPERATIONS, type Capacity, estimateCapacity, reportedCapacity } from "./accounting-dynamo.ts";
 import { formatAccounting } from "./accounting-format.ts";
+import type { AccountingSnapshot, AccountingTotals, LambdaStats, OperationStats } from "./accounting-snapshot.ts";
 
 /** SQS bills each started 64 KB of a request's payload as one request. */
 export const SQS_BILLING_CHUNK_BYTES = 65_536;
 
 /** Failures that DynamoDB still bills write capacity for (the condition was evaluated). */
 const BILLED_FAILURES = new Set(["ConditionalCheckFailedException", "TransactionCanceledException"]);
-
-/** Counters of one operation of one service. */
-export interface OperationStats {
-  /** HTTP requests sent (every retry attempt counts). */
-  readonly requests: number;
-  /** SQS only: billed requests, `max(1, ceil(payload / 64 KB))` per request. */
-  readonly billedRequests?: number;
-  /** Bytes of the HTTP request bodies. */
-  readonly requestBytes: number;
-  /** Bytes of the HTTP response bodies. */
-  readonly responseBytes: number;
-  /** DynamoDB only: read capacity units (RCU, or on-demand read request units). */
-  readonly readUnits?: number;
-  /** DynamoDB only: write capacity units (WCU, or on-demand write request units). */
-  readonly writeUnits?: number;
-  /** DynamoDB only: true when some units were estimated from item sizes rather than reported. */
-  readonly estimated?: boolean;
-}
-
-/** Counters of one Lambda function. */
-export interface LambdaStats {
-  readonly invocations: number;
-  /** Billed duration: each invocation rounded up to the millisecond. */
-  readonly durationMs: number;
-  /** Memory (GB) × billed duration (s), summed. */
-  readonly gbSeconds: number;
-}
-
-/** Sums over every service and function. */
-export interface AccountingTotals {
-  readonly requests: number;
-  /** SQS billed requests (64 KB chunks). */
-  readonly billedRequests: number;
-  readonly requestBytes: number;
-  readonly responseBytes: number;
-  readonly readUnits: number;
-  readonly writeUnits: number;
-  readonly lambdaInvocations: number;
-  readonly lambdaDurationMs: number;
-  readonly lambdaGbSeconds: number;
-  /** True when some DynamoDB units were estimated. */
-  readonly estimated: boolean;
-}
-
-/** A JSON-serializable copy of every counter. */
-export interface AccountingSnapshot {
-  /** By service (`SQS`, `DynamoDB`, ...), then by operation (`SendMessageBatch`, `PutItem`, ...). */
-  readonly services: Record<string, Record<string, OperationStats>>;
-  /** By function name. */
-  readonly lambda: Record<string, LambdaStats>;
-  readonly totals: AccountingTotals;
-}
 
 /** The part of a middleware's arguments that accounting reads. */
 interface MiddlewareArgs {

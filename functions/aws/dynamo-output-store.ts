@@ -27,7 +27,7 @@ import {
   encodeOutputCursor,
   type OutputPlace,
   parseDeadLetterId,
-} from "../../core/memory/in-memory-output-store.ts";
+} from "../../core/ports/output-ids.ts";
 import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../../core/ports/output-store.ts";
 import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, queryPages } from "./dynamo-batch.ts";
 import { jsonBytes, jsonLineChunks, parseJson, parseJsonLines } from "./dynamo-chunks.ts";

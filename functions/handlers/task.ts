@@ -40,29 +40,16 @@ export interface TaskHandlerOptions {
   readonly parallelism?: number;
   readonly ports: TaskPorts;
   /**
-   * Fault injection for tests: called at each point; returning true kills the
-   * invocation there (as a crashed container: nothing deleted, memory lost).
+   * Errors the container does not survive (default: none). When a group fails
+   * with one, the invocation ends as a dead container's would: the warm runners
+   * are dropped and, once every group is done, the error is rethrown, so nothing
+   * of the batch is deleted. Tests pass the faults they inject into the ports.
    */
-  readonly crashAt?: (point: CrashPoint) => boolean;
+  readonly fatal?: (error: unknown) => boolean;
   /** Receives one line per failed group (default: `console.error`, which is CloudWatch on Lambda). */
   readonly log?: (line: string) => void;
   /** Called after each invocation. */
   readonly onInvoke?: (info: { records: number; failed: number; durationMs: number }) => void;
-}
-
-/**
- * Where a test can kill an invocation: before the segment commit, between the
- * commit and the send of its outbox, and after the send (before SQS deletes the
- * batch). riffle sends only after it commits, so "after send" is also "before the
- * next commit".
- */
-export type CrashPoint = "before-commit" | "after-commit" | "after-send";
-
-/** The invocation was killed by an injected fault. */
-export class InjectedCrash extends RiffleError {
-  constructor(point: string) {
-    super("injected-crash", `injected crash ${point}`, { retryable: true });
-  }
 }
 
 /** Builds the task Lambda's handler (a middy handler). */
@@ -73,10 +60,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
   if (!taskId) throw new RiffleError("config", "RIFFLE_TASK is not set: which task does this function run?");
   const task = taskById(plan, taskId);
   const log = options.log ?? ((line: string) => console.error(line));
-  let crashed: string | undefined;
-  const ports = withFaults(options.ports, options.crashAt, (p) => {
-    crashed ??= p;
-  });
+  const ports = options.ports;
   let generation = 0;
   let runners = new Map<number, TaskRunner>();
 
@@ -102,24 +86,25 @@ export function createTaskHandler(options: TaskHandlerOptions) {
 
   const handle = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
     const t0 = performance.now();
-    crashed = undefined;
     const record = await currentRecord(ports, plan.job);
     if (record.generation !== generation) {
       generation = record.generation;
       runners = new Map();
     }
     const failures: { itemIdentifier: string }[] = [];
+    let died: { error: unknown } | undefined;
     const groups = byGroup(event.Records);
     await Promise.all(
       [...groups].map(async ([partition, records]) => {
-        const failed = await runGroup(runner, partition, records, task.id, task.parallelism, log);
-        for (const r of records.slice(failed)) failures.push({ itemIdentifier: r.messageId });
+        const { failedFrom, error } = await runGroup(runner, partition, records, task.id, task.parallelism, log);
+        for (const r of records.slice(failedFrom)) failures.push({ itemIdentifier: r.messageId });
+        if (error !== undefined && options.fatal?.(error)) died ??= { error };
       }),
     );
     options.onInvoke?.({ records: event.Records.length, failed: failures.length, durationMs: performance.now() - t0 });
-    if (crashed) {
+    if (died) {
       runners = new Map(); // the container died: nothing in memory survives
-      throw new InjectedCrash(crashed);
+      throw died.error;
     }
     return { batchItemFailures: failures };
   };
@@ -145,7 +130,7 @@ async function currentRecord(ports: TaskPorts, job: string) {
   }
 }
 
-/** Runs one group's records; returns the index of the first failed record (records.length: none). */
+/** Runs one group's records: the index of the first failed record (records.length: none), and why it failed. */
 async function runGroup(
   runner: (partition: number) => TaskRunner,
   partition: number,
@@ -153,10 +138,10 @@ async function runGroup(
   task: string,
   parallelism: number,
   log: (line: string) => void,
-): Promise<number> {
+): Promise<{ failedFrom: number; error?: unknown }> {
   if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) {
     log(`${task}: message group '${partition}' is not a partition (parallelism ${parallelism})`);
-    return 0;
+    return { failedFrom: 0 };
   }
   const inbound: InboundMessage[] = [];
   for (const r of records) {
@@ -169,14 +154,15 @@ async function runGroup(
     }
     inbound.push({ body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
   }
-  if (inbound.length === 0) return 0;
+  if (inbound.length === 0) return { failedFrom: 0 };
   const result = await runner(partition).handle(inbound);
   if (result.failedFrom !== undefined) {
     log(
       `${task}[${partition}] failed from message ${result.failedFrom} of ${inbound.length}: ${describeCause(result.error)}`,
     );
   }
-  return Math.min(result.failedFrom ?? inbound.length, inbound.length);
+  const failedFrom = Math.min(result.failedFrom ?? inbound.length, inbound.length);
+  return result.error === undefined ? { failedFrom } : { failedFrom, error: result.error };
 }
 
 /** Records by message group (partition), in order. */
@@ -194,46 +180,4 @@ function byGroup(records: readonly SQSRecord[]): Map<number, SQSRecord[]> {
 function parallelismOf(explicit: number | undefined): { parallelism?: number } {
   const p = explicit ?? (process.env.RIFFLE_PARALLELISM ? Number(process.env.RIFFLE_PARALLELISM) : undefined);
   return p === undefined ? {} : { parallelism: p };
-}
-
-/** Wraps the store and queue so that an injected crash point fires right after the real call succeeded. */
-function withFaults(
-  ports: TaskPorts,
-  crashAt: TaskHandlerOptions["crashAt"],
-  mark: (point: string) => void,
-): TaskPorts {
-  if (!crashAt) return ports;
-  const append: StateStore["append"] = async (task, partition, segment) => {
-    if (crashAt("before-commit")) {
-      mark("before commit");
-      throw new InjectedCrash("before commit");
-    }
-    const n = await ports.state.append(task, partition, segment);
-    if (crashAt("after-commit")) {
-      mark("after commit, before send");
-      throw new InjectedCrash("after commit, before send");
-    }
-    return n;
-  };
-  const send: Queue["send"] = async (entries) => {
-    await ports.queue.send(entries);
-    if (crashAt("after-send")) {
-      mark("after send, before delete");
-      throw new InjectedCrash("after send, before delete");
-    }
-  };
-  const state = override(ports.state, { append });
-  const queue = override(ports.queue, { send });
-  return { ...ports, state, queue };
-}
-
-/** `target` with some methods replaced; every other method stays bound to `target`. */
-function override<T extends object>(target: T, methods: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, k) {
-      if (k in methods) return methods[k as keyof T];
-      const v = Reflect.get(t, k, t);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
 }

@@ -11,6 +11,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
 import { coordinatorDefinition } from "../../core/checkpoint/asl.ts";
+import type { StepContext } from "../../core/checkpoint/steps.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
@@ -21,7 +22,7 @@ import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
 import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
-import { createTaskHandler, type TaskHandlerOptions } from "../handlers/task.ts";
+import { createTaskHandler, type TaskHandlerOptions, type TaskPorts } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
 import { containerPool } from "./containers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
@@ -53,8 +54,10 @@ export interface AwsLocalOptions {
   readonly maxReceiveCount?: number;
   /** Wait overrides of the state machine, in ms (default interval: the job's checkpoint interval; poll 100). */
   readonly waitMs?: { readonly interval?: number; readonly poll?: number };
-  /** Fault injection in the task handlers (tests). */
-  readonly crashAt?: TaskHandlerOptions["crashAt"];
+  /** Decorates the ports of each task handler (a new container), e.g. to inject faults in tests. */
+  readonly taskPorts?: (ports: TaskPorts) => TaskPorts;
+  /** Errors the task handlers' containers do not survive (see {@link TaskHandlerOptions.fatal}). */
+  readonly fatal?: TaskHandlerOptions["fatal"];
   /** Concurrent invocations per task queue (default 4). */
   readonly concurrency?: number;
   /** Counts every AWS request; a new one by default. */
@@ -84,41 +87,19 @@ export interface AwsLocal {
 const MEMORY_MB = 1024;
 
 /** Starts a job on local AWS emulators; see the module comment. */
-export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
-  const log = o.log ?? (() => {});
-  const graph = buildGraph(o.job, o.parallelism === undefined ? {} : { parallelism: o.parallelism });
+export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal> {
+  const log = options.log ?? (() => {});
+  const graph = buildGraph(options.job, options.parallelism === undefined ? {} : { parallelism: options.parallelism });
   const plan = planJob(graph);
-  const accounting = o.accounting ?? new RequestAccounting();
+  const accounting = options.accounting ?? new RequestAccounting();
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    const sqsUrl = o.sqsEndpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
-    let sqsEndpoint = sqsUrl;
-    if (!sqsEndpoint) {
-      const server = await startLocalSqs();
-      cleanups.push(() => server.stop());
-      sqsEndpoint = server.endpoint;
-      log(`fauxqs (SQS) on ${sqsEndpoint}`);
-    }
-    let dynamoEndpoint = o.dynamoEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
-    if (!dynamoEndpoint) {
-      const ddb = await startDynamoLocal();
-      cleanups.push(() => ddb.stop());
-      dynamoEndpoint = ddb.endpoint;
-      log(`DynamoDB Local on ${dynamoEndpoint}`);
-    }
+    const { sqsEndpoint, dynamoEndpoint } = await emulatorEndpoints(options, log, cleanups);
     const sqs: SQSClient = sqsClient(sqsEndpoint);
     accounting.attach(sqs);
     cleanups.push(async () => sqs.destroy());
-    const prefix = o.prefix ?? "riffle";
-    const names = plan.tasks.map((t, i) => queueName(prefix, plan.job, t.id, i));
-    const created = await ensureQueuesWithDlq(sqs, names, {
-      visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 2,
-      maxReceiveCount: o.maxReceiveCount ?? 5,
-    });
-    const queues: Record<string, QueueWithDlq> = {};
-    plan.tasks.forEach((t, i) => {
-      queues[t.id] = created[names[i] as string] as QueueWithDlq;
-    });
+    const prefix = options.prefix ?? "riffle";
+    const queues = await createQueues(sqs, plan, prefix, options);
     const ports = await awsPorts({
       job: plan.job,
       sqs,
@@ -141,85 +122,21 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     const workers: (() => Promise<void>)[] = [];
     const steps = await control.start();
     log(`job '${plan.job}' generation ${steps.generation}${steps.created ? " (new)" : ""}`);
-    for (const t of plan.tasks) {
-      const fn = `${plan.job}-${t.id}`;
-      const pool = containerPool(() =>
-        createTaskHandler({
-          job: o.job,
-          task: t.id,
-          ...(o.parallelism !== undefined ? { parallelism: o.parallelism } : {}),
-          ports: { ...ports, clock },
-          ...(o.crashAt ? { crashAt: o.crashAt } : {}),
-          onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
-          log,
-        }),
-      );
-      const handler = (event: SQSEvent, context: Context) => pool.invoke(event, context);
-      const q = queues[t.id] as QueueWithDlq;
-      const esm: EventSourceMapping = startEventSourceMapping({
-        client: sqs,
-        queueUrl: q.url,
-        queueArn: q.arn,
-        handler,
-        concurrency: o.concurrency ?? 4,
-        waitTimeSeconds: 0,
-        pollIntervalMs: 20,
-        retryDelayMs: 0,
-        functionName: fn,
-        log,
-      });
-      workers.push(() => esm.stop());
-    }
-    const handlers = createCoordinatorHandlers(context, { startExecution: async () => {} });
-    const timed =
-      (name: string, h: StepHandler) =>
-      async (input: StepInput): Promise<unknown> => {
-        const t0 = performance.now();
-        try {
-          return await h(input);
-        } finally {
-          accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
-        }
-      };
-    const definition = coordinatorDefinition({
-      checkpoint: graph.config.checkpoint,
-      functions: {
-        trigger: "trigger",
-        poll: "poll",
-        complete: "complete",
-        abort: "abort",
-        restore: "restore",
-        continueAsNew: "continueAsNew",
-      },
-    });
-    const coordinator: LocalCoordinator = runCoordinatorLocally(
-      definition,
-      {
-        trigger: timed("trigger", handlers.trigger),
-        poll: timed("poll", handlers.poll),
-        complete: timed("complete", handlers.complete),
-        abort: timed("abort", handlers.abort),
-        restore: timed("restore", handlers.restore),
-      },
-      {
-        job: plan.job,
-        waitMs: {
-          interval: o.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
-          poll: o.waitMs?.poll ?? 100,
-          retry: 100,
-        },
-        log,
-      },
-    );
+    const deployment: Deployment = { options, plan, graph, sqs, queues, ports, clock, accounting, log };
+    for (const t of plan.tasks) workers.push(startTaskWorker(deployment, t.id));
+    const coordinator = startCoordinator(deployment, context);
     coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
     workers.push(() => coordinator.stop());
     let url: string | undefined;
-    if (o.httpPort !== undefined) {
+    if (options.httpPort !== undefined) {
       const api = createHttpApi({
         jobs: (id) => (id === plan.job ? control : undefined),
-        credentials: o.apiKeys ?? [],
+        credentials: options.apiKeys ?? [],
       });
-      const server = await serveHttp(api, { port: o.httpPort, ...(o.httpHost ? { host: o.httpHost } : {}) });
+      const server = await serveHttp(api, {
+        port: options.httpPort,
+        ...(options.httpHost ? { host: options.httpHost } : {}),
+      });
       url = server.url;
       workers.push(() => server.close());
     }
@@ -249,6 +166,139 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw error;
   }
+}
+
+/** What the workers of a local deployment share. */
+interface Deployment {
+  readonly options: AwsLocalOptions;
+  readonly plan: Plan;
+  readonly graph: JobGraph;
+  readonly sqs: SQSClient;
+  readonly queues: Readonly<Record<string, QueueWithDlq>>;
+  readonly ports: AwsPorts;
+  readonly clock: SystemClock;
+  readonly accounting: RequestAccounting;
+  readonly log: (line: string) => void;
+}
+
+/** The SQS and DynamoDB endpoints: the given ones, else fauxqs and DynamoDB Local, started here (and stopped by `cleanups`). */
+async function emulatorEndpoints(
+  options: AwsLocalOptions,
+  log: (line: string) => void,
+  cleanups: (() => Promise<void>)[],
+): Promise<{ sqsEndpoint: string; dynamoEndpoint: string }> {
+  let sqsEndpoint = options.sqsEndpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
+  if (!sqsEndpoint) {
+    const server = await startLocalSqs();
+    cleanups.push(() => server.stop());
+    sqsEndpoint = server.endpoint;
+    log(`fauxqs (SQS) on ${sqsEndpoint}`);
+  }
+  let dynamoEndpoint = options.dynamoEndpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
+  if (!dynamoEndpoint) {
+    const ddb = await startDynamoLocal();
+    cleanups.push(() => ddb.stop());
+    dynamoEndpoint = ddb.endpoint;
+    log(`DynamoDB Local on ${dynamoEndpoint}`);
+  }
+  return { sqsEndpoint, dynamoEndpoint };
+}
+
+/** One FIFO queue with its DLQ per task, by task id. */
+async function createQueues(
+  sqs: SQSClient,
+  plan: Plan,
+  prefix: string,
+  options: AwsLocalOptions,
+): Promise<Record<string, QueueWithDlq>> {
+  const names = plan.tasks.map((t, i) => queueName(prefix, plan.job, t.id, i));
+  const created = await ensureQueuesWithDlq(sqs, names, {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 2,
+    maxReceiveCount: options.maxReceiveCount ?? 5,
+  });
+  const queues: Record<string, QueueWithDlq> = {};
+  plan.tasks.forEach((t, i) => {
+    queues[t.id] = created[names[i] as string] as QueueWithDlq;
+  });
+  return queues;
+}
+
+/** A task's Lambda: an event source mapping on its queue invoking the task handler in a container pool. Returns its stop. */
+function startTaskWorker(d: Deployment, task: string): () => Promise<void> {
+  const { options, plan, ports, clock, accounting, log } = d;
+  const fn = `${plan.job}-${task}`;
+  const pool = containerPool(() =>
+    createTaskHandler({
+      job: options.job,
+      task,
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
+      ports: options.taskPorts ? options.taskPorts({ ...ports, clock }) : { ...ports, clock },
+      ...(options.fatal ? { fatal: options.fatal } : {}),
+      onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
+      log,
+    }),
+  );
+  const handler = (event: SQSEvent, context: Context) => pool.invoke(event, context);
+  const q = d.queues[task] as QueueWithDlq;
+  const esm: EventSourceMapping = startEventSourceMapping({
+    client: d.sqs,
+    queueUrl: q.url,
+    queueArn: q.arn,
+    handler,
+    concurrency: options.concurrency ?? 4,
+    waitTimeSeconds: 0,
+    pollIntervalMs: 20,
+    retryDelayMs: 0,
+    functionName: fn,
+    log,
+  });
+  return () => esm.stop();
+}
+
+/** The coordinator's state machine in aws-local-stepfunctions, its Lambda tasks bound to the step handlers (timed). */
+function startCoordinator(d: Deployment, context: StepContext): LocalCoordinator {
+  const { plan, graph, options, accounting } = d;
+  const handlers = createCoordinatorHandlers(context, { startExecution: async () => {} });
+  const timed =
+    (name: string, h: StepHandler) =>
+    async (input: StepInput): Promise<unknown> => {
+      const t0 = performance.now();
+      try {
+        return await h(input);
+      } finally {
+        accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
+      }
+    };
+  const definition = coordinatorDefinition({
+    checkpoint: graph.config.checkpoint,
+    functions: {
+      trigger: "trigger",
+      poll: "poll",
+      complete: "complete",
+      abort: "abort",
+      restore: "restore",
+      continueAsNew: "continueAsNew",
+    },
+  });
+  return runCoordinatorLocally(
+    definition,
+    {
+      trigger: timed("trigger", handlers.trigger),
+      poll: timed("poll", handlers.poll),
+      complete: timed("complete", handlers.complete),
+      abort: timed("abort", handlers.abort),
+      restore: timed("restore", handlers.restore),
+    },
+    {
+      job: plan.job,
+      waitMs: {
+        interval: options.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
+        poll: options.waitMs?.poll ?? 100,
+        retry: 100,
+      },
+      log: d.log,
+    },
+  );
 }
 
 function urlOf(queues: Readonly<Record<string, QueueWithDlq>>, task: string): string {

@@ -122,7 +122,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
 
 class Poller {
   readonly counters = { invocations: 0, records: 0, failedRecords: 0, errors: 0, sqsErrors: 0 };
-  private readonly o: EventSourceMappingOptions;
+  private readonly options: EventSourceMappingOptions;
   private readonly queue: QueueIdentity;
   private readonly batchSize: number;
   private readonly concurrency: number;
@@ -139,7 +139,7 @@ class Poller {
   private readonly loopDone: Promise<void>;
 
   constructor(options: EventSourceMappingOptions) {
-    this.o = options;
+    this.options = options;
     this.batchSize = int("batchSize", options.batchSize ?? 10, 1, 10);
     this.concurrency = int("concurrency", options.concurrency ?? 4, 1, 1000);
     this.waitTimeSeconds = int("waitTimeSeconds", options.waitTimeSeconds ?? 1, 0, 20);
@@ -172,9 +172,9 @@ class Poller {
       }
       let messages: Message[];
       try {
-        const out = await this.o.client.send(
+        const out = await this.options.client.send(
           new ReceiveMessageCommand({
-            QueueUrl: this.o.queueUrl,
+            QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: this.batchSize,
             WaitTimeSeconds: this.waitTimeSeconds,
             MessageSystemAttributeNames: [...RECORD_ATTRIBUTES],
@@ -189,11 +189,11 @@ class Poller {
         this.log(
           `${this.name}: receive from ${this.queue.name} failed (${failures} in a row): ${describeCause(cause)}`,
         );
-        await this.sleep(Math.min(5000, Math.max(this.o.pollIntervalMs ?? 50, 100) * 2 ** Math.min(failures, 6)));
+        await this.sleep(Math.min(5000, Math.max(this.options.pollIntervalMs ?? 50, 100) * 2 ** Math.min(failures, 6)));
         continue;
       }
       if (messages.length === 0) {
-        if (this.waitTimeSeconds === 0) await this.sleep(this.o.pollIntervalMs ?? 50);
+        if (this.waitTimeSeconds === 0) await this.sleep(this.options.pollIntervalMs ?? 50);
         continue;
       }
       this.accept(messages);
@@ -262,12 +262,12 @@ class Poller {
   }
 
   private async invoke(records: SQSRecord[]): Promise<void> {
-    const context = lambdaContext(this.name, this.queue, this.o.timeoutMs ?? 60_000);
+    const context = lambdaContext(this.name, this.queue, this.options.timeoutMs ?? 60_000);
     const started = performance.now();
     let outcome: BatchOutcome;
     let error: unknown;
     try {
-      outcome = evaluateResponse(records, await this.o.handler({ Records: records }, context));
+      outcome = evaluateResponse(records, await this.options.handler({ Records: records }, context));
       if (outcome.invalid !== undefined) {
         error = new RiffleError(
           "esm-invalid-response",
@@ -294,7 +294,7 @@ class Poller {
     }
     await this.settle(records, outcome.failed);
     try {
-      this.o.onInvoke?.({
+      this.options.onInvoke?.({
         records: records.length,
         durationMs,
         failed: outcome.failed.size,
@@ -311,7 +311,9 @@ class Poller {
     for (let i = 0; i < done.length; i += 10) {
       const Entries = done.slice(i, i + 10).map((r, j) => ({ Id: String(j), ReceiptHandle: r.receiptHandle }));
       try {
-        const out = await this.o.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.o.queueUrl, Entries }));
+        const out = await this.options.client.send(
+          new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries }),
+        );
         for (const f of out.Failed ?? []) {
           this.counters.sqsErrors++;
           this.log(
@@ -325,7 +327,7 @@ class Poller {
         );
       }
     }
-    const retryDelayMs = this.o.retryDelayMs;
+    const retryDelayMs = this.options.retryDelayMs;
     if (retryDelayMs === undefined) return;
     const retry = records.filter((r) => failed.has(r.messageId));
     if (retry.length > 0) await this.changeVisibility(retry, Math.ceil(retryDelayMs / 1000), "retry");
@@ -340,8 +342,8 @@ class Poller {
         VisibilityTimeout: seconds,
       }));
       try {
-        const input = { QueueUrl: this.o.queueUrl, Entries };
-        const out = await this.o.client.send(new ChangeMessageVisibilityBatchCommand(input));
+        const input = { QueueUrl: this.options.queueUrl, Entries };
+        const out = await this.options.client.send(new ChangeMessageVisibilityBatchCommand(input));
         for (const f of out.Failed ?? []) {
           this.counters.sqsErrors++;
           this.log(

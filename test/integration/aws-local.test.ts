@@ -21,6 +21,7 @@ import {
   total,
   until,
 } from "../support/aws-local-harness.ts";
+import { InjectedCrash, withCrashes } from "../support/faults.ts";
 
 type Count = { user: string; n: number };
 
@@ -64,12 +65,14 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     local = await startJob({
       job: clicks,
       parallelism: 2,
-      crashAt: (point) => {
-        calls[point] = (calls[point] ?? 0) + 1;
-        const crash = calls[point] % 5 === 2;
-        if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
-        return crash;
-      },
+      taskPorts: (ports) =>
+        withCrashes(ports, (point) => {
+          calls[point] = (calls[point] ?? 0) + 1;
+          const crash = calls[point] % 5 === 2;
+          if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
+          return crash;
+        }),
+      fatal: (error) => error instanceof InjectedCrash,
     });
     const l = local;
     const { batches, counts: want } = clickBatches(8, 10);

@@ -13,7 +13,8 @@ import { TumblingEventTimeWindows } from "../../core/api/windows.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { EmbeddedRuntime, runToCompletion } from "../../core/runtime/embedded.ts";
+import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
+import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { FaultyQueue, FaultyStore } from "../support/faults.ts";
 import { mulberry32 } from "../support/rng.ts";
 

@@ -1,7 +1,7 @@
 /** The example jobs produce what a plain-JS computation says they should. */
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { runToCompletion } from "../../core/runtime/embedded.ts";
+import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import pageViews, { click } from "../../examples/page-views.ts";
 import wordCount from "../../examples/word-count.ts";
 

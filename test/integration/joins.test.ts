@@ -8,7 +8,8 @@ import { valueState } from "../../core/api/state.ts";
 import { WatermarkStrategy } from "../../core/api/watermarks.ts";
 import { OutputTag, TumblingEventTimeWindows } from "../../core/api/windows.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { EmbeddedRuntime, runToCompletion } from "../../core/runtime/embedded.ts";
+import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
+import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { multisetDiff } from "../sim/scenarios.ts";
 
 type Ev = { k: number; t: number; id: number };

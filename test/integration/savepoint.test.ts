@@ -10,7 +10,8 @@ import { SavepointError } from "../../core/checkpoint/savepoint.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { EmbeddedRuntime, runToCompletion } from "../../core/runtime/embedded.ts";
+import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
+import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { multisetDiff } from "../sim/scenarios.ts";
 
 type Row = { user: string; n: number; total?: number };

@@ -1,7 +1,7 @@
 /** The oracle-checked queries and how to run one in riffle. */
 import { join } from "node:path";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { runToCompletion } from "../../core/runtime/embedded.ts";
+import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { type NexmarkQuery, nexmarkJob } from "../../examples/nexmark/lib.ts";
 
 /** Every query with an oracle (q12 uses processing time and has none). */

@@ -1,19 +1,64 @@
 /**
- * Fault-injecting wrappers around the in-memory ports, for exactly-once tests:
- * a crash is an exception at a chosen point, after which the test discards the
- * runner's memory (`runner.crash()`) as a dead container would.
+ * Fault injection for exactly-once tests, kept out of the production code: port
+ * decorators that throw {@link InjectedCrash} at a chosen point. A crash is an
+ * exception there, after which the test (or, on the AWS runtime, the task
+ * handler told so by its `fatal` option) discards the runner's memory as a dead
+ * container would.
  */
 
 import type { OutboxEntry } from "../../core/envelope.ts";
+import { RiffleError } from "../../core/errors.ts";
 import type { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import type { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import type { Queue, ReceivedMessage } from "../../core/ports/queue.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
+import type { TaskPorts } from "../../functions/handlers/task.ts";
 
-/** Thrown by an injected fault. */
-export class InjectedCrash extends Error {
+/** Thrown by an injected fault: the container "died" at that point. */
+export class InjectedCrash extends RiffleError {
   constructor(where: string) {
-    super(`injected crash ${where}`);
+    super("injected-crash", `injected crash ${where}`, { retryable: true });
+  }
+}
+
+/**
+ * Where a test can kill an invocation: before the segment commit, between the
+ * commit and the send of its outbox, and after the send (before the queue deletes
+ * the batch). riffle sends only after it commits, so "after send" is also "before
+ * the next commit".
+ */
+export type CrashPoint = "before-commit" | "after-commit" | "after-send";
+
+/** Decides, each time a crash point is reached, whether to crash there. */
+export type CrashPolicy = (point: CrashPoint) => boolean;
+
+/** The task ports with {@link CrashingStore} and {@link CrashingQueue} around the state store and the queue. */
+export function withCrashes(ports: TaskPorts, crashAt: CrashPolicy): TaskPorts {
+  return { ...ports, state: new CrashingStore(ports.state, crashAt), queue: new CrashingQueue(ports.queue, crashAt) };
+}
+
+/** Any queue, crashing right after a send succeeded when its policy says so. */
+export class CrashingQueue implements Queue {
+  readonly inner: Queue;
+  private readonly crashAt: CrashPolicy;
+
+  constructor(inner: Queue, crashAt: CrashPolicy) {
+    this.inner = inner;
+    this.crashAt = crashAt;
+  }
+
+  async send(entries: readonly OutboxEntry[]): Promise<void> {
+    await this.inner.send(entries);
+    if (this.crashAt("after-send")) throw new InjectedCrash("after send, before delete");
+  }
+  receive(task: string, max: number): Promise<ReceivedMessage[]> {
+    return this.inner.receive(task, max);
+  }
+  ack(task: string, receipts: readonly string[]): Promise<void> {
+    return this.inner.ack(task, receipts);
+  }
+  nack(task: string, receipts: readonly string[], delayMs: number, error: string): Promise<void> {
+    return this.inner.nack(task, receipts, delayMs, error);
   }
 }
 
@@ -65,32 +110,25 @@ export class FaultyQueue implements Queue {
   }
 }
 
-/** A store that can crash just before or just after a segment append. */
-export class FaultyStore implements StateStore {
-  readonly inner: InMemoryStateStore;
-  crashBeforeAppend = false;
-  crashAfterAppend = false;
+/** Any state store, crashing just before or just after a segment append when its policy says so. */
+export class CrashingStore<S extends StateStore = StateStore> implements StateStore {
+  readonly inner: S;
+  private readonly crashAt: CrashPolicy;
 
-  constructor(inner: InMemoryStateStore) {
+  constructor(inner: S, crashAt: CrashPolicy = () => false) {
     this.inner = inner;
+    this.crashAt = crashAt;
   }
 
-  /** Clears every armed fault. */
-  disarm(): void {
-    this.crashBeforeAppend = false;
-    this.crashAfterAppend = false;
+  /** Whether to crash at `point` (the policy; subclasses arm their own). */
+  protected crashes(point: CrashPoint): boolean {
+    return this.crashAt(point);
   }
 
   async append(task: string, partition: number, segment: Segment): Promise<number> {
-    if (this.crashBeforeAppend) {
-      this.crashBeforeAppend = false;
-      throw new InjectedCrash("before commit");
-    }
+    if (this.crashes("before-commit")) throw new InjectedCrash("before commit");
     const bytes = await this.inner.append(task, partition, segment);
-    if (this.crashAfterAppend) {
-      this.crashAfterAppend = false;
-      throw new InjectedCrash("after commit, before send");
-    }
+    if (this.crashes("after-commit")) throw new InjectedCrash("after commit, before send");
     return bytes;
   }
   readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
@@ -128,6 +166,30 @@ export class FaultyStore implements StateStore {
   }
   scanState(task: string, s: string, kgStart: number, kgEnd: number): Promise<[string, unknown][]> {
     return this.inner.scanState(task, s, kgStart, kgEnd);
+  }
+}
+
+/** An in-memory store with one-shot faults: arm a crash just before or just after the next segment append. */
+export class FaultyStore extends CrashingStore<InMemoryStateStore> {
+  crashBeforeAppend = false;
+  crashAfterAppend = false;
+
+  /** Clears every armed fault. */
+  disarm(): void {
+    this.crashBeforeAppend = false;
+    this.crashAfterAppend = false;
+  }
+
+  protected override crashes(point: CrashPoint): boolean {
+    if (point === "before-commit" && this.crashBeforeAppend) {
+      this.crashBeforeAppend = false;
+      return true;
+    }
+    if (point === "after-commit" && this.crashAfterAppend) {
+      this.crashAfterAppend = false;
+      return true;
+    }
+    return false;
   }
 }
 
