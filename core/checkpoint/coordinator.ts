@@ -103,6 +103,11 @@ export class CheckpointCoordinator {
     }
   }
 
+  /** Trigger times of the checkpoints in flight, by id. */
+  get pendingSince(): ReadonlyMap<number, number> {
+    return new Map([...this.pending].map(([id, p]) => [id, p.triggeredAt]));
+  }
+
   /** Ids of the checkpoints in flight, ascending. */
   get pendingIds(): number[] {
     return [...this.pending.keys()].sort((a, b) => a - b);

@@ -53,6 +53,9 @@ export interface RestoreAnswer {
   readonly failed?: string;
 }
 
+/** How long a checkpoint waits for its sources' acks before its barriers are sent again. */
+export const BARRIER_RESEND_MS = 5_000;
+
 /** The job failed for good: its restart attempts are used up. */
 export class JobFailedError extends RiffleError {
   constructor(message: string, cause?: unknown) {
@@ -106,10 +109,30 @@ export class CoordinatorSteps {
     const last = await coordinator.lastCompleted();
     if (last?.final && last.generation === record.generation) return { checkpoint: null, finished: true };
     if (options.abortInFlight) await coordinator.abortAll(options.abortInFlight);
-    if (coordinator.inFlight >= this.context.graph.config.checkpoint.maxConcurrent) return { checkpoint: null };
+    if (coordinator.inFlight >= this.context.graph.config.checkpoint.maxConcurrent) {
+      await this.resendLostBarriers(coordinator, record.generation);
+      return { checkpoint: null };
+    }
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
     return { checkpoint: id };
+  }
+
+  /**
+   * Sends the barriers of a checkpoint in flight again to the source partitions that
+   * have not acked it after {@link BARRIER_RESEND_MS}: a trigger that died between
+   * recording the checkpoint and sending its barriers (a killed coordinator) would
+   * otherwise leave it pending until it times out. A barrier that did arrive is
+   * dropped as a duplicate (the control channel is sequenced by checkpoint id).
+   */
+  private async resendLostBarriers(coordinator: CheckpointCoordinator, generation: number): Promise<void> {
+    const { plan, checkpoints, clock, queue } = this.context;
+    for (const [id, since] of coordinator.pendingSince) {
+      if (clock.now() - since < BARRIER_RESEND_MS) continue;
+      const acked = new Set((await checkpoints.acks(plan.job, id)).map((a) => `${a.task}#${a.partition}`));
+      const lost = barrierEntries(plan, generation, id).filter((e) => !acked.has(`${e.to.task}#${e.to.partition}`));
+      if (lost.length > 0) await queue.send(lost);
+    }
   }
 
   /**

@@ -63,6 +63,32 @@ describe("coordinator steps", () => {
     expect(await steps().trigger()).toEqual({ checkpoint: null });
   });
 
+  it("trigger sends the barriers of a checkpoint whose sources have not acked after 5 s again (a trigger killed before its send)", async () => {
+    const { plan, sent, steps, clock, context } = setup();
+    const source = plan.tasks.find((t) => t.isSource)?.id as string;
+    expect(await steps().trigger()).toEqual({ checkpoint: 1 });
+    sent.length = 0; // as if the barriers were never sent
+    clock.advance(4_000);
+    expect(await steps().trigger()).toEqual({ checkpoint: null });
+    expect(kinds(sent)).toEqual([]);
+    clock.advance(2_000);
+    await steps().trigger();
+    expect(kinds(sent)).toEqual([`${source}[0]:barrier`, `${source}[1]:barrier`]);
+    await context.checkpoints.ack("steps", {
+      checkpoint: 1,
+      task: source,
+      partition: 0,
+      segment: 1,
+      alignmentMs: 0,
+      bytes: 0,
+      time: 0,
+    });
+    sent.length = 0;
+    await steps().trigger();
+    expect(kinds(sent)).toEqual([`${source}[1]:barrier`]);
+    expect(sent[0]?.envelope.seq).toBe(1);
+  });
+
   it("poll reports pending, completed once every partition acked, and publishes nothing past the cut", async () => {
     const { plan, steps, context } = setup();
     await steps().trigger();
