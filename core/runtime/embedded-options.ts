@@ -9,7 +9,7 @@ import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { OutputStore } from "../ports/output-store.ts";
-import type { Queue } from "../ports/queue.ts";
+import type { Queue, ReceivedMessage } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
 import type { BatchResult, InboundMessage, TaskRunner } from "./task-runner.ts";
 
@@ -58,6 +58,17 @@ export interface EmbeddedOptions {
       run: () => Promise<BatchResult>,
     ) => Promise<BatchResult>;
     readonly deleteAfterBatch?: () => boolean;
+    /**
+     * Runs a whole receive (which may span partitions) as one task invocation would
+     * on AWS, instead of one runner per partition: resolves with the receipts to
+     * retry (every receipt when the invocation died). The simulation runs the task
+     * Lambda's handler here, so its group split, partial batch failures and
+     * generation check are under the same faults.
+     */
+    readonly invoke?: (
+      task: TaskPlan,
+      messages: readonly ReceivedMessage[],
+    ) => Promise<{ readonly retry: ReadonlySet<string>; readonly error?: string }>;
   };
   /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
   readonly signal?: AbortSignal;

@@ -101,6 +101,8 @@ export class PartitionScheduler {
   private async step(task: TaskPlan): Promise<"idle" | "ok" | BatchFailure> {
     const msgs = await this.c.queue.receive(task.id, this.c.options.simulation?.batchSize?.() ?? MAX_BATCH);
     if (msgs.length === 0) return "idle";
+    const invoke = this.c.options.simulation?.invoke;
+    if (invoke) return this.invokeTask(task, msgs, invoke);
     // A receive may span groups, as in SQS: each group is one partition's batch.
     const groups = new Map<number, ReceivedMessage[]>();
     for (const m of msgs) {
@@ -122,7 +124,7 @@ export class PartitionScheduler {
     group: number,
     msgs: readonly ReceivedMessage[],
   ): Promise<"ok" | BatchFailure> {
-    const { options, clock, queue, graph } = this.c;
+    const { options, clock, queue } = this.c;
     const runner = this.byAddress.get(`${task.id}#${group}`);
     if (!runner) throw new RiffleError("no-such-partition", `no runner for ${task.id}[${group}]`);
     options.beforeBatch?.(runner);
@@ -147,9 +149,49 @@ export class PartitionScheduler {
       options.retryDelayMs ?? 100,
       error,
     );
+    return this.tooManyAttempts(task, failed, error, result.error);
+  }
+
+  /** Runs a receive through the simulation's task invocation, then deletes what succeeded and returns the rest. */
+  private async invokeTask(
+    task: TaskPlan,
+    msgs: readonly ReceivedMessage[],
+    invoke: NonNullable<NonNullable<EmbeddedOptions["simulation"]>["invoke"]>,
+  ): Promise<"ok" | BatchFailure> {
+    const { options, clock, queue } = this.c;
+    const { retry, error } = await invoke(task, msgs);
+    if (options.batchTimeMs && clock instanceof ManualClock) clock.advance(options.batchTimeMs);
+    if (options.simulation?.deleteAfterBatch?.() === false) return "ok";
+    const done = msgs.filter((m) => !retry.has(m.receipt));
+    const failed = msgs.filter((m) => retry.has(m.receipt));
+    if (done.length > 0)
+      await queue.ack(
+        task.id,
+        done.map((m) => m.receipt),
+      );
+    if (failed.length === 0) return "ok";
+    const why = error ?? "the invocation failed";
+    await queue.nack(
+      task.id,
+      failed.map((m) => m.receipt),
+      options.retryDelayMs ?? 100,
+      why,
+    );
+    return this.tooManyAttempts(task, failed, why, undefined);
+  }
+
+  /** A failure once an envelope was received as often as the job allows: the job must fail over. */
+  private tooManyAttempts(
+    task: TaskPlan,
+    failed: readonly ReceivedMessage[],
+    error: string,
+    cause: unknown,
+  ): "ok" | BatchFailure {
+    const { graph } = this.c;
     const limit = graph.config.maxRecordAttempts + (graph.config.recordFailure === "dead-letter" ? 1 : 0);
-    if ((failed[0]?.receiveCount ?? 0) >= limit) {
-      return { reason: `${task.id}[${group}] failed ${limit} times: ${error}`, error: result.error };
+    const first = failed[0] as ReceivedMessage;
+    if (first.receiveCount >= limit) {
+      return { reason: `${task.id}[${first.group}] failed ${limit} times: ${error}`, error: cause };
     }
     return "ok";
   }

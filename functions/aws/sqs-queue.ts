@@ -91,7 +91,7 @@ export class SqsQueue implements Queue {
   async send(entries: readonly OutboxEntry[]): Promise<void> {
     const batches = new Map<string, { entries: SendMessageBatchRequestEntry[]; bytes: number }[]>();
     for (const { to, envelope } of entries) {
-      const body = encode(envelope);
+      const body = encodeEnvelope(envelope);
       const size = Buffer.byteLength(body, "utf8");
       if (size > SQS_MAX_BYTES) {
         const what = `envelope to ${to.task}[${to.partition}] from channel '${envelope.from}' seq ${envelope.seq}`;
@@ -230,7 +230,7 @@ export function dedupId(partition: number, envelope: Envelope): string {
  * surrogates and U+FFFE/U+FFFF are written as `\uXXXX` escapes: SQS (or its emulator)
  * rejects them raw, and JSON.parse restores them.
  */
-function encode(envelope: Envelope): string {
+export function encodeEnvelope(envelope: Envelope): string {
   return JSON.stringify(envelope).replace(/[\ud800-\udfff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 

@@ -30,6 +30,8 @@ const records = int("records", values.records);
 const totals: Partial<Record<keyof FaultCounts, number>> = {};
 let divergences = 0;
 let runs = 0;
+/** Runs whose batches went through the task Lambda's handler. */
+let awsRuns = 0;
 let checkpoints = 0;
 let restarts = 0;
 const t0 = performance.now();
@@ -37,13 +39,14 @@ for (let seed = from; seed < from + seeds; seed++) {
   for (const scenario of scenarios(records)) {
     const r = await simulate(scenario, seed);
     runs++;
+    if (r.aws) awsRuns++;
     checkpoints += r.checkpoints;
     restarts += r.restarts;
     for (const [k, v] of Object.entries(r.faults))
       totals[k as keyof FaultCounts] = (totals[k as keyof FaultCounts] ?? 0) + v;
     if (r.diffs.length > 0) {
       divergences++;
-      console.log(`DIVERGENCE seed ${seed} ${r.scenario}:\n  ${r.diffs.join("\n  ")}`);
+      console.log(`DIVERGENCE seed ${seed} ${r.scenario}${r.aws ? " (aws handler)" : ""}:\n  ${r.diffs.join("\n  ")}`);
     } else if (values.verbose) {
       console.log(`ok seed ${seed} ${r.scenario}: ${r.checkpoints} checkpoints, ${r.restarts} restarts`);
     }
@@ -55,6 +58,7 @@ console.log(
     {
       seeds,
       runs,
+      awsHandlerRuns: awsRuns,
       divergences,
       seconds: Number(secs.toFixed(2)),
       seedsPerSecond: Number((seeds / secs).toFixed(2)),

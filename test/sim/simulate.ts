@@ -13,6 +13,7 @@ import { type EmbeddedOptions, EmbeddedRuntime } from "../../core/runtime/embedd
 import { type BatchResult, TaskRunner } from "../../core/runtime/task-runner.ts";
 import { FaultyQueue, FaultyStore } from "../support/faults.ts";
 import { mulberry32 } from "../support/rng.ts";
+import { awsInvoke } from "./aws-invoke.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** Faults injected in one run, by kind. */
@@ -35,6 +36,8 @@ export interface SeedResult {
   readonly faults: FaultCounts;
   readonly checkpoints: number;
   readonly restarts: number;
+  /** True when every batch ran through the task Lambda's handler (AWS mode). */
+  readonly aws: boolean;
 }
 
 /** Runs `scenario` under the fault schedule of `seed`. */
@@ -58,6 +61,23 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
   };
   const output = new Map<string, unknown[]>();
   let checkpoints = 0;
+  // Half the seeds run every batch through the task Lambda's handler (AWS mode).
+  const aws = seed % 4 >= 2;
+  const invoke = awsInvoke(
+    { job: scenario.job, state: store, queue, clock, checkpoints: () => rt.checkpoints },
+    {
+      coldStart: () => {
+        const cold = chance(0.03);
+        if (cold) faults.crashBetweenBatches++;
+        return cold;
+      },
+      zombie: () => {
+        const z = chance(0.02);
+        if (z) faults.zombies++;
+        return z;
+      },
+    },
+  );
   const rt: EmbeddedRuntime = new EmbeddedRuntime(scenario.job, {
     clock,
     queue,
@@ -80,6 +100,19 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
         if (lose) faults.lostDeletes++;
         return !lose;
       },
+      ...(aws
+        ? {
+            invoke: async (task, messages) => {
+              arm(undefined);
+              try {
+                return await invoke(task, messages);
+              } finally {
+                queue.disarm();
+                store.disarm();
+              }
+            },
+          }
+        : {}),
       wrapBatch: async (runner, messages, run) => {
         arm(runner);
         try {
@@ -92,13 +125,15 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
       },
     },
   });
-  const arm = (runner: TaskRunner) => {
+  const arm = (runner: TaskRunner | undefined) => {
     queue.duplicate = chance(0.05);
     if (queue.duplicate) faults.duplicateSends++;
     const x = rng();
     if (x < 0.03) {
-      runner.crash();
-      faults.crashBetweenBatches++;
+      if (runner) {
+        runner.crash();
+        faults.crashBetweenBatches++;
+      }
     } else if (x < 0.05) {
       store.crashBeforeAppend = true;
       faults.crashBeforeCommit++;
@@ -143,5 +178,6 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     faults,
     checkpoints,
     restarts: rt.restarts,
+    aws,
   };
 }
