@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, describe, expect, it } from "vitest";
+import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
@@ -126,7 +127,13 @@ describe("aws-local: a killed riffle dev process", () => {
           expect(dev.stderr()).toMatch(/generation \d+\b(?! \(new\))/);
         }
       }
-      await until("every click committed", async () => (await counts()).length >= total(want), 60_000);
+      const checkpoints = new DynamoCheckpointStore(dynamoClient(dynamo), tableNames(prefix));
+      const diagnose = async () => {
+        const record = await checkpoints.loadJob("clicks");
+        const manifests = (await checkpoints.listManifests("clicks")).slice(-5);
+        return `record ${JSON.stringify(record)}\nlast manifests ${JSON.stringify(manifests)}\nriffle dev said:\n${dev.stderr().slice(-2000)}`;
+      };
+      await until("every click committed", async () => (await counts()).length >= total(want), 60_000, diagnose);
       expectExactlyOnce(await counts(), want);
       expect(kills).toBe(6);
     } finally {
