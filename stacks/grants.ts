@@ -10,7 +10,7 @@
  * The coordinator steps get only what their code issues
  * ({@link COORDINATOR_STEP_GRANTS}, read from `core/checkpoint/steps.ts` over the
  * stores in `functions/aws/`); when a step's code changes, adjust its row here.
- * `test/stacks/grants.test.ts` checks the synthesized template against this table,
+ * `test/stacks/security.test.ts` checks the synthesized template against this table,
  * and `test/stacks/deployed-coordinator.test.ts` checks every request the deployed
  * functions make on the emulators against the synthesized policies.
  */

@@ -103,6 +103,11 @@ export class CheckpointCoordinator {
     }
   }
 
+  /** The coordinator clock's time. */
+  now(): number {
+    return this.o.clock.now();
+  }
+
   /** Trigger times of the checkpoints in flight, by id. */
   get pendingSince(): ReadonlyMap<number, number> {
     return new Map([...this.pending].map(([id, p]) => [id, p.triggeredAt]));

@@ -45,7 +45,7 @@ export async function restoreToCheckpoint(
   const generation = job.generation + 1;
   const { failed: _failed, ...running } = job; // a restored job runs again
   const saved = await checkpoints.saveJob(
-    { ...running, ...update(job), generation, failures: 0, restoring: true },
+    { ...running, ...update(job), generation, failures: 0, restoring: true, restoringSince: coordinator.now() },
     { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
   );
   if (!saved) throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
@@ -105,7 +105,7 @@ export async function finishRestore(checkpoints: CheckpointStore, job: string): 
   for (let attempt = 1; attempt <= 100; attempt++) {
     const r = await checkpoints.loadJob(job);
     if (!r?.restoring) return;
-    const { restoring: _, ...rest } = r;
+    const { restoring: _, restoringSince: _since, ...rest } = r;
     if (await checkpoints.saveJob(rest, { generation: r.generation, nextCheckpoint: r.nextCheckpoint })) return;
   }
   throw new RestoreError(`job '${job}': could not clear the restoring flag (the record kept changing)`, {

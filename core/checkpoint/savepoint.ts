@@ -188,6 +188,7 @@ async function beginRestore(
       parallelism,
       lastCompleted: 0,
       restoring: true,
+      restoringSince: coordinator.now(),
       restoredFrom: { savepoint: name, generation },
     },
     { generation: current.generation, nextCheckpoint: current.nextCheckpoint },

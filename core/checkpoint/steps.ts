@@ -53,6 +53,9 @@ export interface RestoreAnswer {
   readonly failed?: string;
 }
 
+/** How long a restore may run before a later round takes it for dead and finishes it (a Lambda runs at most 15 min). */
+export const STALE_RESTORE_MS = 15 * 60_000;
+
 /** How long a checkpoint waits for its sources' acks before its barriers are sent again. */
 export const BARRIER_RESEND_MS = 5_000;
 
@@ -104,7 +107,10 @@ export class CoordinatorSteps {
     await this.start();
     const record = await this.record();
     if (record.failed) return { checkpoint: null, failed: record.failed };
-    if (record.restoring) return { checkpoint: null };
+    if (record.restoring) {
+      await this.finishStaleRestore(record);
+      return { checkpoint: null };
+    }
     const coordinator = await this.coordinator();
     const last = await coordinator.lastCompleted();
     if (last?.final && last.generation === record.generation) return { checkpoint: null, finished: true };
@@ -116,6 +122,20 @@ export class CoordinatorSteps {
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
     return { checkpoint: id };
+  }
+
+  /**
+   * Finishes a restore that died midway (a Lambda that timed out or crashed after
+   * marking the job `restoring`): once it has been restoring for
+   * {@link STALE_RESTORE_MS}, the trigger runs it again — the savepoint restore it
+   * was, at the same generation, or a restore to the last completed checkpoint.
+   * Without this the job would wait for an operator.
+   */
+  private async finishStaleRestore(record: JobRecord): Promise<void> {
+    if (this.context.clock.now() - (record.restoringSince ?? 0) < STALE_RESTORE_MS) return;
+    const from = record.restoredFrom;
+    if (from && from.generation === record.generation) await this.restoreSavepoint(from.savepoint);
+    else await this.restoreLast(() => ({}));
   }
 
   /**

@@ -41,6 +41,8 @@ export interface JobRecord {
    * the coordinator must not trigger, until it is cleared.
    */
   readonly restoring?: boolean;
+  /** When the restore in progress began (a restore that died is finished by a later round). */
+  readonly restoringSince?: number;
   /** Failovers since the job was last started by an operator (the restart strategy's count). */
   readonly restarts?: number;
   /** Set when the job failed for good (its restart attempts are used up): why. */

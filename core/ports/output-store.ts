@@ -4,7 +4,7 @@
  * published here (the commit of the two-phase sink), and only then may the log
  * behind the cut be compacted. Publishing is idempotent per segment, so a
  * completion step that crashes and runs again writes nothing twice.
- * Implementations: in memory, DynamoDB.
+ * Implementations: in memory, DynamoDB, and JSON-lines files (`cli/file-output-store.ts`).
  */
 
 import type { DeadLetter } from "./state-store.ts";
@@ -16,7 +16,7 @@ export interface PublishedSegment {
   readonly segment: number;
   /**
    * Generation that wrote the segment. Part of the output's identity: after a
-   * savepoint restore the log starts again at segment 1, in a newer generation.
+   * savepoint restore the log starts again (past the old one's end), in a newer generation.
    */
   readonly generation: number;
   /** Sink name → records, in order. */
@@ -55,7 +55,7 @@ export interface OutputStore {
   setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void>;
   /**
    * Forgets every published mark (after a savepoint restore, whose log starts again
-   * at segment 1). Output already published stays.
+   * past the old one's end). Output already published stays.
    */
   resetPublished(job: string): Promise<void>;
   /** Committed records of a sink, ordered by task, partition, generation, segment and position. */

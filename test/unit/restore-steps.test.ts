@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { RestoreError } from "../../core/checkpoint/restore.ts";
 import { SavepointError, takeSavepoint } from "../../core/checkpoint/savepoint.ts";
-import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { CoordinatorSteps, STALE_RESTORE_MS, type StepContext } from "../../core/checkpoint/steps.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import type { Segment } from "../../core/log/segment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -29,6 +29,14 @@ const job = defineJob("restores", (env) => {
 /** A state store whose `resetTask` fails the first `failures` times (a crash or a zombie mid-restore). */
 class FlakyResetStore extends InMemoryStateStore {
   failures = 0;
+  truncateFailures = 0;
+  override async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {
+    if (this.truncateFailures > 0) {
+      this.truncateFailures--;
+      throw new Error("injected: the failover died here");
+    }
+    return super.truncate(task, partition, through, generation);
+  }
   override async resetTask(task: string): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
@@ -105,6 +113,22 @@ describe("restore steps", () => {
     expect(await steps().restoreSavepoint("sp1")).toEqual({ generation: 2 });
     expect((await record())?.restoring).toBeUndefined();
     expect(await steps().restoreSavepoint("sp2")).toEqual({ generation: 3 });
+  });
+
+  it("a failover that died midway is finished by the trigger once it is stale, not before", async () => {
+    const { state, steps, checkpointAt, record, clock } = setup();
+    await checkpointAt(3, 3);
+    state.truncateFailures = 1;
+    await expect(steps().restore("test")).rejects.toThrow(/injected/);
+    expect(await record()).toMatchObject({ generation: 2, restoring: true });
+    clock.advance(60_000); // a restore may still be running: leave it alone
+    expect(await steps().trigger()).toEqual({ checkpoint: null });
+    expect((await record())?.restoring).toBe(true);
+    clock.advance(STALE_RESTORE_MS);
+    expect(await steps().trigger()).toEqual({ checkpoint: null });
+    expect(await record()).toMatchObject({ generation: 3, restarts: 1 });
+    expect((await record())?.restoring).toBeUndefined();
+    expect((await steps().trigger()).checkpoint).toEqual(expect.any(Number));
   });
 
   it("a failover refuses a cut that compaction passed, and changes nothing", async () => {
