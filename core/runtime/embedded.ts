@@ -45,6 +45,9 @@ import type { TaskRunner } from "./task-runner.ts";
 
 export { type EmbeddedOptions, JobFailedError, JobStalledError, MAX_BATCH, type TaskDeadLetter, type TaskProgress };
 
+/** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
+const INVOKE_IDLE_ROUNDS = 50;
+
 /** The state dir's output says the job ran, but its checkpoint store holds no job: state was lost. */
 export class StateLostError extends RiffleError {
   constructor(message: string) {
@@ -78,6 +81,8 @@ export class EmbeddedRuntime {
   private done = false;
   private started = false;
   private failoverRequested: string | undefined;
+  /** Rounds in a row in which nothing ran (with a simulation's `invoke`). */
+  private idleRounds = 0;
   /** Savepoints asked for and the checkpoint each waits for. */
   private readonly savepointRequests = new SavepointRequests();
 
@@ -168,6 +173,7 @@ export class EmbeddedRuntime {
       if (await this.checkpointTurn()) continue;
       await this.serveSavepoints();
       if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return this.stopped();
+      if (progressed) this.idleRounds = 0;
       if (progressed || this.done) continue;
       await this.idle();
     }
@@ -194,6 +200,12 @@ export class EmbeddedRuntime {
       return;
     }
     if (this.scheduler.allFinished) return; // the final checkpoint completes on the next poll
+    if (this.options.simulation?.invoke && this.idleRounds++ < INVOKE_IDLE_ROUNDS) {
+      // The partitions run in task handlers this runtime cannot see (as on AWS): wait for the
+      // next checkpoint round, whose barriers (and the final checkpoint) move them on.
+      await this.clock.sleep(this.graph.config.checkpoint.intervalMs);
+      return;
+    }
     if (this.scheduler.anyParked) {
       // An ingest source waits for input: idle until an append wakes it (or a checkpoint is due).
       await this.clock.sleep(this.options.idleSleepMs ?? 20);
