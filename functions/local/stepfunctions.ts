@@ -203,6 +203,9 @@ export function runCoordinatorLocally(
   };
 }
 
+/** `RIFFLE_TRACE_COORDINATOR=1` logs every state the local coordinator enters (for diagnosing a stuck loop). */
+const TRACE = process.env.RIFFLE_TRACE_COORDINATOR === "1";
+
 async function forwardEvents(n: number, events: EventLogs, log: (line: string) => void) {
   for await (const event of events) {
     if (event.type === "StateFailed") {
@@ -211,6 +214,8 @@ async function forwardEvents(n: number, events: EventLogs, log: (line: string) =
       log(`execution ${n}: ${event.state.name} caught, next ${event.catch.catcher.Next}`);
     } else if (event.type === "ExecutionFailed") {
       log(`execution ${n}: failed: ${event.Error}: ${describeCause(event.Cause)}`);
+    } else if (TRACE && event.type === "StateEntered") {
+      log(`execution ${n}: ${event.state.name}`);
     }
   }
 }

@@ -63,7 +63,13 @@ async function startDev(prefix: string, port: number): Promise<{ child: ChildPro
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, AWS_ENDPOINT_URL_SQS: sqs, AWS_ENDPOINT_URL_DYNAMODB: dynamo, RIFFLE_API_KEYS: API_KEY },
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL_SQS: sqs,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo,
+        RIFFLE_API_KEYS: API_KEY,
+        RIFFLE_TRACE_COORDINATOR: "1",
+      },
       stdio: ["ignore", "ignore", "pipe"],
     },
   );
