@@ -34,8 +34,17 @@ export interface StepContext {
 
 /** Answer of the trigger step. */
 export interface TriggerAnswer {
-  /** The checkpoint triggered; `null` when none was (one is in flight, a restore runs, the job ended). */
+  /**
+   * The checkpoint to follow: the one triggered, or (with `inFlight`) the oldest one
+   * already in flight; `null` when there is none (a restore runs, the job ended).
+   */
   readonly checkpoint: number | null;
+  /**
+   * True when `checkpoint` was triggered earlier (by an execution that ended, say):
+   * the machine polls it again, so it completes or times out instead of blocking
+   * every later trigger.
+   */
+  readonly inFlight?: true;
   /** True once the job finished (bounded input fully processed and published). */
   readonly finished?: boolean;
   /** Set when the job failed for good: why. */
@@ -117,7 +126,7 @@ export class CoordinatorSteps {
     if (options.abortInFlight) await coordinator.abortAll(options.abortInFlight);
     if (coordinator.inFlight >= this.context.graph.config.checkpoint.maxConcurrent) {
       await this.resendLostBarriers(coordinator, record.generation);
-      return { checkpoint: null };
+      return { checkpoint: coordinator.pendingIds[0] ?? null, inFlight: true };
     }
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));

@@ -88,7 +88,7 @@ export class StoreJobControl implements JobControl {
     while (id === null) {
       const t = await this.steps.trigger();
       if (t.finished) throw new SavepointError(`job '${this.job}' has finished; take a savepoint while it runs`);
-      id = t.checkpoint;
+      id = t.inFlight ? null : t.checkpoint; // one triggered before the request would miss what came since
       if (id === null) await this.wait(deadline, "another checkpoint to finish");
     }
     for (;;) {

@@ -72,7 +72,7 @@ export class CheckpointDriver {
     const t = await this.steps.trigger(abortInFlight ? { abortInFlight } : {});
     if (t.failed) throw new JobFailedError(t.failed);
     if (abortInFlight) this.pending = [];
-    if (t.checkpoint === null) return undefined;
+    if (t.checkpoint === null || t.inFlight) return undefined;
     this.pending.push(t.checkpoint);
     return t.checkpoint;
   }

@@ -59,8 +59,9 @@ describe("coordinator steps", () => {
       `${source}[1]:barrier`,
     ]);
     expect((await context.checkpoints.loadJob("steps"))?.generation).toBe(1);
-    // One in flight (maxConcurrent 1): the next round triggers nothing.
-    expect(await steps().trigger()).toEqual({ checkpoint: null });
+    // One in flight (maxConcurrent 1): the next round triggers nothing and follows that one
+    // (a new execution must poll a checkpoint its predecessor triggered, or it blocks forever).
+    expect(await steps().trigger()).toEqual({ checkpoint: 1, inFlight: true });
   });
 
   it("trigger sends the barriers of a checkpoint whose sources have not acked after 5 s again (a trigger killed before its send)", async () => {
@@ -69,7 +70,7 @@ describe("coordinator steps", () => {
     expect(await steps().trigger()).toEqual({ checkpoint: 1 });
     sent.length = 0; // as if the barriers were never sent
     clock.advance(4_000);
-    expect(await steps().trigger()).toEqual({ checkpoint: null });
+    expect(await steps().trigger()).toEqual({ checkpoint: 1, inFlight: true });
     expect(kinds(sent)).toEqual([]);
     clock.advance(2_000);
     await steps().trigger();
