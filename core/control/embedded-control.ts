@@ -12,6 +12,7 @@ import type { EmbeddedRuntime } from "../runtime/embedded.ts";
 import { IngestRouter } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
 import { replayEntries } from "./replay.ts";
+import { replayRouter } from "./replay-routing.ts";
 
 /** Job control of an {@link EmbeddedRuntime}. */
 export class EmbeddedJobControl implements JobControl {
@@ -85,7 +86,8 @@ export class EmbeddedJobControl implements JobControl {
     const letters = this.letters().filter((d) => d.replayedAt === undefined && (!wanted || wanted.has(d.id)));
     if (letters.length === 0) return { replayed: 0 };
     const now = this.runtime.clock.now();
-    await this.runtime.send(replayEntries(letters, this.runtime.generation, now));
+    const route = replayRouter(this.runtime.plan, this.runtime.graph);
+    await this.runtime.send(replayEntries(letters, this.runtime.generation, now, route));
     for (const d of letters) this.replayed.set(d.id, now);
     return { replayed: letters.length };
   }

@@ -13,6 +13,7 @@ import type { QueueDeadLetter } from "../ports/queue.ts";
 import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
 import { replayEntries } from "./replay.ts";
+import { replayRouter } from "./replay-routing.ts";
 
 /** What a {@link StoreJobControl} needs beyond the coordinator's steps. */
 export interface StoreControlOptions extends StepContext {
@@ -137,7 +138,9 @@ export class StoreJobControl implements JobControl {
     if (letters.length === 0) return { replayed: 0 };
     const record = await this.o.checkpoints.loadJob(this.job);
     const now = this.o.clock.now();
-    await this.o.queue.send(replayEntries(letters, record?.generation ?? 1, now));
+    await this.o.queue.send(
+      replayEntries(letters, record?.generation ?? 1, now, replayRouter(this.o.plan, this.o.graph)),
+    );
     await this.o.output.markReplayed(
       this.job,
       letters.map((d) => d.id),
