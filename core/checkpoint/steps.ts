@@ -9,16 +9,23 @@
 import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
-import { AbortReason, type CheckpointStore, type JobRecord } from "../ports/checkpoint-store.ts";
+import {
+  AbortReason,
+  type CheckpointManifest,
+  type CheckpointStore,
+  type JobRecord,
+} from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import type { TimerHints } from "../ports/timer-hints.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
+import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { restoreToCheckpoint } from "./restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
-import { barrierEntries, startEntries } from "./signals.ts";
+import { barrierEntries, notifyEntries, startEntries, tickEntries } from "./signals.ts";
 
 /** What the steps work on. */
 export interface StepContext {
@@ -30,7 +37,12 @@ export interface StepContext {
   readonly queue: Pick<Queue, "send">;
   readonly output: OutputStore;
   readonly clock: Clock;
+  /** Where runners record their next processing-time timer (AWS); without it, {@link CoordinatorSteps.tick} sends nothing. */
+  readonly timers?: TimerHints;
 }
+
+/** A due timer whose tick went unanswered this long gets another one. */
+export const RETICK_MS = 5000;
 
 /** Answer of the trigger step. */
 export interface TriggerAnswer {
@@ -96,8 +108,10 @@ export class CoordinatorSteps {
   /**
    * Triggers a checkpoint and sends its barriers, unless one is in flight or the job
    * ended. `abortInFlight` first aborts what is in flight (a stop), so one is triggered now.
+   * `whenDue` (the machine's rounds) triggers only once the checkpoint interval (and
+   * min pause) has passed since the last trigger (and completion), as the store says.
    */
-  async trigger(options: { abortInFlight?: AbortReason } = {}): Promise<TriggerAnswer> {
+  async trigger(options: { abortInFlight?: AbortReason; whenDue?: boolean } = {}): Promise<TriggerAnswer> {
     await this.start();
     const record = await this.record();
     if (record.failed) return { checkpoint: null, failed: record.failed };
@@ -107,9 +121,41 @@ export class CoordinatorSteps {
     if (last?.final && last.generation === record.generation) return { checkpoint: null, finished: true };
     if (options.abortInFlight) await coordinator.abortAll(options.abortInFlight);
     if (coordinator.inFlight >= this.context.graph.config.checkpoint.maxConcurrent) return { checkpoint: null };
+    if (options.whenDue && !(await this.due(record, last))) return { checkpoint: null };
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
     return { checkpoint: id };
+  }
+
+  /** Whether the interval has passed since the last trigger, and the min pause since `last` completed. */
+  private async due(record: JobRecord, last: CheckpointManifest | undefined): Promise<boolean> {
+    const previous =
+      record.nextCheckpoint > 1
+        ? await this.context.checkpoints.getManifest(this.context.plan.job, record.nextCheckpoint - 1)
+        : undefined;
+    const state = { pending: 0, lastTriggerAt: previous?.triggeredAt, lastCompletedAt: last?.completedAt };
+    return decideTrigger(state, this.context.graph.config.checkpoint, this.context.clock.now()).trigger;
+  }
+
+  /**
+   * Sends a tick to every partition whose recorded next processing-time timer is due
+   * (the embedded scheduler's ticks, for runners the coordinator cannot see). A tick
+   * is marked on its hint first, so a partition gets one at a time; one unanswered
+   * for {@link RETICK_MS} is sent again. Returns how many were sent.
+   */
+  async tick(): Promise<{ ticked: number }> {
+    const { timers, plan, checkpoints, clock } = this.context;
+    if (!timers) return { ticked: 0 };
+    const record = await checkpoints.loadJob(plan.job);
+    if (!record || record.restoring || record.failed) return { ticked: 0 };
+    const now = clock.now();
+    const due = (await timers.list(plan.job)).filter(
+      (h) => h.at <= now && (h.tickedAt === undefined || now - h.tickedAt >= RETICK_MS),
+    );
+    const marked = [];
+    for (const h of due) if (await timers.markTicked(plan.job, h, now)) marked.push(h);
+    if (marked.length > 0) await this.context.queue.send(tickEntries(marked, record.generation));
+    return { ticked: marked.length };
   }
 
   /**
@@ -133,12 +179,25 @@ export class CoordinatorSteps {
     return { status: "pending" };
   }
 
-  /** Publishes the output of the newest completed checkpoint and compacts behind it. */
+  /**
+   * Publishes the output of the newest completed checkpoint and compacts behind it,
+   * then tells the partitions whose chain has a `notifyCheckpointComplete` (once per
+   * checkpoint: the manifest remembers it).
+   */
   async complete(): Promise<PublishResult & { checkpoint: number | null; final?: boolean }> {
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
     const r = await publishCompleted(this.context.plan, this.context.state, this.context.output, last);
+    await this.notify(last);
     return { checkpoint: last.id, ...r, ...(last.final ? { final: true } : {}) };
+  }
+
+  private async notify(manifest: CheckpointManifest): Promise<void> {
+    if (manifest.notified) return;
+    const entries = notifyEntries(this.context.plan, this.context.graph, manifest.generation, manifest.id);
+    if (entries.length === 0) return;
+    await this.context.queue.send(entries);
+    await this.context.checkpoints.putManifest({ ...manifest, notified: true });
   }
 
   /** Aborts checkpoint `id` (timed out); says whether the job must now fail over. */

@@ -5,7 +5,14 @@
  * the buffer of channels whose gap filled.
  */
 
-import { CONTROL_CHANNEL, type Envelope, REPLAY_PREFIX, START_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
+import {
+  CONTROL_CHANNEL,
+  type Envelope,
+  NOTIFY_CHANNEL,
+  REPLAY_PREFIX,
+  START_CHANNEL,
+  TICK_CHANNEL,
+} from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { PartitionView } from "../log/view.ts";
 
@@ -25,6 +32,8 @@ export interface Intake {
   readonly tick: boolean;
   /** A start signal asked a source partition to (re)start polling. */
   readonly start: boolean;
+  /** The newest checkpoint a checkpoint-complete signal announced, if any (any generation). */
+  readonly completed: number | undefined;
   /** Duplicates and stale-generation envelopes dropped. */
   readonly dropped: number;
 }
@@ -43,6 +52,7 @@ export function intake(
   const blocked = new Set(view.aligning?.channels ?? []);
   let tick = false;
   let start = false;
+  let completed: number | undefined;
   let dropped = 0;
   const position = (c: string) => pos.get(c) ?? view.positions.get(c) ?? 0;
   const isEarly = (e: Envelope) => early.get(e.from)?.has(e.seq) ?? false;
@@ -62,6 +72,10 @@ export function intake(
   for (const c of view.buffer.keys()) drain(c, 0);
 
   bodies.forEach((e, i) => {
+    if (e.from === NOTIFY_CHANNEL) {
+      if (e.signal?.kind === "checkpoint-complete") completed = Math.max(completed ?? 0, e.signal.n);
+      return;
+    }
     if (e.from === TICK_CHANNEL || e.from === START_CHANNEL) {
       if (e.from === TICK_CHANNEL) tick = true;
       else if (e.gen === generation) start = true;
@@ -102,5 +116,5 @@ export function intake(
     drain(e.from, i);
   });
   const buffer = [...early.values()].flatMap((m) => [...m.values()]);
-  return { consumed, buffer, tick, start, dropped };
+  return { consumed, buffer, tick, start, completed, dropped };
 }

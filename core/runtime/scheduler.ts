@@ -7,7 +7,7 @@
  * receives. It knows nothing of checkpoints beyond passing their envelopes on.
  */
 
-import { TICK_CHANNEL } from "../envelope.ts";
+import { tickEntries } from "../checkpoint/signals.ts";
 import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -164,10 +164,10 @@ export class PartitionScheduler {
     if (due.length === 0) return;
     for (const r of due) this.ticked.add(r);
     await this.c.queue.send(
-      due.map((r) => ({
-        to: { task: r.task.id, partition: r.partition },
-        envelope: { gen: generation, from: TICK_CHANNEL, seq: 0, records: [], signal: { kind: "tick" as const } },
-      })),
+      tickEntries(
+        due.map((r) => ({ task: r.task.id, partition: r.partition })),
+        generation,
+      ),
     );
   }
 
@@ -179,11 +179,6 @@ export class PartitionScheduler {
       if (n !== undefined && (t === undefined || n < t)) t = n;
     }
     return t;
-  }
-
-  /** Tells every live partition that checkpoint `id` completed. */
-  notifyCheckpointComplete(id: number): void {
-    for (const r of this.runners) r.notifyCheckpointComplete(id);
   }
 
   /** True once every partition forwarded end-of-input. */

@@ -9,7 +9,7 @@
  */
 
 import type { SourceContext } from "../api/source.ts";
-import { channelId, type Envelope, IDLE_WATERMARK, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
+import { channelId, type Envelope, IDLE_WATERMARK, type OutboxEntry, POLL_CHANNEL, TICK_CHANNEL } from "../envelope.ts";
 import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -21,9 +21,11 @@ import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { Segment, StateRef, StateStore } from "../ports/state-store.ts";
+import type { TimerHints } from "../ports/timer-hints.ts";
 import { processSlice, type SliceRun, type SplitChunk } from "./batch-processor.ts";
 import { type Consumed, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
+import { TimerReporter } from "./timer-report.ts";
 
 /** A message handed to the runner, with its delivery count. */
 export interface InboundMessage {
@@ -57,6 +59,8 @@ export interface TaskRunnerOptions {
   readonly checkpoints?: CheckpointStore;
   /** The log behind ingest sources (required by jobs that have one). */
   readonly ingest?: IngestLog;
+  /** Where to record the partition's next processing-time timer, for a coordinator that cannot see this runner (AWS). */
+  readonly timers?: TimerHints;
 }
 
 /** Counters of one runner. */
@@ -85,6 +89,7 @@ export class TaskRunner {
   private epochBytes = 0;
   /** Bytes of each epoch-ending segment not yet acked. */
   private readonly bytesByEpoch = new Map<number, number>();
+  private readonly timerReporter: TimerReporter | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.o = options;
@@ -100,6 +105,11 @@ export class TaskRunner {
     this.channelSet = new Set(this.channels);
     this.where = `${this.task.id}[${this.partition}]`;
     this.sourceContext = { job: options.plan.job, ...(options.ingest ? { ingest: options.ingest } : {}) };
+    const { timers: hints, plan } = options;
+    this.timerReporter =
+      hints && this.task.keyed
+        ? new TimerReporter({ hints, job: plan.job, task: this.task.id, partition: this.partition })
+        : undefined;
   }
 
   /** True when this source partition stopped polling for lack of input (an ingest source waiting). */
@@ -127,21 +137,16 @@ export class TaskRunner {
     this.live = undefined;
   }
 
-  /** Tells the chain's operators that checkpoint `n` completed. */
-  notifyCheckpointComplete(n: number): void {
-    this.live?.chain.head.notifyCheckpointComplete?.(n);
-  }
-
   /** Runs one batch. Never throws for a failed batch: the result says which messages to retry. */
   async handle(messages: readonly InboundMessage[]): Promise<BatchResult> {
     this.stats.batches++;
     try {
-      return await this.attempt(messages, false);
+      return await this.run(messages);
     } catch (error) {
       this.live = undefined;
       if (error instanceof SegmentConflictError) {
         try {
-          return await this.attempt(messages, false);
+          return await this.run(messages);
         } catch (again) {
           this.live = undefined;
           return { failedFrom: 0, error: again };
@@ -149,6 +154,16 @@ export class TaskRunner {
       }
       return { failedFrom: 0, error };
     }
+  }
+
+  /** Runs the batch, then records the partition's next processing-time timer if it changed. */
+  private async run(messages: readonly InboundMessage[]): Promise<BatchResult> {
+    const result = await this.attempt(messages, false);
+    if (this.timerReporter && this.live) {
+      const ticked = messages.some((m) => m.body.from === TICK_CHANNEL);
+      await this.timerReporter.report(this.live, this.nextProcessingTimer(), ticked);
+    }
+    return result;
   }
 
   /** Commits slices until the batch is done; each slice is one segment. */
@@ -183,6 +198,8 @@ export class TaskRunner {
       this.where,
     );
     this.stats.duplicates += first ? taken.dropped : 0;
+    // Checkpoint-complete signals: tell the chain (its functions' `notifyCheckpointComplete`).
+    if (first && taken.completed !== undefined) live.chain.head.notifyCheckpointComplete?.(taken.completed);
     const now = this.o.clock.now();
     const tick = first && taken.tick;
     const start = first && taken.start;

@@ -2,7 +2,9 @@
  * The coordinator's step Lambdas: trigger, poll, complete, abort, restore, and
  * continue-as-new. Each is one small middy handler over one core step
  * ({@link CoordinatorSteps}); the Step Functions state machine (`core/checkpoint/asl.ts`)
- * sequences them.
+ * sequences them. Trigger and Poll first send the ticks of due processing-time
+ * timers (the machine's rounds are the AWS runtime's clock), and Trigger starts a
+ * checkpoint only once the interval has passed.
  */
 
 import middy from "@middy/core";
@@ -67,8 +69,19 @@ export function createCoordinatorHandlers(
   const wrap = (h: (input: StepInput, context: Context) => Promise<unknown>) => (input: StepInput, context?: Context) =>
     h(input, context ?? ({ functionName: `riffle-coordinator-${job}` } as Context));
   return {
-    trigger: wrap(step("trigger", () => steps.trigger())),
-    poll: wrap(step("poll", (i) => steps.poll(checkpointOf("poll", i)))),
+    trigger: wrap(
+      step("trigger", async () => {
+        await steps.tick();
+        return steps.trigger({ whenDue: true });
+      }),
+    ),
+    poll: wrap(
+      step("poll", async (i) => {
+        const id = checkpointOf("poll", i);
+        await steps.tick();
+        return steps.poll(id);
+      }),
+    ),
     complete: wrap(step("complete", () => steps.complete())),
     abort: wrap(step("abort", (i) => steps.abort(checkpointOf("abort", i)))),
     restore: wrap(step("restore", () => steps.restore())),

@@ -11,7 +11,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { startFauxqs } from "fauxqs";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
-import { coordinatorDefinition } from "../../core/checkpoint/asl.ts";
+import { coordinatorDefinition, tickSecondsFor } from "../../core/checkpoint/asl.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
@@ -49,7 +49,10 @@ export interface AwsLocalOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before SQS moves a message to its DLQ (default 5). */
   readonly maxReceiveCount?: number;
-  /** Wait overrides of the state machine, in ms (default interval: the job's checkpoint interval; poll 100). */
+  /**
+   * Wait overrides of the state machine, in ms (default interval: the job's checkpoint
+   * interval, at most 1 s when the job has keyed tasks (timer ticks); poll 100).
+   */
   readonly waitMs?: { readonly interval?: number; readonly poll?: number };
   /** Fault injection in the task handlers (tests). */
   readonly crashAt?: TaskHandlerOptions["crashAt"];
@@ -72,6 +75,11 @@ export interface AwsLocal {
   readonly dynamoEndpoint: string;
   /** The HTTP API's base URL, when served. */
   readonly url?: string;
+  /**
+   * Settles when the coordinator's executions end: resolves when the job finished
+   * (or the workers stopped), rejects with `JobFailedError` when it failed for good.
+   */
+  readonly coordinatorDone: Promise<void>;
   /** Stops the workers (event source mappings, coordinator, HTTP), keeping the emulators and their data. */
   stopWorkers(): Promise<void>;
   /** Stops everything, the emulators this started included. */
@@ -179,8 +187,11 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
           accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
         }
       };
+    const tickSeconds = tickSecondsFor(plan);
+    const intervalMs = graph.config.checkpoint.intervalMs;
     const definition = coordinatorDefinition({
       checkpoint: graph.config.checkpoint,
+      ...(tickSeconds === undefined ? {} : { tickSeconds }),
       functions: {
         trigger: "trigger",
         poll: "poll",
@@ -202,7 +213,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
       {
         job: plan.job,
         waitMs: {
-          interval: o.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
+          interval: o.waitMs?.interval ?? Math.min(intervalMs, (tickSeconds ?? Number.POSITIVE_INFINITY) * 1000),
           poll: o.waitMs?.poll ?? 100,
           retry: 100,
         },
@@ -237,6 +248,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
       sqsEndpoint,
       dynamoEndpoint,
       ...(url ? { url } : {}),
+      coordinatorDone: coordinator.done,
       stopWorkers,
       stop: async () => {
         await stopWorkers();
