@@ -32,7 +32,7 @@ export interface Intake {
   readonly tick: boolean;
   /** A start signal asked a source partition to (re)start polling. */
   readonly start: boolean;
-  /** The newest checkpoint a checkpoint-complete signal announced, if any (any generation). */
+  /** The newest checkpoint a checkpoint-complete signal of this generation announced, if any. */
   readonly completed: number | undefined;
   /** Duplicates and stale-generation envelopes dropped. */
   readonly dropped: number;
@@ -73,7 +73,10 @@ export function intake(
 
   bodies.forEach((e, i) => {
     if (e.from === NOTIFY_CHANNEL) {
-      if (e.signal?.kind === "checkpoint-complete") completed = Math.max(completed ?? 0, e.signal.n);
+      // Of this generation only: a runner of a later one may not have seen the earlier notifications.
+      if (e.gen === generation && e.signal?.kind === "checkpoint-complete") {
+        completed = Math.max(completed ?? 0, e.signal.n);
+      }
       return;
     }
     if (e.from === TICK_CHANNEL || e.from === START_CHANNEL) {

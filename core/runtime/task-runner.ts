@@ -90,6 +90,8 @@ export class TaskRunner {
   /** Bytes of each epoch-ending segment not yet acked. */
   private readonly bytesByEpoch = new Map<number, number>();
   private readonly timerReporter: TimerReporter | undefined;
+  /** The newest checkpoint the chain was told about (a redelivered or retried signal is not repeated). */
+  private notifiedThrough = 0;
 
   constructor(options: TaskRunnerOptions) {
     this.o = options;
@@ -198,8 +200,11 @@ export class TaskRunner {
       this.where,
     );
     this.stats.duplicates += first ? taken.dropped : 0;
-    // Checkpoint-complete signals: tell the chain (its functions' `notifyCheckpointComplete`).
-    if (first && taken.completed !== undefined) live.chain.head.notifyCheckpointComplete?.(taken.completed);
+    // Checkpoint-complete signals: tell the chain (its functions' `notifyCheckpointComplete`), once per runner.
+    if (first && taken.completed !== undefined && taken.completed > this.notifiedThrough) {
+      this.notifiedThrough = taken.completed;
+      live.chain.head.notifyCheckpointComplete?.(taken.completed);
+    }
     const now = this.o.clock.now();
     const tick = first && taken.tick;
     const start = first && taken.start;
