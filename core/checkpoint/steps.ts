@@ -6,7 +6,7 @@
  * driver (`core/runtime/lifecycle.ts`) calls the very same steps in its loop.
  */
 
-import { RiffleError } from "../errors.ts";
+import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
 import {
@@ -52,6 +52,16 @@ export interface TriggerAnswer {
   readonly finished?: boolean;
   /** Set when the job failed for good: why. */
   readonly failed?: string;
+}
+
+/** Answer of the complete step. */
+export interface CompleteAnswer extends PublishResult {
+  /** The checkpoint published; `null` when none completed yet. */
+  readonly checkpoint: number | null;
+  /** True when it is the final checkpoint of a finished job. */
+  readonly final?: boolean;
+  /** Why the checkpoint-complete signals could not be sent, if they could not. */
+  readonly notifyError?: string;
 }
 
 /** Status the poll step reports for a checkpoint. */
@@ -182,14 +192,24 @@ export class CoordinatorSteps {
   /**
    * Publishes the output of the newest completed checkpoint and compacts behind it,
    * then tells the partitions whose chain has a `notifyCheckpointComplete` (once per
-   * checkpoint: the manifest remembers it).
+   * checkpoint: the manifest remembers it). The notification is best effort: when it
+   * cannot be sent, the answer says why in `notifyError` (and the next completion
+   * tries again); it never fails the publication.
    */
-  async complete(): Promise<PublishResult & { checkpoint: number | null; final?: boolean }> {
+  async complete(): Promise<CompleteAnswer> {
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
     const r = await publishCompleted(this.context.plan, this.context.state, this.context.output, last);
-    await this.notify(last);
-    return { checkpoint: last.id, ...r, ...(last.final ? { final: true } : {}) };
+    const notifyError = await this.notify(last).then(
+      () => undefined,
+      (e: unknown) => describeCause(e),
+    );
+    return {
+      checkpoint: last.id,
+      ...r,
+      ...(last.final ? { final: true } : {}),
+      ...(notifyError === undefined ? {} : { notifyError }),
+    };
   }
 
   private async notify(manifest: CheckpointManifest): Promise<void> {

@@ -187,11 +187,7 @@ export class EmbeddedRuntime {
 
   /** The job finished: let the partitions that want them take the checkpoint-complete signals still queued. */
   private async drain(): Promise<void> {
-    if (notifiedTasks(this.plan, this.graph).length === 0) return;
-    for (let i = 0; i < 100; i++) {
-      const { progressed, failure } = await this.scheduler.round();
-      if (!progressed || failure) return;
-    }
+    if (notifiedTasks(this.plan, this.graph).length > 0) await this.scheduler.drain();
   }
 
   /** One turn of the checkpoint driver; true when the job failed over. */

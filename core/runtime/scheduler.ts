@@ -97,6 +97,14 @@ export class PartitionScheduler {
     return { progressed };
   }
 
+  /** Runs rounds until nothing is left to run (or a batch fails), at most `maxRounds`. */
+  async drain(maxRounds = 100): Promise<void> {
+    for (let i = 0; i < maxRounds; i++) {
+      const { progressed, failure } = await this.round();
+      if (!progressed || failure) return;
+    }
+  }
+
   /** Receives and runs one batch of `task`. */
   private async step(task: TaskPlan): Promise<"idle" | "ok" | BatchFailure> {
     const msgs = await this.c.queue.receive(task.id, this.c.options.simulation?.batchSize?.() ?? MAX_BATCH);

@@ -176,7 +176,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
       });
       workers.push(() => esm.stop());
     }
-    const handlers = createCoordinatorHandlers(context, { startExecution: async () => {} });
+    const handlers = createCoordinatorHandlers(context, { startExecution: async () => {}, log });
     const timed =
       (name: string, h: StepHandler) =>
       async (input: StepInput): Promise<unknown> => {

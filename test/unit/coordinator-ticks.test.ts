@@ -17,6 +17,7 @@ import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { TimerReporter } from "../../core/runtime/timer-report.ts";
+import { createCoordinatorHandlers } from "../../functions/handlers/coordinator.ts";
 
 const seen: number[] = [];
 const job = defineJob("ticks", (env) => {
@@ -106,6 +107,46 @@ describe("coordinator tick step", () => {
     expect((await s.steps().restore()).failed).toBeDefined(); // one attempt: the second restore fails the job
     s.clock.advance(RETICK_MS);
     expect(await s.steps().tick()).toEqual({ ticked: 0 });
+  });
+});
+
+describe("best-effort signals", () => {
+  it("a tick or a notification that cannot be sent is named in the answer and stops no checkpoint", async () => {
+    const s = setup();
+    let down = false;
+    const context: StepContext = {
+      ...s.context,
+      queue: {
+        send: async (entries) => {
+          if (down && entries.some((e) => e.envelope.signal?.kind !== "barrier")) throw new Error("queue down");
+          s.sent.push(...entries);
+        },
+      },
+    };
+    const lines: string[] = [];
+    const handlers = createCoordinatorHandlers(context, { startExecution: async () => {}, log: (l) => lines.push(l) });
+    await s.steps().start();
+    await s.timers.record("ticks", "k", 0, 0);
+    down = true;
+    expect(await handlers.trigger({ job: "ticks" })).toEqual({ checkpoint: 1, tickError: "queue down" });
+    expect(lines).toEqual(["coordinator of job 'ticks': timer ticks not sent: queue down"]);
+    await ackAll(s, 1);
+    s.clock.advance(RETICK_MS); // the hint was marked before the send failed: sent again after RETICK_MS
+    expect(await handlers.poll({ job: "ticks", checkpoint: 1 })).toMatchObject({
+      status: "completed",
+      tickError: "queue down",
+    });
+    expect(await handlers.complete({ job: "ticks", checkpoint: 1 })).toMatchObject({
+      checkpoint: 1,
+      notifyError: "queue down",
+    });
+    expect((await s.context.checkpoints.getManifest("ticks", 1))?.notified).toBeUndefined();
+    down = false;
+    expect(await handlers.complete({ job: "ticks", checkpoint: 1 })).not.toHaveProperty("notifyError");
+    expect(signals(s.sent, "checkpoint-complete")).toHaveLength(2); // sent by the retry
+    s.clock.advance(RETICK_MS);
+    expect((await handlers.trigger({ job: "ticks" })) as object).not.toHaveProperty("tickError");
+    expect(signals(s.sent, "tick")).toEqual(["k[0]"]);
   });
 });
 
