@@ -42,6 +42,7 @@
  * Functions caps a standard execution at 25,000 events).
  */
 
+import type { AwsConfig } from "../api/aws-config.ts";
 import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
 import type { AslCatcher, AslChoiceRule, AslDefinition, AslRetrier, AslState, AslTaskState } from "./asl-types.ts";
@@ -311,12 +312,14 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
 }
 
 /**
- * The `tickSeconds` a job's coordinator needs: 1 when some task is keyed (only keyed
- * operators have processing-time timers), else `undefined` (a round per checkpoint
- * interval, as no tick is ever due).
+ * The `tickSeconds` a job's coordinator needs: the job's `timerTickSeconds` when some
+ * task is keyed (only keyed operators have processing-time timers), else `undefined`
+ * (a round per checkpoint interval, as no tick is ever due); `undefined` too when the
+ * job turned the ticks off (`timerTickSeconds: 0`).
  */
-export function tickSecondsFor(plan: Plan): number | undefined {
-  return plan.tasks.some((t) => t.keyed) ? 1 : undefined;
+export function tickSecondsFor(plan: Plan, aws: Pick<AwsConfig, "timerTickSeconds">): number | undefined {
+  if (aws.timerTickSeconds === 0 || !plan.tasks.some((t) => t.keyed)) return undefined;
+  return aws.timerTickSeconds;
 }
 
 /**

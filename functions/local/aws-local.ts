@@ -51,7 +51,7 @@ export interface AwsLocalOptions {
   readonly maxReceiveCount?: number;
   /**
    * Wait overrides of the state machine, in ms (default interval: the job's checkpoint
-   * interval, at most 1 s when the job has keyed tasks (timer ticks); poll 100).
+   * interval, at most the job's `timerTickSeconds` when it has keyed tasks; poll 100).
    */
   readonly waitMs?: { readonly interval?: number; readonly poll?: number };
   /** Fault injection in the task handlers (tests). */
@@ -187,7 +187,7 @@ export async function startAwsLocal(o: AwsLocalOptions): Promise<AwsLocal> {
           accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
         }
       };
-    const tickSeconds = tickSecondsFor(plan);
+    const tickSeconds = tickSecondsFor(plan, graph.config.aws);
     const intervalMs = graph.config.checkpoint.intervalMs;
     const definition = coordinatorDefinition({
       checkpoint: graph.config.checkpoint,

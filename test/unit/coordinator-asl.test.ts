@@ -1,5 +1,7 @@
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
+import { type AwsConfigOptions, mergeAwsConfig } from "../../core/api/aws-config.ts";
+import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import {
   type AslDefinition,
   type AslTaskState,
@@ -7,9 +9,11 @@ import {
   type CoordinatorFunctions,
   coordinatorDefinition,
   LAMBDA_SERVICE_ERRORS,
+  tickSecondsFor,
 } from "../../core/checkpoint/asl.ts";
 import { DEFAULT_CHECKPOINT_CONFIG } from "../../core/checkpoint/config.ts";
 import { RiffleError } from "../../core/errors.ts";
+import { planJob } from "../../core/graph/planner.ts";
 import {
   type CheckpointStepInput,
   type CoordinatorSteps,
@@ -88,6 +92,31 @@ describe("coordinatorDefinition: shape", () => {
     expect(() =>
       coordinatorDefinition({ checkpoint: DEFAULT_CHECKPOINT_CONFIG, functions: { ...functions, poll: "" } }),
     ).toThrow(RiffleError);
+  });
+
+  it("ticks timers every timerTickSeconds for a job with keyed tasks, and not otherwise", () => {
+    const keyed = defineJob("k", (env) => {
+      env
+        .fromGenerator((i) => i, { count: 1 })
+        .keyBy((i) => i)
+        .sum()
+        .sinkTo("out");
+    });
+    const stateless = defineJob("s", (env) => {
+      env
+        .fromGenerator((i) => i, { count: 1 })
+        .map((i) => i)
+        .sinkTo("out");
+    });
+    const tick = (job: typeof keyed, options: AwsConfigOptions = {}) => {
+      const graph = buildGraph(job);
+      return tickSecondsFor(planJob(graph), mergeAwsConfig(graph.config.aws, options));
+    };
+    expect(tick(keyed)).toBe(1);
+    expect(tick(keyed, { timerTickSeconds: 5 })).toBe(5);
+    expect(tick(keyed, { timerTickSeconds: 0 })).toBeUndefined();
+    expect(tick(stateless)).toBeUndefined();
+    expect(() => tick(keyed, { timerTickSeconds: 0.5 })).toThrow(/timerTickSeconds must be an integer from 0 to 3600/);
   });
 
   it("calls only the given Lambdas, with the contract's parameters, retries and catches", () => {
