@@ -25,7 +25,8 @@ import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { restoreToCheckpoint } from "./restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
-import { barrierEntries, notifyEntries, startEntries, tickEntries } from "./signals.ts";
+import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
+import { sendDueTicks } from "./ticks.ts";
 
 /** What the steps work on. */
 export interface StepContext {
@@ -40,9 +41,6 @@ export interface StepContext {
   /** Where runners record their next processing-time timer (AWS); without it, {@link CoordinatorSteps.tick} sends nothing. */
   readonly timers?: TimerHints;
 }
-
-/** A due timer whose tick went unanswered this long gets another one. */
-export const RETICK_MS = 5000;
 
 /** Answer of the trigger step. */
 export interface TriggerAnswer {
@@ -147,25 +145,11 @@ export class CoordinatorSteps {
     return decideTrigger(state, this.context.graph.config.checkpoint, this.context.clock.now()).trigger;
   }
 
-  /**
-   * Sends a tick to every partition whose recorded next processing-time timer is due
-   * (the embedded scheduler's ticks, for runners the coordinator cannot see). A tick
-   * is marked on its hint first, so a partition gets one at a time; one unanswered
-   * for {@link RETICK_MS} is sent again. Returns how many were sent.
-   */
+  /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */
   async tick(): Promise<{ ticked: number }> {
-    const { timers, plan, checkpoints, clock } = this.context;
+    const { timers, plan, checkpoints, queue, clock } = this.context;
     if (!timers) return { ticked: 0 };
-    const record = await checkpoints.loadJob(plan.job);
-    if (!record || record.restoring || record.failed) return { ticked: 0 };
-    const now = clock.now();
-    const due = (await timers.list(plan.job)).filter(
-      (h) => h.at <= now && (h.tickedAt === undefined || now - h.tickedAt >= RETICK_MS),
-    );
-    const marked = [];
-    for (const h of due) if (await timers.markTicked(plan.job, h, now)) marked.push(h);
-    if (marked.length > 0) await this.context.queue.send(tickEntries(marked, record.generation));
-    return { ticked: marked.length };
+    return { ticked: await sendDueTicks({ job: plan.job, timers, checkpoints, queue, clock }) };
   }
 
   /**

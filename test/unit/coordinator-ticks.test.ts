@@ -8,7 +8,8 @@
 
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob, type Job } from "../../core/api/environment.ts";
-import { CoordinatorSteps, RETICK_MS, type StepContext } from "../../core/checkpoint/steps.ts";
+import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { RETICK_MS } from "../../core/checkpoint/ticks.ts";
 import type { OutboxEntry } from "../../core/envelope.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
