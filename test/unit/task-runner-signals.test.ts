@@ -23,7 +23,7 @@ function setup() {
       .uid("in")
       .keyBy((w) => w)
       .process<string>({
-        processElement(w, ctx) {
+        processElement(_w, ctx) {
           ctx.timers.registerProcessingTimeTimer(ctx.timers.currentProcessingTime() + 100);
         },
         onTimer(t, ctx) {
