@@ -113,11 +113,12 @@ export interface CoordinatorSteps {
  * Standard-workflow state transitions implied by the coordinator's step counts,
  * following the loop of core/checkpoint/asl.ts: every round enters WaitInterval,
  * Trigger, AfterTrigger, NextRound and CheckRounds (5); every poll WaitForAcks,
- * Poll and Decide (3); Complete 1; Abort and AfterAbort 2; Restore 1; and every
- * 100 rounds ContinueAsNew and Done (2, i.e. 0.02 per round).
+ * Poll and Decide (3); Complete 1; Abort and AfterAbort 2; Restore and AfterRestore 2;
+ * and every 100 rounds ContinueAsNew and Done (2, i.e. 0.02 per round). A job with
+ * keyed tasks has a round (a Trigger call) every tick second, not every interval.
  */
 export function stateTransitions(s: CoordinatorSteps): number {
-  return 5.02 * s.trigger + 3 * s.poll + s.complete + 2 * s.abort + s.restore;
+  return 5.02 * s.trigger + 3 * s.poll + s.complete + 2 * s.abort + 2 * s.restore;
 }
 
 /**

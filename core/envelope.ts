@@ -38,8 +38,21 @@ export interface StartSignal {
   readonly kind: "start";
 }
 
+/** Checkpoint `n` completed and its output is published: call the chain's `notifyCheckpointComplete(n)`. */
+export interface CheckpointCompleteSignal {
+  readonly kind: "checkpoint-complete";
+  readonly n: number;
+}
+
 /** Everything that is not a data record. */
-export type Signal = WatermarkSignal | BarrierSignal | EndSignal | PollSignal | TickSignal | StartSignal;
+export type Signal =
+  | WatermarkSignal
+  | BarrierSignal
+  | EndSignal
+  | PollSignal
+  | TickSignal
+  | StartSignal
+  | CheckpointCompleteSignal;
 
 /**
  * One queue message from one upstream partition to one downstream partition.
@@ -74,6 +87,11 @@ export const TICK_CHANNEL = "$tick";
 export const CONTROL_CHANNEL = "$ctl";
 /** Unsequenced: (re)starts a source partition's polling in the current generation. */
 export const START_CHANNEL = "$start";
+/**
+ * Channel of checkpoint-complete signals; seq = checkpoint id (so a repeated send
+ * is deduplicated by the queue), but never sequenced or deduplicated by the receiver.
+ */
+export const NOTIFY_CHANNEL = "$notify";
 
 /**
  * Prefix of replay channels: `$replay:<original channel>` carries dead-lettered

@@ -64,7 +64,10 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /**
    * Called when checkpoint `checkpointId` completed, i.e. everything before it is
-   * committed (best effort: after a crash a notification may be skipped, never repeated).
+   * committed and its output published (on each partition of the function, outside
+   * any key). Best effort, as in Flink: a notification may be skipped (a restore, a
+   * later checkpoint that completed first) and, after a crash, repeated; make it
+   * idempotent. An error it throws fails the partition's batch like a record's.
    */
   notifyCheckpointComplete?(checkpointId: number): void;
 }
@@ -85,6 +88,6 @@ export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec
   processElement2(value: B, ctx: KeyedContext<K, S, O>): void;
   /** Called when a timer fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
-  /** Called when a checkpoint completed. */
+  /** Called when a checkpoint completed; see {@link KeyedProcessFunction.notifyCheckpointComplete}. */
   notifyCheckpointComplete?(checkpointId: number): void;
 }

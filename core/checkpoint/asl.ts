@@ -8,15 +8,27 @@
  *
  * ```text
  * WaitInterval ─► Trigger ─► AfterTrigger ─┬─ finished ──────────────────────────► Done
- *      ▲                                   ├─ checkpoint null ─► NextRound
+ *      ▲                                   ├─ failed ────────────────────────────► JobFailed
+ *      │                                   ├─ checkpoint null ─► NextRound
  *      │                                   └─ checkpoint n ─► WaitForAcks ─► Poll ─► Decide
  *      │        Decide: pending ─► WaitForAcks · completed ─► Complete ─► NextRound
  *      │                timeout ─► Abort ─► AfterAbort (failover? Restore : NextRound)
- *      │                failover ─► Restore ─► NextRound · aborted ─► NextRound · finished ─► Done
+ *      │                failover ─► Restore · aborted ─► NextRound · finished ─► Done
+ *      │        Restore ─► AfterRestore (failed? JobFailed : NextRound)
  *      │
  * CheckRounds ◄─ NextRound (round + 1)
  *      └─ round ≥ roundsPerExecution ─► ContinueAsNew (starts a fresh execution, round 0) ─► Done
  * ```
+ *
+ * The Trigger step also sends due processing-time timer ticks, and triggers only
+ * once the checkpoint interval has passed since the last trigger; with `tickSeconds`
+ * set, WaitInterval waits that long instead of the whole interval, so a round (and
+ * its ticks) comes every `tickSeconds`, and a checkpoint every interval. Poll also
+ * sends due ticks, so timers fire while a checkpoint is in flight.
+ *
+ * The job fails for good (the Fail state {@link JOB_FAILED}) once its restart
+ * strategy's attempts are used up: the Restore step then answers `failed` (and so
+ * does Trigger, for a job already failed) and the reason is in the job record.
  *
  * The state carried between states is `{job, round}` plus the last step results
  * (`$.trigger`, `$.poll`, ...); `NextRound` drops everything but `job` and the
@@ -30,8 +42,13 @@
  * Functions caps a standard execution at 25,000 events).
  */
 
+import type { AwsConfig } from "../api/aws-config.ts";
 import { RiffleError } from "../errors.ts";
+import type { Plan } from "../graph/plan.ts";
+import type { AslCatcher, AslChoiceRule, AslDefinition, AslRetrier, AslState, AslTaskState } from "./asl-types.ts";
 import type { CheckpointConfig } from "./config.ts";
+
+export type * from "./asl-types.ts";
 
 /** State names of the coordinator machine (part of the contract with the runner and the stacks). */
 export const WAIT_INTERVAL = "WaitInterval";
@@ -51,8 +68,10 @@ export const COMPLETE = "Complete";
 export const ABORT = "Abort";
 /** Choice after {@link ABORT}. */
 export const AFTER_ABORT = "AfterAbort";
-/** Task: fail the job over to its last completed checkpoint. */
+/** Task: fail the job over to its last completed checkpoint (or say the job failed). */
 export const RESTORE = "Restore";
+/** Choice after {@link RESTORE}. */
+export const AFTER_RESTORE = "AfterRestore";
 /** Pass: keeps `{job, round + 1}`. */
 export const NEXT_ROUND = "NextRound";
 /** Choice: continue as a new execution after enough rounds. */
@@ -61,6 +80,10 @@ export const CHECK_ROUNDS = "CheckRounds";
 export const CONTINUE_AS_NEW = "ContinueAsNew";
 /** Succeed: the job finished, or a new execution took over. */
 export const DONE = "Done";
+/** Fail: the restart strategy's attempts are used up; the job failed for good. */
+export const JOB_FAILED = "JobFailed";
+/** Error name of the {@link JOB_FAILED} state. */
+export const JOB_FAILED_ERROR = "JobFailed";
 
 /** Every state name of the coordinator machine, in loop order. */
 export const COORDINATOR_STATES = [
@@ -74,10 +97,12 @@ export const COORDINATOR_STATES = [
   ABORT,
   AFTER_ABORT,
   RESTORE,
+  AFTER_RESTORE,
   NEXT_ROUND,
   CHECK_ROUNDS,
   CONTINUE_AS_NEW,
   DONE,
+  JOB_FAILED,
 ] as const;
 
 /** Lambda service errors worth a quick retry (as AWS recommends for Lambda tasks). */
@@ -90,88 +115,6 @@ export const LAMBDA_SERVICE_ERRORS = [
 
 /** Default number of rounds before an execution continues as a new one. */
 export const DEFAULT_ROUNDS_PER_EXECUTION = 100;
-
-/** A Retry entry. */
-export interface AslRetrier {
-  readonly ErrorEquals: readonly string[];
-  readonly IntervalSeconds: number;
-  readonly MaxAttempts: number;
-  readonly BackoffRate: number;
-}
-
-/** A Catch entry. */
-export interface AslCatcher {
-  readonly ErrorEquals: readonly string[];
-  readonly Next: string;
-  readonly ResultPath: string;
-}
-
-/** A Task state calling a Lambda function directly. */
-export interface AslTaskState {
-  readonly Type: "Task";
-  readonly Comment?: string;
-  readonly Resource: string;
-  readonly Parameters: Readonly<Record<string, string>>;
-  readonly ResultPath: string;
-  readonly Retry: readonly AslRetrier[];
-  readonly Catch?: readonly AslCatcher[];
-  readonly Next: string;
-}
-
-/** A Wait state of a fixed number of seconds. */
-export interface AslWaitState {
-  readonly Type: "Wait";
-  readonly Comment?: string;
-  readonly Seconds: number;
-  readonly Next: string;
-}
-
-/** A JSONPath Choice rule (the operators this machine uses). */
-export interface AslChoiceRule {
-  readonly Variable?: string;
-  readonly BooleanEquals?: boolean;
-  readonly StringEquals?: string;
-  readonly NumericGreaterThanEquals?: number;
-  readonly IsNull?: boolean;
-  readonly IsPresent?: boolean;
-  readonly And?: readonly AslChoiceRule[];
-  readonly Or?: readonly AslChoiceRule[];
-  /** Set on top-level rules only. */
-  readonly Next?: string;
-}
-
-/** A Choice state. */
-export interface AslChoiceState {
-  readonly Type: "Choice";
-  readonly Comment?: string;
-  readonly Choices: readonly AslChoiceRule[];
-  readonly Default: string;
-}
-
-/** A Pass state that reshapes its input. */
-export interface AslPassState {
-  readonly Type: "Pass";
-  readonly Comment?: string;
-  readonly Parameters: Readonly<Record<string, string>>;
-  readonly Next: string;
-}
-
-/** A Succeed state. */
-export interface AslSucceedState {
-  readonly Type: "Succeed";
-  readonly Comment?: string;
-}
-
-/** Any state of the coordinator machine. */
-export type AslState = AslTaskState | AslWaitState | AslChoiceState | AslPassState | AslSucceedState;
-
-/** A state machine definition (a plain JSON value: `JSON.stringify` gives the ASL document). */
-export interface AslDefinition {
-  readonly Comment: string;
-  readonly QueryLanguage: "JSONPath";
-  readonly StartAt: string;
-  readonly States: Readonly<Record<string, AslState>>;
-}
 
 /** The Lambda functions behind the coordinator's Task states (ARNs; any string locally). */
 export interface CoordinatorFunctions {
@@ -193,6 +136,12 @@ export interface CoordinatorAslOptions {
   readonly roundsPerExecution?: number;
   /** Seconds between two polls of a pending checkpoint (default 1). */
   readonly pollSeconds?: number;
+  /**
+   * Seconds between rounds while no checkpoint is due (default: the checkpoint
+   * interval). Set it for a job that may have processing-time timers (see
+   * {@link tickSecondsFor}): each round's Trigger sends the ticks of due timers.
+   */
+  readonly tickSeconds?: number;
 }
 
 /** The execution input of the coordinator machine. */
@@ -274,12 +223,15 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
   const rounds = positiveInteger("roundsPerExecution", options.roundsPerExecution ?? DEFAULT_ROUNDS_PER_EXECUTION);
   const pollSeconds = positiveInteger("pollSeconds", options.pollSeconds ?? 1);
   const intervalSeconds = Math.max(1, Math.ceil(intervalMs / 1000));
+  const tickSeconds =
+    options.tickSeconds === undefined ? undefined : positiveInteger("tickSeconds", options.tickSeconds);
+  const waitSeconds = Math.min(intervalSeconds, tickSeconds ?? intervalSeconds);
 
   const states: Record<string, AslState> = {
     [WAIT_INTERVAL]: {
       Type: "Wait",
-      Comment: "Checkpoint interval between rounds",
-      Seconds: intervalSeconds,
+      Comment: tickSeconds === undefined ? "Checkpoint interval between rounds" : "Timer tick between rounds",
+      Seconds: waitSeconds,
       Next: TRIGGER,
     },
     [TRIGGER]: task(fns.trigger, JOB, "$.trigger", AFTER_TRIGGER, "Start checkpoint n, if any", true),
@@ -287,6 +239,7 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Type: "Choice",
       Choices: [
         { ...isTrue("$.trigger.finished"), Next: DONE },
+        { Variable: "$.trigger.failed", IsPresent: true, Next: JOB_FAILED },
         {
           Or: [
             { Variable: "$.trigger.checkpoint", IsPresent: false },
@@ -317,7 +270,12 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Choices: [{ ...isTrue("$.abort.failover"), Next: RESTORE }],
       Default: NEXT_ROUND,
     },
-    [RESTORE]: task(fns.restore, JOB, "$.restore", NEXT_ROUND, "Fail over to the last checkpoint", true),
+    [RESTORE]: task(fns.restore, JOB, "$.restore", AFTER_RESTORE, "Fail over to the last checkpoint", true),
+    [AFTER_RESTORE]: {
+      Type: "Choice",
+      Choices: [{ Variable: "$.restore.failed", IsPresent: true, Next: JOB_FAILED }],
+      Default: NEXT_ROUND,
+    },
     [NEXT_ROUND]: {
       Type: "Pass",
       Comment: "Keep only the job and the next round number",
@@ -338,13 +296,30 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       false,
     ),
     [DONE]: { Type: "Succeed" },
+    [JOB_FAILED]: {
+      Type: "Fail",
+      Error: JOB_FAILED_ERROR,
+      Cause: "the restart strategy's attempts are used up; the job record (GET /jobs/{job}) says why",
+    },
   };
+  const ticks = tickSeconds === undefined ? "" : ` (ticks every ${waitSeconds} s)`;
   return {
-    Comment: `riffle checkpoint coordinator: a round every ${intervalSeconds} s, polls every ${pollSeconds} s, ${rounds} rounds per execution`,
+    Comment: `riffle checkpoint coordinator: a checkpoint every ${intervalSeconds} s${ticks}, polls every ${pollSeconds} s, ${rounds} rounds per execution`,
     QueryLanguage: "JSONPath",
     StartAt: WAIT_INTERVAL,
     States: states,
   };
+}
+
+/**
+ * The `tickSeconds` a job's coordinator needs: the job's `timerTickSeconds` when some
+ * task is keyed (only keyed operators have processing-time timers), else `undefined`
+ * (a round per checkpoint interval, as no tick is ever due); `undefined` too when the
+ * job turned the ticks off (`timerTickSeconds: 0`).
+ */
+export function tickSecondsFor(plan: Plan, aws: Pick<AwsConfig, "timerTickSeconds">): number | undefined {
+  if (aws.timerTickSeconds === 0 || !plan.tasks.some((t) => t.keyed)) return undefined;
+  return aws.timerTickSeconds;
 }
 
 /**

@@ -54,3 +54,36 @@ export class SavepointRequests {
     }
   }
 }
+
+interface RestoreRequest {
+  readonly name: string;
+  readonly resolve: (r: { generation: number }) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Restores from savepoints asked of a running job, served one at a time between batches. */
+export class RestoreRequests {
+  private readonly pending: RestoreRequest[] = [];
+
+  /** Queues a request; resolves with the new generation once the job runs from the savepoint. */
+  add(name: string): Promise<{ generation: number }> {
+    return new Promise((resolve, reject) => this.pending.push({ name, resolve, reject }));
+  }
+
+  /** Serves the oldest request with `restore` (its error rejects the request); false when none was pending. */
+  async serve(restore: (name: string) => Promise<{ generation: number }>): Promise<boolean> {
+    const req = this.pending.shift();
+    if (!req) return false;
+    try {
+      req.resolve(await restore(req.name));
+    } catch (e) {
+      req.reject(e);
+    }
+    return true;
+  }
+
+  /** Rejects every request still pending (the job ended first). */
+  rejectAll(error: unknown): void {
+    for (const req of this.pending.splice(0)) req.reject(error);
+  }
+}

@@ -6,19 +6,27 @@
  * driver (`core/runtime/lifecycle.ts`) calls the very same steps in its loop.
  */
 
-import { RiffleError } from "../errors.ts";
+import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
-import { AbortReason, type CheckpointStore, type JobRecord } from "../ports/checkpoint-store.ts";
+import {
+  AbortReason,
+  type CheckpointManifest,
+  type CheckpointStore,
+  type JobRecord,
+} from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import type { TimerHints } from "../ports/timer-hints.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
+import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { restoreToCheckpoint } from "./restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
-import { barrierEntries, startEntries } from "./signals.ts";
+import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
+import { sendDueTicks } from "./ticks.ts";
 
 /** What the steps work on. */
 export interface StepContext {
@@ -30,6 +38,8 @@ export interface StepContext {
   readonly queue: Pick<Queue, "send">;
   readonly output: OutputStore;
   readonly clock: Clock;
+  /** Where runners record their next processing-time timer (AWS); without it, {@link CoordinatorSteps.tick} sends nothing. */
+  readonly timers?: TimerHints;
 }
 
 /** Answer of the trigger step. */
@@ -49,6 +59,16 @@ export interface TriggerAnswer {
   readonly finished?: boolean;
   /** Set when the job failed for good: why. */
   readonly failed?: string;
+}
+
+/** Answer of the complete step. */
+export interface CompleteAnswer extends PublishResult {
+  /** The checkpoint published; `null` when none completed yet. */
+  readonly checkpoint: number | null;
+  /** True when it is the final checkpoint of a finished job. */
+  readonly final?: boolean;
+  /** Why the checkpoint-complete signals could not be sent, if they could not. */
+  readonly notifyError?: string;
 }
 
 /** Status the poll step reports for a checkpoint. */
@@ -111,8 +131,10 @@ export class CoordinatorSteps {
   /**
    * Triggers a checkpoint and sends its barriers, unless one is in flight or the job
    * ended. `abortInFlight` first aborts what is in flight (a stop), so one is triggered now.
+   * `whenDue` (the machine's rounds) triggers only once the checkpoint interval (and
+   * min pause) has passed since the last trigger (and completion), as the store says.
    */
-  async trigger(options: { abortInFlight?: AbortReason } = {}): Promise<TriggerAnswer> {
+  async trigger(options: { abortInFlight?: AbortReason; whenDue?: boolean } = {}): Promise<TriggerAnswer> {
     await this.start();
     const record = await this.record();
     if (record.failed) return { checkpoint: null, failed: record.failed };
@@ -128,9 +150,27 @@ export class CoordinatorSteps {
       await this.resendLostBarriers(coordinator, record.generation);
       return { checkpoint: coordinator.pendingIds[0] ?? null, inFlight: true };
     }
+    if (options.whenDue && !(await this.due(record, last))) return { checkpoint: null };
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
     return { checkpoint: id };
+  }
+
+  /** Whether the interval has passed since the last trigger, and the min pause since `last` completed. */
+  private async due(record: JobRecord, last: CheckpointManifest | undefined): Promise<boolean> {
+    const previous =
+      record.nextCheckpoint > 1
+        ? await this.context.checkpoints.getManifest(this.context.plan.job, record.nextCheckpoint - 1)
+        : undefined;
+    const state = { pending: 0, lastTriggerAt: previous?.triggeredAt, lastCompletedAt: last?.completedAt };
+    return decideTrigger(state, this.context.graph.config.checkpoint, this.context.clock.now()).trigger;
+  }
+
+  /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */
+  async tick(): Promise<{ ticked: number }> {
+    const { timers, plan, checkpoints, queue, clock } = this.context;
+    if (!timers) return { ticked: 0 };
+    return { ticked: await sendDueTicks({ job: plan.job, timers, checkpoints, queue, clock }) };
   }
 
   /**
@@ -185,12 +225,35 @@ export class CoordinatorSteps {
     return { status: "pending" };
   }
 
-  /** Publishes the output of the newest completed checkpoint and compacts behind it. */
-  async complete(): Promise<PublishResult & { checkpoint: number | null; final?: boolean }> {
+  /**
+   * Publishes the output of the newest completed checkpoint and compacts behind it,
+   * then tells the partitions whose chain has a `notifyCheckpointComplete` (once per
+   * checkpoint: the manifest remembers it). The notification is best effort: when it
+   * cannot be sent, the answer says why in `notifyError` (and the next completion
+   * tries again); it never fails the publication.
+   */
+  async complete(): Promise<CompleteAnswer> {
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
     const r = await publishCompleted(this.context.plan, this.context.state, this.context.output, last);
-    return { checkpoint: last.id, ...r, ...(last.final ? { final: true } : {}) };
+    const notifyError = await this.notify(last).then(
+      () => undefined,
+      (e: unknown) => describeCause(e),
+    );
+    return {
+      checkpoint: last.id,
+      ...r,
+      ...(last.final ? { final: true } : {}),
+      ...(notifyError === undefined ? {} : { notifyError }),
+    };
+  }
+
+  private async notify(manifest: CheckpointManifest): Promise<void> {
+    if (manifest.notified) return;
+    const entries = notifyEntries(this.context.plan, this.context.graph, manifest.generation, manifest.id);
+    if (entries.length === 0) return;
+    await this.context.queue.send(entries);
+    await this.context.checkpoints.putManifest({ ...manifest, notified: true });
   }
 
   /** Aborts checkpoint `id` (timed out); says whether the job must now fail over. */

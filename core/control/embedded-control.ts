@@ -1,10 +1,9 @@
 /**
  * The {@link JobControl} of a job running on the embedded runtime (`riffle dev`):
  * ingest appends to the runtime's ingest log and wakes the reading partition;
- * savepoints go through the runtime's own coordinator.
+ * savepoints and restores are served by the runtime between batches.
  */
 
-import { SavepointError } from "../checkpoint/savepoint.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
@@ -42,12 +41,14 @@ export class EmbeddedJobControl implements JobControl {
 
   async status(): Promise<JobStatus> {
     const last = this.runtime.lastCheckpoint;
+    const failed = (await this.runtime.checkpoints.loadJob(this.job))?.failed;
     return {
       job: this.job,
       generation: this.runtime.generation,
       ...(last ? { lastCheckpoint: last } : {}),
       backlog: Object.fromEntries(this.runtime.progress().map((p) => [p.task, p.backlog])),
       finished: this.runtime.finished,
+      ...(failed ? { failed } : {}),
     };
   }
 
@@ -59,10 +60,9 @@ export class EmbeddedJobControl implements JobControl {
     return this.runtime.savepoint(name);
   }
 
-  async restore(savepoint: string): Promise<{ generation: number }> {
-    throw new SavepointError(
-      `the embedded runtime restores at start: stop 'riffle dev' and run it again with --from-savepoint ${savepoint}`,
-    );
+  /** Restores the running job from a savepoint, at a new generation (served between batches). */
+  restore(savepoint: string): Promise<{ generation: number }> {
+    return this.runtime.restore(savepoint);
   }
 
   private letters(): StoredDeadLetter[] {

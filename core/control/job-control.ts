@@ -27,6 +27,8 @@ export interface JobStatus {
   /** Messages waiting per task (approximate on SQS). */
   readonly backlog: Readonly<Record<string, number>>;
   readonly finished: boolean;
+  /** Set once the job failed for good (its restart strategy's attempts are used up): why. */
+  readonly failed?: string;
 }
 
 /** What `GET /jobs/{job}/dlq` answers. */

@@ -72,6 +72,7 @@ export class StoreJobControl implements JobControl {
       ...(last ? { lastCheckpoint: last } : {}),
       backlog,
       finished: last?.final === true && last.generation === record?.generation,
+      ...(record?.failed ? { failed: record.failed } : {}),
     };
   }
 

@@ -98,6 +98,8 @@ export interface CheckpointManifest {
   readonly reason?: AbortReason;
   /** True for the checkpoint that completes a finished bounded job. */
   readonly final?: boolean;
+  /** True once the partitions that want it were told that this checkpoint completed. */
+  readonly notified?: boolean;
 }
 
 /** A savepoint's description (what {@link CheckpointStore.listSavepoints} returns). */

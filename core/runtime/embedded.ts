@@ -6,13 +6,11 @@
  */
 
 import { buildGraph, type Job } from "../api/environment.ts";
-import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
-import { checkSameParallelism } from "../checkpoint/restore.ts";
 import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
-import { SavepointRequests } from "../checkpoint/savepoint-requests.ts";
+import { RestoreRequests, SavepointRequests } from "../checkpoint/savepoint-requests.ts";
+import { notifiedTasks } from "../checkpoint/signals.ts";
 import { CoordinatorSteps } from "../checkpoint/steps.ts";
 import type { OutboxEntry } from "../envelope.ts";
-import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
 import { planJob } from "../graph/planner.ts";
@@ -39,21 +37,23 @@ import {
   type TaskProgress,
 } from "./embedded-options.ts";
 import { ObservedOutputStore } from "./embedded-output.ts";
+import { coordinatorOf, openJob, StateLostError } from "./embedded-start.ts";
 import { CheckpointDriver } from "./lifecycle.ts";
 import { type BatchFailure, PartitionScheduler } from "./scheduler.ts";
 import type { TaskRunner } from "./task-runner.ts";
 
-export { type EmbeddedOptions, JobFailedError, JobStalledError, MAX_BATCH, type TaskDeadLetter, type TaskProgress };
+export {
+  type EmbeddedOptions,
+  JobFailedError,
+  JobStalledError,
+  MAX_BATCH,
+  StateLostError,
+  type TaskDeadLetter,
+  type TaskProgress,
+};
 
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
 const INVOKE_IDLE_ROUNDS = 50;
-
-/** The state dir's output says the job ran, but its checkpoint store holds no job: state was lost. */
-export class StateLostError extends RiffleError {
-  constructor(message: string) {
-    super("state-dir", message);
-  }
-}
 
 /** Runs a job in this process. */
 export class EmbeddedRuntime {
@@ -85,6 +85,8 @@ export class EmbeddedRuntime {
   private idleRounds = 0;
   /** Savepoints asked for and the checkpoint each waits for. */
   private readonly savepointRequests = new SavepointRequests();
+  /** Restores from savepoints asked for while the job runs. */
+  private readonly restoreRequests = new RestoreRequests();
 
   constructor(job: Job, options: EmbeddedOptions = {}) {
     this.options = options;
@@ -145,6 +147,14 @@ export class EmbeddedRuntime {
    * completed checkpoint when the stores already hold this job.
    */
   async run(): Promise<void> {
+    try {
+      await this.loop();
+    } finally {
+      this.restoreRequests.rejectAll(new SavepointError(`job '${this.plan.job}' is no longer running`));
+    }
+  }
+
+  private async loop(): Promise<void> {
     if (!this.started) await this.start();
     let stopAt: number | undefined;
     let yielded = performance.now();
@@ -172,11 +182,18 @@ export class EmbeddedRuntime {
       await this.scheduler.tick(this.generation);
       if (await this.checkpointTurn()) continue;
       await this.serveSavepoints();
+      if (await this.restoreRequests.serve((name) => this.restoreFrom(name))) continue;
       if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return this.stopped();
       if (progressed) this.idleRounds = 0;
       if (progressed || this.done) continue;
       await this.idle();
     }
+    await this.drain();
+  }
+
+  /** The job finished: let the partitions that want them take the checkpoint-complete signals still queued. */
+  private async drain(): Promise<void> {
+    if (notifiedTasks(this.plan, this.graph).length > 0) await this.scheduler.drain();
   }
 
   /** One turn of the checkpoint driver; true when the job failed over. */
@@ -184,7 +201,6 @@ export class EmbeddedRuntime {
     const turn = await this.driver.turn(this.scheduler.allFinished);
     for (const m of turn.completed) {
       this.lastCheckpoint = m;
-      this.scheduler.notifyCheckpointComplete(m.id);
       if (m.final) this.done = true;
     }
     if (turn.failover === undefined) return false;
@@ -248,6 +264,28 @@ export class EmbeddedRuntime {
     });
   }
 
+  /**
+   * Restores the job from savepoint `name` (at the job's parallelism) while {@link run}
+   * runs: between two batches it runs the shared savepoint-restore step and relaunches
+   * every partition at the new generation. Resolves with that generation.
+   */
+  async restore(name: string): Promise<{ generation: number }> {
+    checkSavepointName(name);
+    if (this.done || !this.started) {
+      throw new SavepointError(`job '${this.plan.job}' is not running; restore a savepoint while it runs`);
+    }
+    return this.restoreRequests.add(name);
+  }
+
+  private async restoreFrom(name: string): Promise<{ generation: number }> {
+    const { generation } = await this.steps.restoreSavepoint(name);
+    this.driver.reset();
+    this.generation = generation;
+    this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
+    this.scheduler.launch(generation);
+    return { generation };
+  }
+
   /** Sends envelopes into the job's queues (ingest wake-ups, replays), stamped by the caller. */
   async send(entries: readonly OutboxEntry[]): Promise<void> {
     await this.queue.send(entries);
@@ -256,35 +294,20 @@ export class EmbeddedRuntime {
   /** Creates, resumes, or restores the job (from a savepoint), then launches its partitions. */
   private async start(): Promise<void> {
     this.started = true;
-    const { plan, checkpoints, options } = this;
-    const previous = await checkpoints.loadJob(plan.job);
-    const published = await this.output.publishedThrough(plan.job);
-    if (!previous && Object.keys(published).length > 0) {
-      throw new StateLostError(
-        `job '${plan.job}' has published output up to ${JSON.stringify(published)}, but its checkpoint store holds no such job: ` +
-          "the state was deleted or truncated. Restore it from a backup, or remove the output's progress marker to start over",
-      );
-    }
-    // Without a durable output store, what the last run completed counts as published.
-    const last = previous && !options.output ? await this.coordinator().lastCompleted() : undefined;
-    if (last?.cut) await this.output.setPublished(plan.job, last.cut);
-    const sp = options.fromSavepoint;
-    if (sp !== undefined && previous?.restoredFrom?.savepoint !== sp) {
-      if (!previous) await this.coordinator().init();
-      this.generation = (await this.steps.restoreSavepoint(sp)).generation;
-    } else if (previous) {
-      checkSameParallelism(plan, previous);
-      this.generation = (await this.steps.resume()).generation;
-    } else {
-      this.generation = (await this.steps.start()).generation;
-    }
-    this.lastCheckpoint = await this.coordinator().lastCompleted();
+    const { plan, graph, checkpoints, clock, output, steps, options } = this;
+    const durableOutput = options.output !== undefined;
+    this.generation = await openJob({
+      plan,
+      graph,
+      checkpoints,
+      clock,
+      output,
+      steps,
+      durableOutput,
+      fromSavepoint: options.fromSavepoint,
+    });
+    this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
     this.scheduler.launch(this.generation);
-  }
-
-  private coordinator(): CheckpointCoordinator {
-    const { plan, checkpoints, clock, graph } = this;
-    return new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
   }
 
   /** Asks the runtime to fail over at its next turn (as if a task had failed). */
@@ -299,7 +322,7 @@ export class EmbeddedRuntime {
     this.restarts++;
     await this.clock.sleep(this.graph.config.restart.delayMs);
     this.generation = r.generation;
-    this.lastCheckpoint = await this.coordinator().lastCompleted();
+    this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
     this.scheduler.launch(this.generation);
     this.lastRestoreMs = performance.now() - t0;
   }

@@ -8,6 +8,7 @@
 import {
   CONTROL_CHANNEL,
   type Envelope,
+  NOTIFY_CHANNEL,
   originalChannel,
   REPLAY_PREFIX,
   START_CHANNEL,
@@ -32,6 +33,8 @@ export interface Intake {
   readonly tick: boolean;
   /** A start signal asked a source partition to (re)start polling. */
   readonly start: boolean;
+  /** The newest checkpoint a checkpoint-complete signal of this generation announced, if any. */
+  readonly completed: number | undefined;
   /** Duplicates and stale-generation envelopes dropped. */
   readonly dropped: number;
 }
@@ -50,6 +53,7 @@ export function intake(
   const blocked = new Set(view.aligning?.channels ?? []);
   let tick = false;
   let start = false;
+  let completed: number | undefined;
   let dropped = 0;
   const position = (c: string) => pos.get(c) ?? view.positions.get(c) ?? 0;
   const isEarly = (e: Envelope) => early.get(e.from)?.has(e.seq) ?? false;
@@ -69,6 +73,13 @@ export function intake(
   for (const c of view.buffer.keys()) drain(c, 0);
 
   bodies.forEach((e, i) => {
+    if (e.from === NOTIFY_CHANNEL) {
+      // Of this generation only: a runner of a later one may not have seen the earlier notifications.
+      if (e.gen === generation && e.signal?.kind === "checkpoint-complete") {
+        completed = Math.max(completed ?? 0, e.signal.n);
+      }
+      return;
+    }
     if (e.from === TICK_CHANNEL || e.from === START_CHANNEL) {
       if (e.from === TICK_CHANNEL) tick = true;
       else if (e.gen === generation) start = true;
@@ -108,5 +119,5 @@ export function intake(
     drain(e.from, i);
   });
   const buffer = [...early.values()].flatMap((m) => [...m.values()]);
-  return { consumed, buffer, tick, start, dropped };
+  return { consumed, buffer, tick, start, completed, dropped };
 }

@@ -7,7 +7,7 @@
  * receives. It knows nothing of checkpoints beyond passing their envelopes on.
  */
 
-import { TICK_CHANNEL } from "../envelope.ts";
+import { tickEntries } from "../checkpoint/signals.ts";
 import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -95,6 +95,14 @@ export class PartitionScheduler {
       }
     }
     return { progressed };
+  }
+
+  /** Runs rounds until nothing is left to run (or a batch fails), at most `maxRounds`. */
+  async drain(maxRounds = 100): Promise<void> {
+    for (let i = 0; i < maxRounds; i++) {
+      const { progressed, failure } = await this.round();
+      if (!progressed || failure) return;
+    }
   }
 
   /** Receives and runs one batch of `task`. */
@@ -206,10 +214,10 @@ export class PartitionScheduler {
     if (due.length === 0) return;
     for (const r of due) this.ticked.add(r);
     await this.c.queue.send(
-      due.map((r) => ({
-        to: { task: r.task.id, partition: r.partition },
-        envelope: { gen: generation, from: TICK_CHANNEL, seq: 0, records: [], signal: { kind: "tick" as const } },
-      })),
+      tickEntries(
+        due.map((r) => ({ task: r.task.id, partition: r.partition })),
+        generation,
+      ),
     );
   }
 
@@ -221,11 +229,6 @@ export class PartitionScheduler {
       if (n !== undefined && (t === undefined || n < t)) t = n;
     }
     return t;
-  }
-
-  /** Tells every live partition that checkpoint `id` completed. */
-  notifyCheckpointComplete(id: number): void {
-    for (const r of this.runners) r.notifyCheckpointComplete(id);
   }
 
   /** True once every partition forwarded end-of-input. */

@@ -8,7 +8,7 @@
  * continues in the next segment.
  */
 
-import { IDLE_WATERMARK } from "../envelope.ts";
+import { IDLE_WATERMARK, TICK_CHANNEL } from "../envelope.ts";
 import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
@@ -21,6 +21,7 @@ import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
 import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
+import { TimerReporter } from "./timer-report.ts";
 
 export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 
@@ -41,6 +42,9 @@ export class TaskRunner {
   private epochBytes = 0;
   /** Bytes of each epoch-ending segment not yet acked. */
   private readonly bytesByEpoch = new Map<number, number>();
+  private readonly timerReporter: TimerReporter | undefined;
+  /** The newest checkpoint the chain was told about (a redelivered or retried signal is not repeated). */
+  private notifiedThrough = 0;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -67,6 +71,11 @@ export class TaskRunner {
       generation: this.generation,
       config: options.graph.config,
     };
+    const { timers: hints, plan } = options;
+    this.timerReporter =
+      hints && this.task.keyed
+        ? new TimerReporter({ hints, job: plan.job, task: this.task.id, partition: this.partition })
+        : undefined;
   }
 
   /** True when this source partition stopped polling for lack of input (an ingest source waiting). */
@@ -94,21 +103,16 @@ export class TaskRunner {
     this.live = undefined;
   }
 
-  /** Tells the chain's operators that checkpoint `n` completed. */
-  notifyCheckpointComplete(n: number): void {
-    this.live?.chain.head.notifyCheckpointComplete?.(n);
-  }
-
   /** Runs one batch. Never throws for a failed batch: the result says which messages to retry. */
   async handle(messages: readonly InboundMessage[]): Promise<BatchResult> {
     this.stats.batches++;
     try {
-      return await this.attempt(messages, false);
+      return await this.run(messages);
     } catch (error) {
       this.live = undefined;
       if (error instanceof SegmentConflictError) {
         try {
-          return await this.attempt(messages, false);
+          return await this.run(messages);
         } catch (again) {
           this.live = undefined;
           return { failedFrom: 0, error: again };
@@ -116,6 +120,16 @@ export class TaskRunner {
       }
       return { failedFrom: 0, error };
     }
+  }
+
+  /** Runs the batch, then records the partition's next processing-time timer if it changed. */
+  private async run(messages: readonly InboundMessage[]): Promise<BatchResult> {
+    const result = await this.attempt(messages, false);
+    if (this.timerReporter && this.live) {
+      const ticked = messages.some((m) => m.body.from === TICK_CHANNEL);
+      await this.timerReporter.report(this.live, this.nextProcessingTimer(), ticked);
+    }
+    return result;
   }
 
   /** Commits slices until the batch is done; each slice is one segment. */
@@ -175,6 +189,11 @@ export class TaskRunner {
       this.where,
     );
     this.stats.duplicates += first ? taken.dropped : 0;
+    // Checkpoint-complete signals: tell the chain (its functions' `notifyCheckpointComplete`), once per runner.
+    if (first && taken.completed !== undefined && taken.completed > this.notifiedThrough) {
+      this.notifiedThrough = taken.completed;
+      live.chain.head.notifyCheckpointComplete?.(taken.completed);
+    }
     const now = this.options.clock.now();
     const tick = first && taken.tick;
     const start = first && taken.start;

@@ -12,6 +12,7 @@ import { dynamoClient, ensureTables, type TableNames, tableNames } from "./dynam
 import { DynamoIngestLog } from "./dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "./dynamo-output-store.ts";
 import { DynamoStateStore } from "./dynamo-state-store.ts";
+import { DynamoTimerHints } from "./dynamo-timer-hints.ts";
 import { SqsQueue, sqsClient } from "./sqs-queue.ts";
 
 /** Every port of a job on AWS. */
@@ -24,6 +25,8 @@ export interface AwsPorts {
   readonly ingest: DynamoIngestLog;
   readonly output: DynamoOutputStore;
   readonly queue: SqsQueue;
+  /** Each partition's next processing-time timer, for the coordinator's ticks. */
+  readonly timers: DynamoTimerHints;
 }
 
 /** Where a job's resources are. */
@@ -51,6 +54,7 @@ export function awsPorts(o: AwsPortsOptions): AwsPorts {
     ingest: new DynamoIngestLog(dynamo, tables),
     output: new DynamoOutputStore(dynamo, tables),
     queue: new SqsQueue(o.sqs, { urls: o.queueUrl }),
+    timers: new DynamoTimerHints(dynamo, tables),
   };
 }
 

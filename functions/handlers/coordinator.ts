@@ -2,14 +2,18 @@
  * The coordinator's step Lambdas: trigger, poll, complete, abort, restore, and
  * continue-as-new. Each is one small middy handler over one core step
  * ({@link CoordinatorSteps}); the Step Functions state machine (`core/checkpoint/asl.ts`)
- * sequences them.
+ * sequences them. Trigger and Poll first send the ticks of due processing-time
+ * timers (the machine's rounds are the AWS runtime's clock), and Trigger starts a
+ * checkpoint only once the interval has passed. Ticks are best effort: one that
+ * cannot be sent is logged and named in the answer (`tickError`), and delays its
+ * timers to the partition's next batch; it never stops a checkpoint.
  */
 
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
-import { RiffleError } from "../../core/errors.ts";
+import { describeCause, RiffleError } from "../../core/errors.ts";
 
 /** Input every step gets from the state machine. */
 export interface StepInput {
@@ -40,6 +44,8 @@ export interface CoordinatorHandlerOptions {
    * `name` when given; an execution of that name that already exists counts as started.
    */
   readonly startExecution: (input: { job: string; round: number }, name?: string) => Promise<void>;
+  /** Receives a line per tick that could not be sent (default: `console.error`, CloudWatch on Lambda). */
+  readonly log?: (line: string) => void;
 }
 
 /** Builds the coordinator's step handlers over `context`. */
@@ -49,6 +55,18 @@ export function createCoordinatorHandlers(
 ): CoordinatorHandlers {
   const steps = new CoordinatorSteps(context);
   const job = context.plan.job;
+  const log = options.log ?? ((line: string) => console.error(line));
+  /** Sends the due ticks; says why it could not, if it could not. */
+  const tick = async (): Promise<{ tickError?: string }> => {
+    try {
+      await steps.tick();
+      return {};
+    } catch (e) {
+      const tickError = describeCause(e);
+      log(`coordinator of job '${job}': timer ticks not sent: ${tickError}`);
+      return { tickError };
+    }
+  };
   const step = <T>(name: string, fn: (input: StepInput) => Promise<T>) =>
     middy<StepInput, T>().handler(async (input: StepInput) => {
       if (input?.job !== job) {
@@ -67,8 +85,19 @@ export function createCoordinatorHandlers(
   const wrap = (h: (input: StepInput, context: Context) => Promise<unknown>) => (input: StepInput, context?: Context) =>
     h(input, context ?? ({ functionName: `riffle-coordinator-${job}` } as Context));
   return {
-    trigger: wrap(step("trigger", () => steps.trigger())),
-    poll: wrap(step("poll", (i) => steps.poll(checkpointOf("poll", i)))),
+    trigger: wrap(
+      step("trigger", async () => {
+        const ticked = await tick();
+        return { ...(await steps.trigger({ whenDue: true })), ...ticked };
+      }),
+    ),
+    poll: wrap(
+      step("poll", async (i) => {
+        const id = checkpointOf("poll", i);
+        const ticked = await tick();
+        return { ...(await steps.poll(id)), ...ticked };
+      }),
+    ),
     complete: wrap(step("complete", () => steps.complete())),
     abort: wrap(step("abort", (i) => steps.abort(checkpointOf("abort", i)))),
     restore: wrap(step("restore", () => steps.restore())),

@@ -19,6 +19,7 @@ import type { Clock } from "../../core/ports/clock.ts";
 import type { IngestLog } from "../../core/ports/ingest-log.ts";
 import type { Queue } from "../../core/ports/queue.ts";
 import type { StateStore } from "../../core/ports/state-store.ts";
+import type { TimerHints } from "../../core/ports/timer-hints.ts";
 import { type InboundMessage, TaskRunner } from "../../core/runtime/task-runner.ts";
 import { decodeEnvelope } from "../aws/sqs-queue.ts";
 
@@ -29,6 +30,8 @@ export interface TaskPorts {
   readonly queue: Queue;
   readonly clock: Clock;
   readonly ingest?: IngestLog;
+  /** Where each partition records its next processing-time timer, for the coordinator's ticks. */
+  readonly timers?: TimerHints;
 }
 
 /** Options of {@link createTaskHandler}. */
@@ -78,6 +81,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
         generation,
         checkpoints: ports.checkpoints,
         ...(ports.ingest ? { ingest: ports.ingest } : {}),
+        ...(ports.timers ? { timers: ports.timers } : {}),
       });
       runners.set(partition, r);
     }

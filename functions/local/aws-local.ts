@@ -10,7 +10,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
-import { coordinatorDefinition } from "../../core/checkpoint/asl.ts";
+import { coordinatorDefinition, tickSecondsFor } from "../../core/checkpoint/asl.ts";
 import type { StepContext } from "../../core/checkpoint/steps.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
@@ -52,7 +52,10 @@ export interface AwsLocalOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before SQS moves a message to its DLQ (default 5). */
   readonly maxReceiveCount?: number;
-  /** Wait overrides of the state machine, in ms (default interval: the job's checkpoint interval; poll 100). */
+  /**
+   * Wait overrides of the state machine, in ms (default interval: the job's checkpoint
+   * interval, at most the job's `timerTickSeconds` when it has keyed tasks; poll 100).
+   */
   readonly waitMs?: { readonly interval?: number; readonly poll?: number };
   /** Decorates the ports of each task handler (a new container), e.g. to inject faults in tests. */
   readonly taskPorts?: (ports: TaskPorts) => TaskPorts;
@@ -77,6 +80,11 @@ export interface AwsLocal {
   readonly dynamoEndpoint: string;
   /** The HTTP API's base URL, when served. */
   readonly url?: string;
+  /**
+   * Settles when the coordinator's executions end: resolves when the job finished
+   * (or the workers stopped), rejects with `JobFailedError` when it failed for good.
+   */
+  readonly coordinatorDone: Promise<void>;
   /** Stops the workers (event source mappings, coordinator, HTTP), keeping the emulators and their data. */
   stopWorkers(): Promise<void>;
   /** Stops everything, the emulators this started included. */
@@ -156,6 +164,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       sqsEndpoint,
       dynamoEndpoint,
       ...(url ? { url } : {}),
+      coordinatorDone: coordinator.done,
       stopWorkers,
       stop: async () => {
         await stopWorkers();
@@ -258,7 +267,7 @@ function startTaskWorker(d: Deployment, task: string): () => Promise<void> {
 /** The coordinator's state machine in aws-local-stepfunctions, its Lambda tasks bound to the step handlers (timed). */
 function startCoordinator(d: Deployment, context: StepContext): LocalCoordinator {
   const { plan, graph, options, accounting } = d;
-  const handlers = createCoordinatorHandlers(context, { startExecution: async () => {} });
+  const handlers = createCoordinatorHandlers(context, { startExecution: async () => {}, log: d.log });
   const timed =
     (name: string, h: StepHandler) =>
     async (input: StepInput): Promise<unknown> => {
@@ -269,7 +278,10 @@ function startCoordinator(d: Deployment, context: StepContext): LocalCoordinator
         accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
       }
     };
+  const tickSeconds = tickSecondsFor(plan, graph.config.aws);
+  const intervalMs = graph.config.checkpoint.intervalMs;
   const definition = coordinatorDefinition({
+    ...(tickSeconds === undefined ? {} : { tickSeconds }),
     checkpoint: graph.config.checkpoint,
     functions: {
       trigger: "trigger",
@@ -292,7 +304,7 @@ function startCoordinator(d: Deployment, context: StepContext): LocalCoordinator
     {
       job: plan.job,
       waitMs: {
-        interval: options.waitMs?.interval ?? graph.config.checkpoint.intervalMs,
+        interval: options.waitMs?.interval ?? Math.min(intervalMs, (tickSeconds ?? Number.POSITIVE_INFINITY) * 1000),
         poll: options.waitMs?.poll ?? 100,
         retry: 100,
       },

@@ -12,12 +12,14 @@ import {
   type AslDefinition,
   COMPLETE,
   CONTINUE_AS_NEW,
+  JOB_FAILED_ERROR,
   POLL,
   RESTORE,
   TRIGGER,
   WAIT_FOR_ACKS,
   WAIT_INTERVAL,
 } from "../../core/checkpoint/asl.ts";
+import { JobFailedError } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 
 /** Parameters of the Trigger and Restore states. */
@@ -68,8 +70,9 @@ export interface LocalCoordinator {
   executions(): number;
   /**
    * Resolves when the job finished (an execution ended without ContinueAsNew) or
-   * after {@link stop}; rejects with a `RiffleError` (`coordinator-execution`) if an
-   * execution failed.
+   * after {@link stop}; rejects with a `JobFailedError` when an execution ended in the
+   * JobFailed state (the restart attempts are used up), or a `RiffleError`
+   * (`coordinator-execution`) if it failed otherwise.
    */
   readonly done: Promise<void>;
 }
@@ -175,6 +178,12 @@ export function runCoordinatorLocally(
       try {
         await execution.result;
       } catch (cause) {
+        if (cause instanceof Error && (cause.cause as Error | undefined)?.name === JOB_FAILED_ERROR) {
+          throw new JobFailedError(
+            `coordinator execution ${n} of job '${options.job}' ended in ${JOB_FAILED_ERROR}`,
+            cause,
+          );
+        }
         throw new RiffleError(
           "coordinator-execution",
           `coordinator execution ${n} of job '${options.job}' failed: ${describeCause(cause)}`,

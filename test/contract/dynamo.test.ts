@@ -12,12 +12,14 @@ import { dynamoClient, ensureTables, type TableNames, tableNames } from "../../f
 import { DynamoIngestLog } from "../../functions/aws/dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
 import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
+import { DynamoTimerHints } from "../../functions/aws/dynamo-timer-hints.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { dynamoSpecificTests } from "./dynamo-specific.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
 import { outputStoreContract } from "./output-store.contract.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
+import { timerHintsContract } from "./timer-hints.contract.ts";
 
 let client: DynamoDBClient | undefined;
 
@@ -50,5 +52,9 @@ ingestLogContract("DynamoIngestLog", async () => {
 outputStoreContract("DynamoOutputStore", async () => {
   const { client, tables } = await freshTables();
   return { store: new DynamoOutputStore(client, tables) };
+});
+timerHintsContract("DynamoTimerHints", async () => {
+  const { client, tables } = await freshTables();
+  return new DynamoTimerHints(client, tables);
 });
 dynamoSpecificTests(freshTables);

@@ -8,10 +8,12 @@ import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-
 import { InMemoryIngestLog } from "../../core/memory/in-memory-ingest-log.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
 import { outputStoreContract } from "./output-store.contract.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
+import { timerHintsContract } from "./timer-hints.contract.ts";
 
 /** A state dir of its own in a fresh temp dir, removed on close. */
 function freshStateDir(): { dir: StateDir; close: () => void } {
@@ -41,3 +43,4 @@ checkpointStoreContract("SqliteCheckpointStore", async () => {
 
 ingestLogContract("InMemoryIngestLog", async () => ({ log: new InMemoryIngestLog() }));
 outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
+timerHintsContract("InMemoryTimerHints", async () => new InMemoryTimerHints());

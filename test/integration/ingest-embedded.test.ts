@@ -1,8 +1,9 @@
 /**
  * Ingest on the embedded runtime (what `riffle dev` runs): records posted over real
  * HTTP reach a keyed job through the ingest log, parked source partitions wake on
- * each append, committed output equals the oracle, and a poison record is
- * dead-lettered while the job goes on, then replayed after the fix.
+ * each append, committed output equals the oracle, a poison record is
+ * dead-lettered while the job goes on, then replayed after the fix, and a savepoint
+ * taken over HTTP is restored over HTTP while the job runs.
  */
 
 import { afterEach, describe, expect, it } from "vitest";
@@ -179,5 +180,41 @@ describe("ingest on the embedded runtime", () => {
     expectCounts(r.output, { ada: 1, bob: 1 });
     expect(r.runtime.restarts).toBe(0);
     expect((await letters()).every((d) => d.replayedAt !== undefined)).toBe(true);
+  });
+
+  it("restores from a savepoint over HTTP while it runs: state and input positions go back to the savepoint", async () => {
+    running = await start();
+    const r = running;
+    const call = (path: string, body: unknown) =>
+      fetch(`${r.server.url}/jobs/clicks/${path}`, {
+        method: "POST",
+        headers: { "x-api-key": KEY, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const click = (user: string, ts: number) => ({ user, page: "/p", ts });
+    expect((await post(r, [click("ada", 1), click("ada", 2), click("bob", 3)])).status).toBe(202);
+    await until("the first three counts", () => r.output.length === 3);
+    const sp = await call("savepoints", { name: "sp1" });
+    expect(sp.status, await sp.clone().text()).toBe(201);
+    expect((await post(r, [click("ada", 4)])).status).toBe(202);
+    await until("ada's third click", () => r.output.some((o) => o.user === "ada" && o.n === 3));
+    const before = r.output.length;
+    const restored = await call("restore", { savepoint: "sp1" });
+    expect(restored.status, await restored.clone().text()).toBe(200);
+    expect(await restored.json()).toEqual({ generation: 2 });
+    // The source reads again from the savepoint's positions (ada's fourth click included),
+    // and the counts go on from the savepoint's state.
+    expect((await post(r, [click("ada", 5)])).status).toBe(202);
+    await until("ada's fourth click", () => r.output.some((o) => o.user === "ada" && o.n === 4));
+    // Two more checkpoints: a duplicate would be published by now.
+    const cp = r.runtime.lastCheckpoint?.id ?? 0;
+    await until("two more checkpoints", () => (r.runtime.lastCheckpoint?.id ?? 0) >= cp + 2);
+    expect(r.output.slice(before).map((o) => `${o.user}${o.n}`)).toEqual(["ada3", "ada4"]);
+    const status = await r.control.status();
+    expect(status.generation).toBe(2);
+    expect(status.failed).toBeUndefined();
+    // An unknown savepoint is refused, and the job goes on.
+    expect((await call("restore", { savepoint: "nope" })).status).toBe(409);
+    expect(r.runtime.generation).toBe(2);
   });
 });

@@ -1,5 +1,7 @@
 import { StateMachine } from "aws-local-stepfunctions";
 import { describe, expect, it } from "vitest";
+import { type AwsConfigOptions, mergeAwsConfig } from "../../core/api/aws-config.ts";
+import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import {
   type AslDefinition,
   type AslTaskState,
@@ -7,9 +9,11 @@ import {
   type CoordinatorFunctions,
   coordinatorDefinition,
   LAMBDA_SERVICE_ERRORS,
+  tickSecondsFor,
 } from "../../core/checkpoint/asl.ts";
 import { DEFAULT_CHECKPOINT_CONFIG } from "../../core/checkpoint/config.ts";
 import { RiffleError } from "../../core/errors.ts";
+import { planJob } from "../../core/graph/planner.ts";
 import {
   type CheckpointStepInput,
   type CoordinatorSteps,
@@ -48,18 +52,20 @@ describe("coordinatorDefinition: shape", () => {
     expect(def.StartAt).toBe("WaitInterval");
     expect(targets(def, "WaitInterval")).toEqual(["Trigger"]);
     expect(targets(def, "Trigger")).toEqual(["AfterTrigger"]);
-    expect(targets(def, "AfterTrigger")).toEqual(["Done", "NextRound", "WaitForAcks"]);
+    expect(targets(def, "AfterTrigger")).toEqual(["Done", "JobFailed", "NextRound", "WaitForAcks"]);
     expect(targets(def, "WaitForAcks")).toEqual(["Poll"]);
     expect(targets(def, "Poll")).toEqual(["Decide"]);
     expect(targets(def, "Decide")).toEqual(["Complete", "Abort", "Restore", "Done", "NextRound", "WaitForAcks"]);
     expect(targets(def, "Complete")).toEqual(["NextRound"]);
     expect(targets(def, "Abort")).toEqual(["AfterAbort"]);
     expect(targets(def, "AfterAbort")).toEqual(["Restore", "NextRound"]);
-    expect(targets(def, "Restore")).toEqual(["NextRound"]);
+    expect(targets(def, "Restore")).toEqual(["AfterRestore"]);
+    expect(targets(def, "AfterRestore")).toEqual(["JobFailed", "NextRound"]);
     expect(targets(def, "NextRound")).toEqual(["CheckRounds"]);
     expect(targets(def, "CheckRounds")).toEqual(["ContinueAsNew", "WaitInterval"]);
     expect(targets(def, "ContinueAsNew")).toEqual(["Done"]);
     expect(def.States.Done).toEqual({ Type: "Succeed" });
+    expect(def.States.JobFailed).toMatchObject({ Type: "Fail", Error: "JobFailed" });
     expect(def.States.NextRound).toMatchObject({
       Type: "Pass",
       Parameters: { "job.$": "$.job", "round.$": "States.MathAdd($.round, 1)" },
@@ -76,9 +82,41 @@ describe("coordinatorDefinition: shape", () => {
     expect(definition(1000, 7).States.CheckRounds).toMatchObject({ Choices: [{ NumericGreaterThanEquals: 7 }] });
     expect(() => definition(1000, 0)).toThrow(/roundsPerExecution must be an integer ≥ 1, got 0/);
     expect(() => definition(1000, 5, 0.5)).toThrow(/pollSeconds must be an integer ≥ 1, got 0.5/);
+    // With timer ticks, a round comes every tickSeconds (at most the interval).
+    const ticking = (intervalMs: number, tickSeconds: number) =>
+      coordinatorDefinition({ checkpoint: { ...DEFAULT_CHECKPOINT_CONFIG, intervalMs }, functions, tickSeconds });
+    expect(ticking(30_000, 1).States.WaitInterval).toMatchObject({ Seconds: 1 });
+    expect(ticking(30_000, 5).States.WaitInterval).toMatchObject({ Seconds: 5 });
+    expect(ticking(2000, 5).States.WaitInterval).toMatchObject({ Seconds: 2 });
+    expect(() => ticking(1000, 0)).toThrow(/tickSeconds must be an integer ≥ 1, got 0/);
     expect(() =>
       coordinatorDefinition({ checkpoint: DEFAULT_CHECKPOINT_CONFIG, functions: { ...functions, poll: "" } }),
     ).toThrow(RiffleError);
+  });
+
+  it("ticks timers every timerTickSeconds for a job with keyed tasks, and not otherwise", () => {
+    const keyed = defineJob("k", (env) => {
+      env
+        .fromGenerator((i) => i, { count: 1 })
+        .keyBy((i) => i)
+        .sum()
+        .sinkTo("out");
+    });
+    const stateless = defineJob("s", (env) => {
+      env
+        .fromGenerator((i) => i, { count: 1 })
+        .map((i) => i)
+        .sinkTo("out");
+    });
+    const tick = (job: typeof keyed, options: AwsConfigOptions = {}) => {
+      const graph = buildGraph(job);
+      return tickSecondsFor(planJob(graph), mergeAwsConfig(graph.config.aws, options));
+    };
+    expect(tick(keyed)).toBe(1);
+    expect(tick(keyed, { timerTickSeconds: 5 })).toBe(5);
+    expect(tick(keyed, { timerTickSeconds: 0 })).toBeUndefined();
+    expect(tick(stateless)).toBeUndefined();
+    expect(() => tick(keyed, { timerTickSeconds: 0.5 })).toThrow(/timerTickSeconds must be an integer from 0 to 3600/);
   });
 
   it("calls only the given Lambdas, with the contract's parameters, retries and catches", () => {
@@ -202,6 +240,33 @@ describe("runCoordinatorLocally", () => {
       "Trigger",
       ...["Trigger", "Poll(5)"],
     ]);
+  });
+
+  it("ends in JobFailed when Restore or Trigger says the job failed, with a typed error", async () => {
+    for (const [failingStep, script] of [
+      [
+        "Restore",
+        {
+          trigger: { checkpoint: 1 },
+          poll: "failover",
+          restore: { generation: 1, checkpoint: null, failed: "used up" },
+        },
+      ],
+      ["Trigger", { trigger: { checkpoint: null, failed: "used up" } }],
+    ] as const) {
+      const { calls, steps } = recorder({
+        trigger: async () => script.trigger,
+        poll: async () => ({ status: "poll" in script ? script.poll : "pending" }),
+        restore: async () => ("restore" in script ? script.restore : {}),
+      });
+      const run = runCoordinatorLocally(definition(), steps, { job: "job-1", waitMs: fast });
+      await expect(run.done, failingStep).rejects.toMatchObject({
+        reason: "job-failed",
+        message: expect.stringMatching(/coordinator execution 1 of job 'job-1' ended in JobFailed/),
+      });
+      expect(calls.at(-1), failingStep).toBe(failingStep);
+      expect(run.executions()).toBe(1);
+    }
   });
 
   it("retries a step that throws twice, within the same round and execution", async () => {

@@ -1,0 +1,95 @@
+/**
+ * The Amazon States Language (JSONPath) shapes the coordinator machine uses: plain
+ * JSON-serializable types, so `JSON.stringify` of an {@link AslDefinition} is the
+ * ASL document.
+ */
+
+/** A Retry entry. */
+export interface AslRetrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds: number;
+  readonly MaxAttempts: number;
+  readonly BackoffRate: number;
+}
+
+/** A Catch entry. */
+export interface AslCatcher {
+  readonly ErrorEquals: readonly string[];
+  readonly Next: string;
+  readonly ResultPath: string;
+}
+
+/** A Task state calling a Lambda function directly. */
+export interface AslTaskState {
+  readonly Type: "Task";
+  readonly Comment?: string;
+  readonly Resource: string;
+  readonly Parameters: Readonly<Record<string, string>>;
+  readonly ResultPath: string;
+  readonly Retry: readonly AslRetrier[];
+  readonly Catch?: readonly AslCatcher[];
+  readonly Next: string;
+}
+
+/** A Wait state of a fixed number of seconds. */
+export interface AslWaitState {
+  readonly Type: "Wait";
+  readonly Comment?: string;
+  readonly Seconds: number;
+  readonly Next: string;
+}
+
+/** A JSONPath Choice rule (the operators this machine uses). */
+export interface AslChoiceRule {
+  readonly Variable?: string;
+  readonly BooleanEquals?: boolean;
+  readonly StringEquals?: string;
+  readonly NumericGreaterThanEquals?: number;
+  readonly IsNull?: boolean;
+  readonly IsPresent?: boolean;
+  readonly And?: readonly AslChoiceRule[];
+  readonly Or?: readonly AslChoiceRule[];
+  /** Set on top-level rules only. */
+  readonly Next?: string;
+}
+
+/** A Choice state. */
+export interface AslChoiceState {
+  readonly Type: "Choice";
+  readonly Comment?: string;
+  readonly Choices: readonly AslChoiceRule[];
+  readonly Default: string;
+}
+
+/** A Pass state that reshapes its input. */
+export interface AslPassState {
+  readonly Type: "Pass";
+  readonly Comment?: string;
+  readonly Parameters: Readonly<Record<string, string>>;
+  readonly Next: string;
+}
+
+/** A Succeed state. */
+export interface AslSucceedState {
+  readonly Type: "Succeed";
+  readonly Comment?: string;
+}
+
+/** A Fail state. */
+export interface AslFailState {
+  readonly Type: "Fail";
+  readonly Comment?: string;
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+/** Any state of the coordinator machine. */
+export type AslState = AslTaskState | AslWaitState | AslChoiceState | AslPassState | AslSucceedState | AslFailState;
+
+/** A state machine definition (a plain JSON value: `JSON.stringify` gives the ASL document). */
+export interface AslDefinition {
+  readonly Comment: string;
+  readonly QueryLanguage: "JSONPath";
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+}
