@@ -42,18 +42,8 @@ import { CheckpointDriver } from "./lifecycle.ts";
 import { type BatchFailure, PartitionScheduler } from "./scheduler.ts";
 import type { TaskRunner } from "./task-runner.ts";
 
-export {
-  type EmbeddedOptions,
-  JobFailedError,
-  JobStalledError,
-  MAX_BATCH,
-  StateLostError,
-  type TaskDeadLetter,
-  type TaskProgress,
-};
-
-/** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
-const INVOKE_IDLE_ROUNDS = 50;
+export type { EmbeddedOptions, TaskDeadLetter, TaskProgress };
+export { JobFailedError, JobStalledError, MAX_BATCH, StateLostError };
 
 /** Runs a job in this process. */
 export class EmbeddedRuntime {
@@ -81,8 +71,6 @@ export class EmbeddedRuntime {
   private done = false;
   private started = false;
   private failoverRequested: string | undefined;
-  /** Rounds in a row in which nothing ran (with a simulation's `invoke`). */
-  private idleRounds = 0;
   /** Savepoints asked for and the checkpoint each waits for. */
   private readonly savepointRequests = new SavepointRequests();
   /** Restores from savepoints asked for while the job runs. */
@@ -184,7 +172,6 @@ export class EmbeddedRuntime {
       await this.serveSavepoints();
       if (await this.restoreRequests.serve((name) => this.restoreFrom(name))) continue;
       if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return this.stopped();
-      if (progressed) this.idleRounds = 0;
       if (progressed || this.done) continue;
       await this.idle();
     }
@@ -208,30 +195,13 @@ export class EmbeddedRuntime {
     return true;
   }
 
-  /** Nothing ran: sleep until the next timer or visible message, or fail over a stalled job. */
+  /** Nothing ran: sleep until there may be something to do, or fail over a stalled job. */
   private async idle(): Promise<void> {
-    const next = this.scheduler.nextWake();
-    if (next !== undefined) {
-      await this.clock.sleep(Math.max(1, next - this.clock.now()));
-      return;
+    const next = this.scheduler.whenIdle();
+    if (next.sleepMs !== undefined) await this.clock.sleep(next.sleepMs);
+    else if (next.stalled !== undefined) {
+      await this.failover({ reason: next.stalled, error: new JobStalledError(next.stalled) });
     }
-    if (this.scheduler.allFinished) return; // the final checkpoint completes on the next poll
-    if (this.options.simulation?.invoke && this.idleRounds++ < INVOKE_IDLE_ROUNDS) {
-      // The partitions run in task handlers this runtime cannot see (as on AWS): wait for the
-      // next checkpoint round, whose barriers (and the final checkpoint) move them on.
-      await this.clock.sleep(this.graph.config.checkpoint.intervalMs);
-      return;
-    }
-    if (this.scheduler.anyParked) {
-      // An ingest source waits for input: idle until an append wakes it (or a checkpoint is due).
-      await this.clock.sleep(this.options.idleSleepMs ?? 20);
-      return;
-    }
-    const dlq = this.queueDeadLetters();
-    const reason =
-      `job '${this.plan.job}' stalled: no messages left but ${this.scheduler.unfinished} partitions have not finished` +
-      (dlq.length ? `; ${dlq.length} envelopes were dead-lettered, last: ${dlq[dlq.length - 1]?.error}` : "");
-    await this.failover({ reason, error: new JobStalledError(reason) });
   }
 
   /** The stop's checkpoint completed: materialize it as a savepoint if asked, and return. */
@@ -280,10 +250,15 @@ export class EmbeddedRuntime {
   private async restoreFrom(name: string): Promise<{ generation: number }> {
     const { generation } = await this.steps.restoreSavepoint(name);
     this.driver.reset();
+    await this.relaunch(generation);
+    return { generation };
+  }
+
+  /** Runs the partitions of `generation` (a start, a failover, a restore) from the last completed checkpoint. */
+  private async relaunch(generation: number): Promise<void> {
     this.generation = generation;
     this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
     this.scheduler.launch(generation);
-    return { generation };
   }
 
   /** Sends envelopes into the job's queues (ingest wake-ups, replays), stamped by the caller. */
@@ -295,19 +270,11 @@ export class EmbeddedRuntime {
   private async start(): Promise<void> {
     this.started = true;
     const { plan, graph, checkpoints, clock, output, steps, options } = this;
+    const { fromSavepoint } = options;
     const durableOutput = options.output !== undefined;
-    this.generation = await openJob({
-      plan,
-      graph,
-      checkpoints,
-      clock,
-      output,
-      steps,
-      durableOutput,
-      fromSavepoint: options.fromSavepoint,
-    });
-    this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
-    this.scheduler.launch(this.generation);
+    await this.relaunch(
+      await openJob({ plan, graph, checkpoints, clock, output, steps, durableOutput, fromSavepoint }),
+    );
   }
 
   /** Asks the runtime to fail over at its next turn (as if a task had failed). */
@@ -321,9 +288,7 @@ export class EmbeddedRuntime {
     const r = await this.driver.failover(failure.reason, failure.error);
     this.restarts++;
     await this.clock.sleep(this.graph.config.restart.delayMs);
-    this.generation = r.generation;
-    this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
-    this.scheduler.launch(this.generation);
+    await this.relaunch(r.generation);
     this.lastRestoreMs = performance.now() - t0;
   }
 }

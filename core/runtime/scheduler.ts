@@ -19,6 +19,9 @@ import type { StateStore } from "../ports/state-store.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
 import { TaskRunner } from "./task-runner.ts";
 
+/** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
+const INVOKE_IDLE_ROUNDS = 50;
+
 /** A partition that failed too often: the job must fail over. */
 export interface BatchFailure {
   readonly reason: string;
@@ -43,6 +46,8 @@ export class PartitionScheduler {
   private byAddress = new Map<string, TaskRunner>();
   /** Partitions with a tick in their queue. */
   private readonly ticked = new Set<TaskRunner>();
+  /** Rounds in a row in which nothing ran (counted with a simulation's `invoke`). */
+  private idleRounds = 0;
   /** Records read by runners of earlier generations. */
   private sourceRecordsBefore = 0;
 
@@ -82,6 +87,30 @@ export class PartitionScheduler {
     }
   }
 
+  /**
+   * What to do after a round that ran nothing: sleep until the next timer or visible
+   * message (or a while, for an ingest source waiting for an append, or a checkpoint
+   * interval, for partitions that run through the simulation's `invoke`, as on AWS);
+   * nothing, once every partition finished (the final checkpoint completes next); or
+   * the job stalled, with why.
+   */
+  whenIdle(): { sleepMs?: number; stalled?: string } {
+    const { clock, options, graph, plan } = this.c;
+    const next = this.nextWake();
+    if (next !== undefined) return { sleepMs: Math.max(1, next - clock.now()) };
+    if (this.allFinished) return {};
+    if (options.simulation?.invoke && this.idleRounds++ < INVOKE_IDLE_ROUNDS) {
+      return { sleepMs: graph.config.checkpoint.intervalMs };
+    }
+    if (this.anyParked) return { sleepMs: options.idleSleepMs ?? 20 };
+    const dlq = this.queueDeadLetters();
+    return {
+      stalled:
+        `job '${plan.job}' stalled: no messages left but ${this.unfinished} partitions have not finished` +
+        (dlq.length ? `; ${dlq.length} envelopes were dead-lettered, last: ${dlq[dlq.length - 1]?.error}` : ""),
+    };
+  }
+
   /** One round over every task, downstream first; says whether anything ran, or which partition failed. */
   async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
     const downstreamFirst = [...this.c.plan.tasks].reverse(); // so the pipeline drains before sources read more
@@ -91,6 +120,7 @@ export class PartitionScheduler {
         const r = await this.step(task);
         if (r === "idle") break;
         progressed = true;
+        this.idleRounds = 0;
         if (r !== "ok") return { progressed, failure: r };
       }
     }
