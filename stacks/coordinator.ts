@@ -11,7 +11,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as cr from "aws-cdk-lib/custom-resources";
 import type { Construct, IDependable } from "constructs";
-import { type CoordinatorFunctions, coordinatorDefinition } from "../core/checkpoint/asl.ts";
+import { type CoordinatorFunctions, coordinatorDefinition, tickSecondsFor } from "../core/checkpoint/asl.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 
 /** The coordinator's resources. */
@@ -30,8 +30,10 @@ export function createCoordinator(
   steps: { readonly [K in keyof CoordinatorFunctions]: lambda.IFunction },
   startAfter: readonly IDependable[],
 ): Coordinator {
+  const tickSeconds = tickSecondsFor(d.plan, d.aws);
   const definition = coordinatorDefinition({
     checkpoint: d.checkpoint,
+    ...(tickSeconds === undefined ? {} : { tickSeconds }),
     functions: {
       trigger: steps.trigger.functionArn,
       poll: steps.poll.functionArn,

@@ -7,7 +7,9 @@
 import { createHash } from "node:crypto";
 import type { AwsConfig } from "../core/api/aws-config.ts";
 import { buildGraph, type Job } from "../core/api/environment.ts";
+import { tickSecondsFor } from "../core/checkpoint/asl.ts";
 import type { CheckpointConfig } from "../core/checkpoint/config.ts";
+import { notifiedTasks } from "../core/checkpoint/signals.ts";
 import { ingestRoutes } from "../core/control/ingest-routing.ts";
 import { RiffleError } from "../core/errors.ts";
 import type { JobGraph } from "../core/graph/graph.ts";
@@ -46,6 +48,8 @@ export interface DeploymentPlan {
   readonly tasks: readonly TaskDeployment[];
   /** Ids of the source tasks (the coordinator sends them start signals and barriers). */
   readonly sources: readonly string[];
+  /** Ids of the tasks the coordinator sends timer ticks (keyed tasks, when ticking) and checkpoint-complete signals. */
+  readonly signalled: readonly string[];
   readonly aws: AwsConfig;
   readonly checkpoint: CheckpointConfig;
   /** Name of the coordinator's state machine (fixed, so functions can know its ARN without a cycle). */
@@ -122,6 +126,12 @@ export function deploymentPlan(job: Job, options: DeploymentPlanOptions): Deploy
     prefix,
     tasks,
     sources: plan.tasks.filter((t) => t.isSource).map((t) => t.id),
+    signalled: [
+      ...new Set([
+        ...(tickSecondsFor(plan, aws) === undefined ? [] : plan.tasks.filter((t) => t.keyed).map((t) => t.id)),
+        ...notifiedTasks(plan, graph),
+      ]),
+    ],
     aws,
     checkpoint: graph.config.checkpoint,
     stateMachineName: fitName(`${prefix}-coordinator`, 80),

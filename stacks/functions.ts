@@ -121,7 +121,6 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
   }
 
   // Coordinator steps.
-  const coordinatorEnv = { ...common, RIFFLE_QUEUE_URLS: urls(d.sources) };
   // A step that sends nothing gets no queue URLs (and no SendMessage).
   const sendsNothing = { ...common, RIFFLE_QUEUE_URLS: "{}" };
   const step = (role: (typeof COORDINATOR_ROLES)[number], index: number) => {
@@ -137,9 +136,12 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       );
     } else {
       const grants = COORDINATOR_STEP_GRANTS[role];
-      if (grants.sendsToSources) {
-        env(f, coordinatorEnv, urlEstimate(d, d.sources));
-        for (const s of d.sources) queue(s).queue.grantSendMessages(f);
+      const targets = [
+        ...new Set([...(grants.sendsToSources ? d.sources : []), ...(grants.sendsSignals ? d.signalled : [])]),
+      ];
+      if (targets.length > 0) {
+        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets) }, urlEstimate(d, targets));
+        for (const s of targets) queue(s).queue.grantSendMessages(f);
       } else {
         env(f, sendsNothing, 0);
       }

@@ -48,6 +48,8 @@ export interface StepGrants {
   readonly tables: TableGrants;
   /** Sends barriers or start signals to the source tasks' queues. */
   readonly sendsToSources: boolean;
+  /** Sends timer ticks and checkpoint-complete signals to the signalled tasks' queues (see the deployment plan). */
+  readonly sendsSignals: boolean;
 }
 
 /** The coordinator steps that touch tables and queues (ContinueAsNew only starts an execution). */
@@ -57,10 +59,12 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  * What each step's code issues, per table:
  *
  * - trigger: the job record and a new manifest (`start` creates the record of a new
- *   job), then barriers (or start signals) to the sources;
+ *   job), then barriers (or start signals) to the sources; and, as poll does, the
+ *   timer ticks of due processing-time timers (a query of the timer hints, an update
+ *   marking each ticked) to the signalled tasks;
  * - poll: reads the record, manifests, acks and finished reports, writes completed
- *   (or aborted) manifests and the record; never the log or state tables;
- * - complete: reads the newest manifest, reads the log up to its cut, publishes its
+ *   (or aborted) manifests and the record, ticks due timers; never the log or state tables;
+ * - complete: sends checkpoint-complete signals (and marks the manifest notified), reads the newest manifest, reads the log up to its cut, publishes its
  *   sink records and dead letters and raises the published marks (output table), then
  *   compacts: keyed values into the state table, the base, tombstones and the lease
  *   into the log table;
@@ -71,18 +75,27 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  *   in the state table, and restarts the sources.
  */
 export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } = {
-  trigger: { tables: { checkpoints: ["GetItem", "PutItem"] }, sendsToSources: true },
-  poll: { tables: { checkpoints: ["GetItem", "Query", "PutItem"] }, sendsToSources: false },
+  trigger: {
+    tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"] },
+    sendsToSources: true,
+    sendsSignals: true,
+  },
+  poll: {
+    tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"] },
+    sendsToSources: false,
+    sendsSignals: true,
+  },
   complete: {
     tables: {
-      checkpoints: ["GetItem"],
+      checkpoints: ["GetItem", "PutItem"],
       log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
       state: ["BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
     },
     sendsToSources: false,
+    sendsSignals: true,
   },
-  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sendsToSources: false },
+  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sendsToSources: false, sendsSignals: false },
   restore: {
     tables: {
       checkpoints: ["GetItem", "PutItem"],
@@ -91,6 +104,7 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
     },
     sendsToSources: true,
+    sendsSignals: false,
   },
 };
 

@@ -30,20 +30,30 @@ const JOBS = [
   { name: "aws-configured", file: "test/fixtures/aws-configured.ts", throttle: { rate: 25, burst: 50 } },
 ] as const;
 
-/** DynamoDB actions (sorted) per table, and whether the step sends to the source queues. */
-const STEPS: Record<string, { tables: Record<string, string[]>; sends: boolean }> = {
-  trigger: { tables: { checkpoints: ["GetItem", "PutItem"] }, sends: true },
-  poll: { tables: { checkpoints: ["GetItem", "PutItem", "Query"] }, sends: false },
+/**
+ * DynamoDB actions (sorted) per table, and the queues the step may send to: the
+ * sources (start signals, barriers), the signalled tasks (timer ticks to keyed tasks,
+ * checkpoint-complete signals), both, or none.
+ */
+const STEPS: Record<string, { tables: Record<string, string[]>; sends: { sources: boolean; signals: boolean } }> = {
+  trigger: {
+    tables: { checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"] },
+    sends: { sources: true, signals: true },
+  },
+  poll: {
+    tables: { checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"] },
+    sends: { sources: false, signals: true },
+  },
   complete: {
     tables: {
-      checkpoints: ["GetItem"],
+      checkpoints: ["GetItem", "PutItem"],
       log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"],
       state: ["BatchWriteItem"],
       output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
     },
-    sends: false,
+    sends: { sources: false, signals: true },
   },
-  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sends: false },
+  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sends: { sources: false, signals: false } },
   restore: {
     // Publishes the newest completed checkpoint's output (as complete does) before it cuts any log.
     tables: {
@@ -52,9 +62,9 @@ const STEPS: Record<string, { tables: Record<string, string[]>; sends: boolean }
       state: ["BatchWriteItem", "UpdateItem"],
       output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
     },
-    sends: true,
+    sends: { sources: true, signals: false },
   },
-  continueAsNew: { tables: {}, sends: false },
+  continueAsNew: { tables: {}, sends: { sources: false, signals: false } },
 };
 
 const WRITES = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem", "PartiQLInsert"];
@@ -100,14 +110,16 @@ function tableRoles(s: SynthesizedJob): Map<string, string> {
 }
 
 describe.each(JOBS)("stack of $name", (j) => {
-  it("gives each coordinator step exactly the DynamoDB actions its code issues, per table, and SendMessage only to trigger and restore", () => {
+  it("gives each coordinator step exactly the DynamoDB actions its code issues, per table, and SendMessage only to the queues it sends to", () => {
     const s = synth(j.name);
     const tables = tableRoles(s);
-    const sources = new Set(
-      s.deployment.tasks
-        .filter((t) => t.task.isSource)
-        .map((t) => resources(s, "AWS::SQS::Queue").find((q) => q.props.QueueName === `${t.queueName}.fifo`)?.id),
+    const queueOf = (t: (typeof s.deployment.tasks)[number]) =>
+      resources(s, "AWS::SQS::Queue").find((q) => q.props.QueueName === `${t.queueName}.fifo`)?.id;
+    const sources = new Set(s.deployment.tasks.filter((t) => t.task.isSource).map(queueOf));
+    const signalled = new Set(
+      s.deployment.tasks.filter((t) => s.deployment.signalled.includes(t.task.id)).map(queueOf),
     );
+    expect(signalled.size).toBeGreaterThan(0); // both jobs have keyed tasks, which get timer ticks
     for (const [step, want] of Object.entries(STEPS)) {
       const grants = grantsOf(s, fnOf(s, step));
       const got: Record<string, string[]> = {};
@@ -117,7 +129,8 @@ describe.each(JOBS)("stack of $name", (j) => {
       }
       expect(got, step).toEqual(want.tables);
       const sendsTo = new Set(grants.filter((g) => g.action === "sqs:SendMessage").map((g) => g.target));
-      expect(sendsTo, step).toEqual(want.sends ? sources : new Set());
+      const expected = new Set([...(want.sends.sources ? sources : []), ...(want.sends.signals ? signalled : [])]);
+      expect(sendsTo, step).toEqual(expected);
     }
   });
 
