@@ -7,7 +7,7 @@
  * The loop, one round per checkpoint attempt:
  *
  * ```text
- * WaitInterval ─► Trigger ─► AfterTrigger ─┬─ finished ──────────────────────────► Done
+ * WaitInterval ─► Trigger ─► AfterTrigger ─┬─ finished or sleeping ──────────────► Done
  *      ▲                                   ├─ failed ────────────────────────────► JobFailed
  *      │                                   ├─ checkpoint null ─► NextRound
  *      │                                   └─ checkpoint n ─► WaitForAcks ─► Poll ─► Decide
@@ -25,6 +25,10 @@
  * set, WaitInterval waits that long instead of the whole interval, so a round (and
  * its ticks) comes every `tickSeconds`, and a checkpoint every interval. Poll also
  * sends due ticks, so timers fire while a checkpoint is in flight.
+ *
+ * A quiet job's coordinator sleeps (scale to zero, `sleep.ts`): Trigger answers
+ * `sleeping` and the execution ends; the next writer of new work starts the next
+ * one (`<job>-w<n>`).
  *
  * The job fails for good (the Fail state {@link JOB_FAILED}) once its restart
  * strategy's attempts are used up: the Restore step then answers `failed` (and so
@@ -239,6 +243,7 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Type: "Choice",
       Choices: [
         { ...isTrue("$.trigger.finished"), Next: DONE },
+        { ...isTrue("$.trigger.sleeping"), Next: DONE },
         { Variable: "$.trigger.failed", IsPresent: true, Next: JOB_FAILED },
         {
           Or: [

@@ -16,6 +16,7 @@ import {
   type JobRecord,
 } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
+import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
@@ -26,6 +27,7 @@ import { type PublishResult, publishCompleted } from "./publish.ts";
 import { restoreToCheckpoint } from "./restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
 import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
+import { trySleep } from "./sleep.ts";
 import { sendDueTicks } from "./ticks.ts";
 
 /** What the steps work on. */
@@ -40,6 +42,11 @@ export interface StepContext {
   readonly clock: Clock;
   /** Where runners record their next processing-time timer (AWS); without it, {@link CoordinatorSteps.tick} sends nothing. */
   readonly timers?: TimerHints;
+  /**
+   * Starts the coordinator again after it slept. With one, a quiet job's coordinator
+   * goes to sleep instead of triggering checkpoints (scale to zero, `sleep.ts`).
+   */
+  readonly waker?: CoordinatorWaker;
 }
 
 /** Answer of the trigger step. */
@@ -55,6 +62,8 @@ export interface TriggerAnswer {
    * every later trigger.
    */
   readonly inFlight?: true;
+  /** True when the job was quiet and the coordinator went to sleep: its execution ends until a wake. */
+  readonly sleeping?: true;
   /** True once the job finished (bounded input fully processed and published). */
   readonly finished?: boolean;
   /** Set when the job failed for good: why. */
@@ -151,6 +160,8 @@ export class CoordinatorSteps {
       return { checkpoint: coordinator.pendingIds[0] ?? null, inFlight: true };
     }
     if (options.whenDue && !(await this.due(record, last))) return { checkpoint: null };
+    const quietable = this.context.waker && options.whenDue && last && last.generation === record.generation;
+    if (quietable && (await trySleep(this.context, record, last))) return { checkpoint: null, sleeping: true };
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
     return { checkpoint: id };

@@ -5,6 +5,7 @@
  */
 
 import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
+import { wakeIfSleeping } from "../checkpoint/sleep.ts";
 import { CoordinatorSteps, type StepContext } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
@@ -56,6 +57,7 @@ export class StoreJobControl implements JobControl {
     const record = await this.o.checkpoints.loadJob(this.job);
     // Not started yet: the start signal will poll anyway.
     if (record) await this.o.queue.send([wake(record.generation)]);
+    await this.wakeCoordinator();
     return range;
   }
 
@@ -120,8 +122,15 @@ export class StoreJobControl implements JobControl {
   }
 
   /** Restores from a savepoint through the shared restore step (publishes first; a retry resumes it). */
-  restore(savepoint: string): Promise<{ generation: number }> {
-    return this.steps.restoreSavepoint(savepoint);
+  async restore(savepoint: string): Promise<{ generation: number }> {
+    const restored = await this.steps.restoreSavepoint(savepoint);
+    await this.wakeCoordinator(); // the sources start again: the coordinator must checkpoint them
+    return restored;
+  }
+
+  /** Appended, then read: wakes a coordinator that sleeps (scale to zero, `core/checkpoint/sleep.ts`). */
+  private async wakeCoordinator(): Promise<void> {
+    if (this.o.waker) await wakeIfSleeping(this.o.checkpoints, this.job, this.o.waker);
   }
 
   async deadLetters(): Promise<DeadLetters> {

@@ -47,6 +47,10 @@ export interface JobRecord {
   readonly restarts?: number;
   /** Set when the job failed for good (its restart attempts are used up): why. */
   readonly failed?: string;
+  /** True while the coordinator sleeps (scale to zero): the next writer of new work wakes it. */
+  readonly sleeping?: true;
+  /** Wakes so far: the next execution's name is `<job>-w<wakes>`. */
+  readonly wakes?: number;
   /** The savepoint the running generation was restored from, and that generation. */
   readonly restoredFrom?: { readonly savepoint: string; readonly generation: number };
 }

@@ -9,6 +9,7 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Job } from "../../core/api/environment.ts";
 import { buildGraph } from "../../core/api/environment.ts";
+import { wakeIfSleeping } from "../../core/checkpoint/sleep.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
@@ -16,6 +17,7 @@ import type { Plan } from "../../core/graph/plan.ts";
 import { planJob, taskById } from "../../core/graph/planner.ts";
 import type { CheckpointStore } from "../../core/ports/checkpoint-store.ts";
 import type { Clock } from "../../core/ports/clock.ts";
+import type { CoordinatorWaker } from "../../core/ports/coordinator-waker.ts";
 import type { IngestLog } from "../../core/ports/ingest-log.ts";
 import type { Queue } from "../../core/ports/queue.ts";
 import type { StateStore } from "../../core/ports/state-store.ts";
@@ -49,6 +51,12 @@ export interface TaskHandlerOptions {
    * of the batch is deleted. Tests pass the faults they inject into the ports.
    */
   readonly fatal?: (error: unknown) => boolean;
+  /**
+   * Wakes the job's sleeping coordinator (scale to zero): after an invocation that
+   * committed a segment, the handler reads the job record again and, if the
+   * coordinator sleeps, starts it. Without one, nothing is woken.
+   */
+  readonly waker?: CoordinatorWaker;
   /** Receives one line per failed group (default: `console.error`, which is CloudWatch on Lambda). */
   readonly log?: (line: string) => void;
   /** Called after each invocation. */
@@ -97,10 +105,19 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     }
     const failures: { itemIdentifier: string }[] = [];
     let died: { error: unknown } | undefined;
+    let committed = false;
     const groups = byGroup(event.Records);
     await Promise.all(
       [...groups].map(async ([partition, records]) => {
-        const { failedFrom, error } = await runGroup(runner, partition, records, task.id, task.parallelism, log);
+        const { failedFrom, error, segment } = await runGroup(
+          runner,
+          partition,
+          records,
+          task.id,
+          task.parallelism,
+          log,
+        );
+        if (segment) committed = true;
         for (const r of records.slice(failedFrom)) failures.push({ itemIdentifier: r.messageId });
         if (error !== undefined && options.fatal?.(error)) died ??= { error };
       }),
@@ -110,6 +127,8 @@ export function createTaskHandler(options: TaskHandlerOptions) {
       runners = new Map(); // the container died: nothing in memory survives
       throw died.error;
     }
+    // Commit, then read the record: a coordinator that fell asleep meanwhile is woken (sleep.ts).
+    if (committed && options.waker) await wakeIfSleeping(ports.checkpoints, plan.job, options.waker);
     return { batchItemFailures: failures };
   };
   return middy<SQSEvent, SQSBatchResponse>().handler(handle);
@@ -142,7 +161,7 @@ async function runGroup(
   task: string,
   parallelism: number,
   log: (line: string) => void,
-): Promise<{ failedFrom: number; error?: unknown }> {
+): Promise<{ failedFrom: number; error?: unknown; segment?: true }> {
   if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) {
     log(`${task}: message group '${partition}' is not a partition (parallelism ${parallelism})`);
     return { failedFrom: 0 };
@@ -166,7 +185,11 @@ async function runGroup(
     );
   }
   const failedFrom = Math.min(result.failedFrom ?? inbound.length, inbound.length);
-  return result.error === undefined ? { failedFrom } : { failedFrom, error: result.error };
+  return {
+    failedFrom,
+    ...(result.error === undefined ? {} : { error: result.error }),
+    ...(result.segment ? { segment: true } : {}),
+  };
 }
 
 /** Records by message group (partition), in order. */

@@ -17,6 +17,7 @@ import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
+import type { CoordinatorWaker } from "../../core/ports/coordinator-waker.ts";
 import { RequestAccounting } from "../aws/accounting.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
@@ -29,7 +30,6 @@ import { startDynamoLocal } from "./dynamo-local.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
 import { startLocalSqs } from "./sqs-local.ts";
-
 import { type LocalCoordinator, runCoordinatorLocally } from "./stepfunctions.ts";
 
 /** Options of {@link startAwsLocal}. */
@@ -85,6 +85,10 @@ export interface AwsLocal {
    * (or the workers stopped), rejects with `JobFailedError` when it failed for good.
    */
   readonly coordinatorDone: Promise<void>;
+  /** True while the coordinator sleeps (scale to zero: the job is quiet, no execution runs). */
+  coordinatorAsleep(): boolean;
+  /** Executions of the coordinator started so far. */
+  coordinatorExecutions(): number;
   /** Stops the workers (event source mappings, coordinator, HTTP), keeping the emulators and their data. */
   stopWorkers(): Promise<void>;
   /** Stops everything, the emulators this started included. */
@@ -119,7 +123,15 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
     cleanups.push(async () => ports.dynamo.destroy());
     await prepareTables(ports);
     const clock = new SystemClock();
-    const context = { plan, graph, clock, ...ports };
+    // Scale to zero: a quiet job's coordinator sleeps, and the next writer of new work wakes it here.
+    let coordinatorRef: LocalCoordinator | undefined;
+    const waker = {
+      start: async (name: string) => {
+        log(`coordinator woken (${name})`);
+        coordinatorRef?.wake();
+      },
+    };
+    const context = { plan, graph, clock, ...ports, waker };
     const control = new StoreJobControl({
       ...context,
       backlog: (task) => approximateBacklog(sqs, urlOf(queues, task)),
@@ -130,9 +142,10 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
     const workers: (() => Promise<void>)[] = [];
     const steps = await control.start();
     log(`job '${plan.job}' generation ${steps.generation}${steps.created ? " (new)" : ""}`);
-    const deployment: Deployment = { options, plan, graph, sqs, queues, ports, clock, accounting, log };
+    const deployment: Deployment = { options, plan, graph, sqs, queues, ports, clock, accounting, log, waker };
     for (const t of plan.tasks) workers.push(startTaskWorker(deployment, t.id));
     const coordinator = startCoordinator(deployment, context);
+    coordinatorRef = coordinator;
     coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
     workers.push(() => coordinator.stop());
     let url: string | undefined;
@@ -165,6 +178,8 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       dynamoEndpoint,
       ...(url ? { url } : {}),
       coordinatorDone: coordinator.done,
+      coordinatorAsleep: () => coordinator.asleep(),
+      coordinatorExecutions: () => coordinator.executions(),
       stopWorkers,
       stop: async () => {
         await stopWorkers();
@@ -188,6 +203,8 @@ interface Deployment {
   readonly clock: SystemClock;
   readonly accounting: RequestAccounting;
   readonly log: (line: string) => void;
+  /** Wakes the sleeping coordinator (scale to zero). */
+  readonly waker: CoordinatorWaker;
 }
 
 /** The SQS and DynamoDB endpoints: the given ones, else fauxqs and DynamoDB Local, started here (and stopped by `cleanups`). */
@@ -243,6 +260,7 @@ function startTaskWorker(d: Deployment, task: string): () => Promise<void> {
       ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
       ports: options.taskPorts ? options.taskPorts({ ...ports, clock }) : { ...ports, clock },
       ...(options.fatal ? { fatal: options.fatal } : {}),
+      waker: d.waker,
       onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
       log,
     }),

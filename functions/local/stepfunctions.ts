@@ -69,6 +69,13 @@ export interface LocalCoordinator {
   /** How many executions have started so far. */
   executions(): number;
   /**
+   * Starts the next execution of a coordinator that went to sleep (its last execution
+   * ended with Trigger answering `sleeping`); does nothing while one runs.
+   */
+  wake(): void;
+  /** True while the coordinator sleeps (no execution runs, the job is not finished). */
+  asleep(): boolean;
+  /**
    * Resolves when the job finished (an execution ended without ContinueAsNew) or
    * after {@link stop}; rejects with a `JobFailedError` when an execution ended in the
    * JobFailed state (the restart attempts are used up), or a `RiffleError`
@@ -114,6 +121,9 @@ export function runCoordinatorLocally(
   let stopped = false;
   let count = 0;
   let continued = false;
+  /** Set when this execution's Trigger answered `sleeping`. */
+  let slept = false;
+  let wakeUp: (() => void) | undefined;
   let abortCurrent: (() => void) | undefined;
 
   const bind =
@@ -130,7 +140,11 @@ export function runCoordinatorLocally(
       }
     };
   const handlers: Record<string, (input: unknown) => Promise<never>> = {
-    [TRIGGER]: bind(TRIGGER, steps.trigger),
+    [TRIGGER]: async (input) => {
+      const answer = (await bind(TRIGGER, steps.trigger)(input)) as { sleeping?: boolean } | null;
+      if (answer?.sleeping) slept = true;
+      return answer as never;
+    },
     [POLL]: bind(POLL, steps.poll),
     [COMPLETE]: bind(COMPLETE, steps.complete),
     [ABORT]: bind(ABORT, steps.abort),
@@ -193,6 +207,16 @@ export function runCoordinatorLocally(
         abortCurrent = undefined;
       }
       if (stopped) break;
+      if (slept) {
+        slept = false;
+        log?.(`execution ${n}: asleep (the job is quiet)`);
+        await new Promise<void>((resolve) => {
+          wakeUp = resolve;
+        });
+        wakeUp = undefined;
+        if (stopped) break;
+        continue;
+      }
       log?.(`execution ${n}: ${continued ? "continued as new" : "job finished"}`);
       if (!continued) break;
     }
@@ -201,8 +225,13 @@ export function runCoordinatorLocally(
   done.catch(() => {}); // observed by stop(); callers awaiting `done` still see the rejection
 
   return {
+    wake() {
+      wakeUp?.();
+    },
+    asleep: () => wakeUp !== undefined,
     async stop() {
       stopped = true;
+      wakeUp?.();
       abortCurrent?.();
       await done.catch(() => {});
       await Promise.allSettled([...inFlight]);

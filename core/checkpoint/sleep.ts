@@ -1,0 +1,90 @@
+/**
+ * Scale to zero: a job with no input makes no checkpoint rounds. When a checkpoint
+ * is due, the trigger step first asks whether anything happened since the last
+ * completed checkpoint: no partition committed a segment past its cut, no
+ * checkpoint is in flight, and no processing-time timer waits. Then there is
+ * nothing to checkpoint, and the coordinator goes to sleep (its execution ends)
+ * instead of triggering.
+ *
+ * Waking without a lost wake-up: the coordinator (1) marks the job record `sleeping`,
+ * then (2) looks at the logs once more, and stays awake if anything arrived. Every
+ * writer that can bring new work — an ingest append, a restore, a task that committed
+ * a segment — (1) writes, then (2) reads the record, and wakes a sleeping job. Each
+ * side's second step sees the other's first, so work is never left with the
+ * coordinator asleep. A wake is one conditional write of the record (clear
+ * `sleeping`, count the wake, and skip one checkpoint id, since the record's
+ * conditional writes compare its generation and checkpoint counter), so of
+ * concurrent wakers exactly one starts the next execution, under `<job>-w<wakes>`.
+ */
+
+import type { Plan } from "../graph/plan.ts";
+import type { CheckpointManifest, CheckpointStore, JobRecord } from "../ports/checkpoint-store.ts";
+import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
+import type { StateStore } from "../ports/state-store.ts";
+import type { TimerHints } from "../ports/timer-hints.ts";
+
+/** What the quiet check reads. */
+export interface QuietContext {
+  readonly plan: Plan;
+  readonly state: StateStore;
+  readonly checkpoints: CheckpointStore;
+  readonly timers?: TimerHints;
+}
+
+/**
+ * True when nothing happened since `last` (a completed checkpoint of the running
+ * generation): every partition's log ends at its cut, and no processing-time timer waits.
+ */
+export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promise<boolean> {
+  if (!last.cut) return false;
+  if (c.timers && (await c.timers.list(c.plan.job)).length > 0) return false;
+  for (const task of c.plan.tasks) {
+    for (let p = 0; p < task.parallelism; p++) {
+      const cut = last.cut[`${task.id}#${p}`];
+      if (cut === undefined) return false;
+      if ((await c.state.readSegments(task.id, p, cut)).length > 0) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Puts the job to sleep if it is quiet; see the module comment. Returns true when it
+ * sleeps (the caller ends the coordinator's execution).
+ */
+export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
+  if (!(await isQuiet(c, last))) return false;
+  const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
+  if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
+  if (await isQuiet(c, last)) return true;
+  // Something arrived while it fell asleep: stay awake (a waker may have got there first).
+  const now = await c.checkpoints.loadJob(c.plan.job);
+  if (now?.sleeping) {
+    await c.checkpoints.saveJob(awake(now), { generation: now.generation, nextCheckpoint: now.nextCheckpoint });
+  }
+  return false;
+}
+
+/**
+ * Wakes `job`'s coordinator if it sleeps: exactly one of concurrent callers wins the
+ * conditional write and starts the next execution. Returns true for that caller.
+ */
+export async function wakeIfSleeping(
+  checkpoints: CheckpointStore,
+  job: string,
+  waker: CoordinatorWaker,
+): Promise<boolean> {
+  const record = await checkpoints.loadJob(job);
+  if (!record?.sleeping) return false;
+  const woken = awake(record);
+  const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
+  if (!(await checkpoints.saveJob(woken, expected))) return false;
+  await waker.start(`${job}-w${woken.wakes ?? 0}`);
+  return true;
+}
+
+/** The record without `sleeping`, its wake counted, one checkpoint id skipped (see the module comment). */
+function awake(record: JobRecord): JobRecord {
+  const { sleeping: _sleeping, ...rest } = record;
+  return { ...rest, wakes: (record.wakes ?? 0) + 1, nextCheckpoint: record.nextCheckpoint + 1 };
+}

@@ -1,0 +1,97 @@
+/**
+ * Scale to zero, the rules: a job sleeps only when nothing happened since its last
+ * completed checkpoint, stays awake when work arrives while it falls asleep, and of
+ * concurrent wakers exactly one starts the next execution.
+ */
+
+import { describe, expect, it } from "vitest";
+import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { isQuiet, trySleep, wakeIfSleeping } from "../../core/checkpoint/sleep.ts";
+import { planJob } from "../../core/graph/planner.ts";
+import type { Segment } from "../../core/log/segment.ts";
+import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import type { CheckpointManifest, JobRecord } from "../../core/ports/checkpoint-store.ts";
+
+const job = defineJob("sleepy", (env) => {
+  env.fromElements([1, 2, 3]).uid("src").sinkTo("out");
+});
+
+const segment = (n: number): Segment => ({
+  n,
+  gen: 1,
+  time: 0,
+  positions: {},
+  outSeqs: {},
+  changes: [],
+  outbox: [],
+  sentThrough: n,
+});
+
+async function setup() {
+  const plan = planJob(buildGraph(job));
+  const state = new InMemoryStateStore();
+  const checkpoints = new InMemoryCheckpointStore();
+  const record: JobRecord = {
+    job: "sleepy",
+    generation: 1,
+    nextCheckpoint: 2,
+    lastCompleted: 1,
+    parallelism: {},
+    failures: 0,
+  };
+  await checkpoints.saveJob(record, undefined);
+  const cut = Object.fromEntries(plan.tasks.map((t) => [`${t.id}#0`, 1]));
+  for (const t of plan.tasks) await state.append(t.id, 0, segment(1));
+  const last: CheckpointManifest = {
+    job: "sleepy",
+    id: 1,
+    generation: 1,
+    status: "completed",
+    triggeredAt: 0,
+    cut,
+    parallelism: {},
+  };
+  return { plan, state, checkpoints, record, last, context: { plan, state, checkpoints } };
+}
+
+describe("scale to zero", () => {
+  it("is quiet only when no partition committed past its cut", async () => {
+    const { plan, state, last, context } = await setup();
+    expect(await isQuiet(context, last)).toBe(true);
+    await state.append(plan.tasks[0]?.id as string, 0, segment(2));
+    expect(await isQuiet(context, last)).toBe(false);
+  });
+
+  it("stays awake when work lands while it falls asleep", async () => {
+    const { plan, state, checkpoints, record, last, context } = await setup();
+    let reads = 0;
+    const racing = {
+      ...context,
+      state: new Proxy(state, {
+        get(target, key) {
+          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
+          return async (task: string, partition: number, after: number) => {
+            // The second look (after `sleeping` is written) sees a segment that arrived in between.
+            if (++reads === plan.tasks.length + 1) await target.append(task, partition, segment(2));
+            return target.readSegments(task, partition, after);
+          };
+        },
+      }),
+    };
+    expect(await trySleep(racing, record, last)).toBe(false);
+    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
+  });
+
+  it("sleeps when quiet, and of concurrent wakers exactly one starts the next execution", async () => {
+    const { checkpoints, record, last, context } = await setup();
+    expect(await trySleep(context, record, last)).toBe(true);
+    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBe(true);
+    const started: string[] = [];
+    const waker = { start: async (name: string) => void started.push(name) };
+    const won = await Promise.all(Array.from({ length: 8 }, () => wakeIfSleeping(checkpoints, "sleepy", waker)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(started).toEqual(["sleepy-w1"]);
+    expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(false);
+  });
+});
