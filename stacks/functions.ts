@@ -103,6 +103,14 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     for (const [k, v] of Object.entries(vars)) f.addEnvironment(k, v);
   };
 
+  // Scale to zero: a task or the API that brings new work wakes a sleeping coordinator
+  // (StartExecution on the machine); the trigger, knowing the machine, may put it to sleep.
+  const wakes = { RIFFLE_STATE_MACHINE_ARN: input.stateMachineArn };
+  const mayWake = (f: lambda.Function) =>
+    f.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
+    );
+
   // Task functions.
   const tasks = new Map<string, lambda.Function>();
   for (const t of d.tasks) {
@@ -111,7 +119,12 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       timeoutSeconds: t.timeoutSeconds,
       description: `riffle job '${d.job}': task '${t.task.id}'`,
     });
-    env(f, { ...common, RIFFLE_TASK: t.task.id, RIFFLE_QUEUE_URLS: urls(t.sendsTo) }, urlEstimate(d, t.sendsTo));
+    env(
+      f,
+      { ...common, RIFFLE_TASK: t.task.id, RIFFLE_QUEUE_URLS: urls(t.sendsTo), ...wakes },
+      urlEstimate(d, t.sendsTo) + 200,
+    );
+    mayWake(f);
     f.addEventSource(
       new SqsEventSource(queue(t.task.id).queue, { batchSize: BATCH_SIZE, reportBatchItemFailures: true }),
     );
@@ -139,8 +152,9 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       const targets = [
         ...new Set([...(grants.sendsToSources ? d.sources : []), ...(grants.sendsSignals ? d.signalled : [])]),
       ];
+      const sleeps = role === "trigger" ? wakes : {};
       if (targets.length > 0) {
-        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets) }, urlEstimate(d, targets));
+        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets), ...sleeps }, urlEstimate(d, targets) + 200);
         for (const s of targets) queue(s).queue.grantSendMessages(f);
       } else {
         env(f, sendsNothing, 0);
@@ -172,9 +186,11 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       RIFFLE_QUEUE_URLS: urls(all),
       RIFFLE_DLQ_URLS: urls(all, (q) => q.dlq.queueUrl),
       ...input.apiEnvironment,
+      ...wakes,
     },
-    2 * urlEstimate(d, all) + 200,
+    2 * urlEstimate(d, all) + 400,
   );
+  mayWake(api);
   grantTables(api, tables, API_GRANTS);
   if (input.apiSecrets.length > 0) {
     api.addToRolePolicy(

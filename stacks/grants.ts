@@ -61,7 +61,8 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  * - trigger: the job record and a new manifest (`start` creates the record of a new
  *   job), then barriers (or start signals) to the sources; and, as poll does, the
  *   timer ticks of due processing-time timers (a query of the timer hints, an update
- *   marking each ticked) to the signalled tasks;
+ *   marking each ticked) to the signalled tasks; before a due checkpoint, it reads the
+ *   log past each cut (scale to zero: a quiet job's coordinator sleeps instead);
  * - poll: reads the record, manifests, acks and finished reports, writes completed
  *   (or aborted) manifests and the record, ticks due timers; never the log or state tables;
  * - complete: sends checkpoint-complete signals (and marks the manifest notified), reads the newest manifest, reads the log up to its cut, publishes its
@@ -76,7 +77,8 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  */
 export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } = {
   trigger: {
-    tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"] },
+    // The log only read: the quiet check of scale to zero (a segment past any cut?).
+    tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"], log: ["GetItem", "Query"] },
     sendsToSources: true,
     sendsSignals: true,
   },

@@ -10,7 +10,7 @@
  * | `RIFFLE_QUEUE_URLS` | all | JSON task id → FIFO queue URL (only the queues the role sends to) |
  * | `RIFFLE_PARALLELISM` | all | the `--parallelism` the job was deployed with, if any |
  * | `RIFFLE_TASK` | task | the task this function runs |
- * | `RIFFLE_STATE_MACHINE_ARN` | continueAsNew | the coordinator state machine |
+ * | `RIFFLE_STATE_MACHINE_ARN` | continueAsNew, task, http, trigger | the coordinator state machine: continue-as-new starts its next execution; a task or the API wakes a sleeping coordinator (scale to zero); with it set, the trigger may put a quiet job's coordinator to sleep |
  * | `RIFFLE_DLQ_URLS` | http | JSON task id → dead-letter queue URL |
  * | `RIFFLE_API_KEYS_SECRET` | http | ARN of the Secrets Manager secret holding the accepted keys, read at run time (cached a minute) |
  * | `RIFFLE_API_KEYS` | http | accepted keys, comma-separated: only where no secret is named (local runs) |
@@ -64,7 +64,12 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     const plan = planJob(graph);
     const ports = awsPortsFromEnv(plan.job, env);
     const clock = new SystemClock();
-    const context: StepContext = { plan, graph, clock, ...ports };
+    const machine = env.RIFFLE_STATE_MACHINE_ARN;
+    // With the machine known, a quiet job's coordinator sleeps, and tasks and the API wake it (sleep.ts).
+    const waker = machine
+      ? { start: (name: string) => startExecution(machine, { job: plan.job, round: 0 }, name) }
+      : undefined;
+    const context: StepContext = { plan, graph, clock, ...ports, ...(waker ? { waker } : {}) };
     return { parallelism, context, ports };
   });
   const task = once(() => {
@@ -75,6 +80,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       task: id,
       ...(parallelism === undefined ? {} : { parallelism }),
       ports: { ...ports, clock: context.clock },
+      ...(context.waker ? { waker: context.waker } : {}),
     });
   });
   const coordinator = once(

@@ -37,7 +37,7 @@ const JOBS = [
  */
 const STEPS: Record<string, { tables: Record<string, string[]>; sends: { sources: boolean; signals: boolean } }> = {
   trigger: {
-    tables: { checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"] },
+    tables: { checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"], log: ["GetItem", "Query"] },
     sends: { sources: true, signals: true },
   },
   poll: {
