@@ -137,7 +137,7 @@ async function verify(w: AwsWorld): Promise<void> {
     if (s.gen === undefined) continue;
     savepoints.set(name, { era: s.gen - 1, atRequest: lastCounts(s.snapshot.filter((r) => r.gen === s.gen)) });
   }
-  const input: OracleInput = { expected: w.expected(), eras, savepoints, maxFins: Number.POSITIVE_INFINITY };
+  const input: OracleInput = { expected: w.expected(), eras, savepoints, finEnds: false };
   const verdict = checkEras(input);
   for (const v of verdict.violations) w.j.violate(v);
   const letters = (await w.api("/dlq")).body.records as Letter[];

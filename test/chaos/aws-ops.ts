@@ -164,7 +164,7 @@ const ops: AwsOp[] = [
   },
   {
     name: "dlq-replay",
-    weight: () => 1.5,
+    weight: () => 2.5,
     run: async (w, e) => {
       e.outcome = await replayCurrent(w, e.i);
     },

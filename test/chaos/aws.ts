@@ -7,7 +7,6 @@
  */
 
 import { rmSync, writeFileSync } from "node:fs";
-import { startFauxqs } from "fauxqs";
 import { dynamoClient } from "../../functions/aws/dynamo-client.ts";
 import { startDynamoLocal } from "../../functions/local/dynamo-local.ts";
 import { finalProbe } from "./aws-final.ts";
@@ -23,6 +22,7 @@ export interface AwsChaos {
 
 /** Starts fauxqs and DynamoDB Local once for a fuzz run. */
 export async function startAwsChaos(echo?: (line: string) => void): Promise<AwsChaos> {
+  const { startFauxqs } = await quietly(() => import("fauxqs"));
   const [q, d] = await Promise.all([startFauxqs({ port: 0, logger: false }), startDynamoLocal()]);
   const emu: Emulators = { sqs: `http://127.0.0.1:${q.port}`, dynamo: d.endpoint, client: dynamoClient(d.endpoint) };
   echo?.(`emulators: SQS ${emu.sqs}, DynamoDB ${emu.dynamo}`);
@@ -33,6 +33,17 @@ export async function startAwsChaos(echo?: (line: string) => void): Promise<AwsC
       await Promise.allSettled([q.stop(), d.stop()]);
     },
   };
+}
+
+/** Runs `load` without Node's warnings on stderr (fauxqs imports `node:sqlite`, which warns). */
+async function quietly<T>(load: () => Promise<T>): Promise<T> {
+  const emit = process.emitWarning;
+  process.emitWarning = () => {};
+  try {
+    return await load();
+  } finally {
+    process.emitWarning = emit;
+  }
 }
 
 /** Runs one sequence; never throws (a driver error is a violation). */

@@ -70,7 +70,7 @@ export const wrongParallelism: ChaosOp = {
 function dbOp(name: string, mutate: (w: EmbeddedWorld) => void): ChaosOp {
   return {
     name,
-    weight: (w) => (!w.run && w.hasState ? 1 : 0),
+    weight: (w) => (!w.run && w.hasDatabase() ? 1 : 0),
     async run(w, e) {
       e.detail = `then rerun -p ${w.p}${w.from ? ` --from-savepoint ${w.from}` : ""}, then restore the backup`;
       await expectRefusal(w, e, w.runArgs(w.p, w.from), /riffle\.db/, () => mutate(w));

@@ -48,7 +48,7 @@ const start: ChaosOp = {
     const same = w.hasState;
     w.startRun(w.p, w.from, undefined);
     e.detail = `${same ? "rerun with the same flags" : "first run"}: -p ${w.p}${w.from ? ` --from-savepoint ${w.from}` : ""}`;
-    e.outcome = "started";
+    e.outcome = await up(w);
   },
 };
 
@@ -62,9 +62,16 @@ const restore: ChaosOp = {
     w.restored.add(name);
     e.detail = `--from-savepoint ${name} -p ${p}${p !== w.p ? ` (rescale from ${w.p})` : ""}`;
     w.startRun(p, name, name);
-    e.outcome = "started";
+    e.outcome = await up(w);
   },
 };
+
+/** Most of the time, waits until the job is past its start-up (so that a kill lands mid-run). */
+async function up(w: EmbeddedWorld): Promise<string> {
+  if (w.rng() < 0.2) return "started";
+  await w.settle();
+  return "started and running";
+}
 
 function candidates(w: EmbeddedWorld): string[] {
   return [...w.savepoints.keys()].filter((n) => !w.restored.has(n) && !w.burned.has(n));

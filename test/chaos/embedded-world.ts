@@ -5,7 +5,7 @@
  * oracle input.
  */
 
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mulberry32 } from "../support/rng.ts";
 import { type ChaosRow, generatorExpected, generatorLayout } from "./dataset.ts";
@@ -126,6 +126,21 @@ export class EmbeddedWorld {
     this.p = p;
     this.from = from;
     this.hasState = true;
+  }
+
+  /** Waits (up to 15 s) until the running job holds the state dir's lock, i.e. it is past its start-up. */
+  async settle(): Promise<void> {
+    const child = this.run?.child;
+    const lock = join(this.stateDir, "run.lock");
+    for (const end = Date.now() + 15_000; child && !child.exit() && Date.now() < end; ) {
+      if (existsSync(lock) && readFileSync(lock, "utf8").trim() === String(child.pid)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Whether the state dir has a database (to delete or truncate). */
+  hasDatabase(): boolean {
+    return existsSync(join(this.stateDir, "riffle.db"));
   }
 
   /**

@@ -79,7 +79,7 @@ async function verify(w: EmbeddedWorld): Promise<void> {
     expected: w.expected,
     eras: w.oracleEras(w.observe()),
     savepoints: w.savepoints,
-    maxFins: 1,
+    finEnds: true,
   };
   const verdict = checkEras(input);
   for (const v of verdict.violations) w.j.violate(v, w.lastStderr);

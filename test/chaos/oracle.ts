@@ -13,8 +13,9 @@
  *    c lies in [lo, hi]: lo is the count committed in e when X was requested (X's
  *    checkpoint is newer), hi the count e committed in all (a restore may not
  *    skip output its savepoint's state already counted).
- * 3. A `fin` row (the key's end record) equals the count, at most `maxFins` times
- *    per era, and nothing of the key follows it in that era.
+ * 3. A `fin` row (the key's count, asked for by an end record) equals the count.
+ *    Where the end record is the key's last input (`finEnds`), it comes at most
+ *    once per era and nothing of the key follows it in that era.
  * 4. At the end, every key's `fin` equals its number of inputs; a poison key may
  *    stay at 0 only while its record is a pending dead letter.
  */
@@ -51,8 +52,8 @@ export interface OracleInput {
   readonly expected: ReadonlyMap<string, readonly number[]>;
   readonly eras: readonly EraInput[];
   readonly savepoints: ReadonlyMap<string, SavepointSeen>;
-  /** How many `fin` rows a key may have per era (1 for the generator's end records). */
-  readonly maxFins: number;
+  /** A `fin` row ends its key's input (the generator's end records), rather than a probe. */
+  readonly finEnds: boolean;
 }
 
 /** The state of one era after checking it. */
@@ -142,7 +143,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
       if (c < a.lo) say(`starts at count ${c} but must start in [${a.lo}, ${a.hi}]: duplicates`);
       else if (c > a.hi) say(`starts at count ${c} but must start in [${a.lo}, ${a.hi}]: committed output lost`);
     }
-    if (s.fins > 0) say(`row ${JSON.stringify(row)} after its fin`);
+    if (input.finEnds && s.fins > 0) say(`row ${JSON.stringify(row)} after its fin`);
     if (row.n !== undefined) {
       if (before !== undefined && row.n !== before + 1)
         say(`n ${row.n} follows ${before}: ${row.n <= before ? "duplicate" : "loss"}`);
@@ -150,7 +151,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
       s.count = row.n;
     } else {
       if (value !== s.count) say(`fin ${value} but its count is ${s.count}`);
-      if (++s.fins > input.maxFins) say(`fin repeated ${s.fins} times: duplicate`);
+      if (++s.fins > 1 && input.finEnds) say(`fin repeated ${s.fins} times: duplicate`);
     }
   }
   const counts = new Map([...keys].map(([k, s]) => [k, s.count]));
