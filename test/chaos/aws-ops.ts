@@ -66,7 +66,7 @@ async function restore(w: AwsWorld, name: string): Promise<string> {
     w.restores.set(Number(r.body.generation), name);
     return `restore ${name}: generation ${r.body.generation}`;
   }
-  w.j.violate(`restore of savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`);
+  w.j.violate(`restore of savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`, w.explain(r.body));
   return `restore ${name}: ${r.status}`;
 }
 
@@ -179,7 +179,10 @@ async function replayCurrent(w: AwsWorld, op: number): Promise<string> {
   if (ids.length === 0) return "nothing to replay";
   const r = await w.api("/dlq/replay", { ids });
   if (r.status !== 200 || r.body.replayed !== ids.length)
-    w.j.violate(`replay of ${ids.length} dead letter(s) answered ${r.status} ${JSON.stringify(r.body)}`);
+    w.j.violate(
+      `replay of ${ids.length} dead letter(s) answered ${r.status} ${JSON.stringify(r.body)}`,
+      w.explain(r.body),
+    );
   for (const id of ids) w.replayed.set(id, op);
   return `replayed ${ids.length} of generation ${generation}`;
 }

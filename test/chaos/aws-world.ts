@@ -33,6 +33,8 @@ export interface AwsConfig {
   readonly seed: number;
   readonly ops: number;
   readonly dir: string;
+  /** How long the final phase waits for the job to drain and for each probe (default 60 s). */
+  readonly patienceMs?: number;
   readonly echo?: (line: string) => void;
 }
 
@@ -163,7 +165,10 @@ export class AwsWorld {
       if (counted.length > 0) this.accepted.push({ key, first, ids: counted.map((x) => x.id) });
       return `202 ${key}×${records.length}`;
     }
-    this.j.violate(`ingest of ${records.length} record(s) of ${key} answered ${r.status} ${JSON.stringify(r.body)}`);
+    this.j.violate(
+      `ingest of ${records.length} record(s) of ${key} answered ${r.status} ${JSON.stringify(r.body)}`,
+      this.explain(r.body),
+    );
     return `${r.status} ${key}`;
   }
 
@@ -186,6 +191,16 @@ export class AwsWorld {
   async status(): Promise<{ generation: number; backlog: Record<string, number> }> {
     const r = await this.api("");
     return r.body as { generation: number; backlog: Record<string, number> };
+  }
+
+  /** The server log lines of a 500 answer (by its request id), else the stderr tail. */
+  explain(body: Record<string, unknown>): string {
+    const id = /\(request ([\w-]+)\)/.exec(String(body.message ?? ""))?.[1];
+    const log = this.child?.stderr() ?? "";
+    if (!id) return this.stderr();
+    const lines = log.split("\n");
+    const at = lines.findIndex((l) => l.includes(id));
+    return at < 0 ? this.stderr() : lines.slice(at, at + 6).join("\n");
   }
 
   /** The stderr tail of the running `riffle dev`. */

@@ -29,14 +29,14 @@ describe("chaos: operator sequences leave the committed output exactly as the or
   it.concurrent(`embedded, seeds ${EMBEDDED_SEEDS.join(", ")}`, async () => {
     for (const seed of EMBEDDED_SEEDS) {
       const r = await runEmbeddedSeed({ seed, ops: OPS, records: 1200, pace: 1, dir: dir(seed) });
-      expect(r.violations, reproduction(r, OPS)).toEqual([]);
+      expect(r.violations.length, reproduction(r, OPS)).toBe(0);
       expect(r.ops.length).toBeGreaterThan(OPS);
     }
   }, 150_000);
 
   it.concurrent(`aws-local, seed ${AWS_SEED}`, async () => {
     aws = await startAwsChaos();
-    const r = await aws.runSeed({ seed: AWS_SEED, ops: OPS, dir: dir(AWS_SEED) });
+    const r = await aws.runSeed({ seed: AWS_SEED, ops: OPS, dir: dir(AWS_SEED), patienceMs: 30_000 });
     expect(r.violations, reproduction(r, OPS)).toEqual([]);
   }, 150_000);
 });

@@ -67,6 +67,17 @@ export const wrongParallelism: ChaosOp = {
   },
 };
 
+/** A restore from a savepoint the job does not have: refused. */
+export const unknownSavepoint: ChaosOp = {
+  name: "restore-unknown",
+  weight: (w) => (!w.run && w.hasDatabase() ? 0.7 : 0),
+  async run(w, e) {
+    const name = `nosuch${w.nextName++}`;
+    e.detail = `--from-savepoint ${name}`;
+    await expectRefusal(w, e, w.runArgs(w.p, name), /no savepoint named/);
+  },
+};
+
 function dbOp(name: string, mutate: (w: EmbeddedWorld) => void): ChaosOp {
   return {
     name,

@@ -7,7 +7,15 @@
 
 import { rmSync, writeFileSync } from "node:fs";
 import { stateFingerprint } from "./db-dump.ts";
-import { type ChaosOp, dbDelete, dbTruncate, diskFill, diskFree, wrongParallelism } from "./embedded-faults.ts";
+import {
+  type ChaosOp,
+  dbDelete,
+  dbTruncate,
+  diskFill,
+  diskFree,
+  unknownSavepoint,
+  wrongParallelism,
+} from "./embedded-faults.ts";
 import { COUNTER_JOB, type EmbeddedWorld } from "./embedded-world.ts";
 import { changed } from "./files.ts";
 import { describeExit, type Exit, isOneLineError, runRiffle, tail, waitExit } from "./proc.ts";
@@ -201,6 +209,7 @@ const replay: ChaosOp = {
 export const EMBEDDED_OPS: readonly ChaosOp[] = [
   start,
   restore,
+  unknownSavepoint,
   wrongParallelism,
   wait,
   kill,

@@ -36,7 +36,8 @@ export async function runEmbeddedSeed(cfg: EmbeddedConfig): Promise<SeedResult> 
     w.run?.child.kill("SIGKILL");
     if (w.run) await w.run.child.exited;
     if (w.mounted) unmount(w.outDir);
-    rmSync(cfg.dir, { recursive: true, force: true });
+    if (w.j.violations.length === 0 || !process.env.CHAOS_KEEP) rmSync(cfg.dir, { recursive: true, force: true });
+    else w.j.note(`kept ${cfg.dir}`);
   }
   const { ops, violations, notes } = w.j;
   return { seed: cfg.seed, runtime: "embedded", ops, violations, notes, seconds: (performance.now() - t0) / 1000 };

@@ -72,7 +72,9 @@ export interface Verdict {
   readonly results: EraResult[];
 }
 
-const MAX_PER_KEY = 3;
+/** Messages reported per key and per era; the rest are counted. */
+const MAX_PER_KEY = 2;
+const MAX_PER_ERA = 8;
 
 /** Checks rules 1-3 over every era. */
 export function checkEras(input: OracleInput): Verdict {
@@ -115,8 +117,9 @@ interface KeyState {
   bad: number;
 }
 
-function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Interval, out: string[]): EraResult {
+function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Interval, all: string[]): EraResult {
   const keys = new Map<string, KeyState>();
+  const out: string[] = [];
   for (const row of era.rows) {
     const ids = input.expected.get(row.key);
     const at = `${era.label}: key ${row.key}`;
@@ -154,6 +157,8 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
       if (++s.fins > 1 && input.finEnds) say(`fin repeated ${s.fins} times: duplicate`);
     }
   }
+  all.push(...out.slice(0, MAX_PER_ERA));
+  if (out.length > MAX_PER_ERA) all.push(`${era.label}: … and ${out.length - MAX_PER_ERA} more violations`);
   const counts = new Map([...keys].map(([k, s]) => [k, s.count]));
   const fins = new Map([...keys].filter(([, s]) => s.fins > 0).map(([k, s]) => [k, s.count]));
   return { counts, fins, allowed };
