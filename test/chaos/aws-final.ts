@@ -37,11 +37,28 @@ async function drain(w: AwsWorld): Promise<boolean> {
     last = n;
     return idle;
   }, patience(w));
-  if (!ok) w.j.violate(`the job did not drain within ${patience(w) / 1000} s`, w.stderr());
+  if (!ok) w.j.violate(`the job did not drain within ${patience(w) / 1000} s`, await w.describe());
   return ok;
 }
 
 const patience = (w: AwsWorld) => w.cfg.patienceMs ?? 60_000;
+
+/** How long no checkpoint may complete before the job counts as stuck. */
+const STALL_MS = 20_000;
+
+/** A check that turns true once no checkpoint has completed for {@link STALL_MS}. */
+function stallDetector(w: AwsWorld): () => Promise<boolean> {
+  let last: number | undefined;
+  let since = Date.now();
+  return async () => {
+    const { lastCheckpoint } = (await w.api("")).body as { lastCheckpoint?: { id: number } };
+    if (lastCheckpoint?.id !== last) {
+      last = lastCheckpoint?.id;
+      since = Date.now();
+    }
+    return Date.now() - since > STALL_MS;
+  };
+}
 
 /** Ingests an end record for each of `keys`; waits for their fin rows. Returns each key's fin. */
 async function probe(w: AwsWorld, keys: readonly string[]): Promise<Map<string, number>> {
@@ -55,16 +72,15 @@ async function probe(w: AwsWorld, keys: readonly string[]): Promise<Map<string, 
     }),
   );
   const fins = new Map<string, number>();
+  const stalled = stallDetector(w);
   const ok = await until(async () => {
     for (const r of await w.rows()) if (r.fin !== undefined && ids.has(r.id)) fins.set(r.key, r.fin);
-    return fins.size === ids.size;
+    return fins.size === ids.size || (await stalled());
   }, patience(w));
-  if (!ok) {
+  if (!ok || fins.size < ids.size) {
     const missing = [...ids.values()].filter((k) => !fins.has(k));
-    w.j.violate(
-      `no count committed for ${missing.length} probed key(s) (${missing.slice(0, 5).join(", ")})`,
-      w.stderr(),
-    );
+    const what = `no count committed for ${missing.length} probed key(s) (${missing.slice(0, 5).join(", ")})`;
+    w.j.violate(what, await w.describe());
   }
   return fins;
 }

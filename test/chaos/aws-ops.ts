@@ -36,7 +36,10 @@ async function ingestSome(w: AwsWorld): Promise<string> {
 async function savepoint(w: AwsWorld): Promise<string> {
   const name = `sp${w.nextName++}`;
   const snapshot = await w.rows();
-  const r = await w.api("/savepoints", { name });
+  const r = await w.api("/savepoints", { name }).catch(async (e: Error) => {
+    w.j.violate(`savepoint ${name}: no answer (${e.message})`, await w.describe());
+    return { status: 0, body: {} as Record<string, unknown> };
+  });
   if (r.status === 201) {
     const checkpoint = Number(r.body.checkpoint);
     const taken = { snapshot, gen: undefined as number | undefined, checkpoint };

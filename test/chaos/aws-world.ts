@@ -203,6 +203,17 @@ export class AwsWorld {
     return at < 0 ? this.stderr() : lines.slice(at, at + 6).join("\n");
   }
 
+  /** The job's generation, backlog and last checkpoints, then the stderr tail (for a job that got stuck). */
+  async describe(): Promise<string> {
+    const st = await this.api("").catch((e: Error) => ({ status: 0, body: { error: e.message } }));
+    const cps = await this.api("/checkpoints").catch(() => ({ status: 0, body: {} as Record<string, unknown> }));
+    const list = ((cps.body.checkpoints ?? []) as { id: number; generation: number; status: string; reason?: string }[])
+      .slice(-6)
+      .map((c) => `${c.id}/g${c.generation}/${c.status}${c.reason ? `(${c.reason})` : ""}`);
+    const { generation, backlog } = st.body as { generation?: number; backlog?: unknown };
+    return `generation ${generation} backlog ${JSON.stringify(backlog)} checkpoints ${list.join(" ")}\n${this.stderr()}`;
+  }
+
   /** The stderr tail of the running `riffle dev`. */
   stderr(): string {
     return tail(this.child?.stderr() ?? "", 6);

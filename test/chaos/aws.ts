@@ -23,7 +23,10 @@ export interface AwsChaos {
 /** Starts fauxqs and DynamoDB Local once for a fuzz run. */
 export async function startAwsChaos(echo?: (line: string) => void): Promise<AwsChaos> {
   const { startFauxqs } = await quietly(() => import("fauxqs"));
-  const [q, d] = await Promise.all([startFauxqs({ port: 0, logger: false }), startDynamoLocal()]);
+  const [q, d] = await Promise.all([
+    startFauxqs({ port: 0, logger: false }),
+    startDynamoLocal({ readyTimeoutMs: 90_000 }),
+  ]);
   const emu: Emulators = { sqs: `http://127.0.0.1:${q.port}`, dynamo: d.endpoint, client: dynamoClient(d.endpoint) };
   echo?.(`emulators: SQS ${emu.sqs}, DynamoDB ${emu.dynamo}`);
   return {

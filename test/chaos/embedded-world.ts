@@ -138,9 +138,9 @@ export class EmbeddedWorld {
     }
   }
 
-  /** Whether the state dir has a database (to delete or truncate). */
+  /** Whether the state dir has a database of a job that committed output (to delete or truncate). */
   hasDatabase(): boolean {
-    return existsSync(join(this.stateDir, "riffle.db"));
+    return existsSync(join(this.stateDir, "riffle.db")) && existsSync(join(this.stateDir, "output.json"));
   }
 
   /**

@@ -1,16 +1,19 @@
 /**
  * `npm run chaos -- --seeds N [--runtime embedded|aws-local|both] [--seed S] [--ops K]
- * [--records R] [--verbose]`: the whole-product operation fuzzer. Runs N seeded
- * operation sequences (seeds S, S+1, …) per runtime, prints a reproduction for
- * every seed whose output broke the oracle, and a JSON summary: seeds/s and the
- * operation mix per runtime. Exit code 1 on any violation, 2 on a usage error.
+ * [--records R] [--log-dir DIR] [--verbose]`: the whole-product operation fuzzer. Runs
+ * N seeded operation sequences (seeds S, S+1, …) per runtime, records each seed's
+ * operation log as JSON in DIR (default `.riffle/chaos`), prints a reproduction for
+ * every seed whose output broke the oracle, and a JSON summary: seeds/s, the
+ * operation mix and the defects found per runtime. Exit code 1 on any violation,
+ * 2 on a usage error.
  */
 
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type AwsChaos, startAwsChaos } from "./aws.ts";
+import { findings } from "./classify.ts";
 import { runEmbeddedSeed } from "./embedded.ts";
 import { type Runtime, reproduction, type SeedResult } from "./report.ts";
 
@@ -28,6 +31,7 @@ function options() {
         runtime: { type: "string", default: "embedded" },
         ops: { type: "string" },
         records: { type: "string", default: "2000" },
+        "log-dir": { type: "string", default: ".riffle/chaos" },
         verbose: { type: "boolean", default: false },
       },
     }).values;
@@ -70,6 +74,8 @@ for (const runtime of runtimes) {
         ? await aws.runSeed({ seed, ops, dir, ...(echo ? { echo } : {}) })
         : await runEmbeddedSeed({ seed, ops, records, pace: 1, dir, ...(echo ? { echo } : {}) });
       results.push(r);
+      mkdirSync(o["log-dir"], { recursive: true });
+      writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(r, null, 2)}\n`);
       if (r.violations.length > 0) console.log(reproduction(r, ops));
       else echo?.(`  ok (${r.seconds.toFixed(1)} s)`);
     }
@@ -88,6 +94,7 @@ for (const runtime of runtimes) {
     seedsPerSecond: Number((results.length / secs).toFixed(4)),
     violatingSeeds: bad.map((r) => r.seed),
     violations: bad.reduce((a, r) => a + r.violations.length, 0),
+    findings: findings(results),
     operationMix: Object.fromEntries(Object.entries(mix).sort(([a], [b]) => a.localeCompare(b))),
     notes: [...new Set(results.flatMap((r) => r.notes))],
   };
