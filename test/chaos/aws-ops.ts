@@ -50,8 +50,8 @@ async function savepoint(w: AwsWorld): Promise<string> {
     return `${name}: 201 at checkpoint ${checkpoint} (generation ${taken.gen})`;
   }
   w.burned.add(name);
-  if (r.status !== 409 && r.status !== 503)
-    w.j.violate(`savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`);
+  if (r.status !== 0 && r.status !== 409 && r.status !== 503)
+    w.j.violate(`savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`, await w.explain(r.body));
   return `${name}: ${r.status} ${String(r.body.message ?? "")}`;
 }
 
@@ -69,7 +69,7 @@ async function restore(w: AwsWorld, name: string): Promise<string> {
     w.restores.set(Number(r.body.generation), name);
     return `restore ${name}: generation ${r.body.generation}`;
   }
-  w.j.violate(`restore of savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`, w.explain(r.body));
+  w.j.violate(`restore of savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`, await w.explain(r.body));
   return `restore ${name}: ${r.status}`;
 }
 
@@ -120,6 +120,16 @@ const ops: AwsOp[] = [
     },
   },
   {
+    name: "savepoint-restore",
+    weight: () => 1.5,
+    run: async (w, e) => {
+      const taken = await savepoint(w);
+      const name = /^(sp\d+): 201/.exec(taken)?.[1];
+      e.detail = "take a savepoint, then restore it at once";
+      e.outcome = name && w.savepoints.get(name)?.gen !== undefined ? `${taken} | ${await restore(w, name)}` : taken;
+    },
+  },
+  {
     name: "concurrent",
     weight: () => 2,
     run: async (w, e) => {
@@ -166,6 +176,14 @@ const ops: AwsOp[] = [
     },
   },
   {
+    name: "poison-replay",
+    weight: () => 1.2,
+    run: async (w, e) => {
+      e.detail = "a poison record, then replay its dead letter before the fix";
+      e.outcome = await poisonAndReplay(w, e.i);
+    },
+  },
+  {
     name: "dlq-replay",
     weight: () => 2.5,
     run: async (w, e) => {
@@ -173,6 +191,29 @@ const ops: AwsOp[] = [
     },
   },
 ];
+
+/**
+ * A poison record while the poison is not fixed: waits for its dead letter and
+ * replays it at once, so that it fails again (and must be set aside again).
+ */
+async function poisonAndReplay(w: AwsWorld, op: number): Promise<string> {
+  rmSync(w.marker, { force: true });
+  const id = w.nextId++;
+  const key = `x${id}`;
+  await w.ingest(key, [{ key, id, poison: true }]);
+  const end = Date.now() + 20_000;
+  while (Date.now() < end) {
+    const letters = (await w.api("/dlq")).body.records as { id: string; value?: { id?: number } }[];
+    const letter = letters.find((l) => l.value?.id === id);
+    if (letter) {
+      const r = await w.api("/dlq/replay", { ids: [letter.id] });
+      w.replayed.set(letter.id, op);
+      return `${key} dead-lettered as ${letter.id}, replayed (poison not fixed): ${r.status} ${JSON.stringify(r.body)}`;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return `${key}: no dead letter within 20 s`;
+}
 
 /** Replays the dead letters of the current generation not replayed yet (older ones may be stale). */
 async function replayCurrent(w: AwsWorld, op: number): Promise<string> {
@@ -184,7 +225,7 @@ async function replayCurrent(w: AwsWorld, op: number): Promise<string> {
   if (r.status !== 200 || r.body.replayed !== ids.length)
     w.j.violate(
       `replay of ${ids.length} dead letter(s) answered ${r.status} ${JSON.stringify(r.body)}`,
-      w.explain(r.body),
+      await w.explain(r.body),
     );
   for (const id of ids) w.replayed.set(id, op);
   return `replayed ${ids.length} of generation ${generation}`;

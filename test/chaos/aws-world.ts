@@ -167,7 +167,7 @@ export class AwsWorld {
     }
     this.j.violate(
       `ingest of ${records.length} record(s) of ${key} answered ${r.status} ${JSON.stringify(r.body)}`,
-      this.explain(r.body),
+      await this.explain(r.body),
     );
     return `${r.status} ${key}`;
   }
@@ -194,7 +194,8 @@ export class AwsWorld {
   }
 
   /** The server log lines of a 500 answer (by its request id), else the stderr tail. */
-  explain(body: Record<string, unknown>): string {
+  async explain(body: Record<string, unknown>): Promise<string> {
+    await new Promise((r) => setTimeout(r, 300)); // the server logs after it answers
     const id = /\(request ([\w-]+)\)/.exec(String(body.message ?? ""))?.[1];
     const log = this.child?.stderr() ?? "";
     if (!id) return this.stderr();

@@ -23,13 +23,16 @@ const RULES: readonly Rule[] = [
   ["(1) a restore right after a savepoint loses committed output", has(/^generation \d+ \(restore .*output lost/)],
   [
     "(2) a dead letter that fails again after a replay is dropped",
-    has(/poison record is neither committed.*\(replayed\)(?!.*a restore followed)/),
+    has(/ends at fin 0, .*poison record is neither committed.*\(replayed\)(?!.*a restore followed)/),
   ],
   ["(3) a full disk under --out commits a short write", has(/torn line|is not a committed row/)],
   ["(5) a rerun with the same --from-savepoint restores the savepoint again", restoredAgain],
   ["(6) a deleted or zero-length riffle.db is taken for a new job", has(/^db-(delete|truncate) /)],
   ["(7) reusing a savepoint name reports success", has(/^reusing savepoint name .*: (exit 0|201)/)],
-  ["new: --from-savepoint of an unknown name is refused in two lines", has(/^restore-unknown .*not refused/)],
+  [
+    "new: a run refused at start (unknown --from-savepoint, another -p) prints several lines",
+    has(/^(restore-unknown|wrong-p) .*not refused with one clear line.*: exit 2$/),
+  ],
   ["new: a refused rerun at another -p changes files", has(/^wrong-p .*changed/)],
   ["new: a savepoint restore gives up (503) and leaves the job stuck", has(/^restore of savepoint .*503/)],
   [

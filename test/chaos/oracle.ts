@@ -60,6 +60,8 @@ export interface OracleInput {
 export interface EraResult {
   /** Counts of keys seen in the era, at its end. */
   readonly counts: Map<string, number>;
+  /** The highest count of keys seen in the era (above `counts` only after a duplicate). */
+  readonly highest: Map<string, number>;
   /** Last `fin` of keys seen in the era. */
   readonly fins: Map<string, number>;
   /** Where a key not seen in the era stands. */
@@ -105,14 +107,15 @@ function allowedAt(input: OracleInput, results: EraResult[], e: number, violatio
     violations.push(`${era.label}: restored savepoint '${name}' that the driver never saw taken in an earlier era`);
     return () => ({ lo: 0, hi: Number.MAX_SAFE_INTEGER });
   }
-  return (k: string) => {
-    const whole = finalCount(src, k);
-    return { lo: sp.atRequest.get(k) ?? src.allowed(k).lo, hi: whole.hi };
-  };
+  return (k: string) => ({
+    lo: sp.atRequest.get(k) ?? src.allowed(k).lo,
+    hi: src.highest.get(k) ?? src.allowed(k).hi,
+  });
 }
 
 interface KeyState {
   count: number;
+  highest: number;
   fins: number;
   bad: number;
 }
@@ -141,7 +144,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
     if (!s) {
       const a = allowed(row.key);
       const c = row.n !== undefined ? row.n - 1 : value;
-      s = { count: c, fins: 0, bad: 0 };
+      s = { count: c, highest: c, fins: 0, bad: 0 };
       keys.set(row.key, s);
       if (c < a.lo) say(`starts at count ${c} but must start in [${a.lo}, ${a.hi}]: duplicates`);
       else if (c > a.hi) say(`starts at count ${c} but must start in [${a.lo}, ${a.hi}]: committed output lost`);
@@ -152,6 +155,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
         say(`n ${row.n} follows ${before}: ${row.n <= before ? "duplicate" : "loss"}`);
       if (ids[row.n - 1] !== row.id) say(`row n=${row.n} has id ${row.id}, expected ${ids[row.n - 1] ?? "none"}`);
       s.count = row.n;
+      s.highest = Math.max(s.highest, row.n);
     } else {
       if (value !== s.count) say(`fin ${value} but its count is ${s.count}`);
       if (++s.fins > 1 && input.finEnds) say(`fin repeated ${s.fins} times: duplicate`);
@@ -160,8 +164,9 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
   all.push(...out.slice(0, MAX_PER_ERA));
   if (out.length > MAX_PER_ERA) all.push(`${era.label}: … and ${out.length - MAX_PER_ERA} more violations`);
   const counts = new Map([...keys].map(([k, s]) => [k, s.count]));
+  const highest = new Map([...keys].map(([k, s]) => [k, s.highest]));
   const fins = new Map([...keys].filter(([, s]) => s.fins > 0).map(([k, s]) => [k, s.count]));
-  return { counts, fins, allowed };
+  return { counts, highest, fins, allowed };
 }
 
 /**
