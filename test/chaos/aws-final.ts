@@ -5,7 +5,6 @@
  * over every generation of the committed output.
  */
 
-import { genOf } from "./aws-ops.ts";
 import type { GenRow } from "./aws-output.ts";
 import type { AwsWorld } from "./aws-world.ts";
 import { checkEras, checkFinal, type EraInput, lastCounts, type OracleInput, type SavepointSeen } from "./oracle.ts";
@@ -165,15 +164,13 @@ async function verify(w: AwsWorld): Promise<void> {
     w.j.note(`aws-local: ${final.pendingKeys} poison key(s) still pending after the final replay`);
 }
 
-/** For a lost poison key: whether its letter was replayed before a later restore (the replay is not in any savepoint). */
+/** For a lost poison key: its dead letters and replays, and whether a restore came after its last replay. */
 function lostHint(w: AwsWorld, v: string, letters: readonly Letter[]): string {
   const key = /key (x\d+)/.exec(v)?.[1];
   if (!key) return "";
-  const ids = letters
-    .filter((l) => l.value?.key === key)
-    .map((l) => `${l.id}${w.replayed.has(l.id) ? " (replayed)" : ""}`);
-  const restoredAfter = [...w.restores.keys()].some((g) =>
-    letters.some((l) => l.value?.key === key && genOf(l.id) < g),
-  );
-  return ` [dead letters: ${ids.join(", ") || "none"}${restoredAfter ? "; a restore followed" : ""}]`;
+  const mine = letters.filter((l) => l.value?.key === key);
+  const ids = mine.map((l) => `${l.id}${w.replayed.has(l.id) ? ` (replayed at #${w.replayed.get(l.id)})` : ""}`);
+  const last = Math.max(-1, ...mine.map((l) => w.replayed.get(l.id) ?? -1));
+  const restoredAfter = last >= 0 && w.restoreOps.some((op) => op > last);
+  return ` [dead letters: ${ids.join(", ") || "none"}${restoredAfter ? "; a restore after its last replay" : ""}]`;
 }

@@ -67,6 +67,7 @@ async function restore(w: AwsWorld, name: string): Promise<string> {
   const r = await w.api("/restore", { savepoint: name });
   if (r.status === 200) {
     w.restores.set(Number(r.body.generation), name);
+    w.restoreOps.push(w.j.ops.length - 1);
     return `restore ${name}: generation ${r.body.generation}`;
   }
   w.j.violate(`restore of savepoint ${name} answered ${r.status} ${JSON.stringify(r.body)}`, await w.explain(r.body));
@@ -142,7 +143,7 @@ const ops: AwsOp[] = [
   },
   {
     name: "kill",
-    weight: () => 1.5,
+    weight: () => 0.8,
     run: async (w, e) => {
       await w.stop("SIGKILL");
       await w.start();
@@ -151,7 +152,7 @@ const ops: AwsOp[] = [
   },
   {
     name: "term",
-    weight: () => 1,
+    weight: () => 0.6,
     run: async (w, e) => {
       const exit = await w.stop("SIGTERM");
       e.outcome = exit ? `exit ${exit.code ?? exit.signal}; restarted` : "did not stop within 30 s";
@@ -232,7 +233,7 @@ async function replayCurrent(w: AwsWorld, op: number): Promise<string> {
 }
 
 /** The generation of a dead letter id (`task#partition#generation#segment#index`). */
-export function genOf(id: string): number {
+function genOf(id: string): number {
   return Number(id.split("#")[2]);
 }
 

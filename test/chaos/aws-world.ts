@@ -75,6 +75,8 @@ export class AwsWorld {
   readonly restored = new Set<string>();
   /** Generation → savepoint restored into it. */
   readonly restores = new Map<number, string>();
+  /** Indexes of the operations during which a restore was answered. */
+  readonly restoreOps: number[] = [];
   /** Dead-letter ids replayed (and when, as an op index). */
   readonly replayed = new Map<string, number>();
   readonly normalKeys: string[];

@@ -23,7 +23,11 @@ const RULES: readonly Rule[] = [
   ["(1) a restore right after a savepoint loses committed output", has(/^generation \d+ \(restore .*output lost/)],
   [
     "(2) a dead letter that fails again after a replay is dropped",
-    has(/ends at fin 0, .*poison record is neither committed.*\(replayed\)(?!.*a restore followed)/),
+    has(/ends at fin 0, .*poison record is neither committed.*\(replayed at(?!.*a restore after its last replay)/),
+  ],
+  [
+    "new: a replayed dead letter is lost when a restore follows the replay",
+    has(/ends at fin 0, .*a restore after its last replay/),
   ],
   ["(3) a full disk under --out commits a short write", has(/torn line|is not a committed row/)],
   ["(5) a rerun with the same --from-savepoint restores the savepoint again", restoredAgain],
