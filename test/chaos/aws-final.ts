@@ -42,10 +42,7 @@ async function drain(w: AwsWorld): Promise<boolean> {
 
 const patience = (w: AwsWorld) => w.cfg.patienceMs ?? 60_000;
 
-/** How long no checkpoint may complete before the job counts as stuck. */
-const STALL_MS = 20_000;
-
-/** A check that turns true once no checkpoint has completed for {@link STALL_MS}. */
+/** A check that turns true once no checkpoint has completed for half the patience (at most 20 s). */
 function stallDetector(w: AwsWorld): () => Promise<boolean> {
   let last: number | undefined;
   let since = Date.now();
@@ -55,7 +52,7 @@ function stallDetector(w: AwsWorld): () => Promise<boolean> {
       last = lastCheckpoint?.id;
       since = Date.now();
     }
-    return Date.now() - since > STALL_MS;
+    return Date.now() - since > Math.min(20_000, patience(w) / 2);
   };
 }
 

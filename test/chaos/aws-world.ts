@@ -147,7 +147,7 @@ export class AwsWorld {
       method: body === undefined ? "GET" : "POST",
       headers: { "content-type": "application/json", "x-api-key": KEY },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(Math.max(this.cfg.patienceMs ?? 60_000, 20_000)),
     });
     const text = await res.text();
     try {
