@@ -14,9 +14,10 @@ import type { ChaosRecord } from "./dataset.ts";
 import { type Child, spawnRiffle, tail, waitExit } from "./proc.ts";
 import { Journal } from "./report.ts";
 
-/** The job file the aws-local driver runs, its name, source and sink. */
-export const INGEST_JOB = "test/fixtures/chaos-ingest.ts";
-export const JOB = "chaos-ingest";
+/** The job file the aws-local driver runs. */
+const INGEST_JOB = "test/fixtures/chaos-ingest.ts";
+/** Its job name, ingest source and sink, and the API key `riffle dev` accepts. */
+const JOB = "chaos-ingest";
 const SOURCE = "events";
 const SINK = "counts";
 const KEY = "chaos-key";

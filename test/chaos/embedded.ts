@@ -5,16 +5,15 @@
  */
 
 import { rmSync, writeFileSync } from "node:fs";
-import { checkExit, EMBEDDED_OPS, pickOp, reap } from "./embedded-ops.ts";
+import { checkExit, pickOp, reap } from "./embedded-ops.ts";
 import { type EmbeddedConfig, EmbeddedWorld } from "./embedded-world.ts";
 import { unmount } from "./files.ts";
 import { checkEras, checkFinal, type OracleInput } from "./oracle.ts";
 import { describeExit, runRiffle, tail, waitExit } from "./proc.ts";
 import type { SeedResult } from "./report.ts";
 
+/** Settings of one embedded sequence. */
 export type { EmbeddedConfig };
-/** Names of the embedded operations. */
-export const EMBEDDED_OP_NAMES = EMBEDDED_OPS.map((o) => o.name);
 
 /** Runs one sequence; never throws (a driver error is a violation). */
 export async function runEmbeddedSeed(cfg: EmbeddedConfig): Promise<SeedResult> {

@@ -108,16 +108,26 @@ export function restoreBackup(paths: readonly string[], dir: string): void {
   });
 }
 
+/** Directories this process mounted a tmpfs on. */
+const mounts = new Set<string>();
+
 /** Mounts a tmpfs of `bytes` at `dir`; false when this machine does not allow it (not root, no mount). */
 export function mountTmpfs(dir: string, bytes: number): boolean {
   mkdirSync(dir, { recursive: true });
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir], { encoding: "utf8" });
+  if (r.status === 0) mounts.add(dir);
   return r.status === 0;
 }
 
 /** Unmounts `dir` (lazily, so an open file of a killed child cannot block it). */
 export function unmount(dir: string): void {
   spawnSync("umount", ["-l", dir]);
+  mounts.delete(dir);
+}
+
+/** Unmounts every tmpfs this process mounted (when the fuzzer itself is stopped). */
+export function unmountAll(): void {
+  for (const dir of [...mounts]) unmount(dir);
 }
 
 /** Fills the file system of `dir` with `filler` until only about `free` bytes are left. */

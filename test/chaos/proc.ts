@@ -35,6 +35,15 @@ export interface Child {
 
 const TAIL = 32 * 1024;
 
+/** Children still running, for {@link killChildren}. */
+const live = new Set<ChildProcess>();
+
+/** SIGKILLs every child still running (when the fuzzer itself is stopped). */
+export function killChildren(): void {
+  for (const p of live) p.kill("SIGKILL");
+  live.clear();
+}
+
 /** Starts `riffle ...args` with `env` added to this process's environment. */
 export function spawnRiffle(args: readonly string[], env: Record<string, string> = {}): Child {
   const proc: ChildProcess = spawn(process.execPath, [BIN, ...args], {
@@ -42,6 +51,7 @@ export function spawnRiffle(args: readonly string[], env: Record<string, string>
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  live.add(proc);
   let out = "";
   let err = "";
   let ended: Exit | undefined;
@@ -53,10 +63,12 @@ export function spawnRiffle(args: readonly string[], env: Record<string, string>
   });
   const exited = new Promise<Exit>((resolve) => {
     proc.on("exit", (code, signal) => {
+      live.delete(proc);
       ended = { code, signal };
       resolve(ended);
     });
     proc.on("error", (e) => {
+      live.delete(proc);
       err += `\nspawn error: ${e.message}`;
       ended = { code: null, signal: null };
       resolve(ended);

@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import { type AwsChaos, startAwsChaos } from "./aws.ts";
 import { findings } from "./classify.ts";
 import { runEmbeddedSeed } from "./embedded.ts";
+import { unmountAll } from "./files.ts";
+import { killChildren } from "./proc.ts";
 import { type Runtime, reproduction, type SeedResult } from "./report.ts";
 
 function usage(message: string): never {
@@ -58,13 +60,21 @@ const records = int("records", o.records, 2000, 40);
 const runtimes: Runtime[] = o.runtime === "both" ? ["embedded", "aws-local"] : [o.runtime as Runtime];
 const echo = o.verbose ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
 
+let aws: AwsChaos | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killChildren();
+    unmountAll();
+    void (aws?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 const summary: Record<string, unknown> = {};
 let failed = 0;
 for (const runtime of runtimes) {
   const ops = int("ops", o.ops, runtime === "embedded" ? 14 : 12);
   const t0 = performance.now();
   const results: SeedResult[] = [];
-  let aws: AwsChaos | undefined;
   try {
     if (runtime === "aws-local") aws = await startAwsChaos(echo);
     for (let seed = first; seed < first + seeds; seed++) {
@@ -81,6 +91,7 @@ for (const runtime of runtimes) {
     }
   } finally {
     await aws?.stop();
+    aws = undefined;
   }
   const secs = (performance.now() - t0) / 1000;
   const bad = results.filter((r) => r.violations.length > 0);
