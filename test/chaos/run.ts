@@ -1,0 +1,114 @@
+/**
+ * `npm run chaos -- --seeds N [--runtime embedded|aws-local|both] [--seed S] [--ops K]
+ * [--records R] [--log-dir DIR] [--verbose]`: the whole-product operation fuzzer. Runs
+ * N seeded operation sequences (seeds S, S+1, …) per runtime, records each seed's
+ * operation log as JSON in DIR (default `.riffle/chaos`), prints a reproduction for
+ * every seed whose output broke the oracle, and a JSON summary: seeds/s, the
+ * operation mix and the defects found per runtime. Exit code 1 on any violation,
+ * 2 on a usage error.
+ */
+
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type AwsChaos, startAwsChaos } from "./aws.ts";
+import { findings } from "./classify.ts";
+import { runEmbeddedSeed } from "./embedded.ts";
+import { unmountAll } from "./files.ts";
+import { killChildren } from "./proc.ts";
+import { type Runtime, reproduction, type SeedResult } from "./report.ts";
+
+function usage(message: string): never {
+  process.stderr.write(`chaos: ${message}\n`);
+  process.exit(2);
+}
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        seeds: { type: "string" },
+        seed: { type: "string" },
+        runtime: { type: "string", default: "embedded" },
+        ops: { type: "string" },
+        records: { type: "string", default: "2000" },
+        "log-dir": { type: "string", default: ".riffle/chaos" },
+        verbose: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (e) {
+    usage((e as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+}
+
+const int = (name: string, v: string | undefined, fallback: number, min = 1): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
+    usage(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+};
+
+const o = options();
+if (!["embedded", "aws-local", "both"].includes(o.runtime)) {
+  usage(`--runtime must be embedded, aws-local or both, got '${o.runtime}'`);
+}
+const first = int("seed", o.seed, 1, 0);
+const seeds = int("seeds", o.seeds, o.seed === undefined ? 10 : 1);
+const records = int("records", o.records, 2000, 40);
+const runtimes: Runtime[] = o.runtime === "both" ? ["embedded", "aws-local"] : [o.runtime as Runtime];
+const echo = o.verbose ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
+
+let aws: AwsChaos | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killChildren();
+    unmountAll();
+    void (aws?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+const summary: Record<string, unknown> = {};
+let failed = 0;
+for (const runtime of runtimes) {
+  const ops = int("ops", o.ops, runtime === "embedded" ? 14 : 12);
+  const t0 = performance.now();
+  const results: SeedResult[] = [];
+  try {
+    if (runtime === "aws-local") aws = await startAwsChaos(echo);
+    for (let seed = first; seed < first + seeds; seed++) {
+      echo?.(`${runtime} seed ${seed}`);
+      const dir = mkdtempSync(join(tmpdir(), `riffle-chaos-${seed}-`));
+      const r = aws
+        ? await aws.runSeed({ seed, ops, dir, ...(echo ? { echo } : {}) })
+        : await runEmbeddedSeed({ seed, ops, records, pace: 1, dir, ...(echo ? { echo } : {}) });
+      results.push(r);
+      mkdirSync(o["log-dir"], { recursive: true });
+      writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(r, null, 2)}\n`);
+      if (r.violations.length > 0) console.log(reproduction(r, ops));
+      else echo?.(`  ok (${r.seconds.toFixed(1)} s)`);
+    }
+  } finally {
+    await aws?.stop();
+    aws = undefined;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const bad = results.filter((r) => r.violations.length > 0);
+  failed += bad.length;
+  const mix: Record<string, number> = {};
+  for (const r of results) for (const op of r.ops) mix[op.op] = (mix[op.op] ?? 0) + 1;
+  summary[runtime] = {
+    seeds: results.length,
+    opsPerSeed: ops,
+    seconds: Number(secs.toFixed(1)),
+    seedsPerSecond: Number((results.length / secs).toFixed(4)),
+    violatingSeeds: bad.map((r) => r.seed),
+    violations: bad.reduce((a, r) => a + r.violations.length, 0),
+    findings: findings(results),
+    operationMix: Object.fromEntries(Object.entries(mix).sort(([a], [b]) => a.localeCompare(b))),
+    notes: [...new Set(results.flatMap((r) => r.notes))],
+  };
+}
+console.log(JSON.stringify(summary, null, 2));
+process.exit(failed > 0 ? 1 : 0);
