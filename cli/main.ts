@@ -189,7 +189,7 @@ try {
     }
   } else if (
     error instanceof RiffleError &&
-    ["usage", "job-definition", "savepoint", "state-dir"].includes(error.reason)
+    ["usage", "job-definition", "savepoint", "restore", "state-dir"].includes(error.reason)
   ) {
     process.stderr.write(`riffle: ${error.message}\n`);
     process.exitCode = 2;

@@ -1,15 +1,16 @@
 /** `riffle run`: runs a job on the embedded runtime. */
 
 import { join } from "node:path";
+import { checkSameParallelism } from "../core/checkpoint/restore.ts";
 import { openStateDir } from "../core/durable/sqlite-db.ts";
-import type { CheckpointStore } from "../core/ports/checkpoint-store.ts";
+import type { CheckpointStore, JobRecord } from "../core/ports/checkpoint-store.ts";
 import type { StateStore } from "../core/ports/state-store.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { dlqPath } from "./dlq.ts";
 import { FileOutputStore } from "./file-output-store.ts";
 import { loadJob } from "./load-job.ts";
 import { compact, ProgressLine } from "./progress.ts";
-import { failSavepointRequest, lockStateDir, takeSavepointRequests } from "./state-dir-lock.ts";
+import { checkStateIntact, failSavepointRequest, lockStateDir, takeSavepointRequests } from "./state-dir-lock.ts";
 import { printTable } from "./table.ts";
 
 /** Options of `riffle run`. */
@@ -33,15 +34,15 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const stop = new AbortController();
   const cleanup: (() => void)[] = [];
   let stores: { store?: StateStore; checkpoints?: CheckpointStore } = {};
+  let resuming: JobRecord | undefined;
   if (o.stateDir) {
+    checkStateIntact(o.stateDir, job.name); // before opening: a refusal creates nothing
     const sd = openStateDir(o.stateDir, { create: true, job: job.name });
     cleanup.push(() => sd.close());
     cleanup.push(lockStateDir(o.stateDir));
     stores = { store: sd.stateStore, checkpoints: sd.checkpointStore };
     const record = await sd.checkpointStore.loadJob(job.name);
-    if (record && (!o.fromSavepoint || record.restoredFrom?.savepoint === o.fromSavepoint)) {
-      process.stderr.write(`riffle: resuming '${job.name}' from checkpoint ${record.lastCompleted} in ${o.stateDir}\n`);
-    }
+    if (record && (!o.fromSavepoint || record.restoredFrom?.savepoint === o.fromSavepoint)) resuming = record;
   }
   const tables = new Map<string, unknown[]>();
   const output = new FileOutputStore({
@@ -64,6 +65,15 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
     signal: stop.signal,
     output,
   });
+  if (resuming && o.stateDir) {
+    try {
+      checkSameParallelism(rt.plan, resuming); // refused in one line, before anything is said or changed
+    } catch (e) {
+      for (const c of cleanup.reverse()) c();
+      throw e;
+    }
+    process.stderr.write(`riffle: resuming '${job.name}' from checkpoint ${resuming.lastCompleted} in ${o.stateDir}\n`);
+  }
   const progress = new ProgressLine(rt);
   if (o.progress !== false) progress.start();
   if (o.stateDir) {

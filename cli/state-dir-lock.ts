@@ -4,12 +4,36 @@
  * running job picks up.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
 const LOCK = "run.lock";
 const REQUESTS = "requests";
+
+/**
+ * Refuses a state dir whose `output.json` says the job committed output while its
+ * `riffle.db` is missing or empty (deleted or truncated): run on, it would start the
+ * job over and publish everything again. Checked before the dir is opened, so the
+ * refusal creates and changes nothing.
+ */
+export function checkStateIntact(dir: string, job: string): void {
+  const marker = join(dir, "output.json");
+  if (!existsSync(marker)) return;
+  let cut: Record<string, number> = {};
+  try {
+    cut = (JSON.parse(readFileSync(marker, "utf8")) as { cut?: Record<string, number> }).cut ?? {};
+  } catch {
+    return; // a damaged marker is reported, with its path, by the output store
+  }
+  const db = join(dir, "riffle.db");
+  const size = existsSync(db) ? statSync(db).size : undefined;
+  if (Object.keys(cut).length === 0 || (size !== undefined && size > 0)) return;
+  throw new UsageError(
+    `state dir '${dir}' has committed output of job '${job}' (${marker}) but its riffle.db is ${size === undefined ? "missing" : "empty"}: ` +
+      "restore riffle.db from a backup, or delete output.json and the --out file to start over",
+  );
+}
 
 /** The pid of the live process running the job in `dir`, if any. */
 export function runningPid(dir: string): number | undefined {

@@ -96,8 +96,11 @@ describe("riffle run --state-dir: recovery", () => {
       const r = riffle(["run", JOB, "--state-dir", state, "--out", out, "--no-progress"]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stderr).toMatch(/has published output .* but its checkpoint store holds no such job/);
+      expect(r.stderr).toMatch(/has committed output of job 'kill-me' .* but its riffle\.db is (missing|empty)/);
       expect(readFileSync(out, "utf8")).toBe(before);
+      // Nothing changed: a deleted riffle.db is not created, an emptied one stays empty.
+      if (damage === "delete") expect(existsSync(join(state, "riffle.db"))).toBe(false);
+      else expect(statSync(join(state, "riffle.db")).size).toBe(0);
     }
   });
 
