@@ -38,7 +38,7 @@ export async function restoreToCheckpoint(
   manifest: CheckpointManifest | undefined,
   update: (record: JobRecord) => Partial<JobRecord> = () => ({}),
 ): Promise<number> {
-  const cut = manifest ? await effectiveCut(checkpoints, manifest) : {};
+  const cut = manifest ? await effectiveCut(checkpoints, manifest) : await startOfGeneration(plan, state);
   await checkRestorable(plan, state, cut, manifest);
   await coordinator.abortAll(AbortReason.JobRestored);
   const job = await coordinator.record();
@@ -76,6 +76,19 @@ async function effectiveCut(
   for (let id = manifest.id - 1; id > 0 && id >= manifest.id - CUT_LOOKBACK; id--) {
     const m = await checkpoints.getManifest(manifest.job, id);
     if (m?.status === "completed" && m.generation === manifest.generation) cut = monotonicCut(cut, m.cut);
+  }
+  return cut;
+}
+
+/**
+ * The cut of a generation that completed no checkpoint yet: each partition's base
+ * (what a savepoint restore installed; nothing for a new job). A run killed after a
+ * savepoint restore, before its first checkpoint, resumes from the savepoint.
+ */
+async function startOfGeneration(plan: Plan, state: StateStore): Promise<Record<string, number>> {
+  const cut: Record<string, number> = {};
+  for (const task of plan.tasks) {
+    for (let p = 0; p < task.parallelism; p++) cut[`${task.id}#${p}`] = (await state.readBase(task.id, p))?.through ?? 0;
   }
   return cut;
 }

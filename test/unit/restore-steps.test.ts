@@ -131,6 +131,16 @@ describe("restore steps", () => {
     expect((await steps().trigger()).checkpoint).toEqual(expect.any(Number));
   });
 
+  it("a resume after a savepoint restore, before its first checkpoint, starts again from the savepoint", async () => {
+    const { plan, state, context, steps, checkpointAt, record, clock } = setup();
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    expect(await steps().restoreSavepoint("sp1")).toEqual({ generation: 2 });
+    // Killed before a checkpoint completed: the same flags resume (found by the chaos fuzzer).
+    expect((await steps().resume()).generation).toBe(3);
+    expect((await record())?.restoring).toBeUndefined();
+  });
+
   it("a failover refuses a cut that compaction passed, and changes nothing", async () => {
     const { plan, state, steps, checkpointAt, record } = setup();
     await checkpointAt(3, 1);
