@@ -6,6 +6,7 @@
  * Lambdas can run these same steps.
  */
 
+import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
 import {
   AbortReason,
@@ -136,7 +137,9 @@ export class CheckpointCoordinator {
     const id = job.nextCheckpoint;
     const next = { ...job, nextCheckpoint: id + 1 };
     if (!(await this.o.store.saveJob(next, { generation: job.generation, nextCheckpoint: id }))) {
-      throw new Error(`job '${this.job}' changed while triggering checkpoint ${id}`);
+      throw new RiffleError("checkpoint-race", `job '${this.job}' changed while triggering checkpoint ${id}`, {
+        retryable: true,
+      });
     }
     await this.o.store.putManifest({
       job: this.job,

@@ -88,7 +88,8 @@ async function effectiveCut(
 async function startOfGeneration(plan: Plan, state: StateStore): Promise<Record<string, number>> {
   const cut: Record<string, number> = {};
   for (const task of plan.tasks) {
-    for (let p = 0; p < task.parallelism; p++) cut[`${task.id}#${p}`] = (await state.readBase(task.id, p))?.through ?? 0;
+    for (let p = 0; p < task.parallelism; p++)
+      cut[`${task.id}#${p}`] = (await state.readBase(task.id, p))?.through ?? 0;
   }
   return cut;
 }

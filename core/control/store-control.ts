@@ -6,7 +6,7 @@
 
 import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
 import { wakeIfSleeping } from "../checkpoint/sleep.ts";
-import { CoordinatorSteps, type StepContext } from "../checkpoint/steps.ts";
+import { CoordinatorSteps, type StepContext, type TriggerAnswer } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
@@ -90,7 +90,11 @@ export class StoreJobControl implements JobControl {
     const deadline = this.o.clock.now() + (this.o.savepointTimeoutMs ?? 60_000);
     let id: number | null = null;
     while (id === null) {
-      const t = await this.steps.trigger();
+      const t = await this.steps.trigger().catch((e: unknown) => {
+        // Another trigger (the coordinator's round, a wake) won the job record: try again.
+        if (e instanceof RiffleError && e.reason === "checkpoint-race") return { checkpoint: null } as TriggerAnswer;
+        throw e;
+      });
       if (t.finished) throw new SavepointError(`job '${this.job}' has finished; take a savepoint while it runs`);
       id = t.inFlight ? null : t.checkpoint; // one triggered before the request would miss what came since
       if (id === null) await this.wait(deadline, "another checkpoint to finish");
