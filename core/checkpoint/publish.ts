@@ -34,44 +34,40 @@ export async function publishCompleted(
   let deadLetters = 0;
   let compacted = 0;
   const raised: Record<string, number> = {};
-  for (const task of plan.tasks) {
-    for (let p = 0; p < task.parallelism; p++) {
-      const key = `${task.id}#${p}`;
-      const cut = manifest.cut?.[key];
-      const after = marks[key] ?? 0;
-      if (cut === undefined || cut <= after) continue;
-      const batch: PublishedSegment[] = [];
-      for (const seg of await state.readSegments(task.id, p, after)) {
-        if (seg.n > cut) break;
-        if (!seg.sink && !seg.deadLetters) continue;
-        const sink = seg.sink ?? {};
-        for (const values of Object.values(sink)) records += values.length;
-        deadLetters += seg.deadLetters?.length ?? 0;
-        batch.push({
-          task: task.id,
-          partition: p,
-          segment: seg.n,
-          generation: seg.gen,
-          sink,
-          deadLetters: seg.deadLetters ?? [],
-        });
-      }
-      if (batch.length > 0) await output.publish(plan.job, batch);
-      raised[key] = cut;
+  // The partitions of the checkpoint's cut, at its parallelism: a restore at another
+  // parallelism publishes what the last run committed before it rewrites the logs.
+  const partitions = cutPartitions(manifest);
+  for (const { key, task, partition, cut } of partitions) {
+    const after = marks[key] ?? 0;
+    if (cut <= after) continue;
+    const batch: PublishedSegment[] = [];
+    for (const seg of await state.readSegments(task, partition, after)) {
+      if (seg.n > cut) break;
+      if (!seg.sink && !seg.deadLetters) continue;
+      const sink = seg.sink ?? {};
+      for (const values of Object.values(sink)) records += values.length;
+      deadLetters += seg.deadLetters?.length ?? 0;
+      batch.push({ task, partition, segment: seg.n, generation: seg.gen, sink, deadLetters: seg.deadLetters ?? [] });
     }
+    if (batch.length > 0) await output.publish(plan.job, batch);
+    raised[key] = cut;
   }
   // Durable marks first; only then may the log behind the cut go.
   if (Object.keys(raised).length > 0) await output.setPublished(plan.job, raised);
-  for (const task of plan.tasks) {
-    for (let p = 0; p < task.parallelism; p++) {
-      const cut = manifest.cut?.[`${task.id}#${p}`];
-      if (cut === undefined) continue;
-      const base = await state.readBase(task.id, p);
-      if ((base?.through ?? 0) >= cut) continue;
-      compacted += Math.max(0, (await compactOrSkip(state, task.id, p, cut)) - (base?.through ?? 0));
-    }
+  for (const { task, partition, cut } of partitions) {
+    const base = await state.readBase(task, partition);
+    if ((base?.through ?? 0) >= cut) continue;
+    compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - (base?.through ?? 0));
   }
   return { records, deadLetters, compacted };
+}
+
+/** Every partition of `manifest`'s cut (`task#partition` → segment). */
+function cutPartitions(manifest: CheckpointManifest) {
+  return Object.entries(manifest.cut ?? {}).map(([key, cut]) => {
+    const i = key.lastIndexOf("#");
+    return { key, task: key.slice(0, i), partition: Number(key.slice(i + 1)), cut };
+  });
 }
 
 /**
