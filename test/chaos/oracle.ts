@@ -116,6 +116,8 @@ function allowedAt(input: OracleInput, results: EraResult[], e: number, violatio
 interface KeyState {
   count: number;
   highest: number;
+  /** The last fin row's value. */
+  fin: number | undefined;
   fins: number;
   bad: number;
 }
@@ -144,7 +146,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
     if (!s) {
       const a = allowed(row.key);
       const c = row.n !== undefined ? row.n - 1 : value;
-      s = { count: c, highest: c, fins: 0, bad: 0 };
+      s = { count: c, highest: c, fin: undefined, fins: 0, bad: 0 };
       keys.set(row.key, s);
       if (c < a.lo) say(`starts at count ${c} but must start in [${a.lo}, ${a.hi}]: duplicates`);
       else if (c > a.hi) say(`starts at count ${c} but must start in [${a.lo}, ${a.hi}]: committed output lost`);
@@ -158,6 +160,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
       s.highest = Math.max(s.highest, row.n);
     } else {
       if (value !== s.count) say(`fin ${value} but its count is ${s.count}`);
+      s.fin = value;
       if (++s.fins > 1 && input.finEnds) say(`fin repeated ${s.fins} times: duplicate`);
     }
   }
@@ -165,7 +168,7 @@ function checkEra(input: OracleInput, era: EraInput, allowed: (k: string) => Int
   if (out.length > MAX_PER_ERA) all.push(`${era.label}: … and ${out.length - MAX_PER_ERA} more violations`);
   const counts = new Map([...keys].map(([k, s]) => [k, s.count]));
   const highest = new Map([...keys].map(([k, s]) => [k, s.highest]));
-  const fins = new Map([...keys].filter(([, s]) => s.fins > 0).map(([k, s]) => [k, s.count]));
+  const fins = new Map([...keys].flatMap(([k, s]) => (s.fin === undefined ? [] : [[k, s.fin] as const])));
   return { counts, highest, fins, allowed };
 }
 
