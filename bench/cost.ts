@@ -45,7 +45,8 @@ export function naiveDollarsPerMillion(recordsPerHopPerEvent: readonly number[],
 
 /** Managed Service for Apache Flink: KPUs for `eventsPerSec` at `perCore` events/s per KPU, plus one orchestration KPU. */
 export function flinkKpus(eventsPerSec: number, perCore: number): number {
-  return Math.max(1, Math.ceil(eventsPerSec / perCore)) + 1;
+  // A hair of tolerance: a rate that is a multiple of perCore up to rounding needs no extra KPU.
+  return Math.max(1, Math.ceil(eventsPerSec / perCore - 1e-9)) + 1;
 }
 
 /** Dollars per hour of Managed Flink's running storage for `kpus` KPUs (the orchestration KPU has none). */

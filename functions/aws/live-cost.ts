@@ -90,6 +90,8 @@ export class LiveCostMeter implements CostProvider {
   private apiRequests = 0;
   private lastIngestEnd: number | undefined;
   private latest: Sample;
+  /** The sample before {@link latest} (an ingest call may have begun between the two). */
+  private previous: Sample;
   private windowStart: Sample | undefined;
   private lastWindow: Window | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -99,6 +101,7 @@ export class LiveCostMeter implements CostProvider {
     this.now = options.now ?? Date.now;
     this.started = this.now();
     this.latest = this.read();
+    this.previous = this.latest;
   }
 
   /** Starts sampling every `sampleMs` (the timer does not keep the process alive); returns the stop. */
@@ -116,6 +119,7 @@ export class LiveCostMeter implements CostProvider {
 
   /** Reads the accounting: opens an idle window once the job has been quiet for `quietMs`. */
   sample(): void {
+    this.previous = this.latest;
     this.latest = this.read();
     const quietSince = (this.lastIngestEnd ?? this.started) + this.o.quietMs;
     if (this.windowStart === undefined && this.latest.t >= quietSince) this.windowStart = this.latest;
@@ -126,8 +130,9 @@ export class LiveCostMeter implements CostProvider {
     const end = this.now();
     const start = end - durationMs;
     const open = this.windowStart;
-    if (open !== undefined && this.latest.t <= start) {
-      const w = span(open, this.latest);
+    const last = this.latest.t <= start ? this.latest : this.previous;
+    if (open !== undefined && last.t <= start && last.t >= open.t) {
+      const w = span(open, last);
       if (w.seconds * 1000 >= (this.o.minIdleMs ?? 10_000)) this.lastWindow = w;
     }
     this.windowStart = undefined;
