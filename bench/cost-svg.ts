@@ -43,10 +43,16 @@ export function costSvg(fig: BurstyDayFigure, source: PlotSource): string {
   const yhi = Math.ceil(Math.log10(Math.max(...values)));
   const x = axis(xlo, xhi, M.left, W - M.right);
   const y = axis(ylo, yhi, H - M.bottom, M.top);
+  const title = "Cost per day against mean event rate (bursty day: idle hours, peak 50× the mean)";
+  const desc =
+    `At the bursty day's mean of ${fmt(fig.profile.meanRate)} events/s riffle costs $${fig.riffle.dollarsPerDay} a day, ` +
+    `Managed Flink $${fig.flink.peakSized.dollarsPerDay} sized for the peak and $${fig.flink.floor.dollarsPerDay} at its floor.`;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
+    `<desc>${esc(desc)}</desc>`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Cost per day against mean event rate (bursty day: idle hours, peak 50× the mean)</text>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`,
     ...grid(xlo, xhi, ylo, yhi, x, y),
     ...SERIES.map((s) => line(pts, s, x, y)),
     ...marker(fig, x, y),
@@ -136,7 +142,7 @@ function footer(fig: BurstyDayFigure, source: PlotSource): string[] {
     `riffle: $${fig.dollarsPerIdleHour.total} per idle hour + $${fig.dollarsPerMillionEvents.total} per million events + storage (estimate), ` +
       "measured on aws-local (fauxqs, DynamoDB Local,",
     `aws-local-stepfunctions) in ${source.quick ? "a --quick run" : "a full run"} of ${source.date.slice(0, 10)}, ` +
-      `each hour of the day compressed to ${fig.run.secondsPerHour} s, and extrapolated.`,
+      `each hour compressed to ${fig.run.secondsPerHour} s; per-event cost as measured at the day's own rates.`,
     `Managed Flink: $${fig.flink.perKpuHour} per KPU-hour + ${fig.flink.storageGbPerKpu} GB of storage per KPU; ` +
       `KPUs = ceil(peak / ${fmt(fig.flink.perCore)} per core (${fig.flink.perCoreFrom})) + 1.`,
     "List prices of bench/prices.json (us-east-1, on demand, no free tier). Drawn by bench/cost-svg.ts from the benchmark's JSON.",

@@ -31,7 +31,7 @@ export interface DevOptions {
 /** How often `riffle dev --runtime aws-local` logs the job's live cost. */
 const COST_LOG_MS = 60_000;
 
-const money = (x: number) => `$${x.toPrecision(3)}`;
+const money = (x: number) => `$${x >= 1000 ? Math.round(x).toLocaleString("en") : x.toPrecision(3)}`;
 
 /** One line of a job's live cost: so far, per million events, per idle hour. */
 export function costLine(c: JobCost): string {

@@ -110,6 +110,8 @@ describe("burstyDayFigure", () => {
   it("draws cost per day against mean rate as an SVG", () => {
     const svg = costSvg(fig, { date: "2026-12-06T00:00:00.000Z", quick: true });
     expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toMatch(/<title>Cost per day against mean event rate/);
+    expect(svg).toMatch(/<desc>At the bursty day's mean of 50 events\/s riffle costs \$24.33 a day/);
     expect(svg.match(/<path /g)).toHaveLength(3);
     expect(svg).toContain("riffle $24.33");
     expect(svg).toContain("a --quick run of 2026-12-06");
