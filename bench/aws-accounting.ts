@@ -8,32 +8,7 @@
 
 import { type AccountableClient, RequestAccounting } from "../functions/aws/accounting.ts";
 import type { AccountingSnapshot } from "../functions/aws/accounting-snapshot.ts";
-
-/** Operations that create or inspect resources: counted once per deployment, not per event. */
-export const SETUP_OPERATIONS: ReadonlySet<string> = new Set([
-  "CreateTable",
-  "DescribeTable",
-  "DescribeTimeToLive",
-  "UpdateTimeToLive",
-  "ListTables",
-  "CreateQueue",
-  "GetQueueUrl",
-  "GetQueueAttributes",
-  "SetQueueAttributes",
-]);
-
-/** SQS operations of the event source mapping's polling (its pattern on AWS differs from the emulator's). */
-export const POLLING_OPERATIONS: ReadonlySet<string> = new Set(["ReceiveMessage"]);
-
-/** Where a counter belongs. */
-export type OperationClass = "own" | "polling" | "setup";
-
-/** The class of one service operation. */
-export function classify(service: string, operation: string): OperationClass {
-  if (SETUP_OPERATIONS.has(operation)) return "setup";
-  if (service === "SQS" && POLLING_OPERATIONS.has(operation)) return "polling";
-  return "own";
-}
+import { classify } from "../functions/aws/usage.ts";
 
 /** Records and messages that reached one queue. */
 export interface QueueTraffic {

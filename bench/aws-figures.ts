@@ -7,28 +7,27 @@
 
 import type { Plan } from "../core/graph/plan.ts";
 import type { AccountingSnapshot } from "../functions/aws/accounting-snapshot.ts";
+import { ESM_IDLE_RECEIVES_PER_QUEUE_HOUR, idlePollingDollarsPerHour, snapshotUsage } from "../functions/aws/usage.ts";
 import type { AwsLocal } from "../functions/local/aws-local.ts";
-import { type AccountingBreakdown, breakdown, classify, type QueueTraffic, serviceTotals } from "./aws-accounting.ts";
+import { type AccountingBreakdown, breakdown, type QueueTraffic, serviceTotals } from "./aws-accounting.ts";
 import {
   type CoordinatorSteps,
   type Dollars,
   dollars,
   flinkDollarsPerHour,
   flinkKpus,
+  flinkStorageDollarsPerHour,
   naiveDollarsPerMillion,
   type Prices,
   type RateRange,
   riffleCheaperRanges,
   riffleDollarsPerHour,
   scale,
-  stateTransitions,
   subtract,
   type Usage,
 } from "./cost.ts";
 import { FLINK_PER_CORE } from "./nexmark.ts";
 
-/** Assumed idle polling of AWS's SQS event source mapping: 5 pollers, 20 s long polls, per queue per hour. */
-export const ESM_IDLE_RECEIVES_PER_QUEUE_HOUR = 900;
 /** Checkpoint intervals at which the fixed cost and the break-even rates are shown, seconds. */
 export const INTERVALS_S = [1, 10, 60] as const;
 
@@ -50,28 +49,13 @@ export function coordinatorSteps(s: AccountingSnapshot): CoordinatorSteps {
   };
 }
 
-/** Billable usage of a run: riffle's own requests, every Lambda, and the coordinator's state transitions. */
+/**
+ * Billable usage of a run: riffle's own requests, every Lambda, and the state
+ * machine's transitions as the local interpreter counted them (so a change of the
+ * coordinator's loop shows in the figures), plus `extraSqsRequests` (modelled receives).
+ */
 export function runUsage(s: AccountingSnapshot, extraSqsRequests = 0): Usage {
-  let sqsRequests = extraSqsRequests;
-  let dynamoWriteUnits = 0;
-  let dynamoReadUnits = 0;
-  for (const [service, ops] of Object.entries(s.services)) {
-    for (const [op, c] of Object.entries(ops)) {
-      if (classify(service, op) !== "own") continue;
-      sqsRequests += c.billedRequests ?? 0;
-      dynamoWriteUnits += c.writeUnits ?? 0;
-      dynamoReadUnits += c.readUnits ?? 0;
-    }
-  }
-  const lambdas = Object.values(s.lambda);
-  return {
-    sqsRequests,
-    dynamoWriteUnits,
-    dynamoReadUnits,
-    lambdaInvocations: lambdas.reduce((n, l) => n + l.invocations, 0),
-    lambdaGbSeconds: lambdas.reduce((n, l) => n + l.gbSeconds, 0),
-    stateTransitions: stateTransitions(coordinatorSteps(s)),
-  };
+  return snapshotUsage(s, { sqsRequests: extraSqsRequests });
 }
 
 /** What the idle job cost: the fixed part of riffle's bill. */
@@ -92,6 +76,8 @@ export interface IdleFigure {
   readonly dollarsPerRound: Dollars;
   /** Dollars per hour idle, measured (rounds as they ran) plus the mapping's modelled idle polling. */
   readonly dollarsPerHourMeasured: number;
+  /** Dollars per hour idle of riffle's own requests, Lambdas and transitions alone (no modelled polling). */
+  readonly dollarsPerHourOwn: number;
   /** Fixed dollars per hour at one round per checkpoint interval (1, 10, 60 s), plus modelled idle polling. */
   readonly fixedDollarsPerHour: Record<string, number>;
 }
@@ -103,7 +89,7 @@ export function idleFigure(s: AccountingSnapshot, seconds: number, queues: numbe
   const rounds = Math.max(1, (steps.trigger + steps.complete + steps.abort) / 2);
   const usage = runUsage(s);
   const perHour = 3600 / seconds;
-  const polling = (ESM_IDLE_RECEIVES_PER_QUEUE_HOUR * queues * p.sqsFifoPerMillionRequests.usd) / 1e6;
+  const polling = idlePollingDollarsPerHour(queues, p);
   const perRound = scale(usage, 1 / rounds);
   const roundDollars = dollars(perRound, p);
   const fixed: Record<string, number> = {};
@@ -124,6 +110,7 @@ export function idleFigure(s: AccountingSnapshot, seconds: number, queues: numbe
     usagePerRound: perRound,
     dollarsPerRound: roundDollars,
     dollarsPerHourMeasured: sig(dollars(scale(usage, perHour), p).total + polling),
+    dollarsPerHourOwn: sig(dollars(scale(usage, perHour), p).total),
     fixedDollarsPerHour: fixed,
   };
 }
@@ -250,9 +237,9 @@ export function queryFigure(run: QueryRun, idle: IdleFigure, p: Prices): AwsQuer
       includes:
         "SQS: riffle's own billed requests (sends, the mapping's deletes) + one ReceiveMessage per delivered message " +
         "(modelled; the emulator's polling is not priced); DynamoDB: read and write request units; Lambda: every " +
-        "invocation and its GB-s at 1024 MB arm64 (durations measured against the emulators); Step Functions: state " +
-        "transitions derived from the coordinator's step counts. Not included: ingest (the source is a generator), " +
-        "API Gateway, storage, CloudWatch, data transfer, free tiers",
+        "invocation and its GB-s at 1024 MB arm64 (durations measured against the emulators); Step Functions: every " +
+        "state entered or retried, counted by the local interpreter (Express: executions and GB-s). Not included: " +
+        "ingest (the source is a generator), API Gateway, storage (see the bursty day), CloudWatch, data transfer, free tiers",
       measured,
       sustained,
       perStatefulHop: statefulHops === 0 ? null : sig(sustained.total / statefulHops),
@@ -270,7 +257,10 @@ export function queryFigure(run: QueryRun, idle: IdleFigure, p: Prices): AwsQuer
       perCore,
       kpusAtMeasuredRate: flinkKpus(rate, perCore),
       dollarsPerMillionEventsAtMeasuredRate: sig((flinkHour * 1e6) / (rate * 3600)),
-      dollarsPerMillionEventsAtFullKpu: sig((p.managedFlinkPerKpuHour.usd * 1e6) / (perCore * 3600)),
+      // One processing KPU-hour (its running storage included; 2 KPUs hold one processing KPU's storage).
+      dollarsPerMillionEventsAtFullKpu: sig(
+        ((p.managedFlinkPerKpuHour.usd + flinkStorageDollarsPerHour(2, p)) * 1e6) / (perCore * 3600),
+      ),
     },
     riffleAtMeasuredRate: {
       dollarsPerHour: sig(riffleHour),

@@ -20,6 +20,8 @@ import { dynamoClient, tableNames } from "../functions/aws/dynamo-client.ts";
 import { type AwsLocal, startAwsLocal } from "../functions/local/aws-local.ts";
 import { HopAccounting, type QueueTraffic } from "./aws-accounting.ts";
 import { type AwsQueryFigure, type IdleFigure, idleFigure, queryFigure } from "./aws-figures.ts";
+import { runBurstyDay } from "./bursty-day.ts";
+import { type BurstyDayFigure, burstyDayFigure } from "./bursty-figures.ts";
 import { loadPrices } from "./cost.ts";
 import { type BenchEmulators, withEmulators } from "./emulators.ts";
 
@@ -31,6 +33,8 @@ export interface AwsBenchOptions {
   readonly events: number;
   /** How long the idle job runs, in seconds. */
   readonly idleSeconds: number;
+  /** Seconds each hour of the bursty day lasts (0: no bursty day). */
+  readonly burstySecondsPerHour: number;
   /** Longest wait for one query to finish, in ms (default 10 minutes). */
   readonly timeoutMs?: number;
   /** Coordinator wait between rounds, ms (default: the job's checkpoint interval, 1 s). */
@@ -49,6 +53,8 @@ export interface AwsBenchFigure {
   readonly intervalMs: number;
   readonly idle: IdleFigure;
   readonly queries: AwsQueryFigure[];
+  /** The bursty day, compressed and extrapolated (absent when not run). */
+  readonly bursty?: BurstyDayFigure;
 }
 
 const NOTE =
@@ -78,6 +84,10 @@ export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigur
       queries.push(queryFigure({ query: q, events: o.events, ...result }, idle, prices));
       log(`aws-local ${q}: ${o.events} events in ${result.seconds.toFixed(2)} s`);
     }
+    const bursty =
+      o.burstySecondsPerHour > 0
+        ? burstyDayFigure(await runBurstyDay({ secondsPerHour: o.burstySecondsPerHour, emulators: e, log }), prices)
+        : undefined;
     return {
       note: NOTE,
       prices: { file: "bench/prices.json", asOf: prices.asOf },
@@ -85,6 +95,7 @@ export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigur
       intervalMs: o.intervalMs ?? 1000,
       idle,
       queries,
+      ...(bursty ? { bursty } : {}),
     };
   });
 }

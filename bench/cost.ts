@@ -1,104 +1,27 @@
 /**
- * The cost model of the benchmark: AWS list prices (bench/prices.json) applied to
- * request counts, the naive one-message-one-write-per-event-per-hop design, Amazon
- * Managed Service for Apache Flink at Flink's per-core throughput, and the rates at
- * which riffle is the cheaper of the two. Pure functions of the figures.
+ * The benchmark's side of the cost model: the naive
+ * one-message-one-write-per-event-per-hop design, Amazon Managed Service for Apache
+ * Flink at Flink's per-core throughput (KPUs and their running storage), and the
+ * rates at which riffle is the cheaper of the two. AWS prices and the pricing of
+ * counted usage are shared with the live cost (functions/aws/prices.ts,
+ * cost-model.ts); they are re-exported here for the benchmark's modules.
  */
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { HOURS_PER_MONTH, usd } from "../functions/aws/cost-model.ts";
+import type { Prices } from "../functions/aws/prices.ts";
 
-/** One price with its source. */
-export interface Price {
-  readonly usd: number;
-  readonly source: string;
-  readonly remark?: string;
-}
-
-/** bench/prices.json. */
-export interface Prices {
-  readonly region: string;
-  readonly asOf: string;
-  readonly sqsFifoPerMillionRequests: Price;
-  readonly dynamodbOnDemandPerMillionWriteRequestUnits: Price;
-  readonly dynamodbOnDemandPerMillionReadRequestUnits: Price;
-  readonly lambdaArm64PerGbSecond: Price;
-  readonly lambdaPerMillionRequests: Price;
-  readonly stepFunctionsStandardPer1000StateTransitions: Price;
-  readonly apiGatewayHttpPerMillionRequests: Price;
-  readonly managedFlinkPerKpuHour: Price;
-}
-
-/** Reads bench/prices.json. */
-export function loadPrices(): Prices {
-  return JSON.parse(readFileSync(join(import.meta.dirname, "prices.json"), "utf8")) as Prices;
-}
-
-/** Billable quantities (of a run, or per million events). */
-export interface Usage {
-  /** SQS billed requests (64 KB chunks). */
-  readonly sqsRequests: number;
-  readonly dynamoWriteUnits: number;
-  readonly dynamoReadUnits: number;
-  readonly lambdaInvocations: number;
-  readonly lambdaGbSeconds: number;
-  readonly stateTransitions: number;
-}
-
-/** Dollars of a {@link Usage}, by service. */
-export interface Dollars {
-  readonly sqs: number;
-  readonly dynamodb: number;
-  readonly lambda: number;
-  readonly stepFunctions: number;
-  readonly total: number;
-}
-
-const usd = (x: number) => Number(x.toPrecision(4));
-
-/** Prices `u`. */
-export function dollars(u: Usage, p: Prices): Dollars {
-  const sqs = (u.sqsRequests * p.sqsFifoPerMillionRequests.usd) / 1e6;
-  const dynamodb =
-    (u.dynamoWriteUnits * p.dynamodbOnDemandPerMillionWriteRequestUnits.usd +
-      u.dynamoReadUnits * p.dynamodbOnDemandPerMillionReadRequestUnits.usd) /
-    1e6;
-  const lambda =
-    (u.lambdaInvocations * p.lambdaPerMillionRequests.usd) / 1e6 + u.lambdaGbSeconds * p.lambdaArm64PerGbSecond.usd;
-  const stepFunctions = (u.stateTransitions * p.stepFunctionsStandardPer1000StateTransitions.usd) / 1000;
-  return {
-    sqs: usd(sqs),
-    dynamodb: usd(dynamodb),
-    lambda: usd(lambda),
-    stepFunctions: usd(stepFunctions),
-    total: usd(sqs + dynamodb + lambda + stepFunctions),
-  };
-}
-
-/** `u` minus `k` times `v`, each quantity floored at 0. */
-export function subtract(u: Usage, v: Usage, k = 1): Usage {
-  const d = (a: number, b: number) => Math.max(0, a - k * b);
-  return {
-    sqsRequests: d(u.sqsRequests, v.sqsRequests),
-    dynamoWriteUnits: d(u.dynamoWriteUnits, v.dynamoWriteUnits),
-    dynamoReadUnits: d(u.dynamoReadUnits, v.dynamoReadUnits),
-    lambdaInvocations: d(u.lambdaInvocations, v.lambdaInvocations),
-    lambdaGbSeconds: d(u.lambdaGbSeconds, v.lambdaGbSeconds),
-    stateTransitions: d(u.stateTransitions, v.stateTransitions),
-  };
-}
-
-/** `u` times `k`. */
-export function scale(u: Usage, k: number): Usage {
-  return {
-    sqsRequests: u.sqsRequests * k,
-    dynamoWriteUnits: u.dynamoWriteUnits * k,
-    dynamoReadUnits: u.dynamoReadUnits * k,
-    lambdaInvocations: u.lambdaInvocations * k,
-    lambdaGbSeconds: u.lambdaGbSeconds * k,
-    stateTransitions: u.stateTransitions * k,
-  };
-}
+export {
+  addUsage,
+  type Dollars,
+  dollars,
+  scale,
+  splitCost,
+  storageDollarsPerHour,
+  subtract,
+  type Usage,
+  usage,
+} from "../functions/aws/cost-model.ts";
+export { loadPrices, type Price, type Prices } from "../functions/aws/prices.ts";
 
 /** Step invocation counts of the coordinator's Lambdas in a run. */
 export interface CoordinatorSteps {
@@ -107,18 +30,6 @@ export interface CoordinatorSteps {
   readonly complete: number;
   readonly abort: number;
   readonly restore: number;
-}
-
-/**
- * Standard-workflow state transitions implied by the coordinator's step counts,
- * following the loop of core/checkpoint/asl.ts: every round enters WaitInterval,
- * Trigger, AfterTrigger, NextRound and CheckRounds (5); every poll WaitForAcks,
- * Poll and Decide (3); Complete 1; Abort and AfterAbort 2; Restore and AfterRestore 2;
- * and every 100 rounds ContinueAsNew and Done (2, i.e. 0.02 per round). A job with
- * keyed tasks has a round (a Trigger call) every tick second, not every interval.
- */
-export function stateTransitions(s: CoordinatorSteps): number {
-  return 5.02 * s.trigger + 3 * s.poll + s.complete + 2 * s.abort + 2 * s.restore;
 }
 
 /**
@@ -134,12 +45,24 @@ export function naiveDollarsPerMillion(recordsPerHopPerEvent: readonly number[],
 
 /** Managed Service for Apache Flink: KPUs for `eventsPerSec` at `perCore` events/s per KPU, plus one orchestration KPU. */
 export function flinkKpus(eventsPerSec: number, perCore: number): number {
-  return Math.max(1, Math.ceil(eventsPerSec / perCore)) + 1;
+  // A hair of tolerance: a rate that is a multiple of perCore up to rounding needs no extra KPU.
+  return Math.max(1, Math.ceil(eventsPerSec / perCore - 1e-9)) + 1;
 }
 
-/** Dollars per hour of Managed Flink at `eventsPerSec`. */
+/** Dollars per hour of Managed Flink's running storage for `kpus` KPUs (the orchestration KPU has none). */
+export function flinkStorageDollarsPerHour(kpus: number, p: Prices): number {
+  const s = p.managedFlinkRunningStoragePerGbMonth;
+  return (Math.max(0, kpus - 1) * s.gbPerKpu * s.usd) / HOURS_PER_MONTH;
+}
+
+/** Dollars per hour of `kpus` KPUs of Managed Flink, running storage included. */
+export function flinkKpuDollarsPerHour(kpus: number, p: Prices): number {
+  return kpus * p.managedFlinkPerKpuHour.usd + flinkStorageDollarsPerHour(kpus, p);
+}
+
+/** Dollars per hour of Managed Flink at `eventsPerSec`, running storage included. */
 export function flinkDollarsPerHour(eventsPerSec: number, perCore: number, p: Prices): number {
-  return flinkKpus(eventsPerSec, perCore) * p.managedFlinkPerKpuHour.usd;
+  return flinkKpuDollarsPerHour(flinkKpus(eventsPerSec, perCore), p);
 }
 
 /** Dollars per hour of riffle at `eventsPerSec`: a fixed part plus a part per event. */
@@ -155,7 +78,7 @@ export interface RateRange {
 
 /**
  * The input rates, from 1 to 10M events/s, at which riffle costs less per hour than
- * Managed Flink. Scans a log grid and bisects every sign change to 1 event/s.
+ * Managed Flink (both at a steady rate).
  */
 export function riffleCheaperRanges(
   fixedPerHour: number,
@@ -163,28 +86,37 @@ export function riffleCheaperRanges(
   flinkPerCore: number,
   p: Prices,
 ): RateRange[] {
-  const cheaper = (r: number) =>
-    riffleDollarsPerHour(r, fixedPerHour, perMillionEvents) < flinkDollarsPerHour(r, flinkPerCore, p);
+  return ratesWhere(
+    (r) => riffleDollarsPerHour(r, fixedPerHour, perMillionEvents) < flinkDollarsPerHour(r, flinkPerCore, p),
+    flinkPerCore,
+  );
+}
+
+/**
+ * The rates, from 1 to 10M events/s, where `holds`. Scans a log grid, plus every
+ * multiple of `step` and the rate after it (where Flink's cost steps up), and
+ * bisects every change to 1 event/s.
+ */
+export function ratesWhere(holds: (rate: number) => boolean, step: number): RateRange[] {
   const MAX = 10_000_000;
   const ranges: RateRange[] = [];
   let prev = 1;
-  let inside = cheaper(prev);
+  let inside = holds(prev);
   let start: number | undefined = inside ? 1 : undefined;
-  // Flink's cost steps at every multiple of the per-core figure: put those on the grid.
   const grid = new Set<number>();
   for (let r = 1; r < MAX; r *= 1.02) grid.add(Math.round(r));
-  for (let r = flinkPerCore; r <= MAX; r += flinkPerCore) {
+  for (let r = Math.max(1, Math.floor(step)); r <= MAX; r += Math.max(1, Math.floor(step))) {
     grid.add(r);
     grid.add(r + 1);
   }
   for (const r of [...grid].sort((a, b) => a - b)) {
-    const now = cheaper(r);
+    const now = holds(r);
     if (now !== inside) {
       let lo = prev;
       let hi = r;
       while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);
-        if (cheaper(mid) === inside) lo = mid;
+        if (holds(mid) === inside) lo = mid;
         else hi = mid;
       }
       if (inside) ranges.push({ from: start as number, to: lo });

@@ -1,4 +1,4 @@
-/** Where a benchmark run stands against each goal of the benchmark issue. */
+/** Where a benchmark run stands against each goal of the benchmark issue, and the targets of issue 13. */
 
 import type { BenchReport, GoalFigure } from "./report.ts";
 
@@ -73,6 +73,7 @@ export function goals(r: BenchReport): GoalFigure[] {
       met: emu && sizes.length > 1 ? emu.restoreRatioLargestToSmallest <= 1.5 : null,
     });
   }
+  out.push(...issue13(r));
   {
     const l = r.latency;
     out.push({
@@ -84,4 +85,48 @@ export function goals(r: BenchReport): GoalFigure[] {
     });
   }
   return out;
+}
+
+/** Issue 13 ("serverless that pays off"): its must-show figures that the benchmark measures. */
+function issue13(r: BenchReport): GoalFigure[] {
+  const aws = r.aws;
+  const idle = aws?.idle;
+  const hops = aws?.queries.filter((q) => q.dollarsPerMillionEvents.perStatefulHop !== null) ?? [];
+  const bursty = aws?.bursty;
+  const none = "not measured";
+  return [
+    {
+      goal: "issue 13: idle job at most $0.001 per hour of riffle's own requests, over at least 60 s of idle",
+      measured: idle ? `$${fmt(idle.dollarsPerHourOwn, 4)} per hour over ${fmt(idle.seconds)} s` : none,
+      met: idle ? idle.dollarsPerHourOwn <= 0.001 && idle.seconds >= 60 : null,
+    },
+    {
+      goal: "issue 13: active coordinator at a 1 s interval at most $0.02 per hour",
+      measured: bursty
+        ? `$${fmt(bursty.coordinatorDollarsPerActiveHour, 4)} per hour (bursty day, active hours)`
+        : none,
+      met: bursty ? bursty.coordinatorDollarsPerActiveHour <= 0.02 : null,
+    },
+    {
+      goal: "issue 13: q5 and q7 at most $0.02 per million events per stateful hop, sustained",
+      measured: hops.length
+        ? hops.map((q) => `${q.query} $${fmt(q.dollarsPerMillionEvents.perStatefulHop ?? 0, 4)}`).join(", ")
+        : none,
+      met: hops.length ? hops.every((q) => (q.dollarsPerMillionEvents.perStatefulHop ?? 0) <= 0.02) : null,
+    },
+    {
+      goal: "issue 13: at least 25× cheaper than the naive design on q0, q5 and q7",
+      measured: aws?.queries.length
+        ? aws.queries.map((q) => `${q.query} ${fmt(q.naive.riffleCheaperBy)}×`).join(", ")
+        : none,
+      met: aws?.queries.length ? aws.queries.every((q) => q.naive.riffleCheaperBy >= 25) : null,
+    },
+    {
+      goal: "issue 13: bursty day (mean 50 events/s, peak 50×) costs less on riffle than Managed Flink at its 2-KPU floor",
+      measured: bursty
+        ? `riffle $${fmt(bursty.riffle.dollarsPerDay)} a day, Managed Flink floor $${fmt(bursty.flink.floor.dollarsPerDay)}, sized for the peak $${fmt(bursty.flink.peakSized.dollarsPerDay)}`
+        : none,
+      met: bursty ? bursty.riffleCheaperThanFlinkFloor : null,
+    },
+  ];
 }

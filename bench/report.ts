@@ -24,12 +24,17 @@ export interface BenchSizes {
   /** Generated events per query on aws-local. */
   readonly awsEvents: number;
   readonly awsIdleSeconds: number;
+  /** Seconds each hour of the compressed bursty day lasts on aws-local (env RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR). */
+  readonly awsBurstySecondsPerHour: number;
   /** Input rate of the latency part, events/s, and how long it runs. */
   readonly latencyRate: number;
   readonly latencySeconds: number;
 }
 
-/** Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS) or a quick one. */
+/**
+ * Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS,
+ * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR) or a quick one.
+ */
 export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
   if (quick) {
@@ -43,6 +48,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       emulatorIntervalMs: 200,
       awsEvents: 1_000,
       awsIdleSeconds: 2,
+      awsBurstySecondsPerHour: 0.5,
       latencyRate: 500,
       latencySeconds: 2,
     };
@@ -58,7 +64,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     emulatorRestores: 3,
     emulatorIntervalMs: 1000,
     awsEvents: num("RIFFLE_BENCH_AWS_EVENTS", 100_000),
-    awsIdleSeconds: 15,
+    awsIdleSeconds: 60,
+    awsBurstySecondsPerHour: num("RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR", 5),
     latencyRate: 2_000,
     latencySeconds: 20,
   };

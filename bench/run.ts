@@ -1,16 +1,18 @@
 /**
- * `npm run bench [-- <part>...] [--json] [--quick] [--save]`: riffle's benchmark.
+ * `npm run bench [-- <part>...] [--json] [--quick] [--save] [--svg <file>]`: riffle's benchmark.
  *
  * Parts (all of them when none is named):
  *   embedded    stateless and keyed jobs on the embedded runtime, records/s on one core
  *   nexmark     every Nexmark query embedded: events/s, hand-written baseline, Flink's per-core figure
  *   checkpoint  checkpoint, alignment and restore time by state size, embedded and on DynamoDB Local
- *   aws         q0, q5, q7 on aws-local: requests, billed units and dollars per million events
+ *   aws         q0, q5, q7 on aws-local: requests, billed units and dollars per million events; an idle
+ *               job; the bursty day (compressed, extrapolated) against Managed Flink
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
  *
  * Options: `--json` prints only the JSON (stdout); without it a readable summary goes
  * to stderr too. `--quick` runs every part small (seconds, for the shape test).
- * `--save` also writes the JSON to bench/results/<date>-<machine>.json.
+ * `--save` also writes the JSON to bench/results/<date>-<machine>.json. `--svg <file>`
+ * (with the aws part) also draws cost per day against mean event rate (bench/cost-svg.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -18,6 +20,7 @@ import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
 import { measureEmulatorCheckpoints } from "./checkpoint-emulators.ts";
+import { costSvg } from "./cost-svg.ts";
 import { measureEmbedded } from "./embedded.ts";
 import { startEmulators } from "./emulators.ts";
 import { goals } from "./goals.ts";
@@ -29,17 +32,23 @@ import { summarize } from "./summary.ts";
 const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "latency"] as const;
 type Part = (typeof KNOWN)[number];
 
+const fail = (message: string): never => {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+};
 const args = process.argv.slice(2);
-const json = args.includes("--json");
-const quick = args.includes("--quick");
-const save = args.includes("--save");
-for (const a of args.filter((x) => x.startsWith("--"))) {
-  if (!["--json", "--quick", "--save"].includes(a)) {
-    process.stderr.write(`bench: unknown option '${a}'; options: --json, --quick, --save\n`);
-    process.exit(2);
-  }
+const svgAt = args.indexOf("--svg");
+const svg = svgAt < 0 ? undefined : (args[svgAt + 1] ?? fail("--svg needs a file name"));
+if (svg?.startsWith("--")) fail("--svg needs a file name");
+const flags = svgAt < 0 ? args : args.filter((_, i) => i !== svgAt && i !== svgAt + 1);
+const json = flags.includes("--json");
+const quick = flags.includes("--quick");
+const save = flags.includes("--save");
+for (const a of flags.filter((x) => x.startsWith("--"))) {
+  if (!["--json", "--quick", "--save"].includes(a))
+    fail(`unknown option '${a}'; options: --json, --quick, --save, --svg <file>`);
 }
-const named = args.filter((a) => !a.startsWith("--"));
+const named = flags.filter((a) => !a.startsWith("--"));
 for (const p of named) {
   if (!(KNOWN as readonly string[]).includes(p)) {
     process.stderr.write(`bench: unknown part '${p}'; parts: ${KNOWN.join(", ")}\n`);
@@ -47,6 +56,7 @@ for (const p of named) {
   }
 }
 const parts = new Set<Part>(named.length === 0 ? KNOWN : (named as Part[]));
+if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
 const progress = (line: string) => {
   if (!json) process.stderr.write(`${line}\n`);
@@ -117,6 +127,7 @@ try {
     report.aws = await measureAwsLocal({
       events: sizes.awsEvents,
       idleSeconds: sizes.awsIdleSeconds,
+      burstySecondsPerHour: sizes.awsBurstySecondsPerHour,
       ...(quick ? { intervalMs: sizes.emulatorIntervalMs } : {}),
       emulators,
     });
@@ -141,5 +152,9 @@ if (save) {
   const file = join(dir, `${report.date.slice(0, 10)}-${machine}${quick ? "-quick" : ""}.json`);
   writeFileSync(file, text);
   progress(`saved ${file}`);
+}
+if (svg !== undefined && report.aws?.bursty) {
+  writeFileSync(svg, costSvg(report.aws.bursty, { date: report.date, quick }));
+  progress(`wrote ${svg}`);
 }
 if (!json) process.stderr.write(summarize(report));

@@ -59,6 +59,15 @@ export function summarize(r: BenchReport): string {
       );
     }
   }
+  const b = r.aws?.bursty;
+  if (b) {
+    lines.push(
+      `aws-local bursty day (${n(b.run.events)} events, each hour ${b.run.secondsPerHour} s): $${b.dollarsPerIdleHour.total} per idle hour, ` +
+        `$${b.dollarsPerMillionEvents.total} per 1M events; the full day (${n(b.profile.dayEvents)} events) $${b.riffle.dollarsPerDay} ` +
+        `(idle ${b.riffle.idle}, events ${b.riffle.events}, storage ${b.riffle.storage}; cross-check ${b.riffle.scaledRun}); ` +
+        `Managed Flink sized for the peak $${b.flink.peakSized.dollarsPerDay} (${b.flink.peakSized.kpus} KPU), floor $${b.flink.floor.dollarsPerDay}`,
+    );
+  }
   for (const g of r.goals ?? []) {
     lines.push(`goal ${g.met === null ? "—" : g.met ? "met" : "NOT met"}: ${g.goal}: ${g.measured}`);
   }

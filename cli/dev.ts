@@ -7,6 +7,7 @@
 
 import { randomBytes } from "node:crypto";
 import { EmbeddedJobControl } from "../core/control/embedded-control.ts";
+import type { JobCost } from "../core/control/job-control.ts";
 import { UsageError } from "../core/errors.ts";
 import { InMemoryIngestLog } from "../core/memory/in-memory-ingest-log.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
@@ -25,6 +26,22 @@ export interface DevOptions {
   readonly host: string;
   readonly parallelism?: number;
   readonly prefix: string;
+}
+
+/** How often `riffle dev --runtime aws-local` logs the job's live cost. */
+const COST_LOG_MS = 60_000;
+
+const money = (x: number) => `$${x >= 1000 ? Math.round(x).toLocaleString("en") : x.toPrecision(3)}`;
+
+/** One line of a job's live cost: so far, per million events, per idle hour. */
+export function costLine(c: JobCost): string {
+  const perMillion = c.perMillionEvents ? `${money(c.perMillionEvents.total)} per 1M events` : "no events yet";
+  const idle =
+    c.perIdleHour && c.idleWindow
+      ? `${money(c.perIdleHour.total)} per idle hour (over ${c.idleWindow.seconds} s idle, coordinator ${money(c.idleWindow.coordinatorPerHour)})`
+      : "no idle window measured yet";
+  const storage = c.storage ? `; storage ~${money(c.storage.dollarsPerHour)}/h for ${c.storage.bytes} bytes` : "";
+  return `cost: ${money(c.dollars.total)} in ${c.seconds} s for ${c.events} events; ${perMillion}; ${idle}${storage}`;
 }
 
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
@@ -59,10 +76,21 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
         log,
       });
       log(`job '${local.plan.job}' on aws-local (SQS ${local.sqsEndpoint}, DynamoDB ${local.dynamoEndpoint})`);
-      log(`HTTP API on ${local.url}`);
+      log(`HTTP API on ${local.url}; GET /jobs/${local.plan.job} reports the live cost`);
+      const meter = local.cost;
+      const every = setInterval(() => {
+        meter?.cost().then(
+          (c) => log(costLine(c)),
+          (e) => log(`cost: ${String(e)}`),
+        );
+      }, COST_LOG_MS);
+      every.unref();
       await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
+      clearInterval(every);
+      const final = await meter?.cost().catch(() => undefined);
       await local.stop();
       process.stderr.write(`${local.accounting.format()}\n`);
+      if (final) log(costLine(final));
       return 0;
     }
     const ingest = new InMemoryIngestLog();

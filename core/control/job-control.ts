@@ -18,6 +18,46 @@ export interface IngestSourceInfo {
   readonly schema?: StandardSchemaV1;
 }
 
+/** US dollars by service (`sqs`, `dynamodb`, `lambda`, ...) and their `total`. */
+export interface CostDollars {
+  readonly total: number;
+  readonly [service: string]: number;
+}
+
+/** The idle window a {@link JobCost}'s `perIdleHour` was measured over. */
+export interface IdleWindow {
+  readonly seconds: number;
+  /** True while the job is still idle (the window is growing). */
+  readonly current: boolean;
+  /** Of `perIdleHour.total`: the coordinator's own steps, transitions and requests per hour. */
+  readonly coordinatorPerHour: number;
+}
+
+/**
+ * What a running job costs, priced from its live request accounting (a runtime
+ * that counts its requests fills it in; `riffle dev --runtime aws-local` does).
+ * Figures, not a bill: list prices, no free tier.
+ */
+export interface JobCost {
+  readonly currency: "USD";
+  /** How the figures were measured and what they leave out. */
+  readonly basis: string;
+  /** When counting started (ms since the epoch) and how long ago. */
+  readonly since: number;
+  readonly seconds: number;
+  /** Events taken in since then. */
+  readonly events: number;
+  /** Everything counted since then. */
+  readonly dollars: CostDollars;
+  /** What events cost on top of the idle rate, per million (null: no event yet). */
+  readonly perMillionEvents: CostDollars | null;
+  /** What an hour without events costs (null: no idle window measured yet). */
+  readonly perIdleHour: CostDollars | null;
+  readonly idleWindow: IdleWindow | null;
+  /** Stored bytes and what keeping them costs per hour (table storage + PITR): an estimate. */
+  readonly storage?: { readonly bytes: number; readonly dollarsPerHour: number };
+}
+
 /** What `GET /jobs/{job}` answers. */
 export interface JobStatus {
   readonly job: string;
@@ -29,6 +69,8 @@ export interface JobStatus {
   readonly finished: boolean;
   /** Set once the job failed for good (its restart strategy's attempts are used up): why. */
   readonly failed?: string;
+  /** The job's cost so far, where the runtime counts it. */
+  readonly cost?: JobCost;
 }
 
 /** What `GET /jobs/{job}/dlq` answers. */

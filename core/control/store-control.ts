@@ -12,9 +12,17 @@ import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-stor
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
-import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
+import type { DeadLetters, IngestSourceInfo, JobControl, JobCost, JobStatus } from "./job-control.ts";
 import { replayEntries } from "./replay.ts";
 import { replayRouter } from "./replay-routing.ts";
+
+/** Where a {@link StoreJobControl} gets the job's cost, and tells of ingest. */
+export interface CostProvider {
+  /** The cost so far (see {@link JobCost}). */
+  cost(): Promise<JobCost>;
+  /** `records` were appended by one ingest call that took `durationMs`. */
+  ingested?(records: number, durationMs: number): void;
+}
 
 /** What a {@link StoreJobControl} needs beyond the coordinator's steps. */
 export interface StoreControlOptions extends StepContext {
@@ -25,6 +33,8 @@ export interface StoreControlOptions extends StepContext {
   readonly queueDeadLetters?: () => Promise<QueueDeadLetter[]>;
   /** How long a savepoint waits for its checkpoint (default 60 s). */
   readonly savepointTimeoutMs?: number;
+  /** The job's live cost for {@link StoreJobControl.status} (absent: status has no cost). */
+  readonly cost?: CostProvider;
 }
 
 export { UnknownSourceError };
@@ -53,11 +63,13 @@ export class StoreJobControl implements JobControl {
   }
 
   async ingest(source: string, records: readonly unknown[], key?: string) {
+    const t0 = this.o.clock.now();
     const { wake, ...range } = await this.router.append(this.o.ingest, source, records, key);
     const record = await this.o.checkpoints.loadJob(this.job);
     // Not started yet: the start signal will poll anyway.
     if (record) await this.o.queue.send([wake(record.generation)]);
     await this.wakeCoordinator();
+    this.o.cost?.ingested?.(records.length, this.o.clock.now() - t0);
     return range;
   }
 
@@ -75,6 +87,7 @@ export class StoreJobControl implements JobControl {
       backlog,
       finished: last?.final === true && last.generation === record?.generation,
       ...(record?.failed ? { failed: record.failed } : {}),
+      ...(this.o.cost ? { cost: await this.o.cost.cost() } : {}),
     };
   }
 

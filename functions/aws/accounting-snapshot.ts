@@ -1,7 +1,8 @@
 /**
  * What `RequestAccounting` counted, as plain JSON: requests and billed units per
- * service and operation, Lambda usage per function, and their totals. The data
- * both the counting and its rendering (`accounting-format.ts`) share.
+ * service and operation, Lambda usage per function, Step Functions usage per state
+ * machine, and their totals. The data both the counting and its rendering
+ * (`accounting-format.ts`) share.
  */
 
 /** Counters of one operation of one service. */
@@ -20,6 +21,8 @@ export interface OperationStats {
   readonly writeUnits?: number;
   /** DynamoDB only: true when some units were estimated from item sizes rather than reported. */
   readonly estimated?: boolean;
+  /** SQS ReceiveMessage only: messages the receives returned. */
+  readonly receivedMessages?: number;
 }
 
 /** Counters of one Lambda function. */
@@ -28,6 +31,22 @@ export interface LambdaStats {
   /** Billed duration: each invocation rounded up to the millisecond. */
   readonly durationMs: number;
   /** Memory (GB) × billed duration (s), summed. */
+  readonly gbSeconds: number;
+}
+
+/** How Step Functions bills a state machine: per state transition, or per request and GB-s. */
+export type WorkflowType = "STANDARD" | "EXPRESS";
+
+/** Counters of one state machine. */
+export interface WorkflowStats {
+  readonly type: WorkflowType;
+  /** Executions started. */
+  readonly executions: number;
+  /** States entered, retries included (what a Standard workflow is billed for). */
+  readonly transitions: number;
+  /** Execution time, summed (Express: each execution rounded up to 100 ms). */
+  readonly durationMs: number;
+  /** Express: memory (64 MB assumed) × billed duration; Standard: 0. */
   readonly gbSeconds: number;
 }
 
@@ -53,5 +72,7 @@ export interface AccountingSnapshot {
   readonly services: Record<string, Record<string, OperationStats>>;
   /** By function name. */
   readonly lambda: Record<string, LambdaStats>;
+  /** By state machine name. */
+  readonly stepFunctions: Record<string, WorkflowStats>;
   readonly totals: AccountingTotals;
 }

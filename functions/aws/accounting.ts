@@ -1,15 +1,24 @@
 /**
  * Counts what a run asks of AWS: requests, payload bytes and billed units per
- * service and operation (through AWS SDK v3 middleware), and Lambda invocations,
- * billed duration and GB-seconds. Used to print cost figures at the end of a run
- * and per million events in benchmarks.
+ * service and operation (through AWS SDK v3 middleware), Lambda invocations, billed
+ * duration and GB-seconds, and Step Functions executions and state transitions.
+ * Used to print cost figures at the end of a run, per million events in
+ * benchmarks, and for the live cost of a job on aws-local.
+ *
+ * Every count carries an origin: the name given to {@link RequestAccounting.within}
+ * around the code that caused it (for example `coordinator` around a coordinator
+ * step), or {@link UNSCOPED} outside any. The origin follows async calls
+ * (AsyncLocalStorage), so a step's DynamoDB requests count as the step's.
  */
 
-import { Readable } from "node:stream";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { RiffleError } from "../../core/errors.ts";
+import { ComputeMeter } from "./accounting-compute.ts";
+import { addCounter, type Counter, counterIn, operationStats } from "./accounting-counter.ts";
 import { CAPACITY_OPERATIONS, type Capacity, estimateCapacity, reportedCapacity } from "./accounting-dynamo.ts";
 import { formatAccounting } from "./accounting-format.ts";
-import type { AccountingSnapshot, AccountingTotals, LambdaStats, OperationStats } from "./accounting-snapshot.ts";
+import { bodySize, operationOf, responseSize, serviceOf } from "./accounting-http.ts";
+import type { AccountingSnapshot, AccountingTotals, OperationStats, WorkflowType } from "./accounting-snapshot.ts";
 
 /** SQS bills each started 64 KB of a request's payload as one request. */
 export const SQS_BILLING_CHUNK_BYTES = 65_536;
@@ -51,22 +60,17 @@ interface SendRecord {
   readonly attempts: { request: number; response: number }[];
 }
 
-interface Counter {
-  requests: number;
-  billedRequests: number;
-  requestBytes: number;
-  responseBytes: number;
-  readUnits: number;
-  writeUnits: number;
-  estimated: boolean;
-}
-
 let instances = 0;
 
-/** Counts AWS requests and Lambda usage; see the module comment. */
+/** The origin of counts made outside any {@link RequestAccounting.within}. */
+export const UNSCOPED = "other";
+
+/** Counts AWS requests, Lambda and Step Functions usage; see the module comment. */
 export class RequestAccounting {
-  private readonly services = new Map<string, Map<string, Counter>>();
-  private readonly lambdas = new Map<string, { invocations: number; durationMs: number; gbSeconds: number }>();
+  /** origin → service → operation → counters. */
+  private readonly services = new Map<string, Map<string, Map<string, Counter>>>();
+  private readonly compute = new ComputeMeter();
+  private readonly scope = new AsyncLocalStorage<string>();
   private readonly stacks = new WeakSet<object>();
   private readonly id = ++instances;
   /** Where the two middlewares share one send's record, in the SDK's per-send context. */
@@ -91,6 +95,21 @@ export class RequestAccounting {
     return client;
   }
 
+  /** Runs `f` with every count it causes (awaited calls included) attributed to `origin`. */
+  within<T>(origin: string, f: () => T): T {
+    return this.scope.run(origin, f);
+  }
+
+  /** The origin counts are attributed to here. */
+  origin(): string {
+    return this.scope.getStore() ?? UNSCOPED;
+  }
+
+  /** Origins that have counted something so far. */
+  origins(): string[] {
+    return [...new Set([...this.services.keys(), ...this.compute.origins()])].sort();
+  }
+
   /** Records one Lambda invocation of `durationMs` (billed rounded up to 1 ms) at `memoryMb`. */
   recordInvocation(fn: string, durationMs: number, memoryMb: number): void {
     if (!Number.isFinite(durationMs) || durationMs < 0 || !Number.isFinite(memoryMb) || memoryMb <= 0) {
@@ -99,33 +118,44 @@ export class RequestAccounting {
         `invocation of '${fn}': duration must be ≥ 0 ms and memory > 0 MB, got ${durationMs} ms, ${memoryMb} MB`,
       );
     }
-    const billed = Math.max(1, Math.ceil(durationMs));
-    const l = this.lambdas.get(fn) ?? { invocations: 0, durationMs: 0, gbSeconds: 0 };
-    l.invocations += 1;
-    l.durationMs += billed;
-    l.gbSeconds += (memoryMb / 1024) * (billed / 1000);
-    this.lambdas.set(fn, l);
+    this.compute.invocation(this.origin(), fn, durationMs, memoryMb);
   }
 
-  /** A JSON-serializable copy of every counter. */
-  snapshot(): AccountingSnapshot {
-    const services: Record<string, Record<string, OperationStats>> = {};
-    for (const [service, ops] of [...this.services].sort(([a], [b]) => a.localeCompare(b))) {
-      const out: Record<string, OperationStats> = {};
-      for (const [op, c] of [...ops].sort(([a], [b]) => a.localeCompare(b))) {
-        const base = { requests: c.requests, requestBytes: c.requestBytes, responseBytes: c.responseBytes };
-        if (service === "SQS") out[op] = { ...base, billedRequests: c.billedRequests };
-        else if (service === "DynamoDB" && CAPACITY_OPERATIONS.has(op)) {
-          out[op] = { ...base, readUnits: c.readUnits, writeUnits: c.writeUnits, estimated: c.estimated };
-        } else out[op] = base;
+  /** Records `n` states entered (retries included) by state machine `machine`. */
+  recordStateTransitions(machine: string, type: WorkflowType, n = 1): void {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RiffleError("accounting", `transitions of '${machine}' must be an integer ≥ 0, got ${n}`);
+    }
+    this.compute.transitions(this.origin(), machine, type, n);
+  }
+
+  /** Records one execution of `machine` that ran `durationMs` (Express bills it in 100 ms steps at 64 MB). */
+  recordExecution(machine: string, type: WorkflowType, durationMs: number): void {
+    if (!Number.isFinite(durationMs) || durationMs < 0) {
+      throw new RiffleError("accounting", `execution of '${machine}': duration must be ≥ 0 ms, got ${durationMs}`);
+    }
+    this.compute.execution(this.origin(), machine, type, durationMs);
+  }
+
+  /** A JSON-serializable copy of every counter: of every origin, or of `origin` alone. */
+  snapshot(origin?: string): AccountingSnapshot {
+    const merged = new Map<string, Map<string, Counter>>();
+    for (const [o, byService] of this.services) {
+      if (origin !== undefined && o !== origin) continue;
+      for (const [service, ops] of byService) {
+        for (const [op, c] of ops) addCounter(counterIn(merged, service, op), c);
       }
+    }
+    const services: Record<string, Record<string, OperationStats>> = {};
+    for (const [service, ops] of [...merged].sort(([a], [b]) => a.localeCompare(b))) {
+      const out: Record<string, OperationStats> = {};
+      for (const [op, c] of [...ops].sort(([a], [b]) => a.localeCompare(b))) out[op] = operationStats(service, op, c);
       services[service] = out;
     }
-    const lambda: Record<string, LambdaStats> = {};
-    for (const [fn, l] of [...this.lambdas].sort(([a], [b]) => a.localeCompare(b))) lambda[fn] = { ...l };
-    const counters = [...this.services.values()].flatMap((ops) => [...ops.values()]);
+    const lambda = this.compute.lambdaStats(origin);
+    const counters = [...merged.values()].flatMap((ops) => [...ops.values()]);
     const sum = (f: (c: Counter) => number) => counters.reduce((n, c) => n + f(c), 0);
-    const lambdas = [...this.lambdas.values()];
+    const lambdas = Object.values(lambda);
     const totals: AccountingTotals = {
       requests: sum((c) => c.requests),
       billedRequests: sum((c) => c.billedRequests),
@@ -138,7 +168,7 @@ export class RequestAccounting {
       lambdaGbSeconds: lambdas.reduce((n, l) => n + l.gbSeconds, 0),
       estimated: counters.some((c) => c.estimated),
     };
-    return { services, lambda, totals };
+    return { services, lambda, stepFunctions: this.compute.workflowStats(origin), totals };
   }
 
   /** The totals scaled to one million events, for a run that processed `events` events. */
@@ -170,12 +200,13 @@ export class RequestAccounting {
   /** Clears every counter (attached clients stay attached). */
   reset(): void {
     this.services.clear();
-    this.lambdas.clear();
+    this.compute.reset();
   }
 
   /** Outermost: injects ReturnConsumedCapacity, then records the send once it has settled. */
   private outer(): Middleware {
     return (next, context) => async (args) => {
+      const origin = this.origin();
       const service = serviceOf(context);
       const operation = operationOf(context);
       let input = args.input as Record<string, unknown>;
@@ -187,10 +218,10 @@ export class RequestAccounting {
       context[this.key] = record;
       try {
         const result = await next({ ...args, input });
-        this.settle(service, operation, record, result.output, undefined);
+        this.settle(origin, service, operation, record, result.output, undefined);
         return result;
       } catch (error) {
-        this.settle(service, operation, record, undefined, error);
+        this.settle(origin, service, operation, record, undefined, error);
         throw error;
       }
     };
@@ -212,8 +243,20 @@ export class RequestAccounting {
     };
   }
 
-  private settle(service: string, operation: string, record: SendRecord, output: unknown, error: unknown): void {
-    const c = this.counter(service, operation);
+  private settle(
+    origin: string,
+    service: string,
+    operation: string,
+    record: SendRecord,
+    output: unknown,
+    error: unknown,
+  ): void {
+    let byService = this.services.get(origin);
+    if (!byService) {
+      byService = new Map();
+      this.services.set(origin, byService);
+    }
+    const c = counterIn(byService, service, operation);
     for (const a of record.attempts) {
       c.requests += 1;
       c.requestBytes += a.request;
@@ -222,6 +265,8 @@ export class RequestAccounting {
         c.billedRequests += Math.max(1, Math.ceil(Math.max(a.request, a.response) / SQS_BILLING_CHUNK_BYTES));
       }
     }
+    const messages = (output as { Messages?: unknown } | undefined)?.Messages;
+    if (service === "SQS" && Array.isArray(messages)) c.receivedMessages += messages.length;
     if (service !== "DynamoDB" || !CAPACITY_OPERATIONS.has(operation) || record.attempts.length === 0) return;
     const native = record.sent !== record.passed; // a document client marshalled the input: its output is native
     let units: Capacity | undefined;
@@ -247,80 +292,4 @@ export class RequestAccounting {
       c.estimated ||= estimated && units.read + units.write > 0;
     }
   }
-
-  private counter(service: string, operation: string): Counter {
-    let ops = this.services.get(service);
-    if (!ops) {
-      ops = new Map();
-      this.services.set(service, ops);
-    }
-    let c = ops.get(operation);
-    if (!c) {
-      c = {
-        requests: 0,
-        billedRequests: 0,
-        requestBytes: 0,
-        responseBytes: 0,
-        readUnits: 0,
-        writeUnits: 0,
-        estimated: false,
-      };
-      ops.set(operation, c);
-    }
-    return c;
-  }
-}
-
-function serviceOf(context: Record<string, unknown>): string {
-  const name = context.clientName;
-  if (typeof name === "string" && name.length > 0) return name.replace(/Client$/, "");
-  const smithy = context.__smithy_context as { service?: string } | undefined;
-  return smithy?.service ?? "unknown";
-}
-
-function operationOf(context: Record<string, unknown>): string {
-  const name = context.commandName;
-  if (typeof name === "string" && name.length > 0) return name.replace(/Command$/, "");
-  const smithy = context.__smithy_context as { operation?: string } | undefined;
-  return smithy?.operation ?? "unknown";
-}
-
-function header(message: unknown, name: string): number | undefined {
-  const headers = (message as { headers?: Record<string, string> } | undefined)?.headers ?? {};
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  const value = key === undefined ? undefined : Number(headers[key]);
-  return value !== undefined && Number.isFinite(value) ? value : undefined;
-}
-
-function bodySize(request: unknown): number {
-  const body = (request as { body?: unknown } | undefined)?.body;
-  if (typeof body === "string") return Buffer.byteLength(body, "utf8");
-  if (body instanceof Uint8Array) return body.byteLength;
-  return header(request, "content-length") ?? 0;
-}
-
-/**
- * The response body's size: its Content-Length, else counted as the deserializer
- * reads it (the body stream is wrapped; `onData` receives each chunk's size).
- */
-function responseSize(response: unknown, onData: (bytes: number) => void): number {
-  const length = header(response, "content-length");
-  if (length !== undefined) return length;
-  const r = response as { body?: unknown } | undefined;
-  const body = r?.body;
-  if (typeof body === "string") return Buffer.byteLength(body, "utf8");
-  if (body instanceof Uint8Array) return body.byteLength;
-  if (r && body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-    const source = body as AsyncIterable<Uint8Array | string>;
-    r.body = Readable.from(
-      (async function* counted() {
-        for await (const chunk of source) {
-          onData(typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength);
-          yield chunk;
-        }
-      })(),
-      { objectMode: false },
-    );
-  }
-  return 0;
 }

@@ -8,34 +8,29 @@
  */
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Context, SQSEvent } from "aws-lambda";
-import { buildGraph, type Job } from "../../core/api/environment.ts";
-import { coordinatorDefinition, tickSecondsFor } from "../../core/checkpoint/asl.ts";
-import type { StepContext } from "../../core/checkpoint/steps.ts";
+import { buildGraph } from "../../core/api/environment.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
+import { describeCause } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
-import type { CoordinatorWaker } from "../../core/ports/coordinator-waker.ts";
 import { RequestAccounting } from "../aws/accounting.ts";
+import { LiveCostMeter } from "../aws/live-cost.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
+import { loadPrices } from "../aws/prices.ts";
 import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
-import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
-import { createTaskHandler, type TaskHandlerOptions, type TaskPorts } from "../handlers/task.ts";
+import { storedBytes } from "../aws/table-size.ts";
 import { createHttpApi } from "../http/api.ts";
-import { containerPool } from "./containers.ts";
+import { type Deployment, startCoordinator, startTaskWorker, type WorkerOptions } from "./aws-local-workers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
-import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
 import { startLocalSqs } from "./sqs-local.ts";
-import { type LocalCoordinator, runCoordinatorLocally } from "./stepfunctions.ts";
+import type { LocalCoordinator } from "./stepfunctions.ts";
 
 /** Options of {@link startAwsLocal}. */
-export interface AwsLocalOptions {
-  readonly job: Job;
-  readonly parallelism?: number;
+export interface AwsLocalOptions extends WorkerOptions {
   /** A running SQS endpoint (e.g. LocalStack); default: env `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL`, else fauxqs is started. */
   readonly sqsEndpoint?: string;
   /** A running DynamoDB endpoint; default: env `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`, else DynamoDB Local is started. */
@@ -52,19 +47,10 @@ export interface AwsLocalOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before SQS moves a message to its DLQ (default 5). */
   readonly maxReceiveCount?: number;
-  /**
-   * Wait overrides of the state machine, in ms (default interval: the job's checkpoint
-   * interval, at most the job's `timerTickSeconds` when it has keyed tasks; poll 100).
-   */
-  readonly waitMs?: { readonly interval?: number; readonly poll?: number };
-  /** Decorates the ports of each task handler (a new container), e.g. to inject faults in tests. */
-  readonly taskPorts?: (ports: TaskPorts) => TaskPorts;
-  /** Errors the task handlers' containers do not survive (see {@link TaskHandlerOptions.fatal}). */
-  readonly fatal?: TaskHandlerOptions["fatal"];
-  /** Concurrent invocations per task queue (default 4). */
-  readonly concurrency?: number;
   /** Counts every AWS request; a new one by default. */
   readonly accounting?: RequestAccounting;
+  /** The live cost in `GET /jobs/{job}` (see `LiveCostMeter`): its windows, or false for none. */
+  readonly cost?: false | { readonly quietMs?: number; readonly minIdleMs?: number; readonly sampleMs?: number };
   readonly log?: (line: string) => void;
 }
 
@@ -75,6 +61,8 @@ export interface AwsLocal {
   readonly control: StoreJobControl;
   readonly ports: AwsPorts;
   readonly accounting: RequestAccounting;
+  /** The job's live cost (absent: turned off, or no price list). */
+  readonly cost?: LiveCostMeter;
   readonly queues: Readonly<Record<string, QueueWithDlq>>;
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;
@@ -94,9 +82,6 @@ export interface AwsLocal {
   /** Stops everything, the emulators this started included. */
   stop(): Promise<void>;
 }
-
-/** Lambda memory assumed for GB-second accounting. */
-const MEMORY_MB = 1024;
 
 /** Starts a job on local AWS emulators; see the module comment. */
 export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal> {
@@ -132,8 +117,11 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       },
     };
     const context = { plan, graph, clock, ...ports, waker };
+    const cost = liveCost(options, plan, graph, accounting, ports, log);
+    if (cost) cleanups.push(async () => cost.stop());
     const control = new StoreJobControl({
       ...context,
+      ...(cost ? { cost } : {}),
       backlog: (task) => approximateBacklog(sqs, urlOf(queues, task)),
       queueDeadLetters: () =>
         queueDeadLetters(sqs, Object.fromEntries(plan.tasks.map((t) => [t.id, (queues[t.id] as QueueWithDlq).dlqUrl]))),
@@ -173,6 +161,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       control,
       ports,
       accounting,
+      ...(cost ? { cost } : {}),
       queues,
       sqsEndpoint,
       dynamoEndpoint,
@@ -192,19 +181,40 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
   }
 }
 
-/** What the workers of a local deployment share. */
-interface Deployment {
-  readonly options: AwsLocalOptions;
-  readonly plan: Plan;
-  readonly graph: JobGraph;
-  readonly sqs: SQSClient;
-  readonly queues: Readonly<Record<string, QueueWithDlq>>;
-  readonly ports: AwsPorts;
-  readonly clock: SystemClock;
-  readonly accounting: RequestAccounting;
-  readonly log: (line: string) => void;
-  /** Wakes the sleeping coordinator (scale to zero). */
-  readonly waker: CoordinatorWaker;
+/**
+ * The job's live cost meter, sampling from now on: quiet for three checkpoint
+ * intervals (at least 5 s) after an ingest before an idle window opens; idle
+ * windows of 10 s or more count. None when turned off or without a price list.
+ */
+function liveCost(
+  options: AwsLocalOptions,
+  plan: Plan,
+  graph: JobGraph,
+  accounting: RequestAccounting,
+  ports: AwsPorts,
+  log: (line: string) => void,
+): LiveCostMeter | undefined {
+  if (options.cost === false) return undefined;
+  let prices: ReturnType<typeof loadPrices>;
+  try {
+    prices = loadPrices();
+  } catch (e) {
+    log(`no live cost: ${describeCause(e)}`);
+    return undefined;
+  }
+  const interval = options.waitMs?.interval ?? graph.config.checkpoint.intervalMs;
+  const meter = new LiveCostMeter({
+    accounting,
+    prices,
+    job: plan.job,
+    queues: plan.tasks.length,
+    quietMs: options.cost?.quietMs ?? Math.max(5000, 3 * interval),
+    ...(options.cost?.minIdleMs !== undefined ? { minIdleMs: options.cost.minIdleMs } : {}),
+    ...(options.cost?.sampleMs !== undefined ? { sampleMs: options.cost.sampleMs } : {}),
+    storageBytes: () => storedBytes(ports.dynamo, ports.tables),
+  });
+  meter.start();
+  return meter;
 }
 
 /** The SQS and DynamoDB endpoints: the given ones, else fauxqs and DynamoDB Local, started here (and stopped by `cleanups`). */
@@ -247,88 +257,6 @@ async function createQueues(
     queues[t.id] = created[names[i] as string] as QueueWithDlq;
   });
   return queues;
-}
-
-/** A task's Lambda: an event source mapping on its queue invoking the task handler in a container pool. Returns its stop. */
-function startTaskWorker(d: Deployment, task: string): () => Promise<void> {
-  const { options, plan, ports, clock, accounting, log } = d;
-  const fn = `${plan.job}-${task}`;
-  const pool = containerPool(() =>
-    createTaskHandler({
-      job: options.job,
-      task,
-      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
-      ports: options.taskPorts ? options.taskPorts({ ...ports, clock }) : { ...ports, clock },
-      ...(options.fatal ? { fatal: options.fatal } : {}),
-      waker: d.waker,
-      onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
-      log,
-    }),
-  );
-  const handler = (event: SQSEvent, context: Context) => pool.invoke(event, context);
-  const q = d.queues[task] as QueueWithDlq;
-  const esm: EventSourceMapping = startEventSourceMapping({
-    client: d.sqs,
-    queueUrl: q.url,
-    queueArn: q.arn,
-    handler,
-    concurrency: options.concurrency ?? 4,
-    waitTimeSeconds: 0,
-    pollIntervalMs: 20,
-    retryDelayMs: 0,
-    functionName: fn,
-    log,
-  });
-  return () => esm.stop();
-}
-
-/** The coordinator's state machine in aws-local-stepfunctions, its Lambda tasks bound to the step handlers (timed). */
-function startCoordinator(d: Deployment, context: StepContext): LocalCoordinator {
-  const { plan, graph, options, accounting } = d;
-  const handlers = createCoordinatorHandlers(context, { startExecution: async () => {}, log: d.log });
-  const timed =
-    (name: string, h: StepHandler) =>
-    async (input: StepInput): Promise<unknown> => {
-      const t0 = performance.now();
-      try {
-        return await h(input);
-      } finally {
-        accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
-      }
-    };
-  const tickSeconds = tickSecondsFor(plan, graph.config.aws);
-  const intervalMs = graph.config.checkpoint.intervalMs;
-  const definition = coordinatorDefinition({
-    ...(tickSeconds === undefined ? {} : { tickSeconds }),
-    checkpoint: graph.config.checkpoint,
-    functions: {
-      trigger: "trigger",
-      poll: "poll",
-      complete: "complete",
-      abort: "abort",
-      restore: "restore",
-      continueAsNew: "continueAsNew",
-    },
-  });
-  return runCoordinatorLocally(
-    definition,
-    {
-      trigger: timed("trigger", handlers.trigger),
-      poll: timed("poll", handlers.poll),
-      complete: timed("complete", handlers.complete),
-      abort: timed("abort", handlers.abort),
-      restore: timed("restore", handlers.restore),
-    },
-    {
-      job: plan.job,
-      waitMs: {
-        interval: options.waitMs?.interval ?? Math.min(intervalMs, (tickSeconds ?? Number.POSITIVE_INFINITY) * 1000),
-        poll: options.waitMs?.poll ?? 100,
-        retry: 100,
-      },
-      log: d.log,
-    },
-  );
 }
 
 function urlOf(queues: Readonly<Record<string, QueueWithDlq>>, task: string): string {

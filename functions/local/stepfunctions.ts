@@ -21,6 +21,7 @@ import {
 } from "../../core/checkpoint/asl.ts";
 import { JobFailedError } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
+import type { WorkflowType } from "../aws/accounting-snapshot.ts";
 
 /** Parameters of the Trigger and Restore states. */
 export interface JobStepInput {
@@ -47,6 +48,14 @@ export interface CoordinatorSteps {
 /** The interpreter's event stream of one execution. */
 type EventLogs = ReturnType<StateMachine["run"]>["eventLogs"];
 
+/** Where a local state machine reports its billable usage (`RequestAccounting` is one). */
+export interface WorkflowMeter {
+  /** `n` states entered or retried. */
+  recordStateTransitions(machine: string, type: WorkflowType, n?: number): void;
+  /** One execution that ran `durationMs`. */
+  recordExecution(machine: string, type: WorkflowType, durationMs: number): void;
+}
+
 /** Options of {@link runCoordinatorLocally}. */
 export interface LocalCoordinatorOptions {
   /** The job id (the execution input is `{job, round: 0}`). */
@@ -60,6 +69,12 @@ export interface LocalCoordinatorOptions {
   readonly onExecution?: (n: number) => void;
   /** Receives one line per execution start/end, step failure, and caught error. */
   readonly log?: (line: string) => void;
+  /** Counts transitions and executions (default: not counted). */
+  readonly meter?: WorkflowMeter;
+  /** How the state machine is billed (default `STANDARD`). */
+  readonly type?: WorkflowType;
+  /** The state machine's name in the meter (default `<job>-coordinator`). */
+  readonly machine?: string;
 }
 
 /** A running local coordinator. */
@@ -117,6 +132,8 @@ export function runCoordinatorLocally(
     validationOptions: { checkArn: false },
   });
   const log = options.log;
+  const machineName = options.machine ?? `${options.job}-coordinator`;
+  const type = options.type ?? "STANDARD";
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   let count = 0;
@@ -162,6 +179,12 @@ export function runCoordinatorLocally(
   const retryIntervalOverrides =
     retry === undefined ? undefined : Object.fromEntries(Object.keys(handlers).map((state) => [state, retry]));
 
+  const overrides = {
+    taskResourceLocalHandlers: handlers,
+    waitTimeOverrides,
+    ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+  };
+  const billing = options.meter ? { meter: options.meter, machine: machineName, type } : undefined;
   const loop = async (): Promise<void> => {
     while (!stopped) {
       count += 1;
@@ -169,43 +192,14 @@ export function runCoordinatorLocally(
       const n = count;
       options.onExecution?.(n);
       log?.(`execution ${n}: start {job: ${options.job}, round: 0}`);
-      const execution = machine.run(
-        { job: options.job, round: 0 },
-        {
-          overrides: {
-            taskResourceLocalHandlers: handlers,
-            waitTimeOverrides,
-            ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
-          },
-          noThrowOnAbort: true,
-          context: {
-            Execution: {
-              Name: `${options.job}-r${n}`,
-              Input: { job: options.job, round: 0 },
-              StartTime: new Date().toISOString(),
-            },
-          },
+      await runExecution(machine, n, options.job, overrides, {
+        log,
+        billing,
+        onStart: (abort) => {
+          abortCurrent = abort;
         },
-      );
-      abortCurrent = execution.abort;
-      if (log) void forwardEvents(n, execution.eventLogs, log);
-      try {
-        await execution.result;
-      } catch (cause) {
-        if (cause instanceof Error && (cause.cause as Error | undefined)?.name === JOB_FAILED_ERROR) {
-          throw new JobFailedError(
-            `coordinator execution ${n} of job '${options.job}' ended in ${JOB_FAILED_ERROR}`,
-            cause,
-          );
-        }
-        throw new RiffleError(
-          "coordinator-execution",
-          `coordinator execution ${n} of job '${options.job}' failed: ${describeCause(cause)}`,
-          { cause },
-        );
-      } finally {
-        abortCurrent = undefined;
-      }
+      });
+      abortCurrent = undefined;
       if (stopped) break;
       if (slept) {
         slept = false;
@@ -241,11 +235,70 @@ export function runCoordinatorLocally(
   };
 }
 
+/** What one execution reports to: the log, the meter, and who may abort it. */
+interface ExecutionHooks {
+  readonly log: ((line: string) => void) | undefined;
+  readonly billing: { meter: WorkflowMeter; machine: string; type: WorkflowType } | undefined;
+  readonly onStart: (abort: () => void) => void;
+}
+
+/**
+ * Runs execution `n` of `machine` to its end; its transitions are counted before
+ * the execution itself (the event stream ends with the execution). A failed
+ * execution is a `coordinator-execution` error.
+ */
+async function runExecution(
+  machine: StateMachine,
+  n: number,
+  job: string,
+  overrides: NonNullable<Parameters<StateMachine["run"]>[1]>["overrides"],
+  hooks: ExecutionHooks,
+): Promise<void> {
+  const input = { job, round: 0 };
+  const execution = machine.run(input, {
+    ...(overrides ? { overrides } : {}),
+    noThrowOnAbort: true,
+    context: { Execution: { Name: `${job}-r${n}`, Input: input, StartTime: new Date().toISOString() } },
+  });
+  hooks.onStart(execution.abort);
+  const { log, billing } = hooks;
+  const forwarding = log || billing ? forwardEvents(n, execution.eventLogs, log, billing) : undefined;
+  const started = performance.now();
+  try {
+    await execution.result;
+  } catch (cause) {
+    if (cause instanceof Error && (cause.cause as Error | undefined)?.name === JOB_FAILED_ERROR) {
+      throw new JobFailedError(`coordinator execution ${n} of job '${job}' ended in ${JOB_FAILED_ERROR}`, cause);
+    }
+    throw new RiffleError(
+      "coordinator-execution",
+      `coordinator execution ${n} of job '${job}' failed: ${describeCause(cause)}`,
+      {
+        cause,
+      },
+    );
+  } finally {
+    const ran = performance.now() - started;
+    await forwarding?.catch(() => {});
+    billing?.meter.recordExecution(billing.machine, billing.type, ran);
+  }
+}
+
 /** `RIFFLE_TRACE_COORDINATOR=1` logs every state the local coordinator enters (for diagnosing a stuck loop). */
 const TRACE = process.env.RIFFLE_TRACE_COORDINATOR === "1";
 
-async function forwardEvents(n: number, events: EventLogs, log: (line: string) => void) {
+/** Logs failures and catches, and counts states entered or retried as billed transitions. */
+async function forwardEvents(
+  n: number,
+  events: EventLogs,
+  log: ((line: string) => void) | undefined,
+  billing: { meter: WorkflowMeter; machine: string; type: WorkflowType } | undefined,
+) {
   for await (const event of events) {
+    if (billing && (event.type === "StateEntered" || event.type === "StateRetried")) {
+      billing.meter.recordStateTransitions(billing.machine, billing.type);
+    }
+    if (!log) continue;
     if (event.type === "StateFailed") {
       log(`execution ${n}: ${event.state.name} failed: ${event.Error}: ${describeCause(event.Cause)}`);
     } else if (event.type === "StateCaught") {

@@ -77,7 +77,8 @@ describe("RequestAccounting on SQS (fauxqs)", () => {
     expect(s.SendMessage?.requestBytes).toBeLessThan(100 * KB + 1000);
     expect(s.SendMessageBatch).toMatchObject({ requests: 1, billedRequests: 1 });
     expect(s.SendMessageBatch?.requestBytes).toBeGreaterThan(10 * "small message 0".length);
-    expect(s.ReceiveMessage).toMatchObject({ requests: 1, billedRequests: 2 }); // its 100 KB payload is in the response
+    // Its 100 KB payload is in the response; the message it returned is counted.
+    expect(s.ReceiveMessage).toMatchObject({ requests: 1, billedRequests: 2, receivedMessages: 1 });
     expect(s.ReceiveMessage?.responseBytes).toBeGreaterThan(100 * KB);
     expect(s.CreateQueue).toMatchObject({ requests: 1, billedRequests: 1 });
     const totals = accounting.snapshot().totals;
@@ -97,8 +98,27 @@ describe("RequestAccounting on SQS (fauxqs)", () => {
     expect(accounting.snapshot()).toEqual({
       services: {},
       lambda: {},
+      stepFunctions: {},
       totals: expect.objectContaining({ requests: 0, requestBytes: 0, lambdaInvocations: 0 }),
     });
+  });
+
+  it("attributes each request to the origin it was sent within, following awaits", async () => {
+    const accounting = new RequestAccounting();
+    const sqs = accounting.attach(sqsClient(await sqsEndpoint()));
+    const { QueueUrl } = await accounting.within("coordinator", async () => {
+      await new Promise((r) => setTimeout(r, 1)); // the origin survives an await
+      return sqs.send(new CreateQueueCommand({ QueueName: uniquePrefix("q") }));
+    });
+    await accounting.within("task", () => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x" })));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "y" }));
+    sqs.destroy();
+    expect(accounting.origins()).toEqual(["coordinator", "other", "task"]);
+    expect(Object.keys(accounting.snapshot("coordinator").services.SQS ?? {})).toEqual(["CreateQueue"]);
+    expect(accounting.snapshot("task").services.SQS?.SendMessage?.requests).toBe(1);
+    expect(accounting.snapshot("other").services.SQS?.SendMessage?.requests).toBe(1);
+    expect(accounting.snapshot().services.SQS?.SendMessage?.requests).toBe(2);
+    expect(accounting.snapshot("nobody").totals.requests).toBe(0);
   });
 });
 
@@ -236,5 +256,35 @@ describe("RequestAccounting: Lambda and per-million figures", () => {
     const text = accounting.format(1000);
     expect(text).toMatch(/task-a\s+2\s+14\s+0\.014/);
     expect(text).toMatch(/per 1M events\s+3,000\s+114,000\s+64/);
+  });
+
+  it("counts Step Functions by workflow type: Standard transitions; Express executions in 100 ms steps at 64 MB", () => {
+    const accounting = new RequestAccounting();
+    accounting.within("coordinator", () => {
+      accounting.recordStateTransitions("job-coordinator", "STANDARD");
+      accounting.recordStateTransitions("job-coordinator", "STANDARD", 4);
+      accounting.recordExecution("job-coordinator", "STANDARD", 1234);
+    });
+    accounting.recordExecution("job-loop", "EXPRESS", 150); // billed 200 ms
+    accounting.recordExecution("job-loop", "EXPRESS", 0); // billed 100 ms
+    accounting.recordStateTransitions("job-loop", "EXPRESS", 3);
+    const { stepFunctions } = accounting.snapshot();
+    expect(stepFunctions["job-coordinator"]).toEqual({
+      type: "STANDARD",
+      executions: 1,
+      transitions: 5,
+      durationMs: 1234,
+      gbSeconds: 0,
+    });
+    expect(stepFunctions["job-loop"]).toEqual({
+      type: "EXPRESS",
+      executions: 2,
+      transitions: 3,
+      durationMs: 300,
+      gbSeconds: expect.closeTo((64 / 1024) * 0.3, 12),
+    });
+    expect(Object.keys(accounting.snapshot("coordinator").stepFunctions)).toEqual(["job-coordinator"]);
+    expect(() => accounting.recordStateTransitions("m", "STANDARD", 1.5)).toThrow(/integer ≥ 0, got 1.5/);
+    expect(() => accounting.recordExecution("m", "EXPRESS", -1)).toThrow(/execution of 'm'/);
   });
 });

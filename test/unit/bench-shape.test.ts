@@ -1,11 +1,14 @@
 /**
- * `node bench/run.ts --quick --json` (what `npm run bench -- --quick --json` runs)
- * exits 0 and prints one JSON document holding every figure of the benchmark: the
- * shape is checked, never the values (speed is measured by the benchmark, not
- * asserted here). The quick run starts DynamoDB Local, so Java 17 must be present.
+ * `node bench/run.ts --quick --json --svg <file>` (what `npm run bench -- --quick
+ * --json --svg <file>` runs) exits 0, prints one JSON document holding every figure
+ * of the benchmark, and draws the cost plot: the shape is checked, never the values
+ * (speed is measured by the benchmark, not asserted here). The quick run starts
+ * DynamoDB Local, so Java 17 must be present.
  */
 
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -49,7 +52,19 @@ const numbers = (o: unknown, keys: readonly string[], where: string) => {
   for (const k of keys) expect(Number.isFinite(j[k]), `${where}.${k} is a finite number (got ${j[k]})`).toBe(true);
 };
 
-const DOLLARS = ["sqs", "dynamodb", "lambda", "stepFunctions", "total"];
+const DOLLARS = ["sqs", "dynamodb", "lambda", "stepFunctions", "apiGateway", "total"];
+const USAGE = [
+  "sqsRequests",
+  "dynamoWriteUnits",
+  "dynamoReadUnits",
+  "lambdaInvocations",
+  "lambdaGbSeconds",
+  "stateTransitions",
+  "expressRequests",
+  "expressGbSeconds",
+  "apiRequests",
+  "pollerEpuHours",
+];
 const LAMBDA = ["invocations", "durationMs", "gbSeconds"];
 const BY_SERVICE = ["requests", "billedRequests", "readUnits", "writeUnits"];
 
@@ -95,9 +110,54 @@ function checkAwsQuery(q: Json, name: string, keyed: boolean): void {
   for (const i of ["1s", "10s", "60s"]) arr(rates[i], `${w}.riffleCheaperRates.${i}`);
 }
 
-describe("npm run bench -- --quick --json", () => {
-  it("exits 0 and prints every part's figures, the goals included", async () => {
-    const r = await run(["--quick", "--json"], 90_000);
+/** The bursty day: its run, the split into idle hours and events, the day against Managed Flink, the curve. */
+function checkBursty(b: Json): void {
+  expect(typeof b.method).toBe("string");
+  const profile = obj(b.profile, "bursty.profile");
+  numbers(profile, ["dayEvents", "meanRate", "peakRate", "idleHours"], "bursty.profile");
+  expect(arr(profile.segments, "bursty.profile.segments").length).toBeGreaterThan(3);
+  const run = obj(b.run, "bursty.run");
+  numbers(
+    run,
+    [
+      "secondsPerHour",
+      "compression",
+      "events",
+      "bids",
+      "rows",
+      "ingestCalls",
+      "seconds",
+      "idleSeconds",
+      "drainSeconds",
+    ],
+    "bursty.run",
+  );
+  expect(run.rows, "every bid's aggregate committed").toBe(run.bids);
+  numbers(b.usagePerMillionEvents, USAGE, "bursty.usagePerMillionEvents");
+  numbers(b.usagePerIdleHour, USAGE, "bursty.usagePerIdleHour");
+  numbers(b.dollarsPerMillionEvents, DOLLARS, "bursty.dollarsPerMillionEvents");
+  numbers(b.dollarsPerIdleHour, DOLLARS, "bursty.dollarsPerIdleHour");
+  numbers(b, ["coordinatorDollarsPerActiveHour"], "bursty");
+  const storage = obj(b.storage, "bursty.storage");
+  numbers(storage, ["dayBytes", "dollarsPerDay"], "bursty.storage");
+  numbers(storage.tableBytes, ["log", "state", "checkpoints", "ingest", "output"], "bursty.storage.tableBytes");
+  numbers(b.riffle, ["dollarsPerDay", "idle", "events", "storage", "scaledRun"], "bursty.riffle");
+  const flink = obj(b.flink, "bursty.flink");
+  numbers(flink, ["perCore", "perKpuHour", "storageGbPerKpu"], "bursty.flink");
+  numbers(flink.peakSized, ["kpus", "dollarsPerDay"], "bursty.flink.peakSized");
+  numbers(flink.floor, ["kpus", "dollarsPerDay"], "bursty.flink.floor");
+  expect(typeof b.riffleCheaperThanFlinkFloor).toBe("boolean");
+  expect(typeof b.riffleCheaperThanFlinkPeakSized).toBe("boolean");
+  arr(b.riffleCheaperMeanRates, "bursty.riffleCheaperMeanRates");
+  const curve = arr(b.byMeanRate, "bursty.byMeanRate");
+  expect(curve.length).toBeGreaterThan(40);
+  for (const c of curve) numbers(c, ["meanRate", "riffle", "flinkPeakSized", "flinkFloor"], "bursty.byMeanRate");
+}
+
+describe("npm run bench -- --quick --json --svg <file>", () => {
+  it("exits 0, prints every part's figures, the goals included, and draws the cost plot", async () => {
+    const svg = join(mkdtempSync(join(tmpdir(), "riffle-bench-")), "cost.svg");
+    const r = await run(["--quick", "--json", "--svg", svg], 150_000);
     expect(r.code, r.stderr).toBe(0);
     const report = obj(JSON.parse(r.stdout), "report");
     expect(typeof report.date).toBe("string");
@@ -159,12 +219,20 @@ describe("npm run bench -- --quick --json", () => {
     const aws = obj(report.aws, "aws");
     expect(typeof obj(aws.prices, "aws.prices").asOf).toBe("string");
     const idle = obj(aws.idle, "aws.idle");
-    numbers(idle, ["seconds", "rounds", "stateTransitionsPerHour", "dollarsPerHourMeasured"], "aws.idle");
+    numbers(
+      idle,
+      ["seconds", "rounds", "stateTransitionsPerHour", "dollarsPerHourMeasured", "dollarsPerHourOwn"],
+      "aws.idle",
+    );
     numbers(idle.fixedDollarsPerHour, ["1s", "10s", "60s"], "aws.idle.fixedDollarsPerHour");
     numbers(idle.dollarsPerRound, DOLLARS, "aws.idle.dollarsPerRound");
     const awsQueries = arr(aws.queries, "aws.queries") as Json[];
     expect(awsQueries.map((q) => q.query)).toEqual(["q0", "q5", "q7"]);
     for (const q of awsQueries) checkAwsQuery(q, q.query as string, q.query !== "q0");
+    checkBursty(obj(aws.bursty, "aws.bursty"));
+    const drawn = readFileSync(svg, "utf8");
+    expect(drawn.startsWith("<svg")).toBe(true);
+    expect(drawn.match(/<path /g)?.length, "riffle, Flink sized for the peak, Flink's floor").toBe(3);
 
     numbers(
       report.latency,
@@ -174,13 +242,14 @@ describe("npm run bench -- --quick --json", () => {
     expect(obj(report.latency, "latency").measured).toBeGreaterThan(0);
 
     const goals = arr(report.goals, "goals") as Json[];
-    expect(goals).toHaveLength(8);
+    expect(goals).toHaveLength(13);
+    expect(goals.filter((g) => String(g.goal).startsWith("issue 13:"))).toHaveLength(5);
     for (const g of goals) {
       expect(typeof g.goal).toBe("string");
       expect(typeof g.measured).toBe("string");
       expect(typeof g.met, `goal '${g.goal}' was judged`).toBe("boolean");
     }
-  }, 100_000);
+  }, 160_000);
 
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
@@ -189,5 +258,11 @@ describe("npm run bench -- --quick --json", () => {
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/unknown option '--fast'/);
+    const svg = await run(["embedded", "--svg", "x.svg"], 30_000);
+    expect(svg.code).toBe(2);
+    expect(svg.stderr).toMatch(/--svg draws the aws part's bursty day: run the aws part/);
+    const noFile = await run(["aws", "--svg"], 30_000);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toMatch(/--svg needs a file name/);
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * The live cost on aws-local: `GET /jobs/{job}` carries a `cost` priced from the
+ * deployment's request accounting. Before any event there is no per-event figure;
+ * after ingest over HTTP every service shows in the cost per million events; once
+ * the job has been idle long enough, the cost per idle hour is the coordinator's
+ * rounds (Step Functions above all).
+ */
+
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { JobCost } from "../../core/control/job-control.ts";
+import clicks from "../../examples/clicks.ts";
+import type { AwsLocal } from "../../functions/local/aws-local.ts";
+import { api, clickBatches, readOutput, startJob, stopEmulators, total, until } from "../support/aws-local-harness.ts";
+
+let local: AwsLocal | undefined;
+afterEach(async () => {
+  await local?.stop();
+  local = undefined;
+});
+afterAll(stopEmulators);
+
+async function cost(l: AwsLocal): Promise<JobCost> {
+  const res = await api(l.url as string, "/jobs/clicks");
+  expect(res.status).toBe(200);
+  const status = (await res.json()) as { cost?: JobCost };
+  expect(status.cost, "GET /jobs/clicks has a cost").toBeDefined();
+  return status.cost as JobCost;
+}
+
+describe("aws-local: the live cost in GET /jobs/{job}", () => {
+  it("reports cost per million events after ingest and per idle hour once idle", async () => {
+    // Short windows for the test: idle from 1 s after the last ingest, counted from 2 s on.
+    local = await startJob({ job: clicks, parallelism: 2, cost: { quietMs: 1000, minIdleMs: 2000, sampleMs: 100 } });
+    const l = local;
+    const before = await cost(l);
+    expect(before).toMatchObject({ currency: "USD", events: 0, perMillionEvents: null });
+    expect(before.basis).toMatch(/live request accounting on aws-local/);
+
+    const { batches, counts } = clickBatches(5, 20);
+    for (const b of batches) {
+      const res = await api(l.url as string, "/jobs/clicks/sources/clicks/events", { body: JSON.stringify(b) });
+      expect(res.status).toBe(202);
+    }
+    const want = total(counts);
+    await until(
+      "all counts committed",
+      async () => (await readOutput(l.ports.output, "clicks", "counts")).length >= want,
+    );
+    const after = await cost(l);
+    expect(after.events).toBe(want);
+    const perMillion = after.perMillionEvents;
+    for (const service of ["sqs", "dynamodb", "lambda", "apiGateway", "total"]) {
+      expect(perMillion?.[service], `per million events: ${service}`).toBeGreaterThan(0);
+    }
+    expect(after.dollars.total).toBeGreaterThan(0);
+    expect(after.storage?.bytes).toBeGreaterThan(0);
+    expect(after.storage?.dollarsPerHour).toBeGreaterThan(0);
+
+    let idle: JobCost | undefined;
+    await until("an idle window of 2 s", async () => {
+      idle = await cost(l);
+      return idle.idleWindow?.current === true;
+    });
+    expect(idle?.idleWindow?.seconds).toBeGreaterThanOrEqual(2);
+    expect(idle?.perIdleHour?.stepFunctions).toBeGreaterThan(0);
+    expect(idle?.perIdleHour?.total).toBeGreaterThan(0);
+    expect(idle?.idleWindow?.coordinatorPerHour).toBeGreaterThan(0);
+    expect(idle?.idleWindow?.coordinatorPerHour).toBeLessThanOrEqual(idle?.perIdleHour?.total ?? 0);
+    expect(idle?.perMillionEvents?.total).toBeGreaterThan(0);
+  }, 120_000);
+});
