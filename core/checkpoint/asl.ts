@@ -242,8 +242,7 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
     [AFTER_TRIGGER]: {
       Type: "Choice",
       Choices: [
-        { ...isTrue("$.trigger.finished"), Next: DONE },
-        { ...isTrue("$.trigger.sleeping"), Next: DONE },
+        { Or: [isTrue("$.trigger.finished"), isTrue("$.trigger.sleeping")], Next: DONE },
         { Variable: "$.trigger.failed", IsPresent: true, Next: JOB_FAILED },
         {
           Or: [
