@@ -115,7 +115,7 @@ export class AwsWorld {
     this.child = child;
     const end = Date.now() + 90_000;
     for (;;) {
-      const m = /HTTP API on (http:\/\/\S+)/.exec(child.stderr());
+      const m = /HTTP API on (http:\/\/[^\s;]+)/.exec(child.stderr());
       if (m?.[1]) {
         this.url = m[1];
         return;

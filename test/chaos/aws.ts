@@ -9,6 +9,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { dynamoClient } from "../../functions/aws/dynamo-client.ts";
 import { startDynamoLocal } from "../../functions/local/dynamo-local.ts";
+import { startLocalSqs } from "../../functions/local/sqs-local.ts";
 import { finalProbe } from "./aws-final.ts";
 import { pickAwsOp } from "./aws-ops.ts";
 import { type AwsConfig, AwsWorld, type Emulators } from "./aws-world.ts";
@@ -22,12 +23,9 @@ export interface AwsChaos {
 
 /** Starts fauxqs and DynamoDB Local once for a fuzz run. */
 export async function startAwsChaos(echo?: (line: string) => void): Promise<AwsChaos> {
-  const { startFauxqs } = await quietly(() => import("fauxqs"));
-  const [q, d] = await Promise.all([
-    startFauxqs({ port: 0, logger: false }),
-    startDynamoLocal({ readyTimeoutMs: 90_000 }),
-  ]);
-  const emu: Emulators = { sqs: `http://127.0.0.1:${q.port}`, dynamo: d.endpoint, client: dynamoClient(d.endpoint) };
+  // The loopback launchers (emulators bind 127.0.0.1 only).
+  const [q, d] = await Promise.all([quietly(() => startLocalSqs()), startDynamoLocal({ readyTimeoutMs: 90_000 })]);
+  const emu: Emulators = { sqs: q.endpoint, dynamo: d.endpoint, client: dynamoClient(d.endpoint) };
   echo?.(`emulators: SQS ${emu.sqs}, DynamoDB ${emu.dynamo}`);
   return {
     runSeed: (cfg) => runAwsSeed(cfg, emu),
