@@ -32,8 +32,8 @@ export class HopAccounting extends RequestAccounting {
   private readonly hooked = new WeakSet<object>();
 
   /** Attaches the request accounting and the record counter (idempotent per middleware stack). */
-  override attach<C extends AccountableClient>(client: C): C {
-    super.attach(client);
+  override attach<C extends AccountableClient>(client: C, origin?: string): C {
+    super.attach(client, origin);
     const stack = client.middlewareStack as {
       add(mw: (next: Handler, context: Record<string, unknown>) => Handler, options: object): void;
     };

@@ -5,13 +5,12 @@
  * Used to print cost figures at the end of a run, per million events in
  * benchmarks, and for the live cost of a job on aws-local.
  *
- * Every count carries an origin: the name given to {@link RequestAccounting.within}
- * around the code that caused it (for example `coordinator` around a coordinator
- * step), or {@link UNSCOPED} outside any. The origin follows async calls
- * (AsyncLocalStorage), so a step's DynamoDB requests count as the step's.
+ * Every count carries an origin, who caused it: the origin a client was attached
+ * with (a deployment gives the coordinator, the tasks and the mapping clients of
+ * their own, as each Lambda has on AWS), or the one given to a `record…` call;
+ * {@link UNSCOPED} by default. A snapshot shows one origin or all of them.
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import { RiffleError } from "../../core/errors.ts";
 import { ComputeMeter } from "./accounting-compute.ts";
 import { addCounter, type Counter, counterIn, operationStats } from "./accounting-counter.ts";
@@ -62,27 +61,38 @@ interface SendRecord {
 
 let instances = 0;
 
-/** The origin of counts made outside any {@link RequestAccounting.within}. */
+/** The origin of counts given none. */
 export const UNSCOPED = "other";
+/** The origins a local deployment counts under: who caused a request, an invocation or a transition. */
+export const ORIGINS = {
+  /** The coordinator's step Lambdas and its state machine. */
+  coordinator: "coordinator",
+  /** The task Lambdas. */
+  task: "task",
+  /** The event source mappings' receives and deletes. */
+  mapping: "mapping",
+  /** The HTTP API Lambda (ingest calls) and the job control behind it. */
+  api: "api",
+} as const;
 
 /** Counts AWS requests, Lambda and Step Functions usage; see the module comment. */
 export class RequestAccounting {
   /** origin → service → operation → counters. */
   private readonly services = new Map<string, Map<string, Map<string, Counter>>>();
   private readonly compute = new ComputeMeter();
-  private readonly scope = new AsyncLocalStorage<string>();
   private readonly stacks = new WeakSet<object>();
   private readonly id = ++instances;
   /** Where the two middlewares share one send's record, in the SDK's per-send context. */
   private readonly key = `__riffleAccounting${this.id}`;
 
   /**
-   * Adds the counting middleware to `client` (idempotent per middleware stack: a
-   * `DynamoDBDocumentClient` shares its base client's stack, so attaching either
-   * counts both, once). DynamoDB operations that accept it get
-   * `ReturnConsumedCapacity: "TOTAL"` unless they ask for `INDEXES`.
+   * Adds the counting middleware to `client`, its requests counted under `origin`
+   * (idempotent per middleware stack: a `DynamoDBDocumentClient` shares its base
+   * client's stack, so attaching either counts both, once, under the first origin).
+   * DynamoDB operations that accept it get `ReturnConsumedCapacity: "TOTAL"` unless
+   * they ask for `INDEXES`.
    */
-  attach<C extends AccountableClient>(client: C): C {
+  attach<C extends AccountableClient>(client: C, origin: string = UNSCOPED): C {
     const stack = client.middlewareStack as MiddlewareStackLike;
     if (typeof stack?.add !== "function") {
       throw new RiffleError("accounting", "attach() needs an AWS SDK v3 client (no middlewareStack.add)");
@@ -90,19 +100,9 @@ export class RequestAccounting {
     if (this.stacks.has(stack)) return client;
     this.stacks.add(stack);
     const tags = ["RIFFLE_ACCOUNTING"];
-    stack.add(this.outer(), { step: "initialize", priority: "high", name: `riffleAccounting${this.id}`, tags });
+    stack.add(this.outer(origin), { step: "initialize", priority: "high", name: `riffleAccounting${this.id}`, tags });
     stack.add(this.transport(), { step: "deserialize", priority: "low", name: `riffleAccountingHttp${this.id}`, tags });
     return client;
-  }
-
-  /** Runs `f` with every count it causes (awaited calls included) attributed to `origin`. */
-  within<T>(origin: string, f: () => T): T {
-    return this.scope.run(origin, f);
-  }
-
-  /** The origin counts are attributed to here. */
-  origin(): string {
-    return this.scope.getStore() ?? UNSCOPED;
   }
 
   /** Origins that have counted something so far. */
@@ -111,30 +111,30 @@ export class RequestAccounting {
   }
 
   /** Records one Lambda invocation of `durationMs` (billed rounded up to 1 ms) at `memoryMb`. */
-  recordInvocation(fn: string, durationMs: number, memoryMb: number): void {
+  recordInvocation(fn: string, durationMs: number, memoryMb: number, origin: string = UNSCOPED): void {
     if (!Number.isFinite(durationMs) || durationMs < 0 || !Number.isFinite(memoryMb) || memoryMb <= 0) {
       throw new RiffleError(
         "accounting",
         `invocation of '${fn}': duration must be ≥ 0 ms and memory > 0 MB, got ${durationMs} ms, ${memoryMb} MB`,
       );
     }
-    this.compute.invocation(this.origin(), fn, durationMs, memoryMb);
+    this.compute.invocation(origin, fn, durationMs, memoryMb);
   }
 
   /** Records `n` states entered (retries included) by state machine `machine`. */
-  recordStateTransitions(machine: string, type: WorkflowType, n = 1): void {
+  recordStateTransitions(machine: string, type: WorkflowType, n = 1, origin: string = UNSCOPED): void {
     if (!Number.isInteger(n) || n < 0) {
       throw new RiffleError("accounting", `transitions of '${machine}' must be an integer ≥ 0, got ${n}`);
     }
-    this.compute.transitions(this.origin(), machine, type, n);
+    this.compute.transitions(origin, machine, type, n);
   }
 
   /** Records one execution of `machine` that ran `durationMs` (Express bills it in 100 ms steps at 64 MB). */
-  recordExecution(machine: string, type: WorkflowType, durationMs: number): void {
+  recordExecution(machine: string, type: WorkflowType, durationMs: number, origin: string = UNSCOPED): void {
     if (!Number.isFinite(durationMs) || durationMs < 0) {
       throw new RiffleError("accounting", `execution of '${machine}': duration must be ≥ 0 ms, got ${durationMs}`);
     }
-    this.compute.execution(this.origin(), machine, type, durationMs);
+    this.compute.execution(origin, machine, type, durationMs);
   }
 
   /** A JSON-serializable copy of every counter: of every origin, or of `origin` alone. */
@@ -204,9 +204,8 @@ export class RequestAccounting {
   }
 
   /** Outermost: injects ReturnConsumedCapacity, then records the send once it has settled. */
-  private outer(): Middleware {
+  private outer(origin: string): Middleware {
     return (next, context) => async (args) => {
-      const origin = this.origin();
       const service = serviceOf(context);
       const operation = operationOf(context);
       let input = args.input as Record<string, unknown>;

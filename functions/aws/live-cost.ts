@@ -20,7 +20,8 @@
  *   idle mapping polling, modelled ({@link idlePollingDollarsPerHour}). It is the
  *   open window's once that is at least `minIdleMs` long, else the last closed
  *   window of that length, else null. `idleWindow.coordinatorPerHour` is the part
- *   caused inside the coordinator's steps and state machine (origin `coordinator`).
+ *   the coordinator's steps, their clients and its state machine caused (origin
+ *   `coordinator`).
  * - **Cost per million events** is (everything since the start − idle cost per
  *   hour × hours since the start) / events × 1M: what events add on top of the
  *   idle rate. Before any idle window is measured, the idle rate counts as 0.
@@ -28,7 +29,7 @@
 
 import type { CostDollars, JobCost } from "../../core/control/job-control.ts";
 import type { CostProvider } from "../../core/control/store-control.ts";
-import type { RequestAccounting } from "./accounting.ts";
+import { ORIGINS, type RequestAccounting } from "./accounting.ts";
 import type { AccountingSnapshot } from "./accounting-snapshot.ts";
 import { dollars, scale, splitCost, storageDollarsPerHour, subtract, type Usage, usd } from "./cost-model.ts";
 import type { Prices } from "./prices.ts";
@@ -139,9 +140,7 @@ export class LiveCostMeter implements CostProvider {
     this.lastIngestEnd = end;
     this.events += records;
     this.apiRequests += 1;
-    this.o.accounting.within("api", () =>
-      this.o.accounting.recordInvocation(`${this.o.job}-api`, durationMs, API_MEMORY_MB),
-    );
+    this.o.accounting.recordInvocation(`${this.o.job}-api`, durationMs, API_MEMORY_MB, ORIGINS.api);
   }
 
   /** Everything billable counted so far: the accounting, modelled receives, API requests. */
@@ -205,7 +204,7 @@ export class LiveCostMeter implements CostProvider {
     return {
       t: this.now(),
       all: this.total(a.snapshot()),
-      coordinator: snapshotUsage(a.snapshot(this.o.coordinatorOrigin ?? "coordinator")),
+      coordinator: snapshotUsage(a.snapshot(this.o.coordinatorOrigin ?? ORIGINS.coordinator)),
     };
   }
 }

@@ -2,9 +2,10 @@
  * The workers of a local AWS deployment (`aws-local.ts`): one event source mapping
  * per task queue invoking the real task handler in a container pool, and the
  * coordinator's state machine in aws-local-stepfunctions with its Lambda tasks bound
- * to the real step handlers. Every invocation is timed into the request accounting,
- * under the origin `task` or `coordinator` (the mapping's own receives and deletes
- * under `mapping`), and the state machine's transitions and executions are counted.
+ * to the real step handlers. The tasks, the mappings and the coordinator each have
+ * clients of their own (as each Lambda has on AWS), attached to the request
+ * accounting under their origin; every invocation is timed into it under the same
+ * origin, and the state machine's transitions and executions are counted.
  */
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -16,14 +17,14 @@ import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import type { SystemClock } from "../../core/ports/clock.ts";
 import type { CoordinatorWaker } from "../../core/ports/coordinator-waker.ts";
-import type { RequestAccounting } from "../aws/accounting.ts";
+import { ORIGINS, type RequestAccounting } from "../aws/accounting.ts";
 import type { AwsPorts } from "../aws/ports.ts";
 import type { QueueWithDlq } from "../aws/sqs-admin.ts";
 import { createCoordinatorHandlers, type StepHandler, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler, type TaskHandlerOptions, type TaskPorts } from "../handlers/task.ts";
 import { containerPool } from "./containers.ts";
 import { type EventSourceMapping, startEventSourceMapping } from "./esm.ts";
-import { type LocalCoordinator, runCoordinatorLocally } from "./stepfunctions.ts";
+import { type LocalCoordinator, runCoordinatorLocally, type WorkflowMeter } from "./stepfunctions.ts";
 
 /** Lambda memory assumed for GB-second accounting. */
 export const MEMORY_MB = 1024;
@@ -50,9 +51,11 @@ export interface Deployment {
   readonly options: WorkerOptions;
   readonly plan: Plan;
   readonly graph: JobGraph;
-  readonly sqs: SQSClient;
+  /** The event source mappings' client (origin `mapping`). */
+  readonly mappingSqs: SQSClient;
   readonly queues: Readonly<Record<string, QueueWithDlq>>;
-  readonly ports: AwsPorts;
+  /** The task handlers' ports (origin `task`). */
+  readonly taskPorts: AwsPorts;
   readonly clock: SystemClock;
   readonly accounting: RequestAccounting;
   readonly log: (line: string) => void;
@@ -62,7 +65,7 @@ export interface Deployment {
 
 /** A task's Lambda: an event source mapping on its queue invoking the task handler in a container pool. Returns its stop. */
 export function startTaskWorker(d: Deployment, task: string): () => Promise<void> {
-  const { options, plan, ports, clock, accounting, log } = d;
+  const { options, plan, taskPorts: ports, clock, accounting, log } = d;
   const fn = `${plan.job}-${task}`;
   const pool = containerPool(() =>
     createTaskHandler({
@@ -72,30 +75,31 @@ export function startTaskWorker(d: Deployment, task: string): () => Promise<void
       ports: options.taskPorts ? options.taskPorts({ ...ports, clock }) : { ...ports, clock },
       ...(options.fatal ? { fatal: options.fatal } : {}),
       waker: d.waker,
-      onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB),
+      onInvoke: (i) => accounting.recordInvocation(fn, i.durationMs, MEMORY_MB, ORIGINS.task),
       log,
     }),
   );
-  const handler = (event: SQSEvent, context: Context) => accounting.within("task", () => pool.invoke(event, context));
+  const handler = (event: SQSEvent, context: Context) => pool.invoke(event, context);
   const q = d.queues[task] as QueueWithDlq;
-  const esm: EventSourceMapping = accounting.within("mapping", () =>
-    startEventSourceMapping({
-      client: d.sqs,
-      queueUrl: q.url,
-      queueArn: q.arn,
-      handler,
-      concurrency: options.concurrency ?? 4,
-      waitTimeSeconds: 0,
-      pollIntervalMs: 20,
-      retryDelayMs: 0,
-      functionName: fn,
-      log,
-    }),
-  );
+  const esm: EventSourceMapping = startEventSourceMapping({
+    client: d.mappingSqs,
+    queueUrl: q.url,
+    queueArn: q.arn,
+    handler,
+    concurrency: options.concurrency ?? 4,
+    waitTimeSeconds: 0,
+    pollIntervalMs: 20,
+    retryDelayMs: 0,
+    functionName: fn,
+    log,
+  });
   return () => esm.stop();
 }
 
-/** The coordinator's state machine in aws-local-stepfunctions, its Lambda tasks bound to the step handlers (timed). */
+/**
+ * The coordinator's state machine in aws-local-stepfunctions, its Lambda tasks bound
+ * to the step handlers (timed); `context` holds the coordinator's own ports.
+ */
 export function startCoordinator(d: Deployment, context: StepContext): LocalCoordinator {
   const { plan, graph, options, accounting } = d;
   const handlers = createCoordinatorHandlers(context, { startExecution: async () => {}, log: d.log });
@@ -106,7 +110,8 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
       try {
         return await h(input);
       } finally {
-        accounting.recordInvocation(`${plan.job}-coordinator-${name}`, performance.now() - t0, MEMORY_MB);
+        const ms = performance.now() - t0;
+        accounting.recordInvocation(`${plan.job}-coordinator-${name}`, ms, MEMORY_MB, ORIGINS.coordinator);
       }
     };
   const tickSeconds = tickSecondsFor(plan, graph.config.aws);
@@ -123,27 +128,28 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
       continueAsNew: "continueAsNew",
     },
   });
-  const run = () =>
-    runCoordinatorLocally(
-      definition,
-      {
-        trigger: timed("trigger", handlers.trigger),
-        poll: timed("poll", handlers.poll),
-        complete: timed("complete", handlers.complete),
-        abort: timed("abort", handlers.abort),
-        restore: timed("restore", handlers.restore),
+  const meter: WorkflowMeter = {
+    recordStateTransitions: (m, type, n) => accounting.recordStateTransitions(m, type, n, ORIGINS.coordinator),
+    recordExecution: (m, type, ms) => accounting.recordExecution(m, type, ms, ORIGINS.coordinator),
+  };
+  return runCoordinatorLocally(
+    definition,
+    {
+      trigger: timed("trigger", handlers.trigger),
+      poll: timed("poll", handlers.poll),
+      complete: timed("complete", handlers.complete),
+      abort: timed("abort", handlers.abort),
+      restore: timed("restore", handlers.restore),
+    },
+    {
+      job: plan.job,
+      waitMs: {
+        interval: options.waitMs?.interval ?? Math.min(intervalMs, (tickSeconds ?? Number.POSITIVE_INFINITY) * 1000),
+        poll: options.waitMs?.poll ?? 100,
+        retry: 100,
       },
-      {
-        job: plan.job,
-        waitMs: {
-          interval: options.waitMs?.interval ?? Math.min(intervalMs, (tickSeconds ?? Number.POSITIVE_INFINITY) * 1000),
-          poll: options.waitMs?.poll ?? 100,
-          retry: 100,
-        },
-        log: d.log,
-        meter: accounting,
-      },
-    );
-  // Everything the steps and the state machine do counts under the coordinator's origin.
-  return accounting.within("coordinator", run);
+      log: d.log,
+      meter,
+    },
+  );
 }

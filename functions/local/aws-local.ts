@@ -15,7 +15,7 @@ import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
-import { RequestAccounting } from "../aws/accounting.ts";
+import { ORIGINS, RequestAccounting } from "../aws/accounting.ts";
 import { LiveCostMeter } from "../aws/live-cost.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { loadPrices } from "../aws/prices.ts";
@@ -92,8 +92,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const { sqsEndpoint, dynamoEndpoint } = await emulatorEndpoints(options, log, cleanups);
-    const sqs: SQSClient = sqsClient(sqsEndpoint);
-    accounting.attach(sqs);
+    const sqs: SQSClient = accounting.attach(sqsClient(sqsEndpoint), ORIGINS.api);
     cleanups.push(async () => sqs.destroy());
     const prefix = options.prefix ?? "riffle";
     const queues = await createQueues(sqs, plan, prefix, options);
@@ -104,7 +103,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       prefix,
       queueUrl: (task) => urlOf(queues, task),
     });
-    accounting.attach(ports.dynamo);
+    accounting.attach(ports.dynamo, ORIGINS.api);
     cleanups.push(async () => ports.dynamo.destroy());
     await prepareTables(ports);
     const clock = new SystemClock();
@@ -117,6 +116,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       },
     };
     const context = { plan, graph, clock, ...ports, waker };
+    const own = workerClients({ sqsEndpoint, dynamoEndpoint, prefix, queues, plan, accounting, cleanups });
     const cost = liveCost(options, plan, graph, accounting, ports, log);
     if (cost) cleanups.push(async () => cost.stop());
     const control = new StoreJobControl({
@@ -130,25 +130,13 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
     const workers: (() => Promise<void>)[] = [];
     const steps = await control.start();
     log(`job '${plan.job}' generation ${steps.generation}${steps.created ? " (new)" : ""}`);
-    const deployment: Deployment = { options, plan, graph, sqs, queues, ports, clock, accounting, log, waker };
+    const deployment: Deployment = { options, plan, graph, ...own, queues, clock, accounting, log, waker };
     for (const t of plan.tasks) workers.push(startTaskWorker(deployment, t.id));
-    const coordinator = startCoordinator(deployment, context);
+    const coordinator = startCoordinator(deployment, { ...context, ...own.coordinatorPorts });
     coordinatorRef = coordinator;
     coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
     workers.push(() => coordinator.stop());
-    let url: string | undefined;
-    if (options.httpPort !== undefined) {
-      const api = createHttpApi({
-        jobs: (id) => (id === plan.job ? control : undefined),
-        credentials: options.apiKeys ?? [],
-      });
-      const server = await serveHttp(api, {
-        port: options.httpPort,
-        ...(options.httpHost ? { host: options.httpHost } : {}),
-      });
-      url = server.url;
-      workers.push(() => server.close());
-    }
+    const url = await serveApi(options, plan.job, control, workers);
     let stopped = false;
     const stopWorkers = async () => {
       if (stopped) return;
@@ -179,6 +167,67 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw error;
   }
+}
+
+/** Serves the HTTP API when asked (`httpPort`); returns its URL and adds its close to `workers`. */
+async function serveApi(
+  options: AwsLocalOptions,
+  job: string,
+  control: StoreJobControl,
+  workers: (() => Promise<void>)[],
+): Promise<string | undefined> {
+  if (options.httpPort === undefined) return undefined;
+  const api = createHttpApi({ jobs: (id) => (id === job ? control : undefined), credentials: options.apiKeys ?? [] });
+  const server = await serveHttp(api, {
+    port: options.httpPort,
+    ...(options.httpHost ? { host: options.httpHost } : {}),
+  });
+  workers.push(() => server.close());
+  return server.url;
+}
+
+/** Where a deployment's clients go and how they are counted and closed. */
+interface ClientPlace {
+  readonly sqsEndpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly prefix: string;
+  readonly queues: Readonly<Record<string, QueueWithDlq>>;
+  readonly plan: Plan;
+  readonly accounting: RequestAccounting;
+  readonly cleanups: (() => Promise<void>)[];
+}
+
+/** Ports with SQS and DynamoDB clients of their own, counted under `origin`. */
+function originPorts(origin: string, c: ClientPlace): AwsPorts {
+  const sqs = c.accounting.attach(sqsClient(c.sqsEndpoint), origin);
+  const ports = awsPorts({
+    job: c.plan.job,
+    sqs,
+    dynamoEndpoint: c.dynamoEndpoint,
+    prefix: c.prefix,
+    queueUrl: (task) => urlOf(c.queues, task),
+  });
+  c.accounting.attach(ports.dynamo, origin);
+  c.cleanups.push(async () => {
+    sqs.destroy();
+    ports.dynamo.destroy();
+  });
+  return ports;
+}
+
+/**
+ * The clients of the tasks, the coordinator and the event source mappings, each
+ * its own (as each Lambda and each mapping has on AWS), so the accounting tells
+ * their requests apart.
+ */
+function workerClients(c: ClientPlace): Pick<Deployment, "taskPorts" | "mappingSqs"> & { coordinatorPorts: AwsPorts } {
+  const mappingSqs = c.accounting.attach(sqsClient(c.sqsEndpoint), ORIGINS.mapping);
+  c.cleanups.push(async () => mappingSqs.destroy());
+  return {
+    taskPorts: originPorts(ORIGINS.task, c),
+    coordinatorPorts: originPorts(ORIGINS.coordinator, c),
+    mappingSqs,
+  };
 }
 
 /**

@@ -122,12 +122,7 @@ export function runCoordinatorLocally(
   steps: CoordinatorSteps,
   options: LocalCoordinatorOptions,
 ): LocalCoordinator {
-  for (const name of ["trigger", "poll", "complete", "abort", "restore"] as const) {
-    const step = steps[name];
-    if (typeof step !== "function") {
-      throw new RiffleError("coordinator-local", `steps.${name} must be a function, got ${typeof step}`);
-    }
-  }
+  checkSteps(steps);
   const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
@@ -172,18 +167,7 @@ export function runCoordinatorLocally(
       return { started: true } as never;
     },
   };
-  const waitTimeOverrides: Record<string, number> = {};
-  if (options.waitMs?.interval !== undefined) waitTimeOverrides[WAIT_INTERVAL] = options.waitMs.interval;
-  if (options.waitMs?.poll !== undefined) waitTimeOverrides[WAIT_FOR_ACKS] = options.waitMs.poll;
-  const retry = options.waitMs?.retry;
-  const retryIntervalOverrides =
-    retry === undefined ? undefined : Object.fromEntries(Object.keys(handlers).map((state) => [state, retry]));
-
-  const overrides = {
-    taskResourceLocalHandlers: handlers,
-    waitTimeOverrides,
-    ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
-  };
+  const overrides = runOverrides(handlers, options.waitMs);
   const billing = options.meter ? { meter: options.meter, machine: machineName, type } : undefined;
   const loop = async (): Promise<void> => {
     while (!stopped) {
@@ -232,6 +216,33 @@ export function runCoordinatorLocally(
     },
     executions: () => count,
     done,
+  };
+}
+
+function checkSteps(steps: CoordinatorSteps): void {
+  for (const name of ["trigger", "poll", "complete", "abort", "restore"] as const) {
+    const step = steps[name];
+    if (typeof step !== "function") {
+      throw new RiffleError("coordinator-local", `steps.${name} must be a function, got ${typeof step}`);
+    }
+  }
+}
+
+/** The interpreter's overrides: the Task states' local handlers, and the waits and retry pauses in ms. */
+function runOverrides(
+  handlers: Record<string, (input: unknown) => Promise<never>>,
+  waitMs: LocalCoordinatorOptions["waitMs"],
+): NonNullable<Parameters<StateMachine["run"]>[1]>["overrides"] {
+  const waitTimeOverrides: Record<string, number> = {};
+  if (waitMs?.interval !== undefined) waitTimeOverrides[WAIT_INTERVAL] = waitMs.interval;
+  if (waitMs?.poll !== undefined) waitTimeOverrides[WAIT_FOR_ACKS] = waitMs.poll;
+  const retry = waitMs?.retry;
+  const retryIntervalOverrides =
+    retry === undefined ? undefined : Object.fromEntries(Object.keys(handlers).map((state) => [state, retry]));
+  return {
+    taskResourceLocalHandlers: handlers,
+    waitTimeOverrides,
+    ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
   };
 }
 

@@ -103,16 +103,17 @@ describe("RequestAccounting on SQS (fauxqs)", () => {
     });
   });
 
-  it("attributes each request to the origin it was sent within, following awaits", async () => {
+  it("counts each client's requests under the origin it was attached with", async () => {
     const accounting = new RequestAccounting();
-    const sqs = accounting.attach(sqsClient(await sqsEndpoint()));
-    const { QueueUrl } = await accounting.within("coordinator", async () => {
-      await new Promise((r) => setTimeout(r, 1)); // the origin survives an await
-      return sqs.send(new CreateQueueCommand({ QueueName: uniquePrefix("q") }));
-    });
-    await accounting.within("task", () => sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x" })));
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "y" }));
-    sqs.destroy();
+    const endpoint = await sqsEndpoint();
+    const coordinator = accounting.attach(sqsClient(endpoint), "coordinator");
+    const task = accounting.attach(sqsClient(endpoint), "task");
+    const other = accounting.attach(sqsClient(endpoint));
+    expect(accounting.attach(task, "coordinator")).toBe(task); // attached once: the first origin stays
+    const { QueueUrl } = await coordinator.send(new CreateQueueCommand({ QueueName: uniquePrefix("q") }));
+    await task.send(new SendMessageCommand({ QueueUrl, MessageBody: "x" }));
+    await other.send(new SendMessageCommand({ QueueUrl, MessageBody: "y" }));
+    for (const c of [coordinator, task, other]) c.destroy();
     expect(accounting.origins()).toEqual(["coordinator", "other", "task"]);
     expect(Object.keys(accounting.snapshot("coordinator").services.SQS ?? {})).toEqual(["CreateQueue"]);
     expect(accounting.snapshot("task").services.SQS?.SendMessage?.requests).toBe(1);
@@ -260,11 +261,9 @@ describe("RequestAccounting: Lambda and per-million figures", () => {
 
   it("counts Step Functions by workflow type: Standard transitions; Express executions in 100 ms steps at 64 MB", () => {
     const accounting = new RequestAccounting();
-    accounting.within("coordinator", () => {
-      accounting.recordStateTransitions("job-coordinator", "STANDARD");
-      accounting.recordStateTransitions("job-coordinator", "STANDARD", 4);
-      accounting.recordExecution("job-coordinator", "STANDARD", 1234);
-    });
+    accounting.recordStateTransitions("job-coordinator", "STANDARD", 1, "coordinator");
+    accounting.recordStateTransitions("job-coordinator", "STANDARD", 4, "coordinator");
+    accounting.recordExecution("job-coordinator", "STANDARD", 1234, "coordinator");
     accounting.recordExecution("job-loop", "EXPRESS", 150); // billed 200 ms
     accounting.recordExecution("job-loop", "EXPRESS", 0); // billed 100 ms
     accounting.recordStateTransitions("job-loop", "EXPRESS", 3);

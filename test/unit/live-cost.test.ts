@@ -29,7 +29,7 @@ function setup() {
   /** Moves the clock to `t` ms, the coordinator making 4 transitions a second on the way, and samples. */
   const advance = (t: number) => {
     const n = Math.round(((t - clock.t) / 1000) * 4);
-    accounting.within("coordinator", () => accounting.recordStateTransitions("clicks-coordinator", "STANDARD", n));
+    accounting.recordStateTransitions("clicks-coordinator", "STANDARD", n, "coordinator");
     clock.t = t;
     meter.sample();
   };
@@ -42,7 +42,7 @@ describe("LiveCostMeter", () => {
     advance(1000);
     expect((await meter.cost()).idleWindow).toBeNull(); // still within the quiet period after the start
     advance(5000); // the window opens here
-    accounting.within("task", () => accounting.recordInvocation("clicks-task", 1000, 1024)); // a barrier: 1 GB-s
+    accounting.recordInvocation("clicks-task", 1000, 1024, "task"); // a barrier: 1 GB-s
     advance(15_000);
     const c = await meter.cost();
     // 40 transitions in 10 s = 14,400 an hour = $0.36; 360 invocations ($0.000072) and 360 GB-s ($0.0048);
@@ -58,11 +58,11 @@ describe("LiveCostMeter", () => {
   it("closes the window before an ingest call and charges events what they add on top of the idle rate", async () => {
     const { accounting, meter, advance } = setup();
     advance(5000);
-    accounting.within("task", () => accounting.recordInvocation("clicks-task", 1000, 1024));
+    accounting.recordInvocation("clicks-task", 1000, 1024, "task");
     advance(15_000);
     advance(20_000); // sampled while the ingest call below ran (19.9 s → 20 s)
     meter.ingested(1000, 100); // closes the window at the last sample before the call began: 5 s → 15 s
-    for (let i = 0; i < 20; i++) accounting.within("task", () => accounting.recordInvocation("clicks-task", 500, 1024));
+    for (let i = 0; i < 20; i++) accounting.recordInvocation("clicks-task", 500, 1024, "task");
     advance(30_000); // a new window opens here, too short to count
     const c = await meter.cost();
     expect(c.idleWindow).toEqual({ seconds: 10, current: false, coordinatorPerHour: 0.36 });
