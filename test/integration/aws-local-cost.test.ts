@@ -65,12 +65,12 @@ describe("aws-local: the live cost in GET /jobs/{job}", () => {
       idle = await cost(l);
       return idle.idleWindow?.current === true;
     });
-    // The coordinator's rounds are most of an idle hour; events still add what idleness does not (API calls).
+    // Scale to zero: the quiet job's coordinator sleeps, so an idle hour has no coordinator
+    // rounds and no state transitions. (What is left is the local mappings' polling, every
+    // 20 ms here, which AWS's mapping does not do.)
     expect(idle?.idleWindow?.seconds).toBeGreaterThanOrEqual(2);
-    expect(idle?.perIdleHour?.stepFunctions).toBeGreaterThan(0);
-    expect(idle?.perIdleHour?.total).toBeGreaterThan(0);
-    expect(idle?.idleWindow?.coordinatorPerHour).toBeGreaterThan(0);
-    expect(idle?.idleWindow?.coordinatorPerHour).toBeLessThanOrEqual(idle?.perIdleHour?.total ?? 0);
+    expect(idle?.perIdleHour?.stepFunctions ?? 0).toBe(0);
+    expect(idle?.idleWindow?.coordinatorPerHour ?? 0).toBe(0);
     expect(idle?.perMillionEvents?.total).toBeGreaterThan(0);
   }, 120_000);
 });
