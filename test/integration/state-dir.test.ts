@@ -70,7 +70,7 @@ describe("riffle run --state-dir", () => {
       const lock = join(state, "run.lock");
       const holds = () => existsSync(lock) && readFileSync(lock, "utf8").trim() === String(child.pid);
       while (!ended && !holds()) await new Promise((r) => setTimeout(r, 10));
-      const delay = 300 + Math.floor(rng() * 700);
+      const delay = 100 + Math.floor(rng() * 400); // short enough that even a fast machine is killed mid-run
       const winner = await Promise.race([exited, new Promise<"timer">((r) => setTimeout(() => r("timer"), delay))]);
       if (winner === "timer") {
         child.kill("SIGKILL");
