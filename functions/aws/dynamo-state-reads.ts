@@ -16,6 +16,7 @@
 
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
+import type { SegmentObjects } from "../../core/log/payload.ts";
 import type { Segment, StateChange, StateRef } from "../../core/ports/state-store.ts";
 import { batchGetAll, type Item, mapLimit, queryAll } from "./dynamo-batch.ts";
 import { dynamoCall, type TableNames } from "./dynamo-client.ts";
@@ -51,6 +52,8 @@ export interface StateReadsContext {
   readonly registries: Map<string, Registry>;
   readonly logPk: (task: string, partition: number) => string;
   readonly maxOverlayKeys: number;
+  /** Where offloaded segments are (absent: the store writes every segment inline). */
+  readonly objects: SegmentObjects | undefined;
 }
 
 /** Segments folded in after which a too-large overlay is dropped. */
@@ -86,7 +89,7 @@ export class StateReads {
     const pk = this.o.logPk(task, partition);
     const [through, entries] = await Promise.all([
       this.baseThrough(pk),
-      readEntries(this.o.doc, this.o.tables.log, pk, after),
+      readEntries(this.o.doc, this.o.tables.log, pk, after, this.o.objects),
     ]);
     const floor = floorOf(entries, Math.max(through, after));
     if (after <= through && !this.o.parts.get(pk)?.overlay) this.install(pk, entries, floor);
@@ -126,7 +129,7 @@ export class StateReads {
   private async load(task: string, partition: number): Promise<void> {
     const pk = this.o.logPk(task, partition);
     const through = await this.baseThrough(pk);
-    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, through);
+    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, through, this.o.objects);
     if (!this.install(pk, entries, floorOf(entries, through))) {
       throw new RiffleError("dynamo-log-gap", `the live segments of ${task}[${partition}] are not contiguous`, {
         retryable: true,
@@ -139,7 +142,7 @@ export class StateReads {
     const pk = this.o.logPk(task, partition);
     const pc = this.o.parts.get(pk);
     if (!pc?.overlay) return false;
-    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, pc.last);
+    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, pc.last, this.o.objects);
     for (const e of entries) {
       const stale =
         e.kind === "tomb" ||
@@ -270,7 +273,7 @@ export class StateReads {
   ): Promise<StateChange[]> {
     const pk = this.o.logPk(task, partition);
     const [reg, base] = await Promise.all([this.registry(task), this.baseThrough(pk)]);
-    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, base);
+    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, base, this.o.objects);
     const floor = floorOf(entries, base);
     const inRange = (g: number) => g >= kgStart && g <= kgEnd;
     const kgs = [...reg.kgs].filter(inRange);

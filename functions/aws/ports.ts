@@ -5,6 +5,7 @@
  */
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { RiffleError } from "../../core/errors.ts";
 import { DynamoCheckpointStore } from "./dynamo-checkpoint-store.ts";
@@ -13,12 +14,17 @@ import { DynamoIngestLog } from "./dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "./dynamo-output-store.ts";
 import { DynamoStateStore } from "./dynamo-state-store.ts";
 import { DynamoTimerHints } from "./dynamo-timer-hints.ts";
+import { ensureBucket, S3BlobStore, s3Client } from "./s3-blob-store.ts";
 import { SqsQueue, sqsClient } from "./sqs-queue.ts";
 
 /** Every port of a job on AWS. */
 export interface AwsPorts {
   readonly dynamo: DynamoDBClient;
   readonly sqs: SQSClient;
+  /** The client of the segment bucket (absent: no bucket, every segment inline). */
+  readonly s3?: S3Client;
+  /** The bucket that holds segment payloads over 4 KB (`core/log/payload.ts`). */
+  readonly bucket?: string;
   readonly tables: TableNames;
   readonly state: DynamoStateStore;
   readonly checkpoints: DynamoCheckpointStore;
@@ -37,6 +43,10 @@ export interface AwsPortsOptions {
   readonly dynamoEndpoint?: string;
   /** Prefix of the table names (default `riffle`). */
   readonly prefix?: string;
+  /** The segment bucket; without it every segment is written inline into DynamoDB. */
+  readonly bucket?: string;
+  /** S3 endpoint; default: the SDK's (env `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, else AWS). */
+  readonly s3Endpoint?: string;
   /** URL of each task's FIFO queue. */
   readonly queueUrl: (task: string) => string;
 }
@@ -45,11 +55,14 @@ export interface AwsPortsOptions {
 export function awsPorts(o: AwsPortsOptions): AwsPorts {
   const dynamo = dynamoClient(o.dynamoEndpoint);
   const tables = tableNames(o.prefix ?? "riffle");
+  const s3 = o.bucket === undefined ? undefined : s3Client(o.s3Endpoint);
+  const blobs = s3 && o.bucket !== undefined ? new S3BlobStore(s3, o.bucket) : undefined;
   return {
     dynamo,
     sqs: o.sqs,
+    ...(s3 && o.bucket !== undefined ? { s3, bucket: o.bucket } : {}),
     tables,
-    state: new DynamoStateStore(dynamo, tables, o.job),
+    state: new DynamoStateStore(dynamo, tables, o.job, blobs ? { blobs } : {}),
     checkpoints: new DynamoCheckpointStore(dynamo, tables),
     ingest: new DynamoIngestLog(dynamo, tables),
     output: new DynamoOutputStore(dynamo, tables),
@@ -58,14 +71,16 @@ export function awsPorts(o: AwsPortsOptions): AwsPorts {
   };
 }
 
-/** Creates the tables if they do not exist (local runs; on AWS the stack creates them). */
+/** Creates the tables and the bucket if they do not exist (local runs; on AWS the stack creates them). */
 export async function prepareTables(ports: AwsPorts): Promise<void> {
   await ensureTables(ports.dynamo, ports.tables);
+  if (ports.s3 && ports.bucket !== undefined) await ensureBucket(ports.s3, ports.bucket);
 }
 
 /**
- * The ports of a deployed Lambda, from its environment: `RIFFLE_TABLE_PREFIX` and
- * `RIFFLE_QUEUE_URLS` (a JSON object task id → queue URL), both set by the stack.
+ * The ports of a deployed Lambda, from its environment: `RIFFLE_TABLE_PREFIX`,
+ * `RIFFLE_BUCKET` (the segment bucket) and `RIFFLE_QUEUE_URLS` (a JSON object task
+ * id → queue URL), all set by the stack.
  */
 export function awsPortsFromEnv(job: string, env: NodeJS.ProcessEnv = process.env): AwsPorts {
   let urls: Record<string, string>;
@@ -78,6 +93,7 @@ export function awsPortsFromEnv(job: string, env: NodeJS.ProcessEnv = process.en
     job,
     sqs: sqsClient(),
     ...(env.RIFFLE_TABLE_PREFIX ? { prefix: env.RIFFLE_TABLE_PREFIX } : {}),
+    ...(env.RIFFLE_BUCKET ? { bucket: env.RIFFLE_BUCKET } : {}),
     queueUrl: (task) => {
       const url = urls[task];
       if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${task}'`);

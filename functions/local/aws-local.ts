@@ -19,6 +19,7 @@ import { ORIGINS, RequestAccounting } from "../aws/accounting.ts";
 import { LiveCostMeter } from "../aws/live-cost.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { loadPrices } from "../aws/prices.ts";
+import { localBucketName } from "../aws/s3-blob-store.ts";
 import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
 import { storedBytes } from "../aws/table-size.ts";
@@ -35,6 +36,10 @@ export interface AwsLocalOptions extends WorkerOptions {
   readonly sqsEndpoint?: string;
   /** A running DynamoDB endpoint; default: env `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL`, else DynamoDB Local is started. */
   readonly dynamoEndpoint?: string;
+  /** A running S3 endpoint; default: env `AWS_ENDPOINT_URL_S3`, else the SQS endpoint (fauxqs and LocalStack serve S3 there too). */
+  readonly s3Endpoint?: string;
+  /** Keep segment payloads in DynamoDB (no bucket), as before issue 13: for comparisons (default false). */
+  readonly inlineSegments?: boolean;
   /** Prefix of queue and table names (default `riffle`). */
   readonly prefix?: string;
   /** Serve the HTTP API on this port (0: any free port). Omit for no HTTP server. */
@@ -92,19 +97,26 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const { sqsEndpoint, dynamoEndpoint } = await emulatorEndpoints(options, log, cleanups);
+    const s3Endpoint = options.s3Endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? sqsEndpoint;
     const sqs: SQSClient = accounting.attach(sqsClient(sqsEndpoint), ORIGINS.api);
     cleanups.push(async () => sqs.destroy());
     const prefix = options.prefix ?? "riffle";
+    const bucket = options.inlineSegments ? undefined : localBucketName(prefix);
     const queues = await createQueues(sqs, plan, prefix, options);
     const ports = await awsPorts({
       job: plan.job,
       sqs,
       dynamoEndpoint,
       prefix,
+      ...(bucket === undefined ? {} : { bucket, s3Endpoint }),
       queueUrl: (task) => urlOf(queues, task),
     });
     accounting.attach(ports.dynamo, ORIGINS.api);
-    cleanups.push(async () => ports.dynamo.destroy());
+    if (ports.s3) accounting.attach(ports.s3, ORIGINS.api);
+    cleanups.push(async () => {
+      ports.dynamo.destroy();
+      ports.s3?.destroy();
+    });
     await prepareTables(ports);
     const clock = new SystemClock();
     // Scale to zero: a quiet job's coordinator sleeps, and the next writer of new work wakes it here.
@@ -116,7 +128,8 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       },
     };
     const context = { plan, graph, clock, ...ports, waker };
-    const own = workerClients({ sqsEndpoint, dynamoEndpoint, prefix, queues, plan, accounting, cleanups });
+    const place = { sqsEndpoint, dynamoEndpoint, s3Endpoint, bucket, prefix, queues, plan, accounting, cleanups };
+    const own = workerClients(place);
     const cost = liveCost(options, plan, graph, accounting, ports, log);
     if (cost) cleanups.push(async () => cost.stop());
     const control = new StoreJobControl({
@@ -190,6 +203,9 @@ async function serveApi(
 interface ClientPlace {
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;
+  readonly s3Endpoint: string;
+  /** The segment bucket (absent: segments inline). */
+  readonly bucket: string | undefined;
   readonly prefix: string;
   readonly queues: Readonly<Record<string, QueueWithDlq>>;
   readonly plan: Plan;
@@ -205,12 +221,15 @@ function originPorts(origin: string, c: ClientPlace): AwsPorts {
     sqs,
     dynamoEndpoint: c.dynamoEndpoint,
     prefix: c.prefix,
+    ...(c.bucket === undefined ? {} : { bucket: c.bucket, s3Endpoint: c.s3Endpoint }),
     queueUrl: (task) => urlOf(c.queues, task),
   });
   c.accounting.attach(ports.dynamo, origin);
+  if (ports.s3) c.accounting.attach(ports.s3, origin);
   c.cleanups.push(async () => {
     sqs.destroy();
     ports.dynamo.destroy();
+    ports.s3?.destroy();
   });
   return ports;
 }

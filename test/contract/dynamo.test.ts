@@ -7,6 +7,7 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll } from "vitest";
+import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, type TableNames, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoIngestLog } from "../../functions/aws/dynamo-ingest-log.ts";
@@ -40,6 +41,11 @@ afterAll(async () => {
 stateStoreContract("DynamoStateStore", async () => {
   const { client, tables } = await freshTables();
   return { store: new DynamoStateStore(client, tables, "job") };
+});
+// Every segment in an object (threshold 0), so the whole contract runs over the offload protocol.
+stateStoreContract("DynamoStateStore (segments in objects)", async () => {
+  const { client, tables } = await freshTables();
+  return { store: new DynamoStateStore(client, tables, "job", { blobs: new InMemoryBlobStore(), inlineMaxBytes: 0 }) };
 });
 checkpointStoreContract("DynamoCheckpointStore", async () => {
   const { client, tables } = await freshTables();
