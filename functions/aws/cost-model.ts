@@ -30,6 +30,10 @@ export interface Usage {
   readonly apiRequests: number;
   /** Event poller unit-hours of SQS mappings in provisioned mode. */
   readonly pollerEpuHours: number;
+  /** S3 requests of the PUT tier (PUT, COPY, POST, LIST). */
+  readonly s3PutRequests: number;
+  /** S3 requests of the GET tier (GET, HEAD and the rest, DELETE excepted: it is free). */
+  readonly s3GetRequests: number;
 }
 
 /** Every quantity of a {@link Usage}. */
@@ -44,6 +48,8 @@ export const USAGE_KEYS = [
   "expressGbSeconds",
   "apiRequests",
   "pollerEpuHours",
+  "s3PutRequests",
+  "s3GetRequests",
 ] as const satisfies readonly (keyof Usage)[];
 
 /** A usage with the given quantities, the others 0. */
@@ -81,6 +87,8 @@ export interface Dollars {
   /** Standard transitions plus Express requests and GB-s. */
   readonly stepFunctions: number;
   readonly apiGateway: number;
+  /** Requests (segment objects); storage is priced apart. */
+  readonly s3: number;
   readonly total: number;
 }
 
@@ -103,13 +111,15 @@ export function dollars(u: Usage, p: Prices): Dollars {
     (u.expressRequests * p.stepFunctionsExpressPerMillionRequests.usd) / 1e6 +
     u.expressGbSeconds * p.stepFunctionsExpressPerGbSecond.usd;
   const apiGateway = (u.apiRequests * p.apiGatewayHttpPerMillionRequests.usd) / 1e6;
+  const s3 = (u.s3PutRequests * p.s3PutPer1000Requests.usd + u.s3GetRequests * p.s3GetPer1000Requests.usd) / 1000;
   return {
     sqs: usd(sqs),
     dynamodb: usd(dynamodb),
     lambda: usd(lambda),
     stepFunctions: usd(stepFunctions),
     apiGateway: usd(apiGateway),
-    total: usd(sqs + dynamodb + lambda + stepFunctions + apiGateway),
+    s3: usd(s3),
+    total: usd(sqs + dynamodb + lambda + stepFunctions + apiGateway + s3),
   };
 }
 

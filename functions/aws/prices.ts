@@ -37,6 +37,11 @@ export interface Prices {
   /** Express workflows: duration × memory, first tier. */
   readonly stepFunctionsExpressPerGbSecond: Price;
   readonly apiGatewayHttpPerMillionRequests: Price;
+  /** S3 Standard PUT, COPY, POST and LIST requests (DELETE is free). */
+  readonly s3PutPer1000Requests: Price;
+  /** S3 Standard GET and every other request. */
+  readonly s3GetPer1000Requests: Price;
+  readonly s3StoragePerGbMonth: Price;
   readonly managedFlinkPerKpuHour: Price;
   /** Running application storage, provisioned at `gbPerKpu` per KPU. */
   readonly managedFlinkRunningStoragePerGbMonth: Price & { readonly gbPerKpu: number };
@@ -58,6 +63,9 @@ const PRICE_KEYS = [
   "stepFunctionsExpressPerMillionRequests",
   "stepFunctionsExpressPerGbSecond",
   "apiGatewayHttpPerMillionRequests",
+  "s3PutPer1000Requests",
+  "s3GetPer1000Requests",
+  "s3StoragePerGbMonth",
   "managedFlinkPerKpuHour",
   "managedFlinkRunningStoragePerGbMonth",
 ] as const satisfies readonly (keyof Prices)[];

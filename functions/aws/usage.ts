@@ -12,6 +12,8 @@ import type { Prices } from "./prices.ts";
 
 /** Operations that create or inspect resources: counted once per deployment, not per event. */
 export const SETUP_OPERATIONS: ReadonlySet<string> = new Set([
+  "CreateBucket",
+  "HeadBucket",
   "CreateTable",
   "DescribeTable",
   "DescribeTimeToLive",
@@ -25,6 +27,19 @@ export const SETUP_OPERATIONS: ReadonlySet<string> = new Set([
 
 /** SQS operations of the event source mapping's polling (its pattern on AWS differs from the emulator's). */
 export const POLLING_OPERATIONS: ReadonlySet<string> = new Set(["ReceiveMessage"]);
+
+/** S3 operations billed at the PUT tier; DELETE is free, every other request is billed at the GET tier. */
+export const S3_PUT_TIER: ReadonlySet<string> = new Set([
+  "PutObject",
+  "CopyObject",
+  "PostObject",
+  "ListObjectsV2",
+  "ListObjects",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "CompleteMultipartUpload",
+]);
+const S3_FREE: ReadonlySet<string> = new Set(["DeleteObject", "DeleteObjects"]);
 
 /** Where a counter belongs. */
 export type OperationClass = "own" | "polling" | "setup";
@@ -60,8 +75,8 @@ export function deliveredMessages(s: AccountingSnapshot): number {
 }
 
 /**
- * What AWS would bill for `s`: riffle's own SQS billed requests and DynamoDB units
- * (not the emulated polling, not setup), every Lambda invocation and its GB-s, and
+ * What AWS would bill for `s`: riffle's own SQS billed requests, DynamoDB units and
+ * S3 requests by tier (not the emulated polling, not setup), every Lambda invocation and its GB-s, and
  * every state machine by its type (Standard: transitions; Express: executions and
  * GB-s). `extra` adds what the snapshot cannot hold, such as modelled receives or
  * API requests.
@@ -70,9 +85,15 @@ export function snapshotUsage(s: AccountingSnapshot, extra: Partial<Usage> = {})
   let sqsRequests = extra.sqsRequests ?? 0;
   let dynamoWriteUnits = extra.dynamoWriteUnits ?? 0;
   let dynamoReadUnits = extra.dynamoReadUnits ?? 0;
+  let s3PutRequests = extra.s3PutRequests ?? 0;
+  let s3GetRequests = extra.s3GetRequests ?? 0;
   for (const [service, ops] of Object.entries(s.services)) {
     for (const [op, c] of Object.entries(ops)) {
       if (classify(service, op) !== "own") continue;
+      if (service === "S3" && !S3_FREE.has(op)) {
+        if (S3_PUT_TIER.has(op)) s3PutRequests += c.requests ?? 0;
+        else s3GetRequests += c.requests ?? 0;
+      }
       sqsRequests += c.billedRequests ?? 0;
       dynamoWriteUnits += c.writeUnits ?? 0;
       dynamoReadUnits += c.readUnits ?? 0;
@@ -88,6 +109,8 @@ export function snapshotUsage(s: AccountingSnapshot, extra: Partial<Usage> = {})
     sqsRequests,
     dynamoWriteUnits,
     dynamoReadUnits,
+    s3PutRequests,
+    s3GetRequests,
     lambdaInvocations: sum(lambdas, (l) => l.invocations) + (extra.lambdaInvocations ?? 0),
     lambdaGbSeconds: sum(lambdas, (l) => l.gbSeconds) + (extra.lambdaGbSeconds ?? 0),
     stateTransitions: sum(standard, (w) => w.transitions) + (extra.stateTransitions ?? 0),

@@ -52,7 +52,7 @@ const numbers = (o: unknown, keys: readonly string[], where: string) => {
   for (const k of keys) expect(Number.isFinite(j[k]), `${where}.${k} is a finite number (got ${j[k]})`).toBe(true);
 };
 
-const DOLLARS = ["sqs", "dynamodb", "lambda", "stepFunctions", "apiGateway", "total"];
+const DOLLARS = ["sqs", "dynamodb", "lambda", "stepFunctions", "apiGateway", "s3", "total"];
 const USAGE = [
   "sqsRequests",
   "dynamoWriteUnits",
@@ -64,6 +64,8 @@ const USAGE = [
   "expressGbSeconds",
   "apiRequests",
   "pollerEpuHours",
+  "s3PutRequests",
+  "s3GetRequests",
 ];
 const LAMBDA = ["invocations", "durationMs", "gbSeconds"];
 const BY_SERVICE = ["requests", "billedRequests", "readUnits", "writeUnits"];

@@ -55,6 +55,8 @@ describe("dollars", () => {
       expressRequests: 500_000, // $0.50
       expressGbSeconds: 60_000, // × $0.00001667 = $1.0002
       apiRequests: 3_000_000, // $3
+      s3PutRequests: 200_000, // 200 × $0.005 = $1
+      s3GetRequests: 500_000, // 500 × $0.0004 = $0.20
     });
     expect(dollars(u, p)).toEqual({
       sqs: 1,
@@ -62,7 +64,8 @@ describe("dollars", () => {
       lambda: 2.458, // 2.45834
       stepFunctions: 2.5, // 2.5002
       apiGateway: 3,
-      total: 10.08, // 10.08354
+      s3: 1.2,
+      total: 11.28, // 11.28354
     });
     expect(dollars(usage(), p).total).toBe(0);
   });
@@ -108,6 +111,13 @@ describe("snapshotUsage", () => {
         Query: { requests: 2, writeUnits: 0, readUnits: 2.5, requestBytes: 0, responseBytes: 0 },
         DescribeTable: { requests: 9, requestBytes: 0, responseBytes: 0 },
       }),
+      S3: ops({
+        PutObject: { requests: 6, requestBytes: 0, responseBytes: 0 },
+        ListObjectsV2: { requests: 1, requestBytes: 0, responseBytes: 0 },
+        GetObject: { requests: 11, requestBytes: 0, responseBytes: 0 },
+        DeleteObject: { requests: 5, requestBytes: 0, responseBytes: 0 },
+        CreateBucket: { requests: 1, requestBytes: 0, responseBytes: 0 },
+      }),
     },
     lambda: {
       a: { invocations: 2, durationMs: 500, gbSeconds: 0.5 },
@@ -120,7 +130,7 @@ describe("snapshotUsage", () => {
     totals: {} as AccountingSnapshot["totals"],
   } satisfies AccountingSnapshot;
 
-  it("bills riffle's own requests, every Lambda, and each state machine by its type; not polling, not setup", () => {
+  it("bills riffle's own requests (S3 by tier, deletes free), every Lambda, and each state machine by its type; not polling, not setup", () => {
     expect(deliveredMessages(snapshot)).toBe(12);
     expect(snapshotUsage(snapshot, { sqsRequests: deliveredMessages(snapshot), apiRequests: 4 })).toEqual(
       usage({
@@ -133,6 +143,8 @@ describe("snapshotUsage", () => {
         expressRequests: 3,
         expressGbSeconds: 0.05,
         apiRequests: 4,
+        s3PutRequests: 6 + 1,
+        s3GetRequests: 11,
       }),
     );
   });

@@ -78,6 +78,7 @@ describe("LiveCostMeter", () => {
       lambda: 0.1118,
       stepFunctions: 0,
       apiGateway: 0.001,
+      s3: 0,
       total: 0.1128,
     });
   });
