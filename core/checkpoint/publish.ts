@@ -2,12 +2,13 @@
  * The commit of the two-phase sink for stateless coordinators: publish the sink
  * records and dead letters of every segment up to a completed cut into an
  * {@link OutputStore}, raise the published marks, then compact the log behind
- * the cut. Every step is idempotent, so a completion that crashes midway is simply
+ * the cut when the store's fold policy says it pays (`foldDue`). Every step is idempotent, so a completion that crashes midway is simply
  * run again (the marks say where it got to).
  */
 
 import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
+import { foldDue } from "../log/compaction.ts";
 import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
 import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
@@ -56,7 +57,7 @@ export async function publishCompleted(
   if (Object.keys(raised).length > 0) await output.setPublished(plan.job, raised);
   for (const { task, partition, cut } of partitions) {
     const base = await state.readBase(task, partition);
-    if ((base?.through ?? 0) >= cut) continue;
+    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, base?.through ?? 0, cut)) continue;
     compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - (base?.through ?? 0));
   }
   return { records, deadLetters, compacted };

@@ -51,3 +51,33 @@ export function foldBase(base: PartitionBase | undefined, segments: Iterable<Seg
   view.unsent = view.unsent.filter((s) => s.n > upTo); // proven sent by a later segment
   return view.toBase();
 }
+
+/**
+ * How often folding pays on a store. Folding writes every changed key's value and
+ * rewrites every folded slot, so on a store that bills writes (DynamoDB) a hot key
+ * updated in many checkpoints should be written once per many. A partition's log is
+ * folded behind a completed cut when it has `segments` uncompacted segments up to
+ * the cut, or on every `checkpoints`-th checkpoint, or at the final one.
+ */
+export interface FoldPolicy {
+  readonly segments: number;
+  readonly checkpoints: number;
+}
+
+/**
+ * Whether the completion of checkpoint `checkpoint` folds a partition compacted
+ * through `base` up to `cut`: always without a policy, else as {@link FoldPolicy} says.
+ * Never needed for correctness (a restore needs only cut ≥ base, which folding less
+ * keeps), only for size and the cost of reading the log.
+ */
+export function foldDue(
+  policy: FoldPolicy | undefined,
+  checkpoint: number,
+  final: boolean,
+  base: number,
+  cut: number,
+): boolean {
+  if (cut <= base) return false;
+  if (!policy || final) return true;
+  return cut - base >= policy.segments || checkpoint % policy.checkpoints === 0;
+}

@@ -1,27 +1,27 @@
 /**
- * Where a segment's bytes go, for stores that serialize it: compressed, inline in
- * the log item when small, else in one object of a {@link BlobStore} that the log
- * item names. Storing bytes in a table like DynamoDB costs about 80× what S3 does
- * (and compaction's tombstone pays them again, a put being billed by the larger of
- * the old and new item), so payloads leave the table; small segments stay, because
- * an object PUT costs as much as writing 8 KB.
+ * A segment's payload (its outbox, staged sink records and dead letters) outside
+ * the log's own storage, compressed, in one object of a {@link BlobStore} that the
+ * segment names. Bytes in DynamoDB cost about 80× what they cost in S3 (and
+ * compaction's tombstone pays them again, a put being billed by the larger of the old
+ * and new item), so payloads leave the table; positions, seqs and state deltas stay.
+ * A payload of at most {@link INLINE_MAX_BYTES} encoded stays inline, because an
+ * object PUT costs as much as writing 8 KB into DynamoDB.
  *
- * The commit protocol, which every serializing store follows:
- * 1. encode the segment ({@link encodeJson}); at most {@link INLINE_MAX_BYTES}: inline;
- * 2. otherwise PUT it as the object `<scope>s<n:12>-<w>` (`w`: the writer's random
- *    id) BEFORE the conditional write of the slot item that names it, so a
- *    committed item never points at a missing object;
- * 3. a writer whose conditional write lost deletes its object (best effort);
- * 4. whoever voids or folds a slot (truncate, compaction, a task reset) first
- *    rewrites the slot item, then deletes the object. A reader that finds an object
- *    missing therefore knows its read of the slot is stale and reads again.
+ * The commit protocol (`OffloadingStateStore`, offloading-store.ts):
+ * 1. PUT the payload as the object `<job>/<task>/<partition>/s<n:12>-<w>` (`w`: a
+ *    random id of this attempt) BEFORE the conditional append of the segment that
+ *    names it, so a committed segment never names a missing object;
+ * 2. a writer whose append lost deletes its object (best effort);
+ * 3. whoever voids or folds segments (truncate, compaction, a task reset) first
+ *    changes the log, then deletes the objects. A reader that finds an object
+ *    missing therefore knows its read of the log is stale, and reads again.
  *
- * Orphans (a writer that crashed between the PUT and the conditional write, a loser
- * that crashed before deleting, a zombie writing below a reset log) are never read:
- * no committed item names them. Compaction sweeps them: every
- * {@link SWEEP_EVERY_SEGMENTS} folded segments it lists the partition's objects and
- * deletes every one numbered at or below the new base, all garbage by then; a task
- * reset deletes every object of the task.
+ * Orphans (a writer that crashed between the PUT and the append, a loser that
+ * crashed before deleting, a zombie writing below a reset log) are never read: no
+ * committed segment names them. Compaction sweeps them: after folding through
+ * segment `u` it lists the partition's objects and deletes every one numbered at or
+ * below `u`: those slots are all committed and folded, so no writer can still
+ * commit there. A task reset deletes every object of the task.
  */
 
 import { brotliCompressSync, brotliDecompressSync, constants } from "node:zlib";
@@ -35,29 +35,35 @@ import type { BlobStore } from "../ports/blob-store.ts";
  */
 export const INLINE_MAX_BYTES = 4096;
 
-/** Compaction sweeps a partition's orphan objects once every this many folded segments. */
-export const SWEEP_EVERY_SEGMENTS = 256;
-
 /** Decoded objects a {@link SegmentObjects} keeps, in bytes of their encoding. */
 const CACHE_BYTES = 32 * 1024 * 1024;
 
 /** Objects deleted at once. */
 const PARALLEL = 16;
 
-/** JSON, compressed with brotli (quality 4: Nexmark JSON 6.7× smaller, ~12 µs per KB). */
-export function encodeJson(value: unknown): Buffer {
-  const json = Buffer.from(JSON.stringify(value) ?? "null", "utf8");
-  return brotliCompressSync(json, {
-    params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
+/** `bytes` compressed with brotli at quality 4 (Nexmark JSON: 6.7× smaller, about 12 µs per KB). Deterministic. */
+export function compressBytes(bytes: Uint8Array): Buffer {
+  return brotliCompressSync(bytes, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length },
   });
+}
+
+/** The inverse of {@link compressBytes}. */
+export function decompressBytes(bytes: Uint8Array): Buffer {
+  return brotliDecompressSync(bytes);
+}
+
+/** JSON, compressed ({@link compressBytes}). */
+export function encodeJson(value: unknown): Buffer {
+  return compressBytes(Buffer.from(JSON.stringify(value) ?? "null", "utf8"));
 }
 
 /** The inverse of {@link encodeJson}. */
 export function decodeJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(brotliDecompressSync(bytes).toString("utf8")) as T;
+  return JSON.parse(decompressBytes(bytes).toString("utf8")) as T;
 }
 
-/** The object key of segment `n` written by writer `w` under `scope` (a partition's prefix, ending in `/`). */
+/** The object key of segment `n`'s payload written by attempt `w` under `scope` (a partition's prefix, ending in `/`). */
 export function segmentObjectKey(scope: string, n: number, w: string): string {
   return `${scope}s${String(n).padStart(12, "0")}-${w}`;
 }
@@ -68,7 +74,7 @@ export function segmentOfObject(scope: string, key: string): number | undefined 
   return key.startsWith(scope) && m ? Number(m[1]) : undefined;
 }
 
-/** An object a committed slot names is gone: the slot was folded or voided after it was read. */
+/** An object a committed segment names is gone: the segment was folded or voided after it was read. */
 export class SegmentObjectMissingError extends RiffleError {
   constructor(key: string) {
     super("segment-object-missing", `segment object ${key} is gone: the log changed under the read; read again`, {
@@ -78,9 +84,9 @@ export class SegmentObjectMissingError extends RiffleError {
 }
 
 /**
- * A store's segment objects over a {@link BlobStore}: written before the commit,
- * read through a cache (objects never change: a key is used once), deleted after
- * the slot that named them was rewritten.
+ * Segment payload objects over a {@link BlobStore}: written before the commit, read
+ * through a cache (objects never change: a key is used once), deleted after the
+ * segment that named them left the log.
  */
 export class SegmentObjects {
   private readonly blobs: BlobStore;
@@ -91,13 +97,13 @@ export class SegmentObjects {
     this.blobs = blobs;
   }
 
-  /** Writes an encoded segment under `key`. */
+  /** Writes an encoded payload under `key`. */
   async write(key: string, bytes: Uint8Array): Promise<void> {
     await this.blobs.put(key, bytes);
     this.remember(key, bytes);
   }
 
-  /** The encoded segment under `key`; throws {@link SegmentObjectMissingError} when it is gone. */
+  /** The encoded payload under `key`; throws {@link SegmentObjectMissingError} when it is gone. */
   async read(key: string): Promise<Uint8Array> {
     const hit = this.cache.get(key);
     if (hit) return hit;

@@ -80,6 +80,12 @@ export interface Segment {
   readonly alignmentMs?: number;
   /** Barrier alignment in progress after this segment; `null` when it ended here. */
   readonly aligning?: Aligning | null;
+  /**
+   * Inside a store only: the object that holds this segment's outbox, sink records
+   * and dead letters (`payload.ts`). A store's readers never see it: they get the
+   * segment whole.
+   */
+  readonly payload?: string;
 }
 
 /** A barrier alignment in progress: channels that delivered barrier `n` wait for the rest. */

@@ -10,7 +10,7 @@
  */
 
 import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
-import { compactionBound, extentOf, foldBase } from "../log/compaction.ts";
+import { compactionBound, extentOf, type FoldPolicy, foldBase } from "../log/compaction.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 
 interface Entry {
@@ -39,6 +39,8 @@ interface Overlay {
 export interface InMemoryStateStoreOptions {
   /** Deep-copy segments on append and read. */
   readonly copy?: boolean;
+  /** How often completed checkpoints fold the log (default: at every one). */
+  readonly foldPolicy?: FoldPolicy;
 }
 
 /** The in-memory state store. */
@@ -51,11 +53,13 @@ export class InMemoryStateStore implements StateStore {
   /** task → lazily built index of what its uncompacted segments wrote (deletions included). */
   private readonly overlays = new Map<string, Overlay>();
   private readonly copy: boolean;
+  readonly foldPolicy: FoldPolicy | undefined;
   /** Segments appended, for accounting. */
   appends = 0;
 
   constructor(options: InMemoryStateStoreOptions = {}) {
     this.copy = options.copy ?? false;
+    this.foldPolicy = options.foldPolicy;
   }
 
   private log(task: string, partition: number): Log {

@@ -5,6 +5,7 @@
  * write — exactly one writer can commit segment n of a partition.
  */
 
+import type { FoldPolicy } from "../log/compaction.ts";
 import type { PartitionBase, Segment, StateChange } from "../log/segment.ts";
 
 export type { Aligning, DeadLetter, PartitionBase, Segment, StateChange } from "../log/segment.ts";
@@ -18,6 +19,8 @@ export interface StateRef {
 
 /** The changelog and keyed state of a job's partitions. */
 export interface StateStore {
+  /** How often completing a checkpoint folds the log on this store (absent: at every completed checkpoint). */
+  readonly foldPolicy?: FoldPolicy;
   /**
    * Appends `segment` to `task[partition]` if and only if its number is one past the
    * last. Throws `SegmentConflictError` when segment `segment.n` already exists (or

@@ -2,9 +2,10 @@
  * The {@link OutputStore} port on DynamoDB, in the output table:
  *
  * - sink output, `pk = <job>#o#<sink>`: one item per committed segment,
- *   `sk = <task>#<partition:6>#<generation:12>#<segment:12>`, `{ n, w, k, b }`: the
- *   segment's `n` records as JSON lines in `k` binary chunks (chunk i > 0 is the item
- *   `<sk>#<i:3>`). `read` is one Query in sort-key order = task, partition,
+ *   `sk = <task>#<partition:6>#<generation:12>#<segment:12>`, `{ n, w, z, k, b }`:
+ *   the segment's `n` records as JSON lines, compressed with brotli when `z` is set
+ *   (items written before issue 13 have none), in `k` binary chunks (chunk i > 0 is
+ *   the item `<sk>#<i:3>`). `read` is one Query in sort-key order = task, partition,
  *   generation, segment (`#` sorts below every character of a task id).
  * - dead letters, `pk = <job>#dl`, `sk = <task>#<partition:6>#<generation:12>#<segment:12>#<index:6>`,
  *   the stored dead letter as JSON (chunked the same way) plus `replayedAt`.
@@ -20,6 +21,7 @@ import { createHash } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
+import { compressBytes, decompressBytes } from "../../core/log/payload.ts";
 import {
   DEFAULT_OUTPUT_PAGE,
   deadLetterId,
@@ -72,10 +74,10 @@ export class DynamoOutputStore implements OutputStore {
       const sk = placeKey(place);
       for (const [sink, values] of Object.entries(seg.sink)) {
         if (values.length === 0) continue;
-        const bytes = Buffer.concat([...jsonLineChunks(values)]);
-        // The same segment always yields the same items, chunk ids included.
+        const bytes = compressBytes(Buffer.concat([...jsonLineChunks(values)]));
+        // The same segment always yields the same items (compression is deterministic), chunk ids included.
         const w = createHash("sha256").update(bytes).digest("hex").slice(0, 16);
-        const items = chunkedItems(this.sinkPk(job, sink), sk, chunkOf(sk), bytes, { n: values.length }, w);
+        const items = chunkedItems(this.sinkPk(job, sink), sk, chunkOf(sk), bytes, { n: values.length, z: 1 }, w);
         mains.push(items[0] as Item);
         chunks.push(...items.slice(1));
       }
@@ -178,7 +180,7 @@ export class DynamoOutputStore implements OutputStore {
           throw new RiffleError("output-chunk", `output ${main.sk} of sink '${sink}': a chunk is missing`, {
             retryable: true,
           });
-        const records = parseJsonLines([bytes]);
+        const records = parseJsonLines([main.z === undefined ? bytes : decompressBytes(bytes)]);
         const place = placeOf(main.sk);
         const from = startKey === main.sk && start ? start[4] : 0;
         for (let i = from; i < records.length; i++) {

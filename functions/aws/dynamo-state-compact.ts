@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
 import { compactionBound, extentOf, foldBase } from "../../core/log/compaction.ts";
-import { encodeJson, type SegmentObjects, SWEEP_EVERY_SEGMENTS } from "../../core/log/payload.ts";
+import { encodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase } from "../../core/ports/state-store.ts";
 import { batchWriteAll, type WriteRequest } from "./dynamo-batch.ts";
 import { conditionalCall, type TableNames, TTL_ATTRIBUTE, transactCall } from "./dynamo-client.ts";
@@ -30,19 +30,13 @@ export interface LogWriter {
   readonly keys: ValueKeys;
   /** How long a compaction holds its lease, in ms. */
   readonly leaseMs: number;
-  /** Where offloaded segments are (absent: every segment is inline). */
-  readonly objects: SegmentObjects | undefined;
-  /** The object-key prefix of a partition's segments (`<job>/<task>/<partition>/`). */
-  readonly scope: (task: string, partition: number) => string;
 }
 
 /**
  * Folds the segments of `task[partition]` up to `through` (only those whose outbox a
  * later segment proves sent) into the base, under the partition's compaction lease.
- * Order: keyed values, then the base, then tombstones, then the folded segments'
- * objects (and, every {@link SWEEP_EVERY_SEGMENTS} segments, the orphans at or
- * below the new base): a crash in between leaves a state that reads the same and
- * that the next compaction (or sweep) finishes.
+ * Order: keyed values, then the base, then tombstones: a crash in between leaves a
+ * state that reads the same and that the next compaction finishes.
  */
 export async function compactPartition(
   o: LogWriter,
@@ -56,8 +50,7 @@ export async function compactPartition(
   try {
     const stored = await readBaseItems(o.doc, o.tables.log, pk);
     const from = stored.through;
-    const entries = await readEntries(o.doc, o.tables.log, pk, from, o.objects);
-    const live = entries.flatMap((e) => (e.kind === "live" ? [e] : []));
+    const live = (await readEntries(o.doc, o.tables.log, pk, from)).flatMap((e) => (e.kind === "live" ? [e] : []));
     const segments = live.map((e) => e.segment);
     const upTo = compactionBound({ ...extentOf(stored.base, segments), from }, through);
     if (upTo <= from) return from;
@@ -78,12 +71,6 @@ export async function compactPartition(
       for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
     }
     await batchWriteAll(o.doc, o.tables.log, writes);
-    if (o.objects) {
-      await o.objects.discard(folded.flatMap((e) => (e.object === undefined ? [] : [e.object])));
-      if (Math.floor(from / SWEEP_EVERY_SEGMENTS) !== Math.floor(upTo / SWEEP_EVERY_SEGMENTS)) {
-        await o.objects.sweep(o.scope(task, partition), upTo);
-      }
-    }
     return upTo;
   } finally {
     await release(o, pk, token);

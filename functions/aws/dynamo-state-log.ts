@@ -4,13 +4,10 @@
  *
  * - `s<n:12>`: segment n, one of
  *   - live: `{ n, gen, w, z, k, b }`, the segment as bytes (`z: 1`: JSON compressed
- *     with brotli, `core/log/payload.ts`; absent: plain JSON, as written before),
+ *     with brotli, `core/log/payload.ts`; no `z`: plain JSON, as written before),
  *     `k` chunks of which `b` holds the first; chunk i > 0 is the item
  *     `s<n:12>#<i:3>` `{ w, b }` (`w` = the writer's random id, so a stray chunk of
  *     another write is ignored);
- *   - live, offloaded: `{ n, gen, w, z, o }`, the encoded segment in the object `o`
- *     of the store's {@link SegmentObjects} (over 4 KB encoded; written before this
- *     item, see `core/log/payload.ts`);
  *   - void marker: `{ n, v }`, written by `truncate` at generation `v`: segment n is
  *     void, and only an append of generation ≥ `v` may take the slot;
  *   - compaction tombstone: `{ n, c: 1, exp }`: folded into the base; it keeps the
@@ -25,9 +22,9 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
-import { decodeJson, SegmentObjectMissingError, type SegmentObjects } from "../../core/log/payload.ts";
+import { decodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase, Segment } from "../../core/ports/state-store.ts";
-import { type Item, mapLimit, queryAll, queryPages } from "./dynamo-batch.ts";
+import { type Item, queryAll, queryPages } from "./dynamo-batch.ts";
 import { ITEM_CHUNK_BYTES, joinBytes, parseJson, splitBytes } from "./dynamo-chunks.ts";
 import { pad } from "./dynamo-client.ts";
 
@@ -97,43 +94,25 @@ export function assemble(
   return joinBytes(parts);
 }
 
-/** One slot of the log as read, before an offloaded segment's object is fetched. */
-export type LogSlot =
-  | {
-      readonly n: number;
-      readonly kind: "live";
-      readonly gen: number;
-      readonly chunks: number;
-      /** The object holding the segment (absent: inline). */
-      readonly object?: string;
-      /** The inline bytes, chunks joined (absent when offloaded). */
-      readonly bytes?: Buffer;
-      /** True when the bytes are compressed JSON (`z`). */
-      readonly encoded: boolean;
-    }
-  | { readonly n: number; readonly kind: "void"; readonly v: number }
-  | { readonly n: number; readonly kind: "tomb" };
+/** Decodes stored bytes: compressed JSON when `encoded` (`z`), else plain JSON. */
+export function decodeStored<T>(bytes: Uint8Array, encoded: boolean): T {
+  return encoded ? decodeJson<T>(bytes) : parseJson<T>(bytes);
+}
 
-/** One slot of the log as read, live segments decoded. */
+/** One slot of the log as read. */
 export type LogEntry =
   | {
       readonly n: number;
       readonly kind: "live";
       readonly gen: number;
       readonly chunks: number;
-      readonly object?: string;
       readonly segment: Segment;
     }
   | { readonly n: number; readonly kind: "void"; readonly v: number }
   | { readonly n: number; readonly kind: "tomb" };
 
-/** Decodes stored payload bytes: compressed JSON when `encoded`, else plain JSON. */
-export function decodeStored<T>(bytes: Uint8Array, encoded: boolean): T {
-  return encoded ? decodeJson<T>(bytes) : parseJson<T>(bytes);
-}
-
-/** Classifies the items of a log query (any order) into slots, ascending by n. */
-export function toSlots(items: readonly Item[], where: string): LogSlot[] {
+/** Classifies the items of a log query (any order) into entries, ascending by n. */
+export function toEntries(items: readonly Item[], where: string): LogEntry[] {
   const mains: Item[] = [];
   const chunks = new Map<string, Item>();
   for (const it of items) {
@@ -142,12 +121,10 @@ export function toSlots(items: readonly Item[], where: string): LogSlot[] {
     else mains.push(it);
   }
   mains.sort((a, b) => (a.sk < b.sk ? -1 : 1));
-  return mains.map((m): LogSlot => {
+  return mains.map((m): LogEntry => {
     const n = Number(m.n);
     if (m.v !== undefined) return { n, kind: "void", v: Number(m.v) };
     if (m.c !== undefined) return { n, kind: "tomb" };
-    const live = { n, kind: "live" as const, gen: Number(m.gen), chunks: Number(m.k ?? 1), encoded: m.z !== undefined };
-    if (m.o !== undefined) return { ...live, object: String(m.o) };
     const bytes = assemble(m, chunks, (i) => LogKey.chunk(n, i));
     if (!bytes) {
       throw new RiffleError(
@@ -158,30 +135,18 @@ export function toSlots(items: readonly Item[], where: string): LogSlot[] {
         },
       );
     }
-    return { ...live, bytes };
+    const segment = decodeStored<Segment>(bytes, m.z !== undefined);
+    return { n, kind: "live", gen: Number(m.gen), chunks: Number(m.k ?? 1), segment };
   });
 }
 
-/** Decodes the live slots, fetching offloaded segments from `objects` (16 at a time). */
-export async function decodeSlots(slots: readonly LogSlot[], objects: SegmentObjects | undefined): Promise<LogEntry[]> {
-  return mapLimit(slots, 16, async (s): Promise<LogEntry> => {
-    if (s.kind !== "live") return s;
-    const { bytes, object, ...rest } = s;
-    if (object === undefined) return { ...rest, segment: decodeStored<Segment>(bytes as Buffer, s.encoded) };
-    if (!objects) {
-      throw new RiffleError("config", `segment ${s.n} is stored in an object, and this store has no object store`);
-    }
-    return { ...rest, object, segment: decodeStored<Segment>(await objects.read(object), s.encoded) };
-  });
-}
-
-/** Every segment-slot of partition `pk` numbered above `after`, ascending, not decoded. */
-export async function readSlots(
+/** Every segment-slot entry of partition `pk` numbered above `after`, ascending. */
+export async function readEntries(
   doc: DynamoDBDocumentClient,
   table: string,
   pk: string,
   after: number,
-): Promise<LogSlot[]> {
+): Promise<LogEntry[]> {
   const items = await queryAll(
     doc,
     {
@@ -191,31 +156,7 @@ export async function readSlots(
     },
     `Query of the segments of ${pk} after ${after} on ${table}`,
   );
-  return toSlots(items, pk);
-}
-
-/** Reads of a log whose objects were deleted under them before the reader gives up. */
-const OBJECT_RE_READS = 5;
-
-/**
- * Every segment-slot entry of partition `pk` numbered above `after`, ascending,
- * decoded. An object gone between the query and its GET means the slot was folded
- * or voided meanwhile (objects go only after their slot was rewritten): read again.
- */
-export async function readEntries(
-  doc: DynamoDBDocumentClient,
-  table: string,
-  pk: string,
-  after: number,
-  objects?: SegmentObjects,
-): Promise<LogEntry[]> {
-  for (let i = 0; ; i++) {
-    try {
-      return await decodeSlots(await readSlots(doc, table, pk, after), objects);
-    } catch (e) {
-      if (!(e instanceof SegmentObjectMissingError) || i >= OBJECT_RE_READS) throw e;
-    }
-  }
+  return toEntries(items, pk);
 }
 
 /** The base of partition `pk` as stored: `through` (0 when none), the base, and its chunk count. */

@@ -16,7 +16,6 @@
 
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
-import type { SegmentObjects } from "../../core/log/payload.ts";
 import type { Segment, StateChange, StateRef } from "../../core/ports/state-store.ts";
 import { batchGetAll, type Item, mapLimit, queryAll } from "./dynamo-batch.ts";
 import { dynamoCall, type TableNames } from "./dynamo-client.ts";
@@ -52,8 +51,6 @@ export interface StateReadsContext {
   readonly registries: Map<string, Registry>;
   readonly logPk: (task: string, partition: number) => string;
   readonly maxOverlayKeys: number;
-  /** Where offloaded segments are (absent: the store writes every segment inline). */
-  readonly objects: SegmentObjects | undefined;
 }
 
 /** Segments folded in after which a too-large overlay is dropped. */
@@ -89,7 +86,7 @@ export class StateReads {
     const pk = this.o.logPk(task, partition);
     const [through, entries] = await Promise.all([
       this.baseThrough(pk),
-      readEntries(this.o.doc, this.o.tables.log, pk, after, this.o.objects),
+      readEntries(this.o.doc, this.o.tables.log, pk, after),
     ]);
     const floor = floorOf(entries, Math.max(through, after));
     if (after <= through && !this.o.parts.get(pk)?.overlay) this.install(pk, entries, floor);
@@ -129,7 +126,7 @@ export class StateReads {
   private async load(task: string, partition: number): Promise<void> {
     const pk = this.o.logPk(task, partition);
     const through = await this.baseThrough(pk);
-    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, through, this.o.objects);
+    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, through);
     if (!this.install(pk, entries, floorOf(entries, through))) {
       throw new RiffleError("dynamo-log-gap", `the live segments of ${task}[${partition}] are not contiguous`, {
         retryable: true,
@@ -142,7 +139,7 @@ export class StateReads {
     const pk = this.o.logPk(task, partition);
     const pc = this.o.parts.get(pk);
     if (!pc?.overlay) return false;
-    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, pc.last, this.o.objects);
+    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, pc.last);
     for (const e of entries) {
       const stale =
         e.kind === "tomb" ||
@@ -273,7 +270,7 @@ export class StateReads {
   ): Promise<StateChange[]> {
     const pk = this.o.logPk(task, partition);
     const [reg, base] = await Promise.all([this.registry(task), this.baseThrough(pk)]);
-    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, base, this.o.objects);
+    const entries = await readEntries(this.o.doc, this.o.tables.log, pk, base);
     const floor = floorOf(entries, base);
     const inRange = (g: number) => g >= kgStart && g <= kgEnd;
     const kgs = [...reg.kgs].filter(inRange);

@@ -3,14 +3,13 @@
  * docs/AWS-TABLES.md, `dynamo-state-log.ts` (the log table) and
  * `dynamo-state-values.ts` (the state table).
  *
- * - `append` encodes the segment (compressed JSON). With an object store, a segment
- *   over 4 KB encoded is PUT as an object first and the slot item only names it
- *   (`core/log/payload.ts` has the protocol); then ONE conditional PutItem. Without
- *   one, or for a small segment, the bytes are inline: one PutItem (up to 350 KB), or
+ * - `append` is ONE conditional PutItem (a segment of up to 350 KB compressed), or
  *   one TransactWriteItems of up to 11 chunk items (up to 3.85 MB); larger segments
- *   throw {@link SegmentTooLargeError}. The condition takes a free slot or a void
- *   marker of a generation ≤ the segment's, so the log stays gapless and a zombie of
- *   an older generation cannot write where a restore voided.
+ *   throw {@link SegmentTooLargeError}. Segments are JSON compressed with brotli
+ *   (`z: 1`); on AWS their payloads over 4 KB are not here at all but in S3
+ *   (`OffloadingStateStore`, core/log/offloading-store.ts). The condition takes a free slot or a void marker
+ *   of a generation ≤ the segment's, so the log stays gapless and a zombie of an
+ *   older generation cannot write where a restore voided.
  * - keyed reads see base values plus the uncompacted segments' changes. Those
  *   changes are cached per partition (the "overlay") and refreshed with one query
  *   for segments after the cached head on every read, so the cache is never trusted
@@ -20,12 +19,11 @@
  *   the log's head (read when this instance does not know the head).
  */
 
-import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { PartitionNotEmptyError, RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
-import { encodeJson, INLINE_MAX_BYTES, SegmentObjects, segmentObjectKey } from "../../core/log/payload.ts";
-import type { BlobStore } from "../../core/ports/blob-store.ts";
+import type { FoldPolicy } from "../../core/log/compaction.ts";
+import { encodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
 import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, type WriteRequest } from "./dynamo-batch.ts";
 import {
@@ -44,8 +42,8 @@ import {
   LogKey,
   MAX_SEGMENT_BYTES,
   readBaseItems,
+  readEntries,
   readHead,
-  readSlots,
   SegmentTooLargeError,
 } from "./dynamo-state-log.ts";
 import { type PartitionCache, StateReads } from "./dynamo-state-reads.ts";
@@ -61,17 +59,20 @@ export interface DynamoStateStoreOptions {
   readonly maxOverlayKeys?: number;
   /** How long a compaction holds the partition's lease, in ms (default 15 min, Lambda's longest run). */
   readonly compactionLeaseMs?: number;
-  /**
-   * Where segments over 4 KB encoded go (S3 on AWS); without it every segment is
-   * written inline. Every store of a job must be given the same one.
-   */
-  readonly blobs?: BlobStore;
-  /** Largest encoded segment kept inline when `blobs` is given (default 4 KB, the break-even; tests use 0). */
-  readonly inlineMaxBytes?: number;
+  /** How often completed checkpoints fold the log (default {@link DYNAMO_FOLD_POLICY}; `null`: at every one). */
+  readonly foldPolicy?: FoldPolicy | null;
 }
+
+/**
+ * Folding on DynamoDB writes each changed key's value and rewrites each folded slot,
+ * so it waits for 128 segments or every 16th checkpoint: a key updated at every
+ * checkpoint is written to the base once per 16 checkpoints instead of 16 times.
+ */
+export const DYNAMO_FOLD_POLICY: FoldPolicy = { segments: 128, checkpoints: 16 };
 
 /** The DynamoDB state store of one job (many jobs share the tables). */
 export class DynamoStateStore implements StateStore {
+  readonly foldPolicy: FoldPolicy | undefined;
   /** Segments appended, for accounting. */
   appends = 0;
   /** Serialized segment bytes appended, for accounting. */
@@ -82,10 +83,6 @@ export class DynamoStateStore implements StateStore {
   private readonly keys: ValueKeys;
   private readonly reads: StateReads;
   private readonly writer: LogWriter;
-  /** Segments appended as objects, for accounting. */
-  objectsWritten = 0;
-  private readonly objects: SegmentObjects | undefined;
-  private readonly inlineMax: number;
   /** Log partition key → what this instance knows of it. */
   readonly parts = new Map<string, PartitionCache>();
   /** task → registry as last read or written by this instance. */
@@ -96,16 +93,8 @@ export class DynamoStateStore implements StateStore {
     this.tables = tables;
     this.job = keyPart("job id", job);
     this.keys = new ValueKeys(job);
-    this.objects = options.blobs ? new SegmentObjects(options.blobs) : undefined;
-    this.inlineMax = options.inlineMaxBytes ?? INLINE_MAX_BYTES;
-    this.writer = {
-      doc: this.doc,
-      tables,
-      keys: this.keys,
-      leaseMs: options.compactionLeaseMs ?? 15 * 60_000,
-      objects: this.objects,
-      scope: (task, p) => this.scope(task, p),
-    };
+    this.foldPolicy = options.foldPolicy === null ? undefined : (options.foldPolicy ?? DYNAMO_FOLD_POLICY);
+    this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? 15 * 60_000 };
     this.reads = new StateReads({
       doc: this.doc,
       tables,
@@ -114,13 +103,7 @@ export class DynamoStateStore implements StateStore {
       registries: this.registries,
       logPk: (task, p) => this.pk(task, p),
       maxOverlayKeys: options.maxOverlayKeys ?? 200_000,
-      objects: this.objects,
     });
-  }
-
-  /** Object-key prefix of `task[partition]`'s segments; of the whole task without a partition. */
-  scope(task: string, partition?: number): string {
-    return `${this.job}/${keyPart("task id", task)}/${partition === undefined ? "" : `${partition}/`}`;
   }
 
   /** Partition key of `task[partition]` in the log table. */
@@ -132,8 +115,7 @@ export class DynamoStateStore implements StateStore {
     const pk = this.pk(task, partition);
     const body = encodeJson(segment);
     const what = `segment ${segment.n} of ${task}[${partition}]`;
-    const offload = this.objects !== undefined && body.length > this.inlineMax;
-    if (!offload && body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
+    if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
     let pc = this.parts.get(pk);
     // A newer generation than the cached head's may mean a restore voided what the
     // cache holds: read the head (not needed while the partition is empty).
@@ -148,18 +130,11 @@ export class DynamoStateStore implements StateStore {
     if (segment.n !== pc.last + 1) throw new SegmentConflictError(task, partition, segment.n);
     await this.registerChanges(task, partition, segment.changes);
 
-    const w = randomUUID();
-    const head = { n: segment.n, gen: segment.gen, z: 1 };
-    let items: Item[];
-    let object: string | undefined;
-    if (offload) {
-      // The object first: a committed item never names a missing object.
-      object = segmentObjectKey(this.scope(task, partition), segment.n, w);
-      await this.objects?.write(object, body);
-      items = [{ pk, sk: LogKey.segment(segment.n), ...head, w, o: object }];
-    } else {
-      items = chunkedItems(pk, LogKey.segment(segment.n), (i) => LogKey.chunk(segment.n, i), body, head, w);
-    }
+    const items = chunkedItems(pk, LogKey.segment(segment.n), (i) => LogKey.chunk(segment.n, i), body, {
+      n: segment.n,
+      gen: segment.gen,
+      z: 1,
+    });
     const put = {
       TableName: this.tables.log,
       Item: items[0] as Item,
@@ -185,7 +160,6 @@ export class DynamoStateStore implements StateStore {
     }
     if (failed) {
       this.parts.delete(pk);
-      if (object !== undefined) await this.objects?.discard([object]);
       const fence = Number(old?.v?.N ?? 0);
       if (fence > segment.gen) throw new SegmentFencedError(task, partition, segment.n, segment.gen, fence);
       throw new SegmentConflictError(task, partition, segment.n);
@@ -195,7 +169,6 @@ export class DynamoStateStore implements StateStore {
     // The overlay keeps its own copy: the caller may reuse the objects it committed.
     if (pc.overlay) this.reads.fold(pc, { ...segment, changes: JSON.parse(JSON.stringify(segment.changes)) });
     this.appends++;
-    if (object !== undefined) this.objectsWritten++;
     this.bytesWritten += body.length;
     return body.length;
   }
@@ -262,22 +235,18 @@ export class DynamoStateStore implements StateStore {
     await this.registerPartition(task, partition);
     // A base installed past an empty log (savepoint restore) puts the cut at the base.
     const cut = Math.max(baseThrough, Math.min(through, head.head));
-    const entries = await readSlots(this.doc, this.tables.log, pk, cut);
+    const entries = await readEntries(this.doc, this.tables.log, pk, cut);
     const writes: WriteRequest[] = [];
-    const voided: string[] = [];
     let top = cut;
     for (const e of entries) {
       top = Math.max(top, e.n);
       const v = Math.max(generation, e.kind === "void" ? e.v : 0);
       writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, v } });
-      if (e.kind !== "live") continue;
-      for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
-      if (e.object !== undefined) voided.push(e.object);
+      if (e.kind === "live")
+        for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
     }
     this.parts.delete(pk);
     await batchWriteAll(this.doc, this.tables.log, writes);
-    // Void markers first, then the objects (readers of the old slots read again).
-    await this.objects?.discard(voided);
     // Fence the next free slot; a slot a zombie took meanwhile is voided too.
     for (let n = top + 1; ; n++) {
       const marker = { pk, sk: LogKey.segment(n), n, v: generation };
@@ -296,8 +265,6 @@ export class DynamoStateStore implements StateStore {
       const stray: WriteRequest[] = [{ put: { ...marker, v: Math.max(generation, Number(r.old?.v?.N ?? 0)) } }];
       for (let i = 1; i < chunks; i++) stray.push({ delete: { pk, sk: LogKey.chunk(n, i) } });
       await batchWriteAll(this.doc, this.tables.log, stray);
-      const object = r.old?.o?.S;
-      if (object !== undefined) await this.objects?.discard([object]);
     }
   }
 
@@ -342,8 +309,6 @@ export class DynamoStateStore implements StateStore {
       await deletePartition(this.doc, this.tables.state, this.keys.chunkPk(task, g));
     });
     await batchWriteAll(this.doc, this.tables.state, [{ delete: { pk: this.keys.registryPk(task), sk: REGISTRY_SK } }]);
-    // The items are gone: every object of the task is garbage (orphans included).
-    await this.objects?.sweep(this.scope(task));
     for (const p of reg.parts) this.parts.delete(this.pk(task, p));
     this.registries.delete(task);
   }

@@ -8,6 +8,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { RiffleError } from "../../core/errors.ts";
+import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
 import { DynamoCheckpointStore } from "./dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, type TableNames, tableNames } from "./dynamo-client.ts";
 import { DynamoIngestLog } from "./dynamo-ingest-log.ts";
@@ -26,7 +27,8 @@ export interface AwsPorts {
   /** The bucket that holds segment payloads over 4 KB (`core/log/payload.ts`). */
   readonly bucket?: string;
   readonly tables: TableNames;
-  readonly state: DynamoStateStore;
+  /** The DynamoDB state store, wrapped in an {@link OffloadingStateStore} when there is a bucket. */
+  readonly state: DynamoStateStore | OffloadingStateStore;
   readonly checkpoints: DynamoCheckpointStore;
   readonly ingest: DynamoIngestLog;
   readonly output: DynamoOutputStore;
@@ -57,12 +59,13 @@ export function awsPorts(o: AwsPortsOptions): AwsPorts {
   const tables = tableNames(o.prefix ?? "riffle");
   const s3 = o.bucket === undefined ? undefined : s3Client(o.s3Endpoint);
   const blobs = s3 && o.bucket !== undefined ? new S3BlobStore(s3, o.bucket) : undefined;
+  const dynamoState = new DynamoStateStore(dynamo, tables, o.job);
   return {
     dynamo,
     sqs: o.sqs,
     ...(s3 && o.bucket !== undefined ? { s3, bucket: o.bucket } : {}),
     tables,
-    state: new DynamoStateStore(dynamo, tables, o.job, blobs ? { blobs } : {}),
+    state: blobs ? new OffloadingStateStore(dynamoState, blobs, { job: o.job }) : dynamoState,
     checkpoints: new DynamoCheckpointStore(dynamo, tables),
     ingest: new DynamoIngestLog(dynamo, tables),
     output: new DynamoOutputStore(dynamo, tables),

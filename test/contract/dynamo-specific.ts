@@ -4,6 +4,7 @@
  * Lambdas), and the generation fence against a zombie that holds a warm cache.
  */
 
+import { randomBytes } from "node:crypto";
 import { DescribeTimeToLiveCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
@@ -82,7 +83,8 @@ export function dynamoSpecificTests(fresh: Fresh): void {
     it("splits a segment over 400 KB into chunk items and reads it back whole, also as a base value", async () => {
       const { client, tables } = await fresh();
       const store = new DynamoStateStore(client, tables, "job");
-      const big = "é".repeat(450_000); // 900 KB of UTF-8
+      // Incompressible (segments are stored compressed): about 1 MB after brotli, 3 chunk items.
+      const big = randomBytes(1_000_000).toString("base64");
       const s1 = seg(1, { changes: [set("big", big), set("small", 1)], sink: { out: ["x".repeat(100)] } });
       const bytes = await store.append("t", 0, s1);
       expect(bytes).toBeGreaterThan(900_000);
@@ -149,7 +151,7 @@ export function dynamoSpecificTests(fresh: Fresh): void {
     it("refuses a segment beyond one transaction with a typed error that says to split the batch", async () => {
       const { client, tables } = await fresh();
       const store = new DynamoStateStore(client, tables, "job");
-      const huge = seg(1, { changes: [set("a", "x".repeat(4_200_000))] });
+      const huge = seg(1, { changes: [set("a", randomBytes(4_200_000).toString("base64"))] });
       const err = await store.append("t", 3, huge).then(
         () => undefined,
         (e: unknown) => e,
@@ -306,7 +308,7 @@ export function dynamoSpecificTests(fresh: Fresh): void {
     it("splits a segment's output over 350 KB and pages through it", async () => {
       const { client, tables } = await fresh();
       const out = new DynamoOutputStore(client, tables);
-      const records = Array.from({ length: 2000 }, (_, i) => ({ i, text: "o".repeat(300) }));
+      const records = Array.from({ length: 2000 }, (_, i) => ({ i, text: randomBytes(225).toString("base64") }));
       await out.publish("j", [
         { task: "t", partition: 0, segment: 1, generation: 1, sink: { s: records }, deadLetters: [] },
         { task: "t", partition: 0, segment: 2, generation: 1, sink: { s: ["last"] }, deadLetters: [] },

@@ -7,6 +7,7 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll } from "vitest";
+import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
 import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, type TableNames, tableNames } from "../../functions/aws/dynamo-client.ts";
@@ -16,6 +17,7 @@ import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
 import { DynamoTimerHints } from "../../functions/aws/dynamo-timer-hints.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
+import { dynamoCompressionTests } from "./dynamo-compression.ts";
 import { dynamoSpecificTests } from "./dynamo-specific.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
 import { outputStoreContract } from "./output-store.contract.ts";
@@ -42,10 +44,11 @@ stateStoreContract("DynamoStateStore", async () => {
   const { client, tables } = await freshTables();
   return { store: new DynamoStateStore(client, tables, "job") };
 });
-// Every segment in an object (threshold 0), so the whole contract runs over the offload protocol.
-stateStoreContract("DynamoStateStore (segments in objects)", async () => {
+// Every payload in an object (threshold 0), so the whole contract runs over the offload protocol.
+stateStoreContract("OffloadingStateStore over DynamoStateStore", async () => {
   const { client, tables } = await freshTables();
-  return { store: new DynamoStateStore(client, tables, "job", { blobs: new InMemoryBlobStore(), inlineMaxBytes: 0 }) };
+  const inner = new DynamoStateStore(client, tables, "job");
+  return { store: new OffloadingStateStore(inner, new InMemoryBlobStore(), { job: "job", inlineMaxBytes: 0 }) };
 });
 checkpointStoreContract("DynamoCheckpointStore", async () => {
   const { client, tables } = await freshTables();
@@ -64,3 +67,4 @@ timerHintsContract("DynamoTimerHints", async () => {
   return new DynamoTimerHints(client, tables);
 });
 dynamoSpecificTests(freshTables);
+dynamoCompressionTests(freshTables);

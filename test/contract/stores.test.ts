@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
+import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
+import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryIngestLog } from "../../core/memory/in-memory-ingest-log.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
@@ -30,6 +32,12 @@ function freshStateDir(): { dir: StateDir; close: () => void } {
 
 stateStoreContract("InMemoryStateStore", async () => ({ store: new InMemoryStateStore() }));
 stateStoreContract("InMemoryStateStore (copy)", async () => ({ store: new InMemoryStateStore({ copy: true }) }));
+stateStoreContract("OffloadingStateStore over InMemoryStateStore", async () => ({
+  store: new OffloadingStateStore(new InMemoryStateStore({ copy: true }), new InMemoryBlobStore(), {
+    job: "job",
+    inlineMaxBytes: 0,
+  }),
+}));
 stateStoreContract("SqliteStateStore", async () => {
   const { dir, close } = freshStateDir();
   return { store: dir.stateStore, close };

@@ -15,15 +15,19 @@ describe("simulation: crashes, duplicates, redelivery, zombies and failovers cha
       it(`${scenario.name}, seeds ${from}-${from + BLOCK - 1}`, async () => {
         let restarts = 0;
         let checkpoints = 0;
+        let objects = 0;
         for (let seed = from; seed < from + BLOCK; seed++) {
           const r = await simulate(scenario, seed);
           expect(r.diffs, `seed ${seed}`).toEqual([]);
           restarts += r.restarts;
           checkpoints += r.checkpoints;
+          objects += r.payloadObjects;
         }
         // The schedules really did fail jobs over and complete checkpoints.
         expect(restarts).toBeGreaterThan(0);
         expect(checkpoints).toBeGreaterThan(BLOCK);
+        // Half the seeds committed segment payloads through the blob store.
+        expect(objects).toBeGreaterThan(0);
       });
     }
   }

@@ -4,14 +4,19 @@
  * (redelivery after the visibility timeout), runs zombie containers on the same
  * messages (a visibility timeout that expired mid-batch), crashes containers
  * before commit, after commit, mid-send and between batches (also mid-alignment),
- * and fails the whole job over to its last checkpoint now and then.
+ * and fails the whole job over to its last checkpoint now and then. Half the seeds
+ * keep segment payloads in a blob store (`OffloadingStateStore`, as on AWS), fold
+ * the log by a random policy, and inject the payload protocol's faults: a failed
+ * PUT, a crash after the PUT and before the append (an orphan object), slow GETs.
  */
+import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
+import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { type EmbeddedOptions, EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { type BatchResult, TaskRunner } from "../../core/runtime/task-runner.ts";
-import { FaultyQueue, FaultyStore } from "../support/faults.ts";
+import { FaultyBlobStore, FaultyQueue, FaultyStore } from "../support/faults.ts";
 import { mulberry32 } from "../support/rng.ts";
 import { awsInvoke } from "./aws-invoke.ts";
 import type { Scenario } from "./scenarios.ts";
@@ -26,6 +31,10 @@ export interface FaultCounts {
   lostDeletes: number;
   zombies: number;
   failovers: number;
+  /** Payload protocol (offloading seeds): a PUT that failed, a crash between PUT and append, slow GETs. */
+  failedPuts: number;
+  crashAfterPut: number;
+  slowReads: number;
 }
 
 /** Outcome of one seed. */
@@ -38,6 +47,8 @@ export interface SeedResult {
   readonly restarts: number;
   /** True when every batch ran through the task Lambda's handler (AWS mode). */
   readonly aws: boolean;
+  /** Segment payloads committed as objects (offloading seeds). */
+  readonly payloadObjects: number;
 }
 
 /** Runs `scenario` under the fault schedule of `seed`. */
@@ -48,7 +59,19 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
   const queue = new FaultyQueue(
     new InMemoryQueue(clock, { visibilityTimeoutMs: 50, maxReceiveCount: 1000, spanGroups: seed % 3 === 0 }),
   );
-  const store = new FaultyStore(new InMemoryStateStore({ copy: seed % 2 === 0 }));
+  // Seeds 0–3 of every 8 keep payloads in a blob store, every payload or those over 300 bytes.
+  const offload = seed % 8 < 4;
+  const blobs = new FaultyBlobStore(new InMemoryBlobStore(), () => new Promise((r) => setTimeout(r, 0)));
+  // Drawn only for offloading seeds, so the other seeds keep their fault schedules.
+  const fold = offload
+    ? { foldPolicy: { segments: 1 + Math.floor(rng() * 8), checkpoints: 1 + Math.floor(rng() * 4) } }
+    : {};
+  const memory = new InMemoryStateStore({ copy: seed % 2 === 0, ...fold });
+  const inlineMaxBytes = offload && rng() < 0.5 ? 300 : 0;
+  const offloading = offload
+    ? new OffloadingStateStore(memory, blobs, { job: scenario.job.name, inlineMaxBytes })
+    : undefined;
+  const store = new FaultyStore(offloading ?? memory);
   const faults: FaultCounts = {
     crashBetweenBatches: 0,
     crashBeforeCommit: 0,
@@ -58,6 +81,9 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     lostDeletes: 0,
     zombies: 0,
     failovers: 0,
+    failedPuts: 0,
+    crashAfterPut: 0,
+    slowReads: 0,
   };
   const output = new Map<string, unknown[]>();
   let checkpoints = 0;
@@ -109,6 +135,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
               } finally {
                 queue.disarm();
                 store.disarm();
+                blobs.disarm();
               }
             },
           }
@@ -121,6 +148,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
           // Faults armed for this container's batch do not outlive it.
           queue.disarm();
           store.disarm();
+          blobs.disarm();
         }
       },
     },
@@ -143,6 +171,19 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     } else if (x < 0.09) {
       queue.crashSendAfter = Math.floor(rng() * 3);
       faults.crashMidSend++;
+    }
+    if (offload) {
+      const y = rng();
+      if (y < 0.02) {
+        blobs.failPut = true;
+        faults.failedPuts++;
+      } else if (y < 0.04) {
+        blobs.crashAfterPut = true;
+        faults.crashAfterPut++;
+      } else if (y < 0.09) {
+        blobs.slowGets = true;
+        faults.slowReads++;
+      }
     }
     if (chance(0.01) && faults.failovers < 3) {
       faults.failovers++;
@@ -179,5 +220,6 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     checkpoints,
     restarts: rt.restarts,
     aws,
+    payloadObjects: offloading?.objectsWritten ?? 0,
   };
 }

@@ -10,6 +10,7 @@ import type { OutboxEntry } from "../../core/envelope.ts";
 import { RiffleError } from "../../core/errors.ts";
 import type { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import type { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import type { BlobStore } from "../../core/ports/blob-store.ts";
 import type { Queue, ReceivedMessage } from "../../core/ports/queue.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
 import type { TaskPorts } from "../../functions/handlers/task.ts";
@@ -170,7 +171,7 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
 }
 
 /** An in-memory store with one-shot faults: arm a crash just before or just after the next segment append. */
-export class FaultyStore extends CrashingStore<InMemoryStateStore> {
+export class FaultyStore<S extends StateStore = InMemoryStateStore> extends CrashingStore<S> {
   crashBeforeAppend = false;
   crashAfterAppend = false;
 
@@ -190,6 +191,54 @@ export class FaultyStore extends CrashingStore<InMemoryStateStore> {
       return true;
     }
     return false;
+  }
+}
+
+/**
+ * A blob store (segment payloads, core/log/payload.ts) with one-shot faults: the
+ * next PUT fails; the next PUT succeeds and then the container dies (the object
+ * stays, an orphan no segment names); GETs wait for `pause` first (a slow reader,
+ * which other partitions and zombies overtake).
+ */
+export class FaultyBlobStore implements BlobStore {
+  readonly inner: BlobStore;
+  failPut = false;
+  crashAfterPut = false;
+  slowGets = false;
+  private readonly pause: () => Promise<void>;
+
+  constructor(inner: BlobStore, pause: () => Promise<void>) {
+    this.inner = inner;
+    this.pause = pause;
+  }
+
+  /** Clears every armed fault. */
+  disarm(): void {
+    this.failPut = false;
+    this.crashAfterPut = false;
+    this.slowGets = false;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    if (this.failPut) {
+      this.failPut = false;
+      throw new RiffleError("s3-call", `injected failure of the PUT of ${key}`, { retryable: true });
+    }
+    await this.inner.put(key, bytes);
+    if (this.crashAfterPut) {
+      this.crashAfterPut = false;
+      throw new InjectedCrash("after the payload PUT, before the append");
+    }
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    if (this.slowGets) await this.pause();
+    return this.inner.get(key);
+  }
+  delete(keys: readonly string[]): Promise<void> {
+    return this.inner.delete(keys);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
   }
 }
 
