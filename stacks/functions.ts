@@ -16,7 +16,8 @@
  *   key secret (`secretsmanager:GetSecretValue` on that secret only).
  *
  * Table grants are explicit action lists (`grants.ts`): no function may read a
- * table's DynamoDB stream.
+ * table's DynamoDB stream. Every function gets the segment bucket's name
+ * (`RIFFLE_BUCKET`) and its row of bucket actions, on the job's prefix only.
  */
 
 import { Aws, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
@@ -24,12 +25,21 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import type { CoordinatorFunctions } from "../core/checkpoint/asl.ts";
 import { RiffleError } from "../core/errors.ts";
 import { ENTRY } from "./bundle.ts";
 import type { DeploymentPlan, TaskDeployment } from "./deploy-plan.ts";
-import { API_GRANTS, COORDINATOR_STEP_GRANTS, grantTables, taskGrants } from "./grants.ts";
+import {
+  API_BUCKET,
+  API_GRANTS,
+  COORDINATOR_STEP_GRANTS,
+  grantBucket,
+  grantTables,
+  TASK_BUCKET,
+  taskGrants,
+} from "./grants.ts";
 import type { TaskQueues } from "./queues.ts";
 import type { Tables } from "./tables.ts";
 
@@ -51,6 +61,8 @@ export interface FunctionsInput {
   readonly code: lambda.Code;
   readonly queues: ReadonlyMap<string, TaskQueues>;
   readonly tables: Tables;
+  /** The segment bucket (payloads over 4 KB). */
+  readonly bucket: s3.IBucket;
   /** ARN of the coordinator state machine (built from its fixed name, so no dependency cycle). */
   readonly stateMachineArn: string;
   /** Environment of the API function beyond the common one (where its credential is). */
@@ -79,6 +91,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     Stack.of(scope).toJsonString(Object.fromEntries(tasks.map((t) => [t, pick(queue(t))])));
   const common = {
     RIFFLE_TABLE_PREFIX: d.prefix,
+    RIFFLE_BUCKET: input.bucket.bucketName,
     NODE_OPTIONS: "--enable-source-maps",
     ...(d.parallelism === undefined ? {} : { RIFFLE_PARALLELISM: String(d.parallelism) }),
   };
@@ -130,6 +143,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     );
     for (const to of t.sendsTo) queue(to).queue.grantSendMessages(f);
     grantTables(f, tables, taskGrants(t.readsIngest));
+    grantBucket(f, input.bucket, d.job, TASK_BUCKET);
     tasks.set(t.task.id, f);
   }
 
@@ -160,6 +174,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
         env(f, sendsNothing, 0);
       }
       grantTables(f, tables, grants.tables);
+      grantBucket(f, input.bucket, d.job, grants.bucket);
     }
     return f;
   };
@@ -192,6 +207,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
   );
   mayWake(api);
   grantTables(api, tables, API_GRANTS);
+  grantBucket(api, input.bucket, d.job, API_BUCKET);
   if (input.apiSecrets.length > 0) {
     api.addToRolePolicy(
       new iam.PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [...input.apiSecrets] }),

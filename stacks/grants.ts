@@ -17,6 +17,7 @@
 
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import type { TableNames } from "../functions/aws/dynamo-client.ts";
 import type { Tables } from "./tables.ts";
 
@@ -43,9 +44,19 @@ export type TableRole = keyof TableNames;
 /** DynamoDB actions by table. */
 export type TableGrants = { readonly [T in TableRole]?: readonly DynamoAction[] };
 
+/**
+ * An S3 action (without `s3:`) on the segment bucket: objects under the job's prefix,
+ * `ListBucket` only with that prefix. `GetObject` reads payloads, `PutObject` writes
+ * them (tasks only), `DeleteObject` drops the payloads of a lost append, a fold or a
+ * truncate, and `ListBucket` finds the orphans a fold or a task reset sweeps.
+ */
+export type BucketAction = "GetObject" | "PutObject" | "DeleteObject" | "ListBucket";
+
 /** What one coordinator step may do. */
 export interface StepGrants {
   readonly tables: TableGrants;
+  /** Segment-bucket actions. */
+  readonly bucket: readonly BucketAction[];
   /** Sends barriers or start signals to the source tasks' queues. */
   readonly sendsToSources: boolean;
   /** Sends timer ticks and checkpoint-complete signals to the signalled tasks' queues (see the deployment plan). */
@@ -74,16 +85,23 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  *   published before any log is cut), then the record, aborted manifests and finished
  *   reports; truncates every log (reads, void markers, the fence), registers partitions
  *   in the state table, and restarts the sources.
+ *
+ * On the segment bucket: trigger reads payloads past the cuts (the quiet check reads
+ * whole segments); complete and restore read payloads to publish and delete those a
+ * fold or truncate drops, listing the partition to sweep orphans; poll and abort
+ * touch nothing. No step writes a payload: only tasks append.
  */
 export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } = {
   trigger: {
     // The log only read: the quiet check of scale to zero (a segment past any cut?).
     tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"], log: ["GetItem", "Query"] },
+    bucket: ["GetObject"],
     sendsToSources: true,
     sendsSignals: true,
   },
   poll: {
     tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"] },
+    bucket: [],
     sendsToSources: false,
     sendsSignals: true,
   },
@@ -94,10 +112,11 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
       state: ["BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
     },
+    bucket: ["GetObject", "DeleteObject", "ListBucket"],
     sendsToSources: false,
     sendsSignals: true,
   },
-  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sendsToSources: false, sendsSignals: false },
+  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, bucket: [], sendsToSources: false, sendsSignals: false },
   restore: {
     tables: {
       checkpoints: ["GetItem", "PutItem"],
@@ -105,6 +124,7 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
       state: ["UpdateItem", "BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
     },
+    bucket: ["GetObject", "DeleteObject", "ListBucket"],
     sendsToSources: true,
     sendsSignals: false,
   },
@@ -124,6 +144,12 @@ export function taskGrants(readsIngest: boolean): TableGrants {
   };
 }
 
+/** A task function on the segment bucket: writes payloads, reads them (a cold partition's unsent outboxes), deletes a lost append's. */
+export const TASK_BUCKET: readonly BucketAction[] = ["GetObject", "PutObject", "DeleteObject"];
+
+/** The API function on the segment bucket: savepoints read payloads; savepoint restores publish, reset and fold. */
+export const API_BUCKET: readonly BucketAction[] = ["GetObject", "DeleteObject", "ListBucket"];
+
 /** The HTTP API function: ingest, status, savepoints, restores and dead-letter replays touch every table. */
 export const API_GRANTS: TableGrants = {
   log: DYNAMO_READ_WRITE,
@@ -141,6 +167,28 @@ export function grantTables(fn: lambda.Function, tables: Tables, grants: TableGr
       new iam.PolicyStatement({
         actions: actions.map((a) => `dynamodb:${a}`),
         resources: [tables[role].tableArn],
+      }),
+    );
+  }
+}
+
+/**
+ * Adds `fn`'s segment-bucket statements: the object actions on `<bucket>/<job>/*`,
+ * and `ListBucket` on the bucket only for keys under `<job>/`.
+ */
+export function grantBucket(fn: lambda.Function, bucket: s3.IBucket, job: string, actions: readonly BucketAction[]): void {
+  const objects = actions.filter((a) => a !== "ListBucket");
+  if (objects.length > 0) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: objects.map((a) => `s3:${a}`), resources: [bucket.arnForObjects(`${job}/*`)] }),
+    );
+  }
+  if (actions.includes("ListBucket")) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["s3:ListBucket"],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { "s3:prefix": [`${job}/*`] } },
       }),
     );
   }

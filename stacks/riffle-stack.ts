@@ -14,6 +14,7 @@ import { createCoordinator } from "./coordinator.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 import { createFunctions, stateMachineArn } from "./functions.ts";
 import { createQueues } from "./queues.ts";
+import { createSegmentBucket } from "./bucket.ts";
 import { createTables } from "./tables.ts";
 
 /** What the stack is built from. */
@@ -38,6 +39,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
     Tags.of(stack).add("riffle:job", d.job);
     const queues = createQueues(stack, d);
     const tables = createTables(stack, d.prefix);
+    const bucket = createSegmentBucket(stack);
     const secret = createApiSecret(stack, d);
     const machineArn = stateMachineArn(d.stateMachineName);
     const fns = createFunctions(stack, {
@@ -45,6 +47,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
       code: lambda.Code.fromAsset(input.bundle.dir),
       queues,
       tables,
+      bucket,
       stateMachineArn: machineArn,
       apiEnvironment: secret.environment,
       apiSecrets: [secret.secret.secretArn],
@@ -62,6 +65,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
       StateMachineArn: coordinator.machine.stateMachineArn,
       AlarmTopicArn: alarms.topic.topicArn,
       TablePrefix: d.prefix,
+      SegmentBucket: bucket.bucketName,
     };
     for (const [id, value] of Object.entries(outputs)) new CfnOutput(stack, id, { value });
     return { apiUrl: api.apiEndpoint, stateMachineArn: coordinator.machine.stateMachineArn };
