@@ -176,11 +176,19 @@ export function grantTables(fn: lambda.Function, tables: Tables, grants: TableGr
  * Adds `fn`'s segment-bucket statements: the object actions on `<bucket>/<job>/*`,
  * and `ListBucket` on the bucket only for keys under `<job>/`.
  */
-export function grantBucket(fn: lambda.Function, bucket: s3.IBucket, job: string, actions: readonly BucketAction[]): void {
+export function grantBucket(
+  fn: lambda.Function,
+  bucket: s3.IBucket,
+  job: string,
+  actions: readonly BucketAction[],
+): void {
   const objects = actions.filter((a) => a !== "ListBucket");
   if (objects.length > 0) {
     fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: objects.map((a) => `s3:${a}`), resources: [bucket.arnForObjects(`${job}/*`)] }),
+      new iam.PolicyStatement({
+        actions: objects.map((a) => `s3:${a}`),
+        resources: [bucket.arnForObjects(`${job}/*`)],
+      }),
     );
   }
   if (actions.includes("ListBucket")) {

@@ -9,12 +9,12 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import type { StackContext } from "sst/constructs";
 import { createAlarms } from "./alarms.ts";
 import { createApiSecret, createHttpApi } from "./api.ts";
+import { createSegmentBucket } from "./bucket.ts";
 import type { JobBundle } from "./bundle.ts";
 import { createCoordinator } from "./coordinator.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 import { createFunctions, stateMachineArn } from "./functions.ts";
 import { createQueues } from "./queues.ts";
-import { createSegmentBucket } from "./bucket.ts";
 import { createTables } from "./tables.ts";
 
 /** What the stack is built from. */
@@ -65,7 +65,7 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
       StateMachineArn: coordinator.machine.stateMachineArn,
       AlarmTopicArn: alarms.topic.topicArn,
       TablePrefix: d.prefix,
-      SegmentBucket: bucket.bucketName,
+      SegmentBucketName: bucket.bucketName,
     };
     for (const [id, value] of Object.entries(outputs)) new CfnOutput(stack, id, { value });
     return { apiUrl: api.apiEndpoint, stateMachineArn: coordinator.machine.stateMachineArn };

@@ -6,7 +6,7 @@
  * last segment always stays, and the outboxes of folded segments are dropped.
  */
 
-import type { PartitionBase, Segment } from "./segment.ts";
+import type { PartitionBase, Segment, StateChange } from "./segment.ts";
 import { PartitionView } from "./view.ts";
 
 /** What the bound needs to know of a partition's log. */
@@ -80,4 +80,22 @@ export function foldDue(
   if (cut <= base) return false;
   if (!policy || final) return true;
   return cut - base >= policy.segments || checkpoint % policy.checkpoints === 0;
+}
+
+/**
+ * What folding `changes` (in commit order) must write to the base values: the last
+ * change of each key, except a deletion of a key whose first change here says it
+ * had no value before (`n`): the base never held it, so there is nothing to delete.
+ */
+export function netChanges(changes: Iterable<StateChange>): StateChange[] {
+  const first = new Map<string, StateChange>();
+  const last = new Map<string, StateChange>();
+  for (const c of changes) {
+    const id = `${c.s}\n${c.k}`;
+    if (!first.has(id)) first.set(id, c);
+    last.set(id, c);
+  }
+  const out: StateChange[] = [];
+  for (const [id, c] of last) if (!(c.d && first.get(id)?.n)) out.push(c);
+  return out;
 }

@@ -19,6 +19,13 @@ export interface StateChange {
   readonly v?: unknown;
   /** True when the value was deleted. */
   readonly d?: true;
+  /**
+   * True when the key had no committed value before the batch that wrote this
+   * change, so a fold that ends with its deletion has nothing to delete
+   * (`netChanges`): a window created and fired between two folds costs the base
+   * nothing.
+   */
+  readonly n?: true;
 }
 
 /** A record that failed `attempts` times and was set aside instead of processed. */

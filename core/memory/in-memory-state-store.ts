@@ -10,7 +10,7 @@
  */
 
 import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
-import { compactionBound, extentOf, type FoldPolicy, foldBase } from "../log/compaction.ts";
+import { compactionBound, extentOf, type FoldPolicy, foldBase, netChanges } from "../log/compaction.ts";
 import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 
 interface Entry {
@@ -131,8 +131,9 @@ export class InMemoryStateStore implements StateStore {
     const upTo = compactionBound(extent, through);
     if (upTo <= from) return from;
     const folded = log.segs.slice(0, upTo - from);
-    const base = this.baseValuesOf(task);
-    for (const s of folded) applyChanges(base, s, true);
+    // The fold rule of every store that bills writes (a wrong `n` mark shows here as a stale value).
+    const changes = netChanges(folded.flatMap((s) => s.changes));
+    applyChanges(this.baseValuesOf(task), { changes } as unknown as Segment, true);
     log.base = foldBase(log.base, folded, upTo);
     log.segs = log.segs.slice(upTo - from);
     this.overlays.delete(task); // rebuilt from the remaining segments on the next read

@@ -10,7 +10,7 @@ import { InternalError } from "../errors.ts";
 import type { StateChange, StateRef } from "../ports/state-store.ts";
 
 /** An overlay entry is the state change itself, so committing allocates nothing more. */
-type Written = { s: string; k: string; g: number; v?: unknown; d?: true };
+type Written = { s: string; k: string; g: number; v?: unknown; d?: true; n?: true };
 
 type Journal = [s: string, k: string, prev: Written | undefined][];
 
@@ -83,7 +83,12 @@ export class KeyedBackend {
       else delete prev.d;
       return;
     }
-    m.set(k, v === undefined ? { s, k, g, d: true } : { s, k, g, v });
+    // `n`: the key is known to have had no committed value (a fold may skip its deletion).
+    const committed = this.cache.get(s);
+    const fresh = committed?.has(k) ? committed.get(k) === undefined : this.complete;
+    const w: Written = v === undefined ? { s, k, g, d: true } : { s, k, g, v };
+    if (fresh) w.n = true;
+    m.set(k, w);
   }
 
   /** True when the cache has an entry (committed or known-unset) for `s`/`k`. */

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
-import { compactionBound, extentOf, foldBase } from "../../core/log/compaction.ts";
+import { compactionBound, extentOf, foldBase, netChanges } from "../../core/log/compaction.ts";
 import { encodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase } from "../../core/ports/state-store.ts";
 import { batchWriteAll, type WriteRequest } from "./dynamo-batch.ts";
@@ -56,13 +56,7 @@ export async function compactPartition(
     if (upTo <= from) return from;
     const folded = live.filter((e) => e.n <= upTo);
     const base = foldBase(stored.base, segments, upTo);
-    await writeValues(
-      o.doc,
-      o.tables.state,
-      o.keys,
-      task,
-      folded.flatMap((e) => e.segment.changes),
-    );
+    await writeValues(o.doc, o.tables.state, o.keys, task, netChanges(folded.flatMap((e) => e.segment.changes)));
     await writeBase(o, pk, base, stored.chunks, `base of ${task}[${partition}]`);
     const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
     const writes: WriteRequest[] = [];

@@ -49,6 +49,8 @@ export interface AwsPortsOptions {
   readonly bucket?: string;
   /** S3 endpoint; default: the SDK's (env `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`, else AWS). */
   readonly s3Endpoint?: string;
+  /** Largest encoded payload kept inline in DynamoDB (default 4 KB, the break-even; see `core/log/payload.ts`). */
+  readonly inlineMaxBytes?: number;
   /** URL of each task's FIFO queue. */
   readonly queueUrl: (task: string) => string;
 }
@@ -65,7 +67,12 @@ export function awsPorts(o: AwsPortsOptions): AwsPorts {
     sqs: o.sqs,
     ...(s3 && o.bucket !== undefined ? { s3, bucket: o.bucket } : {}),
     tables,
-    state: blobs ? new OffloadingStateStore(dynamoState, blobs, { job: o.job }) : dynamoState,
+    state: blobs
+      ? new OffloadingStateStore(dynamoState, blobs, {
+          job: o.job,
+          ...(o.inlineMaxBytes === undefined ? {} : { inlineMaxBytes: o.inlineMaxBytes }),
+        })
+      : dynamoState,
     checkpoints: new DynamoCheckpointStore(dynamo, tables),
     ingest: new DynamoIngestLog(dynamo, tables),
     output: new DynamoOutputStore(dynamo, tables),
@@ -83,7 +90,8 @@ export async function prepareTables(ports: AwsPorts): Promise<void> {
 /**
  * The ports of a deployed Lambda, from its environment: `RIFFLE_TABLE_PREFIX`,
  * `RIFFLE_BUCKET` (the segment bucket) and `RIFFLE_QUEUE_URLS` (a JSON object task
- * id → queue URL), all set by the stack.
+ * id → queue URL), all set by the stack; `RIFFLE_SEGMENT_INLINE_BYTES` overrides
+ * the inline threshold of payloads (tests set 0 to send every payload to S3).
  */
 export function awsPortsFromEnv(job: string, env: NodeJS.ProcessEnv = process.env): AwsPorts {
   let urls: Record<string, string>;
@@ -97,10 +105,19 @@ export function awsPortsFromEnv(job: string, env: NodeJS.ProcessEnv = process.en
     sqs: sqsClient(),
     ...(env.RIFFLE_TABLE_PREFIX ? { prefix: env.RIFFLE_TABLE_PREFIX } : {}),
     ...(env.RIFFLE_BUCKET ? { bucket: env.RIFFLE_BUCKET } : {}),
+    ...(env.RIFFLE_SEGMENT_INLINE_BYTES ? { inlineMaxBytes: inlineBytes(env.RIFFLE_SEGMENT_INLINE_BYTES) } : {}),
     queueUrl: (task) => {
       const url = urls[task];
       if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${task}'`);
       return url;
     },
   });
+}
+
+function inlineBytes(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RiffleError("config", `RIFFLE_SEGMENT_INLINE_BYTES must be an integer ≥ 0, got '${v}'`);
+  }
+  return n;
 }

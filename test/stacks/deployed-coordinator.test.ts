@@ -2,8 +2,9 @@
  * What will really be deployed, run on the emulators: the `clicks` job's stack is
  * synthesized offline (at parallelism 2), then
  *
- * - its queues (names and maxReceiveCount from the template) are created on fauxqs
- *   and its tables (the template's table prefix) on DynamoDB Local;
+ * - its queues (names and maxReceiveCount from the template) and its segment bucket
+ *   are created on fauxqs and its tables (the template's table prefix) on DynamoDB
+ *   Local; every segment payload goes to the bucket (inline threshold 0);
  * - every riffle function is the synthesized Lambda asset (`entry.mjs` from the cloud
  *   assembly), loaded once per function with the function's environment from the
  *   template, its references resolved to the local queue URLs and the secret's ARN;
@@ -29,6 +30,7 @@ import { type AslDefinition, POLL, RESTORE, TRIGGER } from "../../core/checkpoin
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
+import { ensureBucket, S3BlobStore, s3Client } from "../../functions/aws/s3-blob-store.ts";
 import { ensureQueuesWithDlq, type QueueWithDlq } from "../../functions/aws/sqs-admin.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
 import type { LambdaRoles } from "../../functions/lambda/roles.ts";
@@ -69,6 +71,8 @@ const recorder = new RequestRecorder();
 const stops: (() => Promise<void>)[] = [];
 
 const secretArn = (id: string) => `${ACCOUNT.replace("%s", "secretsmanager")}:secret:${id}`;
+/** The local name of the template's segment bucket. */
+const BUCKET = "riffle-deployed-segments";
 
 beforeAll(async () => {
   const [synthesized, endpoints] = await Promise.all([
@@ -84,6 +88,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: "riffle",
     AWS_SECRET_ACCESS_KEY: "riffle",
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_S3: endpoints.sqs, // fauxqs serves S3 too
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamo,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
   });
@@ -154,6 +159,7 @@ function resolver(local: ReadonlyMap<string, LocalQueue>) {
     if (r.type === "AWS::Lambda::Function" && attribute === "Arn")
       return `${ACCOUNT.replace("%s", "lambda")}:function:${id}`;
     if (r.type === "AWS::SecretsManager::Secret" && attribute === undefined) return secretArn(id);
+    if (r.type === "AWS::S3::Bucket") return attribute === "Arn" ? `arn:aws:s3:::${BUCKET}` : BUCKET;
     if (r.type === "AWS::DynamoDB::Table") {
       const name = String(r.props.TableName);
       return attribute === "Arn" ? `${ACCOUNT.replace("%s", "dynamodb")}:table/${name}` : name;
@@ -187,6 +193,9 @@ async function loadFunctions(ref: ReturnType<typeof resolver>): Promise<(id: str
   const instances = new Map<string, LambdaRoles>();
   for (const f of fns) {
     const env = resolveIntrinsics(f.props.Environment.Variables, ref) as Record<string, string>;
+    expect(env.RIFFLE_BUCKET, f.id).toBe(BUCKET);
+    // Every payload through the bucket, so that each role's S3 grants are exercised.
+    env.RIFFLE_SEGMENT_INLINE_BYTES = "0";
     expect(Object.values(env), f.id).not.toContain(KEY);
     instances.set(f.id, await loadFunction(f, env));
   }
@@ -253,6 +262,8 @@ describe("the synthesized clicks stack on the emulators", () => {
     const local = await createQueues();
     const ref = resolver(local);
     await ensureTables(dynamoClient(process.env.AWS_ENDPOINT_URL_DYNAMODB), tableNames(s.deployment.prefix));
+    const s3 = s3Client(process.env.AWS_ENDPOINT_URL_S3);
+    await ensureBucket(s3, BUCKET);
     const handlerOf = await loadFunctions(ref);
     startMappings(local, handlerOf);
     const { coordinator, bound } = startMachine(ref, handlerOf);
@@ -300,6 +311,14 @@ describe("the synthesized clicks stack on the emulators", () => {
     await bound("Abort")({ job: "clicks", checkpoint: last });
     expect(await bound(RESTORE)({ job: "clicks" })).toMatchObject({ generation: 2 });
     dynamo.destroy();
+
+    // Payloads went through the bucket: tasks wrote them, Complete read them to publish.
+    const s3Ops = (role: string) =>
+      recorder.requests.filter((r) => r.target === "" && roleOf(resource(s, r.fn)) === role).map((r) => r.method);
+    expect(s3Ops("task")).toContain("PUT");
+    expect(s3Ops("complete")).toContain("GET");
+    expect((await new S3BlobStore(s3, BUCKET).list(`${s.deployment.job}/`)).length).toBeGreaterThan(0);
+    s3.destroy();
 
     // Every request each function made was within its role's grants.
     expect(denials(local)).toEqual([]);

@@ -5,6 +5,7 @@
  * - each coordinator step's role may do exactly what its code issues (listed here per
  *   step and table); Poll and Abort cannot write the state or log tables;
  * - no role may read a DynamoDB stream;
+ * - each role gets exactly its segment-bucket actions, on the job's prefix only;
  * - no function's environment holds the API key or any secret value: the API
  *   function gets the secret's ARN and may only `GetSecretValue` that one secret (that
  *   it reads it at run time is shown by deployed-coordinator.test.ts, the caching by
@@ -109,7 +110,46 @@ function tableRoles(s: SynthesizedJob): Map<string, string> {
   );
 }
 
+/** S3 actions (sorted) on the segment bucket, per function role: payloads written only by tasks. */
+const BUCKET: Record<string, string[]> = {
+  task: ["DeleteObject", "GetObject", "PutObject"],
+  trigger: ["GetObject"],
+  poll: [],
+  complete: ["DeleteObject", "GetObject", "ListBucket"],
+  abort: [],
+  restore: ["DeleteObject", "GetObject", "ListBucket"],
+  continueAsNew: [],
+  http: ["DeleteObject", "GetObject", "ListBucket"],
+};
+
 describe.each(JOBS)("stack of $name", (j) => {
+  it("gives each role exactly its segment-bucket actions: objects under the job's prefix, ListBucket only for that prefix", () => {
+    const s = synth(j.name);
+    const bucket = resources(s, "AWS::S3::Bucket");
+    expect(bucket).toHaveLength(1);
+    const bucketId = bucket[0]?.id;
+    const fns = resources(s, "AWS::Lambda::Function").filter((f) => roleOf(f) !== undefined);
+    for (const fn of fns) {
+      const role = roleOf(fn) as string;
+      const statements = policyStatements(s)
+        .filter((p) => p.roles.includes(refTarget(fn.props.Role) ?? ""))
+        .map((p) => p.statement)
+        .filter((st) => actionsOf(st).some((a) => a.startsWith("s3:")));
+      const actions = [...new Set(statements.flatMap(actionsOf))].map((a) => a.replace("s3:", "")).sort();
+      expect(actions, `${role} ${fn.id}`).toEqual(BUCKET[role]);
+      for (const st of statements) {
+        const text = JSON.stringify(st.Resource);
+        expect(text, role).toContain(bucketId);
+        if (actionsOf(st).includes("s3:ListBucket")) {
+          expect(st).toMatchObject({ Condition: { StringLike: { "s3:prefix": [`${s.deployment.job}/*`] } } });
+        } else {
+          expect(text, role).toContain(`/${s.deployment.job}/*`);
+        }
+      }
+      expect(fn.props.Environment.Variables.RIFFLE_BUCKET).toEqual({ Ref: bucketId });
+    }
+  });
+
   it("gives each coordinator step exactly the DynamoDB actions its code issues, per table, and SendMessage only to the queues it sends to", () => {
     const s = synth(j.name);
     const tables = tableRoles(s);

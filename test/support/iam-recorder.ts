@@ -5,6 +5,9 @@
  * copy inside a bundled Lambda asset), turns each into the IAM actions and resource
  * ARNs AWS would authorize, and checks them against the function role's policy
  * statements (Allow only, `*` and `?` wildcards; the riffle stacks use no Deny).
+ * JSON-protocol requests are told by their `x-amz-target`; a request without one is
+ * taken as S3's REST protocol, path-style (`/<bucket>/<key>`). Statement conditions
+ * (the `s3:prefix` of ListBucket) are not evaluated.
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -18,6 +21,9 @@ export interface RecordedRequest {
   readonly target: string;
   // biome-ignore lint/suspicious/noExplicitAny: AWS JSON request bodies are free-form.
   readonly body: any;
+  /** HTTP method and path (what identifies an S3 request). */
+  readonly method?: string;
+  readonly path?: string;
 }
 
 /** An IAM action on a resource ARN. */
@@ -65,8 +71,14 @@ export class RequestRecorder {
     request.end = ((chunk?: unknown, ...rest: never[]) => {
       take(chunk);
       const target = String(request.getHeader("x-amz-target") ?? "");
-      const text = Buffer.concat(chunks).toString("utf8");
-      this.requests.push({ fn, target, body: text ? JSON.parse(text) : {} });
+      const text = target ? Buffer.concat(chunks).toString("utf8") : ""; // S3 bodies are bytes
+      this.requests.push({
+        fn,
+        target,
+        body: text ? JSON.parse(text) : {},
+        method: request.method,
+        path: request.path,
+      });
       return end(chunk as never, ...rest);
     }) as typeof request.end;
   }
@@ -110,7 +122,21 @@ export function iamRequests(r: RecordedRequest, arns: ArnResolver): IamRequest[]
     return [{ action: `sqs:${SQS_BATCH[op] ?? op}`, resource: arns.queue(String(b.QueueUrl)) }];
   if (service === "secretsmanager") return [{ action: `secretsmanager:${op}`, resource: String(b.SecretId) }];
   if (service === "AWSStepFunctions") return [{ action: `states:${op}`, resource: String(b.stateMachineArn) }];
+  if (r.target === "" && r.path !== undefined) return [s3Request(r.method ?? "GET", r.path)];
   return [{ action: `unknown:${r.target}`, resource: "" }];
+}
+
+/** The IAM action and ARN of a path-style S3 REST request. */
+function s3Request(method: string, path: string): IamRequest {
+  const url = new URL(path, "http://s3");
+  const [bucket = "", ...rest] = url.pathname.slice(1).split("/");
+  const key = rest.map(decodeURIComponent).join("/");
+  if (key === "") {
+    if (method === "GET" || method === "HEAD") return { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}` };
+    return { action: method === "PUT" ? "s3:CreateBucket" : `s3:${method}Bucket`, resource: `arn:aws:s3:::${bucket}` };
+  }
+  const action = method === "PUT" ? "PutObject" : method === "DELETE" ? "DeleteObject" : "GetObject";
+  return { action: `s3:${action}`, resource: `arn:aws:s3:::${bucket}/${key}` };
 }
 
 /** A policy statement with its resources resolved to ARN strings. */
