@@ -86,16 +86,16 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  *   reports; truncates every log (reads, void markers, the fence), registers partitions
  *   in the state table, and restarts the sources.
  *
- * On the segment bucket: trigger reads payloads past the cuts (the quiet check reads
- * whole segments); complete and restore read payloads to publish and delete those a
- * fold or truncate drops, listing the partition to sweep orphans; poll and abort
- * touch nothing. No step writes a payload: only tasks append.
+ * On the segment bucket: complete and restore read payloads to publish and delete
+ * those a fold or truncate drops, listing the partition to sweep orphans; trigger
+ * (its quiet check reads segments without payloads), poll and abort touch nothing.
+ * No step writes a payload: only tasks append.
  */
 export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } = {
   trigger: {
     // The log only read: the quiet check of scale to zero (a segment past any cut?).
     tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"], log: ["GetItem", "Query"] },
-    bucket: ["GetObject"],
+    bucket: [],
     sendsToSources: true,
     sendsSignals: true,
   },

@@ -42,7 +42,7 @@ export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promis
     for (let p = 0; p < task.parallelism; p++) {
       const cut = last.cut[`${task.id}#${p}`];
       if (cut === undefined) return false;
-      if ((await c.state.readSegments(task.id, p, cut)).length > 0) return false;
+      if ((await c.state.readSegments(task.id, p, cut, "none")).length > 0) return false;
     }
   }
   return true;

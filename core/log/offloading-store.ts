@@ -9,7 +9,14 @@
 import { randomUUID } from "node:crypto";
 import { SegmentConflictError } from "../errors.ts";
 import type { BlobStore } from "../ports/blob-store.ts";
-import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
+import type {
+  PartitionBase,
+  PayloadsWanted,
+  Segment,
+  StateChange,
+  StateRef,
+  StateStore,
+} from "../ports/state-store.ts";
 import type { FoldPolicy } from "./compaction.ts";
 import {
   decodeJson,
@@ -82,23 +89,26 @@ export class OffloadingStateStore implements StateStore {
     }
   }
 
-  async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
+  async readSegments(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<Segment[]> {
     for (let i = 0; ; i++) {
       const segments = await this.inner.readSegments(task, partition, after);
+      if (payloads === "none") return segments.map(withoutPayload);
+      const proven = payloads === "unsent" ? Math.max(0, ...segments.map((s) => s.sentThrough)) : 0;
       try {
-        return await this.whole(segments);
+        return await this.whole(segments, proven);
       } catch (e) {
         if (!(e instanceof SegmentObjectMissingError) || i >= RE_READS) throw e;
       }
     }
   }
 
-  /** `segments` with their payloads fetched (an object gone: {@link SegmentObjectMissingError}). */
-  private async whole(segments: readonly Segment[]): Promise<Segment[]> {
+  /** `segments` with the payloads of those above `proven` fetched (an object gone: {@link SegmentObjectMissingError}). */
+  private async whole(segments: readonly Segment[], proven: number): Promise<Segment[]> {
     const out: Segment[] = [];
     for (let i = 0; i < segments.length; i += PARALLEL_GETS) {
       const batch = segments.slice(i, i + PARALLEL_GETS).map(async (s) => {
         if (s.payload === undefined) return s;
+        if (s.n <= proven) return withoutPayload(s);
         const { payload, ...rest } = s;
         const p = decodeJson<Payload>(await this.objects.read(payload));
         return {
@@ -162,4 +172,11 @@ export class OffloadingStateStore implements StateStore {
   putState(task: string, values: readonly StateChange[]): Promise<void> {
     return this.inner.putState(task, values);
   }
+}
+
+/** A segment as read without its payload: no object key, an empty outbox (sink and dead letters are in the object). */
+function withoutPayload(s: Segment): Segment {
+  if (s.payload === undefined) return s;
+  const { payload: _, ...rest } = s;
+  return rest;
 }

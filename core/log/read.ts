@@ -6,7 +6,7 @@
  */
 
 import { RiffleError } from "../errors.ts";
-import type { StateStore } from "../ports/state-store.ts";
+import type { PayloadsWanted, StateStore } from "../ports/state-store.ts";
 import type { PartitionBase, Segment } from "./segment.ts";
 import { PartitionView } from "./view.ts";
 
@@ -29,15 +29,19 @@ export class LogReadRaceError extends RiffleError {
   }
 }
 
-/** Reads `task[partition]`'s base and segments consistently (see the module comment). */
+/**
+ * Reads `task[partition]`'s base and segments consistently (see the module comment),
+ * with the segments' payloads as `payloads` says (a partition's view needs `unsent`).
+ */
 export async function readPartition(
   store: Pick<StateStore, "readBase" | "readSegments">,
   task: string,
   partition: number,
+  payloads: PayloadsWanted = "all",
 ): Promise<PartitionLog> {
   for (let i = 0; i <= RE_READS; i++) {
     const base = await store.readBase(task, partition);
-    const segments = await store.readSegments(task, partition, base?.through ?? 0);
+    const segments = await store.readSegments(task, partition, base?.through ?? 0, payloads);
     if (segments.length === 0 || segments[0]?.n === (base?.through ?? 0) + 1) return { base, segments };
   }
   throw new LogReadRaceError(task, partition);

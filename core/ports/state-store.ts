@@ -17,6 +17,15 @@ export interface StateRef {
   readonly g: number;
 }
 
+/**
+ * Which segment payloads (outbox, sink records, dead letters) a read needs: `all`;
+ * `unsent`, only those of segments above the highest `sentThrough` among the
+ * segments read (what a partition's view needs, to re-send); `none`. A store that
+ * keeps payloads with their segments may return them anyway; one that does not
+ * returns the other segments with an empty outbox and no sink records or dead letters.
+ */
+export type PayloadsWanted = "all" | "unsent" | "none";
+
 /** The changelog and keyed state of a job's partitions. */
 export interface StateStore {
   /** How often completing a checkpoint folds the log on this store (absent: at every completed checkpoint). */
@@ -29,8 +38,8 @@ export interface StateStore {
    * Resolves with the bytes written for it (0 for a store that keeps objects).
    */
   append(task: string, partition: number, segment: Segment): Promise<number>;
-  /** Segments of `task[partition]` numbered above `after` that are not compacted, ascending. */
-  readSegments(task: string, partition: number, after: number): Promise<Segment[]>;
+  /** Segments of `task[partition]` numbered above `after` that are not compacted, ascending (payloads: all by default). */
+  readSegments(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<Segment[]>;
   /** The compacted base of `task[partition]`, if it was ever compacted. */
   readBase(task: string, partition: number): Promise<PartitionBase | undefined>;
   /**

@@ -39,7 +39,8 @@ export async function loadPartition(
   generation: number,
   channels: readonly string[],
 ): Promise<Live> {
-  const log = await readPartition(store, task.id, partition);
+  // Payloads only where the view needs them: the outboxes it may have to send again.
+  const log = await readPartition(store, task.id, partition, "unsent");
   const { base, segments } = log;
   const view = foldLog(log);
   view.dropOlderThan(generation);

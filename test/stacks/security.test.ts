@@ -113,7 +113,7 @@ function tableRoles(s: SynthesizedJob): Map<string, string> {
 /** S3 actions (sorted) on the segment bucket, per function role: payloads written only by tasks. */
 const BUCKET: Record<string, string[]> = {
   task: ["DeleteObject", "GetObject", "PutObject"],
-  trigger: ["GetObject"],
+  trigger: [],
   poll: [],
   complete: ["DeleteObject", "GetObject", "ListBucket"],
   abort: [],

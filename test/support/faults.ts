@@ -12,7 +12,14 @@ import type { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import type { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import type { BlobStore } from "../../core/ports/blob-store.ts";
 import type { Queue, ReceivedMessage } from "../../core/ports/queue.ts";
-import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
+import type {
+  PartitionBase,
+  PayloadsWanted,
+  Segment,
+  StateChange,
+  StateRef,
+  StateStore,
+} from "../../core/ports/state-store.ts";
 import type { TaskPorts } from "../../functions/handlers/task.ts";
 
 /** Thrown by an injected fault: the container "died" at that point. */
@@ -132,8 +139,8 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
     if (this.crashes("after-commit")) throw new InjectedCrash("after commit, before send");
     return bytes;
   }
-  readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
-    return this.inner.readSegments(task, partition, after);
+  readSegments(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<Segment[]> {
+    return this.inner.readSegments(task, partition, after, payloads);
   }
   readBase(task: string, partition: number): Promise<PartitionBase | undefined> {
     return this.inner.readBase(task, partition);

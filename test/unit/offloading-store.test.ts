@@ -103,6 +103,27 @@ describe("OffloadingStateStore", () => {
     expect(blobs.keys()).toHaveLength(1);
   });
 
+  it("reads only the payloads a caller needs: a view's unsent outboxes, or none", async () => {
+    const { blobs, inner, store } = stores();
+    // seg(n) proves n - 1 sent: of 1..3 only segment 3 is not proven sent.
+    for (let n = 1; n <= 3; n++) await store.append("a", 0, seg(n));
+    const reader = new OffloadingStateStore(inner, blobs, { job: "j" }); // a cold instance: no cached objects
+    const gets = blobs.requests.get;
+    const unsent = await reader.readSegments("a", 0, 0, "unsent");
+    expect(blobs.requests.get - gets).toBe(1);
+    expect(unsent.map((s) => s.outbox.length)).toEqual([0, 0, 1]);
+    expect(unsent[2]).toEqual(seg(3));
+    expect(unsent.every((s) => s.payload === undefined)).toBe(true);
+    const none = await reader.readSegments("a", 0, 0, "none");
+    expect(blobs.requests.get - gets).toBe(1);
+    expect(none.map((s) => [s.n, s.outbox.length, s.sink, s.payload])).toEqual([
+      [1, 0, undefined, undefined],
+      [2, 0, undefined, undefined],
+      [3, 0, undefined, undefined],
+    ]);
+    expect(none.map((s) => s.changes)).toEqual([1, 2, 3].map((n) => seg(n).changes));
+  });
+
   it("a reader whose object vanished under it (a fold meanwhile) reads the log again", async () => {
     const { blobs, store } = stores();
     for (let n = 1; n <= 3; n++) await store.append("a", 0, seg(n));
