@@ -84,8 +84,25 @@ export class OffloadingStateStore implements StateStore {
       this.objectsWritten++;
       return bytes + body.length;
     } catch (e) {
-      if (e instanceof SegmentConflictError) await this.objects.discard([key]);
+      if (e instanceof SegmentConflictError && (await this.lostTo(task, partition, segment.n, key))) {
+        await this.objects.discard([key]);
+      }
       throw e;
+    }
+  }
+
+  /**
+   * True when slot `n` holds a segment that does not name `key`, so the object is
+   * surely an orphan. A conflict can also be this very write, retried after its
+   * response was lost: then the committed segment names `key`, which must stay. When
+   * unsure (the slot folded or voided, the read failed), the object stays for a sweep.
+   */
+  private async lostTo(task: string, partition: number, n: number, key: string): Promise<boolean> {
+    try {
+      const slot = (await this.inner.readSegments(task, partition, n - 1, "none")).find((s) => s.n === n);
+      return slot !== undefined && slot.payload !== key;
+    } catch {
+      return false;
     }
   }
 

@@ -11,7 +11,9 @@
  * 1. PUT the payload as the object `<job>/<task>/<partition>/s<n:12>-<w>` (`w`: a
  *    random id of this attempt) BEFORE the conditional append of the segment that
  *    names it, so a committed segment never names a missing object;
- * 2. a writer whose append lost deletes its object (best effort);
+ * 2. a writer whose append lost deletes its object (best effort), once it has seen
+ *    that the slot holds another writer's segment (a "conflict" may be its own write,
+ *    retried after a lost response);
  * 3. whoever voids or folds segments (truncate, compaction, a task reset) first
  *    changes the log, then deletes the objects. A reader that finds an object
  *    missing therefore knows its read of the log is stale, and reads again.

@@ -76,6 +76,19 @@ describe("OffloadingStateStore", () => {
     expect((await store.readSegments("a", 0, 0))[0]?.time).toBe(1);
   });
 
+  it("keeps the object when the lost append was its own write (a retry after a lost response)", async () => {
+    const { blobs, inner, store } = stores();
+    const append = inner.append.bind(inner);
+    inner.append = async (t, p, seg) => {
+      await append(t, p, seg); // committed, but the answer was lost and the retry conflicts
+      throw new SegmentConflictError(t, p, seg.n);
+    };
+    await expect(store.append("a", 0, seg(1))).rejects.toBeInstanceOf(SegmentConflictError);
+    expect(blobs.keys()).toHaveLength(1);
+    const cold = new OffloadingStateStore(inner, blobs, { job: "j" });
+    expect(await cold.readSegments("a", 0, 0)).toEqual([seg(1)]);
+  });
+
   it("a fold deletes the folded payloads and every orphan at or below the new base, nothing above", async () => {
     const { blobs, store } = stores();
     for (let n = 1; n <= 4; n++) await store.append("a", 0, seg(n));
