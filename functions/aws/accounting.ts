@@ -129,12 +129,21 @@ export class RequestAccounting {
     this.compute.transitions(origin, machine, type, n);
   }
 
-  /** Records one execution of `machine` that ran `durationMs` (Express bills it in 100 ms steps at 64 MB). */
-  recordExecution(machine: string, type: WorkflowType, durationMs: number, origin: string = UNSCOPED): void {
+  /**
+   * Records one execution of `machine` that ran `durationMs` (Express bills it in 100 ms
+   * steps at 64 MB); with `executions: 0`, time of an execution still running.
+   */
+  recordExecution(
+    machine: string,
+    type: WorkflowType,
+    durationMs: number,
+    origin: string = UNSCOPED,
+    executions: 0 | 1 = 1,
+  ): void {
     if (!Number.isFinite(durationMs) || durationMs < 0) {
       throw new RiffleError("accounting", `execution of '${machine}': duration must be ≥ 0 ms, got ${durationMs}`);
     }
-    this.compute.execution(origin, machine, type, durationMs);
+    this.compute.execution(origin, machine, type, durationMs, executions);
   }
 
   /** A JSON-serializable copy of every counter: of every origin, or of `origin` alone. */
