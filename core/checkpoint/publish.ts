@@ -22,12 +22,19 @@ export interface PublishResult {
   readonly compacted: number;
 }
 
-/** Publishes everything up to `manifest`'s cut that is not yet published, then compacts behind it. */
+/**
+ * Publishes everything up to `manifest`'s cut that is not yet published, then compacts
+ * behind it each partition whose base is at least `compactAfter` segments (default 1)
+ * behind the cut. Compaction is never needed for correctness, only for size, and each
+ * one costs a lease, a base and a tombstone per segment: compacting every
+ * `compactAfter` segments instead of at every checkpoint spreads that cost.
+ */
 export async function publishCompleted(
   plan: Plan,
   state: StateStore,
   output: OutputStore,
   manifest: CheckpointManifest,
+  compactAfter = 1,
 ): Promise<PublishResult> {
   const marks = await output.publishedThrough(plan.job);
   let records = 0;
@@ -56,7 +63,7 @@ export async function publishCompleted(
   if (Object.keys(raised).length > 0) await output.setPublished(plan.job, raised);
   for (const { task, partition, cut } of partitions) {
     const base = await state.readBase(task, partition);
-    if ((base?.through ?? 0) >= cut) continue;
+    if (cut - (base?.through ?? 0) < Math.max(1, compactAfter)) continue;
     compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - (base?.through ?? 0));
   }
   return { records, deadLetters, compacted };

@@ -47,7 +47,20 @@ export interface StepContext {
    * goes to sleep instead of triggering checkpoints (scale to zero, `sleep.ts`).
    */
   readonly waker?: CoordinatorWaker;
+  /**
+   * Compact a partition only once its base is this many segments behind the completed
+   * cut (default 1: at every completion). The AWS coordinator sets it (see
+   * {@link AWS_COMPACT_AFTER}) so a checkpoint a second does not pay a compaction a second.
+   */
+  readonly compactAfter?: number;
 }
+
+/**
+ * The AWS coordinator's {@link StepContext.compactAfter}: at a checkpoint a second, a
+ * partition's log is compacted about every half minute, and a cold runner reads at
+ * most that many segments past its base.
+ */
+export const AWS_COMPACT_AFTER = 32;
 
 /** Answer of the trigger step. */
 export interface TriggerAnswer {
@@ -246,7 +259,8 @@ export class CoordinatorSteps {
   async complete(): Promise<CompleteAnswer> {
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
-    const r = await publishCompleted(this.context.plan, this.context.state, this.context.output, last);
+    const { plan, state, output, compactAfter } = this.context;
+    const r = await publishCompleted(plan, state, output, last, compactAfter);
     const notifyError = await this.notify(last).then(
       () => undefined,
       (e: unknown) => describeCause(e),

@@ -15,6 +15,7 @@ import type { Context } from "aws-lambda";
 import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { ROUNDS_EXECUTION_MS } from "../../core/checkpoint/asl-rounds.ts";
 import { type RoundAnswer, round } from "../../core/checkpoint/round.ts";
+import { RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 
@@ -63,11 +64,10 @@ export function createCoordinatorHandlers(
   context: StepContext,
   options: CoordinatorHandlerOptions,
 ): CoordinatorHandlers {
-  const steps = new CoordinatorSteps(context);
   const job = context.plan.job;
   const log = options.log ?? ((line: string) => console.error(line));
   /** Sends the due ticks; says why it could not, if it could not. */
-  const tick = async (): Promise<{ tickError?: string }> => {
+  const tick = async (steps: CoordinatorSteps): Promise<{ tickError?: string }> => {
     try {
       await steps.tick();
       return {};
@@ -104,7 +104,9 @@ export function createCoordinatorHandlers(
     round: wrap(
       step("round", async (i): Promise<RoundOutput> => {
         const id = checkpointOf(i);
-        const ticked = await tick();
+        // Each round reads the job record and each manifest once (round-reads.ts).
+        const steps = new CoordinatorSteps({ ...context, checkpoints: new RoundReads(context.checkpoints) });
+        const ticked = await tick(steps);
         const answer = await round(steps, id);
         return { job, ...answer, ...ticked, ...(handOver(i.started) ? { handOver: true as const } : {}) };
       }),

@@ -22,7 +22,7 @@
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { buildGraph, type Job } from "../../core/api/environment.ts";
-import type { StepContext } from "../../core/checkpoint/steps.ts";
+import { AWS_COMPACT_AFTER, type StepContext } from "../../core/checkpoint/steps.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
 import { RiffleError } from "../../core/errors.ts";
 import { planJob } from "../../core/graph/planner.ts";
@@ -65,7 +65,14 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     const waker = machine
       ? { start: (name: string) => startExecution(machine, { job: plan.job, round: 0 }, name) }
       : undefined;
-    const context: StepContext = { plan, graph, clock, ...ports, ...(waker ? { waker } : {}) };
+    const context: StepContext = {
+      plan,
+      graph,
+      clock,
+      ...ports,
+      ...(waker ? { waker } : {}),
+      compactAfter: AWS_COMPACT_AFTER,
+    };
     return { parallelism, context, ports };
   });
   const task = once(() => {

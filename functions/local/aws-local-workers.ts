@@ -109,7 +109,9 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
     async (input: StepInput): Promise<unknown> => {
       const t0 = performance.now();
       try {
-        const out = await h(input); if (process.env.DEBUG_ROUND) d.log(`round ${JSON.stringify(input)} -> ${JSON.stringify(out)}`); return out;
+        const out = await h(input);
+        if (process.env.DEBUG_ROUND) d.log(`round ${JSON.stringify(input)} -> ${JSON.stringify(out)}`);
+        return out;
       } finally {
         const ms = performance.now() - t0;
         accounting.recordInvocation(`${plan.job}-coordinator-${name}`, ms, MEMORY_MB, ORIGINS.coordinator);

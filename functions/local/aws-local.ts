@@ -9,6 +9,7 @@
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { buildGraph } from "../../core/api/environment.ts";
+import { AWS_COMPACT_AFTER } from "../../core/checkpoint/steps.ts";
 import { StoreJobControl } from "../../core/control/store-control.ts";
 import { describeCause } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
@@ -115,7 +116,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
         coordinatorRef?.wake();
       },
     };
-    const context = { plan, graph, clock, ...ports, waker };
+    const context = { plan, graph, clock, ...ports, waker, compactAfter: AWS_COMPACT_AFTER };
     const own = workerClients({ sqsEndpoint, dynamoEndpoint, prefix, queues, plan, accounting, cleanups });
     const cost = liveCost(options, plan, graph, accounting, ports, log);
     if (cost) cleanups.push(async () => cost.stop());
