@@ -127,7 +127,8 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
   };
   const meter: WorkflowMeter = {
     recordStateTransitions: (m, type, n) => accounting.recordStateTransitions(m, type, n, ORIGINS.coordinator),
-    recordExecution: (m, type, ms, n) => accounting.recordExecution(m, type, ms, ORIGINS.coordinator, n),
+    recordExecution: (m, type, ms) => accounting.recordExecution(m, type, ms, ORIGINS.coordinator),
+    recordExecutionTime: (m, type, ms) => accounting.recordExecutionTime(m, type, ms, ORIGINS.coordinator),
   };
   return runCoordinatorLocally(
     { coordinator: coordinatorDefinition(asl), rounds: roundsDefinition(asl) },

@@ -45,8 +45,10 @@ type EventLogs = ReturnType<StateMachine["run"]>["eventLogs"];
 export interface WorkflowMeter {
   /** `n` states entered or retried. */
   recordStateTransitions(machine: string, type: WorkflowType, n?: number): void;
-  /** One execution that ran `durationMs`; with `executions: 0`, time of one still running. */
-  recordExecution(machine: string, type: WorkflowType, durationMs: number, executions?: 0 | 1): void;
+  /** One execution that ran `durationMs`. */
+  recordExecution(machine: string, type: WorkflowType, durationMs: number): void;
+  /** `durationMs` more of an execution still running. */
+  recordExecutionTime(machine: string, type: WorkflowType, durationMs: number): void;
 }
 
 /** Options of {@link runCoordinatorLocally}. */
@@ -144,7 +146,7 @@ export function runCoordinatorLocally(
   const countExpressTime = () => {
     if (expressMark === undefined || !billing) return;
     const now = performance.now();
-    billing.meter.recordExecution(billing.rounds, "EXPRESS", now - expressMark, 0);
+    billing.meter.recordExecutionTime(billing.rounds, "EXPRESS", now - expressMark);
     expressMark = now;
   };
 
