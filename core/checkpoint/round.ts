@@ -50,6 +50,8 @@ export async function settle(steps: CoordinatorSteps, id?: number): Promise<Sett
 export interface RoundAnswer extends TriggerAnswer {
   /** The checkpoint this round completed and published, if any. */
   readonly completed?: number;
+  /** Why its checkpoint-complete signals could not be sent (best effort), if they could not. */
+  readonly notifyError?: string;
   /** The checkpoint this round aborted (timed out), if any. */
   readonly aborted?: number;
   /** The generation a failover in this round restored to (the next round triggers). */
@@ -64,7 +66,7 @@ export interface RoundAnswer extends TriggerAnswer {
  * which also finds a job finished, asleep, or with a checkpoint still in flight).
  */
 export async function round(steps: CoordinatorSteps, id: number | null): Promise<RoundAnswer> {
-  let settled: { completed?: number; aborted?: number } = {};
+  let settled: { completed?: number; aborted?: number; notifyError?: string } = {};
   if (id !== null) {
     const s = await settle(steps, id);
     if (s.status === "finished") return { checkpoint: null, finished: true };
@@ -73,7 +75,10 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
       if (r.failed) return { checkpoint: null, failed: r.failed };
       return { checkpoint: null, restored: r.generation };
     }
-    if (s.status === "completed") settled = { completed: s.completed };
+    if (s.status === "completed") {
+      const notifyError = s.complete.notifyError;
+      settled = { completed: s.completed, ...(notifyError === undefined ? {} : { notifyError }) };
+    }
     if (s.status === "timeout") settled = { aborted: id };
   }
   return { ...(await steps.trigger({ whenDue: true })), ...settled };
