@@ -40,13 +40,7 @@ export function coordinatorSteps(s: AccountingSnapshot): CoordinatorSteps {
     Object.entries(s.lambda)
       .filter(([fn]) => fn.endsWith(`-coordinator-${step}`))
       .reduce((n, [, l]) => n + l.invocations, 0);
-  return {
-    trigger: count("trigger"),
-    poll: count("poll"),
-    complete: count("complete"),
-    abort: count("abort"),
-    restore: count("restore"),
-  };
+  return { round: count("round"), continueAsNew: count("continueAsNew") };
 }
 
 /**
@@ -85,8 +79,7 @@ export interface IdleFigure {
 /** The idle figure from the idle job's snapshot over `seconds`. */
 export function idleFigure(s: AccountingSnapshot, seconds: number, queues: number, p: Prices): IdleFigure {
   const steps = coordinatorSteps(s);
-  // A window cuts rounds: count a round as a trigger and a completion, averaged.
-  const rounds = Math.max(1, (steps.trigger + steps.complete + steps.abort) / 2);
+  const rounds = Math.max(1, steps.round);
   const usage = runUsage(s);
   const perHour = 3600 / seconds;
   const polling = idlePollingDollarsPerHour(queues, p);
@@ -201,7 +194,7 @@ export function queryFigure(run: QueryRun, idle: IdleFigure, p: Prices): AwsQuer
   const steps = coordinatorSteps(s);
   const usage = runUsage(s, messages);
   const measured = dollars(scale(usage, k), p);
-  const sustained = dollars(scale(subtract(usage, idle.usagePerRound, steps.trigger), k), p);
+  const sustained = dollars(scale(subtract(usage, idle.usagePerRound, steps.round), k), p);
   const statefulHops = tasks.filter((t) => t.keyed).length;
   // Hops: the events entering the source task, then the records entering every other task.
   const recordsPerHopPerEvent = tasks.map((t, i) => r2(i === 0 ? 1 : t.recordsIn / events));
