@@ -55,6 +55,8 @@ export function runUsage(s: AccountingSnapshot, extraSqsRequests = 0): Usage {
 /** What the idle job cost: the fixed part of riffle's bill. */
 export interface IdleFigure {
   readonly note: string;
+  /** Seconds from the start until the coordinator first slept (the measurement begins then). */
+  readonly asleepAfterSeconds?: number;
   readonly seconds: number;
   readonly queues: number;
   readonly rounds: number;
@@ -77,7 +79,13 @@ export interface IdleFigure {
 }
 
 /** The idle figure from the idle job's snapshot over `seconds`. */
-export function idleFigure(s: AccountingSnapshot, seconds: number, queues: number, p: Prices): IdleFigure {
+export function idleFigure(
+  s: AccountingSnapshot,
+  seconds: number,
+  queues: number,
+  p: Prices,
+  asleepAfterSeconds?: number,
+): IdleFigure {
   const steps = coordinatorSteps(s);
   const rounds = Math.max(1, steps.round);
   const usage = runUsage(s);
@@ -89,9 +97,11 @@ export function idleFigure(s: AccountingSnapshot, seconds: number, queues: numbe
   for (const i of INTERVALS_S) fixed[`${i}s`] = sig(roundDollars.total * (3600 / i) + polling);
   return {
     note:
-      "an ingest job (1 partition → keyed counter → sink, 2 tasks) receiving nothing, checkpoint every 1 s; " +
+      "an ingest job (1 partition → keyed counter → sink, 2 tasks) receiving nothing, checkpoint every 1 s, " +
+      "measured from when its coordinator first sleeps (at most 30 s after the start); " +
       `fixed cost = its own requests, Lambdas and state transitions per coordinator round × rounds, plus ${ESM_IDLE_RECEIVES_PER_QUEUE_HOUR} ` +
       "ReceiveMessage per queue-hour assumed for AWS's idle mapping (5 pollers × 20 s long polls)",
+    ...(asleepAfterSeconds === undefined ? {} : { asleepAfterSeconds: r2(asleepAfterSeconds) }),
     seconds: r2(seconds),
     queues,
     rounds,

@@ -80,7 +80,7 @@ export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigur
   return withEmulators(o.emulators, async (e) => {
     const run = { sqsEndpoint: e.sqs, dynamoEndpoint: e.dynamo, log, ...(waitMs ? { waitMs } : {}) };
     const idleRun = await runIdle(run, o.idleSeconds);
-    const idle = idleFigure(idleRun.snapshot, idleRun.seconds, idleRun.queues, prices);
+    const idle = idleFigure(idleRun.snapshot, idleRun.seconds, idleRun.queues, prices, idleRun.asleepAfter);
     const activeCoordinator = await measureActiveCoordinator(e, o.activeSeconds, prices);
     log(`aws-local active coordinator: $${activeCoordinator.dollarsPerHour.total} per hour`);
     const queries: AwsQueryFigure[] = [];
@@ -187,20 +187,25 @@ const idleJob: Job = defineJob("bench-aws-idle", (env) => {
     .sinkTo("result");
 });
 
-/** Runs {@link idleJob} for `seconds` once it is up, counting from then on. */
+/** Runs {@link idleJob} for `seconds` once it is up and its coordinator first slept, counting from then on. */
 async function runIdle(
   place: RunPlace,
   seconds: number,
-): Promise<{ snapshot: AccountingSnapshot; seconds: number; queues: number }> {
+): Promise<{ snapshot: AccountingSnapshot; seconds: number; queues: number; asleepAfter: number }> {
   const l = await startAwsLocal({ job: idleJob, parallelism: 1, ...place, prefix: "bidle" });
   try {
-    await new Promise((r) => setTimeout(r, 1500)); // the first round and the sources' start
+    // The start (the sources' start signals, the first checkpoints) is not idle: measure from when the
+    // coordinator first sleeps (scale to zero), or after 30 s if it never does (then its rounds count).
+    await new Promise((r) => setTimeout(r, 1500));
+    const up = performance.now();
+    while (performance.now() - up < 30_000 && !l.coordinatorAsleep()) await new Promise((r) => setTimeout(r, 100));
+    const asleepAfter = 1.5 + (performance.now() - up) / 1000;
     l.accounting.reset();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const elapsed = (performance.now() - t0) / 1000;
     await l.stopWorkers();
-    return { snapshot: l.accounting.snapshot(), seconds: elapsed, queues: l.plan.tasks.length };
+    return { snapshot: l.accounting.snapshot(), seconds: elapsed, queues: l.plan.tasks.length, asleepAfter };
   } finally {
     await l.stop();
   }
