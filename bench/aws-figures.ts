@@ -40,13 +40,7 @@ export function coordinatorSteps(s: AccountingSnapshot): CoordinatorSteps {
     Object.entries(s.lambda)
       .filter(([fn]) => fn.endsWith(`-coordinator-${step}`))
       .reduce((n, [, l]) => n + l.invocations, 0);
-  return {
-    trigger: count("trigger"),
-    poll: count("poll"),
-    complete: count("complete"),
-    abort: count("abort"),
-    restore: count("restore"),
-  };
+  return { round: count("round"), continueAsNew: count("continueAsNew") };
 }
 
 /**
@@ -61,6 +55,8 @@ export function runUsage(s: AccountingSnapshot, extraSqsRequests = 0): Usage {
 /** What the idle job cost: the fixed part of riffle's bill. */
 export interface IdleFigure {
   readonly note: string;
+  /** Seconds from the start until the coordinator first slept (the measurement begins then). */
+  readonly asleepAfterSeconds?: number;
   readonly seconds: number;
   readonly queues: number;
   readonly rounds: number;
@@ -83,10 +79,15 @@ export interface IdleFigure {
 }
 
 /** The idle figure from the idle job's snapshot over `seconds`. */
-export function idleFigure(s: AccountingSnapshot, seconds: number, queues: number, p: Prices): IdleFigure {
+export function idleFigure(
+  s: AccountingSnapshot,
+  seconds: number,
+  queues: number,
+  p: Prices,
+  asleepAfterSeconds?: number,
+): IdleFigure {
   const steps = coordinatorSteps(s);
-  // A window cuts rounds: count a round as a trigger and a completion, averaged.
-  const rounds = Math.max(1, (steps.trigger + steps.complete + steps.abort) / 2);
+  const rounds = Math.max(1, steps.round);
   const usage = runUsage(s);
   const perHour = 3600 / seconds;
   const polling = idlePollingDollarsPerHour(queues, p);
@@ -96,9 +97,11 @@ export function idleFigure(s: AccountingSnapshot, seconds: number, queues: numbe
   for (const i of INTERVALS_S) fixed[`${i}s`] = sig(roundDollars.total * (3600 / i) + polling);
   return {
     note:
-      "an ingest job (1 partition → keyed counter → sink, 2 tasks) receiving nothing, checkpoint every 1 s; " +
+      "an ingest job (1 partition → keyed counter → sink, 2 tasks) receiving nothing, checkpoint every 1 s, " +
+      "measured from when its coordinator first sleeps (at most 30 s after the start); " +
       `fixed cost = its own requests, Lambdas and state transitions per coordinator round × rounds, plus ${ESM_IDLE_RECEIVES_PER_QUEUE_HOUR} ` +
       "ReceiveMessage per queue-hour assumed for AWS's idle mapping (5 pollers × 20 s long polls)",
+    ...(asleepAfterSeconds === undefined ? {} : { asleepAfterSeconds: r2(asleepAfterSeconds) }),
     seconds: r2(seconds),
     queues,
     rounds,
@@ -201,7 +204,7 @@ export function queryFigure(run: QueryRun, idle: IdleFigure, p: Prices): AwsQuer
   const steps = coordinatorSteps(s);
   const usage = runUsage(s, messages);
   const measured = dollars(scale(usage, k), p);
-  const sustained = dollars(scale(subtract(usage, idle.usagePerRound, steps.trigger), k), p);
+  const sustained = dollars(scale(subtract(usage, idle.usagePerRound, steps.round), k), p);
   const statefulHops = tasks.filter((t) => t.keyed).length;
   // Hops: the events entering the source task, then the records entering every other task.
   const recordsPerHopPerEvent = tasks.map((t, i) => r2(i === 0 ? 1 : t.recordsIn / events));

@@ -22,6 +22,7 @@ import { HopAccounting, type QueueTraffic } from "./aws-accounting.ts";
 import { type AwsQueryFigure, type IdleFigure, idleFigure, queryFigure } from "./aws-figures.ts";
 import { runBurstyDay } from "./bursty-day.ts";
 import { type BurstyDayFigure, burstyDayFigure } from "./bursty-figures.ts";
+import { type ActiveCoordinatorFigure, measureActiveCoordinator } from "./coordinator-active.ts";
 import { loadPrices } from "./cost.ts";
 import { type BenchEmulators, withEmulators } from "./emulators.ts";
 
@@ -33,6 +34,8 @@ export interface AwsBenchOptions {
   readonly events: number;
   /** How long the idle job runs, in seconds. */
   readonly idleSeconds: number;
+  /** How long the active coordinator is measured, in seconds. */
+  readonly activeSeconds: number;
   /** Seconds each hour of the bursty day lasts (0: no bursty day). */
   readonly burstySecondsPerHour: number;
   /** Longest wait for one query to finish, in ms (default 10 minutes). */
@@ -52,6 +55,8 @@ export interface AwsBenchFigure {
   /** Coordinator wait between rounds, ms. */
   readonly intervalMs: number;
   readonly idle: IdleFigure;
+  /** The coordinator while a job keeps it busy, a checkpoint a second. */
+  readonly activeCoordinator: ActiveCoordinatorFigure;
   readonly queries: AwsQueryFigure[];
   /** The bursty day, compressed and extrapolated (absent when not run). */
   readonly bursty?: BurstyDayFigure;
@@ -75,7 +80,9 @@ export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigur
   return withEmulators(o.emulators, async (e) => {
     const run = { sqsEndpoint: e.sqs, dynamoEndpoint: e.dynamo, log, ...(waitMs ? { waitMs } : {}) };
     const idleRun = await runIdle(run, o.idleSeconds);
-    const idle = idleFigure(idleRun.snapshot, idleRun.seconds, idleRun.queues, prices);
+    const idle = idleFigure(idleRun.snapshot, idleRun.seconds, idleRun.queues, prices, idleRun.asleepAfter);
+    const activeCoordinator = await measureActiveCoordinator(e, o.activeSeconds, prices);
+    log(`aws-local active coordinator: $${activeCoordinator.dollarsPerHour.total} per hour`);
     const queries: AwsQueryFigure[] = [];
     for (const q of o.queries ?? ["q0", "q5", "q7"]) {
       const { query } = (await import(`../examples/nexmark/${q}.ts`)) as { query: NexmarkQuery };
@@ -94,6 +101,7 @@ export async function measureAwsLocal(o: AwsBenchOptions): Promise<AwsBenchFigur
       events: o.events,
       intervalMs: o.intervalMs ?? 1000,
       idle,
+      activeCoordinator,
       queries,
       ...(bursty ? { bursty } : {}),
     };
@@ -179,20 +187,25 @@ const idleJob: Job = defineJob("bench-aws-idle", (env) => {
     .sinkTo("result");
 });
 
-/** Runs {@link idleJob} for `seconds` once it is up, counting from then on. */
+/** Runs {@link idleJob} for `seconds` once it is up and its coordinator first slept, counting from then on. */
 async function runIdle(
   place: RunPlace,
   seconds: number,
-): Promise<{ snapshot: AccountingSnapshot; seconds: number; queues: number }> {
+): Promise<{ snapshot: AccountingSnapshot; seconds: number; queues: number; asleepAfter: number }> {
   const l = await startAwsLocal({ job: idleJob, parallelism: 1, ...place, prefix: "bidle" });
   try {
-    await new Promise((r) => setTimeout(r, 1500)); // the first round and the sources' start
+    // The start (the sources' start signals, the first checkpoints) is not idle: measure from when the
+    // coordinator first sleeps (scale to zero), or after 30 s if it never does (then its rounds count).
+    await new Promise((r) => setTimeout(r, 1500));
+    const up = performance.now();
+    while (performance.now() - up < 30_000 && !l.coordinatorAsleep()) await new Promise((r) => setTimeout(r, 100));
+    const asleepAfter = 1.5 + (performance.now() - up) / 1000;
     l.accounting.reset();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const elapsed = (performance.now() - t0) / 1000;
     await l.stopWorkers();
-    return { snapshot: l.accounting.snapshot(), seconds: elapsed, queues: l.plan.tasks.length };
+    return { snapshot: l.accounting.snapshot(), seconds: elapsed, queues: l.plan.tasks.length, asleepAfter };
   } finally {
     await l.stop();
   }

@@ -110,6 +110,8 @@ export async function runBurstyDay(o: BurstyOptions): Promise<BurstyRun> {
       sqsEndpoint: e.sqs,
       dynamoEndpoint: e.dynamo,
       prefix: PREFIX,
+      // The deployed machine polls a checkpoint in flight every second (not the local default, 100 ms).
+      waitMs: { poll: 1000 },
       log,
     });
     const watcher = dynamoClient(e.dynamo);

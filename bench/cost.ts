@@ -23,13 +23,10 @@ export {
 } from "../functions/aws/cost-model.ts";
 export { loadPrices, type Price, type Prices } from "../functions/aws/prices.ts";
 
-/** Step invocation counts of the coordinator's Lambdas in a run. */
+/** Invocation counts of the coordinator's Lambdas in a run: one per round, and continue-as-new. */
 export interface CoordinatorSteps {
-  readonly trigger: number;
-  readonly poll: number;
-  readonly complete: number;
-  readonly abort: number;
-  readonly restore: number;
+  readonly round: number;
+  readonly continueAsNew: number;
 }
 
 /**

@@ -93,6 +93,7 @@ function issue13(r: BenchReport): GoalFigure[] {
   const idle = aws?.idle;
   const hops = aws?.queries.filter((q) => q.dollarsPerMillionEvents.perStatefulHop !== null) ?? [];
   const bursty = aws?.bursty;
+  const active = aws?.activeCoordinator;
   const none = "not measured";
   return [
     {
@@ -102,10 +103,11 @@ function issue13(r: BenchReport): GoalFigure[] {
     },
     {
       goal: "issue 13: active coordinator at a 1 s interval at most $0.02 per hour",
-      measured: bursty
-        ? `$${fmt(bursty.coordinatorDollarsPerActiveHour, 4)} per hour (bursty day, active hours)`
+      measured: active
+        ? `$${fmt(active.dollarsPerHour.total, 4)} per hour (${active.rounds} rounds, ${active.checkpoints} checkpoints in ${fmt(active.seconds)} s)` +
+          (bursty ? `; bursty day's active hours $${fmt(bursty.coordinatorDollarsPerActiveHour, 4)}` : "")
         : none,
-      met: bursty ? bursty.coordinatorDollarsPerActiveHour <= 0.02 : null,
+      met: active ? active.dollarsPerHour.total <= 0.02 : null,
     },
     {
       goal: "issue 13: q5 and q7 at most $0.02 per million events per stateful hop, sustained",

@@ -24,6 +24,8 @@ export interface BenchSizes {
   /** Generated events per query on aws-local. */
   readonly awsEvents: number;
   readonly awsIdleSeconds: number;
+  /** Seconds the active coordinator is measured on aws-local. */
+  readonly awsActiveSeconds: number;
   /** Seconds each hour of the compressed bursty day lasts on aws-local (env RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR). */
   readonly awsBurstySecondsPerHour: number;
   /** Input rate of the latency part, events/s, and how long it runs. */
@@ -48,6 +50,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       emulatorIntervalMs: 200,
       awsEvents: 1_000,
       awsIdleSeconds: 2,
+      awsActiveSeconds: 3,
       awsBurstySecondsPerHour: 0.5,
       latencyRate: 500,
       latencySeconds: 2,
@@ -65,6 +68,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     emulatorIntervalMs: 1000,
     awsEvents: num("RIFFLE_BENCH_AWS_EVENTS", 100_000),
     awsIdleSeconds: 60,
+    awsActiveSeconds: 60,
     awsBurstySecondsPerHour: num("RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR", 5),
     latencyRate: 2_000,
     latencySeconds: 20,

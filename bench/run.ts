@@ -127,6 +127,7 @@ try {
     report.aws = await measureAwsLocal({
       events: sizes.awsEvents,
       idleSeconds: sizes.awsIdleSeconds,
+      activeSeconds: sizes.awsActiveSeconds,
       burstySecondsPerHour: sizes.awsBurstySecondsPerHour,
       ...(quick ? { intervalMs: sizes.emulatorIntervalMs } : {}),
       emulators,

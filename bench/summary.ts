@@ -44,6 +44,10 @@ export function summarize(r: BenchReport): string {
     lines.push(
       `aws-local idle: ${i.rounds} coordinator rounds in ${i.seconds} s; fixed $/h at checkpoint 1 s ${i.fixedDollarsPerHour["1s"]}, 10 s ${i.fixedDollarsPerHour["10s"]}, 60 s ${i.fixedDollarsPerHour["60s"]}`,
     );
+    const a = r.aws.activeCoordinator;
+    lines.push(
+      `aws-local active coordinator: $${a.dollarsPerHour.total} per hour (Step Functions ${a.dollarsPerHour.stepFunctions}, Lambda ${a.dollarsPerHour.lambda}, DynamoDB ${a.dollarsPerHour.dynamodb}, SQS ${a.dollarsPerHour.sqs}); ${a.rounds} rounds, ${a.checkpoints} checkpoints in ${a.seconds} s`,
+    );
     for (const q of r.aws.queries) {
       const own = q.perMillionEvents.ownByService;
       const sqs = own.SQS ?? serviceTotals({}).SQS;

@@ -54,6 +54,8 @@ export interface DeploymentPlan {
   readonly checkpoint: CheckpointConfig;
   /** Name of the coordinator's state machine (fixed, so functions can know its ARN without a cycle). */
   readonly stateMachineName: string;
+  /** Name of the coordinator's Express machine of rounds (run by the Standard one). */
+  readonly roundsMachineName: string;
 }
 
 /** Options of {@link deploymentPlan}. */
@@ -135,5 +137,6 @@ export function deploymentPlan(job: Job, options: DeploymentPlanOptions): Deploy
     aws,
     checkpoint: graph.config.checkpoint,
     stateMachineName: fitName(`${prefix}-coordinator`, 80),
+    roundsMachineName: fitName(`${prefix}-rounds`, 80),
   };
 }

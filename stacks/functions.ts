@@ -7,10 +7,11 @@
  * - a task function consumes its own queue, sends to its downstream queues (and its
  *   own, if it is a source: polls), reads and writes the log, state and checkpoints
  *   tables, and reads the ingest table if it reads an HTTP source;
- * - a coordinator step gets exactly the table actions of its row in
- *   `grants.ts` (`COORDINATOR_STEP_GRANTS`), and sends to the source queues only if
- *   it starts sources or checkpoints (trigger, restore); ContinueAsNew may only start
- *   an execution of the coordinator state machine;
+ * - the round gets exactly the table actions of the steps it runs (`grants.ts`,
+ *   `ROUND_GRANTS`), sends to the source queues (barriers, start signals) and the
+ *   signalled tasks' queues, and knows the coordinator machine's ARN (with it, a
+ *   quiet job's coordinator may sleep); ContinueAsNew may only start an execution of
+ *   the coordinator state machine;
  * - the API function reads and writes every table, sends to every task queue (ingest
  *   wake-ups, restores, replays), reads queue depths, lists the DLQs, and reads its
  *   key secret (`secretsmanager:GetSecretValue` on that secret only).
@@ -31,15 +32,7 @@ import type { CoordinatorFunctions } from "../core/checkpoint/asl.ts";
 import { RiffleError } from "../core/errors.ts";
 import { ENTRY } from "./bundle.ts";
 import type { DeploymentPlan, TaskDeployment } from "./deploy-plan.ts";
-import {
-  API_BUCKET,
-  API_GRANTS,
-  COORDINATOR_STEP_GRANTS,
-  grantBucket,
-  grantTables,
-  TASK_BUCKET,
-  taskGrants,
-} from "./grants.ts";
+import { API_BUCKET, API_GRANTS, grantBucket, grantTables, ROUND_GRANTS, TASK_BUCKET, taskGrants } from "./grants.ts";
 import type { TaskQueues } from "./queues.ts";
 import type { Tables } from "./tables.ts";
 
@@ -52,8 +45,8 @@ export const API_TIMEOUT_SECONDS = 29;
 /** Lambda's limit on a function's environment variables, keys and values together. */
 export const LAMBDA_ENV_LIMIT_BYTES = 4096;
 
-/** The coordinator steps, in the order of {@link CoordinatorFunctions}. */
-export const COORDINATOR_ROLES = ["trigger", "poll", "complete", "abort", "restore", "continueAsNew"] as const;
+/** The coordinator's functions, in the order of {@link CoordinatorFunctions}. */
+export const COORDINATOR_ROLES = ["round", "continueAsNew"] as const;
 
 /** What the functions are built from. */
 export interface FunctionsInput {
@@ -162,30 +155,22 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
         new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
       );
     } else {
-      const grants = COORDINATOR_STEP_GRANTS[role];
+      const grants = ROUND_GRANTS;
       const targets = [
         ...new Set([...(grants.sendsToSources ? d.sources : []), ...(grants.sendsSignals ? d.signalled : [])]),
       ];
-      const sleeps = role === "trigger" ? wakes : {};
       if (targets.length > 0) {
-        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets), ...sleeps }, urlEstimate(d, targets) + 200);
+        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets), ...wakes }, urlEstimate(d, targets) + 200);
         for (const s of targets) queue(s).queue.grantSendMessages(f);
       } else {
-        env(f, sendsNothing, 0);
+        env(f, { ...sendsNothing, ...wakes }, 200);
       }
       grantTables(f, tables, grants.tables);
       grantBucket(f, input.bucket, d.job, grants.bucket);
     }
     return f;
   };
-  const [trigger, poll, complete, abort, restore, continueAsNew] = COORDINATOR_ROLES.map(step) as [
-    lambda.Function,
-    lambda.Function,
-    lambda.Function,
-    lambda.Function,
-    lambda.Function,
-    lambda.Function,
-  ];
+  const [round, continueAsNew] = COORDINATOR_ROLES.map(step) as [lambda.Function, lambda.Function];
 
   // The HTTP API function.
   const all = d.tasks.map((t) => t.task.id);
@@ -217,7 +202,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     queue(t).queue.grantSendMessages(api);
     queue(t).dlq.grant(api, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
   }
-  return { tasks, coordinator: { trigger, poll, complete, abort, restore, continueAsNew }, api };
+  return { tasks, coordinator: { round, continueAsNew }, api };
 }
 
 /** Longest queue URL of `tasks` once deployed, with the longest region name: `https://sqs.<region>.amazonaws.com/<account>/<name>.fifo`. */

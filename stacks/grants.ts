@@ -7,9 +7,12 @@
  * either. A `TransactWriteItems` is authorized per item (`PutItem`, …), so it needs
  * no action of its own.
  *
- * The coordinator steps get only what their code issues
- * ({@link COORDINATOR_STEP_GRANTS}, read from `core/checkpoint/steps.ts` over the
- * stores in `functions/aws/`); when a step's code changes, adjust its row here.
+ * The coordinator's round function gets only what the steps a round runs issue:
+ * {@link ROUND_GRANTS}, the union of {@link COORDINATOR_STEP_GRANTS}, one row per step,
+ * read from `core/checkpoint/steps.ts` over the stores in `functions/aws/`; when a
+ * step's code changes, adjust its row here. (One function per round costs one
+ * invocation where a function per step cost three or four; the price is that the
+ * round's role is the union of the steps' roles.)
  * `test/stacks/security.test.ts` checks the synthesized template against this table,
  * and `test/stacks/deployed-coordinator.test.ts` checks every request the deployed
  * functions make on the emulators against the synthesized policies.
@@ -129,6 +132,25 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
     sendsSignals: false,
   },
 };
+
+/** The grants of every step in `steps` together: each table's actions merged, either send if any sends. */
+export function unionGrants(steps: readonly StepGrants[]): StepGrants {
+  const tables: Partial<Record<TableRole, DynamoAction[]>> = {};
+  for (const g of steps) {
+    for (const [role, actions] of Object.entries(g.tables) as [TableRole, readonly DynamoAction[]][]) {
+      tables[role] = [...new Set([...(tables[role] ?? []), ...actions])];
+    }
+  }
+  return {
+    tables,
+    bucket: [...new Set(steps.flatMap((g) => g.bucket))],
+    sendsToSources: steps.some((g) => g.sendsToSources),
+    sendsSignals: steps.some((g) => g.sendsSignals),
+  };
+}
+
+/** The round function: a round may trigger, poll, complete, abort and restore (`core/checkpoint/round.ts`). */
+export const ROUND_GRANTS: StepGrants = unionGrants(Object.values(COORDINATOR_STEP_GRANTS));
 
 /**
  * A task function: appends segments and reads its keyed state (log and state tables),

@@ -1,5 +1,5 @@
 /**
- * The Amazon States Language (JSONPath) shapes the coordinator machine uses: plain
+ * The Amazon States Language (JSONPath) shapes the coordinator machines use: plain
  * JSON-serializable types, so `JSON.stringify` of an {@link AslDefinition} is the
  * ASL document.
  */
@@ -19,13 +19,19 @@ export interface AslCatcher {
   readonly ResultPath: string;
 }
 
-/** A Task state calling a Lambda function directly. */
+/** A JSON value (a Task state's Parameters may nest objects and hold `null`). */
+export type AslJson = string | number | boolean | null | readonly AslJson[] | { readonly [key: string]: AslJson };
+
+/** A Task state: a Lambda function called directly, or a nested workflow started synchronously. */
 export interface AslTaskState {
   readonly Type: "Task";
   readonly Comment?: string;
   readonly Resource: string;
-  readonly Parameters: Readonly<Record<string, string>>;
-  readonly ResultPath: string;
+  readonly Parameters: Readonly<Record<string, AslJson>>;
+  /** Keeps only these fields of the task's result. */
+  readonly ResultSelector?: Readonly<Record<string, string>>;
+  /** Where the result goes; absent: it replaces the state (as `"$"`). */
+  readonly ResultPath?: string;
   readonly Retry: readonly AslRetrier[];
   readonly Catch?: readonly AslCatcher[];
   readonly Next: string;
@@ -49,6 +55,7 @@ export interface AslChoiceRule {
   readonly IsPresent?: boolean;
   readonly And?: readonly AslChoiceRule[];
   readonly Or?: readonly AslChoiceRule[];
+  readonly Not?: AslChoiceRule;
   /** Set on top-level rules only. */
   readonly Next?: string;
 }

@@ -1,113 +1,80 @@
 /**
- * The checkpoint coordinator as an AWS Step Functions state machine (Amazon States
- * Language, JSONPath). Pure: builds a JSON-serializable definition, imports nothing
- * from AWS. Every Task state calls one small "coordinator step" Lambda directly
- * (`"Resource": <function ARN>`), so each step runs one core function.
+ * The checkpoint coordinator as two AWS Step Functions state machines (Amazon States
+ * Language, JSONPath). Pure: builds JSON-serializable definitions, imports nothing
+ * from AWS.
  *
- * The loop, one round per checkpoint attempt:
+ * Why two: a Standard workflow bills $25 per million state transitions, so a loop of
+ * a few states per second costs more than everything else a job does; an Express
+ * workflow bills $1 per million executions plus its duration (64 MB, $0.00006 per
+ * minute), but runs at most 5 minutes and does not refuse a second execution of the
+ * same name. So the rounds run in an Express workflow ({@link roundsDefinition},
+ * `asl-rounds.ts`), about 3 minutes of them per execution, and a Standard workflow
+ * ({@link coordinatorDefinition}) runs one Express execution after another,
+ * synchronously (`startExecution.sync:2`): its executions keep the deterministic names
+ * that make one coordinator per job (wakes `<job>-w<n>`, continue-as-new
+ * `<name>-r<n+1>`; an execution of a name that exists counts as started), and each of
+ * them has at most one Express execution running, as it waits for each to end.
  *
  * ```text
- * WaitInterval ─► Trigger ─► AfterTrigger ─┬─ finished or sleeping ──────────────► Done
- *      ▲                                   ├─ failed ────────────────────────────► JobFailed
- *      │                                   ├─ checkpoint null ─► NextRound
- *      │                                   └─ checkpoint n ─► WaitForAcks ─► Poll ─► Decide
- *      │        Decide: pending ─► WaitForAcks · completed ─► Complete ─► NextRound
- *      │                timeout ─► Abort ─► AfterAbort (failover? Restore : NextRound)
- *      │                failover ─► Restore · aborted ─► NextRound · finished ─► Done
- *      │        Restore ─► AfterRestore (failed? JobFailed : NextRound)
- *      │
+ * RunRounds (Express execution, ~3 min of rounds) ─► AfterRounds ─┬─ finished or sleeping ─► Done
+ *      ▲                                                          ├─ failed ──────────────► JobFailed
+ *      │                                                          └─ else ─► NextRound
  * CheckRounds ◄─ NextRound (round + 1)
  *      └─ round ≥ roundsPerExecution ─► ContinueAsNew (starts a fresh execution, round 0) ─► Done
  * ```
  *
- * The Trigger step also sends due processing-time timer ticks, and triggers only
- * once the checkpoint interval has passed since the last trigger; with `tickSeconds`
- * set, WaitInterval waits that long instead of the whole interval, so a round (and
- * its ticks) comes every `tickSeconds`, and a checkpoint every interval. Poll also
- * sends due ticks, so timers fire while a checkpoint is in flight.
- *
- * A quiet job's coordinator sleeps (scale to zero, `sleep.ts`): Trigger answers
- * `sleeping` and the execution ends; the next writer of new work starts the next
- * one (`<job>-w<n>`).
+ * A quiet job's coordinator sleeps (scale to zero, `sleep.ts`): a round answers
+ * `sleeping`, both executions end, and the next writer of new work starts the next
+ * Standard execution (`<job>-w<n>`).
  *
  * The job fails for good (the Fail state {@link JOB_FAILED}) once its restart
- * strategy's attempts are used up: the Restore step then answers `failed` (and so
- * does Trigger, for a job already failed) and the reason is in the job record.
- *
- * The state carried between states is `{job, round}` plus the last step results
- * (`$.trigger`, `$.poll`, ...); `NextRound` drops everything but `job` and the
- * incremented `round`, so the state stays small. Every step is retried on Lambda
- * service errors and task failures; a step that still fails (Trigger, Poll,
- * Complete, Abort, Restore) is caught into `$.error` and the machine goes on to the
- * next round: the coordinator never dies of a transient failure, and every step is
- * idempotent against the durable checkpoint store, so the next round picks up.
- * After `roundsPerExecution` rounds the machine hands over to a new execution
- * (ContinueAsNew), which keeps each execution's event history bounded (Step
- * Functions caps a standard execution at 25,000 events).
+ * strategy's attempts are used up: a round then answers `failed` and the reason is
+ * in the job record. An Express execution that fails (a round that kept failing) is
+ * caught into `$.error`, and the next one starts: the coordinator never dies of a
+ * transient failure, and every step is idempotent against the durable checkpoint
+ * store, so the next round picks up. After `roundsPerExecution` Express executions
+ * the machine hands over to a new execution (ContinueAsNew), which keeps each
+ * execution's event history bounded (Step Functions caps it at 25,000 events).
  */
 
 import type { AwsConfig } from "../api/aws-config.ts";
 import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
-import type { AslCatcher, AslChoiceRule, AslDefinition, AslRetrier, AslState, AslTaskState } from "./asl-types.ts";
+import type { AslChoiceRule, AslDefinition, AslRetrier, AslState } from "./asl-types.ts";
 import type { CheckpointConfig } from "./config.ts";
 
 export type * from "./asl-types.ts";
 
-/** State names of the coordinator machine (part of the contract with the runner and the stacks). */
-export const WAIT_INTERVAL = "WaitInterval";
-/** Task: start checkpoint n (or report the job finished / nothing to do). */
-export const TRIGGER = "Trigger";
-/** Choice after {@link TRIGGER}. */
-export const AFTER_TRIGGER = "AfterTrigger";
-/** Wait between two polls of a pending checkpoint. */
-export const WAIT_FOR_ACKS = "WaitForAcks";
-/** Task: has every partition acked checkpoint n? */
-export const POLL = "Poll";
-/** Choice on the poll status. */
-export const DECIDE = "Decide";
-/** Task: write the manifest of checkpoint n and announce it. */
-export const COMPLETE = "Complete";
-/** Task: abort checkpoint n (timeout); says whether the job must fail over. */
-export const ABORT = "Abort";
-/** Choice after {@link ABORT}. */
-export const AFTER_ABORT = "AfterAbort";
-/** Task: fail the job over to its last completed checkpoint (or say the job failed). */
-export const RESTORE = "Restore";
-/** Choice after {@link RESTORE}. */
-export const AFTER_RESTORE = "AfterRestore";
+/** Task: runs one Express execution of rounds and waits for its end. */
+export const RUN_ROUNDS = "RunRounds";
+/** Choice after {@link RUN_ROUNDS}. */
+export const AFTER_ROUNDS = "AfterRounds";
 /** Pass: keeps `{job, round + 1}`. */
 export const NEXT_ROUND = "NextRound";
-/** Choice: continue as a new execution after enough rounds. */
+/** Choice: continue as a new execution after enough Express executions. */
 export const CHECK_ROUNDS = "CheckRounds";
 /** Task: start a new execution `{job, round: 0}`. */
 export const CONTINUE_AS_NEW = "ContinueAsNew";
-/** Succeed: the job finished, or a new execution took over. */
+/** Succeed: the job finished or sleeps, or a new execution took over. */
 export const DONE = "Done";
 /** Fail: the restart strategy's attempts are used up; the job failed for good. */
 export const JOB_FAILED = "JobFailed";
 /** Error name of the {@link JOB_FAILED} state. */
 export const JOB_FAILED_ERROR = "JobFailed";
 
-/** Every state name of the coordinator machine, in loop order. */
+/** Every state name of the Standard coordinator machine, in loop order. */
 export const COORDINATOR_STATES = [
-  WAIT_INTERVAL,
-  TRIGGER,
-  AFTER_TRIGGER,
-  WAIT_FOR_ACKS,
-  POLL,
-  DECIDE,
-  COMPLETE,
-  ABORT,
-  AFTER_ABORT,
-  RESTORE,
-  AFTER_RESTORE,
+  RUN_ROUNDS,
+  AFTER_ROUNDS,
   NEXT_ROUND,
   CHECK_ROUNDS,
   CONTINUE_AS_NEW,
   DONE,
   JOB_FAILED,
 ] as const;
+
+/** The resource of a Task state that starts a nested workflow and waits for its output (as JSON). */
+export const START_EXECUTION_SYNC = "arn:aws:states:::states:startExecution.sync:2";
 
 /** Lambda service errors worth a quick retry (as AWS recommends for Lambda tasks). */
 export const LAMBDA_SERVICE_ERRORS = [
@@ -117,80 +84,64 @@ export const LAMBDA_SERVICE_ERRORS = [
   "Lambda.TooManyRequestsException",
 ] as const;
 
-/** Default number of rounds before an execution continues as a new one. */
+/** Default number of Express executions before the Standard execution continues as a new one. */
 export const DEFAULT_ROUNDS_PER_EXECUTION = 100;
 
 /** The Lambda functions behind the coordinator's Task states (ARNs; any string locally). */
 export interface CoordinatorFunctions {
-  readonly trigger: string;
-  readonly poll: string;
-  readonly complete: string;
-  readonly abort: string;
-  readonly restore: string;
+  /** One round: settle the checkpoint in flight, restore if need be, trigger the next. */
+  readonly round: string;
   readonly continueAsNew: string;
 }
 
-/** Options of {@link coordinatorDefinition}. */
+/** Options of {@link coordinatorDefinition} and {@link roundsDefinition}. */
 export interface CoordinatorAslOptions {
   /** The job's checkpoint settings: `intervalMs` sets the wait between rounds. */
   readonly checkpoint: CheckpointConfig;
   /** The step functions' ARNs. */
   readonly functions: CoordinatorFunctions;
-  /** Rounds per execution before continuing as a new one (default 100). */
+  /** ARN of the Express machine of {@link roundsDefinition} (any string locally). */
+  readonly roundsMachine: string;
+  /** Express executions per Standard execution before continuing as a new one (default 100). */
   readonly roundsPerExecution?: number;
-  /** Seconds between two polls of a pending checkpoint (default 1). */
+  /** Seconds between two rounds while a checkpoint is in flight (default 1). */
   readonly pollSeconds?: number;
   /**
    * Seconds between rounds while no checkpoint is due (default: the checkpoint
    * interval). Set it for a job that may have processing-time timers (see
-   * {@link tickSecondsFor}): each round's Trigger sends the ticks of due timers.
+   * {@link tickSecondsFor}): each round sends the ticks of due timers.
    */
   readonly tickSeconds?: number;
 }
 
-/** The execution input of the coordinator machine. */
+/** The execution input of the Standard coordinator machine. */
 export interface CoordinatorExecutionInput {
   readonly job: string;
+  /** Express executions run by this Standard execution so far. */
   readonly round: number;
 }
 
-const JOB = { "job.$": "$.job" } as const;
 /** ContinueAsNew also gets this execution's name, so the next one's name derives from it (a retry starts nothing twice). */
 const JOB_AND_EXECUTION = { "job.$": "$.job", "execution.$": "$$.Execution.Name" } as const;
-const JOB_AND_CHECKPOINT = { "job.$": "$.job", "checkpoint.$": "$.trigger.checkpoint" } as const;
 
-/** Retry policy shared by every Task state. */
+/** Retry policy of the Lambda Task states. */
 export const TASK_RETRY: readonly AslRetrier[] = [
   { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], IntervalSeconds: 1, MaxAttempts: 5, BackoffRate: 2 },
   { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
 ];
 
-/** Catch of the looping steps: record the error in `$.error` (keeping `$.job`/`$.round`) and go on. */
-const CATCH_TO_NEXT_ROUND: readonly AslCatcher[] = [
-  { ErrorEquals: ["States.ALL"], Next: NEXT_ROUND, ResultPath: "$.error" },
+/** Retry of {@link RUN_ROUNDS}: Step Functions' own service errors (a failed Express execution is caught instead). */
+export const RUN_ROUNDS_RETRY: readonly AslRetrier[] = [
+  {
+    ErrorEquals: ["StepFunctions.SdkClientException", "StepFunctions.ServiceUnavailableException"],
+    IntervalSeconds: 1,
+    MaxAttempts: 5,
+    BackoffRate: 2,
+  },
 ];
 
-function task(
-  resource: string,
-  parameters: Readonly<Record<string, string>>,
-  resultPath: string,
-  next: string,
-  comment: string,
-  caught: boolean,
-): AslTaskState {
-  return {
-    Type: "Task",
-    Comment: comment,
-    Resource: resource,
-    Parameters: parameters,
-    ResultPath: resultPath,
-    Retry: TASK_RETRY,
-    ...(caught ? { Catch: CATCH_TO_NEXT_ROUND } : {}),
-    Next: next,
-  };
-}
-
-function positiveInteger(name: string, value: number): number {
+/** @throws RiffleError (`coordinator-asl`) unless `value` is an integer ≥ 1. */
+export function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new RiffleError("coordinator-asl", `${name} must be an integer ≥ 1, got ${value}`);
   }
@@ -198,7 +149,7 @@ function positiveInteger(name: string, value: number): number {
 }
 
 /** `variable` is present and BooleanEquals `true` (a missing field is not an error). */
-function isTrue(variable: string): AslChoiceRule {
+export function isTrue(variable: string): AslChoiceRule {
   return {
     And: [
       { Variable: variable, IsPresent: true },
@@ -207,98 +158,69 @@ function isTrue(variable: string): AslChoiceRule {
   };
 }
 
-/**
- * Builds the coordinator's state machine definition. Start an execution with
- * `{"job": "<id>", "round": 0}` ({@link CoordinatorExecutionInput}).
- *
- * @throws RiffleError (`coordinator-asl`) when a function ARN is empty or a count is not a positive integer.
- */
-export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefinition {
-  const fns = options.functions;
-  for (const [name, arn] of Object.entries(fns)) {
+/** @throws RiffleError (`coordinator-asl`) when a function ARN or the rounds machine is empty. */
+export function checkArns(options: CoordinatorAslOptions): void {
+  const named: [string, unknown][] = [
+    ...Object.entries(options.functions).map(([k, v]): [string, unknown] => [`functions.${k}`, v]),
+    ["roundsMachine", options.roundsMachine],
+  ];
+  for (const [name, arn] of named) {
     if (typeof arn !== "string" || arn.length === 0) {
-      throw new RiffleError("coordinator-asl", `functions.${name} must be a non-empty Lambda ARN, got '${arn}'`);
+      throw new RiffleError("coordinator-asl", `${name} must be a non-empty ARN, got '${String(arn)}'`);
     }
   }
-  const intervalMs = options.checkpoint.intervalMs;
-  if (!Number.isFinite(intervalMs) || intervalMs < 0) {
-    throw new RiffleError("coordinator-asl", `checkpoint.intervalMs must be a finite number ≥ 0, got ${intervalMs}`);
-  }
-  const rounds = positiveInteger("roundsPerExecution", options.roundsPerExecution ?? DEFAULT_ROUNDS_PER_EXECUTION);
-  const pollSeconds = positiveInteger("pollSeconds", options.pollSeconds ?? 1);
-  const intervalSeconds = Math.max(1, Math.ceil(intervalMs / 1000));
-  const tickSeconds =
-    options.tickSeconds === undefined ? undefined : positiveInteger("tickSeconds", options.tickSeconds);
-  const waitSeconds = Math.min(intervalSeconds, tickSeconds ?? intervalSeconds);
+}
 
+/**
+ * Builds the Standard coordinator machine's definition. Start an execution with
+ * `{"job": "<id>", "round": 0}` ({@link CoordinatorExecutionInput}).
+ *
+ * @throws RiffleError (`coordinator-asl`) when an ARN is empty or a count is not a positive integer.
+ */
+export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefinition {
+  checkArns(options);
+  const rounds = positiveInteger("roundsPerExecution", options.roundsPerExecution ?? DEFAULT_ROUNDS_PER_EXECUTION);
+  const output = "$.rounds.output";
   const states: Record<string, AslState> = {
-    [WAIT_INTERVAL]: {
-      Type: "Wait",
-      Comment: tickSeconds === undefined ? "Checkpoint interval between rounds" : "Timer tick between rounds",
-      Seconds: waitSeconds,
-      Next: TRIGGER,
+    [RUN_ROUNDS]: {
+      Type: "Task",
+      Comment: "Run rounds in an Express execution (about 3 minutes of them) and wait for its end",
+      Resource: START_EXECUTION_SYNC,
+      Parameters: { StateMachineArn: options.roundsMachine, Input: { "job.$": "$.job", checkpoint: null } },
+      ResultSelector: { "output.$": "$.Output" },
+      ResultPath: "$.rounds",
+      Retry: RUN_ROUNDS_RETRY,
+      Catch: [{ ErrorEquals: ["States.ALL"], Next: NEXT_ROUND, ResultPath: "$.error" }],
+      Next: AFTER_ROUNDS,
     },
-    [TRIGGER]: task(fns.trigger, JOB, "$.trigger", AFTER_TRIGGER, "Start checkpoint n, if any", true),
-    [AFTER_TRIGGER]: {
+    [AFTER_ROUNDS]: {
       Type: "Choice",
       Choices: [
-        { Or: [isTrue("$.trigger.finished"), isTrue("$.trigger.sleeping")], Next: DONE },
-        { Variable: "$.trigger.failed", IsPresent: true, Next: JOB_FAILED },
-        {
-          Or: [
-            { Variable: "$.trigger.checkpoint", IsPresent: false },
-            { Variable: "$.trigger.checkpoint", IsNull: true },
-          ],
-          Next: NEXT_ROUND,
-        },
+        { Or: [isTrue(`${output}.finished`), isTrue(`${output}.sleeping`)], Next: DONE },
+        { Variable: `${output}.failed`, IsPresent: true, Next: JOB_FAILED },
       ],
-      Default: WAIT_FOR_ACKS,
-    },
-    [WAIT_FOR_ACKS]: { Type: "Wait", Comment: "Pause between polls", Seconds: pollSeconds, Next: POLL },
-    [POLL]: task(fns.poll, JOB_AND_CHECKPOINT, "$.poll", DECIDE, "Check the acks of checkpoint n", true),
-    [DECIDE]: {
-      Type: "Choice",
-      Choices: [
-        { Variable: "$.poll.status", StringEquals: "completed", Next: COMPLETE },
-        { Variable: "$.poll.status", StringEquals: "timeout", Next: ABORT },
-        { Variable: "$.poll.status", StringEquals: "failover", Next: RESTORE },
-        { Variable: "$.poll.status", StringEquals: "finished", Next: DONE },
-        { Variable: "$.poll.status", StringEquals: "aborted", Next: NEXT_ROUND },
-      ],
-      Default: WAIT_FOR_ACKS,
-    },
-    [COMPLETE]: task(fns.complete, JOB_AND_CHECKPOINT, "$.complete", NEXT_ROUND, "Write manifest n", true),
-    [ABORT]: task(fns.abort, JOB_AND_CHECKPOINT, "$.abort", AFTER_ABORT, "Abort checkpoint n", true),
-    [AFTER_ABORT]: {
-      Type: "Choice",
-      Choices: [{ ...isTrue("$.abort.failover"), Next: RESTORE }],
-      Default: NEXT_ROUND,
-    },
-    [RESTORE]: task(fns.restore, JOB, "$.restore", AFTER_RESTORE, "Fail over to the last checkpoint", true),
-    [AFTER_RESTORE]: {
-      Type: "Choice",
-      Choices: [{ Variable: "$.restore.failed", IsPresent: true, Next: JOB_FAILED }],
       Default: NEXT_ROUND,
     },
     [NEXT_ROUND]: {
       Type: "Pass",
-      Comment: "Keep only the job and the next round number",
+      Comment: "Keep only the job and the count of Express executions",
       Parameters: { "job.$": "$.job", "round.$": "States.MathAdd($.round, 1)" },
       Next: CHECK_ROUNDS,
     },
     [CHECK_ROUNDS]: {
       Type: "Choice",
       Choices: [{ Variable: "$.round", NumericGreaterThanEquals: rounds, Next: CONTINUE_AS_NEW }],
-      Default: WAIT_INTERVAL,
+      Default: RUN_ROUNDS,
     },
-    [CONTINUE_AS_NEW]: task(
-      fns.continueAsNew,
-      JOB_AND_EXECUTION,
-      "$.continued",
-      DONE,
-      "Start a new execution {job, round: 0} to bound history",
-      false,
-    ),
+    [CONTINUE_AS_NEW]: {
+      Type: "Task",
+      Comment: "Start a new execution {job, round: 0} to bound history",
+      Resource: options.functions.continueAsNew,
+      Parameters: JOB_AND_EXECUTION,
+      ResultPath: "$.continued",
+      Retry: TASK_RETRY,
+      Next: DONE,
+    },
     [DONE]: { Type: "Succeed" },
     [JOB_FAILED]: {
       Type: "Fail",
@@ -306,11 +228,10 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Cause: "the restart strategy's attempts are used up; the job record (GET /jobs/{job}) says why",
     },
   };
-  const ticks = tickSeconds === undefined ? "" : ` (ticks every ${waitSeconds} s)`;
   return {
-    Comment: `riffle checkpoint coordinator: a checkpoint every ${intervalSeconds} s${ticks}, polls every ${pollSeconds} s, ${rounds} rounds per execution`,
+    Comment: `riffle checkpoint coordinator: runs the rounds (an Express workflow) one execution after another, ${rounds} per execution`,
     QueryLanguage: "JSONPath",
-    StartAt: WAIT_INTERVAL,
+    StartAt: RUN_ROUNDS,
     States: states,
   };
 }

@@ -246,7 +246,8 @@ export class CoordinatorSteps {
   async complete(): Promise<CompleteAnswer> {
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
-    const r = await publishCompleted(this.context.plan, this.context.state, this.context.output, last);
+    const { plan, state, output } = this.context;
+    const r = await publishCompleted(plan, state, output, last);
     const notifyError = await this.notify(last).then(
       () => undefined,
       (e: unknown) => describeCause(e),

@@ -1,14 +1,15 @@
 /**
  * The embedded runtime's checkpoint driver: it calls the coordinator's steps
- * ({@link CoordinatorSteps}) in the order the Step Functions machine does (trigger,
- * poll, complete or abort, restore), between batches instead of between Wait
- * states. It decides only *when* to call a step (the trigger interval, as the
+ * ({@link CoordinatorSteps}) as the Step Functions machine's round does (`round.ts`:
+ * {@link settle} each checkpoint in flight — poll, then complete or abort — restore,
+ * trigger), between batches instead of between Wait states. It decides only *when* to call a step (the trigger interval, as the
  * machine's Wait state does); every decision about checkpoints is the steps'.
  */
 
 import type { CheckpointConfig } from "../checkpoint/config.ts";
 import type { CoordinatorEvent } from "../checkpoint/coordinator.ts";
 import { decideTrigger } from "../checkpoint/decider.ts";
+import { settle } from "../checkpoint/round.ts";
 import { type CoordinatorSteps, JobFailedError, type RestoreAnswer } from "../checkpoint/steps.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -85,29 +86,29 @@ export class CheckpointDriver {
     const completed: CheckpointManifest[] = [];
     const ids: (number | undefined)[] = this.pending.length > 0 ? [...this.pending] : allFinished ? [undefined] : [];
     for (const id of ids) {
-      const { status, completed: done } = await this.steps.poll(id);
-      if (status === "pending") continue;
-      if (status === "completed" && done !== undefined) {
-        completed.push(await this.complete(done));
-        this.pending = this.pending.filter((p) => p > done);
+      const s = await settle(this.steps, id);
+      if (s.status === "pending") continue;
+      if (s.status === "completed") {
+        completed.push(await this.completed(s.completed));
+        this.pending = this.pending.filter((p) => p > s.completed);
         continue;
       }
       if (id !== undefined) this.pending = this.pending.filter((p) => p !== id);
-      if (status === "timeout" && id !== undefined) {
+      if (s.status === "timeout" && id !== undefined) {
         this.onEvent({ kind: "aborted", id, reason: AbortReason.Timeout });
-        if ((await this.steps.abort(id)).failover) return { completed, failover: "checkpoints kept timing out" };
-      } else if (status === "aborted" && id !== undefined) {
+        if (s.failover) return { completed, failover: "checkpoints kept timing out" };
+      } else if (s.status === "aborted" && id !== undefined) {
         const m = await this.checkpoints.getManifest(this.job, id);
         this.onEvent({ kind: "aborted", id, reason: m?.reason ?? AbortReason.Declined });
-      } else if (status === "failover") {
+      } else if (s.status === "failover") {
         return { completed, failover: "too many checkpoints in a row failed" };
       }
     }
     return { completed };
   }
 
-  private async complete(id: number): Promise<CheckpointManifest> {
-    await this.steps.complete();
+  /** Checkpoint `id` was completed and published (by {@link settle}): its manifest, announced. */
+  private async completed(id: number): Promise<CheckpointManifest> {
     const manifest = (await this.checkpoints.getManifest(this.job, id)) as CheckpointManifest;
     this.lastCompletedAt = this.clock.now();
     this.onEvent({ kind: "completed", manifest });

@@ -33,12 +33,17 @@ export class ComputeMeter {
     this.workflow(origin, machine, type).transitions += n;
   }
 
-  /** One execution of `machine` that ran `durationMs`. */
-  execution(origin: string, machine: string, type: WorkflowType, durationMs: number): void {
+  /**
+   * `executions` executions of `machine` (default one) that ran `durationMs`. With
+   * `executions: 0`, time of an execution still running, counted as it passes (not
+   * rounded: its last part, counted with the execution, is).
+   */
+  execution(origin: string, machine: string, type: WorkflowType, durationMs: number, executions = 1): void {
     const w = this.workflow(origin, machine, type);
-    w.executions += 1;
+    w.executions += executions;
     if (type === "EXPRESS") {
-      const billed = Math.max(1, Math.ceil(durationMs / EXPRESS_BILLING_STEP_MS)) * EXPRESS_BILLING_STEP_MS;
+      const step = EXPRESS_BILLING_STEP_MS;
+      const billed = executions === 0 ? Math.max(0, durationMs) : Math.max(1, Math.ceil(durationMs / step)) * step;
       w.durationMs += billed;
       w.gbSeconds += (EXPRESS_MEMORY_MB / 1024) * (billed / 1000);
     } else w.durationMs += Math.max(0, durationMs);

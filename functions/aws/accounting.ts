@@ -131,10 +131,12 @@ export class RequestAccounting {
 
   /** Records one execution of `machine` that ran `durationMs` (Express bills it in 100 ms steps at 64 MB). */
   recordExecution(machine: string, type: WorkflowType, durationMs: number, origin: string = UNSCOPED): void {
-    if (!Number.isFinite(durationMs) || durationMs < 0) {
-      throw new RiffleError("accounting", `execution of '${machine}': duration must be ≥ 0 ms, got ${durationMs}`);
-    }
-    this.compute.execution(origin, machine, type, durationMs);
+    this.compute.execution(origin, machine, type, checkedDuration(machine, durationMs));
+  }
+
+  /** Records `durationMs` more of an execution of `machine` that still runs (counted as it passes, not rounded). */
+  recordExecutionTime(machine: string, type: WorkflowType, durationMs: number, origin: string = UNSCOPED): void {
+    this.compute.execution(origin, machine, type, checkedDuration(machine, durationMs), 0);
   }
 
   /** A JSON-serializable copy of every counter: of every origin, or of `origin` alone. */
@@ -291,4 +293,11 @@ export class RequestAccounting {
       c.estimated ||= estimated && units.read + units.write > 0;
     }
   }
+}
+
+function checkedDuration(machine: string, durationMs: number): number {
+  if (!Number.isFinite(durationMs) || durationMs < 0) {
+    throw new RiffleError("accounting", `execution of '${machine}': duration must be ≥ 0 ms, got ${durationMs}`);
+  }
+  return durationMs;
 }

@@ -1,27 +1,42 @@
 /**
- * The coordinator's step Lambdas: trigger, poll, complete, abort, restore, and
- * continue-as-new. Each is one small middy handler over one core step
- * ({@link CoordinatorSteps}); the Step Functions state machine (`core/checkpoint/asl.ts`)
- * sequences them. Trigger and Poll first send the ticks of due processing-time
- * timers (the machine's rounds are the AWS runtime's clock), and Trigger starts a
- * checkpoint only once the interval has passed. Ticks are best effort: one that
- * cannot be sent is logged and named in the answer (`tickError`), and delays its
- * timers to the partition's next batch; it never stops a checkpoint.
+ * The coordinator's Lambdas: `round` and `continueAsNew`, each a small middy handler.
+ * A round ({@link round} over the core steps, {@link CoordinatorSteps}) is everything
+ * the coordinator does between two waits of its Express workflow
+ * (`core/checkpoint/asl-rounds.ts`): it first sends the ticks of due processing-time
+ * timers (the rounds are the AWS runtime's clock), then settles the checkpoint in
+ * flight, restores on failover, and triggers the next checkpoint once the interval
+ * has passed. Ticks are best effort: one that cannot be sent is logged and named in
+ * the answer (`tickError`), and delays its timers to the partition's next batch; it
+ * never stops a checkpoint. ContinueAsNew starts the Standard machine's next execution.
  */
 
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { nextExecutionName } from "../../core/checkpoint/asl.ts";
+import { ROUNDS_EXECUTION_MS } from "../../core/checkpoint/asl-rounds.ts";
+import { type RoundAnswer, round } from "../../core/checkpoint/round.ts";
+import { RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 
 /** Input every step gets from the state machine. */
 export interface StepInput {
   readonly job: string;
-  /** The checkpoint the round triggered (poll, complete, abort). */
+  /** Round: the checkpoint the previous round followed (`null`: none). */
   readonly checkpoint?: number | null;
+  /** Round: when its Express execution started (ISO 8601, `$$.Execution.StartTime`). */
+  readonly started?: string;
   /** ContinueAsNew: the name of the execution that is ending. */
   readonly execution?: string;
+}
+
+/** What a round answers the rounds machine: the new state `{job, checkpoint, ...}`. */
+export interface RoundOutput extends RoundAnswer {
+  readonly job: string;
+  /** True once the Express execution has run its share ({@link ROUNDS_EXECUTION_MS}): it ends, the next one starts. */
+  readonly handOver?: true;
+  /** Why the due timer ticks could not be sent, if they could not. */
+  readonly tickError?: string;
 }
 
 /** One step's Lambda handler; the context is optional for local callers. */
@@ -29,11 +44,7 @@ export type StepHandler = (input: StepInput, context?: Context) => Promise<unkno
 
 /** The step handlers of one job. */
 export interface CoordinatorHandlers {
-  readonly trigger: StepHandler;
-  readonly poll: StepHandler;
-  readonly complete: StepHandler;
-  readonly abort: StepHandler;
-  readonly restore: StepHandler;
+  readonly round: StepHandler;
   readonly continueAsNew: StepHandler;
 }
 
@@ -53,11 +64,10 @@ export function createCoordinatorHandlers(
   context: StepContext,
   options: CoordinatorHandlerOptions,
 ): CoordinatorHandlers {
-  const steps = new CoordinatorSteps(context);
   const job = context.plan.job;
   const log = options.log ?? ((line: string) => console.error(line));
   /** Sends the due ticks; says why it could not, if it could not. */
-  const tick = async (): Promise<{ tickError?: string }> => {
+  const tick = async (steps: CoordinatorSteps): Promise<{ tickError?: string }> => {
     try {
       await steps.tick();
       return {};
@@ -74,33 +84,33 @@ export function createCoordinatorHandlers(
       }
       return fn(input);
     });
-  const checkpointOf = (name: string, input: StepInput): number => {
-    const id = input.checkpoint;
-    if (typeof id !== "number" || !Number.isSafeInteger(id)) {
-      throw new RiffleError("bad-step-input", `coordinator step '${name}' needs a checkpoint id, got ${String(id)}`);
+  const checkpointOf = (input: StepInput): number | null => {
+    const id = input.checkpoint ?? null;
+    if (id !== null && (typeof id !== "number" || !Number.isSafeInteger(id))) {
+      throw new RiffleError("bad-step-input", `coordinator round needs a checkpoint id or null, got ${String(id)}`);
     }
     return id;
+  };
+  const clock = context.clock;
+  /** True once the Express execution that started at `started` has run its share. */
+  const handOver = (started: string | undefined): boolean => {
+    const t = started === undefined ? Number.NaN : Date.parse(started);
+    return Number.isFinite(t) && clock.now() - t >= ROUNDS_EXECUTION_MS;
   };
   // Lambda calls a handler with (event, context); local runners call it with the input alone.
   const wrap = (h: (input: StepInput, context: Context) => Promise<unknown>) => (input: StepInput, context?: Context) =>
     h(input, context ?? ({ functionName: `riffle-coordinator-${job}` } as Context));
   return {
-    trigger: wrap(
-      step("trigger", async () => {
-        const ticked = await tick();
-        return { ...(await steps.trigger({ whenDue: true })), ...ticked };
+    round: wrap(
+      step("round", async (i): Promise<RoundOutput> => {
+        const id = checkpointOf(i);
+        // Each round reads the job record and each manifest once (round-reads.ts).
+        const steps = new CoordinatorSteps({ ...context, checkpoints: new RoundReads(context.checkpoints) });
+        const ticked = await tick(steps);
+        const answer = await round(steps, id);
+        return { job, ...answer, ...ticked, ...(handOver(i.started) ? { handOver: true as const } : {}) };
       }),
     ),
-    poll: wrap(
-      step("poll", async (i) => {
-        const id = checkpointOf("poll", i);
-        const ticked = await tick();
-        return { ...(await steps.poll(id)), ...ticked };
-      }),
-    ),
-    complete: wrap(step("complete", () => steps.complete())),
-    abort: wrap(step("abort", (i) => steps.abort(checkpointOf("abort", i)))),
-    restore: wrap(step("restore", () => steps.restore())),
     continueAsNew: wrap(
       step("continueAsNew", async (input) => {
         const name = input.execution ? nextExecutionName(input.execution) : undefined;

@@ -1,6 +1,6 @@
 /**
- * The deployed Lambdas of one job, by role: the task function, the six coordinator
- * steps and the HTTP API. A thin composition root over the handler factories
+ * The deployed Lambdas of one job, by role: the task function, the coordinator's
+ * round and continue-as-new, and the HTTP API. A thin composition root over the handler factories
  * (`functions/handlers/*`, `functions/http/api.ts`) and the AWS ports built from the
  * function's environment, which the stack (`stacks/`) sets:
  *
@@ -10,7 +10,7 @@
  * | `RIFFLE_QUEUE_URLS` | all | JSON task id → FIFO queue URL (only the queues the role sends to) |
  * | `RIFFLE_PARALLELISM` | all | the `--parallelism` the job was deployed with, if any |
  * | `RIFFLE_TASK` | task | the task this function runs |
- * | `RIFFLE_STATE_MACHINE_ARN` | continueAsNew, task, http, trigger | the coordinator state machine: continue-as-new starts its next execution; a task or the API wakes a sleeping coordinator (scale to zero); with it set, the trigger may put a quiet job's coordinator to sleep |
+ * | `RIFFLE_STATE_MACHINE_ARN` | continueAsNew, task, http, round | the coordinator state machine: continue-as-new starts its next execution; a task or the API wakes a sleeping coordinator (scale to zero); with it set, a round may put a quiet job's coordinator to sleep |
  * | `RIFFLE_DLQ_URLS` | http | JSON task id → dead-letter queue URL |
  * | `RIFFLE_API_KEYS_SECRET` | http | ARN of the Secrets Manager secret holding the accepted keys, read at run time (cached a minute) |
  * | `RIFFLE_API_KEYS` | http | accepted keys, comma-separated: only where no secret is named (local runs) |
@@ -41,11 +41,7 @@ export type LambdaHandler<E = never, R = unknown> = (event: E, context?: Context
 /** The handlers of every role; a function's `handler` setting picks one. */
 export interface LambdaRoles {
   readonly task: LambdaHandler<Parameters<ReturnType<typeof createTaskHandler>>[0]>;
-  readonly trigger: LambdaHandler<StepInput>;
-  readonly poll: LambdaHandler<StepInput>;
-  readonly complete: LambdaHandler<StepInput>;
-  readonly abort: LambdaHandler<StepInput>;
-  readonly restore: LambdaHandler<StepInput>;
+  readonly round: LambdaHandler<StepInput>;
   readonly continueAsNew: LambdaHandler<StepInput>;
   readonly http: LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 }
@@ -69,7 +65,13 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     const waker = machine
       ? { start: (name: string) => startExecution(machine, { job: plan.job, round: 0 }, name) }
       : undefined;
-    const context: StepContext = { plan, graph, clock, ...ports, ...(waker ? { waker } : {}) };
+    const context: StepContext = {
+      plan,
+      graph,
+      clock,
+      ...ports,
+      ...(waker ? { waker } : {}),
+    };
     return { parallelism, context, ports };
   });
   const task = once(() => {
@@ -112,11 +114,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       coordinator()[name](input, context);
   return {
     task: (event, context) => task()(event, context ?? lambdaContext("task")),
-    trigger: step("trigger"),
-    poll: step("poll"),
-    complete: step("complete"),
-    abort: step("abort"),
-    restore: step("restore"),
+    round: step("round"),
     continueAsNew: step("continueAsNew"),
     http: (event, context) => http()(event, context),
   };

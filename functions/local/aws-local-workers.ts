@@ -11,7 +11,8 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import type { Job } from "../../core/api/environment.ts";
-import { coordinatorDefinition, tickSecondsFor } from "../../core/checkpoint/asl.ts";
+import { type CoordinatorAslOptions, coordinatorDefinition, tickSecondsFor } from "../../core/checkpoint/asl.ts";
+import { roundsDefinition } from "../../core/checkpoint/asl-rounds.ts";
 import type { StepContext } from "../../core/checkpoint/steps.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
@@ -108,7 +109,9 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
     async (input: StepInput): Promise<unknown> => {
       const t0 = performance.now();
       try {
-        return await h(input);
+        const out = await h(input);
+        if (process.env.DEBUG_ROUND) d.log(`round ${JSON.stringify(input)} -> ${JSON.stringify(out)}`);
+        return out;
       } finally {
         const ms = performance.now() - t0;
         accounting.recordInvocation(`${plan.job}-coordinator-${name}`, ms, MEMORY_MB, ORIGINS.coordinator);
@@ -116,31 +119,20 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
     };
   const tickSeconds = tickSecondsFor(plan, graph.config.aws);
   const intervalMs = graph.config.checkpoint.intervalMs;
-  const definition = coordinatorDefinition({
+  const asl: CoordinatorAslOptions = {
     ...(tickSeconds === undefined ? {} : { tickSeconds }),
     checkpoint: graph.config.checkpoint,
-    functions: {
-      trigger: "trigger",
-      poll: "poll",
-      complete: "complete",
-      abort: "abort",
-      restore: "restore",
-      continueAsNew: "continueAsNew",
-    },
-  });
+    functions: { round: "round", continueAsNew: "continueAsNew" },
+    roundsMachine: "rounds",
+  };
   const meter: WorkflowMeter = {
     recordStateTransitions: (m, type, n) => accounting.recordStateTransitions(m, type, n, ORIGINS.coordinator),
     recordExecution: (m, type, ms) => accounting.recordExecution(m, type, ms, ORIGINS.coordinator),
+    recordExecutionTime: (m, type, ms) => accounting.recordExecutionTime(m, type, ms, ORIGINS.coordinator),
   };
   return runCoordinatorLocally(
-    definition,
-    {
-      trigger: timed("trigger", handlers.trigger),
-      poll: timed("poll", handlers.poll),
-      complete: timed("complete", handlers.complete),
-      abort: timed("abort", handlers.abort),
-      restore: timed("restore", handlers.restore),
-    },
+    { coordinator: coordinatorDefinition(asl), rounds: roundsDefinition(asl) },
+    { round: timed("round", handlers.round) },
     {
       job: plan.job,
       waitMs: {

@@ -1,48 +1,41 @@
 /**
- * Runs the checkpoint coordinator's state machine locally with the ASL interpreter
- * `aws-local-stepfunctions`: the same definition that is deployed, its Lambda Task
- * states bound to local functions. Like AWS, each execution lasts at most
- * `roundsPerExecution` rounds, then hands over (ContinueAsNew) to a fresh
- * execution, so no execution's history grows without bound.
+ * Runs the checkpoint coordinator's state machines locally with the ASL interpreter
+ * `aws-local-stepfunctions`: the same definitions that are deployed — the Standard
+ * machine, whose RunRounds state runs the Express rounds machine to its end as
+ * `startExecution.sync:2` does on AWS, and whose Round tasks are bound to a local
+ * function. Like AWS, each Standard execution runs at most `roundsPerExecution`
+ * Express executions, then hands over (ContinueAsNew) to a fresh one, so no
+ * execution's history grows without bound.
  */
 
 import { StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import {
-  ABORT,
-  type AslDefinition,
-  COMPLETE,
-  CONTINUE_AS_NEW,
-  JOB_FAILED_ERROR,
-  POLL,
-  RESTORE,
-  TRIGGER,
-  WAIT_FOR_ACKS,
-  WAIT_INTERVAL,
-} from "../../core/checkpoint/asl.ts";
+import { CONTINUE_AS_NEW, JOB_FAILED_ERROR, RUN_ROUNDS } from "../../core/checkpoint/asl.ts";
+import { ROUND, WAIT_FOR_ACKS, WAIT_INTERVAL } from "../../core/checkpoint/asl-rounds.ts";
+import type { AslDefinition } from "../../core/checkpoint/asl-types.ts";
 import { JobFailedError } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 import type { WorkflowType } from "../aws/accounting-snapshot.ts";
 
-/** Parameters of the Trigger and Restore states. */
-export interface JobStepInput {
+/** Parameters of the Round state. */
+export interface RoundStepInput {
   readonly job: string;
-}
-
-/** Parameters of the Poll, Complete and Abort states. */
-export interface CheckpointStepInput extends JobStepInput {
-  readonly checkpoint: number;
+  readonly checkpoint: number | null;
+  /** When the Express execution started (ISO 8601). */
+  readonly started: string;
 }
 
 /** A coordinator step: receives the Task state's Parameters, returns what the Lambda would. */
 export type CoordinatorStep<I> = (input: I) => Promise<unknown>;
 
-/** The local functions behind the Task states (ContinueAsNew is handled by the runner). */
+/** The local function behind the Round task (ContinueAsNew is handled by the runner). */
 export interface CoordinatorSteps {
-  readonly trigger: CoordinatorStep<JobStepInput>;
-  readonly poll: CoordinatorStep<CheckpointStepInput>;
-  readonly complete: CoordinatorStep<CheckpointStepInput>;
-  readonly abort: CoordinatorStep<CheckpointStepInput>;
-  readonly restore: CoordinatorStep<JobStepInput>;
+  readonly round: CoordinatorStep<RoundStepInput>;
+}
+
+/** The two definitions: the Standard machine (`coordinatorDefinition`) and the Express rounds (`roundsDefinition`). */
+export interface CoordinatorDefinitions {
+  readonly coordinator: AslDefinition;
+  readonly rounds: AslDefinition;
 }
 
 /** The interpreter's event stream of one execution. */
@@ -54,6 +47,8 @@ export interface WorkflowMeter {
   recordStateTransitions(machine: string, type: WorkflowType, n?: number): void;
   /** One execution that ran `durationMs`. */
   recordExecution(machine: string, type: WorkflowType, durationMs: number): void;
+  /** `durationMs` more of an execution still running. */
+  recordExecutionTime(machine: string, type: WorkflowType, durationMs: number): void;
 }
 
 /** Options of {@link runCoordinatorLocally}. */
@@ -65,27 +60,25 @@ export interface LocalCoordinatorOptions {
    * WaitForAcks, `retry` for every Retry pause. Unset: the definition's own seconds.
    */
   readonly waitMs?: { readonly interval?: number; readonly poll?: number; readonly retry?: number };
-  /** Called when execution `n` (1-based) starts. */
+  /** Called when Standard execution `n` (1-based) starts. */
   readonly onExecution?: (n: number) => void;
   /** Receives one line per execution start/end, step failure, and caught error. */
   readonly log?: (line: string) => void;
   /** Counts transitions and executions (default: not counted). */
   readonly meter?: WorkflowMeter;
-  /** How the state machine is billed (default `STANDARD`). */
-  readonly type?: WorkflowType;
-  /** The state machine's name in the meter (default `<job>-coordinator`). */
+  /** The Standard machine's name in the meter (default `<job>-coordinator`; the rounds are `<machine>-rounds`). */
   readonly machine?: string;
 }
 
 /** A running local coordinator. */
 export interface LocalCoordinator {
-  /** Aborts the running execution; resolves once it and any step in flight have stopped. */
+  /** Aborts the running executions; resolves once they and any step in flight have stopped. */
   stop(): Promise<void>;
-  /** How many executions have started so far. */
+  /** How many Standard executions have started so far. */
   executions(): number;
   /**
    * Starts the next execution of a coordinator that went to sleep (its last execution
-   * ended with Trigger answering `sleeping`); does nothing while one runs.
+   * ended with a round answering `sleeping`); does nothing while one runs.
    */
   wake(): void;
   /** True while the coordinator sleeps (no execution runs, the job is not finished). */
@@ -111,64 +104,107 @@ function asJson(value: unknown): unknown {
   return value === undefined ? null : JSON.parse(JSON.stringify(value));
 }
 
+/** How the machines are billed and named in the meter. */
+interface Billing {
+  readonly meter: WorkflowMeter;
+  readonly machine: string;
+  readonly rounds: string;
+}
+
 /**
- * Runs `definition` (from `coordinatorDefinition`) until the job finishes or
- * {@link LocalCoordinator.stop} is called. Errors thrown by a step become task
- * failures, so the definition's Retry and Catch apply as in AWS. Every step call
- * first yields to the event loop, so zero-millisecond waits cannot starve timers.
+ * Runs `definitions` until the job finishes or {@link LocalCoordinator.stop} is
+ * called. Errors thrown by a step become task failures, so the definitions' Retry and
+ * Catch apply as in AWS. Every step call first yields to the event loop, so
+ * zero-millisecond waits cannot starve timers.
  */
 export function runCoordinatorLocally(
-  definition: AslDefinition,
+  definitions: CoordinatorDefinitions,
   steps: CoordinatorSteps,
   options: LocalCoordinatorOptions,
 ): LocalCoordinator {
-  checkSteps(steps);
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
-  });
+  if (typeof steps.round !== "function") {
+    throw new RiffleError("coordinator-local", `steps.round must be a function, got ${typeof steps.round}`);
+  }
+  const validation = { validationOptions: { checkArn: false } };
+  const machine = new StateMachine(definitions.coordinator as unknown as StateMachineDefinition, validation);
+  const roundsMachine = new StateMachine(definitions.rounds as unknown as StateMachineDefinition, validation);
   const log = options.log;
   const machineName = options.machine ?? `${options.job}-coordinator`;
-  const type = options.type ?? "STANDARD";
+  const billing = options.meter
+    ? { meter: options.meter, machine: machineName, rounds: `${machineName}-rounds` }
+    : undefined;
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   let count = 0;
   let continued = false;
-  /** Set when this execution's Trigger answered `sleeping`. */
+  /** Set when a round of this execution answered `sleeping`. */
   let slept = false;
   let wakeUp: (() => void) | undefined;
-  let abortCurrent: (() => void) | undefined;
+  const aborts = new Set<() => void>();
+  /** Express time counted so far of the rounds execution running. */
+  let expressMark: number | undefined;
+  const countExpressTime = () => {
+    if (expressMark === undefined || !billing) return;
+    const now = performance.now();
+    billing.meter.recordExecutionTime(billing.rounds, "EXPRESS", now - expressMark);
+    expressMark = now;
+  };
 
-  const bind =
-    <I>(state: string, step: CoordinatorStep<I>) =>
-    async (input: unknown) => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (stopped) throw new CoordinatorStoppedError(state);
-      const call = step(input as I);
-      inFlight.add(call);
-      try {
-        return asJson(await call) as never;
-      } finally {
-        inFlight.delete(call);
-      }
-    };
-  const handlers: Record<string, (input: unknown) => Promise<never>> = {
-    [TRIGGER]: async (input) => {
-      const answer = (await bind(TRIGGER, steps.trigger)(input)) as { sleeping?: boolean } | null;
+  const round = async (input: unknown): Promise<never> => {
+    countExpressTime();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (stopped) throw new CoordinatorStoppedError(ROUND);
+    const call = steps.round(input as RoundStepInput);
+    inFlight.add(call);
+    try {
+      const answer = asJson(await call) as { sleeping?: boolean } | null;
       if (answer?.sleeping) slept = true;
       return answer as never;
-    },
-    [POLL]: bind(POLL, steps.poll),
-    [COMPLETE]: bind(COMPLETE, steps.complete),
-    [ABORT]: bind(ABORT, steps.abort),
-    [RESTORE]: bind(RESTORE, steps.restore),
-    [CONTINUE_AS_NEW]: async (input) => {
-      continued = true;
-      log?.(`execution ${count}: continue as new ${JSON.stringify(input)}`);
-      return { started: true } as never;
-    },
+    } finally {
+      inFlight.delete(call);
+    }
   };
-  const overrides = runOverrides(handlers, options.waitMs);
-  const billing = options.meter ? { meter: options.meter, machine: machineName, type } : undefined;
+  const roundsOverrides = runOverrides({ [ROUND]: round }, options.waitMs);
+  /** RunRounds: one Express execution of the rounds machine, to its end (`startExecution.sync:2`). */
+  const runRounds = async (parameters: unknown): Promise<never> => {
+    const input = (parameters as { Input: unknown }).Input;
+    const started = performance.now();
+    expressMark = started;
+    const execution = roundsMachine.run(input as never, {
+      ...(roundsOverrides ? { overrides: roundsOverrides } : {}),
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Name: `${options.job}-rounds`, Input: input as never, StartTime: new Date().toISOString() },
+      },
+    });
+    aborts.add(execution.abort);
+    const forwarding = forwardEvents(
+      `${count} rounds`,
+      execution.eventLogs,
+      log,
+      billing && { ...billing, machine: billing.rounds, type: "EXPRESS" },
+    );
+    try {
+      return { Output: await execution.result } as never;
+    } finally {
+      aborts.delete(execution.abort);
+      await forwarding.catch(() => {});
+      countExpressTime();
+      expressMark = undefined;
+      billing?.meter.recordExecution(billing.rounds, "EXPRESS", 0);
+    }
+  };
+  const overrides = runOverrides(
+    {
+      [RUN_ROUNDS]: runRounds,
+      [CONTINUE_AS_NEW]: async (input) => {
+        continued = true;
+        log?.(`execution ${count}: continue as new ${JSON.stringify(input)}`);
+        return { started: true } as never;
+      },
+    },
+    options.waitMs,
+  );
   const loop = async (): Promise<void> => {
     while (!stopped) {
       count += 1;
@@ -176,14 +212,7 @@ export function runCoordinatorLocally(
       const n = count;
       options.onExecution?.(n);
       log?.(`execution ${n}: start {job: ${options.job}, round: 0}`);
-      await runExecution(machine, n, options.job, overrides, {
-        log,
-        billing,
-        onStart: (abort) => {
-          abortCurrent = abort;
-        },
-      });
-      abortCurrent = undefined;
+      await runExecution(machine, n, options.job, overrides, { log, billing, aborts });
       if (stopped) break;
       if (slept) {
         slept = false;
@@ -210,7 +239,7 @@ export function runCoordinatorLocally(
     async stop() {
       stopped = true;
       wakeUp?.();
-      abortCurrent?.();
+      for (const abort of aborts) abort();
       await done.catch(() => {});
       await Promise.allSettled([...inFlight]);
     },
@@ -219,20 +248,13 @@ export function runCoordinatorLocally(
   };
 }
 
-function checkSteps(steps: CoordinatorSteps): void {
-  for (const name of ["trigger", "poll", "complete", "abort", "restore"] as const) {
-    const step = steps[name];
-    if (typeof step !== "function") {
-      throw new RiffleError("coordinator-local", `steps.${name} must be a function, got ${typeof step}`);
-    }
-  }
-}
+type Overrides = NonNullable<Parameters<StateMachine["run"]>[1]>["overrides"];
 
 /** The interpreter's overrides: the Task states' local handlers, and the waits and retry pauses in ms. */
 function runOverrides(
   handlers: Record<string, (input: unknown) => Promise<never>>,
   waitMs: LocalCoordinatorOptions["waitMs"],
-): NonNullable<Parameters<StateMachine["run"]>[1]>["overrides"] {
+): Overrides {
   const waitTimeOverrides: Record<string, number> = {};
   if (waitMs?.interval !== undefined) waitTimeOverrides[WAIT_INTERVAL] = waitMs.interval;
   if (waitMs?.poll !== undefined) waitTimeOverrides[WAIT_FOR_ACKS] = waitMs.poll;
@@ -249,20 +271,20 @@ function runOverrides(
 /** What one execution reports to: the log, the meter, and who may abort it. */
 interface ExecutionHooks {
   readonly log: ((line: string) => void) | undefined;
-  readonly billing: { meter: WorkflowMeter; machine: string; type: WorkflowType } | undefined;
-  readonly onStart: (abort: () => void) => void;
+  readonly billing: Billing | undefined;
+  readonly aborts: Set<() => void>;
 }
 
 /**
- * Runs execution `n` of `machine` to its end; its transitions are counted before
- * the execution itself (the event stream ends with the execution). A failed
+ * Runs Standard execution `n` of `machine` to its end; its transitions are counted
+ * before the execution itself (the event stream ends with the execution). A failed
  * execution is a `coordinator-execution` error.
  */
 async function runExecution(
   machine: StateMachine,
   n: number,
   job: string,
-  overrides: NonNullable<Parameters<StateMachine["run"]>[1]>["overrides"],
+  overrides: Overrides,
   hooks: ExecutionHooks,
 ): Promise<void> {
   const input = { job, round: 0 };
@@ -271,9 +293,9 @@ async function runExecution(
     noThrowOnAbort: true,
     context: { Execution: { Name: `${job}-r${n}`, Input: input, StartTime: new Date().toISOString() } },
   });
-  hooks.onStart(execution.abort);
+  hooks.aborts.add(execution.abort);
   const { log, billing } = hooks;
-  const forwarding = log || billing ? forwardEvents(n, execution.eventLogs, log, billing) : undefined;
+  const forwarding = forwardEvents(String(n), execution.eventLogs, log, billing && { ...billing, type: "STANDARD" });
   const started = performance.now();
   try {
     await execution.result;
@@ -284,27 +306,27 @@ async function runExecution(
     throw new RiffleError(
       "coordinator-execution",
       `coordinator execution ${n} of job '${job}' failed: ${describeCause(cause)}`,
-      {
-        cause,
-      },
+      { cause },
     );
   } finally {
+    hooks.aborts.delete(execution.abort);
     const ran = performance.now() - started;
-    await forwarding?.catch(() => {});
-    billing?.meter.recordExecution(billing.machine, billing.type, ran);
+    await forwarding.catch(() => {});
+    billing?.meter.recordExecution(billing.machine, "STANDARD", ran);
   }
 }
 
 /** `RIFFLE_TRACE_COORDINATOR=1` logs every state the local coordinator enters (for diagnosing a stuck loop). */
 const TRACE = process.env.RIFFLE_TRACE_COORDINATOR === "1";
 
-/** Logs failures and catches, and counts states entered or retried as billed transitions. */
+/** Logs failures and catches, and counts states entered or retried as transitions. */
 async function forwardEvents(
-  n: number,
+  n: string,
   events: EventLogs,
   log: ((line: string) => void) | undefined,
   billing: { meter: WorkflowMeter; machine: string; type: WorkflowType } | undefined,
 ) {
+  if (!log && !billing) return;
   for await (const event of events) {
     if (billing && (event.type === "StateEntered" || event.type === "StateRetried")) {
       billing.meter.recordStateTransitions(billing.machine, billing.type);

@@ -12,21 +12,24 @@
  * - the API key secret is served by a Secrets Manager stub: the API function reads it
  *   at run time (its environment holds only the ARN);
  * - each event source mapping of the template feeds its function from its queue;
- * - the state machine definition is taken from the template, its tokens (the step
- *   functions' ARNs) substituted, and run in aws-local-stepfunctions with every Task
- *   state bound to the function its `Resource` names;
+ * - both state machine definitions are taken from the template (the Standard one
+ *   and the Express one of rounds), their tokens (the functions' and the Express
+ *   machine's ARNs) substituted, and run in aws-local-stepfunctions: the Standard
+ *   machine's RunRounds runs the Express machine named by its `StateMachineArn`, whose
+ *   Round task is bound to the function its `Resource` names;
  * - clicks are posted to the API function with and without the key,
  *
- * until a checkpoint completes and the committed counts equal the oracle. Then the
- * Abort and Restore steps run once each, and every AWS request each function made is
- * checked against its role's synthesized policy (an offline IAM evaluation): a
- * grant too narrow for what the code calls fails here.
+ * until a checkpoint completes and the committed counts equal the oracle. Then a
+ * round that times a checkpoint out and fails the job over runs once, and every AWS
+ * request each function made is checked against its role's synthesized policy (an
+ * offline IAM evaluation): a grant too narrow for what the code calls fails here.
  */
 
 import { join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AslDefinition, POLL, RESTORE, TRIGGER } from "../../core/checkpoint/asl.ts";
+import { type AslDefinition, type AslTaskState, RUN_ROUNDS } from "../../core/checkpoint/asl.ts";
+import { ROUND } from "../../core/checkpoint/asl-rounds.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
@@ -228,33 +231,32 @@ function startMappings(local: ReadonlyMap<string, LocalQueue>, handlerOf: (id: s
   }
 }
 
-/** Runs the synthesized definition, tokens substituted, each Task bound to the function it names. */
+/** Runs the synthesized definitions, tokens substituted, the Round task bound to the function it names. */
 function startMachine(ref: ReturnType<typeof resolver>, handlerOf: (id: string) => Handler) {
-  const machine = resources(s, "AWS::StepFunctions::StateMachine")[0] as Resource;
-  const definition = JSON.parse(String(resolveIntrinsics(machine.props.DefinitionString, ref))) as AslDefinition;
-  const fnOf = (state: string) => {
-    const task = definition.States[state];
-    if (task?.Type !== "Task") throw new Error(`state ${state} is not a Task`);
-    return /function:(.+)$/.exec(task.Resource)?.[1] ?? "";
+  const machines = resources(s, "AWS::StepFunctions::StateMachine");
+  const definitionOf = (type: string) => {
+    const m = machines.find((x) => x.props.StateMachineType === type) as Resource;
+    return JSON.parse(String(resolveIntrinsics(m.props.DefinitionString, ref))) as AslDefinition;
   };
-  const bound = (state: string) => {
-    const handler = handlerOf(fnOf(state));
-    return (input: unknown) => handler(input);
-  };
-  expect(roleOf(resource(s, fnOf(TRIGGER)))).toBe("trigger");
-  const coordinator: LocalCoordinator = runCoordinatorLocally(
-    definition,
-    {
-      trigger: bound(TRIGGER),
-      poll: bound(POLL),
-      complete: bound("Complete"),
-      abort: bound("Abort"),
-      restore: bound(RESTORE),
-    },
+  const coordinator = definitionOf("STANDARD");
+  const rounds = definitionOf("EXPRESS");
+  // The Standard machine runs the Express machine of the template by its ARN.
+  const express = machines.find((x) => x.props.StateMachineType === "EXPRESS") as Resource;
+  const runRounds = coordinator.States[RUN_ROUNDS] as AslTaskState;
+  expect(runRounds.Parameters.StateMachineArn).toBe(
+    `${ACCOUNT.replace("%s", "states")}:stateMachine:${express.props.StateMachineName}`,
+  );
+  const roundFn = /function:(.+)$/.exec((rounds.States[ROUND] as AslTaskState).Resource)?.[1] ?? "";
+  expect(roleOf(resource(s, roundFn))).toBe("round");
+  const handler = handlerOf(roundFn);
+  const round = (input: unknown) => handler(input);
+  const running: LocalCoordinator = runCoordinatorLocally(
+    { coordinator, rounds },
+    { round },
     { job: s.deployment.job, waitMs: { interval: 150, poll: 40, retry: 100 } },
   );
-  stops.push(() => coordinator.stop());
-  return { coordinator, bound };
+  stops.push(() => running.stop());
+  return { coordinator: running, round };
 }
 
 describe("the synthesized clicks stack on the emulators", () => {
@@ -266,7 +268,7 @@ describe("the synthesized clicks stack on the emulators", () => {
     await ensureBucket(s3, BUCKET);
     const handlerOf = await loadFunctions(ref);
     startMappings(local, handlerOf);
-    const { coordinator, bound } = startMachine(ref, handlerOf);
+    const { coordinator, round } = startMachine(ref, handlerOf);
 
     // The HTTP API function: the secret's key is required; it reads the secret at run time, once while it is cached.
     const httpFn = resources(s, "AWS::Lambda::Function").find((f) => roleOf(f) === "http");
@@ -305,11 +307,17 @@ describe("the synthesized clicks stack on the emulators", () => {
     const status = await http(event({ path: "/jobs/clicks", anonymous: true, headers: { "x-api-key": KEY } }));
     expect(JSON.parse(String(status.body)).generation).toBe(1);
 
-    // Abort and Restore (a failover) once each, as the state machine would call them.
+    // A round that finds too many failed checkpoints in a row fails the job over, as the machine would run it.
     await coordinator.stop();
-    const last = (await checkpoints.loadJob("clicks"))?.lastCompleted ?? 0;
-    await bound("Abort")({ job: "clicks", checkpoint: last });
-    expect(await bound(RESTORE)({ job: "clicks" })).toMatchObject({ generation: 2 });
+    const record = await checkpoints.loadJob("clicks");
+    if (!record) throw new Error("no job record");
+    const failures = s.deployment.checkpoint.tolerableFailures + 1;
+    expect(await checkpoints.saveJob({ ...record, failures }, record)).toBe(true);
+    const started = new Date().toISOString();
+    expect(await round({ job: "clicks", checkpoint: record.lastCompleted, started })).toMatchObject({
+      checkpoint: null,
+      restored: 2,
+    });
     dynamo.destroy();
 
     // Payloads went through the bucket: tasks wrote them, Complete read them to publish.
@@ -323,7 +331,7 @@ describe("the synthesized clicks stack on the emulators", () => {
     // Every request each function made was within its role's grants.
     expect(denials(local)).toEqual([]);
     const roles = new Set(recorder.requests.map((r) => roleOf(resource(s, r.fn))));
-    for (const role of ["task", "trigger", "poll", "complete", "abort", "restore", "http"]) {
+    for (const role of ["task", "round", "http"]) {
       expect(roles.has(role), `${role} made requests`).toBe(true);
     }
   }, 120_000);

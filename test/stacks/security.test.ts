@@ -2,8 +2,9 @@
  * The deployed stack's IAM, secrets and throttling, checked on the synthesized
  * templates of `clicks` (an HTTP source) and of a job that sets its own AWS settings:
  *
- * - each coordinator step's role may do exactly what its code issues (listed here per
- *   step and table); Poll and Abort cannot write the state or log tables;
+ * - the coordinator's round and continue-as-new functions may do exactly what their
+ *   code issues (listed here per table); the Express machine may only invoke the round,
+ *   the Standard machine only continue-as-new and run the Express machine;
  * - no role may read a DynamoDB stream;
  * - each role gets exactly its segment-bucket actions, on the job's prefix only;
  * - no function's environment holds the API key or any secret value: the API
@@ -20,6 +21,7 @@ import {
   policyStatements,
   type Resource,
   refTarget,
+  resource,
   resources,
   resourcesOf,
   roleOf,
@@ -32,43 +34,24 @@ const JOBS = [
 ] as const;
 
 /**
- * DynamoDB actions (sorted) per table, and the queues the step may send to: the
+ * DynamoDB actions (sorted) per table, and the queues the function may send to: the
  * sources (start signals, barriers), the signalled tasks (timer ticks to keyed tasks,
- * checkpoint-complete signals), both, or none.
+ * checkpoint-complete signals), both, or none. The round runs every step (trigger,
+ * poll, complete, abort, restore), so it gets the union of their rows in `grants.ts`.
  */
 const STEPS: Record<string, { tables: Record<string, string[]>; sends: { sources: boolean; signals: boolean } }> = {
-  trigger: {
-    tables: { checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"], log: ["GetItem", "Query"] },
-    sends: { sources: true, signals: true },
-  },
-  poll: {
-    tables: { checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"] },
-    sends: { sources: false, signals: true },
-  },
-  complete: {
+  round: {
     tables: {
-      checkpoints: ["GetItem", "PutItem"],
-      log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"],
-      state: ["BatchWriteItem"],
-      output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
-    },
-    sends: { sources: false, signals: true },
-  },
-  abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, sends: { sources: false, signals: false } },
-  restore: {
-    // Publishes the newest completed checkpoint's output (as complete does) before it cuts any log.
-    tables: {
-      checkpoints: ["GetItem", "PutItem"],
+      checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"],
       log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"],
       state: ["BatchWriteItem", "UpdateItem"],
       output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
     },
-    sends: { sources: true, signals: false },
+    sends: { sources: true, signals: true },
   },
   continueAsNew: { tables: {}, sends: { sources: false, signals: false } },
 };
 
-const WRITES = ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem", "PartiQLInsert"];
 const STREAM_ACTIONS = ["GetRecords", "GetShardIterator", "DescribeStream", "ListStreams"].map((a) => `dynamodb:${a}`);
 
 const synthesized = new Map<string, SynthesizedJob>();
@@ -83,7 +66,7 @@ function synth(name: string): SynthesizedJob {
   return s;
 }
 
-/** The riffle function of `role` (there is one per coordinator step, and one `http`). */
+/** The riffle function of `role` (`round`, `continueAsNew`, `http`). */
 function fnOf(s: SynthesizedJob, role: string): Resource {
   const f = resources(s, "AWS::Lambda::Function").find((x) => roleOf(x) === role);
   if (!f) throw new Error(`no function of role ${role}`);
@@ -113,11 +96,7 @@ function tableRoles(s: SynthesizedJob): Map<string, string> {
 /** S3 actions (sorted) on the segment bucket, per function role: payloads written only by tasks. */
 const BUCKET: Record<string, string[]> = {
   task: ["DeleteObject", "GetObject", "PutObject"],
-  trigger: [],
-  poll: [],
-  complete: ["DeleteObject", "GetObject", "ListBucket"],
-  abort: [],
-  restore: ["DeleteObject", "GetObject", "ListBucket"],
+  round: ["DeleteObject", "GetObject", "ListBucket"],
   continueAsNew: [],
   http: ["DeleteObject", "GetObject", "ListBucket"],
 };
@@ -150,7 +129,7 @@ describe.each(JOBS)("stack of $name", (j) => {
     }
   });
 
-  it("gives each coordinator step exactly the DynamoDB actions its code issues, per table, and SendMessage only to the queues it sends to", () => {
+  it("gives the coordinator's functions exactly the DynamoDB actions their code issues, per table, and SendMessage only to the queues they send to", () => {
     const s = synth(j.name);
     const tables = tableRoles(s);
     const queueOf = (t: (typeof s.deployment.tasks)[number]) =>
@@ -174,16 +153,46 @@ describe.each(JOBS)("stack of $name", (j) => {
     }
   });
 
-  it("lets neither Poll nor Abort write (or read) the state or log tables", () => {
+  it("lets the Express machine invoke only the round, and the Standard machine only continue-as-new and run the Express machine", () => {
     const s = synth(j.name);
-    const tables = tableRoles(s);
-    for (const step of ["poll", "abort"]) {
-      const onLogOrState = grantsOf(s, fnOf(s, step)).filter((g) =>
-        ["log", "state"].includes(tables.get(g.target ?? "") ?? ""),
+    const machines = resources(s, "AWS::StepFunctions::StateMachine");
+    const byType = (t: string) => machines.find((m) => m.props.StateMachineType === t) as Resource;
+    const express = byType("EXPRESS");
+    const standard = byType("STANDARD");
+    const statementsOf = (m: Resource) => {
+      const role = refTarget(m.props.RoleArn) ?? "";
+      return policyStatements(s).filter((p) => p.roles.includes(role));
+    };
+    /** The roles of the functions a machine may invoke (each grant names the function, and its versions `:*`). */
+    const invoked = (m: Resource) =>
+      statementsOf(m).flatMap(({ statement }) =>
+        actionsOf(statement).includes("lambda:InvokeFunction")
+          ? resourcesOf(statement).map((r) => {
+              const id = refTarget(r) ?? /"Fn::GetAtt":\["([^"]+)"/.exec(JSON.stringify(r))?.[1] ?? "";
+              return roleOf(resource(s, id));
+            })
+          : [],
       );
-      expect(onLogOrState.filter((g) => WRITES.includes(g.action.replace("dynamodb:", "")))).toEqual([]);
-      expect(onLogOrState, step).toEqual([]);
-    }
+    expect(new Set(invoked(express))).toEqual(new Set(["round"]));
+    expect(new Set(invoked(standard))).toEqual(new Set(["continueAsNew"]));
+    const actions = (m: Resource) =>
+      [...new Set(statementsOf(m).flatMap(({ statement }) => actionsOf(statement)))].sort();
+    expect(actions(express)).toEqual(["lambda:InvokeFunction"]);
+    expect(actions(standard)).toEqual(
+      [
+        "events:DescribeRule",
+        "events:PutRule",
+        "events:PutTargets",
+        "lambda:InvokeFunction",
+        "states:DescribeExecution",
+        "states:StartExecution",
+        "states:StopExecution",
+      ].sort(),
+    );
+    const start = statementsOf(standard).find(({ statement }) =>
+      actionsOf(statement).includes("states:StartExecution"),
+    );
+    expect(JSON.stringify(start?.statement.Resource)).toContain(`:stateMachine:${s.deployment.roundsMachineName}`);
   });
 
   it("lets no role read a DynamoDB stream (no GetRecords, GetShardIterator, DescribeStream, ListStreams, or wildcard)", () => {

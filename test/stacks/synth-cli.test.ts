@@ -43,7 +43,7 @@ describe("npm run synth", () => {
       Resources: Record<string, { Type: string; DeletionPolicy?: string }>;
     };
     const all = Object.values(template.Resources);
-    expect(all.filter((x) => x.Type === "AWS::StepFunctions::StateMachine")).toHaveLength(1);
+    expect(all.filter((x) => x.Type === "AWS::StepFunctions::StateMachine")).toHaveLength(2);
     // The prod stage keeps its tables when the stack is removed.
     const tables = all.filter((x) => x.Type === "AWS::DynamoDB::Table");
     expect(tables.map((x) => x.DeletionPolicy)).toEqual(Array(5).fill("Retain"));

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COORDINATOR_STATES } from "../../core/checkpoint/asl.ts";
+import { ROUNDS_STATES } from "../../core/checkpoint/asl-rounds.ts";
 import { ROUTES, routeMethods } from "../../functions/http/routes.ts";
 import { ROOT } from "../../stacks/bundle.ts";
 import { VISIBILITY_FACTOR } from "../../stacks/deploy-plan.ts";
@@ -85,7 +86,7 @@ describe.each(JOBS)("stack of $name", (j) => {
     t.resourceCountIs("AWS::Lambda::EventSourceMapping", n);
     t.resourceCountIs("AWS::CloudWatch::Alarm", 2 * n + 1);
     t.resourceCountIs("AWS::DynamoDB::Table", 5);
-    t.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
+    t.resourceCountIs("AWS::StepFunctions::StateMachine", 2); // the coordinator and its Express rounds
     t.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     t.resourceCountIs("AWS::SecretsManager::Secret", 1);
     const fns = riffleFunctions(s);
@@ -245,7 +246,9 @@ describe.each(JOBS)("stack of $name", (j) => {
       expect(age[0]?.props.Threshold).toBe(s.deployment.aws.oldestMessageAlarmSeconds);
       for (const a of [...depth, ...age]) expect(a.props.AlarmActions).toHaveLength(1);
     }
-    const machine = resources(s, "AWS::StepFunctions::StateMachine")[0] as Resource;
+    const machine = resources(s, "AWS::StepFunctions::StateMachine").find(
+      (m) => m.props.StateMachineType === "STANDARD",
+    ) as Resource;
     const coordinator = alarms.filter((a) => a.props.Metrics !== undefined);
     expect(coordinator).toHaveLength(1);
     const metrics = coordinator[0]?.props.Metrics as {
@@ -260,40 +263,46 @@ describe.each(JOBS)("stack of $name", (j) => {
       if (m.MetricStat) expect(refTarget(m.MetricStat.Metric.Dimensions[0]?.Value)).toBe(machine.id);
   });
 
-  it("runs the coordinator from the core ASL, each Task state calling the step function of its role, started on create", () => {
+  it("runs the coordinator from the core ASL: a Standard machine running the Express rounds, whose Round calls the round function; started on create", () => {
     const s = synth(j.name);
-    const machine = resources(s, "AWS::StepFunctions::StateMachine")[0] as Resource;
+    const machines = resources(s, "AWS::StepFunctions::StateMachine");
+    const machine = machines.find((m) => m.props.StateMachineType === "STANDARD") as Resource;
+    const rounds = machines.find((m) => m.props.StateMachineType === "EXPRESS") as Resource;
     expect(machine.props.StateMachineName).toBe(s.deployment.stateMachineName);
+    expect(rounds.props.StateMachineName).toBe(s.deployment.roundsMachineName);
     const fnIds = new Map<string, string>();
-    const text = (machine.props.DefinitionString["Fn::Join"][1] as unknown[])
-      .map((p) => {
-        const id = refTarget(p);
-        if (!id) return p;
-        fnIds.set(`<${id}>`, id);
-        return `<${id}>`;
-      })
-      .join("");
-    const definition = JSON.parse(text);
+    const definitionOf = (m: Resource) =>
+      JSON.parse(
+        (m.props.DefinitionString["Fn::Join"][1] as unknown[])
+          .map((p) => {
+            const id = refTarget(p);
+            if (!id) return typeof p === "string" ? p : `<${JSON.stringify(p).replace(/"/g, "'")}>`;
+            fnIds.set(`<${id}>`, id);
+            return `<${id}>`;
+          })
+          .join(""),
+      );
+    const definition = definitionOf(machine);
+    const roundsDef = definitionOf(rounds);
     expect(Object.keys(definition.States).sort()).toEqual([...COORDINATOR_STATES].sort());
-    const expected: Record<string, string> = {
-      Trigger: "trigger",
-      Poll: "poll",
-      Complete: "complete",
-      Abort: "abort",
-      Restore: "restore",
-      ContinueAsNew: "continueAsNew",
-    };
-    for (const [state, role] of Object.entries(expected)) {
-      const id = fnIds.get(definition.States[state].Resource) ?? "";
-      expect(roleOf(resource(s, id)), state).toBe(role);
-    }
-    expect(definition.States.WaitInterval.Seconds).toBe(
+    expect(Object.keys(roundsDef.States).sort()).toEqual([...ROUNDS_STATES].sort());
+    const roleAt = (def: { States: Record<string, { Resource: string }> }, state: string) =>
+      roleOf(resource(s, fnIds.get(def.States[state]?.Resource ?? "") ?? ""));
+    expect(roleAt(roundsDef, "Round")).toBe("round");
+    expect(roleAt(definition, "ContinueAsNew")).toBe("continueAsNew");
+    expect(definition.States.RunRounds.Resource).toBe("arn:aws:states:::states:startExecution.sync:2");
+    expect(String(definition.States.RunRounds.Parameters.StateMachineArn)).toContain(
+      `:stateMachine:${s.deployment.roundsMachineName}`,
+    );
+    expect(roundsDef.States.WaitInterval.Seconds).toBe(
       Math.max(1, Math.ceil(s.deployment.checkpoint.intervalMs / 1000)),
     );
-    const next = riffleFunctions(s).find((f) => roleOf(f) === "continueAsNew");
-    expect(JSON.stringify(next?.props.Environment.Variables.RIFFLE_STATE_MACHINE_ARN)).toContain(
-      `:stateMachine:${s.deployment.stateMachineName}`,
-    );
+    for (const role of ["continueAsNew", "round"]) {
+      const f = riffleFunctions(s).find((x) => roleOf(x) === role);
+      expect(JSON.stringify(f?.props.Environment.Variables.RIFFLE_STATE_MACHINE_ARN), role).toContain(
+        `:stateMachine:${s.deployment.stateMachineName}`,
+      );
+    }
     const start = resources(s, "Custom::AWS")[0] as Resource;
     const create = JSON.parse(String(resolveIntrinsics(start.props.Create, (id) => `<${id}>`)));
     expect(create).toMatchObject({ service: "SFN", action: "startExecution" });
@@ -338,7 +347,7 @@ describe("sst.config.ts", () => {
       expect(assembly.stacks.map((x) => x.stackName)).toEqual(["cfgtest-riffle-clicks"]);
       const template = Template.fromJSON(assembly.stacks[0]?.template);
       template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
-      template.resourceCountIs("AWS::StepFunctions::StateMachine", 1);
+      template.resourceCountIs("AWS::StepFunctions::StateMachine", 2);
     } finally {
       if (saved === undefined) delete process.env.RIFFLE_JOB;
       else process.env.RIFFLE_JOB = saved;

@@ -74,7 +74,7 @@ function checkAwsQuery(q: Json, name: string, keyed: boolean): void {
   const w = `aws.queries.${name}`;
   numbers(q, ["events", "rows", "wallSeconds", "startSeconds", "eventsPerSec", "statefulHops"], w);
   expect(arr(q.tasks, `${w}.tasks`).length).toBeGreaterThan(0);
-  numbers(q.coordinator, ["trigger", "poll", "complete", "abort", "restore"], `${w}.coordinator`);
+  numbers(q.coordinator, ["round", "continueAsNew"], `${w}.coordinator`);
   const pm = obj(q.perMillionEvents, `${w}.perMillionEvents`);
   numbers(pm, ["setupRequests", "stateTransitions", "modelledReceives"], `${w}.perMillionEvents`);
   const own = obj(pm.own, `${w}.own`);
@@ -228,6 +228,12 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     );
     numbers(idle.fixedDollarsPerHour, ["1s", "10s", "60s"], "aws.idle.fixedDollarsPerHour");
     numbers(idle.dollarsPerRound, DOLLARS, "aws.idle.dollarsPerRound");
+    const active = obj(aws.activeCoordinator, "aws.activeCoordinator");
+    numbers(active, ["seconds", "events", "rounds", "checkpoints"], "aws.activeCoordinator");
+    expect(active.rounds as number, "the coordinator ran rounds").toBeGreaterThan(0);
+    numbers(active.usagePerRound, USAGE, "aws.activeCoordinator.usagePerRound");
+    numbers(active.usagePerHour, USAGE, "aws.activeCoordinator.usagePerHour");
+    numbers(active.dollarsPerHour, DOLLARS, "aws.activeCoordinator.dollarsPerHour");
     const awsQueries = arr(aws.queries, "aws.queries") as Json[];
     expect(awsQueries.map((q) => q.query)).toEqual(["q0", "q5", "q7"]);
     for (const q of awsQueries) checkAwsQuery(q, q.query as string, q.query !== "q0");

@@ -129,25 +129,35 @@ describe("best-effort signals", () => {
     await s.steps().start();
     await s.timers.record("ticks", "k", 0, 0);
     down = true;
-    expect(await handlers.trigger({ job: "ticks" })).toEqual({ checkpoint: 1, tickError: "queue down" });
+    expect(await handlers.round({ job: "ticks", checkpoint: null })).toEqual({
+      job: "ticks",
+      checkpoint: 1,
+      tickError: "queue down",
+    });
     expect(lines).toEqual(["coordinator of job 'ticks': timer ticks not sent: queue down"]);
     await ackAll(s, 1);
     s.clock.advance(RETICK_MS); // the hint was marked before the send failed: sent again after RETICK_MS
-    expect(await handlers.poll({ job: "ticks", checkpoint: 1 })).toMatchObject({
-      status: "completed",
-      tickError: "queue down",
-    });
-    expect(await handlers.complete({ job: "ticks", checkpoint: 1 })).toMatchObject({
-      checkpoint: 1,
+    // The round completes checkpoint 1 (its notification fails) and, the interval passed, triggers 2.
+    expect(await handlers.round({ job: "ticks", checkpoint: 1 })).toEqual({
+      job: "ticks",
+      checkpoint: 2,
+      completed: 1,
       notifyError: "queue down",
+      tickError: "queue down",
     });
     expect((await s.context.checkpoints.getManifest("ticks", 1))?.notified).toBeUndefined();
     down = false;
-    expect(await handlers.complete({ job: "ticks", checkpoint: 1 })).not.toHaveProperty("notifyError");
-    expect(signals(s.sent, "checkpoint-complete")).toHaveLength(2); // sent by the retry
+    await ackAll(s, 2);
     s.clock.advance(RETICK_MS);
-    expect((await handlers.trigger({ job: "ticks" })) as object).not.toHaveProperty("tickError");
+    const next = await handlers.round({ job: "ticks", checkpoint: 2 });
+    expect(next).toMatchObject({ job: "ticks", checkpoint: 3, completed: 2 });
+    expect(next).not.toHaveProperty("notifyError");
+    expect(next).not.toHaveProperty("tickError");
+    expect((await s.context.checkpoints.getManifest("ticks", 2))?.notified).toBe(true);
+    expect(signals(s.sent, "checkpoint-complete")).toHaveLength(2); // checkpoint 2's, to the notified task's partitions
     expect(signals(s.sent, "tick")).toEqual(["k[0]"]);
+    await expect(handlers.round({ job: "ticks", checkpoint: 1.5 })).rejects.toThrow(/checkpoint id or null/);
+    await expect(handlers.round({ job: "other", checkpoint: null })).rejects.toThrow(/got job 'other'/);
   });
 });
 

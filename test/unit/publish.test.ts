@@ -2,7 +2,9 @@
  * Publishing a completed checkpoint covers every partition of its cut, at the
  * parallelism it was taken at — not the plan's: a restore at another parallelism
  * publishes what the last run committed before it rewrites the logs (found by the
- * chaos fuzzer: a rescaled savepoint restore skipped partitions 1 and 2).
+ * chaos fuzzer: a rescaled savepoint restore skipped partitions 1 and 2). With a
+ * store's fold policy (DynamoDB's), it still publishes at every completion but
+ * compacts a partition only when the policy says folding pays.
  */
 
 import { describe, expect, it } from "vitest";
@@ -49,5 +51,41 @@ describe("publishCompleted", () => {
     expect(r.records).toBe(3);
     expect((await output.read("pub", "out")).values.sort()).toEqual(["from 0", "from 1", "from 2"]);
     expect(await output.publishedThrough("pub")).toEqual(cut);
+  });
+
+  it("compacts a partition only when the store's fold policy says so (3 segments behind the cut), and publishes every time", async () => {
+    const plan = planJob(buildGraph(job, { parallelism: 1 }));
+    const task = plan.tasks[0]?.id as string;
+    const state = new InMemoryStateStore({ foldPolicy: { segments: 3, checkpoints: 1000 } });
+    const output = new InMemoryOutputStore();
+    const segment = (n: number) => ({
+      n,
+      gen: 1,
+      time: 0,
+      positions: {},
+      outSeqs: {},
+      changes: [],
+      outbox: [],
+      sentThrough: n,
+      sink: { out: [`row ${n}`] },
+    });
+    const manifest = (id: number) => ({
+      job: "pub",
+      id,
+      generation: 1,
+      status: "completed" as const,
+      triggeredAt: 0,
+      cut: { [`${task}#0`]: id },
+      parallelism: { [task]: 1 },
+    });
+    for (let n = 1; n <= 8; n++) await state.append(task, 0, segment(n)); // the last one always stays
+    const compacted: number[] = [];
+    for (let n = 1; n <= 7; n++) {
+      const r = await publishCompleted(plan, state, output, manifest(n));
+      expect(r.records).toBe(1);
+      compacted.push(r.compacted);
+    }
+    expect(compacted).toEqual([0, 0, 3, 0, 0, 3, 0]);
+    expect((await state.readBase(task, 0))?.through).toBe(6);
   });
 });

@@ -1,0 +1,103 @@
+/**
+ * The reads of one coordinator round, made once: a {@link CheckpointStore} that keeps
+ * the job record and the manifests it has read or written for the life of one round
+ * (one Lambda invocation), so the steps a round runs — each of which loads what it
+ * needs, as a stateless step must — do not read the same items again. Every other
+ * call (acks, finished reports, savepoints) goes to the store.
+ *
+ * Why it is safe: a cached item is either a read made earlier in the same round or
+ * the round's own successful write. Every write of the job record is conditional on
+ * its generation and checkpoint counter, so a round that works from a record another
+ * writer has changed since (a savepoint restore, a wake) fails its write as it would
+ * have with a fresh read that lost the race; a failed write drops the cached record,
+ * so the next read is fresh. Manifests are written by the coordinator's steps only.
+ */
+
+import type {
+  CheckpointAck,
+  CheckpointManifest,
+  CheckpointStore,
+  FinishedAck,
+  JobRecord,
+  Savepoint,
+  SavepointInfo,
+} from "../ports/checkpoint-store.ts";
+
+/** A store that remembers job records and manifests for one round; see the module comment. */
+export class RoundReads implements CheckpointStore {
+  private readonly store: CheckpointStore;
+  private readonly jobs = new Map<string, JobRecord | undefined>();
+  private readonly manifests = new Map<string, CheckpointManifest | undefined>();
+
+  constructor(store: CheckpointStore) {
+    this.store = store;
+  }
+
+  async loadJob(job: string): Promise<JobRecord | undefined> {
+    if (this.jobs.has(job)) return this.jobs.get(job);
+    const r = await this.store.loadJob(job);
+    this.jobs.set(job, r);
+    return r;
+  }
+
+  async saveJob(
+    record: JobRecord,
+    expected: { generation: number; nextCheckpoint: number } | undefined,
+  ): Promise<boolean> {
+    this.jobs.delete(record.job); // the write's outcome decides what is known
+    const saved = await this.store.saveJob(record, expected);
+    if (saved) this.jobs.set(record.job, record);
+    return saved;
+  }
+
+  async putManifest(manifest: CheckpointManifest): Promise<void> {
+    const key = `${manifest.job}#${manifest.id}`;
+    this.manifests.delete(key);
+    await this.store.putManifest(manifest);
+    this.manifests.set(key, manifest);
+  }
+
+  async getManifest(job: string, id: number): Promise<CheckpointManifest | undefined> {
+    const key = `${job}#${id}`;
+    if (this.manifests.has(key)) return this.manifests.get(key);
+    const m = await this.store.getManifest(job, id);
+    this.manifests.set(key, m);
+    return m;
+  }
+
+  listManifests(job: string): Promise<CheckpointManifest[]> {
+    return this.store.listManifests(job);
+  }
+
+  ack(job: string, ack: CheckpointAck): Promise<void> {
+    return this.store.ack(job, ack);
+  }
+
+  acks(job: string, id: number): Promise<CheckpointAck[]> {
+    return this.store.acks(job, id);
+  }
+
+  finished(job: string, ack: FinishedAck): Promise<void> {
+    return this.store.finished(job, ack);
+  }
+
+  finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
+    return this.store.finishedPartitions(job, generation);
+  }
+
+  putSavepoint(savepoint: Savepoint): Promise<boolean> {
+    return this.store.putSavepoint(savepoint);
+  }
+
+  getSavepoint(job: string, name: string): Promise<Savepoint | undefined> {
+    return this.store.getSavepoint(job, name);
+  }
+
+  listSavepoints(job: string): Promise<SavepointInfo[]> {
+    return this.store.listSavepoints(job);
+  }
+
+  deleteSavepoint(job: string, name: string): Promise<boolean> {
+    return this.store.deleteSavepoint(job, name);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The coordinator's steps composed the two ways its drivers use them:
+ *
+ * - {@link settle}: poll a checkpoint in flight and act on what the poll says:
+ *   complete it (publish, compact) or abort it when it timed out. The embedded
+ *   driver (`core/runtime/lifecycle.ts`) settles each checkpoint it has in flight;
+ * - {@link round}: one round of the AWS coordinator, as ONE Lambda invocation:
+ *   settle the checkpoint the previous round followed, fail the job over when that
+ *   says so, then trigger the next checkpoint when it is due. The state machine
+ *   (`asl.ts`) runs one `round` per wait, so a round costs one invocation, where
+ *   trigger, poll and complete were three (plus a Step Functions transition each).
+ *
+ * Both only sequence {@link CoordinatorSteps}; every decision stays in the steps.
+ */
+
+import type { CompleteAnswer, CoordinatorSteps, PollStatus, TriggerAnswer } from "./steps.ts";
+
+/** What settling a checkpoint did. */
+export type SettleAnswer =
+  | { readonly status: Exclude<PollStatus, "completed" | "timeout"> }
+  | {
+      readonly status: "completed";
+      /** The newest checkpoint completed (it may be later than the one polled). */
+      readonly completed: number;
+      readonly complete: CompleteAnswer;
+    }
+  | {
+      readonly status: "timeout";
+      /** True when the abort leaves too many failed checkpoints in a row: the job must fail over. */
+      readonly failover: boolean;
+    };
+
+/**
+ * Polls checkpoint `id` (without one: only completes what every partition acked,
+ * e.g. a finished job's final checkpoint), then publishes a completion or aborts a
+ * timeout. A failover the poll asks for is reported, not done: the caller restores.
+ */
+export async function settle(steps: CoordinatorSteps, id?: number): Promise<SettleAnswer> {
+  const polled = await steps.poll(id);
+  if (polled.status === "completed" && polled.completed !== undefined) {
+    return { status: "completed", completed: polled.completed, complete: await steps.complete() };
+  }
+  if (polled.status === "timeout" && id !== undefined) {
+    return { status: "timeout", failover: (await steps.abort(id)).failover };
+  }
+  return { status: polled.status === "completed" || polled.status === "timeout" ? "pending" : polled.status };
+}
+
+/** Answer of {@link round}: the trigger's answer, plus what settling the previous checkpoint did. */
+export interface RoundAnswer extends TriggerAnswer {
+  /** The checkpoint this round completed and published, if any. */
+  readonly completed?: number;
+  /** Why its checkpoint-complete signals could not be sent (best effort), if they could not. */
+  readonly notifyError?: string;
+  /** The checkpoint this round aborted (timed out), if any. */
+  readonly aborted?: number;
+  /** The generation a failover in this round restored to (the next round triggers). */
+  readonly restored?: number;
+}
+
+/**
+ * One round of the coordinator: settles checkpoint `id` (the one the previous round
+ * followed; `null` for none), fails the job over when that leaves too many failures
+ * (or the job failed for good: `failed`), and otherwise triggers the next checkpoint
+ * when the interval says it is due ({@link CoordinatorSteps.trigger} with `whenDue`,
+ * which also finds a job finished, asleep, or with a checkpoint still in flight).
+ */
+export async function round(steps: CoordinatorSteps, id: number | null): Promise<RoundAnswer> {
+  let settled: { completed?: number; aborted?: number; notifyError?: string } = {};
+  if (id !== null) {
+    const s = await settle(steps, id);
+    if (s.status === "finished") return { checkpoint: null, finished: true };
+    if (s.status === "failover" || (s.status === "timeout" && s.failover)) {
+      const r = await steps.restore();
+      if (r.failed) return { checkpoint: null, failed: r.failed };
+      return { checkpoint: null, restored: r.generation };
+    }
+    if (s.status === "completed") {
+      const notifyError = s.complete.notifyError;
+      settled = { completed: s.completed, ...(notifyError === undefined ? {} : { notifyError }) };
+    }
+    if (s.status === "timeout") settled = { aborted: id };
+  }
+  return { ...(await steps.trigger({ whenDue: true })), ...settled };
+}

@@ -1,0 +1,162 @@
+/**
+ * One coordinator round (`round.ts`) over in-memory stores and a manual clock: each
+ * round starts from the stores alone, as the round Lambda does, settles the checkpoint
+ * the previous round followed, restores on failover, and triggers the next when due.
+ * And the round's reads (`round-reads.ts`): the job record and each manifest read once.
+ */
+
+import { describe, expect, it } from "vitest";
+import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { round, settle } from "../../core/checkpoint/round.ts";
+import { RoundReads } from "../../core/checkpoint/round-reads.ts";
+import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { planJob } from "../../core/graph/planner.ts";
+import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
+import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import type { CheckpointStore } from "../../core/ports/checkpoint-store.ts";
+import { ManualClock } from "../../core/ports/clock.ts";
+
+const job = defineJob("rounds", (env) => {
+  env.enableCheckpointing(1000, { timeoutMs: 5000, tolerableFailures: 1 });
+  env.setRestartStrategy({ attempts: 1, delayMs: 0 });
+  env
+    .fromGenerator((i) => i, { count: 100, splits: 2 })
+    .keyBy((x) => x % 3)
+    .sum()
+    .sinkTo("out");
+});
+
+function setup() {
+  const graph = buildGraph(job, { parallelism: 2 });
+  const plan = planJob(graph);
+  const clock = new ManualClock(1_000_000);
+  const checkpoints = new InMemoryCheckpointStore();
+  const context: StepContext = {
+    plan,
+    graph,
+    state: new InMemoryStateStore(),
+    checkpoints,
+    queue: { send: async () => {} },
+    output: new InMemoryOutputStore(),
+    clock,
+  };
+  const steps = () => new CoordinatorSteps(context);
+  const ackAll = async (checkpoint: number) => {
+    for (const t of plan.tasks) {
+      for (let p = 0; p < t.parallelism; p++) {
+        const ack = { checkpoint, task: t.id, partition: p, segment: 0, alignmentMs: 0, bytes: 0, time: 0 };
+        await checkpoints.ack("rounds", ack);
+      }
+    }
+  };
+  return { clock, checkpoints, context, steps, ackAll };
+}
+
+describe("coordinator round", () => {
+  it("triggers, follows the checkpoint in flight, completes it and triggers the next once due", async () => {
+    const s = setup();
+    expect(await round(s.steps(), null)).toEqual({ checkpoint: 1 });
+    s.clock.advance(1000);
+    expect(await round(s.steps(), 1)).toEqual({ checkpoint: 1, inFlight: true }); // not acked yet
+    await s.ackAll(1);
+    s.clock.advance(500);
+    expect(await round(s.steps(), 1)).toEqual({ checkpoint: 2, completed: 1 });
+    expect((await s.checkpoints.loadJob("rounds"))?.lastCompleted).toBe(1);
+    await s.ackAll(2);
+    expect(await round(s.steps(), 2)).toEqual({ checkpoint: null, completed: 2 }); // the interval has not passed
+    s.clock.advance(1000);
+    expect(await round(s.steps(), null)).toEqual({ checkpoint: 3 });
+  });
+
+  it("aborts a timed-out checkpoint, then fails over, then says the job failed once the restarts are used up", async () => {
+    const s = setup();
+    expect(await round(s.steps(), null)).toEqual({ checkpoint: 1 });
+    s.clock.advance(6000);
+    expect(await round(s.steps(), 1)).toEqual({ checkpoint: 2, aborted: 1 }); // one failure is tolerable
+    s.clock.advance(6000);
+    expect(await round(s.steps(), 2)).toEqual({ checkpoint: null, restored: 2 }); // the second is not
+    expect((await s.checkpoints.loadJob("rounds"))?.generation).toBe(2);
+    s.clock.advance(1000);
+    expect(await round(s.steps(), null)).toEqual({ checkpoint: 3 });
+    s.clock.advance(6000);
+    expect(await round(s.steps(), 3)).toEqual({ checkpoint: 4, aborted: 3 });
+    s.clock.advance(6000);
+    const failed = await round(s.steps(), 4);
+    expect(failed).toEqual({ checkpoint: null, failed: expect.stringMatching(/failed after 1 restarts/) });
+    expect(await round(s.steps(), null)).toEqual({ checkpoint: null, failed: failed.failed });
+  });
+
+  it("settle reports what the poll found and acts on it, as the embedded driver uses it", async () => {
+    const s = setup();
+    await s.steps().trigger();
+    expect(await settle(s.steps(), 1)).toEqual({ status: "pending" });
+    expect(await settle(s.steps())).toEqual({ status: "pending" });
+    await s.ackAll(1);
+    expect(await settle(s.steps(), 1)).toMatchObject({
+      status: "completed",
+      completed: 1,
+      complete: { checkpoint: 1 },
+    });
+    await s.steps().trigger();
+    s.clock.advance(6000);
+    expect(await settle(s.steps(), 2)).toEqual({ status: "timeout", failover: false });
+    expect(await settle(s.steps(), 2)).toEqual({ status: "aborted" });
+  });
+});
+
+/** Counts the job-record and manifest reads that reach `store`. */
+function counting(store: CheckpointStore) {
+  const reads = { jobs: 0, manifests: 0 };
+  const counted: CheckpointStore = Object.create(store);
+  counted.loadJob = (job) => {
+    reads.jobs += 1;
+    return store.loadJob(job);
+  };
+  counted.getManifest = (job, id) => {
+    reads.manifests += 1;
+    return store.getManifest(job, id);
+  };
+  return { counted, reads };
+}
+
+describe("round reads", () => {
+  it("a round reads the job record and each manifest at most once, where the steps alone read them many times", async () => {
+    const s = setup();
+    const { counted, reads } = counting(s.checkpoints);
+    const context = (checkpoints: CheckpointStore): StepContext => ({ ...s.context, checkpoints });
+    await round(new CoordinatorSteps(context(counted)), null);
+    await s.ackAll(1);
+    s.clock.advance(1000);
+    await round(new CoordinatorSteps(context(counted)), 1);
+    const uncached = { ...reads };
+    reads.jobs = 0;
+    reads.manifests = 0;
+    await s.ackAll(2);
+    s.clock.advance(1000);
+    expect(await round(new CoordinatorSteps(context(new RoundReads(counted))), 2)).toEqual({
+      checkpoint: 3,
+      completed: 2,
+    });
+    expect(reads.jobs).toBe(1);
+    expect(reads.manifests).toBeLessThanOrEqual(3); // 2 (pending), the one before it, 3 is written, not read
+    expect(uncached.jobs).toBeGreaterThan(5);
+  });
+
+  it("keeps its own writes, and after a write that lost the race reads the record again", async () => {
+    const s = setup();
+    await s.steps().start();
+    const { counted, reads } = counting(s.checkpoints);
+    const r = new RoundReads(counted);
+    const record = await r.loadJob("rounds");
+    if (!record) throw new Error("no record");
+    expect(await r.saveJob({ ...record, nextCheckpoint: 5 }, record)).toBe(true);
+    expect((await r.loadJob("rounds"))?.nextCheckpoint).toBe(5);
+    expect(reads.jobs).toBe(1);
+    // Another writer moves the record on; a write from the stale one fails and is forgotten.
+    await s.checkpoints.saveJob({ ...record, nextCheckpoint: 9 }, { generation: 1, nextCheckpoint: 5 });
+    expect(await r.saveJob({ ...record, nextCheckpoint: 6 }, { generation: 1, nextCheckpoint: 5 })).toBe(false);
+    expect((await r.loadJob("rounds"))?.nextCheckpoint).toBe(9);
+    expect(reads.jobs).toBe(2);
+  });
+});
