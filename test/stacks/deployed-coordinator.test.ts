@@ -320,11 +320,11 @@ describe("the synthesized clicks stack on the emulators", () => {
     });
     dynamo.destroy();
 
-    // Payloads went through the bucket: tasks wrote them, Complete read them to publish.
+    // Payloads went through the bucket: tasks wrote them, the round read them to publish.
     const s3Ops = (role: string) =>
       recorder.requests.filter((r) => r.target === "" && roleOf(resource(s, r.fn)) === role).map((r) => r.method);
     expect(s3Ops("task")).toContain("PUT");
-    expect(s3Ops("complete")).toContain("GET");
+    expect(s3Ops("round")).toContain("GET");
     expect((await new S3BlobStore(s3, BUCKET).list(`${s.deployment.job}/`)).length).toBeGreaterThan(0);
     s3.destroy();
 
