@@ -10,6 +10,7 @@ import type { CoordinatorSteps } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
+import { rescaledPlan } from "../graph/rescale.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
@@ -41,6 +42,15 @@ export function coordinatorOf(c: Pick<OpenJobContext, "plan" | "graph" | "checkp
   return new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
 }
 
+/** `plan` at the parallelism autoscaling left it at, when it can run at it (else `plan`, which the check refuses). */
+function runningPlan(plan: Plan, parallelism: Readonly<Record<string, number>>): Plan {
+  try {
+    return rescaledPlan(plan, parallelism);
+  } catch {
+    return plan;
+  }
+}
+
 /** Creates, resumes, or restores the job (from a savepoint); returns the generation to launch. */
 export async function openJob(c: OpenJobContext): Promise<number> {
   const { plan, checkpoints, steps } = c;
@@ -61,7 +71,7 @@ export async function openJob(c: OpenJobContext): Promise<number> {
     return (await steps.restoreSavepoint(sp)).generation;
   }
   if (previous) {
-    checkSameParallelism(plan, previous);
+    checkSameParallelism(c.graph.config.aws.autoscale ? runningPlan(plan, previous.parallelism) : plan, previous);
     return (await steps.resume()).generation;
   }
   return (await steps.start()).generation;

@@ -19,6 +19,8 @@ export interface TurnResult {
   readonly completed: readonly CheckpointManifest[];
   /** Set when the job must fail over (too many checkpoints failed). */
   readonly failover?: string;
+  /** Set when autoscaling rescaled the job after a completion: the new generation to launch. */
+  readonly rescaled?: number;
 }
 
 /** Drives the shared checkpoint lifecycle from the embedded scheduler. */
@@ -90,6 +92,12 @@ export class CheckpointDriver {
       if (status === "completed" && done !== undefined) {
         completed.push(await this.complete(done));
         this.pending = this.pending.filter((p) => p > done);
+        // After a completion, as the machine's Complete step does: the autoscale round.
+        const scaled = await this.steps.autoscale();
+        if (scaled.rescaled && scaled.generation !== undefined) {
+          this.pending = [];
+          return { completed, rescaled: scaled.generation };
+        }
         continue;
       }
       if (id !== undefined) this.pending = this.pending.filter((p) => p !== id);

@@ -34,6 +34,7 @@ let runs = 0;
 let awsRuns = 0;
 let checkpoints = 0;
 let restarts = 0;
+let rescaled = 0;
 const t0 = performance.now();
 for (let seed = from; seed < from + seeds; seed++) {
   for (const scenario of scenarios(records)) {
@@ -42,6 +43,7 @@ for (let seed = from; seed < from + seeds; seed++) {
     if (r.aws) awsRuns++;
     checkpoints += r.checkpoints;
     restarts += r.restarts;
+    rescaled += r.rescaled;
     for (const [k, v] of Object.entries(r.faults))
       totals[k as keyof FaultCounts] = (totals[k as keyof FaultCounts] ?? 0) + v;
     if (r.diffs.length > 0) {
@@ -64,6 +66,7 @@ console.log(
       seedsPerSecond: Number((seeds / secs).toFixed(2)),
       checkpoints,
       restarts,
+      rescaled,
       faults: totals,
     },
     null,

@@ -6,6 +6,8 @@
  * before commit, after commit, mid-send and between batches (also mid-alignment),
  * and fails the whole job over to its last checkpoint now and then.
  */
+
+import { scalableTasks } from "../../core/graph/rescale.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
@@ -26,6 +28,8 @@ export interface FaultCounts {
   lostDeletes: number;
   zombies: number;
   failovers: number;
+  /** Rescales of a scalable task to a random parallelism (1-4), at the next completed checkpoint. */
+  rescales: number;
 }
 
 /** Outcome of one seed. */
@@ -36,6 +40,8 @@ export interface SeedResult {
   readonly faults: FaultCounts;
   readonly checkpoints: number;
   readonly restarts: number;
+  /** Rescales that happened (a requested one waits for a checkpoint; one to the same parallelism is none). */
+  readonly rescaled: number;
   /** True when every batch ran through the task Lambda's handler (AWS mode). */
   readonly aws: boolean;
 }
@@ -58,6 +64,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     lostDeletes: 0,
     zombies: 0,
     failovers: 0,
+    rescales: 0,
   };
   const output = new Map<string, unknown[]>();
   let checkpoints = 0;
@@ -148,6 +155,14 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
       faults.failovers++;
       rt.requestFailover("injected job failure");
     }
+    if (chance(0.01) && faults.rescales < 3) {
+      const tasks = scalableTasks(rt.plan);
+      const task = tasks[Math.floor(rng() * tasks.length)];
+      if (task) {
+        faults.rescales++;
+        rt.requestRescale({ [task.id]: 1 + Math.floor(rng() * 4) });
+      }
+    }
   };
   const runWithZombie = async (
     runner: TaskRunner,
@@ -178,6 +193,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     faults,
     checkpoints,
     restarts: rt.restarts,
+    rescaled: rt.rescales,
     aws,
   };
 }
