@@ -6,13 +6,14 @@
  * timers (the machine's rounds are the AWS runtime's clock), and Trigger starts a
  * checkpoint only once the interval has passed. Ticks are best effort: one that
  * cannot be sent is logged and named in the answer (`tickError`), and delays its
- * timers to the partition's next batch; it never stops a checkpoint.
+ * timers to the partition's next batch; it never stops a checkpoint. Complete then
+ * runs the autoscale round, when the job has `autoscale` (best effort too).
  */
 
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { nextExecutionName } from "../../core/checkpoint/asl.ts";
-import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { type AutoscaleAnswer, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 
 /** Input every step gets from the state machine. */
@@ -67,6 +68,21 @@ export function createCoordinatorHandlers(
       return { tickError };
     }
   };
+  /**
+   * The autoscale round after a completion (`CoordinatorSteps.autoscale`). Best effort:
+   * a round that fails is logged and named in the answer (`autoscaleError`), and the
+   * next completion tries again; it never fails the publication.
+   */
+  const autoscale = async (): Promise<{ autoscaled?: AutoscaleAnswer; autoscaleError?: string }> => {
+    try {
+      const a = await steps.autoscale();
+      return a.checked ? { autoscaled: a } : {};
+    } catch (e) {
+      const autoscaleError = describeCause(e);
+      log(`coordinator of job '${job}': autoscale round failed: ${autoscaleError}`);
+      return { autoscaleError };
+    }
+  };
   const step = <T>(name: string, fn: (input: StepInput) => Promise<T>) =>
     middy<StepInput, T>().handler(async (input: StepInput) => {
       if (input?.job !== job) {
@@ -98,7 +114,7 @@ export function createCoordinatorHandlers(
         return { ...(await steps.poll(id)), ...ticked };
       }),
     ),
-    complete: wrap(step("complete", () => steps.complete())),
+    complete: wrap(step("complete", async () => ({ ...(await steps.complete()), ...(await autoscale()) }))),
     abort: wrap(step("abort", (i) => steps.abort(checkpointOf("abort", i)))),
     restore: wrap(step("restore", () => steps.restore())),
     continueAsNew: wrap(
