@@ -5,15 +5,17 @@
  * `autoscale` bounds. Pure: the coordinator measures, this decides, the rescale
  * step applies (`rescale.ts`).
  *
- * - **Out**: when the backlog would take longer than `targetLagSeconds` to drain at
- *   the current rate (or the oldest message is older than that), the task gets as
+ * - **Out**: when the backlog — more than one batch ({@link BATCH}) per partition —
+ *   would take longer than `targetLagSeconds` to drain at the current rate (or the
+ *   oldest message is older than that), the task gets as
  *   many partitions as drain the backlog within the target at the rate one partition
  *   achieved: `ceil(backlog / (targetLag × rate per partition))`, at least one more
  *   than now. When nothing was processed in the window despite a backlog, it doubles.
  *   Before a first window (no rate yet) nothing changes.
- * - **In**: when the backlog would drain within a quarter of the target, the task is
- *   underused; once it stayed so for `cooldownSeconds`, an idle task (no backlog,
- *   nothing processed) goes to `min`, a busy one to half its partitions.
+ * - **In**: when the backlog would drain within a quarter of the target, or is at most
+ *   one message per partition, the task is underused; once it stayed so for
+ *   `cooldownSeconds`, an idle task (no backlog, nothing processed) goes to `min`, a
+ *   busy one to half its partitions.
  * - No change within `cooldownSeconds` of the last one (hysteresis: no flapping).
  */
 
@@ -52,6 +54,13 @@ export interface ScaleDecision {
 /** A backlog that drains within this share of the target counts as underused. */
 export const LOW_WATER = 0.25;
 
+/**
+ * Messages one invocation takes (the SQS batch): a backlog of at most this many per
+ * partition is not worth a rescale, however slow the rate (barriers and ticks alone
+ * keep a few messages in a quiet task's queue).
+ */
+export const BATCH = 10;
+
 /** Decides the parallelism of one task at time `now` (ms); see the module comment. */
 export function decideParallelism(
   load: TaskLoad,
@@ -71,7 +80,8 @@ export function decideParallelism(
   const lag = lagSeconds(load.backlog, rate);
   const age = load.oldestAgeSeconds ?? 0;
   const cooling = memory.changedAt !== undefined && now - memory.changedAt < cooldownMs;
-  if (lag > config.targetLagSeconds || age > config.targetLagSeconds) {
+  const sizable = load.backlog > BATCH * current; // more than one batch per partition waits
+  if ((sizable && lag > config.targetLagSeconds) || age > config.targetLagSeconds) {
     const { lowSince: _, ...rest } = memory;
     if (cooling) return stay("behind, cooling down", rest);
     const perPartition = rate > 0 ? rate / current : undefined;
@@ -80,7 +90,8 @@ export function decideParallelism(
     if (next === current) return stay("behind, at max", rest);
     return { parallelism: next, memory: { changedAt: now }, reason: `behind: lag ${describe(lag)} s` };
   }
-  if (lag > config.targetLagSeconds * LOW_WATER || age > config.targetLagSeconds * LOW_WATER) {
+  const low = lag <= config.targetLagSeconds * LOW_WATER || load.backlog <= current;
+  if (!low || age > config.targetLagSeconds * LOW_WATER) {
     const { lowSince: _, ...rest } = memory;
     return stay("on target", rest);
   }

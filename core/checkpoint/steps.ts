@@ -101,6 +101,8 @@ export interface AutoscaleAnswer extends Partial<RescaleAnswer> {
   readonly checked: boolean;
   /** Each task's parallelism after the round. */
   readonly parallelism?: Readonly<Record<string, number>>;
+  /** Per scalable task: why it stays or changes, and what was measured. */
+  readonly reasons?: Readonly<Record<string, string>>;
 }
 
 /** Status the poll step reports for a checkpoint. */
@@ -447,7 +449,13 @@ export class CoordinatorSteps {
     const applied = await applyConcurrency(this.context.plan, scaler, after.autoscale?.applied ?? {});
     await this.saveRecord((x) => ({ ...x, autoscale: { ...(x.autoscale ?? round.memory), applied } }));
     const parallelism = Object.fromEntries(this.context.plan.tasks.map((t) => [t.id, t.parallelism]));
-    return { checked: true, ...r, parallelism };
+    const reasons = Object.fromEntries(
+      Object.entries(round.decisions).map(([t, d]) => [
+        t,
+        `${d.reason} (backlog ${d.backlog}, rate ${d.rate === undefined ? "?" : d.rate.toFixed(1)}/s)`,
+      ]),
+    );
+    return { checked: true, ...r, parallelism, reasons };
   }
 
   /** True while autoscaling may still scale a task in: the coordinator must stay awake for it. */

@@ -92,12 +92,6 @@ export class CheckpointDriver {
       if (status === "completed" && done !== undefined) {
         completed.push(await this.complete(done));
         this.pending = this.pending.filter((p) => p > done);
-        // After a completion, as the machine's Complete step does: the autoscale round.
-        const scaled = await this.steps.autoscale();
-        if (scaled.rescaled && scaled.generation !== undefined) {
-          this.pending = [];
-          return { completed, rescaled: scaled.generation };
-        }
         continue;
       }
       if (id !== undefined) this.pending = this.pending.filter((p) => p !== id);
@@ -110,6 +104,12 @@ export class CheckpointDriver {
       } else if (status === "failover") {
         return { completed, failover: "too many checkpoints in a row failed" };
       }
+    }
+    // The autoscale round, as the machine's Poll and Complete steps run it (rate-limited by the step).
+    const scaled = await this.steps.autoscale();
+    if (scaled.rescaled && scaled.generation !== undefined) {
+      this.pending = [];
+      return { completed, rescaled: scaled.generation };
     }
     return { completed };
   }

@@ -6,8 +6,9 @@
  * timers (the machine's rounds are the AWS runtime's clock), and Trigger starts a
  * checkpoint only once the interval has passed. Ticks are best effort: one that
  * cannot be sent is logged and named in the answer (`tickError`), and delays its
- * timers to the partition's next batch; it never stops a checkpoint. Complete then
- * runs the autoscale round, when the job has `autoscale` (best effort too).
+ * timers to the partition's next batch; it never stops a checkpoint. Complete, and
+ * Poll while its checkpoint is pending (a backlog holds barriers back), then run the
+ * autoscale round when the job has `autoscale` (rate-limited; best effort too).
  */
 
 import middy from "@middy/core";
@@ -76,6 +77,9 @@ export function createCoordinatorHandlers(
   const autoscale = async (): Promise<{ autoscaled?: AutoscaleAnswer; autoscaleError?: string }> => {
     try {
       const a = await steps.autoscale();
+      if (a.rescaled) {
+        log(`coordinator of job '${job}': rescaled to ${JSON.stringify(a.parallelism)}: ${JSON.stringify(a.reasons)}`);
+      }
       return a.checked ? { autoscaled: a } : {};
     } catch (e) {
       const autoscaleError = describeCause(e);
@@ -111,7 +115,9 @@ export function createCoordinatorHandlers(
       step("poll", async (i) => {
         const id = checkpointOf("poll", i);
         const ticked = await tick();
-        return { ...(await steps.poll(id)), ...ticked };
+        const polled = await steps.poll(id);
+        // A backlog holds barriers back: autoscaling must not wait for a completion.
+        return { ...polled, ...ticked, ...(polled.status === "pending" ? await autoscale() : {}) };
       }),
     ),
     complete: wrap(step("complete", async () => ({ ...(await steps.complete()), ...(await autoscale()) }))),

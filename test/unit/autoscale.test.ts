@@ -36,7 +36,7 @@ describe("decideParallelism", () => {
     // Lag 10.5 s: just behind; the sizing says 2 (rounding up 1.05) but never less than one more.
     expect(decideParallelism({ backlog: 210, ratePerSecond: 20, parallelism: 2 }, config, {}, 0).parallelism).toBe(3);
     expect(decideParallelism({ backlog: 1e6, ratePerSecond: 1, parallelism: 2 }, config, {}, 0).parallelism).toBe(8);
-    expect(decideParallelism({ backlog: 5, ratePerSecond: 0, parallelism: 3 }, config, {}, 0).parallelism).toBe(6);
+    expect(decideParallelism({ backlog: 31, ratePerSecond: 0, parallelism: 3 }, config, {}, 0).parallelism).toBe(6);
     const atMax = decideParallelism({ backlog: 1e6, ratePerSecond: 1, parallelism: 8 }, config, {}, 0);
     expect(atMax.parallelism).toBe(8);
   });
@@ -45,6 +45,23 @@ describe("decideParallelism", () => {
     const load = { backlog: 10, ratePerSecond: 100, oldestAgeSeconds: 11, parallelism: 1 };
     expect(decideParallelism(load, config, {}, 0).parallelism).toBe(2);
     expect(decideParallelism({ ...load, oldestAgeSeconds: 9 }, config, {}, 0).parallelism).toBe(1);
+  });
+
+  it("does not scale out for a backlog of one batch per partition or less, however slow", () => {
+    // Barriers and ticks keep a few messages in a quiet task's queue.
+    const d = decideParallelism({ backlog: 20, ratePerSecond: 1, parallelism: 2 }, config, {}, 0);
+    expect(d.parallelism).toBe(2);
+    // 21 messages at 0.5 msg/s per partition, to drain in 10 s: 5 partitions.
+    expect(decideParallelism({ backlog: 21, ratePerSecond: 1, parallelism: 2 }, config, {}, 0).parallelism).toBe(5);
+  });
+
+  it("counts a task whose queue holds at most one message per partition as underused", () => {
+    const quiet: TaskLoad = { backlog: 3, ratePerSecond: 0.5, parallelism: 4 }; // 6 s of lag: above the low water
+    let memory: AutoscaleMemory = {};
+    expect(decideParallelism(quiet, config, memory, 0).reason).toBe("underused");
+    memory = decideParallelism(quiet, config, memory, 0).memory;
+    expect(decideParallelism(quiet, config, memory, 30 * S).parallelism).toBe(2);
+    expect(decideParallelism({ ...quiet, backlog: 5 }, config, {}, 0).reason).toBe("on target");
   });
 
   it("decides nothing before the first window has a rate", () => {
