@@ -27,9 +27,18 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import type { CoordinatorFunctions } from "../core/checkpoint/asl.ts";
 import { RiffleError } from "../core/errors.ts";
+import { scalableTasks } from "../core/graph/rescale.ts";
+import { maximumConcurrencyFor } from "../functions/aws/sqs-lambda-scaler.ts";
 import { ENTRY } from "./bundle.ts";
 import type { DeploymentPlan, TaskDeployment } from "./deploy-plan.ts";
-import { API_GRANTS, COORDINATOR_STEP_GRANTS, grantTables, taskGrants } from "./grants.ts";
+import {
+  API_GRANTS,
+  AUTOSCALE_GRANTS,
+  COORDINATOR_STEP_GRANTS,
+  grantTables,
+  taskGrants,
+  withGrants,
+} from "./grants.ts";
 import type { TaskQueues } from "./queues.ts";
 import type { Tables } from "./tables.ts";
 
@@ -111,7 +120,9 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
     );
 
-  // Task functions.
+  // Task functions. With autoscale, the scalable tasks' event source mappings are the coordinator's to resize.
+  const scalable = new Set(d.aws.autoscale ? scalableTasks(d.plan).map((t) => t.id) : []);
+  const mappings = new Map<string, SqsEventSource>();
   const tasks = new Map<string, lambda.Function>();
   for (const t of d.tasks) {
     const f = fn(`Task${t.index}`, "task", {
@@ -125,9 +136,14 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       urlEstimate(d, t.sendsTo) + 200,
     );
     mayWake(f);
-    f.addEventSource(
-      new SqsEventSource(queue(t.task.id).queue, { batchSize: BATCH_SIZE, reportBatchItemFailures: true }),
-    );
+    // An autoscaled task starts at the MaximumConcurrency of its parallelism; the coordinator changes it.
+    const source = new SqsEventSource(queue(t.task.id).queue, {
+      batchSize: BATCH_SIZE,
+      reportBatchItemFailures: true,
+      ...(scalable.has(t.task.id) ? { maxConcurrency: maximumConcurrencyFor(t.task.parallelism) } : {}),
+    });
+    f.addEventSource(source);
+    if (scalable.has(t.task.id)) mappings.set(t.task.id, source);
     for (const to of t.sendsTo) queue(to).queue.grantSendMessages(f);
     grantTables(f, tables, taskGrants(t.readsIngest));
     tasks.set(t.task.id, f);
@@ -148,17 +164,23 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
         new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
       );
     } else {
-      const grants = COORDINATOR_STEP_GRANTS[role];
+      // Poll and Complete run the autoscale round: a rescale's restore, queue depths, mapping updates.
+      const scales = scalable.size > 0 && (role === "poll" || role === "complete");
+      const grants = scales
+        ? withGrants(COORDINATOR_STEP_GRANTS[role], AUTOSCALE_GRANTS)
+        : COORDINATOR_STEP_GRANTS[role];
       const targets = [
         ...new Set([...(grants.sendsToSources ? d.sources : []), ...(grants.sendsSignals ? d.signalled : [])]),
       ];
       const sleeps = role === "trigger" ? wakes : {};
-      if (targets.length > 0) {
-        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets), ...sleeps }, urlEstimate(d, targets) + 200);
+      const known = [...new Set([...targets, ...(scales ? scalable : [])])];
+      if (known.length > 0) {
+        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(known), ...sleeps }, urlEstimate(d, known) + 200);
         for (const s of targets) queue(s).queue.grantSendMessages(f);
       } else {
         env(f, sendsNothing, 0);
       }
+      if (scales) grantAutoscale(f, [...scalable], queue, mappings);
       grantTables(f, tables, grants.tables);
     }
     return f;
@@ -233,4 +255,34 @@ function checkEnvironmentSize(fn: string, vars: Record<string, string>, tokenByt
 /** The account-independent ARN of a state machine named `name` in this stack's account and region. */
 export function stateMachineArn(name: string): string {
   return `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${name}`;
+}
+
+/**
+ * The autoscale round's rights beyond the tables: `sqs:GetQueueAttributes` on the
+ * scalable tasks' queues and `lambda:UpdateEventSourceMapping` on their mappings
+ * (whose UUIDs it finds in `RIFFLE_EVENT_SOURCE_MAPPINGS`).
+ */
+function grantAutoscale(
+  f: lambda.Function,
+  scalable: readonly string[],
+  queue: (task: string) => TaskQueues,
+  mappings: ReadonlyMap<string, SqsEventSource>,
+): void {
+  const sources = scalable.map((t) => mappings.get(t) as SqsEventSource);
+  f.addEnvironment(
+    "RIFFLE_EVENT_SOURCE_MAPPINGS",
+    Stack.of(f).toJsonString(Object.fromEntries(scalable.map((t, i) => [t, sources[i]?.eventSourceMappingId]))),
+  );
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["sqs:GetQueueAttributes"],
+      resources: scalable.map((t) => queue(t).queue.queueArn),
+    }),
+  );
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["lambda:UpdateEventSourceMapping"],
+      resources: sources.map((s) => s.eventSourceMappingArn),
+    }),
+  );
 }

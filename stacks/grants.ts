@@ -111,6 +111,41 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
 };
 
 /**
+ * What the autoscale round adds to the Poll and Complete steps of a job with
+ * `autoscale` (`core/checkpoint/rescale.ts`). A rescale is a restore at a new
+ * parallelism: it stores, reads and deletes its in-place savepoint (checkpoints:
+ * conditional put, batch-written data, delete), folds each cut into the values
+ * (truncate, seal segment, compaction: log and state), drops the logs and installs
+ * new bases (log), reads and extends the task registries (state), resets the
+ * published marks (output: query and batch delete), and starts the sources. Reading
+ * the scalable tasks' queue attributes and updating their event source mappings are
+ * granted per resource in `functions.ts`.
+ */
+export const AUTOSCALE_GRANTS: StepGrants = {
+  tables: {
+    checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+    log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+    state: ["GetItem", "UpdateItem", "BatchWriteItem"],
+    output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
+  },
+  sendsToSources: true,
+  sendsSignals: false,
+};
+
+/** `a` and `b` together: the union of their table actions and sends. */
+export function withGrants(a: StepGrants, b: StepGrants): StepGrants {
+  const tables: { [T in TableRole]?: readonly DynamoAction[] } = { ...a.tables };
+  for (const [role, actions] of Object.entries(b.tables) as [TableRole, readonly DynamoAction[]][]) {
+    tables[role] = [...new Set([...(tables[role] ?? []), ...actions])];
+  }
+  return {
+    tables,
+    sendsToSources: a.sendsToSources || b.sendsToSources,
+    sendsSignals: a.sendsSignals || b.sendsSignals,
+  };
+}
+
+/**
  * A task function: appends segments and reads its keyed state (log and state tables),
  * acks checkpoints and reads the job record (checkpoints table), and reads the ingest
  * log when it reads an HTTP source.
