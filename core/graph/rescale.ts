@@ -51,6 +51,19 @@ export function rescaledPlan(plan: Plan, parallelism: Readonly<Record<string, nu
   return changed ? { ...plan, tasks } : plan;
 }
 
+/**
+ * The plan a job runs at the parallelism its record says (`rescaledPlan`), or `plan`
+ * itself when the record names a parallelism `plan` cannot run at (a record of another
+ * deployment, which the caller's own checks refuse).
+ */
+export function runningPlan(plan: Plan, parallelism: Readonly<Record<string, number>> | undefined): Plan {
+  try {
+    return rescaledPlan(plan, parallelism);
+  } catch {
+    return plan;
+  }
+}
+
 /** Checks `autoscale` against the plan (max ≤ maxParallelism); a mistake fails at plan time. */
 export function checkAutoscalePlan(plan: Plan, autoscale: AutoscaleConfig | undefined): void {
   if (!autoscale) return;

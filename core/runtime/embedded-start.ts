@@ -10,7 +10,7 @@ import type { CoordinatorSteps } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
-import { rescaledPlan } from "../graph/rescale.ts";
+import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
@@ -40,15 +40,6 @@ export interface OpenJobContext {
 export function coordinatorOf(c: Pick<OpenJobContext, "plan" | "graph" | "checkpoints" | "clock">) {
   const { plan, checkpoints, clock, graph } = c;
   return new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
-}
-
-/** `plan` at the parallelism autoscaling left it at, when it can run at it (else `plan`, which the check refuses). */
-function runningPlan(plan: Plan, parallelism: Readonly<Record<string, number>>): Plan {
-  try {
-    return rescaledPlan(plan, parallelism);
-  } catch {
-    return plan;
-  }
 }
 
 /** Creates, resumes, or restores the job (from a savepoint); returns the generation to launch. */
