@@ -122,6 +122,9 @@ export const STALE_RESTORE_MS = 15 * 60_000;
 /** How long a checkpoint waits for its sources' acks before its barriers are sent again. */
 export const BARRIER_RESEND_MS = 5_000;
 
+/** How often the autoscale round sets every scalable task's concurrency again, changed or not. */
+export const REAPPLY_CONCURRENCY_MS = 5 * 60_000;
+
 /** The job failed for good: its restart attempts are used up. */
 export class JobFailedError extends RiffleError {
   constructor(message: string, cause?: unknown) {
@@ -442,12 +445,18 @@ export class CoordinatorSteps {
     if (record.restoring || record.failed || record.sleeping) return { checked: false };
     if (record.autoscale && now - record.autoscale.at < autoscaleEveryMs(config)) return { checked: false };
     const round = await autoscaleRound(this.context.plan, this.context.state, scaler, config, record, now);
-    await this.saveRecord((r) => ({ ...r, autoscale: { ...round.memory, applied: r.autoscale?.applied ?? {} } }));
+    const keep = (r: JobRecord) => ({ applied: r.autoscale?.applied ?? {}, appliedAt: r.autoscale?.appliedAt });
+    await this.saveRecord((r) => ({ ...r, autoscale: { ...round.memory, ...keep(r) } }));
     const changed = Object.keys(round.changes).length > 0;
     const r = changed ? await this.rescale(round.changes) : { rescaled: false as const };
-    const after = await this.record();
-    const applied = await applyConcurrency(this.context.plan, scaler, after.autoscale?.applied ?? {});
-    await this.saveRecord((x) => ({ ...x, autoscale: { ...(x.autoscale ?? round.memory), applied } }));
+    // Applied again now and then: a redeploy puts the stack's MaximumConcurrency back.
+    const before = (await this.record()).autoscale;
+    const stale = now - (before?.appliedAt ?? 0) >= REAPPLY_CONCURRENCY_MS;
+    const applied = await applyConcurrency(this.context.plan, scaler, stale ? {} : (before?.applied ?? {}));
+    if (stale || JSON.stringify(applied) !== JSON.stringify(before?.applied ?? {})) {
+      const appliedAt = stale ? now : before?.appliedAt;
+      await this.saveRecord((x) => ({ ...x, autoscale: { ...(x.autoscale ?? round.memory), applied, appliedAt } }));
+    }
     const parallelism = Object.fromEntries(this.context.plan.tasks.map((t) => [t.id, t.parallelism]));
     const reasons = Object.fromEntries(
       Object.entries(round.decisions).map(([t, d]) => [

@@ -69,6 +69,8 @@ export interface AutoscaleRecord {
   readonly tasks: Readonly<Record<string, { readonly changedAt?: number; readonly lowSince?: number }>>;
   /** Per task: the concurrency last applied to its event source (`TaskScaler.setConcurrency`). */
   readonly applied: Readonly<Record<string, number>>;
+  /** When every task's concurrency was last set, changed or not (ms). */
+  readonly appliedAt?: number;
 }
 
 /** A partition's acknowledgement that it ended epoch `checkpoint` in `segment`. */
