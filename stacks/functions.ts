@@ -165,10 +165,13 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       );
     } else {
       // Poll and Complete run the autoscale round: a rescale's restore, queue depths, mapping updates.
+      // Trigger finishes a rescale that died midway (a stale restore): the same table actions.
       const scales = scalable.size > 0 && (role === "poll" || role === "complete");
-      const grants = scales
-        ? withGrants(COORDINATOR_STEP_GRANTS[role], AUTOSCALE_GRANTS)
-        : COORDINATOR_STEP_GRANTS[role];
+      const finishes = scalable.size > 0 && role === "trigger";
+      const grants =
+        scales || finishes
+          ? withGrants(COORDINATOR_STEP_GRANTS[role], AUTOSCALE_GRANTS)
+          : COORDINATOR_STEP_GRANTS[role];
       const targets = [
         ...new Set([...(grants.sendsToSources ? d.sources : []), ...(grants.sendsSignals ? d.signalled : [])]),
       ];

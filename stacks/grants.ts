@@ -112,7 +112,8 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
 
 /**
  * What the autoscale round adds to the Poll and Complete steps of a job with
- * `autoscale` (`core/checkpoint/rescale.ts`). A rescale is a restore at a new
+ * `autoscale` (`core/checkpoint/rescale.ts`), and to Trigger, which finishes a
+ * rescale that died midway (a stale restore). A rescale is a restore at a new
  * parallelism: it stores, reads and deletes its in-place savepoint (checkpoints:
  * conditional put, batch-written data, delete), folds each cut into the values
  * (truncate, seal segment, compaction: log and state), drops the logs and installs

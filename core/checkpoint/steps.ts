@@ -390,10 +390,15 @@ export class CoordinatorSteps {
     if (sp.inPlace && !(record?.restoring && record.restoredFrom?.savepoint === sp.name)) {
       throw new SavepointError(`savepoint '${name}' of job '${plan.job}' is a rescale's; it cannot be restored`);
     }
+    if (sp.inPlace) {
+      // Finishing a rescale that died midway: at the parallelism it wrote into the record.
+      this.rescaled = true;
+      await this.sync();
+    }
     if (record && !record.restoring) await this.complete();
     const coordinator = await this.coordinator();
     // A rescale's savepoint restores at the parallelism it set in the record; any other at the plan's.
-    const target = sp.inPlace ? plan : this.deployed.plan;
+    const target = sp.inPlace ? this.context.plan : this.deployed.plan;
     // The new log starts again: the published marks go with the old one, before the job runs on.
     const generation = await restoreFromSavepoint(target, graph, state, checkpoints, coordinator, sp, () =>
       output.resetPublished(plan.job),
@@ -467,10 +472,13 @@ export class CoordinatorSteps {
     return { checked: true, ...r, parallelism, reasons };
   }
 
-  /** True while autoscaling may still scale a task in: the coordinator must stay awake for it. */
+  /**
+   * True while autoscaling may still scale a task in: the coordinator must stay awake
+   * for it (on AWS the Trigger has no scaler; Poll and Complete, which scale, do).
+   */
   private aboveMin(): boolean {
     const config = this.deployed.graph.config.aws.autoscale;
-    if (!config || !this.deployed.scaler) return false;
+    if (!config) return false;
     return this.context.plan.tasks.some((t) => isScalable(this.context.plan, t) && t.parallelism > config.min);
   }
 

@@ -79,7 +79,7 @@ describe("stack of a job with autoscale", () => {
     }
   });
 
-  it("gives Poll and Complete what a rescale's restore writes, and lets them start the sources", () => {
+  it("gives Poll, Complete and Trigger (which finishes a rescale that died) what a rescale's restore writes, and lets them start the sources", () => {
     const tables = new Map(
       resources(s, "AWS::DynamoDB::Table").map((t) => [
         t.id,
@@ -87,7 +87,7 @@ describe("stack of a job with autoscale", () => {
       ]),
     );
     const clicks = queueId("clicks");
-    for (const role of ["poll", "complete"]) {
+    for (const role of ["poll", "complete", "trigger"]) {
       const dynamo = grantsOf(fnOf(role), "dynamodb:");
       const on = (table: string) =>
         Object.entries(dynamo)
