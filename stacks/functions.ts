@@ -30,9 +30,21 @@ import type * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
 import type { CoordinatorFunctions } from "../core/checkpoint/asl.ts";
 import { RiffleError } from "../core/errors.ts";
+import { scalableTasks } from "../core/graph/rescale.ts";
+import { maximumConcurrencyFor } from "../functions/aws/sqs-lambda-scaler.ts";
 import { ENTRY } from "./bundle.ts";
 import type { DeploymentPlan, TaskDeployment } from "./deploy-plan.ts";
-import { API_BUCKET, API_GRANTS, grantBucket, grantTables, ROUND_GRANTS, TASK_BUCKET, taskGrants } from "./grants.ts";
+import {
+  API_BUCKET,
+  API_GRANTS,
+  AUTOSCALE_GRANTS,
+  grantBucket,
+  grantTables,
+  ROUND_GRANTS,
+  TASK_BUCKET,
+  taskGrants,
+  unionGrants,
+} from "./grants.ts";
 import type { TaskQueues } from "./queues.ts";
 import type { Tables } from "./tables.ts";
 
@@ -117,7 +129,9 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
     );
 
-  // Task functions.
+  // Task functions. With autoscale, the scalable tasks' event source mappings are the coordinator's to resize.
+  const scalable = new Set(d.aws.autoscale ? scalableTasks(d.plan).map((t) => t.id) : []);
+  const mappings = new Map<string, SqsEventSource>();
   const tasks = new Map<string, lambda.Function>();
   for (const t of d.tasks) {
     const f = fn(`Task${t.index}`, "task", {
@@ -131,9 +145,14 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       urlEstimate(d, t.sendsTo) + 200,
     );
     mayWake(f);
-    f.addEventSource(
-      new SqsEventSource(queue(t.task.id).queue, { batchSize: BATCH_SIZE, reportBatchItemFailures: true }),
-    );
+    // An autoscaled task starts at the MaximumConcurrency of its parallelism; the coordinator changes it.
+    const source = new SqsEventSource(queue(t.task.id).queue, {
+      batchSize: BATCH_SIZE,
+      reportBatchItemFailures: true,
+      ...(scalable.has(t.task.id) ? { maxConcurrency: maximumConcurrencyFor(t.task.parallelism) } : {}),
+    });
+    f.addEventSource(source);
+    if (scalable.has(t.task.id)) mappings.set(t.task.id, source);
     for (const to of t.sendsTo) queue(to).queue.grantSendMessages(f);
     grantTables(f, tables, taskGrants(t.readsIngest));
     grantBucket(f, input.bucket, d.job, TASK_BUCKET);
@@ -155,16 +174,21 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
         new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
       );
     } else {
-      const grants = ROUND_GRANTS;
+      // The round runs the autoscale round (a rescale's restore, queue depths, mapping
+      // updates) and finishes a rescale that died midway (a stale restore).
+      const scales = scalable.size > 0;
+      const grants = scales ? unionGrants([ROUND_GRANTS, AUTOSCALE_GRANTS]) : ROUND_GRANTS;
       const targets = [
         ...new Set([...(grants.sendsToSources ? d.sources : []), ...(grants.sendsSignals ? d.signalled : [])]),
       ];
-      if (targets.length > 0) {
-        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(targets), ...wakes }, urlEstimate(d, targets) + 200);
+      const known = [...new Set([...targets, ...(scales ? scalable : [])])];
+      if (known.length > 0) {
+        env(f, { ...common, RIFFLE_QUEUE_URLS: urls(known), ...wakes }, urlEstimate(d, known) + 200);
         for (const s of targets) queue(s).queue.grantSendMessages(f);
       } else {
         env(f, { ...sendsNothing, ...wakes }, 200);
       }
+      if (scales) grantAutoscale(f, [...scalable], queue, mappings);
       grantTables(f, tables, grants.tables);
       grantBucket(f, input.bucket, d.job, grants.bucket);
     }
@@ -234,4 +258,34 @@ function checkEnvironmentSize(fn: string, vars: Record<string, string>, tokenByt
 /** The account-independent ARN of a state machine named `name` in this stack's account and region. */
 export function stateMachineArn(name: string): string {
   return `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${name}`;
+}
+
+/**
+ * The autoscale round's rights beyond the tables: `sqs:GetQueueAttributes` on the
+ * scalable tasks' queues and `lambda:UpdateEventSourceMapping` on their mappings
+ * (whose UUIDs it finds in `RIFFLE_EVENT_SOURCE_MAPPINGS`).
+ */
+function grantAutoscale(
+  f: lambda.Function,
+  scalable: readonly string[],
+  queue: (task: string) => TaskQueues,
+  mappings: ReadonlyMap<string, SqsEventSource>,
+): void {
+  const sources = scalable.map((t) => mappings.get(t) as SqsEventSource);
+  f.addEnvironment(
+    "RIFFLE_EVENT_SOURCE_MAPPINGS",
+    Stack.of(f).toJsonString(Object.fromEntries(scalable.map((t, i) => [t, sources[i]?.eventSourceMappingId]))),
+  );
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["sqs:GetQueueAttributes"],
+      resources: scalable.map((t) => queue(t).queue.queueArn),
+    }),
+  );
+  f.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["lambda:UpdateEventSourceMapping"],
+      resources: sources.map((s) => s.eventSourceMappingArn),
+    }),
+  );
 }

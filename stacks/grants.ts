@@ -153,6 +153,30 @@ export function unionGrants(steps: readonly StepGrants[]): StepGrants {
 export const ROUND_GRANTS: StepGrants = unionGrants(Object.values(COORDINATOR_STEP_GRANTS));
 
 /**
+ * What the autoscale round adds to the Poll and Complete steps of a job with
+ * `autoscale` (`core/checkpoint/rescale.ts`), and to Trigger, which finishes a
+ * rescale that died midway (a stale restore). A rescale is a restore at a new
+ * parallelism: it stores, reads and deletes its in-place savepoint (checkpoints:
+ * conditional put, batch-written data, delete), folds each cut into the values
+ * (truncate, seal segment, compaction: log and state), drops the logs and installs
+ * new bases (log), reads and extends the task registries (state), resets the
+ * published marks (output: query and batch delete), and starts the sources. Reading
+ * the scalable tasks' queue attributes and updating their event source mappings are
+ * granted per resource in `functions.ts`.
+ */
+export const AUTOSCALE_GRANTS: StepGrants = {
+  tables: {
+    checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
+    log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+    state: ["GetItem", "UpdateItem", "BatchWriteItem"],
+    output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
+  },
+  bucket: ["GetObject", "DeleteObject", "ListBucket"],
+  sendsToSources: true,
+  sendsSignals: false,
+};
+
+/**
  * A task function: appends segments and reads its keyed state (log and state tables),
  * acks checkpoints and reads the job record (checkpoints table), and reads the ingest
  * log when it reads an HTTP source.

@@ -23,6 +23,28 @@ export interface ApiThrottle {
   readonly burstLimit: number;
 }
 
+/**
+ * Elastic scaling from lag (`configureAws({ autoscale })`): the coordinator resizes
+ * every non-source task whose edges allow it (none forward) within `[min, max]`, at a
+ * checkpoint cut, so that its queue's backlog drains within `targetLagSeconds`.
+ */
+export interface AutoscaleConfig {
+  /** Fewest partitions of a task (≥ 1). */
+  readonly min: number;
+  /** Most partitions of a task (≥ min, ≤ maxParallelism; checked when the job is planned). */
+  readonly max: number;
+  /** Seconds in which a task's backlog should drain at its processing rate (1–86,400). */
+  readonly targetLagSeconds: number;
+  /**
+   * Seconds after a rescale (and between two decisions) before the next (1–86,400;
+   * default 60): a task is scaled in only after it stayed underused this long.
+   */
+  readonly cooldownSeconds: number;
+}
+
+/** What `configureAws({ autoscale })` accepts: `min`, `max` and `targetLagSeconds`, and optionally the cooldown. */
+export type AutoscaleOptions = Omit<AutoscaleConfig, "cooldownSeconds"> & { readonly cooldownSeconds?: number };
+
 /** The AWS deployment settings of a job. */
 export interface AwsConfig extends AwsFunctionSettings {
   /**
@@ -44,12 +66,37 @@ export interface AwsConfig extends AwsFunctionSettings {
   readonly tasks: Readonly<Record<string, Partial<AwsFunctionSettings>>>;
   /** Throttling of the HTTP API; requests over it get 429 from API Gateway. */
   readonly apiThrottle: ApiThrottle;
+  /** Elastic scaling from lag; off when absent. */
+  readonly autoscale?: AutoscaleConfig;
 }
 
 /** What `env.configureAws` accepts: any subset of the settings (of `apiThrottle` too). */
-export type AwsConfigOptions = Partial<Omit<AwsConfig, "apiThrottle">> & {
+export type AwsConfigOptions = Partial<Omit<AwsConfig, "apiThrottle" | "autoscale">> & {
   readonly apiThrottle?: Partial<ApiThrottle>;
+  readonly autoscale?: AutoscaleOptions;
 };
+
+/** Seconds between the decisions of a task's autoscaling, by default. */
+export const DEFAULT_AUTOSCALE_COOLDOWN_SECONDS = 60;
+
+/** Checks `autoscale` (all but its bound by maxParallelism, which the planner checks). */
+function checkAutoscale(o: AutoscaleOptions): AutoscaleConfig {
+  if (typeof o !== "object" || o === null) {
+    throw new JobDefinitionError("configureAws: autoscale must be { min, max, targetLagSeconds }");
+  }
+  for (const k of ["min", "max", "targetLagSeconds"] as const) {
+    if (o[k] === undefined) throw new JobDefinitionError(`configureAws: autoscale.${k} is required`);
+  }
+  checkRange("autoscale.min", o.min, 1, 10_000);
+  checkRange("autoscale.max", o.max, 1, 10_000);
+  checkRange("autoscale.targetLagSeconds", o.targetLagSeconds, 1, 86_400);
+  checkRange("autoscale.cooldownSeconds", o.cooldownSeconds, 1, 86_400);
+  if (o.max < o.min) {
+    throw new JobDefinitionError(`configureAws: autoscale.max (${o.max}) must be at least autoscale.min (${o.min})`);
+  }
+  const { min, max, targetLagSeconds } = o;
+  return { min, max, targetLagSeconds, cooldownSeconds: o.cooldownSeconds ?? DEFAULT_AUTOSCALE_COOLDOWN_SECONDS };
+}
 
 /**
  * Defaults: 1,024 MB, 30 s (visibility 180 s), 10 receives, alarm after 10 minutes,
@@ -100,6 +147,7 @@ export function mergeAwsConfig(base: AwsConfig, options: AwsConfigOptions): AwsC
     tasks[task] = { ...tasks[task], ...s };
   }
   const apiThrottle = { ...base.apiThrottle, ...defined(options.apiThrottle ?? {}) };
-  const rest = defined(options, ["tasks", "apiThrottle"]);
-  return { ...base, ...rest, tasks, apiThrottle };
+  const rest = defined(options, ["tasks", "apiThrottle", "autoscale"]);
+  const autoscale = options.autoscale === undefined ? base.autoscale : checkAutoscale(options.autoscale);
+  return { ...base, ...rest, tasks, apiThrottle, ...(autoscale ? { autoscale } : {}) };
 }

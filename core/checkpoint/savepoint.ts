@@ -20,6 +20,7 @@ import {
 import type { Clock } from "../ports/clock.ts";
 import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
+import { foldCutIntoValues } from "./fold-cut.ts";
 import { finishRestore } from "./restore.ts";
 
 /** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
@@ -38,7 +39,11 @@ export function checkSavepointName(name: string): string {
   return name;
 }
 
-/** Materializes completed checkpoint `manifest` as savepoint `name`. */
+/**
+ * Materializes completed checkpoint `manifest` as savepoint `name`. With `inPlace`
+ * (a rescale) it keeps only the source positions: the keyed values stay where they
+ * are, and restoring it folds the checkpoint into them (`fold-cut.ts`).
+ */
 export async function takeSavepoint(
   plan: Plan,
   state: StateStore,
@@ -46,6 +51,7 @@ export async function takeSavepoint(
   clock: Clock,
   manifest: CheckpointManifest,
   name: string,
+  options: { inPlace?: boolean } = {},
 ): Promise<Savepoint> {
   checkSavepointName(name);
   if (await checkpoints.getSavepoint(plan.job, name)) {
@@ -74,7 +80,7 @@ export async function takeSavepoint(
         positions[k.slice("split:".length)] = v;
         sources[task.id] = positions;
       }
-      if (task.keyed) {
+      if (task.keyed && !options.inPlace) {
         const { start, end } = keyGroupRange(p, P, plan.maxParallelism);
         const part = await state.exportState(task.id, p, through, start, end);
         values[task.id] = [...(values[task.id] ?? []), ...part];
@@ -90,6 +96,7 @@ export async function takeSavepoint(
     maxParallelism: plan.maxParallelism,
     parallelism: manifest.parallelism,
     values: count,
+    ...(options.inPlace ? { inPlace: true as const } : {}),
     sources,
     state: values,
   };
@@ -130,6 +137,7 @@ export async function restoreFromSavepoint(
     );
   }
   const generation = await beginRestore(plan, checkpoints, coordinator, savepoint.name);
+  if (savepoint.inPlace) await foldInPlace(plan, state, checkpoints, coordinator, savepoint, generation);
   for (const task of plan.tasks) {
     // A zombie of the old generation (a Lambda still in flight) may append after the
     // reset. The new log starts past the old one's end, so such a segment lands below
@@ -139,7 +147,8 @@ export async function restoreFromSavepoint(
     // Writers of the old generation may still slip a segment in between the reset and
     // the new base; start over then (they are gone once their in-flight batch ends).
     for (let attempt = 1; ; attempt++) {
-      await state.resetTask(task.id);
+      if (savepoint.inPlace) await state.dropLogs(task.id);
+      else await state.resetTask(task.id);
       try {
         await installTask(state, graph, task, savepoint, starts, generation);
         break;
@@ -197,6 +206,22 @@ async function beginRestore(
   return generation;
 }
 
+/** Folds the checkpoint of an in-place savepoint into the keyed values (see `fold-cut.ts`). */
+async function foldInPlace(
+  plan: Plan,
+  state: StateStore,
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  savepoint: Savepoint,
+  generation: number,
+): Promise<void> {
+  const manifest = await checkpoints.getManifest(plan.job, savepoint.checkpoint);
+  if (!manifest?.cut) {
+    throw new SavepointError(`rescale '${savepoint.name}': checkpoint ${savepoint.checkpoint} has no cut`);
+  }
+  await foldCutIntoValues(plan, state, coordinator, savepoint.parallelism, manifest.cut, generation);
+}
+
 /** Installs a task's savepoint state and one base per partition, each fenced at the new generation. */
 async function installTask(
   state: StateStore,
@@ -206,7 +231,7 @@ async function installTask(
   starts: readonly number[],
   generation: number,
 ): Promise<void> {
-  await state.putState(task.id, savepoint.state[task.id] ?? []);
+  if (!savepoint.inPlace) await state.putState(task.id, savepoint.state[task.id] ?? []);
   const positions = savepoint.sources[task.id] ?? {};
   const node = graph.nodes[task.operators[0]?.node ?? -1];
   const splits = node?.op.kind === "source" ? node.op.source.splits(task.parallelism) : [];

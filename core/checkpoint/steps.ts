@@ -9,6 +9,7 @@
 import { describeCause, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
+import { isScalable, rescaledPlan } from "../graph/rescale.ts";
 import {
   AbortReason,
   type CheckpointManifest,
@@ -20,10 +21,12 @@ import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
 import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
+import { applyConcurrency, autoscaleEveryMs, autoscaleRound, rescaleAt } from "./rescale.ts";
 import { restoreToCheckpoint } from "./restore.ts";
 import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
 import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
@@ -42,6 +45,8 @@ export interface StepContext {
   readonly clock: Clock;
   /** Where runners record their next processing-time timer (AWS); without it, {@link CoordinatorSteps.tick} sends nothing. */
   readonly timers?: TimerHints;
+  /** Measures task queues and applies concurrency (autoscaling); without one, nothing autoscales. */
+  readonly scaler?: TaskScaler;
   /**
    * Starts the coordinator again after it slept. With one, a quiet job's coordinator
    * goes to sleep instead of triggering checkpoints (scale to zero, `sleep.ts`).
@@ -80,6 +85,26 @@ export interface CompleteAnswer extends PublishResult {
   readonly notifyError?: string;
 }
 
+/** Answer of the rescale step. */
+export interface RescaleAnswer {
+  /** True when the job now runs at the new parallelism. */
+  readonly rescaled: boolean;
+  /** The new generation. */
+  readonly generation?: number;
+  /** The checkpoint it was rescaled at. */
+  readonly checkpoint?: number;
+}
+
+/** Answer of the autoscale step. */
+export interface AutoscaleAnswer extends Partial<RescaleAnswer> {
+  /** False when no round ran (no autoscale, not due, restoring, sleeping). */
+  readonly checked: boolean;
+  /** Each task's parallelism after the round. */
+  readonly parallelism?: Readonly<Record<string, number>>;
+  /** Per scalable task: why it stays or changes, and what was measured. */
+  readonly reasons?: Readonly<Record<string, string>>;
+}
+
 /** Status the poll step reports for a checkpoint. */
 export type PollStatus = "pending" | "completed" | "timeout" | "aborted" | "failover" | "finished";
 
@@ -97,6 +122,9 @@ export const STALE_RESTORE_MS = 15 * 60_000;
 /** How long a checkpoint waits for its sources' acks before its barriers are sent again. */
 export const BARRIER_RESEND_MS = 5_000;
 
+/** How often the autoscale round sets every scalable task's concurrency again, changed or not. */
+export const REAPPLY_CONCURRENCY_MS = 5 * 60_000;
+
 /** The job failed for good: its restart attempts are used up. */
 export class JobFailedError extends RiffleError {
   constructor(message: string, cause?: unknown) {
@@ -106,10 +134,33 @@ export class JobFailedError extends RiffleError {
 
 /** The coordinator's steps for one job. */
 export class CoordinatorSteps {
-  private readonly context: StepContext;
+  /** The context as deployed. */
+  private readonly deployed: StepContext;
+  /** The context with the plan the job runs now (autoscaling changes it; {@link sync}). */
+  private context: StepContext;
+  /** True once this instance rescaled the job (without `autoscale`: a test's or the simulation's rescale). */
+  private rescaled = false;
 
   constructor(context: StepContext) {
+    this.deployed = context;
     this.context = context;
+  }
+
+  /** The plan the job runs now: the deployed one at the job record's parallelism. */
+  get plan(): Plan {
+    return this.context.plan;
+  }
+
+  /**
+   * Reads the job record's parallelism into the plan the steps work with. Only a job
+   * with `autoscale` (or one this instance rescaled) changes its parallelism, so only
+   * such a job pays the read.
+   */
+  private async sync(): Promise<void> {
+    if (!this.deployed.graph.config.aws.autoscale && !this.rescaled) return;
+    const record = await this.deployed.checkpoints.loadJob(this.deployed.plan.job);
+    const plan = rescaledPlan(this.deployed.plan, record?.parallelism);
+    if (plan !== this.context.plan) this.context = { ...this.deployed, plan };
   }
 
   private async coordinator(): Promise<CheckpointCoordinator> {
@@ -144,6 +195,7 @@ export class CoordinatorSteps {
    * min pause) has passed since the last trigger (and completion), as the store says.
    */
   async trigger(options: { abortInFlight?: AbortReason; whenDue?: boolean } = {}): Promise<TriggerAnswer> {
+    await this.sync();
     await this.start();
     const record = await this.record();
     if (record.failed) return { checkpoint: null, failed: record.failed };
@@ -160,7 +212,8 @@ export class CoordinatorSteps {
       return { checkpoint: coordinator.pendingIds[0] ?? null, inFlight: true };
     }
     if (options.whenDue && !(await this.due(record, last))) return { checkpoint: null };
-    const quietable = this.context.waker && options.whenDue && last && last.generation === record.generation;
+    const quietable =
+      this.context.waker && options.whenDue && last && last.generation === record.generation && !this.aboveMin();
     if (quietable && (await trySleep(this.context, record, last))) return { checkpoint: null, sleeping: true };
     const id = await coordinator.trigger();
     await this.context.queue.send(barrierEntries(this.context.plan, record.generation, id));
@@ -220,6 +273,7 @@ export class CoordinatorSteps {
    * stands. Without `id` it only completes (e.g. the final checkpoint of a finished job).
    */
   async poll(id?: number): Promise<{ status: PollStatus; completed?: number }> {
+    await this.sync();
     const coordinator = await this.coordinator();
     const events = await coordinator.poll({ abortTimeouts: false });
     if (events.some((e) => e.kind === "failover")) return { status: "failover" };
@@ -244,6 +298,7 @@ export class CoordinatorSteps {
    * tries again); it never fails the publication.
    */
   async complete(): Promise<CompleteAnswer> {
+    await this.sync();
     const last = await (await this.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
     const { plan, state, output } = this.context;
@@ -270,6 +325,7 @@ export class CoordinatorSteps {
 
   /** Aborts checkpoint `id` (timed out); says whether the job must now fail over. */
   async abort(id: number): Promise<{ failover: boolean }> {
+    await this.sync();
     const coordinator = await this.coordinator();
     await coordinator.abort(id, AbortReason.Timeout);
     const record = await coordinator.record();
@@ -283,6 +339,7 @@ export class CoordinatorSteps {
    * is marked failed instead and nothing is restored.
    */
   async restore(reason = "failover"): Promise<RestoreAnswer> {
+    await this.sync();
     const record = await this.record();
     if (record.failed) return { generation: record.generation, checkpoint: null, failed: record.failed };
     const { attempts } = this.context.graph.config.restart;
@@ -300,6 +357,7 @@ export class CoordinatorSteps {
    * but not counted against the restart strategy (its count starts again).
    */
   async resume(): Promise<RestoreAnswer> {
+    await this.sync();
     return this.restoreLast(() => ({ restarts: 0 }));
   }
 
@@ -319,6 +377,7 @@ export class CoordinatorSteps {
    * A retry of an unfinished restore of the same savepoint picks it up (same generation).
    */
   async restoreSavepoint(name: string): Promise<{ generation: number }> {
+    await this.sync();
     const { plan, graph, state, checkpoints, output } = this.context;
     const sp = await checkpoints.getSavepoint(plan.job, checkSavepointName(name));
     if (!sp) {
@@ -329,14 +388,99 @@ export class CoordinatorSteps {
       );
     }
     const record = await checkpoints.loadJob(plan.job);
+    if (sp.inPlace && !(record?.restoring && record.restoredFrom?.savepoint === sp.name)) {
+      throw new SavepointError(`savepoint '${name}' of job '${plan.job}' is a rescale's; it cannot be restored`);
+    }
+    if (sp.inPlace) {
+      // Finishing a rescale that died midway: at the parallelism it wrote into the record.
+      this.rescaled = true;
+      await this.sync();
+    }
     if (record && !record.restoring) await this.complete();
     const coordinator = await this.coordinator();
+    // A rescale's savepoint restores at the parallelism it set in the record; any other at the plan's.
+    const target = sp.inPlace ? this.context.plan : this.deployed.plan;
     // The new log starts again: the published marks go with the old one, before the job runs on.
-    const generation = await restoreFromSavepoint(plan, graph, state, checkpoints, coordinator, sp, () =>
+    const generation = await restoreFromSavepoint(target, graph, state, checkpoints, coordinator, sp, () =>
       output.resetPublished(plan.job),
     );
-    await this.context.queue.send(startEntries(plan, generation));
+    if (sp.inPlace) await checkpoints.deleteSavepoint(plan.job, sp.name);
+    await this.sync();
+    await this.context.queue.send(startEntries(this.context.plan, generation));
     return { generation };
+  }
+
+  /**
+   * Rescales the job at its newest completed checkpoint (of the running generation)
+   * so that the tasks in `parallelism` run at that many partitions ({@link rescaleAt}).
+   * Publishes that checkpoint's output first. Does nothing while a restore runs, before
+   * a checkpoint of this generation completed, or when nothing would change.
+   */
+  async rescale(parallelism: Readonly<Record<string, number>>): Promise<RescaleAnswer> {
+    await this.sync();
+    const record = await this.record();
+    const target = rescaledPlan(this.deployed.plan, { ...record.parallelism, ...parallelism });
+    if (target === this.context.plan || record.restoring || record.failed) return { rescaled: false };
+    if (target.tasks.every((t, i) => t.parallelism === this.context.plan.tasks[i]?.parallelism)) {
+      return { rescaled: false };
+    }
+    await this.complete();
+    const coordinator = await this.coordinator();
+    const last = await coordinator.lastCompleted();
+    if (!last?.cut || last.final || last.generation !== record.generation) return { rescaled: false };
+    this.rescaled = true;
+    const generation = await rescaleAt(this.context, coordinator, last, target);
+    await this.sync();
+    await this.context.queue.send(startEntries(this.context.plan, generation));
+    return { rescaled: true, generation, checkpoint: last.id };
+  }
+
+  /**
+   * The autoscale round (`rescale.ts`), when the job has `autoscale` and a
+   * {@link StepContext.scaler}, at most every {@link autoscaleEveryMs}: measures the
+   * scalable tasks, rescales those whose parallelism should change, and sets every
+   * such task's event-source concurrency to its parallelism.
+   */
+  async autoscale(): Promise<AutoscaleAnswer> {
+    const config = this.deployed.graph.config.aws.autoscale;
+    const { scaler, clock } = this.deployed;
+    if (!config || !scaler) return { checked: false };
+    await this.sync();
+    const record = await this.record();
+    const now = clock.now();
+    if (record.restoring || record.failed || record.sleeping) return { checked: false };
+    if (record.autoscale && now - record.autoscale.at < autoscaleEveryMs(config)) return { checked: false };
+    const round = await autoscaleRound(this.context.plan, this.context.state, scaler, config, record, now);
+    const keep = (r: JobRecord) => ({ applied: r.autoscale?.applied ?? {}, appliedAt: r.autoscale?.appliedAt });
+    await this.saveRecord((r) => ({ ...r, autoscale: { ...round.memory, ...keep(r) } }));
+    const changed = Object.keys(round.changes).length > 0;
+    const r = changed ? await this.rescale(round.changes) : { rescaled: false as const };
+    // Applied again now and then: a redeploy puts the stack's MaximumConcurrency back.
+    const before = (await this.record()).autoscale;
+    const stale = now - (before?.appliedAt ?? 0) >= REAPPLY_CONCURRENCY_MS;
+    const applied = await applyConcurrency(this.context.plan, scaler, stale ? {} : (before?.applied ?? {}));
+    if (stale || JSON.stringify(applied) !== JSON.stringify(before?.applied ?? {})) {
+      const appliedAt = stale ? now : before?.appliedAt;
+      await this.saveRecord((x) => ({ ...x, autoscale: { ...(x.autoscale ?? round.memory), applied, appliedAt } }));
+    }
+    const parallelism = Object.fromEntries(this.context.plan.tasks.map((t) => [t.id, t.parallelism]));
+    const reasons = Object.fromEntries(
+      Object.entries(round.decisions).map(([t, d]) => [
+        t,
+        `${d.reason} (backlog ${d.backlog}, rate ${d.rate === undefined ? "?" : d.rate.toFixed(1)}/s)`,
+      ]),
+    );
+    return { checked: true, ...r, parallelism, reasons };
+  }
+
+  /**
+   * True while autoscaling may still scale a task in: the coordinator must stay awake
+   * for it (on AWS the Trigger has no scaler; Poll and Complete, which scale, do).
+   */
+  private aboveMin(): boolean {
+    const config = this.deployed.graph.config.aws.autoscale;
+    if (!config) return false;
+    return this.context.plan.tasks.some((t) => isScalable(this.context.plan, t) && t.parallelism > config.min);
   }
 
   private async record(): Promise<JobRecord> {

@@ -8,6 +8,7 @@ import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint
 import { wakeIfSleeping } from "../checkpoint/sleep.ts";
 import { CoordinatorSteps, type StepContext, type TriggerAnswer } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
+import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
@@ -166,7 +167,13 @@ export class StoreJobControl implements JobControl {
     const record = await this.o.checkpoints.loadJob(this.job);
     const now = this.o.clock.now();
     await this.o.queue.send(
-      replayEntries(letters, record?.generation ?? 1, now, replayRouter(this.o.plan, this.o.graph)),
+      // Routed at the running parallelism: a rescaled task's key groups moved.
+      replayEntries(
+        letters,
+        record?.generation ?? 1,
+        now,
+        replayRouter(runningPlan(this.o.plan, record?.parallelism), this.o.graph),
+      ),
     );
     await this.o.output.markReplayed(
       this.job,

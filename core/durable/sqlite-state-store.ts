@@ -254,6 +254,15 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  async dropLogs(task: string): Promise<void> {
+    transaction(this.db, "IMMEDIATE", () => {
+      this.q.resetSegments.run(task);
+      this.q.resetBases.run(task);
+      this.q.resetChanges.run(task);
+      this.q.resetFences.run(task);
+    });
+  }
+
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     transaction(this.db, "IMMEDIATE", () => {
       if (this.q.base.get(task, partition) || this.q.lastSegment.get(task, partition)?.n != null) {

@@ -7,6 +7,7 @@ import { CONTROL_CHANNEL, channelId, POLL_CHANNEL } from "../envelope.ts";
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, JobGraph } from "./graph.ts";
 import type { InputChannel, OperatorPlan, PartitionerKind, Plan, TaskInput, TaskOutput, TaskPlan } from "./plan.ts";
+import { checkAutoscalePlan } from "./rescale.ts";
 
 /** Plans a job graph into tasks. */
 export function planJob(graph: JobGraph): Plan {
@@ -112,7 +113,9 @@ export function planJob(graph: JobGraph): Plan {
       keyed: head.op.kind === "process" || head.op.kind === "coProcess",
     };
   });
-  return { job: graph.name, maxParallelism: config.maxParallelism, tasks };
+  const plan = { job: graph.name, maxParallelism: config.maxParallelism, tasks };
+  checkAutoscalePlan(plan, config.aws.autoscale);
+  return plan;
 }
 
 function defaultUid(n: GraphNode): string {

@@ -164,6 +164,16 @@ export class OffloadingStateStore implements StateStore {
 
   async resetTask(task: string): Promise<void> {
     await this.inner.resetTask(task);
+    await this.sweepTask(task);
+  }
+
+  /** Drops the logs (a rescale keeps the values), then every object of the task: no segment names one any more. */
+  async dropLogs(task: string): Promise<void> {
+    await this.inner.dropLogs(task);
+    await this.sweepTask(task);
+  }
+
+  private async sweepTask(task: string): Promise<void> {
     await this.objects.sweep(this.scope(task));
     for (const k of [...this.swept.keys()]) if (k.startsWith(this.scope(task))) this.swept.delete(k);
   }

@@ -216,6 +216,12 @@ export class InMemoryStateStore implements StateStore {
     this.overlays.delete(task);
   }
 
+  async dropLogs(task: string): Promise<void> {
+    for (const id of [...this.logs.keys()]) if (id.slice(0, id.lastIndexOf("#")) === task) this.logs.delete(id);
+    this.taskLogs.delete(task);
+    this.overlays.delete(task);
+  }
+
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     const log = this.log(task, partition);
     if (log.base || log.segs.length > 0) throw new PartitionNotEmptyError(task, partition);

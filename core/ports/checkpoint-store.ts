@@ -53,6 +53,24 @@ export interface JobRecord {
   readonly wakes?: number;
   /** The savepoint the running generation was restored from, and that generation. */
   readonly restoredFrom?: { readonly savepoint: string; readonly generation: number };
+  /** What autoscaling measured and decided last (absent without `autoscale`). */
+  readonly autoscale?: AutoscaleRecord;
+}
+
+/** Autoscaling's memory in the job record (`core/checkpoint/rescale.ts`). */
+export interface AutoscaleRecord {
+  /** When it last measured (ms). */
+  readonly at: number;
+  /** The generation it measured in (message counts start over with a new one). */
+  readonly generation: number;
+  /** Per task: data messages its partitions had consumed by then. */
+  readonly consumed: Readonly<Record<string, number>>;
+  /** Per task: when it was last rescaled, and since when it has been underused. */
+  readonly tasks: Readonly<Record<string, { readonly changedAt?: number; readonly lowSince?: number }>>;
+  /** Per task: the concurrency last applied to its event source (`TaskScaler.setConcurrency`). */
+  readonly applied: Readonly<Record<string, number>>;
+  /** When every task's concurrency was last set, changed or not (ms). */
+  readonly appliedAt?: number;
 }
 
 /** A partition's acknowledgement that it ended epoch `checkpoint` in `segment`. */
@@ -119,6 +137,11 @@ export interface SavepointInfo {
   readonly parallelism: Readonly<Record<string, number>>;
   /** Number of keyed-state values it holds. */
   readonly values: number;
+  /**
+   * True for a rescale's savepoint: it holds source positions only, the keyed values
+   * stay in place (a user cannot restore it).
+   */
+  readonly inPlace?: true;
 }
 
 /**

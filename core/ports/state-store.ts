@@ -70,6 +70,13 @@ export interface StateStore {
   exportState(task: string, partition: number, through: number, kgStart: number, kgEnd: number): Promise<StateChange[]>;
   /** Deletes every segment, base and keyed value of `task` (before a savepoint is loaded). */
   resetTask(task: string): Promise<void>;
+  /**
+   * Deletes every segment and base of `task` but keeps its keyed values (a rescale,
+   * once each partition's segments up to the cut are compacted into them): the
+   * values are addressed by key group, so the task's new partitions read them where
+   * they are. A store whose values are not partition-independent must copy instead.
+   */
+  dropLogs(task: string): Promise<void>;
   /** Installs the base of an empty partition (savepoint restore). */
   putBase(task: string, partition: number, base: PartitionBase): Promise<void>;
   /** Writes keyed values straight into the base state (savepoint restore). */

@@ -11,6 +11,7 @@ import type { IngestLog } from "../ports/ingest-log.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue, ReceivedMessage } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
+import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { BatchResult, InboundMessage, TaskRunner } from "./task-runner.ts";
 
 /** Most envelopes in one batch, as with the SQS event source mapping. */
@@ -26,6 +27,8 @@ export interface EmbeddedOptions {
   readonly store?: StateStore;
   /** Checkpoint store. Default: a new in-memory store. */
   readonly checkpoints?: CheckpointStore;
+  /** Measures the queues and applies concurrency for autoscaling. Default: over the queue, in memory. */
+  readonly scaler?: TaskScaler;
   /** Queue. Default: a new in-memory queue on `clock`. */
   readonly queue?: Queue & Pick<InMemoryQueue, "nextVisibleAt" | "backlog" | "deadLetters">;
   /** The log behind ingest sources (jobs with `fromIngest` need one). */

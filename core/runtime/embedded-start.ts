@@ -10,6 +10,7 @@ import type { CoordinatorSteps } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
+import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
@@ -61,7 +62,7 @@ export async function openJob(c: OpenJobContext): Promise<number> {
     return (await steps.restoreSavepoint(sp)).generation;
   }
   if (previous) {
-    checkSameParallelism(plan, previous);
+    checkSameParallelism(c.graph.config.aws.autoscale ? runningPlan(plan, previous.parallelism) : plan, previous);
     return (await steps.resume()).generation;
   }
   return (await steps.start()).generation;

@@ -18,6 +18,7 @@ import { InMemoryCheckpointStore } from "../memory/in-memory-checkpoint-store.ts
 import { InMemoryOutputStore } from "../memory/in-memory-output-store.ts";
 import { InMemoryQueue } from "../memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../memory/in-memory-state-store.ts";
+import { InMemoryTaskScaler } from "../memory/in-memory-task-scaler.ts";
 import {
   AbortReason,
   type CheckpointManifest,
@@ -48,7 +49,8 @@ export { JobFailedError, JobStalledError, MAX_BATCH, StateLostError };
 /** Runs a job in this process. */
 export class EmbeddedRuntime {
   readonly graph: JobGraph;
-  readonly plan: Plan;
+  /** The plan the job runs now (autoscaling changes its parallelism). */
+  plan: Plan;
   readonly store: StateStore;
   readonly checkpoints: CheckpointStore;
   readonly clock: Clock;
@@ -62,6 +64,8 @@ export class EmbeddedRuntime {
   readonly deadLetters: TaskDeadLetter[] = [];
   /** Failovers so far in this run. */
   restarts = 0;
+  /** Rescales so far in this run (autoscaling's or requested). */
+  rescales = 0;
   /** Wall time the last restore took (bump generation, cut the logs, relaunch). */
   lastRestoreMs: number | undefined;
   /** Current generation. */
@@ -71,6 +75,7 @@ export class EmbeddedRuntime {
   private done = false;
   private started = false;
   private failoverRequested: string | undefined;
+  private rescaleRequested: Readonly<Record<string, number>> | undefined;
   /** Savepoints asked for and the checkpoint each waits for. */
   private readonly savepointRequests = new SavepointRequests();
   /** Restores from savepoints asked for while the job runs. */
@@ -89,7 +94,8 @@ export class EmbeddedRuntime {
       onDeadLetter: (d) => this.deadLetters.push(d),
     });
     const { plan, graph, store, checkpoints, clock, output } = this;
-    this.steps = new CoordinatorSteps({ plan, graph, state: store, checkpoints, queue, output, clock });
+    const scaler = options.scaler ?? new InMemoryTaskScaler(queue);
+    this.steps = new CoordinatorSteps({ plan, graph, state: store, checkpoints, queue, output, clock, scaler });
     this.driver = new CheckpointDriver({
       steps: this.steps,
       checkpoints,
@@ -156,6 +162,7 @@ export class EmbeddedRuntime {
         yielded = performance.now();
       }
       if (stopAt === undefined) await this.driver.maybeTrigger();
+      if (this.rescaleRequested && (await this.rescaleNow())) continue;
       if (this.failoverRequested) {
         const reason = this.failoverRequested;
         this.failoverRequested = undefined;
@@ -189,6 +196,12 @@ export class EmbeddedRuntime {
     for (const m of turn.completed) {
       this.lastCheckpoint = m;
       if (m.final) this.done = true;
+    }
+    if (turn.rescaled !== undefined) {
+      this.rescales++;
+      this.driver.reset();
+      await this.relaunch(turn.rescaled);
+      return true;
     }
     if (turn.failover === undefined) return false;
     await this.failover({ reason: turn.failover, error: undefined });
@@ -257,8 +270,9 @@ export class EmbeddedRuntime {
   /** Runs the partitions of `generation` (a start, a failover, a restore) from the last completed checkpoint. */
   private async relaunch(generation: number): Promise<void> {
     this.generation = generation;
+    this.plan = this.steps.plan;
     this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
-    this.scheduler.launch(generation);
+    this.scheduler.launch(generation, this.plan);
   }
 
   /** Sends envelopes into the job's queues (ingest wake-ups, replays), stamped by the caller. */
@@ -280,6 +294,27 @@ export class EmbeddedRuntime {
   /** Asks the runtime to fail over at its next turn (as if a task had failed). */
   requestFailover(reason: string): void {
     this.failoverRequested = reason;
+  }
+
+  /**
+   * Asks the runtime to rescale tasks (task id → parallelism) at its next turn, at the
+   * newest completed checkpoint (the shared rescale step); it waits for one of the
+   * running generation to complete first. Autoscaling does the same by itself.
+   */
+  requestRescale(parallelism: Readonly<Record<string, number>>): void {
+    this.rescaleRequested = parallelism;
+  }
+
+  /** Runs a requested rescale once a checkpoint of this generation completed; true when it relaunched. */
+  private async rescaleNow(): Promise<boolean> {
+    if (this.lastCheckpoint?.generation !== this.generation) return false;
+    const r = await this.steps.rescale(this.rescaleRequested ?? {});
+    this.rescaleRequested = undefined;
+    if (!r.rescaled || r.generation === undefined) return false;
+    this.rescales++;
+    this.driver.reset();
+    await this.relaunch(r.generation);
+    return true;
   }
 
   /** Restores the job to its last completed checkpoint, per the restart strategy (the shared restore step). */

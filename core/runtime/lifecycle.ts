@@ -20,6 +20,8 @@ export interface TurnResult {
   readonly completed: readonly CheckpointManifest[];
   /** Set when the job must fail over (too many checkpoints failed). */
   readonly failover?: string;
+  /** Set when autoscaling rescaled the job after a completion: the new generation to launch. */
+  readonly rescaled?: number;
 }
 
 /** Drives the shared checkpoint lifecycle from the embedded scheduler. */
@@ -103,6 +105,12 @@ export class CheckpointDriver {
       } else if (s.status === "failover") {
         return { completed, failover: "too many checkpoints in a row failed" };
       }
+    }
+    // The autoscale round, as the machine's Poll and Complete steps run it (rate-limited by the step).
+    const scaled = await this.steps.autoscale();
+    if (scaled.rescaled && scaled.generation !== undefined) {
+      this.pending = [];
+      return { completed, rescaled: scaled.generation };
     }
     return { completed };
   }

@@ -42,6 +42,8 @@ export interface SchedulerContext {
 /** Runs the partitions of one generation; see the module comment. */
 export class PartitionScheduler {
   private readonly c: SchedulerContext;
+  /** The plan of the current generation (the context's, or a rescale's). */
+  private plan: Plan;
   private runners: TaskRunner[] = [];
   private byAddress = new Map<string, TaskRunner>();
   /** Partitions with a tick in their queue. */
@@ -53,6 +55,7 @@ export class PartitionScheduler {
 
   constructor(context: SchedulerContext) {
     this.c = context;
+    this.plan = context.plan;
   }
 
   /** Every runner of the current generation. */
@@ -60,9 +63,13 @@ export class PartitionScheduler {
     return this.runners;
   }
 
-  /** Creates the runners of `generation` (the restore or start step has sent the start signals). */
-  launch(generation: number): void {
-    const { plan, graph, queue, store, clock, checkpoints, options } = this.c;
+  /**
+   * Creates the runners of `generation` (the restore or start step has sent the start
+   * signals), at `plan`'s parallelism (default: the one it runs).
+   */
+  launch(generation: number, plan: Plan = this.plan): void {
+    const { graph, queue, store, clock, checkpoints, options } = this.c;
+    this.plan = plan;
     this.sourceRecordsBefore = this.sourceRecords();
     this.runners = [];
     this.byAddress = new Map();
@@ -95,7 +102,8 @@ export class PartitionScheduler {
    * the job stalled, with why.
    */
   whenIdle(): { sleepMs?: number; stalled?: string } {
-    const { clock, options, graph, plan } = this.c;
+    const { clock, options, graph } = this.c;
+    const plan = this.plan;
     const next = this.nextWake();
     if (next !== undefined) return { sleepMs: Math.max(1, next - clock.now()) };
     if (this.allFinished) return {};
@@ -113,7 +121,7 @@ export class PartitionScheduler {
 
   /** One round over every task, downstream first; says whether anything ran, or which partition failed. */
   async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
-    const downstreamFirst = [...this.c.plan.tasks].reverse(); // so the pipeline drains before sources read more
+    const downstreamFirst = [...this.plan.tasks].reverse(); // so the pipeline drains before sources read more
     let progressed = false;
     for (const task of this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst) {
       for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
@@ -164,6 +172,14 @@ export class PartitionScheduler {
   ): Promise<"ok" | BatchFailure> {
     const { options, clock, queue } = this.c;
     const runner = this.byAddress.get(`${task.id}#${group}`);
+    if (!runner && group >= task.parallelism) {
+      // A partition a rescale removed: what is left in its group is of an older generation.
+      await queue.ack(
+        task.id,
+        msgs.map((m) => m.receipt),
+      );
+      return "ok";
+    }
     if (!runner) throw new RiffleError("no-such-partition", `no runner for ${task.id}[${group}]`);
     options.beforeBatch?.(runner);
     this.ticked.delete(runner);
@@ -278,7 +294,7 @@ export class PartitionScheduler {
 
   /** Progress per task. */
   progress(): TaskProgress[] {
-    return this.c.plan.tasks.map((t) => {
+    return this.plan.tasks.map((t) => {
       const rs = this.runners.filter((r) => r.task.id === t.id);
       return {
         task: t.id,
@@ -298,6 +314,6 @@ export class PartitionScheduler {
 
   /** Envelopes that the queues dead-lettered after too many receives. */
   queueDeadLetters(): QueueDeadLetter[] {
-    return this.c.plan.tasks.flatMap((t) => [...this.c.queue.deadLetters(t.id)]);
+    return this.plan.tasks.flatMap((t) => [...this.c.queue.deadLetters(t.id)]);
   }
 }

@@ -294,7 +294,8 @@ export class DynamoStateStore implements StateStore {
     return this.reads.exportState(task, partition, through, kgStart, kgEnd);
   }
 
-  async resetTask(task: string): Promise<void> {
+  /** The registry of `task`, read consistently. */
+  private async readRegistry(task: string): Promise<Registry> {
     const out = await dynamoCall(`GetItem of the registry of ${task}`, () =>
       this.doc.send(
         new GetCommand({
@@ -304,7 +305,11 @@ export class DynamoStateStore implements StateStore {
         }),
       ),
     );
-    const reg = parseRegistry(out.Item as Item | undefined);
+    return parseRegistry(out.Item as Item | undefined);
+  }
+
+  async resetTask(task: string): Promise<void> {
+    const reg = await this.readRegistry(task);
     await mapLimit([...reg.parts], 8, (p) => deletePartition(this.doc, this.tables.log, this.pk(task, p)));
     await mapLimit([...reg.kgs], 8, async (g) => {
       await deletePartition(this.doc, this.tables.state, this.keys.pk(task, g));
@@ -313,6 +318,13 @@ export class DynamoStateStore implements StateStore {
     await batchWriteAll(this.doc, this.tables.state, [{ delete: { pk: this.keys.registryPk(task), sk: REGISTRY_SK } }]);
     for (const p of reg.parts) this.parts.delete(this.pk(task, p));
     this.registries.delete(task);
+  }
+
+  /** Deletes the task's log partitions; its values (by key group) and its registry stay. */
+  async dropLogs(task: string): Promise<void> {
+    const reg = await this.readRegistry(task);
+    await mapLimit([...reg.parts], 8, (p) => deletePartition(this.doc, this.tables.log, this.pk(task, p)));
+    for (const p of reg.parts) this.parts.delete(this.pk(task, p));
   }
 
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {

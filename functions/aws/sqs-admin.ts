@@ -237,6 +237,15 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 /** Messages waiting or in flight in a queue (ApproximateNumberOfMessages + NotVisible). */
 export async function approximateBacklog(client: SQSClient, url: string): Promise<number> {
+  const b = await approximateBacklogOf(client, url);
+  return b.visible + b.inFlight;
+}
+
+/** A queue's waiting (ApproximateNumberOfMessages) and in-flight (…NotVisible) messages. */
+export async function approximateBacklogOf(
+  client: SQSClient,
+  url: string,
+): Promise<{ visible: number; inFlight: number }> {
   const out = await call(`read the attributes of ${url}`, () =>
     client.send(
       new GetQueueAttributesCommand({
@@ -246,7 +255,10 @@ export async function approximateBacklog(client: SQSClient, url: string): Promis
     ),
   );
   const a = out.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }
 
 /** The envelopes in every task's dead-letter queue (`dlqs`: task id → DLQ URL), as the job control reports them. */

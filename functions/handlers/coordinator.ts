@@ -7,7 +7,8 @@
  * flight, restores on failover, and triggers the next checkpoint once the interval
  * has passed. Ticks are best effort: one that cannot be sent is logged and named in
  * the answer (`tickError`), and delays its timers to the partition's next batch; it
- * never stops a checkpoint. ContinueAsNew starts the Standard machine's next execution.
+ * never stops a checkpoint. After the round, a job with `autoscale` runs the autoscale
+ * round (rate-limited by the step; best effort too). ContinueAsNew starts the Standard machine's next execution.
  */
 
 import middy from "@middy/core";
@@ -16,7 +17,7 @@ import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { ROUNDS_EXECUTION_MS } from "../../core/checkpoint/asl-rounds.ts";
 import { type RoundAnswer, round } from "../../core/checkpoint/round.ts";
 import { RoundReads } from "../../core/checkpoint/round-reads.ts";
-import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { type AutoscaleAnswer, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 
 /** Input every step gets from the state machine. */
@@ -37,6 +38,10 @@ export interface RoundOutput extends RoundAnswer {
   readonly handOver?: true;
   /** Why the due timer ticks could not be sent, if they could not. */
   readonly tickError?: string;
+  /** What the autoscale round did, when one ran. */
+  readonly autoscaled?: AutoscaleAnswer;
+  /** Why the autoscale round failed, if it did. */
+  readonly autoscaleError?: string;
 }
 
 /** One step's Lambda handler; the context is optional for local callers. */
@@ -77,6 +82,27 @@ export function createCoordinatorHandlers(
       return { tickError };
     }
   };
+  /**
+   * The autoscale round after a coordinator round (`CoordinatorSteps.autoscale`; it
+   * also runs while a checkpoint is pending, since a backlog holds barriers back).
+   * Best effort: a round that fails is logged and named in the answer
+   * (`autoscaleError`), and the next round tries again; it never fails the round.
+   */
+  const autoscale = async (
+    steps: CoordinatorSteps,
+  ): Promise<{ autoscaled?: AutoscaleAnswer; autoscaleError?: string }> => {
+    try {
+      const a = await steps.autoscale();
+      if (a.rescaled) {
+        log(`coordinator of job '${job}': rescaled to ${JSON.stringify(a.parallelism)}: ${JSON.stringify(a.reasons)}`);
+      }
+      return a.checked ? { autoscaled: a } : {};
+    } catch (e) {
+      const autoscaleError = describeCause(e);
+      log(`coordinator of job '${job}': autoscale round failed: ${autoscaleError}`);
+      return { autoscaleError };
+    }
+  };
   const step = <T>(name: string, fn: (input: StepInput) => Promise<T>) =>
     middy<StepInput, T>().handler(async (input: StepInput) => {
       if (input?.job !== job) {
@@ -108,7 +134,8 @@ export function createCoordinatorHandlers(
         const steps = new CoordinatorSteps({ ...context, checkpoints: new RoundReads(context.checkpoints) });
         const ticked = await tick(steps);
         const answer = await round(steps, id);
-        return { job, ...answer, ...ticked, ...(handOver(i.started) ? { handOver: true as const } : {}) };
+        const scaled = answer.finished || answer.failed ? {} : await autoscale(steps);
+        return { job, ...answer, ...ticked, ...scaled, ...(handOver(i.started) ? { handOver: true as const } : {}) };
       }),
     ),
     continueAsNew: wrap(

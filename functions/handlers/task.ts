@@ -15,6 +15,7 @@ import { describeCause, RiffleError } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob, taskById } from "../../core/graph/planner.ts";
+import { rescaledPlan } from "../../core/graph/rescale.ts";
 import type { CheckpointStore } from "../../core/ports/checkpoint-store.ts";
 import type { Clock } from "../../core/ports/clock.ts";
 import type { CoordinatorWaker } from "../../core/ports/coordinator-waker.ts";
@@ -66,10 +67,12 @@ export interface TaskHandlerOptions {
 /** Builds the task Lambda's handler (a middy handler). */
 export function createTaskHandler(options: TaskHandlerOptions) {
   const graph: JobGraph = buildGraph(options.job, parallelismOf(options.parallelism));
-  const plan: Plan = planJob(graph);
+  const deployed: Plan = planJob(graph);
   const taskId = options.task ?? process.env.RIFFLE_TASK;
   if (!taskId) throw new RiffleError("config", "RIFFLE_TASK is not set: which task does this function run?");
-  const task = taskById(plan, taskId);
+  // The plan of the running generation: the deployed one at the job record's parallelism (autoscaling).
+  let plan: Plan = deployed;
+  let task = taskById(plan, taskId);
   const log = options.log ?? ((line: string) => console.error(line));
   const ports = options.ports;
   let generation = 0;
@@ -102,6 +105,8 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     if (record.generation !== generation) {
       generation = record.generation;
       runners = new Map();
+      plan = rescaledPlan(deployed, record.parallelism);
+      task = taskById(plan, taskId);
     }
     const failures: { itemIdentifier: string }[] = [];
     let died: { error: unknown } | undefined;
@@ -113,8 +118,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
           runner,
           partition,
           records,
-          task.id,
-          task.parallelism,
+          { task: task.id, parallelism: task.parallelism, generation },
           log,
         );
         if (segment) committed = true;
@@ -158,10 +162,13 @@ async function runGroup(
   runner: (partition: number) => TaskRunner,
   partition: number,
   records: readonly SQSRecord[],
-  task: string,
-  parallelism: number,
+  at: { readonly task: string; readonly parallelism: number; readonly generation: number },
   log: (line: string) => void,
 ): Promise<{ failedFrom: number; error?: unknown; segment?: true }> {
+  const { task, parallelism } = at;
+  if (Number.isInteger(partition) && partition >= parallelism && olderGeneration(records, task, at.generation)) {
+    return { failedFrom: records.length }; // a partition a rescale removed: its leftovers are void
+  }
   if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) {
     log(`${task}: message group '${partition}' is not a partition (parallelism ${parallelism})`);
     return { failedFrom: 0 };
@@ -190,6 +197,15 @@ async function runGroup(
     ...(result.error === undefined ? {} : { error: result.error }),
     ...(result.segment ? { segment: true } : {}),
   };
+}
+
+/** True when every record is an envelope of a generation before `generation` (one that fails to decode is not). */
+function olderGeneration(records: readonly SQSRecord[], task: string, generation: number): boolean {
+  try {
+    return records.every((r) => decodeEnvelope(r.body, task).gen < generation);
+  } catch {
+    return false;
+  }
 }
 
 /** Records by message group (partition), in order. */

@@ -30,6 +30,7 @@ import { SystemClock } from "../../core/ports/clock.ts";
 import { awsPortsFromEnv } from "../aws/ports.ts";
 import { secretApiKeys } from "../aws/secret-keys.ts";
 import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
+import { taskScalerFromEnv } from "../aws/sqs-lambda-scaler.ts";
 import { type CoordinatorHandlers, createCoordinatorHandlers, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
@@ -85,12 +86,17 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       ...(context.waker ? { waker: context.waker } : {}),
     });
   });
-  const coordinator = once(
-    (): CoordinatorHandlers =>
-      createCoordinatorHandlers(deployment().context, {
-        startExecution: (input, name) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input, name),
-      }),
-  );
+  const coordinator = once((): CoordinatorHandlers => {
+    const { context, ports } = deployment();
+    // Autoscaling measures the task queues and sets the event source mappings' maximum concurrency.
+    const scaler = context.graph.config.aws.autoscale
+      ? taskScalerFromEnv(ports.sqs, (t) => urlOf(jsonUrls(env, "RIFFLE_QUEUE_URLS"), t), env)
+      : undefined;
+    return createCoordinatorHandlers(
+      { ...context, ...(scaler ? { scaler } : {}) },
+      { startExecution: (input, name) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input, name) },
+    );
+  });
   const http = once(() => {
     const { context, ports } = deployment();
     const queues = jsonUrls(env, "RIFFLE_QUEUE_URLS");
@@ -99,11 +105,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       ...context,
       ingest: ports.ingest,
       savepointTimeoutMs: SAVEPOINT_TIMEOUT_MS,
-      backlog: (t) => {
-        const url = queues[t];
-        if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${t}'`);
-        return approximateBacklog(ports.sqs, url);
-      },
+      backlog: (t) => approximateBacklog(ports.sqs, urlOf(queues, t)),
       queueDeadLetters: () => queueDeadLetters(ports.sqs, dlqs),
     });
     return createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: apiKeys(env) });
@@ -118,6 +120,13 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     continueAsNew: step("continueAsNew"),
     http: (event, context) => http()(event, context),
   };
+}
+
+/** The queue URL of task `t` in `RIFFLE_QUEUE_URLS`. */
+function urlOf(queues: Readonly<Record<string, string>>, t: string): string {
+  const url = queues[t];
+  if (!url) throw new RiffleError("config", `RIFFLE_QUEUE_URLS has no queue for task '${t}'`);
+  return url;
 }
 
 /**

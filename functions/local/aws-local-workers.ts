@@ -64,8 +64,8 @@ export interface Deployment {
   readonly waker: CoordinatorWaker;
 }
 
-/** A task's Lambda: an event source mapping on its queue invoking the task handler in a container pool. Returns its stop. */
-export function startTaskWorker(d: Deployment, task: string): () => Promise<void> {
+/** A task's Lambda: an event source mapping on its queue invoking the task handler in a container pool. */
+export function startTaskWorker(d: Deployment, task: string): EventSourceMapping {
   const { options, plan, taskPorts: ports, clock, accounting, log } = d;
   const fn = `${plan.job}-${task}`;
   const pool = containerPool(() =>
@@ -94,7 +94,7 @@ export function startTaskWorker(d: Deployment, task: string): () => Promise<void
     functionName: fn,
     log,
   });
-  return () => esm.stop();
+  return esm;
 }
 
 /**

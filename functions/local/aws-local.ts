@@ -21,11 +21,13 @@ import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { loadPrices } from "../aws/prices.ts";
 import { localBucketName } from "../aws/s3-blob-store.ts";
 import { approximateBacklog, ensureQueuesWithDlq, type QueueWithDlq, queueDeadLetters } from "../aws/sqs-admin.ts";
+import { SqsTaskScaler } from "../aws/sqs-lambda-scaler.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
 import { storedBytes } from "../aws/table-size.ts";
 import { createHttpApi } from "../http/api.ts";
 import { type Deployment, startCoordinator, startTaskWorker, type WorkerOptions } from "./aws-local-workers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
+import type { EventSourceMapping, EventSourceMappingStats } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
 import { startLocalSqs } from "./sqs-local.ts";
 import type { LocalCoordinator } from "./stepfunctions.ts";
@@ -82,6 +84,8 @@ export interface AwsLocal {
   coordinatorAsleep(): boolean;
   /** Executions of the coordinator started so far. */
   coordinatorExecutions(): number;
+  /** Each task's emulated event source mapping: its counters and its MaximumConcurrency. */
+  mappings(): Record<string, EventSourceMappingStats>;
   /** Stops the workers (event source mappings, coordinator, HTTP), keeping the emulators and their data. */
   stopWorkers(): Promise<void>;
   /** Stops everything, the emulators this started included. */
@@ -144,8 +148,25 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
     const steps = await control.start();
     log(`job '${plan.job}' generation ${steps.generation}${steps.created ? " (new)" : ""}`);
     const deployment: Deployment = { options, plan, graph, ...own, queues, clock, accounting, log, waker };
-    for (const t of plan.tasks) workers.push(startTaskWorker(deployment, t.id));
-    const coordinator = startCoordinator(deployment, { ...context, ...own.coordinatorPorts });
+    const mappings = new Map<string, EventSourceMapping>();
+    for (const t of plan.tasks) {
+      const esm = startTaskWorker(deployment, t.id);
+      mappings.set(t.id, esm);
+      workers.push(() => esm.stop());
+    }
+    // Autoscaling measures the queues and sets the emulated mappings' MaximumConcurrency.
+    const scaler = graph.config.aws.autoscale
+      ? new SqsTaskScaler({
+          sqs: own.coordinatorPorts.sqs,
+          queueUrl: (task) => urlOf(queues, task),
+          setMaximumConcurrency: async (task, n) => mappings.get(task)?.setMaximumConcurrency(n),
+        })
+      : undefined;
+    const coordinator = startCoordinator(deployment, {
+      ...context,
+      ...own.coordinatorPorts,
+      ...(scaler ? { scaler } : {}),
+    });
     coordinatorRef = coordinator;
     coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
     workers.push(() => coordinator.stop());
@@ -170,6 +191,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       coordinatorDone: coordinator.done,
       coordinatorAsleep: () => coordinator.asleep(),
       coordinatorExecutions: () => coordinator.executions(),
+      mappings: () => Object.fromEntries([...mappings].map(([t, m]) => [t, m.stats()])),
       stopWorkers,
       stop: async () => {
         await stopWorkers();

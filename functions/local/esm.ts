@@ -62,6 +62,10 @@ export interface EventSourceMappingStats {
   readonly errors: number;
   /** Failed SQS calls of the mapping itself (receive, delete, change visibility). */
   readonly sqsErrors: number;
+  /** Its maximum concurrency now (`concurrency`, or what {@link EventSourceMapping.setMaximumConcurrency} set). */
+  readonly maximumConcurrency: number;
+  /** Most invocations in flight at once since the maximum concurrency was last set. */
+  readonly peakInFlight: number;
 }
 
 /** Options of {@link startEventSourceMapping}. */
@@ -104,6 +108,12 @@ export interface EventSourceMapping {
   stop(): Promise<void>;
   /** Counters so far. */
   stats(): EventSourceMappingStats;
+  /**
+   * Changes the concurrent invocations (Lambda's `ScalingConfig.MaximumConcurrency`):
+   * more start at once; with fewer, invocations in flight finish and no new one starts
+   * until the count is below the new maximum.
+   */
+  setMaximumConcurrency(n: number): void;
 }
 
 interface Pending {
@@ -117,7 +127,11 @@ interface Pending {
  */
 export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
   const poller = new Poller(options);
-  return { stop: () => poller.stop(), stats: () => ({ ...poller.counters }) };
+  return {
+    stop: () => poller.stop(),
+    stats: () => ({ ...poller.counters, maximumConcurrency: poller.concurrency, peakInFlight: poller.peakInFlight }),
+    setMaximumConcurrency: (n) => poller.setConcurrency(n),
+  };
 }
 
 class Poller {
@@ -125,7 +139,10 @@ class Poller {
   private readonly options: EventSourceMappingOptions;
   private readonly queue: QueueIdentity;
   private readonly batchSize: number;
-  private readonly concurrency: number;
+  /** Concurrent invocations allowed now. */
+  concurrency: number;
+  /** Most invocations in flight at once since `concurrency` was last set. */
+  peakInFlight = 0;
   private readonly waitTimeSeconds: number;
   private readonly log: (line: string) => void;
   private readonly name: string;
@@ -149,6 +166,13 @@ class Poller {
     this.name = options.functionName ?? "local-function";
     this.log = options.log ?? (() => {});
     this.loopDone = this.loop();
+  }
+
+  setConcurrency(n: number): void {
+    this.concurrency = int("maximumConcurrency", n, 1, 1000);
+    this.peakInFlight = this.inflight.size;
+    this.dispatch();
+    this.wake();
   }
 
   stop(): Promise<void> {
@@ -242,6 +266,7 @@ class Poller {
           this.wake();
         });
       this.inflight.add(run);
+      this.peakInFlight = Math.max(this.peakInFlight, this.inflight.size);
     }
   }
 

@@ -114,6 +114,35 @@ export function stateStoreRestoreContract(name: string, make: MakeStateStore): v
       });
     });
 
+    describe("dropLogs", () => {
+      it("removes every segment and base of that task but keeps its compacted values", async () => {
+        await appendAll("t", 0, [sent(1, [set("a", 1, 1)]), sent(2, [set("b", 2, 2)]), sent(3, [set("c", 3, 3)])]);
+        expect(await store.compact("t", 0, 2)).toBe(2);
+        await appendAll("t", 1, [sent(1, [set("x", 1, 70)])]);
+        await appendAll("t2", 0, [sent(1, [set("a", "t2", 1)])]);
+
+        await store.dropLogs("t");
+        for (const p of [0, 1]) {
+          expect(await store.readSegments("t", p, 0)).toEqual([]);
+          expect(await store.readBase("t", p)).toBeUndefined();
+        }
+        // Folded values stay; what only uncompacted segments held goes with them.
+        expect(await store.getState("t", [ref("a", 1), ref("b", 2), ref("c", 3), ref("x", 70)])).toEqual([
+          1,
+          2,
+          undefined,
+          undefined,
+        ]);
+        expect(await store.getState("t2", [ref("a", 1)])).toEqual(["t2"]);
+        // New partitions start on the kept values: a new owner of key group 1 overwrites it.
+        await store.putBase("t", 3, { ...emptyBase(), through: 10, sentThrough: 10 });
+        await store.truncate("t", 3, 10, 2);
+        await store.append("t", 3, seg(11, { gen: 2, sentThrough: 10, changes: [set("a", "moved", 1)] }));
+        expect(await store.getState("t", [ref("a", 1), ref("b", 2)])).toEqual(["moved", 2]);
+        expect(await store.compact("t", 3, 11)).toBe(10);
+      });
+    });
+
     describe("putBase", () => {
       it("installs the base of an empty partition; segments continue after it", async () => {
         const base: PartitionBase = {

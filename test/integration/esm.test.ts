@@ -161,8 +161,55 @@ describe("local SQS event source mapping on fauxqs", () => {
     expect(sizes.some((s) => s > 1)).toBe(true);
     expect(maxConcurrent).toBeGreaterThan(1);
     expect(maxConcurrent).toBeLessThanOrEqual(4);
-    expect(esm.stats()).toEqual({ invocations: sizes.length, records: 60, failedRecords: 0, errors: 0, sqsErrors: 0 });
+    expect(esm.stats()).toEqual({
+      invocations: sizes.length,
+      records: 60,
+      failedRecords: 0,
+      errors: 0,
+      sqsErrors: 0,
+      maximumConcurrency: 4,
+      peakInFlight: maxConcurrent,
+    });
     expect(await counts(q.client, q.url)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it("honours a MaximumConcurrency set while it runs (autoscaling), down to one invocation at a time and up again", async () => {
+    const q = await fifo("maxconc");
+    const groups = ["a", "b", "c", "d", "e", "f"];
+    let [concurrent, peak] = [0, 0];
+    let delivered = 0;
+    const esm = start({
+      client: q.client,
+      queueUrl: q.url,
+      batchSize: 1,
+      concurrency: 4,
+      handler: async () => {
+        peak = Math.max(peak, ++concurrent);
+        await sleep(20);
+        concurrent--;
+        delivered++;
+      },
+    });
+    esm.setMaximumConcurrency(1);
+    await send(
+      q.client,
+      q.url,
+      Array.from({ length: 24 }, (_, i) => `${groups[i % 6]}:${i}`),
+    );
+    await waitFor("24 deliveries", () => delivered >= 24);
+    expect(peak).toBe(1);
+    expect(esm.stats()).toMatchObject({ maximumConcurrency: 1, peakInFlight: 1 });
+    esm.setMaximumConcurrency(3);
+    await send(
+      q.client,
+      q.url,
+      Array.from({ length: 24 }, (_, i) => `${groups[i % 6]}:${24 + i}`),
+    );
+    await waitFor("48 deliveries", () => delivered >= 48);
+    expect(esm.stats().maximumConcurrency).toBe(3);
+    expect(esm.stats().peakInFlight).toBeGreaterThan(1);
+    expect(esm.stats().peakInFlight).toBeLessThanOrEqual(3);
+    expect(() => esm.setMaximumConcurrency(0)).toThrow(/maximumConcurrency/);
   });
 
   it("holds a redelivery (visibility timeout shorter than the handler) until its group's batch has settled", async () => {

@@ -35,6 +35,7 @@ let awsRuns = 0;
 let checkpoints = 0;
 let restarts = 0;
 let payloadObjects = 0;
+let rescaled = 0;
 const t0 = performance.now();
 for (let seed = from; seed < from + seeds; seed++) {
   for (const scenario of scenarios(records)) {
@@ -44,6 +45,7 @@ for (let seed = from; seed < from + seeds; seed++) {
     checkpoints += r.checkpoints;
     restarts += r.restarts;
     payloadObjects += r.payloadObjects;
+    rescaled += r.rescaled;
     for (const [k, v] of Object.entries(r.faults))
       totals[k as keyof FaultCounts] = (totals[k as keyof FaultCounts] ?? 0) + v;
     if (r.diffs.length > 0) {
@@ -67,6 +69,7 @@ console.log(
       checkpoints,
       restarts,
       payloadObjects,
+      rescaled,
       faults: totals,
     },
     null,

@@ -9,6 +9,7 @@
  * the log by a random policy, and inject the payload protocol's faults: a failed
  * PUT, a crash after the PUT and before the append (an orphan object), slow GETs.
  */
+import { scalableTasks } from "../../core/graph/rescale.ts";
 import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
 import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
@@ -35,6 +36,8 @@ export interface FaultCounts {
   failedPuts: number;
   crashAfterPut: number;
   slowReads: number;
+  /** Rescales of a scalable task to a random parallelism (1-4), at the next completed checkpoint. */
+  rescales: number;
 }
 
 /** Outcome of one seed. */
@@ -45,6 +48,8 @@ export interface SeedResult {
   readonly faults: FaultCounts;
   readonly checkpoints: number;
   readonly restarts: number;
+  /** Rescales that happened (a requested one waits for a checkpoint; one to the same parallelism is none). */
+  readonly rescaled: number;
   /** True when every batch ran through the task Lambda's handler (AWS mode). */
   readonly aws: boolean;
   /** Segment payloads committed as objects (offloading seeds). */
@@ -84,6 +89,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     failedPuts: 0,
     crashAfterPut: 0,
     slowReads: 0,
+    rescales: 0,
   };
   const output = new Map<string, unknown[]>();
   let checkpoints = 0;
@@ -189,6 +195,14 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
       faults.failovers++;
       rt.requestFailover("injected job failure");
     }
+    if (chance(0.01) && faults.rescales < 3) {
+      const tasks = scalableTasks(rt.plan);
+      const task = tasks[Math.floor(rng() * tasks.length)];
+      if (task) {
+        faults.rescales++;
+        rt.requestRescale({ [task.id]: 1 + Math.floor(rng() * 4) });
+      }
+    }
   };
   const runWithZombie = async (
     runner: TaskRunner,
@@ -219,6 +233,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     faults,
     checkpoints,
     restarts: rt.restarts,
+    rescaled: rt.rescales,
     aws,
     payloadObjects: offloading?.objectsWritten ?? 0,
   };

@@ -163,6 +163,9 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
   resetTask(task: string): Promise<void> {
     return this.inner.resetTask(task);
   }
+  dropLogs(task: string): Promise<void> {
+    return this.inner.dropLogs(task);
+  }
   putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     return this.inner.putBase(task, partition, base);
   }
