@@ -106,7 +106,7 @@ export class CheckpointDriver {
         return { completed, failover: "too many checkpoints in a row failed" };
       }
     }
-    // The autoscale round, as the machine's Poll and Complete steps run it (rate-limited by the step).
+    // The autoscale round, as the AWS coordinator's round runs it (rate-limited by the step).
     const scaled = await this.steps.autoscale();
     if (scaled.rescaled && scaled.generation !== undefined) {
       this.pending = [];
