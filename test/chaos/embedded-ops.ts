@@ -133,6 +133,7 @@ const savepoint: ChaosOp = {
     const running = w.run !== undefined;
     e.detail = `${name} (${running ? "job running" : "job stopped"})`;
     const snap = w.requestSnapshot();
+    w.stateOps++;
     const r = await runRiffle(savepointArgs(w, name), w.env(), 45_000);
     e.outcome = describeExit(r, r.stderr || r.stdout);
     if (r.code === 0) {
@@ -194,6 +195,7 @@ const replay: ChaosOp = {
   name: "dlq-replay",
   weight: (w) => (w.hasState && w.replaySupported ? 1 : 0),
   async run(w, e) {
+    w.stateOps++;
     const r = await runRiffle(["dlq", "replay", "chaos-counter", "--state-dir", w.stateDir], w.env(), 45_000);
     e.outcome = describeExit(r, r.stderr || r.stdout);
     if (r.code === 2 && /unknown command/.test(r.stderr)) {
