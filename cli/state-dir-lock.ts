@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
 const LOCK = "run.lock";
-const REQUESTS = "requests";
+/** Where other `riffle` processes leave requests for the running job. */
+export const REQUESTS = "requests";
 
 /**
  * Refuses a state dir whose `output.json` says the job committed output while its
