@@ -77,7 +77,7 @@ export async function dlqReplayCommand(job: string, dir: string, ids: string[] |
 /** The answer to request `id`, a refusal (thrown), or why none came (a string). */
 async function awaitAnswer(dir: string, id: string, pid: number, timeoutMs: number): Promise<ReplayDone | string> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let last = false; ; ) {
     if (existsSync(file(dir, id, "error"))) {
       const message = readFileSync(file(dir, id, "error"), "utf8");
       rmSync(file(dir, id, "error"), { force: true });
@@ -88,11 +88,26 @@ async function awaitAnswer(dir: string, id: string, pid: number, timeoutMs: numb
       rmSync(file(dir, id, "done"), { force: true });
       return done;
     }
-    const stopped = runningPid(dir) !== pid;
-    if (stopped || Date.now() > deadline) {
-      return `${stopped ? `the job (pid ${pid}) stopped` : `no answer from pid ${pid} within ${timeoutMs} ms`} before the replay was durable; the request stays in ${dir} and the job's next run completes it`;
+    if (last) {
+      const why = alive(pid) ? `no answer from pid ${pid} within ${timeoutMs} ms` : `the job (pid ${pid}) stopped`;
+      return `${why} before the replay was durable; the request stays in ${dir} and the job's next run completes it`;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    // A job that releases the state dir may still be answering: look once more after it has exited.
+    if (runningPid(dir) !== pid) while (alive(pid) && Date.now() < deadline) await sleep(50);
+    last = !alive(pid) || Date.now() > deadline;
+    if (!last) await sleep(100);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether process `pid` is alive. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -139,11 +154,16 @@ async function serve(s: ReplayServing, id: string): Promise<void> {
     const done: ReplayDone =
       letters.length === 0 ? { replayed: [], refused: [], checkpoint: 0 } : await s.runtime.replay(letters, req.now);
     await output.markReplayed(job, done.replayed, req.now);
-    writeAtomically(file(dir, id, "done"), JSON.stringify(done));
+    answer(dir, id, "done", JSON.stringify(done));
   } catch (e) {
     // The run ends: the request stays for the next run, which completes it.
     if (e instanceof ReplayInterruptedError) return;
-    writeAtomically(file(dir, id, "error"), e instanceof Error ? e.message : String(e));
+    answer(dir, id, "error", e instanceof Error ? e.message : String(e));
   }
   rmSync(file(dir, id, "replay"), { force: true });
+}
+
+/** Answers request `id` (`<time>-<pid>`), unless the `riffle dlq replay` that asked has gone. */
+function answer(dir: string, id: string, ext: "done" | "error", text: string): void {
+  if (alive(Number(id.split("-")[1]))) writeAtomically(file(dir, id, ext), text);
 }
