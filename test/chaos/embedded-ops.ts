@@ -16,6 +16,7 @@ import {
   unknownSavepoint,
   wrongParallelism,
 } from "./embedded-faults.ts";
+import { replayDeadLetters } from "./embedded-replay.ts";
 import { COUNTER_JOB, type EmbeddedWorld } from "./embedded-world.ts";
 import { changed } from "./files.ts";
 import { describeExit, type Exit, isOneLineError, runRiffle, tail, waitExit } from "./proc.ts";
@@ -193,18 +194,8 @@ const poisonBreak: ChaosOp = {
 
 const replay: ChaosOp = {
   name: "dlq-replay",
-  weight: (w) => (w.hasState && w.replaySupported ? 1 : 0),
-  async run(w, e) {
-    w.stateOps++;
-    const r = await runRiffle(["dlq", "replay", "chaos-counter", "--state-dir", w.stateDir], w.env(), 45_000);
-    e.outcome = describeExit(r, r.stderr || r.stdout);
-    if (r.code === 2 && /unknown command/.test(r.stderr)) {
-      w.replaySupported = false;
-      w.j.note("embedded: `riffle dlq replay` is not a command of this riffle; dead letters stay pending");
-    } else if (r.code !== 0 && !(r.code === 2 && isOneLineError(r.stderr))) {
-      w.j.violate(`riffle dlq replay: ${describeExit(r, "")}`, tail(r.stderr, 6));
-    }
-  },
+  weight: (w) => (w.hasState ? 1.5 : 0),
+  run: replayDeadLetters,
 };
 
 /** Every operation of the embedded driver. */

@@ -96,8 +96,6 @@ export class EmbeddedWorld {
   diskFull = false;
   nextName = 1;
   lastStderr = "";
-  /** `riffle dlq replay` exists. */
-  replaySupported = true;
   /** Operations other than `riffle run` that may change the state dir (savepoints, replays) so far. */
   stateOps = 0;
 
