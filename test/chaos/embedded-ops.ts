@@ -28,8 +28,10 @@ const STOP_MS = 30_000;
 /** Checks how a run ended (`how`: what the driver did to it) and records it. */
 export function checkExit(w: EmbeddedWorld, exit: Exit, how: "natural" | "term" | "kill", e: OpEntry): void {
   const stderr = w.run?.child.stderr() ?? "";
-  w.ended(exit);
+  const undone = w.ended(exit);
   e.outcome = describeExit(exit, stderr);
+  // A restore refused in one line that changed nothing (checked by `ended`), e.g. while another is unfinished.
+  if (undone && exit.code === 2 && isOneLineError(stderr)) return;
   if (how === "kill" && exit.signal === "SIGKILL") return;
   if (how === "term" && exit.signal === "SIGTERM") {
     w.j.note("embedded: a SIGTERM while riffle was still starting killed it (no handler yet); counted as a kill");

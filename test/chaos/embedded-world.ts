@@ -191,12 +191,16 @@ export class EmbeddedWorld {
     return f;
   }
 
-  /** Records how the running job ended; a clean exit commits every line. */
-  ended(exit: Exit): OutputFile {
+  /**
+   * Records how the running job ended (a clean exit commits every line); returns
+   * whether it was a restore that did not happen (the job is as it was).
+   */
+  ended(exit: Exit): boolean {
     const r = this.run;
     const f = this.observe();
     this.lastStderr = tail(r?.child.stderr() ?? "", 8);
-    if (r && this.restoreUndone(r, f, exit)) {
+    const undone = r !== undefined && this.restoreUndone(r, f, exit);
+    if (undone) {
       // The job is as it was before the restore run.
     } else if (r?.restore !== undefined) {
       const era = this.eras[r.era ?? -1];
@@ -207,7 +211,7 @@ export class EmbeddedWorld {
       this.knownCommitted = f.lines.length;
     }
     this.run = undefined;
-    return f;
+    return undone;
   }
 
   /**
