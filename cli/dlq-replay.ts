@@ -24,7 +24,7 @@ import {
 } from "../core/runtime/embedded.ts";
 import { readDeadLetters, stateDirDlq } from "./dlq.ts";
 import { writeAtomically } from "./output-files.ts";
-import { REQUESTS, runningPid } from "./state-dir-lock.ts";
+import { alive, REQUESTS, runningPid } from "./state-dir-lock.ts";
 
 /** A replay request file's content. */
 interface ReplayRequest {
@@ -100,16 +100,6 @@ async function awaitAnswer(dir: string, id: string, pid: number, timeoutMs: numb
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether process `pid` is alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What serving replay requests needs from `riffle run`. */
 export interface ReplayServing {
