@@ -5,13 +5,12 @@ import { buildGraph } from "../core/api/environment.ts";
 import { RiffleError, UsageError } from "../core/errors.ts";
 import { describePlan } from "../core/graph/describe.ts";
 import { planJob } from "../core/graph/planner.ts";
-import { nexmarkGenerateCommand, parseNexmarkOptions } from "../core/nexmark/cli.ts";
 import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
 import type { DevOptions } from "./dev.ts";
 import { dlqPath, readDeadLetters, stateDirDlq } from "./dlq.ts";
 import { dlqReplayCommand } from "./dlq-replay.ts";
 import { loadJob, parseParallelism, parsePort } from "./load-job.ts";
-import { NEXMARK_QUERIES, nexmarkRunCommand } from "./nexmark.ts";
+import { NEXMARK_QUERIES } from "./nexmark-queries.ts";
 import { type RunOptions, runCommand } from "./run.ts";
 
 const program = new Command("riffle")
@@ -109,6 +108,8 @@ nexmark
   .option("--seed <s>", "PRNG seed", "0")
   .option("--rate <r>", "events per second of event time", "10000")
   .action(async (opts: { events: string; seed: string; rate: string }) => {
+    // Loaded on demand, like `dev`: Nexmark would slow every other command's start.
+    const { nexmarkGenerateCommand, parseNexmarkOptions } = await import("../core/nexmark/cli.ts");
     await nexmarkGenerateCommand(parseNexmarkOptions(opts));
   });
 nexmark
@@ -137,6 +138,10 @@ nexmark
       if (opts.input !== undefined && (opts.seed !== undefined || opts.rate !== undefined)) {
         throw new UsageError("--seed and --rate go with --events, not --input");
       }
+      const [{ nexmarkRunCommand }, { parseNexmarkOptions }] = await Promise.all([
+        import("./nexmark.ts"),
+        import("../core/nexmark/cli.ts"),
+      ]);
       await nexmarkRunCommand({
         query: opts.query,
         input: opts.input !== undefined ? { file: opts.input } : parseNexmarkOptions(opts),
