@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- --seeds N [--runtime embedded|aws-local|both] [--seed S] [--ops K]
- * [--records R] [--jobs J] [--log-dir DIR] [--verbose]`: the whole-product operation
+ * [--records R] [--jobs J] [--patience SECONDS] [--log-dir DIR] [--verbose]`: the whole-product operation
  * fuzzer. Runs N seeded operation sequences (seeds S, S+1, …) per runtime, J at a
  * time (each seed has its own dirs, prefix and RNG; `--seed S` runs one alone), records each seed's
  * operation log as JSON in DIR (default `.riffle/chaos`), prints a reproduction for
@@ -35,6 +35,7 @@ function options() {
         ops: { type: "string" },
         records: { type: "string", default: "2000" },
         jobs: { type: "string", default: "1" },
+        patience: { type: "string" },
         "log-dir": { type: "string", default: ".riffle/chaos" },
         verbose: { type: "boolean", default: false },
       },
@@ -60,6 +61,8 @@ const first = int("seed", o.seed, 1, 0);
 const seeds = int("seeds", o.seeds, o.seed === undefined ? 10 : 1);
 const records = int("records", o.records, 2000, 40);
 const jobs = int("jobs", o.jobs, 1);
+/** aws-local: how long a drain or a probe may take before the job counts as stuck (a loaded machine needs more). */
+const patienceMs = o.patience === undefined ? undefined : int("patience", o.patience, 60) * 1000;
 const runtimes: Runtime[] = o.runtime === "both" ? ["embedded", "aws-local"] : [o.runtime as Runtime];
 const echo = o.verbose ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
 
@@ -78,7 +81,7 @@ async function runSeed(runtime: Runtime, seed: number, ops: number): Promise<See
   say?.(`${runtime} seed ${seed}`);
   const dir = mkdtempSync(join(tmpdir(), `riffle-chaos-${seed}-`));
   const r = aws
-    ? await aws.runSeed({ seed, ops, dir, ...(say ? { echo: say } : {}) })
+    ? await aws.runSeed({ seed, ops, dir, ...(patienceMs ? { patienceMs } : {}), ...(say ? { echo: say } : {}) })
     : await runEmbeddedSeed({ seed, ops, records, pace: 1, dir, ...(say ? { echo: say } : {}) });
   mkdirSync(o["log-dir"], { recursive: true });
   writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(r, null, 2)}\n`);
