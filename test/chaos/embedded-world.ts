@@ -136,7 +136,7 @@ export class EmbeddedWorld {
     const prior =
       restore === undefined
         ? undefined
-        : { p: this.p, from: this.from, fp: stateFingerprint(this.stateDir, [this.out]), stateOps: this.stateOps };
+        : { p: this.p, from: this.from, fp: this.jobFingerprint(), stateOps: this.stateOps };
     const child = spawnRiffle(this.runArgs(p, from), this.env());
     this.run = { child, before, restore, prior, era: undefined, reported: false };
     this.p = p;
@@ -226,7 +226,7 @@ export class EmbeddedWorld {
     if (jobRecord(this.stateDir)?.restoredFrom?.savepoint === restore) return false;
     const what = `restore '${restore}' ended with ${describeExit(exit, "")} without restoring`;
     if (exit.signal === null && prior.stateOps === this.stateOps) {
-      const diff = changed(prior.fp, stateFingerprint(this.stateDir, [this.out]));
+      const diff = changed(prior.fp, this.jobFingerprint());
       if (diff.length > 0) this.j.violate(`${what}, but it changed ${diff.join(", ")}`);
     }
     const era = r.era === undefined ? undefined : this.eras[r.era];
@@ -236,6 +236,17 @@ export class EmbeddedWorld {
     this.from = prior.from;
     this.restored.delete(restore);
     return true;
+  }
+
+  /**
+   * The job's state for {@link restoreUndone}: the database and the progress marker.
+   * Not the output and dead-letter files (any run cuts an uncommitted tail off them:
+   * committed lines are checked by {@link observe}), nor requests of other commands.
+   */
+  private jobFingerprint(): Map<string, string> {
+    const fp = stateFingerprint(this.stateDir, []);
+    for (const k of [...fp.keys()]) if (/[/\\](dlq\.jsonl|requests)([/\\]|$)/.test(k)) fp.delete(k);
+    return fp;
   }
 
   /** The committed rows of era `e` among `lines`. */
