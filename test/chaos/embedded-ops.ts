@@ -19,7 +19,7 @@ import {
 import { replayDeadLetters } from "./embedded-replay.ts";
 import { COUNTER_JOB, type EmbeddedWorld } from "./embedded-world.ts";
 import { changed } from "./files.ts";
-import { describeExit, type Exit, isOneLineError, runRiffle, tail, waitExit } from "./proc.ts";
+import { deadline, describeExit, type Exit, isOneLineError, runRiffle, tail, waitExit } from "./proc.ts";
 import type { OpEntry } from "./report.ts";
 
 /** How long a graceful stop may take. */
@@ -118,9 +118,9 @@ const term: ChaosOp = {
     const child = w.run?.child;
     if (!child) return;
     child.kill("SIGTERM");
-    let exit = await waitExit(child, STOP_MS);
+    let exit = await waitExit(child, deadline(STOP_MS));
     if (!exit) {
-      w.j.violate(`SIGTERM did not stop the run within ${STOP_MS} ms`, tail(child.stderr(), 6));
+      w.j.violate(`SIGTERM did not stop the run within ${deadline(STOP_MS)} ms`, tail(child.stderr(), 6));
       child.kill("SIGKILL");
       exit = await child.exited;
     }

@@ -11,7 +11,7 @@ import { replayDeadLetters } from "./embedded-replay.ts";
 import { type EmbeddedConfig, EmbeddedWorld } from "./embedded-world.ts";
 import { unmount } from "./files.ts";
 import { checkEras, checkFinal, type OracleInput } from "./oracle.ts";
-import { tail, waitExit } from "./proc.ts";
+import { deadline, tail, waitExit } from "./proc.ts";
 import type { SeedResult } from "./report.ts";
 
 /** Settings of one embedded sequence. */
@@ -49,9 +49,9 @@ async function finish(w: EmbeddedWorld): Promise<void> {
   if (w.run) {
     const e = w.j.begin("final-wait", "let the running job finish");
     const child = w.run.child;
-    const exit = await waitExit(child, 120_000);
+    const exit = await waitExit(child, deadline(120_000));
     if (!exit) {
-      w.j.violate("the job did not finish within 120 s", tail(child.stderr(), 6));
+      w.j.violate(`the job did not finish within ${deadline(120)} s`, tail(child.stderr(), 6));
       child.kill("SIGKILL");
     }
     checkExit(w, exit ?? (await child.exited), exit ? "natural" : "kill", e);
@@ -68,9 +68,9 @@ async function finish(w: EmbeddedWorld): Promise<void> {
   const replay = w.j.begin("final-replay");
   if (child.exit()) replay.outcome = "not asked: the final run had finished";
   else await replayDeadLetters(w, replay);
-  const exit = (await waitExit(child, 120_000)) ?? undefined;
+  const exit = (await waitExit(child, deadline(120_000))) ?? undefined;
   if (!exit) {
-    w.j.violate("the final run did not finish within 120 s", tail(child.stderr(), 6));
+    w.j.violate(`the final run did not finish within ${deadline(120)} s`, tail(child.stderr(), 6));
     child.kill("SIGKILL");
   }
   const stderr = child.stderr();

@@ -17,7 +17,7 @@ import { type AwsChaos, startAwsChaos } from "./aws.ts";
 import { findings } from "./classify.ts";
 import { runEmbeddedSeed } from "./embedded.ts";
 import { unmountAll } from "./files.ts";
-import { killChildren } from "./proc.ts";
+import { killChildren, setSlack } from "./proc.ts";
 import { type Runtime, reproduction, type SeedResult } from "./report.ts";
 
 function usage(message: string): never {
@@ -61,8 +61,10 @@ const first = int("seed", o.seed, 1, 0);
 const seeds = int("seeds", o.seeds, o.seed === undefined ? 10 : 1);
 const records = int("records", o.records, 2000, 40);
 const jobs = int("jobs", o.jobs, 1);
-/** aws-local: how long a drain or a probe may take before the job counts as stuck (a loaded machine needs more). */
+/** How long a drain or a probe (aws-local) may take before the job counts as stuck; a loaded machine needs more. */
 const patienceMs = o.patience === undefined ? undefined : int("patience", o.patience, 60) * 1000;
+// Embedded: the same factor on the driver's deadlines (a CLI command, a stop, the final run).
+if (patienceMs) setSlack(patienceMs / 60_000);
 const runtimes: Runtime[] = o.runtime === "both" ? ["embedded", "aws-local"] : [o.runtime as Runtime];
 const echo = o.verbose ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
 
