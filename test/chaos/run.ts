@@ -99,7 +99,7 @@ for (const runtime of runtimes) {
   const t0 = performance.now();
   const results: SeedResult[] = [];
   try {
-    if (runtime === "aws-local") aws = await startAwsChaos(echo);
+    if (runtime === "aws-local") aws = await startAwsChaos(echo, Math.max(90_000, 2 * (patienceMs ?? 0)));
     let next = first;
     const worker = async () => {
       for (let seed = next++; seed < first + seeds; seed = next++) results.push(await runSeed(runtime, seed, ops));
