@@ -8,7 +8,13 @@ import { planJob } from "../core/graph/planner.ts";
 import type { Savepoint } from "../core/ports/checkpoint-store.ts";
 import { SystemClock } from "../core/ports/clock.ts";
 import { loadJob } from "./load-job.ts";
-import { requestSavepoint, runningPid, savepointRequestError } from "./state-dir-lock.ts";
+import {
+  alive,
+  requestSavepoint,
+  runningPid,
+  savepointRequestError,
+  withdrawSavepointRequest,
+} from "./state-dir-lock.ts";
 
 /** Lists checkpoints (and savepoints) of the job in `dir`. */
 export async function checkpointsCommand(dir: string, json: boolean): Promise<void> {
@@ -121,6 +127,11 @@ async function requestFromRunningJob(
     if (sp) {
       process.stdout.write(`savepoint '${name}' of job '${job}' taken at checkpoint ${sp.checkpoint} by pid ${pid}\n`);
       return;
+    }
+    if (runningPid(dir) !== pid && !alive(pid)) {
+      if (await readSavepoint(dir, job, name)) continue; // taken just before it exited
+      withdrawSavepointRequest(dir, name); // a later run must not take it by surprise
+      throw new SavepointError(`the job (pid ${pid}) stopped before it took savepoint '${name}'; nothing was taken`);
     }
     if (Date.now() > deadline)
       throw new SavepointError(`no savepoint '${name}' from pid ${pid} within ${timeoutMs} ms`);

@@ -7,11 +7,18 @@
  * runtime publishes the rest again from the log: every record lands exactly once.
  */
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { RiffleError } from "../core/errors.ts";
 import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../core/ports/output-store.ts";
-import { appendAll, ProgressFileError, readProgress, truncateTo } from "./output-files.ts";
+import {
+  appendAll,
+  ProgressFileError,
+  readProgress,
+  readReplayedMarks,
+  truncateTo,
+  writeAtomically,
+} from "./output-files.ts";
 
 /** Files a run publishes to. */
 export interface OutputFiles {
@@ -21,6 +28,8 @@ export interface OutputFiles {
   readonly dlq: string;
   /** Where progress is recorded; `undefined` for a run without a state dir (nothing to resume). */
   readonly progress: string | undefined;
+  /** Where the replayed marks of dead letters are kept (`undefined`: in memory only). */
+  readonly replayed?: string;
   /** Stamped on dead letters (which run wrote them). */
   readonly run: string;
   /** Receives records instead of the out file / stdout (e.g. to print a table). */
@@ -46,12 +55,13 @@ export class FileOutputStore implements OutputStore {
   private stagedDlq = "";
   private readonly stagedCounts = new Map<string, number>();
   private readonly stagedRecords: [string, readonly unknown[]][] = [];
-  private readonly replayed = new Map<string, number>();
+  private readonly replayed: Map<string, number>;
   /** Records committed, per sink. */
   readonly counts = new Map<string, number>();
 
   constructor(files: OutputFiles) {
     this.files = files;
+    this.replayed = files.replayed ? readReplayedMarks(files.replayed) : new Map();
     this.open();
   }
 
@@ -142,25 +152,14 @@ export class FileOutputStore implements OutputStore {
     });
   }
 
+  /** Marks letters replayed; with a `replayed` file, durably (written and fsynced before it returns). */
   async markReplayed(_job: string, ids: readonly string[], time: number): Promise<void> {
     for (const id of ids) this.replayed.set(id, time);
+    if (this.files.replayed) writeAtomically(this.files.replayed, JSON.stringify(Object.fromEntries(this.replayed)));
   }
 }
 
 /** Complete lines of the first `length` bytes of `path`. */
 function readLines(path: string, length: number): string[] {
   return readFileSync(path).subarray(0, length).toString("utf8").split("\n").filter(Boolean);
-}
-
-/** Replaces `path` with `text` atomically and durably (temp file, fsync, rename, fsync the dir). */
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  appendAll(tmp, text, 0, "w");
-  renameSync(tmp, path);
-  const dir = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
 }

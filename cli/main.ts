@@ -1,17 +1,16 @@
 /** The `riffle` command line. */
 
-import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { buildGraph } from "../core/api/environment.ts";
 import { RiffleError, UsageError } from "../core/errors.ts";
 import { describePlan } from "../core/graph/describe.ts";
 import { planJob } from "../core/graph/planner.ts";
-import { nexmarkGenerateCommand, parseNexmarkOptions } from "../core/nexmark/cli.ts";
 import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
 import type { DevOptions } from "./dev.ts";
-import { dlqPath, readDeadLetters } from "./dlq.ts";
+import { dlqPath, readDeadLetters, stateDirDlq } from "./dlq.ts";
+import { dlqReplayCommand } from "./dlq-replay.ts";
 import { loadJob, parseParallelism, parsePort } from "./load-job.ts";
-import { NEXMARK_QUERIES, nexmarkRunCommand } from "./nexmark.ts";
+import { NEXMARK_QUERIES } from "./nexmark-queries.ts";
 import { type RunOptions, runCommand } from "./run.ts";
 
 const program = new Command("riffle")
@@ -109,6 +108,8 @@ nexmark
   .option("--seed <s>", "PRNG seed", "0")
   .option("--rate <r>", "events per second of event time", "10000")
   .action(async (opts: { events: string; seed: string; rate: string }) => {
+    // Loaded on demand, like `dev`: Nexmark would slow every other command's start.
+    const { nexmarkGenerateCommand, parseNexmarkOptions } = await import("../core/nexmark/cli.ts");
     await nexmarkGenerateCommand(parseNexmarkOptions(opts));
   });
 nexmark
@@ -137,6 +138,10 @@ nexmark
       if (opts.input !== undefined && (opts.seed !== undefined || opts.rate !== undefined)) {
         throw new UsageError("--seed and --rate go with --events, not --input");
       }
+      const [{ nexmarkRunCommand }, { parseNexmarkOptions }] = await Promise.all([
+        import("./nexmark.ts"),
+        import("../core/nexmark/cli.ts"),
+      ]);
       await nexmarkRunCommand({
         query: opts.query,
         input: opts.input !== undefined ? { file: opts.input } : parseNexmarkOptions(opts),
@@ -156,7 +161,9 @@ dlq
   .addOption(workDir())
   .action(async (jobArg: string, opts: { json?: boolean; workDir: string; stateDir?: string }) => {
     const name = /\.(ts|js|mts|mjs)$/.test(jobArg) ? (await loadJob(jobArg)).name : jobArg;
-    const letters = readDeadLetters(opts.stateDir ? join(opts.stateDir, "dlq.jsonl") : dlqPath(opts.workDir, name));
+    const letters = opts.stateDir
+      ? readDeadLetters(stateDirDlq(opts.stateDir).dlq, stateDirDlq(opts.stateDir).replayed)
+      : readDeadLetters(dlqPath(opts.workDir, name));
     if (opts.json) {
       for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
       return;
@@ -167,10 +174,24 @@ dlq
     }
     for (const l of letters) {
       process.stdout.write(
-        `${l.run}  ${l.task}[${l.partition}]  ${l.operator}  after ${l.attempts} attempts: ${l.error}\n    value: ${JSON.stringify(l.value)}\n`,
+        `${l.run}  ${l.id}  ${l.operator}  after ${l.attempts} attempts: ${l.error}${l.replayedAt === undefined ? "" : `  (replayed ${new Date(l.replayedAt).toISOString()})`}\n    value: ${JSON.stringify(l.value)}\n`,
       );
     }
     process.stdout.write(`${letters.length} dead letter(s)\n`);
+  });
+
+dlq
+  .command("replay")
+  .description("send a state dir's dead letters back into the job running in it (exactly once)")
+  .argument("<job>", "job name, or job module (.ts)")
+  .requiredOption("--state-dir <dir>", "the job's state dir (a `riffle run` must hold it)")
+  .option("--id <id...>", "replay just these dead letters (default: every one not replayed yet)")
+  .option("--timeout <seconds>", "how long to wait for the running job", "60")
+  .action(async (jobArg: string, opts: { stateDir: string; id?: string[]; timeout: string }) => {
+    const secs = Number(opts.timeout);
+    if (!(secs > 0)) throw new UsageError(`invalid timeout '${opts.timeout}': expected a positive number of seconds`);
+    const name = /\.(ts|js|mts|mjs)$/.test(jobArg) ? (await loadJob(jobArg)).name : jobArg;
+    process.exitCode = await dlqReplayCommand(name, opts.stateDir, opts.id, secs * 1000);
   });
 
 try {
@@ -189,7 +210,7 @@ try {
     }
   } else if (
     error instanceof RiffleError &&
-    ["usage", "job-definition", "savepoint", "restore", "state-dir"].includes(error.reason)
+    ["usage", "job-definition", "savepoint", "restore", "state-dir", "replay", "replay-target"].includes(error.reason)
   ) {
     process.stderr.write(`riffle: ${error.message}\n`);
     process.exitCode = 2;

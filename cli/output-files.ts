@@ -4,7 +4,17 @@
  * a committed length (never padding it).
  */
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, truncateSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { RiffleError } from "../core/errors.ts";
 
@@ -84,4 +94,36 @@ export function appendAll(path: string, text: string, length: number, flags = "a
   } finally {
     closeSync(fd);
   }
+}
+
+/** Replaces `path` with `text` atomically and durably (temp file, fsync, rename, fsync the dir). */
+export function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  appendAll(tmp, text, 0, "w");
+  renameSync(tmp, path);
+  const dir = openSync(dirname(path), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/** The replayed marks of dead letters at `path` (id → replay time); none when there is no file. */
+export function readReplayedMarks(path: string): Map<string, number> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+    throw new ProgressFileError(`cannot read the replayed marks ${path}: ${(e as Error).message}`, e);
+  }
+  try {
+    const marks = JSON.parse(text) as Record<string, unknown>;
+    const ok = typeof marks === "object" && marks !== null && Object.values(marks).every(Number.isSafeInteger);
+    if (ok) return new Map(Object.entries(marks as Record<string, number>));
+  } catch {
+    // reported below
+  }
+  throw new ProgressFileError(`the replayed marks ${path} are malformed: ${text.slice(0, 200)}`);
 }

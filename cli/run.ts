@@ -6,7 +6,8 @@ import { openStateDir } from "../core/durable/sqlite-db.ts";
 import type { CheckpointStore, JobRecord } from "../core/ports/checkpoint-store.ts";
 import type { StateStore } from "../core/ports/state-store.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
-import { dlqPath } from "./dlq.ts";
+import { dlqPath, stateDirDlq } from "./dlq.ts";
+import { replayServer } from "./dlq-replay.ts";
 import { FileOutputStore } from "./file-output-store.ts";
 import { loadJob } from "./load-job.ts";
 import { compact, ProgressLine } from "./progress.ts";
@@ -47,7 +48,7 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const tables = new Map<string, unknown[]>();
   const output = new FileOutputStore({
     out: o.format === "table" ? undefined : o.out,
-    dlq: o.stateDir ? join(o.stateDir, "dlq.jsonl") : dlqPath(o.workDir, job.name),
+    ...(o.stateDir ? stateDirDlq(o.stateDir) : { dlq: dlqPath(o.workDir, job.name) }),
     progress: o.stateDir ? join(o.stateDir, "output.json") : undefined,
     run: started.toISOString(),
     ...(o.format === "table"
@@ -78,7 +79,10 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   if (o.progress !== false) progress.start();
   if (o.stateDir) {
     const dir = o.stateDir;
+    const refuseBefore = o.fromSavepoint && !resuming ? started.getTime() : undefined;
+    const replays = replayServer({ dir, job: job.name, runtime: rt, output, refuseBefore });
     const timer = setInterval(() => {
+      replays();
       for (const name of takeSavepointRequests(dir)) {
         rt.savepoint(name).then(
           (sp) => process.stderr.write(`\nriffle: savepoint '${sp.name}' taken at checkpoint ${sp.checkpoint}\n`),

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { UsageError } from "../core/errors.ts";
 
 const LOCK = "run.lock";
-const REQUESTS = "requests";
+/** Where other `riffle` processes leave requests for the running job. */
+export const REQUESTS = "requests";
 
 /**
  * Refuses a state dir whose `output.json` says the job committed output while its
@@ -41,11 +42,16 @@ export function runningPid(dir: string): number | undefined {
   if (!existsSync(path)) return undefined;
   const pid = Number(readFileSync(path, "utf8").trim());
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return alive(pid) ? pid : undefined; // else a stale lock of a dead process
+}
+
+/** Whether process `pid` is alive. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return pid;
+    return true;
   } catch {
-    return undefined; // stale lock of a dead process
+    return false;
   }
 }
 
@@ -64,6 +70,11 @@ export function requestSavepoint(dir: string, name: string): void {
   mkdirSync(join(dir, REQUESTS), { recursive: true });
   rmSync(join(dir, REQUESTS, `${name}.error`), { force: true });
   writeFileSync(join(dir, REQUESTS, `${name}.savepoint`), "");
+}
+
+/** Takes back the request for savepoint `name` (its job stopped before it took it). */
+export function withdrawSavepointRequest(dir: string, name: string): void {
+  rmSync(join(dir, REQUESTS, `${name}.savepoint`), { force: true });
 }
 
 /** Savepoint names requested in `dir`, removing the requests. */

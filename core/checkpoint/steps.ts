@@ -363,6 +363,13 @@ export class CoordinatorSteps {
 
   private async restoreLast(update: (r: JobRecord) => Partial<JobRecord>): Promise<RestoreAnswer> {
     const { plan, state, checkpoints } = this.context;
+    // A savepoint restore that died midway is finished, never cut back to a checkpoint
+    // over its half-installed state (some tasks the savepoint's, others the old job's).
+    const record = await checkpoints.loadJob(plan.job);
+    const from = record?.restoredFrom;
+    if (record?.restoring && from?.generation === record.generation) {
+      return { ...(await this.restoreSavepoint(from.savepoint)), checkpoint: null };
+    }
     await this.complete(); // nothing the last checkpoint committed may be lost by the restore
     const coordinator = await this.coordinator();
     const last = await coordinator.lastCompleted();

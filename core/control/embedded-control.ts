@@ -10,7 +10,7 @@ import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { EmbeddedRuntime } from "../runtime/embedded.ts";
 import { IngestRouter } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
-import { replayEntries } from "./replay.ts";
+import { lettersToReplay, replayEntries } from "./replay.ts";
 import { replayRouter } from "./replay-routing.ts";
 
 /** Job control of an {@link EmbeddedRuntime}. */
@@ -82,8 +82,7 @@ export class EmbeddedJobControl implements JobControl {
   }
 
   async replay(ids?: readonly string[]): Promise<{ replayed: number }> {
-    const wanted = ids ? new Set(ids) : undefined;
-    const letters = this.letters().filter((d) => d.replayedAt === undefined && (!wanted || wanted.has(d.id)));
+    const letters = lettersToReplay(this.letters(), ids);
     if (letters.length === 0) return { replayed: 0 };
     const now = this.runtime.clock.now();
     const route = replayRouter(this.runtime.plan, this.runtime.graph);

@@ -14,7 +14,7 @@ import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobCost, JobStatus } from "./job-control.ts";
-import { replayEntries } from "./replay.ts";
+import { lettersToReplay, replayEntries } from "./replay.ts";
 import { replayRouter } from "./replay-routing.ts";
 
 /** Where a {@link StoreJobControl} gets the job's cost, and tells of ingest. */
@@ -159,10 +159,7 @@ export class StoreJobControl implements JobControl {
   }
 
   async replay(ids?: readonly string[]): Promise<{ replayed: number }> {
-    const wanted = ids ? new Set(ids) : undefined;
-    const letters = (await this.o.output.deadLetters(this.job)).filter(
-      (d) => d.replayedAt === undefined && (!wanted || wanted.has(d.id)),
-    );
+    const letters = lettersToReplay(await this.o.output.deadLetters(this.job), ids);
     if (letters.length === 0) return { replayed: 0 };
     const record = await this.o.checkpoints.loadJob(this.job);
     const now = this.o.clock.now();

@@ -10,6 +10,8 @@ import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint
 import { RestoreRequests, SavepointRequests } from "../checkpoint/savepoint-requests.ts";
 import { notifiedTasks } from "../checkpoint/signals.ts";
 import { CoordinatorSteps } from "../checkpoint/steps.ts";
+import { replayGroups } from "../control/replay.ts";
+import { replayRouter } from "../control/replay-routing.ts";
 import type { OutboxEntry } from "../envelope.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
@@ -26,7 +28,7 @@ import {
   type SavepointInfo,
 } from "../ports/checkpoint-store.ts";
 import { type Clock, SystemClock } from "../ports/clock.ts";
-import type { OutputStore } from "../ports/output-store.ts";
+import type { OutputStore, StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import {
@@ -40,11 +42,12 @@ import {
 import { ObservedOutputStore } from "./embedded-output.ts";
 import { coordinatorOf, openJob, StateLostError } from "./embedded-start.ts";
 import { CheckpointDriver } from "./lifecycle.ts";
+import { type ReplayDone, ReplayError, ReplayInterruptedError, ReplayRequests } from "./replay-requests.ts";
 import { type BatchFailure, PartitionScheduler } from "./scheduler.ts";
 import type { TaskRunner } from "./task-runner.ts";
 
-export type { EmbeddedOptions, TaskDeadLetter, TaskProgress };
-export { JobFailedError, JobStalledError, MAX_BATCH, StateLostError };
+export type { EmbeddedOptions, ReplayDone, TaskDeadLetter, TaskProgress };
+export { JobFailedError, JobStalledError, MAX_BATCH, ReplayError, ReplayInterruptedError, StateLostError };
 
 /** Runs a job in this process. */
 export class EmbeddedRuntime {
@@ -80,6 +83,8 @@ export class EmbeddedRuntime {
   private readonly savepointRequests = new SavepointRequests();
   /** Restores from savepoints asked for while the job runs. */
   private readonly restoreRequests = new RestoreRequests();
+  /** Dead-letter replays asked for, until they are durable. */
+  private readonly replayRequests = new ReplayRequests();
 
   constructor(job: Job, options: EmbeddedOptions = {}) {
     this.options = options;
@@ -145,6 +150,9 @@ export class EmbeddedRuntime {
       await this.loop();
     } finally {
       this.restoreRequests.rejectAll(new SavepointError(`job '${this.plan.job}' is no longer running`));
+      this.replayRequests.rejectAll(
+        new ReplayInterruptedError(`job '${this.plan.job}' ended before the replay was durable`),
+      );
     }
   }
 
@@ -177,11 +185,15 @@ export class EmbeddedRuntime {
       await this.scheduler.tick(this.generation);
       if (await this.checkpointTurn()) continue;
       await this.serveSavepoints();
+      await this.serveReplays(true);
       if (await this.restoreRequests.serve((name) => this.restoreFrom(name))) continue;
       if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return this.stopped();
       if (progressed || this.done) continue;
       await this.idle();
     }
+    // A replay the final checkpoint covers (or that a finished partition refuses) is answered now.
+    for (let n = 3 * this.replayRequests.size; n > 0 && this.replayRequests.size > 0; n--)
+      await this.serveReplays(false);
     await this.drain();
   }
 
@@ -244,6 +256,28 @@ export class EmbeddedRuntime {
       triggerCheckpoint: () => this.driver.trigger(),
       lastCheckpoint: this.lastCheckpoint,
       take: (m, name) => takeSavepoint(this.plan, this.store, this.checkpoints, this.clock, m, name),
+    });
+  }
+
+  /**
+   * Replays dead letters while {@link run} runs; resolves once the replay is durable
+   * (`replay-requests.ts`). `now` fixes its sequence numbers: the same letters with
+   * the same `now` again (after a crash) are taken at most once.
+   */
+  async replay(letters: readonly StoredDeadLetter[], now: number): Promise<ReplayDone> {
+    if (this.done) throw new ReplayError(`job '${this.plan.job}' has finished; replay while it runs`);
+    return this.replayRequests.add(replayGroups(letters, replayRouter(this.plan, this.graph)), now);
+  }
+
+  private async serveReplays(trigger: boolean): Promise<void> {
+    const { generation, lastCheckpoint, store: state, queue, driver } = this;
+    await this.replayRequests.serve({
+      generation,
+      lastCheckpoint,
+      inFlight: driver.inFlight,
+      state,
+      send: (entries) => queue.send(entries),
+      triggerCheckpoint: () => (trigger ? driver.trigger() : Promise.resolve(undefined)),
     });
   }
 

@@ -42,7 +42,7 @@ async function drain(w: AwsWorld): Promise<boolean> {
 
 const patience = (w: AwsWorld) => w.cfg.patienceMs ?? 60_000;
 
-/** A check that turns true once no checkpoint has completed for half the patience (at most 20 s). */
+/** A check that turns true once no checkpoint has completed for half the patience (at most 20 s), or a third of a longer one. */
 function stallDetector(w: AwsWorld): () => Promise<boolean> {
   let last: number | undefined;
   let since = Date.now();
@@ -52,7 +52,7 @@ function stallDetector(w: AwsWorld): () => Promise<boolean> {
       last = lastCheckpoint?.id;
       since = Date.now();
     }
-    return Date.now() - since > Math.min(20_000, patience(w) / 2);
+    return Date.now() - since > Math.max(Math.min(20_000, patience(w) / 2), patience(w) / 3);
   };
 }
 

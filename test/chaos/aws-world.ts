@@ -34,7 +34,7 @@ export interface AwsConfig {
   readonly seed: number;
   readonly ops: number;
   readonly dir: string;
-  /** How long the final phase waits for the job to drain and for each probe (default 60 s). */
+  /** How long the final phase waits for the job to drain and for each probe (default 60 s; a start may take twice that, at least 90 s). */
   readonly patienceMs?: number;
   readonly echo?: (line: string) => void;
 }
@@ -113,7 +113,7 @@ export class AwsWorld {
       CHAOS_MARKER: this.marker,
     });
     this.child = child;
-    const end = Date.now() + 90_000;
+    const end = Date.now() + Math.max(90_000, 2 * (this.cfg.patienceMs ?? 0));
     for (;;) {
       const m = /HTTP API on (http:\/\/[^\s;]+)/.exec(child.stderr());
       if (m?.[1]) {

@@ -21,10 +21,10 @@ export interface AwsChaos {
   stop(): Promise<void>;
 }
 
-/** Starts fauxqs and DynamoDB Local once for a fuzz run. */
-export async function startAwsChaos(echo?: (line: string) => void): Promise<AwsChaos> {
+/** Starts fauxqs and DynamoDB Local once for a fuzz run (DynamoDB Local may take `readyTimeoutMs` to answer). */
+export async function startAwsChaos(echo?: (line: string) => void, readyTimeoutMs = 90_000): Promise<AwsChaos> {
   // The loopback launchers (emulators bind 127.0.0.1 only).
-  const [q, d] = await Promise.all([quietly(() => startLocalSqs()), startDynamoLocal({ readyTimeoutMs: 90_000 })]);
+  const [q, d] = await Promise.all([quietly(() => startLocalSqs()), startDynamoLocal({ readyTimeoutMs })]);
   const emu: Emulators = { sqs: q.endpoint, dynamo: d.endpoint, client: dynamoClient(d.endpoint) };
   echo?.(`emulators: SQS ${emu.sqs}, DynamoDB ${emu.dynamo}`);
   return {

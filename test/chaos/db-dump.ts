@@ -63,3 +63,25 @@ export function stateFingerprint(stateDir: string, extra: readonly string[]): Ma
   fp.set(join(stateDir, DB), dumpDatabase(join(stateDir, DB)));
   return fp;
 }
+
+/** The job record of the state dir's database (`undefined`: no database, or no job yet). */
+export function jobRecord(stateDir: string): JobRecordView | undefined {
+  const file = join(stateDir, DB);
+  if (!existsSync(file) || statSync(file).size === 0) return undefined;
+  const url = pathToFileURL(file);
+  url.searchParams.set("mode", "ro");
+  const db = new (loadSqlite().DatabaseSync)(url, { readOnly: true, timeout: 5000 });
+  try {
+    const row = db.prepare("SELECT body FROM jobs LIMIT 1").get();
+    return row ? (JSON.parse(String(row.body)) as JobRecordView) : undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** What the driver reads of a job record. */
+export interface JobRecordView {
+  readonly generation: number;
+  readonly parallelism: Readonly<Record<string, number>>;
+  readonly restoredFrom?: { readonly savepoint: string; readonly generation: number };
+}

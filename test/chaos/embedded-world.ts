@@ -9,9 +9,10 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mulberry32 } from "../support/rng.ts";
 import { type ChaosRow, generatorExpected, generatorLayout } from "./dataset.ts";
-import { commonPrefix, mountTmpfs, type OutputFile, parseRows, readOutput } from "./files.ts";
+import { jobRecord, stateFingerprint } from "./db-dump.ts";
+import { changed, commonPrefix, mountTmpfs, type OutputFile, parseRows, readOutput } from "./files.ts";
 import { type EraInput, type EraStart, lastCounts, type SavepointSeen } from "./oracle.ts";
-import { type Child, type Exit, spawnRiffle, tail } from "./proc.ts";
+import { type Child, describeExit, type Exit, spawnRiffle, tail } from "./proc.ts";
 import { Journal } from "./report.ts";
 
 /** The job file the embedded driver runs. */
@@ -41,10 +42,21 @@ export interface RunningJob {
   readonly before: readonly string[];
   /** The savepoint it restores, if it was started with a new `--from-savepoint`. */
   readonly restore: string | undefined;
+  /** For a restore: the model before it, to go back to if riffle does not restore. */
+  readonly prior: Prior | undefined;
   /** Index of its era, once the restore shows in the file. */
   era: number | undefined;
   /** Changes to committed output were reported already. */
   reported: boolean;
+}
+
+/** The model of a stopped job before a restore run, and its files. */
+export interface Prior {
+  readonly p: number;
+  readonly from: string | undefined;
+  readonly fp: ReadonlyMap<string, string>;
+  /** {@link EmbeddedWorld.stateOps} when the restore started. */
+  readonly stateOps: number;
 }
 
 /** One era of the output file: it starts at line `line`. */
@@ -84,8 +96,8 @@ export class EmbeddedWorld {
   diskFull = false;
   nextName = 1;
   lastStderr = "";
-  /** `riffle dlq replay` exists. */
-  replaySupported = true;
+  /** Operations other than `riffle run` that may change the state dir (savepoints, replays) so far. */
+  stateOps = 0;
 
   constructor(cfg: EmbeddedConfig) {
     this.cfg = cfg;
@@ -121,8 +133,12 @@ export class EmbeddedWorld {
   /** Starts `riffle run` in the background. */
   startRun(p: number, from: string | undefined, restore: string | undefined): void {
     const before = readOutput(this.out).lines;
+    const prior =
+      restore === undefined
+        ? undefined
+        : { p: this.p, from: this.from, fp: this.jobFingerprint(), stateOps: this.stateOps };
     const child = spawnRiffle(this.runArgs(p, from), this.env());
-    this.run = { child, before, restore, era: undefined, reported: false };
+    this.run = { child, before, restore, prior, era: undefined, reported: false };
     this.p = p;
     this.from = from;
     this.hasState = true;
@@ -175,12 +191,18 @@ export class EmbeddedWorld {
     return f;
   }
 
-  /** Records how the running job ended; a clean exit commits every line. */
-  ended(exit: Exit): OutputFile {
+  /**
+   * Records how the running job ended (a clean exit commits every line); returns
+   * whether it was a restore that did not happen (the job is as it was).
+   */
+  ended(exit: Exit): boolean {
     const r = this.run;
     const f = this.observe();
     this.lastStderr = tail(r?.child.stderr() ?? "", 8);
-    if (r?.restore !== undefined) {
+    const undone = r !== undefined && this.restoreUndone(r, f, exit);
+    if (undone) {
+      // The job is as it was before the restore run.
+    } else if (r?.restore !== undefined) {
       const era = this.eras[r.era ?? -1];
       this.pendingRestore = exit.code !== 0 && (era === undefined || era.line === f.lines.length);
     } else if (exit.code === 0) this.pendingRestore = false;
@@ -189,7 +211,42 @@ export class EmbeddedWorld {
       this.knownCommitted = f.lines.length;
     }
     this.run = undefined;
-    return f;
+    return undone;
+  }
+
+  /**
+   * A restore run that ended without restoring (the job record does
+   * not name its savepoint): riffle must have changed nothing (checked when no other
+   * operation touched the state dir meanwhile and the run was not killed), and the
+   * model goes back to the job as it was. Returns whether it did.
+   */
+  private restoreUndone(r: RunningJob, f: OutputFile, exit: Exit): boolean {
+    const { prior, restore } = r;
+    if (!prior || restore === undefined) return false;
+    if (jobRecord(this.stateDir)?.restoredFrom?.savepoint === restore) return false;
+    const what = `restore '${restore}' ended with ${describeExit(exit, "")} without restoring`;
+    if (exit.signal === null && prior.stateOps === this.stateOps) {
+      const diff = changed(prior.fp, this.jobFingerprint());
+      if (diff.length > 0) this.j.violate(`${what}, but it changed ${diff.join(", ")}`);
+    }
+    const era = r.era === undefined ? undefined : this.eras[r.era];
+    if (era && era.line < f.lines.length) this.j.violate(`${what}, but its era has output`);
+    else if (era && r.era === this.eras.length - 1) this.eras.pop();
+    this.p = prior.p;
+    this.from = prior.from;
+    this.restored.delete(restore);
+    return true;
+  }
+
+  /**
+   * The job's state for {@link restoreUndone}: the database and the progress marker.
+   * Not the output and dead-letter files (any run cuts an uncommitted tail off them:
+   * committed lines are checked by {@link observe}), nor requests of other commands.
+   */
+  private jobFingerprint(): Map<string, string> {
+    const fp = stateFingerprint(this.stateDir, []);
+    for (const k of [...fp.keys()]) if (/[/\\](dlq\.jsonl|requests)([/\\]|$)/.test(k)) fp.delete(k);
+    return fp;
   }
 
   /** The committed rows of era `e` among `lines`. */

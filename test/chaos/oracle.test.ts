@@ -65,4 +65,11 @@ describe("chaos oracle", () => {
     const out = [...rows("a", 1, 3), fin("a", 3), fin("a", 3), ...rows("x7", 1, 1), fin("x7", 1)];
     expect(verdict([first(out)]).join()).toMatch(/fin repeated 2 times: duplicate/);
   });
+
+  it("accepts a poison record replayed once after its key's end, and names a second replay", () => {
+    const out = [...rows("a", 1, 3), fin("a", 3), fin("x7", 0), ...rows("x7", 1, 1)];
+    expect(verdict([first(out)])).toEqual([]);
+    expect(verdict([first([...out, ...rows("x7", 1, 1)])]).join()).toMatch(/n 1 follows 1: duplicate/);
+    expect(verdict([first([...rows("a", 1, 3), fin("a", 3), ...rows("a", 3, 3)])]).join()).toMatch(/after its fin/);
+  });
 });

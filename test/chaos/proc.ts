@@ -87,6 +87,17 @@ export function spawnRiffle(args: readonly string[], env: Record<string, string>
   };
 }
 
+/** Factor on every deadline of the driver (`--patience`: a loaded machine needs more). */
+let slack = 1;
+
+/** Sets the factor on the driver's deadlines. */
+export function setSlack(factor: number): void {
+  slack = factor;
+}
+
+/** `ms`, scaled by the driver's slack: a deadline, not a pause. */
+export const deadline = (ms: number): number => ms * slack;
+
 /** The result of a foreground run. */
 export interface RunResult extends Exit {
   readonly stdout: string;
@@ -95,14 +106,14 @@ export interface RunResult extends Exit {
   readonly timedOut: boolean;
 }
 
-/** Runs `riffle ...args` to its end; SIGKILLs it after `timeoutMs`. */
+/** Runs `riffle ...args` to its end; SIGKILLs it after `timeoutMs` (times the slack). */
 export async function runRiffle(
   args: readonly string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
 ): Promise<RunResult> {
   const child = spawnRiffle(args, env);
-  const exit = await waitExit(child, timeoutMs);
+  const exit = await waitExit(child, deadline(timeoutMs));
   const timedOut = exit === undefined;
   if (timedOut) child.kill("SIGKILL");
   const e = exit ?? (await child.exited);

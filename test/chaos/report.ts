@@ -12,6 +12,8 @@ export interface OpEntry {
   readonly op: string;
   detail: string;
   outcome: string;
+  /** When it began, in ms since the sequence began. */
+  readonly at: number;
 }
 
 /** A broken rule. */
@@ -41,6 +43,7 @@ export class Journal {
   readonly notes: string[] = [];
   private readonly echo: ((line: string) => void) | undefined;
   private echoed = 0;
+  private readonly t0 = performance.now();
 
   constructor(echo?: (line: string) => void) {
     this.echo = echo;
@@ -49,7 +52,7 @@ export class Journal {
   /** Starts an operation; set `outcome` on the returned entry when it ends. */
   begin(op: string, detail = ""): OpEntry {
     this.flush();
-    const e: OpEntry = { i: this.ops.length, op, detail, outcome: "" };
+    const e: OpEntry = { i: this.ops.length, op, detail, outcome: "", at: Math.round(performance.now() - this.t0) };
     this.ops.push(e);
     return e;
   }

@@ -1,7 +1,8 @@
 /**
  * `npm run chaos -- --seeds N [--runtime embedded|aws-local|both] [--seed S] [--ops K]
- * [--records R] [--log-dir DIR] [--verbose]`: the whole-product operation fuzzer. Runs
- * N seeded operation sequences (seeds S, S+1, …) per runtime, records each seed's
+ * [--records R] [--jobs J] [--patience SECONDS] [--log-dir DIR] [--verbose]`: the whole-product operation
+ * fuzzer. Runs N seeded operation sequences (seeds S, S+1, …) per runtime, J at a
+ * time (each seed has its own dirs, prefix and RNG; `--seed S` runs one alone), records each seed's
  * operation log as JSON in DIR (default `.riffle/chaos`), prints a reproduction for
  * every seed whose output broke the oracle, and a JSON summary: seeds/s, the
  * operation mix and the defects found per runtime. Exit code 1 on any violation,
@@ -16,7 +17,7 @@ import { type AwsChaos, startAwsChaos } from "./aws.ts";
 import { findings } from "./classify.ts";
 import { runEmbeddedSeed } from "./embedded.ts";
 import { unmountAll } from "./files.ts";
-import { killChildren } from "./proc.ts";
+import { killChildren, setSlack } from "./proc.ts";
 import { type Runtime, reproduction, type SeedResult } from "./report.ts";
 
 function usage(message: string): never {
@@ -33,6 +34,8 @@ function options() {
         runtime: { type: "string", default: "embedded" },
         ops: { type: "string" },
         records: { type: "string", default: "2000" },
+        jobs: { type: "string", default: "1" },
+        patience: { type: "string" },
         "log-dir": { type: "string", default: ".riffle/chaos" },
         verbose: { type: "boolean", default: false },
       },
@@ -57,6 +60,11 @@ if (!["embedded", "aws-local", "both"].includes(o.runtime)) {
 const first = int("seed", o.seed, 1, 0);
 const seeds = int("seeds", o.seeds, o.seed === undefined ? 10 : 1);
 const records = int("records", o.records, 2000, 40);
+const jobs = int("jobs", o.jobs, 1);
+/** How long a drain or a probe (aws-local) may take before the job counts as stuck; a loaded machine needs more. */
+const patienceMs = o.patience === undefined ? undefined : int("patience", o.patience, 60) * 1000;
+// Embedded: the same factor on the driver's deadlines (a CLI command, a stop, the final run).
+if (patienceMs) setSlack(patienceMs / 60_000);
 const runtimes: Runtime[] = o.runtime === "both" ? ["embedded", "aws-local"] : [o.runtime as Runtime];
 const echo = o.verbose ? (line: string) => process.stderr.write(`${line}\n`) : undefined;
 
@@ -69,6 +77,21 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/** Runs one seed of `runtime`, writes its log, and prints its reproduction if it broke the oracle. */
+async function runSeed(runtime: Runtime, seed: number, ops: number): Promise<SeedResult> {
+  const say = echo && jobs > 1 ? (line: string) => echo(`[${seed}] ${line}`) : echo;
+  say?.(`${runtime} seed ${seed}`);
+  const dir = mkdtempSync(join(tmpdir(), `riffle-chaos-${seed}-`));
+  const r = aws
+    ? await aws.runSeed({ seed, ops, dir, ...(patienceMs ? { patienceMs } : {}), ...(say ? { echo: say } : {}) })
+    : await runEmbeddedSeed({ seed, ops, records, pace: 1, dir, ...(say ? { echo: say } : {}) });
+  mkdirSync(o["log-dir"], { recursive: true });
+  writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(r, null, 2)}\n`);
+  if (r.violations.length > 0) console.log(reproduction(r, ops));
+  else say?.(`  ok (${r.seconds.toFixed(1)} s)`);
+  return r;
+}
+
 const summary: Record<string, unknown> = {};
 let failed = 0;
 for (const runtime of runtimes) {
@@ -76,19 +99,13 @@ for (const runtime of runtimes) {
   const t0 = performance.now();
   const results: SeedResult[] = [];
   try {
-    if (runtime === "aws-local") aws = await startAwsChaos(echo);
-    for (let seed = first; seed < first + seeds; seed++) {
-      echo?.(`${runtime} seed ${seed}`);
-      const dir = mkdtempSync(join(tmpdir(), `riffle-chaos-${seed}-`));
-      const r = aws
-        ? await aws.runSeed({ seed, ops, dir, ...(echo ? { echo } : {}) })
-        : await runEmbeddedSeed({ seed, ops, records, pace: 1, dir, ...(echo ? { echo } : {}) });
-      results.push(r);
-      mkdirSync(o["log-dir"], { recursive: true });
-      writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(r, null, 2)}\n`);
-      if (r.violations.length > 0) console.log(reproduction(r, ops));
-      else echo?.(`  ok (${r.seconds.toFixed(1)} s)`);
-    }
+    if (runtime === "aws-local") aws = await startAwsChaos(echo, Math.max(90_000, 2 * (patienceMs ?? 0)));
+    let next = first;
+    const worker = async () => {
+      for (let seed = next++; seed < first + seeds; seed = next++) results.push(await runSeed(runtime, seed, ops));
+    };
+    await Promise.all(Array.from({ length: Math.min(jobs, seeds) }, worker));
+    results.sort((a, b) => a.seed - b.seed);
   } finally {
     await aws?.stop();
     aws = undefined;
@@ -100,6 +117,7 @@ for (const runtime of runtimes) {
   for (const r of results) for (const op of r.ops) mix[op.op] = (mix[op.op] ?? 0) + 1;
   summary[runtime] = {
     seeds: results.length,
+    jobs,
     opsPerSeed: ops,
     seconds: Number(secs.toFixed(1)),
     seedsPerSecond: Number((results.length / secs).toFixed(4)),

@@ -88,6 +88,40 @@ describe("riffle savepoint of a running job", () => {
   });
 });
 
+describe("riffle savepoint of a job that stops first", () => {
+  it("answers once the job has exited, not after its timeout, and takes back its request", async () => {
+    const dir = tmp();
+    const state = join(dir, "state");
+    const job = "test/fixtures/unbounded.ts";
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [BIN, "run", job, "--state-dir", state, "--out", join(dir, "out.jsonl"), "--no-progress"],
+      { cwd: ROOT, stdio: "ignore" },
+    );
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    await until("the run lock", () => existsSync(join(state, "run.lock")));
+    child.kill("SIGSTOP"); // it cannot serve the request
+    const t0 = Date.now();
+    const asked = spawn(process.execPath, [BIN, "savepoint", job, "--state-dir", state, "--name", "late"], {
+      cwd: ROOT,
+    });
+    let stderr = "";
+    asked.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const answered = new Promise<number | null>((resolve) => asked.on("exit", resolve));
+    await until("the request", () => existsSync(join(state, "requests", "late.savepoint")));
+    child.kill("SIGKILL");
+    await exited;
+    expect(await answered).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(30_000); // its timeout is 60 s
+    expect(stderr).toMatch(
+      /^riffle: the job \(pid \d+\) stopped before it took savepoint 'late'; nothing was taken\n$/,
+    );
+    expect(existsSync(join(state, "requests", "late.savepoint"))).toBe(false);
+  }, 60_000);
+});
+
 describe("riffle savepoint from the last checkpoint", () => {
   it("refuses a job whose uid changed, naming the uid, instead of leaving its state out", () => {
     const dir = tmp();

@@ -37,7 +37,10 @@ class FlakyResetStore extends InMemoryStateStore {
     }
     return super.truncate(task, partition, through, generation);
   }
+  /** A task whose `resetTask` fails (a restore that died after installing the tasks before it). */
+  failTask: string | undefined;
   override async resetTask(task: string): Promise<void> {
+    if (task === this.failTask) throw new Error("injected: the restore died at this task");
     if (this.failures > 0) {
       this.failures--;
       throw new Error("injected: the restore died here");
@@ -113,6 +116,27 @@ describe("restore steps", () => {
     expect(await steps().restoreSavepoint("sp1")).toEqual({ generation: 2 });
     expect((await record())?.restoring).toBeUndefined();
     expect(await steps().restoreSavepoint("sp2")).toEqual({ generation: 3 });
+  });
+
+  it("a resume or a failover of a savepoint restore that died midway finishes that restore", async () => {
+    for (const how of ["resume", "failover"] as const) {
+      const { plan, state, context, steps, checkpointAt, record, clock } = setup();
+      const manifest = await checkpointAt(3, 3);
+      await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+      await checkpointAt(6, 6);
+      const [first, last] = [plan.tasks[0]?.id as string, plan.tasks.at(-1)?.id as string];
+      state.failTask = last; // the first task holds the savepoint's state, the last the old job's
+      await expect(steps().restoreSavepoint("sp1")).rejects.toThrow(/injected/);
+      state.failTask = undefined;
+      const answer = how === "resume" ? await steps().resume() : await steps().restore("a task failed");
+      expect(answer.generation, how).toBe(2); // the savepoint restore's generation: finished, not cut back
+      expect(await record()).toMatchObject({ generation: 2, restoredFrom: { savepoint: "sp1", generation: 2 } });
+      expect((await record())?.restoring).toBeUndefined();
+      for (const task of [first, last]) {
+        // Both tasks start from the savepoint: a new base past the old log's end (6).
+        expect((await state.readBase(task, 0))?.through, `${how} ${task}`).toBeGreaterThan(6);
+      }
+    }
   });
 
   it("a failover that died midway is finished by the trigger once it is stale, not before", async () => {
