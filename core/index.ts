@@ -60,14 +60,20 @@ export {
   type SplitReader,
 } from "./api/source.ts";
 export {
+  type AggregatingState,
+  aggregatingState,
   type ListState,
   listState,
   type MapState,
   mapState,
+  type ReducingState,
+  reducingState,
   type StateDescriptor,
+  type StateOptions,
   type ValueState,
   valueState,
 } from "./api/state.ts";
+export { StateTtlConfig, type TtlStateVisibility, type TtlUpdateType } from "./api/state-ttl.ts";
 export { WatermarkStrategy } from "./api/watermarks.ts";
 export {
   type AggregateFunction,

@@ -95,7 +95,7 @@ export class TaskRunner {
 
   /** The earliest pending processing-time timer of a warm partition, if any. */
   nextProcessingTimer(): number | undefined {
-    return this.live?.chain.keyed?.timers.next("p");
+    return this.live?.chain.keyed?.timers.nextProcessing();
   }
 
   /** Forgets everything in memory, as a crashed container would. */
@@ -197,7 +197,8 @@ export class TaskRunner {
     const now = this.options.clock.now();
     const tick = first && taken.tick;
     const start = first && taken.start;
-    const timersDue = live.chain.keyed?.timers.due("p", now) ?? false;
+    const timers = live.chain.keyed?.timers;
+    const timersDue = timers !== undefined && (timers.due("p", now) || timers.due("c", now));
     if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
     return { taken, now, tick, start, timersDue };
   }
