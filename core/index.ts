@@ -31,7 +31,7 @@ export {
   KeyedConnectedStreams,
   KeyedStream,
   WindowedStream,
-  WindowResultStream,
+  type WindowResultStream,
 } from "./api/datastream.ts";
 export {
   type BuildOptions,

@@ -17,6 +17,7 @@ import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+import { sideRecord } from "./side-output.ts";
 import { stateHandle } from "./state-handles.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
@@ -98,6 +99,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       timestamp: undefined as number | undefined,
       timeDomain: "event" as "event" | "processing",
       emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
+      output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
     };
     this.ctx = ctx;
     const onTimer = fn.onTimer;

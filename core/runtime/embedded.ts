@@ -138,6 +138,7 @@ export class EmbeddedRuntime {
     try {
       await this.loop();
     } finally {
+      await this.scheduler.close();
       this.restoreRequests.rejectAll(new SavepointError(`job '${this.plan.job}' is no longer running`));
     }
   }
@@ -258,6 +259,7 @@ export class EmbeddedRuntime {
   private async relaunch(generation: number): Promise<void> {
     this.generation = generation;
     this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
+    await this.scheduler.close();
     this.scheduler.launch(generation);
   }
 

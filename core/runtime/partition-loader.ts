@@ -65,7 +65,7 @@ export async function loadPartition(
   const wm = view.watermarkOver(channels);
   if (wm < IDLE_WATERMARK) services.watermark = wm;
   const router = new Router(plan, graph, task, partition);
-  const chain = buildChain(graph, task, router, services);
+  const chain = buildChain(graph, task, router, services, { partition, generation });
   if (chain.keyed && backend && !empty) {
     // Timers are keyed state: find this partition's, and load the state of their keys
     // so that firing them needs no store read.
@@ -80,5 +80,6 @@ export async function loadPartition(
       stored.map(([enc, t]) => [enc, keyGroupOf(enc, plan.maxParallelism), decodeKey(enc), t as KeyTimers] as const),
     );
   }
+  await chain.open();
   return { view, chain, router, services, writes };
 }

@@ -98,9 +98,16 @@ export class TaskRunner {
     return this.live?.chain.keyed?.timers.nextProcessing();
   }
 
-  /** Forgets everything in memory, as a crashed container would. */
+  /** Forgets everything in memory, as a crashed container would (no `close` is called). */
   crash(): void {
     this.live = undefined;
+  }
+
+  /** Drops the partition's chain in an orderly way: its rich functions' `close` runs. */
+  async close(): Promise<void> {
+    const live = this.live;
+    this.live = undefined;
+    await live?.chain.close();
   }
 
   /** Runs one batch. Never throws for a failed batch: the result says which messages to retry. */
@@ -109,12 +116,12 @@ export class TaskRunner {
     try {
       return await this.run(messages);
     } catch (error) {
-      this.live = undefined;
+      await this.close();
       if (error instanceof SegmentConflictError) {
         try {
           return await this.run(messages);
         } catch (again) {
-          this.live = undefined;
+          await this.close();
           return { failedFrom: 0, error: again };
         }
       }
@@ -162,7 +169,7 @@ export class TaskRunner {
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
       if (!this.isolatable(run, step.taken, messages)) throw run.error;
-      this.live = undefined; // discard the failed attempt; rerun record by record
+      await this.close(); // discard the failed attempt; rerun record by record
       return { kind: "isolate" };
     }
     if (run.endsEpoch === undefined && (step.tick || step.timersDue)) live.chain.head.processTime(step.now);

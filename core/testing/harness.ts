@@ -139,9 +139,14 @@ export class OperatorHarness {
     await this.collect();
   }
 
-  /** Drops the in-memory runner and rebuilds it from the committed log, as after a crash. */
+  /** Drops the in-memory runner and rebuilds it from the committed log, as after a crash (no `close`). */
   async restart(): Promise<void> {
     this.runner = this.newRunner();
+  }
+
+  /** Shuts the runner down in an orderly way: rich functions' `close` runs. The next record opens them again. */
+  async close(): Promise<void> {
+    await this.runner.close();
   }
 
   /** All committed output so far. */
