@@ -45,6 +45,8 @@ export class TaskRunner {
   private readonly timerReporter: TimerReporter | undefined;
   /** The newest checkpoint the chain was told about (a redelivered or retried signal is not repeated). */
   private notifiedThrough = 0;
+  /** The live chain was closed: the next batch rebuilds the partition. */
+  private closed = false;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -103,11 +105,21 @@ export class TaskRunner {
     this.live = undefined;
   }
 
-  /** Drops the partition's chain in an orderly way: its rich functions' `close` runs. */
+  /**
+   * Closes the partition's chain in an orderly way (its rich functions' `close`
+   * runs); the committed view stays readable, and the next batch builds a new chain.
+   */
   async close(): Promise<void> {
     const live = this.live;
+    if (!live || this.closed) return;
+    this.closed = true;
+    await live.chain.close();
+  }
+
+  /** Drops the live partition after a failure, closing its chain. */
+  private async drop(): Promise<void> {
+    await this.close();
     this.live = undefined;
-    await live?.chain.close();
   }
 
   /** Runs one batch. Never throws for a failed batch: the result says which messages to retry. */
@@ -116,12 +128,12 @@ export class TaskRunner {
     try {
       return await this.run(messages);
     } catch (error) {
-      await this.close();
+      await this.drop();
       if (error instanceof SegmentConflictError) {
         try {
           return await this.run(messages);
         } catch (again) {
-          await this.close();
+          await this.drop();
           return { failedFrom: 0, error: again };
         }
       }
@@ -169,7 +181,7 @@ export class TaskRunner {
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
       if (!this.isolatable(run, step.taken, messages)) throw run.error;
-      await this.close(); // discard the failed attempt; rerun record by record
+      await this.drop(); // discard the failed attempt; rerun record by record
       return { kind: "isolate" };
     }
     if (run.endsEpoch === undefined && (step.tick || step.timersDue)) live.chain.head.processTime(step.now);
@@ -314,7 +326,8 @@ export class TaskRunner {
 
   /** The live partition: kept warm, or rebuilt from the store. */
   private async load(): Promise<Live> {
-    if (!this.live) {
+    if (!this.live || this.closed) {
+      this.closed = false;
       const { plan, graph, store, clock } = this.options;
       this.live = await loadPartition(
         plan,
