@@ -135,3 +135,10 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
     typeof (v as { then?: unknown }).then === "function"
   );
 }
+
+/** An async I/O call did not complete within its timeout. */
+export class AsyncTimeoutError extends RiffleError {
+  constructor(timeoutMs: number) {
+    super("async-timeout", `the async call did not complete within ${timeoutMs} ms`, { retryable: true });
+  }
+}

@@ -23,6 +23,7 @@
  * @packageDocumentation
  */
 
+export { AsyncDataStream, type AsyncFunction } from "./api/async-stream.ts";
 export type { ApiThrottle, AwsConfig, AwsConfigOptions, AwsFunctionSettings } from "./api/aws-config.ts";
 export {
   ConnectedStreams,
@@ -46,10 +47,19 @@ export type {
   KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeySelector,
+  ProcessContext,
+  ProcessFunction,
+  RichFilterFunction,
+  RichFlatMapFunction,
+  RichFunction,
+  RichMapFunction,
+  RuntimeContext,
   TimerContext,
   TimerService,
+  TimeService,
 } from "./api/functions.ts";
 export { type IntervalJoinContext, intervalJoin, join } from "./api/joins.ts";
+export { OutputTag } from "./api/output-tag.ts";
 export {
   elementsSource,
   type GeneratorOptions,
@@ -78,7 +88,6 @@ export { WatermarkStrategy } from "./api/watermarks.ts";
 export {
   type AggregateFunction,
   EventTimeSessionWindows,
-  OutputTag,
   ProcessingTimeSessionWindows,
   SlidingEventTimeWindows,
   SlidingProcessingTimeWindows,

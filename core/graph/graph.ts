@@ -47,6 +47,13 @@ export type NodeOp =
   | { readonly kind: "flatMap"; readonly fn: (value: unknown) => Iterable<unknown>; readonly rich?: RichFunction }
   | { readonly kind: "streamProcess"; readonly fn: ProcessFunction<unknown, unknown> }
   | {
+      readonly kind: "async";
+      readonly fn: (value: unknown) => Promise<unknown>;
+      readonly ordered: boolean;
+      readonly timeoutMs: number;
+      readonly capacity: number;
+    }
+  | {
       readonly kind: "process";
       readonly fn: KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
     }

@@ -18,6 +18,8 @@ export interface Operator {
   processTime(now: number): void;
   /** Every input channel has ended: flush, fire remaining timers, pass it on. */
   endInput(): void;
+  /** The records of one input envelope are about to be processed (async I/O finds its results here). */
+  startRecords?(records: readonly unknown[]): void;
   /** The records of one input envelope were processed (watermark generators emit here). */
   flush?(): void;
   /** Checkpoint `n` completed (best effort, like Flink's notification). */

@@ -123,6 +123,7 @@ class SliceProcessor {
   ): void {
     const head = this.live.chain.head;
     const isolate = this.input.isolate;
+    head.startRecords?.(vals);
     for (let r = 0; r < vals.length; r++) {
       const t = times?.[r];
       // Untimed records sit as NaN (null once serialized) in a timed envelope.

@@ -9,6 +9,7 @@ import { InternalError } from "../errors.ts";
 import type { JobGraph, NodeOp } from "../graph/graph.ts";
 import type { OperatorPlan, TaskPlan } from "../graph/plan.ts";
 import type { Key } from "../keys.ts";
+import { AsyncWaitOperator } from "../operators/async-wait.ts";
 import { KeyedProcessOperator } from "../operators/keyed-process.ts";
 import type { Operator, TaskServices } from "../operators/operator.ts";
 import { emitsSideOutputs, OutputSelector } from "../operators/side-output.ts";
@@ -23,6 +24,8 @@ export interface Chain {
   readonly head: Operator;
   /** The head, when it is a keyed process operator. */
   readonly keyed: KeyedProcessOperator | undefined;
+  /** The head, when it is an async I/O operator (its results are prefetched per slice). */
+  readonly async: AsyncWaitOperator | undefined;
   /** The source, when the task reads one. */
   readonly source: Source<unknown> | undefined;
   /** Input edge index of the channel `task#partition` (0 for the source's own channels). */
@@ -67,6 +70,7 @@ export function buildChain(
 ): Chain {
   let next: Operator = new RouterOperator(router);
   let keyed: KeyedProcessOperator | undefined;
+  let async: AsyncWaitOperator | undefined;
   let source: Source<unknown> | undefined;
   /** Rich functions with their runtime contexts, tail first. */
   const rich: [RichFunction, RuntimeContext][] = [];
@@ -97,6 +101,10 @@ export function buildChain(
         break;
       case "flatMap":
         next = new FlatMapOperator(plan.uid, next, op.fn);
+        break;
+      case "async":
+        async = new AsyncWaitOperator(plan.uid, next, op);
+        next = async;
         break;
       case "streamProcess":
         next = new StreamProcessOperator(plan.uid, next, op.fn, services);
@@ -140,7 +148,7 @@ export function buildChain(
       }
     }
   };
-  return { head: next, keyed, source, inputOf, open, close };
+  return { head: next, keyed, async, source, inputOf, open, close };
 }
 
 /** The user function object of `op` that may have `open`/`close`, if any. */
