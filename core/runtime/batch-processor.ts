@@ -10,7 +10,7 @@ import { describeCause, OperatorError } from "../errors.ts";
 import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
-import { emptyRun, type SliceInput, type SliceRun, snapshot } from "./slice-run.ts";
+import { emptyRun, type SliceInput, type SliceRun, type SplitChunk, snapshot } from "./slice-run.ts";
 
 /** Processes consumed envelopes until the end, a failure, or the end of an epoch. */
 export function processSlice(input: SliceInput): SliceRun {
@@ -40,13 +40,18 @@ class SliceProcessor {
     return this.run;
   }
 
-  /** A start signal makes a source partition poll again: after a restore (new generation) or when parked. */
+  /**
+   * A source partition polls again on a start signal (after a restore, a new
+   * generation; or when parked), or when it is parked with a wake-up time that passed.
+   */
   private resumePolling(): void {
     const { input, run } = this;
     const view = this.live.view;
     const opState = (key: string) => (run.opState.has(key) ? run.opState.get(key) : view.opState.get(key));
     const parked = () => opState("parked") === true;
-    if (input.start && input.isSource && !view.finished && (opState("pollGen") !== input.generation || parked())) {
+    if (!input.isSource || view.finished) return;
+    const woken = parked() && wakeDue(opState("wakeAt"), this.live.services.now);
+    if ((input.start && (opState("pollGen") !== input.generation || parked())) || woken) {
       run.poll = true;
       run.opState.set("pollGen", input.generation);
       if (parked()) run.opState.set("parked", false);
@@ -191,13 +196,34 @@ class SliceProcessor {
     if (c.allDone && !live.view.finished) {
       head.endInput();
       run.finished = true;
-    } else if (c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)) {
-      // Nothing to read: stop polling until a start signal wakes the partition.
-      run.opState.set("parked", true);
-    } else {
+    } else this.nextPoll(c);
+  }
+
+  /**
+   * After a poll: poll again at once if it read records; else park, until a start
+   * signal or the earliest `wakeAt` (every split idle), or for a backoff that doubles
+   * from {@link MIN_BACKOFF_MS} to {@link MAX_BACKOFF_MS} while polls read nothing.
+   */
+  private nextPoll(c: SplitChunk): void {
+    const { run, live } = this;
+    const opState = (key: string) => (run.opState.has(key) ? run.opState.get(key) : live.view.opState.get(key));
+    const backoff = (opState("backoff") as number | undefined) ?? 0;
+    if (c.reads.some((r) => r.chunk.records.length > 0) || c.reads.length === 0) {
       run.poll = true;
       run.opState.set("pollGen", this.input.generation);
+      if (backoff !== 0) run.opState.set("backoff", 0);
+      return;
     }
+    run.opState.set("parked", true);
+    if (c.reads.every((r) => r.chunk.idle === true)) {
+      // Nothing to read: wait for a start signal, or the time a split asked to be polled at.
+      const times = c.reads.map((r) => r.chunk.wakeAt).filter((t): t is number => typeof t === "number");
+      run.opState.set("wakeAt", times.length ? Math.min(...times) : null);
+      return;
+    }
+    const next = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
+    run.opState.set("backoff", next);
+    run.opState.set("wakeAt", live.services.now + next);
   }
 
   /** Barrier `n` on `env`'s channel: a source ends the epoch at once; other partitions align their channels first. */
@@ -224,6 +250,16 @@ class SliceProcessor {
     if ((run.aligning ?? this.live.view.aligning) !== undefined) run.aligning = null;
     this.live.router.broadcastSignal({ kind: "barrier", n });
   }
+}
+
+/** First wait of a source partition whose poll read nothing (it doubles up to {@link MAX_BACKOFF_MS}). */
+export const MIN_BACKOFF_MS = 10;
+/** Longest wait of a source partition whose polls keep reading nothing. */
+export const MAX_BACKOFF_MS = 1000;
+
+/** True when a parked source's wake-up time `wakeAt` (opState, `null` for none) has come at `now`. */
+export function wakeDue(wakeAt: unknown, now: number): boolean {
+  return typeof wakeAt === "number" && wakeAt <= now;
 }
 
 /** True when every input channel has delivered the pending barrier or ended. */

@@ -14,7 +14,7 @@ import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
 import type { PartitionView } from "../log/view.ts";
 import type { Segment } from "../ports/state-store.ts";
-import { processSlice } from "./batch-processor.ts";
+import { processSlice, wakeDue } from "./batch-processor.ts";
 import { type Consumed, type Intake, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
 import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
@@ -65,7 +65,11 @@ export class TaskRunner {
       task: this.task,
       partition: this.partition,
       config: options.graph.config,
-      context: { job: options.plan.job, ...(options.ingest ? { ingest: options.ingest } : {}) },
+      context: {
+        job: options.plan.job,
+        currentProcessingTime: () => options.clock.now(),
+        ...(options.ingest ? { ingest: options.ingest } : {}),
+      },
     };
     this.segmentOwner = {
       task: this.task.id,
@@ -75,7 +79,7 @@ export class TaskRunner {
     };
     const { timers: hints, plan } = options;
     this.timerReporter =
-      hints && this.task.keyed
+      hints && (this.task.keyed || this.task.isSource)
         ? new TimerReporter({ hints, job: plan.job, task: this.task.id, partition: this.partition })
         : undefined;
   }
@@ -95,9 +99,15 @@ export class TaskRunner {
     return this.live?.view.finished ?? false;
   }
 
-  /** The earliest pending processing-time timer of a warm partition, if any. */
+  /**
+   * The earliest pending processing-time timer of a warm partition, if any: a keyed
+   * timer, or the time a parked source partition wakes up to poll again.
+   */
   nextProcessingTimer(): number | undefined {
-    return this.live?.chain.keyed?.timers.nextProcessing();
+    const t = this.live?.chain.keyed?.timers.nextProcessing();
+    const w = this.parked ? this.live?.view.opState.get("wakeAt") : undefined;
+    if (typeof w !== "number") return t;
+    return t === undefined ? w : Math.min(t, w);
   }
 
   /** Forgets everything in memory, as a crashed container would (no `close` is called). */
@@ -218,7 +228,9 @@ export class TaskRunner {
     const tick = first && taken.tick;
     const start = first && taken.start;
     const timers = live.chain.keyed?.timers;
-    const timersDue = timers !== undefined && (timers.due("p", now) || timers.due("c", now));
+    const timersDue =
+      (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
+      (this.task.isSource && live.view.opState.get("parked") === true && wakeDue(live.view.opState.get("wakeAt"), now));
     if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
     return { taken, now, tick, start, timersDue };
   }
