@@ -84,6 +84,7 @@ export {
   valueState,
 } from "./api/state.ts";
 export { StateTtlConfig, type TtlStateVisibility, type TtlUpdateType } from "./api/state-ttl.ts";
+export type { TransactionContext, TwoPhaseCommitSink } from "./api/two-phase-sink.ts";
 export { WatermarkStrategy } from "./api/watermarks.ts";
 export {
   type AggregateFunction,

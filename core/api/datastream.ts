@@ -22,6 +22,7 @@ import type { GraphBuilder } from "./graph-builder.ts";
 import type { OutputTag } from "./output-tag.ts";
 import { fieldFold, type NumericKeys, rolling } from "./rolling.ts";
 import type { StateSpec } from "./state.ts";
+import type { TwoPhaseCommitSink } from "./two-phase-sink.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
 import type { AggregateFunction, TimeWindow, WindowAssigner } from "./windows.ts";
 
@@ -192,6 +193,20 @@ export class DataStream<T> {
       throw new JobDefinitionError(`sink name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
     }
     return new DataStreamSink(this.add({ kind: "sink", sink: name, print: false }, `sink(${name})`));
+  }
+
+  /**
+   * Writes the stream to a user's transactional sink, bound to checkpoints: each
+   * epoch's records become one transaction per partition, pre-committed at the
+   * barrier and committed when the checkpoint completes. See {@link TwoPhaseCommitSink}.
+   */
+  addSink<TXN>(sink: TwoPhaseCommitSink<T, TXN>): DataStreamSink {
+    for (const m of ["beginTransaction", "invoke", "preCommit", "commit", "abort"] as const) {
+      if (typeof sink[m] !== "function") throw new JobDefinitionError(`addSink: the sink has no ${m}() method`);
+      syncFn(`addSink ${m}`, sink[m], sink[m]);
+    }
+    const op = { kind: "twoPhaseSink" as const, sink: sink as unknown as TwoPhaseCommitSink<unknown, unknown> };
+    return new DataStreamSink(this.add(op, "two-phase-sink"));
   }
 
   /** Prints committed records to stdout (the sink named `print`). */

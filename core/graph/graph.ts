@@ -13,6 +13,7 @@ import type {
 } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
 import type { StateSpec } from "../api/state.ts";
+import type { TwoPhaseCommitSink } from "../api/two-phase-sink.ts";
 import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
@@ -62,7 +63,8 @@ export type NodeOp =
       readonly fn: KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
     }
   | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
-  | { readonly kind: "sink"; readonly sink: string; readonly print: boolean };
+  | { readonly kind: "sink"; readonly sink: string; readonly print: boolean }
+  | { readonly kind: "twoPhaseSink"; readonly sink: TwoPhaseCommitSink<unknown, unknown> };
 
 /** One operator of the logical graph. */
 export interface GraphNode {

@@ -16,7 +16,7 @@ export function planJob(graph: JobGraph): Plan {
     if (n.parallelism !== undefined) return n.parallelism;
     const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
     const up = only ? nodes[only.node] : undefined;
-    if (n.op.kind === "sink" && up) return parallelism(up);
+    if ((n.op.kind === "sink" || n.op.kind === "twoPhaseSink") && up) return parallelism(up);
     return config.parallelism;
   };
   const uidOf = (n: GraphNode) => n.uid ?? defaultUid(n);

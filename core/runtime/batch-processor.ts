@@ -248,6 +248,7 @@ class SliceProcessor {
     run.endsEpoch = n;
     run.alignmentMs = alignmentMs;
     if ((run.aligning ?? this.live.view.aligning) !== undefined) run.aligning = null;
+    this.live.chain.head.prepareSnapshotPreBarrier?.(n);
     this.live.router.broadcastSignal({ kind: "barrier", n });
   }
 }
@@ -285,7 +286,7 @@ function mark(live: Live): () => void {
   const s = live.services;
   const bm = s.backend?.mark() ?? 0;
   const rm = live.router.mark();
-  const sinks = [...s.sinks.values()];
+  const sinks = [...s.sinks.values(), ...s.staged.values()];
   const sm = sinks.map((a) => a.length);
   const dl = s.deadLetters.length;
   const wm = s.watermark;

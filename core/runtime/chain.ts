@@ -16,6 +16,7 @@ import { emitsSideOutputs, OutputSelector } from "../operators/side-output.ts";
 import { FilterOperator, FlatMapOperator, MapOperator, SinkOperator, SourceOperator } from "../operators/stateless.ts";
 import { StreamProcessOperator } from "../operators/stream-process.ts";
 import { TimestampsOperator } from "../operators/timestamps.ts";
+import { TwoPhaseCommitSinkOperator } from "../operators/two-phase-sink.ts";
 import type { Router } from "./router.ts";
 
 /** The built chain. */
@@ -111,6 +112,9 @@ export function buildChain(
         break;
       case "sink":
         next = new SinkOperator(plan.uid, next, services, op.sink);
+        break;
+      case "twoPhaseSink":
+        next = new TwoPhaseCommitSinkOperator(plan.uid, next, op.sink, services, { job: graph.name, ...site });
         break;
       case "process":
       case "coProcess": {

@@ -56,6 +56,8 @@ export async function loadPartition(
       },
     },
     sinks: new Map(),
+    staged: new Map(),
+    epochStaged: (uid) => view.staged.get(uid) ?? [],
     deadLetters: [],
     now: clock.now(),
     watermark: Number.NEGATIVE_INFINITY,

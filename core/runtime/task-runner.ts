@@ -285,6 +285,7 @@ export class TaskRunner {
     this.stats.deadLetters += services.deadLetters.length;
     services.deadLetters.length = 0;
     for (const arr of services.sinks.values()) arr.length = 0;
+    for (const arr of services.staged.values()) arr.length = 0;
     services.backend?.commit();
     view.apply(segment);
     const wm = view.watermarkOver(this.channels);
