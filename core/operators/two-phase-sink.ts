@@ -37,11 +37,12 @@ export class TwoPhaseCommitSinkOperator extends ForwardingOperator {
   private readonly services: TaskServices;
   private readonly site: SinkSite;
   private readonly key: string;
+  /** This slice's records (the runner clears the array after each commit). */
   private readonly staged: unknown[];
+  /** Pre-committed transactions not yet known to be committed. */
   private pending: Pending[];
+  /** The last barrier this partition passed (the final transaction is for the checkpoint after it). */
   private epoch: number;
-  /** `pending` shrank (commits) since it was last written to partition state. */
-  private dirty = false;
 
   constructor(
     uid: string,
@@ -122,13 +123,12 @@ export class TwoPhaseCommitSinkOperator extends ForwardingOperator {
         throw new OperatorError(this.uid, cause);
       }
     }
-    if (keep.length !== this.pending.length) this.dirty = true;
+    // Committed ones leave partition state at the next barrier; until then a restore may commit them again.
     this.pending = keep;
   }
 
   /** Writes the pending transactions and the epoch to partition state (committed with the slice). */
   private save(): void {
     this.services.operatorState.set(this.key, { pending: this.pending, epoch: this.epoch } satisfies SinkState);
-    this.dirty = false;
   }
 }
