@@ -7,7 +7,8 @@ import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
 import { emitsSideOutputs } from "../operators/side-output.ts";
-import { type WindowFold, windowFunction } from "../operators/window.ts";
+import type { WindowFold } from "../operators/window.ts";
+import { rich, syncFn } from "./function-checks.ts";
 import type {
   KeyedCoProcessFunction,
   KeyedProcessFunction,
@@ -22,8 +23,10 @@ import type { GraphBuilder } from "./graph-builder.ts";
 import type { OutputTag } from "./output-tag.ts";
 import { fieldFold, type NumericKeys, rolling } from "./rolling.ts";
 import type { StateSpec } from "./state.ts";
-import type { TwoPhaseCommitSink } from "./two-phase-sink.ts";
+import { CountEvictor, CountTrigger, type Evictor, GlobalWindows, PurgingTrigger, type Trigger } from "./triggers.ts";
+import { checkSink, type TwoPhaseCommitSink } from "./two-phase-sink.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
+import { windowProcessFunction } from "./window-function.ts";
 import type { AggregateFunction, TimeWindow, WindowAssigner } from "./windows.ts";
 
 /** A stream of records of type `T`. */
@@ -201,10 +204,7 @@ export class DataStream<T> {
    * barrier and committed when the checkpoint completes. See {@link TwoPhaseCommitSink}.
    */
   addSink<TXN>(sink: TwoPhaseCommitSink<T, TXN>): DataStreamSink {
-    for (const m of ["beginTransaction", "invoke", "preCommit", "commit", "abort"] as const) {
-      if (typeof sink[m] !== "function") throw new JobDefinitionError(`addSink: the sink has no ${m}() method`);
-      syncFn(`addSink ${m}`, sink[m], sink[m]);
-    }
+    checkSink(sink);
     const op = { kind: "twoPhaseSink" as const, sink: sink as unknown as TwoPhaseCommitSink<unknown, unknown> };
     return new DataStreamSink(this.add(op, "two-phase-sink"));
   }
@@ -268,6 +268,17 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** Groups the keyed stream into windows. */
   window(assigner: WindowAssigner): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this.builder, this.edges, assigner);
+  }
+
+  /**
+   * Count windows: with one argument, tumbling windows of `size` elements per key
+   * (fired and purged every `size`); with `slide`, the last `size` elements, fired
+   * every `slide` elements.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K> {
+    const w = this.window(GlobalWindows.create());
+    if (slide === undefined) return w.trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    return w.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   /** Rolling reduce: emits the running result after every record. */
@@ -356,6 +367,8 @@ export class WindowedStream<T, K extends Key> {
   private readonly assigner: WindowAssigner;
   private lateness = 0;
   private lateTag: OutputTag<T> | undefined;
+  private customTrigger: Trigger<T> | undefined;
+  private customEvictor: Evictor<T> | undefined;
 
   /** @internal */
   constructor(builder: GraphBuilder, edges: readonly InputEdge[], assigner: WindowAssigner) {
@@ -368,6 +381,18 @@ export class WindowedStream<T, K extends Key> {
   allowedLateness(ms: number): this {
     if (!Number.isFinite(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness must be ≥ 0 ms, got ${ms}`);
     this.lateness = ms;
+    return this;
+  }
+
+  /** Replaces the window's default trigger (fire at the window's end; never, for global windows). */
+  trigger(trigger: Trigger<T>): this {
+    this.customTrigger = trigger;
+    return this;
+  }
+
+  /** Evicts elements before or after the window fires; the window then keeps its elements. */
+  evictor(evictor: Evictor<T>): this {
+    this.customEvictor = evictor;
     return this;
   }
 
@@ -422,12 +447,14 @@ export class WindowedStream<T, K extends Key> {
     emit: (key: Key, window: TimeWindow, folded: unknown, out: (o: unknown) => void) => void,
     name: string,
   ): DataStream<O> {
-    const fn = windowFunction({
+    const fn = windowProcessFunction({
       assigner: this.assigner,
       lateness: this.lateness,
       lateTag: this.lateTag as OutputTag<unknown> | undefined,
       fold,
       emit,
+      trigger: this.customTrigger as Trigger<unknown> | undefined,
+      evictor: this.customEvictor as Evictor<unknown> | undefined,
     });
     const id = this.builder.add({ kind: "process", fn }, name, this.edges);
     return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
@@ -436,19 +463,3 @@ export class WindowedStream<T, K extends Key> {
 
 /** @deprecated The output of a window is a plain {@link DataStream}; `getSideOutput` is on every stream. */
 export type WindowResultStream<O> = DataStream<O>;
-
-/** `fn` as given, after checking that it is not an `async` function (`what` names the method). */
-function syncFn<F>(what: string, given: unknown, fn: F): F {
-  const f = typeof given === "function" ? given : fn;
-  if (typeof f === "function" && f.constructor?.name === "AsyncFunction") {
-    throw new JobDefinitionError(
-      `${what}(): the function is async, so every record would become a Promise; use AsyncDataStream.orderedWait/unorderedWait for async I/O`,
-    );
-  }
-  return fn;
-}
-
-/** The `rich` field of a node op, when `fn` is a function object (it may have `open`/`close`). */
-function rich(fn: unknown): { rich?: RichFunction } {
-  return typeof fn === "function" ? {} : { rich: fn as RichFunction };
-}

@@ -24,6 +24,9 @@
  * a savepoint restore commits nothing that the notification before it did not.
  */
 
+import { JobDefinitionError } from "../errors.ts";
+import { syncFn } from "./function-checks.ts";
+
 /** What a transaction is for: one epoch of one sink partition. */
 export interface TransactionContext {
   readonly job: string;
@@ -62,4 +65,13 @@ export interface TwoPhaseCommitSink<T, TXN> {
   commit(txn: TXN): void;
   /** Discards a transaction that failed before it was pre-committed. */
   abort(txn: TXN): void;
+}
+
+/** Checks at build time that `sink` has every method, none of them async. */
+export function checkSink(sink: TwoPhaseCommitSink<unknown, unknown> | object): void {
+  for (const m of ["beginTransaction", "invoke", "preCommit", "commit", "abort"] as const) {
+    const f = (sink as Record<string, unknown>)[m];
+    if (typeof f !== "function") throw new JobDefinitionError(`addSink: the sink has no ${m}() method`);
+    syncFn(`addSink ${m}`, f, f);
+  }
 }

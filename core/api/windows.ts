@@ -13,7 +13,7 @@ export interface TimeWindow {
 
 /** Assigns records to windows. */
 export interface WindowAssigner {
-  readonly kind: "tumbling" | "sliding" | "session";
+  readonly kind: "tumbling" | "sliding" | "session" | "global";
   /** Event time (watermark-driven) or processing time (clock-driven). */
   readonly time: "event" | "processing";
   /** Windows that contain timestamp `ts`. */

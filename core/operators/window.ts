@@ -37,10 +37,8 @@ interface Slot {
 
 type S = { w: ReturnType<typeof mapState<Slot>> };
 
-/** The keyed process function that implements a window. */
-export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, Key, StateSpec, unknown> {
-  const { assigner, lateness, fold } = spec;
-  const proc = assigner.time === "processing";
+/** How a fold adds a record (`fresh`: to a new accumulator), merges two accumulators, and gives its result. */
+export function foldOps(fold: WindowFold) {
   const add = (acc: unknown, v: unknown, fresh: boolean): unknown => {
     switch (fold.kind) {
       case "reduce":
@@ -63,6 +61,14 @@ export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, 
     }
   };
   const result = (acc: unknown) => (fold.kind === "aggregate" ? fold.agg.getResult(acc) : acc);
+  return { add, merge, result };
+}
+
+/** The keyed process function that implements a window. */
+export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, Key, StateSpec, unknown> {
+  const { assigner, lateness, fold } = spec;
+  const proc = assigner.time === "processing";
+  const { add, merge, result } = foldOps(fold);
   const timer = (ctx: KeyedContext<Key, S, unknown>, t: number) =>
     proc ? ctx.timers.registerProcessingTimeTimer(t) : ctx.timers.registerEventTimeTimer(t);
   const unTimer = (ctx: KeyedContext<Key, S, unknown>, t: number) =>
