@@ -16,7 +16,6 @@ import type {
   ProcessFunction,
   RichFilterFunction,
   RichFlatMapFunction,
-  RichFunction,
   RichMapFunction,
 } from "./functions.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
