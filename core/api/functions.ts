@@ -6,7 +6,7 @@
 
 import type { Key } from "../keys.ts";
 import type { OutputTag } from "./output-tag.ts";
-import type { StateHandles, StateSpec } from "./state.ts";
+import type { ListState, StateHandles, StateSpec } from "./state.ts";
 
 /** What a rich function learns about where it runs, in `open`. */
 export interface RuntimeContext {
@@ -31,6 +31,11 @@ export interface RuntimeContext {
  * container is frozen and reclaimed without notice, so `close` is a courtesy for
  * releasing clients and handles, never a place to flush output that must not be lost
  * (use a sink, or {@link TwoPhaseCommitSink}, for that).
+ *
+ * One function object serves every partition of its operator that a process runs
+ * (the embedded runtime runs them all; a Lambda container may run several), so
+ * `open` may run several times on it: keep per-partition things in state, or in a
+ * map by `ctx.partition`, not in one field.
  */
 export interface RichFunction {
   /** Called once before the partition's first record (per chain, see above). */
@@ -80,6 +85,13 @@ export interface ProcessContext<O> {
   emit(value: O): void;
   /** Emits `value` to side output `tag` (read it with `getSideOutput(tag)`). */
   output<X>(tag: OutputTag<X>, value: X): void;
+  /**
+   * The partition's operator (non-keyed) list state `name`, like Flink's operator
+   * `ListState`: one list per partition of the operator, committed with the batch.
+   * On a rescale through a savepoint, the lists of all partitions are concatenated
+   * and split evenly among the new partitions. Keep it small: every change rewrites it.
+   */
+  getListState<X>(name: string): ListState<X>;
 }
 
 /** What a keyed process function sees for each element or timer. */

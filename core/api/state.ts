@@ -124,6 +124,11 @@ export function aggregatingState<IN, ACC, OUT>(
   return { kind: "aggregating", fold: agg as AggregateFunction<unknown, unknown, unknown>, ...options };
 }
 
+/** The partition-state key of operator list state `name` of operator `uid`. */
+export function operatorListKey(uid: string, name: string): string {
+  return `list:${uid}/${name}`;
+}
+
 /** A record of state descriptors, keyed by state name. */
 export type StateSpec = Record<string, StateDescriptor<unknown>>;
 

@@ -17,6 +17,7 @@ import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+import { operatorListStates } from "./operator-state.ts";
 import { sideRecord } from "./side-output.ts";
 import { stateHandle } from "./state-handles.ts";
 
@@ -100,6 +101,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       timeDomain: "event" as "event" | "processing",
       emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
       output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
+      getListState: operatorListStates(uid, services) as KeyedContext<Key, StateSpec, unknown>["getListState"],
     };
     this.ctx = ctx;
     const onTimer = fn.onTimer;

@@ -3,6 +3,7 @@
 import type { ProcessContext, ProcessFunction } from "../api/functions.ts";
 import { OperatorError, RiffleError } from "../errors.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+import { operatorListStates } from "./operator-state.ts";
 import { sideRecord } from "./side-output.ts";
 
 /** Runs a process function that is not keyed; it chains like map. */
@@ -18,6 +19,7 @@ export class StreamProcessOperator extends ForwardingOperator {
       timers: { currentProcessingTime: () => services.now, currentWatermark: () => services.watermark },
       emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
       output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
+      getListState: operatorListStates(uid, services) as ProcessContext<unknown>["getListState"],
     };
     this.ctx = ctx;
   }

@@ -281,9 +281,10 @@ function advance(live: Live, channels: readonly string[], run: SliceRun): void {
   }
 }
 
-/** A rollback point over keyed state, routed output, sink records and dead letters. */
+/** A rollback point over keyed state, operator state, routed output, sink records and dead letters. */
 function mark(live: Live): () => void {
   const s = live.services;
+  const ops = new Map(live.writes.map);
   const bm = s.backend?.mark() ?? 0;
   const rm = live.router.mark();
   const sinks = [...s.sinks.values(), ...s.staged.values()];
@@ -298,5 +299,7 @@ function mark(live: Live): () => void {
     });
     s.deadLetters.length = dl;
     s.watermark = wm;
+    live.writes.map.clear();
+    for (const [k, v] of ops) live.writes.map.set(k, v);
   };
 }
