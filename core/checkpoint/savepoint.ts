@@ -72,8 +72,9 @@ export async function takeSavepoint(
       const view = await foldPartition(state, task.id, p, through);
       for (const [k, v] of view.opState) {
         if (k.startsWith("list:")) {
-          const byKey = (lists[task.id] ??= {});
+          const byKey = lists[task.id] ?? {};
           byKey[k] = [...(byKey[k] ?? []), ...(v as unknown[])];
+          lists[task.id] = byKey;
         }
         if (!k.startsWith("split:")) continue;
         const positions = sources[task.id] ?? {};
