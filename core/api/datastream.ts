@@ -113,6 +113,12 @@ export class DataStream<T> {
    */
   process<O>(fn: ProcessFunction<T, O>): DataStream<O> {
     syncFn("process", fn, fn.processElement);
+    const keyedOnly = (["state", "onTimer"] as const).filter((k) => k in fn);
+    if (keyedOnly.length > 0) {
+      throw new JobDefinitionError(
+        `process(): keyed state and timers (${keyedOnly.join(", ")}) need a keyed stream; call keyBy() before process()`,
+      );
+    }
     return this.add({ kind: "streamProcess", fn: fn as unknown as ProcessFunction<unknown, unknown> }, "process");
   }
 
