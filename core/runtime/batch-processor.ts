@@ -11,6 +11,7 @@ import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
 import { emptyRun, type SliceInput, type SliceRun, type SplitChunk, snapshot } from "./slice-run.ts";
+import { afterPoll, wakeDue } from "./source-wake.ts";
 
 /** Processes consumed envelopes until the end, a failure, or the end of an epoch. */
 export function processSlice(input: SliceInput): SliceRun {
@@ -199,31 +200,17 @@ class SliceProcessor {
     } else this.nextPoll(c);
   }
 
-  /**
-   * After a poll: poll again at once if it read records; else park, until a start
-   * signal or the earliest `wakeAt` (every split idle), or for a backoff that doubles
-   * from {@link MIN_BACKOFF_MS} to {@link MAX_BACKOFF_MS} while polls read nothing.
-   */
+  /** After a poll: poll again at once, or park (see `source-wake.ts`). */
   private nextPoll(c: SplitChunk): void {
     const { run, live } = this;
-    const opState = (key: string) => (run.opState.has(key) ? run.opState.get(key) : live.view.opState.get(key));
-    const backoff = (opState("backoff") as number | undefined) ?? 0;
-    if (c.reads.some((r) => r.chunk.records.length > 0) || c.reads.length === 0) {
+    const committed = live.view.opState.get("backoff");
+    const backoff = ((run.opState.has("backoff") ? run.opState.get("backoff") : committed) as number | undefined) ?? 0;
+    const { poll, writes } = afterPoll(c, backoff, live.services.now);
+    for (const [k, v] of writes) run.opState.set(k, v);
+    if (poll) {
       run.poll = true;
       run.opState.set("pollGen", this.input.generation);
-      if (backoff !== 0) run.opState.set("backoff", 0);
-      return;
     }
-    run.opState.set("parked", true);
-    if (c.reads.every((r) => r.chunk.idle === true)) {
-      // Nothing to read: wait for a start signal, or the time a split asked to be polled at.
-      const times = c.reads.map((r) => r.chunk.wakeAt).filter((t): t is number => typeof t === "number");
-      run.opState.set("wakeAt", times.length ? Math.min(...times) : null);
-      return;
-    }
-    const next = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
-    run.opState.set("backoff", next);
-    run.opState.set("wakeAt", live.services.now + next);
   }
 
   /** Barrier `n` on `env`'s channel: a source ends the epoch at once; other partitions align their channels first. */
@@ -251,16 +238,6 @@ class SliceProcessor {
     this.live.chain.head.prepareSnapshotPreBarrier?.(n);
     this.live.router.broadcastSignal({ kind: "barrier", n });
   }
-}
-
-/** First wait of a source partition whose poll read nothing (it doubles up to {@link MAX_BACKOFF_MS}). */
-export const MIN_BACKOFF_MS = 10;
-/** Longest wait of a source partition whose polls keep reading nothing. */
-export const MAX_BACKOFF_MS = 1000;
-
-/** True when a parked source's wake-up time `wakeAt` (opState, `null` for none) has come at `now`. */
-export function wakeDue(wakeAt: unknown, now: number): boolean {
-  return typeof wakeAt === "number" && wakeAt <= now;
 }
 
 /** True when every input channel has delivered the pending barrier or ended. */

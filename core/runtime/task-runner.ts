@@ -14,13 +14,14 @@ import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
 import type { PartitionView } from "../log/view.ts";
 import type { Segment } from "../ports/state-store.ts";
-import { processSlice, wakeDue } from "./batch-processor.ts";
+import { processSlice } from "./batch-processor.ts";
 import { type Consumed, type Intake, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
 import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
 import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
+import { parkedWakeAt } from "./source-wake.ts";
 import { TimerReporter } from "./timer-report.ts";
 
 export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
@@ -105,8 +106,8 @@ export class TaskRunner {
    */
   nextProcessingTimer(): number | undefined {
     const t = this.live?.chain.keyed?.timers.nextProcessing();
-    const w = this.parked ? this.live?.view.opState.get("wakeAt") : undefined;
-    if (typeof w !== "number") return t;
+    const w = this.live ? parkedWakeAt(this.live.view) : undefined;
+    if (w === undefined) return t;
     return t === undefined ? w : Math.min(t, w);
   }
 
@@ -228,9 +229,10 @@ export class TaskRunner {
     const tick = first && taken.tick;
     const start = first && taken.start;
     const timers = live.chain.keyed?.timers;
+    const wakeAt = parkedWakeAt(live.view);
     const timersDue =
       (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
-      (this.task.isSource && live.view.opState.get("parked") === true && wakeDue(live.view.opState.get("wakeAt"), now));
+      (wakeAt !== undefined && wakeAt <= now);
     if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
     return { taken, now, tick, start, timersDue };
   }
