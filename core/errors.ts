@@ -112,3 +112,33 @@ export function describeCause(cause: unknown): string {
     return String(cause);
   }
 }
+
+/**
+ * A user function returned a Promise where riffle needs a value (`map`, `filter`,
+ * `flatMap`, a sink): the function is asynchronous. Use `AsyncDataStream` for async
+ * I/O. Thrown as the cause of an {@link OperatorError} naming the operator.
+ */
+export class AsyncResultError extends RiffleError {
+  constructor(what: string) {
+    super(
+      "async-result",
+      `${what} returned a Promise; riffle functions are synchronous: use AsyncDataStream.orderedWait/unorderedWait for async I/O`,
+    );
+  }
+}
+
+/** True when `v` is a Promise or another thenable. */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    (typeof v === "object" || typeof v === "function") &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === "function"
+  );
+}
+
+/** An async I/O call did not complete within its timeout. */
+export class AsyncTimeoutError extends RiffleError {
+  constructor(timeoutMs: number) {
+    super("async-timeout", `the async call did not complete within ${timeoutMs} ms`, { retryable: true });
+  }
+}

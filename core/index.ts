@@ -23,6 +23,7 @@
  * @packageDocumentation
  */
 
+export { AsyncDataStream, type AsyncFunction } from "./api/async-stream.ts";
 export type { ApiThrottle, AwsConfig, AwsConfigOptions, AwsFunctionSettings } from "./api/aws-config.ts";
 export {
   ConnectedStreams,
@@ -31,7 +32,7 @@ export {
   KeyedConnectedStreams,
   KeyedStream,
   WindowedStream,
-  WindowResultStream,
+  type WindowResultStream,
 } from "./api/datastream.ts";
 export {
   type BuildOptions,
@@ -46,10 +47,19 @@ export type {
   KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeySelector,
+  ProcessContext,
+  ProcessFunction,
+  RichFilterFunction,
+  RichFlatMapFunction,
+  RichFunction,
+  RichMapFunction,
+  RuntimeContext,
   TimerContext,
   TimerService,
+  TimeService,
 } from "./api/functions.ts";
 export { type IntervalJoinContext, intervalJoin, join } from "./api/joins.ts";
+export { OutputTag } from "./api/output-tag.ts";
 export {
   elementsSource,
   type GeneratorOptions,
@@ -60,19 +70,25 @@ export {
   type SplitReader,
 } from "./api/source.ts";
 export {
+  type AggregatingState,
+  aggregatingState,
   type ListState,
   listState,
   type MapState,
   mapState,
+  type ReducingState,
+  reducingState,
   type StateDescriptor,
+  type StateOptions,
   type ValueState,
   valueState,
 } from "./api/state.ts";
+export { StateTtlConfig, type TtlStateVisibility, type TtlUpdateType } from "./api/state-ttl.ts";
+export type { TransactionContext, TwoPhaseCommitSink } from "./api/two-phase-sink.ts";
 export { WatermarkStrategy } from "./api/watermarks.ts";
 export {
   type AggregateFunction,
   EventTimeSessionWindows,
-  OutputTag,
   ProcessingTimeSessionWindows,
   SlidingEventTimeWindows,
   SlidingProcessingTimeWindows,

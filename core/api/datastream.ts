@@ -6,13 +6,27 @@
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
-import { SIDE_OUTPUT, type WindowFold, windowFunction } from "../operators/window.ts";
-import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "./functions.ts";
+import { emitsSideOutputs } from "../operators/side-output.ts";
+import type { WindowFold } from "../operators/window.ts";
+import { rich, syncFn } from "./function-checks.ts";
+import type {
+  KeyedCoProcessFunction,
+  KeyedProcessFunction,
+  KeySelector,
+  ProcessFunction,
+  RichFilterFunction,
+  RichFlatMapFunction,
+  RichMapFunction,
+} from "./functions.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
+import type { OutputTag } from "./output-tag.ts";
+import { fieldFold, type NumericKeys, rolling } from "./rolling.ts";
 import type { StateSpec } from "./state.ts";
-import { valueState } from "./state.ts";
+import { CountEvictor, CountTrigger, type Evictor, GlobalWindows, PurgingTrigger, type Trigger } from "./triggers.ts";
+import { checkSink, type TwoPhaseCommitSink } from "./two-phase-sink.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
-import type { AggregateFunction, OutputTag, TimeWindow, WindowAssigner } from "./windows.ts";
+import { windowProcessFunction } from "./window-function.ts";
+import type { AggregateFunction, TimeWindow, WindowAssigner } from "./windows.ts";
 
 /** A stream of records of type `T`. */
 export class DataStream<T> {
@@ -68,19 +82,59 @@ export class DataStream<T> {
     return this;
   }
 
-  /** Transforms every record. */
-  map<O>(fn: (value: T) => O): DataStream<O> {
-    return this.add({ kind: "map", fn: fn as (v: unknown) => unknown }, "map");
+  /**
+   * Transforms every record. `fn` is a function or a {@link RichMapFunction} with
+   * `open`/`close`. It must return its result, not a Promise: an `async` function is
+   * refused here (use `AsyncDataStream`), and a Promise returned at run time fails
+   * the record with an error naming the operator.
+   */
+  map<O>(fn: ((value: T) => O) | RichMapFunction<T, O>): DataStream<O> {
+    const f = typeof fn === "function" ? fn : (v: T) => fn.map(v);
+    return this.add({ kind: "map", fn: syncFn("map", fn, f) as (v: unknown) => unknown, ...rich(fn) }, "map");
   }
 
-  /** Keeps the records for which `fn` returns true. */
-  filter(fn: (value: T) => boolean): DataStream<T> {
-    return this.add({ kind: "filter", fn: fn as (v: unknown) => boolean }, "filter");
+  /** Keeps the records for which `fn` (a function or a {@link RichFilterFunction}) returns true. */
+  filter(fn: ((value: T) => boolean) | RichFilterFunction<T>): DataStream<T> {
+    const f = typeof fn === "function" ? fn : (v: T) => fn.filter(v);
+    return this.add({ kind: "filter", fn: syncFn("filter", fn, f) as (v: unknown) => boolean, ...rich(fn) }, "filter");
   }
 
-  /** Turns every record into zero or more records. */
-  flatMap<O>(fn: (value: T) => Iterable<O>): DataStream<O> {
-    return this.add({ kind: "flatMap", fn: fn as (v: unknown) => Iterable<unknown> }, "flatMap");
+  /** Turns every record into zero or more records (`fn`: a function or a {@link RichFlatMapFunction}). */
+  flatMap<O>(fn: ((value: T) => Iterable<O>) | RichFlatMapFunction<T, O>): DataStream<O> {
+    const f = typeof fn === "function" ? fn : (v: T) => fn.flatMap(v);
+    const op = { kind: "flatMap" as const, fn: syncFn("flatMap", fn, f) as (v: unknown) => Iterable<unknown> };
+    return this.add({ ...op, ...rich(fn) }, "flatMap");
+  }
+
+  /**
+   * Processes each record with a {@link ProcessFunction}: emit any number of records,
+   * send some to side outputs with `ctx.output(tag, v)`. No keyed state or timers;
+   * `keyBy()` first for those.
+   */
+  process<O>(fn: ProcessFunction<T, O>): DataStream<O> {
+    syncFn("process", fn, fn.processElement);
+    const keyedOnly = (["state", "onTimer"] as const).filter((k) => k in fn);
+    if (keyedOnly.length > 0) {
+      throw new JobDefinitionError(
+        `process(): keyed state and timers (${keyedOnly.join(", ")}) need a keyed stream; call keyBy() before process()`,
+      );
+    }
+    return this.add({ kind: "streamProcess", fn: fn as unknown as ProcessFunction<unknown, unknown> }, "process");
+  }
+
+  /**
+   * The records the operator that produced this stream sent to side output `tag`
+   * (with `ctx.output(tag, value)`, or late window data). Side outputs nobody reads
+   * are dropped.
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    const node = this.node("getSideOutput()");
+    if (!emitsSideOutputs(node.op.kind)) {
+      throw new JobDefinitionError(
+        `getSideOutput('${tag.id}'): '${node.name}' has no side outputs (only process functions and windows do)`,
+      );
+    }
+    return new DataStream<X>(this.builder, [{ node: node.id, partition: undefined, output: tag.id }]);
   }
 
   /**
@@ -135,7 +189,7 @@ export class DataStream<T> {
   }
 
   private repartition(partition: PartitionSpec): InputEdge[] {
-    return this.edges.map((e) => ({ node: e.node, partition }));
+    return this.edges.map((e) => ({ ...e, partition }));
   }
 
   /**
@@ -147,6 +201,17 @@ export class DataStream<T> {
       throw new JobDefinitionError(`sink name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
     }
     return new DataStreamSink(this.add({ kind: "sink", sink: name, print: false }, `sink(${name})`));
+  }
+
+  /**
+   * Writes the stream to a user's transactional sink, bound to checkpoints: each
+   * epoch's records become one transaction per partition, pre-committed at the
+   * barrier and committed when the checkpoint completes. See {@link TwoPhaseCommitSink}.
+   */
+  addSink<TXN>(sink: TwoPhaseCommitSink<T, TXN>): DataStreamSink {
+    checkSink(sink);
+    const op = { kind: "twoPhaseSink" as const, sink: sink as unknown as TwoPhaseCommitSink<unknown, unknown> };
+    return new DataStreamSink(this.add(op, "two-phase-sink"));
   }
 
   /** Prints committed records to stdout (the sink named `print`). */
@@ -179,8 +244,6 @@ export class DataStreamSink {
   }
 }
 
-type NumericKeys<T> = { [P in keyof T]: T[P] extends number ? P : never }[keyof T];
-
 /** A stream partitioned by key. Keyed operators keep state per key. */
 export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** The key selector this stream is keyed by. */
@@ -194,12 +257,13 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   asStream(): DataStream<T> {
     return new DataStream<T>(
       this.builder,
-      this.edges.map((e) => ({ node: e.node, partition: undefined })),
+      this.edges.map((e) => ({ ...e, partition: undefined })),
     );
   }
 
   /** Processes each record with keyed state and timers. */
-  process<O, S extends StateSpec = Record<never, never>>(fn: KeyedProcessFunction<T, K, S, O>): DataStream<O> {
+  override process<O, S extends StateSpec = Record<never, never>>(fn: KeyedProcessFunction<T, K, S, O>): DataStream<O> {
+    syncFn("process", fn, fn.processElement);
     return this.add(
       { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> },
       "process",
@@ -209,6 +273,17 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** Groups the keyed stream into windows. */
   window(assigner: WindowAssigner): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this.builder, this.edges, assigner);
+  }
+
+  /**
+   * Count windows: with one argument, tumbling windows of `size` elements per key
+   * (fired and purged every `size`); with `slide`, the last `size` elements, fired
+   * every `slide` elements.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K> {
+    const w = this.window(GlobalWindows.create());
+    if (slide === undefined) return w.trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    return w.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   /** Rolling reduce: emits the running result after every record. */
@@ -241,37 +316,6 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   }
 }
 
-function fieldFold<T>(
-  field: PropertyKey | undefined,
-  op: (a: number, b: number) => number,
-): (acc: T | undefined, v: T) => T {
-  if (field === undefined) {
-    return (acc, v) => {
-      if (typeof v !== "number")
-        throw new TypeError(`expected a number, got ${typeof v}: use sum/min/max(field) on objects`);
-      return (acc === undefined ? v : op(acc as number, v)) as T;
-    };
-  }
-  return (acc, v) => {
-    const x = (v as Record<PropertyKey, unknown>)[field];
-    if (typeof x !== "number") throw new TypeError(`field '${String(field)}' is ${typeof x}, not a number`);
-    if (acc === undefined) return v;
-    return { ...acc, [field]: op((acc as Record<PropertyKey, number>)[field] as number, x) };
-  };
-}
-
-function rolling<T>(fold: (acc: T | undefined, value: T) => T): NodeOp {
-  const fn: KeyedProcessFunction<T, Key, { acc: ReturnType<typeof valueState<T>> }, T> = {
-    state: { acc: valueState<T>() },
-    processElement(value, ctx) {
-      const next = fold(ctx.state.acc.value(), value);
-      ctx.state.acc.update(next);
-      ctx.emit(next);
-    },
-  };
-  return { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> };
-}
-
 /** Two streams connected for a two-input operator. */
 export class ConnectedStreams<A, B> {
   private readonly first: DataStream<A>;
@@ -286,12 +330,12 @@ export class ConnectedStreams<A, B> {
   keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
     const edges: InputEdge[] = [
       ...this.first.edges.map((e) => ({
-        node: e.node,
+        ...e,
         partition: { kind: "hash" as const, key: keyA as KeySelector<unknown, Key> },
         side: 0 as const,
       })),
       ...this.second.edges.map((e) => ({
-        node: e.node,
+        ...e,
         partition: { kind: "hash" as const, key: keyB as KeySelector<unknown, Key> },
         side: 1 as const,
       })),
@@ -328,6 +372,8 @@ export class WindowedStream<T, K extends Key> {
   private readonly assigner: WindowAssigner;
   private lateness = 0;
   private lateTag: OutputTag<T> | undefined;
+  private customTrigger: Trigger<T> | undefined;
+  private customEvictor: Evictor<T> | undefined;
 
   /** @internal */
   constructor(builder: GraphBuilder, edges: readonly InputEdge[], assigner: WindowAssigner) {
@@ -343,6 +389,18 @@ export class WindowedStream<T, K extends Key> {
     return this;
   }
 
+  /** Replaces the window's default trigger (fire at the window's end; never, for global windows). */
+  trigger(trigger: Trigger<T>): this {
+    this.customTrigger = trigger;
+    return this;
+  }
+
+  /** Evicts elements before or after the window fires; the window then keeps its elements. */
+  evictor(evictor: Evictor<T>): this {
+    this.customEvictor = evictor;
+    return this;
+  }
+
   /** Sends records too late for every window to the side output `tag` instead of dropping them. */
   sideOutputLateData(tag: OutputTag<T>): this {
     this.lateTag = tag;
@@ -350,7 +408,7 @@ export class WindowedStream<T, K extends Key> {
   }
 
   /** Reduces each window; `windowFn` may turn the result into output with the key and window. */
-  reduce<O = T>(fn: (a: T, b: T) => T, windowFn?: (key: K, window: TimeWindow, value: T) => O): WindowResultStream<O> {
+  reduce<O = T>(fn: (a: T, b: T) => T, windowFn?: (key: K, window: TimeWindow, value: T) => O): DataStream<O> {
     return this.build({ kind: "reduce", fn: fn as (a: unknown, b: unknown) => unknown }, windowFn, "window.reduce");
   }
 
@@ -358,7 +416,7 @@ export class WindowedStream<T, K extends Key> {
   aggregate<ACC, R, O = R>(
     agg: AggregateFunction<T, ACC, R>,
     windowFn?: (key: K, window: TimeWindow, result: R) => O,
-  ): WindowResultStream<O> {
+  ): DataStream<O> {
     return this.build(
       { kind: "aggregate", agg: agg as unknown as AggregateFunction<unknown, unknown, unknown> },
       windowFn,
@@ -367,9 +425,7 @@ export class WindowedStream<T, K extends Key> {
   }
 
   /** Processes all records of a window at once (they are buffered in state). */
-  process<O>(
-    fn: (key: K, window: TimeWindow, elements: readonly T[], out: (o: O) => void) => void,
-  ): WindowResultStream<O> {
+  process<O>(fn: (key: K, window: TimeWindow, elements: readonly T[], out: (o: O) => void) => void): DataStream<O> {
     return this.finish(
       { kind: "list" },
       (key, window, folded, out) => fn(key as K, window, folded as T[], out as (o: O) => void),
@@ -395,67 +451,20 @@ export class WindowedStream<T, K extends Key> {
     fold: WindowFold,
     emit: (key: Key, window: TimeWindow, folded: unknown, out: (o: unknown) => void) => void,
     name: string,
-  ): WindowResultStream<O> {
-    const fn = windowFunction({
+  ): DataStream<O> {
+    const fn = windowProcessFunction({
       assigner: this.assigner,
       lateness: this.lateness,
-      lateTag: this.lateTag?.id,
+      lateTag: this.lateTag as OutputTag<unknown> | undefined,
       fold,
       emit,
+      trigger: this.customTrigger as Trigger<unknown> | undefined,
+      evictor: this.customEvictor as Evictor<unknown> | undefined,
     });
     const id = this.builder.add({ kind: "process", fn }, name, this.edges);
-    const windowEdges: InputEdge[] = [{ node: id, partition: undefined }];
-    if (!this.lateTag) return new WindowResultStream<O>(this.builder, windowEdges, id, undefined);
-    const main = this.builder.add(
-      { kind: "filter", fn: (v) => !(typeof v === "object" && v !== null && SIDE_OUTPUT in v) },
-      "window.main",
-      windowEdges,
-    );
-    return new WindowResultStream<O>(this.builder, [{ node: main, partition: undefined }], id, main);
+    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
   }
 }
 
-/** The output of a window; `getSideOutput` reaches records routed to a side output. */
-export class WindowResultStream<O> extends DataStream<O> {
-  private readonly windowNode: number;
-  private readonly mainNode: number | undefined;
-  /** @internal */
-  constructor(builder: GraphBuilder, edges: readonly InputEdge[], windowNode: number, mainNode: number | undefined) {
-    super(builder, edges);
-    this.windowNode = windowNode;
-    this.mainNode = mainNode;
-  }
-
-  /** Names the window operator (its state is stored under this uid). */
-  override uid(uid: string): this {
-    new DataStream(this.builder, [{ node: this.windowNode, partition: undefined }]).uid(uid);
-    if (this.mainNode !== undefined)
-      new DataStream(this.builder, [{ node: this.mainNode, partition: undefined }]).uid(`${uid}.main`);
-    return this;
-  }
-
-  /** Sets the window operator's parallelism. */
-  override setParallelism(parallelism: number): this {
-    new DataStream(this.builder, [{ node: this.windowNode, partition: undefined }]).setParallelism(parallelism);
-    if (this.mainNode !== undefined) {
-      new DataStream(this.builder, [{ node: this.mainNode, partition: undefined }]).setParallelism(parallelism);
-    }
-    return this;
-  }
-
-  /** The records sent to side output `tag` (e.g. late data). */
-  getSideOutput<T>(tag: OutputTag<T>): DataStream<T> {
-    const side = this.builder.add(
-      {
-        kind: "flatMap",
-        fn: (v) =>
-          typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIDE_OUTPUT] === tag.id
-            ? [(v as { value: unknown }).value]
-            : [],
-      },
-      `side(${tag.id})`,
-      [{ node: this.windowNode, partition: undefined }],
-    );
-    return new DataStream<T>(this.builder, [{ node: side, partition: undefined }]);
-  }
-}
+/** @deprecated The output of a window is a plain {@link DataStream}; `getSideOutput` is on every stream. */
+export type WindowResultStream<O> = DataStream<O>;

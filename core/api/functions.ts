@@ -1,17 +1,72 @@
 /**
- * User function types. Plain functions for stateless transformations, an object
- * with `processElement` (and optionally `onTimer`) for keyed processing.
+ * User function types. Plain functions (or rich function objects with `open` and
+ * `close`) for stateless transformations, an object with `processElement` (and
+ * optionally `onTimer`) for processing, keyed or not.
  */
 
 import type { Key } from "../keys.ts";
-import type { StateHandles, StateSpec } from "./state.ts";
+import type { OutputTag } from "./output-tag.ts";
+import type { ListState, StateHandles, StateSpec } from "./state.ts";
 
-/** Timer registration for a keyed process function. Timers are per key and deduplicated. */
-export interface TimerService {
+/** What a rich function learns about where it runs, in `open`. */
+export interface RuntimeContext {
+  /** The job's name. */
+  readonly job: string;
+  /** The uid of the function's operator. */
+  readonly operator: string;
+  /** The index of this partition (Flink's subtask index), 0-based. */
+  readonly partition: number;
+  /** The operator's parallelism. */
+  readonly parallelism: number;
+  /** The job generation (bumped by every restore). */
+  readonly generation: number;
+}
+
+/**
+ * Lifecycle hooks of a rich function, as in Flink's `RichFunction`. riffle calls
+ * `open` when a partition's runner builds its operator chain (a cold start, and again
+ * after a failed batch made it drop the chain) and awaits it before the first record;
+ * `close` when the runner drops the chain in an orderly way: a failed batch, a
+ * restore, the end of an embedded run. A crash calls no `close`, and on AWS Lambda a
+ * container is frozen and reclaimed without notice, so `close` is a courtesy for
+ * releasing clients and handles, never a place to flush output that must not be lost
+ * (use a sink, or {@link TwoPhaseCommitSink}, for that).
+ *
+ * One function object serves every partition of its operator that a process runs
+ * (the embedded runtime runs them all; a Lambda container may run several), so
+ * `open` may run several times on it: keep per-partition things in state, or in a
+ * map by `ctx.partition`, not in one field.
+ */
+export interface RichFunction {
+  /** Called once before the partition's first record (per chain, see above). */
+  open?(ctx: RuntimeContext): void | Promise<void>;
+  /** Called when the chain is dropped in an orderly way; errors it throws are ignored. */
+  close?(): void | Promise<void>;
+}
+
+/** A map function object with lifecycle hooks. */
+export interface RichMapFunction<T, O> extends RichFunction {
+  map(value: T): O;
+}
+/** A filter function object with lifecycle hooks. */
+export interface RichFilterFunction<T> extends RichFunction {
+  filter(value: T): boolean;
+}
+/** A flatMap function object with lifecycle hooks. */
+export interface RichFlatMapFunction<T, O> extends RichFunction {
+  flatMap(value: T): Iterable<O>;
+}
+
+/** The clocks a process function reads. */
+export interface TimeService {
   /** Processing time of the current batch, from the runtime clock (never `Date.now()`). */
   currentProcessingTime(): number;
   /** The operator's current event-time watermark (`-Infinity` before the first). */
   currentWatermark(): number;
+}
+
+/** Timer registration for a keyed process function. Timers are per key and deduplicated. */
+export interface TimerService extends TimeService {
   /** Fires `onTimer` once processing time reaches `time`. */
   registerProcessingTimeTimer(time: number): void;
   /** Fires `onTimer` once the watermark reaches `time`. */
@@ -20,18 +75,33 @@ export interface TimerService {
   deleteEventTimeTimer(time: number): void;
 }
 
+/** What a process function, keyed or not, sees for each element. */
+export interface ProcessContext<O> {
+  /** Event time of the current element, when it has one. */
+  readonly timestamp: number | undefined;
+  /** The clocks (on a keyed stream, also timer registration). */
+  readonly timers: TimeService;
+  /** Emits one output record. */
+  emit(value: O): void;
+  /** Emits `value` to side output `tag` (read it with `getSideOutput(tag)`). */
+  output<X>(tag: OutputTag<X>, value: X): void;
+  /**
+   * The partition's operator (non-keyed) list state `name`, like Flink's operator
+   * `ListState`: one list per partition of the operator, committed with the batch.
+   * On a rescale through a savepoint, the lists of all partitions are concatenated
+   * and split evenly among the new partitions. Keep it small: every change rewrites it.
+   */
+  getListState<X>(name: string): ListState<X>;
+}
+
 /** What a keyed process function sees for each element or timer. */
-export interface KeyedContext<K extends Key, S extends StateSpec, O> {
+export interface KeyedContext<K extends Key, S extends StateSpec, O> extends ProcessContext<O> {
   /** The current key. */
   readonly key: K;
   /** Keyed state handles, scoped to the current key. */
   readonly state: StateHandles<S>;
   /** Timers, scoped to the current key. */
   readonly timers: TimerService;
-  /** Event time of the current element, when it has one. */
-  readonly timestamp: number | undefined;
-  /** Emits one output record. */
-  emit(value: O): void;
 }
 
 /** Context of `onTimer`. */
@@ -55,7 +125,7 @@ export interface TimerContext<K extends Key, S extends StateSpec, O> extends Key
  * });
  * ```
  */
-export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> {
+export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> extends RichFunction {
   /** The keyed state this function uses, by name. */
   readonly state?: S;
   /** Called once per input element. */
@@ -79,7 +149,7 @@ export type KeySelector<T, K extends Key> = (value: T) => K;
  * A keyed function over two connected streams that share keyed state and timers,
  * like Flink's `KeyedCoProcessFunction`. Both inputs are keyed to the same key.
  */
-export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec, O> {
+export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec, O> extends RichFunction {
   /** The keyed state this function uses, by name. */
   readonly state?: S;
   /** Called for each element of the first stream. */
@@ -88,6 +158,29 @@ export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec
   processElement2(value: B, ctx: KeyedContext<K, S, O>): void;
   /** Called when a timer fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
+  /** Called when a checkpoint completed; see {@link KeyedProcessFunction.notifyCheckpointComplete}. */
+  notifyCheckpointComplete?(checkpointId: number): void;
+}
+
+/**
+ * A process function on a stream that is not keyed, like Flink's
+ * `ProcessFunction`: no keyed state and no timers (Flink allows timers only on
+ * keyed streams), but emit, side outputs and the rich lifecycle.
+ *
+ * @example
+ * ```ts
+ * const errors = new OutputTag<string>("errors");
+ * const parsed = lines.process<Row>({
+ *   processElement(line, ctx) {
+ *     try { ctx.emit(JSON.parse(line)); } catch { ctx.output(errors, line); }
+ *   },
+ * });
+ * parsed.getSideOutput(errors).sinkTo("bad-lines");
+ * ```
+ */
+export interface ProcessFunction<T, O> extends RichFunction {
+  /** Called once per input element. */
+  processElement(value: T, ctx: ProcessContext<O>): void;
   /** Called when a checkpoint completed; see {@link KeyedProcessFunction.notifyCheckpointComplete}. */
   notifyCheckpointComplete?(checkpointId: number): void;
 }

@@ -27,9 +27,19 @@ export interface SourceChunk<T> {
   /**
    * True when the split has nothing to read right now (an unbounded source waiting
    * for input). When every split of a partition is idle, the partition stops polling
-   * until a start signal wakes it, so an idle job costs nothing.
+   * until a start signal wakes it (an ingest append sends one), or until `wakeAt`.
    */
   readonly idle?: boolean;
+  /**
+   * With `idle`: poll again at this processing time (see
+   * {@link SourceContext.currentProcessingTime}) if nothing woke the partition
+   * before. When idle splits give several, the earliest counts.
+   *
+   * A chunk with no records that is neither `done` nor `idle` makes the partition
+   * back off instead: it polls again after 10 ms, then 20, 40, … up to 1 s while
+   * polls keep returning nothing, and at once again after a poll that read records.
+   */
+  readonly wakeAt?: number;
 }
 
 /** What a reader may use of the runtime it runs in. */
@@ -38,6 +48,8 @@ export interface SourceContext {
   readonly job: string;
   /** The durable log behind ingest sources, when the runtime has one. */
   readonly ingest?: IngestLog;
+  /** Processing time from the runtime's clock (for {@link SourceChunk.wakeAt}). */
+  readonly currentProcessingTime?: () => number;
 }
 
 /** Reads one split sequentially. */

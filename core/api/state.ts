@@ -5,8 +5,30 @@
  * `update`/`put`/`add` rather than mutating one you read.
  */
 
-/** Declares one piece of keyed state. Create with {@link valueState}, {@link listState} or {@link mapState}. */
-export type StateDescriptor<S> = { readonly kind: "value" | "list" | "map"; readonly __type?: S };
+import type { StateTtlConfig } from "./state-ttl.ts";
+import type { AggregateFunction } from "./windows.ts";
+
+/** The kinds of keyed state. */
+export type StateKind = "value" | "list" | "map" | "reducing" | "aggregating";
+
+/**
+ * Declares one piece of keyed state. Create with {@link valueState},
+ * {@link listState}, {@link mapState}, {@link reducingState} or {@link aggregatingState}.
+ */
+export type StateDescriptor<S> = {
+  readonly kind: StateKind;
+  /** Time-to-live of the state's values (entries of a map, elements of a list). */
+  readonly ttl?: StateTtlConfig;
+  /** @internal The fold of a reducing or aggregating state. */
+  readonly fold?: AggregateFunction<unknown, unknown, unknown>;
+  readonly __type?: S;
+};
+
+/** Options every state descriptor takes. */
+export interface StateOptions {
+  /** Expire values that were not written (or read, per the config) for a while; see {@link StateTtlConfig}. */
+  readonly ttl?: StateTtlConfig;
+}
 
 /** A single value per key. */
 export interface ValueState<T> {
@@ -43,17 +65,68 @@ export interface MapState<V> {
   clear(): void;
 }
 
+/**
+ * State that folds what is added into one value, like Flink's `AggregatingState`:
+ * `add` runs the aggregate function's `add`, `get` its `getResult`. Only the
+ * accumulator is stored.
+ */
+export interface AggregatingState<IN, OUT> {
+  /** The result for the current key, or `undefined` when nothing was added. */
+  get(): OUT | undefined;
+  /** Folds `value` into the current key's accumulator. */
+  add(value: IN): void;
+  /** Removes the accumulator. */
+  clear(): void;
+}
+
+/** State that reduces what is added into one value of the same type, like Flink's `ReducingState`. */
+export type ReducingState<T> = AggregatingState<T, T>;
+
 /** Declares a {@link ValueState}. */
-export function valueState<T>(): StateDescriptor<ValueState<T>> {
-  return { kind: "value" };
+export function valueState<T>(options: StateOptions = {}): StateDescriptor<ValueState<T>> {
+  return { kind: "value", ...options };
 }
-/** Declares a {@link ListState}. */
-export function listState<T>(): StateDescriptor<ListState<T>> {
-  return { kind: "list" };
+/** Declares a {@link ListState}. With a TTL, each element expires on its own. */
+export function listState<T>(options: StateOptions = {}): StateDescriptor<ListState<T>> {
+  return { kind: "list", ...options };
 }
-/** Declares a {@link MapState}. */
-export function mapState<V>(): StateDescriptor<MapState<V>> {
-  return { kind: "map" };
+/** Declares a {@link MapState}. With a TTL, each entry expires on its own. */
+export function mapState<V>(options: StateOptions = {}): StateDescriptor<MapState<V>> {
+  return { kind: "map", ...options };
+}
+
+/**
+ * Declares a {@link ReducingState}: `add(v)` stores `reduce(current, v)`.
+ *
+ * @example
+ * ```ts
+ * state: { max: reducingState<number>((a, b) => Math.max(a, b)) }
+ * // in processElement: ctx.state.max.add(e.price); ctx.state.max.get();
+ * ```
+ */
+export function reducingState<T>(
+  reduce: (a: T, b: T) => T,
+  options: StateOptions = {},
+): StateDescriptor<ReducingState<T>> {
+  const fold: AggregateFunction<T, T | undefined, T | undefined> = {
+    createAccumulator: () => undefined,
+    add: (v, acc) => (acc === undefined ? v : reduce(acc, v)),
+    getResult: (acc) => acc,
+  };
+  return { kind: "reducing", fold: fold as AggregateFunction<unknown, unknown, unknown>, ...options };
+}
+
+/** Declares an {@link AggregatingState} that folds with `agg` (the same interface windows aggregate with). */
+export function aggregatingState<IN, ACC, OUT>(
+  agg: AggregateFunction<IN, ACC, OUT>,
+  options: StateOptions = {},
+): StateDescriptor<AggregatingState<IN, OUT>> {
+  return { kind: "aggregating", fold: agg as AggregateFunction<unknown, unknown, unknown>, ...options };
+}
+
+/** The partition-state key of operator list state `name` of operator `uid`. */
+export function operatorListKey(uid: string, name: string): string {
+  return `list:${uid}/${name}`;
 }
 
 /** A record of state descriptors, keyed by state name. */

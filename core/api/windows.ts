@@ -13,7 +13,7 @@ export interface TimeWindow {
 
 /** Assigns records to windows. */
 export interface WindowAssigner {
-  readonly kind: "tumbling" | "sliding" | "session";
+  readonly kind: "tumbling" | "sliding" | "session" | "global";
   /** Event time (watermark-driven) or processing time (clock-driven). */
   readonly time: "event" | "processing";
   /** Windows that contain timestamp `ts`. */
@@ -87,12 +87,4 @@ export interface AggregateFunction<T, ACC, R> {
   merge?(a: ACC, b: ACC): ACC;
 }
 
-/** Names a side output, e.g. for late data. */
-export class OutputTag<T> {
-  readonly id: string;
-  /** @internal */
-  declare readonly __type?: T;
-  constructor(id: string) {
-    this.id = id;
-  }
-}
+export { OutputTag } from "./output-tag.ts";

@@ -15,6 +15,7 @@ import {
   AbortReason,
   type CheckpointManifest,
   type CheckpointStore,
+  OPERATOR_LISTS,
   type Savepoint,
 } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -67,6 +68,7 @@ export async function takeSavepoint(
     );
   }
   const sources: Record<string, Record<string, unknown>> = {};
+  const lists: Record<string, Record<string, unknown[]>> = {};
   const values: Record<string, StateChange[]> = {};
   let count = 0;
   for (const task of plan.tasks) {
@@ -75,6 +77,11 @@ export async function takeSavepoint(
       const through = manifest.cut[`${task.id}#${p}`] ?? 0;
       const view = await foldPartition(state, task.id, p, through);
       for (const [k, v] of view.opState) {
+        if (k.startsWith("list:")) {
+          const byKey = lists[task.id] ?? {};
+          byKey[k] = [...(byKey[k] ?? []), ...(v as unknown[])];
+          lists[task.id] = byKey;
+        }
         if (!k.startsWith("split:")) continue;
         const positions = sources[task.id] ?? {};
         positions[k.slice("split:".length)] = v;
@@ -97,7 +104,7 @@ export async function takeSavepoint(
     parallelism: manifest.parallelism,
     values: count,
     ...(options.inPlace ? { inPlace: true as const } : {}),
-    sources,
+    sources: Object.keys(lists).length > 0 ? { ...sources, [OPERATOR_LISTS]: lists } : sources,
     state: values,
   };
   if (!(await checkpoints.putSavepoint(savepoint))) {
@@ -233,6 +240,7 @@ async function installTask(
 ): Promise<void> {
   if (!savepoint.inPlace) await state.putState(task.id, savepoint.state[task.id] ?? []);
   const positions = savepoint.sources[task.id] ?? {};
+  const lists = (savepoint.sources[OPERATOR_LISTS]?.[task.id] ?? {}) as Record<string, unknown[]>;
   const node = graph.nodes[task.operators[0]?.node ?? -1];
   const splits = node?.op.kind === "source" ? node.op.source.splits(task.parallelism) : [];
   for (let p = 0; p < task.parallelism; p++) {
@@ -240,6 +248,7 @@ async function installTask(
     splits.forEach((sp, i) => {
       if (i % task.parallelism === p && positions[sp.id] !== undefined) opState[`split:${sp.id}`] = positions[sp.id];
     });
+    for (const [key, all] of Object.entries(lists)) opState[key] = evenSplit(all, p, task.parallelism);
     const last = starts[p] ?? 0;
     const through = last === 0 ? 0 : last + ZOMBIE_GAP;
     const base: PartitionBase = {
@@ -256,6 +265,14 @@ async function installTask(
     await state.putBase(task.id, p, base);
     await state.truncate(task.id, p, through, generation);
   }
+}
+
+/**
+ * Partition `p` of `P`'s share of operator list state `all` (Flink's even-split
+ * redistribution): contiguous slices whose sizes differ by at most one.
+ */
+export function evenSplit<T>(all: readonly T[], p: number, P: number): T[] {
+  return all.slice(Math.floor((p * all.length) / P), Math.floor(((p + 1) * all.length) / P));
 }
 
 /** Resets of a task tried before a savepoint restore gives up. */

@@ -46,13 +46,16 @@ export function tickEntries(to: readonly Address[], generation: number): OutboxE
   }));
 }
 
-/** Ids of the tasks whose chain has a keyed function with `notifyCheckpointComplete`. */
+/** Ids of the tasks whose chain has a function with `notifyCheckpointComplete`, or a two-phase sink. */
 export function notifiedTasks(plan: Plan, graph: JobGraph): string[] {
   return plan.tasks
     .filter((t) =>
       t.operators.some((o) => {
         const op = graph.nodes[o.node]?.op;
-        return (op?.kind === "process" || op?.kind === "coProcess") && op.fn.notifyCheckpointComplete !== undefined;
+        if (op?.kind === "twoPhaseSink") return true;
+        const fn =
+          op?.kind === "process" || op?.kind === "coProcess" || op?.kind === "streamProcess" ? op.fn : undefined;
+        return fn?.notifyCheckpointComplete !== undefined;
       }),
     )
     .map((t) => t.id);

@@ -4,9 +4,16 @@
  */
 
 import type { AwsConfig } from "../api/aws-config.ts";
-import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "../api/functions.ts";
+import type {
+  KeyedCoProcessFunction,
+  KeyedProcessFunction,
+  KeySelector,
+  ProcessFunction,
+  RichFunction,
+} from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
 import type { StateSpec } from "../api/state.ts";
+import type { TwoPhaseCommitSink } from "../api/two-phase-sink.ts";
 import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
@@ -29,14 +36,24 @@ export interface InputEdge {
   readonly partition: PartitionSpec | undefined;
   /** Which input of a two-input operator the edge feeds (0 or 1; default 0). */
   readonly side?: 0 | 1;
+  /** The side output (tag id) of the upstream operator the edge carries; `undefined`: its main output. */
+  readonly output?: string;
 }
 
 /** The operation a node performs. */
 export type NodeOp =
   | { readonly kind: "source"; readonly source: Source<unknown> }
-  | { readonly kind: "map"; readonly fn: (value: unknown) => unknown }
-  | { readonly kind: "filter"; readonly fn: (value: unknown) => boolean }
-  | { readonly kind: "flatMap"; readonly fn: (value: unknown) => Iterable<unknown> }
+  | { readonly kind: "map"; readonly fn: (value: unknown) => unknown; readonly rich?: RichFunction }
+  | { readonly kind: "filter"; readonly fn: (value: unknown) => boolean; readonly rich?: RichFunction }
+  | { readonly kind: "flatMap"; readonly fn: (value: unknown) => Iterable<unknown>; readonly rich?: RichFunction }
+  | { readonly kind: "streamProcess"; readonly fn: ProcessFunction<unknown, unknown> }
+  | {
+      readonly kind: "async";
+      readonly fn: (value: unknown) => Promise<unknown>;
+      readonly ordered: boolean;
+      readonly timeoutMs: number;
+      readonly capacity: number;
+    }
   | {
       readonly kind: "process";
       readonly fn: KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
@@ -46,7 +63,8 @@ export type NodeOp =
       readonly fn: KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
     }
   | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
-  | { readonly kind: "sink"; readonly sink: string; readonly print: boolean };
+  | { readonly kind: "sink"; readonly sink: string; readonly print: boolean }
+  | { readonly kind: "twoPhaseSink"; readonly sink: TwoPhaseCommitSink<unknown, unknown> };
 
 /** One operator of the logical graph. */
 export interface GraphNode {

@@ -17,7 +17,7 @@ export function planJob(graph: JobGraph): Plan {
     if (n.parallelism !== undefined) return n.parallelism;
     const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
     const up = only ? nodes[only.node] : undefined;
-    if (n.op.kind === "sink" && up) return parallelism(up);
+    if ((n.op.kind === "sink" || n.op.kind === "twoPhaseSink") && up) return parallelism(up);
     return config.parallelism;
   };
   const uidOf = (n: GraphNode) => n.uid ?? defaultUid(n);
@@ -61,7 +61,9 @@ export function planJob(graph: JobGraph): Plan {
     }
     const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
     const up = only ? nodes[only.node] : undefined;
-    if (only && up && resolve(up, n, only.partition?.kind) === "forward" && consumers.get(up.id) === 1) {
+    // An async I/O operator heads its own task: its calls are awaited per batch, before the chain runs.
+    const chainable = n.op.kind !== "async";
+    if (chainable && only && up && resolve(up, n, only.partition?.kind) === "forward" && consumers.get(up.id) === 1) {
       const chain = taskOf.get(up.id);
       if (chain) {
         chain.push(n.id);

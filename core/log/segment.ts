@@ -79,6 +79,12 @@ export interface Segment {
   readonly finished?: true;
   /** Records this step committed to named sinks. */
   readonly sink?: Readonly<Record<string, readonly unknown[]>>;
+  /**
+   * Records two-phase sinks staged in this step, by operator uid: written into a
+   * transaction at the epoch's barrier, never published (segments of an open epoch
+   * are never compacted, so the base needs none).
+   */
+  readonly staged?: Readonly<Record<string, readonly unknown[]>>;
   /** Records set aside after repeated failures. */
   readonly deadLetters?: readonly DeadLetter[];
   /** Set when this segment ends checkpoint epoch n. */

@@ -33,6 +33,8 @@ export class PartitionView {
   aligning: Aligning | undefined;
   /** Committed segments whose outbox is not yet confirmed sent. */
   unsent: Segment[] = [];
+  /** Records two-phase sinks staged in the current epoch's segments, by operator uid. */
+  readonly staged = new Map<string, unknown[]>();
   /** Open split readers of a source partition, by split id. */
   readonly readers = new Map<string, SplitReader<unknown>>();
 
@@ -93,6 +95,14 @@ export class PartitionView {
     if (seg.finished) this.finished = true;
     if (seg.aligning !== undefined) this.aligning = seg.aligning ?? undefined;
     if (seg.buffered) this.addBuffered(seg.buffered);
+    if (seg.staged) {
+      for (const [uid, vs] of Object.entries(seg.staged)) {
+        const all = this.staged.get(uid);
+        if (all) for (const v of vs) all.push(v);
+        else this.staged.set(uid, [...vs]);
+      }
+    }
+    if (seg.endsEpoch !== undefined || seg.finished) this.staged.clear();
     // Drop buffered envelopes that are now consumed.
     for (const c of Object.keys(seg.positions)) {
       const m = this.buffer.get(c);

@@ -11,12 +11,15 @@ import type {
   TimerContext,
   TimerService,
 } from "../api/functions.ts";
-import type { ListState, MapState, StateSpec, ValueState } from "../api/state.ts";
+import type { StateDescriptor, StateSpec } from "../api/state.ts";
 import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+import { operatorListStates } from "./operator-state.ts";
+import { sideRecord } from "./side-output.ts";
+import { stateHandle } from "./state-handles.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
 type CoFn = KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
@@ -41,6 +44,8 @@ export class KeyedProcessOperator extends ForwardingOperator {
   };
   private readonly fireEvent: (t: number) => void;
   private readonly fireProcessing: (t: number) => void;
+  /** Removes the current key's expired TTL state (a cleanup timer fired). */
+  private readonly cleanup: () => void;
 
   constructor(
     uid: string,
@@ -65,10 +70,19 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.timers = new Timers(backend, uid);
     const names = Object.keys(fn.state ?? {});
     this.stateIds = [...names.map((n) => `${uid}/${n}`), this.timers.stateId];
-    const state: Record<string, unknown> = {};
-    for (const name of names)
-      state[name] = makeHandle((fn.state as StateSpec)[name]?.kind ?? "value", `${uid}/${name}`, backend);
     const timers = this.timers;
+    const state: Record<string, unknown> = {};
+    const cleanups: (() => void)[] = [];
+    const ttl = { now: () => services.now, schedule: (t: number) => timers.register("c", t) };
+    for (const name of names) {
+      const d = (fn.state as StateSpec)[name] as StateDescriptor<unknown>;
+      const built = stateHandle(d, `${uid}/${name}`, backend, ttl);
+      state[name] = built.handle;
+      if (built.cleanup) cleanups.push(built.cleanup);
+    }
+    this.cleanup = () => {
+      for (const c of cleanups) c();
+    };
     const timerService: TimerService = {
       currentProcessingTime: () => services.now,
       currentWatermark: () => services.watermark,
@@ -86,6 +100,8 @@ export class KeyedProcessOperator extends ForwardingOperator {
       timestamp: undefined as number | undefined,
       timeDomain: "event" as "event" | "processing",
       emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
+      output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
+      getListState: operatorListStates(uid, services) as KeyedContext<Key, StateSpec, unknown>["getListState"],
     };
     this.ctx = ctx;
     const onTimer = fn.onTimer;
@@ -145,6 +161,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
   }
 
   override processTime(now: number): void {
+    this.timers.fire("c", now, this.cleanup);
     this.timers.fire("p", now, this.fireProcessing);
     this.next.processTime(now);
   }
@@ -162,54 +179,5 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.timers.fire("e", Number.POSITIVE_INFINITY, this.fireEvent);
     this.timers.fire("p", Number.POSITIVE_INFINITY, this.fireProcessing);
     this.next.endInput();
-  }
-}
-
-function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend): unknown {
-  switch (kind) {
-    case "value":
-      return {
-        value: () => b.get(id),
-        update: (v: unknown) => {
-          if (v === undefined) throw new TypeError(`state '${id}': update(undefined) is not allowed; use clear()`);
-          b.set(id, v);
-        },
-        clear: () => b.set(id, undefined),
-      } satisfies ValueState<unknown>;
-    case "list":
-      return {
-        get: () => (b.get(id) as unknown[] | undefined) ?? [],
-        // Copy on write: get() hands out the list itself, so it is never changed in place.
-        add: (v: unknown) => b.set(id, [...((b.get(id) as unknown[] | undefined) ?? []), v]),
-        update: (vs: readonly unknown[]) => b.set(id, vs.length ? [...vs] : undefined),
-        clear: () => b.set(id, undefined),
-      } satisfies ListState<unknown>;
-    case "map": {
-      const obj = () => (b.get(id) as Record<string, unknown> | undefined) ?? {};
-      return {
-        get: (k: string) => (Object.hasOwn(obj(), k) ? obj()[k] : undefined),
-        has: (k: string) => Object.hasOwn(obj(), k),
-        // The map object never leaves this handle, so after a batch's first write (a copy
-        // of the committed map) later writes of the batch may change that copy in place.
-        put: (k: string, v: unknown) => {
-          const own = b.owned(id) as Record<string, unknown> | undefined;
-          if (own) own[k] = v;
-          else b.set(id, { ...obj(), [k]: v });
-        },
-        remove: (k: string) => {
-          if (!Object.hasOwn(obj(), k)) return;
-          const own = b.owned(id) as Record<string, unknown> | undefined;
-          if (own && Object.keys(own).length > 1) {
-            delete own[k];
-            return;
-          }
-          const { [k]: _, ...rest } = obj();
-          b.set(id, Object.keys(rest).length ? rest : undefined);
-        },
-        entries: () => Object.entries(obj()),
-        size: () => Object.keys(obj()).length,
-        clear: () => b.set(id, undefined),
-      } satisfies MapState<unknown>;
-    }
   }
 }

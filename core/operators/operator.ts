@@ -18,10 +18,14 @@ export interface Operator {
   processTime(now: number): void;
   /** Every input channel has ended: flush, fire remaining timers, pass it on. */
   endInput(): void;
+  /** The records of one input envelope are about to be processed (async I/O finds its results here). */
+  startRecords?(records: readonly unknown[]): void;
   /** The records of one input envelope were processed (watermark generators emit here). */
   flush?(): void;
   /** Checkpoint `n` completed (best effort, like Flink's notification). */
   notifyCheckpointComplete?(n: number): void;
+  /** Barrier `n` is about to be forwarded: the epoch ends with this slice (a two-phase sink pre-commits here). */
+  prepareSnapshotPreBarrier?(n: number): void;
 }
 
 /** Per-batch services of a task partition, shared by the operators of its chain. */
@@ -30,6 +34,10 @@ export interface TaskServices {
   readonly backend: KeyedBackend | undefined;
   /** Records committed to named sinks in this batch. */
   readonly sinks: Map<string, unknown[]>;
+  /** Records two-phase sinks staged in this batch, by operator uid (committed with the segment, not published). */
+  readonly staged: Map<string, unknown[]>;
+  /** Records operator `uid` staged in the committed segments of the current epoch. */
+  epochStaged(uid: string): readonly unknown[];
   /** Dead letters of this batch. */
   readonly deadLetters: DeadLetter[];
   /** Processing time of the current batch. */
@@ -69,6 +77,9 @@ export abstract class ForwardingOperator implements Operator {
   }
   notifyCheckpointComplete(n: number): void {
     this.next.notifyCheckpointComplete?.(n);
+  }
+  prepareSnapshotPreBarrier(n: number): void {
+    this.next.prepareSnapshotPreBarrier?.(n);
   }
   flush(): void {
     this.next.flush?.();

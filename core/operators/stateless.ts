@@ -1,6 +1,6 @@
 /** The stateless operators: source pass-through, map, filter, flatMap and sink. */
 
-import { OperatorError } from "../errors.ts";
+import { AsyncResultError, isThenable, OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 
 /** Head of a source task: records read from splits enter the chain here. */
@@ -24,6 +24,7 @@ export class MapOperator extends ForwardingOperator {
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
     }
+    if (isThenable(out)) throw new OperatorError(this.uid, new AsyncResultError("map"));
     this.next.processRecord(out, time, 0);
   }
 }
@@ -36,12 +37,13 @@ export class FilterOperator extends ForwardingOperator {
     this.fn = fn;
   }
   processRecord(value: unknown, time: number | undefined): void {
-    let keep: boolean;
+    let keep: unknown;
     try {
       keep = this.fn(value);
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
     }
+    if (isThenable(keep)) throw new OperatorError(this.uid, new AsyncResultError("filter"));
     if (keep) this.next.processRecord(value, time, 0);
   }
 }
@@ -57,6 +59,7 @@ export class FlatMapOperator extends ForwardingOperator {
     let out: unknown[];
     try {
       const it = this.fn(value);
+      if (isThenable(it)) throw new AsyncResultError("flatMap");
       out = Array.isArray(it) ? it : Array.from(it);
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
@@ -91,6 +94,7 @@ export class SinkOperator extends ForwardingOperator {
     if (type === "bigint" || type === "function" || type === "symbol") {
       throw new OperatorError(this.uid, new TypeError(`a sink value must be JSON, got a ${type}`));
     }
+    if (isThenable(value)) throw new OperatorError(this.uid, new AsyncResultError("the operator before this sink"));
     this.out.push(value);
   }
 }

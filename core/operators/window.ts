@@ -7,12 +7,10 @@
  */
 
 import type { KeyedContext, KeyedProcessFunction, TimerContext } from "../api/functions.ts";
+import type { OutputTag } from "../api/output-tag.ts";
 import { type MapState, mapState, type StateSpec } from "../api/state.ts";
 import type { AggregateFunction, TimeWindow, WindowAssigner } from "../api/windows.ts";
 import type { Key } from "../keys.ts";
-
-/** Property that marks a record sent to a side output. */
-export const SIDE_OUTPUT = "$riffle.side";
 
 /** How a window folds its records. */
 export type WindowFold =
@@ -25,7 +23,7 @@ export interface WindowSpec {
   readonly assigner: WindowAssigner;
   readonly lateness: number;
   /** Side-output tag of late records; `undefined` drops them. */
-  readonly lateTag: string | undefined;
+  readonly lateTag: OutputTag<unknown> | undefined;
   readonly fold: WindowFold;
   /** Turns a fired window's folded value into output records. */
   readonly emit: (key: Key, window: TimeWindow, folded: unknown, out: (o: unknown) => void) => void;
@@ -39,10 +37,8 @@ interface Slot {
 
 type S = { w: ReturnType<typeof mapState<Slot>> };
 
-/** The keyed process function that implements a window. */
-export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, Key, StateSpec, unknown> {
-  const { assigner, lateness, fold } = spec;
-  const proc = assigner.time === "processing";
+/** How a fold adds a record (`fresh`: to a new accumulator), merges two accumulators, and gives its result. */
+export function foldOps(fold: WindowFold) {
   const add = (acc: unknown, v: unknown, fresh: boolean): unknown => {
     switch (fold.kind) {
       case "reduce":
@@ -65,6 +61,14 @@ export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, 
     }
   };
   const result = (acc: unknown) => (fold.kind === "aggregate" ? fold.agg.getResult(acc) : acc);
+  return { add, merge, result };
+}
+
+/** The keyed process function that implements a window. */
+export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, Key, StateSpec, unknown> {
+  const { assigner, lateness, fold } = spec;
+  const proc = assigner.time === "processing";
+  const { add, merge, result } = foldOps(fold);
   const timer = (ctx: KeyedContext<Key, S, unknown>, t: number) =>
     proc ? ctx.timers.registerProcessingTimeTimer(t) : ctx.timers.registerEventTimeTimer(t);
   const unTimer = (ctx: KeyedContext<Key, S, unknown>, t: number) =>
@@ -122,7 +126,7 @@ export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, 
         schedule(ctx, w, wm);
         if (!proc && w.end - 1 <= wm) fire(ctx, slot); // a late record re-fires its window
       }
-      if (!alive && spec.lateTag !== undefined) ctx.emit({ [SIDE_OUTPUT]: spec.lateTag, value: v });
+      if (!alive && spec.lateTag !== undefined) ctx.output(spec.lateTag, v);
     },
     onTimer(t, ctx: TimerContext<Key, S, unknown>) {
       const map = ctx.state.w;

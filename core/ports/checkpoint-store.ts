@@ -150,7 +150,11 @@ export interface SavepointInfo {
  * positions are by split).
  */
 export interface Savepoint extends SavepointInfo {
-  /** Per source task: split id → `{ position, done }`. */
+  /**
+   * Per source task: split id → `{ position, done }`. Under the key
+   * {@link OPERATOR_LISTS} (never a task id): per task, operator list state key →
+   * the lists of all its partitions, concatenated in partition order.
+   */
   readonly sources: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Per task: every keyed-state value. */
   readonly state: Readonly<Record<string, readonly StateChange[]>>;
@@ -187,3 +191,6 @@ export interface CheckpointStore {
   /** Deletes a savepoint; false when there was none. */
   deleteSavepoint(job: string, name: string): Promise<boolean>;
 }
+
+/** Where a savepoint keeps operator list state, among its `sources` (task ids cannot contain `$`). */
+export const OPERATOR_LISTS = "$operatorLists";

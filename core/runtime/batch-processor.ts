@@ -10,7 +10,8 @@ import { describeCause, OperatorError } from "../errors.ts";
 import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
-import { emptyRun, type SliceInput, type SliceRun, snapshot } from "./slice-run.ts";
+import { emptyRun, type SliceInput, type SliceRun, type SplitChunk, snapshot } from "./slice-run.ts";
+import { afterPoll, wakeDue } from "./source-wake.ts";
 
 /** Processes consumed envelopes until the end, a failure, or the end of an epoch. */
 export function processSlice(input: SliceInput): SliceRun {
@@ -40,13 +41,18 @@ class SliceProcessor {
     return this.run;
   }
 
-  /** A start signal makes a source partition poll again: after a restore (new generation) or when parked. */
+  /**
+   * A source partition polls again on a start signal (after a restore, a new
+   * generation; or when parked), or when it is parked with a wake-up time that passed.
+   */
   private resumePolling(): void {
     const { input, run } = this;
     const view = this.live.view;
     const opState = (key: string) => (run.opState.has(key) ? run.opState.get(key) : view.opState.get(key));
     const parked = () => opState("parked") === true;
-    if (input.start && input.isSource && !view.finished && (opState("pollGen") !== input.generation || parked())) {
+    if (!input.isSource || view.finished) return;
+    const woken = parked() && wakeDue(opState("wakeAt"), this.live.services.now);
+    if ((input.start && (opState("pollGen") !== input.generation || parked())) || woken) {
       run.poll = true;
       run.opState.set("pollGen", input.generation);
       if (parked()) run.opState.set("parked", false);
@@ -123,6 +129,7 @@ class SliceProcessor {
   ): void {
     const head = this.live.chain.head;
     const isolate = this.input.isolate;
+    head.startRecords?.(vals);
     for (let r = 0; r < vals.length; r++) {
       const t = times?.[r];
       // Untimed records sit as NaN (null once serialized) in a timed envelope.
@@ -190,10 +197,17 @@ class SliceProcessor {
     if (c.allDone && !live.view.finished) {
       head.endInput();
       run.finished = true;
-    } else if (c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true && r.chunk.records.length === 0)) {
-      // Nothing to read: stop polling until a start signal wakes the partition.
-      run.opState.set("parked", true);
-    } else {
+    } else this.nextPoll(c);
+  }
+
+  /** After a poll: poll again at once, or park (see `source-wake.ts`). */
+  private nextPoll(c: SplitChunk): void {
+    const { run, live } = this;
+    const committed = live.view.opState.get("backoff");
+    const backoff = ((run.opState.has("backoff") ? run.opState.get("backoff") : committed) as number | undefined) ?? 0;
+    const { poll, writes } = afterPoll(c, backoff, live.services.now);
+    for (const [k, v] of writes) run.opState.set(k, v);
+    if (poll) {
       run.poll = true;
       run.opState.set("pollGen", this.input.generation);
     }
@@ -221,6 +235,7 @@ class SliceProcessor {
     run.endsEpoch = n;
     run.alignmentMs = alignmentMs;
     if ((run.aligning ?? this.live.view.aligning) !== undefined) run.aligning = null;
+    this.live.chain.head.prepareSnapshotPreBarrier?.(n);
     this.live.router.broadcastSignal({ kind: "barrier", n });
   }
 }
@@ -243,12 +258,13 @@ function advance(live: Live, channels: readonly string[], run: SliceRun): void {
   }
 }
 
-/** A rollback point over keyed state, routed output, sink records and dead letters. */
+/** A rollback point over keyed state, operator state, routed output, sink records and dead letters. */
 function mark(live: Live): () => void {
   const s = live.services;
+  const ops = new Map(live.writes.map);
   const bm = s.backend?.mark() ?? 0;
   const rm = live.router.mark();
-  const sinks = [...s.sinks.values()];
+  const sinks = [...s.sinks.values(), ...s.staged.values()];
   const sm = sinks.map((a) => a.length);
   const dl = s.deadLetters.length;
   const wm = s.watermark;
@@ -260,5 +276,7 @@ function mark(live: Live): () => void {
     });
     s.deadLetters.length = dl;
     s.watermark = wm;
+    live.writes.map.clear();
+    for (const [k, v] of ops) live.writes.map.set(k, v);
   };
 }

@@ -149,6 +149,7 @@ export class EmbeddedRuntime {
     try {
       await this.loop();
     } finally {
+      await this.scheduler.close();
       this.restoreRequests.rejectAll(new SavepointError(`job '${this.plan.job}' is no longer running`));
       this.replayRequests.rejectAll(
         new ReplayInterruptedError(`job '${this.plan.job}' ended before the replay was durable`),
@@ -306,6 +307,7 @@ export class EmbeddedRuntime {
     this.generation = generation;
     this.plan = this.steps.plan;
     this.lastCheckpoint = await coordinatorOf(this).lastCompleted();
+    await this.scheduler.close();
     this.scheduler.launch(generation, this.plan);
   }
 

@@ -57,6 +57,8 @@ export async function loadPartition(
       },
     },
     sinks: new Map(),
+    staged: new Map(),
+    epochStaged: (uid) => view.staged.get(uid) ?? [],
     deadLetters: [],
     now: clock.now(),
     watermark: Number.NEGATIVE_INFINITY,
@@ -66,7 +68,7 @@ export async function loadPartition(
   const wm = view.watermarkOver(channels);
   if (wm < IDLE_WATERMARK) services.watermark = wm;
   const router = new Router(plan, graph, task, partition);
-  const chain = buildChain(graph, task, router, services);
+  const chain = buildChain(graph, task, router, services, { partition, generation });
   if (chain.keyed && backend && !empty) {
     // Timers are keyed state: find this partition's, and load the state of their keys
     // so that firing them needs no store read.
@@ -81,5 +83,6 @@ export async function loadPartition(
       stored.map(([enc, t]) => [enc, keyGroupOf(enc, plan.maxParallelism), decodeKey(enc), t as KeyTimers] as const),
     );
   }
+  await chain.open();
   return { view, chain, router, services, writes };
 }

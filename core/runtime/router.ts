@@ -10,6 +10,7 @@ import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskOutput, TaskPlan } from "../graph/plan.ts";
 import { taskById } from "../graph/planner.ts";
 import { encodeKey, type Key, keyGroupOf, partitionOfKeyGroup } from "../keys.ts";
+import { emitsSideOutputs, SKIP, selectOutput } from "../operators/side-output.ts";
 
 interface Run {
   records: unknown[];
@@ -53,6 +54,8 @@ interface Route {
   readonly output: TaskOutput;
   readonly dests: Destination[];
   readonly key: KeySelector<unknown, Key> | undefined;
+  /** The tail can emit side outputs: the edge selects its main output (`undefined` tag) or one tag's. */
+  readonly select: { readonly tag: string | undefined } | undefined;
   /** Rebalance cursor. */
   next: number;
 }
@@ -70,6 +73,8 @@ export class Router {
     this.partition = partition;
     this.maxParallelism = plan.maxParallelism;
     const tailNode = task.operators[task.operators.length - 1]?.node;
+    const tail = tailNode === undefined ? undefined : graph.nodes[tailNode];
+    const sides = tail !== undefined && emitsSideOutputs(tail.op.kind);
     this.routes = task.outputs.map((output) => {
       const down = taskById(plan, output.to);
       const dests = Array.from(
@@ -78,13 +83,16 @@ export class Router {
       );
       const edge = graph.nodes[output.toNode]?.inputs.find((e) => e.node === tailNode);
       const key = edge?.partition?.kind === "hash" ? edge.partition.key : undefined;
-      return { output, dests, key, next: partition % down.parallelism };
+      const select = sides ? { tag: edge?.output } : undefined;
+      return { output, dests, key, select, next: partition % down.parallelism };
     });
   }
 
   /** Sends one record downstream according to each output's partitioner. */
-  collect(value: unknown, time: number | undefined): void {
+  collect(record: unknown, time: number | undefined): void {
     for (const r of this.routes) {
+      const value = r.select ? selectOutput(r.select.tag, record) : record;
+      if (value === SKIP) continue;
       switch (r.output.partitioner) {
         case "forward":
           this.to(r.dests[this.partition] as Destination, value, time);

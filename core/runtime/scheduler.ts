@@ -63,6 +63,11 @@ export class PartitionScheduler {
     return this.runners;
   }
 
+  /** Drops every runner's chain in an orderly way (rich functions' `close`), before a relaunch or at the end. */
+  async close(): Promise<void> {
+    for (const r of this.runners) await r.close();
+  }
+
   /**
    * Creates the runners of `generation` (the restore or start step has sent the start
    * signals), at `plan`'s parallelism (default: the one it runs).

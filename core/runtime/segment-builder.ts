@@ -53,6 +53,8 @@ export function buildSegment(
   );
   const sink: Record<string, unknown[]> = {};
   for (const [name, arr] of s.sinks) if (arr.length > 0) sink[name] = arr.slice();
+  const staged: Record<string, unknown[]> = {};
+  for (const [uid, arr] of s.staged) if (arr.length > 0) staged[uid] = arr.slice();
   return {
     n: view.lastSegment + 1,
     gen: owner.generation,
@@ -68,6 +70,7 @@ export function buildSegment(
     ...(run.ended.size > 0 ? { ended: [...run.ended] } : {}),
     ...(run.finished ? { finished: true as const } : {}),
     ...(Object.keys(sink).length > 0 ? { sink } : {}),
+    ...(Object.keys(staged).length > 0 ? { staged } : {}),
     ...(s.deadLetters.length > 0 ? { deadLetters: s.deadLetters.slice() } : {}),
     ...(run.endsEpoch !== undefined ? { endsEpoch: run.endsEpoch, alignmentMs: run.alignmentMs ?? 0 } : {}),
     ...(run.aligning !== undefined ? { aligning: run.aligning } : {}),

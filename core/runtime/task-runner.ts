@@ -21,6 +21,7 @@ import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
 import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
+import { parkedWakeAt } from "./source-wake.ts";
 import { TimerReporter } from "./timer-report.ts";
 
 export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
@@ -45,6 +46,8 @@ export class TaskRunner {
   private readonly timerReporter: TimerReporter | undefined;
   /** The newest checkpoint the chain was told about (a redelivered or retried signal is not repeated). */
   private notifiedThrough = 0;
+  /** The live chain was closed: the next batch rebuilds the partition. */
+  private closed = false;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -63,7 +66,11 @@ export class TaskRunner {
       task: this.task,
       partition: this.partition,
       config: options.graph.config,
-      context: { job: options.plan.job, ...(options.ingest ? { ingest: options.ingest } : {}) },
+      context: {
+        job: options.plan.job,
+        currentProcessingTime: () => options.clock.now(),
+        ...(options.ingest ? { ingest: options.ingest } : {}),
+      },
     };
     this.segmentOwner = {
       task: this.task.id,
@@ -73,7 +80,7 @@ export class TaskRunner {
     };
     const { timers: hints, plan } = options;
     this.timerReporter =
-      hints && this.task.keyed
+      hints && (this.task.keyed || this.task.isSource)
         ? new TimerReporter({ hints, job: plan.job, task: this.task.id, partition: this.partition })
         : undefined;
   }
@@ -93,13 +100,36 @@ export class TaskRunner {
     return this.live?.view.finished ?? false;
   }
 
-  /** The earliest pending processing-time timer of a warm partition, if any. */
+  /**
+   * The earliest pending processing-time timer of a warm partition, if any: a keyed
+   * timer, or the time a parked source partition wakes up to poll again.
+   */
   nextProcessingTimer(): number | undefined {
-    return this.live?.chain.keyed?.timers.next("p");
+    const t = this.live?.chain.keyed?.timers.nextProcessing();
+    const w = this.live ? parkedWakeAt(this.live.view) : undefined;
+    if (w === undefined) return t;
+    return t === undefined ? w : Math.min(t, w);
   }
 
-  /** Forgets everything in memory, as a crashed container would. */
+  /** Forgets everything in memory, as a crashed container would (no `close` is called). */
   crash(): void {
+    this.live = undefined;
+  }
+
+  /**
+   * Closes the partition's chain in an orderly way (its rich functions' `close`
+   * runs); the committed view stays readable, and the next batch builds a new chain.
+   */
+  async close(): Promise<void> {
+    const live = this.live;
+    if (!live || this.closed) return;
+    this.closed = true;
+    await live.chain.close();
+  }
+
+  /** Drops the live partition after a failure, closing its chain. */
+  private async drop(): Promise<void> {
+    await this.close();
     this.live = undefined;
   }
 
@@ -109,12 +139,12 @@ export class TaskRunner {
     try {
       return await this.run(messages);
     } catch (error) {
-      this.live = undefined;
+      await this.drop();
       if (error instanceof SegmentConflictError) {
         try {
           return await this.run(messages);
         } catch (again) {
-          this.live = undefined;
+          await this.drop();
           return { failedFrom: 0, error: again };
         }
       }
@@ -159,10 +189,11 @@ export class TaskRunner {
     if (!step) return { kind: "idle" };
     const chunk = await readSource(live, step.taken.consumed, this.sourceRead);
     await prefetchState(live, step.taken.consumed, this.options.store, this.task.id, this.options.plan.maxParallelism);
+    await live.chain.async?.prefetch(step.taken.consumed.map((c) => c.env));
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
       if (!this.isolatable(run, step.taken, messages)) throw run.error;
-      this.live = undefined; // discard the failed attempt; rerun record by record
+      await this.drop(); // discard the failed attempt; rerun record by record
       return { kind: "isolate" };
     }
     if (run.endsEpoch === undefined && (step.tick || step.timersDue)) live.chain.head.processTime(step.now);
@@ -197,7 +228,11 @@ export class TaskRunner {
     const now = this.options.clock.now();
     const tick = first && taken.tick;
     const start = first && taken.start;
-    const timersDue = live.chain.keyed?.timers.due("p", now) ?? false;
+    const timers = live.chain.keyed?.timers;
+    const wakeAt = parkedWakeAt(live.view);
+    const timersDue =
+      (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
+      (wakeAt !== undefined && wakeAt <= now);
     if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
     return { taken, now, tick, start, timersDue };
   }
@@ -252,6 +287,7 @@ export class TaskRunner {
     this.stats.deadLetters += services.deadLetters.length;
     services.deadLetters.length = 0;
     for (const arr of services.sinks.values()) arr.length = 0;
+    for (const arr of services.staged.values()) arr.length = 0;
     services.backend?.commit();
     view.apply(segment);
     const wm = view.watermarkOver(this.channels);
@@ -306,7 +342,8 @@ export class TaskRunner {
 
   /** The live partition: kept warm, or rebuilt from the store. */
   private async load(): Promise<Live> {
-    if (!this.live) {
+    if (!this.live || this.closed) {
+      this.closed = false;
       const { plan, graph, store, clock } = this.options;
       this.live = await loadPartition(
         plan,

@@ -7,8 +7,11 @@
 
 import type { KeyedBackend } from "./keyed-backend.ts";
 
-/** Timer domain: event time or processing time. */
-export type TimeDomain = "e" | "p";
+/**
+ * Timer domain: event time, processing time, or `c`, the operator's own
+ * processing-time cleanup timers (state TTL), which never reach user code.
+ */
+export type TimeDomain = "e" | "p" | "c";
 
 interface TimerEntry {
   readonly t: number;
@@ -21,6 +24,7 @@ interface TimerEntry {
 export interface KeyTimers {
   readonly e?: readonly number[];
   readonly p?: readonly number[];
+  readonly c?: readonly number[];
 }
 
 class MinHeap {
@@ -67,7 +71,7 @@ class MinHeap {
 
 /** Registers, deletes and fires the timers of one keyed operator in one partition. */
 export class Timers {
-  private readonly heaps = { e: new MinHeap(), p: new MinHeap() };
+  private readonly heaps = { e: new MinHeap(), p: new MinHeap(), c: new MinHeap() };
   private readonly backend: KeyedBackend;
   /** State id under which timers are stored. */
   readonly stateId: string;
@@ -100,12 +104,20 @@ export class Timers {
     for (const [enc, group, key, timers] of entries) {
       for (const t of timers.e ?? []) this.heaps.e.push({ t, enc, group, key });
       for (const t of timers.p ?? []) this.heaps.p.push({ t, enc, group, key });
+      for (const t of timers.c ?? []) this.heaps.c.push({ t, enc, group, key });
     }
   }
 
   /** Time of the earliest timer of `domain` (it may have been deleted since), if any. */
   next(domain: TimeDomain): number | undefined {
     return this.heaps[domain].peek()?.t;
+  }
+
+  /** Time of the earliest processing-time timer, the user's or a cleanup timer, if any. */
+  nextProcessing(): number | undefined {
+    const p = this.next("p");
+    const c = this.next("c");
+    return p === undefined ? c : c === undefined ? p : Math.min(p, c);
   }
 
   /** True when some timer of `domain` is due at `limit`. */
@@ -143,6 +155,7 @@ export class Timers {
 function compact(t: KeyTimers): KeyTimers | undefined {
   const e = t.e?.length ? t.e : undefined;
   const p = t.p?.length ? t.p : undefined;
-  if (!e && !p) return undefined;
-  return { ...(e ? { e } : {}), ...(p ? { p } : {}) };
+  const c = t.c?.length ? t.c : undefined;
+  if (!e && !p && !c) return undefined;
+  return { ...(e ? { e } : {}), ...(p ? { p } : {}), ...(c ? { c } : {}) };
 }

@@ -13,9 +13,9 @@
  * ```
  */
 
-import type { DataStream } from "../api/datastream.ts";
+import { DataStream, type DataStreamSink } from "../api/datastream.ts";
 import { buildGraph, defineJob } from "../api/environment.ts";
-import type { Envelope, Signal } from "../envelope.ts";
+import { type Envelope, NOTIFY_CHANNEL, type Signal } from "../envelope.ts";
 import { UsageError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
@@ -44,13 +44,14 @@ export class OperatorHarness {
   /** Dead letters committed so far. */
   readonly deadLetters: DeadLetter[] = [];
 
-  private constructor(transform: (input: DataStream<unknown>) => DataStream<unknown>) {
+  private constructor(transform: (input: DataStream<unknown>) => DataStream<unknown> | DataStreamSink) {
     const job = defineJob("harness", (env) => {
       const input = env
         .fromElements([] as unknown[])
         .uid(UPSTREAM)
         .rebalance();
-      transform(input).sinkTo("out");
+      const out = transform(input);
+      if (out instanceof DataStream) out.sinkTo("out");
     });
     this.graph = buildGraph(job, { parallelism: 1 });
     this.plan = planJob(this.graph);
@@ -65,9 +66,17 @@ export class OperatorHarness {
     this.runner = this.newRunner();
   }
 
-  /** Creates a harness around the operators `transform` applies to its input stream. */
-  static async create<I, O>(transform: (input: DataStream<I>) => DataStream<O>): Promise<OperatorHarness> {
-    return new OperatorHarness(transform as unknown as (input: DataStream<unknown>) => DataStream<unknown>);
+  /**
+   * Creates a harness around the operators `transform` applies to its input stream.
+   * A returned stream goes to the sink `out` ({@link output}); a returned sink (e.g.
+   * `addSink(...)`) is the end itself.
+   */
+  static async create<I, O>(
+    transform: (input: DataStream<I>) => DataStream<O> | DataStreamSink,
+  ): Promise<OperatorHarness> {
+    return new OperatorHarness(
+      transform as unknown as (input: DataStream<unknown>) => DataStream<unknown> | DataStreamSink,
+    );
   }
 
   private newRunner(): TaskRunner {
@@ -124,6 +133,23 @@ export class OperatorHarness {
     await this.deliver([], undefined, { kind: "watermark", t });
   }
 
+  /** Delivers checkpoint barrier `n` on the input: the operator's epoch ends. */
+  async checkpoint(n: number): Promise<void> {
+    await this.deliver([], undefined, { kind: "barrier", n });
+  }
+
+  /** Tells the operator that checkpoint `n` completed (as the coordinator does, best effort). */
+  async notifyCheckpointComplete(n: number): Promise<void> {
+    const result = await this.runner.handle([
+      {
+        body: { gen: 1, from: NOTIFY_CHANNEL, seq: n, records: [], signal: { kind: "checkpoint-complete", n } },
+        receiveCount: 1,
+      },
+    ]);
+    if (result.failedFrom !== undefined) throw result.error;
+    await this.collect();
+  }
+
   /** Ends the input: fires every remaining timer. */
   async endInput(): Promise<void> {
     await this.deliver([], undefined, { kind: "end" });
@@ -139,9 +165,14 @@ export class OperatorHarness {
     await this.collect();
   }
 
-  /** Drops the in-memory runner and rebuilds it from the committed log, as after a crash. */
+  /** Drops the in-memory runner and rebuilds it from the committed log, as after a crash (no `close`). */
   async restart(): Promise<void> {
     this.runner = this.newRunner();
+  }
+
+  /** Shuts the runner down in an orderly way: rich functions' `close` runs. The next record opens them again. */
+  async close(): Promise<void> {
+    await this.runner.close();
   }
 
   /** All committed output so far. */

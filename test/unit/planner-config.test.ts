@@ -1,8 +1,9 @@
 // planJob: rejected job definitions, parallelism resolution and task naming.
 
 import { describe, expect, it } from "vitest";
-import { DataStream } from "../../core/api/datastream.ts";
+import type { DataStream } from "../../core/api/datastream.ts";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { valueState } from "../../core/api/state.ts";
 import { JobDefinitionError } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import { planJob } from "../../core/graph/planner.ts";
@@ -69,9 +70,18 @@ describe("planJob chaining", () => {
     expect(() => buildGraph(job)).toThrow(/union of 2 streams/);
   });
 
-  it("offers no keyed process on a plain DataStream", () => {
+  it("refuses keyed state or timers in process() on a plain DataStream", () => {
+    // prepare
+    const job = defineJob("unkeyed-state", (env) => {
+      gen(env)
+        .process({ state: { n: valueState<number>() }, processElement() {} } as never)
+        .sinkTo("out");
+    });
+
     // act + assess
-    expect("process" in DataStream.prototype).toBe(false);
+    expect(() => buildGraph(job)).toThrow(
+      /process\(\): keyed state and timers \(state\) need a keyed stream; call keyBy\(\) before/,
+    );
   });
 
   it("rejects a keyed operator whose input is not hash-partitioned (hand-built graph)", () => {

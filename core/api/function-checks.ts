@@ -1,0 +1,23 @@
+/** Build-time checks of user functions, shared by the stream methods that take them. */
+
+import { JobDefinitionError } from "../errors.ts";
+import type { RichFunction } from "./functions.ts";
+
+/**
+ * `fn` as given, after checking that `given` (the user's function or function
+ * object) is not an `async` function; `what` names the method for the error.
+ */
+export function syncFn<F>(what: string, given: unknown, fn: F): F {
+  const f = typeof given === "function" ? given : fn;
+  if (typeof f === "function" && f.constructor?.name === "AsyncFunction") {
+    throw new JobDefinitionError(
+      `${what}(): the function is async, so every record would become a Promise; use AsyncDataStream.orderedWait/unorderedWait for async I/O`,
+    );
+  }
+  return fn;
+}
+
+/** The `rich` field of a node op, when `fn` is a function object (it may have `open`/`close`). */
+export function rich(fn: unknown): { rich?: RichFunction } {
+  return typeof fn === "function" ? {} : { rich: fn as RichFunction };
+}

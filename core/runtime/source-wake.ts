@@ -1,0 +1,54 @@
+/**
+ * When a source partition polls again. After a poll that read records: at once.
+ * After one that read nothing it parks (partition state `parked`): until a start
+ * signal when every split said `idle` (an ingest append sends one), until the
+ * earliest `wakeAt` a split asked for, or, when the empty chunks were not `idle`,
+ * for a backoff that doubles from {@link MIN_BACKOFF_MS} to {@link MAX_BACKOFF_MS}.
+ * A parked partition's `wakeAt` counts as its next processing-time timer, so the
+ * runtime's ticks wake it.
+ */
+
+import type { PartitionView } from "../log/view.ts";
+import type { SplitChunk } from "./slice-run.ts";
+
+/** First wait of a source partition whose poll read nothing (it doubles up to {@link MAX_BACKOFF_MS}). */
+export const MIN_BACKOFF_MS = 10;
+/** Longest wait of a source partition whose polls keep reading nothing. */
+export const MAX_BACKOFF_MS = 1000;
+
+/** True when a parked source's wake-up time `wakeAt` (partition state, `null` for none) has come at `now`. */
+export function wakeDue(wakeAt: unknown, now: number): boolean {
+  return typeof wakeAt === "number" && wakeAt <= now;
+}
+
+/** The committed wake-up time of a parked source partition, if it has one. */
+export function parkedWakeAt(view: PartitionView): number | undefined {
+  const w = view.opState.get("wakeAt");
+  return view.opState.get("parked") === true && typeof w === "number" ? w : undefined;
+}
+
+/** What to do after a poll: the partition-state writes, and whether to poll again at once. */
+export function afterPoll(c: SplitChunk, backoff: number, now: number): { poll: boolean; writes: [string, unknown][] } {
+  if (c.reads.some((r) => r.chunk.records.length > 0) || c.reads.length === 0) {
+    return { poll: true, writes: backoff !== 0 ? [["backoff", 0]] : [] };
+  }
+  if (c.reads.every((r) => r.chunk.idle === true)) {
+    const times = c.reads.map((r) => r.chunk.wakeAt).filter((t): t is number => typeof t === "number");
+    return {
+      poll: false,
+      writes: [
+        ["parked", true],
+        ["wakeAt", times.length ? Math.min(...times) : null],
+      ],
+    };
+  }
+  const next = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
+  return {
+    poll: false,
+    writes: [
+      ["parked", true],
+      ["backoff", next],
+      ["wakeAt", now + next],
+    ],
+  };
+}
