@@ -64,7 +64,9 @@ export {
   listState,
   type MapState,
   mapState,
+  type StateCodec,
   type StateDescriptor,
+  type StateOptions,
   type ValueState,
   valueState,
 } from "./api/state.ts";

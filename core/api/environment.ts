@@ -18,6 +18,7 @@ import { GraphBuilder } from "./graph-builder.ts";
 import { type IngestOptions, ingestSource } from "./ingest.ts";
 import type { GeneratorOptions, Source } from "./source.ts";
 import { elementsSource, generatorSource } from "./source.ts";
+import type { StateCodec } from "./state.ts";
 
 /** Default job settings; each can be overridden in the build function or by the CLI. */
 export const DEFAULT_CONFIG: Readonly<JobConfig> = {
@@ -108,6 +109,19 @@ export class StreamExecutionEnvironment {
       throw new JobDefinitionError(`record failure strategy must be 'dead-letter' or 'restart', got '${strategy}'`);
     }
     this.config.recordFailure = strategy;
+    return this;
+  }
+
+  /**
+   * How keyed state values are stored, for every state whose descriptor does not
+   * choose: `json` (default) or `rich` (JSON plus Date, Map, Set and bigint); see
+   * {@link StateCodec}.
+   */
+  setStateCodec(codec: StateCodec): this {
+    if (codec !== "json" && codec !== "rich") {
+      throw new JobDefinitionError(`state codec must be 'json' or 'rich', got '${codec}'`);
+    }
+    this.config.stateCodec = codec;
     return this;
   }
 

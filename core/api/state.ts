@@ -1,12 +1,35 @@
 /**
  * Keyed state: declared by name on a keyed operator, read and written through
  * `ctx.state`. Every value is scoped to the current key. Values must be
- * JSON-serializable and treated as immutable once written: write a new value with
- * `update`/`put`/`add` rather than mutating one you read.
+ * JSON (or, with the `rich` {@link StateCodec}, JSON plus Date, Map, Set and
+ * bigint); a write of anything else fails the job at once. Treat values as
+ * immutable once written: write a new value with `update`/`put`/`add` rather than
+ * mutating one you read.
  */
 
+/**
+ * How state values are stored. `json` (the default): plain JSON only; a write of
+ * anything a JSON round trip would change (a `Map`, `Set`, `Date`, `bigint`, a class
+ * instance, `NaN` or `Infinity`, a function, `undefined` in an array, a cycle) fails
+ * the job at once with a `StateValueError` naming the operator, the state and the
+ * value's type. `rich`: JSON plus `Date`, `Map`, `Set` and `bigint`, nested anywhere,
+ * given back as they were after a crash or a restore (each read decodes a fresh
+ * copy, which costs more than `json`).
+ */
+export type StateCodec = "json" | "rich";
+
+/** Options of a state descriptor. */
+export interface StateOptions {
+  /** How this state's values are stored (default: the job's, see `env.setStateCodec`). */
+  readonly codec?: StateCodec;
+}
+
 /** Declares one piece of keyed state. Create with {@link valueState}, {@link listState} or {@link mapState}. */
-export type StateDescriptor<S> = { readonly kind: "value" | "list" | "map"; readonly __type?: S };
+export type StateDescriptor<S> = {
+  readonly kind: "value" | "list" | "map";
+  readonly codec?: StateCodec;
+  readonly __type?: S;
+};
 
 /** A single value per key. */
 export interface ValueState<T> {
@@ -44,16 +67,16 @@ export interface MapState<V> {
 }
 
 /** Declares a {@link ValueState}. */
-export function valueState<T>(): StateDescriptor<ValueState<T>> {
-  return { kind: "value" };
+export function valueState<T>(options: StateOptions = {}): StateDescriptor<ValueState<T>> {
+  return options.codec ? { kind: "value", codec: options.codec } : { kind: "value" };
 }
 /** Declares a {@link ListState}. */
-export function listState<T>(): StateDescriptor<ListState<T>> {
-  return { kind: "list" };
+export function listState<T>(options: StateOptions = {}): StateDescriptor<ListState<T>> {
+  return options.codec ? { kind: "list", codec: options.codec } : { kind: "list" };
 }
 /** Declares a {@link MapState}. */
-export function mapState<V>(): StateDescriptor<MapState<V>> {
-  return { kind: "map" };
+export function mapState<V>(options: StateOptions = {}): StateDescriptor<MapState<V>> {
+  return options.codec ? { kind: "map", codec: options.codec } : { kind: "map" };
 }
 
 /** A record of state descriptors, keyed by state name. */

@@ -6,7 +6,7 @@
 import type { AwsConfig } from "../api/aws-config.ts";
 import type { KeyedCoProcessFunction, KeyedProcessFunction, KeySelector } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
-import type { StateSpec } from "../api/state.ts";
+import type { StateCodec, StateSpec } from "../api/state.ts";
 import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
@@ -81,6 +81,8 @@ export interface JobConfig {
   restart: RestartStrategy;
   /** What a record that keeps failing does. */
   recordFailure: RecordFailureStrategy;
+  /** How keyed state values are stored unless a state descriptor says otherwise (default `json`). */
+  stateCodec?: StateCodec;
   /** How the job is deployed on AWS (Lambda and SQS settings; `env.configureAws`). */
   aws: AwsConfig;
 }

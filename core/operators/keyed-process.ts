@@ -11,10 +11,11 @@ import type {
   TimerContext,
   TimerService,
 } from "../api/functions.ts";
-import type { ListState, MapState, StateSpec, ValueState } from "../api/state.ts";
+import type { ListState, MapState, StateCodec, StateSpec, ValueState } from "../api/state.ts";
 import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
+import { checkStateValue, decodeRich, encodeRich } from "../runtime/state-values.ts";
 import { Timers } from "../runtime/timers.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 
@@ -49,6 +50,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     selectors: readonly KeySelector<unknown, Key>[],
     sides: readonly (0 | 1)[],
     services: TaskServices,
+    codec: StateCodec = "json",
   ) {
     super(uid, next);
     const fn = op.fn;
@@ -66,8 +68,11 @@ export class KeyedProcessOperator extends ForwardingOperator {
     const names = Object.keys(fn.state ?? {});
     this.stateIds = [...names.map((n) => `${uid}/${n}`), this.timers.stateId];
     const state: Record<string, unknown> = {};
-    for (const name of names)
-      state[name] = makeHandle((fn.state as StateSpec)[name]?.kind ?? "value", `${uid}/${name}`, backend);
+    for (const name of names) {
+      const d = (fn.state as StateSpec)[name];
+      const values = stateValues(uid, name, d?.codec ?? codec);
+      state[name] = makeHandle(d?.kind ?? "value", `${uid}/${name}`, backend, values);
+    }
     const timers = this.timers;
     const timerService: TimerService = {
       currentProcessingTime: () => services.now,
@@ -94,6 +99,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       try {
         onTimer?.call(fn, t, ctx as TimerContext<Key, StateSpec, unknown>);
       } catch (cause) {
+        if (cause instanceof RiffleError) throw cause;
         throw new OperatorError(uid, cause);
       }
     };
@@ -165,33 +171,55 @@ export class KeyedProcessOperator extends ForwardingOperator {
   }
 }
 
-function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend): unknown {
+/** How one state's values go in and out: checked (and, for the rich codec, encoded) on write, decoded on read. */
+interface StateValues {
+  readonly write: (v: unknown) => unknown;
+  readonly read: ((v: unknown) => unknown) | undefined;
+}
+
+function stateValues(uid: string, name: string, codec: StateCodec): StateValues {
+  const rich = codec === "rich";
+  return {
+    write: (v) => {
+      checkStateValue(uid, name, v, codec);
+      return rich ? encodeRich(v) : v;
+    },
+    read: rich ? decodeRich : undefined,
+  };
+}
+
+function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend, io: StateValues): unknown {
+  const { write, read } = io;
   switch (kind) {
     case "value":
       return {
-        value: () => b.get(id),
+        value: read ? () => read(b.get(id)) : () => b.get(id),
         update: (v: unknown) => {
           if (v === undefined) throw new TypeError(`state '${id}': update(undefined) is not allowed; use clear()`);
-          b.set(id, v);
+          b.set(id, write(v));
         },
         clear: () => b.set(id, undefined),
       } satisfies ValueState<unknown>;
-    case "list":
+    case "list": {
+      const list = () => (b.get(id) as unknown[] | undefined) ?? [];
       return {
-        get: () => (b.get(id) as unknown[] | undefined) ?? [],
+        get: read ? () => list().map(read) : list,
         // Copy on write: get() hands out the list itself, so it is never changed in place.
-        add: (v: unknown) => b.set(id, [...((b.get(id) as unknown[] | undefined) ?? []), v]),
-        update: (vs: readonly unknown[]) => b.set(id, vs.length ? [...vs] : undefined),
+        add: (v: unknown) => b.set(id, [...list(), write(v)]),
+        update: (vs: readonly unknown[]) => b.set(id, vs.length ? vs.map(write) : undefined),
         clear: () => b.set(id, undefined),
       } satisfies ListState<unknown>;
+    }
     case "map": {
       const obj = () => (b.get(id) as Record<string, unknown> | undefined) ?? {};
+      const out = read ?? ((v: unknown) => v);
       return {
-        get: (k: string) => (Object.hasOwn(obj(), k) ? obj()[k] : undefined),
+        get: (k: string) => (Object.hasOwn(obj(), k) ? out(obj()[k]) : undefined),
         has: (k: string) => Object.hasOwn(obj(), k),
         // The map object never leaves this handle, so after a batch's first write (a copy
         // of the committed map) later writes of the batch may change that copy in place.
-        put: (k: string, v: unknown) => {
+        put: (k: string, value: unknown) => {
+          const v = write(value);
           const own = b.owned(id) as Record<string, unknown> | undefined;
           if (own) own[k] = v;
           else b.set(id, { ...obj(), [k]: v });
@@ -206,7 +234,7 @@ function makeHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend)
           const { [k]: _, ...rest } = obj();
           b.set(id, Object.keys(rest).length ? rest : undefined);
         },
-        entries: () => Object.entries(obj()),
+        entries: read ? () => Object.entries(obj()).map(([k, v]) => [k, read(v)]) : () => Object.entries(obj()),
         size: () => Object.keys(obj()).length,
         clear: () => b.set(id, undefined),
       } satisfies MapState<unknown>;

@@ -282,8 +282,12 @@ export class EmbeddedRuntime {
     this.failoverRequested = reason;
   }
 
-  /** Restores the job to its last completed checkpoint, per the restart strategy (the shared restore step). */
+  /**
+   * Restores the job to its last completed checkpoint, per the restart strategy (the
+   * shared restore step); a fatal failure (a mistake in the job's code) fails the job instead.
+   */
   private async failover(failure: BatchFailure): Promise<void> {
+    if (failure.fatal) throw new JobFailedError(failure.reason, failure.error);
     const t0 = performance.now();
     const r = await this.driver.failover(failure.reason, failure.error);
     this.restarts++;
