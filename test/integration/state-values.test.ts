@@ -70,7 +70,11 @@ describe("state values are checked when written", () => {
   it("refuses what JSON changes anywhere in a value: NaN, undefined in an array, class instances, cycles", async () => {
     const cyclic: Record<string, unknown> = {};
     let deep: Record<string, unknown> = cyclic;
-    for (let i = 0; i < 100; i++) deep = (deep.next = {}) as Record<string, unknown>;
+    for (let i = 0; i < 100; i++) {
+      const next: Record<string, unknown> = {};
+      deep.next = next;
+      deep = next;
+    }
     deep.next = cyclic;
     const cases: [unknown, string][] = [
       [{ a: [1, Number.NaN] }, "NaN"],
