@@ -1,8 +1,10 @@
 /** `riffle run`: runs a job on the embedded runtime. */
 
 import { join } from "node:path";
+import { buildGraph } from "../core/api/environment.ts";
 import { checkSameParallelism } from "../core/checkpoint/restore.ts";
 import { openStateDir } from "../core/durable/sqlite-db.ts";
+import { checkIngestFed } from "../core/graph/checks.ts";
 import type { CheckpointStore, JobRecord } from "../core/ports/checkpoint-store.ts";
 import type { StateStore } from "../core/ports/state-store.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
@@ -30,6 +32,8 @@ export interface RunOptions {
 /** Runs `file`'s job; resolves with the process exit code. */
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const job = await loadJob(file);
+  // Before the state dir is opened, so a refusal changes nothing there.
+  checkIngestFed(buildGraph(job, o.parallelism === undefined ? {} : { parallelism: o.parallelism }));
   const started = new Date();
   const stop = new AbortController();
   const cleanup: (() => void)[] = [];

@@ -26,6 +26,7 @@ export const faults = { poisonFixed: false };
 
 export default defineJob("clicks", (env) => {
   env.enableCheckpointing(1000);
+  env.setRecordFailureStrategy("dead-letter"); // a record that keeps failing is set aside; the job goes on
   env
     .fromIngest("clicks", { schema: Click, partitions: 4 })
     .map((c) => {

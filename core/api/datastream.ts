@@ -135,6 +135,7 @@ export class DataStream<T> {
   }
 
   private repartition(partition: PartitionSpec): InputEdge[] {
+    checkNotBroadcast(this.edges, partition.kind);
     return this.edges.map((e) => ({ node: e.node, partition }));
   }
 
@@ -241,6 +242,18 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   }
 }
 
+/**
+ * A `.broadcast()` that a later partitioning would silently replace (a keyed
+ * operator can take only records of the keys it owns) is a mistake in the job.
+ */
+function checkNotBroadcast(edges: readonly InputEdge[], next: PartitionSpec["kind"]): void {
+  if (next === "broadcast" || !edges.some((e) => e.partition?.kind === "broadcast")) return;
+  const how = next === "hash" ? "keyBy()" : `${next}()`;
+  throw new JobDefinitionError(
+    `.broadcast() followed by ${how}: the ${how} would replace the broadcast, so drop one of them`,
+  );
+}
+
 function fieldFold<T>(
   field: PropertyKey | undefined,
   op: (a: number, b: number) => number,
@@ -284,6 +297,7 @@ export class ConnectedStreams<A, B> {
 
   /** Keys both inputs; records with equal keys meet in the same keyed state. */
   keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
+    checkNotBroadcast([...this.first.edges, ...this.second.edges], "hash");
     const edges: InputEdge[] = [
       ...this.first.edges.map((e) => ({
         node: e.node,
@@ -403,7 +417,8 @@ export class WindowedStream<T, K extends Key> {
       fold,
       emit,
     });
-    const id = this.builder.add({ kind: "process", fn }, name, this.edges);
+    const eventTime = this.assigner.time === "event" ? { eventTime: true as const } : {};
+    const id = this.builder.add({ kind: "process", fn, ...eventTime }, name, this.edges);
     const windowEdges: InputEdge[] = [{ node: id, partition: undefined }];
     if (!this.lateTag) return new WindowResultStream<O>(this.builder, windowEdges, id, undefined);
     const main = this.builder.add(

@@ -29,7 +29,7 @@ export const DEFAULT_CONFIG: Readonly<JobConfig> = {
   maxRecordAttempts: 3,
   checkpoint: DEFAULT_CHECKPOINT_CONFIG,
   restart: DEFAULT_RESTART_STRATEGY,
-  recordFailure: "dead-letter",
+  recordFailure: "restart",
   aws: DEFAULT_AWS_CONFIG,
 };
 
@@ -103,7 +103,12 @@ export class StreamExecutionEnvironment {
     return this;
   }
 
-  /** `dead-letter` (default): set a record aside after `maxRecordAttempts`; `restart`: fail the job over instead. */
+  /**
+   * What a record whose operator keeps throwing does after `maxRecordAttempts`:
+   * `restart` (default, as in Flink) fails the job over to its last checkpoint, per
+   * the restart strategy, and fails the job once its attempts are used up;
+   * `dead-letter` sets the record aside with its error and goes on.
+   */
   setRecordFailureStrategy(strategy: RecordFailureStrategy): this {
     if (strategy !== "dead-letter" && strategy !== "restart") {
       throw new JobDefinitionError(`record failure strategy must be 'dead-letter' or 'restart', got '${strategy}'`);

@@ -40,10 +40,14 @@ export type NodeOp =
   | {
       readonly kind: "process";
       readonly fn: KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
+      /** The operator needs event times and watermarks from upstream (an event-time window). */
+      readonly eventTime?: true;
     }
   | {
       readonly kind: "coProcess";
       readonly fn: KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
+      /** The operator needs event times and watermarks from upstream (an event-time join). */
+      readonly eventTime?: true;
     }
   | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
   | { readonly kind: "sink"; readonly sink: string; readonly print: boolean };

@@ -11,6 +11,7 @@ import { RestoreRequests, SavepointRequests } from "../checkpoint/savepoint-requ
 import { notifiedTasks } from "../checkpoint/signals.ts";
 import { CoordinatorSteps } from "../checkpoint/steps.ts";
 import type { OutboxEntry } from "../envelope.ts";
+import { checkIngestFed } from "../graph/checks.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
 import { planJob } from "../graph/planner.ts";
@@ -80,6 +81,7 @@ export class EmbeddedRuntime {
     this.options = options;
     this.graph = buildGraph(job, options.parallelism === undefined ? {} : { parallelism: options.parallelism });
     this.plan = planJob(this.graph);
+    if (!options.ingest) checkIngestFed(this.graph);
     this.clock = options.clock ?? new SystemClock();
     this.store = options.store ?? new InMemoryStateStore();
     this.checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();

@@ -15,6 +15,7 @@
 
 import type { DataStream } from "../api/datastream.ts";
 import { buildGraph, defineJob } from "../api/environment.ts";
+import { elementsSource } from "../api/source.ts";
 import type { Envelope, Signal } from "../envelope.ts";
 import { UsageError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
@@ -46,8 +47,9 @@ export class OperatorHarness {
 
   private constructor(transform: (input: DataStream<unknown>) => DataStream<unknown>) {
     const job = defineJob("harness", (env) => {
+      // The harness hands over event times and watermarks itself, as an upstream assigner would.
       const input = env
-        .fromElements([] as unknown[])
+        .fromSource({ ...elementsSource([] as unknown[]), eventTime: true })
         .uid(UPSTREAM)
         .rebalance();
       transform(input).sinkTo("out");
