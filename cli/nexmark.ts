@@ -7,26 +7,7 @@ import type { NexmarkGenerateOptions } from "../core/nexmark/cli.ts";
 import { readNexmarkEvents } from "../core/nexmark/events-file.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { type NexmarkInput, type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
-
-/** Queries riffle implements (q12 uses processing time and has no oracle). */
-export const NEXMARK_QUERIES = [
-  "q0",
-  "q1",
-  "q2",
-  "q3",
-  "q4",
-  "q5",
-  "q7",
-  "q8",
-  "q9",
-  "q11",
-  "q12",
-  "q14",
-  "q15",
-  "q17",
-  "q18",
-  "q19",
-];
+import { NEXMARK_QUERIES } from "./parse.ts";
 
 const QUERY_DIR = join(import.meta.dirname, "../examples/nexmark");
 
