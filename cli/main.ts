@@ -56,6 +56,8 @@ program
   .addOption(new Option("--port <n>", "HTTP port (0: any free port)").argParser(parsePort).default(8080))
   .option("--host <host>", "HTTP host to listen on", "127.0.0.1")
   .option("--prefix <prefix>", "aws-local: prefix of queue and table names", "riffle")
+  .option("--state-dir <dir>", "embedded: keep the log, state, checkpoints and ingested records here, and resume")
+  .option("--from-savepoint <name>", "embedded: start from this savepoint in --state-dir (at the given parallelism)")
   .addOption(parallelism())
   .action(async (file: string, opts: DevOptions) => {
     // Loaded on demand: the AWS SDK and the emulators would slow every other command's start.

@@ -25,7 +25,7 @@ import { CheckpointCoordinator } from "./coordinator.ts";
 import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { restoreToCheckpoint } from "./restore.ts";
-import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
+import { findSavepoint, restoreFromSavepoint } from "./savepoint.ts";
 import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
 import { trySleep } from "./sleep.ts";
 import { sendDueTicks } from "./ticks.ts";
@@ -319,14 +319,7 @@ export class CoordinatorSteps {
    */
   async restoreSavepoint(name: string): Promise<{ generation: number }> {
     const { plan, graph, state, checkpoints, output } = this.context;
-    const sp = await checkpoints.getSavepoint(plan.job, checkSavepointName(name));
-    if (!sp) {
-      const names = (await checkpoints.listSavepoints(plan.job)).map((x) => x.name);
-      throw new SavepointError(
-        `job '${plan.job}' has no savepoint named '${name}'` +
-          (names.length ? ` (it has: ${names.join(", ")})` : " (it has none)"),
-      );
-    }
+    const sp = await findSavepoint(checkpoints, plan.job, name);
     const record = await checkpoints.loadJob(plan.job);
     if (record && !record.restoring) await this.complete();
     const coordinator = await this.coordinator();

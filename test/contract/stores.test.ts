@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
+import { SqliteIngestLog } from "../../core/durable/sqlite-ingest-log.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryIngestLog } from "../../core/memory/in-memory-ingest-log.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
@@ -42,5 +43,9 @@ checkpointStoreContract("SqliteCheckpointStore", async () => {
 });
 
 ingestLogContract("InMemoryIngestLog", async () => ({ log: new InMemoryIngestLog() }));
+ingestLogContract("SqliteIngestLog", async () => {
+  const { dir, close } = freshStateDir();
+  return { log: new SqliteIngestLog(dir.db), close };
+});
 outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
 timerHintsContract("InMemoryTimerHints", async () => new InMemoryTimerHints());
