@@ -101,6 +101,7 @@ function walkObject(o: object, rich: boolean, depth: number, inside: Set<object>
  * @throws StateValueError naming the operator, the state and the value's type.
  */
 export function checkStateValue(operator: string, state: string, value: unknown, codec: StateCodec): void {
+  if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value))) return; // the common case
   const why = unstorable(value, codec);
   if (why === undefined) return;
   const hint =
