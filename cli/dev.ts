@@ -6,8 +6,11 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { Job } from "../core/api/environment.ts";
 import { EmbeddedJobControl } from "../core/control/embedded-control.ts";
 import type { JobCost } from "../core/control/job-control.ts";
+import { SqliteIngestLog } from "../core/durable/sqlite-ingest-log.ts";
 import { UsageError } from "../core/errors.ts";
 import { InMemoryIngestLog } from "../core/memory/in-memory-ingest-log.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
@@ -15,6 +18,8 @@ import { createHttpApi } from "../functions/http/api.ts";
 import { parseKeyList } from "../functions/http/auth.ts";
 import { startAwsLocal } from "../functions/local/aws-local.ts";
 import { serveHttp } from "../functions/local/http-server.ts";
+import { FileOutputStore } from "./file-output-store.ts";
+import { announceResume, openJobStateDir } from "./job-state-dir.ts";
 import { loadJob } from "./load-job.ts";
 
 /** Options of `riffle dev`. */
@@ -26,6 +31,10 @@ export interface DevOptions {
   readonly host: string;
   readonly parallelism?: number;
   readonly prefix: string;
+  /** Embedded only: keep the log, state, checkpoints, savepoints and the ingest log here, and resume from them. */
+  readonly stateDir?: string;
+  /** Embedded only, with `stateDir`: start from this savepoint. */
+  readonly fromSavepoint?: string;
 }
 
 /** How often `riffle dev --runtime aws-local` logs the job's live cost. */
@@ -52,6 +61,12 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
   if (opts.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.endpoint)) {
     throw new UsageError(`invalid endpoint '${opts.endpoint}': expected an http(s) URL such as http://localhost:4566`);
   }
+  if ((opts.stateDir !== undefined || opts.fromSavepoint !== undefined) && opts.runtime !== "embedded") {
+    throw new UsageError("--state-dir and --from-savepoint apply to --runtime embedded; aws-local resumes by --prefix");
+  }
+  if (opts.fromSavepoint !== undefined && opts.stateDir === undefined) {
+    throw new UsageError("--from-savepoint needs --state-dir");
+  }
   const job = await loadJob(file);
   let keys = parseKeyList(process.env.RIFFLE_API_KEYS);
   if (keys.length === 0) {
@@ -63,6 +78,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const log = (line: string) => process.stderr.write(`riffle dev: ${line}\n`);
+  let cleanup = () => {};
   try {
     if (opts.runtime === "aws-local") {
       const local = await startAwsLocal({
@@ -93,15 +109,8 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
       if (final) log(costLine(final));
       return 0;
     }
-    const ingest = new InMemoryIngestLog();
-    const runtime = new EmbeddedRuntime(job, {
-      ingest,
-      signal: stop.signal,
-      ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}),
-      onOutput: (sink, values) => {
-        for (const value of values) process.stdout.write(`${JSON.stringify({ sink, value })}\n`);
-      },
-    });
+    const { runtime, ingest, release } = await embeddedDev(job, opts, stop.signal, log);
+    cleanup = release;
     const control = new EmbeddedJobControl(runtime, ingest);
     const api = createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: keys });
     const server = await serveHttp(api, { port: opts.port, host: opts.host });
@@ -113,7 +122,52 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
     }
     return 0;
   } finally {
+    cleanup();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+  }
+}
+
+/**
+ * The embedded runtime of `riffle dev`: in memory, or (with `--state-dir`) durable in
+ * a state dir like `riffle run`'s, with the ingest log in it too, so that a restarted
+ * `riffle dev` resumes from its last checkpoint and re-reads what it had accepted.
+ * Committed records go to stdout as JSON lines; with a state dir, exactly once
+ * across restarts (its progress marker says what was published).
+ */
+async function embeddedDev(job: Job, opts: DevOptions, signal: AbortSignal, log: (line: string) => void) {
+  const common = { signal, ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}) };
+  if (opts.stateDir === undefined) {
+    const ingest = new InMemoryIngestLog();
+    const runtime = new EmbeddedRuntime(job, {
+      ...common,
+      ingest,
+      onOutput: (sink, values) => {
+        for (const value of values) process.stdout.write(`${JSON.stringify({ sink, value })}\n`);
+      },
+    });
+    return { runtime, ingest, release: () => {} };
+  }
+  const state = await openJobStateDir(opts.stateDir, job.name, opts.fromSavepoint);
+  try {
+    const ingest = new SqliteIngestLog(state.db);
+    const output = new FileOutputStore({
+      out: undefined,
+      dlq: join(opts.stateDir, "dlq.jsonl"),
+      progress: join(opts.stateDir, "output.json"),
+      run: new Date().toISOString(),
+    });
+    const runtime = new EmbeddedRuntime(job, {
+      ...common,
+      ...state.stores,
+      ingest,
+      output,
+      ...(opts.fromSavepoint !== undefined ? { fromSavepoint: opts.fromSavepoint } : {}),
+    });
+    announceResume(state, runtime.plan, log);
+    return { runtime, ingest, release: () => state.release() };
+  } catch (e) {
+    state.release();
+    throw e;
   }
 }

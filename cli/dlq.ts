@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StoredDeadLetter } from "../core/ports/output-store.ts";
+import { loadJob } from "./load-job.ts";
 import { readReplayedMarks } from "./output-files.ts";
 
 /** One line of the dead-letter file. */
@@ -36,4 +37,29 @@ export function readDeadLetters(path: string, replayed?: string): DeadLetterLine
       const at = marks.get(d.id);
       return at === undefined ? d : { ...d, replayedAt: at };
     });
+}
+
+/** `riffle dlq list`: prints the dead letters of a job (by name, or of a job module). */
+export async function dlqListCommand(
+  jobArg: string,
+  opts: { readonly json?: boolean; readonly workDir: string; readonly stateDir?: string },
+): Promise<void> {
+  const name = /\.(ts|js|mts|mjs)$/.test(jobArg) ? (await loadJob(jobArg)).name : jobArg;
+  const letters = opts.stateDir
+    ? readDeadLetters(stateDirDlq(opts.stateDir).dlq, stateDirDlq(opts.stateDir).replayed)
+    : readDeadLetters(dlqPath(opts.workDir, name));
+  if (opts.json) {
+    for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
+    return;
+  }
+  if (letters.length === 0) {
+    process.stdout.write(`no dead letters for job '${name}'\n`);
+    return;
+  }
+  for (const l of letters) {
+    process.stdout.write(
+      `${l.run}  ${l.id}  ${l.operator}  after ${l.attempts} attempts: ${l.error}${l.replayedAt === undefined ? "" : `  (replayed ${new Date(l.replayedAt).toISOString()})`}\n    value: ${JSON.stringify(l.value)}\n`,
+    );
+  }
+  process.stdout.write(`${letters.length} dead letter(s)\n`);
 }

@@ -22,19 +22,3 @@ export async function loadJob(file: string): Promise<Job> {
   }
   return mod.default;
 }
-
-/** Parses a `--parallelism` value. */
-export function parseParallelism(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 1024) {
-    throw new UsageError(`invalid parallelism '${value}': expected an integer from 1 to 1024`);
-  }
-  return n;
-}
-
-/** Parses `--port`. */
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65_535) throw new UsageError(`invalid port '${value}': expected 0-65535`);
-  return n;
-}

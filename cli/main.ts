@@ -1,17 +1,13 @@
-/** The `riffle` command line. */
+/**
+ * The `riffle` command line. Each command imports what it runs only when it runs,
+ * so `riffle --help` (and a usage error) loads commander and this file alone.
+ */
 
 import { Command, CommanderError, Option } from "commander";
-import { buildGraph } from "../core/api/environment.ts";
 import { RiffleError, UsageError } from "../core/errors.ts";
-import { describePlan } from "../core/graph/describe.ts";
-import { planJob } from "../core/graph/planner.ts";
-import { checkpointsCommand, savepointCommand } from "./checkpoints.ts";
 import type { DevOptions } from "./dev.ts";
-import { dlqPath, readDeadLetters, stateDirDlq } from "./dlq.ts";
-import { dlqReplayCommand } from "./dlq-replay.ts";
-import { loadJob, parseParallelism, parsePort } from "./load-job.ts";
-import { NEXMARK_QUERIES } from "./nexmark-queries.ts";
-import { type RunOptions, runCommand } from "./run.ts";
+import { NEXMARK_QUERIES, parseParallelism, parsePort } from "./parse.ts";
+import type { RunOptions } from "./run.ts";
 
 const program = new Command("riffle")
   .description("riffle: a stream processor in the spirit of Apache Flink, for AWS serverless")
@@ -45,6 +41,7 @@ program
     if ((opts.fromSavepoint || opts.stopWithSavepoint) && !opts.stateDir) {
       throw new UsageError("--from-savepoint and --stop-with-savepoint need --state-dir");
     }
+    const { runCommand } = await import("./run.ts");
     process.exitCode = await runCommand(file, opts);
   });
 
@@ -59,6 +56,8 @@ program
   .addOption(new Option("--port <n>", "HTTP port (0: any free port)").argParser(parsePort).default(8080))
   .option("--host <host>", "HTTP host to listen on", "127.0.0.1")
   .option("--prefix <prefix>", "aws-local: prefix of queue and table names", "riffle")
+  .option("--state-dir <dir>", "embedded: keep the log, state, checkpoints and ingested records here, and resume")
+  .option("--from-savepoint <name>", "embedded: start from this savepoint in --state-dir (at the given parallelism)")
   .addOption(parallelism())
   .action(async (file: string, opts: DevOptions) => {
     // Loaded on demand: the AWS SDK and the emulators would slow every other command's start.
@@ -72,6 +71,7 @@ program
   .requiredOption("--state-dir <dir>", "the job's state dir")
   .option("--json", "print JSON lines")
   .action(async (opts: { stateDir: string; json?: boolean }) => {
+    const { checkpointsCommand } = await import("./checkpoints.ts");
     await checkpointsCommand(opts.stateDir, opts.json === true);
   });
 
@@ -85,6 +85,7 @@ program
   .action(async (file: string, opts: { stateDir: string; name: string; timeout: string }) => {
     const secs = Number(opts.timeout);
     if (!(secs > 0)) throw new UsageError(`invalid timeout '${opts.timeout}': expected a positive number of seconds`);
+    const { savepointCommand } = await import("./checkpoints.ts");
     await savepointCommand(file, opts.stateDir, opts.name, secs * 1000);
   });
 
@@ -95,9 +96,8 @@ program
   .option("--json", "print the plan as JSON")
   .addOption(parallelism())
   .action(async (file: string, opts: { json?: boolean; parallelism?: number }) => {
-    const job = await loadJob(file);
-    const plan = planJob(buildGraph(job, opts.parallelism === undefined ? {} : { parallelism: opts.parallelism }));
-    process.stdout.write(`${opts.json ? JSON.stringify(plan, null, 2) : describePlan(plan)}\n`);
+    const { planCommand } = await import("./plan.ts");
+    process.stdout.write(`${await planCommand(file, opts)}\n`);
   });
 
 const nexmark = program.command("nexmark").description("the Nexmark benchmark: generate events, run queries");
@@ -138,10 +138,8 @@ nexmark
       if (opts.input !== undefined && (opts.seed !== undefined || opts.rate !== undefined)) {
         throw new UsageError("--seed and --rate go with --events, not --input");
       }
-      const [{ nexmarkRunCommand }, { parseNexmarkOptions }] = await Promise.all([
-        import("./nexmark.ts"),
-        import("../core/nexmark/cli.ts"),
-      ]);
+      const { parseNexmarkOptions } = await import("../core/nexmark/cli.ts");
+      const { nexmarkRunCommand } = await import("./nexmark.ts");
       await nexmarkRunCommand({
         query: opts.query,
         input: opts.input !== undefined ? { file: opts.input } : parseNexmarkOptions(opts),
@@ -160,24 +158,8 @@ dlq
   .option("--state-dir <dir>", "the job's state dir (when it ran with one)")
   .addOption(workDir())
   .action(async (jobArg: string, opts: { json?: boolean; workDir: string; stateDir?: string }) => {
-    const name = /\.(ts|js|mts|mjs)$/.test(jobArg) ? (await loadJob(jobArg)).name : jobArg;
-    const letters = opts.stateDir
-      ? readDeadLetters(stateDirDlq(opts.stateDir).dlq, stateDirDlq(opts.stateDir).replayed)
-      : readDeadLetters(dlqPath(opts.workDir, name));
-    if (opts.json) {
-      for (const l of letters) process.stdout.write(`${JSON.stringify(l)}\n`);
-      return;
-    }
-    if (letters.length === 0) {
-      process.stdout.write(`no dead letters for job '${name}'\n`);
-      return;
-    }
-    for (const l of letters) {
-      process.stdout.write(
-        `${l.run}  ${l.id}  ${l.operator}  after ${l.attempts} attempts: ${l.error}${l.replayedAt === undefined ? "" : `  (replayed ${new Date(l.replayedAt).toISOString()})`}\n    value: ${JSON.stringify(l.value)}\n`,
-      );
-    }
-    process.stdout.write(`${letters.length} dead letter(s)\n`);
+    const { dlqListCommand } = await import("./dlq.ts");
+    await dlqListCommand(jobArg, opts);
   });
 
 dlq
@@ -190,6 +172,7 @@ dlq
   .action(async (jobArg: string, opts: { stateDir: string; id?: string[]; timeout: string }) => {
     const secs = Number(opts.timeout);
     if (!(secs > 0)) throw new UsageError(`invalid timeout '${opts.timeout}': expected a positive number of seconds`);
+    const [{ loadJob }, { dlqReplayCommand }] = await Promise.all([import("./load-job.ts"), import("./dlq-replay.ts")]);
     const name = /\.(ts|js|mts|mjs)$/.test(jobArg) ? (await loadJob(jobArg)).name : jobArg;
     process.exitCode = await dlqReplayCommand(name, opts.stateDir, opts.id, secs * 1000);
   });

@@ -7,7 +7,7 @@ import type { NexmarkGenerateOptions } from "../core/nexmark/cli.ts";
 import { readNexmarkEvents } from "../core/nexmark/events-file.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { type NexmarkInput, type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
-import { NEXMARK_QUERIES } from "./nexmark-queries.ts";
+import { NEXMARK_QUERIES } from "./parse.ts";
 
 const QUERY_DIR = join(import.meta.dirname, "../examples/nexmark");
 

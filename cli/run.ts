@@ -1,17 +1,16 @@
 /** `riffle run`: runs a job on the embedded runtime. */
 
 import { join } from "node:path";
-import { checkSameParallelism } from "../core/checkpoint/restore.ts";
-import { openStateDir } from "../core/durable/sqlite-db.ts";
-import type { CheckpointStore, JobRecord } from "../core/ports/checkpoint-store.ts";
-import type { StateStore } from "../core/ports/state-store.ts";
+import { buildGraph } from "../core/api/environment.ts";
+import { checkIngestFed } from "../core/graph/checks.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { dlqPath, stateDirDlq } from "./dlq.ts";
 import { replayServer } from "./dlq-replay.ts";
 import { FileOutputStore } from "./file-output-store.ts";
+import { announceResume, openJobStateDir } from "./job-state-dir.ts";
 import { loadJob } from "./load-job.ts";
 import { compact, ProgressLine } from "./progress.ts";
-import { checkStateIntact, failSavepointRequest, lockStateDir, takeSavepointRequests } from "./state-dir-lock.ts";
+import { failSavepointRequest, takeSavepointRequests } from "./state-dir-lock.ts";
 import { printTable } from "./table.ts";
 
 /** Options of `riffle run`. */
@@ -31,20 +30,13 @@ export interface RunOptions {
 /** Runs `file`'s job; resolves with the process exit code. */
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
   const job = await loadJob(file);
+  // Before the state dir is opened, so a refusal changes nothing there.
+  checkIngestFed(buildGraph(job, o.parallelism === undefined ? {} : { parallelism: o.parallelism }));
   const started = new Date();
   const stop = new AbortController();
   const cleanup: (() => void)[] = [];
-  let stores: { store?: StateStore; checkpoints?: CheckpointStore } = {};
-  let resuming: JobRecord | undefined;
-  if (o.stateDir) {
-    checkStateIntact(o.stateDir, job.name); // before opening: a refusal creates nothing
-    const sd = openStateDir(o.stateDir, { create: true, job: job.name });
-    cleanup.push(() => sd.close());
-    cleanup.push(lockStateDir(o.stateDir));
-    stores = { store: sd.stateStore, checkpoints: sd.checkpointStore };
-    const record = await sd.checkpointStore.loadJob(job.name);
-    if (record && (!o.fromSavepoint || record.restoredFrom?.savepoint === o.fromSavepoint)) resuming = record;
-  }
+  const state = o.stateDir ? await openJobStateDir(o.stateDir, job.name, o.fromSavepoint) : undefined;
+  if (state) cleanup.push(() => state.release());
   const tables = new Map<string, unknown[]>();
   const output = new FileOutputStore({
     out: o.format === "table" ? undefined : o.out,
@@ -60,26 +52,18 @@ export async function runCommand(file: string, o: RunOptions): Promise<number> {
   });
   const rt = new EmbeddedRuntime(job, {
     ...(o.parallelism === undefined ? {} : { parallelism: o.parallelism }),
-    ...stores,
+    ...(state?.stores ?? {}),
     ...(o.fromSavepoint ? { fromSavepoint: o.fromSavepoint } : {}),
     ...(o.stopWithSavepoint ? { stopWithSavepoint: o.stopWithSavepoint } : {}),
     signal: stop.signal,
     output,
   });
-  if (resuming && o.stateDir) {
-    try {
-      checkSameParallelism(rt.plan, resuming); // refused in one line, before anything is said or changed
-    } catch (e) {
-      for (const c of cleanup.reverse()) c();
-      throw e;
-    }
-    process.stderr.write(`riffle: resuming '${job.name}' from checkpoint ${resuming.lastCompleted} in ${o.stateDir}\n`);
-  }
+  if (state) announceResume(state, rt.plan, (line) => process.stderr.write(`riffle: ${line}\n`));
   const progress = new ProgressLine(rt);
   if (o.progress !== false) progress.start();
   if (o.stateDir) {
     const dir = o.stateDir;
-    const refuseBefore = o.fromSavepoint && !resuming ? started.getTime() : undefined;
+    const refuseBefore = o.fromSavepoint && !state?.resuming ? started.getTime() : undefined;
     const replays = replayServer({ dir, job: job.name, runtime: rt, output, refuseBefore });
     const timer = setInterval(() => {
       replays();

@@ -39,6 +39,36 @@ export class OperatorError extends RiffleError {
   }
 }
 
+/**
+ * A mistake in the job's code that retrying cannot fix and that no single record
+ * causes (state written that the state store cannot hold). It fails the job at
+ * once: no retry, no restart, no dead letter.
+ */
+export class JobCodeError extends RiffleError {}
+
+/**
+ * A keyed-state write of a value that would not come back the same after a crash
+ * (a `Map`, a `BigInt`, a class instance, `NaN`… in JSON state). Names the
+ * operator, the state and the value's type.
+ */
+export class StateValueError extends JobCodeError {
+  /** The operator's uid. */
+  readonly operator: string;
+  /** The state's name. */
+  readonly state: string;
+  /** What was written, e.g. `Map`, `bigint`, `NaN`. */
+  readonly valueType: string;
+  constructor(operator: string, state: string, valueType: string, hint: string) {
+    super(
+      "state-value",
+      `operator '${operator}' wrote ${valueType} to state '${state}', which a crash would not give back: ${hint}`,
+    );
+    this.operator = operator;
+    this.state = state;
+    this.valueType = valueType;
+  }
+}
+
 /** A conditional segment append lost: another writer committed that segment first. */
 export class SegmentConflictError extends RiffleError {
   constructor(task: string, partition: number, segment: number) {

@@ -78,6 +78,7 @@ export {
   mapState,
   type ReducingState,
   reducingState,
+  type StateCodec,
   type StateDescriptor,
   type StateOptions,
   type ValueState,

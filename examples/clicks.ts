@@ -3,8 +3,8 @@
  * against a zod schema (a record that does not match is refused with 422), and a
  * keyed counter emits `{ user, n }` for each click: the n-th click of that user.
  *
- *   npx riffle dev examples/clicks.ts                       # embedded runtime
- *   npx riffle dev examples/clicks.ts --runtime aws-local   # SQS + DynamoDB + Step Functions emulators
+ *   ./riffle dev examples/clicks.ts                       # embedded runtime
+ *   ./riffle dev examples/clicks.ts --runtime aws-local   # SQS + DynamoDB + Step Functions emulators
  *
  * A click on the page `/poison` makes the map throw until `faults.poisonFixed` is
  * set: it shows how a poison record is dead-lettered while the job goes on, and
@@ -26,6 +26,7 @@ export const faults = { poisonFixed: false };
 
 export default defineJob("clicks", (env) => {
   env.enableCheckpointing(1000);
+  env.setRecordFailureStrategy("dead-letter"); // a record that keeps failing is set aside; the job goes on
   env
     .fromIngest("clicks", { schema: Click, partitions: 4 })
     .map((c) => {

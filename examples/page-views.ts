@@ -5,7 +5,7 @@
  * count and the set of distinct pages in keyed state, and emits one summary row per
  * user when the input ends (an event-time timer at the end of time).
  *
- *   npx riffle run examples/page-views.ts --parallelism 2
+ *   ./riffle run examples/page-views.ts --parallelism 2
  */
 import { defineJob, mapState, valueState } from "riffle";
 

@@ -1,4 +1,4 @@
-/** Word count: the README's example. `npx riffle run examples/word-count.ts` */
+/** Word count: the README's example. `./riffle run examples/word-count.ts` */
 import { defineJob, valueState } from "riffle";
 
 export default defineJob("word-count", (env) => {

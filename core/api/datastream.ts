@@ -189,6 +189,7 @@ export class DataStream<T> {
   }
 
   private repartition(partition: PartitionSpec): InputEdge[] {
+    checkNotBroadcast(this.edges, partition.kind);
     return this.edges.map((e) => ({ ...e, partition }));
   }
 
@@ -316,6 +317,18 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   }
 }
 
+/**
+ * A `.broadcast()` that a later partitioning would silently replace (a keyed
+ * operator can take only records of the keys it owns) is a mistake in the job.
+ */
+function checkNotBroadcast(edges: readonly InputEdge[], next: PartitionSpec["kind"]): void {
+  if (next === "broadcast" || !edges.some((e) => e.partition?.kind === "broadcast")) return;
+  const how = next === "hash" ? "keyBy()" : `${next}()`;
+  throw new JobDefinitionError(
+    `.broadcast() followed by ${how}: the ${how} would replace the broadcast, so drop one of them`,
+  );
+}
+
 /** Two streams connected for a two-input operator. */
 export class ConnectedStreams<A, B> {
   private readonly first: DataStream<A>;
@@ -328,6 +341,7 @@ export class ConnectedStreams<A, B> {
 
   /** Keys both inputs; records with equal keys meet in the same keyed state. */
   keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
+    checkNotBroadcast([...this.first.edges, ...this.second.edges], "hash");
     const edges: InputEdge[] = [
       ...this.first.edges.map((e) => ({
         ...e,
@@ -461,7 +475,8 @@ export class WindowedStream<T, K extends Key> {
       trigger: this.customTrigger as Trigger<unknown> | undefined,
       evictor: this.customEvictor as Evictor<unknown> | undefined,
     });
-    const id = this.builder.add({ kind: "process", fn }, name, this.edges);
+    const eventTime = this.assigner.time === "event" ? { eventTime: true as const } : {};
+    const id = this.builder.add({ kind: "process", fn, ...eventTime }, name, this.edges);
     return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
   }
 }

@@ -18,6 +18,7 @@ import { GraphBuilder } from "./graph-builder.ts";
 import { type IngestOptions, ingestSource } from "./ingest.ts";
 import type { GeneratorOptions, Source } from "./source.ts";
 import { elementsSource, generatorSource } from "./source.ts";
+import type { StateCodec } from "./state.ts";
 
 /** Default job settings; each can be overridden in the build function or by the CLI. */
 export const DEFAULT_CONFIG: Readonly<JobConfig> = {
@@ -28,7 +29,7 @@ export const DEFAULT_CONFIG: Readonly<JobConfig> = {
   maxRecordAttempts: 3,
   checkpoint: DEFAULT_CHECKPOINT_CONFIG,
   restart: DEFAULT_RESTART_STRATEGY,
-  recordFailure: "dead-letter",
+  recordFailure: "restart",
   aws: DEFAULT_AWS_CONFIG,
 };
 
@@ -102,12 +103,30 @@ export class StreamExecutionEnvironment {
     return this;
   }
 
-  /** `dead-letter` (default): set a record aside after `maxRecordAttempts`; `restart`: fail the job over instead. */
+  /**
+   * What a record whose operator keeps throwing does after `maxRecordAttempts`:
+   * `restart` (default, as in Flink) fails the job over to its last checkpoint, per
+   * the restart strategy, and fails the job once its attempts are used up;
+   * `dead-letter` sets the record aside with its error and goes on.
+   */
   setRecordFailureStrategy(strategy: RecordFailureStrategy): this {
     if (strategy !== "dead-letter" && strategy !== "restart") {
       throw new JobDefinitionError(`record failure strategy must be 'dead-letter' or 'restart', got '${strategy}'`);
     }
     this.config.recordFailure = strategy;
+    return this;
+  }
+
+  /**
+   * How keyed state values are stored, for every state whose descriptor does not
+   * choose: `json` (default) or `rich` (JSON plus Date, Map, Set and bigint); see
+   * {@link StateCodec}.
+   */
+  setStateCodec(codec: StateCodec): this {
+    if (codec !== "json" && codec !== "rich") {
+      throw new JobDefinitionError(`state codec must be 'json' or 'rich', got '${codec}'`);
+    }
+    this.config.stateCodec = codec;
     return this;
   }
 

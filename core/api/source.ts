@@ -68,6 +68,12 @@ export interface Source<T> {
   readonly bounded: boolean;
   /** A parallelism the source requires (e.g. 1 for an in-memory array). */
   readonly fixedParallelism?: number;
+  /**
+   * True when the records carry event times and watermarks arrive with them (the
+   * test harness's input), so event-time operators need no
+   * `assignTimestampsAndWatermarks()` downstream of it.
+   */
+  readonly eventTime?: boolean;
   /** Splits for a source running with `parallelism` partitions. Split i goes to partition i mod parallelism. */
   splits(parallelism: number): SourceSplit[];
   /** Opens a reader on `split` at `position` (`undefined` means the beginning). */

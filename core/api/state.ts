@@ -1,12 +1,25 @@
 /**
  * Keyed state: declared by name on a keyed operator, read and written through
  * `ctx.state`. Every value is scoped to the current key. Values must be
- * JSON-serializable and treated as immutable once written: write a new value with
- * `update`/`put`/`add` rather than mutating one you read.
+ * JSON (or, with the `rich` {@link StateCodec}, JSON plus Date, Map, Set and
+ * bigint); a write of anything else fails the job at once. Treat values as
+ * immutable once written: write a new value with `update`/`put`/`add` rather than
+ * mutating one you read.
  */
 
 import type { StateTtlConfig } from "./state-ttl.ts";
 import type { AggregateFunction } from "./windows.ts";
+
+/**
+ * How state values are stored. `json` (the default): plain JSON only; a write of
+ * anything a JSON round trip would change (a `Map`, `Set`, `Date`, `bigint`, a class
+ * instance, `NaN` or `Infinity`, a function, `undefined` in an array, a cycle) fails
+ * the job at once with a `StateValueError` naming the operator, the state and the
+ * value's type. `rich`: JSON plus `Date`, `Map`, `Set` and `bigint`, nested anywhere,
+ * given back as they were after a crash or a restore (each read decodes a fresh
+ * copy, which costs more than `json`).
+ */
+export type StateCodec = "json" | "rich";
 
 /** The kinds of keyed state. */
 export type StateKind = "value" | "list" | "map" | "reducing" | "aggregating";
@@ -19,6 +32,8 @@ export type StateDescriptor<S> = {
   readonly kind: StateKind;
   /** Time-to-live of the state's values (entries of a map, elements of a list). */
   readonly ttl?: StateTtlConfig;
+  /** How this state's values are stored (default: the job's, see `env.setStateCodec`). */
+  readonly codec?: StateCodec;
   /** @internal The fold of a reducing or aggregating state. */
   readonly fold?: AggregateFunction<unknown, unknown, unknown>;
   readonly __type?: S;
@@ -28,6 +43,8 @@ export type StateDescriptor<S> = {
 export interface StateOptions {
   /** Expire values that were not written (or read, per the config) for a while; see {@link StateTtlConfig}. */
   readonly ttl?: StateTtlConfig;
+  /** How this state's values are stored (default: the job's, see `env.setStateCodec`). */
+  readonly codec?: StateCodec;
 }
 
 /** A single value per key. */

@@ -35,8 +35,8 @@ export interface RestartStrategy {
 export const DEFAULT_RESTART_STRATEGY: RestartStrategy = { attempts: 3, delayMs: 1000 };
 
 /**
- * What to do with a record whose operator keeps throwing: set it aside in the
- * dead-letter path and go on (`dead-letter`, the default), or fail the job over to
- * its last checkpoint (`restart`).
+ * What to do with a record whose operator keeps throwing: fail the job over to its
+ * last checkpoint (`restart`, the default, as in Flink), or set it aside in the
+ * dead-letter path and go on (`dead-letter`).
  */
 export type RecordFailureStrategy = "dead-letter" | "restart";

@@ -41,6 +41,21 @@ export function checkSavepointName(name: string): string {
 }
 
 /**
+ * Savepoint `name` of job `job`.
+ *
+ * @throws SavepointError naming the savepoints the job has, when it has no such one.
+ */
+export async function findSavepoint(checkpoints: CheckpointStore, job: string, name: string): Promise<Savepoint> {
+  const sp = await checkpoints.getSavepoint(job, checkSavepointName(name));
+  if (sp) return sp;
+  const names = (await checkpoints.listSavepoints(job)).map((x) => x.name);
+  throw new SavepointError(
+    `job '${job}' has no savepoint named '${name}'` +
+      (names.length ? ` (it has: ${names.join(", ")})` : " (it has none)"),
+  );
+}
+
+/**
  * Materializes completed checkpoint `manifest` as savepoint `name`. With `inPlace`
  * (a rescale) it keeps only the source positions: the keyed values stay where they
  * are, and restoring it folds the checkpoint into them (`fold-cut.ts`).

@@ -28,7 +28,7 @@ import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { applyConcurrency, autoscaleEveryMs, autoscaleRound, rescaleAt } from "./rescale.ts";
 import { restoreToCheckpoint } from "./restore.ts";
-import { checkSavepointName, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
+import { findSavepoint, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
 import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
 import { trySleep } from "./sleep.ts";
 import { sendDueTicks } from "./ticks.ts";
@@ -386,14 +386,7 @@ export class CoordinatorSteps {
   async restoreSavepoint(name: string): Promise<{ generation: number }> {
     await this.sync();
     const { plan, graph, state, checkpoints, output } = this.context;
-    const sp = await checkpoints.getSavepoint(plan.job, checkSavepointName(name));
-    if (!sp) {
-      const names = (await checkpoints.listSavepoints(plan.job)).map((x) => x.name);
-      throw new SavepointError(
-        `job '${plan.job}' has no savepoint named '${name}'` +
-          (names.length ? ` (it has: ${names.join(", ")})` : " (it has none)"),
-      );
-    }
+    const sp = await findSavepoint(checkpoints, plan.job, name);
     const record = await checkpoints.loadJob(plan.job);
     if (sp.inPlace && !(record?.restoring && record.restoredFrom?.savepoint === sp.name)) {
       throw new SavepointError(`savepoint '${name}' of job '${plan.job}' is a rescale's; it cannot be restored`);

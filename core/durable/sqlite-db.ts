@@ -9,7 +9,7 @@
  * same job (or an empty database, when creating) is opened for writing.
  */
 
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { pathToFileURL } from "node:url";
@@ -90,6 +90,8 @@ export function openStateDir(dir: string, options: OpenStateDirOptions): StateDi
     }
   } else if (!options.create) {
     throw new StateDirError(dir, `is not a riffle state dir: it has no ${STATE_DB_FILE}`);
+  } else {
+    refuseForeignFiles(dir);
   }
 
   const readOnly = options.readOnly === true && !options.create;
@@ -120,6 +122,33 @@ export function openStateDir(dir: string, options: OpenStateDirOptions): StateDi
       if (db.isOpen) db.close();
     },
   };
+}
+
+/**
+ * Files riffle itself keeps in a state dir (besides the database): the CLI's progress
+ * marker, dead letters, run lock and savepoint requests, and SQLite's side files.
+ */
+const OWN_FILES = new Set([
+  "output.json",
+  "dlq.jsonl",
+  "run.lock",
+  "requests",
+  `${STATE_DB_FILE}-wal`,
+  `${STATE_DB_FILE}-shm`,
+]);
+
+/**
+ * Refuses to make a state dir of a directory that holds anything else (a mistyped
+ * path to a project folder): riffle would write its files among the user's.
+ */
+function refuseForeignFiles(dir: string): void {
+  const foreign = readdirSync(dir).filter((f) => !OWN_FILES.has(f));
+  if (foreign.length === 0) return;
+  const shown = foreign.slice(0, 3).join(", ") + (foreign.length > 3 ? `, … (${foreign.length} in all)` : "");
+  throw new StateDirError(
+    dir,
+    `is not a riffle state dir: it has no ${STATE_DB_FILE} but holds other files (${shown}); give a new or empty dir`,
+  );
 }
 
 /** WAL mode, and the schema if the database is new (a concurrent creator may have won). */

@@ -12,7 +12,7 @@ import type {
   RichFunction,
 } from "../api/functions.ts";
 import type { Source } from "../api/source.ts";
-import type { StateSpec } from "../api/state.ts";
+import type { StateCodec, StateSpec } from "../api/state.ts";
 import type { TwoPhaseCommitSink } from "../api/two-phase-sink.ts";
 import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
@@ -57,10 +57,14 @@ export type NodeOp =
   | {
       readonly kind: "process";
       readonly fn: KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
+      /** The operator needs event times and watermarks from upstream (an event-time window). */
+      readonly eventTime?: true;
     }
   | {
       readonly kind: "coProcess";
       readonly fn: KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
+      /** The operator needs event times and watermarks from upstream (an event-time join). */
+      readonly eventTime?: true;
     }
   | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
   | { readonly kind: "sink"; readonly sink: string; readonly print: boolean }
@@ -99,6 +103,8 @@ export interface JobConfig {
   restart: RestartStrategy;
   /** What a record that keeps failing does. */
   recordFailure: RecordFailureStrategy;
+  /** How keyed state values are stored unless a state descriptor says otherwise (default `json`). */
+  stateCodec?: StateCodec;
   /** How the job is deployed on AWS (Lambda and SQS settings; `env.configureAws`). */
   aws: AwsConfig;
 }

@@ -5,6 +5,7 @@
 
 import { CONTROL_CHANNEL, channelId, POLL_CHANNEL } from "../envelope.ts";
 import { JobDefinitionError } from "../errors.ts";
+import { checkEventTime } from "./checks.ts";
 import type { GraphNode, JobGraph } from "./graph.ts";
 import type { InputChannel, OperatorPlan, PartitionerKind, Plan, TaskInput, TaskOutput, TaskPlan } from "./plan.ts";
 import { checkAutoscalePlan } from "./rescale.ts";
@@ -29,6 +30,8 @@ export function planJob(graph: JobGraph): Plan {
       throw new JobDefinitionError(`two operators share the uid '${uid}' (nodes ${other} and ${n.id})`);
     seen.set(uid, n.id);
   }
+
+  checkEventTime(graph, uidOf);
 
   const consumers = new Map<number, number>();
   for (const n of nodes) for (const e of n.inputs) consumers.set(e.node, (consumers.get(e.node) ?? 0) + 1);

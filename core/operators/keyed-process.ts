@@ -11,7 +11,7 @@ import type {
   TimerContext,
   TimerService,
 } from "../api/functions.ts";
-import type { StateDescriptor, StateSpec } from "../api/state.ts";
+import type { StateCodec, StateDescriptor, StateSpec } from "../api/state.ts";
 import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
@@ -19,7 +19,7 @@ import { Timers } from "../runtime/timers.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { operatorListStates } from "./operator-state.ts";
 import { sideRecord } from "./side-output.ts";
-import { stateHandle } from "./state-handles.ts";
+import { stateHandle, stateValues } from "./state-handles.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
 type CoFn = KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
@@ -54,6 +54,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     selectors: readonly KeySelector<unknown, Key>[],
     sides: readonly (0 | 1)[],
     services: TaskServices,
+    codec: StateCodec = "json",
   ) {
     super(uid, next);
     const fn = op.fn;
@@ -76,7 +77,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     const ttl = { now: () => services.now, schedule: (t: number) => timers.register("c", t) };
     for (const name of names) {
       const d = (fn.state as StateSpec)[name] as StateDescriptor<unknown>;
-      const built = stateHandle(d, `${uid}/${name}`, backend, ttl);
+      const built = stateHandle(d, `${uid}/${name}`, backend, ttl, stateValues(uid, name, d?.codec ?? codec));
       state[name] = built.handle;
       if (built.cleanup) cleanups.push(built.cleanup);
     }
@@ -110,6 +111,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       try {
         onTimer?.call(fn, t, ctx as TimerContext<Key, StateSpec, unknown>);
       } catch (cause) {
+        if (cause instanceof RiffleError) throw cause;
         throw new OperatorError(uid, cause);
       }
     };

@@ -6,10 +6,19 @@
  * read) and hides, then removes, what expired.
  */
 
-import type { AggregatingState, ListState, MapState, StateDescriptor, StateKind, ValueState } from "../api/state.ts";
+import type {
+  AggregatingState,
+  ListState,
+  MapState,
+  StateCodec,
+  StateDescriptor,
+  StateKind,
+  ValueState,
+} from "../api/state.ts";
 import type { StateTtlConfig } from "../api/state-ttl.ts";
 import type { AggregateFunction } from "../api/windows.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
+import { checkStateValue, decodeRich, encodeRich } from "../runtime/state-values.ts";
 
 /** A handle, and for a TTL state the cleanup its operator runs when a cleanup timer fires. */
 export interface BuiltHandle {
@@ -26,11 +35,39 @@ export interface TtlServices {
   readonly schedule: (time: number) => void;
 }
 
-/** Builds the handle of state `id` declared by `d`. */
-export function stateHandle(d: StateDescriptor<unknown>, id: string, b: KeyedBackend, ts: TtlServices): BuiltHandle {
+/**
+ * How one state's stored values go in and out: checked (and, for the rich codec,
+ * encoded) on write, decoded on read. It applies to what is stored, so a TTL stamp
+ * or a fold's accumulator is checked with the value inside it.
+ */
+export interface StateValues {
+  readonly write: (v: unknown) => unknown;
+  readonly read: ((v: unknown) => unknown) | undefined;
+}
+
+/** The {@link StateValues} of state `name` of operator `uid` under `codec`. */
+export function stateValues(uid: string, name: string, codec: StateCodec): StateValues {
+  const rich = codec === "rich";
+  return {
+    write: (v) => {
+      checkStateValue(uid, name, v, codec);
+      return rich ? encodeRich(v) : v;
+    },
+    read: rich ? decodeRich : undefined,
+  };
+}
+
+/** Builds the handle of state `id` declared by `d`, storing values through `io`. */
+export function stateHandle(
+  d: StateDescriptor<unknown>,
+  id: string,
+  b: KeyedBackend,
+  ts: TtlServices,
+  io: StateValues,
+): BuiltHandle {
   const base: Exclude<StateKind, "reducing" | "aggregating"> =
     d.kind === "reducing" || d.kind === "aggregating" ? "value" : d.kind;
-  const raw = rawHandle(base, id, b);
+  const raw = rawHandle(base, id, b, io);
   const ttl = d.ttl ? withTtl(base, raw, d.ttl, ts) : undefined;
   const handle = ttl?.handle ?? raw;
   if (d.kind === "reducing" || d.kind === "aggregating") {
@@ -55,38 +92,44 @@ function folding(cell: ValueState<{ a: unknown }>, fold: AggregateFunction<unkno
   } satisfies AggregatingState<unknown, unknown>;
 }
 
-function rawHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend): unknown {
+function rawHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend, io: StateValues): unknown {
+  const { write, read } = io;
   switch (kind) {
     case "value":
       return {
-        value: () => b.get(id),
+        value: read ? () => read(b.get(id)) : () => b.get(id),
         update: (v: unknown) => {
           if (v === undefined) throw new TypeError(`state '${id}': update(undefined) is not allowed; use clear()`);
-          b.set(id, v);
+          b.set(id, write(v));
         },
         clear: () => b.set(id, undefined),
       } satisfies ValueState<unknown>;
-    case "list":
+    case "list": {
+      const list = () => (b.get(id) as unknown[] | undefined) ?? [];
       return {
-        get: () => (b.get(id) as unknown[] | undefined) ?? [],
+        get: read ? () => list().map(read) : list,
         // Copy on write: get() hands out the list itself, so it is never changed in place.
-        add: (v: unknown) => b.set(id, [...((b.get(id) as unknown[] | undefined) ?? []), v]),
-        update: (vs: readonly unknown[]) => b.set(id, vs.length ? [...vs] : undefined),
+        add: (v: unknown) => b.set(id, [...list(), write(v)]),
+        update: (vs: readonly unknown[]) => b.set(id, vs.length ? vs.map(write) : undefined),
         clear: () => b.set(id, undefined),
       } satisfies ListState<unknown>;
+    }
     case "map":
-      return rawMap(id, b);
+      return rawMap(id, b, io);
   }
 }
 
-function rawMap(id: string, b: KeyedBackend): MapState<unknown> {
+function rawMap(id: string, b: KeyedBackend, io: StateValues): MapState<unknown> {
+  const { write, read } = io;
   const obj = () => (b.get(id) as Record<string, unknown> | undefined) ?? {};
+  const out = read ?? ((v: unknown) => v);
   return {
-    get: (k: string) => (Object.hasOwn(obj(), k) ? obj()[k] : undefined),
+    get: (k: string) => (Object.hasOwn(obj(), k) ? out(obj()[k]) : undefined),
     has: (k: string) => Object.hasOwn(obj(), k),
     // The map object never leaves this handle, so after a batch's first write (a copy
     // of the committed map) later writes of the batch may change that copy in place.
-    put: (k: string, v: unknown) => {
+    put: (k: string, value: unknown) => {
+      const v = write(value);
       const own = b.owned(id) as Record<string, unknown> | undefined;
       if (own) own[k] = v;
       else b.set(id, { ...obj(), [k]: v });
@@ -101,7 +144,7 @@ function rawMap(id: string, b: KeyedBackend): MapState<unknown> {
       const { [k]: _, ...rest } = obj();
       b.set(id, Object.keys(rest).length ? rest : undefined);
     },
-    entries: () => Object.entries(obj()),
+    entries: read ? () => Object.entries(obj()).map(([k, v]) => [k, read(v)]) : () => Object.entries(obj()),
     size: () => Object.keys(obj()).length,
     clear: () => b.set(id, undefined),
   };

@@ -10,6 +10,7 @@ import type { KeyedContext, KeyedProcessFunction, TimerContext } from "../api/fu
 import type { OutputTag } from "../api/output-tag.ts";
 import { type MapState, mapState, type StateSpec } from "../api/state.ts";
 import type { AggregateFunction, TimeWindow, WindowAssigner } from "../api/windows.ts";
+import { JobDefinitionError } from "../errors.ts";
 import type { Key } from "../keys.ts";
 
 /** How a window folds its records. */
@@ -54,8 +55,7 @@ export function foldOps(fold: WindowFold) {
       case "reduce":
         return fold.fn(a, b);
       case "aggregate":
-        if (!fold.agg.merge) throw new Error("session windows need an aggregate function with merge()");
-        return fold.agg.merge(a, b);
+        return (fold.agg.merge as NonNullable<typeof fold.agg.merge>)(a, b); // checked when the window was built
       case "list":
         return [...(a as unknown[]), ...(b as unknown[])];
     }
@@ -67,6 +67,11 @@ export function foldOps(fold: WindowFold) {
 /** The keyed process function that implements a window. */
 export function windowFunction(spec: WindowSpec): KeyedProcessFunction<unknown, Key, StateSpec, unknown> {
   const { assigner, lateness, fold } = spec;
+  if (assigner.kind === "session" && fold.kind === "aggregate" && !fold.agg.merge) {
+    throw new JobDefinitionError(
+      "a session window's aggregate function needs merge(accA, accB): sessions merge as records bridge them",
+    );
+  }
   const proc = assigner.time === "processing";
   const { add, merge, result } = foldOps(fold);
   const timer = (ctx: KeyedContext<Key, S, unknown>, t: number) =>

@@ -125,7 +125,7 @@ export function buildChain(
           return e.partition.key as KeySelector<unknown, Key>;
         });
         const sides = node.inputs.map((e) => e.side ?? 0);
-        keyed = new KeyedProcessOperator(plan.uid, next, op, selectors, sides, services);
+        keyed = new KeyedProcessOperator(plan.uid, next, op, selectors, sides, services, graph.config.stateCodec);
         next = keyed;
         break;
       }

@@ -13,6 +13,7 @@ import { CoordinatorSteps } from "../checkpoint/steps.ts";
 import { replayGroups } from "../control/replay.ts";
 import { replayRouter } from "../control/replay-routing.ts";
 import type { OutboxEntry } from "../envelope.ts";
+import { checkIngestFed } from "../graph/checks.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
 import { planJob } from "../graph/planner.ts";
@@ -90,6 +91,7 @@ export class EmbeddedRuntime {
     this.options = options;
     this.graph = buildGraph(job, options.parallelism === undefined ? {} : { parallelism: options.parallelism });
     this.plan = planJob(this.graph);
+    if (!options.ingest) checkIngestFed(this.graph);
     this.clock = options.clock ?? new SystemClock();
     this.store = options.store ?? new InMemoryStateStore();
     this.checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
@@ -353,8 +355,12 @@ export class EmbeddedRuntime {
     return true;
   }
 
-  /** Restores the job to its last completed checkpoint, per the restart strategy (the shared restore step). */
+  /**
+   * Restores the job to its last completed checkpoint, per the restart strategy (the
+   * shared restore step); a fatal failure (a mistake in the job's code) fails the job instead.
+   */
   private async failover(failure: BatchFailure): Promise<void> {
+    if (failure.fatal) throw new JobFailedError(failure.reason, failure.error);
     const t0 = performance.now();
     const r = await this.driver.failover(failure.reason, failure.error);
     this.restarts++;

@@ -8,7 +8,7 @@
  */
 
 import { tickEntries } from "../checkpoint/signals.ts";
-import { describeCause, RiffleError } from "../errors.ts";
+import { describeCause, JobCodeError, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
@@ -26,6 +26,8 @@ const INVOKE_IDLE_ROUNDS = 50;
 export interface BatchFailure {
   readonly reason: string;
   readonly error: unknown;
+  /** A mistake in the job's code ({@link JobCodeError}): the job fails at once, with no restart. */
+  readonly fatal?: true;
 }
 
 /** What the scheduler runs on. */
@@ -200,6 +202,9 @@ export class PartitionScheduler {
         msgs.slice(0, ok).map((m) => m.receipt),
       );
     if (ok >= msgs.length) return "ok";
+    if (result.error instanceof JobCodeError) {
+      return { reason: `${task.id}[${group}]: ${result.error.message}`, error: result.error, fatal: true };
+    }
     const failed = msgs.slice(ok);
     const error = describeCause(result.error);
     await queue.nack(

@@ -15,6 +15,7 @@
 
 import { DataStream, type DataStreamSink } from "../api/datastream.ts";
 import { buildGraph, defineJob } from "../api/environment.ts";
+import { elementsSource } from "../api/source.ts";
 import { type Envelope, NOTIFY_CHANNEL, type Signal } from "../envelope.ts";
 import { UsageError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
@@ -46,8 +47,9 @@ export class OperatorHarness {
 
   private constructor(transform: (input: DataStream<unknown>) => DataStream<unknown> | DataStreamSink) {
     const job = defineJob("harness", (env) => {
+      // The harness hands over event times and watermarks itself, as an upstream assigner would.
       const input = env
-        .fromElements([] as unknown[])
+        .fromSource({ ...elementsSource([] as unknown[]), eventTime: true })
         .uid(UPSTREAM)
         .rebalance();
       const out = transform(input);

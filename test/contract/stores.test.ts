@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
+import { SqliteIngestLog } from "../../core/durable/sqlite-ingest-log.ts";
 import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
 import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -50,5 +51,9 @@ checkpointStoreContract("SqliteCheckpointStore", async () => {
 });
 
 ingestLogContract("InMemoryIngestLog", async () => ({ log: new InMemoryIngestLog() }));
+ingestLogContract("SqliteIngestLog", async () => {
+  const { dir, close } = freshStateDir();
+  return { log: new SqliteIngestLog(dir.db), close };
+});
 outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
 timerHintsContract("InMemoryTimerHints", async () => new InMemoryTimerHints());

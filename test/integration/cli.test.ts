@@ -67,6 +67,20 @@ describe("riffle run", () => {
       ["run", "examples/page-views.ts", "--format", "table", "--out", "x.jsonl"],
       /^riffle: --format table prints to stdout/,
     ],
+    [
+      ["run", "examples/clicks.ts"],
+      /^riffle: job 'clicks' reads the ingest source 'clicks', which only the HTTP API feeds: run it with `riffle dev`\n$/,
+    ],
+    [
+      ["run", "test/fixtures/untimed-window.ts"],
+      /^riffle: event-time operator 'sums' \(window.reduce\) gets records from source 'elements-0' without event times: /,
+    ],
+    [["plan", "test/fixtures/untimed-window.ts"], /^riffle: event-time operator 'sums' /],
+    [
+      ["dev", "examples/clicks.ts", "--runtime", "aws-local", "--state-dir", "x"],
+      /^riffle: --state-dir and --from-savepoint apply to --runtime embedded; aws-local resumes by --prefix\n$/,
+    ],
+    [["dev", "examples/clicks.ts", "--from-savepoint", "x"], /^riffle: --from-savepoint needs --state-dir\n$/],
     [["nexmark", "run", "--query", "q99", "--events", "10"], /^riffle: unknown query 'q99': expected one of q0, /],
     [["nexmark", "run", "--query", "q1"], /^riffle: give exactly one of --events N or --input FILE\n$/],
     [["nexmark", "generate", "--events", "ten"], /^riffle: invalid --events 'ten': expected a non-negative integer\n$/],

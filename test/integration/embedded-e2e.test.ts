@@ -183,6 +183,7 @@ describe("embedded end to end", () => {
 
   it("dead-letters a poison record, keeps going, and reports it", async () => {
     const poisoned = defineJob("poisoned", (env) => {
+      env.setRecordFailureStrategy("dead-letter");
       env
         .fromGenerator((i) => i, { count: 1000 })
         .setParallelism(2)
@@ -215,10 +216,10 @@ describe("embedded end to end", () => {
 });
 
 describe("failure handling", () => {
-  it("with the restart strategy, a record that keeps failing fails the job over, then fails the job", async () => {
+  it("by default (restart, as in Flink), a record that keeps failing fails the job over, then fails the job", async () => {
     const attempts: number[] = [];
     const failing = defineJob("restarting", (env) => {
-      env.setRecordFailureStrategy("restart").setRestartStrategy({ attempts: 2, delayMs: 10 });
+      env.setRestartStrategy({ attempts: 2, delayMs: 10 }); // no record failure strategy: the default
       env
         .fromGenerator((i) => i, { count: 100 })
         .map((i) => {

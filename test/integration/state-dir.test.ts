@@ -3,7 +3,7 @@
  * points and started again commits exactly the output of an uninterrupted run.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -115,6 +115,17 @@ describe("riffle run --state-dir", () => {
     expect(bad.stderr).toMatch(/^riffle: state dir '.*corrupt' is not a riffle state dir/);
     expect(readFileSync(join(corrupt, "riffle.db"), "utf8")).toBe(bytes);
 
+    // A directory of other files is not made a state dir: nothing is written into it.
+    const project = join(dir, "project");
+    spawnSync("mkdir", [project]);
+    writeFileSync(join(project, "notes.txt"), "mine");
+    const unrelated = riffle(["run", "examples/word-count.ts", "--state-dir", project, "--no-progress"]);
+    expect(unrelated.code).toBe(2);
+    expect(unrelated.stderr).toBe(
+      `riffle: state dir '${project}' is not a riffle state dir: it has no riffle.db but holds other files (notes.txt); give a new or empty dir\n`,
+    );
+    expect(readdirSync(project)).toEqual(["notes.txt"]);
+
     const foreign = riffle(["run", "examples/page-views.ts", "--state-dir", join(dir, "wc"), "--no-progress"]);
     expect(foreign.code).toBe(2);
     expect(foreign.stderr).toBe(
@@ -131,7 +142,7 @@ describe("riffle run --state-dir", () => {
       "--no-progress",
     ]);
     expect(nosp.code).toBe(2);
-    expect(nosp.stderr).toMatch(/job 'word-count' has no savepoint named 'x' \(it has none\)/);
+    expect(nosp.stderr).toBe("riffle: job 'word-count' has no savepoint named 'x' (it has none)\n");
 
     // A state dir held by a live process (here: this test's own pid) is refused.
     writeFileSync(join(dir, "wc", "run.lock"), String(process.pid));
@@ -164,6 +175,8 @@ describe("riffle run --state-dir", () => {
     expect(rescaled.stderr).toMatch(/page-views finished/);
     const noRescale = riffle(["run", job, "--state-dir", state, "-p", "1", "--no-progress"]);
     expect(noRescale.code).toBe(2);
-    expect(noRescale.stderr).toMatch(/last ran with parallelism .* to rescale, take a savepoint and start from it/);
+    expect(noRescale.stderr).toMatch(
+      /^riffle: .* last ran with parallelism .* to rescale, take a savepoint and start from it\n$/,
+    );
   });
 });

@@ -20,6 +20,7 @@ import { committed, FaultyQueue, FaultyStore, InjectedCrash } from "../support/f
 function pipeline() {
   const poison = new Set<string>();
   const job = defineJob("wc", (env) => {
+    env.setRecordFailureStrategy("dead-letter");
     env
       .fromElements([] as string[])
       .uid("in")

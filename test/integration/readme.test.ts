@@ -1,0 +1,263 @@
+/**
+ * Every TypeScript and shell example in README.md runs, and what the README says it
+ * prints is checked. Each block must be claimed by exactly one entry of `HOW` below,
+ * so a new or changed example fails here until it runs. Shell blocks run in a scratch
+ * directory that links to this repository (files they write land there); `8080`
+ * becomes a free port; a command ending in `&` (a `riffle dev`) is started first and
+ * waited for. TypeScript blocks are written to `.readme-examples/` (git-ignored), with
+ * relative imports from the repository root and `expression; // <JSON>` lines turned
+ * into checks, then typechecked and run. Blocks marked `<!-- readme-test: not run,
+ * why -->` (they need an AWS account or LocalStack) are only parsed by bash, and the
+ * npm scripts they call must exist.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  checkedModule,
+  matchesExpected,
+  type ReadmeBlock,
+  readmeBlocks,
+  type ShellCommand,
+  shellCommands,
+} from "../support/readme-blocks.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const BLOCKS = readmeBlocks(readFileSync(join(ROOT, "README.md"), "utf8"));
+const GEN = join(ROOT, ".readme-examples");
+const PATH = `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}`;
+const CHECKER = join(ROOT, "test/support/readme-blocks.ts");
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(GEN, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A scratch directory whose entries link to the repository's. */
+function sandbox(): string {
+  const dir = mkdtempSync(join(tmpdir(), "riffle-readme-"));
+  for (const name of readdirSync(ROOT)) {
+    if (name !== ".git" && name !== ".readme-examples") symlinkSync(join(ROOT, name), join(dir, name));
+  }
+  return dir;
+}
+
+const until = async (what: string, ok: () => boolean, ms = 60_000) => {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+/** Starts a background command (a `riffle dev`) and waits until it serves HTTP. */
+async function background(command: string, cwd: string): Promise<{ stdout: () => string[]; stop: () => void }> {
+  const child = spawn("bash", ["-c", `exec env ${command}`], { cwd, env: { ...process.env, PATH } });
+  children.push(child);
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  await until(`'${command}' to serve HTTP (stderr: ${err})`, () => /HTTP API on/.test(err) || child.exitCode !== null);
+  if (child.exitCode !== null) throw new Error(`'${command}' exited ${child.exitCode}: ${err}`);
+  return { stdout: () => out.split("\n").filter(Boolean), stop: () => child.kill("SIGKILL") };
+}
+
+/**
+ * Runs a shell block: background commands first, then the rest in one bash (so
+ * variables carry over), each command's output checked against the README's comment.
+ */
+async function runShell(
+  block: ReadmeBlock,
+  skip: Record<string, string> = {},
+): Promise<{ cwd: string; outputs: string[] }> {
+  const cwd = sandbox();
+  const port = await freePort();
+  const commands = shellCommands(block.code.replace(/\b8080\b/g, String(port)));
+  const skipped = commands.filter((c) => skip[c.text] !== undefined).map((c) => c.text);
+  expect(skipped.sort(), "every skipped command is in the block").toEqual(Object.keys(skip).sort());
+  const servers: { stdout: () => string[]; stop: () => void; command: ShellCommand }[] = [];
+  const rest: ShellCommand[] = [];
+  for (const c of commands) {
+    if (skip[c.text] !== undefined) continue;
+    if (c.background) {
+      expect(rest, "background commands come first").toEqual([]);
+      servers.push({ ...(await background(c.text, cwd)), command: c });
+    } else rest.push(c);
+  }
+  const script = rest.map((c, i) => `printf '\\n@@%d@@\\n' ${i}\n${c.text}`).join("\n");
+  const r = spawnSync("bash", ["-e", "-c", script], {
+    cwd,
+    env: { ...process.env, PATH },
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+  expect(r.status, `block at README line ${block.line} failed:\n${r.stderr}\n${r.stdout}`).toBe(0);
+  const outputs = r.stdout.split(/\n@@\d+@@\n/).slice(1);
+  for (const [i, c] of rest.entries()) {
+    if (c.expected === undefined) continue;
+    const got = (outputs[i] ?? "").trim();
+    expect(matchesExpected(got, c.expected), `'${c.text}' printed ${got}; the README says ${c.expected}`).toBe(true);
+    if (c.stdout !== undefined) {
+      const want = c.stdout;
+      const lines = () => servers.flatMap((s) => s.stdout());
+      await until(`a server to print ${want}`, () => lines().some((l) => matchesExpected(l, want)));
+    }
+  }
+  for (const s of servers) s.stop();
+  return { cwd, outputs };
+}
+
+/** Writes a TypeScript block as a self-checking module in `.readme-examples/`. */
+async function writeTs(block: ReadmeBlock): Promise<string> {
+  mkdirSync(GEN, { recursive: true });
+  const file = join(GEN, `line-${block.line}.ts`);
+  writeFileSync(file, checkedModule(block.code, ROOT, await freePort(), CHECKER));
+  return file;
+}
+
+const riffle = (args: string[], cwd = ROOT) =>
+  spawnSync(join(ROOT, "riffle"), args, { cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, PATH } });
+
+/** How each README block is run, by a line that identifies it. */
+const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
+  "npm start               # runs examples/page-views.ts": async (b) => {
+    const { outputs } = await runShell(b, {
+      "npm ci": "installing: this test runs in the installed tree (a CI run does it: .ci/run)",
+      "npm test": "the test suite this test is part of",
+    });
+    expect(outputs[0]).toMatch(/views/);
+  },
+  "// examples/word-count.ts": async (b) => {
+    const example = readFileSync(join(ROOT, "examples/word-count.ts"), "utf8");
+    expect(example.split("\n").slice(1).join("\n").trim()).toBe(b.code.split("\n").slice(1).join("\n").trim());
+    const r = riffle(["run", await writeTs(b), "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(10);
+  },
+  "./riffle run examples/word-count.ts --out counts.jsonl": async (b) => {
+    const { cwd } = await runShell(b);
+    const rows = readFileSync(join(cwd, "counts.jsonl"), "utf8").split("\n").filter(Boolean);
+    expect(rows).toContain('{"sink":"counts","value":{"word":"be","count":2}}');
+  },
+  'defineJob("typed-counts"': async (b) => {
+    const r = riffle(["run", await writeTs(b), "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual([1, 1, 2].map((n) => `{"sink":"counts","value":${n}}`));
+  },
+  'import { OperatorHarness } from "riffle/testing";': async (b) => {
+    const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+  },
+  'defineJob("clicks"': async (b) => {
+    const port = await freePort();
+    const file = await writeTs(b);
+    const dev = await background(`env RIFFLE_API_KEYS=k ./riffle dev ${file} --port ${port}`, ROOT);
+    const res = await fetch(`http://127.0.0.1:${port}/jobs/clicks/sources/clicks/events`, {
+      method: "POST",
+      headers: { "x-api-key": "k", "content-type": "application/json" },
+      body: JSON.stringify([
+        { user: "ada", page: "/a", ts: 1 },
+        { user: "ada", page: "nope" },
+      ]),
+    });
+    expect(res.status).toBe(422); // the schema refuses the second record, so neither is ingested
+    await fetch(`http://127.0.0.1:${port}/jobs/clicks/sources/clicks/events`, {
+      method: "POST",
+      headers: { "x-api-key": "k", "content-type": "application/json" },
+      body: JSON.stringify([{ user: "ada", page: "/a", ts: 1 }]),
+    });
+    await until("the click to commit", () => dev.stdout().length > 0);
+    expect(dev.stdout()).toEqual(['{"sink":"counts","value":{"user":"ada","n":1}}']);
+    dev.stop();
+  },
+  "RIFFLE_API_KEYS=dev-key ./riffle dev examples/clicks.ts --port 8080 &\ncurl": async (b) => {
+    await runShell(b);
+  },
+  "What `riffle dev` does for the embedded runtime": async (b) => {
+    const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+  },
+  "KEY=dev-key; API=http://127.0.0.1:8080": async (b) => {
+    await runShell(b);
+  },
+  'defineJob("configured"': async (b) => {
+    const file = await writeTs(b);
+    const plan = riffle(["plan", file]);
+    expect(plan.stdout).toMatch(/task map-1 {2}×2/);
+    const r = riffle(["run", file, "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(3);
+  },
+  "npm run synth -- --job examples/clicks.ts --stage prod --parallelism 2": async (b) => {
+    const { outputs } = await runShell(b);
+    expect(outputs[0]).toMatch(/template: .*prod-riffle-clicks\.template\.json/);
+  },
+};
+
+/** Blocks that are not run: bash must parse them, and the npm scripts they call must exist. */
+function checkNotRun(block: ReadmeBlock): void {
+  const parsed = spawnSync("bash", ["-n", "-c", block.code], { encoding: "utf8" });
+  expect(parsed.status, parsed.stderr).toBe(0);
+  const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> })
+    .scripts;
+  for (const m of block.code.matchAll(/npm run (\S+)/g)) expect(Object.keys(scripts)).toContain(m[1]);
+}
+
+describe("README examples", () => {
+  it("has a way to run every block, and every way matches a block", () => {
+    const claims = BLOCKS.filter((b) => !b.notRun).map((b) => Object.keys(HOW).filter((k) => b.code.includes(k)));
+    for (const [i, c] of claims.entries()) expect(c, `README block at line ${BLOCKS[i]?.line}`).toHaveLength(1);
+    expect(claims.flat().sort()).toEqual(Object.keys(HOW).sort());
+    expect(BLOCKS.filter((b) => b.notRun).map((b) => b.notRun)).toEqual([
+      "needs an AWS account",
+      "needs an AWS account",
+      "needs an AWS account",
+      "needs LocalStack on port 4566",
+      "needs an AWS account",
+    ]);
+  });
+
+  it("typechecks every TypeScript block", async () => {
+    for (const b of BLOCKS) if (b.lang === "ts" && !b.notRun) await writeTs(b);
+    writeFileSync(
+      join(GEN, "tsconfig.json"),
+      JSON.stringify({ extends: "../tsconfig.json", include: ["*.ts"], compilerOptions: { noUnusedLocals: false } }),
+    );
+    const r = spawnSync(join(ROOT, "node_modules/.bin/tsc"), ["-p", GEN], { encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  }, 180_000);
+
+  for (const block of BLOCKS) {
+    const first = block.code.split("\n").find((l) => l.trim() !== "") ?? "";
+    const name = `line ${block.line} (${block.lang}): ${first.slice(0, 60)}`;
+    if (block.notRun) {
+      it(`${name} parses (not run: ${block.notRun})`, () => checkNotRun(block));
+      continue;
+    }
+    const how = Object.entries(HOW).find(([k]) => block.code.includes(k))?.[1];
+    it(name, async () => {
+      expect(how, "a way to run it").toBeDefined();
+      await (how as (b: ReadmeBlock) => Promise<void>)(block);
+    }, 300_000);
+  }
+});
