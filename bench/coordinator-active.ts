@@ -82,8 +82,11 @@ export async function measureActiveCoordinator(
     }
   })();
   try {
-    await sleep(4000); // the sources' start, the first rounds
-    const checkpointsBefore = (await l.ports.checkpoints.loadJob(l.plan.job))?.lastCompleted ?? 0;
+    // The start (the sources' start signals) is not the loop: measure from the first completed checkpoint.
+    const completed = async () => (await l.ports.checkpoints.loadJob(l.plan.job))?.lastCompleted ?? 0;
+    const up = performance.now();
+    while ((await completed()) === 0 && performance.now() - up < 30_000) await sleep(100);
+    const checkpointsBefore = await completed();
     const eventsBefore = events;
     l.accounting.reset();
     const t0 = performance.now();
