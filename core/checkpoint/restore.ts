@@ -53,7 +53,7 @@ export async function restoreToCheckpoint(
     for (let p = 0; p < task.parallelism; p++) {
       await state.truncate(task.id, p, cut[`${task.id}#${p}`] ?? 0, generation);
       // A partition that had finished before the cut stays finished: report it again.
-      const view = await foldPartition(state, task.id, p);
+      const view = await foldPartition(state, task.id, p, undefined, "none");
       if (view.finished) {
         await checkpoints.finished(plan.job, { task: task.id, partition: p, segment: view.lastSegment, generation });
       }

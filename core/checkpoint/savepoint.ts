@@ -90,7 +90,7 @@ export async function takeSavepoint(
     const P = manifest.parallelism[task.id] ?? task.parallelism;
     for (let p = 0; p < P; p++) {
       const through = manifest.cut[`${task.id}#${p}`] ?? 0;
-      const view = await foldPartition(state, task.id, p, through);
+      const view = await foldPartition(state, task.id, p, through, "none"); // positions only
       for (const [k, v] of view.opState) {
         if (k.startsWith("list:")) {
           const byKey = lists[task.id] ?? {};
@@ -298,6 +298,6 @@ const ZOMBIE_GAP = 1000;
 
 /** The last segment of a partition's log (0 when empty). */
 async function lastSegment(state: StateStore, task: string, partition: number): Promise<number> {
-  const { base, segments } = await readPartition(state, task, partition);
+  const { base, segments } = await readPartition(state, task, partition, "none");
   return segments.at(-1)?.n ?? base?.through ?? 0;
 }

@@ -57,12 +57,17 @@ export function foldLog(log: PartitionLog, through = Number.POSITIVE_INFINITY): 
   return view;
 }
 
-/** The folded view of `task[partition]`, up to segment `through` (all when absent). */
+/**
+ * The folded view of `task[partition]`, up to segment `through` (all when absent),
+ * with the payloads `payloads` says (`none` for a view read only for its positions,
+ * operator state or flags: its outboxes are then empty).
+ */
 export async function foldPartition(
   store: Pick<StateStore, "readBase" | "readSegments">,
   task: string,
   partition: number,
   through?: number,
+  payloads: PayloadsWanted = "all",
 ): Promise<PartitionView> {
-  return foldLog(await readPartition(store, task, partition), through);
+  return foldLog(await readPartition(store, task, partition, payloads), through);
 }

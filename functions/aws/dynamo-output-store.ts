@@ -175,12 +175,11 @@ export class DynamoOutputStore implements OutputStore {
           pending = new Map();
         } else pending.set(it.sk, it);
         if (pending.size + 1 < Number(main.k ?? 1)) continue;
-        const bytes = assemble(main, pending, chunkOf(main.sk));
-        if (!bytes)
+        const records = sinkRecords(main, pending);
+        if (!records)
           throw new RiffleError("output-chunk", `output ${main.sk} of sink '${sink}': a chunk is missing`, {
             retryable: true,
           });
-        const records = parseJsonLines([main.z === undefined ? bytes : decompressBytes(bytes)]);
         const place = placeOf(main.sk);
         const from = startKey === main.sk && start ? start[4] : 0;
         for (let i = from; i < records.length; i++) {
@@ -235,6 +234,16 @@ export class DynamoOutputStore implements OutputStore {
       ),
     );
   }
+}
+
+/**
+ * The records of one segment's sink item (`main`, its chunks by sort key): JSON
+ * lines, decompressed when marked `z`; undefined when a chunk is missing.
+ */
+export function sinkRecords(main: Item, chunks: ReadonlyMap<string, Item>): unknown[] | undefined {
+  const bytes = assemble(main, chunks, chunkOf(main.sk));
+  if (!bytes) return undefined;
+  return parseJsonLines([main.z === undefined ? bytes : decompressBytes(bytes)]);
 }
 
 /** The place named by a segment's sort key. */

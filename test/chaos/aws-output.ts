@@ -6,9 +6,8 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type Item, queryPages } from "../../functions/aws/dynamo-batch.ts";
-import { parseJsonLines } from "../../functions/aws/dynamo-chunks.ts";
 import { documentClient, tableNames } from "../../functions/aws/dynamo-client.ts";
-import { assemble } from "../../functions/aws/dynamo-state-log.ts";
+import { sinkRecords } from "../../functions/aws/dynamo-output-store.ts";
 import type { ChaosRow } from "./dataset.ts";
 
 /** A committed row and the generation of its segment. */
@@ -37,10 +36,10 @@ export async function readGenRows(
     const sk = item.sk;
     const parts = sk.split("#");
     if (parts.length !== 4) continue; // a chunk of a larger segment
-    const bytes = assemble(item, bySk, (i) => `${sk}#${String(i).padStart(3, "0")}`);
-    if (!bytes) throw new Error(`output segment ${sk} is missing a chunk`);
+    const records = sinkRecords(item, bySk);
+    if (!records) throw new Error(`output segment ${sk} is missing a chunk`);
     const gen = Number(parts[2]);
-    for (const v of parseJsonLines([bytes])) rows.push({ ...(v as ChaosRow), gen });
+    for (const v of records) rows.push({ ...(v as ChaosRow), gen });
   }
   return rows;
 }
