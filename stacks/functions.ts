@@ -164,7 +164,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
   const sendsNothing = { ...common, RIFFLE_QUEUE_URLS: "{}" };
   const step = (role: (typeof COORDINATOR_ROLES)[number], index: number) => {
     const f = fn(`Coordinator${index}${role[0]?.toUpperCase()}${role.slice(1)}`, role, {
-      memoryMb: d.aws.memoryMb,
+      memoryMb: d.aws.coordinatorMemoryMb,
       timeoutSeconds: COORDINATOR_TIMEOUT_SECONDS,
       description: `riffle job '${d.job}': coordinator step '${role}'`,
     });

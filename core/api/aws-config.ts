@@ -58,10 +58,17 @@ export interface AwsConfig extends AwsFunctionSettings {
   /**
    * Seconds between the coordinator rounds that tick processing-time timers, for a job
    * with keyed tasks (0–3,600): a due timer fires within about this long. Each round
-   * costs a Lambda call and about 5 Step Functions transitions (at 1 s, about $0.45 an
-   * hour); 0 turns these rounds off, and timers then fire with the checkpoint rounds.
+   * is one call of the round function in the Express rounds machine (at 1 s, about
+   * $0.05 an hour on the emulators; docs/BENCHMARKS.md); 0 turns these rounds off, and
+   * timers then fire with the checkpoint rounds.
    */
   readonly timerTickSeconds: number;
+  /**
+   * Memory of the coordinator's round function, in MB (128–10,240; default 256). A
+   * round mostly waits on DynamoDB, and at a round a second its GB-s are most of its
+   * Lambda bill, so it gets less than the task functions.
+   */
+  readonly coordinatorMemoryMb: number;
   /** Per-task overrides of memory and timeout, by task id (the uid of the task's head operator). */
   readonly tasks: Readonly<Record<string, Partial<AwsFunctionSettings>>>;
   /** Throttling of the HTTP API; requests over it get 429 from API Gateway. */
@@ -100,7 +107,7 @@ function checkAutoscale(o: AutoscaleOptions): AutoscaleConfig {
 
 /**
  * Defaults: 1,024 MB, 30 s (visibility 180 s), 10 receives, alarm after 10 minutes,
- * timer ticks every second, and the HTTP API throttled to 100 requests/s with bursts
+ * timer ticks every second, a 256 MB round function, and the HTTP API throttled to 100 requests/s with bursts
  * of 200 (one request may carry up to 10,000 records).
  */
 export const DEFAULT_AWS_CONFIG: AwsConfig = {
@@ -109,6 +116,7 @@ export const DEFAULT_AWS_CONFIG: AwsConfig = {
   maxReceiveCount: 10,
   oldestMessageAlarmSeconds: 600,
   timerTickSeconds: 1,
+  coordinatorMemoryMb: 256,
   tasks: {},
   apiThrottle: { rateLimit: 100, burstLimit: 200 },
 };
@@ -141,6 +149,7 @@ export function mergeAwsConfig(base: AwsConfig, options: AwsConfigOptions): AwsC
   checkRange("apiThrottle.rateLimit", options.apiThrottle?.rateLimit, 1, 10_000);
   checkRange("apiThrottle.burstLimit", options.apiThrottle?.burstLimit, 1, 5_000);
   checkRange("timerTickSeconds", options.timerTickSeconds, 0, 3600);
+  checkRange("coordinatorMemoryMb", options.coordinatorMemoryMb, 128, 10_240);
   const tasks: Record<string, Partial<AwsFunctionSettings>> = { ...base.tasks };
   for (const [task, s] of Object.entries(options.tasks ?? {})) {
     checkFunctionSettings(`tasks['${task}'].`, s);

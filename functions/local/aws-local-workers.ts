@@ -109,12 +109,11 @@ export function startCoordinator(d: Deployment, context: StepContext): LocalCoor
     async (input: StepInput): Promise<unknown> => {
       const t0 = performance.now();
       try {
-        const out = await h(input);
-        if (process.env.DEBUG_ROUND) d.log(`round ${JSON.stringify(input)} -> ${JSON.stringify(out)}`);
-        return out;
+        return await h(input);
       } finally {
         const ms = performance.now() - t0;
-        accounting.recordInvocation(`${plan.job}-coordinator-${name}`, ms, MEMORY_MB, ORIGINS.coordinator);
+        const memoryMb = graph.config.aws.coordinatorMemoryMb;
+        accounting.recordInvocation(`${plan.job}-coordinator-${name}`, ms, memoryMb, ORIGINS.coordinator);
       }
     };
   const tickSeconds = tickSecondsFor(plan, graph.config.aws);

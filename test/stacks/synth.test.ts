@@ -317,6 +317,10 @@ describe("job AWS settings", () => {
     const byTask = Object.fromEntries(taskResources(s).map((r) => [r.t.task.id, r]));
     expect(byTask["elements-0"]?.fn.props).toMatchObject({ MemorySize: 512, Timeout: 20 });
     expect(byTask["process-2"]?.fn.props).toMatchObject({ MemorySize: 2048, Timeout: 60 });
+    for (const role of ["round", "continueAsNew"]) {
+      expect(riffleFunctions(s).find((x) => roleOf(x) === role)?.props.MemorySize, role).toBe(192);
+    }
+    expect(riffleFunctions(synth("clicks")).find((x) => roleOf(x) === "round")?.props.MemorySize).toBe(256);
     expect(byTask["elements-0"]?.queue.props.VisibilityTimeout).toBe(120);
     expect(byTask["process-2"]?.queue.props.VisibilityTimeout).toBe(360);
     for (const r of Object.values(byTask)) expect(r.queue.props.RedrivePolicy.maxReceiveCount).toBe(7);
