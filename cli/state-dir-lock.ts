@@ -21,15 +21,17 @@ export const REQUESTS = "requests";
 export function checkStateIntact(dir: string, job: string): void {
   const marker = join(dir, "output.json");
   if (!existsSync(marker)) return;
-  let cut: Record<string, number> = {};
+  let committed = false;
   try {
-    cut = (JSON.parse(readFileSync(marker, "utf8")) as { cut?: Record<string, number> }).cut ?? {};
+    const p = JSON.parse(readFileSync(marker, "utf8")) as { cut?: object; outBytes?: number; dlqBytes?: number };
+    // Marks, or committed bytes: a savepoint restore resets the marks, not the files.
+    committed = Object.keys(p.cut ?? {}).length > 0 || (p.outBytes ?? 0) > 0 || (p.dlqBytes ?? 0) > 0;
   } catch {
     return; // a damaged marker is reported, with its path, by the output store
   }
   const db = join(dir, "riffle.db");
   const size = existsSync(db) ? statSync(db).size : undefined;
-  if (Object.keys(cut).length === 0 || (size !== undefined && size > 0)) return;
+  if (!committed || (size !== undefined && size > 0)) return;
   throw new UsageError(
     `state dir '${dir}' has committed output of job '${job}' (${marker}) but its riffle.db is ${size === undefined ? "missing" : "empty"}: ` +
       "restore riffle.db from a backup, or delete output.json and the --out file to start over",

@@ -104,6 +104,23 @@ describe("riffle run --state-dir: recovery", () => {
     }
   });
 
+  it("refuses a deleted riffle.db after a savepoint restore reset the published marks (found by the chaos fuzzer)", () => {
+    const dir = tmp();
+    const state = join(dir, "state");
+    const out = join(dir, "out.jsonl");
+    expect(riffle(["run", JOB, "--state-dir", state, "--out", out, "--no-progress"]).code).toBe(0);
+    // What a savepoint restore writes before its first checkpoint: no marks, the files' committed lengths.
+    const marker = JSON.parse(readFileSync(join(state, "output.json"), "utf8")) as { outBytes: number };
+    expect(marker.outBytes).toBeGreaterThan(0);
+    writeFileSync(join(state, "output.json"), JSON.stringify({ ...marker, cut: {} }));
+    rmSync(join(state, "riffle.db"));
+    const r = riffle(["run", JOB, "--state-dir", state, "--out", out, "--no-progress", "--from-savepoint", "x"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/has committed output of job 'kill-me' .* but its riffle\.db is missing/);
+    expect(existsSync(join(state, "riffle.db"))).toBe(false);
+  });
+
   it("a rerun of a --from-savepoint run with the same flags resumes from its last checkpoint", async () => {
     const dir = tmp();
     const state = join(dir, "state");
