@@ -1,9 +1,9 @@
 /**
  * The stack of a job with `autoscale` (test/fixtures/autoscale-clicks.ts): the
  * scalable task's event source mapping starts at the MaximumConcurrency of its
- * parallelism (Lambda's minimum, 2), and only the steps that run the autoscale round
- * (Poll, Complete) may read that task's queue attributes and update that mapping —
- * on those resources alone — and find the mapping's UUID in their environment.
+ * parallelism (Lambda's minimum, 2), and only the coordinator's round function (which
+ * runs the autoscale round) may read that task's queue attributes and update that
+ * mapping — on those resources alone — and find the mapping's UUID in its environment.
  */
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -59,11 +59,11 @@ describe("stack of a job with autoscale", () => {
     expect(mappingOf("clicks").props.ScalingConfig).toBeUndefined();
   });
 
-  it("lets only Poll and Complete read the scalable queue's depth and update its mapping, on those resources alone", () => {
+  it("lets only the round read the scalable queue's depth and update its mapping, on those resources alone", () => {
     const count = queueId("count");
     const mapping = mappingOf("count").id;
     expect(count).toBeDefined();
-    for (const role of ["poll", "complete"]) {
+    for (const role of ["round"]) {
       // CDK's grantSendMessages adds GetQueueAttributes on the queues a step sends to (the source's, the signalled count's).
       const depth = new Set(grantsOf(fnOf(role), "sqs:GetQueueAttributes")["sqs:GetQueueAttributes"]);
       expect(depth, role).toEqual(new Set([count, queueId("clicks")]));
@@ -73,13 +73,13 @@ describe("stack of a job with autoscale", () => {
       const env = fnOf(role).props.Environment.Variables as Record<string, unknown>;
       expect(JSON.stringify(env.RIFFLE_EVENT_SOURCE_MAPPINGS), role).toContain(mapping);
     }
-    for (const role of ["trigger", "abort", "restore", "continueAsNew", "http"]) {
+    for (const role of ["continueAsNew", "http"]) {
       expect(grantsOf(fnOf(role), "lambda:UpdateEventSourceMapping"), role).toEqual({});
       expect(fnOf(role).props.Environment.Variables.RIFFLE_EVENT_SOURCE_MAPPINGS, role).toBeUndefined();
     }
   });
 
-  it("gives Poll, Complete and Trigger (which finishes a rescale that died) what a rescale's restore writes, and lets them start the sources", () => {
+  it("gives the round (which rescales, and finishes a rescale that died) what a rescale's restore writes, and lets it start the sources", () => {
     const tables = new Map(
       resources(s, "AWS::DynamoDB::Table").map((t) => [
         t.id,
@@ -87,7 +87,7 @@ describe("stack of a job with autoscale", () => {
       ]),
     );
     const clicks = queueId("clicks");
-    for (const role of ["poll", "complete", "trigger"]) {
+    for (const role of ["round"]) {
       const dynamo = grantsOf(fnOf(role), "dynamodb:");
       const on = (table: string) =>
         Object.entries(dynamo)
