@@ -26,6 +26,7 @@ const counter = (marker: string) =>
   defineJob("replay-durable", (env) => {
     env.enableCheckpointing(50);
     env.configure({ sourceBatchSize: 20 });
+    env.setRecordFailureStrategy("dead-letter"); // the poison is set aside, then replayed
     const rows: DataStream<ChaosRow> = env
       .fromGenerator((i) => generatorRecord(layout, i), { count: layout.count, splits: SPLITS })
       .keyBy((r) => r.key)
