@@ -102,7 +102,7 @@ export interface AccountingBreakdown {
   readonly polling: Record<string, Record<string, OperationPerMillion>>;
   /** One-off setup requests of the run (absolute counts, not scaled). */
   readonly setupRequests: number;
-  /** Lambda, per million events: function → invocations, summed handler duration (ms), GB-s at 1024 MB. */
+  /** Lambda, per million events: function → invocations, summed handler duration (ms), GB-s at its memory (tasks 1024 MB, the round 256 MB). */
   readonly lambda: Record<string, { invocations: number; durationMs: number; gbSeconds: number }>;
 }
 

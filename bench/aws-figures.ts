@@ -240,7 +240,7 @@ export function queryFigure(run: QueryRun, idle: IdleFigure, p: Prices): AwsQuer
       includes:
         "SQS: riffle's own billed requests (sends, the mapping's deletes) + one ReceiveMessage per delivered message " +
         "(modelled; the emulator's polling is not priced); DynamoDB: read and write request units; Lambda: every " +
-        "invocation and its GB-s at 1024 MB arm64 (durations measured against the emulators); Step Functions: every " +
+        "invocation and its GB-s at its memory (tasks 1024 MB, the round 256 MB) arm64 (durations measured against the emulators); Step Functions: every " +
         "state entered or retried, counted by the local interpreter (Express: executions and GB-s). Not included: " +
         "ingest (the source is a generator), API Gateway, storage (see the bursty day), CloudWatch, data transfer, free tiers",
       measured,

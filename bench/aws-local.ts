@@ -67,7 +67,7 @@ const NOTE =
   "parallelism 1, checkpoint every 1 s, one process on this machine. Runs are small because DynamoDB Local is slow " +
   "(about 400 sequential puts/s); every count is scaled to one million events. Requests, bytes and billed units are " +
   "counted in the AWS SDK (DynamoDB units as DynamoDB Local reports them, or estimated from item sizes where it " +
-  "reports fewer than AWS's rules give). Lambda duration is the handler's wall time against the emulators, at 1024 MB. " +
+  "reports fewer than AWS's rules give). Lambda duration is the handler's wall time against the emulators, at 1024 MB (the round function at 256 MB). " +
   "'own' = requests riffle's handlers and the event source mapping's deletes make; 'polling' = the emulated mapping's " +
   "ReceiveMessage calls (a 20 ms poll loop on fauxqs, which returns one message per group per receive): not what AWS's " +
   "mapping does, so not priced; the dollar figures price one ReceiveMessage per delivered message instead.";

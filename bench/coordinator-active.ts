@@ -7,7 +7,7 @@
  * machines wait as deployed (the interval, and 1 s between polls of a checkpoint in
  * flight), not the shortened local waits. Everything the coordinator causes is
  * counted under its origin: its Step Functions transitions and Express executions,
- * its round Lambda (invocations and GB-s at 1024 MB, timed against DynamoDB Local),
+ * its round Lambda (invocations and GB-s at the job's coordinatorMemoryMb, default 256 MB, timed against DynamoDB Local),
  * its DynamoDB requests and its SQS sends.
  */
 
@@ -102,7 +102,7 @@ export async function measureActiveCoordinator(
       note:
         "an ingest job (1 partition → keyed counter → sink, 2 tasks) fed one event a second, checkpoint every 1 s, " +
         "the state machines waiting as deployed (1 s); the coordinator's own usage: Step Functions (Standard " +
-        "transitions, Express requests and GB-s), its round Lambda (1024 MB, timed against DynamoDB Local), its " +
+        "transitions, Express requests and GB-s), its round Lambda (at coordinatorMemoryMb, default 256 MB, timed against DynamoDB Local), its " +
         "DynamoDB requests and SQS sends",
       seconds: sig(elapsed),
       events: events - eventsBefore,
