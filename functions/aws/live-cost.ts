@@ -63,7 +63,7 @@ const API_MEMORY_MB = 1024;
 const BASIS =
   "live request accounting on aws-local, priced at the list prices of bench/prices.json (no free tier): riffle's own " +
   "SQS billed requests plus one ReceiveMessage per delivered message (AWS's mapping, modelled; the emulator's polling " +
-  "is not priced), DynamoDB request units, every Lambda invocation and its GB-s at 1024 MB (handler time against the " +
+  "is not priced), DynamoDB request units, every Lambda invocation and its GB-s at its memory (tasks 1024 MB, the coordinator round 256 MB; handler time against the " +
   "emulators; one API Lambda per ingest call), Step Functions by workflow type, one API Gateway request per ingest " +
   "call; idle hours add AWS's idle mapping polling (900 ReceiveMessage per queue-hour, modelled). Left out: " +
   "CloudWatch, data transfer; storage is given apart, as an estimate";
