@@ -105,7 +105,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     const record = await currentRecord(ports, plan.job);
     if (record.failed) {
       // Nothing of a failed job commits again: a resume starts a new generation, which drops these envelopes.
-      log(`${taskId}: dropped ${event.Records.length} messages of a failed job (${record.failed})`);
+      log(`${taskId}: dropped ${event.Records.length} messages of a failed job`);
       return { batchItemFailures: [] };
     }
     if (record.generation !== generation) {
