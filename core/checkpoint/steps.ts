@@ -126,7 +126,7 @@ export const BARRIER_RESEND_MS = 5_000;
 /** How often the autoscale round sets every scalable task's concurrency again, changed or not. */
 export const REAPPLY_CONCURRENCY_MS = 5 * 60_000;
 
-/** The job failed for good: its restart attempts are used up. */
+/** The job failed for good: its restart attempts are used up, or its code has a mistake. */
 export class JobFailedError extends RiffleError {
   constructor(message: string, cause?: unknown) {
     super("job-failed", message, { cause });

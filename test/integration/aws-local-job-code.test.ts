@@ -26,7 +26,7 @@ const mapInState = defineJob("map-in-state", (env) => {
   env
     .fromGenerator((i) => i, { count: 100 })
     .keyBy((i) => i % 4)
-    .process<number>({
+    .process({
       state: { seen: valueState<unknown>() },
       processElement(i, ctx) {
         ctx.state.seen.update(i === 42 ? new Map([["i", i]]) : i);

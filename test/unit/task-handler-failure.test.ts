@@ -27,7 +27,7 @@ const mapInState = defineJob("map-in-state", (env) => {
   env
     .fromElements([1, 2, 3, 4])
     .keyBy((n) => n % 2)
-    .process<number>({
+    .process({
       state: { seen: valueState<unknown>() },
       processElement(n, ctx) {
         ctx.state.seen.update(n === 3 ? new Map([["n", n]]) : n);
