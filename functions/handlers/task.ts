@@ -168,7 +168,8 @@ async function failOnMistake(
   waker: CoordinatorWaker | undefined,
   log: (line: string) => void,
 ): Promise<void> {
-  const reason = await failJob(ports.checkpoints, job, failedReason(job, why));
+  const reason = failedReason(job, why);
+  await failJob(ports.checkpoints, job, reason); // a job another partition failed first keeps its reason
   log(reason);
   if (waker) await wakeIfSleeping(ports.checkpoints, job, waker);
 }
