@@ -91,9 +91,12 @@ describe("aws-local: a mistake in the job's code fails the job at once", () => {
   it("a poison record under the dead-letter strategy is dead-lettered; the job does not fail and finishes", async () => {
     local = await startJob({ job: poison, parallelism: 1 });
     const l = local;
+    // Finished once the final checkpoint completed; its output is published right after.
     await until(
-      "the job finished",
-      async () => (await status(l, "poison")).finished,
+      "the job finished and its output published",
+      async () =>
+        (await status(l, "poison")).finished &&
+        (await readOutput<number>(l.ports.output, "poison", "out")).length >= 99,
       60_000,
       () => describeJob(l),
     );
