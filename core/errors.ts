@@ -47,6 +47,16 @@ export class OperatorError extends RiffleError {
 export class JobCodeError extends RiffleError {}
 
 /**
+ * True when `error` fails the job at once ({@link JobCodeError}): the one rule every
+ * runtime applies — the embedded scheduler, and the task Lambda, which marks the job
+ * record failed. Anything else (a record that failed, an infrastructure error) is
+ * retried, dead-lettered or restarted as usual.
+ */
+export function failsJob(error: unknown): error is JobCodeError {
+  return error instanceof JobCodeError;
+}
+
+/**
  * A keyed-state write of a value that would not come back the same after a crash
  * (a `Map`, a `BigInt`, a class instance, `NaN`… in JSON state). Names the
  * operator, the state and the value's type.

@@ -28,8 +28,9 @@
  * Standard execution (`<job>-w<n>`).
  *
  * The job fails for good (the Fail state {@link JOB_FAILED}) once its restart
- * strategy's attempts are used up: a round then answers `failed` and the reason is
- * in the job record. An Express execution that fails (a round that kept failing) is
+ * strategy's attempts are used up, or a task hit a mistake in the job's code
+ * (`job-failure.ts`): a round then answers `failed` and the reason is in the job
+ * record. An Express execution that fails (a round that kept failing) is
  * caught into `$.error`, and the next one starts: the coordinator never dies of a
  * transient failure, and every step is idempotent against the durable checkpoint
  * store, so the next round picks up. After `roundsPerExecution` Express executions
@@ -57,7 +58,7 @@ export const CHECK_ROUNDS = "CheckRounds";
 export const CONTINUE_AS_NEW = "ContinueAsNew";
 /** Succeed: the job finished or sleeps, or a new execution took over. */
 export const DONE = "Done";
-/** Fail: the restart strategy's attempts are used up; the job failed for good. */
+/** Fail: the job failed for good (restart attempts used up, or a mistake in its code). */
 export const JOB_FAILED = "JobFailed";
 /** Error name of the {@link JOB_FAILED} state. */
 export const JOB_FAILED_ERROR = "JobFailed";

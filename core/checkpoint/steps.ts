@@ -25,6 +25,7 @@ import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
 import { decideTrigger } from "./decider.ts";
+import { failedReason, failJob, updateJobRecord } from "./job-failure.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
 import { applyConcurrency, autoscaleEveryMs, autoscaleRound, rescaleAt } from "./rescale.ts";
 import { restoreToCheckpoint } from "./restore.ts";
@@ -125,7 +126,7 @@ export const BARRIER_RESEND_MS = 5_000;
 /** How often the autoscale round sets every scalable task's concurrency again, changed or not. */
 export const REAPPLY_CONCURRENCY_MS = 5 * 60_000;
 
-/** The job failed for good: its restart attempts are used up. */
+/** The job failed for good: its restart attempts are used up, or its code has a mistake. */
 export class JobFailedError extends RiffleError {
   constructor(message: string, cause?: unknown) {
     super("job-failed", message, { cause });
@@ -345,8 +346,8 @@ export class CoordinatorSteps {
     const { attempts } = this.context.graph.config.restart;
     const restarts = record.restarts ?? 0;
     if (restarts >= attempts) {
-      const failed = `job '${this.context.plan.job}' failed after ${restarts} restarts: ${reason}`;
-      await this.saveRecord((r) => ({ ...r, failed }));
+      const { job } = this.context.plan;
+      const failed = await failJob(this.context.checkpoints, job, failedReason(job, reason, restarts));
       return { generation: record.generation, checkpoint: null, failed };
     }
     return this.restoreLast(() => ({ restarts: restarts + 1 }));
@@ -491,18 +492,6 @@ export class CoordinatorSteps {
 
   /** Rewrites the job record with `change`, retrying while the counter moves under it. */
   private async saveRecord(change: (r: JobRecord) => JobRecord): Promise<void> {
-    for (let i = 0; i < 100; i++) {
-      const r = await this.record();
-      if (
-        await this.context.checkpoints.saveJob(change(r), {
-          generation: r.generation,
-          nextCheckpoint: r.nextCheckpoint,
-        })
-      )
-        return;
-    }
-    throw new RiffleError("job-record-busy", `job '${this.context.plan.job}': the job record kept changing`, {
-      retryable: true,
-    });
+    await updateJobRecord(this.context.checkpoints, this.context.plan.job, change);
   }
 }

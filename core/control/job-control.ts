@@ -67,7 +67,7 @@ export interface JobStatus {
   /** Messages waiting per task (approximate on SQS). */
   readonly backlog: Readonly<Record<string, number>>;
   readonly finished: boolean;
-  /** Set once the job failed for good (its restart strategy's attempts are used up): why. */
+  /** Set once the job failed for good (restart attempts used up, or a mistake in its code): why. */
   readonly failed?: string;
   /** The job's cost so far, where the runtime counts it. */
   readonly cost?: JobCost;

@@ -45,7 +45,7 @@ export interface JobRecord {
   readonly restoringSince?: number;
   /** Failovers since the job was last started by an operator (the restart strategy's count). */
   readonly restarts?: number;
-  /** Set when the job failed for good (its restart attempts are used up): why. */
+  /** Set when the job failed for good (its restart attempts are used up, or a mistake in its code): why. */
   readonly failed?: string;
   /** True while the coordinator sleeps (scale to zero): the next writer of new work wakes it. */
   readonly sleeping?: true;

@@ -7,8 +7,9 @@
  * receives. It knows nothing of checkpoints beyond passing their envelopes on.
  */
 
+import { partitionFailure } from "../checkpoint/job-failure.ts";
 import { tickEntries } from "../checkpoint/signals.ts";
-import { describeCause, JobCodeError, RiffleError } from "../errors.ts";
+import { describeCause, failsJob, type JobCodeError, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
@@ -202,8 +203,8 @@ export class PartitionScheduler {
         msgs.slice(0, ok).map((m) => m.receipt),
       );
     if (ok >= msgs.length) return "ok";
-    if (result.error instanceof JobCodeError) {
-      return { reason: `${task.id}[${group}]: ${result.error.message}`, error: result.error, fatal: true };
+    if (failsJob(result.error)) {
+      return { reason: partitionFailure(task.id, group, result.error), error: result.error, fatal: true };
     }
     const failed = msgs.slice(ok);
     const error = describeCause(result.error);

@@ -9,9 +9,10 @@ import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Job } from "../../core/api/environment.ts";
 import { buildGraph } from "../../core/api/environment.ts";
+import { failedReason, failJob, partitionFailure } from "../../core/checkpoint/job-failure.ts";
 import { wakeIfSleeping } from "../../core/checkpoint/sleep.ts";
 import type { Envelope } from "../../core/envelope.ts";
-import { describeCause, RiffleError } from "../../core/errors.ts";
+import { describeCause, failsJob, RiffleError } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob, taskById } from "../../core/graph/planner.ts";
@@ -102,6 +103,11 @@ export function createTaskHandler(options: TaskHandlerOptions) {
   const handle = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
     const t0 = performance.now();
     const record = await currentRecord(ports, plan.job);
+    if (record.failed) {
+      // Nothing of a failed job commits again: a resume starts a new generation, which drops these envelopes.
+      log(`${taskId}: dropped ${event.Records.length} messages of a failed job`);
+      return { batchItemFailures: [] };
+    }
     if (record.generation !== generation) {
       generation = record.generation;
       runners = new Map();
@@ -110,6 +116,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     }
     const failures: { itemIdentifier: string }[] = [];
     let died: { error: unknown } | undefined;
+    let mistake: { partition: number; error: unknown } | undefined;
     let committed = false;
     const groups = byGroup(event.Records);
     await Promise.all(
@@ -124,8 +131,18 @@ export function createTaskHandler(options: TaskHandlerOptions) {
         if (segment) committed = true;
         for (const r of records.slice(failedFrom)) failures.push({ itemIdentifier: r.messageId });
         if (error !== undefined && options.fatal?.(error)) died ??= { error };
+        if (failsJob(error)) mistake ??= { partition, error };
       }),
     );
+    // A mistake in the job's code: the job fails at once (the coordinator's next round ends in JobFailed).
+    if (mistake)
+      await failOnMistake(
+        ports,
+        plan.job,
+        partitionFailure(task.id, mistake.partition, mistake.error),
+        options.waker,
+        log,
+      );
     options.onInvoke?.({ records: event.Records.length, failed: failures.length, durationMs: performance.now() - t0 });
     if (died) {
       runners = new Map(); // the container died: nothing in memory survives
@@ -136,6 +153,25 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     return { batchItemFailures: failures };
   };
   return middy<SQSEvent, SQSBatchResponse>().handler(handle);
+}
+
+/**
+ * Fails the job for a mistake in its code ({@link failJob}: the restore step's reason
+ * and write), logs it in one line, and wakes a sleeping coordinator, so its next
+ * round ends the execution in JobFailed. The batch's failed items stay failed: their
+ * next receive finds the job failed and drops them.
+ */
+async function failOnMistake(
+  ports: TaskPorts,
+  job: string,
+  why: string,
+  waker: CoordinatorWaker | undefined,
+  log: (line: string) => void,
+): Promise<void> {
+  const reason = failedReason(job, why);
+  await failJob(ports.checkpoints, job, reason); // a job another partition failed first keeps its reason
+  log(reason);
+  if (waker) await wakeIfSleeping(ports.checkpoints, job, waker);
 }
 
 /** How long an invocation waits for a restore in progress before it gives up (and SQS redelivers). */
@@ -186,7 +222,7 @@ async function runGroup(
   }
   if (inbound.length === 0) return { failedFrom: 0 };
   const result = await runner(partition).handle(inbound);
-  if (result.failedFrom !== undefined) {
+  if (result.failedFrom !== undefined && !failsJob(result.error)) {
     log(
       `${task}[${partition}] failed from message ${result.failedFrom} of ${inbound.length}: ${describeCause(result.error)}`,
     );
