@@ -16,7 +16,8 @@ const JOB = "test/fixtures/two-phase-job.ts";
 const tmp = () => mkdtempSync(join(tmpdir(), "riffle-2pc-"));
 
 const args = (state: string) => ["run", JOB, "--state-dir", state, "--no-progress"];
-const env = (out: string) => ({ ...process.env, RIFFLE_2PC_DIR: out });
+// Paced (about 3 s of pauses over the job) so that three kills 100-400 ms into a run all land before it ends.
+const env = (out: string) => ({ ...process.env, RIFFLE_2PC_DIR: out, RIFFLE_2PC_PACE: "20" });
 
 /** Every committed line (files in done/), sorted. */
 function committed(out: string): string[] {
