@@ -18,24 +18,29 @@
 import { JobDefinitionError } from "../errors.ts";
 import type { Key } from "../keys.ts";
 import type { KeyedContext, ProcessContext, RichFunction, TimerContext, TimeService } from "./functions.ts";
-import type { StateSpec } from "./state.ts";
+import type { StateCodec, StateSpec } from "./state.ts";
 
 /**
  * Declares a broadcast state: a map from `K` to `V`, named `name` (unique within its
- * operator). Keys and values must be plain JSON (like all state).
+ * operator). Values are checked when put, like keyed state values: plain JSON, or
+ * with the rich codec (`{ codec: "rich" }`, or the job's `env.setStateCodec`) also
+ * `Date`, `Map`, `Set` and `bigint`.
  */
 export class MapStateDescriptor<K extends Key, V> {
   /** The state's name. */
   readonly name: string;
+  /** How values are stored; default: the job's codec. */
+  readonly codec: StateCodec | undefined;
   /** @internal Type witness only. */
   declare readonly types?: { k: K; v: V };
-  constructor(name: string) {
+  constructor(name: string, options: { codec?: StateCodec } = {}) {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
       throw new JobDefinitionError(
         `MapStateDescriptor name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`,
       );
     }
     this.name = name;
+    this.codec = options.codec;
   }
 }
 

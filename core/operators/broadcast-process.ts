@@ -5,6 +5,7 @@
  */
 
 import type { BroadcastContext, BroadcastProcessFunction, MapStateDescriptor } from "../api/broadcast.ts";
+import type { StateCodec } from "../api/state.ts";
 import { OperatorError, RiffleError } from "../errors.ts";
 import type { Key } from "../keys.ts";
 import { broadcastStates } from "./broadcast-state.ts";
@@ -24,8 +25,9 @@ export function broadcastContext(
   services: TaskServices,
   descriptors: readonly MapStateDescriptor<Key, unknown>[],
   writable: boolean,
+  codec: StateCodec,
 ): BroadcastContext<unknown> & { timestamp: number | undefined } {
-  const states = broadcastStates(uid, services, descriptors);
+  const states = broadcastStates(uid, services, descriptors, codec);
   const ctx = {
     timestamp: undefined as number | undefined,
     timers: { currentProcessingTime: () => services.now, currentWatermark: () => services.watermark },
@@ -52,12 +54,13 @@ export class BroadcastProcessOperator extends ForwardingOperator {
     op: { readonly fn: Fn; readonly descriptors: readonly MapStateDescriptor<Key, unknown>[] },
     sides: readonly (0 | 1)[],
     services: TaskServices,
+    codec: StateCodec = "json",
   ) {
     super(uid, next);
     this.fn = op.fn;
     this.broadcastInput = sides.map((s) => s === 1);
-    this.ctx = broadcastContext(uid, next, services, op.descriptors, true);
-    this.readOnly = broadcastContext(uid, next, services, op.descriptors, false);
+    this.ctx = broadcastContext(uid, next, services, op.descriptors, true, codec);
+    this.readOnly = broadcastContext(uid, next, services, op.descriptors, false, codec);
   }
 
   processRecord(value: unknown, time: number | undefined, input: number): void {

@@ -78,7 +78,9 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.fn = fn;
     this.selectors = selectors;
     const broadcast =
-      op.kind === "keyedBroadcastProcess" ? broadcastContext(uid, next, services, op.descriptors, true) : undefined;
+      op.kind === "keyedBroadcastProcess"
+        ? broadcastContext(uid, next, services, op.descriptors, true, codec)
+        : undefined;
     this.handlers = sides.map((side) => {
       if (op.kind === "process") return (v, c) => op.fn.processElement(v, c);
       if (op.kind === "keyedBroadcastProcess") {
@@ -131,7 +133,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
       output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
       getListState: operatorListStates(uid, services) as KeyedContext<Key, StateSpec, unknown>["getListState"],
-      ...(op.kind === "keyedBroadcastProcess" ? readOnlyBroadcast(uid, services, op.descriptors) : {}),
+      ...(op.kind === "keyedBroadcastProcess" ? readOnlyBroadcast(uid, services, op.descriptors, codec) : {}),
     };
     this.ctx = ctx;
     // The keyed broadcast function's timer context also reads broadcast state; `ctx` has it.
@@ -236,7 +238,8 @@ function readOnlyBroadcast(
   uid: string,
   services: TaskServices,
   descriptors: readonly MapStateDescriptor<Key, unknown>[],
+  codec: StateCodec,
 ): ReadOnlyBroadcastAccess {
-  const states = broadcastStates(uid, services, descriptors);
+  const states = broadcastStates(uid, services, descriptors, codec);
   return { getBroadcastState: ((d: MapStateDescriptor<Key, unknown>) => states(d, false)) as never };
 }

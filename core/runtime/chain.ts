@@ -118,7 +118,14 @@ export function buildChain(
         next = new TwoPhaseCommitSinkOperator(plan.uid, next, op.sink, services, { job: graph.name, ...site });
         break;
       case "broadcastProcess":
-        next = new BroadcastProcessOperator(plan.uid, next, op, sidesOf(node.inputs), services);
+        next = new BroadcastProcessOperator(
+          plan.uid,
+          next,
+          op,
+          sidesOf(node.inputs),
+          services,
+          graph.config.stateCodec,
+        );
         break;
       case "process":
       case "coProcess":

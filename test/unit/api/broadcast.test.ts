@@ -108,6 +108,39 @@ describe("the broadcast state pattern", () => {
     await expect(h.processElements(["x"])).rejects.toThrow(/broadcast state 'other'.*does not declare/);
   });
 
+  it("a broadcast state value that is not JSON fails at once with a StateValueError naming the state", async () => {
+    const maps = new MapStateDescriptor<string, Map<string, number>>("maps");
+    const h = await OperatorHarness.createBroadcast((words: DataStream<string>, r: DataStream<string>) =>
+      words.connect(r.broadcast(maps)).process<string>({
+        processElement() {},
+        processBroadcastElement(k, ctx) {
+          ctx.getBroadcastState(maps).put(k, new Map([[k, 1]]));
+        },
+      }),
+    );
+    await expect(h.processBroadcastElements(["x"])).rejects.toThrow(/wrote a Map to state 'maps'/);
+    expect(h.deadLetters).toEqual([]);
+  });
+
+  it("with the rich codec, a Map in broadcast state comes back as a Map after a restart", async () => {
+    const maps = new MapStateDescriptor<string, Map<string, number>>("maps", { codec: "rich" });
+    const h = await OperatorHarness.createBroadcast((words: DataStream<string>, r: DataStream<string>) =>
+      words.connect(r.broadcast(maps)).process<string>({
+        processElement(w, ctx) {
+          const m = ctx.getBroadcastState(maps).get(w);
+          ctx.emit(m instanceof Map ? `${w}:${m.get(w)}` : `${w}:none`);
+        },
+        processBroadcastElement(k, ctx) {
+          ctx.getBroadcastState(maps).put(k, new Map([[k, 7]]));
+        },
+      }),
+    );
+    await h.processBroadcastElements(["x"]);
+    await h.restart();
+    await h.processElements(["x", "y"]);
+    expect(h.output()).toEqual(["x:7", "y:none"]);
+  });
+
   it("plan: keyBy after a plain .broadcast() is still refused; the broadcast pattern plans", () => {
     const job = (pattern: boolean) =>
       defineJob("b", (env) => {
