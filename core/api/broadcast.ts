@@ -50,7 +50,7 @@ export interface ReadOnlyBroadcastState<K extends Key, V> {
   get(key: K): V | undefined;
   /** Whether `key` has a value. */
   contains(key: K): boolean;
-  /** All entries, in insertion order. */
+  /** All entries, in no particular order (as Flink's map state). */
   entries(): [K, V][];
 }
 

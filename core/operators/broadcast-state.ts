@@ -40,7 +40,6 @@ export function broadcastStates(
   codec: StateCodec,
 ): BroadcastStates {
   const codecs = new Map(declared.map((d) => [d.name, d.codec ?? codec]));
-  const names = new Set(declared.map((d) => d.name));
   const handles = new Map<string, BroadcastState<Key, unknown>>();
   const readOnly = new Map<string, ReadOnlyBroadcastState<Key, unknown>>();
   const make = (name: string): BroadcastState<Key, unknown> => {
@@ -65,7 +64,7 @@ export function broadcastStates(
   };
   return ((descriptor: MapStateDescriptor<Key, unknown>, writable: boolean) => {
     const name = descriptor.name;
-    if (!names.has(name)) {
+    if (!codecs.has(name)) {
       throw new JobDefinitionError(
         `operator '${uid}' reads broadcast state '${name}', which its broadcast(…) does not declare`,
       );
