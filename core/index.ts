@@ -26,9 +26,24 @@
 export { AsyncDataStream, type AsyncFunction } from "./api/async-stream.ts";
 export type { ApiThrottle, AwsConfig, AwsConfigOptions, AwsFunctionSettings } from "./api/aws-config.ts";
 export {
+  type BroadcastContext,
+  type BroadcastProcessFunction,
+  type BroadcastState,
+  type KeyedBroadcastProcessFunction,
+  type KeyedBroadcastTimerContext,
+  type KeyedReadOnlyBroadcastContext,
+  MapStateDescriptor,
+  type ReadOnlyBroadcastAccess,
+  type ReadOnlyBroadcastContext,
+  type ReadOnlyBroadcastState,
+} from "./api/broadcast.ts";
+export { BroadcastStream } from "./api/broadcast-stream.ts";
+export {
+  BroadcastConnectedStreams,
   ConnectedStreams,
   DataStream,
   DataStreamSink,
+  KeyedBroadcastConnectedStreams,
   KeyedConnectedStreams,
   KeyedStream,
   WindowedStream,

@@ -8,6 +8,8 @@ import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph
 import type { Key } from "../keys.ts";
 import { emitsSideOutputs } from "../operators/side-output.ts";
 import type { WindowFold } from "../operators/window.ts";
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, MapStateDescriptor } from "./broadcast.ts";
+import { BroadcastStream } from "./broadcast-stream.ts";
 import { rich, syncFn } from "./function-checks.ts";
 import type {
   KeyedCoProcessFunction,
@@ -151,9 +153,15 @@ export class DataStream<T> {
     return this.add({ kind: "timestamps", strategy: strategy as WatermarkStrategy<unknown> }, "timestamps");
   }
 
-  /** Connects two streams for a two-input operator that shares keyed state across both. */
-  connect<B>(other: DataStream<B>): ConnectedStreams<T, B> {
+  /**
+   * Connects two streams for a two-input operator that shares keyed state across both;
+   * or, with a {@link BroadcastStream}, for a {@link BroadcastProcessFunction}.
+   */
+  connect<B>(other: BroadcastStream<B>): BroadcastConnectedStreams<T, B>;
+  connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  connect<B>(other: DataStream<B> | BroadcastStream<B>): ConnectedStreams<T, B> | BroadcastConnectedStreams<T, B> {
     if (other.builder !== this.builder) throw new JobDefinitionError("connect: streams belong to different jobs");
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStreams<T, B>(this, other);
     return new ConnectedStreams<T, B>(this, other);
   }
 
@@ -178,9 +186,19 @@ export class DataStream<T> {
     return new DataStream<T>(this.builder, this.repartition({ kind: "rebalance" }));
   }
 
-  /** Sends every record to every partition of the next operator. */
-  broadcast(): DataStream<T> {
-    return new DataStream<T>(this.builder, this.repartition({ kind: "broadcast" }));
+  /**
+   * Sends every record to every partition of the next operator. With broadcast
+   * state descriptors, returns a {@link BroadcastStream} to `connect` to (the
+   * broadcast state pattern, see `core/api/broadcast.ts`).
+   */
+  broadcast(): DataStream<T>;
+  broadcast(
+    ...descriptors: [MapStateDescriptor<Key, unknown>, ...MapStateDescriptor<Key, unknown>[]]
+  ): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<Key, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    const edges = this.repartition({ kind: "broadcast" });
+    if (descriptors.length > 0) return new BroadcastStream<T>(this.builder, edges, descriptors);
+    return new DataStream<T>(this.builder, edges);
   }
 
   /** Keeps records in the same partition index (parallelism must match). */
@@ -260,6 +278,19 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
       this.builder,
       this.edges.map((e) => ({ ...e, partition: undefined })),
     );
+  }
+
+  /** Connects a broadcast stream (see {@link DataStream.connect}); the result's process is keyed. */
+  override connect<B>(other: BroadcastStream<B>): KeyedBroadcastConnectedStreams<T, B, K>;
+  override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
+  override connect<B>(
+    other: DataStream<B> | BroadcastStream<B>,
+  ): ConnectedStreams<T, B> | KeyedBroadcastConnectedStreams<T, B, K> {
+    if (other instanceof BroadcastStream) {
+      if (other.builder !== this.builder) throw new JobDefinitionError("connect: streams belong to different jobs");
+      return new KeyedBroadcastConnectedStreams<T, B, K>(this, other);
+    }
+    return super.connect(other);
   }
 
   /** Processes each record with keyed state and timers. */
@@ -375,6 +406,57 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
       "coProcess",
       this.edges,
     );
+    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
+  }
+}
+
+/** A stream connected with a {@link BroadcastStream}: finish it with `process`. */
+export class BroadcastConnectedStreams<A, B> {
+  /** @internal */
+  protected readonly builder: GraphBuilder;
+  /** @internal Side 0: the main stream's edges; side 1: the broadcast edges. */
+  protected readonly edges: readonly InputEdge[];
+  /** @internal */
+  protected readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
+  /** @internal */
+  constructor(main: DataStream<A>, broadcast: BroadcastStream<B>) {
+    this.builder = main.builder;
+    this.descriptors = broadcast.descriptors;
+    this.edges = [...main.edges.map((e) => ({ ...e, side: 0 as const })), ...broadcast.edges];
+  }
+
+  /** Processes both inputs with a {@link BroadcastProcessFunction}. */
+  process<O>(fn: BroadcastProcessFunction<A, B, O>): DataStream<O> {
+    syncFn("process", fn, fn.processElement);
+    syncFn("process", fn, fn.processBroadcastElement);
+    const op = {
+      kind: "broadcastProcess" as const,
+      fn: fn as BroadcastProcessFunction<unknown, unknown, unknown>,
+      descriptors: this.descriptors,
+    };
+    return new DataStream<O>(this.builder, [
+      { node: this.builder.add(op, "broadcastProcess", this.edges), partition: undefined },
+    ]);
+  }
+}
+
+/** A keyed stream connected with a {@link BroadcastStream}: finish it with `process`. */
+export class KeyedBroadcastConnectedStreams<A, B, K extends Key> extends BroadcastConnectedStreams<A, B> {
+  /** @internal */
+  declare readonly keyType?: K;
+
+  /** Processes both inputs with a {@link KeyedBroadcastProcessFunction}: keyed state and timers on the keyed side. */
+  override process<O, S extends StateSpec = Record<never, never>>(
+    fn: KeyedBroadcastProcessFunction<A, B, K, S, O>,
+  ): DataStream<O> {
+    syncFn("process", fn, fn.processElement);
+    syncFn("process", fn, fn.processBroadcastElement);
+    const op = {
+      kind: "keyedBroadcastProcess" as const,
+      fn: fn as unknown as KeyedBroadcastProcessFunction<unknown, unknown, Key, StateSpec, unknown>,
+      descriptors: this.descriptors,
+    };
+    const id = this.builder.add(op, "keyedBroadcastProcess", this.edges);
     return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
   }
 }

@@ -11,8 +11,10 @@ import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { describeUidChange, uidChange } from "../graph/uids.ts";
 import { keyGroupRange } from "../keys.ts";
 import { foldPartition, readPartition } from "../log/read.ts";
+import { BROADCAST_STATE_PREFIX } from "../operators/broadcast-state.ts";
 import {
   AbortReason,
+  BROADCAST_STATE,
   type CheckpointManifest,
   type CheckpointStore,
   OPERATOR_LISTS,
@@ -84,6 +86,7 @@ export async function takeSavepoint(
   }
   const sources: Record<string, Record<string, unknown>> = {};
   const lists: Record<string, Record<string, unknown[]>> = {};
+  const broadcast: Record<string, Record<string, unknown>> = {};
   const values: Record<string, StateChange[]> = {};
   let count = 0;
   for (const task of plan.tasks) {
@@ -97,6 +100,8 @@ export async function takeSavepoint(
           byKey[k] = [...(byKey[k] ?? []), ...(v as unknown[])];
           lists[task.id] = byKey;
         }
+        // Every partition holds the same broadcast state at a cut: keep partition 0's (as Flink).
+        if (k.startsWith(BROADCAST_STATE_PREFIX) && p === 0) broadcast[task.id] = { ...broadcast[task.id], [k]: v };
         if (!k.startsWith("split:")) continue;
         const positions = sources[task.id] ?? {};
         positions[k.slice("split:".length)] = v;
@@ -119,7 +124,11 @@ export async function takeSavepoint(
     parallelism: manifest.parallelism,
     values: count,
     ...(options.inPlace ? { inPlace: true as const } : {}),
-    sources: Object.keys(lists).length > 0 ? { ...sources, [OPERATOR_LISTS]: lists } : sources,
+    sources: {
+      ...sources,
+      ...(Object.keys(lists).length > 0 ? { [OPERATOR_LISTS]: lists } : {}),
+      ...(Object.keys(broadcast).length > 0 ? { [BROADCAST_STATE]: broadcast } : {}),
+    },
     state: values,
   };
   if (!(await checkpoints.putSavepoint(savepoint))) {
@@ -264,6 +273,7 @@ async function installTask(
       if (i % task.parallelism === p && positions[sp.id] !== undefined) opState[`split:${sp.id}`] = positions[sp.id];
     });
     for (const [key, all] of Object.entries(lists)) opState[key] = evenSplit(all, p, task.parallelism);
+    Object.assign(opState, savepoint.sources[BROADCAST_STATE]?.[task.id]);
     const last = starts[p] ?? 0;
     const through = last === 0 ? 0 : last + ZOMBIE_GAP;
     const base: PartitionBase = {

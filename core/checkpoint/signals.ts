@@ -12,7 +12,7 @@ import {
   START_CHANNEL,
   TICK_CHANNEL,
 } from "../envelope.ts";
-import type { JobGraph } from "../graph/graph.ts";
+import { type JobGraph, userFunctionOf } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
 
 /** Every partition of every source task. */
@@ -53,9 +53,8 @@ export function notifiedTasks(plan: Plan, graph: JobGraph): string[] {
       t.operators.some((o) => {
         const op = graph.nodes[o.node]?.op;
         if (op?.kind === "twoPhaseSink") return true;
-        const fn =
-          op?.kind === "process" || op?.kind === "coProcess" || op?.kind === "streamProcess" ? op.fn : undefined;
-        return fn?.notifyCheckpointComplete !== undefined;
+        const fn = op ? userFunctionOf(op) : undefined;
+        return fn !== undefined && "notifyCheckpointComplete" in fn && fn.notifyCheckpointComplete !== undefined;
       }),
     )
     .map((t) => t.id);

@@ -4,6 +4,7 @@
  */
 
 import type { AwsConfig } from "../api/aws-config.ts";
+import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, MapStateDescriptor } from "../api/broadcast.ts";
 import type {
   KeyedCoProcessFunction,
   KeyedProcessFunction,
@@ -66,6 +67,20 @@ export type NodeOp =
       /** The operator needs event times and watermarks from upstream (an event-time join). */
       readonly eventTime?: true;
     }
+  /** A non-keyed stream (side 0) connected with a broadcast stream (side 1). */
+  | {
+      readonly kind: "broadcastProcess";
+      readonly fn: BroadcastProcessFunction<unknown, unknown, unknown>;
+      /** The broadcast state the function may use. */
+      readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
+    }
+  /** A keyed stream (side 0, hash edges) connected with a broadcast stream (side 1, broadcast edges). */
+  | {
+      readonly kind: "keyedBroadcastProcess";
+      readonly fn: KeyedBroadcastProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
+      /** The broadcast state the function may use. */
+      readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
+    }
   | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
   | { readonly kind: "sink"; readonly sink: string; readonly print: boolean }
   | { readonly kind: "twoPhaseSink"; readonly sink: TwoPhaseCommitSink<unknown, unknown> };
@@ -114,4 +129,23 @@ export interface JobGraph {
   readonly name: string;
   readonly nodes: readonly GraphNode[];
   readonly config: Readonly<JobConfig>;
+}
+
+/** Whether `op` runs keyed (keyed state, timers; its main inputs are hash edges). */
+export function isKeyedOp(op: NodeOp): boolean {
+  return op.kind === "process" || op.kind === "coProcess" || op.kind === "keyedBroadcastProcess";
+}
+
+/** The user's function object of a process-like `op` (the one with `open`/`close`, `notifyCheckpointComplete`). */
+export function userFunctionOf(op: NodeOp): RichFunction | undefined {
+  switch (op.kind) {
+    case "process":
+    case "coProcess":
+    case "streamProcess":
+    case "broadcastProcess":
+    case "keyedBroadcastProcess":
+      return op.fn;
+    default:
+      return undefined;
+  }
 }

@@ -6,7 +6,7 @@
 import { CONTROL_CHANNEL, channelId, POLL_CHANNEL } from "../envelope.ts";
 import { JobDefinitionError } from "../errors.ts";
 import { checkEventTime } from "./checks.ts";
-import type { GraphNode, JobGraph } from "./graph.ts";
+import { type GraphNode, type InputEdge, isKeyedOp, type JobGraph } from "./graph.ts";
 import type { InputChannel, OperatorPlan, PartitionerKind, Plan, TaskInput, TaskOutput, TaskPlan } from "./plan.ts";
 import { checkAutoscalePlan } from "./rescale.ts";
 
@@ -54,8 +54,13 @@ export function planJob(graph: JobGraph): Plan {
     if (n.op.kind === "source" && n.inputs.length > 0) throw new JobDefinitionError("a source cannot have inputs");
     if (n.op.kind !== "source" && n.inputs.length === 0)
       throw new JobDefinitionError(`operator '${uidOf(n)}' has no input`);
-    const keyed = n.op.kind === "process" || n.op.kind === "coProcess";
-    if (keyed && n.inputs.some((e) => e.partition?.kind !== "hash")) {
+    const keyed = isKeyedOp(n.op);
+    // A keyed broadcast operator's side 1 is its broadcast input (see `core/api/broadcast.ts`).
+    const keyedInput = (e: InputEdge) =>
+      n.op.kind === "keyedBroadcastProcess" && e.side === 1
+        ? e.partition?.kind === "broadcast"
+        : e.partition?.kind === "hash";
+    if (keyed && !n.inputs.every(keyedInput)) {
       throw new JobDefinitionError(`keyed operator '${uidOf(n)}' must follow keyBy()`);
     }
     const p = parallelism(n);
@@ -115,7 +120,7 @@ export function planJob(graph: JobGraph): Plan {
       inputs,
       outputs,
       isSource: head.op.kind === "source",
-      keyed: head.op.kind === "process" || head.op.kind === "coProcess",
+      keyed: isKeyedOp(head.op),
     };
   });
   const plan = { job: graph.name, maxParallelism: config.maxParallelism, tasks };

@@ -4,6 +4,12 @@
  */
 
 import type {
+  KeyedBroadcastProcessFunction,
+  KeyedReadOnlyBroadcastContext,
+  MapStateDescriptor,
+  ReadOnlyBroadcastAccess,
+} from "../api/broadcast.ts";
+import type {
   KeyedContext,
   KeyedCoProcessFunction,
   KeyedProcessFunction,
@@ -16,6 +22,8 @@ import { InternalError, OperatorError, ProtocolError, RiffleError } from "../err
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
+import { broadcastContext } from "./broadcast-process.ts";
+import { broadcastStates } from "./broadcast-state.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { operatorListStates } from "./operator-state.ts";
 import { sideRecord } from "./side-output.ts";
@@ -23,15 +31,24 @@ import { stateHandle, stateValues } from "./state-handles.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
 type CoFn = KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
-/** What a keyed operator runs: a one-input or a two-input function. */
-export type KeyedOp = { readonly kind: "process"; readonly fn: Fn } | { readonly kind: "coProcess"; readonly fn: CoFn };
+type BcFn = KeyedBroadcastProcessFunction<unknown, unknown, Key, StateSpec, unknown>;
+/** What a keyed operator runs: a one-input, a two-input or a keyed broadcast function. */
+export type KeyedOp =
+  | { readonly kind: "process"; readonly fn: Fn }
+  | { readonly kind: "coProcess"; readonly fn: CoFn }
+  | {
+      readonly kind: "keyedBroadcastProcess";
+      readonly fn: BcFn;
+      readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
+    };
 
 /** Runs a keyed process function. Always the head of its task. */
 export class KeyedProcessOperator extends ForwardingOperator {
-  private readonly fn: Fn | CoFn;
+  private readonly fn: Fn | CoFn | BcFn;
   /** Per input edge: the element handler (processElement, or processElement1/2 by side). */
   private readonly handlers: readonly ((value: unknown, ctx: KeyedContext<Key, StateSpec, unknown>) => void)[];
-  private readonly selectors: readonly KeySelector<unknown, Key>[];
+  /** Per input edge: its key selector; `undefined` for a broadcast input (handled outside any key). */
+  private readonly selectors: readonly (KeySelector<unknown, Key> | undefined)[];
   private readonly services: TaskServices;
   private readonly backend: KeyedBackend;
   /** Timers of this operator. */
@@ -51,7 +68,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     uid: string,
     next: Operator,
     op: KeyedOp,
-    selectors: readonly KeySelector<unknown, Key>[],
+    selectors: readonly (KeySelector<unknown, Key> | undefined)[],
     sides: readonly (0 | 1)[],
     services: TaskServices,
     codec: StateCodec = "json",
@@ -60,8 +77,21 @@ export class KeyedProcessOperator extends ForwardingOperator {
     const fn = op.fn;
     this.fn = fn;
     this.selectors = selectors;
+    const broadcast =
+      op.kind === "keyedBroadcastProcess"
+        ? broadcastContext(uid, next, services, op.descriptors, true, codec)
+        : undefined;
     this.handlers = sides.map((side) => {
       if (op.kind === "process") return (v, c) => op.fn.processElement(v, c);
+      if (op.kind === "keyedBroadcastProcess") {
+        const bctx = broadcast as NonNullable<typeof broadcast>;
+        return side === 0
+          ? (v, c) => op.fn.processElement(v, c as KeyedReadOnlyBroadcastContext<Key, StateSpec, unknown>)
+          : (v, c) => {
+              bctx.timestamp = c.timestamp;
+              op.fn.processBroadcastElement(v, bctx);
+            };
+      }
       return side === 0 ? (v, c) => op.fn.processElement1(v, c) : (v, c) => op.fn.processElement2(v, c);
     });
     this.services = services;
@@ -103,9 +133,11 @@ export class KeyedProcessOperator extends ForwardingOperator {
       emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
       output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
       getListState: operatorListStates(uid, services) as KeyedContext<Key, StateSpec, unknown>["getListState"],
+      ...(op.kind === "keyedBroadcastProcess" ? readOnlyBroadcast(uid, services, op.descriptors, codec) : {}),
     };
     this.ctx = ctx;
-    const onTimer = fn.onTimer;
+    // The keyed broadcast function's timer context also reads broadcast state; `ctx` has it.
+    const onTimer = fn.onTimer as ((t: number, c: TimerContext<Key, StateSpec, unknown>) => void) | undefined;
     const call = (t: number) => {
       ctx.timestamp = t;
       try {
@@ -126,16 +158,22 @@ export class KeyedProcessOperator extends ForwardingOperator {
   }
 
   /** The encoded key of `value` arriving on `input`. */
-  keyOf(value: unknown, input: number): { key: Key; enc: string } {
-    const key = (this.selectors[input] as KeySelector<unknown, Key>)(value);
+  keyOf(value: unknown, input: number): { key: Key; enc: string } | undefined {
+    const selector = this.selectors[input];
+    if (selector === undefined) return undefined; // a broadcast input
+    const key = selector(value);
     return { key, enc: encodeKey(key) };
   }
 
   processRecord(value: unknown, time: number | undefined, input: number): void {
+    if (this.selectors[input] === undefined) {
+      this.processBroadcast(value, time, input);
+      return;
+    }
     let key: Key;
     let enc: string;
     try {
-      ({ key, enc } = this.keyOf(value, input));
+      ({ key, enc } = this.keyOf(value, input) as { key: Key; enc: string });
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
     }
@@ -148,6 +186,17 @@ export class KeyedProcessOperator extends ForwardingOperator {
     cur.key = key;
     cur.enc = enc;
     cur.group = group;
+    this.ctx.timestamp = time;
+    try {
+      (this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void)(value, this.ctx);
+    } catch (cause) {
+      if (cause instanceof RiffleError) throw cause;
+      throw new OperatorError(this.uid, cause);
+    }
+  }
+
+  /** A record of a broadcast input: handled outside any key, on every partition. */
+  private processBroadcast(value: unknown, time: number | undefined, input: number): void {
     this.ctx.timestamp = time;
     try {
       (this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void)(value, this.ctx);
@@ -182,4 +231,15 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.timers.fire("p", Number.POSITIVE_INFINITY, this.fireProcessing);
     this.next.endInput();
   }
+}
+
+/** `getBroadcastState` of a keyed element's context: read-only. */
+function readOnlyBroadcast(
+  uid: string,
+  services: TaskServices,
+  descriptors: readonly MapStateDescriptor<Key, unknown>[],
+  codec: StateCodec,
+): ReadOnlyBroadcastAccess {
+  const states = broadcastStates(uid, services, descriptors, codec);
+  return { getBroadcastState: ((d: MapStateDescriptor<Key, unknown>) => states(d, false)) as never };
 }

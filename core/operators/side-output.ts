@@ -34,7 +34,13 @@ export function selectOutput(output: string | undefined, v: unknown): unknown {
 
 /** Operator kinds that can emit side outputs. */
 export function emitsSideOutputs(kind: string): boolean {
-  return kind === "process" || kind === "coProcess" || kind === "streamProcess";
+  return (
+    kind === "process" ||
+    kind === "coProcess" ||
+    kind === "streamProcess" ||
+    kind === "broadcastProcess" ||
+    kind === "keyedBroadcastProcess"
+  );
 }
 
 /** In a chain: passes the next operator only the output its edge selects. */

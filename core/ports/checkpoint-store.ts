@@ -153,7 +153,8 @@ export interface Savepoint extends SavepointInfo {
   /**
    * Per source task: split id → `{ position, done }`. Under the key
    * {@link OPERATOR_LISTS} (never a task id): per task, operator list state key →
-   * the lists of all its partitions, concatenated in partition order.
+   * the lists of all its partitions, concatenated in partition order. Under
+   * {@link BROADCAST_STATE}: per task, broadcast state key → partition 0's copy.
    */
   readonly sources: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Per task: every keyed-state value. */
@@ -194,3 +195,5 @@ export interface CheckpointStore {
 
 /** Where a savepoint keeps operator list state, among its `sources` (task ids cannot contain `$`). */
 export const OPERATOR_LISTS = "$operatorLists";
+/** Where a savepoint keeps broadcast state, among its `sources` (one copy per task; every partition restores it). */
+export const BROADCAST_STATE = "$broadcastState";

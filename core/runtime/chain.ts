@@ -6,10 +6,11 @@ import type { KeySelector, RichFunction, RuntimeContext } from "../api/functions
 import type { Source } from "../api/source.ts";
 import { originalChannel } from "../envelope.ts";
 import { InternalError } from "../errors.ts";
-import type { JobGraph, NodeOp } from "../graph/graph.ts";
+import { type InputEdge, type JobGraph, type NodeOp, userFunctionOf } from "../graph/graph.ts";
 import type { OperatorPlan, TaskPlan } from "../graph/plan.ts";
 import type { Key } from "../keys.ts";
 import { AsyncWaitOperator } from "../operators/async-wait.ts";
+import { BroadcastProcessOperator } from "../operators/broadcast-process.ts";
 import { KeyedProcessOperator } from "../operators/keyed-process.ts";
 import type { Operator, TaskServices } from "../operators/operator.ts";
 import { emitsSideOutputs, OutputSelector } from "../operators/side-output.ts";
@@ -116,15 +117,27 @@ export function buildChain(
       case "twoPhaseSink":
         next = new TwoPhaseCommitSinkOperator(plan.uid, next, op.sink, services, { job: graph.name, ...site });
         break;
+      case "broadcastProcess":
+        next = new BroadcastProcessOperator(
+          plan.uid,
+          next,
+          op,
+          sidesOf(node.inputs),
+          services,
+          graph.config.stateCodec,
+        );
+        break;
       case "process":
-      case "coProcess": {
+      case "coProcess":
+      case "keyedBroadcastProcess": {
         const selectors = node.inputs.map((e) => {
+          if (op.kind === "keyedBroadcastProcess" && e.side === 1) return undefined; // the broadcast input
           if (e.partition?.kind !== "hash") {
             throw new InternalError(`keyed operator ${plan.uid} has an input that is not keyed`);
           }
           return e.partition.key as KeySelector<unknown, Key>;
         });
-        const sides = node.inputs.map((e) => e.side ?? 0);
+        const sides = sidesOf(node.inputs);
         keyed = new KeyedProcessOperator(plan.uid, next, op, selectors, sides, services, graph.config.stateCodec);
         next = keyed;
         break;
@@ -155,6 +168,11 @@ export function buildChain(
   return { head: next, keyed, async, source, inputOf, open, close };
 }
 
+/** The input side (0 or 1) of each input edge of a node. */
+function sidesOf(inputs: readonly InputEdge[]): (0 | 1)[] {
+  return inputs.map((e) => e.side ?? 0);
+}
+
 /** The user function object of `op` that may have `open`/`close`, if any. */
 function richOf(op: NodeOp): RichFunction | undefined {
   switch (op.kind) {
@@ -162,11 +180,7 @@ function richOf(op: NodeOp): RichFunction | undefined {
     case "filter":
     case "flatMap":
       return op.rich;
-    case "process":
-    case "coProcess":
-    case "streamProcess":
-      return op.fn;
     default:
-      return undefined;
+      return userFunctionOf(op);
   }
 }

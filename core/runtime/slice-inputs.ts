@@ -75,7 +75,9 @@ export async function prefetchState(
     for (const v of env.records) {
       let enc: string;
       try {
-        enc = keyed.keyOf(v, input).enc;
+        const k = keyed.keyOf(v, input);
+        if (k === undefined) break; // a broadcast input: no keyed state
+        enc = k.enc;
       } catch {
         continue; // surfaces as an operator error when processed
       }

@@ -28,6 +28,10 @@ import type { DeadLetter } from "../ports/state-store.ts";
 import { type BatchResult, TaskRunner } from "../runtime/task-runner.ts";
 
 const UPSTREAM = "harness-input";
+/** The second input of {@link OperatorHarness.createBroadcast}. */
+const BROADCAST_UPSTREAM = "harness-broadcast-input";
+
+type Transform = (input: DataStream<unknown>, broadcast?: DataStream<unknown>) => DataStream<unknown> | DataStreamSink;
 
 /** Drives the operators that `transform` adds, as one task with parallelism 1. */
 export class OperatorHarness {
@@ -38,21 +42,25 @@ export class OperatorHarness {
   readonly graph: JobGraph;
   readonly task: TaskPlan;
   private runner: TaskRunner;
-  private seq = 0;
+  /** Per input channel: the last sequence number delivered. */
+  private readonly seqs = new Map<string, number>();
   private readonly channel: string;
+  /** Every input channel (signals go to all). */
+  private readonly channels: readonly string[];
   private outputs: unknown[] = [];
   private taken = 0;
   /** Dead letters committed so far. */
   readonly deadLetters: DeadLetter[] = [];
 
-  private constructor(transform: (input: DataStream<unknown>) => DataStream<unknown> | DataStreamSink) {
+  private constructor(transform: Transform, broadcast: boolean) {
     const job = defineJob("harness", (env) => {
       // The harness hands over event times and watermarks itself, as an upstream assigner would.
-      const input = env
-        .fromSource({ ...elementsSource([] as unknown[]), eventTime: true })
-        .uid(UPSTREAM)
-        .rebalance();
-      const out = transform(input);
+      const upstream = (uid: string) =>
+        env
+          .fromSource({ ...elementsSource([] as unknown[]), eventTime: true })
+          .uid(uid)
+          .rebalance();
+      const out = transform(upstream(UPSTREAM), broadcast ? upstream(BROADCAST_UPSTREAM) : undefined);
       if (out instanceof DataStream) out.sinkTo("out");
     });
     this.graph = buildGraph(job, { parallelism: 1 });
@@ -65,6 +73,7 @@ export class OperatorHarness {
     }
     this.task = tasks[0] as TaskPlan;
     this.channel = `${UPSTREAM}#0`;
+    this.channels = broadcast ? [this.channel, `${BROADCAST_UPSTREAM}#0`] : [this.channel];
     this.runner = this.newRunner();
   }
 
@@ -76,9 +85,18 @@ export class OperatorHarness {
   static async create<I, O>(
     transform: (input: DataStream<I>) => DataStream<O> | DataStreamSink,
   ): Promise<OperatorHarness> {
-    return new OperatorHarness(
-      transform as unknown as (input: DataStream<unknown>) => DataStream<unknown> | DataStreamSink,
-    );
+    return new OperatorHarness(transform as unknown as Transform, false);
+  }
+
+  /**
+   * A harness with two inputs, for the broadcast state pattern: `transform` gets the
+   * main input and a second one to `.broadcast(descriptor)`, fed by
+   * {@link processBroadcastElements}. Watermarks, barriers and the end go to both.
+   */
+  static async createBroadcast<A, B, O>(
+    transform: (main: DataStream<A>, broadcast: DataStream<B>) => DataStream<O> | DataStreamSink,
+  ): Promise<OperatorHarness> {
+    return new OperatorHarness(transform as unknown as Transform, true);
   }
 
   private newRunner(): TaskRunner {
@@ -94,21 +112,24 @@ export class OperatorHarness {
     });
   }
 
-  /** Delivers one envelope; throws when the batch fails. */
-  private async deliver(records: unknown[], times?: number[], signal?: Signal): Promise<BatchResult> {
-    const env: Envelope = {
+  /** Delivers one envelope per channel (by default, the main input) in one batch; throws when the batch fails. */
+  private async deliver(
+    records: unknown[],
+    times?: number[],
+    signal?: Signal,
+    channels: readonly string[] = [this.channel],
+  ): Promise<BatchResult> {
+    const envs: Envelope[] = channels.map((from) => ({
       gen: 1,
-      from: this.channel,
-      seq: ++this.seq,
+      from,
+      seq: (this.seqs.get(from) ?? 0) + 1,
       records,
       ...(times ? { times } : {}),
       ...(signal ? { signal } : {}),
-    };
-    const result = await this.runner.handle([{ body: env, receiveCount: 1 }]);
-    if (result.failedFrom !== undefined) {
-      this.seq--;
-      throw result.error;
-    }
+    }));
+    const result = await this.runner.handle(envs.map((body) => ({ body, receiveCount: 1 })));
+    if (result.failedFrom !== undefined) throw result.error;
+    for (const e of envs) this.seqs.set(e.from, e.seq);
     await this.collect();
     return result;
   }
@@ -130,14 +151,21 @@ export class OperatorHarness {
     await this.deliver([...records], times ? [...times] : undefined);
   }
 
-  /** Advances the input watermark. */
-  async processWatermark(t: number): Promise<void> {
-    await this.deliver([], undefined, { kind: "watermark", t });
+  /** Processes records of the broadcast input (see {@link createBroadcast}) in one batch. */
+  async processBroadcastElements(records: readonly unknown[], times?: readonly number[]): Promise<void> {
+    const channel = this.channels[1];
+    if (channel === undefined) throw new UsageError("processBroadcastElements needs a harness from createBroadcast");
+    await this.deliver([...records], times ? [...times] : undefined, undefined, [channel]);
   }
 
-  /** Delivers checkpoint barrier `n` on the input: the operator's epoch ends. */
+  /** Advances the input watermark (of every input). */
+  async processWatermark(t: number): Promise<void> {
+    await this.deliver([], undefined, { kind: "watermark", t }, this.channels);
+  }
+
+  /** Delivers checkpoint barrier `n` on every input: the operator's epoch ends. */
   async checkpoint(n: number): Promise<void> {
-    await this.deliver([], undefined, { kind: "barrier", n });
+    await this.deliver([], undefined, { kind: "barrier", n }, this.channels);
   }
 
   /** Tells the operator that checkpoint `n` completed (as the coordinator does, best effort). */
@@ -154,7 +182,7 @@ export class OperatorHarness {
 
   /** Ends the input: fires every remaining timer. */
   async endInput(): Promise<void> {
-    await this.deliver([], undefined, { kind: "end" });
+    await this.deliver([], undefined, { kind: "end" }, this.channels);
   }
 
   /** Advances processing time by `ms` and fires due processing-time timers. */

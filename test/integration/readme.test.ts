@@ -164,6 +164,14 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual([1, 1, 2].map((n) => `{"sink":"counts","value":${n}}`));
   },
+  'defineJob("weighted"': async (b) => {
+    const r = riffle(["run", await writeTs(b), "--no-progress"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual([
+      '{"sink":"scores","value":"ada: 9"}',
+      '{"sink":"scores","value":"bob: -3"}',
+    ]);
+  },
   'import { OperatorHarness } from "riffle/testing";': async (b) => {
     const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);

@@ -1,0 +1,89 @@
+/**
+ * The non-keyed broadcast operator: runs a {@link BroadcastProcessFunction} over a
+ * main stream (side 0) and a broadcast stream (side 1, every record reaches every
+ * partition). Its broadcast state is partition state (`broadcast-state.ts`).
+ */
+
+import type { BroadcastContext, BroadcastProcessFunction, MapStateDescriptor } from "../api/broadcast.ts";
+import type { StateCodec } from "../api/state.ts";
+import { OperatorError, RiffleError } from "../errors.ts";
+import type { Key } from "../keys.ts";
+import { broadcastStates } from "./broadcast-state.ts";
+import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
+import { operatorListStates } from "./operator-state.ts";
+import { sideRecord } from "./side-output.ts";
+
+type Fn = BroadcastProcessFunction<unknown, unknown, unknown>;
+
+/**
+ * The context of a non-keyed element: of `processBroadcastElement` (`writable`
+ * broadcast state; shared with the keyed operator) or of `processElement`.
+ */
+export function broadcastContext(
+  uid: string,
+  next: Operator,
+  services: TaskServices,
+  descriptors: readonly MapStateDescriptor<Key, unknown>[],
+  writable: boolean,
+  codec: StateCodec,
+): BroadcastContext<unknown> & { timestamp: number | undefined } {
+  const states = broadcastStates(uid, services, descriptors, codec);
+  const ctx = {
+    timestamp: undefined as number | undefined,
+    timers: { currentProcessingTime: () => services.now, currentWatermark: () => services.watermark },
+    emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
+    output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
+    getListState: operatorListStates(uid, services) as BroadcastContext<unknown>["getListState"],
+    getBroadcastState: ((d: MapStateDescriptor<Key, unknown>) =>
+      states(d, writable)) as BroadcastContext<unknown>["getBroadcastState"],
+  };
+  return ctx;
+}
+
+/** Runs a broadcast process function on a stream that is not keyed. */
+export class BroadcastProcessOperator extends ForwardingOperator {
+  private readonly fn: Fn;
+  /** Per input edge: whether it is the broadcast side. */
+  private readonly broadcastInput: readonly boolean[];
+  private readonly ctx: ReturnType<typeof broadcastContext>;
+  private readonly readOnly: ReturnType<typeof broadcastContext>;
+
+  constructor(
+    uid: string,
+    next: Operator,
+    op: { readonly fn: Fn; readonly descriptors: readonly MapStateDescriptor<Key, unknown>[] },
+    sides: readonly (0 | 1)[],
+    services: TaskServices,
+    codec: StateCodec = "json",
+  ) {
+    super(uid, next);
+    this.fn = op.fn;
+    this.broadcastInput = sides.map((s) => s === 1);
+    this.ctx = broadcastContext(uid, next, services, op.descriptors, true, codec);
+    this.readOnly = broadcastContext(uid, next, services, op.descriptors, false, codec);
+  }
+
+  processRecord(value: unknown, time: number | undefined, input: number): void {
+    try {
+      if (this.broadcastInput[input]) {
+        this.ctx.timestamp = time;
+        this.fn.processBroadcastElement(value, this.ctx);
+      } else {
+        this.readOnly.timestamp = time;
+        this.fn.processElement(value, this.readOnly);
+      }
+    } catch (cause) {
+      if (cause instanceof RiffleError) throw cause;
+      throw new OperatorError(this.uid, cause);
+    }
+  }
+
+  override notifyCheckpointComplete(n: number): void {
+    try {
+      this.fn.notifyCheckpointComplete?.(n);
+    } catch (cause) {
+      throw new OperatorError(this.uid, cause);
+    }
+    this.next.notifyCheckpointComplete?.(n);
+  }
+}
