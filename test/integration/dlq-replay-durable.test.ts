@@ -19,7 +19,8 @@ import type { StoredDeadLetter } from "../../core/ports/output-store.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { type ChaosRow, countRecord, generatorLayout, generatorRecord, SPLITS } from "../chaos/dataset.ts";
 
-const layout = generatorLayout(12_000);
+// Long enough that the second run is still going when its two replays become durable.
+const layout = generatorLayout(40_000);
 
 /** The chaos fuzzer's keyed counter; the poison is fixed once `marker` exists. */
 const counter = (marker: string) =>
