@@ -41,14 +41,11 @@ export { BroadcastStream } from "./api/broadcast-stream.ts";
 export {
   BroadcastConnectedStreams,
   ConnectedStreams,
-  DataStream,
-  DataStreamSink,
   KeyedBroadcastConnectedStreams,
   KeyedConnectedStreams,
-  KeyedStream,
-  WindowedStream,
-  type WindowResultStream,
-} from "./api/datastream.ts";
+} from "./api/connected-streams.ts";
+export { DataStream, KeyedStream } from "./api/datastream.ts";
+export { DataStreamSink } from "./api/datastream-sink.ts";
 export {
   type BuildOptions,
   buildGraph,
@@ -102,6 +99,7 @@ export {
 export { StateTtlConfig, type TtlStateVisibility, type TtlUpdateType } from "./api/state-ttl.ts";
 export type { TransactionContext, TwoPhaseCommitSink } from "./api/two-phase-sink.ts";
 export { WatermarkStrategy } from "./api/watermarks.ts";
+export { WindowedStream, type WindowResultStream } from "./api/windowed-stream.ts";
 export {
   type AggregateFunction,
   EventTimeSessionWindows,

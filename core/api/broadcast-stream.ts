@@ -1,7 +1,10 @@
-/** The stream half of the broadcast state pattern: what `stream.broadcast(descriptor)` returns. */
+/**
+ * The stream half of the broadcast state pattern: what `stream.broadcast(descriptor)`
+ * returns; and the check that no later partitioning replaces a `.broadcast()`.
+ */
 
 import { JobDefinitionError } from "../errors.ts";
-import type { InputEdge } from "../graph/graph.ts";
+import type { InputEdge, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
 import type { MapStateDescriptor } from "./broadcast.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
@@ -33,4 +36,17 @@ export class BroadcastStream<T> {
     this.edges = edges.map((e) => ({ ...e, partition: { kind: "broadcast" as const }, side: 1 as const }));
     this.descriptors = descriptors;
   }
+}
+
+/**
+ * A `.broadcast()` that a later partitioning would silently replace (a keyed
+ * operator can take only records of the keys it owns) is a mistake in the job:
+ * throws when `edges` hold a broadcast edge and `next` is another partitioning.
+ */
+export function checkNotBroadcast(edges: readonly InputEdge[], next: PartitionSpec["kind"]): void {
+  if (next === "broadcast" || !edges.some((e) => e.partition?.kind === "broadcast")) return;
+  const how = next === "hash" ? "keyBy()" : `${next}()`;
+  throw new JobDefinitionError(
+    `.broadcast() followed by ${how}: the ${how} would replace the broadcast, so drop one of them`,
+  );
 }

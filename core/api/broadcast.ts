@@ -15,8 +15,8 @@
  * a rule and the events sent after it may arrive in either order.
  */
 
-import { JobDefinitionError } from "../errors.ts";
 import type { Key } from "../keys.ts";
+import { checkName } from "../names.ts";
 import type { KeyedContext, ProcessContext, RichFunction, TimerContext, TimeService } from "./functions.ts";
 import type { StateCodec, StateSpec } from "./state.ts";
 
@@ -34,12 +34,7 @@ export class MapStateDescriptor<K extends Key, V> {
   /** @internal Type witness only. */
   declare readonly types?: { k: K; v: V };
   constructor(name: string, options: { codec?: StateCodec } = {}) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
-      throw new JobDefinitionError(
-        `MapStateDescriptor name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`,
-      );
-    }
-    this.name = name;
+    this.name = checkName("MapStateDescriptor name", name);
     this.codec = options.codec;
   }
 }

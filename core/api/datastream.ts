@@ -1,18 +1,24 @@
 /**
  * The DataStream API, close to Flink's: build a graph of transformations from
  * sources to sinks. Nothing runs here; a runtime plans and executes the graph.
+ *
+ * The two-input and window methods (`connect`, `window`, `countWindow`) return
+ * classes that return `DataStream`s again, so they are declared next to those
+ * classes: `connected-streams.ts` and `windowed-stream.ts` add them to
+ * {@link DataStream} and {@link KeyedStream} (a module augmentation).
+ * `environment.ts`, where every stream starts, loads both.
  */
 
 import { JobDefinitionError } from "../errors.ts";
 import type { GraphNode, InputEdge, NodeOp, PartitionSpec } from "../graph/graph.ts";
 import type { Key } from "../keys.ts";
+import { checkName } from "../names.ts";
 import { emitsSideOutputs } from "../operators/side-output.ts";
-import type { WindowFold } from "../operators/window.ts";
-import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, MapStateDescriptor } from "./broadcast.ts";
-import { BroadcastStream } from "./broadcast-stream.ts";
+import type { MapStateDescriptor } from "./broadcast.ts";
+import { BroadcastStream, checkNotBroadcast } from "./broadcast-stream.ts";
+import { DataStreamSink } from "./datastream-sink.ts";
 import { rich, syncFn } from "./function-checks.ts";
 import type {
-  KeyedCoProcessFunction,
   KeyedProcessFunction,
   KeySelector,
   ProcessFunction,
@@ -24,11 +30,8 @@ import type { GraphBuilder } from "./graph-builder.ts";
 import type { OutputTag } from "./output-tag.ts";
 import { fieldFold, type NumericKeys, rolling } from "./rolling.ts";
 import type { StateSpec } from "./state.ts";
-import { CountEvictor, CountTrigger, type Evictor, GlobalWindows, PurgingTrigger, type Trigger } from "./triggers.ts";
 import { checkSink, type TwoPhaseCommitSink } from "./two-phase-sink.ts";
 import type { WatermarkStrategy } from "./watermarks.ts";
-import { windowProcessFunction } from "./window-function.ts";
-import type { AggregateFunction, TimeWindow, WindowAssigner } from "./windows.ts";
 
 /** A stream of records of type `T`. */
 export class DataStream<T> {
@@ -62,10 +65,7 @@ export class DataStream<T> {
 
   /** Gives the operator that produced this stream a stable id (its state is stored under it). */
   uid(uid: string): this {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(uid)) {
-      throw new JobDefinitionError(`uid '${uid}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
-    }
-    this.node("uid()").uid = uid;
+    this.node("uid()").uid = checkName("uid", uid);
     return this;
   }
 
@@ -153,18 +153,6 @@ export class DataStream<T> {
     return this.add({ kind: "timestamps", strategy: strategy as WatermarkStrategy<unknown> }, "timestamps");
   }
 
-  /**
-   * Connects two streams for a two-input operator that shares keyed state across both;
-   * or, with a {@link BroadcastStream}, for a {@link BroadcastProcessFunction}.
-   */
-  connect<B>(other: BroadcastStream<B>): BroadcastConnectedStreams<T, B>;
-  connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
-  connect<B>(other: DataStream<B> | BroadcastStream<B>): ConnectedStreams<T, B> | BroadcastConnectedStreams<T, B> {
-    if (other.builder !== this.builder) throw new JobDefinitionError("connect: streams belong to different jobs");
-    if (other instanceof BroadcastStream) return new BroadcastConnectedStreams<T, B>(this, other);
-    return new ConnectedStreams<T, B>(this, other);
-  }
-
   /** Merges this stream with others of the same type. */
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const o of others) {
@@ -216,9 +204,7 @@ export class DataStream<T> {
    * there exactly once, when the checkpoint of their epoch completes.
    */
   sinkTo(name: string): DataStreamSink {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
-      throw new JobDefinitionError(`sink name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
-    }
+    checkName("sink name", name);
     return new DataStreamSink(this.add({ kind: "sink", sink: name, print: false }, `sink(${name})`));
   }
 
@@ -239,30 +225,6 @@ export class DataStream<T> {
   }
 }
 
-/** The end of a stream: a sink. Nothing can read from it; it can be named and sized. */
-export class DataStreamSink {
-  private readonly stream: DataStream<unknown>;
-  /** @internal */
-  constructor(stream: DataStream<unknown>) {
-    this.stream = stream;
-  }
-  /** Gives the sink a stable id. */
-  uid(uid: string): this {
-    this.stream.uid(uid);
-    return this;
-  }
-  /** Sets the sink's parallelism (default: its input's). */
-  setParallelism(parallelism: number): this {
-    this.stream.setParallelism(parallelism);
-    return this;
-  }
-  /** Sets a display name. */
-  name(name: string): this {
-    this.stream.name(name);
-    return this;
-  }
-}
-
 /** A stream partitioned by key. Keyed operators keep state per key. */
 export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** The key selector this stream is keyed by. */
@@ -280,19 +242,6 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     );
   }
 
-  /** Connects a broadcast stream (see {@link DataStream.connect}); the result's process is keyed. */
-  override connect<B>(other: BroadcastStream<B>): KeyedBroadcastConnectedStreams<T, B, K>;
-  override connect<B>(other: DataStream<B>): ConnectedStreams<T, B>;
-  override connect<B>(
-    other: DataStream<B> | BroadcastStream<B>,
-  ): ConnectedStreams<T, B> | KeyedBroadcastConnectedStreams<T, B, K> {
-    if (other instanceof BroadcastStream) {
-      if (other.builder !== this.builder) throw new JobDefinitionError("connect: streams belong to different jobs");
-      return new KeyedBroadcastConnectedStreams<T, B, K>(this, other);
-    }
-    return super.connect(other);
-  }
-
   /** Processes each record with keyed state and timers. */
   override process<O, S extends StateSpec = Record<never, never>>(fn: KeyedProcessFunction<T, K, S, O>): DataStream<O> {
     syncFn("process", fn, fn.processElement);
@@ -300,22 +249,6 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
       { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> },
       "process",
     );
-  }
-
-  /** Groups the keyed stream into windows. */
-  window(assigner: WindowAssigner): WindowedStream<T, K> {
-    return new WindowedStream<T, K>(this.builder, this.edges, assigner);
-  }
-
-  /**
-   * Count windows: with one argument, tumbling windows of `size` elements per key
-   * (fired and purged every `size`); with `slide`, the last `size` elements, fired
-   * every `slide` elements.
-   */
-  countWindow(size: number, slide?: number): WindowedStream<T, K> {
-    const w = this.window(GlobalWindows.create());
-    if (slide === undefined) return w.trigger(PurgingTrigger.of(CountTrigger.of(size)));
-    return w.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   /** Rolling reduce: emits the running result after every record. */
@@ -347,221 +280,3 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
     return this.add(rolling<T>(fieldFold(field, Math.max)), field === undefined ? "max" : `max(${String(field)})`);
   }
 }
-
-/**
- * A `.broadcast()` that a later partitioning would silently replace (a keyed
- * operator can take only records of the keys it owns) is a mistake in the job.
- */
-function checkNotBroadcast(edges: readonly InputEdge[], next: PartitionSpec["kind"]): void {
-  if (next === "broadcast" || !edges.some((e) => e.partition?.kind === "broadcast")) return;
-  const how = next === "hash" ? "keyBy()" : `${next}()`;
-  throw new JobDefinitionError(
-    `.broadcast() followed by ${how}: the ${how} would replace the broadcast, so drop one of them`,
-  );
-}
-
-/** Two streams connected for a two-input operator. */
-export class ConnectedStreams<A, B> {
-  private readonly first: DataStream<A>;
-  private readonly second: DataStream<B>;
-  /** @internal */
-  constructor(a: DataStream<A>, b: DataStream<B>) {
-    this.first = a;
-    this.second = b;
-  }
-
-  /** Keys both inputs; records with equal keys meet in the same keyed state. */
-  keyBy<K extends Key>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): KeyedConnectedStreams<A, B, K> {
-    checkNotBroadcast([...this.first.edges, ...this.second.edges], "hash");
-    const edges: InputEdge[] = [
-      ...this.first.edges.map((e) => ({
-        ...e,
-        partition: { kind: "hash" as const, key: keyA as KeySelector<unknown, Key> },
-        side: 0 as const,
-      })),
-      ...this.second.edges.map((e) => ({
-        ...e,
-        partition: { kind: "hash" as const, key: keyB as KeySelector<unknown, Key> },
-        side: 1 as const,
-      })),
-    ];
-    return new KeyedConnectedStreams<A, B, K>(this.first.builder, edges);
-  }
-}
-
-/** Two keyed streams connected for a keyed two-input operator. */
-export class KeyedConnectedStreams<A, B, K extends Key> {
-  private readonly builder: GraphBuilder;
-  private readonly edges: readonly InputEdge[];
-  /** @internal */
-  constructor(builder: GraphBuilder, edges: readonly InputEdge[]) {
-    this.builder = builder;
-    this.edges = edges;
-  }
-
-  /** Processes both inputs with shared keyed state and timers. */
-  process<O, S extends StateSpec = Record<never, never>>(fn: KeyedCoProcessFunction<A, B, K, S, O>): DataStream<O> {
-    const id = this.builder.add(
-      { kind: "coProcess", fn: fn as unknown as KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown> },
-      "coProcess",
-      this.edges,
-    );
-    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
-  }
-}
-
-/** A stream connected with a {@link BroadcastStream}: finish it with `process`. */
-export class BroadcastConnectedStreams<A, B> {
-  /** @internal */
-  protected readonly builder: GraphBuilder;
-  /** @internal Side 0: the main stream's edges; side 1: the broadcast edges. */
-  protected readonly edges: readonly InputEdge[];
-  /** @internal */
-  protected readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
-  /** @internal */
-  constructor(main: DataStream<A>, broadcast: BroadcastStream<B>) {
-    this.builder = main.builder;
-    this.descriptors = broadcast.descriptors;
-    this.edges = [...main.edges.map((e) => ({ ...e, side: 0 as const })), ...broadcast.edges];
-  }
-
-  /** Processes both inputs with a {@link BroadcastProcessFunction}. */
-  process<O>(fn: BroadcastProcessFunction<A, B, O>): DataStream<O> {
-    syncFn("process", fn, fn.processElement);
-    syncFn("process", fn, fn.processBroadcastElement);
-    const op = {
-      kind: "broadcastProcess" as const,
-      fn: fn as BroadcastProcessFunction<unknown, unknown, unknown>,
-      descriptors: this.descriptors,
-    };
-    return new DataStream<O>(this.builder, [
-      { node: this.builder.add(op, "broadcastProcess", this.edges), partition: undefined },
-    ]);
-  }
-}
-
-/** A keyed stream connected with a {@link BroadcastStream}: finish it with `process`. */
-export class KeyedBroadcastConnectedStreams<A, B, K extends Key> extends BroadcastConnectedStreams<A, B> {
-  /** @internal */
-  declare readonly keyType?: K;
-
-  /** Processes both inputs with a {@link KeyedBroadcastProcessFunction}: keyed state and timers on the keyed side. */
-  override process<O, S extends StateSpec = Record<never, never>>(
-    fn: KeyedBroadcastProcessFunction<A, B, K, S, O>,
-  ): DataStream<O> {
-    syncFn("process", fn, fn.processElement);
-    syncFn("process", fn, fn.processBroadcastElement);
-    const op = {
-      kind: "keyedBroadcastProcess" as const,
-      fn: fn as unknown as KeyedBroadcastProcessFunction<unknown, unknown, Key, StateSpec, unknown>,
-      descriptors: this.descriptors,
-    };
-    const id = this.builder.add(op, "keyedBroadcastProcess", this.edges);
-    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
-  }
-}
-
-/** A keyed stream grouped into windows; finish it with reduce, aggregate or process. */
-export class WindowedStream<T, K extends Key> {
-  private readonly builder: GraphBuilder;
-  private readonly edges: readonly InputEdge[];
-  private readonly assigner: WindowAssigner;
-  private lateness = 0;
-  private lateTag: OutputTag<T> | undefined;
-  private customTrigger: Trigger<T> | undefined;
-  private customEvictor: Evictor<T> | undefined;
-
-  /** @internal */
-  constructor(builder: GraphBuilder, edges: readonly InputEdge[], assigner: WindowAssigner) {
-    this.builder = builder;
-    this.edges = edges;
-    this.assigner = assigner;
-  }
-
-  /** Keeps windows open for `ms` after the watermark passes them; late records re-fire them. */
-  allowedLateness(ms: number): this {
-    if (!Number.isFinite(ms) || ms < 0) throw new JobDefinitionError(`allowedLateness must be ≥ 0 ms, got ${ms}`);
-    this.lateness = ms;
-    return this;
-  }
-
-  /** Replaces the window's default trigger (fire at the window's end; never, for global windows). */
-  trigger(trigger: Trigger<T>): this {
-    this.customTrigger = trigger;
-    return this;
-  }
-
-  /** Evicts elements before or after the window fires; the window then keeps its elements. */
-  evictor(evictor: Evictor<T>): this {
-    this.customEvictor = evictor;
-    return this;
-  }
-
-  /** Sends records too late for every window to the side output `tag` instead of dropping them. */
-  sideOutputLateData(tag: OutputTag<T>): this {
-    this.lateTag = tag;
-    return this;
-  }
-
-  /** Reduces each window; `windowFn` may turn the result into output with the key and window. */
-  reduce<O = T>(fn: (a: T, b: T) => T, windowFn?: (key: K, window: TimeWindow, value: T) => O): DataStream<O> {
-    return this.build({ kind: "reduce", fn: fn as (a: unknown, b: unknown) => unknown }, windowFn, "window.reduce");
-  }
-
-  /** Aggregates each window incrementally; `windowFn` may add the key and window. */
-  aggregate<ACC, R, O = R>(
-    agg: AggregateFunction<T, ACC, R>,
-    windowFn?: (key: K, window: TimeWindow, result: R) => O,
-  ): DataStream<O> {
-    return this.build(
-      { kind: "aggregate", agg: agg as unknown as AggregateFunction<unknown, unknown, unknown> },
-      windowFn,
-      "window.aggregate",
-    );
-  }
-
-  /** Processes all records of a window at once (they are buffered in state). */
-  process<O>(fn: (key: K, window: TimeWindow, elements: readonly T[], out: (o: O) => void) => void): DataStream<O> {
-    return this.finish(
-      { kind: "list" },
-      (key, window, folded, out) => fn(key as K, window, folded as T[], out as (o: O) => void),
-      "window.process",
-    );
-  }
-
-  private build<O>(
-    fold: WindowFold,
-    windowFn: ((key: K, window: TimeWindow, v: never) => O) | undefined,
-    name: string,
-  ) {
-    return this.finish<O>(
-      fold,
-      windowFn
-        ? (key, window, folded, out) => out(windowFn(key as K, window, folded as never))
-        : (_k, _w, folded, out) => out(folded),
-      name,
-    );
-  }
-
-  private finish<O>(
-    fold: WindowFold,
-    emit: (key: Key, window: TimeWindow, folded: unknown, out: (o: unknown) => void) => void,
-    name: string,
-  ): DataStream<O> {
-    const fn = windowProcessFunction({
-      assigner: this.assigner,
-      lateness: this.lateness,
-      lateTag: this.lateTag as OutputTag<unknown> | undefined,
-      fold,
-      emit,
-      trigger: this.customTrigger as Trigger<unknown> | undefined,
-      evictor: this.customEvictor as Evictor<unknown> | undefined,
-    });
-    const eventTime = this.assigner.time === "event" ? { eventTime: true as const } : {};
-    const id = this.builder.add({ kind: "process", fn, ...eventTime }, name, this.edges);
-    return new DataStream<O>(this.builder, [{ node: id, partition: undefined }]);
-  }
-}
-
-/** @deprecated The output of a window is a plain {@link DataStream}; `getSideOutput` is on every stream. */
-export type WindowResultStream<O> = DataStream<O>;

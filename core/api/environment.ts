@@ -12,13 +12,16 @@ import {
 import { JobDefinitionError } from "../errors.ts";
 import type { JobConfig, JobGraph } from "../graph/graph.ts";
 import { DEFAULT_MAX_PARALLELISM } from "../keys.ts";
+import { checkName } from "../names.ts";
 import { type AwsConfigOptions, DEFAULT_AWS_CONFIG, mergeAwsConfig } from "./aws-config.ts";
+import "./connected-streams.ts";
 import { DataStream } from "./datastream.ts";
 import { GraphBuilder } from "./graph-builder.ts";
 import { type IngestOptions, ingestSource } from "./ingest.ts";
 import type { GeneratorOptions, Source } from "./source.ts";
 import { elementsSource, generatorSource } from "./source.ts";
 import type { StateCodec } from "./state.ts";
+import "./windowed-stream.ts";
 
 /** Default job settings; each can be overridden in the build function or by the CLI. */
 export const DEFAULT_CONFIG: Readonly<JobConfig> = {
@@ -208,9 +211,7 @@ const JOB_BRAND: unique symbol = Symbol.for("riffle.job");
  * ```
  */
 export function defineJob(name: string, build: (env: StreamExecutionEnvironment) => void): Job {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
-    throw new JobDefinitionError(`job name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
-  }
+  checkName("job name", name);
   if (typeof build !== "function") throw new JobDefinitionError("defineJob: the second argument must be a function");
   return { name, build, [JOB_BRAND]: true };
 }

@@ -11,6 +11,7 @@ import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { describeUidChange, uidChange } from "../graph/uids.ts";
 import { keyGroupRange } from "../keys.ts";
 import { foldPartition, readPartition } from "../log/read.ts";
+import { isValidName, NAME_RULE } from "../names.ts";
 import { BROADCAST_STATE_PREFIX } from "../operators/broadcast-state.ts";
 import {
   AbortReason,
@@ -33,12 +34,9 @@ export class SavepointError extends RiffleError {
   }
 }
 
-const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-
 /** Checks a savepoint name. */
 export function checkSavepointName(name: string): string {
-  if (!NAME.test(name))
-    throw new SavepointError(`savepoint name '${name}' must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-'`);
+  if (!isValidName(name)) throw new SavepointError(`savepoint name '${name}' must be ${NAME_RULE}`);
   return name;
 }
 

@@ -13,7 +13,8 @@
  * ```
  */
 
-import { DataStream, type DataStreamSink } from "../api/datastream.ts";
+import { DataStream } from "../api/datastream.ts";
+import type { DataStreamSink } from "../api/datastream-sink.ts";
 import { buildGraph, defineJob } from "../api/environment.ts";
 import { elementsSource } from "../api/source.ts";
 import { type Envelope, NOTIFY_CHANNEL, type Signal } from "../envelope.ts";
