@@ -16,7 +16,7 @@ import {
   withdrawSavepointRequest,
 } from "./state-dir-lock.ts";
 
-/** Lists checkpoints (and savepoints) of the job in `dir`. */
+/** Lists checkpoints (and savepoints) of the job in `dir`, and why the job failed if it did. */
 export async function checkpointsCommand(dir: string, json: boolean): Promise<void> {
   const job = stateDirJob(dir);
   const sd = openStateDir(dir, { create: false, job, readOnly: true });
@@ -46,7 +46,10 @@ export async function checkpointsCommand(dir: string, json: boolean): Promise<vo
         .map((c, i) => c.padEnd(widths[i] ?? 0))
         .join("  ")
         .trimEnd();
-    process.stdout.write(`job ${job}: ${manifests.length} checkpoint(s)\n${line(head)}\n`);
+    process.stdout.write(`job ${job}: ${manifests.length} checkpoint(s)\n`);
+    const failed = (await sd.checkpointStore.loadJob(job))?.failed;
+    if (failed) process.stdout.write(`failed: ${failed}\n`);
+    process.stdout.write(`${line(head)}\n`);
     for (const r of rows) process.stdout.write(`${line(r)}\n`);
     if (savepoints.length > 0) {
       process.stdout.write(`\nsavepoints:\n`);

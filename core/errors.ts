@@ -155,15 +155,21 @@ export function describeCause(cause: unknown): string {
 
 /**
  * A user function returned a Promise where riffle needs a value (`map`, `filter`,
- * `flatMap`, a sink): the function is asynchronous. Use `AsyncDataStream` for async
- * I/O. Thrown as the cause of an {@link OperatorError} naming the operator.
+ * `flatMap`, a sink): the function is asynchronous (it type-checked through `any`,
+ * or the job is JavaScript). A mistake in the job's code, so it fails the job at
+ * once ({@link JobCodeError}) instead of failing record after record. Names the
+ * operator and points to `AsyncDataStream`.
  */
-export class AsyncResultError extends RiffleError {
-  constructor(what: string) {
+export class AsyncResultError extends JobCodeError {
+  /** The operator's uid. */
+  readonly operator: string;
+  /** `what`: the method whose function returned the Promise (`map`, `filter`, …). */
+  constructor(operator: string, what: string) {
     super(
       "async-result",
-      `${what} returned a Promise; riffle functions are synchronous: use AsyncDataStream.orderedWait/unorderedWait for async I/O`,
+      `operator '${operator}': ${what} returned a Promise; riffle functions are synchronous: use AsyncDataStream.orderedWait/unorderedWait for async I/O`,
     );
+    this.operator = operator;
   }
 }
 

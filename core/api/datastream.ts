@@ -88,7 +88,7 @@ export class DataStream<T> {
    * Transforms every record. `fn` is a function or a {@link RichMapFunction} with
    * `open`/`close`. It must return its result, not a Promise: an `async` function is
    * refused here (use `AsyncDataStream`), and a Promise returned at run time fails
-   * the record with an error naming the operator.
+   * the job (an `AsyncResultError` naming the operator).
    */
   map<O>(fn: ((value: T) => O) | RichMapFunction<T, O>): DataStream<O> {
     const f = typeof fn === "function" ? fn : (v: T) => fn.map(v);

@@ -1,6 +1,6 @@
 /** The stateless operators: source pass-through, map, filter, flatMap and sink. */
 
-import { AsyncResultError, isThenable, OperatorError } from "../errors.ts";
+import { AsyncResultError, failsJob, isThenable, OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 
 /** Head of a source task: records read from splits enter the chain here. */
@@ -24,7 +24,7 @@ export class MapOperator extends ForwardingOperator {
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
     }
-    if (isThenable(out)) throw new OperatorError(this.uid, new AsyncResultError("map"));
+    if (isThenable(out)) throw new AsyncResultError(this.uid, "map");
     this.next.processRecord(out, time, 0);
   }
 }
@@ -43,7 +43,7 @@ export class FilterOperator extends ForwardingOperator {
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
     }
-    if (isThenable(keep)) throw new OperatorError(this.uid, new AsyncResultError("filter"));
+    if (isThenable(keep)) throw new AsyncResultError(this.uid, "filter");
     if (keep) this.next.processRecord(value, time, 0);
   }
 }
@@ -59,9 +59,10 @@ export class FlatMapOperator extends ForwardingOperator {
     let out: unknown[];
     try {
       const it = this.fn(value);
-      if (isThenable(it)) throw new AsyncResultError("flatMap");
+      if (isThenable(it)) throw new AsyncResultError(this.uid, "flatMap");
       out = Array.isArray(it) ? it : Array.from(it);
     } catch (cause) {
+      if (failsJob(cause)) throw cause;
       throw new OperatorError(this.uid, cause);
     }
     for (const v of out) this.next.processRecord(v, time, 0);
@@ -94,7 +95,7 @@ export class SinkOperator extends ForwardingOperator {
     if (type === "bigint" || type === "function" || type === "symbol") {
       throw new OperatorError(this.uid, new TypeError(`a sink value must be JSON, got a ${type}`));
     }
-    if (isThenable(value)) throw new OperatorError(this.uid, new AsyncResultError("the operator before this sink"));
+    if (isThenable(value)) throw new AsyncResultError(this.uid, "the operator before this sink");
     this.out.push(value);
   }
 }

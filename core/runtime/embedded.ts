@@ -360,7 +360,7 @@ export class EmbeddedRuntime {
    * shared restore step); a fatal failure (a mistake in the job's code) fails the job instead.
    */
   private async failover(failure: BatchFailure): Promise<void> {
-    if (failure.fatal) throw new JobFailedError(failure.reason, failure.error);
+    if (failure.fatal) await this.driver.fail(failure.reason, failure.error);
     const t0 = performance.now();
     const r = await this.driver.failover(failure.reason, failure.error);
     this.restarts++;

@@ -9,6 +9,7 @@
 import type { CheckpointConfig } from "../checkpoint/config.ts";
 import type { CoordinatorEvent } from "../checkpoint/coordinator.ts";
 import { decideTrigger } from "../checkpoint/decider.ts";
+import { failedReason, failJob } from "../checkpoint/job-failure.ts";
 import { settle } from "../checkpoint/round.ts";
 import { type CoordinatorSteps, JobFailedError, type RestoreAnswer } from "../checkpoint/steps.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
@@ -121,6 +122,16 @@ export class CheckpointDriver {
     this.lastCompletedAt = this.clock.now();
     this.onEvent({ kind: "completed", manifest });
     return manifest;
+  }
+
+  /**
+   * Fails the job for good for a mistake in its code (a `JobCodeError`; `why`
+   * names the partition), as the task Lambda does on AWS: marks the job record
+   * failed ({@link failJob}), so `riffle checkpoints` and `GET /jobs` say why, and
+   * throws {@link JobFailedError} with the record's reason.
+   */
+  async fail(why: string, error: unknown): Promise<never> {
+    throw new JobFailedError(await failJob(this.checkpoints, this.job, failedReason(this.job, why)), error);
   }
 
   /** Fails the job over (the machine's Restore); throws {@link JobFailedError} once the attempts are used up. */

@@ -161,4 +161,17 @@ describe("riffle checkpoints", () => {
     expect(listed.stdout).toMatch(/completed \(final\)/);
     expect(readdirSync(state).sort()).toEqual(before);
   });
+
+  it("says why a job failed: a plain map that returned a Promise fails `riffle run` at once, naming the operator", () => {
+    const state = join(tmp(), "state");
+    const run = riffle(["run", "test/fixtures/promise-map-job.ts", "--state-dir", state, "--no-progress"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/operator 'lookup': map returned a Promise.*AsyncDataStream/);
+    expect(run.stderr).not.toMatch(/restart|dead.letter/i);
+    const listed = riffle(["checkpoints", "--state-dir", state]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const [head, failed] = listed.stdout.split("\n");
+    expect(head).toMatch(/^job promise-map: \d+ checkpoint\(s\)$/);
+    expect(failed).toMatch(/^failed: job 'promise-map' failed: .*operator 'lookup': map returned a Promise/);
+  });
 });

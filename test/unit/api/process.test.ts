@@ -182,9 +182,9 @@ describe("async functions where a value is needed", () => {
     );
   });
 
-  it("a map that returns a Promise fails the record with an error naming the operator, never {}", async () => {
+  it("a map that returns a Promise fails the job with an error naming the operator, never {}", async () => {
     const h = await OperatorHarness.create((s: DataStream<number>) => s.map((n) => Promise.resolve(n)).uid("promised"));
-    await expect(h.processElements([1])).rejects.toThrow(/operator 'promised' failed: map returned a Promise/);
+    await expect(h.processElements([1])).rejects.toThrow(/operator 'promised': map returned a Promise/);
     expect(h.output()).toEqual([]);
   });
 
