@@ -23,4 +23,17 @@ export class GraphBuilder {
     if (n === undefined) throw new JobDefinitionError(`no node ${id}`);
     return n;
   }
+
+  /**
+   * Marks node `id` (a keyed process or co-process function) as needing event times
+   * and watermarks from upstream, so `checkEventTime` refuses the job at plan time
+   * when a path from a source has none (an interval join, built from a co-process).
+   */
+  requireEventTime(id: number): void {
+    const n = this.node(id);
+    if (n.op.kind !== "process" && n.op.kind !== "coProcess") {
+      throw new JobDefinitionError(`node ${id} (${n.name}) is not a process function`);
+    }
+    this.nodes[id] = { ...n, op: { ...n.op, eventTime: true } };
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * Joins, built from the primitives: a window join is a keyed window over both
  * inputs; an interval join is a keyed co-process function that buffers each side
- * in keyed state until the watermark passes its interval.
+ * in keyed state until the watermark passes its interval. An interval join, like
+ * an event-time window join, needs event times: the plan refuses it when a path
+ * from a source to it has no timestamps.
  */
 
 import { JobDefinitionError } from "../errors.ts";
@@ -84,7 +86,7 @@ export function intervalJoin<A, B, K extends Key>(a: KeyedStream<A, K>, b: Keyed
             return ctx.timestamp;
           };
           const late = (ctx: KeyedContext<K, typeof state, O>, t: number) => t <= ctx.timers.currentWatermark();
-          return a
+          const joined = a
             .connect(b.asStream())
             .keyBy(keyA, keyB)
             .process<O, typeof state>({
@@ -116,7 +118,9 @@ export function intervalJoin<A, B, K extends Key>(a: KeyedStream<A, K>, b: Keyed
                 for (const [k] of ctx.state.right.entries())
                   if (Number(k) - Math.min(lower, 0) <= t) ctx.state.right.remove(k);
               },
-            }) as DataStream<O>;
+            });
+          for (const e of joined.edges) joined.builder.requireEventTime(e.node);
+          return joined;
         },
       };
     },

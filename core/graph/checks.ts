@@ -8,7 +8,7 @@ import { JobDefinitionError, UsageError } from "../errors.ts";
 import type { GraphNode, JobGraph } from "./graph.ts";
 
 /**
- * Every operator that needs event time (an event-time window) must have an
+ * Every operator that needs event time (an event-time window, an interval join) must have an
  * `assignTimestampsAndWatermarks()` on every path from a source to it: without
  * one its records have no event time and no watermark ever closes its windows.
  */
@@ -38,7 +38,7 @@ export function checkEventTime(graph: JobGraph, uidOf: (n: GraphNode) => string)
       if (src) {
         throw new JobDefinitionError(
           `event-time operator '${uidOf(n)}' (${n.name}) gets records from source '${uidOf(src)}' without event times: ` +
-            "call assignTimestampsAndWatermarks() upstream of it, or use a processing-time window",
+            `call assignTimestampsAndWatermarks() upstream of it${n.op.kind === "process" ? ", or use a processing-time window" : ""}`,
         );
       }
     }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { DataStream } from "../../core/api/datastream.ts";
 import { buildGraph, defineJob, type StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import { ingestSource } from "../../core/api/ingest.ts";
+import { intervalJoin } from "../../core/api/joins.ts";
 import { WatermarkStrategy } from "../../core/api/watermarks.ts";
 import {
   type AggregateFunction,
@@ -107,6 +108,34 @@ describe("plan-time checks", () => {
           .sinkTo("out"),
     ])
       expect(planError(ok)).toBeUndefined();
+  });
+
+  it("an interval join with no timestamps assigned on one of its inputs", () => {
+    const joined = (stampLeft: boolean, stampRight: boolean) =>
+      planError((env) => {
+        const left = env.fromElements([1, 2, 3]);
+        const right = env.fromElements([2, 3, 4]);
+        intervalJoin(
+          (stampLeft ? stamped(env) : left).keyBy((n) => n % 2),
+          (stampRight ? stamped(env) : right).keyBy((n) => n % 2),
+        )
+          .between(-1, 1)
+          .process((x, y) => x + y)
+          .uid("joined")
+          .sinkTo("out");
+      });
+    for (const [l, r] of [
+      [false, true],
+      [true, false],
+      [false, false],
+    ] as const) {
+      expectOneLine(
+        joined(l, r),
+        JobDefinitionError,
+        /event-time operator 'joined' .* without event times: call assignTimestamps/,
+      );
+    }
+    expect(joined(true, true)).toBeUndefined();
   });
 
   it(".broadcast() before connect().keyBy() or keyBy() is refused, not replaced by a hash edge", () => {
