@@ -63,6 +63,16 @@ export async function publishCompleted(
   return { records, deadLetters, compacted };
 }
 
+/**
+ * True once everything up to `manifest`'s cut is published: every partition's
+ * published mark has reached its cut. A completed checkpoint's output becomes
+ * visible only then (the complete step publishes it after the poll completed it).
+ */
+export async function isPublished(plan: Plan, output: OutputStore, manifest: CheckpointManifest): Promise<boolean> {
+  const marks = await output.publishedThrough(plan.job);
+  return cutPartitions(manifest).every(({ key, cut }) => (marks[key] ?? 0) >= cut);
+}
+
 /** Every partition of `manifest`'s cut (`task#partition` → segment). */
 function cutPartitions(manifest: CheckpointManifest) {
   return Object.entries(manifest.cut ?? {}).map(([key, cut]) => {

@@ -66,6 +66,7 @@ export interface JobStatus {
   readonly lastCheckpoint?: CheckpointManifest;
   /** Messages waiting per task (approximate on SQS). */
   readonly backlog: Readonly<Record<string, number>>;
+  /** True once bounded input is fully processed and the final checkpoint's output is published (readable). */
   readonly finished: boolean;
   /** Set once the job failed for good (restart attempts used up, or a mistake in its code): why. */
   readonly failed?: string;

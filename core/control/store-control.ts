@@ -4,6 +4,7 @@
  * and writes the same stores and queues that the task and coordinator functions use.
  */
 
+import { isPublished } from "../checkpoint/publish.ts";
 import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
 import { wakeIfSleeping } from "../checkpoint/sleep.ts";
 import { CoordinatorSteps, type StepContext, type TriggerAnswer } from "../checkpoint/steps.ts";
@@ -86,7 +87,11 @@ export class StoreJobControl implements JobControl {
       generation: record?.generation ?? 0,
       ...(last ? { lastCheckpoint: last } : {}),
       backlog,
-      finished: last?.final === true && last.generation === record?.generation,
+      // Finished once the final checkpoint's output is published, not when it completes.
+      finished:
+        last?.final === true &&
+        last.generation === record?.generation &&
+        (await isPublished(this.o.plan, this.o.output, last)),
       ...(record?.failed ? { failed: record.failed } : {}),
       ...(this.o.cost ? { cost: await this.o.cost.cost() } : {}),
     };
