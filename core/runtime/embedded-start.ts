@@ -1,25 +1,71 @@
 /**
- * How the embedded runtime opens a job against its stores: creates it, resumes it
- * from its last completed checkpoint, or restores it from a savepoint — each through
- * the shared coordinator steps — after checking that no state was lost.
+ * How the embedded runtime is put together and opens a job against its stores:
+ * {@link wireRuntime} plans the job and connects its parts to the ports (the
+ * options' or in-memory ones); {@link openJob} creates the job, resumes it from its
+ * last completed checkpoint, or restores it from a savepoint — each through the
+ * shared coordinator steps — after checking that no state was lost.
  */
 
+import { buildGraph, type Job } from "../api/environment.ts";
 import { CheckpointCoordinator } from "../checkpoint/coordinator.ts";
 import { checkSameParallelism } from "../checkpoint/restore.ts";
-import type { CoordinatorSteps } from "../checkpoint/steps.ts";
+import { CoordinatorSteps } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
+import { checkIngestFed } from "../graph/checks.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
+import { planJob } from "../graph/planner.ts";
 import { runningPlan } from "../graph/rescale.ts";
+import { InMemoryCheckpointStore } from "../memory/in-memory-checkpoint-store.ts";
+import { InMemoryOutputStore } from "../memory/in-memory-output-store.ts";
+import { InMemoryQueue } from "../memory/in-memory-queue.ts";
+import { InMemoryStateStore } from "../memory/in-memory-state-store.ts";
+import { InMemoryTaskScaler } from "../memory/in-memory-task-scaler.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
-import type { Clock } from "../ports/clock.ts";
+import { type Clock, SystemClock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
+import type { EmbeddedOptions, TaskDeadLetter } from "./embedded-options.ts";
+import { ObservedOutputStore } from "./embedded-output.ts";
+import { CheckpointDriver } from "./lifecycle.ts";
+import { PartitionScheduler } from "./scheduler.ts";
 
 /** The state dir's output says the job ran, but its checkpoint store holds no job: state was lost. */
 export class StateLostError extends RiffleError {
   constructor(message: string) {
     super("state-dir", message);
   }
+}
+
+/**
+ * Builds and plans `job` (a mistake in it throws here, before anything runs), and
+ * connects the coordinator steps, the checkpoint driver and the partition scheduler
+ * to the ports of `options`, or to new in-memory ones. Dead letters published with
+ * a checkpoint go to `onDeadLetter`.
+ */
+export function wireRuntime(job: Job, options: EmbeddedOptions, onDeadLetter: (d: TaskDeadLetter) => void) {
+  const graph = buildGraph(job, options.parallelism === undefined ? {} : { parallelism: options.parallelism });
+  const plan = planJob(graph);
+  if (!options.ingest) checkIngestFed(graph);
+  const clock = options.clock ?? new SystemClock();
+  const store = options.store ?? new InMemoryStateStore();
+  const checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
+  const queue = options.queue ?? new InMemoryQueue(clock);
+  const output = new ObservedOutputStore(options.output ?? new InMemoryOutputStore(), {
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    onDeadLetter,
+  });
+  const scaler = options.scaler ?? new InMemoryTaskScaler(queue);
+  const steps = new CoordinatorSteps({ plan, graph, state: store, checkpoints, queue, output, clock, scaler });
+  const driver = new CheckpointDriver({
+    steps,
+    checkpoints,
+    job: plan.job,
+    config: graph.config.checkpoint,
+    clock,
+    ...(options.onCheckpoint ? { onEvent: options.onCheckpoint } : {}),
+  });
+  const scheduler = new PartitionScheduler({ plan, graph, store, checkpoints, clock, queue, options });
+  return { graph, plan, clock, store, checkpoints, queue, output, steps, driver, scheduler };
 }
 
 /** What opening a job works on. */

@@ -5,30 +5,19 @@
  * (trigger, poll, complete, abort, restore). It has no checkpoint logic of its own.
  */
 
-import { buildGraph, type Job } from "../api/environment.ts";
-import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint/savepoint.ts";
-import { RestoreRequests, SavepointRequests } from "../checkpoint/savepoint-requests.ts";
+import type { Job } from "../api/environment.ts";
 import { notifiedTasks } from "../checkpoint/signals.ts";
-import { CoordinatorSteps } from "../checkpoint/steps.ts";
-import { replayGroups } from "../control/replay.ts";
-import { replayRouter } from "../control/replay-routing.ts";
+import type { CoordinatorSteps } from "../checkpoint/steps.ts";
 import type { OutboxEntry } from "../envelope.ts";
-import { checkIngestFed } from "../graph/checks.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan } from "../graph/plan.ts";
-import { planJob } from "../graph/planner.ts";
-import { InMemoryCheckpointStore } from "../memory/in-memory-checkpoint-store.ts";
-import { InMemoryOutputStore } from "../memory/in-memory-output-store.ts";
-import { InMemoryQueue } from "../memory/in-memory-queue.ts";
-import { InMemoryStateStore } from "../memory/in-memory-state-store.ts";
-import { InMemoryTaskScaler } from "../memory/in-memory-task-scaler.ts";
 import {
   AbortReason,
   type CheckpointManifest,
   type CheckpointStore,
   type SavepointInfo,
 } from "../ports/checkpoint-store.ts";
-import { type Clock, SystemClock } from "../ports/clock.ts";
+import type { Clock } from "../ports/clock.ts";
 import type { OutputStore, StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
@@ -40,11 +29,11 @@ import {
   type TaskDeadLetter,
   type TaskProgress,
 } from "./embedded-options.ts";
-import { ObservedOutputStore } from "./embedded-output.ts";
-import { coordinatorOf, openJob, StateLostError } from "./embedded-start.ts";
-import { CheckpointDriver } from "./lifecycle.ts";
-import { type ReplayDone, ReplayError, ReplayInterruptedError, ReplayRequests } from "./replay-requests.ts";
-import { type BatchFailure, PartitionScheduler } from "./scheduler.ts";
+import { EmbeddedRequests } from "./embedded-requests.ts";
+import { coordinatorOf, openJob, StateLostError, wireRuntime } from "./embedded-start.ts";
+import type { CheckpointDriver } from "./lifecycle.ts";
+import { type ReplayDone, ReplayError, ReplayInterruptedError } from "./replay-requests.ts";
+import type { BatchFailure, PartitionScheduler } from "./scheduler.ts";
 import type { TaskRunner } from "./task-runner.ts";
 
 export type { EmbeddedOptions, ReplayDone, TaskDeadLetter, TaskProgress };
@@ -80,42 +69,24 @@ export class EmbeddedRuntime {
   private started = false;
   private failoverRequested: string | undefined;
   private rescaleRequested: Readonly<Record<string, number>> | undefined;
-  /** Savepoints asked for and the checkpoint each waits for. */
-  private readonly savepointRequests = new SavepointRequests();
-  /** Restores from savepoints asked for while the job runs. */
-  private readonly restoreRequests = new RestoreRequests();
-  /** Dead-letter replays asked for, until they are durable. */
-  private readonly replayRequests = new ReplayRequests();
-
-  constructor(job: Job, options: EmbeddedOptions = {}) {
-    this.options = options;
-    this.graph = buildGraph(job, options.parallelism === undefined ? {} : { parallelism: options.parallelism });
-    this.plan = planJob(this.graph);
-    if (!options.ingest) checkIngestFed(this.graph);
-    this.clock = options.clock ?? new SystemClock();
-    this.store = options.store ?? new InMemoryStateStore();
-    this.checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
-    const queue = options.queue ?? new InMemoryQueue(this.clock);
-    this.output = new ObservedOutputStore(options.output ?? new InMemoryOutputStore(), {
-      ...(options.onOutput ? { onOutput: options.onOutput } : {}),
-      onDeadLetter: (d) => this.deadLetters.push(d),
-    });
-    const { plan, graph, store, checkpoints, clock, output } = this;
-    const scaler = options.scaler ?? new InMemoryTaskScaler(queue);
-    this.steps = new CoordinatorSteps({ plan, graph, state: store, checkpoints, queue, output, clock, scaler });
-    this.driver = new CheckpointDriver({
-      steps: this.steps,
-      checkpoints,
-      job: plan.job,
-      config: graph.config.checkpoint,
-      clock,
-      ...(options.onCheckpoint ? { onEvent: options.onCheckpoint } : {}),
-    });
-    this.scheduler = new PartitionScheduler({ plan, graph, store, checkpoints, clock, queue, options });
-    this.queue = queue;
-  }
+  /** Savepoints, restores and dead-letter replays asked of the running job. */
+  private readonly requests: EmbeddedRequests;
 
   private readonly queue: NonNullable<EmbeddedOptions["queue"]>;
+
+  /** Builds and plans `job` (a mistake in it throws here) and connects it to the ports of `options`. */
+  constructor(job: Job, options: EmbeddedOptions = {}) {
+    this.options = options;
+    const w = wireRuntime(job, options, (d) => this.deadLetters.push(d));
+    ({ graph: this.graph, plan: this.plan, clock: this.clock, store: this.store } = w);
+    ({ checkpoints: this.checkpoints, queue: this.queue, output: this.output } = w);
+    ({ steps: this.steps, driver: this.driver, scheduler: this.scheduler } = w);
+    this.requests = new EmbeddedRequests(this, {
+      started: () => this.started,
+      driver: this.driver,
+      restoreFrom: (name) => this.restoreFrom(name),
+    });
+  }
 
   /** True once bounded input is fully processed and its final checkpoint published. */
   get finished(): boolean {
@@ -152,10 +123,7 @@ export class EmbeddedRuntime {
       await this.loop();
     } finally {
       await this.scheduler.close();
-      this.restoreRequests.rejectAll(new SavepointError(`job '${this.plan.job}' is no longer running`));
-      this.replayRequests.rejectAll(
-        new ReplayInterruptedError(`job '${this.plan.job}' ended before the replay was durable`),
-      );
+      this.requests.end();
     }
   }
 
@@ -187,16 +155,13 @@ export class EmbeddedRuntime {
       }
       await this.scheduler.tick(this.generation);
       if (await this.checkpointTurn()) continue;
-      await this.serveSavepoints();
-      await this.serveReplays(true);
-      if (await this.restoreRequests.serve((name) => this.restoreFrom(name))) continue;
-      if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt) return this.stopped();
+      if (await this.requests.serve()) continue;
+      if (stopAt !== undefined && (this.lastCheckpoint?.id ?? 0) >= stopAt)
+        return this.requests.stopped(this.options.stopWithSavepoint);
       if (progressed || this.done) continue;
       await this.idle();
     }
-    // A replay the final checkpoint covers (or that a finished partition refuses) is answered now.
-    for (let n = 3 * this.replayRequests.size; n > 0 && this.replayRequests.size > 0; n--)
-      await this.serveReplays(false);
+    await this.requests.finishReplays();
     await this.drain();
   }
 
@@ -232,34 +197,12 @@ export class EmbeddedRuntime {
     }
   }
 
-  /** The stop's checkpoint completed: materialize it as a savepoint if asked, and return. */
-  private async stopped(): Promise<void> {
-    if (this.options.stopWithSavepoint && this.lastCheckpoint) {
-      const { plan, store, checkpoints, clock } = this;
-      await takeSavepoint(plan, store, checkpoints, clock, this.lastCheckpoint, this.options.stopWithSavepoint);
-    }
-  }
-
   /**
    * Takes a savepoint: triggers a checkpoint, waits for it (and its output to be
    * published), and materializes it. Resolves while {@link run} is running.
    */
-  async savepoint(name: string): Promise<SavepointInfo> {
-    checkSavepointName(name);
-    if (this.done) throw new SavepointError(`job '${this.plan.job}' has finished; take a savepoint while it runs`);
-    if (await this.checkpoints.getSavepoint(this.plan.job, name)) {
-      throw new SavepointError(`job '${this.plan.job}' already has a savepoint named '${name}'`);
-    }
-    return this.savepointRequests.add(name);
-  }
-
-  private async serveSavepoints(): Promise<void> {
-    await this.savepointRequests.serve({
-      inFlight: this.driver.inFlight,
-      triggerCheckpoint: () => this.driver.trigger(),
-      lastCheckpoint: this.lastCheckpoint,
-      take: (m, name) => takeSavepoint(this.plan, this.store, this.checkpoints, this.clock, m, name),
-    });
+  savepoint(name: string): Promise<SavepointInfo> {
+    return this.requests.savepoint(name);
   }
 
   /**
@@ -267,21 +210,8 @@ export class EmbeddedRuntime {
    * (`replay-requests.ts`). `now` fixes its sequence numbers: the same letters with
    * the same `now` again (after a crash) are taken at most once.
    */
-  async replay(letters: readonly StoredDeadLetter[], now: number): Promise<ReplayDone> {
-    if (this.done) throw new ReplayError(`job '${this.plan.job}' has finished; replay while it runs`);
-    return this.replayRequests.add(replayGroups(letters, replayRouter(this.plan, this.graph)), now);
-  }
-
-  private async serveReplays(trigger: boolean): Promise<void> {
-    const { generation, lastCheckpoint, store: state, queue, driver } = this;
-    await this.replayRequests.serve({
-      generation,
-      lastCheckpoint,
-      inFlight: driver.inFlight,
-      state,
-      send: (entries) => queue.send(entries),
-      triggerCheckpoint: () => (trigger ? driver.trigger() : Promise.resolve(undefined)),
-    });
+  replay(letters: readonly StoredDeadLetter[], now: number): Promise<ReplayDone> {
+    return this.requests.replay(letters, now);
   }
 
   /**
@@ -289,12 +219,8 @@ export class EmbeddedRuntime {
    * runs: between two batches it runs the shared savepoint-restore step and relaunches
    * every partition at the new generation. Resolves with that generation.
    */
-  async restore(name: string): Promise<{ generation: number }> {
-    checkSavepointName(name);
-    if (this.done || !this.started) {
-      throw new SavepointError(`job '${this.plan.job}' is not running; restore a savepoint while it runs`);
-    }
-    return this.restoreRequests.add(name);
+  restore(name: string): Promise<{ generation: number }> {
+    return this.requests.restore(name);
   }
 
   private async restoreFrom(name: string): Promise<{ generation: number }> {
