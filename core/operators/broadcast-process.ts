@@ -6,12 +6,10 @@
 
 import type { BroadcastContext, BroadcastProcessFunction, MapStateDescriptor } from "../api/broadcast.ts";
 import type { StateCodec } from "../api/state.ts";
-import { OperatorError, RiffleError } from "../errors.ts";
 import type { Key } from "../keys.ts";
 import { broadcastStates } from "./broadcast-state.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
-import { operatorListStates } from "./operator-state.ts";
-import { sideRecord } from "./side-output.ts";
+import { callUser, notifyComplete, processContext, type Stamped } from "./process-context.ts";
 
 type Fn = BroadcastProcessFunction<unknown, unknown, unknown>;
 
@@ -26,18 +24,13 @@ export function broadcastContext(
   descriptors: readonly MapStateDescriptor<Key, unknown>[],
   writable: boolean,
   codec: StateCodec,
-): BroadcastContext<unknown> & { timestamp: number | undefined } {
+): Stamped<BroadcastContext<unknown>> {
   const states = broadcastStates(uid, services, descriptors, codec);
-  const ctx = {
-    timestamp: undefined as number | undefined,
-    timers: { currentProcessingTime: () => services.now, currentWatermark: () => services.watermark },
-    emit: (value: unknown) => next.processRecord(value, ctx.timestamp, 0),
-    output: (tag: { id: string }, value: unknown) => next.processRecord(sideRecord(tag.id, value), ctx.timestamp, 0),
-    getListState: operatorListStates(uid, services) as BroadcastContext<unknown>["getListState"],
+  // The same object: `emit` reads its `timestamp`.
+  return Object.assign(processContext(uid, next, services), {
     getBroadcastState: ((d: MapStateDescriptor<Key, unknown>) =>
       states(d, writable)) as BroadcastContext<unknown>["getBroadcastState"],
-  };
-  return ctx;
+  });
 }
 
 /** Runs a broadcast process function on a stream that is not keyed. */
@@ -64,26 +57,16 @@ export class BroadcastProcessOperator extends ForwardingOperator {
   }
 
   processRecord(value: unknown, time: number | undefined, input: number): void {
-    try {
-      if (this.broadcastInput[input]) {
-        this.ctx.timestamp = time;
-        this.fn.processBroadcastElement(value, this.ctx);
-      } else {
-        this.readOnly.timestamp = time;
-        this.fn.processElement(value, this.readOnly);
-      }
-    } catch (cause) {
-      if (cause instanceof RiffleError) throw cause;
-      throw new OperatorError(this.uid, cause);
+    if (this.broadcastInput[input]) {
+      this.ctx.timestamp = time;
+      callUser(this.uid, () => this.fn.processBroadcastElement(value, this.ctx));
+    } else {
+      this.readOnly.timestamp = time;
+      callUser(this.uid, () => this.fn.processElement(value, this.readOnly));
     }
   }
 
   override notifyCheckpointComplete(n: number): void {
-    try {
-      this.fn.notifyCheckpointComplete?.(n);
-    } catch (cause) {
-      throw new OperatorError(this.uid, cause);
-    }
-    this.next.notifyCheckpointComplete?.(n);
+    notifyComplete(this.uid, this.fn, this.next, n);
   }
 }

@@ -18,7 +18,7 @@ import type {
   TimerService,
 } from "../api/functions.ts";
 import type { StateCodec, StateDescriptor, StateSpec } from "../api/state.ts";
-import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
+import { InternalError, OperatorError, ProtocolError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
@@ -26,6 +26,7 @@ import { broadcastContext } from "./broadcast-process.ts";
 import { broadcastStates } from "./broadcast-state.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { operatorListStates } from "./operator-state.ts";
+import { callUser, notifyComplete } from "./process-context.ts";
 import { sideRecord } from "./side-output.ts";
 import { stateHandle, stateValues } from "./state-handles.ts";
 
@@ -140,12 +141,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     const onTimer = fn.onTimer as ((t: number, c: TimerContext<Key, StateSpec, unknown>) => void) | undefined;
     const call = (t: number) => {
       ctx.timestamp = t;
-      try {
-        onTimer?.call(fn, t, ctx as TimerContext<Key, StateSpec, unknown>);
-      } catch (cause) {
-        if (cause instanceof RiffleError) throw cause;
-        throw new OperatorError(uid, cause);
-      }
+      callUser(uid, () => onTimer?.call(fn, t, ctx as TimerContext<Key, StateSpec, unknown>));
     };
     this.fireEvent = (t) => {
       ctx.timeDomain = "event";
@@ -167,7 +163,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
 
   processRecord(value: unknown, time: number | undefined, input: number): void {
     if (this.selectors[input] === undefined) {
-      this.processBroadcast(value, time, input);
+      this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;
     }
     let key: Key;
@@ -186,24 +182,14 @@ export class KeyedProcessOperator extends ForwardingOperator {
     cur.key = key;
     cur.enc = enc;
     cur.group = group;
-    this.ctx.timestamp = time;
-    try {
-      (this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void)(value, this.ctx);
-    } catch (cause) {
-      if (cause instanceof RiffleError) throw cause;
-      throw new OperatorError(this.uid, cause);
-    }
+    this.handle(value, time, input);
   }
 
-  /** A record of a broadcast input: handled outside any key, on every partition. */
-  private processBroadcast(value: unknown, time: number | undefined, input: number): void {
+  /** Runs the handler of `input` on `value`. */
+  private handle(value: unknown, time: number | undefined, input: number): void {
     this.ctx.timestamp = time;
-    try {
-      (this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void)(value, this.ctx);
-    } catch (cause) {
-      if (cause instanceof RiffleError) throw cause;
-      throw new OperatorError(this.uid, cause);
-    }
+    const handler = this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void;
+    callUser(this.uid, () => handler(value, this.ctx));
   }
 
   override processWatermark(watermark: number): void {
@@ -218,12 +204,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
   }
 
   override notifyCheckpointComplete(n: number): void {
-    try {
-      this.fn.notifyCheckpointComplete?.(n);
-    } catch (cause) {
-      throw new OperatorError(this.uid, cause);
-    }
-    this.next.notifyCheckpointComplete?.(n);
+    notifyComplete(this.uid, this.fn, this.next, n);
   }
 
   override endInput(): void {
