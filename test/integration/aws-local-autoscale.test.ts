@@ -7,35 +7,28 @@
  * cannot keep up with the input and four can.
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { AwsLocal } from "../../functions/local/aws-local.ts";
+import { describe, expect, it } from "vitest";
 import job from "../fixtures/autoscale-clicks.ts";
 import {
   api,
+  awsLocalJobs,
   clickBatches,
   expectExactlyOnce,
   readOutput,
-  startJob,
-  stopEmulators,
   total,
   until,
 } from "../support/aws-local-harness.ts";
 
 type Count = { user: string; n: number };
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
-  await local?.stop();
-  local = undefined;
-});
-afterAll(stopEmulators);
+const jobs = awsLocalJobs();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("aws-local: autoscale from lag", () => {
   it("raises a task from 1 to 4 partitions under a backlog and back to 1 when idle, exactly once", async () => {
     const logs: string[] = [];
-    local = await startJob({
+    const l = await jobs.start({
       job,
       parallelism: 1,
       log: (line) => logs.push(line),
@@ -53,7 +46,6 @@ describe("aws-local: autoscale from lag", () => {
         }),
       }),
     });
-    const l = local;
     const parallelism = async () => (await l.ports.checkpoints.loadJob("autoscaled"))?.parallelism.count;
     const maxConcurrency = () => l.mappings().count?.maximumConcurrency;
     const seen = new Set<number>();

@@ -6,18 +6,13 @@
  * rounds (Step Functions above all).
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { JobCost } from "../../core/control/job-control.ts";
 import clicks from "../../examples/clicks.ts";
 import type { AwsLocal } from "../../functions/local/aws-local.ts";
-import { api, clickBatches, readOutput, startJob, stopEmulators, total, until } from "../support/aws-local-harness.ts";
+import { api, awsLocalJobs, clickBatches, readOutput, total, until } from "../support/aws-local-harness.ts";
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
-  await local?.stop();
-  local = undefined;
-});
-afterAll(stopEmulators);
+const jobs = awsLocalJobs();
 
 async function cost(l: AwsLocal): Promise<JobCost> {
   const res = await api(l.url as string, "/jobs/clicks");
@@ -30,8 +25,11 @@ async function cost(l: AwsLocal): Promise<JobCost> {
 describe("aws-local: the live cost in GET /jobs/{job}", () => {
   it("reports cost per million events after ingest and per idle hour once idle", async () => {
     // Idle from 8 s after the last ingest (so the start-up is no idle window), counted from 2 s on.
-    local = await startJob({ job: clicks, parallelism: 2, cost: { quietMs: 8000, minIdleMs: 2000, sampleMs: 100 } });
-    const l = local;
+    const l = await jobs.start({
+      job: clicks,
+      parallelism: 2,
+      cost: { quietMs: 8000, minIdleMs: 2000, sampleMs: 100 },
+    });
     const before = await cost(l);
     expect(before).toMatchObject({ currency: "USD", events: 0, perMillionEvents: null });
     expect(before.basis).toMatch(/live request accounting on aws-local/);

@@ -6,17 +6,12 @@
  * JobFailed with the reason in the job's status.
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { defineJob } from "../../core/api/environment.ts";
 import type { AwsLocal } from "../../functions/local/aws-local.ts";
-import { api, describeJob, readOutput, startJob, stopEmulators, until } from "../support/aws-local-harness.ts";
+import { api, awsLocalJobs, describeJob, readOutput, until } from "../support/aws-local-harness.ts";
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
-  await local?.stop();
-  local = undefined;
-});
-afterAll(stopEmulators);
+const jobs = awsLocalJobs();
 
 type Fired = { k: string; t: number };
 
@@ -88,8 +83,7 @@ async function committedFired(l: AwsLocal): Promise<Fired[]> {
 
 describe("aws-local: processing-time timers, checkpoint notifications, the restart limit", () => {
   it("fires a due processing-time timer within about a second, long before the next barrier", async () => {
-    local = await startJob({ job: timers, parallelism: 2 });
-    const l = local;
+    const l = await jobs.start({ job: timers, parallelism: 2 });
     const record = () => l.ports.checkpoints.loadJob("timers");
     // The first checkpoint is taken at once; the next is due only 30 s later.
     await until("checkpoint 1", async () => ((await record())?.lastCompleted ?? 0) >= 1);
@@ -114,8 +108,7 @@ describe("aws-local: processing-time timers, checkpoint notifications, the resta
 
   it("calls a keyed function's notifyCheckpointComplete with completed checkpoint ids", async () => {
     notified.length = 0;
-    local = await startJob({ job: notifying, parallelism: 2 });
-    const l = local;
+    const l = await jobs.start({ job: notifying, parallelism: 2 });
     await post(l, "notifying", [{ k: "a" }, { k: "b" }]);
     await until("two outputs", async () => (await readOutput(l.ports.output, "notifying", "out")).length >= 2);
     await until(
@@ -134,8 +127,7 @@ describe("aws-local: processing-time timers, checkpoint notifications, the resta
   it("fails the job once its restart attempts are used up: the execution ends in JobFailed and the status says why", async () => {
     // aws-local retries a failed message at once: a high receive limit keeps the failing
     // poll in its queue (blocking the barriers behind it) instead of moving it to the DLQ.
-    local = await startJob({ job: doomed, parallelism: 1, maxReceiveCount: 1000 });
-    const l = local;
+    const l = await jobs.start({ job: doomed, parallelism: 1, maxReceiveCount: 1000 });
     const outcome = l.coordinatorDone.then(
       () => "succeeded",
       (e: unknown) => e,

@@ -7,18 +7,13 @@
  * strategy is still only dead-lettered: the job goes on and finishes.
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { defineJob } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
 import type { AwsLocal } from "../../functions/local/aws-local.ts";
-import { api, describeJob, readOutput, startJob, stopEmulators, until } from "../support/aws-local-harness.ts";
+import { api, awsLocalJobs, describeJob, readOutput, until } from "../support/aws-local-harness.ts";
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
-  await local?.stop();
-  local = undefined;
-});
-afterAll(stopEmulators);
+const jobs = awsLocalJobs();
 
 /** Record 42 makes the keyed function write a `Map` into its value state. */
 const mapInState = defineJob("map-in-state", (env) => {
@@ -64,8 +59,7 @@ async function status(l: AwsLocal, job: string): Promise<Status> {
 describe("aws-local: a mistake in the job's code fails the job at once", () => {
   it("a Map written to value state ends the execution in JobFailed within seconds, the status naming the state", async () => {
     const lines: string[] = [];
-    local = await startJob({ job: mapInState, parallelism: 2, log: (line) => lines.push(line) });
-    const l = local;
+    const l = await jobs.start({ job: mapInState, parallelism: 2, log: (line) => lines.push(line) });
     const t0 = Date.now();
     const outcome = l.coordinatorDone.then(
       () => "succeeded",
@@ -89,8 +83,7 @@ describe("aws-local: a mistake in the job's code fails the job at once", () => {
   }, 120_000);
 
   it("a poison record under the dead-letter strategy is dead-lettered; the job does not fail and finishes", async () => {
-    local = await startJob({ job: poison, parallelism: 1 });
-    const l = local;
+    const l = await jobs.start({ job: poison, parallelism: 1 });
     // Finished once the final checkpoint completed; its output is published right after.
     await until(
       "the job finished and its output published",

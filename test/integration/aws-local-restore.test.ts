@@ -5,24 +5,17 @@
  * resets any log; before, user A's first counts were never committed.
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import clicks from "../../examples/clicks.ts";
-import type { AwsLocal } from "../../functions/local/aws-local.ts";
-import { api, readOutput, startJob, stopEmulators, until } from "../support/aws-local-harness.ts";
+import { api, awsLocalJobs, readOutput, until } from "../support/aws-local-harness.ts";
 
 type Count = { user: string; n: number };
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
-  await local?.stop();
-  local = undefined;
-});
-afterAll(stopEmulators);
+const jobs = awsLocalJobs();
 
 describe("aws-local: a restore right after a savepoint", () => {
   it("commits every count of user A at least once, and nothing below the savepoint twice", async () => {
-    local = await startJob({ job: clicks, parallelism: 2 });
-    const l = local;
+    const l = await jobs.start({ job: clicks, parallelism: 2 });
     const N = 2000;
     for (let b = 0; b < N / 500; b++) {
       const batch = Array.from({ length: 500 }, (_, i) => ({ user: "A", page: "/a", ts: b * 500 + i }));

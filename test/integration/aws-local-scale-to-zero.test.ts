@@ -4,28 +4,22 @@
  * wakes it exactly once, after which the new input is checkpointed and committed.
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import clicks from "../../examples/clicks.ts";
 import type { AwsLocal } from "../../functions/local/aws-local.ts";
 import {
   api,
+  awsLocalJobs,
   clickBatches,
   expectExactlyOnce,
   readOutput,
-  startJob,
-  stopEmulators,
   total,
   until,
 } from "../support/aws-local-harness.ts";
 
 type Count = { user: string; n: number };
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
-  await local?.stop();
-  local = undefined;
-});
-afterAll(stopEmulators);
+const jobs = awsLocalJobs();
 
 const coordinatorCalls = (l: AwsLocal) =>
   Object.entries(l.accounting.snapshot().lambda)
@@ -36,8 +30,7 @@ const dynamoRequests = (l: AwsLocal) =>
 
 describe("aws-local: scale to zero", () => {
   it("sleeps when quiet (nothing runs for seconds), and one ingest wakes it exactly once", async () => {
-    local = await startJob({ job: clicks, parallelism: 1 });
-    const l = local;
+    const l = await jobs.start({ job: clicks, parallelism: 1 });
     const ingest = async (batch: unknown[]) => {
       const res = await api(l.url as string, "/jobs/clicks/sources/clicks/events", { body: JSON.stringify(batch) });
       expect(res.status, await res.clone().text()).toBe(202);

@@ -6,18 +6,17 @@
  * (aws-local-stepfunctions) → committed output in DynamoDB, compared with an oracle.
  */
 
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import clicks, { faults } from "../../examples/clicks.ts";
 import type { AwsLocal } from "../../functions/local/aws-local.ts";
 import {
   API_KEY,
   api,
+  awsLocalJobs,
   clickBatches,
   describeJob,
   expectExactlyOnce,
   readOutput,
-  startJob,
-  stopEmulators,
   total,
   until,
 } from "../support/aws-local-harness.ts";
@@ -25,13 +24,9 @@ import { InjectedCrash, withCrashes } from "../support/faults.ts";
 
 type Count = { user: string; n: number };
 
-let local: AwsLocal | undefined;
-afterEach(async () => {
+const jobs = awsLocalJobs(() => {
   faults.poisonFixed = false;
-  await local?.stop();
-  local = undefined;
 });
-afterAll(stopEmulators);
 
 async function ingestAll(l: AwsLocal, batches: readonly unknown[][]): Promise<void> {
   for (const b of batches) {
@@ -44,8 +39,7 @@ const counts = (l: AwsLocal) => readOutput<Count>(l.ports.output, "clicks", "cou
 
 describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators", () => {
   it("takes events over HTTP, completes checkpoints through the state machine, and commits the oracle's output", async () => {
-    local = await startJob({ job: clicks, parallelism: 2 });
-    const l = local;
+    const l = await jobs.start({ job: clicks, parallelism: 2 });
     expect(l.plan.tasks.length).toBeGreaterThanOrEqual(2);
     const { batches, counts: want } = clickBatches(8, 12);
     await ingestAll(l, batches);
@@ -62,7 +56,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
     // Every fifth call of each crash point kills the invocation there.
     const calls: Record<string, number> = {};
     const crashes: Record<string, number> = {};
-    local = await startJob({
+    const l = await jobs.start({
       job: clicks,
       parallelism: 2,
       taskPorts: (ports) =>
@@ -74,7 +68,6 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
         }),
       fatal: (error) => error instanceof InjectedCrash,
     });
-    const l = local;
     const { batches, counts: want } = clickBatches(8, 10);
     await ingestAll(l, batches);
     await until("all counts committed", async () => (await counts(l)).length >= total(want));
@@ -88,8 +81,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
   }, 120_000);
 
   it("sets a poison record aside while the job goes on, again when replayed still poisoned, and a replay after the fix gets it through", async () => {
-    local = await startJob({ job: clicks, parallelism: 2 });
-    const l = local;
+    const l = await jobs.start({ job: clicks, parallelism: 2 });
     await ingestAll(l, [
       [
         { user: "ada", page: "/poison", ts: 1 },
@@ -124,8 +116,7 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
   }, 120_000);
 
   it("a savepoint restored at a new generation drops stale envelopes", async () => {
-    local = await startJob({ job: clicks, parallelism: 2 });
-    const l = local;
+    const l = await jobs.start({ job: clicks, parallelism: 2 });
     const first = clickBatches(3, 10);
     await ingestAll(l, first.batches);
     await until("first counts", async () => (await counts(l)).length >= total(first.counts));
@@ -160,8 +151,8 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
   }, 120_000);
 
   it("answers every HTTP error for real", async () => {
-    local = await startJob({ job: clicks, parallelism: 1 });
-    const base = local.url as string;
+    const l = await jobs.start({ job: clicks, parallelism: 1 });
+    const base = l.url as string;
     const path = "/jobs/clicks/sources/clicks/events";
     const cases: [string, Promise<Response>, number][] = [
       ["bad JSON", api(base, path, { body: "[{" }), 400],
@@ -179,6 +170,6 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
       expect(body.message, what).toBeTruthy();
     }
     // Nothing was ingested by any of them.
-    for (let p = 0; p < 4; p++) expect(await local.ports.ingest.head("clicks", "clicks", p)).toBe(0);
+    for (let p = 0; p < 4; p++) expect(await l.ports.ingest.head("clicks", "clicks", p)).toBe(0);
   }, 120_000);
 });

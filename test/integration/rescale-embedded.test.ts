@@ -23,10 +23,13 @@ import { CrashingStore } from "../support/faults.ts";
 
 const N = 3600; // 300 per key
 const KEYS = 12;
-const counter = (autoscale: boolean) =>
+type Row = { key: string; n: number };
+
+/** The keyed counter, autoscaled or not, with its source's batch sizes. */
+const counter = (autoscale: boolean, batches: { sourceBatchSize: number; maxRecordsPerEnvelope: number }) =>
   defineJob("rescaled", (env) => {
     env.enableCheckpointing(2);
-    env.configure({ sourceBatchSize: 50, maxRecordsPerEnvelope: 10 });
+    env.configure(batches);
     if (autoscale) env.configureAws({ autoscale: { min: 1, max: 4, targetLagSeconds: 1, cooldownSeconds: 1 } });
     env
       .fromGenerator((i) => ({ key: `k${i % KEYS}` }), { count: N, splits: 2 })
@@ -66,8 +69,25 @@ class CopyCounter extends CrashingStore {
   }
 }
 
+/** What a run committed, and the parallelism of the `count` task as it changed from checkpoint to checkpoint. */
+function observed() {
+  const rows: Row[] = [];
+  const seen: number[] = [];
+  return {
+    rows,
+    seen,
+    onOutput: (_sink: string, values: readonly unknown[]) => rows.push(...(values as Row[])),
+    /** Notes the count task's parallelism (at a completed checkpoint) and returns it. */
+    parallelism(rt: EmbeddedRuntime): number {
+      const p = rt.plan.tasks.find((t) => t.id === "count")?.parallelism ?? 0;
+      if (seen.at(-1) !== p) seen.push(p);
+      return p;
+    },
+  };
+}
+
 /** Per key, the committed counts must be exactly 1..n. */
-function expectExactlyOnce(rows: readonly { key: string; n: number }[]): void {
+function expectExactlyOnce(rows: readonly Row[]): void {
   const by = new Map<string, number[]>();
   for (const r of rows) by.set(r.key, [...(by.get(r.key) ?? []), r.n]);
   expect(by.size).toBe(KEYS);
@@ -93,20 +113,21 @@ describe("rescale in place (embedded)", () => {
       if (kind === "sqlite")
         dir = openStateDir(mkdtempSync(join(tmpdir(), "riffle-rescale-")), { create: true, job: "rescaled" });
       const store = new CopyCounter(dir ? dir.stateStore : new InMemoryStateStore({ copy: true }));
-      const rows: { key: string; n: number }[] = [];
-      const seen: number[] = [];
-      const rt: EmbeddedRuntime = new EmbeddedRuntime(counter(false), {
-        store,
-        ...(dir ? { checkpoints: dir.checkpointStore } : {}),
-        onOutput: (_sink, values) => rows.push(...(values as { key: string; n: number }[])),
-        onCheckpoint: (e) => {
-          if (e.kind !== "completed") return;
-          const p = rt.plan.tasks.find((t) => t.id === "count")?.parallelism ?? 0;
-          if (seen.at(-1) !== p) seen.push(p);
-          if (rt.rescales === 0 && e.manifest.id >= 2) rt.requestRescale({ count: 4 });
-          if (rt.rescales === 1 && p === 4) rt.requestRescale({ count: 1 });
+      const { rows, seen, onOutput, parallelism } = observed();
+      const rt: EmbeddedRuntime = new EmbeddedRuntime(
+        counter(false, { sourceBatchSize: 50, maxRecordsPerEnvelope: 10 }),
+        {
+          store,
+          ...(dir ? { checkpoints: dir.checkpointStore } : {}),
+          onOutput,
+          onCheckpoint: (e) => {
+            if (e.kind !== "completed") return;
+            const p = parallelism(rt);
+            if (rt.rescales === 0 && e.manifest.id >= 2) rt.requestRescale({ count: 4 });
+            if (rt.rescales === 1 && p === 4) rt.requestRescale({ count: 1 });
+          },
         },
-      });
+      );
       await rt.run();
       expect(rt.rescales).toBe(2);
       expect(seen.slice(0, 3)).toEqual([1, 4, 1]);
@@ -127,38 +148,16 @@ describe("rescale in place (embedded)", () => {
         concurrency.push(n);
       },
     };
-    const rows: { key: string; n: number }[] = [];
-    const seen: number[] = [];
-    const job = defineJob("rescaled", (env) => {
-      env.enableCheckpointing(2);
-      env.configure({ sourceBatchSize: 5, maxRecordsPerEnvelope: 5 });
-      env.configureAws({ autoscale: { min: 1, max: 4, targetLagSeconds: 1, cooldownSeconds: 1 } });
-      env
-        .fromGenerator((i) => ({ key: `k${i % KEYS}` }), { count: N, splits: 2 })
-        .uid("gen")
-        .keyBy((r) => r.key)
-        .process({
-          state: { n: valueState<number>() },
-          processElement(r, ctx) {
-            const n = (ctx.state.n.value() ?? 0) + 1;
-            ctx.state.n.update(n);
-            ctx.emit({ key: r.key, n });
-          },
-        })
-        .uid("count")
-        .sinkTo("counts");
-    });
+    const { rows, seen, onOutput, parallelism } = observed();
+    const job = counter(true, { sourceBatchSize: 5, maxRecordsPerEnvelope: 5 });
     // Time is the runtime's manual clock: each batch takes 5 ms of it, so the rounds are deterministic.
     const rt: EmbeddedRuntime = new EmbeddedRuntime(job, {
       clock: new ManualClock(0),
       batchTimeMs: 5,
       scaler,
-      onOutput: (_sink, values) => rows.push(...(values as { key: string; n: number }[])),
+      onOutput,
       onCheckpoint: (e) => {
-        if (e.kind !== "completed") return;
-        const p = rt.plan.tasks.find((t) => t.id === "count")?.parallelism ?? 0;
-        if (seen.at(-1) !== p) seen.push(p);
-        if (p === 4) backlog = 0;
+        if (e.kind === "completed" && parallelism(rt) === 4) backlog = 0;
       },
     });
     await rt.run();

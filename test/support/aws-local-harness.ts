@@ -4,7 +4,7 @@
  * tests), a unique resource prefix per test, and readers for the committed output.
  */
 
-import { expect } from "vitest";
+import { afterAll, afterEach, expect } from "vitest";
 import type { OutputStore } from "../../core/ports/output-store.ts";
 import { type AwsLocal, type AwsLocalOptions, startAwsLocal } from "../../functions/local/aws-local.ts";
 import { type LocalSqs, startLocalSqs } from "../../functions/local/sqs-local.ts";
@@ -44,6 +44,30 @@ export async function startJob(o: Omit<AwsLocalOptions, "sqsEndpoint" | "dynamoE
     sqsEndpoint: sqs,
     dynamoEndpoint: dynamo,
   });
+}
+
+/**
+ * The aws-local jobs of one test file. Registers the hooks that stop the job a test
+ * started (after each test, after `afterEachTest`) and this file's emulators (after
+ * the file); `start` starts a job with {@link startJob} and keeps it for that hook.
+ * Call once, at the top of the file.
+ */
+export function awsLocalJobs(afterEachTest?: () => void): {
+  start(o: Parameters<typeof startJob>[0]): Promise<AwsLocal>;
+} {
+  let local: AwsLocal | undefined;
+  afterEach(async () => {
+    afterEachTest?.();
+    await local?.stop();
+    local = undefined;
+  });
+  afterAll(stopEmulators);
+  return {
+    async start(o) {
+      local = await startJob(o);
+      return local;
+    },
+  };
 }
 
 /** Every committed record of `sink`. */
