@@ -1,0 +1,407 @@
+/**
+ * riffle's Flink SQL grammar: queries and statements on top of the expression grammar
+ * (parser-expr.ts). {@link parseSql} turns a script into statements, or throws a
+ * {@link SqlError} with the line, column and what was expected.
+ */
+import type { ColumnDef, Expr, Query, SelectItem, Statement, TableRef } from "./ast.ts";
+import { type Pos, SqlError } from "./errors.ts";
+import * as T from "./lexer.ts";
+import { found } from "./parse-errors.ts";
+import { after, ExprParser, img, posOf, stringValue } from "./parser-expr.ts";
+
+const K = T.Keyword;
+
+class SqlParser extends ExprParser {
+  script = this.RULE("script", (): Statement[] => {
+    const out: Statement[] = [];
+    this.OPTION(() => out.push(this.SUBRULE(this.statement)));
+    this.MANY(() => {
+      this.CONSUME(T.Semicolon);
+      this.OPTION2(() => out.push(this.SUBRULE2(this.statement)));
+    });
+    return out;
+  });
+
+  statement = this.RULE("statement", (): Statement => {
+    return this.OR([
+      { ALT: () => this.SUBRULE(this.create) },
+      { ALT: () => this.SUBRULE(this.insert) },
+      { ALT: () => this.SUBRULE(this.statementSet) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(K.EXPLAIN);
+          return { kind: "explain", statement: this.SUBRULE(this.statement), pos: posOf(t) } as Statement;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(K.SET);
+          const key = stringValue(this.CONSUME(T.StringLiteral));
+          this.CONSUME(T.Equals);
+          const value = stringValue(this.CONSUME2(T.StringLiteral));
+          return { kind: "set", key, value, pos: posOf(t) } as Statement;
+        },
+      },
+      {
+        ALT: () =>
+          ({ kind: "show-tables", pos: posOf(after([this.CONSUME(K.SHOW)], this.CONSUME(K.TABLES))) }) as Statement,
+      },
+      {
+        ALT: () => {
+          const t = this.CONSUME(K.DESCRIBE);
+          return { kind: "describe", name: this.SUBRULE(this.identifier).name, pos: posOf(t) } as Statement;
+        },
+      },
+      {
+        ALT: () => {
+          const query = this.SUBRULE(this.query);
+          return { kind: "query", query, pos: query.pos } as Statement;
+        },
+      },
+    ]);
+  });
+
+  create = this.RULE("create", (): Statement => {
+    const t = this.CONSUME(K.CREATE);
+    this.OPTION(() => this.CONSUME(K.TEMPORARY));
+    return this.OR([
+      { ALT: () => this.SUBRULE(this.createTable, { ARGS: [posOf(t)] }) },
+      {
+        ALT: () => {
+          this.CONSUME(K.VIEW);
+          const name = this.SUBRULE(this.identifier).name;
+          this.CONSUME(K.AS);
+          return { kind: "create-view", name, query: this.SUBRULE(this.query), pos: posOf(t) } as Statement;
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(K.FUNCTION);
+          const name = this.SUBRULE2(this.identifier).name;
+          this.CONSUME2(K.AS);
+          const className = stringValue(this.CONSUME(T.StringLiteral));
+          this.OPTION2(() => after([this.CONSUME(T.Identifier)], this.CONSUME2(T.Identifier)));
+          return { kind: "create-function", name, className, pos: posOf(t) } as Statement;
+        },
+      },
+    ]);
+  });
+
+  createTable = this.RULE("createTable", (pos: Pos): Statement => {
+    this.CONSUME(K.TABLE);
+    this.OPTION(() => after([this.CONSUME(K.IF), this.CONSUME(K.NOT)], this.CONSUME(K.EXISTS)));
+    const name = this.SUBRULE(this.identifier).name;
+    const columns: ColumnDef[] = [];
+    let watermark: { column: string; expr: Expr; pos: Pos } | undefined;
+    let primaryKey: string[] | undefined;
+    this.CONSUME(T.LParen);
+    this.AT_LEAST_ONE_SEP({
+      SEP: T.Comma,
+      DEF: () =>
+        this.OR([
+          {
+            ALT: () => {
+              const w = this.CONSUME(K.WATERMARK);
+              this.CONSUME(K.FOR);
+              const column = this.SUBRULE2(this.identifier).name;
+              this.CONSUME(K.AS);
+              watermark = { column, expr: this.SUBRULE(this.expr), pos: posOf(w) };
+            },
+          },
+          {
+            ALT: () => {
+              this.CONSUME(K.PRIMARY);
+              this.CONSUME(K.KEY);
+              primaryKey = this.SUBRULE(this.identifierList);
+              this.CONSUME2(K.NOT);
+              this.CONSUME(K.ENFORCED);
+            },
+          },
+          { ALT: () => columns.push(this.SUBRULE(this.columnDef)) },
+        ]),
+    });
+    this.CONSUME(T.RParen);
+    const partitionedBy = this.OPTION3(() => {
+      this.CONSUME(K.PARTITIONED);
+      this.CONSUME(K.BY);
+      return this.SUBRULE2(this.identifierList);
+    });
+    const options = this.OPTION2(() => this.SUBRULE(this.withOptions)) ?? {};
+    return {
+      kind: "create-table",
+      name,
+      columns,
+      options,
+      pos,
+      ...(watermark === undefined ? {} : { watermark }),
+      ...(primaryKey === undefined ? {} : { primaryKey }),
+      ...(partitionedBy === undefined ? {} : { partitionedBy }),
+    };
+  });
+
+  columnDef = this.RULE("columnDef", (): ColumnDef => {
+    const id = this.SUBRULE(this.identifier);
+    return this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(K.AS);
+          return { kind: "computed", name: id.name, expr: this.SUBRULE(this.expr), pos: id.pos } as ColumnDef;
+        },
+      },
+      { ALT: () => ({ kind: "physical", name: id.name, type: this.SUBRULE(this.typeName), pos: id.pos }) as ColumnDef },
+    ]);
+  });
+
+  identifierList = this.RULE("identifierList", (): string[] => {
+    const names: string[] = [];
+    this.CONSUME(T.LParen);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => names.push(this.SUBRULE(this.identifier).name) });
+    this.CONSUME(T.RParen);
+    return names;
+  });
+
+  withOptions = this.RULE("withOptions", (): Record<string, string> => {
+    const options: Record<string, string> = {};
+    this.CONSUME(K.WITH);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({
+      SEP: T.Comma,
+      DEF: () => {
+        const key = stringValue(this.CONSUME(T.StringLiteral));
+        this.CONSUME(T.Equals);
+        options[key] = stringValue(this.CONSUME2(T.StringLiteral));
+      },
+    });
+    this.CONSUME(T.RParen);
+    return options;
+  });
+
+  insert = this.RULE("insert", (): Statement => {
+    const t = this.CONSUME(K.INSERT);
+    this.OR([{ ALT: () => this.CONSUME(K.INTO) }, { ALT: () => this.CONSUME(K.OVERWRITE) }]);
+    const table = this.SUBRULE(this.identifier).name;
+    const columns = this.OPTION(() => this.SUBRULE(this.identifierList));
+    const query = this.SUBRULE(this.query);
+    return { kind: "insert", table, query, pos: posOf(t), ...(columns === undefined ? {} : { columns }) };
+  });
+
+  /** `EXECUTE STATEMENT SET BEGIN insert; … END`. */
+  statementSet = this.RULE("statementSet", (): Statement => {
+    const t = this.CONSUME(K.EXECUTE);
+    this.CONSUME(K.STATEMENT);
+    this.CONSUME(K.SET);
+    this.CONSUME(K.BEGIN);
+    const inserts: Statement[] = [];
+    this.AT_LEAST_ONE(() => {
+      inserts.push(this.SUBRULE(this.insert));
+      this.CONSUME(T.Semicolon);
+    });
+    this.CONSUME(K.END);
+    return { kind: "statement-set", inserts, pos: posOf(t) };
+  });
+
+  override query = this.RULE("query", (): Query => {
+    let left = this.SUBRULE(this.queryTerm);
+    this.MANY(() => {
+      const t = this.CONSUME(K.UNION);
+      const all = this.OPTION(() => this.CONSUME(K.ALL)) !== undefined;
+      const right = this.SUBRULE2(this.queryTerm);
+      left = { kind: "union", all, left, right, pos: posOf(t) };
+    });
+    return left;
+  });
+
+  queryTerm = this.RULE("queryTerm", (): Query => {
+    return this.OR([
+      { ALT: () => this.SUBRULE(this.select) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          const q = this.SUBRULE(this.query);
+          this.CONSUME(T.RParen);
+          return q;
+        },
+      },
+    ]);
+  });
+
+  select = this.RULE("select", (): Query => {
+    const t = this.CONSUME(K.SELECT);
+    const distinct =
+      this.OPTION(() =>
+        this.OR([{ ALT: () => this.CONSUME(K.DISTINCT) }, { ALT: () => after([this.CONSUME(K.ALL)], undefined) }]),
+      ) !== undefined;
+    const items: SelectItem[] = [];
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => items.push(this.SUBRULE(this.selectItem)) });
+    const from = this.OPTION2(() => after([this.CONSUME(K.FROM)], this.SUBRULE(this.fromClause)));
+    const where = this.OPTION3(() => after([this.CONSUME(K.WHERE)], this.SUBRULE(this.expr)));
+    const groupBy: Expr[] = [];
+    this.OPTION4(() => {
+      this.CONSUME(K.GROUP);
+      this.CONSUME(K.BY);
+      this.AT_LEAST_ONE_SEP2({ SEP: T.Comma, DEF: () => groupBy.push(this.SUBRULE2(this.expr)) });
+    });
+    const having = this.OPTION5(() => after([this.CONSUME(K.HAVING)], this.SUBRULE3(this.expr)));
+    const orderBy = this.OPTION6(() => this.SUBRULE(this.orderBy)) ?? [];
+    const limit = this.OPTION7(() => after([this.CONSUME(K.LIMIT)], Number(this.CONSUME(T.IntegerNumber).image)));
+    return {
+      kind: "select",
+      distinct,
+      items,
+      groupBy,
+      orderBy,
+      pos: posOf(t),
+      ...(from === undefined ? {} : { from }),
+      ...(where === undefined ? {} : { where }),
+      ...(having === undefined ? {} : { having }),
+      ...(limit === undefined ? {} : { limit }),
+    };
+  });
+
+  selectItem = this.RULE("selectItem", (): SelectItem => {
+    return this.OR([
+      { ALT: () => ({ expr: { kind: "star", pos: posOf(this.CONSUME(T.Star)) } }) as SelectItem },
+      {
+        GATE: () => this.LA(2).tokenType === T.Dot && this.LA(3).tokenType === T.Star,
+        ALT: () => {
+          const q = this.SUBRULE(this.identifier);
+          this.CONSUME(T.Dot);
+          this.CONSUME2(T.Star);
+          return { expr: { kind: "star", qualifier: q.name, pos: q.pos } } as SelectItem;
+        },
+      },
+      {
+        ALT: () => {
+          const expr = this.SUBRULE(this.expr);
+          const alias = this.OPTION(() => this.SUBRULE(this.alias));
+          return (alias === undefined ? { expr } : { expr, alias }) as SelectItem;
+        },
+      },
+    ]);
+  });
+
+  alias = this.RULE("alias", (): string => {
+    this.OPTION(() => this.CONSUME(K.AS));
+    return this.SUBRULE(this.identifier).name;
+  });
+
+  fromClause = this.RULE("fromClause", (): TableRef => {
+    let left = this.SUBRULE(this.joined);
+    this.MANY(() => {
+      const t = this.CONSUME(T.Comma);
+      const right = this.SUBRULE2(this.joined);
+      left = { kind: "join", type: "CROSS", left, right, pos: posOf(t) };
+    });
+    return left;
+  });
+
+  joined = this.RULE("joined", (): TableRef => {
+    let left = this.SUBRULE(this.tablePrimary);
+    this.MANY(() => {
+      const type = this.SUBRULE(this.joinType);
+      const t = this.CONSUME(K.JOIN);
+      const right = this.SUBRULE2(this.tablePrimary);
+      const on = this.OPTION(() => after([this.CONSUME(K.ON)], this.SUBRULE(this.expr)));
+      left = { kind: "join", type, left, right, pos: posOf(t), ...(on === undefined ? {} : { on }) };
+    });
+    return left;
+  });
+
+  joinType = this.RULE("joinType", (): "INNER" | "LEFT" | "RIGHT" | "FULL" | "CROSS" => {
+    const type = this.OPTION(() =>
+      this.OR([
+        { ALT: () => after([this.CONSUME(K.INNER)], "INNER" as const) },
+        { ALT: () => after([this.CONSUME(K.CROSS)], "CROSS" as const) },
+        { ALT: () => after([this.CONSUME(K.LEFT), this.OPTION2(() => this.CONSUME(K.OUTER))], "LEFT" as const) },
+        { ALT: () => after([this.CONSUME(K.RIGHT), this.OPTION3(() => this.CONSUME2(K.OUTER))], "RIGHT" as const) },
+        { ALT: () => after([this.CONSUME(K.FULL), this.OPTION4(() => this.CONSUME3(K.OUTER))], "FULL" as const) },
+      ]),
+    );
+    return type ?? "INNER";
+  });
+
+  tablePrimary = this.RULE("tablePrimary", (): TableRef => {
+    const ref = this.OR([
+      { ALT: () => this.SUBRULE(this.tableFunction) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(T.LParen);
+          const query = this.SUBRULE(this.query);
+          this.CONSUME(T.RParen);
+          return { kind: "derived", query, pos: posOf(t) } as TableRef;
+        },
+      },
+      {
+        ALT: () => {
+          const id = this.SUBRULE(this.identifier);
+          const asOf = this.OPTION(() => {
+            this.CONSUME(K.FOR);
+            this.CONSUME(K.SYSTEM_TIME);
+            this.CONSUME(K.AS);
+            this.CONSUME(K.OF);
+            return this.SUBRULE(this.expr);
+          });
+          return { kind: "table", name: id.name, pos: id.pos, ...(asOf === undefined ? {} : { asOf }) } as TableRef;
+        },
+      },
+    ]);
+    const alias = this.OPTION2(() => this.SUBRULE(this.alias));
+    return alias === undefined || ref.kind === "join" ? ref : { ...ref, alias };
+  });
+
+  /** `TABLE(TUMBLE(TABLE t, DESCRIPTOR(c), INTERVAL …))`. */
+  tableFunction = this.RULE("tableFunction", (): TableRef => {
+    this.CONSUME(K.TABLE);
+    this.CONSUME(T.LParen);
+    const fn = this.CONSUME(T.Identifier);
+    this.CONSUME2(T.LParen);
+    this.CONSUME2(K.TABLE);
+    const table = this.SUBRULE(this.identifier).name;
+    this.CONSUME(T.Comma);
+    this.CONSUME(K.DESCRIPTOR);
+    this.CONSUME3(T.LParen);
+    const descriptor = this.SUBRULE2(this.identifier).name;
+    this.CONSUME3(T.RParen);
+    const args: Expr[] = [];
+    this.MANY(() => {
+      this.CONSUME2(T.Comma);
+      args.push(this.SUBRULE(this.expr));
+    });
+    this.CONSUME4(T.RParen);
+    this.CONSUME5(T.RParen);
+    return { kind: "tvf", fn: img(fn).toUpperCase(), table, descriptor, args, pos: posOf(fn) };
+  });
+
+  constructor() {
+    super();
+    this.performSelfAnalysis();
+  }
+}
+
+let parser: SqlParser | undefined;
+
+/** Parses a script of `;`-separated statements. Throws a {@link SqlError} of kind `parse`. */
+export function parseSql(text: string): Statement[] {
+  const lexed = T.sqlLexer.tokenize(text);
+  const bad = lexed.errors[0];
+  if (bad) {
+    const pos = { line: bad.line ?? 0, column: bad.column ?? 0 };
+    throw new SqlError("parse", pos, `unexpected character '${text.slice(bad.offset, bad.offset + 1)}'`);
+  }
+  parser ??= new SqlParser();
+  parser.input = lexed.tokens;
+  const statements = parser.script();
+  const error = parser.errors[0];
+  if (error) {
+    const t = error.token;
+    const pos = Number.isNaN(t.startLine) || t.startLine === undefined ? endPos(text) : posOf(t);
+    throw new SqlError("parse", pos, error.message || `unexpected ${found(t)}`);
+  }
+  return statements;
+}
+
+/** The position just past the end of `text` (where an unexpected end of input is). */
+function endPos(text: string): Pos {
+  const lines = text.split("\n");
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
