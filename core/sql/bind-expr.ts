@@ -2,8 +2,8 @@
 import type { Expr } from "./ast.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
-import type { Field } from "./logical.ts";
 import { AGGREGATES, type ScalarFn, scalarFunction } from "./functions.ts";
+import type { Field } from "./logical.ts";
 import {
   assignable,
   BIGINT,
@@ -78,13 +78,21 @@ export function bindExpr(e: Expr, ctx: BindContext): BoundExpr {
     case "cast": {
       const inner = bindExpr(e.expr, ctx);
       const to = typeOf(e.type);
-      const ok = inner.type.kind === "NULL" || to.kind === "VARCHAR" || inner.type.kind === "VARCHAR" || assignable(inner.type, to);
+      const ok =
+        inner.type.kind === "NULL" ||
+        to.kind === "VARCHAR" ||
+        inner.type.kind === "VARCHAR" ||
+        assignable(inner.type, to);
       if (!ok) throw invalid(e.pos, `cannot CAST ${showType(inner.type)} to ${showType(to)}`);
       return { kind: "cast", expr: inner, type: to };
     }
     case "between": {
       const x = bindExpr(e.expr, ctx);
-      const range = call("AND", [binary(">=", x, bindExpr(e.low, ctx), e.pos), binary("<=", x, bindExpr(e.high, ctx), e.pos)], e.pos);
+      const range = call(
+        "AND",
+        [binary(">=", x, bindExpr(e.low, ctx), e.pos), binary("<=", x, bindExpr(e.high, ctx), e.pos)],
+        e.pos,
+      );
       return e.not ? call("NOT", [range], e.pos) : range;
     }
     case "in": {
@@ -115,7 +123,11 @@ function literal(e: Extract<Expr, { kind: "literal" }>): BoundExpr {
     }
     case "decimal": {
       const scale = e.text.split(".")[1]?.length ?? 0;
-      return { kind: "literal", value: Number(e.text), type: { kind: "DECIMAL", precision: Math.max(e.text.length - 1, scale), scale } };
+      return {
+        kind: "literal",
+        value: Number(e.text),
+        type: { kind: "DECIMAL", precision: Math.max(e.text.length - 1, scale), scale },
+      };
     }
     case "double":
       return { kind: "literal", value: Number(e.text), type: DOUBLE };
@@ -178,7 +190,17 @@ function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundE
 export function call(name: string, args: BoundExpr[], pos: Pos): BoundExpr {
   const fn = scalarFunction(name);
   if (!fn) throw invalid(pos, `unknown function '${name}'`);
-  return { kind: "call", name, fn, args, type: fn.type(args.map((a) => a.type), pos, name) };
+  return {
+    kind: "call",
+    name,
+    fn,
+    args,
+    type: fn.type(
+      args.map((a) => a.type),
+      pos,
+      name,
+    ),
+  };
 }
 
 function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundExpr {
@@ -204,7 +226,8 @@ function bindCase(e: Extract<Expr, { kind: "case" }>, ctx: BindContext): BoundEx
   const otherwise: BoundExpr = e.else ? bindExpr(e.else, ctx) : { kind: "literal", value: null, type: NULL };
   let type: SqlType = otherwise.type;
   for (const w of whens) {
-    if (w.when.type.kind !== "BOOLEAN") throw invalid(e.pos, `type mismatch: WHEN needs BOOLEAN, got ${showType(w.when.type)}`);
+    if (w.when.type.kind !== "BOOLEAN")
+      throw invalid(e.pos, `type mismatch: WHEN needs BOOLEAN, got ${showType(w.when.type)}`);
     type = unify(type, w.then.type, e.pos);
   }
   return { kind: "case", whens, else: otherwise, type };

@@ -41,7 +41,8 @@ function arity(args: readonly SqlType[], n: number, pos: Pos, name: string) {
 function numericType(args: readonly SqlType[], pos: Pos, op: string): SqlType {
   arity(args, 2, pos, `'${op}'`);
   const [a, b] = args as [SqlType, SqlType];
-  if (!numericOrNull(a) || !numericOrNull(b)) throw invalid(pos, `type mismatch: cannot apply '${op}' to ${both(a, b)}`);
+  if (!numericOrNull(a) || !numericOrNull(b))
+    throw invalid(pos, `type mismatch: cannot apply '${op}' to ${both(a, b)}`);
   if (a.kind === "DOUBLE" || b.kind === "DOUBLE") return DOUBLE;
   const sa = scaleOf(a) ?? 0;
   const sb = scaleOf(b) ?? 0;
@@ -71,13 +72,16 @@ const divide: ScalarFn = {
     return t.kind === "DECIMAL" ? DOUBLE : t;
   },
   make: (_args, result) =>
-    isInteger(result) ? (v) => Math.trunc((v[0] as number) / (v[1] as number)) : (v) => (v[0] as number) / (v[1] as number),
+    isInteger(result)
+      ? (v) => Math.trunc((v[0] as number) / (v[1] as number))
+      : (v) => (v[0] as number) / (v[1] as number),
 };
 
 const mod: ScalarFn = {
   type: (args, pos, name) => {
     const t = numericType(args, pos, name);
-    if (!isInteger(t)) throw invalid(pos, `type mismatch: ${name} takes integers, got ${both(args[0] as SqlType, args[1] as SqlType)}`);
+    if (!isInteger(t))
+      throw invalid(pos, `type mismatch: ${name} takes integers, got ${both(args[0] as SqlType, args[1] as SqlType)}`);
     return t;
   },
   make: () => (v) => (v[0] as number) % (v[1] as number),
@@ -101,7 +105,8 @@ function comparison(op: string, test: (c: number) => boolean): ScalarFn {
 
 function booleans(args: readonly SqlType[], pos: Pos, name: string) {
   for (const a of args)
-    if (a.kind !== "BOOLEAN" && a.kind !== "NULL") throw invalid(pos, `type mismatch: ${name} takes BOOLEAN, got ${showType(a)}`);
+    if (a.kind !== "BOOLEAN" && a.kind !== "NULL")
+      throw invalid(pos, `type mismatch: ${name} takes BOOLEAN, got ${showType(a)}`);
   return BOOLEAN;
 }
 
@@ -123,8 +128,10 @@ function fixed(params: readonly SqlType[], result: SqlType, impl: (v: readonly u
       arity(args, params.length, pos, name);
       args.forEach((a, i) => {
         const p = params[i] as SqlType;
-        const ok = a.kind === "NULL" || a.kind === p.kind || (isNumeric(p) && isNumeric(a) && isInteger(p) === isInteger(a));
-        if (!ok) throw invalid(pos, `type mismatch: argument ${i + 1} of ${name} must be ${showType(p)}, got ${showType(a)}`);
+        const ok =
+          a.kind === "NULL" || a.kind === p.kind || (isNumeric(p) && isNumeric(a) && isInteger(p) === isInteger(a));
+        if (!ok)
+          throw invalid(pos, `type mismatch: argument ${i + 1} of ${name} must be ${showType(p)}, got ${showType(a)}`);
       });
       return result;
     },
@@ -162,7 +169,11 @@ const FUNCTIONS = new Map<string, ScalarFn>([
   ],
   [
     "REGEXP_EXTRACT",
-    fixed([VARCHAR, VARCHAR, INT], VARCHAR, (v) => new RegExp(v[1] as string).exec(v[0] as string)?.[v[2] as number] ?? null),
+    fixed(
+      [VARCHAR, VARCHAR, INT],
+      VARCHAR,
+      (v) => new RegExp(v[1] as string).exec(v[0] as string)?.[v[2] as number] ?? null,
+    ),
   ],
 ]);
 

@@ -41,12 +41,14 @@ export function typeOf(t: TypeName): SqlType {
   const simple = SIMPLE[t.name];
   if (simple) return simple;
   if (t.name === "TIMESTAMP") {
-    if (t.params.length > 0 && t.params[0] !== 3) throw unsupported(t.pos, `TIMESTAMP(${t.params[0]}) (only TIMESTAMP(3))`);
+    if (t.params.length > 0 && t.params[0] !== 3)
+      throw unsupported(t.pos, `TIMESTAMP(${t.params[0]}) (only TIMESTAMP(3))`);
     return TIMESTAMP;
   }
   if (t.name === "DECIMAL" || t.name === "NUMERIC")
     return { kind: "DECIMAL", precision: t.params[0] ?? 10, scale: t.params[1] ?? 0 };
-  if (t.name === "ROW" && t.fields) return { kind: "ROW", fields: t.fields.map((f) => ({ name: f.name, type: typeOf(f.type) })) };
+  if (t.name === "ROW" && t.fields)
+    return { kind: "ROW", fields: t.fields.map((f) => ({ name: f.name, type: typeOf(f.type) })) };
   throw unsupported(t.pos, `type ${t.name}`);
 }
 

@@ -1,0 +1,101 @@
+/**
+ * The group aggregate: per grouping key, accumulators in keyed state (exactly once like every
+ * keyed riffle operator), fed by a changelog (+I/+U add, -U/-D retract) and emitting one: +I for
+ * a new group, -U/+U when its result changes, -D when its last row is retracted.
+ */
+import type { KeyedProcessFunction } from "../api/functions.ts";
+import { valueState } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+import type { Row } from "./expr.ts";
+import type { AggCall, RowKind } from "./logical.ts";
+import { isInteger } from "./types.ts";
+
+/** One change of a changelog stream. */
+export interface Change {
+  readonly kind: RowKind;
+  readonly row: Row;
+}
+
+/** Per group: the number of rows, and one accumulator per aggregate call. */
+interface Acc {
+  n: number;
+  a: unknown[];
+}
+
+type Counts = Record<string, number>;
+
+function initial(agg: AggCall): unknown {
+  if (agg.distinct || agg.fn === "MIN" || agg.fn === "MAX") return {};
+  return agg.fn === "COUNT" ? 0 : [0, 0];
+}
+
+function bump(counts: Counts, value: unknown, by: number) {
+  const k = JSON.stringify(value);
+  const n = (counts[k] ?? 0) + by;
+  if (n === 0) delete counts[k];
+  else counts[k] = n;
+}
+
+function accumulate(agg: AggCall, acc: unknown, row: Row, sign: 1 | -1): unknown {
+  if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
+  const v = agg.arg === undefined ? 1 : row[agg.arg];
+  if (v === null) return acc;
+  if (agg.distinct || agg.fn === "MIN" || agg.fn === "MAX") {
+    bump(acc as Counts, v, sign);
+    return acc;
+  }
+  if (agg.fn === "COUNT") return (acc as number) + sign;
+  const [sum, count] = acc as [number, number];
+  return [sum + sign * (v as number), count + sign];
+}
+
+function result(agg: AggCall, acc: unknown): unknown {
+  if (agg.distinct) {
+    const values = Object.keys(acc as Counts);
+    return agg.fn === "COUNT" ? values.length : undefined;
+  }
+  if (agg.fn === "MIN" || agg.fn === "MAX") {
+    let best: unknown = null;
+    for (const k of Object.keys(acc as Counts)) {
+      const v = JSON.parse(k) as number;
+      if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
+    }
+    return best;
+  }
+  if (agg.fn === "COUNT") return acc;
+  const [sum, count] = acc as [number, number];
+  if (count === 0) return null;
+  if (agg.fn === "SUM") return sum;
+  return isInteger(agg.type) ? (sum - (sum % count)) / count : sum / count;
+}
+
+/** The keyed process function of a group aggregate over `groupKeys` leading columns. */
+export function groupAggregate(
+  groupKeys: number,
+  aggs: readonly AggCall[],
+): KeyedProcessFunction<Change, Key, { acc: ReturnType<typeof valueState<Acc>> }, Change> {
+  const output = (row: Row, acc: Acc): Row => [...row.slice(0, groupKeys), ...aggs.map((g, i) => result(g, acc.a[i]))];
+  return {
+    state: { acc: valueState<Acc>() },
+    processElement(change, ctx) {
+      const before = ctx.state.acc.value();
+      const acc: Acc = before ? { n: before.n, a: structuredClone(before.a) } : { n: 0, a: aggs.map(initial) };
+      const old = before ? output(change.row, before) : undefined;
+      const sign = change.kind === "+I" || change.kind === "+U" ? 1 : -1;
+      acc.n += sign;
+      acc.a = aggs.map((g, i) => accumulate(g, acc.a[i], change.row, sign));
+      if (acc.n <= 0) {
+        ctx.state.acc.clear();
+        if (old) ctx.emit({ kind: "-D", row: old });
+        return;
+      }
+      ctx.state.acc.update(acc);
+      const row = output(change.row, acc);
+      if (!old) ctx.emit({ kind: "+I", row });
+      else if (JSON.stringify(old) !== JSON.stringify(row)) {
+        ctx.emit({ kind: "-U", row: old });
+        ctx.emit({ kind: "+U", row });
+      }
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The physical plan: each logical operator becomes riffle DataStream operators. Insert-only
+ * streams carry rows (arrays); updating streams carry {@link Change}s.
+ */
+import type { DataStream } from "../api/datastream.ts";
+import type { StreamExecutionEnvironment } from "../api/environment.ts";
+import { WatermarkStrategy } from "../api/watermarks.ts";
+import type { Key } from "../keys.ts";
+import { type Change, groupAggregate } from "./aggregate.ts";
+import { sourceOf } from "./connectors.ts";
+import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+
+/** Builds `rel` in `env`; `uid` numbers the operators (stable ids for their state). */
+export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => string): DataStream<unknown> {
+  switch (rel.kind) {
+    case "scan":
+      return env.fromSource(sourceOf(rel.table)).uid(uid()) as DataStream<unknown>;
+    case "watermark": {
+      const time = rel.time;
+      const input = translate(rel.input, env, uid) as DataStream<Row>;
+      const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Row>(rel.delayMs).withTimestampAssigner(
+        (r) => r[time] as number,
+      );
+      return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
+    }
+    case "calc":
+      return calc(rel, translate(rel.input, env, uid), uid);
+    case "aggregate": {
+      const input = translate(rel.input, env, uid);
+      const changes = isUpdating(changelogMode(rel.input))
+        ? (input as DataStream<Change>)
+        : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+      const g = rel.groupKeys;
+      const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
+      return changes.keyBy(keyOf).process(groupAggregate(g, rel.aggs)).uid(uid()) as DataStream<unknown>;
+    }
+  }
+}
+
+function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
+  const test = rel.filter ? compile(rel.filter) : undefined;
+  const fns = rel.projects.map(compile);
+  const project = (row: Row): Row => fns.map((f) => f(row));
+  if (isUpdating(changelogMode(rel.input))) {
+    let s = input as DataStream<Change>;
+    if (test) s = s.filter((c) => test(c.row) === true).uid(uid());
+    return s.map((c): Change => ({ kind: c.kind, row: project(c.row) })).uid(uid()) as DataStream<unknown>;
+  }
+  let s = input as DataStream<Row>;
+  if (test) s = s.filter((r) => test(r) === true).uid(uid());
+  return s.map(project).uid(uid()) as DataStream<unknown>;
+}
+
+/** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
+export function describePhysical(rel: Rel, depth = 0): string[] {
+  const mode = changelogMode(rel)
+    .map((k) => ({ "+I": "I", "-U": "UB", "+U": "UA", "-D": "D" })[k])
+    .join(",");
+  const pad = "  ".repeat(depth);
+  const names = "input" in rel ? rel.input.fields.map((f) => f.name) : [];
+  const show = (e: BoundExpr) => showExpr(e, names);
+  let line: string;
+  switch (rel.kind) {
+    case "scan":
+      line = `Source(connector=[${rel.table.options.connector}], table=[${rel.table.name}], fields=[${rel.fields.map((f) => f.name).join(", ")}])`;
+      break;
+    case "watermark":
+      line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
+      break;
+    case "calc":
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => `${show(p)} AS ${rel.fields[i]?.name}`).join(", ")}]) → filter + map`;
+      break;
+    case "aggregate":
+      line = `GroupAggregate(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process`;
+      break;
+  }
+  const own = `${pad}${line}, changelogMode=[${mode}]`;
+  return "input" in rel ? [own, ...describePhysical(rel.input, depth + 1)] : [own];
+}
+
+/** The logical plan of `rel`, one operator per line. */
+export function describeLogical(rel: Rel, depth = 0): string[] {
+  const pad = "  ".repeat(depth);
+  const names = "input" in rel ? rel.input.fields.map((f) => f.name) : [];
+  const fields = rel.fields.map((f) => f.name).join(", ");
+  let line: string;
+  switch (rel.kind) {
+    case "scan":
+      line = `LogicalTableScan(table=[${rel.table.name}])`;
+      break;
+    case "watermark":
+      line = `LogicalWatermarkAssigner(rowtime=[${rel.fields[rel.time]?.name}], delay=[${rel.delayMs}])`;
+      break;
+    case "calc":
+      line = `LogicalCalc(${rel.filter ? `where=[${showExpr(rel.filter, names)}], ` : ""}select=[${rel.projects.map((p) => showExpr(p, names)).join(", ")}])`;
+      break;
+    case "aggregate":
+      line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;
+      break;
+  }
+  const own = `${pad}${line} → [${fields}]`;
+  return "input" in rel ? [own, ...describeLogical(rel.input, depth + 1)] : [own];
+}
