@@ -54,7 +54,7 @@ export type Expr =
   | {
       readonly kind: "case";
       readonly operand?: Expr;
-      readonly whens: readonly { readonly when: Expr; readonly then: Expr }[];
+      readonly whens: readonly { readonly when: Expr; readonly result: Expr }[];
       readonly else?: Expr;
       readonly pos: Pos;
     }

@@ -221,14 +221,14 @@ function bindCase(e: Extract<Expr, { kind: "case" }>, ctx: BindContext): BoundEx
   const operand = e.operand ? bindExpr(e.operand, ctx) : undefined;
   const whens = e.whens.map((w) => {
     const when = bindExpr(w.when, ctx);
-    return { when: operand ? binary("=", operand, when, e.pos) : when, then: bindExpr(w.then, ctx) };
+    return { when: operand ? binary("=", operand, when, e.pos) : when, result: bindExpr(w.result, ctx) };
   });
   const otherwise: BoundExpr = e.else ? bindExpr(e.else, ctx) : { kind: "literal", value: null, type: NULL };
   let type: SqlType = otherwise.type;
   for (const w of whens) {
     if (w.when.type.kind !== "BOOLEAN")
       throw invalid(e.pos, `type mismatch: WHEN needs BOOLEAN, got ${showType(w.when.type)}`);
-    type = unify(type, w.then.type, e.pos);
+    type = unify(type, w.result.type, e.pos);
   }
   return { kind: "case", whens, else: otherwise, type };
 }

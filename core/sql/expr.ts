@@ -20,7 +20,7 @@ export type BoundExpr =
     }
   | {
       readonly kind: "case";
-      readonly whens: readonly { readonly when: BoundExpr; readonly then: BoundExpr }[];
+      readonly whens: readonly { readonly when: BoundExpr; readonly result: BoundExpr }[];
       readonly else: BoundExpr;
       readonly type: SqlType;
     }
@@ -52,10 +52,10 @@ export function compile(e: BoundExpr): Compiled {
     case "call":
       return compileCall(e);
     case "case": {
-      const whens = e.whens.map((w) => [compile(w.when), compile(w.then)] as const);
+      const whens = e.whens.map((w) => [compile(w.when), compile(w.result)] as const);
       const otherwise = compile(e.else);
       return (row) => {
-        for (const [when, then] of whens) if (when(row) === true) return then(row);
+        for (const [when, result] of whens) if (when(row) === true) return result(row);
         return otherwise(row);
       };
     }
@@ -119,11 +119,11 @@ export function fold(e: BoundExpr): BoundExpr {
     }
     case "case": {
       const whens = e.whens
-        .map((w) => ({ when: fold(w.when), then: fold(w.then) }))
+        .map((w) => ({ when: fold(w.when), result: fold(w.result) }))
         .filter((w) => !(isLiteral(w.when) && w.when.value !== true));
       const otherwise = fold(e.else);
       const first = whens[0];
-      if (first && isLiteral(first.when)) return first.then;
+      if (first && isLiteral(first.when)) return first.result;
       if (whens.length === 0) return otherwise;
       return { ...e, whens, else: otherwise };
     }
@@ -154,7 +154,7 @@ export function rewriteInputs(e: BoundExpr, replace: (index: number) => BoundExp
     case "case":
       return {
         ...e,
-        whens: e.whens.map((w) => ({ when: rewriteInputs(w.when, replace), then: rewriteInputs(w.then, replace) })),
+        whens: e.whens.map((w) => ({ when: rewriteInputs(w.when, replace), result: rewriteInputs(w.result, replace) })),
         else: rewriteInputs(e.else, replace),
       };
     case "cast":
@@ -186,7 +186,7 @@ export function showExpr(e: BoundExpr, names: readonly string[]): string {
       return /^[A-Z_]/.test(e.name) ? `${e.name}(${args.join(", ")})` : `(${args.join(` ${e.name} `)})`;
     }
     case "case":
-      return `CASE ${e.whens.map((w) => `WHEN ${showExpr(w.when, names)} THEN ${showExpr(w.then, names)}`).join(" ")} ELSE ${showExpr(e.else, names)} END`;
+      return `CASE ${e.whens.map((w) => `WHEN ${showExpr(w.when, names)} THEN ${showExpr(w.result, names)}`).join(" ")} ELSE ${showExpr(e.else, names)} END`;
     case "cast":
       return `CAST(${showExpr(e.expr, names)} AS ${showType(e.type)})`;
     case "is-null":

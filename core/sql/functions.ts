@@ -160,7 +160,18 @@ const FUNCTIONS = new Map<string, ScalarFn>([
   ["UPPER", fixed([VARCHAR], VARCHAR, (v) => (v[0] as string).toUpperCase())],
   ["LOWER", fixed([VARCHAR], VARCHAR, (v) => (v[0] as string).toLowerCase())],
   ["CHAR_LENGTH", fixed([VARCHAR], INT, (v) => (v[0] as string).length)],
-  ["ABS", { type: (a, p, n) => (arity(a, 1, p, n), a[0] as SqlType), make: () => (v) => Math.abs(v[0] as number) }],
+  [
+    "ABS",
+    {
+      type: (a, p, n) => {
+        arity(a, 1, p, n);
+        if (!numericOrNull(a[0] as SqlType))
+          throw invalid(p, `type mismatch: ABS takes a number, got ${showType(a[0] as SqlType)}`);
+        return a[0] as SqlType;
+      },
+      make: () => (v) => Math.abs(v[0] as number),
+    },
+  ],
   ["DATE_FORMAT", fixed([TIMESTAMP, VARCHAR], VARCHAR, (v) => formatTimestamp(v[0] as number, v[1] as string))],
   ["HOUR", fixed([TIMESTAMP], BIGINT, (v) => new Date(v[0] as number).getUTCHours())],
   [

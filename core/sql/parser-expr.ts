@@ -307,13 +307,13 @@ export class ExprParser extends EmbeddedActionsParser {
   caseExpr = this.RULE("caseExpr", (): Expr => {
     const t = this.CONSUME(K.CASE);
     const operand = this.OPTION(() => this.SUBRULE(this.expr));
-    const whens: { when: Expr; then: Expr }[] = [];
+    const whens: { when: Expr; result: Expr }[] = [];
     this.AT_LEAST_ONE(() => {
       this.CONSUME(K.WHEN);
       const when = this.SUBRULE2(this.expr);
       this.CONSUME(K.THEN);
       const then = this.SUBRULE3(this.expr);
-      whens.push({ when, then });
+      whens.push({ when, result: then });
     });
     const otherwise = this.OPTION2(() => {
       this.CONSUME(K.ELSE);

@@ -12,13 +12,13 @@ const read = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
 /** The whole script of query `q` over `events` generated events at `rate` events/s (seed `seed`). */
 export function nexmarkScript(q: string, events: number, rate: number, seed = 7): string {
   const ddl = read("ddl_gen")
-    .replaceAll("${TPS}", String(rate))
-    .replaceAll("${EVENTS_NUM}", String(events))
-    .replaceAll("${PERSON_PROPORTION}", "1")
-    .replaceAll("${AUCTION_PROPORTION}", "3")
-    .replaceAll("${BID_PROPORTION}", "46")
+    .replaceAll(`\${TPS}`, String(rate))
+    .replaceAll(`\${EVENTS_NUM}`, String(events))
+    .replaceAll(`\${PERSON_PROPORTION}`, "1")
+    .replaceAll(`\${AUCTION_PROPORTION}`, "3")
+    .replaceAll(`\${BID_PROPORTION}`, "46")
     .replace("'connector' = 'nexmark',", `'connector' = 'nexmark',\n    'seed' = '${seed}',`);
-  const views = read("ddl_views").replaceAll("${NEXMARK_TABLE}", "datagen");
+  const views = read("ddl_views").replaceAll(`\${NEXMARK_TABLE}`, "datagen");
   const query = read(q).replace("'connector' = 'blackhole'", "'connector' = 'print'");
   return `${ddl};\n${views};\n${query}`;
 }
