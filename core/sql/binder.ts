@@ -95,7 +95,10 @@ function aggregateCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext, pre
   if (arg && fn !== "COUNT" && fn !== "MIN" && fn !== "MAX" && !isNumeric(arg.type))
     throw invalid(e.pos, `type mismatch: ${fn} takes a number, got ${showType(arg.type)}`);
   const filter = e.filter ? condition(bindExpr(e.filter, { ...ctx, clause: "FILTER" }), "FILTER", e.filter) : undefined;
-  const push = (x: BoundExpr) => pre.push(x) - 1;
+  const push = (x: BoundExpr) => {
+    const same = pre.findIndex((p) => key(p) === key(x));
+    return same >= 0 ? same : pre.push(x) - 1;
+  };
   const type: SqlType =
     fn === "COUNT"
       ? BIGINT

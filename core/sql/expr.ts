@@ -183,7 +183,9 @@ export function showExpr(e: BoundExpr, names: readonly string[]): string {
       return `${showExpr(e.expr, names)}.${e.name}`;
     case "call": {
       const args = e.args.map((a) => showExpr(a, names));
-      return /^[A-Z_]/.test(e.name) ? `${e.name}(${args.join(", ")})` : `(${args.join(` ${e.name} `)})`;
+      return /^[A-Z_]/.test(e.name) && e.name !== "AND" && e.name !== "OR"
+        ? `${e.name}(${args.join(", ")})`
+        : `(${args.join(` ${e.name} `)})`;
     }
     case "case":
       return `CASE ${e.whens.map((w) => `WHEN ${showExpr(w.when, names)} THEN ${showExpr(w.result, names)}`).join(" ")} ELSE ${showExpr(e.else, names)} END`;

@@ -19,6 +19,12 @@ const LABELS = new Map<TokenType, string>([
   [T.Less, "'<'"],
   [T.Greater, "'>'"],
   [T.Star, "'*'"],
+  [T.Minus, "'-'"],
+  [T.Plus, "'+'"],
+  [T.Keyword.KEY, "an identifier"],
+  [T.Keyword.TABLES, "an identifier"],
+  [T.Keyword.STATEMENT, "an identifier"],
+  [T.Keyword.ENFORCED, "an identifier"],
   [EOF, "end of input"],
 ]);
 
@@ -32,10 +38,36 @@ export function found(t: IToken): string {
   return t.tokenType === EOF ? "end of input" : `'${t.image}'`;
 }
 
+const EXPRESSION_STARTS = [
+  "an identifier",
+  "an integer",
+  "a number",
+  "a string",
+  "'('",
+  "'-'",
+  "'+'",
+  "NOT",
+  "TRUE",
+  "FALSE",
+  "NULL",
+  "INTERVAL",
+  "CAST",
+  "CASE",
+  "EXISTS",
+];
+
 function oneOf(paths: TokenType[][][] | TokenType[][]): string {
-  const flat = (paths as unknown[]).flat(1) as TokenType[][];
-  const firsts = [...new Set(flat.map((p) => (p[0] ? label(p[0]) : "end of input")))];
-  return firsts.length === 1 ? (firsts[0] as string) : `one of ${firsts.join(", ")}`;
+  // Per-alternative lists of paths (no viable alternative) or one list of paths (early exit).
+  const nested = Array.isArray((paths as unknown[][])[0]?.[0]);
+  const flat = (nested ? (paths as TokenType[][][]).flat(1) : paths) as TokenType[][];
+  let firsts = [...new Set(flat.flatMap((p) => (p[0] ? [label(p[0])] : [])))];
+  // Where any expression may start, say so rather than list every way one can.
+  if (firsts.includes("an identifier") && firsts.includes("an integer")) {
+    const starts = new Set(EXPRESSION_STARTS);
+    firsts = ["an expression", ...firsts.filter((f) => !starts.has(f))];
+  }
+  if (firsts.length === 0) return "end of input";
+  return firsts.length === 1 ? (firsts[0] as string) : `${firsts.slice(0, -1).join(", ")} or ${firsts.at(-1)}`;
 }
 
 /** The parser's error messages. */

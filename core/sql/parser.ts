@@ -386,7 +386,10 @@ export function parseSql(text: string): Statement[] {
   const bad = lexed.errors[0];
   if (bad) {
     const pos = { line: bad.line ?? 0, column: bad.column ?? 0 };
-    throw new SqlError("parse", pos, `unexpected character '${text.slice(bad.offset, bad.offset + 1)}'`);
+    const c = text.slice(bad.offset, bad.offset + 1);
+    const what =
+      c === "'" ? "unterminated string" : c === "`" ? "unterminated quoted identifier" : `unexpected character '${c}'`;
+    throw new SqlError("parse", pos, what);
   }
   parser ??= new SqlParser();
   parser.input = lexed.tokens;
@@ -394,8 +397,14 @@ export function parseSql(text: string): Statement[] {
   const error = parser.errors[0];
   if (error) {
     const t = error.token;
-    const pos = Number.isNaN(t.startLine) || t.startLine === undefined ? endPos(text) : posOf(t);
-    throw new SqlError("parse", pos, error.message || `unexpected ${found(t)}`);
+    const pos = t.startLine === undefined || !(t.startLine >= 1) ? endPos(text) : posOf(t);
+    const i = lexed.tokens.indexOf(t);
+    const startsStatement = i === 0 || (i > 0 && lexed.tokens[i - 1]?.tokenType === T.Semicolon);
+    const message =
+      error.name === "NotAllInputParsedException" && startsStatement
+        ? `expected a statement (SELECT, INSERT INTO, CREATE TABLE/VIEW, EXPLAIN, EXECUTE STATEMENT SET, SET) but found ${found(t)}`
+        : error.message || `unexpected ${found(t)}`;
+    throw new SqlError("parse", pos, message);
   }
   return statements;
 }
