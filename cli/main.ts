@@ -51,7 +51,7 @@ program
   .description("run a Flink SQL script (DDL and INSERT INTO) on the embedded runtime, or explain it")
   .argument("<files...>", "SQL files, run as one script in this order")
   .option("--explain", "print each INSERT's logical, optimized and physical plans and exit")
-  .option("-D, --define <NAME=VALUE...>", "replace ${NAME} in the script with VALUE")
+  .option("-D, --define <NAME=VALUE...>", `replace \${NAME} in the script with VALUE`)
   .option("-o, --out <file>", "write committed sink records here as JSON lines (default: stdout)")
   .addOption(parallelism())
   .addOption(

@@ -161,3 +161,19 @@ export type Statement =
   | { readonly kind: "set"; readonly key: string; readonly value: string; readonly pos: Pos }
   | { readonly kind: "show-tables"; readonly pos: Pos }
   | { readonly kind: "describe"; readonly name: string; readonly pos: Pos };
+
+/** Where an expression starts in the text (a binary operator's `pos` is its operator). */
+export function startOf(e: Expr): Pos {
+  switch (e.kind) {
+    case "binary":
+      return startOf(e.left);
+    case "between":
+    case "in":
+    case "in-query":
+    case "is":
+    case "like":
+      return startOf(e.expr);
+    default:
+      return e.pos;
+  }
+}

@@ -2,11 +2,12 @@
  * The binder: a query's AST becomes a typed logical plan ({@link Rel}), resolving tables, views
  * and columns in the {@link Catalog}. Errors name the line and column.
  */
-import type { Expr, Query, SelectItem, TableRef } from "./ast.ts";
+import { type Expr, type Query, type SelectItem, startOf, type TableRef } from "./ast.ts";
 import { type BindContext, bindExpr, resolveColumn, type ScopeColumn } from "./bind-expr.ts";
 import type { Catalog } from "./catalog.ts";
 import { invalid, unsupported } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
+import { AGGREGATES } from "./functions.ts";
 import type { AggCall, Field, Rel, TableDef } from "./logical.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType } from "./types.ts";
 
@@ -73,16 +74,16 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
   });
   const projects = items.map((i) => bindExpr(i.expr, ctx));
   const having = q.having ? condition(bindExpr(q.having, { ...ctx, clause: "HAVING" }), "HAVING", q.having) : undefined;
-  const preFields = pre.map((e, i) => ({ name: `$${i}`, type: e.type }));
+  const preFields = pre.map((e, i) => ({
+    name: i < groupKeys ? groupName(q.groupBy[i] as Expr, i) : `$${i}`,
+    type: e.type,
+  }));
   const aggregate: Rel = {
     kind: "aggregate",
     input: calc(input.rel, pre, where, preFields),
     groupKeys,
     aggs,
-    fields: [
-      ...preFields.slice(0, groupKeys).map((f, i) => ({ ...f, name: groupName(q.groupBy[i] as Expr, i) })),
-      ...aggs.map((a, i) => ({ name: `${a.fn}$${i}`, type: a.type })),
-    ],
+    fields: [...preFields.slice(0, groupKeys), ...aggs.map((a, i) => ({ name: `${a.fn}$${i}`, type: a.type }))],
   };
   return calc(aggregate, projects, having, names(items));
 }
@@ -188,7 +189,7 @@ function calc(
 
 function condition(e: BoundExpr, clause: string, ast: Expr): BoundExpr {
   if (e.type.kind !== "BOOLEAN" && e.type.kind !== "NULL")
-    throw invalid(ast.pos, `type mismatch: ${clause} needs BOOLEAN, got ${showType(e.type)}`);
+    throw invalid(startOf(ast), `type mismatch: ${clause} needs BOOLEAN, got ${showType(e.type)}`);
   return e;
 }
 
@@ -215,11 +216,14 @@ function groupName(e: Expr, i: number): string {
 }
 
 function hasAggregate(e: Expr): boolean {
-  return (
-    JSON.stringify(e, (k, v) => (k === "query" ? undefined : v)).match(
-      /"kind":"call","name":"(COUNT|SUM|MIN|MAX|AVG)"/,
-    ) !== null
-  );
+  let found = false;
+  // A walk of the tree that skips subqueries: they aggregate on their own.
+  JSON.stringify(e, (k, v: { kind?: string; name?: string; over?: unknown } | null) => {
+    if (k === "query") return undefined;
+    if (v?.kind === "call" && AGGREGATES.has(v.name ?? "") && !v.over) found = true;
+    return v;
+  });
+  return found;
 }
 
 /** A structural key of an AST or bound expression, positions left out. */

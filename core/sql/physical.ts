@@ -69,7 +69,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => `${show(p)} AS ${rel.fields[i]?.name}`).join(", ")}]) → filter + map`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
       break;
     case "aggregate":
       line = `GroupAggregate(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process`;
