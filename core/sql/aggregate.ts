@@ -69,33 +69,77 @@ function result(agg: AggCall, acc: unknown): unknown {
   return isInteger(agg.type) ? (sum - (sum % count)) / count : sum / count;
 }
 
+/** The accumulators of a list of aggregate calls: one implementation for group and window aggregates. */
+export function accumulators(groupKeys: number, aggs: readonly AggCall[]) {
+  return {
+    /** A group with no rows. */
+    empty: (): Acc => ({ n: 0, a: aggs.map(initial) }),
+    /** `acc` after adding (sign 1) or retracting (sign -1) `row`; `acc` itself is left as it was. */
+    add: (acc: Acc, row: Row, sign: 1 | -1): Acc => ({
+      n: acc.n + sign,
+      a: aggs.map((g, i) => accumulate(g, structuredClone(acc.a[i]), row, sign)),
+    }),
+    /** The output row: the group key (from `row`), then each aggregate's result. */
+    output: (row: Row, acc: Acc): Row => [...row.slice(0, groupKeys), ...aggs.map((g, i) => result(g, acc.a[i]))],
+  };
+}
+
+type AggState = { acc: ReturnType<typeof valueState<Acc>> };
+
 /** The keyed process function of a group aggregate over `groupKeys` leading columns. */
 export function groupAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
-): KeyedProcessFunction<Change, Key, { acc: ReturnType<typeof valueState<Acc>> }, Change> {
-  const output = (row: Row, acc: Acc): Row => [...row.slice(0, groupKeys), ...aggs.map((g, i) => result(g, acc.a[i]))];
+): KeyedProcessFunction<Change, Key, AggState, Change> {
+  const accs = accumulators(groupKeys, aggs);
   return {
     state: { acc: valueState<Acc>() },
     processElement(change, ctx) {
       const before = ctx.state.acc.value();
-      const acc: Acc = before ? { n: before.n, a: structuredClone(before.a) } : { n: 0, a: aggs.map(initial) };
-      const old = before ? output(change.row, before) : undefined;
-      const sign = change.kind === "+I" || change.kind === "+U" ? 1 : -1;
-      acc.n += sign;
-      acc.a = aggs.map((g, i) => accumulate(g, acc.a[i], change.row, sign));
+      const old = before ? accs.output(change.row, before) : undefined;
+      const acc = accs.add(before ?? accs.empty(), change.row, change.kind === "+I" || change.kind === "+U" ? 1 : -1);
       if (acc.n <= 0) {
         ctx.state.acc.clear();
         if (old) ctx.emit({ kind: "-D", row: old });
         return;
       }
       ctx.state.acc.update(acc);
-      const row = output(change.row, acc);
+      const row = accs.output(change.row, acc);
       if (!old) ctx.emit({ kind: "+I", row });
       else if (JSON.stringify(old) !== JSON.stringify(row)) {
         ctx.emit({ kind: "-U", row: old });
         ctx.emit({ kind: "+U", row });
       }
+    },
+  };
+}
+
+/**
+ * The keyed process function of a window aggregate: the key holds the window's end (at key
+ * position `endKey`); rows accumulate until the watermark passes the end, then the window's row
+ * is emitted once and its state dropped. Rows of a window already emitted are late, and dropped.
+ */
+export function windowAggregate(
+  groupKeys: number,
+  aggs: readonly AggCall[],
+  endKey: number,
+): KeyedProcessFunction<Row, Key, AggState, Row> {
+  const accs = accumulators(groupKeys, aggs);
+  return {
+    state: { acc: valueState<Acc>() },
+    processElement(row, ctx) {
+      const fireAt = (row[endKey] as number) - 1;
+      if (fireAt <= ctx.timers.currentWatermark()) return;
+      const before = ctx.state.acc.value();
+      if (!before) ctx.timers.registerEventTimeTimer(fireAt);
+      ctx.state.acc.update(accs.add(before ?? accs.empty(), row, 1));
+    },
+    onTimer(_time, ctx) {
+      const acc = ctx.state.acc.value();
+      if (!acc) return;
+      // The key is the group's leading columns.
+      ctx.emit(accs.output(ctx.key as Row, acc));
+      ctx.state.acc.clear();
     },
   };
 }

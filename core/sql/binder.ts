@@ -6,10 +6,18 @@ import { type Expr, type Query, type SelectItem, startOf, type TableRef } from "
 import { type BindContext, bindExpr, resolveColumn, type ScopeColumn } from "./bind-expr.ts";
 import type { Catalog } from "./catalog.ts";
 import { invalid, unsupported } from "./errors.ts";
-import type { BoundExpr } from "./expr.ts";
+import { type BoundExpr, fold } from "./expr.ts";
 import { AGGREGATES } from "./functions.ts";
-import type { AggCall, Field, Rel, TableDef } from "./logical.ts";
-import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType } from "./types.ts";
+import {
+  type AggCall,
+  changelogMode,
+  type Field,
+  isUpdating,
+  type Rel,
+  type TableDef,
+  type WindowSpec,
+} from "./logical.ts";
+import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
 /** A bound relation and the columns it shows to the query around it. */
 interface Scope {
@@ -130,10 +138,50 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
     case "derived":
       return scope(bindQuery(ref.query, catalog), ref.alias);
     case "tvf":
-      throw unsupported(ref.pos, `window table function ${ref.fn}`);
+      return scope(bindWindow(ref, catalog), ref.alias);
     case "join":
       throw unsupported(ref.pos, `${ref.type === "CROSS" ? "a comma/CROSS" : ref.type} join`);
   }
+}
+
+const WINDOW_ARGS = { TUMBLE: ["size"], HOP: ["slide", "size"], CUMULATE: ["step", "size"] } as const;
+
+/** `TABLE(TUMBLE|HOP|CUMULATE(TABLE t, DESCRIPTOR(c), INTERVAL …))`: t's columns and the window's. */
+function bindWindow(ref: Extract<TableRef, { kind: "tvf" }>, catalog: Catalog): Rel {
+  const fn = ref.fn as WindowSpec["fn"];
+  const names = WINDOW_ARGS[fn] as readonly string[] | undefined;
+  if (!names) throw unsupported(ref.pos, `window table function ${ref.fn}`);
+  const input = bindFrom({ kind: "table", name: ref.table, pos: ref.pos }, catalog);
+  if (isUpdating(changelogMode(input.rel))) throw unsupported(ref.pos, `${fn} over an updating table`);
+  const time = input.rel.fields.findIndex((f) => f.name === ref.descriptor);
+  if (time < 0) throw invalid(ref.pos, `unknown column '${ref.descriptor}' in DESCRIPTOR of ${fn}`);
+  if (input.rel.fields[time]?.type.kind !== "TIMESTAMP")
+    throw invalid(ref.pos, `DESCRIPTOR(${ref.descriptor}) of ${fn} must name a TIMESTAMP(3) column`);
+  if (ref.args.length !== names.length && ref.args.length !== names.length + 1)
+    throw invalid(ref.pos, `${fn} takes a table, a DESCRIPTOR and ${names.join(", ")} [, offset]`);
+  const ms = ref.args.map((a) => {
+    const v = fold(bindExpr(a, { columns: [], clause: fn }));
+    if (
+      v.kind !== "literal" ||
+      v.type.kind !== "INTERVAL" ||
+      !((v.value as number) > 0 || a === ref.args[names.length])
+    )
+      throw invalid(a.pos, `${fn} needs a positive INTERVAL here`);
+    return v.value as number;
+  });
+  const sizeMs = ms[names.length - 1] as number;
+  const stepMs = ms[0] as number;
+  if (fn !== "TUMBLE" && sizeMs % stepMs !== 0)
+    throw invalid(ref.pos, `the size of ${fn} must be a multiple of its ${names[0]}`);
+  const window: WindowSpec = { fn, sizeMs, stepMs, offsetMs: ms[names.length] ?? 0 };
+  const ts = { type: TIMESTAMP };
+  const fields = [
+    ...input.rel.fields,
+    { name: "window_start", ...ts },
+    { name: "window_end", ...ts },
+    { name: "window_time", ...ts },
+  ];
+  return { kind: "window-tvf", input: input.rel, window, time, fields };
 }
 
 /** A table read: its physical columns, then its computed columns, then its watermark. */

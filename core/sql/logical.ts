@@ -62,8 +62,32 @@ export type Rel =
       /** The first `groupKeys` input columns are the grouping key. */
       readonly groupKeys: number;
       readonly aggs: readonly AggCall[];
+      /**
+       * Set by the optimizer when the key holds a window TVF's `window_start` and `window_end`
+       * (these key positions): a window aggregate, which emits each window once, when the
+       * watermark passes its end, and retracts nothing.
+       */
+      readonly window?: { readonly start: number; readonly end: number };
+      readonly fields: readonly Field[];
+    }
+  | {
+      readonly kind: "window-tvf";
+      readonly input: Rel;
+      readonly window: WindowSpec;
+      /** The time attribute column (`DESCRIPTOR(…)`). */
+      readonly time: number;
+      /** The input's columns, then `window_start`, `window_end`, `window_time`. */
       readonly fields: readonly Field[];
     };
+
+/** A window table function: TUMBLE(size), HOP(slide, size) or CUMULATE(step, size); ms. */
+export interface WindowSpec {
+  readonly fn: "TUMBLE" | "HOP" | "CUMULATE";
+  readonly sizeMs: number;
+  /** HOP's slide, CUMULATE's step; equal to the size for TUMBLE. */
+  readonly stepMs: number;
+  readonly offsetMs: number;
+}
 
 /** A Flink row kind. */
 export type RowKind = "+I" | "-U" | "+U" | "-D";
@@ -80,7 +104,7 @@ export function changelogMode(rel: Rel): ChangelogMode {
     case "scan":
       return INSERT_ONLY;
     case "aggregate":
-      return RETRACT;
+      return rel.window ? INSERT_ONLY : RETRACT;
     default:
       return changelogMode(rel.input);
   }

@@ -21,8 +21,10 @@ export function optimize(rel: Rel): Rel {
       return rel;
     case "watermark":
       return { ...rel, input: optimize(rel.input) };
-    case "aggregate":
+    case "window-tvf":
       return { ...rel, input: optimize(rel.input) };
+    case "aggregate":
+      return windowAggregate({ ...rel, input: optimize(rel.input) });
     case "calc":
       return simplifyCalc(pushThroughAggregate(mergeCalc({ ...rel, input: optimize(rel.input) })));
   }
@@ -56,6 +58,21 @@ function pushThroughAggregate(outer: Calc): Calc {
   const newBelow: Calc = { ...below, filter: pushed.reduce((a, c) => and(a, c) as BoundExpr, below.filter) };
   const filter = keep.reduce<BoundExpr | undefined>((a, c) => and(a, c), undefined);
   return { ...outer, input: { ...agg, input: simplifyCalc(mergeCalc(newBelow)) }, filter };
+}
+
+/**
+ * Window aggregation: an aggregate over a window TVF whose key holds `window_start` and
+ * `window_end` emits each window once, at its end, instead of retracting.
+ */
+function windowAggregate(agg: Extract<Rel, { kind: "aggregate" }>): Rel {
+  const pre = agg.input;
+  if (pre.kind !== "calc" || pre.input.kind !== "window-tvf") return agg;
+  const n = pre.input.input.fields.length;
+  const keyOf = (column: number) =>
+    pre.projects.slice(0, agg.groupKeys).findIndex((p) => p.kind === "input" && p.index === column);
+  const start = keyOf(n);
+  const end = keyOf(n + 1);
+  return start >= 0 && end >= 0 ? { ...agg, window: { start, end } } : agg;
 }
 
 function simplifyCalc(c: Calc): Rel {

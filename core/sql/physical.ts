@@ -6,10 +6,11 @@ import type { DataStream } from "../api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../api/environment.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
-import { type Change, groupAggregate } from "./aggregate.ts";
+import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { windowsOf } from "./windows.ts";
 
 /** Builds `rel` in `env`; `uid` numbers the operators (stable ids for their state). */
 export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => string): DataStream<unknown> {
@@ -28,12 +29,24 @@ export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => 
       return calc(rel, translate(rel.input, env, uid), uid);
     case "aggregate": {
       const input = translate(rel.input, env, uid);
+      if (rel.window) {
+        const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
+        const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
+        return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
+      }
       const changes = isUpdating(changelogMode(rel.input))
         ? (input as DataStream<Change>)
         : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
       const g = rel.groupKeys;
       const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
       return changes.keyBy(keyOf).process(groupAggregate(g, rel.aggs)).uid(uid()) as DataStream<unknown>;
+    }
+    case "window-tvf": {
+      const { window, time } = rel;
+      const input = translate(rel.input, env, uid) as DataStream<Row>;
+      const windowed = (row: Row): Row[] =>
+        windowsOf(window, row[time] as number).map(([s, e]) => [...row, s, e, e - 1]);
+      return input.flatMap(windowed).uid(uid()) as DataStream<unknown>;
     }
   }
 }
@@ -71,8 +84,11 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "calc":
       line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
       break;
+    case "window-tvf":
+      line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
+      break;
     case "aggregate":
-      line = `GroupAggregate(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process`;
+      line = `${rel.window ? "WindowAggregate" : "GroupAggregate"}(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
@@ -95,10 +111,22 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
     case "calc":
       line = `LogicalCalc(${rel.filter ? `where=[${showExpr(rel.filter, names)}], ` : ""}select=[${rel.projects.map((p) => showExpr(p, names)).join(", ")}])`;
       break;
+    case "window-tvf":
+      line = `LogicalTableFunctionScan(${showWindow(rel)})`;
+      break;
     case "aggregate":
       line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;
       break;
   }
   const own = `${pad}${line} → [${fields}]`;
   return "input" in rel ? [own, ...describeLogical(rel.input, depth + 1)] : [own];
+}
+
+function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
+  const w = rel.window;
+  const args =
+    w.fn === "TUMBLE"
+      ? `size=[${w.sizeMs} ms]`
+      : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
+  return `${w.fn}(time=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
 }
