@@ -24,8 +24,13 @@ interface Acc {
 
 type Counts = Record<string, number>;
 
-function initial(agg: AggCall): unknown {
-  if (agg.distinct || agg.fn === "MIN" || agg.fn === "MAX") return {};
+/** MIN and MAX over an input that retracts keep every value's count; otherwise just the best value. */
+const keepsCounts = (agg: AggCall, retracting: boolean) =>
+  agg.distinct || ((agg.fn === "MIN" || agg.fn === "MAX") && retracting);
+
+function initial(agg: AggCall, retracting: boolean): unknown {
+  if (keepsCounts(agg, retracting)) return {};
+  if (agg.fn === "MIN" || agg.fn === "MAX") return null;
   return agg.fn === "COUNT" ? 0 : [0, 0];
 }
 
@@ -36,25 +41,27 @@ function bump(counts: Counts, value: unknown, by: number) {
   else counts[k] = n;
 }
 
-function accumulate(agg: AggCall, acc: unknown, row: Row, sign: 1 | -1): unknown {
+function accumulate(agg: AggCall, acc: unknown, row: Row, sign: 1 | -1, retracting: boolean): unknown {
   if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
   const v = agg.arg === undefined ? 1 : row[agg.arg];
   if (v === null) return acc;
-  if (agg.distinct || agg.fn === "MIN" || agg.fn === "MAX") {
-    bump(acc as Counts, v, sign);
-    return acc;
+  if (keepsCounts(agg, retracting)) {
+    const counts = { ...(acc as Counts) };
+    bump(counts, v, sign);
+    return counts;
+  }
+  if (agg.fn === "MIN" || agg.fn === "MAX") {
+    const best = acc as number | null;
+    return best === null || (agg.fn === "MIN" ? (v as number) < best : (v as number) > best) ? v : best;
   }
   if (agg.fn === "COUNT") return (acc as number) + sign;
   const [sum, count] = acc as [number, number];
   return [sum + sign * (v as number), count + sign];
 }
 
-function result(agg: AggCall, acc: unknown): unknown {
-  if (agg.distinct) {
-    const values = Object.keys(acc as Counts);
-    return agg.fn === "COUNT" ? values.length : undefined;
-  }
-  if (agg.fn === "MIN" || agg.fn === "MAX") {
+function result(agg: AggCall, acc: unknown, retracting: boolean): unknown {
+  if (agg.distinct) return Object.keys(acc as Counts).length;
+  if (keepsCounts(agg, retracting)) {
     let best: unknown = null;
     for (const k of Object.keys(acc as Counts)) {
       const v = JSON.parse(k) as number;
@@ -62,25 +69,32 @@ function result(agg: AggCall, acc: unknown): unknown {
     }
     return best;
   }
-  if (agg.fn === "COUNT") return acc;
+  if (agg.fn === "COUNT" || agg.fn === "MIN" || agg.fn === "MAX") return acc;
   const [sum, count] = acc as [number, number];
   if (count === 0) return null;
   if (agg.fn === "SUM") return sum;
   return isInteger(agg.type) ? (sum - (sum % count)) / count : sum / count;
 }
 
-/** The accumulators of a list of aggregate calls: one implementation for group and window aggregates. */
-export function accumulators(groupKeys: number, aggs: readonly AggCall[]) {
+/**
+ * The accumulators of a list of aggregate calls: one implementation for group and window
+ * aggregates. `retracting`: whether the input may retract rows. Accumulators are never changed
+ * in place (a state value is immutable once written).
+ */
+export function accumulators(groupKeys: number, aggs: readonly AggCall[], retracting: boolean) {
   return {
     /** A group with no rows. */
-    empty: (): Acc => ({ n: 0, a: aggs.map(initial) }),
-    /** `acc` after adding (sign 1) or retracting (sign -1) `row`; `acc` itself is left as it was. */
+    empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting)) }),
+    /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
     add: (acc: Acc, row: Row, sign: 1 | -1): Acc => ({
       n: acc.n + sign,
-      a: aggs.map((g, i) => accumulate(g, structuredClone(acc.a[i]), row, sign)),
+      a: aggs.map((g, i) => accumulate(g, acc.a[i], row, sign, retracting)),
     }),
     /** The output row: the group key (from `row`), then each aggregate's result. */
-    output: (row: Row, acc: Acc): Row => [...row.slice(0, groupKeys), ...aggs.map((g, i) => result(g, acc.a[i]))],
+    output: (row: Row, acc: Acc): Row => [
+      ...row.slice(0, groupKeys),
+      ...aggs.map((g, i) => result(g, acc.a[i], retracting)),
+    ],
   };
 }
 
@@ -90,8 +104,9 @@ type AggState = { acc: ReturnType<typeof valueState<Acc>> };
 export function groupAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
+  retracting: boolean,
 ): KeyedProcessFunction<Change, Key, AggState, Change> {
-  const accs = accumulators(groupKeys, aggs);
+  const accs = accumulators(groupKeys, aggs, retracting);
   return {
     state: { acc: valueState<Acc>() },
     processElement(change, ctx) {
@@ -124,7 +139,7 @@ export function windowAggregate(
   aggs: readonly AggCall[],
   endKey: number,
 ): KeyedProcessFunction<Row, Key, AggState, Row> {
-  const accs = accumulators(groupKeys, aggs);
+  const accs = accumulators(groupKeys, aggs, false);
   return {
     state: { acc: valueState<Acc>() },
     processElement(row, ctx) {

@@ -38,6 +38,16 @@ export interface BindContext {
   readonly aggregate?: (call: Extract<Expr, { kind: "call" }>) => BoundExpr;
 }
 
+/** Functions riffle knows of but does not run yet, and what they are. */
+const LEGACY: Record<string, string> = {
+  SESSION: "the group window SESSION(…) (legacy group windows)",
+  TUMBLE: "the group window TUMBLE(…) in GROUP BY (legacy group windows; use the TUMBLE table function)",
+  HOP: "the group window HOP(…) in GROUP BY (legacy group windows; use the HOP table function)",
+  SESSION_START: "SESSION_START (legacy group windows)",
+  SESSION_END: "SESSION_END (legacy group windows)",
+  PROCTIME: "the processing-time attribute PROCTIME()",
+};
+
 const UNIT_MS: Record<string, number> = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
 
 /** Binds `e` in `ctx`; unknown names, type mismatches and unsupported constructs are `SqlError`s. */
@@ -204,7 +214,13 @@ export function call(name: string, args: BoundExpr[], pos: Pos): BoundExpr {
 }
 
 function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundExpr {
-  if (e.over) throw unsupported(e.pos, "OVER aggregates");
+  if (e.over)
+    throw unsupported(
+      e.pos,
+      e.name === "ROW_NUMBER" ? "ROW_NUMBER() OVER (…) (TopN and deduplication)" : "OVER aggregates",
+    );
+  const legacy = LEGACY[e.name];
+  if (legacy) throw unsupported(e.pos, legacy);
   if (AGGREGATES.has(e.name)) {
     if (!ctx.aggregate) throw invalid(e.pos, `aggregate ${e.name} is not allowed in ${ctx.clause}`);
     return ctx.aggregate(e);

@@ -100,6 +100,7 @@ function aggregateCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext, pre
   const fn = e.name as AggCall["fn"];
   if (e.args.length !== (e.star ? 0 : 1)) throw invalid(e.pos, `${fn} takes one argument`);
   if (e.star && fn !== "COUNT") throw invalid(e.pos, `${fn}(*) is not allowed`);
+  if (e.distinct && (fn === "SUM" || fn === "AVG")) throw unsupported(e.pos, `${fn}(DISTINCT …)`);
   const arg = e.star ? undefined : bindExpr(e.args[0] as Expr, ctx);
   if (arg && fn !== "COUNT" && fn !== "MIN" && fn !== "MAX" && !isNumeric(arg.type))
     throw invalid(e.pos, `type mismatch: ${fn} takes a number, got ${showType(arg.type)}`);
@@ -120,7 +121,8 @@ function aggregateCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext, pre
           : (arg as BoundExpr).type;
   return {
     fn,
-    distinct: e.distinct,
+    // MIN and MAX of distinct values are MIN and MAX.
+    distinct: e.distinct && fn === "COUNT",
     type,
     ...(arg ? { arg: push(arg) } : {}),
     ...(filter ? { filter: push(filter) } : {}),
@@ -139,8 +141,25 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
       return scope(bindQuery(ref.query, catalog), ref.alias);
     case "tvf":
       return scope(bindWindow(ref, catalog), ref.alias);
-    case "join":
-      throw unsupported(ref.pos, `${ref.type === "CROSS" ? "a comma/CROSS" : ref.type} join`);
+    case "join": {
+      if (ref.type !== "INNER" && ref.type !== "CROSS") throw unsupported(ref.pos, `${ref.type} OUTER join`);
+      const left = bindFrom(ref.left, catalog);
+      const right = bindFrom(ref.right, catalog);
+      const columns = [...left.columns, ...right.columns];
+      const on = ref.on ? condition(bindExpr(ref.on, { columns, clause: "ON" }), "ON", ref.on) : undefined;
+      const fields = [...left.rel.fields, ...right.rel.fields];
+      const rel: Rel = {
+        kind: "join",
+        left: left.rel,
+        right: right.rel,
+        leftKeys: [],
+        rightKeys: [],
+        fields,
+        pos: ref.pos,
+        ...(on ? { condition: on } : {}),
+      };
+      return { rel, columns };
+    }
   }
 }
 

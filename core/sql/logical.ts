@@ -71,6 +71,19 @@ export type Rel =
       readonly fields: readonly Field[];
     }
   | {
+      readonly kind: "join";
+      readonly left: Rel;
+      readonly right: Rel;
+      /** Equi-join keys, set by the optimizer: `leftKeys[i]` (over a left row) equals `rightKeys[i]` (over a right row). */
+      readonly leftKeys: readonly BoundExpr[];
+      readonly rightKeys: readonly BoundExpr[];
+      /** The rest of the condition, over the left columns then the right ones. */
+      readonly condition?: BoundExpr;
+      /** The left columns, then the right ones. */
+      readonly fields: readonly Field[];
+      readonly pos: Pos;
+    }
+  | {
       readonly kind: "window-tvf";
       readonly input: Rel;
       readonly window: WindowSpec;
@@ -105,6 +118,9 @@ export function changelogMode(rel: Rel): ChangelogMode {
       return INSERT_ONLY;
     case "aggregate":
       return rel.window ? INSERT_ONLY : RETRACT;
+    case "join":
+      // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
+      return isUpdating(changelogMode(rel.left)) || isUpdating(changelogMode(rel.right)) ? RETRACT : INSERT_ONLY;
     default:
       return changelogMode(rel.input);
   }

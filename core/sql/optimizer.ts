@@ -9,24 +9,41 @@
  *   identity calc is removed.
  */
 import { call } from "./bind-expr.ts";
+import { unsupported } from "./errors.ts";
 import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
 import type { Rel } from "./logical.ts";
 
 const POS = { line: 0, column: 0 };
 
-/** The optimized plan. */
+/** The optimized plan. A join left without an equality between its sides is refused here. */
 export function optimize(rel: Rel): Rel {
+  const optimized = rewrite(rel);
+  checkJoins(optimized);
+  return optimized;
+}
+
+function checkJoins(rel: Rel): void {
+  if (rel.kind === "join") {
+    if (rel.leftKeys.length === 0) throw unsupported(rel.pos, "a join without an equality between its two sides");
+    checkJoins(rel.left);
+    checkJoins(rel.right);
+  } else if ("input" in rel) checkJoins(rel.input);
+}
+
+function rewrite(rel: Rel): Rel {
   switch (rel.kind) {
     case "scan":
       return rel;
     case "watermark":
-      return { ...rel, input: optimize(rel.input) };
+      return { ...rel, input: rewrite(rel.input) };
     case "window-tvf":
-      return { ...rel, input: optimize(rel.input) };
+      return { ...rel, input: rewrite(rel.input) };
+    case "join":
+      return splitJoin({ ...rel, left: rewrite(rel.left), right: rewrite(rel.right) });
     case "aggregate":
-      return windowAggregate({ ...rel, input: optimize(rel.input) });
+      return windowAggregate({ ...rel, input: rewrite(rel.input) });
     case "calc":
-      return simplifyCalc(pushThroughAggregate(mergeCalc({ ...rel, input: optimize(rel.input) })));
+      return simplifyCalc(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))));
   }
 }
 
@@ -58,6 +75,75 @@ function pushThroughAggregate(outer: Calc): Calc {
   const newBelow: Calc = { ...below, filter: pushed.reduce((a, c) => and(a, c) as BoundExpr, below.filter) };
   const filter = keep.reduce<BoundExpr | undefined>((a, c) => and(a, c), undefined);
   return { ...outer, input: { ...agg, input: simplifyCalc(mergeCalc(newBelow)) }, filter };
+}
+
+type Join = Extract<Rel, { kind: "join" }>;
+
+/** Filter pushdown into an inner join: a filter over it joins its condition. */
+function pushIntoJoin(c: Calc): Calc {
+  if (c.input.kind !== "join" || !c.filter) return c;
+  const { filter, ...rest } = c;
+  return { ...rest, input: splitJoin({ ...c.input, condition: and(c.input.condition, filter) as BoundExpr }) };
+}
+
+/**
+ * Splits a join's condition: a conjunct on one side's columns alone filters that side (filter
+ * pushdown); `l = r` with each side's expression on its own input becomes a key; the rest stays.
+ */
+function splitJoin(j: Join): Rel {
+  if (!j.condition) return j;
+  const n = j.left.fields.length;
+  const side = (e: BoundExpr) => {
+    const cols = [...inputsOf(e)];
+    return cols.length === 0
+      ? "none"
+      : cols.every((i) => i < n)
+        ? "left"
+        : cols.every((i) => i >= n)
+          ? "right"
+          : "both";
+  };
+  const shift = (e: BoundExpr) =>
+    rewriteInputs(e, (i) => ({
+      kind: "input",
+      index: i - n,
+      type: (j.right.fields[i - n] as { type: BoundExpr["type"] }).type,
+    }));
+  const leftPreds: BoundExpr[] = [];
+  const rightPreds: BoundExpr[] = [];
+  const leftKeys = [...j.leftKeys];
+  const rightKeys = [...j.rightKeys];
+  let residual: BoundExpr | undefined;
+  for (const c of conjuncts(j.condition)) {
+    const s = side(c);
+    const [a, b] = c.kind === "call" && c.name === "=" ? (c.args as [BoundExpr, BoundExpr]) : [undefined, undefined];
+    if (s === "left") leftPreds.push(c);
+    else if (s === "right") rightPreds.push(shift(c));
+    else if (a && b && side(a) === "left" && side(b) === "right") {
+      leftKeys.push(a);
+      rightKeys.push(shift(b));
+    } else if (a && b && side(a) === "right" && side(b) === "left") {
+      leftKeys.push(b);
+      rightKeys.push(shift(a));
+    } else residual = and(residual, c);
+  }
+  const { condition: _old, ...rest } = j;
+  return {
+    ...rest,
+    left: filtered(j.left, leftPreds),
+    right: filtered(j.right, rightPreds),
+    leftKeys,
+    rightKeys,
+    ...(residual ? { condition: residual } : {}),
+  };
+}
+
+/** `rel` filtered by `preds` (optimized again, so the filter merges into a calc below). */
+function filtered(rel: Rel, preds: readonly BoundExpr[]): Rel {
+  if (preds.length === 0) return rel;
+  const projects: BoundExpr[] = rel.fields.map((f, index) => ({ kind: "input", index, type: f.type }));
+  const filter = preds.reduce<BoundExpr | undefined>((a, c) => and(a, c), undefined);
+  return rewrite({ kind: "calc", input: rel, projects, fields: rel.fields, ...(filter ? { filter } : {}) });
 }
 
 /**

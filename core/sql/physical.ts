@@ -9,6 +9,7 @@ import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -34,13 +35,19 @@ export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => 
         const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
         return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
       }
-      const changes = isUpdating(changelogMode(rel.input))
+      const retracting = isUpdating(changelogMode(rel.input));
+      const changes = retracting
         ? (input as DataStream<Change>)
         : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
       const g = rel.groupKeys;
       const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
-      return changes.keyBy(keyOf).process(groupAggregate(g, rel.aggs)).uid(uid()) as DataStream<unknown>;
+      return changes
+        .keyBy(keyOf)
+        .process(groupAggregate(g, rel.aggs, retracting))
+        .uid(uid()) as DataStream<unknown>;
     }
+    case "join":
+      return join(rel, env, uid);
     case "window-tvf": {
       const { window, time } = rel;
       const input = translate(rel.input, env, uid) as DataStream<Row>;
@@ -49,6 +56,30 @@ export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => 
       return input.flatMap(windowed).uid(uid()) as DataStream<unknown>;
     }
   }
+}
+
+function join(
+  rel: Extract<Rel, { kind: "join" }>,
+  env: StreamExecutionEnvironment,
+  uid: () => string,
+): DataStream<unknown> {
+  const asChanges = (r: Rel): DataStream<Change> => {
+    const s = translate(r, env, uid);
+    return isUpdating(changelogMode(r))
+      ? (s as DataStream<Change>)
+      : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+  };
+  const keyOf = (exprs: readonly BoundExpr[]) => {
+    const fns = exprs.map(compile);
+    return (c: Change) => fns.map((f) => f(c.row)) as Key;
+  };
+  const joined = asChanges(rel.left)
+    .connect(asChanges(rel.right))
+    .keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys))
+    .process(innerJoin(rel.condition ? compile(rel.condition) : undefined))
+    .uid(uid());
+  if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
+  return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
 }
 
 function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
@@ -84,6 +115,15 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "calc":
       line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
       break;
+    case "join": {
+      const l = rel.left.fields.map((f) => f.name);
+      const r = rel.right.fields.map((f) => f.name);
+      const keys = rel.leftKeys
+        .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
+        .join(", ");
+      line = `Join(type=[InnerJoin], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process`;
+      break;
+    }
     case "window-tvf":
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
@@ -92,7 +132,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
-  return "input" in rel ? [own, ...describePhysical(rel.input, depth + 1)] : [own];
+  return [own, ...inputsOf(rel).flatMap((r) => describePhysical(r, depth + 1))];
 }
 
 /** The logical plan of `rel`, one operator per line. */
@@ -111,6 +151,11 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
     case "calc":
       line = `LogicalCalc(${rel.filter ? `where=[${showExpr(rel.filter, names)}], ` : ""}select=[${rel.projects.map((p) => showExpr(p, names)).join(", ")}])`;
       break;
+    case "join": {
+      const all = rel.fields.map((f) => f.name);
+      line = `LogicalJoin(type=[inner], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
+      break;
+    }
     case "window-tvf":
       line = `LogicalTableFunctionScan(${showWindow(rel)})`;
       break;
@@ -119,7 +164,7 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
       break;
   }
   const own = `${pad}${line} → [${fields}]`;
-  return "input" in rel ? [own, ...describeLogical(rel.input, depth + 1)] : [own];
+  return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
 }
 
 function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
@@ -129,4 +174,10 @@ function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
       ? `size=[${w.sizeMs} ms]`
       : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
   return `${w.fn}(time=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+}
+
+/** The inputs of `rel`. */
+function inputsOf(rel: Rel): Rel[] {
+  if (rel.kind === "join") return [rel.left, rel.right];
+  return "input" in rel ? [rel.input] : [];
 }

@@ -55,8 +55,12 @@ describe("binder errors", () => {
 
   it("names an unsupported construct", () => {
     expect(
-      planError("INSERT INTO out1 SELECT a.auction, b.price FROM bid a JOIN bid b ON a.auction = b.auction").message,
-    ).toBe(`line ${L}, column 55: INNER join is not supported yet`);
+      planError("INSERT INTO out1 SELECT a.auction, b.price FROM bid a LEFT JOIN bid b ON a.auction = b.auction")
+        .message,
+    ).toBe(`line ${L}, column 60: LEFT OUTER join is not supported yet`);
+    expect(
+      planError("INSERT INTO out1 SELECT a.auction, b.price FROM bid a, bid b WHERE a.price > b.price").message,
+    ).toBe(`line ${L}, column 54: a join without an equality between its two sides is not supported yet`);
     expect(
       planError(
         "INSERT INTO out1 SELECT auction, AVG(price) OVER (PARTITION BY auction ORDER BY `dateTime` ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM bid",
@@ -111,6 +115,19 @@ describe("optimizer", () => {
     );
     expect(plan.match(/LogicalCalc/g)?.length).toBe(1);
     expect(plan).toContain("where=[((price > 10) AND (auction > 5))], select=[auction, price]");
+  });
+
+  it("splits a join's WHERE: one-sided conjuncts filter that side, equalities become keys, the rest stays", () => {
+    const p = planSql(
+      `${BIDS}EXPLAIN INSERT INTO out1 SELECT a.auction, b.price FROM bid a, bid b WHERE a.auction = b.auction AND a.price > 10 AND b.bidder < 5 AND a.price < b.price`,
+    );
+    const text = p.explains[0] as string;
+    const physical = text.slice(text.indexOf("== Physical Plan =="));
+    expect(physical).toMatch(
+      /Join\(type=\[InnerJoin\], keys=\[auction = auction\], where=\[\(price < price\)\]\).*changelogMode=\[I\]/,
+    );
+    expect(physical).toContain("Calc(where=[(price > 10)]");
+    expect(physical).toContain("Calc(where=[(bidder < 5)]");
   });
 
   it("pushes a filter on grouping keys below the aggregate", () => {
