@@ -1,10 +1,11 @@
 /**
- * Connectors of `CREATE TABLE … WITH ('connector' = …)`: which tables can be read (`nexmark`)
+ * Connectors of `CREATE TABLE … WITH ('connector' = …)`: which tables can be read (`nexmark`, `datagen`)
  * and written (`print`, `blackhole`), and the changelog each sink accepts.
  */
 import type { Source, SplitReader } from "../api/source.ts";
 import { nexmarkSource } from "../nexmark/generator.ts";
 import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
+import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
 import { type ChangelogMode, INSERT_ONLY, RETRACT, type TableDef } from "./logical.ts";
@@ -26,8 +27,9 @@ const NEXMARK_KINDS = { person: 0, auction: 1, bid: 2 } as const;
 /** The source of a table, producing rows of its physical columns. */
 export function sourceOf(table: TableDef): Source<Row> {
   const connector = connectorOf(table);
-  if (connector !== "nexmark") throw unsupported(table.pos, `reading from connector '${connector}'`);
-  return nexmarkTable(table);
+  if (connector === "nexmark") return nexmarkTable(table);
+  if (connector === "datagen") return datagenSource(table);
+  throw unsupported(table.pos, `reading from connector '${connector}'`);
 }
 
 function option(table: TableDef, key: string, pos: Pos): number | undefined {

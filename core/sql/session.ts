@@ -14,7 +14,7 @@ import type { Change } from "./aggregate.ts";
 import type { Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
-import { connectorOf, sinkAccepts } from "./connectors.ts";
+import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
@@ -97,6 +97,7 @@ function planInsert(s: Extract<Statement, { kind: "insert" }>, catalog: Catalog)
       );
   });
   const optimized = optimize(logical);
+  checkSources(optimized);
   const mode = changelogMode(optimized);
   const accepts = sinkAccepts(sink);
   const refused = mode.filter((k) => !accepts.includes(k));
@@ -108,6 +109,15 @@ function planInsert(s: Extract<Statement, { kind: "insert" }>, catalog: Catalog)
     );
   }
   return { sink, logical, optimized };
+}
+
+/** Opens (without reading) every source of `rel`, so that a bad connector or option fails at plan time. */
+function checkSources(rel: Rel): void {
+  if (rel.kind === "scan") sourceOf(rel.table);
+  else if (rel.kind === "join") {
+    checkSources(rel.left);
+    checkSources(rel.right);
+  } else checkSources(rel.input);
 }
 
 /** EXPLAIN's text for one insert: logical plan, optimized plan, physical plan with changelog modes. */
