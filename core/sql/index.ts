@@ -15,4 +15,5 @@ export { type ChangeRecord, foldChangelog } from "./changelog.ts";
 export { type Pos, SqlError, type SqlErrorKind } from "./errors.ts";
 export type { ChangelogMode, Rel, RowKind, TableDef } from "./logical.ts";
 export { parseSql } from "./parser.ts";
-export { explain, type PlannedInsert, planSql, type SqlProgram, sqlJob } from "./session.ts";
+export { explain, type PlannedInsert, planSql, type SqlProgram, SqlSession, sqlJob } from "./session.ts";
+export { StreamTableEnvironment, Table } from "./table-env.ts";

@@ -13,23 +13,38 @@ import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { windowsOf } from "./windows.ts";
 
-/** Builds `rel` in `env`; `uid` numbers the operators (stable ids for their state). */
-export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => string): DataStream<unknown> {
+/** Where a plan is built: the environment, the operators' uids, and the streams behind `datastream` tables. */
+export interface TranslateContext {
+  readonly env: StreamExecutionEnvironment;
+  /** The next operator uid (stable ids for their state). */
+  readonly uid: () => string;
+  readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
+}
+
+/** Builds `rel` into `ctx.env`. */
+export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
+  const { env, uid } = ctx;
   switch (rel.kind) {
-    case "scan":
+    case "scan": {
+      const stream = ctx.streams?.get(rel.table.name);
+      if (stream) {
+        const names = rel.fields.map((f) => f.name);
+        return stream.map((o): Row => names.map((n) => o[n] ?? null)).uid(uid()) as DataStream<unknown>;
+      }
       return env.fromSource(sourceOf(rel.table)).uid(uid()) as DataStream<unknown>;
+    }
     case "watermark": {
       const time = rel.time;
-      const input = translate(rel.input, env, uid) as DataStream<Row>;
+      const input = translate(rel.input, ctx) as DataStream<Row>;
       const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Row>(rel.delayMs).withTimestampAssigner(
         (r) => r[time] as number,
       );
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
     case "calc":
-      return calc(rel, translate(rel.input, env, uid), uid);
+      return calc(rel, translate(rel.input, ctx), uid);
     case "aggregate": {
-      const input = translate(rel.input, env, uid);
+      const input = translate(rel.input, ctx);
       if (rel.window) {
         const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
         const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
@@ -47,10 +62,10 @@ export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => 
         .uid(uid()) as DataStream<unknown>;
     }
     case "join":
-      return join(rel, env, uid);
+      return join(rel, ctx);
     case "window-tvf": {
       const { window, time } = rel;
-      const input = translate(rel.input, env, uid) as DataStream<Row>;
+      const input = translate(rel.input, ctx) as DataStream<Row>;
       const windowed = (row: Row): Row[] =>
         windowsOf(window, row[time] as number).map(([s, e]) => [...row, s, e, e - 1]);
       return input.flatMap(windowed).uid(uid()) as DataStream<unknown>;
@@ -58,13 +73,10 @@ export function translate(rel: Rel, env: StreamExecutionEnvironment, uid: () => 
   }
 }
 
-function join(
-  rel: Extract<Rel, { kind: "join" }>,
-  env: StreamExecutionEnvironment,
-  uid: () => string,
-): DataStream<unknown> {
+function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataStream<unknown> {
+  const uid = ctx.uid;
   const asChanges = (r: Rel): DataStream<Change> => {
-    const s = translate(r, env, uid);
+    const s = translate(r, ctx);
     return isUpdating(changelogMode(r))
       ? (s as DataStream<Change>)
       : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
