@@ -7,7 +7,7 @@ import { explain, planSql } from "../../core/sql/session.ts";
 const BIDS = `CREATE TABLE bid (
   auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, \`dateTime\` TIMESTAMP(3),
   WATERMARK FOR \`dateTime\` AS \`dateTime\` - INTERVAL '4' SECOND
-) WITH ('connector' = 'nexmark');
+) WITH ('connector' = 'datagen');
 CREATE TABLE out1 (a BIGINT, b BIGINT) WITH ('connector' = 'print');
 CREATE TABLE appendOnly (a BIGINT, b BIGINT) WITH ('connector' = 'print', 'changelog-mode' = 'insert-only');
 `;
@@ -150,6 +150,6 @@ describe("EXPLAIN", () => {
     expect(text).toMatch(
       /GroupAggregate\(groupBy=\[auction\], select=\[COUNT\(\*\)\]\) → keyBy \+ keyed process, changelogMode=\[I,UB,UA,D\]/,
     );
-    expect(text).toMatch(/Source\(connector=\[nexmark\], table=\[bid\].*changelogMode=\[I\]/);
+    expect(text).toMatch(/Source\(connector=\[datagen\], table=\[bid\].*changelogMode=\[I\]/);
   });
 });
