@@ -8,6 +8,7 @@ import { RiffleError, UsageError } from "../core/errors.ts";
 import type { DevOptions } from "./dev.ts";
 import { NEXMARK_QUERIES, parseParallelism, parsePort } from "./parse.ts";
 import type { RunOptions } from "./run.ts";
+import type { SqlOptions } from "./sql.ts";
 
 const program = new Command("riffle")
   .description("riffle: a stream processor in the spirit of Apache Flink, for AWS serverless")
@@ -43,6 +44,26 @@ program
     }
     const { runCommand } = await import("./run.ts");
     process.exitCode = await runCommand(file, opts);
+  });
+
+program
+  .command("sql")
+  .description("run a Flink SQL script (DDL and INSERT INTO) on the embedded runtime, or explain it")
+  .argument("<files...>", "SQL files, run as one script in this order")
+  .option("--explain", "print each INSERT's logical, optimized and physical plans and exit")
+  .option("-D, --define <NAME=VALUE...>", `replace \${NAME} in the script with VALUE`)
+  .option("-o, --out <file>", "write committed sink records here as JSON lines (default: stdout)")
+  .addOption(parallelism())
+  .addOption(
+    new Option("--format <format>", "how to print committed records").choices(["jsonl", "table"]).default("jsonl"),
+  )
+  .option("--no-progress", "do not show the live progress line")
+  .addOption(workDir())
+  .action(async (files: string[], opts: SqlOptions) => {
+    if (opts.format === "table" && opts.out)
+      throw new UsageError("--format table prints to stdout: drop --out or use --format jsonl");
+    const { sqlCommand } = await import("./sql.ts");
+    process.exitCode = await sqlCommand(files, opts);
   });
 
 program

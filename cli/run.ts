@@ -1,7 +1,7 @@
 /** `riffle run`: runs a job on the embedded runtime. */
 
 import { join } from "node:path";
-import { buildGraph } from "../core/api/environment.ts";
+import { buildGraph, type Job } from "../core/api/environment.ts";
 import { checkIngestFed } from "../core/graph/checks.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { dlqPath, stateDirDlq } from "./dlq.ts";
@@ -29,7 +29,11 @@ export interface RunOptions {
 
 /** Runs `file`'s job; resolves with the process exit code. */
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
-  const job = await loadJob(file);
+  return runJob(await loadJob(file), o);
+}
+
+/** Runs `job` on the embedded runtime as `riffle run` does; resolves with the process exit code. */
+export async function runJob(job: Job, o: RunOptions): Promise<number> {
   // Before the state dir is opened, so a refusal changes nothing there.
   checkIngestFed(buildGraph(job, o.parallelism === undefined ? {} : { parallelism: o.parallelism }));
   const started = new Date();

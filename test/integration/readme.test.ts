@@ -216,6 +216,15 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(3);
   },
+  "./riffle sql examples/sql/busy-auctions.sql --format table --no-progress": async (b) => {
+    // The ```sql block above it is the example file, verbatim.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const sql = /```sql\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(sql).toBe(readFileSync(join(ROOT, "examples/sql/busy-auctions.sql"), "utf8"));
+    const { outputs } = await runShell(b);
+    expect(outputs[0]).toMatch(/busy_auctions \(6 rows\)\nauction\s+bids\s+top_price\s+window_end/);
+    expect(outputs[1]).toMatch(/WindowAggregate\(groupBy=\[auction, window_start, window_end\].*changelogMode=\[I\]/);
+  },
   "npm run synth -- --job examples/clicks.ts --stage prod --parallelism 2": async (b) => {
     const { outputs } = await runShell(b);
     expect(outputs[0]).toMatch(/template: .*prod-riffle-clicks\.template\.json/);

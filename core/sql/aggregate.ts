@@ -1,0 +1,160 @@
+/**
+ * The group aggregate: per grouping key, accumulators in keyed state (exactly once like every
+ * keyed riffle operator), fed by a changelog (+I/+U add, -U/-D retract) and emitting one: +I for
+ * a new group, -U/+U when its result changes, -D when its last row is retracted.
+ */
+import type { KeyedProcessFunction } from "../api/functions.ts";
+import { valueState } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+import type { Row } from "./expr.ts";
+import type { AggCall, RowKind } from "./logical.ts";
+import { isInteger } from "./types.ts";
+
+/** One change of a changelog stream. */
+export interface Change {
+  readonly kind: RowKind;
+  readonly row: Row;
+}
+
+/** Per group: the number of rows, and one accumulator per aggregate call. */
+interface Acc {
+  n: number;
+  a: unknown[];
+}
+
+type Counts = Record<string, number>;
+
+/** MIN and MAX over an input that retracts keep every value's count; otherwise just the best value. */
+const keepsCounts = (agg: AggCall, retracting: boolean) =>
+  agg.distinct || ((agg.fn === "MIN" || agg.fn === "MAX") && retracting);
+
+function initial(agg: AggCall, retracting: boolean): unknown {
+  if (keepsCounts(agg, retracting)) return {};
+  if (agg.fn === "MIN" || agg.fn === "MAX") return null;
+  return agg.fn === "COUNT" ? 0 : [0, 0];
+}
+
+function bump(counts: Counts, value: unknown, by: number) {
+  const k = JSON.stringify(value);
+  const n = (counts[k] ?? 0) + by;
+  if (n === 0) delete counts[k];
+  else counts[k] = n;
+}
+
+function accumulate(agg: AggCall, acc: unknown, row: Row, sign: 1 | -1, retracting: boolean): unknown {
+  if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
+  const v = agg.arg === undefined ? 1 : row[agg.arg];
+  if (v === null) return acc;
+  if (keepsCounts(agg, retracting)) {
+    const counts = { ...(acc as Counts) };
+    bump(counts, v, sign);
+    return counts;
+  }
+  if (agg.fn === "MIN" || agg.fn === "MAX") {
+    const best = acc as number | null;
+    return best === null || (agg.fn === "MIN" ? (v as number) < best : (v as number) > best) ? v : best;
+  }
+  if (agg.fn === "COUNT") return (acc as number) + sign;
+  const [sum, count] = acc as [number, number];
+  return [sum + sign * (v as number), count + sign];
+}
+
+function result(agg: AggCall, acc: unknown, retracting: boolean): unknown {
+  if (agg.distinct) return Object.keys(acc as Counts).length;
+  if (keepsCounts(agg, retracting)) {
+    let best: unknown = null;
+    for (const k of Object.keys(acc as Counts)) {
+      const v = JSON.parse(k) as number;
+      if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
+    }
+    return best;
+  }
+  if (agg.fn === "COUNT" || agg.fn === "MIN" || agg.fn === "MAX") return acc;
+  const [sum, count] = acc as [number, number];
+  if (count === 0) return null;
+  if (agg.fn === "SUM") return sum;
+  return isInteger(agg.type) ? (sum - (sum % count)) / count : sum / count;
+}
+
+/**
+ * The accumulators of a list of aggregate calls: one implementation for group and window
+ * aggregates. `retracting`: whether the input may retract rows. Accumulators are never changed
+ * in place (a state value is immutable once written).
+ */
+export function accumulators(groupKeys: number, aggs: readonly AggCall[], retracting: boolean) {
+  return {
+    /** A group with no rows. */
+    empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting)) }),
+    /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
+    add: (acc: Acc, row: Row, sign: 1 | -1): Acc => ({
+      n: acc.n + sign,
+      a: aggs.map((g, i) => accumulate(g, acc.a[i], row, sign, retracting)),
+    }),
+    /** The output row: the group key (from `row`), then each aggregate's result. */
+    output: (row: Row, acc: Acc): Row => [
+      ...row.slice(0, groupKeys),
+      ...aggs.map((g, i) => result(g, acc.a[i], retracting)),
+    ],
+  };
+}
+
+type AggState = { acc: ReturnType<typeof valueState<Acc>> };
+
+/** The keyed process function of a group aggregate over `groupKeys` leading columns. */
+export function groupAggregate(
+  groupKeys: number,
+  aggs: readonly AggCall[],
+  retracting: boolean,
+): KeyedProcessFunction<Change, Key, AggState, Change> {
+  const accs = accumulators(groupKeys, aggs, retracting);
+  return {
+    state: { acc: valueState<Acc>() },
+    processElement(change, ctx) {
+      const before = ctx.state.acc.value();
+      const old = before ? accs.output(change.row, before) : undefined;
+      const acc = accs.add(before ?? accs.empty(), change.row, change.kind === "+I" || change.kind === "+U" ? 1 : -1);
+      if (acc.n <= 0) {
+        ctx.state.acc.clear();
+        if (old) ctx.emit({ kind: "-D", row: old });
+        return;
+      }
+      ctx.state.acc.update(acc);
+      const row = accs.output(change.row, acc);
+      if (!old) ctx.emit({ kind: "+I", row });
+      else if (JSON.stringify(old) !== JSON.stringify(row)) {
+        ctx.emit({ kind: "-U", row: old });
+        ctx.emit({ kind: "+U", row });
+      }
+    },
+  };
+}
+
+/**
+ * The keyed process function of a window aggregate: the key holds the window's end (at key
+ * position `endKey`); rows accumulate until the watermark passes the end, then the window's row
+ * is emitted once and its state dropped. Rows of a window already emitted are late, and dropped.
+ */
+export function windowAggregate(
+  groupKeys: number,
+  aggs: readonly AggCall[],
+  endKey: number,
+): KeyedProcessFunction<Row, Key, AggState, Row> {
+  const accs = accumulators(groupKeys, aggs, false);
+  return {
+    state: { acc: valueState<Acc>() },
+    processElement(row, ctx) {
+      const fireAt = (row[endKey] as number) - 1;
+      if (fireAt <= ctx.timers.currentWatermark()) return;
+      const before = ctx.state.acc.value();
+      if (!before) ctx.timers.registerEventTimeTimer(fireAt);
+      ctx.state.acc.update(accs.add(before ?? accs.empty(), row, 1));
+    },
+    onTimer(_time, ctx) {
+      const acc = ctx.state.acc.value();
+      if (!acc) return;
+      // The key is the group's leading columns.
+      ctx.emit(accs.output(ctx.key as Row, acc));
+      ctx.state.acc.clear();
+    },
+  };
+}

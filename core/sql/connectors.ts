@@ -1,0 +1,98 @@
+/**
+ * Connectors of `CREATE TABLE … WITH ('connector' = …)`: which tables can be read (`nexmark`, `datagen`)
+ * and written (`print`, `blackhole`), and the changelog each sink accepts.
+ */
+import type { Source, SplitReader } from "../api/source.ts";
+import { nexmarkSource } from "../nexmark/generator.ts";
+import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
+import { datagenSource } from "./datagen.ts";
+import { invalid, type Pos, unsupported } from "./errors.ts";
+import type { Row } from "./expr.ts";
+import { type ChangelogMode, INSERT_ONLY, RETRACT, type TableDef } from "./logical.ts";
+
+/** The connector name of a table (`'connector' = …`), or an error at its `CREATE TABLE`. */
+export function connectorOf(table: TableDef): string {
+  const c = table.options.connector;
+  if (c === undefined) throw invalid(table.pos, `table '${table.name}' has no 'connector' option`);
+  return c;
+}
+
+const NEXMARK_DEFAULTS: Record<string, string> = {
+  "person.proportion": "1",
+  "auction.proportion": "3",
+  "bid.proportion": "46",
+};
+const NEXMARK_KINDS = { person: 0, auction: 1, bid: 2 } as const;
+
+/** The source of a table, producing rows of its physical columns. */
+export function sourceOf(table: TableDef): Source<Row> {
+  const connector = connectorOf(table);
+  if (connector === "nexmark") return nexmarkTable(table);
+  if (connector === "datagen") return datagenSource(table);
+  throw unsupported(table.pos, `reading from connector '${connector}'`);
+}
+
+function option(table: TableDef, key: string, pos: Pos): number | undefined {
+  const text = table.options[key];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || text.trim() === "")
+    throw invalid(pos, `option '${key}' of table '${table.name}' must be a number, got '${text}'`);
+  return n;
+}
+
+/**
+ * riffle's deterministic Nexmark generator as Flink's `nexmark` table: columns `event_type`
+ * (0 person, 1 auction, 2 bid) and the ROWs `person`, `auction`, `bid` (one set, the others NULL).
+ * Options: `events.num` (unbounded without it), `first-event.rate` (events per second of event
+ * time; `next-event.rate` must equal it), `seed` (riffle's, default 0); the proportions must keep
+ * their defaults.
+ */
+function nexmarkTable(table: TableDef): Source<Row> {
+  const pos = table.pos;
+  for (const [k, v] of Object.entries(NEXMARK_DEFAULTS))
+    if (table.options[k] !== undefined && table.options[k] !== v)
+      throw unsupported(pos, `nexmark option '${k}' = '${table.options[k]}' (only ${v})`);
+  const rate = option(table, "first-event.rate", pos);
+  const next = option(table, "next-event.rate", pos);
+  if (next !== undefined && next !== rate)
+    throw unsupported(pos, "a nexmark 'next-event.rate' different from 'first-event.rate'");
+  const events = option(table, "events.num", pos);
+  const cfg = nexmarkConfig({
+    seed: option(table, "seed", pos) ?? 0,
+    ...(rate === undefined ? {} : { rate }),
+    ...(events === undefined ? {} : { events }),
+  });
+  const names = table.physical.map((f) => f.name);
+  const toRow = (e: NexmarkEvent): Row =>
+    names.map((n) => (n === "event_type" ? NEXMARK_KINDS[e.type] : n === e.type ? e : null));
+  for (const n of names)
+    if (n !== "event_type" && !(n in NEXMARK_KINDS))
+      throw invalid(pos, `the nexmark connector has no column '${n}' (it has event_type, person, auction, bid)`);
+  const inner = nexmarkSource(cfg);
+  return {
+    name: "nexmark",
+    bounded: inner.bounded,
+    splits: (p) => inner.splits(p),
+    reader: (split, position): SplitReader<Row> => {
+      const r = inner.reader(split, position);
+      return {
+        async read(max) {
+          const chunk = await r.read(max);
+          return { ...chunk, records: chunk.records.map(toRow) };
+        },
+      };
+    },
+  };
+}
+
+/** The changelog a sink table accepts: `print` and `blackhole` take updates too; `'changelog-mode' = 'insert-only'` refuses them. */
+export function sinkAccepts(table: TableDef): ChangelogMode {
+  const connector = connectorOf(table);
+  if (connector !== "print" && connector !== "blackhole")
+    throw unsupported(table.pos, `writing to connector '${connector}'`);
+  const mode = table.options["changelog-mode"] ?? "all";
+  if (mode !== "all" && mode !== "insert-only")
+    throw invalid(table.pos, `'changelog-mode' must be 'all' or 'insert-only', got '${mode}'`);
+  return mode === "insert-only" ? INSERT_ONLY : RETRACT;
+}

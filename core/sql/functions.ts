@@ -1,0 +1,197 @@
+/**
+ * Scalar operators and functions: their typing rules and implementations. One entry per name;
+ * the binder types calls through {@link scalarFunction}, the compiler (expr.ts) runs them.
+ * Functions are strict (a NULL argument gives NULL) unless marked `nullAware`.
+ */
+import { invalid, type Pos } from "./errors.ts";
+import { formatTimestamp } from "./time-format.ts";
+import {
+  BIGINT,
+  BOOLEAN,
+  both,
+  comparable,
+  DOUBLE,
+  INT,
+  isInteger,
+  isNumeric,
+  numericOrNull,
+  type SqlType,
+  scaleOf,
+  showType,
+  TIMESTAMP,
+  VARCHAR,
+} from "./types.ts";
+
+/** One scalar operator or function. */
+export interface ScalarFn {
+  /** The result type for these argument types; a mismatch is a `SqlError` at `pos`. */
+  type(args: readonly SqlType[], pos: Pos, name: string): SqlType;
+  /** The implementation, specialized for the argument and result types. */
+  make(args: readonly SqlType[], result: SqlType): (values: readonly unknown[]) => unknown;
+  /** Called with NULL arguments too (otherwise any NULL argument gives NULL). */
+  readonly nullAware?: boolean;
+}
+
+const pow10 = (n: number) => 10 ** n;
+
+function arity(args: readonly SqlType[], n: number, pos: Pos, name: string) {
+  if (args.length !== n) throw invalid(pos, `${name} takes ${n} argument(s), got ${args.length}`);
+}
+
+function numericType(args: readonly SqlType[], pos: Pos, op: string): SqlType {
+  arity(args, 2, pos, `'${op}'`);
+  const [a, b] = args as [SqlType, SqlType];
+  if (!numericOrNull(a) || !numericOrNull(b))
+    throw invalid(pos, `type mismatch: cannot apply '${op}' to ${both(a, b)}`);
+  if (a.kind === "DOUBLE" || b.kind === "DOUBLE") return DOUBLE;
+  const sa = scaleOf(a) ?? 0;
+  const sb = scaleOf(b) ?? 0;
+  if (a.kind !== "DECIMAL" && b.kind !== "DECIMAL") return a.kind === "BIGINT" || b.kind === "BIGINT" ? BIGINT : INT;
+  const scale = op === "*" ? sa + sb : Math.max(sa, sb);
+  return { kind: "DECIMAL", precision: 38, scale };
+}
+
+/** `+ - *` with exact DECIMAL arithmetic (scaled integers) when neither side is DOUBLE. */
+function arithmetic(op: "+" | "-" | "*", js: (a: number, b: number) => number): ScalarFn {
+  return {
+    type: (args, pos) => numericType(args, pos, op),
+    make(args, result) {
+      if (result.kind !== "DECIMAL") return (v) => js(v[0] as number, v[1] as number);
+      const sa = pow10(scaleOf(args[0] as SqlType) ?? 0);
+      const sb = pow10(scaleOf(args[1] as SqlType) ?? 0);
+      const sr = pow10(result.scale);
+      if (op === "*") return (v) => (Math.round((v[0] as number) * sa) * Math.round((v[1] as number) * sb)) / sr;
+      return (v) => js(Math.round((v[0] as number) * sr), Math.round((v[1] as number) * sr)) / sr;
+    },
+  };
+}
+
+const divide: ScalarFn = {
+  type: (args, pos) => {
+    const t = numericType(args, pos, "/");
+    return t.kind === "DECIMAL" ? DOUBLE : t;
+  },
+  make: (_args, result) =>
+    isInteger(result)
+      ? (v) => Math.trunc((v[0] as number) / (v[1] as number))
+      : (v) => (v[0] as number) / (v[1] as number),
+};
+
+const mod: ScalarFn = {
+  type: (args, pos, name) => {
+    const t = numericType(args, pos, name);
+    if (!isInteger(t))
+      throw invalid(pos, `type mismatch: ${name} takes integers, got ${both(args[0] as SqlType, args[1] as SqlType)}`);
+    return t;
+  },
+  make: () => (v) => (v[0] as number) % (v[1] as number),
+};
+
+function comparison(op: string, test: (c: number) => boolean): ScalarFn {
+  return {
+    type: (args, pos) => {
+      arity(args, 2, pos, `'${op}'`);
+      const [a, b] = args as [SqlType, SqlType];
+      if (!comparable(a, b)) throw invalid(pos, `type mismatch: cannot compare ${both(a, b)} with '${op}'`);
+      return BOOLEAN;
+    },
+    make: () => (v) => {
+      const a = v[0] as number | string | boolean;
+      const b = v[1] as number | string | boolean;
+      return test(a < b ? -1 : a > b ? 1 : 0);
+    },
+  };
+}
+
+function booleans(args: readonly SqlType[], pos: Pos, name: string) {
+  for (const a of args)
+    if (a.kind !== "BOOLEAN" && a.kind !== "NULL")
+      throw invalid(pos, `type mismatch: ${name} takes BOOLEAN, got ${showType(a)}`);
+  return BOOLEAN;
+}
+
+/** Three-valued AND / OR. */
+const and: ScalarFn = {
+  nullAware: true,
+  type: (args, pos) => booleans(args, pos, "AND"),
+  make: () => (v) => (v[0] === false || v[1] === false ? false : v[0] === null || v[1] === null ? null : true),
+};
+const or: ScalarFn = {
+  nullAware: true,
+  type: (args, pos) => booleans(args, pos, "OR"),
+  make: () => (v) => (v[0] === true || v[1] === true ? true : v[0] === null || v[1] === null ? null : false),
+};
+
+function fixed(params: readonly SqlType[], result: SqlType, impl: (v: readonly unknown[]) => unknown): ScalarFn {
+  return {
+    type: (args, pos, name) => {
+      arity(args, params.length, pos, name);
+      args.forEach((a, i) => {
+        const p = params[i] as SqlType;
+        const ok =
+          a.kind === "NULL" || a.kind === p.kind || (isNumeric(p) && isNumeric(a) && isInteger(p) === isInteger(a));
+        if (!ok)
+          throw invalid(pos, `type mismatch: argument ${i + 1} of ${name} must be ${showType(p)}, got ${showType(a)}`);
+      });
+      return result;
+    },
+    make: () => impl,
+  };
+}
+
+const FUNCTIONS = new Map<string, ScalarFn>([
+  ["+", arithmetic("+", (a, b) => a + b)],
+  ["-", arithmetic("-", (a, b) => a - b)],
+  ["*", arithmetic("*", (a, b) => a * b)],
+  ["/", divide],
+  ["%", mod],
+  ["MOD", mod],
+  ["=", comparison("=", (c) => c === 0)],
+  ["<>", comparison("<>", (c) => c !== 0)],
+  ["<", comparison("<", (c) => c < 0)],
+  ["<=", comparison("<=", (c) => c <= 0)],
+  [">", comparison(">", (c) => c > 0)],
+  [">=", comparison(">=", (c) => c >= 0)],
+  ["AND", and],
+  ["OR", or],
+  ["NOT", fixed([BOOLEAN], BOOLEAN, (v) => !v[0])],
+  ["||", fixed([VARCHAR, VARCHAR], VARCHAR, (v) => `${v[0]}${v[1]}`)],
+  ["CONCAT", fixed([VARCHAR, VARCHAR], VARCHAR, (v) => `${v[0]}${v[1]}`)],
+  ["UPPER", fixed([VARCHAR], VARCHAR, (v) => (v[0] as string).toUpperCase())],
+  ["LOWER", fixed([VARCHAR], VARCHAR, (v) => (v[0] as string).toLowerCase())],
+  ["CHAR_LENGTH", fixed([VARCHAR], INT, (v) => (v[0] as string).length)],
+  [
+    "ABS",
+    {
+      type: (a, p, n) => {
+        arity(a, 1, p, n);
+        if (!numericOrNull(a[0] as SqlType))
+          throw invalid(p, `type mismatch: ABS takes a number, got ${showType(a[0] as SqlType)}`);
+        return a[0] as SqlType;
+      },
+      make: () => (v) => Math.abs(v[0] as number),
+    },
+  ],
+  ["DATE_FORMAT", fixed([TIMESTAMP, VARCHAR], VARCHAR, (v) => formatTimestamp(v[0] as number, v[1] as string))],
+  ["HOUR", fixed([TIMESTAMP], BIGINT, (v) => new Date(v[0] as number).getUTCHours())],
+  [
+    "SPLIT_INDEX",
+    fixed([VARCHAR, VARCHAR, INT], VARCHAR, (v) => (v[0] as string).split(v[1] as string)[v[2] as number] ?? null),
+  ],
+  [
+    "REGEXP_EXTRACT",
+    fixed(
+      [VARCHAR, VARCHAR, INT],
+      VARCHAR,
+      (v) => new RegExp(v[1] as string).exec(v[0] as string)?.[v[2] as number] ?? null,
+    ),
+  ],
+]);
+
+/** The operator or function `name` (upper case), or undefined. */
+export function scalarFunction(name: string): ScalarFn | undefined {
+  return FUNCTIONS.get(name);
+}
+
+/** The aggregate functions the planner knows. */
+export const AGGREGATES = new Set(["COUNT", "SUM", "MIN", "MAX", "AVG"]);

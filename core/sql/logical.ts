@@ -1,0 +1,130 @@
+/**
+ * The logical plan: relational operators over typed rows, and the changelog each produces
+ * (Flink's row kinds +I, -U, +U, -D).
+ */
+import type { Expr } from "./ast.ts";
+import type { Pos } from "./errors.ts";
+import type { BoundExpr } from "./expr.ts";
+import type { SqlType } from "./types.ts";
+
+/** A named, typed column of a relation. */
+export interface Field {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+/** A table of the catalog, from `CREATE TABLE`. */
+export interface TableDef {
+  readonly name: string;
+  /** Physical columns: what the connector reads or writes. */
+  readonly physical: readonly Field[];
+  /** Computed columns, in declaration order, after the physical ones. */
+  readonly computed: readonly { readonly name: string; readonly expr: Expr; readonly pos: Pos }[];
+  readonly watermark?: { readonly column: string; readonly expr: Expr; readonly pos: Pos };
+  readonly primaryKey?: readonly string[];
+  readonly options: Readonly<Record<string, string>>;
+  readonly pos: Pos;
+}
+
+/** An aggregate call of an {@link Rel aggregate}: its argument and filter are input columns. */
+export interface AggCall {
+  readonly fn: "COUNT" | "SUM" | "MIN" | "MAX" | "AVG";
+  /** Input column; undefined for `COUNT(*)`. */
+  readonly arg?: number;
+  readonly distinct: boolean;
+  /** Input column holding the `FILTER (WHERE …)` condition. */
+  readonly filter?: number;
+  readonly type: SqlType;
+}
+
+/** A relational operator. */
+export type Rel =
+  | { readonly kind: "scan"; readonly table: TableDef; readonly fields: readonly Field[] }
+  | {
+      readonly kind: "watermark";
+      readonly input: Rel;
+      /** The rowtime column. */
+      readonly time: number;
+      /** Bounded out-of-orderness, ms. */
+      readonly delayMs: number;
+      readonly fields: readonly Field[];
+    }
+  | {
+      readonly kind: "calc";
+      readonly input: Rel;
+      readonly projects: readonly BoundExpr[];
+      readonly filter?: BoundExpr;
+      readonly fields: readonly Field[];
+    }
+  | {
+      readonly kind: "aggregate";
+      readonly input: Rel;
+      /** The first `groupKeys` input columns are the grouping key. */
+      readonly groupKeys: number;
+      readonly aggs: readonly AggCall[];
+      /**
+       * Set by the optimizer when the key holds a window TVF's `window_start` and `window_end`
+       * (these key positions): a window aggregate, which emits each window once, when the
+       * watermark passes its end, and retracts nothing.
+       */
+      readonly window?: { readonly start: number; readonly end: number };
+      readonly fields: readonly Field[];
+    }
+  | {
+      readonly kind: "join";
+      readonly left: Rel;
+      readonly right: Rel;
+      /** Equi-join keys, set by the optimizer: `leftKeys[i]` (over a left row) equals `rightKeys[i]` (over a right row). */
+      readonly leftKeys: readonly BoundExpr[];
+      readonly rightKeys: readonly BoundExpr[];
+      /** The rest of the condition, over the left columns then the right ones. */
+      readonly condition?: BoundExpr;
+      /** The left columns, then the right ones. */
+      readonly fields: readonly Field[];
+      readonly pos: Pos;
+    }
+  | {
+      readonly kind: "window-tvf";
+      readonly input: Rel;
+      readonly window: WindowSpec;
+      /** The time attribute column (`DESCRIPTOR(…)`). */
+      readonly time: number;
+      /** The input's columns, then `window_start`, `window_end`, `window_time`. */
+      readonly fields: readonly Field[];
+    };
+
+/** A window table function: TUMBLE(size), HOP(slide, size) or CUMULATE(step, size); ms. */
+export interface WindowSpec {
+  readonly fn: "TUMBLE" | "HOP" | "CUMULATE";
+  readonly sizeMs: number;
+  /** HOP's slide, CUMULATE's step; equal to the size for TUMBLE. */
+  readonly stepMs: number;
+  readonly offsetMs: number;
+}
+
+/** A Flink row kind. */
+export type RowKind = "+I" | "-U" | "+U" | "-D";
+
+/** The row kinds a changelog may hold: insert-only, or updating (with retractions). */
+export type ChangelogMode = readonly RowKind[];
+
+export const INSERT_ONLY: ChangelogMode = ["+I"];
+export const RETRACT: ChangelogMode = ["+I", "-U", "+U", "-D"];
+
+/** The changelog `rel` produces, inferred bottom-up: aggregates retract; the rest pass their input's mode on. */
+export function changelogMode(rel: Rel): ChangelogMode {
+  switch (rel.kind) {
+    case "scan":
+      return INSERT_ONLY;
+    case "aggregate":
+      return rel.window ? INSERT_ONLY : RETRACT;
+    case "join":
+      // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
+      return isUpdating(changelogMode(rel.left)) || isUpdating(changelogMode(rel.right)) ? RETRACT : INSERT_ONLY;
+    default:
+      return changelogMode(rel.input);
+  }
+}
+
+/** True when the mode has updates or deletes. */
+export const isUpdating = (mode: ChangelogMode): boolean => mode.some((k) => k !== "+I");

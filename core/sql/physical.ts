@@ -1,0 +1,195 @@
+/**
+ * The physical plan: each logical operator becomes riffle DataStream operators. Insert-only
+ * streams carry rows (arrays); updating streams carry {@link Change}s.
+ */
+import type { DataStream } from "../api/datastream.ts";
+import type { StreamExecutionEnvironment } from "../api/environment.ts";
+import { WatermarkStrategy } from "../api/watermarks.ts";
+import type { Key } from "../keys.ts";
+import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
+import { sourceOf } from "./connectors.ts";
+import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { innerJoin } from "./join.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { windowsOf } from "./windows.ts";
+
+/** Where a plan is built: the environment, the operators' uids, and the streams behind `datastream` tables. */
+export interface TranslateContext {
+  readonly env: StreamExecutionEnvironment;
+  /** The next operator uid (stable ids for their state). */
+  readonly uid: () => string;
+  readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
+}
+
+/** Builds `rel` into `ctx.env`. */
+export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
+  const { env, uid } = ctx;
+  switch (rel.kind) {
+    case "scan": {
+      const stream = ctx.streams?.get(rel.table.name);
+      if (stream) {
+        const names = rel.fields.map((f) => f.name);
+        return stream.map((o): Row => names.map((n) => o[n] ?? null)).uid(uid()) as DataStream<unknown>;
+      }
+      return env.fromSource(sourceOf(rel.table)).uid(uid()) as DataStream<unknown>;
+    }
+    case "watermark": {
+      const time = rel.time;
+      const input = translate(rel.input, ctx) as DataStream<Row>;
+      const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Row>(rel.delayMs).withTimestampAssigner(
+        (r) => r[time] as number,
+      );
+      return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
+    }
+    case "calc":
+      return calc(rel, translate(rel.input, ctx), uid);
+    case "aggregate": {
+      const input = translate(rel.input, ctx);
+      if (rel.window) {
+        const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
+        const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
+        return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
+      }
+      const retracting = isUpdating(changelogMode(rel.input));
+      const changes = retracting
+        ? (input as DataStream<Change>)
+        : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+      const g = rel.groupKeys;
+      const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
+      return changes
+        .keyBy(keyOf)
+        .process(groupAggregate(g, rel.aggs, retracting))
+        .uid(uid()) as DataStream<unknown>;
+    }
+    case "join":
+      return join(rel, ctx);
+    case "window-tvf": {
+      const { window, time } = rel;
+      const input = translate(rel.input, ctx) as DataStream<Row>;
+      const windowed = (row: Row): Row[] =>
+        windowsOf(window, row[time] as number).map(([s, e]) => [...row, s, e, e - 1]);
+      return input.flatMap(windowed).uid(uid()) as DataStream<unknown>;
+    }
+  }
+}
+
+function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataStream<unknown> {
+  const uid = ctx.uid;
+  const asChanges = (r: Rel): DataStream<Change> => {
+    const s = translate(r, ctx);
+    return isUpdating(changelogMode(r))
+      ? (s as DataStream<Change>)
+      : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+  };
+  const keyOf = (exprs: readonly BoundExpr[]) => {
+    const fns = exprs.map(compile);
+    return (c: Change) => fns.map((f) => f(c.row)) as Key;
+  };
+  const joined = asChanges(rel.left)
+    .connect(asChanges(rel.right))
+    .keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys))
+    .process(innerJoin(rel.condition ? compile(rel.condition) : undefined))
+    .uid(uid());
+  if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
+  return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
+}
+
+function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
+  const test = rel.filter ? compile(rel.filter) : undefined;
+  const fns = rel.projects.map(compile);
+  const project = (row: Row): Row => fns.map((f) => f(row));
+  if (isUpdating(changelogMode(rel.input))) {
+    let s = input as DataStream<Change>;
+    if (test) s = s.filter((c) => test(c.row) === true).uid(uid());
+    return s.map((c): Change => ({ kind: c.kind, row: project(c.row) })).uid(uid()) as DataStream<unknown>;
+  }
+  let s = input as DataStream<Row>;
+  if (test) s = s.filter((r) => test(r) === true).uid(uid());
+  return s.map(project).uid(uid()) as DataStream<unknown>;
+}
+
+/** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
+export function describePhysical(rel: Rel, depth = 0): string[] {
+  const mode = changelogMode(rel)
+    .map((k) => ({ "+I": "I", "-U": "UB", "+U": "UA", "-D": "D" })[k])
+    .join(",");
+  const pad = "  ".repeat(depth);
+  const names = "input" in rel ? rel.input.fields.map((f) => f.name) : [];
+  const show = (e: BoundExpr) => showExpr(e, names);
+  let line: string;
+  switch (rel.kind) {
+    case "scan":
+      line = `Source(connector=[${rel.table.options.connector}], table=[${rel.table.name}], fields=[${rel.fields.map((f) => f.name).join(", ")}])`;
+      break;
+    case "watermark":
+      line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
+      break;
+    case "calc":
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
+      break;
+    case "join": {
+      const l = rel.left.fields.map((f) => f.name);
+      const r = rel.right.fields.map((f) => f.name);
+      const keys = rel.leftKeys
+        .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
+        .join(", ");
+      line = `Join(type=[InnerJoin], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process`;
+      break;
+    }
+    case "window-tvf":
+      line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
+      break;
+    case "aggregate":
+      line = `${rel.window ? "WindowAggregate" : "GroupAggregate"}(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+      break;
+  }
+  const own = `${pad}${line}, changelogMode=[${mode}]`;
+  return [own, ...inputsOf(rel).flatMap((r) => describePhysical(r, depth + 1))];
+}
+
+/** The logical plan of `rel`, one operator per line. */
+export function describeLogical(rel: Rel, depth = 0): string[] {
+  const pad = "  ".repeat(depth);
+  const names = "input" in rel ? rel.input.fields.map((f) => f.name) : [];
+  const fields = rel.fields.map((f) => f.name).join(", ");
+  let line: string;
+  switch (rel.kind) {
+    case "scan":
+      line = `LogicalTableScan(table=[${rel.table.name}])`;
+      break;
+    case "watermark":
+      line = `LogicalWatermarkAssigner(rowtime=[${rel.fields[rel.time]?.name}], delay=[${rel.delayMs}])`;
+      break;
+    case "calc":
+      line = `LogicalCalc(${rel.filter ? `where=[${showExpr(rel.filter, names)}], ` : ""}select=[${rel.projects.map((p) => showExpr(p, names)).join(", ")}])`;
+      break;
+    case "join": {
+      const all = rel.fields.map((f) => f.name);
+      line = `LogicalJoin(type=[inner], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
+      break;
+    }
+    case "window-tvf":
+      line = `LogicalTableFunctionScan(${showWindow(rel)})`;
+      break;
+    case "aggregate":
+      line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;
+      break;
+  }
+  const own = `${pad}${line} → [${fields}]`;
+  return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
+}
+
+function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
+  const w = rel.window;
+  const args =
+    w.fn === "TUMBLE"
+      ? `size=[${w.sizeMs} ms]`
+      : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
+  return `${w.fn}(time=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+}
+
+/** The inputs of `rel`. */
+function inputsOf(rel: Rel): Rel[] {
+  if (rel.kind === "join") return [rel.left, rel.right];
+  return "input" in rel ? [rel.input] : [];
+}

@@ -1,0 +1,205 @@
+/**
+ * A SQL session: DDL fills its catalog, each `INSERT INTO` becomes an optimized plan checked
+ * against its sink, `EXPLAIN` prints plans; {@link sqlJob} makes a riffle job of a script's
+ * inserts, and {@link writeInsert} adds one insert to a job being built.
+ *
+ * @example
+ * ```ts
+ * const job = sqlJob("q2", readFileSync("q2.sql", "utf8"));
+ * ```
+ */
+import type { DataStream } from "../api/datastream.ts";
+import { defineJob, type Job } from "../api/environment.ts";
+import type { Change } from "./aggregate.ts";
+import type { Statement } from "./ast.ts";
+import { bindQuery } from "./binder.ts";
+import { Catalog } from "./catalog.ts";
+import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
+import { invalid, SqlError, unsupported } from "./errors.ts";
+import type { Row } from "./expr.ts";
+import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
+import { optimize } from "./optimizer.ts";
+import { parseSql } from "./parser.ts";
+import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
+import { assignable, showType } from "./types.ts";
+
+/** One `INSERT INTO`, planned. */
+export interface PlannedInsert {
+  readonly sink: TableDef;
+  /** The plan as bound. */
+  readonly logical: Rel;
+  /** The plan after the optimizer's rules. */
+  readonly optimized: Rel;
+}
+
+/** A planned script. */
+export interface SqlProgram {
+  readonly catalog: Catalog;
+  readonly inserts: readonly PlannedInsert[];
+  /** The output of each `EXPLAIN`, in order. */
+  readonly explains: readonly string[];
+}
+
+/** The connector of tables whose rows come from a DataStream (see `StreamTableEnvironment`). */
+export const DATASTREAM_CONNECTOR = "datastream";
+
+/** A catalog and the statements run against it. */
+export class SqlSession {
+  readonly catalog = new Catalog();
+  /** Names of the `datastream` tables that have a stream behind them. */
+  readonly streamTables = new Set<string>();
+
+  /** Runs `text`'s statements; every mistake is a {@link SqlError} with line and column. */
+  execute(text: string): { inserts: PlannedInsert[]; explains: string[] } {
+    const inserts: PlannedInsert[] = [];
+    const explains: string[] = [];
+    for (const s of parseSql(text)) this.run(s, inserts, explains);
+    return { inserts, explains };
+  }
+
+  /** Binds and optimizes the one query of `text`. */
+  query(text: string): { logical: Rel; optimized: Rel } {
+    const statements = parseSql(text);
+    const s = statements[0];
+    if (statements.length !== 1 || s?.kind !== "query")
+      throw new SqlError("validation", s?.pos, "sqlQuery takes one SELECT (use executeSql for other statements)");
+    const logical = bindQuery(s.query, this.catalog);
+    const optimized = optimize(logical);
+    this.checkSources(optimized);
+    return { logical, optimized };
+  }
+
+  private run(s: Statement, into: PlannedInsert[], explains: string[]): void {
+    switch (s.kind) {
+      case "create-table":
+        this.catalog.addTable(s);
+        return;
+      case "create-view":
+        this.catalog.addView(s);
+        return;
+      case "insert":
+        into.push(this.planInsert(s));
+        return;
+      case "statement-set":
+        for (const i of s.inserts) this.run(i, into, explains);
+        return;
+      case "explain": {
+        const planned: PlannedInsert[] = [];
+        this.run(s.statement, planned, explains);
+        if (planned.length === 0) throw unsupported(s.pos, "EXPLAIN of anything but INSERT INTO or a statement set");
+        explains.push(planned.map(explain).join("\n"));
+        return;
+      }
+      case "create-function":
+        throw unsupported(s.pos, `CREATE FUNCTION (user-defined function '${s.className}')`);
+      case "query":
+        throw unsupported(s.pos, "a SELECT without INSERT INTO (insert into a 'print' table to see its rows)");
+      default:
+        throw unsupported(s.pos, `${s.kind.toUpperCase().replace("-", " ")}`);
+    }
+  }
+
+  private planInsert(s: Extract<Statement, { kind: "insert" }>): PlannedInsert {
+    const sink = this.catalog.table(s.table, s.pos);
+    if (s.columns) throw unsupported(s.pos, "INSERT INTO with a column list");
+    const logical = bindQuery(s.query, this.catalog);
+    const want = sink.physical;
+    if (logical.fields.length !== want.length)
+      throw invalid(
+        s.pos,
+        `the query gives ${logical.fields.length} column(s) but table '${sink.name}' has ${want.length}`,
+      );
+    want.forEach((f, i) => {
+      const got = logical.fields[i]?.type;
+      if (got && !assignable(got, f.type))
+        throw invalid(
+          s.pos,
+          `type mismatch: column ${i + 1} '${f.name}' of table '${sink.name}' is ${showType(f.type)}, but the query gives ${showType(got)}`,
+        );
+    });
+    const optimized = optimize(logical);
+    this.checkSources(optimized);
+    const mode = changelogMode(optimized);
+    const accepts = sinkAccepts(sink);
+    if (mode.some((k) => !accepts.includes(k))) {
+      throw new SqlError(
+        "changelog",
+        s.pos,
+        `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: an aggregate retracts its earlier results`,
+      );
+    }
+    return { sink, logical, optimized };
+  }
+
+  /** Opens (without reading) every source of `rel`, so that a bad connector or option fails at plan time. */
+  private checkSources(rel: Rel): void {
+    if (rel.kind === "scan") {
+      if (connectorOf(rel.table) !== DATASTREAM_CONNECTOR) sourceOf(rel.table);
+      else if (!this.streamTables.has(rel.table.name))
+        throw invalid(
+          rel.table.pos,
+          `table '${rel.table.name}' has no DataStream behind it (register one with fromDataStream)`,
+        );
+    } else if (rel.kind === "join") {
+      this.checkSources(rel.left);
+      this.checkSources(rel.right);
+    } else this.checkSources(rel.input);
+  }
+}
+
+/** Parses and plans `text` in a new session; every mistake is a {@link SqlError} with line and column. */
+export function planSql(text: string): SqlProgram {
+  const session = new SqlSession();
+  return { catalog: session.catalog, ...session.execute(text) };
+}
+
+/** EXPLAIN's text for one insert: logical plan, optimized plan, physical plan with changelog modes. */
+export function explain(p: PlannedInsert): string {
+  const sink = `Sink(table=[${p.sink.name}], connector=[${connectorOf(p.sink)}], accepts=[${sinkAccepts(p.sink).join(",")}])`;
+  return [
+    "== Logical Plan ==",
+    `LogicalSink(table=[${p.sink.name}])`,
+    ...describeLogical(p.logical, 1),
+    "",
+    "== Optimized Logical Plan ==",
+    `LogicalSink(table=[${p.sink.name}])`,
+    ...describeLogical(p.optimized, 1),
+    "",
+    "== Physical Plan ==",
+    sink,
+    ...describePhysical(p.optimized, 1),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Adds one planned insert to the job `ctx` builds. A `print` table is a sink of the same name
+ * whose records are objects keyed by the table's columns (`{kind, row}` when the query
+ * updates); a `blackhole` table commits nothing.
+ */
+export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
+  const stream = translate(p.optimized, ctx);
+  const names = p.sink.physical.map((f) => f.name);
+  const record = (row: Row) => Object.fromEntries(names.map((c, i) => [c, row[i]]));
+  const out = isUpdating(changelogMode(p.optimized))
+    ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
+    : (stream as DataStream<Row>).map(record);
+  out.uid(ctx.uid());
+  if (connectorOf(p.sink) === "blackhole")
+    out
+      .flatMap(() => [])
+      .uid(ctx.uid())
+      .sinkTo(p.sink.name);
+  else out.sinkTo(p.sink.name);
+}
+
+/** A riffle job running the script's inserts. Throws a {@link SqlError} when the script has no insert. */
+export function sqlJob(name: string, text: string): Job {
+  const program = planSql(text);
+  if (program.inserts.length === 0) throw new SqlError("validation", undefined, "the script has no INSERT INTO to run");
+  return defineJob(name, (env) => {
+    let n = 0;
+    const ctx: TranslateContext = { env, uid: () => `sql-${n++}` };
+    for (const p of program.inserts) writeInsert(p, ctx);
+  });
+}

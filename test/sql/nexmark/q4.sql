@@ -1,0 +1,27 @@
+-- From the public Nexmark suite, github.com/nexmark/nexmark (commit 6b3646c),
+-- nexmark-flink/src/main/resources/queries/q4.sql. Apache License 2.0. Unchanged below this header.
+-- -------------------------------------------------------------------------------------------------
+-- Query 4: Average Price for a Category
+-- -------------------------------------------------------------------------------------------------
+-- Select the average of the wining bid prices for all auctions in each category.
+-- Illustrates complex join and aggregation.
+-- -------------------------------------------------------------------------------------------------
+
+CREATE TABLE nexmark_q4 (
+  id BIGINT,
+  final BIGINT
+) WITH (
+  'connector' = 'blackhole'
+);
+
+INSERT INTO nexmark_q4
+SELECT
+    Q.category,
+    AVG(Q.final)
+FROM (
+    SELECT MAX(B.price) AS final, A.category
+    FROM auction A, bid B
+    WHERE A.id = B.auction AND B.`dateTime` BETWEEN A.`dateTime` AND A.expires
+    GROUP BY A.id, A.category
+) Q
+GROUP BY Q.category;

@@ -1,0 +1,24 @@
+/**
+ * The public Nexmark SQL as `riffle sql` runs it: ddl_gen.sql with its `${…}` placeholders
+ * filled in (the nexmark connector's options), ddl_views.sql over it, then the query, whose
+ * `blackhole` sink becomes `print` so that its rows can be read.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const here = import.meta.dirname;
+const read = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
+
+/** The whole script of query `q` over `events` generated events at `rate` events/s (seed `seed`). */
+export function nexmarkScript(q: string, events: number, rate: number, seed = 7): string {
+  const ddl = read("ddl_gen")
+    .replaceAll(`\${TPS}`, String(rate))
+    .replaceAll(`\${EVENTS_NUM}`, String(events))
+    .replaceAll(`\${PERSON_PROPORTION}`, "1")
+    .replaceAll(`\${AUCTION_PROPORTION}`, "3")
+    .replaceAll(`\${BID_PROPORTION}`, "46")
+    .replace("'connector' = 'nexmark',", `'connector' = 'nexmark',\n    'seed' = '${seed}',`);
+  const views = read("ddl_views").replaceAll(`\${NEXMARK_TABLE}`, "datagen");
+  const query = read(q).replace("'connector' = 'blackhole'", "'connector' = 'print'");
+  return `${ddl};\n${views};\n${query}`;
+}
