@@ -24,6 +24,7 @@ import { valueState } from "../core/api/state.ts";
 import { RiffleError } from "../core/errors.ts";
 import { nexmarkEvent } from "../core/nexmark/generator.ts";
 import { type Bid, type NexmarkEvent, nexmarkConfig } from "../core/nexmark/model.ts";
+import { formatAccounting } from "../functions/aws/accounting-format.ts";
 import { addUsage, subtract, type Usage } from "../functions/aws/cost-model.ts";
 import { dynamoClient, tableNames } from "../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../functions/aws/dynamo-output-store.ts";
@@ -173,6 +174,9 @@ async function day(
   } else await sleep(at(24) - performance.now());
   await l.stopWorkers();
   const end = mark();
+  for (const origin of l.accounting.origins()) {
+    log(`bursty day, ${origin}:\n${formatAccounting(l.accounting.snapshot(origin), undefined)}`);
+  }
   return {
     secondsPerHour: o.secondsPerHour,
     events: fed.events,

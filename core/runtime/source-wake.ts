@@ -1,6 +1,8 @@
 /**
- * When a source partition polls again. After a poll that read records: at once.
- * After one that read nothing it parks (partition state `parked`): until a start
+ * When a source partition polls again. After a poll that read records: at once,
+ * unless every split said `idle` (it read up to the end of its input, as an ingest
+ * split whose read came back short does): then, and after a poll that read nothing,
+ * it parks (partition state `parked`): until a start
  * signal when every split said `idle` (an ingest append sends one), until the
  * earliest `wakeAt` a split asked for, or, when the empty chunks were not `idle`,
  * for a backoff that doubles from {@link MIN_BACKOFF_MS} to {@link MAX_BACKOFF_MS}.
@@ -29,17 +31,15 @@ export function parkedWakeAt(view: PartitionView): number | undefined {
 
 /** What to do after a poll: the partition-state writes, and whether to poll again at once. */
 export function afterPoll(c: SplitChunk, backoff: number, now: number): { poll: boolean; writes: [string, unknown][] } {
-  if (c.reads.some((r) => r.chunk.records.length > 0) || c.reads.length === 0) {
-    return { poll: true, writes: backoff !== 0 ? [["backoff", 0]] : [] };
-  }
-  if (c.reads.every((r) => r.chunk.idle === true)) {
+  const read = c.reads.some((r) => r.chunk.records.length > 0);
+  const caughtUp = c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true);
+  const reset: [string, unknown][] = read && backoff !== 0 ? [["backoff", 0]] : [];
+  if (c.reads.length === 0 || (read && !caughtUp)) return { poll: true, writes: reset };
+  if (caughtUp) {
     const times = c.reads.map((r) => r.chunk.wakeAt).filter((t): t is number => typeof t === "number");
     return {
       poll: false,
-      writes: [
-        ["parked", true],
-        ["wakeAt", times.length ? Math.min(...times) : null],
-      ],
+      writes: [...reset, ["parked", true], ["wakeAt", times.length ? Math.min(...times) : null]],
     };
   }
   const next = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, backoff * 2));
