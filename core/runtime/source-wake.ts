@@ -10,6 +10,7 @@
  * runtime's ticks wake it.
  */
 
+import { type Envelope, POLL_CHANNEL } from "../envelope.ts";
 import type { PartitionView } from "../log/view.ts";
 import type { SplitChunk } from "./slice-run.ts";
 
@@ -21,6 +22,31 @@ export const MAX_BACKOFF_MS = 1000;
 /** True when a parked source's wake-up time `wakeAt` (partition state, `null` for none) has come at `now`. */
 export function wakeDue(wakeAt: unknown, now: number): boolean {
   return typeof wakeAt === "number" && wakeAt <= now;
+}
+
+/**
+ * Whether a source partition resumes polling in this slice, from its committed
+ * state: on a start signal after a restore (a new generation) or while parked, or
+ * parked with a wake-up time that has come.
+ */
+export function resumesPolling(view: PartitionView, start: boolean, generation: number, now: number): boolean {
+  if (view.finished) return false;
+  const parked = view.opState.get("parked") === true;
+  return (
+    (start && (view.opState.get("pollGen") !== generation || parked)) ||
+    (parked && wakeDue(view.opState.get("wakeAt"), now))
+  );
+}
+
+/**
+ * The poll a resuming partition runs in the same slice, as if it had sent it to
+ * itself and received it: the next seq of its own poll channel (no poll is in flight
+ * while it is parked, or at a new generation), so the slice's segment consumes it and
+ * a later poll follows it. One invocation per wake-up instead of two.
+ */
+export function inlinePoll(view: PartitionView, generation: number): Envelope {
+  const seq = (view.positions.get(POLL_CHANNEL) ?? 0) + 1;
+  return { gen: generation, from: POLL_CHANNEL, seq, records: [], signal: { kind: "poll" } };
 }
 
 /** The committed wake-up time of a parked source partition, if it has one. */

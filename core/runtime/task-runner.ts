@@ -21,7 +21,7 @@ import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
 import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
-import { parkedWakeAt } from "./source-wake.ts";
+import { inlinePoll, parkedWakeAt, resumesPolling } from "./source-wake.ts";
 import { TimerReporter } from "./timer-report.ts";
 
 export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
@@ -234,7 +234,9 @@ export class TaskRunner {
       (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
       (wakeAt !== undefined && wakeAt <= now);
     if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
-    return { taken, now, tick, start, timersDue };
+    const resumed = this.task.isSource && resumesPolling(live.view, start, this.generation, now);
+    if (resumed) taken.consumed.unshift({ env: inlinePoll(live.view, this.generation), msg: 0 });
+    return { taken, now, tick, start, timersDue, resumed };
   }
 
   /** Step 2, process: runs the consumed envelopes (and a polled chunk) through the chain. */
@@ -258,7 +260,7 @@ export class TaskRunner {
       attempts: messages.map((m) => m.receiveCount),
       chunk,
       isolate,
-      start: step.start,
+      resumed: step.resumed,
     });
   }
 
