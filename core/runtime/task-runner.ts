@@ -233,8 +233,9 @@ export class TaskRunner {
     const timersDue =
       (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
       (wakeAt !== undefined && wakeAt <= now);
-    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
     const resumed = this.task.isSource && resumesPolling(live.view, start, this.generation, now);
+    // A start that resumes nothing (the partition polls already) commits nothing either.
+    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !resumed && !timersDue) return undefined;
     if (resumed) taken.consumed.unshift({ env: inlinePoll(live.view, this.generation), msg: 0 });
     return { taken, now, tick, start, timersDue, resumed };
   }
