@@ -77,6 +77,8 @@ export interface BurstyRun {
 /** The bench job: per-auction-and-day bid aggregates, one output row per bid. */
 const burstyJob: Job = defineJob("bench-bursty", (env) => {
   env.enableCheckpointing(1000);
+  // Appends faster than one a second wake the source once a second (core/control/wake-window.ts).
+  env.configure({ ingestWindowMs: 1000 });
   env
     .fromIngest<NexmarkEvent>("events", { partitions: 1 })
     .filter((e) => e.type === "bid")

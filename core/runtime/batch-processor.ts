@@ -48,6 +48,7 @@ class SliceProcessor {
    */
   private resumePolling(): void {
     const { input, run } = this;
+    if (input.lingerUntil !== undefined) run.opState.set("lingerUntil", input.lingerUntil);
     if (!input.resumed) return;
     run.opState.set("pollGen", input.generation);
     if (this.live.view.opState.get("parked") === true) run.opState.set("parked", false);
@@ -199,7 +200,10 @@ class SliceProcessor {
     const { run, live } = this;
     const committed = live.view.opState.get("backoff");
     const backoff = ((run.opState.has("backoff") ? run.opState.get("backoff") : committed) as number | undefined) ?? 0;
-    const { poll, writes } = afterPoll(c, backoff, live.services.now);
+    const linger = (
+      run.opState.has("lingerUntil") ? run.opState.get("lingerUntil") : live.view.opState.get("lingerUntil")
+    ) as number | undefined;
+    const { poll, writes } = afterPoll(c, backoff, live.services.now, linger);
     for (const [k, v] of writes) run.opState.set(k, v);
     if (poll) {
       run.poll = true;

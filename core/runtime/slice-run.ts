@@ -60,6 +60,8 @@ export interface SliceInput {
   readonly isolate: boolean;
   /** The source partition resumes polling (`resumesPolling`); `consumed` starts with its poll. */
   readonly resumed: boolean;
+  /** A windowed start raised the partition's `lingerUntil` to this (`source-wake.ts`). */
+  readonly lingerUntil: number | undefined;
 }
 
 /** A run that has done nothing yet. */
@@ -112,6 +114,8 @@ export interface SliceStep {
   readonly timersDue: boolean;
   /** A source partition resumes polling; its poll leads `taken.consumed` (`source-wake.ts`). */
   readonly resumed: boolean;
+  /** A windowed start raised the time the source partition polls again by: the new value. */
+  readonly lingerUntil: number | undefined;
 }
 
 /** What one slice came to. */

@@ -10,6 +10,7 @@
  * runtime's ticks wake it.
  */
 
+import { lingerUntil } from "../control/wake-window.ts";
 import { type Envelope, POLL_CHANNEL } from "../envelope.ts";
 import type { PartitionView } from "../log/view.ts";
 import type { SplitChunk } from "./slice-run.ts";
@@ -49,6 +50,19 @@ export function inlinePoll(view: PartitionView, generation: number): Envelope {
   return { gen: generation, from: POLL_CHANNEL, seq, records: [], signal: { kind: "poll" } };
 }
 
+/**
+ * The `lingerUntil` a batch's windowed starts (latest `until`: `startUntil`) raise
+ * the partition's to, or undefined when they do not raise it. A partition that
+ * parks while its `lingerUntil` is ahead wakes up then (`afterPoll`), to read what
+ * the starts the queue dropped as duplicates of the window announced.
+ */
+export function raisedLinger(view: PartitionView, startUntil: number | undefined): number | undefined {
+  if (startUntil === undefined) return undefined;
+  const next = lingerUntil(startUntil);
+  const committed = view.opState.get("lingerUntil");
+  return typeof committed === "number" && committed >= next ? undefined : next;
+}
+
 /** The committed wake-up time of a parked source partition, if it has one. */
 export function parkedWakeAt(view: PartitionView): number | undefined {
   const w = view.opState.get("wakeAt");
@@ -56,13 +70,19 @@ export function parkedWakeAt(view: PartitionView): number | undefined {
 }
 
 /** What to do after a poll: the partition-state writes, and whether to poll again at once. */
-export function afterPoll(c: SplitChunk, backoff: number, now: number): { poll: boolean; writes: [string, unknown][] } {
+export function afterPoll(
+  c: SplitChunk,
+  backoff: number,
+  now: number,
+  linger?: number,
+): { poll: boolean; writes: [string, unknown][] } {
   const read = c.reads.some((r) => r.chunk.records.length > 0);
   const caughtUp = c.reads.length > 0 && c.reads.every((r) => r.chunk.idle === true);
   const reset: [string, unknown][] = read && backoff !== 0 ? [["backoff", 0]] : [];
   if (c.reads.length === 0 || (read && !caughtUp)) return { poll: true, writes: reset };
   if (caughtUp) {
     const times = c.reads.map((r) => r.chunk.wakeAt).filter((t): t is number => typeof t === "number");
+    if (linger !== undefined && linger > now) times.push(linger);
     return {
       poll: false,
       writes: [...reset, ["parked", true], ["wakeAt", times.length ? Math.min(...times) : null]],
