@@ -6,7 +6,9 @@
  * (the call behind `POST /jobs/{job}/sources/events/events`), in one call per
  * 100 ms tick, as a client that batches for 100 ms would; the job keeps per-auction
  * bid aggregates (count, max, sum of price per auction and day, like Nexmark q17)
- * and emits the new aggregate for every bid.
+ * and emits the new aggregate for every bid. It sets a 1 s ingest wake-up window
+ * (`ingestWindowMs`, core/control/wake-window.ts): at the day's 10 calls a second the
+ * source wakes about once a second and reads the second's events in one batch.
  *
  * What the run measures, all through the job's live cost meter (so every request,
  * Lambda, transition and API call is counted as `GET /jobs/{job}` counts it):
