@@ -199,7 +199,7 @@ function trickleCounts(n: number): Scenario {
       .keyBy((r) => r.k)
       .process({
         state: { n: valueState<number>() },
-        processElement(r: R, ctx) {
+        processElement(_r: R, ctx) {
           const count = (ctx.state.n.value() ?? 0) + 1;
           ctx.state.n.update(count);
           ctx.emit({ k: ctx.key, n: count });
