@@ -6,7 +6,9 @@
  * (the call behind `POST /jobs/{job}/sources/events/events`), in one call per
  * 100 ms tick, as a client that batches for 100 ms would; the job keeps per-auction
  * bid aggregates (count, max, sum of price per auction and day, like Nexmark q17)
- * and emits the new aggregate for every bid.
+ * and emits the new aggregate for every bid. It sets a 1 s ingest wake-up window
+ * (`ingestWindowMs`, core/control/wake-window.ts): at the day's 10 calls a second the
+ * source wakes about once a second and reads the second's events in one batch.
  *
  * What the run measures, all through the job's live cost meter (so every request,
  * Lambda, transition and API call is counted as `GET /jobs/{job}` counts it):
@@ -24,6 +26,7 @@ import { valueState } from "../core/api/state.ts";
 import { RiffleError } from "../core/errors.ts";
 import { nexmarkEvent } from "../core/nexmark/generator.ts";
 import { type Bid, type NexmarkEvent, nexmarkConfig } from "../core/nexmark/model.ts";
+import { formatAccounting } from "../functions/aws/accounting-format.ts";
 import { addUsage, subtract, type Usage } from "../functions/aws/cost-model.ts";
 import { dynamoClient, tableNames } from "../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../functions/aws/dynamo-output-store.ts";
@@ -76,6 +79,8 @@ export interface BurstyRun {
 /** The bench job: per-auction-and-day bid aggregates, one output row per bid. */
 const burstyJob: Job = defineJob("bench-bursty", (env) => {
   env.enableCheckpointing(1000);
+  // Appends faster than one a second wake the source once a second (core/control/wake-window.ts).
+  env.configure({ ingestWindowMs: 1000 });
   env
     .fromIngest<NexmarkEvent>("events", { partitions: 1 })
     .filter((e) => e.type === "bid")
@@ -173,6 +178,9 @@ async function day(
   } else await sleep(at(24) - performance.now());
   await l.stopWorkers();
   const end = mark();
+  for (const origin of l.accounting.origins()) {
+    log(`bursty day, ${origin}:\n${formatAccounting(l.accounting.snapshot(origin), undefined)}`);
+  }
   return {
     secondsPerHour: o.secondsPerHour,
     events: fed.events,

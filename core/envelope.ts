@@ -36,6 +36,12 @@ export interface TickSignal {
 /** Starts (or after a restore, restarts) a source partition. */
 export interface StartSignal {
   readonly kind: "start";
+  /**
+   * A windowed wake-up (`core/control/wake-window.ts`): the queue keeps one start per
+   * partition and window, so the partition polls again at or after this time (ms)
+   * whatever else wakes it, and reads what the dropped starts announced.
+   */
+  readonly until?: number;
 }
 
 /** Checkpoint `n` completed and its output is published: call the chain's `notifyCheckpointComplete(n)`. */

@@ -67,11 +67,15 @@ export class StreamExecutionEnvironment {
 
   /**
    * Tunes the runtime: records a source reads per poll (`sourceBatchSize`), records per
-   * envelope (`maxRecordsPerEnvelope`), and attempts at a failing record before it is
-   * dead-lettered (`maxRecordAttempts`).
+   * envelope (`maxRecordsPerEnvelope`), attempts at a failing record before it is
+   * dead-lettered (`maxRecordAttempts`), and the ingest wake-up window in ms
+   * (`ingestWindowMs`: appends faster than one per window wake their source once per
+   * window, trading up to about a window of latency for fewer, larger batches).
    */
   configure(
-    options: Partial<Pick<JobConfig, "sourceBatchSize" | "maxRecordsPerEnvelope" | "maxRecordAttempts">>,
+    options: Partial<
+      Pick<JobConfig, "sourceBatchSize" | "maxRecordsPerEnvelope" | "maxRecordAttempts" | "ingestWindowMs">
+    >,
   ): this {
     for (const [k, v] of Object.entries(options)) {
       if (v !== undefined) this.config[k as "sourceBatchSize"] = checkPositive(`configure.${k}`, v);

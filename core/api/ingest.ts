@@ -80,7 +80,9 @@ function ingestReader<T>(name: string, partition: number, position: unknown, con
       const got = await log.read(context.job, name, partition, after, max);
       if (got.length === 0) return { records: [], position: after, done: false, idle: true };
       after = (got[got.length - 1] as { seq: number }).seq;
-      return { records: got.map((r) => r.value as T), position: after, done: false };
+      // A short read reached the log's end: the partition parks after these records
+      // instead of polling once more for nothing (the next append wakes it).
+      return { records: got.map((r) => r.value as T), position: after, done: false, idle: got.length < max };
     },
   };
 }

@@ -25,8 +25,9 @@ export interface SourceChunk<T> {
   /** True when the split has no more input (bounded sources only). */
   readonly done: boolean;
   /**
-   * True when the split has nothing to read right now (an unbounded source waiting
-   * for input). When every split of a partition is idle, the partition stops polling
+   * True when the split has nothing more to read right now (an unbounded source
+   * waiting for input; with records: they were the last there were). When every
+   * split of a partition is idle, the partition stops polling
    * until a start signal wakes it (an ingest append sends one), or until `wakeAt`.
    */
   readonly idle?: boolean;

@@ -11,6 +11,7 @@ import type { Plan } from "../graph/plan.ts";
 import { murmur3 } from "../keys.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { IngestSourceInfo } from "./job-control.ts";
+import { WakeWindow } from "./wake-window.ts";
 
 /** An ingest source and the task that reads it. */
 export interface IngestRoute extends IngestDescriptor {
@@ -42,11 +43,12 @@ export function ingestPartition(route: IngestRoute, key: string | undefined): nu
   return spread;
 }
 
-/** The signal that wakes the source partition reading log partition `partition`. */
-export function wakeEntry(route: IngestRoute, partition: number, generation: number): OutboxEntry {
+/** The signal that wakes the source partition reading log partition `partition` (windowed up to `until`, if given). */
+export function wakeEntry(route: IngestRoute, partition: number, generation: number, until?: number): OutboxEntry {
+  const signal = until === undefined ? { kind: "start" as const } : { kind: "start" as const, until };
   return {
     to: { task: route.task, partition: ingestReaderPartition(partition, route.parallelism) },
-    envelope: { gen: generation, from: START_CHANNEL, seq: 0, records: [], signal: { kind: "start" } },
+    envelope: { gen: generation, from: START_CHANNEL, seq: 0, records: [], signal },
   };
 }
 
@@ -65,10 +67,12 @@ export class UnknownSourceError extends RiffleError {
 export class IngestRouter {
   private readonly job: string;
   private readonly routes: Map<string, IngestRoute>;
+  private readonly window: WakeWindow;
 
   constructor(graph: JobGraph, plan: Plan) {
     this.job = plan.job;
     this.routes = ingestRoutes(graph, plan);
+    this.window = new WakeWindow(graph.config.ingestWindowMs);
   }
 
   /** The sources, as the HTTP API sees them. */
@@ -80,12 +84,23 @@ export class IngestRouter {
     }));
   }
 
-  /** Appends `records` to a log partition of `source`; returns where, and the entry that wakes its reader at `generation`. */
+  /**
+   * Appends `records` to a log partition of `source`; returns where, and the entry that
+   * wakes its reader at `generation` (at `now`, ms: windowed when appends come faster
+   * than the job's `ingestWindowMs`; without `now`, a start of its own).
+   */
   async append(log: IngestLog, source: string, records: readonly unknown[], key: string | undefined) {
     const route = this.routes.get(source);
     if (!route) throw new UnknownSourceError(this.job, source, [...this.routes.keys()]);
     const partition = ingestPartition(route, key);
     const range = await log.append(this.job, source, partition, records);
-    return { partition, ...range, wake: (generation: number) => wakeEntry(route, partition, generation) };
+    const wake = (generation: number, now?: number) =>
+      wakeEntry(
+        route,
+        partition,
+        generation,
+        now === undefined ? undefined : this.window.until(`${source}#${partition}`, now),
+      );
+    return { partition, ...range, wake };
   }
 }

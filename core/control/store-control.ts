@@ -69,7 +69,7 @@ export class StoreJobControl implements JobControl {
     const { wake, ...range } = await this.router.append(this.o.ingest, source, records, key);
     const record = await this.o.checkpoints.loadJob(this.job);
     // Not started yet: the start signal will poll anyway.
-    if (record) await this.o.queue.send([wake(record.generation)]);
+    if (record) await this.o.queue.send([wake(record.generation, this.o.clock.now())]);
     await this.wakeCoordinator();
     this.o.cost?.ingested?.(records.length, this.o.clock.now() - t0);
     return range;

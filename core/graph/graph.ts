@@ -110,6 +110,12 @@ export interface JobConfig {
   sourceBatchSize: number;
   /** Most records packed into one envelope. */
   maxRecordsPerEnvelope: number;
+  /**
+   * Ingest wake-up window, ms (absent: every append wakes its source partition). Appends
+   * that follow the previous one within the window wake the partition once per window,
+   * so records wait up to about a window and batch (`core/control/wake-window.ts`).
+   */
+  ingestWindowMs?: number;
   /** Attempts at a failing record before it is dead-lettered (or the job restarts). */
   maxRecordAttempts: number;
   /** When and how checkpoints are taken. */

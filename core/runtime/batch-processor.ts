@@ -11,7 +11,7 @@ import type { Aligning, DeadLetter } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
 import { emptyRun, type SliceInput, type SliceRun, type SplitChunk, snapshot } from "./slice-run.ts";
-import { afterPoll, wakeDue } from "./source-wake.ts";
+import { afterPoll } from "./source-wake.ts";
 
 /** Processes consumed envelopes until the end, a failure, or the end of an epoch. */
 export function processSlice(input: SliceInput): SliceRun {
@@ -42,21 +42,16 @@ class SliceProcessor {
   }
 
   /**
-   * A source partition polls again on a start signal (after a restore, a new
-   * generation; or when parked), or when it is parked with a wake-up time that passed.
+   * A resuming source partition (`resumesPolling`: a start signal after a restore or
+   * while parked, or a wake-up time that passed) unparks; the poll the runner put at
+   * the front of the slice (`inlinePoll`) reads, and decides what comes next.
    */
   private resumePolling(): void {
     const { input, run } = this;
-    const view = this.live.view;
-    const opState = (key: string) => (run.opState.has(key) ? run.opState.get(key) : view.opState.get(key));
-    const parked = () => opState("parked") === true;
-    if (!input.isSource || view.finished) return;
-    const woken = parked() && wakeDue(opState("wakeAt"), this.live.services.now);
-    if ((input.start && (opState("pollGen") !== input.generation || parked())) || woken) {
-      run.poll = true;
-      run.opState.set("pollGen", input.generation);
-      if (parked()) run.opState.set("parked", false);
-    }
+    if (input.lingerUntil !== undefined) run.opState.set("lingerUntil", input.lingerUntil);
+    if (!input.resumed) return;
+    run.opState.set("pollGen", input.generation);
+    if (this.live.view.opState.get("parked") === true) run.opState.set("parked", false);
   }
 
   /**
@@ -205,7 +200,10 @@ class SliceProcessor {
     const { run, live } = this;
     const committed = live.view.opState.get("backoff");
     const backoff = ((run.opState.has("backoff") ? run.opState.get("backoff") : committed) as number | undefined) ?? 0;
-    const { poll, writes } = afterPoll(c, backoff, live.services.now);
+    const linger = (
+      run.opState.has("lingerUntil") ? run.opState.get("lingerUntil") : live.view.opState.get("lingerUntil")
+    ) as number | undefined;
+    const { poll, writes } = afterPoll(c, backoff, live.services.now, linger);
     for (const [k, v] of writes) run.opState.set(k, v);
     if (poll) {
       run.poll = true;

@@ -33,6 +33,8 @@ export interface Intake {
   readonly tick: boolean;
   /** A start signal asked a source partition to (re)start polling. */
   readonly start: boolean;
+  /** The latest `until` of this generation's windowed starts (`core/control/wake-window.ts`), if any. */
+  readonly startUntil: number | undefined;
   /** The newest checkpoint a checkpoint-complete signal of this generation announced, if any. */
   readonly completed: number | undefined;
   /** Duplicates and stale-generation envelopes dropped. */
@@ -53,6 +55,7 @@ export function intake(
   const blocked = new Set(view.aligning?.channels ?? []);
   let tick = false;
   let start = false;
+  let startUntil: number | undefined;
   let completed: number | undefined;
   let dropped = 0;
   const position = (c: string) => pos.get(c) ?? view.positions.get(c) ?? 0;
@@ -82,7 +85,11 @@ export function intake(
     }
     if (e.from === TICK_CHANNEL || e.from === START_CHANNEL) {
       if (e.from === TICK_CHANNEL) tick = true;
-      else if (e.gen === generation) start = true;
+      else if (e.gen === generation) {
+        start = true;
+        const until = e.signal?.kind === "start" ? e.signal.until : undefined;
+        if (until !== undefined) startUntil = Math.max(startUntil ?? until, until);
+      }
       return;
     }
     if (e.gen !== generation) {
@@ -119,5 +126,5 @@ export function intake(
     drain(e.from, i);
   });
   const buffer = [...early.values()].flatMap((m) => [...m.values()]);
-  return { consumed, buffer, tick, start, completed, dropped };
+  return { consumed, buffer, tick, start, startUntil, completed, dropped };
 }

@@ -245,7 +245,11 @@ export class PartitionScheduler {
     return this.tooManyAttempts(task, failed, why, undefined);
   }
 
-  /** A failure once an envelope was received as often as the job allows: the job must fail over. */
+  /**
+   * A failure once an envelope was received as often as the job allows: the job must
+   * fail over. Counted on the first failed envelope of the newest generation in the
+   * batch: envelopes of an older one are dropped unprocessed, however often they come.
+   */
   private tooManyAttempts(
     task: TaskPlan,
     failed: readonly ReceivedMessage[],
@@ -254,7 +258,8 @@ export class PartitionScheduler {
   ): "ok" | BatchFailure {
     const { graph } = this.c;
     const limit = graph.config.maxRecordAttempts + (graph.config.recordFailure === "dead-letter" ? 1 : 0);
-    const first = failed[0] as ReceivedMessage;
+    const gen = Math.max(...failed.map((m) => m.body.gen));
+    const first = (failed.find((m) => m.body.gen === gen) ?? failed[0]) as ReceivedMessage;
     if (first.receiveCount >= limit) {
       return { reason: `${task.id}[${first.group}] failed ${limit} times: ${error}`, error: cause };
     }

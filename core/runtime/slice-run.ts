@@ -58,8 +58,10 @@ export interface SliceInput {
   readonly attempts: readonly number[];
   readonly chunk: SplitChunk | undefined;
   readonly isolate: boolean;
-  /** A start signal arrived. */
-  readonly start: boolean;
+  /** The source partition resumes polling (`resumesPolling`); `consumed` starts with its poll. */
+  readonly resumed: boolean;
+  /** A windowed start raised the partition's `lingerUntil` to this (`source-wake.ts`). */
+  readonly lingerUntil: number | undefined;
 }
 
 /** A run that has done nothing yet. */
@@ -110,6 +112,10 @@ export interface SliceStep {
   readonly start: boolean;
   /** Processing-time timers are due. */
   readonly timersDue: boolean;
+  /** A source partition resumes polling; its poll leads `taken.consumed` (`source-wake.ts`). */
+  readonly resumed: boolean;
+  /** A windowed start raised the time the source partition polls again by: the new value. */
+  readonly lingerUntil: number | undefined;
 }
 
 /** What one slice came to. */

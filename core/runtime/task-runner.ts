@@ -21,7 +21,7 @@ import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
 import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
-import { parkedWakeAt } from "./source-wake.ts";
+import { inlinePoll, parkedWakeAt, raisedLinger, resumesPolling } from "./source-wake.ts";
 import { TimerReporter } from "./timer-report.ts";
 
 export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
@@ -233,8 +233,13 @@ export class TaskRunner {
     const timersDue =
       (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
       (wakeAt !== undefined && wakeAt <= now);
-    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !start && !timersDue) return undefined;
-    return { taken, now, tick, start, timersDue };
+    const resumed = this.task.isSource && resumesPolling(live.view, start, this.generation, now);
+    const linger = first && this.task.isSource ? raisedLinger(live.view, taken.startUntil) : undefined;
+    // A start that resumes nothing (the partition polls already) commits nothing either, unless windowed.
+    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !resumed && !timersDue && !linger)
+      return undefined;
+    if (resumed) taken.consumed.unshift({ env: inlinePoll(live.view, this.generation), msg: 0 });
+    return { taken, now, tick, start, timersDue, resumed, lingerUntil: linger };
   }
 
   /** Step 2, process: runs the consumed envelopes (and a polled chunk) through the chain. */
@@ -258,7 +263,8 @@ export class TaskRunner {
       attempts: messages.map((m) => m.receiveCount),
       chunk,
       isolate,
-      start: step.start,
+      resumed: step.resumed,
+      lingerUntil: step.lingerUntil,
     });
   }
 

@@ -1,32 +1,52 @@
 /**
- * The {@link IngestLog} port on DynamoDB, in the ingest table. Items of a partition
- * (`pk = <job>#<source>#<partition>`):
+ * The {@link IngestLog} port on DynamoDB, in the ingest table. A partition
+ * (`pk = <job>#<source>#<partition>`) holds record items only (`ingest-packs.ts`):
+ * `i<first:15>`, a compressed pack of consecutive records `{ first, last, b }` keyed
+ * by its FIRST seq, or part 0 of a record larger than an item (`{ first, last, k, b }`,
+ * parts 1.. at `i<first:15>.<i:3>`).
  *
- * - `h`: the head counter `{ last }`;
- * - `r<last:15>`: a pack of consecutive records `{ first, last, b }`, `b` their JSON
- *   lines (≤ 350 KB), keyed by the pack's LAST seq so that one Query
- *   `sk >= r<after + 1>` starts at the pack holding record `after + 1`;
- * - `r<seq:15>.<i:3>`: part i of a single record larger than a pack `{ first, last, k, b }`.
+ * An append claims the key of its first seq, `i<head + 1>`, with a conditional write
+ * (`attribute_not_exists`). The keys of the log are exactly 1 and every pack's
+ * `last + 1`, so an appender whose head is stale finds that key taken, reads the
+ * head again (the last item) and retries: ranges are gapless and never overlap. A
+ * typical append is ONE `PutItem` of one compressed item (a write unit for a few KB
+ * of JSON); one of several items (over 350 KB compressed) is one `TransactWriteItems`
+ * of conditional puts, at most 100 items and 3.85 MB. There is no head item: the head
+ * is the `last` of the partition's last item.
  *
- * An append is ONE TransactWriteItems: the head update conditioned on its old value
- * plus the record items. Concurrent appenders lose the condition, learn the new head
- * from the cancellation reason and retry, so ranges are gapless and never overlap.
- * One append holds at most 99 items and 3.85 MB of JSON.
+ * A read after `after` queries forward from `i<after + 1>`; when `after` falls inside
+ * a pack (an earlier read stopped at `max` in the middle of one) it also reads the
+ * one item before that key.
  */
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
 import type { AppendedRange, IngestedRecord, IngestLog } from "../../core/ports/ingest-log.ts";
-import { type Item, queryPages } from "./dynamo-batch.ts";
-import { ITEM_CHUNK_BYTES, joinBytes, parseJson, parseJsonLines, splitBytes } from "./dynamo-chunks.ts";
-import { backoff, documentClient, dynamoCall, keyPart, pad, type TableNames, transactCall } from "./dynamo-client.ts";
+import { queryPages } from "./dynamo-batch.ts";
+import { ITEM_CHUNK_BYTES } from "./dynamo-chunks.ts";
+import {
+  backoff,
+  conditionalCall,
+  documentClient,
+  dynamoCall,
+  keyPart,
+  type TableNames,
+  transactCall,
+} from "./dynamo-client.ts";
+import { PACK_PREFIX, type Pack, PackDecoder, packKey, packRecords, type StoredPack } from "./ingest-packs.ts";
 
-/** Record items one append may write (a transaction holds 100 items, one is the head). */
-export const INGEST_MAX_ITEMS = 99;
-/** JSON bytes one append may write (a transaction holds 4 MB). */
+/** Record items one append may write (a transaction holds 100 items). */
+export const INGEST_MAX_ITEMS = 100;
+/** Compressed bytes one append may write (a transaction holds 4 MB). */
 export const INGEST_MAX_BYTES = 11 * ITEM_CHUNK_BYTES;
-/** Attempts of an append that keeps losing the head to concurrent appends. */
+/** Attempts of an append that keeps losing its key to concurrent appends. */
 const APPEND_ATTEMPTS = 60;
 
 /** An append larger than one DynamoDB transaction. */
@@ -34,55 +54,10 @@ export class IngestTooLargeError extends RiffleError {
   constructor(what: string, items: number, bytes: number) {
     super(
       "ingest-too-large",
-      `${what}: ${bytes} bytes of JSON in ${items} items, over one DynamoDB transaction ` +
+      `${what}: ${bytes} bytes of compressed JSON in ${items} items, over one DynamoDB transaction ` +
         `(${INGEST_MAX_ITEMS} items, ${INGEST_MAX_BYTES} bytes): append fewer or smaller records at a time`,
     );
   }
-}
-
-const recordKey = (seq: number) => `r${pad(seq, 15)}`;
-
-/** One planned record item: records [first, last] (a part of one record when `part` is set). */
-interface Planned {
-  readonly first: number;
-  readonly last: number;
-  readonly b: Buffer;
-  readonly part?: { readonly i: number; readonly k: number };
-}
-
-/** Packs encoded records (seq 1-based offsets from `base`) into items. */
-function plan(lines: readonly Buffer[], base: number): Planned[] {
-  const out: Planned[] = [];
-  let pack: Buffer[] = [];
-  let size = 0;
-  let first = base + 1;
-  const flush = (last: number) => {
-    if (pack.length === 0) return;
-    out.push({ first, last, b: Buffer.concat(pack) });
-    pack = [];
-    size = 0;
-  };
-  lines.forEach((line, i) => {
-    const seq = base + i + 1;
-    if (line.length > ITEM_CHUNK_BYTES) {
-      flush(seq - 1);
-      const parts = splitBytes(line);
-      parts.forEach((b, j) => {
-        out.push({ first: seq, last: seq, b: Buffer.from(b), part: { i: j, k: parts.length } });
-      });
-      first = seq + 1;
-      return;
-    }
-    const add = line.length + (pack.length > 0 ? 1 : 0);
-    if (size + add > ITEM_CHUNK_BYTES) {
-      flush(seq - 1);
-      first = seq;
-    }
-    pack.push(pack.length > 0 ? Buffer.concat([Buffer.from("\n"), line]) : line);
-    size += pack.length > 1 ? line.length + 1 : line.length;
-  });
-  flush(base + lines.length);
-  return out;
 }
 
 /** The DynamoDB ingest log (every job in one table). */
@@ -102,115 +77,129 @@ export class DynamoIngestLog implements IngestLog {
   }
 
   async append(job: string, source: string, partition: number, values: readonly unknown[]): Promise<AppendedRange> {
-    const pk = this.pk(job, source, partition);
     const what = `append of ${values.length} records to ${source}[${partition}] of job '${job}'`;
     if (values.length === 0) {
       const head = await this.head(job, source, partition);
       return { first: head + 1, last: head };
     }
+    const pk = this.pk(job, source, partition);
     const lines = values.map((v) => Buffer.from(JSON.stringify(v) ?? "null", "utf8"));
     let head = this.heads.get(pk) ?? (await this.head(job, source, partition));
     for (let attempt = 1; attempt <= APPEND_ATTEMPTS; attempt++) {
-      const items = plan(lines, head);
-      const bytes = items.reduce((n, i) => n + i.b.length, 0);
-      if (items.length > INGEST_MAX_ITEMS || bytes > INGEST_MAX_BYTES)
-        throw new IngestTooLargeError(what, items.length, bytes);
+      const packs = packRecords(lines, head);
+      const bytes = packs.reduce((n, p) => n + p.b.length, 0);
+      if (packs.length > INGEST_MAX_ITEMS || bytes > INGEST_MAX_BYTES)
+        throw new IngestTooLargeError(what, packs.length, bytes);
+      const written = await this.claim(pk, packs, what);
       const last = head + values.length;
-      const update = {
-        TableName: this.table,
-        Key: { pk, sk: "h" },
-        UpdateExpression: "SET #l = :new",
-        ConditionExpression: head === 0 ? "attribute_not_exists(pk)" : "#l = :old",
-        ExpressionAttributeNames: { "#l": "last" },
-        ExpressionAttributeValues: { ":new": last, ...(head === 0 ? {} : { ":old": head }) },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
-      };
-      const puts = items.map((p) => ({
-        Put: {
-          TableName: this.table,
-          Item: {
-            pk,
-            sk: p.part ? `${recordKey(p.first)}.${pad(p.part.i, 3)}` : recordKey(p.last),
-            first: p.first,
-            last: p.last,
-            ...(p.part ? { k: p.part.k } : {}),
-            b: p.b,
-          },
-        },
-      }));
-      const r = await transactCall(`TransactWriteItems of the ${what}`, () =>
-        this.doc.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, ...puts] })),
-      );
-      if (r.ok) {
+      if (written === "ok") {
         this.heads.set(pk, last);
         return { first: head + 1, last };
       }
-      const reason = r.reasons[0];
-      if (reason?.Code === "ConditionalCheckFailed") {
-        head = Number(reason.Item?.last?.N ?? 0);
-      } else if (r.reasons.some((x) => x.Code === "TransactionConflict")) {
-        await backoff(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
-      } else {
-        const codes = r.reasons.map((x) => x.Code ?? "?").join(", ");
-        throw new RiffleError(
-          "dynamo-transaction-cancelled",
-          `TransactWriteItems of the ${what} was cancelled: ${codes}`,
-          {
-            cause: r.reasons,
-            retryable: true,
-          },
-        );
-      }
+      if (written === "busy") await backoff(Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
+      head = await this.head(job, source, partition);
     }
-    throw new RiffleError(
-      "ingest-contended",
-      `${what}: lost the head to concurrent appends ${APPEND_ATTEMPTS} times in a row`,
-      { retryable: true },
+    throw new RiffleError("ingest-contended", `${what}: lost its key to concurrent appends ${APPEND_ATTEMPTS} times`, {
+      retryable: true,
+    });
+  }
+
+  /** Writes `packs` if their keys are free: "taken" when another append holds one, "busy" on a transaction conflict. */
+  private async claim(pk: string, packs: readonly Pack[], what: string): Promise<"ok" | "taken" | "busy"> {
+    const put = (p: Pack) => ({
+      TableName: this.table,
+      Item: { pk, sk: p.sk, first: p.first, last: p.last, ...(p.part ? { k: p.part.k } : {}), b: p.b },
+      ConditionExpression: "attribute_not_exists(pk)",
+    });
+    if (packs.length === 1) {
+      const r = await conditionalCall(`PutItem of the ${what}`, () =>
+        this.doc.send(new PutCommand(put(packs[0] as Pack))),
+      );
+      return r.ok ? "ok" : "taken";
+    }
+    const r = await transactCall(`TransactWriteItems of the ${what}`, () =>
+      this.doc.send(new TransactWriteCommand({ TransactItems: packs.map((p) => ({ Put: put(p) })) })),
     );
+    if (r.ok) return "ok";
+    if (r.reasons.some((x) => x.Code === "ConditionalCheckFailed")) return "taken";
+    if (r.reasons.some((x) => x.Code === "TransactionConflict")) return "busy";
+    const codes = r.reasons.map((x) => x.Code ?? "?").join(", ");
+    throw new RiffleError("dynamo-transaction-cancelled", `TransactWriteItems of the ${what} was cancelled: ${codes}`, {
+      cause: r.reasons,
+      retryable: true,
+    });
   }
 
   async read(job: string, source: string, partition: number, after: number, max: number): Promise<IngestedRecord[]> {
     if (max < 1) return [];
     const pk = this.pk(job, source, partition);
     const from = Math.max(0, Math.floor(after));
+    const what = `Query of ${source}[${partition}] of job '${job}' after ${from}`;
     const out: IngestedRecord[] = [];
-    let parts: Uint8Array[] = [];
-    const input = {
+    const decoder = new PackDecoder();
+    const take = (it: StoredPack): boolean => {
+      for (const [seq, value] of decoder.push(it)) if (seq > from && out.length < max) out.push({ seq, value });
+      return out.length >= max;
+    };
+    const input: QueryCommandInput = {
       TableName: this.table,
       KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-      ExpressionAttributeValues: { ":pk": pk, ":from": recordKey(from + 1), ":to": "r~" },
+      ExpressionAttributeValues: { ":pk": pk, ":from": packKey(from + 1), ":to": `${PACK_PREFIX}~` },
       Limit: Math.min(1000, max + 1),
     };
-    for await (const page of queryPages(
-      this.doc,
-      input,
-      `Query of ${source}[${partition}] of job '${job}' after ${from}`,
-    )) {
-      for (const it of page as (Item & { first: number; last: number; k?: number; b: Uint8Array })[]) {
-        if (it.k !== undefined) {
-          parts.push(it.b);
-          if (parts.length < Number(it.k)) continue;
-          if (it.first > from) out.push({ seq: Number(it.first), value: parseJson(joinBytes(parts)) });
-          parts = [];
-        } else {
-          const values = parseJsonLines([it.b]);
-          values.forEach((value, i) => {
-            const seq = Number(it.first) + i;
-            if (seq > from && out.length < max) out.push({ seq, value });
-          });
+    let first = true;
+    for await (const page of queryPages(this.doc, input, what)) {
+      for (const it of page as unknown as StoredPack[]) {
+        if (first && from > 0 && Number(it.first) > from + 1) {
+          const before = await this.packBefore(pk, from, what);
+          if (before && take(before)) return out;
         }
-        if (out.length >= max) return out.slice(0, max);
+        first = false;
+        if (take(it)) return out;
       }
+    }
+    if (first && from > 0) {
+      const before = await this.packBefore(pk, from, what);
+      if (before) take(before);
     }
     return out;
   }
 
+  /** The pack holding record `from + 1` when it starts before it (a read that stopped inside it). */
+  private async packBefore(pk: string, from: number, what: string): Promise<StoredPack | undefined> {
+    const out = await dynamoCall(what, () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :lo AND :hi",
+          ExpressionAttributeValues: { ":pk": pk, ":lo": PACK_PREFIX, ":hi": packKey(from + 1) },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const it = out.Items?.[0] as StoredPack | undefined;
+    return it && it.k === undefined && Number(it.last) > from ? it : undefined;
+  }
+
   async head(job: string, source: string, partition: number): Promise<number> {
     const pk = this.pk(job, source, partition);
-    const out = await dynamoCall(`GetItem of the head of ${source}[${partition}] of job '${job}'`, () =>
-      this.doc.send(new GetCommand({ TableName: this.table, Key: { pk, sk: "h" }, ConsistentRead: true })),
+    const out = await dynamoCall(`Query of the head of ${source}[${partition}] of job '${job}'`, () =>
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :i)",
+          ExpressionAttributeValues: { ":pk": pk, ":i": PACK_PREFIX },
+          ProjectionExpression: "#l",
+          ExpressionAttributeNames: { "#l": "last" },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
     );
-    const head = Number(out.Item?.last ?? 0);
+    const head = Number(out.Items?.[0]?.last ?? 0);
     this.heads.set(pk, head);
     return head;
   }

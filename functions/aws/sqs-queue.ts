@@ -212,11 +212,14 @@ function checkSettled(what: string, failed: readonly { Code?: string }[] | undef
  * Deduplication id of an envelope sent to `partition`. The destination partition is
  * part of it: SQS deduplicates per queue, and one channel id (e.g. `$ctl`, or an
  * upstream partition) sends the same seqs to several partitions of one task.
- * Unsequenced envelopes (seq ≤ 0: ticks, starts) get a unique id.
+ * Unsequenced envelopes (seq ≤ 0: ticks, starts) get a unique id, except windowed
+ * starts: one id per partition, generation and window (`core/control/wake-window.ts`).
  */
 export function dedupId(partition: number, envelope: Envelope): string {
-  if (!(envelope.seq > 0)) return `u-${randomUUID()}`;
-  const raw = `${partition}-${envelope.gen}-${envelope.from}-${envelope.seq}`;
+  const s = envelope.signal;
+  const windowed = s?.kind === "start" && s.until !== undefined;
+  if (!(envelope.seq > 0) && !windowed) return `u-${randomUUID()}`;
+  const raw = `${partition}-${envelope.gen}-${envelope.from}-${windowed ? `w${s.until}` : envelope.seq}`;
   // Percent-encode what SQS rejects (and '%' itself), so distinct ids stay distinct.
   const id = raw.replace(/[^A-Za-z0-9!"#$&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/gu, (c) =>
     [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""),

@@ -260,7 +260,23 @@ export function dynamoSpecificTests(fresh: Fresh): void {
       expect(await log.head("j", "src", 0)).toBe(50);
     });
 
-    it("ingests records over 350 KB, reads from the middle of a pack, and refuses an append beyond a transaction", async () => {
+    it("an appender whose head is stale appends after the others; a read inside the last pack finds its rest", async () => {
+      const { client, tables } = await fresh();
+      const a = new DynamoIngestLog(client, tables);
+      const b = new DynamoIngestLog(client, tables);
+      expect(await a.append("j", "s", 0, [1, 2, 3])).toEqual({ first: 1, last: 3 });
+      expect(await b.append("j", "s", 0, [4, 5])).toEqual({ first: 4, last: 5 });
+      expect(await b.append("j", "s", 0, [6])).toEqual({ first: 6, last: 6 });
+      expect(await a.append("j", "s", 0, [7, 8, 9])).toEqual({ first: 7, last: 9 });
+      const values = async (after: number, max: number) => (await a.read("j", "s", 0, after, max)).map((r) => r.value);
+      expect(await values(0, 100)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await values(7, 100)).toEqual([8, 9]);
+      expect(await values(1, 3)).toEqual([2, 3, 4]);
+      expect(await values(9, 100)).toEqual([]);
+      expect(await b.head("j", "s", 0)).toBe(9);
+    });
+
+    it("ingests records over 350 KB, reads from the middle of a pack, and refuses an append beyond a transaction (compressed)", async () => {
       const { client, tables } = await fresh();
       const log = new DynamoIngestLog(client, tables);
       const big = { text: "x".repeat(800_000) };
@@ -273,8 +289,12 @@ export function dynamoSpecificTests(fresh: Fresh): void {
       expect(mid.map((r) => [r.seq, (r.value as { i: number }).i])).toEqual(
         [2001, 2002, 2003, 2004, 2005].map((s) => [s, s - 4]),
       );
-      await expect(log.append("j", "s", 0, [{ t: "z".repeat(4_500_000) }])).rejects.toBeInstanceOf(IngestTooLargeError);
+      // The limit is on compressed bytes: 5.6 MB of random base64 is over it, 4.5 MB of one letter is not.
+      const noise = { t: randomBytes(4_200_000).toString("base64") };
+      await expect(log.append("j", "s", 0, [noise])).rejects.toBeInstanceOf(IngestTooLargeError);
       expect(await log.head("j", "s", 0)).toBe(3003);
+      expect(await log.append("j", "s", 0, [{ t: "z".repeat(4_500_000) }])).toEqual({ first: 3004, last: 3004 });
+      expect((await log.read("j", "s", 0, 3003, 1))[0]?.value).toEqual({ t: "z".repeat(4_500_000) });
     });
 
     it("round-trips a savepoint over 400 KB; a second one of that name is refused", async () => {

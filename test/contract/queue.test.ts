@@ -76,4 +76,19 @@ describe("dedupId", () => {
     expect(dedupId(1, tick)).not.toBe(dedupId(1, tick));
     expect(dedupId(1, tick)).toMatch(allowed);
   });
+
+  it("gives windowed starts one id per partition, generation and window; plain starts a unique one", () => {
+    const start = (until?: number, gen = 2) => ({
+      gen,
+      from: "$start",
+      seq: 0,
+      records: [],
+      signal: until === undefined ? { kind: "start" as const } : { kind: "start" as const, until },
+    });
+    expect(dedupId(0, start(1000))).toBe(dedupId(0, start(1000)));
+    expect(dedupId(0, start(1000))).toMatch(allowed);
+    const others = [dedupId(0, start(2000)), dedupId(1, start(1000)), dedupId(0, start(1000, 3))];
+    expect(new Set([dedupId(0, start(1000)), ...others]).size).toBe(4);
+    expect(dedupId(0, start())).not.toBe(dedupId(0, start()));
+  });
 });

@@ -4,6 +4,7 @@
  */
 import type { DataStream } from "../../core/api/datastream.ts";
 import { defineJob, type Job } from "../../core/api/environment.ts";
+import type { Source, SourceContext } from "../../core/api/source.ts";
 import { valueState } from "../../core/api/state.ts";
 
 /** A job under simulation and the check of its committed output. */
@@ -151,5 +152,82 @@ function unionSums(n: number): Scenario {
   };
 }
 
+/**
+ * An unbounded source of `n` records per split that arrive over processing time:
+ * record i of a split is there from time `2 i`. A read returns what is there and says
+ * `idle` when it reached the end of it (as an ingest split does after a short read),
+ * with `wakeAt` the next arrival, so partitions park after records and are woken by
+ * their timers (the inline poll of `source-wake.ts`) all through the run.
+ */
+function trickle(n: number, splits: number, idle: { reads: number }): Source<{ k: string; v: number }> {
+  return {
+    name: "trickle",
+    bounded: false,
+    splits: () => Array.from({ length: splits }, (_, i) => ({ id: String(i) })),
+    reader: (split, position, context?: SourceContext) => {
+      let at = typeof position === "number" ? position : 0;
+      return {
+        read(max) {
+          if (at >= n) return { records: [], position: at, done: true };
+          const now = context?.currentProcessingTime?.() ?? Number.POSITIVE_INFINITY;
+          const there = Math.min(n, Math.floor(now / 2) + 1);
+          const to = Math.min(there, at + max);
+          const records = Array.from({ length: Math.max(0, to - at) }, (_, j) => ({
+            k: `k${(at + j + Number(split.id)) % 7}`,
+            v: Number(split.id) * n + at + j,
+          }));
+          at = Math.max(at, to);
+          if (at >= n) return { records, position: at, done: true };
+          if (to >= there) idle.reads++;
+          return { records, position: at, done: false, ...(to >= there ? { idle: true, wakeAt: 2 * there } : {}) };
+        },
+      };
+    },
+  };
+}
+
+/** A trickling source (×2, 3 splits) → keyBy(k) → running count and sum (×2). */
+function trickleCounts(n: number): Scenario {
+  type R = { k: string; v: number };
+  const idle = { reads: 0 };
+  const job = defineJob("sim-trickle", (env) => {
+    env.configure({ sourceBatchSize: 11, maxRecordsPerEnvelope: 4 });
+    env.enableCheckpointing(6).setRestartStrategy({ attempts: 50, delayMs: 5 });
+    env
+      .fromSource(trickle(n, 3, idle))
+      .setParallelism(2)
+      .keyBy((r) => r.k)
+      .process({
+        state: { n: valueState<number>() },
+        processElement(_r: R, ctx) {
+          const count = (ctx.state.n.value() ?? 0) + 1;
+          ctx.state.n.update(count);
+          ctx.emit({ k: ctx.key, n: count });
+        },
+      })
+      .setParallelism(2)
+      .sinkTo("counts");
+  });
+  const per = new Map<string, number>();
+  for (let s = 0; s < 3; s++)
+    for (let i = 0; i < n; i++) per.set(`k${(i + s) % 7}`, (per.get(`k${(i + s) % 7}`) ?? 0) + 1);
+  const expected: unknown[] = [];
+  for (const [k, c] of per) for (let i = 1; i <= c; i++) expected.push({ k, n: i });
+  return {
+    name: "trickle-counts",
+    job,
+    check: (out) => {
+      // The run must have parked: a source that never caught up would not test the wake-ups.
+      const parked = idle.reads > 0 ? [] : ["trickle: no read caught up with the input, so no partition parked"];
+      idle.reads = 0;
+      return [...multisetDiff("counts", out.get("counts") ?? [], expected), ...parked];
+    },
+  };
+}
+
 /** The scenarios, sized for a quick seed. */
-export const scenarios = (records = 400): Scenario[] => [shardedTotals(records), unionSums(records)];
+export const scenarios = (records = 400): Scenario[] => [
+  shardedTotals(records),
+  unionSums(records),
+  trickleCounts(Math.floor(records / 4)),
+];
