@@ -11,13 +11,13 @@
  * its DynamoDB requests and its SQS sends.
  */
 
-import { defineJob, type Job } from "../core/api/environment.ts";
-import { valueState } from "../core/api/state.ts";
+import type { Job } from "../core/api/environment.ts";
 import { type Dollars, dollars, scale, type Usage } from "../functions/aws/cost-model.ts";
 import type { Prices } from "../functions/aws/prices.ts";
 import { snapshotUsage } from "../functions/aws/usage.ts";
 import { startAwsLocal } from "../functions/local/aws-local.ts";
 import { coordinatorSteps } from "./aws-figures.ts";
+import { counterIngestJob } from "./counter-job.ts";
 import type { BenchEmulators } from "./emulators.ts";
 
 /** The `activeCoordinator` part of the aws figures. */
@@ -38,21 +38,7 @@ export interface ActiveCoordinatorFigure {
 }
 
 /** An ingest job with a keyed counter: the same shape as the idle job of bench/aws-local.ts. */
-const activeJob: Job = defineJob("bench-aws-active", (env) => {
-  env.enableCheckpointing(1000);
-  env
-    .fromIngest<{ k: string }>("events", { partitions: 1 })
-    .keyBy((e) => e.k)
-    .process({
-      state: { n: valueState<number>() },
-      processElement(e, ctx) {
-        const n = (ctx.state.n.value() ?? 0) + 1;
-        ctx.state.n.update(n);
-        ctx.emit({ k: e.k, n });
-      },
-    })
-    .sinkTo("result");
-});
+const activeJob: Job = counterIngestJob("bench-aws-active");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sig = (x: number) => Number(x.toPrecision(4));

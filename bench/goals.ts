@@ -93,7 +93,7 @@ function issue13(r: BenchReport): GoalFigure[] {
   const idle = aws?.idle;
   const hops = aws?.queries.filter((q) => q.dollarsPerMillionEvents.perStatefulHop !== null) ?? [];
   const bursty = aws?.bursty;
-  const active = aws?.activeCoordinator;
+  const active = aws?.activeCoordinator ?? r.awsCoordinator;
   const none = "not measured";
   return [
     {

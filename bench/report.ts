@@ -3,6 +3,7 @@
 import type { AwsBenchFigure } from "./aws-local.ts";
 import type { CheckpointFigure } from "./checkpoint.ts";
 import type { EmulatorCheckpointFigure } from "./checkpoint-emulators.ts";
+import type { ActiveCoordinatorFigure } from "./coordinator-active.ts";
 import type { EmbeddedFigure } from "./embedded.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
@@ -103,6 +104,8 @@ export interface BenchReport {
     emulators?: EmulatorCheckpointFigure;
   };
   aws?: AwsBenchFigure;
+  /** The active coordinator alone (part `aws-coordinator`); the aws part holds it as `aws.activeCoordinator`. */
+  awsCoordinator?: ActiveCoordinatorFigure;
   latency?: LatencyFigure;
   goals?: GoalFigure[];
 }
