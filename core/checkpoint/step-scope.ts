@@ -17,7 +17,7 @@ import type { Queue } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
-import { CheckpointCoordinator } from "./coordinator.ts";
+import { CheckpointCoordinator, DeferredRecord } from "./coordinator.ts";
 import { updateJobRecord } from "./job-failure.ts";
 
 /** What the steps work on. */
@@ -49,6 +49,8 @@ export class StepScope {
   context: StepContext;
   /** True once this instance rescaled the job (without `autoscale`: a test's or the simulation's rescale). */
   rescaled = false;
+  /** A completion's job-record change that the round's trigger writes with its own (`round.ts`). */
+  readonly deferred = new DeferredRecord();
 
   constructor(context: StepContext) {
     this.deployed = context;
@@ -58,28 +60,45 @@ export class StepScope {
   /**
    * Reads the job record's parallelism into the plan the steps work with. Only a job
    * with `autoscale` (or one this instance rescaled) changes its parallelism, so only
-   * such a job pays the read.
+   * such a job pays the read. First writes what a completion deferred, unless `keepDeferred`
+   * (the trigger, which writes it with its own change).
    */
-  async sync(): Promise<void> {
+  async sync(keepDeferred = false): Promise<void> {
+    if (!keepDeferred) await this.flush();
     if (!this.deployed.graph.config.aws.autoscale && !this.rescaled) return;
     const record = await this.deployed.checkpoints.loadJob(this.deployed.plan.job);
     const plan = rescaledPlan(this.deployed.plan, record?.parallelism);
     if (plan !== this.context.plan) this.context = { ...this.deployed, plan };
   }
 
-  /** A coordinator of the running plan, its checkpoints in flight reloaded from the store. */
-  async coordinator(): Promise<CheckpointCoordinator> {
+  /**
+   * A coordinator of the running plan, its checkpoints in flight reloaded from the
+   * store. `defer`: its completions leave their job-record change in {@link deferred}
+   * (a coordinator with something deferred always sees it, and its next record write
+   * includes it).
+   */
+  async coordinator(defer = false): Promise<CheckpointCoordinator> {
     const { plan, checkpoints, clock, graph } = this.context;
-    const coordinator = new CheckpointCoordinator({ plan, store: checkpoints, clock, config: graph.config.checkpoint });
+    const deferred = defer || this.deferred.change ? { deferred: this.deferred } : {};
+    const config = graph.config.checkpoint;
+    const coordinator = new CheckpointCoordinator({ plan, store: checkpoints, clock, config, ...deferred });
     await coordinator.resume();
     return coordinator;
+  }
+
+  /** Writes what a completion deferred, if anything ({@link CheckpointCoordinator.flush}). */
+  async flush(): Promise<void> {
+    if (!this.deferred.change) return;
+    const { plan, checkpoints, clock, graph } = this.context;
+    const config = graph.config.checkpoint;
+    await new CheckpointCoordinator({ plan, store: checkpoints, clock, config, deferred: this.deferred }).flush();
   }
 
   /** The job record; throws when the job never started. */
   async record(): Promise<JobRecord> {
     const r = await this.context.checkpoints.loadJob(this.context.plan.job);
     if (!r) throw new RiffleError("job-not-started", `job '${this.context.plan.job}' has no record yet`);
-    return r;
+    return this.deferred.apply(r);
   }
 
   /** Rewrites the job record with `change`, retrying while the counter moves under it. */

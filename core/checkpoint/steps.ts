@@ -110,9 +110,18 @@ export class CoordinatorSteps {
    * ended. `abortInFlight` first aborts what is in flight (a stop), so one is triggered now.
    * `whenDue` (the machine's rounds) triggers only once the checkpoint interval (and
    * min pause) has passed since the last trigger (and completion), as the store says.
+   * Its record write includes what a deferred completion left (see {@link poll}).
    */
   async trigger(options: { abortInFlight?: AbortReason; whenDue?: boolean } = {}): Promise<TriggerAnswer> {
-    await this.s.sync();
+    try {
+      return await this.triggerOnce(options);
+    } finally {
+      await this.s.flush(); // a completion's record change, when no trigger wrote it
+    }
+  }
+
+  private async triggerOnce(options: { abortInFlight?: AbortReason; whenDue?: boolean }): Promise<TriggerAnswer> {
+    await this.s.sync(true);
     await this.start();
     const record = await this.s.record();
     if (record.failed) return { checkpoint: null, failed: record.failed };
@@ -128,7 +137,7 @@ export class CoordinatorSteps {
       await this.resendLostBarriers(coordinator, record.generation);
       return { checkpoint: coordinator.pendingIds[0] ?? null, inFlight: true };
     }
-    if (options.whenDue && !(await this.due(record, last))) return { checkpoint: null };
+    if (options.whenDue && !this.due(record, last)) return { checkpoint: null };
     const quietable =
       this.s.context.waker && options.whenDue && last && last.generation === record.generation && !aboveMin(this.s);
     if (quietable && (await trySleep(this.s.context, record, last))) return { checkpoint: null, sleeping: true };
@@ -138,12 +147,8 @@ export class CoordinatorSteps {
   }
 
   /** Whether the interval has passed since the last trigger, and the min pause since `last` completed. */
-  private async due(record: JobRecord, last: CheckpointManifest | undefined): Promise<boolean> {
-    const previous =
-      record.nextCheckpoint > 1
-        ? await this.s.context.checkpoints.getManifest(this.s.context.plan.job, record.nextCheckpoint - 1)
-        : undefined;
-    const state = { pending: 0, lastTriggerAt: previous?.triggeredAt, lastCompletedAt: last?.completedAt };
+  private due(record: JobRecord, last: CheckpointManifest | undefined): boolean {
+    const state = { pending: 0, lastTriggerAt: record.lastTriggeredAt, lastCompletedAt: last?.completedAt };
     return decideTrigger(state, this.s.context.graph.config.checkpoint, this.s.context.clock.now()).trigger;
   }
 
@@ -174,10 +179,13 @@ export class CoordinatorSteps {
   /**
    * Collects acks: completes what every partition acked, and says how checkpoint `id`
    * stands. Without `id` it only completes (e.g. the final checkpoint of a finished job).
+   * `defer`: a completion's job-record change waits for the next trigger, which writes
+   * it with its own (the round: one record write per checkpoint); every other step
+   * writes it first.
    */
-  async poll(id?: number): Promise<{ status: PollStatus; completed?: number }> {
+  async poll(id?: number, options: { defer?: boolean } = {}): Promise<{ status: PollStatus; completed?: number }> {
     await this.s.sync();
-    const coordinator = await this.s.coordinator();
+    const coordinator = await this.s.coordinator(options.defer === true);
     const events = await coordinator.poll({ abortTimeouts: false });
     if (events.some((e) => e.kind === "failover")) return { status: "failover" };
     const done = events.filter((e) => e.kind === "completed").map((e) => e.manifest);
