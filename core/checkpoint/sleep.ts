@@ -37,7 +37,7 @@ export interface QuietContext {
  */
 export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promise<boolean> {
   if (!last.cut) return false;
-  if (c.timers && (await c.timers.list(c.plan.job)).length > 0) return false;
+  // The logs first: in a busy job the first one read says it is not quiet.
   for (const task of c.plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
       const cut = last.cut[`${task.id}#${p}`];
@@ -45,7 +45,7 @@ export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promis
       if ((await c.state.readSegments(task.id, p, cut, "none")).length > 0) return false;
     }
   }
-  return true;
+  return !(c.timers && (await c.timers.list(c.plan.job)).length > 0);
 }
 
 /**

@@ -195,11 +195,14 @@ export interface CheckpointStore {
   listManifests(job: string): Promise<CheckpointManifest[]>;
   /** Records an ack; a repeated ack of the same partition and checkpoint is ignored. */
   ack(job: string, ack: CheckpointAck): Promise<void>;
-  /** Acks of checkpoint `id`. */
+  /**
+   * Acks of checkpoint `id`. May miss the newest (an eventually consistent read on
+   * DynamoDB): acks never change, so a read that misses one only delays the completion.
+   */
   acks(job: string, id: number): Promise<CheckpointAck[]>;
   /** Records that a partition finished; repeated reports are ignored. */
   finished(job: string, ack: FinishedAck): Promise<void>;
-  /** Finished reports of the given generation. */
+  /** Finished reports of the given generation; like {@link acks}, may miss the newest. */
   finishedPartitions(job: string, generation: number): Promise<FinishedAck[]>;
   /** Stores a savepoint; false (and nothing written) when the job already has one of that name. */
   putSavepoint(savepoint: Savepoint): Promise<boolean>;
