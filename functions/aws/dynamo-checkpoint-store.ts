@@ -144,12 +144,7 @@ export class DynamoCheckpointStore implements CheckpointStore {
   }
 
   async finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
-    return this.bodies<FinishedAck>(
-      job,
-      `f#${pad(generation)}#`,
-      `finished reports of generation ${generation}`,
-      true,
-    );
+    return this.bodies<FinishedAck>(job, `f#${pad(generation)}#`, `finished reports of generation ${generation}`, true);
   }
 
   private dataPk(job: string, name: string, data: string): string {
