@@ -33,8 +33,32 @@ export interface ActiveCoordinatorFigure {
   readonly dynamoRequestsPerRound: Record<string, number>;
   readonly usagePerRound: Usage;
   readonly usagePerHour: Usage;
-  /** The coordinator's dollars per hour, by service. */
+  /** The coordinator's dollars per hour as run, by service. */
   readonly dollarsPerHour: Dollars;
+  /** Rounds a second as run (a round waits the interval after the previous one ended, so fewer than 1). */
+  readonly roundsPerSecond: number;
+  /**
+   * At one round a second (3,600 checkpoints an hour): what each round causes (DynamoDB,
+   * Lambda, SQS) × 3,600, plus what the time causes (Express GB-s, Standard
+   * transitions, Express requests) as measured per hour.
+   */
+  readonly dollarsPerHourAtOneRoundPerSecond: Dollars;
+}
+
+/** Usage that each round causes; the rest (Step Functions) goes with time. */
+const PER_ROUND: readonly (keyof Usage)[] = [
+  "sqsRequests",
+  "dynamoWriteUnits",
+  "dynamoReadUnits",
+  "lambdaInvocations",
+  "lambdaGbSeconds",
+];
+
+/** `perHour` with the per-round parts replaced by `perRound` × 3,600. */
+function atOneRoundPerSecond(perRound: Usage, perHour: Usage): Usage {
+  const out: Record<string, number> = { ...perHour };
+  for (const k of PER_ROUND) out[k] = perRound[k] * 3600;
+  return out as unknown as Usage;
 }
 
 /** An ingest job with a keyed counter: the same shape as the idle job of bench/aws-local.ts. */
@@ -100,6 +124,8 @@ export async function measureActiveCoordinator(
       usagePerRound: roundUsage(scale(usage, 1 / rounds)),
       usagePerHour: roundUsage(perHour),
       dollarsPerHour: dollars(perHour, p),
+      roundsPerSecond: sig(rounds / elapsed),
+      dollarsPerHourAtOneRoundPerSecond: dollars(atOneRoundPerSecond(scale(usage, 1 / rounds), perHour), p),
     };
   } finally {
     feeding = false;

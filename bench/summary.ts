@@ -42,7 +42,7 @@ export function summarize(r: BenchReport): string {
   const a = r.aws?.activeCoordinator ?? r.awsCoordinator;
   if (a) {
     lines.push(
-      `aws-local active coordinator: $${a.dollarsPerHour.total} per hour (Step Functions ${a.dollarsPerHour.stepFunctions}, Lambda ${a.dollarsPerHour.lambda}, DynamoDB ${a.dollarsPerHour.dynamodb}, SQS ${a.dollarsPerHour.sqs}); ${a.rounds} rounds, ${a.checkpoints} checkpoints in ${a.seconds} s`,
+      `aws-local active coordinator: $${a.dollarsPerHourAtOneRoundPerSecond.total} per hour at one round a second; as run (${a.roundsPerSecond} rounds/s) $${a.dollarsPerHour.total} per hour (Step Functions ${a.dollarsPerHour.stepFunctions}, Lambda ${a.dollarsPerHour.lambda}, DynamoDB ${a.dollarsPerHour.dynamodb}, SQS ${a.dollarsPerHour.sqs}); ${a.rounds} rounds, ${a.checkpoints} checkpoints in ${a.seconds} s`,
     );
   }
   if (r.aws) {

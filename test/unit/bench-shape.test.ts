@@ -234,6 +234,12 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     numbers(active.usagePerRound, USAGE, "aws.activeCoordinator.usagePerRound");
     numbers(active.usagePerHour, USAGE, "aws.activeCoordinator.usagePerHour");
     numbers(active.dollarsPerHour, DOLLARS, "aws.activeCoordinator.dollarsPerHour");
+    numbers(active, ["roundsPerSecond"], "aws.activeCoordinator");
+    numbers(
+      active.dollarsPerHourAtOneRoundPerSecond,
+      DOLLARS,
+      "aws.activeCoordinator.dollarsPerHourAtOneRoundPerSecond",
+    );
     const awsQueries = arr(aws.queries, "aws.queries") as Json[];
     expect(awsQueries.map((q) => q.query)).toEqual(["q0", "q5", "q7"]);
     for (const q of awsQueries) checkAwsQuery(q, q.query as string, q.query !== "q0");
