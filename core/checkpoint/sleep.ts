@@ -49,6 +49,19 @@ export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promis
 }
 
 /**
+ * True when some partition committed more than its barrier's segment between
+ * `previous` and `last` (consecutive completed checkpoints of one generation): the
+ * job was busy in `last`'s epoch, so the coordinator does not look for quiet yet (an
+ * idle epoch adds one segment per partition, the barrier's). Only saves the quiet
+ * check's reads in a busy job: a job that goes quiet sleeps a checkpoint later.
+ */
+export function wasBusy(last: CheckpointManifest, previous: CheckpointManifest | undefined): boolean {
+  if (previous?.status !== "completed" || previous.generation !== last.generation) return false;
+  const before = previous.cut ?? {};
+  return Object.entries(last.cut ?? {}).some(([k, n]) => before[k] !== undefined && n - before[k] >= 2);
+}
+
+/**
  * Puts the job to sleep if it is quiet; see the module comment. Returns true when it
  * sleeps (the caller ends the coordinator's execution).
  */

@@ -21,7 +21,7 @@ import {
 } from "./restore-steps.ts";
 import { type AutoscaleAnswer, aboveMin, autoscaleStep, type RescaleAnswer, rescaleStep } from "./scale-steps.ts";
 import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
-import { trySleep } from "./sleep.ts";
+import { trySleep, wasBusy } from "./sleep.ts";
 import { type StepContext, StepScope } from "./step-scope.ts";
 import { sendDueTicks } from "./ticks.ts";
 
@@ -140,7 +140,9 @@ export class CoordinatorSteps {
     if (options.whenDue && !this.due(record, last)) return { checkpoint: null };
     const quietable =
       this.s.context.waker && options.whenDue && last && last.generation === record.generation && !aboveMin(this.s);
-    if (quietable && (await trySleep(this.s.context, record, last))) return { checkpoint: null, sleeping: true };
+    if (quietable && !(await this.busy(last)) && (await trySleep(this.s.context, record, last))) {
+      return { checkpoint: null, sleeping: true };
+    }
     const id = await coordinator.trigger();
     await this.s.context.queue.send(barrierEntries(this.s.context.plan, record.generation, id));
     return { checkpoint: id };
@@ -150,6 +152,12 @@ export class CoordinatorSteps {
   private due(record: JobRecord, last: CheckpointManifest | undefined): boolean {
     const state = { pending: 0, lastTriggerAt: record.lastTriggeredAt, lastCompletedAt: last?.completedAt };
     return decideTrigger(state, this.s.context.graph.config.checkpoint, this.s.context.clock.now()).trigger;
+  }
+
+  /** Whether the job was busy in `last`'s epoch ({@link wasBusy}; in a round the manifest before it was read already). */
+  private async busy(last: CheckpointManifest): Promise<boolean> {
+    const previous = last.id > 1 ? await this.s.context.checkpoints.getManifest(last.job, last.id - 1) : undefined;
+    return wasBusy(last, previous);
   }
 
   /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
-import { isQuiet, trySleep, wakeIfSleeping } from "../../core/checkpoint/sleep.ts";
+import { isQuiet, trySleep, wakeIfSleeping, wasBusy } from "../../core/checkpoint/sleep.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import type { Segment } from "../../core/log/segment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -93,5 +93,23 @@ describe("scale to zero", () => {
     expect(won.filter(Boolean)).toHaveLength(1);
     expect(started).toEqual(["sleepy-w1"]);
     expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(false);
+  });
+
+  it("looks for quiet only after an epoch that added no more than the barrier's segment per partition", () => {
+    const manifest = (id: number, cut: Record<string, number>, generation = 1): CheckpointManifest => ({
+      job: "sleepy",
+      id,
+      generation,
+      status: "completed",
+      triggeredAt: 0,
+      cut,
+      parallelism: {},
+    });
+    const idle = manifest(2, { "a#0": 5, "b#0": 9 });
+    expect(wasBusy(idle, manifest(1, { "a#0": 4, "b#0": 8 }))).toBe(false); // one barrier segment each
+    expect(wasBusy(manifest(2, { "a#0": 6, "b#0": 9 }), manifest(1, { "a#0": 4, "b#0": 8 }))).toBe(true);
+    expect(wasBusy(manifest(2, { "a#0": 9 }), manifest(1, { "a#0": 4 }, 2))).toBe(false); // another generation
+    expect(wasBusy(manifest(2, { "a#0": 9 }), { ...manifest(1, { "a#0": 4 }), status: "aborted" })).toBe(false);
+    expect(wasBusy(manifest(2, { "a#0": 9 }), undefined)).toBe(false);
   });
 });
