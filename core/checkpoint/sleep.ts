@@ -63,20 +63,28 @@ export function wasBusy(last: CheckpointManifest, previous: CheckpointManifest |
 
 /**
  * Puts the job to sleep if it is quiet; see the module comment. Returns true when it
- * sleeps (the caller ends the coordinator's execution).
+ * sleeps, or when work arrived meanwhile and a waker already woke it (and started the
+ * next execution): either way the caller ends the coordinator's execution.
  */
 export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
   if (!(await isQuiet(c, last))) return false;
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
   if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
   if (await isQuiet(c, last)) return true;
-  // Something arrived while it fell asleep: stay awake (a waker may have got there first).
-  const now = await c.checkpoints.loadJob(c.plan.job);
-  if (now?.sleeping) {
-    await c.checkpoints.saveJob(awake(now), { generation: now.generation, nextCheckpoint: now.nextCheckpoint });
+  // Something arrived while it fell asleep: stay awake, unless a waker got there first.
+  // That waker started the next execution, so this one must end (answer as asleep):
+  // two executions would run two coordinators.
+  for (let attempt = 0; attempt < UNSLEEP_ATTEMPTS; attempt++) {
+    const now = await c.checkpoints.loadJob(c.plan.job);
+    if (!now?.sleeping) return true;
+    const expected = { generation: now.generation, nextCheckpoint: now.nextCheckpoint };
+    if (await c.checkpoints.saveJob(awake(now), expected)) return false;
   }
   return false;
 }
+
+/** Tries to clear its own `sleeping` while other writers keep changing the record. */
+const UNSLEEP_ATTEMPTS = 10;
 
 /**
  * Wakes `job`'s coordinator if it sleeps: exactly one of concurrent callers wins the

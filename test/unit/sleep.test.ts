@@ -83,6 +83,34 @@ describe("scale to zero", () => {
     expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
   });
 
+  it("ends its execution when work lands while it falls asleep and a waker got there first", async () => {
+    const { plan, state, checkpoints, record, last, context } = await setup();
+    const started: string[] = [];
+    const waker = { start: async (name: string) => void started.push(name) };
+    let reads = 0;
+    const racing = {
+      ...context,
+      state: new Proxy(state, {
+        get(target, key) {
+          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
+          return async (task: string, partition: number, after: number) => {
+            // Between its two looks, an ingest appends and wakes the job (it saw `sleeping`).
+            if (++reads === plan.tasks.length + 1) {
+              await target.append(task, partition, segment(2));
+              await wakeIfSleeping(checkpoints, "sleepy", waker);
+            }
+            return target.readSegments(task, partition, after);
+          };
+        },
+      }),
+    };
+    // The waker started the next execution: this one must end, or two coordinators would run.
+    expect(await trySleep(racing, record, last)).toBe(true);
+    expect(started).toEqual(["sleepy-w1"]);
+    expect(await checkpoints.loadJob("sleepy")).toMatchObject({ wakes: 1 });
+    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
+  });
+
   it("sleeps when quiet, and of concurrent wakers exactly one starts the next execution", async () => {
     const { checkpoints, record, last, context } = await setup();
     expect(await trySleep(context, record, last)).toBe(true);
