@@ -121,6 +121,9 @@ export const TASK_RETRY: readonly AslRetrier[] = [
   { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
 ];
 
+/** Timeout of {@link RUN_ROUNDS}: beyond the 5 minutes an Express execution may run. */
+export const RUN_ROUNDS_TIMEOUT_SECONDS = 360;
+
 /** Retry of {@link RUN_ROUNDS}: Step Functions' own service errors (a failed Express execution is caught instead). */
 export const RUN_ROUNDS_RETRY: readonly AslRetrier[] = [
   {
@@ -180,6 +183,9 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Parameters: { StateMachineArn: options.roundsMachine, Input: { "job.$": "$.job", checkpoint: null } },
       ResultSelector: { "output.$": "$.Output" },
       ResultPath: "$.rounds",
+      // Longer than an Express execution may run: a task timeout would not stop the execution,
+      // and the next one would run beside it (two coordinators). The States Language's default is 60 s.
+      TimeoutSeconds: RUN_ROUNDS_TIMEOUT_SECONDS,
       Retry: RUN_ROUNDS_RETRY,
       Catch: [{ ErrorEquals: ["States.ALL"], Next: AFTER_ROUNDS, ResultPath: "$.error" }],
       Next: AFTER_ROUNDS,

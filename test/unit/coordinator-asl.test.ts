@@ -65,6 +65,7 @@ describe("coordinatorDefinition and roundsDefinition: shape", () => {
       Resource: START_EXECUTION_SYNC,
       Parameters: { StateMachineArn: roundsMachine, Input: { "job.$": "$.job", checkpoint: null } },
       ResultSelector: { "output.$": "$.Output" },
+      TimeoutSeconds: 360, // an Express execution runs up to 300 s; a task timeout would leave it running
       Catch: [{ ErrorEquals: ["States.ALL"], Next: "AfterRounds", ResultPath: "$.error" }],
     });
     expect(def.States.NextRound).toMatchObject({
