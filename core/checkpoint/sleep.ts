@@ -49,16 +49,22 @@ export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promis
 }
 
 /**
- * True when some partition committed more than its barrier's segment between
- * `previous` and `last` (consecutive completed checkpoints of one generation): the
- * job was busy in `last`'s epoch, so the coordinator does not look for quiet yet (an
- * idle epoch adds one segment per partition, the barrier's). Only saves the quiet
- * check's reads in a busy job: a job that goes quiet sleeps a checkpoint later.
+ * True when a source partition committed more than its barrier's segment between
+ * `previous` and `last` (consecutive completed checkpoints of one generation): input
+ * arrived in `last`'s epoch, so the coordinator does not look for quiet yet (an idle
+ * source adds one segment an epoch, the barrier's; other partitions may add one per
+ * input channel). Only saves the quiet check's reads in a busy job: a job that goes
+ * quiet sleeps a checkpoint later.
  */
-export function wasBusy(last: CheckpointManifest, previous: CheckpointManifest | undefined): boolean {
+export function wasBusy(
+  last: CheckpointManifest,
+  previous: CheckpointManifest | undefined,
+  sources: readonly string[],
+): boolean {
   if (previous?.status !== "completed" || previous.generation !== last.generation) return false;
   const before = previous.cut ?? {};
-  return Object.entries(last.cut ?? {}).some(([k, n]) => before[k] !== undefined && n - before[k] >= 2);
+  const after = last.cut ?? {};
+  return sources.some((k) => before[k] !== undefined && after[k] !== undefined && after[k] - before[k] >= 2);
 }
 
 /**

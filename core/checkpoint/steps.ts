@@ -157,7 +157,10 @@ export class CoordinatorSteps {
   /** Whether the job was busy in `last`'s epoch ({@link wasBusy}; in a round the manifest before it was read already). */
   private async busy(last: CheckpointManifest): Promise<boolean> {
     const previous = last.id > 1 ? await this.s.context.checkpoints.getManifest(last.job, last.id - 1) : undefined;
-    return wasBusy(last, previous);
+    const sources = this.s.context.plan.tasks
+      .filter((t) => t.isSource)
+      .flatMap((t) => Array.from({ length: t.parallelism }, (_, p) => `${t.id}#${p}`));
+    return wasBusy(last, previous, sources);
   }
 
   /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */

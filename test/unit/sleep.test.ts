@@ -123,7 +123,7 @@ describe("scale to zero", () => {
     expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(false);
   });
 
-  it("looks for quiet only after an epoch that added no more than the barrier's segment per partition", () => {
+  it("looks for quiet only after an epoch in which no source added more than its barrier's segment", () => {
     const manifest = (id: number, cut: Record<string, number>, generation = 1): CheckpointManifest => ({
       job: "sleepy",
       id,
@@ -133,11 +133,14 @@ describe("scale to zero", () => {
       cut,
       parallelism: {},
     });
-    const idle = manifest(2, { "a#0": 5, "b#0": 9 });
-    expect(wasBusy(idle, manifest(1, { "a#0": 4, "b#0": 8 }))).toBe(false); // one barrier segment each
-    expect(wasBusy(manifest(2, { "a#0": 6, "b#0": 9 }), manifest(1, { "a#0": 4, "b#0": 8 }))).toBe(true);
-    expect(wasBusy(manifest(2, { "a#0": 9 }), manifest(1, { "a#0": 4 }, 2))).toBe(false); // another generation
-    expect(wasBusy(manifest(2, { "a#0": 9 }), { ...manifest(1, { "a#0": 4 }), status: "aborted" })).toBe(false);
-    expect(wasBusy(manifest(2, { "a#0": 9 }), undefined)).toBe(false);
+    const sources = ["a#0"];
+    const idle = manifest(2, { "a#0": 5, "b#0": 10 }); // b (two input channels) adds a segment per barrier
+    expect(wasBusy(idle, manifest(1, { "a#0": 4, "b#0": 8 }), sources)).toBe(false);
+    expect(wasBusy(manifest(2, { "a#0": 6, "b#0": 9 }), manifest(1, { "a#0": 4, "b#0": 8 }), sources)).toBe(true);
+    expect(wasBusy(manifest(2, { "a#0": 9 }), manifest(1, { "a#0": 4 }, 2), sources)).toBe(false); // another generation
+    expect(wasBusy(manifest(2, { "a#0": 9 }), { ...manifest(1, { "a#0": 4 }), status: "aborted" }, sources)).toBe(
+      false,
+    );
+    expect(wasBusy(manifest(2, { "a#0": 9 }), undefined, sources)).toBe(false);
   });
 });
