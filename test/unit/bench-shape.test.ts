@@ -268,7 +268,9 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
     expect(part.code).toBe(2);
-    expect(part.stderr).toMatch(/unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency/);
+    expect(part.stderr).toMatch(
+      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency/,
+    );
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/unknown option '--fast'/);
