@@ -10,8 +10,7 @@
  * (thousands of events) and every figure is scaled to one million events.
  */
 
-import { defineJob, type Job } from "../core/api/environment.ts";
-import { valueState } from "../core/api/state.ts";
+import type { Job } from "../core/api/environment.ts";
 import type { Plan } from "../core/graph/plan.ts";
 import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
 import type { AccountingSnapshot } from "../functions/aws/accounting-snapshot.ts";
@@ -24,6 +23,7 @@ import { runBurstyDay } from "./bursty-day.ts";
 import { type BurstyDayFigure, burstyDayFigure } from "./bursty-figures.ts";
 import { type ActiveCoordinatorFigure, measureActiveCoordinator } from "./coordinator-active.ts";
 import { loadPrices } from "./cost.ts";
+import { counterIngestJob } from "./counter-job.ts";
 import { type BenchEmulators, withEmulators } from "./emulators.ts";
 
 /** Options of {@link measureAwsLocal}. */
@@ -171,21 +171,7 @@ async function runToEnd(job: Job, place: RunPlace, prefix: string, timeoutMs: nu
 }
 
 /** An ingest job (one partition → keyed counter → sink) that receives nothing. */
-const idleJob: Job = defineJob("bench-aws-idle", (env) => {
-  env.enableCheckpointing(1000);
-  env
-    .fromIngest<{ k: string }>("events", { partitions: 1 })
-    .keyBy((e) => e.k)
-    .process({
-      state: { n: valueState<number>() },
-      processElement(e, ctx) {
-        const n = (ctx.state.n.value() ?? 0) + 1;
-        ctx.state.n.update(n);
-        ctx.emit({ k: e.k, n });
-      },
-    })
-    .sinkTo("result");
-});
+const idleJob: Job = counterIngestJob("bench-aws-idle");
 
 /** Runs {@link idleJob} for `seconds` once it is up and its coordinator first slept, counting from then on. */
 async function runIdle(

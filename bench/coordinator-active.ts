@@ -11,13 +11,13 @@
  * its DynamoDB requests and its SQS sends.
  */
 
-import { defineJob, type Job } from "../core/api/environment.ts";
-import { valueState } from "../core/api/state.ts";
+import type { Job } from "../core/api/environment.ts";
 import { type Dollars, dollars, scale, type Usage } from "../functions/aws/cost-model.ts";
 import type { Prices } from "../functions/aws/prices.ts";
 import { snapshotUsage } from "../functions/aws/usage.ts";
 import { startAwsLocal } from "../functions/local/aws-local.ts";
 import { coordinatorSteps } from "./aws-figures.ts";
+import { counterIngestJob } from "./counter-job.ts";
 import type { BenchEmulators } from "./emulators.ts";
 
 /** The `activeCoordinator` part of the aws figures. */
@@ -33,26 +33,36 @@ export interface ActiveCoordinatorFigure {
   readonly dynamoRequestsPerRound: Record<string, number>;
   readonly usagePerRound: Usage;
   readonly usagePerHour: Usage;
-  /** The coordinator's dollars per hour, by service. */
+  /** The coordinator's dollars per hour as run, by service. */
   readonly dollarsPerHour: Dollars;
+  /** Rounds a second as run (a round waits the interval after the previous one ended, so fewer than 1). */
+  readonly roundsPerSecond: number;
+  /**
+   * At one round a second (3,600 checkpoints an hour): what each round causes (DynamoDB,
+   * Lambda, SQS) × 3,600, plus what the time causes (Express GB-s, Standard
+   * transitions, Express requests) as measured per hour.
+   */
+  readonly dollarsPerHourAtOneRoundPerSecond: Dollars;
+}
+
+/** Usage that each round causes; the rest (Step Functions) goes with time. */
+const PER_ROUND: readonly (keyof Usage)[] = [
+  "sqsRequests",
+  "dynamoWriteUnits",
+  "dynamoReadUnits",
+  "lambdaInvocations",
+  "lambdaGbSeconds",
+];
+
+/** `perHour` with the per-round parts replaced by `perRound` × 3,600. */
+function atOneRoundPerSecond(perRound: Usage, perHour: Usage): Usage {
+  const out: Record<string, number> = { ...perHour };
+  for (const k of PER_ROUND) out[k] = perRound[k] * 3600;
+  return out as unknown as Usage;
 }
 
 /** An ingest job with a keyed counter: the same shape as the idle job of bench/aws-local.ts. */
-const activeJob: Job = defineJob("bench-aws-active", (env) => {
-  env.enableCheckpointing(1000);
-  env
-    .fromIngest<{ k: string }>("events", { partitions: 1 })
-    .keyBy((e) => e.k)
-    .process({
-      state: { n: valueState<number>() },
-      processElement(e, ctx) {
-        const n = (ctx.state.n.value() ?? 0) + 1;
-        ctx.state.n.update(n);
-        ctx.emit({ k: e.k, n });
-      },
-    })
-    .sinkTo("result");
-});
+const activeJob: Job = counterIngestJob("bench-aws-active");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sig = (x: number) => Number(x.toPrecision(4));
@@ -114,6 +124,8 @@ export async function measureActiveCoordinator(
       usagePerRound: roundUsage(scale(usage, 1 / rounds)),
       usagePerHour: roundUsage(perHour),
       dollarsPerHour: dollars(perHour, p),
+      roundsPerSecond: sig(rounds / elapsed),
+      dollarsPerHourAtOneRoundPerSecond: dollars(atOneRoundPerSecond(scale(usage, 1 / rounds), perHour), p),
     };
   } finally {
     feeding = false;

@@ -93,7 +93,7 @@ function issue13(r: BenchReport): GoalFigure[] {
   const idle = aws?.idle;
   const hops = aws?.queries.filter((q) => q.dollarsPerMillionEvents.perStatefulHop !== null) ?? [];
   const bursty = aws?.bursty;
-  const active = aws?.activeCoordinator;
+  const active = aws?.activeCoordinator ?? r.awsCoordinator;
   const none = "not measured";
   return [
     {
@@ -104,10 +104,13 @@ function issue13(r: BenchReport): GoalFigure[] {
     {
       goal: "issue 13: active coordinator at a 1 s interval at most $0.02 per hour",
       measured: active
-        ? `$${fmt(active.dollarsPerHour.total, 4)} per hour (${active.rounds} rounds, ${active.checkpoints} checkpoints in ${fmt(active.seconds)} s)` +
+        ? `$${fmt(active.dollarsPerHourAtOneRoundPerSecond.total, 4)} per hour at one round a second ($${fmt(active.dollarsPerHour.total, 4)} as run: ${active.rounds} rounds, ${active.checkpoints} checkpoints in ${fmt(active.seconds)} s)` +
           (bursty ? `; bursty day's active hours $${fmt(bursty.coordinatorDollarsPerActiveHour, 4)}` : "")
         : none,
-      met: active ? active.dollarsPerHour.total <= 0.02 : null,
+      // Judged at one round a second: as run, a round waits the interval after the last one ended.
+      met: active
+        ? Math.max(active.dollarsPerHourAtOneRoundPerSecond.total, active.dollarsPerHour.total) <= 0.02
+        : null,
     },
     {
       goal: "issue 13: q5 and q7 at most $0.02 per million events per stateful hop, sustained",

@@ -3,6 +3,7 @@
 import type { AwsBenchFigure } from "./aws-local.ts";
 import type { CheckpointFigure } from "./checkpoint.ts";
 import type { EmulatorCheckpointFigure } from "./checkpoint-emulators.ts";
+import type { ActiveCoordinatorFigure } from "./coordinator-active.ts";
 import type { EmbeddedFigure } from "./embedded.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
@@ -24,7 +25,7 @@ export interface BenchSizes {
   /** Generated events per query on aws-local. */
   readonly awsEvents: number;
   readonly awsIdleSeconds: number;
-  /** Seconds the active coordinator is measured on aws-local. */
+  /** Seconds the active coordinator is measured on aws-local (env RIFFLE_BENCH_ACTIVE_SECONDS). */
   readonly awsActiveSeconds: number;
   /** Seconds each hour of the compressed bursty day lasts on aws-local (env RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR). */
   readonly awsBurstySecondsPerHour: number;
@@ -35,7 +36,7 @@ export interface BenchSizes {
 
 /**
  * Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS,
- * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR) or a quick one.
+ * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR, RIFFLE_BENCH_ACTIVE_SECONDS) or a quick one.
  */
 export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -68,7 +69,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     emulatorIntervalMs: 1000,
     awsEvents: num("RIFFLE_BENCH_AWS_EVENTS", 100_000),
     awsIdleSeconds: 60,
-    awsActiveSeconds: 60,
+    awsActiveSeconds: num("RIFFLE_BENCH_ACTIVE_SECONDS", 60),
     awsBurstySecondsPerHour: num("RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR", 5),
     latencyRate: 2_000,
     latencySeconds: 20,
@@ -103,6 +104,8 @@ export interface BenchReport {
     emulators?: EmulatorCheckpointFigure;
   };
   aws?: AwsBenchFigure;
+  /** The active coordinator alone (part `aws-coordinator`); the aws part holds it as `aws.activeCoordinator`. */
+  awsCoordinator?: ActiveCoordinatorFigure;
   latency?: LatencyFigure;
   goals?: GoalFigure[];
 }

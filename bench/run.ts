@@ -6,7 +6,8 @@
  *   nexmark     every Nexmark query embedded: events/s, hand-written baseline, Flink's per-core figure
  *   checkpoint  checkpoint, alignment and restore time by state size, embedded and on DynamoDB Local
  *   aws         q0, q5, q7 on aws-local: requests, billed units and dollars per million events; an idle
- *               job; the bursty day (compressed, extrapolated) against Managed Flink
+ *               job; the active coordinator; the bursty day (compressed, extrapolated) against Managed Flink
+ *   aws-coordinator  only the active coordinator of the aws part (a checkpoint a second on aws-local)
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
  *
  * Options: `--json` prints only the JSON (stdout); without it a readable summary goes
@@ -20,6 +21,8 @@ import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
 import { measureEmulatorCheckpoints } from "./checkpoint-emulators.ts";
+import { measureActiveCoordinator } from "./coordinator-active.ts";
+import { loadPrices } from "./cost.ts";
 import { costSvg } from "./cost-svg.ts";
 import { measureEmbedded } from "./embedded.ts";
 import { startEmulators } from "./emulators.ts";
@@ -29,7 +32,7 @@ import { measureNexmark } from "./nexmark.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
 
-const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "latency"] as const;
+const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency"] as const;
 type Part = (typeof KNOWN)[number];
 
 const fail = (message: string): never => {
@@ -55,7 +58,8 @@ for (const p of named) {
     process.exit(2);
   }
 }
-const parts = new Set<Part>(named.length === 0 ? KNOWN : (named as Part[]));
+// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone.
+const parts = new Set<Part>(named.length === 0 ? KNOWN.filter((p) => p !== "aws-coordinator") : (named as Part[]));
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
 const progress = (line: string) => {
@@ -96,7 +100,8 @@ if (parts.has("nexmark")) {
     queries: await measureNexmark(sizes.nexmarkEvents),
   };
 }
-const emulators = parts.has("checkpoint") || parts.has("aws") ? await startEmulators() : undefined;
+const emulators =
+  parts.has("checkpoint") || parts.has("aws") || parts.has("aws-coordinator") ? await startEmulators() : undefined;
 try {
   if (parts.has("checkpoint")) {
     progress("checkpoint …");
@@ -132,6 +137,11 @@ try {
       ...(quick ? { intervalMs: sizes.emulatorIntervalMs } : {}),
       emulators,
     });
+  }
+  if (parts.has("aws-coordinator") && !parts.has("aws") && emulators) {
+    progress("aws-local active coordinator …");
+    mark("aws-coordinator");
+    report.awsCoordinator = await measureActiveCoordinator(emulators, sizes.awsActiveSeconds, loadPrices());
   }
 } finally {
   await emulators?.stop();

@@ -39,14 +39,16 @@ export function summarize(r: BenchReport): string {
       `latency at ${n(l.rate)} records/s, checkpoint every ${l.checkpointIntervalMs} ms: p50 ${l.p50Ms} ms, p90 ${l.p90Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${n(l.measured)} records)`,
     );
   }
+  const a = r.aws?.activeCoordinator ?? r.awsCoordinator;
+  if (a) {
+    lines.push(
+      `aws-local active coordinator: $${a.dollarsPerHourAtOneRoundPerSecond.total} per hour at one round a second; as run (${a.roundsPerSecond} rounds/s) $${a.dollarsPerHour.total} per hour (Step Functions ${a.dollarsPerHour.stepFunctions}, Lambda ${a.dollarsPerHour.lambda}, DynamoDB ${a.dollarsPerHour.dynamodb}, SQS ${a.dollarsPerHour.sqs}); ${a.rounds} rounds, ${a.checkpoints} checkpoints in ${a.seconds} s`,
+    );
+  }
   if (r.aws) {
     const i = r.aws.idle;
     lines.push(
       `aws-local idle: ${i.rounds} coordinator rounds in ${i.seconds} s; fixed $/h at checkpoint 1 s ${i.fixedDollarsPerHour["1s"]}, 10 s ${i.fixedDollarsPerHour["10s"]}, 60 s ${i.fixedDollarsPerHour["60s"]}`,
-    );
-    const a = r.aws.activeCoordinator;
-    lines.push(
-      `aws-local active coordinator: $${a.dollarsPerHour.total} per hour (Step Functions ${a.dollarsPerHour.stepFunctions}, Lambda ${a.dollarsPerHour.lambda}, DynamoDB ${a.dollarsPerHour.dynamodb}, SQS ${a.dollarsPerHour.sqs}); ${a.rounds} rounds, ${a.checkpoints} checkpoints in ${a.seconds} s`,
     );
     for (const q of r.aws.queries) {
       const own = q.perMillionEvents.ownByService;

@@ -32,6 +32,8 @@ export interface AslTaskState {
   readonly ResultSelector?: Readonly<Record<string, string>>;
   /** Where the result goes; absent: it replaces the state (as `"$"`). */
   readonly ResultPath?: string;
+  /** How long the task may run before the state fails with `States.Timeout` (the States Language's default: 60). */
+  readonly TimeoutSeconds?: number;
   readonly Retry: readonly AslRetrier[];
   readonly Catch?: readonly AslCatcher[];
   readonly Next: string;

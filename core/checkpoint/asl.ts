@@ -8,7 +8,7 @@
  * workflow bills $1 per million executions plus its duration (64 MB, $0.00006 per
  * minute), but runs at most 5 minutes and does not refuse a second execution of the
  * same name. So the rounds run in an Express workflow ({@link roundsDefinition},
- * `asl-rounds.ts`), about 3 minutes of them per execution, and a Standard workflow
+ * `asl-rounds.ts`), about 4 minutes of them per execution, and a Standard workflow
  * ({@link coordinatorDefinition}) runs one Express execution after another,
  * synchronously (`startExecution.sync:2`): its executions keep the deterministic names
  * that make one coordinator per job (wakes `<job>-w<n>`, continue-as-new
@@ -16,11 +16,11 @@
  * them has at most one Express execution running, as it waits for each to end.
  *
  * ```text
- * RunRounds (Express execution, ~3 min of rounds) ─► AfterRounds ─┬─ finished or sleeping ─► Done
+ * RunRounds (Express execution, ~4 min of rounds) ─► AfterRounds ─┬─ finished or sleeping ─► Done
  *      ▲                                                          ├─ failed ──────────────► JobFailed
- *      │                                                          └─ else ─► NextRound
- * CheckRounds ◄─ NextRound (round + 1)
- *      └─ round ≥ roundsPerExecution ─► ContinueAsNew (starts a fresh execution, round 0) ─► Done
+ *      │                                                          ├─ roundsPerExecution run ─► ContinueAsNew
+ *      │                                                          │   (starts a fresh execution, round 0) ─► Done
+ *      └──────────────────── NextRound (round + 1) ◄──────────────┘ else
  * ```
  *
  * A quiet job's coordinator sleeps (scale to zero, `sleep.ts`): a round answers
@@ -52,8 +52,6 @@ export const RUN_ROUNDS = "RunRounds";
 export const AFTER_ROUNDS = "AfterRounds";
 /** Pass: keeps `{job, round + 1}`. */
 export const NEXT_ROUND = "NextRound";
-/** Choice: continue as a new execution after enough Express executions. */
-export const CHECK_ROUNDS = "CheckRounds";
 /** Task: start a new execution `{job, round: 0}`. */
 export const CONTINUE_AS_NEW = "ContinueAsNew";
 /** Succeed: the job finished or sleeps, or a new execution took over. */
@@ -64,15 +62,7 @@ export const JOB_FAILED = "JobFailed";
 export const JOB_FAILED_ERROR = "JobFailed";
 
 /** Every state name of the Standard coordinator machine, in loop order. */
-export const COORDINATOR_STATES = [
-  RUN_ROUNDS,
-  AFTER_ROUNDS,
-  NEXT_ROUND,
-  CHECK_ROUNDS,
-  CONTINUE_AS_NEW,
-  DONE,
-  JOB_FAILED,
-] as const;
+export const COORDINATOR_STATES = [RUN_ROUNDS, AFTER_ROUNDS, NEXT_ROUND, CONTINUE_AS_NEW, DONE, JOB_FAILED] as const;
 
 /** The resource of a Task state that starts a nested workflow and waits for its output (as JSON). */
 export const START_EXECUTION_SYNC = "arn:aws:states:::states:startExecution.sync:2";
@@ -131,6 +121,9 @@ export const TASK_RETRY: readonly AslRetrier[] = [
   { ErrorEquals: ["States.TaskFailed"], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2 },
 ];
 
+/** Timeout of {@link RUN_ROUNDS}: beyond the 5 minutes an Express execution may run. */
+export const RUN_ROUNDS_TIMEOUT_SECONDS = 360;
+
 /** Retry of {@link RUN_ROUNDS}: Step Functions' own service errors (a failed Express execution is caught instead). */
 export const RUN_ROUNDS_RETRY: readonly AslRetrier[] = [
   {
@@ -185,13 +178,16 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
   const states: Record<string, AslState> = {
     [RUN_ROUNDS]: {
       Type: "Task",
-      Comment: "Run rounds in an Express execution (about 3 minutes of them) and wait for its end",
+      Comment: "Run rounds in an Express execution (about 4 minutes of them) and wait for its end",
       Resource: START_EXECUTION_SYNC,
       Parameters: { StateMachineArn: options.roundsMachine, Input: { "job.$": "$.job", checkpoint: null } },
       ResultSelector: { "output.$": "$.Output" },
       ResultPath: "$.rounds",
+      // Longer than an Express execution may run: a task timeout would not stop the execution,
+      // and the next one would run beside it (two coordinators). The States Language's default is 60 s.
+      TimeoutSeconds: RUN_ROUNDS_TIMEOUT_SECONDS,
       Retry: RUN_ROUNDS_RETRY,
-      Catch: [{ ErrorEquals: ["States.ALL"], Next: NEXT_ROUND, ResultPath: "$.error" }],
+      Catch: [{ ErrorEquals: ["States.ALL"], Next: AFTER_ROUNDS, ResultPath: "$.error" }],
       Next: AFTER_ROUNDS,
     },
     [AFTER_ROUNDS]: {
@@ -199,6 +195,8 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Choices: [
         { Or: [isTrue(`${output}.finished`), isTrue(`${output}.sleeping`)], Next: DONE },
         { Variable: `${output}.failed`, IsPresent: true, Next: JOB_FAILED },
+        // `round` counts the Express executions before this one: this one was the last.
+        { Variable: "$.round", NumericGreaterThanEquals: rounds - 1, Next: CONTINUE_AS_NEW },
       ],
       Default: NEXT_ROUND,
     },
@@ -206,12 +204,7 @@ export function coordinatorDefinition(options: CoordinatorAslOptions): AslDefini
       Type: "Pass",
       Comment: "Keep only the job and the count of Express executions",
       Parameters: { "job.$": "$.job", "round.$": "States.MathAdd($.round, 1)" },
-      Next: CHECK_ROUNDS,
-    },
-    [CHECK_ROUNDS]: {
-      Type: "Choice",
-      Choices: [{ Variable: "$.round", NumericGreaterThanEquals: rounds, Next: CONTINUE_AS_NEW }],
-      Default: RUN_ROUNDS,
+      Next: RUN_ROUNDS,
     },
     [CONTINUE_AS_NEW]: {
       Type: "Task",

@@ -13,11 +13,21 @@ import {
   type CheckpointManifest,
   type CheckpointStore,
   type JobRecord,
+  type PendingEntry,
 } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { CheckpointConfig } from "./config.ts";
 import { decideTrigger } from "./decider.ts";
-import { type AckResult, PendingCheckpoint } from "./pending.ts";
+import {
+  type AckResult,
+  ackFinished,
+  type DeferredRecord,
+  livePending,
+  monotonicCut,
+  PendingCheckpoint,
+} from "./pending.ts";
+
+export { DeferredRecord, livePending, monotonicCut } from "./pending.ts";
 
 /** Something the coordinator decided. */
 export type CoordinatorEvent =
@@ -32,10 +42,14 @@ export interface CoordinatorOptions {
   readonly store: CheckpointStore;
   readonly clock: Clock;
   readonly config: CheckpointConfig;
+  /**
+   * With one, a completion does not write the job record itself: it leaves the change
+   * here, and the next {@link CheckpointCoordinator.trigger} writes it with its own
+   * change (one record write per checkpoint), or {@link CheckpointCoordinator.flush}
+   * does. Until then {@link CheckpointCoordinator.record} shows it.
+   */
+  readonly deferred?: DeferredRecord;
 }
-
-/** Most pending checkpoints {@link CheckpointCoordinator.resume} looks back over. */
-const MAX_RESUMED = 16;
 
 /** Counts of ack outcomes, for visibility. */
 export type AckCounts = Record<AckResult, number>;
@@ -84,7 +98,33 @@ export class CheckpointCoordinator {
   async record(): Promise<JobRecord> {
     const r = await this.o.store.loadJob(this.job);
     if (!r) throw new Error(`job '${this.job}' has no record: call init() first`);
-    return r;
+    return this.o.deferred ? this.o.deferred.apply(r) : r;
+  }
+
+  /**
+   * Writes what a completion deferred ({@link CoordinatorOptions.deferred}), once: when
+   * another writer changed the record meanwhile, the completion is left to the next
+   * poll, which finds the checkpoint in flight again and completes it again (the same
+   * manifest; publishing is idempotent).
+   */
+  async flush(): Promise<void> {
+    const deferred = this.o.deferred;
+    if (!deferred?.change) return;
+    const r = await this.o.store.loadJob(this.job);
+    const change = deferred.change;
+    deferred.change = undefined;
+    if (r) await this.o.store.saveJob(change(r), { generation: r.generation, nextCheckpoint: r.nextCheckpoint });
+  }
+
+  /** Applies `change` to the record now (with anything deferred), once; false when another writer got there first. */
+  private async write(change: (r: JobRecord) => JobRecord): Promise<boolean> {
+    const job = await this.record();
+    const saved = await this.o.store.saveJob(change(job), {
+      generation: job.generation,
+      nextCheckpoint: job.nextCheckpoint,
+    });
+    if (saved && this.o.deferred) this.o.deferred.change = undefined;
+    return saved;
   }
 
   /**
@@ -93,14 +133,8 @@ export class CheckpointCoordinator {
    * its view the same as a long-lived coordinator's.
    */
   async resume(): Promise<void> {
-    const job = await this.record();
-    const from = Math.max(job.lastCompleted + 1, job.nextCheckpoint - MAX_RESUMED);
-    for (let id = from; id < job.nextCheckpoint; id++) {
-      if (this.pending.has(id)) continue;
-      const m = await this.o.store.getManifest(this.job, id);
-      if (m?.status === "pending" && m.generation === job.generation) {
-        this.pending.set(id, new PendingCheckpoint(id, m.triggeredAt, this.partitions));
-      }
+    for (const e of livePending(await this.record())) {
+      if (!this.pending.has(e.id)) this.pending.set(e.id, new PendingCheckpoint(e.id, e.at, this.partitions));
     }
   }
 
@@ -130,25 +164,27 @@ export class CheckpointCoordinator {
     return d.trigger ? this.trigger() : undefined;
   }
 
-  /** Triggers a checkpoint now, whatever the interval says; returns its id. The caller injects the barriers. */
+  /**
+   * Triggers a checkpoint now, whatever the interval says; returns its id. The caller
+   * injects the barriers. One conditional write of the job record (with what a
+   * completion deferred): its counter and its list of checkpoints in flight.
+   */
   async trigger(): Promise<number> {
     const now = this.o.clock.now();
     const job = await this.record();
     const id = job.nextCheckpoint;
-    const next = { ...job, nextCheckpoint: id + 1 };
-    if (!(await this.o.store.saveJob(next, { generation: job.generation, nextCheckpoint: id }))) {
+    const entry: PendingEntry = { id, at: now, generation: job.generation };
+    const saved = await this.write((r) => ({
+      ...r,
+      nextCheckpoint: id + 1,
+      lastTriggeredAt: now,
+      pending: [...livePending(r), entry],
+    }));
+    if (!saved) {
       throw new RiffleError("checkpoint-race", `job '${this.job}' changed while triggering checkpoint ${id}`, {
         retryable: true,
       });
     }
-    await this.o.store.putManifest({
-      job: this.job,
-      id,
-      generation: job.generation,
-      status: "pending",
-      triggeredAt: now,
-      parallelism: this.parallelism(),
-    });
     this.pending.set(id, new PendingCheckpoint(id, now, this.partitions));
     this.lastTriggerAt = now;
     return id;
@@ -221,36 +257,55 @@ export class CheckpointCoordinator {
     this.lastCompletedAt = now;
     // Older checkpoints still pending are subsumed by this one.
     for (const id of [...this.pending.keys()]) if (id < p.id) await this.abort(id, AbortReason.Declined);
-    const latest = await this.record();
-    await this.o.store.saveJob(
-      { ...latest, lastCompleted: Math.max(latest.lastCompleted, p.id), failures: 0 },
-      { generation: latest.generation, nextCheckpoint: latest.nextCheckpoint },
-    );
+    // The manifest is the commit; the record follows (now, or with the next trigger's write).
+    const generation = job.generation;
+    const done = (r: JobRecord): JobRecord =>
+      r.generation !== generation
+        ? r
+        : {
+            ...r,
+            lastCompleted: Math.max(r.lastCompleted, p.id),
+            failures: 0,
+            pending: (r.pending ?? []).filter((e) => e.id > p.id),
+          };
+    if (this.o.deferred) this.o.deferred.add(done);
+    else await this.write(done);
     return manifest;
   }
 
-  /** Aborts checkpoint `id`. */
+  /**
+   * Aborts checkpoint `id`: an aborted manifest, and the record without it (one more
+   * failure in a row when it timed out or was declined).
+   */
   async abort(id: number, reason: AbortReason): Promise<CoordinatorEvent> {
     const p = this.pending.get(id);
     p?.abort();
     this.pending.delete(id);
+    const job = await this.record();
     const m = await this.o.store.getManifest(this.job, id);
-    if (m && m.status === "pending") {
+    const entry = (job.pending ?? []).find((e) => e.id === id);
+    if (m?.status === "pending" || (!m && entry)) {
       const now = this.o.clock.now();
+      const triggeredAt = m?.triggeredAt ?? entry?.at ?? now;
       await this.o.store.putManifest({
-        ...m,
+        job: this.job,
+        id,
+        generation: m?.generation ?? entry?.generation ?? job.generation,
+        parallelism: m?.parallelism ?? this.parallelism(),
+        triggeredAt,
         status: "aborted",
         reason,
         completedAt: now,
-        durationMs: now - m.triggeredAt,
+        durationMs: now - triggeredAt,
       });
     }
-    if (reason === AbortReason.Timeout || reason === AbortReason.Declined) {
-      const job = await this.record();
-      await this.o.store.saveJob(
-        { ...job, failures: job.failures + 1 },
-        { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
-      );
+    const counted = reason === AbortReason.Timeout || reason === AbortReason.Declined;
+    if (counted || entry) {
+      await this.write((r) => ({
+        ...r,
+        failures: r.failures + (counted ? 1 : 0),
+        pending: (r.pending ?? []).filter((e) => e.id !== id),
+      }));
     }
     return { kind: "aborted", id, reason };
   }
@@ -264,37 +319,5 @@ export class CheckpointCoordinator {
   async lastCompleted(): Promise<CheckpointManifest | undefined> {
     const job = await this.record();
     return job.lastCompleted ? this.o.store.getManifest(this.job, job.lastCompleted) : undefined;
-  }
-}
-
-/**
- * A cut never moves back within a generation: each partition's segment is at least
- * the previous completed cut's. (A finished partition reports its last data segment,
- * yet may have committed barrier segments after it that an earlier cut covers and
- * compaction may already have folded.)
- */
-export function monotonicCut(
-  cut: Readonly<Record<string, number>>,
-  previous: Readonly<Record<string, number>> | undefined,
-): Record<string, number> {
-  const out: Record<string, number> = { ...cut };
-  for (const [k, n] of Object.entries(previous ?? {})) if (k in out) out[k] = Math.max(out[k] ?? 0, n);
-  return out;
-}
-
-/** A finished partition acks every checkpoint with its last segment. */
-function ackFinished(
-  p: PendingCheckpoint,
-  finished: readonly { task: string; partition: number; segment: number }[],
-): void {
-  for (const f of finished) {
-    p.acknowledge({
-      checkpoint: p.id,
-      task: f.task,
-      partition: f.partition,
-      segment: f.segment,
-      alignmentMs: 0,
-      bytes: 0,
-    });
   }
 }

@@ -3,7 +3,7 @@
  * complete. Expected outcomes are values, not exceptions.
  */
 
-import type { CheckpointAck } from "../ports/checkpoint-store.ts";
+import type { CheckpointAck, JobRecord, PendingEntry } from "../ports/checkpoint-store.ts";
 
 /** Result of feeding one ack to a pending checkpoint. */
 export const AckResult = {
@@ -76,5 +76,60 @@ export class PendingCheckpoint {
       bytes += a.bytes;
     }
     return { alignmentMs, bytes };
+  }
+}
+
+/** A job-record change a completion left for the next write; see `CoordinatorOptions.deferred` (`coordinator.ts`). */
+export class DeferredRecord {
+  change: ((r: JobRecord) => JobRecord) | undefined;
+
+  /** `r` with the change applied. */
+  apply(r: JobRecord): JobRecord {
+    return this.change ? this.change(r) : r;
+  }
+
+  /** Adds `change` after what is already deferred. */
+  add(change: (r: JobRecord) => JobRecord): void {
+    const before = this.change;
+    this.change = before ? (r) => change(before(r)) : change;
+  }
+}
+
+/** The record's checkpoints in flight that still count: of its generation, past its last completed one. */
+export function livePending(job: JobRecord): PendingEntry[] {
+  return (job.pending ?? []).filter(
+    (e) => e.generation === job.generation && e.id > job.lastCompleted && e.id < job.nextCheckpoint,
+  );
+}
+
+/**
+ * A cut never moves back within a generation: each partition's segment is at least
+ * the previous completed cut's. (A finished partition reports its last data segment,
+ * yet may have committed barrier segments after it that an earlier cut covers and
+ * compaction may already have folded.)
+ */
+export function monotonicCut(
+  cut: Readonly<Record<string, number>>,
+  previous: Readonly<Record<string, number>> | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = { ...cut };
+  for (const [k, n] of Object.entries(previous ?? {})) if (k in out) out[k] = Math.max(out[k] ?? 0, n);
+  return out;
+}
+
+/** A finished partition acks every checkpoint with its last segment. */
+export function ackFinished(
+  p: PendingCheckpoint,
+  finished: readonly { task: string; partition: number; segment: number }[],
+): void {
+  for (const f of finished) {
+    p.acknowledge({
+      checkpoint: p.id,
+      task: f.task,
+      partition: f.partition,
+      segment: f.segment,
+      alignmentMs: 0,
+      bytes: 0,
+    });
   }
 }

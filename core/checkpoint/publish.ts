@@ -6,12 +6,16 @@
  * run again (the marks say where it got to).
  */
 
+import { mapLimit } from "../concurrency.ts";
 import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
 import { foldDue } from "../log/compaction.ts";
 import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
 import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
+
+/** Partitions published (and compacted) at once. */
+const PUBLISH_CONCURRENCY = 8;
 
 /** What one publication did. */
 export interface PublishResult {
@@ -37,10 +41,11 @@ export async function publishCompleted(
   const raised: Record<string, number> = {};
   // The partitions of the checkpoint's cut, at its parallelism: a restore at another
   // parallelism publishes what the last run committed before it rewrites the logs.
+  // Each partition's output is its own items, so the partitions publish concurrently.
   const partitions = cutPartitions(manifest);
-  for (const { key, task, partition, cut } of partitions) {
+  await mapLimit(partitions, PUBLISH_CONCURRENCY, async ({ key, task, partition, cut }) => {
     const after = marks[key] ?? 0;
-    if (cut <= after) continue;
+    if (cut <= after) return;
     const batch: PublishedSegment[] = [];
     for (const seg of await state.readSegments(task, partition, after)) {
       if (seg.n > cut) break;
@@ -52,14 +57,14 @@ export async function publishCompleted(
     }
     if (batch.length > 0) await output.publish(plan.job, batch);
     raised[key] = cut;
-  }
+  });
   // Durable marks first; only then may the log behind the cut go.
   if (Object.keys(raised).length > 0) await output.setPublished(plan.job, raised);
-  for (const { task, partition, cut } of partitions) {
+  await mapLimit(partitions, PUBLISH_CONCURRENCY, async ({ task, partition, cut }) => {
     const base = await state.readBase(task, partition);
-    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, base?.through ?? 0, cut)) continue;
+    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, base?.through ?? 0, cut)) return;
     compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - (base?.through ?? 0));
-  }
+  });
   return { records, deadLetters, compacted };
 }
 

@@ -26,18 +26,16 @@ import type {
 /** A store that remembers job records and manifests for one round; see the module comment. */
 export class RoundReads implements CheckpointStore {
   private readonly store: CheckpointStore;
-  private readonly jobs = new Map<string, JobRecord | undefined>();
-  private readonly manifests = new Map<string, CheckpointManifest | undefined>();
+  /** Reads (or the round's own writes) by key: promises, so concurrent steps of a round share one read. */
+  private readonly jobs = new Map<string, Promise<JobRecord | undefined>>();
+  private readonly manifests = new Map<string, Promise<CheckpointManifest | undefined>>();
 
   constructor(store: CheckpointStore) {
     this.store = store;
   }
 
-  async loadJob(job: string): Promise<JobRecord | undefined> {
-    if (this.jobs.has(job)) return this.jobs.get(job);
-    const r = await this.store.loadJob(job);
-    this.jobs.set(job, r);
-    return r;
+  loadJob(job: string): Promise<JobRecord | undefined> {
+    return remembered(this.jobs, job, () => this.store.loadJob(job));
   }
 
   async saveJob(
@@ -46,7 +44,7 @@ export class RoundReads implements CheckpointStore {
   ): Promise<boolean> {
     this.jobs.delete(record.job); // the write's outcome decides what is known
     const saved = await this.store.saveJob(record, expected);
-    if (saved) this.jobs.set(record.job, record);
+    if (saved) this.jobs.set(record.job, Promise.resolve(record));
     return saved;
   }
 
@@ -54,15 +52,11 @@ export class RoundReads implements CheckpointStore {
     const key = `${manifest.job}#${manifest.id}`;
     this.manifests.delete(key);
     await this.store.putManifest(manifest);
-    this.manifests.set(key, manifest);
+    this.manifests.set(key, Promise.resolve(manifest));
   }
 
-  async getManifest(job: string, id: number): Promise<CheckpointManifest | undefined> {
-    const key = `${job}#${id}`;
-    if (this.manifests.has(key)) return this.manifests.get(key);
-    const m = await this.store.getManifest(job, id);
-    this.manifests.set(key, m);
-    return m;
+  getManifest(job: string, id: number): Promise<CheckpointManifest | undefined> {
+    return remembered(this.manifests, `${job}#${id}`, () => this.store.getManifest(job, id));
   }
 
   listManifests(job: string): Promise<CheckpointManifest[]> {
@@ -100,4 +94,16 @@ export class RoundReads implements CheckpointStore {
   deleteSavepoint(job: string, name: string): Promise<boolean> {
     return this.store.deleteSavepoint(job, name);
   }
+}
+
+/** `cache`'s promise for `key`, or `read()`'s, remembered (a failed read is forgotten, so the next one tries again). */
+function remembered<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  const known = cache.get(key);
+  if (known) return known;
+  const p = read();
+  cache.set(key, p);
+  p.catch(() => {
+    if (cache.get(key) === p) cache.delete(key);
+  });
+  return p;
 }

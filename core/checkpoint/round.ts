@@ -34,10 +34,18 @@ export type SettleAnswer =
  * Polls checkpoint `id` (without one: only completes what every partition acked,
  * e.g. a finished job's final checkpoint), then publishes a completion or aborts a
  * timeout. A failover the poll asks for is reported, not done: the caller restores.
+ * `beforePublish` (the round's trigger) runs after a completion and before its output
+ * is published: the completion's job-record change is then written with the
+ * trigger's (one record write per checkpoint), and the output only once it is durable.
  */
-export async function settle(steps: CoordinatorSteps, id?: number): Promise<SettleAnswer> {
-  const polled = await steps.poll(id);
+export async function settle(
+  steps: CoordinatorSteps,
+  id?: number,
+  beforePublish?: () => Promise<void>,
+): Promise<SettleAnswer> {
+  const polled = await steps.poll(id, { defer: beforePublish !== undefined });
   if (polled.status === "completed" && polled.completed !== undefined) {
+    await beforePublish?.();
     return { status: "completed", completed: polled.completed, complete: await steps.complete() };
   }
   if (polled.status === "timeout" && id !== undefined) {
@@ -63,12 +71,18 @@ export interface RoundAnswer extends TriggerAnswer {
  * followed; `null` for none), fails the job over when that leaves too many failures
  * (or the job failed for good: `failed`), and otherwise triggers the next checkpoint
  * when the interval says it is due ({@link CoordinatorSteps.trigger} with `whenDue`,
- * which also finds a job finished, asleep, or with a checkpoint still in flight).
+ * which also finds a job finished, asleep, or with a checkpoint still in flight). When
+ * the checkpoint completed, the trigger runs before its output is published (see
+ * {@link settle}).
  */
 export async function round(steps: CoordinatorSteps, id: number | null): Promise<RoundAnswer> {
   let settled: { completed?: number; aborted?: number; notifyError?: string } = {};
+  let triggered: TriggerAnswer | undefined;
+  const trigger = async () => {
+    triggered = await steps.trigger({ whenDue: true });
+  };
   if (id !== null) {
-    const s = await settle(steps, id);
+    const s = await settle(steps, id, trigger);
     if (s.status === "finished") return { checkpoint: null, finished: true };
     if (s.status === "failover" || (s.status === "timeout" && s.failover)) {
       const r = await steps.restore();
@@ -81,5 +95,6 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
     }
     if (s.status === "timeout") settled = { aborted: id };
   }
-  return { ...(await steps.trigger({ whenDue: true })), ...settled };
+  if (!triggered) await trigger();
+  return { ...(triggered as TriggerAnswer), ...settled };
 }

@@ -37,7 +37,7 @@ export interface QuietContext {
  */
 export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promise<boolean> {
   if (!last.cut) return false;
-  if (c.timers && (await c.timers.list(c.plan.job)).length > 0) return false;
+  // The logs first: in a busy job the first one read says it is not quiet.
   for (const task of c.plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
       const cut = last.cut[`${task.id}#${p}`];
@@ -45,25 +45,52 @@ export async function isQuiet(c: QuietContext, last: CheckpointManifest): Promis
       if ((await c.state.readSegments(task.id, p, cut, "none")).length > 0) return false;
     }
   }
-  return true;
+  return !(c.timers && (await c.timers.list(c.plan.job)).length > 0);
+}
+
+/**
+ * True when a source partition committed more than its barrier's segment between
+ * `previous` and `last` (consecutive completed checkpoints of one generation): input
+ * arrived in `last`'s epoch, so the coordinator does not look for quiet yet (an idle
+ * source adds one segment an epoch, the barrier's; other partitions may add one per
+ * input channel). Only saves the quiet check's reads in a busy job: a job that goes
+ * quiet sleeps a checkpoint later.
+ */
+export function wasBusy(
+  last: CheckpointManifest,
+  previous: CheckpointManifest | undefined,
+  sources: readonly string[],
+): boolean {
+  if (previous?.status !== "completed" || previous.generation !== last.generation) return false;
+  const before = previous.cut ?? {};
+  const after = last.cut ?? {};
+  return sources.some((k) => before[k] !== undefined && after[k] !== undefined && after[k] - before[k] >= 2);
 }
 
 /**
  * Puts the job to sleep if it is quiet; see the module comment. Returns true when it
- * sleeps (the caller ends the coordinator's execution).
+ * sleeps, or when work arrived meanwhile and a waker already woke it (and started the
+ * next execution): either way the caller ends the coordinator's execution.
  */
 export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
   if (!(await isQuiet(c, last))) return false;
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
   if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
   if (await isQuiet(c, last)) return true;
-  // Something arrived while it fell asleep: stay awake (a waker may have got there first).
-  const now = await c.checkpoints.loadJob(c.plan.job);
-  if (now?.sleeping) {
-    await c.checkpoints.saveJob(awake(now), { generation: now.generation, nextCheckpoint: now.nextCheckpoint });
+  // Something arrived while it fell asleep: stay awake, unless a waker got there first.
+  // That waker started the next execution, so this one must end (answer as asleep):
+  // two executions would run two coordinators.
+  for (let attempt = 0; attempt < UNSLEEP_ATTEMPTS; attempt++) {
+    const now = await c.checkpoints.loadJob(c.plan.job);
+    if (!now?.sleeping) return true;
+    const expected = { generation: now.generation, nextCheckpoint: now.nextCheckpoint };
+    if (await c.checkpoints.saveJob(awake(now), expected)) return false;
   }
   return false;
 }
+
+/** Tries to clear its own `sleeping` while other writers keep changing the record. */
+const UNSLEEP_ATTEMPTS = 10;
 
 /**
  * Wakes `job`'s coordinator if it sleeps: exactly one of concurrent callers wins the

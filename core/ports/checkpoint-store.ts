@@ -36,6 +36,15 @@ export interface JobRecord {
   /** Consecutive aborted checkpoints (reset by a completion). */
   readonly failures: number;
   /**
+   * The checkpoints in flight: triggered, neither completed nor aborted yet. The
+   * trigger writes its checkpoint here (no manifest: a manifest is written once, when
+   * the checkpoint completes or is aborted). Entries of another generation, or at or
+   * below `lastCompleted`, are void.
+   */
+  readonly pending?: readonly PendingEntry[];
+  /** When the newest checkpoint was triggered (ms): the interval counts from it. */
+  readonly lastTriggeredAt?: number;
+  /**
    * True while a restore of `generation` rewrites the logs: task runners must not
    * load a partition (they would cache a view the restore is about to change) and
    * the coordinator must not trigger, until it is cleared.
@@ -55,6 +64,14 @@ export interface JobRecord {
   readonly restoredFrom?: { readonly savepoint: string; readonly generation: number };
   /** What autoscaling measured and decided last (absent without `autoscale`). */
   readonly autoscale?: AutoscaleRecord;
+}
+
+/** A checkpoint in flight, as the job record lists it. */
+export interface PendingEntry {
+  readonly id: number;
+  /** When it was triggered (ms). */
+  readonly at: number;
+  readonly generation: number;
 }
 
 /** Autoscaling's memory in the job record (`core/checkpoint/rescale.ts`). */
@@ -178,11 +195,14 @@ export interface CheckpointStore {
   listManifests(job: string): Promise<CheckpointManifest[]>;
   /** Records an ack; a repeated ack of the same partition and checkpoint is ignored. */
   ack(job: string, ack: CheckpointAck): Promise<void>;
-  /** Acks of checkpoint `id`. */
+  /**
+   * Acks of checkpoint `id`. May miss the newest (an eventually consistent read on
+   * DynamoDB): acks never change, so a read that misses one only delays the completion.
+   */
   acks(job: string, id: number): Promise<CheckpointAck[]>;
   /** Records that a partition finished; repeated reports are ignored. */
   finished(job: string, ack: FinishedAck): Promise<void>;
-  /** Finished reports of the given generation. */
+  /** Finished reports of the given generation; like {@link acks}, may miss the newest. */
   finishedPartitions(job: string, generation: number): Promise<FinishedAck[]>;
   /** Stores a savepoint; false (and nothing written) when the job already has one of that name. */
   putSavepoint(savepoint: Savepoint): Promise<boolean>;

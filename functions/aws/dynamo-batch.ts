@@ -11,8 +11,11 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import { mapLimit } from "../../core/concurrency.ts";
 import { RiffleError } from "../../core/errors.ts";
 import { backoff, dynamoCall } from "./dynamo-client.ts";
+
+export { mapLimit };
 
 /** Most keys in one BatchGetItem. */
 export const BATCH_GET_MAX = 100;
@@ -36,17 +39,6 @@ export type Item = Record<string, unknown> & { pk: string; sk: string };
 export type WriteRequest = { readonly put: Item } | { readonly delete: Key };
 
 const keyOf = (k: { pk: string; sk: string }) => `${k.pk}\n${k.sk}`;
-
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /**
  * Reads `keys` of `table` (duplicates allowed) with BatchGetItem, 100 per call,

@@ -53,13 +53,20 @@ export class DynamoCheckpointStore implements CheckpointStore {
     return out.Item as Item | undefined;
   }
 
-  private async bodies<T>(job: string, prefix: string, what: string): Promise<T[]> {
+  /**
+   * The bodies of the items under `prefix`. `lagging`: an eventually consistent read
+   * (half the read units), for items written once and never changed (acks, finished
+   * reports), where one read that misses the newest only makes the coordinator wait
+   * for the next.
+   */
+  private async bodies<T>(job: string, prefix: string, what: string, lagging = false): Promise<T[]> {
     const items = await queryAll(
       this.doc,
       {
         TableName: this.table,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
         ExpressionAttributeValues: { ":pk": keyPart("job id", job), ":p": prefix },
+        ...(lagging ? { ConsistentRead: false } : {}),
       },
       `Query of the ${what} of job '${job}' on ${this.table}`,
     );
@@ -128,7 +135,7 @@ export class DynamoCheckpointStore implements CheckpointStore {
   }
 
   async acks(job: string, id: number): Promise<CheckpointAck[]> {
-    return this.bodies<CheckpointAck>(job, `a#${pad(id)}#`, `acks of checkpoint ${id}`);
+    return this.bodies<CheckpointAck>(job, `a#${pad(id)}#`, `acks of checkpoint ${id}`, true);
   }
 
   async finished(job: string, ack: FinishedAck): Promise<void> {
@@ -137,7 +144,7 @@ export class DynamoCheckpointStore implements CheckpointStore {
   }
 
   async finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
-    return this.bodies<FinishedAck>(job, `f#${pad(generation)}#`, `finished reports of generation ${generation}`);
+    return this.bodies<FinishedAck>(job, `f#${pad(generation)}#`, `finished reports of generation ${generation}`, true);
   }
 
   private dataPk(job: string, name: string, data: string): string {

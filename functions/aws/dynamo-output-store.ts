@@ -9,7 +9,10 @@
  *   generation, segment (`#` sorts below every character of a task id).
  * - dead letters, `pk = <job>#dl`, `sk = <task>#<partition:6>#<generation:12>#<segment:12>#<index:6>`,
  *   the stored dead letter as JSON (chunked the same way) plus `replayedAt`.
- * - published marks, `pk = <job>#pub`, `sk = <task>#<partition>`, `{ through }`.
+ * - published marks, `pk = <job>#pub`: one item `sk = marks` with an attribute per
+ *   partition, `<task>#<partition>` → the last segment published (one write per
+ *   publication, whatever the parallelism); items `sk = <task>#<partition>`,
+ *   `{ through }`, written before issue 13's one-item marks, are still read.
  *
  * Publishing writes chunks before their main item (a reader never sees half a
  * segment), sink items with BatchWriteItem (the same segment always gives the same
@@ -35,6 +38,11 @@ import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, queryPag
 import { jsonBytes, jsonLineChunks, parseJson, parseJsonLines } from "./dynamo-chunks.ts";
 import { conditionalCall, documentClient, keyPart, pad, type TableNames } from "./dynamo-client.ts";
 import { assemble, chunkedItems } from "./dynamo-state-log.ts";
+
+/** Sort key of the item that holds every published mark of a job. */
+const MARKS_SK = "marks";
+/** Marks per UpdateItem (DynamoDB caps an expression at 4 KB). */
+const MARKS_PER_UPDATE = 40;
 
 /** Items per Query page while reading output (a page stops early once it is full). */
 const READ_PAGE_ITEMS = 100;
@@ -130,24 +138,43 @@ export class DynamoOutputStore implements OutputStore {
       },
       `Query of the published marks of job '${job}'`,
     );
-    return Object.fromEntries(items.map((i) => [i.sk, Number(i.through)]));
+    const marks: Record<string, number> = {};
+    const raise = (key: string, n: number) => {
+      marks[key] = Math.max(marks[key] ?? Number.NEGATIVE_INFINITY, n);
+    };
+    for (const i of items) {
+      if (i.sk !== MARKS_SK) raise(String(i.sk), Number(i.through));
+      else for (const [k, v] of Object.entries(i)) if (k !== "pk" && k !== "sk") raise(k, Number(v));
+    }
+    return marks;
   }
 
+  /**
+   * Raises the marks in the one marks item: one UpdateItem per {@link MARKS_PER_UPDATE}
+   * partitions, on condition that each mark rises. When one would not (a concurrent
+   * publication got further), each mark of that group is raised on its own.
+   */
   async setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void> {
-    await mapLimit(Object.entries(through), 16, ([key, n]) =>
-      conditionalCall(`UpdateItem of the published mark ${key} of job '${job}'`, () =>
+    const entries = Object.entries(through);
+    const update = (group: [string, number][]) =>
+      conditionalCall(`UpdateItem of the published marks of job '${job}'`, () =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.table,
-            Key: { pk: this.marksPk(job), sk: key },
-            UpdateExpression: "SET #t = :t",
-            ConditionExpression: "attribute_not_exists(pk) OR #t < :t",
-            ExpressionAttributeNames: { "#t": "through" },
-            ExpressionAttributeValues: { ":t": n },
+            Key: { pk: this.marksPk(job), sk: MARKS_SK },
+            UpdateExpression: `SET ${group.map((_, i) => `#k${i} = :v${i}`).join(", ")}`,
+            ConditionExpression: group.map((_, i) => `(attribute_not_exists(#k${i}) OR #k${i} < :v${i})`).join(" AND "),
+            ExpressionAttributeNames: Object.fromEntries(group.map(([k], i) => [`#k${i}`, k])),
+            ExpressionAttributeValues: Object.fromEntries(group.map(([, n], i) => [`:v${i}`, n])),
           }),
         ),
-      ),
-    );
+      );
+    const groups: [string, number][][] = [];
+    for (let i = 0; i < entries.length; i += MARKS_PER_UPDATE) groups.push(entries.slice(i, i + MARKS_PER_UPDATE));
+    await mapLimit(groups, 16, async (group) => {
+      if ((await update(group)).ok || group.length === 1) return;
+      await mapLimit(group, 16, (e) => update([e]));
+    });
   }
 
   async resetPublished(job: string): Promise<void> {

@@ -2,8 +2,8 @@
  * The coordinator's Lambdas: `round` and `continueAsNew`, each a small middy handler.
  * A round ({@link round} over the core steps, {@link CoordinatorSteps}) is everything
  * the coordinator does between two waits of its Express workflow
- * (`core/checkpoint/asl-rounds.ts`): it first sends the ticks of due processing-time
- * timers (the rounds are the AWS runtime's clock), then settles the checkpoint in
+ * (`core/checkpoint/asl-rounds.ts`): it sends the ticks of due processing-time
+ * timers (the rounds are the AWS runtime's clock) while it settles the checkpoint in
  * flight, restores on failover, and triggers the next checkpoint once the interval
  * has passed. Ticks are best effort: one that cannot be sent is logged and named in
  * the answer (`tickError`), and delays its timers to the partition's next batch; it
@@ -132,8 +132,8 @@ export function createCoordinatorHandlers(
         const id = checkpointOf(i);
         // Each round reads the job record and each manifest once (round-reads.ts).
         const steps = new CoordinatorSteps({ ...context, checkpoints: new RoundReads(context.checkpoints) });
-        const ticked = await tick(steps);
-        const answer = await round(steps, id);
+        // The ticks go out while the round runs: neither waits for the other's requests.
+        const [ticked, answer] = await Promise.all([tick(steps), round(steps, id)]);
         const scaled = answer.finished || answer.failed ? {} : await autoscale(steps);
         return { job, ...answer, ...ticked, ...scaled, ...(handOver(i.started) ? { handOver: true as const } : {}) };
       }),

@@ -140,6 +140,12 @@ export function runCoordinatorLocally(
   /** Set when a round of this execution answered `sleeping`. */
   let slept = false;
   let wakeUp: (() => void) | undefined;
+  /**
+   * A wake that came while an execution still ran (its round answers `sleeping` because
+   * this waker woke the job first): on AWS it starts the next execution at once, so the
+   * loop goes on instead of waiting.
+   */
+  let wokenEarly = false;
   const aborts = new Set<() => void>();
   /** Express time counted so far of the rounds execution running. */
   let expressMark: number | undefined;
@@ -216,6 +222,11 @@ export function runCoordinatorLocally(
       if (stopped) break;
       if (slept) {
         slept = false;
+        if (wokenEarly) {
+          wokenEarly = false;
+          log?.(`execution ${n}: woken while it ended`);
+          continue;
+        }
         log?.(`execution ${n}: asleep (the job is quiet)`);
         await new Promise<void>((resolve) => {
           wakeUp = resolve;
@@ -224,6 +235,7 @@ export function runCoordinatorLocally(
         if (stopped) break;
         continue;
       }
+      wokenEarly = false; // a wake is answered by an execution that ends asleep
       log?.(`execution ${n}: ${continued ? "continued as new" : "job finished"}`);
       if (!continued) break;
     }
@@ -233,7 +245,8 @@ export function runCoordinatorLocally(
 
   return {
     wake() {
-      wakeUp?.();
+      if (wakeUp) wakeUp();
+      else wokenEarly = true;
     },
     asleep: () => wakeUp !== undefined,
     async stop() {

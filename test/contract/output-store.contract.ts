@@ -176,5 +176,15 @@ export function outputStoreContract(name: string, make: MakeOutputStore): void {
       expect(await store.publishedThrough("j")).toEqual({ "t#0": 3, "t#1": 4, "u#0": 5 });
       expect(await store.publishedThrough("k")).toEqual({ "t#0": 9 });
     });
+
+    it("published marks of many partitions: each moves forward alone", async () => {
+      const first = Object.fromEntries(Array.from({ length: 100 }, (_, p) => [`t#${p}`, 10]));
+      await store.setPublished("j", first);
+      // Half move on, half would move back (a concurrent publication got further).
+      const second = Object.fromEntries(Array.from({ length: 100 }, (_, p) => [`t#${p}`, p % 2 === 0 ? 20 : 5]));
+      await store.setPublished("j", second);
+      const expected = Object.fromEntries(Array.from({ length: 100 }, (_, p) => [`t#${p}`, p % 2 === 0 ? 20 : 10]));
+      expect(await store.publishedThrough("j")).toEqual(expected);
+    });
   });
 }

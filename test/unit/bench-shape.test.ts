@@ -234,6 +234,12 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     numbers(active.usagePerRound, USAGE, "aws.activeCoordinator.usagePerRound");
     numbers(active.usagePerHour, USAGE, "aws.activeCoordinator.usagePerHour");
     numbers(active.dollarsPerHour, DOLLARS, "aws.activeCoordinator.dollarsPerHour");
+    numbers(active, ["roundsPerSecond"], "aws.activeCoordinator");
+    numbers(
+      active.dollarsPerHourAtOneRoundPerSecond,
+      DOLLARS,
+      "aws.activeCoordinator.dollarsPerHourAtOneRoundPerSecond",
+    );
     const awsQueries = arr(aws.queries, "aws.queries") as Json[];
     expect(awsQueries.map((q) => q.query)).toEqual(["q0", "q5", "q7"]);
     for (const q of awsQueries) checkAwsQuery(q, q.query as string, q.query !== "q0");
@@ -262,7 +268,9 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
     expect(part.code).toBe(2);
-    expect(part.stderr).toMatch(/unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, latency/);
+    expect(part.stderr).toMatch(
+      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency/,
+    );
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/unknown option '--fast'/);

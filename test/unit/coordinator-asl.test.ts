@@ -56,9 +56,8 @@ describe("coordinatorDefinition and roundsDefinition: shape", () => {
     expect(Object.keys(def.States).sort()).toEqual([...COORDINATOR_STATES].sort());
     expect(def.StartAt).toBe("RunRounds");
     expect(targets(def, "RunRounds")).toEqual(["AfterRounds"]);
-    expect(targets(def, "AfterRounds")).toEqual(["Done", "JobFailed", "NextRound"]);
-    expect(targets(def, "NextRound")).toEqual(["CheckRounds"]);
-    expect(targets(def, "CheckRounds")).toEqual(["ContinueAsNew", "RunRounds"]);
+    expect(targets(def, "AfterRounds")).toEqual(["Done", "JobFailed", "ContinueAsNew", "NextRound"]);
+    expect(targets(def, "NextRound")).toEqual(["RunRounds"]);
     expect(targets(def, "ContinueAsNew")).toEqual(["Done"]);
     expect(def.States.Done).toEqual({ Type: "Succeed" });
     expect(def.States.JobFailed).toMatchObject({ Type: "Fail", Error: "JobFailed" });
@@ -66,7 +65,8 @@ describe("coordinatorDefinition and roundsDefinition: shape", () => {
       Resource: START_EXECUTION_SYNC,
       Parameters: { StateMachineArn: roundsMachine, Input: { "job.$": "$.job", checkpoint: null } },
       ResultSelector: { "output.$": "$.Output" },
-      Catch: [{ ErrorEquals: ["States.ALL"], Next: "NextRound", ResultPath: "$.error" }],
+      TimeoutSeconds: 360, // an Express execution runs up to 300 s; a task timeout would leave it running
+      Catch: [{ ErrorEquals: ["States.ALL"], Next: "AfterRounds", ResultPath: "$.error" }],
     });
     expect(def.States.NextRound).toMatchObject({
       Type: "Pass",
@@ -109,8 +109,12 @@ describe("coordinatorDefinition and roundsDefinition: shape", () => {
     expect(rounds(0).States.WaitInterval).toMatchObject({ Seconds: 1 });
     expect(rounds(1000).States.WaitForAcks).toMatchObject({ Seconds: 1 });
     expect(rounds(1000, 4).States.WaitForAcks).toMatchObject({ Seconds: 4 });
-    expect(definition().States.CheckRounds).toMatchObject({ Choices: [{ NumericGreaterThanEquals: 100 }] });
-    expect(definition(1000, 7).States.CheckRounds).toMatchObject({ Choices: [{ NumericGreaterThanEquals: 7 }] });
+    const continueAfter = (def: AslDefinition) =>
+      (
+        def.States.AfterRounds as unknown as { Choices: { Next: string; NumericGreaterThanEquals?: number }[] }
+      ).Choices.find((c) => c.Next === "ContinueAsNew");
+    expect(continueAfter(definition())).toMatchObject({ Variable: "$.round", NumericGreaterThanEquals: 99 });
+    expect(continueAfter(definition(1000, 7))).toMatchObject({ NumericGreaterThanEquals: 6 });
     expect(() => definition(1000, 0)).toThrow(/roundsPerExecution must be an integer ≥ 1, got 0/);
     expect(() => rounds(1000, 0.5)).toThrow(/pollSeconds must be an integer ≥ 1, got 0.5/);
     expect(() => rounds(-1)).toThrow(/intervalMs must be a finite number ≥ 0/);

@@ -42,10 +42,10 @@ function setup() {
     clock,
   };
   const steps = () => new CoordinatorSteps(context);
-  const ackAll = async (checkpoint: number) => {
+  const ackAll = async (checkpoint: number, segment = 0) => {
     for (const t of plan.tasks) {
       for (let p = 0; p < t.parallelism; p++) {
-        const ack = { checkpoint, task: t.id, partition: p, segment: 0, alignmentMs: 0, bytes: 0, time: 0 };
+        const ack = { checkpoint, task: t.id, partition: p, segment, alignmentMs: 0, bytes: 0, time: 0 };
         await checkpoints.ack("rounds", ack);
       }
     }
@@ -158,5 +158,124 @@ describe("round reads", () => {
     expect(await r.saveJob({ ...record, nextCheckpoint: 6 }, { generation: 1, nextCheckpoint: 5 })).toBe(false);
     expect((await r.loadJob("rounds"))?.nextCheckpoint).toBe(9);
     expect(reads.jobs).toBe(2);
+  });
+});
+
+/** The round's writes, made to fail at the `at`-th (a Lambda killed there): the checkpoint store's and the output marks. */
+function crashingAt(s: ReturnType<typeof setup>, at: number) {
+  let writes = 0;
+  const crash = () => {
+    writes += 1;
+    if (writes === at) throw new Error(`crash at write ${at}`);
+  };
+  const inner = s.checkpoints;
+  const checkpoints: CheckpointStore = Object.create(inner, {
+    saveJob: {
+      value: async (...a: Parameters<CheckpointStore["saveJob"]>) => {
+        crash();
+        return inner.saveJob(...a);
+      },
+    },
+    putManifest: {
+      value: async (m: Parameters<CheckpointStore["putManifest"]>[0]) => {
+        crash();
+        return inner.putManifest(m);
+      },
+    },
+  });
+  const output = s.context.output;
+  const published: string[] = [];
+  const marks = Object.create(output, {
+    setPublished: {
+      value: async (job: string, through: Record<string, number>) => {
+        crash();
+        // Output is published only once the completion is durable in the job record.
+        published.push(`lastCompleted ${(await inner.loadJob(job))?.lastCompleted}`);
+        return output.setPublished(job, through);
+      },
+    },
+  });
+  return { checkpoints, output: marks as typeof output, published, writes: () => writes };
+}
+
+describe("one record write per checkpoint", () => {
+  it("a round that completes a checkpoint and triggers the next writes the record once and the manifest once", async () => {
+    const s = setup();
+    await round(s.steps(), null);
+    await s.ackAll(1);
+    s.clock.advance(1000);
+    const { counted, reads } = counting(s.checkpoints);
+    let records = 0;
+    let manifests = 0;
+    const writes: CheckpointStore = Object.create(counted, {
+      saveJob: {
+        value: (...a: Parameters<CheckpointStore["saveJob"]>) => {
+          records++;
+          return counted.saveJob(...a);
+        },
+      },
+      putManifest: {
+        value: (m: Parameters<CheckpointStore["putManifest"]>[0]) => {
+          manifests++;
+          return counted.putManifest(m);
+        },
+      },
+    });
+    expect(await round(new CoordinatorSteps({ ...s.context, checkpoints: new RoundReads(writes) }), 1)).toEqual({
+      checkpoint: 2,
+      completed: 1,
+    });
+    expect({ records, manifests, manifestReads: reads.manifests }).toEqual({
+      records: 1,
+      manifests: 1,
+      manifestReads: 0,
+    });
+    const record = await s.checkpoints.loadJob("rounds");
+    expect(record).toMatchObject({ lastCompleted: 1, nextCheckpoint: 3, failures: 0 });
+    expect(record?.pending).toEqual([{ id: 2, at: s.clock.now(), generation: 1 }]);
+    expect((await s.checkpoints.getManifest("rounds", 1))?.status).toBe("completed");
+    expect(await s.checkpoints.getManifest("rounds", 2)).toBeUndefined(); // no manifest until it settles
+  });
+
+  it("a round killed at any write, run again, completes the checkpoint once and publishes only what is durable", async () => {
+    for (let at = 1; ; at++) {
+      const s = setup();
+      await round(s.steps(), null);
+      await s.ackAll(1, 1);
+      s.clock.advance(1000);
+      const c = crashingAt(s, at);
+      const crashed = new CoordinatorSteps({
+        ...s.context,
+        checkpoints: new RoundReads(c.checkpoints),
+        output: c.output,
+      });
+      const first = await round(crashed, 1).then(
+        (a) => a,
+        () => undefined,
+      );
+      if (first) {
+        // No write left to crash at: every crash point was tried.
+        expect(at).toBeGreaterThan(2);
+        break;
+      }
+      // The Lambda is retried with the same input, its writes no longer failing.
+      const again = new CoordinatorSteps({
+        ...s.context,
+        checkpoints: new RoundReads(c.checkpoints),
+        output: c.output,
+      });
+      const answer = await round(again, 1);
+      expect(answer.completed, `crash at write ${at}`).toBe(1);
+      const record = await s.checkpoints.loadJob("rounds");
+      expect(record?.lastCompleted, `crash at write ${at}`).toBe(1);
+      expect(record?.nextCheckpoint, `crash at write ${at}`).toBe(3);
+      expect(
+        record?.pending?.map((e) => e.id),
+        `crash at write ${at}`,
+      ).toEqual([2]);
+      expect(c.published.length, `crash at write ${at}`).toBeGreaterThan(0);
+      for (const p of c.published) expect(p, `crash at write ${at}`).toBe("lastCompleted 1");
+      expect((await s.checkpoints.getManifest("rounds", 1))?.status).toBe("completed");
+    }
   });
 });

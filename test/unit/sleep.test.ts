@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
-import { isQuiet, trySleep, wakeIfSleeping } from "../../core/checkpoint/sleep.ts";
+import { isQuiet, trySleep, wakeIfSleeping, wasBusy } from "../../core/checkpoint/sleep.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import type { Segment } from "../../core/log/segment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -83,6 +83,34 @@ describe("scale to zero", () => {
     expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
   });
 
+  it("ends its execution when work lands while it falls asleep and a waker got there first", async () => {
+    const { plan, state, checkpoints, record, last, context } = await setup();
+    const started: string[] = [];
+    const waker = { start: async (name: string) => void started.push(name) };
+    let reads = 0;
+    const racing = {
+      ...context,
+      state: new Proxy(state, {
+        get(target, key) {
+          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
+          return async (task: string, partition: number, after: number) => {
+            // Between its two looks, an ingest appends and wakes the job (it saw `sleeping`).
+            if (++reads === plan.tasks.length + 1) {
+              await target.append(task, partition, segment(2));
+              await wakeIfSleeping(checkpoints, "sleepy", waker);
+            }
+            return target.readSegments(task, partition, after);
+          };
+        },
+      }),
+    };
+    // The waker started the next execution: this one must end, or two coordinators would run.
+    expect(await trySleep(racing, record, last)).toBe(true);
+    expect(started).toEqual(["sleepy-w1"]);
+    expect(await checkpoints.loadJob("sleepy")).toMatchObject({ wakes: 1 });
+    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
+  });
+
   it("sleeps when quiet, and of concurrent wakers exactly one starts the next execution", async () => {
     const { checkpoints, record, last, context } = await setup();
     expect(await trySleep(context, record, last)).toBe(true);
@@ -93,5 +121,26 @@ describe("scale to zero", () => {
     expect(won.filter(Boolean)).toHaveLength(1);
     expect(started).toEqual(["sleepy-w1"]);
     expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(false);
+  });
+
+  it("looks for quiet only after an epoch in which no source added more than its barrier's segment", () => {
+    const manifest = (id: number, cut: Record<string, number>, generation = 1): CheckpointManifest => ({
+      job: "sleepy",
+      id,
+      generation,
+      status: "completed",
+      triggeredAt: 0,
+      cut,
+      parallelism: {},
+    });
+    const sources = ["a#0"];
+    const idle = manifest(2, { "a#0": 5, "b#0": 10 }); // b (two input channels) adds a segment per barrier
+    expect(wasBusy(idle, manifest(1, { "a#0": 4, "b#0": 8 }), sources)).toBe(false);
+    expect(wasBusy(manifest(2, { "a#0": 6, "b#0": 9 }), manifest(1, { "a#0": 4, "b#0": 8 }), sources)).toBe(true);
+    expect(wasBusy(manifest(2, { "a#0": 9 }), manifest(1, { "a#0": 4 }, 2), sources)).toBe(false); // another generation
+    expect(wasBusy(manifest(2, { "a#0": 9 }), { ...manifest(1, { "a#0": 4 }), status: "aborted" }, sources)).toBe(
+      false,
+    );
+    expect(wasBusy(manifest(2, { "a#0": 9 }), undefined, sources)).toBe(false);
   });
 });
