@@ -140,6 +140,12 @@ export function runCoordinatorLocally(
   /** Set when a round of this execution answered `sleeping`. */
   let slept = false;
   let wakeUp: (() => void) | undefined;
+  /**
+   * Set by a wake that came while this execution still ran: a round wrote `sleeping`,
+   * a task committed and woke the job before the execution ended. On AWS that wake
+   * starts a new execution; here the loop must not wait for another one.
+   */
+  let wokenEarly = false;
   const aborts = new Set<() => void>();
   /** Express time counted so far of the rounds execution running. */
   let expressMark: number | undefined;
@@ -209,6 +215,7 @@ export function runCoordinatorLocally(
     while (!stopped) {
       count += 1;
       continued = false;
+      wokenEarly = false; // a wake can only be for a sleep that this execution writes
       const n = count;
       options.onExecution?.(n);
       log?.(`execution ${n}: start {job: ${options.job}, round: 0}`);
@@ -216,6 +223,10 @@ export function runCoordinatorLocally(
       if (stopped) break;
       if (slept) {
         slept = false;
+        if (wokenEarly) {
+          log?.(`execution ${n}: woken as it went to sleep`);
+          continue;
+        }
         log?.(`execution ${n}: asleep (the job is quiet)`);
         await new Promise<void>((resolve) => {
           wakeUp = resolve;
@@ -233,7 +244,8 @@ export function runCoordinatorLocally(
 
   return {
     wake() {
-      wakeUp?.();
+      if (wakeUp) wakeUp();
+      else wokenEarly = true;
     },
     asleep: () => wakeUp !== undefined,
     async stop() {
