@@ -333,11 +333,12 @@ export class DynamoStateStore implements StateStore {
       this.doc,
       {
         TableName: this.tables.log,
-        KeyConditionExpression: "pk = :pk AND sk <= :to",
-        ExpressionAttributeValues: { ":pk": pk, ":to": LogKey.baseEnd },
+        // Past the new base: a zombie's segment at or below it is never read (see the port).
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: { ":pk": pk, ":from": `${LogKey.segment(base.through)}~`, ":to": LogKey.baseEnd },
         ProjectionExpression: "sk, w",
       },
-      `Query of ${pk} (is it empty?)`,
+      `Query of ${pk} (is it empty past ${base.through}?)`,
     );
     if (items.some((i) => i.w !== undefined)) {
       throw new PartitionNotEmptyError(task, partition);
