@@ -84,6 +84,15 @@ export async function takeSavepoint(
       `job '${plan.job}' cannot take savepoint '${name}' from checkpoint ${manifest.id}: ${describeUidChange(changed)}`,
     );
   }
+  // A savepoint restore rewrites the logs this reads, and moves the generation first:
+  // refuse one that came after the checkpoint, or that begins while this reads.
+  const record = await checkpoints.loadJob(plan.job);
+  const generation = record?.generation;
+  if ((record?.restoredFrom?.generation ?? 0) > manifest.generation) {
+    throw new SavepointError(
+      `job '${plan.job}' was restored from savepoint '${record?.restoredFrom?.savepoint}' after checkpoint ${manifest.id}: take savepoint '${name}' from a checkpoint of generation ${generation}`,
+    );
+  }
   const sources: Record<string, Record<string, unknown>> = {};
   const lists: Record<string, Record<string, unknown[]>> = {};
   const broadcast: Record<string, Record<string, unknown>> = {};
@@ -114,6 +123,12 @@ export async function takeSavepoint(
         count += part.length;
       }
     }
+  }
+  const after = (await checkpoints.loadJob(plan.job))?.generation;
+  if (after !== generation) {
+    throw new SavepointError(
+      `job '${plan.job}' was restored (generation ${generation} to ${after}) while savepoint '${name}' was taken from checkpoint ${manifest.id}; nothing was saved: take it again`,
+    );
   }
   const savepoint: Savepoint = {
     job: plan.job,
