@@ -141,14 +141,27 @@ export class CheckpointCoordinator {
         retryable: true,
       });
     }
-    await this.o.store.putManifest({
+    const manifest: CheckpointManifest = {
       job: this.job,
       id,
       generation: job.generation,
       status: "pending",
       triggeredAt: now,
       parallelism: this.parallelism(),
-    });
+    };
+    await this.o.store.putManifest(manifest);
+    // A restore that moved the generation meanwhile may not have seen it (see `abortOlderPending`).
+    if ((await this.record()).generation !== job.generation) {
+      await this.o.store.putManifest({
+        ...manifest,
+        status: "aborted",
+        reason: AbortReason.JobRestored,
+        completedAt: now,
+      });
+      throw new RiffleError("checkpoint-race", `job '${this.job}' was restored while triggering checkpoint ${id}`, {
+        retryable: true,
+      });
+    }
     this.pending.set(id, new PendingCheckpoint(id, now, this.partitions));
     this.lastTriggerAt = now;
     return id;
@@ -253,6 +266,26 @@ export class CheckpointCoordinator {
       );
     }
     return { kind: "aborted", id, reason };
+  }
+
+  /**
+   * After a restore wrote generation `job.generation + 1`: aborts the checkpoints of
+   * `job` (the record it replaced) still pending, which a trigger recorded after the
+   * restore's {@link abortAll} looked (the trigger aborts its own if it reads the
+   * record after the restore wrote it; this covers the rest).
+   */
+  async abortOlderPending(job: JobRecord): Promise<void> {
+    for (let id = Math.max(job.lastCompleted + 1, job.nextCheckpoint - MAX_RESUMED); id < job.nextCheckpoint; id++) {
+      const m = await this.o.store.getManifest(this.job, id);
+      if (m?.status === "pending" && m.generation <= job.generation) {
+        await this.o.store.putManifest({
+          ...m,
+          status: "aborted",
+          reason: AbortReason.JobRestored,
+          completedAt: this.now(),
+        });
+      }
+    }
   }
 
   /** Aborts every checkpoint in flight (on restore or stop). */

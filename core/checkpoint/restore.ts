@@ -49,6 +49,7 @@ export async function restoreToCheckpoint(
     { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
   );
   if (!saved) throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
+  await coordinator.abortOlderPending(job);
   for (const task of plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
       await state.truncate(task.id, p, cut[`${task.id}#${p}`] ?? 0, generation);

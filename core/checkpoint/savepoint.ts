@@ -249,6 +249,7 @@ async function beginRestore(
     { generation: current.generation, nextCheckpoint: current.nextCheckpoint },
   );
   if (!saved) throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${name}'; try again`);
+  await coordinator.abortOlderPending(current);
   return generation;
 }
 

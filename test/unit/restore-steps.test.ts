@@ -140,6 +140,44 @@ describe("restore steps", () => {
     expect(await record()).toMatchObject({ generation: 2 });
   });
 
+  it("a checkpoint triggered while a restore moves the generation is aborted, not left pending in the new one", async () => {
+    const { plan, state, context, steps, checkpointAt, clock } = setup();
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp2");
+    const store = context.checkpoints;
+    const pending = async () => (await store.listManifests(plan.job)).filter((m) => m.status === "pending");
+    // The restore runs between the trigger's record write and its manifest write (a savepoint + restore at once).
+    const putManifest = store.putManifest.bind(store);
+    let restore: Promise<unknown> | undefined;
+    store.putManifest = async (m: Parameters<typeof putManifest>[0]) => {
+      if (m.status === "pending") {
+        restore ??= steps().restoreSavepoint("sp1");
+        await restore;
+      }
+      return putManifest(m);
+    };
+    await expect(steps().trigger()).rejects.toMatchObject({ reason: "checkpoint-race" });
+    expect(await pending()).toEqual([]);
+    // A trigger that read the record before the restore wrote it, its manifest written after the
+    // restore looked for checkpoints in flight: the restore aborts it once it moved the generation.
+    store.putManifest = putManifest;
+    const id = (await steps().trigger()).checkpoint as number;
+    const getManifest = store.getManifest.bind(store);
+    let hidden = false;
+    store.getManifest = async (job: string, n: number) => {
+      if (n === id && !hidden) {
+        hidden = true;
+        return undefined; // not written yet when the restore's abortAll looks
+      }
+      return getManifest(job, n);
+    };
+    await steps().restoreSavepoint("sp2");
+    expect(hidden).toBe(true);
+    expect(await getManifest(plan.job, id)).toMatchObject({ status: "aborted", reason: "job-restored" });
+    expect(await pending()).toEqual([]);
+  });
+
   it("a resume or a failover of a savepoint restore that died midway finishes that restore", async () => {
     for (const how of ["resume", "failover"] as const) {
       const { plan, state, context, steps, checkpointAt, record, clock } = setup();
