@@ -186,12 +186,13 @@ export async function restoreFromSavepoint(
   if (savepoint.inPlace) await foldInPlace(plan, state, checkpoints, coordinator, savepoint, generation);
   for (const task of plan.tasks) {
     // A zombie of the old generation (a Lambda still in flight) may append after the
-    // reset. The new log starts past the old one's end, so such a segment lands below
-    // the new base (never read), and a fence at the new base refuses the rest.
+    // reset, also before the new base. The new log starts past the old one's end, so
+    // such a segment lands below the new base (never read, and `putBase` ignores it),
+    // and a fence at the new base refuses the rest.
     const starts: number[] = [];
     for (let p = 0; p < task.parallelism; p++) starts.push(await lastSegment(state, task.id, p));
-    // Writers of the old generation may still slip a segment in between the reset and
-    // the new base; start over then (they are gone once their in-flight batch ends).
+    // A store whose reset cannot keep compaction out may find a base written in between
+    // the reset and the new one; start over then.
     for (let attempt = 1; ; attempt++) {
       if (savepoint.inPlace) await state.dropLogs(task.id);
       else await state.resetTask(task.id);
