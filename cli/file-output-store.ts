@@ -13,6 +13,7 @@ import { RiffleError } from "../core/errors.ts";
 import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../core/ports/output-store.ts";
 import {
   appendAll,
+  type Progress,
   ProgressFileError,
   readProgress,
   readReplayedMarks,
@@ -51,6 +52,8 @@ export class FileOutputStore implements OutputStore {
   private marks: Record<string, number> = {};
   private outBytes = 0;
   private dlqBytes = 0;
+  /** See {@link Progress.restoredAt}. */
+  private restoredAt: number | undefined;
   private stagedOut = "";
   private stagedDlq = "";
   private readonly stagedCounts = new Map<string, number>();
@@ -69,6 +72,7 @@ export class FileOutputStore implements OutputStore {
   private open(): void {
     const p = this.files.progress ? readProgress(this.files.progress) : undefined;
     this.marks = { ...(p?.cut ?? {}) };
+    this.restoredAt = p?.restoredAt;
     if (this.files.out) {
       mkdirSync(dirname(this.files.out), { recursive: true });
       if (!existsSync(this.files.out)) closeSync(openSync(this.files.out, "w"));
@@ -104,12 +108,16 @@ export class FileOutputStore implements OutputStore {
     await this.commit(marks);
   }
 
+  /** A savepoint restore: the marks start again, and the marker records where its output begins. */
   async resetPublished(_job: string): Promise<void> {
-    await this.commit({});
+    await this.commit({}, true);
   }
 
-  /** Appends what is staged, fsyncs, then records `marks` and the lengths; on failure nothing is committed. */
-  private async commit(marks: Record<string, number>): Promise<void> {
+  /**
+   * Appends what is staged, fsyncs, then records `marks` and the lengths (and, for a
+   * `restore`, that the restored output begins there); on failure nothing is committed.
+   */
+  private async commit(marks: Record<string, number>, restore = false): Promise<void> {
     const { out, dlq, progress } = this.files;
     const [text, letters] = [this.stagedOut, this.stagedDlq];
     this.stagedOut = "";
@@ -118,8 +126,10 @@ export class FileOutputStore implements OutputStore {
       const outBytes = out ? appendAll(out, text, this.outBytes) : 0;
       if (!out && text) process.stdout.write(text);
       const dlqBytes = appendAll(dlq, letters, this.dlqBytes);
-      if (progress) writeAtomically(progress, JSON.stringify({ cut: marks, outBytes, dlqBytes }));
-      [this.outBytes, this.dlqBytes, this.marks] = [outBytes, dlqBytes, marks];
+      const restoredAt = restore && out ? outBytes : this.restoredAt;
+      const marker: Progress = { cut: marks, outBytes, dlqBytes, ...(restoredAt === undefined ? {} : { restoredAt }) };
+      if (progress) writeAtomically(progress, JSON.stringify(marker));
+      [this.outBytes, this.dlqBytes, this.marks, this.restoredAt] = [outBytes, dlqBytes, marks, restoredAt];
     } catch (e) {
       // Cut the files back to the last commit: the next attempt writes the same lines again.
       if (out && existsSync(out)) truncateTo(out, this.outBytes, undefined);

@@ -24,6 +24,12 @@ export interface Progress {
   readonly cut: Record<string, number>;
   readonly outBytes: number;
   readonly dlqBytes: number;
+  /**
+   * Where the output of the last savepoint restore begins in the out file (bytes):
+   * what comes before it, also what the restoring run published first (the
+   * committed output of the run before), is the output of the job before the restore.
+   */
+  readonly restoredAt?: number;
 }
 
 /** The progress marker or the files it describes are damaged. */
@@ -53,7 +59,8 @@ export function readProgress(path: string): Progress | undefined {
     p !== null &&
     typeof p.cut === "object" &&
     Number.isSafeInteger(p.outBytes) &&
-    Number.isSafeInteger(p.dlqBytes);
+    Number.isSafeInteger(p.dlqBytes) &&
+    (p.restoredAt === undefined || Number.isSafeInteger(p.restoredAt));
   if (!ok) throw new ProgressFileError(`the output progress marker ${path} is malformed: ${text.slice(0, 200)}`);
   return p as Progress;
 }

@@ -105,10 +105,16 @@ export class SegmentFencedError extends SegmentConflictError {
   }
 }
 
-/** `putBase` found the partition written to (e.g. by a writer of the old generation during a savepoint restore). */
+/**
+ * `putBase` found the partition written to: it has a base, or a segment past the new
+ * base (a segment at or below it is a late append of the old generation, left below
+ * the base, never read).
+ */
 export class PartitionNotEmptyError extends RiffleError {
   constructor(task: string, partition: number) {
-    super("partition-not-empty", `${task}[${partition}] is not empty: it has segments or a base`, { retryable: true });
+    super("partition-not-empty", `${task}[${partition}] is not empty: it has a base or segments past the new base`, {
+      retryable: true,
+    });
   }
 }
 

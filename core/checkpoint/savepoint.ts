@@ -82,6 +82,15 @@ export async function takeSavepoint(
       `job '${plan.job}' cannot take savepoint '${name}' from checkpoint ${manifest.id}: ${describeUidChange(changed)}`,
     );
   }
+  // A savepoint restore rewrites the logs this reads, and moves the generation first:
+  // refuse one that came after the checkpoint, or that begins while this reads.
+  const record = await checkpoints.loadJob(plan.job);
+  const generation = record?.generation;
+  if ((record?.restoredFrom?.generation ?? 0) > manifest.generation) {
+    throw new SavepointError(
+      `job '${plan.job}' was restored from savepoint '${record?.restoredFrom?.savepoint}' after checkpoint ${manifest.id}: take savepoint '${name}' from a checkpoint of generation ${generation}`,
+    );
+  }
   const sources: Record<string, Record<string, unknown>> = {};
   const lists: Record<string, Record<string, unknown[]>> = {};
   const broadcast: Record<string, Record<string, unknown>> = {};
@@ -112,6 +121,12 @@ export async function takeSavepoint(
         count += part.length;
       }
     }
+  }
+  const after = (await checkpoints.loadJob(plan.job))?.generation;
+  if (after !== generation) {
+    throw new SavepointError(
+      `job '${plan.job}' was restored (generation ${generation} to ${after}) while savepoint '${name}' was taken from checkpoint ${manifest.id}; nothing was saved: take it again`,
+    );
   }
   const savepoint: Savepoint = {
     job: plan.job,
@@ -169,12 +184,13 @@ export async function restoreFromSavepoint(
   if (savepoint.inPlace) await foldInPlace(plan, state, checkpoints, coordinator, savepoint, generation);
   for (const task of plan.tasks) {
     // A zombie of the old generation (a Lambda still in flight) may append after the
-    // reset. The new log starts past the old one's end, so such a segment lands below
-    // the new base (never read), and a fence at the new base refuses the rest.
+    // reset, also before the new base. The new log starts past the old one's end, so
+    // such a segment lands below the new base (never read, and `putBase` ignores it),
+    // and a fence at the new base refuses the rest.
     const starts: number[] = [];
     for (let p = 0; p < task.parallelism; p++) starts.push(await lastSegment(state, task.id, p));
-    // Writers of the old generation may still slip a segment in between the reset and
-    // the new base; start over then (they are gone once their in-flight batch ends).
+    // A store whose reset cannot keep compaction out may find a base written in between
+    // the reset and the new one; start over then.
     for (let attempt = 1; ; attempt++) {
       if (savepoint.inPlace) await state.dropLogs(task.id);
       else await state.resetTask(task.id);

@@ -265,9 +265,13 @@ export class SqliteStateStore implements StateStore {
 
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     transaction(this.db, "IMMEDIATE", () => {
-      if (this.q.base.get(task, partition) || this.q.lastSegment.get(task, partition)?.n != null) {
+      const last = this.q.lastSegment.get(task, partition)?.n as number | null | undefined;
+      if (this.q.base.get(task, partition) || (last != null && last > base.through)) {
         throw new PartitionNotEmptyError(task, partition);
       }
+      // A zombie's, below the base.
+      this.q.deleteChangesUpTo.run(task, partition, base.through);
+      this.q.deleteSegmentsUpTo.run(task, partition, base.through);
       this.q.upsertBase.run(task, partition, base.through, JSON.stringify(base));
     });
   }

@@ -224,7 +224,9 @@ export class InMemoryStateStore implements StateStore {
 
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
     const log = this.log(task, partition);
-    if (log.base || log.segs.length > 0) throw new PartitionNotEmptyError(task, partition);
+    if (log.base || log.segs.some((s) => s.n > base.through)) throw new PartitionNotEmptyError(task, partition);
+    if (log.segs.length > 0) this.overlays.delete(task); // a zombie's segments, below the base: drop their changes
+    log.segs = [];
     log.base = this.copy ? structuredClone(base) : base;
   }
 

@@ -77,7 +77,13 @@ export interface StateStore {
    * they are. A store whose values are not partition-independent must copy instead.
    */
   dropLogs(task: string): Promise<void>;
-  /** Installs the base of an empty partition (savepoint restore). */
+  /**
+   * Installs the base of an empty partition (savepoint restore). Segments at or below
+   * `base.through` do not count: a writer of the old generation may still append
+   * after {@link resetTask}, and its segments stay below the base, never read.
+   *
+   * @throws PartitionNotEmptyError when the partition has a base or a segment past `base.through`.
+   */
   putBase(task: string, partition: number, base: PartitionBase): Promise<void>;
   /** Writes keyed values straight into the base state (savepoint restore). */
   putState(task: string, values: readonly StateChange[]): Promise<void>;

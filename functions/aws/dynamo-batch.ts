@@ -141,8 +141,13 @@ export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandI
   return out;
 }
 
-/** Deletes every item of partition key `pk` in `table`. */
-export async function deletePartition(doc: DynamoDBDocumentClient, table: string, pk: string): Promise<void> {
+/** Deletes every item of partition key `pk` in `table`, except those whose sort key `keep` holds. */
+export async function deletePartition(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  keep: (sk: string) => boolean = () => false,
+): Promise<void> {
   const input = {
     TableName: table,
     KeyConditionExpression: "pk = :pk",
@@ -153,7 +158,7 @@ export async function deletePartition(doc: DynamoDBDocumentClient, table: string
     await batchWriteAll(
       doc,
       table,
-      page.map((i) => ({ delete: { pk: i.pk, sk: i.sk } })),
+      page.filter((i) => !keep(String(i.sk))).map((i) => ({ delete: { pk: i.pk, sk: i.sk } })),
     );
   }
 }

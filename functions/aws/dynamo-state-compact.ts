@@ -1,7 +1,7 @@
 /**
  * Writes of {@link DynamoStateStore} that touch a partition's base: compaction
  * (under a lease item, so two compactions of one partition never interleave their
- * value writes) and the base item itself.
+ * value writes, and a restore's reset never interleaves with one) and the base item itself.
  */
 
 import { randomUUID } from "node:crypto";
@@ -100,17 +100,60 @@ export async function writeBase(
   if (stale.length > 0) await batchWriteAll(o.doc, o.tables.log, stale);
 }
 
+/** Tokens of the leases a restore holds (see {@link withoutCompaction}). */
+const RESTORE_TOKEN = "restore:";
+
+/**
+ * Runs `rewrite` (a restore's reset of a task's logs and values) holding the
+ * compaction leases of `pks`: a compaction in flight ends first, and none starts
+ * until `rewrite` is done (it finds the lease taken, and skips). Otherwise a
+ * compaction that read the old log would write its values and base into the new one.
+ * Waits up to `waitMs` for a compaction to end; a restore takes over the leases of
+ * an earlier attempt of a restore that died (restores of a job are serialized by its record).
+ */
+export async function withoutCompaction<T>(
+  o: LogWriter,
+  pks: readonly string[],
+  waitMs: number,
+  rewrite: () => Promise<T>,
+): Promise<T> {
+  const token = `${RESTORE_TOKEN}${randomUUID()}`;
+  const deadline = Date.now() + waitMs;
+  const held: string[] = [];
+  try {
+    for (const pk of [...pks].sort()) {
+      for (;;) {
+        try {
+          await lease(o, pk, token);
+          break;
+        } catch (e) {
+          if (!(e instanceof RiffleError && e.reason === "compaction-busy") || Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      held.push(pk);
+    }
+    return await rewrite();
+  } finally {
+    await Promise.allSettled(held.map((pk) => release(o, pk, token)));
+  }
+}
+
+/** True for the sort key of the compaction lease (a reset keeps it, see {@link withoutCompaction}). */
+export const isLease = (sk: string): boolean => sk === LogKey.lock;
+
 /** Takes the compaction lease of a partition (conditional write); throws while another holds it. */
 async function lease(o: LogWriter, pk: string, token: string): Promise<void> {
   const now = Date.now();
+  const restore = token.startsWith(RESTORE_TOKEN);
   const r = await conditionalCall(`PutItem of the compaction lease of ${pk}`, () =>
     o.doc.send(
       new PutCommand({
         TableName: o.tables.log,
         Item: { pk, sk: LogKey.lock, token, until: now + o.leaseMs },
-        ConditionExpression: "attribute_not_exists(pk) OR #u < :now",
-        ExpressionAttributeNames: { "#u": "until" },
-        ExpressionAttributeValues: { ":now": now },
+        ConditionExpression: `attribute_not_exists(pk) OR #u < :now${restore ? " OR begins_with(#t, :restore)" : ""}`,
+        ExpressionAttributeNames: { "#u": "until", ...(restore ? { "#t": "token" } : {}) },
+        ExpressionAttributeValues: { ":now": now, ...(restore ? { ":restore": RESTORE_TOKEN } : {}) },
       }),
     ),
   );

@@ -36,7 +36,7 @@ import {
   type TableNames,
   transactCall,
 } from "./dynamo-client.ts";
-import { compactPartition, type LogWriter, writeBase } from "./dynamo-state-compact.ts";
+import { compactPartition, isLease, type LogWriter, withoutCompaction, writeBase } from "./dynamo-state-compact.ts";
 import {
   chunkedItems,
   LogKey,
@@ -59,6 +59,8 @@ export interface DynamoStateStoreOptions {
   readonly maxOverlayKeys?: number;
   /** How long a compaction holds the partition's lease, in ms (default 15 min, Lambda's longest run). */
   readonly compactionLeaseMs?: number;
+  /** How long a restore's reset waits for a compaction in flight to end, in ms (default 60 s). */
+  readonly resetWaitMs?: number;
   /** How often completed checkpoints fold the log (default {@link DYNAMO_FOLD_POLICY}; `null`: at every one). */
   readonly foldPolicy?: FoldPolicy | null;
 }
@@ -85,6 +87,7 @@ export class DynamoStateStore implements StateStore {
   private readonly keys: ValueKeys;
   private readonly reads: StateReads;
   private readonly writer: LogWriter;
+  private readonly resetWaitMs: number;
   /** Log partition key → what this instance knows of it. */
   readonly parts = new Map<string, PartitionCache>();
   /** task → registry as last read or written by this instance. */
@@ -97,6 +100,7 @@ export class DynamoStateStore implements StateStore {
     this.keys = new ValueKeys(job);
     this.foldPolicy = options.foldPolicy === null ? undefined : (options.foldPolicy ?? DYNAMO_FOLD_POLICY);
     this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? 15 * 60_000 };
+    this.resetWaitMs = options.resetWaitMs ?? 60_000;
     this.reads = new StateReads({
       doc: this.doc,
       tables,
@@ -308,23 +312,34 @@ export class DynamoStateStore implements StateStore {
     return parseRegistry(out.Item as Item | undefined);
   }
 
+  /** Deletes the task's logs and values, while no compaction runs (`withoutCompaction`). */
   async resetTask(task: string): Promise<void> {
     const reg = await this.readRegistry(task);
-    await mapLimit([...reg.parts], 8, (p) => deletePartition(this.doc, this.tables.log, this.pk(task, p)));
-    await mapLimit([...reg.kgs], 8, async (g) => {
-      await deletePartition(this.doc, this.tables.state, this.keys.pk(task, g));
-      await deletePartition(this.doc, this.tables.state, this.keys.chunkPk(task, g));
+    await this.dropLogsOf(task, [...reg.parts], async () => {
+      await mapLimit([...reg.kgs], 8, async (g) => {
+        await deletePartition(this.doc, this.tables.state, this.keys.pk(task, g));
+        await deletePartition(this.doc, this.tables.state, this.keys.chunkPk(task, g));
+      });
+      const registry = { delete: { pk: this.keys.registryPk(task), sk: REGISTRY_SK } };
+      await batchWriteAll(this.doc, this.tables.state, [registry]);
     });
-    await batchWriteAll(this.doc, this.tables.state, [{ delete: { pk: this.keys.registryPk(task), sk: REGISTRY_SK } }]);
-    for (const p of reg.parts) this.parts.delete(this.pk(task, p));
     this.registries.delete(task);
   }
 
   /** Deletes the task's log partitions; its values (by key group) and its registry stay. */
   async dropLogs(task: string): Promise<void> {
     const reg = await this.readRegistry(task);
-    await mapLimit([...reg.parts], 8, (p) => deletePartition(this.doc, this.tables.log, this.pk(task, p)));
-    for (const p of reg.parts) this.parts.delete(this.pk(task, p));
+    await this.dropLogsOf(task, [...reg.parts], async () => {});
+  }
+
+  /** Deletes the log partitions `parts` of `task` (all but their leases), then runs `then`, while no compaction runs. */
+  private async dropLogsOf(task: string, parts: number[], then: () => Promise<void>): Promise<void> {
+    const pks = parts.map((p) => this.pk(task, p));
+    await withoutCompaction(this.writer, pks, this.resetWaitMs, async () => {
+      await mapLimit(pks, 8, (pk) => deletePartition(this.doc, this.tables.log, pk, isLease));
+      await then();
+    });
+    for (const pk of pks) this.parts.delete(pk);
   }
 
   async putBase(task: string, partition: number, base: PartitionBase): Promise<void> {
@@ -333,11 +348,12 @@ export class DynamoStateStore implements StateStore {
       this.doc,
       {
         TableName: this.tables.log,
-        KeyConditionExpression: "pk = :pk AND sk <= :to",
-        ExpressionAttributeValues: { ":pk": pk, ":to": LogKey.baseEnd },
+        // Past the new base: a zombie's segment at or below it is never read (see the port).
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: { ":pk": pk, ":from": `${LogKey.segment(base.through)}~`, ":to": LogKey.baseEnd },
         ProjectionExpression: "sk, w",
       },
-      `Query of ${pk} (is it empty?)`,
+      `Query of ${pk} (is it empty past ${base.through}?)`,
     );
     if (items.some((i) => i.w !== undefined)) {
       throw new PartitionNotEmptyError(task, partition);

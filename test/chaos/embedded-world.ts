@@ -10,7 +10,16 @@ import { join } from "node:path";
 import { mulberry32 } from "../support/rng.ts";
 import { type ChaosRow, generatorExpected, generatorLayout } from "./dataset.ts";
 import { jobRecord, stateFingerprint } from "./db-dump.ts";
-import { changed, commonPrefix, mountTmpfs, type OutputFile, parseRows, readOutput } from "./files.ts";
+import {
+  changed,
+  commonPrefix,
+  lineAtByte,
+  mountTmpfs,
+  type OutputFile,
+  parseRows,
+  readOutput,
+  readRestoredAt,
+} from "./files.ts";
 import { type EraInput, type EraStart, lastCounts, type SavepointSeen } from "./oracle.ts";
 import { type Child, describeExit, type Exit, spawnRiffle, tail } from "./proc.ts";
 import { Journal } from "./report.ts";
@@ -46,6 +55,8 @@ export interface RunningJob {
   readonly prior: Prior | undefined;
   /** Index of its era, once the restore shows in the file. */
   era: number | undefined;
+  /** The progress marker's `restoredAt` when it started. */
+  readonly restoredAt: number | undefined;
   /** Changes to committed output were reported already. */
   reported: boolean;
 }
@@ -62,6 +73,11 @@ export interface Prior {
 /** One era of the output file: it starts at line `line`. */
 export interface Era {
   line: number;
+  /**
+   * A restore's era whose start the progress marker gave (`restoredAt`): the lines
+   * before it, also those the restoring run published first, are the era before's.
+   */
+  bound?: true;
   readonly start: EraStart;
   readonly label: string;
 }
@@ -98,6 +114,8 @@ export class EmbeddedWorld {
   lastStderr = "";
   /** Operations other than `riffle run` that may change the state dir (savepoints, replays) so far. */
   stateOps = 0;
+  /** The progress marker's `restoredAt` as last seen. */
+  private restoredAt: number | undefined;
 
   constructor(cfg: EmbeddedConfig) {
     this.cfg = cfg;
@@ -138,7 +156,8 @@ export class EmbeddedWorld {
         ? undefined
         : { p: this.p, from: this.from, fp: this.jobFingerprint(), stateOps: this.stateOps };
     const child = spawnRiffle(this.runArgs(p, from), this.env());
-    this.run = { child, before, restore, prior, era: undefined, reported: false };
+    const restoredAt = this.restoredAt;
+    this.run = { child, before, restore, prior, era: undefined, reported: false, restoredAt };
     this.p = p;
     this.from = from;
     this.hasState = true;
@@ -165,6 +184,7 @@ export class EmbeddedWorld {
    * never change.
    */
   observe(): OutputFile {
+    const restoredAt = readRestoredAt(join(this.stateDir, "output.json"));
     const f = readOutput(this.out);
     const r = this.run;
     if (!r) return f;
@@ -185,8 +205,14 @@ export class EmbeddedWorld {
         this.eras.push({ line: kept, start: { kind: "restore", savepoint: r.restore }, label });
       } else {
         const era = this.eras[r.era] as Era;
-        era.line = Math.min(era.line, kept);
+        if (!era.bound) era.line = Math.min(era.line, kept);
       }
+    }
+    if (restoredAt !== undefined && restoredAt !== this.restoredAt) {
+      // The newest restore (this run's, or an unfinished one it finished) shows in the marker.
+      this.restoredAt = restoredAt;
+      const era = this.eras.findLast((e) => e.start.kind === "restore");
+      if (era) [era.line, era.bound] = [lineAtByte(f.lines, restoredAt), true];
     }
     return f;
   }
@@ -199,12 +225,12 @@ export class EmbeddedWorld {
     const r = this.run;
     const f = this.observe();
     this.lastStderr = tail(r?.child.stderr() ?? "", 8);
-    const undone = r !== undefined && this.restoreUndone(r, f, exit);
+    const undone = r !== undefined && this.restoreUndone(r, exit);
     if (undone) {
       // The job is as it was before the restore run.
     } else if (r?.restore !== undefined) {
       const era = this.eras[r.era ?? -1];
-      this.pendingRestore = exit.code !== 0 && (era === undefined || era.line === f.lines.length);
+      this.pendingRestore = exit.code !== 0 && !era?.bound;
     } else if (exit.code === 0) this.pendingRestore = false;
     if (exit.code === 0) {
       if (f.torn) this.j.violate(`a torn line after a clean exit: ${JSON.stringify(f.torn.slice(0, 80))}`);
@@ -220,7 +246,7 @@ export class EmbeddedWorld {
    * operation touched the state dir meanwhile and the run was not killed), and the
    * model goes back to the job as it was. Returns whether it did.
    */
-  private restoreUndone(r: RunningJob, f: OutputFile, exit: Exit): boolean {
+  private restoreUndone(r: RunningJob, exit: Exit): boolean {
     const { prior, restore } = r;
     if (!prior || restore === undefined) return false;
     if (jobRecord(this.stateDir)?.restoredFrom?.savepoint === restore) return false;
@@ -230,7 +256,8 @@ export class EmbeddedWorld {
       if (diff.length > 0) this.j.violate(`${what}, but it changed ${diff.join(", ")}`);
     }
     const era = r.era === undefined ? undefined : this.eras[r.era];
-    if (era && era.line < f.lines.length) this.j.violate(`${what}, but its era has output`);
+    // Lines it published before restoring are the era before's (a run killed before the restore).
+    if (era && this.restoredAt !== r.restoredAt) this.j.violate(`${what}, but the output marker says it restored`);
     else if (era && r.era === this.eras.length - 1) this.eras.pop();
     this.p = prior.p;
     this.from = prior.from;

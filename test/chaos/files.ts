@@ -37,6 +37,28 @@ export function readOutput(path: string): OutputFile {
   return { lines, torn: text.slice(cut) };
 }
 
+/**
+ * Where the output of the last savepoint restore begins in the out file, in bytes
+ * (the progress marker's `restoredAt`); undefined before any restore. Read it before
+ * the file: the bytes it names were written before it.
+ */
+export function readRestoredAt(marker: string): number | undefined {
+  try {
+    const at = (JSON.parse(readFileSync(marker, "utf8")) as { restoredAt?: unknown }).restoredAt;
+    return typeof at === "number" ? at : undefined;
+  } catch {
+    return undefined; // no marker yet (a torn one is the product's to refuse)
+  }
+}
+
+/** The index of the line that starts at byte `at` of the file whose complete lines are `lines`. */
+export function lineAtByte(lines: readonly string[], at: number): number {
+  let bytes = 0;
+  let i = 0;
+  for (; i < lines.length && bytes < at; i++) bytes += Buffer.byteLength(lines[i] as string) + 1;
+  return i;
+}
+
 /** Parses output lines into rows; unparseable lines are returned as problems. */
 export function parseRows(lines: readonly string[], sink: string): { rows: ChaosRow[]; problems: string[] } {
   const rows: ChaosRow[] = [];

@@ -169,15 +169,31 @@ export function stateStoreRestoreContract(name: string, make: MakeStateStore): v
         expect(await store.getState("t", [ref("a")])).toEqual([8]);
       });
 
-      it("throws on a partition that has segments or a base", async () => {
-        await store.append("t", 0, seg(1));
-        await expect(store.putBase("t", 0, { ...emptyBase(), through: 5 })).rejects.toThrow();
+      it("throws on a partition that has a base or segments past the new base", async () => {
+        await appendAll("t", 0, [seg(1), seg(2)]);
+        await expect(store.putBase("t", 0, { ...emptyBase(), through: 1 })).rejects.toThrow(/is not empty/);
         expect(await store.readBase("t", 0)).toBeUndefined();
-        expect(ns(await store.readSegments("t", 0, 0))).toEqual([1]);
+        expect(ns(await store.readSegments("t", 0, 0))).toEqual([1, 2]);
         const base = { ...emptyBase(), through: 3 };
         await store.putBase("t", 1, base);
         await expect(store.putBase("t", 1, { ...emptyBase(), through: 5 })).rejects.toThrow();
         expect(await store.readBase("t", 1)).toEqual(base);
+      });
+
+      it("leaves segments at or below the new base (a zombie's late appends after a reset) unread", async () => {
+        // A writer of the old generation appends after resetTask, before putBase (chaos aws-local seed 19).
+        await appendAll("t", 0, [seg(1, { changes: [set("a", "old")] }), seg(2, { changes: [set("b", "old")] })]);
+        await store.resetTask("t");
+        await store.append("t", 0, seg(1, { changes: [set("a", "zombie")] }));
+        await store.putState("t", [set("a", "savepoint")]);
+        const base = { ...emptyBase(), through: 10, sentThrough: 10 };
+        await store.putBase("t", 0, base);
+        expect(await store.readBase("t", 0)).toEqual(base);
+        expect(await store.readSegments("t", 0, 0)).toEqual([]);
+        expect(await store.getState("t", [ref("a"), ref("b")])).toEqual(["savepoint", undefined]);
+        await store.append("t", 0, seg(11, { gen: 2, sentThrough: 10, changes: [set("b", 11)] }));
+        expect(ns(await store.readSegments("t", 0, 0))).toEqual([11]);
+        expect(await store.getState("t", [ref("a"), ref("b")])).toEqual(["savepoint", 11]);
       });
     });
 

@@ -288,6 +288,22 @@ describe("runCoordinatorLocally", () => {
     expect(run.executions()).toBe(2);
   });
 
+  it("a wake that arrives while the sleeping execution is still ending is not lost", async () => {
+    // A task commits and wakes the job between the round's `sleeping` write and the end
+    // of its execution (chaos aws-local seed 9): the next execution must still start.
+    let run: ReturnType<typeof runCoordinatorLocally> | undefined;
+    const { calls, steps } = recorder((_, n) => {
+      if (n > 1) return { checkpoint: null, finished: true };
+      run?.wake(); // the record is awake again before this execution ends
+      return { checkpoint: null, sleeping: true };
+    });
+    run = runCoordinatorLocally(definitions(), steps, { job: "job-1", waitMs: fast });
+    await until("a second execution", () => (run?.executions() ?? 0) >= 2, 2000);
+    await run.done;
+    expect(calls).toEqual([null, null]);
+    expect(run.asleep()).toBe(false);
+  });
+
   it("stop() waits for the round in flight and runs no round afterwards", async () => {
     let inFlight = false;
     let finishedAfterStop = false;

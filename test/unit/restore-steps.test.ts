@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { livePending } from "../../core/checkpoint/pending.ts";
 import { RestoreError } from "../../core/checkpoint/restore.ts";
 import { SavepointError, takeSavepoint } from "../../core/checkpoint/savepoint.ts";
 import { CoordinatorSteps, STALE_RESTORE_MS, type StepContext } from "../../core/checkpoint/steps.ts";
@@ -105,17 +106,71 @@ describe("restore steps", () => {
     const { plan, state, context, steps, checkpointAt, record, clock } = setup();
     const manifest = await checkpointAt(3, 3);
     await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp2");
     state.failures = 1;
     await expect(steps().restoreSavepoint("sp1")).rejects.toThrow(/injected/);
     expect(await record()).toMatchObject({ generation: 2, restoring: true, restoredFrom: { savepoint: "sp1" } });
+    // A savepoint of a checkpoint before the restore is refused: the restore rewrote its logs.
+    await expect(takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp3")).rejects.toThrow(
+      /was restored from savepoint 'sp1' after checkpoint/,
+    );
     // While it is unfinished, a restore of another savepoint is refused and changes nothing.
-    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp2");
     await expect(steps().restoreSavepoint("sp2")).rejects.toThrow(SavepointError);
     expect((await record())?.generation).toBe(2);
     // The retry picks it up: same generation, and the job runs again.
     expect(await steps().restoreSavepoint("sp1")).toEqual({ generation: 2 });
     expect((await record())?.restoring).toBeUndefined();
     expect(await steps().restoreSavepoint("sp2")).toEqual({ generation: 3 });
+  });
+
+  it("a savepoint whose reads a restore overtook is refused and not saved (savepoint + restore at once)", async () => {
+    const { plan, state, context, steps, checkpointAt, record, clock } = setup();
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    const exportState = state.exportState.bind(state);
+    let restoring: Promise<unknown> | undefined;
+    state.exportState = async (...args: Parameters<typeof exportState>) => {
+      restoring ??= steps().restoreSavepoint("sp1"); // rewrites the logs while the savepoint reads them
+      await restoring;
+      return exportState(...args);
+    };
+    await expect(takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp2")).rejects.toThrow(
+      /was restored \(generation 1 to 2\) while savepoint 'sp2' was taken/,
+    );
+    expect(await context.checkpoints.getSavepoint(plan.job, "sp2")).toBeUndefined();
+    expect(await record()).toMatchObject({ generation: 2 });
+  });
+
+  it("a checkpoint triggered around a restore that moves the generation is never pending in the new one", async () => {
+    const { plan, state, context, steps, checkpointAt, clock, record } = setup();
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp2");
+    const store = context.checkpoints;
+    const live = async () => {
+      const job = await record();
+      if (!job) throw new Error("no job record");
+      return livePending(job).map((e) => e.id);
+    };
+    // The restore lands between the trigger's read of the job record and its conditional write.
+    const saveJob = store.saveJob.bind(store);
+    let restore: Promise<unknown> | undefined;
+    store.saveJob = async (...args: Parameters<typeof saveJob>) => {
+      if (args[0].pending?.length && !restore) {
+        restore = steps().restoreSavepoint("sp1");
+        await restore;
+      }
+      return saveJob(...args);
+    };
+    await expect(steps().trigger()).rejects.toMatchObject({ reason: "checkpoint-race" });
+    store.saveJob = saveJob;
+    expect(await live()).toEqual([]);
+    // A trigger written before a restore: the checkpoint belongs to the old generation and is not live after it.
+    const id = (await steps().trigger()).checkpoint as number;
+    expect(await live()).toEqual([id]);
+    await steps().restoreSavepoint("sp2");
+    expect(await live()).toEqual([]);
+    expect((await store.listManifests(plan.job)).filter((m) => m.status === "pending")).toEqual([]);
   });
 
   it("a resume or a failover of a savepoint restore that died midway finishes that restore", async () => {

@@ -1,0 +1,115 @@
+/**
+ * A savepoint restore's reset against a compaction in flight (the coordinator's
+ * Complete step of a checkpoint taken before the restore, in another Lambda): the
+ * compaction read the old log, and its late writes must not land in the new one.
+ */
+
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
+import { RiffleError } from "../../core/errors.ts";
+import type { PartitionBase } from "../../core/ports/state-store.ts";
+import { dynamoClient, type TableNames } from "../../functions/aws/dynamo-client.ts";
+import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
+import { ref, seg, sent, set } from "./state-store.contract-helpers.ts";
+
+type Fresh = () => Promise<{ client: DynamoDBClient; tables: TableNames; endpoint: string }>;
+
+/** A client of `endpoint` whose first write after its lease (values or base) waits for `open()`. */
+function gatedClient(endpoint: string) {
+  const client = dynamoClient(endpoint);
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  let reached = false;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = JSON.stringify(args.input);
+      const write = context.commandName === "BatchWriteItemCommand" || /~base/.test(input);
+      if (write && !reached) {
+        reached = true;
+        await gate;
+      }
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  return { client, open, reached: () => reached };
+}
+
+const emptyBase = (through: number): PartitionBase => ({
+  through,
+  sentThrough: through,
+  positions: {},
+  outSeqs: {},
+  opState: {},
+  watermarks: {},
+  ended: [],
+  finished: false,
+  buffered: [],
+});
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Defines the tests; `fresh` gives a client and new tables per test. */
+export function dynamoResetCompactionTests(fresh: Fresh): void {
+  describe("DynamoStateStore: a restore's reset and a compaction in flight", () => {
+    it("the reset waits for the compaction, so none of its writes land in the restored log", async () => {
+      const { client, tables, endpoint } = await fresh();
+      const writer = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
+      await writer.append("t", 0, seg(1, { changes: [set("old", 1)] }));
+      await writer.append("t", 0, sent(2));
+      const gated = gatedClient(endpoint);
+      try {
+        const compactor = new DynamoStateStore(gated.client, tables, "job", { foldPolicy: null });
+        const compaction = compactor.compact("t", 0, 1);
+        await until("the compaction to have read the log", gated.reached);
+        const restorer = new DynamoStateStore(client, tables, "job");
+        let reset = false;
+        const resetting = restorer.resetTask("t").then(() => {
+          reset = true;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(reset).toBe(false); // the compaction holds its lease
+        gated.open();
+        expect(await compaction).toBe(1);
+        await resetting;
+        await restorer.putState("t", [set("kept", "savepoint")]);
+        await restorer.putBase("t", 0, emptyBase(1002));
+        await restorer.truncate("t", 0, 1002, 2);
+        const cold = new DynamoStateStore(client, tables, "job");
+        expect(await cold.readBase("t", 0)).toEqual(emptyBase(1002));
+        expect(await cold.getState("t", [ref("old"), ref("kept")])).toEqual([undefined, "savepoint"]);
+        expect(await cold.exportState("t", 0, 1002, 0, 127)).toEqual([set("kept", "savepoint")]);
+      } finally {
+        gated.open();
+        gated.client.destroy();
+      }
+    });
+
+    it("a reset gives up with a retryable compaction-busy on a lease held too long, and changes nothing", async () => {
+      const { client, tables, endpoint } = await fresh();
+      const writer = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
+      await writer.append("t", 0, seg(1, { changes: [set("old", 1)] }));
+      await writer.append("t", 0, sent(2));
+      // A compaction that died holding its lease (its Lambda timed out): the reset waits, then says so.
+      const gated = gatedClient(endpoint);
+      const dead = new DynamoStateStore(gated.client, tables, "job", { foldPolicy: null });
+      void dead.compact("t", 0, 1).catch(() => undefined);
+      await until("the compaction to hold its lease", gated.reached);
+      const impatient = new DynamoStateStore(client, tables, "job", { resetWaitMs: 300 });
+      const busy = await impatient.resetTask("t").catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(RiffleError);
+      expect(busy).toMatchObject({ reason: "compaction-busy", retryable: true });
+      expect(await new DynamoStateStore(client, tables, "job").readSegments("t", 0, 0)).toHaveLength(2); // unchanged
+      gated.open();
+      gated.client.destroy();
+    });
+  });
+}
