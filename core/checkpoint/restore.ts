@@ -23,6 +23,37 @@ export class RestoreError extends RiffleError {
   }
 }
 
+/** How often a restore tries its conditional record write against concurrent triggers. */
+export const RESTORE_WRITE_ATTEMPTS = 5;
+
+/**
+ * Aborts the checkpoints in flight and writes the restoring record at the next generation;
+ * undefined if the record kept changing under it. The round's trigger writes the record
+ * too (it lists the checkpoint in flight), so a lost race is retried, not refused.
+ */
+async function markRestoring(
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  update: (record: JobRecord) => Partial<JobRecord>,
+): Promise<number | undefined> {
+  let seen: number | undefined;
+  for (let attempt = 0; attempt < RESTORE_WRITE_ATTEMPTS; attempt++) {
+    await coordinator.abortAll(AbortReason.JobRestored);
+    const job = await coordinator.record();
+    // A trigger only counts on; another restore moves the generation: that race is the caller's.
+    if (seen !== undefined && job.generation !== seen) return undefined;
+    seen = job.generation;
+    const generation = job.generation + 1;
+    const { failed: _failed, ...running } = job; // a restored job runs again
+    const saved = await checkpoints.saveJob(
+      { ...running, ...update(job), generation, failures: 0, restoring: true, restoringSince: coordinator.now() },
+      { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
+    );
+    if (saved) return generation;
+  }
+  return undefined;
+}
+
 /** Earlier completed checkpoints a restore consults to repair a cut that moved back. */
 const CUT_LOOKBACK = 16;
 
@@ -40,15 +71,10 @@ export async function restoreToCheckpoint(
 ): Promise<number> {
   const cut = manifest ? await effectiveCut(checkpoints, manifest) : await startOfGeneration(plan, state);
   await checkRestorable(plan, state, cut, manifest);
-  await coordinator.abortAll(AbortReason.JobRestored);
-  const job = await coordinator.record();
-  const generation = job.generation + 1;
-  const { failed: _failed, ...running } = job; // a restored job runs again
-  const saved = await checkpoints.saveJob(
-    { ...running, ...update(job), generation, failures: 0, restoring: true, restoringSince: coordinator.now() },
-    { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
-  );
-  if (!saved) throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
+  const generation = await markRestoring(checkpoints, coordinator, update);
+  if (generation === undefined) {
+    throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
+  }
   for (const task of plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
       await state.truncate(task.id, p, cut[`${task.id}#${p}`] ?? 0, generation);

@@ -25,7 +25,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { foldCutIntoValues } from "./fold-cut.ts";
-import { finishRestore } from "./restore.ts";
+import { finishRestore, RESTORE_WRITE_ATTEMPTS } from "./restore.ts";
 
 /** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
 export class SavepointError extends RiffleError {
@@ -220,13 +220,29 @@ async function beginRestore(
   coordinator: CheckpointCoordinator,
   name: string,
 ): Promise<number> {
-  const job = await coordinator.record();
-  if (job.restoring) {
-    if (job.restoredFrom?.savepoint === name && job.restoredFrom.generation === job.generation) return job.generation;
-    throw new SavepointError(
-      `job '${plan.job}' is restoring generation ${job.generation}${job.restoredFrom ? ` from savepoint '${job.restoredFrom.savepoint}'` : ""}; try again when it has finished`,
-    );
+  // The round's trigger writes the record too (it lists the checkpoint in flight): a race with
+  // it is not the operator's to retry, so retry here a few times before refusing.
+  for (let attempt = 0; attempt < RESTORE_WRITE_ATTEMPTS; attempt++) {
+    const job = await coordinator.record();
+    if (job.restoring) {
+      if (job.restoredFrom?.savepoint === name && job.restoredFrom.generation === job.generation) return job.generation;
+      throw new SavepointError(
+        `job '${plan.job}' is restoring generation ${job.generation}${job.restoredFrom ? ` from savepoint '${job.restoredFrom.savepoint}'` : ""}; try again when it has finished`,
+      );
+    }
+    const generation = await markRestoring(plan, checkpoints, coordinator, name);
+    if (generation !== undefined) return generation;
   }
+  throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${name}'; try again`);
+}
+
+/** Aborts the checkpoints in flight and writes the restoring record; undefined if the record changed meanwhile. */
+async function markRestoring(
+  plan: Plan,
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  name: string,
+): Promise<number | undefined> {
   await coordinator.abortAll(AbortReason.JobRestored);
   const current = await coordinator.record();
   const generation = current.generation + 1;
@@ -247,8 +263,7 @@ async function beginRestore(
     },
     { generation: current.generation, nextCheckpoint: current.nextCheckpoint },
   );
-  if (!saved) throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${name}'; try again`);
-  return generation;
+  return saved ? generation : undefined;
 }
 
 /** Folds the checkpoint of an in-place savepoint into the keyed values (see `fold-cut.ts`). */

@@ -173,6 +173,44 @@ describe("restore steps", () => {
     expect((await store.listManifests(plan.job)).filter((m) => m.status === "pending")).toEqual([]);
   });
 
+  it("a savepoint restore that races the round's trigger on the job record retries instead of refusing", async () => {
+    const { plan, state, context, steps, checkpointAt, clock, record } = setup();
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+    const store = context.checkpoints;
+    const saveJob = store.saveJob.bind(store);
+    let triggered: number | undefined;
+    store.saveJob = async (...args: Parameters<typeof saveJob>) => {
+      if (args[0].restoring && triggered === undefined) {
+        // The round triggers a checkpoint between the restore's read of the record and its write.
+        triggered = (await steps().trigger()).checkpoint as number;
+      }
+      return saveJob(...args);
+    };
+    const before = await record();
+    await steps().restoreSavepoint("sp1");
+    expect(triggered).toBeDefined();
+    expect(await record()).toMatchObject({ generation: (before?.generation ?? 0) + 1 });
+  });
+
+  it("a failover restore that races the round's trigger on the job record retries instead of failing", async () => {
+    const { context, steps, checkpointAt, record } = setup();
+    await checkpointAt(3, 3);
+    const store = context.checkpoints;
+    const saveJob = store.saveJob.bind(store);
+    let triggered: number | undefined;
+    store.saveJob = async (...args: Parameters<typeof saveJob>) => {
+      if (args[0].restoring && triggered === undefined) {
+        triggered = (await steps().trigger()).checkpoint as number;
+      }
+      return saveJob(...args);
+    };
+    const before = await record();
+    const answer = await steps().restore("a task failed");
+    expect(triggered).toBeDefined();
+    expect(answer.generation).toBe((before?.generation ?? 0) + 1);
+  });
+
   it("a resume or a failover of a savepoint restore that died midway finishes that restore", async () => {
     for (const how of ["resume", "failover"] as const) {
       const { plan, state, context, steps, checkpointAt, record, clock } = setup();
