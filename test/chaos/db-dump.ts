@@ -64,7 +64,7 @@ export function stateFingerprint(stateDir: string, extra: readonly string[]): Ma
   return fp;
 }
 
-/** The job record of the state dir's database (`undefined`: no database, or no job yet). */
+/** The job record of the state dir's database (`undefined`: no database, no tables yet, or no job yet). */
 export function jobRecord(stateDir: string): JobRecordView | undefined {
   const file = join(stateDir, DB);
   if (!existsSync(file) || statSync(file).size === 0) return undefined;
@@ -72,6 +72,8 @@ export function jobRecord(stateDir: string): JobRecordView | undefined {
   url.searchParams.set("mode", "ro");
   const db = new (loadSqlite().DatabaseSync)(url, { readOnly: true, timeout: 5000 });
   try {
+    // A run killed while it started may leave a database without its tables yet.
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").get()) return undefined;
     const row = db.prepare("SELECT body FROM jobs LIMIT 1").get();
     return row ? (JSON.parse(String(row.body)) as JobRecordView) : undefined;
   } finally {
