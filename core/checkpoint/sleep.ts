@@ -101,14 +101,23 @@ export async function wakeIfSleeping(
   job: string,
   waker: CoordinatorWaker,
 ): Promise<boolean> {
-  const record = await checkpoints.loadJob(job);
-  if (!record?.sleeping) return false;
-  const woken = awake(record);
-  const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
-  if (!(await checkpoints.saveJob(woken, expected))) return false;
-  await waker.start(`${job}-w${woken.wakes ?? 0}`);
-  return true;
+  // A lost conditional write is not proof that another waker won: a restore or the
+  // falling-asleep coordinator may have changed the record and left it sleeping. Read again.
+  for (let attempt = 0; attempt < WAKE_ATTEMPTS; attempt++) {
+    const record = await checkpoints.loadJob(job);
+    if (!record?.sleeping) return false;
+    const woken = awake(record);
+    const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
+    if (await checkpoints.saveJob(woken, expected)) {
+      await waker.start(`${job}-w${woken.wakes ?? 0}`);
+      return true;
+    }
+  }
+  return false;
 }
+
+/** How often a waker tries its conditional write while other writers change a sleeping job's record. */
+const WAKE_ATTEMPTS = 10;
 
 /** The record without `sleeping`, its wake counted, one checkpoint id skipped (see the module comment). */
 function awake(record: JobRecord): JobRecord {

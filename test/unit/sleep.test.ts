@@ -123,6 +123,30 @@ describe("scale to zero", () => {
     expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(false);
   });
 
+  it("wakes a sleeping job whose record another writer changed between the waker's read and write", async () => {
+    const { checkpoints, record, last, context } = await setup();
+    expect(await trySleep(context, record, last)).toBe(true);
+    const started: string[] = [];
+    const waker = { start: async (name: string) => void started.push(name) };
+    // A restore moves the generation of the sleeping job (and leaves it sleeping) just before the wake's write.
+    const saveJob = checkpoints.saveJob.bind(checkpoints);
+    let moved = false;
+    checkpoints.saveJob = async (...args: Parameters<typeof saveJob>) => {
+      if (!moved && args[1] !== undefined) {
+        moved = true;
+        const now = await checkpoints.loadJob("sleepy");
+        if (now) {
+          const next = { ...now, generation: now.generation + 1 };
+          expect(await saveJob(next, { generation: now.generation, nextCheckpoint: now.nextCheckpoint })).toBe(true);
+        }
+      }
+      return saveJob(...args);
+    };
+    expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(true);
+    expect(started).toEqual(["sleepy-w1"]);
+    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
+  });
+
   it("looks for quiet only after an epoch in which no source added more than its barrier's segment", () => {
     const manifest = (id: number, cut: Record<string, number>, generation = 1): CheckpointManifest => ({
       job: "sleepy",
