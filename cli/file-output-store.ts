@@ -10,7 +10,14 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { RiffleError } from "../core/errors.ts";
-import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../core/ports/output-store.ts";
+import type {
+  OutputPage,
+  OutputStore,
+  PublishedSegment,
+  ReplayMark,
+  ReplayUnmark,
+  StoredDeadLetter,
+} from "../core/ports/output-store.ts";
 import {
   appendAll,
   type Progress,
@@ -59,6 +66,7 @@ export class FileOutputStore implements OutputStore {
   private readonly stagedCounts = new Map<string, number>();
   private readonly stagedRecords: [string, readonly unknown[]][] = [];
   private readonly replayed: Map<string, number>;
+  private readonly replayMarks = new Map<string, ReplayMark>();
   /** Records committed, per sink. */
   readonly counts = new Map<string, number>();
 
@@ -158,13 +166,41 @@ export class FileOutputStore implements OutputStore {
     return readLines(this.files.dlq, this.dlqBytes).map((l) => {
       const { run: _r, ...d } = JSON.parse(l) as StoredDeadLetter & { run?: string };
       const at = this.replayed.get(d.id);
-      return at === undefined ? d : { ...d, replayedAt: at };
+      const replay = this.replayMarks.get(d.id);
+      return at === undefined ? d : { ...d, replayedAt: at, ...(replay ? { replay } : {}) };
     });
   }
 
-  /** Marks letters replayed; with a `replayed` file, durably (written and fsynced before it returns). */
-  async markReplayed(_job: string, ids: readonly string[], time: number): Promise<void> {
-    for (const id of ids) this.replayed.set(id, time);
+  /**
+   * Marks letters replayed; with a `replayed` file, durably (written and fsynced before
+   * it returns). The envelopes in `marks` are kept in memory only: the CLI marks a
+   * replay once a checkpoint covers it (`dlq-replay.ts`).
+   */
+  async markReplayed(
+    _job: string,
+    ids: readonly string[],
+    time: number,
+    marks?: Readonly<Record<string, ReplayMark>>,
+  ): Promise<void> {
+    for (const id of ids) {
+      this.replayed.set(id, time);
+      const mark = marks?.[id];
+      if (mark) this.replayMarks.set(id, mark);
+      else this.replayMarks.delete(id);
+    }
+    this.saveReplayed();
+  }
+
+  async unmarkReplayed(_job: string, letters: readonly ReplayUnmark[]): Promise<void> {
+    const undone = letters.filter(({ id, seq }) => this.replayMarks.get(id)?.seq === seq);
+    for (const { id } of undone) {
+      this.replayed.delete(id);
+      this.replayMarks.delete(id);
+    }
+    if (undone.length > 0) this.saveReplayed();
+  }
+
+  private saveReplayed(): void {
     if (this.files.replayed) writeAtomically(this.files.replayed, JSON.stringify(Object.fromEntries(this.replayed)));
   }
 }

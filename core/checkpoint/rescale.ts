@@ -62,9 +62,7 @@ export async function rescaleAt(
   const sp =
     (await checkpoints.getSavepoint(plan.job, name)) ??
     (await takeSavepoint(plan, state, checkpoints, clock, last, name, { inPlace: true }));
-  const generation = await restoreFromSavepoint(target, c.graph, state, checkpoints, coordinator, sp, () =>
-    output.resetPublished(plan.job),
-  );
+  const generation = await restoreFromSavepoint(target, c.graph, state, checkpoints, output, coordinator, sp);
   await checkpoints.deleteSavepoint(plan.job, name);
   return generation;
 }

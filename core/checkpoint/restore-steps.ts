@@ -48,7 +48,7 @@ export async function restoreLast(
   complete: Complete,
   update: (r: JobRecord) => Partial<JobRecord>,
 ): Promise<RestoreAnswer> {
-  const { plan, state, checkpoints } = s.context;
+  const { plan, state, checkpoints, output } = s.context;
   // A savepoint restore that died midway is finished, never cut back to a checkpoint
   // over its half-installed state (some tasks the savepoint's, others the old job's).
   const record = await checkpoints.loadJob(plan.job);
@@ -59,7 +59,7 @@ export async function restoreLast(
   await complete(); // nothing the last checkpoint committed may be lost by the restore
   const coordinator = await s.coordinator();
   const last = await coordinator.lastCompleted();
-  const generation = await restoreToCheckpoint(plan, state, checkpoints, coordinator, last, update);
+  const generation = await restoreToCheckpoint(plan, state, checkpoints, output, coordinator, last, update);
   await s.context.queue.send(startEntries(plan, generation));
   return { generation, checkpoint: last?.id ?? null };
 }
@@ -87,9 +87,7 @@ export async function restoreSavepointStep(
   // A rescale's savepoint restores at the parallelism it set in the record; any other at the plan's.
   const target = sp.inPlace ? s.context.plan : s.deployed.plan;
   // The new log starts again: the published marks go with the old one, before the job runs on.
-  const generation = await restoreFromSavepoint(target, graph, state, checkpoints, coordinator, sp, () =>
-    output.resetPublished(plan.job),
-  );
+  const generation = await restoreFromSavepoint(target, graph, state, checkpoints, output, coordinator, sp);
   if (sp.inPlace) await checkpoints.deleteSavepoint(plan.job, sp.name);
   await s.sync();
   await s.context.queue.send(startEntries(s.context.plan, generation));

@@ -4,6 +4,7 @@
  * segments up to the cut, later segments are void, and envelopes of the old
  * generation are dropped on arrival. Everything that can refuse a restore is
  * checked before anything is written: a restore completes or changes nothing.
+ * Dead-letter replays the cut leaves out lose their mark (`replay-undo.ts`).
  */
 
 import { RiffleError } from "../errors.ts";
@@ -12,9 +13,11 @@ import { describeUidChange, uidChange } from "../graph/uids.ts";
 import { foldPartition } from "../log/read.ts";
 import type { JobRecord } from "../ports/checkpoint-store.ts";
 import { AbortReason, type CheckpointManifest, type CheckpointStore } from "../ports/checkpoint-store.ts";
+import type { OutputStore } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { monotonicCut } from "./coordinator.ts";
+import { replayPositions, undoReplays } from "./replay-undo.ts";
 
 /** A restore cannot be done (the log no longer holds the cut, the job changed under it…). Nothing was changed. */
 export class RestoreError extends RiffleError {
@@ -65,6 +68,7 @@ export async function restoreToCheckpoint(
   plan: Plan,
   state: StateStore,
   checkpoints: CheckpointStore,
+  output: OutputStore,
   coordinator: CheckpointCoordinator,
   manifest: CheckpointManifest | undefined,
   update: (record: JobRecord) => Partial<JobRecord> = () => ({}),
@@ -75,16 +79,22 @@ export async function restoreToCheckpoint(
   if (generation === undefined) {
     throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
   }
+  const positions: Record<string, Record<string, number>> = {};
   for (const task of plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
-      await state.truncate(task.id, p, cut[`${task.id}#${p}`] ?? 0, generation);
+      const k = `${task.id}#${p}`;
+      await state.truncate(task.id, p, cut[k] ?? 0, generation);
       // A partition that had finished before the cut stays finished: report it again.
-      const view = await foldPartition(state, task.id, p, undefined, "none");
+      const view = await foldPartition(state, task.id, p, cut[k] ?? 0, "none");
+      positions[k] = replayPositions(view.positions);
       if (view.finished) {
         await checkpoints.finished(plan.job, { task: task.id, partition: p, segment: view.lastSegment, generation });
       }
     }
   }
+  // The replays the cut leaves out are undone: their letters may be replayed again.
+  const since = (await checkpoints.loadJob(plan.job))?.restoredFrom?.generation ?? 0;
+  await undoReplays(output, plan.job, { since, generation: manifest?.generation ?? generation - 1, positions });
   await finishRestore(checkpoints, plan.job);
   return generation;
 }

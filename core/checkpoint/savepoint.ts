@@ -22,9 +22,11 @@ import {
   type Savepoint,
 } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
+import type { OutputStore } from "../ports/output-store.ts";
 import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { foldCutIntoValues } from "./fold-cut.ts";
+import { replayPositions, undoReplays } from "./replay-undo.ts";
 import { finishRestore, RESTORE_WRITE_ATTEMPTS } from "./restore.ts";
 
 /** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
@@ -95,12 +97,14 @@ export async function takeSavepoint(
   const lists: Record<string, Record<string, unknown[]>> = {};
   const broadcast: Record<string, Record<string, unknown>> = {};
   const values: Record<string, StateChange[]> = {};
+  const replays: Record<string, Record<string, number>> = {};
   let count = 0;
   for (const task of plan.tasks) {
     const P = manifest.parallelism[task.id] ?? task.parallelism;
     for (let p = 0; p < P; p++) {
       const through = manifest.cut[`${task.id}#${p}`] ?? 0;
       const view = await foldPartition(state, task.id, p, through, "none"); // positions only
+      replays[`${task.id}#${p}`] = replayPositions(view.positions);
       for (const [k, v] of view.opState) {
         if (k.startsWith("list:")) {
           const byKey = lists[task.id] ?? {};
@@ -137,6 +141,7 @@ export async function takeSavepoint(
     parallelism: manifest.parallelism,
     values: count,
     ...(options.inPlace ? { inPlace: true as const } : {}),
+    replays: { since: record?.restoredFrom?.generation ?? 0, generation: manifest.generation, positions: replays },
     sources: {
       ...sources,
       ...(Object.keys(lists).length > 0 ? { [OPERATOR_LISTS]: lists } : {}),
@@ -153,17 +158,19 @@ export async function takeSavepoint(
 /**
  * Restores `plan` (at its own parallelism, which may differ from the savepoint's)
  * from `savepoint`: a new generation, every task's log and state replaced by the
- * savepoint's keyed values and per-split source positions. Returns the new generation.
+ * savepoint's keyed values and per-split source positions. Once the logs are
+ * rewritten, before the job record leaves `restoring`, the output's published marks
+ * go with the old log and the replays the savepoint does not hold are undone
+ * (`replay-undo.ts`). Returns the new generation.
  */
 export async function restoreFromSavepoint(
   plan: Plan,
   graph: JobGraph,
   state: StateStore,
   checkpoints: CheckpointStore,
+  output: OutputStore,
   coordinator: CheckpointCoordinator,
   savepoint: Savepoint,
-  /** Runs once the logs are rewritten, before the job record leaves `restoring` (e.g. reset the output marks). */
-  beforeFinish: () => Promise<void> = async () => {},
 ): Promise<number> {
   if (savepoint.job !== plan.job) {
     throw new SavepointError(`savepoint '${savepoint.name}' belongs to job '${savepoint.job}', not '${plan.job}'`);
@@ -204,7 +211,8 @@ export async function restoreFromSavepoint(
     }
   }
 
-  await beforeFinish();
+  await output.resetPublished(plan.job);
+  if (savepoint.replays) await undoReplays(output, plan.job, savepoint.replays);
   await finishRestore(checkpoints, plan.job);
   return generation;
 }

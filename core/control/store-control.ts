@@ -9,14 +9,12 @@ import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint
 import { wakeIfSleeping } from "../checkpoint/sleep.ts";
 import { CoordinatorSteps, type StepContext, type TriggerAnswer } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
-import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobCost, JobStatus } from "./job-control.ts";
-import { lettersToReplay, replayEntries } from "./replay.ts";
-import { replayRouter } from "./replay-routing.ts";
+import { replayOnStores } from "./store-replay.ts";
 
 /** Where a {@link StoreJobControl} gets the job's cost, and tells of ingest. */
 export interface CostProvider {
@@ -125,7 +123,7 @@ export class StoreJobControl implements JobControl {
         // Publish its output first: a restore right after must find it published.
         await this.steps.complete();
         const sp = await takeSavepoint(this.o.plan, this.o.state, this.o.checkpoints, this.o.clock, m, name);
-        const { sources: _s, state: _v, ...info } = sp;
+        const { sources: _s, state: _v, replays: _r, ...info } = sp;
         return info;
       }
       if (m?.status === "aborted" || status === "failover") {
@@ -163,25 +161,8 @@ export class StoreJobControl implements JobControl {
     };
   }
 
-  async replay(ids?: readonly string[]): Promise<{ replayed: number }> {
-    const letters = lettersToReplay(await this.o.output.deadLetters(this.job), ids);
-    if (letters.length === 0) return { replayed: 0 };
-    const record = await this.o.checkpoints.loadJob(this.job);
-    const now = this.o.clock.now();
-    await this.o.queue.send(
-      // Routed at the running parallelism: a rescaled task's key groups moved.
-      replayEntries(
-        letters,
-        record?.generation ?? 1,
-        now,
-        replayRouter(runningPlan(this.o.plan, record?.parallelism), this.o.graph),
-      ),
-    );
-    await this.o.output.markReplayed(
-      this.job,
-      letters.map((d) => d.id),
-      now,
-    );
-    return { replayed: letters.length };
+  /** Replays dead letters (see `store-replay.ts`: marked with their envelopes, undone by a restore that cuts them away). */
+  replay(ids?: readonly string[]): Promise<{ replayed: number }> {
+    return replayOnStores(this.o, ids, this.o.savepointTimeoutMs ?? 60_000);
   }
 }

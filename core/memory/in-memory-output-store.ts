@@ -14,7 +14,14 @@ import {
   encodeOutputCursor,
   type OutputPlace,
 } from "../ports/output-ids.ts";
-import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../ports/output-store.ts";
+import type {
+  OutputPage,
+  OutputStore,
+  PublishedSegment,
+  ReplayMark,
+  ReplayUnmark,
+  StoredDeadLetter,
+} from "../ports/output-store.ts";
 
 interface SegmentOutput {
   readonly place: OutputPlace;
@@ -93,11 +100,29 @@ export class InMemoryOutputStore implements OutputStore {
     return all.map((x) => x.letter);
   }
 
-  async markReplayed(job: string, ids: readonly string[], time: number): Promise<void> {
+  async markReplayed(
+    job: string,
+    ids: readonly string[],
+    time: number,
+    marks?: Readonly<Record<string, ReplayMark>>,
+  ): Promise<void> {
     const letters = this.letters.get(job);
     for (const id of ids) {
       const d = letters?.get(id);
-      if (d) letters?.set(id, { ...d, letter: { ...d.letter, replayedAt: time } });
+      if (!d) continue;
+      const { replay: _r, ...letter } = d.letter;
+      const mark = marks?.[id];
+      letters?.set(id, { ...d, letter: { ...letter, replayedAt: time, ...(mark ? { replay: mark } : {}) } });
+    }
+  }
+
+  async unmarkReplayed(job: string, unmarks: readonly ReplayUnmark[]): Promise<void> {
+    const letters = this.letters.get(job);
+    for (const { id, seq } of unmarks) {
+      const d = letters?.get(id);
+      if (d?.letter.replay?.seq !== seq) continue;
+      const { replay: _r, replayedAt: _t, ...letter } = d.letter;
+      letters?.set(id, { ...d, letter });
     }
   }
 

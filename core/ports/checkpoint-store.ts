@@ -159,6 +159,21 @@ export interface SavepointInfo {
    * stay in place (a user cannot restore it).
    */
   readonly inPlace?: true;
+  /** What its state holds of dead-letter replays (absent in savepoints taken before it was recorded). */
+  readonly replays?: ReplayCut;
+}
+
+/** What a restored state holds of dead-letter replays (see `core/checkpoint/replay-undo.ts`). */
+export interface ReplayCut {
+  /**
+   * The generation the restored log started at (its last savepoint restore; 0: the
+   * job's first). A replay sent earlier is inside: that savepoint restore kept its mark.
+   */
+  readonly since: number;
+  /** The generation of the cut: a replay sent later is not inside. */
+  readonly generation: number;
+  /** `task#partition` → replay channel → its position at the cut. */
+  readonly positions: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /**

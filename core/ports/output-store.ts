@@ -36,6 +36,28 @@ export interface StoredDeadLetter extends DeadLetter {
   readonly segment: number;
   /** Set once the record was sent back for another try. */
   readonly replayedAt?: number;
+  /**
+   * The envelope that sent it back, when the replay recorded it: a restore to a
+   * state without that envelope's effect clears the mark (`core/checkpoint/replay-undo.ts`).
+   */
+  readonly replay?: ReplayMark;
+}
+
+/** The replay envelope that carried a dead letter back: where it went, and its sequence number. */
+export interface ReplayMark {
+  /** The generation it was sent at. */
+  readonly generation: number;
+  readonly task: string;
+  readonly partition: number;
+  /** The replay channel (`$replay:<channel>`). */
+  readonly channel: string;
+  readonly seq: number;
+}
+
+/** A replay mark to clear: the letter's id and the sequence number its mark must still have. */
+export interface ReplayUnmark {
+  readonly id: string;
+  readonly seq: number;
 }
 
 /** One page of a sink's committed records. */
@@ -62,6 +84,20 @@ export interface OutputStore {
   read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage>;
   /** Every dead letter of the job, ordered by id's parts (task, partition, generation, segment, index). */
   deadLetters(job: string): Promise<StoredDeadLetter[]>;
-  /** Marks dead letters replayed at `time`; unknown ids are ignored. */
-  markReplayed(job: string, ids: readonly string[], time: number): Promise<void>;
+  /**
+   * Marks dead letters replayed at `time`, each with its envelope in `marks` when
+   * given; unknown ids are ignored.
+   */
+  markReplayed(
+    job: string,
+    ids: readonly string[],
+    time: number,
+    marks?: Readonly<Record<string, ReplayMark>>,
+  ): Promise<void>;
+  /**
+   * Clears the replayed mark of each letter whose mark still has the given sequence
+   * number (a restore undid that replay; a newer replay's mark stays). Unknown ids
+   * and letters marked otherwise are ignored; clearing twice changes nothing.
+   */
+  unmarkReplayed(job: string, letters: readonly ReplayUnmark[]): Promise<void>;
 }

@@ -6,7 +6,14 @@
  * output is published.
  */
 
-import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../ports/output-store.ts";
+import type {
+  OutputPage,
+  OutputStore,
+  PublishedSegment,
+  ReplayMark,
+  ReplayUnmark,
+  StoredDeadLetter,
+} from "../ports/output-store.ts";
 import type { TaskDeadLetter } from "./embedded-options.ts";
 
 /** Who is told about published output. */
@@ -61,7 +68,16 @@ export class ObservedOutputStore implements OutputStore {
     return this.inner.deadLetters(job);
   }
 
-  markReplayed(job: string, ids: readonly string[], time: number): Promise<void> {
-    return this.inner.markReplayed(job, ids, time);
+  markReplayed(
+    job: string,
+    ids: readonly string[],
+    time: number,
+    marks?: Readonly<Record<string, ReplayMark>>,
+  ): Promise<void> {
+    return this.inner.markReplayed(job, ids, time, marks);
+  }
+
+  unmarkReplayed(job: string, letters: readonly ReplayUnmark[]): Promise<void> {
+    return this.inner.unmarkReplayed(job, letters);
   }
 }

@@ -8,7 +8,8 @@
  *   the item `<sk>#<i:3>`). `read` is one Query in sort-key order = task, partition,
  *   generation, segment (`#` sorts below every character of a task id).
  * - dead letters, `pk = <job>#dl`, `sk = <task>#<partition:6>#<generation:12>#<segment:12>#<index:6>`,
- *   the stored dead letter as JSON (chunked the same way) plus `replayedAt`.
+ *   the stored dead letter as JSON (chunked the same way) plus `replayedAt` and `replay`
+ *   (the envelope that sent it back, a map).
  * - published marks, `pk = <job>#pub`: one item `sk = marks` with an attribute per
  *   partition, `<task>#<partition>` → the last segment published (one write per
  *   publication, whatever the parallelism); items `sk = <task>#<partition>`,
@@ -33,7 +34,14 @@ import {
   type OutputPlace,
   parseDeadLetterId,
 } from "../../core/ports/output-ids.ts";
-import type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "../../core/ports/output-store.ts";
+import type {
+  OutputPage,
+  OutputStore,
+  PublishedSegment,
+  ReplayMark,
+  ReplayUnmark,
+  StoredDeadLetter,
+} from "../../core/ports/output-store.ts";
 import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, queryPages } from "./dynamo-batch.ts";
 import { jsonBytes, jsonLineChunks, parseJson, parseJsonLines } from "./dynamo-chunks.ts";
 import { conditionalCall, documentClient, keyPart, pad, type TableNames } from "./dynamo-client.ts";
@@ -236,31 +244,67 @@ export class DynamoOutputStore implements OutputStore {
       const bytes = assemble(it, byKey, chunkOf(it.sk));
       if (!bytes) continue; // still being published
       const letter = parseJson<StoredDeadLetter>(bytes);
-      out.push(it.replayedAt === undefined ? letter : { ...letter, replayedAt: Number(it.replayedAt) });
+      if (it.replayedAt === undefined) out.push(letter);
+      else
+        out.push({
+          ...letter,
+          replayedAt: Number(it.replayedAt),
+          ...(it.replay ? { replay: it.replay as ReplayMark } : {}),
+        });
     }
     return out;
   }
 
-  async markReplayed(job: string, ids: readonly string[], time: number): Promise<void> {
-    const keys = ids.flatMap((id) => {
-      const parts = parseDeadLetterId(id);
-      if (!parts || parts[0].length === 0 || parts[0].includes("#")) return [];
-      return [`${placeKey([parts[0], parts[1], parts[2], parts[3]])}#${pad(parts[4], 6)}`];
+  async markReplayed(
+    job: string,
+    ids: readonly string[],
+    time: number,
+    marks?: Readonly<Record<string, ReplayMark>>,
+  ): Promise<void> {
+    await mapLimit(letterKeys(ids), 16, ({ id, sk }) => {
+      const mark = marks?.[id];
+      return conditionalCall(`UpdateItem of dead letter ${sk} of job '${job}'`, () =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: this.lettersPk(job), sk },
+            UpdateExpression: mark ? "SET replayedAt = :t, #r = :r" : "SET replayedAt = :t REMOVE #r",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeNames: { "#r": "replay" },
+            ExpressionAttributeValues: { ":t": time, ...(mark ? { ":r": mark } : {}) },
+          }),
+        ),
+      );
     });
-    await mapLimit(keys, 16, (sk) =>
+  }
+
+  async unmarkReplayed(job: string, letters: readonly ReplayUnmark[]): Promise<void> {
+    const seqs = new Map(letters.map((l) => [l.id, l.seq]));
+    await mapLimit(letterKeys([...seqs.keys()]), 16, ({ id, sk }) =>
       conditionalCall(`UpdateItem of dead letter ${sk} of job '${job}'`, () =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.table,
             Key: { pk: this.lettersPk(job), sk },
-            UpdateExpression: "SET replayedAt = :t",
-            ConditionExpression: "attribute_exists(pk)",
-            ExpressionAttributeValues: { ":t": time },
+            UpdateExpression: "REMOVE replayedAt, #r",
+            // Only the mark judged undone: a newer replay's mark stays.
+            ConditionExpression: "#r.seq = :seq",
+            ExpressionAttributeNames: { "#r": "replay" },
+            ExpressionAttributeValues: { ":seq": seqs.get(id) },
           }),
         ),
       ),
     );
   }
+}
+
+/** The sort keys of dead letters `ids` (ids that name no letter are left out). */
+function letterKeys(ids: readonly string[]): { id: string; sk: string }[] {
+  return ids.flatMap((id) => {
+    const parts = parseDeadLetterId(id);
+    if (!parts || parts[0].length === 0 || parts[0].includes("#")) return [];
+    return [{ id, sk: `${placeKey([parts[0], parts[1], parts[2], parts[3]])}#${pad(parts[4], 6)}` }];
+  });
 }
 
 /**
