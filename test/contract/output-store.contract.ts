@@ -138,6 +138,39 @@ export function outputStoreContract(name: string, make: MakeOutputStore): void {
       expect(await store.deadLetters("k")).toEqual([]);
     });
 
+    it("marks letters with their replay envelope and clears only a mark that still has the given seq", async () => {
+      await store.publish("j", [pub("t", 0, 1, {}, [letter("a"), letter("b"), letter("c")])]);
+      const mark = (seq: number) => ({ generation: 2, task: "t", partition: 1, channel: "$replay:src#0", seq });
+      await store.markReplayed("j", ["t#0#1#1#0", "t#0#1#1#1"], 50, { "t#0#1#1#0": mark(5), "t#0#1#1#1": mark(5) });
+      await store.markReplayed("j", ["t#0#1#1#2"], 60);
+      expect((await store.deadLetters("j")).map((d) => [d.replayedAt, d.replay?.seq])).toEqual([
+        [50, 5],
+        [50, 5],
+        [60, undefined],
+      ]);
+      // A newer replay marked b again: the restore's clear of its older mark leaves it.
+      await store.markReplayed("j", ["t#0#1#1#1"], 70, { "t#0#1#1#1": mark(9) });
+      const undo = [
+        { id: "t#0#1#1#0", seq: 5 },
+        { id: "t#0#1#1#1", seq: 5 },
+        { id: "t#0#1#1#2", seq: 5 },
+        { id: "t#0#1#9#0", seq: 5 },
+      ];
+      await store.unmarkReplayed("j", undo);
+      await store.unmarkReplayed("j", undo); // clearing again changes nothing
+      const letters = await store.deadLetters("j");
+      expect(letters[0]).not.toHaveProperty("replayedAt");
+      expect(letters[0]).not.toHaveProperty("replay");
+      expect(letters.map((d) => [d.replayedAt, d.replay])).toEqual([
+        [undefined, undefined],
+        [70, mark(9)],
+        [60, undefined],
+      ]);
+      // A mark without an envelope replaces the envelope.
+      await store.markReplayed("j", ["t#0#1#1#1"], 80);
+      expect((await store.deadLetters("j"))[1]).not.toHaveProperty("replay");
+    });
+
     it("keeps the output of each generation: a restore that restarts segment numbers adds, never replaces", async () => {
       await store.publish("j", [pub("t", 0, 1, { out: ["g1s1"] }, [letter("d1")]), pub("t", 0, 2, { out: ["g1s2"] })]);
       await store.publish("j", [
