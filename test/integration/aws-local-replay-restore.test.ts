@@ -55,8 +55,11 @@ describe("aws-local: dead-letter replay, then a restore to before it", () => {
     const [letter] = await letters(l);
     expect(letter?.replayedAt, JSON.stringify(letter)).toBeUndefined();
     expect((await post(l, "/dlq/replay", {})).body).toEqual({ replayed: 1 });
-    await until("ada's count in the restored job", async () => (await ada(l)).length === 2, 60_000, () =>
-      describeJob(l),
+    await until(
+      "ada's count in the restored job",
+      async () => (await ada(l)).length === 2,
+      60_000,
+      () => describeJob(l),
     );
     // Once in each generation, and nothing more once the job is quiet.
     await until("the job quiet", async () => l.coordinatorAsleep(), 45_000);
