@@ -143,8 +143,9 @@ async function serve(s: ReplayServing, id: string): Promise<void> {
     const letters = lettersToReplay(await output.deadLetters(job), req.ids);
     const done: ReplayDone =
       letters.length === 0 ? { replayed: [], refused: [], checkpoint: 0 } : await s.runtime.replay(letters, req.now);
-    await output.markReplayed(job, done.replayed, req.now);
-    answer(dir, id, "done", JSON.stringify(done));
+    const { marks, ...answered } = done;
+    await output.markReplayed(job, done.replayed, req.now, marks);
+    answer(dir, id, "done", JSON.stringify(answered));
   } catch (e) {
     // The run ends: the request stays for the next run, which completes it.
     if (e instanceof ReplayInterruptedError) return;

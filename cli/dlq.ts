@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StoredDeadLetter } from "../core/ports/output-store.ts";
 import { loadJob } from "./load-job.ts";
-import { readReplayedMarks } from "./output-files.ts";
+import { type ReplayedMark, readReplayedMarks } from "./output-files.ts";
 
 /** One line of the dead-letter file. */
 export interface DeadLetterLine extends StoredDeadLetter {
@@ -28,14 +28,14 @@ export function stateDirDlq(dir: string): { readonly dlq: string; readonly repla
 /** Reads every dead letter in the file at `path`, with the replayed marks in the file `replayed`. */
 export function readDeadLetters(path: string, replayed?: string): DeadLetterLine[] {
   if (!existsSync(path)) return [];
-  const marks = replayed ? readReplayedMarks(replayed) : new Map<string, number>();
+  const marks = replayed ? readReplayedMarks(replayed) : new Map<string, ReplayedMark>();
   return readFileSync(path, "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => {
       const d = JSON.parse(l) as DeadLetterLine;
-      const at = marks.get(d.id);
-      return at === undefined ? d : { ...d, replayedAt: at };
+      const mark = marks.get(d.id);
+      return mark === undefined ? d : { ...d, replayedAt: mark.at };
     });
 }
 

@@ -22,8 +22,10 @@ import {
   appendAll,
   type Progress,
   ProgressFileError,
+  type ReplayedMark,
   readProgress,
   readReplayedMarks,
+  replayedMarksJson,
   truncateTo,
   writeAtomically,
 } from "./output-files.ts";
@@ -65,8 +67,7 @@ export class FileOutputStore implements OutputStore {
   private stagedDlq = "";
   private readonly stagedCounts = new Map<string, number>();
   private readonly stagedRecords: [string, readonly unknown[]][] = [];
-  private readonly replayed: Map<string, number>;
-  private readonly replayMarks = new Map<string, ReplayMark>();
+  private readonly replayed: Map<string, ReplayedMark>;
   /** Records committed, per sink. */
   readonly counts = new Map<string, number>();
 
@@ -165,17 +166,12 @@ export class FileOutputStore implements OutputStore {
     if (!existsSync(this.files.dlq)) return [];
     return readLines(this.files.dlq, this.dlqBytes).map((l) => {
       const { run: _r, ...d } = JSON.parse(l) as StoredDeadLetter & { run?: string };
-      const at = this.replayed.get(d.id);
-      const replay = this.replayMarks.get(d.id);
-      return at === undefined ? d : { ...d, replayedAt: at, ...(replay ? { replay } : {}) };
+      const mark = this.replayed.get(d.id);
+      return mark === undefined ? d : { ...d, replayedAt: mark.at, ...(mark.replay ? { replay: mark.replay } : {}) };
     });
   }
 
-  /**
-   * Marks letters replayed; with a `replayed` file, durably (written and fsynced before
-   * it returns). The envelopes in `marks` are kept in memory only: the CLI marks a
-   * replay once a checkpoint covers it (`dlq-replay.ts`).
-   */
+  /** Marks letters replayed, with their envelopes; with a `replayed` file, durably (written and fsynced before it returns). */
   async markReplayed(
     _job: string,
     ids: readonly string[],
@@ -183,25 +179,20 @@ export class FileOutputStore implements OutputStore {
     marks?: Readonly<Record<string, ReplayMark>>,
   ): Promise<void> {
     for (const id of ids) {
-      this.replayed.set(id, time);
-      const mark = marks?.[id];
-      if (mark) this.replayMarks.set(id, mark);
-      else this.replayMarks.delete(id);
+      const replay = marks?.[id];
+      this.replayed.set(id, replay ? { at: time, replay } : { at: time });
     }
     this.saveReplayed();
   }
 
   async unmarkReplayed(_job: string, letters: readonly ReplayUnmark[]): Promise<void> {
-    const undone = letters.filter(({ id, seq }) => this.replayMarks.get(id)?.seq === seq);
-    for (const { id } of undone) {
-      this.replayed.delete(id);
-      this.replayMarks.delete(id);
-    }
+    const undone = letters.filter(({ id, seq }) => this.replayed.get(id)?.replay?.seq === seq);
+    for (const { id } of undone) this.replayed.delete(id);
     if (undone.length > 0) this.saveReplayed();
   }
 
   private saveReplayed(): void {
-    if (this.files.replayed) writeAtomically(this.files.replayed, JSON.stringify(Object.fromEntries(this.replayed)));
+    if (this.files.replayed) writeAtomically(this.files.replayed, replayedMarksJson(this.replayed));
   }
 }
 

@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { RiffleError } from "../core/errors.ts";
+import type { ReplayMark } from "../core/ports/output-store.ts";
 
 /** What the progress marker records. */
 export interface Progress {
@@ -116,8 +117,17 @@ export function writeAtomically(path: string, text: string): void {
   }
 }
 
-/** The replayed marks of dead letters at `path` (id → replay time); none when there is no file. */
-export function readReplayedMarks(path: string): Map<string, number> {
+/** A dead letter's replayed mark: when, and the envelope that carried it (when recorded). */
+export interface ReplayedMark {
+  readonly at: number;
+  readonly replay?: ReplayMark;
+}
+
+/**
+ * The replayed marks of dead letters at `path` (id → replay time, or `{at, replay}`
+ * with the replay's envelope); none when there is no file.
+ */
+export function readReplayedMarks(path: string): Map<string, ReplayedMark> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -127,10 +137,31 @@ export function readReplayedMarks(path: string): Map<string, number> {
   }
   try {
     const marks = JSON.parse(text) as Record<string, unknown>;
-    const ok = typeof marks === "object" && marks !== null && Object.values(marks).every(Number.isSafeInteger);
-    if (ok) return new Map(Object.entries(marks as Record<string, number>));
+    if (typeof marks === "object" && marks !== null) {
+      const out = new Map<string, ReplayedMark>();
+      for (const [id, v] of Object.entries(marks)) {
+        if (Number.isSafeInteger(v)) out.set(id, { at: v as number });
+        else if (isMarkWithReplay(v)) out.set(id, v);
+        else return malformed(path, text);
+      }
+      return out;
+    }
   } catch {
     // reported below
   }
+  return malformed(path, text);
+}
+
+/** The marks as `readReplayedMarks` reads them. */
+export function replayedMarksJson(marks: ReadonlyMap<string, ReplayedMark>): string {
+  return JSON.stringify(Object.fromEntries([...marks].map(([id, m]) => [id, m.replay ? m : m.at])));
+}
+
+function isMarkWithReplay(v: unknown): v is ReplayedMark {
+  const m = v as ReplayedMark | null;
+  return typeof m === "object" && m !== null && Number.isSafeInteger(m.at) && typeof m.replay?.seq === "number";
+}
+
+function malformed(path: string, text: string): never {
   throw new ProgressFileError(`the replayed marks ${path} are malformed: ${text.slice(0, 200)}`);
 }

@@ -9,7 +9,7 @@
  */
 
 import { type OutboxEntry, replayChannel } from "../envelope.ts";
-import type { StoredDeadLetter } from "../ports/output-store.ts";
+import type { ReplayMark, StoredDeadLetter } from "../ports/output-store.ts";
 import type { ReplayDestination } from "./replay-routing.ts";
 
 /** Letters that go back in one envelope: same task, destination partition and replay channel. */
@@ -61,6 +61,26 @@ export function groupEntries(groups: readonly ReplayGroup[], generation: number,
     to: { task: g.task, partition: g.partition },
     envelope: { gen: generation, from: g.channel, seq: replaySeq(now, i), records: g.letters.map((d) => d.value) },
   }));
+}
+
+/**
+ * Per letter id, the envelope of `groups` at `generation` that carries it (the
+ * replayed mark, see `core/checkpoint/replay-undo.ts`); groups for which `sent` is
+ * false are left out.
+ */
+export function replayMarks(
+  groups: readonly ReplayGroup[],
+  generation: number,
+  now: number,
+  sent: (i: number) => boolean = () => true,
+): Record<string, ReplayMark> {
+  const marks: Record<string, ReplayMark> = {};
+  groups.forEach((g, i) => {
+    if (!sent(i)) return;
+    const mark = { generation, task: g.task, partition: g.partition, channel: g.channel, seq: replaySeq(now, i) };
+    for (const d of g.letters) marks[d.id] = mark;
+  });
+  return marks;
 }
 
 /** The sequence number of the `i`-th envelope of a replay at `now` (ms). */

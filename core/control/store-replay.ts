@@ -16,7 +16,7 @@ import { runningPlan } from "../graph/rescale.ts";
 import { foldPartition } from "../log/read.ts";
 import type { JobRecord } from "../ports/checkpoint-store.ts";
 import type { ReplayMark, StoredDeadLetter } from "../ports/output-store.ts";
-import { groupEntries, lettersToReplay, replayGroups, replaySeq } from "./replay.ts";
+import { groupEntries, lettersToReplay, replayGroups, replayMarks } from "./replay.ts";
 import { replayRouter } from "./replay-routing.ts";
 
 /** How often a replay that a restore overlapped is sent again before it gives up. */
@@ -63,11 +63,7 @@ async function sendMarked(
   const now = o.clock.now();
   // Routed at the running parallelism: a rescaled task's key groups moved.
   const groups = replayGroups(letters, replayRouter(runningPlan(o.plan, record?.parallelism), o.graph));
-  const marks: Record<string, ReplayMark> = {};
-  groups.forEach((g, i) => {
-    const mark = { generation, task: g.task, partition: g.partition, channel: g.channel, seq: replaySeq(now, i) };
-    for (const d of g.letters) marks[d.id] = mark;
-  });
+  const marks = replayMarks(groups, generation, now);
   // Marked first: a restore that begins after the marks sees them.
   await o.output.markReplayed(
     o.plan.job,

@@ -10,11 +10,12 @@
  * Requests are served one at a time, in order.
  */
 
-import { groupEntries, type ReplayGroup, replaySeq } from "../control/replay.ts";
+import { groupEntries, type ReplayGroup, replayMarks, replaySeq } from "../control/replay.ts";
 import type { OutboxEntry } from "../envelope.ts";
 import { RiffleError } from "../errors.ts";
 import { foldPartition } from "../log/read.ts";
 import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
+import type { ReplayMark } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 
 /** A replay refused: nothing of it was replayed. */
@@ -41,6 +42,8 @@ export interface ReplayDone {
   readonly reason?: string;
   /** The completed checkpoint that covers the replay (0: nothing was sent). */
   readonly checkpoint: number;
+  /** Per replayed letter, the envelope that carried it (its replayed mark). */
+  readonly marks?: Readonly<Record<string, ReplayMark>>;
 }
 
 interface Request {
@@ -129,6 +132,7 @@ async function advance(req: Request, s: ReplayServices): Promise<ReplayDone | un
     refused: ids((i) => req.refused.has(i)),
     ...(req.reason ? { reason: req.reason } : {}),
     checkpoint,
+    marks: replayMarks(req.groups, s.generation, req.now, (i) => !req.refused.has(i)),
   });
   if (req.refused.size === req.groups.length) return answer(0);
   if (!req.through) {

@@ -58,3 +58,32 @@ describe("FileOutputStore: where a restore's output begins", () => {
     expect(readFileSync(f.out, "utf8").slice(at)).toBe(line(10) + line(11));
   });
 });
+
+describe("FileOutputStore: replayed marks", () => {
+  it("keeps each mark's envelope across reopens, reads marks written without one, and clears only the mark judged undone", async () => {
+    const f = { ...files(), replayed: "" };
+    f.replayed = join(f.dlq, "..", "dlq-replayed.json");
+    const letter = { operator: "m", value: 1, error: "boom", attempts: 3, channel: "src#0", seq: 1, time: 0 };
+    const store = new FileOutputStore(f);
+    await store.publish("j", [{ ...segment(1, 1, []), deadLetters: [letter, letter, letter] }]);
+    await store.setPublished("j", { "t#0": 1 });
+    const [a, b, c] = (await store.deadLetters("j")).map((d) => d.id) as [string, string, string];
+    const mark = (seq: number) => ({ generation: 1, task: "t", partition: 0, channel: "$replay:src#0", seq });
+    await store.markReplayed("j", [a, b], 10, { [a]: mark(5), [b]: mark(5) });
+    await store.markReplayed("j", [c], 11); // written as before envelopes were recorded
+    expect(JSON.parse(readFileSync(f.replayed, "utf8"))[c]).toBe(11);
+    await store.markReplayed("j", [b], 12, { [b]: mark(9) }); // a newer replay of b
+    const reopened = new FileOutputStore(f);
+    expect((await reopened.deadLetters("j")).map((d) => [d.replayedAt, d.replay?.seq])).toEqual([
+      [10, 5],
+      [12, 9],
+      [11, undefined],
+    ]);
+    await reopened.unmarkReplayed(
+      "j",
+      [a, b, c].map((id) => ({ id, seq: 5 })),
+    );
+    const after = new FileOutputStore(f);
+    expect((await after.deadLetters("j")).map((d) => d.replayedAt)).toEqual([undefined, 12, 11]);
+  });
+});
