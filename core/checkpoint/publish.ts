@@ -39,6 +39,8 @@ export async function publishCompleted(
   let deadLetters = 0;
   let compacted = 0;
   const raised: Record<string, number> = {};
+  /** The base `through` each partition's read found (a store with `readLog`): the fold check needs no read of its own. */
+  const bases = new Map<string, number>();
   // The partitions of the checkpoint's cut, at its parallelism: a restore at another
   // parallelism publishes what the last run committed before it rewrites the logs.
   // Each partition's output is its own items, so the partitions publish concurrently.
@@ -47,7 +49,11 @@ export async function publishCompleted(
     const after = marks[key] ?? 0;
     if (cut <= after) return;
     const batch: PublishedSegment[] = [];
-    for (const seg of await state.readSegments(task, partition, after)) {
+    const read = state.readLog
+      ? await state.readLog(task, partition, after)
+      : { through: undefined, segments: await state.readSegments(task, partition, after) };
+    if (read.through !== undefined) bases.set(key, read.through);
+    for (const seg of read.segments) {
       if (seg.n > cut) break;
       if (!seg.sink && !seg.deadLetters) continue;
       const sink = seg.sink ?? {};
@@ -60,10 +66,12 @@ export async function publishCompleted(
   });
   // Durable marks first; only then may the log behind the cut go.
   if (Object.keys(raised).length > 0) await output.setPublished(plan.job, raised);
-  await mapLimit(partitions, PUBLISH_CONCURRENCY, async ({ task, partition, cut }) => {
-    const base = await state.readBase(task, partition);
-    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, base?.through ?? 0, cut)) return;
-    compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - (base?.through ?? 0));
+  // A base read before the marks went up may be behind a concurrent compaction's: then
+  // the fold finds nothing to do, or (a restore's) holds the lease. Folding is for size only.
+  await mapLimit(partitions, PUBLISH_CONCURRENCY, async ({ key, task, partition, cut }) => {
+    const through = bases.get(key) ?? (await state.readBase(task, partition))?.through ?? 0;
+    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, through, cut)) return;
+    compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - through);
   });
   return { records, deadLetters, compacted };
 }

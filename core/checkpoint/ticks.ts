@@ -32,7 +32,8 @@ export async function sendDueTicks(c: TickContext): Promise<number> {
   const record = await c.checkpoints.loadJob(c.job);
   if (!record || record.restoring || record.failed) return 0;
   const now = c.clock.now();
-  const due = (await c.timers.list(c.job)).filter(
+  // A hint missed by the lagging read is ticked a round later; a stale one fails markTicked.
+  const due = (await c.timers.list(c.job, { lagging: true })).filter(
     (h) => h.at <= now && (h.tickedAt === undefined || now - h.tickedAt >= RETICK_MS),
   );
   const marked = [];

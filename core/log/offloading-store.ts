@@ -13,6 +13,7 @@ import type {
   PartitionBase,
   PayloadsWanted,
   Segment,
+  SegmentsRead,
   StateChange,
   StateRef,
   StateStore,
@@ -59,6 +60,9 @@ export class OffloadingStateStore implements StateStore {
     this.objects = new SegmentObjects(blobs);
     this.job = options.job;
     this.inlineMax = options.inlineMaxBytes ?? INLINE_MAX_BYTES;
+    if (inner.readLog) {
+      this.readLog = (task, partition, after, payloads) => this.readWhole(task, partition, after, payloads, true);
+    }
   }
 
   get foldPolicy(): FoldPolicy | undefined {
@@ -107,12 +111,34 @@ export class OffloadingStateStore implements StateStore {
   }
 
   async readSegments(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<Segment[]> {
+    return (await this.readWhole(task, partition, after, payloads, false)).segments;
+  }
+
+  /** Present when the wrapped store has it: its segments with their payloads, and its base's `through`. */
+  readonly readLog?: (
+    task: string,
+    partition: number,
+    after: number,
+    payloads?: PayloadsWanted,
+  ) => Promise<SegmentsRead>;
+
+  /** Reads `task[partition]`'s segments after `after` (with `withBase`, through the inner `readLog`) and their payloads. */
+  private async readWhole(
+    task: string,
+    partition: number,
+    after: number,
+    payloads: PayloadsWanted | undefined,
+    withBase: boolean,
+  ): Promise<SegmentsRead> {
     for (let i = 0; ; i++) {
-      const segments = await this.inner.readSegments(task, partition, after);
-      if (payloads === "none") return segments.map(withoutPayload);
-      const proven = payloads === "unsent" ? Math.max(0, ...segments.map((s) => s.sentThrough)) : 0;
+      const read =
+        withBase && this.inner.readLog
+          ? await this.inner.readLog(task, partition, after)
+          : { through: 0, segments: await this.inner.readSegments(task, partition, after) };
+      if (payloads === "none") return { through: read.through, segments: read.segments.map(withoutPayload) };
+      const proven = payloads === "unsent" ? Math.max(0, ...read.segments.map((s) => s.sentThrough)) : 0;
       try {
-        return await this.whole(segments, proven);
+        return { through: read.through, segments: await this.whole(read.segments, proven) };
       } catch (e) {
         if (!(e instanceof SegmentObjectMissingError) || i >= RE_READS) throw e;
       }

@@ -11,7 +11,7 @@
 
 import { PartitionNotEmptyError, SegmentConflictError, SegmentFencedError } from "../errors.ts";
 import { compactionBound, extentOf, type FoldPolicy, foldBase, netChanges } from "../log/compaction.ts";
-import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
+import type { PartitionBase, Segment, SegmentsRead, StateChange, StateRef, StateStore } from "../ports/state-store.ts";
 
 interface Entry {
   readonly g: number;
@@ -117,6 +117,11 @@ export class InMemoryStateStore implements StateStore {
     if (!log) return [];
     const out = log.segs.slice(Math.max(0, after - (log.base?.through ?? 0)));
     return this.copy ? structuredClone(out) : out;
+  }
+
+  async readLog(task: string, partition: number, after: number): Promise<SegmentsRead> {
+    const through = this.logs.get(`${task}#${partition}`)?.base?.through ?? 0;
+    return { through, segments: await this.readSegments(task, partition, after) };
   }
 
   async readBase(task: string, partition: number): Promise<PartitionBase | undefined> {

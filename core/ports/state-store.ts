@@ -26,6 +26,12 @@ export interface StateRef {
  */
 export type PayloadsWanted = "all" | "unsent" | "none";
 
+/** What {@link StateStore.readLog} read: the segments, and the base's `through` at the time (0: no base). */
+export interface SegmentsRead {
+  readonly through: number;
+  readonly segments: Segment[];
+}
+
 /** The changelog and keyed state of a job's partitions. */
 export interface StateStore {
   /** How often completing a checkpoint folds the log on this store (absent: at every completed checkpoint). */
@@ -40,6 +46,12 @@ export interface StateStore {
   append(task: string, partition: number, segment: Segment): Promise<number>;
   /** Segments of `task[partition]` numbered above `after` that are not compacted, ascending (payloads: all by default). */
   readSegments(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<Segment[]>;
+  /**
+   * Optional: {@link readSegments}, with the `through` of the base it read beside them
+   * (0: none), for a store that reads both anyway (DynamoDB). Publishing then decides
+   * whether to fold without reading the base again: one read a partition a checkpoint.
+   */
+  readLog?(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<SegmentsRead>;
   /** The compacted base of `task[partition]`, if it was ever compacted. */
   readBase(task: string, partition: number): Promise<PartitionBase | undefined>;
   /**

@@ -21,8 +21,13 @@ export interface TimerHint {
 export interface TimerHints {
   /** Records `task[partition]`'s next timer (`undefined`: none), clearing `tickedAt`. */
   record(job: string, task: string, partition: number, at: number | undefined): Promise<void>;
-  /** Every partition's recorded next timer. */
-  list(job: string): Promise<TimerHint[]>;
+  /**
+   * Every partition's recorded next timer. `lagging`: the store may answer from a
+   * read that misses the newest records (DynamoDB: eventually consistent, half the
+   * read units); right for sending ticks, where a missed hint is ticked a round later
+   * and a stale one fails `markTicked`, not for deciding that no timer is pending.
+   */
+  list(job: string, options?: { readonly lagging?: boolean }): Promise<TimerHint[]>;
   /** Sets `tickedAt` to `now` if the hint still says `hint.at`; false when it changed or is gone. */
   markTicked(job: string, hint: TimerHint, now: number): Promise<boolean>;
 }

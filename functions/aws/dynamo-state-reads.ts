@@ -16,7 +16,7 @@
 
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
-import type { Segment, StateChange, StateRef } from "../../core/ports/state-store.ts";
+import type { Segment, SegmentsRead, StateChange, StateRef } from "../../core/ports/state-store.ts";
 import { batchGetAll, type Item, mapLimit, queryAll } from "./dynamo-batch.ts";
 import { dynamoCall, type TableNames } from "./dynamo-client.ts";
 import { type LogEntry, LogKey, readEntries } from "./dynamo-state-log.ts";
@@ -83,6 +83,11 @@ export class StateReads {
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
+    return (await this.readLog(task, partition, after)).segments;
+  }
+
+  /** The segments after `after`, and the base's `through` read beside them (one GetItem and one Query, concurrently). */
+  async readLog(task: string, partition: number, after: number): Promise<SegmentsRead> {
     const pk = this.o.logPk(task, partition);
     const [through, entries] = await Promise.all([
       this.baseThrough(pk),
@@ -90,7 +95,7 @@ export class StateReads {
     ]);
     const floor = floorOf(entries, Math.max(through, after));
     if (after <= through && !this.o.parts.get(pk)?.overlay) this.install(pk, entries, floor);
-    return entries.flatMap((e) => (e.kind === "live" && e.n > floor ? [e.segment] : []));
+    return { through, segments: entries.flatMap((e) => (e.kind === "live" && e.n > floor ? [e.segment] : [])) };
   }
 
   /** Folds a segment's changes into a loaded overlay (they are kept as given: pass copies). */

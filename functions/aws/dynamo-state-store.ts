@@ -24,7 +24,14 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteComma
 import { PartitionNotEmptyError, RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { FoldPolicy } from "../../core/log/compaction.ts";
 import { encodeJson } from "../../core/log/payload.ts";
-import type { PartitionBase, Segment, StateChange, StateRef, StateStore } from "../../core/ports/state-store.ts";
+import type {
+  PartitionBase,
+  Segment,
+  SegmentsRead,
+  StateChange,
+  StateRef,
+  StateStore,
+} from "../../core/ports/state-store.ts";
 import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, type WriteRequest } from "./dynamo-batch.ts";
 import {
   type CancellationReason,
@@ -216,6 +223,10 @@ export class DynamoStateStore implements StateStore {
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
     return this.reads.readSegments(task, partition, after);
+  }
+
+  readLog(task: string, partition: number, after: number): Promise<SegmentsRead> {
+    return this.reads.readLog(task, partition, after);
   }
 
   async readBase(task: string, partition: number): Promise<PartitionBase | undefined> {

@@ -43,13 +43,14 @@ export class DynamoTimerHints implements TimerHints {
     );
   }
 
-  async list(job: string): Promise<TimerHint[]> {
+  async list(job: string, options: { readonly lagging?: boolean } = {}): Promise<TimerHint[]> {
     const items = await queryAll(
       this.doc,
       {
         TableName: this.table,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
         ExpressionAttributeValues: { ":pk": keyPart("job id", job), ":p": PREFIX },
+        ...(options.lagging ? { ConsistentRead: false } : {}),
       },
       `Query of the timer hints of job '${job}' on ${this.table}`,
     );

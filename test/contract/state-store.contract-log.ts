@@ -127,6 +127,20 @@ export function stateStoreLogContract(name: string, make: MakeStateStore): void 
         expect(await store.readSegments("t", 0, 5)).toEqual([]);
       });
 
+      it("readLog, where the store has it, returns readSegments' segments and the base's through", async () => {
+        await appendAll("t", 0, [sent(1), sent(2), sent(3), sent(4), sent(5)]);
+        const readLog = store.readLog?.bind(store);
+        if (!readLog) {
+          expect(name).toMatch(/sqlite/i); // the stores riffle publishes from on AWS and in memory have it
+          return;
+        }
+        expect(await readLog("t", 0, 0)).toEqual({ through: 0, segments: await store.readSegments("t", 0, 0) });
+        expect(await store.compact("t", 0, 3)).toBe(3);
+        expect(await readLog("t", 0, 0)).toEqual({ through: 3, segments: [sent(4), sent(5)] });
+        expect(await readLog("t", 0, 4)).toEqual({ through: 3, segments: [sent(5)] });
+        expect(await readLog("nope", 0, 0)).toEqual({ through: 0, segments: [] });
+      });
+
       it("readBase is undefined until the partition is compacted", async () => {
         expect(await store.readBase("t", 0)).toBeUndefined();
         await appendAll("t", 0, [sent(1), sent(2)]);

@@ -16,6 +16,7 @@ import type {
   PartitionBase,
   PayloadsWanted,
   Segment,
+  SegmentsRead,
   StateChange,
   StateRef,
   StateStore,
@@ -126,6 +127,8 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
   constructor(inner: S, crashAt: CrashPolicy = () => false) {
     this.inner = inner;
     this.crashAt = crashAt;
+    const readLog = inner.readLog?.bind(inner);
+    if (readLog) this.readLog = readLog;
   }
 
   /** Whether to crash at `point` (the policy; subclasses arm their own). */
@@ -142,6 +145,13 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
   readSegments(task: string, partition: number, after: number, payloads?: PayloadsWanted): Promise<Segment[]> {
     return this.inner.readSegments(task, partition, after, payloads);
   }
+  /** Present when the wrapped store has it. */
+  readonly readLog?: (
+    task: string,
+    partition: number,
+    after: number,
+    payloads?: PayloadsWanted,
+  ) => Promise<SegmentsRead>;
   readBase(task: string, partition: number): Promise<PartitionBase | undefined> {
     return this.inner.readBase(task, partition);
   }

@@ -17,6 +17,7 @@ import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
+import type { TimerHint, TimerHints } from "../../core/ports/timer-hints.ts";
 import { TimerReporter } from "../../core/runtime/timer-report.ts";
 import { createCoordinatorHandlers } from "../../functions/handlers/coordinator.ts";
 
@@ -92,6 +93,33 @@ describe("coordinator tick step", () => {
     s.sent.length = 0;
     expect(await s.steps().tick()).toEqual({ ticked: 2 }); // p1 now due; p0's tick went unanswered
     expect(signals(s.sent, "tick").sort()).toEqual(["k[0]", "k[1]"]);
+  });
+
+  it("reads the hints lagging: one the read misses is ticked a round later, a stale one is not ticked", async () => {
+    const s = setup();
+    const now = s.clock.now();
+    await s.steps().start();
+    s.sent.length = 0;
+    // An eventually consistent read: `behind` is what it answers until it catches up.
+    let behind: TimerHint[] | undefined = [];
+    const asked: (boolean | undefined)[] = [];
+    const timers: TimerHints = {
+      record: (...a) => s.timers.record(...a),
+      markTicked: (...a) => s.timers.markTicked(...a),
+      list: async (job, options) => {
+        asked.push(options?.lagging);
+        return options?.lagging && behind ? behind : s.timers.list(job);
+      },
+    };
+    const steps = () => new CoordinatorSteps({ ...s.context, timers });
+    await s.timers.record("ticks", "k", 0, now - 1);
+    expect(await steps().tick()).toEqual({ ticked: 0 }); // not seen yet
+    behind = [{ task: "k", partition: 1, at: now - 1 }]; // k[1] has no hint: a stale read
+    expect(await steps().tick()).toEqual({ ticked: 0 }); // markTicked's condition fails: no tick
+    behind = undefined; // caught up
+    expect(await steps().tick()).toEqual({ ticked: 1 });
+    expect(signals(s.sent, "tick")).toEqual(["k[0]"]);
+    expect(asked).toEqual([true, true, true]);
   });
 
   it("sends no tick without hints, before the job exists, or once it failed", async () => {

@@ -88,4 +88,59 @@ describe("publishCompleted", () => {
     expect(compacted).toEqual([0, 0, 3, 0, 0, 3, 0]);
     expect((await state.readBase(task, 0))?.through).toBe(6);
   });
+
+  it("decides a fold from the base its segment read returned (readLog): no base read of its own, and the same folds", async () => {
+    const plan = planJob(buildGraph(job, { parallelism: 1 }));
+    const task = plan.tasks[0]?.id as string;
+    const counted = (withReadLog: boolean) => {
+      const store = new InMemoryStateStore({ foldPolicy: { segments: 3, checkpoints: 1000 } });
+      const reads = { base: 0 };
+      const readBase = store.readBase.bind(store);
+      store.readBase = (t, p) => {
+        reads.base++;
+        return readBase(t, p);
+      };
+      if (!withReadLog) Object.assign(store, { readLog: undefined });
+      return { store, reads };
+    };
+    const folds: number[][] = [];
+    const baseReads: number[] = [];
+    for (const withReadLog of [true, false]) {
+      const { store, reads } = counted(withReadLog);
+      const output = new InMemoryOutputStore();
+      for (let n = 1; n <= 8; n++) {
+        await store.append(task, 0, {
+          n,
+          gen: 1,
+          time: 0,
+          positions: {},
+          outSeqs: {},
+          changes: [],
+          outbox: [],
+          sentThrough: n,
+        });
+      }
+      const compacted: number[] = [];
+      for (let id = 1; id <= 7; id++) {
+        const cut = { [`${task}#0`]: id };
+        const m = {
+          job: "pub",
+          id,
+          generation: 1,
+          status: "completed" as const,
+          triggeredAt: 0,
+          cut,
+          parallelism: { [task]: 1 },
+        };
+        compacted.push((await publishCompleted(plan, store, output, m)).compacted);
+      }
+      folds.push(compacted);
+      baseReads.push(reads.base);
+    }
+    expect(folds).toEqual([
+      [0, 0, 3, 0, 0, 3, 0],
+      [0, 0, 3, 0, 0, 3, 0],
+    ]);
+    expect(baseReads).toEqual([0, 7]);
+  });
 });

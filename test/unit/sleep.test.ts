@@ -11,7 +11,9 @@ import { planJob } from "../../core/graph/planner.ts";
 import type { Segment } from "../../core/log/segment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
 import type { CheckpointManifest, JobRecord } from "../../core/ports/checkpoint-store.ts";
+import type { TimerHints } from "../../core/ports/timer-hints.ts";
 
 const job = defineJob("sleepy", (env) => {
   env.fromElements([1, 2, 3]).uid("src").sinkTo("out");
@@ -61,6 +63,20 @@ describe("scale to zero", () => {
     expect(await isQuiet(context, last)).toBe(true);
     await state.append(plan.tasks[0]?.id as string, 0, segment(2));
     expect(await isQuiet(context, last)).toBe(false);
+  });
+
+  it("is not quiet while a timer hint waits, also one that a lagging (eventually consistent) read would miss", async () => {
+    const { last, context } = await setup();
+    const timers = new InMemoryTimerHints();
+    // A store whose lagging read has not seen the newest hint yet; only a strong read has.
+    const lagging: TimerHints = {
+      record: (...a) => timers.record(...a),
+      markTicked: (...a) => timers.markTicked(...a),
+      list: async (job, options) => (options?.lagging ? [] : timers.list(job)),
+    };
+    expect(await isQuiet({ ...context, timers: lagging }, last)).toBe(true);
+    await timers.record("sleepy", "t", 0, 5);
+    expect(await isQuiet({ ...context, timers: lagging }, last)).toBe(false);
   });
 
   it("stays awake when work lands while it falls asleep", async () => {
