@@ -17,6 +17,7 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
+import { OverCalls } from "./over-bind.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
 /** A bound relation and the columns it shows to the query around it. */
@@ -37,7 +38,11 @@ export function bindQuery(q: Query, catalog: Catalog): Rel {
   const aggregating = q.groupBy.length > 0 || q.items.some((i) => hasAggregate(i.expr)) || q.having !== undefined;
   if (!aggregating) {
     const items = expandStars(q.items, input.columns);
-    const projects = items.map((i) => bindExpr(i.expr, { columns: input.columns, clause: "SELECT" }));
+    const windows = new OverCalls(input.columns, aggregateCall);
+    const projects = items.map((i) =>
+      bindExpr(i.expr, { columns: input.columns, clause: "SELECT", over: windows.bind }),
+    );
+    if (windows.used) return calc(windows.build(input.rel, where), projects, undefined, names(items));
     return calc(input.rel, projects, where, names(items));
   }
   return bindAggregate(q, input, where);

@@ -1,0 +1,85 @@
+/**
+ * The optimizer's TopN rule, as Flink's FlinkLogicalRankRule: a filter bounding a
+ * `ROW_NUMBER() OVER (…)` column from above (`rn <= N`, `rn < N`, `rn = 1`) over the `over` node
+ * becomes a `rank` node keeping the first N rows per partition. The row number stays in the
+ * output only when something above reads it. Also the checks of window functions left after
+ * the rules ran: a ROW_NUMBER without such a filter, an OVER aggregate over an updating input.
+ */
+import { unsupported } from "./errors.ts";
+import { type BoundExpr, inputsOf } from "./expr.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+
+type Calc = Extract<Rel, { kind: "calc" }>;
+
+/** The upper bound on column `rn` that conjunct `c` sets, if it sets one. */
+function upperBound(c: BoundExpr, rn: number): number | undefined {
+  if (c.kind !== "call" || c.args.length !== 2) return undefined;
+  const [a, b] = c.args as [BoundExpr, BoundExpr];
+  const flip: Record<string, string> = { "<=": ">=", "<": ">", "=": "=", ">=": "<=", ">": "<" };
+  const isRn = (e: BoundExpr) => e.kind === "input" && e.index === rn;
+  const literal = (e: BoundExpr) =>
+    e.kind === "literal" && Number.isInteger(e.value) ? (e.value as number) : undefined;
+  let op = c.name;
+  let v = isRn(a) ? literal(b) : undefined;
+  if (v === undefined && isRn(b)) {
+    v = literal(a);
+    op = flip[op] ?? "";
+  }
+  if (v === undefined) return undefined;
+  if (op === "<=" || op === "=") return v;
+  if (op === "<") return v - 1;
+  return undefined;
+}
+
+function conjuncts(e: BoundExpr): BoundExpr[] {
+  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
+}
+
+/** `c` with its `over` input made a `rank` when its filter bounds the row number; otherwise `c`. */
+export function toRank(c: Calc, and: (a: BoundExpr | undefined, b: BoundExpr) => BoundExpr): Calc {
+  const over = c.input;
+  if (over.kind !== "over" || over.calls.length !== 1 || over.calls[0]?.fn !== "ROW_NUMBER" || !c.filter) return c;
+  const rn = over.input.fields.length;
+  let limit: number | undefined;
+  let residual: BoundExpr | undefined;
+  for (const x of conjuncts(c.filter)) {
+    const bound = upperBound(x, rn);
+    if (bound !== undefined) limit = Math.min(limit ?? bound, bound);
+    // `rn = 1` and `rn <= N` say all there is; `rn = 3` also says rn >= 3.
+    if (bound === undefined || (x.kind === "call" && x.name === "=" && bound !== 1)) residual = and(residual, x);
+  }
+  if (limit === undefined) return c;
+  if (limit < 1) limit = 0;
+  const reads = new Set<number>();
+  for (const p of c.projects) inputsOf(p, reads);
+  if (residual) inputsOf(residual, reads);
+  const rowNumber = reads.has(rn);
+  const rank: Rel = {
+    kind: "rank",
+    input: over.input,
+    partitionKeys: over.window.partitionKeys,
+    orderBy: over.window.orderBy,
+    limit,
+    rowNumber,
+    fields: rowNumber ? over.fields : over.input.fields,
+  };
+  const { filter: _old, ...rest } = c;
+  return { ...rest, input: rank, ...(residual ? { filter: residual } : {}) };
+}
+
+/** Refuses the window functions no operator runs. */
+export function checkWindows(rel: Rel): void {
+  if (rel.kind === "over") {
+    if (rel.calls.some((c) => c.fn === "ROW_NUMBER"))
+      throw unsupported(
+        rel.pos,
+        "ROW_NUMBER() OVER (…) without a filter 'rn <= N' or 'rn = 1' on it in the query around it (TopN)",
+      );
+    if (isUpdating(changelogMode(rel.input)))
+      throw unsupported(rel.pos, "an OVER aggregate over an updating input (as in Flink)");
+  }
+  if (rel.kind === "join") {
+    checkWindows(rel.left);
+    checkWindows(rel.right);
+  } else if ("input" in rel) checkWindows(rel.input);
+}
