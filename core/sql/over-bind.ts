@@ -3,12 +3,12 @@
  * becomes a column of one `over` node placed between the query's FROM/WHERE and its projection.
  * `ROW_NUMBER()` becomes a TopN once the optimizer finds the `rn <= N` filter around it.
  */
-import type { Expr, FrameBound, WindowSpec } from "./ast.ts";
+import { type Expr, type FrameBound, type SelectItem, startOf, type WindowSpec } from "./ast.ts";
 import { type BindContext, bindExpr, type ScopeColumn } from "./bind-expr.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import { type BoundExpr, fold } from "./expr.ts";
 import type { AggCall, OverCall, OverFrame, OverWindow, Rel, SortKey } from "./logical.ts";
-import { BIGINT } from "./types.ts";
+import { BIGINT, showType } from "./types.ts";
 
 type Call = Extract<Expr, { kind: "call" }>;
 
@@ -120,4 +120,35 @@ function offset(bound: FrameBound, pos: Pos) {
   const v = fold(bindExpr(bound.offset, { columns: [], clause: "a window frame" }));
   if (v.kind !== "literal") throw invalid(pos, "a window frame's bound must be a constant");
   return v;
+}
+
+/**
+ * Whether `where` names a window function's alias of the same SELECT (and no input column of
+ * that name exists). The public Nexmark q6 does (`SELECT *, ROW_NUMBER() OVER (…) AS rownum …
+ * WHERE rownum <= 1`), which Flink refuses; riffle reads such a WHERE as QUALIFY: a filter
+ * after the window functions, over the SELECT's output columns.
+ */
+export function filtersWindowAlias(
+  where: Expr,
+  items: readonly SelectItem[],
+  columns: readonly ScopeColumn[],
+): boolean {
+  const aliases = new Set(items.filter((i) => i.alias && i.expr.kind === "call" && i.expr.over).map((i) => i.alias));
+  let found = false;
+  JSON.stringify(where, (k, v: { kind?: string; path?: string[] } | null) => {
+    if (k === "query") return undefined;
+    const name = v?.kind === "column" && v.path?.length === 1 ? v.path[0] : undefined;
+    if (name && aliases.has(name) && !columns.some((c) => c.name === name)) found = true;
+    return v;
+  });
+  return found;
+}
+
+/** `rel` filtered by `where`, bound over `rel`'s output columns (see {@link filtersWindowAlias}). */
+export function qualify(rel: Rel, where: Expr): Rel {
+  const filter = bindExpr(where, { columns: rel.fields, clause: "WHERE" });
+  if (filter.type.kind !== "BOOLEAN")
+    throw invalid(startOf(where), `type mismatch: WHERE needs BOOLEAN, got ${showType(filter.type)}`);
+  const projects = rel.fields.map((f, index): BoundExpr => ({ kind: "input", index, type: f.type }));
+  return { kind: "calc", input: rel, projects, filter, fields: rel.fields };
 }

@@ -11,9 +11,10 @@ import type { DataStream } from "../api/datastream.ts";
 import type { KeyedProcessFunction } from "../api/functions.ts";
 import { mapState, valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { accumulators } from "./aggregate.ts";
+import { accumulators, type Change } from "./aggregate.ts";
 import type { Row } from "./expr.ts";
 import type { AggCall, OverFrame, Rel } from "./logical.ts";
+import { retractingOverAggregate } from "./over-retract.ts";
 import { rankOrder } from "./rank.ts";
 
 type Acc = ReturnType<ReturnType<typeof accumulators>["empty"]>;
@@ -85,14 +86,28 @@ const aggsOf = (rel: Over) => rel.calls.filter((c): c is AggCall => c.fn !== "RO
 /** The frame of an OVER node: SQL's default is RANGE UNBOUNDED PRECEDING. */
 const frameOf = (rel: Over): OverFrame => rel.window.frame ?? { unit: "RANGE", precedingMs: "unbounded" };
 
-/** Builds an OVER aggregate over `input`, an insert-only stream of rows. */
-export function translateOver(rel: Over, input: DataStream<Row>, uid: () => string): DataStream<Row> {
+/**
+ * Builds an OVER aggregate over `input`: rows, emitted as the watermark passes them; or, when
+ * `retracting`, changes, emitted at once (over-retract.ts).
+ */
+export function translateOver(
+  rel: Over,
+  input: DataStream<unknown>,
+  retracting: boolean,
+  uid: () => string,
+): DataStream<unknown> {
   const keys = rel.window.partitionKeys;
+  const keyOf = (r: Row) => (keys.length === 0 ? 0 : (keys.map((k) => r[k]) as Key));
   const time = (rel.window.orderBy[0] as { column: number }).column;
-  return input
-    .keyBy((r) => (keys.length === 0 ? 0 : (keys.map((k) => r[k]) as Key)))
+  if (retracting)
+    return (input as DataStream<Change>)
+      .keyBy((c) => keyOf(c.row))
+      .process(retractingOverAggregate(time, frameOf(rel), aggsOf(rel)))
+      .uid(uid()) as DataStream<unknown>;
+  return (input as DataStream<Row>)
+    .keyBy(keyOf)
     .process(overAggregate(time, frameOf(rel), aggsOf(rel)))
-    .uid(uid());
+    .uid(uid()) as DataStream<unknown>;
 }
 
 /** `ROWS BETWEEN 10 PRECEDING AND CURRENT ROW`, as written. */
@@ -102,8 +117,8 @@ export function showFrame(frame: OverFrame): string {
   return `${frame.unit} BETWEEN ${start} PRECEDING AND CURRENT ROW`;
 }
 
-/** The OVER node for EXPLAIN: partition, order, frame and calls. */
-export function describeOver(rel: Over, physical: boolean): string {
+/** The OVER node for EXPLAIN: partition, order, frame and calls; `physical`: its operator, over an input that retracts or not. */
+export function describeOver(rel: Over, physical?: { retracting: boolean }): string {
   const names = rel.input.fields.map((f) => f.name);
   const n = names.length;
   const calls = rel.calls
@@ -114,5 +129,8 @@ export function describeOver(rel: Over, physical: boolean): string {
     .join(", ");
   const order = rel.window.orderBy.map((k) => `${names[k.column]}${k.desc ? " DESC" : ""}`).join(", ");
   const body = `partitionBy=[${rel.window.partitionKeys.map((k) => names[k]).join(", ")}], orderBy=[${order}], window=[${showFrame(frameOf(rel))}], select=[${calls}]`;
-  return physical ? `OverAggregate(${body}) → keyBy + keyed process with event-time timers` : `LogicalWindow(${body})`;
+  if (!physical) return `LogicalWindow(${body})`;
+  return physical.retracting
+    ? `OverAggregate(${body}, input=[retracting]) → keyBy + keyed process`
+    : `OverAggregate(${body}) → keyBy + keyed process with event-time timers`;
 }

@@ -73,7 +73,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
         uid,
       ) as DataStream<unknown>;
     case "over":
-      return translateOver(rel, translate(rel.input, ctx) as DataStream<Row>, uid) as DataStream<unknown>;
+      return translateOver(rel, translate(rel.input, ctx), isUpdating(changelogMode(rel.input)), uid);
     case "window-tvf": {
       const { window, time } = rel;
       const input = translate(rel.input, ctx) as DataStream<Row>;
@@ -154,7 +154,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = describeRank(rel, isUpdating(changelogMode(rel.input)));
       break;
     case "over":
-      line = describeOver(rel, true);
+      line = describeOver(rel, { retracting: isUpdating(changelogMode(rel.input)) });
       break;
     case "aggregate":
       line = `${rel.window ? "WindowAggregate" : "GroupAggregate"}(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
@@ -192,7 +192,7 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
       line = `LogicalRank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${rel.partitionKeys.map((k) => names[k]).join(", ")}], orderBy=[${rel.orderBy.map((k) => `${names[k.column]}${k.desc ? " DESC" : ""}`).join(", ")}], outputRowNumber=[${rel.rowNumber}])`;
       break;
     case "over":
-      line = describeOver(rel, false);
+      line = describeOver(rel);
       break;
     case "aggregate":
       line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;

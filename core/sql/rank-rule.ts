@@ -3,11 +3,11 @@
  * `ROW_NUMBER() OVER (…)` column from above (`rn <= N`, `rn < N`, `rn = 1`) over the `over` node
  * becomes a `rank` node keeping the first N rows per partition. The row number stays in the
  * output only when something above reads it. Also the checks of window functions left after
- * the rules ran: a ROW_NUMBER without such a filter, an OVER aggregate over an updating input.
+ * the rules ran: a ROW_NUMBER without such a filter.
  */
 import { unsupported } from "./errors.ts";
 import { type BoundExpr, inputsOf } from "./expr.ts";
-import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import type { Rel } from "./logical.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 
@@ -75,8 +75,6 @@ export function checkWindows(rel: Rel): void {
         rel.pos,
         "ROW_NUMBER() OVER (…) without a filter 'rn <= N' or 'rn = 1' on it in the query around it (TopN)",
       );
-    if (isUpdating(changelogMode(rel.input)))
-      throw unsupported(rel.pos, "an OVER aggregate over an updating input (as in Flink)");
   }
   if (rel.kind === "join") {
     checkWindows(rel.left);
