@@ -174,6 +174,18 @@ export function changelogMode(rel: Rel): ChangelogMode {
   }
 }
 
+/** Why `rel` updates, for messages: what its first updating operator does (from the sources up). */
+export function whyUpdating(rel: Rel): string {
+  const inputs = rel.kind === "join" ? [rel.left, rel.right] : "input" in rel ? [rel.input] : [];
+  const below = inputs.find((r) => isUpdating(changelogMode(r)));
+  if (below) return whyUpdating(below);
+  if (rel.kind === "rank")
+    return isDeduplicate(rel)
+      ? "a deduplication (ROW_NUMBER … rn = 1) replaces a key's row when a later one comes"
+      : "a TopN (ROW_NUMBER … rn <= N) retracts rows that leave the top N";
+  return "an aggregate retracts its earlier results";
+}
+
 /** True when the mode has updates or deletes. */
 export const isUpdating = (mode: ChangelogMode): boolean => mode.some((k) => k !== "+I");
 

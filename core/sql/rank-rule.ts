@@ -2,7 +2,7 @@
  * The optimizer's TopN rule, as Flink's FlinkLogicalRankRule: a filter bounding a
  * `ROW_NUMBER() OVER (…)` column from above (`rn <= N`, `rn < N`, `rn = 1`) over the `over` node
  * becomes a `rank` node keeping the first N rows per partition. The row number stays in the
- * output only when something above reads it. Also the checks of window functions left after
+ * output only when something above reads it (checked again when a calc above merges in). Also the checks of window functions left after
  * the rules ran: a ROW_NUMBER without such a filter.
  */
 import { unsupported } from "./errors.ts";
@@ -31,6 +31,14 @@ function upperBound(c: BoundExpr, rn: number): number | undefined {
   return undefined;
 }
 
+/** The input columns a calc reads. */
+function reads(c: Pick<Calc, "projects" | "filter">): Set<number> {
+  const columns = new Set<number>();
+  for (const p of c.projects) inputsOf(p, columns);
+  if (c.filter) inputsOf(c.filter, columns);
+  return columns;
+}
+
 function conjuncts(e: BoundExpr): BoundExpr[] {
   return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
 }
@@ -38,6 +46,8 @@ function conjuncts(e: BoundExpr): BoundExpr[] {
 /** `c` with its `over` input made a `rank` when its filter bounds the row number; otherwise `c`. */
 export function toRank(c: Calc, and: (a: BoundExpr | undefined, b: BoundExpr) => BoundExpr): Calc {
   const over = c.input;
+  if (over.kind === "rank" && over.rowNumber && !reads(c).has(over.input.fields.length))
+    return { ...c, input: { ...over, rowNumber: false, fields: over.input.fields } };
   if (over.kind !== "over" || over.calls.length !== 1 || over.calls[0]?.fn !== "ROW_NUMBER" || !c.filter) return c;
   const rn = over.input.fields.length;
   let limit: number | undefined;
@@ -50,10 +60,7 @@ export function toRank(c: Calc, and: (a: BoundExpr | undefined, b: BoundExpr) =>
   }
   if (limit === undefined) return c;
   if (limit < 1) limit = 0;
-  const reads = new Set<number>();
-  for (const p of c.projects) inputsOf(p, reads);
-  if (residual) inputsOf(residual, reads);
-  const rowNumber = reads.has(rn);
+  const rowNumber = reads({ projects: c.projects, ...(residual ? { filter: residual } : {}) }).has(rn);
   const rank: Rel = {
     kind: "rank",
     input: over.input,

@@ -17,7 +17,7 @@ import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
 import type { BoundExpr, Row } from "./expr.ts";
-import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
+import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
@@ -125,7 +125,7 @@ export class SqlSession {
       throw new SqlError(
         "changelog",
         s.pos,
-        `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: an aggregate retracts its earlier results`,
+        `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: ${whyUpdating(optimized)}`,
       );
     }
     return { sink, logical, optimized };
