@@ -104,6 +104,12 @@ export type Rel =
       readonly orderBy: readonly SortKey[];
       readonly limit: number;
       readonly rowNumber: boolean;
+      /**
+       * Set by the optimizer when the input is insert-only and a partition key is a window's
+       * `window_end` (this input column): a window TopN, which emits each window's top N once,
+       * insert-only, when the watermark passes its end.
+       */
+      readonly windowEnd?: number;
       readonly fields: readonly Field[];
     }
   | {
@@ -165,6 +171,7 @@ export function changelogMode(rel: Rel): ChangelogMode {
     case "aggregate":
       return rel.window ? INSERT_ONLY : RETRACT;
     case "rank":
+      if (rel.windowEnd !== undefined) return INSERT_ONLY;
       return isDeduplicate(rel) && !isUpdating(changelogMode(rel.input)) ? UPSERT_NO_DELETE : RETRACT;
     case "join":
       // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
@@ -198,6 +205,7 @@ export function isDeduplicate(rel: Extract<Rel, { kind: "rank" }>): boolean {
   return (
     rel.limit === 1 &&
     !rel.rowNumber &&
+    rel.windowEnd === undefined &&
     rel.orderBy.length === 1 &&
     key !== undefined &&
     rel.input.fields[key.column]?.type.kind === "TIMESTAMP"

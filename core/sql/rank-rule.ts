@@ -2,12 +2,13 @@
  * The optimizer's TopN rule, as Flink's FlinkLogicalRankRule: a filter bounding a
  * `ROW_NUMBER() OVER (…)` column from above (`rn <= N`, `rn < N`, `rn = 1`) over the `over` node
  * becomes a `rank` node keeping the first N rows per partition. The row number stays in the
- * output only when something above reads it (checked again when a calc above merges in). Also the checks of window functions left after
+ * output only when something above reads it (checked again when a calc above merges in). Over
+ * an insert-only input partitioned by a window's `window_end`, the rank is a window TopN. Also the checks of window functions left after
  * the rules ran: a ROW_NUMBER without such a filter.
  */
 import { unsupported } from "./errors.ts";
 import { type BoundExpr, inputsOf } from "./expr.ts";
-import type { Rel } from "./logical.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 
@@ -61,6 +62,9 @@ export function toRank(c: Calc, and: (a: BoundExpr | undefined, b: BoundExpr) =>
   if (limit === undefined) return c;
   if (limit < 1) limit = 0;
   const rowNumber = reads({ projects: c.projects, ...(residual ? { filter: residual } : {}) }).has(rn);
+  const windowEnd = isUpdating(changelogMode(over.input))
+    ? undefined
+    : over.window.partitionKeys.find((k) => isWindowEnd(over.input, k));
   const rank: Rel = {
     kind: "rank",
     input: over.input,
@@ -69,9 +73,28 @@ export function toRank(c: Calc, and: (a: BoundExpr | undefined, b: BoundExpr) =>
     limit,
     rowNumber,
     fields: rowNumber ? over.fields : over.input.fields,
+    ...(windowEnd === undefined ? {} : { windowEnd }),
   };
   const { filter: _old, ...rest } = c;
   return { ...rest, input: rank, ...(residual ? { filter: residual } : {}) };
+}
+
+/** Whether column `column` of `rel` is a window's `window_end` (of a window TVF or a window aggregate's key). */
+function isWindowEnd(rel: Rel, column: number): boolean {
+  switch (rel.kind) {
+    case "window-tvf":
+      return column === rel.input.fields.length + 1;
+    case "aggregate":
+      return rel.window?.end === column;
+    case "watermark":
+      return isWindowEnd(rel.input, column);
+    case "calc": {
+      const p = rel.projects[column];
+      return p?.kind === "input" && isWindowEnd(rel.input, p.index);
+    }
+    default:
+      return false;
+  }
 }
 
 /** Refuses the window functions no operator runs. */

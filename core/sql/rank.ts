@@ -156,27 +156,67 @@ export function deduplicate(order: RowOrder): KeyedProcessFunction<Row, Key, Ded
   };
 }
 
+/**
+ * The keyed process function of a window TopN (the key holds the window's end, at column
+ * `end`): the window's first `limit` rows, emitted once, insert-only, when the watermark passes
+ * the window's end; then its state is dropped. Rows of a window already emitted are late, and dropped.
+ */
+export function windowTopN(
+  limit: number,
+  order: RowOrder,
+  rowNumber: boolean,
+  end: number,
+): KeyedProcessFunction<Row, Key, TopState, Row> {
+  return {
+    state: { rows: valueState<Row[]>() },
+    processElement(row, ctx) {
+      const fireAt = (row[end] as number) - 1;
+      if (fireAt <= ctx.timers.currentWatermark()) return;
+      const before = ctx.state.rows.value() ?? [];
+      if (before.length === 0) ctx.timers.registerEventTimeTimer(fireAt);
+      const at = insertionPoint(before, row, order);
+      if (at >= limit) return;
+      ctx.state.rows.update([...before.slice(0, at), row, ...before.slice(at, limit - 1)]);
+    },
+    onTimer(_time, ctx) {
+      const rows = ctx.state.rows.value() ?? [];
+      rows.forEach((r, i) => {
+        ctx.emit(rowNumber ? [...r, i + 1] : r);
+      });
+      ctx.state.rows.clear();
+    },
+  };
+}
+
 type Rank = Extract<Rel, { kind: "rank" }>;
 
-/** Builds a rank over `input` (rows when `retracting` is false, changes otherwise). */
+/**
+ * Builds a rank over `input` (rows when `retracting` is false, changes otherwise): a stream of
+ * changes, or of rows for a window TopN.
+ */
 export function translateRank(
   rel: Rank,
   input: DataStream<unknown>,
   retracting: boolean,
   uid: () => string,
-): DataStream<Change> {
+): DataStream<unknown> {
   const keys = rel.partitionKeys;
   const keyOfRow = (r: Row) => keys.map((k) => r[k]) as Key;
   const order = rankOrder(rel.orderBy);
+  if (rel.windowEnd !== undefined)
+    return (input as DataStream<Row>)
+      .keyBy(keyOfRow)
+      .process(windowTopN(rel.limit, order, rel.rowNumber, rel.windowEnd))
+      .uid(uid()) as DataStream<unknown>;
   if (isDeduplicate(rel) && !retracting)
-    return (input as DataStream<Row>).keyBy(keyOfRow).process(deduplicate(order)).uid(uid());
+    return (input as DataStream<Row>).keyBy(keyOfRow).process(deduplicate(order)).uid(uid()) as DataStream<unknown>;
   const changes = retracting
     ? (input as DataStream<Change>)
     : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
   return changes
     .keyBy((c) => keyOfRow(c.row))
     .process(topN(rel.limit, order, rel.rowNumber, retracting))
-    .uid(uid()) as DataStream<Change>;
+    .uid(uid()) as DataStream<unknown>;
 }
 
 /** The rank's physical operator for EXPLAIN, with Flink's names. */
@@ -188,5 +228,7 @@ export function describeRank(rel: Rank, retracting: boolean): string {
     return `Deduplicate(keep=[${key.desc ? "LastRow" : "FirstRow"}], key=[${partition}], order=[${names[key.column]}]) → keyBy + keyed process`;
   }
   const orderBy = rel.orderBy.map((k) => `${names[k.column]} ${k.desc ? "DESC" : "ASC"}`).join(", ");
+  if (rel.windowEnd !== undefined)
+    return `WindowRank(window=[${names[rel.windowEnd]}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → keyBy + keyed process with event-time timers`;
   return `Rank(strategy=[${retracting ? "RetractStrategy" : "AppendFastStrategy"}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → keyBy + keyed process`;
 }

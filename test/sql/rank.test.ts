@@ -10,7 +10,7 @@ import type { Key } from "../../core/keys.ts";
 import type { Change } from "../../core/sql/aggregate.ts";
 import { foldChangelog } from "../../core/sql/changelog.ts";
 import type { Row } from "../../core/sql/expr.ts";
-import { deduplicate, rankOrder, topN } from "../../core/sql/rank.ts";
+import { deduplicate, rankOrder, topN, windowTopN } from "../../core/sql/rank.ts";
 import { OperatorHarness } from "../../core/testing/harness.ts";
 
 /** Rows [partition, price, name]: the top by price descending. */
@@ -151,5 +151,29 @@ describe("deduplication", () => {
       { kind: "-U", row: ["k", 10, "a"] },
       { kind: "+U", row: ["k", 5, "c"] },
     ]);
+  });
+});
+
+describe("window TopN", () => {
+  it("emits a window's top N once, insert-only, when the watermark passes its end; drops late rows", async () => {
+    // Rows [window_end, price, name], keyed by the window.
+    const h = await OperatorHarness.create((s: DataStream<Row>) =>
+      s.keyBy((r) => [r[0]] as Key).process(windowTopN(2, byPriceDesc, true, 0)),
+    );
+    await h.processElements([
+      [10, 5, "a"],
+      [10, 9, "b"],
+      [20, 1, "c"],
+      [10, 7, "d"],
+    ]);
+    expect(h.output()).toEqual([]);
+    await h.processWatermark(9);
+    expect(h.take()).toEqual([
+      [10, 9, "b", 1],
+      [10, 7, "d", 2],
+    ]);
+    await h.processElements([[10, 99, "late"]]);
+    await h.endInput();
+    expect(h.take()).toEqual([[20, 1, "c", 1]]);
   });
 });
