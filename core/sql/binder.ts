@@ -17,7 +17,7 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
-import { filtersWindowAlias, OverCalls, qualify } from "./over-bind.ts";
+import { filtersWindowAlias, keptQualifiers, OverCalls, qualify } from "./over-bind.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
 /** A bound relation and the columns it shows to the query around it. */
@@ -245,18 +245,6 @@ export function scanOf(table: TableDef): Rel {
     delayMs = bound.args[1].value as number;
   if (delayMs === undefined) throw unsupported(w.pos, `WATERMARK expression other than '${w.column} - INTERVAL …'`);
   return { kind: "watermark", input: rel, time, delayMs, fields };
-}
-
-/**
- * The columns of a derived table without an alias: each keeps the qualifier it was selected
- * with (`SELECT A.id …`), which the public q6 relies on; standard SQL (and Flink) would hide it.
- */
-function keptQualifiers(q: Query, rel: Rel): ScopeColumn[] {
-  const items = q.kind === "select" && !q.items.some((i) => i.expr.kind === "star") ? q.items : [];
-  return rel.fields.map((f, i) => {
-    const e = items[i]?.expr;
-    return e?.kind === "column" && e.path.length === 2 ? { qualifier: e.path[0], name: f.name, type: f.type } : f;
-  });
 }
 
 function scope(rel: Rel, qualifier: string | undefined): Scope {
