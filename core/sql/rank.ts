@@ -62,7 +62,17 @@ function insertionPoint(sorted: readonly Row[], row: Row, order: RowOrder): numb
   return lo;
 }
 
-const same = (a: Row | undefined, b: Row | undefined) => JSON.stringify(a) === JSON.stringify(b);
+/** Whether two rows hold equal values (primitives by value, ROW values by their JSON). */
+function same(a: Row | undefined, b: Row | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && (typeof x !== "object" || JSON.stringify(x) !== JSON.stringify(y))) return false;
+  }
+  return true;
+}
 
 /**
  * The changes from top `before` to top `after`. With row numbers, per rank: -U/+U when its row
