@@ -211,7 +211,7 @@ export function translateRank(
   uid: () => string,
 ): DataStream<unknown> {
   const keys = rel.partitionKeys;
-  const keyOfRow = (r: Row) => keys.map((k) => r[k]) as Key;
+  const keyOfRow = (r: Row): Key => (keys.length === 0 ? 0 : (keys.map((k) => r[k]) as Key));
   const order = rankOrder(rel.orderBy);
   if (rel.windowEnd !== undefined)
     return (input as DataStream<Row>)

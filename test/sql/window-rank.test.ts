@@ -10,6 +10,7 @@ import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
+import { foldChangelog } from "../../core/sql/changelog.ts";
 import { changelogMode } from "../../core/sql/logical.ts";
 import { explain, planSql, sqlJob } from "../../core/sql/session.ts";
 import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
@@ -70,6 +71,22 @@ describe("window TopN vs DuckDB", () => {
       }
     });
   }
+
+  it("runs a TopN without PARTITION BY (one partition) at parallelism 1 and 3", async () => {
+    const sql = `CREATE TABLE top (auction BIGINT, price BIGINT, rn BIGINT) WITH ('connector' = 'print');
+      INSERT INTO top SELECT auction, price, rn FROM (
+        SELECT auction, price, ROW_NUMBER() OVER (ORDER BY price DESC) AS rn FROM bid) WHERE rn <= 5`;
+    const expected = await oracle.runSql(`SELECT auction, price, rn FROM (
+      SELECT auction, price, ROW_NUMBER() OVER (ORDER BY price DESC, auction, bidder, price, channel, url, dateTime, extra) AS rn FROM bid) WHERE rn <= 5`);
+    expect(expected).toHaveLength(5);
+    for (const parallelism of [1, 3]) {
+      const out = await runToCompletion(sqlJob("top", `${ddl(EVENTS)}${sql}`), {
+        clock: new ManualClock(),
+        parallelism,
+      });
+      expect(compareMultisets(foldChangelog(out.get("top") ?? []), expected)).toEqual([]);
+    }
+  });
 
   it("plans a window TopN as insert-only, and a TopN without the window as updating", () => {
     const [windowed] = planSql(`${ddl(10)}${SINK};\n${CASES[0]?.sql}`).inserts;
