@@ -36,6 +36,8 @@ export interface BindContext {
   readonly group?: (e: Expr) => BoundExpr | undefined;
   /** In an aggregating SELECT/HAVING: the output column of an aggregate call. */
   readonly aggregate?: (call: Extract<Expr, { kind: "call" }>) => BoundExpr;
+  /** In a non-aggregating SELECT list: the output column of a window function call `f(…) OVER (…)`. */
+  readonly over?: (call: Extract<Expr, { kind: "call" }>) => BoundExpr;
 }
 
 /** Functions riffle knows of but does not run yet, and what they are. */
@@ -214,11 +216,10 @@ export function call(name: string, args: BoundExpr[], pos: Pos): BoundExpr {
 }
 
 function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundExpr {
-  if (e.over)
-    throw unsupported(
-      e.pos,
-      e.name === "ROW_NUMBER" ? "ROW_NUMBER() OVER (…) (TopN and deduplication)" : "OVER aggregates",
-    );
+  if (e.over) {
+    if (ctx.over) return ctx.over(e);
+    throw unsupported(e.pos, `${e.name}(…) OVER (…) in ${ctx.group ? "an aggregating SELECT" : ctx.clause}`);
+  }
   const legacy = LEGACY[e.name];
   if (legacy) throw unsupported(e.pos, legacy);
   if (AGGREGATES.has(e.name)) {

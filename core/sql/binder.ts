@@ -17,6 +17,7 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
+import { filtersWindowAlias, keptQualifiers, OverCalls, qualify } from "./over-bind.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
 /** A bound relation and the columns it shows to the query around it. */
@@ -33,12 +34,18 @@ export function bindQuery(q: Query, catalog: Catalog): Rel {
   if (!q.from) throw unsupported(q.pos, "SELECT without FROM");
   const input = bindFrom(q.from, catalog);
   const ctx: BindContext = { columns: input.columns, clause: "WHERE" };
-  const where = q.where ? condition(bindExpr(q.where, ctx), "WHERE", q.where) : undefined;
   const aggregating = q.groupBy.length > 0 || q.items.some((i) => hasAggregate(i.expr)) || q.having !== undefined;
+  const after = !aggregating && q.where !== undefined && filtersWindowAlias(q.where, q.items, input.columns);
+  const where = q.where && !after ? condition(bindExpr(q.where, ctx), "WHERE", q.where) : undefined;
   if (!aggregating) {
     const items = expandStars(q.items, input.columns);
-    const projects = items.map((i) => bindExpr(i.expr, { columns: input.columns, clause: "SELECT" }));
-    return calc(input.rel, projects, where, names(items));
+    const windows = new OverCalls(input.columns, aggregateCall);
+    const projects = items.map((i) =>
+      bindExpr(i.expr, { columns: input.columns, clause: "SELECT", over: windows.bind }),
+    );
+    if (!windows.used) return calc(input.rel, projects, where, names(items));
+    const rel = calc(windows.build(input.rel, where), projects, undefined, names(items));
+    return q.where && after ? qualify(rel, q.where) : rel;
   }
   return bindAggregate(q, input, where);
 }
@@ -137,8 +144,10 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
       const rel = view ? bindQuery(view.query, catalog) : scanOf(catalog.table(ref.name, ref.pos));
       return scope(rel, ref.alias ?? ref.name);
     }
-    case "derived":
-      return scope(bindQuery(ref.query, catalog), ref.alias);
+    case "derived": {
+      const rel = bindQuery(ref.query, catalog);
+      return ref.alias ? scope(rel, ref.alias) : { rel, columns: keptQualifiers(ref.query, rel) };
+    }
     case "tvf":
       return scope(bindWindow(ref, catalog), ref.alias);
     case "join": {

@@ -84,6 +84,35 @@ export type Rel =
       readonly pos: Pos;
     }
   | {
+      /** Window functions `f(…) OVER (PARTITION BY … ORDER BY … [frame])`: the input's columns, then one per call. */
+      readonly kind: "over";
+      readonly input: Rel;
+      readonly window: OverWindow;
+      readonly calls: readonly OverCall[];
+      readonly fields: readonly Field[];
+      readonly pos: Pos;
+    }
+  | {
+      /**
+       * TopN (`ROW_NUMBER() OVER (…)` filtered by `rn <= N`), made by the optimizer from an
+       * `over`: per partition, the first `limit` rows in the window's order; with `rowNumber`,
+       * the input's columns then the row number, otherwise just the input's columns.
+       */
+      readonly kind: "rank";
+      readonly input: Rel;
+      readonly partitionKeys: readonly number[];
+      readonly orderBy: readonly SortKey[];
+      readonly limit: number;
+      readonly rowNumber: boolean;
+      /**
+       * Set by the optimizer when the input is insert-only and a partition key is a window's
+       * `window_end` (this input column): a window TopN, which emits each window's top N once,
+       * insert-only, when the watermark passes its end.
+       */
+      readonly windowEnd?: number;
+      readonly fields: readonly Field[];
+    }
+  | {
       readonly kind: "window-tvf";
       readonly input: Rel;
       readonly window: WindowSpec;
@@ -102,6 +131,27 @@ export interface WindowSpec {
   readonly offsetMs: number;
 }
 
+/** An `ORDER BY` key of a window: an input column, ascending or descending. */
+export interface SortKey {
+  readonly column: number;
+  readonly desc: boolean;
+}
+
+/** The frame of an OVER aggregate: the rows before the current one it covers (always up to the current row). */
+export type OverFrame =
+  | { readonly unit: "ROWS"; readonly preceding: number | "unbounded" }
+  | { readonly unit: "RANGE"; readonly precedingMs: number | "unbounded" };
+
+/** `OVER (PARTITION BY … ORDER BY … frame)`, over input columns. */
+export interface OverWindow {
+  readonly partitionKeys: readonly number[];
+  readonly orderBy: readonly SortKey[];
+  readonly frame?: OverFrame;
+}
+
+/** One window function call: ROW_NUMBER(), or an aggregate over the frame. */
+export type OverCall = { readonly fn: "ROW_NUMBER"; readonly type: SqlType } | AggCall;
+
 /** A Flink row kind. */
 export type RowKind = "+I" | "-U" | "+U" | "-D";
 
@@ -110,6 +160,8 @@ export type ChangelogMode = readonly RowKind[];
 
 export const INSERT_ONLY: ChangelogMode = ["+I"];
 export const RETRACT: ChangelogMode = ["+I", "-U", "+U", "-D"];
+/** Deduplication keeping one row per key: it never deletes a key's row, only replaces it. */
+export const UPSERT_NO_DELETE: ChangelogMode = ["+I", "-U", "+U"];
 
 /** The changelog `rel` produces, inferred bottom-up: aggregates retract; the rest pass their input's mode on. */
 export function changelogMode(rel: Rel): ChangelogMode {
@@ -118,6 +170,9 @@ export function changelogMode(rel: Rel): ChangelogMode {
       return INSERT_ONLY;
     case "aggregate":
       return rel.window ? INSERT_ONLY : RETRACT;
+    case "rank":
+      if (rel.windowEnd !== undefined) return INSERT_ONLY;
+      return isDeduplicate(rel) && !isUpdating(changelogMode(rel.input)) ? UPSERT_NO_DELETE : RETRACT;
     case "join":
       // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
       return isUpdating(changelogMode(rel.left)) || isUpdating(changelogMode(rel.right)) ? RETRACT : INSERT_ONLY;
@@ -126,5 +181,33 @@ export function changelogMode(rel: Rel): ChangelogMode {
   }
 }
 
+/** Why `rel` updates, for messages: what its first updating operator does (from the sources up). */
+export function whyUpdating(rel: Rel): string {
+  const inputs = rel.kind === "join" ? [rel.left, rel.right] : "input" in rel ? [rel.input] : [];
+  const below = inputs.find((r) => isUpdating(changelogMode(r)));
+  if (below) return whyUpdating(below);
+  if (rel.kind === "rank")
+    return isDeduplicate(rel)
+      ? "a deduplication (ROW_NUMBER … rn = 1) replaces a key's row when a later one comes"
+      : "a TopN (ROW_NUMBER … rn <= N) retracts rows that leave the top N";
+  return "an aggregate retracts its earlier results";
+}
+
 /** True when the mode has updates or deletes. */
 export const isUpdating = (mode: ChangelogMode): boolean => mode.some((k) => k !== "+I");
+
+/**
+ * A rank that is a deduplication (Flink's Deduplicate): the first row per key by one TIMESTAMP
+ * column, ascending (keep first) or descending (keep last), without the row number.
+ */
+export function isDeduplicate(rel: Extract<Rel, { kind: "rank" }>): boolean {
+  const key = rel.orderBy[0];
+  return (
+    rel.limit === 1 &&
+    !rel.rowNumber &&
+    rel.windowEnd === undefined &&
+    rel.orderBy.length === 1 &&
+    key !== undefined &&
+    rel.input.fields[key.column]?.type.kind === "TIMESTAMP"
+  );
+}

@@ -5,6 +5,7 @@
  *   outer one reads; the inner filter and the outer one (rewritten) are AND-ed;
  * - filter pushdown: conjuncts of a filter over an aggregate that read only grouping keys move
  *   below the aggregate;
+ * - TopN: a filter `rn <= N` over `ROW_NUMBER() OVER (…)` becomes a rank (rank-rule.ts);
  * - constant folding in every expression; a filter that folds to TRUE goes away, and an
  *   identity calc is removed.
  */
@@ -12,6 +13,7 @@ import { call } from "./bind-expr.ts";
 import { unsupported } from "./errors.ts";
 import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
 import type { Rel } from "./logical.ts";
+import { checkWindows, toRank } from "./rank-rule.ts";
 
 const POS = { line: 0, column: 0 };
 
@@ -19,6 +21,7 @@ const POS = { line: 0, column: 0 };
 export function optimize(rel: Rel): Rel {
   const optimized = rewrite(rel);
   checkJoins(optimized);
+  checkWindows(optimized);
   return optimized;
 }
 
@@ -37,13 +40,17 @@ function rewrite(rel: Rel): Rel {
     case "watermark":
       return { ...rel, input: rewrite(rel.input) };
     case "window-tvf":
+    case "over":
+    case "rank":
       return { ...rel, input: rewrite(rel.input) };
     case "join":
       return splitJoin({ ...rel, left: rewrite(rel.left), right: rewrite(rel.right) });
     case "aggregate":
       return windowAggregate({ ...rel, input: rewrite(rel.input) });
     case "calc":
-      return simplifyCalc(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))));
+      return simplifyCalc(
+        toRank(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))), andBoth),
+      );
   }
 }
 
@@ -178,6 +185,8 @@ function simplifyCalc(c: Calc): Rel {
 function conjuncts(e: BoundExpr): BoundExpr[] {
   return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
 }
+
+const andBoth = (a: BoundExpr | undefined, b: BoundExpr): BoundExpr => and(a, b) as BoundExpr;
 
 function and(a: BoundExpr | undefined, b: BoundExpr | undefined): BoundExpr | undefined {
   if (!a) return b;

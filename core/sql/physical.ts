@@ -11,6 +11,8 @@ import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { describeOver, translateOver } from "./over.ts";
+import { describeRank, translateRank } from "./rank.ts";
 import { windowsOf } from "./windows.ts";
 
 /** Where a plan is built: the environment, the operators' uids, and the streams behind `datastream` tables. */
@@ -63,6 +65,15 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
     }
     case "join":
       return join(rel, ctx);
+    case "rank":
+      return translateRank(
+        rel,
+        translate(rel.input, ctx),
+        isUpdating(changelogMode(rel.input)),
+        uid,
+      ) as DataStream<unknown>;
+    case "over":
+      return translateOver(rel, translate(rel.input, ctx), isUpdating(changelogMode(rel.input)), uid);
     case "window-tvf": {
       const { window, time } = rel;
       const input = translate(rel.input, ctx) as DataStream<Row>;
@@ -139,6 +150,12 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "window-tvf":
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
+    case "rank":
+      line = describeRank(rel, isUpdating(changelogMode(rel.input)));
+      break;
+    case "over":
+      line = describeOver(rel, { retracting: isUpdating(changelogMode(rel.input)) });
+      break;
     case "aggregate":
       line = `${rel.window ? "WindowAggregate" : "GroupAggregate"}(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       break;
@@ -170,6 +187,12 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
     }
     case "window-tvf":
       line = `LogicalTableFunctionScan(${showWindow(rel)})`;
+      break;
+    case "rank":
+      line = `LogicalRank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${rel.partitionKeys.map((k) => names[k]).join(", ")}], orderBy=[${rel.orderBy.map((k) => `${names[k.column]}${k.desc ? " DESC" : ""}`).join(", ")}], outputRowNumber=[${rel.rowNumber}])`;
+      break;
+    case "over":
+      line = describeOver(rel);
       break;
     case "aggregate":
       line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;

@@ -16,12 +16,12 @@ import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import type { Row } from "./expr.ts";
-import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
+import type { BoundExpr, Row } from "./expr.ts";
+import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
-import { assignable, showType } from "./types.ts";
+import { assignable, isNumeric, showType, VARCHAR } from "./types.ts";
 
 /** One `INSERT INTO`, planned. */
 export interface PlannedInsert {
@@ -102,7 +102,7 @@ export class SqlSession {
   private planInsert(s: Extract<Statement, { kind: "insert" }>): PlannedInsert {
     const sink = this.catalog.table(s.table, s.pos);
     if (s.columns) throw unsupported(s.pos, "INSERT INTO with a column list");
-    const logical = bindQuery(s.query, this.catalog);
+    const logical = castToStrings(bindQuery(s.query, this.catalog), sink);
     const want = sink.physical;
     if (logical.fields.length !== want.length)
       throw invalid(
@@ -125,7 +125,7 @@ export class SqlSession {
       throw new SqlError(
         "changelog",
         s.pos,
-        `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: an aggregate retracts its earlier results`,
+        `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: ${whyUpdating(optimized)}`,
       );
     }
     return { sink, logical, optimized };
@@ -145,6 +145,21 @@ export class SqlSession {
       this.checkSources(rel.right);
     } else this.checkSources(rel.input);
   }
+}
+
+/**
+ * `rel` with its numbers cast to VARCHAR where the sink's column is VARCHAR, as an INSERT's
+ * implicit conversion (the public q6 inserts a BIGINT seller into a VARCHAR column).
+ */
+function castToStrings(rel: Rel, sink: TableDef): Rel {
+  const casts = rel.fields.map((f, i) => isNumeric(f.type) && sink.physical[i]?.type.kind === "VARCHAR");
+  if (!casts.includes(true)) return rel;
+  const projects = rel.fields.map((f, index): BoundExpr => {
+    const column: BoundExpr = { kind: "input", index, type: f.type };
+    return casts[index] ? { kind: "cast", expr: column, type: VARCHAR } : column;
+  });
+  const fields = rel.fields.map((f, i) => ({ name: f.name, type: (projects[i] as BoundExpr).type }));
+  return { kind: "calc", input: rel, projects, fields };
 }
 
 /** Parses and plans `text` in a new session; every mistake is a {@link SqlError} with line and column. */

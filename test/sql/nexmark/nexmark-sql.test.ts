@@ -8,6 +8,12 @@
  * Rows are compared by position: a sink table names its columns, the reference SQL may name them
  * otherwise. The public q7 inserts `B.price, B.bidder` into the columns `bidder, price` (as
  * Flink does, by position); the oracle selects them in that order, so position is what agrees.
+ *
+ * q6, q9, q18 and q19 (ROW_NUMBER, OVER) compare the final table, not the changelog: a TopN
+ * emits updates as its top N changes. Their ties are where a streaming result could differ from
+ * a batch one (Flink breaks them by arrival order, which parallel sources do not fix); riffle
+ * orders them by the whole row, and duckdb/q{6,9,18,19}.sql write that order out, so the
+ * tables compare exactly. test/oracle's q9/q18/q19 break ties by event id, which SQL cannot see.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,7 +30,7 @@ import { nexmarkScript } from "./script.ts";
 
 /** The public queries riffle's SQL runs today: with a TypeScript-suite oracle, and with one here. */
 const WITH_ORACLE = ["q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q15", "q17"];
-const WITH_DUCKDB_HERE = ["q16", "q20", "q21", "q22", "q23"];
+const WITH_DUCKDB_HERE = ["q16", "q20", "q21", "q22", "q23", "q6", "q9", "q18", "q19"];
 const EVENTS = 4000;
 
 const sink = (q: string) => `nexmark_${q}`;
@@ -75,7 +81,7 @@ describe("public Nexmark SQL vs DuckDB under injected faults", () => {
   });
   afterAll(() => oracle?.close());
 
-  for (const q of ["q2", "q3", "q4", "q5", "q7", "q15", "q17"]) {
+  for (const q of ["q2", "q3", "q4", "q5", "q7", "q15", "q17", "q6", "q9", "q18", "q19"]) {
     it(`${q}.sql, seeds 1-2`, async () => {
       const expected = await reference(oracle, q);
       for (const seed of [1, 2]) {

@@ -1,0 +1,244 @@
+/**
+ * TopN and deduplication (`ROW_NUMBER() OVER (PARTITION BY … ORDER BY …)` filtered by
+ * `rn <= N`), as Flink's Rank and Deduplicate operators: per partition key, the first N rows in
+ * keyed state (exactly once like every keyed riffle operator), emitting the changes of the top N
+ * as rows arrive or are retracted.
+ *
+ * One deliberate difference from Flink: rows equal on the ORDER BY keys are ordered by their
+ * whole row (ascending, column by column), not by arrival. Arrival order between parallel
+ * sources is not a property of the input, so Flink's result on ties can differ run to run;
+ * riffle's result is a function of the input rows alone.
+ */
+import type { DataStream } from "../api/datastream.ts";
+import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
+import { valueState } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+import type { Change } from "./aggregate.ts";
+import type { Row } from "./expr.ts";
+import { isDeduplicate, type Rel, type SortKey } from "./logical.ts";
+
+/** An order of rows: negative when `a` comes first. */
+export type RowOrder = (a: Row, b: Row) => number;
+
+/** SQL's order of two values: NULL last, numbers and strings as such, anything else by its JSON. */
+export function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  if (typeof a === typeof b && (typeof a === "number" || typeof a === "string" || typeof a === "boolean"))
+    return a < b ? -1 : a > b ? 1 : 0;
+  const x = JSON.stringify(a);
+  const y = JSON.stringify(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The total order of a rank: its ORDER BY keys, then the whole row, ascending. */
+export function rankOrder(orderBy: readonly SortKey[]): RowOrder {
+  return (a, b) => {
+    for (const { column, desc } of orderBy) {
+      const c = compareValues(a[column], b[column]);
+      if (c !== 0) return desc ? -c : c;
+    }
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const c = compareValues(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+}
+
+type TopState = { rows: ReturnType<typeof valueState<Row[]>> };
+
+/** Where `row` goes in `sorted`: after every row that does not come after it. */
+function insertionPoint(sorted: readonly Row[], row: Row, order: RowOrder): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (order(sorted[mid] as Row, row) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Whether two rows hold equal values (primitives by value, ROW values by their JSON). */
+function same(a: Row | undefined, b: Row | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && (typeof x !== "object" || JSON.stringify(x) !== JSON.stringify(y))) return false;
+  }
+  return true;
+}
+
+/**
+ * The changes from top `before` to top `after`. With row numbers, per rank: -U/+U when its row
+ * changed, +I when it is newly filled, -D when it emptied (as Flink's rank with the row number
+ * in its output). Without: -D for each row that left, +I for each that entered.
+ */
+function emitDiff(before: readonly Row[], after: readonly Row[], rowNumber: boolean, emit: (c: Change) => void) {
+  if (rowNumber) {
+    for (let i = 0; i < Math.max(before.length, after.length); i++) {
+      const o = before[i];
+      const n = after[i];
+      if (same(o, n)) continue;
+      if (o && n) {
+        emit({ kind: "-U", row: [...o, i + 1] });
+        emit({ kind: "+U", row: [...n, i + 1] });
+      } else if (n) emit({ kind: "+I", row: [...n, i + 1] });
+      else if (o) emit({ kind: "-D", row: [...o, i + 1] });
+    }
+    return;
+  }
+  const left = after.map((r) => JSON.stringify(r));
+  const entered = [...after];
+  for (const o of before) {
+    const k = left.indexOf(JSON.stringify(o));
+    if (k >= 0) {
+      left.splice(k, 1);
+      entered.splice(k, 1);
+    } else emit({ kind: "-D", row: o });
+  }
+  for (const n of entered) emit({ kind: "+I", row: n });
+}
+
+/**
+ * The keyed process function of a TopN: keeps the partition's rows sorted by `order` (the first
+ * `limit` of them over an insert-only input, where a row once out of the top N never returns;
+ * all of them over a retracting input) and emits how the top `limit` changed.
+ */
+export function topN(
+  limit: number,
+  order: RowOrder,
+  rowNumber: boolean,
+  retracting: boolean,
+): KeyedProcessFunction<Change, Key, TopState, Change> {
+  return {
+    state: { rows: valueState<Row[]>() },
+    processElement(change, ctx) {
+      const before = ctx.state.rows.value() ?? [];
+      let after: Row[];
+      if (change.kind === "+I" || change.kind === "+U") {
+        const at = insertionPoint(before, change.row, order);
+        if (!retracting && at >= limit) return;
+        after = [...before.slice(0, at), change.row, ...before.slice(at)];
+        if (!retracting) after.length = Math.min(after.length, limit);
+      } else {
+        const k = JSON.stringify(change.row);
+        const at = before.findIndex((r) => JSON.stringify(r) === k);
+        if (at < 0) return;
+        after = [...before.slice(0, at), ...before.slice(at + 1)];
+      }
+      store(ctx, after);
+      emitDiff(before.slice(0, limit), after.slice(0, limit), rowNumber, (c) => ctx.emit(c));
+    },
+  };
+}
+
+function store(ctx: KeyedContext<Key, TopState, Change>, rows: Row[]) {
+  if (rows.length === 0) ctx.state.rows.clear();
+  else ctx.state.rows.update(rows);
+}
+
+type DedupState = { row: ReturnType<typeof valueState<Row>> };
+
+/**
+ * The keyed process function of a deduplication over an insert-only input: the key's first row
+ * by `order` (the earliest time for keep-first, the latest for keep-last), +I when the key is
+ * new and -U/+U when a row that comes first replaces it.
+ */
+export function deduplicate(order: RowOrder): KeyedProcessFunction<Row, Key, DedupState, Change> {
+  return {
+    state: { row: valueState<Row>() },
+    processElement(row, ctx) {
+      const kept = ctx.state.row.value();
+      if (kept !== undefined && order(row, kept) >= 0) return;
+      ctx.state.row.update(row);
+      if (kept === undefined) ctx.emit({ kind: "+I", row });
+      else {
+        ctx.emit({ kind: "-U", row: kept });
+        ctx.emit({ kind: "+U", row });
+      }
+    },
+  };
+}
+
+/**
+ * The keyed process function of a window TopN (the key holds the window's end, at column
+ * `end`): the window's first `limit` rows, emitted once, insert-only, when the watermark passes
+ * the window's end; then its state is dropped. Rows of a window already emitted are late, and dropped.
+ */
+export function windowTopN(
+  limit: number,
+  order: RowOrder,
+  rowNumber: boolean,
+  end: number,
+): KeyedProcessFunction<Row, Key, TopState, Row> {
+  return {
+    state: { rows: valueState<Row[]>() },
+    processElement(row, ctx) {
+      const fireAt = (row[end] as number) - 1;
+      if (fireAt <= ctx.timers.currentWatermark()) return;
+      const before = ctx.state.rows.value() ?? [];
+      if (before.length === 0) ctx.timers.registerEventTimeTimer(fireAt);
+      const at = insertionPoint(before, row, order);
+      if (at >= limit) return;
+      ctx.state.rows.update([...before.slice(0, at), row, ...before.slice(at, limit - 1)]);
+    },
+    onTimer(_time, ctx) {
+      const rows = ctx.state.rows.value() ?? [];
+      rows.forEach((r, i) => {
+        ctx.emit(rowNumber ? [...r, i + 1] : r);
+      });
+      ctx.state.rows.clear();
+    },
+  };
+}
+
+type Rank = Extract<Rel, { kind: "rank" }>;
+
+/**
+ * Builds a rank over `input` (rows when `retracting` is false, changes otherwise): a stream of
+ * changes, or of rows for a window TopN.
+ */
+export function translateRank(
+  rel: Rank,
+  input: DataStream<unknown>,
+  retracting: boolean,
+  uid: () => string,
+): DataStream<unknown> {
+  const keys = rel.partitionKeys;
+  const keyOfRow = (r: Row): Key => (keys.length === 0 ? 0 : (keys.map((k) => r[k]) as Key));
+  const order = rankOrder(rel.orderBy);
+  if (rel.windowEnd !== undefined)
+    return (input as DataStream<Row>)
+      .keyBy(keyOfRow)
+      .process(windowTopN(rel.limit, order, rel.rowNumber, rel.windowEnd))
+      .uid(uid()) as DataStream<unknown>;
+  if (isDeduplicate(rel) && !retracting)
+    return (input as DataStream<Row>).keyBy(keyOfRow).process(deduplicate(order)).uid(uid()) as DataStream<unknown>;
+  const changes = retracting
+    ? (input as DataStream<Change>)
+    : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+  return changes
+    .keyBy((c) => keyOfRow(c.row))
+    .process(topN(rel.limit, order, rel.rowNumber, retracting))
+    .uid(uid()) as DataStream<unknown>;
+}
+
+/** The rank's physical operator for EXPLAIN, with Flink's names. */
+export function describeRank(rel: Rank, retracting: boolean): string {
+  const names = rel.input.fields.map((f) => f.name);
+  const partition = rel.partitionKeys.map((k) => names[k]).join(", ");
+  if (isDeduplicate(rel) && !retracting) {
+    const key = rel.orderBy[0] as SortKey;
+    return `Deduplicate(keep=[${key.desc ? "LastRow" : "FirstRow"}], key=[${partition}], order=[${names[key.column]}]) → keyBy + keyed process`;
+  }
+  const orderBy = rel.orderBy.map((k) => `${names[k.column]} ${k.desc ? "DESC" : "ASC"}`).join(", ");
+  if (rel.windowEnd !== undefined)
+    return `WindowRank(window=[${names[rel.windowEnd]}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → keyBy + keyed process with event-time timers`;
+  return `Rank(strategy=[${retracting ? "RetractStrategy" : "AppendFastStrategy"}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → keyBy + keyed process`;
+}
