@@ -38,7 +38,11 @@ export class Catalog {
       pos: s.pos,
       ...(s.watermark ? { watermark: s.watermark } : {}),
       ...(s.primaryKey ? { primaryKey: s.primaryKey } : {}),
+      ...(s.partitionedBy ? { partitionedBy: s.partitionedBy } : {}),
     };
+    for (const c of s.partitionedBy ?? [])
+      if (!physical.some((f) => f.name === c))
+        throw invalid(s.pos, `PARTITIONED BY column '${c}' is not a physical column of table '${s.name}'`);
     this.tables.set(s.name, table);
     return table;
   }

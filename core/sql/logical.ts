@@ -22,6 +22,8 @@ export interface TableDef {
   readonly computed: readonly { readonly name: string; readonly expr: Expr; readonly pos: Pos }[];
   readonly watermark?: { readonly column: string; readonly expr: Expr; readonly pos: Pos };
   readonly primaryKey?: readonly string[];
+  /** `PARTITIONED BY` columns (the filesystem connector's directories). */
+  readonly partitionedBy?: readonly string[];
   readonly options: Readonly<Record<string, string>>;
   readonly pos: Pos;
 }

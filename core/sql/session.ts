@@ -17,6 +17,7 @@ import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
+import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
@@ -175,10 +176,14 @@ export function explain(p: PlannedInsert): string {
 /**
  * Adds one planned insert to the job `ctx` builds. A `print` table is a sink of the same name
  * whose records are objects keyed by the table's columns (`{kind, row}` when the query
- * updates); a `blackhole` table commits nothing.
+ * updates); a `blackhole` table commits nothing; a `filesystem` table writes files exactly once.
  */
 export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
   const stream = translate(p.optimized, ctx);
+  if (connectorOf(p.sink) === "filesystem") {
+    (stream as DataStream<Row>).addSink(filesystemSink(p.sink)).uid(ctx.uid());
+    return;
+  }
   const names = p.sink.physical.map((f) => f.name);
   const record = (row: Row) => Object.fromEntries(names.map((c, i) => [c, row[i]]));
   const out = isUpdating(changelogMode(p.optimized))
