@@ -16,8 +16,8 @@ export interface Change {
   readonly row: Row;
 }
 
-/** Per group: the number of rows, and one accumulator per aggregate call. */
-interface Acc {
+/** Per group: the number of rows, and one accumulator per aggregate call (see `accumulators`). */
+export interface Acc {
   n: number;
   a: unknown[];
 }

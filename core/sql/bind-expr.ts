@@ -19,6 +19,7 @@ import {
   typeOf,
   VARCHAR,
 } from "./types.ts";
+import { registeredFunction } from "./udf.ts";
 
 /** One column visible to an expression: `qualifier.name`. */
 export interface ScopeColumn {
@@ -198,7 +199,7 @@ function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundE
 
 /** A call of a scalar operator or function, typed. */
 export function call(name: string, args: BoundExpr[], pos: Pos): BoundExpr {
-  const fn = scalarFunction(name);
+  const fn = scalarFunction(name) ?? registeredFunction(name);
   if (!fn) throw invalid(pos, `unknown function '${name}'`);
   return {
     kind: "call",

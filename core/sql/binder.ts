@@ -17,6 +17,7 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
+import { sessionColumn, sessionGroupOf } from "./session-window.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
 /** A bound relation and the columns it shows to the query around it. */
@@ -45,7 +46,10 @@ export function bindQuery(q: Query, catalog: Catalog): Rel {
 
 function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, where: BoundExpr | undefined): Rel {
   const inputCtx: BindContext = { columns: input.columns, clause: "GROUP BY" };
-  const pre: BoundExpr[] = q.groupBy.map((g) => bindExpr(g, inputCtx));
+  const session = sessionGroupOf(q.groupBy, inputCtx);
+  const groupBy = session ? q.groupBy.filter((_, i) => i !== session.index) : q.groupBy;
+  const windowColumns = session ? 2 : 0;
+  const pre: BoundExpr[] = groupBy.map((g) => bindExpr(g, inputCtx));
   const groupKeys = pre.length;
   const groupJson = pre.map(key);
   const aggs: AggCall[] = [];
@@ -55,7 +59,9 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
     columns: input.columns,
     clause: "SELECT",
     group: (e) => {
-      const astMatch = q.groupBy.findIndex((g) => key(g) === key(e));
+      const sessionEdge = sessionColumn(e, session);
+      if (sessionEdge !== undefined) return column(groupKeys + sessionEdge, TIMESTAMP);
+      const astMatch = groupBy.findIndex((g) => key(g) === key(e));
       const i =
         astMatch >= 0
           ? astMatch
@@ -73,7 +79,7 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
         aggs.push(agg);
         aggKeys.push(k);
       }
-      return column(groupKeys + i, agg.type);
+      return column(groupKeys + windowColumns + i, agg.type);
     },
   };
   const items = q.items.map((i) => {
@@ -83,15 +89,31 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
   const projects = items.map((i) => bindExpr(i.expr, ctx));
   const having = q.having ? condition(bindExpr(q.having, { ...ctx, clause: "HAVING" }), "HAVING", q.having) : undefined;
   const preFields = pre.map((e, i) => ({
-    name: i < groupKeys ? groupName(q.groupBy[i] as Expr, i) : `$${i}`,
+    name: i < groupKeys ? groupName(groupBy[i] as Expr, i) : `$${i}`,
     type: e.type,
   }));
+  if (session) {
+    if (isUpdating(changelogMode(input.rel))) throw unsupported(q.pos, "a SESSION window over an updating table");
+    pre.push(session.time);
+    preFields.push({ name: `$${pre.length - 1}`, type: TIMESTAMP });
+  }
+  const sessionFields = session
+    ? [
+        { name: "session_start", type: TIMESTAMP },
+        { name: "session_end", type: TIMESTAMP },
+      ]
+    : [];
   const aggregate: Rel = {
     kind: "aggregate",
     input: calc(input.rel, pre, where, preFields),
     groupKeys,
     aggs,
-    fields: [...preFields.slice(0, groupKeys), ...aggs.map((a, i) => ({ name: `${a.fn}$${i}`, type: a.type }))],
+    fields: [
+      ...preFields.slice(0, groupKeys),
+      ...sessionFields,
+      ...aggs.map((a, i) => ({ name: `${a.fn}$${i}`, type: a.type })),
+    ],
+    ...(session ? { session: { time: pre.length - 1, gapMs: session.gapMs } } : {}),
   };
   return calc(aggregate, projects, having, names(items));
 }

@@ -70,6 +70,11 @@ export type Rel =
        * watermark passes its end, and retracts nothing.
        */
       readonly window?: { readonly start: number; readonly end: number };
+      /**
+       * A legacy `SESSION(time, gap)` group window: input column `time` is the row time; the
+       * output holds the key, the session's start and end, then the aggregates; insert-only.
+       */
+      readonly session?: { readonly time: number; readonly gapMs: number };
       readonly fields: readonly Field[];
     }
   | {
@@ -119,7 +124,7 @@ export function changelogMode(rel: Rel): ChangelogMode {
     case "scan":
       return INSERT_ONLY;
     case "aggregate":
-      return rel.window ? INSERT_ONLY : RETRACT;
+      return rel.window || rel.session ? INSERT_ONLY : RETRACT;
     case "join":
       // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
       return isUpdating(changelogMode(rel.left)) || isUpdating(changelogMode(rel.right)) ? RETRACT : INSERT_ONLY;

@@ -11,6 +11,7 @@ import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { sessionAggregate } from "./session-window.ts";
 import { windowsOf } from "./windows.ts";
 
 /** Where a plan is built: the environment, the operators' uids, and the streams behind `datastream` tables. */
@@ -45,6 +46,13 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
       return calc(rel, translate(rel.input, ctx), uid);
     case "aggregate": {
       const input = translate(rel.input, ctx);
+      if (rel.session) {
+        const { time, gapMs } = rel.session;
+        const g = rel.groupKeys;
+        const keyOfRow = g === 0 ? () => 0 : (r: Row) => r.slice(0, g) as Key;
+        const fn = sessionAggregate(g, rel.aggs, time, gapMs);
+        return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
+      }
       if (rel.window) {
         const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
         const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
@@ -140,7 +148,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
     case "aggregate":
-      line = `${rel.window ? "WindowAggregate" : "GroupAggregate"}(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;

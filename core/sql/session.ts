@@ -23,6 +23,7 @@ import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
 import { assignable, showType } from "./types.ts";
+import { loadFunction, withFunctions } from "./udf.ts";
 
 /** One `INSERT INTO`, planned. */
 export interface PlannedInsert {
@@ -54,7 +55,10 @@ export class SqlSession {
   execute(text: string): { inserts: PlannedInsert[]; explains: string[] } {
     const inserts: PlannedInsert[] = [];
     const explains: string[] = [];
-    for (const s of parseSql(text)) this.run(s, inserts, explains);
+    const statements = parseSql(text);
+    withFunctions(this.catalog.functions, () => {
+      for (const s of statements) this.run(s, inserts, explains);
+    });
     return { inserts, explains };
   }
 
@@ -64,10 +68,12 @@ export class SqlSession {
     const s = statements[0];
     if (statements.length !== 1 || s?.kind !== "query")
       throw new SqlError("validation", s?.pos, "sqlQuery takes one SELECT (use executeSql for other statements)");
-    const logical = bindQuery(s.query, this.catalog);
-    const optimized = optimize(logical);
-    this.checkSources(optimized);
-    return { logical, optimized };
+    return withFunctions(this.catalog.functions, () => {
+      const logical = bindQuery(s.query, this.catalog);
+      const optimized = optimize(logical);
+      this.checkSources(optimized);
+      return { logical, optimized };
+    });
   }
 
   private run(s: Statement, into: PlannedInsert[], explains: string[]): void {
@@ -92,7 +98,8 @@ export class SqlSession {
         return;
       }
       case "create-function":
-        throw unsupported(s.pos, `CREATE FUNCTION (user-defined function '${s.className}')`);
+        this.catalog.addFunction(s.name, loadFunction(s.name, s.className, s.pos), s.pos);
+        return;
       case "query":
         throw unsupported(s.pos, "a SELECT without INSERT INTO (insert into a 'print' table to see its rows)");
       default:
