@@ -133,20 +133,26 @@ export function groupAggregate(
  * The keyed process function of a window aggregate: the key holds the window's end (at key
  * position `endKey`); rows accumulate until the watermark passes the end, then the window's row
  * is emitted once and its state dropped. Rows of a window already emitted are late, and dropped.
+ * Over processing time (`proctime`), the same with the clock for the watermark.
  */
 export function windowAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
   endKey: number,
+  proctime = false,
 ): KeyedProcessFunction<Row, Key, AggState, Row> {
   const accs = accumulators(groupKeys, aggs, false);
   return {
     state: { acc: valueState<Acc>() },
     processElement(row, ctx) {
       const fireAt = (row[endKey] as number) - 1;
-      if (fireAt <= ctx.timers.currentWatermark()) return;
+      const t = ctx.timers;
+      if (fireAt <= (proctime ? t.currentProcessingTime() : t.currentWatermark())) return;
       const before = ctx.state.acc.value();
-      if (!before) ctx.timers.registerEventTimeTimer(fireAt);
+      if (!before) {
+        if (proctime) t.registerProcessingTimeTimer(fireAt);
+        else t.registerEventTimeTimer(fireAt);
+      }
       ctx.state.acc.update(accs.add(before ?? accs.empty(), row, 1));
     },
     onTimer(_time, ctx) {

@@ -13,6 +13,7 @@ import {
   INTERVAL,
   isNumeric,
   NULL,
+  PROCTIME,
   type SqlType,
   showType,
   TIMESTAMP,
@@ -46,7 +47,6 @@ const LEGACY: Record<string, string> = {
   HOP: "the group window HOP(…) in GROUP BY (legacy group windows; use the HOP table function)",
   SESSION_START: "SESSION_START (legacy group windows)",
   SESSION_END: "SESSION_END (legacy group windows)",
-  PROCTIME: "the processing-time attribute PROCTIME()",
 };
 
 const UNIT_MS: Record<string, number> = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
@@ -190,6 +190,9 @@ const timestampPlus = (sign: 1 | -1): ScalarFn => ({
   make: () => (v) => (v[0] as number) + sign * (v[1] as number),
 });
 
+/** `PROCTIME()`: the wall clock (epoch ms) when the row is computed. */
+const proctime: ScalarFn = { volatile: true, nullAware: true, type: () => PROCTIME, make: () => () => Date.now() };
+
 function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundExpr {
   if ((op === "+" || op === "-") && left.type.kind === "TIMESTAMP" && right.type.kind === "INTERVAL") {
     return { kind: "call", name: op, fn: timestampPlus(op === "+" ? 1 : -1), args: [left, right], type: TIMESTAMP };
@@ -222,6 +225,10 @@ function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundEx
     );
   const legacy = LEGACY[e.name];
   if (legacy) throw unsupported(e.pos, legacy);
+  if (e.name === "PROCTIME") {
+    if (e.args.length > 0) throw invalid(e.pos, "PROCTIME takes no arguments");
+    return { kind: "call", name: "PROCTIME", fn: proctime, args: [], type: PROCTIME };
+  }
   if (AGGREGATES.has(e.name)) {
     if (!ctx.aggregate) throw invalid(e.pos, `aggregate ${e.name} is not allowed in ${ctx.clause}`);
     return ctx.aggregate(e);

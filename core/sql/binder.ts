@@ -17,6 +17,7 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
+import { bindLookupJoin } from "./lookup-join.ts";
 import { sessionColumn, sessionGroupOf } from "./session-window.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
@@ -164,6 +165,8 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
     case "tvf":
       return scope(bindWindow(ref, catalog), ref.alias);
     case "join": {
+      if (ref.right.kind === "table" && ref.right.asOf)
+        return bindLookupJoin(ref, bindFrom(ref.left, catalog), catalog.table(ref.right.name, ref.right.pos));
       if (ref.type !== "INNER" && ref.type !== "CROSS") throw unsupported(ref.pos, `${ref.type} OUTER join`);
       const left = bindFrom(ref.left, catalog);
       const right = bindFrom(ref.right, catalog);
@@ -214,7 +217,8 @@ function bindWindow(ref: Extract<TableRef, { kind: "tvf" }>, catalog: Catalog): 
   const stepMs = ms[0] as number;
   if (fn !== "TUMBLE" && sizeMs % stepMs !== 0)
     throw invalid(ref.pos, `the size of ${fn} must be a multiple of its ${names[0]}`);
-  const window: WindowSpec = { fn, sizeMs, stepMs, offsetMs: ms[names.length] ?? 0 };
+  const proctime = input.rel.fields[time]?.type.proctime === true;
+  const window: WindowSpec = { fn, sizeMs, stepMs, offsetMs: ms[names.length] ?? 0, ...(proctime ? { proctime } : {}) };
   const ts = { type: TIMESTAMP };
   const fields = [
     ...input.rel.fields,

@@ -115,7 +115,7 @@ export function fold(e: BoundExpr): BoundExpr {
       return evaluateIfConstant({ ...e, expr: fold(e.expr) }, [e.expr]);
     case "call": {
       const args = e.args.map(fold);
-      return evaluateIfConstant({ ...e, args }, args);
+      return e.fn.volatile ? { ...e, args } : evaluateIfConstant({ ...e, args }, args);
     }
     case "case": {
       const whens = e.whens

@@ -180,6 +180,12 @@ function readSplit(table: TableDef, split: FileSplit): Row[] {
     });
 }
 
+/** Checks at plan time that a filesystem table can be read: its options, format and path. */
+export function checkFilesystemTable(table: TableDef): void {
+  rowFormat(table, layout(table).data);
+  splitsOf(table);
+}
+
 /** Every row of a filesystem table (a lookup join's side input). */
 export function readFilesystemTable(table: TableDef): Row[] {
   return splitsOf(table).flatMap((s) => readSplit(table, s));

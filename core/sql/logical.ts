@@ -91,6 +91,20 @@ export type Rel =
       readonly pos: Pos;
     }
   | {
+      readonly kind: "lookup-join";
+      /** The stream side. */
+      readonly input: Rel;
+      /** The lookup table (read whole; see lookup-join.ts). */
+      readonly table: TableDef;
+      readonly type: "INNER" | "LEFT";
+      /** `leftKeys[i]` (over an input row) equals the table's column `rightKeys[i]`. */
+      readonly leftKeys: readonly BoundExpr[];
+      readonly rightKeys: readonly number[];
+      /** The rest of the ON condition, over the input's columns then the table's. */
+      readonly condition?: BoundExpr;
+      readonly fields: readonly Field[];
+    }
+  | {
       readonly kind: "window-tvf";
       readonly input: Rel;
       readonly window: WindowSpec;
@@ -107,6 +121,8 @@ export interface WindowSpec {
   /** HOP's slide, CUMULATE's step; equal to the size for TUMBLE. */
   readonly stepMs: number;
   readonly offsetMs: number;
+  /** Over a `PROCTIME()` attribute: the window aggregate fires on processing-time timers. */
+  readonly proctime?: boolean;
 }
 
 /** A Flink row kind. */

@@ -37,6 +37,7 @@ function rewrite(rel: Rel): Rel {
     case "watermark":
       return { ...rel, input: rewrite(rel.input) };
     case "window-tvf":
+    case "lookup-join":
       return { ...rel, input: rewrite(rel.input) };
     case "join":
       return splitJoin({ ...rel, left: rewrite(rel.left), right: rewrite(rel.right) });

@@ -11,6 +11,7 @@ import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -55,7 +56,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
       }
       if (rel.window) {
         const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
-        const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
+        const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end, windowOf(rel.input)?.proctime === true);
         return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
       }
       const retracting = isUpdating(changelogMode(rel.input));
@@ -71,6 +72,8 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
     }
     case "join":
       return join(rel, ctx);
+    case "lookup-join":
+      return translateLookupJoin(rel, translate(rel.input, ctx) as DataStream<Row>).uid(uid()) as DataStream<unknown>;
     case "window-tvf": {
       const { window, time } = rel;
       const input = translate(rel.input, ctx) as DataStream<Row>;
@@ -147,6 +150,9 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "window-tvf":
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
+    case "lookup-join":
+      line = describeLookupJoin(rel);
+      break;
     case "aggregate":
       line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       break;
@@ -179,6 +185,9 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
     case "window-tvf":
       line = `LogicalTableFunctionScan(${showWindow(rel)})`;
       break;
+    case "lookup-join":
+      line = `LogicalLookupJoin(table=[${rel.table.name}], type=[${rel.type.toLowerCase()}])`;
+      break;
     case "aggregate":
       line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;
       break;
@@ -193,7 +202,13 @@ function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
     w.fn === "TUMBLE"
       ? `size=[${w.sizeMs} ms]`
       : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
-  return `${w.fn}(time=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+  return `${w.fn}(${w.proctime ? "proctime" : "time"}=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+}
+
+/** The window table function below a window aggregate's calc, if any. */
+function windowOf(rel: Rel): Extract<Rel, { kind: "window-tvf" }>["window"] | undefined {
+  if (rel.kind === "window-tvf") return rel.window;
+  return rel.kind === "calc" ? windowOf(rel.input) : undefined;
 }
 
 /** The inputs of `rel`. */
