@@ -9,7 +9,7 @@
  * ```
  */
 import type { DataStream } from "../api/datastream.ts";
-import { defineJob, type Job } from "../api/environment.ts";
+import { defineJob, type Job, type StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Change } from "./aggregate.ts";
 import type { Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
@@ -205,11 +205,15 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
   else out.sinkTo(p.sink.name);
 }
 
-/** A riffle job running the script's inserts. Throws a {@link SqlError} when the script has no insert. */
-export function sqlJob(name: string, text: string): Job {
+/**
+ * A riffle job running the script's inserts; `configure` may set up the environment first
+ * (checkpointing, batch sizes). Throws a {@link SqlError} when the script has no insert.
+ */
+export function sqlJob(name: string, text: string, configure?: (env: StreamExecutionEnvironment) => void): Job {
   const program = planSql(text);
   if (program.inserts.length === 0) throw new SqlError("validation", undefined, "the script has no INSERT INTO to run");
   return defineJob(name, (env) => {
+    configure?.(env);
     let n = 0;
     const ctx: TranslateContext = { env, uid: () => `sql-${n++}` };
     for (const p of program.inserts) writeInsert(p, ctx);
