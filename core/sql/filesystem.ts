@@ -193,8 +193,7 @@ export function readFilesystemTable(table: TableDef): Row[] {
 
 /** The bounded source of a filesystem table (see the module comment). */
 export function filesystemSource(table: TableDef): Source<Row> {
-  filesystemPath(table);
-  rowFormat(table, layout(table).data);
+  checkFilesystemTable(table);
   return {
     name: "filesystem",
     bounded: true,

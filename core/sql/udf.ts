@@ -1,9 +1,10 @@
 /**
  * Scalar user-defined functions: written in TypeScript (or JavaScript), registered with
  * `StreamTableEnvironment.createTemporarySystemFunction(name, fn)` or by a script's
- * `CREATE FUNCTION name AS 'module-path#export'` (the module is loaded with `require`, relative
- * to the working directory; Node strips a `.ts` module's types). The public Nexmark q14's
- * `'com.github.nexmark.flink.udf.CountChar'` names riffle's own port of that class.
+ * `CREATE FUNCTION name AS 'module-path#export'` (the module is loaded with `require` from
+ * the working directory: `./path/to/udfs.ts` or a package name; Node strips a `.ts` module's
+ * types). The public Nexmark q14's `'com.github.nexmark.flink.udf.CountChar'` names riffle's own
+ * port of that class.
  *
  * A function receives riffle's values (numbers, strings, booleans, TIMESTAMP(3) as epoch ms,
  * ROW as an object, NULL as `null`), NULLs included, and returns a value of its `resultType`.
