@@ -42,11 +42,9 @@ export interface BindContext {
 
 /** Functions riffle knows of but does not run yet, and what they are. */
 const LEGACY: Record<string, string> = {
-  SESSION: "the group window SESSION(…) (legacy group windows)",
+  SESSION: "the group window SESSION(…) outside GROUP BY",
   TUMBLE: "the group window TUMBLE(…) in GROUP BY (legacy group windows; use the TUMBLE table function)",
   HOP: "the group window HOP(…) in GROUP BY (legacy group windows; use the HOP table function)",
-  SESSION_START: "SESSION_START (legacy group windows)",
-  SESSION_END: "SESSION_END (legacy group windows)",
 };
 
 const UNIT_MS: Record<string, number> = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
@@ -223,6 +221,8 @@ function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundEx
       e.pos,
       e.name === "ROW_NUMBER" ? "ROW_NUMBER() OVER (…) (TopN and deduplication)" : "OVER aggregates",
     );
+  if (e.name === "SESSION_START" || e.name === "SESSION_END")
+    throw invalid(e.pos, `${e.name} needs the same SESSION(…) window in GROUP BY`);
   const legacy = LEGACY[e.name];
   if (legacy) throw unsupported(e.pos, legacy);
   if (e.name === "PROCTIME") {

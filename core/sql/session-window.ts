@@ -22,7 +22,11 @@ export interface SessionGroup {
   readonly index: number;
   readonly time: BoundExpr;
   readonly gapMs: number;
+  /** The arguments as written (positions left out), which SESSION_START/SESSION_END must repeat. */
+  readonly args: string;
 }
+
+const argsKey = (args: readonly Expr[]) => JSON.stringify(args, (k, v) => (k === "pos" ? undefined : v));
 
 /** The `SESSION(time, gap)` item of a GROUP BY, bound in `ctx`, if there is one. */
 export function sessionGroupOf(groupBy: readonly Expr[], ctx: BindContext): SessionGroup | undefined {
@@ -37,15 +41,15 @@ export function sessionGroupOf(groupBy: readonly Expr[], ctx: BindContext): Sess
   const gap = fold(bindExpr(g.args[1] as Expr, ctx));
   if (gap.kind !== "literal" || gap.type.kind !== "INTERVAL" || !((gap.value as number) > 0))
     throw invalid(g.pos, "SESSION needs a positive INTERVAL gap");
-  return { index, time, gapMs: gap.value as number };
+  return { index, time, gapMs: gap.value as number, args: argsKey(g.args) };
 }
 
 /** Which column of a session aggregate's output `SESSION_START`/`SESSION_END(…)` reads (after the keys), if `e` is one. */
 export function sessionColumn(e: Expr, session: SessionGroup | undefined): 0 | 1 | undefined {
-  if (!session || e.kind !== "call") return undefined;
-  if (e.name === "SESSION_START") return 0;
-  if (e.name === "SESSION_END") return 1;
-  return undefined;
+  if (!session || e.kind !== "call" || (e.name !== "SESSION_START" && e.name !== "SESSION_END")) return undefined;
+  if (argsKey(e.args) !== session.args)
+    throw invalid(e.pos, `${e.name} must repeat the arguments of the SESSION(…) in GROUP BY`);
+  return e.name === "SESSION_START" ? 0 : 1;
 }
 
 /** `b` folded into `a` (both accumulate rows of one key; neither retracts). */
