@@ -4,6 +4,7 @@ import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
 import { AGGREGATES, type ScalarFn, scalarFunction } from "./functions.ts";
 import type { Field } from "./logical.ts";
+import { proctimeFunction } from "./proctime.ts";
 import {
   assignable,
   BIGINT,
@@ -188,9 +189,6 @@ const timestampPlus = (sign: 1 | -1): ScalarFn => ({
   make: () => (v) => (v[0] as number) + sign * (v[1] as number),
 });
 
-/** `PROCTIME()`: the wall clock (epoch ms) when the row is computed. */
-const proctime: ScalarFn = { volatile: true, nullAware: true, type: () => PROCTIME, make: () => () => Date.now() };
-
 function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundExpr {
   if ((op === "+" || op === "-") && left.type.kind === "TIMESTAMP" && right.type.kind === "INTERVAL") {
     return { kind: "call", name: op, fn: timestampPlus(op === "+" ? 1 : -1), args: [left, right], type: TIMESTAMP };
@@ -227,7 +225,7 @@ function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundEx
   if (legacy) throw unsupported(e.pos, legacy);
   if (e.name === "PROCTIME") {
     if (e.args.length > 0) throw invalid(e.pos, "PROCTIME takes no arguments");
-    return { kind: "call", name: "PROCTIME", fn: proctime, args: [], type: PROCTIME };
+    return { kind: "call", name: "PROCTIME", fn: proctimeFunction, args: [], type: PROCTIME };
   }
   if (AGGREGATES.has(e.name)) {
     if (!ctx.aggregate) throw invalid(e.pos, `aggregate ${e.name} is not allowed in ${ctx.clause}`);

@@ -12,6 +12,7 @@ import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
+import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -106,6 +107,7 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
 }
 
 function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
+  if (calcReadsClock(rel)) return proctimeCalc(rel, input, isUpdating(changelogMode(rel.input))).uid(uid());
   const test = rel.filter ? compile(rel.filter) : undefined;
   const fns = rel.projects.map(compile);
   const project = (row: Row): Row => fns.map((f) => f(row));
