@@ -66,8 +66,14 @@ function nexmarkTable(table: TableDef): Source<Row> {
     ...(events === undefined ? {} : { events }),
   });
   const names = table.physical.map((f) => f.name);
-  const toRow = (e: NexmarkEvent): Row =>
-    names.map((n) => (n === "event_type" ? NEXMARK_KINDS[e.type] : n === e.type ? e : null));
+  const toRow = (e: NexmarkEvent): Row => {
+    const row = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      row[i] = n === "event_type" ? NEXMARK_KINDS[e.type] : n === e.type ? e : null;
+    }
+    return row;
+  };
   for (const n of names)
     if (n !== "event_type" && !(n in NEXMARK_KINDS))
       throw invalid(pos, `the nexmark connector has no column '${n}' (it has event_type, person, auction, bid)`);

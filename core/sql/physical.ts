@@ -8,7 +8,7 @@ import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
-import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.ts";
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
@@ -109,8 +109,7 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
 function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
   if (calcReadsClock(rel)) return proctimeCalc(rel, input, isUpdating(changelogMode(rel.input))).uid(uid());
   const test = rel.filter ? compile(rel.filter) : undefined;
-  const fns = rel.projects.map(compile);
-  const project = (row: Row): Row => fns.map((f) => f(row));
+  const project = projector(rel.projects.map(compile));
   if (isUpdating(changelogMode(rel.input))) {
     let s = input as DataStream<Change>;
     if (test) s = s.filter((c) => test(c.row) === true).uid(uid());

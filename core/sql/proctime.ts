@@ -5,7 +5,7 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { Change } from "./aggregate.ts";
-import { type BoundExpr, compile, type Row } from "./expr.ts";
+import { type BoundExpr, compile, projector, type Row } from "./expr.ts";
 import type { ScalarFn } from "./functions.ts";
 import type { Rel } from "./logical.ts";
 import { PROCTIME } from "./types.ts";
@@ -45,8 +45,8 @@ export const calcReadsClock = (rel: Calc): boolean =>
 /** A calc that computes `PROCTIME()`, as a process function over rows (or changes, when `updating`). */
 export function proctimeCalc(rel: Calc, input: DataStream<unknown>, updating: boolean): DataStream<unknown> {
   const test = rel.filter ? compile(rel.filter) : undefined;
-  const fns = rel.projects.map(compile);
-  const apply = (row: Row): Row | undefined => (test && test(row) !== true ? undefined : fns.map((f) => f(row)));
+  const project = projector(rel.projects.map(compile));
+  const apply = (row: Row): Row | undefined => (test && test(row) !== true ? undefined : project(row));
   return input.process<unknown>({
     processElement(value, ctx) {
       const before = now;

@@ -16,7 +16,7 @@ import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import type { Row } from "./expr.ts";
+import { type Row, rowToObject } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
 import { optimize } from "./optimizer.ts";
@@ -192,7 +192,7 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
     return;
   }
   const names = p.sink.physical.map((f) => f.name);
-  const record = (row: Row) => Object.fromEntries(names.map((c, i) => [c, row[i]]));
+  const record = rowToObject(names);
   const out = isUpdating(changelogMode(p.optimized))
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);

@@ -17,7 +17,7 @@ import type { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Change } from "./aggregate.ts";
 import type { ChangeRecord } from "./changelog.ts";
 import { SqlError } from "./errors.ts";
-import type { Row } from "./expr.ts";
+import { type Row, rowToObject } from "./expr.ts";
 import { type ChangelogMode, changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
 import { describePhysical, type TranslateContext, translate } from "./physical.ts";
 import { DATASTREAM_CONNECTOR, SqlSession, writeInsert } from "./session.ts";
@@ -68,7 +68,7 @@ export class Table {
 
   private record(): (row: Row) => Record<string, unknown> {
     const names = this.fields.map((f) => f.name);
-    return (row) => Object.fromEntries(names.map((c, i) => [c, row[i]]));
+    return rowToObject(names);
   }
 }
 
