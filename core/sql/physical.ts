@@ -14,6 +14,7 @@ import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { sessionAggregate } from "./session-window.ts";
+import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
 /** Where a plan is built: the environment, the operators' uids, and the streams behind `datastream` tables. */
@@ -47,6 +48,8 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
     case "calc":
       return calc(rel, translate(rel.input, ctx), uid);
     case "aggregate": {
+      const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;
+      if (fused) return fused;
       const input = translate(rel.input, ctx);
       if (rel.session) {
         const { time, gapMs } = rel.session;
