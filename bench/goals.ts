@@ -22,6 +22,25 @@ export function goals(r: BenchReport): GoalFigure[] {
       met: worst ? multiples.every((q) => (q.multipleOfFlink ?? 0) >= 2) : null,
     });
   }
+  const sql = (r.sql?.queries ?? []).filter((q) => q.sqlEventsPerSec !== undefined);
+  if (r.sql) {
+    const both = sql.filter((q) => q.sqlToTs !== undefined);
+    const slow = both.filter((q) => (q.sqlToTs ?? 0) < 0.8).map((q) => `${q.query} ${fmt(q.sqlToTs ?? 0)}×`);
+    out.push({
+      goal: "SQL: at least 0.8× the hand-written TypeScript job on every Nexmark query both have",
+      measured: `${both.length - slow.length} of ${both.length} queries${slow.length ? `; below: ${slow.join(", ")}` : ""}`,
+      met: both.length ? slow.length === 0 : null,
+    });
+    const flink = sql.filter((q) => q.multipleOfFlink !== undefined);
+    const under = flink
+      .filter((q) => (q.multipleOfFlink ?? 0) < 2)
+      .map((q) => `${q.query} ${fmt(q.multipleOfFlink ?? 0)}×`);
+    out.push({
+      goal: "SQL: at least 2× Flink's published per-core throughput on every Nexmark query both have",
+      measured: `${flink.length - under.length} of ${flink.length} queries${under.length ? `; below: ${under.join(", ")}` : ""}`,
+      met: flink.length ? under.length === 0 : null,
+    });
+  }
   const aws = r.aws?.queries ?? [];
   {
     const hops = aws.filter((q) => q.dollarsPerMillionEvents.perStatefulHop !== null);

@@ -7,6 +7,7 @@ import type { ActiveCoordinatorFigure } from "./coordinator-active.ts";
 import type { EmbeddedFigure } from "./embedded.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
+import type { SqlFigure } from "./nexmark-sql.ts";
 
 /** How big each part runs. */
 export interface BenchSizes {
@@ -94,6 +95,7 @@ export interface BenchReport {
   readonly loadAverage: Record<string, [number, number]>;
   embedded?: { readonly note: string; readonly jobs: EmbeddedFigure[] };
   nexmark?: { readonly note: string; readonly queries: NexmarkFigure[] };
+  sql?: { readonly note: string; readonly queries: SqlFigure[] };
   checkpoint?: {
     readonly embedded: {
       readonly note: string;

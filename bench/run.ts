@@ -9,6 +9,8 @@
  *               job; the active coordinator; the bursty day (compressed, extrapolated) against Managed Flink
  *   aws-coordinator  only the active coordinator of the aws part (a checkpoint a second on aws-local)
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
+ *   sql         every public Nexmark SQL query embedded: events/s beside the TypeScript job and Flink's
+ *               per-core figure (only when named: `npm run bench -- sql`)
  *
  * Options: `--json` prints only the JSON (stdout); without it a readable summary goes
  * to stderr too. `--quick` runs every part small (seconds, for the shape test).
@@ -29,10 +31,11 @@ import { startEmulators } from "./emulators.ts";
 import { goals } from "./goals.ts";
 import { measureLatency } from "./latency.ts";
 import { measureNexmark } from "./nexmark.ts";
+import { measureNexmarkSql } from "./nexmark-sql.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
 
-const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency"] as const;
+const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency", "sql"] as const;
 type Part = (typeof KNOWN)[number];
 
 const fail = (message: string): never => {
@@ -58,8 +61,10 @@ for (const p of named) {
     process.exit(2);
   }
 }
-// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone.
-const parts = new Set<Part>(named.length === 0 ? KNOWN.filter((p) => p !== "aws-coordinator") : (named as Part[]));
+// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone; `sql` runs when named.
+const parts = new Set<Part>(
+  named.length === 0 ? KNOWN.filter((p) => p !== "aws-coordinator" && p !== "sql") : (named as Part[]),
+);
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
 const progress = (line: string) => {
@@ -145,6 +150,14 @@ try {
   }
 } finally {
   await emulators?.stop();
+}
+if (parts.has("sql")) {
+  progress("sql …");
+  mark("sql");
+  report.sql = {
+    note: "embedded, parallelism 1, events/s including generation; SQL = the public Nexmark query file with ddl_gen.sql and ddl_views.sql (print sink); TypeScript = examples/nexmark/qN.ts (same events); flinkPerCore from NEXMARK.md",
+    queries: await measureNexmarkSql(sizes.nexmarkEvents),
+  };
 }
 if (parts.has("latency")) {
   progress("latency …");

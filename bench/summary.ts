@@ -23,6 +23,15 @@ export function summarize(r: BenchReport): string {
         (q.baselineEventsPerSec ? `; JS loop ${n(q.baselineEventsPerSec)}/s, ratio ${q.ratioToBaseline}` : ""),
     );
   }
+  for (const q of r.sql?.queries ?? []) {
+    lines.push(
+      q.sqlEventsPerSec === undefined
+        ? `sql ${q.query}: refused (${q.refused})`
+        : `sql ${q.query}: ${n(q.sqlEventsPerSec)} events/s` +
+            (q.tsEventsPerSec ? `; TypeScript ${n(q.tsEventsPerSec)}/s, SQL/TS ${q.sqlToTs}` : "") +
+            (q.flinkPerCore ? `; ${q.multipleOfFlink}× Flink's ${n(q.flinkPerCore)}/core` : ""),
+    );
+  }
   for (const c of r.checkpoint?.embedded.bySize ?? []) {
     lines.push(
       `checkpoint @ ${n(c.keys)} keys: median ${c.checkpointMsMedian} ms (p90 ${c.checkpointMsP90}), alignment ${c.alignmentMsMedian} ms, restore ${c.restoreMs} ms`,

@@ -4,7 +4,7 @@
  * a new group, -U/+U when its result changes, -D when its last row is retracted.
  */
 import type { KeyedProcessFunction } from "../api/functions.ts";
-import { valueState } from "../api/state.ts";
+import { type MapState, mapState, valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Row } from "./expr.ts";
 import type { AggCall, RowKind } from "./logical.ts";
@@ -16,20 +16,28 @@ export interface Change {
   readonly row: Row;
 }
 
-/** Per group: the number of rows, and one accumulator per aggregate call. */
-interface Acc {
+/** Per group: the number of rows, and one accumulator per aggregate call (see `accumulators`). */
+export interface Acc {
   n: number;
   a: unknown[];
 }
 
 type Counts = Record<string, number>;
 
+/**
+ * Where the value counts of COUNT(DISTINCT …) (and of MIN/MAX over a retracting input) live: a
+ * keyed map state, one entry per aggregate and value, so that a row costs one entry's read and
+ * write however many distinct values a group holds. Without one, counts are held in the
+ * accumulator itself (copied on each change), which only session windows, which merge, need.
+ */
+export type CountStore = Pick<MapState<number>, "get" | "put" | "remove" | "entries">;
+
 /** MIN and MAX over an input that retracts keep every value's count; otherwise just the best value. */
 const keepsCounts = (agg: AggCall, retracting: boolean) =>
   agg.distinct || ((agg.fn === "MIN" || agg.fn === "MAX") && retracting);
 
-function initial(agg: AggCall, retracting: boolean): unknown {
-  if (keepsCounts(agg, retracting)) return {};
+function initial(agg: AggCall, retracting: boolean, store: boolean): unknown {
+  if (keepsCounts(agg, retracting)) return store ? 0 : {};
   if (agg.fn === "MIN" || agg.fn === "MAX") return null;
   return agg.fn === "COUNT" ? 0 : [0, 0];
 }
@@ -41,11 +49,32 @@ function bump(counts: Counts, value: unknown, by: number) {
   else counts[k] = n;
 }
 
-function accumulate(agg: AggCall, acc: unknown, row: Row, sign: 1 | -1, retracting: boolean): unknown {
+/** The store's key of aggregate `i`'s value `v`. */
+const countKey = (i: number, v: unknown) => `${i}:${JSON.stringify(v)}`;
+
+/** Counts `v` of aggregate `i` in the store; the accumulator is the number of distinct values. */
+function storeCount(store: CountStore, i: number, acc: number, v: unknown, sign: 1 | -1): number {
+  const k = countKey(i, v);
+  const before = store.get(k) ?? 0;
+  const n = before + sign;
+  if (n === 0) store.remove(k);
+  else store.put(k, n);
+  return acc + (before === 0 && n > 0 ? 1 : before > 0 && n === 0 ? -1 : 0);
+}
+
+function accumulate(
+  agg: AggCall,
+  acc: unknown,
+  row: Row,
+  sign: 1 | -1,
+  retracting: boolean,
+  store?: { counts: CountStore; i: number },
+): unknown {
   if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
   const v = agg.arg === undefined ? 1 : row[agg.arg];
   if (v === null) return acc;
   if (keepsCounts(agg, retracting)) {
+    if (store) return storeCount(store.counts, store.i, acc as number, v, sign);
     const counts = { ...(acc as Counts) };
     bump(counts, v, sign);
     return counts;
@@ -59,11 +88,15 @@ function accumulate(agg: AggCall, acc: unknown, row: Row, sign: 1 | -1, retracti
   return [sum + sign * (v as number), count + sign];
 }
 
-function result(agg: AggCall, acc: unknown, retracting: boolean): unknown {
-  if (agg.distinct) return Object.keys(acc as Counts).length;
+function result(agg: AggCall, acc: unknown, retracting: boolean, store?: { counts: CountStore; i: number }): unknown {
+  if (agg.distinct) return store ? acc : Object.keys(acc as Counts).length;
   if (keepsCounts(agg, retracting)) {
     let best: unknown = null;
-    for (const k of Object.keys(acc as Counts)) {
+    const prefix = store ? `${store.i}:` : "";
+    const keys = store
+      ? store.counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
+      : Object.keys(acc as Counts);
+    for (const k of keys) {
       const v = JSON.parse(k) as number;
       if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
     }
@@ -77,28 +110,47 @@ function result(agg: AggCall, acc: unknown, retracting: boolean): unknown {
 }
 
 /**
- * The accumulators of a list of aggregate calls: one implementation for group and window
- * aggregates. `retracting`: whether the input may retract rows. Accumulators are never changed
- * in place (a state value is immutable once written).
+ * The accumulators of a list of aggregate calls: one implementation for group, window and session
+ * aggregates. `retracting`: whether the input may retract rows; `counts`: the group's
+ * {@link CountStore}, if it has one. Accumulators are never changed in place (a state value is
+ * immutable once written).
  */
-export function accumulators(groupKeys: number, aggs: readonly AggCall[], retracting: boolean) {
+export function accumulators(
+  groupKeys: number,
+  aggs: readonly AggCall[],
+  retracting: boolean,
+  counts?: () => CountStore,
+) {
+  const at = (i: number) => (counts ? { counts: counts(), i } : undefined);
   return {
     /** A group with no rows. */
-    empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting)) }),
+    empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting, counts !== undefined)) }),
     /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
     add: (acc: Acc, row: Row, sign: 1 | -1): Acc => ({
       n: acc.n + sign,
-      a: aggs.map((g, i) => accumulate(g, acc.a[i], row, sign, retracting)),
+      a: aggs.map((g, i) => accumulate(g, acc.a[i], row, sign, retracting, at(i))),
     }),
     /** The output row: the group key (from `row`), then each aggregate's result. */
-    output: (row: Row, acc: Acc): Row => [
-      ...row.slice(0, groupKeys),
-      ...aggs.map((g, i) => result(g, acc.a[i], retracting)),
-    ],
+    output: (row: Row, acc: Acc): Row => {
+      const out = row.slice(0, groupKeys);
+      for (let i = 0; i < aggs.length; i++) out.push(result(aggs[i] as AggCall, acc.a[i], retracting, at(i)));
+      return out;
+    },
   };
 }
 
-type AggState = { acc: ReturnType<typeof valueState<Acc>> };
+/** True when two rows hold the same values (JSON-equal). */
+function sameRow(a: Row, b: Row): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== y && (typeof x !== "object" || JSON.stringify(x) !== JSON.stringify(y))) return false;
+  }
+  return true;
+}
+
+type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
 
 /** The keyed process function of a group aggregate over `groupKeys` leading columns. */
 export function groupAggregate(
@@ -106,10 +158,12 @@ export function groupAggregate(
   aggs: readonly AggCall[],
   retracting: boolean,
 ): KeyedProcessFunction<Change, Key, AggState, Change> {
-  const accs = accumulators(groupKeys, aggs, retracting);
+  let store: CountStore | undefined;
+  const accs = accumulators(groupKeys, aggs, retracting, () => store as CountStore);
   return {
-    state: { acc: valueState<Acc>() },
+    state: { acc: valueState<Acc>(), counts: mapState<number>() },
     processElement(change, ctx) {
+      store = ctx.state.counts;
       const before = ctx.state.acc.value();
       const old = before ? accs.output(change.row, before) : undefined;
       const acc = accs.add(before ?? accs.empty(), change.row, change.kind === "+I" || change.kind === "+U" ? 1 : -1);
@@ -121,7 +175,7 @@ export function groupAggregate(
       ctx.state.acc.update(acc);
       const row = accs.output(change.row, acc);
       if (!old) ctx.emit({ kind: "+I", row });
-      else if (JSON.stringify(old) !== JSON.stringify(row)) {
+      else if (!sameRow(old, row)) {
         ctx.emit({ kind: "-U", row: old });
         ctx.emit({ kind: "+U", row });
       }
@@ -133,28 +187,38 @@ export function groupAggregate(
  * The keyed process function of a window aggregate: the key holds the window's end (at key
  * position `endKey`); rows accumulate until the watermark passes the end, then the window's row
  * is emitted once and its state dropped. Rows of a window already emitted are late, and dropped.
+ * Over processing time (`proctime`), the same with the clock for the watermark.
  */
 export function windowAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
   endKey: number,
+  proctime = false,
 ): KeyedProcessFunction<Row, Key, AggState, Row> {
-  const accs = accumulators(groupKeys, aggs, false);
+  let store: CountStore | undefined;
+  const accs = accumulators(groupKeys, aggs, false, () => store as CountStore);
   return {
-    state: { acc: valueState<Acc>() },
+    state: { acc: valueState<Acc>(), counts: mapState<number>() },
     processElement(row, ctx) {
+      store = ctx.state.counts;
       const fireAt = (row[endKey] as number) - 1;
-      if (fireAt <= ctx.timers.currentWatermark()) return;
+      const t = ctx.timers;
+      if (fireAt <= (proctime ? t.currentProcessingTime() : t.currentWatermark())) return;
       const before = ctx.state.acc.value();
-      if (!before) ctx.timers.registerEventTimeTimer(fireAt);
+      if (!before) {
+        if (proctime) t.registerProcessingTimeTimer(fireAt);
+        else t.registerEventTimeTimer(fireAt);
+      }
       ctx.state.acc.update(accs.add(before ?? accs.empty(), row, 1));
     },
     onTimer(_time, ctx) {
+      store = ctx.state.counts;
       const acc = ctx.state.acc.value();
       if (!acc) return;
       // The key is the group's leading columns.
       ctx.emit(accs.output(ctx.key as Row, acc));
       ctx.state.acc.clear();
+      ctx.state.counts.clear();
     },
   };
 }

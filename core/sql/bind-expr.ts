@@ -4,6 +4,7 @@ import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
 import { AGGREGATES, type ScalarFn, scalarFunction } from "./functions.ts";
 import type { Field } from "./logical.ts";
+import { proctimeFunction } from "./proctime.ts";
 import {
   assignable,
   BIGINT,
@@ -13,12 +14,14 @@ import {
   INTERVAL,
   isNumeric,
   NULL,
+  PROCTIME,
   type SqlType,
   showType,
   TIMESTAMP,
   typeOf,
   VARCHAR,
 } from "./types.ts";
+import { registeredFunction } from "./udf.ts";
 
 /** One column visible to an expression: `qualifier.name`. */
 export interface ScopeColumn {
@@ -42,12 +45,9 @@ export interface BindContext {
 
 /** Functions riffle knows of but does not run yet, and what they are. */
 const LEGACY: Record<string, string> = {
-  SESSION: "the group window SESSION(…) (legacy group windows)",
+  SESSION: "the group window SESSION(…) outside GROUP BY",
   TUMBLE: "the group window TUMBLE(…) in GROUP BY (legacy group windows; use the TUMBLE table function)",
   HOP: "the group window HOP(…) in GROUP BY (legacy group windows; use the HOP table function)",
-  SESSION_START: "SESSION_START (legacy group windows)",
-  SESSION_END: "SESSION_END (legacy group windows)",
-  PROCTIME: "the processing-time attribute PROCTIME()",
 };
 
 const UNIT_MS: Record<string, number> = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
@@ -200,7 +200,7 @@ function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundE
 
 /** A call of a scalar operator or function, typed. */
 export function call(name: string, args: BoundExpr[], pos: Pos): BoundExpr {
-  const fn = scalarFunction(name);
+  const fn = scalarFunction(name) ?? registeredFunction(name);
   if (!fn) throw invalid(pos, `unknown function '${name}'`);
   return {
     kind: "call",
@@ -220,8 +220,14 @@ function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundEx
     if (ctx.over) return ctx.over(e);
     throw unsupported(e.pos, `${e.name}(…) OVER (…) in ${ctx.group ? "an aggregating SELECT" : ctx.clause}`);
   }
+  if (e.name === "SESSION_START" || e.name === "SESSION_END")
+    throw invalid(e.pos, `${e.name} needs the same SESSION(…) window in GROUP BY`);
   const legacy = LEGACY[e.name];
   if (legacy) throw unsupported(e.pos, legacy);
+  if (e.name === "PROCTIME") {
+    if (e.args.length > 0) throw invalid(e.pos, "PROCTIME takes no arguments");
+    return { kind: "call", name: "PROCTIME", fn: proctimeFunction, args: [], type: PROCTIME };
+  }
   if (AGGREGATES.has(e.name)) {
     if (!ctx.aggregate) throw invalid(e.pos, `aggregate ${e.name} is not allowed in ${ctx.clause}`);
     return ctx.aggregate(e);

@@ -17,7 +17,9 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
+import { bindLookupJoin } from "./lookup-join.ts";
 import { filtersWindowAlias, keptQualifiers, OverCalls, qualify } from "./over-bind.ts";
+import { sessionColumn, sessionGroupOf } from "./session-window.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
 
 /** A bound relation and the columns it shows to the query around it. */
@@ -52,7 +54,10 @@ export function bindQuery(q: Query, catalog: Catalog): Rel {
 
 function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, where: BoundExpr | undefined): Rel {
   const inputCtx: BindContext = { columns: input.columns, clause: "GROUP BY" };
-  const pre: BoundExpr[] = q.groupBy.map((g) => bindExpr(g, inputCtx));
+  const session = sessionGroupOf(q.groupBy, inputCtx);
+  const groupBy = session ? q.groupBy.filter((_, i) => i !== session.index) : q.groupBy;
+  const windowColumns = session ? 2 : 0;
+  const pre: BoundExpr[] = groupBy.map((g) => bindExpr(g, inputCtx));
   const groupKeys = pre.length;
   const groupJson = pre.map(key);
   const aggs: AggCall[] = [];
@@ -62,7 +67,9 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
     columns: input.columns,
     clause: "SELECT",
     group: (e) => {
-      const astMatch = q.groupBy.findIndex((g) => key(g) === key(e));
+      const sessionEdge = sessionColumn(e, session);
+      if (sessionEdge !== undefined) return column(groupKeys + sessionEdge, TIMESTAMP);
+      const astMatch = groupBy.findIndex((g) => key(g) === key(e));
       const i =
         astMatch >= 0
           ? astMatch
@@ -80,7 +87,7 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
         aggs.push(agg);
         aggKeys.push(k);
       }
-      return column(groupKeys + i, agg.type);
+      return column(groupKeys + windowColumns + i, agg.type);
     },
   };
   const items = q.items.map((i) => {
@@ -90,15 +97,31 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
   const projects = items.map((i) => bindExpr(i.expr, ctx));
   const having = q.having ? condition(bindExpr(q.having, { ...ctx, clause: "HAVING" }), "HAVING", q.having) : undefined;
   const preFields = pre.map((e, i) => ({
-    name: i < groupKeys ? groupName(q.groupBy[i] as Expr, i) : `$${i}`,
+    name: i < groupKeys ? groupName(groupBy[i] as Expr, i) : `$${i}`,
     type: e.type,
   }));
+  if (session) {
+    if (isUpdating(changelogMode(input.rel))) throw unsupported(q.pos, "a SESSION window over an updating table");
+    pre.push(session.time);
+    preFields.push({ name: `$${pre.length - 1}`, type: TIMESTAMP });
+  }
+  const sessionFields = session
+    ? [
+        { name: "session_start", type: TIMESTAMP },
+        { name: "session_end", type: TIMESTAMP },
+      ]
+    : [];
   const aggregate: Rel = {
     kind: "aggregate",
     input: calc(input.rel, pre, where, preFields),
     groupKeys,
     aggs,
-    fields: [...preFields.slice(0, groupKeys), ...aggs.map((a, i) => ({ name: `${a.fn}$${i}`, type: a.type }))],
+    fields: [
+      ...preFields.slice(0, groupKeys),
+      ...sessionFields,
+      ...aggs.map((a, i) => ({ name: `${a.fn}$${i}`, type: a.type })),
+    ],
+    ...(session ? { session: { time: pre.length - 1, gapMs: session.gapMs } } : {}),
   };
   return calc(aggregate, projects, having, names(items));
 }
@@ -151,6 +174,8 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
     case "tvf":
       return scope(bindWindow(ref, catalog), ref.alias);
     case "join": {
+      if (ref.right.kind === "table" && ref.right.asOf)
+        return bindLookupJoin(ref, bindFrom(ref.left, catalog), catalog.table(ref.right.name, ref.right.pos));
       if (ref.type !== "INNER" && ref.type !== "CROSS") throw unsupported(ref.pos, `${ref.type} OUTER join`);
       const left = bindFrom(ref.left, catalog);
       const right = bindFrom(ref.right, catalog);
@@ -201,7 +226,8 @@ function bindWindow(ref: Extract<TableRef, { kind: "tvf" }>, catalog: Catalog): 
   const stepMs = ms[0] as number;
   if (fn !== "TUMBLE" && sizeMs % stepMs !== 0)
     throw invalid(ref.pos, `the size of ${fn} must be a multiple of its ${names[0]}`);
-  const window: WindowSpec = { fn, sizeMs, stepMs, offsetMs: ms[names.length] ?? 0 };
+  const proctime = input.rel.fields[time]?.type.proctime === true;
+  const window: WindowSpec = { fn, sizeMs, stepMs, offsetMs: ms[names.length] ?? 0, ...(proctime ? { proctime } : {}) };
   const ts = { type: TIMESTAMP };
   const fields = [
     ...input.rel.fields,

@@ -1,6 +1,7 @@
 /** The catalog of a SQL session: tables from `CREATE TABLE` and views from `CREATE VIEW`. */
 import type { Query, Statement } from "./ast.ts";
 import { invalid, type Pos } from "./errors.ts";
+import { AGGREGATES, type ScalarFn, scalarFunction } from "./functions.ts";
 import type { TableDef } from "./logical.ts";
 import { typeOf } from "./types.ts";
 
@@ -15,6 +16,16 @@ export interface ViewDef {
 export class Catalog {
   readonly tables = new Map<string, TableDef>();
   readonly views = new Map<string, ViewDef>();
+  /** User-defined scalar functions, by upper-case name. */
+  readonly functions = new Map<string, ScalarFn>();
+
+  /** Registers a user-defined function; a second one of the same name, or a built-in's name, is an error. */
+  addFunction(name: string, fn: ScalarFn, pos: Pos): void {
+    const key = name.toUpperCase();
+    if (this.functions.has(key) || scalarFunction(key) || AGGREGATES.has(key))
+      throw invalid(pos, `a function named '${name}' already exists`);
+    this.functions.set(key, fn);
+  }
 
   /** Registers a `CREATE TABLE`; a second object of the same name is an error. */
   addTable(s: Extract<Statement, { kind: "create-table" }>): TableDef {
@@ -38,7 +49,11 @@ export class Catalog {
       pos: s.pos,
       ...(s.watermark ? { watermark: s.watermark } : {}),
       ...(s.primaryKey ? { primaryKey: s.primaryKey } : {}),
+      ...(s.partitionedBy ? { partitionedBy: s.partitionedBy } : {}),
     };
+    for (const c of s.partitionedBy ?? [])
+      if (!physical.some((f) => f.name === c))
+        throw invalid(s.pos, `PARTITIONED BY column '${c}' is not a physical column of table '${s.name}'`);
     this.tables.set(s.name, table);
     return table;
   }

@@ -8,11 +8,12 @@ import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
 import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
+import { filesystemSink, filesystemSource } from "./filesystem.ts";
 import { type ChangelogMode, INSERT_ONLY, RETRACT, type TableDef } from "./logical.ts";
 
 /** The connector name of a table (`'connector' = …`), or an error at its `CREATE TABLE`. */
 export function connectorOf(table: TableDef): string {
-  const c = table.options.connector;
+  const c = table.options.connector ?? table.options["connector.type"];
   if (c === undefined) throw invalid(table.pos, `table '${table.name}' has no 'connector' option`);
   return c;
 }
@@ -29,6 +30,7 @@ export function sourceOf(table: TableDef): Source<Row> {
   const connector = connectorOf(table);
   if (connector === "nexmark") return nexmarkTable(table);
   if (connector === "datagen") return datagenSource(table);
+  if (connector === "filesystem") return filesystemSource(table);
   throw unsupported(table.pos, `reading from connector '${connector}'`);
 }
 
@@ -64,8 +66,14 @@ function nexmarkTable(table: TableDef): Source<Row> {
     ...(events === undefined ? {} : { events }),
   });
   const names = table.physical.map((f) => f.name);
-  const toRow = (e: NexmarkEvent): Row =>
-    names.map((n) => (n === "event_type" ? NEXMARK_KINDS[e.type] : n === e.type ? e : null));
+  const toRow = (e: NexmarkEvent): Row => {
+    const row = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      row[i] = n === "event_type" ? NEXMARK_KINDS[e.type] : n === e.type ? e : null;
+    }
+    return row;
+  };
   for (const n of names)
     if (n !== "event_type" && !(n in NEXMARK_KINDS))
       throw invalid(pos, `the nexmark connector has no column '${n}' (it has event_type, person, auction, bid)`);
@@ -86,9 +94,16 @@ function nexmarkTable(table: TableDef): Source<Row> {
   };
 }
 
-/** The changelog a sink table accepts: `print` and `blackhole` take updates too; `'changelog-mode' = 'insert-only'` refuses them. */
+/**
+ * The changelog a sink table accepts: `print` and `blackhole` take updates too (`'changelog-mode' =
+ * 'insert-only'` refuses them); `filesystem` takes inserts only, as in Flink.
+ */
 export function sinkAccepts(table: TableDef): ChangelogMode {
   const connector = connectorOf(table);
+  if (connector === "filesystem") {
+    filesystemSink(table);
+    return INSERT_ONLY;
+  }
   if (connector !== "print" && connector !== "blackhole")
     throw unsupported(table.pos, `writing to connector '${connector}'`);
   const mode = table.options["changelog-mode"] ?? "all";

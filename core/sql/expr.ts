@@ -115,7 +115,7 @@ export function fold(e: BoundExpr): BoundExpr {
       return evaluateIfConstant({ ...e, expr: fold(e.expr) }, [e.expr]);
     case "call": {
       const args = e.args.map(fold);
-      return evaluateIfConstant({ ...e, args }, args);
+      return e.fn.volatile ? { ...e, args } : evaluateIfConstant({ ...e, args }, args);
     }
     case "case": {
       const whens = e.whens
@@ -194,4 +194,23 @@ export function showExpr(e: BoundExpr, names: readonly string[]): string {
     case "is-null":
       return `${showExpr(e.expr, names)} IS ${e.not ? "NOT " : ""}NULL`;
   }
+}
+
+/** A row of `fns`' values over the input row (a plain loop: this runs for every record). */
+export function projector(fns: readonly Compiled[]): (row: Row) => Row {
+  const n = fns.length;
+  return (row) => {
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = (fns[i] as Compiled)(row);
+    return out;
+  };
+}
+
+/** The object of a row keyed by column name. */
+export function rowToObject(names: readonly string[]): (row: Row) => Record<string, unknown> {
+  return (row) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) o[names[i] as string] = row[i];
+    return o;
+  };
 }

@@ -30,6 +30,8 @@ export interface ScalarFn {
   make(args: readonly SqlType[], result: SqlType): (values: readonly unknown[]) => unknown;
   /** Called with NULL arguments too (otherwise any NULL argument gives NULL). */
   readonly nullAware?: boolean;
+  /** Gives another value each call (`PROCTIME()`): never folded at plan time. */
+  readonly volatile?: boolean;
 }
 
 const pow10 = (n: number) => 10 ** n;

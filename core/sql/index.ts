@@ -17,3 +17,4 @@ export type { ChangelogMode, Rel, RowKind, TableDef } from "./logical.ts";
 export { parseSql } from "./parser.ts";
 export { explain, type PlannedInsert, planSql, type SqlProgram, SqlSession, sqlJob } from "./session.ts";
 export { StreamTableEnvironment, Table } from "./table-env.ts";
+export type { ScalarFunction } from "./udf.ts";

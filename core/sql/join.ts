@@ -1,6 +1,6 @@
 /**
  * The regular (unbounded) inner join: both sides' rows, per join key, in keyed map state
- * (row → multiplicity), exactly once like every keyed riffle operator. A row that arrives
+ * (row's JSON → row and multiplicity), exactly once like every keyed riffle operator. A row that arrives
  * joins every stored row of the other side that passes the residual condition; a retraction
  * retracts what it joined. As in Flink, nothing is ever dropped from state.
  */
@@ -10,7 +10,9 @@ import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import type { Compiled, Row } from "./expr.ts";
 
-type JoinState = { left: ReturnType<typeof mapState<number>>; right: ReturnType<typeof mapState<number>> };
+/** A stored row and how many times it is there, by the row's JSON (so that no read parses it). */
+type Stored = readonly [row: Row, times: number];
+type JoinState = { left: ReturnType<typeof mapState<Stored>>; right: ReturnType<typeof mapState<Stored>> };
 
 /**
  * The keyed co-process function of an inner join; inputs are changes, and so is its output
@@ -24,11 +26,10 @@ export function innerJoin(
     const store = ctx.state[mine];
     const add = change.kind === "+I" || change.kind === "+U";
     const k = JSON.stringify(change.row);
-    const n = (store.get(k) ?? 0) + (add ? 1 : -1);
+    const n = (store.get(k)?.[1] ?? 0) + (add ? 1 : -1);
     if (n === 0) store.remove(k);
-    else store.put(k, n);
-    for (const [otherKey, times] of other.entries()) {
-      const otherRow = JSON.parse(otherKey) as Row;
+    else store.put(k, [change.row, n]);
+    for (const [, [otherRow, times]] of other.entries()) {
       const joined = mine === "left" ? [...change.row, ...otherRow] : [...otherRow, ...change.row];
       if (residual && residual(joined) !== true) continue;
       for (let i = 0; i < times; i++) ctx.emit({ kind: add ? "+I" : "-D", row: joined });
@@ -37,7 +38,7 @@ export function innerJoin(
   const left = side("left");
   const right = side("right");
   return {
-    state: { left: mapState<number>(), right: mapState<number>() },
+    state: { left: mapState<Stored>(), right: mapState<Stored>() },
     processElement1: (change, ctx) => left(change, ctx),
     processElement2: (change, ctx) => right(change, ctx),
   };

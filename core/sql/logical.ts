@@ -22,6 +22,8 @@ export interface TableDef {
   readonly computed: readonly { readonly name: string; readonly expr: Expr; readonly pos: Pos }[];
   readonly watermark?: { readonly column: string; readonly expr: Expr; readonly pos: Pos };
   readonly primaryKey?: readonly string[];
+  /** `PARTITIONED BY` columns (the filesystem connector's directories). */
+  readonly partitionedBy?: readonly string[];
   readonly options: Readonly<Record<string, string>>;
   readonly pos: Pos;
 }
@@ -68,6 +70,11 @@ export type Rel =
        * watermark passes its end, and retracts nothing.
        */
       readonly window?: { readonly start: number; readonly end: number };
+      /**
+       * A legacy `SESSION(time, gap)` group window: input column `time` is the row time; the
+       * output holds the key, the session's start and end, then the aggregates; insert-only.
+       */
+      readonly session?: { readonly time: number; readonly gapMs: number };
       readonly fields: readonly Field[];
     }
   | {
@@ -113,6 +120,20 @@ export type Rel =
       readonly fields: readonly Field[];
     }
   | {
+      readonly kind: "lookup-join";
+      /** The stream side. */
+      readonly input: Rel;
+      /** The lookup table (read whole; see lookup-join.ts). */
+      readonly table: TableDef;
+      readonly type: "INNER" | "LEFT";
+      /** `leftKeys[i]` (over an input row) equals the table's column `rightKeys[i]`. */
+      readonly leftKeys: readonly BoundExpr[];
+      readonly rightKeys: readonly number[];
+      /** The rest of the ON condition, over the input's columns then the table's. */
+      readonly condition?: BoundExpr;
+      readonly fields: readonly Field[];
+    }
+  | {
       readonly kind: "window-tvf";
       readonly input: Rel;
       readonly window: WindowSpec;
@@ -129,6 +150,8 @@ export interface WindowSpec {
   /** HOP's slide, CUMULATE's step; equal to the size for TUMBLE. */
   readonly stepMs: number;
   readonly offsetMs: number;
+  /** Over a `PROCTIME()` attribute: the window aggregate fires on processing-time timers. */
+  readonly proctime?: boolean;
 }
 
 /** An `ORDER BY` key of a window: an input column, ascending or descending. */
@@ -169,7 +192,7 @@ export function changelogMode(rel: Rel): ChangelogMode {
     case "scan":
       return INSERT_ONLY;
     case "aggregate":
-      return rel.window ? INSERT_ONLY : RETRACT;
+      return rel.window || rel.session ? INSERT_ONLY : RETRACT;
     case "rank":
       if (rel.windowEnd !== undefined) return INSERT_ONLY;
       return isDeduplicate(rel) && !isUpdating(changelogMode(rel.input)) ? UPSERT_NO_DELETE : RETRACT;

@@ -42,6 +42,7 @@ function rewrite(rel: Rel): Rel {
     case "window-tvf":
     case "over":
     case "rank":
+    case "lookup-join":
       return { ...rel, input: rewrite(rel.input) };
     case "join":
       return splitJoin({ ...rel, left: rewrite(rel.left), right: rewrite(rel.right) });

@@ -8,9 +8,13 @@ import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
-import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.ts";
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
+import { calcReadsClock, proctimeCalc } from "./proctime.ts";
+import { sessionAggregate } from "./session-window.ts";
+import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { describeOver, translateOver } from "./over.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { windowsOf } from "./windows.ts";
@@ -46,10 +50,19 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
     case "calc":
       return calc(rel, translate(rel.input, ctx), uid);
     case "aggregate": {
+      const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;
+      if (fused) return fused;
       const input = translate(rel.input, ctx);
+      if (rel.session) {
+        const { time, gapMs } = rel.session;
+        const g = rel.groupKeys;
+        const keyOfRow = g === 0 ? () => 0 : (r: Row) => r.slice(0, g) as Key;
+        const fn = sessionAggregate(g, rel.aggs, time, gapMs);
+        return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
+      }
       if (rel.window) {
         const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
-        const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end);
+        const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end, windowOf(rel.input)?.proctime === true);
         return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
       }
       const retracting = isUpdating(changelogMode(rel.input));
@@ -74,6 +87,8 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
       ) as DataStream<unknown>;
     case "over":
       return translateOver(rel, translate(rel.input, ctx), isUpdating(changelogMode(rel.input)), uid);
+    case "lookup-join":
+      return translateLookupJoin(rel, translate(rel.input, ctx) as DataStream<Row>).uid(uid()) as DataStream<unknown>;
     case "window-tvf": {
       const { window, time } = rel;
       const input = translate(rel.input, ctx) as DataStream<Row>;
@@ -106,9 +121,9 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
 }
 
 function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
+  if (calcReadsClock(rel)) return proctimeCalc(rel, input, isUpdating(changelogMode(rel.input))).uid(uid());
   const test = rel.filter ? compile(rel.filter) : undefined;
-  const fns = rel.projects.map(compile);
-  const project = (row: Row): Row => fns.map((f) => f(row));
+  const project = projector(rel.projects.map(compile));
   if (isUpdating(changelogMode(rel.input))) {
     let s = input as DataStream<Change>;
     if (test) s = s.filter((c) => test(c.row) === true).uid(uid());
@@ -156,8 +171,11 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "over":
       line = describeOver(rel, { retracting: isUpdating(changelogMode(rel.input)) });
       break;
+    case "lookup-join":
+      line = describeLookupJoin(rel);
+      break;
     case "aggregate":
-      line = `${rel.window ? "WindowAggregate" : "GroupAggregate"}(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
@@ -194,6 +212,9 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
     case "over":
       line = describeOver(rel);
       break;
+    case "lookup-join":
+      line = `LogicalLookupJoin(table=[${rel.table.name}], type=[${rel.type.toLowerCase()}])`;
+      break;
     case "aggregate":
       line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;
       break;
@@ -208,7 +229,13 @@ function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
     w.fn === "TUMBLE"
       ? `size=[${w.sizeMs} ms]`
       : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
-  return `${w.fn}(time=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+  return `${w.fn}(${w.proctime ? "proctime" : "time"}=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+}
+
+/** The window table function below a window aggregate's calc, if any. */
+function windowOf(rel: Rel): Extract<Rel, { kind: "window-tvf" }>["window"] | undefined {
+  if (rel.kind === "window-tvf") return rel.window;
+  return rel.kind === "calc" ? windowOf(rel.input) : undefined;
 }
 
 /** The inputs of `rel`. */

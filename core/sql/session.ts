@@ -9,19 +9,21 @@
  * ```
  */
 import type { DataStream } from "../api/datastream.ts";
-import { defineJob, type Job } from "../api/environment.ts";
+import { defineJob, type Job, type StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Change } from "./aggregate.ts";
 import type { Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import type { BoundExpr, Row } from "./expr.ts";
+import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
+import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
 import { assignable, isNumeric, showType, VARCHAR } from "./types.ts";
+import { loadFunction, withFunctions } from "./udf.ts";
 
 /** One `INSERT INTO`, planned. */
 export interface PlannedInsert {
@@ -53,7 +55,10 @@ export class SqlSession {
   execute(text: string): { inserts: PlannedInsert[]; explains: string[] } {
     const inserts: PlannedInsert[] = [];
     const explains: string[] = [];
-    for (const s of parseSql(text)) this.run(s, inserts, explains);
+    const statements = parseSql(text);
+    withFunctions(this.catalog.functions, () => {
+      for (const s of statements) this.run(s, inserts, explains);
+    });
     return { inserts, explains };
   }
 
@@ -63,10 +68,12 @@ export class SqlSession {
     const s = statements[0];
     if (statements.length !== 1 || s?.kind !== "query")
       throw new SqlError("validation", s?.pos, "sqlQuery takes one SELECT (use executeSql for other statements)");
-    const logical = bindQuery(s.query, this.catalog);
-    const optimized = optimize(logical);
-    this.checkSources(optimized);
-    return { logical, optimized };
+    return withFunctions(this.catalog.functions, () => {
+      const logical = bindQuery(s.query, this.catalog);
+      const optimized = optimize(logical);
+      this.checkSources(optimized);
+      return { logical, optimized };
+    });
   }
 
   private run(s: Statement, into: PlannedInsert[], explains: string[]): void {
@@ -91,7 +98,8 @@ export class SqlSession {
         return;
       }
       case "create-function":
-        throw unsupported(s.pos, `CREATE FUNCTION (user-defined function '${s.className}')`);
+        this.catalog.addFunction(s.name, loadFunction(s.name, s.className, s.pos), s.pos);
+        return;
       case "query":
         throw unsupported(s.pos, "a SELECT without INSERT INTO (insert into a 'print' table to see its rows)");
       default:
@@ -190,12 +198,16 @@ export function explain(p: PlannedInsert): string {
 /**
  * Adds one planned insert to the job `ctx` builds. A `print` table is a sink of the same name
  * whose records are objects keyed by the table's columns (`{kind, row}` when the query
- * updates); a `blackhole` table commits nothing.
+ * updates); a `blackhole` table commits nothing; a `filesystem` table writes files exactly once.
  */
 export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
   const stream = translate(p.optimized, ctx);
+  if (connectorOf(p.sink) === "filesystem") {
+    (stream as DataStream<Row>).addSink(filesystemSink(p.sink)).uid(ctx.uid());
+    return;
+  }
   const names = p.sink.physical.map((f) => f.name);
-  const record = (row: Row) => Object.fromEntries(names.map((c, i) => [c, row[i]]));
+  const record = rowToObject(names);
   const out = isUpdating(changelogMode(p.optimized))
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);
@@ -208,11 +220,15 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
   else out.sinkTo(p.sink.name);
 }
 
-/** A riffle job running the script's inserts. Throws a {@link SqlError} when the script has no insert. */
-export function sqlJob(name: string, text: string): Job {
+/**
+ * A riffle job running the script's inserts; `configure` may set up the environment first
+ * (checkpointing, batch sizes). Throws a {@link SqlError} when the script has no insert.
+ */
+export function sqlJob(name: string, text: string, configure?: (env: StreamExecutionEnvironment) => void): Job {
   const program = planSql(text);
   if (program.inserts.length === 0) throw new SqlError("validation", undefined, "the script has no INSERT INTO to run");
   return defineJob(name, (env) => {
+    configure?.(env);
     let n = 0;
     const ctx: TranslateContext = { env, uid: () => `sql-${n++}` };
     for (const p of program.inserts) writeInsert(p, ctx);

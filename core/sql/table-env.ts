@@ -17,10 +17,11 @@ import type { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Change } from "./aggregate.ts";
 import type { ChangeRecord } from "./changelog.ts";
 import { SqlError } from "./errors.ts";
-import type { Row } from "./expr.ts";
+import { type Row, rowToObject } from "./expr.ts";
 import { type ChangelogMode, changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
 import { describePhysical, type TranslateContext, translate } from "./physical.ts";
 import { DATASTREAM_CONNECTOR, SqlSession, writeInsert } from "./session.ts";
+import { type ScalarFunction, userFunction } from "./udf.ts";
 
 /** The result of a query, not yet part of the job until it is turned into a stream. */
 export class Table {
@@ -67,7 +68,7 @@ export class Table {
 
   private record(): (row: Row) => Record<string, unknown> {
     const names = this.fields.map((f) => f.name);
-    return (row) => Object.fromEntries(names.map((c, i) => [c, row[i]]));
+    return rowToObject(names);
   }
 }
 
@@ -95,6 +96,14 @@ export class StreamTableEnvironment {
     this.session.execute(`CREATE TABLE \`${name}\` (${columns}) WITH ('connector' = '${DATASTREAM_CONNECTOR}')`);
     this.session.streamTables.add(name);
     this.streams.set(name, stream as unknown as DataStream<Record<string, unknown>>);
+  }
+
+  /**
+   * Registers a scalar user-defined function under `name` (case-insensitive), as Flink's
+   * `createTemporarySystemFunction`: `fn.eval` is called with each row's values, NULLs included.
+   */
+  createTemporarySystemFunction(name: string, fn: ScalarFunction): void {
+    this.session.catalog.addFunction(name, userFunction(name, fn), { line: 0, column: 0 });
   }
 
   /** Runs DDL and inserts (each insert joins the job); returns what `EXPLAIN` statements printed. */

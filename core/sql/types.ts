@@ -8,7 +8,11 @@ import { type Pos, unsupported } from "./errors.ts";
  * epoch milliseconds (UTC), ROW as an object keyed by field name; NULL as `null`.
  */
 export type SqlType =
-  | { readonly kind: "BIGINT" | "INT" | "DOUBLE" | "BOOLEAN" | "VARCHAR" | "TIMESTAMP" | "NULL" | "INTERVAL" }
+  | {
+      readonly kind: "BIGINT" | "INT" | "DOUBLE" | "BOOLEAN" | "VARCHAR" | "TIMESTAMP" | "NULL" | "INTERVAL";
+      /** On a TIMESTAMP: a processing-time attribute (`PROCTIME()`). */
+      readonly proctime?: boolean;
+    }
   | { readonly kind: "DECIMAL"; readonly precision: number; readonly scale: number }
   | { readonly kind: "ROW"; readonly fields: readonly { readonly name: string; readonly type: SqlType }[] };
 
@@ -18,6 +22,8 @@ export const DOUBLE: SqlType = { kind: "DOUBLE" };
 export const BOOLEAN: SqlType = { kind: "BOOLEAN" };
 export const VARCHAR: SqlType = { kind: "VARCHAR" };
 export const TIMESTAMP: SqlType = { kind: "TIMESTAMP" };
+/** The type of `PROCTIME()`: a TIMESTAMP(3) processing-time attribute. */
+export const PROCTIME: SqlType = { kind: "TIMESTAMP", proctime: true };
 export const NULL: SqlType = { kind: "NULL" };
 export const INTERVAL: SqlType = { kind: "INTERVAL" };
 

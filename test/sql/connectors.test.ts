@@ -55,9 +55,9 @@ describe("connector errors", () => {
     ).toBe("line 2, column 1: reading from connector 'kafka' is not supported yet");
     expect(
       planError(
-        "CREATE TABLE g (a BIGINT) WITH ('connector' = 'datagen');\nCREATE TABLE f (a BIGINT) WITH ('connector' = 'filesystem');\nINSERT INTO f SELECT a FROM g",
+        "CREATE TABLE g (a BIGINT) WITH ('connector' = 'datagen');\nCREATE TABLE f (a BIGINT) WITH ('connector' = 'kafka');\nINSERT INTO f SELECT a FROM g",
       ).message,
-    ).toBe("line 2, column 1: writing to connector 'filesystem' is not supported yet");
+    ).toBe("line 2, column 1: writing to connector 'kafka' is not supported yet");
     expect(planError("CREATE TABLE n (a BIGINT);\nINSERT INTO n SELECT a FROM n").message).toBe(
       "line 1, column 1: table 'n' has no 'connector' option",
     );

@@ -269,7 +269,7 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     const part = await run(["nope"], 30_000);
     expect(part.code).toBe(2);
     expect(part.stderr).toMatch(
-      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency/,
+      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql/,
     );
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);

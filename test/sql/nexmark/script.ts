@@ -9,8 +9,17 @@ import { join } from "node:path";
 const here = import.meta.dirname;
 const read = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
 
-/** The whole script of query `q` over `events` generated events at `rate` events/s (seed `seed`). */
-export function nexmarkScript(q: string, events: number, rate: number, seed = 7): string {
+/**
+ * The whole script of query `q` over `events` generated events at `rate` events/s (seed `seed`);
+ * `vars` fills the query's other `${…}` placeholders (q10's output directory, q13's side input).
+ */
+export function nexmarkScript(
+  q: string,
+  events: number,
+  rate: number,
+  seed = 7,
+  vars: Record<string, string> = {},
+): string {
   const ddl = read("ddl_gen")
     .replaceAll(`\${TPS}`, String(rate))
     .replaceAll(`\${EVENTS_NUM}`, String(events))
@@ -19,6 +28,7 @@ export function nexmarkScript(q: string, events: number, rate: number, seed = 7)
     .replaceAll(`\${BID_PROPORTION}`, "46")
     .replace("'connector' = 'nexmark',", `'connector' = 'nexmark',\n    'seed' = '${seed}',`);
   const views = read("ddl_views").replaceAll(`\${NEXMARK_TABLE}`, "datagen");
-  const query = read(q).replace("'connector' = 'blackhole'", "'connector' = 'print'");
+  let query = read(q).replace("'connector' = 'blackhole'", "'connector' = 'print'");
+  for (const [k, v] of Object.entries(vars)) query = query.replaceAll(`\${${k}}`, v);
   return `${ddl};\n${views};\n${query}`;
 }

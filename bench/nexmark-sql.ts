@@ -1,0 +1,100 @@
+/**
+ * Nexmark SQL on one core: per public query (test/sql/nexmark/qN.sql with ddl_gen.sql and
+ * ddl_views.sql, as `riffle sql` runs it), events/s of the SQL job on the embedded runtime at
+ * parallelism 1 including generation, beside the hand-written TypeScript job of
+ * examples/nexmark/ over the same events and Flink's published per-core figure. A query the SQL
+ * layer refuses is listed with its error.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Job } from "../core/api/environment.ts";
+import { ManualClock } from "../core/ports/clock.ts";
+import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { SqlError } from "../core/sql/errors.ts";
+import { sqlJob } from "../core/sql/session.ts";
+import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
+import { nexmarkScript } from "../test/sql/nexmark/script.ts";
+import { FLINK_PER_CORE } from "./nexmark.ts";
+
+/** One query's figures (rates in events/s). */
+export interface SqlFigure {
+  readonly query: string;
+  readonly events: number;
+  /** Undefined when the SQL layer refuses the query (see `refused`). */
+  readonly sqlEventsPerSec: number | undefined;
+  readonly tsEventsPerSec: number | undefined;
+  /** SQL / TypeScript (goal: ≥ 0.8). */
+  readonly sqlToTs: number | undefined;
+  readonly flinkPerCore: number | undefined;
+  /** SQL / Flink's per-core figure (goal: ≥ 2). */
+  readonly multipleOfFlink: number | undefined;
+  /** Records the SQL job committed (changelog records for an updating query). */
+  readonly sqlRows: number | undefined;
+  readonly tsRows: number | undefined;
+  /** Why the SQL layer refused the query. */
+  readonly refused?: string;
+}
+
+const QUERIES = Array.from({ length: 24 }, (_, i) => `q${i}`);
+
+/** Runs `job` at parallelism 1 on a manual clock: events/s and committed records. */
+async function time(job: Job, events: number): Promise<{ eventsPerSec: number; rows: number }> {
+  let rows = 0;
+  const rt = new EmbeddedRuntime(job, {
+    parallelism: 1,
+    clock: new ManualClock(),
+    onOutput: (_s, v) => {
+      rows += v.length;
+    },
+  });
+  const t0 = performance.now();
+  await rt.run();
+  return { eventsPerSec: Math.round(events / ((performance.now() - t0) / 1000)), rows };
+}
+
+/** Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one. */
+export async function measureNexmarkSql(events: number): Promise<SqlFigure[]> {
+  const dir = mkdtempSync(join(tmpdir(), "riffle-bench-sql-"));
+  // q13's side input: a key for every auction mod 10000.
+  writeFileSync(join(dir, "side_input.txt"), Array.from({ length: 10_000 }, (_, k) => `${k},side-${k}\n`).join(""));
+  const out: SqlFigure[] = [];
+  try {
+    for (const q of QUERIES) {
+      const flink = FLINK_PER_CORE[q];
+      const vars = { NEXMARK_DIR: join(dir, q), SUBMIT_TIME: "run", FLINK_HOME: dir };
+      const script = nexmarkScript(q, events, 10_000, 7, vars).replace("/data/side_input.txt", "/side_input.txt");
+      let sql: { eventsPerSec: number; rows: number } | undefined;
+      let refused: string | undefined;
+      try {
+        sql = await time(sqlJob(`bench-sql-${q}`, script), events);
+      } catch (e) {
+        if (!(e instanceof SqlError)) throw e;
+        refused = e.message;
+      }
+      const file = join(import.meta.dirname, "../examples/nexmark", `${q}.ts`);
+      let ts: { eventsPerSec: number; rows: number } | undefined;
+      if (existsSync(file)) {
+        const { query } = (await import(file)) as { query: NexmarkQuery };
+        ts = await time(nexmarkJob(`bench-ts-${q}`, query, { events, seed: 7 }), events);
+      }
+      const ratio = (a: number | undefined, b: number | undefined, d: number) =>
+        a === undefined || b === undefined ? undefined : Number((a / b).toFixed(d));
+      out.push({
+        query: q,
+        events,
+        sqlEventsPerSec: sql?.eventsPerSec,
+        tsEventsPerSec: ts?.eventsPerSec,
+        sqlToTs: ratio(sql?.eventsPerSec, ts?.eventsPerSec, 2),
+        flinkPerCore: flink,
+        multipleOfFlink: ratio(sql?.eventsPerSec, flink, 2),
+        sqlRows: sql?.rows,
+        tsRows: ts?.rows,
+        ...(refused === undefined ? {} : { refused }),
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}

@@ -1,0 +1,134 @@
+/**
+ * The legacy group window `GROUP BY …, SESSION(time, INTERVAL …)` with `SESSION_START` and
+ * `SESSION_END`: per grouping key, event-time sessions as Flink's (a row at t opens
+ * [t, t + gap); sessions that touch merge, so a row at most `gap` after a session's last row joins
+ * it). A session is emitted once, when the watermark passes its end − 1, as the key, its start,
+ * its end (last row + gap) and the aggregates; a row too late for any open session is dropped.
+ * Sessions and their accumulators live in keyed state (exactly once like every keyed operator).
+ */
+
+import type { KeyedProcessFunction } from "../api/functions.ts";
+import { valueState } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+import { type Acc, accumulators } from "./aggregate.ts";
+import type { Expr } from "./ast.ts";
+import { type BindContext, bindExpr } from "./bind-expr.ts";
+import { invalid } from "./errors.ts";
+import { type BoundExpr, fold, type Row } from "./expr.ts";
+import type { AggCall } from "./logical.ts";
+
+/** A session group window of a GROUP BY: which item it is, its time column and gap. */
+export interface SessionGroup {
+  readonly index: number;
+  readonly time: BoundExpr;
+  readonly gapMs: number;
+  /** The arguments as written (positions left out), which SESSION_START/SESSION_END must repeat. */
+  readonly args: string;
+}
+
+const argsKey = (args: readonly Expr[]) => JSON.stringify(args, (k, v) => (k === "pos" ? undefined : v));
+
+/** The `SESSION(time, gap)` item of a GROUP BY, bound in `ctx`, if there is one. */
+export function sessionGroupOf(groupBy: readonly Expr[], ctx: BindContext): SessionGroup | undefined {
+  const index = groupBy.findIndex((g) => g.kind === "call" && g.name === "SESSION");
+  const g = groupBy[index];
+  if (g?.kind !== "call") return undefined;
+  if (groupBy.some((o, i) => i !== index && o.kind === "call" && o.name === "SESSION"))
+    throw invalid(g.pos, "GROUP BY has more than one SESSION window");
+  if (g.args.length !== 2) throw invalid(g.pos, "SESSION takes a time attribute and an INTERVAL gap");
+  const time = bindExpr(g.args[0] as Expr, ctx);
+  if (time.type.kind !== "TIMESTAMP") throw invalid(g.pos, "the first argument of SESSION must be a TIMESTAMP(3)");
+  const gap = fold(bindExpr(g.args[1] as Expr, ctx));
+  if (gap.kind !== "literal" || gap.type.kind !== "INTERVAL" || !((gap.value as number) > 0))
+    throw invalid(g.pos, "SESSION needs a positive INTERVAL gap");
+  return { index, time, gapMs: gap.value as number, args: argsKey(g.args) };
+}
+
+/** Which column of a session aggregate's output `SESSION_START`/`SESSION_END(…)` reads (after the keys), if `e` is one. */
+export function sessionColumn(e: Expr, session: SessionGroup | undefined): 0 | 1 | undefined {
+  if (!session || e.kind !== "call" || (e.name !== "SESSION_START" && e.name !== "SESSION_END")) return undefined;
+  if (argsKey(e.args) !== session.args)
+    throw invalid(e.pos, `${e.name} must repeat the arguments of the SESSION(…) in GROUP BY`);
+  return e.name === "SESSION_START" ? 0 : 1;
+}
+
+/** `b` folded into `a` (both accumulate rows of one key; neither retracts). */
+function merge(aggs: readonly AggCall[], a: Acc, b: Acc): Acc {
+  return {
+    n: a.n + b.n,
+    a: aggs.map((agg, i) => {
+      const x = a.a[i];
+      const y = b.a[i];
+      if (agg.distinct) {
+        const counts = { ...(x as Record<string, number>) };
+        for (const [k, n] of Object.entries(y as Record<string, number>)) counts[k] = (counts[k] ?? 0) + n;
+        return counts;
+      }
+      if (agg.fn === "COUNT") return (x as number) + (y as number);
+      if (agg.fn === "MIN" || agg.fn === "MAX") {
+        if (x === null) return y;
+        if (y === null) return x;
+        return agg.fn === "MIN" ? Math.min(x as number, y as number) : Math.max(x as number, y as number);
+      }
+      const [s1, c1] = x as [number, number];
+      const [s2, c2] = y as [number, number];
+      return [s1 + s2, c1 + c2];
+    }),
+  };
+}
+
+/** An open session: first and last row time, and the accumulators. */
+interface Session {
+  readonly start: number;
+  readonly last: number;
+  readonly acc: Acc;
+}
+
+type SessionState = { sessions: ReturnType<typeof valueState<readonly Session[]>> };
+
+/**
+ * The keyed process function of a session aggregate over rows whose first `groupKeys` columns are
+ * the key and column `time` the row time; it emits the key, start, end, then the aggregates.
+ */
+export function sessionAggregate(
+  groupKeys: number,
+  aggs: readonly AggCall[],
+  time: number,
+  gapMs: number,
+): KeyedProcessFunction<Row, Key, SessionState, Row> {
+  const accs = accumulators(groupKeys, aggs, false);
+  return {
+    state: { sessions: valueState<readonly Session[]>() },
+    processElement(row, ctx) {
+      const t = row[time] as number;
+      let merged: Session = { start: t, last: t, acc: accs.add(accs.empty(), row, 1) };
+      let joined = false;
+      const rest: Session[] = [];
+      for (const s of ctx.state.sessions.value() ?? []) {
+        if (s.start <= t + gapMs && s.last + gapMs >= t) {
+          merged = {
+            start: Math.min(s.start, merged.start),
+            last: Math.max(s.last, merged.last),
+            acc: merge(aggs, s.acc, merged.acc),
+          };
+          joined = true;
+        } else rest.push(s);
+      }
+      if (!joined && t + gapMs - 1 <= ctx.timers.currentWatermark()) return; // too late for any session
+      ctx.timers.registerEventTimeTimer(merged.last + gapMs - 1);
+      rest.push(merged);
+      ctx.state.sessions.update(rest);
+    },
+    onTimer(at, ctx) {
+      const open = ctx.state.sessions.value() ?? [];
+      const rest = open.filter((s) => s.last + gapMs - 1 > at);
+      for (const s of open) {
+        if (s.last + gapMs - 1 > at) continue;
+        const out = accs.output(groupKeys === 0 ? [] : (ctx.key as Row), s.acc);
+        ctx.emit([...out.slice(0, groupKeys), s.start, s.last + gapMs, ...out.slice(groupKeys)]);
+      }
+      if (rest.length === 0) ctx.state.sessions.clear();
+      else if (rest.length < open.length) ctx.state.sessions.update(rest);
+    },
+  };
+}
