@@ -83,7 +83,6 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     max_replication_slots: "20",
     max_wal_senders: "20",
     fsync: "off",
-    synchronous_commit: "off",
     full_page_writes: "off",
     ...settings,
   };
