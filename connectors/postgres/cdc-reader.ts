@@ -116,7 +116,8 @@ export class CdcReader implements SplitReader<ChangeRecord> {
         this.ticked = true;
       }
       const now = this.context?.currentProcessingTime?.();
-      if (now !== undefined) return { records: out, position: this.pos, done: false, idle: true, wakeAt: now + this.options.pollMs };
+      if (now !== undefined)
+        return { records: out, position: this.pos, done: false, idle: true, wakeAt: now + this.options.pollMs };
     }
     return { records: out, position: this.pos, done: false };
   }
@@ -124,14 +125,18 @@ export class CdcReader implements SplitReader<ChangeRecord> {
   /** True when the options' end LSN is reached (and the snapshot is done). */
   private finished(): boolean {
     const until = this.options.until;
-    return until !== undefined && this.pos.snapshotted && this.pos.lsn !== undefined && compareLsn(this.pos.lsn, until) >= 0;
+    return (
+      until !== undefined && this.pos.snapshotted && this.pos.lsn !== undefined && compareLsn(this.pos.lsn, until) >= 0
+    );
   }
 
   /** Passes one unit of the stream on into `out`, reconciling the open chunk. */
   private apply(unit: StreamUnit, table: TableInfo, out: ChangeRecord[]): void {
     if (unit.kind === "tx") {
       if (unit.truncated)
-        throw new PostgresSetupError(`postgres-cdc: table '${table.name}' was truncated, which CDC does not support yet`);
+        throw new PostgresSetupError(
+          `postgres-cdc: table '${table.name}' was truncated, which CDC does not support yet`,
+        );
       for (const change of unit.changes) {
         if (this.chunk?.inWindow) for (const k of touchedKeys(change, table)) this.chunk.rows.delete(k);
         out.push(...changesOf(change, table));

@@ -6,3 +6,4 @@ export type { CdcPosition } from "./cdc-reader.ts";
 export { type PostgresCdcOptions, postgresCdc } from "./cdc-source.ts";
 export type { ChangeRecord, RowKind } from "./changes.ts";
 export { PostgresConnectorError, PostgresSetupError } from "./errors.ts";
+export { type PostgresSinkOptions, type PostgresSinkTxn, postgresSink } from "./sink.ts";

@@ -54,7 +54,12 @@ export async function describeTable(client: pg.Client, table: string): Promise<T
 }
 
 /** Creates the publication (for `table` only) and the slot (pgoutput) unless they exist. */
-export async function ensureSlot(client: pg.Client, table: TableInfo, slot: string, publication: string): Promise<void> {
+export async function ensureSlot(
+  client: pg.Client,
+  table: TableInfo,
+  slot: string,
+  publication: string,
+): Promise<void> {
   const pub = await query(client, "reading publications", "SELECT 1 FROM pg_publication WHERE pubname = $1", [
     publication,
   ]);

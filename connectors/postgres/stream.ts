@@ -6,9 +6,10 @@
  * never what it merely received, so a restore can always read again from the
  * checkpoint's position.
  */
+
+import pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
 import { PgoutputPlugin } from "pg-logical-replication";
-import pg from "pg";
 import { PostgresConnectorError, postgresError, sqlState } from "./errors.ts";
 import { compareLsn, lsnValue } from "./lsn.ts";
 
@@ -209,5 +210,8 @@ export class ReplicationStream {
 }
 
 function readLsn(buf: Buffer, at: number): string {
-  return `${buf.readUInt32BE(at).toString(16).toUpperCase()}/${buf.readUInt32BE(at + 4).toString(16).toUpperCase()}`;
+  return `${buf.readUInt32BE(at).toString(16).toUpperCase()}/${buf
+    .readUInt32BE(at + 4)
+    .toString(16)
+    .toUpperCase()}`;
 }

@@ -104,7 +104,8 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`postgres exited with ${child.exitCode} before it accepted connections:\n${log}`);
+    if (child.exitCode !== null)
+      throw new Error(`postgres exited with ${child.exitCode} before it accepted connections:\n${log}`);
     try {
       const c = await connect();
       await c.end();
