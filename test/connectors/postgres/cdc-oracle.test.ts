@@ -5,6 +5,12 @@
  * snapshot and once while it streams, and resumed each time; the last run ends at
  * the WAL position after the workload stopped. Then `src EXCEPT dst` and
  * `dst EXCEPT src` are both empty, and the workload never waited on a lock.
+ *
+ * The source reads as a role with REPLICATION and SELECT only, whose reads of
+ * `src` a row-level security policy slows (a short sleep per row): each chunk's
+ * SELECT then spans many of the workload's commits, so a snapshot that did not
+ * reconcile its chunks with the changes between the watermarks would leave stale
+ * rows in `dst`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -39,7 +45,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function runJob(state: string, env: Record<string, string> = {}) {
   const child: ChildProcess = spawn(process.execPath, [BIN, "run", JOB, "--state-dir", state, "--no-progress"], {
     cwd: ROOT,
-    env: { ...process.env, RIFFLE_CDC_URL: server.url, RIFFLE_CDC_CHUNK: "100", ...env },
+    env: {
+      ...process.env,
+      RIFFLE_CDC_URL: server.url.replace("postgres@", "cdc@"),
+      RIFFLE_CDC_SINK_URL: server.url,
+      RIFFLE_CDC_CHUNK: "100",
+      ...env,
+    },
   });
   let stderr = "";
   child.stderr?.on("data", (d) => {
@@ -70,6 +82,11 @@ describe("Postgres CDC into the exactly-once Postgres sink", () => {
     await db.query(`CREATE TABLE src (${COLUMNS})`);
     await db.query("ALTER TABLE src REPLICA IDENTITY FULL");
     await db.query(`CREATE TABLE dst (${COLUMNS})`);
+    await db.query("CREATE ROLE cdc LOGIN REPLICATION");
+    await db.query("GRANT SELECT ON src TO cdc");
+    await db.query("CREATE PUBLICATION riffle_cdc_pub FOR TABLE src"); // the table's owner publishes it
+    await db.query("ALTER TABLE src ENABLE ROW LEVEL SECURITY");
+    await db.query("CREATE POLICY slow_reads ON src FOR SELECT TO cdc USING (pg_sleep(0.0002) IS NOT NULL)");
     await seed(db, "src", ROWS);
     const writer = await server.connect();
     const workload = await startWorkload(writer, "src", ROWS, Number(process.env.RIFFLE_KILL_SEED ?? 17));
