@@ -5,7 +5,8 @@
  * `postgresql` package (`.ci/run` installs it); a missing binary fails loudly.
  *
  * initdb and postgres refuse to run as root, so a root test runs them as the
- * `postgres` system user (`runuser`), which owns the data directory.
+ * `postgres` system user (spawn's `uid`/`gid`), which owns the data directory; the
+ * server is then the test's own child, which `stop()` signals directly.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -52,14 +53,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The command prefix that runs a server binary as a non-root user. */
-function asServerUser(): string[] {
-  return userInfo().uid === 0 ? ["runuser", "-u", "postgres", "--"] : [];
-}
-
-function run(argv: string[]): void {
-  const [cmd, ...args] = [...asServerUser(), ...argv] as [string, ...string[]];
-  execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+/** Who runs the server binaries: the `postgres` system user when the test runs as root. */
+function serverUser(): { uid: number; gid: number } | Record<string, never> {
+  if (userInfo().uid !== 0) return {};
+  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
+  return { uid: id("-u"), gid: id("-g") };
 }
 
 /** Starts a fresh cluster; resolves once it accepts connections (or rejects with its log). */
@@ -67,13 +65,13 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), "riffle-pg-"));
   const data = join(dir, "data");
-  if (userInfo().uid === 0) {
-    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
-    chownSync(dir, uid, gid);
-  }
+  const user = serverUser();
+  if ("uid" in user) chownSync(dir, user.uid, user.gid);
   chmodSync(dir, 0o700);
-  run([join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+  execFileSync(join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...user,
+  });
   const port = await freePort();
   const conf: Record<string, string> = {
     listen_addresses: "127.0.0.1",
@@ -87,8 +85,10 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     ...settings,
   };
   const args = Object.entries(conf).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
-  const [cmd, ...rest] = [...asServerUser(), join(bin, "postgres"), "-D", data, ...args] as [string, ...string[]];
-  const child: ChildProcess = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(join(bin, "postgres"), ["-D", data, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    ...user,
+  });
   let log = "";
   child.stderr?.on("data", (d) => {
     log += d;
