@@ -9,6 +9,8 @@
  *               job; the active coordinator; the bursty day (compressed, extrapolated) against Managed Flink
  *   aws-coordinator  only the active coordinator of the aws part (a checkpoint a second on aws-local)
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
+ *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres: snapshot
+ *               rows/s, streaming changes/s, commit-to-commit latency
  *
  * Options: `--json` prints only the JSON (stdout); without it a readable summary goes
  * to stderr too. `--quick` runs every part small (seconds, for the shape test).
@@ -19,6 +21,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
+import { measureCdc } from "./cdc.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
 import { measureEmulatorCheckpoints } from "./checkpoint-emulators.ts";
 import { measureActiveCoordinator } from "./coordinator-active.ts";
@@ -32,7 +35,7 @@ import { measureNexmark } from "./nexmark.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
 
-const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency"] as const;
+const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency", "cdc"] as const;
 type Part = (typeof KNOWN)[number];
 
 const fail = (message: string): never => {
@@ -58,8 +61,11 @@ for (const p of named) {
     process.exit(2);
   }
 }
-// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone.
-const parts = new Set<Part>(named.length === 0 ? KNOWN.filter((p) => p !== "aws-coordinator") : (named as Part[]));
+// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone. `cdc`
+// needs Postgres's server binaries, so it runs only when named.
+const parts = new Set<Part>(
+  named.length === 0 ? KNOWN.filter((p) => p !== "aws-coordinator" && p !== "cdc") : (named as Part[]),
+);
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
 const progress = (line: string) => {
@@ -150,6 +156,11 @@ if (parts.has("latency")) {
   progress("latency …");
   mark("latency");
   report.latency = await measureLatency(sizes.latencyRate, sizes.latencySeconds);
+}
+if (parts.has("cdc")) {
+  progress("cdc …");
+  mark("cdc");
+  report.cdc = await measureCdc(sizes.cdcRows, sizes.cdcLatencySeconds);
 }
 mark(undefined);
 report.goals = goals(report);
