@@ -7,3 +7,4 @@ export { type PostgresCdcOptions, postgresCdc } from "./cdc-source.ts";
 export type { ChangeRecord, RowKind } from "./changes.ts";
 export { PostgresConnectorError, PostgresSetupError } from "./errors.ts";
 export { type PostgresSinkOptions, type PostgresSinkTxn, postgresSink } from "./sink.ts";
+export { type CdcSlotStatus, cdcSlotStatus, dropCdcSlot } from "./slots.ts";

@@ -1,13 +1,20 @@
 /**
  * The CDC source's reader against a real Postgres: the changelog it produces
  * (snapshot, then +I/-U/+U/-D, a primary-key update as -D/+I), the slot confirmed
- * only at the position of a completed checkpoint, and a one-line error naming the
+ * only at the position of a completed checkpoint (its lag visible, the slot dropped
+ * on request), and a one-line error naming the
  * fix for each setup mistake.
  */
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CdcPosition, ChangeRecord } from "../../../connectors/postgres/index.ts";
-import { PostgresConnectorError, PostgresSetupError, postgresCdc } from "../../../connectors/postgres/index.ts";
+import {
+  cdcSlotStatus,
+  dropCdcSlot,
+  PostgresConnectorError,
+  PostgresSetupError,
+  postgresCdc,
+} from "../../../connectors/postgres/index.ts";
 import { lsnValue } from "../../../connectors/postgres/lsn.ts";
 import { type PostgresServer, startPostgres } from "../../support/postgres.ts";
 
@@ -99,7 +106,15 @@ describe("postgresCdc", () => {
     while ((await slotLsn("confirm_slot")) === created && Date.now() < deadline)
       await new Promise((res) => setTimeout(res, 20));
     expect(lsnValue(await slotLsn("confirm_slot"))).toBe(lsnValue(first.position.lsn as string));
+    // The lag is the WAL since the confirmed LSN: the second insert at least.
+    const status = await cdcSlotStatus(server.url, "confirm_slot");
+    expect(status?.active).toBe(true);
+    expect(status?.lagBytes).toBeGreaterThan(0);
     await r.close?.();
+    await dropCdcSlot(server.url, "confirm_slot");
+    expect(await cdcSlotStatus(server.url, "confirm_slot")).toBeUndefined();
+    const pubs = await db.query("SELECT 1 FROM pg_publication WHERE pubname = 'confirm_slot_pub'");
+    expect(pubs.rowCount).toBe(0);
   });
 
   it("names the fix when the table has no primary key, the role lacks REPLICATION, or the database is wrong", async () => {
