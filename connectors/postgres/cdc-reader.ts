@@ -96,7 +96,6 @@ export class CdcReader implements SplitReader<ChangeRecord> {
     if (!this.pos.snapshotted && !this.chunk) await this.beginChunk(table);
     const deadline = Date.now() + CHUNK_WAIT_MS;
     while (out.length < max) {
-      if (!this.pos.snapshotted && !this.chunk) await this.beginChunk(table);
       if (this.units.length === 0) this.units = stream.take();
       const unit = this.units.shift();
       if (unit) {
@@ -158,6 +157,7 @@ export class CdcReader implements SplitReader<ChangeRecord> {
 
   private async beginChunk(table: TableInfo): Promise<void> {
     const c = await readChunk(this.client as pg.Client, table, this.pos.key, this.options.chunkSize, randomUUID());
+    if (!c) return; // a transaction stayed open: stream on, try again at the next read
     const rows = new Map<string, Record<string, unknown>>();
     for (const row of c.rows) rows.set(keyString(keyOf(table, row)), row);
     const lastRow = c.rows.at(-1);

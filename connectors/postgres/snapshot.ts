@@ -41,10 +41,17 @@ export async function emitMessage(client: pg.Client, prefix: string, content: st
   return r.rows[0]?.lsn as string;
 }
 
-/** Waits until every transaction running now has ended (committed or aborted and out of the running set). */
-async function fence(client: pg.Client): Promise<void> {
+/** How long a chunk waits for the transactions running at its low watermark. */
+const FENCE_MS = 1_000;
+
+/**
+ * Waits until every transaction running now has ended (committed or aborted and out
+ * of the running set); false if one is still running after {@link FENCE_MS}.
+ */
+async function fence(client: pg.Client): Promise<boolean> {
   const snap = (await query(client, "reading the running transactions", "SELECT pg_current_snapshot()::text AS s"))
     .rows[0]?.s as string;
+  const deadline = Date.now() + FENCE_MS;
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     const r = await query(
       client,
@@ -53,14 +60,18 @@ async function fence(client: pg.Client): Promise<void> {
         WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot())`,
       [snap],
     );
-    if ((r.rows[0]?.n as number) === 0) return;
+    if ((r.rows[0]?.n as number) === 0) return true;
+    if (Date.now() >= deadline) return false;
     await new Promise((res) => setTimeout(res, wait));
   }
 }
 
 /**
  * Reads the chunk of up to `size` rows with a key after `after` (`null`: from the
- * start), between a low and a high watermark tagged `id`.
+ * start), between a low and a high watermark tagged `id`. `undefined` when a
+ * transaction running at the low watermark stays open past the fence's wait (one
+ * left idle in transaction): the caller streams on and tries again later, so an
+ * open transaction delays the snapshot, never the stream or riffle's checkpoints.
  */
 export async function readChunk(
   client: pg.Client,
@@ -68,9 +79,9 @@ export async function readChunk(
   after: readonly unknown[] | null,
   size: number,
   id: string,
-): Promise<Chunk> {
+): Promise<Chunk | undefined> {
   await emitMessage(client, LOW_WATERMARK, id);
-  await fence(client);
+  if (!(await fence(client))) return undefined;
   const cols = table.key.map((k) => `"${k.replaceAll('"', '""')}"`);
   const tuple = `(${cols.join(", ")})`;
   const params = after ? after.map((_, i) => `$${i + 1}`) : [];

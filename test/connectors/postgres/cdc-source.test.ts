@@ -88,6 +88,33 @@ describe("postgresCdc", () => {
     await again.close?.();
   });
 
+  it("streams on while a transaction left open holds the snapshot back, and snapshots once it ends", async () => {
+    await db.query("CREATE TABLE held (id int PRIMARY KEY, v text)");
+    await db.query("INSERT INTO held VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    const r = reader("held", "held_slot");
+    expect((await readN(r, 2)).records.map((c) => c.row.id)).toEqual([1, 2]); // the first chunk
+    const open = await server.connect();
+    await open.query("BEGIN");
+    await open.query("INSERT INTO held VALUES (4, 'd')"); // left open: the next chunk's fence cannot pass
+    await db.query("UPDATE held SET v = 'A' WHERE id = 1");
+    const during = await readN(r, 1);
+    expect(during.records).toEqual([{ kind: "+U", row: { id: 1, v: "A" } }]);
+    expect(during.position.key).toEqual([2]);
+    await open.query("COMMIT");
+    await open.end();
+    const after: ChangeRecord[] = [];
+    for (let i = 0; i < 100; i++) {
+      const chunk = await r.read(100);
+      after.push(...chunk.records);
+      if ((chunk.position as CdcPosition).snapshotted) break;
+    }
+    // The committed insert streams, and the snapshot goes on with the rows after key 2.
+    expect(after).toContainEqual({ kind: "+I", row: { id: 4, v: "d" } });
+    expect(after).toContainEqual({ kind: "+I", row: { id: 3, v: "c" } });
+    expect(after.every((c) => c.kind === "+I")).toBe(true);
+    await r.close?.();
+  });
+
   it("confirms the slot only at the position of a completed checkpoint", async () => {
     await db.query("CREATE TABLE confirm (id int PRIMARY KEY)");
     const r = reader("confirm", "confirm_slot");
