@@ -1,6 +1,7 @@
 /** The shape of `npm run bench --json`, and the run sizes of a full and a quick run. */
 
 import type { AwsBenchFigure } from "./aws-local.ts";
+import type { CdcFigure } from "./cdc.ts";
 import type { CheckpointFigure } from "./checkpoint.ts";
 import type { EmulatorCheckpointFigure } from "./checkpoint-emulators.ts";
 import type { ActiveCoordinatorFigure } from "./coordinator-active.ts";
@@ -33,6 +34,9 @@ export interface BenchSizes {
   /** Input rate of the latency part, events/s, and how long it runs. */
   readonly latencyRate: number;
   readonly latencySeconds: number;
+  /** Rows of the cdc part's table (env RIFFLE_BENCH_CDC_ROWS), and how long its latency runs. */
+  readonly cdcRows: number;
+  readonly cdcLatencySeconds: number;
 }
 
 /**
@@ -56,6 +60,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       awsBurstySecondsPerHour: 0.5,
       latencyRate: 500,
       latencySeconds: 2,
+      cdcRows: 2_000,
+      cdcLatencySeconds: 2,
     };
   }
   return {
@@ -74,6 +80,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     awsBurstySecondsPerHour: num("RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR", 5),
     latencyRate: 2_000,
     latencySeconds: 20,
+    cdcRows: num("RIFFLE_BENCH_CDC_ROWS", 200_000),
+    cdcLatencySeconds: 20,
   };
 }
 
@@ -109,5 +117,6 @@ export interface BenchReport {
   /** The active coordinator alone (part `aws-coordinator`); the aws part holds it as `aws.activeCoordinator`. */
   awsCoordinator?: ActiveCoordinatorFigure;
   latency?: LatencyFigure;
+  cdc?: CdcFigure;
   goals?: GoalFigure[];
 }

@@ -11,6 +11,8 @@
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
  *   sql         every public Nexmark SQL query embedded: events/s beside the TypeScript job and Flink's
  *               per-core figure (only when named: `npm run bench -- sql`)
+ *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres: snapshot
+ *               rows/s, streaming changes/s, commit-to-commit latency
  *
  * Options: `--json` prints only the JSON (stdout); without it a readable summary goes
  * to stderr too. `--quick` runs every part small (seconds, for the shape test).
@@ -21,6 +23,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
+import { measureCdc } from "./cdc.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
 import { measureEmulatorCheckpoints } from "./checkpoint-emulators.ts";
 import { measureActiveCoordinator } from "./coordinator-active.ts";
@@ -35,7 +38,7 @@ import { measureNexmarkSql } from "./nexmark-sql.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
 
-const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency", "sql"] as const;
+const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency", "sql", "cdc"] as const;
 type Part = (typeof KNOWN)[number];
 
 const fail = (message: string): never => {
@@ -61,9 +64,11 @@ for (const p of named) {
     process.exit(2);
   }
 }
-// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone; `sql` runs when named.
+// The aws part measures the active coordinator too: `aws-coordinator` is for running it alone. `sql` and
+// `cdc` (which needs Postgres's server binaries) run only when named.
+const ONLY_NAMED: readonly Part[] = ["aws-coordinator", "sql", "cdc"];
 const parts = new Set<Part>(
-  named.length === 0 ? KNOWN.filter((p) => p !== "aws-coordinator" && p !== "sql") : (named as Part[]),
+  named.length === 0 ? KNOWN.filter((p) => !ONLY_NAMED.includes(p)) : (named as Part[]),
 );
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
@@ -163,6 +168,11 @@ if (parts.has("latency")) {
   progress("latency …");
   mark("latency");
   report.latency = await measureLatency(sizes.latencyRate, sizes.latencySeconds);
+}
+if (parts.has("cdc")) {
+  progress("cdc …");
+  mark("cdc");
+  report.cdc = await measureCdc(sizes.cdcRows, sizes.cdcLatencySeconds);
 }
 mark(undefined);
 report.goals = goals(report);

@@ -48,6 +48,12 @@ export function summarize(r: BenchReport): string {
       `latency at ${n(l.rate)} records/s, checkpoint every ${l.checkpointIntervalMs} ms: p50 ${l.p50Ms} ms, p90 ${l.p90Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${n(l.measured)} records)`,
     );
   }
+  if (r.cdc) {
+    const c = r.cdc;
+    lines.push(
+      `cdc (Postgres → Postgres, ${n(c.rows)} rows): snapshot ${n(c.snapshotRowsPerSec)} rows/s, streaming ${n(c.streamingChangesPerSec)} changes/s, commit to commit p50 ${c.latencyP50Ms} ms, p99 ${c.latencyP99Ms} ms (checkpoint every ${c.checkpointIntervalMs} ms)`,
+    );
+  }
   const a = r.aws?.activeCoordinator ?? r.awsCoordinator;
   if (a) {
     lines.push(

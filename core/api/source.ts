@@ -59,6 +59,20 @@ export interface SplitReader<T> {
   read(max: number): SourceChunk<T> | Promise<SourceChunk<T>>;
   /** Releases resources. */
   close?(): void | Promise<void>;
+  /**
+   * The source partition ended epoch `checkpointId` with this split at `position`
+   * (Flink's `SourceReader.snapshotState`). Called only for a source with
+   * {@link Source.checkpointListener}. The epoch's segment commits after the call,
+   * and may not: remember the position, act only on {@link notifyCheckpointComplete}.
+   */
+  snapshotState?(checkpointId: number, position: unknown): void;
+  /**
+   * Checkpoint `checkpointId` completed (best effort, at most once per reader, and
+   * not for every checkpoint): the positions given to `snapshotState` for it and
+   * for earlier ones are in a completed checkpoint, so the source may confirm them
+   * upstream (a Postgres slot's flushed LSN). A restore never goes back before them.
+   */
+  notifyCheckpointComplete?(checkpointId: number): void;
 }
 
 /** A pluggable source. */
@@ -75,6 +89,12 @@ export interface Source<T> {
    * `assignTimestampsAndWatermarks()` downstream of it.
    */
   readonly eventTime?: boolean;
+  /**
+   * True when its readers implement {@link SplitReader.snapshotState} and
+   * {@link SplitReader.notifyCheckpointComplete}: the source partitions then get
+   * checkpoint-complete signals.
+   */
+  readonly checkpointListener?: boolean;
   /** Splits for a source running with `parallelism` partitions. Split i goes to partition i mod parallelism. */
   splits(parallelism: number): SourceSplit[];
   /** Opens a reader on `split` at `position` (`undefined` means the beginning). */

@@ -46,13 +46,17 @@ export function tickEntries(to: readonly Address[], generation: number): OutboxE
   }));
 }
 
-/** Ids of the tasks whose chain has a function with `notifyCheckpointComplete`, or a two-phase sink. */
+/**
+ * Ids of the tasks whose chain has a function with `notifyCheckpointComplete`, a
+ * two-phase sink, or a source that listens to checkpoints.
+ */
 export function notifiedTasks(plan: Plan, graph: JobGraph): string[] {
   return plan.tasks
     .filter((t) =>
       t.operators.some((o) => {
         const op = graph.nodes[o.node]?.op;
         if (op?.kind === "twoPhaseSink") return true;
+        if (op?.kind === "source" && op.source.checkpointListener === true) return true;
         const fn = op ? userFunctionOf(op) : undefined;
         return fn !== undefined && "notifyCheckpointComplete" in fn && fn.notifyCheckpointComplete !== undefined;
       }),

@@ -214,6 +214,7 @@ class SliceProcessor {
   /** Barrier `n` on `env`'s channel: a source ends the epoch at once; other partitions align their channels first. */
   private barrier(env: Envelope, n: number): void {
     if (this.input.isSource) {
+      this.snapshotReaders(n);
       this.endEpoch(n, 0);
       return;
     }
@@ -225,6 +226,19 @@ class SliceProcessor {
     run.aligning = al;
     if (alignmentComplete(live.view, this.input.channels, run)) this.endEpoch(al.n, now - al.since);
     else this.blocked.add(env.from);
+  }
+
+  /** Tells each open split reader where epoch `n` ends: its split's position before this barrier. */
+  private snapshotReaders(n: number): void {
+    const { run, live } = this;
+    for (const [id, reader] of live.view.readers) {
+      if (!reader.snapshotState) continue;
+      const key = `split:${id}`;
+      const st = (run.opState.has(key) ? run.opState.get(key) : live.view.opState.get(key)) as
+        | { position: unknown }
+        | undefined;
+      reader.snapshotState(n, st?.position);
+    }
   }
 
   /** Ends epoch `n` with this slice: clears the alignment and forwards the barrier. */

@@ -8,6 +8,7 @@
  * continues in the next segment.
  */
 
+import type { SplitReader } from "../api/source.ts";
 import { IDLE_WATERMARK, TICK_CHANNEL } from "../envelope.ts";
 import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
@@ -224,6 +225,7 @@ export class TaskRunner {
     if (first && taken.completed !== undefined && taken.completed > this.notifiedThrough) {
       this.notifiedThrough = taken.completed;
       live.chain.head.notifyCheckpointComplete?.(taken.completed);
+      for (const reader of live.view.readers.values()) reader.notifyCheckpointComplete?.(taken.completed);
     }
     const now = this.options.clock.now();
     const tick = first && taken.tick;
@@ -299,7 +301,10 @@ export class TaskRunner {
     const wm = view.watermarkOver(this.channels);
     if (wm < IDLE_WATERMARK) services.watermark = wm;
     // Input read from the source but not committed: reopen readers at the committed positions.
-    if (chunk && !run.chunkUsed) view.readers.clear();
+    if (chunk && !run.chunkUsed) {
+      for (const reader of view.readers.values()) closeQuietly(reader);
+      view.readers.clear();
+    }
   }
 
   /** What a slice whose segment committed and was sent comes to. */
@@ -369,4 +374,11 @@ export class TaskRunner {
 /** The result of a batch that ends with a slice's outcome (`segment`: the last one it committed). */
 function batchResult(failedFrom: number | undefined, error: unknown, segment: Segment | undefined): BatchResult {
   return { failedFrom, ...(error !== undefined ? { error } : {}), ...(segment ? { segment } : {}) };
+}
+
+/** Closes a reader the runner drops; a failure to close loses nothing committed. */
+function closeQuietly(reader: SplitReader<unknown>): void {
+  Promise.resolve()
+    .then(() => reader.close?.())
+    .catch(() => {});
 }

@@ -16,6 +16,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startPostgres } from "../support/postgres.ts";
 import {
   checkedModule,
   matchesExpected,
@@ -153,6 +154,48 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     const r = riffle(["run", await writeTs(b), "--no-progress"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(10);
+  },
+  "// examples/cdc-orders.ts": async (b) => {
+    const example = readFileSync(join(ROOT, "examples/cdc-orders.ts"), "utf8");
+    expect(example.trim()).toBe(b.code.trim());
+    const pg = await startPostgres();
+    const db = await pg.connect();
+    try {
+      await db.query("CREATE TABLE orders (id int PRIMARY KEY, item text, qty int)");
+      await db.query("ALTER TABLE orders REPLICA IDENTITY FULL");
+      await db.query("CREATE TABLE orders_copy (id int PRIMARY KEY, item text, qty int)");
+      await db.query("INSERT INTO orders SELECT g, 'item' || g, g FROM generate_series(1, 500) g");
+      const file = await writeTs(b);
+      const state = mkdtempSync(join(tmpdir(), "riffle-readme-cdc-"));
+      const job = spawn(join(ROOT, "riffle"), ["run", file, "--state-dir", state, "--no-progress"], {
+        cwd: ROOT,
+        env: { ...process.env, PATH, DATABASE_URL: pg.url },
+      });
+      children.push(job);
+      let err = "";
+      job.stderr?.on("data", (d) => {
+        err += d;
+      });
+      await db.query("UPDATE orders SET qty = qty + 1 WHERE id % 3 = 0");
+      await db.query("UPDATE orders SET id = id + 1000 WHERE id % 7 = 0");
+      await db.query("DELETE FROM orders WHERE id % 11 = 0");
+      const differ = async () =>
+        (
+          await db.query(
+            "SELECT count(*)::int AS n FROM ((TABLE orders EXCEPT TABLE orders_copy) UNION ALL (TABLE orders_copy EXCEPT TABLE orders)) d",
+          )
+        ).rows[0].n as number;
+      const deadline = Date.now() + 60_000;
+      while ((await differ()) > 0) {
+        expect(job.exitCode, err).toBeNull();
+        expect(Date.now(), `orders_copy never caught up with orders: ${err}`).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      job.kill("SIGKILL");
+    } finally {
+      await db.end();
+      await pg.stop();
+    }
   },
   "./riffle run examples/word-count.ts --out counts.jsonl": async (b) => {
     const { cwd } = await runShell(b);

@@ -265,11 +265,24 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     }
   }, 160_000);
 
+  it("runs the cdc part when named: snapshot, streaming and latency figures on its own Postgres", async () => {
+    const r = await run(["cdc", "--quick", "--json"], 150_000);
+    expect(r.code, r.stderr).toBe(0);
+    const report = obj(JSON.parse(r.stdout), "report");
+    expect(report.parts).toEqual(["cdc"]);
+    numbers(
+      report.cdc,
+      ["rows", "snapshotRowsPerSec", "streamingChangesPerSec", "latencySamples", "latencyP50Ms", "latencyP99Ms"],
+      "cdc",
+    );
+    expect(obj(report.cdc, "cdc").latencySamples).toBeGreaterThan(0);
+  }, 160_000);
+
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
     expect(part.code).toBe(2);
     expect(part.stderr).toMatch(
-      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql/,
+      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql, cdc/,
     );
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);

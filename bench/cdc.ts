@@ -1,0 +1,140 @@
+/**
+ * Postgres CDC into the exactly-once Postgres sink, on the embedded runtime
+ * (parallelism 1, one process) against a local Postgres started for the run:
+ *
+ * - snapshot: a table of `rows` rows read by the incremental snapshot and committed
+ *   into the sink table, rows/s from the job's start until the sink holds them all;
+ * - streaming: every row updated once, in transactions of 100 rows written as fast
+ *   as one connection can, changes/s from the first write until the sink reflects
+ *   the last;
+ * - latency: single-row inserts at 20/s; per row, the time from its commit in the
+ *   source table to its visibility in the sink table (polled every 5 ms), with a
+ *   checkpoint every second, p50/p99.
+ */
+import type pg from "pg";
+import { postgresCdc, postgresSink } from "../connectors/postgres/index.ts";
+import { defineJob } from "../core/api/environment.ts";
+import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { startPostgres } from "../functions/local/postgres-local.ts";
+import { quantile } from "./stats.ts";
+
+/** The cdc part. */
+export interface CdcFigure {
+  readonly note: string;
+  readonly rows: number;
+  readonly snapshotSeconds: number;
+  readonly snapshotRowsPerSec: number;
+  readonly streamedChanges: number;
+  readonly streamingSeconds: number;
+  readonly streamingChangesPerSec: number;
+  readonly checkpointIntervalMs: number;
+  readonly latencySamples: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+}
+
+const INTERVAL_MS = 1000;
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(db: pg.Client, sql: string, what: string, ms = 600_000): Promise<void> {
+  const deadline = now() + ms;
+  while (!(await db.query(sql)).rows[0].ok) {
+    if (now() > deadline) throw new Error(`cdc bench: timed out waiting until ${what}`);
+    await sleep(5);
+  }
+}
+
+/** Runs the three measurements on a fresh Postgres. */
+export async function measureCdc(rows: number, latencySeconds: number): Promise<CdcFigure> {
+  const server = await startPostgres();
+  const db = await server.connect();
+  const stop = new AbortController();
+  let running: Promise<unknown> | undefined;
+  try {
+    await db.query("CREATE TABLE src (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL, at timestamptz)");
+    await db.query("ALTER TABLE src REPLICA IDENTITY FULL");
+    await db.query("CREATE TABLE dst (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL, at timestamptz)");
+    await db.query("INSERT INTO src SELECT g, md5(g::text), 0, NULL FROM generate_series(1, $1::int) g", [rows]);
+    const url = server.url;
+    const job = defineJob("bench-cdc", (env) => {
+      env.enableCheckpointing(INTERVAL_MS);
+      env
+        .fromSource(postgresCdc({ url, table: "src", slot: "bench", pollMs: 5 }))
+        .addSink(postgresSink({ url, table: "dst", key: ["id"] }));
+    });
+    const t0 = now();
+    running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+    await waitFor(db, `SELECT count(*) = ${rows} AS ok FROM dst`, "the snapshot is in the sink");
+    const snapshotSeconds = (now() - t0) / 1000;
+
+    const writer = await server.connect();
+    const t1 = now();
+    for (let a = 1; a <= rows; a += 100)
+      await writer.query("UPDATE src SET n = n + 1 WHERE id BETWEEN $1 AND $2", [a, a + 99]);
+    await waitFor(db, `SELECT count(*) = ${rows} AS ok FROM dst WHERE n = 1`, "every update is in the sink");
+    const streamingSeconds = (now() - t1) / 1000;
+
+    const latencies = await measureLatency(db, writer, rows, latencySeconds);
+    await writer.end();
+    return {
+      note:
+        "embedded runtime, parallelism 1, postgresCdc (chunks of 1024) → postgresSink on a local Postgres 15 (fsync off) " +
+        "sharing the machine; snapshot and streaming rates are end to end, until the sink table holds the rows; latency = " +
+        "commit in the source table → visible in the sink table, checkpoint every second",
+      rows,
+      snapshotSeconds: round(snapshotSeconds),
+      snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
+      streamedChanges: rows,
+      streamingSeconds: round(streamingSeconds),
+      streamingChangesPerSec: Math.round(rows / streamingSeconds),
+      checkpointIntervalMs: INTERVAL_MS,
+      latencySamples: latencies.length,
+      latencyP50Ms: round(quantile(latencies, 0.5)),
+      latencyP99Ms: round(quantile(latencies, 0.99)),
+    };
+  } finally {
+    stop.abort();
+    await running?.catch(() => {});
+    await db.end();
+    await server.stop();
+  }
+}
+
+const round = (x: number) => Number(x.toFixed(1));
+
+/** Inserts a row every 50 ms on `writer` while `db` polls the sink; each row's commit-to-sink time, ms. */
+async function measureLatency(db: pg.Client, writer: pg.Client, after: number, seconds: number): Promise<number[]> {
+  const committed = new Map<number, number>();
+  const latencies: number[] = [];
+  let writing = true;
+  const poller = (async () => {
+    let seen = after;
+    while (writing || latencies.length < committed.size) {
+      const r = await db.query("SELECT id FROM dst WHERE id > $1 ORDER BY id", [seen]);
+      const at = now();
+      for (const { id } of r.rows as { id: number }[]) {
+        const t = committed.get(id);
+        if (t !== undefined) latencies.push(at - t);
+        seen = Math.max(seen, id);
+      }
+      await sleep(5);
+    }
+  })();
+  const end = now() + seconds * 1000;
+  for (let id = after + 1; now() < end; id++) {
+    await writer.query("INSERT INTO src VALUES ($1, 'x', 0, now())", [id]);
+    committed.set(id, now());
+    await sleep(50);
+  }
+  writing = false;
+  await Promise.race([poller, sleep(30_000)]);
+  if (latencies.length < committed.size) throw new Error("cdc bench: inserts missing from the sink 30 s later");
+  return latencies;
+}
+
+// `node bench/cdc.ts [rows]`: this part alone.
+if (import.meta.main) {
+  const figure = await measureCdc(Number(process.argv[2] ?? 20_000), 5);
+  process.stdout.write(`${JSON.stringify(figure, null, 2)}\n`);
+}
