@@ -53,6 +53,11 @@ export function costLine(c: JobCost): string {
   return `cost: ${money(c.dollars.total)} in ${c.seconds} s for ${c.events} events; ${perMillion}; ${idle}${storage}`;
 }
 
+/** The dashboard's address for a job served at `base`. */
+export function dashboardUrl(base: string, job: string): string {
+  return `${base}/ui/?job=${encodeURIComponent(job)}`;
+}
+
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
 export async function devCommand(file: string, opts: DevOptions): Promise<number> {
   if (opts.endpoint !== undefined && opts.runtime !== "aws-local") {
@@ -93,6 +98,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
       });
       log(`job '${local.plan.job}' on aws-local (SQS ${local.sqsEndpoint}, DynamoDB ${local.dynamoEndpoint})`);
       log(`HTTP API on ${local.url}; GET /jobs/${local.plan.job} reports the live cost`);
+      if (local.url) log(`dashboard: ${dashboardUrl(local.url, local.plan.job)}`);
       const meter = local.cost;
       const every = setInterval(() => {
         meter?.cost().then(
@@ -115,6 +121,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
     const api = createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: keys });
     const server = await serveHttp(api, { port: opts.port, host: opts.host });
     log(`job '${control.job}' on the embedded runtime; HTTP API on ${server.url}`);
+    log(`dashboard: ${dashboardUrl(server.url, control.job)}`);
     try {
       await runtime.run();
     } finally {

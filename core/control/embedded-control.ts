@@ -4,6 +4,7 @@
  * savepoints and restores are served by the runtime between batches.
  */
 
+import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
@@ -54,6 +55,14 @@ export class EmbeddedJobControl implements JobControl {
 
   async checkpoints(): Promise<CheckpointManifest[]> {
     return (await this.runtime.checkpoints.listManifests(this.job)).slice(-100);
+  }
+
+  async plan(): Promise<Plan> {
+    return this.runtime.plan;
+  }
+
+  listSavepoints(): Promise<SavepointInfo[]> {
+    return this.runtime.checkpoints.listSavepoints(this.job);
   }
 
   savepoint(name: string): Promise<SavepointInfo> {

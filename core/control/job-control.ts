@@ -5,6 +5,7 @@
  */
 
 import type { StandardSchemaV1 } from "../api/schema.ts";
+import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
@@ -98,6 +99,10 @@ export interface JobControl {
   ): Promise<{ partition: number; first: number; last: number }>;
   status(): Promise<JobStatus>;
   checkpoints(): Promise<CheckpointManifest[]>;
+  /** The running physical plan: its tasks (chains, parallelism as running) and edges. */
+  plan(): Promise<Plan>;
+  /** The job's savepoints (without their state), oldest first. */
+  listSavepoints(): Promise<SavepointInfo[]>;
   /** Takes a savepoint (triggers a checkpoint and waits for it). */
   savepoint(name: string): Promise<SavepointInfo>;
   /** Restores the job from a savepoint, at a new generation. */
