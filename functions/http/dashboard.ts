@@ -85,7 +85,7 @@ export function serveDashboard(event: APIGatewayProxyEventV2, dir: string | unde
   if (event.rawPath === DASHBOARD_PATH) {
     return { statusCode: 308, headers: { location: `${DASHBOARD_PATH}/` }, body: "" };
   }
-  if (dir === undefined) {
+  if (dir === undefined || !existsSync(join(dir, "index.html"))) {
     throw new HttpError(503, "dashboard-not-built", "the dashboard is not built: run `npm run build:dashboard`");
   }
   const rel = event.rawPath.slice(DASHBOARD_PATH.length + 1) || "index.html";

@@ -212,7 +212,8 @@ describe.each(JOBS)("stack of $name", (j) => {
     expect(integration.props).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
     expect(refTarget(integration.props.IntegrationUri)).toBe(api.id);
     const routes = resources(s, "AWS::ApiGatewayV2::Route");
-    const want = ROUTES.flatMap((r) => routeMethods(r).map((m) => `${m} ${r.path}`));
+    const dashboard = ["GET /ui", "HEAD /ui", "GET /ui/{proxy+}", "HEAD /ui/{proxy+}"];
+    const want = [...ROUTES.flatMap((r) => routeMethods(r).map((m) => `${m} ${r.path}`)), ...dashboard];
     expect(want).toContain("HEAD /jobs/{job}/checkpoints");
     expect(routes.map((r) => r.props.RouteKey).sort()).toEqual(want.sort());
     for (const r of routes) {
