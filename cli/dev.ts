@@ -14,6 +14,7 @@ import { SqliteIngestLog } from "../core/durable/sqlite-ingest-log.ts";
 import { UsageError } from "../core/errors.ts";
 import { InMemoryIngestLog } from "../core/memory/in-memory-ingest-log.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { prometheusText } from "../core/runtime/prometheus.ts";
 import { createHttpApi } from "../functions/http/api.ts";
 import { parseKeyList } from "../functions/http/auth.ts";
 import { startAwsLocal } from "../functions/local/aws-local.ts";
@@ -118,9 +119,14 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
     const { runtime, ingest, release } = await embeddedDev(job, opts, stop.signal, log);
     cleanup = release;
     const control = new EmbeddedJobControl(runtime, ingest);
-    const api = createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: keys });
+    const api = createHttpApi({
+      jobs: (id) => (id === control.job ? control : undefined),
+      credentials: keys,
+      metrics: () => prometheusText(runtime),
+    });
     const server = await serveHttp(api, { port: opts.port, host: opts.host });
     log(`job '${control.job}' on the embedded runtime; HTTP API on ${server.url}`);
+    log(`Prometheus metrics: ${server.url}/metrics`);
     log(`dashboard: ${dashboardUrl(server.url, control.job)}`);
     try {
       await runtime.run();

@@ -11,6 +11,7 @@
 import middy, { type MiddyfiedHandler } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { JobDirectory } from "../../core/control/job-control.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../../core/runtime/prometheus.ts";
 import { authenticate, type Credentials, parseKeyList } from "./auth.ts";
 import { findDashboardDir, isDashboardPath, serveDashboard } from "./dashboard.ts";
 import { errorResponse, type HttpResponse } from "./errors.ts";
@@ -35,6 +36,8 @@ export interface HttpApiOptions {
   readonly log?: (line: string) => void;
   /** Directory of the built dashboard served under `/ui/` (default: {@link findDashboardDir}). */
   readonly dashboardDir?: string;
+  /** When given, `GET /metrics` answers its Prometheus text (authenticated like every route). */
+  readonly metrics?: () => string;
 }
 
 /**
@@ -81,7 +84,13 @@ export function createHttpApi(options: HttpApiOptions): HttpApiHandler {
         log,
       );
     })
-    .handler((event) => route(event, options.jobs, limits));
+    .handler(async (event) => {
+      const metrics = options.metrics;
+      if (metrics !== undefined && event.rawPath === "/metrics" && event.requestContext.http.method === "GET") {
+        return { statusCode: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE }, body: metrics() };
+      }
+      return route(event, options.jobs, limits);
+    });
   return Object.assign(handler, { maxBodyBytes: limits.maxBodyBytes }) as unknown as HttpApiHandler;
 }
 

@@ -109,3 +109,18 @@ describe("the routes the dashboard reads", () => {
     expect([second.rest, second.retry, seen]).toEqual(["", 250, ['{"a":1}']]);
   });
 });
+
+describe("GET /metrics on the API", () => {
+  it("answers the Prometheus text it is given, to an authenticated request only", async () => {
+    const { handler } = setup({ metrics: () => 'riffle_generation{job="shop"} 1\n' });
+    const res = await handler(event({ path: "/metrics" }));
+    expect([res.statusCode, res.headers["content-type"], res.body]).toEqual([
+      200,
+      "text/plain; version=0.0.4; charset=utf-8",
+      'riffle_generation{job="shop"} 1\n',
+    ]);
+    expect((await handler(event({ path: "/metrics", anonymous: true }))).statusCode).toBe(401);
+    // Without metrics (the deployed API: they are in CloudWatch), there is no such route.
+    expect((await setup().handler(event({ path: "/metrics" }))).statusCode).toBe(404);
+  });
+});
