@@ -48,6 +48,7 @@ export class EmbeddedJobControl implements JobControl {
       generation: this.runtime.generation,
       ...(last ? { lastCheckpoint: last } : {}),
       backlog: Object.fromEntries(this.runtime.progress().map((p) => [p.task, p.backlog])),
+      records: Object.fromEntries(this.runtime.progress().map((p) => [p.task, { in: p.recordsIn, out: p.recordsOut }])),
       finished: this.runtime.finished,
       ...(failed ? { failed } : {}),
     };

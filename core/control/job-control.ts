@@ -67,6 +67,8 @@ export interface JobStatus {
   readonly lastCheckpoint?: CheckpointManifest;
   /** Messages waiting per task (approximate on SQS). */
   readonly backlog: Readonly<Record<string, number>>;
+  /** Records taken in and sent on per task so far, where the runtime counts them (embedded). */
+  readonly records?: Readonly<Record<string, { readonly in: number; readonly out: number }>>;
   /** True once bounded input is fully processed and the final checkpoint's output is published (readable). */
   readonly finished: boolean;
   /** Set once the job failed for good (restart attempts used up, or a mistake in its code): why. */

@@ -10,7 +10,7 @@ import type { VNode } from "preact";
 import { useMemo } from "preact/hooks";
 import type { Plan } from "./api.ts";
 
-const WIDTH = 240;
+const WIDTH = 300;
 const LINE = 16;
 
 interface Placed {
@@ -52,14 +52,28 @@ export function pressure(backlog: number): string {
   return backlog < 1000 ? "busy" : "high";
 }
 
-function taskBox(plan: Plan, id: string, x: number, y: number, height: number, backlog: number): VNode {
+/** Records per second in and out of each task, from two snapshots' counts. */
+export type Rates = Readonly<Record<string, { readonly in: number; readonly out: number }>>;
+
+function rateText(r: Rates[string] | undefined): string {
+  return r === undefined ? "" : ` · ${Math.round(r.in)}/s in · ${Math.round(r.out)}/s out`;
+}
+
+function taskBox(
+  plan: Plan,
+  id: string,
+  at: { x: number; y: number; height: number },
+  backlog: number,
+  rates: Rates,
+): VNode {
+  const { x, y, height } = at;
   const t = plan.tasks.find((task) => task.id === id);
   if (t === undefined) return html``;
   const tags = [t.isSource ? "source" : "", t.keyed ? "keyed" : ""].filter(Boolean).join(" · ");
   return html`<g class=${`task ${pressure(backlog)}`} data-task=${t.id} transform=${`translate(${x},${y})`}>
     <rect width=${WIDTH} height=${height} rx="6" />
     <text x="10" y="18" class="title">${t.id} ×${t.parallelism}</text>
-    <text x="10" y="34" class="meta">${tags ? `${tags} · ` : ""}backlog ${backlog}</text>
+    <text x="10" y="34" class="meta">${tags ? `${tags} · ` : ""}backlog ${backlog}${rateText(rates[t.id])}</text>
     ${t.operators.map(
       (o, i) => html`<text x="18" y=${52 + i * LINE} class="op" data-operator=${o.uid}>${o.kind}: ${o.name}</text>`,
     )}
@@ -67,7 +81,7 @@ function taskBox(plan: Plan, id: string, x: number, y: number, height: number, b
 }
 
 /** The job graph, with each task's backlog from the latest status. */
-export function JobGraph(props: { plan: Plan; backlog: Readonly<Record<string, number>> }): VNode {
+export function JobGraph(props: { plan: Plan; backlog: Readonly<Record<string, number>>; rates: Rates }): VNode {
   const placed = useMemo(() => place(props.plan), [props.plan]);
   return html`<svg
     class="graph"
@@ -90,6 +104,6 @@ export function JobGraph(props: { plan: Plan; backlog: Readonly<Record<string, n
         <text x=${mid.x} y=${mid.y - 4} text-anchor="middle">${e.label}</text>
       </g>`;
     })}
-    ${placed.nodes.map((n) => taskBox(props.plan, n.id, n.x, n.y, n.height, props.backlog[n.id] ?? 0))}
+    ${placed.nodes.map((n) => taskBox(props.plan, n.id, n, props.backlog[n.id] ?? 0, props.rates))}
   </svg>`;
 }

@@ -125,6 +125,16 @@ describe.each(RUNTIMES)("the dashboard on %s", (runtime) => {
         { user: "ada", page: "/b" },
         { user: "cy", page: "/a" },
       ]);
+      // Embedded counts records per task (rates in the boxes); aws-local prices the run (cost in the header).
+      if (runtime === "embedded") {
+        await expect
+          .poll(() => page.locator('g[data-task="process-3"] text.meta').textContent(), { timeout: 10_000 })
+          .toMatch(/backlog \d+ · \d+\/s in · \d+\/s out$/);
+      } else {
+        await expect
+          .poll(() => page.locator("header .status").textContent(), { timeout: 30_000 })
+          .toMatch(/ · cost \$/);
+      }
       await shot(page, runtime, "graph");
       await checkSavepoint(page);
       await shot(page, runtime, "checkpoints");
