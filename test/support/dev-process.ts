@@ -17,8 +17,8 @@ export interface DevProcess {
   readonly dashboard: string;
   readonly stdout: () => string;
   readonly stderr: () => string;
-  /** Sends SIGTERM and resolves with the exit code. */
-  stop(): Promise<number | null>;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `riffle dev <job> --port 0 <args>` with `env` added; rejects if it exits or stays silent. */
@@ -61,8 +61,8 @@ export async function startDev(
     dashboard,
     stdout: () => out,
     stderr: () => err,
-    stop: async () => {
-      if (!done) child.kill("SIGTERM");
+    stop: async (signal = "SIGTERM") => {
+      if (!done) child.kill(signal);
       return exited;
     },
   };
