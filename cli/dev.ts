@@ -14,6 +14,7 @@ import { SqliteIngestLog } from "../core/durable/sqlite-ingest-log.ts";
 import { UsageError } from "../core/errors.ts";
 import { InMemoryIngestLog } from "../core/memory/in-memory-ingest-log.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { prometheusText } from "../core/runtime/prometheus.ts";
 import { createHttpApi } from "../functions/http/api.ts";
 import { parseKeyList } from "../functions/http/auth.ts";
 import { startAwsLocal } from "../functions/local/aws-local.ts";
@@ -51,6 +52,11 @@ export function costLine(c: JobCost): string {
       : "no idle window measured yet";
   const storage = c.storage ? `; storage ~${money(c.storage.dollarsPerHour)}/h for ${c.storage.bytes} bytes` : "";
   return `cost: ${money(c.dollars.total)} in ${c.seconds} s for ${c.events} events; ${perMillion}; ${idle}${storage}`;
+}
+
+/** The dashboard's address for a job served at `base`. */
+export function dashboardUrl(base: string, job: string): string {
+  return `${base}/ui/?job=${encodeURIComponent(job)}`;
 }
 
 /** Runs until SIGINT/SIGTERM; returns the exit code. */
@@ -93,6 +99,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
       });
       log(`job '${local.plan.job}' on aws-local (SQS ${local.sqsEndpoint}, DynamoDB ${local.dynamoEndpoint})`);
       log(`HTTP API on ${local.url}; GET /jobs/${local.plan.job} reports the live cost`);
+      if (local.url) log(`dashboard: ${dashboardUrl(local.url, local.plan.job)}`);
       const meter = local.cost;
       const every = setInterval(() => {
         meter?.cost().then(
@@ -112,9 +119,15 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
     const { runtime, ingest, release } = await embeddedDev(job, opts, stop.signal, log);
     cleanup = release;
     const control = new EmbeddedJobControl(runtime, ingest);
-    const api = createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: keys });
+    const api = createHttpApi({
+      jobs: (id) => (id === control.job ? control : undefined),
+      credentials: keys,
+      metrics: () => prometheusText(runtime),
+    });
     const server = await serveHttp(api, { port: opts.port, host: opts.host });
     log(`job '${control.job}' on the embedded runtime; HTTP API on ${server.url}`);
+    log(`Prometheus metrics: ${server.url}/metrics`);
+    log(`dashboard: ${dashboardUrl(server.url, control.job)}`);
     try {
       await runtime.run();
     } finally {

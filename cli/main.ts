@@ -35,6 +35,9 @@ program
   .option("--from-savepoint <name>", "start from this savepoint (at the given parallelism)")
   .option("--stop-with-savepoint <name>", "on Ctrl-C/SIGTERM, take this savepoint before exiting")
   .option("--no-progress", "do not show the live progress line")
+  .addOption(
+    new Option("--metrics-port <n>", "serve Prometheus metrics at http://127.0.0.1:<n>/metrics").argParser(parsePort),
+  )
   .addOption(workDir())
   .action(async (file: string, opts: RunOptions) => {
     if (opts.format === "table" && opts.out)

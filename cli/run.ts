@@ -2,6 +2,7 @@
 
 import { join } from "node:path";
 import { buildGraph, type Job } from "../core/api/environment.ts";
+import { UsageError } from "../core/errors.ts";
 import { checkIngestFed } from "../core/graph/checks.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { dlqPath, stateDirDlq } from "./dlq.ts";
@@ -9,6 +10,7 @@ import { replayServer } from "./dlq-replay.ts";
 import { FileOutputStore } from "./file-output-store.ts";
 import { announceResume, openJobStateDir } from "./job-state-dir.ts";
 import { loadJob } from "./load-job.ts";
+import { serveMetrics } from "./metrics-server.ts";
 import { compact, ProgressLine } from "./progress.ts";
 import { failSavepointRequest, takeSavepointRequests } from "./state-dir-lock.ts";
 import { printTable } from "./table.ts";
@@ -25,6 +27,8 @@ export interface RunOptions {
   readonly stateDir?: string;
   readonly fromSavepoint?: string;
   readonly stopWithSavepoint?: string;
+  /** Serve Prometheus metrics at `http://127.0.0.1:<port>/metrics` while the job runs. */
+  readonly metricsPort?: number;
 }
 
 /** Runs `file`'s job; resolves with the process exit code. */
@@ -63,6 +67,14 @@ export async function runJob(job: Job, o: RunOptions): Promise<number> {
     output,
   });
   if (state) announceResume(state, rt.plan, (line) => process.stderr.write(`riffle: ${line}\n`));
+  if (o.metricsPort !== undefined) {
+    const metrics = await serveMetrics(rt, o.metricsPort).catch((cause: unknown) => {
+      for (const c of cleanup.reverse()) c();
+      throw new UsageError(`cannot serve metrics on port ${o.metricsPort}: ${(cause as Error).message}`, { cause });
+    });
+    process.stderr.write(`riffle: Prometheus metrics at ${metrics.url}\n`);
+    cleanup.push(() => void metrics.close());
+  }
   const progress = new ProgressLine(rt);
   if (o.progress !== false) progress.start();
   if (o.stateDir) {

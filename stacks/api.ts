@@ -16,6 +16,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { API_KEYS_SECRET_VAR } from "../functions/http/auth.ts";
+import { DASHBOARD_PATH } from "../functions/http/dashboard.ts";
 import { ROUTES, routeMethods } from "../functions/http/routes.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 
@@ -35,9 +36,12 @@ export function createApiSecret(scope: Construct, d: DeploymentPlan): ApiSecret 
   return { secret, environment: { [API_KEYS_SECRET_VAR]: secret.secretArn } };
 }
 
-/** Every `METHOD path` the API serves (HEAD with every GET). */
+/** Every `METHOD path` the API serves (HEAD with every GET), the dashboard's files included. */
 export function apiRoutes(): { method: string; path: string }[] {
-  return ROUTES.flatMap((r) => routeMethods(r).map((method) => ({ method, path: r.path })));
+  const dashboard = [DASHBOARD_PATH, `${DASHBOARD_PATH}/{proxy+}`].flatMap((path) =>
+    ["GET", "HEAD"].map((method) => ({ method, path })),
+  );
+  return [...ROUTES.flatMap((r) => routeMethods(r).map((method) => ({ method, path: r.path }))), ...dashboard];
 }
 
 /** Creates the HTTP API in front of `fn`. */

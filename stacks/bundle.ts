@@ -3,9 +3,11 @@
  * `riffle-job` aliased to the job's module, into one ESM file for Node.js 22. Every
  * function of the job runs this one bundle (its `handler` picks the role), so a
  * deployment builds and uploads the code once. esbuild is the copy SST ships with.
+ * The built dashboard (`dashboard/dist`) goes beside it, for the API function to
+ * serve under `/ui/`.
  */
 
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,5 +86,7 @@ export async function bundleJob(options: BundleOptions): Promise<JobBundle> {
       cause,
     });
   }
+  const dashboard = join(ROOT, "dashboard/dist");
+  if (existsSync(join(dashboard, "index.html"))) cpSync(dashboard, join(dir, "dashboard"), { recursive: true });
   return { dir, bytes: statSync(outfile).size };
 }

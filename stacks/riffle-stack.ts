@@ -12,6 +12,7 @@ import { createApiSecret, createHttpApi } from "./api.ts";
 import { createSegmentBucket } from "./bucket.ts";
 import type { JobBundle } from "./bundle.ts";
 import { createCoordinator } from "./coordinator.ts";
+import { createDashboard } from "./dashboard.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 import { createFunctions, stateMachineArn } from "./functions.ts";
 import { createQueues } from "./queues.ts";
@@ -59,11 +60,13 @@ export function riffleStack(input: RiffleStackInput): RiffleStackFunction {
     ]);
     const api = createHttpApi(stack, d, fns.api);
     const alarms = createAlarms(stack, d, queues, coordinator.machine);
+    const dashboard = createDashboard(stack, d, queues, coordinator.machine, alarms.alarms);
     const outputs = {
       ApiUrl: api.apiEndpoint,
       ApiKeySecretArn: secret.secret.secretArn,
       StateMachineArn: coordinator.machine.stateMachineArn,
       AlarmTopicArn: alarms.topic.topicArn,
+      DashboardName: dashboard.dashboardName,
       TablePrefix: d.prefix,
       SegmentBucketName: bucket.bucketName,
     };

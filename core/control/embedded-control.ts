@@ -4,6 +4,7 @@
  * savepoints and restores are served by the runtime between batches.
  */
 
+import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
@@ -47,6 +48,7 @@ export class EmbeddedJobControl implements JobControl {
       generation: this.runtime.generation,
       ...(last ? { lastCheckpoint: last } : {}),
       backlog: Object.fromEntries(this.runtime.progress().map((p) => [p.task, p.backlog])),
+      records: Object.fromEntries(this.runtime.progress().map((p) => [p.task, { in: p.recordsIn, out: p.recordsOut }])),
       finished: this.runtime.finished,
       ...(failed ? { failed } : {}),
     };
@@ -54,6 +56,14 @@ export class EmbeddedJobControl implements JobControl {
 
   async checkpoints(): Promise<CheckpointManifest[]> {
     return (await this.runtime.checkpoints.listManifests(this.job)).slice(-100);
+  }
+
+  async plan(): Promise<Plan> {
+    return this.runtime.plan;
+  }
+
+  listSavepoints(): Promise<SavepointInfo[]> {
+    return this.runtime.checkpoints.listSavepoints(this.job);
   }
 
   savepoint(name: string): Promise<SavepointInfo> {

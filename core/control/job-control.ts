@@ -5,6 +5,7 @@
  */
 
 import type { StandardSchemaV1 } from "../api/schema.ts";
+import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
@@ -66,6 +67,8 @@ export interface JobStatus {
   readonly lastCheckpoint?: CheckpointManifest;
   /** Messages waiting per task (approximate on SQS). */
   readonly backlog: Readonly<Record<string, number>>;
+  /** Records taken in and sent on per task so far, where the runtime counts them (embedded). */
+  readonly records?: Readonly<Record<string, { readonly in: number; readonly out: number }>>;
   /** True once bounded input is fully processed and the final checkpoint's output is published (readable). */
   readonly finished: boolean;
   /** Set once the job failed for good (restart attempts used up, or a mistake in its code): why. */
@@ -98,6 +101,10 @@ export interface JobControl {
   ): Promise<{ partition: number; first: number; last: number }>;
   status(): Promise<JobStatus>;
   checkpoints(): Promise<CheckpointManifest[]>;
+  /** The running physical plan: its tasks (chains, parallelism as running) and edges. */
+  plan(): Promise<Plan>;
+  /** The job's savepoints (without their state), oldest first. */
+  listSavepoints(): Promise<SavepointInfo[]>;
   /** Takes a savepoint (triggers a checkpoint and waits for it). */
   savepoint(name: string): Promise<SavepointInfo>;
   /** Restores the job from a savepoint, at a new generation. */

@@ -9,6 +9,8 @@ import { checkSavepointName, SavepointError, takeSavepoint } from "../checkpoint
 import { wakeIfSleeping } from "../checkpoint/sleep.ts";
 import { CoordinatorSteps, type StepContext, type TriggerAnswer } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
+import type { Plan } from "../graph/plan.ts";
+import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
@@ -97,6 +99,15 @@ export class StoreJobControl implements JobControl {
 
   async checkpoints(): Promise<CheckpointManifest[]> {
     return (await this.o.checkpoints.listManifests(this.job)).slice(-100);
+  }
+
+  async plan(): Promise<Plan> {
+    const record = await this.o.checkpoints.loadJob(this.job);
+    return runningPlan(this.o.plan, record?.parallelism);
+  }
+
+  listSavepoints(): Promise<SavepointInfo[]> {
+    return this.o.checkpoints.listSavepoints(this.job);
   }
 
   async savepoint(name: string): Promise<SavepointInfo> {

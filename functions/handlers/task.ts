@@ -26,6 +26,18 @@ import type { StateStore } from "../../core/ports/state-store.ts";
 import type { TimerHints } from "../../core/ports/timer-hints.ts";
 import { type InboundMessage, TaskRunner } from "../../core/runtime/task-runner.ts";
 import { decodeEnvelope } from "../aws/sqs-queue.ts";
+import type { LogFields, Telemetry } from "../aws/telemetry.ts";
+
+/** Receives a log line and its structured fields (partition, generation, …). */
+type Log = (line: string, fields?: LogFields) => void;
+
+/** What the groups of one invocation did, summed. */
+interface GroupCounts {
+  recordsIn: number;
+  recordsOut: number;
+  segments: number;
+  deadLetters: number;
+}
 
 /** The ports a task Lambda talks to. */
 export interface TaskPorts {
@@ -59,8 +71,13 @@ export interface TaskHandlerOptions {
    * coordinator sleeps, starts it. Without one, nothing is woken.
    */
   readonly waker?: CoordinatorWaker;
-  /** Receives one line per failed group (default: `console.error`, which is CloudWatch on Lambda). */
-  readonly log?: (line: string) => void;
+  /**
+   * Receives one line per failed group, with its partition and generation (default:
+   * the telemetry's structured logger, else `console.error`).
+   */
+  readonly log?: Log;
+  /** Structured logs and EMF metrics (one line per invocation); the deployed function passes Powertools'. */
+  readonly telemetry?: Telemetry;
   /** Called after each invocation. */
   readonly onInvoke?: (info: { records: number; failed: number; durationMs: number }) => void;
 }
@@ -74,7 +91,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
   // The plan of the running generation: the deployed one at the job record's parallelism (autoscaling).
   let plan: Plan = deployed;
   let task = taskById(plan, taskId);
-  const log = options.log ?? ((line: string) => console.error(line));
+  const log: Log = options.log ?? options.telemetry?.error ?? ((line: string) => console.error(line));
   const ports = options.ports;
   let generation = 0;
   let runners = new Map<number, TaskRunner>();
@@ -118,6 +135,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
     let died: { error: unknown } | undefined;
     let mistake: { partition: number; error: unknown } | undefined;
     let committed = false;
+    const counts: GroupCounts = { recordsIn: 0, recordsOut: 0, segments: 0, deadLetters: 0 };
     const groups = byGroup(event.Records);
     await Promise.all(
       [...groups].map(async ([partition, records]) => {
@@ -125,7 +143,7 @@ export function createTaskHandler(options: TaskHandlerOptions) {
           runner,
           partition,
           records,
-          { task: task.id, parallelism: task.parallelism, generation },
+          { task: task.id, parallelism: task.parallelism, generation, counts },
           log,
         );
         if (segment) committed = true;
@@ -143,7 +161,14 @@ export function createTaskHandler(options: TaskHandlerOptions) {
         options.waker,
         log,
       );
-    options.onInvoke?.({ records: event.Records.length, failed: failures.length, durationMs: performance.now() - t0 });
+    const durationMs = performance.now() - t0;
+    options.onInvoke?.({ records: event.Records.length, failed: failures.length, durationMs });
+    options.telemetry?.taskInvocation({
+      messages: event.Records.length,
+      failed: failures.length,
+      durationMs,
+      ...counts,
+    });
     if (died) {
       runners = new Map(); // the container died: nothing in memory survives
       throw died.error;
@@ -166,7 +191,7 @@ async function failOnMistake(
   job: string,
   why: string,
   waker: CoordinatorWaker | undefined,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<void> {
   const reason = failedReason(job, why);
   await failJob(ports.checkpoints, job, reason); // a job another partition failed first keeps its reason
@@ -198,15 +223,16 @@ async function runGroup(
   runner: (partition: number) => TaskRunner,
   partition: number,
   records: readonly SQSRecord[],
-  at: { readonly task: string; readonly parallelism: number; readonly generation: number },
-  log: (line: string) => void,
+  at: { readonly task: string; readonly parallelism: number; readonly generation: number; counts: GroupCounts },
+  log: Log,
 ): Promise<{ failedFrom: number; error?: unknown; segment?: true }> {
   const { task, parallelism } = at;
+  const where = { partition, generation: at.generation };
   if (Number.isInteger(partition) && partition >= parallelism && olderGeneration(records, task, at.generation)) {
     return { failedFrom: records.length }; // a partition a rescale removed: its leftovers are void
   }
   if (!Number.isInteger(partition) || partition < 0 || partition >= parallelism) {
-    log(`${task}: message group '${partition}' is not a partition (parallelism ${parallelism})`);
+    log(`${task}: message group '${partition}' is not a partition (parallelism ${parallelism})`, where);
     return { failedFrom: 0 };
   }
   const inbound: InboundMessage[] = [];
@@ -215,16 +241,23 @@ async function runGroup(
     try {
       body = decodeEnvelope(r.body, task);
     } catch (e) {
-      log(`${task}[${partition}]: ${describeCause(e)}`);
+      log(`${task}[${partition}]: ${describeCause(e)}`, where);
       break; // a malformed message fails from here on; after maxReceiveCount SQS moves it to the DLQ
     }
     inbound.push({ body, receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1) });
   }
   if (inbound.length === 0) return { failedFrom: 0 };
-  const result = await runner(partition).handle(inbound);
+  const r = runner(partition);
+  const before = { ...r.stats };
+  const result = await r.handle(inbound);
+  at.counts.recordsIn += r.stats.recordsIn - before.recordsIn;
+  at.counts.recordsOut += r.stats.recordsOut - before.recordsOut;
+  at.counts.segments += r.stats.segments - before.segments;
+  at.counts.deadLetters += r.stats.deadLetters - before.deadLetters;
   if (result.failedFrom !== undefined && !failsJob(result.error)) {
     log(
       `${task}[${partition}] failed from message ${result.failedFrom} of ${inbound.length}: ${describeCause(result.error)}`,
+      { ...where, ...(result.segment ? { segment: result.segment.n } : {}) },
     );
   }
   const failedFrom = Math.min(result.failedFrom ?? inbound.length, inbound.length);

@@ -1,7 +1,8 @@
 /**
  * The riffle HTTP API: an API Gateway HTTP API (payload format 2.0) Lambda
  * handler built with middy. A `before` middleware authenticates every request
- * (before anything else, so an unknown job without credentials is 401, not 404);
+ * (before anything else, so an unknown job without credentials is 401, not 404),
+ * except the dashboard's static files under `/ui/` (`dashboard.ts`);
  * the handler routes it to the job's {@link JobControl}; an `onError` middleware
  * turns every thrown value into a JSON error response (see `errors.ts`).
  * `functions/local/http-server.ts` serves the same handler over node:http.
@@ -10,7 +11,9 @@
 import middy, { type MiddyfiedHandler } from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { JobDirectory } from "../../core/control/job-control.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../../core/runtime/prometheus.ts";
 import { authenticate, type Credentials, parseKeyList } from "./auth.ts";
+import { findDashboardDir, isDashboardPath, serveDashboard } from "./dashboard.ts";
 import { errorResponse, type HttpResponse } from "./errors.ts";
 import { route } from "./routes.ts";
 
@@ -31,6 +34,10 @@ export interface HttpApiOptions {
   readonly maxRecords?: number;
   /** Receives one line per 5xx (with the stack of an unexpected error); default `console.error`. */
   readonly log?: (line: string) => void;
+  /** Directory of the built dashboard served under `/ui/` (default: {@link findDashboardDir}). */
+  readonly dashboardDir?: string;
+  /** When given, `GET /metrics` answers its Prometheus text (authenticated like every route). */
+  readonly metrics?: () => string;
 }
 
 /**
@@ -57,9 +64,13 @@ export function createHttpApi(options: HttpApiOptions): HttpApiHandler {
     maxRecords: positiveInteger("maxRecords", options.maxRecords, DEFAULT_MAX_RECORDS),
   };
   const log = options.log ?? ((line: string) => console.error(line));
+  const dashboard = options.dashboardDir ?? findDashboardDir();
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .before(async (request) => {
+      // The dashboard's files hold no data: the page reads everything through the API below.
+      if (isDashboardPath(request.event.rawPath ?? "")) return serveDashboard(request.event, dashboard);
       await authenticate(request.event.headers ?? {}, options.credentials);
+      return undefined;
     })
     .onError((request) => {
       const event = request.event;
@@ -73,7 +84,13 @@ export function createHttpApi(options: HttpApiOptions): HttpApiHandler {
         log,
       );
     })
-    .handler((event) => route(event, options.jobs, limits));
+    .handler(async (event) => {
+      const metrics = options.metrics;
+      if (metrics !== undefined && event.rawPath === "/metrics" && event.requestContext.http.method === "GET") {
+        return { statusCode: 200, headers: { "content-type": PROMETHEUS_CONTENT_TYPE }, body: metrics() };
+      }
+      return route(event, options.jobs, limits);
+    });
   return Object.assign(handler, { maxBodyBytes: limits.maxBodyBytes }) as unknown as HttpApiHandler;
 }
 

@@ -11,6 +11,7 @@ import { checkSavepointName, SavepointError } from "../../core/checkpoint/savepo
 import type { JobControl, JobDirectory } from "../../core/control/job-control.ts";
 import { HttpError, type HttpResponse, jsonResponse } from "./errors.ts";
 import { bodyText, mediaType, parseRecords, validateRecords } from "./ingest-body.ts";
+import { liveSnapshot } from "./live.ts";
 
 /** Limits a route applies to a request. */
 export interface RouteLimits {
@@ -132,7 +133,15 @@ export const ROUTES: readonly Route[] = [
     path: "/jobs/{job}/checkpoints",
     methods: { GET: async (ctx) => jsonResponse(200, { checkpoints: await ctx.control.checkpoints() }) },
   },
-  { path: "/jobs/{job}/savepoints", methods: { POST: takeSavepoint } },
+  { path: "/jobs/{job}/plan", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.plan()) } },
+  {
+    path: "/jobs/{job}/savepoints",
+    methods: {
+      GET: async (ctx) => jsonResponse(200, { savepoints: await ctx.control.listSavepoints() }),
+      POST: takeSavepoint,
+    },
+  },
+  { path: "/jobs/{job}/events", methods: { GET: (ctx) => liveSnapshot(ctx.control) } },
   { path: "/jobs/{job}/restore", methods: { POST: restore } },
   { path: "/jobs/{job}/dlq", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.deadLetters()) } },
   { path: "/jobs/{job}/dlq/replay", methods: { POST: replay } },

@@ -31,6 +31,7 @@ import { awsPortsFromEnv } from "../aws/ports.ts";
 import { secretApiKeys } from "../aws/secret-keys.ts";
 import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { taskScalerFromEnv } from "../aws/sqs-lambda-scaler.ts";
+import { lambdaTelemetry } from "../aws/telemetry.ts";
 import { type CoordinatorHandlers, createCoordinatorHandlers, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
@@ -81,6 +82,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     return createTaskHandler({
       job,
       task: id,
+      telemetry: lambdaTelemetry(context.plan.job, id),
       ...(parallelism === undefined ? {} : { parallelism }),
       ports: { ...ports, clock: context.clock },
       ...(context.waker ? { waker: context.waker } : {}),

@@ -4,21 +4,15 @@
  * log is in the dir too), and prints each committed record once over both runs;
  * `--from-savepoint` starts from a savepoint taken over the API.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { type DevProcess, startDev as startDevProcess } from "../support/dev-process.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const KEY = "dev-state-key";
-
-interface Dev {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly lines: () => string[];
-  readonly stderr: () => string;
-}
 
 const until = async (what: string, ok: () => boolean, ms = 30_000) => {
   const t0 = Date.now();
@@ -28,27 +22,13 @@ const until = async (what: string, ok: () => boolean, ms = 30_000) => {
   }
 };
 
+interface Dev extends DevProcess {
+  readonly lines: () => string[];
+}
+
 async function startDev(args: string[]): Promise<Dev> {
-  const child = spawn(process.execPath, ["bin/riffle.js", "dev", "examples/clicks.ts", "--port", "0", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, RIFFLE_API_KEYS: KEY },
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d) => {
-    err += d;
-  });
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
-  });
-  await until("riffle dev to serve HTTP", () => exited || /HTTP API on (\S+)/.test(err));
-  if (exited) throw new Error(`riffle dev exited early:\n${err}`);
-  const url = (/HTTP API on (\S+)/.exec(err) as RegExpExecArray)[1] as string;
-  return { child, url, lines: () => out.split("\n").filter(Boolean), stderr: () => err };
+  const dev = await startDevProcess("examples/clicks.ts", args, { RIFFLE_API_KEYS: KEY });
+  return { ...dev, lines: () => dev.stdout().split("\n").filter(Boolean) };
 }
 
 async function post(dev: Dev, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
@@ -62,11 +42,7 @@ async function post(dev: Dev, path: string, body: unknown): Promise<{ status: nu
 
 const click = (user: string, ts: number) => ({ user, page: "/a", ts });
 
-async function stop(dev: Dev, signal: NodeJS.Signals): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => dev.child.once("exit", (code) => resolve(code)));
-  dev.child.kill(signal);
-  return exited;
-}
+const stop = (dev: Dev, signal: NodeJS.Signals): Promise<number | null> => dev.stop(signal);
 
 describe("riffle dev --state-dir", () => {
   it("resumes after SIGKILL with its state and accepted input, printing each record once", async () => {

@@ -244,6 +244,11 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
   "RIFFLE_API_KEYS=dev-key ./riffle dev examples/clicks.ts --port 8080 &\ncurl": async (b) => {
     await runShell(b);
   },
+  "RIFFLE_API_KEYS=ui-key ./riffle dev examples/clicks.ts --port 8080 &": async (b) => {
+    const { outputs } = await runShell(b);
+    expect(outputs[0]?.trim()).toBe("200 text/html; charset=utf-8");
+    expect(outputs[1]?.split("\n").slice(0, 2)).toEqual(["retry: 1000", "event: snapshot"]);
+  },
   "What `riffle dev` does for the embedded runtime": async (b) => {
     const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);

@@ -25,6 +25,7 @@
  * offline IAM evaluation): a grant too narrow for what the code calls fails here.
  */
 
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -306,6 +307,10 @@ describe("the synthesized clicks stack on the emulators", () => {
     expectExactlyOnce(await read(), counts);
     const status = await http(event({ path: "/jobs/clicks", anonymous: true, headers: { "x-api-key": KEY } }));
     expect(JSON.parse(String(status.body)).generation).toBe(1);
+    // The deployed API function serves the dashboard from its own asset (stacks/bundle.ts copies the build there).
+    const ui = await http(event({ path: "/ui/", anonymous: true }));
+    const built = readFileSync(join(import.meta.dirname, "../../dashboard/dist/index.html"), "utf8");
+    expect([ui.statusCode, String(ui.body)]).toEqual([200, built]);
 
     // A round that finds too many failed checkpoints in a row fails the job over, as the machine would run it.
     await coordinator.stop();

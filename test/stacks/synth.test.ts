@@ -13,6 +13,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COORDINATOR_STATES } from "../../core/checkpoint/asl.ts";
 import { ROUNDS_STATES } from "../../core/checkpoint/asl-rounds.ts";
+import { METRICS_NAMESPACE, TASK_METRICS, taskDimensions } from "../../functions/aws/telemetry.ts";
 import { ROUTES, routeMethods } from "../../functions/http/routes.ts";
 import { ROOT } from "../../stacks/bundle.ts";
 import { VISIBILITY_FACTOR } from "../../stacks/deploy-plan.ts";
@@ -212,7 +213,8 @@ describe.each(JOBS)("stack of $name", (j) => {
     expect(integration.props).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
     expect(refTarget(integration.props.IntegrationUri)).toBe(api.id);
     const routes = resources(s, "AWS::ApiGatewayV2::Route");
-    const want = ROUTES.flatMap((r) => routeMethods(r).map((m) => `${m} ${r.path}`));
+    const dashboard = ["GET /ui", "HEAD /ui", "GET /ui/{proxy+}", "HEAD /ui/{proxy+}"];
+    const want = [...ROUTES.flatMap((r) => routeMethods(r).map((m) => `${m} ${r.path}`)), ...dashboard];
     expect(want).toContain("HEAD /jobs/{job}/checkpoints");
     expect(routes.map((r) => r.props.RouteKey).sort()).toEqual(want.sort());
     for (const r of routes) {
@@ -261,6 +263,29 @@ describe.each(JOBS)("stack of $name", (j) => {
     ]);
     for (const m of metrics)
       if (m.MetricStat) expect(refTarget(m.MetricStat.Metric.Dimensions[0]?.Value)).toBe(machine.id);
+  });
+
+  it("adds a CloudWatch dashboard of every task's EMF metrics (with the dimensions the task functions write), its queues and the alarms", () => {
+    const s = synth(j.name);
+    const boards = resources(s, "AWS::CloudWatch::Dashboard");
+    expect(boards).toHaveLength(1);
+    const body = JSON.parse(String(resolveIntrinsics(boards[0]?.props.DashboardBody, (id) => id))) as {
+      widgets: { properties: { metrics?: unknown[][]; alarms?: string[] } }[];
+    };
+    const metrics = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+    const job = s.deployment.job;
+    for (const t of s.deployment.tasks) {
+      for (const name of Object.keys(TASK_METRICS).filter((m) => m !== "Messages")) {
+        const found = metrics.filter((m) => m[0] === METRICS_NAMESPACE && m[1] === name && m.includes(t.task.id));
+        expect(found, `${name} of ${t.task.id}`).toHaveLength(1);
+        const pairs = (found[0] as unknown[]).slice(2).filter((x) => typeof x === "string") as string[];
+        const dims = Object.fromEntries(pairs.flatMap((x, i) => (i % 2 === 0 ? [[x, pairs[i + 1]]] : [])));
+        expect(dims).toEqual(taskDimensions(job, t.task.id));
+      }
+      expect(metrics.some((m) => m[0] === "AWS/SQS" && m[1] === "ApproximateAgeOfOldestMessage")).toBe(true);
+    }
+    const alarms = body.widgets.flatMap((w) => w.properties.alarms ?? []);
+    expect(alarms).toHaveLength(resources(s, "AWS::CloudWatch::Alarm").length);
   });
 
   it("runs the coordinator from the core ASL: a Standard machine running the Express rounds, whose Round calls the round function; started on create", () => {

@@ -15,6 +15,7 @@ import type {
   JobDirectory,
   JobStatus,
 } from "../../core/control/job-control.ts";
+import type { Plan } from "../../core/graph/plan.ts";
 import type { CheckpointManifest, SavepointInfo } from "../../core/ports/checkpoint-store.ts";
 import type { StoredDeadLetter } from "../../core/ports/output-store.ts";
 import type { QueueDeadLetter } from "../../core/ports/queue.ts";
@@ -26,7 +27,16 @@ export const clickSchema = z.object({
   amount: z.number().int().nonnegative().default(1),
 });
 
-type Operation = "ingest" | "status" | "checkpoints" | "savepoint" | "restore" | "deadLetters" | "replay";
+type Operation =
+  | "ingest"
+  | "status"
+  | "checkpoints"
+  | "plan"
+  | "listSavepoints"
+  | "savepoint"
+  | "restore"
+  | "deadLetters"
+  | "replay";
 
 function manifest(job: string, id: number, generation: number): CheckpointManifest {
   return {
@@ -138,6 +148,40 @@ export class FakeJobControl implements JobControl {
   async checkpoints(): Promise<CheckpointManifest[]> {
     this.check("checkpoints");
     return [...this.checkpointList];
+  }
+
+  async plan(): Promise<Plan> {
+    this.check("plan");
+    const op = (uid: string, kind: string) => ({ node: 0, uid, name: uid, kind });
+    return {
+      job: this.job,
+      maxParallelism: 128,
+      tasks: [
+        {
+          id: "clicks",
+          parallelism: 4,
+          operators: [op("clicks", "source")],
+          inputs: [],
+          outputs: [{ to: "count", partitioner: "hash", toNode: 1 }],
+          isSource: true,
+          keyed: false,
+        },
+        {
+          id: "count",
+          parallelism: 2,
+          operators: [op("count", "process"), op("sink-counts", "sink")],
+          inputs: [{ from: "clicks", partitioner: "hash" }],
+          outputs: [],
+          isSource: false,
+          keyed: true,
+        },
+      ],
+    };
+  }
+
+  async listSavepoints(): Promise<SavepointInfo[]> {
+    this.check("listSavepoints");
+    return [...this.savepoints];
   }
 
   async savepoint(name: string): Promise<SavepointInfo> {

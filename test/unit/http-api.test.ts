@@ -95,7 +95,7 @@ describe("routing", () => {
     expect(route.json.error).toBe("not-found");
     expect(route.json.message).toContain("no route for GET /jobs/shop/nothing");
 
-    const method = await call({ path: "/jobs/shop/savepoints", method: "GET" });
+    const method = await call({ path: "/jobs/shop/restore", method: "GET" });
     expect(method.statusCode).toBe(405);
     expect(method.headers.allow).toBe("POST");
     expect(method.json.error).toBe("method-not-allowed");
@@ -110,8 +110,9 @@ describe("routing", () => {
       expect(head.body).toBe("");
       expect(head.headers).toEqual({ ...get.headers, "content-length": String(Buffer.byteLength(get.body)) });
     }
-    const post = await call({ path: "/jobs/shop/savepoints", method: "HEAD" });
+    const post = await call({ path: "/jobs/shop/restore", method: "HEAD" });
     expect([post.statusCode, post.headers.allow]).toEqual([405, "POST"]);
+    expect((await call({ path: "/jobs/shop/savepoints", method: "PUT" })).headers.allow).toBe("GET, POST, HEAD");
     expect((await call({ path: "/jobs/shop/dlq", method: "PUT" })).headers.allow).toBe("GET, HEAD");
   });
 

@@ -6,21 +6,11 @@
  * infrastructure error never fails the job. Driven on in-memory ports: each task
  * queue's receives go through the handler as SQS events.
  */
-import type { Context, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { buildGraph, defineJob, type Job } from "../../core/api/environment.ts";
+import { defineJob } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
 import { failedReason, failJob } from "../../core/checkpoint/job-failure.ts";
-import { CoordinatorSteps } from "../../core/checkpoint/steps.ts";
-import { planJob } from "../../core/graph/planner.ts";
-import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
-import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
-import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
-import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
-import { ManualClock } from "../../core/ports/clock.ts";
-import type { ReceivedMessage } from "../../core/ports/queue.ts";
-import { encodeEnvelope } from "../../functions/aws/sqs-queue.ts";
-import { createTaskHandler } from "../../functions/handlers/task.ts";
+import { deployInMemory as deploy } from "../support/in-memory-tasks.ts";
 
 /** A keyed function that writes a `Map` into value state on record 3. */
 const mapInState = defineJob("map-in-state", (env) => {
@@ -53,61 +43,6 @@ const throwing = defineJob("throwing", (env) => {
     .uid("picky")
     .sinkTo("out");
 });
-
-function sqsEvent(messages: readonly ReceivedMessage[]): SQSEvent {
-  const Records = messages.map((m) => ({
-    messageId: m.receipt,
-    receiptHandle: m.receipt,
-    body: encodeEnvelope(m.body),
-    attributes: { MessageGroupId: String(m.group), ApproximateReceiveCount: String(m.receiveCount) },
-  }));
-  return { Records } as unknown as SQSEvent;
-}
-
-/** A deployment on in-memory ports: the job started, and each task's handler. */
-async function deploy(job: Job) {
-  const clock = new ManualClock(1_000);
-  const graph = buildGraph(job, { parallelism: 1 });
-  const plan = planJob(graph);
-  const state = new InMemoryStateStore();
-  const checkpoints = new InMemoryCheckpointStore();
-  const queue = new InMemoryQueue(clock, { maxReceiveCount: 1000 });
-  const steps = new CoordinatorSteps({
-    plan,
-    graph,
-    state,
-    checkpoints,
-    queue,
-    output: new InMemoryOutputStore(),
-    clock,
-  });
-  await steps.start();
-  const lines: string[] = [];
-  const handlers = new Map(
-    plan.tasks.map((t) => [
-      t.id,
-      createTaskHandler({ job, task: t.id, ports: { state, checkpoints, queue, clock }, log: (l) => lines.push(l) }),
-    ]),
-  );
-  const failures: string[] = [];
-  /** Runs every queue's receives through its handler, `times` rounds; a failed item is retried at once. */
-  const pump = async (times: number) => {
-    for (let i = 0; i < times; i++) {
-      for (const t of plan.tasks) {
-        const msgs = await queue.receive(t.id, 10);
-        if (msgs.length === 0) continue;
-        const handler = handlers.get(t.id) as ReturnType<typeof createTaskHandler>;
-        const r = await handler(sqsEvent(msgs), {} as Context);
-        const failed = new Set((r?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-        failures.push(...failed);
-        const done = msgs.filter((m) => !failed.has(m.receipt)).map((m) => m.receipt);
-        if (done.length) await queue.ack(t.id, done);
-        if (failed.size) await queue.nack(t.id, [...failed], 0, "failed");
-      }
-    }
-  };
-  return { steps, checkpoints, queue, plan, lines, failures, pump };
-}
 
 describe("task handler: a mistake in the job's code fails the job at once", () => {
   it("marks the job failed naming the operator and the state, logs one line, and drops the envelopes after", async () => {
