@@ -145,3 +145,29 @@ describe("window functions riffle does not run", () => {
     ).toBe(`line ${L}, column 45: ROW_NUMBER() OVER (…) needs an ORDER BY`);
   });
 });
+
+describe("what the public q6 needs, which Flink refuses", () => {
+  it("reads a WHERE naming a window function's alias of the same SELECT as a filter after it", () => {
+    const sql = `INSERT INTO top_bids SELECT auction, price, rn FROM (
+      SELECT auction, price, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) AS rn FROM bid WHERE rn <= 2)`;
+    expect(physical(sql)).toContain("rankRange=[rankStart=1, rankEnd=2]");
+  });
+
+  it("lets an unaliased subquery's columns keep the qualifier they were selected with", () => {
+    const sql =
+      "INSERT INTO last_bid SELECT B.auction, B.bidder, B.price FROM (SELECT B.auction, B.bidder, B.price FROM bid AS B)";
+    expect(() => plan(sql)).not.toThrow();
+    expect(planError(sql.replace("SELECT B.auction, B.bidder", "SELECT C.auction, B.bidder")).message).toMatch(
+      /unknown column 'C.auction'/,
+    );
+  });
+
+  it("casts a number into a VARCHAR sink column, and still refuses a string into a number column", () => {
+    const sql =
+      "CREATE TABLE names (a VARCHAR, b BIGINT) WITH ('connector' = 'print'); INSERT INTO names SELECT auction, price FROM bid";
+    expect(physical(sql)).toContain("Calc(select=[CAST(auction AS VARCHAR) AS auction, price])");
+    expect(planError(sql.replace("SELECT auction, price", "SELECT auction, channel")).message).toMatch(
+      /column 2 'b' of table 'names' is BIGINT, but the query gives VARCHAR/,
+    );
+  });
+});
