@@ -67,9 +67,7 @@ for (const p of named) {
 // The aws part measures the active coordinator too: `aws-coordinator` is for running it alone. `sql` and
 // `cdc` (which needs Postgres's server binaries) run only when named.
 const ONLY_NAMED: readonly Part[] = ["aws-coordinator", "sql", "cdc"];
-const parts = new Set<Part>(
-  named.length === 0 ? KNOWN.filter((p) => !ONLY_NAMED.includes(p)) : (named as Part[]),
-);
+const parts = new Set<Part>(named.length === 0 ? KNOWN.filter((p) => !ONLY_NAMED.includes(p)) : (named as Part[]));
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
 const progress = (line: string) => {

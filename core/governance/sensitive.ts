@@ -41,7 +41,7 @@ function isCard(s: string): boolean {
   const digits = s.replace(SEPARATORS, "");
   if (!/^\d+$/.test(digits)) return false;
   const issuer = ISSUERS.find((i) => i.prefix.test(digits));
-  return issuer !== undefined && issuer.lengths.includes(digits.length) && luhnValid(digits);
+  return issuer?.lengths.includes(digits.length) === true && luhnValid(digits);
 }
 
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;

@@ -21,13 +21,13 @@ const COUNTERS = [
   ["riffle_batches_total", "batches", "Batches a task partition ran."],
 ] as const;
 
-function escape(v: string | number): string {
+function escapeLabel(v: string | number): string {
   return String(v).replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
 function sample(name: string, labels: Labels, value: number): string {
   const l = Object.entries(labels)
-    .map(([k, v]) => `${k}="${escape(v)}"`)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(",");
   return `${name}{${l}} ${Number.isFinite(value) ? value : 0}`;
 }

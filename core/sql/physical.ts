@@ -12,11 +12,11 @@ import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.t
 import { innerJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
+import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
+import { describeRank, translateRank } from "./rank.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
-import { describeOver, translateOver } from "./over.ts";
-import { describeRank, translateRank } from "./rank.ts";
 import { windowsOf } from "./windows.ts";
 
 /** Where a plan is built: the environment, the operators' uids, and the streams behind `datastream` tables. */
