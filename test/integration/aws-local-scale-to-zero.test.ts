@@ -40,7 +40,9 @@ describe("aws-local: scale to zero", () => {
     for (const b of first.batches) await ingest(b);
     await until("the first counts", async () => (await counts()).length >= total(first.counts));
     await until("the coordinator asleep", async () => l.coordinatorAsleep(), 20_000);
-    expect(l.coordinatorExecutions()).toBe(1);
+    // One execution, or more if it already slept between the first ingests (a loaded machine spaces them).
+    const asleep = l.coordinatorExecutions();
+    expect(asleep).toBeGreaterThanOrEqual(1);
     // Quiet: nothing is called and nothing is read or written for 3 s.
     const calls = coordinatorCalls(l);
     const requests = dynamoRequests(l);
@@ -54,8 +56,8 @@ describe("aws-local: scale to zero", () => {
     for (const [u, n] of Object.entries(second.counts)) want[u] = (want[u] ?? 0) + n;
     await until("the second counts", async () => (await counts()).length >= total(want), 30_000);
     expectExactlyOnce(await counts(), want);
-    expect(l.coordinatorExecutions()).toBe(2);
+    expect(l.coordinatorExecutions()).toBe(asleep + 1);
     const record = await l.ports.checkpoints.loadJob("clicks");
-    expect(record?.wakes).toBe(1);
+    expect(record?.wakes).toBe(asleep); // every execution after the first was a wake
   }, 120_000);
 });
