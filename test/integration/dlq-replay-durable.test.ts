@@ -126,31 +126,4 @@ describe("embedded dead-letter replay across a crash", () => {
     await second.finish();
     expect(keys.map((k) => poisonRows(dir).get(k))).toEqual([2, 1]);
   }, 120_000);
-
-  it("a savepoint restore to before a durable replay clears its mark: replayed again, the record counts once in the restored job", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "riffle-replay-"));
-    const run = start(dir, 200_000); // still running at the end: stopped once the replay counted
-    const job = "replay-durable";
-    const [letter] = await until(async () => {
-      const l = await run.output.deadLetters(job);
-      return l.length >= 1 ? l.slice(0, 1) : undefined;
-    });
-    const key = ((letter as StoredDeadLetter).value as ChaosRow).key;
-    await run.rt.savepoint("before-replay"); // holds the dead-lettering, not the replay
-    writeFileSync(join(dir, "fixed"), "");
-    const replay = async (now: number) => {
-      const done = await run.rt.replay([letter as StoredDeadLetter], now);
-      await run.output.markReplayed(job, done.replayed, now, done.marks); // as `riffle dlq replay` marks it
-      return done;
-    };
-    expect((await replay(Date.now())).replayed).toEqual([letter?.id]);
-    expect(poisonRows(dir).get(key)).toBe(1);
-    await run.rt.restore("before-replay");
-    const [after] = await run.output.deadLetters(job);
-    expect(after?.replayedAt, "the restored job has not counted it").toBeUndefined();
-    expect((await replay(Date.now() + 1)).replayed).toEqual([letter?.id]);
-    await run.stop(); // the replay is durable: its row is committed
-    // Once before the restore and once after it (the savepoint's state had not counted it).
-    expect(poisonRows(dir).get(key)).toBe(2);
-  }, 120_000);
 });

@@ -84,7 +84,7 @@ describe("HTTP API over node:http", () => {
     expect(await head.text()).toBe("");
     const anon = await fetch(`${server.url}/jobs/shop`, { method: "HEAD" });
     expect([anon.status, await anon.text()]).toEqual([401, ""]);
-    const post = await fetch(`${server.url}/jobs/shop/savepoints`, { method: "HEAD", headers: auth });
+    const post = await fetch(`${server.url}/jobs/shop/restore`, { method: "HEAD", headers: auth });
     expect([post.status, post.headers.get("allow"), await post.text()]).toEqual([405, "POST", ""]);
   });
 
