@@ -74,6 +74,19 @@ function headersFor(ext: string): Record<string, string> {
   };
 }
 
+/** The files read so far, by path: a build never changes while it is served, so each is read once. */
+const files = new Map<string, Buffer>();
+
+/** The bytes of `file`, read once; undefined while it does not exist. */
+function readOnce(file: string): Buffer | undefined {
+  let bytes = files.get(file);
+  if (bytes === undefined && existsSync(file)) {
+    bytes = readFileSync(file);
+    files.set(file, bytes);
+  }
+  return bytes;
+}
+
 /** Serves one dashboard file from `dir` (GET and HEAD); throws {@link HttpError}s for 4xx/503. */
 export function serveDashboard(event: APIGatewayProxyEventV2, dir: string | undefined): HttpResponse {
   const method = event.requestContext.http.method.toUpperCase();
@@ -85,17 +98,16 @@ export function serveDashboard(event: APIGatewayProxyEventV2, dir: string | unde
   if (event.rawPath === DASHBOARD_PATH) {
     return { statusCode: 308, headers: { location: `${DASHBOARD_PATH}/` }, body: "" };
   }
-  if (dir === undefined || !existsSync(join(dir, "index.html"))) {
+  if (dir === undefined || readOnce(join(dir, "index.html")) === undefined) {
     throw new HttpError(503, "dashboard-not-built", "the dashboard is not built: run `npm run build:dashboard`");
   }
   const rel = event.rawPath.slice(DASHBOARD_PATH.length + 1) || "index.html";
   if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(rel)) {
     throw new HttpError(404, "not-found", `no dashboard file '${rel}'`);
   }
-  const file = join(dir, rel);
-  if (!existsSync(file)) throw new HttpError(404, "not-found", `no dashboard file '${rel}'`);
+  const bytes = readOnce(join(dir, rel));
+  if (bytes === undefined) throw new HttpError(404, "not-found", `no dashboard file '${rel}'`);
   const ext = extname(rel);
-  const bytes = readFileSync(file);
   const text = TEXT.has(ext);
   const body = method === "HEAD" ? "" : text ? bytes.toString("utf8") : bytes.toString("base64");
   const headers = { ...headersFor(ext), ...(method === "HEAD" ? { "content-length": String(bytes.length) } : {}) };
