@@ -65,6 +65,8 @@ export class AwsWorld {
   readonly marker: string;
   readonly p: number;
   child: Child | undefined;
+  /** Every `riffle dev` this sequence started, oldest first (their stderr is the seed's server log). */
+  readonly children: Child[] = [];
   url = "";
   nextId = 1;
   nextName = 1;
@@ -113,6 +115,7 @@ export class AwsWorld {
       CHAOS_MARKER: this.marker,
     });
     this.child = child;
+    this.children.push(child);
     const end = Date.now() + Math.max(90_000, 2 * (this.cfg.patienceMs ?? 0));
     for (;;) {
       const m = /HTTP API on (http:\/\/[^\s;]+)/.exec(child.stderr());

@@ -69,5 +69,9 @@ export async function runAwsSeed(cfg: AwsConfig, emu: Emulators): Promise<SeedRe
     rmSync(cfg.dir, { recursive: true, force: true });
   }
   const { ops, violations, notes } = w.j;
-  return { seed: cfg.seed, runtime: "aws-local", ops, violations, notes, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0) / 1000;
+  // A violating seed keeps each server's stderr (its last 32 KB) to diagnose a race that does not replay.
+  const serverLog =
+    violations.length > 0 ? w.children.map((c, i) => `--- riffle dev #${i + 1}\n${c.stderr()}`) : undefined;
+  return { seed: cfg.seed, runtime: "aws-local", ops, violations, notes, seconds, ...(serverLog ? { serverLog } : {}) };
 }

@@ -34,6 +34,8 @@ export interface SeedResult {
   /** Free-form facts worth reporting (an unsupported command, pending dead letters). */
   readonly notes: string[];
   readonly seconds: number;
+  /** aws-local, when the seed broke the oracle: the stderr of each `riffle dev` it ran. */
+  readonly serverLog?: string[];
 }
 
 /** An operation log with violations, shared by both drivers. */

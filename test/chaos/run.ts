@@ -86,7 +86,9 @@ async function runSeed(runtime: Runtime, seed: number, ops: number): Promise<See
     ? await aws.runSeed({ seed, ops, dir, ...(patienceMs ? { patienceMs } : {}), ...(say ? { echo: say } : {}) })
     : await runEmbeddedSeed({ seed, ops, records, pace: 1, dir, ...(say ? { echo: say } : {}) });
   mkdirSync(o["log-dir"], { recursive: true });
-  writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(r, null, 2)}\n`);
+  const { serverLog, ...result } = r;
+  writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  if (serverLog) writeFileSync(join(o["log-dir"], `${runtime}-seed-${seed}.log`), `${serverLog.join("\n")}\n`);
   if (r.violations.length > 0) console.log(reproduction(r, ops));
   else say?.(`  ok (${r.seconds.toFixed(1)} s)`);
   return r;
