@@ -30,9 +30,33 @@ export class RestoreError extends RiffleError {
 export const RESTORE_WRITE_ATTEMPTS = 5;
 
 /**
- * Aborts the checkpoints in flight and writes the restoring record at the next generation;
- * undefined if the record kept changing under it. The round's trigger writes the record
- * too (it lists the checkpoint in flight), so a lost race is retried, not refused.
+ * Aborts the checkpoints in flight and writes the restoring record at the next generation
+ * (the record as read, unfailed, plus `update`'s fields): that generation, and whether
+ * the conditional write won. `expectGeneration`: undefined when the generation is no longer it.
+ * Both restores, to a checkpoint and to a savepoint, write their record through it.
+ */
+export async function writeRestoring(
+  checkpoints: CheckpointStore,
+  coordinator: CheckpointCoordinator,
+  update: (record: JobRecord) => Partial<JobRecord>,
+  expectGeneration?: number,
+): Promise<{ generation: number; saved: boolean } | undefined> {
+  await coordinator.abortAll(AbortReason.JobRestored);
+  const job = await coordinator.record();
+  if (expectGeneration !== undefined && job.generation !== expectGeneration) return undefined;
+  const generation = job.generation + 1;
+  const { failed: _failed, ...running } = job; // a restored job runs again
+  const saved = await checkpoints.saveJob(
+    { ...running, ...update(job), generation, failures: 0, restoring: true, restoringSince: coordinator.now() },
+    { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
+  );
+  return { generation, saved };
+}
+
+/**
+ * Writes the restoring record, retrying a lost race with a trigger (the round's trigger
+ * writes the record too: it lists the checkpoint in flight), not refusing it; undefined
+ * when another restore moved the generation (that race is the caller's).
  */
 async function markRestoring(
   checkpoints: CheckpointStore,
@@ -41,18 +65,10 @@ async function markRestoring(
 ): Promise<number | undefined> {
   let seen: number | undefined;
   for (let attempt = 0; attempt < RESTORE_WRITE_ATTEMPTS; attempt++) {
-    await coordinator.abortAll(AbortReason.JobRestored);
-    const job = await coordinator.record();
-    // A trigger only counts on; another restore moves the generation: that race is the caller's.
-    if (seen !== undefined && job.generation !== seen) return undefined;
-    seen = job.generation;
-    const generation = job.generation + 1;
-    const { failed: _failed, ...running } = job; // a restored job runs again
-    const saved = await checkpoints.saveJob(
-      { ...running, ...update(job), generation, failures: 0, restoring: true, restoringSince: coordinator.now() },
-      { generation: job.generation, nextCheckpoint: job.nextCheckpoint },
-    );
-    if (saved) return generation;
+    const written = await writeRestoring(checkpoints, coordinator, update, seen);
+    if (written === undefined) return undefined;
+    if (written.saved) return written.generation;
+    seen = written.generation - 1;
   }
   return undefined;
 }

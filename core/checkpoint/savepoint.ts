@@ -14,7 +14,6 @@ import { foldPartition, readPartition } from "../log/read.ts";
 import { isValidName, NAME_RULE } from "../names.ts";
 import { BROADCAST_STATE_PREFIX } from "../operators/broadcast-state.ts";
 import {
-  AbortReason,
   BROADCAST_STATE,
   type CheckpointManifest,
   type CheckpointStore,
@@ -27,7 +26,7 @@ import type { PartitionBase, StateChange, StateStore } from "../ports/state-stor
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { foldCutIntoValues } from "./fold-cut.ts";
 import { replayPositions, undoReplays } from "./replay-undo.ts";
-import { finishRestore, RESTORE_WRITE_ATTEMPTS } from "./restore.ts";
+import { finishRestore, RESTORE_WRITE_ATTEMPTS, writeRestoring } from "./restore.ts";
 
 /** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
 export class SavepointError extends RiffleError {
@@ -244,34 +243,22 @@ async function beginRestore(
   throw new SavepointError(`job '${plan.job}' changed while restoring savepoint '${name}'; try again`);
 }
 
-/** Aborts the checkpoints in flight and writes the restoring record; undefined if the record changed meanwhile. */
+/** Writes the restoring record of savepoint `name` ({@link writeRestoring}); undefined if the record changed meanwhile. */
 async function markRestoring(
   plan: Plan,
   checkpoints: CheckpointStore,
   coordinator: CheckpointCoordinator,
   name: string,
 ): Promise<number | undefined> {
-  await coordinator.abortAll(AbortReason.JobRestored);
-  const current = await coordinator.record();
-  const generation = current.generation + 1;
   const parallelism = Object.fromEntries(plan.tasks.map((t) => [t.id, t.parallelism]));
-  const { failed: _f, ...rest } = current;
-  const saved = await checkpoints.saveJob(
-    // The savepoint is the new starting point: older checkpoints' cuts no longer apply.
-    {
-      ...rest,
-      generation,
-      failures: 0,
-      restarts: 0,
-      parallelism,
-      lastCompleted: 0,
-      restoring: true,
-      restoringSince: coordinator.now(),
-      restoredFrom: { savepoint: name, generation },
-    },
-    { generation: current.generation, nextCheckpoint: current.nextCheckpoint },
-  );
-  return saved ? generation : undefined;
+  // The savepoint is the new starting point: older checkpoints' cuts no longer apply.
+  const written = await writeRestoring(checkpoints, coordinator, (job) => ({
+    restarts: 0,
+    parallelism,
+    lastCompleted: 0,
+    restoredFrom: { savepoint: name, generation: job.generation + 1 },
+  }));
+  return written?.saved ? written.generation : undefined;
 }
 
 /** Folds the checkpoint of an in-place savepoint into the keyed values (see `fold-cut.ts`). */
