@@ -15,6 +15,10 @@
  * `sleeping`, count the wake, and skip one checkpoint id, since the record's
  * conditional writes compare its generation and checkpoint counter), so of
  * concurrent wakers exactly one starts the next execution, under `<job>-w<wakes>`.
+ * Falling asleep skips an id too, so no writer that read the record awake (a
+ * completion published by a savepoint, a failure count) can write it back over
+ * `sleeping`: the record would say awake with no execution running, and no
+ * writer of new work would wake it.
  */
 
 import type { Plan } from "../graph/plan.ts";
@@ -75,7 +79,10 @@ export function wasBusy(
 export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
   if (!(await isQuiet(c, last))) return false;
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
-  if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
+  // The write also skips a checkpoint id: every writer's condition compares the generation and
+  // the counter, so one that read the record awake cannot write it back and clear `sleeping`.
+  const asleep = { ...record, sleeping: true as const, nextCheckpoint: record.nextCheckpoint + 1 };
+  if (!(await c.checkpoints.saveJob(asleep, expected))) return false;
   if (await isQuiet(c, last)) return true;
   // Something arrived while it fell asleep: stay awake, unless a waker got there first.
   // That waker started the next execution, so this one must end (answer as asleep):

@@ -139,6 +139,20 @@ describe("scale to zero", () => {
     expect(await wakeIfSleeping(checkpoints, "sleepy", waker)).toBe(false);
   });
 
+  it("keeps `sleeping` against a writer that read the record before the coordinator fell asleep", async () => {
+    const { checkpoints, record, last, context } = await setup();
+    // A completion published by the API (a savepoint) read the record while the job was awake…
+    const before = (await checkpoints.loadJob("sleepy")) as JobRecord;
+    expect(await trySleep(context, record, last)).toBe(true);
+    // …and writes it back once the coordinator has ended asleep. That write must lose: had it
+    // won, the record would say awake while no execution runs, and no ingest would wake the job.
+    const stale = { ...before, lastCompleted: 5 };
+    expect(
+      await checkpoints.saveJob(stale, { generation: before.generation, nextCheckpoint: before.nextCheckpoint }),
+    ).toBe(false);
+    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBe(true);
+  });
+
   it("wakes a sleeping job whose record another writer changed between the waker's read and write", async () => {
     const { checkpoints, record, last, context } = await setup();
     expect(await trySleep(context, record, last)).toBe(true);
