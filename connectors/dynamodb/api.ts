@@ -56,11 +56,27 @@ export interface DynamoCdcApi {
   close(): void;
 }
 
-/** How to reach DynamoDB: the region and endpoint (credentials come from the default chain). */
+/**
+ * How to reach DynamoDB. Credentials come from the SDK's default chain; with an
+ * `endpoint` (DynamoDB Local) and no `AWS_ACCESS_KEY_ID`, dummy ones.
+ */
 export interface DynamoEndpoint {
-  /** e.g. `http://127.0.0.1:8000` for DynamoDB Local. */
+  /** e.g. `http://127.0.0.1:8000` for DynamoDB Local. Default `AWS_ENDPOINT_URL`, else AWS's. */
   readonly endpoint?: string;
+  /** Default `AWS_REGION`, else us-east-1. */
   readonly region?: string;
+}
+
+/** The SDK client configuration for `where`. */
+export function clientConfig(where: DynamoEndpoint) {
+  const endpoint = where.endpoint || process.env.AWS_ENDPOINT_URL || undefined;
+  const region = where.region ?? process.env.AWS_REGION ?? "us-east-1";
+  const dummy = endpoint !== undefined && process.env.AWS_ACCESS_KEY_ID === undefined;
+  return {
+    region,
+    endpoint,
+    ...(dummy ? { credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" } } : {}),
+  };
 }
 
 const lite = (r: _Record): StreamRecordLite => {
@@ -76,7 +92,7 @@ const lite = (r: _Record): StreamRecordLite => {
 
 /** The calls on the AWS SDK. */
 export function sdkCdcApi(where: DynamoEndpoint): DynamoCdcApi {
-  const config = { endpoint: where.endpoint, region: where.region };
+  const config = clientConfig(where);
   const db = new DynamoDBClient(config);
   const streams = new DynamoDBStreamsClient(config);
   return {

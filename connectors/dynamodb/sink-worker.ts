@@ -13,7 +13,7 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { serveSync } from "../shared/sync-call.ts";
-import type { DynamoEndpoint } from "./api.ts";
+import { clientConfig, type DynamoEndpoint } from "./api.ts";
 import type { DynamoCommitRequest, DynamoCommitResult } from "./sink.ts";
 import { fromWire, type WireItem } from "./wire.ts";
 
@@ -78,15 +78,16 @@ function progress(req: DynamoCommitRequest, b: number): TransactWriteItem {
     Update: {
       TableName: req.progressTable,
       Key: { id: { S: `${txn.job}/${txn.sink}/${txn.partition}` } },
-      UpdateExpression: "SET ckpt = :c, batch = :b",
-      ConditionExpression: "attribute_not_exists(id) OR ckpt < :c OR (ckpt = :c AND batch < :b)",
+      UpdateExpression: "SET ckpt = :c, #b = :b",
+      ConditionExpression: "attribute_not_exists(id) OR ckpt < :c OR (ckpt = :c AND #b < :b)",
+      ExpressionAttributeNames: { "#b": "batch" },
       ExpressionAttributeValues: { ":c": { N: String(txn.checkpoint) }, ":b": { N: String(b) } },
     },
   };
 }
 
 async function commit(req: DynamoCommitRequest, where: DynamoEndpoint): Promise<DynamoCommitResult> {
-  client ??= new DynamoDBClient({ endpoint: where.endpoint, region: where.region, maxAttempts: 8 });
+  client ??= new DynamoDBClient({ ...clientConfig(where), maxAttempts: 8 });
   await ensureProgressTable(client, req.progressTable);
   let applied = 0;
   let skipped = 0;
