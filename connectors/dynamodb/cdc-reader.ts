@@ -30,6 +30,7 @@ export interface DynamoCdcPosition {
 export interface DynamoCdcReaderOptions {
   readonly table: string;
   readonly segments: number;
+  readonly scanLimit: number;
   readonly snapshot: boolean;
   readonly stopAtEnd: boolean;
   readonly pollMs: number;
@@ -133,7 +134,7 @@ export class DynamoCdcReader implements SplitReader<DynamoChange> {
   private async scan(api: DynamoCdcApi, keys: string[], max: number, out: DynamoChange[]): Promise<void> {
     const segments = [...(this.pos.segments ?? [])];
     const open = segments.flatMap((s, i) => (s === true ? [] : [i]));
-    const limit = Math.max(1, Math.ceil(max / Math.max(1, open.length)));
+    const limit = Math.min(this.options.scanLimit, Math.max(1, Math.ceil(max / Math.max(1, open.length))));
     const pages = await Promise.all(
       open.map((i) => {
         const from = segments[i];

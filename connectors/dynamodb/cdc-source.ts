@@ -14,6 +14,8 @@ export interface DynamoCdcOptions extends DynamoEndpoint {
   readonly table: string;
   /** Scan segments (`TotalSegments`), scanned in parallel (default 4). */
   readonly segments?: number;
+  /** The most items one scan request of a segment reads (default 1000); smaller pages spread the scan's reads over time. */
+  readonly scanLimit?: number;
   /** False to skip the scan and only stream changes from the source's first start (default true). */
   readonly snapshot?: boolean;
   /**
@@ -56,6 +58,7 @@ export function dynamodbCdc(options: DynamoCdcOptions): Source<DynamoChange> {
   const reader = {
     table: options.table,
     segments: positiveInt("segments", options.segments ?? 4),
+    scanLimit: positiveInt("scanLimit", options.scanLimit ?? 1000),
     snapshot: options.snapshot ?? true,
     stopAtEnd: options.stopAtEnd ?? false,
     pollMs: positiveInt("pollMs", options.pollMs ?? 100),

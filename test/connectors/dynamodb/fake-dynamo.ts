@@ -98,8 +98,7 @@ export class FakeDynamo {
           lastKey: rest.length > limit && last ? ({ id: last[1].id } as WireItem) : undefined,
         };
       },
-      shards: async () =>
-        this.shards.map((s): ShardInfo => ({ id: s.id, parent: s.parent, closed: s.closed })),
+      shards: async () => this.shards.map((s): ShardInfo => ({ id: s.id, parent: s.parent, closed: s.closed })),
       iterator: async (_arn, shard, after) => {
         this.log.push(`iterator ${shard}`);
         const s = this.shards.find((x) => x.id === shard) as FakeShard;

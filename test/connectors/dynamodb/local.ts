@@ -39,6 +39,19 @@ export async function createTable(db: DynamoDBClient, name: string, stream = fal
   );
 }
 
+/** `v` as JSON with attributes in name order and set members sorted: equal for equal items. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries
+    .map(
+      ([k, x]) =>
+        `${JSON.stringify(k)}:${["SS", "NS", "BS"].includes(k) ? canonical([...(x as string[])].sort()) : canonical(x)}`,
+    )
+    .join(",")}}`;
+}
+
 /** Every item of `table` (strongly consistent), in wire form, by `pk/sk`. */
 export async function itemsOf(db: DynamoDBClient, table: string): Promise<Map<string, WireItem>> {
   const out = new Map<string, WireItem>();
