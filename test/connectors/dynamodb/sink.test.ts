@@ -52,7 +52,10 @@ describe("dynamodbSink", () => {
     expect((await itemsOf(db, table)).get("k5/5")?.v).toEqual({ S: "by hand" });
 
     // Checkpoint 2 deletes 0..49 and rewrites 50..249: three batches. Its first batch alone commits first.
-    const two = [...Array.from({ length: 50 }, (_, i) => del(i)), ...one.slice(50).map((c, i) => put(i + 50, "two"))];
+    const two = [
+      ...Array.from({ length: 50 }, (_, i) => del(i)),
+      ...Array.from({ length: 200 }, (_, i) => put(i + 50, "two")),
+    ];
     const t2 = txn(2, two);
     sink.commit({ ...t2, puts: t2.puts.slice(0, 49) }); // batch 0: the 50 deletes and 49 puts
     await manual(60, "by hand"); // in batch 0
