@@ -11,7 +11,7 @@
 import type { SourceChunk, SourceContext, SplitReader } from "../../core/api/source.ts";
 import type { DynamoCdcApi } from "./api.ts";
 import { changesOfRecord, type DynamoChange } from "./changes.ts";
-import { DynamoSetupError, dynamoError } from "./errors.ts";
+import { awsErrorName, DynamoSetupError, dynamoError } from "./errors.ts";
 import { mergeShards, readableShards, type Shards, startShards } from "./shards.ts";
 import { pick, type WireItem } from "./wire.ts";
 
@@ -47,6 +47,7 @@ export class DynamoCdcReader implements SplitReader<DynamoChange> {
   private client: DynamoCdcApi | undefined;
   private pos: DynamoCdcPosition;
   private keys: string[] | undefined;
+  private arn: string | undefined;
   private readonly iterators = new Map<string, string>();
   /** Open shards whose last read returned nothing (for `stopAtEnd`). */
   private readonly caughtUp = new Set<string>();
@@ -102,12 +103,13 @@ export class DynamoCdcReader implements SplitReader<DynamoChange> {
       throw new DynamoSetupError(
         `dynamodb-cdc: the stream of table '${table}' changed (${this.pos.streamArn} → ${shape.streamArn}), so changes may be lost; restart the job without its state to snapshot again`,
       );
+    this.arn = shape.streamArn;
     return shape.keys;
   }
 
   /** Records where the stream ends now (each open shard read to its end) as the place to read it from. */
   private async startStream(api: DynamoCdcApi): Promise<void> {
-    const arn = (await api.describeTable(this.options.table)).streamArn as string;
+    const arn = this.arn as string;
     const listed = await api.shards(arn);
     const ends = new Map<string, string | null>();
     await Promise.all(
@@ -159,10 +161,18 @@ export class DynamoCdcReader implements SplitReader<DynamoChange> {
     }
     const readable = readableShards(shards);
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(max / Math.max(1, readable.length))));
+    const fresh = (id: string) => api.iterator(arn, id, shards[id]?.seq ?? null);
     const pages = await Promise.all(
       readable.map(async (id) => {
-        const it = this.iterators.get(id) ?? (await api.iterator(arn, id, shards[id]?.seq ?? null));
-        return api.records(it, limit);
+        const held = this.iterators.get(id);
+        if (held === undefined) return api.records(await fresh(id), limit);
+        try {
+          return await api.records(held, limit);
+        } catch (e) {
+          // An iterator not used for 15 minutes expires: take a new one at the same place.
+          if (awsErrorName(e) !== "ExpiredIteratorException") throw e;
+          return api.records(await fresh(id), limit);
+        }
       }),
     );
     const next: Record<string, (typeof shards)[string]> = { ...shards };

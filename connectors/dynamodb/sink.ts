@@ -29,7 +29,7 @@ export interface DynamoSinkOptions extends DynamoEndpoint {
    * on-demand, on the first commit if missing). Default `riffle_sink_progress`.
    */
   readonly progressTable?: string;
-  /** How long a commit may take before it fails (and is retried), in ms (default 60 000). */
+  /** How long a commit may take before it fails (and is retried, skipping the batches written), in ms (default 300 000). */
   readonly commitTimeoutMs?: number;
 }
 
@@ -72,7 +72,7 @@ export function dynamodbSink(options: DynamoSinkOptions): TwoPhaseCommitSink<Dyn
   const worker = new SyncWorker<DynamoCommitRequest, DynamoCommitResult>(
     new URL("./sink-worker.ts", import.meta.url),
     { endpoint: options.endpoint, region: options.region },
-    options.commitTimeoutMs ?? 60_000,
+    options.commitTimeoutMs ?? 300_000,
   );
   return {
     beginTransaction: (t: TransactionContext) => ({

@@ -58,6 +58,19 @@ describe("dynamodbCdc over a stream whose shards split", () => {
     }
   });
 
+  it("takes a new iterator at the same place when one expires", async () => {
+    const fake = new FakeDynamo();
+    const r = reader(fake, undefined, { snapshot: false });
+    await r.read(10);
+    fake.put(item(1, "a"));
+    expect((await r.read(10)).records.map((c) => c.kind)).toEqual(["+I"]);
+    fake.put(item(1, "b"));
+    fake.expireIterators = true;
+    const after = await r.read(10);
+    expect(fake.expireIterators, "the held iterator was used and expired").toBe(false);
+    expect(after.records.map((c) => `${c.kind} ${JSON.stringify(c.row.v)}`)).toEqual(['-U {"S":"a"}', '+U {"S":"b"}']);
+  });
+
   it("under random writes, splits and restores, the upsert of the committed changelog equals the table", async () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const rng = mulberry32(seed);

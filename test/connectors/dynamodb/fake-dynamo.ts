@@ -31,6 +31,8 @@ export class FakeDynamo {
   readonly shards: FakeShard[] = [{ id: "shard-0000", closed: false, records: [], children: [] }];
   /** `iterator <shard>` and `end <shard>` (a closed shard read to its end), in order. */
   readonly log: string[] = [];
+  /** When true, the next read with an iterator that `records` handed out fails as expired. */
+  expireIterators = false;
   private seq = 0;
   private nextShard = 1;
 
@@ -103,10 +105,14 @@ export class FakeDynamo {
         this.log.push(`iterator ${shard}`);
         const s = this.shards.find((x) => x.id === shard) as FakeShard;
         const at = after === null ? 0 : s.records.findIndex((r) => r.sequenceNumber === after) + 1;
-        return `${shard}|${at}`;
+        return `${shard}|${at}|fresh`;
       },
       records: async (iterator, limit) => {
-        const [shard, at] = iterator.split("|") as [string, string];
+        const [shard, at, fresh] = iterator.split("|") as [string, string, string?];
+        if (this.expireIterators && !fresh) {
+          this.expireIterators = false;
+          throw Object.assign(new Error("Iterator expired"), { name: "ExpiredIteratorException" });
+        }
         const s = this.shards.find((x) => x.id === shard) as FakeShard;
         const from = Number(at);
         const records = s.records.slice(from, from + limit);
