@@ -64,7 +64,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       latencySeconds: 2,
       cdcRows: 2_000,
       cdcLatencySeconds: 2,
-      cdcDynamoRows: 1_000,
+      cdcDynamoRows: 300,
     };
   }
   return {

@@ -266,7 +266,7 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
   }, 160_000);
 
   it("runs the cdc part when named: snapshot, streaming and latency figures on its own Postgres and DynamoDB Local", async () => {
-    const r = await run(["cdc", "--quick", "--json"], 270_000);
+    const r = await run(["cdc", "--quick", "--json"], 360_000);
     expect(r.code, r.stderr).toBe(0);
     const report = obj(JSON.parse(r.stdout), "report");
     expect(report.parts).toEqual(["cdc"]);
@@ -282,7 +282,7 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
       "cdcDynamodb",
     );
     expect(obj(report.cdcDynamodb, "cdcDynamodb").latencySamples).toBeGreaterThan(0);
-  }, 280_000);
+  }, 370_000);
 
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
