@@ -37,6 +37,8 @@ export interface BenchSizes {
   /** Rows of the cdc part's table (env RIFFLE_BENCH_CDC_ROWS), and how long its latency runs. */
   readonly cdcRows: number;
   readonly cdcLatencySeconds: number;
+  /** Items of the cdc part's DynamoDB table (env RIFFLE_BENCH_CDC_DYNAMO_ROWS). */
+  readonly cdcDynamoRows: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       latencySeconds: 2,
       cdcRows: 2_000,
       cdcLatencySeconds: 2,
+      cdcDynamoRows: 300,
     };
   }
   return {
@@ -82,6 +85,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     latencySeconds: 20,
     cdcRows: num("RIFFLE_BENCH_CDC_ROWS", 200_000),
     cdcLatencySeconds: 20,
+    cdcDynamoRows: num("RIFFLE_BENCH_CDC_DYNAMO_ROWS", 20_000),
   };
 }
 
@@ -118,5 +122,7 @@ export interface BenchReport {
   awsCoordinator?: ActiveCoordinatorFigure;
   latency?: LatencyFigure;
   cdc?: CdcFigure;
+  /** DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local (part `cdc`, beside Postgres). */
+  cdcDynamodb?: CdcFigure;
   goals?: GoalFigure[];
 }

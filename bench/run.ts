@@ -11,8 +11,9 @@
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
  *   sql         every public Nexmark SQL query embedded: events/s beside the TypeScript job and Flink's
  *               per-core figure (only when named: `npm run bench -- sql`)
- *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres: snapshot
- *               rows/s, streaming changes/s, commit-to-commit latency
+ *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres, and
+ *               DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local: snapshot rows/s, streaming
+ *               changes/s, commit-to-commit latency
  *
  * Options: `--json` prints only the JSON (stdout); without it a readable summary goes
  * to stderr too. `--quick` runs every part small (seconds, for the shape test).
@@ -24,6 +25,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { measureAwsLocal } from "./aws-local.ts";
 import { measureCdc } from "./cdc.ts";
+import { measureDynamoCdc } from "./cdc-dynamodb.ts";
 import { measureCheckpoints } from "./checkpoint.ts";
 import { measureEmulatorCheckpoints } from "./checkpoint-emulators.ts";
 import { measureActiveCoordinator } from "./coordinator-active.ts";
@@ -171,6 +173,8 @@ if (parts.has("cdc")) {
   progress("cdc …");
   mark("cdc");
   report.cdc = await measureCdc(sizes.cdcRows, sizes.cdcLatencySeconds);
+  progress("cdc (DynamoDB) …");
+  report.cdcDynamodb = await measureDynamoCdc(sizes.cdcDynamoRows, sizes.cdcLatencySeconds);
 }
 mark(undefined);
 report.goals = goals(report);

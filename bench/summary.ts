@@ -54,6 +54,12 @@ export function summarize(r: BenchReport): string {
       `cdc (Postgres → Postgres, ${n(c.rows)} rows): snapshot ${n(c.snapshotRowsPerSec)} rows/s, streaming ${n(c.streamingChangesPerSec)} changes/s, commit to commit p50 ${c.latencyP50Ms} ms, p99 ${c.latencyP99Ms} ms (checkpoint every ${c.checkpointIntervalMs} ms)`,
     );
   }
+  if (r.cdcDynamodb) {
+    const c = r.cdcDynamodb;
+    lines.push(
+      `cdc (DynamoDB Streams → DynamoDB on DynamoDB Local, ${n(c.rows)} items): snapshot ${n(c.snapshotRowsPerSec)} items/s, streaming ${n(c.streamingChangesPerSec)} changes/s, put to sink p50 ${c.latencyP50Ms} ms, p99 ${c.latencyP99Ms} ms (checkpoint every ${c.checkpointIntervalMs} ms)`,
+    );
+  }
   const a = r.aws?.activeCoordinator ?? r.awsCoordinator;
   if (a) {
     lines.push(

@@ -5,18 +5,12 @@
  * with the default identity an update has no `-U` and a delete's row holds only the
  * key columns.
  */
+import type { ChangeRecord } from "../shared/changelog.ts";
 import type { TableInfo } from "./setup.ts";
 import { keyOf, keyString } from "./snapshot.ts";
 import type { RawChange } from "./stream.ts";
 
-/** The kind of a change, as in Flink's RowKind. */
-export type RowKind = "+I" | "-U" | "+U" | "-D";
-
-/** One change of one row. */
-export interface ChangeRecord {
-  readonly kind: RowKind;
-  readonly row: Record<string, unknown>;
-}
+export type { ChangeRecord, RowKind } from "../shared/changelog.ts";
 
 const plain = (row: Record<string, unknown>): Record<string, unknown> => ({ ...row });
 

@@ -12,6 +12,7 @@
  */
 import type { TransactionContext, TwoPhaseCommitSink } from "../../core/api/two-phase-sink.ts";
 import { JobDefinitionError } from "../../core/errors.ts";
+import { foldByKey } from "../shared/changelog.ts";
 import type { ChangeRecord } from "./changes.ts";
 import { ident, qualified } from "./setup.ts";
 import { keyString } from "./snapshot.ts";
@@ -65,16 +66,9 @@ export function postgresSink(options: PostgresSinkOptions): TwoPhaseCommitSink<C
       deletes: [],
     }),
     invoke(txn, values) {
-      const last = new Map<string, ChangeRecord>();
-      for (const v of values) {
-        if (v.kind === "-U") continue;
-        const k = keyOf(v.row);
-        last.delete(k); // keep the order of last changes
-        last.set(k, v);
-      }
-      const changes = [...last.values()];
-      txn.upserts = changes.filter((c) => c.kind !== "-D").map((c) => c.row);
-      txn.deletes = changes.filter((c) => c.kind === "-D").map((c) => c.row);
+      const { upserts, deletes } = foldByKey(values, (c) => keyOf(c.row));
+      txn.upserts = upserts.map((c) => c.row);
+      txn.deletes = deletes.map((c) => c.row);
     },
     preCommit: () => {
       // The handle holds the epoch's changes and riffle stores it with the checkpoint: nothing more to make durable.

@@ -1,19 +1,14 @@
 /**
  * The worker thread behind `SyncPostgres`: runs each request's statements in one
- * transaction on its own connection, posts the result and wakes the waiting thread.
+ * transaction on its own connection and answers with the result.
  */
-import { parentPort, workerData } from "node:worker_threads";
 import pg from "pg";
-import type { SyncReply, SyncRequest } from "./sync-postgres.ts";
+import { serveSync } from "../shared/sync-call.ts";
+import type { SyncRequest, SyncResult } from "./sync-postgres.ts";
 
-const { url, port, flag } = workerData as {
-  url: string;
-  port: import("node:worker_threads").MessagePort;
-  flag: Int32Array;
-};
 let client: pg.Client | undefined;
 
-async function connected(): Promise<pg.Client> {
+async function connected(url: string): Promise<pg.Client> {
   if (client) return client;
   const c = new pg.Client({ connectionString: url });
   c.on("error", () => {
@@ -25,8 +20,8 @@ async function connected(): Promise<pg.Client> {
   return c;
 }
 
-async function run(req: SyncRequest): Promise<SyncReply> {
-  const c = await connected();
+async function run(req: SyncRequest, config: { url: string }): Promise<SyncResult> {
+  const c = await connected(config.url);
   await c.query("BEGIN");
   try {
     const rows: unknown[][] = [];
@@ -35,11 +30,11 @@ async function run(req: SyncRequest): Promise<SyncReply> {
       rows.push(r.rows);
       if (i === req.guard && r.rowCount === 0) {
         await c.query("ROLLBACK");
-        return { ok: true, applied: false, rows };
+        return { applied: false, rows };
       }
     }
     await c.query("COMMIT");
-    return { ok: true, applied: true, rows };
+    return { applied: true, rows };
   } catch (e) {
     await c.query("ROLLBACK").catch(() => {
       client = undefined;
@@ -48,16 +43,4 @@ async function run(req: SyncRequest): Promise<SyncReply> {
   }
 }
 
-port.on("message", (req: SyncRequest) => {
-  run(req)
-    .catch((e: unknown): SyncReply => {
-      const err = e as { message?: string; code?: string };
-      return { ok: false, message: err.message ?? String(e), code: err.code };
-    })
-    .then((reply) => {
-      port.postMessage(reply);
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
-    });
-});
-parentPort?.postMessage("ready");
+serveSync(run);

@@ -15,7 +15,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DeleteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
+import { createTable, itemsOf, localClient } from "../connectors/dynamodb/local.ts";
+import { startDynamoLocal } from "../support/dynamo-local.ts";
 import { startPostgres } from "../support/postgres.ts";
 import {
   checkedModule,
@@ -195,6 +198,59 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     } finally {
       await db.end();
       await pg.stop();
+    }
+  },
+  "// examples/cdc-dynamodb.ts": async (b) => {
+    const example = readFileSync(join(ROOT, "examples/cdc-dynamodb.ts"), "utf8");
+    expect(example.trim()).toBe(b.code.trim());
+    const local = await startDynamoLocal({ readyTimeoutMs: 90_000 });
+    const db = localClient(local.endpoint);
+    try {
+      await createTable(db, "carts", true);
+      await createTable(db, "carts_copy");
+      const put = (sk: number, qty: number) =>
+        db.send(
+          new PutItemCommand({
+            TableName: "carts",
+            Item: { pk: { S: `c${sk % 9}` }, sk: { N: String(sk) }, qty: { N: String(qty) } },
+          }),
+        );
+      for (let sk = 1; sk <= 200; sk++) await put(sk, sk);
+      const file = await writeTs(b);
+      const state = mkdtempSync(join(tmpdir(), "riffle-readme-ddb-"));
+      const job = spawn(join(ROOT, "riffle"), ["run", file, "--state-dir", state, "--no-progress"], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          PATH,
+          AWS_ENDPOINT_URL: local.endpoint,
+          AWS_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: "riffle",
+          AWS_SECRET_ACCESS_KEY: "riffle",
+        },
+      });
+      children.push(job);
+      let err = "";
+      job.stderr?.on("data", (d) => {
+        err += d;
+      });
+      for (let sk = 1; sk <= 200; sk += 3) await put(sk, 1000 + sk);
+      for (let sk = 2; sk <= 200; sk += 11)
+        await db.send(
+          new DeleteItemCommand({ TableName: "carts", Key: { pk: { S: `c${sk % 9}` }, sk: { N: String(sk) } } }),
+        );
+      const same = async () =>
+        JSON.stringify([...(await itemsOf(db, "carts"))]) === JSON.stringify([...(await itemsOf(db, "carts_copy"))]);
+      const deadline = Date.now() + 90_000;
+      while (!(await same())) {
+        expect(job.exitCode, err).toBeNull();
+        expect(Date.now(), `carts_copy never caught up with carts: ${err}`).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      job.kill("SIGKILL");
+    } finally {
+      db.destroy();
+      await local.stop();
     }
   },
   "./riffle run examples/word-count.ts --out counts.jsonl": async (b) => {

@@ -265,8 +265,8 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     }
   }, 160_000);
 
-  it("runs the cdc part when named: snapshot, streaming and latency figures on its own Postgres", async () => {
-    const r = await run(["cdc", "--quick", "--json"], 150_000);
+  it("runs the cdc part when named: snapshot, streaming and latency figures on its own Postgres and DynamoDB Local", async () => {
+    const r = await run(["cdc", "--quick", "--json"], 360_000);
     expect(r.code, r.stderr).toBe(0);
     const report = obj(JSON.parse(r.stdout), "report");
     expect(report.parts).toEqual(["cdc"]);
@@ -276,7 +276,13 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
       "cdc",
     );
     expect(obj(report.cdc, "cdc").latencySamples).toBeGreaterThan(0);
-  }, 160_000);
+    numbers(
+      report.cdcDynamodb,
+      ["rows", "snapshotRowsPerSec", "streamingChangesPerSec", "latencySamples", "latencyP50Ms", "latencyP99Ms"],
+      "cdcDynamodb",
+    );
+    expect(obj(report.cdcDynamodb, "cdcDynamodb").latencySamples).toBeGreaterThan(0);
+  }, 370_000);
 
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);

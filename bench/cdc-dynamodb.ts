@@ -1,0 +1,204 @@
+/**
+ * DynamoDB Streams CDC into the exactly-once DynamoDB sink, on the embedded runtime
+ * (parallelism 1, one process) against a DynamoDB Local started for the run; the
+ * same three figures as the Postgres part (`cdc.ts`):
+ *
+ * - snapshot: a table of `rows` items scanned (4 segments) and committed into the
+ *   sink table, items/s from the job's start until the sink holds them all;
+ * - streaming: every item updated once by 16 concurrent writers, changes/s from
+ *   the first write until the sink reflects the last;
+ * - latency: single-item puts at 20/s; per item, the time from its put returning to
+ *   its visibility in the sink table (polled every 5 ms), checkpoint every second.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { dynamodbCdc, dynamodbSink } from "../connectors/dynamodb/index.ts";
+import { defineJob } from "../core/api/environment.ts";
+import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
+import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
+import type { CdcFigure } from "./cdc.ts";
+import { quantile } from "./stats.ts";
+
+const INTERVAL_MS = 1000;
+const WRITERS = 16;
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number) => Number(x.toFixed(1));
+
+async function createTable(db: DynamoDBClient, name: string, stream: boolean): Promise<void> {
+  await db.send(
+    new CreateTableCommand({
+      TableName: name,
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      AttributeDefinitions: [{ AttributeName: "id", AttributeType: "N" }],
+      BillingMode: "PAY_PER_REQUEST",
+      ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" } } : {}),
+    }),
+  );
+}
+
+/** Items of `table` matching `filter` (`n = :n`), counted by a scan. */
+async function count(db: DynamoDBClient, table: string, n?: number): Promise<number> {
+  let total = 0;
+  let start: ScanCommand["input"]["ExclusiveStartKey"];
+  do {
+    const r = await db.send(
+      new ScanCommand({
+        TableName: table,
+        Select: "COUNT",
+        ExclusiveStartKey: start,
+        ...(n === undefined
+          ? {}
+          : { FilterExpression: "n = :n", ExpressionAttributeValues: { ":n": { N: String(n) } } }),
+      }),
+    );
+    total += r.Count ?? 0;
+    start = r.LastEvaluatedKey;
+  } while (start);
+  return total;
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, ms = 600_000): Promise<void> {
+  const deadline = now() + ms;
+  while (!(await check())) {
+    if (now() > deadline) throw new Error(`cdc bench (DynamoDB): timed out waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Runs `fn(i)` for i in [from, to) on `WRITERS` concurrent loops. */
+async function concurrently(from: number, to: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = from;
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      while (next < to) await fn(next++);
+    }),
+  );
+}
+
+/** Runs the three measurements on a fresh DynamoDB Local. */
+export async function measureDynamoCdc(rows: number, latencySeconds: number): Promise<CdcFigure> {
+  const local = await startDynamoLocal({ readyTimeoutMs: 90_000 });
+  const db = new DynamoDBClient({
+    region: "us-east-1",
+    endpoint: local.endpoint,
+    credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" },
+  });
+  const stop = new AbortController();
+  let running: Promise<unknown> | undefined;
+  try {
+    await createTable(db, "src", true);
+    await createTable(db, "dst", false);
+    await concurrently(0, Math.ceil(rows / 25), async (b) => {
+      let req = Array.from({ length: Math.min(25, rows - b * 25) }, (_, i) => ({
+        PutRequest: { Item: { id: { N: String(b * 25 + i + 1) }, v: { S: `v${b * 25 + i}` }, n: { N: "0" } } },
+      }));
+      while (req.length > 0)
+        req = ((await db.send(new BatchWriteItemCommand({ RequestItems: { src: req } }))).UnprocessedItems?.src ??
+          []) as typeof req;
+    });
+    const endpoint = local.endpoint;
+    const job = defineJob("bench-cdc-dynamodb", (env) => {
+      env.enableCheckpointing(INTERVAL_MS);
+      env
+        .fromSource(dynamodbCdc({ table: "src", endpoint, pollMs: 5 }))
+        .addSink(dynamodbSink({ table: "dst", endpoint }));
+    });
+    const t0 = now();
+    running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+    await waitFor(async () => (await count(db, "dst")) === rows, "the snapshot is in the sink");
+    const snapshotSeconds = (now() - t0) / 1000;
+
+    const t1 = now();
+    await concurrently(1, rows + 1, (id) =>
+      db.send(
+        new UpdateItemCommand({
+          TableName: "src",
+          Key: { id: { N: String(id) } },
+          UpdateExpression: "SET n = n + :one",
+          ExpressionAttributeValues: { ":one": { N: "1" } },
+        }),
+      ),
+    );
+    await waitFor(async () => (await count(db, "dst", 1)) === rows, "every update is in the sink");
+    const streamingSeconds = (now() - t1) / 1000;
+
+    const latencies = await measureLatency(db, rows, latencySeconds);
+    return {
+      note:
+        "embedded runtime, parallelism 1, dynamodbCdc (4 scan segments) → dynamodbSink on DynamoDB Local (in memory) " +
+        "sharing the machine; snapshot and streaming rates are end to end, until the sink table holds the items, the " +
+        `updates written by ${WRITERS} concurrent writers; latency = put in the source table → visible in the sink ` +
+        "table, checkpoint every second",
+      rows,
+      snapshotSeconds: round(snapshotSeconds),
+      snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
+      streamedChanges: rows,
+      streamingSeconds: round(streamingSeconds),
+      streamingChangesPerSec: Math.round(rows / streamingSeconds),
+      checkpointIntervalMs: INTERVAL_MS,
+      latencySamples: latencies.length,
+      latencyP50Ms: round(quantile(latencies, 0.5)),
+      latencyP99Ms: round(quantile(latencies, 0.99)),
+    };
+  } finally {
+    stop.abort();
+    await running?.catch(() => {});
+    db.destroy();
+    await local.stop();
+  }
+}
+
+/** Puts an item every 50 ms while the sink is polled; each item's put-to-sink time, ms. */
+async function measureLatency(db: DynamoDBClient, after: number, seconds: number): Promise<number[]> {
+  const pending = new Map<number, number>();
+  const latencies: number[] = [];
+  let writing = true;
+  let written = 0;
+  const poller = (async () => {
+    while (writing || latencies.length < written) {
+      const ids = [...pending.keys()].slice(0, 100);
+      if (ids.length > 0) {
+        const r = await db.send(
+          new BatchGetItemCommand({
+            RequestItems: { dst: { Keys: ids.map((id) => ({ id: { N: String(id) } })), ProjectionExpression: "id" } },
+          }),
+        );
+        const at = now();
+        for (const item of r.Responses?.dst ?? []) {
+          const id = Number(item.id?.N);
+          const t = pending.get(id);
+          if (t !== undefined) latencies.push(at - t);
+          pending.delete(id);
+        }
+      }
+      await sleep(5);
+    }
+  })();
+  const end = now() + seconds * 1000;
+  for (let id = after + 1; now() < end; id++) {
+    await db.send(
+      new PutItemCommand({ TableName: "src", Item: { id: { N: String(id) }, v: { S: "x" }, n: { N: "0" } } }),
+    );
+    pending.set(id, now());
+    written++;
+    await sleep(50);
+  }
+  writing = false;
+  await Promise.race([poller, sleep(30_000)]);
+  if (latencies.length < written) throw new Error("cdc bench (DynamoDB): puts missing from the sink 30 s later");
+  return latencies;
+}
+
+// `node bench/cdc-dynamodb.ts [rows]`: this part alone.
+if (import.meta.main) {
+  const figure = await measureDynamoCdc(Number(process.argv[2] ?? 5_000), 5);
+  process.stdout.write(`${JSON.stringify(figure, null, 2)}\n`);
+}
