@@ -176,7 +176,8 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
     case "join": {
       if (ref.right.kind === "table" && ref.right.asOf)
         return bindLookupJoin(ref, bindFrom(ref.left, catalog), catalog.table(ref.right.name, ref.right.pos));
-      if (ref.type !== "INNER" && ref.type !== "CROSS") throw unsupported(ref.pos, `${ref.type} OUTER join`);
+      const outer = ref.type === "LEFT" || ref.type === "RIGHT" || ref.type === "FULL" ? ref.type : undefined;
+      if (outer && !ref.on) throw invalid(ref.pos, `a ${outer} OUTER join needs ON`);
       const left = bindFrom(ref.left, catalog);
       const right = bindFrom(ref.right, catalog);
       const columns = [...left.columns, ...right.columns];
@@ -191,6 +192,7 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
         fields,
         pos: ref.pos,
         ...(on ? { condition: on } : {}),
+        ...(outer ? { outer } : {}),
       };
       return { rel, columns };
     }

@@ -87,16 +87,17 @@ function pushThroughAggregate(outer: Calc): Calc {
 
 type Join = Extract<Rel, { kind: "join" }>;
 
-/** Filter pushdown into an inner join: a filter over it joins its condition. */
+/** Filter pushdown into an inner join: a filter over it joins its condition (not an outer join's: it would keep padded rows). */
 function pushIntoJoin(c: Calc): Calc {
-  if (c.input.kind !== "join" || !c.filter) return c;
+  if (c.input.kind !== "join" || c.input.outer || !c.filter) return c;
   const { filter, ...rest } = c;
   return { ...rest, input: splitJoin({ ...c.input, condition: and(c.input.condition, filter) as BoundExpr }) };
 }
 
 /**
  * Splits a join's condition: a conjunct on one side's columns alone filters that side (filter
- * pushdown); `l = r` with each side's expression on its own input becomes a key; the rest stays.
+ * pushdown; of an outer join, only on the side that is padded with NULLs, since the other side
+ * keeps every row); `l = r` with each side's expression on its own input becomes a key; the rest stays.
  */
 function splitJoin(j: Join): Rel {
   if (!j.condition) return j;
@@ -122,11 +123,13 @@ function splitJoin(j: Join): Rel {
   const leftKeys = [...j.leftKeys];
   const rightKeys = [...j.rightKeys];
   let residual: BoundExpr | undefined;
+  const pushLeft = !j.outer || j.outer === "RIGHT";
+  const pushRight = !j.outer || j.outer === "LEFT";
   for (const c of conjuncts(j.condition)) {
     const s = side(c);
     const [a, b] = c.kind === "call" && c.name === "=" ? (c.args as [BoundExpr, BoundExpr]) : [undefined, undefined];
-    if (s === "left") leftPreds.push(c);
-    else if (s === "right") rightPreds.push(shift(c));
+    if (s === "left" && pushLeft) leftPreds.push(c);
+    else if (s === "right" && pushRight) rightPreds.push(shift(c));
     else if (a && b && side(a) === "left" && side(b) === "right") {
       leftKeys.push(a);
       rightKeys.push(shift(b));

@@ -9,7 +9,7 @@ import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.ts";
-import { innerJoin } from "./join.ts";
+import { regularJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
@@ -114,7 +114,14 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
   const joined = asChanges(rel.left)
     .connect(asChanges(rel.right))
     .keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys))
-    .process(innerJoin(rel.condition ? compile(rel.condition) : undefined))
+    .process(
+      regularJoin(rel.condition ? compile(rel.condition) : undefined, {
+        leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
+        rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
+        leftWidth: rel.left.fields.length,
+        rightWidth: rel.right.fields.length,
+      }),
+    )
     .uid(uid());
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
@@ -159,7 +166,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       const keys = rel.leftKeys
         .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
         .join(", ");
-      line = `Join(type=[InnerJoin], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process`;
+      line = `Join(type=[${joinTypeName(rel.outer)}], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process`;
       break;
     }
     case "window-tvf":
@@ -200,7 +207,7 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
       break;
     case "join": {
       const all = rel.fields.map((f) => f.name);
-      line = `LogicalJoin(type=[inner], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
+      line = `LogicalJoin(type=[${rel.outer?.toLowerCase() ?? "inner"}], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
       break;
     }
     case "window-tvf":
@@ -221,6 +228,11 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
   }
   const own = `${pad}${line} → [${fields}]`;
   return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
+}
+
+/** Flink's name of a join type in EXPLAIN. */
+function joinTypeName(outer: Extract<Rel, { kind: "join" }>["outer"]): string {
+  return outer ? `${outer[0]}${outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin";
 }
 
 function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
