@@ -8,6 +8,7 @@ import type { Catalog } from "./catalog.ts";
 import { invalid, unsupported } from "./errors.ts";
 import { type BoundExpr, fold } from "./expr.ts";
 import { AGGREGATES } from "./functions.ts";
+import { type GroupWindow, groupWindowEdge, groupWindowOf, windowEdge } from "./group-window.ts";
 import {
   type AggCall,
   changelogMode,
@@ -52,10 +53,12 @@ export function bindQuery(q: Query, catalog: Catalog): Rel {
   return bindAggregate(q, input, where);
 }
 
-function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, where: BoundExpr | undefined): Rel {
+function bindAggregate(q: Extract<Query, { kind: "select" }>, from: Scope, where: BoundExpr | undefined): Rel {
+  const session = sessionGroupOf(q.groupBy, { columns: from.columns, clause: "GROUP BY" });
+  const window = session ? undefined : groupWindowOf(q.groupBy, from);
+  const input: Scope = window ? { rel: window.rel, columns: window.columns } : from;
   const inputCtx: BindContext = { columns: input.columns, clause: "GROUP BY" };
-  const session = sessionGroupOf(q.groupBy, inputCtx);
-  const groupBy = session ? q.groupBy.filter((_, i) => i !== session.index) : q.groupBy;
+  const groupBy = session ? q.groupBy.filter((_, i) => i !== session.index) : (window?.groupBy ?? q.groupBy);
   const windowColumns = session ? 2 : 0;
   const pre: BoundExpr[] = groupBy.map((g) => bindExpr(g, inputCtx));
   const groupKeys = pre.length;
@@ -69,6 +72,8 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
     group: (e) => {
       const sessionEdge = sessionColumn(e, session);
       if (sessionEdge !== undefined) return column(groupKeys + sessionEdge, TIMESTAMP);
+      const edge = window && groupWindowEdge(e, window);
+      if (edge) return windowEdge(edge, column((window as GroupWindow).index + (edge === "start" ? 0 : 1), TIMESTAMP));
       const astMatch = groupBy.findIndex((g) => key(g) === key(e));
       const i =
         astMatch >= 0
