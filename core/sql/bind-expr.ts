@@ -1,5 +1,5 @@
 /** Binds AST expressions to typed {@link BoundExpr}s over a scope of columns. */
-import type { Expr } from "./ast.ts";
+import { type Expr, startOf } from "./ast.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
 import { AGGREGATES, type ScalarFn, scalarFunction } from "./functions.ts";
@@ -262,4 +262,11 @@ function unify(a: SqlType, b: SqlType, pos: Pos): SqlType {
   if (b.kind === "NULL" || a.kind === b.kind) return a;
   if (isNumeric(a) && isNumeric(b)) return a.kind === "DOUBLE" || b.kind === "DOUBLE" ? DOUBLE : BIGINT;
   throw invalid(pos, `type mismatch: CASE branches are ${showType(a)} and ${showType(b)}`);
+}
+
+/** `e` as the condition of `clause` (`ast` as written): a BOOLEAN (or NULL), or a type mismatch. */
+export function condition(e: BoundExpr, clause: string, ast: Expr): BoundExpr {
+  if (e.type.kind !== "BOOLEAN" && e.type.kind !== "NULL")
+    throw invalid(startOf(ast), `type mismatch: ${clause} needs BOOLEAN, got ${showType(e.type)}`);
+  return e;
 }

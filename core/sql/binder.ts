@@ -2,8 +2,9 @@
  * The binder: a query's AST becomes a typed logical plan ({@link Rel}), resolving tables, views
  * and columns in the {@link Catalog}. Errors name the line and column.
  */
-import { type Expr, type Query, type SelectItem, startOf, type TableRef } from "./ast.ts";
-import { type BindContext, bindExpr, resolveColumn, type ScopeColumn } from "./bind-expr.ts";
+import type { Expr, Query, SelectItem, TableRef } from "./ast.ts";
+import { type BindContext, bindExpr, condition, resolveColumn, type ScopeColumn } from "./bind-expr.ts";
+import { bindJoin, type Scope } from "./bind-join.ts";
 import type { Catalog } from "./catalog.ts";
 import { invalid, unsupported } from "./errors.ts";
 import { type BoundExpr, fold } from "./expr.ts";
@@ -18,16 +19,9 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
-import { bindLookupJoin } from "./lookup-join.ts";
 import { filtersWindowAlias, keptQualifiers, OverCalls, qualify } from "./over-bind.ts";
 import { sessionColumn, sessionGroupOf } from "./session-window.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
-
-/** A bound relation and the columns it shows to the query around it. */
-interface Scope {
-  readonly rel: Rel;
-  readonly columns: readonly ScopeColumn[];
-}
 
 /** Binds a query to a logical plan. */
 export function bindQuery(q: Query, catalog: Catalog): Rel {
@@ -178,29 +172,8 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
     }
     case "tvf":
       return scope(bindWindow(ref, catalog), ref.alias);
-    case "join": {
-      if (ref.right.kind === "table" && ref.right.asOf)
-        return bindLookupJoin(ref, bindFrom(ref.left, catalog), catalog.table(ref.right.name, ref.right.pos));
-      const outer = ref.type === "LEFT" || ref.type === "RIGHT" || ref.type === "FULL" ? ref.type : undefined;
-      if (outer && !ref.on) throw invalid(ref.pos, `a ${outer} OUTER join needs ON`);
-      const left = bindFrom(ref.left, catalog);
-      const right = bindFrom(ref.right, catalog);
-      const columns = [...left.columns, ...right.columns];
-      const on = ref.on ? condition(bindExpr(ref.on, { columns, clause: "ON" }), "ON", ref.on) : undefined;
-      const fields = [...left.rel.fields, ...right.rel.fields];
-      const rel: Rel = {
-        kind: "join",
-        left: left.rel,
-        right: right.rel,
-        leftKeys: [],
-        rightKeys: [],
-        fields,
-        pos: ref.pos,
-        ...(on ? { condition: on } : {}),
-        ...(outer ? { outer } : {}),
-      };
-      return { rel, columns };
-    }
+    case "join":
+      return bindJoin(ref, catalog, (r) => bindFrom(r, catalog));
   }
 }
 
@@ -294,12 +267,6 @@ function calc(
     typeof f === "string" ? { name: f, type: (projects[i] as BoundExpr).type } : f,
   );
   return { kind: "calc", input, projects, fields, ...(filter ? { filter } : {}) };
-}
-
-function condition(e: BoundExpr, clause: string, ast: Expr): BoundExpr {
-  if (e.type.kind !== "BOOLEAN" && e.type.kind !== "NULL")
-    throw invalid(startOf(ast), `type mismatch: ${clause} needs BOOLEAN, got ${showType(e.type)}`);
-  return e;
 }
 
 function expandStars(items: readonly SelectItem[], columns: readonly ScopeColumn[]): SelectItem[] {

@@ -86,6 +86,6 @@ export function regularJoin(
 }
 
 /** True when a join key holds a NULL (which equals nothing in SQL). */
-function hasNull(key: Key): boolean {
+export function hasNull(key: Key): boolean {
   return key === null || (Array.isArray(key) && key.some(hasNull));
 }

@@ -91,6 +91,11 @@ export type Rel =
       readonly pos: Pos;
       /** An outer join (absent: inner): which side keeps its rows that join nothing, padded with NULLs. */
       readonly outer?: "LEFT" | "RIGHT" | "FULL";
+      /**
+       * An event-time temporal join (`FOR SYSTEM_TIME AS OF`, temporal-join.ts): the right side is
+       * versioned; the rowtime columns of each side; `table` is the versioned table (not a view).
+       */
+      readonly temporal?: { readonly leftTime: number; readonly rightTime: number; readonly table?: TableDef };
     }
   | {
       /** Window functions `f(…) OVER (PARTITION BY … ORDER BY … [frame])`: the input's columns, then one per call. */
@@ -200,6 +205,7 @@ export function changelogMode(rel: Rel): ChangelogMode {
       return isDeduplicate(rel) && !isUpdating(changelogMode(rel.input)) ? UPSERT_NO_DELETE : RETRACT;
     case "join":
       // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
+      if (rel.temporal) return INSERT_ONLY;
       if (rel.outer) return RETRACT;
       return isUpdating(changelogMode(rel.left)) || isUpdating(changelogMode(rel.right)) ? RETRACT : INSERT_ONLY;
     default:

@@ -14,6 +14,7 @@ import { unsupported } from "./errors.ts";
 import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
 import type { Rel } from "./logical.ts";
 import { checkWindows, toRank } from "./rank-rule.ts";
+import { checkVersionKeys } from "./temporal-join.ts";
 
 const POS = { line: 0, column: 0 };
 
@@ -28,6 +29,7 @@ export function optimize(rel: Rel): Rel {
 function checkJoins(rel: Rel): void {
   if (rel.kind === "join") {
     if (rel.leftKeys.length === 0) throw unsupported(rel.pos, "a join without an equality between its two sides");
+    if (rel.temporal) checkVersionKeys(rel.rightKeys, rel.right, rel.temporal.table, rel.pos);
     checkJoins(rel.left);
     checkJoins(rel.right);
   } else if ("input" in rel) checkJoins(rel.input);
@@ -124,7 +126,8 @@ function splitJoin(j: Join): Rel {
   const rightKeys = [...j.rightKeys];
   let residual: BoundExpr | undefined;
   const pushLeft = !j.outer || j.outer === "RIGHT";
-  const pushRight = !j.outer || j.outer === "LEFT";
+  // A temporal join's versioned side is never filtered first: that would pick an older version.
+  const pushRight = (!j.outer || j.outer === "LEFT") && !j.temporal;
   for (const c of conjuncts(j.condition)) {
     const s = side(c);
     const [a, b] = c.kind === "call" && c.name === "=" ? (c.args as [BoundExpr, BoundExpr]) : [undefined, undefined];

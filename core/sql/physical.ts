@@ -16,6 +16,7 @@ import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { sessionAggregate } from "./session-window.ts";
+import { temporalJoin } from "./temporal-join.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -111,18 +112,21 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
     const fns = exprs.map(compile);
     return (c: Change) => fns.map((f) => f(c.row)) as Key;
   };
-  const joined = asChanges(rel.left)
-    .connect(asChanges(rel.right))
-    .keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys))
-    .process(
-      regularJoin(rel.condition ? compile(rel.condition) : undefined, {
-        leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
-        rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
-        leftWidth: rel.left.fields.length,
-        rightWidth: rel.right.fields.length,
-      }),
-    )
-    .uid(uid());
+  const residual = rel.condition ? compile(rel.condition) : undefined;
+  const keyed = asChanges(rel.left).connect(asChanges(rel.right)).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
+  const rightWidth = rel.right.fields.length;
+  const joined = (
+    rel.temporal
+      ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
+      : keyed.process(
+          regularJoin(residual, {
+            leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
+            rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
+            leftWidth: rel.left.fields.length,
+            rightWidth,
+          }),
+        )
+  ).uid(uid());
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
 }
@@ -166,7 +170,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       const keys = rel.leftKeys
         .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
         .join(", ");
-      line = `Join(type=[${joinTypeName(rel.outer)}], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process`;
+      line = `${rel.temporal ? "TemporalJoin" : "Join"}(type=[${joinTypeName(rel.outer)}], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process${rel.temporal ? " with event-time timers" : ""}`;
       break;
     }
     case "window-tvf":
