@@ -15,7 +15,7 @@ import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/
 import { mapState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
-import { invalid, unsupported } from "./errors.ts";
+import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { BoundExpr, Compiled, Row } from "./expr.ts";
 import { hasNull } from "./join.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
@@ -57,7 +57,7 @@ export function checkTemporalJoin(
   right: Rel,
   asOf: BoundExpr,
   table: TableDef | undefined,
-  pos: { line: number; column: number },
+  pos: Pos,
 ): { readonly leftTime: number; readonly rightTime: number } {
   if (isUpdating(changelogMode(left))) throw unsupported(pos, "a temporal join of an updating table");
   const leftTime = rowtimeOf(left);
@@ -76,7 +76,7 @@ export function checkVersionKeys(
   rightKeys: readonly BoundExpr[],
   right: Rel,
   table: TableDef | undefined,
-  pos: { line: number; column: number },
+  pos: Pos,
 ): void {
   const keys = new Set(rightKeys.flatMap((k) => (k.kind === "input" ? [right.fields[k.index]?.name] : [])));
   const missing = table?.primaryKey?.filter((k) => !keys.has(k)) ?? [];
