@@ -51,8 +51,10 @@ program
 
 program
   .command("sql")
-  .description("run a Flink SQL script (DDL and INSERT INTO) on the embedded runtime, or explain it")
-  .argument("<files...>", "SQL files, run as one script in this order")
+  .description(
+    "run a Flink SQL script (DDL and INSERT INTO) on the embedded runtime, or explain it; without files, an interactive client",
+  )
+  .argument("[files...]", "SQL files, run as one script in this order (none: the interactive client)")
   .option("--explain", "print each INSERT's logical, optimized and physical plans and exit")
   .option("-D, --define <NAME=VALUE...>", `replace \${NAME} in the script with VALUE`)
   .option("-o, --out <file>", "write committed sink records here as JSON lines (default: stdout)")
@@ -65,6 +67,13 @@ program
   .action(async (files: string[], opts: SqlOptions) => {
     if (opts.format === "table" && opts.out)
       throw new UsageError("--format table prints to stdout: drop --out or use --format jsonl");
+    if (files.length === 0) {
+      if (opts.explain || opts.out || opts.define?.length)
+        throw new UsageError("--explain, --out and --define need SQL files (the interactive client takes none)");
+      const { sqlRepl } = await import("./sql-repl.ts");
+      process.exitCode = await sqlRepl(opts.parallelism === undefined ? {} : { parallelism: opts.parallelism });
+      return;
+    }
     const { sqlCommand } = await import("./sql.ts");
     process.exitCode = await sqlCommand(files, opts);
   });

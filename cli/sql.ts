@@ -1,10 +1,10 @@
 /** `riffle sql`: plans a SQL script and runs its inserts on the embedded runtime, or explains them. */
 
 import { existsSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { UsageError } from "../core/errors.ts";
 import { SqlError } from "../core/sql/errors.ts";
 import { explain, planSql, sqlJob } from "../core/sql/session.ts";
+import { sqlJobName } from "./load-job.ts";
 import { type RunOptions, runJob } from "./run.ts";
 
 /** Options of `riffle sql`. */
@@ -46,15 +46,7 @@ export async function sqlCommand(files: readonly string[], o: SqlOptions): Promi
       return 0;
     }
     if (program.inserts.length === 0) return 0;
-    return await runJob(
-      sqlJob(
-        basename(files.at(-1) as string)
-          .replace(/\.sql$/, "")
-          .replace(/[^A-Za-z0-9_.-]/g, "-"),
-        text,
-      ),
-      o,
-    );
+    return await runJob(sqlJob(sqlJobName(files.at(-1) as string), text), o);
   } catch (error) {
     if (error instanceof SqlError) throw new UsageError(`${where}: ${error.message}`, { cause: error });
     throw error;

@@ -7,10 +7,12 @@
  * serve under `/ui/`.
  */
 
-import { cpSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sqlJobName } from "../cli/load-job.ts";
 import { RiffleError } from "../core/errors.ts";
 
 /** The repository root (where `core/`, `functions/` and `stacks/` are). */
@@ -61,6 +63,7 @@ export async function bundleJob(options: BundleOptions): Promise<JobBundle> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `${ENTRY}.mjs`);
+  const jobModule = jobFile.endsWith(".sql") ? sqlJobModule(jobFile) : jobFile;
   try {
     await esbuild().build({
       entryPoints: [join(ROOT, "functions/lambda/entry.ts")],
@@ -74,7 +77,9 @@ export async function bundleJob(options: BundleOptions): Promise<JobBundle> {
       sourcemap: true,
       logLevel: "silent",
       // The job module, and the package self-reference `riffle` its imports use.
-      alias: { "riffle-job": jobFile, riffle: join(ROOT, "core/index.ts") },
+      alias: { "riffle-job": jobModule, riffle: join(ROOT, "core/index.ts") },
+      // A SQL script is bundled as text, planned when the function loads.
+      loader: { ".sql": "text" },
       // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
       banner: {
         js: 'import { createRequire as __riffleRequire } from "node:module"; const require = __riffleRequire(import.meta.url);',
@@ -89,4 +94,19 @@ export async function bundleJob(options: BundleOptions): Promise<JobBundle> {
   const dashboard = join(ROOT, "dashboard/dist");
   if (existsSync(join(dashboard, "index.html"))) cpSync(dashboard, join(dir, "dashboard"), { recursive: true });
   return { dir, bytes: statSync(outfile).size };
+}
+
+/**
+ * A job module for SQL script `sqlFile` (in a temporary directory, outside the code asset): the
+ * script's text and `sqlJob` of it, named as `riffle dev` names it.
+ */
+function sqlJobModule(sqlFile: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "riffle-sql-job-")), "job.ts");
+  const lines = [
+    `import { sqlJob } from ${JSON.stringify(join(ROOT, "core/sql/session.ts"))};`,
+    `import text from ${JSON.stringify(sqlFile)};`,
+    `export default sqlJob(${JSON.stringify(sqlJobName(sqlFile))}, text);`,
+  ];
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
 }

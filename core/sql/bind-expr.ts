@@ -1,5 +1,5 @@
 /** Binds AST expressions to typed {@link BoundExpr}s over a scope of columns. */
-import type { Expr } from "./ast.ts";
+import { type Expr, startOf } from "./ast.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
 import { AGGREGATES, type ScalarFn, scalarFunction } from "./functions.ts";
@@ -46,8 +46,8 @@ export interface BindContext {
 /** Functions riffle knows of but does not run yet, and what they are. */
 const LEGACY: Record<string, string> = {
   SESSION: "the group window SESSION(…) outside GROUP BY",
-  TUMBLE: "the group window TUMBLE(…) in GROUP BY (legacy group windows; use the TUMBLE table function)",
-  HOP: "the group window HOP(…) in GROUP BY (legacy group windows; use the HOP table function)",
+  TUMBLE: "the group window TUMBLE(…) outside GROUP BY",
+  HOP: "the group window HOP(…) outside GROUP BY",
 };
 
 const UNIT_MS: Record<string, number> = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 };
@@ -191,7 +191,8 @@ const timestampPlus = (sign: 1 | -1): ScalarFn => ({
   make: () => (v) => (v[0] as number) + sign * (v[1] as number),
 });
 
-function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundExpr {
+/** A binary operator's call: `TIMESTAMP ± INTERVAL`, or the scalar function of `op`. */
+export function binary(op: string, left: BoundExpr, right: BoundExpr, pos: Pos): BoundExpr {
   if ((op === "+" || op === "-") && left.type.kind === "TIMESTAMP" && right.type.kind === "INTERVAL") {
     return { kind: "call", name: op, fn: timestampPlus(op === "+" ? 1 : -1), args: [left, right], type: TIMESTAMP };
   }
@@ -220,8 +221,8 @@ function bindCall(e: Extract<Expr, { kind: "call" }>, ctx: BindContext): BoundEx
     if (ctx.over) return ctx.over(e);
     throw unsupported(e.pos, `${e.name}(…) OVER (…) in ${ctx.group ? "an aggregating SELECT" : ctx.clause}`);
   }
-  if (e.name === "SESSION_START" || e.name === "SESSION_END")
-    throw invalid(e.pos, `${e.name} needs the same SESSION(…) window in GROUP BY`);
+  const edge = /^(?:(SESSION)_(?:START|END)|(TUMBLE|HOP)_(?:START|END|ROWTIME))$/.exec(e.name);
+  if (edge) throw invalid(e.pos, `${e.name} needs the same ${edge[1] ?? edge[2]}(…) window in GROUP BY`);
   const legacy = LEGACY[e.name];
   if (legacy) throw unsupported(e.pos, legacy);
   if (e.name === "PROCTIME") {
@@ -261,4 +262,11 @@ function unify(a: SqlType, b: SqlType, pos: Pos): SqlType {
   if (b.kind === "NULL" || a.kind === b.kind) return a;
   if (isNumeric(a) && isNumeric(b)) return a.kind === "DOUBLE" || b.kind === "DOUBLE" ? DOUBLE : BIGINT;
   throw invalid(pos, `type mismatch: CASE branches are ${showType(a)} and ${showType(b)}`);
+}
+
+/** `e` as the condition of `clause` (`ast` as written): a BOOLEAN (or NULL), or a type mismatch. */
+export function condition(e: BoundExpr, clause: string, ast: Expr): BoundExpr {
+  if (e.type.kind !== "BOOLEAN" && e.type.kind !== "NULL")
+    throw invalid(startOf(ast), `type mismatch: ${clause} needs BOOLEAN, got ${showType(e.type)}`);
+  return e;
 }

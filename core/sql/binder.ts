@@ -2,12 +2,14 @@
  * The binder: a query's AST becomes a typed logical plan ({@link Rel}), resolving tables, views
  * and columns in the {@link Catalog}. Errors name the line and column.
  */
-import { type Expr, type Query, type SelectItem, startOf, type TableRef } from "./ast.ts";
-import { type BindContext, bindExpr, resolveColumn, type ScopeColumn } from "./bind-expr.ts";
+import type { Expr, Query, SelectItem, TableRef } from "./ast.ts";
+import { type BindContext, bindExpr, condition, resolveColumn, type ScopeColumn } from "./bind-expr.ts";
+import { bindJoin, type Scope } from "./bind-join.ts";
 import type { Catalog } from "./catalog.ts";
 import { invalid, unsupported } from "./errors.ts";
 import { type BoundExpr, fold } from "./expr.ts";
 import { AGGREGATES } from "./functions.ts";
+import { type GroupWindow, groupWindowEdge, groupWindowOf, windowEdge } from "./group-window.ts";
 import {
   type AggCall,
   changelogMode,
@@ -17,16 +19,9 @@ import {
   type TableDef,
   type WindowSpec,
 } from "./logical.ts";
-import { bindLookupJoin } from "./lookup-join.ts";
 import { filtersWindowAlias, keptQualifiers, OverCalls, qualify } from "./over-bind.ts";
 import { sessionColumn, sessionGroupOf } from "./session-window.ts";
 import { BIGINT, DOUBLE, isInteger, isNumeric, type SqlType, showType, TIMESTAMP } from "./types.ts";
-
-/** A bound relation and the columns it shows to the query around it. */
-interface Scope {
-  readonly rel: Rel;
-  readonly columns: readonly ScopeColumn[];
-}
 
 /** Binds a query to a logical plan. */
 export function bindQuery(q: Query, catalog: Catalog): Rel {
@@ -52,10 +47,12 @@ export function bindQuery(q: Query, catalog: Catalog): Rel {
   return bindAggregate(q, input, where);
 }
 
-function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, where: BoundExpr | undefined): Rel {
+function bindAggregate(q: Extract<Query, { kind: "select" }>, from: Scope, where: BoundExpr | undefined): Rel {
+  const session = sessionGroupOf(q.groupBy, { columns: from.columns, clause: "GROUP BY" });
+  const window = session ? undefined : groupWindowOf(q.groupBy, from);
+  const input: Scope = window ? { rel: window.rel, columns: window.columns } : from;
   const inputCtx: BindContext = { columns: input.columns, clause: "GROUP BY" };
-  const session = sessionGroupOf(q.groupBy, inputCtx);
-  const groupBy = session ? q.groupBy.filter((_, i) => i !== session.index) : q.groupBy;
+  const groupBy = session ? q.groupBy.filter((_, i) => i !== session.index) : (window?.groupBy ?? q.groupBy);
   const windowColumns = session ? 2 : 0;
   const pre: BoundExpr[] = groupBy.map((g) => bindExpr(g, inputCtx));
   const groupKeys = pre.length;
@@ -69,6 +66,8 @@ function bindAggregate(q: Extract<Query, { kind: "select" }>, input: Scope, wher
     group: (e) => {
       const sessionEdge = sessionColumn(e, session);
       if (sessionEdge !== undefined) return column(groupKeys + sessionEdge, TIMESTAMP);
+      const edge = window && groupWindowEdge(e, window);
+      if (edge) return windowEdge(edge, column((window as GroupWindow).index + (edge === "start" ? 0 : 1), TIMESTAMP));
       const astMatch = groupBy.findIndex((g) => key(g) === key(e));
       const i =
         astMatch >= 0
@@ -173,27 +172,8 @@ function bindFrom(ref: TableRef, catalog: Catalog): Scope {
     }
     case "tvf":
       return scope(bindWindow(ref, catalog), ref.alias);
-    case "join": {
-      if (ref.right.kind === "table" && ref.right.asOf)
-        return bindLookupJoin(ref, bindFrom(ref.left, catalog), catalog.table(ref.right.name, ref.right.pos));
-      if (ref.type !== "INNER" && ref.type !== "CROSS") throw unsupported(ref.pos, `${ref.type} OUTER join`);
-      const left = bindFrom(ref.left, catalog);
-      const right = bindFrom(ref.right, catalog);
-      const columns = [...left.columns, ...right.columns];
-      const on = ref.on ? condition(bindExpr(ref.on, { columns, clause: "ON" }), "ON", ref.on) : undefined;
-      const fields = [...left.rel.fields, ...right.rel.fields];
-      const rel: Rel = {
-        kind: "join",
-        left: left.rel,
-        right: right.rel,
-        leftKeys: [],
-        rightKeys: [],
-        fields,
-        pos: ref.pos,
-        ...(on ? { condition: on } : {}),
-      };
-      return { rel, columns };
-    }
+    case "join":
+      return bindJoin(ref, catalog, (r) => bindFrom(r, catalog));
   }
 }
 
@@ -287,12 +267,6 @@ function calc(
     typeof f === "string" ? { name: f, type: (projects[i] as BoundExpr).type } : f,
   );
   return { kind: "calc", input, projects, fields, ...(filter ? { filter } : {}) };
-}
-
-function condition(e: BoundExpr, clause: string, ast: Expr): BoundExpr {
-  if (e.type.kind !== "BOOLEAN" && e.type.kind !== "NULL")
-    throw invalid(startOf(ast), `type mismatch: ${clause} needs BOOLEAN, got ${showType(e.type)}`);
-  return e;
 }
 
 function expandStars(items: readonly SelectItem[], columns: readonly ScopeColumn[]): SelectItem[] {

@@ -1,5 +1,6 @@
 /**
- * Connectors of `CREATE TABLE … WITH ('connector' = …)`: which tables can be read (`nexmark`, `datagen`)
+ * Connectors of `CREATE TABLE … WITH ('connector' = …)`: which tables can be read (`nexmark`, `datagen`,
+ * `filesystem`, `ingest`)
  * and written (`print`, `blackhole`), and the changelog each sink accepts.
  */
 import type { Source, SplitReader } from "../api/source.ts";
@@ -9,6 +10,7 @@ import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
 import { filesystemSink, filesystemSource } from "./filesystem.ts";
+import { ingestTable } from "./ingest-table.ts";
 import { type ChangelogMode, INSERT_ONLY, RETRACT, type TableDef } from "./logical.ts";
 
 /** The connector name of a table (`'connector' = …`), or an error at its `CREATE TABLE`. */
@@ -31,6 +33,7 @@ export function sourceOf(table: TableDef): Source<Row> {
   if (connector === "nexmark") return nexmarkTable(table);
   if (connector === "datagen") return datagenSource(table);
   if (connector === "filesystem") return filesystemSource(table);
+  if (connector === "ingest") return ingestTable(table);
   throw unsupported(table.pos, `reading from connector '${connector}'`);
 }
 

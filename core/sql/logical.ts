@@ -89,6 +89,13 @@ export type Rel =
       /** The left columns, then the right ones. */
       readonly fields: readonly Field[];
       readonly pos: Pos;
+      /** An outer join (absent: inner): which side keeps its rows that join nothing, padded with NULLs. */
+      readonly outer?: "LEFT" | "RIGHT" | "FULL";
+      /**
+       * An event-time temporal join (`FOR SYSTEM_TIME AS OF`, temporal-join.ts): the right side is
+       * versioned; the rowtime columns of each side; `table` is the versioned table (not a view).
+       */
+      readonly temporal?: { readonly leftTime: number; readonly rightTime: number; readonly table?: TableDef };
     }
   | {
       /** Window functions `f(…) OVER (PARTITION BY … ORDER BY … [frame])`: the input's columns, then one per call. */
@@ -198,6 +205,8 @@ export function changelogMode(rel: Rel): ChangelogMode {
       return isDeduplicate(rel) && !isUpdating(changelogMode(rel.input)) ? UPSERT_NO_DELETE : RETRACT;
     case "join":
       // An inner join of two insert-only inputs only inserts; otherwise its output retracts.
+      if (rel.temporal) return INSERT_ONLY;
+      if (rel.outer) return RETRACT;
       return isUpdating(changelogMode(rel.left)) || isUpdating(changelogMode(rel.right)) ? RETRACT : INSERT_ONLY;
     default:
       return changelogMode(rel.input);
@@ -209,6 +218,8 @@ export function whyUpdating(rel: Rel): string {
   const inputs = rel.kind === "join" ? [rel.left, rel.right] : "input" in rel ? [rel.input] : [];
   const below = inputs.find((r) => isUpdating(changelogMode(r)));
   if (below) return whyUpdating(below);
+  if (rel.kind === "join" && rel.outer)
+    return `a ${rel.outer} OUTER join retracts a row padded with NULLs when the row finds its first match`;
   if (rel.kind === "rank")
     return isDeduplicate(rel)
       ? "a deduplication (ROW_NUMBER … rn = 1) replaces a key's row when a later one comes"

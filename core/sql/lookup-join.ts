@@ -3,11 +3,11 @@
  * of the stream is joined, as it arrives, with the rows of table `t` whose columns equal its keys.
  * `t` is a bounded `filesystem` table, read once per task into an in-memory index (as Flink
  * caches a filesystem lookup table); a file that does not change gives every AS OF time the same
- * rows, so a replay after a failure joins the same way. Only processing-time lookups are
- * supported (a temporal join on event time against a versioned table is not).
+ * rows, so a replay after a failure joins the same way. (With an event time AS OF, the join is
+ * an event-time temporal join instead: temporal-join.ts.)
  */
 import type { DataStream } from "../api/datastream.ts";
-import type { Expr, TableRef } from "./ast.ts";
+import type { TableRef } from "./ast.ts";
 import { type BindContext, bindExpr, call, type ScopeColumn } from "./bind-expr.ts";
 import { connectorOf } from "./connectors.ts";
 import { invalid, unsupported } from "./errors.ts";
@@ -38,12 +38,6 @@ export function bindLookupJoin(
   if (table.computed.length > 0 || table.watermark)
     throw unsupported(right.pos, "a lookup table with computed columns or a watermark");
   if (isUpdating(changelogMode(left.rel))) throw unsupported(ref.pos, "a lookup join of an updating table");
-  const asOf = bindExpr(right.asOf as Expr, { columns: left.columns, clause: "FOR SYSTEM_TIME AS OF" });
-  if (asOf.type.kind !== "TIMESTAMP" || !asOf.type.proctime)
-    throw unsupported(
-      right.pos,
-      "FOR SYSTEM_TIME AS OF a time other than a PROCTIME() attribute (event-time temporal joins)",
-    );
   checkFilesystemTable(table);
   const qualifier = right.alias ?? right.name;
   const columns = [...left.columns, ...table.physical.map((f) => ({ qualifier, name: f.name, type: f.type }))];

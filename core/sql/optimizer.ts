@@ -14,6 +14,7 @@ import { unsupported } from "./errors.ts";
 import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
 import type { Rel } from "./logical.ts";
 import { checkWindows, toRank } from "./rank-rule.ts";
+import { checkVersionKeys } from "./temporal-join.ts";
 
 const POS = { line: 0, column: 0 };
 
@@ -28,6 +29,7 @@ export function optimize(rel: Rel): Rel {
 function checkJoins(rel: Rel): void {
   if (rel.kind === "join") {
     if (rel.leftKeys.length === 0) throw unsupported(rel.pos, "a join without an equality between its two sides");
+    if (rel.temporal) checkVersionKeys(rel.rightKeys, rel.right, rel.temporal.table, rel.pos);
     checkJoins(rel.left);
     checkJoins(rel.right);
   } else if ("input" in rel) checkJoins(rel.input);
@@ -87,16 +89,17 @@ function pushThroughAggregate(outer: Calc): Calc {
 
 type Join = Extract<Rel, { kind: "join" }>;
 
-/** Filter pushdown into an inner join: a filter over it joins its condition. */
+/** Filter pushdown into an inner join: a filter over it joins its condition (not an outer join's: it would keep padded rows). */
 function pushIntoJoin(c: Calc): Calc {
-  if (c.input.kind !== "join" || !c.filter) return c;
+  if (c.input.kind !== "join" || c.input.outer || !c.filter) return c;
   const { filter, ...rest } = c;
   return { ...rest, input: splitJoin({ ...c.input, condition: and(c.input.condition, filter) as BoundExpr }) };
 }
 
 /**
  * Splits a join's condition: a conjunct on one side's columns alone filters that side (filter
- * pushdown); `l = r` with each side's expression on its own input becomes a key; the rest stays.
+ * pushdown; of an outer join, only on the side that is padded with NULLs, since the other side
+ * keeps every row); `l = r` with each side's expression on its own input becomes a key; the rest stays.
  */
 function splitJoin(j: Join): Rel {
   if (!j.condition) return j;
@@ -122,11 +125,14 @@ function splitJoin(j: Join): Rel {
   const leftKeys = [...j.leftKeys];
   const rightKeys = [...j.rightKeys];
   let residual: BoundExpr | undefined;
+  const pushLeft = !j.outer || j.outer === "RIGHT";
+  // A temporal join's versioned side is never filtered first: that would pick an older version.
+  const pushRight = (!j.outer || j.outer === "LEFT") && !j.temporal;
   for (const c of conjuncts(j.condition)) {
     const s = side(c);
     const [a, b] = c.kind === "call" && c.name === "=" ? (c.args as [BoundExpr, BoundExpr]) : [undefined, undefined];
-    if (s === "left") leftPreds.push(c);
-    else if (s === "right") rightPreds.push(shift(c));
+    if (s === "left" && pushLeft) leftPreds.push(c);
+    else if (s === "right" && pushRight) rightPreds.push(shift(c));
     else if (a && b && side(a) === "left" && side(b) === "right") {
       leftKeys.push(a);
       rightKeys.push(shift(b));

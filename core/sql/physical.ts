@@ -9,13 +9,14 @@ import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.ts";
-import { innerJoin } from "./join.ts";
+import { regularJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { sessionAggregate } from "./session-window.ts";
+import { temporalJoin } from "./temporal-join.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -111,11 +112,21 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
     const fns = exprs.map(compile);
     return (c: Change) => fns.map((f) => f(c.row)) as Key;
   };
-  const joined = asChanges(rel.left)
-    .connect(asChanges(rel.right))
-    .keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys))
-    .process(innerJoin(rel.condition ? compile(rel.condition) : undefined))
-    .uid(uid());
+  const residual = rel.condition ? compile(rel.condition) : undefined;
+  const keyed = asChanges(rel.left).connect(asChanges(rel.right)).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
+  const rightWidth = rel.right.fields.length;
+  const joined = (
+    rel.temporal
+      ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
+      : keyed.process(
+          regularJoin(residual, {
+            leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
+            rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
+            leftWidth: rel.left.fields.length,
+            rightWidth,
+          }),
+        )
+  ).uid(uid());
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
 }
@@ -159,7 +170,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       const keys = rel.leftKeys
         .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
         .join(", ");
-      line = `Join(type=[InnerJoin], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process`;
+      line = `${rel.temporal ? "TemporalJoin" : "Join"}(type=[${joinTypeName(rel.outer)}], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process${rel.temporal ? " with event-time timers" : ""}`;
       break;
     }
     case "window-tvf":
@@ -200,7 +211,7 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
       break;
     case "join": {
       const all = rel.fields.map((f) => f.name);
-      line = `LogicalJoin(type=[inner], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
+      line = `LogicalJoin(type=[${rel.outer?.toLowerCase() ?? "inner"}], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
       break;
     }
     case "window-tvf":
@@ -221,6 +232,11 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
   }
   const own = `${pad}${line} → [${fields}]`;
   return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
+}
+
+/** Flink's name of a join type in EXPLAIN. */
+function joinTypeName(outer: Extract<Rel, { kind: "join" }>["outer"]): string {
+  return outer ? `${outer[0]}${outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin";
 }
 
 function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {

@@ -118,7 +118,7 @@ describe("PROCTIME() and lookup joins", () => {
     for (const r of out) expect([r.window_end - r.window_start, r.window_start % 10_000]).toEqual([10_000, 0]);
   });
 
-  it("explains the lookup join and refuses event-time AS OF, other connectors and ON without a key", () => {
+  it("explains the lookup join and refuses an event-time AS OF against a table without a rowtime, other connectors and ON without a key", () => {
     const ddl = `${SIDE}; CREATE TABLE c (${CLICKS}) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
       CREATE TABLE g (k VARCHAR, rank BIGINT, label VARCHAR) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
       CREATE TABLE p (k VARCHAR, label VARCHAR) WITH ('connector' = 'print');`;
@@ -129,7 +129,7 @@ describe("PROCTIME() and lookup joins", () => {
     ).explains;
     expect(text).toMatch(/LookupJoin\(table=\[side\], joinType=\[InnerJoin\], keys=\[k = k\]\).*changelogMode=\[I\]/);
     expect(() => planSql(ins("side FOR SYSTEM_TIME AS OF x.ts AS s"))).toThrow(
-      /FOR SYSTEM_TIME AS OF a time other than a PROCTIME\(\) attribute .* is not supported/,
+      /the versioned table of a temporal join needs a rowtime column \(a WATERMARK\)/,
     );
     expect(() => planSql(ins("g FOR SYSTEM_TIME AS OF x.pt AS s"))).toThrow(
       /a lookup join against connector 'datagen' \(only 'filesystem'\) is not supported/,

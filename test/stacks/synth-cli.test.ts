@@ -5,7 +5,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -47,6 +47,19 @@ describe("npm run synth", () => {
     // The prod stage keeps its tables when the stack is removed.
     const tables = all.filter((x) => x.Type === "AWS::DynamoDB::Table");
     expect(tables.map((x) => x.DeletionPolicy)).toEqual(Array(5).fill("Retain"));
+  }, 120_000);
+
+  it("synthesizes a SQL script as a job (its ingest table an API route) and bundles it with its text", () => {
+    const out = mkdtempSync(join(tmpdir(), "riffle-synth-cli-"));
+    const r = synth(["--job", "examples/sql/click-counts.sql", "--out", out, "--stage", "dev"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("stack dev-riffle-click-counts: job 'click-counts'");
+    const template = readFileSync(join(out, "dev-riffle-click-counts.template.json"), "utf8");
+    expect(template).toContain("/jobs/{job}/sources/{source}/events");
+    const bundle = readdirSync(out, { recursive: true }).find((f) => String(f).endsWith("entry.mjs"));
+    expect(bundle, "the Lambda bundle").toBeDefined();
+    const code = readFileSync(join(out, String(bundle)), "utf8");
+    expect(code).toContain("CREATE TABLE clicks");
   }, 120_000);
 
   it("explains a missing --job or a job file that does not exist", () => {
