@@ -42,6 +42,6 @@ export interface AuditEntry {
 export interface AuditLog {
   /** Appends `entry`; durable when the promise resolves. */
   append(entry: AuditEntry): Promise<void>;
-  /** Every entry, oldest first (ties in the order appended). */
+  /** Every entry, oldest first (entries of the same millisecond in no set order). */
   read(): Promise<AuditEntry[]>;
 }
