@@ -82,6 +82,7 @@ program
   .option("--prefix <prefix>", "aws-local: prefix of queue and table names", "riffle")
   .option("--state-dir <dir>", "embedded: keep the log, state, checkpoints and ingested records here, and resume")
   .option("--from-savepoint <name>", "embedded: start from this savepoint in --state-dir (at the given parallelism)")
+  .option("--principals <file>", "principals file: key digests, grants and row policies (instead of RIFFLE_API_KEYS)")
   .addOption(parallelism())
   .action(async (file: string, opts: DevOptions) => {
     // Loaded on demand: the AWS SDK and the emulators would slow every other command's start.
