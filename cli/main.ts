@@ -70,6 +70,16 @@ program
   });
 
 program
+  .command("describe")
+  .description("list the columns of a SQL script's tables with the sensitive data the classifier finds in them")
+  .argument("<files...>", "SQL files declaring tables (CREATE TABLE)")
+  .option("-D, --define <NAME=VALUE...>", `replace \${NAME} in the script with VALUE`)
+  .action(async (files: string[], opts: { define?: string[] }) => {
+    const { describeCommand } = await import("./describe.ts");
+    process.exitCode = await describeCommand(files, opts.define);
+  });
+
+program
   .command("dev")
   .description("run a job as a service with its HTTP API: embedded, or on local AWS emulators")
   .argument("<job>", "job module (.ts) whose default export is defineJob(…)")

@@ -12,6 +12,7 @@ import {
   parsePrincipals,
 } from "../../core/governance/principals-config.ts";
 import { InMemoryAuditLog } from "../../core/memory/in-memory-audit-log.ts";
+import { secretApiKeys } from "../../functions/aws/secret-keys.ts";
 import { ROUTES } from "../../functions/http/routes.ts";
 import { post, setup } from "../support/http-api-events.ts";
 
@@ -102,6 +103,18 @@ describe("grants on routes", () => {
       ["api-key", "allowed"],
       ["api-key", "allowed"],
     ]);
+  });
+});
+
+describe("the deployed secret", () => {
+  it("may hold a principals document; a malformed one is a retryable error naming the field", async () => {
+    const good = secretApiKeys("arn:secret", { reader: async () => JSON.stringify({ principals: PRINCIPALS }) });
+    const { call } = setup({ credentials: good });
+    expect((await call({ path: "/jobs/shop", ...as(KEYS.monitor) })).statusCode).toBe(200);
+    expect((await call({ path: "/jobs/shop/dlq", ...as(KEYS.monitor) })).statusCode).toBe(403);
+    const bad = secretApiKeys("arn:secret", { reader: async () => '{"principals": [{"name": "x"}]}' });
+    await expect(bad()).rejects.toMatchObject({ reason: "api-keys-invalid", retryable: true });
+    await expect(bad()).rejects.toThrow("secret arn:secret: principals[0].keySha256 must be a list of strings");
   });
 });
 
