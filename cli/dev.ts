@@ -6,17 +6,21 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "../core/api/environment.ts";
 import { EmbeddedJobControl } from "../core/control/embedded-control.ts";
 import type { JobCost } from "../core/control/job-control.ts";
+import { SqliteAuditLog } from "../core/durable/sqlite-audit-log.ts";
 import { SqliteIngestLog } from "../core/durable/sqlite-ingest-log.ts";
 import { UsageError } from "../core/errors.ts";
+import { parsePrincipals } from "../core/governance/principals-config.ts";
+import { InMemoryAuditLog } from "../core/memory/in-memory-audit-log.ts";
 import { InMemoryIngestLog } from "../core/memory/in-memory-ingest-log.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { prometheusText } from "../core/runtime/prometheus.ts";
 import { createHttpApi } from "../functions/http/api.ts";
-import { parseKeyList } from "../functions/http/auth.ts";
+import { type CredentialSet, parseKeyList } from "../functions/http/auth.ts";
 import { startAwsLocal } from "../functions/local/aws-local.ts";
 import { serveHttp } from "../functions/local/http-server.ts";
 import { FileOutputStore } from "./file-output-store.ts";
@@ -36,6 +40,8 @@ export interface DevOptions {
   readonly stateDir?: string;
   /** Embedded only, with `stateDir`: start from this savepoint. */
   readonly fromSavepoint?: string;
+  /** A principals file (`core/governance/principals-config.ts`); replaces `RIFFLE_API_KEYS`. */
+  readonly principals?: string;
 }
 
 /** How often `riffle dev --runtime aws-local` logs the job's live cost. */
@@ -73,12 +79,8 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
   if (opts.fromSavepoint !== undefined && opts.stateDir === undefined) {
     throw new UsageError("--from-savepoint needs --state-dir");
   }
+  const keys = devCredentials(opts.principals);
   const job = await loadJob(file);
-  let keys = parseKeyList(process.env.RIFFLE_API_KEYS);
-  if (keys.length === 0) {
-    keys = [randomBytes(18).toString("base64url")];
-    process.stderr.write(`riffle dev: RIFFLE_API_KEYS is not set; this run accepts the key ${keys[0]}\n`);
-  }
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once("SIGINT", onSignal);
@@ -116,13 +118,14 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
       if (final) log(costLine(final));
       return 0;
     }
-    const { runtime, ingest, release } = await embeddedDev(job, opts, stop.signal, log);
+    const { runtime, ingest, audit, release } = await embeddedDev(job, opts, stop.signal, log);
     cleanup = release;
     const control = new EmbeddedJobControl(runtime, ingest);
     const api = createHttpApi({
       jobs: (id) => (id === control.job ? control : undefined),
       credentials: keys,
       metrics: () => prometheusText(runtime),
+      audit,
     });
     const server = await serveHttp(api, { port: opts.port, host: opts.host });
     log(`job '${control.job}' on the embedded runtime; HTTP API on ${server.url}`);
@@ -142,11 +145,35 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
 }
 
 /**
+ * The credentials of `riffle dev`: the principals file, else the plain keys of
+ * `RIFFLE_API_KEYS`, else one random key, printed.
+ */
+function devCredentials(principals: string | undefined): CredentialSet {
+  if (principals !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(principals, "utf8");
+    } catch (cause) {
+      throw new UsageError(`cannot read the principals file '${principals}': ${(cause as Error).message}`, { cause });
+    }
+    if (process.env.RIFFLE_API_KEYS)
+      process.stderr.write("riffle dev: --principals given: RIFFLE_API_KEYS is ignored\n");
+    return { principals: parsePrincipals(text, principals) };
+  }
+  const keys = parseKeyList(process.env.RIFFLE_API_KEYS);
+  if (keys.length > 0) return keys;
+  const key = randomBytes(18).toString("base64url");
+  process.stderr.write(`riffle dev: RIFFLE_API_KEYS is not set; this run accepts the key ${key}\n`);
+  return [key];
+}
+
+/**
  * The embedded runtime of `riffle dev`: in memory, or (with `--state-dir`) durable in
  * a state dir like `riffle run`'s, with the ingest log in it too, so that a restarted
  * `riffle dev` resumes from its last checkpoint and re-reads what it had accepted.
  * Committed records go to stdout as JSON lines; with a state dir, exactly once
- * across restarts (its progress marker says what was published).
+ * across restarts (its progress marker says what was published). The API's audit
+ * log is in the state dir too, or in memory.
  */
 async function embeddedDev(job: Job, opts: DevOptions, signal: AbortSignal, log: (line: string) => void) {
   const common = { signal, ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}) };
@@ -159,7 +186,7 @@ async function embeddedDev(job: Job, opts: DevOptions, signal: AbortSignal, log:
         for (const value of values) process.stdout.write(`${JSON.stringify({ sink, value })}\n`);
       },
     });
-    return { runtime, ingest, release: () => {} };
+    return { runtime, ingest, audit: new InMemoryAuditLog(), release: () => {} };
   }
   const state = await openJobStateDir(opts.stateDir, job.name, opts.fromSavepoint);
   try {
@@ -178,7 +205,7 @@ async function embeddedDev(job: Job, opts: DevOptions, signal: AbortSignal, log:
       ...(opts.fromSavepoint !== undefined ? { fromSavepoint: opts.fromSavepoint } : {}),
     });
     announceResume(state, runtime.plan, log);
-    return { runtime, ingest, release: () => state.release() };
+    return { runtime, ingest, audit: new SqliteAuditLog(state.db), release: () => state.release() };
   } catch (e) {
     state.release();
     throw e;

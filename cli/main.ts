@@ -79,6 +79,16 @@ program
   });
 
 program
+  .command("describe")
+  .description("list the columns of a SQL script's tables with the sensitive data the classifier finds in them")
+  .argument("<files...>", "SQL files declaring tables (CREATE TABLE)")
+  .option("-D, --define <NAME=VALUE...>", `replace \${NAME} in the script with VALUE`)
+  .action(async (files: string[], opts: { define?: string[] }) => {
+    const { describeCommand } = await import("./describe.ts");
+    process.exitCode = await describeCommand(files, opts.define);
+  });
+
+program
   .command("dev")
   .description("run a job as a service with its HTTP API: embedded, or on local AWS emulators")
   .argument("<job>", "job module (.ts) whose default export is defineJob(…)")
@@ -91,6 +101,7 @@ program
   .option("--prefix <prefix>", "aws-local: prefix of queue and table names", "riffle")
   .option("--state-dir <dir>", "embedded: keep the log, state, checkpoints and ingested records here, and resume")
   .option("--from-savepoint <name>", "embedded: start from this savepoint in --state-dir (at the given parallelism)")
+  .option("--principals <file>", "principals file: key digests, grants and row policies (instead of RIFFLE_API_KEYS)")
   .addOption(parallelism())
   .action(async (file: string, opts: DevOptions) => {
     // Loaded on demand: the AWS SDK and the emulators would slow every other command's start.

@@ -27,10 +27,14 @@ export interface ApiSecret {
   readonly environment: Readonly<Record<string, string>>;
 }
 
-/** Creates the secret (a 40-character key; comma-separated keys once rotated). */
+/**
+ * Creates the secret: a generated 40-character key (one principal with every grant);
+ * replace its value with comma-separated keys, or with a principals document of key
+ * digests, grants and policies (`core/governance/principals-config.ts`).
+ */
 export function createApiSecret(scope: Construct, d: DeploymentPlan): ApiSecret {
   const secret = new secretsmanager.Secret(scope, "ApiKeys", {
-    description: `riffle job '${d.job}': HTTP API keys (comma-separated)`,
+    description: `riffle job '${d.job}': HTTP API keys (comma-separated) or a principals document`,
     generateSecretString: { passwordLength: 40, excludePunctuation: true, includeSpace: false },
   });
   return { secret, environment: { [API_KEYS_SECRET_VAR]: secret.secretArn } };

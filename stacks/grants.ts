@@ -196,7 +196,11 @@ export const TASK_BUCKET: readonly BucketAction[] = ["GetObject", "PutObject", "
 /** The API function on the segment bucket: savepoints read payloads; savepoint restores publish, reset and fold. */
 export const API_BUCKET: readonly BucketAction[] = ["GetObject", "DeleteObject", "ListBucket"];
 
-/** The HTTP API function: ingest, status, savepoints, restores and dead-letter replays touch every table. */
+/**
+ * The HTTP API function: ingest, status, savepoints, restores and dead-letter replays
+ * touch every table; its audit log is in the checkpoints table (`PutItem` per access,
+ * `Query` to read it: `functions/aws/dynamo-audit-log.ts`), within these actions.
+ */
 export const API_GRANTS: TableGrants = {
   log: DYNAMO_READ_WRITE,
   state: DYNAMO_READ_WRITE,

@@ -3,6 +3,7 @@
  * the binder types calls through {@link scalarFunction}, the compiler (expr.ts) runs them.
  * Functions are strict (a NULL argument gives NULL) unless marked `nullAware`.
  */
+import { MASKED_TEXT, maskCard, maskEmail, maskPhone } from "../governance/masks.ts";
 import { invalid, type Pos } from "./errors.ts";
 import { formatTimestamp } from "./time-format.ts";
 import {
@@ -141,6 +142,15 @@ function fixed(params: readonly SqlType[], result: SqlType, impl: (v: readonly u
   };
 }
 
+/** `MASK(x)`: a constant for text, NULL for any other type (of x's type, so a masked column keeps its type). */
+const mask: ScalarFn = {
+  type: (args, pos, name) => {
+    arity(args, 1, pos, name);
+    return args[0] as SqlType;
+  },
+  make: (_args, result) => (result.kind === "VARCHAR" ? () => MASKED_TEXT : () => null),
+};
+
 const FUNCTIONS = new Map<string, ScalarFn>([
   ["+", arithmetic("+", (a, b) => a + b)],
   ["-", arithmetic("-", (a, b) => a - b)],
@@ -188,6 +198,10 @@ const FUNCTIONS = new Map<string, ScalarFn>([
       (v) => new RegExp(v[1] as string).exec(v[0] as string)?.[v[2] as number] ?? null,
     ),
   ],
+  ["MASK_CARD", fixed([VARCHAR], VARCHAR, (v) => maskCard(v[0] as string))],
+  ["MASK_EMAIL", fixed([VARCHAR], VARCHAR, (v) => maskEmail(v[0] as string))],
+  ["MASK_PHONE", fixed([VARCHAR], VARCHAR, (v) => maskPhone(v[0] as string))],
+  ["MASK", mask],
 ]);
 
 /** The operator or function `name` (upper case), or undefined. */

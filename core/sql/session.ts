@@ -11,7 +11,7 @@
 import type { DataStream } from "../api/datastream.ts";
 import { defineJob, type Job, type StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Change } from "./aggregate.ts";
-import type { Statement } from "./ast.ts";
+import type { Query, Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
@@ -45,11 +45,26 @@ export interface SqlProgram {
 /** The connector of tables whose rows come from a DataStream (see `StreamTableEnvironment`). */
 export const DATASTREAM_CONNECTOR = "datastream";
 
+/** Options of a {@link SqlSession}. */
+export interface SessionOptions {
+  /** See {@link SqlSession.rewrite}. */
+  readonly rewrite?: (rel: Rel) => Rel;
+}
+
 /** A catalog and the statements run against it. */
 export class SqlSession {
   readonly catalog = new Catalog();
   /** Names of the `datastream` tables that have a stream behind them. */
   readonly streamTables = new Set<string>();
+  /**
+   * Applied to every bound query before the optimizer: governed access
+   * (`core/governance/rewrite.ts`) sets it to filter and mask every table scan.
+   */
+  rewrite: ((rel: Rel) => Rel) | undefined;
+
+  constructor(options: SessionOptions = {}) {
+    this.rewrite = options.rewrite;
+  }
 
   /** Runs `text`'s statements; every mistake is a {@link SqlError} with line and column. */
   execute(text: string): { inserts: PlannedInsert[]; explains: string[] } {
@@ -69,7 +84,7 @@ export class SqlSession {
     if (statements.length !== 1 || s?.kind !== "query")
       throw new SqlError("validation", s?.pos, "sqlQuery takes one SELECT (use executeSql for other statements)");
     return withFunctions(this.catalog.functions, () => {
-      const logical = bindQuery(s.query, this.catalog);
+      const logical = this.bind(s.query);
       const optimized = optimize(logical);
       this.checkSources(optimized);
       return { logical, optimized };
@@ -110,7 +125,7 @@ export class SqlSession {
   private planInsert(s: Extract<Statement, { kind: "insert" }>): PlannedInsert {
     const sink = this.catalog.table(s.table, s.pos);
     if (s.columns) throw unsupported(s.pos, "INSERT INTO with a column list");
-    const logical = castToStrings(bindQuery(s.query, this.catalog), sink);
+    const logical = castToStrings(this.bind(s.query), sink);
     const want = sink.physical;
     if (logical.fields.length !== want.length)
       throw invalid(
@@ -137,6 +152,11 @@ export class SqlSession {
       );
     }
     return { sink, logical, optimized };
+  }
+
+  private bind(q: Query): Rel {
+    const rel = bindQuery(q, this.catalog);
+    return this.rewrite ? this.rewrite(rel) : rel;
   }
 
   /** Opens (without reading) every source of `rel`, so that a bad connector or option fails at plan time. */
@@ -171,8 +191,8 @@ function castToStrings(rel: Rel, sink: TableDef): Rel {
 }
 
 /** Parses and plans `text` in a new session; every mistake is a {@link SqlError} with line and column. */
-export function planSql(text: string): SqlProgram {
-  const session = new SqlSession();
+export function planSql(text: string, options?: SessionOptions): SqlProgram {
+  const session = new SqlSession(options);
   return { catalog: session.catalog, ...session.execute(text) };
 }
 

@@ -12,7 +12,7 @@
 
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { RiffleError } from "../../core/errors.ts";
-import { parseKeyList } from "../http/auth.ts";
+import { type CredentialSet, parseCredentials } from "../http/auth.ts";
 
 /** How long a read secret is used before it is read again: one minute. */
 export const DEFAULT_SECRET_TTL_MS = 60_000;
@@ -93,13 +93,24 @@ export function cached<T>(read: () => Promise<T>, options: CacheOptions = {}): (
 }
 
 /**
- * The API keys in secret `secretId` (comma-separated, as `RIFFLE_API_KEYS`), read
- * through `reader` (default: Secrets Manager) and cached ({@link cached}).
+ * The credentials in secret `secretId`: a principals document (key digests, grants and
+ * policies; `core/governance/principals-config.ts`) or comma-separated plain keys (as
+ * `RIFFLE_API_KEYS`), read through `reader` (default: Secrets Manager) and cached
+ * ({@link cached}). A malformed principals document fails every request with a retryable
+ * `api-keys-invalid` (503, logged with the field that is wrong) until the secret is fixed.
  */
 export function secretApiKeys(
   secretId: string,
   options: CacheOptions & { readonly reader?: SecretReader } = {},
-): () => Promise<readonly string[]> {
+): () => Promise<CredentialSet> {
   const reader = options.reader ?? secretsManagerReader();
-  return cached(async () => parseKeyList(await reader(secretId)), options);
+  return cached(async () => {
+    const text = await reader(secretId);
+    try {
+      return parseCredentials(text, `secret ${secretId}`);
+    } catch (cause) {
+      // The server's configuration, not the request, is wrong: a 503 (logged) until the secret is fixed.
+      throw new RiffleError("api-keys-invalid", (cause as Error).message, { cause, retryable: true });
+    }
+  }, options);
 }

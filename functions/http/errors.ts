@@ -7,6 +7,7 @@
 
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describeCause, RiffleError } from "../../core/errors.ts";
+import { ForbiddenError } from "../../core/governance/principal.ts";
 
 /** The `retry-after` (seconds) sent with a 503 for a retryable control error. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -66,6 +67,7 @@ export interface ErrorContext {
 /**
  * Maps a thrown value to a response:
  * - {@link HttpError}: its status, code, details and headers;
+ * - a {@link ForbiddenError} (a missing grant): 403 `forbidden`, with the `grant` needed;
  * - a retryable {@link RiffleError}: 503 with `retry-after`, the error's reason and message (logged);
  * - a {@link RiffleError} with reason `usage`: 400;
  * - any other {@link RiffleError} from the control (e.g. a `SavepointError`): 409 with its reason and message;
@@ -74,6 +76,9 @@ export interface ErrorContext {
 export function errorResponse(error: unknown, where: ErrorContext, log: (line: string) => void): HttpResponse {
   if (error instanceof HttpError) {
     return jsonResponse(error.status, { error: error.code, message: error.message, ...error.details }, error.headers);
+  }
+  if (error instanceof ForbiddenError) {
+    return jsonResponse(403, { error: "forbidden", message: error.message, grant: error.grant });
   }
   const at = `${where.method} ${where.path}${where.requestId ? ` (request ${where.requestId})` : ""}`;
   if (error instanceof RiffleError && error.retryable) {

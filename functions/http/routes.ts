@@ -4,11 +4,15 @@
  * before matching; an unknown path is 404, a known path with another method 405
  * (with `allow`), an unknown job 404. HEAD is answered wherever GET is: the GET
  * response with its headers (and the `content-length` of its body) and no body.
+ * Each route declares the grant each method needs (`{param}` filled from the path);
+ * the router checks it before looking up the job (403 `forbidden`, naming the grant).
  */
 
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { checkSavepointName, SavepointError } from "../../core/checkpoint/savepoint.ts";
 import type { JobControl, JobDirectory } from "../../core/control/job-control.ts";
+import { authorize, type Principal } from "../../core/governance/principal.ts";
+import type { RouteAccess } from "./access.ts";
 import { HttpError, type HttpResponse, jsonResponse } from "./errors.ts";
 import { bodyText, mediaType, parseRecords, validateRecords } from "./ingest-body.ts";
 import { liveSnapshot } from "./live.ts";
@@ -26,6 +30,10 @@ export interface RouteContext {
   readonly params: Readonly<Record<string, string>>;
   readonly control: JobControl;
   readonly limits: RouteLimits;
+  /** Who asks (authenticated; the route's grant checked). */
+  readonly principal: Principal;
+  /** The request's audit record: a handler adds the tables it touched, rows, checkpoint, fingerprint. */
+  readonly access: RouteAccess;
 }
 
 type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
@@ -35,6 +43,8 @@ export interface Route {
   /** Path template, e.g. `/jobs/{job}/checkpoints`. */
   readonly path: string;
   readonly methods: Readonly<Record<string, RouteHandler>>;
+  /** The grant each method needs, e.g. `monitor`, `admin`, `ingest:{source}` (a path parameter filled in). */
+  readonly grants: Readonly<Record<string, string>>;
 }
 
 /** A JSON object body of a control route; undefined when the request has no body. */
@@ -93,6 +103,8 @@ async function ingestEvents(ctx: RouteContext): Promise<HttpResponse> {
   const parsed = parseRecords(ctx.event, text, ctx.limits.maxRecords);
   const records = await validateRecords(source.schema, parsed, name);
   const { partition, first, last } = await ctx.control.ingest(name, records, key);
+  ctx.access.tables.push(name);
+  ctx.access.rows = records.length;
   return jsonResponse(202, { accepted: records.length, partition, first, last });
 }
 
@@ -128,25 +140,51 @@ async function replay(ctx: RouteContext): Promise<HttpResponse> {
 
 /** Every route of the API. */
 export const ROUTES: readonly Route[] = [
-  { path: "/jobs/{job}", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.status()) } },
+  {
+    path: "/jobs/{job}",
+    methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.status()) },
+    grants: { GET: "monitor" },
+  },
   {
     path: "/jobs/{job}/checkpoints",
     methods: { GET: async (ctx) => jsonResponse(200, { checkpoints: await ctx.control.checkpoints() }) },
+    grants: { GET: "monitor" },
   },
-  { path: "/jobs/{job}/plan", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.plan()) } },
+  {
+    path: "/jobs/{job}/plan",
+    methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.plan()) },
+    grants: { GET: "monitor" },
+  },
   {
     path: "/jobs/{job}/savepoints",
     methods: {
       GET: async (ctx) => jsonResponse(200, { savepoints: await ctx.control.listSavepoints() }),
       POST: takeSavepoint,
     },
+    grants: { GET: "monitor", POST: "admin" },
   },
-  { path: "/jobs/{job}/events", methods: { GET: (ctx) => liveSnapshot(ctx.control) } },
-  { path: "/jobs/{job}/restore", methods: { POST: restore } },
-  { path: "/jobs/{job}/dlq", methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.deadLetters()) } },
-  { path: "/jobs/{job}/dlq/replay", methods: { POST: replay } },
-  { path: "/jobs/{job}/sources/{source}/events", methods: { POST: ingestEvents } },
+  { path: "/jobs/{job}/events", methods: { GET: (ctx) => liveSnapshot(ctx.control) }, grants: { GET: "monitor" } },
+  { path: "/jobs/{job}/restore", methods: { POST: restore }, grants: { POST: "admin" } },
+  // Dead letters hold records: admin, not monitor.
+  {
+    path: "/jobs/{job}/dlq",
+    methods: { GET: async (ctx) => jsonResponse(200, await ctx.control.deadLetters()) },
+    grants: { GET: "admin" },
+  },
+  { path: "/jobs/{job}/dlq/replay", methods: { POST: replay }, grants: { POST: "admin" } },
+  {
+    path: "/jobs/{job}/sources/{source}/events",
+    methods: { POST: ingestEvents },
+    grants: { POST: "ingest:{source}" },
+  },
 ];
+
+/** The grant `method` on `r` needs, its `{param}`s filled in from the path. */
+export function routeGrant(r: Route, method: string, params: Readonly<Record<string, string>>): string {
+  const template = r.grants[method];
+  if (template === undefined) throw new Error(`route ${method} ${r.path} declares no grant`);
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? "");
+}
 
 function decodeSegments(rawPath: string): string[] {
   return rawPath
@@ -186,11 +224,16 @@ function withoutBody(response: HttpResponse): HttpResponse {
   return { ...response, headers: { ...response.headers, "content-length": length }, body: "" };
 }
 
-/** Routes a request: matches path and method, finds the job, runs the route. Throws {@link HttpError}s for 4xx. */
+/**
+ * Routes a request: matches path and method, checks the principal's grant, finds the
+ * job, runs the route. Throws {@link HttpError}s for 4xx, a `ForbiddenError` for a
+ * missing grant. `access` (its principal set) receives the route for the audit.
+ */
 export async function route(
   event: APIGatewayProxyEventV2,
   jobs: JobDirectory,
   limits: RouteLimits,
+  access: RouteAccess & { readonly principal: Principal },
 ): Promise<HttpResponse> {
   const method = event.requestContext.http.method.toUpperCase();
   const segments = decodeSegments(event.rawPath);
@@ -204,10 +247,14 @@ export async function route(
         headers: { allow },
       });
     }
+    const as = method === "HEAD" ? "GET" : method;
     const job = params.job as string;
+    access.route = `${method} ${r.path}`;
+    access.job = job;
+    authorize(access.principal, routeGrant(r, as, params), `call ${as} ${r.path}`);
     const control = jobs(job);
     if (control === undefined) throw new HttpError(404, "unknown-job", `no job '${job}'`);
-    const response = await handler({ event, params, control, limits });
+    const response = await handler({ event, params, control, limits, principal: access.principal, access });
     return method === "HEAD" ? withoutBody(response) : response;
   }
   const routes = ROUTES.flatMap((r) => Object.keys(r.methods).map((m) => `${m} ${r.path}`)).join(", ");

@@ -27,6 +27,7 @@ import { StoreJobControl } from "../../core/control/store-control.ts";
 import { RiffleError } from "../../core/errors.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
+import { DynamoAuditLog } from "../aws/dynamo-audit-log.ts";
 import { awsPortsFromEnv } from "../aws/ports.ts";
 import { secretApiKeys } from "../aws/secret-keys.ts";
 import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
@@ -110,7 +111,11 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       backlog: (t) => approximateBacklog(ports.sqs, urlOf(queues, t)),
       queueDeadLetters: () => queueDeadLetters(ports.sqs, dlqs),
     });
-    return createHttpApi({ jobs: (id) => (id === control.job ? control : undefined), credentials: apiKeys(env) });
+    return createHttpApi({
+      jobs: (id) => (id === control.job ? control : undefined),
+      credentials: apiKeys(env),
+      audit: new DynamoAuditLog(ports.dynamo, ports.tables, control.job),
+    });
   });
   const step =
     (name: keyof CoordinatorHandlers): LambdaHandler<StepInput> =>

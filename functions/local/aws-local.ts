@@ -14,8 +14,10 @@ import { describeCause } from "../../core/errors.ts";
 import type { JobGraph } from "../../core/graph/graph.ts";
 import type { Plan } from "../../core/graph/plan.ts";
 import { planJob } from "../../core/graph/planner.ts";
+import type { AuditLog } from "../../core/ports/audit-log.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
 import { ORIGINS, RequestAccounting } from "../aws/accounting.ts";
+import { DynamoAuditLog } from "../aws/dynamo-audit-log.ts";
 import { LiveCostMeter } from "../aws/live-cost.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { loadPrices } from "../aws/prices.ts";
@@ -25,6 +27,7 @@ import { SqsTaskScaler } from "../aws/sqs-lambda-scaler.ts";
 import { sqsClient } from "../aws/sqs-queue.ts";
 import { storedBytes } from "../aws/table-size.ts";
 import { createHttpApi } from "../http/api.ts";
+import type { CredentialSet } from "../http/auth.ts";
 import { type Deployment, startCoordinator, startTaskWorker, type WorkerOptions } from "./aws-local-workers.ts";
 import { startDynamoLocal } from "./dynamo-local.ts";
 import type { EventSourceMapping, EventSourceMappingStats } from "./esm.ts";
@@ -49,7 +52,7 @@ export interface AwsLocalOptions extends WorkerOptions {
   /** Interface of the HTTP API (default 127.0.0.1; it checks credentials, unlike the emulators, which always listen on 127.0.0.1). */
   readonly httpHost?: string;
   /** Credentials the HTTP API accepts. */
-  readonly apiKeys?: readonly string[];
+  readonly apiKeys?: CredentialSet;
   /** Visibility timeout of the task queues, seconds (default 2). */
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before SQS moves a message to its DLQ (default 5). */
@@ -170,7 +173,13 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
     coordinatorRef = coordinator;
     coordinator.done.catch((e) => log(`coordinator stopped: ${String(e)}`));
     workers.push(() => coordinator.stop());
-    const url = await serveApi(options, plan.job, control, workers);
+    const url = await serveApi(
+      options,
+      plan.job,
+      control,
+      workers,
+      new DynamoAuditLog(ports.dynamo, ports.tables, plan.job),
+    );
     let stopped = false;
     const stopWorkers = async () => {
       if (stopped) return;
@@ -204,15 +213,20 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
   }
 }
 
-/** Serves the HTTP API when asked (`httpPort`); returns its URL and adds its close to `workers`. */
+/** Serves the HTTP API when asked (`httpPort`), auditing into `audit`; returns its URL and adds its close to `workers`. */
 async function serveApi(
   options: AwsLocalOptions,
   job: string,
   control: StoreJobControl,
   workers: (() => Promise<void>)[],
+  audit: AuditLog,
 ): Promise<string | undefined> {
   if (options.httpPort === undefined) return undefined;
-  const api = createHttpApi({ jobs: (id) => (id === job ? control : undefined), credentials: options.apiKeys ?? [] });
+  const api = createHttpApi({
+    jobs: (id) => (id === job ? control : undefined),
+    credentials: options.apiKeys ?? [],
+    audit,
+  });
   const server = await serveHttp(api, {
     port: options.httpPort,
     ...(options.httpHost ? { host: options.httpHost } : {}),

@@ -9,6 +9,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll } from "vitest";
 import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
 import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
+import { DynamoAuditLog } from "../../functions/aws/dynamo-audit-log.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, ensureTables, type TableNames, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoIngestLog } from "../../functions/aws/dynamo-ingest-log.ts";
@@ -16,6 +17,7 @@ import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
 import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
 import { DynamoTimerHints } from "../../functions/aws/dynamo-timer-hints.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
+import { auditLogContract } from "./audit-log.contract.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { dynamoCompressionTests } from "./dynamo-compression.ts";
 import { dynamoResetCompactionTests } from "./dynamo-reset-compaction.ts";
@@ -55,6 +57,15 @@ checkpointStoreContract("DynamoCheckpointStore", async () => {
   const { client, tables } = await freshTables();
   return { store: new DynamoCheckpointStore(client, tables) };
 });
+auditLogContract(
+  "DynamoAuditLog",
+  async () => {
+    const { client, tables, endpoint } = await freshTables();
+    const reopen = async () => new DynamoAuditLog(dynamoClient(endpoint), tables, "job");
+    return { log: new DynamoAuditLog(client, tables, "job"), reopen };
+  },
+  true,
+);
 ingestLogContract("DynamoIngestLog", async () => {
   const { client, tables } = await freshTables();
   return { log: new DynamoIngestLog(client, tables) };

@@ -3,15 +3,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SqliteAuditLog } from "../../core/durable/sqlite-audit-log.ts";
 import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
 import { SqliteIngestLog } from "../../core/durable/sqlite-ingest-log.ts";
 import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
+import { InMemoryAuditLog } from "../../core/memory/in-memory-audit-log.ts";
 import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryIngestLog } from "../../core/memory/in-memory-ingest-log.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
+import { auditLogContract } from "./audit-log.contract.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
 import { outputStoreContract } from "./output-store.contract.ts";
@@ -57,3 +60,18 @@ ingestLogContract("SqliteIngestLog", async () => {
 });
 outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
 timerHintsContract("InMemoryTimerHints", async () => new InMemoryTimerHints());
+
+auditLogContract("InMemoryAuditLog", async () => ({ log: new InMemoryAuditLog(), reopen: undefined }), false);
+auditLogContract(
+  "SqliteAuditLog",
+  async () => {
+    const path = mkdtempSync(join(tmpdir(), "riffle-contract-"));
+    const dir = openStateDir(path, { create: true, job: "contract" });
+    const reopen = async () => {
+      dir.close();
+      return new SqliteAuditLog(openStateDir(path, { create: false, job: "contract" }).db);
+    };
+    return { log: new SqliteAuditLog(dir.db), reopen };
+  },
+  true,
+);
