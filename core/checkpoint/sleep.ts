@@ -6,6 +6,8 @@
  * nothing to checkpoint, and the coordinator goes to sleep (its execution ends)
  * instead of triggering.
  *
+ * Before it sleeps, the coordinator seals the logs (`seal.ts`): nothing folds while it sleeps.
+ *
  * Waking without a lost wake-up: the coordinator (1) marks the job record `sleeping`,
  * then (2) looks at the logs once more, and stays awake if anything arrived. Every
  * writer that can bring new work — an ingest append, a restore, a task that committed
@@ -22,6 +24,7 @@ import type { CheckpointManifest, CheckpointStore, JobRecord } from "../ports/ch
 import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
+import { sealLogs } from "./seal.ts";
 
 /** What the quiet check reads. */
 export interface QuietContext {
@@ -74,6 +77,9 @@ export function wasBusy(
  */
 export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
   if (!(await isQuiet(c, last))) return false;
+  // Nothing folds while it sleeps: seal first (`seal.ts`). It folds nothing: in a round
+  // the trigger runs before `last`'s output is published, and only published segments fold.
+  await sealLogs(c.plan, c.state, undefined);
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
   if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
   if (await isQuiet(c, last)) return true;

@@ -18,6 +18,7 @@ import { DynamoTimerHints } from "../../functions/aws/dynamo-timer-hints.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { dynamoCompressionTests } from "./dynamo-compression.ts";
+import { dynamoExpiringLogTests } from "./dynamo-expiring-log.ts";
 import { dynamoResetCompactionTests } from "./dynamo-reset-compaction.ts";
 import { dynamoSpecificTests } from "./dynamo-specific.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
@@ -69,4 +70,5 @@ timerHintsContract("DynamoTimerHints", async () => {
 });
 dynamoSpecificTests(freshTables);
 dynamoCompressionTests(freshTables);
+dynamoExpiringLogTests(freshTables);
 dynamoResetCompactionTests(freshTables);
