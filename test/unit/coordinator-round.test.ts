@@ -87,6 +87,41 @@ describe("coordinator round", () => {
     expect(await round(s.steps(), null)).toEqual({ checkpoint: null, failed: failed.failed });
   });
 
+  it("seals every partition's log, folding nothing, whenever a round answers that the job failed", async () => {
+    const s = setup();
+    const sealed: string[] = [];
+    const state = s.context.state as InMemoryStateStore;
+    const sealing = Object.assign(Object.create(state) as InMemoryStateStore, {
+      seal: async (task: string, partition: number, through: number) => {
+        sealed.push(`${task}#${partition}@${through}`);
+        return 0;
+      },
+    });
+    const steps = () => new CoordinatorSteps({ ...s.context, state: sealing });
+    const partitions = s.context.plan.tasks.flatMap((t) =>
+      Array.from({ length: t.parallelism }, (_, p) => `${t.id}#${p}@0`),
+    );
+    expect(await round(steps(), null)).toEqual({ checkpoint: 1 });
+    for (const [id, expected] of [
+      [1, { checkpoint: 2, aborted: 1 }],
+      [2, { checkpoint: null, restored: 2 }],
+    ] as const) {
+      s.clock.advance(6000);
+      expect(await round(steps(), id)).toEqual(expected);
+    }
+    expect(sealed).toEqual([]); // running, restored: nothing sealed
+    s.clock.advance(1000);
+    expect(await round(steps(), null)).toEqual({ checkpoint: 3 });
+    s.clock.advance(6000);
+    expect(await round(steps(), 3)).toEqual({ checkpoint: 4, aborted: 3 });
+    s.clock.advance(6000);
+    expect((await round(steps(), 4)).failed).toBeDefined(); // the restore marks it failed
+    expect(sealed.sort()).toEqual([...partitions].sort());
+    sealed.length = 0;
+    expect((await round(steps(), null)).failed).toBeDefined(); // the trigger finds it failed
+    expect(sealed.sort()).toEqual([...partitions].sort());
+  });
+
   it("settle reports what the poll found and acts on it, as the embedded driver uses it", async () => {
     const s = setup();
     await s.steps().trigger();

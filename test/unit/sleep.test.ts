@@ -58,6 +58,34 @@ async function setup() {
 }
 
 describe("scale to zero", () => {
+  it("seals every partition's log before it writes `sleeping`, folding nothing, and not when the job is busy", async () => {
+    const { plan, state, checkpoints, record, last, context } = await setup();
+    const events: string[] = [];
+    const sealing = Object.assign(Object.create(state) as InMemoryStateStore, {
+      seal: async (task: string, partition: number, through: number) => {
+        events.push(
+          `seal ${task}#${partition} ${through} sleeping=${(await checkpoints.loadJob("sleepy"))?.sleeping === true}`,
+        );
+        return 0;
+      },
+    });
+    await state.append(plan.tasks[0]?.id as string, 0, segment(2));
+    expect(await trySleep({ ...context, state: sealing }, record, last)).toBe(false);
+    expect(events).toEqual([]); // busy: no seal
+    const quiet = await setup();
+    const sealed: string[] = [];
+    const quietSealing = Object.assign(Object.create(quiet.state) as InMemoryStateStore, {
+      seal: async (task: string, partition: number, through: number) => {
+        const asleep = (await quiet.checkpoints.loadJob("sleepy"))?.sleeping === true;
+        sealed.push(`${task}#${partition} ${through} ${asleep}`);
+        return 0;
+      },
+    });
+    expect(await trySleep({ ...quiet.context, state: quietSealing }, quiet.record, quiet.last)).toBe(true);
+    expect(sealed.sort()).toEqual(quiet.plan.tasks.map((t) => `${t.id}#0 0 false`).sort());
+    expect((await quiet.checkpoints.loadJob("sleepy"))?.sleeping).toBe(true);
+  });
+
   it("is quiet only when no partition committed past its cut", async () => {
     const { plan, state, last, context } = await setup();
     expect(await isQuiet(context, last)).toBe(true);
@@ -86,7 +114,10 @@ describe("scale to zero", () => {
       ...context,
       state: new Proxy(state, {
         get(target, key) {
-          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
+          if (key !== "readSegments") {
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+          }
           return async (task: string, partition: number, after: number) => {
             // The second look (after `sleeping` is written) sees a segment that arrived in between.
             if (++reads === plan.tasks.length + 1) await target.append(task, partition, segment(2));
@@ -108,7 +139,10 @@ describe("scale to zero", () => {
       ...context,
       state: new Proxy(state, {
         get(target, key) {
-          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
+          if (key !== "readSegments") {
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+          }
           return async (task: string, partition: number, after: number) => {
             // Between its two looks, an ingest appends and wakes the job (it saw `sleeping`).
             if (++reads === plan.tasks.length + 1) {
