@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { round, settle } from "../../core/checkpoint/round.ts";
-import { RoundReads } from "../../core/checkpoint/round-reads.ts";
+import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -176,6 +176,30 @@ describe("round reads", () => {
     expect(reads.jobs).toBe(1);
     expect(reads.manifests).toBeLessThanOrEqual(3); // 2 (pending), the one before it, 3 is written, not read
     expect(uncached.jobs).toBeGreaterThan(5);
+  });
+
+  it("a warm container's next round reads no manifest: the completed one it wrote is kept (CompletedManifests)", async () => {
+    const s = setup();
+    const { counted, reads } = counting(s.checkpoints);
+    const kept = new CompletedManifests();
+    const run = (id: number | null) =>
+      round(new CoordinatorSteps({ ...s.context, checkpoints: new RoundReads(counted, kept) }), id);
+    expect(await run(null)).toEqual({ checkpoint: 1 });
+    for (const id of [1, 2, 3]) {
+      await s.ackAll(id);
+      s.clock.advance(1000);
+      reads.manifests = 0;
+      expect(await run(id)).toEqual({ checkpoint: id + 1, completed: id });
+      // Round 1 finds no completed checkpoint before; later ones find the kept one.
+      expect(reads.manifests).toBe(0);
+    }
+    expect(kept.get("rounds", 3)?.status).toBe("completed");
+    expect((await s.checkpoints.getManifest("rounds", 3))?.cut).toEqual(kept.get("rounds", 3)?.cut);
+    // Only completed manifests are kept, and at most `max` of them.
+    const few = new CompletedManifests(2);
+    for (const id of [1, 2, 3]) few.keep(await s.checkpoints.getManifest("rounds", id));
+    few.keep({ job: "rounds", id: 9, generation: 1, status: "aborted", triggeredAt: 0, parallelism: {} });
+    expect([1, 2, 3, 9].map((id) => few.get("rounds", id)?.id)).toEqual([undefined, 2, 3, undefined]);
   });
 
   it("keeps its own writes, and after a write that lost the race reads the record again", async () => {
