@@ -25,9 +25,10 @@
  *
  * Why a segment may carry a TTL from its write: it is needed only until a fold passes
  * it, and a running job folds every partition behind its cut at least every
- * {@link DYNAMO_FOLD_POLICY}'s checkpoints and once a day. A coordinator that stops
- * making rounds (the job sleeps, finishes or failed) first seals the logs: it folds
- * through the last cut and removes the TTL of what is left (`core/checkpoint/seal.ts`).
+ * `DYNAMO_FOLD_POLICY`'s 64 checkpoints and once a day. A coordinator that stops
+ * making rounds (the job sleeps, finishes or failed) first seals the logs: it removes
+ * the TTL of every segment above the base (the final checkpoint folds through its cut
+ * first), see `core/checkpoint/seal.ts`.
  */
 
 import { randomUUID } from "node:crypto";
