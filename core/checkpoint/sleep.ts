@@ -22,6 +22,7 @@
 import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, CheckpointStore, JobRecord } from "../ports/checkpoint-store.ts";
 import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
+import type { OutputStore } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
 import { sealLogs } from "./seal.ts";
@@ -32,6 +33,8 @@ export interface QuietContext {
   readonly state: StateStore;
   readonly checkpoints: CheckpointStore;
   readonly timers?: TimerHints;
+  /** The published marks' store: the seal before sleeping folds through them (without one it folds nothing). */
+  readonly output?: Pick<OutputStore, "publishedThrough">;
 }
 
 /**
@@ -77,9 +80,10 @@ export function wasBusy(
  */
 export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
   if (!(await isQuiet(c, last))) return false;
-  // Nothing folds while it sleeps: seal first (`seal.ts`). It folds nothing: in a round
-  // the trigger runs before `last`'s output is published, and only published segments fold.
-  await sealLogs(c.plan, c.state, undefined);
+  // Nothing folds while it sleeps: seal first (`seal.ts`). It folds through the published
+  // marks, not `last`'s cut: in a round the trigger runs before `last`'s output is
+  // published, and only published segments may fold. What is left to seal is then small.
+  await sealLogs(c.plan, c.state, c.output ? await c.output.publishedThrough(c.plan.job) : undefined);
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
   if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
   if (await isQuiet(c, last)) return true;

@@ -58,7 +58,7 @@ async function setup() {
 }
 
 describe("scale to zero", () => {
-  it("seals every partition's log before it writes `sleeping`, folding nothing, and not when the job is busy", async () => {
+  it("seals every partition's log before it writes `sleeping`, through the published marks, and not when busy", async () => {
     const { plan, state, checkpoints, record, last, context } = await setup();
     const events: string[] = [];
     const sealing = Object.assign(Object.create(state) as InMemoryStateStore, {
@@ -81,8 +81,11 @@ describe("scale to zero", () => {
         return 0;
       },
     });
-    expect(await trySleep({ ...quiet.context, state: quietSealing }, quiet.record, quiet.last)).toBe(true);
-    expect(sealed.sort()).toEqual(quiet.plan.tasks.map((t) => `${t.id}#0 0 false`).sort());
+    // It folds through the published marks (only published segments may fold), not the cut.
+    const first = quiet.plan.tasks[0]?.id as string;
+    const output = { publishedThrough: async () => ({ [`${first}#0`]: 1 }) };
+    expect(await trySleep({ ...quiet.context, state: quietSealing, output }, quiet.record, quiet.last)).toBe(true);
+    expect(sealed.sort()).toEqual(quiet.plan.tasks.map((t) => `${t.id}#0 ${t.id === first ? 1 : 0} false`).sort());
     expect((await quiet.checkpoints.loadJob("sleepy"))?.sleeping).toBe(true);
   });
 
