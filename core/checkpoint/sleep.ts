@@ -84,6 +84,9 @@ export async function trySleep(c: QuietContext, record: JobRecord, last: Checkpo
   // marks, not `last`'s cut: in a round the trigger runs before `last`'s output is
   // published, and only published segments may fold. What is left to seal is then small.
   await sealLogs(c.plan, c.state, c.output ? await c.output.publishedThrough(c.plan.job) : undefined);
+  // Work that landed during the seal woke nobody (the record did not say `sleeping` yet):
+  // look again, so that it keeps the coordinator awake here rather than un-sleep it below.
+  if (!(await isQuiet(c, last))) return false;
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
   if (!(await c.checkpoints.saveJob({ ...record, sleeping: true }, expected))) return false;
   if (await isQuiet(c, last)) return true;

@@ -59,5 +59,5 @@ describe("aws-local: scale to zero", () => {
     expect(l.coordinatorExecutions()).toBe(asleep + 1);
     const record = await l.ports.checkpoints.loadJob("clicks");
     expect(record?.wakes).toBe(asleep); // every execution after the first was a wake
-  }, 120_000);
+  }, 240_000); // its waits add up to 98 s, and a loaded machine takes 30 s and more to start the job
 });

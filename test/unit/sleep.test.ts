@@ -110,28 +110,35 @@ describe("scale to zero", () => {
     expect(await isQuiet({ ...context, timers: lagging }, last)).toBe(false);
   });
 
-  it("stays awake when work lands while it falls asleep", async () => {
-    const { plan, state, checkpoints, record, last, context } = await setup();
-    let reads = 0;
-    const racing = {
-      ...context,
-      state: new Proxy(state, {
-        get(target, key) {
-          if (key !== "readSegments") {
-            const v = Reflect.get(target, key);
-            return typeof v === "function" ? v.bind(target) : v;
-          }
-          return async (task: string, partition: number, after: number) => {
-            // The second look (after `sleeping` is written) sees a segment that arrived in between.
-            if (++reads === plan.tasks.length + 1) await target.append(task, partition, segment(2));
-            return target.readSegments(task, partition, after);
-          };
-        },
-      }),
-    };
-    expect(await trySleep(racing, record, last)).toBe(false);
-    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
-  });
+  // trySleep looks at the logs three times: first, after the seal, after writing `sleeping`.
+  for (const [look, what] of [
+    [2, "during the seal: the look after it keeps it awake, and it writes nothing"],
+    [3, "after `sleeping` is written: it clears `sleeping` again"],
+  ] as const) {
+    it(`stays awake when work lands while it falls asleep, ${what}`, async () => {
+      const { plan, state, checkpoints, record, last, context } = await setup();
+      let reads = 0;
+      const racing = {
+        ...context,
+        state: new Proxy(state, {
+          get(target, key) {
+            if (key !== "readSegments") {
+              const v = Reflect.get(target, key);
+              return typeof v === "function" ? v.bind(target) : v;
+            }
+            return async (task: string, partition: number, after: number) => {
+              if (++reads === (look - 1) * plan.tasks.length + 1) await target.append(task, partition, segment(2));
+              return target.readSegments(task, partition, after);
+            };
+          },
+        }),
+      };
+      expect(await trySleep(racing, record, last)).toBe(false);
+      const now = await checkpoints.loadJob("sleepy");
+      expect(now?.sleeping).toBeUndefined();
+      expect(now?.wakes).toBe(look === 2 ? undefined : 1); // clearing its own `sleeping` counts as a wake
+    });
+  }
 
   it("ends its execution when work lands while it falls asleep and a waker got there first", async () => {
     const { plan, state, checkpoints, record, last, context } = await setup();
@@ -147,8 +154,8 @@ describe("scale to zero", () => {
             return typeof v === "function" ? v.bind(target) : v;
           }
           return async (task: string, partition: number, after: number) => {
-            // Between its two looks, an ingest appends and wakes the job (it saw `sleeping`).
-            if (++reads === plan.tasks.length + 1) {
+            // Between its last two looks, an ingest appends and wakes the job (it saw `sleeping`).
+            if (++reads === 2 * plan.tasks.length + 1) {
               await target.append(task, partition, segment(2));
               await wakeIfSleeping(checkpoints, "sleepy", waker);
             }
