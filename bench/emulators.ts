@@ -10,9 +10,12 @@ export interface BenchEmulators {
   stop(): Promise<void>;
 }
 
+/** How long DynamoDB Local may take to answer: a JVM's start on a shared, loaded machine can take a minute. */
+const DYNAMO_READY_MS = 120_000;
+
 /** Starts fauxqs (in process) and DynamoDB Local (Java 17) on free ports of 127.0.0.1. */
 export async function startEmulators(): Promise<BenchEmulators> {
-  const [sqs, ddb] = await Promise.all([startLocalSqs(), startDynamoLocal()]);
+  const [sqs, ddb] = await Promise.all([startLocalSqs(), startDynamoLocal({ readyTimeoutMs: DYNAMO_READY_MS })]);
   return {
     sqs: sqs.endpoint,
     dynamo: ddb.endpoint,

@@ -76,13 +76,14 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  *   job), then barriers (or start signals) to the sources; and, as poll does, the
  *   timer ticks of due processing-time timers (a query of the timer hints, an update
  *   marking each ticked) to the signalled tasks; before a due checkpoint, it reads the
- *   log past each cut (scale to zero: a quiet job's coordinator sleeps instead);
+ *   log past each cut (scale to zero: a quiet job's coordinator sleeps instead), and
+ *   seals the logs before it sleeps, or when the job failed (`core/checkpoint/seal.ts`);
  * - poll: reads the record, manifests, acks and finished reports, writes completed
  *   (or aborted) manifests and the record, ticks due timers; never the log or state tables;
  * - complete: sends checkpoint-complete signals (and marks the manifest notified), reads the newest manifest, reads the log up to its cut, publishes its
  *   sink records and dead letters and raises the published marks (output table), then
  *   compacts: keyed values into the state table, the base, tombstones and the lease
- *   into the log table;
+ *   into the log table (the final checkpoint seals: the TTL of the last segments removed);
  * - abort: the manifest and the record; never the log or state tables;
  * - restore: first what complete does (the newest completed checkpoint's output is
  *   published before any log is cut), then the record, aborted manifests and finished
@@ -91,14 +92,20 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  *
  * On the segment bucket: complete and restore read payloads to publish and delete
  * those a fold or truncate drops, listing the partition to sweep orphans; trigger
- * (its quiet check reads segments without payloads), poll and abort touch nothing.
+ * reads no payload (its quiet check reads segments without) but sweeps after a seal;
+ * poll and abort touch nothing.
  * No step writes a payload: only tasks append.
  */
 export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } = {
   trigger: {
-    // The log only read: the quiet check of scale to zero (a segment past any cut?).
-    tables: { checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"], log: ["GetItem", "Query"] },
-    bucket: [],
+    // The quiet check of scale to zero (a segment past any cut?), then the seal before
+    // it sleeps (the lease, and removing the TTL of the segments above each base), and
+    // the sweep of objects the seal's base covers. A failed job's round seals the same way.
+    tables: {
+      checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem"],
+      log: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"],
+    },
+    bucket: ["DeleteObject", "ListBucket"],
     sendsToSources: true,
     sendsSignals: true,
   },
@@ -111,7 +118,7 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
   complete: {
     tables: {
       checkpoints: ["GetItem", "PutItem"],
-      log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+      log: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
       state: ["BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
     },
@@ -123,7 +130,7 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
   restore: {
     tables: {
       checkpoints: ["GetItem", "PutItem"],
-      log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+      log: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
       state: ["UpdateItem", "BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
     },

@@ -208,9 +208,14 @@ export class CheckpointCoordinator {
     const job = await this.record();
     // A finished partition counts as acked at its last segment (`complete` keeps the cut
     // from moving back: a finished source still commits the barriers it receives).
-    const finished = await this.o.store.finishedPartitions(this.job, job.generation);
-    for (const [id, p] of [...this.pending].sort((a, b) => a[0] - b[0])) {
-      for (const ack of await this.o.store.acks(this.job, id)) this.ackCounts[p.acknowledge(ack)]++;
+    const pending = [...this.pending].sort((a, b) => a[0] - b[0]);
+    // Reads only, written once and never changed: made concurrently.
+    const [finished, ...acks] = await Promise.all([
+      this.o.store.finishedPartitions(this.job, job.generation),
+      ...pending.map(([id]) => this.o.store.acks(this.job, id)),
+    ]);
+    for (const [i, [id, p]] of pending.entries()) {
+      for (const ack of acks[i] ?? []) this.ackCounts[p.acknowledge(ack)]++;
       ackFinished(p, finished);
       if (p.complete) {
         events.push({ kind: "completed", manifest: await this.complete(p, now, false) });

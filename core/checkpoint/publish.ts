@@ -9,7 +9,7 @@
 import { mapLimit } from "../concurrency.ts";
 import { RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
-import { foldDue } from "../log/compaction.ts";
+import { type FoldState, foldDue } from "../log/compaction.ts";
 import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
 import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
@@ -39,8 +39,8 @@ export async function publishCompleted(
   let deadLetters = 0;
   let compacted = 0;
   const raised: Record<string, number> = {};
-  /** The base `through` each partition's read found (a store with `readLog`): the fold check needs no read of its own. */
-  const bases = new Map<string, number>();
+  /** The base each partition's read found (a store with `readLog`): the fold check needs no read of its own. */
+  const bases = new Map<string, FoldState>();
   // The partitions of the checkpoint's cut, at its parallelism: a restore at another
   // parallelism publishes what the last run committed before it rewrites the logs.
   // Each partition's output is its own items, so the partitions publish concurrently.
@@ -52,7 +52,13 @@ export async function publishCompleted(
     const read = state.readLog
       ? await state.readLog(task, partition, after)
       : { through: undefined, segments: await state.readSegments(task, partition, after) };
-    if (read.through !== undefined) bases.set(key, read.through);
+    if (read.through !== undefined) {
+      const baseAt = "baseAt" in read ? read.baseAt : undefined;
+      bases.set(key, {
+        base: read.through,
+        ...(baseAt !== undefined ? { baseAt } : read.through === 0 ? { baseAt: 0 } : {}),
+      });
+    }
     for (const seg of read.segments) {
       if (seg.n > cut) break;
       if (!seg.sink && !seg.deadLetters) continue;
@@ -69,9 +75,15 @@ export async function publishCompleted(
   // A base read before the marks went up may be behind a concurrent compaction's: then
   // the fold finds nothing to do, or (a restore's) holds the lease. Folding is for size only.
   await mapLimit(partitions, PUBLISH_CONCURRENCY, async ({ key, task, partition, cut }) => {
-    const through = bases.get(key) ?? (await state.readBase(task, partition))?.through ?? 0;
-    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, through, cut)) return;
-    compacted += Math.max(0, (await compactOrSkip(state, task, partition, cut)) - through);
+    const fold = bases.get(key) ?? { base: (await state.readBase(task, partition))?.through ?? 0 };
+    const now = manifest.completedAt ?? 0;
+    if (!foldDue(state.foldPolicy, manifest.id, manifest.final === true, fold, cut, now)) return;
+    // The final checkpoint seals the log (`seal.ts`): nothing folds after it.
+    const upTo =
+      manifest.final === true && state.seal
+        ? await state.seal(task, partition, cut)
+        : await compactOrSkip(state, task, partition, cut);
+    compacted += Math.max(0, upTo - fold.base);
   });
   return { records, deadLetters, compacted };
 }

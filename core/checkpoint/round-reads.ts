@@ -23,15 +23,51 @@ import type {
   SavepointInfo,
 } from "../ports/checkpoint-store.ts";
 
+/**
+ * Completed manifests kept across the rounds of one warm container: the round that
+ * completes checkpoint n wrote it, and the next round reads it again (the previous
+ * cut, for `monotonicCut` and the quiet check's `wasBusy`). Safe to keep: a completed
+ * manifest never changes except to be marked `notified`, which the same round does
+ * right after the completion (through the same {@link RoundReads}, so the kept copy
+ * has it); a copy without it would only send the best-effort signals once more.
+ */
+export class CompletedManifests {
+  private readonly kept = new Map<string, CheckpointManifest>();
+  private readonly max: number;
+
+  constructor(max = 8) {
+    this.max = max;
+  }
+
+  get(job: string, id: number): CheckpointManifest | undefined {
+    return this.kept.get(`${job}#${id}`);
+  }
+
+  /** Keeps `m` if it is completed (the oldest kept goes beyond `max`). */
+  keep(m: CheckpointManifest | undefined): void {
+    if (m?.status !== "completed") return;
+    const key = `${m.job}#${m.id}`;
+    this.kept.delete(key);
+    this.kept.set(key, m);
+    for (const k of this.kept.keys()) {
+      if (this.kept.size <= this.max) break;
+      this.kept.delete(k);
+    }
+  }
+}
+
 /** A store that remembers job records and manifests for one round; see the module comment. */
 export class RoundReads implements CheckpointStore {
   private readonly store: CheckpointStore;
   /** Reads (or the round's own writes) by key: promises, so concurrent steps of a round share one read. */
   private readonly jobs = new Map<string, Promise<JobRecord | undefined>>();
   private readonly manifests = new Map<string, Promise<CheckpointManifest | undefined>>();
+  private readonly completed: CompletedManifests | undefined;
 
-  constructor(store: CheckpointStore) {
+  /** `completed`: completed manifests kept across rounds (a warm container's), if any. */
+  constructor(store: CheckpointStore, completed?: CompletedManifests) {
     this.store = store;
+    this.completed = completed;
   }
 
   loadJob(job: string): Promise<JobRecord | undefined> {
@@ -53,10 +89,17 @@ export class RoundReads implements CheckpointStore {
     this.manifests.delete(key);
     await this.store.putManifest(manifest);
     this.manifests.set(key, Promise.resolve(manifest));
+    this.completed?.keep(manifest);
   }
 
   getManifest(job: string, id: number): Promise<CheckpointManifest | undefined> {
-    return remembered(this.manifests, `${job}#${id}`, () => this.store.getManifest(job, id));
+    const kept = this.completed?.get(job, id);
+    if (kept) return Promise.resolve(kept);
+    return remembered(this.manifests, `${job}#${id}`, async () => {
+      const m = await this.store.getManifest(job, id);
+      this.completed?.keep(m);
+      return m;
+    });
   }
 
   listManifests(job: string): Promise<CheckpointManifest[]> {

@@ -86,7 +86,10 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
     if (s.status === "finished") return { checkpoint: null, finished: true };
     if (s.status === "failover" || (s.status === "timeout" && s.failover)) {
       const r = await steps.restore();
-      if (r.failed) return { checkpoint: null, failed: r.failed };
+      if (r.failed) {
+        await steps.seal();
+        return { checkpoint: null, failed: r.failed };
+      }
       return { checkpoint: null, restored: r.generation };
     }
     if (s.status === "completed") {
@@ -96,5 +99,7 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
     if (s.status === "timeout") settled = { aborted: id };
   }
   if (!triggered) await trigger();
-  return { ...(triggered as TriggerAnswer), ...settled };
+  const answer: RoundAnswer = { ...(triggered as TriggerAnswer), ...settled };
+  if (answer.failed) await steps.seal(); // the machine ends in JobFailed: nothing folds after
+  return answer;
 }

@@ -6,6 +6,8 @@
  * nothing to checkpoint, and the coordinator goes to sleep (its execution ends)
  * instead of triggering.
  *
+ * Before it sleeps, the coordinator seals the logs (`seal.ts`): nothing folds while it sleeps.
+ *
  * Waking without a lost wake-up: the coordinator (1) marks the job record `sleeping`,
  * then (2) looks at the logs once more, and stays awake if anything arrived. Every
  * writer that can bring new work — an ingest append, a restore, a task that committed
@@ -24,8 +26,10 @@
 import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, CheckpointStore, JobRecord } from "../ports/checkpoint-store.ts";
 import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
+import type { OutputStore } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
+import { sealLogs } from "./seal.ts";
 
 /** What the quiet check reads. */
 export interface QuietContext {
@@ -33,6 +37,8 @@ export interface QuietContext {
   readonly state: StateStore;
   readonly checkpoints: CheckpointStore;
   readonly timers?: TimerHints;
+  /** The published marks' store: the seal before sleeping folds through them (without one it folds nothing). */
+  readonly output?: Pick<OutputStore, "publishedThrough">;
 }
 
 /**
@@ -77,6 +83,13 @@ export function wasBusy(
  * next execution): either way the caller ends the coordinator's execution.
  */
 export async function trySleep(c: QuietContext, record: JobRecord, last: CheckpointManifest): Promise<boolean> {
+  if (!(await isQuiet(c, last))) return false;
+  // Nothing folds while it sleeps: seal first (`seal.ts`). It folds through the published
+  // marks, not `last`'s cut: in a round the trigger runs before `last`'s output is
+  // published, and only published segments may fold. What is left to seal is then small.
+  await sealLogs(c.plan, c.state, c.output ? await c.output.publishedThrough(c.plan.job) : undefined);
+  // Work that landed during the seal woke nobody (the record did not say `sleeping` yet):
+  // look again, so that it keeps the coordinator awake here rather than un-sleep it below.
   if (!(await isQuiet(c, last))) return false;
   const expected = { generation: record.generation, nextCheckpoint: record.nextCheckpoint };
   // The write also skips a checkpoint id: every writer's condition compares the generation and

@@ -20,6 +20,7 @@ import {
   restoreStep,
 } from "./restore-steps.ts";
 import { type AutoscaleAnswer, aboveMin, autoscaleStep, type RescaleAnswer, rescaleStep } from "./scale-steps.ts";
+import { sealLogs } from "./seal.ts";
 import { barrierEntries, notifyEntries, startEntries } from "./signals.ts";
 import { trySleep, wasBusy } from "./sleep.ts";
 import { type StepContext, StepScope } from "./step-scope.ts";
@@ -161,6 +162,14 @@ export class CoordinatorSteps {
       .filter((t) => t.isSource)
       .flatMap((t) => Array.from({ length: t.parallelism }, (_, p) => `${t.id}#${p}`));
     return wasBusy(last, previous, sources);
+  }
+
+  /**
+   * Seals the logs (`seal.ts`) of a job whose coordinator stops for good (it failed),
+   * folding nothing: its newest completed checkpoint may not be published yet.
+   */
+  async seal(): Promise<void> {
+    await sealLogs(this.s.context.plan, this.s.context.state, undefined);
   }
 
   /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */

@@ -53,32 +53,47 @@ export function foldBase(base: PartitionBase | undefined, segments: Iterable<Seg
 }
 
 /**
- * How often folding pays on a store. Folding writes every changed key's value and
- * rewrites every folded slot, so on a store that bills writes (DynamoDB) a hot key
- * updated in many checkpoints should be written once per many. A partition's log is
- * folded behind a completed cut when it has `segments` uncompacted segments up to
- * the cut, or on every `checkpoints`-th checkpoint, or at the final one.
+ * How often folding pays on a store. Folding writes every changed key's value, so on
+ * a store that bills writes (DynamoDB) a hot key updated in many checkpoints should
+ * be written once per many. A partition's log is folded behind a completed cut when
+ * it has `segments` uncompacted segments up to the cut, or on every
+ * `checkpoints`-th checkpoint, or at the final one, or (with `maxAgeMs`) once its
+ * base is older than that, or it has none: a store whose segments expire (DynamoDB)
+ * must fold them in time, whatever the checkpoint interval.
  */
 export interface FoldPolicy {
   readonly segments: number;
   readonly checkpoints: number;
+  readonly maxAgeMs?: number;
 }
 
 /**
- * Whether the completion of checkpoint `checkpoint` folds a partition compacted
- * through `base` up to `cut`: always without a policy, else as {@link FoldPolicy} says.
- * Never needed for correctness (a restore needs only cut ≥ base, which folding less
- * keeps), only for size and the cost of reading the log.
+ * Where a partition's fold stands: its base's `through`, and when the base was
+ * written (0 when the store says it has no base; absent when unknown).
+ */
+export interface FoldState {
+  readonly base: number;
+  readonly baseAt?: number;
+}
+
+/**
+ * Whether the completion of checkpoint `checkpoint` (at time `now`) folds a partition
+ * compacted as `state` says up to `cut`: always without a policy, else as
+ * {@link FoldPolicy} says. Folding less never endangers a restore (it needs only
+ * cut ≥ base); the policy's age keeps a store's expiring segments folded in time.
  */
 export function foldDue(
   policy: FoldPolicy | undefined,
   checkpoint: number,
   final: boolean,
-  base: number,
+  state: FoldState,
   cut: number,
+  now: number,
 ): boolean {
+  const { base, baseAt } = state;
   if (cut <= base) return false;
   if (!policy || final) return true;
+  if (policy.maxAgeMs !== undefined && baseAt !== undefined && now - baseAt >= policy.maxAgeMs) return true;
   return cut - base >= policy.segments || checkpoint % policy.checkpoints === 0;
 }
 

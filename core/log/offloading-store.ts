@@ -60,6 +60,14 @@ export class OffloadingStateStore implements StateStore {
     this.objects = new SegmentObjects(blobs);
     this.job = options.job;
     this.inlineMax = options.inlineMaxBytes ?? INLINE_MAX_BYTES;
+    if (inner.seal) {
+      const seal = inner.seal.bind(inner);
+      this.seal = async (task, partition, through) => {
+        const upTo = await seal(task, partition, through);
+        await this.sweep(task, partition, upTo);
+        return upTo;
+      };
+    }
     if (inner.readLog) {
       this.readLog = (task, partition, after, payloads) => this.readWhole(task, partition, after, payloads, true);
     }
@@ -135,10 +143,10 @@ export class OffloadingStateStore implements StateStore {
         withBase && this.inner.readLog
           ? await this.inner.readLog(task, partition, after)
           : { through: 0, segments: await this.inner.readSegments(task, partition, after) };
-      if (payloads === "none") return { through: read.through, segments: read.segments.map(withoutPayload) };
+      if (payloads === "none") return { ...read, segments: read.segments.map(withoutPayload) };
       const proven = payloads === "unsent" ? Math.max(0, ...read.segments.map((s) => s.sentThrough)) : 0;
       try {
-        return { through: read.through, segments: await this.whole(read.segments, proven) };
+        return { ...read, segments: await this.whole(read.segments, proven) };
       } catch (e) {
         if (!(e instanceof SegmentObjectMissingError) || i >= RE_READS) throw e;
       }
@@ -173,13 +181,21 @@ export class OffloadingStateStore implements StateStore {
   /** Folds, then deletes every object at or below the new base: the folded payloads and any orphan there. */
   async compact(task: string, partition: number, through: number): Promise<number> {
     const upTo = await this.inner.compact(task, partition, through);
+    await this.sweep(task, partition, upTo);
+    return upTo;
+  }
+
+  /** Deletes every object of `task[partition]` at or below `upTo` (the base's `through`), once per base. */
+  private async sweep(task: string, partition: number, upTo: number): Promise<void> {
     const scope = this.scope(task, partition);
     if (upTo > (this.swept.get(scope) ?? 0)) {
       await this.objects.sweep(scope, upTo);
       this.swept.set(scope, upTo);
     }
-    return upTo;
   }
+
+  /** Present when the wrapped store has it: folds and seals (see {@link StateStore.seal}), then sweeps what the fold passed. */
+  readonly seal?: (task: string, partition: number, through: number) => Promise<number>;
 
   /** Voids the segments after the cut, then deletes the objects they named (orphans there wait for a sweep). */
   async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {

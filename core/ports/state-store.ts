@@ -29,6 +29,8 @@ export type PayloadsWanted = "all" | "unsent" | "none";
 /** What {@link StateStore.readLog} read: the segments, and the base's `through` at the time (0: no base). */
 export interface SegmentsRead {
   readonly through: number;
+  /** When the base was written (ms since the epoch), if the store records it: a fold policy's `maxAgeMs` needs it. */
+  readonly baseAt?: number;
   readonly segments: Segment[];
 }
 
@@ -60,6 +62,15 @@ export interface StateStore {
    * least the last segment always stays. Returns the new base's `through`.
    */
   compact(task: string, partition: number, through: number): Promise<number>;
+  /**
+   * Optional, for a store whose segments expire unless folded (DynamoDB, by TTL):
+   * folds through `through` (as {@link compact}; 0: folds nothing) and makes every
+   * segment left above the base permanent. The coordinator seals every partition
+   * before it stops making rounds (the job sleeps, finishes or failed), so that no
+   * segment a restore may need expires while nothing folds. Idempotent. Returns the
+   * base's `through`.
+   */
+  seal?(task: string, partition: number, through: number): Promise<number>;
   /**
    * Restore: voids every segment of `task[partition]` after `through` (the
    * partition's cut), so its view becomes base + segments up to the cut, and keyed

@@ -5,12 +5,18 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
 import { compactionBound, extentOf, foldBase, netChanges } from "../../core/log/compaction.ts";
 import { encodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase } from "../../core/ports/state-store.ts";
-import { batchWriteAll, type WriteRequest } from "./dynamo-batch.ts";
+import { batchWriteAll, mapLimit, type WriteRequest } from "./dynamo-batch.ts";
 import { conditionalCall, type TableNames, TTL_ATTRIBUTE, transactCall } from "./dynamo-client.ts";
 import {
   chunkedItems,
@@ -35,8 +41,10 @@ export interface LogWriter {
 /**
  * Folds the segments of `task[partition]` up to `through` (only those whose outbox a
  * later segment proves sent) into the base, under the partition's compaction lease.
- * Order: keyed values, then the base, then tombstones: a crash in between leaves a
- * state that reads the same and that the next compaction finishes.
+ * Order: keyed values, then the base, then tombstones for the folded segments that
+ * would never expire (written before segments carried a TTL, or sealed); the others
+ * stay as they are until their TTL (see `SEGMENT_TTL_S`). A crash in between leaves
+ * a state that reads the same and that the next compaction finishes.
  */
 export async function compactPartition(
   o: LogWriter,
@@ -45,30 +53,79 @@ export async function compactPartition(
   pk: string,
   through: number,
 ): Promise<number> {
+  return leased(o, pk, () => fold(o, task, partition, pk, through));
+}
+
+/**
+ * Seals `task[partition]` (see `StateStore.seal`): folds through `through`, then
+ * removes the TTL of every live segment left above the base (normally the last one
+ * only: a fold never passes it), all under the compaction lease. Returns the base's `through`.
+ */
+export async function sealPartition(
+  o: LogWriter,
+  task: string,
+  partition: number,
+  pk: string,
+  through: number,
+): Promise<number> {
+  return leased(o, pk, async () => {
+    const base = await fold(o, task, partition, pk, through);
+    const left = (await readEntries(o.doc, o.tables.log, pk, base)).flatMap((e) =>
+      e.kind === "live" && e.expires ? [e] : [],
+    );
+    await mapLimit(left, 8, async (e) => {
+      for (let i = 0; i < e.chunks; i++) {
+        const sk = i === 0 ? LogKey.segment(e.n) : LogKey.chunk(e.n, i);
+        await conditionalCall(`UpdateItem sealing segment ${e.n} of ${pk}`, () =>
+          o.doc.send(
+            new UpdateCommand({
+              TableName: o.tables.log,
+              Key: { pk, sk },
+              UpdateExpression: "REMOVE #e",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeNames: { "#e": TTL_ATTRIBUTE },
+            }),
+          ),
+        );
+      }
+    });
+    return base;
+  });
+}
+
+/** Runs `work` holding the compaction lease of `pk`. */
+async function leased<T>(o: LogWriter, pk: string, work: () => Promise<T>): Promise<T> {
   const token = randomUUID();
   await lease(o, pk, token);
   try {
-    const stored = await readBaseItems(o.doc, o.tables.log, pk);
-    const from = stored.through;
-    const live = (await readEntries(o.doc, o.tables.log, pk, from)).flatMap((e) => (e.kind === "live" ? [e] : []));
-    const segments = live.map((e) => e.segment);
-    const upTo = compactionBound({ ...extentOf(stored.base, segments), from }, through);
-    if (upTo <= from) return from;
-    const folded = live.filter((e) => e.n <= upTo);
-    const base = foldBase(stored.base, segments, upTo);
-    await writeValues(o.doc, o.tables.state, o.keys, task, netChanges(folded.flatMap((e) => e.segment.changes)));
-    await writeBase(o, pk, base, stored.chunks, `base of ${task}[${partition}]`);
-    const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
-    const writes: WriteRequest[] = [];
-    for (const e of folded) {
-      writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, c: 1, [TTL_ATTRIBUTE]: exp } });
-      for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
-    }
-    await batchWriteAll(o.doc, o.tables.log, writes);
-    return upTo;
+    return await work();
   } finally {
     await release(o, pk, token);
   }
+}
+
+/** The fold of {@link compactPartition}, its lease held. Returns the base's `through`. */
+async function fold(o: LogWriter, task: string, partition: number, pk: string, through: number): Promise<number> {
+  const stored = await readBaseItems(o.doc, o.tables.log, pk);
+  const from = stored.through;
+  if (through <= from) return from;
+  const live = (await readEntries(o.doc, o.tables.log, pk, from)).flatMap((e) => (e.kind === "live" ? [e] : []));
+  const segments = live.map((e) => e.segment);
+  const upTo = compactionBound({ ...extentOf(stored.base, segments), from }, through);
+  if (upTo <= from) return from;
+  const folded = live.filter((e) => e.n <= upTo);
+  const base = foldBase(stored.base, segments, upTo);
+  await writeValues(o.doc, o.tables.state, o.keys, task, netChanges(folded.flatMap((e) => e.segment.changes)));
+  await writeBase(o, pk, base, stored.chunks, `base of ${task}[${partition}]`);
+  const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
+  const writes: WriteRequest[] = [];
+  for (const e of folded) {
+    if (e.expires) continue; // it expires by itself; until then it keeps its slot taken
+    writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, c: 1, [TTL_ATTRIBUTE]: exp } });
+    for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
+  }
+  if (writes.length > 0) await batchWriteAll(o.doc, o.tables.log, writes);
+  return upTo;
 }
 
 /** Writes a partition base (one item, or a transaction of chunks), dropping chunks of an older, longer one. */
@@ -82,7 +139,7 @@ export async function writeBase(
 ): Promise<void> {
   const body = encodeJson(base);
   if (body.length > MAX_SEGMENT_BYTES) throw new SegmentTooLargeError(what, body.length);
-  const items = chunkedItems(pk, LogKey.base, LogKey.baseChunk, body, { through: base.through, z: 1 });
+  const items = chunkedItems(pk, LogKey.base, LogKey.baseChunk, body, { through: base.through, z: 1, at: Date.now() });
   const condition = onlyIfAbsent ? { ConditionExpression: "attribute_not_exists(pk)" } : {};
   const puts = items.map((Item, i) => ({ TableName: o.tables.log, Item, ...(i === 0 ? condition : {}) }));
   let ok = true;

@@ -3,11 +3,15 @@
  * (`pk = <job>#<task>#<partition>`), sort keys
  *
  * - `s<n:12>`: segment n, one of
- *   - live: `{ n, gen, w, z, k, b }`, the segment as bytes (`z: 1`: JSON compressed
+ *   - live: `{ n, gen, w, z, k, b, exp }`, the segment as bytes (`z: 1`: JSON compressed
  *     with brotli, `core/log/payload.ts`; no `z`: plain JSON, as written before),
  *     `k` chunks of which `b` holds the first; chunk i > 0 is the item
  *     `s<n:12>#<i:3>` `{ w, b }` (`w` = the writer's random id, so a stray chunk of
- *     another write is ignored);
+ *     another write is ignored); `exp`: when TTL may delete it (and its chunks),
+ *     {@link SEGMENT_TTL_S} after the write. A fold leaves such a segment as it is:
+ *     below the base it is dead, keeps its slot taken until it expires, and costs no
+ *     write. A segment without `exp` (written before, or sealed: `seal`) never
+ *     expires, and a fold overwrites it with a tombstone;
  *   - void marker: `{ n, v }`, written by `truncate` at generation `v`: segment n is
  *     void, and only an append of generation ≥ `v` may take the slot;
  *   - compaction tombstone: `{ n, c: 1, exp }`: folded into the base; it keeps the
@@ -15,8 +19,16 @@
  * - `~base` (+ `~base#<i:3>` chunks): the partition's compacted base `{ through, w, z, k, b }`.
  * - `~lock`: the compaction lease `{ token, until }`.
  *
- * Live segments are contiguous from base.through + 1 to the head; tombstones lie
- * at or below base.through; void markers only above the head.
+ * Live segments are contiguous from base.through + 1 to the head; tombstones, and
+ * folded live segments that wait for their TTL, lie at or below base.through; void
+ * markers only above the head. Readers ignore everything at or below the base.
+ *
+ * Why a segment may carry a TTL from its write: it is needed only until a fold passes
+ * it, and a running job folds every partition behind its cut at least every
+ * `DYNAMO_FOLD_POLICY`'s 64 checkpoints and once a day. A coordinator that stops
+ * making rounds (the job sleeps, finishes or failed) first seals the logs: it removes
+ * the TTL of every segment above the base (the final checkpoint folds through its cut
+ * first), see `core/checkpoint/seal.ts`.
  */
 
 import { randomUUID } from "node:crypto";
@@ -26,7 +38,7 @@ import { decodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase, Segment } from "../../core/ports/state-store.ts";
 import { type Item, queryAll, queryPages } from "./dynamo-batch.ts";
 import { ITEM_CHUNK_BYTES, joinBytes, parseJson, splitBytes } from "./dynamo-chunks.ts";
-import { pad } from "./dynamo-client.ts";
+import { pad, TTL_ATTRIBUTE } from "./dynamo-client.ts";
 
 /** Most items in one TransactWriteItems. */
 export const TRANSACTION_MAX_ITEMS = 100;
@@ -36,6 +48,11 @@ export const MAX_SEGMENT_CHUNKS = 11;
 export const MAX_SEGMENT_BYTES = MAX_SEGMENT_CHUNKS * ITEM_CHUNK_BYTES;
 /** How long a compaction tombstone is kept before TTL may delete it (7 days). */
 export const TOMBSTONE_TTL_S = 7 * 24 * 3600;
+/**
+ * How long after its write TTL may delete a segment (7 days): by then a running job
+ * folded it (at least once a day), and a stopped one sealed its log.
+ */
+export const SEGMENT_TTL_S = 7 * 24 * 3600;
 
 /** Sort keys of the log table. */
 export const LogKey = {
@@ -107,6 +124,8 @@ export type LogEntry =
       readonly gen: number;
       readonly chunks: number;
       readonly segment: Segment;
+      /** True when TTL will delete it ({@link SEGMENT_TTL_S}): a fold leaves it, a seal keeps it. */
+      readonly expires: boolean;
     }
   | { readonly n: number; readonly kind: "void"; readonly v: number }
   | { readonly n: number; readonly kind: "tomb" };
@@ -136,7 +155,8 @@ export function toEntries(items: readonly Item[], where: string): LogEntry[] {
       );
     }
     const segment = decodeStored<Segment>(bytes, m.z !== undefined);
-    return { n, kind: "live", gen: Number(m.gen), chunks: Number(m.k ?? 1), segment };
+    const expires = m[TTL_ATTRIBUTE] !== undefined;
+    return { n, kind: "live", gen: Number(m.gen), chunks: Number(m.k ?? 1), segment, expires };
   });
 }
 
@@ -147,16 +167,37 @@ export async function readEntries(
   pk: string,
   after: number,
 ): Promise<LogEntry[]> {
+  return (await readEntriesAndBase(doc, table, pk, after, false)).entries;
+}
+
+/**
+ * {@link readEntries}, and with `withBase` the base's `through` (0: none) and write
+ * time from the same query: the base's main item sorts right after the segments
+ * (`~base` > `s~`), so one strongly consistent query reads both.
+ */
+export async function readEntriesAndBase(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  pk: string,
+  after: number,
+  withBase = true,
+): Promise<{ entries: LogEntry[]; through: number; at: number | undefined }> {
   const items = await queryAll(
     doc,
     {
       TableName: table,
       KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-      ExpressionAttributeValues: { ":pk": pk, ":from": LogKey.segment(after + 1), ":to": LogKey.segmentsEnd },
+      ExpressionAttributeValues: {
+        ":pk": pk,
+        ":from": LogKey.segment(after + 1),
+        ":to": withBase ? LogKey.base : LogKey.segmentsEnd,
+      },
     },
     `Query of the segments of ${pk} after ${after} on ${table}`,
   );
-  return toEntries(items, pk);
+  const base = withBase ? items.find((i) => i.sk === LogKey.base) : undefined;
+  const at = base?.at === undefined ? undefined : Number(base.at);
+  return { entries: toEntries(items, pk), through: Number(base?.through ?? 0), at };
 }
 
 /** The base of partition `pk` as stored: `through` (0 when none), the base, and its chunk count. */

@@ -19,7 +19,7 @@ import { RiffleError } from "../../core/errors.ts";
 import type { Segment, SegmentsRead, StateChange, StateRef } from "../../core/ports/state-store.ts";
 import { batchGetAll, type Item, mapLimit, queryAll } from "./dynamo-batch.ts";
 import { dynamoCall, type TableNames } from "./dynamo-client.ts";
-import { type LogEntry, LogKey, readEntries } from "./dynamo-state-log.ts";
+import { type LogEntry, LogKey, readEntries, readEntriesAndBase } from "./dynamo-state-log.ts";
 import {
   decodeValues,
   parseRegistry,
@@ -86,16 +86,14 @@ export class StateReads {
     return (await this.readLog(task, partition, after)).segments;
   }
 
-  /** The segments after `after`, and the base's `through` read beside them (one GetItem and one Query, concurrently). */
+  /** The segments after `after`, and the base's `through` and write time, read in one query. */
   async readLog(task: string, partition: number, after: number): Promise<SegmentsRead> {
     const pk = this.o.logPk(task, partition);
-    const [through, entries] = await Promise.all([
-      this.baseThrough(pk),
-      readEntries(this.o.doc, this.o.tables.log, pk, after),
-    ]);
+    const { entries, through, at } = await readEntriesAndBase(this.o.doc, this.o.tables.log, pk, after);
     const floor = floorOf(entries, Math.max(through, after));
     if (after <= through && !this.o.parts.get(pk)?.overlay) this.install(pk, entries, floor);
-    return { through, segments: entries.flatMap((e) => (e.kind === "live" && e.n > floor ? [e.segment] : [])) };
+    const segments = entries.flatMap((e) => (e.kind === "live" && e.n > floor ? [e.segment] : []));
+    return { through, ...(at === undefined ? {} : { baseAt: at }), segments };
   }
 
   /** Folds a segment's changes into a loaded overlay (they are kept as given: pass copies). */

@@ -41,9 +41,17 @@ import {
   keyPart,
   type RawItem,
   type TableNames,
+  TTL_ATTRIBUTE,
   transactCall,
 } from "./dynamo-client.ts";
-import { compactPartition, isLease, type LogWriter, withoutCompaction, writeBase } from "./dynamo-state-compact.ts";
+import {
+  compactPartition,
+  isLease,
+  type LogWriter,
+  sealPartition,
+  withoutCompaction,
+  writeBase,
+} from "./dynamo-state-compact.ts";
 import {
   chunkedItems,
   LogKey,
@@ -51,6 +59,7 @@ import {
   readBaseItems,
   readEntries,
   readHead,
+  SEGMENT_TTL_S,
   SegmentTooLargeError,
 } from "./dynamo-state-log.ts";
 import { type PartitionCache, StateReads } from "./dynamo-state-reads.ts";
@@ -73,13 +82,15 @@ export interface DynamoStateStoreOptions {
 }
 
 /**
- * Folding on DynamoDB writes each changed key's value (at least 1 WRU each) and
- * rewrites each folded slot, so it waits for 1,024 segments or every 64th checkpoint
- * (a minute at a 1 s interval): a key updated at every checkpoint is written to the
- * base once per 64 checkpoints instead of 64 times. A longer log costs a cold
- * partition a larger `Query` of small items, which is cheap.
+ * Folding on DynamoDB writes each changed key's value (at least 1 WRU each), so it
+ * waits for 1,024 segments or every 64th checkpoint (a minute at a 1 s interval): a
+ * key updated at every checkpoint is written to the base once per 64 checkpoints
+ * instead of 64 times. A longer log costs a cold partition a larger `Query` of small
+ * items, which is cheap. Folded segments are not rewritten: they expire by TTL
+ * ({@link SEGMENT_TTL_S}), so a partition is also folded once its base is a day old,
+ * whatever the interval, long before any segment it still needs could expire.
  */
-export const DYNAMO_FOLD_POLICY: FoldPolicy = { segments: 1024, checkpoints: 64 };
+export const DYNAMO_FOLD_POLICY: FoldPolicy = { segments: 1024, checkpoints: 64, maxAgeMs: 24 * 3600 * 1000 };
 
 /** The DynamoDB state store of one job (many jobs share the tables). */
 export class DynamoStateStore implements StateStore {
@@ -143,11 +154,12 @@ export class DynamoStateStore implements StateStore {
     if (segment.n !== pc.last + 1) throw new SegmentConflictError(task, partition, segment.n);
     await this.registerChanges(task, partition, segment.changes);
 
+    const exp = Math.floor(Date.now() / 1000) + SEGMENT_TTL_S; // see SEGMENT_TTL_S: a fold need not rewrite it
     const items = chunkedItems(pk, LogKey.segment(segment.n), (i) => LogKey.chunk(segment.n, i), body, {
       n: segment.n,
       gen: segment.gen,
       z: 1,
-    });
+    }).map((it) => ({ ...it, [TTL_ATTRIBUTE]: exp }));
     const put = {
       TableName: this.tables.log,
       Item: items[0] as Item,
@@ -235,6 +247,10 @@ export class DynamoStateStore implements StateStore {
 
   async compact(task: string, partition: number, through: number): Promise<number> {
     return compactPartition(this.writer, task, partition, this.pk(task, partition), through);
+  }
+
+  async seal(task: string, partition: number, through: number): Promise<number> {
+    return sealPartition(this.writer, task, partition, this.pk(task, partition), through);
   }
 
   async truncate(task: string, partition: number, through: number, generation: number): Promise<void> {

@@ -16,7 +16,7 @@ import type { Context } from "aws-lambda";
 import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { ROUNDS_EXECUTION_MS } from "../../core/checkpoint/asl-rounds.ts";
 import { type RoundAnswer, round } from "../../core/checkpoint/round.ts";
-import { RoundReads } from "../../core/checkpoint/round-reads.ts";
+import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { type AutoscaleAnswer, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 
@@ -118,6 +118,8 @@ export function createCoordinatorHandlers(
     return id;
   };
   const clock = context.clock;
+  /** Completed manifests kept across this container's rounds (round-reads.ts): the next round reads the last one. */
+  const completedManifests = new CompletedManifests();
   /** True once the Express execution that started at `started` has run its share. */
   const handOver = (started: string | undefined): boolean => {
     const t = started === undefined ? Number.NaN : Date.parse(started);
@@ -130,8 +132,9 @@ export function createCoordinatorHandlers(
     round: wrap(
       step("round", async (i): Promise<RoundOutput> => {
         const id = checkpointOf(i);
-        // Each round reads the job record and each manifest once (round-reads.ts).
-        const steps = new CoordinatorSteps({ ...context, checkpoints: new RoundReads(context.checkpoints) });
+        // Each round reads the job record and each manifest once, and a completed one not again (round-reads.ts).
+        const checkpoints = new RoundReads(context.checkpoints, completedManifests);
+        const steps = new CoordinatorSteps({ ...context, checkpoints });
         // The ticks go out while the round runs: neither waits for the other's requests.
         const [ticked, answer] = await Promise.all([tick(steps), round(steps, id)]);
         const scaled = answer.finished || answer.failed ? {} : await autoscale(steps);

@@ -31,7 +31,7 @@ export interface DynamoLocal {
 
 /** Options of {@link startDynamoLocal}. */
 export interface DynamoLocalOptions {
-  /** How long to wait for the server to answer, in ms (default 20 000). */
+  /** How long to wait for the server to answer, in ms (default 60 000: a JVM's start on a loaded machine can take most of a minute). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -137,7 +137,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" },
     maxAttempts: 1,
   });
-  const timeout = options.readyTimeoutMs ?? 20_000;
+  const timeout = options.readyTimeoutMs ?? 60_000;
   const deadline = Date.now() + timeout;
   try {
     for (;;) {

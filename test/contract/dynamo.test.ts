@@ -20,6 +20,7 @@ import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../suppo
 import { auditLogContract } from "./audit-log.contract.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { dynamoCompressionTests } from "./dynamo-compression.ts";
+import { dynamoExpiringLogTests } from "./dynamo-expiring-log.ts";
 import { dynamoResetCompactionTests } from "./dynamo-reset-compaction.ts";
 import { dynamoSpecificTests } from "./dynamo-specific.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
@@ -80,4 +81,5 @@ timerHintsContract("DynamoTimerHints", async () => {
 });
 dynamoSpecificTests(freshTables);
 dynamoCompressionTests(freshTables);
+dynamoExpiringLogTests(freshTables);
 dynamoResetCompactionTests(freshTables);

@@ -136,8 +136,12 @@ export function stateStoreLogContract(name: string, make: MakeStateStore): void 
         }
         expect(await readLog("t", 0, 0)).toEqual({ through: 0, segments: await store.readSegments("t", 0, 0) });
         expect(await store.compact("t", 0, 3)).toBe(3);
-        expect(await readLog("t", 0, 0)).toEqual({ through: 3, segments: [sent(4), sent(5)] });
-        expect(await readLog("t", 0, 4)).toEqual({ through: 3, segments: [sent(5)] });
+        // A store may say when it wrote the base (`baseAt`: DynamoDB's fold policy folds by age too).
+        const { baseAt, ...folded } = await readLog("t", 0, 0);
+        expect(folded).toEqual({ through: 3, segments: [sent(4), sent(5)] });
+        if (baseAt !== undefined) expect(baseAt).toBeGreaterThan(0);
+        const { baseAt: _at, ...after4 } = await readLog("t", 0, 4);
+        expect(after4).toEqual({ through: 3, segments: [sent(5)] });
         expect(await readLog("nope", 0, 0)).toEqual({ through: 0, segments: [] });
       });
 

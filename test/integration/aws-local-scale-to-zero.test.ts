@@ -11,6 +11,7 @@ import {
   api,
   awsLocalJobs,
   clickBatches,
+  describeJob,
   expectExactlyOnce,
   readOutput,
   total,
@@ -39,7 +40,13 @@ describe("aws-local: scale to zero", () => {
     const first = clickBatches(2, 10);
     for (const b of first.batches) await ingest(b);
     await until("the first counts", async () => (await counts()).length >= total(first.counts));
-    await until("the coordinator asleep", async () => l.coordinatorAsleep(), 20_000);
+    // Before it sleeps it seals the logs (a fold and a few writes per partition): seconds on a loaded machine.
+    await until(
+      "the coordinator asleep",
+      async () => l.coordinatorAsleep(),
+      60_000,
+      () => describeJob(l),
+    );
     // One execution, or more if it already slept between the first ingests (a loaded machine spaces them).
     const asleep = l.coordinatorExecutions();
     expect(asleep).toBeGreaterThanOrEqual(1);
@@ -59,5 +66,5 @@ describe("aws-local: scale to zero", () => {
     expect(l.coordinatorExecutions()).toBe(asleep + 1);
     const record = await l.ports.checkpoints.loadJob("clicks");
     expect(record?.wakes).toBe(asleep); // every execution after the first was a wake
-  }, 120_000);
+  }, 240_000); // its waits add up to 138 s, and a loaded machine takes 30 s and more to start the job
 });

@@ -43,7 +43,8 @@ const STEPS: Record<string, { tables: Record<string, string[]>; sends: { sources
   round: {
     tables: {
       checkpoints: ["GetItem", "PutItem", "Query", "UpdateItem"],
-      log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"],
+      // UpdateItem: the seal removes the TTL of a partition's last segments (`core/checkpoint/seal.ts`).
+      log: ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"],
       state: ["BatchWriteItem", "UpdateItem"],
       output: ["BatchWriteItem", "PutItem", "Query", "UpdateItem"],
     },

@@ -129,7 +129,12 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
     this.crashAt = crashAt;
     const readLog = inner.readLog?.bind(inner);
     if (readLog) this.readLog = readLog;
+    const seal = inner.seal?.bind(inner);
+    if (seal) this.seal = seal;
   }
+
+  /** Present when the wrapped store has it. */
+  readonly seal?: (task: string, partition: number, through: number) => Promise<number>;
 
   /** Whether to crash at `point` (the policy; subclasses arm their own). */
   protected crashes(point: CrashPoint): boolean {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { round, settle } from "../../core/checkpoint/round.ts";
-import { RoundReads } from "../../core/checkpoint/round-reads.ts";
+import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -87,6 +87,41 @@ describe("coordinator round", () => {
     expect(await round(s.steps(), null)).toEqual({ checkpoint: null, failed: failed.failed });
   });
 
+  it("seals every partition's log, folding nothing, whenever a round answers that the job failed", async () => {
+    const s = setup();
+    const sealed: string[] = [];
+    const state = s.context.state as InMemoryStateStore;
+    const sealing = Object.assign(Object.create(state) as InMemoryStateStore, {
+      seal: async (task: string, partition: number, through: number) => {
+        sealed.push(`${task}#${partition}@${through}`);
+        return 0;
+      },
+    });
+    const steps = () => new CoordinatorSteps({ ...s.context, state: sealing });
+    const partitions = s.context.plan.tasks.flatMap((t) =>
+      Array.from({ length: t.parallelism }, (_, p) => `${t.id}#${p}@0`),
+    );
+    expect(await round(steps(), null)).toEqual({ checkpoint: 1 });
+    for (const [id, expected] of [
+      [1, { checkpoint: 2, aborted: 1 }],
+      [2, { checkpoint: null, restored: 2 }],
+    ] as const) {
+      s.clock.advance(6000);
+      expect(await round(steps(), id)).toEqual(expected);
+    }
+    expect(sealed).toEqual([]); // running, restored: nothing sealed
+    s.clock.advance(1000);
+    expect(await round(steps(), null)).toEqual({ checkpoint: 3 });
+    s.clock.advance(6000);
+    expect(await round(steps(), 3)).toEqual({ checkpoint: 4, aborted: 3 });
+    s.clock.advance(6000);
+    expect((await round(steps(), 4)).failed).toBeDefined(); // the restore marks it failed
+    expect(sealed.sort()).toEqual([...partitions].sort());
+    sealed.length = 0;
+    expect((await round(steps(), null)).failed).toBeDefined(); // the trigger finds it failed
+    expect(sealed.sort()).toEqual([...partitions].sort());
+  });
+
   it("settle reports what the poll found and acts on it, as the embedded driver uses it", async () => {
     const s = setup();
     await s.steps().trigger();
@@ -141,6 +176,30 @@ describe("round reads", () => {
     expect(reads.jobs).toBe(1);
     expect(reads.manifests).toBeLessThanOrEqual(3); // 2 (pending), the one before it, 3 is written, not read
     expect(uncached.jobs).toBeGreaterThan(5);
+  });
+
+  it("a warm container's next round reads no manifest: the completed one it wrote is kept (CompletedManifests)", async () => {
+    const s = setup();
+    const { counted, reads } = counting(s.checkpoints);
+    const kept = new CompletedManifests();
+    const run = (id: number | null) =>
+      round(new CoordinatorSteps({ ...s.context, checkpoints: new RoundReads(counted, kept) }), id);
+    expect(await run(null)).toEqual({ checkpoint: 1 });
+    for (const id of [1, 2, 3]) {
+      await s.ackAll(id);
+      s.clock.advance(1000);
+      reads.manifests = 0;
+      expect(await run(id)).toEqual({ checkpoint: id + 1, completed: id });
+      // Round 1 finds no completed checkpoint before; later ones find the kept one.
+      expect(reads.manifests).toBe(0);
+    }
+    expect(kept.get("rounds", 3)?.status).toBe("completed");
+    expect((await s.checkpoints.getManifest("rounds", 3))?.cut).toEqual(kept.get("rounds", 3)?.cut);
+    // Only completed manifests are kept, and at most `max` of them.
+    const few = new CompletedManifests(2);
+    for (const id of [1, 2, 3]) few.keep(await s.checkpoints.getManifest("rounds", id));
+    few.keep({ job: "rounds", id: 9, generation: 1, status: "aborted", triggeredAt: 0, parallelism: {} });
+    expect([1, 2, 3, 9].map((id) => few.get("rounds", id)?.id)).toEqual([undefined, 2, 3, undefined]);
   });
 
   it("keeps its own writes, and after a write that lost the race reads the record again", async () => {

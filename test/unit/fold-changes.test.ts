@@ -59,14 +59,22 @@ describe("the keyed backend's `n` mark", () => {
 describe("foldDue", () => {
   const policy = { segments: 128, checkpoints: 16 };
   it("folds at every completed checkpoint without a policy, and never when the cut is at the base", () => {
-    expect(foldDue(undefined, 3, false, 10, 11)).toBe(true);
-    expect(foldDue(undefined, 3, false, 11, 11)).toBe(false);
-    expect(foldDue(policy, 32, true, 11, 11)).toBe(false);
+    expect(foldDue(undefined, 3, false, { base: 10 }, 11, 0)).toBe(true);
+    expect(foldDue(undefined, 3, false, { base: 11 }, 11, 0)).toBe(false);
+    expect(foldDue(policy, 32, true, { base: 11 }, 11, 0)).toBe(false);
   });
   it("with a policy: at 128 segments, every 16th checkpoint, or the final one", () => {
-    expect(foldDue(policy, 3, false, 0, 127)).toBe(false);
-    expect(foldDue(policy, 3, false, 0, 128)).toBe(true);
-    expect(foldDue(policy, 32, false, 0, 1)).toBe(true);
-    expect(foldDue(policy, 33, true, 0, 1)).toBe(true);
+    expect(foldDue(policy, 3, false, { base: 0 }, 127, 0)).toBe(false);
+    expect(foldDue(policy, 3, false, { base: 0 }, 128, 0)).toBe(true);
+    expect(foldDue(policy, 32, false, { base: 0 }, 1, 0)).toBe(true);
+    expect(foldDue(policy, 33, true, { base: 0 }, 1, 0)).toBe(true);
+  });
+  it("with maxAgeMs: also once the base is that old, or the store says there is none; never on an unknown age", () => {
+    const aged = { ...policy, maxAgeMs: 1000 };
+    expect(foldDue(aged, 3, false, { base: 5, baseAt: 9_000 }, 6, 9_999)).toBe(false);
+    expect(foldDue(aged, 3, false, { base: 5, baseAt: 9_000 }, 6, 10_000)).toBe(true);
+    expect(foldDue(aged, 3, false, { base: 0, baseAt: 0 }, 1, 10_000)).toBe(true);
+    expect(foldDue(aged, 3, false, { base: 5 }, 6, 10_000)).toBe(false);
+    expect(foldDue(aged, 3, false, { base: 6, baseAt: 0 }, 6, 10_000)).toBe(false);
   });
 });

@@ -89,6 +89,65 @@ describe("publishCompleted", () => {
     expect((await state.readBase(task, 0))?.through).toBe(6);
   });
 
+  it("with maxAgeMs folds once the base is that old (or absent), and the final checkpoint seals instead of compacting", async () => {
+    const plan = planJob(buildGraph(job, { parallelism: 1 }));
+    const task = plan.tasks[0]?.id as string;
+    const store = new InMemoryStateStore({ foldPolicy: { segments: 1000, checkpoints: 1000, maxAgeMs: 1000 } });
+    let baseAt = 0; // when the base was written, as a store like DynamoDB reports it
+    const readLog = store.readLog.bind(store);
+    const compact = store.compact.bind(store);
+    const sealed: number[] = [];
+    Object.assign(store, {
+      readLog: async (t: string, p: number, after: number) => ({ ...(await readLog(t, p, after)), baseAt }),
+      compact: async (t: string, p: number, through: number) => {
+        baseAt = now;
+        return compact(t, p, through);
+      },
+      seal: async (t: string, p: number, through: number) => {
+        sealed.push(through);
+        return compact(t, p, through);
+      },
+    });
+    let now = 0;
+    const output = new InMemoryOutputStore();
+    for (let n = 1; n <= 8; n++) {
+      await store.append(task, 0, {
+        n,
+        gen: 1,
+        time: 0,
+        positions: {},
+        outSeqs: {},
+        changes: [],
+        outbox: [],
+        sentThrough: n,
+      });
+    }
+    const compacted: number[] = [];
+    for (const [id, at, final] of [
+      [1, 500, false],
+      [2, 1500, false],
+      [3, 2000, false],
+      [4, 2600, false],
+      [5, 2700, true],
+    ] as const) {
+      now = at;
+      const m = {
+        job: "pub",
+        id,
+        generation: 1,
+        status: "completed" as const,
+        triggeredAt: 0,
+        completedAt: at,
+        cut: { [`${task}#0`]: id },
+        parallelism: { [task]: 1 },
+        ...(final ? { final: true } : {}),
+      };
+      compacted.push((await publishCompleted(plan, store, output, m)).compacted);
+    }
+    expect(compacted).toEqual([0, 2, 0, 2, 1]);
+    expect(sealed).toEqual([5]);
+  });
+
   it("decides a fold from the base its segment read returned (readLog): no base read of its own, and the same folds", async () => {
     const plan = planJob(buildGraph(job, { parallelism: 1 }));
     const task = plan.tasks[0]?.id as string;

@@ -58,6 +58,37 @@ async function setup() {
 }
 
 describe("scale to zero", () => {
+  it("seals every partition's log before it writes `sleeping`, through the published marks, and not when busy", async () => {
+    const { plan, state, checkpoints, record, last, context } = await setup();
+    const events: string[] = [];
+    const sealing = Object.assign(Object.create(state) as InMemoryStateStore, {
+      seal: async (task: string, partition: number, through: number) => {
+        events.push(
+          `seal ${task}#${partition} ${through} sleeping=${(await checkpoints.loadJob("sleepy"))?.sleeping === true}`,
+        );
+        return 0;
+      },
+    });
+    await state.append(plan.tasks[0]?.id as string, 0, segment(2));
+    expect(await trySleep({ ...context, state: sealing }, record, last)).toBe(false);
+    expect(events).toEqual([]); // busy: no seal
+    const quiet = await setup();
+    const sealed: string[] = [];
+    const quietSealing = Object.assign(Object.create(quiet.state) as InMemoryStateStore, {
+      seal: async (task: string, partition: number, through: number) => {
+        const asleep = (await quiet.checkpoints.loadJob("sleepy"))?.sleeping === true;
+        sealed.push(`${task}#${partition} ${through} ${asleep}`);
+        return 0;
+      },
+    });
+    // It folds through the published marks (only published segments may fold), not the cut.
+    const first = quiet.plan.tasks[0]?.id as string;
+    const output = { publishedThrough: async () => ({ [`${first}#0`]: 1 }) };
+    expect(await trySleep({ ...quiet.context, state: quietSealing, output }, quiet.record, quiet.last)).toBe(true);
+    expect(sealed.sort()).toEqual(quiet.plan.tasks.map((t) => `${t.id}#0 ${t.id === first ? 1 : 0} false`).sort());
+    expect((await quiet.checkpoints.loadJob("sleepy"))?.sleeping).toBe(true);
+  });
+
   it("is quiet only when no partition committed past its cut", async () => {
     const { plan, state, last, context } = await setup();
     expect(await isQuiet(context, last)).toBe(true);
@@ -79,25 +110,35 @@ describe("scale to zero", () => {
     expect(await isQuiet({ ...context, timers: lagging }, last)).toBe(false);
   });
 
-  it("stays awake when work lands while it falls asleep", async () => {
-    const { plan, state, checkpoints, record, last, context } = await setup();
-    let reads = 0;
-    const racing = {
-      ...context,
-      state: new Proxy(state, {
-        get(target, key) {
-          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
-          return async (task: string, partition: number, after: number) => {
-            // The second look (after `sleeping` is written) sees a segment that arrived in between.
-            if (++reads === plan.tasks.length + 1) await target.append(task, partition, segment(2));
-            return target.readSegments(task, partition, after);
-          };
-        },
-      }),
-    };
-    expect(await trySleep(racing, record, last)).toBe(false);
-    expect((await checkpoints.loadJob("sleepy"))?.sleeping).toBeUndefined();
-  });
+  // trySleep looks at the logs three times: first, after the seal, after writing `sleeping`.
+  for (const [look, what] of [
+    [2, "during the seal: the look after it keeps it awake, and it writes nothing"],
+    [3, "after `sleeping` is written: it clears `sleeping` again"],
+  ] as const) {
+    it(`stays awake when work lands while it falls asleep, ${what}`, async () => {
+      const { plan, state, checkpoints, record, last, context } = await setup();
+      let reads = 0;
+      const racing = {
+        ...context,
+        state: new Proxy(state, {
+          get(target, key) {
+            if (key !== "readSegments") {
+              const v = Reflect.get(target, key);
+              return typeof v === "function" ? v.bind(target) : v;
+            }
+            return async (task: string, partition: number, after: number) => {
+              if (++reads === (look - 1) * plan.tasks.length + 1) await target.append(task, partition, segment(2));
+              return target.readSegments(task, partition, after);
+            };
+          },
+        }),
+      };
+      expect(await trySleep(racing, record, last)).toBe(false);
+      const now = await checkpoints.loadJob("sleepy");
+      expect(now?.sleeping).toBeUndefined();
+      expect(now?.wakes).toBe(look === 2 ? undefined : 1); // clearing its own `sleeping` counts as a wake
+    });
+  }
 
   it("ends its execution when work lands while it falls asleep and a waker got there first", async () => {
     const { plan, state, checkpoints, record, last, context } = await setup();
@@ -108,10 +149,13 @@ describe("scale to zero", () => {
       ...context,
       state: new Proxy(state, {
         get(target, key) {
-          if (key !== "readSegments") return Reflect.get(target, key).bind(target);
+          if (key !== "readSegments") {
+            const v = Reflect.get(target, key);
+            return typeof v === "function" ? v.bind(target) : v;
+          }
           return async (task: string, partition: number, after: number) => {
-            // Between its two looks, an ingest appends and wakes the job (it saw `sleeping`).
-            if (++reads === plan.tasks.length + 1) {
+            // Between its last two looks, an ingest appends and wakes the job (it saw `sleeping`).
+            if (++reads === 2 * plan.tasks.length + 1) {
               await target.append(task, partition, segment(2));
               await wakeIfSleeping(checkpoints, "sleepy", waker);
             }
