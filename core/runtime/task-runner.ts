@@ -52,6 +52,8 @@ export class TaskRunner {
   private closed = false;
   /** The last failed batch's error, while this runner lives (a dead letter's is committed instead). */
   private failure: PartitionError | undefined;
+  /** The committed view of the last live partition: a failed batch drops the partition, its report stays. */
+  private lastView: PartitionView | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -120,7 +122,7 @@ export class TaskRunner {
    * error) from its committed view, as of `at`; `undefined` before the partition was loaded.
    */
   report(at: number = this.options.clock.now()): PartitionReport | undefined {
-    const view = this.live?.view;
+    const view = this.live?.view ?? this.lastView;
     if (!view) return undefined;
     return partitionReport(
       { task: this.task.id, partition: this.partition, channels: this.channels },
@@ -133,6 +135,7 @@ export class TaskRunner {
   /** Forgets everything in memory, as a crashed container would (no `close` is called). */
   crash(): void {
     this.live = undefined;
+    this.lastView = undefined;
   }
 
   /**
@@ -391,6 +394,7 @@ export class TaskRunner {
         this.generation,
         this.channels,
       );
+      this.lastView = this.live.view;
     }
     return this.live;
   }
