@@ -18,8 +18,8 @@ import type { Segment } from "../ports/state-store.ts";
 import { processSlice } from "./batch-processor.ts";
 import { type Consumed, type Intake, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
-import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 import { type PartitionError, type PartitionReport, partitionReport } from "./partition-stats.ts";
+import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
 import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
@@ -159,7 +159,8 @@ export class TaskRunner {
   async handle(messages: readonly InboundMessage[]): Promise<BatchResult> {
     this.stats.batches++;
     const result = await this.handleOnce(messages);
-    if (result.failedFrom !== undefined) this.failure = { message: describeCause(result.error), at: this.options.clock.now() };
+    if (result.failedFrom !== undefined)
+      this.failure = { message: describeCause(result.error), at: this.options.clock.now() };
     return result;
   }
 

@@ -19,7 +19,6 @@ function setup() {
     env
       .fromElements([] as { w: string; t: number }[])
       .uid("in")
-      .assignTimestampsAndWatermarks({ timestamp: (r) => r.t, maxOutOfOrdernessMs: 0 })
       .keyBy((r) => r.w)
       .process({
         state: { n: valueState<number>() },
@@ -44,7 +43,8 @@ function setup() {
   const store = new InMemoryStateStore({ copy: true });
   const checkpoints = new InMemoryCheckpointStore();
   const task = plan.tasks.find((t) => t.operators.some((o) => o.uid === "count"))?.id ?? "";
-  const runner = () => new TaskRunner({ plan, graph, task, partition: 0, queue, store, clock, generation: 1, checkpoints });
+  const runner = () =>
+    new TaskRunner({ plan, graph, task, partition: 0, queue, store, clock, generation: 1, checkpoints });
   let seq = 0;
   const from = `${plan.tasks[0]?.id}#0`;
   const env = (records: unknown[], over: Partial<Envelope> = {}): Envelope => ({
