@@ -62,7 +62,7 @@ export function TaskView(props: {
       ${perPartition ? "" : html` · backlog ${taskBacklog} in the task's queue (shared by its partitions)`}</p>
     <table class="partitions">
       <thead><tr><th>partition</th><th>records in</th><th>records out</th><th>backlog</th><th>last segment</th>
-        <th>watermark</th><th>state keys</th><th>last error</th></tr></thead>
+        <th>watermark</th><th>keyed values</th><th>last error</th></tr></thead>
       <tbody>${Array.from({ length: parallelism }, (_, p) => row(t.id, p, reports.get(p), props.rates))}</tbody>
     </table>
   </section>`;

@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../../core/api/environment.ts";
 import { valueState } from "../../../core/api/state.ts";
+import { takeSavepoint } from "../../../core/checkpoint/savepoint.ts";
 import { ackedReports, recordsByTask, reportCheckpoints } from "../../../core/control/acked-reports.ts";
 import type { Envelope } from "../../../core/envelope.ts";
 import { planJob } from "../../../core/graph/planner.ts";
+import { keyGroupRange } from "../../../core/keys.ts";
 import { InMemoryCheckpointStore } from "../../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryQueue } from "../../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../../core/memory/in-memory-state-store.ts";
 import type { JobRecord } from "../../../core/ports/checkpoint-store.ts";
 import { ManualClock } from "../../../core/ports/clock.ts";
-import { keyDelta } from "../../../core/runtime/partition-stats.ts";
+import { keyDelta, STATS_KEY } from "../../../core/runtime/partition-stats.ts";
 import { TaskRunner } from "../../../core/runtime/task-runner.ts";
+import { setup as restoreSetup } from "../../support/restore-steps-setup.ts";
 
 /** in (played by the test) → keyBy → count (keyed, ×1, dead-letters "bad") → rebalance → sink. */
 function setup() {
@@ -129,5 +132,39 @@ describe("partition reports", () => {
         { s: "x", k: "e", g: 0, v: 3, n: true },
       ]),
     ).toBe(1);
+  });
+
+  it("starts a restored partition's key count at the keyed values the savepoint gives it", async () => {
+    const { plan, state, context, steps, checkpointAt, clock } = restoreSetup();
+    const keyed = plan.tasks.find((t) => t.keyed);
+    if (!keyed) throw new Error("the setup's job has a keyed task");
+    // Partition p holds 2 + p values in its own key groups.
+    for (const p of [0, 1]) {
+      const { start } = keyGroupRange(p, 2, plan.maxParallelism);
+      const changes = Array.from({ length: 2 + p }, (_, i) => ({
+        s: "sum/v",
+        k: `k${p}-${i}`,
+        g: start,
+        v: i,
+        n: true as const,
+      }));
+      await state.append(keyed.id, p, {
+        n: 1,
+        gen: 1,
+        time: 0,
+        positions: {},
+        outSeqs: {},
+        changes,
+        outbox: [],
+        sentThrough: 1,
+      });
+    }
+    const manifest = await checkpointAt(3, 3);
+    await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "counted");
+    await steps().restoreSavepoint("counted");
+    for (const p of [0, 1]) {
+      const base = await state.readBase(keyed.id, p);
+      expect(base?.opState[STATS_KEY], `partition ${p}`).toEqual({ in: 0, out: 0, keys: 2 + p });
+    }
   });
 });

@@ -101,7 +101,7 @@ var e,t,n,r,i,a,o,s,c,l,u=Symbol.for(`pv`),d={},f=[],p=/^m(i|n|o|s|text|space)$/
       ${a?``:R` · backlog ${i} in the task's queue (shared by its partitions)`}</p>
     <table class="partitions">
       <thead><tr><th>partition</th><th>records in</th><th>records out</th><th>backlog</th><th>last segment</th>
-        <th>watermark</th><th>state keys</th><th>last error</th></tr></thead>
+        <th>watermark</th><th>keyed values</th><th>last error</th></tr></thead>
       <tbody>${Array.from({length:r},(r,i)=>Ul(t.id,i,n.get(i),e.rates))}</tbody>
     </table>
   </section>`}function Gl(e){let[t,n]=U(``);return R`<form class="login" onSubmit=${n=>{n.preventDefault(),e.onKey(t)}}>
