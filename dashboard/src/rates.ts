@@ -23,6 +23,8 @@ export type Rates = Readonly<Record<string, Rate>>;
 
 type Counts = Readonly<Record<string, { readonly in: number; readonly out: number }>>;
 
+const ZERO = { in: 0, out: 0 };
+
 interface Sample {
   readonly at: number;
   readonly tasks: Counts;
@@ -42,14 +44,15 @@ function between(samples: readonly Sample[], pick: (s: Sample) => Counts): Rates
   if (!cur) return {};
   const out: Record<string, Rate> = {};
   for (const [key, now] of Object.entries(pick(cur))) {
-    // The oldest sample in the window that has this key, after its counter last went down.
+    // The oldest sample in the window, after the counter last went down. One without the
+    // key counts as zero: the task or partition had not reported yet (a new job, a rescale).
     let from: Sample | undefined;
     for (let i = samples.length - 2; i >= 0; i--) {
-      const c = pick(samples[i] as Sample)[key];
-      if (!c || c.in > now.in || c.out > now.out) break;
+      const c = pick(samples[i] as Sample)[key] ?? ZERO;
+      if (c.in > now.in || c.out > now.out) break;
       from = samples[i];
     }
-    const was = from ? pick(from)[key] : undefined;
+    const was = from ? (pick(from)[key] ?? ZERO) : undefined;
     const dt = from ? (cur.at - from.at) / 1000 : 0;
     if (was && dt > 0) out[key] = { in: (now.in - was.in) / dt, out: (now.out - was.out) / dt };
   }

@@ -108,12 +108,12 @@ async function checkTaskView(page: Page, at: number): Promise<void> {
     for (let p = 0; p < PARALLELISM; p++) n += Number.parseInt((await cell(p, "in").catch(() => "0")) ?? "0", 10) || 0;
     return n;
   };
-  await expect.poll(inTotal, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  await expect.poll(inTotal, { timeout: 90_000 }).toBeGreaterThanOrEqual(3);
   for (let p = 0; p < PARALLELISM; p++) {
-    await expect.poll(async () => Number(await cell(p, "segment")), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await cell(p, "segment")), { timeout: 90_000 }).toBeGreaterThan(0);
     // The watermark is the earliest of the clicks' event times minus one (monotonous timestamps), or later.
     await expect
-      .poll(async () => Date.parse(`${await cell(p, "watermark")}Z`), { timeout: 60_000 })
+      .poll(async () => Date.parse(`${await cell(p, "watermark")}Z`), { timeout: 90_000 })
       .toBeGreaterThanOrEqual(at - 1);
   }
 }
@@ -124,7 +124,7 @@ async function checkTaskError(page: Page): Promise<void> {
   await page.click('svg.graph g[data-task="ingest-clicks-0"]');
   await page.waitForSelector('[data-task-view="ingest-clicks-0"]');
   const errors = () => page.locator('[data-task-view="ingest-clicks-0"] td[data-col="error"]').allTextContents();
-  await expect.poll(async () => (await errors()).join("|"), { timeout: 60_000 }).toMatch(/poison click by bob \(/);
+  await expect.poll(async () => (await errors()).join("|"), { timeout: 90_000 }).toMatch(/poison click by bob \(/);
 }
 
 async function checkSavepoint(page: Page): Promise<void> {
@@ -184,8 +184,13 @@ describe.each(RUNTIMES)("the dashboard on %s", (runtime) => {
       await ingestBoth(d, at + 10);
       // Both runtimes count records per task: rates in the boxes (on aws-local from the partitions' acks).
       const meta = () => page.locator('g[data-task="process-4"] text.meta').textContent();
-      const rateIn = async () => Number(/ · ([\d.]+)\/s in · [\d.]+\/s out$/.exec((await meta()) ?? "")?.[1] ?? 0);
-      await expect.poll(rateIn, { timeout: 60_000 }).toBeGreaterThan(0);
+      let more = 0;
+      const rateIn = async () => {
+        // Records keep flowing (one click a poll), so a rate over the last seconds has some to count.
+        await ingest(d, [{ user: "eve", page: "/e", at: at + 100 + more++ }]);
+        return Number(/ · ([\d.]+)\/s in · [\d.]+\/s out$/.exec((await meta()) ?? "")?.[1] ?? 0);
+      };
+      await expect.poll(rateIn, { timeout: 90_000, interval: 1_000 }).toBeGreaterThan(0);
       // aws-local prices the run (cost in the header).
       if (runtime === "aws-local") {
         await expect
