@@ -1,16 +1,23 @@
 /**
  * The job's CloudWatch dashboard, beside its alarms: per task, records in and out,
- * batch duration, dead letters, failed messages and committed segments (the EMF metrics the task
- * Lambdas write, `functions/aws/telemetry.ts`), and the task queue's backlog and age
- * of its oldest message; for the job, the coordinator's executions and the state of
- * every alarm.
+ * batch duration, dead letters, failed messages, committed segments and the cost
+ * units its invocations spent (the EMF metrics the task Lambdas write,
+ * `functions/aws/telemetry.ts`), and the task queue's backlog and age of its oldest
+ * message; for the job, checkpoint duration, alignment and bytes (the coordinator's
+ * EMF), the coordinator's executions and the state of every alarm.
  */
 
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
-import { METRICS_NAMESPACE, taskDimensions } from "../functions/aws/telemetry.ts";
+import {
+  type CHECKPOINT_METRICS,
+  COORDINATOR_TELEMETRY,
+  type COST_METRICS,
+  METRICS_NAMESPACE,
+  taskDimensions,
+} from "../functions/aws/telemetry.ts";
 import type { DeploymentPlan } from "./deploy-plan.ts";
 import type { TaskQueues } from "./queues.ts";
 
@@ -85,6 +92,20 @@ export function createDashboard(
       machine.metricSucceeded({ period: PERIOD, statistic: "Sum" }),
       machine.metricFailed({ period: PERIOD, statistic: "Sum" }),
     ]),
+  );
+  const cost = (names: (keyof typeof COST_METRICS)[]) => ids.flatMap((t) => names.map((n) => taskMetric(d, t, n)));
+  dashboard.addWidgets(
+    graph("DynamoDB capacity units per minute", cost(["ReadCapacityUnits", "WriteCapacityUnits"])),
+    graph("SQS and S3 requests, Lambda GB-seconds per minute", cost(["SqsRequests", "S3Requests", "LambdaGBSeconds"])),
+  );
+  const checkpoint = (name: keyof typeof CHECKPOINT_METRICS, statistic: string) =>
+    taskMetric(d, COORDINATOR_TELEMETRY, name, statistic);
+  dashboard.addWidgets(
+    graph("Checkpoint duration and alignment, max (ms)", [
+      checkpoint("CheckpointDuration", "Maximum"),
+      checkpoint("CheckpointAlignment", "Maximum"),
+    ]),
+    graph("Checkpoint bytes per minute", [checkpoint("CheckpointBytes", "Sum")]),
   );
   return dashboard;
 }

@@ -23,6 +23,7 @@ import {
 import type { Clock } from "../ports/clock.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { PartitionBase, StateChange, StateStore } from "../ports/state-store.ts";
+import { STATS_KEY } from "../runtime/partition-stats.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { foldCutIntoValues } from "./fold-cut.ts";
 import { replayPositions, undoReplays } from "./replay-undo.ts";
@@ -298,6 +299,10 @@ async function installTask(
     });
     for (const [key, all] of Object.entries(lists)) opState[key] = evenSplit(all, p, task.parallelism);
     Object.assign(opState, savepoint.sources[BROADCAST_STATE]?.[task.id]);
+    // The partition report's key count starts from the values it restores (in place, they are not counted).
+    const { start, end } = keyGroupRange(p, task.parallelism, savepoint.maxParallelism);
+    const keys = (savepoint.state[task.id] ?? []).filter((v) => v.g >= start && v.g <= end).length;
+    if (keys > 0 && !savepoint.inPlace) opState[STATS_KEY] = { in: 0, out: 0, keys };
     const last = starts[p] ?? 0;
     const through = last === 0 ? 0 : last + ZOMBIE_GAP;
     const base: PartitionBase = {

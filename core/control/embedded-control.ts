@@ -49,6 +49,7 @@ export class EmbeddedJobControl implements JobControl {
       ...(last ? { lastCheckpoint: last } : {}),
       backlog: Object.fromEntries(this.runtime.progress().map((p) => [p.task, p.backlog])),
       records: Object.fromEntries(this.runtime.progress().map((p) => [p.task, { in: p.recordsIn, out: p.recordsOut }])),
+      partitions: this.runtime.partitionReports(),
       finished: this.runtime.finished,
       ...(failed ? { failed } : {}),
     };

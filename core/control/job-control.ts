@@ -6,7 +6,7 @@
 
 import type { StandardSchemaV1 } from "../api/schema.ts";
 import type { Plan } from "../graph/plan.ts";
-import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
+import type { CheckpointManifest, PartitionReport, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 
@@ -67,8 +67,17 @@ export interface JobStatus {
   readonly lastCheckpoint?: CheckpointManifest;
   /** Messages waiting per task (approximate on SQS). */
   readonly backlog: Readonly<Record<string, number>>;
-  /** Records taken in and sent on per task so far, where the runtime counts them (embedded). */
+  /**
+   * Records taken in and sent on per task so far: the embedded runtime's runners count
+   * them live; on AWS they are the sums of the partitions' reports.
+   */
   readonly records?: Readonly<Record<string, { readonly in: number; readonly out: number }>>;
+  /**
+   * Each partition's report (records, last segment, watermark, keyed values, last
+   * error): live from the runners on the embedded runtime; on AWS as of the newest
+   * checkpoint the partition acked. A partition that has not reported yet is absent.
+   */
+  readonly partitions?: readonly PartitionReport[];
   /** True once bounded input is fully processed and the final checkpoint's output is published (readable). */
   readonly finished: boolean;
   /** Set once the job failed for good (restart attempts used up, or a mistake in its code): why. */

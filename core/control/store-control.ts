@@ -14,6 +14,7 @@ import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
+import { ackedReports, recordsByTask } from "./acked-reports.ts";
 import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobCost, JobStatus } from "./job-control.ts";
 import { replayOnStores } from "./store-replay.ts";
@@ -82,11 +83,16 @@ export class StoreJobControl implements JobControl {
       : undefined;
     const backlog: Record<string, number> = {};
     for (const t of this.o.plan.tasks) backlog[t.id] = this.o.backlog ? await this.o.backlog(t.id) : 0;
+    const running = runningPlan(this.o.plan, record?.parallelism);
+    const parallelism = Object.fromEntries(running.tasks.map((t) => [t.id, t.parallelism]));
+    const partitions = record ? await ackedReports(this.o.checkpoints, record, parallelism) : [];
     return {
       job: this.job,
       generation: record?.generation ?? 0,
       ...(last ? { lastCheckpoint: last } : {}),
       backlog,
+      records: recordsByTask(partitions),
+      partitions,
       // Finished once the final checkpoint's output is published, not when it completes.
       finished:
         last?.final === true &&

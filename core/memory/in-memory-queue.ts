@@ -153,10 +153,12 @@ export class InMemoryQueue implements Queue {
     }
   }
 
-  /** Messages waiting (visible or not) per group of `task`. */
-  backlog(task: string): number {
+  /** Messages waiting (visible or not) for `task`, or for one partition (group) of it. */
+  backlog(task: string, partition?: number): number {
+    const groups = this.tasks.get(task)?.groups;
+    if (partition !== undefined) return groups?.get(partition)?.length ?? 0;
     let n = 0;
-    for (const msgs of this.tasks.get(task)?.groups.values() ?? []) n += msgs.length;
+    for (const msgs of groups?.values() ?? []) n += msgs.length;
     return n;
   }
 

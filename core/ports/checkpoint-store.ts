@@ -103,6 +103,34 @@ export interface CheckpointAck {
   readonly bytes: number;
   /** Processing time of the ack. */
   readonly time: number;
+  /** The partition's report as of the ack (for the dashboard; absent from acks written before it existed). */
+  readonly report?: PartitionReport;
+}
+
+/** An error a partition met: the message and when (processing time, ms). */
+export interface PartitionError {
+  readonly message: string;
+  readonly at: number;
+}
+
+/** One partition's report, as the dashboard's task view shows it. */
+export interface PartitionReport {
+  readonly task: string;
+  readonly partition: number;
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+  /** The last committed segment. */
+  readonly segment: number;
+  /** When these figures were read (ms; for an ack, the time of the segment that ended the epoch). */
+  readonly at: number;
+  /** Combined watermark of the input channels (absent: none yet, or every input ended or idle). */
+  readonly watermark?: number;
+  /** Live keyed values, counted from the changes the partition committed (`core/runtime/partition-stats.ts`). */
+  readonly stateKeys: number;
+  /** The newest error: a dead letter's, or a failed batch's on a warm runner. */
+  readonly lastError?: PartitionError;
+  /** Messages waiting for this partition, where the runtime can count them per partition (embedded). */
+  readonly backlog?: number;
 }
 
 /** A partition's report that it finished (end of input) with its last segment. */

@@ -15,6 +15,7 @@ import {
   AbortReason,
   type CheckpointManifest,
   type CheckpointStore,
+  type PartitionReport,
   type SavepointInfo,
 } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -96,6 +97,11 @@ export class EmbeddedRuntime {
   /** Progress per task. */
   progress(): TaskProgress[] {
     return this.scheduler.progress();
+  }
+
+  /** Each loaded partition's report (`core/runtime/partition-stats.ts`), with its backlog. */
+  partitionReports(): PartitionReport[] {
+    return this.scheduler.partitionReports();
   }
 
   /** Records read from sources so far (re-reads after a restore included). */

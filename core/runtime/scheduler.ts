@@ -12,7 +12,7 @@ import { tickEntries } from "../checkpoint/signals.ts";
 import { describeCause, failsJob, type JobCodeError, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
-import type { CheckpointStore } from "../ports/checkpoint-store.ts";
+import type { CheckpointStore, PartitionReport } from "../ports/checkpoint-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import { ManualClock } from "../ports/clock.ts";
 import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
@@ -319,6 +319,16 @@ export class PartitionScheduler {
         recordsOut: rs.reduce((a, r) => a + r.stats.recordsOut, 0),
       };
     });
+  }
+
+  /** Each loaded partition's report, with its backlog, in plan order. */
+  partitionReports(): PartitionReport[] {
+    const out: PartitionReport[] = [];
+    for (const r of this.runners) {
+      const report = r.report(this.c.clock.now());
+      if (report) out.push({ ...report, backlog: this.c.queue.backlog(r.task.id, r.partition) });
+    }
+    return out;
   }
 
   /** Records read from sources so far (re-reads after a restore included). */

@@ -8,6 +8,7 @@ import { channelId, type Envelope, type OutboxEntry, POLL_CHANNEL } from "../env
 import type { JobConfig } from "../graph/graph.ts";
 import type { Segment } from "../ports/state-store.ts";
 import type { Live } from "./partition-loader.ts";
+import { nextStats, STATS_KEY } from "./partition-stats.ts";
 import type { SliceRun } from "./slice-run.ts";
 
 /** The partition a segment belongs to. */
@@ -28,6 +29,7 @@ export function buildSegment(
   run: SliceRun,
 ): Segment {
   const { view, services: s } = live;
+  const recordsOut = live.router.recordsOut; // before `pack`, which does not reset it
   const { entries, seqs } = live.router.pack(
     owner.generation,
     channelId(owner.task, owner.partition),
@@ -55,13 +57,16 @@ export function buildSegment(
   for (const [name, arr] of s.sinks) if (arr.length > 0) sink[name] = arr.slice();
   const staged: Record<string, unknown[]> = {};
   for (const [uid, arr] of s.staged) if (arr.length > 0) staged[uid] = arr.slice();
+  const changes = s.backend?.changes() ?? [];
+  const stats = nextStats(view, { recordsIn: run.records, recordsOut, changes, deadLetters: s.deadLetters });
+  if (stats) run.opState.set(STATS_KEY, stats);
   return {
     n: view.lastSegment + 1,
     gen: owner.generation,
     time: now,
     positions,
     outSeqs: seqs,
-    changes: s.backend?.changes() ?? [],
+    changes,
     outbox,
     sentThrough: view.sentThrough,
     ...(buffered.length > 0 ? { buffered } : {}),

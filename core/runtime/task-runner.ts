@@ -10,7 +10,7 @@
 
 import type { SplitReader } from "../api/source.ts";
 import { IDLE_WATERMARK, TICK_CHANNEL } from "../envelope.ts";
-import { OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
+import { describeCause, OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
 import type { PartitionView } from "../log/view.ts";
@@ -18,6 +18,7 @@ import type { Segment } from "../ports/state-store.ts";
 import { processSlice } from "./batch-processor.ts";
 import { type Consumed, type Intake, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
+import { type PartitionError, type PartitionReport, partitionReport } from "./partition-stats.ts";
 import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
 import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
@@ -49,6 +50,10 @@ export class TaskRunner {
   private notifiedThrough = 0;
   /** The live chain was closed: the next batch rebuilds the partition. */
   private closed = false;
+  /** The last failed batch's error, while this runner lives (a dead letter's is committed instead). */
+  private failure: PartitionError | undefined;
+  /** The committed view of the last live partition: a failed batch drops the partition, its report stays. */
+  private lastView: PartitionView | undefined;
 
   constructor(options: TaskRunnerOptions) {
     this.options = options;
@@ -112,9 +117,25 @@ export class TaskRunner {
     return t === undefined ? w : Math.min(t, w);
   }
 
+  /**
+   * This partition's report (records in and out, last segment, watermark, keys, last
+   * error) from its committed view, as of `at`; `undefined` before the partition was loaded.
+   */
+  report(at: number = this.options.clock.now()): PartitionReport | undefined {
+    const view = this.live?.view ?? this.lastView;
+    if (!view) return undefined;
+    return partitionReport(
+      { task: this.task.id, partition: this.partition, channels: this.channels },
+      view,
+      at,
+      this.failure,
+    );
+  }
+
   /** Forgets everything in memory, as a crashed container would (no `close` is called). */
   crash(): void {
     this.live = undefined;
+    this.lastView = undefined;
   }
 
   /**
@@ -137,6 +158,13 @@ export class TaskRunner {
   /** Runs one batch. Never throws for a failed batch: the result says which messages to retry. */
   async handle(messages: readonly InboundMessage[]): Promise<BatchResult> {
     this.stats.batches++;
+    const result = await this.handleOnce(messages);
+    if (result.failedFrom !== undefined)
+      this.failure = { message: describeCause(result.error), at: this.options.clock.now() };
+    return result;
+  }
+
+  private async handleOnce(messages: readonly InboundMessage[]): Promise<BatchResult> {
     try {
       return await this.run(messages);
     } catch (error) {
@@ -334,6 +362,7 @@ export class TaskRunner {
             alignmentMs: seg.alignmentMs ?? 0,
             bytes: this.bytesByEpoch.get(seg.n) ?? 0,
             time: seg.time,
+            ...withReport(this.report(seg.time)),
           });
         }
         if (seg.finished) {
@@ -366,6 +395,7 @@ export class TaskRunner {
         this.generation,
         this.channels,
       );
+      this.lastView = this.live.view;
     }
     return this.live;
   }
@@ -381,4 +411,9 @@ function closeQuietly(reader: SplitReader<unknown>): void {
   Promise.resolve()
     .then(() => reader.close?.())
     .catch(() => {});
+}
+
+/** The ack's `report` field, when there is one. */
+function withReport(report: PartitionReport | undefined): { report?: PartitionReport } {
+  return report ? { report } : {};
 }

@@ -1,6 +1,7 @@
 /**
  * The job graph: one box per task (its id, parallelism and chained operators, its
- * backlog, coloured by it), one arrow per edge labelled with its partitioner. The
+ * backlog, coloured by it, and its records/s), one arrow per edge labelled with its
+ * partitioner; a click on a box opens the task's view. The
  * layout is dagre's (layered, left to right); the page only draws what it placed.
  */
 
@@ -9,6 +10,7 @@ import { html } from "htm/preact";
 import type { VNode } from "preact";
 import { useMemo } from "preact/hooks";
 import type { Plan } from "./api.ts";
+import { perSecond, type Rates } from "./rates.ts";
 
 const WIDTH = 300;
 const LINE = 16;
@@ -52,11 +54,8 @@ export function pressure(backlog: number): string {
   return backlog < 1000 ? "busy" : "high";
 }
 
-/** Records per second in and out of each task, from two snapshots' counts. */
-export type Rates = Readonly<Record<string, { readonly in: number; readonly out: number }>>;
-
 function rateText(r: Rates[string] | undefined): string {
-  return r === undefined ? "" : ` · ${Math.round(r.in)}/s in · ${Math.round(r.out)}/s out`;
+  return r === undefined ? "" : ` · ${perSecond(r.in)} in · ${perSecond(r.out)} out`;
 }
 
 function taskBox(
@@ -65,12 +64,15 @@ function taskBox(
   at: { x: number; y: number; height: number },
   backlog: number,
   rates: Rates,
+  onSelect: (task: string) => void,
 ): VNode {
   const { x, y, height } = at;
   const t = plan.tasks.find((task) => task.id === id);
   if (t === undefined) return html``;
   const tags = [t.isSource ? "source" : "", t.keyed ? "keyed" : ""].filter(Boolean).join(" · ");
-  return html`<g class=${`task ${pressure(backlog)}`} data-task=${t.id} transform=${`translate(${x},${y})`}>
+  return html`<g class=${`task ${pressure(backlog)}`} data-task=${t.id} transform=${`translate(${x},${y})`}
+    role="button" tabindex="0" aria-label=${`open task ${t.id}`} onClick=${() => onSelect(t.id)}
+    onKeyDown=${(e: KeyboardEvent) => e.key === "Enter" && onSelect(t.id)}>
     <rect width=${WIDTH} height=${height} rx="6" />
     <text x="10" y="18" class="title">${t.id} ×${t.parallelism}</text>
     <text x="10" y="34" class="meta">${tags ? `${tags} · ` : ""}backlog ${backlog}${rateText(rates[t.id])}</text>
@@ -80,8 +82,13 @@ function taskBox(
   </g>`;
 }
 
-/** The job graph, with each task's backlog from the latest status. */
-export function JobGraph(props: { plan: Plan; backlog: Readonly<Record<string, number>>; rates: Rates }): VNode {
+/** The job graph, with each task's backlog from the latest status; clicking a task opens its view. */
+export function JobGraph(props: {
+  plan: Plan;
+  backlog: Readonly<Record<string, number>>;
+  rates: Rates;
+  onSelect: (task: string) => void;
+}): VNode {
   const placed = useMemo(() => place(props.plan), [props.plan]);
   return html`<svg
     class="graph"
@@ -104,6 +111,6 @@ export function JobGraph(props: { plan: Plan; backlog: Readonly<Record<string, n
         <text x=${mid.x} y=${mid.y - 4} text-anchor="middle">${e.label}</text>
       </g>`;
     })}
-    ${placed.nodes.map((n) => taskBox(props.plan, n.id, n, props.backlog[n.id] ?? 0, props.rates))}
+    ${placed.nodes.map((n) => taskBox(props.plan, n.id, n, props.backlog[n.id] ?? 0, props.rates, props.onSelect))}
   </svg>`;
 }

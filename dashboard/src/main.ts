@@ -1,6 +1,7 @@
 /**
  * The riffle dashboard: asks for an API key once (kept in session storage), then
- * follows the job's live feed and shows its graph, checkpoints and dead letters.
+ * follows the job's live feed and shows its graph, a task's partitions,
+ * checkpoints and dead letters.
  * The job comes from the page's `?job=` parameter (`riffle dev` prints the link).
  */
 
@@ -10,10 +11,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type ApiError, call, clearKey, follow, jobPath, type Plan, type Snapshot, savedKey, saveKey } from "./api.ts";
 import { Checkpoints } from "./checkpoints.ts";
 import { DeadLetterView } from "./dlq.ts";
-import { JobGraph, type Rates } from "./graph.ts";
+import { JobGraph } from "./graph.ts";
+import { type Rates, RateTracker } from "./rates.ts";
+import { TaskView } from "./task.ts";
 import "./style.css";
 
-type View = "graph" | "checkpoints" | "dlq";
+type View = "graph" | "task" | "checkpoints" | "dlq";
 
 function Login(props: { job: string; error: string; onKey: (key: string) => void }): VNode {
   const [key, setKey] = useState("");
@@ -30,20 +33,6 @@ function Login(props: { job: string; error: string; onKey: (key: string) => void
   </form>`;
 }
 
-/** Records per second per task between two snapshots (where the runtime counts records). */
-function ratesBetween(prev: Snapshot | null, cur: Snapshot): Rates {
-  const a = prev?.status.records;
-  const b = cur.status.records;
-  const dt = prev ? (cur.at - prev.at) / 1000 : 0;
-  if (!a || !b || dt <= 0) return {};
-  const out: Record<string, { in: number; out: number }> = {};
-  for (const [task, r] of Object.entries(b)) {
-    const p = a[task];
-    if (p) out[task] = { in: (r.in - p.in) / dt, out: (r.out - p.out) / dt };
-  }
-  return out;
-}
-
 const dollars = (x: number) => `$${x.toPrecision(3)}`;
 
 function costText(status: Snapshot["status"] | undefined): string {
@@ -57,9 +46,10 @@ function costText(status: Snapshot["status"] | undefined): string {
 function Dashboard(props: { job: string; onRefused: (message: string) => void }): VNode {
   const [plan, setPlan] = useState<Plan | null>(null);
   const [snap, setSnap] = useState<Snapshot | null>(null);
-  const [rates, setRates] = useState<Rates>({});
-  const previous = useRef<Snapshot | null>(null);
+  const [rates, setRates] = useState<{ tasks: Rates; partitions: Rates }>({ tasks: {}, partitions: {} });
+  const tracker = useRef(new RateTracker());
   const [view, setView] = useState<View>("graph");
+  const [task, setTask] = useState("");
   const [problem, setProblem] = useState("");
   useEffect(() => {
     const refused = (e: ApiError) => {
@@ -70,8 +60,7 @@ function Dashboard(props: { job: string; onRefused: (message: string) => void })
     return follow(
       props.job,
       (s) => {
-        setRates(ratesBetween(previous.current, s));
-        previous.current = s;
+        setRates(tracker.current.add(s));
         setSnap(s);
         setProblem("");
       },
@@ -79,16 +68,21 @@ function Dashboard(props: { job: string; onRefused: (message: string) => void })
     );
   }, [props.job]);
   const status = snap?.status;
+  const open = (id: string) => {
+    setTask(id);
+    setView("task");
+  };
   const tab = (v: View, label: string) =>
     html`<button class=${view === v ? "tab active" : "tab"} onClick=${() => setView(v)}>${label}</button>`;
   return html`<header>
       <h1>riffle · <span data-testid="job">${props.job}</span></h1>
       <span class="status">${status ? `generation ${status.generation}${status.finished ? " · finished" : ""}${status.failed ? ` · failed: ${status.failed}` : ""}${costText(status)}` : "connecting…"}</span>
-      <nav>${tab("graph", "Graph")}${tab("checkpoints", "Checkpoints")}${tab("dlq", "Dead letters")}</nav>
+      <nav>${tab("graph", "Graph")}${task && tab("task", `Task ${task}`)}${tab("checkpoints", "Checkpoints")}${tab("dlq", "Dead letters")}</nav>
     </header>
     ${problem && html`<p class="error" role="alert">${problem}</p>`}
     <main>
-      ${view === "graph" && (plan ? html`<${JobGraph} plan=${plan} backlog=${status?.backlog ?? {}} rates=${rates} />` : html`<p>loading the graph…</p>`)}
+      ${view === "graph" && (plan ? html`<${JobGraph} plan=${plan} backlog=${status?.backlog ?? {}} rates=${rates.tasks} onSelect=${open} />` : html`<p>loading the graph…</p>`)}
+      ${view === "task" && plan && html`<${TaskView} plan=${plan} task=${task} status=${status} rates=${rates.partitions} onBack=${() => setView("graph")} />`}
       ${view === "checkpoints" && html`<${Checkpoints} job=${props.job} last=${status?.lastCheckpoint} checkpoints=${snap?.checkpoints ?? []} savepoints=${snap?.savepoints ?? []} />`}
       ${view === "dlq" && html`<${DeadLetterView} job=${props.job} letters=${snap?.deadLetters ?? { total: 0, records: [], envelopes: 0 }} />`}
     </main>`;

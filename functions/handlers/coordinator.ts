@@ -19,6 +19,7 @@ import { type RoundAnswer, round } from "../../core/checkpoint/round.ts";
 import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { type AutoscaleAnswer, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { describeCause, RiffleError } from "../../core/errors.ts";
+import type { Telemetry } from "../aws/telemetry.ts";
 
 /** Input every step gets from the state machine. */
 export interface StepInput {
@@ -62,6 +63,8 @@ export interface CoordinatorHandlerOptions {
   readonly startExecution: (input: { job: string; round: number }, name?: string) => Promise<void>;
   /** Receives a line per tick that could not be sent (default: `console.error`, CloudWatch on Lambda). */
   readonly log?: (line: string) => void;
+  /** Where a round that completes a checkpoint publishes its duration, alignment and bytes (EMF on Lambda). */
+  readonly telemetry?: Pick<Telemetry, "checkpointCompleted">;
 }
 
 /** Builds the coordinator's step handlers over `context`. */
@@ -133,10 +136,14 @@ export function createCoordinatorHandlers(
       step("round", async (i): Promise<RoundOutput> => {
         const id = checkpointOf(i);
         // Each round reads the job record and each manifest once, and a completed one not again (round-reads.ts).
-        const checkpoints = new RoundReads(context.checkpoints, completedManifests);
-        const steps = new CoordinatorSteps({ ...context, checkpoints });
+        const reads = new RoundReads(context.checkpoints, completedManifests);
+        const steps = new CoordinatorSteps({ ...context, checkpoints: reads });
         // The ticks go out while the round runs: neither waits for the other's requests.
         const [ticked, answer] = await Promise.all([tick(steps), round(steps, id)]);
+        // The round wrote the manifest it completed: reading it back is served from `reads`.
+        const done = answer.completed === undefined ? undefined : await reads.getManifest(job, answer.completed);
+        if (done?.durationMs !== undefined)
+          options.telemetry?.checkpointCompleted({ ...done, durationMs: done.durationMs });
         const scaled = answer.finished || answer.failed ? {} : await autoscale(steps);
         return { job, ...answer, ...ticked, ...scaled, ...(handOver(i.started) ? { handOver: true as const } : {}) };
       }),

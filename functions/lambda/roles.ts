@@ -27,12 +27,14 @@ import { StoreJobControl } from "../../core/control/store-control.ts";
 import { RiffleError } from "../../core/errors.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
+import type { AccountableClient } from "../aws/accounting.ts";
 import { DynamoAuditLog } from "../aws/dynamo-audit-log.ts";
+import { InvocationCost } from "../aws/invocation-cost.ts";
 import { awsPortsFromEnv } from "../aws/ports.ts";
 import { secretApiKeys } from "../aws/secret-keys.ts";
 import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
 import { taskScalerFromEnv } from "../aws/sqs-lambda-scaler.ts";
-import { lambdaTelemetry } from "../aws/telemetry.ts";
+import { COORDINATOR_TELEMETRY, lambdaTelemetry } from "../aws/telemetry.ts";
 import { type CoordinatorHandlers, createCoordinatorHandlers, type StepInput } from "../handlers/coordinator.ts";
 import { createTaskHandler } from "../handlers/task.ts";
 import { createHttpApi } from "../http/api.ts";
@@ -83,7 +85,7 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     return createTaskHandler({
       job,
       task: id,
-      telemetry: lambdaTelemetry(context.plan.job, id),
+      telemetry: lambdaTelemetry(context.plan.job, id, invocationCost(env, [ports.dynamo, ports.sqs, ports.s3])),
       ...(parallelism === undefined ? {} : { parallelism }),
       ports: { ...ports, clock: context.clock },
       ...(context.waker ? { waker: context.waker } : {}),
@@ -97,7 +99,10 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
       : undefined;
     return createCoordinatorHandlers(
       { ...context, ...(scaler ? { scaler } : {}) },
-      { startExecution: (input, name) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input, name) },
+      {
+        startExecution: (input, name) => startExecution(required(env, "RIFFLE_STATE_MACHINE_ARN"), input, name),
+        telemetry: lambdaTelemetry(context.plan.job, COORDINATOR_TELEMETRY),
+      },
     );
   });
   const http = once(() => {
@@ -127,6 +132,12 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
     continueAsNew: step("continueAsNew"),
     http: (event, context) => http()(event, context),
   };
+}
+
+/** Counts a task function's requests for its EMF cost units (memory from Lambda's environment; 128 MB outside it). */
+function invocationCost(env: NodeJS.ProcessEnv, clients: readonly (AccountableClient | undefined)[]): InvocationCost {
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 128) || 128;
+  return new InvocationCost(env.AWS_LAMBDA_FUNCTION_NAME ?? "task", memoryMb, clients);
 }
 
 /** The queue URL of task `t` in `RIFFLE_QUEUE_URLS`. */

@@ -2,7 +2,9 @@
  * The dashboard in a real browser (Debian's Chromium through playwright-core)
  * against `riffle dev` on both runtimes: a key is asked for and a wrong one
  * refused; the graph of a three-task job shows its tasks, chains and partitioned
- * edges; the checkpoint count rises live; a savepoint taken from the page is listed;
+ * edges, and its records/s once records flow; a click on a task opens its view,
+ * one row per partition with its records, last segment and watermark, and later
+ * the poison record's error; the checkpoint count rises live; a savepoint taken from the page is listed;
  * a poison record reaches the dead-letter view and is replayed from it once fixed;
  * and the page logs no console error. With `RIFFLE_UPDATE_SCREENSHOTS=1` the
  * embedded run writes the screenshots in `docs/dashboard/`.
@@ -31,14 +33,30 @@ afterAll(async () => {
   await stopEmulators();
 });
 
-async function ingest(dev: DevProcess, clicks: { user: string; page: string }[]): Promise<void> {
-  const r = await fetch(`${dev.url}/jobs/dash/sources/clicks/events`, {
+type Click = { user: string; page: string; at?: number };
+
+/** Ingests `clicks` (routed by `key` when given); resolves with the ingest partition they went to. */
+async function ingest(dev: DevProcess, clicks: Click[], key?: string): Promise<number> {
+  const query = key === undefined ? "" : `?key=${encodeURIComponent(key)}`;
+  const r = await fetch(`${dev.url}/jobs/dash/sources/clicks/events${query}`, {
     method: "POST",
     headers: { "x-api-key": KEY, "content-type": "application/json" },
     body: JSON.stringify(clicks),
   });
   expect(r.status).toBe(202);
+  return ((await r.json()) as { partition: number }).partition;
 }
+
+/** Ingests timed clicks into both ingest partitions, so every downstream partition gets a watermark. */
+async function ingestBoth(dev: DevProcess, at: number): Promise<void> {
+  const seen = new Set<number>();
+  for (let k = 0; seen.size < 2 && k < 64; k++) {
+    seen.add(await ingest(dev, [{ user: `u${k}`, page: "/a", at: at + k }], `k${k}`));
+  }
+  expect(seen.size).toBe(2);
+}
+
+const PARALLELISM = 2;
 
 async function lastCheckpoint(page: Page): Promise<number> {
   const text = (await page.getByTestId("last-checkpoint").textContent()) ?? "";
@@ -62,16 +80,51 @@ async function checkGraph(page: Page): Promise<void> {
   const tasks = await page
     .locator("svg.graph g.task")
     .evaluateAll((els) => els.map((e) => e.getAttribute("data-task")));
-  expect(tasks).toEqual(["ingest-clicks-0", "filter-2", "process-3"]);
+  expect(tasks).toEqual(["ingest-clicks-0", "filter-3", "process-4"]);
   const edges = await page
     .locator("svg.graph g.edge")
     .evaluateAll((els) => els.map((e) => [e.getAttribute("data-edge"), e.textContent?.trim()]));
   expect(Object.fromEntries(edges)).toEqual({
-    "ingest-clicks-0->filter-2": "rebalance",
-    "filter-2->process-3": "hash",
+    "ingest-clicks-0->filter-3": "rebalance",
+    "filter-3->process-4": "hash",
   });
-  const chain = await page.locator('g[data-task="process-3"] text.op').allTextContents();
+  const chain = await page.locator('g[data-task="process-4"] text.op').allTextContents();
   expect(chain).toEqual(["process: process", "sink: sink(counts)"]);
+}
+
+/** The task view of process-4: one row per partition; records and segments after records flowed, and watermarks. */
+async function checkTaskView(page: Page, at: number): Promise<void> {
+  await page.click('svg.graph g[data-task="process-4"]');
+  await page.waitForSelector('[data-task-view="process-4"]');
+  const rows = () =>
+    page
+      .locator('[data-task-view="process-4"] tbody tr')
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-partition")));
+  expect(await rows()).toEqual(["0", "1"]);
+  const cell = (p: number, col: string) =>
+    page.locator(`tr[data-partition="${p}"] td[data-col="${col}"]`).textContent();
+  const inTotal = async () => {
+    let n = 0;
+    for (let p = 0; p < PARALLELISM; p++) n += Number.parseInt((await cell(p, "in").catch(() => "0")) ?? "0", 10) || 0;
+    return n;
+  };
+  await expect.poll(inTotal, { timeout: 90_000 }).toBeGreaterThanOrEqual(3);
+  for (let p = 0; p < PARALLELISM; p++) {
+    await expect.poll(async () => Number(await cell(p, "segment")), { timeout: 90_000 }).toBeGreaterThan(0);
+    // The watermark is the earliest of the clicks' event times minus one (monotonous timestamps), or later.
+    await expect
+      .poll(async () => Date.parse(`${await cell(p, "watermark")}Z`), { timeout: 90_000 })
+      .toBeGreaterThanOrEqual(at - 1);
+  }
+}
+
+/** The task view of the ingest task shows the poison click's error on the partition that took it. */
+async function checkTaskError(page: Page): Promise<void> {
+  await page.click("button.tab:has-text('Graph')");
+  await page.click('svg.graph g[data-task="ingest-clicks-0"]');
+  await page.waitForSelector('[data-task-view="ingest-clicks-0"]');
+  const errors = () => page.locator('[data-task-view="ingest-clicks-0"] td[data-col="error"]').allTextContents();
+  await expect.poll(async () => (await errors()).join("|"), { timeout: 90_000 }).toMatch(/poison click by bob \(/);
 }
 
 async function checkSavepoint(page: Page): Promise<void> {
@@ -94,6 +147,7 @@ async function checkReplay(page: Page, dev: DevProcess, fixFile: string): Promis
   await page.click("button:has-text('Replay selected')");
   await page.waitForSelector("text=replayed 1 record");
   await page.waitForSelector("tr[data-letter].replayed", { timeout: 30_000 });
+  await checkTaskError(page);
 }
 
 const RUNTIMES = ["embedded", "aws-local"] as const;
@@ -101,9 +155,10 @@ const RUNTIMES = ["embedded", "aws-local"] as const;
 describe.each(RUNTIMES)("the dashboard on %s", (runtime) => {
   async function dev(fixFile: string): Promise<DevProcess> {
     if (runtime === "embedded")
-      return startDev(JOB_FILE, [], { RIFFLE_API_KEYS: KEY, DASH_POISON_FIXED_FILE: fixFile });
+      return startDev(JOB_FILE, ["-p", String(PARALLELISM)], { RIFFLE_API_KEYS: KEY, DASH_POISON_FIXED_FILE: fixFile });
     const { sqs, dynamo } = await emulators();
-    return startDev(JOB_FILE, ["--runtime", "aws-local", "--prefix", uniquePrefix("dash")], {
+    const args = ["--runtime", "aws-local", "--prefix", uniquePrefix("dash"), "-p", String(PARALLELISM)];
+    return startDev(JOB_FILE, args, {
       RIFFLE_API_KEYS: KEY,
       DASH_POISON_FIXED_FILE: fixFile,
       AWS_ENDPOINT_URL_SQS: sqs,
@@ -120,22 +175,31 @@ describe.each(RUNTIMES)("the dashboard on %s", (runtime) => {
       const errors = consoleErrors(page);
       await logIn(page, d, KEY);
       await checkGraph(page);
+      const at = Date.UTC(2026, 0, 1);
       await ingest(d, [
-        { user: "ada", page: "/a" },
-        { user: "ada", page: "/b" },
-        { user: "cy", page: "/a" },
+        { user: "ada", page: "/a", at },
+        { user: "ada", page: "/b", at: at + 1 },
+        { user: "cy", page: "/a", at: at + 2 },
       ]);
-      // Embedded counts records per task (rates in the boxes); aws-local prices the run (cost in the header).
-      if (runtime === "embedded") {
-        await expect
-          .poll(() => page.locator('g[data-task="process-3"] text.meta').textContent(), { timeout: 10_000 })
-          .toMatch(/backlog \d+ · \d+\/s in · \d+\/s out$/);
-      } else {
+      await ingestBoth(d, at + 10);
+      // Both runtimes count records per task: rates in the boxes (on aws-local from the partitions' acks).
+      const meta = () => page.locator('g[data-task="process-4"] text.meta').textContent();
+      let more = 0;
+      const rateIn = async () => {
+        // Records keep flowing (one click a poll), so a rate over the last seconds has some to count.
+        await ingest(d, [{ user: "eve", page: "/e", at: at + 100 + more++ }]);
+        return Number(/ · ([\d.]+)\/s in · [\d.]+\/s out$/.exec((await meta()) ?? "")?.[1] ?? 0);
+      };
+      await expect.poll(rateIn, { timeout: 90_000, interval: 1_000 }).toBeGreaterThan(0);
+      // aws-local prices the run (cost in the header).
+      if (runtime === "aws-local") {
         await expect
           .poll(() => page.locator("header .status").textContent(), { timeout: 30_000 })
           .toMatch(/ · cost \$/);
       }
       await shot(page, runtime, "graph");
+      await checkTaskView(page, at);
+      await shot(page, runtime, "task");
       await checkSavepoint(page);
       await shot(page, runtime, "checkpoints");
       await checkReplay(page, d, fixFile);

@@ -44,12 +44,12 @@ describe("the dashboard of a 100-partition job on the emulators", () => {
       await page.fill('input[name="key"]', KEY);
       const t0 = Date.now();
       await page.click('button[type="submit"]');
-      await page.waitForSelector('svg.graph g[data-task="process-3"]', { timeout: 60_000 });
+      await page.waitForSelector('svg.graph g[data-task="process-4"]', { timeout: 60_000 });
       const firstRender = Date.now() - t0;
       expect(await page.locator("svg.graph g.task .title").allTextContents()).toEqual([
         "ingest-clicks-0 ×100",
-        "filter-2 ×100",
-        "process-3 ×100",
+        "filter-3 ×100",
+        "process-4 ×100",
       ]);
       // Let a few live snapshots (100 partitions' backlog and checkpoints) arrive and render.
       await page.click("button.tab:has-text('Checkpoints')");

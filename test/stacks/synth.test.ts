@@ -13,7 +13,14 @@ import { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { COORDINATOR_STATES } from "../../core/checkpoint/asl.ts";
 import { ROUNDS_STATES } from "../../core/checkpoint/asl-rounds.ts";
-import { METRICS_NAMESPACE, TASK_METRICS, taskDimensions } from "../../functions/aws/telemetry.ts";
+import {
+  CHECKPOINT_METRICS,
+  COORDINATOR_TELEMETRY,
+  COST_METRICS,
+  METRICS_NAMESPACE,
+  TASK_METRICS,
+  taskDimensions,
+} from "../../functions/aws/telemetry.ts";
 import { ROUTES, routeMethods } from "../../functions/http/routes.ts";
 import { ROOT } from "../../stacks/bundle.ts";
 import { VISIBILITY_FACTOR } from "../../stacks/deploy-plan.ts";
@@ -275,7 +282,7 @@ describe.each(JOBS)("stack of $name", (j) => {
     const metrics = body.widgets.flatMap((w) => w.properties.metrics ?? []);
     const job = s.deployment.job;
     for (const t of s.deployment.tasks) {
-      for (const name of Object.keys(TASK_METRICS).filter((m) => m !== "Messages")) {
+      for (const name of [...Object.keys(TASK_METRICS), ...Object.keys(COST_METRICS)].filter((m) => m !== "Messages")) {
         const found = metrics.filter((m) => m[0] === METRICS_NAMESPACE && m[1] === name && m.includes(t.task.id));
         expect(found, `${name} of ${t.task.id}`).toHaveLength(1);
         const pairs = (found[0] as unknown[]).slice(2).filter((x) => typeof x === "string") as string[];
@@ -283,6 +290,14 @@ describe.each(JOBS)("stack of $name", (j) => {
         expect(dims).toEqual(taskDimensions(job, t.task.id));
       }
       expect(metrics.some((m) => m[0] === "AWS/SQS" && m[1] === "ApproximateAgeOfOldestMessage")).toBe(true);
+    }
+    // The coordinator's checkpoint metrics, with the dimensions its round function writes.
+    for (const name of Object.keys(CHECKPOINT_METRICS)) {
+      const found = metrics.filter((m) => m[0] === METRICS_NAMESPACE && m[1] === name);
+      expect(found, name).toHaveLength(1);
+      const pairs = (found[0] as unknown[]).slice(2).filter((x) => typeof x === "string") as string[];
+      const dims = Object.fromEntries(pairs.flatMap((x, i) => (i % 2 === 0 ? [[x, pairs[i + 1]]] : [])));
+      expect(dims).toEqual(taskDimensions(job, COORDINATOR_TELEMETRY));
     }
     const alarms = body.widgets.flatMap((w) => w.properties.alarms ?? []);
     expect(alarms).toHaveLength(resources(s, "AWS::CloudWatch::Alarm").length);

@@ -39,15 +39,8 @@ export async function deployInMemory(
   const state = new InMemoryStateStore();
   const checkpoints = new InMemoryCheckpointStore();
   const queue = new InMemoryQueue(clock, { maxReceiveCount: 1000 });
-  const steps = new CoordinatorSteps({
-    plan,
-    graph,
-    state,
-    checkpoints,
-    queue,
-    output: new InMemoryOutputStore(),
-    clock,
-  });
+  const context = { plan, graph, state, checkpoints, queue, output: new InMemoryOutputStore(), clock };
+  const steps = new CoordinatorSteps(context);
   await steps.start();
   const lines: string[] = [];
   const handlers = new Map(
@@ -79,5 +72,5 @@ export async function deployInMemory(
       }
     }
   };
-  return { steps, checkpoints, queue, plan, lines, failures, pump };
+  return { steps, context, checkpoints, queue, plan, lines, failures, pump };
 }

@@ -3,11 +3,26 @@
  * invocation writes one CloudWatch Embedded Metric Format line that follows the EMF
  * specification's shape (checked rule by rule below) and counts what the invocation
  * did; failures are logged as structured JSON lines with the job, task, partition and
- * generation.
+ * generation. With its function's request counting, the line carries the cost units
+ * the invocation spent; the coordinator's round publishes each checkpoint it completes.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { CreateQueueCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { defineJob } from "../../core/api/environment.ts";
-import { lambdaTelemetry, METRICS_NAMESPACE, TASK_METRICS, taskDimensions } from "../../functions/aws/telemetry.ts";
+import { InvocationCost } from "../../functions/aws/invocation-cost.ts";
+import { sqsClient } from "../../functions/aws/sqs-queue.ts";
+import {
+  CHECKPOINT_METRICS,
+  COORDINATOR_TELEMETRY,
+  COST_METRICS,
+  lambdaTelemetry,
+  METRICS_NAMESPACE,
+  TASK_METRICS,
+  taskDimensions,
+} from "../../functions/aws/telemetry.ts";
+import { createCoordinatorHandlers } from "../../functions/handlers/coordinator.ts";
+import { type LocalSqs, startLocalSqs } from "../../functions/local/sqs-local.ts";
+import { uniquePrefix } from "../support/dynamo-local.ts";
 import { deployInMemory } from "../support/in-memory-tasks.ts";
 
 /** The units the EMF specification allows (CloudWatch's StandardUnit). */
@@ -88,6 +103,20 @@ beforeEach(() => {
   }
 });
 afterEach(() => vi.restoreAllMocks());
+let fauxqs: LocalSqs | undefined;
+afterAll(async () => {
+  await fauxqs?.stop();
+});
+
+/** The EMF documents among the captured lines, each checked against the specification. */
+function emfDocs(): Record<string, unknown>[] {
+  const emf = lines
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((doc) => doc._aws !== undefined);
+  for (const doc of emf) expect(emfViolations(doc)).toEqual([]);
+  return emf;
+}
 
 describe("task handler telemetry", () => {
   it("writes one EMF line per invocation, in the specification's shape, counting the records", async () => {
@@ -121,5 +150,56 @@ describe("task handler telemetry", () => {
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]).toMatchObject({ job: "telemetry", task: keyed, partition: 0, generation: 1 });
     expect(String(failures[0]?.message)).toContain("5 is poison");
+  });
+
+  it("adds the cost units each invocation spent: billed SQS requests, capacity units and GB-seconds", async () => {
+    fauxqs ??= await startLocalSqs();
+    const sqs = sqsClient(fauxqs.endpoint);
+    const cost = new InvocationCost("task-fn", 1024, [sqs]);
+    const telemetry = lambdaTelemetry("telemetry", "map-1", cost);
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniquePrefix("emf") }));
+    const Entries = [0, 1].map((i) => ({ Id: `e${i}`, MessageBody: "x".repeat(70_000 + i) }));
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Entries.slice(0, 1) }));
+    await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Entries.slice(1) }));
+    const invocation = { messages: 1, failed: 0, recordsIn: 1, recordsOut: 1, segments: 1, deadLetters: 0 };
+    telemetry.taskInvocation({ ...invocation, durationMs: 1500 });
+    telemetry.taskInvocation({ ...invocation, durationMs: 250.2 }); // no request since the first
+    sqs.destroy();
+    vi.restoreAllMocks();
+    const [first, second] = emfDocs();
+    for (const name of Object.keys(COST_METRICS)) expect(typeof first?.[name], name).toBe("number");
+    // CreateQueue (1) + two sends of one 70 KB message each (2 billed requests apiece); no DynamoDB or S3.
+    expect(first).toMatchObject({ SqsRequests: 5, S3Requests: 0, ReadCapacityUnits: 0, WriteCapacityUnits: 0 });
+    expect(first?.LambdaGBSeconds).toBeCloseTo(1.5, 6); // 1,500 ms at 1 GB
+    expect(second).toMatchObject({ SqsRequests: 0, S3Requests: 0 });
+    expect(second?.LambdaGBSeconds).toBeCloseTo(0.251, 6); // billed by the started ms
+  });
+
+  it("has the coordinator's round publish each checkpoint it completes: duration, alignment and bytes", async () => {
+    const d = await deployInMemory(job);
+    const coordinator = createCoordinatorHandlers(d.context, {
+      startExecution: async () => {},
+      telemetry: lambdaTelemetry("telemetry", COORDINATOR_TELEMETRY),
+    });
+    let checkpoint: number | null = null;
+    for (let i = 0; i < 20 && emfDocs().length === 0; i++) {
+      const out = (await coordinator.round({ job: "telemetry", checkpoint })) as { checkpoint: number | null };
+      checkpoint = out.checkpoint ?? checkpoint;
+      await d.pump(4);
+      d.context.clock.advance(1_000);
+    }
+    vi.restoreAllMocks();
+    const emf = emfDocs();
+    expect(emf.length).toBeGreaterThan(0);
+    const doc = emf[0] as Record<string, unknown>;
+    const directive = (doc._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0];
+    expect(directive?.Dimensions.map((set) => [...set].sort())).toEqual([
+      Object.keys(taskDimensions("telemetry", COORDINATOR_TELEMETRY)).sort(),
+    ]);
+    expect(doc.task).toBe(COORDINATOR_TELEMETRY);
+    for (const name of Object.keys(CHECKPOINT_METRICS)) expect(typeof doc[name], name).toBe("number");
+    const manifest = await d.checkpoints.getManifest("telemetry", Number(doc.checkpoint));
+    expect(manifest?.status).toBe("completed");
+    expect([doc.CheckpointDuration, doc.CheckpointBytes]).toEqual([manifest?.durationMs, manifest?.bytes]);
   });
 });
