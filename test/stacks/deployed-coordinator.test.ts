@@ -317,7 +317,9 @@ describe("the synthesized clicks stack on the emulators", () => {
     const record = await checkpoints.loadJob("clicks");
     if (!record) throw new Error("no job record");
     const failures = s.deployment.checkpoint.tolerableFailures + 1;
-    expect(await checkpoints.saveJob({ ...record, failures }, record)).toBe(true);
+    // As after the last of those aborts: nothing in flight (one still in flight at the stop would
+    // complete in the round below, and a completion clears the failures).
+    expect(await checkpoints.saveJob({ ...record, failures, pending: [] }, record)).toBe(true);
     const started = new Date().toISOString();
     expect(await round({ job: "clicks", checkpoint: record.lastCompleted, started })).toMatchObject({
       checkpoint: null,
