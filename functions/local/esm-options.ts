@@ -67,7 +67,10 @@ export interface EventSourceMappingOptions {
   readonly retryDelayMs?: number;
   /** `context.functionName` (default "local-function"). */
   readonly functionName?: string;
-  /** Start value of `context.getRemainingTimeInMillis()`, in ms (default 60000; not enforced). */
+  /**
+   * Start value of `context.getRemainingTimeInMillis()`, in ms (default 60000). Not enforced:
+   * an invocation still running after it is logged once.
+   */
   readonly timeoutMs?: number;
   /** Called after each invocation has settled (messages deleted or left). */
   readonly onInvoke?: (info: InvocationInfo) => void;

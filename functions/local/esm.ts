@@ -213,8 +213,19 @@ class Poller {
   }
 
   private async invoke(records: SQSRecord[]): Promise<void> {
-    const context = lambdaContext(this.name, this.queue, this.options.timeoutMs ?? 60_000);
+    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    const context = lambdaContext(this.name, this.queue, timeoutMs);
     const started = performance.now();
+    // Not enforced (the handler shares this process), but said: AWS would have ended it, and a
+    // group whose batch never settles holds every later message of the group.
+    const overdue = setTimeout(
+      () =>
+        this.log(
+          `${this.name}: an invocation of ${records.length} records (groups ${groupsOf(records)}) has run ${timeoutMs} ms, past the function's timeout; its groups stay held until it settles`,
+        ),
+      timeoutMs,
+    );
+    overdue.unref();
     let outcome: BatchOutcome;
     let error: unknown;
     try {
@@ -229,6 +240,7 @@ class Poller {
       error = cause;
       outcome = { failed: new Set(records.map((r) => r.messageId)), implied: [] };
     }
+    clearTimeout(overdue);
     const durationMs = performance.now() - started;
     this.counters.invocations++;
     this.counters.records += records.length;
@@ -326,4 +338,9 @@ class Poller {
     this.wakeUp = undefined;
     wake?.();
   }
+}
+
+/** The message groups of `records`, for a log line. */
+function groupsOf(records: readonly SQSRecord[]): string {
+  return [...new Set(records.map((r) => r.attributes.MessageGroupId ?? "-"))].join(", ");
 }

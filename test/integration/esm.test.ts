@@ -222,6 +222,7 @@ describe("local SQS event source mapping on fauxqs", () => {
       client: q.client,
       queueUrl: q.url,
       log: (line) => logs.push(line),
+      timeoutMs: 1000, // the slow batch runs past it: said once, not enforced
       handler: async (event) => {
         if (++inside > 1) overlaps++;
         seen.note(event);
@@ -235,6 +236,7 @@ describe("local SQS event source mapping on fauxqs", () => {
     expect(overlaps).toBe(0);
     expect(seen.of("s")).toEqual(["s:0#1", "s:0#2", "s:1#1"]);
     expect(logs.some((l) => /holding message \S+ of group 's'/.test(l))).toBe(true);
+    expect(logs.filter((l) => /\(groups s\) has run 1000 ms, past the function's timeout/.test(l))).toHaveLength(1);
   });
 
   it("partial failure: deletes unlisted records; the failed one returns after the visibility timeout, before its group's next", async () => {
