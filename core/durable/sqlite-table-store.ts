@@ -38,18 +38,29 @@ const tagged = (r: VersionRow): TaggedVersion => ({
 /** The table store of a state dir. */
 export class SqliteTableStore implements TableStore {
   private readonly db: DatabaseSync;
-  private readonly q: ReturnType<typeof prepare> | undefined;
+  private prepared: ReturnType<typeof prepare> | undefined;
 
-  /** Creates the schema unless the connection is read-only (then a dir without it reads as empty). */
+  /**
+   * Creates the schema unless the connection is read-only: then a dir without it reads
+   * as empty until a writer creates it.
+   */
   constructor(db: DatabaseSync) {
     this.db = db;
     try {
       db.exec(TABLE_STORE_SCHEMA);
     } catch {
-      // read-only connection to a dir written before dynamic tables existed
+      // a read-only connection to a dir whose writer has not created the tables (yet)
     }
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'table_seals'").get();
-    this.q = exists ? prepare(db) : undefined;
+  }
+
+  /** The statements, once the schema exists. */
+  private get q(): ReturnType<typeof prepare> | undefined {
+    if (
+      !this.prepared &&
+      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'table_seals'").get()
+    )
+      this.prepared = prepare(this.db);
+    return this.prepared;
   }
 
   async write(job: string, table: string, checkpoint: number, versions: readonly TableVersion[]): Promise<void> {
