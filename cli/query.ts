@@ -35,7 +35,8 @@ export async function queryCommand(sql: string, o: QueryOptions): Promise<number
     const ctx = {
       job,
       store: sd.tableStore,
-      savepointCheckpoint: async (name: string) => (await sd.checkpointStore.getSavepoint(job, name))?.checkpoint,
+      savepointCheckpoint: async (name: string) =>
+        (await sd.checkpointStore.listSavepoints(job)).find((s) => s.name === name)?.checkpoint,
     };
     const at = o.savepoint !== undefined ? { savepoint: o.savepoint } : o.at !== undefined ? { at: o.at } : {};
     const answer = await readTable(ctx, { kind: "query", sql, at });

@@ -148,6 +148,8 @@ export async function lookupRow(
 ): Promise<Record<string, unknown> | null> {
   const pk = spec.primaryKey;
   if (!pk) throw new TableReadError("invalid-key", `table '${spec.name}' has no primary key: query it instead`);
+  // One text for a composite key: its parts separated by commas (`?key=a,b`).
+  if (key.length === 1 && pk.length > 1) key = (key[0] as string).split(",");
   if (key.length !== pk.length)
     throw new TableReadError(
       "invalid-key",
