@@ -114,7 +114,7 @@ export interface JobControl {
   /** Sends dead-lettered records back into their task (all not yet replayed, or just `ids`). */
   replay(ids?: readonly string[]): Promise<{ replayed: number }>;
   /** Where the job's dynamic tables are read (absent: this runtime keeps none). */
-  tables?(): TableReadContext;
+  tables?(): TableReadContext | undefined;
 }
 
 /** Finds the control of a job by id; `undefined` for an unknown job (404). */
