@@ -9,6 +9,7 @@ import type { EmbeddedFigure } from "./embedded.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
 import type { SqlFigure } from "./nexmark-sql.ts";
+import type { WarehouseFigure } from "./warehouse.ts";
 
 /** How big each part runs. */
 export interface BenchSizes {
@@ -37,6 +38,9 @@ export interface BenchSizes {
   /** Rows of the cdc part's table (env RIFFLE_BENCH_CDC_ROWS), and how long its latency runs. */
   readonly cdcRows: number;
   readonly cdcLatencySeconds: number;
+  /** Rows of the warehouse part's table (env RIFFLE_BENCH_WAREHOUSE_ROWS), and point lookups per store. */
+  readonly warehouseRows: number;
+  readonly warehouseLookups: number;
 }
 
 /**
@@ -62,6 +66,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       latencySeconds: 2,
       cdcRows: 2_000,
       cdcLatencySeconds: 2,
+      warehouseRows: 2_000,
+      warehouseLookups: 100,
     };
   }
   return {
@@ -82,6 +88,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     latencySeconds: 20,
     cdcRows: num("RIFFLE_BENCH_CDC_ROWS", 200_000),
     cdcLatencySeconds: 20,
+    warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
+    warehouseLookups: 1_000,
   };
 }
 
@@ -118,5 +126,6 @@ export interface BenchReport {
   awsCoordinator?: ActiveCoordinatorFigure;
   latency?: LatencyFigure;
   cdc?: CdcFigure;
+  warehouse?: WarehouseFigure;
   goals?: GoalFigure[];
 }
