@@ -96,7 +96,10 @@ export async function snapshotRows(
 export interface TableChange {
   /** The sealed checkpoint that published it. */
   readonly checkpoint: number;
-  /** `upsert` and `delete` (upsert table, one per key and checkpoint) or `insert` (append table). */
+  /**
+   * `upsert` and `delete` (upsert table, one per key and checkpoint) or `insert` (append
+   * table; `delete` there only when a savepoint restore took a row back).
+   */
   readonly op: "upsert" | "delete" | "insert";
   readonly row: Record<string, unknown> | null;
   /** The primary key's values (upsert table). */
@@ -119,7 +122,11 @@ export async function tableChanges(
   const sealedAt = (tag: number) => ids.find((c) => c >= tag) ?? through.checkpoint;
   const versions = await ctx.store.changes(ctx.job, spec.name, from, through.checkpoint);
   if (!spec.primaryKey)
-    return versions.map((v) => ({ checkpoint: sealedAt(v.checkpoint), op: "insert" as const, row: v.row }));
+    return versions.map((v) => ({
+      checkpoint: sealedAt(v.checkpoint),
+      op: v.row === null ? ("delete" as const) : ("insert" as const),
+      row: v.row,
+    }));
   const last = new Map<string, TaggedVersion & { sealedAt: number }>();
   for (const v of versions) {
     const k = `${sealedAt(v.checkpoint)}\u0000${v.key}`;
