@@ -33,9 +33,17 @@ interface Checked {
   partial: number;
 }
 
-/** Queries the tables in `state` until `stop()`; every answer is checked. */
-async function queryWhileRunning(state: string, stop: () => boolean, final: number): Promise<Checked> {
+/** Queries the tables in `state` until `stop()`; every answer is checked. `seen` grows as it goes. */
+function queryWhileRunning(
+  state: string,
+  stop: () => boolean,
+  final: number,
+): { done: Promise<Checked>; seen: Set<number> } {
   const checked: Checked = { answers: 0, checkpoints: new Set(), partial: 0 };
+  return { done: readLoop(state, stop, final, checked), seen: checked.checkpoints };
+}
+
+async function readLoop(state: string, stop: () => boolean, final: number, checked: Checked): Promise<Checked> {
   let sd: StateDir | undefined;
   try {
     while (!stop()) {
@@ -90,6 +98,7 @@ describe("dynamic tables read while riffle run is killed and resumed", () => {
     const out = join(dir, "out.jsonl");
     let done = false;
     const reader = queryWhileRunning(state, () => done, final);
+    const newest = () => Math.max(0, ...reader.seen);
 
     const rng = mulberry32(Number(process.env.RIFFLE_KILL_SEED ?? 16));
     let kills = 0;
@@ -100,8 +109,17 @@ describe("dynamic tables read while riffle run is killed and resumed", () => {
         child.stderr?.on("data", (d) => {
           stderr += d;
         });
-        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-        const delay = 3000 + Math.floor(rng() * 3000);
+        let ended = false;
+        const exited = new Promise<number | null>((resolve) =>
+          child.on("exit", (code) => {
+            ended = true;
+            resolve(code);
+          }),
+        );
+        // Kill once this run has sealed a new checkpoint (a loaded machine starts it slowly), a little later.
+        const before = newest();
+        while (!ended && newest() <= before) await sleep(20);
+        const delay = Math.floor(rng() * 1500);
         const winner = await Promise.race([exited, sleep(delay).then(() => "timer" as const)]);
         if (winner !== "timer") {
           expect(winner, stderr).toBe(0);
@@ -123,7 +141,7 @@ describe("dynamic tables read while riffle run is killed and resumed", () => {
     } finally {
       done = true;
     }
-    const checked = await reader;
+    const checked = await reader.done;
     expect(kills).toBe(3);
     expect(checked.answers).toBeGreaterThan(20);
     expect(checked.checkpoints.size).toBeGreaterThan(3);
