@@ -9,6 +9,7 @@ import type { EmbeddedFigure } from "./embedded.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
 import type { SqlFigure } from "./nexmark-sql.ts";
+import type { WarehouseFigure } from "./warehouse.ts";
 
 /** How big each part runs. */
 export interface BenchSizes {
@@ -39,6 +40,9 @@ export interface BenchSizes {
   readonly cdcLatencySeconds: number;
   /** Items of the cdc part's DynamoDB table (env RIFFLE_BENCH_CDC_DYNAMO_ROWS). */
   readonly cdcDynamoRows: number;
+  /** Rows of the warehouse part's table (env RIFFLE_BENCH_WAREHOUSE_ROWS), and point lookups per store. */
+  readonly warehouseRows: number;
+  readonly warehouseLookups: number;
 }
 
 /**
@@ -65,6 +69,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       cdcRows: 2_000,
       cdcLatencySeconds: 2,
       cdcDynamoRows: 300,
+      warehouseRows: 2_000,
+      warehouseLookups: 100,
     };
   }
   return {
@@ -86,6 +92,8 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     cdcRows: num("RIFFLE_BENCH_CDC_ROWS", 200_000),
     cdcLatencySeconds: 20,
     cdcDynamoRows: num("RIFFLE_BENCH_CDC_DYNAMO_ROWS", 20_000),
+    warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
+    warehouseLookups: 1_000,
   };
 }
 
@@ -124,5 +132,6 @@ export interface BenchReport {
   cdc?: CdcFigure;
   /** DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local (part `cdc`, beside Postgres). */
   cdcDynamodb?: CdcFigure;
+  warehouse?: WarehouseFigure;
   goals?: GoalFigure[];
 }

@@ -11,6 +11,8 @@
  *   latency     ingest → committed sink output, p50/p99, embedded, checkpoint every second
  *   sql         every public Nexmark SQL query embedded: events/s beside the TypeScript job and Flink's
  *               per-core figure (only when named: `npm run bench -- sql`)
+ *   warehouse   (only when named) dynamic tables: point-lookup p50/p99 and snapshot-query rows/s, in memory,
+ *               SQLite and DynamoDB Local, beside DuckDB's figure for the same aggregate over the same rows
  *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres, and
  *               DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local: snapshot rows/s, streaming
  *               changes/s, commit-to-commit latency
@@ -39,8 +41,19 @@ import { measureNexmark } from "./nexmark.ts";
 import { measureNexmarkSql } from "./nexmark-sql.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
+import { measureWarehouse } from "./warehouse.ts";
 
-const KNOWN = ["embedded", "nexmark", "checkpoint", "aws", "aws-coordinator", "latency", "sql", "cdc"] as const;
+const KNOWN = [
+  "embedded",
+  "nexmark",
+  "checkpoint",
+  "aws",
+  "aws-coordinator",
+  "latency",
+  "sql",
+  "cdc",
+  "warehouse",
+] as const;
 type Part = (typeof KNOWN)[number];
 
 const fail = (message: string): never => {
@@ -68,7 +81,7 @@ for (const p of named) {
 }
 // The aws part measures the active coordinator too: `aws-coordinator` is for running it alone. `sql` and
 // `cdc` (which needs Postgres's server binaries) run only when named.
-const ONLY_NAMED: readonly Part[] = ["aws-coordinator", "sql", "cdc"];
+const ONLY_NAMED: readonly Part[] = ["aws-coordinator", "sql", "cdc", "warehouse"];
 const parts = new Set<Part>(named.length === 0 ? KNOWN.filter((p) => !ONLY_NAMED.includes(p)) : (named as Part[]));
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
@@ -111,7 +124,9 @@ if (parts.has("nexmark")) {
   };
 }
 const emulators =
-  parts.has("checkpoint") || parts.has("aws") || parts.has("aws-coordinator") ? await startEmulators() : undefined;
+  parts.has("checkpoint") || parts.has("aws") || parts.has("aws-coordinator") || parts.has("warehouse")
+    ? await startEmulators()
+    : undefined;
 try {
   if (parts.has("checkpoint")) {
     progress("checkpoint …");
@@ -152,6 +167,16 @@ try {
     progress("aws-local active coordinator …");
     mark("aws-coordinator");
     report.awsCoordinator = await measureActiveCoordinator(emulators, sizes.awsActiveSeconds, loadPrices());
+  }
+  if (parts.has("warehouse")) {
+    progress("warehouse …");
+    mark("warehouse");
+    report.warehouse = await measureWarehouse({
+      rows: sizes.warehouseRows,
+      lookups: sizes.warehouseLookups,
+      ...(emulators ? { emulators } : {}),
+      log: progress,
+    });
   }
 } finally {
   await emulators?.stop();

@@ -60,6 +60,16 @@ export function summarize(r: BenchReport): string {
       `cdc (DynamoDB Streams → DynamoDB on DynamoDB Local, ${n(c.rows)} items): snapshot ${n(c.snapshotRowsPerSec)} items/s, streaming ${n(c.streamingChangesPerSec)} changes/s, put to sink p50 ${c.latencyP50Ms} ms, p99 ${c.latencyP99Ms} ms (checkpoint every ${c.checkpointIntervalMs} ms)`,
     );
   }
+  if (r.warehouse) {
+    const w = r.warehouse;
+    for (const s of w.stores)
+      lines.push(
+        `warehouse ${s.store} (${n(w.rows)} rows): lookup p50 ${s.lookupMsP50} ms, p99 ${s.lookupMsP99} ms; snapshot query ${s.queryMs} ms, ${n(s.rowsScannedPerSecond)} rows/s scanned`,
+      );
+    lines.push(
+      `warehouse DuckDB, same aggregate over the same rows: ${w.duckdb.queryMs} ms, ${n(w.duckdb.rowsScannedPerSecond)} rows/s (load ${w.duckdb.loadMs} ms, not counted)`,
+    );
+  }
   const a = r.aws?.activeCoordinator ?? r.awsCoordinator;
   if (a) {
     lines.push(

@@ -10,13 +10,14 @@ import { openStateDir } from "../core/durable/sqlite-db.ts";
 import type { Plan } from "../core/graph/plan.ts";
 import type { CheckpointStore, JobRecord } from "../core/ports/checkpoint-store.ts";
 import type { StateStore } from "../core/ports/state-store.ts";
+import type { TableStore } from "../core/ports/table-store.ts";
 import { checkStateIntact, lockStateDir } from "./state-dir-lock.ts";
 
 /** An open, locked state dir. */
 export interface JobStateDir {
   readonly dir: string;
   readonly db: DatabaseSync;
-  readonly stores: { readonly store: StateStore; readonly checkpoints: CheckpointStore };
+  readonly stores: { readonly store: StateStore; readonly checkpoints: CheckpointStore; readonly tables: TableStore };
   /** The job's record when this run resumes it (not when it starts from a new savepoint). */
   readonly resuming: JobRecord | undefined;
   /** Unlocks and closes the dir. */
@@ -52,7 +53,7 @@ export async function openJobStateDir(dir: string, job: string, fromSavepoint?: 
   return {
     dir,
     db: sd.db,
-    stores: { store: sd.stateStore, checkpoints: sd.checkpointStore },
+    stores: { store: sd.stateStore, checkpoints: sd.checkpointStore, tables: sd.tableStore },
     resuming: resumes ? record : undefined,
     release() {
       unlock();

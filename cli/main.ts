@@ -120,6 +120,28 @@ program
   });
 
 program
+  .command("query")
+  .description("run a SELECT over the dynamic tables in a state dir, every table read at one checkpoint")
+  .argument("<sql>", "one SELECT over the job's tables")
+  .requiredOption("--state-dir <dir>", "the job's state dir (may be in use by `riffle run`)")
+  .option("--at <checkpoint>", "read at this checkpoint (default: the newest)")
+  .option("--savepoint <name>", "read at this savepoint's checkpoint")
+  .addOption(new Option("--format <format>", "how to print the rows").choices(["jsonl", "table"]).default("jsonl"))
+  .action(
+    async (sql: string, opts: { stateDir: string; at?: string; savepoint?: string; format: "jsonl" | "table" }) => {
+      if (opts.at !== undefined && opts.savepoint !== undefined)
+        throw new UsageError("give --at or --savepoint, not both");
+      const { queryCommand, parseCheckpoint } = await import("./query.ts");
+      process.exitCode = await queryCommand(sql, {
+        stateDir: opts.stateDir,
+        format: opts.format,
+        ...(opts.at === undefined ? {} : { at: parseCheckpoint(opts.at) }),
+        ...(opts.savepoint === undefined ? {} : { savepoint: opts.savepoint }),
+      });
+    },
+  );
+
+program
   .command("savepoint")
   .description("take a savepoint: from the running job if one holds the state dir, else from its last checkpoint")
   .argument("<job>", "job module (.ts)")

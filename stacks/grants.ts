@@ -81,9 +81,11 @@ export type TableStep = "trigger" | "poll" | "complete" | "abort" | "restore";
  * - poll: reads the record, manifests, acks and finished reports, writes completed
  *   (or aborted) manifests and the record, ticks due timers; never the log or state tables;
  * - complete: sends checkpoint-complete signals (and marks the manifest notified), reads the newest manifest, reads the log up to its cut, publishes its
- *   sink records and dead letters and raises the published marks (output table), then
- *   compacts: keyed values into the state table, the base, tombstones and the lease
- *   into the log table (the final checkpoint seals: the TTL of the last segments removed);
+ *   sink records and dead letters and raises the published marks (output table), writes
+ *   and seals the dynamic tables' versions (output table; retention lists the savepoints,
+ *   a query of the checkpoints table), then compacts: keyed values into the state table,
+ *   the base, tombstones and the lease into the log table (the final checkpoint seals:
+ *   the TTL of the last segments removed);
  * - abort: the manifest and the record; never the log or state tables;
  * - restore: first what complete does (the newest completed checkpoint's output is
  *   published before any log is cut), then the record, aborted manifests and finished
@@ -117,7 +119,8 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
   },
   complete: {
     tables: {
-      checkpoints: ["GetItem", "PutItem"],
+      // Query: the savepoints, whose table snapshots retention keeps (core/tables/publish-tables.ts).
+      checkpoints: ["GetItem", "PutItem", "Query"],
       log: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
       state: ["BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
@@ -129,7 +132,7 @@ export const COORDINATOR_STEP_GRANTS: { readonly [S in TableStep]: StepGrants } 
   abort: { tables: { checkpoints: ["GetItem", "PutItem"] }, bucket: [], sendsToSources: false, sendsSignals: false },
   restore: {
     tables: {
-      checkpoints: ["GetItem", "PutItem"],
+      checkpoints: ["GetItem", "PutItem", "Query"],
       log: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
       state: ["UpdateItem", "BatchWriteItem"],
       output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],

@@ -209,6 +209,33 @@ export class DataStream<T> {
   }
 
   /**
+   * Writes the stream to the dynamic table `name`: its committed changelog, readable at
+   * every completed checkpoint as a table (`riffle query`, `GET /jobs/{job}/tables/{name}`)
+   * and from any checkpoint on as a stream of changes. Records are row objects (inserts)
+   * or `{kind, row}` changes (`+I`, `-U`, `+U`, `-D`, as `toChangelogStream` makes them).
+   * With `primaryKey` the table keeps one row per key (an upsert table; a key's changes
+   * must come from one partition, e.g. key the stream by it); without, every insert is a
+   * new row (an append table). `columns` is the column list of a `CREATE TABLE`, e.g.
+   * `"user VARCHAR, total BIGINT"`, which queries read the table with.
+   */
+  toTable(
+    name: string,
+    options: { readonly columns: string; readonly primaryKey?: readonly string[] },
+  ): DataStreamSink {
+    checkName("table name", name);
+    if (typeof options?.columns !== "string" || options.columns.trim() === "")
+      throw new JobDefinitionError(`table '${name}' needs its columns, e.g. { columns: "user VARCHAR, n BIGINT" }`);
+    if (options.primaryKey !== undefined && options.primaryKey.length === 0)
+      throw new JobDefinitionError(`table '${name}' has an empty primary key (leave it out for an append table)`);
+    const table = {
+      name,
+      columns: options.columns,
+      ...(options.primaryKey ? { primaryKey: [...options.primaryKey] } : {}),
+    };
+    return new DataStreamSink(this.add({ kind: "sink", sink: name, print: false, table }, `table(${name})`));
+  }
+
+  /**
    * Writes the stream to a user's transactional sink, bound to checkpoints: each
    * epoch's records become one transaction per partition, pre-committed at the
    * barrier and committed when the checkpoint completes. See {@link TwoPhaseCommitSink}.

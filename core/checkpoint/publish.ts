@@ -13,6 +13,7 @@ import { type FoldState, foldDue } from "../log/compaction.ts";
 import type { CheckpointManifest } from "../ports/checkpoint-store.ts";
 import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import { type JobTables, writeTableVersions } from "../tables/publish-tables.ts";
 
 /** Partitions published (and compacted) at once. */
 const PUBLISH_CONCURRENCY = 8;
@@ -27,12 +28,17 @@ export interface PublishResult {
   readonly compacted: number;
 }
 
-/** Publishes everything up to `manifest`'s cut that is not yet published, then compacts behind it. */
+/**
+ * Publishes everything up to `manifest`'s cut that is not yet published (and, with
+ * `tables`, the versions of the job's dynamic tables, tagged with the checkpoint),
+ * then compacts behind it.
+ */
 export async function publishCompleted(
   plan: Plan,
   state: StateStore,
   output: OutputStore,
   manifest: CheckpointManifest,
+  tables?: JobTables,
 ): Promise<PublishResult> {
   const marks = await output.publishedThrough(plan.job);
   let records = 0;
@@ -68,6 +74,7 @@ export async function publishCompleted(
       batch.push({ task, partition, segment: seg.n, generation: seg.gen, sink, deadLetters: seg.deadLetters ?? [] });
     }
     if (batch.length > 0) await output.publish(plan.job, batch);
+    if (tables && batch.length > 0) await writeTableVersions(tables, plan.job, manifest.id, batch);
     raised[key] = cut;
   });
   // Durable marks first; only then may the log behind the cut go.

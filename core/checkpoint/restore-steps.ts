@@ -7,6 +7,7 @@
  */
 
 import type { JobRecord } from "../ports/checkpoint-store.ts";
+import { revertTables } from "../tables/revert.ts";
 import { failedReason, failJob } from "./job-failure.ts";
 import { restoreToCheckpoint } from "./restore.ts";
 import { findSavepoint, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
@@ -83,6 +84,9 @@ export async function restoreSavepointStep(
     await s.sync();
   }
   if (record && !record.restoring) await complete();
+  // Tables go back to their snapshot at the savepoint (`revert.ts`), before the job runs on.
+  const tables = s.context.dynamicTables;
+  if (tables && !sp.inPlace && record) await revertTables(tables, plan.job, sp.checkpoint, record.nextCheckpoint);
   const coordinator = await s.coordinator();
   // A rescale's savepoint restores at the parallelism it set in the record; any other at the plan's.
   const target = sp.inPlace ? s.context.plan : s.deployed.plan;

@@ -15,6 +15,7 @@ import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import type { TableStore } from "../ports/table-store.ts";
 import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
 import { CheckpointCoordinator, DeferredRecord } from "./coordinator.ts";
@@ -29,6 +30,8 @@ export interface StepContext {
   /** Only `send` is used. */
   readonly queue: Pick<Queue, "send">;
   readonly output: OutputStore;
+  /** Where the job's dynamic tables live; without it, a job with dynamic tables keeps none. */
+  readonly dynamicTables?: TableStore;
   readonly clock: Clock;
   /** Where runners record their next processing-time timer (AWS); without it, `CoordinatorSteps.tick` sends nothing. */
   readonly timers?: TimerHints;

@@ -9,6 +9,8 @@
 import { describeCause, RiffleError } from "../errors.ts";
 import type { Plan } from "../graph/plan.ts";
 import { AbortReason, type CheckpointManifest, type JobRecord } from "../ports/checkpoint-store.ts";
+import { sealTables } from "../tables/publish-tables.ts";
+import { tableSpecs } from "../tables/specs.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
 import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
@@ -232,8 +234,13 @@ export class CoordinatorSteps {
     await this.s.sync();
     const last = await (await this.s.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
-    const { plan, state, output } = this.s.context;
-    const r = await publishCompleted(plan, state, output, last);
+    const { plan, state, output, dynamicTables, graph, checkpoints, clock } = this.s.context;
+    const jobTables = dynamicTables ? { store: dynamicTables, specs: tableSpecs(graph) } : undefined;
+    const r = await publishCompleted(plan, state, output, last, jobTables);
+    if (jobTables)
+      await sealTables(jobTables, plan.job, last.id, clock.now(), async () =>
+        (await checkpoints.listSavepoints(plan.job)).map((s) => s.checkpoint),
+      );
     const notifyError = await this.notify(last).then(
       () => undefined,
       (e: unknown) => describeCause(e),

@@ -9,6 +9,7 @@ import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-stor
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { EmbeddedRuntime } from "../runtime/embedded.ts";
+import type { TableReadContext } from "../tables/read.ts";
 import { IngestRouter } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobStatus } from "./job-control.ts";
 import { lettersToReplay, replayEntries } from "./replay.ts";
@@ -86,6 +87,17 @@ export class EmbeddedJobControl implements JobControl {
       const at = this.replayed.get(id);
       return { ...d, id, segment: 0, ...(at !== undefined ? { replayedAt: at } : {}) };
     });
+  }
+
+  tables(): TableReadContext {
+    const checkpoints = this.runtime.checkpoints;
+    const job = this.job;
+    return {
+      job,
+      store: this.runtime.tables,
+      savepointCheckpoint: async (name) =>
+        (await checkpoints.listSavepoints(job)).find((s) => s.name === name)?.checkpoint,
+    };
   }
 
   async deadLetters(): Promise<DeadLetters> {

@@ -9,6 +9,7 @@ import type { Plan } from "../graph/plan.ts";
 import type { CheckpointManifest, PartitionReport, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
+import type { TableReadContext } from "../tables/read.ts";
 
 /** An ingest source of the job, as the HTTP API sees it. */
 export interface IngestSourceInfo {
@@ -121,6 +122,8 @@ export interface JobControl {
   deadLetters(): Promise<DeadLetters>;
   /** Sends dead-lettered records back into their task (all not yet replayed, or just `ids`). */
   replay(ids?: readonly string[]): Promise<{ replayed: number }>;
+  /** Where the job's dynamic tables are read (absent: this runtime keeps none). */
+  tables?(): TableReadContext | undefined;
 }
 
 /** Finds the control of a job by id; `undefined` for an unknown job (404). */

@@ -14,6 +14,7 @@ import { runningPlan } from "../graph/rescale.ts";
 import type { CheckpointManifest, SavepointInfo } from "../ports/checkpoint-store.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
+import type { TableReadContext } from "../tables/read.ts";
 import { ackedReports, recordsByTask } from "./acked-reports.ts";
 import { IngestRouter, UnknownSourceError } from "./ingest-routing.ts";
 import type { DeadLetters, IngestSourceInfo, JobControl, JobCost, JobStatus } from "./job-control.ts";
@@ -169,6 +170,18 @@ export class StoreJobControl implements JobControl {
   /** Appended, then read: wakes a coordinator that sleeps (scale to zero, `core/checkpoint/sleep.ts`). */
   private async wakeCoordinator(): Promise<void> {
     if (this.o.waker) await wakeIfSleeping(this.o.checkpoints, this.job, this.o.waker);
+  }
+
+  tables(): TableReadContext | undefined {
+    const { job } = this;
+    const { checkpoints, dynamicTables } = this.o;
+    if (!dynamicTables) return undefined;
+    return {
+      job,
+      store: dynamicTables,
+      savepointCheckpoint: async (name) =>
+        (await checkpoints.listSavepoints(job)).find((s) => s.name === name)?.checkpoint,
+    };
   }
 
   async deadLetters(): Promise<DeadLetters> {

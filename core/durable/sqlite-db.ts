@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { describeCause, RiffleError } from "../errors.ts";
 import { CHECKPOINT_STORE_SCHEMA, SqliteCheckpointStore } from "./sqlite-checkpoint-store.ts";
 import { SqliteStateStore, STATE_STORE_SCHEMA, transaction } from "./sqlite-state-store.ts";
+import { SqliteTableStore } from "./sqlite-table-store.ts";
 
 /**
  * `node:sqlite`, loaded on first use: importing it prints an ExperimentalWarning, which
@@ -46,6 +47,8 @@ export interface StateDir {
   readonly db: DatabaseSync;
   readonly stateStore: SqliteStateStore;
   readonly checkpointStore: SqliteCheckpointStore;
+  /** The job's dynamic tables. */
+  readonly tableStore: SqliteTableStore;
   /** Closes the database (idempotent). The stores must not be used afterwards. */
   close(): void;
 }
@@ -113,11 +116,13 @@ export function openStateDir(dir: string, options: OpenStateDirOptions): StateDi
 
   const stateStore = new SqliteStateStore(db);
   const checkpointStore = new SqliteCheckpointStore(db);
+  const tableStore = new SqliteTableStore(db);
   return {
     dir,
     db,
     stateStore,
     checkpointStore,
+    tableStore,
     close() {
       if (db.isOpen) db.close();
     },

@@ -18,6 +18,7 @@ import type { TwoPhaseCommitSink } from "../api/two-phase-sink.ts";
 import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
+import type { TableSpec } from "../ports/table-store.ts";
 
 /** How records travel along an edge. */
 export type PartitionSpec =
@@ -82,7 +83,13 @@ export type NodeOp =
       readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
     }
   | { readonly kind: "timestamps"; readonly strategy: WatermarkStrategy<unknown> }
-  | { readonly kind: "sink"; readonly sink: string; readonly print: boolean }
+  | {
+      readonly kind: "sink";
+      readonly sink: string;
+      readonly print: boolean;
+      /** Set when the sink's committed changelog is a dynamic table (`core/tables/`). */
+      readonly table?: TableSpec;
+    }
   | { readonly kind: "twoPhaseSink"; readonly sink: TwoPhaseCommitSink<unknown, unknown> };
 
 /** One operator of the logical graph. */

@@ -11,6 +11,7 @@ import type { IngestLog } from "../ports/ingest-log.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { Queue, ReceivedMessage } from "../ports/queue.ts";
 import type { DeadLetter, StateStore } from "../ports/state-store.ts";
+import type { TableStore } from "../ports/table-store.ts";
 import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { BatchResult, InboundMessage, TaskRunner } from "./task-runner.ts";
 
@@ -84,6 +85,8 @@ export interface EmbeddedOptions {
    * `--out` file with a state dir). Default: a new in-memory output store.
    */
   readonly output?: OutputStore;
+  /** Where the job's dynamic tables live (`toTable`). Default: a new in-memory table store. */
+  readonly tables?: TableStore;
 }
 
 /** A dead letter together with where it happened. */

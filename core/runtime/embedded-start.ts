@@ -20,6 +20,7 @@ import { InMemoryCheckpointStore } from "../memory/in-memory-checkpoint-store.ts
 import { InMemoryOutputStore } from "../memory/in-memory-output-store.ts";
 import { InMemoryQueue } from "../memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../memory/in-memory-state-store.ts";
+import { InMemoryTableStore } from "../memory/in-memory-table-store.ts";
 import { InMemoryTaskScaler } from "../memory/in-memory-task-scaler.ts";
 import type { CheckpointStore } from "../ports/checkpoint-store.ts";
 import { type Clock, SystemClock } from "../ports/clock.ts";
@@ -55,7 +56,18 @@ export function wireRuntime(job: Job, options: EmbeddedOptions, onDeadLetter: (d
     onDeadLetter,
   });
   const scaler = options.scaler ?? new InMemoryTaskScaler(queue);
-  const steps = new CoordinatorSteps({ plan, graph, state: store, checkpoints, queue, output, clock, scaler });
+  const tables = options.tables ?? new InMemoryTableStore();
+  const steps = new CoordinatorSteps({
+    plan,
+    graph,
+    state: store,
+    checkpoints,
+    queue,
+    output,
+    dynamicTables: tables,
+    clock,
+    scaler,
+  });
   const driver = new CheckpointDriver({
     steps,
     checkpoints,
@@ -65,7 +77,7 @@ export function wireRuntime(job: Job, options: EmbeddedOptions, onDeadLetter: (d
     ...(options.onCheckpoint ? { onEvent: options.onCheckpoint } : {}),
   });
   const scheduler = new PartitionScheduler({ plan, graph, store, checkpoints, clock, queue, options });
-  return { graph, plan, clock, store, checkpoints, queue, output, steps, driver, scheduler };
+  return { graph, plan, clock, store, checkpoints, queue, output, tables, steps, driver, scheduler };
 }
 
 /** What opening a job works on. */

@@ -22,6 +22,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { OutputStore, StoredDeadLetter } from "../ports/output-store.ts";
 import type { QueueDeadLetter } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import type { TableStore } from "../ports/table-store.ts";
 import {
   type EmbeddedOptions,
   JobFailedError,
@@ -50,6 +51,8 @@ export class EmbeddedRuntime {
   readonly clock: Clock;
   /** Where committed output is published (observed by `onOutput`). */
   readonly output: OutputStore;
+  /** Where the job's dynamic tables live. */
+  readonly tables: TableStore;
   private readonly options: EmbeddedOptions;
   private readonly steps: CoordinatorSteps;
   private readonly driver: CheckpointDriver;
@@ -80,7 +83,7 @@ export class EmbeddedRuntime {
     this.options = options;
     const w = wireRuntime(job, options, (d) => this.deadLetters.push(d));
     ({ graph: this.graph, plan: this.plan, clock: this.clock, store: this.store } = w);
-    ({ checkpoints: this.checkpoints, queue: this.queue, output: this.output } = w);
+    ({ checkpoints: this.checkpoints, queue: this.queue, output: this.output, tables: this.tables } = w);
     ({ steps: this.steps, driver: this.driver, scheduler: this.scheduler } = w);
     this.requests = new EmbeddedRequests(this, {
       started: () => this.started,

@@ -147,6 +147,15 @@ export type Statement =
       readonly pos: Pos;
     }
   | { readonly kind: "create-view"; readonly name: string; readonly query: Query; readonly pos: Pos }
+  /** `CREATE MATERIALIZED TABLE t [(PRIMARY KEY (…) NOT ENFORCED)] [WITH (…)] AS SELECT …`: a riffle table and its insert. */
+  | {
+      readonly kind: "create-materialized-table";
+      readonly name: string;
+      readonly primaryKey?: readonly string[];
+      readonly options: Readonly<Record<string, string>>;
+      readonly query: Query;
+      readonly pos: Pos;
+    }
   | { readonly kind: "create-function"; readonly name: string; readonly className: string; readonly pos: Pos }
   | {
       readonly kind: "insert";

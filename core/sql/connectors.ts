@@ -12,6 +12,7 @@ import type { Row } from "./expr.ts";
 import { filesystemSink, filesystemSource } from "./filesystem.ts";
 import { ingestTable } from "./ingest-table.ts";
 import { type ChangelogMode, INSERT_ONLY, RETRACT, type TableDef } from "./logical.ts";
+import { RIFFLE_CONNECTOR, riffleAccepts } from "./riffle-table.ts";
 
 /** The connector name of a table (`'connector' = …`), or an error at its `CREATE TABLE`. */
 export function connectorOf(table: TableDef): string {
@@ -107,6 +108,7 @@ export function sinkAccepts(table: TableDef): ChangelogMode {
     filesystemSink(table);
     return INSERT_ONLY;
   }
+  if (connector === RIFFLE_CONNECTOR) return riffleAccepts(table);
   if (connector !== "print" && connector !== "blackhole")
     throw unsupported(table.pos, `writing to connector '${connector}'`);
   const mode = table.options["changelog-mode"] ?? "all";

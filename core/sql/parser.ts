@@ -68,6 +68,10 @@ class SqlParser extends QueryParser {
     return this.OR([
       { ALT: () => this.SUBRULE(this.createTable, { ARGS: [posOf(t)] }) },
       {
+        GATE: () => this.LA(1).image.toUpperCase() === "MATERIALIZED",
+        ALT: () => this.SUBRULE(this.createMaterialized, { ARGS: [posOf(t)] }),
+      },
+      {
         ALT: () => {
           this.CONSUME(K.VIEW);
           const name = this.SUBRULE(this.identifier).name;
@@ -86,6 +90,34 @@ class SqlParser extends QueryParser {
         },
       },
     ]);
+  });
+
+  /** `MATERIALIZED TABLE t [(PRIMARY KEY (…) NOT ENFORCED)] [WITH (…)] AS query` (MATERIALIZED is not reserved). */
+  createMaterialized = this.RULE("createMaterialized", (pos: Pos): Statement => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(K.TABLE);
+    const name = this.SUBRULE(this.identifier).name;
+    const primaryKey = this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.CONSUME(K.PRIMARY);
+      this.CONSUME(K.KEY);
+      const key = this.SUBRULE(this.identifierList);
+      this.CONSUME(K.NOT);
+      this.CONSUME(K.ENFORCED);
+      this.CONSUME(T.RParen);
+      return key;
+    });
+    const options = this.OPTION2(() => this.SUBRULE(this.withOptions)) ?? {};
+    this.CONSUME(K.AS);
+    const query = this.SUBRULE(this.query);
+    return {
+      kind: "create-materialized-table",
+      name,
+      options,
+      query,
+      pos,
+      ...(primaryKey === undefined ? {} : { primaryKey }),
+    };
   });
 
   createTable = this.RULE("createTable", (pos: Pos): Statement => {

@@ -19,9 +19,11 @@ import { invalid, SqlError, unsupported } from "./errors.ts";
 import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
+import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
+import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
 import { assignable, isNumeric, showType, VARCHAR } from "./types.ts";
 import { loadFunction, withFunctions } from "./udf.ts";
 
@@ -101,6 +103,10 @@ export class SqlSession {
         return;
       case "insert":
         into.push(this.planInsert(s));
+        return;
+      case "create-materialized-table":
+        addMaterialized(this.catalog, s);
+        into.push(this.planInsert({ kind: "insert", table: s.name, query: s.query, pos: s.pos }));
         return;
       case "statement-set":
         for (const i of s.inserts) this.run(i, into, explains);
@@ -232,7 +238,8 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);
   out.uid(ctx.uid());
-  if (connectorOf(p.sink) === "blackhole")
+  if (connectorOf(p.sink) === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
+  else if (connectorOf(p.sink) === "blackhole")
     out
       .flatMap(() => [])
       .uid(ctx.uid())

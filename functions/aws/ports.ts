@@ -14,6 +14,7 @@ import { dynamoClient, ensureTables, type TableNames, tableNames } from "./dynam
 import { DynamoIngestLog } from "./dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "./dynamo-output-store.ts";
 import { DynamoStateStore } from "./dynamo-state-store.ts";
+import { DynamoTableStore } from "./dynamo-table-store.ts";
 import { DynamoTimerHints } from "./dynamo-timer-hints.ts";
 import { ensureBucket, S3BlobStore, s3Client } from "./s3-blob-store.ts";
 import { SqsQueue, sqsClient } from "./sqs-queue.ts";
@@ -32,6 +33,8 @@ export interface AwsPorts {
   readonly checkpoints: DynamoCheckpointStore;
   readonly ingest: DynamoIngestLog;
   readonly output: DynamoOutputStore;
+  /** The job's dynamic tables (in the output table). */
+  readonly dynamicTables: DynamoTableStore;
   readonly queue: SqsQueue;
   /** Each partition's next processing-time timer, for the coordinator's ticks. */
   readonly timers: DynamoTimerHints;
@@ -76,6 +79,7 @@ export function awsPorts(o: AwsPortsOptions): AwsPorts {
     checkpoints: new DynamoCheckpointStore(dynamo, tables),
     ingest: new DynamoIngestLog(dynamo, tables),
     output: new DynamoOutputStore(dynamo, tables),
+    dynamicTables: new DynamoTableStore(dynamo, tables),
     queue: new SqsQueue(o.sqs, { urls: o.queueUrl }),
     timers: new DynamoTimerHints(dynamo, tables),
   };

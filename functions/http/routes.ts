@@ -1,6 +1,6 @@
 /**
  * The routes of the HTTP API and the router that matches a request to one. Each
- * route speaks only to the job's {@link JobControl}. Path segments are URL-decoded
+ * route speaks only to the job's `JobControl`. Path segments are URL-decoded
  * before matching; an unknown path is 404, a known path with another method 405
  * (with `allow`), an unknown job 404. HEAD is answered wherever GET is: the GET
  * response with its headers (and the `content-length` of its body) and no body.
@@ -10,66 +10,16 @@
 
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { checkSavepointName, SavepointError } from "../../core/checkpoint/savepoint.ts";
-import type { JobControl, JobDirectory } from "../../core/control/job-control.ts";
+import type { JobDirectory } from "../../core/control/job-control.ts";
 import { authorize, type Principal } from "../../core/governance/principal.ts";
 import type { RouteAccess } from "./access.ts";
 import { HttpError, type HttpResponse, jsonResponse } from "./errors.ts";
-import { bodyText, mediaType, parseRecords, validateRecords } from "./ingest-body.ts";
+import { bodyText, parseRecords, validateRecords } from "./ingest-body.ts";
 import { liveSnapshot } from "./live.ts";
+import { controlBody, type Route, type RouteContext, type RouteLimits } from "./route-context.ts";
+import { TABLE_ROUTES } from "./table-routes.ts";
 
-/** Limits a route applies to a request. */
-export interface RouteLimits {
-  readonly maxBodyBytes: number;
-  readonly maxRecords: number;
-}
-
-/** What a route handler receives. */
-export interface RouteContext {
-  readonly event: APIGatewayProxyEventV2;
-  /** Decoded path parameters (`job`, `source`). */
-  readonly params: Readonly<Record<string, string>>;
-  readonly control: JobControl;
-  readonly limits: RouteLimits;
-  /** Who asks (authenticated; the route's grant checked). */
-  readonly principal: Principal;
-  /** The request's audit record: a handler adds the tables it touched, rows, checkpoint, fingerprint. */
-  readonly access: RouteAccess;
-}
-
-type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
-
-/** A path template and the handlers of its methods. */
-export interface Route {
-  /** Path template, e.g. `/jobs/{job}/checkpoints`. */
-  readonly path: string;
-  readonly methods: Readonly<Record<string, RouteHandler>>;
-  /** The grant each method needs, e.g. `monitor`, `admin`, `ingest:{source}` (a path parameter filled in). */
-  readonly grants: Readonly<Record<string, string>>;
-}
-
-/** A JSON object body of a control route; undefined when the request has no body. */
-function controlBody(ctx: RouteContext): Record<string, unknown> | undefined {
-  const text = bodyText(ctx.event, ctx.limits.maxBodyBytes);
-  if (text.trim() === "") return undefined;
-  const { type } = mediaType(ctx.event);
-  if (type !== undefined && type !== "application/json" && !type.endsWith("+json")) {
-    throw new HttpError(
-      415,
-      "unsupported-media-type",
-      `content-type '${type}' is not supported: send application/json`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new HttpError(400, "malformed-json", `request body is not valid JSON: ${(e as Error).message}`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new HttpError(400, "invalid-body", "request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
-}
+export type { Route, RouteContext, RouteLimits } from "./route-context.ts";
 
 function requiredString(body: Record<string, unknown> | undefined, field: string, example: string): string {
   const value = body?.[field];
@@ -177,6 +127,7 @@ export const ROUTES: readonly Route[] = [
     methods: { POST: ingestEvents },
     grants: { POST: "ingest:{source}" },
   },
+  ...TABLE_ROUTES,
 ];
 
 /** The grant `method` on `r` needs, its `{param}`s filled in from the path. */

@@ -15,6 +15,7 @@ import { dynamoClient, ensureTables, type TableNames, tableNames } from "../../f
 import { DynamoIngestLog } from "../../functions/aws/dynamo-ingest-log.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
 import { DynamoStateStore } from "../../functions/aws/dynamo-state-store.ts";
+import { DynamoTableStore } from "../../functions/aws/dynamo-table-store.ts";
 import { DynamoTimerHints } from "../../functions/aws/dynamo-timer-hints.ts";
 import { sharedDynamoLocal, stopSharedDynamoLocal, uniquePrefix } from "../support/dynamo-local.ts";
 import { auditLogContract } from "./audit-log.contract.ts";
@@ -26,6 +27,7 @@ import { dynamoSpecificTests } from "./dynamo-specific.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
 import { outputStoreContract } from "./output-store.contract.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
+import { tableStoreContract } from "./table-store.contract.ts";
 import { timerHintsContract } from "./timer-hints.contract.ts";
 
 let client: DynamoDBClient | undefined;
@@ -53,6 +55,10 @@ stateStoreContract("OffloadingStateStore over DynamoStateStore", async () => {
   const { client, tables } = await freshTables();
   const inner = new DynamoStateStore(client, tables, "job");
   return { store: new OffloadingStateStore(inner, new InMemoryBlobStore(), { job: "job", inlineMaxBytes: 0 }) };
+});
+tableStoreContract("DynamoTableStore", async () => {
+  const { client, tables } = await freshTables();
+  return new DynamoTableStore(client, tables);
 });
 checkpointStoreContract("DynamoCheckpointStore", async () => {
   const { client, tables } = await freshTables();

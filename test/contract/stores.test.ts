@@ -13,12 +13,14 @@ import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-
 import { InMemoryIngestLog } from "../../core/memory/in-memory-ingest-log.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { InMemoryTableStore } from "../../core/memory/in-memory-table-store.ts";
 import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
 import { auditLogContract } from "./audit-log.contract.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
 import { outputStoreContract } from "./output-store.contract.ts";
 import { stateStoreContract } from "./state-store.contract.ts";
+import { tableStoreContract } from "./table-store.contract.ts";
 import { timerHintsContract } from "./timer-hints.contract.ts";
 
 /** A state dir of its own in a fresh temp dir, removed on close. */
@@ -59,6 +61,8 @@ ingestLogContract("SqliteIngestLog", async () => {
   return { log: new SqliteIngestLog(dir.db), close };
 });
 outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
+tableStoreContract("InMemoryTableStore", async () => new InMemoryTableStore());
+tableStoreContract("SqliteTableStore", async () => freshStateDir().dir.tableStore);
 timerHintsContract("InMemoryTimerHints", async () => new InMemoryTimerHints());
 
 auditLogContract("InMemoryAuditLog", async () => ({ log: new InMemoryAuditLog(), reopen: undefined }), false);

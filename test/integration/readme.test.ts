@@ -329,6 +329,12 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     expect(outputs[0]).toMatch(/busy_auctions \(6 rows\)\nauction\s+bids\s+top_price\s+window_end/);
     expect(outputs[1]).toMatch(/WindowAggregate\(groupBy=\[auction, window_start, window_end\].*changelogMode=\[I\]/);
   },
+  "./riffle run examples/warehouse/warehouse.ts --state-dir wh": async (b) => {
+    const { outputs } = await runShell(b);
+    expect(outputs[1]).toMatch(/warehouse at checkpoint \d+ \(4 rows\)\nregion\s+orders\s+sales\n/);
+    expect(outputs[1]).toMatch(/\neast\s+1086\s+27148\n/);
+    expect(outputs[2]?.trim()).toBe('{"orders":4343}');
+  },
   "npm run synth -- --job examples/clicks.ts --stage prod --parallelism 2": async (b) => {
     const { outputs } = await runShell(b);
     expect(outputs[0]).toMatch(/template: .*prod-riffle-clicks\.template\.json/);

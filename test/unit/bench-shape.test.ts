@@ -284,11 +284,28 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     expect(obj(report.cdcDynamodb, "cdcDynamodb").latencySamples).toBeGreaterThan(0);
   }, 370_000);
 
+  it("runs the warehouse part when named: lookups and a snapshot query per store, DuckDB beside them", async () => {
+    const r = await run(["warehouse", "--quick", "--json"], 150_000);
+    expect(r.code, r.stderr).toBe(0);
+    const report = obj(JSON.parse(r.stdout), "report");
+    expect(report.parts).toEqual(["warehouse"]);
+    const w = obj(report.warehouse, "warehouse");
+    const stores = w.stores as Record<string, unknown>[];
+    expect(stores.map((s) => s.store)).toEqual([
+      "embedded, in memory",
+      "embedded, state dir (SQLite)",
+      "aws-local, DynamoDB Local",
+    ]);
+    for (const s of stores)
+      numbers(s, ["lookups", "lookupMsP50", "lookupMsP99", "queryMs", "rowsScannedPerSecond"], String(s.store));
+    numbers(w.duckdb, ["loadMs", "queryMs", "rowsScannedPerSecond"], "duckdb");
+  }, 160_000);
+
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
     expect(part.code).toBe(2);
     expect(part.stderr).toMatch(
-      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql, cdc/,
+      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql, cdc, warehouse/,
     );
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);
