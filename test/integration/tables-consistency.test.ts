@@ -20,7 +20,8 @@ const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
 const JOB = "test/fixtures/tables-job.ts";
 const args = (state: string, out: string) => ["run", JOB, "--state-dir", state, "-o", out, "--no-progress"];
-const env = { ...process.env, RIFFLE_TABLES_PACE: "0" };
+// A 1 ms pause every 4 records: a run lasts at least ~5 s even on a quiet machine, room for three kills.
+const env = { ...process.env, RIFFLE_TABLES_PACE: "4" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One query that reads both tables, and the two read separately at the checkpoint it reported. */

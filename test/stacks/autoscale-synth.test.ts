@@ -94,7 +94,8 @@ describe("stack of a job with autoscale", () => {
           .filter(([, ids]) => ids.some((id) => tables.get(id) === table))
           .map(([a]) => a.slice("dynamodb:".length))
           .sort();
-      expect(on("log"), role).toEqual(["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query"]);
+      // UpdateItem: the seal (removes the TTL of the segments above the base; core/checkpoint/seal.ts).
+      expect(on("log"), role).toEqual(["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"]);
       expect(on("state"), role).toEqual(expect.arrayContaining(["BatchWriteItem", "GetItem", "UpdateItem"]));
       expect(on("checkpoints"), role).toEqual(expect.arrayContaining(["BatchWriteItem", "DeleteItem", "Query"]));
       expect(grantsOf(fnOf(role), "sqs:SendMessage")["sqs:SendMessage"], role).toContain(clicks);
