@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
+import { awsClientConfig, CALL_TIMEOUTS, type RequestTimeouts } from "./client-config.ts";
 
 /** The tables of a riffle deployment; every job shares them (items are keyed by job). */
 export interface TableNames {
@@ -46,15 +47,11 @@ export const TTL_ATTRIBUTE = "exp";
 /**
  * Builds a DynamoDB client for region `AWS_REGION` (default us-east-1). The endpoint is
  * `endpoint` or `AWS_ENDPOINT_URL`; with a custom endpoint and no `AWS_ACCESS_KEY_ID`,
- * dummy credentials are used (local emulators do not check them).
+ * dummy credentials are used (local emulators do not check them). A request unanswered
+ * after `timeouts` fails and is retried (see {@link awsClientConfig}).
  */
-export function dynamoClient(endpoint?: string): DynamoDBClient {
-  const url = endpoint || process.env.AWS_ENDPOINT_URL || undefined;
-  const region = process.env.AWS_REGION ?? "us-east-1";
-  if (url === undefined) return new DynamoDBClient({ region });
-  const dummy = endpoint !== undefined || process.env.AWS_ACCESS_KEY_ID === undefined;
-  const credentials = dummy ? { accessKeyId: "riffle", secretAccessKey: "riffle" } : undefined;
-  return new DynamoDBClient({ region, endpoint: url, ...(credentials ? { credentials } : {}) });
+export function dynamoClient(endpoint?: string, timeouts: RequestTimeouts = CALL_TIMEOUTS): DynamoDBClient {
+  return new DynamoDBClient(awsClientConfig(endpoint, timeouts));
 }
 
 /**

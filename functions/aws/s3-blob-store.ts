@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { RiffleError } from "../../core/errors.ts";
 import type { BlobStore } from "../../core/ports/blob-store.ts";
+import { awsClientConfig, CALL_TIMEOUTS } from "./client-config.ts";
 import { mapLimit } from "./dynamo-batch.ts";
 
 /** Deletes in flight at once. */
@@ -26,12 +27,8 @@ const PARALLEL_DELETES = 16;
  * the SQS and DynamoDB clients use locally).
  */
 export function s3Client(endpoint?: string): S3Client {
-  const url = endpoint || process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
-  const region = process.env.AWS_REGION ?? "us-east-1";
-  if (url === undefined) return new S3Client({ region });
-  const dummy = endpoint !== undefined || process.env.AWS_ACCESS_KEY_ID === undefined;
-  const credentials = dummy ? { accessKeyId: "riffle", secretAccessKey: "riffle" } : undefined;
-  return new S3Client({ region, endpoint: url, forcePathStyle: true, ...(credentials ? { credentials } : {}) });
+  const config = awsClientConfig(endpoint, CALL_TIMEOUTS, ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]);
+  return new S3Client({ ...config, ...(config.endpoint !== undefined ? { forcePathStyle: true } : {}) });
 }
 
 /** An S3 request failed (other than a missing key where that is an answer). */

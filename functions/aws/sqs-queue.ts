@@ -17,6 +17,7 @@ import {
 import type { Envelope, OutboxEntry } from "../../core/envelope.ts";
 import { ProtocolError, RiffleError } from "../../core/errors.ts";
 import type { Queue, ReceivedMessage } from "../../core/ports/queue.ts";
+import { awsClientConfig, type RequestTimeouts, SQS_TIMEOUTS } from "./client-config.ts";
 
 /** SQS's limit on one message and on the sum of one batch's messages, in bytes. */
 export const SQS_MAX_BYTES = 1_048_576;
@@ -42,15 +43,11 @@ export interface EnsureQueuesOptions {
 /**
  * Builds an SQS client for region `AWS_REGION` (default us-east-1). The endpoint is
  * `endpoint` or `AWS_ENDPOINT_URL`; with a custom endpoint and no `AWS_ACCESS_KEY_ID`,
- * dummy credentials are used (local emulators do not check them).
+ * dummy credentials are used (local emulators do not check them). A request unanswered
+ * after `timeouts` fails and is retried (see {@link awsClientConfig}).
  */
-export function sqsClient(endpoint?: string): SQSClient {
-  const url = endpoint || process.env.AWS_ENDPOINT_URL || undefined;
-  const region = process.env.AWS_REGION ?? "us-east-1";
-  if (url === undefined) return new SQSClient({ region });
-  const dummy = endpoint !== undefined || process.env.AWS_ACCESS_KEY_ID === undefined;
-  const credentials = dummy ? { accessKeyId: "riffle", secretAccessKey: "riffle" } : undefined;
-  return new SQSClient({ region, endpoint: url, ...(credentials ? { credentials } : {}) });
+export function sqsClient(endpoint?: string, timeouts: RequestTimeouts = SQS_TIMEOUTS): SQSClient {
+  return new SQSClient(awsClientConfig(endpoint, timeouts));
 }
 
 /**
