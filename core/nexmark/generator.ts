@@ -16,128 +16,63 @@
  *   [random bidder], price, hot-channel coin [0,2), channel index, extra.
  */
 
-import type { Source, SourceChunk, SourceSplit, SplitReader } from "../api/source.ts";
 import type { NexmarkConfig, NexmarkEvent } from "./model.ts";
+import {
+  AUCTION_ID_LEAD,
+  AUCTION_OVERHEAD,
+  AUCTION_PROPORTION,
+  BID_OVERHEAD,
+  CHANNEL_URLS,
+  CHANNELS,
+  DIGITS4,
+  FULL_NAMES,
+  HOT_AUCTIONS_RATIO,
+  HOT_BIDDERS_RATIO,
+  HOT_ROUNDING,
+  HOT_SELLERS_RATIO,
+  LETTERS,
+  NEXMARK_AUCTION_HORIZON_EVENTS,
+  NEXMARK_AVG_AUCTION_SIZE,
+  NEXMARK_AVG_BID_SIZE,
+  NEXMARK_AVG_PERSON_SIZE,
+  NEXMARK_CITIES,
+  NEXMARK_FIRST_AUCTION_ID,
+  NEXMARK_FIRST_CATEGORY_ID,
+  NEXMARK_FIRST_NAMES,
+  NEXMARK_FIRST_PERSON_ID,
+  NEXMARK_HOT_CHANNELS,
+  NEXMARK_HOT_URLS,
+  NEXMARK_LAST_NAMES,
+  NEXMARK_NUM_CATEGORIES,
+  NEXMARK_NUM_CHANNELS,
+  NEXMARK_PROPORTION_TOTAL,
+  NEXMARK_STATES,
+  NUM_ACTIVE_PEOPLE,
+  NUM_IN_FLIGHT_AUCTIONS,
+  PERSON_ID_LEAD,
+  PERSON_OVERHEAD,
+} from "./vocabulary.ts";
 
-/** Events per block: 1 person, 3 auctions, 46 bids. */
-export const NEXMARK_PROPORTION_TOTAL = 50;
-const AUCTION_PROPORTION = 3;
-/** Id of the first person and of the first auction. */
-export const NEXMARK_FIRST_PERSON_ID = 1000;
-export const NEXMARK_FIRST_AUCTION_ID = 1000;
-/** Categories are 10 … 14. */
-export const NEXMARK_FIRST_CATEGORY_ID = 10;
-export const NEXMARK_NUM_CATEGORIES = 5;
-const NUM_ACTIVE_PEOPLE = 1000;
-const PERSON_ID_LEAD = 10;
-const NUM_IN_FLIGHT_AUCTIONS = 100;
-const AUCTION_ID_LEAD = 10;
-/** Hot values are multiples of this (plus 1 for the hot bidder). */
-const HOT_ROUNDING = 100;
-/** Probabilities: hot seller 3/4 (coin [0,4) > 0), hot auction 1/2 ([0,2) > 0), hot bidder 3/4 ([0,4) > 0). */
-const HOT_SELLERS_RATIO = 4;
-const HOT_AUCTIONS_RATIO = 2;
-const HOT_BIDDERS_RATIO = 4;
-/** floor(100 in-flight auctions × 50 / 3): the horizon h of an auction's life, in events. */
-export const NEXMARK_AUCTION_HORIZON_EVENTS = Math.floor(
-  (NUM_IN_FLIGHT_AUCTIONS * NEXMARK_PROPORTION_TOTAL) / AUCTION_PROPORTION,
-);
-/** Average event sizes (bytes of JSON) that `extra` pads toward. */
-export const NEXMARK_AVG_PERSON_SIZE = 200;
-export const NEXMARK_AVG_AUCTION_SIZE = 500;
-export const NEXMARK_AVG_BID_SIZE = 100;
-/** Number of non-hot channels (`channel-0` … `channel-9999`). */
-export const NEXMARK_NUM_CHANNELS = 10_000;
-
-export const NEXMARK_STATES: readonly string[] = ["AZ", "CA", "ID", "OR", "WA", "WY"];
-export const NEXMARK_CITIES: readonly string[] = [
-  "Phoenix",
-  "Los Angeles",
-  "San Francisco",
-  "Boise",
-  "Portland",
-  "Bend",
-  "Redmond",
-  "Seattle",
-  "Kent",
-  "Cheyenne",
-];
-export const NEXMARK_FIRST_NAMES: readonly string[] = [
-  "Peter",
-  "Paul",
-  "Luke",
-  "John",
-  "Saul",
-  "Vicky",
-  "Kate",
-  "Julie",
-  "Sarah",
-  "Deiter",
-  "Walter",
-];
-export const NEXMARK_LAST_NAMES: readonly string[] = [
-  "Shultz",
-  "Abrams",
-  "Spencer",
-  "White",
-  "Bartels",
-  "Walton",
-  "Smith",
-  "Jones",
-  "Noris",
-];
-export const NEXMARK_HOT_CHANNELS: readonly string[] = ["Google", "Facebook", "Baidu", "Apple"];
-/** The fixed URL of each hot channel, index-aligned with {@link NEXMARK_HOT_CHANNELS}. */
-export const NEXMARK_HOT_URLS: readonly string[] = NEXMARK_HOT_CHANNELS.map(
-  (c) => `https://www.nexmark.com/${c.toLowerCase()}/item.htm?query=1`,
-);
-/** Name of non-hot channel i. */
-export function nexmarkChannelName(i: number): string {
-  return `channel-${i}`;
-}
-/** URL of non-hot channel i. */
-export function nexmarkChannelUrl(i: number): string {
-  return `https://www.nexmark.com/channel-${i}/item.htm?query=1&channel_id=${i}`;
-}
-
-// ---- precomputed tables ----------------------------------------------------------
-
-const LETTERS: readonly string[] = Array.from({ length: 26 }, (_, i) => String.fromCharCode(97 + i));
-const FULL_NAMES: readonly string[] = NEXMARK_FIRST_NAMES.flatMap((f) => NEXMARK_LAST_NAMES.map((l) => `${f} ${l}`));
-const DIGITS4: readonly string[] = Array.from({ length: 10_000 }, (_, i) => String(i).padStart(4, "0"));
-const CHANNELS: readonly string[] = Array.from({ length: NEXMARK_NUM_CHANNELS }, (_, i) => nexmarkChannelName(i));
-const CHANNEL_URLS: readonly string[] = Array.from({ length: NEXMARK_NUM_CHANNELS }, (_, i) => nexmarkChannelUrl(i));
-
-/**
- * Constant part of each kind's JSON length: `JSON.stringify` of the event without
- * `extra`, with every number 0 (1 char) and every string empty.
- */
-const PERSON_OVERHEAD =
-  JSON.stringify({
-    type: "person",
-    id: 0,
-    name: "",
-    emailAddress: "",
-    creditCard: "",
-    city: "",
-    state: "",
-    dateTime: 0,
-  }).length - 2;
-const AUCTION_OVERHEAD =
-  JSON.stringify({
-    type: "auction",
-    id: 0,
-    itemName: "",
-    description: "",
-    initialBid: 0,
-    reserve: 0,
-    dateTime: 0,
-    expires: 0,
-    seller: 0,
-    category: 0,
-  }).length - 7;
-const BID_OVERHEAD =
-  JSON.stringify({ type: "bid", auction: 0, bidder: 0, price: 0, channel: "", url: "", dateTime: 0 }).length - 4;
+export {
+  NEXMARK_AUCTION_HORIZON_EVENTS,
+  NEXMARK_AVG_AUCTION_SIZE,
+  NEXMARK_AVG_BID_SIZE,
+  NEXMARK_AVG_PERSON_SIZE,
+  NEXMARK_CITIES,
+  NEXMARK_FIRST_AUCTION_ID,
+  NEXMARK_FIRST_CATEGORY_ID,
+  NEXMARK_FIRST_NAMES,
+  NEXMARK_FIRST_PERSON_ID,
+  NEXMARK_HOT_CHANNELS,
+  NEXMARK_HOT_URLS,
+  NEXMARK_LAST_NAMES,
+  NEXMARK_NUM_CATEGORIES,
+  NEXMARK_NUM_CHANNELS,
+  NEXMARK_PROPORTION_TOTAL,
+  NEXMARK_STATES,
+  nexmarkChannelName,
+  nexmarkChannelUrl,
+} from "./vocabulary.ts";
 
 // ---- PRNG ------------------------------------------------------------------------
 
@@ -393,85 +328,4 @@ function bid(lastPerson: number, lastAuction: number, dateTime: number): Nexmark
     decimalLength(dateTime);
   const extra = nextExtra(size, NEXMARK_AVG_BID_SIZE);
   return { type: "bid", auction, bidder, price, channel, url, dateTime, extra };
-}
-
-// ---- source ----------------------------------------------------------------------
-
-/** Options of {@link nexmarkSource}. */
-export interface NexmarkSourceOptions {
-  /** Number of splits (default 16): the most partitions that can read in parallel, at any rescale. */
-  readonly splits?: number;
-}
-
-/** Throws a RangeError unless `config` is usable. */
-export function validateNexmarkConfig(config: NexmarkConfig): void {
-  if (!Number.isSafeInteger(config.seed)) throw new RangeError(`nexmark: seed must be an integer, got ${config.seed}`);
-  if (!(Number.isFinite(config.rate) && config.rate > 0)) {
-    throw new RangeError(`nexmark: rate must be a positive number, got ${config.rate}`);
-  }
-  if (config.events !== undefined && !(Number.isSafeInteger(config.events) && config.events >= 0)) {
-    throw new RangeError(`nexmark: events must be a non-negative integer, got ${config.events}`);
-  }
-  if (!Number.isSafeInteger(config.baseTime)) {
-    throw new RangeError(`nexmark: baseTime must be an integer (epoch ms), got ${config.baseTime}`);
-  }
-}
-
-/**
- * The Nexmark stream as a source. It has a fixed number of splits S whatever the
- * parallelism; split s generates event ids `s, s + S, s + 2S, …` (below
- * `config.events` when bounded). Position = the next event id of the split. Chunk
- * `times` are the events' `dateTime`. Bounded iff `config.events` is set. The rate
- * sets event-time density only: readers generate as fast as they are read.
- */
-export function nexmarkSource(config: NexmarkConfig, options: NexmarkSourceOptions = {}): Source<NexmarkEvent> {
-  validateNexmarkConfig(config);
-  const cfg: NexmarkConfig = {
-    seed: config.seed,
-    rate: config.rate,
-    ...(config.events === undefined ? {} : { events: config.events }),
-    baseTime: config.baseTime,
-  };
-  const events = cfg.events;
-  const splitCount = options.splits ?? 16;
-  if (!Number.isSafeInteger(splitCount) || splitCount < 1) {
-    throw new RangeError(`nexmark: splits must be a positive integer, got ${splitCount}`);
-  }
-  return {
-    name: "nexmark",
-    bounded: events !== undefined,
-    splits: () => Array.from({ length: splitCount }, (_, s) => ({ id: String(s), first: s, stride: splitCount })),
-    reader: (split: SourceSplit, position: unknown): SplitReader<NexmarkEvent> => {
-      const first = split.first;
-      const stride = split.stride;
-      if (typeof first !== "number" || typeof stride !== "number" || stride !== splitCount) {
-        throw new RangeError(`nexmark: split '${split.id}' is not a split of this source (${splitCount} splits)`);
-      }
-      let next = first;
-      if (position !== undefined) {
-        if (
-          typeof position !== "number" ||
-          !Number.isSafeInteger(position) ||
-          position < first ||
-          (position - first) % stride !== 0
-        ) {
-          throw new RangeError(`nexmark: invalid position ${JSON.stringify(position)} for split '${split.id}'`);
-        }
-        next = position;
-      }
-      return {
-        read(max: number): SourceChunk<NexmarkEvent> {
-          const records: NexmarkEvent[] = [];
-          const times: number[] = [];
-          while (records.length < max && (events === undefined || next < events)) {
-            const event = nexmarkEvent(next, cfg);
-            records.push(event);
-            times.push(event.dateTime);
-            next += stride;
-          }
-          return { records, times, position: next, done: events !== undefined && next >= events };
-        },
-      };
-    },
-  };
 }

@@ -4,8 +4,8 @@
  * and written (`print`, `blackhole`), and the changelog each sink accepts.
  */
 import type { Source, SplitReader } from "../api/source.ts";
-import { nexmarkSource } from "../nexmark/generator.ts";
 import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
+import { nexmarkSource } from "../nexmark/source.ts";
 import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";

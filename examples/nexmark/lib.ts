@@ -14,8 +14,8 @@ import {
   type SplitReader,
   WatermarkStrategy,
 } from "riffle";
-import { nexmarkSource } from "../../core/nexmark/generator.ts";
 import { type Auction, type Bid, type NexmarkEvent, nexmarkConfig, type Person } from "../../core/nexmark/model.ts";
+import { nexmarkSource } from "../../core/nexmark/source.ts";
 
 /** An event with its position in the stream (ties in ROW_NUMBER go to the earlier event). */
 export type Event = NexmarkEvent & { readonly eventId: number };

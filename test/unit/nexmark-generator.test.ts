@@ -2,8 +2,9 @@
 
 import { describe, expect, it } from "vitest";
 import type { SourceChunk } from "../../core/api/source.ts";
-import { nexmarkEvent, nexmarkSource } from "../../core/nexmark/generator.ts";
+import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { type NexmarkConfig, type NexmarkEvent, nexmarkConfig } from "../../core/nexmark/model.ts";
+import { nexmarkSource } from "../../core/nexmark/source.ts";
 import { events } from "./nexmark-generator-helpers.ts";
 
 /** Reads every split of a source with readers asking for `max` records at a time; returns events by id. */
