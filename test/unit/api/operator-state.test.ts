@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { DataStream } from "../../../core/api/datastream.ts";
 import { defineJob, type Job } from "../../../core/api/environment.ts";
 import type { ProcessFunction } from "../../../core/api/functions.ts";
-import { evenSplit } from "../../../core/checkpoint/savepoint.ts";
+import { evenSplit } from "../../../core/checkpoint/savepoint-install.ts";
 import { InMemoryCheckpointStore } from "../../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryStateStore } from "../../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../../core/ports/clock.ts";
