@@ -15,12 +15,7 @@
  *   moves a message to its DLQ (see {@link ../aws/sqs-admin.ts}).
  */
 
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-} from "@aws-sdk/client-sqs";
+import { type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { describeCause, RiffleError } from "../../core/errors.ts";
 import { type EventSourceMapping, type EventSourceMappingOptions, int } from "./esm-options.ts";
@@ -33,6 +28,7 @@ import {
   RECORD_ATTRIBUTES,
   toSqsRecord,
 } from "./esm-records.ts";
+import { changeVisibility, type Settler, settleBatch } from "./esm-settle.ts";
 
 export type {
   EventSourceMapping,
@@ -72,6 +68,7 @@ class Poller {
   private readonly waitTimeSeconds: number;
   private readonly log: (line: string) => void;
   private readonly name: string;
+  private readonly settler: Settler;
   /** Received, not yet delivered: groups with a batch in flight wait here, in order. */
   private backlog: Pending[] = [];
   private readonly busy = new Set<string>();
@@ -91,6 +88,13 @@ class Poller {
     this.queue = queueIdentity(options.queueUrl, options.queueArn);
     this.name = options.functionName ?? "local-function";
     this.log = options.log ?? (() => {});
+    this.settler = {
+      client: options.client,
+      queueUrl: options.queueUrl,
+      name: this.name,
+      log: this.log,
+      sqsError: () => this.counters.sqsErrors++,
+    };
     this.loopDone = this.loop();
   }
 
@@ -108,7 +112,7 @@ class Poller {
       await this.loopDone;
       while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
       const rest = this.backlog.splice(0).map((p) => p.record);
-      if (rest.length > 0) await this.changeVisibility(rest, 0, "release");
+      if (rest.length > 0) await changeVisibility(this.settler, rest, 0, "release");
     })();
     return this.stopped;
   }
@@ -270,56 +274,7 @@ class Poller {
 
   /** Deletes the records that did not fail; with `retryDelayMs`, shortens the failed ones' invisibility. */
   private async settle(records: readonly SQSRecord[], failed: ReadonlySet<string>): Promise<void> {
-    const done = records.filter((r) => !failed.has(r.messageId));
-    for (let i = 0; i < done.length; i += 10) {
-      const Entries = done.slice(i, i + 10).map((r, j) => ({ Id: String(j), ReceiptHandle: r.receiptHandle }));
-      try {
-        const out = await this.options.client.send(
-          new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries }),
-        );
-        for (const f of out.Failed ?? []) {
-          this.counters.sqsErrors++;
-          this.log(
-            `${this.name}: delete of entry ${f.Id} failed: ${f.Code} ${f.Message ?? ""} (it will be redelivered)`,
-          );
-        }
-      } catch (cause) {
-        this.counters.sqsErrors++;
-        this.log(
-          `${this.name}: delete of ${Entries.length} messages failed (they will be redelivered): ${describeCause(cause)}`,
-        );
-      }
-    }
-    const retryDelayMs = this.options.retryDelayMs;
-    if (retryDelayMs === undefined) return;
-    const retry = records.filter((r) => failed.has(r.messageId));
-    if (retry.length > 0) await this.changeVisibility(retry, Math.ceil(retryDelayMs / 1000), "retry");
-  }
-
-  private async changeVisibility(records: readonly SQSRecord[], seconds: number, why: string): Promise<void> {
-    for (let i = 0; i < records.length; i += 10) {
-      const chunk = records.slice(i, i + 10);
-      const Entries = chunk.map((r, j) => ({
-        Id: String(j),
-        ReceiptHandle: r.receiptHandle,
-        VisibilityTimeout: seconds,
-      }));
-      try {
-        const input = { QueueUrl: this.options.queueUrl, Entries };
-        const out = await this.options.client.send(new ChangeMessageVisibilityBatchCommand(input));
-        for (const f of out.Failed ?? []) {
-          this.counters.sqsErrors++;
-          this.log(
-            `${this.name}: ${why}: visibility ${seconds}s of entry ${f.Id} failed: ${f.Code} ${f.Message ?? ""}`,
-          );
-        }
-      } catch (cause) {
-        this.counters.sqsErrors++;
-        this.log(
-          `${this.name}: ${why}: visibility ${seconds}s of ${chunk.length} messages failed: ${describeCause(cause)}`,
-        );
-      }
-    }
+    await settleBatch(this.settler, records, failed, this.options.retryDelayMs);
   }
 
   private sleep(ms: number): Promise<void> {
