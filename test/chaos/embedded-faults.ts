@@ -120,7 +120,7 @@ export const diskFill: ChaosOp = {
   async run(w, e) {
     const free = w.int(0, 2) * 4096;
     const left = fillDisk(w.outDir, w.filler, free);
-    w.diskFull = true;
+    w.setDiskFull(true);
     e.detail = `leave ${free / 4096} page(s)`;
     e.outcome = `${left} bytes free under --out`;
   },
@@ -132,7 +132,7 @@ export const diskFree: ChaosOp = {
   weight: (w) => (w.diskFull ? 1.5 : 0),
   async run(w, e) {
     rmSync(w.filler, { force: true });
-    w.diskFull = false;
+    w.setDiskFull(false);
     e.outcome = "filler removed";
   },
 };

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChaosRow } from "./dataset.ts";
+import { checkExit } from "./embedded-ops.ts";
 import { EmbeddedWorld, SINK } from "./embedded-world.ts";
 import { unmountAll } from "./files.ts";
 import type { Child } from "./proc.ts";
@@ -44,6 +45,7 @@ describe("embedded chaos world: eras", () => {
       era: undefined,
       reported: false,
       restoredAt: undefined,
+      sawFullDisk: false,
     };
     w.observe();
     expect(w.eras.map((e) => e.line)).toEqual([0, 3]);
@@ -63,5 +65,48 @@ describe("embedded chaos world: eras", () => {
       [2, 3],
     ]);
     expect(w.j.violations).toEqual([]);
+  });
+});
+
+describe("embedded chaos world: a full disk", () => {
+  const enospc =
+    "riffle: job 'chaos-counter' failed: could not commit output to out.jsonl: ENOSPC: no space left on device, write\n";
+  const world = () => {
+    const dir = mkdtempSync(join(tmpdir(), "riffle-chaos-world-"));
+    dirs.push(dir);
+    const w = new EmbeddedWorld({ seed: 1, ops: 1, records: 40, pace: 0, dir });
+    const child = { stderr: () => enospc, exit: () => ({ code: 1, signal: null }) } as unknown as Child;
+    return { w, child };
+  };
+  // What startRun does, without spawning riffle.
+  const attach = (w: EmbeddedWorld, child: Child) => {
+    w.run = {
+      child,
+      before: [],
+      restore: undefined,
+      prior: undefined,
+      era: undefined,
+      reported: false,
+      restoredAt: undefined,
+      sawFullDisk: w.diskFull,
+    };
+  };
+
+  it("accepts an ENOSPC exit noticed after the disk was freed, if the disk was full while the job ran (seed 10)", () => {
+    const { w, child } = world();
+    attach(w, child);
+    w.setDiskFull(true);
+    w.setDiskFull(false);
+    checkExit(w, { code: 1, signal: null }, "natural", w.j.begin("final-wait"));
+    expect(w.j.violations).toEqual([]);
+  });
+
+  it("still counts an ENOSPC exit of a run that never saw the disk full", () => {
+    const { w, child } = world();
+    w.setDiskFull(true);
+    w.setDiskFull(false);
+    attach(w, child);
+    checkExit(w, { code: 1, signal: null }, "natural", w.j.begin("final-wait"));
+    expect(w.j.violations.map((v) => v.message)).toEqual(["the run ended with exit 1"]);
   });
 });

@@ -59,6 +59,8 @@ export interface RunningJob {
   readonly restoredAt: number | undefined;
   /** Changes to committed output were reported already. */
   reported: boolean;
+  /** The disk under `--out` was full at some time while it ran (an ENOSPC exit may be noticed after the disk is freed). */
+  sawFullDisk: boolean;
 }
 
 /** The model of a stopped job before a restore run, and its files. */
@@ -109,6 +111,7 @@ export class EmbeddedWorld {
   readonly restored = new Set<string>();
   /** A restore run ended before the file showed its era: what an offline savepoint holds is unclear. */
   pendingRestore = false;
+  /** The disk under `--out` is full now; see {@link setDiskFull}. */
   diskFull = false;
   nextName = 1;
   lastStderr = "";
@@ -149,6 +152,12 @@ export class EmbeddedWorld {
   }
 
   /** Starts `riffle run` in the background. */
+  /** Fills or frees the disk under `--out` in the model; a running job is marked as having seen it full. */
+  setDiskFull(full: boolean): void {
+    this.diskFull = full;
+    if (full && this.run) this.run.sawFullDisk = true;
+  }
+
   startRun(p: number, from: string | undefined, restore: string | undefined): void {
     const before = readOutput(this.out).lines;
     const prior =
@@ -157,7 +166,16 @@ export class EmbeddedWorld {
         : { p: this.p, from: this.from, fp: this.jobFingerprint(), stateOps: this.stateOps };
     const child = spawnRiffle(this.runArgs(p, from), this.env());
     const restoredAt = this.restoredAt;
-    this.run = { child, before, restore, prior, era: undefined, reported: false, restoredAt };
+    this.run = {
+      child,
+      before,
+      restore,
+      prior,
+      era: undefined,
+      reported: false,
+      restoredAt,
+      sawFullDisk: this.diskFull,
+    };
     this.p = p;
     this.from = from;
     this.hasState = true;

@@ -57,7 +57,7 @@ async function finish(w: EmbeddedWorld): Promise<void> {
     checkExit(w, exit ?? (await child.exited), exit ? "natural" : "kill", e);
   }
   rmSync(w.filler, { force: true });
-  w.diskFull = false;
+  w.setDiskFull(false);
   writeFileSync(w.marker, "");
   if (!w.hasState) w.startRun(w.p, undefined, undefined);
   else w.startRun(w.p, w.from, undefined);
