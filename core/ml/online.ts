@@ -1,0 +1,159 @@
+/**
+ * The one training and serving path every learning stage shares.
+ *
+ * A {@link Learner} is a pure fold: `update(state, row)` returns the next state, and
+ * `data(state)` the model data to serve. On a stream, the fold runs in one keyed
+ * operator (one key, parallelism 1) whose state is riffle keyed state, so it is
+ * committed with each batch and restored after a crash like any other: the model
+ * state is exactly-once. Every `versionEvery` rows, and once more at the end of a
+ * bounded input, the operator emits a {@link ModelVersion}. Versions depend only on the
+ * rows and their order, never on batches, so a run with crashes emits the same
+ * versions as one without. On an in-memory table the same fold runs `epochs` times,
+ * then the learner's optional offline `refine` step.
+ *
+ * Serving connects the rows with the versions broadcast to every partition (the
+ * broadcast state pattern): a row is served by the newest version its partition has
+ * seen, so the model updates while it serves. Which version serves which row depends
+ * on arrival order, which is not defined between two inputs.
+ */
+
+import { MapStateDescriptor } from "../api/broadcast.ts";
+import "../api/connected-streams.ts";
+import { DataStream } from "../api/datastream.ts";
+import { type StateDescriptor, type ValueState, valueState } from "../api/state.ts";
+import { checkParam } from "./columns.ts";
+import { MLUsageError } from "./errors.ts";
+import { type Model, type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
+
+/** An online learning algorithm as a pure fold over rows. */
+export interface Learner<S, D> {
+  /** The stage's name (in errors and the training operator's default uid). */
+  readonly stage: string;
+  /** The state before any row. */
+  init(): S;
+  /** The state after `row`. Returns a new state; never changes `state`. */
+  update(state: S, row: Row): S;
+  /** The model data of `state`, or `undefined` while it cannot serve yet. */
+  data(state: S): D | undefined;
+  /** Offline only: improves `data` with full passes over `rows` (e.g. Lloyd's iterations). */
+  refine?(data: D, rows: readonly Row[]): D;
+}
+
+/** How an estimator trains. */
+export interface TrainingOptions {
+  /** The training operator's uid (its state is stored under it). Default: `ml-` and the stage name. */
+  readonly uid?: string;
+  /** Emit a model version every this many rows (default 1000), and at the end of a bounded stream. */
+  readonly versionEvery?: number;
+  /** Passes over an in-memory table (default 1; a stream is learned in one pass). */
+  readonly epochs?: number;
+}
+
+/** Fits `learner` on `input`: a stream of versions, or (an in-memory table) one version. */
+export function fitLearner<S, D>(
+  learner: Learner<S, D>,
+  input: Table,
+  options: TrainingOptions,
+): ModelVersion<D> | DataStream<ModelVersion<D>> {
+  const every = checkParam(learner.stage, "versionEvery", options.versionEvery ?? 1000, { min: 1, integer: true });
+  const epochs = checkParam(learner.stage, "epochs", options.epochs ?? 1, { min: 1, integer: true });
+  if (input instanceof DataStream) return trainOnStream(learner, input, options.uid ?? `ml-${learner.stage}`, every);
+  return fitRows(learner, input, epochs);
+}
+
+function trainOnStream<S, D>(
+  learner: Learner<S, D>,
+  input: DataStream<Row>,
+  uid: string,
+  every: number,
+): DataStream<ModelVersion<D>> {
+  const emitVersion = (records: number, state: S, emit: (v: ModelVersion<D>) => void) => {
+    const data = learner.data(state);
+    if (data !== undefined) emit({ version: Math.ceil(records / every), records, data });
+  };
+  return input
+    .keyBy(() => 0)
+    .process<ModelVersion<D>, { model: StateDescriptor<ValueState<S>>; records: StateDescriptor<ValueState<number>> }>({
+      state: { model: valueState<S>(), records: valueState<number>() },
+      processElement(row, ctx) {
+        const records = (ctx.state.records.value() ?? 0) + 1;
+        // Fires once a bounded input ends (the watermark reaches the end of time): the last version.
+        if (records === 1) ctx.timers.registerEventTimeTimer(Number.MAX_SAFE_INTEGER);
+        const state = learner.update(ctx.state.model.value() ?? learner.init(), row);
+        ctx.state.model.update(state);
+        ctx.state.records.update(records);
+        if (records % every === 0) emitVersion(records, state, (v) => ctx.emit(v));
+      },
+      onTimer(_time, ctx) {
+        const records = ctx.state.records.value() ?? 0;
+        const state = ctx.state.model.value();
+        if (state !== undefined && records % every !== 0) emitVersion(records, state, (v) => ctx.emit(v));
+      },
+    })
+    .uid(uid)
+    .name(`fit(${learner.stage})`)
+    .setParallelism(1);
+}
+
+function fitRows<S, D>(learner: Learner<S, D>, rows: readonly Row[], epochs: number): ModelVersion<D> {
+  let state = learner.init();
+  for (let e = 0; e < epochs; e++) for (const row of rows) state = learner.update(state, row);
+  const data = learner.data(state);
+  if (data === undefined) throw new MLUsageError(`${learner.stage}: ${rows.length} rows are too few to fit a model`);
+  return { version: 1, records: rows.length * epochs, data: learner.refine ? learner.refine(data, rows) : data };
+}
+
+/**
+ * A model served by one pure function of its data and a row. Subclasses give
+ * `serve`; `data` is `undefined` before the first version reaches a partition.
+ */
+export abstract class ServingModel<D> implements Model<D> {
+  /** The fixed data, or the stream of versions. */
+  private readonly modelData: ModelVersion<D> | DataStream<ModelVersion<D>>;
+  /** A column for the version that served each row, if wanted. */
+  private readonly versionCol: string | undefined;
+
+  protected constructor(modelData: ModelVersion<D> | DataStream<ModelVersion<D>>, versionCol?: string) {
+    this.modelData = modelData;
+    this.versionCol = versionCol;
+  }
+
+  /** The row with this model's output columns, served by `data`. */
+  protected abstract serve(data: D | undefined, row: Row): Row;
+
+  /** The fixed data (fitted offline, or loaded), or the stream of versions (fitted on a stream). */
+  getModelData(): ModelVersion<D> | DataStream<ModelVersion<D>> {
+    return this.modelData;
+  }
+
+  /** Adds this model's columns to every row: of a stream (served as the model updates) or of an in-memory table. */
+  transform<R extends object>(input: DataStream<R>): DataStream<Row>;
+  transform<R extends object>(input: readonly R[]): Row[];
+  transform<R extends object>(input: Table<R>): Table;
+  transform<R extends object>(rows: Table<R>): Table {
+    const input = rowTable(rows);
+    const md = this.modelData;
+    const served = (v: ModelVersion<D> | undefined, row: Row): Row => {
+      const out = this.serve(v?.data, row);
+      return this.versionCol === undefined ? out : { ...out, [this.versionCol]: v?.version ?? 0 };
+    };
+    if (!(md instanceof DataStream)) {
+      return input instanceof DataStream ? input.map((row) => served(md, row)) : input.map((row) => served(md, row));
+    }
+    if (!(input instanceof DataStream)) {
+      throw new MLUsageError(
+        "a model fitted on a stream serves streams: its data exists only inside the job (fit on an array, or load a version, to transform an array)",
+      );
+    }
+    const current = new MapStateDescriptor<string, ModelVersion<D>>("model");
+    return input.connect(md.broadcast(current)).process<Row>({
+      processElement(row, ctx) {
+        ctx.emit(served(ctx.getBroadcastState(current).get("current"), row));
+      },
+      processBroadcastElement(v, ctx) {
+        const state = ctx.getBroadcastState(current);
+        if ((state.get("current")?.version ?? 0) < v.version) state.put("current", v);
+      },
+    });
+  }
+}
