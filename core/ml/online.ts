@@ -126,6 +126,16 @@ export abstract class ServingModel<D> implements Model<D> {
     return this.modelData;
   }
 
+  /**
+   * The stream of versions of a model fitted on a stream (e.g. to sink them:
+   * `model.modelVersions().sinkTo("model")`). A model with fixed data has none: throws
+   * {@link MLUsageError}.
+   */
+  modelVersions(): DataStream<ModelVersion<D>> {
+    if (this.modelData instanceof DataStream) return this.modelData;
+    throw new MLUsageError("this model has fixed data (fitted on an array, or loaded), not a stream of versions");
+  }
+
   /** Adds this model's columns to every row: of a stream (served as the model updates) or of an in-memory table. */
   transform<R extends object>(input: DataStream<R>): DataStream<Row>;
   transform<R extends object>(input: readonly R[]): Row[];
