@@ -253,6 +253,27 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
       await local.stop();
     }
   },
+  "// examples/ml-clicks.ts": async (b) => {
+    expect(readFileSync(join(ROOT, "examples/ml-clicks.ts"), "utf8").trim()).toBe(b.code.trim());
+    await writeTs(b); // typechecked with the others
+  },
+  "./riffle run examples/ml-clicks.ts --out ml.jsonl --no-progress": async (b) => {
+    const { cwd } = await runShell(b);
+    const scored = readFileSync(join(cwd, "ml.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"sink":"scored"'))
+      .map((l) => (JSON.parse(l) as { value: { id: number; label: number; prediction: number; model: number } }).value);
+    expect(scored.map((r) => r.id).sort((x, y) => x - y)).toEqual(Array.from({ length: 40_000 }, (_, i) => i));
+    const early = scored.filter((r) => r.model === 0);
+    expect(early.every((r) => r.prediction === 1)).toBe(true);
+    const served = scored.filter((r) => r.model > 0);
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.filter((r) => r.prediction === r.label).length / served.length).toBeGreaterThan(0.95);
+  },
+  'import { impression } from "./examples/ml-clicks.ts";': async (b) => {
+    const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+  },
   "./riffle run examples/word-count.ts --out counts.jsonl": async (b) => {
     const { cwd } = await runShell(b);
     const rows = readFileSync(join(cwd, "counts.jsonl"), "utf8").split("\n").filter(Boolean);
