@@ -1,6 +1,7 @@
 /** The stages on in-memory tables (offline) and their refusals. */
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../../core/api/environment.ts";
+import { planJob } from "../../../core/graph/planner.ts";
 import {
   FeatureHasher,
   KMeans,
@@ -150,6 +151,17 @@ describe("estimators refuse", () => {
     ).toThrow(/has 1 numbers, the model has 2/);
     expect(() => new KMeans().fit([{ features: "x" }])).toThrow(/KMeans: column 'features' must be an array/);
     expect(() => new KMeans({ k: 2 }).fit([{ features: [1] }])).toThrow(/1 rows are too few/);
+  });
+
+  it("two training operators of one kind without their own uid, when the job is planned", () => {
+    const job = (uids: boolean) =>
+      defineJob("two", (env) => {
+        const rows = env.fromElements([{ features: [1], label: 1 }]);
+        new LogisticRegression(uids ? { uid: "a" } : {}).fit(rows).modelVersions().sinkTo("a");
+        new LogisticRegression(uids ? { uid: "b" } : {}).fit(rows).modelVersions().sinkTo("b");
+      });
+    expect(() => planJob(buildGraph(job(false)))).toThrow(/two operators share the uid 'ml-LogisticRegression'/);
+    expect(planJob(buildGraph(job(true))).tasks.map((t) => t.id)).toEqual(expect.arrayContaining(["a", "b"]));
   });
 
   it("to transform an array with a model fitted on a stream (its data exists only in the job), when the job is built", () => {
