@@ -53,7 +53,7 @@ export class FeatureHasher implements Transformer {
   transform<R extends object>(rows: Table<R>): Table {
     const input = rowTable(rows);
     const hash = (row: Row) => this.hash(row);
-    return input instanceof DataStream ? input.map(hash) : input.map(hash);
+    return input instanceof DataStream ? input.map(hash).name(STAGE) : input.map(hash);
   }
 
   private hash(row: Row): Row {

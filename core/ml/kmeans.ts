@@ -86,7 +86,7 @@ export class KMeansModel extends ServingModel<KMeansData> {
 
   /** A model serving `data`: a fixed version or a stream of versions. */
   constructor(data: ModelVersion<KMeansData> | DataStream<ModelVersion<KMeansData>>, columns: KMeansColumns = {}) {
-    super(data, columns.modelVersionCol);
+    super(STAGE, data, columns.modelVersionCol);
     this.columns = columns;
   }
 

@@ -86,7 +86,7 @@ export class LogisticRegressionModel extends ServingModel<LogisticRegressionData
     data: ModelVersion<LogisticRegressionData> | DataStream<ModelVersion<LogisticRegressionData>>,
     columns: LogisticRegressionColumns = {},
   ) {
-    super(data, columns.modelVersionCol);
+    super(STAGE, data, columns.modelVersionCol);
     this.columns = columns;
   }
 

@@ -112,8 +112,11 @@ export abstract class ServingModel<D> implements Model<D> {
   private readonly modelData: ModelVersion<D> | DataStream<ModelVersion<D>>;
   /** A column for the version that served each row, if wanted. */
   private readonly versionCol: string | undefined;
+  /** The stage's name, for the serving operator's display name. */
+  private readonly stage: string;
 
-  protected constructor(modelData: ModelVersion<D> | DataStream<ModelVersion<D>>, versionCol?: string) {
+  protected constructor(stage: string, modelData: ModelVersion<D> | DataStream<ModelVersion<D>>, versionCol?: string) {
+    this.stage = stage;
     this.modelData = modelData;
     this.versionCol = versionCol;
   }
@@ -148,7 +151,8 @@ export abstract class ServingModel<D> implements Model<D> {
       return this.versionCol === undefined ? out : { ...out, [this.versionCol]: v?.version ?? 0 };
     };
     if (!(md instanceof DataStream)) {
-      return input instanceof DataStream ? input.map((row) => served(md, row)) : input.map((row) => served(md, row));
+      if (!(input instanceof DataStream)) return input.map((row) => served(md, row));
+      return input.map((row) => served(md, row)).name(`serve(${this.stage})`);
     }
     if (!(input instanceof DataStream)) {
       throw new MLUsageError(
@@ -156,7 +160,7 @@ export abstract class ServingModel<D> implements Model<D> {
       );
     }
     const current = new MapStateDescriptor<string, ModelVersion<D>>("model");
-    return input.connect(md.broadcast(current)).process<Row>({
+    const serving = input.connect(md.broadcast(current)).process<Row>({
       processElement(row, ctx) {
         ctx.emit(served(ctx.getBroadcastState(current).get("current"), row));
       },
@@ -165,5 +169,6 @@ export abstract class ServingModel<D> implements Model<D> {
         if ((state.get("current")?.version ?? 0) < v.version) state.put("current", v);
       },
     });
+    return serving.name(`serve(${this.stage})`);
   }
 }

@@ -72,7 +72,7 @@ export class StandardScalerModel extends ServingModel<StandardScalerData> {
     data: ModelVersion<StandardScalerData> | DataStream<ModelVersion<StandardScalerData>>,
     columns: StandardScalerColumns = {},
   ) {
-    super(data, columns.modelVersionCol);
+    super(STAGE, data, columns.modelVersionCol);
     this.columns = columns;
   }
 
