@@ -25,9 +25,10 @@ export {
   type LogisticRegressionParams,
 } from "./logistic-regression.ts";
 export { areaUnderRoc } from "./metrics.ts";
-export { type Learner, ServingModel, type TrainingOptions } from "./online.ts";
+export type { Learner, TrainingOptions } from "./online.ts";
 export { Pipeline, PipelineModel } from "./pipeline.ts";
 export { gaussian, recordRandom, seededRandom } from "./random.ts";
+export { ServingModel } from "./serving.ts";
 export type { Estimator, Model, ModelVersion, Row, Stage, Table, Transformer, Vector } from "./stage.ts";
 export {
   StandardScaler,

@@ -8,8 +8,9 @@
 
 import type { DataStream } from "../api/datastream.ts";
 import { checkParam, vectorColumn } from "./columns.ts";
-import { fitLearner, type Learner, ServingModel, type TrainingOptions } from "./online.ts";
+import { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
 import { seededRandom } from "./random.ts";
+import { ServingModel } from "./serving.ts";
 import { type Estimator, type ModelVersion, type Row, rowTable, type Table, type Vector } from "./stage.ts";
 import { nearest, squaredDistance } from "./vectors.ts";
 
@@ -23,9 +24,9 @@ export interface KMeansData {
 export interface KMeansColumns {
   /** Input vector column (default `features`). */
   readonly featuresCol?: string;
-  /** Output: the index of the nearest centre, or `null` before the model has one (default `prediction`). */
+  /** Output: the index of the nearest centre (default `prediction`). */
   readonly predictionCol?: string;
-  /** Output, if set: the model version that served the row (0: none yet). */
+  /** Output, if set: the model version that served the row. */
   readonly modelVersionCol?: string;
 }
 
@@ -90,9 +91,9 @@ export class KMeansModel extends ServingModel<KMeansData> {
     this.columns = columns;
   }
 
-  protected serve(data: KMeansData | undefined, row: Row): Row {
-    const x = vectorColumn(STAGE, row, this.columns.featuresCol ?? "features", data?.centroids[0]?.length);
-    return { ...row, [this.columns.predictionCol ?? "prediction"]: data ? nearest(data.centroids, x) : null };
+  protected serve(data: KMeansData, row: Row): Row {
+    const x = vectorColumn(STAGE, row, this.columns.featuresCol ?? "features", data.centroids[0]?.length);
+    return { ...row, [this.columns.predictionCol ?? "prediction"]: nearest(data.centroids, x) };
   }
 }
 

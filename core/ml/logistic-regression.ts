@@ -7,7 +7,8 @@
 
 import type { DataStream } from "../api/datastream.ts";
 import { checkParam, labelColumn, vectorColumn } from "./columns.ts";
-import { fitLearner, type Learner, ServingModel, type TrainingOptions } from "./online.ts";
+import { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
+import { ServingModel } from "./serving.ts";
 import { type Estimator, type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
 import { dot, sigmoid } from "./vectors.ts";
 
@@ -25,7 +26,7 @@ export interface LogisticRegressionColumns {
   readonly predictionCol?: string;
   /** Output: the probability of label 1 (default `probability`). */
   readonly probabilityCol?: string;
-  /** Output, if set: the model version that served the row (0: none yet). */
+  /** Output, if set: the model version that served the row. */
   readonly modelVersionCol?: string;
 }
 
@@ -90,9 +91,9 @@ export class LogisticRegressionModel extends ServingModel<LogisticRegressionData
     this.columns = columns;
   }
 
-  protected serve(data: LogisticRegressionData | undefined, row: Row): Row {
-    const x = vectorColumn(STAGE, row, this.columns.featuresCol ?? "features", data?.coefficients.length);
-    const p = data === undefined ? 0.5 : sigmoid(dot(data.coefficients, x) + data.intercept);
+  protected serve(data: LogisticRegressionData, row: Row): Row {
+    const x = vectorColumn(STAGE, row, this.columns.featuresCol ?? "features", data.coefficients.length);
+    const p = sigmoid(dot(data.coefficients, x) + data.intercept);
     return {
       ...row,
       [this.columns.predictionCol ?? "prediction"]: p >= 0.5 ? 1 : 0,

@@ -1,5 +1,5 @@
 /**
- * The one training and serving path every learning stage shares.
+ * The one training path every learning stage shares.
  *
  * A {@link Learner} is a pure fold: `update(state, row)` returns the next state, and
  * `data(state)` the model data to serve. On a stream, the fold runs in one keyed
@@ -11,19 +11,14 @@
  * versions as one without. On an in-memory table the same fold runs `epochs` times,
  * then the learner's optional offline `refine` step.
  *
- * Serving connects the rows with the versions broadcast to every partition (the
- * broadcast state pattern): a row is served by the newest version its partition has
- * seen, so the model updates while it serves. Which version serves which row depends
- * on arrival order, which is not defined between two inputs.
+ * Serving is in `serving.ts`.
  */
 
-import { MapStateDescriptor } from "../api/broadcast.ts";
-import "../api/connected-streams.ts";
 import { DataStream } from "../api/datastream.ts";
 import { type StateDescriptor, type ValueState, valueState } from "../api/state.ts";
 import { checkParam } from "./columns.ts";
 import { MLUsageError } from "./errors.ts";
-import { type Model, type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
+import type { ModelVersion, Row, Table } from "./stage.ts";
 
 /** An online learning algorithm as a pure fold over rows. */
 export interface Learner<S, D> {
@@ -101,74 +96,4 @@ function fitRows<S, D>(learner: Learner<S, D>, rows: readonly Row[], epochs: num
   const data = learner.data(state);
   if (data === undefined) throw new MLUsageError(`${learner.stage}: ${rows.length} rows are too few to fit a model`);
   return { version: 1, records: rows.length * epochs, data: learner.refine ? learner.refine(data, rows) : data };
-}
-
-/**
- * A model served by one pure function of its data and a row. Subclasses give
- * `serve`; `data` is `undefined` before the first version reaches a partition.
- */
-export abstract class ServingModel<D> implements Model<D> {
-  /** The fixed data, or the stream of versions. */
-  private readonly modelData: ModelVersion<D> | DataStream<ModelVersion<D>>;
-  /** A column for the version that served each row, if wanted. */
-  private readonly versionCol: string | undefined;
-  /** The stage's name, for the serving operator's display name. */
-  private readonly stage: string;
-
-  protected constructor(stage: string, modelData: ModelVersion<D> | DataStream<ModelVersion<D>>, versionCol?: string) {
-    this.stage = stage;
-    this.modelData = modelData;
-    this.versionCol = versionCol;
-  }
-
-  /** The row with this model's output columns, served by `data`. */
-  protected abstract serve(data: D | undefined, row: Row): Row;
-
-  /** The fixed data (fitted offline, or loaded), or the stream of versions (fitted on a stream). */
-  getModelData(): ModelVersion<D> | DataStream<ModelVersion<D>> {
-    return this.modelData;
-  }
-
-  /**
-   * The stream of versions of a model fitted on a stream (e.g. to sink them:
-   * `model.modelVersions().sinkTo("model")`). A model with fixed data has none: throws
-   * {@link MLUsageError}.
-   */
-  modelVersions(): DataStream<ModelVersion<D>> {
-    if (this.modelData instanceof DataStream) return this.modelData;
-    throw new MLUsageError("this model has fixed data (fitted on an array, or loaded), not a stream of versions");
-  }
-
-  /** Adds this model's columns to every row: of a stream (served as the model updates) or of an in-memory table. */
-  transform<R extends object>(input: DataStream<R>): DataStream<Row>;
-  transform<R extends object>(input: readonly R[]): Row[];
-  transform<R extends object>(input: Table<R>): Table;
-  transform<R extends object>(rows: Table<R>): Table {
-    const input = rowTable(rows);
-    const md = this.modelData;
-    const served = (v: ModelVersion<D> | undefined, row: Row): Row => {
-      const out = this.serve(v?.data, row);
-      return this.versionCol === undefined ? out : { ...out, [this.versionCol]: v?.version ?? 0 };
-    };
-    if (!(md instanceof DataStream)) {
-      if (!(input instanceof DataStream)) return input.map((row) => served(md, row));
-      return input.map((row) => served(md, row)).name(`serve(${this.stage})`);
-    }
-    if (!(input instanceof DataStream)) {
-      throw new MLUsageError(
-        "a model fitted on a stream serves streams: its data exists only inside the job (fit on an array, or load a version, to transform an array)",
-      );
-    }
-    const current = new MapStateDescriptor<string, ModelVersion<D>>("model");
-    const serving = input.connect(md.broadcast(current)).process<Row>({
-      processElement(row, ctx) {
-        ctx.emit(served(ctx.getBroadcastState(current).get("current"), row));
-      },
-      processBroadcastElement(v, ctx) {
-        const state = ctx.getBroadcastState(current);
-        if ((state.get("current")?.version ?? 0) < v.version) state.put("current", v);
-      },
-    });
-    return serving.name(`serve(${this.stage})`);
-  }
 }

@@ -6,7 +6,8 @@
 
 import type { DataStream } from "../api/datastream.ts";
 import { vectorColumn } from "./columns.ts";
-import { fitLearner, type Learner, ServingModel, type TrainingOptions } from "./online.ts";
+import { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
+import { ServingModel } from "./serving.ts";
 import { type Estimator, type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
 
 /** A fitted standard scaler: per feature, the mean and the sample standard deviation. */
@@ -25,7 +26,7 @@ export interface StandardScalerColumns {
   readonly withMean?: boolean;
   /** Divide by the standard deviation (default true); a feature with deviation 0 becomes 0. */
   readonly withStd?: boolean;
-  /** Output, if set: the model version that served the row (0: none yet). */
+  /** Output, if set: the model version that served the row. */
   readonly modelVersionCol?: string;
 }
 
@@ -63,7 +64,7 @@ export class StandardScaler implements Estimator<StandardScalerModel> {
   }
 }
 
-/** A standard scaler model: adds the scaled vector. Before its first version, a stream's rows pass through unscaled. */
+/** A standard scaler model: adds the scaled vector. */
 export class StandardScalerModel extends ServingModel<StandardScalerData> {
   private readonly columns: StandardScalerColumns;
 
@@ -76,17 +77,15 @@ export class StandardScalerModel extends ServingModel<StandardScalerData> {
     this.columns = columns;
   }
 
-  protected serve(data: StandardScalerData | undefined, row: Row): Row {
-    const x = vectorColumn(STAGE, row, this.columns.inputCol ?? "features", data?.mean.length);
+  protected serve(data: StandardScalerData, row: Row): Row {
+    const x = vectorColumn(STAGE, row, this.columns.inputCol ?? "features", data.mean.length);
     const withMean = this.columns.withMean ?? false;
     const withStd = this.columns.withStd ?? true;
-    const scaled = data
-      ? x.map((v, i) => {
-          const centred = withMean ? v - (data.mean[i] as number) : v;
-          const std = data.std[i] as number;
-          return !withStd ? centred : std === 0 ? 0 : centred / std;
-        })
-      : [...x];
+    const scaled = x.map((v, i) => {
+      const centred = withMean ? v - (data.mean[i] as number) : v;
+      const std = data.std[i] as number;
+      return !withStd ? centred : std === 0 ? 0 : centred / std;
+    });
     return { ...row, [this.columns.outputCol ?? "scaled"]: scaled };
   }
 }

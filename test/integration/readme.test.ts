@@ -264,11 +264,8 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
       .filter((l) => l.includes('"sink":"scored"'))
       .map((l) => (JSON.parse(l) as { value: { id: number; label: number; prediction: number; model: number } }).value);
     expect(scored.map((r) => r.id).sort((x, y) => x - y)).toEqual(Array.from({ length: 40_000 }, (_, i) => i));
-    const early = scored.filter((r) => r.model === 0);
-    expect(early.every((r) => r.prediction === 1)).toBe(true);
-    const served = scored.filter((r) => r.model > 0);
-    expect(served.length).toBeGreaterThan(0);
-    expect(served.filter((r) => r.prediction === r.label).length / served.length).toBeGreaterThan(0.95);
+    expect(scored.every((r) => r.model >= 1 && r.model <= 4)).toBe(true);
+    expect(scored.filter((r) => r.prediction === r.label).length / scored.length).toBeGreaterThan(0.95);
   },
   'import { impression } from "./examples/ml-clicks.ts";': async (b) => {
     const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
