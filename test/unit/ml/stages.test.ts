@@ -104,6 +104,27 @@ describe("StandardScaler", () => {
   });
 });
 
+describe("KMeans", () => {
+  // Two clusters; halfway through the stream the second one moves from (10, 0) to (10, 6).
+  const drift = rows(8000, (i) => {
+    const r = recordRandom(13, i);
+    const moved = i >= 4000;
+    const [cx, cy] = i % 2 === 0 ? [0, 0] : [10, moved ? 6 : 0];
+    return { features: [cx + 0.3 * gaussian(r), cy + 0.3 * gaussian(r)] };
+  });
+  const second = (decayFactor: number) => {
+    const { data } = new KMeans({ k: 2, seed: 3, decayFactor, maxIter: 0 }).fit(drift).getModelData() as ModelVersion<{
+      centroids: number[][];
+    }>;
+    return data.centroids.find((c) => (c[0] as number) > 5) as number[];
+  };
+
+  it("with decay 1 keeps the running mean; with a decay it follows a centre that moved", () => {
+    expect(second(1)[1]).toBeCloseTo(3, 0); // the mean of both halves
+    expect(second(0.99)[1]).toBeCloseTo(6, 0); // forgets the old position
+  });
+});
+
 describe("Pipeline", () => {
   // A click model: features from a country, a device and a price; the label follows a planted rule.
   const plane = separableRows({ seed: 9, coefficients: [2, -1], intercept: 0 });
