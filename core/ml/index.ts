@@ -25,7 +25,7 @@ export {
   type LogisticRegressionParams,
 } from "./logistic-regression.ts";
 export { areaUnderRoc } from "./metrics.ts";
-export type { Learner, TrainingOptions } from "./online.ts";
+export { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
 export { Pipeline, PipelineModel } from "./pipeline.ts";
 export { gaussian, recordRandom, seededRandom } from "./random.ts";
 export { ServingModel } from "./serving.ts";

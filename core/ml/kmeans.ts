@@ -11,7 +11,7 @@ import { checkParam, vectorColumn } from "./columns.ts";
 import { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
 import { seededRandom } from "./random.ts";
 import { ServingModel } from "./serving.ts";
-import { type Estimator, type ModelVersion, type Row, rowTable, type Table, type Vector } from "./stage.ts";
+import type { Estimator, ModelVersion, Row, Table, Vector } from "./stage.ts";
 import { nearest, squaredDistance } from "./vectors.ts";
 
 /** A fitted k-means: the centres, and the (decayed) number of rows each has absorbed. */
@@ -77,7 +77,7 @@ export class KMeans implements Estimator<KMeansModel> {
 
   /** Fits on a stream (a version every `versionEvery` rows once seeded) or on an in-memory table. */
   fit<R extends object>(input: Table<R>): KMeansModel {
-    return new KMeansModel(fitLearner(kmeans(this.params), rowTable(input), this.params), this.params);
+    return new KMeansModel(fitLearner(kmeans(this.params), input, this.params), this.params);
   }
 }
 

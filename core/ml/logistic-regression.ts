@@ -9,7 +9,7 @@ import type { DataStream } from "../api/datastream.ts";
 import { checkParam, labelColumn, vectorColumn } from "./columns.ts";
 import { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
 import { ServingModel } from "./serving.ts";
-import { type Estimator, type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
+import type { Estimator, ModelVersion, Row, Table } from "./stage.ts";
 import { dot, sigmoid } from "./vectors.ts";
 
 /** A fitted logistic regression. */
@@ -74,7 +74,7 @@ export class LogisticRegression implements Estimator<LogisticRegressionModel> {
 
   /** Fits on a stream (a version every `versionEvery` rows) or on an in-memory table. */
   fit<R extends object>(input: Table<R>): LogisticRegressionModel {
-    return new LogisticRegressionModel(fitLearner(ftrl(this.params), rowTable(input), this.params), this.params);
+    return new LogisticRegressionModel(fitLearner(ftrl(this.params), input, this.params), this.params);
   }
 }
 

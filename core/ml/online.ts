@@ -18,7 +18,7 @@ import { DataStream } from "../api/datastream.ts";
 import { type StateDescriptor, type ValueState, valueState } from "../api/state.ts";
 import { checkParam } from "./columns.ts";
 import { MLUsageError } from "./errors.ts";
-import type { ModelVersion, Row, Table } from "./stage.ts";
+import { type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
 
 /** An online learning algorithm as a pure fold over rows. */
 export interface Learner<S, D> {
@@ -44,12 +44,16 @@ export interface TrainingOptions {
   readonly epochs?: number;
 }
 
-/** Fits `learner` on `input`: a stream of versions, or (an in-memory table) one version. */
-export function fitLearner<S, D>(
+/**
+ * Fits `learner` on `rows`: a stream of versions, or (an in-memory table) one version.
+ * The built-in estimators are this and a `ServingModel` (serving.ts); so can yours be.
+ */
+export function fitLearner<S, D, R extends object>(
   learner: Learner<S, D>,
-  input: Table,
+  rows: Table<R>,
   options: TrainingOptions,
 ): ModelVersion<D> | DataStream<ModelVersion<D>> {
+  const input = rowTable(rows);
   const every = checkParam(learner.stage, "versionEvery", options.versionEvery ?? 1000, { min: 1, integer: true });
   const epochs = checkParam(learner.stage, "epochs", options.epochs ?? 1, { min: 1, integer: true });
   if (input instanceof DataStream) return trainOnStream(learner, input, options.uid ?? `ml-${learner.stage}`, every);

@@ -8,7 +8,7 @@ import type { DataStream } from "../api/datastream.ts";
 import { vectorColumn } from "./columns.ts";
 import { fitLearner, type Learner, type TrainingOptions } from "./online.ts";
 import { ServingModel } from "./serving.ts";
-import { type Estimator, type ModelVersion, type Row, rowTable, type Table } from "./stage.ts";
+import type { Estimator, ModelVersion, Row, Table } from "./stage.ts";
 
 /** A fitted standard scaler: per feature, the mean and the sample standard deviation. */
 export interface StandardScalerData {
@@ -60,7 +60,7 @@ export class StandardScaler implements Estimator<StandardScalerModel> {
 
   /** Fits on a stream (a version every `versionEvery` rows) or on an in-memory table. */
   fit<R extends object>(input: Table<R>): StandardScalerModel {
-    return new StandardScalerModel(fitLearner(welford(this.params), rowTable(input), this.params), this.params);
+    return new StandardScalerModel(fitLearner(welford(this.params), input, this.params), this.params);
   }
 }
 

@@ -1,10 +1,13 @@
 /** The stages on in-memory tables (offline) and their refusals. */
 import { describe, expect, it } from "vitest";
+import type { DataStream } from "../../../core/api/datastream.ts";
 import { buildGraph, defineJob } from "../../../core/api/environment.ts";
 import { planJob } from "../../../core/graph/planner.ts";
 import {
   FeatureHasher,
+  fitLearner,
   KMeans,
+  type Learner,
   LogisticRegression,
   LogisticRegressionModel,
   MLRecordError,
@@ -12,6 +15,7 @@ import {
   type ModelVersion,
   Pipeline,
   type Row,
+  ServingModel,
   StandardScaler,
   type StandardScalerData,
   separableRows,
@@ -149,6 +153,45 @@ describe("Pipeline", () => {
 
   it("refuses no stages", () => {
     expect(() => new Pipeline([])).toThrow(/at least one stage/);
+  });
+});
+
+describe("a learner of one's own", () => {
+  // The extension point the built-in stages use: a fold (Learner) and a ServingModel.
+  const meanOf: Learner<{ n: number; sum: number }, number> = {
+    stage: "Mean",
+    init: () => ({ n: 0, sum: 0 }),
+    update: (s, row) => ({ n: s.n + 1, sum: s.sum + (row.x as number) }),
+    data: (s) => (s.n === 0 ? undefined : s.sum / s.n),
+  };
+  class AboveMean extends ServingModel<number> {
+    constructor(data: ModelVersion<number> | DataStream<ModelVersion<number>>) {
+      super("Mean", data);
+    }
+    protected serve(mean: number, row: Row): Row {
+      return { ...row, above: (row.x as number) > mean };
+    }
+  }
+
+  it("fits offline and serves a stream with its versions", async () => {
+    const xs = rows(10, (i) => ({ x: i }));
+    expect(new AboveMean(fitLearner(meanOf, xs, {})).transform([{ x: 5 }, { x: 4 }]).map((r) => r.above)).toEqual([
+      true,
+      false,
+    ]);
+    const out = await runToCompletion(
+      defineJob("mean", (env) => {
+        const stream = env.fromElements(xs);
+        const model = new AboveMean(fitLearner(meanOf, stream, { versionEvery: 4 }));
+        model.modelVersions().sinkTo("versions");
+      }),
+      { clock: new ManualClock() },
+    );
+    expect(((out.get("versions") ?? []) as ModelVersion<number>[]).map((v) => [v.version, v.records, v.data])).toEqual([
+      [1, 4, 1.5],
+      [2, 8, 3.5],
+      [3, 10, 4.5],
+    ]);
   });
 });
 
