@@ -1,10 +1,13 @@
 /**
  * Throughput of the embedded runtime on one core: a stateless job (generator → map →
- * filter → sink) and a keyed one (generator → keyBy, 10k keys → running sum → sink).
+ * filter → sink), a keyed one (generator → keyBy, 10k keys → running sum → sink), and
+ * online training (generator → logistic regression, FTRL, 8 features → model versions).
  */
 
 import { defineJob, type Job } from "../core/api/environment.ts";
 import { valueState } from "../core/api/state.ts";
+import { separableRows } from "../core/ml/datasets.ts";
+import { LogisticRegression } from "../core/ml/logistic-regression.ts";
 import { ManualClock } from "../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 
@@ -59,6 +62,20 @@ function keyedJob(n: number): Job {
   });
 }
 
+/** Online logistic regression: every record updates the model in keyed state; a version every 10k records. */
+function onlineLrJob(n: number): Job {
+  const rows = separableRows({
+    seed: 1,
+    coefficients: [1.5, -2, 1, 0.5, -1, 0.25, 2, -0.5],
+    intercept: 0.3,
+    noise: 0.5,
+  });
+  return defineJob("bench-online-lr", (env) => {
+    const input = env.fromGenerator(rows, { count: n, splits: 1 });
+    new LogisticRegression({ versionEvery: 10_000 }).fit(input).modelVersions().sinkTo("out");
+  });
+}
+
 async function measure(name: string, job: Job, records: number): Promise<EmbeddedFigure> {
   let out = 0;
   const rt = new EmbeddedRuntime(job, {
@@ -89,5 +106,6 @@ export async function measureEmbedded(records: number): Promise<EmbeddedFigure[]
   return [
     await measure("stateless (map → filter → sink)", statelessJob(records), records),
     await measure("keyed (keyBy → running sum → sink, 10k keys)", keyedJob(records), records),
+    await measure("online logistic regression (FTRL, 8 features → model versions)", onlineLrJob(records), records),
   ];
 }

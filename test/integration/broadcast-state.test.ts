@@ -9,13 +9,11 @@ import { MapStateDescriptor } from "../../core/api/broadcast.ts";
 import { defineJob, type Job } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
-import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
-import { FaultyQueue, FaultyStore } from "../support/faults.ts";
-import { mulberry32 } from "../support/rng.ts";
+import { runWithFaults } from "../support/embedded-faults.ts";
 
 type Event = { user: string; kind: string; amount: number };
 /** A rule sets (or, with weight 0, removes) the weight of a kind; later rules replace earlier ones (one split: in order). */
@@ -104,35 +102,7 @@ describe("broadcast state end to end", () => {
 
   for (const seed of [1, 2]) {
     it(`commits exactly the oracle's output under injected faults (seed ${seed})`, async () => {
-      const rng = mulberry32(seed);
-      const clock = new ManualClock();
-      const queue = new FaultyQueue(new InMemoryQueue(clock, { maxReceiveCount: 50 }));
-      const store = new FaultyStore(new InMemoryStateStore());
-      let faults = 0;
-      const result = await runToCompletion(job(2), {
-        clock,
-        queue,
-        store,
-        beforeBatch: (runner) => {
-          const x = rng();
-          queue.duplicate = rng() < 0.1;
-          if (x < 0.2) faults++;
-          if (x < 0.05) runner.crash();
-          else if (x < 0.1) store.crashAfterAppend = true;
-          else if (x < 0.15) queue.crashSendAfter = Math.floor(rng() * 3);
-          else if (x < 0.2) store.crashBeforeAppend = true;
-        },
-        simulation: {
-          wrapBatch: async (_runner, _messages, run) => {
-            try {
-              return await run();
-            } finally {
-              queue.disarm();
-              store.disarm();
-            }
-          },
-        },
-      });
+      const { output: result, faults } = await runWithFaults(job(2), seed);
       const out = (result.get("out") ?? []) as Out[];
       expect(faults).toBeGreaterThan(10);
       expect(sorted(scores(out))).toEqual(expected);

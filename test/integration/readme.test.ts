@@ -253,6 +253,24 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
       await local.stop();
     }
   },
+  "// examples/ml-clicks.ts": async (b) => {
+    expect(readFileSync(join(ROOT, "examples/ml-clicks.ts"), "utf8").trim()).toBe(b.code.trim());
+    await writeTs(b); // typechecked with the others
+  },
+  "./riffle run examples/ml-clicks.ts --out ml.jsonl --no-progress": async (b) => {
+    const { cwd } = await runShell(b);
+    const scored = readFileSync(join(cwd, "ml.jsonl"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"sink":"scored"'))
+      .map((l) => (JSON.parse(l) as { value: { id: number; label: number; prediction: number; model: number } }).value);
+    expect(scored.map((r) => r.id).sort((x, y) => x - y)).toEqual(Array.from({ length: 40_000 }, (_, i) => i));
+    expect(scored.every((r) => r.model >= 1 && r.model <= 4)).toBe(true);
+    expect(scored.filter((r) => r.prediction === r.label).length / scored.length).toBeGreaterThan(0.95);
+  },
+  'import { impression } from "./examples/ml-clicks.ts";': async (b) => {
+    const r = spawnSync(process.execPath, [await writeTs(b)], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+  },
   "./riffle run examples/word-count.ts --out counts.jsonl": async (b) => {
     const { cwd } = await runShell(b);
     const rows = readFileSync(join(cwd, "counts.jsonl"), "utf8").split("\n").filter(Boolean);

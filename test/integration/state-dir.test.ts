@@ -2,12 +2,12 @@
  * Durable embedded state: a `riffle run --state-dir` killed with SIGKILL at random
  * points and started again commits exactly the output of an uninterrupted run.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { mulberry32 } from "../support/rng.ts";
+import { killRepeatedly } from "../support/kill-loop.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
@@ -44,44 +44,15 @@ describe("riffle run --state-dir", () => {
     const dir = tmp();
     const state = join(dir, "state");
     const out = join(dir, "out.jsonl");
-    const rng = mulberry32(Number(process.env.RIFFLE_KILL_SEED ?? 42));
-    let kills = 0;
-    let resumed = 0;
-    for (let attempt = 0; attempt < 12 && kills < 4; attempt++) {
-      const child: ChildProcess = spawn(
-        process.execPath,
-        [BIN, "run", JOB, "--state-dir", state, "--out", out, "--no-progress"],
-        {
-          cwd: ROOT,
-        },
-      );
-      let stderr = "";
-      child.stderr?.on("data", (d) => {
-        stderr += d;
-      });
-      let ended = false;
-      const exited = new Promise<number | null>((resolve) =>
-        child.on("exit", (code) => {
-          ended = true;
-          resolve(code);
-        }),
-      );
-      // The delay counts from when the run holds the state dir (a busy machine may take a second to get there).
-      const lock = join(state, "run.lock");
-      const holds = () => existsSync(lock) && readFileSync(lock, "utf8").trim() === String(child.pid);
-      while (!ended && !holds()) await new Promise((r) => setTimeout(r, 10));
-      const delay = 100 + Math.floor(rng() * 400); // short enough that even a fast machine is killed mid-run
-      const winner = await Promise.race([exited, new Promise<"timer">((r) => setTimeout(() => r("timer"), delay))]);
-      if (winner === "timer") {
-        child.kill("SIGKILL");
-        await exited;
-        kills++;
-        if (/resuming 'kill-me'/.test(stderr)) resumed++;
-      } else {
-        expect(winner, stderr).toBe(0);
-        break; // it finished before we killed it
-      }
-    }
+    const { kills, resumed, finished } = await killRepeatedly({
+      job: JOB,
+      jobName: "kill-me",
+      state,
+      out,
+      seed: Number(process.env.RIFFLE_KILL_SEED ?? 42),
+      kills: 4,
+    });
+    if (finished) expect(finished.code, finished.stderr).toBe(0); // it finished before we killed it
     expect(kills).toBeGreaterThanOrEqual(3);
     expect(resumed).toBeGreaterThanOrEqual(1); // later runs start from the state dir (timing decides how many got that far)
     const last = riffle(["run", JOB, "--state-dir", state, "--out", out, "--no-progress"]);

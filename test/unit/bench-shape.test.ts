@@ -173,7 +173,7 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     }
 
     const jobs = arr(obj(report.embedded, "embedded").jobs, "embedded.jobs");
-    expect(jobs).toHaveLength(2);
+    expect(jobs).toHaveLength(3);
     for (const j of jobs)
       numbers(j, ["records", "seconds", "recordsPerSecond", "segments", "batches", "output"], "job");
 
