@@ -28,6 +28,7 @@ import { ForwardingOperator, type Operator, type TaskServices } from "./operator
 import { operatorListStates } from "./operator-state.ts";
 import { callUser, notifyComplete } from "./process-context.ts";
 import { sideRecord } from "./side-output.ts";
+import { sliceSite } from "./slice-site.ts";
 import { stateHandle, stateValues } from "./state-handles.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
@@ -42,6 +43,41 @@ export type KeyedOp =
       readonly fn: BcFn;
       readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
     };
+
+/** One record of a slice, for a prefetching function: its key and event time. */
+export interface PrefetchItem {
+  readonly key: Key;
+  readonly enc: string;
+  readonly value: unknown;
+  readonly time: number | undefined;
+}
+
+/** The records of a slice (by envelope, `undefined` where the key could not be read) and their keys' state. */
+export interface KeyedPrefetch {
+  /** Names the partition and the slice's inputs: the same slice always gets the same site. */
+  readonly site: string;
+  readonly envelopes: readonly {
+    readonly records: readonly unknown[];
+    readonly items: readonly (PrefetchItem | undefined)[];
+  }[];
+  /** The current value of the function's `remote` value state under `item`'s key. */
+  stateOf(item: PrefetchItem): unknown;
+}
+
+/**
+ * A keyed function that works out its answers for a whole slice before the slice
+ * is processed (a remote function): `prefetch` runs first, and `select` names the
+ * record before each `processElement`.
+ */
+export interface PrefetchingFunction {
+  prefetch(p: KeyedPrefetch): Promise<void>;
+  select(records: readonly unknown[], index: number): void;
+}
+
+function prefetching(fn: object): PrefetchingFunction | undefined {
+  const f = fn as Partial<PrefetchingFunction>;
+  return typeof f.prefetch === "function" && typeof f.select === "function" ? (f as PrefetchingFunction) : undefined;
+}
 
 /** Runs a keyed process function. Always the head of its task. */
 export class KeyedProcessOperator extends ForwardingOperator {
@@ -64,6 +100,11 @@ export class KeyedProcessOperator extends ForwardingOperator {
   private readonly fireProcessing: (t: number) => void;
   /** Removes the current key's expired TTL state (a cleanup timer fired). */
   private readonly cleanup: () => void;
+  /** The function, when it prefetches its answers per slice. */
+  private readonly prefetcher: PrefetchingFunction | undefined;
+  /** The records of the envelope being processed, and the index of the next one (for the prefetcher). */
+  private records: readonly unknown[] = [];
+  private index = 0;
 
   constructor(
     uid: string,
@@ -77,6 +118,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     super(uid, next);
     const fn = op.fn;
     this.fn = fn;
+    this.prefetcher = op.kind === "process" ? prefetching(fn) : undefined;
     this.selectors = selectors;
     const broadcast =
       op.kind === "keyedBroadcastProcess"
@@ -161,7 +203,49 @@ export class KeyedProcessOperator extends ForwardingOperator {
     return { key, enc: encodeKey(key) };
   }
 
+  /**
+   * Before a slice: lets a prefetching function work out its answers for the
+   * slice's envelopes (their keyed state must be loaded).
+   */
+  async prefetch(
+    envelopes: readonly { from: string; seq: number; records: readonly unknown[]; times?: readonly number[] }[],
+  ): Promise<void> {
+    const pf = this.prefetcher;
+    if (!pf || envelopes.length === 0) return;
+    const items = envelopes.map((e) => ({
+      records: e.records,
+      items: e.records.map((value, i) => {
+        try {
+          const k = this.keyOf(value, 0);
+          const t = e.times?.[i];
+          return k && { ...k, value, time: typeof t === "number" && !Number.isNaN(t) ? t : undefined };
+        } catch {
+          return undefined; // fails as an operator error when processed
+        }
+      }),
+    }));
+    const { start, end } = this.services.keyGroups;
+    const handle = (this.ctx.state as Record<string, { value(): unknown } | undefined>).remote;
+    await pf.prefetch({
+      site: sliceSite(`kg${start}-${end}`, envelopes),
+      envelopes: items,
+      stateOf: (item) => {
+        const cur = this.backend.current;
+        cur.key = item.key;
+        cur.enc = item.enc;
+        cur.group = keyGroupOf(item.enc, this.services.maxParallelism);
+        return handle?.value();
+      },
+    });
+  }
+
+  startRecords(records: readonly unknown[]): void {
+    this.records = records;
+    this.index = 0;
+  }
+
   processRecord(value: unknown, time: number | undefined, input: number): void {
+    this.prefetcher?.select(this.records, this.index++);
     if (this.selectors[input] === undefined) {
       this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;
