@@ -16,8 +16,10 @@ import type { Plan } from "../../core/graph/plan.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import type { AuditLog } from "../../core/ports/audit-log.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
+import { setLambdaInvokers } from "../../core/remote/invoker.ts";
 import { ORIGINS, RequestAccounting } from "../aws/accounting.ts";
 import { DynamoAuditLog } from "../aws/dynamo-audit-log.ts";
+import { lambdaClient, lambdaInvokers } from "../aws/lambda-invoker.ts";
 import { LiveCostMeter } from "../aws/live-cost.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { loadPrices } from "../aws/prices.ts";
@@ -32,6 +34,7 @@ import { type Deployment, startCoordinator, startTaskWorker, type WorkerOptions 
 import { startDynamoLocal } from "./dynamo-local.ts";
 import type { EventSourceMapping, EventSourceMappingStats } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
+import { startLambdaEndpoint } from "./lambda-endpoint.ts";
 import { startLocalSqs } from "./sqs-local.ts";
 import type { LocalCoordinator } from "./stepfunctions.ts";
 
@@ -62,6 +65,12 @@ export interface AwsLocalOptions extends WorkerOptions {
   /** The live cost in `GET /jobs/{job}` (see `LiveCostMeter`): its windows, or false for none. */
   readonly cost?: false | { readonly quietMs?: number; readonly minIdleMs?: number; readonly sampleMs?: number };
   readonly log?: (line: string) => void;
+  /**
+   * Remote functions the job invokes as Lambda functions, by function name: the URL
+   * of each one's local server (`riffle_sdk.serve`). aws-local serves a Lambda Invoke
+   * endpoint for them and the task handlers call it with the real Lambda client.
+   */
+  readonly remoteFunctions?: Readonly<Record<string, string>>;
 }
 
 /** A running local AWS deployment of a job. */
@@ -125,6 +134,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       ports.s3?.destroy();
     });
     await prepareTables(ports);
+    if (options.remoteFunctions) await serveRemoteFunctions(options.remoteFunctions, cleanups, log);
     const clock = new SystemClock();
     // Scale to zero: a quiet job's coordinator sleeps, and the next writer of new work wakes it here.
     let coordinatorRef: LocalCoordinator | undefined;
@@ -236,6 +246,23 @@ async function serveApi(
 }
 
 /** Where a deployment's clients go and how they are counted and closed. */
+/** Serves `functions` on a local Lambda Invoke endpoint and installs this process's Lambda invoker on it. */
+async function serveRemoteFunctions(
+  functions: Readonly<Record<string, string>>,
+  cleanups: (() => Promise<void>)[],
+  log: (line: string) => void,
+): Promise<void> {
+  const endpoint = await startLambdaEndpoint(functions);
+  const client = lambdaClient(endpoint.url);
+  setLambdaInvokers(lambdaInvokers(client));
+  cleanups.push(async () => {
+    setLambdaInvokers(undefined);
+    client.destroy();
+    await endpoint.stop();
+  });
+  log(`Lambda Invoke endpoint for ${Object.keys(functions).join(", ")} at ${endpoint.url}`);
+}
+
 interface ClientPlace {
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;

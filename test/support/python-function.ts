@@ -13,7 +13,8 @@ export const SDK_PYTHON = join(ROOT, "sdk", "python");
 /** Throws unless `python3` runs (CI's .ci/run installs it). */
 export function requirePython(): void {
   const r = spawnSync("python3", ["--version"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`python3 is required for the remote-function tests: ${r.error?.message ?? r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`python3 is required for the remote-function tests: ${r.error?.message ?? r.stderr}`);
 }
 
 /** A running Python function server. */
