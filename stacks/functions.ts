@@ -39,6 +39,7 @@ import {
   API_GRANTS,
   AUTOSCALE_GRANTS,
   grantBucket,
+  grantInvoke,
   grantTables,
   ROUND_GRANTS,
   TASK_BUCKET,
@@ -156,6 +157,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     for (const to of t.sendsTo) queue(to).queue.grantSendMessages(f);
     grantTables(f, tables, taskGrants(t.readsIngest));
     grantBucket(f, input.bucket, d.job, TASK_BUCKET);
+    grantInvoke(f, t.invokes);
     tasks.set(t.task.id, f);
   }
 

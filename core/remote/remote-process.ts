@@ -16,6 +16,7 @@ import type { Key } from "../keys.ts";
 import type { KeyedPrefetch, PrefetchingFunction } from "../operators/keyed-process.ts";
 import { sendGroups } from "./batches.ts";
 import { type RemoteFunctionSpec, type ResolvedRemote, resolveRemote } from "./spec.ts";
+import type { RemoteTargeted } from "./targets.ts";
 import type { WireGroup, WireRecord } from "./wire.ts";
 
 type RemoteState = { remote: StateDescriptor<ValueState<unknown>> };
@@ -27,6 +28,8 @@ type Prepared =
 
 class RemoteProcessFunction implements KeyedProcessFunction<unknown, Key, RemoteState, unknown>, PrefetchingFunction {
   readonly state: RemoteState = { remote: valueState<unknown>() };
+  /** Where it runs (the deploy grants the task invoke on a Lambda target). */
+  readonly remoteTarget: string;
   private readonly remote: ResolvedRemote;
   private uid = "remote";
   private job = "job";
@@ -36,6 +39,7 @@ class RemoteProcessFunction implements KeyedProcessFunction<unknown, Key, Remote
 
   constructor(spec: RemoteFunctionSpec) {
     this.remote = resolveRemote(spec);
+    this.remoteTarget = this.remote.target;
   }
 
   open(ctx: RuntimeContext): void {

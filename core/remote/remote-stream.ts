@@ -9,12 +9,13 @@ import { DataStream } from "../api/datastream.ts";
 import type { AsyncBatch, BatchOutcome } from "../operators/async-wait.ts";
 import { sendGroups } from "./batches.ts";
 import { type RemoteFunctionSpec, resolveRemote } from "./spec.ts";
+import type { RemoteTargeted } from "./targets.ts";
 import type { RemoteKind, WireGroup } from "./wire.ts";
 
 /** The batch function of a stateless remote function: one group per envelope. */
 export function remoteBatch(spec: RemoteFunctionSpec, kind: RemoteKind, uid: () => string): AsyncBatch {
   const remote = resolveRemote(spec);
-  return async (envelopes, site) => {
+  const batch: AsyncBatch = async (envelopes, site) => {
     const groups: WireGroup[] = envelopes.map((e) => ({
       records: e.records.map((value, i) => {
         const t = e.times?.[i];
@@ -31,6 +32,7 @@ export function remoteBatch(spec: RemoteFunctionSpec, kind: RemoteKind, uid: () 
       );
     });
   };
+  return Object.assign(batch, { remoteTarget: remote.target } satisfies RemoteTargeted);
 }
 
 function remote<T, O>(stream: DataStream<T>, spec: RemoteFunctionSpec, kind: RemoteKind): DataStream<O> {
