@@ -31,17 +31,13 @@ export async function startPythonFunction(script: string, env: Record<string, st
   requirePython();
   const child = spawn("python3", ["-u", join(ROOT, script)], {
     env: { ...process.env, PYTHONPATH: SDK_PYTHON, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";
-  child.stderr?.on("data", (d) => {
-    err += d;
-  });
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+    child.stderr?.on("data", (d) => {
+      err += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
       if (m) resolve(m[1] as string);
     });
     child.once("exit", (code) => reject(new Error(`${script} exited (${code}) before listening: ${err}`)));

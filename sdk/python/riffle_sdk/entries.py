@@ -53,12 +53,13 @@ class _Handler(BaseHTTPRequestHandler):
 def serve(port=0, registry=None, ready=None):
     """Serves ``registry`` on 127.0.0.1:``port`` (0: a free port) until interrupted.
 
-    Prints ``listening on http://127.0.0.1:PORT/`` on stdout once it accepts calls
-    (and calls ``ready(server)`` when given), so a parent process can wait for it.
+    Prints ``riffle_sdk: listening on http://127.0.0.1:PORT/`` on stderr once it
+    accepts calls (and calls ``ready(server)`` when given), so a parent process can
+    wait for it; stdout stays the functions' own.
     """
     handler = type("Handler", (_Handler,), {"registry": registry or default_registry})
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    print("listening on http://127.0.0.1:%d/" % server.server_address[1], flush=True)
+    print("riffle_sdk: listening on http://127.0.0.1:%d/" % server.server_address[1], file=sys.stderr, flush=True)
     if ready:
         ready(server)
     try:
