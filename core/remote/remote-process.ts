@@ -26,7 +26,9 @@ type Prepared =
   | { readonly ok: true; readonly out: readonly unknown[]; readonly write?: { readonly state: unknown } }
   | { readonly ok: false; readonly error: unknown };
 
-class RemoteProcessFunction implements KeyedProcessFunction<unknown, Key, RemoteState, unknown>, PrefetchingFunction {
+class RemoteProcessFunction
+  implements KeyedProcessFunction<unknown, Key, RemoteState, unknown>, PrefetchingFunction, RemoteTargeted
+{
   readonly state: RemoteState = { remote: valueState<unknown>() };
   /** Where it runs (the deploy grants the task invoke on a Lambda target). */
   readonly remoteTarget: string;

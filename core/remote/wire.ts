@@ -16,7 +16,7 @@ export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 
 /** What the function does with a record. */
-export type RemoteKind = "process" | "map" | "flatMap" | "scalar";
+export type RemoteKind = "process" | "map" | "flatMap" | "scalar" | "table";
 
 /** One record of a group: its value and event time (`null` when untimed). */
 export interface WireRecord {
