@@ -29,6 +29,8 @@ lambda_handler = make_lambda_handler()
 
 class _Handler(BaseHTTPRequestHandler):
     registry = default_registry
+    # Keep-alive: riffle sends batch after batch on one connection (every answer has a content-length).
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self):
         length = int(self.headers.get("content-length", "0"))
