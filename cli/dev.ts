@@ -25,6 +25,7 @@ import { startAwsLocal } from "../functions/local/aws-local.ts";
 import { serveHttp } from "../functions/local/http-server.ts";
 import { FileOutputStore } from "./file-output-store.ts";
 import { announceResume, openJobStateDir } from "./job-state-dir.ts";
+import { installLambdaInvokers } from "./lambda-targets.ts";
 import { loadJob } from "./load-job.ts";
 
 /** Options of `riffle dev`. */
@@ -99,6 +100,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
     throw new UsageError("--from-savepoint needs --state-dir");
   }
   const keys = devCredentials(opts.principals);
+  if (opts.runtime === "embedded") installLambdaInvokers(); // aws-local installs its own, on its Invoke endpoint
   const job = await loadJob(file);
   const stop = new AbortController();
   const onSignal = () => stop.abort();

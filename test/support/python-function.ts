@@ -27,10 +27,20 @@ export interface PythonFunction {
 }
 
 /** Runs `script` (path from the repo root) with `env`; resolves once it prints its URL. */
-export async function startPythonFunction(script: string, env: Record<string, string> = {}): Promise<PythonFunction> {
+export function startPythonFunction(script: string, env: Record<string, string> = {}): Promise<PythonFunction> {
+  return startPython([join(ROOT, script)], SDK_PYTHON, env);
+}
+
+/** Serves module `module` of directory `dir` (from the repo root) with `python3 -m riffle_sdk`. */
+export function startPythonModule(dir: string, module: string): Promise<PythonFunction> {
+  return startPython(["-m", "riffle_sdk", module, "0"], `${SDK_PYTHON}:${join(ROOT, dir)}`, {});
+}
+
+async function startPython(args: string[], path: string, env: Record<string, string>): Promise<PythonFunction> {
   requirePython();
-  const child = spawn("python3", ["-u", join(ROOT, script)], {
-    env: { ...process.env, PYTHONPATH: SDK_PYTHON, ...env },
+  const script = args.join(" ");
+  const child = spawn("python3", ["-u", ...args], {
+    env: { ...process.env, PYTHONPATH: path, ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";
