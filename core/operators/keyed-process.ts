@@ -26,6 +26,7 @@ import { broadcastContext } from "./broadcast-process.ts";
 import { broadcastStates } from "./broadcast-state.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { operatorListStates } from "./operator-state.ts";
+import { type PrefetchingFunction, prefetchItems, prefetching } from "./prefetch.ts";
 import { callUser, notifyComplete } from "./process-context.ts";
 import { sideRecord } from "./side-output.ts";
 import { sliceSite } from "./slice-site.ts";
@@ -43,41 +44,6 @@ export type KeyedOp =
       readonly fn: BcFn;
       readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
     };
-
-/** One record of a slice, for a prefetching function: its key and event time. */
-export interface PrefetchItem {
-  readonly key: Key;
-  readonly enc: string;
-  readonly value: unknown;
-  readonly time: number | undefined;
-}
-
-/** The records of a slice (by envelope, `undefined` where the key could not be read) and their keys' state. */
-export interface KeyedPrefetch {
-  /** Names the partition and the slice's inputs: the same slice always gets the same site. */
-  readonly site: string;
-  readonly envelopes: readonly {
-    readonly records: readonly unknown[];
-    readonly items: readonly (PrefetchItem | undefined)[];
-  }[];
-  /** The current value of the function's `remote` value state under `item`'s key. */
-  stateOf(item: PrefetchItem): unknown;
-}
-
-/**
- * A keyed function that works out its answers for a whole slice before the slice
- * is processed (a remote function): `prefetch` runs first, and `select` names the
- * record before each `processElement`.
- */
-export interface PrefetchingFunction {
-  prefetch(p: KeyedPrefetch): Promise<void>;
-  select(records: readonly unknown[], index: number): void;
-}
-
-function prefetching(fn: object): PrefetchingFunction | undefined {
-  const f = fn as Partial<PrefetchingFunction>;
-  return typeof f.prefetch === "function" && typeof f.select === "function" ? (f as PrefetchingFunction) : undefined;
-}
 
 /** Runs a keyed process function. Always the head of its task. */
 export class KeyedProcessOperator extends ForwardingOperator {
@@ -212,18 +178,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
   ): Promise<void> {
     const pf = this.prefetcher;
     if (!pf || envelopes.length === 0) return;
-    const items = envelopes.map((e) => ({
-      records: e.records,
-      items: e.records.map((value, i) => {
-        try {
-          const k = this.keyOf(value, 0);
-          const t = e.times?.[i];
-          return k && { ...k, value, time: typeof t === "number" && !Number.isNaN(t) ? t : undefined };
-        } catch {
-          return undefined; // fails as an operator error when processed
-        }
-      }),
-    }));
+    const items = prefetchItems(envelopes, (value) => this.keyOf(value, 0));
     const { start, end } = this.services.keyGroups;
     const handle = (this.ctx.state as Record<string, { value(): unknown } | undefined>).remote;
     await pf.prefetch({

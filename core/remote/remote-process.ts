@@ -13,7 +13,7 @@ import type { KeyedContext, KeyedProcessFunction, RuntimeContext } from "../api/
 import { type StateDescriptor, type ValueState, valueState } from "../api/state.ts";
 import { InternalError, OperatorError } from "../errors.ts";
 import type { Key } from "../keys.ts";
-import type { KeyedPrefetch, PrefetchingFunction } from "../operators/keyed-process.ts";
+import type { KeyedPrefetch, PrefetchingFunction } from "../operators/prefetch.ts";
 import { sendGroups } from "./batches.ts";
 import { type RemoteFunctionSpec, type ResolvedRemote, resolveRemote } from "./spec.ts";
 import type { RemoteTargeted } from "./targets.ts";

@@ -16,10 +16,8 @@ import type { Plan } from "../../core/graph/plan.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import type { AuditLog } from "../../core/ports/audit-log.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
-import { setLambdaInvokers } from "../../core/remote/invoker.ts";
 import { ORIGINS, RequestAccounting } from "../aws/accounting.ts";
 import { DynamoAuditLog } from "../aws/dynamo-audit-log.ts";
-import { lambdaClient, lambdaInvokers } from "../aws/lambda-invoker.ts";
 import { LiveCostMeter } from "../aws/live-cost.ts";
 import { type AwsPorts, awsPorts, prepareTables } from "../aws/ports.ts";
 import { loadPrices } from "../aws/prices.ts";
@@ -34,7 +32,7 @@ import { type Deployment, startCoordinator, startTaskWorker, type WorkerOptions 
 import { startDynamoLocal } from "./dynamo-local.ts";
 import type { EventSourceMapping, EventSourceMappingStats } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
-import { startLambdaEndpoint } from "./lambda-endpoint.ts";
+import { serveRemoteFunctions } from "./lambda-endpoint.ts";
 import { startLocalSqs } from "./sqs-local.ts";
 import type { LocalCoordinator } from "./stepfunctions.ts";
 
@@ -246,23 +244,6 @@ async function serveApi(
 }
 
 /** Where a deployment's clients go and how they are counted and closed. */
-/** Serves `functions` on a local Lambda Invoke endpoint and installs this process's Lambda invoker on it. */
-async function serveRemoteFunctions(
-  functions: Readonly<Record<string, string>>,
-  cleanups: (() => Promise<void>)[],
-  log: (line: string) => void,
-): Promise<void> {
-  const endpoint = await startLambdaEndpoint(functions);
-  const client = lambdaClient(endpoint.url);
-  setLambdaInvokers(lambdaInvokers(client));
-  cleanups.push(async () => {
-    setLambdaInvokers(undefined);
-    client.destroy();
-    await endpoint.stop();
-  });
-  log(`Lambda Invoke endpoint for ${Object.keys(functions).join(", ")} at ${endpoint.url}`);
-}
-
 interface ClientPlace {
   readonly sqsEndpoint: string;
   readonly dynamoEndpoint: string;

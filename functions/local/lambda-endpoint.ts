@@ -10,6 +10,8 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setLambdaInvokers } from "../../core/remote/invoker.ts";
+import { lambdaClient, lambdaInvokers } from "../aws/lambda-invoker.ts";
 
 /** A running endpoint. */
 export interface LambdaEndpoint {
@@ -82,4 +84,21 @@ export async function startLambdaEndpoint(functions: Readonly<Record<string, str
         server.close(() => resolve());
       }),
   };
+}
+
+/** Serves `functions` on a local Lambda Invoke endpoint and installs this process's Lambda invoker on it. */
+export async function serveRemoteFunctions(
+  functions: Readonly<Record<string, string>>,
+  cleanups: (() => Promise<void>)[],
+  log: (line: string) => void,
+): Promise<void> {
+  const endpoint = await startLambdaEndpoint(functions);
+  const client = lambdaClient(endpoint.url);
+  setLambdaInvokers(lambdaInvokers(client));
+  cleanups.push(async () => {
+    setLambdaInvokers(undefined);
+    client.destroy();
+    await endpoint.stop();
+  });
+  log(`Lambda Invoke endpoint for ${Object.keys(functions).join(", ")} at ${endpoint.url}`);
 }
