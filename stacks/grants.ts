@@ -265,22 +265,29 @@ export function grantBucket(
 
 /**
  * `lambda:InvokeFunction` on exactly the functions a task's remote functions name
- * (`TaskDeployment.invokes`): an ARN as it is, a bare name as the ARN of that
- * function in the stack's account and region. No wildcard, and nothing for a task
+ * (`TaskDeployment.invokes`): an ARN as it is, a Python function the stack deploys
+ * as its ARN, another bare name as the ARN of that function in the stack's account
+ * and region. No wildcard, and nothing for a task
  * that invokes none.
  */
-export function grantInvoke(fn: lambda.Function, functions: readonly string[]): void {
+export function grantInvoke(
+  fn: lambda.Function,
+  functions: readonly string[],
+  deployed: ReadonlyMap<string, lambda.IFunction> = new Map(),
+): void {
   if (functions.length === 0) return;
   const stack = Stack.of(fn);
   const arns = functions.map((f) =>
-    f.startsWith("arn:")
-      ? f
-      : stack.formatArn({
-          service: "lambda",
-          resource: "function",
-          resourceName: f,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
+    deployed.has(f)
+      ? (deployed.get(f) as lambda.IFunction).functionArn
+      : f.startsWith("arn:")
+        ? f
+        : stack.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: f,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
   );
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: arns }));
 }

@@ -3,7 +3,8 @@
  * may `lambda:InvokeFunction` exactly the Lambda functions its own operators name
  * (an ARN as given, a bare name as that function's ARN in the stack's account and
  * region), never with a wildcard; a URL target and every other function get no
- * invoke grant at all.
+ * invoke grant at all. A Python function the stack deploys beside the job
+ * (`configureAws({ pythonFunctions })`) is granted by its own ARN.
  */
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -22,12 +23,15 @@ import {
 } from "../support/stack-template.ts";
 
 let s: SynthesizedJob;
+let py: SynthesizedJob;
 beforeAll(async () => {
+  // One after the other: SST keeps its app in module state while a stack is built.
   s = await synthForTest("test/fixtures/remote-job.ts");
-}, 120_000);
+  py = await synthForTest("test/fixtures/remote-python-job.ts");
+}, 180_000);
 
 /** The resources (as JSON) of every `lambda:InvokeFunction` statement of each riffle function, by function id. */
-function invokeGrants(): Map<string, { role: string; resources: string[] }> {
+function invokeGrants(s: SynthesizedJob): Map<string, { role: string; resources: string[] }> {
   const out = new Map<string, { role: string; resources: string[] }>();
   for (const fn of resources(s, "AWS::Lambda::Function").filter((f) => roleOf(f) !== undefined)) {
     const role = refTarget(fn.props.Role) ?? "";
@@ -49,7 +53,7 @@ describe("remote functions in the stack", () => {
   it("each task may invoke exactly the Lambda functions its operators name, and nothing else may invoke any", () => {
     const byTask = new Map(s.deployment.tasks.map((t) => [t.task.id, t.invokes]));
     expect([...byTask.values()].flat().sort()).toEqual([COUNT_ARN, "upper-words"].sort());
-    const grants = invokeGrants();
+    const grants = invokeGrants(s);
     const tasks = resources(s, "AWS::Lambda::Function").filter((f) => roleOf(f) === "task");
     expect(tasks.length).toBe(s.deployment.tasks.length);
     const granted: string[] = [];
@@ -72,5 +76,14 @@ describe("remote functions in the stack", () => {
     );
     expect(granted.some((r) => r.includes("127.0.0.1"))).toBe(false);
     expect(granted).toHaveLength(2);
+  });
+
+  it("deploys a Python function from sdk/python beside the job, and the task may invoke exactly it", () => {
+    const fn = resources(py, "AWS::Lambda::Function").find((f) => f.props.FunctionName === "words-count");
+    expect(fn?.props).toMatchObject({ Runtime: "python3.12", Handler: "functions.handler", MemorySize: 256 });
+    const grants = [...invokeGrants(py).values()];
+    const granted = grants.flatMap((g) => g.resources);
+    expect(granted).toEqual([JSON.stringify({ "Fn::GetAtt": [fn?.id, "Arn"] })]);
+    expect(grants.filter((g) => g.resources.length > 0).map((g) => g.role)).toEqual(["task"]);
   });
 });
