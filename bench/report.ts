@@ -9,6 +9,7 @@ import type { EmbeddedFigure } from "./embedded.ts";
 import type { LatencyFigure } from "./latency.ts";
 import type { NexmarkFigure } from "./nexmark.ts";
 import type { SqlFigure } from "./nexmark-sql.ts";
+import type { RemoteFigure } from "./remote.ts";
 import type { WarehouseFigure } from "./warehouse.ts";
 
 /** How big each part runs. */
@@ -43,6 +44,8 @@ export interface BenchSizes {
   /** Rows of the warehouse part's table (env RIFFLE_BENCH_WAREHOUSE_ROWS), and point lookups per store. */
   readonly warehouseRows: number;
   readonly warehouseLookups: number;
+  /** Most records of one run of the remote part (env RIFFLE_BENCH_REMOTE_RECORDS; fewer at small batch sizes). */
+  readonly remoteRecords: number;
 }
 
 /**
@@ -71,6 +74,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       cdcDynamoRows: 300,
       warehouseRows: 2_000,
       warehouseLookups: 100,
+      remoteRecords: 5_000,
     };
   }
   return {
@@ -94,6 +98,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     cdcDynamoRows: num("RIFFLE_BENCH_CDC_DYNAMO_ROWS", 20_000),
     warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
     warehouseLookups: 1_000,
+    remoteRecords: num("RIFFLE_BENCH_REMOTE_RECORDS", 200_000),
   };
 }
 
@@ -133,5 +138,6 @@ export interface BenchReport {
   /** DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local (part `cdc`, beside Postgres). */
   cdcDynamodb?: CdcFigure;
   warehouse?: WarehouseFigure;
+  remote?: RemoteFigure;
   goals?: GoalFigure[];
 }

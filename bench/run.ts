@@ -13,6 +13,8 @@
  *               per-core figure (only when named: `npm run bench -- sql`)
  *   warehouse   (only when named) dynamic tables: point-lookup p50/p99 and snapshot-query rows/s, in memory,
  *               SQLite and DynamoDB Local, beside DuckDB's figure for the same aggregate over the same rows
+ *   remote      (only when named) a stateless remote function: records/s of the Python SDK's server and of
+ *               the same function in TypeScript (in the job, and behind the same wire), batch sizes 1–1000
  *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres, and
  *               DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local: snapshot rows/s, streaming
  *               changes/s, commit-to-commit latency
@@ -39,6 +41,7 @@ import { goals } from "./goals.ts";
 import { measureLatency } from "./latency.ts";
 import { measureNexmark } from "./nexmark.ts";
 import { measureNexmarkSql } from "./nexmark-sql.ts";
+import { measureRemote } from "./remote.ts";
 import { type BenchReport, sizesFor } from "./report.ts";
 import { summarize } from "./summary.ts";
 import { measureWarehouse } from "./warehouse.ts";
@@ -53,6 +56,7 @@ const KNOWN = [
   "sql",
   "cdc",
   "warehouse",
+  "remote",
 ] as const;
 type Part = (typeof KNOWN)[number];
 
@@ -81,7 +85,7 @@ for (const p of named) {
 }
 // The aws part measures the active coordinator too: `aws-coordinator` is for running it alone. `sql` and
 // `cdc` (which needs Postgres's server binaries) run only when named.
-const ONLY_NAMED: readonly Part[] = ["aws-coordinator", "sql", "cdc", "warehouse"];
+const ONLY_NAMED: readonly Part[] = ["aws-coordinator", "sql", "cdc", "warehouse", "remote"];
 const parts = new Set<Part>(named.length === 0 ? KNOWN.filter((p) => !ONLY_NAMED.includes(p)) : (named as Part[]));
 if (svg !== undefined && !parts.has("aws")) fail("--svg draws the aws part's bursty day: run the aws part");
 const sizes = sizesFor(quick, process.env);
@@ -188,6 +192,11 @@ if (parts.has("sql")) {
     note: "embedded, parallelism 1, events/s including generation; SQL = the public Nexmark query file with ddl_gen.sql and ddl_views.sql (print sink); TypeScript = examples/nexmark/qN.ts (same events); flinkPerCore from NEXMARK.md",
     queries: await measureNexmarkSql(sizes.nexmarkEvents),
   };
+}
+if (parts.has("remote")) {
+  progress("remote …");
+  mark("remote");
+  report.remote = await measureRemote(sizes.remoteRecords, progress);
 }
 if (parts.has("latency")) {
   progress("latency …");

@@ -25,6 +25,7 @@ import { startAwsLocal } from "../functions/local/aws-local.ts";
 import { serveHttp } from "../functions/local/http-server.ts";
 import { FileOutputStore } from "./file-output-store.ts";
 import { announceResume, openJobStateDir } from "./job-state-dir.ts";
+import { installLambdaInvokers } from "./lambda-targets.ts";
 import { loadJob } from "./load-job.ts";
 
 /** Options of `riffle dev`. */
@@ -42,6 +43,19 @@ export interface DevOptions {
   readonly fromSavepoint?: string;
   /** A principals file (`core/governance/principals-config.ts`); replaces `RIFFLE_API_KEYS`. */
   readonly principals?: string;
+  /** aws-local only: `name=url` of each Lambda function the job invokes, served by a local function server. */
+  readonly function?: readonly string[];
+}
+
+/** `--function name=url …` as a record; a malformed one is a usage error. */
+export function remoteFunctionsOf(specs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const m = /^([A-Za-z0-9_-]+)=(https?:\/\/\S+)$/.exec(spec);
+    if (!m) throw new UsageError(`invalid --function '${spec}': expected name=http://127.0.0.1:PORT/`);
+    out[m[1] as string] = m[2] as string;
+  }
+  return out;
 }
 
 /** How often `riffle dev --runtime aws-local` logs the job's live cost. */
@@ -73,6 +87,12 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
   if (opts.endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(opts.endpoint)) {
     throw new UsageError(`invalid endpoint '${opts.endpoint}': expected an http(s) URL such as http://localhost:4566`);
   }
+  if (opts.function !== undefined && opts.runtime !== "aws-local") {
+    throw new UsageError(
+      "--function only applies to --runtime aws-local (embedded, name the function's URL in the job)",
+    );
+  }
+  const remoteFunctions = opts.function ? remoteFunctionsOf(opts.function) : undefined;
   if ((opts.stateDir !== undefined || opts.fromSavepoint !== undefined) && opts.runtime !== "embedded") {
     throw new UsageError("--state-dir and --from-savepoint apply to --runtime embedded; aws-local resumes by --prefix");
   }
@@ -80,6 +100,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
     throw new UsageError("--from-savepoint needs --state-dir");
   }
   const keys = devCredentials(opts.principals);
+  if (opts.runtime === "embedded") installLambdaInvokers(); // aws-local installs its own, on its Invoke endpoint
   const job = await loadJob(file);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -98,6 +119,7 @@ export async function devCommand(file: string, opts: DevOptions): Promise<number
         httpHost: opts.host,
         apiKeys: keys,
         log,
+        ...(remoteFunctions ? { remoteFunctions } : {}),
       });
       log(`job '${local.plan.job}' on aws-local (SQS ${local.sqsEndpoint}, DynamoDB ${local.dynamoEndpoint})`);
       log(`HTTP API on ${local.url}; GET /jobs/${local.plan.job} reports the live cost`);

@@ -102,6 +102,10 @@ program
   .option("--state-dir <dir>", "embedded: keep the log, state, checkpoints and ingested records here, and resume")
   .option("--from-savepoint <name>", "embedded: start from this savepoint in --state-dir (at the given parallelism)")
   .option("--principals <file>", "principals file: key digests, grants and row policies (instead of RIFFLE_API_KEYS)")
+  .option(
+    "--function <name=url...>",
+    "aws-local: a Lambda function the job invokes, served at url (a local function server, e.g. python3 -m riffle_sdk)",
+  )
   .addOption(parallelism())
   .action(async (file: string, opts: DevOptions) => {
     // Loaded on demand: the AWS SDK and the emulators would slow every other command's start.

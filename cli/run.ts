@@ -9,6 +9,7 @@ import { dlqPath, stateDirDlq } from "./dlq.ts";
 import { replayServer } from "./dlq-replay.ts";
 import { FileOutputStore } from "./file-output-store.ts";
 import { announceResume, openJobStateDir } from "./job-state-dir.ts";
+import { installLambdaInvokers } from "./lambda-targets.ts";
 import { loadJob } from "./load-job.ts";
 import { serveMetrics } from "./metrics-server.ts";
 import { compact, ProgressLine } from "./progress.ts";
@@ -33,6 +34,7 @@ export interface RunOptions {
 
 /** Runs `file`'s job; resolves with the process exit code. */
 export async function runCommand(file: string, o: RunOptions): Promise<number> {
+  installLambdaInvokers(); // remote functions named by Lambda name or ARN
   return runJob(await loadJob(file), o);
 }
 

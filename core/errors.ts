@@ -194,3 +194,16 @@ export class AsyncTimeoutError extends RiffleError {
     super("async-timeout", `the async call did not complete within ${timeoutMs} ms`, { retryable: true });
   }
 }
+
+/** A remote function call failed: the endpoint refused, crashed, timed out, or answered out of contract. */
+export class RemoteFunctionError extends RiffleError {
+  /** The target the call went to (a Lambda function, a URL). */
+  readonly target: string;
+  constructor(target: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super("remote-function", `remote function ${target}: ${message}`, {
+      ...options,
+      retryable: options?.retryable ?? true,
+    });
+    this.target = target;
+  }
+}

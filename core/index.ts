@@ -138,6 +138,11 @@ export type { AppendedRange, IngestedRecord, IngestLog } from "./ports/ingest-lo
 export type { OutputPage, OutputStore, PublishedSegment, StoredDeadLetter } from "./ports/output-store.ts";
 export type { Queue } from "./ports/queue.ts";
 export type { Segment, StateStore } from "./ports/state-store.ts";
+export { HttpInvoker, type RemoteInvoker, setLambdaInvokers } from "./remote/invoker.ts";
+export { remoteProcess } from "./remote/remote-process.ts";
+export { RemoteDataStream } from "./remote/remote-stream.ts";
+export type { RemoteFunctionSpec } from "./remote/spec.ts";
+export { MAX_REQUEST_BYTES, WIRE_VERSION, type WireRequest, type WireResponse } from "./remote/wire.ts";
 export { type EmbeddedOptions, EmbeddedRuntime, JobStalledError } from "./runtime/embedded.ts";
 export { runToCompletion } from "./runtime/run-to-completion.ts";
 export { type BatchResult, type InboundMessage, TaskRunner } from "./runtime/task-runner.ts";

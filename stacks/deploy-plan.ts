@@ -15,6 +15,7 @@ import { RiffleError } from "../core/errors.ts";
 import type { JobGraph } from "../core/graph/graph.ts";
 import type { Plan, TaskPlan } from "../core/graph/plan.ts";
 import { planJob } from "../core/graph/planner.ts";
+import { lambdaTargetsOf } from "../core/remote/targets.ts";
 
 /** SQS and Lambda's recommendation: a queue's visibility timeout is at least 6× its function's timeout. */
 export const VISIBILITY_FACTOR = 6;
@@ -34,6 +35,8 @@ export interface TaskDeployment {
   readonly sendsTo: readonly string[];
   /** True when the task reads an ingest log (HTTP source). */
   readonly readsIngest: boolean;
+  /** The Lambda functions (names or ARNs) its remote functions invoke: its only `lambda:InvokeFunction` grants. */
+  readonly invokes: readonly string[];
 }
 
 /** Everything the stack needs to know about a job. */
@@ -118,6 +121,7 @@ export function deploymentPlan(job: Job, options: DeploymentPlanOptions): Deploy
       visibilityTimeoutSeconds: VISIBILITY_FACTOR * timeoutSeconds,
       sendsTo: [...new Set(task.isSource ? [task.id, ...downstream] : downstream)],
       readsIngest: ingestTasks.has(task.id),
+      invokes: lambdaTargetsOf(graph, task),
     };
   });
   return {

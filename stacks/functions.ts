@@ -39,12 +39,14 @@ import {
   API_GRANTS,
   AUTOSCALE_GRANTS,
   grantBucket,
+  grantInvoke,
   grantTables,
   ROUND_GRANTS,
   TASK_BUCKET,
   taskGrants,
   unionGrants,
 } from "./grants.ts";
+import { createPythonFunctions } from "./python-functions.ts";
 import type { TaskQueues } from "./queues.ts";
 import type { Tables } from "./tables.ts";
 
@@ -129,6 +131,9 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
       new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [input.stateMachineArn] }),
     );
 
+  // Python remote functions deployed beside the job; the tasks that name one may invoke it.
+  const python = createPythonFunctions(scope, d.aws.pythonFunctions ?? {}, d.aws);
+
   // Task functions. With autoscale, the scalable tasks' event source mappings are the coordinator's to resize.
   const scalable = new Set(d.aws.autoscale ? scalableTasks(d.plan).map((t) => t.id) : []);
   const mappings = new Map<string, SqsEventSource>();
@@ -156,6 +161,7 @@ export function createFunctions(scope: Construct, input: FunctionsInput): JobFun
     for (const to of t.sendsTo) queue(to).queue.grantSendMessages(f);
     grantTables(f, tables, taskGrants(t.readsIngest));
     grantBucket(f, input.bucket, d.job, TASK_BUCKET);
+    grantInvoke(f, t.invokes, python);
     tasks.set(t.task.id, f);
   }
 

@@ -18,6 +18,7 @@
  * functions make on the emulators against the synthesized policies.
  */
 
+import { ArnFormat, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as s3 from "aws-cdk-lib/aws-s3";
@@ -260,4 +261,33 @@ export function grantBucket(
       }),
     );
   }
+}
+
+/**
+ * `lambda:InvokeFunction` on exactly the functions a task's remote functions name
+ * (`TaskDeployment.invokes`): an ARN as it is, a Python function the stack deploys
+ * as its ARN, another bare name as the ARN of that function in the stack's account
+ * and region. No wildcard, and nothing for a task
+ * that invokes none.
+ */
+export function grantInvoke(
+  fn: lambda.Function,
+  functions: readonly string[],
+  deployed: ReadonlyMap<string, lambda.IFunction> = new Map(),
+): void {
+  if (functions.length === 0) return;
+  const stack = Stack.of(fn);
+  const arns = functions.map((f) =>
+    deployed.has(f)
+      ? (deployed.get(f) as lambda.IFunction).functionArn
+      : f.startsWith("arn:")
+        ? f
+        : stack.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: f,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+  );
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: arns }));
 }

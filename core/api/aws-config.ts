@@ -45,6 +45,16 @@ export interface AutoscaleConfig {
 /** What `configureAws({ autoscale })` accepts: `min`, `max` and `targetLagSeconds`, and optionally the cooldown. */
 export type AutoscaleOptions = Omit<AutoscaleConfig, "cooldownSeconds"> & { readonly cooldownSeconds?: number };
 
+/** A Python remote function the stack deploys beside the job (`sdk/python` bundled with it). */
+export interface PythonFunctionConfig {
+  /** The module's file, from the working directory (e.g. `examples/remote/functions.py`). */
+  readonly file: string;
+  /** The module's Lambda handler (default `handler`, e.g. `handler = make_lambda_handler()`). */
+  readonly handler?: string;
+  readonly memoryMb?: number;
+  readonly timeoutSeconds?: number;
+}
+
 /** The AWS deployment settings of a job. */
 export interface AwsConfig extends AwsFunctionSettings {
   /**
@@ -75,6 +85,11 @@ export interface AwsConfig extends AwsFunctionSettings {
   readonly apiThrottle: ApiThrottle;
   /** Elastic scaling from lag; off when absent. */
   readonly autoscale?: AutoscaleConfig;
+  /**
+   * Python remote functions to deploy, by Lambda function name (the name the job's
+   * remote functions give as their target): each a Python 3.12 function with the SDK.
+   */
+  readonly pythonFunctions?: Readonly<Record<string, PythonFunctionConfig>>;
 }
 
 /** What `env.configureAws` accepts: any subset of the settings (of `apiThrottle` too). */
@@ -133,6 +148,18 @@ function checkFunctionSettings(where: string, s: Partial<AwsFunctionSettings>): 
   checkRange(`${where}timeoutSeconds`, s.timeoutSeconds, 1, 900);
 }
 
+function checkPythonFunction(name: string, f: PythonFunctionConfig): void {
+  const where = `configureAws: pythonFunctions['${name}']`;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new JobDefinitionError(`${where}: not a Lambda function name`);
+  if (typeof f?.file !== "string" || !/^[\w./-]+\.py$/.test(f.file)) {
+    throw new JobDefinitionError(`${where}.file must be a .py file, got ${JSON.stringify(f?.file)}`);
+  }
+  if (f.handler !== undefined && !/^[A-Za-z_]\w*$/.test(f.handler)) {
+    throw new JobDefinitionError(`${where}.handler must be a Python name, got ${JSON.stringify(f.handler)}`);
+  }
+  checkFunctionSettings(`pythonFunctions['${name}'].`, f);
+}
+
 /** The entries of `o` that are set, without the keys in `skip`. */
 function defined(o: object, skip: readonly string[] = []): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && !skip.includes(k)));
@@ -150,6 +177,7 @@ export function mergeAwsConfig(base: AwsConfig, options: AwsConfigOptions): AwsC
   checkRange("apiThrottle.burstLimit", options.apiThrottle?.burstLimit, 1, 5_000);
   checkRange("timerTickSeconds", options.timerTickSeconds, 0, 3600);
   checkRange("coordinatorMemoryMb", options.coordinatorMemoryMb, 128, 10_240);
+  for (const [name, f] of Object.entries(options.pythonFunctions ?? {})) checkPythonFunction(name, f);
   const tasks: Record<string, Partial<AwsFunctionSettings>> = { ...base.tasks };
   for (const [task, s] of Object.entries(options.tasks ?? {})) {
     checkFunctionSettings(`tasks['${task}'].`, s);

@@ -18,6 +18,7 @@ import type { TwoPhaseCommitSink } from "../api/two-phase-sink.ts";
 import type { WatermarkStrategy } from "../api/watermarks.ts";
 import type { CheckpointConfig, RecordFailureStrategy, RestartStrategy } from "../checkpoint/config.ts";
 import type { Key } from "../keys.ts";
+import type { AsyncBatch } from "../operators/async-wait.ts";
 import type { TableSpec } from "../ports/table-store.ts";
 
 /** How records travel along an edge. */
@@ -55,6 +56,8 @@ export type NodeOp =
       readonly ordered: boolean;
       readonly timeoutMs: number;
       readonly capacity: number;
+      /** Batch mode (a stateless remote function): answers a slice's records at once, in place of `fn`. */
+      readonly batch?: AsyncBatch;
     }
   | {
       readonly kind: "process";

@@ -8,6 +8,24 @@
 
 import { AsyncTimeoutError, InternalError, OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator } from "./operator.ts";
+import { type EnvelopeId, sliceSite } from "./slice-site.ts";
+
+/** One record's outcome in batch mode: the values it emits (any number), or its error. */
+export type BatchOutcome =
+  | { readonly ok: true; readonly values: readonly unknown[] }
+  | { readonly ok: false; readonly error: unknown };
+
+/** A slice's envelopes as batch mode gets them. */
+export interface BatchEnvelope extends EnvelopeId {
+  readonly records: readonly unknown[];
+  readonly times?: readonly number[];
+}
+
+/**
+ * Batch mode: answers every record of a slice's envelopes at once (per envelope,
+ * per record); `site` names the slice (see `sliceSite`).
+ */
+export type AsyncBatch = (envelopes: readonly BatchEnvelope[], site: string) => Promise<BatchOutcome[][]>;
 
 /** The settings of an async node. */
 export interface AsyncSpec {
@@ -15,10 +33,13 @@ export interface AsyncSpec {
   readonly ordered: boolean;
   readonly timeoutMs: number;
   readonly capacity: number;
+  readonly batch?: AsyncBatch;
 }
 
 /** One call's outcome, with the event time of its input. */
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+type Outcome =
+  | { readonly ok: true; readonly value: unknown; readonly many?: readonly unknown[] }
+  | { readonly ok: false; readonly error: unknown };
 type Timed = Outcome & { readonly time: number | undefined };
 
 /** Runs an async function per record; see the module comment. */
@@ -29,13 +50,17 @@ export class AsyncWaitOperator extends ForwardingOperator {
   private current: Timed[] | undefined;
   private index = 0;
 
-  constructor(uid: string, next: Operator, spec: AsyncSpec) {
+  private readonly partition: number;
+
+  constructor(uid: string, next: Operator, spec: AsyncSpec, partition = 0) {
     super(uid, next);
     this.spec = spec;
+    this.partition = partition;
   }
 
   /** Calls the function for the records of each envelope (times: event times, index-aligned) and awaits all. */
-  async prefetch(envelopes: readonly { records: readonly unknown[]; times?: readonly number[] }[]): Promise<void> {
+  async prefetch(envelopes: readonly BatchEnvelope[]): Promise<void> {
+    if (this.spec.batch) return this.prefetchBatch(this.spec.batch, envelopes);
     this.results = new Map();
     const jobs: { records: readonly unknown[]; i: number; time: number | undefined }[] = [];
     for (const e of envelopes) {
@@ -58,6 +83,25 @@ export class AsyncWaitOperator extends ForwardingOperator {
     };
     await Promise.all(Array.from({ length: Math.min(this.spec.capacity, jobs.length) }, worker));
     if (this.spec.ordered) for (const [records, outs] of done) this.results.set(records, outs as Timed[]);
+  }
+
+  /** Batch mode: one call of `batch` for the slice; results in input order. */
+  private async prefetchBatch(batch: AsyncBatch, envelopes: readonly BatchEnvelope[]): Promise<void> {
+    this.results = new Map();
+    if (envelopes.every((e) => e.records.length === 0)) return;
+    const outs = await batch(envelopes, sliceSite(`p${this.partition}`, envelopes));
+    envelopes.forEach((e, k) => {
+      const got = outs[k] ?? [];
+      this.results.set(
+        e.records,
+        e.records.map((_, i) => {
+          const o = got[i] ?? { ok: false, error: new InternalError(`async operator ${this.uid}: no batch result`) };
+          const t = e.times?.[i];
+          const time = typeof t === "number" && !Number.isNaN(t) ? t : undefined;
+          return o.ok ? { ok: true, value: undefined, many: o.values, time } : { ok: false, error: o.error, time };
+        }),
+      );
+    });
   }
 
   private async call(value: unknown): Promise<Outcome> {
@@ -84,6 +128,10 @@ export class AsyncWaitOperator extends ForwardingOperator {
     if (!outcome)
       throw new InternalError(`async operator ${this.uid}: a record was processed without being prefetched`);
     if (!outcome.ok) throw new OperatorError(this.uid, outcome.error);
+    if (outcome.many) {
+      for (const v of outcome.many) this.next.processRecord(v, time, 0);
+      return;
+    }
     this.next.processRecord(outcome.value, this.spec.ordered ? time : outcome.time, 0);
   }
 }

@@ -26,8 +26,10 @@ import { broadcastContext } from "./broadcast-process.ts";
 import { broadcastStates } from "./broadcast-state.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { operatorListStates } from "./operator-state.ts";
+import { type PrefetchingFunction, prefetchItems, prefetching } from "./prefetch.ts";
 import { callUser, notifyComplete } from "./process-context.ts";
 import { sideRecord } from "./side-output.ts";
+import { sliceSite } from "./slice-site.ts";
 import { stateHandle, stateValues } from "./state-handles.ts";
 
 type Fn = KeyedProcessFunction<unknown, Key, StateSpec, unknown>;
@@ -64,6 +66,11 @@ export class KeyedProcessOperator extends ForwardingOperator {
   private readonly fireProcessing: (t: number) => void;
   /** Removes the current key's expired TTL state (a cleanup timer fired). */
   private readonly cleanup: () => void;
+  /** The function, when it prefetches its answers per slice. */
+  private readonly prefetcher: PrefetchingFunction | undefined;
+  /** The records of the envelope being processed, and the index of the next one (for the prefetcher). */
+  private records: readonly unknown[] = [];
+  private index = 0;
 
   constructor(
     uid: string,
@@ -77,6 +84,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     super(uid, next);
     const fn = op.fn;
     this.fn = fn;
+    this.prefetcher = op.kind === "process" ? prefetching(fn) : undefined;
     this.selectors = selectors;
     const broadcast =
       op.kind === "keyedBroadcastProcess"
@@ -161,7 +169,38 @@ export class KeyedProcessOperator extends ForwardingOperator {
     return { key, enc: encodeKey(key) };
   }
 
+  /**
+   * Before a slice: lets a prefetching function work out its answers for the
+   * slice's envelopes (their keyed state must be loaded).
+   */
+  async prefetch(
+    envelopes: readonly { from: string; seq: number; records: readonly unknown[]; times?: readonly number[] }[],
+  ): Promise<void> {
+    const pf = this.prefetcher;
+    if (!pf || envelopes.length === 0) return;
+    const items = prefetchItems(envelopes, (value) => this.keyOf(value, 0));
+    const { start, end } = this.services.keyGroups;
+    const handle = (this.ctx.state as Record<string, { value(): unknown } | undefined>).remote;
+    await pf.prefetch({
+      site: sliceSite(`kg${start}-${end}`, envelopes),
+      envelopes: items,
+      stateOf: (item) => {
+        const cur = this.backend.current;
+        cur.key = item.key;
+        cur.enc = item.enc;
+        cur.group = keyGroupOf(item.enc, this.services.maxParallelism);
+        return handle?.value();
+      },
+    });
+  }
+
+  startRecords(records: readonly unknown[]): void {
+    this.records = records;
+    this.index = 0;
+  }
+
   processRecord(value: unknown, time: number | undefined, input: number): void {
+    this.prefetcher?.select(this.records, this.index++);
     if (this.selectors[input] === undefined) {
       this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;

@@ -105,7 +105,7 @@ export function buildChain(
         next = new FlatMapOperator(plan.uid, next, op.fn);
         break;
       case "async":
-        async = new AsyncWaitOperator(plan.uid, next, op);
+        async = new AsyncWaitOperator(plan.uid, next, op, site.partition);
         next = async;
         break;
       case "streamProcess":

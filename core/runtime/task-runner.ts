@@ -219,6 +219,7 @@ export class TaskRunner {
     const chunk = await readSource(live, step.taken.consumed, this.sourceRead);
     await prefetchState(live, step.taken.consumed, this.options.store, this.task.id, this.options.plan.maxParallelism);
     await live.chain.async?.prefetch(step.taken.consumed.map((c) => c.env));
+    await live.chain.keyed?.prefetch(step.taken.consumed.map((c) => c.env));
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
       if (!this.isolatable(run, step.taken, messages)) throw run.error;

@@ -156,7 +156,18 @@ export type Statement =
       readonly query: Query;
       readonly pos: Pos;
     }
-  | { readonly kind: "create-function"; readonly name: string; readonly className: string; readonly pos: Pos }
+  | {
+      readonly kind: "create-function";
+      readonly name: string;
+      readonly className: string;
+      /** `CREATE FUNCTION f(TYPE, …)`: the declared argument types (remote functions). */
+      readonly params?: readonly TypeName[];
+      /** `RETURNS TYPE` (remote functions). */
+      readonly returns?: TypeName;
+      /** `LANGUAGE X`, upper-cased. */
+      readonly language?: string;
+      readonly pos: Pos;
+    }
   | {
       readonly kind: "insert";
       readonly table: string;

@@ -3,11 +3,11 @@
  * (parser-query.ts). {@link parseSql} turns a script into statements, or throws a
  * {@link SqlError} with the line, column and what was expected.
  */
-import type { ColumnDef, Expr, Statement } from "./ast.ts";
+import type { ColumnDef, Expr, Statement, TypeName } from "./ast.ts";
 import { type Pos, SqlError } from "./errors.ts";
 import * as T from "./lexer.ts";
 import { found } from "./parse-errors.ts";
-import { after, posOf, stringValue } from "./parser-base.ts";
+import { after, img, posOf, stringValue } from "./parser-base.ts";
 import { QueryParser } from "./parser-query.ts";
 
 const K = T.Keyword;
@@ -83,10 +83,30 @@ class SqlParser extends QueryParser {
         ALT: () => {
           this.CONSUME(K.FUNCTION);
           const name = this.SUBRULE2(this.identifier).name;
+          // A remote function's signature: `(TYPE, …) RETURNS TYPE`.
+          const params = this.OPTION3(() => {
+            const types: TypeName[] = [];
+            this.CONSUME(T.LParen);
+            this.MANY_SEP({ SEP: T.Comma, DEF: () => types.push(this.SUBRULE(this.typeName)) });
+            this.CONSUME(T.RParen);
+            return types;
+          });
+          const returns = this.OPTION4(() => {
+            this.CONSUME3(T.Identifier, { LABEL: "RETURNS" });
+            return this.SUBRULE2(this.typeName);
+          });
           this.CONSUME2(K.AS);
           const className = stringValue(this.CONSUME(T.StringLiteral));
-          this.OPTION2(() => after([this.CONSUME(T.Identifier)], this.CONSUME2(T.Identifier)));
-          return { kind: "create-function", name, className, pos: posOf(t) } as Statement;
+          const language = this.OPTION2(() => img(after([this.CONSUME(T.Identifier)], this.CONSUME2(T.Identifier))));
+          return {
+            kind: "create-function",
+            name,
+            className,
+            pos: posOf(t),
+            ...(params ? { params } : {}),
+            ...(returns ? { returns } : {}),
+            ...(typeof language === "string" && language !== "" ? { language: language.toUpperCase() } : {}),
+          } as Statement;
         },
       },
     ]);

@@ -15,6 +15,7 @@ import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
+import { withRemoteCalls } from "./remote-udf.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { temporalJoin } from "./temporal-join.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
@@ -132,7 +133,15 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
 }
 
 function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
-  if (calcReadsClock(rel)) return proctimeCalc(rel, input, isUpdating(changelogMode(rel.input))).uid(uid());
+  const exprs = rel.filter ? [...rel.projects, rel.filter] : rel.projects;
+  const updating = isUpdating(changelogMode(rel.input));
+  const remote = updating ? undefined : withRemoteCalls(input as DataStream<Row>, rel.input.fields.length, exprs, uid);
+  if (remote) {
+    const projects = remote.exprs.slice(0, rel.projects.length);
+    const filter = rel.filter ? remote.exprs.at(-1) : undefined;
+    return calc({ ...rel, projects, ...(filter ? { filter } : {}) }, remote.input as DataStream<unknown>, uid);
+  }
+  if (calcReadsClock(rel)) return proctimeCalc(rel, input, updating).uid(uid());
   const test = rel.filter ? compile(rel.filter) : undefined;
   const project = projector(rel.projects.map(compile));
   if (isUpdating(changelogMode(rel.input))) {

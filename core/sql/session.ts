@@ -23,6 +23,7 @@ import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
+import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
 import { assignable, isNumeric, showType, VARCHAR } from "./types.ts";
 import { loadFunction, withFunctions } from "./udf.ts";
@@ -119,7 +120,13 @@ export class SqlSession {
         return;
       }
       case "create-function":
-        this.catalog.addFunction(s.name, loadFunction(s.name, s.className, s.pos), s.pos);
+        this.catalog.addFunction(
+          s.name,
+          isRemoteTarget(s.className, s.language)
+            ? remoteScalar(s.name, s.className, s.params, s.returns, s.pos)
+            : loadFunction(s.name, s.className, s.pos),
+          s.pos,
+        );
         return;
       case "query":
         throw unsupported(s.pos, "a SELECT without INSERT INTO (insert into a 'print' table to see its rows)");

@@ -27,9 +27,11 @@ import { StoreJobControl } from "../../core/control/store-control.ts";
 import { RiffleError } from "../../core/errors.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { SystemClock } from "../../core/ports/clock.ts";
+import { setLambdaInvokers } from "../../core/remote/invoker.ts";
 import type { AccountableClient } from "../aws/accounting.ts";
 import { DynamoAuditLog } from "../aws/dynamo-audit-log.ts";
 import { InvocationCost } from "../aws/invocation-cost.ts";
+import { lambdaClient, lambdaInvokers } from "../aws/lambda-invoker.ts";
 import { awsPortsFromEnv } from "../aws/ports.ts";
 import { secretApiKeys } from "../aws/secret-keys.ts";
 import { approximateBacklog, queueDeadLetters } from "../aws/sqs-admin.ts";
@@ -82,6 +84,9 @@ export function lambdaRoles(job: Job, env: NodeJS.ProcessEnv = process.env): Lam
   const task = once(() => {
     const { parallelism, context, ports } = deployment();
     const id = required(env, "RIFFLE_TASK");
+    // Remote functions the job names by Lambda name or ARN: invoked with this container's client
+    // (the SDK honours AWS_ENDPOINT_URL_LAMBDA).
+    setLambdaInvokers(lambdaInvokers(lambdaClient()));
     return createTaskHandler({
       job,
       task: id,

@@ -32,6 +32,7 @@ import { type Deployment, startCoordinator, startTaskWorker, type WorkerOptions 
 import { startDynamoLocal } from "./dynamo-local.ts";
 import type { EventSourceMapping, EventSourceMappingStats } from "./esm.ts";
 import { serveHttp } from "./http-server.ts";
+import { serveRemoteFunctions } from "./lambda-endpoint.ts";
 import { startLocalSqs } from "./sqs-local.ts";
 import type { LocalCoordinator } from "./stepfunctions.ts";
 
@@ -62,6 +63,12 @@ export interface AwsLocalOptions extends WorkerOptions {
   /** The live cost in `GET /jobs/{job}` (see `LiveCostMeter`): its windows, or false for none. */
   readonly cost?: false | { readonly quietMs?: number; readonly minIdleMs?: number; readonly sampleMs?: number };
   readonly log?: (line: string) => void;
+  /**
+   * Remote functions the job invokes as Lambda functions, by function name: the URL
+   * of each one's local server (`riffle_sdk.serve`). aws-local serves a Lambda Invoke
+   * endpoint for them and the task handlers call it with the real Lambda client.
+   */
+  readonly remoteFunctions?: Readonly<Record<string, string>>;
 }
 
 /** A running local AWS deployment of a job. */
@@ -125,6 +132,7 @@ export async function startAwsLocal(options: AwsLocalOptions): Promise<AwsLocal>
       ports.s3?.destroy();
     });
     await prepareTables(ports);
+    if (options.remoteFunctions) await serveRemoteFunctions(options.remoteFunctions, cleanups, log);
     const clock = new SystemClock();
     // Scale to zero: a quiet job's coordinator sleeps, and the next writer of new work wakes it here.
     let coordinatorRef: LocalCoordinator | undefined;

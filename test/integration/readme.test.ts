@@ -20,6 +20,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createTable, itemsOf, localClient } from "../connectors/dynamodb/local.ts";
 import { startDynamoLocal } from "../support/dynamo-local.ts";
 import { startPostgres } from "../support/postgres.ts";
+import { requirePython } from "../support/python-function.ts";
 import {
   checkedModule,
   matchesExpected,
@@ -81,7 +82,8 @@ async function background(command: string, cwd: string): Promise<{ stdout: () =>
   child.stderr?.on("data", (d) => {
     err += d;
   });
-  await until(`'${command}' to serve HTTP (stderr: ${err})`, () => /HTTP API on/.test(err) || child.exitCode !== null);
+  const serving = () => /HTTP API on|riffle_sdk: listening on/.test(err) || child.exitCode !== null;
+  await until(`'${command}' to serve HTTP (stderr: ${err})`, serving);
   if (child.exitCode !== null) throw new Error(`'${command}' exited ${child.exitCode}: ${err}`);
   return { stdout: () => out.split("\n").filter(Boolean), stop: () => child.kill("SIGKILL") };
 }
@@ -337,6 +339,20 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     const r = riffle(["run", file, "--no-progress"]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.split("\n").filter(Boolean)).toHaveLength(3);
+  },
+  "// examples/remote-count.ts": async (b) => {
+    // Run by the shell block below it; here: the file is the block, verbatim.
+    expect(readFileSync(join(ROOT, "examples/remote-count.ts"), "utf8").trim()).toBe(b.code.trim());
+  },
+  "python3 -m riffle_sdk functions 8080 &": async (b) => {
+    // The ```python block above is the functions file, verbatim; the ```text block after is the output.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const python = /```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(python).toBe(readFileSync(join(ROOT, "examples/remote/functions.py"), "utf8"));
+    requirePython();
+    const printed = /riffle_sdk functions 8080 &[\s\S]*?```text\n([\s\S]*?)```/.exec(readme)?.[1];
+    const { outputs } = await runShell(b);
+    expect(outputs[0]?.trim()).toBe(printed?.trim());
   },
   "./riffle sql examples/sql/busy-auctions.sql --format table --no-progress": async (b) => {
     // The ```sql block above it is the example file, verbatim.

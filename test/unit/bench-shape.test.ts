@@ -301,11 +301,26 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     numbers(w.duckdb, ["loadMs", "queryMs", "rowsScannedPerSecond"], "duckdb");
   }, 160_000);
 
+  it("runs the remote part when named: records/s per function and batch size, the local map beside them", async () => {
+    const r = await run(["remote", "--quick", "--json"], 150_000);
+    expect(r.code, r.stderr).toBe(0);
+    const report = obj(JSON.parse(r.stdout), "report");
+    expect(report.parts).toEqual(["remote"]);
+    const runs = obj(report.remote, "remote").runs as Record<string, unknown>[];
+    const remote = ["in-process-wire", "python-http", "typescript-http"];
+    expect(runs.map((x) => `${x.fn}@${x.batchSize}`)).toEqual([
+      "typescript-local@null",
+      "typescript-local-hop@null",
+      ...remote.flatMap((fn) => [1, 10, 100, 1000].map((b) => `${fn}@${b}`)),
+    ]);
+    for (const x of runs) numbers(x, ["records", "seconds", "recordsPerSecond", "ofLocal"], `${x.fn}@${x.batchSize}`);
+  }, 160_000);
+
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
     const part = await run(["nope"], 30_000);
     expect(part.code).toBe(2);
     expect(part.stderr).toMatch(
-      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql, cdc, warehouse/,
+      /unknown part 'nope'; parts: embedded, nexmark, checkpoint, aws, aws-coordinator, latency, sql, cdc, warehouse, remote/,
     );
     const option = await run(["--fast"], 30_000);
     expect(option.code).toBe(2);

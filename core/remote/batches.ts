@@ -1,0 +1,77 @@
+/**
+ * The batching policy: a slice's groups go out in requests of at most `batchSize`
+ * records (a group is never split, so one key's records in a slice reach the
+ * function in one request, with the key's state), at most `concurrency` requests
+ * at a time. The result has, per group, its answer or the error of its batch.
+ */
+
+import { callRemote, type RetryPolicy } from "./call.ts";
+import type { RemoteInvoker } from "./invoker.ts";
+import { type RemoteKind, WIRE_VERSION, type WireGroup, type WireGroupResult, type WireRequest } from "./wire.ts";
+
+/** How requests are formed and sent. */
+export interface BatchPolicy extends RetryPolicy {
+  /** Records per request (whole groups; a larger group goes alone). */
+  readonly batchSize: number;
+  /** Requests in flight at once. */
+  readonly concurrency: number;
+}
+
+/** A group's answer, or the error that failed its batch. */
+export type GroupOutcome =
+  | { readonly ok: true; readonly result: WireGroupResult }
+  | { readonly ok: false; readonly error: unknown };
+
+/** What is being called. */
+export interface CallSite {
+  readonly invoker: RemoteInvoker;
+  readonly name: string;
+  readonly kind: RemoteKind;
+  readonly policy: BatchPolicy;
+}
+
+/** Sends `groups` in batches; `idBase` plus the batch index is each request's idempotency key. */
+export async function sendGroups(
+  site: CallSite,
+  groups: readonly WireGroup[],
+  idBase: string,
+): Promise<GroupOutcome[]> {
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let size = 0;
+  groups.forEach((g, i) => {
+    if (current.length > 0 && size + g.records.length > site.policy.batchSize) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(i);
+    size += g.records.length;
+  });
+  if (current.length > 0) batches.push(current);
+  const outcomes: GroupOutcome[] = new Array(groups.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const b = next++;
+      const members = batches[b] as number[];
+      const request: WireRequest = {
+        v: WIRE_VERSION,
+        id: `${idBase}/${b}`,
+        function: site.name,
+        kind: site.kind,
+        groups: members.map((i) => groups[i] as WireGroup),
+      };
+      try {
+        const response = await callRemote(site.invoker, request, site.policy);
+        members.forEach((g, j) => {
+          outcomes[g] = { ok: true, result: response.groups[j] as WireGroupResult };
+        });
+      } catch (error) {
+        for (const g of members) outcomes[g] = { ok: false, error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(site.policy.concurrency, batches.length) }, worker));
+  return outcomes;
+}

@@ -1,0 +1,66 @@
+/**
+ * The port through which riffle reaches a remote function, and how a job's target
+ * string becomes one. `http://` and `https://` targets are called here, with
+ * `fetch`; any other target (a Lambda function name or ARN) goes to the invoker the
+ * runtime installed with {@link setLambdaInvokers} (the AWS task handler, aws-local
+ * and the CLI install the `@aws-sdk/client-lambda` one), so core needs no AWS code.
+ */
+
+import { RemoteFunctionError } from "../errors.ts";
+
+/** Sends one request body (JSON) to a remote function and returns its response body. */
+export interface RemoteInvoker {
+  /** What the invoker calls, for messages. */
+  readonly target: string;
+  /**
+   * One call. Rejects with a {@link RemoteFunctionError} when the function failed
+   * (crashed, answered an error status); `signal` aborts a call that timed out.
+   */
+  invoke(body: string, signal: AbortSignal): Promise<string>;
+}
+
+/** Makes the invoker of a Lambda function (name or ARN). */
+export type LambdaInvokerFactory = (functionName: string) => RemoteInvoker;
+
+let lambdaInvokers: LambdaInvokerFactory | undefined;
+
+/** Installs how this process invokes Lambda functions (the runtime does; a test may). */
+export function setLambdaInvokers(factory: LambdaInvokerFactory | undefined): void {
+  lambdaInvokers = factory;
+}
+
+/** True when `target` names a Lambda function (not a URL). */
+export function isLambdaTarget(target: string): boolean {
+  return !/^https?:\/\//.test(target);
+}
+
+/** The invoker of `target`: an HTTP endpoint, or a Lambda function through the installed factory. */
+export function invokerFor(target: string): RemoteInvoker {
+  if (!isLambdaTarget(target)) return new HttpInvoker(target);
+  if (!lambdaInvokers) {
+    throw new RemoteFunctionError(target, "this runtime cannot invoke Lambda functions (no invoker installed)", {
+      retryable: false,
+    });
+  }
+  return lambdaInvokers(target);
+}
+
+/** Calls a function over HTTP: `POST` of the request, a 2xx answer with the response. */
+export class HttpInvoker implements RemoteInvoker {
+  readonly target: string;
+  constructor(url: string) {
+    this.target = url;
+  }
+
+  async invoke(body: string, signal: AbortSignal): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(this.target, { method: "POST", body, headers: { "content-type": "application/json" }, signal });
+    } catch (cause) {
+      throw new RemoteFunctionError(this.target, "the request failed", { cause });
+    }
+    const text = await res.text();
+    if (!res.ok) throw new RemoteFunctionError(this.target, `answered ${res.status}: ${text.slice(0, 200)}`);
+    return text;
+  }
+}

@@ -1,0 +1,5 @@
+import sys
+
+from .entries import main
+
+sys.exit(main())

@@ -1,0 +1,99 @@
+/**
+ * One remote call and the batching policy, against invokers in the test: retries with
+ * backoff, the timeout, responses out of contract, whole key groups per request.
+ */
+import { describe, expect, it } from "vitest";
+import { RemoteFunctionError } from "../../../core/errors.ts";
+import { sendGroups } from "../../../core/remote/batches.ts";
+import { callRemote } from "../../../core/remote/call.ts";
+import type { RemoteInvoker } from "../../../core/remote/invoker.ts";
+import { WIRE_VERSION, type WireRequest } from "../../../core/remote/wire.ts";
+
+/** Answers `map` requests with each value doubled; `fail(n)` decides whether call n (from 1) fails. */
+function doubler(fail: (n: number) => "error" | "hang" | "v2" | undefined = () => undefined) {
+  const calls: WireRequest[] = [];
+  const invoker: RemoteInvoker = {
+    target: "test",
+    invoke: async (body, signal) => {
+      const r = JSON.parse(body) as WireRequest;
+      calls.push(r);
+      const f = fail(calls.length);
+      if (f === "error") throw new RemoteFunctionError("test", "crashed");
+      if (f === "hang")
+        await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
+      const groups = r.groups.map((g) => ({ results: g.records.map((x) => ({ out: [(x.value as number) * 2] })) }));
+      return JSON.stringify({ v: f === "v2" ? 2 : WIRE_VERSION, id: r.id, groups });
+    },
+  };
+  return { invoker, calls };
+}
+
+const request = (values: number[]): WireRequest => ({
+  v: WIRE_VERSION,
+  id: "j/op/p0/x/0",
+  function: "double",
+  kind: "map",
+  groups: [{ records: values.map((value) => ({ value, time: null })) }],
+});
+
+describe("callRemote", () => {
+  it("retries a failed call with backoff and returns the answer", async () => {
+    const { invoker, calls } = doubler((n) => (n <= 2 ? "error" : undefined));
+    const t0 = Date.now();
+    const r = await callRemote(invoker, request([1, 2]), { timeoutMs: 1000, retries: 2, backoffMs: 20 });
+    expect(r.groups[0]?.results).toEqual([{ out: [2] }, { out: [4] }]);
+    expect(calls).toHaveLength(3);
+    expect(calls.every((c) => c.id === "j/op/p0/x/0")).toBe(true); // a retry repeats the idempotency key
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(20 + 40 - 5); // 20 ms, then 40 ms
+  });
+
+  it("gives up after its retries with the last error", async () => {
+    const { invoker, calls } = doubler(() => "error");
+    await expect(callRemote(invoker, request([1]), { timeoutMs: 1000, retries: 1, backoffMs: 1 })).rejects.toThrow(
+      /crashed/,
+    );
+    expect(calls).toHaveLength(2);
+  });
+
+  it("aborts a call past its timeout, then retries it", async () => {
+    const { invoker, calls } = doubler((n) => (n === 1 ? "hang" : undefined));
+    const r = await callRemote(invoker, request([3]), { timeoutMs: 50, retries: 1, backoffMs: 1 });
+    expect(r.groups[0]?.results).toEqual([{ out: [6] }]);
+    expect(calls).toHaveLength(2);
+    const hung = doubler(() => "hang");
+    await expect(callRemote(hung.invoker, request([3]), { timeoutMs: 30, retries: 0, backoffMs: 1 })).rejects.toThrow(
+      /no answer within 30 ms/,
+    );
+  });
+
+  it("refuses another wire version without retrying, and a wrong number of results", async () => {
+    const { invoker, calls } = doubler(() => "v2");
+    await expect(callRemote(invoker, request([1]), { timeoutMs: 1000, retries: 3, backoffMs: 1 })).rejects.toThrow(
+      /wire version 2/,
+    );
+    expect(calls).toHaveLength(1);
+    const short: RemoteInvoker = {
+      target: "short",
+      invoke: async (body) =>
+        JSON.stringify({ v: 1, id: (JSON.parse(body) as WireRequest).id, groups: [{ results: [] }] }),
+    };
+    await expect(callRemote(short, request([1]), { timeoutMs: 1000, retries: 0, backoffMs: 1 })).rejects.toThrow(
+      /group 0 has 0 results for 1 records/,
+    );
+  });
+});
+
+describe("sendGroups", () => {
+  it("sends whole groups, at most batchSize records a request (a larger group alone), each batch its own id", async () => {
+    const { invoker, calls } = doubler((n) => (n === 2 ? "error" : undefined));
+    const groups = [3, 2, 6, 1].map((n, g) => ({
+      records: Array.from({ length: n }, (_, i) => ({ value: g * 10 + i, time: null })),
+    }));
+    const policy = { batchSize: 5, concurrency: 1, timeoutMs: 1000, retries: 0, backoffMs: 1 };
+    const out = await sendGroups({ invoker, name: "double", kind: "map", policy }, groups, "base");
+    expect(calls.map((c) => c.groups.map((g) => g.records.length))).toEqual([[3, 2], [6], [1]]);
+    expect(calls.map((c) => c.id)).toEqual(["base/0", "base/1", "base/2"]);
+    expect(out.map((o) => o.ok)).toEqual([true, true, false, true]); // the second request failed: its group's outcome is its error
+    expect(out[3]?.ok && out[3].result.results).toEqual([{ out: [60] }]);
+  });
+});
