@@ -141,3 +141,4 @@ export type { Segment, StateStore } from "./ports/state-store.ts";
 export { type EmbeddedOptions, EmbeddedRuntime, JobStalledError } from "./runtime/embedded.ts";
 export { runToCompletion } from "./runtime/run-to-completion.ts";
 export { type BatchResult, type InboundMessage, TaskRunner } from "./runtime/task-runner.ts";
+export { type RiffleTableSourceOptions, riffleTableSource } from "./tables/table-source.ts";
