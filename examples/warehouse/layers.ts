@@ -4,8 +4,8 @@
  *
  * - ODS `wh-ods.orders_ods`: the raw orders, amounts in cents of their own currency
  *   (an append table);
- * - DWD `wh-dwd.orders_dwd`: the paid orders, converted to US cents (an upsert table
- *   keyed by order);
+ * - DWD `wh-dwd.orders_dwd`: the paid orders with their amount in US cents beside the
+ *   original (an upsert table keyed by order);
  * - DWS `wh-dws.sales_dws`: orders and sales per region, kept from DWD's changes with
  *   retractions (an upsert table keyed by region).
  *
@@ -74,10 +74,10 @@ export function dwdJob(version: "buggy" | "fixed") {
     const tenv = StreamTableEnvironment.create(env);
     tenv.fromDataStream("ods", ods, "order_id BIGINT, region VARCHAR, currency VARCHAR, amount BIGINT, status VARCHAR");
     tenv.executeSql(`
-      CREATE TABLE orders_dwd (order_id BIGINT, region VARCHAR, amount_usd BIGINT, PRIMARY KEY (order_id) NOT ENFORCED)
-        WITH ('connector' = 'riffle');
+      CREATE TABLE orders_dwd (order_id BIGINT, region VARCHAR, currency VARCHAR, amount BIGINT, amount_usd BIGINT,
+        PRIMARY KEY (order_id) NOT ENFORCED) WITH ('connector' = 'riffle');
       INSERT INTO orders_dwd
-        SELECT order_id, region, amount * CASE currency ${rate} END / 100 FROM ods WHERE status = 'paid';
+        SELECT order_id, region, currency, amount, amount * CASE currency ${rate} END / 100 FROM ods WHERE status = 'paid';
     `);
   });
 }
