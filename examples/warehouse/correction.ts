@@ -14,6 +14,7 @@
  * Each step waits until the layers agree: DWD holds every paid ODS order (and, after the
  * fix, converts at the right rates), and DWS's totals equal DWD's at its newest checkpoint.
  */
+import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EmbeddedRuntime, InMemoryCheckpointStore, InMemoryStateStore, InMemoryTableStore, readTable } from "riffle";
 import { dwdJob, dwsJob, odsJob, RATES } from "./layers.ts";
@@ -128,4 +129,6 @@ export async function runCorrection(log: (line: string) => void = () => {}): Pro
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await runCorrection((line) => console.log(line));
+const main = process.argv[1];
+if (main !== undefined && realpathSync(main) === fileURLToPath(import.meta.url))
+  await runCorrection((line) => console.log(line));
