@@ -16,7 +16,14 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { EmbeddedRuntime, InMemoryCheckpointStore, InMemoryStateStore, InMemoryTableStore, readTable } from "riffle";
+import {
+  type EmbeddedOptions,
+  EmbeddedRuntime,
+  InMemoryCheckpointStore,
+  InMemoryStateStore,
+  InMemoryTableStore,
+  readTable,
+} from "riffle";
 import { dwdJob, dwsJob, odsJob, RATES } from "./layers.ts";
 
 type Rows = Record<string, unknown>[];
@@ -50,9 +57,16 @@ async function until(what: string, ok: () => Promise<boolean>, ms = 60_000): Pro
   }
 }
 
-/** Runs the warehouse, finds the bug, corrects it; `log` gets what a reader would print. */
-export async function runCorrection(log: (line: string) => void = () => {}): Promise<CorrectionRun> {
+/**
+ * Runs the warehouse, finds the bug, corrects it; `log` gets what a reader would print.
+ * `options.beforeBatch` runs before every batch of every job (a test crashes runners there).
+ */
+export async function runCorrection(
+  log: (line: string) => void = () => {},
+  options: Pick<EmbeddedOptions, "beforeBatch"> = {},
+): Promise<CorrectionRun> {
   const store = new InMemoryTableStore();
+  const shared = { tables: store, ...options };
   const query = async (job: string, sql: string): Promise<Rows> => {
     const a = await readTable({ job, store }, { kind: "query", sql }).catch(() => undefined);
     return a?.kind === "query" ? sorted(a.rows) : [];
@@ -68,16 +82,16 @@ export async function runCorrection(log: (line: string) => void = () => {}): Pro
   const stopDws = new AbortController();
   const stopBuggy = new AbortController();
   const stopFixed = new AbortController();
-  const dws = new EmbeddedRuntime(dwsJob, { tables: store, signal: stopDws.signal }).run();
+  const dws = new EmbeddedRuntime(dwsJob, { ...shared, signal: stopDws.signal }).run();
   const buggy = new EmbeddedRuntime(dwdJob("buggy"), {
     ...dwdState,
-    tables: store,
+    ...shared,
     signal: stopBuggy.signal,
     stopWithSavepoint: "before-fix",
   }).run();
   let fixed: Promise<void> | undefined;
   try {
-    await new EmbeddedRuntime(odsJob, { tables: store }).run();
+    await new EmbeddedRuntime(odsJob, shared).run();
     const ods = await readTable({ job: "wh-ods", store }, { kind: "snapshot", table: "orders_ods" });
     if (ods.kind !== "snapshot") throw new Error("no ODS snapshot");
     log(`ODS: ${ods.rows.length} orders at checkpoint ${ods.checkpoint}`);
@@ -99,7 +113,7 @@ export async function runCorrection(log: (line: string) => void = () => {}): Pro
     log("DWD stopped with savepoint 'before-fix'; the fixed job restored from it replays ODS");
     fixed = new EmbeddedRuntime(dwdJob("fixed"), {
       ...dwdState,
-      tables: store,
+      ...shared,
       signal: stopFixed.signal,
       fromSavepoint: "before-fix",
     }).run();
