@@ -131,14 +131,28 @@ program
   .option("--at <checkpoint>", "read at this checkpoint (default: the newest)")
   .option("--savepoint <name>", "read at this savepoint's checkpoint")
   .addOption(new Option("--format <format>", "how to print the rows").choices(["jsonl", "table"]).default("jsonl"))
+  .option("--principals <file>", "a principals file: read as the principal --as names (policies, masks, audit)")
+  .option("--as <name>", "the principal of --principals to read as")
   .action(
-    async (sql: string, opts: { stateDir: string; at?: string; savepoint?: string; format: "jsonl" | "table" }) => {
+    async (
+      sql: string,
+      opts: {
+        stateDir: string;
+        at?: string;
+        savepoint?: string;
+        format: "jsonl" | "table";
+        principals?: string;
+        as?: string;
+      },
+    ) => {
       if (opts.at !== undefined && opts.savepoint !== undefined)
         throw new UsageError("give --at or --savepoint, not both");
       const { queryCommand, parseCheckpoint } = await import("./query.ts");
       process.exitCode = await queryCommand(sql, {
         stateDir: opts.stateDir,
         format: opts.format,
+        ...(opts.principals === undefined ? {} : { principals: opts.principals }),
+        ...(opts.as === undefined ? {} : { as: opts.as }),
         ...(opts.at === undefined ? {} : { at: parseCheckpoint(opts.at) }),
         ...(opts.savepoint === undefined ? {} : { savepoint: opts.savepoint }),
       });

@@ -128,10 +128,12 @@ export { planJob } from "./graph/planner.ts";
 export { encodeKey, type Key, keyGroupOf, keyGroupRange, partitionOfKeyGroup } from "./keys.ts";
 export { OffloadingStateStore, type OffloadingStateStoreOptions } from "./log/offloading-store.ts";
 export { InMemoryBlobStore } from "./memory/in-memory-blob-store.ts";
+export { InMemoryCheckpointStore } from "./memory/in-memory-checkpoint-store.ts";
 export { InMemoryIngestLog } from "./memory/in-memory-ingest-log.ts";
 export { InMemoryOutputStore } from "./memory/in-memory-output-store.ts";
 export { InMemoryQueue } from "./memory/in-memory-queue.ts";
 export { InMemoryStateStore } from "./memory/in-memory-state-store.ts";
+export { InMemoryTableStore } from "./memory/in-memory-table-store.ts";
 export type { BlobStore } from "./ports/blob-store.ts";
 export { type Clock, ManualClock, SystemClock } from "./ports/clock.ts";
 export type { AppendedRange, IngestedRecord, IngestLog } from "./ports/ingest-log.ts";
@@ -146,3 +148,5 @@ export { MAX_REQUEST_BYTES, WIRE_VERSION, type WireRequest, type WireResponse } 
 export { type EmbeddedOptions, EmbeddedRuntime, JobStalledError } from "./runtime/embedded.ts";
 export { runToCompletion } from "./runtime/run-to-completion.ts";
 export { type BatchResult, type InboundMessage, TaskRunner } from "./runtime/task-runner.ts";
+export { readTable, type TableAnswer, type TableRequest } from "./tables/read-table.ts";
+export { type RiffleTableSourceOptions, riffleTableSource } from "./tables/table-source.ts";

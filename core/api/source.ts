@@ -6,6 +6,7 @@
  */
 
 import type { IngestLog } from "../ports/ingest-log.ts";
+import type { TableStore } from "../ports/table-store.ts";
 
 /** One independently readable part of a source's input. JSON-serializable. */
 export interface SourceSplit {
@@ -49,6 +50,8 @@ export interface SourceContext {
   readonly job: string;
   /** The durable log behind ingest sources, when the runtime has one. */
   readonly ingest?: IngestLog;
+  /** The dynamic tables of the runtime's jobs, for a source reading another job's table. */
+  readonly tables?: TableStore;
   /** Processing time from the runtime's clock (for {@link SourceChunk.wakeAt}). */
   readonly currentProcessingTime?: () => number;
 }

@@ -76,7 +76,7 @@ export function wireRuntime(job: Job, options: EmbeddedOptions, onDeadLetter: (d
     clock,
     ...(options.onCheckpoint ? { onEvent: options.onCheckpoint } : {}),
   });
-  const scheduler = new PartitionScheduler({ plan, graph, store, checkpoints, clock, queue, options });
+  const scheduler = new PartitionScheduler({ plan, graph, store, checkpoints, clock, queue, options, tables });
   return { graph, plan, clock, store, checkpoints, queue, output, tables, steps, driver, scheduler };
 }
 

@@ -11,6 +11,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { IngestLog } from "../ports/ingest-log.ts";
 import type { Queue } from "../ports/queue.ts";
 import type { Segment, StateStore } from "../ports/state-store.ts";
+import type { TableStore } from "../ports/table-store.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
 
 /** A message handed to the runner, with its delivery count. */
@@ -45,6 +46,8 @@ export interface TaskRunnerOptions {
   readonly checkpoints?: CheckpointStore;
   /** The log behind ingest sources (required by jobs that have one). */
   readonly ingest?: IngestLog;
+  /** The dynamic tables sources may read (another job's table as a source). */
+  readonly tables?: TableStore;
   /** Where to record the partition's next processing-time timer, for a coordinator that cannot see this runner (AWS). */
   readonly timers?: TimerHints;
 }

@@ -17,6 +17,7 @@ import type { Clock } from "../ports/clock.ts";
 import { ManualClock } from "../ports/clock.ts";
 import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
+import type { TableStore } from "../ports/table-store.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
 import { TaskRunner } from "./task-runner.ts";
 
@@ -40,6 +41,8 @@ export interface SchedulerContext {
   readonly clock: Clock;
   readonly queue: NonNullable<EmbeddedOptions["queue"]>;
   readonly options: EmbeddedOptions;
+  /** The dynamic tables (the job's own, and those its table sources read). */
+  readonly tables?: TableStore;
 }
 
 /** Runs the partitions of one generation; see the module comment. */
@@ -76,7 +79,7 @@ export class PartitionScheduler {
    * signals), at `plan`'s parallelism (default: the one it runs).
    */
   launch(generation: number, plan: Plan = this.plan): void {
-    const { graph, queue, store, clock, checkpoints, options } = this.c;
+    const { graph, queue, store, clock, checkpoints, options, tables } = this.c;
     this.plan = plan;
     this.sourceRecordsBefore = this.sourceRecords();
     this.runners = [];
@@ -95,6 +98,7 @@ export class PartitionScheduler {
           generation,
           checkpoints,
           ...(options.ingest ? { ingest: options.ingest } : {}),
+          ...(tables ? { tables } : {}),
         });
         this.runners.push(runner);
         this.byAddress.set(`${task.id}#${p}`, runner);

@@ -76,6 +76,7 @@ export class TaskRunner {
         job: options.plan.job,
         currentProcessingTime: () => options.clock.now(),
         ...(options.ingest ? { ingest: options.ingest } : {}),
+        ...(options.tables ? { tables: options.tables } : {}),
       },
     };
     this.segmentOwner = {

@@ -172,6 +172,8 @@ export type Statement =
       readonly kind: "insert";
       readonly table: string;
       readonly columns?: readonly string[];
+      /** `INSERT OVERWRITE` (refused when planned: a stream cannot overwrite its sink). */
+      readonly overwrite?: true;
       readonly query: Query;
       readonly pos: Pos;
     }

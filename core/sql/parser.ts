@@ -231,11 +231,12 @@ class SqlParser extends QueryParser {
 
   insert = this.RULE("insert", (): Statement => {
     const t = this.CONSUME(K.INSERT);
-    this.OR([{ ALT: () => this.CONSUME(K.INTO) }, { ALT: () => this.CONSUME(K.OVERWRITE) }]);
+    const how = this.OR([{ ALT: () => this.CONSUME(K.INTO) }, { ALT: () => this.CONSUME(K.OVERWRITE) }]);
     const table = this.SUBRULE(this.identifier).name;
     const columns = this.OPTION(() => this.SUBRULE(this.identifierList));
     const query = this.SUBRULE(this.query);
-    return { kind: "insert", table, query, pos: posOf(t), ...(columns === undefined ? {} : { columns }) };
+    const overwrite = how.tokenType === K.OVERWRITE ? { overwrite: true as const } : {};
+    return { kind: "insert", table, query, pos: posOf(t), ...(columns === undefined ? {} : { columns }), ...overwrite };
   });
 
   /** `EXECUTE STATEMENT SET BEGIN insert; … END`. */

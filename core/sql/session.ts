@@ -136,6 +136,11 @@ export class SqlSession {
   }
 
   private planInsert(s: Extract<Statement, { kind: "insert" }>): PlannedInsert {
+    if (s.overwrite)
+      throw unsupported(
+        s.pos,
+        "INSERT OVERWRITE (a job appends to its sink or upserts it by key; to correct a layer, restore the fixed job with a replay of the table below it: riffleTableSource's `replay`)",
+      );
     const sink = this.catalog.table(s.table, s.pos);
     if (s.columns) throw unsupported(s.pos, "INSERT INTO with a column list");
     const logical = castToStrings(this.bind(s.query), sink);

@@ -8,13 +8,17 @@
  */
 
 import { defineJob } from "../api/environment.ts";
+import { canonicalRows, resultFingerprint } from "../governance/fingerprint.ts";
+import type { Principal } from "../governance/principal.ts";
+import { applyGovernance, type GovernanceReport } from "../governance/rewrite.ts";
 import type { SealedCheckpoint, TableSpec } from "../ports/table-store.ts";
 import { runToCompletion } from "../runtime/run-to-completion.ts";
 import { foldChangelog } from "../sql/changelog.ts";
 import type { Rel } from "../sql/logical.ts";
 import { SqlSession } from "../sql/session.ts";
-import { StreamTableEnvironment } from "../sql/table-env.ts";
+import { Table } from "../sql/table-env.ts";
 import { type ReadAt, resolveAt, snapshotRows, specAt, type TableReadContext } from "./read.ts";
+import { tableColumns } from "./specs.ts";
 
 /** A query's answer. */
 export interface QueryAnswer {
@@ -24,12 +28,10 @@ export interface QueryAnswer {
   readonly rows: readonly Record<string, unknown>[];
   /** Table rows read (the snapshots of the tables the query names). */
   readonly scanned: number;
-}
-
-/** The `CREATE TABLE` column list of `spec` (its columns and primary key). */
-export function tableColumns(spec: TableSpec): string {
-  const pk = spec.primaryKey ? `, PRIMARY KEY (${spec.primaryKey.map((c) => `\`${c}\``).join(", ")}) NOT ENFORCED` : "";
-  return spec.columns + pk;
+  /** A governed query's principal. */
+  readonly principal?: string;
+  /** A governed query's result fingerprint (traceable exports: `core/governance/fingerprint.ts`). */
+  readonly fingerprint?: string;
 }
 
 /** The names of the tables `rel` scans. */
@@ -56,8 +58,24 @@ export function queryTables(sealed: SealedCheckpoint, sql: string): TableSpec[] 
   return sealed.tables.filter((t) => names.has(t.name));
 }
 
-/** Runs `sql` over the job's tables, every one read at the same checkpoint (`where`, default the newest). */
-export async function queryAt(ctx: TableReadContext, sql: string, where: ReadAt = {}): Promise<QueryAnswer> {
+/** Who asks a query, and where what governance applied is reported (row policies, masks: `core/governance/`). */
+export interface QueryReader {
+  readonly principal: Principal;
+  readonly applied?: (report: GovernanceReport) => void;
+}
+
+/**
+ * Runs `sql` over the job's tables, every one read at the same checkpoint (`where`,
+ * default the newest). With `reader`, every scan is governed for its principal (row
+ * policy, masks, classified columns masked without `unmask`) and the answer carries the
+ * principal and the result's fingerprint.
+ */
+export async function queryAt(
+  ctx: TableReadContext,
+  sql: string,
+  where: ReadAt = {},
+  reader?: QueryReader,
+): Promise<QueryAnswer> {
   const sealed = await resolveAt(ctx, where);
   const specs = queryTables(sealed, sql);
   const inputs = await Promise.all(
@@ -66,16 +84,40 @@ export async function queryAt(ctx: TableReadContext, sql: string, where: ReadAt 
       rows: await snapshotRows(ctx, s, sealed.checkpoint),
     })),
   );
-  let columns: readonly string[] = [];
+  const session = new SqlSession();
+  for (const t of sealed.tables) {
+    session.execute(`CREATE TABLE \`${t.name}\` (${tableColumns(t)}) WITH ('connector' = 'datastream')`);
+    session.streamTables.add(t.name);
+  }
+  if (reader) {
+    const { governanceFor } = await import("./governed-read.ts");
+    const defs = specs.map((s) => session.catalog.table(s.name, { line: 0, column: 0 }));
+    const governance = await governanceFor(ctx, sealed, reader.principal, defs);
+    session.rewrite = (rel) => {
+      const governed = applyGovernance(rel, governance);
+      reader.applied?.(governed.report);
+      return governed.rel;
+    };
+  }
+  const plan = session.query(sql).optimized;
+  const columns = plan.fields.map((f) => f.name);
   const job = defineJob(`${ctx.job}-query`, (env) => {
     env.setParallelism(1);
-    const tenv = StreamTableEnvironment.create(env, { uidPrefix: "query" });
-    for (const { spec, rows } of inputs) tenv.fromDataStream(spec.name, env.fromElements(rows), tableColumns(spec));
-    const table = tenv.sqlQuery(sql);
-    columns = table.fields.map((f) => f.name);
-    table.toChangelogStream().sinkTo("result");
+    let n = 0;
+    const streams = new Map(inputs.map(({ spec, rows }) => [spec.name, env.fromElements(rows)]));
+    new Table(plan, { env, uid: () => `query-${n++}`, streams }).toChangelogStream().sinkTo("result");
   });
   const out = await runToCompletion(job);
   const rows = foldChangelog(out.get("result") ?? []);
-  return { checkpoint: sealed.checkpoint, columns, rows, scanned: inputs.reduce((n, i) => n + i.rows.length, 0) };
+  const scanned = inputs.reduce((n, i) => n + i.rows.length, 0);
+  const answer = { checkpoint: sealed.checkpoint, columns, rows, scanned };
+  if (!reader) return answer;
+  const name = reader.principal.name;
+  const ordered = canonicalRows(rows);
+  return {
+    ...answer,
+    rows: ordered,
+    principal: name,
+    fingerprint: resultFingerprint(name, sql, sealed.checkpoint, ordered),
+  };
 }

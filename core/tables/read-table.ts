@@ -5,7 +5,7 @@
  */
 
 import type { SealedCheckpoint, TableSpec } from "../ports/table-store.ts";
-import type { QueryAnswer } from "./query.ts";
+import type { QueryAnswer, QueryReader } from "./query.ts";
 import {
   lookupRow,
   type ReadAt,
@@ -55,8 +55,17 @@ export type TableAnswer =
     }
   | ({ readonly kind: "query" } & QueryAnswer);
 
-/** Answers `request` over the tables of `ctx`; a refusal is a {@link TableReadError} (or a `SqlError` for a bad query). */
-export async function readTable(ctx: TableReadContext, request: TableRequest): Promise<TableAnswer> {
+/**
+ * Answers `request` over the tables of `ctx`; a refusal is a {@link TableReadError} (or a
+ * `SqlError` for a bad query). With `reader`, the rows are those its principal may see
+ * (`governed-read.ts`): row policy applied, columns masked; a missing `read:<table>` is a
+ * `ForbiddenError`.
+ */
+export async function readTable(
+  ctx: TableReadContext,
+  request: TableRequest,
+  reader?: QueryReader,
+): Promise<TableAnswer> {
   switch (request.kind) {
     case "list": {
       const sealed = await resolveAt(ctx, request.at);
@@ -66,31 +75,39 @@ export async function readTable(ctx: TableReadContext, request: TableRequest): P
     case "lookup": {
       const sealed = await resolveAt(ctx, request.at);
       const spec = specAt(ctx, sealed, request.table);
+      const view = reader ? await viewOf(ctx, sealed, spec, reader) : undefined;
       const row = await lookupRow(ctx, spec, request.key, sealed.checkpoint);
-      return { kind: "lookup", checkpoint: sealed.checkpoint, table: spec.name, row };
+      return { kind: "lookup", checkpoint: sealed.checkpoint, table: spec.name, row: view ? view.row(row) : row };
     }
     case "snapshot": {
       const sealed = await resolveAt(ctx, request.at);
       const spec = specAt(ctx, sealed, request.table);
-      return {
-        kind: "snapshot",
-        checkpoint: sealed.checkpoint,
-        table: spec.name,
-        rows: await snapshotRows(ctx, spec, sealed.checkpoint),
-      };
+      const view = reader ? await viewOf(ctx, sealed, spec, reader) : undefined;
+      const rows = await snapshotRows(ctx, spec, sealed.checkpoint);
+      const seen = view ? rows.map(view.row).filter((r) => r !== null) : rows;
+      return { kind: "snapshot", checkpoint: sealed.checkpoint, table: spec.name, rows: seen };
     }
     case "changes":
-      return changes(ctx, request);
+      return changes(ctx, request, reader);
     case "query": {
       const { queryAt } = await import("./query.ts");
-      return { kind: "query", ...(await queryAt(ctx, request.sql, request.at)) };
+      return { kind: "query", ...(await queryAt(ctx, request.sql, request.at, reader)) };
     }
   }
+}
+
+/** The governed view of `spec` for `reader` (checks its read grant), reported. */
+async function viewOf(ctx: TableReadContext, sealed: SealedCheckpoint, spec: TableSpec, reader: QueryReader) {
+  const { tableView } = await import("./governed-read.ts");
+  const view = await tableView(ctx, sealed, spec, reader.principal);
+  reader.applied?.(view.report);
+  return view;
 }
 
 async function changes(
   ctx: TableReadContext,
   request: Extract<TableRequest, { kind: "changes" }>,
+  reader: QueryReader | undefined,
 ): Promise<TableAnswer> {
   const all = await ctx.store.sealed(ctx.job);
   const through: SealedCheckpoint = await resolveAt(ctx, request.through === undefined ? {} : { at: request.through });
@@ -103,6 +120,16 @@ async function changes(
       );
   }
   const spec = specAt(ctx, through, request.table);
-  const list = request.from >= through.checkpoint ? [] : await tableChanges(ctx, spec, request.from, through, all);
+  const view = reader ? await viewOf(ctx, through, spec, reader) : undefined;
+  let list = request.from >= through.checkpoint ? [] : await tableChanges(ctx, spec, request.from, through, all);
+  if (view) {
+    const { viewChanges } = await import("./governed-read.ts");
+    const before = async (c: TableChange) => {
+      const previous = all.filter((s) => s.checkpoint < c.checkpoint).at(-1)?.checkpoint;
+      if (previous === undefined || c.key === undefined) return null;
+      return (await ctx.store.get(ctx.job, spec.name, JSON.stringify(c.key), previous))?.row ?? null;
+    };
+    list = await viewChanges(spec, view, list, before);
+  }
   return { kind: "changes", checkpoint: through.checkpoint, table: spec.name, from: request.from, changes: list };
 }

@@ -16,3 +16,9 @@ export function tableSpecs(graph: JobGraph): ReadonlyMap<string, TableSpec> {
   }
   return specs;
 }
+
+/** The `CREATE TABLE` column list of `spec` (its columns and primary key). */
+export function tableColumns(spec: TableSpec): string {
+  const pk = spec.primaryKey ? `, PRIMARY KEY (${spec.primaryKey.map((c) => `\`${c}\``).join(", ")}) NOT ENFORCED` : "";
+  return spec.columns + pk;
+}

@@ -15,7 +15,7 @@
  * query); the default is the newest checkpoint.
  */
 
-import { authorize, ForbiddenError } from "../../core/governance/principal.ts";
+import type { GovernanceReport } from "../../core/governance/rewrite.ts";
 import type { TableReadContext } from "../../core/tables/read.ts";
 import { readErrorStatus, TableReadError } from "../../core/tables/read.ts";
 import { readTable, type TableAnswer, type TableRequest } from "../../core/tables/read-table.ts";
@@ -59,36 +59,42 @@ function readAt(source: Readonly<Record<string, unknown>> | undefined): { at?: n
   return { ...(at === undefined ? {} : { at }), ...(savepoint === undefined ? {} : { savepoint }) };
 }
 
-/** Runs one read; a refused read is a precise 4xx. */
 /**
- * Row policies and masks (`core/governance/`) are not applied on these reads yet, so a
- * principal they would restrict is refused here rather than shown unfiltered rows: it
- * needs `unmask` (classified columns are masked otherwise) and no policy on any table.
+ * Runs one read as the request's principal: its row policies and masks apply, and
+ * classified columns are masked without `unmask` (`core/tables/governed-read.ts`); what
+ * was applied and the rows returned go into the request's audit record. A refused read
+ * is a precise 4xx.
  */
-function ungoverned(ctx: RouteContext): void {
-  const p = ctx.principal;
-  const policies = Object.keys(p.policies ?? {});
-  if (policies.length > 0)
-    throw new ForbiddenError(
-      p.name,
-      "unmask",
-      `read dynamic tables: its row policies (on ${policies.join(", ")}) are not applied to them yet`,
-    );
-  authorize(p, "unmask", "read dynamic tables (their masks are not applied to them yet)");
-}
-
 async function read(ctx: RouteContext, request: TableRequest): Promise<TableAnswer> {
-  if (request.kind !== "list") ungoverned(ctx);
+  const access = ctx.access;
+  const applied = (r: GovernanceReport) => {
+    for (const t of r.tables) if (!access.tables.includes(t)) access.tables.push(t);
+    access.predicates.push(...r.predicates);
+    access.masked.push(...r.masked);
+  };
   try {
-    const answer = await readTable(tablesOf(ctx), request);
-    ctx.access.checkpoint = answer.checkpoint;
-    if ("table" in request && typeof request.table === "string") ctx.access.tables.push(request.table);
+    const answer = await readTable(tablesOf(ctx), request, { principal: ctx.principal, applied });
+    access.checkpoint = answer.checkpoint;
+    if ("table" in request && typeof request.table === "string" && !access.tables.includes(request.table))
+      access.tables.push(request.table);
+    access.rows = rowsOf(answer);
+    if (answer.kind === "query") {
+      if (request.kind === "query") access.query = request.sql;
+      if (answer.fingerprint !== undefined) access.fingerprint = answer.fingerprint;
+    }
     return answer;
   } catch (e) {
     if (e instanceof TableReadError) throw new HttpError(readErrorStatus(e), e.reason, e.message, { cause: e });
     if (e instanceof Error && e.name === "SqlError") throw new HttpError(400, "invalid-sql", e.message, { cause: e });
     throw e;
   }
+}
+
+function rowsOf(a: TableAnswer): number {
+  if (a.kind === "lookup") return a.row === null ? 0 : 1;
+  if (a.kind === "snapshot" || a.kind === "query") return a.rows.length;
+  if (a.kind === "changes") return a.changes.length;
+  return 0;
 }
 
 const withCheckpoint = (a: TableAnswer) => ({ "riffle-checkpoint": String(a.checkpoint) });

@@ -88,30 +88,6 @@ describe("grants on routes", () => {
     expect(entries.map((e) => e.outcome)).toEqual(cases.map(([, , s]) => (s === 403 ? "denied" : "allowed")));
   });
 
-  it("dynamic-table reads refuse a principal a row policy or a mask would restrict (not applied to them yet)", async () => {
-    const keyed = (name: string, grants: string[], policies?: KeyedPrincipal["policies"]) => ({
-      ...principal(name, `key-${name}`, grants),
-      ...(policies ? { policies } : {}),
-    });
-    const audit = new InMemoryAuditLog();
-    const principals = [
-      keyed("masked", ["read:totals"]),
-      keyed("filtered", ["read:totals", "unmask"], { totals: { rows: "region = 'north'" } }),
-      keyed("clear", ["read:totals", "unmask"]),
-    ];
-    const { call } = setup({ credentials: { principals }, audit });
-    const read = async (name: string) => call({ path: "/jobs/shop/tables/totals", ...as(`key-${name}`) });
-    expect((await read("masked")).json).toMatchObject({ error: "forbidden", grant: "unmask" });
-    const filtered = await read("filtered");
-    expect([filtered.statusCode, filtered.json.message]).toEqual([
-      403,
-      expect.stringContaining("row policies (on totals)"),
-    ]);
-    // Past the guard: this fake job keeps no tables.
-    expect((await read("clear")).json).toMatchObject({ error: "no-tables" });
-    expect((await audit.read()).map((e) => e.outcome)).toEqual(["denied", "denied", "failed"]);
-  });
-
   it("a request with a wrong key is a 401 and is audited as unauthenticated", async () => {
     const { call, audit } = governed();
     expect((await call({ path: "/jobs/shop", ...as("not-a-key") })).statusCode).toBe(401);

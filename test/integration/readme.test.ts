@@ -369,6 +369,19 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
     expect(outputs[1]).toMatch(/\neast\s+1086\s+27148\n/);
     expect(outputs[2]?.trim()).toBe('{"orders":4343}');
   },
+  "node examples/warehouse/correction.ts": async (b) => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const lines = (await runShell(b)).outputs[0]?.split("\n") ?? [];
+    const said = [...readme.matchAll(/`(\{"(?:currency|region)":[^`]*\})`/g)];
+    expect(said).toHaveLength(4);
+    for (const s of said) {
+      const want = s[1] as string;
+      const where = want.startsWith('{"currency":"EUR","rate":92') || want.includes("1522772") ? "before" : "after";
+      const hit = lines.findIndex((l) => l.endsWith(want));
+      expect(hit, `${want} printed`).toBeGreaterThan(-1);
+      expect(hit < lines.findIndex((l) => l.startsWith("DWD stopped")) ? "before" : "after", want).toBe(where);
+    }
+  },
   "npm run synth -- --job examples/clicks.ts --stage prod --parallelism 2": async (b) => {
     const { outputs } = await runShell(b);
     expect(outputs[0]).toMatch(/template: .*prod-riffle-clicks\.template\.json/);

@@ -48,6 +48,14 @@ function planError(sql: string): SqlError {
 
 describe("connector errors", () => {
   const sink = "CREATE TABLE o (a BIGINT) WITH ('connector' = 'print');\n";
+  it("refuses INSERT OVERWRITE at plan time, naming how a layer is corrected", () => {
+    const e = planError(
+      `${sink}CREATE TABLE g (a BIGINT) WITH ('connector' = 'datagen');\nINSERT OVERWRITE o SELECT a FROM g`,
+    );
+    expect(e.message).toMatch(
+      /^line 3, column 1: INSERT OVERWRITE \(.*riffleTableSource's `replay`\) is not supported yet$/,
+    );
+  });
   it("names a connector riffle cannot read or write", () => {
     expect(
       planError(`${sink}CREATE TABLE k (a BIGINT) WITH ('connector' = 'kafka');\nINSERT INTO o SELECT a FROM k`)
