@@ -37,16 +37,20 @@ export type SettleAnswer =
  * `beforePublish` (the round's trigger) runs after a completion and before its output
  * is published: the completion's job-record change is then written with the
  * trigger's (one record write per checkpoint), and the output only once it is durable.
+ * It answers true when the coordinator stops after this round (it fell asleep).
+ * The published marks of the completion may wait for a later one (`published-marks.ts`),
+ * unless the coordinator stops.
  */
 export async function settle(
   steps: CoordinatorSteps,
   id?: number,
-  beforePublish?: () => Promise<void>,
+  beforePublish?: () => Promise<boolean>,
 ): Promise<SettleAnswer> {
   const polled = await steps.poll(id, { defer: beforePublish !== undefined });
   if (polled.status === "completed" && polled.completed !== undefined) {
-    await beforePublish?.();
-    return { status: "completed", completed: polled.completed, complete: await steps.complete() };
+    const stops = (await beforePublish?.()) === true;
+    const complete = await steps.complete({ holdMarks: !stops });
+    return { status: "completed", completed: polled.completed, complete };
   }
   if (polled.status === "timeout" && id !== undefined) {
     return { status: "timeout", failover: (await steps.abort(id)).failover };
@@ -79,7 +83,9 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
   let settled: { completed?: number; aborted?: number; notifyError?: string } = {};
   let triggered: TriggerAnswer | undefined;
   const trigger = async () => {
-    triggered = await steps.trigger({ whenDue: true });
+    const t = await steps.trigger({ whenDue: true });
+    triggered = t;
+    return t.sleeping === true || t.finished === true || t.failed !== undefined;
   };
   if (id !== null) {
     const s = await settle(steps, id, trigger);

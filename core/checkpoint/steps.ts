@@ -14,6 +14,7 @@ import { tableSpecs } from "../tables/specs.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
 import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
+import { flushMarks } from "./published-marks.ts";
 import {
   finishStaleRestore,
   type RestoreAnswer,
@@ -171,7 +172,9 @@ export class CoordinatorSteps {
    * folding nothing: its newest completed checkpoint may not be published yet.
    */
   async seal(): Promise<void> {
-    await sealLogs(this.s.context.plan, this.s.context.state, undefined);
+    const { plan, state, output, marks } = this.s.context;
+    await flushMarks(output, plan.job, marks);
+    await sealLogs(plan, state, undefined);
   }
 
   /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */
@@ -229,14 +232,19 @@ export class CoordinatorSteps {
    * checkpoint: the manifest remembers it). The notification is best effort: when it
    * cannot be sent, the answer says why in `notifyError` (and the next completion
    * tries again); it never fails the publication.
+   *
+   * `holdMarks` (the round's completion, {@link settle}): with the context's
+   * `marks`, the published marks may wait for a later publication (`published-marks.ts`).
+   * Every other caller (restore, rescale, savepoint restore) writes them.
    */
-  async complete(): Promise<CompleteAnswer> {
+  async complete(options: { holdMarks?: boolean } = {}): Promise<CompleteAnswer> {
     await this.s.sync();
     const last = await (await this.s.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
-    const { plan, state, output, dynamicTables, graph, checkpoints, clock } = this.s.context;
+    const { plan, state, output, dynamicTables, graph, checkpoints, clock, marks } = this.s.context;
     const jobTables = dynamicTables ? { store: dynamicTables, specs: tableSpecs(graph) } : undefined;
-    const r = await publishCompleted(plan, state, output, last, jobTables);
+    const publishMarks = marks ? { lazy: marks, hold: options.holdMarks === true } : undefined;
+    const r = await publishCompleted(plan, state, output, last, jobTables, publishMarks);
     if (jobTables)
       await sealTables(jobTables, plan.job, last.id, clock.now(), async () =>
         (await checkpoints.listSavepoints(plan.job)).map((s) => s.checkpoint),
