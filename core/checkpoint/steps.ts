@@ -216,7 +216,7 @@ export class CoordinatorSteps {
     const done = events.filter((e) => e.kind === "completed").map((e) => e.manifest);
     const newest = done[done.length - 1];
     if (newest) return { status: "completed", completed: newest.id };
-    if (id === undefined) return { status: "pending" };
+    if (id === undefined) return this.finalCompleted(coordinator);
     if (events.some((e) => e.kind === "timeout" && e.id === id)) return { status: "timeout" };
     const m = await this.s.context.checkpoints.getManifest(this.s.context.plan.job, id);
     if (m?.status === "completed") return { status: "completed", completed: id };
@@ -224,6 +224,20 @@ export class CoordinatorSteps {
     const last = await coordinator.lastCompleted();
     if (last?.final) return { status: "finished" };
     return { status: "pending" };
+  }
+
+  /**
+   * Without a checkpoint to follow (the embedded driver, once every partition
+   * finished): "completed" when the final checkpoint of the running generation
+   * completed earlier, so that a completion whose publication died (a coordinator
+   * crash) is published again and the job ends; otherwise "pending".
+   */
+  private async finalCompleted(
+    coordinator: CheckpointCoordinator,
+  ): Promise<{ status: PollStatus; completed?: number }> {
+    const last = await coordinator.lastCompleted();
+    if (!last?.final || last.generation !== (await coordinator.record()).generation) return { status: "pending" };
+    return { status: "completed", completed: last.id };
   }
 
   /**
