@@ -124,6 +124,7 @@ export function createCoordinatorHandlers(
   const clock = context.clock;
   /** Completed manifests kept across this container's rounds (round-reads.ts): the next round reads the last one. */
   const completedManifests = new CompletedManifests();
+  const partitions = context.plan.tasks.reduce((n, t) => n + t.parallelism, 0);
   /** Published marks kept across this container's rounds, written every few (published-marks.ts). */
   const marks = new LazyMarks();
   /** True once the Express execution that started at `started` has run its share. */
@@ -140,6 +141,8 @@ export function createCoordinatorHandlers(
         const id = checkpointOf(i);
         // Each round reads the job record and each manifest once, and a completed one not again (round-reads.ts).
         const reads = new RoundReads(context.checkpoints, completedManifests);
+        // A small job's record, acks and finished reports: one read (round-reads.ts).
+        reads.prefetch(job, id, partitions);
         const steps = new CoordinatorSteps({ ...context, checkpoints: reads, marks });
         // The ticks go out while the round runs: neither waits for the other's requests.
         const [ticked, answer] = await Promise.all([tick(steps), round(steps, id)]);

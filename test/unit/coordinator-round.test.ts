@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { round, settle } from "../../core/checkpoint/round.ts";
-import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
+import { CompletedManifests, ROUND_READ_MAX_PARTITIONS, RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
@@ -200,6 +200,36 @@ describe("round reads", () => {
     for (const id of [1, 2, 3]) few.keep(await s.checkpoints.getManifest("rounds", id));
     few.keep({ job: "rounds", id: 9, generation: 1, status: "aborted", triggeredAt: 0, parallelism: {} });
     expect([1, 2, 3, 9].map((id) => few.get("rounds", id)?.id)).toEqual([undefined, 2, 3, undefined]);
+  });
+
+  it("a small job's round reads its record, acks and finished reports in one read (prefetch), and completes the same", async () => {
+    const s = setup();
+    const { counted, reads } = counting(s.checkpoints);
+    let acks = 0;
+    let finished = 0;
+    let rounds = 0;
+    const store: CheckpointStore = Object.create(counted, {
+      acks: { value: (job: string, id: number) => (acks++, counted.acks(job, id)) },
+      finishedPartitions: { value: (job: string, g: number) => (finished++, counted.finishedPartitions(job, g)) },
+      readRound: { value: (job: string, from: number) => (rounds++, s.checkpoints.readRound(job, from)) },
+    });
+    const run = (id: number | null, partitions: number) => {
+      const r = new RoundReads(store);
+      r.prefetch("rounds", id, partitions);
+      return round(new CoordinatorSteps({ ...s.context, checkpoints: r }), id);
+    };
+    expect(await run(null, 4)).toEqual({ checkpoint: 1 });
+    expect(rounds).toBe(0); // nothing to follow: no acks to read
+    await s.ackAll(1);
+    s.clock.advance(1000);
+    reads.jobs = 0;
+    expect(await run(1, 4)).toEqual({ checkpoint: 2, completed: 1 });
+    expect({ rounds, jobs: reads.jobs, acks, finished }).toEqual({ rounds: 1, jobs: 0, acks: 0, finished: 0 });
+    // A large job reads them on their own (its acks read strongly consistent would cost more).
+    await s.ackAll(2);
+    s.clock.advance(1000);
+    expect(await run(2, ROUND_READ_MAX_PARTITIONS + 1)).toEqual({ checkpoint: 3, completed: 2 });
+    expect({ rounds, jobs: reads.jobs, acks, finished }).toEqual({ rounds: 1, jobs: 1, acks: 1, finished: 1 });
   });
 
   it("keeps its own writes, and after a write that lost the race reads the record again", async () => {
