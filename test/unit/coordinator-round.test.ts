@@ -205,13 +205,26 @@ describe("round reads", () => {
   it("a small job's round reads its record, acks and finished reports in one read (prefetch), and completes the same", async () => {
     const s = setup();
     const { counted, reads } = counting(s.checkpoints);
-    let acks = 0;
-    let finished = 0;
-    let rounds = 0;
+    const calls = { acks: 0, finished: 0, rounds: 0 };
     const store: CheckpointStore = Object.create(counted, {
-      acks: { value: (job: string, id: number) => (acks++, counted.acks(job, id)) },
-      finishedPartitions: { value: (job: string, g: number) => (finished++, counted.finishedPartitions(job, g)) },
-      readRound: { value: (job: string, from: number) => (rounds++, s.checkpoints.readRound(job, from)) },
+      acks: {
+        value: (job: string, id: number) => {
+          calls.acks++;
+          return counted.acks(job, id);
+        },
+      },
+      finishedPartitions: {
+        value: (job: string, g: number) => {
+          calls.finished++;
+          return counted.finishedPartitions(job, g);
+        },
+      },
+      readRound: {
+        value: (job: string, from: number) => {
+          calls.rounds++;
+          return s.checkpoints.readRound(job, from);
+        },
+      },
     });
     const run = (id: number | null, partitions: number) => {
       const r = new RoundReads(store);
@@ -219,17 +232,17 @@ describe("round reads", () => {
       return round(new CoordinatorSteps({ ...s.context, checkpoints: r }), id);
     };
     expect(await run(null, 4)).toEqual({ checkpoint: 1 });
-    expect(rounds).toBe(0); // nothing to follow: no acks to read
+    expect(calls.rounds).toBe(0); // nothing to follow: no acks to read
     await s.ackAll(1);
     s.clock.advance(1000);
     reads.jobs = 0;
     expect(await run(1, 4)).toEqual({ checkpoint: 2, completed: 1 });
-    expect({ rounds, jobs: reads.jobs, acks, finished }).toEqual({ rounds: 1, jobs: 0, acks: 0, finished: 0 });
+    expect({ ...calls, jobs: reads.jobs }).toEqual({ rounds: 1, jobs: 0, acks: 0, finished: 0 });
     // A large job reads them on their own (its acks read strongly consistent would cost more).
     await s.ackAll(2);
     s.clock.advance(1000);
     expect(await run(2, ROUND_READ_MAX_PARTITIONS + 1)).toEqual({ checkpoint: 3, completed: 2 });
-    expect({ rounds, jobs: reads.jobs, acks, finished }).toEqual({ rounds: 1, jobs: 1, acks: 1, finished: 1 });
+    expect({ ...calls, jobs: reads.jobs }).toEqual({ rounds: 1, jobs: 1, acks: 1, finished: 1 });
   });
 
   it("keeps its own writes, and after a write that lost the race reads the record again", async () => {
