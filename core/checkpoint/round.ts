@@ -83,7 +83,8 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
   let settled: { completed?: number; aborted?: number; notifyError?: string } = {};
   let triggered: TriggerAnswer | undefined;
   const trigger = async () => {
-    const t = await steps.trigger({ whenDue: true });
+    // The barriers go out while the completed checkpoint's output is published.
+    const t = await steps.trigger({ whenDue: true, sendLater: true });
     triggered = t;
     return t.sleeping === true || t.finished === true || t.failed !== undefined;
   };
@@ -105,6 +106,7 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
     if (s.status === "timeout") settled = { aborted: id };
   }
   if (!triggered) await trigger();
+  await steps.sent();
   const answer: RoundAnswer = { ...(triggered as TriggerAnswer), ...settled };
   if (answer.failed) await steps.seal(); // the machine ends in JobFailed: nothing folds after
   return answer;

@@ -81,6 +81,8 @@ export class JobFailedError extends RiffleError {
 /** The coordinator's steps for one job. */
 export class CoordinatorSteps {
   private readonly s: StepScope;
+  /** The barriers' send a trigger with `sendLater` started ({@link sent} awaits it). */
+  private sending: Promise<void> | undefined;
 
   constructor(context: StepContext) {
     this.s = new StepScope(context);
@@ -115,8 +117,12 @@ export class CoordinatorSteps {
    * `whenDue` (the machine's rounds) triggers only once the checkpoint interval (and
    * min pause) has passed since the last trigger (and completion), as the store says.
    * Its record write includes what a deferred completion left (see {@link poll}).
+   * `sendLater` (the round): the barriers' send is started, not awaited; the round
+   * publishes meanwhile and then awaits it ({@link sent}).
    */
-  async trigger(options: { abortInFlight?: AbortReason; whenDue?: boolean } = {}): Promise<TriggerAnswer> {
+  async trigger(
+    options: { abortInFlight?: AbortReason; whenDue?: boolean; sendLater?: boolean } = {},
+  ): Promise<TriggerAnswer> {
     try {
       return await this.triggerOnce(options);
     } finally {
@@ -124,7 +130,11 @@ export class CoordinatorSteps {
     }
   }
 
-  private async triggerOnce(options: { abortInFlight?: AbortReason; whenDue?: boolean }): Promise<TriggerAnswer> {
+  private async triggerOnce(options: {
+    abortInFlight?: AbortReason;
+    whenDue?: boolean;
+    sendLater?: boolean;
+  }): Promise<TriggerAnswer> {
     await this.s.sync(true);
     await this.start();
     const record = await this.s.record();
@@ -148,8 +158,24 @@ export class CoordinatorSteps {
       return { checkpoint: null, sleeping: true };
     }
     const id = await coordinator.trigger();
-    await this.s.context.queue.send(barrierEntries(this.s.context.plan, record.generation, id));
+    const sending = this.s.context.queue.send(barrierEntries(this.s.context.plan, record.generation, id));
+    if (!options.sendLater) await sending;
+    else {
+      sending.catch(() => {}); // seen by `sent`
+      this.sending = sending;
+    }
     return { checkpoint: id };
+  }
+
+  /**
+   * Awaits the barriers' send a trigger with `sendLater` started, if any; throws if it
+   * failed (the round fails and runs again: the checkpoint is in flight, and barriers a
+   * source never got are sent again after {@link BARRIER_RESEND_MS}).
+   */
+  async sent(): Promise<void> {
+    const sending = this.sending;
+    this.sending = undefined;
+    await sending;
   }
 
   /** Whether the interval has passed since the last trigger, and the min pause since `last` completed. */

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { round, settle } from "../../core/checkpoint/round.ts";
 import { CompletedManifests, ROUND_READ_MAX_PARTITIONS, RoundReads } from "../../core/checkpoint/round-reads.ts";
-import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { BARRIER_RESEND_MS, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
@@ -337,6 +337,47 @@ describe("one record write per checkpoint", () => {
     expect(record?.pending).toEqual([{ id: 2, at: s.clock.now(), generation: 1 }]);
     expect((await s.checkpoints.getManifest("rounds", 1))?.status).toBe("completed");
     expect(await s.checkpoints.getManifest("rounds", 2)).toBeUndefined(); // no manifest until it settles
+  });
+
+  it("sends the barriers while it publishes; a send that fails fails the round, and the round run again follows the checkpoint", async () => {
+    const s = setup();
+    await round(s.steps(), null);
+    await s.ackAll(1, 1);
+    s.clock.advance(1000);
+    const order: string[] = [];
+    let fail = true;
+    const queue = {
+      send: async () => {
+        order.push("send started");
+        await new Promise((r) => setTimeout(r, 5));
+        if (fail) throw new Error("SQS is down");
+        order.push("sent");
+      },
+    };
+    // The publication starts with its read of the published marks.
+    const output = Object.create(s.context.output, {
+      publishedThrough: {
+        value: async (job: string) => {
+          order.push("publish");
+          return s.context.output.publishedThrough(job);
+        },
+      },
+    });
+    await expect(round(new CoordinatorSteps({ ...s.context, queue, output }), 1)).rejects.toThrow("SQS is down");
+    expect(order.slice(0, 2)).toEqual(["send started", "publish"]); // the publication did not wait for the send
+    fail = false;
+    expect(await round(new CoordinatorSteps({ ...s.context, queue, output }), 1)).toEqual({
+      checkpoint: 2,
+      inFlight: true,
+      completed: 1,
+    });
+    s.clock.advance(BARRIER_RESEND_MS);
+    order.length = 0;
+    expect(await round(new CoordinatorSteps({ ...s.context, queue, output }), 2)).toEqual({
+      checkpoint: 2,
+      inFlight: true,
+    });
+    expect(order).toEqual(["send started", "sent"]); // its barriers, sent again
   });
 
   it("a round killed at any write, run again, completes the checkpoint once and publishes only what is durable", async () => {
