@@ -11,6 +11,16 @@
  * writer has changed since (a savepoint restore, a wake) fails its write as it would
  * have with a fresh read that lost the race; a failed write drops the cached record,
  * so the next read is fresh. Manifests are written by the coordinator's steps only.
+ *
+ * A small job's round starts with one read ({@link RoundReads.prefetch}, the store's
+ * `readRound`: on DynamoDB one strongly consistent Query) of the job record, the acks
+ * of the checkpoint it follows and later ones, and the finished reports, where a
+ * record GetItem and two Queries were. Acks and finished reports are written once and
+ * never change, so a read made at the round's start is as good as one made a few
+ * milliseconds later in its poll (a report that lands in between completes the
+ * checkpoint a round later, as an eventually consistent read that misses it does).
+ * A large job keeps the separate reads: its acks read strongly consistent would cost
+ * twice the read units of the eventually consistent Query.
  */
 
 import type {
@@ -19,6 +29,7 @@ import type {
   CheckpointStore,
   FinishedAck,
   JobRecord,
+  RoundRead,
   Savepoint,
   SavepointInfo,
 } from "../ports/checkpoint-store.ts";
@@ -56,6 +67,9 @@ export class CompletedManifests {
   }
 }
 
+/** Partitions (all tasks) up to which a round reads its record, acks and finished reports at once. */
+export const ROUND_READ_MAX_PARTITIONS = 8;
+
 /** A store that remembers job records and manifests for one round; see the module comment. */
 export class RoundReads implements CheckpointStore {
   private readonly store: CheckpointStore;
@@ -63,11 +77,32 @@ export class RoundReads implements CheckpointStore {
   private readonly jobs = new Map<string, Promise<JobRecord | undefined>>();
   private readonly manifests = new Map<string, Promise<CheckpointManifest | undefined>>();
   private readonly completed: CompletedManifests | undefined;
+  /** The round's first read ({@link prefetch}), if it made one: acks of `from` and later. */
+  private first: { job: string; from: number; read: Promise<RoundRead> } | undefined;
 
   /** `completed`: completed manifests kept across rounds (a warm container's), if any. */
   constructor(store: CheckpointStore, completed?: CompletedManifests) {
     this.store = store;
     this.completed = completed;
+  }
+
+  /**
+   * Reads the record, the acks of checkpoint `from` and later, and the finished reports
+   * at once, when the store can and the job has at most {@link ROUND_READ_MAX_PARTITIONS}
+   * partitions; the round's reads of them are then served from it.
+   */
+  prefetch(job: string, from: number | null, partitions: number): void {
+    if (from === null || partitions > ROUND_READ_MAX_PARTITIONS || !this.store.readRound) return;
+    const read = this.store.readRound(job, from);
+    const record = read.then((r) => r.record);
+    this.first = { job, from, read };
+    this.jobs.set(job, record);
+    // A failed read is forgotten (the steps then read on their own); whoever awaits it still sees the failure.
+    read.catch(() => {
+      if (this.first?.read === read) this.first = undefined;
+      if (this.jobs.get(job) === record) this.jobs.delete(job);
+    });
+    record.catch(() => {});
   }
 
   loadJob(job: string): Promise<JobRecord | undefined> {
@@ -111,6 +146,9 @@ export class RoundReads implements CheckpointStore {
   }
 
   acks(job: string, id: number): Promise<CheckpointAck[]> {
+    const first = this.first;
+    if (first?.job === job && id >= first.from)
+      return first.read.then((r) => r.acks.filter((a) => a.checkpoint === id));
     return this.store.acks(job, id);
   }
 
@@ -119,6 +157,8 @@ export class RoundReads implements CheckpointStore {
   }
 
   finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
+    const first = this.first;
+    if (first?.job === job) return first.read.then((r) => r.finished.filter((f) => f.generation === generation));
     return this.store.finishedPartitions(job, generation);
   }
 

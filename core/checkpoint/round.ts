@@ -37,16 +37,20 @@ export type SettleAnswer =
  * `beforePublish` (the round's trigger) runs after a completion and before its output
  * is published: the completion's job-record change is then written with the
  * trigger's (one record write per checkpoint), and the output only once it is durable.
+ * It answers true when the coordinator stops after this round (it fell asleep).
+ * The published marks of the completion may wait for a later one (`published-marks.ts`),
+ * unless the coordinator stops.
  */
 export async function settle(
   steps: CoordinatorSteps,
   id?: number,
-  beforePublish?: () => Promise<void>,
+  beforePublish?: () => Promise<boolean>,
 ): Promise<SettleAnswer> {
   const polled = await steps.poll(id, { defer: beforePublish !== undefined });
   if (polled.status === "completed" && polled.completed !== undefined) {
-    await beforePublish?.();
-    return { status: "completed", completed: polled.completed, complete: await steps.complete() };
+    const stops = (await beforePublish?.()) === true;
+    const complete = await steps.complete({ holdMarks: !stops });
+    return { status: "completed", completed: polled.completed, complete };
   }
   if (polled.status === "timeout" && id !== undefined) {
     return { status: "timeout", failover: (await steps.abort(id)).failover };
@@ -79,7 +83,10 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
   let settled: { completed?: number; aborted?: number; notifyError?: string } = {};
   let triggered: TriggerAnswer | undefined;
   const trigger = async () => {
-    triggered = await steps.trigger({ whenDue: true });
+    // The barriers go out while the completed checkpoint's output is published.
+    const t = await steps.trigger({ whenDue: true, sendLater: true });
+    triggered = t;
+    return t.sleeping === true || t.finished === true || t.failed !== undefined;
   };
   if (id !== null) {
     const s = await settle(steps, id, trigger);
@@ -99,6 +106,7 @@ export async function round(steps: CoordinatorSteps, id: number | null): Promise
     if (s.status === "timeout") settled = { aborted: id };
   }
   if (!triggered) await trigger();
+  await steps.sent();
   const answer: RoundAnswer = { ...(triggered as TriggerAnswer), ...settled };
   if (answer.failed) await steps.seal(); // the machine ends in JobFailed: nothing folds after
   return answer;

@@ -29,6 +29,7 @@ import type { CoordinatorWaker } from "../ports/coordinator-waker.ts";
 import type { OutputStore } from "../ports/output-store.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
+import { flushMarks, type LazyMarks } from "./published-marks.ts";
 import { sealLogs } from "./seal.ts";
 
 /** What the quiet check reads. */
@@ -38,7 +39,9 @@ export interface QuietContext {
   readonly checkpoints: CheckpointStore;
   readonly timers?: TimerHints;
   /** The published marks' store: the seal before sleeping folds through them (without one it folds nothing). */
-  readonly output?: Pick<OutputStore, "publishedThrough">;
+  readonly output?: Pick<OutputStore, "publishedThrough" | "setPublished">;
+  /** Marks a warm container holds (`published-marks.ts`): written before the seal reads the store's. */
+  readonly marks?: LazyMarks;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function trySleep(c: QuietContext, record: JobRecord, last: Checkpo
   // Nothing folds while it sleeps: seal first (`seal.ts`). It folds through the published
   // marks, not `last`'s cut: in a round the trigger runs before `last`'s output is
   // published, and only published segments may fold. What is left to seal is then small.
+  if (c.output) await flushMarks(c.output, c.plan.job, c.marks);
   await sealLogs(c.plan, c.state, c.output ? await c.output.publishedThrough(c.plan.job) : undefined);
   // Work that landed during the seal woke nobody (the record did not say `sleeping` yet):
   // look again, so that it keeps the coordinator awake here rather than un-sleep it below.

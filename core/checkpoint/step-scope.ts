@@ -20,6 +20,7 @@ import type { TaskScaler } from "../ports/task-scaler.ts";
 import type { TimerHints } from "../ports/timer-hints.ts";
 import { CheckpointCoordinator, DeferredRecord } from "./coordinator.ts";
 import { updateJobRecord } from "./job-failure.ts";
+import type { LazyMarks } from "./published-marks.ts";
 
 /** What the steps work on. */
 export interface StepContext {
@@ -42,6 +43,12 @@ export interface StepContext {
    * goes to sleep instead of triggering checkpoints (scale to zero, `sleep.ts`).
    */
   readonly waker?: CoordinatorWaker;
+  /**
+   * The published marks a warm coordinator container keeps between rounds
+   * (`published-marks.ts`): the round's completion writes them lazily. Without it,
+   * every publication writes its marks.
+   */
+  readonly marks?: LazyMarks;
 }
 
 /** The contexts and shared helpers of one `CoordinatorSteps`; see the module comment. */

@@ -14,6 +14,7 @@ import { tableSpecs } from "../tables/specs.ts";
 import { CheckpointCoordinator } from "./coordinator.ts";
 import { decideTrigger } from "./decider.ts";
 import { type PublishResult, publishCompleted } from "./publish.ts";
+import { flushMarks } from "./published-marks.ts";
 import {
   finishStaleRestore,
   type RestoreAnswer,
@@ -80,6 +81,8 @@ export class JobFailedError extends RiffleError {
 /** The coordinator's steps for one job. */
 export class CoordinatorSteps {
   private readonly s: StepScope;
+  /** The barriers' send a trigger with `sendLater` started ({@link sent} awaits it). */
+  private sending: Promise<void> | undefined;
 
   constructor(context: StepContext) {
     this.s = new StepScope(context);
@@ -114,8 +117,12 @@ export class CoordinatorSteps {
    * `whenDue` (the machine's rounds) triggers only once the checkpoint interval (and
    * min pause) has passed since the last trigger (and completion), as the store says.
    * Its record write includes what a deferred completion left (see {@link poll}).
+   * `sendLater` (the round): the barriers' send is started, not awaited; the round
+   * publishes meanwhile and then awaits it ({@link sent}).
    */
-  async trigger(options: { abortInFlight?: AbortReason; whenDue?: boolean } = {}): Promise<TriggerAnswer> {
+  async trigger(
+    options: { abortInFlight?: AbortReason; whenDue?: boolean; sendLater?: boolean } = {},
+  ): Promise<TriggerAnswer> {
     try {
       return await this.triggerOnce(options);
     } finally {
@@ -123,7 +130,11 @@ export class CoordinatorSteps {
     }
   }
 
-  private async triggerOnce(options: { abortInFlight?: AbortReason; whenDue?: boolean }): Promise<TriggerAnswer> {
+  private async triggerOnce(options: {
+    abortInFlight?: AbortReason;
+    whenDue?: boolean;
+    sendLater?: boolean;
+  }): Promise<TriggerAnswer> {
     await this.s.sync(true);
     await this.start();
     const record = await this.s.record();
@@ -147,8 +158,24 @@ export class CoordinatorSteps {
       return { checkpoint: null, sleeping: true };
     }
     const id = await coordinator.trigger();
-    await this.s.context.queue.send(barrierEntries(this.s.context.plan, record.generation, id));
+    const sending = this.s.context.queue.send(barrierEntries(this.s.context.plan, record.generation, id));
+    if (!options.sendLater) await sending;
+    else {
+      sending.catch(() => {}); // seen by `sent`
+      this.sending = sending;
+    }
     return { checkpoint: id };
+  }
+
+  /**
+   * Awaits the barriers' send a trigger with `sendLater` started, if any; throws if it
+   * failed (the round fails and runs again: the checkpoint is in flight, and barriers a
+   * source never got are sent again after {@link BARRIER_RESEND_MS}).
+   */
+  async sent(): Promise<void> {
+    const sending = this.sending;
+    this.sending = undefined;
+    await sending;
   }
 
   /** Whether the interval has passed since the last trigger, and the min pause since `last` completed. */
@@ -171,7 +198,9 @@ export class CoordinatorSteps {
    * folding nothing: its newest completed checkpoint may not be published yet.
    */
   async seal(): Promise<void> {
-    await sealLogs(this.s.context.plan, this.s.context.state, undefined);
+    const { plan, state, output, marks } = this.s.context;
+    await flushMarks(output, plan.job, marks);
+    await sealLogs(plan, state, undefined);
   }
 
   /** Sends the ticks of due processing-time timers ({@link sendDueTicks}); none without `timers`. */
@@ -213,7 +242,7 @@ export class CoordinatorSteps {
     const done = events.filter((e) => e.kind === "completed").map((e) => e.manifest);
     const newest = done[done.length - 1];
     if (newest) return { status: "completed", completed: newest.id };
-    if (id === undefined) return { status: "pending" };
+    if (id === undefined) return this.finalCompleted(coordinator);
     if (events.some((e) => e.kind === "timeout" && e.id === id)) return { status: "timeout" };
     const m = await this.s.context.checkpoints.getManifest(this.s.context.plan.job, id);
     if (m?.status === "completed") return { status: "completed", completed: id };
@@ -224,19 +253,38 @@ export class CoordinatorSteps {
   }
 
   /**
+   * Without a checkpoint to follow (the embedded driver, once every partition
+   * finished): "completed" when the final checkpoint of the running generation
+   * completed earlier, so that a completion whose publication died (a coordinator
+   * crash) is published again and the job ends; otherwise "pending".
+   */
+  private async finalCompleted(
+    coordinator: CheckpointCoordinator,
+  ): Promise<{ status: PollStatus; completed?: number }> {
+    const last = await coordinator.lastCompleted();
+    if (!last?.final || last.generation !== (await coordinator.record()).generation) return { status: "pending" };
+    return { status: "completed", completed: last.id };
+  }
+
+  /**
    * Publishes the output of the newest completed checkpoint and compacts behind it,
    * then tells the partitions whose chain has a `notifyCheckpointComplete` (once per
    * checkpoint: the manifest remembers it). The notification is best effort: when it
    * cannot be sent, the answer says why in `notifyError` (and the next completion
    * tries again); it never fails the publication.
+   *
+   * `holdMarks` (the round's completion, {@link settle}): with the context's
+   * `marks`, the published marks may wait for a later publication (`published-marks.ts`).
+   * Every other caller (restore, rescale, savepoint restore) writes them.
    */
-  async complete(): Promise<CompleteAnswer> {
+  async complete(options: { holdMarks?: boolean } = {}): Promise<CompleteAnswer> {
     await this.s.sync();
     const last = await (await this.s.coordinator()).lastCompleted();
     if (!last) return { checkpoint: null, records: 0, deadLetters: 0, compacted: 0 };
-    const { plan, state, output, dynamicTables, graph, checkpoints, clock } = this.s.context;
+    const { plan, state, output, dynamicTables, graph, checkpoints, clock, marks } = this.s.context;
     const jobTables = dynamicTables ? { store: dynamicTables, specs: tableSpecs(graph) } : undefined;
-    const r = await publishCompleted(plan, state, output, last, jobTables);
+    const publishMarks = marks ? { lazy: marks, hold: options.holdMarks === true } : undefined;
+    const r = await publishCompleted(plan, state, output, last, jobTables, publishMarks);
     if (jobTables)
       await sealTables(jobTables, plan.job, last.id, clock.now(), async () =>
         (await checkpoints.listSavepoints(plan.job)).map((s) => s.checkpoint),

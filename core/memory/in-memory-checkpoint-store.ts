@@ -6,6 +6,7 @@ import type {
   CheckpointStore,
   FinishedAck,
   JobRecord,
+  RoundRead,
   Savepoint,
   SavepointInfo,
 } from "../ports/checkpoint-store.ts";
@@ -86,6 +87,17 @@ export class InMemoryCheckpointStore implements CheckpointStore {
 
   async finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
     return [...(this.finishedLog.get(job)?.values() ?? [])].filter((f) => f.generation === generation);
+  }
+
+  async readRound(job: string, from: number): Promise<RoundRead> {
+    const acks = [...(this.ackLog.get(job)?.entries() ?? [])]
+      .filter(([id]) => id >= from)
+      .flatMap(([, byPartition]) => [...byPartition.values()]);
+    return {
+      record: await this.loadJob(job),
+      acks,
+      finished: [...(this.finishedLog.get(job)?.values() ?? [])],
+    };
   }
 
   async putSavepoint(savepoint: Savepoint): Promise<boolean> {

@@ -221,6 +221,15 @@ export interface Savepoint extends SavepointInfo {
   readonly state: Readonly<Record<string, readonly StateChange[]>>;
 }
 
+/** What {@link CheckpointStore.readRound} read. */
+export interface RoundRead {
+  readonly record: JobRecord | undefined;
+  /** The acks of the checkpoint asked for and of every later one. */
+  readonly acks: readonly CheckpointAck[];
+  /** Finished reports of every generation. */
+  readonly finished: readonly FinishedAck[];
+}
+
 /** Durable checkpoint bookkeeping of jobs. */
 export interface CheckpointStore {
   /** The job record, if the job ever ran against this store. */
@@ -247,6 +256,14 @@ export interface CheckpointStore {
   finished(job: string, ack: FinishedAck): Promise<void>;
   /** Finished reports of the given generation; like {@link acks}, may miss the newest. */
   finishedPartitions(job: string, generation: number): Promise<FinishedAck[]>;
+  /**
+   * What a coordinator round reads first, in one read where the store can (DynamoDB:
+   * one Query over the items that sort between the acks of checkpoint `from` and the
+   * job record): the job record (as {@link loadJob} reads it), the acks of checkpoint
+   * `from` and of every later one, and the job's finished reports of every generation.
+   * Optional; `round-reads.ts` uses it for small jobs.
+   */
+  readRound?(job: string, from: number): Promise<RoundRead>;
   /** Stores a savepoint; false (and nothing written) when the job already has one of that name. */
   putSavepoint(savepoint: Savepoint): Promise<boolean>;
   getSavepoint(job: string, name: string): Promise<Savepoint | undefined>;

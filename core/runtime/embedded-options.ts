@@ -1,6 +1,7 @@
 /** Options and result types of the embedded runtime. */
 
 import type { CoordinatorEvent } from "../checkpoint/coordinator.ts";
+import type { LazyMarks } from "../checkpoint/published-marks.ts";
 import { JobFailedError } from "../checkpoint/steps.ts";
 import { RiffleError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
@@ -73,6 +74,17 @@ export interface EmbeddedOptions {
       task: TaskPlan,
       messages: readonly ReceivedMessage[],
     ) => Promise<{ readonly retry: ReadonlySet<string>; readonly error?: string }>;
+    /**
+     * Runs each settle, restore and autoscale round of the checkpoint driver, as the
+     * Step Functions machine runs its Lambda task: the simulation injects coordinator
+     * crashes there and runs the call again, as the machine's retry does.
+     */
+    readonly coordinatorCall?: <T>(call: () => Promise<T>) => Promise<T>;
+    /**
+     * The published marks a warm AWS coordinator container keeps (`published-marks.ts`):
+     * with them, the driver's completions write their marks lazily, as the round's do.
+     */
+    readonly marks?: LazyMarks;
   };
   /** Stops the job: it takes a last checkpoint, publishes it, and returns. */
   readonly signal?: AbortSignal;

@@ -67,7 +67,9 @@ export function wireRuntime(job: Job, options: EmbeddedOptions, onDeadLetter: (d
     dynamicTables: tables,
     clock,
     scaler,
+    ...(options.simulation?.marks ? { marks: options.simulation.marks } : {}),
   });
+  const call = options.simulation?.coordinatorCall;
   const driver = new CheckpointDriver({
     steps,
     checkpoints,
@@ -75,6 +77,7 @@ export function wireRuntime(job: Job, options: EmbeddedOptions, onDeadLetter: (d
     config: graph.config.checkpoint,
     clock,
     ...(options.onCheckpoint ? { onEvent: options.onCheckpoint } : {}),
+    ...(call ? { call } : {}),
   });
   const scheduler = new PartitionScheduler({ plan, graph, store, checkpoints, clock, queue, options, tables });
   return { graph, plan, clock, store, checkpoints, queue, output, tables, steps, driver, scheduler };

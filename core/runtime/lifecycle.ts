@@ -33,6 +33,8 @@ export class CheckpointDriver {
   private readonly config: CheckpointConfig;
   private readonly clock: Clock;
   private readonly onEvent: (e: CoordinatorEvent) => void;
+  /** Runs a settle, restore or autoscale call (the simulation's coordinator crashes and retries). */
+  private readonly call: <T>(call: () => Promise<T>) => Promise<T>;
   /** Checkpoints this driver triggered that have not completed or aborted yet. */
   private pending: number[] = [];
   private lastTriggerAt: number | undefined;
@@ -45,6 +47,8 @@ export class CheckpointDriver {
     config: CheckpointConfig;
     clock: Clock;
     onEvent?: (e: CoordinatorEvent) => void;
+    /** Runs each settle, restore and autoscale call (default: as it is); see `EmbeddedOptions.simulation`. */
+    call?: <T>(call: () => Promise<T>) => Promise<T>;
   }) {
     this.steps = options.steps;
     this.checkpoints = options.checkpoints;
@@ -52,6 +56,7 @@ export class CheckpointDriver {
     this.config = options.config;
     this.clock = options.clock;
     this.onEvent = options.onEvent ?? (() => {});
+    this.call = options.call ?? ((call) => call());
   }
 
   /** Checkpoints in flight. */
@@ -89,7 +94,7 @@ export class CheckpointDriver {
     const completed: CheckpointManifest[] = [];
     const ids: (number | undefined)[] = this.pending.length > 0 ? [...this.pending] : allFinished ? [undefined] : [];
     for (const id of ids) {
-      const s = await settle(this.steps, id);
+      const s = await this.call(() => settle(this.steps, id));
       if (s.status === "pending") continue;
       if (s.status === "completed") {
         completed.push(await this.completed(s.completed));
@@ -108,7 +113,7 @@ export class CheckpointDriver {
       }
     }
     // The autoscale round, as the AWS coordinator's round runs it (rate-limited by the step).
-    const scaled = await this.steps.autoscale();
+    const scaled = await this.call(() => this.steps.autoscale());
     if (scaled.rescaled && scaled.generation !== undefined) {
       this.pending = [];
       return { completed, rescaled: scaled.generation };
@@ -136,7 +141,7 @@ export class CheckpointDriver {
 
   /** Fails the job over (the machine's Restore); throws {@link JobFailedError} once the attempts are used up. */
   async failover(reason: string, error?: unknown): Promise<RestoreAnswer> {
-    const r = await this.steps.restore(reason);
+    const r = await this.call(() => this.steps.restore(reason));
     if (r.failed) throw new JobFailedError(r.failed, error);
     this.onEvent({ kind: "failover", reason });
     this.pending = [];

@@ -23,6 +23,7 @@ import type {
   CheckpointStore,
   FinishedAck,
   JobRecord,
+  RoundRead,
   Savepoint,
   SavepointInfo,
 } from "../../core/ports/checkpoint-store.ts";
@@ -145,6 +146,35 @@ export class DynamoCheckpointStore implements CheckpointStore {
 
   async finishedPartitions(job: string, generation: number): Promise<FinishedAck[]> {
     return this.bodies<FinishedAck>(job, `f#${pad(generation)}#`, `finished reports of generation ${generation}`, true);
+  }
+
+  /**
+   * One strongly consistent Query over the sort keys from `a#<from>#` to `job`: the
+   * acks of checkpoint `from` and later, every finished report (`f#…`), and the record
+   * (`a#` < `f#` < `job`). For a small job that is one read unit where the record's
+   * GetItem, the acks' Query and the finished reports' Query were two.
+   */
+  async readRound(job: string, from: number): Promise<RoundRead> {
+    const items = await queryAll(
+      this.doc,
+      {
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :job",
+        ExpressionAttributeValues: { ":pk": keyPart("job id", job), ":from": `a#${pad(from)}#`, ":job": "job" },
+        ConsistentRead: true,
+      },
+      `Query of the record, acks and finished reports of job '${job}' on ${this.table}`,
+    );
+    let record: JobRecord | undefined;
+    const acks: CheckpointAck[] = [];
+    const finished: FinishedAck[] = [];
+    for (const i of items) {
+      const sk = String(i.sk);
+      if (sk === "job") record = JSON.parse(String(i.body)) as JobRecord;
+      else if (sk.startsWith("a#")) acks.push(JSON.parse(String(i.body)) as CheckpointAck);
+      else if (sk.startsWith("f#")) finished.push(JSON.parse(String(i.body)) as FinishedAck);
+    }
+    return { record, acks, finished };
   }
 
   private dataPk(job: string, name: string, data: string): string {

@@ -15,6 +15,7 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import { nextExecutionName } from "../../core/checkpoint/asl.ts";
 import { ROUNDS_EXECUTION_MS } from "../../core/checkpoint/asl-rounds.ts";
+import { LazyMarks } from "../../core/checkpoint/published-marks.ts";
 import { type RoundAnswer, round } from "../../core/checkpoint/round.ts";
 import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
 import { type AutoscaleAnswer, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
@@ -123,6 +124,9 @@ export function createCoordinatorHandlers(
   const clock = context.clock;
   /** Completed manifests kept across this container's rounds (round-reads.ts): the next round reads the last one. */
   const completedManifests = new CompletedManifests();
+  const partitions = context.plan.tasks.reduce((n, t) => n + t.parallelism, 0);
+  /** Published marks kept across this container's rounds, written every few (published-marks.ts). */
+  const marks = new LazyMarks();
   /** True once the Express execution that started at `started` has run its share. */
   const handOver = (started: string | undefined): boolean => {
     const t = started === undefined ? Number.NaN : Date.parse(started);
@@ -137,7 +141,9 @@ export function createCoordinatorHandlers(
         const id = checkpointOf(i);
         // Each round reads the job record and each manifest once, and a completed one not again (round-reads.ts).
         const reads = new RoundReads(context.checkpoints, completedManifests);
-        const steps = new CoordinatorSteps({ ...context, checkpoints: reads });
+        // A small job's record, acks and finished reports: one read (round-reads.ts).
+        reads.prefetch(job, id, partitions);
+        const steps = new CoordinatorSteps({ ...context, checkpoints: reads, marks });
         // The ticks go out while the round runs: neither waits for the other's requests.
         const [ticked, answer] = await Promise.all([tick(steps), round(steps, id)]);
         // The round wrote the manifest it completed: reading it back is served from `reads`.

@@ -194,6 +194,35 @@ export function checkpointStoreContract(name: string, make: MakeCheckpointStore)
       });
     });
 
+    describe("readRound (stores that have it)", () => {
+      it("reads the record, the acks of the checkpoint and later ones, and every finished report, of one job", async () => {
+        const read = store.readRound?.bind(store);
+        if (!read) return; // optional: the round then reads each on its own
+        expect(await read("j", 2)).toEqual({ record: undefined, acks: [], finished: [] });
+        await store.saveJob(record(), undefined);
+        await store.putManifest(manifest(2));
+        for (const checkpoint of [1, 2, 3, 10]) await store.ack("j", ack({ checkpoint, segment: checkpoint }));
+        await store.ack("j", ack({ checkpoint: 2, partition: 1, segment: 4 }));
+        await store.ack("k", ack({ checkpoint: 2 }));
+        await store.finished("j", fin());
+        await store.finished("j", fin({ generation: 2, segment: 7 }));
+        await store.finished("k", fin({ segment: 1 }));
+        const r = await read("j", 2);
+        expect(r.record).toEqual(record());
+        const byCheckpoint = [...r.acks].sort((a, b) => a.checkpoint - b.checkpoint || a.partition - b.partition);
+        expect(byCheckpoint).toEqual([
+          ack({ checkpoint: 2, segment: 2 }),
+          ack({ checkpoint: 2, partition: 1, segment: 4 }),
+          ack({ checkpoint: 3, segment: 3 }),
+          ack({ checkpoint: 10, segment: 10 }),
+        ]);
+        expect([...r.finished].sort((a, b) => a.generation - b.generation)).toEqual([
+          fin(),
+          fin({ generation: 2, segment: 7 }),
+        ]);
+      });
+    });
+
     describe("savepoints", () => {
       it("putSavepoint stores a savepoint and getSavepoint returns all of it", async () => {
         const sp = savepoint("before-upgrade");

@@ -35,6 +35,8 @@ let awsRuns = 0;
 let checkpoints = 0;
 let restarts = 0;
 let payloadObjects = 0;
+/** Runs that wrote the published marks lazily. */
+let lazyMarksRuns = 0;
 let rescaled = 0;
 const t0 = performance.now();
 for (let seed = from; seed < from + seeds; seed++) {
@@ -42,6 +44,7 @@ for (let seed = from; seed < from + seeds; seed++) {
     const r = await simulate(scenario, seed);
     runs++;
     if (r.aws) awsRuns++;
+    if (r.lazyMarks) lazyMarksRuns++;
     checkpoints += r.checkpoints;
     restarts += r.restarts;
     payloadObjects += r.payloadObjects;
@@ -63,6 +66,7 @@ console.log(
       seeds,
       runs,
       awsHandlerRuns: awsRuns,
+      lazyMarksRuns,
       divergences,
       seconds: Number(secs.toFixed(2)),
       seedsPerSecond: Number((seeds / secs).toFixed(2)),

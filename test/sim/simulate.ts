@@ -8,10 +8,15 @@
  * keep segment payloads in a blob store (`OffloadingStateStore`, as on AWS), fold
  * the log by a random policy, and inject the payload protocol's faults: a failed
  * PUT, a crash after the PUT and before the append (an orphan object), slow GETs.
+ * The coordinator crashes too (`coordinator-faults.ts`): around the publication's
+ * output and marks, and mid-seal; most seeds write the published marks lazily, as a
+ * warm AWS coordinator container does (`LazyMarks`), so a crash loses marks it held.
  */
+import { LazyMarks } from "../../core/checkpoint/published-marks.ts";
 import { scalableTasks } from "../../core/graph/rescale.ts";
 import { OffloadingStateStore } from "../../core/log/offloading-store.ts";
 import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
+import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
@@ -20,6 +25,7 @@ import { type BatchResult, TaskRunner } from "../../core/runtime/task-runner.ts"
 import { FaultyBlobStore, FaultyQueue, FaultyStore } from "../support/faults.ts";
 import { mulberry32 } from "../support/rng.ts";
 import { awsInvoke } from "./aws-invoke.ts";
+import { CoordinatorFaults, CrashingOutput, coordinatorCall, unsealed, watchSeals } from "./coordinator-faults.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** Faults injected in one run, by kind. */
@@ -38,6 +44,10 @@ export interface FaultCounts {
   slowReads: number;
   /** Rescales of a scalable task to a random parallelism (1-4), at the next completed checkpoint. */
   rescales: number;
+  /** Coordinator crashes around a publication's output and its published marks (`coordinator-faults.ts`). */
+  coordinatorMarksCrashes: number;
+  /** Coordinator crashes before, after or inside a partition's seal. */
+  coordinatorSealCrashes: number;
 }
 
 /** Outcome of one seed. */
@@ -54,6 +64,8 @@ export interface SeedResult {
   readonly aws: boolean;
   /** Segment payloads committed as objects (offloading seeds). */
   readonly payloadObjects: number;
+  /** True when the published marks were written lazily (`LazyMarks`). */
+  readonly lazyMarks: boolean;
 }
 
 /** Runs `scenario` under the fault schedule of `seed`. */
@@ -72,6 +84,10 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     ? { foldPolicy: { segments: 1 + Math.floor(rng() * 8), checkpoints: 1 + Math.floor(rng() * 4) } }
     : {};
   const memory = new InMemoryStateStore({ copy: seed % 2 === 0, ...fold });
+  const coordinatorFaults = new CoordinatorFaults();
+  const sealed = watchSeals(memory, coordinatorFaults);
+  // Three seeds of five write the published marks lazily, every 1st to 6th publication.
+  const marks = seed % 5 < 3 ? new LazyMarks(1 + (Math.floor(seed / 5) % 6)) : undefined;
   const inlineMaxBytes = offload && rng() < 0.5 ? 300 : 0;
   const offloading = offload
     ? new OffloadingStateStore(memory, blobs, { job: scenario.job.name, inlineMaxBytes })
@@ -90,6 +106,8 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     crashAfterPut: 0,
     slowReads: 0,
     rescales: 0,
+    coordinatorMarksCrashes: 0,
+    coordinatorSealCrashes: 0,
   };
   const output = new Map<string, unknown[]>();
   let checkpoints = 0;
@@ -116,6 +134,7 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     store,
     batchTimeMs: 1,
     retryDelayMs: 3,
+    output: new CrashingOutput(new InMemoryOutputStore(), coordinatorFaults),
     onOutput: (sink, values) => {
       const arr = output.get(sink) ?? [];
       arr.push(...values);
@@ -126,6 +145,8 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     },
     simulation: {
       order: (tasks) => [...tasks].sort(() => rng() - 0.5),
+      coordinatorCall: coordinatorCall(coordinatorFaults, store, marks, rng, 0.08),
+      ...(marks ? { marks } : {}),
       batchSize: () => 1 + Math.floor(rng() * 10),
       deleteAfterBatch: () => {
         const lose = chance(0.02);
@@ -226,15 +247,21 @@ export async function simulate(scenario: Scenario, seed: number): Promise<SeedRe
     return result;
   };
   await rt.run();
+  for (const [point, n] of coordinatorFaults.fired) {
+    if (point.includes("seal")) faults.coordinatorSealCrashes += n;
+    else faults.coordinatorMarksCrashes += n;
+  }
   return {
     seed,
     scenario: scenario.name,
-    diffs: scenario.check(output),
+    // The output against the oracle, and no partition left unsealed by a crash mid-seal.
+    diffs: [...scenario.check(output), ...(await unsealed(store, sealed, rt.lastCheckpoint))],
     faults,
     checkpoints,
     restarts: rt.restarts,
     rescaled: rt.rescales,
     aws,
     payloadObjects: offloading?.objectsWritten ?? 0,
+    lazyMarks: marks !== undefined,
   };
 }

@@ -133,8 +133,8 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
     if (seal) this.seal = seal;
   }
 
-  /** Present when the wrapped store has it. */
-  readonly seal?: (task: string, partition: number, through: number) => Promise<number>;
+  /** Present when the wrapped store has it (a subclass may wrap it with crash points). */
+  seal?: (task: string, partition: number, through: number) => Promise<number>;
 
   /** Whether to crash at `point` (the policy; subclasses arm their own). */
   protected crashes(point: CrashPoint): boolean {
@@ -195,15 +195,41 @@ export class CrashingStore<S extends StateStore = StateStore> implements StateSt
   }
 }
 
-/** An in-memory store with one-shot faults: arm a crash just before or just after the next segment append. */
+/**
+ * An in-memory store with one-shot faults: arm a crash just before or just after the
+ * next segment append, or just before or just after the next partition's seal (the
+ * coordinator then dies with the other partitions of the job unsealed or mid-seal).
+ */
 export class FaultyStore<S extends StateStore = InMemoryStateStore> extends CrashingStore<S> {
   crashBeforeAppend = false;
   crashAfterAppend = false;
+  crashBeforeSeal = false;
+  crashAfterSeal = false;
+
+  constructor(inner: S, crashAt?: CrashPolicy) {
+    super(inner, crashAt);
+    const seal = this.seal;
+    if (!seal) return;
+    this.seal = async (task, partition, through) => {
+      if (this.crashBeforeSeal) {
+        this.crashBeforeSeal = false;
+        throw new InjectedCrash(`before the seal of ${task}[${partition}]`);
+      }
+      const upTo = await seal(task, partition, through);
+      if (this.crashAfterSeal) {
+        this.crashAfterSeal = false;
+        throw new InjectedCrash(`after the seal of ${task}[${partition}], before the others'`);
+      }
+      return upTo;
+    };
+  }
 
   /** Clears every armed fault. */
   disarm(): void {
     this.crashBeforeAppend = false;
     this.crashAfterAppend = false;
+    this.crashBeforeSeal = false;
+    this.crashAfterSeal = false;
   }
 
   protected override crashes(point: CrashPoint): boolean {

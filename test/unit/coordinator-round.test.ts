@@ -8,8 +8,8 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { round, settle } from "../../core/checkpoint/round.ts";
-import { CompletedManifests, RoundReads } from "../../core/checkpoint/round-reads.ts";
-import { CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
+import { CompletedManifests, ROUND_READ_MAX_PARTITIONS, RoundReads } from "../../core/checkpoint/round-reads.ts";
+import { BARRIER_RESEND_MS, CoordinatorSteps, type StepContext } from "../../core/checkpoint/steps.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
@@ -202,6 +202,49 @@ describe("round reads", () => {
     expect([1, 2, 3, 9].map((id) => few.get("rounds", id)?.id)).toEqual([undefined, 2, 3, undefined]);
   });
 
+  it("a small job's round reads its record, acks and finished reports in one read (prefetch), and completes the same", async () => {
+    const s = setup();
+    const { counted, reads } = counting(s.checkpoints);
+    const calls = { acks: 0, finished: 0, rounds: 0 };
+    const store: CheckpointStore = Object.create(counted, {
+      acks: {
+        value: (job: string, id: number) => {
+          calls.acks++;
+          return counted.acks(job, id);
+        },
+      },
+      finishedPartitions: {
+        value: (job: string, g: number) => {
+          calls.finished++;
+          return counted.finishedPartitions(job, g);
+        },
+      },
+      readRound: {
+        value: (job: string, from: number) => {
+          calls.rounds++;
+          return s.checkpoints.readRound(job, from);
+        },
+      },
+    });
+    const run = (id: number | null, partitions: number) => {
+      const r = new RoundReads(store);
+      r.prefetch("rounds", id, partitions);
+      return round(new CoordinatorSteps({ ...s.context, checkpoints: r }), id);
+    };
+    expect(await run(null, 4)).toEqual({ checkpoint: 1 });
+    expect(calls.rounds).toBe(0); // nothing to follow: no acks to read
+    await s.ackAll(1);
+    s.clock.advance(1000);
+    reads.jobs = 0;
+    expect(await run(1, 4)).toEqual({ checkpoint: 2, completed: 1 });
+    expect({ ...calls, jobs: reads.jobs }).toEqual({ rounds: 1, jobs: 0, acks: 0, finished: 0 });
+    // A large job reads them on their own (its acks read strongly consistent would cost more).
+    await s.ackAll(2);
+    s.clock.advance(1000);
+    expect(await run(2, ROUND_READ_MAX_PARTITIONS + 1)).toEqual({ checkpoint: 3, completed: 2 });
+    expect({ ...calls, jobs: reads.jobs }).toEqual({ rounds: 1, jobs: 1, acks: 1, finished: 1 });
+  });
+
   it("keeps its own writes, and after a write that lost the race reads the record again", async () => {
     const s = setup();
     await s.steps().start();
@@ -294,6 +337,47 @@ describe("one record write per checkpoint", () => {
     expect(record?.pending).toEqual([{ id: 2, at: s.clock.now(), generation: 1 }]);
     expect((await s.checkpoints.getManifest("rounds", 1))?.status).toBe("completed");
     expect(await s.checkpoints.getManifest("rounds", 2)).toBeUndefined(); // no manifest until it settles
+  });
+
+  it("sends the barriers while it publishes; a send that fails fails the round, and the round run again follows the checkpoint", async () => {
+    const s = setup();
+    await round(s.steps(), null);
+    await s.ackAll(1, 1);
+    s.clock.advance(1000);
+    const order: string[] = [];
+    let fail = true;
+    const queue = {
+      send: async () => {
+        order.push("send started");
+        await new Promise((r) => setTimeout(r, 5));
+        if (fail) throw new Error("SQS is down");
+        order.push("sent");
+      },
+    };
+    // The publication starts with its read of the published marks.
+    const output = Object.create(s.context.output, {
+      publishedThrough: {
+        value: async (job: string) => {
+          order.push("publish");
+          return s.context.output.publishedThrough(job);
+        },
+      },
+    });
+    await expect(round(new CoordinatorSteps({ ...s.context, queue, output }), 1)).rejects.toThrow("SQS is down");
+    expect(order.slice(0, 2)).toEqual(["send started", "publish"]); // the publication did not wait for the send
+    fail = false;
+    expect(await round(new CoordinatorSteps({ ...s.context, queue, output }), 1)).toEqual({
+      checkpoint: 2,
+      inFlight: true,
+      completed: 1,
+    });
+    s.clock.advance(BARRIER_RESEND_MS);
+    order.length = 0;
+    expect(await round(new CoordinatorSteps({ ...s.context, queue, output }), 2)).toEqual({
+      checkpoint: 2,
+      inFlight: true,
+    });
+    expect(order).toEqual(["send started", "sent"]); // its barriers, sent again
   });
 
   it("a round killed at any write, run again, completes the checkpoint once and publishes only what is durable", async () => {

@@ -6,10 +6,12 @@
 
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { LazyMarks } from "../../core/checkpoint/published-marks.ts";
 import { isQuiet, trySleep, wakeIfSleeping, wasBusy } from "../../core/checkpoint/sleep.ts";
 import { planJob } from "../../core/graph/planner.ts";
 import type { Segment } from "../../core/log/segment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
 import type { CheckpointManifest, JobRecord } from "../../core/ports/checkpoint-store.ts";
@@ -81,10 +83,17 @@ describe("scale to zero", () => {
         return 0;
       },
     });
-    // It folds through the published marks (only published segments may fold), not the cut.
+    // It folds through the published marks (only published segments may fold), not the cut;
+    // marks a warm container still holds (published-marks.ts) are written first.
     const first = quiet.plan.tasks[0]?.id as string;
-    const output = { publishedThrough: async () => ({ [`${first}#0`]: 1 }) };
-    expect(await trySleep({ ...quiet.context, state: quietSealing, output }, quiet.record, quiet.last)).toBe(true);
+    const output = new InMemoryOutputStore();
+    const marks = new LazyMarks(100);
+    marks.learned("sleepy", quiet.record.generation, {});
+    expect(marks.raise("sleepy", quiet.record.generation, { [`${first}#0`]: 1 }, false)).toBeUndefined();
+    expect(await output.publishedThrough("sleepy")).toEqual({});
+    const sleepy = { ...quiet.context, state: quietSealing, output, marks };
+    expect(await trySleep(sleepy, quiet.record, quiet.last)).toBe(true);
+    expect(await output.publishedThrough("sleepy")).toEqual({ [`${first}#0`]: 1 });
     expect(sealed.sort()).toEqual(quiet.plan.tasks.map((t) => `${t.id}#0 ${t.id === first ? 1 : 0} false`).sort());
     expect((await quiet.checkpoints.loadJob("sleepy"))?.sleeping).toBe(true);
   });
