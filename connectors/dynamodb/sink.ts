@@ -50,8 +50,8 @@ export interface DynamoCommitResult {
 }
 
 /**
- * An exactly-once sink of a DynamoDB changelog (`+I`/`+U` put, `-D` delete, `-U`
- * ignored) into a DynamoDB table, committed once per checkpoint. Key the stream by
+ * An exactly-once sink of a DynamoDB changelog (`+I`/`+U` put, `-D` delete, and a `-U`
+ * with no `+U` after it deletes too) into a DynamoDB table, committed once per checkpoint. Key the stream by
  * {@link changeKey} before a parallel sink, so a key's changes stay in order.
  *
  * @example

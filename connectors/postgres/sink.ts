@@ -38,8 +38,8 @@ export interface PostgresSinkOptions {
 export type PostgresSinkTxn = KeyedSinkTxn<Record<string, unknown>, Record<string, unknown>>;
 
 /**
- * An exactly-once sink of a changelog (`+I`/`+U` upsert, `-D` delete, `-U`
- * ignored) into a Postgres table, committed once per checkpoint. A column the
+ * An exactly-once sink of a changelog (`+I`/`+U` upsert, `-D` delete, and a `-U`
+ * with no `+U` after it deletes too) into a Postgres table, committed once per checkpoint. A column the
  * changes carry and the table lacks is added to the table (typed by its values:
  * `numeric`, `text`, `boolean` or `jsonb`; create it beforehand for another type).
  *

@@ -38,7 +38,7 @@ describe("dynamodbSink", () => {
       return JSON.parse(JSON.stringify(t)) as DynamoSinkTxn;
     };
     const one = Array.from({ length: 250 }, (_, i) => put(i, "one"));
-    const t1 = txn(1, [...one, put(3, "again"), { ...put(4, "old"), kind: "-U" }]);
+    const t1 = txn(1, [...one, put(3, "again"), { ...put(4, "old"), kind: "-U" }, put(4, "new")]);
     expect(t1.upserts).toHaveLength(250);
     sink.commit(t1);
     const after1 = await itemsOf(db, table);
