@@ -24,13 +24,10 @@ import { defineJob } from "../core/api/environment.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
 import type { CdcFigure } from "./cdc.ts";
-import { quantile } from "./stats.ts";
+import { measureLatency, now, round, sleep } from "./cdc-latency.ts";
 
 const INTERVAL_MS = 1000;
 const WRITERS = 16;
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round = (x: number) => Number(x.toFixed(1));
 
 async function createTable(db: DynamoDBClient, name: string, stream: boolean): Promise<void> {
   await db.send(
@@ -130,7 +127,26 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
     await waitFor(async () => (await count(db, "dst", 1)) === rows, "every update is in the sink");
     const streamingSeconds = (now() - t1) / 1000;
 
-    const latencies = await measureLatency(db, rows, latencySeconds);
+    const latency = await measureLatency(
+      {
+        write: async (id) => {
+          await db.send(
+            new PutItemCommand({ TableName: "src", Item: { id: { N: String(id) }, v: { S: "x" }, n: { N: "0" } } }),
+          );
+        },
+        seen: async (ids) => {
+          const r = await db.send(
+            new BatchGetItemCommand({
+              RequestItems: { dst: { Keys: ids.map((id) => ({ id: { N: String(id) } })), ProjectionExpression: "id" } },
+            }),
+          );
+          return (r.Responses?.dst ?? []).map((item) => Number(item.id?.N));
+        },
+      },
+      rows,
+      latencySeconds,
+      "cdc bench (DynamoDB)",
+    );
     return {
       note:
         "embedded runtime, parallelism 1, dynamodbCdc (4 scan segments) → dynamodbSink on DynamoDB Local (in memory) " +
@@ -144,9 +160,7 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
       streamingSeconds: round(streamingSeconds),
       streamingChangesPerSec: Math.round(rows / streamingSeconds),
       checkpointIntervalMs: INTERVAL_MS,
-      latencySamples: latencies.length,
-      latencyP50Ms: round(quantile(latencies, 0.5)),
-      latencyP99Ms: round(quantile(latencies, 0.99)),
+      ...latency,
     };
   } finally {
     stop.abort();
@@ -154,47 +168,6 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
     db.destroy();
     await local.stop();
   }
-}
-
-/** Puts an item every 50 ms while the sink is polled; each item's put-to-sink time, ms. */
-async function measureLatency(db: DynamoDBClient, after: number, seconds: number): Promise<number[]> {
-  const pending = new Map<number, number>();
-  const latencies: number[] = [];
-  let writing = true;
-  let written = 0;
-  const poller = (async () => {
-    while (writing || latencies.length < written) {
-      const ids = [...pending.keys()].slice(0, 100);
-      if (ids.length > 0) {
-        const r = await db.send(
-          new BatchGetItemCommand({
-            RequestItems: { dst: { Keys: ids.map((id) => ({ id: { N: String(id) } })), ProjectionExpression: "id" } },
-          }),
-        );
-        const at = now();
-        for (const item of r.Responses?.dst ?? []) {
-          const id = Number(item.id?.N);
-          const t = pending.get(id);
-          if (t !== undefined) latencies.push(at - t);
-          pending.delete(id);
-        }
-      }
-      await sleep(5);
-    }
-  })();
-  const end = now() + seconds * 1000;
-  for (let id = after + 1; now() < end; id++) {
-    await db.send(
-      new PutItemCommand({ TableName: "src", Item: { id: { N: String(id) }, v: { S: "x" }, n: { N: "0" } } }),
-    );
-    pending.set(id, now());
-    written++;
-    await sleep(50);
-  }
-  writing = false;
-  await Promise.race([poller, sleep(30_000)]);
-  if (latencies.length < written) throw new Error("cdc bench (DynamoDB): puts missing from the sink 30 s later");
-  return latencies;
 }
 
 // `node bench/cdc-dynamodb.ts [rows]`: this part alone.

@@ -16,10 +16,10 @@ import { postgresCdc, postgresSink } from "../connectors/postgres/index.ts";
 import { defineJob } from "../core/api/environment.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startPostgres } from "../functions/local/postgres-local.ts";
-import { quantile } from "./stats.ts";
+import { type LatencyFigure, measureLatency, now, round, sleep } from "./cdc-latency.ts";
 
 /** The cdc part. */
-export interface CdcFigure {
+export interface CdcFigure extends LatencyFigure {
   readonly note: string;
   readonly rows: number;
   readonly snapshotSeconds: number;
@@ -28,14 +28,9 @@ export interface CdcFigure {
   readonly streamingSeconds: number;
   readonly streamingChangesPerSec: number;
   readonly checkpointIntervalMs: number;
-  readonly latencySamples: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
 }
 
 const INTERVAL_MS = 1000;
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(db: pg.Client, sql: string, what: string, ms = 600_000): Promise<void> {
   const deadline = now() + ms;
@@ -75,7 +70,18 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
     await waitFor(db, `SELECT count(*) = ${rows} AS ok FROM dst WHERE n = 1`, "every update is in the sink");
     const streamingSeconds = (now() - t1) / 1000;
 
-    const latencies = await measureLatency(db, writer, rows, latencySeconds);
+    const latency = await measureLatency(
+      {
+        write: async (id) => {
+          await writer.query("INSERT INTO src VALUES ($1, 'x', 0, now())", [id]);
+        },
+        seen: async (ids) =>
+          (await db.query("SELECT id FROM dst WHERE id = ANY($1::int[])", [ids])).rows.map((r) => r.id as number),
+      },
+      rows,
+      latencySeconds,
+      "cdc bench",
+    );
     await writer.end();
     return {
       note:
@@ -89,9 +95,7 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
       streamingSeconds: round(streamingSeconds),
       streamingChangesPerSec: Math.round(rows / streamingSeconds),
       checkpointIntervalMs: INTERVAL_MS,
-      latencySamples: latencies.length,
-      latencyP50Ms: round(quantile(latencies, 0.5)),
-      latencyP99Ms: round(quantile(latencies, 0.99)),
+      ...latency,
     };
   } finally {
     stop.abort();
@@ -99,38 +103,6 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
     await db.end();
     await server.stop();
   }
-}
-
-const round = (x: number) => Number(x.toFixed(1));
-
-/** Inserts a row every 50 ms on `writer` while `db` polls the sink; each row's commit-to-sink time, ms. */
-async function measureLatency(db: pg.Client, writer: pg.Client, after: number, seconds: number): Promise<number[]> {
-  const committed = new Map<number, number>();
-  const latencies: number[] = [];
-  let writing = true;
-  const poller = (async () => {
-    let seen = after;
-    while (writing || latencies.length < committed.size) {
-      const r = await db.query("SELECT id FROM dst WHERE id > $1 ORDER BY id", [seen]);
-      const at = now();
-      for (const { id } of r.rows as { id: number }[]) {
-        const t = committed.get(id);
-        if (t !== undefined) latencies.push(at - t);
-        seen = Math.max(seen, id);
-      }
-      await sleep(5);
-    }
-  })();
-  const end = now() + seconds * 1000;
-  for (let id = after + 1; now() < end; id++) {
-    await writer.query("INSERT INTO src VALUES ($1, 'x', 0, now())", [id]);
-    committed.set(id, now());
-    await sleep(50);
-  }
-  writing = false;
-  await Promise.race([poller, sleep(30_000)]);
-  if (latencies.length < committed.size) throw new Error("cdc bench: inserts missing from the sink 30 s later");
-  return latencies;
 }
 
 // `node bench/cdc.ts [rows]`: this part alone.

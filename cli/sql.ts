@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { UsageError } from "../core/errors.ts";
 import { SqlError } from "../core/sql/errors.ts";
+import "../connectors/dynamodb/sql.ts"; // registers the dynamodb-cdc and dynamodb SQL connectors
+import "../connectors/postgres/sql.ts"; // registers the postgres-cdc and postgres SQL connectors
 import { explain, planSql, sqlJob } from "../core/sql/session.ts";
 import { sqlJobName } from "./load-job.ts";
 import { type RunOptions, runJob } from "./run.ts";

@@ -54,6 +54,7 @@ export {
   type Job,
   StreamExecutionEnvironment,
 } from "./api/environment.ts";
+export { FilesSourceError, type FilesSourceOptions, filesSource } from "./api/files-source.ts";
 export type {
   KeyedContext,
   KeyedCoProcessFunction,
@@ -70,6 +71,8 @@ export type {
   TimerService,
   TimeService,
 } from "./api/functions.ts";
+export { type HybridPosition, type HybridSource, type HybridSourceOptions, hybridSource } from "./api/hybrid-source.ts";
+export { type IngestOptions, ingestSource } from "./api/ingest.ts";
 export { type IntervalJoinContext, intervalJoin, join } from "./api/joins.ts";
 export { OutputTag } from "./api/output-tag.ts";
 export {

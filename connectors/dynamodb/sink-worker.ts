@@ -91,7 +91,7 @@ async function commit(req: DynamoCommitRequest, where: DynamoEndpoint): Promise<
   await ensureProgressTable(client, req.progressTable);
   let applied = 0;
   let skipped = 0;
-  for (const [b, writes] of batches(req.table, req.txn.deletes, req.txn.puts).entries()) {
+  for (const [b, writes] of batches(req.table, req.txn.deletes, req.txn.upserts).entries()) {
     try {
       await client.send(new TransactWriteItemsCommand({ TransactItems: [progress(req, b), ...writes] }));
       applied++;

@@ -12,8 +12,8 @@
  * batches already applied. The written items are the changes' rows, with no riffle
  * attribute added. See docs/DESIGN.md for why not per-item fencing.
  */
-import type { TransactionContext, TwoPhaseCommitSink } from "../../core/api/two-phase-sink.ts";
-import { foldByKey } from "../shared/changelog.ts";
+import type { TwoPhaseCommitSink } from "../../core/api/two-phase-sink.ts";
+import { type KeyedSinkTxn, keyedChangeSink } from "../shared/keyed-sink.ts";
 import { SyncWorker } from "../shared/sync-call.ts";
 import type { DynamoEndpoint } from "./api.ts";
 import type { DynamoChange } from "./changes.ts";
@@ -33,16 +33,8 @@ export interface DynamoSinkOptions extends DynamoEndpoint {
   readonly commitTimeoutMs?: number;
 }
 
-/** A transaction handle: one epoch of one sink partition, folded by key. JSON. */
-export interface DynamoSinkTxn {
-  readonly job: string;
-  readonly sink: string;
-  readonly partition: number;
-  readonly checkpoint: number;
-  puts: WireItem[];
-  /** The keys of the items to delete. */
-  deletes: WireItem[];
-}
+/** A transaction handle: one epoch of one sink partition, folded by key (`deletes`: the items' keys). JSON. */
+export type DynamoSinkTxn = KeyedSinkTxn<WireItem, WireItem>;
 
 /** What the sink's worker is asked to do: write `txn` into `table`. */
 export interface DynamoCommitRequest {
@@ -58,8 +50,8 @@ export interface DynamoCommitResult {
 }
 
 /**
- * An exactly-once sink of a DynamoDB changelog (`+I`/`+U` put, `-D` delete, `-U`
- * ignored) into a DynamoDB table, committed once per checkpoint. Key the stream by
+ * An exactly-once sink of a DynamoDB changelog (`+I`/`+U` put, `-D` delete, and a `-U`
+ * with no `+U` after it deletes too) into a DynamoDB table, committed once per checkpoint. Key the stream by
  * {@link changeKey} before a parallel sink, so a key's changes stay in order.
  *
  * @example
@@ -74,25 +66,12 @@ export function dynamodbSink(options: DynamoSinkOptions): TwoPhaseCommitSink<Dyn
     { endpoint: options.endpoint, region: options.region },
     options.commitTimeoutMs ?? 300_000,
   );
-  return {
-    beginTransaction: (t: TransactionContext) => ({
-      job: t.job,
-      sink: t.operator,
-      partition: t.partition,
-      checkpoint: t.checkpointId,
-      puts: [],
-      deletes: [],
-    }),
-    invoke(txn, values) {
-      const { upserts, deletes } = foldByKey(values, (c) => keyString(c.key));
-      txn.puts = upserts.map((c) => c.row);
-      txn.deletes = deletes.map((c) => c.key);
-    },
-    preCommit: () => {
-      // The handle holds the epoch's changes and riffle stores it with the checkpoint: nothing more to make durable.
-    },
+  return keyedChangeSink<DynamoChange, WireItem, WireItem>({
+    keyOf: (c) => keyString(c.key),
+    upsertOf: (c) => c.row,
+    deleteOf: (c) => c.key,
     commit(txn) {
-      if (txn.puts.length === 0 && txn.deletes.length === 0) return;
+      if (txn.upserts.length === 0 && txn.deletes.length === 0) return;
       try {
         worker.call(
           { table: options.table, progressTable, txn },
@@ -102,6 +81,5 @@ export function dynamodbSink(options: DynamoSinkOptions): TwoPhaseCommitSink<Dyn
         throw dynamoError(`dynamodb sink: committing into '${options.table}'`, e);
       }
     },
-    abort: () => {},
-  };
+  });
 }

@@ -9,12 +9,16 @@
  * table to the checkpoint id; if the row already holds that id or a later one, the
  * transaction rolls back and changes nothing. So a commit riffle repeats after a
  * restore is a no-op, and the table holds each checkpoint's changes once.
+ *
+ * A column the changes carry and the table lacks (the source table gained it) is
+ * added to the table in the same transaction: see `sink-schema.ts`.
  */
-import type { TransactionContext, TwoPhaseCommitSink } from "../../core/api/two-phase-sink.ts";
+import type { TwoPhaseCommitSink } from "../../core/api/two-phase-sink.ts";
 import { JobDefinitionError } from "../../core/errors.ts";
-import { foldByKey } from "../shared/changelog.ts";
+import { type KeyedSinkTxn, keyedChangeSink } from "../shared/keyed-sink.ts";
 import type { ChangeRecord } from "./changes.ts";
 import { ident, qualified } from "./setup.ts";
+import { type AddedColumn, addColumnStatements, addedColumns } from "./sink-schema.ts";
 import { keyString } from "./snapshot.ts";
 import { SyncPostgres, type SyncStatement } from "./sync-postgres.ts";
 
@@ -30,19 +34,14 @@ export interface PostgresSinkOptions {
   readonly progressTable?: string;
 }
 
-/** A transaction handle: one epoch of one sink partition, folded by key. JSON. */
-export interface PostgresSinkTxn {
-  readonly job: string;
-  readonly sink: string;
-  readonly partition: number;
-  readonly checkpoint: number;
-  upserts: Record<string, unknown>[];
-  deletes: Record<string, unknown>[];
-}
+/** A transaction handle: one epoch of one sink partition, folded by key (rows to upsert, rows whose key to delete). JSON. */
+export type PostgresSinkTxn = KeyedSinkTxn<Record<string, unknown>, Record<string, unknown>>;
 
 /**
- * An exactly-once sink of a changelog (`+I`/`+U` upsert, `-D` delete, `-U`
- * ignored) into a Postgres table, committed once per checkpoint.
+ * An exactly-once sink of a changelog (`+I`/`+U` upsert, `-D` delete, and a `-U`
+ * with no `+U` after it deletes too) into a Postgres table, committed once per checkpoint. A column the
+ * changes carry and the table lacks is added to the table (typed by its values:
+ * `numeric`, `text`, `boolean` or `jsonb`; create it beforehand for another type).
  *
  * @example
  * ```ts
@@ -54,34 +53,33 @@ export function postgresSink(options: PostgresSinkOptions): TwoPhaseCommitSink<C
   const table = qualified(options.table);
   const progress = qualified(options.progressTable ?? "riffle_sink_progress");
   const db = new SyncPostgres(options.url);
-  let ready = false;
   const keyOf = (row: Record<string, unknown>) => keyString(options.key.map((k) => row[k]));
-  return {
-    beginTransaction: (t: TransactionContext) => ({
-      job: t.job,
-      sink: t.operator,
-      partition: t.partition,
-      checkpoint: t.checkpointId,
-      upserts: [],
-      deletes: [],
-    }),
-    invoke(txn, values) {
-      const { upserts, deletes } = foldByKey(values, (c) => keyOf(c.row));
-      txn.upserts = upserts.map((c) => c.row);
-      txn.deletes = deletes.map((c) => c.row);
-    },
-    preCommit: () => {
-      // The handle holds the epoch's changes and riffle stores it with the checkpoint: nothing more to make durable.
-    },
+  let columns: Set<string> | undefined;
+  return keyedChangeSink<ChangeRecord, Record<string, unknown>, Record<string, unknown>>({
+    keyOf: (c) => keyOf(c.row),
+    upsertOf: (c) => c.row,
+    deleteOf: (c) => c.row,
     commit(txn) {
-      if (!ready) {
-        db.transaction({ statements: [createProgress(progress)] });
-        ready = true;
-      }
-      db.transaction({ statements: commitStatements(txn, table, progress, options.key), guard: 0 });
+      columns ??= prepare(db, table, progress);
+      const added = addedColumns(txn.upserts, columns);
+      const statements = commitStatements(txn, table, progress, options.key, columns, added);
+      if (db.transaction({ statements, guard: 0 }).applied) for (const c of added) columns.add(c.name);
     },
-    abort: () => {},
-  };
+  });
+}
+
+/** Creates the progress table if missing; the sink table's columns. */
+function prepare(db: SyncPostgres, table: string, progress: string): Set<string> {
+  const result = db.transaction({
+    statements: [
+      createProgress(progress),
+      {
+        text: "SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+        values: [table],
+      },
+    ],
+  });
+  return new Set((result.rows[1] as { name: string }[]).map((r) => r.name));
 }
 
 function createProgress(progress: string): SyncStatement {
@@ -91,12 +89,14 @@ function createProgress(progress: string): SyncStatement {
   };
 }
 
-/** The progress guard, then the deletes and the upserts of `txn`. */
+/** The progress guard, the columns to add, then the deletes and the upserts of `txn`. */
 function commitStatements(
   txn: PostgresSinkTxn,
   table: string,
   progress: string,
   key: readonly string[],
+  columns: ReadonlySet<string>,
+  added: readonly AddedColumn[],
 ): SyncStatement[] {
   const out: SyncStatement[] = [
     {
@@ -105,6 +105,7 @@ function commitStatements(
         WHERE p."checkpoint" < EXCLUDED."checkpoint" RETURNING 1`,
       values: [txn.job, txn.sink, txn.partition, txn.checkpoint],
     },
+    ...addColumnStatements(table, added),
   ];
   const k = key.map(ident);
   if (txn.deletes.length > 0)
@@ -114,7 +115,8 @@ function commitStatements(
       values: [JSON.stringify(txn.deletes)],
     });
   if (txn.upserts.length > 0) {
-    const names = [...new Set(txn.upserts.flatMap((r) => Object.keys(r)))];
+    const known = (c: string) => columns.has(c) || added.some((a) => a.name === c);
+    const names = [...new Set(txn.upserts.flatMap((r) => Object.keys(r)))].filter(known);
     const cols = names.map(ident);
     const rest = cols.filter((c) => !k.includes(c));
     const action = rest.length ? `DO UPDATE SET ${rest.map((c) => `${c} = EXCLUDED.${c}`).join(", ")}` : "DO NOTHING";

@@ -21,17 +21,19 @@ export interface FoldedChanges<C extends ChangeRecord> {
 
 /**
  * The last change of each key among `values` (in the order of those last changes),
- * split into upserts (`+I`, `+U`) and deletes (`-D`); `-U` is ignored. Applying
- * the result to a table leaves it as applying every change in order would.
+ * split into upserts (`+I`, `+U`) and deletes (`-D`, and a `-U` that no `+U` of its
+ * key follows: the update's after image was filtered away, so the row left the
+ * table). Applying the result to a table leaves it as applying every change in
+ * order would.
  */
 export function foldByKey<C extends ChangeRecord>(values: readonly C[], keyOf: (c: C) => string): FoldedChanges<C> {
   const last = new Map<string, C>();
   for (const v of values) {
-    if (v.kind === "-U") continue;
     const k = keyOf(v);
     last.delete(k); // keep the order of last changes
     last.set(k, v);
   }
   const changes = [...last.values()];
-  return { upserts: changes.filter((c) => c.kind !== "-D"), deletes: changes.filter((c) => c.kind === "-D") };
+  const isDelete = (c: C) => c.kind === "-D" || c.kind === "-U";
+  return { upserts: changes.filter((c) => !isDelete(c)), deletes: changes.filter(isDelete) };
 }

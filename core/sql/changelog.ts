@@ -1,5 +1,7 @@
 /** Reading a committed changelog back as a table. */
-import type { RowKind } from "./logical.ts";
+
+/** The kind of a change, as Flink's RowKind. */
+export type RowKind = "+I" | "-U" | "+U" | "-D";
 
 /** A committed record of an updating query: its row kind and its row. */
 export interface ChangeRecord {

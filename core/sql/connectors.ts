@@ -1,10 +1,11 @@
 /**
  * Connectors of `CREATE TABLE … WITH ('connector' = …)`: which tables can be read (`nexmark`, `datagen`,
- * `filesystem`, `ingest`)
- * and written (`print`, `blackhole`), and the changelog each sink accepts.
+ * `filesystem`, `ingest`, and registered ones such as `postgres-cdc`)
+ * and written (`print`, `blackhole`, registered ones such as `postgres`), and the changelog each sink accepts.
  */
 import type { Source, SplitReader } from "../api/source.ts";
 import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
+import type { Change } from "./aggregate.ts";
 import { nexmarkSource } from "../nexmark/source.ts";
 import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
@@ -12,6 +13,7 @@ import type { Row } from "./expr.ts";
 import { filesystemSink, filesystemSource } from "./filesystem.ts";
 import { ingestTable } from "./ingest-table.ts";
 import { type ChangelogMode, INSERT_ONLY, RETRACT, type TableDef } from "./logical.ts";
+import { connectorFor, registeredSource } from "./registered-table.ts";
 import { RIFFLE_CONNECTOR, riffleAccepts } from "./riffle-table.ts";
 
 /** The connector name of a table (`'connector' = …`), or an error at its `CREATE TABLE`. */
@@ -28,8 +30,10 @@ const NEXMARK_DEFAULTS: Record<string, string> = {
 };
 const NEXMARK_KINDS = { person: 0, auction: 1, bid: 2 } as const;
 
-/** The source of a table, producing rows of its physical columns. */
-export function sourceOf(table: TableDef): Source<Row> {
+/** The source of a table, producing rows of its physical columns (changes of them, for a registered connector). */
+export function sourceOf(table: TableDef): Source<Row> | Source<Change> {
+  const registered = connectorFor(table);
+  if (registered) return registeredSource(table, registered);
   const connector = connectorOf(table);
   if (connector === "nexmark") return nexmarkTable(table);
   if (connector === "datagen") return datagenSource(table);
@@ -109,6 +113,12 @@ export function sinkAccepts(table: TableDef): ChangelogMode {
     return INSERT_ONLY;
   }
   if (connector === RIFFLE_CONNECTOR) return riffleAccepts(table);
+  const registered = connectorFor(table);
+  if (registered?.sink) {
+    if (!table.primaryKey)
+      throw invalid(table.pos, `table '${table.name}' needs PRIMARY KEY (…) NOT ENFORCED: its sink upserts by key`);
+    return RETRACT;
+  }
   if (connector !== "print" && connector !== "blackhole")
     throw unsupported(table.pos, `writing to connector '${connector}'`);
   const mode = table.options["changelog-mode"] ?? "all";

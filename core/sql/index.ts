@@ -12,6 +12,11 @@
  */
 export type * from "./ast.ts";
 export { type ChangeRecord, foldChangelog } from "./changelog.ts";
+export {
+  type ConnectorTable,
+  registerSqlConnector,
+  type SqlConnector,
+} from "./connector-registry.ts";
 export { type Pos, SqlError, type SqlErrorKind } from "./errors.ts";
 export type { ChangelogMode, Rel, RowKind, TableDef } from "./logical.ts";
 export { parseSql } from "./parser.ts";

@@ -3,6 +3,8 @@
  * (Flink's row kinds +I, -U, +U, -D).
  */
 import type { Expr } from "./ast.ts";
+import type { RowKind } from "./changelog.ts";
+import { registeredConnector } from "./connector-registry.ts";
 import type { Pos } from "./errors.ts";
 import type { BoundExpr } from "./expr.ts";
 import type { SqlType } from "./types.ts";
@@ -183,7 +185,7 @@ export interface OverWindow {
 export type OverCall = { readonly fn: "ROW_NUMBER"; readonly type: SqlType } | AggCall;
 
 /** A Flink row kind. */
-export type RowKind = "+I" | "-U" | "+U" | "-D";
+export type { RowKind };
 
 /** The row kinds a changelog may hold: insert-only, or updating (with retractions). */
 export type ChangelogMode = readonly RowKind[];
@@ -197,7 +199,7 @@ export const UPSERT_NO_DELETE: ChangelogMode = ["+I", "-U", "+U"];
 export function changelogMode(rel: Rel): ChangelogMode {
   switch (rel.kind) {
     case "scan":
-      return INSERT_ONLY;
+      return registeredConnector(rel.table.options.connector)?.source ? RETRACT : INSERT_ONLY;
     case "aggregate":
       return rel.window || rel.session ? INSERT_ONLY : RETRACT;
     case "rank":

@@ -4,6 +4,7 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../api/environment.ts";
+import type { Source } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
@@ -39,7 +40,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
         const names = rel.fields.map((f) => f.name);
         return stream.map((o): Row => names.map((n) => o[n] ?? null)).uid(uid()) as DataStream<unknown>;
       }
-      return env.fromSource(sourceOf(rel.table)).uid(uid()) as DataStream<unknown>;
+      return env.fromSource(sourceOf(rel.table) as Source<unknown>).uid(uid()) as DataStream<unknown>;
     }
     case "watermark": {
       const time = rel.time;

@@ -23,6 +23,7 @@ import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
 import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
+import { connectorFor, writeRegisteredSink } from "./registered-table.ts";
 import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
 import { assignable, isNumeric, showType, VARCHAR } from "./types.ts";
@@ -250,7 +251,9 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);
   out.uid(ctx.uid());
-  if (connectorOf(p.sink) === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
+  const registered = connectorFor(p.sink);
+  if (registered) writeRegisteredSink(p.sink, registered, out as DataStream<unknown>, ctx.uid);
+  else if (connectorOf(p.sink) === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
   else if (connectorOf(p.sink) === "blackhole")
     out
       .flatMap(() => [])

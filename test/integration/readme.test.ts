@@ -89,6 +89,50 @@ async function background(command: string, cwd: string): Promise<{ stdout: () =>
 }
 
 /**
+ * The CDC examples: a fresh Postgres with table `orders` (500 rows) and an empty
+ * `orders_copy`; `./riffle <args(url)>` runs (with DATABASE_URL set) while orders
+ * are updated, re-keyed and deleted, until the copy equals the table both ways.
+ */
+async function copiesOrders(args: (url: string) => string[]): Promise<void> {
+  const pg = await startPostgres();
+  const db = await pg.connect();
+  try {
+    await db.query("CREATE TABLE orders (id int PRIMARY KEY, item text, qty int)");
+    await db.query("ALTER TABLE orders REPLICA IDENTITY FULL");
+    await db.query("CREATE TABLE orders_copy (id int PRIMARY KEY, item text, qty int)");
+    await db.query("INSERT INTO orders SELECT g, 'item' || g, g FROM generate_series(1, 500) g");
+    const job = spawn(join(ROOT, "riffle"), args(pg.url), {
+      cwd: ROOT,
+      env: { ...process.env, PATH, DATABASE_URL: pg.url },
+    });
+    children.push(job);
+    let err = "";
+    job.stderr?.on("data", (d) => {
+      err += d;
+    });
+    await db.query("UPDATE orders SET qty = qty + 1 WHERE id % 3 = 0");
+    await db.query("UPDATE orders SET id = id + 1000 WHERE id % 7 = 0");
+    await db.query("DELETE FROM orders WHERE id % 11 = 0");
+    const differ = async () =>
+      (
+        await db.query(
+          "SELECT count(*)::int AS n FROM ((TABLE orders EXCEPT TABLE orders_copy) UNION ALL (TABLE orders_copy EXCEPT TABLE orders)) d",
+        )
+      ).rows[0].n as number;
+    const deadline = Date.now() + 60_000;
+    while ((await differ()) > 0) {
+      expect(job.exitCode, err).toBeNull();
+      expect(Date.now(), `orders_copy never caught up with orders: ${err}`).toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    job.kill("SIGKILL");
+  } finally {
+    await db.end();
+    await pg.stop();
+  }
+}
+
+/**
  * Runs a shell block: background commands first, then the rest in one bash (so
  * variables carry over), each command's output checked against the README's comment.
  */
@@ -163,44 +207,18 @@ const HOW: Record<string, (block: ReadmeBlock) => Promise<void>> = {
   "// examples/cdc-orders.ts": async (b) => {
     const example = readFileSync(join(ROOT, "examples/cdc-orders.ts"), "utf8");
     expect(example.trim()).toBe(b.code.trim());
-    const pg = await startPostgres();
-    const db = await pg.connect();
-    try {
-      await db.query("CREATE TABLE orders (id int PRIMARY KEY, item text, qty int)");
-      await db.query("ALTER TABLE orders REPLICA IDENTITY FULL");
-      await db.query("CREATE TABLE orders_copy (id int PRIMARY KEY, item text, qty int)");
-      await db.query("INSERT INTO orders SELECT g, 'item' || g, g FROM generate_series(1, 500) g");
-      const file = await writeTs(b);
-      const state = mkdtempSync(join(tmpdir(), "riffle-readme-cdc-"));
-      const job = spawn(join(ROOT, "riffle"), ["run", file, "--state-dir", state, "--no-progress"], {
-        cwd: ROOT,
-        env: { ...process.env, PATH, DATABASE_URL: pg.url },
-      });
-      children.push(job);
-      let err = "";
-      job.stderr?.on("data", (d) => {
-        err += d;
-      });
-      await db.query("UPDATE orders SET qty = qty + 1 WHERE id % 3 = 0");
-      await db.query("UPDATE orders SET id = id + 1000 WHERE id % 7 = 0");
-      await db.query("DELETE FROM orders WHERE id % 11 = 0");
-      const differ = async () =>
-        (
-          await db.query(
-            "SELECT count(*)::int AS n FROM ((TABLE orders EXCEPT TABLE orders_copy) UNION ALL (TABLE orders_copy EXCEPT TABLE orders)) d",
-          )
-        ).rows[0].n as number;
-      const deadline = Date.now() + 60_000;
-      while ((await differ()) > 0) {
-        expect(job.exitCode, err).toBeNull();
-        expect(Date.now(), `orders_copy never caught up with orders: ${err}`).toBeLessThan(deadline);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      job.kill("SIGKILL");
-    } finally {
-      await db.end();
-      await pg.stop();
-    }
+    const file = await writeTs(b);
+    const state = mkdtempSync(join(tmpdir(), "riffle-readme-cdc-"));
+    await copiesOrders(() => ["run", file, "--state-dir", state, "--no-progress"]);
+  },
+  "./riffle sql examples/sql/cdc-orders.sql --define DATABASE_URL=": async (b) => {
+    // The ```sql block that starts with the file's name is the example file, verbatim.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const sql = /```sql\n(-- examples\/sql\/cdc-orders\.sql[\s\S]*?)```/.exec(readme)?.[1];
+    expect(sql).toBe(readFileSync(join(ROOT, "examples/sql/cdc-orders.sql"), "utf8"));
+    const args = b.code.trim().split(/\s+/).slice(1);
+    expect(args.slice(0, 3)).toEqual(["sql", "examples/sql/cdc-orders.sql", "--define"]);
+    await copiesOrders((url) => [...args.slice(0, 3), `DATABASE_URL=${url}`, "--no-progress"]);
   },
   "// examples/cdc-dynamodb.ts": async (b) => {
     const example = readFileSync(join(ROOT, "examples/cdc-dynamodb.ts"), "utf8");

@@ -38,8 +38,8 @@ describe("dynamodbSink", () => {
       return JSON.parse(JSON.stringify(t)) as DynamoSinkTxn;
     };
     const one = Array.from({ length: 250 }, (_, i) => put(i, "one"));
-    const t1 = txn(1, [...one, put(3, "again"), { ...put(4, "old"), kind: "-U" }]);
-    expect(t1.puts).toHaveLength(250);
+    const t1 = txn(1, [...one, put(3, "again"), { ...put(4, "old"), kind: "-U" }, put(4, "new")]);
+    expect(t1.upserts).toHaveLength(250);
     sink.commit(t1);
     const after1 = await itemsOf(db, table);
     expect(after1.size).toBe(250);
@@ -57,7 +57,7 @@ describe("dynamodbSink", () => {
       ...Array.from({ length: 200 }, (_, i) => put(i + 50, "two")),
     ];
     const t2 = txn(2, two);
-    sink.commit({ ...t2, puts: t2.puts.slice(0, 49) }); // batch 0: the 50 deletes and 49 puts
+    sink.commit({ ...t2, upserts: t2.upserts.slice(0, 49) }); // batch 0: the 50 deletes and 49 puts
     await manual(60, "by hand"); // in batch 0
     await manual(200, "by hand"); // in a later batch
     sink.commit(t2);

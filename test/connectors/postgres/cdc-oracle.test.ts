@@ -12,18 +12,15 @@
  * reconcile its chunks with the changes between the watermarks would leave stale
  * rows in `dst`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PostgresServer, startPostgres } from "../../support/postgres.ts";
+import { finish, killRun, runCdcJob, until } from "./run-job.ts";
 import { seed, startWorkload } from "./workload.ts";
 
-const ROOT = join(import.meta.dirname, "../../..");
-const BIN = join(ROOT, "bin/riffle.js");
-const JOB = "test/fixtures/cdc-job.ts";
 const ROWS = 20_000;
 const COLUMNS = "id int PRIMARY KEY, grp int NOT NULL, v text NOT NULL, n int NOT NULL";
 
@@ -40,42 +37,8 @@ afterAll(async () => {
 
 const count = async (table: string) => (await db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A run of the job; resolves its exit code and stderr. */
-function runJob(state: string, env: Record<string, string> = {}) {
-  const child: ChildProcess = spawn(process.execPath, [BIN, "run", JOB, "--state-dir", state, "--no-progress"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      RIFFLE_CDC_URL: server.url.replace("postgres@", "cdc@"),
-      RIFFLE_CDC_SINK_URL: server.url,
-      RIFFLE_CDC_CHUNK: "100",
-      ...env,
-    },
-  });
-  let stderr = "";
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (c) => {
-      code = c;
-      resolve(c);
-    }),
-  );
-  return { child, exited, stderr: () => stderr, ended: () => code !== undefined };
-}
-
-/** Waits until `check` holds, failing after `ms` with `what`. */
-async function until(what: string, check: () => Promise<boolean>, ended: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (ended()) throw new Error(`the job ended while waiting until ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
+const runJob = (state: string, env: Record<string, string> = {}) =>
+  runCdcJob(state, server.url.replace("postgres@", "cdc@"), server.url, env);
 
 describe("Postgres CDC into the exactly-once Postgres sink", () => {
   it("survives a SIGKILL in the snapshot and one while streaming: dst equals src, and no write waited on a lock", async () => {
@@ -94,10 +57,9 @@ describe("Postgres CDC into the exactly-once Postgres sink", () => {
 
     // Run 1: killed once part of the snapshot is committed.
     const first = runJob(state);
-    await until("a snapshot chunk is committed", async () => (await count("dst")) >= 300, first.ended);
+    await until("a snapshot chunk is committed", async () => (await count("dst")) >= 300, first);
     const atKill1 = await count("dst");
-    first.child.kill("SIGKILL");
-    await first.exited;
+    await killRun(first);
     expect(atKill1, "the first kill lands in the snapshot").toBeLessThan(ROWS / 2);
 
     // Run 2: resumes the snapshot, finishes it, and is killed while it streams.
@@ -107,11 +69,10 @@ describe("Postgres CDC into the exactly-once Postgres sink", () => {
       async () =>
         (await db.query("SELECT count(*)::int AS n FROM (SELECT * FROM src EXCEPT SELECT * FROM dst) d")).rows[0].n <
         200,
-      second.ended,
+      second,
     );
     await sleep(700);
-    second.child.kill("SIGKILL");
-    await second.exited;
+    await killRun(second);
     expect(second.stderr()).toMatch(/resuming 'cdc' from checkpoint/);
 
     // Changes pile up while nothing runs; then the workload stops and the last run ends at its end.
@@ -120,9 +81,7 @@ describe("Postgres CDC into the exactly-once Postgres sink", () => {
     await writer.end();
     const end = (await db.query("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0].lsn as string;
     const last = runJob(state, { RIFFLE_CDC_UNTIL: end });
-    const timer = setTimeout(() => last.child.kill("SIGKILL"), 90_000);
-    const code = await last.exited;
-    clearTimeout(timer);
+    const code = await finish(last);
     expect(last.stderr()).toMatch(/resuming 'cdc' from checkpoint/);
     expect(code, last.stderr()).toBe(0);
 
