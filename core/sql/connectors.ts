@@ -5,8 +5,8 @@
  */
 import type { Source, SplitReader } from "../api/source.ts";
 import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
-import type { Change } from "./aggregate.ts";
 import { nexmarkSource } from "../nexmark/source.ts";
+import type { Change } from "./aggregate.ts";
 import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
