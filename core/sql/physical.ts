@@ -26,6 +26,8 @@ export interface TranslateContext {
   /** The next operator uid (stable ids for their state). */
   readonly uid: () => string;
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
+  /** Whether group aggregates take mini-batches (default true; see `SQL_OPTIONS` in `session.ts`). */
+  readonly miniBatch?: boolean;
 }
 
 /** Builds `rel` into `ctx.env`. */
@@ -74,7 +76,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
       const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
       return changes
         .keyBy(keyOf)
-        .process(groupAggregate(g, rel.aggs, retracting))
+        .process(groupAggregate(g, rel.aggs, retracting, ctx.miniBatch ?? true))
         .uid(uid()) as DataStream<unknown>;
     }
     case "join":

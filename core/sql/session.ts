@@ -34,6 +34,8 @@ export interface PlannedInsert {
   readonly logical: Rel;
   /** The plan after the optimizer's rules. */
   readonly optimized: Rel;
+  /** Whether group aggregates take mini-batches (`table.exec.mini-batch.enabled` when it was planned). */
+  readonly miniBatch: boolean;
 }
 
 /** A planned script. */
@@ -46,6 +48,14 @@ export interface SqlProgram {
 
 /** The connector of tables whose rows come from a DataStream (see `StreamTableEnvironment`). */
 export const DATASTREAM_CONNECTOR = "datastream";
+
+/**
+ * The options `SET` takes, with their defaults. `table.exec.mini-batch.enabled`: a group
+ * aggregate takes the changes of one input envelope per key at once and emits one change per
+ * key for them (Flink's mini-batch aggregation). riffle reads an envelope in one batch anyway,
+ * so this adds no latency and is on by default; `'false'` emits a -U/+U pair per input row.
+ */
+export const SQL_OPTIONS: Readonly<Record<string, "true" | "false">> = { "table.exec.mini-batch.enabled": "true" };
 
 /** Options of a {@link SqlSession}. */
 export interface SessionOptions {
@@ -63,6 +73,8 @@ export class SqlSession {
    * (`core/governance/rewrite.ts`) sets it to filter and mask every table scan.
    */
   rewrite: ((rel: Rel) => Rel) | undefined;
+  /** Options set with `SET 'key' = 'value'` (see {@link SQL_OPTIONS}). */
+  private readonly options = new Map(Object.entries(SQL_OPTIONS));
 
   constructor(options: SessionOptions = {}) {
     this.rewrite = options.rewrite;
@@ -118,6 +130,9 @@ export class SqlSession {
         explains.push(planned.map(explain).join("\n"));
         return;
       }
+      case "set":
+        this.set(s);
+        return;
       case "create-function":
         this.catalog.addFunction(s.name, loadFunction(s.name, s.className, s.pos), s.pos);
         return;
@@ -126,6 +141,15 @@ export class SqlSession {
       default:
         throw unsupported(s.pos, `${s.kind.toUpperCase().replace("-", " ")}`);
     }
+  }
+
+  /** `SET 'key' = 'value'`: one of {@link SQL_OPTIONS}, to 'true' or 'false'. */
+  private set(s: Extract<Statement, { kind: "set" }>): void {
+    if (!(s.key in SQL_OPTIONS))
+      throw unsupported(s.pos, `SET '${s.key}' (the options are: ${Object.keys(SQL_OPTIONS).join(", ")})`);
+    if (s.value !== "true" && s.value !== "false")
+      throw invalid(s.pos, `'${s.key}' is 'true' or 'false', not '${s.value}'`);
+    this.options.set(s.key, s.value);
   }
 
   private planInsert(s: Extract<Statement, { kind: "insert" }>): PlannedInsert {
@@ -157,7 +181,7 @@ export class SqlSession {
         `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: ${whyUpdating(optimized)}`,
       );
     }
-    return { sink, logical, optimized };
+    return { sink, logical, optimized, miniBatch: this.options.get("table.exec.mini-batch.enabled") === "true" };
   }
 
   private bind(q: Query): Rel {
@@ -227,7 +251,7 @@ export function explain(p: PlannedInsert): string {
  * updates); a `blackhole` table commits nothing; a `filesystem` table writes files exactly once.
  */
 export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
-  const stream = translate(p.optimized, ctx);
+  const stream = translate(p.optimized, { ...ctx, miniBatch: p.miniBatch });
   if (connectorOf(p.sink) === "filesystem") {
     (stream as DataStream<Row>).addSink(filesystemSink(p.sink)).uid(ctx.uid());
     return;
