@@ -43,11 +43,14 @@ export interface BenchSizes {
   /** Rows of the warehouse part's table (env RIFFLE_BENCH_WAREHOUSE_ROWS), and point lookups per store. */
   readonly warehouseRows: number;
   readonly warehouseLookups: number;
+  /** Runs of each job per query in the sql part (env RIFFLE_BENCH_SQL_REPS); its figures are medians. */
+  readonly sqlReps: number;
 }
 
 /**
  * Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS,
- * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR, RIFFLE_BENCH_ACTIVE_SECONDS) or a quick one.
+ * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR, RIFFLE_BENCH_ACTIVE_SECONDS,
+ * RIFFLE_BENCH_SQL_REPS) or a quick one.
  */
 export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -71,6 +74,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       cdcDynamoRows: 300,
       warehouseRows: 2_000,
       warehouseLookups: 100,
+      sqlReps: 1,
     };
   }
   return {
@@ -94,6 +98,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     cdcDynamoRows: num("RIFFLE_BENCH_CDC_DYNAMO_ROWS", 20_000),
     warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
     warehouseLookups: 1_000,
+    sqlReps: num("RIFFLE_BENCH_SQL_REPS", 3),
   };
 }
 
