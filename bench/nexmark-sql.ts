@@ -70,11 +70,7 @@ function median(xs: readonly number[]): number {
 type Timed = { eventsPerSec: number; rows: number };
 
 /** Runs each job of `jobs` once small, then `reps` times, alternating: median events/s and rows per job. */
-async function interleaved(
-  jobs: readonly ((events: number) => Job)[],
-  events: number,
-  reps: number,
-): Promise<Timed[]> {
+async function interleaved(jobs: readonly ((events: number) => Job)[], events: number, reps: number): Promise<Timed[]> {
   const warm = Math.max(1000, Math.round(events / 20));
   for (const job of jobs) await time(job(warm), warm);
   const runs: Timed[][] = jobs.map(() => []);

@@ -9,7 +9,7 @@
  * (DISTINCT), and the time is event time; otherwise the plan stays unfused.
  */
 import type { DataStream } from "../api/datastream.ts";
-import type { KeyedProcessFunction } from "../api/functions.ts";
+import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import { type Acc, accumulators } from "./aggregate.ts";
@@ -20,6 +20,7 @@ import { windowsOf } from "./windows.ts";
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
 /** A key's open windows: accumulators by `start,end`. */
 type Windows = Readonly<Record<string, Acc>>;
+type State = { windows: ReturnType<typeof valueState<Windows>> };
 
 /** The parts of a fusable window aggregate, or undefined when it cannot be fused. */
 function fusable(rel: Aggregate) {
@@ -53,13 +54,13 @@ export function fusedWindowAggregate(
     .uid(uid());
   const keyOf = keyAt.length === 0 ? () => 0 : (r: Row) => keyAt.map((i) => r[i + 1]) as Key;
   const accs = accumulators(rel.groupKeys, rel.aggs, false);
-  const fn: KeyedProcessFunction<Row, Key, { windows: ReturnType<typeof valueState<Windows>> }, Row> = {
-    state: { windows: valueState<Windows>() },
-    processElement(timed, ctx) {
+  /** Adds rows of the current key to every open window of their time. */
+  const add = (rows: readonly Row[], ctx: KeyedContext<Key, State, Row>) => {
+    const wm = ctx.timers.currentWatermark();
+    const open: Record<string, Acc> = { ...ctx.state.windows.value() };
+    let changed = false;
+    for (const timed of rows) {
       const row = timed.slice(1);
-      const wm = ctx.timers.currentWatermark();
-      const open: Record<string, Acc> = { ...ctx.state.windows.value() };
-      let changed = false;
       for (const [s, e] of windowsOf(tvf.window, timed[0] as number)) {
         if (e - 1 <= wm) continue;
         const w = `${s},${e}`;
@@ -68,8 +69,14 @@ export function fusedWindowAggregate(
         open[w] = accs.add(acc ?? accs.empty(), row, 1);
         changed = true;
       }
-      if (changed) ctx.state.windows.update(open);
-    },
+    }
+    if (changed) ctx.state.windows.update(open);
+  };
+  const fn: KeyedProcessFunction<Row, Key, State, Row> = {
+    state: { windows: valueState<Windows>() },
+    processElement: (timed, ctx) => add([timed], ctx),
+    // One copy of the key's open windows per envelope, not per row (output only comes from timers).
+    processBundle: add,
     onTimer(at, ctx) {
       const open = ctx.state.windows.value();
       if (!open) return;
