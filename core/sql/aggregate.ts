@@ -122,14 +122,28 @@ export function accumulators(
   counts?: () => CountStore,
 ) {
   const at = (i: number) => (counts ? { counts: counts(), i } : undefined);
+  /** Adds (sign 1) or retracts (sign -1) `row` into `acc` itself (which must be a copy of its own). */
+  const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
+    acc.n += sign;
+    const store = counts?.();
+    for (let i = 0; i < aggs.length; i++)
+      acc.a[i] = accumulate(aggs[i] as AggCall, acc.a[i], row, sign, retracting, store && { counts: store, i });
+  };
   return {
     /** A group with no rows. */
     empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting, counts !== undefined)) }),
     /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
-    add: (acc: Acc, row: Row, sign: 1 | -1): Acc => ({
-      n: acc.n + sign,
-      a: aggs.map((g, i) => accumulate(g, acc.a[i], row, sign, retracting, at(i))),
-    }),
+    add: (acc: Acc, row: Row, sign: 1 | -1): Acc => {
+      const out = { n: acc.n, a: acc.a.slice() };
+      fold(out, row, sign);
+      return out;
+    },
+    /**
+     * A copy of `acc` that {@link fold} may change: a batch of rows costs one copy, not one per
+     * row (each accumulator value is itself replaced, never changed, so `acc` stays as it was).
+     */
+    own: (acc: Acc): Acc => ({ n: acc.n, a: acc.a.slice() }),
+    fold,
     /** The output row: the group key (from `row`), then each aggregate's result. */
     output: (row: Row, acc: Acc): Row => {
       const out = row.slice(0, groupKeys);
@@ -172,9 +186,9 @@ export function groupAggregate(
     const before = ctx.state.acc.value();
     const keyRow = (changes[0] as Change).row;
     const old = before ? accs.output(keyRow, before) : undefined;
-    let acc = before ?? accs.empty();
+    let acc = before ? accs.own(before) : accs.empty();
     for (const c of changes) {
-      acc = accs.add(acc, c.row, c.kind === "+I" || c.kind === "+U" ? 1 : -1);
+      accs.fold(acc, c.row, c.kind === "+I" || c.kind === "+U" ? 1 : -1);
       // A group whose last row is retracted starts again from nothing, as a new group.
       if (acc.n <= 0) acc = accs.empty();
     }
