@@ -8,7 +8,7 @@ import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
-import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.ts";
+import { type BoundExpr, type Compiled, compile, projector, type Row, showExpr } from "./expr.ts";
 import { regularJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
@@ -133,18 +133,39 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
   return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
 }
 
-function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
+function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
   if (calcReadsClock(rel)) return proctimeCalc(rel, input, isUpdating(changelogMode(rel.input))).uid(uid());
-  const test = rel.filter ? compile(rel.filter) : undefined;
-  const project = projector(rel.projects.map(compile));
   if (isUpdating(changelogMode(rel.input))) {
+    const test = rel.filter ? compile(rel.filter) : undefined;
+    const project = projector(rel.projects.map(compile));
     let s = input as DataStream<Change>;
     if (test) s = s.filter((c) => test(c.row) === true).uid(uid());
     return s.map((c): Change => ({ kind: c.kind, row: project(c.row) })).uid(uid()) as DataStream<unknown>;
   }
-  let s = input as DataStream<Row>;
+  return insertOnlyCalc(rel, input as DataStream<Row>, uid, projector) as DataStream<unknown>;
+}
+
+type Calc = Extract<Rel, { kind: "calc" }>;
+
+/**
+ * An insert-only calc over `input` (that reads no clock): its filter, then what `make` builds from
+ * the compiled projections, a row for the next operator or a sink's record (one copy, not two).
+ */
+export function insertOnlyCalc<T>(
+  rel: Calc,
+  input: DataStream<Row>,
+  uid: () => string,
+  make: (fns: readonly Compiled[]) => (row: Row) => T,
+): DataStream<T> {
+  const test = rel.filter ? compile(rel.filter) : undefined;
+  let s = input;
   if (test) s = s.filter((r) => test(r) === true).uid(uid());
-  return s.map(project).uid(uid()) as DataStream<unknown>;
+  return s.map(make(rel.projects.map(compile))).uid(uid());
+}
+
+/** True when `rel` is a calc that {@link insertOnlyCalc} can run: insert-only, reading no clock. */
+export function isPlainCalc(rel: Rel): rel is Calc {
+  return rel.kind === "calc" && !isUpdating(changelogMode(rel.input)) && !calcReadsClock(rel);
 }
 
 /** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */

@@ -16,13 +16,20 @@ import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
+import { type BoundExpr, objectProjector, type Row, rowToObject } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
-import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
+import {
+  describeLogical,
+  describePhysical,
+  insertOnlyCalc,
+  isPlainCalc,
+  type TranslateContext,
+  translate,
+} from "./physical.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
 import { assignable, isNumeric, showType, VARCHAR } from "./types.ts";
 import { loadFunction, withFunctions } from "./udf.ts";
@@ -251,24 +258,39 @@ export function explain(p: PlannedInsert): string {
  * updates); a `blackhole` table commits nothing; a `filesystem` table writes files exactly once.
  */
 export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
-  const stream = translate(p.optimized, { ...ctx, miniBatch: p.miniBatch });
-  if (connectorOf(p.sink) === "filesystem") {
+  const build = { ...ctx, miniBatch: p.miniBatch };
+  const connector = connectorOf(p.sink);
+  const names = p.sink.physical.map((f) => f.name);
+  const top = p.optimized;
+  if ((connector === "print" || connector === "blackhole") && isPlainCalc(top)) {
+    // The query's last calc makes the sink's records itself.
+    const input = translate(top.input, build) as DataStream<Row>;
+    const records = insertOnlyCalc(top, input, ctx.uid, (fns) => objectProjector(names, fns));
+    printOrDiscard(p.sink, records as DataStream<unknown>, ctx);
+    return;
+  }
+  const stream = translate(top, build);
+  if (connector === "filesystem") {
     (stream as DataStream<Row>).addSink(filesystemSink(p.sink)).uid(ctx.uid());
     return;
   }
-  const names = p.sink.physical.map((f) => f.name);
   const record = rowToObject(names);
-  const out = isUpdating(changelogMode(p.optimized))
+  const out = isUpdating(changelogMode(top))
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);
   out.uid(ctx.uid());
-  if (connectorOf(p.sink) === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
-  else if (connectorOf(p.sink) === "blackhole")
+  if (connector === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
+  else printOrDiscard(p.sink, out as DataStream<unknown>, ctx);
+}
+
+/** A `print` table's records go to the sink of its name; a `blackhole` table's nowhere. */
+function printOrDiscard(sink: TableDef, out: DataStream<unknown>, ctx: TranslateContext): void {
+  if (connectorOf(sink) === "blackhole")
     out
       .flatMap(() => [])
       .uid(ctx.uid())
-      .sinkTo(p.sink.name);
-  else out.sinkTo(p.sink.name);
+      .sinkTo(sink.name);
+  else out.sinkTo(sink.name);
 }
 
 /**
