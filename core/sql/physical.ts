@@ -87,6 +87,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
         translate(rel.input, ctx),
         isUpdating(changelogMode(rel.input)),
         uid,
+        ctx.miniBatch ?? true,
       ) as DataStream<unknown>;
     case "over":
       return translateOver(rel, translate(rel.input, ctx), isUpdating(changelogMode(rel.input)), uid);
