@@ -26,7 +26,7 @@ export interface TranslateContext {
   /** The next operator uid (stable ids for their state). */
   readonly uid: () => string;
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
-  /** Whether group aggregates take mini-batches (default true; see `SQL_OPTIONS` in `session.ts`). */
+  /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
   readonly miniBatch?: boolean;
 }
 

@@ -41,7 +41,7 @@ export interface PlannedInsert {
   readonly logical: Rel;
   /** The plan after the optimizer's rules. */
   readonly optimized: Rel;
-  /** Whether group aggregates take mini-batches (`table.exec.mini-batch.enabled` when it was planned). */
+  /** Whether group aggregates, TopN and deduplication take mini-batches (`table.exec.mini-batch.enabled`). */
   readonly miniBatch: boolean;
 }
 
@@ -58,9 +58,9 @@ export const DATASTREAM_CONNECTOR = "datastream";
 
 /**
  * The options `SET` takes, with their defaults. `table.exec.mini-batch.enabled`: a group
- * aggregate takes the changes of one input envelope per key at once and emits one change per
- * key for them (Flink's mini-batch aggregation). riffle reads an envelope in one batch anyway,
- * so this adds no latency and is on by default; `'false'` emits a -U/+U pair per input row.
+ * aggregate, a TopN and a deduplication take the changes of one input envelope per key at once
+ * and emit one change per key for them (Flink's mini-batch). riffle reads an envelope in one
+ * batch anyway, so this adds no latency and is on by default; `'false'` emits changes per row.
  */
 export const SQL_OPTIONS: Readonly<Record<string, "true" | "false">> = { "table.exec.mini-batch.enabled": "true" };
 
