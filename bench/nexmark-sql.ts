@@ -3,10 +3,13 @@
  * ddl_views.sql, as `riffle sql` runs it), events/s of the SQL job on the embedded runtime at
  * parallelism 1 including generation, beside the hand-written TypeScript job of
  * examples/nexmark/ over the same events and Flink's published per-core figure. A query the SQL
- * layer refuses is listed with its error.
+ * layer refuses is listed with its error. Both jobs first run once small (so that neither gains
+ * from the other having warmed the shared code), then `reps` times each, SQL and TypeScript
+ * alternating (and which goes first alternating), so that the load on a shared machine hits both;
+ * the figure is the median of the runs.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Job } from "../core/api/environment.ts";
 import { ManualClock } from "../core/ports/clock.ts";
@@ -34,6 +37,10 @@ export interface SqlFigure {
   readonly tsRows: number | undefined;
   /** Why the SQL layer refused the query. */
   readonly refused?: string;
+  /** Runs of each job; the rates are their medians. */
+  readonly reps: number;
+  /** The 1-minute load average before and after the query's runs. */
+  readonly load: readonly [number, number];
 }
 
 const QUERIES = Array.from({ length: 24 }, (_, i) => `q${i}`);
@@ -53,8 +60,29 @@ async function time(job: Job, events: number): Promise<{ eventsPerSec: number; r
   return { eventsPerSec: Math.round(events / ((performance.now() - t0) / 1000)), rows };
 }
 
+/** The median of `xs`. */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : Math.round(((s[m - 1] as number) + (s[m] as number)) / 2);
+}
+
+type Timed = { eventsPerSec: number; rows: number };
+
+/** Runs each job of `jobs` once small, then `reps` times, alternating: median events/s and rows per job. */
+async function interleaved(jobs: readonly ((events: number) => Job)[], events: number, reps: number): Promise<Timed[]> {
+  const warm = Math.max(1000, Math.round(events / 20));
+  for (const job of jobs) await time(job(warm), warm);
+  const runs: Timed[][] = jobs.map(() => []);
+  for (let r = 0; r < reps; r++) {
+    const order = r % 2 === 0 ? jobs.map((_, i) => i) : jobs.map((_, i) => jobs.length - 1 - i);
+    for (const i of order) runs[i]?.push(await time((jobs[i] as (e: number) => Job)(events), events));
+  }
+  return runs.map((rs) => ({ eventsPerSec: median(rs.map((x) => x.eventsPerSec)), rows: rs[0]?.rows ?? 0 }));
+}
+
 /** Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one. */
-export async function measureNexmarkSql(events: number): Promise<SqlFigure[]> {
+export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), "riffle-bench-sql-"));
   // q13's side input: a key for every auction mod 10000.
   writeFileSync(join(dir, "side_input.txt"), Array.from({ length: 10_000 }, (_, k) => `${k},side-${k}\n`).join(""));
@@ -63,21 +91,28 @@ export async function measureNexmarkSql(events: number): Promise<SqlFigure[]> {
     for (const q of QUERIES) {
       const flink = FLINK_PER_CORE[q];
       const vars = { NEXMARK_DIR: join(dir, q), SUBMIT_TIME: "run", FLINK_HOME: dir };
-      const script = nexmarkScript(q, events, 10_000, 7, vars).replace("/data/side_input.txt", "/side_input.txt");
-      let sql: { eventsPerSec: number; rows: number } | undefined;
+      const sqlOf = (n: number) =>
+        sqlJob(
+          `bench-sql-${q}`,
+          nexmarkScript(q, n, 10_000, 7, vars).replace("/data/side_input.txt", "/side_input.txt"),
+        );
+      const load0 = loadavg()[0] as number;
       let refused: string | undefined;
       try {
-        sql = await time(sqlJob(`bench-sql-${q}`, script), events);
+        sqlOf(events);
       } catch (e) {
         if (!(e instanceof SqlError)) throw e;
         refused = e.message;
       }
       const file = join(import.meta.dirname, "../examples/nexmark", `${q}.ts`);
-      let ts: { eventsPerSec: number; rows: number } | undefined;
+      const jobs: ((n: number) => Job)[] = refused === undefined ? [sqlOf] : [];
       if (existsSync(file)) {
         const { query } = (await import(file)) as { query: NexmarkQuery };
-        ts = await time(nexmarkJob(`bench-ts-${q}`, query, { events, seed: 7 }), events);
+        jobs.push((n) => nexmarkJob(`bench-ts-${q}`, query, { events: n, seed: 7 }));
       }
+      const timed = await interleaved(jobs, events, reps);
+      const sql = refused === undefined ? timed[0] : undefined;
+      const ts = existsSync(file) ? timed[timed.length - 1] : undefined;
       const ratio = (a: number | undefined, b: number | undefined, d: number) =>
         a === undefined || b === undefined ? undefined : Number((a / b).toFixed(d));
       out.push({
@@ -91,6 +126,8 @@ export async function measureNexmarkSql(events: number): Promise<SqlFigure[]> {
         sqlRows: sql?.rows,
         tsRows: ts?.rows,
         ...(refused === undefined ? {} : { refused }),
+        reps,
+        load: [Number(load0.toFixed(1)), Number((loadavg()[0] as number).toFixed(1))],
       });
     }
   } finally {

@@ -46,11 +46,14 @@ export interface BenchSizes {
   readonly warehouseLookups: number;
   /** Most records of one run of the remote part (env RIFFLE_BENCH_REMOTE_RECORDS; fewer at small batch sizes). */
   readonly remoteRecords: number;
+  /** Runs of each job per query in the sql part (env RIFFLE_BENCH_SQL_REPS); its figures are medians. */
+  readonly sqlReps: number;
 }
 
 /**
  * Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS,
- * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR, RIFFLE_BENCH_ACTIVE_SECONDS) or a quick one.
+ * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR, RIFFLE_BENCH_ACTIVE_SECONDS,
+ * RIFFLE_BENCH_SQL_REPS) or a quick one.
  */
 export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -75,6 +78,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       warehouseRows: 2_000,
       warehouseLookups: 100,
       remoteRecords: 5_000,
+      sqlReps: 1,
     };
   }
   return {
@@ -99,6 +103,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
     warehouseLookups: 1_000,
     remoteRecords: num("RIFFLE_BENCH_REMOTE_RECORDS", 200_000),
+    sqlReps: num("RIFFLE_BENCH_SQL_REPS", 3),
   };
 }
 

@@ -48,24 +48,30 @@ export function encodeKey(key: Key): string {
 
 const encoder = new TextEncoder();
 
-/** murmur3 x86 32-bit hash of the UTF-8 bytes of `s`, as an unsigned integer. */
-export function murmur3(s: string, seed = 0): number {
-  let ascii = true;
+/** The UTF-8 bytes of `s`, one char per byte (`s` itself when it is ASCII). */
+function utf8Chars(s: string): string {
   for (let i = 0; i < s.length; i++) {
     if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
+      const bytes = encoder.encode(s);
+      let out = "";
+      for (let j = 0; j < bytes.length; j++) out += String.fromCharCode(bytes[j] as number);
+      return out;
     }
   }
-  const bytes = ascii ? null : encoder.encode(s);
-  const len = bytes ? bytes.length : s.length;
-  const at = bytes ? (i: number) => bytes[i] as number : (i: number) => s.charCodeAt(i);
+  return s;
+}
+
+/** murmur3 x86 32-bit hash of the UTF-8 bytes of `s`, as an unsigned integer. */
+export function murmur3(s: string, seed = 0): number {
+  // One char per byte, read with charCodeAt (no closure per byte: keys are hashed per record).
+  const b = utf8Chars(s);
+  const len = b.length;
   let h = seed >>> 0;
   const c1 = 0xcc9e2d51;
   const c2 = 0x1b873593;
   const blocks = len & ~3;
   for (let i = 0; i < blocks; i += 4) {
-    let k = at(i) | (at(i + 1) << 8) | (at(i + 2) << 16) | (at(i + 3) << 24);
+    let k = b.charCodeAt(i) | (b.charCodeAt(i + 1) << 8) | (b.charCodeAt(i + 2) << 16) | (b.charCodeAt(i + 3) << 24);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);
@@ -76,9 +82,9 @@ export function murmur3(s: string, seed = 0): number {
   const tail = len & 3;
   if (tail > 0) {
     let k = 0;
-    if (tail === 3) k ^= at(blocks + 2) << 16;
-    if (tail >= 2) k ^= at(blocks + 1) << 8;
-    k ^= at(blocks);
+    if (tail === 3) k ^= b.charCodeAt(blocks + 2) << 16;
+    if (tail >= 2) k ^= b.charCodeAt(blocks + 1) << 8;
+    k ^= b.charCodeAt(blocks);
     k = Math.imul(k, c1);
     k = (k << 15) | (k >>> 17);
     k = Math.imul(k, c2);

@@ -133,6 +133,16 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
   /** Called when a timer registered for a key fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /**
+   * Mini-batch processing, like Flink's `MapBundleFunction`: when defined, the operator
+   * holds the records of one input envelope by key and, at the envelope's end (before
+   * any watermark, timer, barrier or end of input), calls this once per key with that
+   * key's records in arrival order, keys in the order they first arrived;
+   * `processElement` is then not called. A bundle never outlives the batch that read
+   * its records, so state and output stay exactly once. A record-by-record rerun (which
+   * dead-letters a failing record) hands over bundles of one record.
+   */
+  processBundle?(values: readonly T[], ctx: KeyedContext<K, S, O>): void;
+  /**
    * Called when checkpoint `checkpointId` completed, i.e. everything before it is
    * committed and its output published (on each partition of the function, outside
    * any key). Best effort, as in Flink: a notification may be skipped (a restore, a

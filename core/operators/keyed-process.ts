@@ -45,6 +45,14 @@ export type KeyedOp =
       readonly descriptors: readonly MapStateDescriptor<Key, unknown>[];
     };
 
+/** One key's records of the current envelope, for a function that takes bundles. */
+interface Bundled {
+  readonly key: Key;
+  readonly group: number;
+  readonly values: unknown[];
+  time: number | undefined;
+}
+
 /** Runs a keyed process function. Always the head of its task. */
 export class KeyedProcessOperator extends ForwardingOperator {
   private readonly fn: Fn | CoFn | BcFn;
@@ -71,6 +79,8 @@ export class KeyedProcessOperator extends ForwardingOperator {
   /** The records of the envelope being processed, and the index of the next one (for the prefetcher). */
   private records: readonly unknown[] = [];
   private index = 0;
+  /** The current envelope's records by encoded key, when the function takes bundles (`processBundle`). */
+  private readonly bundle: Map<string, Bundled> | undefined;
 
   constructor(
     uid: string,
@@ -86,6 +96,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.fn = fn;
     this.prefetcher = op.kind === "process" ? prefetching(fn) : undefined;
     this.selectors = selectors;
+    this.bundle = op.kind === "process" && op.fn.processBundle ? new Map() : undefined;
     const broadcast =
       op.kind === "keyedBroadcastProcess"
         ? broadcastContext(uid, next, services, op.descriptors, true, codec)
@@ -217,11 +228,62 @@ export class KeyedProcessOperator extends ForwardingOperator {
     if (group < start || group > end) {
       throw new ProtocolError(`key ${enc} (key group ${group}) reached a partition owning key groups ${start}-${end}`);
     }
+    if (this.bundle) {
+      this.hold(this.bundle, key, enc, group, value, time);
+      return;
+    }
     const cur = this.backend.current;
     cur.key = key;
     cur.enc = enc;
     cur.group = group;
     this.handle(value, time, input);
+  }
+
+  /** Adds `value` to its key's bundle (handed over at once in a record-by-record rerun). */
+  private hold(
+    bundle: Map<string, Bundled>,
+    key: Key,
+    enc: string,
+    group: number,
+    value: unknown,
+    time: number | undefined,
+  ): void {
+    const b = bundle.get(enc);
+    if (b) {
+      b.values.push(value);
+      b.time = time;
+    } else bundle.set(enc, { key, group, values: [value], time });
+    if (this.services.isolating) this.finishBundle();
+  }
+
+  /** Hands each key's held records to `processBundle`, keys in order of first arrival. */
+  private finishBundle(): void {
+    const bundle = this.bundle;
+    if (!bundle || bundle.size === 0) return;
+    const fn = this.fn as Fn;
+    const { ctx, uid } = this;
+    const cur = this.backend.current;
+    try {
+      for (const [enc, b] of bundle) {
+        cur.key = b.key;
+        cur.enc = enc;
+        cur.group = b.group;
+        ctx.timestamp = b.time;
+        callUser(uid, () => fn.processBundle?.(b.values, ctx));
+      }
+    } finally {
+      bundle.clear();
+    }
+  }
+
+  override flush(): void {
+    this.finishBundle();
+    this.next.flush?.();
+  }
+
+  override prepareSnapshotPreBarrier(n: number): void {
+    this.finishBundle();
+    this.next.prepareSnapshotPreBarrier?.(n);
   }
 
   /** Runs the handler of `input` on `value`. */
@@ -232,11 +294,13 @@ export class KeyedProcessOperator extends ForwardingOperator {
   }
 
   override processWatermark(watermark: number): void {
+    this.finishBundle();
     this.timers.fire("e", watermark, this.fireEvent);
     this.next.processWatermark(watermark);
   }
 
   override processTime(now: number): void {
+    this.finishBundle();
     this.timers.fire("c", now, this.cleanup);
     this.timers.fire("p", now, this.fireProcessing);
     this.next.processTime(now);
@@ -247,6 +311,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
   }
 
   override endInput(): void {
+    this.finishBundle();
     this.timers.fire("e", Number.POSITIVE_INFINITY, this.fireEvent);
     this.timers.fire("p", Number.POSITIVE_INFINITY, this.fireProcessing);
     this.next.endInput();

@@ -44,6 +44,8 @@ export interface TaskServices {
   now: number;
   /** Current event-time watermark of the partition. */
   watermark: number;
+  /** True while a failed batch is rerun record by record (operators then hold no record past its own call). */
+  isolating?: boolean;
   /** Partition-scoped operator state: committed values, with this batch's writes on top. */
   readonly operatorState: OperatorState;
   /** Key group range this partition owns. */

@@ -284,6 +284,7 @@ export class TaskRunner {
   ): SliceRun {
     const services = live.services;
     services.now = step.now;
+    services.isolating = isolate;
     if (isolate) services.backend?.startJournal();
     return processSlice({
       live,

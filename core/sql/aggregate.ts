@@ -3,7 +3,7 @@
  * keyed riffle operator), fed by a changelog (+I/+U add, -U/-D retract) and emitting one: +I for
  * a new group, -U/+U when its result changes, -D when its last row is retracted.
  */
-import type { KeyedProcessFunction } from "../api/functions.ts";
+import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { type MapState, mapState, valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Row } from "./expr.ts";
@@ -122,14 +122,28 @@ export function accumulators(
   counts?: () => CountStore,
 ) {
   const at = (i: number) => (counts ? { counts: counts(), i } : undefined);
+  /** Adds (sign 1) or retracts (sign -1) `row` into `acc` itself (which must be a copy of its own). */
+  const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
+    acc.n += sign;
+    const store = counts?.();
+    for (let i = 0; i < aggs.length; i++)
+      acc.a[i] = accumulate(aggs[i] as AggCall, acc.a[i], row, sign, retracting, store && { counts: store, i });
+  };
   return {
     /** A group with no rows. */
     empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting, counts !== undefined)) }),
     /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
-    add: (acc: Acc, row: Row, sign: 1 | -1): Acc => ({
-      n: acc.n + sign,
-      a: aggs.map((g, i) => accumulate(g, acc.a[i], row, sign, retracting, at(i))),
-    }),
+    add: (acc: Acc, row: Row, sign: 1 | -1): Acc => {
+      const out = { n: acc.n, a: acc.a.slice() };
+      fold(out, row, sign);
+      return out;
+    },
+    /**
+     * A copy of `acc` that {@link fold} may change: a batch of rows costs one copy, not one per
+     * row (each accumulator value is itself replaced, never changed, so `acc` stays as it was).
+     */
+    own: (acc: Acc): Acc => ({ n: acc.n, a: acc.a.slice() }),
+    fold,
     /** The output row: the group key (from `row`), then each aggregate's result. */
     output: (row: Row, acc: Acc): Row => {
       const out = row.slice(0, groupKeys);
@@ -152,34 +166,49 @@ function sameRow(a: Row, b: Row): boolean {
 
 type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
 
-/** The keyed process function of a group aggregate over `groupKeys` leading columns. */
+/**
+ * The keyed process function of a group aggregate over `groupKeys` leading columns. With
+ * `miniBatch` (Flink's `table.exec.mini-batch.enabled`), it takes the changes of one input
+ * envelope per key at once (`processBundle`) and emits one change per key for them all, instead
+ * of a -U/+U pair per row; the changelog folds to the same result either way.
+ */
 export function groupAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
   retracting: boolean,
+  miniBatch = false,
 ): KeyedProcessFunction<Change, Key, AggState, Change> {
   let store: CountStore | undefined;
   const accs = accumulators(groupKeys, aggs, retracting, () => store as CountStore);
+  /** Folds `changes` (all of the current key) into its accumulators and emits what changed. */
+  const apply = (changes: readonly Change[], ctx: KeyedContext<Key, AggState, Change>) => {
+    store = ctx.state.counts;
+    const before = ctx.state.acc.value();
+    const keyRow = (changes[0] as Change).row;
+    const old = before ? accs.output(keyRow, before) : undefined;
+    let acc = before ? accs.own(before) : accs.empty();
+    for (const c of changes) {
+      accs.fold(acc, c.row, c.kind === "+I" || c.kind === "+U" ? 1 : -1);
+      // A group whose last row is retracted starts again from nothing, as a new group.
+      if (acc.n <= 0) acc = accs.empty();
+    }
+    if (acc.n === 0) {
+      if (before) ctx.state.acc.clear();
+      if (old) ctx.emit({ kind: "-D", row: old });
+      return;
+    }
+    ctx.state.acc.update(acc);
+    const row = accs.output(keyRow, acc);
+    if (!old) ctx.emit({ kind: "+I", row });
+    else if (!sameRow(old, row)) {
+      ctx.emit({ kind: "-U", row: old });
+      ctx.emit({ kind: "+U", row });
+    }
+  };
   return {
     state: { acc: valueState<Acc>(), counts: mapState<number>() },
-    processElement(change, ctx) {
-      store = ctx.state.counts;
-      const before = ctx.state.acc.value();
-      const old = before ? accs.output(change.row, before) : undefined;
-      const acc = accs.add(before ?? accs.empty(), change.row, change.kind === "+I" || change.kind === "+U" ? 1 : -1);
-      if (acc.n <= 0) {
-        ctx.state.acc.clear();
-        if (old) ctx.emit({ kind: "-D", row: old });
-        return;
-      }
-      ctx.state.acc.update(acc);
-      const row = accs.output(change.row, acc);
-      if (!old) ctx.emit({ kind: "+I", row });
-      else if (!sameRow(old, row)) {
-        ctx.emit({ kind: "-U", row: old });
-        ctx.emit({ kind: "+U", row });
-      }
-    },
+    processElement: (change, ctx) => apply([change], ctx),
+    ...(miniBatch ? { processBundle: apply } : {}),
   };
 }
 

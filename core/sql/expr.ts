@@ -75,17 +75,28 @@ function compileCall(e: Extract<BoundExpr, { kind: "call" }>): Compiled {
     e.type,
   );
   if (e.fn.nullAware) return (row) => impl(args.map((a) => a(row)));
+  // One argument array per call site, refilled per row (implementations never keep it, and a
+  // call site is not re-entered while its arguments are evaluated): no allocation per record.
+  const values: unknown[] = new Array(args.length);
   if (args.length === 2) {
     const [a, b] = args as [Compiled, Compiled];
     return (row) => {
       const x = a(row);
       const y = b(row);
-      return x === null || y === null ? null : impl([x, y]);
+      if (x === null || y === null) return null;
+      values[0] = x;
+      values[1] = y;
+      return impl(values);
     };
   }
+  const n = args.length;
   return (row) => {
-    const values = args.map((a) => a(row));
-    return values.includes(null) ? null : impl(values);
+    for (let i = 0; i < n; i++) {
+      const v = (args[i] as Compiled)(row);
+      if (v === null) return null;
+      values[i] = v;
+    }
+    return impl(values);
   };
 }
 
@@ -211,6 +222,18 @@ export function rowToObject(names: readonly string[]): (row: Row) => Record<stri
   return (row) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < names.length; i++) o[names[i] as string] = row[i];
+    return o;
+  };
+}
+
+/** The object keyed by `names` of `fns`' values over the input row (a projection straight into a sink's record). */
+export function objectProjector(
+  names: readonly string[],
+  fns: readonly Compiled[],
+): (row: Row) => Record<string, unknown> {
+  return (row) => {
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) o[names[i] as string] = (fns[i] as Compiled)(row);
     return o;
   };
 }

@@ -9,14 +9,14 @@ import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
-import { type BoundExpr, compile, projector, type Row, showExpr } from "./expr.ts";
+import { type BoundExpr, type Compiled, compile, projector, type Row, showExpr } from "./expr.ts";
 import { regularJoin } from "./join.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
-import { withRemoteCalls } from "./remote-udf.ts";
+import { remoteCalls, withRemoteCalls } from "./remote-udf.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { temporalJoin } from "./temporal-join.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
@@ -28,6 +28,8 @@ export interface TranslateContext {
   /** The next operator uid (stable ids for their state). */
   readonly uid: () => string;
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
+  /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
+  readonly miniBatch?: boolean;
 }
 
 /** Builds `rel` into `ctx.env`. */
@@ -76,7 +78,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
       const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
       return changes
         .keyBy(keyOf)
-        .process(groupAggregate(g, rel.aggs, retracting))
+        .process(groupAggregate(g, rel.aggs, retracting, ctx.miniBatch ?? true))
         .uid(uid()) as DataStream<unknown>;
     }
     case "join":
@@ -87,6 +89,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
         translate(rel.input, ctx),
         isUpdating(changelogMode(rel.input)),
         uid,
+        ctx.miniBatch ?? true,
       ) as DataStream<unknown>;
     case "over":
       return translateOver(rel, translate(rel.input, ctx), isUpdating(changelogMode(rel.input)), uid);
@@ -133,8 +136,8 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
   return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
 }
 
-function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
-  const exprs = rel.filter ? [...rel.projects, rel.filter] : rel.projects;
+function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
+  const exprs = calcExprs(rel);
   const updating = isUpdating(changelogMode(rel.input));
   const remote = updating ? undefined : withRemoteCalls(input as DataStream<Row>, rel.input.fields.length, exprs, uid);
   if (remote) {
@@ -143,16 +146,45 @@ function calc(rel: Extract<Rel, { kind: "calc" }>, input: DataStream<unknown>, u
     return calc({ ...rel, projects, ...(filter ? { filter } : {}) }, remote.input as DataStream<unknown>, uid);
   }
   if (calcReadsClock(rel)) return proctimeCalc(rel, input, updating).uid(uid());
-  const test = rel.filter ? compile(rel.filter) : undefined;
-  const project = projector(rel.projects.map(compile));
-  if (isUpdating(changelogMode(rel.input))) {
+  if (updating) {
+    const test = rel.filter ? compile(rel.filter) : undefined;
+    const project = projector(rel.projects.map(compile));
     let s = input as DataStream<Change>;
     if (test) s = s.filter((c) => test(c.row) === true).uid(uid());
     return s.map((c): Change => ({ kind: c.kind, row: project(c.row) })).uid(uid()) as DataStream<unknown>;
   }
-  let s = input as DataStream<Row>;
+  return insertOnlyCalc(rel, input as DataStream<Row>, uid, projector) as DataStream<unknown>;
+}
+
+type Calc = Extract<Rel, { kind: "calc" }>;
+
+/** A calc's projections, then its filter. */
+const calcExprs = (rel: Calc): BoundExpr[] => (rel.filter ? [...rel.projects, rel.filter] : [...rel.projects]);
+
+/**
+ * An insert-only calc over `input` (that reads no clock): its filter, then what `make` builds from
+ * the compiled projections, a row for the next operator or a sink's record (one copy, not two).
+ */
+export function insertOnlyCalc<T>(
+  rel: Calc,
+  input: DataStream<Row>,
+  uid: () => string,
+  make: (fns: readonly Compiled[]) => (row: Row) => T,
+): DataStream<T> {
+  const test = rel.filter ? compile(rel.filter) : undefined;
+  let s = input;
   if (test) s = s.filter((r) => test(r) === true).uid(uid());
-  return s.map(project).uid(uid()) as DataStream<unknown>;
+  return s.map(make(rel.projects.map(compile))).uid(uid());
+}
+
+/** True when `rel` is a calc that {@link insertOnlyCalc} can run: insert-only, reading no clock, calling no remote function. */
+export function isPlainCalc(rel: Rel): rel is Calc {
+  return (
+    rel.kind === "calc" &&
+    !isUpdating(changelogMode(rel.input)) &&
+    !calcReadsClock(rel) &&
+    remoteCalls(calcExprs(rel)).length === 0
+  );
 }
 
 /** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */

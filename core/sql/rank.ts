@@ -108,33 +108,41 @@ function emitDiff(before: readonly Row[], after: readonly Row[], rowNumber: bool
 /**
  * The keyed process function of a TopN: keeps the partition's rows sorted by `order` (the first
  * `limit` of them over an insert-only input, where a row once out of the top N never returns;
- * all of them over a retracting input) and emits how the top `limit` changed.
+ * all of them over a retracting input) and emits how the top `limit` changed: per change, or,
+ * with `miniBatch`, once per key for an input envelope's changes (`processBundle`).
  */
 export function topN(
   limit: number,
   order: RowOrder,
   rowNumber: boolean,
   retracting: boolean,
+  miniBatch = false,
 ): KeyedProcessFunction<Change, Key, TopState, Change> {
+  /** `rows` after `change` (`rows` itself when the change leaves them as they are). */
+  const step = (rows: Row[], change: Change): Row[] => {
+    if (change.kind === "+I" || change.kind === "+U") {
+      const at = insertionPoint(rows, change.row, order);
+      if (!retracting && at >= limit) return rows;
+      const after = [...rows.slice(0, at), change.row, ...rows.slice(at)];
+      if (!retracting) after.length = Math.min(after.length, limit);
+      return after;
+    }
+    const k = JSON.stringify(change.row);
+    const at = rows.findIndex((r) => JSON.stringify(r) === k);
+    return at < 0 ? rows : [...rows.slice(0, at), ...rows.slice(at + 1)];
+  };
+  const apply = (changes: readonly Change[], ctx: KeyedContext<Key, TopState, Change>) => {
+    const before = ctx.state.rows.value() ?? [];
+    let after = before;
+    for (const c of changes) after = step(after, c);
+    if (after === before) return;
+    store(ctx, after);
+    emitDiff(before.slice(0, limit), after.slice(0, limit), rowNumber, (c) => ctx.emit(c));
+  };
   return {
     state: { rows: valueState<Row[]>() },
-    processElement(change, ctx) {
-      const before = ctx.state.rows.value() ?? [];
-      let after: Row[];
-      if (change.kind === "+I" || change.kind === "+U") {
-        const at = insertionPoint(before, change.row, order);
-        if (!retracting && at >= limit) return;
-        after = [...before.slice(0, at), change.row, ...before.slice(at)];
-        if (!retracting) after.length = Math.min(after.length, limit);
-      } else {
-        const k = JSON.stringify(change.row);
-        const at = before.findIndex((r) => JSON.stringify(r) === k);
-        if (at < 0) return;
-        after = [...before.slice(0, at), ...before.slice(at + 1)];
-      }
-      store(ctx, after);
-      emitDiff(before.slice(0, limit), after.slice(0, limit), rowNumber, (c) => ctx.emit(c));
-    },
+    processElement: (change, ctx) => apply([change], ctx),
+    ...(miniBatch ? { processBundle: apply } : {}),
   };
 }
 
@@ -148,21 +156,26 @@ type DedupState = { row: ReturnType<typeof valueState<Row>> };
 /**
  * The keyed process function of a deduplication over an insert-only input: the key's first row
  * by `order` (the earliest time for keep-first, the latest for keep-last), +I when the key is
- * new and -U/+U when a row that comes first replaces it.
+ * new and -U/+U when a row that comes first replaces it: per row, or, with `miniBatch`, once per
+ * key for an input envelope's rows.
  */
-export function deduplicate(order: RowOrder): KeyedProcessFunction<Row, Key, DedupState, Change> {
+export function deduplicate(order: RowOrder, miniBatch = false): KeyedProcessFunction<Row, Key, DedupState, Change> {
+  const apply = (rows: readonly Row[], ctx: KeyedContext<Key, DedupState, Change>) => {
+    const kept = ctx.state.row.value();
+    let first = kept;
+    for (const row of rows) if (first === undefined || order(row, first) < 0) first = row;
+    if (first === kept || first === undefined) return;
+    ctx.state.row.update(first);
+    if (kept === undefined) ctx.emit({ kind: "+I", row: first });
+    else {
+      ctx.emit({ kind: "-U", row: kept });
+      ctx.emit({ kind: "+U", row: first });
+    }
+  };
   return {
     state: { row: valueState<Row>() },
-    processElement(row, ctx) {
-      const kept = ctx.state.row.value();
-      if (kept !== undefined && order(row, kept) >= 0) return;
-      ctx.state.row.update(row);
-      if (kept === undefined) ctx.emit({ kind: "+I", row });
-      else {
-        ctx.emit({ kind: "-U", row: kept });
-        ctx.emit({ kind: "+U", row });
-      }
-    },
+    processElement: (row, ctx) => apply([row], ctx),
+    ...(miniBatch ? { processBundle: apply } : {}),
   };
 }
 
@@ -202,13 +215,15 @@ type Rank = Extract<Rel, { kind: "rank" }>;
 
 /**
  * Builds a rank over `input` (rows when `retracting` is false, changes otherwise): a stream of
- * changes, or of rows for a window TopN.
+ * changes, or of rows for a window TopN. `miniBatch`: TopN and deduplication take an input
+ * envelope's rows per key at once (see `SQL_OPTIONS` in `session.ts`).
  */
 export function translateRank(
   rel: Rank,
   input: DataStream<unknown>,
   retracting: boolean,
   uid: () => string,
+  miniBatch = false,
 ): DataStream<unknown> {
   const keys = rel.partitionKeys;
   const keyOfRow = (r: Row): Key => (keys.length === 0 ? 0 : (keys.map((k) => r[k]) as Key));
@@ -219,13 +234,16 @@ export function translateRank(
       .process(windowTopN(rel.limit, order, rel.rowNumber, rel.windowEnd))
       .uid(uid()) as DataStream<unknown>;
   if (isDeduplicate(rel) && !retracting)
-    return (input as DataStream<Row>).keyBy(keyOfRow).process(deduplicate(order)).uid(uid()) as DataStream<unknown>;
+    return (input as DataStream<Row>)
+      .keyBy(keyOfRow)
+      .process(deduplicate(order, miniBatch))
+      .uid(uid()) as DataStream<unknown>;
   const changes = retracting
     ? (input as DataStream<Change>)
     : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
   return changes
     .keyBy((c) => keyOfRow(c.row))
-    .process(topN(rel.limit, order, rel.rowNumber, retracting))
+    .process(topN(rel.limit, order, rel.rowNumber, retracting, miniBatch))
     .uid(uid()) as DataStream<unknown>;
 }
 

@@ -67,7 +67,8 @@ export function remoteScalar(
 }
 
 /** The remote calls of `exprs`, each once, innermost first; a remote call inside another's arguments is refused. */
-function remoteCalls(exprs: readonly BoundExpr[]): Extract<BoundExpr, { kind: "call" }>[] {
+/** The calls of remote functions in `exprs`, innermost first. */
+export function remoteCalls(exprs: readonly BoundExpr[]): Extract<BoundExpr, { kind: "call" }>[] {
   const out: Extract<BoundExpr, { kind: "call" }>[] = [];
   const walk = (e: BoundExpr, inside: boolean): void => {
     switch (e.kind) {

@@ -16,13 +16,20 @@ import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
+import { type BoundExpr, objectProjector, type Row, rowToObject } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
-import { describeLogical, describePhysical, type TranslateContext, translate } from "./physical.ts";
+import {
+  describeLogical,
+  describePhysical,
+  insertOnlyCalc,
+  isPlainCalc,
+  type TranslateContext,
+  translate,
+} from "./physical.ts";
 import { connectorFor, writeRegisteredSink } from "./registered-table.ts";
 import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
@@ -36,6 +43,8 @@ export interface PlannedInsert {
   readonly logical: Rel;
   /** The plan after the optimizer's rules. */
   readonly optimized: Rel;
+  /** Whether group aggregates, TopN and deduplication take mini-batches (`table.exec.mini-batch.enabled`). */
+  readonly miniBatch: boolean;
 }
 
 /** A planned script. */
@@ -48,6 +57,14 @@ export interface SqlProgram {
 
 /** The connector of tables whose rows come from a DataStream (see `StreamTableEnvironment`). */
 export const DATASTREAM_CONNECTOR = "datastream";
+
+/**
+ * The options `SET` takes, with their defaults. `table.exec.mini-batch.enabled`: a group
+ * aggregate, a TopN and a deduplication take the changes of one input envelope per key at once
+ * and emit one change per key for them (Flink's mini-batch). riffle reads an envelope in one
+ * batch anyway, so this adds no latency and is on by default; `'false'` emits changes per row.
+ */
+export const SQL_OPTIONS: Readonly<Record<string, "true" | "false">> = { "table.exec.mini-batch.enabled": "true" };
 
 /** Options of a {@link SqlSession}. */
 export interface SessionOptions {
@@ -65,6 +82,8 @@ export class SqlSession {
    * (`core/governance/rewrite.ts`) sets it to filter and mask every table scan.
    */
   rewrite: ((rel: Rel) => Rel) | undefined;
+  /** Options set with `SET 'key' = 'value'` (see {@link SQL_OPTIONS}). */
+  private readonly options = new Map(Object.entries(SQL_OPTIONS));
 
   constructor(options: SessionOptions = {}) {
     this.rewrite = options.rewrite;
@@ -120,6 +139,9 @@ export class SqlSession {
         explains.push(planned.map(explain).join("\n"));
         return;
       }
+      case "set":
+        this.set(s);
+        return;
       case "create-function":
         this.catalog.addFunction(
           s.name,
@@ -134,6 +156,15 @@ export class SqlSession {
       default:
         throw unsupported(s.pos, `${s.kind.toUpperCase().replace("-", " ")}`);
     }
+  }
+
+  /** `SET 'key' = 'value'`: one of {@link SQL_OPTIONS}, to 'true' or 'false'. */
+  private set(s: Extract<Statement, { kind: "set" }>): void {
+    if (!(s.key in SQL_OPTIONS))
+      throw unsupported(s.pos, `SET '${s.key}' (the options are: ${Object.keys(SQL_OPTIONS).join(", ")})`);
+    if (s.value !== "true" && s.value !== "false")
+      throw invalid(s.pos, `'${s.key}' is 'true' or 'false', not '${s.value}'`);
+    this.options.set(s.key, s.value);
   }
 
   private planInsert(s: Extract<Statement, { kind: "insert" }>): PlannedInsert {
@@ -170,7 +201,7 @@ export class SqlSession {
         `table '${sink.name}' (connector '${connectorOf(sink)}') accepts only [${accepts.join(", ")}], but the query produces [${mode.join(", ")}]: ${whyUpdating(optimized)}`,
       );
     }
-    return { sink, logical, optimized };
+    return { sink, logical, optimized, miniBatch: this.options.get("table.exec.mini-batch.enabled") === "true" };
   }
 
   private bind(q: Query): Rel {
@@ -240,26 +271,41 @@ export function explain(p: PlannedInsert): string {
  * updates); a `blackhole` table commits nothing; a `filesystem` table writes files exactly once.
  */
 export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
-  const stream = translate(p.optimized, ctx);
-  if (connectorOf(p.sink) === "filesystem") {
+  const build = { ...ctx, miniBatch: p.miniBatch };
+  const connector = connectorOf(p.sink);
+  const names = p.sink.physical.map((f) => f.name);
+  const top = p.optimized;
+  if ((connector === "print" || connector === "blackhole") && isPlainCalc(top)) {
+    // The query's last calc makes the sink's records itself.
+    const input = translate(top.input, build) as DataStream<Row>;
+    const records = insertOnlyCalc(top, input, ctx.uid, (fns) => objectProjector(names, fns));
+    printOrDiscard(p.sink, records as DataStream<unknown>, ctx);
+    return;
+  }
+  const stream = translate(top, build);
+  if (connector === "filesystem") {
     (stream as DataStream<Row>).addSink(filesystemSink(p.sink)).uid(ctx.uid());
     return;
   }
-  const names = p.sink.physical.map((f) => f.name);
   const record = rowToObject(names);
-  const out = isUpdating(changelogMode(p.optimized))
+  const out = isUpdating(changelogMode(top))
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);
   out.uid(ctx.uid());
   const registered = connectorFor(p.sink);
   if (registered) writeRegisteredSink(p.sink, registered, out as DataStream<unknown>, ctx.uid);
-  else if (connectorOf(p.sink) === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
-  else if (connectorOf(p.sink) === "blackhole")
+  else if (connector === RIFFLE_CONNECTOR) writeRiffleTable(p.sink, out as DataStream<unknown>, ctx.uid());
+  else printOrDiscard(p.sink, out as DataStream<unknown>, ctx);
+}
+
+/** A `print` table's records go to the sink of its name; a `blackhole` table's nowhere. */
+function printOrDiscard(sink: TableDef, out: DataStream<unknown>, ctx: TranslateContext): void {
+  if (connectorOf(sink) === "blackhole")
     out
       .flatMap(() => [])
       .uid(ctx.uid())
-      .sinkTo(p.sink.name);
-  else out.sinkTo(p.sink.name);
+      .sinkTo(sink.name);
+  else out.sinkTo(sink.name);
 }
 
 /**

@@ -9,7 +9,7 @@
  * (DISTINCT), and the time is event time; otherwise the plan stays unfused.
  */
 import type { DataStream } from "../api/datastream.ts";
-import type { KeyedProcessFunction } from "../api/functions.ts";
+import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import { type Acc, accumulators } from "./aggregate.ts";
@@ -18,8 +18,10 @@ import type { Rel } from "./logical.ts";
 import { windowsOf } from "./windows.ts";
 
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
-/** A key's open windows: accumulators by `start,end`. */
-type Windows = Readonly<Record<string, Acc>>;
+/** A key's open windows, in the order they opened: start, end and accumulators. */
+type Window = readonly [start: number, end: number, acc: Acc];
+type Windows = readonly Window[];
+type State = { windows: ReturnType<typeof valueState<Windows>> };
 
 /** The parts of a fusable window aggregate, or undefined when it cannot be fused. */
 function fusable(rel: Aggregate) {
@@ -53,32 +55,47 @@ export function fusedWindowAggregate(
     .uid(uid());
   const keyOf = keyAt.length === 0 ? () => 0 : (r: Row) => keyAt.map((i) => r[i + 1]) as Key;
   const accs = accumulators(rel.groupKeys, rel.aggs, false);
-  const fn: KeyedProcessFunction<Row, Key, { windows: ReturnType<typeof valueState<Windows>> }, Row> = {
-    state: { windows: valueState<Windows>() },
-    processElement(timed, ctx) {
+  /** Adds rows of the current key to every open window of their time. */
+  const add = (rows: readonly Row[], ctx: KeyedContext<Key, State, Row>) => {
+    const wm = ctx.timers.currentWatermark();
+    const open = [...(ctx.state.windows.value() ?? [])];
+    /** Per window of `open`: whether this call copied its accumulators (and so may change them in place). */
+    const owned: boolean[] = [];
+    let changed = false;
+    for (const timed of rows) {
       const row = timed.slice(1);
-      const wm = ctx.timers.currentWatermark();
-      const open: Record<string, Acc> = { ...ctx.state.windows.value() };
-      let changed = false;
       for (const [s, e] of windowsOf(tvf.window, timed[0] as number)) {
         if (e - 1 <= wm) continue;
-        const w = `${s},${e}`;
-        const acc = open[w];
-        if (!acc) ctx.timers.registerEventTimeTimer(e - 1);
-        open[w] = accs.add(acc ?? accs.empty(), row, 1);
+        let j = 0;
+        while (j < open.length && ((open[j] as Window)[0] !== s || (open[j] as Window)[1] !== e)) j++;
+        if (j === open.length) {
+          ctx.timers.registerEventTimeTimer(e - 1);
+          open.push([s, e, accs.empty()]);
+          owned[j] = true;
+        } else if (!owned[j]) {
+          open[j] = [s, e, accs.own((open[j] as Window)[2])];
+          owned[j] = true;
+        }
+        accs.fold((open[j] as Window)[2], row, 1);
         changed = true;
       }
-      if (changed) ctx.state.windows.update(open);
-    },
+    }
+    if (changed) ctx.state.windows.update(open);
+  };
+  const fn: KeyedProcessFunction<Row, Key, State, Row> = {
+    state: { windows: valueState<Windows>() },
+    processElement: (timed, ctx) => add([timed], ctx),
+    // One copy of the key's open windows per envelope, not per row (output only comes from timers).
+    processBundle: add,
     onTimer(at, ctx) {
       const open = ctx.state.windows.value();
       if (!open) return;
-      const rest: Record<string, Acc> = {};
+      const rest: Window[] = [];
       const key = keyAt.length === 0 ? [] : (ctx.key as Row);
-      for (const [w, acc] of Object.entries(open)) {
-        const [windowStart, windowEnd] = w.split(",").map(Number) as [number, number];
+      for (const w of open) {
+        const [windowStart, windowEnd, acc] = w;
         if (windowEnd - 1 > at) {
-          rest[w] = acc;
+          rest.push(w);
           continue;
         }
         const keyRow: unknown[] = [];
@@ -86,7 +103,7 @@ export function fusedWindowAggregate(
           keyRow.push(i === start ? windowStart : i === end ? windowEnd : key[k++]);
         ctx.emit(accs.output(keyRow, acc));
       }
-      if (Object.keys(rest).length === 0) ctx.state.windows.clear();
+      if (rest.length === 0) ctx.state.windows.clear();
       else ctx.state.windows.update(rest);
     },
   };

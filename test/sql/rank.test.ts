@@ -16,9 +16,9 @@ import { OperatorHarness } from "../../core/testing/harness.ts";
 /** Rows [partition, price, name]: the top by price descending. */
 const byPriceDesc = rankOrder([{ column: 1, desc: true }]);
 
-const topHarness = (limit: number, rowNumber: boolean, retracting: boolean) =>
+const topHarness = (limit: number, rowNumber: boolean, retracting: boolean, miniBatch = false) =>
   OperatorHarness.create((s: DataStream<Change>) =>
-    s.keyBy((c) => [c.row[0]] as Key).process(topN(limit, byPriceDesc, rowNumber, retracting)),
+    s.keyBy((c) => [c.row[0]] as Key).process(topN(limit, byPriceDesc, rowNumber, retracting, miniBatch)),
   );
 
 const ins = (...row: unknown[]): Change => ({ kind: "+I", row });
@@ -69,6 +69,23 @@ describe("TopN over an insert-only input", () => {
   });
 });
 
+describe("TopN with mini-batch", () => {
+  it("emits one diff per key for an envelope's changes: the top N before against the top N after", async () => {
+    const h = await topHarness(2, true, false, true);
+    await h.processElements([ins("a", 5), ins("a", 7), ins("a", 6), ins("a", 1), ins("b", 3)]);
+    await h.processElements([ins("a", 9), ins("a", 2)]);
+    expect(h.output()).toEqual([
+      ins("a", 7, 1),
+      ins("a", 6, 2),
+      ins("b", 3, 1),
+      { kind: "-U", row: ["a", 7, 1] },
+      { kind: "+U", row: ["a", 9, 1] },
+      { kind: "-U", row: ["a", 6, 2] },
+      { kind: "+U", row: ["a", 7, 2] },
+    ]);
+  });
+});
+
 describe("TopN over a retracting input", () => {
   it("brings the next row back when a top row is retracted", async () => {
     const h = await topHarness(1, true, true);
@@ -89,8 +106,13 @@ describe("TopN over a retracting input", () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    for (const rowNumber of [false, true]) {
-      const h = await topHarness(3, rowNumber, true);
+    for (const [rowNumber, miniBatch] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const h = await topHarness(3, rowNumber, true, miniBatch);
       const live: Row[] = [];
       const changes: Change[] = [];
       for (let i = 0; i < 300; i++) {
@@ -112,16 +134,38 @@ describe("TopN over a retracting input", () => {
           .map((r, i) => (rowNumber ? [...r, i + 1] : r)),
       );
       const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
-      expect(sorted(foldChangelog(h.output())), `rowNumber ${rowNumber}`).toEqual(sorted(expected));
+      expect(sorted(foldChangelog(h.output())), `rowNumber ${rowNumber}, mini-batch ${miniBatch}`).toEqual(
+        sorted(expected),
+      );
     }
   });
 });
 
 describe("deduplication", () => {
-  const dedupHarness = (desc: boolean) =>
+  const dedupHarness = (desc: boolean, miniBatch = false) =>
     OperatorHarness.create((s: DataStream<Row>) =>
-      s.keyBy((r) => [r[0]] as Key).process(deduplicate(rankOrder([{ column: 1, desc }]))),
+      s.keyBy((r) => [r[0]] as Key).process(deduplicate(rankOrder([{ column: 1, desc }]), miniBatch)),
     );
+
+  it("with mini-batch: one change per key for an envelope's rows", async () => {
+    const h = await dedupHarness(true, true);
+    await h.processElements([
+      ["k", 10, "v1"],
+      ["k", 5, "old"],
+      ["k", 20, "v3"],
+      ["j", 1, "w"],
+    ]);
+    await h.processElements([
+      ["k", 15, "early"],
+      ["k", 30, "v4"],
+    ]);
+    expect(h.output()).toEqual([
+      { kind: "+I", row: ["k", 20, "v3"] },
+      { kind: "+I", row: ["j", 1, "w"] },
+      { kind: "-U", row: ["k", 20, "v3"] },
+      { kind: "+U", row: ["k", 30, "v4"] },
+    ]);
+  });
 
   it("keeps the last row by time: +I, then -U/+U when a later row comes; an earlier one changes nothing", async () => {
     const h = await dedupHarness(true);

@@ -1,0 +1,90 @@
+/**
+ * `processBundle` (mini-batch, core/operators/keyed-process.ts): a keyed function that defines it
+ * gets one input envelope's records per key at once, keys in order of first arrival, with its
+ * keyed state; a record-by-record rerun hands over bundles of one record, so a failing record is
+ * dead-lettered alone and the others still count exactly once.
+ */
+import { describe, expect, it } from "vitest";
+import type { DataStream } from "../../core/api/datastream.ts";
+import { defineJob } from "../../core/api/environment.ts";
+import { valueState } from "../../core/api/state.ts";
+import { ManualClock } from "../../core/ports/clock.ts";
+import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
+import { OperatorHarness } from "../../core/testing/harness.ts";
+
+type E = { k: string; v: number };
+
+describe("processBundle", () => {
+  it("hands over each key's records of an envelope at once, keys in order of first arrival, with keyed state", async () => {
+    const h = await OperatorHarness.create((s: DataStream<E>) =>
+      s
+        .keyBy((e) => e.k)
+        .process({
+          state: { total: valueState<number>() },
+          processElement() {
+            throw new Error("processElement is not called when processBundle is defined");
+          },
+          processBundle(es, ctx) {
+            const total = es.reduce((a, e) => a + e.v, ctx.state.total.value() ?? 0);
+            ctx.state.total.update(total);
+            ctx.emit({ k: ctx.key, vs: es.map((e) => e.v), total });
+          },
+        }),
+    );
+    await h.processElements([
+      { k: "b", v: 1 },
+      { k: "a", v: 2 },
+      { k: "b", v: 3 },
+      { k: "a", v: 4 },
+      { k: "c", v: 5 },
+    ]);
+    await h.restart();
+    await h.processElements([{ k: "a", v: 6 }]);
+    expect(h.output()).toEqual([
+      { k: "b", vs: [1, 3], total: 4 },
+      { k: "a", vs: [2, 4], total: 6 },
+      { k: "c", vs: [5], total: 5 },
+      { k: "a", vs: [6], total: 12 },
+    ]);
+  });
+
+  it("dead-letters a record its bundle fails on alone, and keeps the others exactly once", async () => {
+    const job = defineJob("bundled", (env) => {
+      env.setRecordFailureStrategy("dead-letter");
+      env
+        .fromGenerator((i) => ({ k: `k${i % 10}`, v: i }), { count: 1000 })
+        .setParallelism(2)
+        .keyBy((e) => e.k)
+        .process({
+          state: { total: valueState<number>() },
+          processElement() {
+            throw new Error("processElement is not called when processBundle is defined");
+          },
+          processBundle(es: readonly E[], ctx) {
+            if (es.some((e) => e.v === 321)) throw new Error("cannot handle 321");
+            const total = es.reduce((a, e) => a + e.v, ctx.state.total.value() ?? 0);
+            ctx.state.total.update(total);
+            ctx.emit({ k: ctx.key, total });
+          },
+        })
+        .setParallelism(2)
+        .sinkTo("totals");
+    });
+    const totals = new Map<string, number>();
+    const rt = new EmbeddedRuntime(job, {
+      clock: new ManualClock(),
+      onOutput: (_s, values) => {
+        for (const t of values as { k: string; total: number }[])
+          totals.set(t.k, Math.max(totals.get(t.k) ?? 0, t.total));
+      },
+    });
+    await rt.run();
+    expect(rt.finished).toBe(true);
+    expect(rt.deadLetters).toEqual([
+      expect.objectContaining({ value: { k: "k1", v: 321 }, error: "cannot handle 321" }),
+    ]);
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) if (i !== 321) expected.set(`k${i % 10}`, (expected.get(`k${i % 10}`) ?? 0) + i);
+    expect(totals).toEqual(expected);
+  });
+});
