@@ -107,8 +107,8 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
 
 function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataStream<unknown> {
   const uid = ctx.uid;
-  const asChanges = (r: Rel): DataStream<Change> => {
-    const s = translate(r, ctx);
+  const asChanges = (r: Rel, at: TranslateContext = ctx): DataStream<Change> => {
+    const s = translate(r, at);
     return isUpdating(changelogMode(r))
       ? (s as DataStream<Change>)
       : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
@@ -118,7 +118,9 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
     return (c: Change) => fns.map((f) => f(c.row)) as Key;
   };
   const residual = rel.condition ? compile(rel.condition) : undefined;
-  const keyed = asChanges(rel.left).connect(asChanges(rel.right)).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
+  // A temporal join's versioned side must keep every version: no mini-batch below it folds two into one.
+  const right = asChanges(rel.right, rel.temporal ? { ...ctx, miniBatch: false } : ctx);
+  const keyed = asChanges(rel.left).connect(right).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
   const rightWidth = rel.right.fields.length;
   const joined = (
     rel.temporal

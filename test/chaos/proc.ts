@@ -61,11 +61,23 @@ export function spawnRiffle(args: readonly string[], env: Record<string, string>
   proc.stderr?.on("data", (d: Buffer) => {
     err = (err + d.toString()).slice(-TAIL);
   });
+  // 'exit' may come before the last of stderr is read (embedded soak seed 188: exit 2 with an
+  // empty stderr), so the exit is reported once both streams have ended, or 2 s after it at
+  // most (a grandchild holding the pipes open must not hang the driver).
+  const drained = Promise.all(
+    [proc.stdout, proc.stderr].map((st) => (st ? new Promise<void>((r) => st.once("close", () => r())) : undefined)),
+  );
   const exited = new Promise<Exit>((resolve) => {
     proc.on("exit", (code, signal) => {
       live.delete(proc);
-      ended = { code, signal };
-      resolve(ended);
+      const settled = { code, signal };
+      const timer = setTimeout(() => finish(), 2_000);
+      const finish = () => {
+        clearTimeout(timer);
+        ended ??= settled;
+        resolve(ended);
+      };
+      void drained.then(finish);
     });
     proc.on("error", (e) => {
       live.delete(proc);
