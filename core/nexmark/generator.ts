@@ -53,27 +53,6 @@ import {
   PERSON_OVERHEAD,
 } from "./vocabulary.ts";
 
-export {
-  NEXMARK_AUCTION_HORIZON_EVENTS,
-  NEXMARK_AVG_AUCTION_SIZE,
-  NEXMARK_AVG_BID_SIZE,
-  NEXMARK_AVG_PERSON_SIZE,
-  NEXMARK_CITIES,
-  NEXMARK_FIRST_AUCTION_ID,
-  NEXMARK_FIRST_CATEGORY_ID,
-  NEXMARK_FIRST_NAMES,
-  NEXMARK_FIRST_PERSON_ID,
-  NEXMARK_HOT_CHANNELS,
-  NEXMARK_HOT_URLS,
-  NEXMARK_LAST_NAMES,
-  NEXMARK_NUM_CATEGORIES,
-  NEXMARK_NUM_CHANNELS,
-  NEXMARK_PROPORTION_TOTAL,
-  NEXMARK_STATES,
-  nexmarkChannelName,
-  nexmarkChannelUrl,
-} from "./vocabulary.ts";
-
 // ---- PRNG ------------------------------------------------------------------------
 
 /** State of the current event's mulberry32 generator (events are generated synchronously, one at a time). */

@@ -1,16 +1,7 @@
 // The nexmark generator follows the rules of NEXMARK.md.
 
 import { describe, expect, it } from "vitest";
-import {
-  NEXMARK_CITIES,
-  NEXMARK_FIRST_NAMES,
-  NEXMARK_HOT_CHANNELS,
-  NEXMARK_HOT_URLS,
-  NEXMARK_LAST_NAMES,
-  NEXMARK_STATES,
-  nexmarkEvent,
-  nexmarkEventType,
-} from "../../core/nexmark/generator.ts";
+import { nexmarkEvent, nexmarkEventType } from "../../core/nexmark/generator.ts";
 import {
   type Auction,
   type Bid,
@@ -19,6 +10,14 @@ import {
   nexmarkConfig,
   type Person,
 } from "../../core/nexmark/model.ts";
+import {
+  NEXMARK_CITIES,
+  NEXMARK_FIRST_NAMES,
+  NEXMARK_HOT_CHANNELS,
+  NEXMARK_HOT_URLS,
+  NEXMARK_LAST_NAMES,
+  NEXMARK_STATES,
+} from "../../core/nexmark/vocabulary.ts";
 import { BASE, events } from "./nexmark-generator-helpers.ts";
 
 /** Index of the last person created at or before event e (spec formula). */
