@@ -7,8 +7,7 @@
  * runtime publishes the rest again from the log: every record lands exactly once.
  */
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { RiffleError } from "../core/errors.ts";
 import type {
   OutputPage,
@@ -20,6 +19,7 @@ import type {
 } from "../core/ports/output-store.ts";
 import {
   appendAll,
+  checkCommittedLength,
   type Progress,
   ProgressFileError,
   type ReplayedMark,
@@ -63,6 +63,8 @@ export class FileOutputStore implements OutputStore {
   private dlqBytes = 0;
   /** See {@link Progress.restoredAt}. */
   private restoredAt: number | undefined;
+  /** Whether bytes past the committed lengths have been cut (see {@link open}). */
+  private cut = false;
   private stagedOut = "";
   private stagedDlq = "";
   private readonly stagedCounts = new Map<string, number>();
@@ -77,18 +79,28 @@ export class FileOutputStore implements OutputStore {
     this.open();
   }
 
-  /** Reads the progress marker and cuts the files back to what it records. */
+  /**
+   * Reads the progress marker and checks the files against it. Bytes past the
+   * marker (uncommitted) are cut only at the first commit, so a run refused before
+   * it commits anything (a plan or parallelism check) leaves the files as they were.
+   */
   private open(): void {
     const p = this.files.progress ? readProgress(this.files.progress) : undefined;
     this.marks = { ...(p?.cut ?? {}) };
     this.restoredAt = p?.restoredAt;
-    if (this.files.out) {
-      mkdirSync(dirname(this.files.out), { recursive: true });
-      if (!existsSync(this.files.out)) closeSync(openSync(this.files.out, "w"));
-      this.outBytes = truncateTo(this.files.out, p?.outBytes ?? 0, this.files.progress);
-    }
-    if (p && existsSync(this.files.dlq)) this.dlqBytes = truncateTo(this.files.dlq, p.dlqBytes, this.files.progress);
+    if (this.files.out) this.outBytes = checkCommittedLength(this.files.out, p?.outBytes ?? 0, this.files.progress);
+    if (p && existsSync(this.files.dlq))
+      this.dlqBytes = checkCommittedLength(this.files.dlq, p.dlqBytes, this.files.progress);
     else this.dlqBytes = existsSync(this.files.dlq) ? statSync(this.files.dlq).size : 0;
+  }
+
+  /** Cuts the files back to the committed lengths, once, before the first append. */
+  private cutUncommitted(): void {
+    if (this.cut) return;
+    const { out, dlq } = this.files;
+    if (out && existsSync(out)) truncateTo(out, this.outBytes, undefined);
+    if (existsSync(dlq)) truncateTo(dlq, this.dlqBytes, undefined);
+    this.cut = true;
   }
 
   async publish(_job: string, segments: readonly PublishedSegment[]): Promise<void> {
@@ -132,6 +144,7 @@ export class FileOutputStore implements OutputStore {
     this.stagedOut = "";
     this.stagedDlq = "";
     try {
+      this.cutUncommitted();
       const outBytes = out ? appendAll(out, text, this.outBytes) : 0;
       if (!out && text) process.stdout.write(text);
       const dlqBytes = appendAll(dlq, letters, this.dlqBytes);

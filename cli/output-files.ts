@@ -6,6 +6,7 @@
 
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -71,13 +72,21 @@ export function readProgress(path: string): Progress | undefined {
  * truncated or replaced behind riffle's back: refused (never padded with zeros).
  */
 export function truncateTo(path: string, length: number, marker: string | undefined): number {
-  const size = statSync(path).size;
+  if (statSync(path).size > checkCommittedLength(path, length, marker)) truncateSync(path, length);
+  return length;
+}
+
+/**
+ * Checks that `path` (absent counts as empty) holds at least the `length` bytes that
+ * `marker` says were committed, and returns `length`; changes nothing.
+ */
+export function checkCommittedLength(path: string, length: number, marker: string | undefined): number {
+  const size = existsSync(path) ? statSync(path).size : 0;
   if (size < length) {
     throw new ProgressFileError(
       `${path} has ${size} bytes, but ${marker ?? "the last commit"} says ${length} were committed: the file was truncated or replaced`,
     );
   }
-  if (size > length) truncateSync(path, length);
   return length;
 }
 

@@ -5,7 +5,7 @@
  * disk under `--out` (a tmpfs filled to a few bytes).
  */
 
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
+import { closeSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { stateFingerprint } from "./db-dump.ts";
 import type { EmbeddedWorld } from "./embedded-world.ts";
@@ -39,7 +39,6 @@ async function expectRefusal(
   const paths = [w.stateDir, w.out];
   backup(paths, saved);
   mutate();
-  cutUncommitted(w); // what any run does first: not a change to what the job committed
   const before = stateFingerprint(w.stateDir, [w.out]);
   const r = await runRiffle(args, w.env(), 60_000);
   const after = stateFingerprint(w.stateDir, [w.out]);
@@ -55,18 +54,6 @@ async function expectRefusal(
   if (diff.length > 0) w.j.violate(`${what}: the refused run changed ${diff.join(", ")}`);
   restoreBackup(paths, saved);
   rmSync(saved, { recursive: true, force: true });
-}
-
-/** Cuts the output and dead-letter files back to the lengths the progress marker says were committed. */
-function cutUncommitted(w: EmbeddedWorld): void {
-  const marker = join(w.stateDir, "output.json");
-  if (!existsSync(marker)) return;
-  const p = JSON.parse(readFileSync(marker, "utf8")) as { outBytes?: number; dlqBytes?: number };
-  const cut = (file: string, bytes: number | undefined) => {
-    if (bytes !== undefined && existsSync(file) && statSync(file).size > bytes) truncateSync(file, bytes);
-  };
-  cut(w.out, p.outBytes);
-  cut(join(w.stateDir, "dlq.jsonl"), p.dlqBytes);
 }
 
 /** A rerun at another parallelism without a savepoint: refused. */

@@ -144,10 +144,15 @@ describe("riffle run --state-dir", () => {
     const rescaled = riffle(["run", job, "--state-dir", state, "--from-savepoint", "done", "-p", "3", "--no-progress"]);
     expect(rescaled.code).toBe(0);
     expect(rescaled.stderr).toMatch(/page-views finished/);
-    const noRescale = riffle(["run", job, "--state-dir", state, "-p", "1", "--no-progress"]);
+    // A refused run changes nothing, not even bytes past the marker in --out (chaos
+    // embedded seed 20: the output store cut them before the parallelism check).
+    const out = join(dir, "out.jsonl");
+    writeFileSync(out, "written by a run killed before its commit\n");
+    const noRescale = riffle(["run", job, "--state-dir", state, "-p", "1", "--out", out, "--no-progress"]);
     expect(noRescale.code).toBe(2);
     expect(noRescale.stderr).toMatch(
       /^riffle: .* last ran with parallelism .* to rescale, take a savepoint and start from it\n$/,
     );
+    expect(readFileSync(out, "utf8")).toBe("written by a run killed before its commit\n");
   });
 });
