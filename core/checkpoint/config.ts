@@ -23,6 +23,14 @@ export const DEFAULT_CHECKPOINT_CONFIG: CheckpointConfig = {
   tolerableFailures: 3,
 };
 
+/**
+ * The longest a coordinator step or an API call runs. On AWS each runs in a Lambda
+ * whose timeout ends it sooner (the stacks' coordinator and API timeouts are tested
+ * against this). What a step still holds after this long (a compaction's lease, a
+ * restore it began) belongs to a holder that is gone: another may take it over.
+ */
+export const LONGEST_STEP_MS = 180_000;
+
 /** What happens when a task keeps failing. */
 export interface RestartStrategy {
   /** Restores from the last completed checkpoint at most this many times, then the job fails. */

@@ -8,8 +8,9 @@
 
 import type { JobRecord } from "../ports/checkpoint-store.ts";
 import { revertTables } from "../tables/revert.ts";
+import { LONGEST_STEP_MS } from "./config.ts";
 import { failedReason, failJob } from "./job-failure.ts";
-import { restoreToCheckpoint } from "./restore.ts";
+import { INTERRUPTED, restoreToCheckpoint } from "./restore.ts";
 import { findSavepoint, restoreFromSavepoint, SavepointError } from "./savepoint.ts";
 import { startEntries } from "./signals.ts";
 import type { StepScope } from "./step-scope.ts";
@@ -22,8 +23,12 @@ export interface RestoreAnswer {
   readonly failed?: string;
 }
 
-/** How long a restore may run before a later round takes it for dead and finishes it (a Lambda runs at most 15 min). */
-export const STALE_RESTORE_MS = 15 * 60_000;
+/**
+ * How long a restore may run before a later round takes it for dead and finishes it:
+ * the longest a step runs. A restore that failed is marked interrupted and finished
+ * at the next round (`finishRestoring`).
+ */
+export const STALE_RESTORE_MS = LONGEST_STEP_MS;
 
 /** Publishes the newest completed checkpoint's output (the complete step). */
 type Complete = () => Promise<unknown>;
@@ -103,10 +108,12 @@ export async function restoreSavepointStep(
  * marking the job `restoring`): once it has been restoring for
  * {@link STALE_RESTORE_MS}, the trigger runs it again — the savepoint restore it
  * was, at the same generation, or a restore to the last completed checkpoint.
+ * A restore that failed and marked itself interrupted is run again at once.
  * Without this the job would wait for an operator.
  */
 export async function finishStaleRestore(s: StepScope, complete: Complete, record: JobRecord): Promise<void> {
-  if (s.context.clock.now() - (record.restoringSince ?? 0) < STALE_RESTORE_MS) return;
+  const since = record.restoringSince ?? 0;
+  if (since !== INTERRUPTED && s.context.clock.now() - since < STALE_RESTORE_MS) return;
   const from = record.restoredFrom;
   if (from && from.generation === record.generation) await restoreSavepointStep(s, complete, from.savepoint);
   else await restoreLast(s, complete, () => ({}));

@@ -26,6 +26,27 @@ export class RestoreError extends RiffleError {
   }
 }
 
+/**
+ * A restore began (its restoring record, at `generation`, is written) but a step after
+ * that failed, retryably (a compaction's lease, a throttled request…). What it had
+ * installed is never cut back: the record stays restoring, marked interrupted, and the
+ * next round's trigger finishes the restore (see `finishStaleRestore`); running the
+ * same restore again also finishes it.
+ */
+export class RestoreInterruptedError extends RiffleError {
+  /** The generation the restore moves the job to. */
+  readonly generation: number;
+  constructor(job: string, generation: number, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      "restore-interrupted",
+      `job '${job}': the restore to generation ${generation} began but was interrupted (${why}); it is finished at the next round of checkpoints, or by the same restore again`,
+      { cause, retryable: true },
+    );
+    this.generation = generation;
+  }
+}
+
 /** How often a restore tries its conditional record write against concurrent triggers. */
 export const RESTORE_WRITE_ATTEMPTS = 5;
 
@@ -95,6 +116,22 @@ export async function restoreToCheckpoint(
   if (generation === undefined) {
     throw new RestoreError(`job '${plan.job}' changed while restoring; try again`, { retryable: true });
   }
+  return finishRestoring(checkpoints, plan.job, generation, async () => {
+    await cutTo(plan, state, checkpoints, output, manifest, cut, generation);
+    return generation;
+  });
+}
+
+/** The rest of {@link restoreToCheckpoint}, once its record is written: every partition cut back to `cut`. */
+async function cutTo(
+  plan: Plan,
+  state: StateStore,
+  checkpoints: CheckpointStore,
+  output: OutputStore,
+  manifest: CheckpointManifest | undefined,
+  cut: Readonly<Record<string, number>>,
+  generation: number,
+): Promise<void> {
   const positions: Record<string, Record<string, number>> = {};
   for (const task of plan.tasks) {
     for (let p = 0; p < task.parallelism; p++) {
@@ -112,7 +149,38 @@ export async function restoreToCheckpoint(
   const since = (await checkpoints.loadJob(plan.job))?.restoredFrom?.generation ?? 0;
   await undoReplays(output, plan.job, { since, generation: manifest?.generation ?? generation - 1, positions });
   await finishRestore(checkpoints, plan.job);
-  return generation;
+}
+
+/**
+ * Runs the rest of a restore whose restoring record (at `generation`) is written. A
+ * failure leaves the record restoring (a half-installed restore is finished, never cut
+ * back), marks it interrupted so that the next round's trigger finishes it at once
+ * rather than after `STALE_RESTORE_MS`, and throws {@link RestoreInterruptedError}.
+ */
+export async function finishRestoring<T>(
+  checkpoints: CheckpointStore,
+  job: string,
+  generation: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RestoreInterruptedError) throw error;
+    await markInterrupted(checkpoints, job, generation).catch(() => {}); // else it is stale in STALE_RESTORE_MS
+    throw new RestoreInterruptedError(job, generation, error);
+  }
+}
+
+/** `restoringSince` of a restore that failed and is no longer running: the next trigger finishes it. */
+export const INTERRUPTED = 0;
+
+/** Marks the record restoring `generation` {@link INTERRUPTED} (a conditional write; a lost race is fine). */
+async function markInterrupted(checkpoints: CheckpointStore, job: string, generation: number): Promise<void> {
+  const r = await checkpoints.loadJob(job);
+  if (!r?.restoring || r.generation !== generation) return;
+  const at = { generation: r.generation, nextCheckpoint: r.nextCheckpoint };
+  await checkpoints.saveJob({ ...r, restoringSince: INTERRUPTED }, at);
 }
 
 /**

@@ -26,7 +26,7 @@ import type { StateChange, StateStore } from "../ports/state-store.ts";
 import type { CheckpointCoordinator } from "./coordinator.ts";
 import { foldCutIntoValues } from "./fold-cut.ts";
 import { replayPositions, undoReplays } from "./replay-undo.ts";
-import { finishRestore, RESTORE_WRITE_ATTEMPTS, writeRestoring } from "./restore.ts";
+import { finishRestore, finishRestoring, RESTORE_WRITE_ATTEMPTS, writeRestoring } from "./restore.ts";
 import { installTask, lastSegment } from "./savepoint-install.ts";
 
 /** A savepoint cannot be taken or restored: unknown name, another job, a name taken, incompatible state. */
@@ -188,6 +188,23 @@ export async function restoreFromSavepoint(
     );
   }
   const generation = await beginRestore(plan, checkpoints, coordinator, savepoint.name);
+  return finishRestoring(checkpoints, plan.job, generation, async () => {
+    await installSavepoint(plan, graph, state, checkpoints, output, coordinator, savepoint, generation);
+    return generation;
+  });
+}
+
+/** The rest of {@link restoreFromSavepoint}, once its record is written: every task's log and state replaced. */
+async function installSavepoint(
+  plan: Plan,
+  graph: JobGraph,
+  state: StateStore,
+  checkpoints: CheckpointStore,
+  output: OutputStore,
+  coordinator: CheckpointCoordinator,
+  savepoint: Savepoint,
+  generation: number,
+): Promise<void> {
   if (savepoint.inPlace) await foldInPlace(plan, state, checkpoints, coordinator, savepoint, generation);
   for (const task of plan.tasks) {
     // A zombie of the old generation (a Lambda still in flight) may append after the
@@ -214,7 +231,6 @@ export async function restoreFromSavepoint(
   await output.resetPublished(plan.job);
   if (savepoint.replays) await undoReplays(output, plan.job, savepoint.replays);
   await finishRestore(checkpoints, plan.job);
-  return generation;
 }
 
 /**

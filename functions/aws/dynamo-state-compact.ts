@@ -53,7 +53,7 @@ export async function compactPartition(
   pk: string,
   through: number,
 ): Promise<number> {
-  return leased(o, pk, () => fold(o, task, partition, pk, through));
+  return leased(o, pk, (term) => fold(o, task, partition, pk, through, term));
 }
 
 /**
@@ -68,12 +68,13 @@ export async function sealPartition(
   pk: string,
   through: number,
 ): Promise<number> {
-  return leased(o, pk, async () => {
-    const base = await fold(o, task, partition, pk, through);
+  return leased(o, pk, async (term) => {
+    const base = await fold(o, task, partition, pk, through, term);
     const left = (await readEntries(o.doc, o.tables.log, pk, base)).flatMap((e) =>
       e.kind === "live" && e.expires ? [e] : [],
     );
     await mapLimit(left, 8, async (e) => {
+      term.check(`seal of segment ${e.n}`);
       for (let i = 0; i < e.chunks; i++) {
         const sk = i === 0 ? LogKey.segment(e.n) : LogKey.chunk(e.n, i);
         await conditionalCall(`UpdateItem sealing segment ${e.n} of ${pk}`, () =>
@@ -93,19 +94,51 @@ export async function sealPartition(
   });
 }
 
-/** Runs `work` holding the compaction lease of `pk`. */
-async function leased<T>(o: LogWriter, pk: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` holding the compaction lease of `pk`. `work` calls the term's `check`
+ * before each write: close to the lease's end ({@link LEASE_MARGIN_MS}) it stops (a
+ * holder that slow may already have been taken for dead).
+ */
+async function leased<T>(o: LogWriter, pk: string, work: (term: LeaseTerm) => Promise<T>): Promise<T> {
   const token = randomUUID();
-  await lease(o, pk, token);
+  const until = await lease(o, pk, token);
   try {
-    return await work();
+    return await work(leaseTerm(pk, until, Math.min(LEASE_MARGIN_MS, o.leaseMs / 6)));
   } finally {
     await release(o, pk, token);
   }
 }
 
+/** Time a holder keeps in hand before its lease ends (at most a sixth of the lease): it writes nothing after. */
+const LEASE_MARGIN_MS = 30_000;
+
+/** Checks, before a write, that a lease is still safely held. */
+interface LeaseTerm {
+  check(what: string): void;
+}
+
+function leaseTerm(pk: string, until: number, marginMs: number): LeaseTerm {
+  return {
+    check(what) {
+      if (Date.now() <= until - marginMs) return;
+      throw new RiffleError(
+        "compaction-lease-expired",
+        `the compaction of ${pk} ran too long to write its ${what}: its lease ends at ${new Date(until).toISOString()}; it runs again later`,
+        { retryable: true },
+      );
+    },
+  };
+}
+
 /** The fold of {@link compactPartition}, its lease held. Returns the base's `through`. */
-async function fold(o: LogWriter, task: string, partition: number, pk: string, through: number): Promise<number> {
+async function fold(
+  o: LogWriter,
+  task: string,
+  partition: number,
+  pk: string,
+  through: number,
+  term: LeaseTerm,
+): Promise<number> {
   const stored = await readBaseItems(o.doc, o.tables.log, pk);
   const from = stored.through;
   if (through <= from) return from;
@@ -115,7 +148,9 @@ async function fold(o: LogWriter, task: string, partition: number, pk: string, t
   if (upTo <= from) return from;
   const folded = live.filter((e) => e.n <= upTo);
   const base = foldBase(stored.base, segments, upTo);
+  term.check("keyed values");
   await writeValues(o.doc, o.tables.state, o.keys, task, netChanges(folded.flatMap((e) => e.segment.changes)));
+  term.check("base");
   await writeBase(o, pk, base, stored.chunks, `base of ${task}[${partition}]`);
   const exp = Math.floor(Date.now() / 1000) + TOMBSTONE_TTL_S;
   const writes: WriteRequest[] = [];
@@ -124,7 +159,10 @@ async function fold(o: LogWriter, task: string, partition: number, pk: string, t
     writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, c: 1, [TTL_ATTRIBUTE]: exp } });
     for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
   }
-  if (writes.length > 0) await batchWriteAll(o.doc, o.tables.log, writes);
+  if (writes.length > 0) {
+    term.check("tombstones");
+    await batchWriteAll(o.doc, o.tables.log, writes);
+  }
   return upTo;
 }
 
@@ -199,8 +237,12 @@ export async function withoutCompaction<T>(
 /** True for the sort key of the compaction lease (a reset keeps it, see {@link withoutCompaction}). */
 export const isLease = (sk: string): boolean => sk === LogKey.lock;
 
-/** Takes the compaction lease of a partition (conditional write); throws while another holds it. */
-async function lease(o: LogWriter, pk: string, token: string): Promise<void> {
+/**
+ * Takes the compaction lease of a partition (conditional write) and returns when it
+ * ends; throws while another holds it. A lease outlives any holder (`LONGEST_STEP_MS`):
+ * one left by a holder that crashed is taken over once it has ended.
+ */
+async function lease(o: LogWriter, pk: string, token: string): Promise<number> {
   const now = Date.now();
   const restore = token.startsWith(RESTORE_TOKEN);
   const r = await conditionalCall(`PutItem of the compaction lease of ${pk}`, () =>
@@ -219,6 +261,7 @@ async function lease(o: LogWriter, pk: string, token: string): Promise<void> {
       retryable: true,
     });
   }
+  return now + o.leaseMs;
 }
 
 async function release(o: LogWriter, pk: string, token: string): Promise<void> {

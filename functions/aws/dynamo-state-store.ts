@@ -21,6 +21,7 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { LONGEST_STEP_MS } from "../../core/checkpoint/config.ts";
 import { PartitionNotEmptyError, RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { FoldPolicy } from "../../core/log/compaction.ts";
 import { encodeJson } from "../../core/log/payload.ts";
@@ -73,7 +74,7 @@ export interface DynamoStateStoreOptions {
    * since it was loaded (default 200 000).
    */
   readonly maxOverlayKeys?: number;
-  /** How long a compaction holds the partition's lease, in ms (default 15 min, Lambda's longest run). */
+  /** How long a compaction holds the partition's lease, in ms (default `LONGEST_STEP_MS`, longer than any step runs). */
   readonly compactionLeaseMs?: number;
   /** How long a restore's reset waits for a compaction in flight to end, in ms (default 60 s). */
   readonly resetWaitMs?: number;
@@ -117,7 +118,7 @@ export class DynamoStateStore implements StateStore {
     this.job = keyPart("job id", job);
     this.keys = new ValueKeys(job);
     this.foldPolicy = options.foldPolicy === null ? undefined : (options.foldPolicy ?? DYNAMO_FOLD_POLICY);
-    this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? 15 * 60_000 };
+    this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? LONGEST_STEP_MS };
     this.resetWaitMs = options.resetWaitMs ?? 60_000;
     this.reads = new StateReads({
       doc: this.doc,

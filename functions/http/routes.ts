@@ -9,6 +9,7 @@
  */
 
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { RestoreInterruptedError } from "../../core/checkpoint/restore.ts";
 import { checkSavepointName, SavepointError } from "../../core/checkpoint/savepoint.ts";
 import type { JobDirectory } from "../../core/control/job-control.ts";
 import { authorize, type Principal } from "../../core/governance/principal.ts";
@@ -71,8 +72,14 @@ async function takeSavepoint(ctx: RouteContext): Promise<HttpResponse> {
 
 async function restore(ctx: RouteContext): Promise<HttpResponse> {
   const savepoint = requiredString(controlBody(ctx), "savepoint", '{"savepoint":"before-upgrade"}');
-  const { generation } = await ctx.control.restore(savepoint);
-  return jsonResponse(200, { generation });
+  try {
+    const { generation } = await ctx.control.restore(savepoint);
+    return jsonResponse(200, { generation });
+  } catch (e) {
+    // Begun, not finished: it completes by itself (never half-done), so 202, not a 503 to retry.
+    if (!(e instanceof RestoreInterruptedError)) throw e;
+    return jsonResponse(202, { generation: e.generation, restoring: true, message: e.message });
+  }
 }
 
 async function replay(ctx: RouteContext): Promise<HttpResponse> {

@@ -14,8 +14,11 @@ import { ref, seg, sent, set } from "./state-store.contract-helpers.ts";
 
 type Fresh = () => Promise<{ client: DynamoDBClient; tables: TableNames; endpoint: string }>;
 
-/** A client of `endpoint` whose first write after its lease (values or base) waits for `open()`. */
-function gatedClient(endpoint: string) {
+/** Whether a request is a compaction's first write after its lease (values or base). */
+const isWrite = (command: string, input: string) => command === "BatchWriteItemCommand" || /~base/.test(input);
+
+/** A client of `endpoint` whose first request that `gates` (by default a write after the lease) waits for `open()`. */
+function gatedClient(endpoint: string, gates = isWrite) {
   const client = dynamoClient(endpoint);
   let open!: () => void;
   const gate = new Promise<void>((resolve) => {
@@ -24,9 +27,7 @@ function gatedClient(endpoint: string) {
   let reached = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = JSON.stringify(args.input);
-      const write = context.commandName === "BatchWriteItemCommand" || /~base/.test(input);
-      if (write && !reached) {
+      if (gates(context.commandName ?? "", JSON.stringify(args.input)) && !reached) {
         reached = true;
         await gate;
       }
@@ -110,6 +111,40 @@ export function dynamoResetCompactionTests(fresh: Fresh): void {
       expect(await new DynamoStateStore(client, tables, "job").readSegments("t", 0, 0)).toHaveLength(2); // unchanged
       gated.open();
       gated.client.destroy();
+    });
+
+    it("a lease left by a compaction that hung is taken over once it ends, and the late holder writes nothing more", async () => {
+      // Chaos aws-local seed 199: a SIGKILLed coordinator's lease blocked every compaction,
+      // checkpoint and restore of the partition for 15 minutes. A lease now outlives only
+      // the longest step (`LONGEST_STEP_MS`); 1.2 s here.
+      const { client, tables, endpoint } = await fresh();
+      const writer = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
+      await writer.append("t", 0, seg(1, { changes: [set("a", 1)] }));
+      await writer.append("t", 0, sent(2));
+      // It hangs after reading the base, on its read of the segments (a Lambda frozen, a long GC).
+      let reads = -1;
+      const gated = gatedClient(endpoint, (command, input) => {
+        if (command === "PutItemCommand" && input.includes("~lock")) reads = 0;
+        else if (reads >= 0) reads++;
+        return reads === 2;
+      });
+      try {
+        const hung = new DynamoStateStore(gated.client, tables, "job", { foldPolicy: null, compactionLeaseMs: 1_200 });
+        const late = hung.compact("t", 0, 1).catch((e: unknown) => e);
+        await until("the compaction to hold its lease", gated.reached);
+        const other = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
+        expect(await other.compact("t", 0, 1).catch((e: unknown) => e)).toMatchObject({ reason: "compaction-busy" });
+        await new Promise((r) => setTimeout(r, 1_300));
+        expect(await other.compact("t", 0, 1)).toBe(1); // taken over
+        gated.open(); // the hung holder wakes past its term: it writes nothing
+        expect(await late).toMatchObject({ reason: "compaction-lease-expired", retryable: true });
+        const cold = new DynamoStateStore(client, tables, "job");
+        expect((await cold.readBase("t", 0))?.through).toBe(1);
+        expect(await cold.getState("t", [ref("a")])).toEqual([1]);
+      } finally {
+        gated.open();
+        gated.client.destroy();
+      }
     });
   });
 }

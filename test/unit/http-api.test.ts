@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { RestoreInterruptedError } from "../../core/checkpoint/restore.ts";
 import { OperatorError, RiffleError } from "../../core/errors.ts";
 import { httpHandlerFromEnv } from "../../functions/http/api.ts";
 import { MISSING_CREDENTIAL } from "../../functions/http/auth.ts";
@@ -178,6 +179,22 @@ describe("control routes", () => {
     expect(unknown.json).toEqual({ error: "savepoint", message: "job 'shop' has no savepoint named 'nope'" });
     expect((await call(post("/jobs/shop/restore", {}))).statusCode).toBe(400);
     expect(shop.generation).toBe(2);
+  });
+
+  it("a restore that began but was interrupted is 202 with its generation: it finishes by itself", async () => {
+    const { call, shop } = setup();
+    await call(post("/jobs/shop/savepoints", { name: "v1" }));
+    const busy = new RiffleError("compaction-busy", "another compaction of p holds its lease; try again later", {
+      retryable: true,
+    });
+    shop.failNext("restore", new RestoreInterruptedError("shop", 2, busy));
+    const res = await call(post("/jobs/shop/restore", { savepoint: "v1" }));
+    expect(res.statusCode).toBe(202);
+    expect(res.json).toMatchObject({ generation: 2, restoring: true });
+    expect(res.json.message).toMatch(/began but was interrupted \(another compaction of p holds its lease/);
+    // A refusal before anything changed stays a 503 to retry.
+    shop.failNext("restore", busy);
+    expect((await call(post("/jobs/shop/restore", { savepoint: "v1" }))).statusCode).toBe(503);
   });
 
   it("replays given dead letters or all, and checks ids", async () => {

@@ -7,9 +7,10 @@
 
 import { describe, expect, it } from "vitest";
 import { livePending } from "../../core/checkpoint/pending.ts";
-import { RestoreError } from "../../core/checkpoint/restore.ts";
+import { RestoreError, RestoreInterruptedError } from "../../core/checkpoint/restore.ts";
 import { SavepointError, takeSavepoint } from "../../core/checkpoint/savepoint.ts";
 import { STALE_RESTORE_MS } from "../../core/checkpoint/steps.ts";
+import type { JobRecord } from "../../core/ports/checkpoint-store.ts";
 import { setup } from "../support/restore-steps-setup.ts";
 
 describe("restore steps", () => {
@@ -143,12 +144,16 @@ describe("restore steps", () => {
     }
   });
 
-  it("a failover that died midway is finished by the trigger once it is stale, not before", async () => {
-    const { state, steps, checkpointAt, record, clock } = setup();
+  it("a failover whose Lambda died midway is finished by the trigger once it is stale, not before", async () => {
+    const { state, steps, checkpointAt, record, clock, context } = setup();
     await checkpointAt(3, 3);
     state.truncateFailures = 1;
     await expect(steps().restore("test")).rejects.toThrow(/injected/);
     expect(await record()).toMatchObject({ generation: 2, restoring: true });
+    // A Lambda that died (a timeout, a crash) never marked the record interrupted.
+    const died = (await record()) as JobRecord;
+    const at = { generation: died.generation, nextCheckpoint: died.nextCheckpoint };
+    expect(await context.checkpoints.saveJob({ ...died, restoringSince: clock.now() }, at)).toBe(true);
     clock.advance(60_000); // a restore may still be running: leave it alone
     expect(await steps().trigger()).toEqual({ checkpoint: null });
     expect((await record())?.restoring).toBe(true);
@@ -157,6 +162,40 @@ describe("restore steps", () => {
     expect(await record()).toMatchObject({ generation: 3, restarts: 1 });
     expect((await record())?.restoring).toBeUndefined();
     expect((await steps().trigger()).checkpoint).toEqual(expect.any(Number));
+  });
+
+  it("a restore interrupted by a failure after its record was written is finished at the next round", async () => {
+    // Chaos aws-local seed 199: a savepoint restore answered 503 (a crashed compaction's
+    // lease) after writing its record, and the job stayed "restoring" with nothing committed.
+    for (const how of ["savepoint", "failover"] as const) {
+      const { plan, state, context, steps, checkpointAt, record, clock } = setup();
+      const manifest = await checkpointAt(3, 3);
+      await takeSavepoint(plan, state, context.checkpoints, clock, manifest, "sp1");
+      if (how === "savepoint") state.failures = 1;
+      else state.truncateFailures = 1;
+      const restore = how === "savepoint" ? steps().restoreSavepoint("sp1") : steps().restore("test");
+      const error = await restore.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, how).toBeInstanceOf(RestoreInterruptedError);
+      expect(error, how).toMatchObject({
+        generation: 2,
+        retryable: true,
+        message: /began but was interrupted \(injected/,
+      });
+      expect(await record(), how).toMatchObject({ generation: 2, restoring: true, restoringSince: 0 });
+      // No operator needed, and no wait for STALE_RESTORE_MS: the next trigger finishes it.
+      expect(await steps().trigger(), how).toEqual({ checkpoint: null });
+      expect((await record())?.restoring, how).toBeUndefined();
+      if (how === "savepoint") {
+        expect(await record()).toMatchObject({ generation: 2, restoredFrom: { savepoint: "sp1", generation: 2 } });
+        for (const t of plan.tasks) expect((await state.readBase(t.id, 0))?.through, t.id).toBeGreaterThan(3);
+      } else {
+        expect(await record()).toMatchObject({ generation: 3 });
+      }
+      expect((await steps().trigger()).checkpoint, how).toEqual(expect.any(Number));
+    }
   });
 
   it("a resume after a savepoint restore, before its first checkpoint, starts again from the savepoint", async () => {
