@@ -23,8 +23,7 @@ import { dynamodbCdc, dynamodbSink } from "../connectors/dynamodb/index.ts";
 import { defineJob } from "../core/api/environment.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
-import type { CdcFigure } from "./cdc.ts";
-import { measureLatency, now, round, sleep } from "./cdc-latency.ts";
+import { type CdcFigure, cdcFigure, measureLatency, now, waitUntil } from "./cdc-latency.ts";
 
 const INTERVAL_MS = 1000;
 const WRITERS = 16;
@@ -62,12 +61,8 @@ async function count(db: DynamoDBClient, table: string, n?: number): Promise<num
   return total;
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 600_000): Promise<void> {
-  const deadline = now() + ms;
-  while (!(await check())) {
-    if (now() > deadline) throw new Error(`cdc bench (DynamoDB): timed out waiting until ${what}`);
-    await sleep(50);
-  }
+function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  return waitUntil(check, "cdc bench (DynamoDB)", what, 50);
 }
 
 /** Runs `fn(i)` for i in [from, to) on `WRITERS` concurrent loops. */
@@ -147,21 +142,18 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
       latencySeconds,
       "cdc bench (DynamoDB)",
     );
-    return {
+    return cdcFigure({
       note:
         "embedded runtime, parallelism 1, dynamodbCdc (4 scan segments) → dynamodbSink on DynamoDB Local (in memory) " +
         "sharing the machine; snapshot and streaming rates are end to end, until the sink table holds the items, the " +
         `updates written by ${WRITERS} concurrent writers; latency = put in the source table → visible in the sink ` +
         "table, checkpoint every second",
       rows,
-      snapshotSeconds: round(snapshotSeconds),
-      snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
-      streamedChanges: rows,
-      streamingSeconds: round(streamingSeconds),
-      streamingChangesPerSec: Math.round(rows / streamingSeconds),
+      snapshotSeconds,
+      streamingSeconds,
       checkpointIntervalMs: INTERVAL_MS,
-      ...latency,
-    };
+      latency,
+    });
   } finally {
     stop.abort();
     await running?.catch(() => {});

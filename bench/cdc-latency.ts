@@ -1,8 +1,8 @@
 /**
- * End-to-end latency of a CDC pipeline, shared by the Postgres and DynamoDB CDC
- * benchmarks: one row written into the source every 50 ms, the sink polled every
+ * What the Postgres and DynamoDB CDC benchmarks share: the end-to-end latency of a
+ * pipeline (one row written into the source every 50 ms, the sink polled every
  * 5 ms; per row, the time from its write returning to the poll that first sees it
- * in the sink.
+ * in the sink), the wait for the sink to catch up, and the figure a run reports.
  */
 import { quantile } from "./stats.ts";
 
@@ -26,6 +26,59 @@ export interface LatencyFigure {
   readonly latencySamples: number;
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
+}
+
+/** The figures of one CDC part: snapshot and streaming rates, and latency. */
+export interface CdcFigure extends LatencyFigure {
+  readonly note: string;
+  readonly rows: number;
+  readonly snapshotSeconds: number;
+  readonly snapshotRowsPerSec: number;
+  readonly streamedChanges: number;
+  readonly streamingSeconds: number;
+  readonly streamingChangesPerSec: number;
+  readonly checkpointIntervalMs: number;
+}
+
+/** What a CDC run measured: `rows` snapshotted, then `rows` changes streamed. */
+export interface CdcRun {
+  readonly note: string;
+  readonly rows: number;
+  readonly snapshotSeconds: number;
+  readonly streamingSeconds: number;
+  readonly checkpointIntervalMs: number;
+  readonly latency: LatencyFigure;
+}
+
+/** The figure of `run`: seconds to one decimal, rates per second. */
+export function cdcFigure(run: CdcRun): CdcFigure {
+  const { rows, snapshotSeconds, streamingSeconds } = run;
+  return {
+    note: run.note,
+    rows,
+    snapshotSeconds: round(snapshotSeconds),
+    snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
+    streamedChanges: rows,
+    streamingSeconds: round(streamingSeconds),
+    streamingChangesPerSec: Math.round(rows / streamingSeconds),
+    checkpointIntervalMs: run.checkpointIntervalMs,
+    ...run.latency,
+  };
+}
+
+/** Polls `check` every `pollMs` until it holds; past `ms`, fails naming the bench (`bench`) and `what`. */
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  bench: string,
+  what: string,
+  pollMs: number,
+  ms = 600_000,
+): Promise<void> {
+  const deadline = now() + ms;
+  while (!(await check())) {
+    if (now() > deadline) throw new Error(`${bench}: timed out waiting until ${what}`);
+    await sleep(pollMs);
+  }
 }
 
 /** Writes rows `after + 1, …` for `seconds` and measures each one's write-to-sink time; `what` names the pipeline. */

@@ -16,28 +16,13 @@ import { postgresCdc, postgresSink } from "../connectors/postgres/index.ts";
 import { defineJob } from "../core/api/environment.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startPostgres } from "../functions/local/postgres-local.ts";
-import { type LatencyFigure, measureLatency, now, round, sleep } from "./cdc-latency.ts";
-
-/** The cdc part. */
-export interface CdcFigure extends LatencyFigure {
-  readonly note: string;
-  readonly rows: number;
-  readonly snapshotSeconds: number;
-  readonly snapshotRowsPerSec: number;
-  readonly streamedChanges: number;
-  readonly streamingSeconds: number;
-  readonly streamingChangesPerSec: number;
-  readonly checkpointIntervalMs: number;
-}
+import { type CdcFigure, cdcFigure, measureLatency, now, waitUntil } from "./cdc-latency.ts";
 
 const INTERVAL_MS = 1000;
 
-async function waitFor(db: pg.Client, sql: string, what: string, ms = 600_000): Promise<void> {
-  const deadline = now() + ms;
-  while (!(await db.query(sql)).rows[0].ok) {
-    if (now() > deadline) throw new Error(`cdc bench: timed out waiting until ${what}`);
-    await sleep(5);
-  }
+/** Waits until `sql` (one row, a boolean `ok`) says so. */
+function waitFor(db: pg.Client, sql: string, what: string): Promise<void> {
+  return waitUntil(async () => (await db.query(sql)).rows[0].ok, "cdc bench", what, 5);
 }
 
 /** Runs the three measurements on a fresh Postgres. */
@@ -83,20 +68,17 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
       "cdc bench",
     );
     await writer.end();
-    return {
+    return cdcFigure({
       note:
         "embedded runtime, parallelism 1, postgresCdc (chunks of 1024) → postgresSink on a local Postgres 15 (fsync off) " +
         "sharing the machine; snapshot and streaming rates are end to end, until the sink table holds the rows; latency = " +
         "commit in the source table → visible in the sink table, checkpoint every second",
       rows,
-      snapshotSeconds: round(snapshotSeconds),
-      snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
-      streamedChanges: rows,
-      streamingSeconds: round(streamingSeconds),
-      streamingChangesPerSec: Math.round(rows / streamingSeconds),
+      snapshotSeconds,
+      streamingSeconds,
       checkpointIntervalMs: INTERVAL_MS,
-      ...latency,
-    };
+      latency,
+    });
   } finally {
     stop.abort();
     await running?.catch(() => {});
