@@ -21,11 +21,17 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { dynamodbCdc, dynamodbSink } from "../connectors/dynamodb/index.ts";
 import { defineJob } from "../core/api/environment.ts";
-import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
-import { type CdcFigure, cdcFigure, measureLatency, now, waitUntil } from "./cdc-latency.ts";
+import {
+  CDC_CHECKPOINT_MS,
+  type CdcFigure,
+  cdcFigure,
+  measureLatency,
+  now,
+  runEmbedded,
+  waitUntil,
+} from "./cdc-shared.ts";
 
-const INTERVAL_MS = 1000;
 const WRITERS = 16;
 
 async function createTable(db: DynamoDBClient, name: string, stream: boolean): Promise<void> {
@@ -83,8 +89,7 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
     endpoint: local.endpoint,
     credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" },
   });
-  const stop = new AbortController();
-  let running: Promise<unknown> | undefined;
+  let stopJob: (() => Promise<void>) | undefined;
   try {
     await createTable(db, "src", true);
     await createTable(db, "dst", false);
@@ -98,13 +103,13 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
     });
     const endpoint = local.endpoint;
     const job = defineJob("bench-cdc-dynamodb", (env) => {
-      env.enableCheckpointing(INTERVAL_MS);
+      env.enableCheckpointing(CDC_CHECKPOINT_MS);
       env
         .fromSource(dynamodbCdc({ table: "src", endpoint, pollMs: 5 }))
         .addSink(dynamodbSink({ table: "dst", endpoint }));
     });
     const t0 = now();
-    running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+    stopJob = runEmbedded(job);
     await waitFor(async () => (await count(db, "dst")) === rows, "the snapshot is in the sink");
     const snapshotSeconds = (now() - t0) / 1000;
 
@@ -151,12 +156,10 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
       rows,
       snapshotSeconds,
       streamingSeconds,
-      checkpointIntervalMs: INTERVAL_MS,
       latency,
     });
   } finally {
-    stop.abort();
-    await running?.catch(() => {});
+    await stopJob?.();
     db.destroy();
     await local.stop();
   }

@@ -14,11 +14,16 @@
 import type pg from "pg";
 import { postgresCdc, postgresSink } from "../connectors/postgres/index.ts";
 import { defineJob } from "../core/api/environment.ts";
-import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startPostgres } from "../functions/local/postgres-local.ts";
-import { type CdcFigure, cdcFigure, measureLatency, now, waitUntil } from "./cdc-latency.ts";
-
-const INTERVAL_MS = 1000;
+import {
+  CDC_CHECKPOINT_MS,
+  type CdcFigure,
+  cdcFigure,
+  measureLatency,
+  now,
+  runEmbedded,
+  waitUntil,
+} from "./cdc-shared.ts";
 
 /** Waits until `sql` (one row, a boolean `ok`) says so. */
 function waitFor(db: pg.Client, sql: string, what: string): Promise<void> {
@@ -29,8 +34,7 @@ function waitFor(db: pg.Client, sql: string, what: string): Promise<void> {
 export async function measureCdc(rows: number, latencySeconds: number): Promise<CdcFigure> {
   const server = await startPostgres();
   const db = await server.connect();
-  const stop = new AbortController();
-  let running: Promise<unknown> | undefined;
+  let stopJob: (() => Promise<void>) | undefined;
   try {
     await db.query("CREATE TABLE src (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL, at timestamptz)");
     await db.query("ALTER TABLE src REPLICA IDENTITY FULL");
@@ -38,13 +42,13 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
     await db.query("INSERT INTO src SELECT g, md5(g::text), 0, NULL FROM generate_series(1, $1::int) g", [rows]);
     const url = server.url;
     const job = defineJob("bench-cdc", (env) => {
-      env.enableCheckpointing(INTERVAL_MS);
+      env.enableCheckpointing(CDC_CHECKPOINT_MS);
       env
         .fromSource(postgresCdc({ url, table: "src", slot: "bench", pollMs: 5 }))
         .addSink(postgresSink({ url, table: "dst", key: ["id"] }));
     });
     const t0 = now();
-    running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+    stopJob = runEmbedded(job);
     await waitFor(db, `SELECT count(*) = ${rows} AS ok FROM dst`, "the snapshot is in the sink");
     const snapshotSeconds = (now() - t0) / 1000;
 
@@ -76,12 +80,10 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
       rows,
       snapshotSeconds,
       streamingSeconds,
-      checkpointIntervalMs: INTERVAL_MS,
       latency,
     });
   } finally {
-    stop.abort();
-    await running?.catch(() => {});
+    await stopJob?.();
     await db.end();
     await server.stop();
   }

@@ -2,9 +2,15 @@
  * What the Postgres and DynamoDB CDC benchmarks share: the end-to-end latency of a
  * pipeline (one row written into the source every 50 ms, the sink polled every
  * 5 ms; per row, the time from its write returning to the poll that first sees it
- * in the sink), the wait for the sink to catch up, and the figure a run reports.
+ * in the sink), the job's run on the embedded runtime, the wait for the sink to
+ * catch up, and the figure a run reports.
  */
+import type { Job } from "../core/api/environment.ts";
+import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { quantile } from "./stats.ts";
+
+/** The checkpoint interval of the CDC jobs. */
+export const CDC_CHECKPOINT_MS = 1000;
 
 /** Wall-clock milliseconds. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -46,7 +52,6 @@ export interface CdcRun {
   readonly rows: number;
   readonly snapshotSeconds: number;
   readonly streamingSeconds: number;
-  readonly checkpointIntervalMs: number;
   readonly latency: LatencyFigure;
 }
 
@@ -61,8 +66,18 @@ export function cdcFigure(run: CdcRun): CdcFigure {
     streamedChanges: rows,
     streamingSeconds: round(streamingSeconds),
     streamingChangesPerSec: Math.round(rows / streamingSeconds),
-    checkpointIntervalMs: run.checkpointIntervalMs,
+    checkpointIntervalMs: CDC_CHECKPOINT_MS,
     ...run.latency,
+  };
+}
+
+/** Starts `job` on the embedded runtime (parallelism 1); the function returned stops it and waits for its end. */
+export function runEmbedded(job: Job): () => Promise<void> {
+  const stop = new AbortController();
+  const running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+  return async () => {
+    stop.abort();
+    await running.catch(() => {});
   };
 }
 
