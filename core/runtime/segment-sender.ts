@@ -1,5 +1,5 @@
 /**
- * Step 4 of a batch, send (see "One batch, end to end" in DESIGN.md): the
+ * The send of a batch ("Send" in "One batch, end to end", DESIGN.md): the
  * outboxes of a partition's committed segments not yet confirmed sent go to the
  * queue, then the acks of the epochs they end and of end-of-input go to the
  * checkpoint store, each epoch's ack with the bytes the store wrote for it.
