@@ -1,7 +1,7 @@
 /**
  * What a `TaskRunner`'s slices work with, built once from its options: where its
- * source partition reads, whom its segments belong to, its intake (step 1), its
- * sender (step 5), and the reporter of its next processing-time timer.
+ * source partition reads, whom its segments belong to, its intake (dedup), its
+ * sender (send and acks), and the reporter of its next processing-time timer.
  */
 
 import type { TaskPlan } from "../graph/plan.ts";
