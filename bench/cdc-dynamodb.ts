@@ -21,12 +21,17 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { dynamodbCdc, dynamodbSink } from "../connectors/dynamodb/index.ts";
 import { defineJob } from "../core/api/environment.ts";
-import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startDynamoLocal } from "../functions/local/dynamo-local.ts";
-import type { CdcFigure } from "./cdc.ts";
-import { measureLatency, now, round, sleep } from "./cdc-latency.ts";
+import {
+  CDC_CHECKPOINT_MS,
+  type CdcFigure,
+  cdcFigure,
+  measureLatency,
+  now,
+  runEmbedded,
+  waitUntil,
+} from "./cdc-shared.ts";
 
-const INTERVAL_MS = 1000;
 const WRITERS = 16;
 
 async function createTable(db: DynamoDBClient, name: string, stream: boolean): Promise<void> {
@@ -62,12 +67,8 @@ async function count(db: DynamoDBClient, table: string, n?: number): Promise<num
   return total;
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 600_000): Promise<void> {
-  const deadline = now() + ms;
-  while (!(await check())) {
-    if (now() > deadline) throw new Error(`cdc bench (DynamoDB): timed out waiting until ${what}`);
-    await sleep(50);
-  }
+function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  return waitUntil(check, "cdc bench (DynamoDB)", what, 50);
 }
 
 /** Runs `fn(i)` for i in [from, to) on `WRITERS` concurrent loops. */
@@ -88,8 +89,7 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
     endpoint: local.endpoint,
     credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" },
   });
-  const stop = new AbortController();
-  let running: Promise<unknown> | undefined;
+  let stopJob: (() => Promise<void>) | undefined;
   try {
     await createTable(db, "src", true);
     await createTable(db, "dst", false);
@@ -103,13 +103,13 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
     });
     const endpoint = local.endpoint;
     const job = defineJob("bench-cdc-dynamodb", (env) => {
-      env.enableCheckpointing(INTERVAL_MS);
+      env.enableCheckpointing(CDC_CHECKPOINT_MS);
       env
         .fromSource(dynamodbCdc({ table: "src", endpoint, pollMs: 5 }))
         .addSink(dynamodbSink({ table: "dst", endpoint }));
     });
     const t0 = now();
-    running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+    stopJob = runEmbedded(job);
     await waitFor(async () => (await count(db, "dst")) === rows, "the snapshot is in the sink");
     const snapshotSeconds = (now() - t0) / 1000;
 
@@ -147,24 +147,19 @@ export async function measureDynamoCdc(rows: number, latencySeconds: number): Pr
       latencySeconds,
       "cdc bench (DynamoDB)",
     );
-    return {
+    return cdcFigure({
       note:
         "embedded runtime, parallelism 1, dynamodbCdc (4 scan segments) → dynamodbSink on DynamoDB Local (in memory) " +
         "sharing the machine; snapshot and streaming rates are end to end, until the sink table holds the items, the " +
         `updates written by ${WRITERS} concurrent writers; latency = put in the source table → visible in the sink ` +
         "table, checkpoint every second",
       rows,
-      snapshotSeconds: round(snapshotSeconds),
-      snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
-      streamedChanges: rows,
-      streamingSeconds: round(streamingSeconds),
-      streamingChangesPerSec: Math.round(rows / streamingSeconds),
-      checkpointIntervalMs: INTERVAL_MS,
-      ...latency,
-    };
+      snapshotSeconds,
+      streamingSeconds,
+      latency,
+    });
   } finally {
-    stop.abort();
-    await running?.catch(() => {});
+    await stopJob?.();
     db.destroy();
     await local.stop();
   }

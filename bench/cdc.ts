@@ -14,38 +14,27 @@
 import type pg from "pg";
 import { postgresCdc, postgresSink } from "../connectors/postgres/index.ts";
 import { defineJob } from "../core/api/environment.ts";
-import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { startPostgres } from "../functions/local/postgres-local.ts";
-import { type LatencyFigure, measureLatency, now, round, sleep } from "./cdc-latency.ts";
+import {
+  CDC_CHECKPOINT_MS,
+  type CdcFigure,
+  cdcFigure,
+  measureLatency,
+  now,
+  runEmbedded,
+  waitUntil,
+} from "./cdc-shared.ts";
 
-/** The cdc part. */
-export interface CdcFigure extends LatencyFigure {
-  readonly note: string;
-  readonly rows: number;
-  readonly snapshotSeconds: number;
-  readonly snapshotRowsPerSec: number;
-  readonly streamedChanges: number;
-  readonly streamingSeconds: number;
-  readonly streamingChangesPerSec: number;
-  readonly checkpointIntervalMs: number;
-}
-
-const INTERVAL_MS = 1000;
-
-async function waitFor(db: pg.Client, sql: string, what: string, ms = 600_000): Promise<void> {
-  const deadline = now() + ms;
-  while (!(await db.query(sql)).rows[0].ok) {
-    if (now() > deadline) throw new Error(`cdc bench: timed out waiting until ${what}`);
-    await sleep(5);
-  }
+/** Waits until `sql` (one row, a boolean `ok`) says so. */
+function waitFor(db: pg.Client, sql: string, what: string): Promise<void> {
+  return waitUntil(async () => (await db.query(sql)).rows[0].ok, "cdc bench", what, 5);
 }
 
 /** Runs the three measurements on a fresh Postgres. */
 export async function measureCdc(rows: number, latencySeconds: number): Promise<CdcFigure> {
   const server = await startPostgres();
   const db = await server.connect();
-  const stop = new AbortController();
-  let running: Promise<unknown> | undefined;
+  let stopJob: (() => Promise<void>) | undefined;
   try {
     await db.query("CREATE TABLE src (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL, at timestamptz)");
     await db.query("ALTER TABLE src REPLICA IDENTITY FULL");
@@ -53,13 +42,13 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
     await db.query("INSERT INTO src SELECT g, md5(g::text), 0, NULL FROM generate_series(1, $1::int) g", [rows]);
     const url = server.url;
     const job = defineJob("bench-cdc", (env) => {
-      env.enableCheckpointing(INTERVAL_MS);
+      env.enableCheckpointing(CDC_CHECKPOINT_MS);
       env
         .fromSource(postgresCdc({ url, table: "src", slot: "bench", pollMs: 5 }))
         .addSink(postgresSink({ url, table: "dst", key: ["id"] }));
     });
     const t0 = now();
-    running = new EmbeddedRuntime(job, { parallelism: 1, signal: stop.signal, idleSleepMs: 2 }).run();
+    stopJob = runEmbedded(job);
     await waitFor(db, `SELECT count(*) = ${rows} AS ok FROM dst`, "the snapshot is in the sink");
     const snapshotSeconds = (now() - t0) / 1000;
 
@@ -83,23 +72,18 @@ export async function measureCdc(rows: number, latencySeconds: number): Promise<
       "cdc bench",
     );
     await writer.end();
-    return {
+    return cdcFigure({
       note:
         "embedded runtime, parallelism 1, postgresCdc (chunks of 1024) → postgresSink on a local Postgres 15 (fsync off) " +
         "sharing the machine; snapshot and streaming rates are end to end, until the sink table holds the rows; latency = " +
         "commit in the source table → visible in the sink table, checkpoint every second",
       rows,
-      snapshotSeconds: round(snapshotSeconds),
-      snapshotRowsPerSec: Math.round(rows / snapshotSeconds),
-      streamedChanges: rows,
-      streamingSeconds: round(streamingSeconds),
-      streamingChangesPerSec: Math.round(rows / streamingSeconds),
-      checkpointIntervalMs: INTERVAL_MS,
-      ...latency,
-    };
+      snapshotSeconds,
+      streamingSeconds,
+      latency,
+    });
   } finally {
-    stop.abort();
-    await running?.catch(() => {});
+    await stopJob?.();
     await db.end();
     await server.stop();
   }

@@ -1,7 +1,7 @@
 /** The shape of `npm run bench --json`, and the run sizes of a full and a quick run. */
 
 import type { AwsBenchFigure } from "./aws-local.ts";
-import type { CdcFigure } from "./cdc.ts";
+import type { CdcFigure } from "./cdc-shared.ts";
 import type { CheckpointFigure } from "./checkpoint.ts";
 import type { EmulatorCheckpointFigure } from "./checkpoint-emulators.ts";
 import type { ActiveCoordinatorFigure } from "./coordinator-active.ts";

@@ -11,6 +11,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from "@aws-sdk/client-dynamodb-streams";
+import { type AwsClientConfig, clientConfigFor } from "../../functions/aws/client-config.ts";
 import type { StreamRecordLite } from "./changes.ts";
 import { fromWire, toWire, type WireItem } from "./wire.ts";
 
@@ -67,16 +68,12 @@ export interface DynamoEndpoint {
   readonly region?: string;
 }
 
-/** The SDK client configuration for `where`. */
-export function clientConfig(where: DynamoEndpoint) {
-  const endpoint = where.endpoint || process.env.AWS_ENDPOINT_URL || undefined;
-  const region = where.region ?? process.env.AWS_REGION ?? "us-east-1";
-  const dummy = endpoint !== undefined && process.env.AWS_ACCESS_KEY_ID === undefined;
-  return {
-    region,
-    endpoint,
-    ...(dummy ? { credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" } } : {}),
-  };
+/**
+ * The SDK client configuration for `where`: riffle's one rule (request timeouts
+ * included), with the endpoint a user's, which may be AWS's own.
+ */
+export function clientConfig(where: DynamoEndpoint): AwsClientConfig {
+  return clientConfigFor({ endpoint: where.endpoint, region: where.region, userEndpoint: true });
 }
 
 const lite = (r: _Record): StreamRecordLite => {

@@ -6,14 +6,8 @@
  * output is published.
  */
 
-import type {
-  OutputPage,
-  OutputStore,
-  PublishedSegment,
-  ReplayMark,
-  ReplayUnmark,
-  StoredDeadLetter,
-} from "../ports/output-store.ts";
+import { DelegatingOutputStore } from "../ports/delegating-output-store.ts";
+import type { OutputStore, PublishedSegment } from "../ports/output-store.ts";
 import type { TaskDeadLetter } from "./embedded-options.ts";
 
 /** Who is told about published output. */
@@ -23,19 +17,18 @@ export interface OutputObservers {
 }
 
 /** See the module comment. */
-export class ObservedOutputStore implements OutputStore {
-  private readonly inner: OutputStore;
+export class ObservedOutputStore extends DelegatingOutputStore {
   private readonly observers: OutputObservers;
   /** `task#partition#generation` → the last segment handed to the observers (a segment is handed once). */
   private readonly seen = new Map<string, number>();
 
   constructor(inner: OutputStore, observers: OutputObservers) {
-    this.inner = inner;
+    super(inner);
     this.observers = observers;
   }
 
-  async publish(job: string, segments: readonly PublishedSegment[]): Promise<void> {
-    await this.inner.publish(job, segments);
+  override async publish(job: string, segments: readonly PublishedSegment[]): Promise<void> {
+    await super.publish(job, segments);
     for (const seg of segments) {
       const key = `${seg.task}#${seg.partition}#${seg.generation}`;
       if (seg.segment <= (this.seen.get(key) ?? 0)) continue;
@@ -46,38 +39,5 @@ export class ObservedOutputStore implements OutputStore {
       for (const d of seg.deadLetters)
         this.observers.onDeadLetter?.({ ...d, task: seg.task, partition: seg.partition });
     }
-  }
-
-  publishedThrough(job: string): Promise<Record<string, number>> {
-    return this.inner.publishedThrough(job);
-  }
-
-  setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void> {
-    return this.inner.setPublished(job, through);
-  }
-
-  resetPublished(job: string): Promise<void> {
-    return this.inner.resetPublished(job);
-  }
-
-  read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage> {
-    return this.inner.read(job, sink, options);
-  }
-
-  deadLetters(job: string): Promise<StoredDeadLetter[]> {
-    return this.inner.deadLetters(job);
-  }
-
-  markReplayed(
-    job: string,
-    ids: readonly string[],
-    time: number,
-    marks?: Readonly<Record<string, ReplayMark>>,
-  ): Promise<void> {
-    return this.inner.markReplayed(job, ids, time, marks);
-  }
-
-  unmarkReplayed(job: string, letters: readonly ReplayUnmark[]): Promise<void> {
-    return this.inner.unmarkReplayed(job, letters);
   }
 }

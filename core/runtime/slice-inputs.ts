@@ -1,13 +1,15 @@
 /**
  * What a slice reads before it processes (step 2 of a batch): the source chunk a
  * poll consumes, and the keyed state of every key the slice touches, read in one
- * batch on a cold cache.
+ * batch on a cold cache; and, when a read went uncommitted, the dropping of the
+ * readers, which the next poll reopens at the committed positions.
  */
 
-import type { SourceContext } from "../api/source.ts";
+import type { SourceContext, SplitReader } from "../api/source.ts";
 import type { JobConfig } from "../graph/graph.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import { keyGroupOf } from "../keys.ts";
+import type { PartitionView } from "../log/view.ts";
 import type { StateRef, StateStore } from "../ports/state-store.ts";
 import type { Consumed } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
@@ -88,4 +90,17 @@ export async function prefetchState(
     }
   }
   if (refs.length > 0) backend.load(refs, await store.getState(task, refs));
+}
+
+/** Drops the partition's open readers (input read but not committed): the next poll reopens them at the committed positions. */
+export function dropReaders(view: PartitionView): void {
+  for (const reader of view.readers.values()) closeQuietly(reader);
+  view.readers.clear();
+}
+
+/** Closes a reader the runner drops; a failure to close loses nothing committed. */
+function closeQuietly(reader: SplitReader<unknown>): void {
+  Promise.resolve()
+    .then(() => reader.close?.())
+    .catch(() => {});
 }

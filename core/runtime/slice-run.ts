@@ -1,14 +1,17 @@
 /**
  * A slice of a batch: what the runner hands `processSlice` (its deduplicated
  * input and source chunk), what processing records before it becomes a segment,
- * and what the slice comes to.
+ * and what the slice comes to (and whether a failed one is rerun record by record).
  */
 
 import type { SourceChunk } from "../api/source.ts";
 import type { Envelope } from "../envelope.ts";
+import { OperatorError } from "../errors.ts";
+import type { JobConfig } from "../graph/graph.ts";
 import type { Aligning, Segment } from "../ports/state-store.ts";
 import type { Consumed, Intake } from "./intake.ts";
 import type { Live } from "./partition-loader.ts";
+import type { InboundMessage } from "./runner-types.ts";
 
 /** What one poll read from the partition's splits. */
 export interface SplitChunk {
@@ -131,3 +134,28 @@ export type SliceOutcome =
    * what came before it). That message and every later one are retried.
    */
   | { readonly kind: "failed"; readonly failedFrom: number; readonly error: unknown; readonly segment: Segment };
+
+/**
+ * Whether a failed run is rerun record by record, so that the failing record
+ * becomes a dead letter: an operator failed, on some message's last attempt,
+ * and the job (`config`) dead-letters failing records.
+ */
+export function isolatable(
+  run: SliceRun,
+  taken: Intake,
+  messages: readonly InboundMessage[],
+  config: Pick<JobConfig, "maxRecordAttempts" | "recordFailure">,
+): boolean {
+  const { maxRecordAttempts, recordFailure } = config;
+  const exhausted = taken.consumed.some((c) => (messages[c.msg]?.receiveCount ?? 0) >= maxRecordAttempts);
+  return run.error instanceof OperatorError && exhausted && recordFailure === "dead-letter";
+}
+
+/** What a slice whose segment committed and was sent comes to. */
+export function sliceOutcome(taken: Intake, run: SliceRun, segment: Segment): SliceOutcome {
+  if (run.failedAt !== undefined) {
+    const failedFrom = (taken.consumed[run.failedAt] as Consumed).msg;
+    return { kind: "failed", failedFrom, error: run.error, segment };
+  }
+  return { kind: "committed", segment, more: run.endsEpoch !== undefined };
+}

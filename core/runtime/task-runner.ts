@@ -8,23 +8,28 @@
  * continues in the next segment.
  */
 
-import type { SplitReader } from "../api/source.ts";
 import { IDLE_WATERMARK, TICK_CHANNEL } from "../envelope.ts";
-import { describeCause, OperatorError, ProtocolError, SegmentConflictError } from "../errors.ts";
+import { describeCause, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
 import type { PartitionView } from "../log/view.ts";
 import type { Segment } from "../ports/state-store.ts";
 import { processSlice } from "./batch-processor.ts";
-import { type Consumed, type Intake, intake } from "./intake.ts";
 import { type Live, loadPartition } from "./partition-loader.ts";
 import { type PartitionError, type PartitionReport, partitionReport } from "./partition-stats.ts";
+import { type RunnerParts, runnerParts } from "./runner-parts.ts";
 import type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
-import { buildSegment, type SegmentOwner } from "./segment-builder.ts";
-import { prefetchState, readSource, type SourceRead } from "./slice-inputs.ts";
-import type { SliceOutcome, SliceRun, SliceStep, SplitChunk } from "./slice-run.ts";
-import { inlinePoll, parkedWakeAt, raisedLinger, resumesPolling } from "./source-wake.ts";
-import { TimerReporter } from "./timer-report.ts";
+import { buildSegment } from "./segment-builder.ts";
+import { dropReaders, prefetchState, readSource } from "./slice-inputs.ts";
+import {
+  isolatable,
+  type SliceOutcome,
+  type SliceRun,
+  type SliceStep,
+  type SplitChunk,
+  sliceOutcome,
+} from "./slice-run.ts";
+import { parkedWakeAt } from "./source-wake.ts";
 
 export type { BatchResult, InboundMessage, RunnerStats, TaskRunnerOptions } from "./runner-types.ts";
 
@@ -36,18 +41,8 @@ export class TaskRunner {
   readonly stats: RunnerStats = { batches: 0, recordsIn: 0, recordsOut: 0, segments: 0, duplicates: 0, deadLetters: 0 };
   private readonly options: TaskRunnerOptions;
   private readonly channels: readonly string[];
-  private readonly channelSet: ReadonlySet<string>;
-  private readonly where: string;
-  private readonly sourceRead: SourceRead;
-  private readonly segmentOwner: SegmentOwner;
+  private readonly parts: RunnerParts;
   private live: Live | undefined;
-  /** Bytes the store wrote for this partition since its last epoch ended (best effort: memory only). */
-  private epochBytes = 0;
-  /** Bytes of each epoch-ending segment not yet acked. */
-  private readonly bytesByEpoch = new Map<number, number>();
-  private readonly timerReporter: TimerReporter | undefined;
-  /** The newest checkpoint the chain was told about (a redelivered or retried signal is not repeated). */
-  private notifiedThrough = 0;
   /** The live chain was closed: the next batch rebuilds the partition. */
   private closed = false;
   /** The last failed batch's error, while this runner lives (a dead letter's is committed instead). */
@@ -66,30 +61,14 @@ export class TaskRunner {
       );
     }
     this.channels = inputChannels(options.plan, this.task, this.partition).map((c) => c.id);
-    this.channelSet = new Set(this.channels);
-    this.where = `${this.task.id}[${this.partition}]`;
-    this.sourceRead = {
+    this.parts = runnerParts(options, {
       task: this.task,
       partition: this.partition,
-      config: options.graph.config,
-      context: {
-        job: options.plan.job,
-        currentProcessingTime: () => options.clock.now(),
-        ...(options.ingest ? { ingest: options.ingest } : {}),
-        ...(options.tables ? { tables: options.tables } : {}),
-      },
-    };
-    this.segmentOwner = {
-      task: this.task.id,
-      partition: this.partition,
       generation: this.generation,
-      config: options.graph.config,
-    };
-    const { timers: hints, plan } = options;
-    this.timerReporter =
-      hints && (this.task.keyed || this.task.isSource)
-        ? new TimerReporter({ hints, job: plan.job, task: this.task.id, partition: this.partition })
-        : undefined;
+      channels: this.channels,
+      stats: this.stats,
+      report: (at) => this.report(at),
+    });
   }
 
   /** True when this source partition stopped polling for lack of input (an ingest source waiting). */
@@ -185,9 +164,10 @@ export class TaskRunner {
   /** Runs the batch, then records the partition's next processing-time timer if it changed. */
   private async run(messages: readonly InboundMessage[]): Promise<BatchResult> {
     const result = await this.attempt(messages, false);
-    if (this.timerReporter && this.live) {
+    const { timerReporter } = this.parts;
+    if (timerReporter && this.live) {
       const ticked = messages.some((m) => m.body.from === TICK_CHANNEL);
-      await this.timerReporter.report(this.live, this.nextProcessingTimer(), ticked);
+      await timerReporter.report(this.live, this.nextProcessingTimer(), ticked);
     }
     return result;
   }
@@ -214,64 +194,31 @@ export class TaskRunner {
   /** One slice of a batch: dedup, read, process, commit one segment, send. */
   private async slice(messages: readonly InboundMessage[], isolate: boolean, first: boolean): Promise<SliceOutcome> {
     const live = await this.load();
-    if (live.view.unsent.length > 0) await this.flush(live.view);
-    const step = this.take(live, messages, first);
+    if (live.view.unsent.length > 0) await this.parts.sender.flush(live.view);
+    const step = this.parts.intake.take(live, messages, first);
     if (!step) return { kind: "idle" };
-    const chunk = await readSource(live, step.taken.consumed, this.sourceRead);
+    const chunk = await readSource(live, step.taken.consumed, this.parts.sourceRead);
     await prefetchState(live, step.taken.consumed, this.options.store, this.task.id, this.options.plan.maxParallelism);
     await live.chain.async?.prefetch(step.taken.consumed.map((c) => c.env));
     await live.chain.keyed?.prefetch(step.taken.consumed.map((c) => c.env));
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
-      if (!this.isolatable(run, step.taken, messages)) throw run.error;
+      if (!isolatable(run, step.taken, messages, this.options.graph.config)) throw run.error;
       await this.drop(); // discard the failed attempt; rerun record by record
       return { kind: "isolate" };
     }
     if (run.endsEpoch === undefined && (step.tick || step.timersDue)) live.chain.head.processTime(step.now);
     // Steps 3 and 4, pack and commit one segment.
-    const segment = buildSegment(live, this.segmentOwner, step.now, step.taken.buffer, run);
-    this.epochBytes += await this.options.store.append(this.task.id, this.partition, segment);
+    const segment = buildSegment(live, this.parts.segmentOwner, step.now, step.taken.buffer, run);
+    this.parts.sender.wrote(await this.options.store.append(this.task.id, this.partition, segment));
     this.committed(live, segment, run, chunk);
     // Step 5, send, then ack.
     try {
-      await this.flush(live.view);
+      await this.parts.sender.flush(live.view);
     } catch (error) {
       return { kind: "failed", failedFrom: 0, error, segment };
     }
-    return this.outcome(step.taken, run, segment);
-  }
-
-  /** Step 1, dedup and order: what the slice consumes, or `undefined` when it has nothing to do. */
-  private take(live: Live, messages: readonly InboundMessage[], first: boolean): SliceStep | undefined {
-    const taken = intake(
-      messages.map((m) => m.body),
-      live.view,
-      this.generation,
-      this.channelSet,
-      this.where,
-    );
-    this.stats.duplicates += first ? taken.dropped : 0;
-    // Checkpoint-complete signals: tell the chain (its functions' `notifyCheckpointComplete`), once per runner.
-    if (first && taken.completed !== undefined && taken.completed > this.notifiedThrough) {
-      this.notifiedThrough = taken.completed;
-      live.chain.head.notifyCheckpointComplete?.(taken.completed);
-      for (const reader of live.view.readers.values()) reader.notifyCheckpointComplete?.(taken.completed);
-    }
-    const now = this.options.clock.now();
-    const tick = first && taken.tick;
-    const start = first && taken.start;
-    const timers = live.chain.keyed?.timers;
-    const wakeAt = parkedWakeAt(live.view);
-    const timersDue =
-      (timers !== undefined && (timers.due("p", now) || timers.due("c", now))) ||
-      (wakeAt !== undefined && wakeAt <= now);
-    const resumed = this.task.isSource && resumesPolling(live.view, start, this.generation, now);
-    const linger = first && this.task.isSource ? raisedLinger(live.view, taken.startUntil) : undefined;
-    // A start that resumes nothing (the partition polls already) commits nothing either, unless windowed.
-    if (taken.consumed.length === 0 && taken.buffer.length === 0 && !tick && !resumed && !timersDue && !linger)
-      return undefined;
-    if (resumed) taken.consumed.unshift({ env: inlinePoll(live.view, this.generation), msg: 0 });
-    return { taken, now, tick, start, timersDue, resumed, lingerUntil: linger };
+    return sliceOutcome(step.taken, run, segment);
   }
 
   /** Step 2, process: runs the consumed envelopes (and a polled chunk) through the chain. */
@@ -301,24 +248,10 @@ export class TaskRunner {
     });
   }
 
-  /**
-   * Whether a failed run is rerun record by record, so that the failing record
-   * becomes a dead letter: an operator failed, on some message's last attempt,
-   * and the job dead-letters failing records.
-   */
-  private isolatable(run: SliceRun, taken: Intake, messages: readonly InboundMessage[]): boolean {
-    const { maxRecordAttempts, recordFailure } = this.options.graph.config;
-    const exhausted = taken.consumed.some((c) => (messages[c.msg]?.receiveCount ?? 0) >= maxRecordAttempts);
-    return run.error instanceof OperatorError && exhausted && recordFailure === "dead-letter";
-  }
-
   /** After the commit of `segment`: counts it, and applies it to the live partition. */
   private committed(live: Live, segment: Segment, run: SliceRun, chunk: SplitChunk | undefined): void {
     const { view, services } = live;
-    if (segment.endsEpoch !== undefined) {
-      this.bytesByEpoch.set(segment.n, this.epochBytes);
-      this.epochBytes = 0;
-    }
+    this.parts.sender.committed(segment);
     this.stats.segments++;
     this.stats.recordsOut += live.router.recordsOut;
     live.router.recordsOut = 0;
@@ -332,55 +265,7 @@ export class TaskRunner {
     const wm = view.watermarkOver(this.channels);
     if (wm < IDLE_WATERMARK) services.watermark = wm;
     // Input read from the source but not committed: reopen readers at the committed positions.
-    if (chunk && !run.chunkUsed) {
-      for (const reader of view.readers.values()) closeQuietly(reader);
-      view.readers.clear();
-    }
-  }
-
-  /** What a slice whose segment committed and was sent comes to. */
-  private outcome(taken: Intake, run: SliceRun, segment: Segment): SliceOutcome {
-    if (run.failedAt !== undefined) {
-      const failedFrom = (taken.consumed[run.failedAt] as Consumed).msg;
-      return { kind: "failed", failedFrom, error: run.error, segment };
-    }
-    return { kind: "committed", segment, more: run.endsEpoch !== undefined };
-  }
-
-  /** Sends the outboxes of committed segments not yet confirmed sent, then writes their acks. */
-  private async flush(view: PartitionView): Promise<void> {
-    const segs = view.unsent;
-    if (segs.length === 0) return;
-    const entries = segs.length === 1 ? (segs[0] as Segment).outbox : segs.flatMap((s) => s.outbox);
-    if (entries.length > 0) await this.options.queue.send(entries);
-    const cp = this.options.checkpoints;
-    if (cp) {
-      for (const seg of segs) {
-        if (seg.endsEpoch !== undefined) {
-          await cp.ack(this.options.plan.job, {
-            checkpoint: seg.endsEpoch,
-            task: this.task.id,
-            partition: this.partition,
-            segment: seg.n,
-            alignmentMs: seg.alignmentMs ?? 0,
-            bytes: this.bytesByEpoch.get(seg.n) ?? 0,
-            time: seg.time,
-            ...withReport(this.report(seg.time)),
-          });
-        }
-        if (seg.finished) {
-          await cp.finished(this.options.plan.job, {
-            task: this.task.id,
-            partition: this.partition,
-            segment: seg.n,
-            generation: this.generation,
-          });
-        }
-      }
-    }
-    view.sentThrough = (segs[segs.length - 1] as Segment).n;
-    view.unsent = [];
-    this.bytesByEpoch.clear();
+    if (chunk && !run.chunkUsed) dropReaders(view);
   }
 
   /** The live partition: kept warm, or rebuilt from the store. */
@@ -407,16 +292,4 @@ export class TaskRunner {
 /** The result of a batch that ends with a slice's outcome (`segment`: the last one it committed). */
 function batchResult(failedFrom: number | undefined, error: unknown, segment: Segment | undefined): BatchResult {
   return { failedFrom, ...(error !== undefined ? { error } : {}), ...(segment ? { segment } : {}) };
-}
-
-/** Closes a reader the runner drops; a failure to close loses nothing committed. */
-function closeQuietly(reader: SplitReader<unknown>): void {
-  Promise.resolve()
-    .then(() => reader.close?.())
-    .catch(() => {});
-}
-
-/** The ack's `report` field, when there is one. */
-function withReport(report: PartitionReport | undefined): { report?: PartitionReport } {
-  return report ? { report } : {};
 }

@@ -35,18 +35,32 @@ export const CALL_TIMEOUTS: RequestTimeouts = { requestTimeoutMs: 30_000 };
 /** Timeouts for SQS: past the longest long poll (`WaitTimeSeconds` ≤ 20) plus a loaded emulator's answer. */
 export const SQS_TIMEOUTS: RequestTimeouts = { requestTimeoutMs: 50_000 };
 
+/** Where one client goes and how it signs; every field is optional. */
+export interface ClientTarget {
+  /** The endpoint given explicitly; else the first set variable of `envNames`, else AWS's. */
+  readonly endpoint?: string;
+  /** Default `AWS_REGION`, else us-east-1. */
+  readonly region?: string;
+  /** Default {@link CALL_TIMEOUTS}. */
+  readonly timeouts?: RequestTimeouts;
+  /** Default `AWS_ENDPOINT_URL`. */
+  readonly envNames?: readonly string[];
+  /**
+   * True when an explicit `endpoint` is a user's and may be AWS's own (a connector's
+   * option): dummy credentials then only without `AWS_ACCESS_KEY_ID`, as for an endpoint
+   * from the environment. Riffle's own explicit endpoints are emulators' (always dummy).
+   */
+  readonly userEndpoint?: boolean;
+}
+
 /**
- * The configuration of a client for region `AWS_REGION` (default us-east-1). The endpoint
- * is `endpoint`, else the first set variable of `envNames` (default `AWS_ENDPOINT_URL`),
- * else AWS's. With a custom endpoint given explicitly, or any custom endpoint and no
+ * The configuration of a client for `target` (see {@link ClientTarget}). With a custom
+ * endpoint given explicitly (not a user's), or any custom endpoint and no
  * `AWS_ACCESS_KEY_ID`, dummy credentials are used (local emulators do not check them).
  */
-export function awsClientConfig(
-  endpoint?: string,
-  timeouts: RequestTimeouts = CALL_TIMEOUTS,
-  envNames: readonly string[] = ["AWS_ENDPOINT_URL"],
-): AwsClientConfig {
-  const region = process.env.AWS_REGION ?? "us-east-1";
+export function clientConfigFor(target: ClientTarget): AwsClientConfig {
+  const { endpoint, timeouts = CALL_TIMEOUTS, envNames = ["AWS_ENDPOINT_URL"] } = target;
+  const region = target.region ?? process.env.AWS_REGION ?? "us-east-1";
   const requestHandler = {
     requestTimeout: timeouts.requestTimeoutMs,
     connectionTimeout: timeouts.connectionTimeoutMs ?? 5_000,
@@ -56,11 +70,25 @@ export function awsClientConfig(
   const fromEnv = envNames.map((n) => process.env[n]).find((v) => v !== undefined && v !== "");
   const url = endpoint || fromEnv || undefined;
   if (url === undefined) return { region, requestHandler };
-  const dummy = endpoint !== undefined || process.env.AWS_ACCESS_KEY_ID === undefined;
+  const explicit = endpoint !== undefined && target.userEndpoint !== true;
+  const dummy = explicit || process.env.AWS_ACCESS_KEY_ID === undefined;
   return {
     region,
     endpoint: url,
     requestHandler,
     ...(dummy ? { credentials: { accessKeyId: "riffle", secretAccessKey: "riffle" } } : {}),
   };
+}
+
+/**
+ * The configuration of a client of riffle's own for region `AWS_REGION` (default
+ * us-east-1): {@link clientConfigFor} with `endpoint` (an emulator's when given),
+ * `timeouts` and `envNames`.
+ */
+export function awsClientConfig(
+  endpoint?: string,
+  timeouts: RequestTimeouts = CALL_TIMEOUTS,
+  envNames: readonly string[] = ["AWS_ENDPOINT_URL"],
+): AwsClientConfig {
+  return clientConfigFor({ endpoint, timeouts, envNames });
 }

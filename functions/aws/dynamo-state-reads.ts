@@ -17,7 +17,7 @@
 import { type DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
 import type { Segment, SegmentsRead, StateChange, StateRef } from "../../core/ports/state-store.ts";
-import { batchGetAll, type Item, mapLimit, queryAll } from "./dynamo-batch.ts";
+import { batchGetAll, mapLimit, queryAll } from "./dynamo-batch.ts";
 import { dynamoCall, type TableNames } from "./dynamo-client.ts";
 import { type LogEntry, LogKey, readEntries, readEntriesAndBase } from "./dynamo-state-log.ts";
 import {
@@ -25,6 +25,7 @@ import {
   parseRegistry,
   REGISTRY_SK,
   type Registry,
+  readRegistry,
   readValues,
   type StoredValue,
   type ValueKeys,
@@ -168,16 +169,7 @@ export class StateReads {
   }
 
   private async registry(task: string): Promise<Registry> {
-    const out = await dynamoCall(`GetItem of the registry of ${task}`, () =>
-      this.o.doc.send(
-        new GetCommand({
-          TableName: this.o.tables.state,
-          Key: { pk: this.o.keys.registryPk(task), sk: REGISTRY_SK },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    const reg = parseRegistry(out.Item as Item | undefined);
+    const reg = await readRegistry(this.o.doc, this.o.tables.state, this.o.keys, task);
     this.o.registries.set(task, reg);
     return reg;
   }

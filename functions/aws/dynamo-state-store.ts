@@ -1,7 +1,8 @@
 /**
  * The {@link StateStore} port on DynamoDB. Layout and request counts: see
- * docs/AWS-TABLES.md, `dynamo-state-log.ts` (the log table) and
- * `dynamo-state-values.ts` (the state table).
+ * docs/AWS-TABLES.md, `dynamo-state-log.ts` (the log table),
+ * `dynamo-state-slots.ts` (its fenced writes), `dynamo-state-values.ts` (the state
+ * table) and `dynamo-state-registry.ts` (the task registries).
  *
  * - `append` is ONE conditional PutItem (a segment of up to 350 KB compressed), or
  *   one TransactWriteItems of up to 11 chunk items (up to 3.85 MB); larger segments
@@ -20,7 +21,7 @@
  */
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { LONGEST_STEP_MS } from "../../core/checkpoint/config.ts";
 import { PartitionNotEmptyError, RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { FoldPolicy } from "../../core/log/compaction.ts";
@@ -33,18 +34,8 @@ import type {
   StateRef,
   StateStore,
 } from "../../core/ports/state-store.ts";
-import { batchWriteAll, deletePartition, type Item, mapLimit, queryAll, type WriteRequest } from "./dynamo-batch.ts";
-import {
-  type CancellationReason,
-  conditionalCall,
-  documentClient,
-  dynamoCall,
-  keyPart,
-  type RawItem,
-  type TableNames,
-  TTL_ATTRIBUTE,
-  transactCall,
-} from "./dynamo-client.ts";
+import { batchWriteAll, deletePartition, mapLimit, queryAll } from "./dynamo-batch.ts";
+import { documentClient, keyPart, type TableNames, TTL_ATTRIBUTE } from "./dynamo-client.ts";
 import {
   compactPartition,
   isLease,
@@ -64,7 +55,9 @@ import {
   SegmentTooLargeError,
 } from "./dynamo-state-log.ts";
 import { type PartitionCache, StateReads } from "./dynamo-state-reads.ts";
-import { parseRegistry, REGISTRY_SK, type Registry, register, ValueKeys, writeValues } from "./dynamo-state-values.ts";
+import { Registrations } from "./dynamo-state-registry.ts";
+import { fenceNext, voidWrites, writeSegmentItems } from "./dynamo-state-slots.ts";
+import { REGISTRY_SK, ValueKeys, writeValues } from "./dynamo-state-values.ts";
 
 /** Options of {@link DynamoStateStore}. */
 export interface DynamoStateStoreOptions {
@@ -109,8 +102,8 @@ export class DynamoStateStore implements StateStore {
   private readonly resetWaitMs: number;
   /** Log partition key → what this instance knows of it. */
   readonly parts = new Map<string, PartitionCache>();
-  /** task → registry as last read or written by this instance. */
-  private readonly registries = new Map<string, Registry>();
+  /** What this instance knows of its tasks' registries, and the registrations it makes. */
+  private readonly registrations: Registrations;
 
   constructor(client: DynamoDBClient, tables: TableNames, job: string, options: DynamoStateStoreOptions = {}) {
     this.doc = documentClient(client);
@@ -120,12 +113,13 @@ export class DynamoStateStore implements StateStore {
     this.foldPolicy = options.foldPolicy === null ? undefined : (options.foldPolicy ?? DYNAMO_FOLD_POLICY);
     this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? LONGEST_STEP_MS };
     this.resetWaitMs = options.resetWaitMs ?? 60_000;
+    this.registrations = new Registrations(this.doc, tables.state, this.keys);
     this.reads = new StateReads({
       doc: this.doc,
       tables,
       keys: this.keys,
       parts: this.parts,
-      registries: this.registries,
+      registries: this.registrations.cache,
       logPk: (task, p) => this.pk(task, p),
       maxOverlayKeys: options.maxOverlayKeys ?? 200_000,
     });
@@ -153,7 +147,7 @@ export class DynamoStateStore implements StateStore {
     }
     if (segment.gen < pc.maxGen) throw new SegmentFencedError(task, partition, segment.n, segment.gen, pc.maxGen);
     if (segment.n !== pc.last + 1) throw new SegmentConflictError(task, partition, segment.n);
-    await this.registerChanges(task, partition, segment.changes);
+    await this.registrations.changes(task, partition, segment.changes);
 
     const exp = Math.floor(Date.now() / 1000) + SEGMENT_TTL_S; // see SEGMENT_TTL_S: a fold need not rewrite it
     const items = chunkedItems(pk, LogKey.segment(segment.n), (i) => LogKey.chunk(segment.n, i), body, {
@@ -161,32 +155,10 @@ export class DynamoStateStore implements StateStore {
       gen: segment.gen,
       z: 1,
     }).map((it) => ({ ...it, [TTL_ATTRIBUTE]: exp }));
-    const put = {
-      TableName: this.tables.log,
-      Item: items[0] as Item,
-      ConditionExpression: "attribute_not_exists(pk) OR (attribute_exists(#v) AND #v <= :gen)",
-      ExpressionAttributeNames: { "#v": "v" },
-      ExpressionAttributeValues: { ":gen": segment.gen },
-      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
-    };
-    let old: RawItem | undefined;
-    let failed = false;
-    if (items.length === 1) {
-      const r = await conditionalCall(`PutItem of ${what}`, () => this.doc.send(new PutCommand(put)));
-      if (!r.ok) [failed, old] = [true, r.old];
-    } else {
-      const TransactItems = [
-        { Put: put },
-        ...items.slice(1).map((Item) => ({ Put: { TableName: this.tables.log, Item } })),
-      ];
-      const r = await transactCall(`TransactWriteItems of ${what} (${items.length} items)`, () =>
-        this.doc.send(new TransactWriteCommand({ TransactItems })),
-      );
-      if (!r.ok) [failed, old] = [true, this.firstCancellation(what, r.reasons)];
-    }
-    if (failed) {
+    const written = await writeSegmentItems(this.doc, this.tables.log, what, items, segment.gen);
+    if (!written.ok) {
       this.parts.delete(pk);
-      const fence = Number(old?.v?.N ?? 0);
+      const fence = Number(written.old?.v?.N ?? 0);
       if (fence > segment.gen) throw new SegmentFencedError(task, partition, segment.n, segment.gen, fence);
       throw new SegmentConflictError(task, partition, segment.n);
     }
@@ -197,41 +169,6 @@ export class DynamoStateStore implements StateStore {
     this.appends++;
     this.bytesWritten += body.length;
     return body.length;
-  }
-
-  /** The old item of a cancelled append's condition; throws when the cancellation was not the condition. */
-  private firstCancellation(what: string, reasons: readonly CancellationReason[]): RawItem | undefined {
-    const first = reasons[0];
-    if (first?.Code === "ConditionalCheckFailed") return first.Item;
-    const codes = reasons.map((r) => r.Code ?? "?").join(", ");
-    throw new RiffleError("dynamo-transaction-cancelled", `TransactWriteItems of ${what} was cancelled: ${codes}`, {
-      cause: reasons,
-      retryable: true,
-    });
-  }
-
-  /** Records, before the segment is written, which key groups its changes touch. */
-  private async registerChanges(task: string, partition: number, changes: readonly StateChange[]): Promise<void> {
-    const reg = this.registries.get(task);
-    const kgs = new Set<number>();
-    for (const c of changes) if (!reg?.owners.get(c.g)?.has(partition)) kgs.add(c.g);
-    if (kgs.size === 0 && reg?.parts.has(partition)) return;
-    const owners = [...kgs].map((g) => `${g}:${partition}`);
-    await register(this.doc, this.tables.state, this.keys, task, { parts: [partition], kgs: [...kgs], owners });
-    this.remember(task, [partition], [...kgs], owners);
-  }
-
-  /** Adds what this instance registered to its cached registry. */
-  private remember(task: string, parts: number[], kgs: number[], owners: string[]): void {
-    const cur = this.registries.get(task) ?? parseRegistry(undefined);
-    const next = parseRegistry({
-      pk: "",
-      sk: "",
-      parts: new Set([...cur.parts, ...parts]),
-      kgs: new Set([...cur.kgs, ...kgs]),
-      owners: new Set([...[...cur.owners].flatMap(([g, ps]) => [...ps].map((p) => `${g}:${p}`)), ...owners]),
-    });
-    this.registries.set(task, next);
   }
 
   async readSegments(task: string, partition: number, after: number): Promise<Segment[]> {
@@ -266,46 +203,14 @@ export class DynamoStateStore implements StateStore {
         `cannot restore ${task}[${partition}] to segment ${through}: compacted through ${baseThrough}`,
       );
     }
-    await this.registerPartition(task, partition);
+    await this.registrations.partition(task, partition);
     // A base installed past an empty log (savepoint restore) puts the cut at the base.
     const cut = Math.max(baseThrough, Math.min(through, head.head));
     const entries = await readEntries(this.doc, this.tables.log, pk, cut);
-    const writes: WriteRequest[] = [];
-    let top = cut;
-    for (const e of entries) {
-      top = Math.max(top, e.n);
-      const v = Math.max(generation, e.kind === "void" ? e.v : 0);
-      writes.push({ put: { pk, sk: LogKey.segment(e.n), n: e.n, v } });
-      if (e.kind === "live")
-        for (let i = 1; i < e.chunks; i++) writes.push({ delete: { pk, sk: LogKey.chunk(e.n, i) } });
-    }
+    const { writes, top } = voidWrites(pk, entries, cut, generation);
     this.parts.delete(pk);
     await batchWriteAll(this.doc, this.tables.log, writes);
-    // Fence the next free slot; a slot a zombie took meanwhile is voided too.
-    for (let n = top + 1; ; n++) {
-      const marker = { pk, sk: LogKey.segment(n), n, v: generation };
-      const r = await conditionalCall(`PutItem of the fence marker ${n} of ${task}[${partition}]`, () =>
-        this.doc.send(
-          new PutCommand({
-            TableName: this.tables.log,
-            Item: marker,
-            ConditionExpression: "attribute_not_exists(pk)",
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          }),
-        ),
-      );
-      if (r.ok || Number(r.old?.v?.N ?? 0) >= generation) break;
-      const chunks = Number(r.old?.k?.N ?? 1);
-      const stray: WriteRequest[] = [{ put: { ...marker, v: Math.max(generation, Number(r.old?.v?.N ?? 0)) } }];
-      for (let i = 1; i < chunks; i++) stray.push({ delete: { pk, sk: LogKey.chunk(n, i) } });
-      await batchWriteAll(this.doc, this.tables.log, stray);
-    }
-  }
-
-  private async registerPartition(task: string, partition: number): Promise<void> {
-    if (this.registries.get(task)?.parts.has(partition)) return;
-    await register(this.doc, this.tables.state, this.keys, task, { parts: [partition] });
-    this.remember(task, [partition], [], []);
+    await fenceNext(this.doc, this.tables.log, pk, top, generation, `${task}[${partition}]`);
   }
 
   async getState(task: string, refs: readonly StateRef[]): Promise<unknown[]> {
@@ -326,23 +231,9 @@ export class DynamoStateStore implements StateStore {
     return this.reads.exportState(task, partition, through, kgStart, kgEnd);
   }
 
-  /** The registry of `task`, read consistently. */
-  private async readRegistry(task: string): Promise<Registry> {
-    const out = await dynamoCall(`GetItem of the registry of ${task}`, () =>
-      this.doc.send(
-        new GetCommand({
-          TableName: this.tables.state,
-          Key: { pk: this.keys.registryPk(task), sk: REGISTRY_SK },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return parseRegistry(out.Item as Item | undefined);
-  }
-
   /** Deletes the task's logs and values, while no compaction runs (`withoutCompaction`). */
   async resetTask(task: string): Promise<void> {
-    const reg = await this.readRegistry(task);
+    const reg = await this.registrations.read(task);
     await this.dropLogsOf(task, [...reg.parts], async () => {
       await mapLimit([...reg.kgs], 8, async (g) => {
         await deletePartition(this.doc, this.tables.state, this.keys.pk(task, g));
@@ -351,12 +242,12 @@ export class DynamoStateStore implements StateStore {
       const registry = { delete: { pk: this.keys.registryPk(task), sk: REGISTRY_SK } };
       await batchWriteAll(this.doc, this.tables.state, [registry]);
     });
-    this.registries.delete(task);
+    this.registrations.forget(task);
   }
 
   /** Deletes the task's log partitions; its values (by key group) and its registry stay. */
   async dropLogs(task: string): Promise<void> {
-    const reg = await this.readRegistry(task);
+    const reg = await this.registrations.read(task);
     await this.dropLogsOf(task, [...reg.parts], async () => {});
   }
 
@@ -386,19 +277,13 @@ export class DynamoStateStore implements StateStore {
     if (items.some((i) => i.w !== undefined)) {
       throw new PartitionNotEmptyError(task, partition);
     }
-    await this.registerPartition(task, partition);
+    await this.registrations.partition(task, partition);
     await writeBase(this.writer, pk, base, 0, `base of ${task}[${partition}]`, true);
     this.parts.delete(pk);
   }
 
   async putState(task: string, values: readonly StateChange[]): Promise<void> {
-    const kgs = [...new Set(values.map((c) => c.g))];
-    const reg = this.registries.get(task);
-    const missing = kgs.filter((g) => !reg?.kgs.has(g));
-    if (missing.length > 0) {
-      await register(this.doc, this.tables.state, this.keys, task, { kgs: missing });
-      this.remember(task, [], missing, []);
-    }
+    await this.registrations.keyGroups(task, [...new Set(values.map((c) => c.g))]);
     await writeValues(this.doc, this.tables.state, this.keys, task, values);
   }
 }

@@ -14,7 +14,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
 import type { StateChange } from "../../core/ports/state-store.ts";
 import { batchGetAll, batchWriteAll, type Item, type WriteRequest } from "./dynamo-batch.ts";
@@ -110,6 +110,21 @@ export async function register(
       }),
     ),
   );
+}
+
+/** The registry of `task`, read consistently. */
+export async function readRegistry(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  keys: ValueKeys,
+  task: string,
+): Promise<Registry> {
+  const out = await dynamoCall(`GetItem of the registry of ${task}`, () =>
+    doc.send(
+      new GetCommand({ TableName: table, Key: { pk: keys.registryPk(task), sk: REGISTRY_SK }, ConsistentRead: true }),
+    ),
+  );
+  return parseRegistry(out.Item as Item | undefined);
 }
 
 /** The write requests that store `changes` (last one per key wins) as base values of `task`. */

@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { mulberry32 } from "../support/rng.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { type GenRow, readGenRows } from "./aws-output.ts";
 import type { ChaosRecord } from "./dataset.ts";
 import { type Child, spawnRiffle, tail, waitExit } from "./proc.ts";
@@ -88,7 +88,7 @@ export class AwsWorld {
     this.cfg = cfg;
     this.emu = emu;
     this.j = new Journal(cfg.echo);
-    this.rng = mulberry32(cfg.seed * 104729 + 3);
+    this.rng = seededRandom(cfg.seed * 104729 + 3);
     this.prefix = `chaos${cfg.seed}r${Math.floor(Math.random() * 1e6)}`;
     this.marker = join(cfg.dir, "poison-fixed");
     this.p = 1 + Math.floor(this.rng() * 2);

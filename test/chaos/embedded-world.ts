@@ -7,7 +7,7 @@
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mulberry32 } from "../support/rng.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { type ChaosRow, generatorExpected, generatorLayout } from "./dataset.ts";
 import { jobRecord, stateFingerprint } from "./db-dump.ts";
 import {
@@ -123,7 +123,7 @@ export class EmbeddedWorld {
   constructor(cfg: EmbeddedConfig) {
     this.cfg = cfg;
     this.j = new Journal(cfg.echo);
-    this.rng = mulberry32(cfg.seed * 7919 + 1);
+    this.rng = seededRandom(cfg.seed * 7919 + 1);
     this.stateDir = join(cfg.dir, "state");
     this.outDir = join(cfg.dir, "outfs");
     this.out = join(this.outDir, "out.jsonl");

@@ -15,6 +15,7 @@ import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { InMemoryTableStore } from "../../core/memory/in-memory-table-store.ts";
 import { InMemoryTimerHints } from "../../core/memory/in-memory-timer-hints.ts";
+import { DelegatingOutputStore } from "../../core/ports/delegating-output-store.ts";
 import { auditLogContract } from "./audit-log.contract.ts";
 import { checkpointStoreContract } from "./checkpoint-store.contract.ts";
 import { ingestLogContract } from "./ingest-log.contract.ts";
@@ -61,6 +62,10 @@ ingestLogContract("SqliteIngestLog", async () => {
   return { log: new SqliteIngestLog(dir.db), close };
 });
 outputStoreContract("InMemoryOutputStore", async () => ({ store: new InMemoryOutputStore() }));
+// The base of the wrappers (observed output, the simulation's crashing output) forwards every call.
+outputStoreContract("DelegatingOutputStore", async () => ({
+  store: new DelegatingOutputStore(new InMemoryOutputStore()),
+}));
 tableStoreContract("InMemoryTableStore", async () => new InMemoryTableStore());
 tableStoreContract("SqliteTableStore", async () => freshStateDir().dir.tableStore);
 timerHintsContract("InMemoryTimerHints", async () => new InMemoryTimerHints());

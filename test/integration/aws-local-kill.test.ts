@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../core/ml/random.ts";
 import { DynamoCheckpointStore } from "../../functions/aws/dynamo-checkpoint-store.ts";
 import { dynamoClient, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoOutputStore } from "../../functions/aws/dynamo-output-store.ts";
@@ -26,7 +27,6 @@ import {
   until,
 } from "../support/aws-local-harness.ts";
 import { uniquePrefix } from "../support/dynamo-local.ts";
-import { mulberry32 } from "../support/rng.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -115,7 +115,7 @@ describe("aws-local: a killed riffle dev process", () => {
     const sqs = sqsClient(sqsUrl);
     const output = new DynamoOutputStore(dynamoClient(dynamo), tableNames(prefix));
     const counts = () => readOutput<{ user: string; n: number }>(output, "clicks", "counts");
-    const rng = mulberry32(11);
+    const rng = seededRandom(11);
     const { batches, counts: want } = clickBatches(12, 8);
     let dev = await startDev(prefix, port);
     let kills = 0;

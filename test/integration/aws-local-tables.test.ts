@@ -12,13 +12,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { seededRandom } from "../../core/ml/random.ts";
 import { readTable } from "../../core/tables/read-table.ts";
 import { dynamoClient, tableNames } from "../../functions/aws/dynamo-client.ts";
 import { DynamoTableStore } from "../../functions/aws/dynamo-table-store.ts";
 import type { Purchase } from "../fixtures/tables-ingest-job.ts";
 import { API_KEY, api, emulators, stopEmulators, until } from "../support/aws-local-harness.ts";
 import { uniquePrefix } from "../support/dynamo-local.ts";
-import { mulberry32 } from "../support/rng.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const JOB = "test/fixtures/tables-ingest-job.ts";
@@ -90,7 +90,7 @@ describe("aws-local: dynamic tables read while riffle dev is killed and restarte
     const prefix = uniquePrefix("t");
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const rng = mulberry32(16);
+    const rng = seededRandom(16);
     const want = new Map<string, number>();
     const batches: Purchase[][] = Array.from({ length: 12 }, (_, b) =>
       Array.from({ length: 15 }, (_, i) => {

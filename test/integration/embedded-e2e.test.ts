@@ -12,11 +12,11 @@ import { WatermarkStrategy } from "../../core/api/watermarks.ts";
 import { TumblingEventTimeWindows } from "../../core/api/windows.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { FaultyQueue, FaultyStore } from "../support/faults.ts";
-import { mulberry32 } from "../support/rng.ts";
 
 interface Sale {
   id: number;
@@ -132,7 +132,7 @@ describe("embedded end to end", () => {
 
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`commits exactly the oracle's output under injected faults (seed ${seed})`, async () => {
-      const rng = mulberry32(seed);
+      const rng = seededRandom(seed);
       const clock = new ManualClock();
       const queue = new FaultyQueue(new InMemoryQueue(clock, { maxReceiveCount: 50 }));
       const store = new FaultyStore(new InMemoryStateStore());

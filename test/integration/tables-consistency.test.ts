@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openStateDir, type StateDir } from "../../core/durable/sqlite-db.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { readTable } from "../../core/tables/read-table.ts";
 import { PURCHASES, purchase } from "../fixtures/tables-job.ts";
-import { mulberry32 } from "../support/rng.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
@@ -101,7 +101,7 @@ describe("dynamic tables read while riffle run is killed and resumed", () => {
     const reader = queryWhileRunning(state, () => done, final);
     const newest = () => Math.max(0, ...reader.seen);
 
-    const rng = mulberry32(Number(process.env.RIFFLE_KILL_SEED ?? 16));
+    const rng = seededRandom(Number(process.env.RIFFLE_KILL_SEED ?? 16));
     let kills = 0;
     try {
       for (let attempt = 0; attempt < 12 && kills < 3; attempt++) {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { mulberry32 } from "../support/rng.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
@@ -48,7 +48,7 @@ describe("a user's TwoPhaseCommitSink under riffle run --state-dir", () => {
     const dir = tmp();
     const state = join(dir, "state");
     const out = join(dir, "out");
-    const rng = mulberry32(Number(process.env.RIFFLE_KILL_SEED ?? 7));
+    const rng = seededRandom(Number(process.env.RIFFLE_KILL_SEED ?? 7));
     let kills = 0;
     for (let attempt = 0; attempt < 12 && kills < 3; attempt++) {
       const child: ChildProcess = spawn(process.execPath, [BIN, ...args(state)], { cwd: ROOT, env: env(out) });

@@ -18,14 +18,8 @@
 
 import type { LazyMarks } from "../../core/checkpoint/published-marks.ts";
 import type { CheckpointManifest } from "../../core/ports/checkpoint-store.ts";
-import type {
-  OutputPage,
-  OutputStore,
-  PublishedSegment,
-  ReplayMark,
-  ReplayUnmark,
-  StoredDeadLetter,
-} from "../../core/ports/output-store.ts";
+import { DelegatingOutputStore } from "../../core/ports/delegating-output-store.ts";
+import type { OutputStore, PublishedSegment } from "../../core/ports/output-store.ts";
 import type { StateStore } from "../../core/ports/state-store.ts";
 import { type FaultyStore, InjectedCrash } from "../support/faults.ts";
 
@@ -151,45 +145,21 @@ export async function unsealed(
 }
 
 /** An output store with the coordinator's crash points around publishing and the marks. */
-export class CrashingOutput implements OutputStore {
-  private readonly inner: OutputStore;
+export class CrashingOutput extends DelegatingOutputStore {
   private readonly faults: CoordinatorFaults;
 
   constructor(inner: OutputStore, faults: CoordinatorFaults) {
-    this.inner = inner;
+    super(inner);
     this.faults = faults;
   }
 
-  async publish(job: string, segments: readonly PublishedSegment[]): Promise<void> {
-    await this.inner.publish(job, segments);
+  override async publish(job: string, segments: readonly PublishedSegment[]): Promise<void> {
+    await super.publish(job, segments);
     this.faults.hit("after-output");
   }
-  publishedThrough(job: string): Promise<Record<string, number>> {
-    return this.inner.publishedThrough(job);
-  }
-  async setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void> {
+  override async setPublished(job: string, through: Readonly<Record<string, number>>): Promise<void> {
     this.faults.hit("before-marks");
-    await this.inner.setPublished(job, through);
+    await super.setPublished(job, through);
     this.faults.hit("after-marks");
-  }
-  resetPublished(job: string): Promise<void> {
-    return this.inner.resetPublished(job);
-  }
-  read(job: string, sink: string, options?: { cursor?: string; limit?: number }): Promise<OutputPage> {
-    return this.inner.read(job, sink, options);
-  }
-  deadLetters(job: string): Promise<StoredDeadLetter[]> {
-    return this.inner.deadLetters(job);
-  }
-  markReplayed(
-    job: string,
-    ids: readonly string[],
-    time: number,
-    marks?: Readonly<Record<string, ReplayMark>>,
-  ): Promise<void> {
-    return this.inner.markReplayed(job, ids, time, marks);
-  }
-  unmarkReplayed(job: string, letters: readonly ReplayUnmark[]): Promise<void> {
-    return this.inner.unmarkReplayed(job, letters);
   }
 }

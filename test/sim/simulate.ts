@@ -19,11 +19,11 @@ import { InMemoryBlobStore } from "../../core/memory/in-memory-blob-store.ts";
 import { InMemoryOutputStore } from "../../core/memory/in-memory-output-store.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { type EmbeddedOptions, EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { type BatchResult, TaskRunner } from "../../core/runtime/task-runner.ts";
 import { FaultyBlobStore, FaultyQueue, FaultyStore } from "../support/faults.ts";
-import { mulberry32 } from "../support/rng.ts";
 import { awsInvoke } from "./aws-invoke.ts";
 import { CoordinatorFaults, CrashingOutput, coordinatorCall, unsealed, watchSeals } from "./coordinator-faults.ts";
 import type { Scenario } from "./scenarios.ts";
@@ -70,7 +70,7 @@ export interface SeedResult {
 
 /** Runs `scenario` under the fault schedule of `seed`. */
 export async function simulate(scenario: Scenario, seed: number): Promise<SeedResult> {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const chance = (p: number) => rng() < p;
   const clock = new ManualClock(0);
   const queue = new FaultyQueue(

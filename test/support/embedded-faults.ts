@@ -8,10 +8,10 @@
 import type { Job } from "../../core/api/environment.ts";
 import { InMemoryQueue } from "../../core/memory/in-memory-queue.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { FaultyQueue, FaultyStore } from "./faults.ts";
-import { mulberry32 } from "./rng.ts";
 
 /** What a faulty run committed, and how many faults it survived. */
 export interface FaultyRun {
@@ -21,7 +21,7 @@ export interface FaultyRun {
 
 /** Runs `job` to completion under the fault schedule of `seed`. */
 export async function runWithFaults(job: Job, seed: number): Promise<FaultyRun> {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const clock = new ManualClock();
   const queue = new FaultyQueue(new InMemoryQueue(clock, { maxReceiveCount: 50 }));
   const store = new FaultyStore(new InMemoryStateStore());

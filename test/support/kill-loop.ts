@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { mulberry32 } from "./rng.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
@@ -30,7 +30,7 @@ export async function killRepeatedly(options: {
   readonly kills: number;
   readonly attempts?: number;
 }): Promise<KillLoop> {
-  const rng = mulberry32(options.seed);
+  const rng = seededRandom(options.seed);
   let kills = 0;
   let resumed = 0;
   for (let attempt = 0; attempt < (options.attempts ?? 12) && kills < options.kills; attempt++) {

@@ -7,7 +7,7 @@
  * versions, names and free text.
  */
 import type { SensitiveKind } from "../../core/governance/sensitive.ts";
-import { mulberry32 } from "./rng.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 
 /** One labelled value: its kind, or undefined for a value that is not sensitive. */
 export interface Labelled {
@@ -121,7 +121,7 @@ function lookAlike(r: Rng): string {
 
 /** `n` labelled values from `seed`: about half sensitive, spread over the kinds. */
 export function sensitiveDataset(seed: number, n: number): Labelled[] {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   const makers: [SensitiveKind | undefined, (r: Rng) => string][] = [
     ["card", card],
     ["email", email],

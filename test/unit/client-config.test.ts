@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clientConfig } from "../../connectors/dynamodb/api.ts";
 import { awsClientConfig, CALL_TIMEOUTS, SQS_TIMEOUTS } from "../../functions/aws/client-config.ts";
 import { dynamoClient } from "../../functions/aws/dynamo-client.ts";
 import { sqsClient } from "../../functions/aws/sqs-queue.ts";
@@ -39,6 +40,25 @@ describe("AWS client configuration", () => {
       expect(aws.requestHandler.requestTimeout).toBeGreaterThan(0);
     } finally {
       if (saved !== undefined) process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
+
+  it("keeps a user's endpoint signed by the default chain when keys are set, and takes the user's region", () => {
+    const saved = process.env.AWS_ACCESS_KEY_ID;
+    try {
+      process.env.AWS_ACCESS_KEY_ID = "AKIAEXAMPLE";
+      const user = clientConfig({ endpoint: "https://dynamodb.eu-west-1.amazonaws.com", region: "eu-west-1" });
+      expect(user.endpoint).toBe("https://dynamodb.eu-west-1.amazonaws.com");
+      expect(user.region).toBe("eu-west-1");
+      expect(user.credentials).toBeUndefined();
+      expect(user.requestHandler.requestTimeout).toBe(CALL_TIMEOUTS.requestTimeoutMs);
+      // riffle's own explicit endpoint is an emulator's: dummy credentials whatever the environment
+      expect(awsClientConfig("http://127.0.0.1:1").credentials?.accessKeyId).toBe("riffle");
+      delete process.env.AWS_ACCESS_KEY_ID;
+      expect(clientConfig({ endpoint: "http://127.0.0.1:1" }).credentials?.accessKeyId).toBe("riffle");
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved;
     }
   });
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { DynamoChange } from "../../../connectors/dynamodb/changes.ts";
 import { dynamodbCdc } from "../../../connectors/dynamodb/index.ts";
 import { keyString, type WireItem } from "../../../connectors/dynamodb/wire.ts";
-import { mulberry32 } from "../../support/rng.ts";
+import { seededRandom } from "../../../core/ml/random.ts";
 import { FakeDynamo } from "./fake-dynamo.ts";
 
 const context = { job: "t", currentProcessingTime: () => Date.now() };
@@ -73,7 +73,7 @@ describe("dynamodbCdc over a stream whose shards split", () => {
 
   it("under random writes, splits and restores, the upsert of the committed changelog equals the table", async () => {
     for (const seed of [1, 2, 3, 4, 5]) {
-      const rng = mulberry32(seed);
+      const rng = seededRandom(seed);
       const fake = new FakeDynamo();
       for (let id = 1; id <= 200; id++) fake.put(item(id, "seed"));
       const write = () => {

@@ -10,7 +10,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { mulberry32 } from "../../support/rng.ts";
+import { seededRandom } from "../../../core/ml/random.ts";
 
 /** What the workload did. */
 export interface DynamoWorkloadStats {
@@ -50,7 +50,7 @@ export async function seedTable(db: DynamoDBClient, table: string, rows: number)
 
 /** Starts the workload on `table` over items 1..`rows`. */
 export function startDynamoWorkload(db: DynamoDBClient, table: string, rows: number, seed: number): DynamoWorkload {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const ids = Array.from({ length: rows }, (_, i) => i + 1);
   let next = rows + 1;
   const stats: DynamoWorkloadStats = { puts: 0, replaces: 0, updates: 0, deletes: 0, errors: [] };

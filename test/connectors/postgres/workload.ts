@@ -6,7 +6,7 @@
  * counted.
  */
 import type pg from "pg";
-import { mulberry32 } from "../../support/rng.ts";
+import { seededRandom } from "../../../core/ml/random.ts";
 
 /** What the workload did. */
 export interface WorkloadStats {
@@ -38,7 +38,7 @@ export async function startWorkload(
   rows: number,
   seedValue: number,
 ): Promise<Workload> {
-  const rng = mulberry32(seedValue);
+  const rng = seededRandom(seedValue);
   const ids: number[] = Array.from({ length: rows }, (_, i) => i + 1);
   let next = rows + 1;
   const stats: WorkloadStats = { inserts: 0, updates: 0, deletes: 0, keyUpdates: 0, lockWaits: 0, errors: [] };
