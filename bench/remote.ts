@@ -13,7 +13,7 @@ import { defineJob, type Job } from "../core/api/environment.ts";
 import { ManualClock } from "../core/ports/clock.ts";
 import type { RemoteInvoker } from "../core/remote/invoker.ts";
 import { RemoteDataStream } from "../core/remote/remote-stream.ts";
-import type { WireRequest } from "../core/remote/wire.ts";
+import { WIRE_VERSION, type WireRequest } from "../core/remote/wire.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -43,8 +43,8 @@ const inProcess: RemoteInvoker = {
   target: "in-process",
   invoke: async (body) => {
     const r = JSON.parse(body) as WireRequest;
-    const groups = r.groups.map((g) => ({ results: g.records.map((x) => ({ out: [String(x.value).toUpperCase()] })) }));
-    return JSON.stringify({ v: 1, id: r.id, groups });
+    const groups = r.groups.map((g) => ({ out: g.values.map((v) => String(v).toUpperCase()) }));
+    return JSON.stringify({ v: WIRE_VERSION, id: r.id, groups });
   },
 };
 
