@@ -6,12 +6,11 @@
  */
 
 import { DataStream } from "../api/datastream.ts";
-import { InternalError } from "../errors.ts";
 import type { AsyncBatch, BatchEnvelope, BatchOutcome } from "../operators/async-wait.ts";
 import { type GroupOutcome, sendGroups } from "./batches.ts";
 import { type RemoteFunctionSpec, resolveRemote } from "./spec.ts";
 import type { RemoteTargeted } from "./targets.ts";
-import { type RecordOutcome, type RemoteKind, recordOutcomes, type WireGroup } from "./wire.ts";
+import { type RemoteKind, singleOutput, type WireGroup } from "./wire.ts";
 
 /**
  * How records meet the wire: what is sent for a record, and what its outputs become
@@ -62,31 +61,41 @@ export function remoteBatch(
     if (values.length > 0) close();
     const call = { invoker: remote.invoker(), name: remote.name, kind, policy: remote.policy };
     const outcomes = await sendGroups(call, groups, `${uid()}/${site}`);
-    return reassemble(envelopes, kind, size, outcomes, codec);
+    return reassemble(envelopes, kind, groups, outcomes, codec);
   };
   return Object.assign(batch, { remoteTarget: remote.target } satisfies RemoteTargeted);
 }
 
-/** Each envelope's record outcomes, from the outcomes of the `size`-record groups its records were cut into. */
+/** Each envelope's record outcomes, from the outcomes of the groups its records were cut into (in order). */
 function reassemble(
   envelopes: readonly BatchEnvelope[],
   kind: RemoteKind,
-  size: number,
+  groups: readonly WireGroup[],
   outcomes: readonly GroupOutcome[],
   codec: RemoteCodec,
 ): BatchOutcome[][] {
-  const decoded = outcomes.map((o) => (o.ok ? recordOutcomes(kind, o.result) : o));
+  const single = singleOutput(kind);
+  const plain = codec === IDENTITY;
+  const flat: BatchOutcome[] = [];
+  outcomes.forEach((o, gi) => {
+    if (!o.ok) {
+      for (let i = (groups[gi] as WireGroup).values.length; i > 0; i--) flat.push({ ok: false, error: o.error });
+      return;
+    }
+    const start = flat.length;
+    if (single && plain) for (const value of o.result.out) flat.push({ ok: true, value });
+    else for (const r of o.result.out) flat.push({ ok: true, many: single ? [r] : (r as unknown[]) });
+    for (const [i, error] of o.result.errors ?? []) flat[start + i] = { ok: false, error: new Error(error) };
+  });
   let at = 0;
   return envelopes.map((e) => {
-    const base = at;
+    const mine = flat.slice(at, at + e.records.length);
     at += e.records.length;
-    return e.records.map((value, i): BatchOutcome => {
-      const g = decoded[Math.floor((base + i) / size)];
-      if (!g) return { ok: false, error: new InternalError("a stateless remote record has no outcome") };
-      if (!Array.isArray(g)) return { ok: false, error: (g as { error: unknown }).error };
-      const r = g[(base + i) % size] as RecordOutcome;
-      return r.ok ? { ok: true, values: codec.decode(value, r.out) } : { ok: false, error: new Error(r.error) };
-    });
+    if (!plain)
+      mine.forEach((r, i) => {
+        if (r.ok && r.many) mine[i] = { ok: true, many: codec.decode(e.records[i], r.many) };
+      });
+    return mine;
   });
 }
 

@@ -20,8 +20,10 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** What the function does with a record. */
 export type RemoteKind = "process" | "map" | "flatMap" | "scalar" | "table";
 
-/** Kinds whose output entry is the record's one output (the others': an array of its outputs). */
-const SINGLE: ReadonlySet<RemoteKind> = new Set(["map", "scalar"]);
+/** True for the kinds whose output entry is the record's one output (the others': an array of its outputs). */
+export function singleOutput(kind: RemoteKind): boolean {
+  return kind === "map" || kind === "scalar";
+}
 
 /** One group of a request: a key with its state, or (stateless) records alone. */
 export interface WireGroup {
@@ -80,7 +82,7 @@ export type RecordOutcome =
 
 /** Each record's outcome in a checked group result of a `kind` function. */
 export function recordOutcomes(kind: RemoteKind, result: WireGroupResult): RecordOutcome[] {
-  const single = SINGLE.has(kind);
+  const single = singleOutput(kind);
   const outcomes: RecordOutcome[] = result.out.map((o) => ({ ok: true, out: single ? [o] : (o as unknown[]) }));
   for (const [i, error] of result.errors ?? []) outcomes[i] = { ok: false, error };
   return outcomes;
@@ -131,7 +133,7 @@ function checkGroup(kind: RemoteKind, want: WireGroup, g: WireGroupResult | null
       return `has an error that is not [index, message] of one of its ${n} records`;
     failed.add(e[0]);
   }
-  if (!SINGLE.has(kind) && g.out.some((o, i) => !failed.has(i) && !Array.isArray(o)))
+  if (!singleOutput(kind) && g.out.some((o, i) => !failed.has(i) && !Array.isArray(o)))
     return `has an output entry that is not an array (a ${kind} function answers each record's outputs as a list)`;
   const cuts = want.cuts?.length ?? 0;
   if (cuts > 0 && (!Array.isArray(g.states) || g.states.length !== cuts))

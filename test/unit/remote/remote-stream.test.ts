@@ -32,10 +32,7 @@ function invoker(poison?: number) {
   return { inv, calls, most: () => most };
 }
 
-const envelopes = [
-  { records: [1, 2, 3, 4, 5], times: [10, 11, 12, 13, 14] },
-  { records: [6, 7, 8] },
-];
+const envelopes = [{ records: [1, 2, 3, 4, 5], times: [10, 11, 12, 13, 14] }, { records: [6, 7, 8] }];
 
 describe("remoteBatch", () => {
   it("cuts the slice into batchSize groups across envelopes, in flight together, answers in input order", async () => {
@@ -48,8 +45,8 @@ describe("remoteBatch", () => {
     expect(calls.map((c) => c.id)).toEqual(["double@1/p0/x/0", "double@1/p0/x/1", "double@1/p0/x/2"]);
     expect(most()).toBe(3);
     expect(out).toEqual([
-      [2, 4, 6, 8, 10].map((v) => ({ ok: true, values: [v] })),
-      [12, 14, 16].map((v) => ({ ok: true, values: [v] })),
+      [2, 4, 6, 8, 10].map((value) => ({ ok: true, value })),
+      [12, 14, 16].map((value) => ({ ok: true, value })),
     ]);
   });
 
