@@ -7,7 +7,7 @@
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { WireRequest, WireResponse } from "../core/remote/wire.ts";
+import { WIRE_VERSION, type WireRequest, type WireResponse } from "../core/remote/wire.ts";
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -15,9 +15,9 @@ const server = createServer((req, res) => {
   req.on("end", () => {
     const r = JSON.parse(Buffer.concat(chunks).toString("utf8")) as WireRequest;
     const out: WireResponse = {
-      v: 1,
+      v: WIRE_VERSION,
       id: r.id,
-      groups: r.groups.map((g) => ({ results: g.records.map((rec) => ({ out: [String(rec.value).toUpperCase()] })) })),
+      groups: r.groups.map((g) => ({ out: g.values.map((v) => String(v).toUpperCase()) })),
     };
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify(out));

@@ -1,10 +1,11 @@
 /**
  * Remote functions (`npm run bench -- remote`): records/s of a stateless function
- * that upper-cases a word, embedded at parallelism 1, three ways: the TypeScript
- * `map` in the job; the Python SDK's server (examples/remote/functions.py `shout`);
- * and the same function in TypeScript behind the same wire format in its own
- * process, which shows what the transport costs apart from Python. Each remote one
- * at batch sizes 1, 10, 100 and 1000 (concurrency 4).
+ * that upper-cases a word, embedded at parallelism 1: the TypeScript `map` in the
+ * job (chained, and after a task boundary); the Python SDK's server
+ * (examples/remote/functions.py: `shout` per record, `shout_all` vectorized with
+ * `batch=True`); and the same function in TypeScript behind the same wire format in
+ * its own process, which shows what the transport costs apart from Python. Each
+ * remote one at batch sizes 1, 10, 100 and 1000 (concurrency 4).
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -13,7 +14,7 @@ import { defineJob, type Job } from "../core/api/environment.ts";
 import { ManualClock } from "../core/ports/clock.ts";
 import type { RemoteInvoker } from "../core/remote/invoker.ts";
 import { RemoteDataStream } from "../core/remote/remote-stream.ts";
-import type { WireRequest } from "../core/remote/wire.ts";
+import { WIRE_VERSION, type WireRequest } from "../core/remote/wire.ts";
 import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -21,13 +22,21 @@ export const REMOTE_BATCH_SIZES = [1, 10, 100, 1000] as const;
 
 /** One run. */
 export interface RemoteRun {
-  readonly fn: "typescript-local" | "typescript-local-hop" | "in-process-wire" | "python-http" | "typescript-http";
+  readonly fn:
+    | "typescript-local"
+    | "typescript-local-hop"
+    | "in-process-wire"
+    | "python-http"
+    | "python-http-batch"
+    | "typescript-http";
   readonly batchSize: number | null;
   readonly records: number;
   readonly seconds: number;
   readonly recordsPerSecond: number;
-  /** recordsPerSecond over the local TypeScript map's. */
+  /** recordsPerSecond over the chained TypeScript map's (`typescript-local`). */
   readonly ofLocal: number;
+  /** recordsPerSecond over the TypeScript map's after the same task boundary (`typescript-local-hop`). */
+  readonly ofHop: number;
 }
 
 /** The part's figures. */
@@ -43,12 +52,15 @@ const inProcess: RemoteInvoker = {
   target: "in-process",
   invoke: async (body) => {
     const r = JSON.parse(body) as WireRequest;
-    const groups = r.groups.map((g) => ({ results: g.records.map((x) => ({ out: [String(x.value).toUpperCase()] })) }));
-    return JSON.stringify({ v: 1, id: r.id, groups });
+    const groups = r.groups.map((g) => ({ out: g.values.map((v) => String(v).toUpperCase()) }));
+    return JSON.stringify({ v: WIRE_VERSION, id: r.id, groups });
   },
 };
 
-type Shape = { readonly remote: string | RemoteInvoker; readonly batchSize: number } | "local" | "local-hop";
+type Shape =
+  | { readonly remote: string | RemoteInvoker; readonly name: string; readonly batchSize: number }
+  | "local"
+  | "local-hop";
 
 function job(shape: Shape, records: number): Job {
   return defineJob("bench-remote", (env) => {
@@ -60,7 +72,7 @@ function job(shape: Shape, records: number): Job {
         : shape === "local-hop"
           ? words.rebalance().map(upper) // the task boundary a remote function has
           : RemoteDataStream.map<string, string>(words, {
-              name: "shout",
+              name: shape.name,
               target: shape.remote,
               batchSize: shape.batchSize,
             });
@@ -115,37 +127,39 @@ export async function measureRemote(records: number, log: (line: string) => void
   await run(job("local", Math.min(records, 50_000)), Math.min(records, 50_000)); // warm-up
   const local = await run(job("local", records), records);
   const hop = await run(job("local-hop", records), records);
-  const ratio = (rps: number) => Number((rps / local.recordsPerSecond).toFixed(3));
+  const ratios = (rps: number) => ({
+    ofLocal: Number((rps / local.recordsPerSecond).toFixed(3)),
+    ofHop: Number((rps / hop.recordsPerSecond).toFixed(3)),
+  });
   const runs: RemoteRun[] = [
-    { fn: "typescript-local", batchSize: null, records, ...local, ofLocal: 1 },
-    { fn: "typescript-local-hop", batchSize: null, records, ...hop, ofLocal: ratio(hop.recordsPerSecond) },
+    { fn: "typescript-local", batchSize: null, records, ...local, ...ratios(local.recordsPerSecond) },
+    { fn: "typescript-local-hop", batchSize: null, records, ...hop, ...ratios(hop.recordsPerSecond) },
   ];
-  for (const batchSize of REMOTE_BATCH_SIZES) {
-    const n = recordsFor(records, batchSize);
-    const r = await run(job({ remote: inProcess, batchSize }, n), n);
-    runs.push({ fn: "in-process-wire", batchSize, records: n, ...r, ofLocal: ratio(r.recordsPerSecond) });
-  }
-  const servers = {
-    "python-http": await server("python3", ["-m", "riffle_sdk", "functions", "0"], {
-      PYTHONPATH: `${join(ROOT, "sdk/python")}:${join(ROOT, "examples/remote")}`,
-    }),
-    "typescript-http": await server(process.execPath, [join(ROOT, "bench/remote-ts-server.ts")], {}),
-  } as const;
-  try {
-    for (const [fn, s] of Object.entries(servers) as [RemoteRun["fn"], { url: string }][]) {
-      for (const batchSize of REMOTE_BATCH_SIZES) {
-        const n = recordsFor(records, batchSize);
-        const r = await run(job({ remote: s.url, batchSize }, n), n);
-        const ofLocal = ratio(r.recordsPerSecond);
-        runs.push({ fn, batchSize, records: n, ...r, ofLocal });
-        log(`  ${fn} batch ${batchSize}: ${r.recordsPerSecond} records/s (${ofLocal}× the local map)`);
-      }
+  const remote = async (fn: RemoteRun["fn"], target: string | RemoteInvoker, name: string) => {
+    for (const batchSize of REMOTE_BATCH_SIZES) {
+      const n = recordsFor(records, batchSize);
+      const r = await run(job({ remote: target, name, batchSize }, n), n);
+      const x = ratios(r.recordsPerSecond);
+      runs.push({ fn, batchSize, records: n, ...r, ...x });
+      log(
+        `  ${fn} batch ${batchSize}: ${r.recordsPerSecond} records/s (${x.ofLocal}× the map, ${x.ofHop}× after a hop)`,
+      );
     }
+  };
+  await remote("in-process-wire", inProcess, "shout");
+  const python = await server("python3", ["-m", "riffle_sdk", "functions", "0"], {
+    PYTHONPATH: `${join(ROOT, "sdk/python")}:${join(ROOT, "examples/remote")}`,
+  });
+  const ts = await server(process.execPath, [join(ROOT, "bench/remote-ts-server.ts")], {});
+  try {
+    await remote("python-http", python.url, "shout");
+    await remote("python-http-batch", python.url, "shout_all");
+    await remote("typescript-http", ts.url, "shout");
   } finally {
-    for (const s of Object.values(servers)) s.child.kill("SIGTERM");
+    for (const s of [python, ts]) s.child.kill("SIGTERM");
   }
   return {
-    note: "embedded, parallelism 1, records/s of generator → upper-case → sink; typescript-local = .map in the job (chained into the source task), typescript-local-hop = the same after rebalance() (the task boundary a remote function has), in-process-wire = RemoteDataStream.map with the function answered in this process through the JSON wire format (no HTTP), python-http = sdk/python's server (ThreadingHTTPServer) on 127.0.0.1, typescript-http = the same function in a Node process behind the same wire format; concurrency 4",
+    note: "embedded, parallelism 1, records/s of generator → upper-case → sink; typescript-local = .map in the job (chained into the source task), typescript-local-hop = the same after rebalance() (the task boundary a remote function has), in-process-wire = RemoteDataStream.map with the function answered in this process through the JSON wire format (no HTTP), python-http = sdk/python's server (ThreadingHTTPServer, keep-alive, TCP_NODELAY) on 127.0.0.1 calling shout per record, python-http-batch = the same server calling shout_all (batch=True) once per request, typescript-http = the same function in a Node process behind the same wire format; wire version 2 (columnar); a slice's records cut into requests of batchSize, concurrency 4 in flight; ofHop = over typescript-local-hop",
     runs,
   };
 }

@@ -10,9 +10,10 @@ import { AsyncTimeoutError, InternalError, OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator } from "./operator.ts";
 import { type EnvelopeId, sliceSite } from "./slice-site.ts";
 
-/** One record's outcome in batch mode: the values it emits (any number), or its error. */
+/** One record's outcome in batch mode: the value it emits, the values it emits (any number), or its error. */
 export type BatchOutcome =
-  | { readonly ok: true; readonly values: readonly unknown[] }
+  | { readonly ok: true; readonly value: unknown; readonly many?: undefined }
+  | { readonly ok: true; readonly many: readonly unknown[] }
   | { readonly ok: false; readonly error: unknown };
 
 /** A slice's envelopes as batch mode gets them. */
@@ -36,11 +37,11 @@ export interface AsyncSpec {
   readonly batch?: AsyncBatch;
 }
 
-/** One call's outcome, with the event time of its input. */
+/** One call's outcome, with the event time of its input (batch mode: in input order, so without). */
 type Outcome =
-  | { readonly ok: true; readonly value: unknown; readonly many?: readonly unknown[] }
+  | { readonly ok: true; readonly value?: unknown; readonly many?: readonly unknown[] }
   | { readonly ok: false; readonly error: unknown };
-type Timed = Outcome & { readonly time: number | undefined };
+type Timed = Outcome & { readonly time?: number | undefined };
 
 /** Runs an async function per record; see the module comment. */
 export class AsyncWaitOperator extends ForwardingOperator {
@@ -85,22 +86,16 @@ export class AsyncWaitOperator extends ForwardingOperator {
     if (this.spec.ordered) for (const [records, outs] of done) this.results.set(records, outs as Timed[]);
   }
 
-  /** Batch mode: one call of `batch` for the slice; results in input order. */
+  /** Batch mode: one call of `batch` for the slice; results in input order (each record's own time applies). */
   private async prefetchBatch(batch: AsyncBatch, envelopes: readonly BatchEnvelope[]): Promise<void> {
     this.results = new Map();
     if (envelopes.every((e) => e.records.length === 0)) return;
     const outs = await batch(envelopes, sliceSite(`p${this.partition}`, envelopes));
     envelopes.forEach((e, k) => {
-      const got = outs[k] ?? [];
-      this.results.set(
-        e.records,
-        e.records.map((_, i) => {
-          const o = got[i] ?? { ok: false, error: new InternalError(`async operator ${this.uid}: no batch result`) };
-          const t = e.times?.[i];
-          const time = typeof t === "number" && !Number.isNaN(t) ? t : undefined;
-          return o.ok ? { ok: true, value: undefined, many: o.values, time } : { ok: false, error: o.error, time };
-        }),
-      );
+      const got: Timed[] = outs[k] ?? [];
+      for (let i = got.length; i < e.records.length; i++)
+        got.push({ ok: false, error: new InternalError(`async operator ${this.uid}: no batch result`) });
+      this.results.set(e.records, got);
     });
   }
 
@@ -132,6 +127,6 @@ export class AsyncWaitOperator extends ForwardingOperator {
       for (const v of outcome.many) this.next.processRecord(v, time, 0);
       return;
     }
-    this.next.processRecord(outcome.value, this.spec.ordered ? time : outcome.time, 0);
+    this.next.processRecord(outcome.value, this.spec.ordered || this.spec.batch ? time : outcome.time, 0);
   }
 }

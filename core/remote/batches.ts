@@ -40,13 +40,13 @@ export async function sendGroups(
   let current: number[] = [];
   let size = 0;
   groups.forEach((g, i) => {
-    if (current.length > 0 && size + g.records.length > site.policy.batchSize) {
+    if (current.length > 0 && size + g.values.length > site.policy.batchSize) {
       batches.push(current);
       current = [];
       size = 0;
     }
     current.push(i);
-    size += g.records.length;
+    size += g.values.length;
   });
   if (current.length > 0) batches.push(current);
   const outcomes: GroupOutcome[] = new Array(groups.length);

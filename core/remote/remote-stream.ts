@@ -7,10 +7,10 @@
 
 import { DataStream } from "../api/datastream.ts";
 import type { AsyncBatch, BatchEnvelope, BatchOutcome } from "../operators/async-wait.ts";
-import { sendGroups } from "./batches.ts";
+import { type GroupOutcome, sendGroups } from "./batches.ts";
 import { type RemoteFunctionSpec, resolveRemote } from "./spec.ts";
 import type { RemoteTargeted } from "./targets.ts";
-import type { RemoteKind, WireGroup } from "./wire.ts";
+import { type RemoteKind, singleOutput, type WireGroup } from "./wire.ts";
 
 /**
  * How records meet the wire: what is sent for a record, and what its outputs become
@@ -23,7 +23,12 @@ export interface RemoteCodec {
 
 const IDENTITY: RemoteCodec = { encode: (v) => v, decode: (_v, out) => out };
 
-/** The batch function of a stateless remote function: one group per envelope. */
+/**
+ * The batch function of a stateless remote function. A stateless record needs
+ * nothing of its neighbours, so the slice's records (across its envelopes) are cut
+ * into groups of `batchSize`, one request each, `concurrency` in flight: riffle
+ * encodes and decodes some while the function works on others.
+ */
 export function remoteBatch(
   spec: RemoteFunctionSpec,
   kind: RemoteKind,
@@ -31,25 +36,67 @@ export function remoteBatch(
   codec: RemoteCodec = IDENTITY,
 ): AsyncBatch {
   const remote = resolveRemote(spec);
+  const size = remote.policy.batchSize;
   const batch: AsyncBatch = async (envelopes, site) => {
-    const groups: WireGroup[] = envelopes.map((e) => ({
-      records: e.records.map((value, i) => {
+    const groups: WireGroup[] = [];
+    let values: unknown[] = [];
+    let times: (number | null)[] = [];
+    let timed = false;
+    const close = () => {
+      groups.push(timed ? { values, times } : { values });
+      values = [];
+      times = [];
+      timed = false;
+    };
+    for (const e of envelopes) {
+      for (let i = 0; i < e.records.length; i++) {
         const t = e.times?.[i];
-        return { value: codec.encode(value), time: typeof t === "number" && !Number.isNaN(t) ? t : null };
-      }),
-    }));
+        const time = typeof t === "number" && !Number.isNaN(t) ? t : null;
+        values.push(codec.encode(e.records[i]));
+        times.push(time);
+        timed ||= time !== null;
+        if (values.length === size) close();
+      }
+    }
+    if (values.length > 0) close();
     const call = { invoker: remote.invoker(), name: remote.name, kind, policy: remote.policy };
     const outcomes = await sendGroups(call, groups, `${uid()}/${site}`);
-    return outcomes.map((o, k): BatchOutcome[] => {
-      const n = (groups[k] as WireGroup).records.length;
-      if (!o.ok) return Array.from({ length: n }, () => ({ ok: false, error: o.error }));
-      const records = (envelopes[k] as BatchEnvelope).records;
-      return o.result.results.map((r, i) =>
-        "out" in r ? { ok: true, values: codec.decode(records[i], r.out) } : { ok: false, error: new Error(r.error) },
-      );
-    });
+    return reassemble(envelopes, kind, groups, outcomes, codec);
   };
   return Object.assign(batch, { remoteTarget: remote.target } satisfies RemoteTargeted);
+}
+
+/** Each envelope's record outcomes, from the outcomes of the groups its records were cut into (in order). */
+function reassemble(
+  envelopes: readonly BatchEnvelope[],
+  kind: RemoteKind,
+  groups: readonly WireGroup[],
+  outcomes: readonly GroupOutcome[],
+  codec: RemoteCodec,
+): BatchOutcome[][] {
+  const single = singleOutput(kind);
+  const plain = codec === IDENTITY;
+  const flat: BatchOutcome[] = [];
+  outcomes.forEach((o, gi) => {
+    if (!o.ok) {
+      for (let i = (groups[gi] as WireGroup).values.length; i > 0; i--) flat.push({ ok: false, error: o.error });
+      return;
+    }
+    const start = flat.length;
+    if (single && plain) for (const value of o.result.out) flat.push({ ok: true, value });
+    else for (const r of o.result.out) flat.push({ ok: true, many: single ? [r] : (r as unknown[]) });
+    for (const [i, error] of o.result.errors ?? []) flat[start + i] = { ok: false, error: new Error(error) };
+  });
+  let at = 0;
+  return envelopes.map((e) => {
+    const mine = flat.slice(at, at + e.records.length);
+    at += e.records.length;
+    if (!plain)
+      mine.forEach((r, i) => {
+        if (r.ok && r.many) mine[i] = { ok: true, many: codec.decode(e.records[i], r.many) };
+      });
+    return mine;
+  });
 }
 
 function remote<T, O>(

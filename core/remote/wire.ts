@@ -1,15 +1,17 @@
 /**
- * The wire format of remote functions, version 1 (docs/REMOTE-FUNCTIONS.md has the
+ * The wire format of remote functions, version 2 (docs/REMOTE-FUNCTIONS.md has the
  * JSON schema). riffle sends one request per batch: groups of records, each group
  * one key with its current state (or, for a stateless function, one group without
- * a key); the function answers per group the new state and per record its outputs
- * or an error. Both sides are plain JSON.
+ * a key), its records as columns (values, and event times when any is set); the
+ * function answers per group the new state and one output entry per record, with
+ * the failed records apart. Both sides are plain JSON: one array per column, not
+ * one object per record.
  */
 
 import { RemoteFunctionError } from "../errors.ts";
 
 /** The version this riffle speaks; a response of another version is refused. */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** Largest request riffle sends, in bytes: under Lambda's 6 MB synchronous payload limit. */
 export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 /** Largest response riffle accepts, in bytes (Lambda's synchronous response limit). */
@@ -18,10 +20,9 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** What the function does with a record. */
 export type RemoteKind = "process" | "map" | "flatMap" | "scalar" | "table";
 
-/** One record of a group: its value and event time (`null` when untimed). */
-export interface WireRecord {
-  readonly value: unknown;
-  readonly time: number | null;
+/** True for the kinds whose output entry is the record's one output (the others': an array of its outputs). */
+export function singleOutput(kind: RemoteKind): boolean {
+  return kind === "map" || kind === "scalar";
 }
 
 /** One group of a request: a key with its state, or (stateless) records alone. */
@@ -30,7 +31,15 @@ export interface WireGroup {
   readonly key?: unknown;
   /** The key's current state (`null` when it has none; stateless: absent). */
   readonly state?: unknown;
-  readonly records: readonly WireRecord[];
+  /** The records' values, in input order. */
+  readonly values: readonly unknown[];
+  /** Their event times in ms (`null`: untimed), index-aligned; absent when none is timed. */
+  readonly times?: readonly (number | null)[];
+  /**
+   * Keyed: ascending record counts (1 … values.length − 1) after which riffle needs
+   * the key's state too (where the slice's input envelopes end); absent when none.
+   */
+  readonly cuts?: readonly number[];
 }
 
 /** A batch riffle sends. */
@@ -44,15 +53,19 @@ export interface WireRequest {
   readonly groups: readonly WireGroup[];
 }
 
-/** One record's result: its outputs, or why it failed (riffle retries it, then dead-letters it). */
-export type WireResult = { readonly out: readonly unknown[] } | { readonly error: string };
-
 /** The answer for one group. */
 export interface WireGroupResult {
   /** The key's state after the group's records (`null` clears it; absent: unchanged). */
   readonly state?: unknown;
-  /** One result per record, in order. */
-  readonly results: readonly WireResult[];
+  /** The key's state after each of the request's `cuts`, in order. */
+  readonly states?: readonly unknown[];
+  /**
+   * One entry per record, in order: for `map` and `scalar` the record's output, for
+   * the other kinds the array of its outputs (a failed record's entry is ignored).
+   */
+  readonly out: readonly unknown[];
+  /** The records that failed, as `[index, message]` (riffle retries them, then dead-letters them). */
+  readonly errors?: readonly (readonly [number, string])[];
 }
 
 /** The function's answer. */
@@ -60,6 +73,19 @@ export interface WireResponse {
   readonly v: typeof WIRE_VERSION;
   readonly id: string;
   readonly groups: readonly WireGroupResult[];
+}
+
+/** A record's outputs, or its error message. */
+export type RecordOutcome =
+  | { readonly ok: true; readonly out: readonly unknown[] }
+  | { readonly ok: false; readonly error: string };
+
+/** Each record's outcome in a checked group result of a `kind` function. */
+export function recordOutcomes(kind: RemoteKind, result: WireGroupResult): RecordOutcome[] {
+  const single = singleOutput(kind);
+  const outcomes: RecordOutcome[] = result.out.map((o) => ({ ok: true, out: single ? [o] : (o as unknown[]) }));
+  for (const [i, error] of result.errors ?? []) outcomes[i] = { ok: false, error };
+  return outcomes;
 }
 
 /** Parses and checks a response against `request`; anything out of contract is a {@link RemoteFunctionError}. */
@@ -76,13 +102,8 @@ export function parseResponse(target: string, request: WireRequest, body: string
   const r = parsed as Partial<WireResponse> | null;
   if (r === null || typeof r !== "object") throw new RemoteFunctionError(target, "response is not an object");
   if (r.v !== WIRE_VERSION) {
-    throw new RemoteFunctionError(
-      target,
-      `response speaks wire version ${String(r.v)}, riffle speaks ${WIRE_VERSION}`,
-      {
-        retryable: false,
-      },
-    );
+    const msg = `response speaks wire version ${String(r.v)}, riffle speaks ${WIRE_VERSION}`;
+    throw new RemoteFunctionError(target, msg, { retryable: false });
   }
   if (r.id !== request.id) throw new RemoteFunctionError(target, `response id ${String(r.id)} is not ${request.id}`);
   const groups = r.groups;
@@ -93,17 +114,31 @@ export function parseResponse(target: string, request: WireRequest, body: string
     );
   }
   groups.forEach((g: WireGroupResult, i) => {
-    const want = (request.groups[i] as WireGroup).records.length;
-    if (!g || !Array.isArray(g.results) || g.results.length !== want) {
-      throw new RemoteFunctionError(target, `group ${i} has ${describeLength(g?.results)} results for ${want} records`);
-    }
-    for (const res of g.results) {
-      const ok = res && typeof res === "object" && (Array.isArray((res as { out?: unknown }).out) || "error" in res);
-      if (!ok)
-        throw new RemoteFunctionError(target, `group ${i} has a result that is neither {out: [...]} nor {error}`);
-    }
+    const problem = checkGroup(request.kind, request.groups[i] as WireGroup, g);
+    if (problem) throw new RemoteFunctionError(target, `group ${i} ${problem}`);
   });
   return r as WireResponse;
+}
+
+/** What is wrong with group result `g` of request group `want`, if anything. */
+function checkGroup(kind: RemoteKind, want: WireGroup, g: WireGroupResult | null): string | undefined {
+  const n = want.values.length;
+  if (!g || !Array.isArray(g.out) || g.out.length !== n)
+    return `has ${describeLength(g?.out)} outputs for ${n} records`;
+  const errors = g.errors ?? [];
+  if (!Array.isArray(errors)) return "has errors that are not a list";
+  const failed = new Set<number>();
+  for (const e of errors) {
+    if (!Array.isArray(e) || !Number.isInteger(e[0]) || e[0] < 0 || e[0] >= n || typeof e[1] !== "string")
+      return `has an error that is not [index, message] of one of its ${n} records`;
+    failed.add(e[0]);
+  }
+  if (!singleOutput(kind) && g.out.some((o, i) => !failed.has(i) && !Array.isArray(o)))
+    return `has an output entry that is not an array (a ${kind} function answers each record's outputs as a list)`;
+  const cuts = want.cuts?.length ?? 0;
+  if (cuts > 0 && (!Array.isArray(g.states) || g.states.length !== cuts))
+    return `has ${describeLength(g.states)} states for ${cuts} cuts`;
+  return undefined;
 }
 
 function describeLength(v: unknown): string {

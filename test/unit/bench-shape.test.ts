@@ -307,13 +307,14 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
     const report = obj(JSON.parse(r.stdout), "report");
     expect(report.parts).toEqual(["remote"]);
     const runs = obj(report.remote, "remote").runs as Record<string, unknown>[];
-    const remote = ["in-process-wire", "python-http", "typescript-http"];
+    const remote = ["in-process-wire", "python-http", "python-http-batch", "typescript-http"];
     expect(runs.map((x) => `${x.fn}@${x.batchSize}`)).toEqual([
       "typescript-local@null",
       "typescript-local-hop@null",
       ...remote.flatMap((fn) => [1, 10, 100, 1000].map((b) => `${fn}@${b}`)),
     ]);
-    for (const x of runs) numbers(x, ["records", "seconds", "recordsPerSecond", "ofLocal"], `${x.fn}@${x.batchSize}`);
+    for (const x of runs)
+      numbers(x, ["records", "seconds", "recordsPerSecond", "ofLocal", "ofHop"], `${x.fn}@${x.batchSize}`);
   }, 160_000);
 
   it("refuses an unknown part or option with exit code 2 and says which", async () => {

@@ -11,7 +11,7 @@ runtime as it is. Register functions with the decorators, then serve them with
         n = (state or 0) + 1
         return n, [{"key": key, "count": n}]
 
-Wire format: docs/REMOTE-FUNCTIONS.md (version 1).
+Wire format: docs/REMOTE-FUNCTIONS.md (version 2).
 """
 
 from .registry import Registry, flat_map, map_function, process, scalar, table, default_registry

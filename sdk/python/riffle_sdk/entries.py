@@ -31,25 +31,28 @@ class _Handler(BaseHTTPRequestHandler):
     registry = default_registry
     # Keep-alive: riffle sends batch after batch on one connection (every answer has a content-length).
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: without it a small answer waits for the client's delayed ACK (40 ms on Linux) on every call.
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         length = int(self.headers.get("content-length", "0"))
         try:
             request = json.loads(self.rfile.read(length))
-            body = json.dumps(handle_request(request, self.registry)).encode()
-            status = 200
+            body, status = _dumps(handle_request(request, self.registry)), b"200 OK"
         except (WireError, ValueError) as e:
-            body, status = json.dumps({"error": str(e)}).encode(), 400
+            body, status = _dumps({"error": str(e)}), b"400 Bad Request"
         except Exception as e:  # the function crashed outside a record
-            body, status = json.dumps({"error": "%s: %s" % (type(e).__name__, e)}).encode(), 500
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            body, status = _dumps({"error": "%s: %s" % (type(e).__name__, e)}), b"500 Internal Server Error"
+        # The status line, headers and body in one write: one segment for a small answer.
+        head = b"HTTP/1.1 %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % (status, len(body))
+        self.wfile.write(head + body)
 
     def log_message(self, *_args):
         pass
+
+
+def _dumps(value):
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def serve(port=0, registry=None, ready=None):

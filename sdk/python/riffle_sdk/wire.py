@@ -1,46 +1,92 @@
-"""Answers one wire-format request (version 1, docs/REMOTE-FUNCTIONS.md).
+"""Answers one wire-format request (version 2, docs/REMOTE-FUNCTIONS.md).
 
-A record that raises gets ``{"error": ...}`` (riffle retries it, then dead-letters
-it) and leaves its key's state as it was before the record; the other records of
-the group still run. A request riffle cannot have sent raises ``WireError``.
+A group's records come as columns (``values``, and ``times`` when any is timed); the
+answer has one ``out`` entry per record (``map``/``scalar``: its output; the other
+kinds: the list of its outputs) and the failed records in ``errors`` as
+``[index, message]``. A record that raises fails alone (riffle retries it, then
+dead-letters it) and leaves its key's state as it was before the record; the other
+records of the group still run. A request riffle cannot have sent raises ``WireError``.
 """
 
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 
 
 class WireError(ValueError):
     """The request is out of contract (a wrong version, an unknown function)."""
 
 
-def _run_group(kind, fn, group):
-    results = []
-    records = group.get("records", [])
-    if kind == "process":
-        key = group.get("key")
-        state = group.get("state")
-        for rec in records:
-            try:
-                new_state, outputs = fn(key, state, rec.get("value"))
-                results.append({"out": list(outputs)})
-                state = new_state
-            except Exception as e:  # a failing record fails alone
-                results.append({"error": "%s: %s" % (type(e).__name__, e)})
-        return {"state": state, "results": results}
-    for rec in records:
-        value = rec.get("value")
+def _describe(e):
+    return "%s: %s" % (type(e).__name__, e)
+
+
+def _run_process(fn, group):
+    key = group.get("key")
+    state = group.get("state")
+    cuts = set(group.get("cuts") or ())
+    out, errors, states = [], [], []
+    for i, value in enumerate(group.get("values", ())):
+        if i in cuts:
+            states.append(state)
         try:
-            if kind == "map":
-                out = [fn(value)]
-            elif kind == "flatMap":
-                out = list(fn(value))
-            elif kind == "scalar":
-                out = [fn(*value)]
-            else:  # table
-                out = list(fn(*value))
-            results.append({"out": out})
+            new_state, outputs = fn(key, state, value)
+            out.append(list(outputs))
+            state = new_state
+        except Exception as e:  # a failing record fails alone
+            out.append(None)
+            errors.append([i, _describe(e)])
+    result = {"state": state, "out": out}
+    if states:
+        result["states"] = states
+    if errors:
+        result["errors"] = errors
+    return result
+
+
+def _per_record(kind, fn):
+    """``fn`` as a call on one record's value, by kind."""
+    if kind == "map":
+        return fn
+    if kind == "flatMap":
+        return lambda v: list(fn(v))
+    if kind == "scalar":
+        return lambda v: fn(*v)
+    return lambda v: list(fn(*v))  # table
+
+
+def _run_rows(kind, fn, values):
+    call = _per_record(kind, fn)
+    out, errors = [], []
+    append = out.append
+    for i, value in enumerate(values):
+        try:
+            append(call(value))
         except Exception as e:
-            results.append({"error": "%s: %s" % (type(e).__name__, e)})
-    return {"results": results}
+            append(None)
+            errors.append([i, _describe(e)])
+    return out, errors
+
+
+def _run_batch(kind, fn, values):
+    """A vectorized function: one call for the group; a failure fails each of its records."""
+    if not values:
+        return [], []
+    try:
+        # scalar: one list per argument (the records' argument lists, transposed).
+        out = list(fn(values) if kind == "map" else fn(*[list(c) for c in zip(*values)]))
+        if len(out) != len(values):
+            raise ValueError("returned %d results for %d records" % (len(out), len(values)))
+        return out, []
+    except Exception as e:
+        msg = _describe(e)
+        return [None] * len(values), [[i, msg] for i in range(len(values))]
+
+
+def _run_group(entry, group):
+    if entry.kind == "process":
+        return _run_process(entry.fn, group)
+    values = group.get("values", ())
+    out, errors = (_run_batch if entry.batch else _run_rows)(entry.kind, entry.fn, values)
+    return {"out": out, "errors": errors} if errors else {"out": out}
 
 
 def handle_request(request, registry):
@@ -51,10 +97,10 @@ def handle_request(request, registry):
         raise WireError("riffle_sdk speaks wire version %d, the request %r" % (WIRE_VERSION, request.get("v")))
     name = request.get("function")
     try:
-        kind, fn = registry.lookup(name)
+        entry = registry.lookup(name)
     except KeyError:
         raise WireError("no function %r (registered: %s)" % (name, ", ".join(registry.names()) or "none"))
-    if request.get("kind") != kind:
-        raise WireError("function %r is a %s function, the request says %r" % (name, kind, request.get("kind")))
-    groups = [_run_group(kind, fn, g) for g in request.get("groups", [])]
+    if request.get("kind") != entry.kind:
+        raise WireError("function %r is a %s function, the request says %r" % (name, entry.kind, request.get("kind")))
+    groups = [_run_group(entry, g) for g in request.get("groups", [])]
     return {"v": WIRE_VERSION, "id": request.get("id"), "groups": groups}

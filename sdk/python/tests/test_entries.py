@@ -14,13 +14,13 @@ def registry():
     return reg
 
 
-REQUEST = {"v": WIRE_VERSION, "id": "i", "function": "inc", "kind": "map", "groups": [{"records": [{"value": 1}]}]}
+REQUEST = {"v": WIRE_VERSION, "id": "i", "function": "inc", "kind": "map", "groups": [{"values": [1]}]}
 
 
 class EntriesTest(unittest.TestCase):
     def test_lambda_handler_answers_the_event(self):
         handler = make_lambda_handler(registry())
-        self.assertEqual(handler(REQUEST, None)["groups"][0]["results"], [{"out": [2]}])
+        self.assertEqual(handler(REQUEST, None)["groups"][0]["out"], [2])
         self.assertEqual(handler(json.dumps(REQUEST), None)["id"], "i")
 
     def test_http_server_binds_loopback_and_answers(self):
@@ -40,7 +40,7 @@ class EntriesTest(unittest.TestCase):
             self.assertEqual(host, "127.0.0.1")
             url = "http://127.0.0.1:%d/" % port
             body = urllib.request.urlopen(urllib.request.Request(url, data=json.dumps(REQUEST).encode())).read()
-            self.assertEqual(json.loads(body)["groups"][0]["results"], [{"out": [2]}])
+            self.assertEqual(json.loads(body)["groups"][0]["out"], [2])
             bad = dict(REQUEST, function="nope")
             with self.assertRaises(urllib.error.HTTPError) as e:
                 urllib.request.urlopen(urllib.request.Request(url, data=json.dumps(bad).encode()))

@@ -31,6 +31,20 @@ def registry():
     def rng(n):
         return [[i] for i in range(n)]
 
+    @map_function("upper_all", registry=reg, batch=True)
+    def upper_all(words):
+        if "boom" in words:
+            raise RuntimeError("boom")
+        return [w.upper() for w in words]
+
+    @scalar("add_all", registry=reg, batch=True)
+    def add_all(xs, ys):
+        return [x + y for x, y in zip(xs, ys)]
+
+    @map_function("short", registry=reg, batch=True)
+    def short(values):
+        return values[:-1]
+
     return reg
 
 
@@ -40,32 +54,64 @@ def req(function, kind, groups):
 
 class WireTest(unittest.TestCase):
     def test_process_threads_state_through_a_group(self):
-        recs = [{"value": "a", "time": None}, {"value": "b", "time": 5}]
-        res = handle_request(req("count", "process", [{"key": "u1", "state": 3, "records": recs}]), registry())
+        group = {"key": "u1", "state": 3, "values": ["a", "b"], "times": [None, 5]}
+        res = handle_request(req("count", "process", [group]), registry())
         self.assertEqual(res["id"], "job/op/p0/x/0")
         self.assertEqual(res["groups"][0]["state"], 5)
-        self.assertEqual([r["out"] for r in res["groups"][0]["results"]], [[{"key": "u1", "n": 4}], [{"key": "u1", "n": 5}]])
+        self.assertEqual(res["groups"][0]["out"], [[{"key": "u1", "n": 4}], [{"key": "u1", "n": 5}]])
+        self.assertNotIn("errors", res["groups"][0])
+
+    def test_process_answers_the_state_at_each_cut(self):
+        group = {"key": "k", "state": None, "values": ["a", "b", "c", "d"], "cuts": [1, 3]}
+        g = handle_request(req("count", "process", [group]), registry())["groups"][0]
+        self.assertEqual(g["states"], [1, 3])
+        self.assertEqual(g["state"], 4)
 
     def test_a_failing_record_fails_alone_and_keeps_the_state(self):
-        recs = [{"value": "a"}, {"value": "boom"}, {"value": "c"}]
-        g = handle_request(req("count", "process", [{"key": "k", "state": None, "records": recs}]), registry())["groups"][0]
+        group = {"key": "k", "state": None, "values": ["a", "boom", "c"], "cuts": [2]}
+        g = handle_request(req("count", "process", [group]), registry())["groups"][0]
         self.assertEqual(g["state"], 2)
-        self.assertIn("boom", g["results"][1]["error"])
-        self.assertEqual(g["results"][2]["out"], [{"key": "k", "n": 2}])
+        self.assertEqual(g["states"], [1])  # after "a" and the failed "boom"
+        self.assertEqual([i for i, _ in g["errors"]], [1])
+        self.assertIn("boom", g["errors"][0][1])
+        self.assertEqual(g["out"][2], [{"key": "k", "n": 2}])
 
     def test_stateless_kinds(self):
         reg = registry()
-        one = lambda f, k, v: handle_request(req(f, k, [{"records": [{"value": v}]}]), reg)["groups"][0]["results"][0]
+
+        def one(f, k, v):
+            return handle_request(req(f, k, [{"values": [v]}]), reg)["groups"][0]
+
         self.assertEqual(one("double", "map", 21), {"out": [42]})
-        self.assertEqual(one("split", "flatMap", "a b"), {"out": ["a", "b"]})
+        self.assertEqual(one("split", "flatMap", "a b"), {"out": [["a", "b"]]})
         self.assertEqual(one("add", "scalar", [1, 2]), {"out": [3]})
-        self.assertEqual(one("range", "table", [2]), {"out": [[0], [1]]})
-        self.assertIn("TypeError", one("double", "map", None)["error"])
+        self.assertEqual(one("range", "table", [2]), {"out": [[[0], [1]]]})
+        failed = one("double", "map", None)
+        self.assertEqual(failed["out"], [None])
+        self.assertIn("TypeError", failed["errors"][0][1])
+
+    def test_batch_functions_get_the_whole_group(self):
+        reg = registry()
+
+        def group(f, k, values):
+            return handle_request(req(f, k, [{"values": values}]), reg)["groups"][0]
+
+        self.assertEqual(group("upper_all", "map", ["a", "b"]), {"out": ["A", "B"]})
+        self.assertEqual(group("add_all", "scalar", [[1, 2], [3, 4]]), {"out": [3, 7]})
+        self.assertEqual(group("upper_all", "map", []), {"out": []})
+        failed = group("upper_all", "map", ["a", "boom"])
+        self.assertEqual(failed["out"], [None, None])
+        self.assertEqual([i for i, _ in failed["errors"]], [0, 1])
+        self.assertIn("returned 1 results for 2 records", group("short", "map", [1, 2])["errors"][0][1])
+
+    def test_only_map_and_scalar_take_batches(self):
+        with self.assertRaisesRegex(ValueError, "cannot take batches"):
+            flat_map("f", registry=Registry(), batch=True)(lambda v: [v])
 
     def test_out_of_contract_requests_are_refused(self):
         reg = registry()
-        with self.assertRaises(WireError):
-            handle_request(dict(req("double", "map", []), v=2), reg)
+        with self.assertRaisesRegex(WireError, "speaks wire version 2, the request 1"):
+            handle_request(dict(req("double", "map", []), v=1), reg)
         with self.assertRaisesRegex(WireError, "no function 'nope'"):
             handle_request(req("nope", "map", []), reg)
         with self.assertRaisesRegex(WireError, "is a map function"):

@@ -10,7 +10,7 @@ import type { RemoteInvoker } from "../../../core/remote/invoker.ts";
 import { WIRE_VERSION, type WireRequest } from "../../../core/remote/wire.ts";
 
 /** Answers `map` requests with each value doubled; `fail(n)` decides whether call n (from 1) fails. */
-function doubler(fail: (n: number) => "error" | "hang" | "v2" | undefined = () => undefined) {
+function doubler(fail: (n: number) => "error" | "hang" | "v1" | undefined = () => undefined) {
   const calls: WireRequest[] = [];
   const invoker: RemoteInvoker = {
     target: "test",
@@ -21,8 +21,8 @@ function doubler(fail: (n: number) => "error" | "hang" | "v2" | undefined = () =
       if (f === "error") throw new RemoteFunctionError("test", "crashed");
       if (f === "hang")
         await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
-      const groups = r.groups.map((g) => ({ results: g.records.map((x) => ({ out: [(x.value as number) * 2] })) }));
-      return JSON.stringify({ v: f === "v2" ? 2 : WIRE_VERSION, id: r.id, groups });
+      const groups = r.groups.map((g) => ({ out: g.values.map((v) => (v as number) * 2) }));
+      return JSON.stringify({ v: f === "v1" ? 1 : WIRE_VERSION, id: r.id, groups });
     },
   };
   return { invoker, calls };
@@ -33,7 +33,7 @@ const request = (values: number[]): WireRequest => ({
   id: "j/op/p0/x/0",
   function: "double",
   kind: "map",
-  groups: [{ records: values.map((value) => ({ value, time: null })) }],
+  groups: [{ values }],
 });
 
 describe("callRemote", () => {
@@ -41,7 +41,7 @@ describe("callRemote", () => {
     const { invoker, calls } = doubler((n) => (n <= 2 ? "error" : undefined));
     const t0 = Date.now();
     const r = await callRemote(invoker, request([1, 2]), { timeoutMs: 1000, retries: 2, backoffMs: 20 });
-    expect(r.groups[0]?.results).toEqual([{ out: [2] }, { out: [4] }]);
+    expect(r.groups[0]?.out).toEqual([2, 4]);
     expect(calls).toHaveLength(3);
     expect(calls.every((c) => c.id === "j/op/p0/x/0")).toBe(true); // a retry repeats the idempotency key
     expect(Date.now() - t0).toBeGreaterThanOrEqual(20 + 40 - 5); // 20 ms, then 40 ms
@@ -58,7 +58,7 @@ describe("callRemote", () => {
   it("aborts a call past its timeout, then retries it", async () => {
     const { invoker, calls } = doubler((n) => (n === 1 ? "hang" : undefined));
     const r = await callRemote(invoker, request([3]), { timeoutMs: 50, retries: 1, backoffMs: 1 });
-    expect(r.groups[0]?.results).toEqual([{ out: [6] }]);
+    expect(r.groups[0]?.out).toEqual([6]);
     expect(calls).toHaveLength(2);
     const hung = doubler(() => "hang");
     await expect(callRemote(hung.invoker, request([3]), { timeoutMs: 30, retries: 0, backoffMs: 1 })).rejects.toThrow(
@@ -67,18 +67,18 @@ describe("callRemote", () => {
   });
 
   it("refuses another wire version without retrying, and a wrong number of results", async () => {
-    const { invoker, calls } = doubler(() => "v2");
+    const { invoker, calls } = doubler(() => "v1");
     await expect(callRemote(invoker, request([1]), { timeoutMs: 1000, retries: 3, backoffMs: 1 })).rejects.toThrow(
-      /wire version 2/,
+      /wire version 1, riffle speaks 2/,
     );
     expect(calls).toHaveLength(1);
     const short: RemoteInvoker = {
       target: "short",
       invoke: async (body) =>
-        JSON.stringify({ v: 1, id: (JSON.parse(body) as WireRequest).id, groups: [{ results: [] }] }),
+        JSON.stringify({ v: WIRE_VERSION, id: (JSON.parse(body) as WireRequest).id, groups: [{ out: [] }] }),
     };
     await expect(callRemote(short, request([1]), { timeoutMs: 1000, retries: 0, backoffMs: 1 })).rejects.toThrow(
-      /group 0 has 0 results for 1 records/,
+      /group 0 has 0 outputs for 1 records/,
     );
   });
 });
@@ -86,14 +86,12 @@ describe("callRemote", () => {
 describe("sendGroups", () => {
   it("sends whole groups, at most batchSize records a request (a larger group alone), each batch its own id", async () => {
     const { invoker, calls } = doubler((n) => (n === 2 ? "error" : undefined));
-    const groups = [3, 2, 6, 1].map((n, g) => ({
-      records: Array.from({ length: n }, (_, i) => ({ value: g * 10 + i, time: null })),
-    }));
+    const groups = [3, 2, 6, 1].map((n, g) => ({ values: Array.from({ length: n }, (_, i) => g * 10 + i) }));
     const policy = { batchSize: 5, concurrency: 1, timeoutMs: 1000, retries: 0, backoffMs: 1 };
     const out = await sendGroups({ invoker, name: "double", kind: "map", policy }, groups, "base");
-    expect(calls.map((c) => c.groups.map((g) => g.records.length))).toEqual([[3, 2], [6], [1]]);
+    expect(calls.map((c) => c.groups.map((g) => g.values.length))).toEqual([[3, 2], [6], [1]]);
     expect(calls.map((c) => c.id)).toEqual(["base/0", "base/1", "base/2"]);
     expect(out.map((o) => o.ok)).toEqual([true, true, false, true]); // the second request failed: its group's outcome is its error
-    expect(out[3]?.ok && out[3].result.results).toEqual([{ out: [60] }]);
+    expect(out[3]?.ok && out[3].result.out).toEqual([60]);
   });
 });

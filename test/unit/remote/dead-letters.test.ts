@@ -8,25 +8,18 @@ import { defineJob } from "../../../core/api/environment.ts";
 import { ManualClock } from "../../../core/ports/clock.ts";
 import type { RemoteInvoker } from "../../../core/remote/invoker.ts";
 import { remoteProcess } from "../../../core/remote/remote-process.ts";
-import type { WireRequest } from "../../../core/remote/wire.ts";
 import { EmbeddedRuntime } from "../../../core/runtime/embedded.ts";
+import { answerProcess } from "../../support/wire-functions.ts";
 
 /** A keyed counter in this process; record 13 always fails. */
 const counter: RemoteInvoker = {
   target: "in-process",
-  invoke: async (body) => {
-    const r = JSON.parse(body) as WireRequest;
-    const groups = r.groups.map((g) => {
-      let n = (g.state as number | null) ?? 0;
-      const results = g.records.map((x) => {
-        if (x.value === 13) return { error: "13 is cursed" };
-        n++;
-        return { out: [{ key: g.key, n, v: x.value }] };
-      });
-      return { state: n, results };
-    });
-    return JSON.stringify({ v: 1, id: r.id, groups });
-  },
+  invoke: async (body) =>
+    answerProcess(body, (key, state, v) => {
+      if (v === 13) throw new Error("13 is cursed");
+      const n = ((state as number | null) ?? 0) + 1;
+      return [n, [{ key, n, v }]];
+    }),
 };
 
 describe("remote functions: dead letters", () => {
