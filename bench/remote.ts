@@ -119,8 +119,8 @@ async function server(
   return { url, child };
 }
 
-/** Records for a batch size: fewer at small batches (each request is a round trip). */
-const recordsFor = (max: number, batchSize: number) => Math.min(max, Math.max(2_000, batchSize * 200));
+/** Records for a batch size: fewer at small batches (each request is a round trip), at least 2,000 requests' worth. */
+const recordsFor = (max: number, batchSize: number) => Math.min(max, Math.max(2_000, batchSize * 2_000));
 
 /** Runs the part over at most `records` records per run. */
 export async function measureRemote(records: number, log: (line: string) => void): Promise<RemoteFigure> {
