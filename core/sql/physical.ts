@@ -8,9 +8,11 @@ import type { Source } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
+import { appendJoin } from "./append-join.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, type Compiled, compile, projector, type Row, showExpr } from "./expr.ts";
 import { regularJoin } from "./join.ts";
+import { expiryOf, joinBounds } from "./join-bounds.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
@@ -32,8 +34,47 @@ export interface TranslateContext {
   readonly miniBatch?: boolean;
 }
 
-/** Builds `rel` into `ctx.env`. */
+/** Per environment: the streams already built, by {@link planKey} (sub-plan reuse). */
+const built = new WeakMap<StreamExecutionEnvironment, Map<string, DataStream<unknown>>>();
+
+/**
+ * Builds `rel` into `ctx.env`. A sub-plan equal to one already built in the environment is
+ * reused, as Flink's sub-plan reuse does: a join of two views of one table reads the table once.
+ */
 export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
+  let memo = built.get(ctx.env);
+  if (!memo) {
+    memo = new Map();
+    built.set(ctx.env, memo);
+  }
+  const key = planKey(rel, ctx);
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const stream = build(rel, ctx);
+  memo.set(key, stream);
+  return stream;
+}
+
+/** Ids of the functions in plans (a UDF's implementation), for {@link planKey}. */
+const fnIds = new WeakMap<object, number>();
+let nextFnId = 0;
+
+/** A plan's structure as text: equal for sub-plans that build the same stream. */
+function planKey(rel: Rel, ctx: TranslateContext): string {
+  const text = JSON.stringify(rel, (_k, v: unknown) => {
+    if (typeof v === "bigint") return `${v}n`;
+    if (typeof v !== "function") return v;
+    let id = fnIds.get(v);
+    if (id === undefined) {
+      id = nextFnId++;
+      fnIds.set(v, id);
+    }
+    return `fn#${id}`;
+  });
+  return `${ctx.miniBatch ?? true}:${text}`;
+}
+
+function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
   const { env, uid } = ctx;
   switch (rel.kind) {
     case "scan": {
@@ -107,6 +148,15 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
 
 function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataStream<unknown> {
   const uid = ctx.uid;
+  const residual = rel.condition ? compile(rel.condition) : undefined;
+  if (isAppendJoin(rel)) {
+    const bounds = joinBounds(rel);
+    const left = translate(rel.left, ctx) as DataStream<Row>;
+    const right = translate(rel.right, ctx) as DataStream<Row>;
+    const fn = appendJoin(residual, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+    const keyed = left.connect(right).keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys));
+    return keyed.process(fn).uid(`${uid()}-${JOIN_LAYOUT}`) as DataStream<unknown>;
+  }
   const asChanges = (r: Rel, at: TranslateContext = ctx): DataStream<Change> => {
     const s = translate(r, at);
     return isUpdating(changelogMode(r))
@@ -114,10 +164,9 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
       : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
   };
   const keyOf = (exprs: readonly BoundExpr[]) => {
-    const fns = exprs.map(compile);
-    return (c: Change) => fns.map((f) => f(c.row)) as Key;
+    const key = joinKey(exprs);
+    return (c: Change) => key(c.row);
   };
-  const residual = rel.condition ? compile(rel.condition) : undefined;
   // A temporal join's versioned side must keep every version: no mini-batch below it folds two into one.
   const right = asChanges(rel.right, rel.temporal ? { ...ctx, miniBatch: false } : ctx);
   const keyed = asChanges(rel.left).connect(right).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
@@ -133,9 +182,29 @@ function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataS
             rightWidth,
           }),
         )
-  ).uid(uid());
+  ).uid(`${uid()}-${JOIN_LAYOUT}`);
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
+}
+
+/**
+ * The version of the joins' state layout, in their operator uids: a savepoint taken with
+ * another layout (before version 2: array keys, rows stored by their JSON) names a join uid
+ * this plan lacks, so restoring it fails with the uid change named instead of reading state
+ * it cannot understand.
+ */
+const JOIN_LAYOUT = "j2";
+
+/** A join's key over a row: the value itself for one key column, else an array of them. */
+function joinKey(exprs: readonly BoundExpr[]): (row: Row) => Key {
+  const fns = exprs.map(compile);
+  if (fns.length === 1) return fns[0] as (row: Row) => Key;
+  return (row) => fns.map((f) => f(row)) as Key;
+}
+
+/** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */
+function isAppendJoin(rel: Extract<Rel, { kind: "join" }>): boolean {
+  return !rel.outer && !rel.temporal && !isUpdating(changelogMode(rel.left)) && !isUpdating(changelogMode(rel.right));
 }
 
 function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
