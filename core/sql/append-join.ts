@@ -76,8 +76,9 @@ export function appendJoin(
 
 /** Drops the rows of `store` whose `expiry` is at or before `at`; an emptied side forgets its sequence too. */
 function expire(store: MapState<Row | number>, expiry: Compiled | undefined, at: number): void {
-  if (expiry === undefined || !store.has(NEXT)) return;
+  if (expiry === undefined) return;
   const entries = store.entries();
+  if (entries.length === 0) return;
   const gone = entries.filter(([k, v]) => k !== NEXT && (expiry(v as Row) as number) <= at);
   if (gone.length === entries.length - 1) store.clear();
   else for (const [k] of gone) store.remove(k);

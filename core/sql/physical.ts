@@ -8,11 +8,9 @@ import type { Source } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
-import { appendJoin } from "./append-join.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, type Compiled, compile, projector, type Row, showExpr } from "./expr.ts";
-import { regularJoin } from "./join.ts";
-import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { describeJoin, translateJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
@@ -20,7 +18,6 @@ import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { remoteCalls, withRemoteCalls } from "./remote-udf.ts";
 import { sessionAggregate } from "./session-window.ts";
-import { temporalJoin } from "./temporal-join.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -32,21 +29,21 @@ export interface TranslateContext {
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
   /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
   readonly miniBatch?: boolean;
+  /**
+   * The streams built for the inputs of the join being built, by {@link planKey} (sub-plan
+   * reuse). Only a join's inputs share them, so that a plan without a join keeps its operator
+   * uids (and its savepoints) as they were.
+   */
+  readonly reuse?: Map<string, DataStream<unknown>>;
 }
 
-/** Per environment: the streams already built, by {@link planKey} (sub-plan reuse). */
-const built = new WeakMap<StreamExecutionEnvironment, Map<string, DataStream<unknown>>>();
-
 /**
- * Builds `rel` into `ctx.env`. A sub-plan equal to one already built in the environment is
- * reused, as Flink's sub-plan reuse does: a join of two views of one table reads the table once.
+ * Builds `rel` into `ctx.env`. Under a join, a sub-plan equal to one already built for the join
+ * is reused, as Flink's sub-plan reuse does: a join of two views of one table reads the table once.
  */
 export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
-  let memo = built.get(ctx.env);
-  if (!memo) {
-    memo = new Map();
-    built.set(ctx.env, memo);
-  }
+  const memo = ctx.reuse;
+  if (!memo) return build(rel, ctx);
   const key = planKey(rel, ctx);
   const hit = memo.get(key);
   if (hit) return hit;
@@ -123,7 +120,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
         .uid(uid()) as DataStream<unknown>;
     }
     case "join":
-      return join(rel, ctx);
+      return translateJoin(rel, ctx, translate);
     case "rank":
       return translateRank(
         rel,
@@ -144,67 +141,6 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return input.flatMap(windowed).uid(uid()) as DataStream<unknown>;
     }
   }
-}
-
-function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataStream<unknown> {
-  const uid = ctx.uid;
-  const residual = rel.condition ? compile(rel.condition) : undefined;
-  if (isAppendJoin(rel)) {
-    const bounds = joinBounds(rel);
-    const left = translate(rel.left, ctx) as DataStream<Row>;
-    const right = translate(rel.right, ctx) as DataStream<Row>;
-    const fn = appendJoin(residual, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
-    const keyed = left.connect(right).keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys));
-    return keyed.process(fn).uid(`${uid()}-${JOIN_LAYOUT}`) as DataStream<unknown>;
-  }
-  const asChanges = (r: Rel, at: TranslateContext = ctx): DataStream<Change> => {
-    const s = translate(r, at);
-    return isUpdating(changelogMode(r))
-      ? (s as DataStream<Change>)
-      : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
-  };
-  const keyOf = (exprs: readonly BoundExpr[]) => {
-    const key = joinKey(exprs);
-    return (c: Change) => key(c.row);
-  };
-  // A temporal join's versioned side must keep every version: no mini-batch below it folds two into one.
-  const right = asChanges(rel.right, rel.temporal ? { ...ctx, miniBatch: false } : ctx);
-  const keyed = asChanges(rel.left).connect(right).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
-  const rightWidth = rel.right.fields.length;
-  const joined = (
-    rel.temporal
-      ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
-      : keyed.process(
-          regularJoin(residual, {
-            leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
-            rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
-            leftWidth: rel.left.fields.length,
-            rightWidth,
-          }),
-        )
-  ).uid(`${uid()}-${JOIN_LAYOUT}`);
-  if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
-  return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
-}
-
-/**
- * The version of the joins' state layout, in their operator uids: a savepoint taken with
- * another layout (before version 2: array keys, rows stored by their JSON) names a join uid
- * this plan lacks, so restoring it fails with the uid change named instead of reading state
- * it cannot understand.
- */
-const JOIN_LAYOUT = "j2";
-
-/** A join's key over a row: the value itself for one key column, else an array of them. */
-function joinKey(exprs: readonly BoundExpr[]): (row: Row) => Key {
-  const fns = exprs.map(compile);
-  if (fns.length === 1) return fns[0] as (row: Row) => Key;
-  return (row) => fns.map((f) => f(row)) as Key;
-}
-
-/** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */
-function isAppendJoin(rel: Extract<Rel, { kind: "join" }>): boolean {
-  return !rel.outer && !rel.temporal && !isUpdating(changelogMode(rel.left)) && !isUpdating(changelogMode(rel.right));
 }
 
 function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
@@ -277,15 +213,9 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "calc":
       line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
       break;
-    case "join": {
-      const l = rel.left.fields.map((f) => f.name);
-      const r = rel.right.fields.map((f) => f.name);
-      const keys = rel.leftKeys
-        .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
-        .join(", ");
-      line = `${rel.temporal ? "TemporalJoin" : "Join"}(type=[${joinTypeName(rel.outer)}], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process${rel.temporal ? " with event-time timers" : ""}`;
+    case "join":
+      line = describeJoin(rel);
       break;
-    }
     case "window-tvf":
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
@@ -345,11 +275,6 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
   }
   const own = `${pad}${line} → [${fields}]`;
   return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
-}
-
-/** Flink's name of a join type in EXPLAIN. */
-function joinTypeName(outer: Extract<Rel, { kind: "join" }>["outer"]): string {
-  return outer ? `${outer[0]}${outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin";
 }
 
 function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
