@@ -4,13 +4,12 @@
  * (join-bounds.ts), an interval join whose state the watermark expires.
  *
  * Per join key and side, one map state: the side's rows under a sequence number (entry `n` is
- * the next one). Nothing is ever retracted, so no row
- * needs to be found again by its value: a row is stored once, never serialized for a key. A row
- * arriving joins every stored row of the other side that passes the residual condition, then is
- * stored unless its expiry has passed already (the watermark is at or past it: nothing still to
- * come can join it). A stored row is dropped by an event-time timer of its key at its expiry
- * (computed again from the row),
- * rounded up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
+ * the next one). Nothing is ever retracted, so no row needs to be found again by its value: a
+ * row is stored once, never serialized for a key. A row arriving joins every stored row of the
+ * other side that passes the residual condition, then is stored unless its expiry has passed
+ * already (the watermark is at or past it: nothing still to come can join it). A stored row is
+ * dropped by an event-time timer of its key at its expiry (computed again from the row), rounded
+ * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
  */
 import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
 import { type MapState, mapState } from "../api/state.ts";
