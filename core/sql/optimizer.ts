@@ -5,6 +5,7 @@
  *   outer one reads; the inner filter and the outer one (rewritten) are AND-ed;
  * - filter pushdown: conjuncts of a filter over an aggregate that read only grouping keys move
  *   below the aggregate;
+ * - projection pushdown into a join: its sides keep only the columns read above it (join-prune.ts);
  * - TopN: a filter `rn <= N` over `ROW_NUMBER() OVER (…)` becomes a rank (rank-rule.ts);
  * - constant folding in every expression; a filter that folds to TRUE goes away, and an
  *   identity calc is removed.
@@ -12,6 +13,7 @@
 import { call } from "./bind-expr.ts";
 import { unsupported } from "./errors.ts";
 import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
+import { pruneJoin } from "./join-prune.ts";
 import type { Rel } from "./logical.ts";
 import { checkWindows, toRank } from "./rank-rule.ts";
 import { checkVersionKeys } from "./temporal-join.ts";
@@ -52,7 +54,10 @@ function rewrite(rel: Rel): Rel {
       return windowAggregate({ ...rel, input: rewrite(rel.input) });
     case "calc":
       return simplifyCalc(
-        toRank(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))), andBoth),
+        toRank(
+          pruneJoin(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))), rewrite),
+          andBoth,
+        ),
       );
   }
 }

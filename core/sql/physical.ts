@@ -10,7 +10,7 @@ import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { sourceOf } from "./connectors.ts";
 import { type BoundExpr, type Compiled, compile, projector, type Row, showExpr } from "./expr.ts";
-import { regularJoin } from "./join.ts";
+import { describeJoin, translateJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
@@ -18,7 +18,6 @@ import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { remoteCalls, withRemoteCalls } from "./remote-udf.ts";
 import { sessionAggregate } from "./session-window.ts";
-import { temporalJoin } from "./temporal-join.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -30,10 +29,49 @@ export interface TranslateContext {
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
   /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
   readonly miniBatch?: boolean;
+  /**
+   * The streams built for the inputs of the join being built, by {@link planKey} (sub-plan
+   * reuse). Only a join's inputs share them, so that a plan without a join keeps its operator
+   * uids (and its savepoints) as they were.
+   */
+  readonly reuse?: Map<string, DataStream<unknown>>;
 }
 
-/** Builds `rel` into `ctx.env`. */
+/**
+ * Builds `rel` into `ctx.env`. Under a join, a sub-plan equal to one already built for the join
+ * is reused, as Flink's sub-plan reuse does: a join of two views of one table reads the table once.
+ */
 export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
+  const memo = ctx.reuse;
+  if (!memo) return build(rel, ctx);
+  const key = planKey(rel, ctx);
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const stream = build(rel, ctx);
+  memo.set(key, stream);
+  return stream;
+}
+
+/** Ids of the functions in plans (a UDF's implementation), for {@link planKey}. */
+const fnIds = new WeakMap<object, number>();
+let nextFnId = 0;
+
+/** A plan's structure as text: equal for sub-plans that build the same stream. */
+function planKey(rel: Rel, ctx: TranslateContext): string {
+  const text = JSON.stringify(rel, (_k, v: unknown) => {
+    if (typeof v === "bigint") return `${v}n`;
+    if (typeof v !== "function") return v;
+    let id = fnIds.get(v);
+    if (id === undefined) {
+      id = nextFnId++;
+      fnIds.set(v, id);
+    }
+    return `fn#${id}`;
+  });
+  return `${ctx.miniBatch ?? true}:${text}`;
+}
+
+function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
   const { env, uid } = ctx;
   switch (rel.kind) {
     case "scan": {
@@ -82,7 +120,7 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
         .uid(uid()) as DataStream<unknown>;
     }
     case "join":
-      return join(rel, ctx);
+      return translateJoin(rel, ctx, translate);
     case "rank":
       return translateRank(
         rel,
@@ -103,39 +141,6 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
       return input.flatMap(windowed).uid(uid()) as DataStream<unknown>;
     }
   }
-}
-
-function join(rel: Extract<Rel, { kind: "join" }>, ctx: TranslateContext): DataStream<unknown> {
-  const uid = ctx.uid;
-  const asChanges = (r: Rel, at: TranslateContext = ctx): DataStream<Change> => {
-    const s = translate(r, at);
-    return isUpdating(changelogMode(r))
-      ? (s as DataStream<Change>)
-      : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
-  };
-  const keyOf = (exprs: readonly BoundExpr[]) => {
-    const fns = exprs.map(compile);
-    return (c: Change) => fns.map((f) => f(c.row)) as Key;
-  };
-  const residual = rel.condition ? compile(rel.condition) : undefined;
-  // A temporal join's versioned side must keep every version: no mini-batch below it folds two into one.
-  const right = asChanges(rel.right, rel.temporal ? { ...ctx, miniBatch: false } : ctx);
-  const keyed = asChanges(rel.left).connect(right).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
-  const rightWidth = rel.right.fields.length;
-  const joined = (
-    rel.temporal
-      ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
-      : keyed.process(
-          regularJoin(residual, {
-            leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
-            rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
-            leftWidth: rel.left.fields.length,
-            rightWidth,
-          }),
-        )
-  ).uid(uid());
-  if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
-  return joined.map((c) => c.row).uid(uid()) as DataStream<unknown>;
 }
 
 function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStream<unknown> {
@@ -208,15 +213,9 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "calc":
       line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
       break;
-    case "join": {
-      const l = rel.left.fields.map((f) => f.name);
-      const r = rel.right.fields.map((f) => f.name);
-      const keys = rel.leftKeys
-        .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
-        .join(", ");
-      line = `${rel.temporal ? "TemporalJoin" : "Join"}(type=[${joinTypeName(rel.outer)}], keys=[${keys}]${rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : ""}) → connect + keyBy + keyed co-process${rel.temporal ? " with event-time timers" : ""}`;
+    case "join":
+      line = describeJoin(rel);
       break;
-    }
     case "window-tvf":
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
@@ -276,11 +275,6 @@ export function describeLogical(rel: Rel, depth = 0): string[] {
   }
   const own = `${pad}${line} → [${fields}]`;
   return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
-}
-
-/** Flink's name of a join type in EXPLAIN. */
-function joinTypeName(outer: Extract<Rel, { kind: "join" }>["outer"]): string {
-  return outer ? `${outer[0]}${outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin";
 }
 
 function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {

@@ -1,0 +1,84 @@
+/**
+ * The inner join of two insert-only inputs: rows in, joined rows out (+I only, so no change
+ * objects around them), and, when the condition bounds the time of one side by the other's row
+ * (join-bounds.ts), an interval join whose state the watermark expires.
+ *
+ * Per join key and side, one map state: the side's rows under a sequence number (entry `n` is
+ * the next one). Nothing is ever retracted, so no row needs to be found again by its value: a
+ * row is stored once, never serialized for a key. A row arriving joins every stored row of the
+ * other side that passes the residual condition, then is stored unless its expiry has passed
+ * already (the watermark is at or past it: nothing still to come can join it). A stored row is
+ * dropped by an event-time timer of its key at its expiry (computed again from the row), rounded
+ * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
+ */
+import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
+import { type MapState, mapState } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+import type { Compiled, Row } from "./expr.ts";
+import { hasNull } from "./join.ts";
+
+/** A side's rows by sequence number, and under {@link NEXT} the next sequence number. */
+type SideState = ReturnType<typeof mapState<Row | number>>;
+type AppendState = { left: SideState; right: SideState };
+
+/** The entry holding a side's next sequence number. */
+const NEXT = "n";
+/** Expiry timers fall on multiples of this (ms): a stored row outlives its expiry by less. */
+export const TIMER_STEP_MS = 1000;
+
+/** Per side: its rows' expiry (see join-bounds.ts), undefined for a side whose rows stay. */
+export interface Expiries {
+  readonly left: Compiled | undefined;
+  readonly right: Compiled | undefined;
+}
+
+/** The keyed co-process function of an inner join of insert-only inputs (see the module comment). */
+export function appendJoin(
+  residual: Compiled | undefined,
+  expiries: Expiries,
+): KeyedCoProcessFunction<Row, Row, Key, AppendState, Row> {
+  const side = (mine: "left" | "right") => {
+    const expiry = expiries[mine];
+    const theirs = mine === "left" ? "right" : "left";
+    const joined =
+      mine === "left" ? (row: Row, other: Row) => [...row, ...other] : (row: Row, other: Row) => [...other, ...row];
+    return (row: Row, ctx: KeyedContext<Key, AppendState, Row>) => {
+      if (hasNull(ctx.key)) return;
+      for (const [k, v] of ctx.state[theirs].entries()) {
+        if (k === NEXT) continue;
+        const out = joined(row, v as Row);
+        if (!residual || residual(out) === true) ctx.emit(out);
+      }
+      const store = ctx.state[mine];
+      const seq = (store.get(NEXT) as number | undefined) ?? 0;
+      if (expiry !== undefined) {
+        const at = expiry(row) as number;
+        if (at <= ctx.timers.currentWatermark()) return;
+        ctx.timers.registerEventTimeTimer(Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS);
+      }
+      store.put(String(seq), row);
+      store.put(NEXT, seq + 1);
+    };
+  };
+  const left = side("left");
+  const right = side("right");
+  return {
+    state: { left: mapState<Row | number>(), right: mapState<Row | number>() },
+    processElement1: left,
+    processElement2: right,
+    onTimer(at: number, ctx: TimerContext<Key, AppendState, Row>) {
+      expire(ctx.state.left, expiries.left, at);
+      expire(ctx.state.right, expiries.right, at);
+    },
+  };
+}
+
+/** Drops the rows of `store` whose `expiry` is at or before `at`; an emptied side forgets its sequence too. */
+function expire(store: MapState<Row | number>, expiry: Compiled | undefined, at: number): void {
+  if (expiry === undefined) return;
+  const entries = store.entries();
+  if (entries.length === 0) return;
+  const gone = entries.filter(([k, v]) => k !== NEXT && (expiry(v as Row) as number) <= at);
+  if (gone.length === entries.length - 1) store.clear();
+  else for (const [k] of gone) store.remove(k);
+}

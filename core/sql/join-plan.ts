@@ -1,0 +1,130 @@
+/**
+ * How a join node runs: an inner join of insert-only inputs as the append join (rows in and out;
+ * an interval join when its condition bounds a side's event time, join-bounds.ts), an event-time
+ * temporal join (temporal-join.ts), and any other (outer, or over an updating input) as the
+ * regular join of changes (join.ts). Also its EXPLAIN line.
+ */
+import type { DataStream } from "../api/datastream.ts";
+import type { Key } from "../keys.ts";
+import type { Change } from "./aggregate.ts";
+import { appendJoin } from "./append-join.ts";
+import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { regularJoin } from "./join.ts";
+import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { temporalJoin } from "./temporal-join.ts";
+
+type Join = Extract<Rel, { kind: "join" }>;
+
+/** What building a join needs of the plan's translation context. */
+export interface JoinContext {
+  readonly uid: () => string;
+  readonly miniBatch?: boolean;
+  /** The streams built for the join's inputs, by plan (sub-plan reuse; see `translate`). */
+  readonly reuse?: Map<string, DataStream<unknown>>;
+}
+
+/**
+ * The version of the joins' state layout, in their operator uids: a savepoint taken with
+ * another layout (before version 2: array keys, rows stored by their JSON) names a join uid
+ * this plan lacks, so restoring it fails with the uid change named instead of reading state
+ * it cannot understand.
+ */
+export const JOIN_LAYOUT = "j2";
+
+/** Builds join `rel`; `input` builds its sides (sharing `ctx.reuse`, made here for the outermost join). */
+export function translateJoin<C extends JoinContext>(
+  rel: Join,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const ctx: C = outer.reuse ? outer : { ...outer, reuse: new Map<string, DataStream<unknown>>() };
+  const uid = () => `${ctx.uid()}-${JOIN_LAYOUT}`;
+  const residual = rel.condition ? compile(rel.condition) : undefined;
+  if (isAppendJoin(rel)) {
+    const bounds = joinBounds(rel);
+    const left = input(rel.left, ctx) as DataStream<Row>;
+    const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
+    const fn = appendJoin(residual, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+    return left
+      .connect(right)
+      .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
+      .process(fn)
+      .uid(uid()) as DataStream<unknown>;
+  }
+  const asChanges = (r: Rel, at: C = ctx): DataStream<Change> => {
+    const s = input(r, at);
+    return isUpdating(changelogMode(r))
+      ? (s as DataStream<Change>)
+      : (s as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(ctx.uid());
+  };
+  const keyOf = (exprs: readonly BoundExpr[]) => {
+    const key = joinKey(exprs);
+    return (c: Change) => key(c.row);
+  };
+  // A temporal join's versioned side must keep every version: no mini-batch below it folds two into one.
+  const left = asChanges(rel.left);
+  const right = distinct(asChanges(rel.right, rel.temporal ? { ...ctx, miniBatch: false } : ctx), left, ctx);
+  const keyed = left.connect(right).keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys));
+  const rightWidth = rel.right.fields.length;
+  const joined = (
+    rel.temporal
+      ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
+      : keyed.process(
+          regularJoin(residual, {
+            leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
+            rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
+            leftWidth: rel.left.fields.length,
+            rightWidth,
+          }),
+        )
+  ).uid(uid());
+  if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
+  return joined.map((c) => c.row).uid(ctx.uid()) as DataStream<unknown>;
+}
+
+/**
+ * `right`, or, when it is `left` itself (a self join whose sides are one reused sub-plan), a
+ * copy of it through a map: an operator reads a stream once per input.
+ */
+function distinct<T>(right: DataStream<T>, left: unknown, ctx: JoinContext): DataStream<T> {
+  return right === left ? right.map((x) => x).uid(ctx.uid()) : right;
+}
+
+/** A join's key over a row: the value itself for one key column, else an array of them. */
+function joinKey(exprs: readonly BoundExpr[]): (row: Row) => Key {
+  const fns = exprs.map(compile);
+  if (fns.length === 1) return fns[0] as (row: Row) => Key;
+  return (row) => fns.map((f) => f(row)) as Key;
+}
+
+/** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */
+function isAppendJoin(rel: Join): boolean {
+  return !rel.outer && !rel.temporal && !isUpdating(changelogMode(rel.left)) && !isUpdating(changelogMode(rel.right));
+}
+
+/** The EXPLAIN line of join `rel` (without its changelog mode). */
+export function describeJoin(rel: Join): string {
+  const l = rel.left.fields.map((f) => f.name);
+  const r = rel.right.fields.map((f) => f.name);
+  const keys = rel.leftKeys
+    .map((k, i) => `${showExpr(k, l)} = ${showExpr(rel.rightKeys[i] as BoundExpr, r)}`)
+    .join(", ");
+  const where = rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : "";
+  const type = `type=[${rel.outer ? `${rel.outer[0]}${rel.outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin"}]`;
+  if (rel.temporal)
+    return `TemporalJoin(${type}, keys=[${keys}]${where}) → connect + keyBy + keyed co-process with event-time timers`;
+  const bounds = isAppendJoin(rel) ? joinBounds(rel) : { left: [], right: [] };
+  if (bounds.left.length === 0 && bounds.right.length === 0)
+    return `Join(${type}, keys=[${keys}]${where}) → connect + keyBy + keyed co-process`;
+  const show = (bs: typeof bounds.left, names: readonly string[]) =>
+    bs.length === 0
+      ? "never"
+      : bs
+          .map(
+            (b) => `${showExpr(b.expr, names)}${b.shift > 0 ? ` - ${b.shift}` : b.shift < 0 ? ` + ${-b.shift}` : ""}`,
+          )
+          .join(", ");
+  const expiry = `, leftExpiry=[${show(bounds.left, l)}], rightExpiry=[${show(bounds.right, r)}]`;
+  return `IntervalJoin(${type}, keys=[${keys}]${where}${expiry}) → connect + keyBy + keyed co-process with event-time timers`;
+}

@@ -1,0 +1,229 @@
+/**
+ * Interval joins: an inner join of insert-only inputs whose condition bounds a side's event time
+ * by the other side's row (join-bounds.ts) runs as the append join with expiring state. Its
+ * results against DuckDB (parallelism 1 and 4, injected faults), its EXPLAIN, the state it keeps
+ * while the watermark advances (driven by hand: bounded, where the same join without bounds keeps
+ * every row), and the refusal of a savepoint with the old join layout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
+import type { KeyedContext, TimerContext } from "../../core/api/functions.ts";
+import type { MapState } from "../../core/api/state.ts";
+import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
+import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { nexmarkEvent } from "../../core/nexmark/generator.ts";
+import { nexmarkConfig } from "../../core/nexmark/model.ts";
+import type { Savepoint } from "../../core/ports/checkpoint-store.ts";
+import { ManualClock } from "../../core/ports/clock.ts";
+import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
+import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
+import { appendJoin, TIMER_STEP_MS } from "../../core/sql/append-join.ts";
+import { foldChangelog } from "../../core/sql/changelog.ts";
+import type { Row } from "../../core/sql/expr.ts";
+import { planSql, sqlJob } from "../../core/sql/session.ts";
+import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
+import { simulate } from "../sim/simulate.ts";
+import { nexmarkTables } from "./nexmark/script.ts";
+
+const EVENTS = 3000;
+const RATE = 1000;
+
+/** Bids in the first second of their auction's life, and a bidder's bids within 1 s after another of theirs on the same auction. */
+const QUERIES: Record<string, { sql: string; duckdb: string }> = {
+  "bids in the first second of their auction": {
+    sql: `SELECT B.auction, B.price, B.dateTime, A.seller FROM bid B JOIN auction A ON B.auction = A.id
+      WHERE B.dateTime BETWEEN A.dateTime AND A.dateTime + INTERVAL '1' SECOND`,
+    duckdb: `SELECT B.auction, B.price, B.dateTime, A.seller FROM bid B JOIN auction A ON B.auction = A.id
+      WHERE B.dateTime BETWEEN A.dateTime AND A.dateTime + 1000`,
+  },
+  "a bidder's bids on an auction up to 1 s after another of theirs (a self join)": {
+    sql: `SELECT X.bidder, X.price, Y.price FROM bid X, bid Y WHERE X.bidder = Y.bidder AND X.auction = Y.auction
+      AND Y.dateTime > X.dateTime AND Y.dateTime <= X.dateTime + INTERVAL '1' SECOND`,
+    duckdb: `SELECT X.bidder, X.price, Y.price FROM bid X, bid Y WHERE X.bidder = Y.bidder AND X.auction = Y.auction
+      AND Y.dateTime > X.dateTime AND Y.dateTime <= X.dateTime + 1000`,
+  },
+};
+
+const script = (sql: string, events = EVENTS) =>
+  `${nexmarkTables(events, RATE)};
+  CREATE TABLE out (a BIGINT, b BIGINT, c ${sql.includes("Y.price") ? "BIGINT" : "TIMESTAMP(3), d BIGINT"})
+  WITH ('connector' = 'print');
+  INSERT INTO out ${sql}`;
+
+const positional = (rows: readonly Record<string, unknown>[]) =>
+  rows.map((r) => Object.fromEntries(Object.values(r).map((v, i) => [`c${i}`, v])));
+const diff = (out: ReadonlyMap<string, readonly unknown[]>, expected: Record<string, unknown>[]) =>
+  compareMultisets(positional(foldChangelog(out.get("out") ?? [])), positional(expected));
+
+describe("interval joins vs DuckDB", () => {
+  let oracle: Oracle;
+  beforeAll(async () => {
+    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
+    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+  });
+  afterAll(() => oracle?.close());
+
+  it("explains each side's expiry, and a join without time bounds as a plain join", () => {
+    const explain = (sql: string) => planSql(script(sql).replace("INSERT INTO", "EXPLAIN INSERT INTO")).explains[0];
+    expect(explain(QUERIES["bids in the first second of their auction"]?.sql ?? "")).toMatch(
+      /IntervalJoin\(type=\[InnerJoin\], keys=\[auction = id\], .*leftExpiry=\[dateTime\], rightExpiry=\[\(dateTime \+ 1000\)\]\).*changelogMode=\[I\]/,
+    );
+    const plain = explain(
+      "SELECT B.auction, B.price, B.dateTime, A.seller FROM bid B JOIN auction A ON B.auction = A.id",
+    );
+    expect(plain).toMatch(/ Join\(type=\[InnerJoin\], keys=\[auction = id\]\) → connect/);
+    expect(plain).not.toMatch(/IntervalJoin/);
+  });
+
+  for (const [name, q] of Object.entries(QUERIES)) {
+    it(`${name}, at parallelism 1 and 4 and under injected faults`, async () => {
+      const expected = await oracle.runSql(q.duckdb);
+      expect(expected.length).toBeGreaterThan(50);
+      for (const parallelism of [1, 4]) {
+        const out = await runToCompletion(sqlJob("interval", script(q.sql)), { clock: new ManualClock(), parallelism });
+        expect(diff(out, expected), `parallelism ${parallelism}`).toEqual([]);
+      }
+      const faulty = (env: StreamExecutionEnvironment) => {
+        env.configure({ sourceBatchSize: 37, maxRecordsPerEnvelope: 16 });
+        env.enableCheckpointing(5).setRestartStrategy({ attempts: 50, delayMs: 5 });
+      };
+      let crashes = 0;
+      for (const seed of [1, 2]) {
+        const job = sqlJob("interval", script(q.sql), faulty);
+        const r = await simulate({ name: "interval", job, check: (out) => diff(out, expected) }, seed);
+        expect(r.diffs, `seed ${seed}`).toEqual([]);
+        crashes += r.faults.crashBeforeCommit + r.faults.crashAfterCommit + r.faults.crashMidSend + r.faults.failovers;
+      }
+      expect(crashes, "crashes injected").toBeGreaterThan(0);
+    });
+  }
+});
+
+/** A map state in memory, for driving the join function by hand. */
+function memoryMap<V>(): MapState<V> {
+  const m = new Map<string, V>();
+  return {
+    get: (k) => m.get(k),
+    put: (k, v) => void m.set(k, v),
+    remove: (k) => void m.delete(k),
+    has: (k) => m.has(k),
+    entries: () => [...m.entries()],
+    size: () => m.size,
+    clear: () => m.clear(),
+  };
+}
+
+/**
+ * Drives the append join of rows [key, time] by hand, one key, with timers fired as the
+ * watermark advances; `expiring` gives the left rows the expiry `time + 1000` and the right
+ * rows `time` (the condition `r.time BETWEEN l.time AND l.time + 1000`).
+ */
+function harness(expiring: boolean) {
+  const inWindow = (row: Row) =>
+    (row[3] as number) >= (row[1] as number) && (row[3] as number) <= (row[1] as number) + 1000;
+  const fn = appendJoin(inWindow, {
+    left: expiring ? (r) => (r[1] as number) + 1000 : undefined,
+    right: expiring ? (r) => r[1] as number : undefined,
+  });
+  const state = { left: memoryMap<Row | number>(), right: memoryMap<Row | number>() };
+  const timers = new Set<number>();
+  let watermark = Number.NEGATIVE_INFINITY;
+  const emitted: Row[] = [];
+  const ctx = {
+    key: "k",
+    state,
+    emit: (r: Row) => emitted.push(r),
+    timers: { currentWatermark: () => watermark, registerEventTimeTimer: (t: number) => void timers.add(t) },
+  };
+  const stored = () => state.left.entries().length + state.right.entries().length;
+  return {
+    emitted,
+    stored,
+    left: (t: number) => fn.processElement1(["k", t], ctx as unknown as KeyedContext<never, never, Row>),
+    right: (t: number) => fn.processElement2(["k", t], ctx as unknown as KeyedContext<never, never, Row>),
+    advance(to: number) {
+      watermark = to;
+      for (const t of [...timers].sort((a, b) => a - b)) {
+        if (t > to) break;
+        timers.delete(t);
+        fn.onTimer?.(t, ctx as unknown as TimerContext<never, never, Row>);
+      }
+    },
+  };
+}
+
+describe("the append join's state", () => {
+  it("stays bounded while the watermark advances, where the same join without bounds keeps every row", () => {
+    const run = (expiring: boolean) => {
+      const h = harness(expiring);
+      let most = 0;
+      for (let t = 0; t < 20_000; t += 10) {
+        h.left(t);
+        h.right(t + 500);
+        h.advance(t - 100);
+        most = Math.max(most, h.stored());
+      }
+      return { most, emitted: h.emitted.length, end: h.stored() };
+    };
+    const bounded = run(true);
+    const unbounded = run(false);
+    expect(bounded.emitted).toBe(unbounded.emitted); // the same rows joined
+    expect(bounded.emitted).toBeGreaterThan(1000);
+    expect(unbounded.end).toBeGreaterThan(4000); // every row, with its sequence entries
+    // Left rows live 1000 ms past the watermark, right rows until it: a few hundred rows, never thousands.
+    expect(bounded.most).toBeLessThan(2 * ((1000 + 100 + TIMER_STEP_MS) / 10 + 100));
+  });
+
+  it("does not store a row whose expiry the watermark has passed, but joins it with what is stored", () => {
+    const h = harness(true);
+    h.left(1000);
+    h.advance(1500);
+    h.right(1600); // late: its expiry (1600) is ahead of the watermark, so it is stored
+    h.advance(3000); // every left row with time + 1000 <= 3000 is gone, and every right row
+    expect(h.stored()).toBe(0);
+    h.left(2500);
+    h.right(2900); // late: expired already, yet it joins the left row stored at 2500
+    expect(h.emitted).toEqual([
+      ["k", 1000, "k", 1600],
+      ["k", 2500, "k", 2900],
+    ]);
+    expect(h.stored()).toBe(2); // the left row and its sequence entry; the late right row is not kept
+  });
+});
+
+describe("a savepoint of the old join layout", () => {
+  it("is refused on restore, naming the join's uid, instead of reading state it cannot understand", async () => {
+    const sql = QUERIES["bids in the first second of their auction"]?.sql ?? "";
+    const job = sqlJob("interval", script(sql, 1000), (env) => {
+      env.configure({ sourceBatchSize: 50 });
+      env.enableCheckpointing(10);
+    });
+    const state = new InMemoryStateStore();
+    const checkpoints = new InMemoryCheckpointStore();
+    const clock = new ManualClock();
+    const stop = new AbortController();
+    const opts = { clock, store: state, checkpoints, batchTimeMs: 1 };
+    await new EmbeddedRuntime(job, {
+      ...opts,
+      signal: stop.signal,
+      stopWithSavepoint: "now",
+      onOutput: () => stop.abort(),
+    }).run();
+    const now = (await checkpoints.getSavepoint("interval", "now")) as Savepoint;
+    // The same savepoint as the layout before version 2 named it: the join's uid without `-j2`.
+    const old = (r: Readonly<Record<string, unknown>>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/-j2$/, ""), v]));
+    expect(Object.keys(now.state).some((t) => t.endsWith("-j2"))).toBe(true);
+    await checkpoints.putSavepoint({
+      ...now,
+      name: "old",
+      parallelism: old(now.parallelism) as Savepoint["parallelism"],
+      state: old(now.state) as Savepoint["state"],
+    });
+    await expect(new EmbeddedRuntime(job, { ...opts, fromSavepoint: "old" }).run()).rejects.toThrow(
+      /holds state the job has no operator for: operator uid 'sql-\d+' is gone and 'sql-\d+-j2' is new/,
+    );
+    // The savepoint of this layout restores.
+    await expect(new EmbeddedRuntime(job, { ...opts, fromSavepoint: "now" }).run()).resolves.toBeUndefined();
+  });
+});
