@@ -95,7 +95,7 @@ describe("interval joins vs DuckDB", () => {
         crashes += r.faults.crashBeforeCommit + r.faults.crashAfterCommit + r.faults.crashMidSend + r.faults.failovers;
       }
       expect(crashes, "crashes injected").toBeGreaterThan(0);
-    });
+    }, 180_000); // two runs and two fault simulations against DuckDB: about 15 s on a quiet 2-core machine
   }
 });
 
