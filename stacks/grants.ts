@@ -178,7 +178,8 @@ export const ROUND_GRANTS: StepGrants = unionGrants(Object.values(COORDINATOR_ST
 export const AUTOSCALE_GRANTS: StepGrants = {
   tables: {
     checkpoints: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
-    log: ["GetItem", "Query", "PutItem", "DeleteItem", "BatchWriteItem"],
+    // UpdateItem: a compaction renews its lease while it works (`functions/aws/dynamo-lease.ts`).
+    log: ["GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"],
     state: ["GetItem", "UpdateItem", "BatchWriteItem"],
     output: ["Query", "PutItem", "UpdateItem", "BatchWriteItem"],
   },

@@ -26,8 +26,8 @@ export const DEFAULT_CHECKPOINT_CONFIG: CheckpointConfig = {
 /**
  * The longest a coordinator step or an API call runs. On AWS each runs in a Lambda
  * whose timeout ends it sooner (the stacks' coordinator and API timeouts are tested
- * against this). What a step still holds after this long (a compaction's lease, a
- * restore it began) belongs to a holder that is gone: another may take it over.
+ * against this). A restore a step began and still holds after this long belongs to
+ * a step that is gone: the next round finishes it.
  */
 export const LONGEST_STEP_MS = 180_000;
 

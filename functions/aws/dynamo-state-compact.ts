@@ -5,19 +5,14 @@
  */
 
 import { randomUUID } from "node:crypto";
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { PutCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { RiffleError } from "../../core/errors.ts";
 import { compactionBound, extentOf, foldBase, netChanges } from "../../core/log/compaction.ts";
 import { encodeJson } from "../../core/log/payload.ts";
 import type { PartitionBase } from "../../core/ports/state-store.ts";
 import { batchWriteAll, mapLimit, type WriteRequest } from "./dynamo-batch.ts";
-import { conditionalCall, type TableNames, TTL_ATTRIBUTE, transactCall } from "./dynamo-client.ts";
+import { conditionalCall, TTL_ATTRIBUTE, transactCall } from "./dynamo-client.ts";
+import { type LeaseTable, LeaseTerm, RESTORE_TOKEN, releaseLease, takeLease } from "./dynamo-lease.ts";
 import {
   chunkedItems,
   LogKey,
@@ -30,12 +25,8 @@ import {
 import { type ValueKeys, writeValues } from "./dynamo-state-values.ts";
 
 /** What the base writes need of the store. */
-export interface LogWriter {
-  readonly doc: DynamoDBDocumentClient;
-  readonly tables: TableNames;
+export interface LogWriter extends LeaseTable {
   readonly keys: ValueKeys;
-  /** How long a compaction holds its lease, in ms. */
-  readonly leaseMs: number;
 }
 
 /**
@@ -95,39 +86,18 @@ export async function sealPartition(
 }
 
 /**
- * Runs `work` holding the compaction lease of `pk`. `work` calls the term's `check`
- * before each write: close to the lease's end ({@link LEASE_MARGIN_MS}) it stops (a
- * holder that slow may already have been taken for dead).
+ * Runs `work` holding the compaction lease of `pk`, renewed while it works; `work`
+ * calls the term's `check` before each write (see `dynamo-lease.ts`).
  */
 async function leased<T>(o: LogWriter, pk: string, work: (term: LeaseTerm) => Promise<T>): Promise<T> {
   const token = randomUUID();
-  const until = await lease(o, pk, token);
+  const term = new LeaseTerm(o, [pk], token, await takeLease(o, pk, token));
   try {
-    return await work(leaseTerm(pk, until, Math.min(LEASE_MARGIN_MS, o.leaseMs / 6)));
+    return await work(term);
   } finally {
-    await release(o, pk, token);
+    term.stop();
+    await releaseLease(o, pk, token);
   }
-}
-
-/** Time a holder keeps in hand before its lease ends (at most a sixth of the lease): it writes nothing after. */
-const LEASE_MARGIN_MS = 30_000;
-
-/** Checks, before a write, that a lease is still safely held. */
-interface LeaseTerm {
-  check(what: string): void;
-}
-
-function leaseTerm(pk: string, until: number, marginMs: number): LeaseTerm {
-  return {
-    check(what) {
-      if (Date.now() <= until - marginMs) return;
-      throw new RiffleError(
-        "compaction-lease-expired",
-        `the compaction of ${pk} ran too long to write its ${what}: its lease ends at ${new Date(until).toISOString()}; it runs again later`,
-        { retryable: true },
-      );
-    },
-  };
 }
 
 /** The fold of {@link compactPartition}, its lease held. Returns the base's `through`. */
@@ -195,9 +165,6 @@ export async function writeBase(
   if (stale.length > 0) await batchWriteAll(o.doc, o.tables.log, stale);
 }
 
-/** Tokens of the leases a restore holds (see {@link withoutCompaction}). */
-const RESTORE_TOKEN = "restore:";
-
 /**
  * Runs `rewrite` (a restore's reset of a task's logs and values) holding the
  * compaction leases of `pks`: a compaction in flight ends first, and none starts
@@ -215,11 +182,12 @@ export async function withoutCompaction<T>(
   const token = `${RESTORE_TOKEN}${randomUUID()}`;
   const deadline = Date.now() + waitMs;
   const held: string[] = [];
+  let term: LeaseTerm | undefined;
   try {
     for (const pk of [...pks].sort()) {
       for (;;) {
         try {
-          await lease(o, pk, token);
+          await takeLease(o, pk, token);
           break;
         } catch (e) {
           if (!(e instanceof RiffleError && e.reason === "compaction-busy") || Date.now() > deadline) throw e;
@@ -228,52 +196,10 @@ export async function withoutCompaction<T>(
       }
       held.push(pk);
     }
+    term = new LeaseTerm(o, held, token, Date.now() + o.leaseMs); // renewed while the reset runs
     return await rewrite();
   } finally {
-    await Promise.allSettled(held.map((pk) => release(o, pk, token)));
+    term?.stop();
+    await Promise.allSettled(held.map((pk) => releaseLease(o, pk, token)));
   }
-}
-
-/** True for the sort key of the compaction lease (a reset keeps it, see {@link withoutCompaction}). */
-export const isLease = (sk: string): boolean => sk === LogKey.lock;
-
-/**
- * Takes the compaction lease of a partition (conditional write) and returns when it
- * ends; throws while another holds it. A lease outlives any holder (`LONGEST_STEP_MS`):
- * one left by a holder that crashed is taken over once it has ended.
- */
-async function lease(o: LogWriter, pk: string, token: string): Promise<number> {
-  const now = Date.now();
-  const restore = token.startsWith(RESTORE_TOKEN);
-  const r = await conditionalCall(`PutItem of the compaction lease of ${pk}`, () =>
-    o.doc.send(
-      new PutCommand({
-        TableName: o.tables.log,
-        Item: { pk, sk: LogKey.lock, token, until: now + o.leaseMs },
-        ConditionExpression: `attribute_not_exists(pk) OR #u < :now${restore ? " OR begins_with(#t, :restore)" : ""}`,
-        ExpressionAttributeNames: { "#u": "until", ...(restore ? { "#t": "token" } : {}) },
-        ExpressionAttributeValues: { ":now": now, ...(restore ? { ":restore": RESTORE_TOKEN } : {}) },
-      }),
-    ),
-  );
-  if (!r.ok) {
-    throw new RiffleError("compaction-busy", `another compaction of ${pk} holds its lease; try again later`, {
-      retryable: true,
-    });
-  }
-  return now + o.leaseMs;
-}
-
-async function release(o: LogWriter, pk: string, token: string): Promise<void> {
-  await conditionalCall(`DeleteItem of the compaction lease of ${pk}`, () =>
-    o.doc.send(
-      new DeleteCommand({
-        TableName: o.tables.log,
-        Key: { pk, sk: LogKey.lock },
-        ConditionExpression: "#t = :t",
-        ExpressionAttributeNames: { "#t": "token" },
-        ExpressionAttributeValues: { ":t": token },
-      }),
-    ),
-  );
 }

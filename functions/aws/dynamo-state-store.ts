@@ -22,7 +22,6 @@
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { LONGEST_STEP_MS } from "../../core/checkpoint/config.ts";
 import { PartitionNotEmptyError, RiffleError, SegmentConflictError, SegmentFencedError } from "../../core/errors.ts";
 import type { FoldPolicy } from "../../core/log/compaction.ts";
 import { encodeJson } from "../../core/log/payload.ts";
@@ -36,9 +35,9 @@ import type {
 } from "../../core/ports/state-store.ts";
 import { batchWriteAll, deletePartition, mapLimit, queryAll } from "./dynamo-batch.ts";
 import { documentClient, keyPart, type TableNames, TTL_ATTRIBUTE } from "./dynamo-client.ts";
+import { COMPACTION_LEASE_MS, isLease } from "./dynamo-lease.ts";
 import {
   compactPartition,
-  isLease,
   type LogWriter,
   sealPartition,
   withoutCompaction,
@@ -67,7 +66,7 @@ export interface DynamoStateStoreOptions {
    * since it was loaded (default 200 000).
    */
   readonly maxOverlayKeys?: number;
-  /** How long a compaction holds the partition's lease, in ms (default `LONGEST_STEP_MS`, longer than any step runs). */
+  /** How long a compaction's lease lasts unless renewed, in ms (default {@link COMPACTION_LEASE_MS}). */
   readonly compactionLeaseMs?: number;
   /** How long a restore's reset waits for a compaction in flight to end, in ms (default 60 s). */
   readonly resetWaitMs?: number;
@@ -111,7 +110,7 @@ export class DynamoStateStore implements StateStore {
     this.job = keyPart("job id", job);
     this.keys = new ValueKeys(job);
     this.foldPolicy = options.foldPolicy === null ? undefined : (options.foldPolicy ?? DYNAMO_FOLD_POLICY);
-    this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? LONGEST_STEP_MS };
+    this.writer = { doc: this.doc, tables, keys: this.keys, leaseMs: options.compactionLeaseMs ?? COMPACTION_LEASE_MS };
     this.resetWaitMs = options.resetWaitMs ?? 60_000;
     this.registrations = new Registrations(this.doc, tables.state, this.keys);
     this.reads = new StateReads({

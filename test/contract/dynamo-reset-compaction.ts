@@ -17,8 +17,11 @@ type Fresh = () => Promise<{ client: DynamoDBClient; tables: TableNames; endpoin
 /** Whether a request is a compaction's first write after its lease (values or base). */
 const isWrite = (command: string, input: string) => command === "BatchWriteItemCommand" || /~base/.test(input);
 
-/** A client of `endpoint` whose first request that `gates` (by default a write after the lease) waits for `open()`. */
-function gatedClient(endpoint: string, gates = isWrite) {
+/**
+ * A client of `endpoint` whose first request that `gates` (by default a write after the
+ * lease) waits for `open()`; with `freeze`, every request after it waits too (a frozen Lambda).
+ */
+function gatedClient(endpoint: string, gates = isWrite, freeze = false) {
   const client = dynamoClient(endpoint);
   let open!: () => void;
   const gate = new Promise<void>((resolve) => {
@@ -27,7 +30,7 @@ function gatedClient(endpoint: string, gates = isWrite) {
   let reached = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (gates(context.commandName ?? "", JSON.stringify(args.input)) && !reached) {
+      if ((freeze && reached) || (!reached && gates(context.commandName ?? "", JSON.stringify(args.input)))) {
         reached = true;
         await gate;
       }
@@ -113,21 +116,25 @@ export function dynamoResetCompactionTests(fresh: Fresh): void {
       gated.client.destroy();
     });
 
-    it("a lease left by a compaction that hung is taken over once it ends, and the late holder writes nothing more", async () => {
-      // Chaos aws-local seed 199: a SIGKILLed coordinator's lease blocked every compaction,
-      // checkpoint and restore of the partition for 15 minutes. A lease now outlives only
-      // the longest step (`LONGEST_STEP_MS`); 1.2 s here.
+    it("a lease whose holder froze is taken over once it ends, and the late holder writes nothing more", async () => {
+      // Chaos aws-local seeds 199 and 173: a SIGKILLed coordinator's lease blocked every
+      // compaction, checkpoint and restore of the partition for 15 minutes. A lease now
+      // lasts `COMPACTION_LEASE_MS` unless its holder renews it; 1.2 s here.
       const { client, tables, endpoint } = await fresh();
       const writer = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
       await writer.append("t", 0, seg(1, { changes: [set("a", 1)] }));
       await writer.append("t", 0, sent(2));
-      // It hangs after reading the base, on its read of the segments (a Lambda frozen, a long GC).
+      // It freezes after reading the base, at its read of the segments: its renewals stop too.
       let reads = -1;
-      const gated = gatedClient(endpoint, (command, input) => {
-        if (command === "PutItemCommand" && input.includes("~lock")) reads = 0;
-        else if (reads >= 0) reads++;
-        return reads === 2;
-      });
+      const gated = gatedClient(
+        endpoint,
+        (command, input) => {
+          if (command === "PutItemCommand" && input.includes("~lock")) reads = 0;
+          else if (reads >= 0 && command !== "UpdateItemCommand") reads++;
+          return reads === 2;
+        },
+        true,
+      );
       try {
         const hung = new DynamoStateStore(gated.client, tables, "job", { foldPolicy: null, compactionLeaseMs: 1_200 });
         const late = hung.compact("t", 0, 1).catch((e: unknown) => e);
@@ -136,11 +143,32 @@ export function dynamoResetCompactionTests(fresh: Fresh): void {
         expect(await other.compact("t", 0, 1).catch((e: unknown) => e)).toMatchObject({ reason: "compaction-busy" });
         await new Promise((r) => setTimeout(r, 1_300));
         expect(await other.compact("t", 0, 1)).toBe(1); // taken over
-        gated.open(); // the hung holder wakes past its term: it writes nothing
+        gated.open(); // the frozen holder wakes past its term: it writes nothing
         expect(await late).toMatchObject({ reason: "compaction-lease-expired", retryable: true });
         const cold = new DynamoStateStore(client, tables, "job");
         expect((await cold.readBase("t", 0))?.through).toBe(1);
         expect(await cold.getState("t", [ref("a")])).toEqual([1]);
+      } finally {
+        gated.open();
+        gated.client.destroy();
+      }
+    });
+
+    it("a holder that works longer than a lease keeps it by renewing it", async () => {
+      const { client, tables, endpoint } = await fresh();
+      const writer = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
+      await writer.append("t", 0, seg(1, { changes: [set("a", 1)] }));
+      await writer.append("t", 0, sent(2));
+      const gated = gatedClient(endpoint); // waits at its first write; its renewals go on
+      try {
+        const slow = new DynamoStateStore(gated.client, tables, "job", { foldPolicy: null, compactionLeaseMs: 1_200 });
+        const compaction = slow.compact("t", 0, 1);
+        await until("the compaction to hold its lease", gated.reached);
+        await new Promise((r) => setTimeout(r, 2_500)); // two leases' worth
+        const other = new DynamoStateStore(client, tables, "job", { foldPolicy: null });
+        expect(await other.compact("t", 0, 1).catch((e: unknown) => e)).toMatchObject({ reason: "compaction-busy" });
+        gated.open();
+        expect(await compaction).toBe(1);
       } finally {
         gated.open();
         gated.client.destroy();
