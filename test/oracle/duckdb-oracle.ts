@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { foldChangelog } from "../../core/sql/changelog.ts";
 
 /** One result row: column name to a JS value (numbers, strings, booleans or null). */
 export type OracleRow = Record<string, unknown>;
@@ -423,3 +424,11 @@ function formatRow(row: Record<string, unknown>): string {
   });
   return `{ ${parts.join(", ")} }`;
 }
+
+/** Rows with their values named by position (`c0`, `c1`, …): riffle's and DuckDB's column names may differ. */
+export const positional = (rows: readonly Record<string, unknown>[]): Record<string, unknown>[] =>
+  rows.map((r) => Object.fromEntries(Object.values(r).map((v, i) => [`c${i}`, v])));
+
+/** {@link compareMultisets} of sink `out`'s folded changelog and `expected`, column by position. */
+export const positionalDiff = (out: ReadonlyMap<string, readonly unknown[]>, expected: Record<string, unknown>[]) =>
+  compareMultisets(positional(foldChangelog(out.get("out") ?? [])), positional(expected));

@@ -18,10 +18,9 @@ import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { appendJoin, TIMER_STEP_MS } from "../../core/sql/append-join.ts";
-import { foldChangelog } from "../../core/sql/changelog.ts";
 import type { Row } from "../../core/sql/expr.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
+import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
@@ -50,10 +49,7 @@ const script = (sql: string, events = EVENTS) =>
   WITH ('connector' = 'print');
   INSERT INTO out ${sql}`;
 
-const positional = (rows: readonly Record<string, unknown>[]) =>
-  rows.map((r) => Object.fromEntries(Object.values(r).map((v, i) => [`c${i}`, v])));
-const diff = (out: ReadonlyMap<string, readonly unknown[]>, expected: Record<string, unknown>[]) =>
-  compareMultisets(positional(foldChangelog(out.get("out") ?? [])), positional(expected));
+const diff = positionalDiff;
 
 describe("interval joins vs DuckDB", () => {
   let oracle: Oracle;

@@ -11,11 +11,10 @@ import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
-import { foldChangelog } from "../../core/sql/changelog.ts";
 import { SqlError } from "../../core/sql/errors.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { StreamTableEnvironment } from "../../core/sql/table-env.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
+import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
@@ -58,10 +57,7 @@ const script = (sql: string, events = EVENTS) =>
   WITH ('connector' = 'print', 'changelog-mode' = 'insert-only');
   INSERT INTO out ${sql}`;
 
-const positional = (rows: readonly Record<string, unknown>[]) =>
-  rows.map((r) => Object.fromEntries(Object.values(r).map((v, i) => [`c${i}`, v])));
-const diff = (out: ReadonlyMap<string, readonly unknown[]>, expected: Record<string, unknown>[]) =>
-  compareMultisets(positional(foldChangelog(out.get("out") ?? [])), positional(expected));
+const diff = positionalDiff;
 
 describe("event-time temporal joins vs DuckDB's ASOF joins", () => {
   let oracle: Oracle;
