@@ -79,6 +79,7 @@ export class LeaseTerm {
   private readonly pks: readonly string[];
   private readonly token: string;
 
+  /** `pks`: the leases held, renewed as they are when each renewal runs (a caller may add to it). */
   constructor(o: LeaseTable, pks: readonly string[], token: string, until: number) {
     this.o = o;
     this.pks = pks;

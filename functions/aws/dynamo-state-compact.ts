@@ -182,7 +182,8 @@ export async function withoutCompaction<T>(
   const token = `${RESTORE_TOKEN}${randomUUID()}`;
   const deadline = Date.now() + waitMs;
   const held: string[] = [];
-  let term: LeaseTerm | undefined;
+  // Renews the leases taken so far while it waits for the others, and while the reset runs.
+  const term = new LeaseTerm(o, held, token, Date.now() + o.leaseMs);
   try {
     for (const pk of [...pks].sort()) {
       for (;;) {
@@ -196,10 +197,10 @@ export async function withoutCompaction<T>(
       }
       held.push(pk);
     }
-    term = new LeaseTerm(o, held, token, Date.now() + o.leaseMs); // renewed while the reset runs
+    term.check("reset");
     return await rewrite();
   } finally {
-    term?.stop();
+    term.stop();
     await Promise.allSettled(held.map((pk) => releaseLease(o, pk, token)));
   }
 }
