@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import type { KeyedContext, TimerContext } from "../../core/api/functions.ts";
-import type { MapState } from "../../core/api/state.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { nexmarkEvent } from "../../core/nexmark/generator.ts";
@@ -22,6 +21,7 @@ import type { Row } from "../../core/sql/expr.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { memoryMap } from "../support/memory-map.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 const EVENTS = 3000;
@@ -94,20 +94,6 @@ describe("interval joins vs DuckDB", () => {
     }, 180_000); // two runs and two fault simulations against DuckDB: about 15 s on a quiet 2-core machine
   }
 });
-
-/** A map state in memory, for driving the join function by hand. */
-function memoryMap<V>(): MapState<V> {
-  const m = new Map<string, V>();
-  return {
-    get: (k) => m.get(k),
-    put: (k, v) => void m.set(k, v),
-    remove: (k) => void m.delete(k),
-    has: (k) => m.has(k),
-    entries: () => [...m.entries()],
-    size: () => m.size,
-    clear: () => m.clear(),
-  };
-}
 
 /**
  * Drives the append join of rows [key, time] by hand, one key, with timers fired as the

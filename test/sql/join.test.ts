@@ -18,21 +18,8 @@ import { regularJoin } from "../../core/sql/join.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { memoryMap } from "../support/memory-map.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
-
-/** A map state in memory, for driving the join function by hand. */
-function memoryMap<V>(): MapState<V> {
-  const m = new Map<string, V>();
-  return {
-    get: (k) => m.get(k),
-    put: (k, v) => void m.set(k, v),
-    remove: (k) => void m.delete(k),
-    has: (k) => m.has(k),
-    entries: () => [...m.entries()],
-    size: () => m.size,
-    clear: () => m.clear(),
-  };
-}
 
 /** Drives a LEFT (or FULL) join of rows [k, l] and [k, r] on k by hand; returns what each step emitted. */
 function harness(outer: "LEFT" | "FULL") {

@@ -1,0 +1,15 @@
+/** A map state in memory, for driving a keyed function (a join's sides) by hand. */
+import type { MapState } from "../../core/api/state.ts";
+
+export function memoryMap<V>(): MapState<V> {
+  const m = new Map<string, V>();
+  return {
+    get: (k) => m.get(k),
+    put: (k, v) => void m.set(k, v),
+    remove: (k) => void m.delete(k),
+    has: (k) => m.has(k),
+    entries: () => [...m.entries()],
+    size: () => m.size,
+    clear: () => m.clear(),
+  };
+}
