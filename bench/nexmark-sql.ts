@@ -43,7 +43,17 @@ export interface SqlFigure {
   readonly load: readonly [number, number];
 }
 
-const QUERIES = Array.from({ length: 24 }, (_, i) => `q${i}`);
+const ALL_QUERIES = Array.from({ length: 24 }, (_, i) => `q${i}`);
+
+/** The queries to measure: all, or those `RIFFLE_BENCH_SQL_QUERIES` names (comma-separated, e.g. `q5,q15`). */
+function queries(): readonly string[] {
+  const named = process.env.RIFFLE_BENCH_SQL_QUERIES;
+  if (named === undefined || named.trim() === "") return ALL_QUERIES;
+  const wanted = named.split(",").map((q) => q.trim());
+  const unknown = wanted.filter((q) => !ALL_QUERIES.includes(q));
+  if (unknown.length > 0) throw new Error(`RIFFLE_BENCH_SQL_QUERIES names unknown queries: ${unknown.join(", ")} (q0–q23)`);
+  return wanted;
+}
 
 /** Runs `job` at parallelism 1 on a manual clock: events/s and committed records. */
 async function time(job: Job, events: number): Promise<{ eventsPerSec: number; rows: number }> {
@@ -88,7 +98,7 @@ export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFi
   writeFileSync(join(dir, "side_input.txt"), Array.from({ length: 10_000 }, (_, k) => `${k},side-${k}\n`).join(""));
   const out: SqlFigure[] = [];
   try {
-    for (const q of QUERIES) {
+    for (const q of queries()) {
       const flink = FLINK_PER_CORE[q];
       const vars = { NEXMARK_DIR: join(dir, q), SUBMIT_TIME: "run", FLINK_HOME: dir };
       const sqlOf = (n: number) =>
