@@ -46,6 +46,8 @@ export interface BenchSizes {
   readonly warehouseLookups: number;
   /** Most records of one run of the remote part (env RIFFLE_BENCH_REMOTE_RECORDS; fewer at small batch sizes). */
   readonly remoteRecords: number;
+  /** Runs of each remote cell, each beside its own anchor runs (env RIFFLE_BENCH_REMOTE_REPS); figures are medians. */
+  readonly remoteReps: number;
   /** Runs of each job per query in the sql part (env RIFFLE_BENCH_SQL_REPS); its figures are medians. */
   readonly sqlReps: number;
 }
@@ -53,7 +55,7 @@ export interface BenchSizes {
 /**
  * Sizes of a full run (env overrides: RIFFLE_BENCH_RECORDS, RIFFLE_BENCH_NEXMARK_EVENTS, RIFFLE_BENCH_AWS_EVENTS,
  * RIFFLE_BENCH_EMULATOR_KEYS, RIFFLE_BENCH_BURSTY_SECONDS_PER_HOUR, RIFFLE_BENCH_ACTIVE_SECONDS,
- * RIFFLE_BENCH_SQL_REPS) or a quick one.
+ * RIFFLE_BENCH_SQL_REPS, RIFFLE_BENCH_REMOTE_RECORDS, RIFFLE_BENCH_REMOTE_REPS) or a quick one.
  */
 export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
   const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -78,6 +80,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
       warehouseRows: 2_000,
       warehouseLookups: 100,
       remoteRecords: 5_000,
+      remoteReps: 1,
       sqlReps: 1,
     };
   }
@@ -103,6 +106,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
     warehouseLookups: 1_000,
     remoteRecords: num("RIFFLE_BENCH_REMOTE_RECORDS", 200_000),
+    remoteReps: num("RIFFLE_BENCH_REMOTE_REPS", 3),
     sqlReps: num("RIFFLE_BENCH_SQL_REPS", 3),
   };
 }

@@ -15,6 +15,7 @@
  *               SQLite and DynamoDB Local, beside DuckDB's figure for the same aggregate over the same rows
  *   remote      (only when named) a stateless remote function: records/s of the Python SDK's server and of
  *               the same function in TypeScript (in the job, and behind the same wire), batch sizes 1–1000
+ *               (env RIFFLE_BENCH_REMOTE_REPS runs per cell, RIFFLE_BENCH_REMOTE_CELLS=python-http@100,… a subset)
  *   cdc         (only when named) Postgres CDC → the exactly-once Postgres sink on a local Postgres, and
  *               DynamoDB Streams CDC → the DynamoDB sink on DynamoDB Local: snapshot rows/s, streaming
  *               changes/s, commit-to-commit latency
@@ -196,7 +197,12 @@ if (parts.has("sql")) {
 if (parts.has("remote")) {
   progress("remote …");
   mark("remote");
-  report.remote = await measureRemote(sizes.remoteRecords, progress);
+  report.remote = await measureRemote(
+    sizes.remoteRecords,
+    progress,
+    sizes.remoteReps,
+    process.env.RIFFLE_BENCH_REMOTE_CELLS?.split(","),
+  );
 }
 if (parts.has("latency")) {
   progress("latency …");

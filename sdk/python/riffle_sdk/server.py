@@ -1,0 +1,143 @@
+"""The local HTTP server: a lean HTTP/1.1 keep-alive loop on ``socketserver``.
+
+riffle sends batch after batch on a few kept-alive connections, so the server's
+own cost per request is most of what a small batch costs. ``http.server``'s
+``BaseHTTPRequestHandler`` spends ~0.15-0.2 ms a request parsing headers into an
+``email.message.Message`` and dispatching; this loop reads the request line and the
+few headers it needs, answers with one ``sendall``, and reads the next request.
+
+HTTP semantics, as before: ``POST`` (any path) with a ``content-length`` body is a
+wire request; the answer is ``200`` with the response, ``400`` for a request out
+of contract (not JSON, a wrong version, an unknown function), ``500`` when the
+function crashed outside a record, always ``content-type: application/json`` and a
+``content-length``. HTTP/1.1 keeps the connection unless the client sends
+``connection: close`` (HTTP/1.0: only with ``connection: keep-alive``);
+``expect: 100-continue`` is answered. Another method is ``501``, a chunked body
+``411``, a malformed request ``400``; those close the connection.
+"""
+
+import json
+import socketserver
+
+from .wire import WireError, handle_request
+
+#: Longest request line or header line, and most header lines (as ``http.client``).
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+
+_REASONS = {
+    200: b"OK",
+    400: b"Bad Request",
+    411: b"Length Required",
+    500: b"Internal Server Error",
+    501: b"Not Implemented",
+}
+
+
+def _dumps(value):
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def answer(raw, registry):
+    """``(status, body)`` for a request body (bytes): the wire response, or ``{"error": ...}``."""
+    try:
+        return 200, _dumps(handle_request(json.loads(raw), registry))
+    except (WireError, ValueError) as e:  # not JSON, or out of contract
+        return 400, _dumps({"error": str(e)})
+    except Exception as e:  # the function crashed outside a record
+        return 500, _dumps({"error": "%s: %s" % (type(e).__name__, e)})
+
+
+class _Refused(Exception):
+    """A request this server does not take: answered with ``status`` and the connection closed."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class Connection(socketserver.StreamRequestHandler):
+    """One client connection: requests answered in turn until the client closes or asks to."""
+
+    registry = None
+    # TCP_NODELAY: without it a small answer waits for the client's delayed ACK (40 ms on Linux) on every call.
+    disable_nagle_algorithm = True
+
+    def handle(self):
+        try:
+            while self._one():
+                pass
+        except _Refused as e:
+            self._send(e.status, _dumps({"error": str(e)}), keep=False)
+        except OSError:  # the client went away mid-request
+            pass
+
+    def _one(self):
+        """Answers one request; False when the connection should close."""
+        line = self.rfile.readline(_MAX_LINE + 1)
+        if not line:
+            return False  # the client closed between requests
+        parts = line.split()
+        if len(line) > _MAX_LINE or len(parts) != 3 or not parts[2].startswith(b"HTTP/1."):
+            raise _Refused(400, "not an HTTP/1.x request line")
+        method, _path, version = parts
+        length, connection, expect = self._headers()
+        keep = connection != b"close" if version == b"HTTP/1.1" else connection == b"keep-alive"
+        if method != b"POST":
+            raise _Refused(501, "riffle_sdk answers POST only, not %s" % method.decode("latin-1"))
+        if expect == b"100-continue":
+            self.connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        raw = self.rfile.read(length) if length else b""
+        if len(raw) < length:
+            return False  # the client closed mid-body
+        status, body = answer(raw, self.registry)
+        self._send(status, body, keep)
+        return keep
+
+    def _headers(self):
+        """``(content-length, connection, expect)`` of the request's headers (lower-cased values)."""
+        length, connection, expect = 0, b"", b""
+        for _ in range(_MAX_HEADERS + 1):
+            line = self.rfile.readline(_MAX_LINE + 1)
+            if line in (b"\r\n", b"\n", b""):
+                return length, connection, expect
+            if len(line) > _MAX_LINE:
+                raise _Refused(400, "a header line is too long")
+            name, sep, value = line.partition(b":")
+            if not sep:
+                raise _Refused(400, "a header line has no colon")
+            name, value = name.strip().lower(), value.strip()
+            if name == b"content-length":
+                if not value.isdigit():
+                    raise _Refused(400, "content-length is not a number")
+                length = int(value)
+            elif name == b"transfer-encoding":
+                raise _Refused(411, "a request needs a content-length (no transfer-encoding)")
+            elif name == b"connection":
+                connection = value.lower()
+            elif name == b"expect":
+                expect = value.lower()
+        raise _Refused(400, "too many header lines")
+
+    def _send(self, status, body, keep):
+        """The status line, headers and body in one write: one segment for a small answer."""
+        head = b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%s\r\n" % (
+            status,
+            _REASONS[status],
+            len(body),
+            b"" if keep else b"connection: close\r\n",
+        )
+        self.connection.sendall(head + body)
+
+
+class Server(socketserver.ThreadingTCPServer):
+    """A thread per connection (riffle keeps a few open), daemonic so an interrupt ends the process."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def make_server(port, registry):
+    """A :class:`Server` of ``registry`` bound to 127.0.0.1:``port`` (0: a free port)."""
+    handler = type("Connection", (Connection,), {"registry": registry})
+    return Server(("127.0.0.1", port), handler)
