@@ -1,15 +1,14 @@
 /**
  * The port through which riffle reaches a remote function, and how a job's target
  * string becomes one. `http://` and `https://` targets are called here, over
- * kept-alive connections; any other target (a Lambda function name or ARN) goes to
+ * kept-alive connections (core/remote/http-client.ts); any other target (a Lambda function name or ARN) goes to
  * the invoker the runtime installed with {@link setLambdaInvokers} (the AWS task
  * handler, aws-local and the CLI install the `@aws-sdk/client-lambda` one), so core
  * needs no AWS code.
  */
 
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { RemoteFunctionError } from "../errors.ts";
+import { type HttpAnswer, HttpOrigin } from "./http-client.ts";
 
 /** Sends one request body (JSON) to a remote function and returns its response body. */
 export interface RemoteInvoker {
@@ -48,44 +47,34 @@ export function invokerFor(target: string): RemoteInvoker {
   return lambdaInvokers(target);
 }
 
-/**
- * Keep-alive agents shared by every HTTP target of the process, with Nagle off: a
- * batch is one small write each way, and a new connection per call (or a write held
- * for a delayed ACK) would cost more than the function.
- */
-const AGENTS = {
-  "http:": new HttpAgent({ keepAlive: true, noDelay: true }),
-  "https:": new HttpsAgent({ keepAlive: true, noDelay: true }),
-} as const;
+/** Kept-alive connections per origin, shared by every HTTP target of the process. */
+const ORIGINS = new Map<string, HttpOrigin>();
 
 /** Calls a function over HTTP: `POST` of the request, a 2xx answer with the response. */
 export class HttpInvoker implements RemoteInvoker {
   readonly target: string;
-  private readonly url: URL;
+  private readonly origin: HttpOrigin;
   constructor(url: string) {
     this.target = url;
-    this.url = new URL(url);
+    const u = new URL(url);
+    const key = `${u.protocol}//${u.host}${u.pathname}${u.search}`;
+    let origin = ORIGINS.get(key);
+    if (!origin) {
+      origin = new HttpOrigin(u);
+      ORIGINS.set(key, origin);
+    }
+    this.origin = origin;
   }
 
-  invoke(body: string, signal: AbortSignal): Promise<string> {
-    const secure = this.url.protocol === "https:";
-    const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-    return new Promise<string>((resolve, reject) => {
-      const failed = (cause: unknown) => reject(new RemoteFunctionError(this.target, "the request failed", { cause }));
-      const options = { method: "POST", headers, signal, agent: AGENTS[secure ? "https:" : "http:"] };
-      const req = (secure ? httpsRequest : httpRequest)(this.url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", failed);
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve(text);
-          else reject(new RemoteFunctionError(this.target, `answered ${status}: ${text.slice(0, 200)}`));
-        });
-      });
-      req.on("error", failed);
-      req.end(body);
-    });
+  async invoke(body: string, signal: AbortSignal): Promise<string> {
+    let answer: HttpAnswer;
+    try {
+      answer = await this.origin.post(body, signal);
+    } catch (cause) {
+      throw new RemoteFunctionError(this.target, "the request failed", { cause });
+    }
+    const { status, body: text } = answer;
+    if (status >= 200 && status < 300) return text;
+    throw new RemoteFunctionError(this.target, `answered ${status}: ${text.slice(0, 200)}`);
   }
 }
