@@ -38,32 +38,45 @@ export function remoteBatch(
   const remote = resolveRemote(spec);
   const size = remote.policy.batchSize;
   const batch: AsyncBatch = async (envelopes, site) => {
-    const groups: WireGroup[] = [];
-    let values: unknown[] = [];
-    let times: (number | null)[] = [];
-    let timed = false;
-    const close = () => {
-      groups.push(timed ? { values, times } : { values });
-      values = [];
-      times = [];
-      timed = false;
-    };
-    for (const e of envelopes) {
-      for (let i = 0; i < e.records.length; i++) {
-        const t = e.times?.[i];
-        const time = typeof t === "number" && !Number.isNaN(t) ? t : null;
-        values.push(codec.encode(e.records[i]));
-        times.push(time);
-        timed ||= time !== null;
-        if (values.length === size) close();
-      }
-    }
-    if (values.length > 0) close();
+    const groups = cut(envelopes, size, codec);
     const call = { invoker: remote.invoker(), name: remote.name, kind, policy: remote.policy };
     const outcomes = await sendGroups(call, groups, `${uid()}/${site}`);
     return reassemble(envelopes, kind, groups, outcomes, codec);
   };
   return Object.assign(batch, { remoteTarget: remote.target } satisfies RemoteTargeted);
+}
+
+/** The event time of record `i` of `e` on the wire (`null`: untimed). */
+function timeOf(e: BatchEnvelope, i: number): number | null {
+  const t = e.times?.[i];
+  return typeof t === "number" && !Number.isNaN(t) ? t : null;
+}
+
+/**
+ * The slice's records (across its envelopes, in order) cut into groups of `size`;
+ * a group has a `times` column only when one of its records is timed.
+ */
+function cut(envelopes: readonly BatchEnvelope[], size: number, codec: RemoteCodec): WireGroup[] {
+  const groups: WireGroup[] = [];
+  let values: unknown[] = [];
+  let times: (number | null)[] | undefined;
+  const plain = codec === IDENTITY;
+  for (const e of envelopes) {
+    const timed = e.times !== undefined;
+    for (let i = 0; i < e.records.length; i++) {
+      const time = timed ? timeOf(e, i) : null;
+      if (time !== null && !times) times = new Array<number | null>(values.length).fill(null);
+      times?.push(time);
+      values.push(plain ? e.records[i] : codec.encode(e.records[i]));
+      if (values.length === size) {
+        groups.push(times ? { values, times } : { values });
+        values = [];
+        times = undefined;
+      }
+    }
+  }
+  if (values.length > 0) groups.push(times ? { values, times } : { values });
+  return groups;
 }
 
 /** Each envelope's record outcomes, from the outcomes of the groups its records were cut into (in order). */
@@ -76,25 +89,32 @@ function reassemble(
 ): BatchOutcome[][] {
   const single = singleOutput(kind);
   const plain = codec === IDENTITY;
-  const flat: BatchOutcome[] = [];
-  outcomes.forEach((o, gi) => {
-    if (!o.ok) {
-      for (let i = (groups[gi] as WireGroup).values.length; i > 0; i--) flat.push({ ok: false, error: o.error });
-      return;
-    }
-    const start = flat.length;
-    if (single && plain) for (const value of o.result.out) flat.push({ ok: true, value });
-    else for (const r of o.result.out) flat.push({ ok: true, many: single ? [r] : (r as unknown[]) });
-    for (const [i, error] of o.result.errors ?? []) flat[start + i] = { ok: false, error: new Error(error) };
-  });
-  let at = 0;
+  let gi = 0; // the group of the next record, and the record's index in it
+  let j = 0;
+  let failed: Map<number, string> | undefined;
   return envelopes.map((e) => {
-    const mine = flat.slice(at, at + e.records.length);
-    at += e.records.length;
-    if (!plain)
-      mine.forEach((r, i) => {
-        if (r.ok && r.many) mine[i] = { ok: true, many: codec.decode(e.records[i], r.many) };
-      });
+    const mine: BatchOutcome[] = new Array(e.records.length);
+    for (let i = 0; i < e.records.length; i++, j++) {
+      while (j >= (groups[gi] as WireGroup).values.length) {
+        gi++;
+        j = 0;
+        failed = undefined;
+      }
+      const o = outcomes[gi] as GroupOutcome;
+      if (!o.ok) {
+        mine[i] = { ok: false, error: o.error };
+        continue;
+      }
+      if (j === 0 && o.result.errors?.length) failed = new Map(o.result.errors.map(([k, m]) => [k, m]));
+      const error = failed?.get(j);
+      const r = o.result.out[j];
+      if (error !== undefined) mine[i] = { ok: false, error: new Error(error) };
+      else if (single && plain) mine[i] = { ok: true, value: r };
+      else {
+        const many = single ? [r] : (r as unknown[]);
+        mine[i] = { ok: true, many: plain ? many : codec.decode(e.records[i], many) };
+      }
+    }
     return mine;
   });
 }

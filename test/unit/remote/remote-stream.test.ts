@@ -56,4 +56,29 @@ describe("remoteBatch", () => {
     const out = await remoteBatch(spec, "map", () => "double@1")(envelopes, "p0/x");
     expect(out.flat().map((o) => o.ok)).toEqual([true, true, true, false, false, false, true, true]);
   });
+
+  it("fails the records the function reported, by their index in their group, and decodes the rest", async () => {
+    // Odd values fail; a flatMap answers each record's outputs as a list.
+    const inv: RemoteInvoker = {
+      target: "test",
+      invoke: async (body) => {
+        const r = JSON.parse(body) as WireRequest;
+        const groups = r.groups.map((g) => {
+          const errors = g.values.flatMap((v, i) => ((v as number) % 2 ? [[i, `odd ${v}`]] : []));
+          return { out: g.values.map((v) => ((v as number) % 2 ? null : [v, v])), errors };
+        });
+        return JSON.stringify({ v: 2, id: r.id, groups });
+      },
+    };
+    const codec = {
+      encode: (v: unknown) => (v as number) + 1,
+      decode: (v: unknown, out: readonly unknown[]) => [v, ...out],
+    };
+    const spec = { name: "twice", target: inv, batchSize: 3 };
+    const out = await remoteBatch(spec, "flatMap", () => "twice@1", codec)(envelopes, "p0/x");
+    expect(out.map((e) => e.map((o) => (o.ok ? o.many : (o.error as Error).message)))).toEqual([
+      [[1, 2, 2], "odd 3", [3, 4, 4], "odd 5", [5, 6, 6]],
+      ["odd 7", [7, 8, 8], "odd 9"],
+    ]);
+  });
 });
