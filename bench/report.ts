@@ -105,7 +105,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     cdcDynamoRows: num("RIFFLE_BENCH_CDC_DYNAMO_ROWS", 20_000),
     warehouseRows: num("RIFFLE_BENCH_WAREHOUSE_ROWS", 100_000),
     warehouseLookups: 1_000,
-    remoteRecords: num("RIFFLE_BENCH_REMOTE_RECORDS", 200_000),
+    remoteRecords: num("RIFFLE_BENCH_REMOTE_RECORDS", 1_000_000),
     remoteReps: num("RIFFLE_BENCH_REMOTE_REPS", 3),
     sqlReps: num("RIFFLE_BENCH_SQL_REPS", 3),
   };

@@ -34,8 +34,12 @@ _REASONS = {
 }
 
 
+#: One compact encoder for every answer (``json.dumps`` with ``separators`` builds a new one each call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def _dumps(value):
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def answer(raw, registry):
