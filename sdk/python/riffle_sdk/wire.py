@@ -57,13 +57,19 @@ def _run_rows(kind, fn, values):
     call = _per_record(kind, fn)
     out, errors = [], []
     append = out.append
-    for i, value in enumerate(values):
+    start = 0
+    while True:
+        # One plain loop over the records (no per-record bookkeeping); a record that
+        # raises is answered as failed and the loop resumes after it.
         try:
-            append(call(value))
+            for value in values[start:] if start else values:
+                append(call(value))
+            return out, errors
         except Exception as e:
+            i = len(out)
             append(None)
             errors.append([i, _describe(e)])
-    return out, errors
+            start = i + 1
 
 
 def _run_batch(kind, fn, values):

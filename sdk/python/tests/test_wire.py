@@ -76,6 +76,22 @@ class WireTest(unittest.TestCase):
         self.assertIn("boom", g["errors"][0][1])
         self.assertEqual(g["out"][2], [{"key": "k", "n": 2}])
 
+    def test_failing_rows_fail_alone_and_every_record_is_called_once(self):
+        reg = Registry()
+        calls = []
+
+        def inv(v):
+            calls.append(v)
+            return 10 // v
+
+        map_function("inv", registry=reg)(inv)
+        values = [0, 0, 5, 1, 0, 2, 0]
+        g = handle_request(req("inv", "map", [{"values": values}]), reg)["groups"][0]
+        self.assertEqual(calls, values)
+        self.assertEqual([i for i, _ in g["errors"]], [0, 1, 4, 6])
+        self.assertIn("ZeroDivisionError", g["errors"][0][1])
+        self.assertEqual(g["out"], [None, None, 2, 10, None, 5, None])
+
     def test_stateless_kinds(self):
         reg = registry()
 
