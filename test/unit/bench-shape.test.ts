@@ -313,8 +313,15 @@ describe("npm run bench -- --quick --json --svg <file>", () => {
       "typescript-local-hop@null",
       ...remote.flatMap((fn) => [1, 10, 100, 1000].map((b) => `${fn}@${b}`)),
     ]);
-    for (const x of runs)
-      numbers(x, ["records", "seconds", "recordsPerSecond", "ofLocal", "ofHop"], `${x.fn}@${x.batchSize}`);
+    for (const x of runs) {
+      numbers(
+        x,
+        ["records", "seconds", "recordsPerSecond", "cpuUsPerRecord", "ofLocal", "ofHop"],
+        `${x.fn}@${x.batchSize}`,
+      );
+      expect(x.ofHopRuns).toHaveLength(1); // --quick: one rep
+    }
+    expect(obj(report.remote, "remote").load).toHaveLength(2);
   }, 160_000);
 
   it("refuses an unknown part or option with exit code 2 and says which", async () => {
