@@ -33,6 +33,8 @@ class Connection {
   readonly socket: Socket;
   private chunks: Buffer[] = [];
   private bytes = 0;
+  /** Bytes the answer needs in all, once its head said (content-length): no parse before they came. */
+  private need = 0;
   private waiter: Waiter | undefined;
   /** False once the connection cannot carry another request. */
   open = true;
@@ -49,7 +51,7 @@ class Connection {
       }
       this.chunks.push(c);
       this.bytes += c.length;
-      this.parse(false);
+      if (this.bytes >= this.need) this.parse(false);
     });
     const ended = (cause?: unknown) => {
       this.open = false;
@@ -76,7 +78,8 @@ class Connection {
     const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     this.chunks = [data];
     const answer = readAnswer(data, ended);
-    if (answer === "more") {
+    if (typeof answer === "number") {
+      this.need = answer;
       if (!ended) return;
       this.fail(waiter, new HttpConnectionError("the connection ended mid-answer", this.bytes === 0, cause));
       return;
@@ -88,6 +91,7 @@ class Connection {
     this.waiter = undefined;
     this.chunks = [];
     this.bytes = 0;
+    this.need = 0;
     this.used++;
     if (answer.close || ended) this.close();
     else this.socket.unref(); // an idle kept-alive connection does not keep the process alive
@@ -106,14 +110,15 @@ class Connection {
   }
 }
 
-type Parsed = { status: number; body: string; close: boolean } | "more" | "bad";
+/** A whole answer; `"bad"`; or, while incomplete, the bytes it needs in all (0: unknown yet). */
+type Parsed = { status: number; body: string; close: boolean } | "bad" | number;
 
-/** The first whole answer in `data` (1xx answers skipped), `"more"` when incomplete. */
+/** The first whole answer in `data` (1xx answers skipped), or how many bytes it needs. */
 function readAnswer(data: Buffer, ended: boolean): Parsed {
   let start = 0;
   for (;;) {
     const end = data.indexOf("\r\n\r\n", start, "latin1");
-    if (end < 0) return "more";
+    if (end < 0) return 0;
     const lines = data.toString("latin1", start, end).split("\r\n");
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] as string);
     if (!m) return "bad";
@@ -141,11 +146,11 @@ function readAnswer(data: Buffer, ended: boolean): Parsed {
     }
     if (chunked) return dechunk(data, bodyAt, status, close);
     if (length >= 0) {
-      if (data.length < bodyAt + length) return "more";
+      if (data.length < bodyAt + length) return bodyAt + length;
       return { status, body: data.toString("utf8", bodyAt, bodyAt + length), close };
     }
     // No framing: the body runs to the connection's end.
-    return ended ? { status, body: data.toString("utf8", bodyAt), close: true } : "more";
+    return ended ? { status, body: data.toString("utf8", bodyAt), close: true } : 0;
   }
 }
 
@@ -155,16 +160,16 @@ function dechunk(data: Buffer, at: number, status: number, close: boolean): Pars
   let pos = at;
   for (;;) {
     const eol = data.indexOf("\r\n", pos, "latin1");
-    if (eol < 0) return "more";
+    if (eol < 0) return 0;
     const size = Number.parseInt(data.toString("latin1", pos, eol).split(";")[0] as string, 16);
     if (Number.isNaN(size)) return "bad";
     if (size === 0) {
       const trailers = data.indexOf("\r\n\r\n", eol, "latin1");
       const blank = data.indexOf("\r\n", eol + 2, "latin1") === eol + 2;
-      if (!blank && trailers < 0) return "more";
+      if (!blank && trailers < 0) return 0;
       return { status, body: Buffer.concat(parts).toString("utf8"), close };
     }
-    if (data.length < eol + 2 + size + 2) return "more";
+    if (data.length < eol + 2 + size + 2) return 0;
     parts.push(data.subarray(eol + 2, eol + 2 + size));
     pos = eol + 2 + size + 2;
   }

@@ -127,6 +127,22 @@ describe("HttpInvoker", () => {
     expect(await inv.invoke("{}", never)).toBe("ok");
   });
 
+  it("reads a large answer that arrives in many pieces", async () => {
+    const body = JSON.stringify({ out: Array.from({ length: 200_000 }, (_, i) => `wörd${i}`) });
+    const bytes = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const url = await rawServer((socket) => {
+      let at = 0;
+      const next = () => {
+        if (at >= bytes.length) return;
+        socket.write(bytes.subarray(at, at + 16_384));
+        at += 16_384;
+        setImmediate(next);
+      };
+      next();
+    });
+    expect(await new HttpInvoker(url).invoke("{}", never)).toBe(body);
+  });
+
   it("skips a 100 Continue before the answer", async () => {
     const url = await rawServer((socket) => {
       socket.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\ndone");
