@@ -101,16 +101,25 @@ function compileCall(e: Extract<BoundExpr, { kind: "call" }>): Compiled {
 }
 
 function compileCast(inner: Compiled, from: SqlType, to: SqlType): Compiled {
-  const convert = (v: unknown): unknown => {
-    if (v === null) return null;
-    if (to.kind === "VARCHAR") return String(v);
-    if (to.kind === "DOUBLE") return Number(v);
-    if (isInteger(to)) return Math.trunc(Number(v));
-    if (to.kind === "DECIMAL") return Math.round(Number(v) * 10 ** to.scale) / 10 ** to.scale;
-    if (to.kind === "BOOLEAN") return from.kind === "VARCHAR" ? String(v).toLowerCase() === "true" : Boolean(v);
-    return v;
+  const convert = castFunction(from, to);
+  return (row) => {
+    const v = inner(row);
+    return v === null ? null : convert(v);
   };
-  return (row) => convert(inner(row));
+}
+
+/** `CAST` of a non-NULL value of type `from` to type `to` (the one rule; codegen.ts calls it too). */
+export function castFunction(from: SqlType, to: SqlType): (v: unknown) => unknown {
+  if (to.kind === "VARCHAR") return (v) => String(v);
+  if (to.kind === "DOUBLE") return (v) => Number(v);
+  if (isInteger(to)) return (v) => Math.trunc(Number(v));
+  if (to.kind === "DECIMAL") {
+    const scale = 10 ** to.scale;
+    return (v) => Math.round(Number(v) * scale) / scale;
+  }
+  if (to.kind === "BOOLEAN")
+    return from.kind === "VARCHAR" ? (v) => String(v).toLowerCase() === "true" : (v) => Boolean(v);
+  return (v) => v;
 }
 
 /** True when `e` reads no column (so it can be evaluated at plan time). */
