@@ -9,7 +9,7 @@ import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
 import { generate, generateRow } from "./codegen.ts";
-import { sourceOf } from "./connectors.ts";
+import { hasNativeScan, sourceOf } from "./connectors.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { describeJoin, translateJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
@@ -18,6 +18,7 @@ import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { remoteCalls, withRemoteCalls } from "./remote-udf.ts";
+import { fusedScanCalc } from "./scan-calc.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
@@ -91,8 +92,10 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       );
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
-    case "calc":
-      return calc(rel, translate(rel.input, ctx), uid);
+    case "calc": {
+      const fused = isPlainCalc(rel) ? fusedScanCalc(rel, env, uid, ctx.streams) : undefined;
+      return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), uid);
+    }
     case "aggregate": {
       const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;
       if (fused) return fused;
@@ -195,6 +198,10 @@ export function isPlainCalc(rel: Rel): rel is Calc {
   );
 }
 
+/** True when {@link fusedScanCalc} runs `rel` inside its scan's source. */
+const fusesWithScan = (rel: Calc): boolean =>
+  rel.input.kind === "scan" && hasNativeScan(rel.input.table) && isPlainCalc(rel);
+
 /** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
 export function describePhysical(rel: Rel, depth = 0): string[] {
   const mode = changelogMode(rel)
@@ -212,7 +219,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${fusesWithScan(rel) ? "in the source's reader" : "filter + map"}`;
       break;
     case "join":
       line = describeJoin(rel);
