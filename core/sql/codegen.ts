@@ -33,8 +33,29 @@ class Emitter {
   private temps = 0;
   /** How a column of the record is read. */
   readonly column: ColumnReader;
-  constructor(column: ColumnReader) {
+  /** Calls that occur more than once in the function, by {@link keyOf}: the local caching each. */
+  private readonly shared = new Map<string, string>();
+  /** What an unset cache holds (no SQL value is this object). */
+  private unset: string | undefined;
+
+  constructor(column: ColumnReader, exprs: readonly BoundExpr[]) {
     this.column = column;
+    const counts = new Map<string, number>();
+    for (const e of exprs) countCalls(e, counts);
+    for (const [key, n] of counts) if (n > 1) this.shared.set(key, `c${this.shared.size}`);
+  }
+
+  /**
+   * `code` (the value of a call whose key is `key`) computed once per record: a call that occurs
+   * more than once is cached in a local on first use (Calcite's RexProgram shares common
+   * sub-expressions the same way). Lazily, so that what a CASE branch or a NULL argument skips
+   * is still skipped.
+   */
+  share(key: string | undefined, code: () => string): string {
+    const local = key === undefined ? undefined : this.shared.get(key);
+    if (local === undefined) return code();
+    this.unset ??= this.constant(UNSET);
+    return `(${local} !== ${this.unset} ? ${local} : (${local} = ${code()}))`;
   }
 
   /** A parameter holding `v`. */
@@ -53,9 +74,65 @@ class Emitter {
   /** The function `function (row) { <body> }` over the constants. */
   build<F>(body: string): F {
     const locals = Array.from({ length: this.temps }, (_, i) => `t${i}`);
+    for (const c of this.shared.values()) if (this.unset !== undefined) locals.push(`${c} = ${this.unset}`);
     const declare = locals.length > 0 ? `let ${locals.join(", ")};\n` : "";
     const source = `"use strict";\nreturn function generated(row) {\n${declare}${body}\n};`;
     return new Function(...this.names, source)(...this.values) as F;
+  }
+}
+
+/** The value of an unset cache. */
+const UNSET: unique symbol = Symbol("unset");
+
+/**
+ * A text equal for equal expressions, or undefined for one that may give another value each
+ * time (a volatile or user-defined function, whose determinism riffle does not know).
+ */
+function keyOf(e: BoundExpr): string | undefined {
+  switch (e.kind) {
+    case "input":
+      return `$${e.index}`;
+    case "literal":
+      if (e.value !== null && typeof e.value === "object") return undefined;
+      return `${typeof e.value}:${String(e.value)}:${e.type.kind}`;
+    case "field": {
+      const inner = keyOf(e.expr);
+      return inner === undefined ? undefined : `${inner}.${JSON.stringify(e.name)}`;
+    }
+    case "call": {
+      if (e.fn.volatile || scalarFunction(e.name) !== e.fn) return undefined;
+      const args = e.args.map(keyOf);
+      if (args.some((a) => a === undefined)) return undefined;
+      return `${e.name}(${args.join(",")}):${JSON.stringify(e.type)}:${JSON.stringify(e.args.map((a) => a.type))}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Counts the calls of `e` by {@link keyOf}. */
+function countCalls(e: BoundExpr, counts: Map<string, number>): void {
+  switch (e.kind) {
+    case "call": {
+      const key = keyOf(e);
+      if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+      for (const a of e.args) countCalls(a, counts);
+      return;
+    }
+    case "case":
+      for (const w of e.whens) {
+        countCalls(w.when, counts);
+        countCalls(w.result, counts);
+      }
+      countCalls(e.else, counts);
+      return;
+    case "field":
+    case "cast":
+    case "is-null":
+      countCalls(e.expr, counts);
+      return;
+    default:
+      return;
   }
 }
 
@@ -96,7 +173,7 @@ function emit(e: BoundExpr, em: Emitter): string {
       return `((${emit(e.expr, em)})?.${key} ?? null)`;
     }
     case "call":
-      return emitCall(e, em);
+      return em.share(keyOf(e), () => emitCall(e, em));
     case "case": {
       const whens = e.whens.map((w) => `(${emit(w.when, em)}) === true ? (${emit(w.result, em)}) : `).join("");
       return `(${whens}(${emit(e.else, em)}))`;
@@ -146,13 +223,13 @@ function emitLogic(isAnd: boolean, args: readonly BoundExpr[], em: Emitter): str
 
 /** `e` as one generated function of a record read by `columns` (a row array by default). */
 export function generate<R = Row>(e: BoundExpr, columns: ColumnReader = rowColumns): (row: R) => unknown {
-  const em = new Emitter(columns);
+  const em = new Emitter(columns, [e]);
   return em.build(`return ${emit(e, em)};`);
 }
 
 /** A row array of `exprs`' values, as one generated function. */
 export function generateRow<R = Row>(exprs: readonly BoundExpr[], columns: ColumnReader = rowColumns): (row: R) => Row {
-  const em = new Emitter(columns);
+  const em = new Emitter(columns, exprs);
   return em.build(`return [${exprs.map((e) => emit(e, em)).join(", ")}];`);
 }
 
@@ -166,7 +243,7 @@ export function generateObject<R = Row>(
   exprs: readonly BoundExpr[],
   columns: ColumnReader = rowColumns,
 ): (row: R) => Record<string, unknown> {
-  const em = new Emitter(columns);
+  const em = new Emitter(columns, exprs);
   const plain = names.every((n) => IDENTIFIER.test(n) && n !== "__proto__") && new Set(names).size === names.length;
   if (plain) return em.build(`return {${names.map((n, i) => `${n}: ${emit(exprs[i] as BoundExpr, em)}`).join(", ")}};`);
   const sets = names.map((n, i) => `o[${em.constant(n)}] = ${emit(exprs[i] as BoundExpr, em)};`).join("\n");

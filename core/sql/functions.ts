@@ -176,6 +176,35 @@ const mask: ScalarFn = {
   make: (_args, result) => (result.kind === "VARCHAR" ? () => MASKED_TEXT : () => null),
 };
 
+/** `SPLIT_INDEX`: `s.split(sep)[index] ?? null`, without the array of every part. */
+export function splitIndex(s: string, sep: string, index: number): string | null {
+  if (sep === "" || !Number.isInteger(index) || index < 0) return s.split(sep)[index] ?? null;
+  let start = 0;
+  for (let k = 0; k < index; k++) {
+    const at = s.indexOf(sep, start);
+    if (at < 0) return null;
+    start = at + sep.length;
+  }
+  const end = s.indexOf(sep, start);
+  return s.slice(start, end < 0 ? s.length : end);
+}
+
+/** `REGEXP_EXTRACT(s, pattern, group)`: each call site compiles its last pattern once, not per row. */
+const regexpExtract: ScalarFn = {
+  type: fixed([VARCHAR, VARCHAR, INT], VARCHAR, () => null).type,
+  make: () => {
+    let pattern: string | undefined;
+    let regex: RegExp | undefined;
+    return (v) => {
+      if (v[1] !== pattern || regex === undefined) {
+        regex = new RegExp(v[1] as string);
+        pattern = v[1] as string;
+      }
+      return regex.exec(v[0] as string)?.[v[2] as number] ?? null;
+    };
+  },
+};
+
 const FUNCTIONS = new Map<string, ScalarFn>([
   ["+", arithmetic("+")],
   ["-", arithmetic("-")],
@@ -213,16 +242,9 @@ const FUNCTIONS = new Map<string, ScalarFn>([
   ["HOUR", fixed([TIMESTAMP], BIGINT, (v) => utcHour(v[0] as number))],
   [
     "SPLIT_INDEX",
-    fixed([VARCHAR, VARCHAR, INT], VARCHAR, (v) => (v[0] as string).split(v[1] as string)[v[2] as number] ?? null),
+    fixed([VARCHAR, VARCHAR, INT], VARCHAR, (v) => splitIndex(v[0] as string, v[1] as string, v[2] as number)),
   ],
-  [
-    "REGEXP_EXTRACT",
-    fixed(
-      [VARCHAR, VARCHAR, INT],
-      VARCHAR,
-      (v) => new RegExp(v[1] as string).exec(v[0] as string)?.[v[2] as number] ?? null,
-    ),
-  ],
+  ["REGEXP_EXTRACT", regexpExtract],
   ["MASK_CARD", fixed([VARCHAR], VARCHAR, (v) => maskCard(v[0] as string))],
   ["MASK_EMAIL", fixed([VARCHAR], VARCHAR, (v) => maskEmail(v[0] as string))],
   ["MASK_PHONE", fixed([VARCHAR], VARCHAR, (v) => maskPhone(v[0] as string))],

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { call } from "../../core/sql/bind-expr.ts";
 import { generate, generateObject, generateRow } from "../../core/sql/codegen.ts";
 import { type BoundExpr, compile, objectProjector, type Row } from "../../core/sql/expr.ts";
+import { splitIndex } from "../../core/sql/functions.ts";
 import { formatTimestamp, utcHour } from "../../core/sql/time-format.ts";
 import { BIGINT, BOOLEAN, DOUBLE, NULL, type SqlType, TIMESTAMP, VARCHAR } from "../../core/sql/types.ts";
 
@@ -65,6 +66,8 @@ const EXPRESSIONS: [string, BoundExpr][] = [
   ["DATE_FORMAT(t, …)", fn("DATE_FORMAT", t, lit("yyyy-MM-dd 'at' HH:mm", VARCHAR))],
   ["SPLIT_INDEX(s, ' ', 1)", fn("SPLIT_INDEX", s, lit(" ", VARCHAR), lit(1, BIGINT))],
   ["ABS(x)", fn("ABS", x)],
+  ["REGEXP_EXTRACT(s, '(c) (c)', 2)", fn("REGEXP_EXTRACT", s, lit("(c) (c)", VARCHAR), lit(2, BIGINT))],
+  ["REGEXP_EXTRACT(s, s, 0)", fn("REGEXP_EXTRACT", s, s, lit(0, BIGINT))],
   ["obj.x", { kind: "field", expr: obj, name: "x", type: BIGINT }],
   ["obj.`odd key`", { kind: "field", expr: obj, name: "odd key", type: BIGINT }],
   [
@@ -77,6 +80,24 @@ const EXPRESSIONS: [string, BoundExpr][] = [
       ],
       else: lit("other", VARCHAR),
       type: VARCHAR,
+    },
+  ],
+  [
+    "CASE over a repeated HOUR(t) and a + b",
+    {
+      kind: "case",
+      whens: [
+        {
+          when: fn("AND", fn(">=", fn("HOUR", t), lit(8, BIGINT)), fn("<=", fn("HOUR", t), lit(18, BIGINT))),
+          result: fn("*", fn("+", a, b), fn("+", a, b)),
+        },
+        {
+          when: fn("OR", fn("<=", fn("HOUR", t), lit(6, BIGINT)), fn(">=", fn("HOUR", t), lit(20, BIGINT))),
+          result: b,
+        },
+      ],
+      else: fn("+", a, b),
+      type: BIGINT,
     },
   ],
   ["CAST(d AS BIGINT)", { kind: "cast", expr: d, type: BIGINT }],
@@ -122,6 +143,18 @@ describe("generated expressions", () => {
     expect(calls).toBe(1);
   });
 
+  it("computes a call that occurs more than once once per record, and a user function each time", () => {
+    const hour = fn("HOUR", t);
+    const twice = fn("+", hour, hour);
+    expect(generate(twice).toString()).toContain("c0 = (");
+    expect(generate(twice)(ROWS[0] as Row)).toBe(16);
+    let calls = 0;
+    const counted = call("CHAR_LENGTH", [s], pos) as Extract<BoundExpr, { kind: "call" }>;
+    const udf: BoundExpr = { ...counted, fn: { ...counted.fn, make: () => () => ++calls } };
+    expect(generate(fn("+", udf, udf))(ROWS[0] as Row)).toBe(3);
+    expect(calls).toBe(2);
+  });
+
   it("builds rows and sink records, with names that are not identifiers set from constants", () => {
     const row = ROWS[0] as Row;
     expect(generateRow([a, fn("+", a, b), s])(row)).toEqual([1, 3, "abc"]);
@@ -136,7 +169,7 @@ describe("generated expressions", () => {
   });
 });
 
-describe("time functions", () => {
+describe("scalar function fast paths", () => {
   it("utcHour agrees with Date's UTC hour, out of range and for negative times too", () => {
     for (const ms of [
       0,
@@ -154,6 +187,14 @@ describe("time functions", () => {
     ])
       expect(utcHour(ms), String(ms)).toStrictEqual(new Date(ms).getUTCHours());
     expect(utcHour(Number.NaN)).toBeNaN();
+  });
+
+  it("SPLIT_INDEX gives the part split() gives, for separators that repeat, overlap or are empty", () => {
+    const texts = ["", "/", "a/b/c", "//x//", "https://www.nexmark.com/foo/bar/item.htm?query=1", "aaa", "abc"];
+    for (const text of texts)
+      for (const sep of ["/", "//", "aa", "", "zz"])
+        for (const i of [0, 1, 2, 3, 4, 5, -1, 1.5])
+          expect(splitIndex(text, sep, i), `${text} ${sep} ${i}`).toBe(text.split(sep)[i] ?? null);
   });
 
   it("DATE_FORMAT gives the same text for a pattern used again", () => {
