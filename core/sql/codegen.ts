@@ -14,7 +14,7 @@
  * - A column is read by a {@link ColumnReader}: `row[i]` over a row array, or what a source
  *   says over its own records (a fused scan), the record being named `row` either way.
  */
-import { type BoundExpr, castFunction, type Row } from "./expr.ts";
+import { type BoundExpr, castFunction, childrenOf, type Row } from "./expr.ts";
 import { scalarFunction } from "./functions.ts";
 
 /** JS source reading column `index` of the record named `row`. */
@@ -112,28 +112,9 @@ function keyOf(e: BoundExpr): string | undefined {
 
 /** Counts the calls of `e` by {@link keyOf}. */
 function countCalls(e: BoundExpr, counts: Map<string, number>): void {
-  switch (e.kind) {
-    case "call": {
-      const key = keyOf(e);
-      if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
-      for (const a of e.args) countCalls(a, counts);
-      return;
-    }
-    case "case":
-      for (const w of e.whens) {
-        countCalls(w.when, counts);
-        countCalls(w.result, counts);
-      }
-      countCalls(e.else, counts);
-      return;
-    case "field":
-    case "cast":
-    case "is-null":
-      countCalls(e.expr, counts);
-      return;
-    default:
-      return;
-  }
+  const key = e.kind === "call" ? keyOf(e) : undefined;
+  if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const c of childrenOf(e)) countCalls(c, counts);
 }
 
 /** Source text of a literal: numbers, booleans and NULL as text, anything else as a constant. */

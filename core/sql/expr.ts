@@ -1,7 +1,8 @@
 /**
  * Bound (typed, resolved) expressions: what the binder makes of the AST's expressions. Here
  * they are compiled to closures over a row (an array of column values), folded when constant,
- * rewritten over another input, and shown for EXPLAIN.
+ * rewritten over another input, and shown for EXPLAIN. Calcs run generated code instead
+ * (codegen.ts), which must give the values these closures give.
  */
 import type { ScalarFn } from "./functions.ts";
 import { BOOLEAN, isInteger, type SqlType, showType } from "./types.ts";
@@ -183,6 +184,23 @@ export function rewriteInputs(e: BoundExpr, replace: (index: number) => BoundExp
   }
 }
 
+/** The direct sub-expressions of `e`. */
+export function childrenOf(e: BoundExpr): readonly BoundExpr[] {
+  switch (e.kind) {
+    case "input":
+    case "literal":
+      return [];
+    case "call":
+      return e.args;
+    case "case":
+      return [...e.whens.flatMap((w) => [w.when, w.result]), e.else];
+    case "field":
+    case "cast":
+    case "is-null":
+      return [e.expr];
+  }
+}
+
 /** The columns `e` reads. */
 export function inputsOf(e: BoundExpr, into = new Set<number>()): Set<number> {
   rewriteInputs(e, (i) => {
@@ -231,18 +249,6 @@ export function rowToObject(names: readonly string[]): (row: Row) => Record<stri
   return (row) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < names.length; i++) o[names[i] as string] = row[i];
-    return o;
-  };
-}
-
-/** The object keyed by `names` of `fns`' values over the input row (a projection straight into a sink's record). */
-export function objectProjector(
-  names: readonly string[],
-  fns: readonly Compiled[],
-): (row: Row) => Record<string, unknown> {
-  return (row) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) o[names[i] as string] = (fns[i] as Compiled)(row);
     return o;
   };
 }

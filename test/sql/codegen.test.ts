@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { call } from "../../core/sql/bind-expr.ts";
 import { generate, generateObject, generateRow } from "../../core/sql/codegen.ts";
-import { type BoundExpr, compile, objectProjector, type Row } from "../../core/sql/expr.ts";
+import { type BoundExpr, compile, projector, type Row, rowToObject } from "../../core/sql/expr.ts";
 import { splitIndex } from "../../core/sql/functions.ts";
 import { formatTimestamp, utcHour } from "../../core/sql/time-format.ts";
 import { BIGINT, BOOLEAN, DOUBLE, NULL, type SqlType, TIMESTAMP, VARCHAR } from "../../core/sql/types.ts";
@@ -165,7 +165,7 @@ describe("generated expressions", () => {
       ["1", "abc"],
       ["odd key", 1],
     ]);
-    expect(odd).toStrictEqual(objectProjector(names, [a, b, s].map(compile))(row));
+    expect(odd).toStrictEqual(rowToObject(names)(projector([a, b, s].map(compile))(row)));
   });
 });
 
