@@ -71,12 +71,12 @@ class Emitter {
     return `t${this.temps++}`;
   }
 
-  /** The function `function (row) { <body> }` over the constants. */
-  build<F>(body: string): F {
+  /** The function `function name(row) { <body> }` over the constants (the name shows in profiles). */
+  build<F>(name: "sqlExpr" | "sqlRow" | "sqlRecord", body: string): F {
     const locals = Array.from({ length: this.temps }, (_, i) => `t${i}`);
     for (const c of this.shared.values()) if (this.unset !== undefined) locals.push(`${c} = ${this.unset}`);
     const declare = locals.length > 0 ? `let ${locals.join(", ")};\n` : "";
-    const source = `"use strict";\nreturn function generated(row) {\n${declare}${body}\n};`;
+    const source = `"use strict";\nreturn function ${name}(row) {\n${declare}${body}\n};`;
     return new Function(...this.names, source)(...this.values) as F;
   }
 }
@@ -205,13 +205,13 @@ function emitLogic(isAnd: boolean, args: readonly BoundExpr[], em: Emitter): str
 /** `e` as one generated function of a record read by `columns` (a row array by default). */
 export function generate<R = Row>(e: BoundExpr, columns: ColumnReader = rowColumns): (row: R) => unknown {
   const em = new Emitter(columns, [e]);
-  return em.build(`return ${emit(e, em)};`);
+  return em.build("sqlExpr", `return ${emit(e, em)};`);
 }
 
 /** A row array of `exprs`' values, as one generated function. */
 export function generateRow<R = Row>(exprs: readonly BoundExpr[], columns: ColumnReader = rowColumns): (row: R) => Row {
   const em = new Emitter(columns, exprs);
-  return em.build(`return [${exprs.map((e) => emit(e, em)).join(", ")}];`);
+  return em.build("sqlRow", `return [${exprs.map((e) => emit(e, em)).join(", ")}];`);
 }
 
 /**
@@ -226,7 +226,11 @@ export function generateObject<R = Row>(
 ): (row: R) => Record<string, unknown> {
   const em = new Emitter(columns, exprs);
   const plain = names.every((n) => IDENTIFIER.test(n) && n !== "__proto__") && new Set(names).size === names.length;
-  if (plain) return em.build(`return {${names.map((n, i) => `${n}: ${emit(exprs[i] as BoundExpr, em)}`).join(", ")}};`);
+  if (plain)
+    return em.build(
+      "sqlRecord",
+      `return {${names.map((n, i) => `${n}: ${emit(exprs[i] as BoundExpr, em)}`).join(", ")}};`,
+    );
   const sets = names.map((n, i) => `o[${em.constant(n)}] = ${emit(exprs[i] as BoundExpr, em)};`).join("\n");
-  return em.build(`const o = {};\n${sets}\nreturn o;`);
+  return em.build("sqlRecord", `const o = {};\n${sets}\nreturn o;`);
 }
