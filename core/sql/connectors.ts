@@ -7,6 +7,7 @@ import type { Source, SplitReader } from "../api/source.ts";
 import { type NexmarkEvent, nexmarkConfig } from "../nexmark/model.ts";
 import { nexmarkSource } from "../nexmark/source.ts";
 import type { Change } from "./aggregate.ts";
+import { type ColumnReader, rowColumns } from "./codegen.ts";
 import { datagenSource } from "./datagen.ts";
 import { invalid, type Pos, unsupported } from "./errors.ts";
 import type { Row } from "./expr.ts";
@@ -59,20 +60,6 @@ function option(table: TableDef, key: string, pos: Pos): number | undefined {
  * their defaults.
  */
 function nexmarkTable(table: TableDef): Source<Row> {
-  const pos = table.pos;
-  for (const [k, v] of Object.entries(NEXMARK_DEFAULTS))
-    if (table.options[k] !== undefined && table.options[k] !== v)
-      throw unsupported(pos, `nexmark option '${k}' = '${table.options[k]}' (only ${v})`);
-  const rate = option(table, "first-event.rate", pos);
-  const next = option(table, "next-event.rate", pos);
-  if (next !== undefined && next !== rate)
-    throw unsupported(pos, "a nexmark 'next-event.rate' different from 'first-event.rate'");
-  const events = option(table, "events.num", pos);
-  const cfg = nexmarkConfig({
-    seed: option(table, "seed", pos) ?? 0,
-    ...(rate === undefined ? {} : { rate }),
-    ...(events === undefined ? {} : { events }),
-  });
   const names = table.physical.map((f) => f.name);
   const toRow = (e: NexmarkEvent): Row => {
     const row = new Array<unknown>(names.length);
@@ -82,10 +69,7 @@ function nexmarkTable(table: TableDef): Source<Row> {
     }
     return row;
   };
-  for (const n of names)
-    if (n !== "event_type" && !(n in NEXMARK_KINDS))
-      throw invalid(pos, `the nexmark connector has no column '${n}' (it has event_type, person, auction, bid)`);
-  const inner = nexmarkSource(cfg);
+  const inner = nexmarkEvents(table);
   return {
     name: "nexmark",
     bounded: inner.bounded,
@@ -100,6 +84,61 @@ function nexmarkTable(table: TableDef): Source<Row> {
       };
     },
   };
+}
+
+/** The generator's events of a `nexmark` table, its options and columns checked. */
+function nexmarkEvents(table: TableDef): Source<NexmarkEvent> {
+  const pos = table.pos;
+  for (const [k, v] of Object.entries(NEXMARK_DEFAULTS))
+    if (table.options[k] !== undefined && table.options[k] !== v)
+      throw unsupported(pos, `nexmark option '${k}' = '${table.options[k]}' (only ${v})`);
+  const rate = option(table, "first-event.rate", pos);
+  const next = option(table, "next-event.rate", pos);
+  if (next !== undefined && next !== rate)
+    throw unsupported(pos, "a nexmark 'next-event.rate' different from 'first-event.rate'");
+  const events = option(table, "events.num", pos);
+  const cfg = nexmarkConfig({
+    seed: option(table, "seed", pos) ?? 0,
+    ...(rate === undefined ? {} : { rate }),
+    ...(events === undefined ? {} : { events }),
+  });
+  for (const f of table.physical)
+    if (f.name !== "event_type" && !(f.name in NEXMARK_KINDS))
+      throw invalid(pos, `the nexmark connector has no column '${f.name}' (it has event_type, person, auction, bid)`);
+  return nexmarkSource(cfg);
+}
+
+/**
+ * A table's source of its own records, with each physical column as JS source over one record
+ * named `row` (codegen.ts's {@link ColumnReader}): a calc over the scan then reads the columns it
+ * needs from the record, without a row array per record in between (the columns of `nexmark` are
+ * read from the generator's event). Undefined for a connector that only gives rows or changes.
+ */
+export interface NativeScan {
+  readonly source: Source<unknown>;
+  readonly column: ColumnReader;
+}
+
+/** True when `table`'s connector has a {@link NativeScan} (a calc over its scan runs in its reader). */
+export const hasNativeScan = (table: TableDef): boolean =>
+  !connectorFor(table) && ["nexmark", "datagen"].includes(connectorOf(table));
+
+/** The {@link NativeScan} of `table`, when its connector has one. */
+export function nativeScanOf(table: TableDef): NativeScan | undefined {
+  if (!hasNativeScan(table)) return undefined;
+  const connector = connectorOf(table);
+  if (connector === "datagen") return { source: datagenSource(table), column: rowColumns };
+  if (connector !== "nexmark") return undefined;
+  const source = nexmarkEvents(table);
+  // Fixed text per column name (checked above to be one of NEXMARK_KINDS' or event_type).
+  const kinds = Object.entries(NEXMARK_KINDS);
+  const eventType = `(${kinds.map(([k, v]) => `row.type === ${JSON.stringify(k)} ? ${v} : `).join("")}undefined)`;
+  const columns = table.physical.map((f) => {
+    if (f.name === "event_type") return eventType;
+    const kind = kinds.find(([k]) => k === f.name)?.[0] as string;
+    return `(row.type === ${JSON.stringify(kind)} ? row : null)`;
+  });
+  return { source, column: (i) => columns[i] as string };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Bound (typed, resolved) expressions: what the binder makes of the AST's expressions. Here
  * they are compiled to closures over a row (an array of column values), folded when constant,
- * rewritten over another input, and shown for EXPLAIN.
+ * rewritten over another input, and shown for EXPLAIN. Calcs run generated code instead
+ * (codegen.ts), which must give the values these closures give.
  */
 import type { ScalarFn } from "./functions.ts";
 import { BOOLEAN, isInteger, type SqlType, showType } from "./types.ts";
@@ -101,16 +102,25 @@ function compileCall(e: Extract<BoundExpr, { kind: "call" }>): Compiled {
 }
 
 function compileCast(inner: Compiled, from: SqlType, to: SqlType): Compiled {
-  const convert = (v: unknown): unknown => {
-    if (v === null) return null;
-    if (to.kind === "VARCHAR") return String(v);
-    if (to.kind === "DOUBLE") return Number(v);
-    if (isInteger(to)) return Math.trunc(Number(v));
-    if (to.kind === "DECIMAL") return Math.round(Number(v) * 10 ** to.scale) / 10 ** to.scale;
-    if (to.kind === "BOOLEAN") return from.kind === "VARCHAR" ? String(v).toLowerCase() === "true" : Boolean(v);
-    return v;
+  const convert = castFunction(from, to);
+  return (row) => {
+    const v = inner(row);
+    return v === null ? null : convert(v);
   };
-  return (row) => convert(inner(row));
+}
+
+/** `CAST` of a non-NULL value of type `from` to type `to` (the one rule; codegen.ts calls it too). */
+export function castFunction(from: SqlType, to: SqlType): (v: unknown) => unknown {
+  if (to.kind === "VARCHAR") return (v) => String(v);
+  if (to.kind === "DOUBLE") return (v) => Number(v);
+  if (isInteger(to)) return (v) => Math.trunc(Number(v));
+  if (to.kind === "DECIMAL") {
+    const scale = 10 ** to.scale;
+    return (v) => Math.round(Number(v) * scale) / scale;
+  }
+  if (to.kind === "BOOLEAN")
+    return from.kind === "VARCHAR" ? (v) => String(v).toLowerCase() === "true" : (v) => Boolean(v);
+  return (v) => v;
 }
 
 /** True when `e` reads no column (so it can be evaluated at plan time). */
@@ -174,6 +184,23 @@ export function rewriteInputs(e: BoundExpr, replace: (index: number) => BoundExp
   }
 }
 
+/** The direct sub-expressions of `e`. */
+export function childrenOf(e: BoundExpr): readonly BoundExpr[] {
+  switch (e.kind) {
+    case "input":
+    case "literal":
+      return [];
+    case "call":
+      return e.args;
+    case "case":
+      return [...e.whens.flatMap((w) => [w.when, w.result]), e.else];
+    case "field":
+    case "cast":
+    case "is-null":
+      return [e.expr];
+  }
+}
+
 /** The columns `e` reads. */
 export function inputsOf(e: BoundExpr, into = new Set<number>()): Set<number> {
   rewriteInputs(e, (i) => {
@@ -222,18 +249,6 @@ export function rowToObject(names: readonly string[]): (row: Row) => Record<stri
   return (row) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < names.length; i++) o[names[i] as string] = row[i];
-    return o;
-  };
-}
-
-/** The object keyed by `names` of `fns`' values over the input row (a projection straight into a sink's record). */
-export function objectProjector(
-  names: readonly string[],
-  fns: readonly Compiled[],
-): (row: Row) => Record<string, unknown> {
-  return (row) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) o[names[i] as string] = (fns[i] as Compiled)(row);
     return o;
   };
 }

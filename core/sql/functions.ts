@@ -5,7 +5,7 @@
  */
 import { MASKED_TEXT, maskCard, maskEmail, maskPhone } from "../governance/masks.ts";
 import { invalid, type Pos } from "./errors.ts";
-import { formatTimestamp } from "./time-format.ts";
+import { formatTimestamp, utcHour } from "./time-format.ts";
 import {
   BIGINT,
   BOOLEAN,
@@ -33,6 +33,29 @@ export interface ScalarFn {
   readonly nullAware?: boolean;
   /** Gives another value each call (`PROCTIME()`): never folded at plan time. */
   readonly volatile?: boolean;
+  /**
+   * The implementation as a JS expression over its (non-NULL) arguments' names, for generated
+   * code (codegen.ts); `make` is then built from it, so both run the same text.
+   */
+  readonly inline?: (args: readonly SqlType[], result: SqlType) => Template | undefined;
+}
+
+/** A JS expression over argument names (temporaries or literals, each safe to repeat). */
+export type Template = (args: readonly string[]) => string;
+
+/** The implementation over an argument array that runs `template`'s text. */
+function fromTemplate(template: Template, arity: number): (values: readonly unknown[]) => unknown {
+  const args = Array.from({ length: arity }, (_, i) => `v[${i}]`);
+  return new Function("v", `"use strict"; return ${template(args)};`) as (values: readonly unknown[]) => unknown;
+}
+
+/** A strict function whose implementation is `template` for these types (the same text in closures and generated code). */
+function templated(
+  type: ScalarFn["type"],
+  template: (args: readonly SqlType[], result: SqlType) => Template,
+  arity = 2,
+): ScalarFn {
+  return { type, inline: template, make: (args, result) => fromTemplate(template(args, result), arity) };
 }
 
 const pow10 = (n: number) => 10 ** n;
@@ -55,55 +78,57 @@ function numericType(args: readonly SqlType[], pos: Pos, op: string): SqlType {
 }
 
 /** `+ - *` with exact DECIMAL arithmetic (scaled integers) when neither side is DOUBLE. */
-function arithmetic(op: "+" | "-" | "*", js: (a: number, b: number) => number): ScalarFn {
-  return {
-    type: (args, pos) => numericType(args, pos, op),
-    make(args, result) {
-      if (result.kind !== "DECIMAL") return (v) => js(v[0] as number, v[1] as number);
+function arithmetic(op: "+" | "-" | "*"): ScalarFn {
+  return templated(
+    (args, pos) => numericType(args, pos, op),
+    (args, result) => {
+      if (result.kind !== "DECIMAL") return ([a, b]) => `(${a} ${op} ${b})`;
+      // Scales are powers of ten computed here, never text from the query.
       const sa = pow10(scaleOf(args[0] as SqlType) ?? 0);
       const sb = pow10(scaleOf(args[1] as SqlType) ?? 0);
       const sr = pow10(result.scale);
-      if (op === "*") return (v) => (Math.round((v[0] as number) * sa) * Math.round((v[1] as number) * sb)) / sr;
-      return (v) => js(Math.round((v[0] as number) * sr), Math.round((v[1] as number) * sr)) / sr;
+      if (op === "*") return ([a, b]) => `((Math.round(${a} * ${sa}) * Math.round(${b} * ${sb})) / ${sr})`;
+      return ([a, b]) => `((Math.round(${a} * ${sr}) ${op} Math.round(${b} * ${sr})) / ${sr})`;
     },
-  };
+  );
 }
 
-const divide: ScalarFn = {
-  type: (args, pos) => {
+const divide = templated(
+  (args, pos) => {
     const t = numericType(args, pos, "/");
     return t.kind === "DECIMAL" ? DOUBLE : t;
   },
-  make: (_args, result) =>
-    isInteger(result)
-      ? (v) => Math.trunc((v[0] as number) / (v[1] as number))
-      : (v) => (v[0] as number) / (v[1] as number),
-};
+  (_args, result) => (isInteger(result) ? ([a, b]) => `Math.trunc(${a} / ${b})` : ([a, b]) => `(${a} / ${b})`),
+);
 
-const mod: ScalarFn = {
-  type: (args, pos, name) => {
+const mod = templated(
+  (args, pos, name) => {
     const t = numericType(args, pos, name);
     if (!isInteger(t))
       throw invalid(pos, `type mismatch: ${name} takes integers, got ${both(args[0] as SqlType, args[1] as SqlType)}`);
     return t;
   },
-  make: () => (v) => (v[0] as number) % (v[1] as number),
-};
+  () =>
+    ([a, b]) =>
+      `(${a} % ${b})`,
+);
 
-function comparison(op: string, test: (c: number) => boolean): ScalarFn {
-  return {
-    type: (args, pos) => {
+/**
+ * A comparison as the sign of `a < b ? -1 : a > b ? 1 : 0` tested by `sign` (so that NaN, neither
+ * less nor greater, compares equal, as it always has here).
+ */
+function comparison(op: string, sign: (a: string, b: string) => string): ScalarFn {
+  return templated(
+    (args, pos) => {
       arity(args, 2, pos, `'${op}'`);
       const [a, b] = args as [SqlType, SqlType];
       if (!comparable(a, b)) throw invalid(pos, `type mismatch: cannot compare ${both(a, b)} with '${op}'`);
       return BOOLEAN;
     },
-    make: () => (v) => {
-      const a = v[0] as number | string | boolean;
-      const b = v[1] as number | string | boolean;
-      return test(a < b ? -1 : a > b ? 1 : 0);
-    },
-  };
+    () =>
+      ([a, b]) =>
+        sign(a as string, b as string),
+  );
 }
 
 function booleans(args: readonly SqlType[], pos: Pos, name: string) {
@@ -151,19 +176,48 @@ const mask: ScalarFn = {
   make: (_args, result) => (result.kind === "VARCHAR" ? () => MASKED_TEXT : () => null),
 };
 
+/** `SPLIT_INDEX`: `s.split(sep)[index] ?? null`, without the array of every part. */
+export function splitIndex(s: string, sep: string, index: number): string | null {
+  if (sep === "" || !Number.isInteger(index) || index < 0) return s.split(sep)[index] ?? null;
+  let start = 0;
+  for (let k = 0; k < index; k++) {
+    const at = s.indexOf(sep, start);
+    if (at < 0) return null;
+    start = at + sep.length;
+  }
+  const end = s.indexOf(sep, start);
+  return s.slice(start, end < 0 ? s.length : end);
+}
+
+/** `REGEXP_EXTRACT(s, pattern, group)`: each call site compiles its last pattern once, not per row. */
+const regexpExtract: ScalarFn = {
+  type: fixed([VARCHAR, VARCHAR, INT], VARCHAR, () => null).type,
+  make: () => {
+    let pattern: string | undefined;
+    let regex: RegExp | undefined;
+    return (v) => {
+      if (v[1] !== pattern || regex === undefined) {
+        regex = new RegExp(v[1] as string);
+        pattern = v[1] as string;
+      }
+      return regex.exec(v[0] as string)?.[v[2] as number] ?? null;
+    };
+  },
+};
+
 const FUNCTIONS = new Map<string, ScalarFn>([
-  ["+", arithmetic("+", (a, b) => a + b)],
-  ["-", arithmetic("-", (a, b) => a - b)],
-  ["*", arithmetic("*", (a, b) => a * b)],
+  ["+", arithmetic("+")],
+  ["-", arithmetic("-")],
+  ["*", arithmetic("*")],
   ["/", divide],
   ["%", mod],
   ["MOD", mod],
-  ["=", comparison("=", (c) => c === 0)],
-  ["<>", comparison("<>", (c) => c !== 0)],
-  ["<", comparison("<", (c) => c < 0)],
-  ["<=", comparison("<=", (c) => c <= 0)],
-  [">", comparison(">", (c) => c > 0)],
-  [">=", comparison(">=", (c) => c >= 0)],
+  ["=", comparison("=", (a, b) => `!(${a} < ${b} || ${a} > ${b})`)],
+  ["<>", comparison("<>", (a, b) => `(${a} < ${b} || ${a} > ${b})`)],
+  ["<", comparison("<", (a, b) => `(${a} < ${b})`)],
+  ["<=", comparison("<=", (a, b) => `!(${a} > ${b})`)],
+  [">", comparison(">", (a, b) => `(${a} > ${b})`)],
+  [">=", comparison(">=", (a, b) => `!(${a} < ${b})`)],
   ["AND", and],
   ["OR", or],
   ["NOT", fixed([BOOLEAN], BOOLEAN, (v) => !v[0])],
@@ -185,19 +239,12 @@ const FUNCTIONS = new Map<string, ScalarFn>([
     },
   ],
   ["DATE_FORMAT", fixed([TIMESTAMP, VARCHAR], VARCHAR, (v) => formatTimestamp(v[0] as number, v[1] as string))],
-  ["HOUR", fixed([TIMESTAMP], BIGINT, (v) => new Date(v[0] as number).getUTCHours())],
+  ["HOUR", fixed([TIMESTAMP], BIGINT, (v) => utcHour(v[0] as number))],
   [
     "SPLIT_INDEX",
-    fixed([VARCHAR, VARCHAR, INT], VARCHAR, (v) => (v[0] as string).split(v[1] as string)[v[2] as number] ?? null),
+    fixed([VARCHAR, VARCHAR, INT], VARCHAR, (v) => splitIndex(v[0] as string, v[1] as string, v[2] as number)),
   ],
-  [
-    "REGEXP_EXTRACT",
-    fixed(
-      [VARCHAR, VARCHAR, INT],
-      VARCHAR,
-      (v) => new RegExp(v[1] as string).exec(v[0] as string)?.[v[2] as number] ?? null,
-    ),
-  ],
+  ["REGEXP_EXTRACT", regexpExtract],
   ["MASK_CARD", fixed([VARCHAR], VARCHAR, (v) => maskCard(v[0] as string))],
   ["MASK_EMAIL", fixed([VARCHAR], VARCHAR, (v) => maskEmail(v[0] as string))],
   ["MASK_PHONE", fixed([VARCHAR], VARCHAR, (v) => maskPhone(v[0] as string))],

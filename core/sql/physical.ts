@@ -8,8 +8,9 @@ import type { Source } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
-import { sourceOf } from "./connectors.ts";
-import { type BoundExpr, type Compiled, compile, projector, type Row, showExpr } from "./expr.ts";
+import { generate, generateRow } from "./codegen.ts";
+import { hasNativeScan, sourceOf } from "./connectors.ts";
+import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { describeJoin, translateJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
@@ -17,6 +18,7 @@ import { describeOver, translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { describeRank, translateRank } from "./rank.ts";
 import { remoteCalls, withRemoteCalls } from "./remote-udf.ts";
+import { fusedScanCalc } from "./scan-calc.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
@@ -90,8 +92,10 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       );
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
-    case "calc":
-      return calc(rel, translate(rel.input, ctx), uid);
+    case "calc": {
+      const fused = isPlainCalc(rel) ? fusedScanCalc(rel, env, uid, ctx.streams) : undefined;
+      return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), uid);
+    }
     case "aggregate": {
       const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;
       if (fused) return fused;
@@ -154,13 +158,13 @@ function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStr
   }
   if (calcReadsClock(rel)) return proctimeCalc(rel, input, updating).uid(uid());
   if (updating) {
-    const test = rel.filter ? compile(rel.filter) : undefined;
-    const project = projector(rel.projects.map(compile));
+    const test = rel.filter ? generate(rel.filter) : undefined;
+    const project = generateRow(rel.projects);
     let s = input as DataStream<Change>;
     if (test) s = s.filter((c) => test(c.row) === true).uid(uid());
     return s.map((c): Change => ({ kind: c.kind, row: project(c.row) })).uid(uid()) as DataStream<unknown>;
   }
-  return insertOnlyCalc(rel, input as DataStream<Row>, uid, projector) as DataStream<unknown>;
+  return insertOnlyCalc(rel, input as DataStream<Row>, uid, (exprs) => generateRow(exprs)) as DataStream<unknown>;
 }
 
 type Calc = Extract<Rel, { kind: "calc" }>;
@@ -169,19 +173,19 @@ type Calc = Extract<Rel, { kind: "calc" }>;
 const calcExprs = (rel: Calc): BoundExpr[] => (rel.filter ? [...rel.projects, rel.filter] : [...rel.projects]);
 
 /**
- * An insert-only calc over `input` (that reads no clock): its filter, then what `make` builds from
- * the compiled projections, a row for the next operator or a sink's record (one copy, not two).
+ * An insert-only calc over `input` (that reads no clock): its filter, then what `make` generates
+ * from the projections, a row for the next operator or a sink's record (one copy, not two).
  */
 export function insertOnlyCalc<T>(
   rel: Calc,
   input: DataStream<Row>,
   uid: () => string,
-  make: (fns: readonly Compiled[]) => (row: Row) => T,
+  make: (exprs: readonly BoundExpr[]) => (row: Row) => T,
 ): DataStream<T> {
-  const test = rel.filter ? compile(rel.filter) : undefined;
+  const test = rel.filter ? generate(rel.filter) : undefined;
   let s = input;
   if (test) s = s.filter((r) => test(r) === true).uid(uid());
-  return s.map(make(rel.projects.map(compile))).uid(uid());
+  return s.map(make(rel.projects)).uid(uid());
 }
 
 /** True when `rel` is a calc that {@link insertOnlyCalc} can run: insert-only, reading no clock, calling no remote function. */
@@ -193,6 +197,10 @@ export function isPlainCalc(rel: Rel): rel is Calc {
     remoteCalls(calcExprs(rel)).length === 0
   );
 }
+
+/** True when {@link fusedScanCalc} runs `rel` inside its scan's source. */
+const fusesWithScan = (rel: Calc): boolean =>
+  rel.input.kind === "scan" && hasNativeScan(rel.input.table) && isPlainCalc(rel);
 
 /** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
 export function describePhysical(rel: Rel, depth = 0): string[] {
@@ -211,7 +219,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → filter + map`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${fusesWithScan(rel) ? "in the source's reader" : "filter + map"}`;
       break;
     case "join":
       line = describeJoin(rel);

@@ -5,19 +5,21 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { Change } from "./aggregate.ts";
-import { type BoundExpr, compile, projector, type Row } from "./expr.ts";
+import { generate, generateRow } from "./codegen.ts";
+import type { BoundExpr, Row } from "./expr.ts";
 import type { ScalarFn } from "./functions.ts";
 import type { Rel } from "./logical.ts";
 import { PROCTIME } from "./types.ts";
 
-let now: () => number = Date.now;
+/** The timers of the row being computed (their clock is what `PROCTIME()` reads), else the system clock. */
+let clock: { currentProcessingTime(): number } | undefined;
 
 /** The function behind `PROCTIME()` (volatile: never folded at plan time). */
 export const proctimeFunction: ScalarFn = {
   volatile: true,
   nullAware: true,
   type: () => PROCTIME,
-  make: () => () => now(),
+  make: () => () => (clock === undefined ? Date.now() : clock.currentProcessingTime()),
 };
 
 /** True when `e` calls `PROCTIME()`. */
@@ -44,13 +46,13 @@ export const calcReadsClock = (rel: Calc): boolean =>
 
 /** A calc that computes `PROCTIME()`, as a process function over rows (or changes, when `updating`). */
 export function proctimeCalc(rel: Calc, input: DataStream<unknown>, updating: boolean): DataStream<unknown> {
-  const test = rel.filter ? compile(rel.filter) : undefined;
-  const project = projector(rel.projects.map(compile));
+  const test = rel.filter ? generate(rel.filter) : undefined;
+  const project = generateRow(rel.projects);
   const apply = (row: Row): Row | undefined => (test && test(row) !== true ? undefined : project(row));
   return input.process<unknown>({
     processElement(value, ctx) {
-      const before = now;
-      now = () => ctx.timers.currentProcessingTime();
+      const before = clock;
+      clock = ctx.timers;
       try {
         if (!updating) {
           const out = apply(value as Row);
@@ -61,7 +63,7 @@ export function proctimeCalc(rel: Calc, input: DataStream<unknown>, updating: bo
         const out = apply(change.row);
         if (out) ctx.emit({ kind: change.kind, row: out } satisfies Change);
       } finally {
-        now = before;
+        clock = before;
       }
     },
   });

@@ -14,9 +14,10 @@ import type { Change } from "./aggregate.ts";
 import type { Query, Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
+import { generateObject } from "./codegen.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import { type BoundExpr, objectProjector, type Row, rowToObject } from "./expr.ts";
+import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { addMaterialized } from "./materialized.ts";
@@ -278,7 +279,7 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
   if ((connector === "print" || connector === "blackhole") && isPlainCalc(top)) {
     // The query's last calc makes the sink's records itself.
     const input = translate(top.input, build) as DataStream<Row>;
-    const records = insertOnlyCalc(top, input, ctx.uid, (fns) => objectProjector(names, fns));
+    const records = insertOnlyCalc(top, input, ctx.uid, (exprs) => generateObject(names, exprs));
     printOrDiscard(p.sink, records as DataStream<unknown>, ctx);
     return;
   }

@@ -12,23 +12,55 @@ const FIELDS: Record<string, (d: Date, width: number) => string> = {
   S: (d, w) => pad(d.getUTCMilliseconds(), 3).slice(0, w),
 };
 
-/** Formats `ms` with a pattern such as `yyyy-MM-dd HH:mm:ss`; text in '…' is literal. */
-export function formatTimestamp(ms: number, pattern: string): string {
-  const d = new Date(ms);
-  let out = "";
+/** One piece of a parsed pattern: literal text, or a field letter and its width. */
+type Piece = string | { readonly field: (d: Date, width: number) => string; readonly width: number };
+
+/** The parsed patterns (a query names a handful; each is parsed once, not per row). */
+const parsed = new Map<string, readonly Piece[]>();
+const MAX_PATTERNS = 256;
+
+function parse(pattern: string): readonly Piece[] {
+  const pieces: Piece[] = [];
   for (let i = 0; i < pattern.length; ) {
     const c = pattern[i] as string;
     if (c === "'") {
       const end = pattern.indexOf("'", i + 1);
-      out += pattern.slice(i + 1, end < 0 ? pattern.length : end);
+      pieces.push(pattern.slice(i + 1, end < 0 ? pattern.length : end));
       i = end < 0 ? pattern.length : end + 1;
       continue;
     }
     let j = i;
     while (pattern[j] === c) j++;
     const field = FIELDS[c];
-    out += field ? field(d, j - i) : pattern.slice(i, j);
+    pieces.push(field ? { field, width: j - i } : pattern.slice(i, j));
     i = j;
   }
+  return pieces;
+}
+
+/** Formats `ms` with a pattern such as `yyyy-MM-dd HH:mm:ss`; text in '…' is literal. */
+export function formatTimestamp(ms: number, pattern: string): string {
+  let pieces = parsed.get(pattern);
+  if (pieces === undefined) {
+    if (parsed.size >= MAX_PATTERNS) parsed.clear();
+    pieces = parse(pattern);
+    parsed.set(pattern, pieces);
+  }
+  const d = new Date(ms);
+  let out = "";
+  for (const p of pieces) out += typeof p === "string" ? p : p.field(d, p.width);
   return out;
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** The largest time a Date holds (ECMAScript's TimeClip). */
+const MAX_TIME = 8.64e15;
+
+/** `new Date(ms).getUTCHours()` without the Date: the hour of day (UTC) of epoch-ms `ms`, NaN out of range. */
+export function utcHour(ms: number): number {
+  const t = Math.trunc(ms);
+  if (!(Math.abs(t) <= MAX_TIME)) return Number.NaN;
+  const r = t % DAY_MS;
+  return Math.floor((r < 0 ? r + DAY_MS : r) / HOUR_MS) + 0;
 }

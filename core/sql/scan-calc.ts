@@ -1,0 +1,83 @@
+/**
+ * A calc straight over a table's scan, run inside the source's reader: Flink pushes projections,
+ * filters and computed columns into a scan that supports it; here the calc's generated filter and
+ * projection read the connector's own records (`nativeScanOf`), so a record becomes the calc's
+ * row in one step, with no row array of the table's columns and no operator in between.
+ *
+ * Invariants:
+ * - Only an insert-only calc that reads no clock and calls no remote function is fused (the
+ *   caller checks `isPlainCalc`): what the reader returns is what the calc's operators would have
+ *   emitted, in the same order, with the same event times (a chunk's `times` are filtered with it).
+ * - The uids the calc's filter and map would have had are still drawn, so every later operator
+ *   keeps its uid and a savepoint taken before still restores (the calc holds no state; the
+ *   source keeps its uid, so its positions restore too).
+ */
+import type { DataStream } from "../api/datastream.ts";
+import type { StreamExecutionEnvironment } from "../api/environment.ts";
+import type { Source, SourceChunk, SplitReader } from "../api/source.ts";
+import { generate, generateRow } from "./codegen.ts";
+import { nativeScanOf } from "./connectors.ts";
+import type { Row } from "./expr.ts";
+import type { Rel } from "./logical.ts";
+
+type Calc = Extract<Rel, { kind: "calc" }>;
+
+/**
+ * The stream of `rel` (a plain calc) read from its scan's source with the calc fused in, or
+ * undefined when its input is not a scan whose connector gives its own records.
+ */
+export function fusedScanCalc(
+  rel: Calc,
+  env: StreamExecutionEnvironment,
+  uid: () => string,
+  streams?: ReadonlyMap<string, unknown>,
+): DataStream<Row> | undefined {
+  const scan = rel.input;
+  if (scan.kind !== "scan" || streams?.has(scan.table.name)) return undefined;
+  const native = nativeScanOf(scan.table);
+  if (!native) return undefined;
+  const test = rel.filter ? generate<unknown>(rel.filter, native.column) : undefined;
+  const project = generateRow<unknown>(rel.projects, native.column);
+  const stream = env.fromSource(calcSource(native.source, test, project)).uid(uid());
+  if (rel.filter) uid();
+  uid();
+  return stream;
+}
+
+/** `source` with each chunk's records kept by `test` (when given) and mapped by `project`. */
+function calcSource(
+  source: Source<unknown>,
+  test: ((record: unknown) => unknown) | undefined,
+  project: (record: unknown) => Row,
+): Source<Row> {
+  const apply = (chunk: SourceChunk<unknown>): SourceChunk<Row> => {
+    const { records, times } = chunk;
+    if (!test) return { ...chunk, records: records.map(project) };
+    const kept: Row[] = [];
+    const keptTimes: number[] | undefined = times ? [] : undefined;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (test(r) !== true) continue;
+      kept.push(project(r));
+      keptTimes?.push(times?.[i] as number);
+    }
+    return keptTimes ? { ...chunk, records: kept, times: keptTimes } : { ...chunk, records: kept };
+  };
+  return {
+    ...source,
+    reader: (split, position): SplitReader<Row> => {
+      const inner = source.reader(split, position);
+      const reader: SplitReader<Row> = {
+        read(max) {
+          const chunk = inner.read(max);
+          return chunk instanceof Promise ? chunk.then(apply) : apply(chunk);
+        },
+      };
+      if (inner.close) reader.close = () => inner.close?.();
+      if (inner.snapshotState) reader.snapshotState = (id, p) => inner.snapshotState?.(id, p);
+      if (inner.notifyCheckpointComplete)
+        reader.notifyCheckpointComplete = (id) => inner.notifyCheckpointComplete?.(id);
+      return reader;
+    },
+  };
+}
