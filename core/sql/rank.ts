@@ -93,14 +93,12 @@ function emitDiff(before: readonly Row[], after: readonly Row[], rowNumber: bool
     }
     return;
   }
-  const left = after.map((r) => JSON.stringify(r));
+  // Rows compared by value (`same`), not by their JSON: no string per row and diff.
   const entered = [...after];
   for (const o of before) {
-    const k = left.indexOf(JSON.stringify(o));
-    if (k >= 0) {
-      left.splice(k, 1);
-      entered.splice(k, 1);
-    } else emit({ kind: "-D", row: o });
+    const k = entered.findIndex((n) => same(n, o));
+    if (k >= 0) entered.splice(k, 1);
+    else emit({ kind: "-D", row: o });
   }
   for (const n of entered) emit({ kind: "+I", row: n });
 }
