@@ -63,36 +63,28 @@ function proctimeWindow(rel: Rel): boolean {
   return rel.kind === "calc" ? proctimeWindow(rel.input) : true;
 }
 
-/** The time bounds of `j`; none for an outer or temporal join, or over an updating input (a retraction must find its partners). */
-export function joinBounds(j: Join): JoinBounds {
-  const none: JoinBounds = { left: [], right: [] };
-  if (j.outer || j.temporal || isUpdating(changelogMode(j.left)) || isUpdating(changelogMode(j.right))) return none;
+/**
+ * The inequalities `lo <= hi` that `j`'s condition and equi-keys state (`<` and `>` loosened, `=`
+ * both ways), and which of its columns are event-time columns (the right side's after the
+ * left's); none for an outer or temporal join, or over an updating input (a retraction must
+ * find its partners).
+ */
+export function joinInequalities(j: Join): {
+  readonly pairs: readonly (readonly [lo: BoundExpr, hi: BoundExpr])[];
+  readonly isTime: (column: number) => boolean;
+} {
+  if (j.outer || j.temporal || isUpdating(changelogMode(j.left)) || isUpdating(changelogMode(j.right)))
+    return { pairs: [], isTime: () => false };
   const n = j.left.fields.length;
   const leftTimes = eventTimeColumns(j.left);
   const rightTimes = new Set([...eventTimeColumns(j.right)].map((i) => i + n));
-  const bounds: { left: Bound[]; right: Bound[] } = { left: [], right: [] };
-  const sideOf = (e: BoundExpr) => {
-    const cols = [...inputsOf(e)];
-    if (cols.length > 0 && cols.every((i) => i < n)) return "left";
-    return cols.length > 0 && cols.every((i) => i >= n) ? "right" : undefined;
-  };
-  /** `lo <= hi`: when `lo` is one side's event time plus a constant and `hi` reads only the other side, a bound for that side. */
-  const add = (lo: BoundExpr, hi: BoundExpr) => {
-    const time = shiftedTime(lo, (i) => leftTimes.has(i) || rightTimes.has(i));
-    const other = sideOf(hi);
-    if (!time || !other || time.column < n === (other === "left")) return;
-    const expr = other === "left" ? hi : onRight(hi, n, j);
-    bounds[other].push({ expr, shift: time.shift });
-  };
+  const pairs: [BoundExpr, BoundExpr][] = [];
   for (const c of j.condition ? conjuncts(j.condition) : []) {
     if (c.kind !== "call" || c.args.length !== 2) continue;
     const [a, b] = c.args as [BoundExpr, BoundExpr];
-    if (c.name === "<=" || c.name === "<") add(a, b);
-    else if (c.name === ">=" || c.name === ">") add(b, a);
-    else if (c.name === "=") {
-      add(a, b);
-      add(b, a);
-    }
+    if (c.name === "<=" || c.name === "<") pairs.push([a, b]);
+    else if (c.name === ">=" || c.name === ">") pairs.push([b, a]);
+    else if (c.name === "=") pairs.push([a, b], [b, a]);
   }
   j.leftKeys.forEach((l, i) => {
     const r = rewriteInputs(j.rightKeys[i] as BoundExpr, (k) => ({
@@ -100,14 +92,37 @@ export function joinBounds(j: Join): JoinBounds {
       index: k + n,
       type: (j.right.fields[k] as Field).type,
     }));
-    add(l, r);
-    add(r, l);
+    pairs.push([l, r], [r, l]);
   });
+  return { pairs, isTime: (i) => leftTimes.has(i) || rightTimes.has(i) };
+}
+
+/** The time bounds of `j` (none where {@link joinInequalities} finds none). */
+export function joinBounds(j: Join): JoinBounds {
+  const n = j.left.fields.length;
+  const { pairs, isTime } = joinInequalities(j);
+  const bounds: { left: Bound[]; right: Bound[] } = { left: [], right: [] };
+  const sideOf = (e: BoundExpr) => {
+    const cols = [...inputsOf(e)];
+    if (cols.length > 0 && cols.every((i) => i < n)) return "left";
+    return cols.length > 0 && cols.every((i) => i >= n) ? "right" : undefined;
+  };
+  // `lo <= hi`: when `lo` is one side's event time plus a constant and `hi` reads only the other side, a bound for that side.
+  for (const [lo, hi] of pairs) {
+    const time = shiftedTime(lo, isTime);
+    const other = sideOf(hi);
+    if (!time || !other || time.column < n === (other === "left")) continue;
+    const expr = other === "left" ? hi : onRight(hi, n, j);
+    bounds[other].push({ expr, shift: time.shift });
+  }
   return bounds;
 }
 
 /** `e` as `column + shift` when it is an event-time column plus or minus a literal. */
-function shiftedTime(e: BoundExpr, isTime: (i: number) => boolean): { column: number; shift: number } | undefined {
+export function shiftedTime(
+  e: BoundExpr,
+  isTime: (i: number) => boolean,
+): { column: number; shift: number } | undefined {
   if (e.kind === "input") return isTime(e.index) ? { column: e.index, shift: 0 } : undefined;
   if (e.kind !== "call" || (e.name !== "+" && e.name !== "-") || e.args.length !== 2) return undefined;
   const [a, b] = e.args as [BoundExpr, BoundExpr];

@@ -8,8 +8,10 @@ import type { DataStream } from "../api/datastream.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import { appendJoin } from "./append-join.ts";
-import { type BoundExpr, compile, type Row, showExpr } from "./expr.ts";
+import { bandJoin, bandKeys, copiesOf, encodedJoinKey } from "./band-join.ts";
+import { type BoundExpr, type Compiled, compile, type Row, showExpr } from "./expr.ts";
 import { regularJoin } from "./join.ts";
+import { type Band, bandOf, describeBand } from "./join-band.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { temporalJoin } from "./temporal-join.ts";
@@ -31,6 +33,8 @@ export interface JoinContext {
  * it cannot understand.
  */
 export const JOIN_LAYOUT = "j2";
+/** The state layout of the bucketed interval join (band-join.ts), in its operator uid. */
+export const BAND_LAYOUT = "b1";
 
 /** Builds join `rel`; `input` builds its sides (sharing `ctx.reuse`, made here for the outermost join). */
 export function translateJoin<C extends JoinContext>(
@@ -42,6 +46,8 @@ export function translateJoin<C extends JoinContext>(
   const uid = () => `${ctx.uid()}-${JOIN_LAYOUT}`;
   const residual = rel.condition ? compile(rel.condition) : undefined;
   if (isAppendJoin(rel)) {
+    const band = bandOf(rel);
+    if (band) return translateBandJoin(rel, band, residual, ctx, input);
     const bounds = joinBounds(rel);
     const left = input(rel.left, ctx) as DataStream<Row>;
     const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
@@ -81,6 +87,31 @@ export function translateJoin<C extends JoinContext>(
   ).uid(uid());
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(ctx.uid()) as DataStream<unknown>;
+}
+
+/** Builds join `rel` as the bucketed interval join of `band` (band-join.ts). */
+function translateBandJoin<C extends JoinContext>(
+  rel: Join,
+  band: Band,
+  residual: Compiled | undefined,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
+  const leftKey = encodedJoinKey(joinKey(rel.leftKeys));
+  const rightKey = encodedJoinKey(joinKey(rel.rightKeys));
+  const [storedKey, copiedKey] = band.stored === "left" ? [leftKey, rightKey] : [rightKey, leftKey];
+  const keys = bandKeys(band, storedKey, copiedKey);
+  const copy = (s: DataStream<Row>) => s.flatMap(copiesOf(band)).uid(ctx.uid()) as DataStream<unknown>;
+  const [l, r] =
+    band.stored === "left" ? [left as DataStream<unknown>, copy(right)] : [copy(left), right as DataStream<unknown>];
+  const [lk, rk] = band.stored === "left" ? [keys.stored, keys.copied] : [keys.copied, keys.stored];
+  return l
+    .connect(r)
+    .keyBy(lk as (x: unknown) => Key, rk as (x: unknown) => Key)
+    .process(bandJoin(band, residual, storedKey, copiedKey))
+    .uid(`${ctx.uid()}-${BAND_LAYOUT}`) as DataStream<unknown>;
 }
 
 /**
@@ -125,6 +156,7 @@ export function describeJoin(rel: Join): string {
             (b) => `${showExpr(b.expr, names)}${b.shift > 0 ? ` - ${b.shift}` : b.shift < 0 ? ` + ${-b.shift}` : ""}`,
           )
           .join(", ");
-  const expiry = `, leftExpiry=[${show(bounds.left, l)}], rightExpiry=[${show(bounds.right, r)}]`;
+  const band = bandOf(rel);
+  const expiry = `${band ? `, ${describeBand(band, l, r)}` : ""}, leftExpiry=[${show(bounds.left, l)}], rightExpiry=[${show(bounds.right, r)}]`;
   return `IntervalJoin(${type}, keys=[${keys}]${where}${expiry}) → connect + keyBy + keyed co-process with event-time timers`;
 }

@@ -93,14 +93,12 @@ function emitDiff(before: readonly Row[], after: readonly Row[], rowNumber: bool
     }
     return;
   }
-  const left = after.map((r) => JSON.stringify(r));
+  // Rows compared by value (`same`), not by their JSON: no string per row and diff.
   const entered = [...after];
   for (const o of before) {
-    const k = left.indexOf(JSON.stringify(o));
-    if (k >= 0) {
-      left.splice(k, 1);
-      entered.splice(k, 1);
-    } else emit({ kind: "-D", row: o });
+    const k = entered.findIndex((n) => same(n, o));
+    if (k >= 0) entered.splice(k, 1);
+    else emit({ kind: "-D", row: o });
   }
   for (const n of entered) emit({ kind: "+I", row: n });
 }
@@ -118,30 +116,59 @@ export function topN(
   retracting: boolean,
   miniBatch = false,
 ): KeyedProcessFunction<Change, Key, TopState, Change> {
-  /** `rows` after `change` (`rows` itself when the change leaves them as they are). */
-  const step = (rows: Row[], change: Change): Row[] => {
-    if (change.kind === "+I" || change.kind === "+U") {
-      const at = insertionPoint(rows, change.row, order);
+  return topNOf<Change>(limit, order, rowNumber, retracting, miniBatch, {
+    row: (c) => c.row,
+    adds: (c) => c.kind === "+I" || c.kind === "+U",
+  });
+}
+
+/**
+ * {@link topN} over an insert-only input taken as rows (Flink's AppendFastStrategy): no change
+ * object per row on the way in.
+ */
+export function appendTopN(
+  limit: number,
+  order: RowOrder,
+  rowNumber: boolean,
+  miniBatch = false,
+): KeyedProcessFunction<Row, Key, TopState, Change> {
+  return topNOf<Row>(limit, order, rowNumber, false, miniBatch, { row: (r) => r, adds: () => true });
+}
+
+/** A TopN over inputs of type `I`: each an added or a retracted row. */
+function topNOf<I>(
+  limit: number,
+  order: RowOrder,
+  rowNumber: boolean,
+  retracting: boolean,
+  miniBatch: boolean,
+  input: { readonly row: (i: I) => Row; readonly adds: (i: I) => boolean },
+): KeyedProcessFunction<I, Key, TopState, Change> {
+  /** `rows` after `item` (`rows` itself when the item leaves them as they are). */
+  const step = (rows: Row[], item: I): Row[] => {
+    const row = input.row(item);
+    if (input.adds(item)) {
+      const at = insertionPoint(rows, row, order);
       if (!retracting && at >= limit) return rows;
-      const after = [...rows.slice(0, at), change.row, ...rows.slice(at)];
+      const after = [...rows.slice(0, at), row, ...rows.slice(at)];
       if (!retracting) after.length = Math.min(after.length, limit);
       return after;
     }
-    const k = JSON.stringify(change.row);
+    const k = JSON.stringify(row);
     const at = rows.findIndex((r) => JSON.stringify(r) === k);
     return at < 0 ? rows : [...rows.slice(0, at), ...rows.slice(at + 1)];
   };
-  const apply = (changes: readonly Change[], ctx: KeyedContext<Key, TopState, Change>) => {
+  const apply = (items: readonly I[], ctx: KeyedContext<Key, TopState, Change>) => {
     const before = ctx.state.rows.value() ?? [];
     let after = before;
-    for (const c of changes) after = step(after, c);
+    for (const i of items) after = step(after, i);
     if (after === before) return;
     store(ctx, after);
     emitDiff(before.slice(0, limit), after.slice(0, limit), rowNumber, (c) => ctx.emit(c));
   };
   return {
     state: { rows: valueState<Row[]>() },
-    processElement: (change, ctx) => apply([change], ctx),
+    processElement: (item, ctx) => apply([item], ctx),
     ...(miniBatch ? { processBundle: apply } : {}),
   };
 }
@@ -238,10 +265,15 @@ export function translateRank(
       .keyBy(keyOfRow)
       .process(deduplicate(order, miniBatch))
       .uid(uid()) as DataStream<unknown>;
-  const changes = retracting
-    ? (input as DataStream<Change>)
-    : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
-  return changes
+  if (!retracting) {
+    // The uid this plan gave a map of rows to changes before the TopN took rows: later operators keep theirs (and their savepoints).
+    uid();
+    return (input as DataStream<Row>)
+      .keyBy(keyOfRow)
+      .process(appendTopN(rel.limit, order, rel.rowNumber, miniBatch))
+      .uid(uid()) as DataStream<unknown>;
+  }
+  return (input as DataStream<Change>)
     .keyBy((c) => keyOfRow(c.row))
     .process(topN(rel.limit, order, rel.rowNumber, retracting, miniBatch))
     .uid(uid()) as DataStream<unknown>;

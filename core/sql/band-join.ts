@@ -1,0 +1,121 @@
+/**
+ * The bucketed interval join: an inner join of insert-only inputs whose condition holds a band
+ * `copied.u + lo <= stored.t <= copied.u + hi` (join-band.ts). Rows are keyed not by the join
+ * key but by a bucket of event time and a group of join keys: {@link slotOf}. A stored-side row
+ * goes to the one bucket its `t` falls in; a copied-side row, wrapped as a {@link Copy}, goes to
+ * every bucket its band overlaps, so a joining pair meets in exactly one bucket (the stored
+ * row's), where the later of the two finds the earlier.
+ *
+ * Per slot and side, one map state: join key (encoded) → the rows with that key. One event-time
+ * timer per slot drops the whole slot once the watermark passes the bucket ({@link
+ * bucketExpiry}); a row that comes when its bucket is past already joins what is stored and is
+ * not kept. So a join whose keys are nearly unique keeps a timer and a state entry per slot
+ * where the per-key interval join (append-join.ts) keeps them per row.
+ */
+import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
+import { mapState } from "../api/state.ts";
+import { encodeKey, type Key, murmur3 } from "../keys.ts";
+import type { Compiled, Row } from "./expr.ts";
+import { hasNull } from "./join.ts";
+import { type Band, bucketExpiry, bucketsOf } from "./join-band.ts";
+
+/** Join keys fall into this many groups per bucket (spread over the tasks like any key). */
+export const BAND_GROUPS = 32;
+
+/** A copied-side row bound for one bucket. */
+export interface Copy {
+  readonly bucket: number;
+  readonly row: Row;
+}
+
+type SideState = ReturnType<typeof mapState<Row[]>>;
+type BandState = { stored: SideState; copied: SideState };
+type Ctx = KeyedContext<Key, BandState, Row>;
+
+/** The slot (the operator's key) of a bucket and an encoded join key. */
+export function slotOf(bucket: number, encodedKey: string): number {
+  return bucket * BAND_GROUPS + (murmur3(encodedKey) % BAND_GROUPS);
+}
+
+/** A side's encoded join key over its row; undefined when the key holds a NULL (joining nothing). */
+export function encodedJoinKey(key: (row: Row) => Key): (row: Row) => string | undefined {
+  return (row) => {
+    const k = key(row);
+    return hasNull(k) ? undefined : encodeKey(k);
+  };
+}
+
+/** The keys of the two inputs: a stored row's slot, and a copy's. */
+export function bandKeys(
+  band: Band,
+  storedKey: (row: Row) => string | undefined,
+  copiedKey: (row: Row) => string | undefined,
+) {
+  return {
+    stored: (row: Row): number => {
+      const k = storedKey(row);
+      const t = row[band.time];
+      return k === undefined || typeof t !== "number" ? 0 : slotOf(Math.floor(t / band.bucketMs), k);
+    },
+    copied: (c: Copy): number => {
+      const k = copiedKey(c.row);
+      return k === undefined ? 0 : slotOf(c.bucket, k);
+    },
+  };
+}
+
+/** A copied-side row, once per bucket its band overlaps (none when its time is NULL). */
+export function copiesOf(band: Band): (row: Row) => Copy[] {
+  return (row) => {
+    const u = row[band.copiedTime];
+    return typeof u === "number" ? bucketsOf(band, u).map((bucket) => ({ bucket, row })) : [];
+  };
+}
+
+/**
+ * The keyed co-process function of the bucketed interval join; `residual` is the whole
+ * condition beyond the equi-keys, over the joined row (left's columns, then right's).
+ */
+export function bandJoin(
+  band: Band,
+  residual: Compiled | undefined,
+  storedKey: (row: Row) => string | undefined,
+  copiedKey: (row: Row) => string | undefined,
+): KeyedCoProcessFunction<unknown, unknown, Key, BandState, Row> {
+  const storedLeft = band.stored === "left";
+  const emitJoined = (stored: Row, copied: Row, ctx: Ctx) => {
+    const out = storedLeft ? [...stored, ...copied] : [...copied, ...stored];
+    if (!residual || residual(out) === true) ctx.emit(out);
+  };
+  /** Joins `row` with the other side's rows of its key in this slot, then keeps it unless the bucket is past. */
+  const arrive = (mine: "stored" | "copied", row: Row, key: string, ctx: Ctx) => {
+    const theirs = ctx.state[mine === "stored" ? "copied" : "stored"].get(key);
+    if (theirs !== undefined)
+      for (const other of theirs) mine === "stored" ? emitJoined(row, other, ctx) : emitJoined(other, row, ctx);
+    const at = bucketExpiry(band, Math.floor((ctx.key as number) / BAND_GROUPS));
+    if (at <= ctx.timers.currentWatermark()) return;
+    ctx.timers.registerEventTimeTimer(at);
+    const store = ctx.state[mine];
+    const mineRows = store.get(key);
+    store.put(key, mineRows === undefined ? [row] : [...mineRows, row]);
+  };
+  const onStored = (value: unknown, ctx: Ctx) => {
+    const row = value as Row;
+    const key = storedKey(row);
+    if (key !== undefined && typeof row[band.time] === "number") arrive("stored", row, key, ctx);
+  };
+  const onCopied = (value: unknown, ctx: Ctx) => {
+    const { row } = value as Copy;
+    const key = copiedKey(row);
+    if (key !== undefined) arrive("copied", row, key, ctx);
+  };
+  return {
+    state: { stored: mapState<Row[]>(), copied: mapState<Row[]>() },
+    processElement1: storedLeft ? onStored : onCopied,
+    processElement2: storedLeft ? onCopied : onStored,
+    onTimer(_at: number, ctx: TimerContext<Key, BandState, Row>) {
+      ctx.state.stored.clear();
+      ctx.state.copied.clear();
+    },
+  };
+}
