@@ -6,6 +6,7 @@
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { type MapState, mapState, valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
+import { addDistinct, distinctViews } from "./distinct-view.ts";
 import type { Row } from "./expr.ts";
 import type { AggCall, RowKind } from "./logical.ts";
 import { isInteger } from "./types.ts";
@@ -112,7 +113,8 @@ function result(agg: AggCall, acc: unknown, retracting: boolean, store?: { count
 /**
  * The accumulators of a list of aggregate calls: one implementation for group, window and session
  * aggregates. `retracting`: whether the input may retract rows; `counts`: the group's
- * {@link CountStore}, if it has one. Accumulators are never changed in place (a state value is
+ * {@link CountStore}, if it has one (over an insert-only input, its COUNT(DISTINCT …) calls then
+ * share entries: `distinct-view.ts`). Accumulators are never changed in place (a state value is
  * immutable once written).
  */
 export function accumulators(
@@ -122,12 +124,17 @@ export function accumulators(
   counts?: () => CountStore,
 ) {
   const at = (i: number) => (counts ? { counts: counts(), i } : undefined);
+  // Over an insert-only input with a store, COUNT(DISTINCT …) calls share one entry per value of their column.
+  const views = counts && !retracting ? distinctViews(aggs) : [];
+  const shared = new Set(views.flatMap((v) => v.calls));
+  const unshared = aggs.map((_, i) => i).filter((i) => !shared.has(i));
   /** Adds (sign 1) or retracts (sign -1) `row` into `acc` itself (which must be a copy of its own). */
   const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
     acc.n += sign;
     const store = counts?.();
-    for (let i = 0; i < aggs.length; i++)
+    for (const i of unshared)
       acc.a[i] = accumulate(aggs[i] as AggCall, acc.a[i], row, sign, retracting, store && { counts: store, i });
+    if (views.length > 0) addDistinct(views, store as CountStore, acc.a, row);
   };
   return {
     /** A group with no rows. */
