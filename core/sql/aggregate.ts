@@ -63,39 +63,47 @@ function storeCount(store: CountStore, i: number, acc: number, v: unknown, sign:
   return acc + (before === 0 && n > 0 ? 1 : before > 0 && n === 0 ? -1 : 0);
 }
 
+/**
+ * `acc` after adding (sign 1) or retracting (sign -1) `row`. A SUM or AVG accumulator (a
+ * `[sum, count]` pair) is changed in place, so it must be the caller's own ({@link accumulators}'
+ * `own`); every other accumulator is replaced. `counts`: the group's store of value counts, if any.
+ */
 function accumulate(
   agg: AggCall,
   acc: unknown,
   row: Row,
   sign: 1 | -1,
   retracting: boolean,
-  store?: { counts: CountStore; i: number },
+  counts: CountStore | undefined,
+  i: number,
 ): unknown {
   if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
   const v = agg.arg === undefined ? 1 : row[agg.arg];
   if (v === null) return acc;
   if (keepsCounts(agg, retracting)) {
-    if (store) return storeCount(store.counts, store.i, acc as number, v, sign);
-    const counts = { ...(acc as Counts) };
-    bump(counts, v, sign);
-    return counts;
+    if (counts) return storeCount(counts, i, acc as number, v, sign);
+    const copy = { ...(acc as Counts) };
+    bump(copy, v, sign);
+    return copy;
   }
   if (agg.fn === "MIN" || agg.fn === "MAX") {
     const best = acc as number | null;
     return best === null || (agg.fn === "MIN" ? (v as number) < best : (v as number) > best) ? v : best;
   }
   if (agg.fn === "COUNT") return (acc as number) + sign;
-  const [sum, count] = acc as [number, number];
-  return [sum + sign * (v as number), count + sign];
+  const pair = acc as [number, number];
+  pair[0] += sign * (v as number);
+  pair[1] += sign;
+  return pair;
 }
 
-function result(agg: AggCall, acc: unknown, retracting: boolean, store?: { counts: CountStore; i: number }): unknown {
-  if (agg.distinct) return store ? acc : Object.keys(acc as Counts).length;
+function result(agg: AggCall, acc: unknown, retracting: boolean, counts: CountStore | undefined, i: number): unknown {
+  if (agg.distinct) return counts ? acc : Object.keys(acc as Counts).length;
   if (keepsCounts(agg, retracting)) {
     let best: unknown = null;
-    const prefix = store ? `${store.i}:` : "";
-    const keys = store
-      ? store.counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
+    const prefix = counts ? `${i}:` : "";
+    const keys = counts
+      ? counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
       : Object.keys(acc as Counts);
     for (const k of keys) {
       const v = JSON.parse(k) as number;
@@ -114,8 +122,8 @@ function result(agg: AggCall, acc: unknown, retracting: boolean, store?: { count
  * The accumulators of a list of aggregate calls: one implementation for group, window and session
  * aggregates. `retracting`: whether the input may retract rows; `counts`: the group's
  * {@link CountStore}, if it has one (over an insert-only input, its COUNT(DISTINCT …) calls then
- * share entries: `distinct-view.ts`). Accumulators are never changed in place (a state value is
- * immutable once written).
+ * share entries: `distinct-view.ts`). `fold` changes an accumulator in place, so it only ever
+ * gets one that `empty`, `own` or `add` made: a state value is never changed once written.
  */
 export function accumulators(
   groupKeys: number,
@@ -123,7 +131,6 @@ export function accumulators(
   retracting: boolean,
   counts?: () => CountStore,
 ) {
-  const at = (i: number) => (counts ? { counts: counts(), i } : undefined);
   // Over an insert-only input with a store, COUNT(DISTINCT …) calls share one entry per value of their column.
   const views = counts && !retracting ? distinctViews(aggs) : [];
   const shared = new Set(views.flatMap((v) => v.calls));
@@ -132,29 +139,39 @@ export function accumulators(
   const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
     acc.n += sign;
     const store = counts?.();
-    for (const i of unshared)
-      acc.a[i] = accumulate(aggs[i] as AggCall, acc.a[i], row, sign, retracting, store && { counts: store, i });
-    if (views.length > 0) addDistinct(views, store as CountStore, acc.a, row);
+    const a = acc.a;
+    for (const i of unshared) a[i] = accumulate(aggs[i] as AggCall, a[i], row, sign, retracting, store, i);
+    if (views.length > 0) addDistinct(views, store as CountStore, a, row);
+  };
+  /** A copy of `acc` that {@link fold} may change: its array and its `[sum, count]` pairs are new. */
+  const own = (acc: Acc): Acc => {
+    const a = acc.a.slice();
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (Array.isArray(x)) a[i] = [x[0], x[1]];
+    }
+    return { n: acc.n, a };
   };
   return {
     /** A group with no rows. */
     empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting, counts !== undefined)) }),
-    /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
+    /** `acc` after adding (sign 1) or retracting (sign -1) `row` (`acc` itself is left as it was). */
     add: (acc: Acc, row: Row, sign: 1 | -1): Acc => {
-      const out = { n: acc.n, a: acc.a.slice() };
+      const out = own(acc);
       fold(out, row, sign);
       return out;
     },
     /**
      * A copy of `acc` that {@link fold} may change: a batch of rows costs one copy, not one per
-     * row (each accumulator value is itself replaced, never changed, so `acc` stays as it was).
+     * row (`acc`, which state or a snapshot may hold, stays as it was).
      */
-    own: (acc: Acc): Acc => ({ n: acc.n, a: acc.a.slice() }),
+    own,
     fold,
     /** The output row: the group key (from `row`), then each aggregate's result. */
     output: (row: Row, acc: Acc): Row => {
       const out = row.slice(0, groupKeys);
-      for (let i = 0; i < aggs.length; i++) out.push(result(aggs[i] as AggCall, acc.a[i], retracting, at(i)));
+      const store = counts?.();
+      for (let i = 0; i < aggs.length; i++) out.push(result(aggs[i] as AggCall, acc.a[i], retracting, store, i));
       return out;
     },
   };
@@ -174,28 +191,35 @@ function sameRow(a: Row, b: Row): boolean {
 type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
 
 /**
- * The keyed process function of a group aggregate over `groupKeys` leading columns. With
- * `miniBatch` (Flink's `table.exec.mini-batch.enabled`), it takes the changes of one input
- * envelope per key at once (`processBundle`) and emits one change per key for them all, instead
- * of a -U/+U pair per row; the changelog folds to the same result either way.
+ * The keyed process function of a group aggregate over `groupKeys` leading columns. Its input is
+ * a changelog when `retracting`, and otherwise the rows themselves (each an insertion: no change
+ * object around it). With `miniBatch` (Flink's `table.exec.mini-batch.enabled`), it takes the
+ * records of one input envelope per key at once (`processBundle`) and emits one change per key for
+ * them all, instead of a -U/+U pair per row; the changelog folds to the same result either way.
  */
 export function groupAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
   retracting: boolean,
   miniBatch = false,
-): KeyedProcessFunction<Change, Key, AggState, Change> {
+): KeyedProcessFunction<Change | Row, Key, AggState, Change> {
   let store: CountStore | undefined;
   const accs = accumulators(groupKeys, aggs, retracting, () => store as CountStore);
-  /** Folds `changes` (all of the current key) into its accumulators and emits what changed. */
-  const apply = (changes: readonly Change[], ctx: KeyedContext<Key, AggState, Change>) => {
+  const rowOf = retracting ? (c: Change | Row) => (c as Change).row : (c: Change | Row) => c as Row;
+  const signOf = (c: Change | Row): 1 | -1 => {
+    if (!retracting) return 1;
+    const kind = (c as Change).kind;
+    return kind === "+I" || kind === "+U" ? 1 : -1;
+  };
+  /** Folds `records` (all of the current key) into its accumulators and emits what changed. */
+  const apply = (records: readonly (Change | Row)[], ctx: KeyedContext<Key, AggState, Change>) => {
     store = ctx.state.counts;
     const before = ctx.state.acc.value();
-    const keyRow = (changes[0] as Change).row;
+    const keyRow = rowOf(records[0] as Change | Row);
     const old = before ? accs.output(keyRow, before) : undefined;
     let acc = before ? accs.own(before) : accs.empty();
-    for (const c of changes) {
-      accs.fold(acc, c.row, c.kind === "+I" || c.kind === "+U" ? 1 : -1);
+    for (const c of records) {
+      accs.fold(acc, rowOf(c), signOf(c));
       // A group whose last row is retracted starts again from nothing, as a new group.
       if (acc.n <= 0) acc = accs.empty();
     }
@@ -214,7 +238,7 @@ export function groupAggregate(
   };
   return {
     state: { acc: valueState<Acc>(), counts: mapState<number>() },
-    processElement: (change, ctx) => apply([change], ctx),
+    processElement: (record, ctx) => apply([record], ctx),
     ...(miniBatch ? { processBundle: apply } : {}),
   };
 }

@@ -109,12 +109,13 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
         return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
       }
       const retracting = isUpdating(changelogMode(rel.input));
-      const changes = retracting
-        ? (input as DataStream<Change>)
-        : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+      // An insert-only input goes in as rows; the uid its +I wrapper once had stays taken, so that
+      // the operators after it keep theirs (and their state in a savepoint).
+      if (!retracting) uid();
       const g = rel.groupKeys;
-      const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
-      return changes
+      const rowOf = retracting ? (c: Change | Row) => (c as Change).row : (c: Change | Row) => c as Row;
+      const keyOf = g === 0 ? () => 0 : (c: Change | Row) => rowOf(c).slice(0, g) as Key;
+      return (input as DataStream<Change | Row>)
         .keyBy(keyOf)
         .process(groupAggregate(g, rel.aggs, retracting, ctx.miniBatch ?? true))
         .uid(uid()) as DataStream<unknown>;
