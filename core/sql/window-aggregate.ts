@@ -5,8 +5,10 @@
  * key holds the accumulators of its open windows (by window end). A row adds itself to every
  * window of its time that the watermark has not passed; a window is emitted once, when the
  * watermark passes its end, as the unfused aggregate does. Used when nothing but the window's
- * `window_start`/`window_end` keys reads the window columns, no aggregate keeps value counts
- * (DISTINCT), and the time is event time; otherwise the plan stays unfused.
+ * `window_start`/`window_end` keys reads the window columns and no aggregate keeps value counts
+ * (DISTINCT); otherwise the plan stays unfused. Over processing time (a `PROCTIME()` column), the
+ * runtime's clock stands for the watermark and windows fire on processing-time timers, as in the
+ * unfused aggregate.
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
@@ -28,7 +30,7 @@ function fusable(rel: Aggregate) {
   const pre = rel.input;
   if (!rel.window || pre.kind !== "calc" || pre.input.kind !== "window-tvf") return undefined;
   const tvf = pre.input;
-  if (tvf.window.proctime || rel.aggs.some((a) => a.distinct)) return undefined;
+  if (rel.aggs.some((a) => a.distinct)) return undefined;
   const n = tvf.input.fields.length;
   const { start, end } = rel.window;
   const readsWindow = (e: BoundExpr) => [...inputsOf(e)].some((i) => i >= n);
@@ -50,6 +52,7 @@ export function fusedWindowAggregate(
   const project = projector(pre.projects.map((p, i) => (i === start || i === end ? () => null : compile(p))));
   const keyAt = Array.from({ length: rel.groupKeys }, (_, i) => i).filter((i) => i !== start && i !== end);
   const time = tvf.time;
+  const proctime = tvf.window.proctime === true;
   const rows = (input(tvf.input) as DataStream<Row>)
     .flatMap((row): Row[] => (test && test(row) !== true ? [] : [[row[time] as number, ...project(row)]]))
     .uid(uid());
@@ -57,7 +60,8 @@ export function fusedWindowAggregate(
   const accs = accumulators(rel.groupKeys, rel.aggs, false);
   /** Adds rows of the current key to every open window of their time. */
   const add = (rows: readonly Row[], ctx: KeyedContext<Key, State, Row>) => {
-    const wm = ctx.timers.currentWatermark();
+    const t = ctx.timers;
+    const wm = proctime ? t.currentProcessingTime() : t.currentWatermark();
     const open = [...(ctx.state.windows.value() ?? [])];
     /** Per window of `open`: whether this call copied its accumulators (and so may change them in place). */
     const owned: boolean[] = [];
@@ -69,7 +73,8 @@ export function fusedWindowAggregate(
         let j = 0;
         while (j < open.length && ((open[j] as Window)[0] !== s || (open[j] as Window)[1] !== e)) j++;
         if (j === open.length) {
-          ctx.timers.registerEventTimeTimer(e - 1);
+          if (proctime) t.registerProcessingTimeTimer(e - 1);
+          else t.registerEventTimeTimer(e - 1);
           open.push([s, e, accs.empty()]);
           owned[j] = true;
         } else if (!owned[j]) {
