@@ -177,6 +177,36 @@ export function accumulators(
   };
 }
 
+/**
+ * The accumulators of `a`'s rows and `b`'s together (both of one key, over an input that does not
+ * retract, and without a {@link CountStore}): for sessions that merge and window panes that make
+ * up a window. Neither `a` nor `b` is changed.
+ */
+export function mergeAccs(aggs: readonly AggCall[], a: Acc, b: Acc): Acc {
+  return {
+    n: a.n + b.n,
+    a: aggs.map((agg, i) => {
+      const x = a.a[i];
+      const y = b.a[i];
+      if (agg.distinct) {
+        const counts = { ...(x as Counts) };
+        for (const [k, n] of Object.entries(y as Counts)) counts[k] = (counts[k] ?? 0) + n;
+        return counts;
+      }
+      if (agg.fn === "COUNT") return (x as number) + (y as number);
+      if (agg.fn === "MIN" || agg.fn === "MAX") {
+        if (x === null) return y;
+        if (y === null) return x;
+        const yBetter = agg.fn === "MIN" ? (y as number) < (x as number) : (y as number) > (x as number);
+        return yBetter ? y : x;
+      }
+      const [s1, c1] = x as [number, number];
+      const [s2, c2] = y as [number, number];
+      return [s1 + s2, c1 + c2];
+    }),
+  };
+}
+
 /** True when two rows hold the same values (JSON-equal). */
 function sameRow(a: Row, b: Row): boolean {
   if (a.length !== b.length) return false;

@@ -10,7 +10,7 @@
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { type Acc, accumulators } from "./aggregate.ts";
+import { type Acc, accumulators, mergeAccs } from "./aggregate.ts";
 import type { Expr } from "./ast.ts";
 import { type BindContext, bindExpr } from "./bind-expr.ts";
 import { invalid } from "./errors.ts";
@@ -50,31 +50,6 @@ export function sessionColumn(e: Expr, session: SessionGroup | undefined): 0 | 1
   if (argsKey(e.args) !== session.args)
     throw invalid(e.pos, `${e.name} must repeat the arguments of the SESSION(…) in GROUP BY`);
   return e.name === "SESSION_START" ? 0 : 1;
-}
-
-/** `b` folded into `a` (both accumulate rows of one key; neither retracts). */
-function merge(aggs: readonly AggCall[], a: Acc, b: Acc): Acc {
-  return {
-    n: a.n + b.n,
-    a: aggs.map((agg, i) => {
-      const x = a.a[i];
-      const y = b.a[i];
-      if (agg.distinct) {
-        const counts = { ...(x as Record<string, number>) };
-        for (const [k, n] of Object.entries(y as Record<string, number>)) counts[k] = (counts[k] ?? 0) + n;
-        return counts;
-      }
-      if (agg.fn === "COUNT") return (x as number) + (y as number);
-      if (agg.fn === "MIN" || agg.fn === "MAX") {
-        if (x === null) return y;
-        if (y === null) return x;
-        return agg.fn === "MIN" ? Math.min(x as number, y as number) : Math.max(x as number, y as number);
-      }
-      const [s1, c1] = x as [number, number];
-      const [s2, c2] = y as [number, number];
-      return [s1 + s2, c1 + c2];
-    }),
-  };
 }
 
 /** An open session: first and last row time, and the accumulators. */
@@ -141,7 +116,7 @@ export function sessionAggregate(
           merged = {
             start: Math.min(s.start, merged.start),
             last: Math.max(s.last, merged.last),
-            acc: merge(aggs, s.acc, merged.acc),
+            acc: mergeAccs(aggs, s.acc, merged.acc),
           };
         open = open.filter((s) => !touching.includes(s));
         open.push(merged);
