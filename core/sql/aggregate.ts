@@ -207,6 +207,19 @@ export function mergeAccs(aggs: readonly AggCall[], a: Acc, b: Acc): Acc {
   };
 }
 
+/**
+ * The version of the layout of COUNT(DISTINCT …) values in an aggregate's map state over an
+ * insert-only input: `a2`, shared views (`distinct-view.ts`) instead of one entry per call and
+ * value. It ends such an aggregate's uid, so that a savepoint of the earlier layout is refused
+ * naming the uid instead of being misread.
+ */
+export const DISTINCT_LAYOUT = "a2";
+
+/** `uid`, with {@link DISTINCT_LAYOUT} when the aggregate keeps shared distinct views. */
+export function aggregateUid(uid: string, aggs: readonly AggCall[], retracting: boolean): string {
+  return !retracting && distinctViews(aggs).length > 0 ? `${uid}-${DISTINCT_LAYOUT}` : uid;
+}
+
 /** True when two rows hold the same values (JSON-equal). */
 function sameRow(a: Row, b: Row): boolean {
   if (a.length !== b.length) return false;
@@ -218,7 +231,8 @@ function sameRow(a: Row, b: Row): boolean {
   return true;
 }
 
-type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
+/** A group aggregate's state: the accumulators, and the COUNT(DISTINCT …) values (see {@link CountStore}). */
+export type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
 
 /**
  * The keyed process function of a group aggregate over `groupKeys` leading columns. Its input is
@@ -270,45 +284,5 @@ export function groupAggregate(
     state: { acc: valueState<Acc>(), counts: mapState<number>() },
     processElement: (record, ctx) => apply([record], ctx),
     ...(miniBatch ? { processBundle: apply } : {}),
-  };
-}
-
-/**
- * The keyed process function of a window aggregate: the key holds the window's end (at key
- * position `endKey`); rows accumulate until the watermark passes the end, then the window's row
- * is emitted once and its state dropped. Rows of a window already emitted are late, and dropped.
- * Over processing time (`proctime`), the same with the clock for the watermark.
- */
-export function windowAggregate(
-  groupKeys: number,
-  aggs: readonly AggCall[],
-  endKey: number,
-  proctime = false,
-): KeyedProcessFunction<Row, Key, AggState, Row> {
-  let store: CountStore | undefined;
-  const accs = accumulators(groupKeys, aggs, false, () => store as CountStore);
-  return {
-    state: { acc: valueState<Acc>(), counts: mapState<number>() },
-    processElement(row, ctx) {
-      store = ctx.state.counts;
-      const fireAt = (row[endKey] as number) - 1;
-      const t = ctx.timers;
-      if (fireAt <= (proctime ? t.currentProcessingTime() : t.currentWatermark())) return;
-      const before = ctx.state.acc.value();
-      if (!before) {
-        if (proctime) t.registerProcessingTimeTimer(fireAt);
-        else t.registerEventTimeTimer(fireAt);
-      }
-      ctx.state.acc.update(accs.add(before ?? accs.empty(), row, 1));
-    },
-    onTimer(_time, ctx) {
-      store = ctx.state.counts;
-      const acc = ctx.state.acc.value();
-      if (!acc) return;
-      // The key is the group's leading columns.
-      ctx.emit(accs.output(ctx.key as Row, acc));
-      ctx.state.acc.clear();
-      ctx.state.counts.clear();
-    },
   };
 }
