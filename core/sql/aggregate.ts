@@ -97,25 +97,33 @@ function accumulate(
   return pair;
 }
 
-function result(agg: AggCall, acc: unknown, retracting: boolean, counts: CountStore | undefined, i: number): unknown {
-  if (agg.distinct) return counts ? acc : Object.keys(acc as Counts).length;
-  if (keepsCounts(agg, retracting)) {
-    let best: unknown = null;
-    const prefix = counts ? `${i}:` : "";
-    const keys = counts
-      ? counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
-      : Object.keys(acc as Counts);
-    for (const k of keys) {
-      const v = JSON.parse(k) as number;
-      if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
-    }
-    return best;
-  }
-  if (agg.fn === "COUNT" || agg.fn === "MIN" || agg.fn === "MAX") return acc;
-  const [sum, count] = acc as [number, number];
-  if (count === 0) return null;
-  if (agg.fn === "SUM") return sum;
-  return isInteger(agg.type) ? (sum - (sum % count)) / count : sum / count;
+/** How an aggregate call's result is read from its accumulator (and the group's store, if any). */
+type Result = (acc: unknown, counts: CountStore | undefined) => unknown;
+
+/** The {@link Result} of call `i`, `agg`: chosen once per call, not per output row. */
+function resultOf(agg: AggCall, retracting: boolean, i: number): Result {
+  if (agg.distinct) return (acc, counts) => (counts ? acc : Object.keys(acc as Counts).length);
+  if (keepsCounts(agg, retracting))
+    return (acc, counts) => {
+      let best: unknown = null;
+      const prefix = counts ? `${i}:` : "";
+      const keys = counts
+        ? counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
+        : Object.keys(acc as Counts);
+      for (const k of keys) {
+        const v = JSON.parse(k) as number;
+        if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
+      }
+      return best;
+    };
+  if (agg.fn === "COUNT" || agg.fn === "MIN" || agg.fn === "MAX") return (acc) => acc;
+  if (agg.fn === "SUM") return (acc) => ((acc as [number, number])[1] === 0 ? null : (acc as [number, number])[0]);
+  const integer = isInteger(agg.type);
+  return (acc) => {
+    const [sum, count] = acc as [number, number];
+    if (count === 0) return null;
+    return integer ? (sum - (sum % count)) / count : sum / count;
+  };
 }
 
 /**
@@ -135,6 +143,7 @@ export function accumulators(
   const views = counts && !retracting ? distinctViews(aggs) : [];
   const shared = new Set(views.flatMap((v) => v.calls));
   const unshared = aggs.map((_, i) => i).filter((i) => !shared.has(i));
+  const results = aggs.map((agg, i) => resultOf(agg, retracting, i));
   /** Adds (sign 1) or retracts (sign -1) `row` into `acc` itself (which must be a copy of its own). */
   const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
     acc.n += sign;
@@ -169,9 +178,10 @@ export function accumulators(
     fold,
     /** The output row: the group key (from `row`), then each aggregate's result. */
     output: (row: Row, acc: Acc): Row => {
-      const out = row.slice(0, groupKeys);
+      const out = new Array<unknown>(groupKeys + results.length);
+      for (let i = 0; i < groupKeys; i++) out[i] = row[i];
       const store = counts?.();
-      for (let i = 0; i < aggs.length; i++) out.push(result(aggs[i] as AggCall, acc.a[i], retracting, store, i));
+      for (let i = 0; i < results.length; i++) out[groupKeys + i] = (results[i] as Result)(acc.a[i], store);
       return out;
     },
   };
