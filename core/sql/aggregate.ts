@@ -64,37 +64,39 @@ function storeCount(store: CountStore, i: number, acc: number, v: unknown, sign:
 }
 
 /**
- * `acc` after adding (sign 1) or retracting (sign -1) `row`. A SUM or AVG accumulator (a
- * `[sum, count]` pair) is changed in place, so it must be the caller's own ({@link accumulators}'
- * `own`); every other accumulator is replaced. `counts`: the group's store of value counts, if any.
+ * How an aggregate call folds a row's value `v` (not NULL, its FILTER passed) into its
+ * accumulator: the new accumulator. A SUM or AVG accumulator (a `[sum, count]` pair) is changed in
+ * place, so it must be the caller's own ({@link accumulators}' `own`); every other accumulator is
+ * replaced. `counts`: the group's store of value counts, if any.
  */
-function accumulate(
-  agg: AggCall,
-  acc: unknown,
-  row: Row,
-  sign: 1 | -1,
-  retracting: boolean,
-  counts: CountStore | undefined,
-  i: number,
-): unknown {
-  if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
-  const v = agg.arg === undefined ? 1 : row[agg.arg];
-  if (v === null) return acc;
-  if (keepsCounts(agg, retracting)) {
-    if (counts) return storeCount(counts, i, acc as number, v, sign);
-    const copy = { ...(acc as Counts) };
-    bump(copy, v, sign);
-    return copy;
-  }
-  if (agg.fn === "MIN" || agg.fn === "MAX") {
-    const best = acc as number | null;
-    return best === null || (agg.fn === "MIN" ? (v as number) < best : (v as number) > best) ? v : best;
-  }
-  if (agg.fn === "COUNT") return (acc as number) + sign;
-  const pair = acc as [number, number];
-  pair[0] += sign * (v as number);
-  pair[1] += sign;
-  return pair;
+type Adder = (acc: unknown, v: unknown, sign: 1 | -1, counts: CountStore | undefined) => unknown;
+
+/** The {@link Adder} of call `i`, `agg`: chosen once per call, not per row. */
+function adderOf(agg: AggCall, retracting: boolean, i: number): Adder {
+  if (keepsCounts(agg, retracting))
+    return (acc, v, sign, counts) => {
+      if (counts) return storeCount(counts, i, acc as number, v, sign);
+      const copy = { ...(acc as Counts) };
+      bump(copy, v, sign);
+      return copy;
+    };
+  if (agg.fn === "MIN") return (best, v) => (best === null || (v as number) < (best as number) ? v : best);
+  if (agg.fn === "MAX") return (best, v) => (best === null || (v as number) > (best as number) ? v : best);
+  if (agg.fn === "COUNT") return (acc, _v, sign) => (acc as number) + sign;
+  return (acc, v, sign) => {
+    const pair = acc as [number, number];
+    pair[0] += sign * (v as number);
+    pair[1] += sign;
+    return pair;
+  };
+}
+
+/** An aggregate call that keeps its own accumulator: where, its FILTER and argument columns, and its {@link Adder}. */
+interface Folding {
+  readonly i: number;
+  readonly filter: number | undefined;
+  readonly arg: number | undefined;
+  readonly add: Adder;
 }
 
 /** How an aggregate call's result is read from its accumulator (and the group's store, if any). */
@@ -142,14 +144,20 @@ export function accumulators(
   // Over an insert-only input with a store, COUNT(DISTINCT …) calls share one entry per value of their column.
   const views = counts && !retracting ? distinctViews(aggs) : [];
   const shared = new Set(views.flatMap((v) => v.calls));
-  const unshared = aggs.map((_, i) => i).filter((i) => !shared.has(i));
+  const unshared: Folding[] = aggs.flatMap((agg, i) =>
+    shared.has(i) ? [] : [{ i, filter: agg.filter, arg: agg.arg, add: adderOf(agg, retracting, i) }],
+  );
   const results = aggs.map((agg, i) => resultOf(agg, retracting, i));
   /** Adds (sign 1) or retracts (sign -1) `row` into `acc` itself (which must be a copy of its own). */
   const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
     acc.n += sign;
     const store = counts?.();
     const a = acc.a;
-    for (const i of unshared) a[i] = accumulate(aggs[i] as AggCall, a[i], row, sign, retracting, store, i);
+    for (const { i, filter, arg, add } of unshared) {
+      if (filter !== undefined && row[filter] !== true) continue;
+      const v = arg === undefined ? 1 : row[arg];
+      if (v !== null) a[i] = add(a[i], v, sign, store);
+    }
     if (views.length > 0) addDistinct(views, store as CountStore, a, row);
   };
   /** A copy of `acc` that {@link fold} may change: its array and its `[sum, count]` pairs are new. */
