@@ -119,8 +119,26 @@ function rawHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend, 
   }
 }
 
-/** A copy of map object `o` with entry `skip` left out (a `for…in` copy: about twice as fast as a spread on a large map). */
+/** An array index as a property key: V8 keeps such keys as elements, which a spread copies fastest. */
+const INDEX = /^(?:0|[1-9]\d{0,8})$/;
+
+/**
+ * A copy of map object `o` with entry `skip` left out. Keys that are array indexes (a join's
+ * sequence numbers) are elements, which a spread copies fastest; other keys past a few hundred
+ * make a dictionary, which a `for…in` copies about twice as fast as a spread (q15's distinct
+ * values). The first key tells which (`for…in` gives index keys first).
+ */
 function copyMap(o: Record<string, unknown>, skip?: string): Record<string, unknown> {
+  let first: string | undefined;
+  for (const k in o) {
+    first = k;
+    break;
+  }
+  if (first !== undefined && INDEX.test(first)) {
+    if (skip === undefined) return { ...o };
+    const { [skip]: _, ...rest } = o;
+    return rest;
+  }
   const out: Record<string, unknown> = {};
   for (const k in o) if (k !== skip && Object.hasOwn(o, k)) out[k] = o[k];
   return out;

@@ -46,6 +46,22 @@ describe("map state on the keyed backend", () => {
     expect(commit(b).copy).toEqual([{ s: "op/m", k: "sk", g: 1, d: true }]);
   });
 
+  it("keeps committed maps whole with index keys (a join's sequence numbers) too", () => {
+    const { b, map } = setup();
+    map.put("1", 1);
+    map.put("2", 2);
+    map.put("10", 10);
+    const first = commit(b);
+    map.remove("2");
+    map.put("11", 11);
+    expect(first.changes).toEqual(first.copy);
+    const second = commit(b);
+    expect(second.copy.map((c) => c.v)).toEqual([{ 1: 1, 10: 10, 11: 11 }]);
+    map.remove("1");
+    expect(second.changes).toEqual(second.copy);
+    expect(Object.fromEntries(map.entries())).toEqual({ 10: 10, 11: 11 });
+  });
+
   it("reads its own writes within a batch, and removing the last entry clears the key", () => {
     const { b, map } = setup();
     map.put("x", 1);
