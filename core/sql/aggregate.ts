@@ -6,6 +6,7 @@
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { type MapState, mapState, valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
+import { addDistinct, distinctViews } from "./distinct-view.ts";
 import type { Row } from "./expr.ts";
 import type { AggCall, RowKind } from "./logical.ts";
 import { isInteger } from "./types.ts";
@@ -62,58 +63,77 @@ function storeCount(store: CountStore, i: number, acc: number, v: unknown, sign:
   return acc + (before === 0 && n > 0 ? 1 : before > 0 && n === 0 ? -1 : 0);
 }
 
-function accumulate(
-  agg: AggCall,
-  acc: unknown,
-  row: Row,
-  sign: 1 | -1,
-  retracting: boolean,
-  store?: { counts: CountStore; i: number },
-): unknown {
-  if (agg.filter !== undefined && row[agg.filter] !== true) return acc;
-  const v = agg.arg === undefined ? 1 : row[agg.arg];
-  if (v === null) return acc;
-  if (keepsCounts(agg, retracting)) {
-    if (store) return storeCount(store.counts, store.i, acc as number, v, sign);
-    const counts = { ...(acc as Counts) };
-    bump(counts, v, sign);
-    return counts;
-  }
-  if (agg.fn === "MIN" || agg.fn === "MAX") {
-    const best = acc as number | null;
-    return best === null || (agg.fn === "MIN" ? (v as number) < best : (v as number) > best) ? v : best;
-  }
-  if (agg.fn === "COUNT") return (acc as number) + sign;
-  const [sum, count] = acc as [number, number];
-  return [sum + sign * (v as number), count + sign];
+/**
+ * How an aggregate call folds a row's value `v` (not NULL, its FILTER passed) into its
+ * accumulator: the new accumulator. A SUM or AVG accumulator (a `[sum, count]` pair) is changed in
+ * place, so it must be the caller's own ({@link accumulators}' `own`); every other accumulator is
+ * replaced. `counts`: the group's store of value counts, if any.
+ */
+type Adder = (acc: unknown, v: unknown, sign: 1 | -1, counts: CountStore | undefined) => unknown;
+
+/** The {@link Adder} of call `i`, `agg`: chosen once per call, not per row. */
+function adderOf(agg: AggCall, retracting: boolean, i: number): Adder {
+  if (keepsCounts(agg, retracting))
+    return (acc, v, sign, counts) => {
+      if (counts) return storeCount(counts, i, acc as number, v, sign);
+      const copy = { ...(acc as Counts) };
+      bump(copy, v, sign);
+      return copy;
+    };
+  if (agg.fn === "MIN") return (best, v) => (best === null || (v as number) < (best as number) ? v : best);
+  if (agg.fn === "MAX") return (best, v) => (best === null || (v as number) > (best as number) ? v : best);
+  if (agg.fn === "COUNT") return (acc, _v, sign) => (acc as number) + sign;
+  return (acc, v, sign) => {
+    const pair = acc as [number, number];
+    pair[0] += sign * (v as number);
+    pair[1] += sign;
+    return pair;
+  };
 }
 
-function result(agg: AggCall, acc: unknown, retracting: boolean, store?: { counts: CountStore; i: number }): unknown {
-  if (agg.distinct) return store ? acc : Object.keys(acc as Counts).length;
-  if (keepsCounts(agg, retracting)) {
-    let best: unknown = null;
-    const prefix = store ? `${store.i}:` : "";
-    const keys = store
-      ? store.counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
-      : Object.keys(acc as Counts);
-    for (const k of keys) {
-      const v = JSON.parse(k) as number;
-      if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
-    }
-    return best;
-  }
-  if (agg.fn === "COUNT" || agg.fn === "MIN" || agg.fn === "MAX") return acc;
-  const [sum, count] = acc as [number, number];
-  if (count === 0) return null;
-  if (agg.fn === "SUM") return sum;
-  return isInteger(agg.type) ? (sum - (sum % count)) / count : sum / count;
+/** An aggregate call that keeps its own accumulator: where, its FILTER and argument columns, and its {@link Adder}. */
+interface Folding {
+  readonly i: number;
+  readonly filter: number | undefined;
+  readonly arg: number | undefined;
+  readonly add: Adder;
+}
+
+/** How an aggregate call's result is read from its accumulator (and the group's store, if any). */
+type Result = (acc: unknown, counts: CountStore | undefined) => unknown;
+
+/** The {@link Result} of call `i`, `agg`: chosen once per call, not per output row. */
+function resultOf(agg: AggCall, retracting: boolean, i: number): Result {
+  if (agg.distinct) return (acc, counts) => (counts ? acc : Object.keys(acc as Counts).length);
+  if (keepsCounts(agg, retracting))
+    return (acc, counts) => {
+      let best: unknown = null;
+      const prefix = counts ? `${i}:` : "";
+      const keys = counts
+        ? counts.entries().flatMap(([k]) => (k.startsWith(prefix) ? [k.slice(prefix.length)] : []))
+        : Object.keys(acc as Counts);
+      for (const k of keys) {
+        const v = JSON.parse(k) as number;
+        if (best === null || (agg.fn === "MIN" ? v < (best as number) : v > (best as number))) best = v;
+      }
+      return best;
+    };
+  if (agg.fn === "COUNT" || agg.fn === "MIN" || agg.fn === "MAX") return (acc) => acc;
+  if (agg.fn === "SUM") return (acc) => ((acc as [number, number])[1] === 0 ? null : (acc as [number, number])[0]);
+  const integer = isInteger(agg.type);
+  return (acc) => {
+    const [sum, count] = acc as [number, number];
+    if (count === 0) return null;
+    return integer ? (sum - (sum % count)) / count : sum / count;
+  };
 }
 
 /**
  * The accumulators of a list of aggregate calls: one implementation for group, window and session
  * aggregates. `retracting`: whether the input may retract rows; `counts`: the group's
- * {@link CountStore}, if it has one. Accumulators are never changed in place (a state value is
- * immutable once written).
+ * {@link CountStore}, if it has one (over an insert-only input, its COUNT(DISTINCT …) calls then
+ * share entries: `distinct-view.ts`). `fold` changes an accumulator in place, so it only ever
+ * gets one that `empty`, `own` or `add` made: a state value is never changed once written.
  */
 export function accumulators(
   groupKeys: number,
@@ -121,36 +141,101 @@ export function accumulators(
   retracting: boolean,
   counts?: () => CountStore,
 ) {
-  const at = (i: number) => (counts ? { counts: counts(), i } : undefined);
+  // Over an insert-only input with a store, COUNT(DISTINCT …) calls share one entry per value of their column.
+  const views = counts && !retracting ? distinctViews(aggs) : [];
+  const shared = new Set(views.flatMap((v) => v.calls));
+  const unshared: Folding[] = aggs.flatMap((agg, i) =>
+    shared.has(i) ? [] : [{ i, filter: agg.filter, arg: agg.arg, add: adderOf(agg, retracting, i) }],
+  );
+  const results = aggs.map((agg, i) => resultOf(agg, retracting, i));
   /** Adds (sign 1) or retracts (sign -1) `row` into `acc` itself (which must be a copy of its own). */
   const fold = (acc: Acc, row: Row, sign: 1 | -1): void => {
     acc.n += sign;
     const store = counts?.();
-    for (let i = 0; i < aggs.length; i++)
-      acc.a[i] = accumulate(aggs[i] as AggCall, acc.a[i], row, sign, retracting, store && { counts: store, i });
+    const a = acc.a;
+    for (const { i, filter, arg, add } of unshared) {
+      if (filter !== undefined && row[filter] !== true) continue;
+      const v = arg === undefined ? 1 : row[arg];
+      if (v !== null) a[i] = add(a[i], v, sign, store);
+    }
+    if (views.length > 0) addDistinct(views, store as CountStore, a, row);
+  };
+  /** A copy of `acc` that {@link fold} may change: its array and its `[sum, count]` pairs are new. */
+  const own = (acc: Acc): Acc => {
+    const a = acc.a.slice();
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (Array.isArray(x)) a[i] = [x[0], x[1]];
+    }
+    return { n: acc.n, a };
   };
   return {
     /** A group with no rows. */
     empty: (): Acc => ({ n: 0, a: aggs.map((g) => initial(g, retracting, counts !== undefined)) }),
-    /** `acc` after adding (sign 1) or retracting (sign -1) `row`. */
+    /** `acc` after adding (sign 1) or retracting (sign -1) `row` (`acc` itself is left as it was). */
     add: (acc: Acc, row: Row, sign: 1 | -1): Acc => {
-      const out = { n: acc.n, a: acc.a.slice() };
+      const out = own(acc);
       fold(out, row, sign);
       return out;
     },
     /**
      * A copy of `acc` that {@link fold} may change: a batch of rows costs one copy, not one per
-     * row (each accumulator value is itself replaced, never changed, so `acc` stays as it was).
+     * row (`acc`, which state or a snapshot may hold, stays as it was).
      */
-    own: (acc: Acc): Acc => ({ n: acc.n, a: acc.a.slice() }),
+    own,
     fold,
     /** The output row: the group key (from `row`), then each aggregate's result. */
     output: (row: Row, acc: Acc): Row => {
-      const out = row.slice(0, groupKeys);
-      for (let i = 0; i < aggs.length; i++) out.push(result(aggs[i] as AggCall, acc.a[i], retracting, at(i)));
+      const out = new Array<unknown>(groupKeys + results.length);
+      for (let i = 0; i < groupKeys; i++) out[i] = row[i];
+      const store = counts?.();
+      for (let i = 0; i < results.length; i++) out[groupKeys + i] = (results[i] as Result)(acc.a[i], store);
       return out;
     },
   };
+}
+
+/**
+ * The accumulators of `a`'s rows and `b`'s together (both of one key, over an input that does not
+ * retract, and without a {@link CountStore}): for sessions that merge and window panes that make
+ * up a window. Neither `a` nor `b` is changed.
+ */
+export function mergeAccs(aggs: readonly AggCall[], a: Acc, b: Acc): Acc {
+  return {
+    n: a.n + b.n,
+    a: aggs.map((agg, i) => {
+      const x = a.a[i];
+      const y = b.a[i];
+      if (agg.distinct) {
+        const counts = { ...(x as Counts) };
+        for (const [k, n] of Object.entries(y as Counts)) counts[k] = (counts[k] ?? 0) + n;
+        return counts;
+      }
+      if (agg.fn === "COUNT") return (x as number) + (y as number);
+      if (agg.fn === "MIN" || agg.fn === "MAX") {
+        if (x === null) return y;
+        if (y === null) return x;
+        const yBetter = agg.fn === "MIN" ? (y as number) < (x as number) : (y as number) > (x as number);
+        return yBetter ? y : x;
+      }
+      const [s1, c1] = x as [number, number];
+      const [s2, c2] = y as [number, number];
+      return [s1 + s2, c1 + c2];
+    }),
+  };
+}
+
+/**
+ * The version of the layout of COUNT(DISTINCT …) values in an aggregate's map state over an
+ * insert-only input: `a2`, shared views (`distinct-view.ts`) instead of one entry per call and
+ * value. It ends such an aggregate's uid, so that a savepoint of the earlier layout is refused
+ * naming the uid instead of being misread.
+ */
+export const DISTINCT_LAYOUT = "a2";
+
+/** `uid`, with {@link DISTINCT_LAYOUT} when the aggregate keeps shared distinct views. */
+export function aggregateUid(uid: string, aggs: readonly AggCall[], retracting: boolean): string {
+  return !retracting && distinctViews(aggs).length > 0 ? `${uid}-${DISTINCT_LAYOUT}` : uid;
 }
 
 /** True when two rows hold the same values (JSON-equal). */
@@ -164,31 +249,39 @@ function sameRow(a: Row, b: Row): boolean {
   return true;
 }
 
-type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
+/** A group aggregate's state: the accumulators, and the COUNT(DISTINCT …) values (see {@link CountStore}). */
+export type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: ReturnType<typeof mapState<number>> };
 
 /**
- * The keyed process function of a group aggregate over `groupKeys` leading columns. With
- * `miniBatch` (Flink's `table.exec.mini-batch.enabled`), it takes the changes of one input
- * envelope per key at once (`processBundle`) and emits one change per key for them all, instead
- * of a -U/+U pair per row; the changelog folds to the same result either way.
+ * The keyed process function of a group aggregate over `groupKeys` leading columns. Its input is
+ * a changelog when `retracting`, and otherwise the rows themselves (each an insertion: no change
+ * object around it). With `miniBatch` (Flink's `table.exec.mini-batch.enabled`), it takes the
+ * records of one input envelope per key at once (`processBundle`) and emits one change per key for
+ * them all, instead of a -U/+U pair per row; the changelog folds to the same result either way.
  */
 export function groupAggregate(
   groupKeys: number,
   aggs: readonly AggCall[],
   retracting: boolean,
   miniBatch = false,
-): KeyedProcessFunction<Change, Key, AggState, Change> {
+): KeyedProcessFunction<Change | Row, Key, AggState, Change> {
   let store: CountStore | undefined;
   const accs = accumulators(groupKeys, aggs, retracting, () => store as CountStore);
-  /** Folds `changes` (all of the current key) into its accumulators and emits what changed. */
-  const apply = (changes: readonly Change[], ctx: KeyedContext<Key, AggState, Change>) => {
+  const rowOf = retracting ? (c: Change | Row) => (c as Change).row : (c: Change | Row) => c as Row;
+  const signOf = (c: Change | Row): 1 | -1 => {
+    if (!retracting) return 1;
+    const kind = (c as Change).kind;
+    return kind === "+I" || kind === "+U" ? 1 : -1;
+  };
+  /** Folds `records` (all of the current key) into its accumulators and emits what changed. */
+  const apply = (records: readonly (Change | Row)[], ctx: KeyedContext<Key, AggState, Change>) => {
     store = ctx.state.counts;
     const before = ctx.state.acc.value();
-    const keyRow = (changes[0] as Change).row;
+    const keyRow = rowOf(records[0] as Change | Row);
     const old = before ? accs.output(keyRow, before) : undefined;
     let acc = before ? accs.own(before) : accs.empty();
-    for (const c of changes) {
-      accs.fold(acc, c.row, c.kind === "+I" || c.kind === "+U" ? 1 : -1);
+    for (const c of records) {
+      accs.fold(acc, rowOf(c), signOf(c));
       // A group whose last row is retracted starts again from nothing, as a new group.
       if (acc.n <= 0) acc = accs.empty();
     }
@@ -207,47 +300,7 @@ export function groupAggregate(
   };
   return {
     state: { acc: valueState<Acc>(), counts: mapState<number>() },
-    processElement: (change, ctx) => apply([change], ctx),
+    processElement: (record, ctx) => apply([record], ctx),
     ...(miniBatch ? { processBundle: apply } : {}),
-  };
-}
-
-/**
- * The keyed process function of a window aggregate: the key holds the window's end (at key
- * position `endKey`); rows accumulate until the watermark passes the end, then the window's row
- * is emitted once and its state dropped. Rows of a window already emitted are late, and dropped.
- * Over processing time (`proctime`), the same with the clock for the watermark.
- */
-export function windowAggregate(
-  groupKeys: number,
-  aggs: readonly AggCall[],
-  endKey: number,
-  proctime = false,
-): KeyedProcessFunction<Row, Key, AggState, Row> {
-  let store: CountStore | undefined;
-  const accs = accumulators(groupKeys, aggs, false, () => store as CountStore);
-  return {
-    state: { acc: valueState<Acc>(), counts: mapState<number>() },
-    processElement(row, ctx) {
-      store = ctx.state.counts;
-      const fireAt = (row[endKey] as number) - 1;
-      const t = ctx.timers;
-      if (fireAt <= (proctime ? t.currentProcessingTime() : t.currentWatermark())) return;
-      const before = ctx.state.acc.value();
-      if (!before) {
-        if (proctime) t.registerProcessingTimeTimer(fireAt);
-        else t.registerEventTimeTimer(fireAt);
-      }
-      ctx.state.acc.update(accs.add(before ?? accs.empty(), row, 1));
-    },
-    onTimer(_time, ctx) {
-      store = ctx.state.counts;
-      const acc = ctx.state.acc.value();
-      if (!acc) return;
-      // The key is the group's leading columns.
-      ctx.emit(accs.output(ctx.key as Row, acc));
-      ctx.state.acc.clear();
-      ctx.state.counts.clear();
-    },
   };
 }

@@ -7,11 +7,12 @@ import type { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Source } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
-import { type Change, groupAggregate, windowAggregate } from "./aggregate.ts";
+import { aggregateUid, type Change, groupAggregate } from "./aggregate.ts";
 import { generate, generateRow } from "./codegen.ts";
 import { hasNativeScan, sourceOf } from "./connectors.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { describeJoin, translateJoin } from "./join-plan.ts";
+import { windowAggregate } from "./keyed-window-aggregate.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
 import { describeOver, translateOver } from "./over.ts";
@@ -110,18 +111,22 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       if (rel.window) {
         const keyOfRow = (r: Row) => r.slice(0, rel.groupKeys) as Key;
         const fn = windowAggregate(rel.groupKeys, rel.aggs, rel.window.end, windowOf(rel.input)?.proctime === true);
-        return (input as DataStream<Row>).keyBy(keyOfRow).process(fn).uid(uid()) as DataStream<unknown>;
+        return (input as DataStream<Row>)
+          .keyBy(keyOfRow)
+          .process(fn)
+          .uid(aggregateUid(uid(), rel.aggs, false)) as DataStream<unknown>;
       }
       const retracting = isUpdating(changelogMode(rel.input));
-      const changes = retracting
-        ? (input as DataStream<Change>)
-        : (input as DataStream<Row>).map((row): Change => ({ kind: "+I", row })).uid(uid());
+      // An insert-only input goes in as rows; the uid its +I wrapper once had stays taken, so that
+      // the operators after it keep theirs (and their state in a savepoint).
+      if (!retracting) uid();
       const g = rel.groupKeys;
-      const keyOf = g === 0 ? () => 0 : (c: Change) => c.row.slice(0, g) as Key;
-      return changes
+      const rowOf = retracting ? (c: Change | Row) => (c as Change).row : (c: Change | Row) => c as Row;
+      const keyOf = g === 0 ? () => 0 : (c: Change | Row) => rowOf(c).slice(0, g) as Key;
+      return (input as DataStream<Change | Row>)
         .keyBy(keyOf)
         .process(groupAggregate(g, rel.aggs, retracting, ctx.miniBatch ?? true))
-        .uid(uid()) as DataStream<unknown>;
+        .uid(aggregateUid(uid(), rel.aggs, retracting)) as DataStream<unknown>;
     }
     case "join":
       return translateJoin(rel, ctx, translate);

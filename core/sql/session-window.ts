@@ -7,10 +7,10 @@
  * Sessions and their accumulators live in keyed state (exactly once like every keyed operator).
  */
 
-import type { KeyedProcessFunction } from "../api/functions.ts";
+import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { type Acc, accumulators } from "./aggregate.ts";
+import { type Acc, accumulators, mergeAccs } from "./aggregate.ts";
 import type { Expr } from "./ast.ts";
 import { type BindContext, bindExpr } from "./bind-expr.ts";
 import { invalid } from "./errors.ts";
@@ -52,31 +52,6 @@ export function sessionColumn(e: Expr, session: SessionGroup | undefined): 0 | 1
   return e.name === "SESSION_START" ? 0 : 1;
 }
 
-/** `b` folded into `a` (both accumulate rows of one key; neither retracts). */
-function merge(aggs: readonly AggCall[], a: Acc, b: Acc): Acc {
-  return {
-    n: a.n + b.n,
-    a: aggs.map((agg, i) => {
-      const x = a.a[i];
-      const y = b.a[i];
-      if (agg.distinct) {
-        const counts = { ...(x as Record<string, number>) };
-        for (const [k, n] of Object.entries(y as Record<string, number>)) counts[k] = (counts[k] ?? 0) + n;
-        return counts;
-      }
-      if (agg.fn === "COUNT") return (x as number) + (y as number);
-      if (agg.fn === "MIN" || agg.fn === "MAX") {
-        if (x === null) return y;
-        if (y === null) return x;
-        return agg.fn === "MIN" ? Math.min(x as number, y as number) : Math.max(x as number, y as number);
-      }
-      const [s1, c1] = x as [number, number];
-      const [s2, c2] = y as [number, number];
-      return [s1 + s2, c1 + c2];
-    }),
-  };
-}
-
 /** An open session: first and last row time, and the accumulators. */
 interface Session {
   readonly start: number;
@@ -84,11 +59,22 @@ interface Session {
   readonly acc: Acc;
 }
 
+/** A session this bundle made or copied, which it may change in place. */
+type OwnSession = { start: number; last: number; acc: Acc };
+
 type SessionState = { sessions: ReturnType<typeof valueState<readonly Session[]>> };
 
 /**
  * The keyed process function of a session aggregate over rows whose first `groupKeys` columns are
- * the key and column `time` the row time; it emits the key, start, end, then the aggregates.
+ * the key and column `time` the row time; it emits the key, start, end, then the aggregates. It
+ * takes an envelope's rows of a key at once (output only comes from timers): the key's sessions
+ * are copied once per bundle, not once per row, and a row that lands in one session is folded
+ * into the bundle's own copy of it in place.
+ *
+ * Timers: every open session has a pending event-time timer at or before its end − 1. A new
+ * session registers one at its end − 1; a row that extends a session or merges sessions keeps
+ * theirs (each at or before the new end), and a timer that finds a session still open re-arms it
+ * at its end − 1. So a row costs a timer only when it opens a session (as the TypeScript q11).
  */
 export function sessionAggregate(
   groupKeys: number,
@@ -97,31 +83,57 @@ export function sessionAggregate(
   gapMs: number,
 ): KeyedProcessFunction<Row, Key, SessionState, Row> {
   const accs = accumulators(groupKeys, aggs, false);
-  return {
-    state: { sessions: valueState<readonly Session[]>() },
-    processElement(row, ctx) {
+  const add = (rows: readonly Row[], ctx: KeyedContext<Key, SessionState, Row>) => {
+    const wm = ctx.timers.currentWatermark();
+    let open: Session[] = [...(ctx.state.sessions.value() ?? [])];
+    /** The sessions of `open` that this call made or copied. */
+    const own: Session[] = [];
+    let changed = false;
+    for (const row of rows) {
       const t = row[time] as number;
-      let merged: Session = { start: t, last: t, acc: accs.add(accs.empty(), row, 1) };
-      let joined = false;
-      const rest: Session[] = [];
-      for (const s of ctx.state.sessions.value() ?? []) {
-        if (s.start <= t + gapMs && s.last + gapMs >= t) {
+      const touching = open.filter((s) => s.start <= t + gapMs && s.last + gapMs >= t);
+      if (touching.length === 0) {
+        if (t + gapMs - 1 <= wm) continue; // too late for any session
+        const fresh: OwnSession = { start: t, last: t, acc: accs.empty() };
+        accs.fold(fresh.acc, row, 1);
+        ctx.timers.registerEventTimeTimer(t + gapMs - 1);
+        open.push(fresh);
+        own.push(fresh);
+      } else if (touching.length === 1) {
+        const s = touching[0] as Session;
+        let mine = s as OwnSession;
+        if (!own.includes(s)) {
+          mine = { start: s.start, last: s.last, acc: accs.own(s.acc) };
+          open[open.indexOf(s)] = mine;
+          own.push(mine);
+        }
+        if (t < mine.start) mine.start = t;
+        if (t > mine.last) mine.last = t;
+        accs.fold(mine.acc, row, 1);
+      } else {
+        let merged: OwnSession = { start: t, last: t, acc: accs.add(accs.empty(), row, 1) };
+        for (const s of touching)
           merged = {
             start: Math.min(s.start, merged.start),
             last: Math.max(s.last, merged.last),
-            acc: merge(aggs, s.acc, merged.acc),
+            acc: mergeAccs(aggs, s.acc, merged.acc),
           };
-          joined = true;
-        } else rest.push(s);
+        open = open.filter((s) => !touching.includes(s));
+        open.push(merged);
+        own.push(merged);
       }
-      if (!joined && t + gapMs - 1 <= ctx.timers.currentWatermark()) return; // too late for any session
-      ctx.timers.registerEventTimeTimer(merged.last + gapMs - 1);
-      rest.push(merged);
-      ctx.state.sessions.update(rest);
-    },
+      changed = true;
+    }
+    if (changed) ctx.state.sessions.update(open);
+  };
+  return {
+    state: { sessions: valueState<readonly Session[]>() },
+    processElement: (row, ctx) => add([row], ctx),
+    processBundle: add,
     onTimer(at, ctx) {
       const open = ctx.state.sessions.value() ?? [];
       const rest = open.filter((s) => s.last + gapMs - 1 > at);
+      for (const s of rest) ctx.timers.registerEventTimeTimer(s.last + gapMs - 1);
       for (const s of open) {
         if (s.last + gapMs - 1 > at) continue;
         const out = accs.output(groupKeys === 0 ? [] : (ctx.key as Row), s.acc);

@@ -2,33 +2,40 @@
  * A window aggregate fused with its window table function: instead of a `flatMap` that copies each
  * row once per window (five times for a HOP of 10 s sliding by 2 s) and a keyed operator per
  * (key, window), rows are keyed by the grouping key without the window, and one value state per
- * key holds the accumulators of its open windows (by window end). A row adds itself to every
- * window of its time that the watermark has not passed; a window is emitted once, when the
- * watermark passes its end, as the unfused aggregate does. Used when nothing but the window's
- * `window_start`/`window_end` keys reads the window columns, no aggregate keeps value counts
- * (DISTINCT), and the time is event time; otherwise the plan stays unfused.
+ * key holds the accumulators of its open panes (Flink's slices, `window-panes.ts`): a row is
+ * folded into its one pane, and a window, when the watermark passes its end, is emitted once with
+ * the merged accumulators of its panes, as the unfused aggregate emits it. Used when nothing but
+ * the window's `window_start`/`window_end` keys reads the window columns and no aggregate keeps
+ * value counts (DISTINCT); otherwise the plan stays unfused. Over processing time (a `PROCTIME()`
+ * column), the runtime's clock stands for the watermark and windows fire on processing-time
+ * timers, as in the unfused aggregate.
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { type Acc, accumulators } from "./aggregate.ts";
+import { type Acc, accumulators, mergeAccs } from "./aggregate.ts";
 import { type BoundExpr, compile, inputsOf, projector, type Row } from "./expr.ts";
 import type { Rel } from "./logical.ts";
-import { windowsOf } from "./windows.ts";
+import { panesOf } from "./window-panes.ts";
 
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
-/** A key's open windows, in the order they opened: start, end and accumulators. */
-type Window = readonly [start: number, end: number, acc: Acc];
-type Windows = readonly Window[];
-type State = { windows: ReturnType<typeof valueState<Windows>> };
+/** A key's open panes, in the order they opened: start and accumulators. */
+type Pane = readonly [start: number, acc: Acc];
+type State = { panes: ReturnType<typeof valueState<readonly Pane[]>> };
+
+/**
+ * The version of the fused operator's state layout, in its uid: panes (`w2`) replaced windows, so
+ * a savepoint of the earlier layout is refused naming the uid instead of being misread.
+ */
+export const WINDOW_LAYOUT = "w2";
 
 /** The parts of a fusable window aggregate, or undefined when it cannot be fused. */
 function fusable(rel: Aggregate) {
   const pre = rel.input;
   if (!rel.window || pre.kind !== "calc" || pre.input.kind !== "window-tvf") return undefined;
   const tvf = pre.input;
-  if (tvf.window.proctime || rel.aggs.some((a) => a.distinct)) return undefined;
+  if (rel.aggs.some((a) => a.distinct)) return undefined;
   const n = tvf.input.fields.length;
   const { start, end } = rel.window;
   const readsWindow = (e: BoundExpr) => [...inputsOf(e)].some((i) => i >= n);
@@ -47,65 +54,109 @@ export function fusedWindowAggregate(
   if (!parts) return undefined;
   const { pre, tvf, start, end } = parts;
   const test = pre.filter ? compile(pre.filter) : undefined;
-  const project = projector(pre.projects.map((p, i) => (i === start || i === end ? () => null : compile(p))));
-  const keyAt = Array.from({ length: rel.groupKeys }, (_, i) => i).filter((i) => i !== start && i !== end);
+  // The projected row, and its time after the projection's columns.
   const time = tvf.time;
+  const at = pre.projects.length;
+  const project = projector([
+    ...pre.projects.map((p, i) => (i === start || i === end ? () => null : compile(p))),
+    (row: Row) => row[time],
+  ]);
+  const keyAt = Array.from({ length: rel.groupKeys }, (_, i) => i).filter((i) => i !== start && i !== end);
   const rows = (input(tvf.input) as DataStream<Row>)
-    .flatMap((row): Row[] => (test && test(row) !== true ? [] : [[row[time] as number, ...project(row)]]))
+    .flatMap((row): Row[] => (test && test(row) !== true ? [] : [project(row)]))
     .uid(uid());
-  const keyOf = keyAt.length === 0 ? () => 0 : (r: Row) => keyAt.map((i) => r[i + 1]) as Key;
+  const one = keyAt[0] as number;
+  const keyOf =
+    keyAt.length === 0
+      ? () => 0
+      : keyAt.length === 1
+        ? (r: Row) => r[one] as Key
+        : (r: Row) => keyAt.map((i) => r[i]) as Key;
+  const fn = paneAggregate(rel, tvf.window, keyAt, at);
+  // Unfused, as processing-time windows were until they were fused too, the plan drew three uids
+  // (the window TVF, its calc, the aggregate): a fused one draws as many, so that the operators
+  // after it keep their uids and a savepoint's state stays with its operator.
+  if (tvf.window.proctime === true) uid();
+  return rows.keyBy(keyOf).process(fn).uid(`${uid()}-${WINDOW_LAYOUT}`) as DataStream<unknown>;
+}
+
+/**
+ * The keyed process function of a fused window aggregate over rows whose column `at` is the time:
+ * per key, the accumulators of its open panes in one value state. A row is folded into its pane
+ * (the bundle's own copy of it) unless every window of the pane has fired; a window fires when
+ * the watermark (or, over processing time, the clock) passes its end, with its panes merged, and
+ * a pane is dropped after its last window. Timers: a new pane's first unfired window end; a fired
+ * window arms the next end that an open pane reaches.
+ */
+function paneAggregate(
+  rel: Aggregate,
+  window: Extract<Rel, { kind: "window-tvf" }>["window"],
+  keyAt: readonly number[],
+  at: number,
+): KeyedProcessFunction<Row, Key, State, Row> {
   const accs = accumulators(rel.groupKeys, rel.aggs, false);
-  /** Adds rows of the current key to every open window of their time. */
+  const panes = panesOf(window);
+  const { step } = panes;
+  const proctime = window.proctime === true;
+  const now = (ctx: KeyedContext<Key, State, Row>) =>
+    proctime ? ctx.timers.currentProcessingTime() : ctx.timers.currentWatermark();
+  const arm = (ctx: KeyedContext<Key, State, Row>, windowEnd: number) =>
+    proctime ? ctx.timers.registerProcessingTimeTimer(windowEnd - 1) : ctx.timers.registerEventTimeTimer(windowEnd - 1);
+  /** Adds rows of the current key to their panes. */
   const add = (rows: readonly Row[], ctx: KeyedContext<Key, State, Row>) => {
-    const wm = ctx.timers.currentWatermark();
-    const open = [...(ctx.state.windows.value() ?? [])];
-    /** Per window of `open`: whether this call copied its accumulators (and so may change them in place). */
+    const wm = now(ctx);
+    const open = [...(ctx.state.panes.value() ?? [])];
+    /** Per pane of `open`: whether this call made or copied it (and so may change it in place). */
     const owned: boolean[] = [];
     let changed = false;
-    for (const timed of rows) {
-      const row = timed.slice(1);
-      for (const [s, e] of windowsOf(tvf.window, timed[0] as number)) {
-        if (e - 1 <= wm) continue;
-        let j = 0;
-        while (j < open.length && ((open[j] as Window)[0] !== s || (open[j] as Window)[1] !== e)) j++;
-        if (j === open.length) {
-          ctx.timers.registerEventTimeTimer(e - 1);
-          open.push([s, e, accs.empty()]);
-          owned[j] = true;
-        } else if (!owned[j]) {
-          open[j] = [s, e, accs.own((open[j] as Window)[2])];
-          owned[j] = true;
-        }
-        accs.fold((open[j] as Window)[2], row, 1);
-        changed = true;
+    for (const row of rows) {
+      const p = panes.of(row[at] as number);
+      if (panes.lastEnd(p) - 1 <= wm) continue; // every window of its pane has fired
+      let j = 0;
+      while (j < open.length && (open[j] as Pane)[0] !== p) j++;
+      if (j === open.length) {
+        open.push([p, accs.empty()]);
+        owned[j] = true;
+        let first = p + step;
+        while (first - 1 <= wm) first += step; // at most size / step times: the pane's last window is unfired
+        arm(ctx, first);
+      } else if (!owned[j]) {
+        open[j] = [p, accs.own((open[j] as Pane)[1])];
+        owned[j] = true;
       }
+      accs.fold((open[j] as Pane)[1], row, 1);
+      changed = true;
     }
-    if (changed) ctx.state.windows.update(open);
+    if (changed) ctx.state.panes.update(open);
   };
-  const fn: KeyedProcessFunction<Row, Key, State, Row> = {
-    state: { windows: valueState<Windows>() },
-    processElement: (timed, ctx) => add([timed], ctx),
-    // One copy of the key's open windows per envelope, not per row (output only comes from timers).
+  return {
+    state: { panes: valueState<readonly Pane[]>() },
+    processElement: (row, ctx) => add([row], ctx),
+    // One copy of the key's open panes per envelope, not per row (output only comes from timers).
     processBundle: add,
-    onTimer(at, ctx) {
-      const open = ctx.state.windows.value();
+    onTimer(time, ctx) {
+      const open = ctx.state.panes.value();
       if (!open) return;
-      const rest: Window[] = [];
-      const key = keyAt.length === 0 ? [] : (ctx.key as Row);
-      for (const w of open) {
-        const [windowStart, windowEnd, acc] = w;
-        if (windowEnd - 1 > at) {
-          rest.push(w);
-          continue;
-        }
+      const windowEnd = time + 1;
+      const windowStart = panes.startOf(windowEnd);
+      let acc: Acc | undefined;
+      for (const [p, a] of open) if (p >= windowStart && p < windowEnd) acc = acc ? mergeAccs(rel.aggs, acc, a) : a;
+      if (acc) {
+        const key = keyAt.length === 0 ? [] : keyAt.length === 1 ? [ctx.key] : (ctx.key as Row);
         const keyRow: unknown[] = [];
         for (let i = 0, k = 0; i < rel.groupKeys; i++)
-          keyRow.push(i === start ? windowStart : i === end ? windowEnd : key[k++]);
+          keyRow.push(i === rel.window?.start ? windowStart : i === rel.window?.end ? windowEnd : key[k++]);
         ctx.emit(accs.output(keyRow, acc));
       }
-      if (rest.length === 0) ctx.state.windows.clear();
-      else ctx.state.windows.update(rest);
+      const rest = open.filter(([p]) => panes.lastEnd(p) > windowEnd);
+      if (rest.length === 0) {
+        ctx.state.panes.clear();
+        return;
+      }
+      let next = Number.POSITIVE_INFINITY;
+      for (const [p] of rest) next = Math.min(next, Math.max(windowEnd + step, p + step));
+      arm(ctx, next);
+      if (rest.length < open.length) ctx.state.panes.update(rest);
     },
   };
-  return rows.keyBy(keyOf).process(fn).uid(uid()) as DataStream<unknown>;
 }
