@@ -51,7 +51,8 @@ function queries(): readonly string[] {
   if (named === undefined || named.trim() === "") return ALL_QUERIES;
   const wanted = named.split(",").map((q) => q.trim());
   const unknown = wanted.filter((q) => !ALL_QUERIES.includes(q));
-  if (unknown.length > 0) throw new Error(`RIFFLE_BENCH_SQL_QUERIES names unknown queries: ${unknown.join(", ")} (q0–q23)`);
+  if (unknown.length > 0)
+    throw new Error(`RIFFLE_BENCH_SQL_QUERIES names unknown queries: ${unknown.join(", ")} (q0–q23)`);
   return wanted;
 }
 
