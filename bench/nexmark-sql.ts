@@ -29,6 +29,11 @@ export interface SqlFigure {
   readonly tsEventsPerSec: number | undefined;
   /** SQL / TypeScript (goal: ≥ 0.8). */
   readonly sqlToTs: number | undefined;
+  /** Events per second of the process's CPU time (user + system, all threads: GC included), medians. */
+  readonly sqlEventsPerCpuSec: number | undefined;
+  readonly tsEventsPerCpuSec: number | undefined;
+  /** SQL / TypeScript in CPU time: steadier than the wall-clock ratio on a shared machine. */
+  readonly sqlToTsCpu: number | undefined;
   readonly flinkPerCore: number | undefined;
   /** SQL / Flink's per-core figure (goal: ≥ 2). */
   readonly multipleOfFlink: number | undefined;
@@ -56,8 +61,8 @@ function queries(): readonly string[] {
   return wanted;
 }
 
-/** Runs `job` at parallelism 1 on a manual clock: events/s and committed records. */
-async function time(job: Job, events: number): Promise<{ eventsPerSec: number; rows: number }> {
+/** Runs `job` at parallelism 1 on a manual clock: events/s (wall clock and CPU time) and committed records. */
+async function time(job: Job, events: number): Promise<Timed> {
   let rows = 0;
   const rt = new EmbeddedRuntime(job, {
     parallelism: 1,
@@ -67,8 +72,15 @@ async function time(job: Job, events: number): Promise<{ eventsPerSec: number; r
     },
   });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await rt.run();
-  return { eventsPerSec: Math.round(events / ((performance.now() - t0) / 1000)), rows };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  return {
+    eventsPerSec: Math.round(events / ((performance.now() - t0) / 1000)),
+    eventsPerCpuSec: Math.round(events / cpuSec),
+    rows,
+  };
 }
 
 /** The median of `xs`. */
@@ -78,7 +90,7 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[m] as number) : Math.round(((s[m - 1] as number) + (s[m] as number)) / 2);
 }
 
-type Timed = { eventsPerSec: number; rows: number };
+type Timed = { eventsPerSec: number; eventsPerCpuSec: number; rows: number };
 
 /** Runs each job of `jobs` once small, then `reps` times, alternating: median events/s and rows per job. */
 async function interleaved(jobs: readonly ((events: number) => Job)[], events: number, reps: number): Promise<Timed[]> {
@@ -89,7 +101,11 @@ async function interleaved(jobs: readonly ((events: number) => Job)[], events: n
     const order = r % 2 === 0 ? jobs.map((_, i) => i) : jobs.map((_, i) => jobs.length - 1 - i);
     for (const i of order) runs[i]?.push(await time((jobs[i] as (e: number) => Job)(events), events));
   }
-  return runs.map((rs) => ({ eventsPerSec: median(rs.map((x) => x.eventsPerSec)), rows: rs[0]?.rows ?? 0 }));
+  return runs.map((rs) => ({
+    eventsPerSec: median(rs.map((x) => x.eventsPerSec)),
+    eventsPerCpuSec: median(rs.map((x) => x.eventsPerCpuSec)),
+    rows: rs[0]?.rows ?? 0,
+  }));
 }
 
 /** Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one. */
@@ -132,6 +148,9 @@ export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFi
         sqlEventsPerSec: sql?.eventsPerSec,
         tsEventsPerSec: ts?.eventsPerSec,
         sqlToTs: ratio(sql?.eventsPerSec, ts?.eventsPerSec, 2),
+        sqlEventsPerCpuSec: sql?.eventsPerCpuSec,
+        tsEventsPerCpuSec: ts?.eventsPerCpuSec,
+        sqlToTsCpu: ratio(sql?.eventsPerCpuSec, ts?.eventsPerCpuSec, 2),
         flinkPerCore: flink,
         multipleOfFlink: ratio(sql?.eventsPerSec, flink, 2),
         sqlRows: sql?.rows,

@@ -28,7 +28,9 @@ export function summarize(r: BenchReport): string {
       q.sqlEventsPerSec === undefined
         ? `sql ${q.query}: refused (${q.refused})`
         : `sql ${q.query}: ${n(q.sqlEventsPerSec)} events/s` +
-            (q.tsEventsPerSec ? `; TypeScript ${n(q.tsEventsPerSec)}/s, SQL/TS ${q.sqlToTs}` : "") +
+            (q.tsEventsPerSec
+              ? `; TypeScript ${n(q.tsEventsPerSec)}/s, SQL/TS ${q.sqlToTs} (in CPU time ${q.sqlToTsCpu})`
+              : "") +
             (q.flinkPerCore ? `; ${q.multipleOfFlink}× Flink's ${n(q.flinkPerCore)}/core` : ""),
     );
   }
