@@ -18,6 +18,7 @@ import { ManualClock } from "../ports/clock.ts";
 import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TableStore } from "../ports/table-store.ts";
+import { callsOut } from "../remote/targets.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
 import { TaskRunner } from "./task-runner.ts";
 
@@ -31,6 +32,11 @@ export interface BatchFailure {
   /** A mistake in the job's code ({@link JobCodeError}): the job fails at once, with no restart. */
   readonly fatal?: true;
 }
+
+/** What one step of a task did: nothing to run, ran, or failed. */
+type StepResult = "idle" | "ok" | BatchFailure;
+
+const isFailure = (r: StepResult): r is BatchFailure => r !== "ok" && r !== "idle";
 
 /** What the scheduler runs on. */
 export interface SchedulerContext {
@@ -54,6 +60,8 @@ export class PartitionScheduler {
   private byAddress = new Map<string, TaskRunner>();
   /** Partitions with a tick in their queue. */
   private readonly ticked = new Set<TaskRunner>();
+  /** Per task: whether it runs its batch beside the rest of a round. */
+  private readonly overlapping = new Map<string, boolean>();
   /** Rounds in a row in which nothing ran (counted with a simulation's `invoke`). */
   private idleRounds = 0;
   /** Records read by runners of earlier generations. */
@@ -85,6 +93,7 @@ export class PartitionScheduler {
     this.runners = [];
     this.byAddress = new Map();
     this.ticked.clear();
+    this.overlapping.clear();
     for (const task of plan.tasks) {
       for (let p = 0; p < task.parallelism; p++) {
         const runner = new TaskRunner({
@@ -131,20 +140,83 @@ export class PartitionScheduler {
     };
   }
 
-  /** One round over every task, downstream first; says whether anything ran, or which partition failed. */
+  /**
+   * One round over every task, downstream first; says whether anything ran, or which
+   * partition failed. A task that calls out ({@link callsOut}: it awaits a remote
+   * function's answers) runs one batch beside the rest of the round instead of in
+   * turn; while that batch is out, the other tasks run again (the source reads the
+   * next slices) until its queue holds a whole next batch, so that the function works
+   * while riffle prepares what comes next, as separate task invocations do on AWS.
+   * The round ends once that batch is done too: nothing runs between rounds.
+   */
   async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
     const downstreamFirst = [...this.plan.tasks].reverse(); // so the pipeline drains before sources read more
-    let progressed = false;
-    for (const task of this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst) {
+    const tasks = this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst;
+    const beside: Promise<StepResult>[] = [];
+    let out = 0;
+    const start = (task: TaskPlan) => {
+      out++;
+      beside.push(this.step(task).finally(() => out--));
+    };
+    const results: StepResult[] = [];
+    const inTurn = async () => {
+      results.push(...(await this.runInTurn(tasks, start)));
+      while (out > 0 && !results.some(isFailure) && this.wantsMore(tasks)) {
+        const more = await this.runInTurn(tasks, undefined);
+        results.push(...more);
+        if (more.every((r) => r === "idle")) break;
+      }
+    };
+    const [turn] = await Promise.allSettled([inTurn()]);
+    const besideDone = await Promise.allSettled(beside); // also when a task in turn threw
+    if (turn?.status === "rejected") throw turn.reason;
+    for (const s of besideDone) {
+      if (s.status === "rejected") throw s.reason;
+      results.push(s.value);
+    }
+    const progressed = results.some((r) => r !== "idle");
+    if (progressed) this.idleRounds = 0;
+    const failure = results.find(isFailure);
+    return failure ? { progressed, failure } : { progressed };
+  }
+
+  /** True while every task that overlaps has less than a whole batch waiting beyond the one it runs. */
+  private wantsMore(tasks: readonly TaskPlan[]): boolean {
+    return tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH);
+  }
+
+  /**
+   * Runs `tasks` in turn (a source one batch per partition, any other until it is
+   * idle), stopping at a failure; a task that overlaps is handed to `start` (none: skipped).
+   */
+  private async runInTurn(
+    tasks: readonly TaskPlan[],
+    start: ((task: TaskPlan) => void) | undefined,
+  ): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const task of tasks) {
+      if (this.overlaps(task)) {
+        start?.(task);
+        continue;
+      }
       for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
         const r = await this.step(task);
+        results.push(r);
         if (r === "idle") break;
-        progressed = true;
-        this.idleRounds = 0;
-        if (r !== "ok") return { progressed, failure: r };
+        if (r !== "ok") return results;
       }
     }
-    return { progressed };
+    return results;
+  }
+
+  /** True when `task` runs its batch beside the rest of a round (see {@link round}); never under a simulation. */
+  private overlaps(task: TaskPlan): boolean {
+    let o = this.overlapping.get(task.id);
+    if (o === undefined) {
+      o = !task.isSource && this.c.options.simulation === undefined && callsOut(this.c.graph, task);
+      this.overlapping.set(task.id, o);
+    }
+    return o;
   }
 
   /** Runs rounds until nothing is left to run (or a batch fails), at most `maxRounds`. */
@@ -156,7 +228,7 @@ export class PartitionScheduler {
   }
 
   /** Receives and runs one batch of `task`. */
-  private async step(task: TaskPlan): Promise<"idle" | "ok" | BatchFailure> {
+  private async step(task: TaskPlan): Promise<StepResult> {
     const msgs = await this.c.queue.receive(task.id, this.c.options.simulation?.batchSize?.() ?? MAX_BATCH);
     if (msgs.length === 0) return "idle";
     const invoke = this.c.options.simulation?.invoke;
