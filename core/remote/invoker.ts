@@ -4,12 +4,11 @@
  * kept-alive connections (core/remote/http-client.ts); any other target (a Lambda function name or ARN) goes to
  * the invoker the runtime installed with {@link setLambdaInvokers} (the AWS task
  * handler, aws-local and the CLI install the `@aws-sdk/client-lambda` one), so core
- * needs no AWS code. HTTP goes through undici's `Pool` (kept-alive HTTP/1.1
- * connections per origin, as many as calls in flight).
+ * needs no AWS code.
  */
 
-import { Pool } from "undici";
 import { RemoteFunctionError } from "../errors.ts";
+import { type HttpAnswer, HttpOrigin } from "./http-client.ts";
 
 /** Sends one request body (JSON) to a remote function and returns its response body. */
 export interface RemoteInvoker {
@@ -49,55 +48,33 @@ export function invokerFor(target: string): RemoteInvoker {
 }
 
 /** Kept-alive connections per origin, shared by every HTTP target of the process. */
-const POOLS = new Map<string, Pool>();
-
-/** Errors of a connection that broke before its answer came (a kept-alive one the server had closed). */
-const STALE = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+const ORIGINS = new Map<string, HttpOrigin>();
 
 /** Calls a function over HTTP: `POST` of the request, a 2xx answer with the response. */
 export class HttpInvoker implements RemoteInvoker {
   readonly target: string;
-  private readonly pool: Pool;
-  private readonly path: string;
+  private readonly origin: HttpOrigin;
   constructor(url: string) {
     this.target = url;
     const u = new URL(url);
-    this.path = `${u.pathname || "/"}${u.search}`;
-    let pool = POOLS.get(u.origin);
-    if (!pool) {
-      pool = new Pool(u.origin, { keepAliveTimeout: 30_000 });
-      POOLS.set(u.origin, pool);
+    const key = `${u.protocol}//${u.host}${u.pathname}${u.search}`;
+    let origin = ORIGINS.get(key);
+    if (!origin) {
+      origin = new HttpOrigin(u);
+      ORIGINS.set(key, origin);
     }
-    this.pool = pool;
+    this.origin = origin;
   }
 
   async invoke(body: string, signal: AbortSignal): Promise<string> {
-    let answer: { status: number; text: string };
+    let answer: HttpAnswer;
     try {
-      answer = await this.post(body, signal);
-    } catch (error) {
-      // A kept-alive connection the server closed as the request came: once more, on a new one.
-      const code = (error as { code?: unknown } | null)?.code;
-      if (signal.aborted || typeof code !== "string" || !STALE.has(code)) throw this.failed(error);
-      answer = await this.post(body, signal).catch((again: unknown) => Promise.reject(this.failed(again)));
+      answer = await this.origin.post(body, signal);
+    } catch (cause) {
+      throw new RemoteFunctionError(this.target, "the request failed", { cause });
     }
-    const { status, text } = answer;
+    const { status, body: text } = answer;
     if (status >= 200 && status < 300) return text;
     throw new RemoteFunctionError(this.target, `answered ${status}: ${text.slice(0, 200)}`);
-  }
-
-  private async post(body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
-    const r = await this.pool.request({
-      method: "POST",
-      path: this.path,
-      headers: { "content-type": "application/json" },
-      body,
-      signal,
-    });
-    return { status: r.statusCode, text: await r.body.text() };
-  }
-
-  private failed(cause: unknown): RemoteFunctionError {
-    return new RemoteFunctionError(this.target, "the request failed", { cause });
   }
 }

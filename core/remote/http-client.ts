@@ -1,0 +1,231 @@
+/**
+ * A lean HTTP/1.1 client for remote functions: `POST` over kept-alive connections
+ * (plain TCP or TLS), one write per request (request line, headers and body as one
+ * string), the answer framed by its `content-length` (or chunked, or the connection's
+ * end). riffle sends batch after batch to one origin, so `node:http`'s per-request
+ * machinery (a `ClientRequest`, the agent's queues, header objects, a body flushed in
+ * several writes) was a large part of a small batch's cost on riffle's side.
+ */
+
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+
+/** A response: its status and its body as text. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** The connection ended or failed before the whole answer came; `fresh`: nothing of it came back. */
+export class HttpConnectionError extends Error {
+  readonly fresh: boolean;
+  constructor(message: string, fresh: boolean, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "HttpConnectionError";
+    this.fresh = fresh;
+  }
+}
+
+type Waiter = { resolve(a: HttpAnswer): void; reject(e: Error): void };
+
+/** One connection: at most one request on it at a time. */
+class Connection {
+  readonly socket: Socket;
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  /** Bytes the answer needs in all, once its head said (content-length): no parse before they came. */
+  private need = 0;
+  private waiter: Waiter | undefined;
+  /** False once the connection cannot carry another request. */
+  open = true;
+  /** Requests answered on it so far. */
+  used = 0;
+
+  constructor(socket: Socket, onIdleClose: () => void) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on("data", (c: Buffer) => {
+      if (!this.waiter) {
+        this.close(); // bytes nobody asked for: the connection is out of step
+        return;
+      }
+      this.chunks.push(c);
+      this.bytes += c.length;
+      if (this.bytes >= this.need) this.parse(false);
+    });
+    const ended = (cause?: unknown) => {
+      this.open = false;
+      if (this.waiter) this.parse(true, cause);
+      else onIdleClose();
+    };
+    socket.on("end", () => ended());
+    socket.on("close", () => ended());
+    socket.on("error", (e) => ended(e));
+  }
+
+  send(text: string): Promise<HttpAnswer> {
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.socket.ref();
+      this.socket.write(text);
+    });
+  }
+
+  /** Settles the waiter once the buffered bytes hold a whole answer (or the connection `ended`). */
+  private parse(ended: boolean, cause?: unknown): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.chunks = [data];
+    const answer = readAnswer(data, ended);
+    if (typeof answer === "number") {
+      this.need = answer;
+      if (!ended) return;
+      this.fail(waiter, new HttpConnectionError("the connection ended mid-answer", this.bytes === 0, cause));
+      return;
+    }
+    if (answer === "bad") {
+      this.fail(waiter, new HttpConnectionError("the answer is not HTTP/1.x", false, cause));
+      return;
+    }
+    this.waiter = undefined;
+    this.chunks = [];
+    this.bytes = 0;
+    this.need = 0;
+    this.used++;
+    if (answer.close || ended) this.close();
+    else this.socket.unref(); // an idle kept-alive connection does not keep the process alive
+    waiter.resolve({ status: answer.status, body: answer.body });
+  }
+
+  private fail(waiter: Waiter, error: Error): void {
+    this.waiter = undefined;
+    this.close();
+    waiter.reject(error);
+  }
+
+  close(): void {
+    this.open = false;
+    this.socket.destroy();
+  }
+}
+
+/** A whole answer; `"bad"`; or, while incomplete, the bytes it needs in all (0: unknown yet). */
+type Parsed = { status: number; body: string; close: boolean } | "bad" | number;
+
+/** The first whole answer in `data` (1xx answers skipped), or how many bytes it needs. */
+function readAnswer(data: Buffer, ended: boolean): Parsed {
+  let start = 0;
+  for (;;) {
+    const end = data.indexOf("\r\n\r\n", start, "latin1");
+    if (end < 0) return 0;
+    const lines = data.toString("latin1", start, end).split("\r\n");
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] as string);
+    if (!m) return "bad";
+    const status = Number(m[1]);
+    const bodyAt = end + 4;
+    if (status >= 100 && status < 200) {
+      start = bodyAt;
+      continue;
+    }
+    if (status === 204 || status === 304) return { status, body: "", close: false };
+    let length = -1;
+    let chunked = false;
+    let close = /^HTTP\/1\.0/.test(lines[0] as string);
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      const colon = line.indexOf(":");
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
+      if (name === "content-length") length = Number(value);
+      else if (name === "transfer-encoding") chunked = value.split(",").pop()?.trim() === "chunked";
+      else if (name === "connection") close = value === "close" ? true : value === "keep-alive" ? false : close;
+    }
+    if (chunked) return dechunk(data, bodyAt, status, close);
+    if (length >= 0) {
+      if (data.length < bodyAt + length) return bodyAt + length;
+      return { status, body: data.toString("utf8", bodyAt, bodyAt + length), close };
+    }
+    // No framing: the body runs to the connection's end.
+    return ended ? { status, body: data.toString("utf8", bodyAt), close: true } : 0;
+  }
+}
+
+/** A chunked body from `at`, once its last chunk (and trailers) came. */
+function dechunk(data: Buffer, at: number, status: number, close: boolean): Parsed {
+  const parts: Buffer[] = [];
+  let pos = at;
+  for (;;) {
+    const eol = data.indexOf("\r\n", pos, "latin1");
+    if (eol < 0) return 0;
+    const size = Number.parseInt(data.toString("latin1", pos, eol).split(";")[0] as string, 16);
+    if (Number.isNaN(size)) return "bad";
+    if (size === 0) {
+      const trailers = data.indexOf("\r\n\r\n", eol, "latin1");
+      const blank = data.indexOf("\r\n", eol + 2, "latin1") === eol + 2;
+      if (!blank && trailers < 0) return 0;
+      return { status, body: Buffer.concat(parts).toString("utf8"), close };
+    }
+    if (data.length < eol + 2 + size + 2) return 0;
+    parts.push(data.subarray(eol + 2, eol + 2 + size));
+    pos = eol + 2 + size + 2;
+  }
+}
+
+/** Kept-alive connections to one origin (`http:` or `https:`), as many as requests in flight. */
+export class HttpOrigin {
+  private readonly url: URL;
+  private readonly head: string;
+  private readonly idle: Connection[] = [];
+
+  constructor(url: URL) {
+    this.url = url;
+    const path = `${url.pathname || "/"}${url.search}`;
+    this.head = `POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: `;
+  }
+
+  /** `POST`s `body` (JSON); rejects with an {@link HttpConnectionError}, or the abort's reason. */
+  async post(body: string, signal: AbortSignal): Promise<HttpAnswer> {
+    const text = `${this.head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    for (;;) {
+      const reused = this.idle.pop();
+      const conn = reused ?? this.connect();
+      try {
+        const answer = await this.once(conn, text, signal);
+        if (conn.open) this.idle.push(conn);
+        return answer;
+      } catch (error) {
+        // A kept-alive connection the server closed just before our request: try a new one.
+        const stale = reused !== undefined && error instanceof HttpConnectionError && error.fresh;
+        if (!stale || signal.aborted) throw error;
+      }
+    }
+  }
+
+  private once(conn: Connection, text: string, signal: AbortSignal): Promise<HttpAnswer> {
+    if (signal.aborted) {
+      conn.close();
+      return Promise.reject(signal.reason);
+    }
+    const abort = () => conn.close();
+    signal.addEventListener("abort", abort, { once: true });
+    return conn.send(text).finally(() => signal.removeEventListener("abort", abort));
+  }
+
+  private connect(): Connection {
+    const secure = this.url.protocol === "https:";
+    const host = this.url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = Number(this.url.port) || (secure ? 443 : 80);
+    const socket = secure
+      ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}) })
+      : netConnect({ host, port });
+    const conn: Connection = new Connection(socket, () => {
+      const i = this.idle.indexOf(conn);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    return conn;
+  }
+}
