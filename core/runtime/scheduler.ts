@@ -20,6 +20,7 @@ import type { StateStore } from "../ports/state-store.ts";
 import type { TableStore } from "../ports/table-store.ts";
 import { callsOut } from "../remote/targets.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
+import { runRound, type StepResult as Step } from "./round.ts";
 import { TaskRunner } from "./task-runner.ts";
 
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
@@ -33,10 +34,7 @@ export interface BatchFailure {
   readonly fatal?: true;
 }
 
-/** What one step of a task did: nothing to run, ran, or failed. */
-type StepResult = "idle" | "ok" | BatchFailure;
-
-const isFailure = (r: StepResult): r is BatchFailure => r !== "ok" && r !== "idle";
+type StepResult = Step<BatchFailure>;
 
 /** What the scheduler runs on. */
 export interface SchedulerContext {
@@ -141,72 +139,23 @@ export class PartitionScheduler {
   }
 
   /**
-   * One round over every task, downstream first; says whether anything ran, or which
-   * partition failed. A task that calls out ({@link callsOut}: it awaits a remote
-   * function's answers) runs one batch beside the rest of the round instead of in
-   * turn; while that batch is out, the other tasks run again (the source reads the
-   * next slices) until its queue holds a whole next batch, so that the function works
-   * while riffle prepares what comes next, as separate task invocations do on AWS.
-   * The round ends once that batch is done too: nothing runs between rounds.
+   * One round over every task, downstream first (core/runtime/round.ts: a task that
+   * calls out, {@link callsOut}, runs its batch beside the others); says whether
+   * anything ran, or which partition failed.
    */
   async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
     const downstreamFirst = [...this.plan.tasks].reverse(); // so the pipeline drains before sources read more
     const tasks = this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst;
-    const beside: Promise<StepResult>[] = [];
-    let out = 0;
-    const start = (task: TaskPlan) => {
-      out++;
-      beside.push(this.step(task).finally(() => out--));
-    };
-    const results: StepResult[] = [];
-    const inTurn = async () => {
-      results.push(...(await this.runInTurn(tasks, start)));
-      while (out > 0 && !results.some(isFailure) && this.wantsMore(tasks)) {
-        const more = await this.runInTurn(tasks, undefined);
-        results.push(...more);
-        if (more.every((r) => r === "idle")) break;
-      }
-    };
-    const [turn] = await Promise.allSettled([inTurn()]);
-    const besideDone = await Promise.allSettled(beside); // also when a task in turn threw
-    if (turn?.status === "rejected") throw turn.reason;
-    for (const s of besideDone) {
-      if (s.status === "rejected") throw s.reason;
-      results.push(s.value);
-    }
+    const results = await runRound(tasks, {
+      step: (task) => this.step(task),
+      overlaps: (task) => this.overlaps(task),
+      // Until each overlapping task's queue holds a whole batch beyond the one it runs.
+      wantsMore: () => tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH),
+    });
     const progressed = results.some((r) => r !== "idle");
     if (progressed) this.idleRounds = 0;
-    const failure = results.find(isFailure);
+    const failure = results.find((r): r is BatchFailure => r !== "ok" && r !== "idle");
     return failure ? { progressed, failure } : { progressed };
-  }
-
-  /** True while every task that overlaps has less than a whole batch waiting beyond the one it runs. */
-  private wantsMore(tasks: readonly TaskPlan[]): boolean {
-    return tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH);
-  }
-
-  /**
-   * Runs `tasks` in turn (a source one batch per partition, any other until it is
-   * idle), stopping at a failure; a task that overlaps is handed to `start` (none: skipped).
-   */
-  private async runInTurn(
-    tasks: readonly TaskPlan[],
-    start: ((task: TaskPlan) => void) | undefined,
-  ): Promise<StepResult[]> {
-    const results: StepResult[] = [];
-    for (const task of tasks) {
-      if (this.overlaps(task)) {
-        start?.(task);
-        continue;
-      }
-      for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
-        const r = await this.step(task);
-        results.push(r);
-        if (r === "idle") break;
-        if (r !== "ok") return results;
-      }
-    }
-    return results;
   }
 
   /** True when `task` runs its batch beside the rest of a round (see {@link round}); never under a simulation. */
