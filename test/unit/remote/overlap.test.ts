@@ -1,6 +1,6 @@
 /**
  * Embedded, a remote function's batch runs beside the other tasks: while a call is
- * out, the source reads the next slices (core/runtime/scheduler.ts), and the output
+ * out, the source reads the next slices (core/runtime/round.ts), and the output
  * is still every record once, across checkpoints.
  */
 import { setTimeout as delay } from "node:timers/promises";
