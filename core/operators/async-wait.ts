@@ -10,11 +10,16 @@ import { AsyncTimeoutError, InternalError, OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator } from "./operator.ts";
 import { type EnvelopeId, sliceSite } from "./slice-site.ts";
 
-/** One record's outcome in batch mode: the value it emits, the values it emits (any number), or its error. */
-export type BatchOutcome =
-  | { readonly ok: true; readonly value: unknown; readonly many?: undefined }
-  | { readonly ok: true; readonly many: readonly unknown[] }
-  | { readonly ok: false; readonly error: unknown };
+/**
+ * One envelope's answers in batch mode, as columns (no object per record): record
+ * `i`'s output (`many`: the array of its outputs, any number) is `values[i]`, unless
+ * `errors` holds `i` (its error).
+ */
+export interface BatchAnswers {
+  readonly values: readonly unknown[];
+  readonly many: boolean;
+  readonly errors?: ReadonlyMap<number, unknown> | undefined;
+}
 
 /** A slice's envelopes as batch mode gets them. */
 export interface BatchEnvelope extends EnvelopeId {
@@ -26,7 +31,7 @@ export interface BatchEnvelope extends EnvelopeId {
  * Batch mode: answers every record of a slice's envelopes at once (per envelope,
  * per record); `site` names the slice (see `sliceSite`).
  */
-export type AsyncBatch = (envelopes: readonly BatchEnvelope[], site: string) => Promise<BatchOutcome[][]>;
+export type AsyncBatch = (envelopes: readonly BatchEnvelope[], site: string) => Promise<BatchAnswers[]>;
 
 /** The settings of an async node. */
 export interface AsyncSpec {
@@ -48,7 +53,10 @@ export class AsyncWaitOperator extends ForwardingOperator {
   private readonly spec: AsyncSpec;
   /** Outcomes of the prefetched envelopes, by their records array. */
   private results = new Map<readonly unknown[], Timed[]>();
+  /** Batch mode: the answers of the prefetched envelopes, by their records array. */
+  private answers = new Map<readonly unknown[], BatchAnswers>();
   private current: Timed[] | undefined;
+  private currentAnswers: BatchAnswers | undefined;
   private index = 0;
 
   private readonly partition: number;
@@ -86,16 +94,13 @@ export class AsyncWaitOperator extends ForwardingOperator {
     if (this.spec.ordered) for (const [records, outs] of done) this.results.set(records, outs as Timed[]);
   }
 
-  /** Batch mode: one call of `batch` for the slice; results in input order (each record's own time applies). */
+  /** Batch mode: one call of `batch` for the slice; answers in input order (each record's own time applies). */
   private async prefetchBatch(batch: AsyncBatch, envelopes: readonly BatchEnvelope[]): Promise<void> {
-    this.results = new Map();
+    this.answers = new Map();
     if (envelopes.every((e) => e.records.length === 0)) return;
     const outs = await batch(envelopes, sliceSite(`p${this.partition}`, envelopes));
     envelopes.forEach((e, k) => {
-      const got: Timed[] = outs[k] ?? [];
-      for (let i = got.length; i < e.records.length; i++)
-        got.push({ ok: false, error: new InternalError(`async operator ${this.uid}: no batch result`) });
-      this.results.set(e.records, got);
+      this.answers.set(e.records, outs[k] ?? { values: [], many: false });
     });
   }
 
@@ -114,19 +119,43 @@ export class AsyncWaitOperator extends ForwardingOperator {
   }
 
   startRecords(records: readonly unknown[]): void {
-    this.current = this.results.get(records);
+    if (this.spec.batch) this.currentAnswers = this.answers.get(records);
+    else this.current = this.results.get(records);
     this.index = 0;
   }
 
   processRecord(_value: unknown, time: number | undefined): void {
+    if (this.spec.batch) {
+      this.emitAnswer(this.index++, time);
+      return;
+    }
     const outcome = this.current?.[this.index++];
-    if (!outcome)
-      throw new InternalError(`async operator ${this.uid}: a record was processed without being prefetched`);
+    if (!outcome) throw this.unprefetched();
     if (!outcome.ok) throw new OperatorError(this.uid, outcome.error);
     if (outcome.many) {
       for (const v of outcome.many) this.next.processRecord(v, time, 0);
       return;
     }
-    this.next.processRecord(outcome.value, this.spec.ordered || this.spec.batch ? time : outcome.time, 0);
+    this.next.processRecord(outcome.value, this.spec.ordered ? time : outcome.time, 0);
+  }
+
+  /** Batch mode: emits record `i`'s answer of the current envelope (or throws its error). */
+  private emitAnswer(i: number, time: number | undefined): void {
+    const a = this.currentAnswers;
+    if (!a) throw this.unprefetched();
+    const error = a.errors?.get(i);
+    if (error !== undefined || a.errors?.has(i)) throw new OperatorError(this.uid, error);
+    if (i >= a.values.length) {
+      throw new OperatorError(this.uid, new InternalError(`async operator ${this.uid}: no batch result`));
+    }
+    if (!a.many) {
+      this.next.processRecord(a.values[i], time, 0);
+      return;
+    }
+    for (const v of a.values[i] as readonly unknown[]) this.next.processRecord(v, time, 0);
+  }
+
+  private unprefetched(): InternalError {
+    return new InternalError(`async operator ${this.uid}: a record was processed without being prefetched`);
   }
 }

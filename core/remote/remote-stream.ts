@@ -6,7 +6,7 @@
  */
 
 import { DataStream } from "../api/datastream.ts";
-import type { AsyncBatch, BatchEnvelope, BatchOutcome } from "../operators/async-wait.ts";
+import type { AsyncBatch, BatchAnswers, BatchEnvelope } from "../operators/async-wait.ts";
 import { type GroupOutcome, sendGroups } from "./batches.ts";
 import { type RemoteFunctionSpec, resolveRemote } from "./spec.ts";
 import type { RemoteTargeted } from "./targets.ts";
@@ -79,21 +79,25 @@ function cut(envelopes: readonly BatchEnvelope[], size: number, codec: RemoteCod
   return groups;
 }
 
-/** Each envelope's record outcomes, from the outcomes of the groups its records were cut into (in order). */
+/**
+ * Each envelope's answers, from the outcomes of the groups its records were cut into
+ * (in order): columns, no object per record.
+ */
 function reassemble(
   envelopes: readonly BatchEnvelope[],
   kind: RemoteKind,
   groups: readonly WireGroup[],
   outcomes: readonly GroupOutcome[],
   codec: RemoteCodec,
-): BatchOutcome[][] {
+): BatchAnswers[] {
   const single = singleOutput(kind);
   const plain = codec === IDENTITY;
   let gi = 0; // the group of the next record, and the record's index in it
   let j = 0;
   let failed: Map<number, string> | undefined;
   return envelopes.map((e) => {
-    const mine: BatchOutcome[] = new Array(e.records.length);
+    const values: unknown[] = []; // one entry a record (a failed one's: undefined)
+    let errors: Map<number, unknown> | undefined;
     for (let i = 0; i < e.records.length; i++, j++) {
       while (j >= (groups[gi] as WireGroup).values.length) {
         gi++;
@@ -102,20 +106,23 @@ function reassemble(
       }
       const o = outcomes[gi] as GroupOutcome;
       if (!o.ok) {
-        mine[i] = { ok: false, error: o.error };
+        errors ??= new Map();
+        errors.set(i, o.error);
+        values.push(undefined);
         continue;
       }
       if (j === 0 && o.result.errors?.length) failed = new Map(o.result.errors.map(([k, m]) => [k, m]));
       const error = failed?.get(j);
-      const r = o.result.out[j];
-      if (error !== undefined) mine[i] = { ok: false, error: new Error(error) };
-      else if (single && plain) mine[i] = { ok: true, value: r };
-      else {
-        const many = single ? [r] : (r as unknown[]);
-        mine[i] = { ok: true, many: plain ? many : codec.decode(e.records[i], many) };
+      if (error !== undefined) {
+        errors ??= new Map();
+        errors.set(i, new Error(error));
+        values.push(undefined);
+        continue;
       }
+      const r = o.result.out[j];
+      values.push(plain ? r : codec.decode(e.records[i], single ? [r] : (r as unknown[])));
     }
-    return mine;
+    return { values, many: !(single && plain), errors };
   });
 }
 

@@ -18,6 +18,18 @@ function targetOf(op: NodeOp): string | undefined {
   return typeof t === "string" ? t : undefined;
 }
 
+/**
+ * True when an operator of `task` awaits work done elsewhere for each slice (an
+ * async I/O operator, a remote function): the embedded scheduler runs the task's
+ * batch beside the other tasks' (see core/runtime/scheduler.ts).
+ */
+export function callsOut(graph: JobGraph, task: TaskPlan): boolean {
+  return task.operators.some((o) => {
+    const op = graph.nodes[o.node]?.op;
+    return op !== undefined && (op.kind === "async" || targetOf(op) !== undefined);
+  });
+}
+
 /** The Lambda functions (names or ARNs, sorted, once each) the operators of `task` invoke. */
 export function lambdaTargetsOf(graph: JobGraph, task: TaskPlan): string[] {
   const out = new Set<string>();

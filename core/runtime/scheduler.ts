@@ -18,7 +18,9 @@ import { ManualClock } from "../ports/clock.ts";
 import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TableStore } from "../ports/table-store.ts";
+import { callsOut } from "../remote/targets.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
+import { runRound, type StepResult as Step } from "./round.ts";
 import { TaskRunner } from "./task-runner.ts";
 
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
@@ -31,6 +33,8 @@ export interface BatchFailure {
   /** A mistake in the job's code ({@link JobCodeError}): the job fails at once, with no restart. */
   readonly fatal?: true;
 }
+
+type StepResult = Step<BatchFailure>;
 
 /** What the scheduler runs on. */
 export interface SchedulerContext {
@@ -54,6 +58,8 @@ export class PartitionScheduler {
   private byAddress = new Map<string, TaskRunner>();
   /** Partitions with a tick in their queue. */
   private readonly ticked = new Set<TaskRunner>();
+  /** Per task: whether it runs its batch beside the rest of a round. */
+  private readonly overlapping = new Map<string, boolean>();
   /** Rounds in a row in which nothing ran (counted with a simulation's `invoke`). */
   private idleRounds = 0;
   /** Records read by runners of earlier generations. */
@@ -85,6 +91,7 @@ export class PartitionScheduler {
     this.runners = [];
     this.byAddress = new Map();
     this.ticked.clear();
+    this.overlapping.clear();
     for (const task of plan.tasks) {
       for (let p = 0; p < task.parallelism; p++) {
         const runner = new TaskRunner({
@@ -131,20 +138,34 @@ export class PartitionScheduler {
     };
   }
 
-  /** One round over every task, downstream first; says whether anything ran, or which partition failed. */
+  /**
+   * One round over every task, downstream first (core/runtime/round.ts: a task that
+   * calls out, {@link callsOut}, runs its batch beside the others); says whether
+   * anything ran, or which partition failed.
+   */
   async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
     const downstreamFirst = [...this.plan.tasks].reverse(); // so the pipeline drains before sources read more
-    let progressed = false;
-    for (const task of this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst) {
-      for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
-        const r = await this.step(task);
-        if (r === "idle") break;
-        progressed = true;
-        this.idleRounds = 0;
-        if (r !== "ok") return { progressed, failure: r };
-      }
+    const tasks = this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst;
+    const results = await runRound(tasks, {
+      step: (task) => this.step(task),
+      overlaps: (task) => this.overlaps(task),
+      // Until each overlapping task's queue holds a whole batch beyond the one it runs.
+      wantsMore: () => tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH),
+    });
+    const progressed = results.some((r) => r !== "idle");
+    if (progressed) this.idleRounds = 0;
+    const failure = results.find((r): r is BatchFailure => r !== "ok" && r !== "idle");
+    return failure ? { progressed, failure } : { progressed };
+  }
+
+  /** True when `task` runs its batch beside the rest of a round (see {@link round}); never under a simulation. */
+  private overlaps(task: TaskPlan): boolean {
+    let o = this.overlapping.get(task.id);
+    if (o === undefined) {
+      o = !task.isSource && this.c.options.simulation === undefined && callsOut(this.c.graph, task);
+      this.overlapping.set(task.id, o);
     }
-    return { progressed };
+    return o;
   }
 
   /** Runs rounds until nothing is left to run (or a batch fails), at most `maxRounds`. */
@@ -156,7 +177,7 @@ export class PartitionScheduler {
   }
 
   /** Receives and runs one batch of `task`. */
-  private async step(task: TaskPlan): Promise<"idle" | "ok" | BatchFailure> {
+  private async step(task: TaskPlan): Promise<StepResult> {
     const msgs = await this.c.queue.receive(task.id, this.c.options.simulation?.batchSize?.() ?? MAX_BATCH);
     if (msgs.length === 0) return "idle";
     const invoke = this.c.options.simulation?.invoke;

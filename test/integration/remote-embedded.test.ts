@@ -1,7 +1,7 @@
 /**
  * Exactly-once through a Python remote function, embedded: a keyed counter whose
  * count lives in riffle's state, served by a Python process that crashes on every
- * 7th call. Each crash fails the task's batch (no retry inside the call), so the
+ * 5th call. Each crash fails the task's batch (no retry inside the call), so the
  * batch is run again from riffle's committed state; the committed output must be
  * exactly the oracle's: per key the counts 1..n, each once.
  */
@@ -17,12 +17,12 @@ const N = 3000;
 
 let fn: PythonFunction;
 beforeAll(async () => {
-  fn = await startPythonFunction("test/fixtures/remote_counter.py", { RIFFLE_CRASH_EVERY: "7" });
+  fn = await startPythonFunction("test/fixtures/remote_counter.py", { RIFFLE_CRASH_EVERY: "5" });
 });
 afterAll(() => fn?.stop());
 
 describe("remote functions, embedded", () => {
-  it("a Python keyed counter crashing on every 7th call: the output equals the oracle", async () => {
+  it("a Python keyed counter crashing on every 5th call: the output equals the oracle", async () => {
     const before = crashesIn(fn.stderr());
     const out = await runToCompletion(counterJob("remote-count", N, fn.url), { parallelism: 3, retryDelayMs: 1 });
     expect(crashesIn(fn.stderr()) - before).toBeGreaterThanOrEqual(3);

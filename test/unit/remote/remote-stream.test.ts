@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { RemoteFunctionError } from "../../../core/errors.ts";
+import type { BatchAnswers } from "../../../core/operators/async-wait.ts";
 import type { RemoteInvoker } from "../../../core/remote/invoker.ts";
 import { remoteBatch } from "../../../core/remote/remote-stream.ts";
 import type { WireRequest } from "../../../core/remote/wire.ts";
@@ -45,8 +46,8 @@ describe("remoteBatch", () => {
     expect(calls.map((c) => c.id)).toEqual(["double@1/p0/x/0", "double@1/p0/x/1", "double@1/p0/x/2"]);
     expect(most()).toBe(3);
     expect(out).toEqual([
-      [2, 4, 6, 8, 10].map((value) => ({ ok: true, value })),
-      [12, 14, 16].map((value) => ({ ok: true, value })),
+      { values: [2, 4, 6, 8, 10], many: false, errors: undefined },
+      { values: [12, 14, 16], many: false, errors: undefined },
     ]);
   });
 
@@ -54,7 +55,16 @@ describe("remoteBatch", () => {
     const { inv } = invoker(5);
     const spec = { name: "double", target: inv, batchSize: 3, retries: 0 };
     const out = await remoteBatch(spec, "map", () => "double@1")(envelopes, "p0/x");
-    expect(out.flat().map((o) => o.ok)).toEqual([true, true, true, false, false, false, true, true]);
+    expect(out.flatMap((a) => a.values.map((_, i) => !a.errors?.has(i)))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ]);
   });
 
   it("fails the records the function reported, by their index in their group, and decodes the rest", async () => {
@@ -76,7 +86,10 @@ describe("remoteBatch", () => {
     };
     const spec = { name: "twice", target: inv, batchSize: 3 };
     const out = await remoteBatch(spec, "flatMap", () => "twice@1", codec)(envelopes, "p0/x");
-    expect(out.map((e) => e.map((o) => (o.ok ? o.many : (o.error as Error).message)))).toEqual([
+    expect(out.every((a) => a.many)).toBe(true);
+    const shown = (a: BatchAnswers) =>
+      a.values.map((v, i) => (a.errors?.has(i) ? (a.errors.get(i) as Error).message : v));
+    expect(out.map(shown)).toEqual([
       [[1, 2, 2], "odd 3", [3, 4, 4], "odd 5", [5, 6, 6]],
       ["odd 7", [7, 8, 8], "odd 9"],
     ]);
