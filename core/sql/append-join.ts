@@ -16,6 +16,7 @@ import { type MapState, mapState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Compiled, Row } from "./expr.ts";
 import { hasNull } from "./join.ts";
+import type { JoinCode } from "./join-code.ts";
 
 /** A side's rows by sequence number, and under {@link NEXT} the next sequence number. */
 type SideState = ReturnType<typeof mapState<Row | number>>;
@@ -34,28 +35,29 @@ export interface Expiries {
 
 /** The keyed co-process function of an inner join of insert-only inputs (see the module comment). */
 export function appendJoin(
-  residual: Compiled | undefined,
+  code: JoinCode,
   expiries: Expiries,
 ): KeyedCoProcessFunction<Row, Row, Key, AppendState, Row> {
+  const { residual, concat } = code;
   const side = (mine: "left" | "right") => {
     const expiry = expiries[mine];
-    const theirs = mine === "left" ? "right" : "left";
-    const joined =
-      mine === "left" ? (row: Row, other: Row) => [...row, ...other] : (row: Row, other: Row) => [...other, ...row];
+    const isLeft = mine === "left";
+    const theirs = isLeft ? "right" : "left";
     return (row: Row, ctx: KeyedContext<Key, AppendState, Row>) => {
       if (hasNull(ctx.key)) return;
       for (const [k, v] of ctx.state[theirs].entries()) {
         if (k === NEXT) continue;
-        const out = joined(row, v as Row);
-        if (!residual || residual(out) === true) ctx.emit(out);
+        const l = isLeft ? row : (v as Row);
+        const r = isLeft ? (v as Row) : row;
+        if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
       }
-      const store = ctx.state[mine];
-      const seq = (store.get(NEXT) as number | undefined) ?? 0;
       if (expiry !== undefined) {
         const at = expiry(row) as number;
         if (at <= ctx.timers.currentWatermark()) return;
         ctx.timers.registerEventTimeTimer(Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS);
       }
+      const store = ctx.state[mine];
+      const seq = (store.get(NEXT) as number | undefined) ?? 0;
       store.put(String(seq), row);
       store.put(NEXT, seq + 1);
     };

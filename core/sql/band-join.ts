@@ -15,9 +15,10 @@
 import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
 import { mapState } from "../api/state.ts";
 import { encodeKey, type Key, murmur3 } from "../keys.ts";
-import type { Compiled, Row } from "./expr.ts";
+import type { Row } from "./expr.ts";
 import { hasNull } from "./join.ts";
 import { type Band, bucketExpiry, bucketsOf } from "./join-band.ts";
+import type { JoinCode } from "./join-code.ts";
 
 /** Join keys fall into this many groups per bucket (spread over the tasks like any key). */
 export const BAND_GROUPS = 32;
@@ -73,19 +74,21 @@ export function copiesOf(band: Band): (row: Row) => Copy[] {
 }
 
 /**
- * The keyed co-process function of the bucketed interval join; `residual` is the whole
- * condition beyond the equi-keys, over the joined row (left's columns, then right's).
+ * The keyed co-process function of the bucketed interval join; `code`'s residual is the whole
+ * condition beyond the equi-keys, over the pair of rows (left's, right's).
  */
 export function bandJoin(
   band: Band,
-  residual: Compiled | undefined,
+  code: JoinCode,
   storedKey: (row: Row) => string | undefined,
   copiedKey: (row: Row) => string | undefined,
 ): KeyedCoProcessFunction<unknown, unknown, Key, BandState, Row> {
   const storedLeft = band.stored === "left";
+  const { residual, concat } = code;
   const emitJoined = (stored: Row, copied: Row, ctx: Ctx) => {
-    const out = storedLeft ? [...stored, ...copied] : [...copied, ...stored];
-    if (!residual || residual(out) === true) ctx.emit(out);
+    const l = storedLeft ? stored : copied;
+    const r = storedLeft ? copied : stored;
+    if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
   };
   /** Joins `row` with the other side's rows of its key in this slot, then keeps it unless the bucket is past. */
   const arrive = (mine: "stored" | "copied", row: Row, key: string, ctx: Ctx) => {

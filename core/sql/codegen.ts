@@ -71,12 +71,15 @@ class Emitter {
     return `t${this.temps++}`;
   }
 
-  /** The function `function name(row) { <body> }` over the constants (the name shows in profiles). */
-  build<F>(name: "sqlExpr" | "sqlRow" | "sqlRecord", body: string): F {
+  /**
+   * The function `function name(row) { <body> }` over the constants (the name shows in profiles);
+   * `function name(row, other)` for a {@link pairColumns} reader.
+   */
+  build<F>(name: "sqlExpr" | "sqlRow" | "sqlRecord" | "sqlPair" | "sqlPairRow", body: string, params = "row"): F {
     const locals = Array.from({ length: this.temps }, (_, i) => `t${i}`);
     for (const c of this.shared.values()) if (this.unset !== undefined) locals.push(`${c} = ${this.unset}`);
     const declare = locals.length > 0 ? `let ${locals.join(", ")};\n` : "";
-    const source = `"use strict";\nreturn function ${name}(row) {\n${declare}${body}\n};`;
+    const source = `"use strict";\nreturn function ${name}(${params}) {\n${declare}${body}\n};`;
     return new Function(...this.names, source)(...this.values) as F;
   }
 }
@@ -233,4 +236,24 @@ export function generateObject<R = Row>(
     );
   const sets = names.map((n, i) => `o[${em.constant(n)}] = ${emit(exprs[i] as BoundExpr, em)};`).join("\n");
   return em.build("sqlRecord", `const o = {};\n${sets}\nreturn o;`);
+}
+
+/**
+ * Reads column `i` of a join's row from its two sides without concatenating them: the first
+ * `leftWidth` columns from `row` (the left side's row), the rest from `other` (the right's).
+ */
+export function pairColumns(leftWidth: number): ColumnReader {
+  return (i) => (i < leftWidth ? `row[${i}]` : `other[${i - leftWidth}]`);
+}
+
+/** `e` over a join's row (left's columns, then right's) as one generated function of the two sides' rows. */
+export function generatePair(e: BoundExpr, leftWidth: number): (row: Row, other: Row) => unknown {
+  const em = new Emitter(pairColumns(leftWidth), [e]);
+  return em.build("sqlPair", `return ${emit(e, em)};`, "row, other");
+}
+
+/** A row array of `exprs`' values over a join's two sides' rows (see {@link generatePair}), as one generated function. */
+export function generatePairRow(exprs: readonly BoundExpr[], leftWidth: number): (row: Row, other: Row) => Row {
+  const em = new Emitter(pairColumns(leftWidth), exprs);
+  return em.build("sqlPairRow", `return [${exprs.map((e) => emit(e, em)).join(", ")}];`, "row, other");
 }

@@ -9,10 +9,12 @@ import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import { appendJoin } from "./append-join.ts";
 import { bandJoin, bandKeys, copiesOf, encodedJoinKey } from "./band-join.ts";
-import { type BoundExpr, type Compiled, compile, type Row, showExpr } from "./expr.ts";
+import { generate } from "./codegen.ts";
+import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { regularJoin } from "./join.ts";
 import { type Band, bandOf, describeBand } from "./join-band.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { type JoinCode, joinCode, joinKey } from "./join-code.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { temporalJoin } from "./temporal-join.ts";
 
@@ -44,20 +46,21 @@ export function translateJoin<C extends JoinContext>(
 ): DataStream<unknown> {
   const ctx: C = outer.reuse ? outer : { ...outer, reuse: new Map<string, DataStream<unknown>>() };
   const uid = () => `${ctx.uid()}-${JOIN_LAYOUT}`;
-  const residual = rel.condition ? compile(rel.condition) : undefined;
   if (isAppendJoin(rel)) {
+    const code = joinCode(rel.condition, rel.left.fields, rel.right.fields);
     const band = bandOf(rel);
-    if (band) return translateBandJoin(rel, band, residual, ctx, input);
+    if (band) return translateBandJoin(rel, band, code, ctx, input);
     const bounds = joinBounds(rel);
     const left = input(rel.left, ctx) as DataStream<Row>;
     const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
-    const fn = appendJoin(residual, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+    const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
     return left
       .connect(right)
       .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
       .process(fn)
       .uid(uid()) as DataStream<unknown>;
   }
+  const residual = rel.condition ? generate(rel.condition) : undefined;
   const asChanges = (r: Rel, at: C = ctx): DataStream<Change> => {
     const s = input(r, at);
     return isUpdating(changelogMode(r))
@@ -93,7 +96,7 @@ export function translateJoin<C extends JoinContext>(
 function translateBandJoin<C extends JoinContext>(
   rel: Join,
   band: Band,
-  residual: Compiled | undefined,
+  code: JoinCode,
   ctx: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
@@ -110,7 +113,7 @@ function translateBandJoin<C extends JoinContext>(
   return l
     .connect(r)
     .keyBy(lk as (x: unknown) => Key, rk as (x: unknown) => Key)
-    .process(bandJoin(band, residual, storedKey, copiedKey))
+    .process(bandJoin(band, code, storedKey, copiedKey))
     .uid(`${ctx.uid()}-${BAND_LAYOUT}`) as DataStream<unknown>;
 }
 
@@ -120,13 +123,6 @@ function translateBandJoin<C extends JoinContext>(
  */
 function distinct<T>(right: DataStream<T>, left: unknown, ctx: JoinContext): DataStream<T> {
   return right === left ? right.map((x) => x).uid(ctx.uid()) : right;
-}
-
-/** A join's key over a row: the value itself for one key column, else an array of them. */
-function joinKey(exprs: readonly BoundExpr[]): (row: Row) => Key {
-  const fns = exprs.map(compile);
-  if (fns.length === 1) return fns[0] as (row: Row) => Key;
-  return (row) => fns.map((f) => f(row)) as Key;
 }
 
 /** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */
