@@ -34,16 +34,16 @@ export interface Expiries {
 }
 
 /** The keyed co-process function of an inner join of insert-only inputs (see the module comment). */
-export function appendJoin(
-  code: JoinCode,
+export function appendJoin<T = Row>(
+  code: JoinCode<T>,
   expiries: Expiries,
-): KeyedCoProcessFunction<Row, Row, Key, AppendState, Row> {
+): KeyedCoProcessFunction<Row, Row, Key, AppendState, T> {
   const { residual, concat } = code;
   const side = (mine: "left" | "right") => {
     const expiry = expiries[mine];
     const isLeft = mine === "left";
     const theirs = isLeft ? "right" : "left";
-    return (row: Row, ctx: KeyedContext<Key, AppendState, Row>) => {
+    return (row: Row, ctx: KeyedContext<Key, AppendState, T>) => {
       if (hasNull(ctx.key)) return;
       for (const [k, v] of ctx.state[theirs].entries()) {
         if (k === NEXT) continue;
@@ -68,7 +68,7 @@ export function appendJoin(
     state: { left: mapState<Row | number>(), right: mapState<Row | number>() },
     processElement1: left,
     processElement2: right,
-    onTimer(at: number, ctx: TimerContext<Key, AppendState, Row>) {
+    onTimer(at: number, ctx: TimerContext<Key, AppendState, T>) {
       expire(ctx.state.left, expiries.left, at);
       expire(ctx.state.right, expiries.right, at);
     },

@@ -31,7 +31,7 @@ export interface Copy {
 
 type SideState = ReturnType<typeof mapState<Row[]>>;
 type BandState = { stored: SideState; copied: SideState };
-type Ctx = KeyedContext<Key, BandState, Row>;
+type Ctx<T> = KeyedContext<Key, BandState, T>;
 
 /** The slot (the operator's key) of a bucket and an encoded join key. */
 export function slotOf(bucket: number, encodedKey: string): number {
@@ -77,21 +77,21 @@ export function copiesOf(band: Band): (row: Row) => Copy[] {
  * The keyed co-process function of the bucketed interval join; `code`'s residual is the whole
  * condition beyond the equi-keys, over the pair of rows (left's, right's).
  */
-export function bandJoin(
+export function bandJoin<T = Row>(
   band: Band,
-  code: JoinCode,
+  code: JoinCode<T>,
   storedKey: (row: Row) => string | undefined,
   copiedKey: (row: Row) => string | undefined,
-): KeyedCoProcessFunction<unknown, unknown, Key, BandState, Row> {
+): KeyedCoProcessFunction<unknown, unknown, Key, BandState, T> {
   const storedLeft = band.stored === "left";
   const { residual, concat } = code;
-  const emitJoined = (stored: Row, copied: Row, ctx: Ctx) => {
+  const emitJoined = (stored: Row, copied: Row, ctx: Ctx<T>) => {
     const l = storedLeft ? stored : copied;
     const r = storedLeft ? copied : stored;
     if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
   };
   /** Joins `row` with the other side's rows of its key in this slot, then keeps it unless the bucket is past. */
-  const arrive = (mine: "stored" | "copied", row: Row, key: string, ctx: Ctx) => {
+  const arrive = (mine: "stored" | "copied", row: Row, key: string, ctx: Ctx<T>) => {
     const theirs = ctx.state[mine === "stored" ? "copied" : "stored"].get(key);
     if (theirs !== undefined)
       for (const other of theirs) mine === "stored" ? emitJoined(row, other, ctx) : emitJoined(other, row, ctx);
@@ -102,12 +102,12 @@ export function bandJoin(
     const mineRows = store.get(key);
     store.put(key, mineRows === undefined ? [row] : [...mineRows, row]);
   };
-  const onStored = (value: unknown, ctx: Ctx) => {
+  const onStored = (value: unknown, ctx: Ctx<T>) => {
     const row = value as Row;
     const key = storedKey(row);
     if (key !== undefined && typeof row[band.time] === "number") arrive("stored", row, key, ctx);
   };
-  const onCopied = (value: unknown, ctx: Ctx) => {
+  const onCopied = (value: unknown, ctx: Ctx<T>) => {
     const { row } = value as Copy;
     const key = copiedKey(row);
     if (key !== undefined) arrive("copied", row, key, ctx);
@@ -116,7 +116,7 @@ export function bandJoin(
     state: { stored: mapState<Row[]>(), copied: mapState<Row[]>() },
     processElement1: storedLeft ? onStored : onCopied,
     processElement2: storedLeft ? onCopied : onStored,
-    onTimer(_at: number, ctx: TimerContext<Key, BandState, Row>) {
+    onTimer(_at: number, ctx: TimerContext<Key, BandState, T>) {
       ctx.state.stored.clear();
       ctx.state.copied.clear();
     },

@@ -17,8 +17,11 @@
 import { type BoundExpr, castFunction, childrenOf, type Row } from "./expr.ts";
 import { scalarFunction } from "./functions.ts";
 
-/** JS source reading column `index` of the record named `row`. */
-export type ColumnReader = (index: number) => string;
+/**
+ * JS source reading column `index` of the record named `row`; `params`, when set, the generated
+ * function's parameters instead of `row` alone (see {@link pairColumns}).
+ */
+export type ColumnReader = ((index: number) => string) & { readonly params?: string };
 
 /** Reads column `i` of a row array. */
 export const rowColumns: ColumnReader = (i) => `row[${i}]`;
@@ -75,7 +78,8 @@ class Emitter {
    * The function `function name(row) { <body> }` over the constants (the name shows in profiles);
    * `function name(row, other)` for a {@link pairColumns} reader.
    */
-  build<F>(name: "sqlExpr" | "sqlRow" | "sqlRecord" | "sqlPair" | "sqlPairRow", body: string, params = "row"): F {
+  build<F>(name: "sqlExpr" | "sqlRow" | "sqlRecord", body: string): F {
+    const params = this.column.params ?? "row";
     const locals = Array.from({ length: this.temps }, (_, i) => `t${i}`);
     for (const c of this.shared.values()) if (this.unset !== undefined) locals.push(`${c} = ${this.unset}`);
     const declare = locals.length > 0 ? `let ${locals.join(", ")};\n` : "";
@@ -243,17 +247,11 @@ export function generateObject<R = Row>(
  * `leftWidth` columns from `row` (the left side's row), the rest from `other` (the right's).
  */
 export function pairColumns(leftWidth: number): ColumnReader {
-  return (i) => (i < leftWidth ? `row[${i}]` : `other[${i - leftWidth}]`);
+  const read = (i: number) => (i < leftWidth ? `row[${i}]` : `other[${i - leftWidth}]`);
+  return Object.assign(read, { params: "row, other" });
 }
 
 /** `e` over a join's row (left's columns, then right's) as one generated function of the two sides' rows. */
 export function generatePair(e: BoundExpr, leftWidth: number): (row: Row, other: Row) => unknown {
-  const em = new Emitter(pairColumns(leftWidth), [e]);
-  return em.build("sqlPair", `return ${emit(e, em)};`, "row, other");
-}
-
-/** A row array of `exprs`' values over a join's two sides' rows (see {@link generatePair}), as one generated function. */
-export function generatePairRow(exprs: readonly BoundExpr[], leftWidth: number): (row: Row, other: Row) => Row {
-  const em = new Emitter(pairColumns(leftWidth), exprs);
-  return em.build("sqlPairRow", `return [${exprs.map((e) => emit(e, em)).join(", ")}];`, "row, other");
+  return generate(e, pairColumns(leftWidth)) as (row: Row, other: Row) => unknown;
 }
