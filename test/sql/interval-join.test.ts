@@ -70,6 +70,8 @@ describe("interval joins vs DuckDB", () => {
     );
     expect(plain).toMatch(/ Join\(type=\[InnerJoin\], keys=\[auction = id\]\) → connect/);
     expect(plain).not.toMatch(/IntervalJoin/);
+    // The query's calc over the join runs in the join, making the sink's records.
+    expect(plain).toMatch(/Calc\(select=\[auction, price, dateTime, seller\]\) → in the join/);
   });
 
   for (const [name, q] of Object.entries(QUERIES)) {
