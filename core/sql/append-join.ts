@@ -10,6 +10,9 @@
  * already (the watermark is at or past it: nothing still to come can join it). A stored row is
  * dropped by an event-time timer of its key at its expiry (computed again from the row), rounded
  * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
+ *
+ * The function takes an envelope's rows of a key at once (`processBundle1/2`): the other side's
+ * rows are read once for them all, the sequence number once, and a timer once per step.
  */
 import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
 import { type MapState, mapState } from "../api/state.ts";
@@ -39,35 +42,48 @@ export function appendJoin<T = Row>(
   expiries: Expiries,
 ): KeyedCoProcessFunction<Row, Row, Key, AppendState, T> {
   const { residual, concat } = code;
+  /** Joins a key's rows of one side (an envelope's, or one) with the other side's, then stores those not yet expired. */
   const side = (mine: "left" | "right") => {
     const expiry = expiries[mine];
     const isLeft = mine === "left";
     const theirs = isLeft ? "right" : "left";
-    return (row: Row, ctx: KeyedContext<Key, AppendState, T>) => {
+    return (rows: readonly Row[], ctx: KeyedContext<Key, AppendState, T>) => {
       if (hasNull(ctx.key)) return;
-      for (const [k, v] of ctx.state[theirs].entries()) {
-        if (k === NEXT) continue;
-        const l = isLeft ? row : (v as Row);
-        const r = isLeft ? (v as Row) : row;
-        if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
-      }
-      if (expiry !== undefined) {
-        const at = expiry(row) as number;
-        if (at <= ctx.timers.currentWatermark()) return;
-        ctx.timers.registerEventTimeTimer(Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS);
-      }
+      const stored = ctx.state[theirs].entries();
+      if (stored.length > 0)
+        for (const row of rows)
+          for (const [k, v] of stored) {
+            if (k === NEXT) continue;
+            const l = isLeft ? row : (v as Row);
+            const r = isLeft ? (v as Row) : row;
+            if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
+          }
       const store = ctx.state[mine];
-      const seq = (store.get(NEXT) as number | undefined) ?? 0;
-      store.put(String(seq), row);
-      store.put(NEXT, seq + 1);
+      let seq: number | undefined;
+      let timer = Number.NaN;
+      for (const row of rows) {
+        if (expiry !== undefined) {
+          const at = expiry(row) as number;
+          if (at <= ctx.timers.currentWatermark()) continue;
+          const t = Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS;
+          if (t !== timer) ctx.timers.registerEventTimeTimer(t);
+          timer = t;
+        }
+        seq ??= (store.get(NEXT) as number | undefined) ?? 0;
+        store.put(String(seq++), row);
+      }
+      if (seq !== undefined) store.put(NEXT, seq);
     };
   };
   const left = side("left");
   const right = side("right");
   return {
     state: { left: mapState<Row | number>(), right: mapState<Row | number>() },
-    processElement1: left,
-    processElement2: right,
+    processElement1: (row, ctx) => left([row], ctx),
+    processElement2: (row, ctx) => right([row], ctx),
+    // An envelope's rows of a key at once: the other side's rows read once, the sequence once.
+    processBundle1: left,
+    processBundle2: right,
     onTimer(at: number, ctx: TimerContext<Key, AppendState, T>) {
       expire(ctx.state.left, expiries.left, at);
       expire(ctx.state.right, expiries.right, at);
