@@ -118,6 +118,12 @@ export function bandJoin<T = Row>(
   const side = (mine: "stored" | "copied") => {
     const { row: rowOf, key: keyOf } = sides[mine];
     return (values: readonly unknown[], ctx: Ctx<T>) => {
+      if (values.length === 1) {
+        const row = rowOf(values[0]);
+        const key = keyOf(row);
+        if (key !== undefined) arrive(mine, [row], key, ctx);
+        return;
+      }
       const byKey = new Map<string, Row[]>();
       for (const value of values) {
         const row = rowOf(value);
