@@ -166,6 +166,16 @@ export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec
   processElement1(value: A, ctx: KeyedContext<K, S, O>): void;
   /** Called for each element of the second stream. */
   processElement2(value: B, ctx: KeyedContext<K, S, O>): void;
+  /**
+   * Mini-batch processing of the first stream, as {@link KeyedProcessFunction.processBundle}:
+   * when defined, the operator holds the first stream's records of one input envelope by key
+   * and calls this once per key with them (`processElement1` is then not called). A bundle
+   * holds records of one stream only, and is handed over before any record of the other stream
+   * is processed, so the order of the two streams' records per key is kept.
+   */
+  processBundle1?(values: readonly A[], ctx: KeyedContext<K, S, O>): void;
+  /** Mini-batch processing of the second stream: see {@link processBundle1}. */
+  processBundle2?(values: readonly B[], ctx: KeyedContext<K, S, O>): void;
   /** Called when a timer fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /** Called when a checkpoint completed; see {@link KeyedProcessFunction.notifyCheckpointComplete}. */

@@ -53,6 +53,21 @@ interface Bundled {
   time: number | undefined;
 }
 
+/** Takes one key's held records of one input (`processBundle`, `processBundle1` or `processBundle2`). */
+type Bundler = (values: readonly unknown[], ctx: KeyedContext<Key, StateSpec, unknown>) => void;
+
+/** What takes the bundles of an input on `side` of `op`; undefined when the function takes that input record by record. */
+function bundlerOf(op: KeyedOp, side: 0 | 1): Bundler | undefined {
+  if (op.kind === "process") {
+    const fn = op.fn;
+    return fn.processBundle ? (vs, ctx) => fn.processBundle?.(vs, ctx) : undefined;
+  }
+  if (op.kind !== "coProcess") return undefined;
+  const fn = op.fn;
+  if (side === 0) return fn.processBundle1 ? (vs, ctx) => fn.processBundle1?.(vs, ctx) : undefined;
+  return fn.processBundle2 ? (vs, ctx) => fn.processBundle2?.(vs, ctx) : undefined;
+}
+
 /** Runs a keyed process function. Always the head of its task. */
 export class KeyedProcessOperator extends ForwardingOperator {
   private readonly fn: Fn | CoFn | BcFn;
@@ -79,8 +94,12 @@ export class KeyedProcessOperator extends ForwardingOperator {
   /** The records of the envelope being processed, and the index of the next one (for the prefetcher). */
   private records: readonly unknown[] = [];
   private index = 0;
-  /** The current envelope's records by encoded key, when the function takes bundles (`processBundle`). */
+  /** The current envelope's records by encoded key, when the function takes bundles (`processBundle`, `processBundle1/2`). */
   private readonly bundle: Map<string, Bundled> | undefined;
+  /** Per input edge: what takes its records' bundles, `undefined` for an input handled record by record. */
+  private readonly bundlers: readonly (Bundler | undefined)[];
+  /** What takes the held bundle's records (all of one input: a bundle never mixes inputs). */
+  private bundler: Bundler | undefined;
 
   constructor(
     uid: string,
@@ -96,7 +115,9 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.fn = fn;
     this.prefetcher = op.kind === "process" ? prefetching(fn) : undefined;
     this.selectors = selectors;
-    this.bundle = op.kind === "process" && op.fn.processBundle ? new Map() : undefined;
+    const bundlers = [bundlerOf(op, 0), bundlerOf(op, 1)] as const;
+    this.bundlers = sides.map((side) => bundlers[side]);
+    this.bundle = this.bundlers.some((b) => b !== undefined) ? new Map() : undefined;
     const broadcast =
       op.kind === "keyedBroadcastProcess"
         ? broadcastContext(uid, next, services, op.descriptors, true, codec)
@@ -228,10 +249,14 @@ export class KeyedProcessOperator extends ForwardingOperator {
     if (group < start || group > end) {
       throw new ProtocolError(`key ${enc} (key group ${group}) reached a partition owning key groups ${start}-${end}`);
     }
-    if (this.bundle) {
+    const bundler = this.bundlers[input];
+    if (this.bundle && bundler) {
+      if (this.bundler !== bundler) this.finishBundle(); // another input's records: theirs first
+      this.bundler = bundler;
       this.hold(this.bundle, key, enc, group, value, time);
       return;
     }
+    this.finishBundle(); // a bundled input's records go first (none: each envelope ends its bundle)
     const cur = this.backend.current;
     cur.key = key;
     cur.enc = enc;
@@ -256,11 +281,11 @@ export class KeyedProcessOperator extends ForwardingOperator {
     if (this.services.isolating) this.finishBundle();
   }
 
-  /** Hands each key's held records to `processBundle`, keys in order of first arrival. */
+  /** Hands each key's held records to their input's bundle function, keys in order of first arrival. */
   private finishBundle(): void {
     const bundle = this.bundle;
     if (!bundle || bundle.size === 0) return;
-    const fn = this.fn as Fn;
+    const take = this.bundler as Bundler;
     const { ctx, uid } = this;
     const cur = this.backend.current;
     try {
@@ -269,7 +294,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
         cur.enc = enc;
         cur.group = b.group;
         ctx.timestamp = b.time;
-        callUser(uid, () => fn.processBundle?.(b.values, ctx));
+        callUser(uid, () => take(b.values, ctx));
       }
     } finally {
       bundle.clear();

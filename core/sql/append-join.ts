@@ -10,12 +10,16 @@
  * already (the watermark is at or past it: nothing still to come can join it). A stored row is
  * dropped by an event-time timer of its key at its expiry (computed again from the row), rounded
  * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
+ *
+ * The function takes an envelope's rows of a key at once (`processBundle1/2`): the other side's
+ * rows are read once for them all, the sequence number once, and a timer once per step.
  */
 import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
 import { type MapState, mapState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Compiled, Row } from "./expr.ts";
 import { hasNull } from "./join.ts";
+import type { JoinCode } from "./join-code.ts";
 
 /** A side's rows by sequence number, and under {@link NEXT} the next sequence number. */
 type SideState = ReturnType<typeof mapState<Row | number>>;
@@ -33,40 +37,54 @@ export interface Expiries {
 }
 
 /** The keyed co-process function of an inner join of insert-only inputs (see the module comment). */
-export function appendJoin(
-  residual: Compiled | undefined,
+export function appendJoin<T = Row>(
+  code: JoinCode<T>,
   expiries: Expiries,
-): KeyedCoProcessFunction<Row, Row, Key, AppendState, Row> {
+): KeyedCoProcessFunction<Row, Row, Key, AppendState, T> {
+  const { residual, concat } = code;
+  /** Joins a key's rows of one side (an envelope's, or one) with the other side's, then stores those not yet expired. */
   const side = (mine: "left" | "right") => {
     const expiry = expiries[mine];
-    const theirs = mine === "left" ? "right" : "left";
-    const joined =
-      mine === "left" ? (row: Row, other: Row) => [...row, ...other] : (row: Row, other: Row) => [...other, ...row];
-    return (row: Row, ctx: KeyedContext<Key, AppendState, Row>) => {
+    const isLeft = mine === "left";
+    const theirs = isLeft ? "right" : "left";
+    return (rows: readonly Row[], ctx: KeyedContext<Key, AppendState, T>) => {
       if (hasNull(ctx.key)) return;
-      for (const [k, v] of ctx.state[theirs].entries()) {
-        if (k === NEXT) continue;
-        const out = joined(row, v as Row);
-        if (!residual || residual(out) === true) ctx.emit(out);
-      }
+      const stored = ctx.state[theirs].entries();
+      if (stored.length > 0)
+        for (const row of rows)
+          for (const [k, v] of stored) {
+            if (k === NEXT) continue;
+            const l = isLeft ? row : (v as Row);
+            const r = isLeft ? (v as Row) : row;
+            if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
+          }
       const store = ctx.state[mine];
-      const seq = (store.get(NEXT) as number | undefined) ?? 0;
-      if (expiry !== undefined) {
-        const at = expiry(row) as number;
-        if (at <= ctx.timers.currentWatermark()) return;
-        ctx.timers.registerEventTimeTimer(Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS);
+      let seq: number | undefined;
+      let timer = Number.NaN;
+      for (const row of rows) {
+        if (expiry !== undefined) {
+          const at = expiry(row) as number;
+          if (at <= ctx.timers.currentWatermark()) continue;
+          const t = Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS;
+          if (t !== timer) ctx.timers.registerEventTimeTimer(t);
+          timer = t;
+        }
+        seq ??= (store.get(NEXT) as number | undefined) ?? 0;
+        store.put(String(seq++), row);
       }
-      store.put(String(seq), row);
-      store.put(NEXT, seq + 1);
+      if (seq !== undefined) store.put(NEXT, seq);
     };
   };
   const left = side("left");
   const right = side("right");
   return {
     state: { left: mapState<Row | number>(), right: mapState<Row | number>() },
-    processElement1: left,
-    processElement2: right,
-    onTimer(at: number, ctx: TimerContext<Key, AppendState, Row>) {
+    processElement1: (row, ctx) => left([row], ctx),
+    processElement2: (row, ctx) => right([row], ctx),
+    // An envelope's rows of a key at once: the other side's rows read once, the sequence once.
+    processBundle1: left,
+    processBundle2: right,
+    onTimer(at: number, ctx: TimerContext<Key, AppendState, T>) {
       expire(ctx.state.left, expiries.left, at);
       expire(ctx.state.right, expiries.right, at);
     },

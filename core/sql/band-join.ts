@@ -15,9 +15,10 @@
 import type { KeyedContext, KeyedCoProcessFunction, TimerContext } from "../api/functions.ts";
 import { mapState } from "../api/state.ts";
 import { encodeKey, type Key, murmur3 } from "../keys.ts";
-import type { Compiled, Row } from "./expr.ts";
+import type { Row } from "./expr.ts";
 import { hasNull } from "./join.ts";
 import { type Band, bucketExpiry, bucketsOf } from "./join-band.ts";
+import type { JoinCode } from "./join-code.ts";
 
 /** Join keys fall into this many groups per bucket (spread over the tasks like any key). */
 export const BAND_GROUPS = 32;
@@ -30,7 +31,7 @@ export interface Copy {
 
 type SideState = ReturnType<typeof mapState<Row[]>>;
 type BandState = { stored: SideState; copied: SideState };
-type Ctx = KeyedContext<Key, BandState, Row>;
+type Ctx<T> = KeyedContext<Key, BandState, T>;
 
 /** The slot (the operator's key) of a bucket and an encoded join key. */
 export function slotOf(bucket: number, encodedKey: string): number {
@@ -73,47 +74,77 @@ export function copiesOf(band: Band): (row: Row) => Copy[] {
 }
 
 /**
- * The keyed co-process function of the bucketed interval join; `residual` is the whole
- * condition beyond the equi-keys, over the joined row (left's columns, then right's).
+ * The keyed co-process function of the bucketed interval join; `code`'s residual is the whole
+ * condition beyond the equi-keys, over the pair of rows (left's, right's).
  */
-export function bandJoin(
+export function bandJoin<T = Row>(
   band: Band,
-  residual: Compiled | undefined,
+  code: JoinCode<T>,
   storedKey: (row: Row) => string | undefined,
   copiedKey: (row: Row) => string | undefined,
-): KeyedCoProcessFunction<unknown, unknown, Key, BandState, Row> {
+): KeyedCoProcessFunction<unknown, unknown, Key, BandState, T> {
   const storedLeft = band.stored === "left";
-  const emitJoined = (stored: Row, copied: Row, ctx: Ctx) => {
-    const out = storedLeft ? [...stored, ...copied] : [...copied, ...stored];
-    if (!residual || residual(out) === true) ctx.emit(out);
+  const { residual, concat } = code;
+  const emitJoined = (stored: Row, copied: Row, ctx: Ctx<T>) => {
+    const l = storedLeft ? stored : copied;
+    const r = storedLeft ? copied : stored;
+    if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
   };
-  /** Joins `row` with the other side's rows of its key in this slot, then keeps it unless the bucket is past. */
-  const arrive = (mine: "stored" | "copied", row: Row, key: string, ctx: Ctx) => {
+  /**
+   * Joins `rows` (a fresh array, of one side and join key in this slot) with the other side's rows
+   * of the key, then keeps them unless the bucket is past.
+   */
+  const arrive = (mine: "stored" | "copied", rows: Row[], key: string, ctx: Ctx<T>) => {
     const theirs = ctx.state[mine === "stored" ? "copied" : "stored"].get(key);
     if (theirs !== undefined)
-      for (const other of theirs) mine === "stored" ? emitJoined(row, other, ctx) : emitJoined(other, row, ctx);
+      for (const row of rows)
+        for (const other of theirs) mine === "stored" ? emitJoined(row, other, ctx) : emitJoined(other, row, ctx);
     const at = bucketExpiry(band, Math.floor((ctx.key as number) / BAND_GROUPS));
     if (at <= ctx.timers.currentWatermark()) return;
     ctx.timers.registerEventTimeTimer(at);
     const store = ctx.state[mine];
     const mineRows = store.get(key);
-    store.put(key, mineRows === undefined ? [row] : [...mineRows, row]);
+    store.put(key, mineRows === undefined ? rows : [...mineRows, ...rows]);
   };
-  const onStored = (value: unknown, ctx: Ctx) => {
-    const row = value as Row;
-    const key = storedKey(row);
-    if (key !== undefined && typeof row[band.time] === "number") arrive("stored", row, key, ctx);
+  /** A side's rows and their join keys (undefined for a row that joins nothing). */
+  const sides = {
+    stored: {
+      row: (v: unknown) => v as Row,
+      key: (row: Row) => (typeof row[band.time] === "number" ? storedKey(row) : undefined),
+    },
+    copied: { row: (v: unknown) => (v as Copy).row, key: copiedKey },
   };
-  const onCopied = (value: unknown, ctx: Ctx) => {
-    const { row } = value as Copy;
-    const key = copiedKey(row);
-    if (key !== undefined) arrive("copied", row, key, ctx);
+  /** A slot's values of one side (an envelope's, or one): each join key's rows at once, keys in order of first arrival. */
+  const side = (mine: "stored" | "copied") => {
+    const { row: rowOf, key: keyOf } = sides[mine];
+    return (values: readonly unknown[], ctx: Ctx<T>) => {
+      if (values.length === 1) {
+        const row = rowOf(values[0]);
+        const key = keyOf(row);
+        if (key !== undefined) arrive(mine, [row], key, ctx);
+        return;
+      }
+      const byKey = new Map<string, Row[]>();
+      for (const value of values) {
+        const row = rowOf(value);
+        const key = keyOf(row);
+        if (key === undefined) continue;
+        const rows = byKey.get(key);
+        if (rows) rows.push(row);
+        else byKey.set(key, [row]);
+      }
+      for (const [key, rows] of byKey) arrive(mine, rows, key, ctx);
+    };
   };
+  const [first, second] = storedLeft ? [side("stored"), side("copied")] : [side("copied"), side("stored")];
   return {
     state: { stored: mapState<Row[]>(), copied: mapState<Row[]>() },
-    processElement1: storedLeft ? onStored : onCopied,
-    processElement2: storedLeft ? onCopied : onStored,
-    onTimer(_at: number, ctx: TimerContext<Key, BandState, Row>) {
+    processElement1: (value, ctx) => first([value], ctx),
+    processElement2: (value, ctx) => second([value], ctx),
+    // An envelope's rows of a slot at once: a join key's rows appended to its list in one copy.
+    processBundle1: first,
+    processBundle2: second,
+    onTimer(_at: number, ctx: TimerContext<Key, BandState, T>) {
       ctx.state.stored.clear();
       ctx.state.copied.clear();
     },

@@ -17,8 +17,11 @@
 import { type BoundExpr, castFunction, childrenOf, type Row } from "./expr.ts";
 import { scalarFunction } from "./functions.ts";
 
-/** JS source reading column `index` of the record named `row`. */
-export type ColumnReader = (index: number) => string;
+/**
+ * JS source reading column `index` of the record named `row`; `params`, when set, the generated
+ * function's parameters instead of `row` alone (see {@link pairColumns}).
+ */
+export type ColumnReader = ((index: number) => string) & { readonly params?: string };
 
 /** Reads column `i` of a row array. */
 export const rowColumns: ColumnReader = (i) => `row[${i}]`;
@@ -71,12 +74,16 @@ class Emitter {
     return `t${this.temps++}`;
   }
 
-  /** The function `function name(row) { <body> }` over the constants (the name shows in profiles). */
+  /**
+   * The function `function name(row) { <body> }` over the constants (the name shows in profiles);
+   * `function name(row, other)` for a {@link pairColumns} reader.
+   */
   build<F>(name: "sqlExpr" | "sqlRow" | "sqlRecord", body: string): F {
+    const params = this.column.params ?? "row";
     const locals = Array.from({ length: this.temps }, (_, i) => `t${i}`);
     for (const c of this.shared.values()) if (this.unset !== undefined) locals.push(`${c} = ${this.unset}`);
     const declare = locals.length > 0 ? `let ${locals.join(", ")};\n` : "";
-    const source = `"use strict";\nreturn function ${name}(row) {\n${declare}${body}\n};`;
+    const source = `"use strict";\nreturn function ${name}(${params}) {\n${declare}${body}\n};`;
     return new Function(...this.names, source)(...this.values) as F;
   }
 }
@@ -233,4 +240,18 @@ export function generateObject<R = Row>(
     );
   const sets = names.map((n, i) => `o[${em.constant(n)}] = ${emit(exprs[i] as BoundExpr, em)};`).join("\n");
   return em.build("sqlRecord", `const o = {};\n${sets}\nreturn o;`);
+}
+
+/**
+ * Reads column `i` of a join's row from its two sides without concatenating them: the first
+ * `leftWidth` columns from `row` (the left side's row), the rest from `other` (the right's).
+ */
+export function pairColumns(leftWidth: number): ColumnReader {
+  const read = (i: number) => (i < leftWidth ? `row[${i}]` : `other[${i - leftWidth}]`);
+  return Object.assign(read, { params: "row, other" });
+}
+
+/** `e` over a join's row (left's columns, then right's) as one generated function of the two sides' rows. */
+export function generatePair(e: BoundExpr, leftWidth: number): (row: Row, other: Row) => unknown {
+  return generate(e, pairColumns(leftWidth)) as (row: Row, other: Row) => unknown;
 }

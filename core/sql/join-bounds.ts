@@ -17,7 +17,8 @@
  * Late rows (time at or below the watermark) join the rows still stored, as in Flink's interval
  * join: a partner that expired before they came is not found.
  */
-import { type BoundExpr, type Compiled, compile, inputsOf, rewriteInputs } from "./expr.ts";
+import { generate } from "./codegen.ts";
+import { type BoundExpr, type Compiled, inputsOf, rewriteInputs } from "./expr.ts";
 import { changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -150,7 +151,14 @@ function conjuncts(e: BoundExpr): BoundExpr[] {
  */
 export function expiryOf(bounds: readonly Bound[]): Compiled | undefined {
   if (bounds.length === 0) return undefined;
-  const fns = bounds.map((b) => [compile(b.expr), b.shift] as const);
+  const fns = bounds.map((b) => [generate(b.expr), b.shift] as const);
+  if (fns.length === 1) {
+    const [f, shift] = fns[0] as (typeof fns)[number];
+    return (row) => {
+      const v = f(row);
+      return typeof v === "number" ? v - shift : Number.NEGATIVE_INFINITY;
+    };
+  }
   return (row) => {
     let at = Number.POSITIVE_INFINITY;
     for (const [f, shift] of fns) {

@@ -9,10 +9,12 @@ import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import { appendJoin } from "./append-join.ts";
 import { bandJoin, bandKeys, copiesOf, encodedJoinKey } from "./band-join.ts";
-import { type BoundExpr, type Compiled, compile, type Row, showExpr } from "./expr.ts";
+import { generate } from "./codegen.ts";
+import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { regularJoin } from "./join.ts";
 import { type Band, bandOf, describeBand } from "./join-band.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { type FusedCalc, fusedJoinCode, type JoinCode, joinCode, joinKey } from "./join-code.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { temporalJoin } from "./temporal-join.ts";
 
@@ -42,22 +44,11 @@ export function translateJoin<C extends JoinContext>(
   outer: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
-  const ctx: C = outer.reuse ? outer : { ...outer, reuse: new Map<string, DataStream<unknown>>() };
+  const ctx = withReuse(outer);
   const uid = () => `${ctx.uid()}-${JOIN_LAYOUT}`;
-  const residual = rel.condition ? compile(rel.condition) : undefined;
-  if (isAppendJoin(rel)) {
-    const band = bandOf(rel);
-    if (band) return translateBandJoin(rel, band, residual, ctx, input);
-    const bounds = joinBounds(rel);
-    const left = input(rel.left, ctx) as DataStream<Row>;
-    const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
-    const fn = appendJoin(residual, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
-    return left
-      .connect(right)
-      .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
-      .process(fn)
-      .uid(uid()) as DataStream<unknown>;
-  }
+  if (isAppendJoin(rel))
+    return translateAppendJoin(rel, joinCode(rel.condition, rel.left.fields, rel.right.fields), ctx, input);
+  const residual = rel.condition ? generate(rel.condition) : undefined;
   const asChanges = (r: Rel, at: C = ctx): DataStream<Change> => {
     const s = input(r, at);
     return isUpdating(changelogMode(r))
@@ -89,11 +80,63 @@ export function translateJoin<C extends JoinContext>(
   return joined.map((c) => c.row).uid(ctx.uid()) as DataStream<unknown>;
 }
 
+/** `ctx`, or for the outermost join a copy with its own map of the sides' streams (sub-plan reuse). */
+function withReuse<C extends JoinContext>(outer: C): C {
+  return outer.reuse ? outer : { ...outer, reuse: new Map<string, DataStream<unknown>>() };
+}
+
+/**
+ * Builds plain calc `calc` (insert-only, reading no clock, calling no remote function: the caller
+ * checks) over an inner join of insert-only inputs as that join, the calc fused into it
+ * (join-code.ts), its records made by `make`; undefined when `calc` is over anything else. The
+ * calc's operators' uids are taken all the same, so that the operators above keep theirs.
+ */
+export function fusedJoinCalc<C extends JoinContext, T>(
+  calc: Extract<Rel, { kind: "calc" }>,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  make: FusedCalc<T>["make"],
+): DataStream<T> | undefined {
+  const rel = calc.input;
+  if (rel.kind !== "join" || !fusesWithJoin(calc)) return undefined;
+  const { filter, projects } = calc;
+  const code = fusedJoinCode(rel.condition, rel.left.fields.length, { filter, projects, make });
+  const joined = translateAppendJoin(rel, code, withReuse(outer), input);
+  if (filter) outer.uid();
+  outer.uid();
+  return joined as DataStream<T>;
+}
+
+/** True when a plain calc `calc` runs in the join below it ({@link fusedJoinCalc}). */
+export function fusesWithJoin(calc: Extract<Rel, { kind: "calc" }>): boolean {
+  return calc.input.kind === "join" && isAppendJoin(calc.input);
+}
+
+/** Builds inner join `rel` of insert-only inputs running `code`: bucketed for a band, else per key (append-join.ts). */
+function translateAppendJoin<C extends JoinContext, T>(
+  rel: Join,
+  code: JoinCode<T>,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const band = bandOf(rel);
+  if (band) return translateBandJoin(rel, band, code, ctx, input);
+  const bounds = joinBounds(rel);
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
+  const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+  return left
+    .connect(right)
+    .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
+    .process(fn)
+    .uid(`${ctx.uid()}-${JOIN_LAYOUT}`) as DataStream<unknown>;
+}
+
 /** Builds join `rel` as the bucketed interval join of `band` (band-join.ts). */
-function translateBandJoin<C extends JoinContext>(
+function translateBandJoin<C extends JoinContext, T>(
   rel: Join,
   band: Band,
-  residual: Compiled | undefined,
+  code: JoinCode<T>,
   ctx: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
@@ -110,7 +153,7 @@ function translateBandJoin<C extends JoinContext>(
   return l
     .connect(r)
     .keyBy(lk as (x: unknown) => Key, rk as (x: unknown) => Key)
-    .process(bandJoin(band, residual, storedKey, copiedKey))
+    .process(bandJoin(band, code, storedKey, copiedKey))
     .uid(`${ctx.uid()}-${BAND_LAYOUT}`) as DataStream<unknown>;
 }
 
@@ -120,13 +163,6 @@ function translateBandJoin<C extends JoinContext>(
  */
 function distinct<T>(right: DataStream<T>, left: unknown, ctx: JoinContext): DataStream<T> {
   return right === left ? right.map((x) => x).uid(ctx.uid()) : right;
-}
-
-/** A join's key over a row: the value itself for one key column, else an array of them. */
-function joinKey(exprs: readonly BoundExpr[]): (row: Row) => Key {
-  const fns = exprs.map(compile);
-  if (fns.length === 1) return fns[0] as (row: Row) => Key;
-  return (row) => fns.map((f) => f(row)) as Key;
 }
 
 /** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */

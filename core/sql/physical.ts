@@ -11,7 +11,7 @@ import { aggregateUid, type Change, groupAggregate } from "./aggregate.ts";
 import { generate, generateRow } from "./codegen.ts";
 import { hasNativeScan, sourceOf } from "./connectors.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
-import { describeJoin, translateJoin } from "./join-plan.ts";
+import { describeJoin, fusedJoinCalc, fusesWithJoin, translateJoin } from "./join-plan.ts";
 import { windowAggregate } from "./keyed-window-aggregate.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin, translateLookupJoin } from "./lookup-join.ts";
@@ -94,7 +94,9 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
     case "calc": {
-      const fused = isPlainCalc(rel) ? fusedScanCalc(rel, env, uid, ctx.streams) : undefined;
+      const fused = isPlainCalc(rel)
+        ? (fusedScanCalc(rel, env, uid, ctx.streams) ?? fusedJoinCalc(rel, ctx, translate, generateRow))
+        : undefined;
       return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), uid);
     }
     case "aggregate": {
@@ -224,7 +226,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${fusesWithScan(rel) ? "in the source's reader" : "filter + map"}`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${fusesWithScan(rel) ? "in the source's reader" : fusesWithJoin(rel) && isPlainCalc(rel) ? "in the join" : "filter + map"}`;
       break;
     case "join":
       line = describeJoin(rel);

@@ -14,11 +14,12 @@ import type { Change } from "./aggregate.ts";
 import type { Query, Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
-import { generateObject } from "./codegen.ts";
+import { type ColumnReader, generateObject } from "./codegen.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
 import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
+import { fusedJoinCalc } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
@@ -278,8 +279,10 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
   const top = p.optimized;
   if ((connector === "print" || connector === "blackhole") && isPlainCalc(top)) {
     // The query's last calc makes the sink's records itself.
-    const input = translate(top.input, build) as DataStream<Row>;
-    const records = insertOnlyCalc(top, input, ctx.uid, (exprs) => generateObject(names, exprs));
+    const make = (exprs: readonly BoundExpr[], columns?: ColumnReader) => generateObject(names, exprs, columns);
+    const records =
+      fusedJoinCalc(top, build, translate, make) ??
+      insertOnlyCalc(top, translate(top.input, build) as DataStream<Row>, ctx.uid, make);
     printOrDiscard(p.sink, records as DataStream<unknown>, ctx);
     return;
   }

@@ -164,7 +164,7 @@ function harness() {
   const key = encodedJoinKey((r) => r[0] as Key);
   const residual = (r: Row) =>
     (r[1] as number) >= (r[3] as number) + band.lo && (r[1] as number) <= (r[3] as number) + band.hi;
-  const fn = bandJoin(band, residual, key, key);
+  const fn = bandJoin(band, { residual: (l, r) => residual([...l, ...r]), concat: (l, r) => [...l, ...r] }, key, key);
   const keys = bandKeys(band, key, key);
   const slots = new Map<
     number,

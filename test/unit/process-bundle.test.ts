@@ -88,3 +88,59 @@ describe("processBundle", () => {
     expect(totals).toEqual(expected);
   });
 });
+
+describe("processBundle1 / processBundle2 (two inputs)", () => {
+  it("bundles a bundled input's records per key, the other input's record by record, each exactly once", async () => {
+    type P = { k: string; v: number };
+    const calls = { element1: 0, bundles: 0, bundled: 0, element2: 0 };
+    const job = defineJob("co-bundled", (env) => {
+      const left = env.fromGenerator((i): P => ({ k: `k${i % 7}`, v: i }), { count: 600 });
+      const right = env.fromGenerator((i): P => ({ k: `k${i % 5}`, v: -i }), { count: 400 });
+      left
+        .connect(right)
+        .keyBy(
+          (e) => e.k,
+          (e) => e.k,
+        )
+        .process({
+          state: { total: valueState<number>() },
+          processElement1() {
+            calls.element1++;
+            throw new Error("processElement1 is not called when processBundle1 is defined");
+          },
+          processBundle1(es: readonly P[], ctx) {
+            calls.bundles++;
+            calls.bundled += es.length;
+            if (es.some((e) => e.k !== ctx.key)) throw new Error("a bundle of another key's records");
+            const total = es.reduce((a, e) => a + e.v, ctx.state.total.value() ?? 0);
+            ctx.state.total.update(total);
+            ctx.emit({ k: ctx.key, total });
+          },
+          processElement2(e: P, ctx) {
+            calls.element2++;
+            const total = (ctx.state.total.value() ?? 0) + e.v;
+            ctx.state.total.update(total);
+            ctx.emit({ k: ctx.key, total });
+          },
+        })
+        .sinkTo("totals");
+    });
+    const last = new Map<string, number>();
+    const rt = new EmbeddedRuntime(job, {
+      clock: new ManualClock(),
+      onOutput: (_s, values) => {
+        for (const t of values as { k: string; total: number }[]) last.set(t.k, t.total);
+      },
+    });
+    await rt.run();
+    expect(rt.finished).toBe(true);
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 600; i++) expected.set(`k${i % 7}`, (expected.get(`k${i % 7}`) ?? 0) + i);
+    for (let i = 0; i < 400; i++) expected.set(`k${i % 5}`, (expected.get(`k${i % 5}`) ?? 0) - i);
+    expect(last).toEqual(expected);
+    expect(calls.element1).toBe(0);
+    expect(calls.bundled).toBe(600);
+    expect(calls.bundles).toBeLessThan(600); // records of a key were handed over together
+    expect(calls.element2).toBe(400);
+  });
+});
