@@ -32,64 +32,101 @@ export function encodeKey(key: Key): string {
       return `b${key}`;
     case "object":
       if (key === null) return "z";
-      if (Array.isArray(key)) {
-        let out = "[";
-        for (const k of key) {
-          const e = encodeKey(k);
-          out += `${e.length}:${e}`;
-        }
-        return `${out}]`;
-      }
+      if (Array.isArray(key)) return encodeComposite(key);
   }
   throw new JobDefinitionError(
     `key of type ${typeof key} is not supported: use a string, number, boolean, bigint, null or an array of them`,
   );
 }
 
-const encoder = new TextEncoder();
-
-/** The UTF-8 bytes of `s`, one char per byte (`s` itself when it is ASCII). */
-function utf8Chars(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) {
-      const bytes = encoder.encode(s);
-      let out = "";
-      for (let j = 0; j < bytes.length; j++) out += String.fromCharCode(bytes[j] as number);
-      return out;
-    }
+/** Encodes a composite key: each part length-prefixed (a string part inline: keys are encoded per record). */
+function encodeComposite(key: readonly Key[]): string {
+  let out = "[";
+  for (let i = 0; i < key.length; i++) {
+    const k = key[i] as Key;
+    const e = typeof k === "string" ? `s${k}` : encodeKey(k);
+    out += `${e.length}:${e}`;
   }
-  return s;
+  return `${out}]`;
 }
 
-/** murmur3 x86 32-bit hash of the UTF-8 bytes of `s`, as an unsigned integer. */
+const encoder = new TextEncoder();
+
+/**
+ * murmur3 x86 32-bit hash of the UTF-8 bytes of `s`, as an unsigned integer. An
+ * ASCII string is hashed in one pass over its chars (its bytes); the first pass
+ * notes whether any char was not ASCII, and only then is the string hashed again
+ * over its UTF-8 bytes.
+ */
 export function murmur3(s: string, seed = 0): number {
-  // One char per byte, read with charCodeAt (no closure per byte: keys are hashed per record).
-  const b = utf8Chars(s);
-  const len = b.length;
+  const len = s.length;
   let h = seed >>> 0;
-  const c1 = 0xcc9e2d51;
-  const c2 = 0x1b873593;
+  let or = 0;
   const blocks = len & ~3;
   for (let i = 0; i < blocks; i += 4) {
-    let k = b.charCodeAt(i) | (b.charCodeAt(i + 1) << 8) | (b.charCodeAt(i + 2) << 16) | (b.charCodeAt(i + 3) << 24);
-    k = Math.imul(k, c1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, c2);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const c = s.charCodeAt(i + 2);
+    const d = s.charCodeAt(i + 3);
+    or |= a | b | c | d;
+    h = mixBlock(h, a | (b << 8) | (c << 16) | (d << 24));
   }
   const tail = len & 3;
   if (tail > 0) {
     let k = 0;
-    if (tail === 3) k ^= b.charCodeAt(blocks + 2) << 16;
-    if (tail >= 2) k ^= b.charCodeAt(blocks + 1) << 8;
-    k ^= b.charCodeAt(blocks);
-    k = Math.imul(k, c1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, c2);
-    h ^= k;
+    for (let i = blocks + tail - 1; i >= blocks; i--) {
+      const c = s.charCodeAt(i);
+      or |= c;
+      k = (k << 8) | c;
+    }
+    h ^= mixTail(k);
   }
+  if (or > 0x7f) return murmur3Bytes(encoder.encode(s), seed);
+  return finish(h, len);
+}
+
+/** murmur3 x86 32-bit over `bytes` (a key that is not ASCII). */
+function murmur3Bytes(bytes: Uint8Array, seed: number): number {
+  const len = bytes.length;
+  let h = seed >>> 0;
+  const blocks = len & ~3;
+  for (let i = 0; i < blocks; i += 4) {
+    h = mixBlock(
+      h,
+      (bytes[i] as number) |
+        ((bytes[i + 1] as number) << 8) |
+        ((bytes[i + 2] as number) << 16) |
+        ((bytes[i + 3] as number) << 24),
+    );
+  }
+  const tail = len & 3;
+  if (tail > 0) {
+    let k = 0;
+    for (let i = blocks + tail - 1; i >= blocks; i--) k = (k << 8) | (bytes[i] as number);
+    h ^= mixTail(k);
+  }
+  return finish(h, len);
+}
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+/** One 4-byte block folded into `h`. */
+function mixBlock(h: number, block: number): number {
+  h ^= mixTail(block);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** The scrambled value of a block (or of the tail's bytes). */
+function mixTail(k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, C2);
+}
+
+/** The final avalanche over `h` and the byte length. */
+function finish(h: number, len: number): number {
   h ^= len;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -103,14 +103,24 @@ export function foldDue(
  * had no value before (`n`): the base never held it, so there is nothing to delete.
  */
 export function netChanges(changes: Iterable<StateChange>): StateChange[] {
-  const first = new Map<string, StateChange>();
-  const last = new Map<string, StateChange>();
+  // Per state id, then per key (no joined id string per change): the key's first and last change.
+  const byState = new Map<string, Map<string, [first: StateChange, last: StateChange]>>();
+  const order: [first: StateChange, last: StateChange][] = [];
   for (const c of changes) {
-    const id = `${c.s}\n${c.k}`;
-    if (!first.has(id)) first.set(id, c);
-    last.set(id, c);
+    let keys = byState.get(c.s);
+    if (!keys) {
+      keys = new Map();
+      byState.set(c.s, keys);
+    }
+    const seen = keys.get(c.k);
+    if (seen) seen[1] = c;
+    else {
+      const pair: [StateChange, StateChange] = [c, c];
+      keys.set(c.k, pair);
+      order.push(pair);
+    }
   }
   const out: StateChange[] = [];
-  for (const [id, c] of last) if (!(c.d && first.get(id)?.n)) out.push(c);
+  for (const [first, last] of order) if (!(last.d && first.n)) out.push(last);
   return out;
 }

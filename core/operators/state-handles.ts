@@ -150,6 +150,21 @@ function hasOtherThan(o: Record<string, unknown>, k: string): boolean {
   return false;
 }
 
+/**
+ * The entries of map object `o`, each value through `read`, in `Object.entries` order. By
+ * `Object.keys`: a map of more than a few dozen keys is a dictionary, whose `Object.entries`
+ * is about 3× slower.
+ */
+function entriesOf(o: Record<string, unknown>, read: (v: unknown) => unknown): [string, unknown][] {
+  const keys = Object.keys(o);
+  const out = new Array<[string, unknown]>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    out[i] = [k, read(o[k])];
+  }
+  return out;
+}
+
 function rawMap(id: string, b: KeyedBackend, io: StateValues): MapState<unknown> {
   const { write, read } = io;
   const obj = () => (b.get(id) as Record<string, unknown> | undefined) ?? {};
@@ -183,7 +198,7 @@ function rawMap(id: string, b: KeyedBackend, io: StateValues): MapState<unknown>
       }
       b.set(id, hasOtherThan(o, k) ? copyMap(o, k) : undefined);
     },
-    entries: read ? () => Object.entries(obj()).map(([k, v]) => [k, read(v)]) : () => Object.entries(obj()),
+    entries: () => entriesOf(obj(), out),
     size: () => Object.keys(obj()).length,
     clear: () => b.set(id, undefined),
   };

@@ -97,11 +97,9 @@ export class Router {
         case "forward":
           this.to(r.dests[this.partition] as Destination, value, time);
           break;
-        case "hash": {
-          const kg = keyGroupOf(encodeKey((r.key as KeySelector<unknown, Key>)(value)), this.maxParallelism);
-          this.to(r.dests[partitionOfKeyGroup(kg, r.dests.length, this.maxParallelism)] as Destination, value, time);
+        case "hash":
+          this.to(this.hashed(r, value), value, time);
           break;
-        }
         case "rebalance":
           this.to(r.dests[r.next] as Destination, value, time);
           r.next = (r.next + 1) % r.dests.length;
@@ -111,6 +109,17 @@ export class Router {
           break;
       }
     }
+  }
+
+  /**
+   * The destination of `value` on a hash edge. One downstream partition owns every key
+   * group, so the key is not computed (the keyed operator computes it, and checks it).
+   */
+  private hashed(r: Route, value: unknown): Destination {
+    const n = r.dests.length;
+    if (n === 1) return r.dests[0] as Destination;
+    const kg = keyGroupOf(encodeKey((r.key as KeySelector<unknown, Key>)(value)), this.maxParallelism);
+    return r.dests[partitionOfKeyGroup(kg, n, this.maxParallelism)] as Destination;
   }
 
   private to(d: Destination, value: unknown, time: number | undefined): void {

@@ -54,11 +54,17 @@ function walk(v: unknown, rich: boolean, depth: number, inside: Set<object> | un
   return why;
 }
 
+/** True for a string, a boolean, a finite number or `null`: what a row is mostly made of (no call to {@link walk}). */
+function plain(e: unknown): boolean {
+  return e === null || typeof e === "string" || typeof e === "boolean" || (typeof e === "number" && Number.isFinite(e));
+}
+
 function walkObject(o: object, rich: boolean, depth: number, inside: Set<object> | undefined): string | undefined {
   if (Array.isArray(o)) {
     for (let i = 0; i < o.length; i++) {
       const e: unknown = o[i];
       if (e === undefined) return "undefined in an array";
+      if (plain(e)) continue;
       const why = walk(e, rich, depth, inside);
       if (why !== undefined) return why;
     }
@@ -68,7 +74,7 @@ function walkObject(o: object, rich: boolean, depth: number, inside: Set<object>
   if (proto === Object.prototype || proto === null) {
     for (const k in o) {
       const e: unknown = (o as Record<string, unknown>)[k];
-      if (e === undefined) continue; // an absent property reads the same
+      if (e === undefined || plain(e)) continue; // an absent property reads the same
       const why = walk(e, rich, depth, inside);
       if (why !== undefined) return why;
     }

@@ -83,10 +83,10 @@ export class Timers {
 
   /** Adds a timer for the backend's current key. */
   register(domain: TimeDomain, t: number): void {
-    const cur = (this.backend.get(this.stateId) as KeyTimers | undefined) ?? {};
-    const list = cur[domain] ?? [];
-    if (list.includes(t)) return;
-    this.backend.set(this.stateId, { ...cur, [domain]: [...list, t] });
+    const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
+    const list = cur?.[domain];
+    if (list?.includes(t)) return;
+    this.backend.set(this.stateId, withList(cur, domain, list ? [...list, t] : [t]));
     const { key, enc, group } = this.backend.current;
     this.heaps[domain].push({ t, enc, group, key });
   }
@@ -96,7 +96,7 @@ export class Timers {
     const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
     const list = cur?.[domain];
     if (!list?.includes(t)) return;
-    this.backend.set(this.stateId, compact({ ...cur, [domain]: list.filter((x) => x !== t) }));
+    this.backend.set(this.stateId, withList(cur, domain, without(list, t)));
   }
 
   /** Rebuilds the heaps from stored timers (after a cold load). */
@@ -138,12 +138,7 @@ export class Timers {
       const stored = this.backend.getFor(this.stateId, top.enc) as KeyTimers | undefined;
       const list = stored?.[domain];
       if (!list?.includes(top.t)) continue; // deleted, or already fired
-      this.backend.setFor(
-        this.stateId,
-        top.enc,
-        top.group,
-        compact({ ...stored, [domain]: list.filter((x) => x !== top.t) }),
-      );
+      this.backend.setFor(this.stateId, top.enc, top.group, withList(stored, domain, without(list, top.t)));
       cur.key = top.key;
       cur.enc = top.enc;
       cur.group = top.group;
@@ -152,10 +147,29 @@ export class Timers {
   }
 }
 
-function compact(t: KeyTimers): KeyTimers | undefined {
-  const e = t.e?.length ? t.e : undefined;
-  const p = t.p?.length ? t.p : undefined;
-  const c = t.c?.length ? t.c : undefined;
-  if (!e && !p && !c) return undefined;
-  return { ...(e ? { e } : {}), ...(p ? { p } : {}), ...(c ? { c } : {}) };
+/** `list` without `t`; `undefined` when nothing is left (one timer per key and domain is the common case). */
+function without(list: readonly number[], t: number): readonly number[] | undefined {
+  if (list.length === 1) return list[0] === t ? undefined : list;
+  const out = list.filter((x) => x !== t);
+  return out.length ? out : undefined;
+}
+
+/**
+ * The stored timers of a key: `t` with `domain`'s list replaced by `list` (an empty or
+ * absent list left out), or `undefined` when no list is left. Always one shape.
+ */
+function withList(
+  t: KeyTimers | undefined,
+  domain: TimeDomain,
+  list: readonly number[] | undefined,
+): KeyTimers | undefined {
+  const e = domain === "e" ? list : t?.e;
+  const p = domain === "p" ? list : t?.p;
+  const c = domain === "c" ? list : t?.c;
+  if (!e?.length && !p?.length && !c?.length) return undefined;
+  const out: { e?: readonly number[]; p?: readonly number[]; c?: readonly number[] } = {};
+  if (e?.length) out.e = e;
+  if (p?.length) out.p = p;
+  if (c?.length) out.c = c;
+  return out;
 }

@@ -14,7 +14,7 @@ import type { DataStream } from "../api/datastream.ts";
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { type Acc, accumulators, mergeAccs } from "./aggregate.ts";
+import { type Acc, accumulators, mergeAccs, mergeInto } from "./aggregate.ts";
 import { type BoundExpr, compile, inputsOf, projector, type Row } from "./expr.ts";
 import type { Rel } from "./logical.ts";
 import { panesOf } from "./window-panes.ts";
@@ -139,8 +139,19 @@ function paneAggregate(
       if (!open) return;
       const windowEnd = time + 1;
       const windowStart = panes.startOf(windowEnd);
+      // The first pane as it is; a second makes a copy (mergeAccs) that the rest are added into.
       let acc: Acc | undefined;
-      for (const [p, a] of open) if (p >= windowStart && p < windowEnd) acc = acc ? mergeAccs(rel.aggs, acc, a) : a;
+      let merged = false;
+      for (let i = 0; i < open.length; i++) {
+        const [p, a] = open[i] as Pane;
+        if (p < windowStart || p >= windowEnd) continue;
+        if (acc === undefined) acc = a;
+        else if (merged) mergeInto(rel.aggs, acc, a);
+        else {
+          acc = mergeAccs(rel.aggs, acc, a);
+          merged = true;
+        }
+      }
       if (acc) {
         const key = keyAt.length === 0 ? [] : keyAt.length === 1 ? [ctx.key] : (ctx.key as Row);
         const keyRow: unknown[] = [];

@@ -329,6 +329,41 @@ describe("keyGroupOf", () => {
   });
 });
 
+describe("key groups are pinned (state and savepoints are addressed by them)", () => {
+  it("encodes and groups scalar, composite and non-ASCII keys exactly as before the one-pass hash", () => {
+    // prepare: [key, its encoding, key group at 128, key group at 32768], computed by the earlier two-pass code
+    const pinned: [Key, string, number, number][] = [
+      [0, "n0", 79, 32335],
+      [-0, "n0", 79, 32335],
+      [1.5, "n1.5", 109, 29549],
+      [-42, "n-42", 116, 9972],
+      [1e21, "n1e+21", 82, 5202],
+      ["", "s", 113, 19185],
+      ["auction-17", "sauction-17", 84, 15956],
+      ["é", "sé", 88, 30296],
+      ["日本", "s日本", 107, 17259],
+      ["\u{1F600}", "s\u{1F600}", 0, 12416],
+      [true, "t", 77, 24397],
+      [null, "z", 23, 6679],
+      [-7n, "b-7", 100, 23780],
+      [[], "[]", 124, 14204],
+      [[1000, "2015-07-15"], "[5:n100011:s2015-07-15]", 107, 9963],
+      [[["a"], 2, null], "[6:[2:sa]2:n21:z]", 67, 18115],
+      [["x", 3.25, false], "[2:sx5:n3.251:f]", 82, 1234],
+      [[""], "[1:s]", 41, 22057],
+    ];
+
+    // act
+    const got = pinned.map(([key]) => {
+      const enc = encodeKey(key);
+      return [key, enc, keyGroupOf(enc, 128), keyGroupOf(enc, 32768)];
+    });
+
+    // assess
+    expect(got).toEqual(pinned);
+  });
+});
+
 describe("partitionOfKeyGroup and keyGroupRange", () => {
   const pairs: [number, number][] = [];
   for (const maxParallelism of [1, 7, 16, 128, 1000]) {
