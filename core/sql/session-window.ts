@@ -10,12 +10,13 @@
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { type Acc, accumulators, mergeAccs } from "./aggregate.ts";
+import { type Acc, accumulators } from "./aggregate.ts";
 import type { Expr } from "./ast.ts";
 import { type BindContext, bindExpr } from "./bind-expr.ts";
 import { invalid } from "./errors.ts";
 import { type BoundExpr, fold, type Row } from "./expr.ts";
 import type { AggCall } from "./logical.ts";
+import { mergeAccs } from "./merge-accs.ts";
 
 /** A session group window of a GROUP BY: which item it is, its time column and gap. */
 export interface SessionGroup {

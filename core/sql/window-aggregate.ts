@@ -14,9 +14,10 @@ import type { DataStream } from "../api/datastream.ts";
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
-import { type Acc, accumulators, mergeAccs, mergeInto } from "./aggregate.ts";
+import { type Acc, accumulators } from "./aggregate.ts";
 import { type BoundExpr, compile, inputsOf, projector, type Row } from "./expr.ts";
 import type { Rel } from "./logical.ts";
+import { mergeAccs, mergeInto } from "./merge-accs.ts";
 import { panesOf } from "./window-panes.ts";
 
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
