@@ -34,8 +34,9 @@ _REASONS = {
 }
 
 
-#: One compact encoder for every answer (``json.dumps`` with ``separators`` builds a new one each call).
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
+#: One compact encoder for every answer (``json.dumps`` with ``separators`` builds a new one each call);
+#: an answer is a fresh tree of JSON values, so no check for cycles.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 def _dumps(value):

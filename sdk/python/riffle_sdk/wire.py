@@ -8,6 +8,8 @@ dead-letters it) and leaves its key's state as it was before the record; the oth
 records of the group still run. A request riffle cannot have sent raises ``WireError``.
 """
 
+from itertools import starmap
+
 WIRE_VERSION = 2
 
 
@@ -43,31 +45,31 @@ def _run_process(fn, group):
 
 
 def _per_record(kind, fn):
-    """``fn`` as a call on one record's value, by kind."""
+    """A callable making an iterator of ``fn``'s answers over records' values, by kind."""
     if kind == "map":
-        return fn
+        return lambda values: map(fn, values)
     if kind == "flatMap":
-        return lambda v: list(fn(v))
+        return lambda values: (list(fn(v)) for v in values)
     if kind == "scalar":
-        return lambda v: fn(*v)
-    return lambda v: list(fn(*v))  # table
+        return lambda values: starmap(fn, values)
+    return lambda values: (list(fn(*v)) for v in values)  # table
 
 
 def _run_rows(kind, fn, values):
-    call = _per_record(kind, fn)
+    answers = _per_record(kind, fn)
     out, errors = [], []
-    append = out.append
+    extend = out.extend
     start = 0
     while True:
-        # One plain loop over the records (no per-record bookkeeping); a record that
-        # raises is answered as failed and the loop resumes after it.
+        # One C-level loop over the records (list.extend of a map); a record that raises
+        # leaves the answers before it in ``out``, is answered as failed, and the loop
+        # resumes after it.
         try:
-            for value in values[start:] if start else values:
-                append(call(value))
+            extend(answers(values[start:] if start else values))
             return out, errors
         except Exception as e:
             i = len(out)
-            append(None)
+            out.append(None)
             errors.append([i, _describe(e)])
             start = i + 1
 
