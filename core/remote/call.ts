@@ -39,7 +39,8 @@ export async function callRemote(
   for (let attempt = 0; attempt <= policy.retries; attempt++) {
     if (attempt > 0) await sleep(policy.backoffMs * 2 ** (attempt - 1));
     try {
-      return parseResponse(invoker.target, request, await once(invoker, body, policy.timeoutMs));
+      const answer = invoker.call ? invoker.call(body, policy.timeoutMs) : once(invoker, body, policy.timeoutMs);
+      return parseResponse(invoker.target, request, await answer);
     } catch (error) {
       last = error;
       if (error instanceof RemoteFunctionError && !error.retryable) break;
@@ -50,7 +51,7 @@ export async function callRemote(
     : new RemoteFunctionError(invoker.target, "the call failed", { cause: last });
 }
 
-/** One call, aborted after `timeoutMs`. */
+/** One call through `invoke`, aborted after `timeoutMs` (an invoker with `call` limits its own). */
 async function once(invoker: RemoteInvoker, body: string, timeoutMs: number): Promise<string> {
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

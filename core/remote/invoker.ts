@@ -8,7 +8,7 @@
  */
 
 import { RemoteFunctionError } from "../errors.ts";
-import { type HttpAnswer, HttpOrigin } from "./http-client.ts";
+import { type HttpAnswer, type HttpLimit, HttpOrigin, HttpTimeoutError } from "./http-client.ts";
 
 /** Sends one request body (JSON) to a remote function and returns its response body. */
 export interface RemoteInvoker {
@@ -19,6 +19,12 @@ export interface RemoteInvoker {
    * (crashed, answered an error status); `signal` aborts a call that timed out.
    */
   invoke(body: string, signal: AbortSignal): Promise<string>;
+  /**
+   * Optional: one call that gives up by itself after `timeoutMs`, rejecting with a
+   * retryable {@link RemoteFunctionError}; otherwise as {@link invoke}. riffle uses it
+   * when present (the HTTP invoker has it: a timer instead of an `AbortSignal`).
+   */
+  call?(body: string, timeoutMs: number): Promise<string>;
 }
 
 /** Makes the invoker of a Lambda function (name or ARN). */
@@ -66,11 +72,20 @@ export class HttpInvoker implements RemoteInvoker {
     this.origin = origin;
   }
 
-  async invoke(body: string, signal: AbortSignal): Promise<string> {
+  invoke(body: string, signal: AbortSignal): Promise<string> {
+    return this.post(body, signal);
+  }
+
+  call(body: string, timeoutMs: number): Promise<string> {
+    return this.post(body, timeoutMs);
+  }
+
+  private async post(body: string, limit: HttpLimit): Promise<string> {
     let answer: HttpAnswer;
     try {
-      answer = await this.origin.post(body, signal);
+      answer = await this.origin.post(body, limit);
     } catch (cause) {
+      if (cause instanceof HttpTimeoutError) throw new RemoteFunctionError(this.target, cause.message);
       throw new RemoteFunctionError(this.target, "the request failed", { cause });
     }
     const { status, body: text } = answer;

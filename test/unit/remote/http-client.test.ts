@@ -169,4 +169,23 @@ describe("HttpInvoker", () => {
     setTimeout(() => abort.abort(), 20);
     await expect(call).rejects.toBeInstanceOf(RemoteFunctionError);
   });
+
+  it("a time limit ends a hanging call on a kept-alive connection, and the next call takes a new one", async () => {
+    let connections = 0;
+    const url = await rawServer((socket, text) => {
+      if (text.includes("hang")) return;
+      socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+    });
+    (servers.at(-1) as NetServer).on("connection", () => {
+      connections++;
+    });
+    const inv = new HttpInvoker(url);
+    expect(await inv.call("{}", 1000)).toBe("ok");
+    const e = await inv.call('"hang"', 30).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RemoteFunctionError);
+    expect((e as RemoteFunctionError).message).toMatch(/no answer within 30 ms/);
+    expect((e as RemoteFunctionError).retryable).toBe(true);
+    expect(await inv.call("{}", 1000)).toBe("ok");
+    expect(connections).toBe(2);
+  });
 });
