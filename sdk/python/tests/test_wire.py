@@ -92,6 +92,19 @@ class WireTest(unittest.TestCase):
         self.assertIn("ZeroDivisionError", g["errors"][0][1])
         self.assertEqual(g["out"], [None, None, 2, 10, None, 5, None])
 
+    def test_each_kind_fails_a_record_alone_mid_group(self):
+        reg = registry()
+
+        def group(f, k, values):
+            return handle_request(req(f, k, [{"values": values}]), reg)["groups"][0]
+
+        g = group("add", "scalar", [[1, 2], [1, "x"], [3, 4], 5])
+        self.assertEqual((g["out"], [i for i, _ in g["errors"]]), ([3, None, 7, None], [1, 3]))
+        g = group("split", "flatMap", ["a b", None, "c"])
+        self.assertEqual((g["out"], [i for i, _ in g["errors"]]), ([["a", "b"], None, ["c"]], [1]))
+        g = group("range", "table", [[1], ["x"], [2]])
+        self.assertEqual((g["out"], [i for i, _ in g["errors"]]), ([[[0]], None, [[0], [1]]], [1]))
+
     def test_stateless_kinds(self):
         reg = registry()
 
