@@ -18,7 +18,7 @@ import type {
   TimerService,
 } from "../api/functions.ts";
 import type { StateCodec, StateDescriptor, StateSpec } from "../api/state.ts";
-import { InternalError, OperatorError, ProtocolError } from "../errors.ts";
+import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
@@ -237,10 +237,12 @@ export class KeyedProcessOperator extends ForwardingOperator {
       this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;
     }
+    // The key and its encoding in locals, not through keyOf's object (one allocation per record).
     let key: Key;
     let enc: string;
     try {
-      ({ key, enc } = this.keyOf(value, input) as { key: Key; enc: string });
+      key = (this.selectors[input] as KeySelector<unknown, Key>)(value);
+      enc = encodeKey(key);
     } catch (cause) {
       throw new OperatorError(this.uid, cause);
     }
@@ -315,7 +317,13 @@ export class KeyedProcessOperator extends ForwardingOperator {
   private handle(value: unknown, time: number | undefined, input: number): void {
     this.ctx.timestamp = time;
     const handler = this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void;
-    callUser(this.uid, () => handler(value, this.ctx));
+    // callUser's error rule, inline: no closure per record.
+    try {
+      handler(value, this.ctx);
+    } catch (cause) {
+      if (cause instanceof RiffleError) throw cause;
+      throw new OperatorError(this.uid, cause);
+    }
   }
 
   override processWatermark(watermark: number): void {

@@ -68,7 +68,7 @@ export function translateJoin<C extends JoinContext>(
     rel.temporal
       ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
       : keyed.process(
-          regularJoin(residual, {
+          regularJoin(joinCode(rel.condition, rel.left.fields, rel.right.fields), {
             leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
             rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
             leftWidth: rel.left.fields.length,

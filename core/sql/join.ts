@@ -14,7 +14,8 @@ import type { KeyedContext, KeyedCoProcessFunction } from "../api/functions.ts";
 import { mapState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
-import type { Compiled, Row } from "./expr.ts";
+import type { Row } from "./expr.ts";
+import type { JoinCode } from "./join-code.ts";
 
 /**
  * A stored row, how many times it is there, and (on an outer side) how many rows of the other
@@ -33,11 +34,12 @@ export interface JoinSides {
 }
 
 /**
- * The keyed co-process function of a regular join with `sides`; inputs are changes, and so is
- * its output (+I and -D).
+ * The keyed co-process function of a regular join with `sides` running `code` (its residual
+ * tested on the two rows before they are concatenated); inputs are changes, and so is its
+ * output (+I and -D).
  */
 export function regularJoin(
-  residual: Compiled | undefined,
+  code: JoinCode,
   sides: JoinSides,
 ): KeyedCoProcessFunction<Change, Change, Key, JoinState, Change> {
   const leftNulls: Row = new Array(sides.leftWidth).fill(null);
@@ -45,7 +47,14 @@ export function regularJoin(
   const side = (mine: "left" | "right") => {
     const outer = mine === "left" ? sides.leftOuter : sides.rightOuter;
     const otherOuter = mine === "left" ? sides.rightOuter : sides.leftOuter;
-    const join = (row: Row, otherRow: Row) => (mine === "left" ? [...row, ...otherRow] : [...otherRow, ...row]);
+    const { residual, concat } = code;
+    const join = mine === "left" ? concat : (row: Row, otherRow: Row) => concat(otherRow, row);
+    const passes =
+      residual === undefined
+        ? undefined
+        : mine === "left"
+          ? residual
+          : (row: Row, otherRow: Row) => residual(otherRow, row);
     const padMine = (row: Row) => join(row, mine === "left" ? rightNulls : leftNulls);
     const padOther = (otherRow: Row) => (mine === "left" ? [...leftNulls, ...otherRow] : [...otherRow, ...rightNulls]);
     return (change: Change, ctx: Ctx) => {
@@ -58,8 +67,8 @@ export function regularJoin(
       let matched = 0;
       if (!hasNull(ctx.key))
         for (const [k, [otherRow, times, matches = 0]] of other.entries()) {
+          if (passes && passes(change.row, otherRow) !== true) continue;
           const joined = join(change.row, otherRow);
-          if (residual && residual(joined) !== true) continue;
           matched += times;
           if (otherOuter) {
             const now = matches + (add ? 1 : -1);

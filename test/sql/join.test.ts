@@ -23,7 +23,8 @@ import { nexmarkTables } from "./nexmark/script.ts";
 
 /** Drives a LEFT (or FULL) join of rows [k, l] and [k, r] on k by hand; returns what each step emitted. */
 function harness(outer: "LEFT" | "FULL") {
-  const fn = regularJoin(undefined, { leftOuter: true, rightOuter: outer === "FULL", leftWidth: 2, rightWidth: 2 });
+  const code = { residual: undefined, concat: (l: readonly unknown[], r: readonly unknown[]) => [...l, ...r] };
+  const fn = regularJoin(code, { leftOuter: true, rightOuter: outer === "FULL", leftWidth: 2, rightWidth: 2 });
   const states = new Map<unknown, { left: MapState<unknown>; right: MapState<unknown> }>();
   const step = (side: 1 | 2, kind: Change["kind"], row: unknown[]) => {
     const out: string[] = [];
