@@ -18,7 +18,7 @@ import type {
   TimerService,
 } from "../api/functions.ts";
 import type { StateCodec, StateDescriptor, StateSpec } from "../api/state.ts";
-import { InternalError, OperatorError, ProtocolError, RiffleError } from "../errors.ts";
+import { InternalError, OperatorError, ProtocolError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
@@ -317,13 +317,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
   private handle(value: unknown, time: number | undefined, input: number): void {
     this.ctx.timestamp = time;
     const handler = this.handlers[input] as (v: unknown, c: KeyedContext<Key, StateSpec, unknown>) => void;
-    // callUser's error rule, inline: no closure per record.
-    try {
-      handler(value, this.ctx);
-    } catch (cause) {
-      if (cause instanceof RiffleError) throw cause;
-      throw new OperatorError(this.uid, cause);
-    }
+    callUser(this.uid, () => handler(value, this.ctx));
   }
 
   override processWatermark(watermark: number): void {
