@@ -18,6 +18,7 @@ import { regularJoin } from "../../core/sql/join.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { expectOlderLayoutRefused } from "../support/layout-refusal.ts";
 import { memoryMap } from "../support/memory-map.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
@@ -207,4 +208,14 @@ describe("outer joins vs DuckDB", () => {
       expect(crashes, `${q}: crashes injected`).toBeGreaterThan(0);
     });
   }
+});
+
+describe("a savepoint of the regular join's layout before version 3", () => {
+  it("is refused on restore, naming the join's uid (its insert-only side was stored by JSON)", async () => {
+    const job = sqlJob("regular", script("left", 1000), (env) => {
+      env.configure({ sourceBatchSize: 50 });
+      env.enableCheckpointing(10);
+    });
+    await expectOlderLayoutRefused(job, "regular", "j3", "-j2");
+  });
 });
