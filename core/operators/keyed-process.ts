@@ -240,32 +240,17 @@ export class KeyedProcessOperator extends ForwardingOperator {
       this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;
     }
-    // The key and its encoding in locals, not through keyOf's object (one allocation per record);
-    // a run of records of one key encodes and hashes it once.
+    // The key, its encoding and group without an object per record; a run of one key encodes it once.
     let key: Key;
-    let enc: string;
-    let group: number;
     const last = this.lastKey;
     try {
       key = (this.selectors[input] as KeySelector<unknown, Key>)(value);
-      if (last.matches(key)) {
-        enc = last.enc;
-        group = last.group;
-      } else {
-        enc = encodeKey(key);
-        group = keyGroupOf(enc, this.services.maxParallelism);
-        const { start, end } = this.services.keyGroups;
-        if (group < start || group > end) {
-          throw new ProtocolError(
-            `key ${enc} (key group ${group}) reached a partition owning key groups ${start}-${end}`,
-          );
-        }
-        last.remember(key, enc, group);
-      }
+      last.resolve(key, this.services.maxParallelism, this.services.keyGroups);
     } catch (cause) {
       if (cause instanceof ProtocolError) throw cause;
       throw new OperatorError(this.uid, cause);
     }
+    const { enc, group } = last;
     const bundler = this.bundlers[input];
     if (this.bundle && bundler) {
       if (this.bundler !== bundler) this.finishBundle(); // another input's records: theirs first

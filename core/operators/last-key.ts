@@ -6,7 +6,8 @@
  * nested array is never remembered. The parts are copied into one reused array, so a selector
  * that hands back one array changed in place is still compared by value.
  */
-import type { Key } from "../keys.ts";
+import { ProtocolError } from "../errors.ts";
+import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 
 /** The last encoded key of an operator and its encoding and key group. */
 export class LastKey {
@@ -18,6 +19,22 @@ export class LastKey {
   private kind: 0 | 1 | 2 = 0;
   private scalar: unknown;
   private readonly parts: unknown[] = [];
+
+  /**
+   * Makes `enc` and `group` those of `key`: the remembered ones when it matches, else encoded and
+   * hashed (a key encodeKey refuses throws its error), checked against the partition's key groups
+   * `owned` (a ProtocolError when outside them), and remembered.
+   */
+  resolve(key: Key, maxParallelism: number, owned: { readonly start: number; readonly end: number }): void {
+    if (this.matches(key)) return;
+    const enc = encodeKey(key);
+    const group = keyGroupOf(enc, maxParallelism);
+    if (group < owned.start || group > owned.end)
+      throw new ProtocolError(
+        `key ${enc} (key group ${group}) reached a partition owning key groups ${owned.start}-${owned.end}`,
+      );
+    this.remember(key, enc, group);
+  }
 
   /** True when `key` equals the remembered key (so its encoding and group are `enc` and `group`). */
   matches(key: Key): boolean {

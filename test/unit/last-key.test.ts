@@ -1,6 +1,7 @@
 /** The keyed operator's last encoded key: which keys reuse its encoding, and which are encoded again. */
 import { describe, expect, it } from "vitest";
-import { encodeKey, type Key } from "../../core/keys.ts";
+import { ProtocolError } from "../../core/errors.ts";
+import { encodeKey, type Key, keyGroupOf } from "../../core/keys.ts";
 import { LastKey } from "../../core/operators/last-key.ts";
 
 const remembered = (key: Key) => {
@@ -45,5 +46,15 @@ describe("LastKey", () => {
     expect(last.matches(Number.NaN)).toBe(false);
     last.remember([Number.NaN], "y", 1);
     expect(last.matches([Number.NaN])).toBe(false);
+  });
+
+  it("resolves a key to its encoding and key group, refusing one outside the partition's groups", () => {
+    const last = new LastKey();
+    last.resolve([1000, 2000], 128, { start: 0, end: 127 });
+    expect([last.enc, last.group]).toEqual([encodeKey([1000, 2000]), keyGroupOf(encodeKey([1000, 2000]), 128)]);
+    const group = keyGroupOf(encodeKey("x"), 128);
+    expect(() => last.resolve("x", 128, { start: group + 1, end: group + 1 })).toThrow(ProtocolError);
+    expect(() => last.resolve(Number.NaN, 128, { start: 0, end: 127 })).toThrow(/not a finite number/);
+    expect(last.matches([1000, 2000])).toBe(true); // neither refused key replaced it
   });
 });
