@@ -24,6 +24,7 @@ import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
 import { broadcastContext } from "./broadcast-process.ts";
 import { broadcastStates } from "./broadcast-state.ts";
+import { LastKey } from "./last-key.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { operatorListStates } from "./operator-state.ts";
 import { type PrefetchingFunction, prefetchItems, prefetching } from "./prefetch.ts";
@@ -93,6 +94,8 @@ export class KeyedProcessOperator extends ForwardingOperator {
   private readonly prefetcher: PrefetchingFunction | undefined;
   /** The records of the envelope being processed, and the index of the next one (for the prefetcher). */
   private records: readonly unknown[] = [];
+  /** The last key encoded (see last-key.ts). */
+  private readonly lastKey = new LastKey();
   private index = 0;
   /** The current envelope's records by encoded key, when the function takes bundles (`processBundle`, `processBundle1/2`). */
   private readonly bundle: Map<string, Bundled> | undefined;
@@ -237,18 +240,17 @@ export class KeyedProcessOperator extends ForwardingOperator {
       this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;
     }
+    // The key, its encoding and group without an object per record; a run of one key encodes it once.
     let key: Key;
-    let enc: string;
+    const last = this.lastKey;
     try {
-      ({ key, enc } = this.keyOf(value, input) as { key: Key; enc: string });
+      key = (this.selectors[input] as KeySelector<unknown, Key>)(value);
+      last.resolve(key, this.services.maxParallelism, this.services.keyGroups);
     } catch (cause) {
+      if (cause instanceof ProtocolError) throw cause;
       throw new OperatorError(this.uid, cause);
     }
-    const group = keyGroupOf(enc, this.services.maxParallelism);
-    const { start, end } = this.services.keyGroups;
-    if (group < start || group > end) {
-      throw new ProtocolError(`key ${enc} (key group ${group}) reached a partition owning key groups ${start}-${end}`);
-    }
+    const { enc, group } = last;
     const bundler = this.bundlers[input];
     if (this.bundle && bundler) {
       if (this.bundler !== bundler) this.finishBundle(); // another input's records: theirs first

@@ -35,6 +35,11 @@ export interface JoinContext {
  * it cannot understand.
  */
 export const JOIN_LAYOUT = "j2";
+/**
+ * The state layout of the regular join (join.ts), in its operator uid: version 3 stores an
+ * insert-only side's rows under sequence numbers, which a version-2 reader would misread.
+ */
+export const REGULAR_LAYOUT = "j3";
 /** The state layout of the bucketed interval join (band-join.ts), in its operator uid. */
 export const BAND_LAYOUT = "b1";
 
@@ -68,14 +73,16 @@ export function translateJoin<C extends JoinContext>(
     rel.temporal
       ? keyed.process(temporalJoin(residual, rel.temporal, rel.outer === "LEFT", rightWidth))
       : keyed.process(
-          regularJoin(residual, {
+          regularJoin(joinCode(rel.condition, rel.left.fields, rel.right.fields), {
             leftOuter: rel.outer === "LEFT" || rel.outer === "FULL",
             rightOuter: rel.outer === "RIGHT" || rel.outer === "FULL",
             leftWidth: rel.left.fields.length,
             rightWidth,
+            leftInsertOnly: !isUpdating(changelogMode(rel.left)),
+            rightInsertOnly: !isUpdating(changelogMode(rel.right)),
           }),
         )
-  ).uid(uid());
+  ).uid(rel.temporal ? uid() : `${ctx.uid()}-${REGULAR_LAYOUT}`);
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(ctx.uid()) as DataStream<unknown>;
 }

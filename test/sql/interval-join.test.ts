@@ -9,19 +9,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import type { KeyedContext, TimerContext } from "../../core/api/functions.ts";
-import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
-import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
-import type { Savepoint } from "../../core/ports/checkpoint-store.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { appendJoin, TIMER_STEP_MS } from "../../core/sql/append-join.ts";
 import type { Row } from "../../core/sql/expr.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { expectOlderLayoutRefused } from "../support/layout-refusal.ts";
 import { memoryMap } from "../support/memory-map.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
@@ -188,32 +185,7 @@ describe("a savepoint of the old join layout", () => {
       env.configure({ sourceBatchSize: 50 });
       env.enableCheckpointing(10);
     });
-    const state = new InMemoryStateStore();
-    const checkpoints = new InMemoryCheckpointStore();
-    const clock = new ManualClock();
-    const stop = new AbortController();
-    const opts = { clock, store: state, checkpoints, batchTimeMs: 1 };
-    await new EmbeddedRuntime(job, {
-      ...opts,
-      signal: stop.signal,
-      stopWithSavepoint: "now",
-      onOutput: () => stop.abort(),
-    }).run();
-    const now = (await checkpoints.getSavepoint("interval", "now")) as Savepoint;
     // The same savepoint as the layout before version 2 named it: the join's uid without `-j2`.
-    const old = (r: Readonly<Record<string, unknown>>) =>
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k.replace(/-j2$/, ""), v]));
-    expect(Object.keys(now.state).some((t) => t.endsWith("-j2"))).toBe(true);
-    await checkpoints.putSavepoint({
-      ...now,
-      name: "old",
-      parallelism: old(now.parallelism) as Savepoint["parallelism"],
-      state: old(now.state) as Savepoint["state"],
-    });
-    await expect(new EmbeddedRuntime(job, { ...opts, fromSavepoint: "old" }).run()).rejects.toThrow(
-      /holds state the job has no operator for: operator uid 'sql-\d+' is gone and 'sql-\d+-j2' is new/,
-    );
-    // The savepoint of this layout restores.
-    await expect(new EmbeddedRuntime(job, { ...opts, fromSavepoint: "now" }).run()).resolves.toBeUndefined();
+    await expectOlderLayoutRefused(job, "interval", "j2", "");
   });
 });
