@@ -15,8 +15,9 @@ import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import { type Acc, accumulators } from "./aggregate.ts";
-import { type BoundExpr, compile, inputsOf, projector, type Row } from "./expr.ts";
-import type { Rel } from "./logical.ts";
+import { generate, generateRow } from "./codegen.ts";
+import { type BoundExpr, inputsOf, type Row } from "./expr.ts";
+import type { Field, Rel } from "./logical.ts";
 import { mergeAccs, mergeInto } from "./merge-accs.ts";
 import { panesOf } from "./window-panes.ts";
 
@@ -54,13 +55,17 @@ export function fusedWindowAggregate(
   const parts = fusable(rel);
   if (!parts) return undefined;
   const { pre, tvf, start, end } = parts;
-  const test = pre.filter ? compile(pre.filter) : undefined;
-  // The projected row, and its time after the projection's columns.
+  // Generated code, as every other calc runs: the projected row (the window's columns left null,
+  // the aggregate reads them from its panes), and its time after the projection's columns.
+  const test = pre.filter ? generate(pre.filter) : undefined;
   const time = tvf.time;
   const at = pre.projects.length;
-  const project = projector([
-    ...pre.projects.map((p, i) => (i === start || i === end ? () => null : compile(p))),
-    (row: Row) => row[time],
+  const timeType = (tvf.input.fields[time] as Field).type;
+  const project = generateRow([
+    ...pre.projects.map(
+      (p, i): BoundExpr => (i === start || i === end ? { kind: "literal", value: null, type: p.type } : p),
+    ),
+    { kind: "input", index: time, type: timeType },
   ]);
   const keyAt = Array.from({ length: rel.groupKeys }, (_, i) => i).filter((i) => i !== start && i !== end);
   const rows = (input(tvf.input) as DataStream<Row>)
