@@ -1,0 +1,32 @@
+/**
+ * The SQL operators whose state layout changed on 2026-12-07 (shared distinct views `-a2`,
+ * window panes `-w2`, the bucketed band join `-b1`) end their uid in the layout's version, so
+ * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
+ * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
+ * one, and expects that copy to be refused while the savepoint itself restores.
+ */
+import { describe, it } from "vitest";
+import { sqlJob } from "../../core/sql/session.ts";
+import { expectOlderLayoutRefused } from "../support/layout-refusal.ts";
+import { nexmarkScript } from "./nexmark/script.ts";
+
+/** The Nexmark query `q` over `events` events as a checkpointing SQL job named `name`. */
+const job = (name: string, q: string, events: number) =>
+  sqlJob(name, nexmarkScript(q, events, 10_000), (env) => {
+    env.configure({ sourceBatchSize: 50 });
+    env.enableCheckpointing(10);
+  });
+
+describe("a savepoint of a SQL operator's earlier state layout", () => {
+  it("is refused for a window aggregate kept per window, not per pane (q5: -w2)", async () => {
+    await expectOlderLayoutRefused(job("layout-q5", "q5", 200_000), "layout-q5", "w2", "");
+  });
+
+  it("is refused for COUNT(DISTINCT) calls kept one entry per call and value (q15: -a2)", async () => {
+    await expectOlderLayoutRefused(job("layout-q15", "q15", 20_000), "layout-q15", "a2", "");
+  });
+
+  it("is refused for a band join stored as the per-key interval join (q7: -b1)", async () => {
+    await expectOlderLayoutRefused(job("layout-q7", "q7", 150_000), "layout-q7", "b1", "-j2");
+  });
+});
