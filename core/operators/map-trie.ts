@@ -37,6 +37,14 @@ export interface Owner {
   made<T extends object>(o: T): T;
 }
 
+/**
+ * The trie's hash of a map key: murmur3 with a seed of its own, so that keys an operator already
+ * grouped by murmur3's low bits (the band join's slots) still spread over a node's slots.
+ */
+function hashOf(k: string): number {
+  return murmur3(k, 0x9747b28c);
+}
+
 /** True when a map value is in the hashed layout (a flat map is a plain object, never an array). */
 export function isTrie(v: unknown): v is TrieNode {
   return Array.isArray(v);
@@ -55,7 +63,7 @@ function find(leaf: Leaf, k: string): number {
 
 /** The stored value of `k` in trie `node`, or undefined. */
 export function trieGet(node: TrieNode, k: string): unknown {
-  const h = murmur3(k);
+  const h = hashOf(k);
   let n = node;
   for (let depth = 0; ; depth++) {
     const slot = n[1 + ((h >>> (depth * BITS)) & MASK)] as TrieNode | Leaf | null;
@@ -102,7 +110,7 @@ function split(leaf: Leaf, depth: number, own: Owner): TrieNode {
   let n = emptyNode(own);
   for (let j = 0; j < leaf.length; j += 2) {
     const k = leaf[j] as string;
-    n = putAt(n, depth, k, murmur3(k), leaf[j + 1], own);
+    n = putAt(n, depth, k, hashOf(k), leaf[j + 1], own);
   }
   return n;
 }
@@ -138,7 +146,7 @@ function putAt(node: TrieNode, depth: number, k: string, h: number, v: unknown, 
 /** Trie `root` with `k` set to `v`: `root` itself when the current batch made it, else a copy of the path. */
 export function triePut(root: TrieNode, k: string, v: unknown, own: Owner): TrieNode {
   added = false;
-  return putAt(root, 0, k, murmur3(k), v, own);
+  return putAt(root, 0, k, hashOf(k), v, own);
 }
 
 /** Whether the last {@link removeAt} found its key. */
@@ -172,5 +180,5 @@ function removeAt(node: TrieNode, depth: number, k: string, h: number, own: Owne
 /** Trie `root` without `k` (`root` itself when it has no `k`); null when that leaves it empty. */
 export function trieRemove(root: TrieNode, k: string, own: Owner): TrieNode | null {
   removed = false;
-  return removeAt(root, 0, k, murmur3(k), own);
+  return removeAt(root, 0, k, hashOf(k), own);
 }
