@@ -18,7 +18,12 @@ import {
   trieRemove,
   trieSize,
 } from "./map-trie.ts";
-import type { StateValues } from "./state-handles.ts";
+
+/** How stored values go in and out: state-handles.ts `StateValues` (not imported: it imports this module). */
+interface Values {
+  readonly write: (v: unknown) => unknown;
+  readonly read: ((v: unknown) => unknown) | undefined;
+}
 
 /** A flat map value. */
 type Leaf = Record<string, unknown>;
@@ -118,7 +123,7 @@ function trieOwner(b: KeyedBackend): Owner & { root: unknown } {
 }
 
 /** The raw handle of map state `id`: hashed (a trie past {@link FLAT_MAX} entries) or flat. */
-export function rawMap(id: string, b: KeyedBackend, io: StateValues, hashed: boolean): MapState<unknown> {
+export function rawMap(id: string, b: KeyedBackend, io: Values, hashed: boolean): MapState<unknown> {
   const { write, read } = io;
   const value = () => b.get(id) as Leaf | TrieNode | undefined;
   const out = read ?? ((v: unknown) => v);
