@@ -3,12 +3,13 @@
  * SIGKILLs of `riffle run --state-dir`: after two kills and a final run, each key's map equals
  * what counting the input gives.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COUNT, KEYS, valueAt } from "../fixtures/hashed-map-job.ts";
+import { killRepeatedly } from "../support/kill-loop.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/riffle.js");
@@ -41,28 +42,9 @@ describe("hashed map state", () => {
     const dir = mkdtempSync(join(tmpdir(), "riffle-hashed-"));
     const state = join(dir, "state");
     const out = join(dir, "out.jsonl");
+    const loop = await killRepeatedly({ job: JOB, jobName: "hashed-map", state, out, seed: 11, kills: 2 });
+    expect(loop.kills, loop.finished?.stderr).toBe(2);
     const args = [BIN, "run", JOB, "--state-dir", state, "--out", out, "--no-progress"];
-    let kills = 0;
-    for (let attempt = 0; attempt < 8 && kills < 2; attempt++) {
-      const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT });
-      let ended = false;
-      const exited = new Promise<number | null>((resolve) =>
-        child.on("exit", (code) => {
-          ended = true;
-          resolve(code);
-        }),
-      );
-      const lock = join(state, "run.lock");
-      const holds = () => existsSync(lock) && readFileSync(lock, "utf8").trim() === String(child.pid);
-      while (!ended && !holds()) await new Promise((r) => setTimeout(r, 10));
-      await new Promise((r) => setTimeout(r, 150 + attempt * 100));
-      if (!ended) {
-        child.kill("SIGKILL");
-        kills++;
-      }
-      await exited;
-    }
-    expect(kills).toBeGreaterThan(0);
     const last = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     expect(last.status, last.stderr).toBe(0);
     expect(last.stderr).toContain("resuming 'hashed-map'");

@@ -6,22 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import type { MapState } from "../../core/api/state.ts";
+import { seededRandom } from "../../core/ml/random.ts";
 import { isTrie, LEAF_MAX } from "../../core/operators/map-trie.ts";
 import { stateHandle, stateValues } from "../../core/operators/state-handles.ts";
 import type { StateChange } from "../../core/ports/state-store.ts";
 import { KeyedBackend } from "../../core/runtime/keyed-backend.ts";
-
-/** A seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function handle(b: KeyedBackend, hashed: boolean): MapState<number> {
   const ts = { now: () => 0, schedule: () => {} };
@@ -39,7 +28,7 @@ const sorted = (es: [string, unknown][]) => [...es].sort(([a], [b]) => (a < b ? 
 
 describe("hashed map state", () => {
   it("matches a Map over random batches, never changing a committed value", () => {
-    const rnd = random(7);
+    const rnd = seededRandom(7);
     const b = new KeyedBackend(true);
     const map = handle(b, true);
     const model = new Map<string, Map<string, number>>();
