@@ -90,6 +90,7 @@ export {
   type ListState,
   listState,
   type MapState,
+  type MapStateOptions,
   mapState,
   type ReducingState,
   reducingState,

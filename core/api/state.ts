@@ -34,6 +34,8 @@ export type StateDescriptor<S> = {
   readonly ttl?: StateTtlConfig;
   /** How this state's values are stored (default: the job's, see `env.setStateCodec`). */
   readonly codec?: StateCodec;
+  /** A map state's layout: hashed (see {@link MapStateOptions}). */
+  readonly hashed?: boolean;
   /** @internal The fold of a reducing or aggregating state. */
   readonly fold?: AggregateFunction<unknown, unknown, unknown>;
   readonly __type?: S;
@@ -45,6 +47,20 @@ export interface StateOptions {
   readonly ttl?: StateTtlConfig;
   /** How this state's values are stored (default: the job's, see `env.setStateCodec`). */
   readonly codec?: StateCodec;
+}
+
+/** Options of a map state. */
+export interface MapStateOptions extends StateOptions {
+  /**
+   * Keep each key's map as a hash trie once it holds more than a few dozen entries: a batch's
+   * writes then copy the few small parts they change, where a plain map is copied whole on a
+   * batch's first write (the committed value must not change), which costs in proportion to
+   * the map. Use it for maps of thousands of entries per key. {@link MapState.entries} then
+   * gives entries in no particular order (the order is the same on every run and after a
+   * restore). Either layout reads the other's stored values, so the option may be switched
+   * between runs of a job.
+   */
+  readonly hashed?: boolean;
 }
 
 /** A single value per key. */
@@ -75,7 +91,11 @@ export interface MapState<V> {
   put(mapKey: string, value: V): void;
   remove(mapKey: string): void;
   has(mapKey: string): boolean;
-  /** Entries of the map, in insertion order. */
+  /**
+   * Entries of the map: in insertion order, except that keys that are array indexes
+   * ("0", "17") come first in ascending order, as a JavaScript object's keys do; in no
+   * particular order for a {@link MapStateOptions.hashed} map.
+   */
   entries(): [string, V][];
   /** Number of entries. */
   size(): number;
@@ -108,7 +128,7 @@ export function listState<T>(options: StateOptions = {}): StateDescriptor<ListSt
   return { kind: "list", ...options };
 }
 /** Declares a {@link MapState}. With a TTL, each entry expires on its own. */
-export function mapState<V>(options: StateOptions = {}): StateDescriptor<MapState<V>> {
+export function mapState<V>(options: MapStateOptions = {}): StateDescriptor<MapState<V>> {
   return { kind: "map", ...options };
 }
 

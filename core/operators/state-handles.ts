@@ -19,6 +19,7 @@ import type { StateTtlConfig } from "../api/state-ttl.ts";
 import type { AggregateFunction } from "../api/windows.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { checkStateValue, decodeRich, encodeRich } from "../runtime/state-values.ts";
+import { rawMap } from "./map-handle.ts";
 
 /** A handle, and for a TTL state the cleanup its operator runs when a cleanup timer fires. */
 export interface BuiltHandle {
@@ -67,7 +68,7 @@ export function stateHandle(
 ): BuiltHandle {
   const base: Exclude<StateKind, "reducing" | "aggregating"> =
     d.kind === "reducing" || d.kind === "aggregating" ? "value" : d.kind;
-  const raw = rawHandle(base, id, b, io);
+  const raw = rawHandle(base, id, b, io, d.hashed === true);
   const ttl = d.ttl ? withTtl(base, raw, d.ttl, ts) : undefined;
   const handle = ttl?.handle ?? raw;
   if (d.kind === "reducing" || d.kind === "aggregating") {
@@ -92,7 +93,13 @@ function folding(cell: ValueState<{ a: unknown }>, fold: AggregateFunction<unkno
   } satisfies AggregatingState<unknown, unknown>;
 }
 
-function rawHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend, io: StateValues): unknown {
+function rawHandle(
+  kind: "value" | "list" | "map",
+  id: string,
+  b: KeyedBackend,
+  io: StateValues,
+  hashed: boolean,
+): unknown {
   const { write, read } = io;
   switch (kind) {
     case "value":
@@ -115,93 +122,8 @@ function rawHandle(kind: "value" | "list" | "map", id: string, b: KeyedBackend, 
       } satisfies ListState<unknown>;
     }
     case "map":
-      return rawMap(id, b, io);
+      return rawMap(id, b, io, hashed);
   }
-}
-
-/** An array index as a property key: V8 keeps such keys as elements, which a spread copies fastest. */
-const INDEX = /^(?:0|[1-9]\d{0,8})$/;
-
-/**
- * A copy of map object `o` with entry `skip` left out. Keys that are array indexes (a join's
- * sequence numbers) are elements, which a spread copies fastest; other keys past a few hundred
- * make a dictionary, which a `for…in` copies about twice as fast as a spread (q15's distinct
- * values). The first key tells which (`for…in` gives index keys first).
- */
-function copyMap(o: Record<string, unknown>, skip?: string): Record<string, unknown> {
-  let first: string | undefined;
-  for (const k in o) {
-    first = k;
-    break;
-  }
-  if (first !== undefined && INDEX.test(first)) {
-    if (skip === undefined) return { ...o };
-    const { [skip]: _, ...rest } = o;
-    return rest;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k in o) if (k !== skip && Object.hasOwn(o, k)) out[k] = o[k];
-  return out;
-}
-
-/** True when `o` has an own entry other than `k` (stops at the first, unlike `Object.keys(o).length`). */
-function hasOtherThan(o: Record<string, unknown>, k: string): boolean {
-  for (const e in o) if (e !== k && Object.hasOwn(o, e)) return true;
-  return false;
-}
-
-/**
- * The entries of map object `o`, each value through `read`, in `Object.entries` order. By
- * `Object.keys`: a map of more than a few dozen keys is a dictionary, whose `Object.entries`
- * is about 3× slower.
- */
-function entriesOf(o: Record<string, unknown>, read: (v: unknown) => unknown): [string, unknown][] {
-  const keys = Object.keys(o);
-  const out = new Array<[string, unknown]>(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i] as string;
-    out[i] = [k, read(o[k])];
-  }
-  return out;
-}
-
-function rawMap(id: string, b: KeyedBackend, io: StateValues): MapState<unknown> {
-  const { write, read } = io;
-  const obj = () => (b.get(id) as Record<string, unknown> | undefined) ?? {};
-  const out = read ?? ((v: unknown) => v);
-  return {
-    get: (k: string) => {
-      const o = obj();
-      return Object.hasOwn(o, k) ? out(o[k]) : undefined;
-    },
-    has: (k: string) => Object.hasOwn(obj(), k),
-    // The map object never leaves this handle, so after a batch's first write (a copy
-    // of the committed map, which the cache and a stored segment may still hold) later
-    // writes of the batch may change that copy in place.
-    put: (k: string, value: unknown) => {
-      const v = write(value);
-      const own = b.owned(id) as Record<string, unknown> | undefined;
-      if (own) own[k] = v;
-      else {
-        const copy = copyMap(obj());
-        copy[k] = v;
-        b.set(id, copy);
-      }
-    },
-    remove: (k: string) => {
-      const o = obj();
-      if (!Object.hasOwn(o, k)) return;
-      const own = b.owned(id) as Record<string, unknown> | undefined;
-      if (own && hasOtherThan(own, k)) {
-        delete own[k];
-        return;
-      }
-      b.set(id, hasOtherThan(o, k) ? copyMap(o, k) : undefined);
-    },
-    entries: () => entriesOf(obj(), out),
-    size: () => Object.keys(obj()).length,
-    clear: () => b.set(id, undefined),
-  };
 }
 
 /** A stored value with the time its TTL started. */

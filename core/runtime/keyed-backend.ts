@@ -28,6 +28,8 @@ export class KeyedBackend {
   /** This batch's writes. */
   private overlay = new Map<string, Map<string, Written>>();
   private journal: Journal | undefined;
+  /** Commits so far: what a state handle made since the count last changed belongs to this batch's writes. */
+  private commits = 0;
   /** The key user code currently runs for. */
   readonly current: CurrentKey = { key: undefined, enc: "", group: -1 };
   /**
@@ -60,6 +62,16 @@ export class KeyedBackend {
   owned(s: string): unknown {
     if (this.journal) return undefined;
     return this.overlay.get(s)?.get(this.current.enc)?.v;
+  }
+
+  /** Which batch runs: changes at every commit, so a handle can tell its own batch's objects from committed ones. */
+  get batch(): number {
+    return this.commits;
+  }
+
+  /** False while journaling for a rollback: then no write may change what an earlier write stored. */
+  get inPlace(): boolean {
+    return this.journal === undefined;
   }
 
   /** Writes state `s` for the current key; `undefined` deletes. */
@@ -149,5 +161,6 @@ export class KeyedBackend {
     }
     this.overlay = new Map();
     this.journal = undefined;
+    this.commits++;
   }
 }

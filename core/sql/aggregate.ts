@@ -270,7 +270,7 @@ export function groupAggregate(
     }
   };
   return {
-    state: { acc: valueState<Acc>(), counts: mapState<number>() },
+    state: { acc: valueState<Acc>(), counts: mapState<number>({ hashed: true }) },
     processElement: (record, ctx) => apply([record], ctx),
     ...(miniBatch ? { processBundle: apply } : {}),
   };

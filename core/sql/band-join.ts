@@ -138,7 +138,7 @@ export function bandJoin<T = Row>(
   };
   const [first, second] = storedLeft ? [side("stored"), side("copied")] : [side("copied"), side("stored")];
   return {
-    state: { stored: mapState<Row[]>(), copied: mapState<Row[]>() },
+    state: { stored: mapState<Row[]>({ hashed: true }), copied: mapState<Row[]>({ hashed: true }) },
     processElement1: (value, ctx) => first([value], ctx),
     processElement2: (value, ctx) => second([value], ctx),
     // An envelope's rows of a slot at once: a join key's rows appended to its list in one copy.

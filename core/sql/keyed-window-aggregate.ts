@@ -26,7 +26,7 @@ export function windowAggregate(
   let store: CountStore | undefined;
   const accs = accumulators(groupKeys, aggs, false, () => store as CountStore);
   return {
-    state: { acc: valueState<Acc>(), counts: mapState<number>() },
+    state: { acc: valueState<Acc>(), counts: mapState<number>({ hashed: true }) },
     processElement(row, ctx) {
       store = ctx.state.counts;
       const fireAt = (row[endKey] as number) - 1;
