@@ -134,9 +134,10 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /**
    * Mini-batch processing, like Flink's `MapBundleFunction`: when defined, the operator
-   * holds the records of one input envelope by key and, at the envelope's end (before
-   * any watermark, timer, barrier or end of input), calls this once per key with that
-   * key's records in arrival order, keys in the order they first arrived;
+   * holds the records of one slice (the input envelopes one step of a batch processes) by
+   * key and, at the slice's end (and before any watermark, timer, barrier, end of input or
+   * broadcast record), calls this once per key with that key's records in arrival order,
+   * keys in the order they first arrived;
    * `processElement` is then not called. A bundle never outlives the batch that read
    * its records, so state and output stay exactly once. A record-by-record rerun (which
    * dead-letters a failing record) hands over bundles of one record.
@@ -168,7 +169,7 @@ export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec
   processElement2(value: B, ctx: KeyedContext<K, S, O>): void;
   /**
    * Mini-batch processing of the first stream, as {@link KeyedProcessFunction.processBundle}:
-   * when defined, the operator holds the first stream's records of one input envelope by key
+   * when defined, the operator holds the first stream's records of one slice by key
    * and calls this once per key with them (`processElement1` is then not called). A bundle
    * holds records of one stream only, and is handed over before any record of the other stream
    * is processed, so the order of the two streams' records per key is kept.

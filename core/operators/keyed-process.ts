@@ -237,6 +237,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
   processRecord(value: unknown, time: number | undefined, input: number): void {
     this.prefetcher?.select(this.records, this.index++);
     if (this.selectors[input] === undefined) {
+      this.finishBundle(); // what came before it goes first
       this.handle(value, time, input); // a broadcast input: handled outside any key, on every partition
       return;
     }
@@ -258,7 +259,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
       this.hold(this.bundle, key, enc, group, value, time);
       return;
     }
-    this.finishBundle(); // a bundled input's records go first (none: each envelope ends its bundle)
+    this.finishBundle(); // a bundled input's records go first
     const cur = this.backend.current;
     cur.key = key;
     cur.enc = enc;

@@ -20,7 +20,11 @@ export interface Operator {
   endInput(): void;
   /** The records of one input envelope are about to be processed (async I/O finds its results here). */
   startRecords?(records: readonly unknown[]): void;
-  /** The records of one input envelope were processed (watermark generators emit here). */
+  /**
+   * The records so far were processed: called at the end of a slice, before an envelope's
+   * signal, and after a source's poll. A keyed operator hands on its mini-batch here;
+   * watermark generators emit.
+   */
   flush?(): void;
   /** Checkpoint `n` completed (best effort, like Flink's notification). */
   notifyCheckpointComplete?(n: number): void;

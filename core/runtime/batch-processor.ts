@@ -38,7 +38,24 @@ class SliceProcessor {
     this.resumePolling();
     const n = this.input.consumed.length;
     for (let i = 0; i < n; i++) if (!this.envelope(i)) break;
+    this.flushHeld();
     return this.run;
+  }
+
+  /**
+   * Ends the slice's records: the chain hands on what it held across envelopes (a keyed
+   * operator's mini-batch of each key's records, `keyed-process.ts`), and watermark generators
+   * emit. Also done before each signal; a failure counts as the last envelope's.
+   */
+  private flushHeld(): void {
+    const { run } = this;
+    if (run.failedAt !== undefined || run.handled === 0) return;
+    try {
+      this.live.chain.head.flush?.();
+    } catch (error) {
+      run.failedAt = run.handled - 1;
+      run.error = error;
+    }
   }
 
   /**
@@ -89,7 +106,8 @@ class SliceProcessor {
   private deliver(env: Envelope, i: number, attempts: number): void {
     const { chain } = this.live;
     this.records(env, env.records, env.times, chain.inputOf(env.from), attempts);
-    if (env.records.length > 0) chain.head.flush?.();
+    // What the chain holds goes on before a signal (timers, a barrier, the end see it), else at the slice's end.
+    if (env.signal) chain.head.flush?.();
     this.run.positions.set(env.from, env.seq);
     this.run.handled = i + 1;
     const sig = env.signal;

@@ -227,7 +227,7 @@ export type AggState = { acc: ReturnType<typeof valueState<Acc>>; counts: Return
  * The keyed process function of a group aggregate over `groupKeys` leading columns. Its input is
  * a changelog when `retracting`, and otherwise the rows themselves (each an insertion: no change
  * object around it). With `miniBatch` (Flink's `table.exec.mini-batch.enabled`), it takes the
- * records of one input envelope per key at once (`processBundle`) and emits one change per key for
+ * records of one slice per key at once (`processBundle`) and emits one change per key for
  * them all, instead of a -U/+U pair per row; the changelog folds to the same result either way.
  */
 export function groupAggregate(

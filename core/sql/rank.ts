@@ -107,7 +107,7 @@ function emitDiff(before: readonly Row[], after: readonly Row[], rowNumber: bool
  * The keyed process function of a TopN: keeps the partition's rows sorted by `order` (the first
  * `limit` of them over an insert-only input, where a row once out of the top N never returns;
  * all of them over a retracting input) and emits how the top `limit` changed: per change, or,
- * with `miniBatch`, once per key for an input envelope's changes (`processBundle`).
+ * with `miniBatch`, once per key for a slice's changes (`processBundle`).
  */
 export function topN(
   limit: number,
@@ -184,7 +184,7 @@ type DedupState = { row: ReturnType<typeof valueState<Row>> };
  * The keyed process function of a deduplication over an insert-only input: the key's first row
  * by `order` (the earliest time for keep-first, the latest for keep-last), +I when the key is
  * new and -U/+U when a row that comes first replaces it: per row, or, with `miniBatch`, once per
- * key for an input envelope's rows.
+ * key for a slice's rows.
  */
 export function deduplicate(order: RowOrder, miniBatch = false): KeyedProcessFunction<Row, Key, DedupState, Change> {
   const apply = (rows: readonly Row[], ctx: KeyedContext<Key, DedupState, Change>) => {

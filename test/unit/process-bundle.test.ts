@@ -1,13 +1,15 @@
 /**
  * `processBundle` (mini-batch, core/operators/keyed-process.ts): a keyed function that defines it
- * gets one input envelope's records per key at once, keys in order of first arrival, with its
- * keyed state; a record-by-record rerun hands over bundles of one record, so a failing record is
- * dead-lettered alone and the others still count exactly once.
+ * gets one slice's records per key at once (across the slice's envelopes), keys in order of first
+ * arrival, with its keyed state, and every bundle before a watermark; a record-by-record rerun
+ * hands over bundles of one record, so a failing record is dead-lettered alone and the others
+ * still count exactly once.
  */
 import { describe, expect, it } from "vitest";
 import type { DataStream } from "../../core/api/datastream.ts";
 import { defineJob } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
+import { WatermarkStrategy } from "../../core/api/watermarks.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { OperatorHarness } from "../../core/testing/harness.ts";
@@ -86,6 +88,54 @@ describe("processBundle", () => {
     const expected = new Map<string, number>();
     for (let i = 0; i < 1000; i++) if (i !== 321) expected.set(`k${i % 10}`, (expected.get(`k${i % 10}`) ?? 0) + i);
     expect(totals).toEqual(expected);
+  });
+});
+
+describe("a bundle spans the envelopes of a slice", () => {
+  it("holds records across envelopes, and hands them all over before a watermark fires timers", async () => {
+    const COUNT = 3000;
+    const sizes: number[] = [];
+    const fired: { k: string; at: number; seen: number }[] = [];
+    const job = defineJob("bundles-across", (env) => {
+      env.configure({ sourceBatchSize: 600, maxRecordsPerEnvelope: 50 });
+      env
+        .fromGenerator((i) => ({ k: `k${i % 3}`, v: i }), { count: COUNT })
+        .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<E>().withTimestampAssigner((e) => e.v))
+        .keyBy((e) => e.k)
+        .process({
+          state: { seen: valueState<number[]>() },
+          processElement() {
+            throw new Error("processElement is not called when processBundle is defined");
+          },
+          processBundle(es: readonly E[], ctx) {
+            sizes.push(es.length);
+            ctx.state.seen.update([...(ctx.state.seen.value() ?? []), ...es.map((e) => e.v)]);
+            for (const e of es) if (e.v % 250 === 0) ctx.timers.registerEventTimeTimer(e.v + 100);
+          },
+          onTimer(at, ctx) {
+            const seen = (ctx.state.seen.value() ?? []).filter((v) => v <= at).length;
+            fired.push({ k: ctx.key, at, seen });
+          },
+        })
+        .sinkTo("none");
+    });
+    const rt = new EmbeddedRuntime(job, { clock: new ManualClock(), onOutput: () => {} });
+    await rt.run();
+    expect(rt.finished).toBe(true);
+    // One poll's 600 records reach the keyed task as 12 envelopes of 50: a key's bundle holds more than one envelope's records.
+    expect(Math.max(...sizes)).toBeGreaterThan(50);
+    expect(sizes.reduce((a, n) => a + n, 0)).toBe(COUNT);
+    // A timer at t fires once the watermark passed t: by then every record of its key up to t was handed over.
+    const expected = [];
+    for (let v = 0; v < COUNT; v += 250) {
+      const at = v + 100;
+      const k = `k${v % 3}`;
+      let seen = 0;
+      for (let i = 0; i < COUNT; i++) if (`k${i % 3}` === k && i <= at) seen++;
+      expected.push({ k, at, seen });
+    }
+    const byTime = (a: { at: number }, b: { at: number }) => a.at - b.at;
+    expect(fired.sort(byTime)).toEqual(expected.sort(byTime));
   });
 });
 
