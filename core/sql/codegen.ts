@@ -16,6 +16,7 @@
  */
 import { type BoundExpr, castFunction, childrenOf, type Row } from "./expr.ts";
 import { scalarFunction } from "./functions.ts";
+import type { SqlType } from "./types.ts";
 
 /**
  * JS source reading column `index` of the record named `row`; `params`, when set, the generated
@@ -238,8 +239,24 @@ export function generateObject<R = Row>(
       "sqlRecord",
       `return {${names.map((n, i) => `${n}: ${emit(exprs[i] as BoundExpr, em)}`).join(", ")}};`,
     );
-  const sets = names.map((n, i) => `o[${em.constant(n)}] = ${emit(exprs[i] as BoundExpr, em)};`).join("\n");
+  // `__proto__` as a column name is an own property (an assignment would set the prototype).
+  const set = (n: string, value: string) =>
+    n === "__proto__"
+      ? `Object.defineProperty(o, ${em.constant(n)}, { value: ${value}, enumerable: true, writable: true, configurable: true });`
+      : `o[${em.constant(n)}] = ${value};`;
+  const sets = names.map((n, i) => set(n, emit(exprs[i] as BoundExpr, em))).join("\n");
   return em.build("sqlRecord", `const o = {};\n${sets}\nreturn o;`);
+}
+
+/** The object of a row of `fields` keyed by their names (a sink's record), as one generated function. */
+export function generateRecord(
+  fields: readonly { readonly name: string; readonly type: SqlType }[],
+): (row: Row) => Record<string, unknown> {
+  const columns = fields.map((f, index): BoundExpr => ({ kind: "input", index, type: f.type }));
+  return generateObject(
+    fields.map((f) => f.name),
+    columns,
+  );
 }
 
 /**

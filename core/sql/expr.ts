@@ -243,12 +243,3 @@ export function projector(fns: readonly Compiled[]): (row: Row) => Row {
     return out;
   };
 }
-
-/** The object of a row keyed by column name. */
-export function rowToObject(names: readonly string[]): (row: Row) => Record<string, unknown> {
-  return (row) => {
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) o[names[i] as string] = row[i];
-    return o;
-  };
-}

@@ -14,10 +14,10 @@ import type { Change } from "./aggregate.ts";
 import type { Query, Statement } from "./ast.ts";
 import { bindQuery } from "./binder.ts";
 import { Catalog } from "./catalog.ts";
-import { type ColumnReader, generateObject } from "./codegen.ts";
+import { type ColumnReader, generateObject, generateRecord } from "./codegen.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
-import { type BoundExpr, type Row, rowToObject } from "./expr.ts";
+import type { BoundExpr, Row } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { fusedJoinCalc } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from "./logical.ts";
@@ -291,7 +291,7 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
     (stream as DataStream<Row>).addSink(filesystemSink(p.sink)).uid(ctx.uid());
     return;
   }
-  const record = rowToObject(names);
+  const record = generateRecord(p.sink.physical);
   const out = isUpdating(changelogMode(top))
     ? (stream as DataStream<Change>).map((c) => ({ kind: c.kind, row: record(c.row) }))
     : (stream as DataStream<Row>).map(record);

@@ -16,8 +16,9 @@ import type { DataStream } from "../api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Change } from "./aggregate.ts";
 import type { ChangeRecord } from "./changelog.ts";
+import { generateRecord } from "./codegen.ts";
 import { SqlError } from "./errors.ts";
-import { type Row, rowToObject } from "./expr.ts";
+import type { Row } from "./expr.ts";
 import { type ChangelogMode, changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
 import { describePhysical, type TranslateContext, translate } from "./physical.ts";
 import { DATASTREAM_CONNECTOR, SqlSession, writeInsert } from "./session.ts";
@@ -67,8 +68,7 @@ export class Table {
   }
 
   private record(): (row: Row) => Record<string, unknown> {
-    const names = this.fields.map((f) => f.name);
-    return rowToObject(names);
+    return generateRecord(this.fields);
   }
 }
 
