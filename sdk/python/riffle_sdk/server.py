@@ -73,10 +73,14 @@ class _Input:
         self.buf = b""
         self.pos = 0
 
-    def _more(self):
-        """Reads more input (after flushing the answers so far); False at the end of input."""
+    def _recv(self):
+        """The next piece of input, after flushing the answers so far (b"" at the end of input)."""
         self.flush()
-        chunk = self.sock.recv(65536)  # under malloc's mmap threshold: no fresh mapping per read
+        return self.sock.recv(65536)  # under malloc's mmap threshold: no fresh mapping per read
+
+    def _more(self):
+        """Reads more input into the buffer; False at the end of input."""
+        chunk = self._recv()
         if not chunk:
             return False
         self.buf = self.buf[self.pos :] + chunk if self.pos < len(self.buf) else chunk
@@ -98,9 +102,18 @@ class _Input:
                 return line
 
     def read(self, n):
-        """``n`` bytes, fewer at the end of input."""
-        while len(self.buf) - self.pos < n and self._more():
-            pass
+        """``n`` bytes, fewer at the end of input (a large body's pieces joined once, not per piece)."""
+        have = len(self.buf) - self.pos
+        if have < n:
+            parts = [self.buf[self.pos :]]
+            while have < n:
+                chunk = self._recv()
+                if not chunk:
+                    break
+                parts.append(chunk)
+                have += len(chunk)
+            self.buf = b"".join(parts)
+            self.pos = 0
         data = self.buf[self.pos : self.pos + n]
         self.pos += len(data)
         return data
