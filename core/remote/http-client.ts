@@ -66,8 +66,12 @@ class Connection {
   /** Requests answered on it so far. */
   used = 0;
 
-  constructor(socket: Socket) {
+  /** Called when the server closed the connection after an answer while requests were queued behind it. */
+  private readonly onClosedQueue: () => void;
+
+  constructor(socket: Socket, onClosedQueue: () => void) {
     this.socket = socket;
+    this.onClosedQueue = onClosedQueue;
     socket.setNoDelay(true);
     socket.on("data", (c: Buffer) => {
       if (this.waiters.length === 0) {
@@ -131,6 +135,7 @@ class Connection {
       this.bytes = rest;
       this.need = 0;
       this.used++;
+      if (answer.close && this.waiters.length > 0) this.onClosedQueue();
       if (answer.close || ended) this.close();
       else if (this.waiters.length === 0) this.socket.unref(); // an idle kept-alive connection does not keep the process alive
       waiter.resolve({ status: answer.status, body: answer.body });
@@ -227,13 +232,15 @@ function dechunk(data: Buffer, at: number, status: number, close: boolean): Pars
 /**
  * Kept-alive connections to one origin (`http:` or `https:`): a request takes an idle
  * one, else a new one while there are fewer than `maxConnections`, else it is
- * pipelined on the one with the fewest requests out.
+ * pipelined on the one with the fewest requests out. Once the server closes a
+ * connection after an answer (`connection: close`) with requests queued behind it, the
+ * origin pipelines no more: each request in flight gets a connection of its own.
  */
 export class HttpOrigin {
   private readonly url: URL;
   private readonly head: string;
   private readonly conns: Connection[] = [];
-  private readonly maxConnections: number;
+  private maxConnections: number;
 
   constructor(url: URL, maxConnections = 1) {
     this.url = url;
@@ -317,6 +324,8 @@ export class HttpOrigin {
     const socket = secure
       ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}) })
       : netConnect({ host, port });
-    return new Connection(socket);
+    return new Connection(socket, () => {
+      this.maxConnections = Number.POSITIVE_INFINITY; // a server that closes after an answer: no more pipelining
+    });
   }
 }

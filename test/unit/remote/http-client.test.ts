@@ -117,9 +117,11 @@ describe("HttpInvoker", () => {
     expect(reads).toEqual([5]); // on one connection
   });
 
-  it("sends the requests behind one whose connection closed again on a new connection", async () => {
+  it("sends the requests behind one whose connection closed again on a new connection, and stops pipelining", async () => {
     let connections = 0;
+    const perRead: number[] = []; // requests each read brought
     const url = await rawServer((socket, text) => {
+      perRead.push(text.split("POST ").length - 1);
       const first = /\[\d+\]/.exec(text)?.[0] ?? "";
       socket.end(`HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: ${first.length}\r\n\r\n${first}`);
     });
@@ -130,6 +132,12 @@ describe("HttpInvoker", () => {
     const bodies = Array.from({ length: 4 }, (_, i) => `[${i}]`);
     expect(await Promise.all(bodies.map((b) => inv.call(b, 5000)))).toEqual(bodies);
     expect(connections).toBe(4); // each answered one request and closed; the others went again
+    expect(perRead[0]).toBe(4);
+    // The server closes after each answer: no more pipelining, a connection a request in flight.
+    perRead.length = 0;
+    expect(await Promise.all(bodies.map((b) => inv.call(b, 5000)))).toEqual(bodies);
+    expect(connections).toBe(8);
+    expect(perRead).toEqual([1, 1, 1, 1]);
   });
 
   it("fails a non-2xx answer with its status and body, and the connection stays usable", async () => {
