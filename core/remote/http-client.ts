@@ -19,7 +19,10 @@ export interface HttpAnswer {
 /** The connection ended or failed before the whole answer came; `fresh`: nothing of it came back. */
 export class HttpConnectionError extends Error {
   readonly fresh: boolean;
-  /** Another request was on the connection beside this one (its failure need not be this one's). */
+  /**
+   * Another request was on the connection beside this one, and the connection had
+   * answered before (so it worked, and its failure need not be this one's).
+   */
   shared = false;
   constructor(message: string, fresh: boolean, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
@@ -148,7 +151,7 @@ class Connection {
     this.close();
     waiters.forEach((w, i) => {
       const e = i === 0 ? error : new HttpConnectionError("the connection closed before the answer", true);
-      e.shared = w.shared;
+      e.shared = w.shared && this.used > 0; // not a connection that never worked (refused): no resend loop
       w.reject(e);
     });
   }

@@ -212,6 +212,10 @@ describe("HttpInvoker", () => {
       const e = await new HttpInvoker(url).invoke("{}", never).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(RemoteFunctionError);
       expect((e as RemoteFunctionError).retryable).toBe(true);
+      // Pipelined on one connection that never worked: each fails (none is sent again and again).
+      const inv = new HttpInvoker(url);
+      const all = await Promise.all([1, 2, 3].map((i) => inv.call(`[${i}]`, 5000).catch((x: unknown) => x)));
+      for (const x of all) expect(x).toBeInstanceOf(RemoteFunctionError);
     }
   });
 
