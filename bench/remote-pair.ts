@@ -7,7 +7,9 @@
  * forward then backward), each tree runs the TypeScript map after a hop and then
  * FUNCTION at BATCH over RECORDS generated words; printed per tree: the medians of
  * riffle's CPU per record (`process.cpuUsage`), the Python server's (`/proc/PID/stat`,
- * Linux, 10 ms ticks), wall time per record, and × the hop run beside it.
+ * Linux, 10 ms ticks), wall time per record, and × the hop run beside it; and in CPU
+ * time, the hop's CPU per record over riffle's, over the busier process's (what two
+ * cores of their own would allow) and over both processes' together.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -27,7 +29,14 @@ type Side = {
   readonly url: string;
 };
 
-type Sample = { readonly cpu: number; readonly py: number; readonly wall: number; readonly ofHop: number };
+type Sample = {
+  readonly cpu: number;
+  readonly py: number;
+  readonly wall: number;
+  readonly ofHop: number;
+  /** The hop's CPU per record in the run beside it. */
+  readonly hopCpu: number;
+};
 
 /** The Python server's CPU time (user + system) so far, in µs. */
 function serverCpu(pid: number): number {
@@ -100,7 +109,7 @@ try {
       const s = sides[i] as Side;
       const hop = await run(s, fn as string, Number(batch), Number(records), true);
       const x = await run(s, fn as string, Number(batch), Number(records), false);
-      (samples[i] as Sample[]).push({ ...x, ofHop: hop.wall / x.wall });
+      (samples[i] as Sample[]).push({ ...x, ofHop: hop.wall / x.wall, hopCpu: hop.cpu });
     }
   }
   load.push(loadavg()[0] as number);
@@ -108,7 +117,7 @@ try {
     const xs = samples[i] as Sample[];
     const m = (f: (x: Sample) => number) => median(xs.map(f)).toFixed(3);
     console.log(
-      `${s.spec} batch ${batch}: riffle CPU ${m((x) => x.cpu)} µs/record, Python ${m((x) => x.py)}, wall ${m((x) => x.wall)}, × hop ${m((x) => x.ofHop)} (riffle CPU per rep: ${xs.map((x) => x.cpu.toFixed(2)).join(", ")})`,
+      `${s.spec} batch ${batch}: riffle CPU ${m((x) => x.cpu)} µs/record, Python ${m((x) => x.py)}, wall ${m((x) => x.wall)}, × hop ${m((x) => x.ofHop)}; the hop's CPU ${m((x) => x.hopCpu)}, × hop in CPU: riffle's ${m((x) => x.hopCpu / x.cpu)}, the busier process's ${m((x) => x.hopCpu / Math.max(x.cpu, x.py))}, both ${m((x) => x.hopCpu / (x.cpu + x.py))} (riffle CPU per rep: ${xs.map((x) => x.cpu.toFixed(2)).join(", ")})`,
     );
   });
   console.log(`load ${load.map((l) => l.toFixed(2)).join(" → ")}`);

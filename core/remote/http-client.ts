@@ -19,6 +19,11 @@ export interface HttpAnswer {
 /** The connection ended or failed before the whole answer came; `fresh`: nothing of it came back. */
 export class HttpConnectionError extends Error {
   readonly fresh: boolean;
+  /**
+   * Another request was on the connection beside this one, and the connection had
+   * answered before (so it worked, and its failure need not be this one's).
+   */
+  shared = false;
   constructor(message: string, fresh: boolean, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "HttpConnectionError";
@@ -43,26 +48,36 @@ export class HttpTimeoutError extends Error {
  */
 export type HttpLimit = AbortSignal | number;
 
-type Waiter = { resolve(a: HttpAnswer): void; reject(e: Error): void };
+/** A request on a connection; `shared`: another request was on the connection beside it. */
+type Waiter = { resolve(a: HttpAnswer): void; reject(e: Error): void; shared: boolean };
 
-/** One connection: at most one request on it at a time. */
+/**
+ * One connection. Requests may be pipelined on it (HTTP/1.1: answers come in the
+ * order of the requests); those written in one tick go out in one write (corked).
+ */
 class Connection {
   readonly socket: Socket;
   private chunks: Buffer[] = [];
   private bytes = 0;
-  /** Bytes the answer needs in all, once its head said (content-length): no parse before they came. */
+  /** Bytes the first answer needs in all, once its head said (content-length): no parse before they came. */
   private need = 0;
-  private waiter: Waiter | undefined;
+  /** The requests awaiting answers, in the order they were written. */
+  private readonly waiters: Waiter[] = [];
+  private corked = false;
   /** False once the connection cannot carry another request. */
   open = true;
   /** Requests answered on it so far. */
   used = 0;
 
-  constructor(socket: Socket, onIdleClose: () => void) {
+  /** Called when the server closed the connection after an answer while requests were queued behind it. */
+  private readonly onClosedQueue: () => void;
+
+  constructor(socket: Socket, onClosedQueue: () => void) {
     this.socket = socket;
+    this.onClosedQueue = onClosedQueue;
     socket.setNoDelay(true);
     socket.on("data", (c: Buffer) => {
-      if (!this.waiter) {
+      if (this.waiters.length === 0) {
         this.close(); // bytes nobody asked for: the connection is out of step
         return;
       }
@@ -72,63 +87,87 @@ class Connection {
     });
     const ended = (cause?: unknown) => {
       this.open = false;
-      if (this.waiter) this.parse(true, cause);
-      else onIdleClose();
+      if (this.waiters.length > 0) this.parse(true, cause);
     };
     socket.on("end", () => ended());
     socket.on("close", () => ended());
     socket.on("error", (e) => ended(e));
   }
 
+  /** Requests written and not answered yet. */
+  get inFlight(): number {
+    return this.waiters.length;
+  }
+
   send(text: string): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      const shared = this.waiters.length > 0;
+      for (const w of this.waiters) w.shared = true;
+      this.waiters.push({ resolve, reject, shared });
       this.socket.ref();
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          this.socket.uncork(); // the requests of this tick in one write
+        });
+      }
       this.socket.write(text);
     });
   }
 
-  /** Settles the waiter once the buffered bytes hold a whole answer (or the connection `ended`). */
+  /** Settles the waiters whose whole answers are buffered (all of them, once the connection `ended`). */
   private parse(ended: boolean, cause?: unknown): void {
-    const waiter = this.waiter;
-    if (!waiter) return;
-    const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    this.chunks = [data];
-    const answer = readAnswer(data, ended);
-    if (typeof answer === "number") {
-      this.need = answer;
-      if (!ended) return;
-      this.fail(waiter, new HttpConnectionError("the connection ended mid-answer", this.bytes === 0, cause));
-      return;
+    while (this.waiters.length > 0) {
+      const data = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+      this.chunks = [data];
+      const answer = readAnswer(data, ended);
+      if (typeof answer === "number") {
+        this.need = answer;
+        if (ended) this.failAll(new HttpConnectionError("the connection ended mid-answer", this.bytes === 0, cause));
+        return;
+      }
+      if (answer === "bad") {
+        this.failAll(new HttpConnectionError("the answer is not HTTP/1.x", false, cause));
+        return;
+      }
+      const waiter = this.waiters.shift() as Waiter;
+      const rest = data.length - answer.size;
+      this.chunks = rest > 0 ? [data.subarray(answer.size)] : [];
+      this.bytes = rest;
+      this.need = 0;
+      this.used++;
+      if (answer.close && this.waiters.length > 0) this.onClosedQueue();
+      if (answer.close || ended) this.close();
+      else if (this.waiters.length === 0) this.socket.unref(); // an idle kept-alive connection does not keep the process alive
+      waiter.resolve({ status: answer.status, body: answer.body });
     }
-    if (answer === "bad") {
-      this.fail(waiter, new HttpConnectionError("the answer is not HTTP/1.x", false, cause));
-      return;
-    }
-    this.waiter = undefined;
-    this.chunks = [];
-    this.bytes = 0;
-    this.need = 0;
-    this.used++;
-    if (answer.close || ended) this.close();
-    else this.socket.unref(); // an idle kept-alive connection does not keep the process alive
-    waiter.resolve({ status: answer.status, body: answer.body });
   }
 
-  private fail(waiter: Waiter, error: Error): void {
-    this.waiter = undefined;
+  /** Fails every waiter: the first with `error`, those behind it as fresh (nothing of their answers came). */
+  private failAll(error: HttpConnectionError): void {
+    const waiters = this.waiters.splice(0);
     this.close();
-    waiter.reject(error);
+    waiters.forEach((w, i) => {
+      const e = i === 0 ? error : new HttpConnectionError("the connection closed before the answer", true);
+      e.shared = w.shared && this.used > 0; // not a connection that never worked (refused): no resend loop
+      w.reject(e);
+    });
   }
 
   close(): void {
     this.open = false;
     this.socket.destroy();
+    if (this.waiters.length > 0) this.failAll(new HttpConnectionError("the connection closed", this.bytes === 0));
   }
 }
 
-/** A whole answer; `"bad"`; or, while incomplete, the bytes it needs in all (0: unknown yet). */
-type Parsed = { status: number; body: string; close: boolean } | "bad" | number;
+/**
+ * A whole answer (`size`: its bytes, head included); `"bad"`; or, while incomplete,
+ * the bytes it needs in all (0: unknown yet).
+ */
+type Parsed = { status: number; body: string; close: boolean; size: number } | "bad" | number;
 
 /** The first whole answer in `data` (1xx answers skipped), or how many bytes it needs. */
 function readAnswer(data: Buffer, ended: boolean): Parsed {
@@ -145,7 +184,7 @@ function readAnswer(data: Buffer, ended: boolean): Parsed {
       start = bodyAt;
       continue;
     }
-    if (status === 204 || status === 304) return { status, body: "", close: false };
+    if (status === 204 || status === 304) return { status, body: "", close: false, size: bodyAt };
     let length = -1;
     let chunked = false;
     let close = /^HTTP\/1\.0/.test(lines[0] as string);
@@ -164,10 +203,10 @@ function readAnswer(data: Buffer, ended: boolean): Parsed {
     if (chunked) return dechunk(data, bodyAt, status, close);
     if (length >= 0) {
       if (data.length < bodyAt + length) return bodyAt + length;
-      return { status, body: data.toString("utf8", bodyAt, bodyAt + length), close };
+      return { status, body: data.toString("utf8", bodyAt, bodyAt + length), close, size: bodyAt + length };
     }
     // No framing: the body runs to the connection's end.
-    return ended ? { status, body: data.toString("utf8", bodyAt), close: true } : 0;
+    return ended ? { status, body: data.toString("utf8", bodyAt), close: true, size: data.length } : 0;
   }
 }
 
@@ -184,7 +223,8 @@ function dechunk(data: Buffer, at: number, status: number, close: boolean): Pars
       const trailers = data.indexOf("\r\n\r\n", eol, "latin1");
       const blank = data.indexOf("\r\n", eol + 2, "latin1") === eol + 2;
       if (!blank && trailers < 0) return 0;
-      return { status, body: Buffer.concat(parts).toString("utf8"), close };
+      const end = blank ? eol + 4 : trailers + 4;
+      return { status, body: Buffer.concat(parts).toString("utf8"), close, size: end };
     }
     if (data.length < eol + 2 + size + 2) return 0;
     parts.push(data.subarray(eol + 2, eol + 2 + size));
@@ -192,39 +232,62 @@ function dechunk(data: Buffer, at: number, status: number, close: boolean): Pars
   }
 }
 
-/** Kept-alive connections to one origin (`http:` or `https:`), as many as requests in flight. */
+/**
+ * Kept-alive connections to one origin (`http:` or `https:`): a request takes an idle
+ * one, else a new one while there are fewer than `maxConnections`, else it is
+ * pipelined on the one with the fewest requests out. Once the server closes a
+ * connection after an answer (`connection: close`) with requests queued behind it, the
+ * origin pipelines no more: each request in flight gets a connection of its own.
+ */
 export class HttpOrigin {
   private readonly url: URL;
   private readonly head: string;
-  private readonly idle: Connection[] = [];
+  private readonly conns: Connection[] = [];
+  private maxConnections: number;
 
-  constructor(url: URL) {
+  constructor(url: URL, maxConnections = 1) {
     this.url = url;
+    this.maxConnections = maxConnections;
     const path = `${url.pathname || "/"}${url.search}`;
     this.head = `POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: `;
   }
 
   /**
    * `POST`s `body` (JSON); rejects with an {@link HttpConnectionError}, or once `limit`
-   * is reached with the abort's reason or an {@link HttpTimeoutError}.
+   * is reached with the abort's reason or an {@link HttpTimeoutError}. A request that
+   * got nothing back from a connection that closed under it is sent again on another
+   * when the connection was kept alive from before or carried other requests too.
    */
   async post(body: string, limit: HttpLimit): Promise<HttpAnswer> {
     const text = `${this.head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
     for (;;) {
-      const reused = this.idle.pop();
-      const conn = reused ?? this.connect();
+      const conn = this.pick();
+      const reused = conn.used > 0;
       try {
-        const answer = await (typeof limit === "number"
-          ? this.within(conn, text, limit)
-          : this.once(conn, text, limit));
-        if (conn.open) this.idle.push(conn);
-        return answer;
+        return await (typeof limit === "number" ? this.within(conn, text, limit) : this.once(conn, text, limit));
       } catch (error) {
-        // A kept-alive connection the server closed just before our request: try a new one.
-        const stale = reused !== undefined && error instanceof HttpConnectionError && error.fresh;
+        const stale = error instanceof HttpConnectionError && error.fresh && (reused || error.shared);
         if (!stale || (typeof limit !== "number" && limit.aborted)) throw error;
       }
     }
+  }
+
+  /** The connection for the next request (see the class comment). */
+  private pick(): Connection {
+    let best: Connection | undefined;
+    for (let i = this.conns.length - 1; i >= 0; i--) {
+      const c = this.conns[i] as Connection;
+      if (!c.open) {
+        this.conns.splice(i, 1);
+        continue;
+      }
+      if (c.inFlight === 0) return c;
+      if (!best || c.inFlight < best.inFlight) best = c;
+    }
+    if (best && this.conns.length >= this.maxConnections) return best;
+    const conn = this.connect();
+    this.conns.push(conn);
+    return conn;
   }
 
   /** One request on `conn` given up (the connection closed) after `ms`. */
@@ -264,10 +327,8 @@ export class HttpOrigin {
     const socket = secure
       ? tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}) })
       : netConnect({ host, port });
-    const conn: Connection = new Connection(socket, () => {
-      const i = this.idle.indexOf(conn);
-      if (i >= 0) this.idle.splice(i, 1);
+    return new Connection(socket, () => {
+      this.maxConnections = Number.POSITIVE_INFINITY; // a server that closes after an answer: no more pipelining
     });
-    return conn;
   }
 }

@@ -42,9 +42,15 @@ export function isLambdaTarget(target: string): boolean {
   return !/^https?:\/\//.test(target);
 }
 
+/** How an HTTP target is reached. */
+export interface HttpOptions {
+  /** Connections to the origin shared by the calls (more requests are pipelined); default 1. */
+  readonly connections?: number;
+}
+
 /** The invoker of `target`: an HTTP endpoint, or a Lambda function through the installed factory. */
-export function invokerFor(target: string): RemoteInvoker {
-  if (!isLambdaTarget(target)) return new HttpInvoker(target);
+export function invokerFor(target: string, http: HttpOptions = {}): RemoteInvoker {
+  if (!isLambdaTarget(target)) return new HttpInvoker(target, http);
   if (!lambdaInvokers) {
     throw new RemoteFunctionError(target, "this runtime cannot invoke Lambda functions (no invoker installed)", {
       retryable: false,
@@ -53,20 +59,21 @@ export function invokerFor(target: string): RemoteInvoker {
   return lambdaInvokers(target);
 }
 
-/** Kept-alive connections per origin, shared by every HTTP target of the process. */
+/** Kept-alive connections per origin (and number of them), shared by every HTTP target of the process. */
 const ORIGINS = new Map<string, HttpOrigin>();
 
 /** Calls a function over HTTP: `POST` of the request, a 2xx answer with the response. */
 export class HttpInvoker implements RemoteInvoker {
   readonly target: string;
   private readonly origin: HttpOrigin;
-  constructor(url: string) {
+  constructor(url: string, options: HttpOptions = {}) {
     this.target = url;
     const u = new URL(url);
-    const key = `${u.protocol}//${u.host}${u.pathname}${u.search}`;
+    const connections = options.connections ?? 1;
+    const key = `${u.protocol}//${u.host}${u.pathname}${u.search} ${connections}`;
     let origin = ORIGINS.get(key);
     if (!origin) {
-      origin = new HttpOrigin(u);
+      origin = new HttpOrigin(u, connections);
       ORIGINS.set(key, origin);
     }
     this.origin = origin;

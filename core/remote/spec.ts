@@ -19,6 +19,14 @@ export interface RemoteFunctionSpec {
   readonly batchSize?: number;
   /** Requests in flight at once per partition (default 4). */
   readonly concurrency?: number;
+  /**
+   * HTTP targets: connections to the target's origin that this process's calls of it
+   * share (default 1). Requests beyond them are pipelined (HTTP/1.1: written at once,
+   * answered in order), so one read and one write on each side serve several; set it
+   * to at least `concurrency` × the partitions in the process for one request a
+   * connection (a server that does not take pipelined requests).
+   */
+  readonly connections?: number;
   /** Wall-clock limit of one call, ms (default 10 000). */
   readonly timeoutMs?: number;
   /** Retries of a failed call, with exponential backoff (default 2). */
@@ -58,13 +66,14 @@ export function resolveRemote(spec: RemoteFunctionSpec): ResolvedRemote {
     retries: int(spec.retries, 2, 0, "retries"),
     backoffMs: int(spec.backoffMs, 100, 0, "backoffMs"),
   };
+  const connections = int(spec.connections, 1, 1, "connections");
   let made: RemoteInvoker | undefined = typeof t === "string" ? undefined : t;
   return {
     name: spec.name,
     target: typeof t === "string" ? t : t.target,
     policy,
     invoker: () => {
-      made ??= invokerFor(t as string);
+      made ??= invokerFor(t as string, { connections });
       return made;
     },
   };

@@ -233,6 +233,7 @@ export class EmbeddedRuntime {
   }
 
   private async restoreFrom(name: string): Promise<{ generation: number }> {
+    await this.scheduler.settle(); // no batch of the running generation beside the restore
     const { generation } = await this.steps.restoreSavepoint(name);
     this.driver.reset();
     await this.relaunch(generation);
@@ -281,6 +282,7 @@ export class EmbeddedRuntime {
   /** Runs a requested rescale once a checkpoint of this generation completed; true when it relaunched. */
   private async rescaleNow(): Promise<boolean> {
     if (this.lastCheckpoint?.generation !== this.generation) return false;
+    await this.scheduler.settle();
     const r = await this.steps.rescale(this.rescaleRequested ?? {});
     this.rescaleRequested = undefined;
     if (!r.rescaled || r.generation === undefined) return false;
@@ -295,6 +297,7 @@ export class EmbeddedRuntime {
    * shared restore step); a fatal failure (a mistake in the job's code) fails the job instead.
    */
   private async failover(failure: BatchFailure): Promise<void> {
+    await this.scheduler.settle(); // the batches still running beside the rounds end first
     if (failure.fatal) await this.driver.fail(failure.reason, failure.error);
     const t0 = performance.now();
     const r = await this.driver.failover(failure.reason, failure.error);

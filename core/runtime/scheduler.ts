@@ -20,7 +20,7 @@ import type { StateStore } from "../ports/state-store.ts";
 import type { TableStore } from "../ports/table-store.ts";
 import { callsOut } from "../remote/targets.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
-import { runRound, type StepResult as Step } from "./round.ts";
+import { Beside, runRound, type StepResult as Step } from "./round.ts";
 import { TaskRunner } from "./task-runner.ts";
 
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
@@ -60,6 +60,8 @@ export class PartitionScheduler {
   private readonly ticked = new Set<TaskRunner>();
   /** Per task: whether it runs its batch beside the rest of a round. */
   private readonly overlapping = new Map<string, boolean>();
+  /** The tasks that run their batches beside the rounds (core/runtime/round.ts). */
+  private beside = new Beside<BatchFailure>();
   /** Rounds in a row in which nothing ran (counted with a simulation's `invoke`). */
   private idleRounds = 0;
   /** Records read by runners of earlier generations. */
@@ -75,9 +77,22 @@ export class PartitionScheduler {
     return this.runners;
   }
 
-  /** Drops every runner's chain in an orderly way (rich functions' `close`), before a relaunch or at the end. */
+  /**
+   * Drops every runner's chain in an orderly way (rich functions' `close`), before a
+   * relaunch or at the end, once the batches running beside the rounds are done.
+   */
   async close(): Promise<void> {
+    await this.settle();
     for (const r of this.runners) await r.close();
+  }
+
+  /**
+   * Lets the batches running beside the rounds finish, and starts no next one until
+   * the next round: before anything that replaces the partitions (a failover, a
+   * restore, a rescale).
+   */
+  async settle(): Promise<void> {
+    await this.beside.settle();
   }
 
   /**
@@ -92,6 +107,7 @@ export class PartitionScheduler {
     this.byAddress = new Map();
     this.ticked.clear();
     this.overlapping.clear();
+    this.beside = new Beside(); // the last generation's (settled by close) results are dropped
     for (const task of plan.tasks) {
       for (let p = 0; p < task.parallelism; p++) {
         const runner = new TaskRunner({
@@ -140,18 +156,19 @@ export class PartitionScheduler {
 
   /**
    * One round over every task, downstream first (core/runtime/round.ts: a task that
-   * calls out, {@link callsOut}, runs its batch beside the others); says whether
-   * anything ran, or which partition failed.
+   * calls out, {@link callsOut}, runs its batches beside the others, across rounds);
+   * says whether anything ran, or which partition failed.
    */
   async round(): Promise<{ progressed: boolean; failure?: BatchFailure }> {
     const downstreamFirst = [...this.plan.tasks].reverse(); // so the pipeline drains before sources read more
     const tasks = this.c.options.simulation?.order?.(downstreamFirst) ?? downstreamFirst;
-    const results = await runRound(tasks, {
-      step: (task) => this.step(task),
-      overlaps: (task) => this.overlaps(task),
+    const hooks = {
+      step: (task: TaskPlan) => this.step(task),
+      overlaps: (task: TaskPlan) => this.overlaps(task),
       // Until each overlapping task's queue holds a whole batch beyond the one it runs.
       wantsMore: () => tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH),
-    });
+    };
+    const results = await runRound(tasks, hooks, this.beside);
     const progressed = results.some((r) => r !== "idle");
     if (progressed) this.idleRounds = 0;
     const failure = results.find((r): r is BatchFailure => r !== "ok" && r !== "idle");

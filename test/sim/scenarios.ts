@@ -6,6 +6,9 @@ import type { DataStream } from "../../core/api/datastream.ts";
 import { defineJob, type Job } from "../../core/api/environment.ts";
 import type { Source, SourceContext } from "../../core/api/source.ts";
 import { valueState } from "../../core/api/state.ts";
+import type { RemoteInvoker } from "../../core/remote/invoker.ts";
+import { RemoteDataStream } from "../../core/remote/remote-stream.ts";
+import { answerMap } from "../support/wire-functions.ts";
 
 /** A job under simulation and the check of its committed output. */
 export interface Scenario {
@@ -225,9 +228,68 @@ function trickleCounts(n: number): Scenario {
   };
 }
 
+/**
+ * orders (×2) → a stateless remote map (×2; the function answered in process through
+ * the JSON wire, batches of 7, 2 in flight) → keyBy(user) running count and cents (×2).
+ * Under the simulation the remote task runs in turn like any other (embedded it runs
+ * its batches beside the rounds, core/runtime/round.ts).
+ */
+function remoteTotals(n: number): Scenario {
+  type Priced = { user: string; cents: number };
+  const fn: RemoteInvoker = {
+    target: "in-process",
+    invoke: async (body) => answerMap(body, (o) => ({ user: (o as Order).user, cents: 2 * (o as Order).cents })),
+  };
+  const job = defineJob("sim-remote", (env) => {
+    env.configure({ sourceBatchSize: 19, maxRecordsPerEnvelope: 6 });
+    env.enableCheckpointing(5).setRestartStrategy({ attempts: 50, delayMs: 5 });
+    const orders = env.fromGenerator(order, { count: n, splits: 3 }).setParallelism(2);
+    RemoteDataStream.map<Order, Priced>(orders, { name: "price", target: fn, batchSize: 7, concurrency: 2 })
+      .setParallelism(2)
+      .keyBy((p) => p.user)
+      .process({
+        state: { n: valueState<number>(), cents: valueState<number>() },
+        processElement(p: Priced, ctx) {
+          const count = (ctx.state.n.value() ?? 0) + 1;
+          const cents = (ctx.state.cents.value() ?? 0) + p.cents;
+          ctx.state.n.update(count);
+          ctx.state.cents.update(cents);
+          ctx.emit({ user: ctx.key, n: count, cents });
+        },
+      })
+      .setParallelism(2)
+      .sinkTo("priced");
+  });
+  const per = new Map<string, { n: number; cents: number }>();
+  for (let i = 0; i < n; i++) {
+    const o = order(i);
+    const t = per.get(o.user) ?? { n: 0, cents: 0 };
+    per.set(o.user, { n: t.n + 1, cents: t.cents + 2 * o.cents });
+  }
+  return {
+    name: "remote-totals",
+    job,
+    check: (out) => {
+      // Per user, the outputs count 1..n once each and the last carries the total.
+      const rows = (out.get("priced") ?? []) as { user: string; n: number; cents: number }[];
+      const diffs: string[] = [];
+      for (const [user, t] of per) {
+        const mine = rows.filter((r) => r.user === user).sort((a, b) => a.n - b.n);
+        if (mine.length !== t.n || mine.some((r, i) => r.n !== i + 1))
+          diffs.push(`priced: ${user} has counts ${mine.map((r) => r.n).join(",")}, expected 1..${t.n}`);
+        else if (mine[mine.length - 1]?.cents !== t.cents)
+          diffs.push(`priced: ${user} ends at ${mine[mine.length - 1]?.cents} cents, expected ${t.cents}`);
+      }
+      if (rows.some((r) => !per.has(r.user))) diffs.push("priced: a user the input does not have");
+      return diffs.slice(0, 5);
+    },
+  };
+}
+
 /** The scenarios, sized for a quick seed. */
 export const scenarios = (records = 400): Scenario[] => [
   shardedTotals(records),
   unionSums(records),
   trickleCounts(Math.floor(records / 4)),
+  remoteTotals(records),
 ];

@@ -4,7 +4,10 @@ riffle sends batch after batch on a few kept-alive connections, so the server's
 own cost per request is most of what a small batch costs. ``http.server``'s
 ``BaseHTTPRequestHandler`` spends ~0.15-0.2 ms a request parsing headers into an
 ``email.message.Message`` and dispatching; this loop reads the request line and the
-few headers it needs, answers with one ``sendall``, and reads the next request.
+few headers it needs, and reads the next request. Requests may be pipelined (riffle
+writes several on one connection at once): the answers to every whole request one
+read brought go out together in one ``sendall``, just before the loop would block
+for more input, so a read and a write serve several requests.
 
 HTTP semantics, as before: ``POST`` (any path) with a ``content-length`` body is a
 wire request; the answer is ``200`` with the response, ``400`` for a request out
@@ -61,6 +64,61 @@ class _Refused(Exception):
         self.status = status
 
 
+class _Input:
+    """The connection's input, read in large pieces; ``flush`` runs before each read that may block."""
+
+    def __init__(self, sock, flush):
+        self.sock = sock
+        self.flush = flush
+        self.buf = b""
+        self.pos = 0
+
+    def _recv(self):
+        """The next piece of input, after flushing the answers so far (b"" at the end of input)."""
+        self.flush()
+        return self.sock.recv(65536)  # under malloc's mmap threshold: no fresh mapping per read
+
+    def _more(self):
+        """Reads more input into the buffer; False at the end of input."""
+        chunk = self._recv()
+        if not chunk:
+            return False
+        self.buf = self.buf[self.pos :] + chunk if self.pos < len(self.buf) else chunk
+        self.pos = 0
+        return True
+
+    def readline(self, limit):
+        """A line with its end, at most ``limit`` bytes (as ``BufferedReader.readline``); b"" at the end."""
+        while True:
+            end = self.buf.find(b"\n", self.pos, self.pos + limit)
+            if end >= 0 or len(self.buf) - self.pos >= limit:
+                stop = end + 1 if end >= 0 else self.pos + limit
+                line = self.buf[self.pos : stop]
+                self.pos = stop
+                return line
+            if not self._more():
+                line = self.buf[self.pos :]
+                self.pos = len(self.buf)
+                return line
+
+    def read(self, n):
+        """``n`` bytes, fewer at the end of input (a large body's pieces joined once, not per piece)."""
+        have = len(self.buf) - self.pos
+        if have < n:
+            parts = [self.buf[self.pos :]]
+            while have < n:
+                chunk = self._recv()
+                if not chunk:
+                    break
+                parts.append(chunk)
+                have += len(chunk)
+            self.buf = b"".join(parts)
+            self.pos = 0
+        data = self.buf[self.pos : self.pos + n]
+        self.pos += len(data)
+        return data
+
+
 class Connection(socketserver.StreamRequestHandler):
     """One client connection: requests answered in turn until the client closes or asks to."""
 
@@ -69,17 +127,26 @@ class Connection(socketserver.StreamRequestHandler):
     disable_nagle_algorithm = True
 
     def handle(self):
+        self._out = []  # answers not sent yet: they go out together before the next blocking read
+        self._in = _Input(self.connection, self._flush)
         try:
-            while self._one():
-                pass
-        except _Refused as e:
-            self._send(e.status, _dumps({"error": str(e)}), keep=False)
+            try:
+                while self._one():
+                    pass
+            except _Refused as e:
+                self._send(e.status, _dumps({"error": str(e)}), keep=False)
+            self._flush()
         except OSError:  # the client went away mid-request
             pass
 
+    def _flush(self):
+        if self._out:
+            out, self._out = self._out, []
+            self.connection.sendall(out[0] if len(out) == 1 else b"".join(out))
+
     def _one(self):
         """Answers one request; False when the connection should close."""
-        line = self.rfile.readline(_MAX_LINE + 1)
+        line = self._in.readline(_MAX_LINE + 1)
         if not line:
             return False  # the client closed between requests
         parts = line.split()
@@ -91,8 +158,8 @@ class Connection(socketserver.StreamRequestHandler):
         if method != b"POST":
             raise _Refused(501, "riffle_sdk answers POST only, not %s" % method.decode("latin-1"))
         if expect == b"100-continue":
-            self.connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-        raw = self.rfile.read(length) if length else b""
+            self._out.append(b"HTTP/1.1 100 Continue\r\n\r\n")  # sent before the body is waited for
+        raw = self._in.read(length) if length else b""
         if len(raw) < length:
             return False  # the client closed mid-body
         status, body = answer(raw, self.registry)
@@ -103,7 +170,7 @@ class Connection(socketserver.StreamRequestHandler):
         """``(content-length, connection, expect)`` of the request's headers (lower-cased values)."""
         length, connection, expect = 0, b"", b""
         for _ in range(_MAX_HEADERS + 1):
-            line = self.rfile.readline(_MAX_LINE + 1)
+            line = self._in.readline(_MAX_LINE + 1)
             if line in (b"\r\n", b"\n", b""):
                 return length, connection, expect
             if len(line) > _MAX_LINE:
@@ -125,14 +192,14 @@ class Connection(socketserver.StreamRequestHandler):
         raise _Refused(400, "too many header lines")
 
     def _send(self, status, body, keep):
-        """The status line, headers and body in one write: one segment for a small answer."""
+        """The status line, headers and body, queued for the next flush (one write for what is queued)."""
         head = b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n%s\r\n" % (
             status,
             _REASONS[status],
             len(body),
             b"" if keep else b"connection: close\r\n",
         )
-        self.connection.sendall(head + body)
+        self._out.append(head + body)
 
 
 class Server(socketserver.ThreadingTCPServer):

@@ -94,6 +94,25 @@ class ServerTest(unittest.TestCase):
         self.client.sock.sendall(post(request([5])))
         self.assertEqual(json.loads(self.client.answer()[2])["groups"][0]["out"], [6])
 
+    def test_the_answers_to_requests_that_came_in_one_read_go_out_in_one_write(self):
+        from riffle_sdk import server
+
+        writes = []
+        flush = server.Connection._flush
+
+        def counted(handler):
+            if handler._out:
+                writes.append(len(handler._out))
+            flush(handler)
+
+        server.Connection._flush = counted
+        try:
+            self.client.sock.sendall(b"".join(post(request([i], id_=str(i))) for i in range(4)))
+            self.assertEqual([json.loads(self.client.answer()[2])["id"] for _ in range(4)], ["0", "1", "2", "3"])
+        finally:
+            server.Connection._flush = flush
+        self.assertEqual(writes, [4])
+
     def test_a_large_body_split_across_writes(self):
         values = list(range(20000))
         msg = post(request(values))

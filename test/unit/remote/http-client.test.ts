@@ -5,7 +5,7 @@
  * answer cut short, a body delimited by the connection's end, a hang and its abort).
  */
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
-import { type AddressInfo, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RemoteFunctionError } from "../../../core/errors.ts";
 import { HttpInvoker } from "../../../core/remote/invoker.ts";
@@ -78,13 +78,66 @@ describe("HttpInvoker", () => {
     expect(s.connections()).toBe(1);
   });
 
-  it("opens a connection per request in flight and reuses them", async () => {
+  it("with connections: n, opens a connection per request in flight up to n and reuses them", async () => {
     const s = await httpServer((body, res) => setTimeout(() => res.end(body), 20));
-    const inv = new HttpInvoker(s.url);
+    const inv = new HttpInvoker(s.url, { connections: 5 });
     const bodies = Array.from({ length: 5 }, (_, i) => `[${i}]`);
     expect(await Promise.all(bodies.map((b) => inv.invoke(b, never)))).toEqual(bodies);
     expect(await Promise.all(bodies.map((b) => inv.invoke(b, never)))).toEqual(bodies);
     expect(s.connections()).toBe(5);
+  });
+
+  it("pipelines the requests in flight on one connection by default, written at once, answers in order", async () => {
+    const reads: number[] = [];
+    const url = await rawServer((socket, text) => {
+      const requests = text.split("POST ").length - 1;
+      reads.push(requests);
+      const answers = text.match(/\[\d+\]$|\[\d+\](?=POST)/g) ?? [];
+      for (const a of answers) socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${a.length}\r\n\r\n${a}`);
+    });
+    const inv = new HttpInvoker(url);
+    const bodies = Array.from({ length: 5 }, (_, i) => `[${i}]`);
+    const stream = Socket.prototype as unknown as Record<"_write" | "_writev", (...a: unknown[]) => unknown>;
+    const writes: number[] = []; // the client's writes to the kernel, as chunks each
+    const { _write, _writev } = stream;
+    stream._write = function (this: Socket, ...a: unknown[]) {
+      if (!sockets.has(this)) writes.push(1);
+      return _write.apply(this, a);
+    };
+    stream._writev = function (this: Socket, ...a: unknown[]) {
+      if (!sockets.has(this)) writes.push((a[0] as unknown[]).length);
+      return _writev.apply(this, a);
+    };
+    try {
+      expect(await Promise.all(bodies.map((b) => inv.call(b, 5000)))).toEqual(bodies);
+    } finally {
+      Object.assign(stream, { _write, _writev });
+    }
+    expect(writes).toEqual([5]); // the five requests in one write (corked)
+    expect(reads).toEqual([5]); // on one connection
+  });
+
+  it("sends the requests behind one whose connection closed again on a new connection, and stops pipelining", async () => {
+    let connections = 0;
+    const perRead: number[] = []; // requests each read brought
+    const url = await rawServer((socket, text) => {
+      perRead.push(text.split("POST ").length - 1);
+      const first = /\[\d+\]/.exec(text)?.[0] ?? "";
+      socket.end(`HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: ${first.length}\r\n\r\n${first}`);
+    });
+    (servers.at(-1) as NetServer).on("connection", () => {
+      connections++;
+    });
+    const inv = new HttpInvoker(url);
+    const bodies = Array.from({ length: 4 }, (_, i) => `[${i}]`);
+    expect(await Promise.all(bodies.map((b) => inv.call(b, 5000)))).toEqual(bodies);
+    expect(connections).toBe(4); // each answered one request and closed; the others went again
+    expect(perRead[0]).toBe(4);
+    // The server closes after each answer: no more pipelining, a connection a request in flight.
+    perRead.length = 0;
+    expect(await Promise.all(bodies.map((b) => inv.call(b, 5000)))).toEqual(bodies);
+    expect(connections).toBe(8);
+    expect(perRead).toEqual([1, 1, 1, 1]);
   });
 
   it("fails a non-2xx answer with its status and body, and the connection stays usable", async () => {
@@ -159,6 +212,10 @@ describe("HttpInvoker", () => {
       const e = await new HttpInvoker(url).invoke("{}", never).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(RemoteFunctionError);
       expect((e as RemoteFunctionError).retryable).toBe(true);
+      // Pipelined on one connection that never worked: each fails (none is sent again and again).
+      const inv = new HttpInvoker(url);
+      const all = await Promise.all([1, 2, 3].map((i) => inv.call(`[${i}]`, 5000).catch((x: unknown) => x)));
+      for (const x of all) expect(x).toBeInstanceOf(RemoteFunctionError);
     }
   });
 
