@@ -9,7 +9,7 @@
 
 import { partitionFailure } from "../checkpoint/job-failure.ts";
 import { tickEntries } from "../checkpoint/signals.ts";
-import { describeCause, failsJob, type JobCodeError, RiffleError } from "../errors.ts";
+import { describeCause, failsJob, RiffleError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskPlan } from "../graph/plan.ts";
 import type { CheckpointStore, PartitionReport } from "../ports/checkpoint-store.ts";
@@ -19,20 +19,15 @@ import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TableStore } from "../ports/table-store.ts";
 import { callsOut } from "../remote/targets.ts";
+import { ackDone, type BatchFailure, retryFailed } from "./batch-receipts.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
 import { Beside, runRound, type StepResult as Step } from "./round.ts";
 import { TaskRunner } from "./task-runner.ts";
 
+export type { BatchFailure } from "./batch-receipts.ts";
+
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
 const INVOKE_IDLE_ROUNDS = 50;
-
-/** A partition that failed too often: the job must fail over. */
-export interface BatchFailure {
-  readonly reason: string;
-  readonly error: unknown;
-  /** A mistake in the job's code ({@link JobCodeError}): the job fails at once, with no restart. */
-  readonly fatal?: true;
-}
 
 type StepResult = Step<BatchFailure>;
 
@@ -239,24 +234,12 @@ export class PartitionScheduler {
     if (options.batchTimeMs && clock instanceof ManualClock) clock.advance(options.batchTimeMs);
     if (options.simulation?.deleteAfterBatch?.() === false) return "ok"; // the container died before deleting
     const ok = result.failedFrom ?? msgs.length;
-    if (ok > 0)
-      await queue.ack(
-        task.id,
-        msgs.slice(0, ok).map((m) => m.receipt),
-      );
+    await ackDone(this.c, task, msgs.slice(0, ok));
     if (ok >= msgs.length) return "ok";
     if (failsJob(result.error)) {
       return { reason: partitionFailure(task.id, group, result.error), error: result.error, fatal: true };
     }
-    const failed = msgs.slice(ok);
-    const error = describeCause(result.error);
-    await queue.nack(
-      task.id,
-      failed.map((m) => m.receipt),
-      options.retryDelayMs ?? 100,
-      error,
-    );
-    return this.tooManyAttempts(task, failed, error, result.error);
+    return retryFailed(this.c, task, msgs.slice(ok), describeCause(result.error), result.error);
   }
 
   /** Runs a receive through the simulation's task invocation, then deletes what succeeded and returns the rest. */
@@ -265,47 +248,17 @@ export class PartitionScheduler {
     msgs: readonly ReceivedMessage[],
     invoke: NonNullable<NonNullable<EmbeddedOptions["simulation"]>["invoke"]>,
   ): Promise<"ok" | BatchFailure> {
-    const { options, clock, queue } = this.c;
+    const { options, clock } = this.c;
     const { retry, error } = await invoke(task, msgs);
     if (options.batchTimeMs && clock instanceof ManualClock) clock.advance(options.batchTimeMs);
     if (options.simulation?.deleteAfterBatch?.() === false) return "ok";
-    const done = msgs.filter((m) => !retry.has(m.receipt));
-    const failed = msgs.filter((m) => retry.has(m.receipt));
-    if (done.length > 0)
-      await queue.ack(
-        task.id,
-        done.map((m) => m.receipt),
-      );
-    if (failed.length === 0) return "ok";
-    const why = error ?? "the invocation failed";
-    await queue.nack(
-      task.id,
-      failed.map((m) => m.receipt),
-      options.retryDelayMs ?? 100,
-      why,
+    await ackDone(
+      this.c,
+      task,
+      msgs.filter((m) => !retry.has(m.receipt)),
     );
-    return this.tooManyAttempts(task, failed, why, undefined);
-  }
-
-  /**
-   * A failure once an envelope was received as often as the job allows: the job must
-   * fail over. Counted on the first failed envelope of the newest generation in the
-   * batch: envelopes of an older one are dropped unprocessed, however often they come.
-   */
-  private tooManyAttempts(
-    task: TaskPlan,
-    failed: readonly ReceivedMessage[],
-    error: string,
-    cause: unknown,
-  ): "ok" | BatchFailure {
-    const { graph } = this.c;
-    const limit = graph.config.maxRecordAttempts + (graph.config.recordFailure === "dead-letter" ? 1 : 0);
-    const gen = Math.max(...failed.map((m) => m.body.gen));
-    const first = (failed.find((m) => m.body.gen === gen) ?? failed[0]) as ReceivedMessage;
-    if (first.receiveCount >= limit) {
-      return { reason: `${task.id}[${first.group}] failed ${limit} times: ${error}`, error: cause };
-    }
-    return "ok";
+    const failed = msgs.filter((m) => retry.has(m.receipt));
+    return retryFailed(this.c, task, failed, error ?? "the invocation failed", undefined);
   }
 
   /** Sends a tick to every partition whose processing-time timers are due (the coordinator's ticks, on AWS). */
