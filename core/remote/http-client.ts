@@ -9,6 +9,7 @@
 
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { readAnswer } from "./http-answer.ts";
 
 /** A response: its status and its body as text. */
 export interface HttpAnswer {
@@ -48,8 +49,16 @@ export class HttpTimeoutError extends Error {
  */
 export type HttpLimit = AbortSignal | number;
 
-/** A request on a connection; `shared`: another request was on the connection beside it. */
-type Waiter = { resolve(a: HttpAnswer): void; reject(e: Error): void; shared: boolean };
+/**
+ * A request on a connection; `shared`: another request was on the connection beside
+ * it; `timer`: its time limit, cleared when it settles.
+ */
+type Waiter = {
+  resolve(a: HttpAnswer): void;
+  reject(e: Error): void;
+  shared: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+};
 
 /**
  * One connection. Requests may be pipelined on it (HTTP/1.1: answers come in the
@@ -99,11 +108,23 @@ class Connection {
     return this.waiters.length;
   }
 
-  send(text: string): Promise<HttpAnswer> {
+  /**
+   * Writes a request; its answer settles the promise. With `ms`, no whole answer
+   * within `ms` rejects it with an {@link HttpTimeoutError} and closes the connection
+   * (one timer in the request's place in the queue: no promise around it).
+   */
+  send(text: string, ms?: number): Promise<HttpAnswer> {
     return new Promise<HttpAnswer>((resolve, reject) => {
       const shared = this.waiters.length > 0;
       for (const w of this.waiters) w.shared = true;
-      this.waiters.push({ resolve, reject, shared });
+      const waiter: Waiter = { resolve, reject, shared, timer: undefined };
+      if (ms !== undefined) {
+        waiter.timer = setTimeout(() => {
+          reject(new HttpTimeoutError(ms)); // settles first: the close below fails it too, too late to count
+          this.close();
+        }, ms);
+      }
+      this.waiters.push(waiter);
       this.socket.ref();
       if (!this.corked) {
         this.corked = true;
@@ -141,6 +162,7 @@ class Connection {
       if (answer.close && this.waiters.length > 0) this.onClosedQueue();
       if (answer.close || ended) this.close();
       else if (this.waiters.length === 0) this.socket.unref(); // an idle kept-alive connection does not keep the process alive
+      clearTimeout(waiter.timer);
       waiter.resolve({ status: answer.status, body: answer.body });
     }
   }
@@ -150,6 +172,7 @@ class Connection {
     const waiters = this.waiters.splice(0);
     this.close();
     waiters.forEach((w, i) => {
+      clearTimeout(w.timer);
       const e = i === 0 ? error : new HttpConnectionError("the connection closed before the answer", true);
       e.shared = w.shared && this.used > 0; // not a connection that never worked (refused): no resend loop
       w.reject(e);
@@ -160,75 +183,6 @@ class Connection {
     this.open = false;
     this.socket.destroy();
     if (this.waiters.length > 0) this.failAll(new HttpConnectionError("the connection closed", this.bytes === 0));
-  }
-}
-
-/**
- * A whole answer (`size`: its bytes, head included); `"bad"`; or, while incomplete,
- * the bytes it needs in all (0: unknown yet).
- */
-type Parsed = { status: number; body: string; close: boolean; size: number } | "bad" | number;
-
-/** The first whole answer in `data` (1xx answers skipped), or how many bytes it needs. */
-function readAnswer(data: Buffer, ended: boolean): Parsed {
-  let start = 0;
-  for (;;) {
-    const end = data.indexOf("\r\n\r\n", start, "latin1");
-    if (end < 0) return 0;
-    const lines = data.toString("latin1", start, end).split("\r\n");
-    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] as string);
-    if (!m) return "bad";
-    const status = Number(m[1]);
-    const bodyAt = end + 4;
-    if (status >= 100 && status < 200) {
-      start = bodyAt;
-      continue;
-    }
-    if (status === 204 || status === 304) return { status, body: "", close: false, size: bodyAt };
-    let length = -1;
-    let chunked = false;
-    let close = /^HTTP\/1\.0/.test(lines[0] as string);
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(":");
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line
-        .slice(colon + 1)
-        .trim()
-        .toLowerCase();
-      if (name === "content-length") length = Number(value);
-      else if (name === "transfer-encoding") chunked = value.split(",").pop()?.trim() === "chunked";
-      else if (name === "connection") close = value === "close" ? true : value === "keep-alive" ? false : close;
-    }
-    if (chunked) return dechunk(data, bodyAt, status, close);
-    if (length >= 0) {
-      if (data.length < bodyAt + length) return bodyAt + length;
-      return { status, body: data.toString("utf8", bodyAt, bodyAt + length), close, size: bodyAt + length };
-    }
-    // No framing: the body runs to the connection's end.
-    return ended ? { status, body: data.toString("utf8", bodyAt), close: true, size: data.length } : 0;
-  }
-}
-
-/** A chunked body from `at`, once its last chunk (and trailers) came. */
-function dechunk(data: Buffer, at: number, status: number, close: boolean): Parsed {
-  const parts: Buffer[] = [];
-  let pos = at;
-  for (;;) {
-    const eol = data.indexOf("\r\n", pos, "latin1");
-    if (eol < 0) return 0;
-    const size = Number.parseInt(data.toString("latin1", pos, eol).split(";")[0] as string, 16);
-    if (Number.isNaN(size)) return "bad";
-    if (size === 0) {
-      const trailers = data.indexOf("\r\n\r\n", eol, "latin1");
-      const blank = data.indexOf("\r\n", eol + 2, "latin1") === eol + 2;
-      if (!blank && trailers < 0) return 0;
-      const end = blank ? eol + 4 : trailers + 4;
-      return { status, body: Buffer.concat(parts).toString("utf8"), close, size: end };
-    }
-    if (data.length < eol + 2 + size + 2) return 0;
-    parts.push(data.subarray(eol + 2, eol + 2 + size));
-    pos = eol + 2 + size + 2;
   }
 }
 
@@ -264,7 +218,7 @@ export class HttpOrigin {
       const conn = this.pick();
       const reused = conn.used > 0;
       try {
-        return await (typeof limit === "number" ? this.within(conn, text, limit) : this.once(conn, text, limit));
+        return await (typeof limit === "number" ? conn.send(text, limit) : this.once(conn, text, limit));
       } catch (error) {
         const stale = error instanceof HttpConnectionError && error.fresh && (reused || error.shared);
         if (!stale || (typeof limit !== "number" && limit.aborted)) throw error;
@@ -288,26 +242,6 @@ export class HttpOrigin {
     const conn = this.connect();
     this.conns.push(conn);
     return conn;
-  }
-
-  /** One request on `conn` given up (the connection closed) after `ms`. */
-  private within(conn: Connection, text: string, ms: number): Promise<HttpAnswer> {
-    return new Promise<HttpAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new HttpTimeoutError(ms)); // settles first: the close below fails the send too, too late to count
-        conn.close();
-      }, ms);
-      conn.send(text).then(
-        (answer) => {
-          clearTimeout(timer);
-          resolve(answer);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
   }
 
   private once(conn: Connection, text: string, signal: AbortSignal): Promise<HttpAnswer> {
