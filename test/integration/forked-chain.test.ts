@@ -22,6 +22,9 @@ const N = 4000;
 type Event = { user: string; amount: number; t: number };
 const event = (i: number): Event => ({ user: `u${(i * 7919) % 17}`, amount: i % 100, t: i * 10 });
 
+/** The highest finite watermark the join saw while records came in (the minimum over its channels from both branches). */
+let joinWatermark = Number.NEGATIVE_INFINITY;
+
 /**
  * Evens and odds of one source, joined per user in a keyed co-process. `split` gives the
  * branches' maps their own parallelism, so they cannot chain (as the earlier planner laid them out).
@@ -65,6 +68,8 @@ function job(split = false): Job {
         },
         processElement2(o, ctx) {
           ctx.state.odd.update((ctx.state.odd.value() ?? 0) + o.odd);
+          const w = ctx.timers.currentWatermark();
+          if (w < Number.MAX_SAFE_INTEGER) joinWatermark = Math.max(joinWatermark, w);
           if (!ctx.state.timer.value()) ctx.timers.registerEventTimeTimer(Number.MAX_SAFE_INTEGER);
           ctx.state.timer.update(true);
           ctx.emit({ user: ctx.key, odd: o.odd });
@@ -120,7 +125,9 @@ describe("forked chains", () => {
 
   it("every branch gets every record, the watermarks (timers fire at the end) and end of input", async () => {
     for (const parallelism of [1, 2]) {
+      joinWatermark = Number.NEGATIVE_INFINITY;
       const out = await runToCompletion(job(), { clock: new ManualClock(), parallelism });
+      expect(joinWatermark).toBeGreaterThan(0); // watermarks came down both branches before the end
       expect((out.get("amounts") ?? []).length).toBe(N);
       const finals = (out.get("rows") ?? []).filter((r) => (r as { even?: number }).even !== undefined);
       const want = [...expectedTotals()].map(([user, t]) => ({ user, ...t }));
