@@ -37,7 +37,9 @@ function job(split = false): Job {
     const events = env
       .fromGenerator(event, { count: N, splits: 4 })
       .uid("events")
-      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Event>().withTimestampAssigner((e) => e.t))
+      .assignTimestampsAndWatermarks(
+        WatermarkStrategy.forMonotonousTimestamps<Event>().withTimestampAssigner((e) => e.t),
+      )
       .uid("times");
     const evens = events
       .filter((e) => e.amount % 2 === 0)
@@ -81,7 +83,10 @@ function job(split = false): Job {
       .uid("joined")
       .sinkTo("rows");
     // A third branch straight to a sink: it sees every record and the end of input too.
-    events.map((e) => e.amount).uid("amounts").sinkTo("amounts");
+    events
+      .map((e) => e.amount)
+      .uid("amounts")
+      .sinkTo("amounts");
   });
 }
 
@@ -133,9 +138,9 @@ describe("forked chains", () => {
       const want = [...expectedTotals()].map(([user, t]) => ({ user, ...t }));
       expect(multisetDiff(`finals at ${parallelism}`, finals, want)).toEqual([]);
       const split = await runToCompletion(job(true), { clock: new ManualClock(), parallelism });
-      expect(multisetDiff(`forked vs split at ${parallelism}`, [...out.values()].flat(), [...split.values()].flat())).toEqual(
-        [],
-      );
+      expect(
+        multisetDiff(`forked vs split at ${parallelism}`, [...out.values()].flat(), [...split.values()].flat()),
+      ).toEqual([]);
     }
   });
 
