@@ -43,29 +43,47 @@ export function planJob(graph: JobGraph): Plan {
     return kind ?? (same ? "forward" : "rebalance");
   };
 
-  // Chain: a node joins its single input's task when that edge is forward, whatever
-  // else the input feeds (Flink's chained multiple outputs): a chain is a tree.
+  const ctx: Planning = { nodes, parallelism, uidOf, resolve };
+  const taskOf = chainNodes(graph, ctx);
+  const plan = { job: graph.name, maxParallelism: config.maxParallelism, tasks: taskPlans(ctx, taskOf) };
+  checkAutoscalePlan(plan, config.aws.autoscale);
+  return plan;
+}
+
+/** What chaining and task building read of a graph being planned. */
+interface Planning {
+  readonly nodes: readonly GraphNode[];
+  readonly parallelism: (n: GraphNode) => number;
+  readonly uidOf: (n: GraphNode) => string;
+  /** The partitioner of the edge `from → to` (checks that a forward edge has equal parallelism). */
+  readonly resolve: (from: GraphNode, to: GraphNode, kind: PartitionerKind | undefined) => PartitionerKind;
+}
+
+/**
+ * The chain of every node (node id → its chain, head first, in node order). A node joins
+ * its single input's chain when that edge is forward, whatever else the input feeds
+ * (Flink's chained multiple outputs): a chain is a tree.
+ */
+function chainNodes(graph: JobGraph, ctx: Planning): Map<number, number[]> {
+  const { nodes, resolve } = ctx;
   const taskOf = new Map<number, number[]>();
-  const chains: number[][] = [];
   for (const n of nodes) {
-    checkNode(n, graph, uidOf, parallelism(n));
+    checkNode(n, graph, ctx.uidOf, ctx.parallelism(n));
     const only = n.inputs.length === 1 ? n.inputs[0] : undefined;
     const up = only ? nodes[only.node] : undefined;
     // An async I/O operator heads its own task: its calls are awaited per batch, before the chain runs.
     const chainable = n.op.kind !== "async";
-    if (chainable && only && up && resolve(up, n, only.partition?.kind) === "forward") {
-      const chain = taskOf.get(up.id);
-      if (chain) {
-        chain.push(n.id);
-        taskOf.set(n.id, chain);
-        continue;
-      }
-    }
-    const chain = [n.id];
-    chains.push(chain);
-    taskOf.set(n.id, chain);
+    const chain = chainable && only && up && resolve(up, n, only.partition?.kind) === "forward" && taskOf.get(up.id);
+    if (chain) chain.push(n.id);
+    taskOf.set(n.id, chain || [n.id]);
   }
+  return taskOf;
+}
 
+/** The tasks of the chains in `taskOf`, with their edges. */
+function taskPlans(ctx: Planning, taskOf: ReadonlyMap<number, number[]>): TaskPlan[] {
+  const { nodes, uidOf, resolve } = ctx;
+  const chains = [...new Set(taskOf.values())];
   const taskId = (chain: number[]) => uidOf(nodes[chain[0] as number] as GraphNode);
   // The edges that leave each chain, and the name each of its emitting operators sends under.
   const outEdges = new Map<number[], { from: GraphNode; to: GraphNode; edge: InputEdge }[]>();
@@ -84,7 +102,7 @@ export function planJob(graph: JobGraph): Plan {
     const emitters = new Set((outEdges.get(chain) ?? []).map((o) => o.from.id));
     return emitters.size <= 1 ? taskId(chain) : `${taskId(chain)}/${uidOf(node)}`;
   };
-  const tasks: TaskPlan[] = chains.map((chain) => {
+  return chains.map((chain) => {
     const head = nodes[chain[0] as number] as GraphNode;
     const inputs: TaskInput[] = head.inputs.map((e) => {
       const from = nodes[e.node] as GraphNode;
@@ -111,7 +129,7 @@ export function planJob(graph: JobGraph): Plan {
     });
     return {
       id: taskId(chain),
-      parallelism: parallelism(head),
+      parallelism: ctx.parallelism(head),
       operators,
       inputs,
       outputs,
@@ -119,9 +137,6 @@ export function planJob(graph: JobGraph): Plan {
       keyed: isKeyedOp(head.op),
     };
   });
-  const plan = { job: graph.name, maxParallelism: config.maxParallelism, tasks };
-  checkAutoscalePlan(plan, config.aws.autoscale);
-  return plan;
 }
 
 /** The rules of one node that do not depend on chaining: inputs, keyed inputs, parallelism. */
