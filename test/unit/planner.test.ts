@@ -52,7 +52,9 @@ describe("planJob chaining", () => {
     const keyed = task(plan, "sum-2");
     expect(kinds(upstream)).toEqual(["source", "map"]);
     expect(kinds(keyed)).toEqual(["process", "sink"]);
-    expect(upstream.outputs).toEqual([{ to: "sum-2", partitioner: "hash", toNode: 2, fromNode: 1, sender: "generator-0" }]);
+    expect(upstream.outputs).toEqual([
+      { to: "sum-2", partitioner: "hash", toNode: 2, fromNode: 1, sender: "generator-0" },
+    ]);
     expect(keyed.inputs).toEqual([{ from: "generator-0", sender: "generator-0", partitioner: "hash" }]);
     expect(keyed.keyed).toBe(true);
     expect(keyed.isSource).toBe(false);
@@ -80,7 +82,9 @@ describe("planJob chaining", () => {
     expect(task(plan, "generator-0").outputs).toEqual([
       { to: "map-1", partitioner: "rebalance", toNode: 1, fromNode: 0, sender: "generator-0" },
     ]);
-    expect(task(plan, "map-1").inputs).toEqual([{ from: "generator-0", sender: "generator-0", partitioner: "rebalance" }]);
+    expect(task(plan, "map-1").inputs).toEqual([
+      { from: "generator-0", sender: "generator-0", partitioner: "rebalance" },
+    ]);
     expect(kinds(task(plan, "map-1"))).toEqual(["map", "sink"]);
   });
 
