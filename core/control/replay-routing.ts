@@ -41,15 +41,15 @@ export function replayRouter(plan: Plan, graph: JobGraph): (letter: StoredDeadLe
     }
     const channel = originalChannel(letter.channel);
     const cut = channel.lastIndexOf("#");
-    const input = cut < 0 ? undefined : task.inputs.find((i) => i.from === channel.slice(0, cut));
+    const input = cut < 0 ? undefined : task.inputs.find((i) => i.sender === channel.slice(0, cut));
     const upstream = input ? tasks.get(input.from) : undefined;
     if (!input || !upstream) return { partition: letter.partition % task.parallelism, channel };
     const upPartition = Number(channel.slice(cut + 1)) % upstream.parallelism;
     if (input.partitioner === "forward") {
       const partition = letter.partition % task.parallelism;
-      return { partition, channel: channelId(upstream.id, partition) };
+      return { partition, channel: channelId(input.sender, partition) };
     }
-    const key = input.partitioner === "hash" ? keySelector(graph, task, upstream) : undefined;
+    const key = input.partitioner === "hash" ? keySelector(graph, task, upstream, input.sender) : undefined;
     const partition = key
       ? partitionOfKeyGroup(
           keyGroupOf(encodeKey(key(letter.value)), plan.maxParallelism),
@@ -57,14 +57,19 @@ export function replayRouter(plan: Plan, graph: JobGraph): (letter: StoredDeadLe
           plan.maxParallelism,
         )
       : letter.partition % task.parallelism;
-    return { partition, channel: channelId(upstream.id, upPartition) };
+    return { partition, channel: channelId(input.sender, upPartition) };
   };
 }
 
-/** The key selector of the hash edge from `upstream`'s chain tail into `task`'s head. */
-function keySelector(graph: JobGraph, task: TaskPlan, upstream: TaskPlan): KeySelector<unknown, Key> | undefined {
+/** The key selector of the hash edge that `upstream` sends as `sender` into `task`'s head. */
+function keySelector(
+  graph: JobGraph,
+  task: TaskPlan,
+  upstream: TaskPlan,
+  sender: string,
+): KeySelector<unknown, Key> | undefined {
   const head = task.operators[0]?.node ?? -1;
-  const tail = upstream.operators[upstream.operators.length - 1]?.node;
-  const edge = graph.nodes[head]?.inputs.find((e) => e.node === tail);
+  const out = upstream.outputs.find((o) => o.toNode === head && o.sender === sender);
+  const edge = graph.nodes[head]?.inputs.find((e) => e.node === out?.fromNode);
   return edge?.partition?.kind === "hash" ? (edge.partition.key as KeySelector<unknown, Key>) : undefined;
 }

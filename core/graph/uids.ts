@@ -13,6 +13,12 @@ export interface UidChange {
   readonly gone: readonly string[];
   /** Uids of the job that were not stored earlier. */
   readonly added: readonly string[];
+  /**
+   * Gone uids that are still operators of the job, now chained into another task
+   * (gone uid → that task's id): the job's task layout changed (a stored run of an
+   * earlier planner, or a changed edge), not the operator's uid.
+   */
+  readonly chained?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -24,7 +30,10 @@ export function uidChange(plan: Plan, stored: Iterable<string>): UidChange | und
   const before = new Set(stored);
   const gone = [...before].filter((id) => !now.has(id)).sort();
   const added = [...now].filter((id) => !before.has(id)).sort();
-  return gone.length === 0 && added.length === 0 ? undefined : { gone, added };
+  if (gone.length === 0 && added.length === 0) return undefined;
+  const chained: Record<string, string> = {};
+  for (const t of plan.tasks) for (const o of t.operators) if (gone.includes(o.uid)) chained[o.uid] = t.id;
+  return Object.keys(chained).length > 0 ? { gone, added, chained } : { gone, added };
 }
 
 /**
@@ -33,8 +42,16 @@ export function uidChange(plan: Plan, stored: Iterable<string>): UidChange | und
  */
 export function describeUidChange(change: UidChange): string {
   const list = (ids: readonly string[]) => ids.map((id) => `'${id}'`).join(", ");
-  const { gone, added } = change;
+  const { gone, added, chained = {} } = change;
   if (gone.length === 0) return `operator uid ${list(added)} ${added.length === 1 ? "is" : "are"} new`;
+  if (gone.every((uid) => uid in chained)) {
+    const where = gone.map((uid) => `'${uid}' now runs chained in task '${chained[uid]}'`).join(", ");
+    return (
+      `the job's tasks changed: operator ${where}${added.length > 0 ? ` and task ${list(added)} is new` : ""} ` +
+      "(the planner chains a forward consumer into its input's task even when that input has other consumers), " +
+      "and partitions, state and channels are kept per task"
+    );
+  }
   const instead = added.length > 0 ? ` and ${list(added)} ${added.length === 1 ? "is" : "are"} new` : "";
   return (
     `operator uid ${list(gone)} ${gone.length === 1 ? "is" : "are"} gone${instead}: ` +

@@ -6,7 +6,7 @@ import type { KeySelector, RichFunction, RuntimeContext } from "../api/functions
 import type { Source } from "../api/source.ts";
 import { originalChannel } from "../envelope.ts";
 import { InternalError } from "../errors.ts";
-import { type InputEdge, type JobGraph, type NodeOp, userFunctionOf } from "../graph/graph.ts";
+import { type GraphNode, type InputEdge, type JobGraph, type NodeOp, userFunctionOf } from "../graph/graph.ts";
 import type { OperatorPlan, TaskPlan } from "../graph/plan.ts";
 import type { Key } from "../keys.ts";
 import { AsyncWaitOperator } from "../operators/async-wait.ts";
@@ -18,7 +18,7 @@ import { FilterOperator, FlatMapOperator, MapOperator, SinkOperator, SourceOpera
 import { StreamProcessOperator } from "../operators/stream-process.ts";
 import { TimestampsOperator } from "../operators/timestamps.ts";
 import { TwoPhaseCommitSinkOperator } from "../operators/two-phase-sink.ts";
-import type { Router } from "./router.ts";
+import type { Router, RouterOutput } from "./router.ts";
 
 /** The built chain. */
 export interface Chain {
@@ -44,21 +44,63 @@ export interface ChainSite {
   readonly generation: number;
 }
 
-/** Terminal operator: hands records and signals to the router. */
+/** Terminal operator: hands an operator's records and signals to its out edges in the router. */
 class RouterOperator implements Operator {
-  private readonly router: Router;
-  constructor(router: Router) {
-    this.router = router;
+  private readonly out: RouterOutput;
+  constructor(out: RouterOutput) {
+    this.out = out;
   }
   processRecord(value: unknown, time: number | undefined): void {
-    this.router.collect(value, time);
+    this.out.collect(value, time);
   }
   processWatermark(watermark: number): void {
-    this.router.broadcastSignal({ kind: "watermark", t: watermark });
+    this.out.signal({ kind: "watermark", t: watermark });
   }
   processTime(): void {}
   endInput(): void {
-    this.router.broadcastSignal({ kind: "end" });
+    this.out.signal({ kind: "end" });
+  }
+}
+
+/** Nothing follows: an operator with no consumer (a sink at the end of its branch). */
+const NOWHERE: Operator = {
+  processRecord() {},
+  processWatermark() {},
+  processTime() {},
+  endInput() {},
+};
+
+/**
+ * A fork in the chain: passes every record and signal to each branch, in plan order
+ * (Flink's broadcasting output collector). Branches get the same record object, as
+ * forward and broadcast edges of the embedded runtime always did: operators must not
+ * mutate their input.
+ */
+class ForkOperator implements Operator {
+  private readonly branches: readonly Operator[];
+  constructor(branches: readonly Operator[]) {
+    this.branches = branches;
+  }
+  processRecord(value: unknown, time: number | undefined, input: number): void {
+    for (const b of this.branches) b.processRecord(value, time, input);
+  }
+  processWatermark(watermark: number): void {
+    for (const b of this.branches) b.processWatermark(watermark);
+  }
+  processTime(now: number): void {
+    for (const b of this.branches) b.processTime(now);
+  }
+  endInput(): void {
+    for (const b of this.branches) b.endInput();
+  }
+  notifyCheckpointComplete(n: number): void {
+    for (const b of this.branches) b.notifyCheckpointComplete?.(n);
+  }
+  prepareSnapshotPreBarrier(n: number): void {
+    for (const b of this.branches) b.prepareSnapshotPreBarrier?.(n);
+  }
+  flush(): void {
+    for (const b of this.branches) b.flush?.();
   }
 }
 
@@ -70,85 +112,45 @@ export function buildChain(
   services: TaskServices,
   site: ChainSite,
 ): Chain {
-  let next: Operator = new RouterOperator(router);
   let keyed: KeyedProcessOperator | undefined;
   let async: AsyncWaitOperator | undefined;
   let source: Source<unknown> | undefined;
-  /** Rich functions with their runtime contexts, tail first. */
+  /** Rich functions with their runtime contexts, every operator after those it emits to. */
   const rich: [RichFunction, RuntimeContext][] = [];
-  for (let i = task.operators.length - 1; i >= 0; i--) {
-    const plan = task.operators[i];
-    const node = plan ? graph.nodes[plan.node] : undefined;
-    if (!plan || !node) throw new InternalError(`task ${task.id}: operator ${i} is missing from the graph`);
-    const op = node.op;
+  /** What operator `i` of the chain emits to: its chained consumers and its own out edges. */
+  const downstreamOf = (i: number): Operator => {
+    const plan = task.operators[i] as OperatorPlan;
+    const sides = emitsSideOutputs(nodeOf(graph, task, i).op.kind);
+    const branches: Operator[] = [];
+    task.operators.forEach((o, j) => {
+      if (o.input !== i) return;
+      const built = build(j);
+      const edge = graph.nodes[o.node]?.inputs[0];
+      // The chained edge selects the operator's main output or a side output.
+      branches.push(sides ? new OutputSelector(o.uid, built, edge?.output) : built);
+    });
+    const out = router.outputOf(plan.node);
+    if (out) branches.push(new RouterOperator(out));
+    if (branches.length > 1) return new ForkOperator(branches);
+    return branches[0] ?? NOWHERE;
+  };
+  const build = (i: number): Operator => {
+    const plan = task.operators[i] as OperatorPlan;
+    const next = downstreamOf(i);
+    const op = nodeOf(graph, task, i).op;
     const fn = richOf(op);
     if (fn) {
       const { partition, generation } = site;
       rich.push([fn, { job: graph.name, operator: plan.uid, partition, parallelism: task.parallelism, generation }]);
     }
-    // Inside the chain, the edge from the operator before this one selects its main output or a side output.
-    const up = i > 0 ? graph.nodes[(task.operators[i - 1] as OperatorPlan).node] : undefined;
-    const wrapped = (o: Operator) =>
-      up && emitsSideOutputs(up.op.kind) ? new OutputSelector(plan.uid, o, node.inputs[0]?.output) : o;
-    switch (op.kind) {
-      case "source":
-        source = op.source;
-        next = new SourceOperator(plan.uid, next);
-        break;
-      case "map":
-        next = new MapOperator(plan.uid, next, op.fn);
-        break;
-      case "filter":
-        next = new FilterOperator(plan.uid, next, op.fn);
-        break;
-      case "flatMap":
-        next = new FlatMapOperator(plan.uid, next, op.fn);
-        break;
-      case "async":
-        async = new AsyncWaitOperator(plan.uid, next, op, site.partition);
-        next = async;
-        break;
-      case "streamProcess":
-        next = new StreamProcessOperator(plan.uid, next, op.fn, services);
-        break;
-      case "sink":
-        next = new SinkOperator(plan.uid, next, services, op.sink);
-        break;
-      case "twoPhaseSink":
-        next = new TwoPhaseCommitSinkOperator(plan.uid, next, op.sink, services, { job: graph.name, ...site });
-        break;
-      case "broadcastProcess":
-        next = new BroadcastProcessOperator(
-          plan.uid,
-          next,
-          op,
-          sidesOf(node.inputs),
-          services,
-          graph.config.stateCodec,
-        );
-        break;
-      case "process":
-      case "coProcess":
-      case "keyedBroadcastProcess": {
-        const selectors = node.inputs.map((e) => {
-          if (op.kind === "keyedBroadcastProcess" && e.side === 1) return undefined; // the broadcast input
-          if (e.partition?.kind !== "hash") {
-            throw new InternalError(`keyed operator ${plan.uid} has an input that is not keyed`);
-          }
-          return e.partition.key as KeySelector<unknown, Key>;
-        });
-        const sides = sidesOf(node.inputs);
-        keyed = new KeyedProcessOperator(plan.uid, next, op, selectors, sides, services, graph.config.stateCodec);
-        next = keyed;
-        break;
-      }
-      case "timestamps":
-        next = new TimestampsOperator(plan.uid, next, op.strategy, services);
-        break;
-    }
-    next = wrapped(next);
-  }
-  const inputIndex = new Map(task.inputs.map((input, i) => [input.from, i]));
+    const built = operatorOf(graph, task, i, next, services, site);
+    if (op.kind === "source") source = op.source;
+    if (op.kind === "async") async = built as AsyncWaitOperator;
+    if (built instanceof KeyedProcessOperator) keyed = built;
+    return built;
+  };
+  const head = build(0);
+  const inputIndex = new Map(task.inputs.map((input, i) => [input.sender, i]));
   const inputOf = (channel: string) => {
     const c = originalChannel(channel);
     return inputIndex.get(c.slice(0, c.lastIndexOf("#"))) ?? 0;
@@ -165,7 +167,64 @@ export function buildChain(
       }
     }
   };
-  return { head: next, keyed, async, source, inputOf, open, close };
+  return { head, keyed, async, source, inputOf, open, close };
+}
+
+/** The graph node of operator `i` of `task`'s chain. */
+function nodeOf(graph: JobGraph, task: TaskPlan, i: number): GraphNode {
+  const plan = task.operators[i];
+  const node = plan ? graph.nodes[plan.node] : undefined;
+  if (!plan || !node) throw new InternalError(`task ${task.id}: operator ${i} is missing from the graph`);
+  return node;
+}
+
+/** The operator of chain position `i`, emitting to `next`. */
+function operatorOf(
+  graph: JobGraph,
+  task: TaskPlan,
+  i: number,
+  next: Operator,
+  services: TaskServices,
+  site: ChainSite,
+): Operator {
+  const plan = task.operators[i] as OperatorPlan;
+  const node = nodeOf(graph, task, i);
+  const op = node.op;
+  switch (op.kind) {
+    case "source":
+      return new SourceOperator(plan.uid, next);
+    case "map":
+      return new MapOperator(plan.uid, next, op.fn);
+    case "filter":
+      return new FilterOperator(plan.uid, next, op.fn);
+    case "flatMap":
+      return new FlatMapOperator(plan.uid, next, op.fn);
+    case "async":
+      return new AsyncWaitOperator(plan.uid, next, op, site.partition);
+    case "streamProcess":
+      return new StreamProcessOperator(plan.uid, next, op.fn, services);
+    case "sink":
+      return new SinkOperator(plan.uid, next, services, op.sink);
+    case "twoPhaseSink":
+      return new TwoPhaseCommitSinkOperator(plan.uid, next, op.sink, services, { job: graph.name, ...site });
+    case "broadcastProcess":
+      return new BroadcastProcessOperator(plan.uid, next, op, sidesOf(node.inputs), services, graph.config.stateCodec);
+    case "process":
+    case "coProcess":
+    case "keyedBroadcastProcess": {
+      const selectors = node.inputs.map((e) => {
+        if (op.kind === "keyedBroadcastProcess" && e.side === 1) return undefined; // the broadcast input
+        if (e.partition?.kind !== "hash") {
+          throw new InternalError(`keyed operator ${plan.uid} has an input that is not keyed`);
+        }
+        return e.partition.key as KeySelector<unknown, Key>;
+      });
+      const sides = sidesOf(node.inputs);
+      return new KeyedProcessOperator(plan.uid, next, op, selectors, sides, services, graph.config.stateCodec);
+    }
+    case "timestamps":
+      return new TimestampsOperator(plan.uid, next, op.strategy, services);
+  }
 }
 
 /** The input side (0 or 1) of each input edge of a node. */

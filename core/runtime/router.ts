@@ -5,7 +5,7 @@
  */
 
 import type { KeySelector } from "../api/functions.ts";
-import type { Address, Envelope, Signal } from "../envelope.ts";
+import { type Address, channelId, type Envelope, type Signal } from "../envelope.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskOutput, TaskPlan } from "../graph/plan.ts";
 import { taskById } from "../graph/planner.ts";
@@ -21,11 +21,15 @@ interface Run {
 /** Output buffer of one destination partition. */
 class Destination {
   readonly to: Address;
+  /** Key of the channel's last seq in the partition's `outSeqs`. */
   readonly key: string;
+  /** The channel id envelopes carry (`sender#partition`). */
+  readonly from: string;
   runs: Run[] = [];
-  constructor(to: Address) {
+  constructor(to: Address, from: string, key: string) {
     this.to = to;
-    this.key = `${to.task}#${to.partition}`;
+    this.from = from;
+    this.key = key;
   }
   private open(): Run {
     const last = this.runs[this.runs.length - 1];
@@ -60,9 +64,21 @@ interface Route {
   next: number;
 }
 
+/**
+ * What one operator of the chain emits goes to its own out edges only: in a forked
+ * chain each emitting operator has its own group of routes.
+ */
+export interface RouterOutput {
+  /** Sends one record down the operator's out edges. */
+  collect(record: unknown, time: number | undefined): void;
+  /** Sends a signal down every channel of the operator's out edges. */
+  signal(signal: Signal): void;
+}
+
 /** Routes one task partition's output. */
-export class Router {
+export class Router implements RouterOutput {
   private readonly routes: Route[];
+  private readonly byEmitter = new Map<number, Route[]>();
   private readonly partition: number;
   private readonly maxParallelism: number;
   private readonly touched = new Set<Destination>();
@@ -72,25 +88,42 @@ export class Router {
   constructor(plan: Plan, graph: JobGraph, task: TaskPlan, partition: number) {
     this.partition = partition;
     this.maxParallelism = plan.maxParallelism;
-    const tailNode = task.operators[task.operators.length - 1]?.node;
-    const tail = tailNode === undefined ? undefined : graph.nodes[tailNode];
-    const sides = tail !== undefined && emitsSideOutputs(tail.op.kind);
     this.routes = task.outputs.map((output) => {
       const down = taskById(plan, output.to);
-      const dests = Array.from(
-        { length: down.parallelism },
-        (_, p) => new Destination({ task: down.id, partition: p }),
-      );
-      const edge = graph.nodes[output.toNode]?.inputs.find((e) => e.node === tailNode);
+      const from = channelId(output.sender, partition);
+      // Seqs are kept per channel: keyed by destination alone unless the edge leaves a fork.
+      const prefix = output.sender === task.id ? "" : `${output.sender}>`;
+      const dests = Array.from({ length: down.parallelism }, (_, p) => {
+        const to = { task: down.id, partition: p };
+        return new Destination(to, from, `${prefix}${down.id}#${p}`);
+      });
+      const emitter = graph.nodes[output.fromNode];
+      const edge = graph.nodes[output.toNode]?.inputs.find((e) => e.node === output.fromNode);
       const key = edge?.partition?.kind === "hash" ? edge.partition.key : undefined;
-      const select = sides ? { tag: edge?.output } : undefined;
-      return { output, dests, key, select, next: partition % down.parallelism };
+      const select = emitter && emitsSideOutputs(emitter.op.kind) ? { tag: edge?.output } : undefined;
+      const route: Route = { output, dests, key, select, next: partition % down.parallelism };
+      const group = this.byEmitter.get(output.fromNode) ?? [];
+      group.push(route);
+      this.byEmitter.set(output.fromNode, group);
+      return route;
     });
+  }
+
+  /** The output of the chain's operator `node`, or undefined when it has no out edge. */
+  outputOf(node: number): RouterOutput | undefined {
+    const routes = this.byEmitter.get(node);
+    if (!routes) return undefined;
+    if (routes.length === this.routes.length) return this;
+    return { collect: (r, t) => this.collectOn(routes, r, t), signal: (s) => this.signalOn(routes, s) };
   }
 
   /** Sends one record downstream according to each output's partitioner. */
   collect(record: unknown, time: number | undefined): void {
-    for (const r of this.routes) {
+    this.collectOn(this.routes, record, time);
+  }
+
+  private collectOn(routes: readonly Route[], record: unknown, time: number | undefined): void {
+    for (const r of routes) {
       const value = r.select ? selectOutput(r.select.tag, record) : record;
       if (value === SKIP) continue;
       switch (r.output.partitioner) {
@@ -130,7 +163,16 @@ export class Router {
 
   /** Sends a signal down every output channel of this partition. */
   broadcastSignal(signal: Signal): void {
-    for (const r of this.routes) {
+    this.signalOn(this.routes, signal);
+  }
+
+  /** {@link RouterOutput.signal} over all of the partition's out edges. */
+  signal(signal: Signal): void {
+    this.signalOn(this.routes, signal);
+  }
+
+  private signalOn(routes: readonly Route[], signal: Signal): void {
+    for (const r of routes) {
       // A forward edge is one channel (to the same partition index); every other edge reaches all partitions.
       const dests = r.output.partitioner === "forward" ? [r.dests[this.partition] as Destination] : r.dests;
       for (const d of dests) {
@@ -169,7 +211,6 @@ export class Router {
    */
   pack(
     gen: number,
-    from: string,
     maxRecords: number,
     lastSeq: (destKey: string) => number,
   ): { entries: { to: Address; envelope: Envelope }[]; seqs: Record<string, number> } {
@@ -185,7 +226,7 @@ export class Router {
           const last = end >= n;
           const envelope: Envelope = {
             gen,
-            from,
+            from: d.from,
             seq: ++seq,
             records,
             ...(run.times ? { times: i === 0 && end === n ? run.times : run.times.slice(i, end) } : {}),

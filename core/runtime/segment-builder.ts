@@ -4,7 +4,7 @@
  * sink records, dead letters, buffered envelopes and the epoch's end.
  */
 
-import { channelId, type Envelope, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
+import { type Envelope, type OutboxEntry, POLL_CHANNEL } from "../envelope.ts";
 import type { JobConfig } from "../graph/graph.ts";
 import type { Segment } from "../ports/state-store.ts";
 import type { Live } from "./partition-loader.ts";
@@ -32,7 +32,6 @@ export function buildSegment(
   const recordsOut = live.router.recordsOut; // before `pack`, which does not reset it
   const { entries, seqs } = live.router.pack(
     owner.generation,
-    channelId(owner.task, owner.partition),
     owner.config.maxRecordsPerEnvelope,
     (k) => view.outSeqs.get(k) ?? 0,
   );

@@ -33,7 +33,10 @@ export function place(plan: Plan): Placed {
   g.setDefaultEdgeLabel(() => ({}));
   for (const t of plan.tasks) g.setNode(t.id, { width: WIDTH, height: boxHeight(t.operators.length) });
   for (const t of plan.tasks) {
-    for (const o of t.outputs) g.setEdge(t.id, o.to, { label: o.partitioner, width: 70, height: 14 }, o.partitioner);
+    // Two branches of a forked chain may feed one task: one edge per sending operator.
+    for (const o of t.outputs) {
+      g.setEdge(t.id, o.to, { label: o.partitioner, width: 70, height: 14 }, `${o.sender} ${o.partitioner}`);
+    }
   }
   layout(g);
   const nodes = plan.tasks.map((t) => {

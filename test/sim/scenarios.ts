@@ -133,25 +133,70 @@ function unionSums(n: number): Scenario {
   };
   for (let i = 0; i < n; i++) add(a(i));
   for (let i = 0; i < Math.floor(n / 2); i++) add(b(i));
+  return { name: "union-sums", job, check: (out) => rollingSumDiffs((out.get("sums") ?? []) as R[], counts, finals) };
+}
+
+/** What a rolling sum per key emitted, against the count of records and the final sum of each key. */
+function rollingSumDiffs(
+  rows: readonly { k: string; v: number }[],
+  counts: ReadonlyMap<string, number>,
+  finals: ReadonlyMap<string, number>,
+): string[] {
+  const gotCounts = new Map<string, number>();
+  const gotMax = new Map<string, number>();
+  for (const r of rows) {
+    gotCounts.set(r.k, (gotCounts.get(r.k) ?? 0) + 1);
+    gotMax.set(r.k, Math.max(gotMax.get(r.k) ?? 0, r.v));
+  }
+  const diffs: string[] = [];
+  for (const [k, c] of counts)
+    if (gotCounts.get(k) !== c) diffs.push(`sums: ${k} has ${gotCounts.get(k) ?? 0} outputs, expected ${c}`);
+  for (const [k, v] of finals)
+    if (gotMax.get(k) !== v) diffs.push(`sums: ${k} ends at ${gotMax.get(k)}, expected ${v}`);
+  if (gotCounts.size !== counts.size) diffs.push(`sums: ${gotCounts.size} keys, expected ${counts.size}`);
+  return diffs;
+}
+
+/**
+ * One source (×2) forked in its own task: multiples of 4 and odds (mapped) → union of the two
+ * branches → keyBy → rolling sum (×3), and a third branch counted into a sink. The
+ * union reads two channels of one upstream task (one per branch).
+ */
+function forkedSums(n: number): Scenario {
+  type R = { k: string; v: number };
+  const a = (i: number): R => ({ k: `k${(i * 7) % 6}`, v: i });
+  const job = defineJob("sim-fork", (env) => {
+    // Branches of unequal volume, so their channels into the union number their envelopes apart.
+    env.configure({ sourceBatchSize: 19, maxRecordsPerEnvelope: 2 });
+    env.enableCheckpointing(4).setRestartStrategy({ attempts: 50, delayMs: 5 });
+    env.setParallelism(2);
+    const src = env.fromGenerator(a, { count: n, splits: 3 });
+    const evens = src.filter((r) => r.v % 4 === 0);
+    const odds = src.filter((r) => r.v % 2 === 1).map((r) => ({ k: r.k, v: r.v + 1000 }));
+    evens
+      .union(odds)
+      .keyBy((r) => r.k)
+      .sum("v")
+      .setParallelism(3)
+      .sinkTo("sums");
+    src.map((r) => r.v).sinkTo("all");
+  });
+  const finals = new Map<string, number>();
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const r = a(i);
+    if (r.v % 4 === 2) continue;
+    finals.set(r.k, (finals.get(r.k) ?? 0) + r.v + (r.v % 2 === 1 ? 1000 : 0));
+    counts.set(r.k, (counts.get(r.k) ?? 0) + 1);
+  }
+  const all = Array.from({ length: n }, (_, i) => i);
   return {
-    name: "union-sums",
+    name: "forked-sums",
     job,
-    check: (out) => {
-      const rows = (out.get("sums") ?? []) as R[];
-      const gotCounts = new Map<string, number>();
-      const gotMax = new Map<string, number>();
-      for (const r of rows) {
-        gotCounts.set(r.k, (gotCounts.get(r.k) ?? 0) + 1);
-        gotMax.set(r.k, Math.max(gotMax.get(r.k) ?? 0, r.v));
-      }
-      const diffs: string[] = [];
-      for (const [k, c] of counts)
-        if (gotCounts.get(k) !== c) diffs.push(`sums: ${k} has ${gotCounts.get(k) ?? 0} outputs, expected ${c}`);
-      for (const [k, v] of finals)
-        if (gotMax.get(k) !== v) diffs.push(`sums: ${k} ends at ${gotMax.get(k)}, expected ${v}`);
-      if (gotCounts.size !== counts.size) diffs.push(`sums: ${gotCounts.size} keys, expected ${counts.size}`);
-      return diffs;
-    },
+    check: (out) => [
+      ...rollingSumDiffs((out.get("sums") ?? []) as R[], counts, finals),
+      ...multisetDiff("all", out.get("all") ?? [], all),
+    ],
   };
 }
 
@@ -290,6 +335,7 @@ function remoteTotals(n: number): Scenario {
 export const scenarios = (records = 400): Scenario[] => [
   shardedTotals(records),
   unionSums(records),
+  forkedSums(records),
   trickleCounts(Math.floor(records / 4)),
   remoteTotals(records),
 ];

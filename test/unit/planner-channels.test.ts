@@ -25,18 +25,25 @@ describe("inputChannels", () => {
 
   it("gives a forward edge exactly the same-index upstream channel", () => {
     // prepare
-    const plan = planOf(fanOut);
-    const m1 = task(plan, "m1");
+    const plan = planOf((env) => {
+      env.setParallelism(3);
+      const a = gen(env).uid("a");
+      a.union(gen(env).uid("b"))
+        .map((x) => x)
+        .uid("u")
+        .sinkTo("out");
+    });
+    const u = task(plan, "u");
 
     // act
-    const channels = [0, 1, 2].map((p) => inputChannels(plan, m1, p));
+    const channels = [0, 1, 2].map((p) => inputChannels(plan, u, p));
 
     // assess
-    expect(m1.inputs).toEqual([{ from: "src", partitioner: "forward" }]);
-    expect(channels).toEqual([
-      [{ id: "src#0", from: "src" }],
-      [{ id: "src#1", from: "src" }],
-      [{ id: "src#2", from: "src" }],
+    expect(u.inputs[0]).toEqual({ from: "a", sender: "a", partitioner: "forward" });
+    expect(channels.map((c) => c[0])).toEqual([
+      { id: "a#0", from: "a" },
+      { id: "a#1", from: "a" },
+      { id: "a#2", from: "a" },
     ]);
   });
 
@@ -93,8 +100,8 @@ describe("inputChannels", () => {
 
     // assess
     expect(u.inputs).toEqual([
-      { from: "a", partitioner: "forward" },
-      { from: "b", partitioner: "rebalance" },
+      { from: "a", sender: "a", partitioner: "forward" },
+      { from: "b", sender: "b", partitioner: "rebalance" },
     ]);
     expect(channels).toEqual([
       { id: "a#1", from: "a" },

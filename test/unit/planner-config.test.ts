@@ -204,7 +204,9 @@ describe("planJob chaining", () => {
       ["generator-0", 1],
       ["sink-out-2", 3],
     ]);
-    expect(task(plan, "sink-out-2").inputs).toEqual([{ from: "generator-0", partitioner: "rebalance" }]);
+    expect(task(plan, "sink-out-2").inputs).toEqual([
+      { from: "generator-0", sender: "generator-0", partitioner: "rebalance" },
+    ]);
   });
 
   it("runs fromElements at parallelism 1 whatever the default", () => {
@@ -225,7 +227,9 @@ describe("planJob chaining", () => {
       ["elements-0", 1],
       ["map-1", 3],
     ]);
-    expect(task(plan, "map-1").inputs).toEqual([{ from: "elements-0", partitioner: "rebalance" }]);
+    expect(task(plan, "map-1").inputs).toEqual([
+      { from: "elements-0", sender: "elements-0", partitioner: "rebalance" },
+    ]);
   });
 
   it("names tasks after the uid of their head operator, explicit or default", () => {

@@ -52,8 +52,10 @@ describe("planJob chaining", () => {
     const keyed = task(plan, "sum-2");
     expect(kinds(upstream)).toEqual(["source", "map"]);
     expect(kinds(keyed)).toEqual(["process", "sink"]);
-    expect(upstream.outputs).toEqual([{ to: "sum-2", partitioner: "hash", toNode: 2 }]);
-    expect(keyed.inputs).toEqual([{ from: "generator-0", partitioner: "hash" }]);
+    expect(upstream.outputs).toEqual([
+      { to: "sum-2", partitioner: "hash", toNode: 2, fromNode: 1, sender: "generator-0" },
+    ]);
+    expect(keyed.inputs).toEqual([{ from: "generator-0", sender: "generator-0", partitioner: "hash" }]);
     expect(keyed.keyed).toBe(true);
     expect(keyed.isSource).toBe(false);
   });
@@ -77,8 +79,12 @@ describe("planJob chaining", () => {
       ["generator-0", 2],
       ["map-1", 3],
     ]);
-    expect(task(plan, "generator-0").outputs).toEqual([{ to: "map-1", partitioner: "rebalance", toNode: 1 }]);
-    expect(task(plan, "map-1").inputs).toEqual([{ from: "generator-0", partitioner: "rebalance" }]);
+    expect(task(plan, "generator-0").outputs).toEqual([
+      { to: "map-1", partitioner: "rebalance", toNode: 1, fromNode: 0, sender: "generator-0" },
+    ]);
+    expect(task(plan, "map-1").inputs).toEqual([
+      { from: "generator-0", sender: "generator-0", partitioner: "rebalance" },
+    ]);
     expect(kinds(task(plan, "map-1"))).toEqual(["map", "sink"]);
   });
 
@@ -131,10 +137,10 @@ describe("planJob chaining", () => {
 
     // assess
     expect(plan.tasks.map((t) => t.id)).toEqual(["generator-0", "map-1"]);
-    expect(task(plan, "map-1").inputs).toEqual([{ from: "generator-0", partitioner }]);
+    expect(task(plan, "map-1").inputs).toEqual([{ from: "generator-0", sender: "generator-0", partitioner }]);
   });
 
-  it("does not chain a fan-out: a stream read by two operators ends its task", () => {
+  it("chains a fan-out into one task: a stream read by two forward operators forks its chain", () => {
     // prepare
     const build: Build = (env) => {
       const doubled = gen(env).map((x) => x * 2);
@@ -146,14 +152,12 @@ describe("planJob chaining", () => {
     const plan = planOf(build);
 
     // assess
-    expect(plan.tasks.map((t) => t.id)).toEqual(["generator-0", "filter-2", "map-4"]);
-    expect(kinds(task(plan, "generator-0"))).toEqual(["source", "map"]);
-    expect(kinds(task(plan, "filter-2"))).toEqual(["filter", "sink"]);
-    expect(kinds(task(plan, "map-4"))).toEqual(["map", "sink"]);
-    expect(task(plan, "generator-0").outputs).toEqual([
-      { to: "filter-2", partitioner: "forward", toNode: 2 },
-      { to: "map-4", partitioner: "forward", toNode: 4 },
-    ]);
+    expect(plan.tasks.map((t) => t.id)).toEqual(["generator-0"]);
+    const t = task(plan, "generator-0");
+    expect(kinds(t)).toEqual(["source", "map", "filter", "sink", "map", "sink"]);
+    // Each operator names the chained operator that feeds it: map-1 forks into filter-2 and map-4.
+    expect(t.operators.map((o) => o.input)).toEqual([undefined, 0, 1, 2, 1, 4]);
+    expect(t.outputs).toEqual([]);
   });
 
   it("plans a union of two upstream tasks as one task with two inputs", () => {
@@ -177,8 +181,8 @@ describe("planJob chaining", () => {
     expect(plan.tasks.map((t) => t.id)).toEqual(["left", "generator-1", "merged"]);
     const merged = task(plan, "merged");
     expect(merged.inputs).toEqual([
-      { from: "left", partitioner: "forward" },
-      { from: "generator-1", partitioner: "forward" },
+      { from: "left", sender: "left", partitioner: "forward" },
+      { from: "generator-1", sender: "generator-1", partitioner: "forward" },
     ]);
     expect(kinds(merged)).toEqual(["map", "sink"]);
     expect(kinds(task(plan, "generator-1"))).toEqual(["source", "map"]);

@@ -36,3 +36,37 @@ describe("uidChange", () => {
     expect(describeUidChange({ gone: [], added: ["c"] })).toBe("operator uid 'c' is new");
   });
 });
+
+describe("uidChange of a job whose tasks were chained into another", () => {
+  const forked = planJob(
+    buildGraph(
+      defineJob("f", (env) => {
+        const src = env.fromElements([1]).uid("src");
+        src
+          .map((n) => n)
+          .uid("a")
+          .sinkTo("a");
+        src
+          .map((n) => -n)
+          .uid("b")
+          .sinkTo("b");
+      }),
+    ),
+  );
+
+  it("names the operators that now run chained, and the task they run in", () => {
+    const change = uidChange(forked, ["src", "a", "b"]);
+    expect(change).toEqual({ gone: ["a", "b"], added: [], chained: { a: "src", b: "src" } });
+    expect(describeUidChange(change as NonNullable<typeof change>)).toMatch(
+      /^the job's tasks changed: operator 'a' now runs chained in task 'src', 'b' now runs chained in task 'src' \(/,
+    );
+  });
+
+  it("speaks of a changed uid when one of the gone uids is no operator of the job", () => {
+    const change = uidChange(forked, ["src", "a", "old"]);
+    expect(change).toEqual({ gone: ["a", "old"], added: [], chained: { a: "src" } });
+    expect(describeUidChange(change as NonNullable<typeof change>)).toMatch(
+      /^operator uid 'a', 'old' are gone: a uid changed/,
+    );
+  });
+});
