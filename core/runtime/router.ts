@@ -6,6 +6,7 @@
 
 import type { KeySelector } from "../api/functions.ts";
 import { type Address, channelId, type Envelope, type Signal } from "../envelope.ts";
+import { OperatorError } from "../errors.ts";
 import type { JobGraph } from "../graph/graph.ts";
 import type { Plan, TaskOutput, TaskPlan } from "../graph/plan.ts";
 import { taskById } from "../graph/planner.ts";
@@ -58,6 +59,8 @@ interface Route {
   readonly output: TaskOutput;
   readonly dests: Destination[];
   readonly key: KeySelector<unknown, Key> | undefined;
+  /** Uid of the keyed operator the edge leads to: a key its selector cannot give fails that operator. */
+  readonly keyedUid: string;
   /** The tail can emit side outputs: the edge selects its main output (`undefined` tag) or one tag's. */
   readonly select: { readonly tag: string | undefined } | undefined;
   /** Rebalance cursor. */
@@ -101,7 +104,8 @@ export class Router implements RouterOutput {
       const edge = graph.nodes[output.toNode]?.inputs.find((e) => e.node === output.fromNode);
       const key = edge?.partition?.kind === "hash" ? edge.partition.key : undefined;
       const select = emitter && emitsSideOutputs(emitter.op.kind) ? { tag: edge?.output } : undefined;
-      const route: Route = { output, dests, key, select, next: partition % down.parallelism };
+      const keyedUid = down.operators.find((o) => o.node === output.toNode)?.uid ?? down.id;
+      const route: Route = { output, dests, key, keyedUid, select, next: partition % down.parallelism };
       const group = this.byEmitter.get(output.fromNode) ?? [];
       group.push(route);
       this.byEmitter.set(output.fromNode, group);
@@ -151,7 +155,15 @@ export class Router implements RouterOutput {
   private hashed(r: Route, value: unknown): Destination {
     const n = r.dests.length;
     if (n === 1) return r.dests[0] as Destination;
-    const kg = keyGroupOf(encodeKey((r.key as KeySelector<unknown, Key>)(value)), this.maxParallelism);
+    let enc: string;
+    try {
+      enc = encodeKey((r.key as KeySelector<unknown, Key>)(value));
+    } catch (cause) {
+      // As when the keyed operator computes the key itself (one partition): that operator's
+      // failure on this record, which a record-by-record rerun can dead-letter.
+      throw new OperatorError(r.keyedUid, cause);
+    }
+    const kg = keyGroupOf(enc, this.maxParallelism);
     return r.dests[partitionOfKeyGroup(kg, n, this.maxParallelism)] as Destination;
   }
 
