@@ -23,6 +23,8 @@ export interface RoundHooks<F> {
   overlaps(task: TaskPlan): boolean;
   /** True while the tasks that overlap want their upstream to run again. */
   wantsMore(): boolean;
+  /** True when source `task` reads nothing more this round: the tasks after it are behind (backpressure). */
+  holdsBack?(task: TaskPlan): boolean;
 }
 
 const failed = <F>(r: StepResult<F>) => r !== "ok" && r !== "idle";
@@ -150,6 +152,7 @@ async function runInTurn<F>(
       start(task);
       continue;
     }
+    if (task.isSource && hooks.holdsBack?.(task)) continue;
     for (let i = 0; task.isSource ? i < task.parallelism : true; i++) {
       const r = await hooks.step(task);
       results.push(r);

@@ -26,6 +26,14 @@ import { TaskRunner } from "./task-runner.ts";
 
 export type { BatchFailure } from "./batch-receipts.ts";
 
+/**
+ * Envelopes queued for one partition of a task that is not a source past which the
+ * sources read no more (backpressure): without it a downstream partition that waits out
+ * a retry delay lets the sources read everything ahead, and a checkpoint's barriers
+ * (a replay, a stop) wait behind all of it.
+ */
+export const BACKPRESSURE_ENVELOPES = 4 * MAX_BATCH;
+
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
 const INVOKE_IDLE_ROUNDS = 50;
 
@@ -162,12 +170,22 @@ export class PartitionScheduler {
       overlaps: (task: TaskPlan) => this.overlaps(task),
       // Until each overlapping task's queue holds a whole batch beyond the one it runs.
       wantsMore: () => tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH),
+      holdsBack: () => this.behind(),
     };
     const results = await runRound(tasks, hooks, this.beside);
     const progressed = results.some((r) => r !== "idle");
     if (progressed) this.idleRounds = 0;
     const failure = results.find((r): r is BatchFailure => r !== "ok" && r !== "idle");
     return failure ? { progressed, failure } : { progressed };
+  }
+
+  /** True when a partition of a task that is not a source has {@link BACKPRESSURE_ENVELOPES} queued. */
+  private behind(): boolean {
+    for (const t of this.plan.tasks) {
+      if (t.isSource) continue;
+      for (let p = 0; p < t.parallelism; p++) if (this.c.queue.backlog(t.id, p) >= BACKPRESSURE_ENVELOPES) return true;
+    }
+    return false;
   }
 
   /** True when `task` runs its batch beside the rest of a round (see {@link round}); never under a simulation. */
