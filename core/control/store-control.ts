@@ -123,6 +123,7 @@ export class StoreJobControl implements JobControl {
       throw new SavepointError(`job '${this.job}' already has a savepoint named '${name}'`);
     }
     const deadline = this.o.clock.now() + (this.o.savepointTimeoutMs ?? 60_000);
+    const generation = (await this.o.checkpoints.loadJob(this.job))?.generation;
     let id: number | null = null;
     while (id === null) {
       const t = await this.steps.trigger().catch((e: unknown) => {
@@ -144,8 +145,15 @@ export class StoreJobControl implements JobControl {
         const { sources: _s, state: _v, replays: _r, ...info } = sp;
         return info;
       }
-      if (m?.status === "aborted" || status === "failover") {
+      if (m?.status === "aborted" || status === "failover" || status === "timeout") {
         throw new SavepointError(`checkpoint ${id} for savepoint '${name}' was aborted (${m?.reason ?? status})`);
+      }
+      // A restore (or failover) since the trigger started a new generation: its checkpoint may never complete.
+      const now = (await this.o.checkpoints.loadJob(this.job))?.generation;
+      if (now !== generation) {
+        throw new SavepointError(
+          `job '${this.job}' moved to generation ${now} (a restore or failover) while savepoint '${name}' waited for checkpoint ${id}: take it again`,
+        );
       }
       await this.wait(deadline, `checkpoint ${id}`);
     }
