@@ -64,7 +64,10 @@ function expected(): Record<string, number[]> {
 
 function grouped(rows: readonly Running[]): Record<string, number[]> {
   const by: Record<string, number[]> = {};
-  for (const r of rows) (by[`${r.k}/${r.side}`] ??= []).push(r.n);
+  for (const r of rows) {
+    const key = `${r.k}/${r.side}`;
+    by[key] = [...(by[key] ?? []), r.n];
+  }
   for (const ns of Object.values(by)) ns.sort((a, b) => a - b);
   return by;
 }
