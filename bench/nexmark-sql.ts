@@ -62,7 +62,7 @@ function queries(): readonly string[] {
 }
 
 /** Runs `job` at parallelism 1 on a manual clock: events/s (wall clock and CPU time) and committed records. */
-async function time(job: Job, events: number): Promise<Timed> {
+export async function time(job: Job, events: number): Promise<Timed> {
   let rows = 0;
   const rt = new EmbeddedRuntime(job, {
     parallelism: 1,
@@ -90,7 +90,8 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[m] as number) : Math.round(((s[m - 1] as number) + (s[m] as number)) / 2);
 }
 
-type Timed = { eventsPerSec: number; eventsPerCpuSec: number; rows: number };
+/** What {@link time} measured. */
+export type Timed = { eventsPerSec: number; eventsPerCpuSec: number; rows: number };
 
 /** Runs each job of `jobs` once small, then `reps` times, alternating: median events/s and rows per job. */
 async function interleaved(jobs: readonly ((events: number) => Job)[], events: number, reps: number): Promise<Timed[]> {

@@ -11,11 +11,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Job } from "../core/api/environment.ts";
-import { ManualClock } from "../core/ports/clock.ts";
-import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { sqlJob } from "../core/sql/session.ts";
 import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
 import { nexmarkScript } from "../test/sql/nexmark/script.ts";
+import { time } from "./nexmark-sql.ts";
 
 const [query, kind, eventsArg] = process.argv.slice(2);
 const events = Number(eventsArg ?? 300_000);
@@ -40,28 +39,6 @@ const jobOf = (n: number): Job =>
     ? nexmarkJob(`bench-${query}`, tsQuery, { events: n, seed: 7 })
     : sqlJob(`bench-${query}`, nexmarkScript(query, n, 10_000, 7, vars));
 
-/** Runs `job` over `n` events: events per CPU-second and per second, and the records it committed. */
-async function run(job: Job, n: number) {
-  let rows = 0;
-  const rt = new EmbeddedRuntime(job, {
-    parallelism: 1,
-    clock: new ManualClock(),
-    onOutput: (_s, v) => {
-      rows += v.length;
-    },
-  });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await rt.run();
-  const cpu = process.cpuUsage(cpu0);
-  const seconds = (performance.now() - t0) / 1000;
-  return {
-    eventsPerCpuSec: Math.round(n / ((cpu.user + cpu.system) / 1e6)),
-    eventsPerSec: Math.round(n / seconds),
-    rows,
-  };
-}
-
-await run(jobOf(15_000), 15_000);
-const figures = await run(jobOf(events), events);
+await time(jobOf(15_000), 15_000);
+const figures = await time(jobOf(events), events);
 console.log(JSON.stringify({ query, kind, events, ...figures }));
