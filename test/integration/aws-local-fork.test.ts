@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { defineJob } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
 import { awsLocalJobs, readOutput } from "../support/aws-local-harness.ts";
-import { InjectedCrash, withCrashes } from "../support/faults.ts";
+import { everyFifthCall, InjectedCrash, withCrashes } from "../support/faults.ts";
 
 const jobs = awsLocalJobs();
 const N = 300;
@@ -74,18 +74,11 @@ function grouped(rows: readonly Running[]): Record<string, number[]> {
 
 describe("aws-local: a forked chain", () => {
   it("runs both branches in the source task, joins them on two channels, exactly once under crashes", async () => {
-    const calls: Record<string, number> = {};
-    const crashes: Record<string, number> = {};
+    const { policy, crashes } = everyFifthCall();
     const l = await jobs.start({
       job: forked,
       parallelism: 2,
-      taskPorts: (ports) =>
-        withCrashes(ports, (point) => {
-          calls[point] = (calls[point] ?? 0) + 1;
-          const crash = calls[point] % 5 === 2;
-          if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
-          return crash;
-        }),
+      taskPorts: (ports) => withCrashes(ports, policy),
       fatal: (error) => error instanceof InjectedCrash,
     });
     expect(l.plan.tasks.map((t) => t.id)).toEqual(["src", "joined"]);

@@ -22,7 +22,7 @@ import {
   total,
   until,
 } from "../support/aws-local-harness.ts";
-import { InjectedCrash, withCrashes } from "../support/faults.ts";
+import { everyFifthCall, InjectedCrash, withCrashes } from "../support/faults.ts";
 
 const windowed = (partitions: number, intervalMs: number) =>
   defineJob("windowed", (env) => {
@@ -79,18 +79,11 @@ describe("aws-local: ingest wake-ups windowed by ingestWindowMs", () => {
   }, 120_000);
 
   it("injected crashes before commit, after commit and after send change nothing in the committed output", async () => {
-    const calls: Record<string, number> = {};
-    const crashes: Record<string, number> = {};
+    const { policy, crashes } = everyFifthCall();
     local = await startJob({
       job: windowed(2, 1000),
       parallelism: 2,
-      taskPorts: (ports) =>
-        withCrashes(ports, (point) => {
-          calls[point] = (calls[point] ?? 0) + 1;
-          const crash = calls[point] % 5 === 2;
-          if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
-          return crash;
-        }),
+      taskPorts: (ports) => withCrashes(ports, policy),
       fatal: (error) => error instanceof InjectedCrash,
     });
     const l = local;

@@ -20,7 +20,7 @@ import {
   total,
   until,
 } from "../support/aws-local-harness.ts";
-import { InjectedCrash, withCrashes } from "../support/faults.ts";
+import { everyFifthCall, InjectedCrash, withCrashes } from "../support/faults.ts";
 
 type Count = { user: string; n: number };
 
@@ -54,18 +54,11 @@ describe("aws-local: the clicks job on SQS + DynamoDB + Step Functions emulators
 
   it("injected crashes before commit, after commit and after send change nothing in the committed output", async () => {
     // Every fifth call of each crash point kills the invocation there.
-    const calls: Record<string, number> = {};
-    const crashes: Record<string, number> = {};
+    const { policy, crashes } = everyFifthCall();
     const l = await jobs.start({
       job: clicks,
       parallelism: 2,
-      taskPorts: (ports) =>
-        withCrashes(ports, (point) => {
-          calls[point] = (calls[point] ?? 0) + 1;
-          const crash = calls[point] % 5 === 2;
-          if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
-          return crash;
-        }),
+      taskPorts: (ports) => withCrashes(ports, policy),
       fatal: (error) => error instanceof InjectedCrash,
     });
     const { batches, counts: want } = clickBatches(8, 10);

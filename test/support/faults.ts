@@ -41,6 +41,22 @@ export type CrashPoint = "before-commit" | "after-commit" | "after-send";
 /** Decides, each time a crash point is reached, whether to crash there. */
 export type CrashPolicy = (point: CrashPoint) => boolean;
 
+/**
+ * A policy that crashes at the 2nd, 7th, 12th… call of each crash point (every fifth), and the
+ * crashes it made per point, which a test checks to know that every point was hit.
+ */
+export function everyFifthCall(): { readonly policy: CrashPolicy; readonly crashes: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const crashes: Record<string, number> = {};
+  const policy: CrashPolicy = (point) => {
+    calls[point] = (calls[point] ?? 0) + 1;
+    const crash = calls[point] % 5 === 2;
+    if (crash) crashes[point] = (crashes[point] ?? 0) + 1;
+    return crash;
+  };
+  return { policy, crashes };
+}
+
 /** The task ports with {@link CrashingStore} and {@link CrashingQueue} around the state store and the queue. */
 export function withCrashes(ports: TaskPorts, crashAt: CrashPolicy): TaskPorts {
   return { ...ports, state: new CrashingStore(ports.state, crashAt), queue: new CrashingQueue(ports.queue, crashAt) };
