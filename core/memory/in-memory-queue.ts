@@ -96,6 +96,23 @@ export class InMemoryQueue implements Queue {
     return out;
   }
 
+  peek(task: string, group: number, max: number): Envelope[] {
+    const msgs = this.tasks.get(task)?.groups.get(group);
+    if (!msgs) return [];
+    const now = this.clock.now();
+    const out: Envelope[] = [];
+    for (const m of msgs) {
+      if (out.length >= max || m.receiveCount >= this.maxReceiveCount) break;
+      if (m.receipt !== undefined && m.visibleAt > now) {
+        if (out.length > 0) break; // in flight after visible ones: not next in line
+        continue; // the batch in flight
+      }
+      if (m.visibleAt > now) break; // FIFO: a delayed head blocks the group
+      out.push(m.body);
+    }
+    return out;
+  }
+
   private take(
     task: string,
     q: TaskQueue,

@@ -60,6 +60,8 @@ export class AsyncWaitOperator extends ForwardingOperator {
   private index = 0;
 
   private readonly partition: number;
+  /** Batch mode: answers of calls started ahead of their slice, by records array (undefined: the call failed). */
+  private ahead = new Map<readonly unknown[], Promise<BatchAnswers | undefined>>();
 
   constructor(uid: string, next: Operator, spec: AsyncSpec, partition = 0) {
     super(uid, next);
@@ -94,14 +96,55 @@ export class AsyncWaitOperator extends ForwardingOperator {
     if (this.spec.ordered) for (const [records, outs] of done) this.results.set(records, outs as Timed[]);
   }
 
-  /** Batch mode: one call of `batch` for the slice; answers in input order (each record's own time applies). */
+  /**
+   * Batch mode: starts the calls for envelopes that the next slice will likely
+   * consume (see `TaskRunnerOptions.lookAhead`), unless already started; the next
+   * {@link prefetch} takes the answers of the envelopes it consumes and drops the rest.
+   * A call that fails outright is made again then. True when it started a call.
+   */
+  lookAhead(envelopes: readonly BatchEnvelope[]): boolean {
+    const batch = this.spec.batch;
+    const fresh = envelopes.filter((e) => !this.ahead.has(e.records));
+    if (!batch || fresh.length === 0) return false;
+    const outs = batch(fresh, this.site(fresh)).catch(() => undefined);
+    fresh.forEach((e, k) => {
+      this.ahead.set(
+        e.records,
+        outs.then((o) => o?.[k]),
+      );
+    });
+    return true;
+  }
+
+  /** Batch mode: the slice's answers in input order (each record's own time applies), one call for those not looked ahead. */
   private async prefetchBatch(batch: AsyncBatch, envelopes: readonly BatchEnvelope[]): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = new Map();
     this.answers = new Map();
     if (envelopes.every((e) => e.records.length === 0)) return;
-    const outs = await batch(envelopes, sliceSite(`p${this.partition}`, envelopes));
+    const call = async (es: readonly BatchEnvelope[]) => {
+      if (es.length === 0) return;
+      const outs = await batch(es, this.site(es));
+      es.forEach((e, k) => {
+        this.answers.set(e.records, outs[k] ?? { values: [], many: false });
+      });
+    };
+    const [, early] = await Promise.all([
+      call(envelopes.filter((e) => !ahead.has(e.records))),
+      Promise.all(envelopes.map((e) => ahead.get(e.records))),
+    ]);
+    const missed: BatchEnvelope[] = [];
     envelopes.forEach((e, k) => {
-      this.answers.set(e.records, outs[k] ?? { values: [], many: false });
+      const a = early[k];
+      if (a !== undefined) this.answers.set(e.records, a);
+      else if (ahead.has(e.records)) missed.push(e);
     });
+    await call(missed);
+  }
+
+  /** The idempotency site of a call for `envelopes`. */
+  private site(envelopes: readonly BatchEnvelope[]): string {
+    return sliceSite(`p${this.partition}`, envelopes);
   }
 
   private async call(value: unknown): Promise<Outcome> {

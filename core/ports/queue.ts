@@ -42,4 +42,11 @@ export interface Queue {
   ack(task: string, receipts: readonly string[]): Promise<void>;
   /** Returns failed messages to the queue, visible again after `delayMs`, with `error` noted for the DLQ. */
   nack(task: string, receipts: readonly string[], delayMs: number, error: string): Promise<void>;
+  /**
+   * The bodies of up to `max` messages of `task`'s `group` that the next receive of
+   * the group would take, after its batch in flight; nothing is received. A hint for
+   * work that may start early (see `TaskRunnerOptions.lookAhead`): a queue that cannot
+   * tell leaves it out.
+   */
+  peek?(task: string, group: number, max: number): readonly Envelope[];
 }

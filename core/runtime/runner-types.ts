@@ -50,6 +50,14 @@ export interface TaskRunnerOptions {
   readonly tables?: TableStore;
   /** Where to record the partition's next processing-time timer, for a coordinator that cannot see this runner (AWS). */
   readonly timers?: TimerHints;
+  /**
+   * The envelopes next in line for this partition after its batch in flight (embedded,
+   * for a task that calls out): once a slice has its remote answers, the calls for
+   * these start, so that the function works on the next batch while this one commits.
+   * A hint: what the next batch really consumes decides, and a call it does not use is
+   * dropped (a remote function is stateless and may be called again).
+   */
+  readonly lookAhead?: () => readonly Envelope[];
 }
 
 /** Counters of one runner. */

@@ -125,6 +125,7 @@ export class PartitionScheduler {
           checkpoints,
           ...(options.ingest ? { ingest: options.ingest } : {}),
           ...(tables ? { tables } : {}),
+          ...(queue.peek && this.overlaps(task) ? { lookAhead: () => queue.peek?.(task.id, p, MAX_BATCH) ?? [] } : {}),
         });
         this.runners.push(runner);
         this.byAddress.set(`${task.id}#${p}`, runner);

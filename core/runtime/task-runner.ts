@@ -8,7 +8,7 @@
  * continues in the next segment.
  */
 
-import { IDLE_WATERMARK, TICK_CHANNEL } from "../envelope.ts";
+import { type Envelope, IDLE_WATERMARK, TICK_CHANNEL } from "../envelope.ts";
 import { describeCause, ProtocolError, SegmentConflictError } from "../errors.ts";
 import type { TaskPlan } from "../graph/plan.ts";
 import { inputChannels, taskById } from "../graph/planner.ts";
@@ -200,6 +200,7 @@ export class TaskRunner {
     const chunk = await readSource(live, step.taken.consumed, this.parts.sourceRead);
     await prefetchState(live, step.taken.consumed, this.options.store, this.task.id, this.options.plan.maxParallelism);
     await live.chain.async?.prefetch(step.taken.consumed.map((c) => c.env));
+    await this.lookAhead(live);
     await live.chain.keyed?.prefetch(step.taken.consumed.map((c) => c.env));
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
@@ -219,6 +220,20 @@ export class TaskRunner {
       return { kind: "failed", failedFrom: 0, error, segment };
     }
     return sliceOutcome(step.taken, run, segment);
+  }
+
+  /**
+   * Starts the head async operator's calls for the envelopes next in line (see
+   * `TaskRunnerOptions.lookAhead`), and lets their requests go out before the slice's
+   * processing holds the thread.
+   */
+  private async lookAhead(live: Live): Promise<void> {
+    const next = this.options.lookAhead;
+    const head = live.chain.async;
+    if (!next || !head) return;
+    const mine = (e: Envelope) => e.gen === this.generation && e.records.length > 0 && this.channels.includes(e.from);
+    // The requests are written once the thread is free: before the slice's processing, not after it.
+    if (head.lookAhead(next().filter(mine))) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Step 2, process: runs the consumed envelopes (and a polled chunk) through the chain. */
