@@ -5,9 +5,11 @@ own cost per request is most of what a small batch costs. ``http.server``'s
 ``BaseHTTPRequestHandler`` spends ~0.15-0.2 ms a request parsing headers into an
 ``email.message.Message`` and dispatching; this loop reads the request line and the
 few headers it needs, and reads the next request. Requests may be pipelined (riffle
-writes several on one connection at once): the answers to every whole request one
+writes several on one connection at once): the answers to the whole requests one
 read brought go out together in one ``sendall``, just before the loop would block
-for more input, so a read and a write serve several requests.
+for more input, or once ``_FLUSH_ANSWERS`` are queued, so a read and a write serve
+several requests and riffle gets the first answers of a long read while the rest
+are computed.
 
 HTTP semantics, as before: ``POST`` (any path) with a ``content-length`` body is a
 wire request; the answer is ``200`` with the response, ``400`` for a request out
@@ -27,6 +29,9 @@ from .wire import WireError, handle_request
 #: Longest request line or header line, and most header lines (as ``http.client``).
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
+#: Answers queued at most before they go out: a read that brought many pipelined requests
+#: does not hold its first answers until its last is computed (riffle decodes them meanwhile).
+_FLUSH_ANSWERS = 4
 
 _REASONS = {
     200: b"OK",
@@ -200,6 +205,8 @@ class Connection(socketserver.StreamRequestHandler):
             b"" if keep else b"connection: close\r\n",
         )
         self._out.append(head + body)
+        if len(self._out) >= _FLUSH_ANSWERS:
+            self._flush()
 
 
 class Server(socketserver.ThreadingTCPServer):
