@@ -7,6 +7,7 @@
 
 import type { JobGraph } from "../graph/graph.ts";
 import type { TaskPlan } from "../graph/plan.ts";
+import { type Clock, ManualClock } from "../ports/clock.ts";
 import type { ReceivedMessage } from "../ports/queue.ts";
 import type { EmbeddedOptions } from "./embedded-options.ts";
 
@@ -74,4 +75,24 @@ function tooManyAttempts(
     return { reason: `${task.id}[${first.group}] failed ${limit} times: ${error}`, error: cause };
   }
   return "ok";
+}
+
+/** Runs a receive through the simulation's task invocation, then deletes what succeeded and returns the rest. */
+export async function invokeTask(
+  c: ReceiptContext & { readonly clock: Clock },
+  task: TaskPlan,
+  msgs: readonly ReceivedMessage[],
+  invoke: NonNullable<NonNullable<EmbeddedOptions["simulation"]>["invoke"]>,
+): Promise<"ok" | BatchFailure> {
+  const { options, clock } = c;
+  const { retry, error } = await invoke(task, msgs);
+  if (options.batchTimeMs && clock instanceof ManualClock) clock.advance(options.batchTimeMs);
+  if (options.simulation?.deleteAfterBatch?.() === false) return "ok";
+  await ackDone(
+    c,
+    task,
+    msgs.filter((m) => !retry.has(m.receipt)),
+  );
+  const failed = msgs.filter((m) => retry.has(m.receipt));
+  return retryFailed(c, task, failed, error ?? "the invocation failed", undefined);
 }

@@ -19,20 +19,22 @@ import type { QueueDeadLetter, ReceivedMessage } from "../ports/queue.ts";
 import type { StateStore } from "../ports/state-store.ts";
 import type { TableStore } from "../ports/table-store.ts";
 import { callsOut } from "../remote/targets.ts";
-import { ackDone, type BatchFailure, retryFailed } from "./batch-receipts.ts";
+import { ackDone, type BatchFailure, invokeTask, retryFailed } from "./batch-receipts.ts";
 import { type EmbeddedOptions, MAX_BATCH, type TaskProgress } from "./embedded-options.ts";
 import { Beside, runRound, type StepResult as Step } from "./round.ts";
+import {
+  backpressured,
+  nextWake,
+  partitionReports,
+  queueDeadLetters,
+  sourceRecords,
+  taskProgress,
+} from "./scheduler-views.ts";
 import { TaskRunner } from "./task-runner.ts";
 
 export type { BatchFailure } from "./batch-receipts.ts";
 
-/**
- * Envelopes queued for one partition of a task that is not a source past which the
- * sources read no more (backpressure): without it a downstream partition that waits out
- * a retry delay lets the sources read everything ahead, and a checkpoint's barriers
- * (a replay, a stop) wait behind all of it.
- */
-export const BACKPRESSURE_ENVELOPES = 4 * MAX_BATCH;
+export { BACKPRESSURE_ENVELOPES } from "./scheduler-views.ts";
 
 /** Checkpoint intervals with nothing to run before a job whose partitions run through `invoke` counts as stalled. */
 const INVOKE_IDLE_ROUNDS = 50;
@@ -171,22 +173,13 @@ export class PartitionScheduler {
       overlaps: (task: TaskPlan) => this.overlaps(task),
       // Until each overlapping task's queue holds a whole batch beyond the one it runs.
       wantsMore: () => tasks.every((t) => !this.overlaps(t) || this.c.queue.backlog(t.id) < 2 * MAX_BATCH),
-      holdsBack: () => this.behind(),
+      holdsBack: () => backpressured(this.plan, this.c.queue),
     };
     const results = await runRound(tasks, hooks, this.beside);
     const progressed = results.some((r) => r !== "idle");
     if (progressed) this.idleRounds = 0;
     const failure = results.find((r): r is BatchFailure => r !== "ok" && r !== "idle");
     return failure ? { progressed, failure } : { progressed };
-  }
-
-  /** True when a partition of a task that is not a source has {@link BACKPRESSURE_ENVELOPES} queued. */
-  private behind(): boolean {
-    for (const t of this.plan.tasks) {
-      if (t.isSource) continue;
-      for (let p = 0; p < t.parallelism; p++) if (this.c.queue.backlog(t.id, p) >= BACKPRESSURE_ENVELOPES) return true;
-    }
-    return false;
   }
 
   /** True when `task` runs its batch beside the rest of a round (see {@link round}); never under a simulation. */
@@ -212,7 +205,7 @@ export class PartitionScheduler {
     const msgs = await this.c.queue.receive(task.id, this.c.options.simulation?.batchSize?.() ?? MAX_BATCH);
     if (msgs.length === 0) return "idle";
     const invoke = this.c.options.simulation?.invoke;
-    if (invoke) return this.invokeTask(task, msgs, invoke);
+    if (invoke) return invokeTask(this.c, task, msgs, invoke);
     // A receive may span groups, as in SQS: each group is one partition's batch.
     const groups = new Map<number, ReceivedMessage[]>();
     for (const m of msgs) {
@@ -261,25 +254,6 @@ export class PartitionScheduler {
     return retryFailed(this.c, task, msgs.slice(ok), describeCause(result.error), result.error);
   }
 
-  /** Runs a receive through the simulation's task invocation, then deletes what succeeded and returns the rest. */
-  private async invokeTask(
-    task: TaskPlan,
-    msgs: readonly ReceivedMessage[],
-    invoke: NonNullable<NonNullable<EmbeddedOptions["simulation"]>["invoke"]>,
-  ): Promise<"ok" | BatchFailure> {
-    const { options, clock } = this.c;
-    const { retry, error } = await invoke(task, msgs);
-    if (options.batchTimeMs && clock instanceof ManualClock) clock.advance(options.batchTimeMs);
-    if (options.simulation?.deleteAfterBatch?.() === false) return "ok";
-    await ackDone(
-      this.c,
-      task,
-      msgs.filter((m) => !retry.has(m.receipt)),
-    );
-    const failed = msgs.filter((m) => retry.has(m.receipt));
-    return retryFailed(this.c, task, failed, error ?? "the invocation failed", undefined);
-  }
-
   /** Sends a tick to every partition whose processing-time timers are due (the coordinator's ticks, on AWS). */
   async tick(generation: number): Promise<void> {
     const now = this.c.clock.now();
@@ -299,12 +273,7 @@ export class PartitionScheduler {
 
   /** The earliest of the next processing-time timer and the next message to become visible. */
   nextWake(): number | undefined {
-    let t: number | undefined = this.c.queue.nextVisibleAt();
-    for (const r of this.runners) {
-      const n = r.nextProcessingTimer();
-      if (n !== undefined && (t === undefined || n < t)) t = n;
-    }
-    return t;
+    return nextWake(this.runners, this.c.queue);
   }
 
   /** True once every partition forwarded end-of-input. */
@@ -324,36 +293,21 @@ export class PartitionScheduler {
 
   /** Progress per task. */
   progress(): TaskProgress[] {
-    return this.plan.tasks.map((t) => {
-      const rs = this.runners.filter((r) => r.task.id === t.id);
-      return {
-        task: t.id,
-        backlog: this.c.queue.backlog(t.id),
-        recordsIn: rs.reduce((a, r) => a + r.stats.recordsIn, 0),
-        recordsOut: rs.reduce((a, r) => a + r.stats.recordsOut, 0),
-      };
-    });
+    return taskProgress(this.plan, this.runners, this.c.queue);
   }
 
   /** Each loaded partition's report, with its backlog, in plan order. */
   partitionReports(): PartitionReport[] {
-    const out: PartitionReport[] = [];
-    for (const r of this.runners) {
-      const report = r.report(this.c.clock.now());
-      if (report) out.push({ ...report, backlog: this.c.queue.backlog(r.task.id, r.partition) });
-    }
-    return out;
+    return partitionReports(this.runners, this.c.queue, this.c.clock.now());
   }
 
   /** Records read from sources so far (re-reads after a restore included). */
   sourceRecords(): number {
-    let n = this.sourceRecordsBefore;
-    for (const r of this.runners) if (r.task.isSource) n += r.stats.recordsIn;
-    return n;
+    return sourceRecords(this.runners, this.sourceRecordsBefore);
   }
 
   /** Envelopes that the queues dead-lettered after too many receives. */
   queueDeadLetters(): QueueDeadLetter[] {
-    return this.plan.tasks.flatMap((t) => [...this.c.queue.deadLetters(t.id)]);
+    return queueDeadLetters(this.plan, this.c.queue);
   }
 }
