@@ -43,6 +43,14 @@ export const REGULAR_LAYOUT = "j3";
 /** The state layout of the bucketed interval join (band-join.ts), in its operator uid. */
 export const BAND_LAYOUT = "b1";
 
+/**
+ * The uid of join `rel` of state layout `layout`: `-n` after it when the optimizer narrowed its
+ * rows (rank-prune.ts), so that a savepoint of the wider rows is refused, not misread.
+ */
+function joinUid(ctx: { uid(): string }, layout: string, rel: Join): string {
+  return `${ctx.uid()}-${layout}${rel.narrowed ? "-n" : ""}`;
+}
+
 /** Builds join `rel`; `input` builds its sides (sharing `ctx.reuse`, made here for the outermost join). */
 export function translateJoin<C extends JoinContext>(
   rel: Join,
@@ -50,7 +58,7 @@ export function translateJoin<C extends JoinContext>(
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
   const ctx = withReuse(outer);
-  const uid = () => `${ctx.uid()}-${JOIN_LAYOUT}`;
+  const uid = () => joinUid(ctx, JOIN_LAYOUT, rel);
   if (isAppendJoin(rel))
     return translateAppendJoin(rel, joinCode(rel.condition, rel.left.fields, rel.right.fields), ctx, input);
   const residual = rel.condition ? generate(rel.condition) : undefined;
@@ -82,7 +90,7 @@ export function translateJoin<C extends JoinContext>(
             rightInsertOnly: !isUpdating(changelogMode(rel.right)),
           }),
         )
-  ).uid(rel.temporal ? uid() : `${ctx.uid()}-${REGULAR_LAYOUT}`);
+  ).uid(rel.temporal ? uid() : joinUid(ctx, REGULAR_LAYOUT, rel));
   if (isUpdating(changelogMode(rel))) return joined as DataStream<unknown>;
   return joined.map((c) => c.row).uid(ctx.uid()) as DataStream<unknown>;
 }
@@ -136,7 +144,7 @@ function translateAppendJoin<C extends JoinContext, T>(
     .connect(right)
     .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
     .process(fn)
-    .uid(`${ctx.uid()}-${JOIN_LAYOUT}`) as DataStream<unknown>;
+    .uid(joinUid(ctx, JOIN_LAYOUT, rel)) as DataStream<unknown>;
 }
 
 /** Builds join `rel` as the bucketed interval join of `band` (band-join.ts). */
@@ -161,7 +169,7 @@ function translateBandJoin<C extends JoinContext, T>(
     .connect(r)
     .keyBy(lk as (x: unknown) => Key, rk as (x: unknown) => Key)
     .process(bandJoin(band, code, storedKey, copiedKey))
-    .uid(`${ctx.uid()}-${BAND_LAYOUT}`) as DataStream<unknown>;
+    .uid(joinUid(ctx, BAND_LAYOUT, rel)) as DataStream<unknown>;
 }
 
 /**

@@ -51,15 +51,15 @@ export function pruneJoin(c: Calc, optimize: (rel: Rel) => Rel): Calc {
 }
 
 /** Old column → new position, for the kept columns `keep` (ascending). */
-const positions = (keep: readonly number[]) => new Map(keep.map((old, i) => [old, i]));
+export const positions = (keep: readonly number[]) => new Map(keep.map((old, i) => [old, i]));
 
 /** `e` over a relation of `fields`, reading the same columns at their new positions `at`. */
-function reindex(e: BoundExpr, at: ReadonlyMap<number, number>, fields: readonly Field[]): BoundExpr {
+export function reindex(e: BoundExpr, at: ReadonlyMap<number, number>, fields: readonly Field[]): BoundExpr {
   return rewriteInputs(e, (i) => ({ kind: "input", index: at.get(i) as number, type: (fields[i] as Field).type }));
 }
 
 /** `rel` projected to its columns `columns`. */
-function projected(rel: Rel, columns: readonly number[]): Rel {
+export function projected(rel: Rel, columns: readonly number[]): Rel {
   if (columns.length === rel.fields.length) return rel;
   const projects: BoundExpr[] = columns.map((index) => ({
     kind: "input",

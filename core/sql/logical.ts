@@ -98,6 +98,8 @@ export type Rel =
        * versioned; the rowtime columns of each side; `table` is the versioned table (not a view).
        */
       readonly temporal?: { readonly leftTime: number; readonly rightTime: number; readonly table?: TableDef };
+      /** Set by the optimizer when a rank above had its columns pruned into this join (rank-prune.ts): it stores narrower rows. */
+      readonly narrowed?: true;
     }
   | {
       /** Window functions `f(…) OVER (PARTITION BY … ORDER BY … [frame])`: the input's columns, then one per call. */
@@ -126,6 +128,8 @@ export type Rel =
        * insert-only, when the watermark passes its end.
        */
       readonly windowEnd?: number;
+      /** Set by the optimizer when it dropped input columns that nothing reads (rank-prune.ts): the rows it stores are narrower. */
+      readonly narrowed?: true;
       readonly fields: readonly Field[];
     }
   | {

@@ -6,6 +6,8 @@
  * - filter pushdown: conjuncts of a filter over an aggregate that read only grouping keys move
  *   below the aggregate;
  * - projection pushdown into a join: its sides keep only the columns read above it (join-prune.ts);
+ * - projection pushdown through a rank: its input keeps only the columns read above it and by
+ *   its keys (rank-prune.ts);
  * - TopN: a filter `rn <= N` over `ROW_NUMBER() OVER (…)` becomes a rank (rank-rule.ts);
  * - constant folding in every expression; a filter that folds to TRUE goes away, and an
  *   identity calc is removed.
@@ -15,6 +17,7 @@ import { unsupported } from "./errors.ts";
 import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
 import { pruneJoin } from "./join-prune.ts";
 import type { Rel } from "./logical.ts";
+import { pruneRank } from "./rank-prune.ts";
 import { checkWindows, toRank } from "./rank-rule.ts";
 import { checkVersionKeys } from "./temporal-join.ts";
 
@@ -54,9 +57,12 @@ function rewrite(rel: Rel): Rel {
       return windowAggregate({ ...rel, input: rewrite(rel.input) });
     case "calc":
       return simplifyCalc(
-        toRank(
-          pruneJoin(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))), rewrite),
-          andBoth,
+        pruneRank(
+          toRank(
+            pruneJoin(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))), rewrite),
+            andBoth,
+          ),
+          rewrite,
         ),
       );
   }

@@ -165,6 +165,10 @@ function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStr
   }
   if (calcReadsClock(rel)) return proctimeCalc(rel, input, updating).uid(uid());
   if (updating) {
+    if (renamesOnly(rel)) {
+      uid(); // the map this plan had: later operators keep their uids
+      return input;
+    }
     const test = rel.filter ? generate(rel.filter) : undefined;
     const project = generateRow(rel.projects);
     let s = input as DataStream<Change>;
@@ -175,6 +179,12 @@ function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStr
 }
 
 type Calc = Extract<Rel, { kind: "calc" }>;
+
+/** True when `rel` keeps every input column in place, unfiltered (at most renaming them): it changes no row. */
+const renamesOnly = (rel: Calc): boolean =>
+  !rel.filter &&
+  rel.projects.length === rel.input.fields.length &&
+  rel.projects.every((p, i) => p.kind === "input" && p.index === i);
 
 /** A calc's projections, then its filter. */
 const calcExprs = (rel: Calc): BoundExpr[] => (rel.filter ? [...rel.projects, rel.filter] : [...rel.projects]);
@@ -205,6 +215,13 @@ export function isPlainCalc(rel: Rel): rel is Calc {
   );
 }
 
+/** Where calc `rel` runs, for EXPLAIN. */
+function calcRuns(rel: Calc): string {
+  if (fusesWithScan(rel)) return "in the source's reader";
+  if (fusesWithJoin(rel) && isPlainCalc(rel)) return "in the join";
+  return isUpdating(changelogMode(rel.input)) && renamesOnly(rel) ? "no operator (it renames only)" : "filter + map";
+}
+
 /** True when {@link fusedScanCalc} runs `rel` inside its scan's source. */
 const fusesWithScan = (rel: Calc): boolean =>
   rel.input.kind === "scan" && hasNativeScan(rel.input.table) && isPlainCalc(rel);
@@ -226,7 +243,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${fusesWithScan(rel) ? "in the source's reader" : fusesWithJoin(rel) && isPlainCalc(rel) ? "in the join" : "filter + map"}`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${calcRuns(rel)}`;
       break;
     case "join":
       line = describeJoin(rel);

@@ -249,9 +249,11 @@ export function translateRank(
   rel: Rank,
   input: DataStream<unknown>,
   retracting: boolean,
-  uid: () => string,
+  nextUid: () => string,
   miniBatch = false,
 ): DataStream<unknown> {
+  // A rank whose rows lost columns (rank-prune.ts) stores narrower rows: its own uid, so a savepoint of the wider ones is refused.
+  const uid = () => `${nextUid()}${rel.narrowed ? "-n" : ""}`;
   const keys = rel.partitionKeys;
   const keyOfRow = (r: Row): Key => (keys.length === 0 ? 0 : (keys.map((k) => r[k]) as Key));
   const order = rankOrder(rel.orderBy);
@@ -267,7 +269,7 @@ export function translateRank(
       .uid(uid()) as DataStream<unknown>;
   if (!retracting) {
     // The uid this plan gave a map of rows to changes before the TopN took rows: later operators keep theirs (and their savepoints).
-    uid();
+    nextUid();
     return (input as DataStream<Row>)
       .keyBy(keyOfRow)
       .process(appendTopN(rel.limit, order, rel.rowNumber, miniBatch))

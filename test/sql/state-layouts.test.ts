@@ -1,6 +1,7 @@
 /**
  * The SQL operators whose state layout changed on 2026-12-07 (shared distinct views `-a2`,
- * window panes `-w2`, the bucketed band join `-b1`) end their uid in the layout's version, so
+ * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
+ * optimizer narrowed `-n`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -24,6 +25,12 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
 
   it("is refused for COUNT(DISTINCT) calls kept one entry per call and value (q15: -a2)", async () => {
     await expectOlderLayoutRefused(job("layout-q15", "q15", 20_000), "layout-q15", "a2", "");
+  });
+
+  it("is refused for a rank that stored every column of its input, unpruned (q9: -n)", async () => {
+    // Both the rank and the interval join below it store narrower rows (a bid's channel and url are pruned).
+    const refusal = /operator uid 'sql-\d+-j2', 'sql-\d+' are gone and 'sql-\d+-j2-n', 'sql-\d+-n' are new/;
+    await expectOlderLayoutRefused(job("layout-q9", "q9", 100_000), "layout-q9", "n", "", refusal);
   });
 
   it("is refused for a band join stored as the per-key interval join (q7: -b1)", async () => {

@@ -13,9 +13,16 @@ import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 
 /**
  * Runs `job` (named `name`, checkpointing) to a savepoint, renames its uids ending in `-${layout}`
- * to end in `older` instead ("" for none), and expects a restore of the copy to be refused.
+ * to end in `older` instead ("" for none), and expects a restore of the copy to be refused (with
+ * `refusal`, by default the message naming one such uid).
  */
-export async function expectOlderLayoutRefused(job: Job, name: string, layout: string, older: string): Promise<void> {
+export async function expectOlderLayoutRefused(
+  job: Job,
+  name: string,
+  layout: string,
+  older: string,
+  refusal?: RegExp,
+): Promise<void> {
   const checkpoints = new InMemoryCheckpointStore();
   const opts = { clock: new ManualClock(), store: new InMemoryStateStore(), checkpoints, batchTimeMs: 1 };
   const stop = new AbortController();
@@ -36,9 +43,11 @@ export async function expectOlderLayoutRefused(job: Job, name: string, layout: s
     parallelism: rename(now.parallelism) as Savepoint["parallelism"],
     state: rename(now.state) as Savepoint["state"],
   });
-  const gone = new RegExp(
-    `holds state the job has no operator for: operator uid 'sql-\\d+${older}' is gone and 'sql-\\d+-${layout}' is new`,
-  );
+  const gone =
+    refusal ??
+    new RegExp(
+      `holds state the job has no operator for: operator uid 'sql-\\d+${older}' is gone and 'sql-\\d+-${layout}' is new`,
+    );
   await expect(new EmbeddedRuntime(job, { ...opts, fromSavepoint: "old" }).run()).rejects.toThrow(gone);
   // The savepoint of this layout restores.
   await expect(new EmbeddedRuntime(job, { ...opts, fromSavepoint: "now" }).run()).resolves.toBeUndefined();
