@@ -111,14 +111,15 @@ export function fusedJoinCalc<C extends JoinContext, T>(
   outer: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
   make: FusedCalc<T>["make"],
+  calcUid: () => string = outer.uid,
 ): DataStream<T> | undefined {
   const rel = calc.input;
   if (rel.kind !== "join" || !fusesWithJoin(calc)) return undefined;
   const { filter, projects } = calc;
   const code = fusedJoinCode(rel.condition, rel.left.fields.length, { filter, projects, make });
   const joined = translateAppendJoin(rel, code, withReuse(outer), input);
-  if (filter) outer.uid();
-  outer.uid();
+  if (filter) calcUid();
+  calcUid();
   return joined as DataStream<T>;
 }
 

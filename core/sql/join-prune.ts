@@ -32,10 +32,15 @@ export function pruneJoin(c: Calc, optimize: (rel: Rel) => Rel): Calc {
   const at = positions(keep);
   const leftAt = positions(leftKeep);
   const rightAt = positions(rightKeep);
+  // Under a calc new to the plan (rank-prune.ts), a side's new calc is new too: uids outside the sequence.
+  const side = (rel: Rel, keepCols: readonly number[]) => {
+    const p = projected(rel, keepCols);
+    return optimize(c.synthetic && p !== rel && p.kind === "calc" ? { ...p, synthetic: true } : p);
+  };
   const join: Join = {
     ...j,
-    left: optimize(projected(j.left, leftKeep)),
-    right: optimize(projected(j.right, rightKeep)),
+    left: side(j.left, leftKeep),
+    right: side(j.right, rightKeep),
     leftKeys: j.leftKeys.map((k) => reindex(k, leftAt, j.left.fields)),
     rightKeys: j.rightKeys.map((k) => reindex(k, rightAt, j.right.fields)),
     fields: keep.map((i) => j.fields[i] as Field),

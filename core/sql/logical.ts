@@ -59,6 +59,11 @@ export type Rel =
       readonly projects: readonly BoundExpr[];
       readonly filter?: BoundExpr;
       readonly fields: readonly Field[];
+      /**
+       * Made by the optimizer where the plan had no calc (rank-prune.ts): its operators take uids
+       * outside the plan's sequence, so that every operator after it keeps its uid (and state).
+       */
+      readonly synthetic?: true;
     }
   | {
       readonly kind: "aggregate";

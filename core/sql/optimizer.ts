@@ -7,7 +7,7 @@
  *   below the aggregate;
  * - projection pushdown into a join: its sides keep only the columns read above it (join-prune.ts);
  * - projection pushdown through a rank: its input keeps only the columns read above it and by
- *   its keys (rank-prune.ts);
+ *   its keys (rank-prune.ts), and through a window TVF (window-prune.ts);
  * - TopN: a filter `rn <= N` over `ROW_NUMBER() OVER (…)` becomes a rank (rank-rule.ts);
  * - constant folding in every expression; a filter that folds to TRUE goes away, and an
  *   identity calc is removed.
@@ -20,6 +20,7 @@ import type { Rel } from "./logical.ts";
 import { pruneRank } from "./rank-prune.ts";
 import { checkWindows, toRank } from "./rank-rule.ts";
 import { checkVersionKeys } from "./temporal-join.ts";
+import { pruneWindowTvf } from "./window-prune.ts";
 
 const POS = { line: 0, column: 0 };
 
@@ -59,7 +60,12 @@ function rewrite(rel: Rel): Rel {
       return simplifyCalc(
         pruneRank(
           toRank(
-            pruneJoin(pushIntoJoin(pushThroughAggregate(mergeCalc({ ...rel, input: rewrite(rel.input) }))), rewrite),
+            pruneJoin(
+              pushIntoJoin(
+                pushThroughAggregate(pruneWindowTvf(mergeCalc({ ...rel, input: rewrite(rel.input) }), rewrite)),
+              ),
+              rewrite,
+            ),
             andBoth,
           ),
           rewrite,
@@ -77,8 +83,10 @@ function mergeCalc(outer: Calc): Calc {
   const projects = outer.projects.map((p) => rewriteInputs(p, replace));
   const outerFilter = outer.filter ? rewriteInputs(outer.filter, replace) : undefined;
   const filter = and(inner.filter, outerFilter);
-  const { filter: _old, ...rest } = outer;
-  return { ...rest, input: inner.input, projects, ...(filter ? { filter } : {}) };
+  const { filter: _old, synthetic: _s, ...rest } = outer;
+  // One calc's operators either way: the merged one is new to the plan only when both were.
+  const synthetic = outer.synthetic && inner.synthetic;
+  return { ...rest, input: inner.input, projects, ...(filter ? { filter } : {}), ...(synthetic ? { synthetic } : {}) };
 }
 
 function pushThroughAggregate(outer: Calc): Calc {

@@ -55,6 +55,20 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
   return stream;
 }
 
+/** Per plan (by its uid sequence), the uids of the operators of synthetic calcs: `sql-s0`, `sql-s1`, … */
+const synthetic = new WeakMap<() => string, () => string>();
+
+/** The uids, outside `uid`'s sequence, of a calc the optimizer made where the plan had none. */
+function syntheticUid(uid: () => string): () => string {
+  let next = synthetic.get(uid);
+  if (!next) {
+    let n = 0;
+    next = () => `sql-s${n++}`;
+    synthetic.set(uid, next);
+  }
+  return next;
+}
+
 /** Ids of the functions in plans (a UDF's implementation), for {@link planKey}. */
 const fnIds = new WeakMap<object, number>();
 let nextFnId = 0;
@@ -94,10 +108,11 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
     case "calc": {
+      const own = rel.synthetic ? syntheticUid(uid) : uid; // the calc's own operators' uids
       const fused = isPlainCalc(rel)
-        ? (fusedScanCalc(rel, env, uid, ctx.streams) ?? fusedJoinCalc(rel, ctx, translate, generateRow))
+        ? (fusedScanCalc(rel, env, uid, ctx.streams, own) ?? fusedJoinCalc(rel, ctx, translate, generateRow, own))
         : undefined;
-      return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), uid);
+      return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), own);
     }
     case "aggregate": {
       const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;

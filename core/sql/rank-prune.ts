@@ -37,7 +37,11 @@ export function pruneRank(c: Calc, optimize: (rel: Rel) => Rel): Calc {
   const keep = [...used].sort((a, b) => a - b);
   const at = positions(keep);
   const to = (i: number) => at.get(i) as number;
-  const input = narrowJoin(optimize(projected(r.input, keep)), joinUnder(r.input)?.fields.length);
+  const pruned = projected(r.input, keep);
+  const input = narrowJoin(
+    optimize(pruned !== r.input && pruned.kind === "calc" ? { ...pruned, synthetic: true } : pruned),
+    joinUnder(r.input)?.fields.length,
+  );
   const rank: Rank = {
     ...r,
     input,

@@ -31,6 +31,7 @@ export function fusedScanCalc(
   env: StreamExecutionEnvironment,
   uid: () => string,
   streams?: ReadonlyMap<string, unknown>,
+  calcUid: () => string = uid,
 ): DataStream<Row> | undefined {
   const scan = rel.input;
   if (scan.kind !== "scan" || streams?.has(scan.table.name)) return undefined;
@@ -39,8 +40,8 @@ export function fusedScanCalc(
   const test = rel.filter ? generate<unknown>(rel.filter, native.column) : undefined;
   const project = generateRow<unknown>(rel.projects, native.column);
   const stream = env.fromSource(calcSource(native.source, test, project)).uid(uid());
-  if (rel.filter) uid();
-  uid();
+  if (rel.filter) calcUid();
+  calcUid();
   return stream;
 }
 

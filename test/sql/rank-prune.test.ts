@@ -1,8 +1,9 @@
 /**
  * Projection pushdown through a rank (core/sql/rank-prune.ts): the columns that nothing above a
  * TopN reads, and that are none of its keys, are dropped below it, down into a join's sides; the
- * rank and a join whose rows lost columns end their uids in `-n`, and a rank that needs every
- * column keeps its plan and uid.
+ * rank and a join whose rows lost columns end their uids in `-n`; the calcs the rule adds take
+ * uids outside the plan's sequence, so no other operator moves; a rank that needs every column
+ * keeps its plan and uid.
  */
 import { describe, expect, it } from "vitest";
 import { buildGraph } from "../../core/api/environment.ts";
@@ -14,6 +15,7 @@ const DDL = `CREATE TABLE auction (id BIGINT, seller BIGINT, category BIGINT, ex
 CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, url VARCHAR, \`dateTime\` TIMESTAMP(3),
   WATERMARK FOR \`dateTime\` AS \`dateTime\` - INTERVAL '4' SECOND) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 CREATE TABLE best (id BIGINT, seller BIGINT, price BIGINT) WITH ('connector' = 'blackhole');
+CREATE TABLE cnt (auction BIGINT, n BIGINT) WITH ('connector' = 'blackhole');
 CREATE TABLE top_bids (auction BIGINT, bidder BIGINT, price BIGINT, url VARCHAR, t TIMESTAMP(3)) WITH ('connector' = 'blackhole');
 `;
 
@@ -40,7 +42,15 @@ describe("projection pushdown through a rank", () => {
     expect(plan).toContain("Calc(select=[id, seller, price]) → in the join");
     expect(plan).toContain("Calc(select=[auction, price, dateTime]) → filter + map"); // bid: no bidder, no url
     expect(plan).toContain("Calc(select=[id, seller, dateTime]) → filter + map"); // auction: no category, no extra
-    expect(keyedUids(`INSERT INTO best ${winners("id, seller, price")}`)).toEqual(["sql-7-b1-n", "sql-10-n"]);
+    // Before the rule: sql-5-b1 and sql-7. The new calcs take uids outside the sequence (sql-s…).
+    expect(keyedUids(`INSERT INTO best ${winners("id, seller, price")}`)).toEqual(["sql-5-b1-n", "sql-7-n"]);
+  });
+
+  it("moves no later operator onto another uid", () => {
+    const counts = `INSERT INTO cnt SELECT auction, COUNT(*) FROM (SELECT auction, price FROM (
+      SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) AS rn FROM bid) WHERE rn <= 2) GROUP BY auction`;
+    expect(physical(counts)).toContain("Calc(select=[auction, price]) → filter + map"); // new below the rank
+    expect(keyedUids(counts)).toEqual(["sql-3-n", "sql-5"]); // before the rule: sql-3 and sql-5
   });
 
   it("keeps the plan and the uid of a TopN whose every column is read", () => {
