@@ -94,7 +94,7 @@ class ServerTest(unittest.TestCase):
         self.client.sock.sendall(post(request([5])))
         self.assertEqual(json.loads(self.client.answer()[2])["groups"][0]["out"], [6])
 
-    def test_the_answers_to_requests_that_came_in_one_read_go_out_in_one_write(self):
+    def test_the_answers_to_requests_that_came_in_one_read_go_out_in_writes_of_at_most_4(self):
         from riffle_sdk import server
 
         writes = []
@@ -109,9 +109,12 @@ class ServerTest(unittest.TestCase):
         try:
             self.client.sock.sendall(b"".join(post(request([i], id_=str(i))) for i in range(4)))
             self.assertEqual([json.loads(self.client.answer()[2])["id"] for _ in range(4)], ["0", "1", "2", "3"])
+            # A longer read: its answers go out 4 at a time, the first before the rest are computed.
+            self.client.sock.sendall(b"".join(post(request([i], id_=str(i))) for i in range(10)))
+            self.assertEqual([json.loads(self.client.answer()[2])["id"] for _ in range(10)], [str(i) for i in range(10)])
         finally:
             server.Connection._flush = flush
-        self.assertEqual(writes, [4])
+        self.assertEqual(writes, [4, 4, 4, 2])
 
     def test_a_large_body_split_across_writes(self):
         values = list(range(20000))
