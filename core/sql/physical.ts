@@ -29,6 +29,11 @@ export interface TranslateContext {
   readonly env: StreamExecutionEnvironment;
   /** The next operator uid (stable ids for their state). */
   readonly uid: () => string;
+  /**
+   * The next uid outside `uid`'s sequence, for the operators of a calc the optimizer made where
+   * the plan had none (`synthetic`): `<prefix>-s0`, `<prefix>-s1`, … (absent: `uid` itself).
+   */
+  readonly syntheticUid?: () => string;
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
   /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
   readonly miniBatch?: boolean;
@@ -53,20 +58,6 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
   const stream = build(rel, ctx);
   memo.set(key, stream);
   return stream;
-}
-
-/** Per plan (by its uid sequence), the uids of the operators of synthetic calcs: `sql-s0`, `sql-s1`, … */
-const synthetic = new WeakMap<() => string, () => string>();
-
-/** The uids, outside `uid`'s sequence, of a calc the optimizer made where the plan had none. */
-function syntheticUid(uid: () => string): () => string {
-  let next = synthetic.get(uid);
-  if (!next) {
-    let n = 0;
-    next = () => `sql-s${n++}`;
-    synthetic.set(uid, next);
-  }
-  return next;
 }
 
 /** Ids of the functions in plans (a UDF's implementation), for {@link planKey}. */
@@ -108,7 +99,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
     case "calc": {
-      const own = rel.synthetic ? syntheticUid(uid) : uid; // the calc's own operators' uids
+      const own = rel.synthetic ? (ctx.syntheticUid ?? uid) : uid; // the calc's own operators' uids
       const fused = isPlainCalc(rel)
         ? (fusedScanCalc(rel, env, uid, ctx.streams, own) ?? fusedJoinCalc(rel, ctx, translate, generateRow, own))
         : undefined;

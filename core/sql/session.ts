@@ -322,7 +322,8 @@ export function sqlJob(name: string, text: string, configure?: (env: StreamExecu
   return defineJob(name, (env) => {
     configure?.(env);
     let n = 0;
-    const ctx: TranslateContext = { env, uid: () => `sql-${n++}` };
+    let s = 0;
+    const ctx: TranslateContext = { env, uid: () => `sql-${n++}`, syntheticUid: () => `sql-s${s++}` };
     for (const p of program.inserts) writeInsert(p, ctx);
   });
 }

@@ -80,7 +80,13 @@ export class StreamTableEnvironment {
 
   private constructor(env: StreamExecutionEnvironment, uidPrefix: string) {
     let n = 0;
-    this.ctx = { env, uid: () => `${uidPrefix}-${n++}`, streams: this.streams };
+    let s = 0;
+    this.ctx = {
+      env,
+      uid: () => `${uidPrefix}-${n++}`,
+      syntheticUid: () => `${uidPrefix}-s${s++}`,
+      streams: this.streams,
+    };
   }
 
   /** A table environment over `env`; `uidPrefix` (default `sql`) names its operators' uids. */
