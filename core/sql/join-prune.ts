@@ -4,8 +4,9 @@
  * that the join stores, compares and concatenates narrower rows (q3 keeps 2 of an auction's 10
  * columns). A temporal join is left alone (its rowtime columns are positions in its sides).
  */
-import { type BoundExpr, inputsOf, rewriteInputs } from "./expr.ts";
+import { inputsOf } from "./expr.ts";
 import type { Field, Rel } from "./logical.ts";
+import { positions, projected, reindex } from "./prune.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 type Join = Extract<Rel, { kind: "join" }>;
@@ -53,23 +54,4 @@ export function pruneJoin(c: Calc, optimize: (rel: Rel) => Rel): Calc {
     projects: c.projects.map((p) => reindex(p, at, j.fields)),
     ...(filter ? { filter: reindex(filter, at, j.fields) } : {}),
   };
-}
-
-/** Old column → new position, for the kept columns `keep` (ascending). */
-export const positions = (keep: readonly number[]) => new Map(keep.map((old, i) => [old, i]));
-
-/** `e` over a relation of `fields`, reading the same columns at their new positions `at`. */
-export function reindex(e: BoundExpr, at: ReadonlyMap<number, number>, fields: readonly Field[]): BoundExpr {
-  return rewriteInputs(e, (i) => ({ kind: "input", index: at.get(i) as number, type: (fields[i] as Field).type }));
-}
-
-/** `rel` projected to its columns `columns`. */
-export function projected(rel: Rel, columns: readonly number[]): Rel {
-  if (columns.length === rel.fields.length) return rel;
-  const projects: BoundExpr[] = columns.map((index) => ({
-    kind: "input",
-    index,
-    type: (rel.fields[index] as Field).type,
-  }));
-  return { kind: "calc", input: rel, projects, fields: columns.map((i) => rel.fields[i] as Field) };
 }

@@ -9,9 +9,8 @@
  * their operator uids carry: a savepoint taken before this rule (the wide rows) names a uid the
  * plan lacks and is refused instead of misread.
  */
-import { inputsOf } from "./expr.ts";
-import { positions, projected, reindex } from "./join-prune.ts";
 import type { Field, Rel } from "./logical.ts";
+import { columnsRead, overPruned, positions, projected } from "./prune.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 type Rank = Extract<Rel, { kind: "rank" }>;
@@ -24,17 +23,9 @@ export function pruneRank(c: Calc, optimize: (rel: Rel) => Rel): Calc {
   const r = c.input;
   if (r.kind !== "rank") return c;
   const n = r.input.fields.length;
-  const used = new Set<number>();
-  const read = (i: number) => {
-    if (i < n) used.add(i);
-  };
-  for (const p of c.projects) for (const i of inputsOf(p)) read(i);
-  if (c.filter) for (const i of inputsOf(c.filter)) read(i);
-  for (const k of r.partitionKeys) read(k);
-  for (const o of r.orderBy) read(o.column);
-  if (r.windowEnd !== undefined) read(r.windowEnd);
-  if (used.size === n) return c;
-  const keep = [...used].sort((a, b) => a - b);
+  const keys = [...r.partitionKeys, ...r.orderBy.map((o) => o.column)];
+  const keep = columnsRead(c, n, r.windowEnd === undefined ? keys : [...keys, r.windowEnd]);
+  if (keep.length === n) return c;
   const at = positions(keep);
   const to = (i: number) => at.get(i) as number;
   const pruned = projected(r.input, keep);
@@ -48,19 +39,10 @@ export function pruneRank(c: Calc, optimize: (rel: Rel) => Rel): Calc {
     partitionKeys: r.partitionKeys.map(to),
     orderBy: r.orderBy.map((o) => ({ ...o, column: to(o.column) })),
     ...(r.windowEnd !== undefined ? { windowEnd: to(r.windowEnd) } : {}),
-    fields: [...keep.map((i) => r.fields[i] as Field), ...r.fields.slice(n)],
+    fields: [...keep.map((i) => r.fields[i] as Field), ...r.fields.slice(n)], // the row number after them
     narrowed: true,
   };
-  // The row number, when the rank gives it, follows the kept columns.
-  const outAt = new Map(at);
-  for (let i = n; i < r.fields.length; i++) outAt.set(i, keep.length + (i - n));
-  const { filter, ...rest } = c;
-  return {
-    ...rest,
-    input: rank,
-    projects: c.projects.map((p) => reindex(p, outAt, r.fields)),
-    ...(filter ? { filter: reindex(filter, outAt, r.fields) } : {}),
-  };
+  return overPruned(c, rank, keep, n);
 }
 
 /** The join that `rel` is, or that its calcs sit on. */

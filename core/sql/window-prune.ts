@@ -6,9 +6,8 @@
  * a bid's price (and auction) and time of its seven columns. Only over a calc, which the
  * projection merges into: the window function holds no state, so no operator or uid changes.
  */
-import { inputsOf } from "./expr.ts";
-import { positions, projected, reindex } from "./join-prune.ts";
 import type { Field, Rel } from "./logical.ts";
+import { columnsRead, overPruned, positions, projected } from "./prune.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 
@@ -22,27 +21,13 @@ export function pruneWindowTvf(c: Calc, optimize: (rel: Rel) => Rel): Calc {
   // would move the uids of the stateful operators above it (their savepoints' state).
   if (t.kind !== "window-tvf" || t.input.kind !== "calc") return c;
   const n = t.input.fields.length;
-  const used = new Set<number>([t.time]);
-  for (const p of c.projects) for (const i of inputsOf(p)) if (i < n) used.add(i);
-  if (c.filter) for (const i of inputsOf(c.filter)) if (i < n) used.add(i);
-  if (used.size === n) return c;
-  const keep = [...used].sort((a, b) => a - b);
-  const at = positions(keep);
-  const input = optimize(projected(t.input, keep));
+  const keep = columnsRead(c, n, [t.time]);
+  if (keep.length === n) return c;
   const tvf: Rel = {
     ...t,
-    input,
-    time: at.get(t.time) as number,
-    fields: [...keep.map((i) => t.fields[i] as Field), ...t.fields.slice(n)],
+    input: optimize(projected(t.input, keep)),
+    time: positions(keep).get(t.time) as number,
+    fields: [...keep.map((i) => t.fields[i] as Field), ...t.fields.slice(n)], // the window's columns after them
   };
-  // The window's columns follow the kept ones.
-  const outAt = new Map(at);
-  for (let i = n; i < t.fields.length; i++) outAt.set(i, keep.length + (i - n));
-  const { filter, ...rest } = c;
-  return {
-    ...rest,
-    input: tvf,
-    projects: c.projects.map((p) => reindex(p, outAt, t.fields)),
-    ...(filter ? { filter: reindex(filter, outAt, t.fields) } : {}),
-  };
+  return overPruned(c, tvf, keep, n);
 }
