@@ -17,6 +17,7 @@ import { Catalog } from "./catalog.ts";
 import { type ColumnReader, generateObject, generateRecord } from "./codegen.ts";
 import { connectorOf, sinkAccepts, sourceOf } from "./connectors.ts";
 import { invalid, SqlError, unsupported } from "./errors.ts";
+import { describeLogical, describePhysical } from "./explain-plan.ts";
 import type { BoundExpr, Row } from "./expr.ts";
 import { filesystemSink } from "./filesystem.ts";
 import { fusedJoinCalc } from "./join-plan.ts";
@@ -24,14 +25,7 @@ import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from 
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
-import {
-  describeLogical,
-  describePhysical,
-  insertOnlyCalc,
-  isPlainCalc,
-  type TranslateContext,
-  translate,
-} from "./physical.ts";
+import { insertOnlyCalc, isPlainCalc, type TranslateContext, translate } from "./physical.ts";
 import { connectorFor, writeRegisteredSink } from "./registered-table.ts";
 import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";

@@ -18,9 +18,10 @@ import type { Change } from "./aggregate.ts";
 import type { ChangeRecord } from "./changelog.ts";
 import { generateRecord } from "./codegen.ts";
 import { SqlError } from "./errors.ts";
+import { describePhysical } from "./explain-plan.ts";
 import type { Row } from "./expr.ts";
 import { type ChangelogMode, changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
-import { describePhysical, type TranslateContext, translate } from "./physical.ts";
+import { type TranslateContext, translate } from "./physical.ts";
 import { DATASTREAM_CONNECTOR, SqlSession, writeInsert } from "./session.ts";
 import { type ScalarFunction, userFunction } from "./udf.ts";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { PolicyError } from "../../core/governance/policy-sql.ts";
 import type { Principal } from "../../core/governance/principal.ts";
 import { applyGovernance } from "../../core/governance/rewrite.ts";
-import { describeLogical } from "../../core/sql/physical.ts";
+import { describeLogical } from "../../core/sql/explain-plan.ts";
 import { SqlSession } from "../../core/sql/session.ts";
 
 const DDL = `CREATE TABLE t (id BIGINT, region VARCHAR, card VARCHAR) WITH ('connector' = 'datagen', 'number-of-rows' = '1');

@@ -1,0 +1,123 @@
+/**
+ * EXPLAIN's plans: the logical plan one operator a line, and the physical plan with each
+ * operator's changelog mode (Flink's notation) and what runs it.
+ */
+import { hasNativeScan } from "./connectors.ts";
+import { type BoundExpr, showExpr } from "./expr.ts";
+import { describeJoin, fusesWithJoin } from "./join-plan.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { describeLookupJoin } from "./lookup-join.ts";
+import { describeOver } from "./over.ts";
+import { isPlainCalc, renamesOnly } from "./physical.ts";
+import { describeRank } from "./rank.ts";
+
+type Calc = Extract<Rel, { kind: "calc" }>;
+
+/** Where calc `rel` runs, for EXPLAIN. */
+function calcRuns(rel: Calc): string {
+  if (fusesWithScan(rel)) return "in the source's reader";
+  if (fusesWithJoin(rel) && isPlainCalc(rel)) return "in the join";
+  return isUpdating(changelogMode(rel.input)) && renamesOnly(rel) ? "no operator (it renames only)" : "filter + map";
+}
+
+/** True when {@link fusedScanCalc} runs `rel` inside its scan's source. */
+const fusesWithScan = (rel: Calc): boolean =>
+  rel.input.kind === "scan" && hasNativeScan(rel.input.table) && isPlainCalc(rel);
+
+/** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
+export function describePhysical(rel: Rel, depth = 0): string[] {
+  const mode = changelogMode(rel)
+    .map((k) => ({ "+I": "I", "-U": "UB", "+U": "UA", "-D": "D" })[k])
+    .join(",");
+  const pad = "  ".repeat(depth);
+  const names = "input" in rel ? rel.input.fields.map((f) => f.name) : [];
+  const show = (e: BoundExpr) => showExpr(e, names);
+  let line: string;
+  switch (rel.kind) {
+    case "scan":
+      line = `Source(connector=[${rel.table.options.connector}], table=[${rel.table.name}], fields=[${rel.fields.map((f) => f.name).join(", ")}])`;
+      break;
+    case "watermark":
+      line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
+      break;
+    case "calc":
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${calcRuns(rel)}`;
+      break;
+    case "join":
+      line = describeJoin(rel);
+      break;
+    case "window-tvf":
+      line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
+      break;
+    case "rank":
+      line = describeRank(rel, isUpdating(changelogMode(rel.input)));
+      break;
+    case "over":
+      line = describeOver(rel, { retracting: isUpdating(changelogMode(rel.input)) });
+      break;
+    case "lookup-join":
+      line = describeLookupJoin(rel);
+      break;
+    case "aggregate":
+      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+      break;
+  }
+  const own = `${pad}${line}, changelogMode=[${mode}]`;
+  return [own, ...inputsOf(rel).flatMap((r) => describePhysical(r, depth + 1))];
+}
+
+/** The logical plan of `rel`, one operator per line. */
+export function describeLogical(rel: Rel, depth = 0): string[] {
+  const pad = "  ".repeat(depth);
+  const names = "input" in rel ? rel.input.fields.map((f) => f.name) : [];
+  const fields = rel.fields.map((f) => f.name).join(", ");
+  let line: string;
+  switch (rel.kind) {
+    case "scan":
+      line = `LogicalTableScan(table=[${rel.table.name}])`;
+      break;
+    case "watermark":
+      line = `LogicalWatermarkAssigner(rowtime=[${rel.fields[rel.time]?.name}], delay=[${rel.delayMs}])`;
+      break;
+    case "calc":
+      line = `LogicalCalc(${rel.filter ? `where=[${showExpr(rel.filter, names)}], ` : ""}select=[${rel.projects.map((p) => showExpr(p, names)).join(", ")}])`;
+      break;
+    case "join": {
+      const all = rel.fields.map((f) => f.name);
+      line = `LogicalJoin(type=[${rel.outer?.toLowerCase() ?? "inner"}], condition=[${rel.condition ? showExpr(rel.condition, all) : "true"}]${rel.leftKeys.length ? `, keys=[${rel.leftKeys.length}]` : ""})`;
+      break;
+    }
+    case "window-tvf":
+      line = `LogicalTableFunctionScan(${showWindow(rel)})`;
+      break;
+    case "rank":
+      line = `LogicalRank(rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${rel.partitionKeys.map((k) => names[k]).join(", ")}], orderBy=[${rel.orderBy.map((k) => `${names[k.column]}${k.desc ? " DESC" : ""}`).join(", ")}], outputRowNumber=[${rel.rowNumber}])`;
+      break;
+    case "over":
+      line = describeOver(rel);
+      break;
+    case "lookup-join":
+      line = `LogicalLookupJoin(table=[${rel.table.name}], type=[${rel.type.toLowerCase()}])`;
+      break;
+    case "aggregate":
+      line = `LogicalAggregate(group=[${names.slice(0, rel.groupKeys).join(", ")}], aggs=[${rel.aggs.map((a) => a.fn).join(", ")}])`;
+      break;
+  }
+  const own = `${pad}${line} → [${fields}]`;
+  return [own, ...inputsOf(rel).flatMap((r) => describeLogical(r, depth + 1))];
+}
+
+function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
+  const w = rel.window;
+  const args =
+    w.fn === "TUMBLE"
+      ? `size=[${w.sizeMs} ms]`
+      : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
+  return `${w.fn}(${w.proctime ? "proctime" : "time"}=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+}
+
+/** The inputs of `rel`. */
+function inputsOf(rel: Rel): Rel[] {
+  if (rel.kind === "join") return [rel.left, rel.right];
+  return "input" in rel ? [rel.input] : [];
+}
