@@ -16,7 +16,7 @@ import { EmbeddedRuntime } from "../core/runtime/embedded.ts";
 import { type ChangeRecord, foldChangelog } from "../core/sql/changelog.ts";
 import { SqlError } from "../core/sql/errors.ts";
 import type { TableDef } from "../core/sql/logical.ts";
-import type { TranslateContext } from "../core/sql/physical.ts";
+import { type TranslateContext, uidSequence } from "../core/sql/physical.ts";
 import { SqlSession, writeInsert } from "../core/sql/session.ts";
 import { Table } from "../core/sql/table-env.ts";
 import { showType } from "../core/sql/types.ts";
@@ -196,8 +196,7 @@ class Client {
 }
 
 function context(env: TranslateContext["env"]): TranslateContext {
-  let n = 0;
-  return { env, uid: () => `sql-${n++}` };
+  return { env, ...uidSequence("sql") };
 }
 
 /** A query's result as it arrives: redrawn in place on a terminal, one line per change otherwise. */

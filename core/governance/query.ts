@@ -18,6 +18,7 @@ import { defineJob } from "../api/environment.ts";
 import type { AuditEntry, AuditLog } from "../ports/audit-log.ts";
 import { runToCompletion } from "../runtime/run-to-completion.ts";
 import { foldChangelog } from "../sql/changelog.ts";
+import { uidSequence } from "../sql/physical.ts";
 import { DATASTREAM_CONNECTOR, SqlSession } from "../sql/session.ts";
 import { Table } from "../sql/table-env.ts";
 import { AUDIT_COLUMNS, auditRow } from "./audit-table.ts";
@@ -91,9 +92,8 @@ export async function governedQuery(options: GovernedQueryOptions): Promise<Gove
     const plan = session.query(query).optimized;
     const audited = report.tables.includes(AUDIT_TABLE) ? (await audit.read()).map(auditRow) : [];
     const job = defineJob("governed-query", (env) => {
-      let n = 0;
       const streams = new Map([[AUDIT_TABLE, env.fromElements(audited)]]);
-      new Table(plan, { env, uid: () => `q-${n++}`, streams }).toChangelogStream().sinkTo("result");
+      new Table(plan, { env, ...uidSequence("q"), streams }).toChangelogStream().sinkTo("result");
     });
     const out = await runToCompletion(job);
     rows = canonicalRows(foldChangelog(out.get("result") ?? []));

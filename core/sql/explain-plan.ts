@@ -8,7 +8,7 @@ import { describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
 import { describeOver } from "./over.ts";
-import { isPlainCalc, renamesOnly } from "./physical.ts";
+import { isPlainCalc, runsNoOperator } from "./physical.ts";
 import { describeRank } from "./rank.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
@@ -17,7 +17,7 @@ type Calc = Extract<Rel, { kind: "calc" }>;
 function calcRuns(rel: Calc): string {
   if (fusesWithScan(rel)) return "in the source's reader";
   if (fusesWithJoin(rel) && isPlainCalc(rel)) return "in the join";
-  return isUpdating(changelogMode(rel.input)) && renamesOnly(rel) ? "no operator (it renames only)" : "filter + map";
+  return runsNoOperator(rel) ? "no operator (it renames only)" : "filter + map";
 }
 
 /** True when {@link fusedScanCalc} runs `rel` inside its scan's source. */

@@ -34,10 +34,7 @@ export function pruneJoin(c: Calc, optimize: (rel: Rel) => Rel): Calc {
   const leftAt = positions(leftKeep);
   const rightAt = positions(rightKeep);
   // Under a calc new to the plan (rank-prune.ts), a side's new calc is new too: uids outside the sequence.
-  const side = (rel: Rel, keepCols: readonly number[]) => {
-    const p = projected(rel, keepCols);
-    return optimize(c.synthetic && p !== rel && p.kind === "calc" ? { ...p, synthetic: true } : p);
-  };
+  const side = (rel: Rel, keepCols: readonly number[]) => optimize(projected(rel, keepCols, c.synthetic === true));
   const join: Join = {
     ...j,
     left: side(j.left, leftKeep),

@@ -31,9 +31,9 @@ export interface TranslateContext {
   readonly uid: () => string;
   /**
    * The next uid outside `uid`'s sequence, for the operators of a calc the optimizer made where
-   * the plan had none (`synthetic`): `<prefix>-s0`, `<prefix>-s1`, … (absent: `uid` itself).
+   * the plan had none (`synthetic`): `<prefix>-s0`, `<prefix>-s1`, ….
    */
-  readonly syntheticUid?: () => string;
+  readonly syntheticUid: () => string;
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
   /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
   readonly miniBatch?: boolean;
@@ -43,6 +43,13 @@ export interface TranslateContext {
    * uids (and its savepoints) as they were.
    */
   readonly reuse?: Map<string, DataStream<unknown>>;
+}
+
+/** The uids of one plan's operators: `<prefix>-0`, `<prefix>-1`, …, and its synthetic calcs' `<prefix>-s0`, …. */
+export function uidSequence(prefix: string): Pick<TranslateContext, "uid" | "syntheticUid"> {
+  let n = 0;
+  let s = 0;
+  return { uid: () => `${prefix}-${n++}`, syntheticUid: () => `${prefix}-s${s++}` };
 }
 
 /**
@@ -99,7 +106,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return input.assignTimestampsAndWatermarks(strategy).uid(uid()) as DataStream<unknown>;
     }
     case "calc": {
-      const own = rel.synthetic ? (ctx.syntheticUid ?? uid) : uid; // the calc's own operators' uids
+      const own = rel.synthetic ? ctx.syntheticUid : uid; // the calc's own operators' uids
       const fused = isPlainCalc(rel)
         ? (fusedScanCalc(rel, env, uid, ctx.streams, own) ?? fusedJoinCalc(rel, ctx, translate, generateRow, own))
         : undefined;
@@ -171,7 +178,7 @@ function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStr
   }
   if (calcReadsClock(rel)) return proctimeCalc(rel, input, updating).uid(uid());
   if (updating) {
-    if (renamesOnly(rel)) {
+    if (runsNoOperator(rel)) {
       uid(); // the map this plan had: later operators keep their uids
       return input;
     }
@@ -186,11 +193,15 @@ function calc(rel: Calc, input: DataStream<unknown>, uid: () => string): DataStr
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 
-/** True when `rel` keeps every input column in place, unfiltered (at most renaming them): it changes no row. */
-export const renamesOnly = (rel: Calc): boolean =>
+/**
+ * True when calc `rel` runs no operator: over changes, it keeps every input column in place,
+ * unfiltered (at most renaming them), so it changes no record.
+ */
+export const runsNoOperator = (rel: Calc): boolean =>
   !rel.filter &&
   rel.projects.length === rel.input.fields.length &&
-  rel.projects.every((p, i) => p.kind === "input" && p.index === i);
+  rel.projects.every((p, i) => p.kind === "input" && p.index === i) &&
+  isUpdating(changelogMode(rel.input));
 
 /** A calc's projections, then its filter. */
 const calcExprs = (rel: Calc): BoundExpr[] => (rel.filter ? [...rel.projects, rel.filter] : [...rel.projects]);
@@ -222,7 +233,7 @@ export function isPlainCalc(rel: Rel): rel is Calc {
 }
 
 /** The window table function below a window aggregate's calc, if any. */
-export function windowOf(rel: Rel): Extract<Rel, { kind: "window-tvf" }>["window"] | undefined {
+function windowOf(rel: Rel): Extract<Rel, { kind: "window-tvf" }>["window"] | undefined {
   if (rel.kind === "window-tvf") return rel.window;
   return rel.kind === "calc" ? windowOf(rel.input) : undefined;
 }

@@ -16,15 +16,19 @@ export function reindex(e: BoundExpr, at: ReadonlyMap<number, number>, fields: r
   return rewriteInputs(e, (i) => ({ kind: "input", index: at.get(i) as number, type: (fields[i] as Field).type }));
 }
 
-/** `rel` projected to its columns `columns`. */
-export function projected(rel: Rel, columns: readonly number[]): Rel {
+/**
+ * `rel` projected to its columns `columns` (`rel` itself when that is all of them); `synthetic`:
+ * the new calc is one the plan did not have (see the calc's `synthetic`).
+ */
+export function projected(rel: Rel, columns: readonly number[], synthetic = false): Rel {
   if (columns.length === rel.fields.length) return rel;
   const projects: BoundExpr[] = columns.map((index) => ({
     kind: "input",
     index,
     type: (rel.fields[index] as Field).type,
   }));
-  return { kind: "calc", input: rel, projects, fields: columns.map((i) => rel.fields[i] as Field) };
+  const fields = columns.map((i) => rel.fields[i] as Field);
+  return { kind: "calc", input: rel, projects, fields, ...(synthetic ? { synthetic } : {}) };
 }
 
 /** The columns under `n` that `c` reads, and `also`, ascending. */

@@ -28,11 +28,7 @@ export function pruneRank(c: Calc, optimize: (rel: Rel) => Rel): Calc {
   if (keep.length === n) return c;
   const at = positions(keep);
   const to = (i: number) => at.get(i) as number;
-  const pruned = projected(r.input, keep);
-  const input = narrowJoin(
-    optimize(pruned !== r.input && pruned.kind === "calc" ? { ...pruned, synthetic: true } : pruned),
-    joinUnder(r.input)?.fields.length,
-  );
+  const input = narrowJoin(optimize(projected(r.input, keep, true)), joinUnder(r.input)?.fields.length);
   const rank: Rank = {
     ...r,
     input,

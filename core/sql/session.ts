@@ -25,7 +25,7 @@ import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from 
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
-import { insertOnlyCalc, isPlainCalc, type TranslateContext, translate } from "./physical.ts";
+import { insertOnlyCalc, isPlainCalc, type TranslateContext, translate, uidSequence } from "./physical.ts";
 import { connectorFor, writeRegisteredSink } from "./registered-table.ts";
 import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
@@ -315,9 +315,7 @@ export function sqlJob(name: string, text: string, configure?: (env: StreamExecu
   if (program.inserts.length === 0) throw new SqlError("validation", undefined, "the script has no INSERT INTO to run");
   return defineJob(name, (env) => {
     configure?.(env);
-    let n = 0;
-    let s = 0;
-    const ctx: TranslateContext = { env, uid: () => `sql-${n++}`, syntheticUid: () => `sql-s${s++}` };
+    const ctx: TranslateContext = { env, ...uidSequence("sql") };
     for (const p of program.inserts) writeInsert(p, ctx);
   });
 }

@@ -21,7 +21,7 @@ import { SqlError } from "./errors.ts";
 import { describePhysical } from "./explain-plan.ts";
 import type { Row } from "./expr.ts";
 import { type ChangelogMode, changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
-import { type TranslateContext, translate } from "./physical.ts";
+import { type TranslateContext, translate, uidSequence } from "./physical.ts";
 import { DATASTREAM_CONNECTOR, SqlSession, writeInsert } from "./session.ts";
 import { type ScalarFunction, userFunction } from "./udf.ts";
 
@@ -80,14 +80,7 @@ export class StreamTableEnvironment {
   private readonly ctx: TranslateContext;
 
   private constructor(env: StreamExecutionEnvironment, uidPrefix: string) {
-    let n = 0;
-    let s = 0;
-    this.ctx = {
-      env,
-      uid: () => `${uidPrefix}-${n++}`,
-      syntheticUid: () => `${uidPrefix}-s${s++}`,
-      streams: this.streams,
-    };
+    this.ctx = { env, ...uidSequence(uidPrefix), streams: this.streams };
   }
 
   /** A table environment over `env`; `uidPrefix` (default `sql`) names its operators' uids. */

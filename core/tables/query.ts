@@ -15,6 +15,7 @@ import type { SealedCheckpoint, TableSpec } from "../ports/table-store.ts";
 import { runToCompletion } from "../runtime/run-to-completion.ts";
 import { foldChangelog } from "../sql/changelog.ts";
 import type { Rel } from "../sql/logical.ts";
+import { uidSequence } from "../sql/physical.ts";
 import { SqlSession } from "../sql/session.ts";
 import { Table } from "../sql/table-env.ts";
 import { type ReadAt, resolveAt, snapshotRows, specAt, type TableReadContext } from "./read.ts";
@@ -103,9 +104,8 @@ export async function queryAt(
   const columns = plan.fields.map((f) => f.name);
   const job = defineJob(`${ctx.job}-query`, (env) => {
     env.setParallelism(1);
-    let n = 0;
     const streams = new Map(inputs.map(({ spec, rows }) => [spec.name, env.fromElements(rows)]));
-    new Table(plan, { env, uid: () => `query-${n++}`, streams }).toChangelogStream().sinkTo("result");
+    new Table(plan, { env, ...uidSequence("query"), streams }).toChangelogStream().sinkTo("result");
   });
   const out = await runToCompletion(job);
   const rows = foldChangelog(out.get("result") ?? []);
