@@ -4,6 +4,7 @@
  */
 import { hasNativeScan } from "./connectors.ts";
 import { type BoundExpr, showExpr } from "./expr.ts";
+import { extremeOf } from "./extreme-join.ts";
 import { describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
@@ -63,7 +64,9 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
-  return [own, ...inputsOf(rel).flatMap((r) => describePhysical(r, depth + 1))];
+  // An extreme join computes its right input (the window aggregate) itself.
+  const inputs = rel.kind === "join" && extremeOf(rel) ? [rel.left] : inputsOf(rel);
+  return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1))];
 }
 
 /** The logical plan of `rel`, one operator per line. */

@@ -5,12 +5,15 @@
  * regular join of changes (join.ts). Also its EXPLAIN line.
  */
 import type { DataStream } from "../api/datastream.ts";
+import { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import { appendJoin } from "./append-join.ts";
 import { bandJoin, bandKeys, copiesOf, encodedJoinKey } from "./band-join.ts";
 import { generate } from "./codegen.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
+import { describeExtreme, type Extreme, extremeOf } from "./extreme-join.ts";
+import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
 import { regularJoin } from "./join.ts";
 import { type Band, bandOf, describeBand } from "./join-band.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
@@ -22,7 +25,10 @@ type Join = Extract<Rel, { kind: "join" }>;
 
 /** What building a join needs of the plan's translation context. */
 export interface JoinContext {
+  readonly env: StreamExecutionEnvironment;
   readonly uid: () => string;
+  /** The streams behind `datastream` tables (see `TranslateContext`). */
+  readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
   readonly miniBatch?: boolean;
   /** The streams built for the join's inputs, by plan (sub-plan reuse; see `translate`). */
   readonly reuse?: Map<string, DataStream<unknown>>;
@@ -42,6 +48,8 @@ export const JOIN_LAYOUT = "j2";
 export const REGULAR_LAYOUT = "j3";
 /** The state layout of the bucketed interval join (band-join.ts), in its operator uid. */
 export const BAND_LAYOUT = "b1";
+/** The state layout of the window extreme join (extreme-join.ts), in its operator uid. */
+export const EXTREME_LAYOUT = "x1";
 
 /**
  * The uid of join `rel` of state layout `layout`: `-n` after it when the optimizer narrowed its
@@ -135,6 +143,8 @@ function translateAppendJoin<C extends JoinContext, T>(
   ctx: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
+  const extreme = extremeOf(rel);
+  if (extreme) return translateExtremeJoin(rel, extreme, code, ctx, input);
   const band = bandOf(rel);
   if (band) return translateBandJoin(rel, band, code, ctx, input);
   const bounds = joinBounds(rel);
@@ -174,6 +184,41 @@ function translateBandJoin<C extends JoinContext, T>(
 }
 
 /**
+ * Builds join `rel` as the window extreme join (extreme-join.ts): its left side alone, keyed by
+ * window. The operators its right side (the window aggregate) and the interval join's copies
+ * would have had keep their uids, unused, so that the operators after the join keep theirs.
+ */
+function translateExtremeJoin<C extends JoinContext, T>(
+  rel: Join,
+  extreme: Extreme,
+  code: JoinCode<T>,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  drawUids(rel.right, ctx, input);
+  const edgesUid = ctx.uid(); // the uid of the interval join's copies
+  const edged = extreme.edge ? left.flatMap(withEdges(extreme)).uid(edgesUid) : left;
+  return (edged as DataStream<Row | Edge>)
+    .keyBy(extremeKey(extreme))
+    .process(extremeJoin(extreme, code))
+    .uid(joinUid(ctx, EXTREME_LAYOUT, rel)) as DataStream<unknown>;
+}
+
+/**
+ * Takes the uids that building `rel` takes, building it into a scratch environment where the
+ * sub-plans already built for this join stand in as empty streams.
+ */
+function drawUids<C extends JoinContext>(rel: Rel, ctx: C, input: (r: Rel, ctx: C) => DataStream<unknown>): void {
+  const scratch = new StreamExecutionEnvironment({ ...ctx.env.config });
+  const reuse = new Map<string, DataStream<unknown>>();
+  for (const key of ctx.reuse?.keys() ?? []) reuse.set(key, scratch.fromElements<unknown>([]));
+  const streams = new Map<string, DataStream<Record<string, unknown>>>();
+  for (const name of ctx.streams?.keys() ?? []) streams.set(name, scratch.fromElements<Record<string, unknown>>([]));
+  input(rel, { ...ctx, env: scratch, reuse, streams });
+}
+
+/**
  * `right`, or, when it is `left` itself (a self join whose sides are one reused sub-plan), a
  * copy of it through a map: an operator reads a stream once per input.
  */
@@ -195,6 +240,8 @@ export function describeJoin(rel: Join): string {
     .join(", ");
   const where = rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : "";
   const type = `type=[${rel.outer ? `${rel.outer[0]}${rel.outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin"}]`;
+  const extreme = extremeOf(rel);
+  if (extreme) return describeExtreme(rel, extreme, keys, where);
   if (rel.temporal)
     return `TemporalJoin(${type}, keys=[${keys}]${where}) → connect + keyBy + keyed co-process with event-time timers`;
   const bounds = isAppendJoin(rel) ? joinBounds(rel) : { left: [], right: [] };

@@ -1,7 +1,7 @@
 /**
  * The SQL operators whose state layout changed on 2026-12-07 (shared distinct views `-a2`,
  * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
- * optimizer narrowed `-n`) end their uid in the layout's version, so
+ * optimizer narrowed `-n`, the window extreme join `-x1`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -33,7 +33,7 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
     await expectOlderLayoutRefused(job("layout-q9", "q9", 100_000), "layout-q9", "n", "", refusal);
   });
 
-  it("is refused for a band join stored as the per-key interval join (q7: -b1)", async () => {
-    await expectOlderLayoutRefused(job("layout-q7", "q7", 150_000), "layout-q7", "b1", "-j2");
+  it("is refused for q7's join stored as the bucketed interval join (q7 runs the window extreme join: -x1)", async () => {
+    await expectOlderLayoutRefused(job("layout-q7", "q7", 150_000), "layout-q7", "x1", "-b1");
   });
 });
