@@ -4,8 +4,7 @@
  */
 import { hasNativeScan } from "./connectors.ts";
 import { type BoundExpr, showExpr } from "./expr.ts";
-import { extremeOf } from "./extreme-join.ts";
-import { describeJoin, fusesWithJoin } from "./join-plan.ts";
+import { buildsLeftOnly, describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
 import { describeOver } from "./over.ts";
@@ -65,7 +64,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
   // An extreme join computes its right input (the window aggregate) itself.
-  const inputs = rel.kind === "join" && extremeOf(rel) ? [rel.left] : inputsOf(rel);
+  const inputs = rel.kind === "join" && buildsLeftOnly(rel) ? [rel.left] : inputsOf(rel);
   return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1))];
 }
 

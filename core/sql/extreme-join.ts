@@ -98,7 +98,7 @@ export function extremeOf(j: Join): Extreme | undefined {
 }
 
 /** A side as a filter and projections over a sub-plan (none for a side that is no calc); undefined when it reads a clock or calls a remote function. */
-function base(rel: Rel): { input: Rel; filter?: BoundExpr; projects: readonly BoundExpr[] } | undefined {
+export function base(rel: Rel): { input: Rel; filter?: BoundExpr; projects: readonly BoundExpr[] } | undefined {
   if (rel.kind !== "calc")
     return { input: rel, projects: rel.fields.map((f, index): BoundExpr => ({ kind: "input", index, type: f.type })) };
   const c: Calc = rel;
@@ -108,11 +108,11 @@ function base(rel: Rel): { input: Rel; filter?: BoundExpr; projects: readonly Bo
 }
 
 /** `e` over the columns `projects` computes, as an expression over their input. */
-const over = (e: BoundExpr, projects: readonly BoundExpr[]): BoundExpr =>
+export const over = (e: BoundExpr, projects: readonly BoundExpr[]): BoundExpr =>
   rewriteInputs(e, (i) => projects[i] as BoundExpr);
 
 /** A plan's or expression's structure as text: equal for equal ones (a function by its name). */
-function shape(v: unknown): string {
+export function shape(v: unknown): string {
   return JSON.stringify(v ?? null, (_k, x: unknown) =>
     typeof x === "bigint" ? `${x}n` : typeof x === "function" ? `fn:${x.name}` : x,
   );

@@ -14,6 +14,7 @@ import { generate } from "./codegen.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { describeExtreme, type Extreme, extremeOf } from "./extreme-join.ts";
 import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
+import { type GroupExtreme, groupExtremeJoin, groupExtremeOf } from "./group-extreme-join.ts";
 import { regularJoin } from "./join.ts";
 import { type Band, bandOf, describeBand } from "./join-band.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
@@ -50,6 +51,8 @@ export const REGULAR_LAYOUT = "j3";
 export const BAND_LAYOUT = "b1";
 /** The state layout of the window extreme join (extreme-join.ts), in its operator uid. */
 export const EXTREME_LAYOUT = "x1";
+/** The state layout of the group extreme join (group-extreme-join.ts), in its operator uid. */
+export const GROUP_EXTREME_LAYOUT = "t1";
 
 /**
  * The uid of join `rel` of state layout `layout`: `-n` after it when the optimizer narrowed its
@@ -69,6 +72,8 @@ export function translateJoin<C extends JoinContext>(
   const uid = () => joinUid(ctx, JOIN_LAYOUT, rel);
   if (isAppendJoin(rel))
     return translateAppendJoin(rel, joinCode(rel.condition, rel.left.fields, rel.right.fields), ctx, input);
+  const top = groupExtremeOf(rel);
+  if (top) return translateGroupExtreme(rel, top, ctx, input);
   const residual = rel.condition ? generate(rel.condition) : undefined;
   const asChanges = (r: Rel, at: C = ctx): DataStream<Change> => {
     const s = input(r, at);
@@ -206,6 +211,29 @@ function translateExtremeJoin<C extends JoinContext, T>(
 }
 
 /**
+ * Builds join `rel` as the group extreme join (group-extreme-join.ts): its left side alone, keyed
+ * by the join key. The uids of the regular join's wrapper of the left rows and of its right side
+ * (the group aggregate) are taken, unused, so that the operators after the join keep theirs.
+ */
+function translateGroupExtreme<C extends JoinContext>(
+  rel: Join,
+  top: GroupExtreme,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  ctx.uid(); // the map of the left rows into changes
+  drawUids(rel.right, ctx, input);
+  return left
+    .keyBy(joinKey(top.keys))
+    .process(groupExtremeJoin(top, joinCode(rel.condition, rel.left.fields, rel.right.fields)))
+    .uid(joinUid(ctx, GROUP_EXTREME_LAYOUT, rel)) as DataStream<unknown>;
+}
+
+/** True when join `rel` computes its right side itself (an extreme join): only its left side is built. */
+export const buildsLeftOnly = (rel: Join): boolean => extremeOf(rel) !== undefined || groupExtremeOf(rel) !== undefined;
+
+/**
  * Takes the uids that building `rel` takes, building it into a scratch environment where the
  * sub-plans already built for this join stand in as empty streams.
  */
@@ -242,6 +270,11 @@ export function describeJoin(rel: Join): string {
   const type = `type=[${rel.outer ? `${rel.outer[0]}${rel.outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin"}]`;
   const extreme = extremeOf(rel);
   if (extreme) return describeExtreme(rel, extreme, keys, where);
+  const top = groupExtremeOf(rel);
+  if (top) {
+    const of = `${top.fn}(${showExpr(top.value, l)}) per ${top.keys.map((k) => showExpr(k, l)).join(", ")}`;
+    return `GroupExtremeJoin(${type}, keys=[${keys}]${where}, extreme=[${of}]) → keyBy + keyed process, computing its right input (the group aggregate) itself`;
+  }
   if (rel.temporal)
     return `TemporalJoin(${type}, keys=[${keys}]${where}) → connect + keyBy + keyed co-process with event-time timers`;
   const bounds = isAppendJoin(rel) ? joinBounds(rel) : { left: [], right: [] };
