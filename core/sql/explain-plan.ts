@@ -4,7 +4,7 @@
  */
 import { hasNativeScan } from "./connectors.ts";
 import { type BoundExpr, showExpr } from "./expr.ts";
-import { buildsLeftOnly, describeJoin, fusesWithJoin } from "./join-plan.ts";
+import { buildsLeftOnly, describeJoin, fusesWithJoin, ranksInJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
 import { describeOver } from "./over.ts";
@@ -50,7 +50,9 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
       break;
     case "rank":
-      line = describeRank(rel, isUpdating(changelogMode(rel.input)));
+      line = ranksInJoin(rel)
+        ? describeRank(rel, false).replace(/ → .*$/, " → in the join below (partitioned by its key)")
+        : describeRank(rel, isUpdating(changelogMode(rel.input)));
       break;
     case "over":
       line = describeOver(rel, { retracting: isUpdating(changelogMode(rel.input)) });

@@ -6,11 +6,13 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import { StreamExecutionEnvironment } from "../api/environment.ts";
+import type { KeyedProcessFunction } from "../api/functions.ts";
+import type { StateSpec } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import { appendJoin } from "./append-join.ts";
 import { bandJoin, bandKeys, copiesOf, encodedJoinKey } from "./band-join.ts";
-import { generate } from "./codegen.ts";
+import { generate, generateRow } from "./codegen.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
 import { describeExtreme, type Extreme, extremeOf } from "./extreme-join.ts";
 import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
@@ -20,6 +22,7 @@ import { type Band, bandOf, describeBand } from "./join-band.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
 import { type FusedCalc, fusedJoinCode, type JoinCode, joinCode, joinKey } from "./join-code.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { joinBelow, rankedJoin } from "./ranked-join.ts";
 import { temporalJoin } from "./temporal-join.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -51,6 +54,8 @@ export const REGULAR_LAYOUT = "j3";
 export const BAND_LAYOUT = "b1";
 /** The state layout of the window extreme join (extreme-join.ts), in its operator uid. */
 export const EXTREME_LAYOUT = "x1";
+/** The state layout of a join with a TopN inside it (ranked-join.ts), after the join's uid. */
+export const RANKED_LAYOUT = "r1";
 /** The state layout of the group extreme join (group-extreme-join.ts), in its operator uid. */
 export const GROUP_EXTREME_LAYOUT = "t1";
 
@@ -186,6 +191,55 @@ function translateBandJoin<C extends JoinContext, T>(
     .keyBy(lk as (x: unknown) => Key, rk as (x: unknown) => Key)
     .process(bandJoin(band, code, storedKey, copiedKey))
     .uid(joinUid(ctx, BAND_LAYOUT, rel)) as DataStream<unknown>;
+}
+
+/** The join (and calc) TopN `rank` runs inside (ranked-join.ts): a per-key append join partitioned as the TopN. */
+function rankingJoin(rank: Extract<Rel, { kind: "rank" }>) {
+  const below = joinBelow(rank);
+  if (!below || !isAppendJoin(below.join) || bandOf(below.join) || extremeOf(below.join)) return undefined;
+  return below;
+}
+
+/** True when TopN `rank` runs inside the join below it (ranked-join.ts). */
+export const ranksInJoin = (rank: Extract<Rel, { kind: "rank" }>): boolean => rankingJoin(rank) !== undefined;
+
+/**
+ * Builds TopN `rank` over insert-only rows, and the join below it (and a plain calc between
+ * them), as one operator (ranked-join.ts) when {@link ranksInJoin}; `calcUid` takes the calc's
+ * uids and `rankUids` the TopN's, as their own operators would, so that the operators after them
+ * keep theirs. Undefined otherwise.
+ */
+export function translateRankedJoin<C extends JoinContext>(
+  rank: Extract<Rel, { kind: "rank" }>,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  topN: KeyedProcessFunction<Row, Key, StateSpec, Change>,
+  uids: { readonly calc: () => string; readonly rank: () => void },
+): DataStream<unknown> | undefined {
+  const below = rankingJoin(rank);
+  if (!below) return undefined;
+  const { join: rel, calc } = below;
+  const ctx = withReuse(outer);
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
+  const bounds = joinBounds(rel);
+  const code = calc
+    ? fusedJoinCode(rel.condition, rel.left.fields.length, {
+        filter: calc.filter,
+        projects: calc.projects,
+        make: generateRow,
+      })
+    : joinCode(rel.condition, rel.left.fields, rel.right.fields);
+  const join = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+  const uid = `${joinUid(ctx, JOIN_LAYOUT, rel)}-${RANKED_LAYOUT}`;
+  if (calc?.filter) uids.calc();
+  if (calc) uids.calc();
+  uids.rank();
+  return left
+    .connect(right)
+    .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
+    .process(rankedJoin(join, topN))
+    .uid(uid) as DataStream<unknown>;
 }
 
 /**

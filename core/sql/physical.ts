@@ -11,14 +11,18 @@ import { aggregateUid, type Change, groupAggregate } from "./aggregate.ts";
 import { generate, generateRow } from "./codegen.ts";
 import { sourceOf } from "./connectors.ts";
 import type { BoundExpr, Row } from "./expr.ts";
-import { fusedJoinCalc, translateJoin } from "./join-plan.ts";
+import { fusedJoinCalc, translateJoin, translateRankedJoin } from "./join-plan.ts";
 import { windowAggregate } from "./keyed-window-aggregate.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { translateLookupJoin } from "./lookup-join.ts";
 import { translateOver } from "./over.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
-import { translateRank } from "./rank.ts";
-import { remoteCalls, withRemoteCalls } from "./remote-udf.ts";
+
+export { isPlainCalc };
+
+import { calcExprs, isPlainCalc } from "./plain-calc.ts";
+import { appendTopN, rankOrder, translateRank } from "./rank.ts";
+import { withRemoteCalls } from "./remote-udf.ts";
 import { fusedScanCalc } from "./scan-calc.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
@@ -145,7 +149,18 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
     }
     case "join":
       return translateJoin(rel, ctx, translate);
-    case "rank":
+    case "rank": {
+      // A TopN partitioned by the key of the join below it runs inside the join (ranked-join.ts).
+      const topN = appendTopN(rel.limit, rankOrder(rel.orderBy), rel.rowNumber, ctx.miniBatch ?? true);
+      const calcUid = rel.input.kind === "calc" && rel.input.synthetic ? ctx.syntheticUid : uid;
+      const ranked = translateRankedJoin(rel, ctx, translate, topN as never, {
+        calc: calcUid,
+        rank: () => {
+          uid(); // the map of rows to changes the TopN once had
+          uid(); // the TopN's
+        },
+      });
+      if (ranked) return ranked;
       return translateRank(
         rel,
         translate(rel.input, ctx),
@@ -153,6 +168,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
         uid,
         ctx.miniBatch ?? true,
       ) as DataStream<unknown>;
+    }
     case "over":
       return translateOver(rel, translate(rel.input, ctx), isUpdating(changelogMode(rel.input)), uid);
     case "lookup-join":
@@ -203,9 +219,6 @@ export const runsNoOperator = (rel: Calc): boolean =>
   rel.projects.every((p, i) => p.kind === "input" && p.index === i) &&
   isUpdating(changelogMode(rel.input));
 
-/** A calc's projections, then its filter. */
-const calcExprs = (rel: Calc): BoundExpr[] => (rel.filter ? [...rel.projects, rel.filter] : [...rel.projects]);
-
 /**
  * An insert-only calc over `input` (that reads no clock): its filter, then what `make` generates
  * from the projections, a row for the next operator or a sink's record (one copy, not two).
@@ -220,16 +233,6 @@ export function insertOnlyCalc<T>(
   let s = input;
   if (test) s = s.filter((r) => test(r) === true).uid(uid());
   return s.map(make(rel.projects)).uid(uid());
-}
-
-/** True when `rel` is a calc that {@link insertOnlyCalc} can run: insert-only, reading no clock, calling no remote function. */
-export function isPlainCalc(rel: Rel): rel is Calc {
-  return (
-    rel.kind === "calc" &&
-    !isUpdating(changelogMode(rel.input)) &&
-    !calcReadsClock(rel) &&
-    remoteCalls(calcExprs(rel)).length === 0
-  );
 }
 
 /** The window table function below a window aggregate's calc, if any. */

@@ -1,7 +1,8 @@
 /**
  * The SQL operators whose state layout changed on 2026-12-07 (shared distinct views `-a2`,
  * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
- * optimizer narrowed `-n`, the window and group extreme joins `-x1` and `-t1`) end their uid in the layout's version, so
+ * optimizer narrowed `-n`, the window and group extreme joins `-x1` and `-t1`, a join with the
+ * TopN above it inside `-r1`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -27,10 +28,10 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
     await expectOlderLayoutRefused(job("layout-q15", "q15", 20_000), "layout-q15", "a2", "");
   });
 
-  it("is refused for a rank that stored every column of its input, unpruned (q9: -n)", async () => {
-    // Both the rank and the interval join below it store narrower rows (a bid's channel and url are pruned).
-    const refusal = /operator uid 'sql-\d+-j2', 'sql-\d+' are gone and 'sql-\d+-j2-n', 'sql-\d+-n' are new/;
-    await expectOlderLayoutRefused(job("layout-q9", "q9", 100_000), "layout-q9", "n", "", refusal);
+  it("is refused for a TopN kept apart from its join, on rows unpruned (q9: -n-r1)", async () => {
+    // The TopN runs inside the interval join below it (-r1), both on narrower rows (-n): a bid's channel and url are pruned.
+    const refusal = /operator uid 'sql-\d+-j2' is gone and 'sql-\d+-j2-n-r1' is new/;
+    await expectOlderLayoutRefused(job("layout-q9", "q9", 100_000), "layout-q9", "n-r1", "", refusal);
   });
 
   it("is refused for q5's join stored as the regular join (q5 runs the group extreme join: -t1)", async () => {
