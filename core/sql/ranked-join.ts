@@ -59,11 +59,22 @@ export function rankedJoin<J extends StateSpec, R extends StateSpec>(
     if (rank.processBundle) rank.processBundle(rows, ctx as unknown as KeyedContext<Key, R, Change>);
     else for (const row of rows) rank.processElement(row, ctx as unknown as KeyedContext<Key, R, Change>);
   };
+  // The join's context: the operator's, its output collected instead of emitted (made once per context).
+  let joined: Row[] = [];
+  let outer: object | undefined;
+  let into: KeyedContext<Key, J, Row> | undefined;
+  const collecting = (ctx: KeyedContext<Key, J & R, Change>): KeyedContext<Key, J, Row> => {
+    if (ctx !== outer || !into) {
+      outer = ctx;
+      into = Object.create(ctx) as KeyedContext<Key, J, Row>;
+      (into as { emit: (row: Row) => void }).emit = (row) => void joined.push(row);
+    }
+    return into;
+  };
   const through = (side: (rows: readonly Row[], ctx: KeyedContext<Key, J, Row>) => void) => {
     return (rows: readonly Row[], ctx: KeyedContext<Key, J & R, Change>) => {
-      const joined: Row[] = [];
-      const into = Object.create(ctx, { emit: { value: (row: Row) => void joined.push(row) } });
-      side(rows, into as KeyedContext<Key, J, Row>);
+      joined = [];
+      side(rows, collecting(ctx));
       ranked(joined, ctx);
     };
   };
