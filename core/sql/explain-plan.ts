@@ -4,7 +4,8 @@
  */
 import { hasNativeScan } from "./connectors.ts";
 import { type BoundExpr, showExpr } from "./expr.ts";
-import { buildsLeftOnly, describeJoin, fusesWithJoin, ranksInJoin } from "./join-plan.ts";
+import { buildsLeftOnly, ranksInJoin } from "./join-fused.ts";
+import { describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
 import { describeOver } from "./over.ts";

@@ -7,17 +7,13 @@
  * in the middle then restored from it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
-import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
-import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { simulate } from "../sim/simulate.ts";
+import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** 192 s of events, 8 ms apart: 192 windows of 1 s, every other one with a bid at its very start. */
@@ -114,55 +110,12 @@ describe("the window extreme join vs DuckDB", () => {
 
   it("under injected faults (crashes, duplicates, failovers) while windows close", async () => {
     const q = QUERIES[Object.keys(QUERIES)[0] as string] ?? { sql: "", duckdb: "" };
-    const expected = await oracle.runSql(q.duckdb);
-    const faulty = (env: StreamExecutionEnvironment) => {
-      env.configure({ sourceBatchSize: 97, maxRecordsPerEnvelope: 32 });
-      env.enableCheckpointing(5).setRestartStrategy({ attempts: 50, delayMs: 5 });
-    };
-    const job = sqlJob("extreme", script(q.sql), faulty);
-    const r = await simulate({ name: "extreme", job, check: (out) => positionalDiff(out, expected) }, 1);
-    expect(r.diffs).toEqual([]);
-    expect(
-      r.faults.crashBeforeCommit + r.faults.crashAfterCommit + r.faults.crashMidSend + r.faults.failovers,
-    ).toBeGreaterThan(0);
+    await expectExactlyOnceUnderFaults("extreme", script(q.sql), await oracle.runSql(q.duckdb));
   }, 180_000);
 
   it("stopped with a savepoint in the middle and restored from it, emits every row once", async () => {
     const q = QUERIES[Object.keys(QUERIES)[0] as string] ?? { sql: "", duckdb: "" };
     const expected = await oracle.runSql(q.duckdb);
-    const job = sqlJob("extreme", script(q.sql), (env) => {
-      env.configure({ sourceBatchSize: 50 });
-      env.enableCheckpointing(10);
-    });
-    // Copying stores: a value changed in place after it was written would show.
-    const opts = {
-      clock: new ManualClock(),
-      store: new InMemoryStateStore({ copy: true }),
-      checkpoints: new InMemoryCheckpointStore(),
-      batchTimeMs: 1,
-    };
-    const rows: unknown[] = [];
-    const stop = new AbortController();
-    const first = new EmbeddedRuntime(job, {
-      ...opts,
-      signal: stop.signal,
-      stopWithSavepoint: "middle",
-      onOutput: (_sink, values) => {
-        rows.push(...values);
-        if (rows.length > expected.length / 3) stop.abort();
-      },
-    });
-    await first.run();
-    expect(first.finished).toBe(false);
-    const before = rows.length;
-    expect(before).toBeGreaterThan(expected.length / 3);
-    expect(before).toBeLessThan(expected.length);
-    await new EmbeddedRuntime(job, {
-      ...opts,
-      fromSavepoint: "middle",
-      onOutput: (_sink, values) => void rows.push(...values),
-    }).run();
-    expect(rows.length).toBeGreaterThan(before);
-    expect(positionalDiff(new Map([["out", rows]]), expected)).toEqual([]);
+    await expectSavepointInTheMiddle("extreme", script(q.sql), expected, { fraction: 1 / 3, rows: true });
   }, 120_000);
 });

@@ -6,17 +6,13 @@
  * at parallelism 1 and 4, under injected faults, and through a savepoint in the middle.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
-import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
-import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
-import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { simulate } from "../sim/simulate.ts";
+import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** 120 s of events: 120 windows of 1 s, with few bids per auction in each, so that several tie. */
@@ -129,54 +125,12 @@ describe("the group extreme join vs DuckDB", () => {
   }
 
   it("under injected faults (crashes, duplicates, failovers) while extremes move", async () => {
-    for (const i of [0, 1]) {
-      const expected = await oracle.runSql(query(i).duckdb);
-      const faulty = (env: StreamExecutionEnvironment) => {
-        env.configure({ sourceBatchSize: 97, maxRecordsPerEnvelope: 32 });
-        env.enableCheckpointing(5).setRestartStrategy({ attempts: 50, delayMs: 5 });
-      };
-      const job = sqlJob("top", script(query(i).sql), faulty);
-      const r = await simulate({ name: "top", job, check: (out) => positionalDiff(out, expected) }, 1);
-      expect(r.diffs).toEqual([]);
-      expect(
-        r.faults.crashBeforeCommit + r.faults.crashAfterCommit + r.faults.crashMidSend + r.faults.failovers,
-      ).toBeGreaterThan(0);
-    }
+    for (const i of [0, 1])
+      await expectExactlyOnceUnderFaults("top", script(query(i).sql), await oracle.runSql(query(i).duckdb));
   }, 180_000);
 
   it("stopped with a savepoint in the middle and restored from it, folds to the same rows", async () => {
-    const q = query(1);
-    const expected = await oracle.runSql(q.duckdb);
-    const job = sqlJob("top", script(q.sql), (env) => {
-      env.configure({ sourceBatchSize: 50 });
-      env.enableCheckpointing(10);
-    });
-    const opts = {
-      clock: new ManualClock(),
-      store: new InMemoryStateStore({ copy: true }),
-      checkpoints: new InMemoryCheckpointStore(),
-      batchTimeMs: 1,
-    };
-    const changes: unknown[] = [];
-    const stop = new AbortController();
-    const first = new EmbeddedRuntime(job, {
-      ...opts,
-      signal: stop.signal,
-      stopWithSavepoint: "middle",
-      onOutput: (_sink, values) => {
-        changes.push(...values);
-        if (changes.length > expected.length / 2) stop.abort();
-      },
-    });
-    await first.run();
-    expect(first.finished).toBe(false);
-    const before = changes.length;
-    await new EmbeddedRuntime(job, {
-      ...opts,
-      fromSavepoint: "middle",
-      onOutput: (_sink, values) => void changes.push(...values),
-    }).run();
-    expect(changes.length).toBeGreaterThan(before);
-    expect(positionalDiff(new Map([["out", changes]]), expected)).toEqual([]);
+    const expected = await oracle.runSql(query(1).duckdb);
+    await expectSavepointInTheMiddle("top", script(query(1).sql), expected, { fraction: 1 / 2, rows: false });
   }, 120_000);
 });

@@ -5,14 +5,13 @@
  * under injected faults.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { simulate } from "../sim/simulate.ts";
+import { expectExactlyOnceUnderFaults } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 const EVENTS = 12_000;
@@ -65,17 +64,7 @@ describe("a TopN partitioned by its join's key", () => {
     }
 
     it("under injected faults (crashes, duplicates, failovers) while bids expire", async () => {
-      const expected = await oracle.runSql(top2("A.id"));
-      const faulty = (env: StreamExecutionEnvironment) => {
-        env.configure({ sourceBatchSize: 97, maxRecordsPerEnvelope: 32 });
-        env.enableCheckpointing(5).setRestartStrategy({ attempts: 50, delayMs: 5 });
-      };
-      const job = sqlJob("ranked", script(top2("A.id")), faulty);
-      const r = await simulate({ name: "ranked", job, check: (out) => positionalDiff(out, expected) }, 1);
-      expect(r.diffs).toEqual([]);
-      expect(
-        r.faults.crashBeforeCommit + r.faults.crashAfterCommit + r.faults.crashMidSend + r.faults.failovers,
-      ).toBeGreaterThan(0);
+      await expectExactlyOnceUnderFaults("ranked", script(top2("A.id")), await oracle.runSql(top2("A.id")));
     }, 180_000);
   });
 });

@@ -1,0 +1,85 @@
+/**
+ * What building a join needs, shared by the joins' translations (join-plan.ts) and the joins
+ * that run with the operator above or beside them (join-fused.ts): the context, the state
+ * layouts in the operators' uids, and the helpers that keep uids where they were.
+ */
+import type { DataStream } from "../api/datastream.ts";
+import { StreamExecutionEnvironment } from "../api/environment.ts";
+import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+
+type Join = Extract<Rel, { kind: "join" }>;
+
+/** What building a join needs of the plan's translation context. */
+export interface JoinContext {
+  readonly env: StreamExecutionEnvironment;
+  readonly uid: () => string;
+  /** The streams behind `datastream` tables (see `TranslateContext`). */
+  readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
+  readonly miniBatch?: boolean;
+  /** The streams built for the join's inputs, by plan (sub-plan reuse; see `translate`). */
+  readonly reuse?: Map<string, DataStream<unknown>>;
+}
+
+/**
+ * The version of the joins' state layout, in their operator uids: a savepoint taken with
+ * another layout (before version 2: array keys, rows stored by their JSON) names a join uid
+ * this plan lacks, so restoring it fails with the uid change named instead of reading state
+ * it cannot understand.
+ */
+export const JOIN_LAYOUT = "j2";
+/**
+ * The state layout of the regular join (join.ts), in its operator uid: version 3 stores an
+ * insert-only side's rows under sequence numbers, which a version-2 reader would misread.
+ */
+export const REGULAR_LAYOUT = "j3";
+/** The state layout of the bucketed interval join (band-join.ts), in its operator uid. */
+export const BAND_LAYOUT = "b1";
+/** The state layout of the window extreme join (extreme-join.ts), in its operator uid. */
+export const EXTREME_LAYOUT = "x1";
+/** The state layout of a join with a TopN inside it (ranked-join.ts), after the join's uid. */
+export const RANKED_LAYOUT = "r1";
+/** The state layout of the group extreme join (group-extreme-join.ts), in its operator uid. */
+export const GROUP_EXTREME_LAYOUT = "t1";
+
+/**
+ * The uid of join `rel` of state layout `layout`: `-n` after it when the optimizer narrowed its
+ * rows (rank-prune.ts), so that a savepoint of the wider rows is refused, not misread.
+ */
+export function joinUid(ctx: { uid(): string }, layout: string, rel: Join): string {
+  return `${ctx.uid()}-${layout}${rel.narrowed ? "-n" : ""}`;
+}
+
+/** `ctx`, or for the outermost join a copy with its own map of the sides' streams (sub-plan reuse). */
+export function withReuse<C extends JoinContext>(outer: C): C {
+  return outer.reuse ? outer : { ...outer, reuse: new Map<string, DataStream<unknown>>() };
+}
+
+/**
+ * Takes the uids that building `rel` takes, building it into a scratch environment where the
+ * sub-plans already built for this join stand in as empty streams.
+ */
+export function drawUids<C extends JoinContext>(
+  rel: Rel,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): void {
+  const scratch = new StreamExecutionEnvironment({ ...ctx.env.config });
+  const reuse = new Map<string, DataStream<unknown>>();
+  for (const key of ctx.reuse?.keys() ?? []) reuse.set(key, scratch.fromElements<unknown>([]));
+  const streams = new Map<string, DataStream<Record<string, unknown>>>();
+  for (const name of ctx.streams?.keys() ?? []) streams.set(name, scratch.fromElements<Record<string, unknown>>([]));
+  input(rel, { ...ctx, env: scratch, reuse, streams });
+}
+
+/**
+ * `right`, or, when it is `left` itself (a self join whose sides are one reused sub-plan), a
+ * copy of it through a map: an operator reads a stream once per input.
+ */
+export function distinct<T>(right: DataStream<T>, left: unknown, ctx: JoinContext): DataStream<T> {
+  return right === left ? right.map((x) => x).uid(ctx.uid()) : right;
+}
+
+/** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */
+export function isAppendJoin(rel: Join): boolean {
+  return !rel.outer && !rel.temporal && !isUpdating(changelogMode(rel.left)) && !isUpdating(changelogMode(rel.right));
+}

@@ -1,0 +1,130 @@
+/**
+ * The joins that run with the operator above or beside them (DESIGN, translate): the window
+ * extreme join (extreme-join.ts), the group extreme join (group-extreme-join.ts) and a TopN
+ * inside its join (ranked-join.ts). Each is chosen where the plan proves it; the operators it
+ * replaces keep their uids drawn, unused, so that every operator after it keeps its uid.
+ */
+import type { DataStream } from "../api/datastream.ts";
+import type { KeyedProcessFunction } from "../api/functions.ts";
+import type { StateSpec } from "../api/state.ts";
+import type { Key } from "../keys.ts";
+import type { Change } from "./aggregate.ts";
+import { appendJoin } from "./append-join.ts";
+import { generateRow } from "./codegen.ts";
+import type { Row } from "./expr.ts";
+import { type Extreme, extremeOf } from "./extreme-join.ts";
+import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
+import { type GroupExtreme, groupExtremeJoin, groupExtremeOf } from "./group-extreme-join.ts";
+import { bandOf } from "./join-band.ts";
+import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { fusedJoinCode, type JoinCode, joinCode, joinKey } from "./join-code.ts";
+import {
+  distinct,
+  drawUids,
+  EXTREME_LAYOUT,
+  GROUP_EXTREME_LAYOUT,
+  isAppendJoin,
+  JOIN_LAYOUT,
+  type JoinContext,
+  joinUid,
+  RANKED_LAYOUT,
+  withReuse,
+} from "./join-context.ts";
+import type { Rel } from "./logical.ts";
+import { joinBelow, rankedJoin } from "./ranked-join.ts";
+
+type Join = Extract<Rel, { kind: "join" }>;
+
+/** The join (and calc) TopN `rank` runs inside (ranked-join.ts): a per-key append join partitioned as the TopN. */
+function rankingJoin(rank: Extract<Rel, { kind: "rank" }>) {
+  const below = joinBelow(rank);
+  if (!below || !isAppendJoin(below.join) || bandOf(below.join) || extremeOf(below.join)) return undefined;
+  return below;
+}
+
+/** True when TopN `rank` runs inside the join below it (ranked-join.ts). */
+export const ranksInJoin = (rank: Extract<Rel, { kind: "rank" }>): boolean => rankingJoin(rank) !== undefined;
+
+/**
+ * Builds TopN `rank` over insert-only rows, and the join below it (and a plain calc between
+ * them), as one operator (ranked-join.ts) when {@link ranksInJoin}; `calcUid` takes the calc's
+ * uids and `rankUids` the TopN's, as their own operators would, so that the operators after them
+ * keep theirs. Undefined otherwise.
+ */
+export function translateRankedJoin<C extends JoinContext>(
+  rank: Extract<Rel, { kind: "rank" }>,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  topN: KeyedProcessFunction<Row, Key, StateSpec, Change>,
+  uids: { readonly calc: () => string; readonly rank: () => void },
+): DataStream<unknown> | undefined {
+  const below = rankingJoin(rank);
+  if (!below) return undefined;
+  const { join: rel, calc } = below;
+  const ctx = withReuse(outer);
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
+  const bounds = joinBounds(rel);
+  const code = calc
+    ? fusedJoinCode(rel.condition, rel.left.fields.length, {
+        filter: calc.filter,
+        projects: calc.projects,
+        make: generateRow,
+      })
+    : joinCode(rel.condition, rel.left.fields, rel.right.fields);
+  const join = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+  const uid = `${joinUid(ctx, JOIN_LAYOUT, rel)}-${RANKED_LAYOUT}`;
+  if (calc?.filter) uids.calc();
+  if (calc) uids.calc();
+  uids.rank();
+  return left
+    .connect(right)
+    .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
+    .process(rankedJoin(join, topN))
+    .uid(uid) as DataStream<unknown>;
+}
+
+/**
+ * Builds join `rel` as the window extreme join (extreme-join.ts): its left side alone, keyed by
+ * window. The operators its right side (the window aggregate) and the interval join's copies
+ * would have had keep their uids, unused, so that the operators after the join keep theirs.
+ */
+export function translateExtremeJoin<C extends JoinContext, T>(
+  rel: Join,
+  extreme: Extreme,
+  code: JoinCode<T>,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  drawUids(rel.right, ctx, input);
+  const edgesUid = ctx.uid(); // the uid of the interval join's copies
+  const edged = extreme.edge ? left.flatMap(withEdges(extreme)).uid(edgesUid) : left;
+  return (edged as DataStream<Row | Edge>)
+    .keyBy(extremeKey(extreme))
+    .process(extremeJoin(extreme, code))
+    .uid(joinUid(ctx, EXTREME_LAYOUT, rel)) as DataStream<unknown>;
+}
+
+/**
+ * Builds join `rel` as the group extreme join (group-extreme-join.ts): its left side alone, keyed
+ * by the join key. The uids of the regular join's wrapper of the left rows and of its right side
+ * (the group aggregate) are taken, unused, so that the operators after the join keep theirs.
+ */
+export function translateGroupExtreme<C extends JoinContext>(
+  rel: Join,
+  top: GroupExtreme,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  ctx.uid(); // the map of the left rows into changes
+  drawUids(rel.right, ctx, input);
+  return left
+    .keyBy(joinKey(top.keys))
+    .process(groupExtremeJoin(top, joinCode(rel.condition, rel.left.fields, rel.right.fields)))
+    .uid(joinUid(ctx, GROUP_EXTREME_LAYOUT, rel)) as DataStream<unknown>;
+}
+
+/** True when join `rel` computes its right side itself (an extreme join): only its left side is built. */
+export const buildsLeftOnly = (rel: Join): boolean => extremeOf(rel) !== undefined || groupExtremeOf(rel) !== undefined;
