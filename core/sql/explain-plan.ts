@@ -9,7 +9,8 @@ import { describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
 import { describeOver } from "./over.ts";
-import { isPlainCalc, runsNoOperator } from "./physical.ts";
+import { runsNoOperator } from "./physical.ts";
+import { isPlainCalc } from "./plain-calc.ts";
 import { describeRank } from "./rank.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;

@@ -5,6 +5,12 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import { StreamExecutionEnvironment } from "../api/environment.ts";
+import type { KeyedCoProcessFunction } from "../api/functions.ts";
+import type { Key } from "../keys.ts";
+import { appendJoin } from "./append-join.ts";
+import type { Row } from "./expr.ts";
+import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { type JoinCode, joinKey } from "./join-code.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -82,4 +88,38 @@ export function distinct<T>(right: DataStream<T>, left: unknown, ctx: JoinContex
 /** True when `rel` runs as {@link appendJoin}: an inner join, not temporal, of two insert-only inputs. */
 export function isAppendJoin(rel: Join): boolean {
   return !rel.outer && !rel.temporal && !isUpdating(changelogMode(rel.left)) && !isUpdating(changelogMode(rel.right));
+}
+
+/** An operator run inside a per-key join (ranked-join.ts): how it wraps the join's function, its layout, and the uids its own operators would have taken. */
+export interface Inside {
+  readonly wrap: (
+    join: KeyedCoProcessFunction<Row, Row, Key, never, Row>,
+  ) => KeyedCoProcessFunction<Row, Row, Key, never, unknown>;
+  readonly layout: string;
+  readonly uids: () => void;
+}
+
+/**
+ * Builds inner join `rel` of insert-only inputs as the per-key append join running `code`
+ * (append-join.ts; an interval join when its condition bounds a side's event time), with
+ * `inside`, if given, run in its operator: its uid then ends in the operator's layout too.
+ */
+export function perKeyJoin<C extends JoinContext, T>(
+  rel: Join,
+  code: JoinCode<T>,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  inside?: Inside,
+): DataStream<unknown> {
+  const bounds = joinBounds(rel);
+  const left = input(rel.left, ctx) as DataStream<Row>;
+  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
+  const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+  const uid = joinUid(ctx, JOIN_LAYOUT, rel);
+  inside?.uids();
+  return left
+    .connect(right)
+    .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
+    .process(inside ? inside.wrap(fn as never) : fn)
+    .uid(inside ? `${uid}-${inside.layout}` : uid) as DataStream<unknown>;
 }

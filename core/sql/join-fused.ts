@@ -9,24 +9,21 @@ import type { KeyedProcessFunction } from "../api/functions.ts";
 import type { StateSpec } from "../api/state.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
-import { appendJoin } from "./append-join.ts";
 import { generateRow } from "./codegen.ts";
 import type { Row } from "./expr.ts";
 import { type Extreme, extremeOf } from "./extreme-join.ts";
 import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
 import { type GroupExtreme, groupExtremeJoin, groupExtremeOf } from "./group-extreme-join.ts";
 import { bandOf } from "./join-band.ts";
-import { expiryOf, joinBounds } from "./join-bounds.ts";
 import { fusedJoinCode, type JoinCode, joinCode, joinKey } from "./join-code.ts";
 import {
-  distinct,
   drawUids,
   EXTREME_LAYOUT,
   GROUP_EXTREME_LAYOUT,
   isAppendJoin,
-  JOIN_LAYOUT,
   type JoinContext,
   joinUid,
+  perKeyJoin,
   RANKED_LAYOUT,
   withReuse,
 } from "./join-context.ts";
@@ -47,24 +44,20 @@ export const ranksInJoin = (rank: Extract<Rel, { kind: "rank" }>): boolean => ra
 
 /**
  * Builds TopN `rank` over insert-only rows, and the join below it (and a plain calc between
- * them), as one operator (ranked-join.ts) when {@link ranksInJoin}; `calcUid` takes the calc's
- * uids and `rankUids` the TopN's, as their own operators would, so that the operators after them
- * keep theirs. Undefined otherwise.
+ * them), as one operator (ranked-join.ts) when {@link ranksInJoin}; `uids.calc` takes the calc's
+ * uids and `uids.rank` the TopN's, as their own operators would, so that the operators after
+ * them keep theirs. Undefined otherwise.
  */
-export function translateRankedJoin<C extends JoinContext>(
+export function translateRankedJoin<C extends JoinContext, S extends StateSpec>(
   rank: Extract<Rel, { kind: "rank" }>,
   outer: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
-  topN: KeyedProcessFunction<Row, Key, StateSpec, Change>,
+  topN: KeyedProcessFunction<Row, Key, S, Change>,
   uids: { readonly calc: () => string; readonly rank: () => void },
 ): DataStream<unknown> | undefined {
   const below = rankingJoin(rank);
   if (!below) return undefined;
   const { join: rel, calc } = below;
-  const ctx = withReuse(outer);
-  const left = input(rel.left, ctx) as DataStream<Row>;
-  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
-  const bounds = joinBounds(rel);
   const code = calc
     ? fusedJoinCode(rel.condition, rel.left.fields.length, {
         filter: calc.filter,
@@ -72,16 +65,15 @@ export function translateRankedJoin<C extends JoinContext>(
         make: generateRow,
       })
     : joinCode(rel.condition, rel.left.fields, rel.right.fields);
-  const join = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
-  const uid = `${joinUid(ctx, JOIN_LAYOUT, rel)}-${RANKED_LAYOUT}`;
-  if (calc?.filter) uids.calc();
-  if (calc) uids.calc();
-  uids.rank();
-  return left
-    .connect(right)
-    .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
-    .process(rankedJoin(join, topN))
-    .uid(uid) as DataStream<unknown>;
+  return perKeyJoin(rel, code, withReuse(outer), input, {
+    wrap: (join) => rankedJoin(join, topN) as never,
+    layout: RANKED_LAYOUT,
+    uids: () => {
+      if (calc?.filter) uids.calc();
+      if (calc) uids.calc();
+      uids.rank();
+    },
+  });
 }
 
 /**

@@ -7,7 +7,6 @@
 import type { DataStream } from "../api/datastream.ts";
 import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
-import { appendJoin } from "./append-join.ts";
 import { bandJoin, bandKeys, copiesOf, encodedJoinKey } from "./band-join.ts";
 import { generate } from "./codegen.ts";
 import { type BoundExpr, type Row, showExpr } from "./expr.ts";
@@ -15,7 +14,7 @@ import { describeExtreme, extremeOf } from "./extreme-join.ts";
 import { groupExtremeOf } from "./group-extreme-join.ts";
 import { regularJoin } from "./join.ts";
 import { type Band, bandOf, describeBand } from "./join-band.ts";
-import { expiryOf, joinBounds } from "./join-bounds.ts";
+import { joinBounds } from "./join-bounds.ts";
 import { type FusedCalc, fusedJoinCode, type JoinCode, joinCode, joinKey } from "./join-code.ts";
 import {
   BAND_LAYOUT,
@@ -24,6 +23,7 @@ import {
   JOIN_LAYOUT,
   type JoinContext,
   joinUid,
+  perKeyJoin,
   REGULAR_LAYOUT,
   withReuse,
 } from "./join-context.ts";
@@ -120,15 +120,7 @@ function translateAppendJoin<C extends JoinContext, T>(
   if (extreme) return translateExtremeJoin(rel, extreme, code, ctx, input);
   const band = bandOf(rel);
   if (band) return translateBandJoin(rel, band, code, ctx, input);
-  const bounds = joinBounds(rel);
-  const left = input(rel.left, ctx) as DataStream<Row>;
-  const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
-  const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
-  return left
-    .connect(right)
-    .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
-    .process(fn)
-    .uid(joinUid(ctx, JOIN_LAYOUT, rel)) as DataStream<unknown>;
+  return perKeyJoin(rel, code, ctx, input);
 }
 
 /** Builds join `rel` as the bucketed interval join of `band` (band-join.ts). */

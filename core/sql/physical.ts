@@ -17,11 +17,8 @@ import { windowAggregate } from "./keyed-window-aggregate.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { translateLookupJoin } from "./lookup-join.ts";
 import { translateOver } from "./over.ts";
-import { calcReadsClock, proctimeCalc } from "./proctime.ts";
-
-export { isPlainCalc };
-
 import { calcExprs, isPlainCalc } from "./plain-calc.ts";
+import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { appendTopN, rankOrder, translateRank } from "./rank.ts";
 import { withRemoteCalls } from "./remote-udf.ts";
 import { fusedScanCalc } from "./scan-calc.ts";
@@ -154,7 +151,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       // A TopN partitioned by the key of the join below it runs inside the join (ranked-join.ts).
       const topN = appendTopN(rel.limit, rankOrder(rel.orderBy), rel.rowNumber, ctx.miniBatch ?? true);
       const calcUid = rel.input.kind === "calc" && rel.input.synthetic ? ctx.syntheticUid : uid;
-      const ranked = translateRankedJoin(rel, ctx, translate, topN as never, {
+      const ranked = translateRankedJoin(rel, ctx, translate, topN, {
         calc: calcUid,
         rank: () => {
           uid(); // the map of rows to changes the TopN once had

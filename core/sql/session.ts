@@ -25,7 +25,8 @@ import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from 
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
-import { insertOnlyCalc, isPlainCalc, type TranslateContext, translate, uidSequence } from "./physical.ts";
+import { insertOnlyCalc, type TranslateContext, translate, uidSequence } from "./physical.ts";
+import { isPlainCalc } from "./plain-calc.ts";
 import { connectorFor, writeRegisteredSink } from "./registered-table.ts";
 import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
 import { RIFFLE_CONNECTOR, writeRiffleTable } from "./riffle-table.ts";
