@@ -93,7 +93,9 @@ export function extremeJoin<T>(
       if (same(v, top.best)) emit(row, rightRow(ctx.key, top.best), ctx);
       return top;
     }
-    if (ctx.key + size - 1 <= ctx.timers.currentWatermark()) return top; // late: its window was emitted without it
+    // A row of the window after it was due is late for its extreme (the window aggregate drops it);
+    // a row at its end may still come while the window waits to be emitted, if the window has rows.
+    if ((!edge || !top) && ctx.key + size - 1 <= ctx.timers.currentWatermark()) return top;
     const t = top ?? start(ctx);
     if (edge) return t.best === undefined || !below(v, t.best) ? { ...t, edges: [...t.edges, row] } : t;
     if (t.best === undefined || below(t.best, v)) {
