@@ -11,7 +11,11 @@ import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
+import type { Row } from "../../core/sql/expr.ts";
+import type { Extreme } from "../../core/sql/extreme-join.ts";
+import { type Edge, extremeJoin } from "../../core/sql/extreme-join-fn.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
+import { BIGINT } from "../../core/sql/types.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
@@ -118,4 +122,94 @@ describe("the window extreme join vs DuckDB", () => {
     const expected = await oracle.runSql(q.duckdb);
     await expectSavepointInTheMiddle("extreme", script(q.sql), expected, { fraction: 1 / 3, rows: true });
   }, 120_000);
+});
+
+describe("the window extreme join, by hand", () => {
+  /** Windows of 1 s over rows [value, time]; MAX(value); the right row [max, window_end]. */
+  const extreme: Extreme = {
+    fn: "MAX",
+    value: { kind: "input", index: 0, type: BIGINT },
+    time: 1,
+    window: { fn: "TUMBLE", sizeMs: 1000, stepMs: 1000, offsetMs: 0 },
+    edge: true,
+    startAt: 0,
+    right: [2, 1],
+  };
+  const run = () => {
+    const fn = extremeJoin(extreme, { residual: undefined, concat: (l, r) => [...l, ...r] });
+    let top: unknown;
+    let watermark = Number.NEGATIVE_INFINITY;
+    const emitted: Row[] = [];
+    const timers: number[] = [];
+    const ctx = {
+      key: 0,
+      state: {
+        top: {
+          value: () => top,
+          update: (v: unknown) => {
+            top = v;
+          },
+          clear: () => {
+            top = undefined;
+          },
+        },
+      },
+      emit: (r: Row) => void emitted.push(r),
+      timers: { currentWatermark: () => watermark, registerEventTimeTimer: (t: number) => void timers.push(t) },
+    } as unknown as Parameters<typeof fn.processElement>[1];
+    return {
+      emitted,
+      row: (r: Row | Edge) => fn.processElement(r, ctx),
+      /** Moves the watermark without running the timers it makes due (as between a watermark and its timers). */
+      due(to: number) {
+        watermark = to;
+      },
+      advance(to: number) {
+        watermark = to;
+        for (const t of timers.splice(0).sort((a, b) => a - b)) {
+          if (t > to) timers.push(t);
+          else fn.onTimer?.(t, ctx as never);
+        }
+      },
+    };
+  };
+
+  it("joins the rows tied at the window's maximum when the watermark reaches its end, and no other", () => {
+    const h = run();
+    h.row([5, 100]);
+    h.row([7, 200]);
+    h.row([7, 900]);
+    h.row([3, 950]);
+    h.advance(998);
+    expect(h.emitted).toEqual([]);
+    h.advance(999);
+    expect(h.emitted).toEqual([
+      [7, 200, 7, 1000],
+      [7, 900, 7, 1000],
+    ]);
+  });
+
+  it("joins a row at the window's end that comes once the window is due, before it is emitted; a late row of its own does not count", () => {
+    const h = run();
+    h.row([7, 200]);
+    h.due(999);
+    h.row({ edge: [7, 1000] }); // not late itself (time 1000): joins the window at its emission
+    h.row([9, 990]); // late for the window's maximum, as the window aggregate drops it
+    h.advance(999);
+    expect(h.emitted.map((r) => r[1])).toEqual([200, 1000]);
+  });
+
+  it("offers a row at the window's end to the window before, until the watermark reaches that end", () => {
+    const h = run();
+    h.row([7, 200]);
+    h.advance(998);
+    h.row({ edge: [7, 1000] }); // due at 999: kept beside the maximum
+    h.advance(999);
+    expect(h.emitted.map((r) => r[1])).toEqual([200, 1000]);
+    h.row({ edge: [7, 1000] }); // emitted already, the maximum kept until 1000: joins at once
+    h.row({ edge: [6, 1000] });
+    h.advance(1000);
+    h.row({ edge: [7, 1000] }); // the window is gone
+    expect(h.emitted.map((r) => r[1])).toEqual([200, 1000, 1000]);
+  });
 });
