@@ -53,7 +53,7 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       break;
     case "rank":
       line = ranksInJoin(rel)
-        ? describeRank(rel, false).replace(/ → .*$/, " → in the join below (partitioned by its key)")
+        ? describeRank(rel, false, "in the join below (partitioned by its key)")
         : describeRank(rel, isUpdating(changelogMode(rel.input)));
       break;
     case "over":

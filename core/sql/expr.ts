@@ -201,6 +201,11 @@ export function childrenOf(e: BoundExpr): readonly BoundExpr[] {
   }
 }
 
+/** The conjuncts of `e`: the operands of its top-level ANDs, nested ones flattened (`e` itself when it is no AND). */
+export function conjuncts(e: BoundExpr): BoundExpr[] {
+  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
+}
+
 /** The columns `e` reads. */
 export function inputsOf(e: BoundExpr, into = new Set<number>()): Set<number> {
   rewriteInputs(e, (i) => {

@@ -10,10 +10,9 @@
  */
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
-import { encodeKey, type Key } from "../keys.ts";
 import { generate } from "./codegen.ts";
 import type { Row } from "./expr.ts";
-import type { Extreme } from "./extreme-join.ts";
+import { type Extreme, sameValue } from "./extreme-join.ts";
 import type { JoinCode } from "./join-code.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -71,8 +70,6 @@ export function extremeJoin<T>(
   const size = extreme.window.sizeMs;
   const below = (v: unknown, best: unknown) =>
     max ? (v as number) < (best as number) : (v as number) > (best as number);
-  const same = (a: unknown, b: unknown) =>
-    a === b || (typeof a === "object" && a !== null && b !== null && encodeKey(a as Key) === encodeKey(b as Key));
   const { residual, concat } = code;
   /** The right side's row of window `start` whose extreme is `best`. */
   const rightRow = (start: number, best: unknown): Row => {
@@ -90,7 +87,7 @@ export function extremeJoin<T>(
     const v = extremeValue(row);
     if (v === null || v === undefined) return top; // joins nothing, and no extreme counts it
     if (top?.fired) {
-      if (same(v, top.best)) emit(row, rightRow(ctx.key, top.best), ctx);
+      if (sameValue(v, top.best)) emit(row, rightRow(ctx.key, top.best), ctx);
       return top;
     }
     // A row of the window after it was due is late for its extreme (the window aggregate drops it);
@@ -101,7 +98,7 @@ export function extremeJoin<T>(
     if (t.best === undefined || below(t.best, v)) {
       return { best: v, rows: [row], edges: t.edges.filter((e) => !below(extremeValue(e), v)) };
     }
-    return same(v, t.best) ? { ...t, rows: [...t.rows, row] } : t;
+    return sameValue(v, t.best) ? { ...t, rows: [...t.rows, row] } : t;
   };
   /** A window's first state, and its timers: emit at its end, drop once no row at its end can come. */
   const start = (ctx: Ctx<T>): Top => {
@@ -136,6 +133,6 @@ export function extremeJoin<T>(
     if (top.best === undefined) return; // no row of its own: the window has no aggregate row
     const right = rightRow(ctx.key, top.best);
     for (const row of top.rows) emit(row, right, ctx);
-    for (const row of top.edges) if (same(extremeValue(row), top.best)) emit(row, right, ctx);
+    for (const row of top.edges) if (sameValue(extremeValue(row), top.best)) emit(row, right, ctx);
   }
 }

@@ -24,14 +24,16 @@
  * evaluated on each pair.
  */
 
+import { encodeKey, type Key } from "../keys.ts";
 import { type BoundExpr, rewriteInputs, showExpr } from "./expr.ts";
 import { bandOf } from "./join-band.ts";
-import type { Rel, WindowSpec } from "./logical.ts";
+import type { AggCall, Rel, WindowSpec } from "./logical.ts";
 import { calcReadsClock } from "./proctime.ts";
 import { remoteCalls } from "./remote-udf.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
 type Calc = Extract<Rel, { kind: "calc" }>;
+type Aggregate = Extract<Rel, { kind: "aggregate" }>;
 
 /** A join that runs as the window extreme join: what the operator needs of the plan. */
 export interface Extreme {
@@ -52,13 +54,10 @@ export interface Extreme {
 /** The extreme join `j` runs as, if it has the shape (see the module comment). */
 export function extremeOf(j: Join): Extreme | undefined {
   if (j.outer || j.temporal || j.leftKeys.length !== 1) return undefined;
-  const r = j.right.kind === "calc" ? j.right : undefined;
-  const agg = r ? r.input : j.right;
-  if (agg.kind !== "aggregate" || !agg.window || agg.groupKeys !== 2 || agg.aggs.length !== 1) return undefined;
-  if (r && (r.filter || !r.projects.every((p) => p.kind === "input"))) return undefined;
-  const right = r ? r.projects.map((p) => (p as { index: number }).index) : agg.fields.map((_f, i) => i);
-  const call = agg.aggs[0];
-  if (!call || (call.fn !== "MAX" && call.fn !== "MIN") || call.distinct || call.filter !== undefined) return undefined;
+  const found = extremeAggregate(j.right);
+  if (!found?.agg.window || found.agg.groupKeys !== 2) return undefined;
+  const { agg, right, call } = found;
+  const window = found.agg.window;
   const pre = agg.input;
   if (pre.kind !== "calc" || pre.filter || pre.input.kind !== "window-tvf") return undefined;
   const tvf = pre.input;
@@ -69,7 +68,7 @@ export function extremeOf(j: Join): Extreme | undefined {
     return p?.kind === "input" ? p.index : undefined;
   };
   const arg = call.arg === undefined ? undefined : ref(call.arg);
-  if (ref(agg.window.start) !== n || ref(agg.window.end) !== n + 1 || arg === undefined || arg >= n) return undefined;
+  if (ref(window.start) !== n || ref(window.end) !== n + 1 || arg === undefined || arg >= n) return undefined;
   const left = base(j.left);
   const fed = base(tvf.input);
   if (!left || !fed || shape(left.input) !== shape(fed.input) || shape(left.filter) !== shape(fed.filter))
@@ -84,7 +83,7 @@ export function extremeOf(j: Join): Extreme | undefined {
   // The band relative to window_end: `end + lo <= t <= end + hi` must lie within [end - size, end].
   const boundary = right[band.copiedTime];
   const size = tvf.window.sizeMs;
-  const shift = boundary === agg.window.end ? 0 : boundary === agg.window.start ? -size : undefined;
+  const shift = boundary === window.end ? 0 : boundary === window.start ? -size : undefined;
   if (shift === undefined || band.lo + shift < -size || band.hi + shift > 0) return undefined;
   return {
     fn: call.fn,
@@ -92,9 +91,32 @@ export function extremeOf(j: Join): Extreme | undefined {
     time: band.time,
     window: tvf.window,
     edge: band.hi + shift === 0,
-    startAt: agg.window.start,
+    startAt: window.start,
     right,
   };
+}
+
+/**
+ * The aggregate below a join's right side `rel` when it has one call, a MAX or MIN of a column
+ * (no DISTINCT, no FILTER), under at most a calc that renames or reorders its columns: the
+ * aggregate, the call, and the right side's columns as the aggregate row's.
+ */
+export function extremeAggregate(
+  rel: Rel,
+): { agg: Aggregate; call: AggCall & { fn: "MAX" | "MIN" }; right: readonly number[] } | undefined {
+  const r = rel.kind === "calc" ? rel : undefined;
+  const agg = r ? r.input : rel;
+  if (agg.kind !== "aggregate" || agg.session || agg.aggs.length !== 1) return undefined;
+  if (r && (r.filter || !r.projects.every((p) => p.kind === "input"))) return undefined;
+  const call = agg.aggs[0];
+  if (!call || (call.fn !== "MAX" && call.fn !== "MIN") || call.distinct || call.filter !== undefined) return undefined;
+  const right = r ? r.projects.map((p) => (p as { index: number }).index) : agg.fields.map((_f, i) => i);
+  return { agg, call: call as AggCall & { fn: "MAX" | "MIN" }, right };
+}
+
+/** True when two values of a join key are equal, as the join compares them (an object by its encoding). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === "object" && a !== null && b !== null && encodeKey(a as Key) === encodeKey(b as Key));
 }
 
 /** A side as a filter and projections over a sub-plan (none for a side that is no calc); undefined when it reads a clock or calls a remote function. */

@@ -16,11 +16,11 @@
  */
 import type { KeyedContext, KeyedProcessFunction } from "../api/functions.ts";
 import { valueState } from "../api/state.ts";
-import { encodeKey, type Key } from "../keys.ts";
+import type { Key } from "../keys.ts";
 import type { Change } from "./aggregate.ts";
 import { generate } from "./codegen.ts";
-import { type BoundExpr, inputsOf, type Row } from "./expr.ts";
-import { base, over, shape } from "./extreme-join.ts";
+import { type BoundExpr, conjuncts, inputsOf, type Row } from "./expr.ts";
+import { base, extremeAggregate, over, sameValue, shape } from "./extreme-join.ts";
 import { hasNull } from "./join.ts";
 import type { JoinCode } from "./join-code.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
@@ -41,13 +41,9 @@ export interface GroupExtreme {
 /** The group extreme join `j` runs as, if it has the shape (see the module comment). */
 export function groupExtremeOf(j: Join): GroupExtreme | undefined {
   if (j.outer || j.temporal || isUpdating(changelogMode(j.left))) return undefined;
-  const r = j.right.kind === "calc" ? j.right : undefined;
-  const agg = r ? r.input : j.right;
-  if (agg.kind !== "aggregate" || agg.window || agg.session || agg.aggs.length !== 1) return undefined;
-  if (r && (r.filter || !r.projects.every((p) => p.kind === "input"))) return undefined;
-  const right = r ? r.projects.map((p) => (p as { index: number }).index) : agg.fields.map((_f, i) => i);
-  const call = agg.aggs[0];
-  if (!call || (call.fn !== "MAX" && call.fn !== "MIN") || call.distinct || call.filter !== undefined) return undefined;
+  const found = extremeAggregate(j.right);
+  if (!found || found.agg.window) return undefined;
+  const { agg, right, call } = found;
   const left = base(j.left);
   const fed = base(agg.input);
   if (call.arg === undefined || !left || !fed) return undefined;
@@ -88,10 +84,6 @@ function boundedValue(j: Join, fn: "MAX" | "MIN", column: number): BoundExpr | u
   return undefined;
 }
 
-function conjuncts(e: BoundExpr): BoundExpr[] {
-  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
-}
-
 /** One group's state: its running extreme and its rows at it, in arrival order. */
 interface Top {
   readonly best: unknown;
@@ -108,8 +100,6 @@ export function groupExtremeJoin(top: GroupExtreme, code: JoinCode): KeyedProces
   const max = top.fn === "MAX";
   const above = (v: unknown, best: unknown) =>
     max ? (v as number) > (best as number) : (v as number) < (best as number);
-  const same = (a: unknown, b: unknown) =>
-    a === b || (typeof a === "object" && a !== null && b !== null && encodeKey(a as Key) === encodeKey(b as Key));
   const single = top.keys.length === 1;
   /** The right side's row of group `key` whose extreme is `best`. */
   const rightRow = (key: Key, best: unknown): Row => {
@@ -133,14 +123,14 @@ export function groupExtremeJoin(top: GroupExtreme, code: JoinCode): KeyedProces
         best = v;
         rows = [row];
         added = rows;
-      } else if (same(v, best)) {
+      } else if (sameValue(v, best)) {
         rows ??= [...(before?.rows ?? [])];
         if (added !== rows) added.push(row);
         rows.push(row);
       }
     }
     if (!rows) return;
-    if (before && !same(before.best, best)) emit("-D", before.rows, rightRow(ctx.key, before.best), ctx);
+    if (before && !sameValue(before.best, best)) emit("-D", before.rows, rightRow(ctx.key, before.best), ctx);
     emit("+I", added, rightRow(ctx.key, best), ctx);
     ctx.state.top.update({ best, rows });
   };

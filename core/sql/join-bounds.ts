@@ -18,7 +18,7 @@
  * join: a partner that expired before they came is not found.
  */
 import { generate } from "./codegen.ts";
-import { type BoundExpr, type Compiled, inputsOf, rewriteInputs } from "./expr.ts";
+import { type BoundExpr, type Compiled, conjuncts, inputsOf, rewriteInputs } from "./expr.ts";
 import { changelogMode, type Field, isUpdating, type Rel } from "./logical.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -138,10 +138,6 @@ export function shiftedTime(
 /** `e`, over the join's row but reading only the right side's columns, as an expression over the right row. */
 function onRight(e: BoundExpr, n: number, j: Join): BoundExpr {
   return rewriteInputs(e, (i) => ({ kind: "input", index: i - n, type: (j.right.fields[i - n] as Field).type }));
-}
-
-function conjuncts(e: BoundExpr): BoundExpr[] {
-  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
 }
 
 /**

@@ -5,10 +5,6 @@
  * replaces keep their uids drawn, unused, so that every operator after it keeps its uid.
  */
 import type { DataStream } from "../api/datastream.ts";
-import type { KeyedProcessFunction } from "../api/functions.ts";
-import type { StateSpec } from "../api/state.ts";
-import type { Key } from "../keys.ts";
-import type { Change } from "./aggregate.ts";
 import { generateRow } from "./codegen.ts";
 import type { Row } from "./expr.ts";
 import { type Extreme, extremeOf } from "./extreme-join.ts";
@@ -28,6 +24,7 @@ import {
   withReuse,
 } from "./join-context.ts";
 import type { Rel } from "./logical.ts";
+import { appendTopN, rankOrder } from "./rank.ts";
 import { joinBelow, rankedJoin } from "./ranked-join.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -48,15 +45,15 @@ export const ranksInJoin = (rank: Extract<Rel, { kind: "rank" }>): boolean => ra
  * uids and `uids.rank` the TopN's, as their own operators would, so that the operators after
  * them keep theirs. Undefined otherwise.
  */
-export function translateRankedJoin<C extends JoinContext, S extends StateSpec>(
+export function translateRankedJoin<C extends JoinContext>(
   rank: Extract<Rel, { kind: "rank" }>,
   outer: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
-  topN: KeyedProcessFunction<Row, Key, S, Change>,
   uids: { readonly calc: () => string; readonly rank: () => void },
 ): DataStream<unknown> | undefined {
   const below = rankingJoin(rank);
   if (!below) return undefined;
+  const topN = appendTopN(rank.limit, rankOrder(rank.orderBy), rank.rowNumber, outer.miniBatch ?? true);
   const { join: rel, calc } = below;
   const code = calc
     ? fusedJoinCode(rel.condition, rel.left.fields.length, {

@@ -11,16 +11,12 @@ import type { TableRef } from "./ast.ts";
 import { type BindContext, bindExpr, call, type ScopeColumn } from "./bind-expr.ts";
 import { connectorOf } from "./connectors.ts";
 import { invalid, unsupported } from "./errors.ts";
-import { type BoundExpr, compile, inputsOf, type Row, showExpr } from "./expr.ts";
+import { type BoundExpr, compile, conjuncts, inputsOf, type Row, showExpr } from "./expr.ts";
 import { checkFilesystemTable, readFilesystemTable } from "./filesystem.ts";
 import { changelogMode, isUpdating, type Rel, type TableDef } from "./logical.ts";
 
 /** A lookup join of the plan. */
 export type LookupJoin = Extract<Rel, { kind: "lookup-join" }>;
-
-function conjuncts(e: BoundExpr): BoundExpr[] {
-  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
-}
 
 /**
  * Binds `left JOIN table FOR SYSTEM_TIME AS OF … ON …`: the ON condition must equate columns of

@@ -14,7 +14,7 @@
  */
 import { call } from "./bind-expr.ts";
 import { unsupported } from "./errors.ts";
-import { type BoundExpr, fold, inputsOf, rewriteInputs } from "./expr.ts";
+import { type BoundExpr, conjuncts, fold, inputsOf, rewriteInputs } from "./expr.ts";
 import { pruneJoin } from "./join-prune.ts";
 import type { Rel } from "./logical.ts";
 import { pruneRank } from "./rank-prune.ts";
@@ -206,10 +206,6 @@ function simplifyCalc(c: Calc): Rel {
   if (identity) return c.input;
   const { filter: _old, ...rest } = c;
   return { ...rest, projects, ...(filter ? { filter } : {}) };
-}
-
-function conjuncts(e: BoundExpr): BoundExpr[] {
-  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
 }
 
 const andBoth = (a: BoundExpr | undefined, b: BoundExpr): BoundExpr => and(a, b) as BoundExpr;

@@ -19,7 +19,7 @@ import { translateLookupJoin } from "./lookup-join.ts";
 import { translateOver } from "./over.ts";
 import { calcExprs, isPlainCalc } from "./plain-calc.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
-import { appendTopN, rankOrder, translateRank } from "./rank.ts";
+import { translateRank } from "./rank.ts";
 import { withRemoteCalls } from "./remote-udf.ts";
 import { fusedScanCalc } from "./scan-calc.ts";
 import { sessionAggregate } from "./session-window.ts";
@@ -149,9 +149,8 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return translateJoin(rel, ctx, translate);
     case "rank": {
       // A TopN partitioned by the key of the join below it runs inside the join (ranked-join.ts).
-      const topN = appendTopN(rel.limit, rankOrder(rel.orderBy), rel.rowNumber, ctx.miniBatch ?? true);
       const calcUid = rel.input.kind === "calc" && rel.input.synthetic ? ctx.syntheticUid : uid;
-      const ranked = translateRankedJoin(rel, ctx, translate, topN, {
+      const ranked = translateRankedJoin(rel, ctx, translate, {
         calc: calcUid,
         rank: () => {
           uid(); // the map of rows to changes the TopN once had

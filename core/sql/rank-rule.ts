@@ -7,7 +7,7 @@
  * the rules ran: a ROW_NUMBER without such a filter.
  */
 import { unsupported } from "./errors.ts";
-import { type BoundExpr, inputsOf } from "./expr.ts";
+import { type BoundExpr, conjuncts, inputsOf } from "./expr.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
@@ -38,10 +38,6 @@ function reads(c: Pick<Calc, "projects" | "filter">): Set<number> {
   for (const p of c.projects) inputsOf(p, columns);
   if (c.filter) inputsOf(c.filter, columns);
   return columns;
-}
-
-function conjuncts(e: BoundExpr): BoundExpr[] {
-  return e.kind === "call" && e.name === "AND" ? e.args.flatMap(conjuncts) : [e];
 }
 
 /** `c` with its `over` input made a `rank` when its filter bounds the row number; otherwise `c`. */

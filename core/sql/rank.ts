@@ -281,8 +281,8 @@ export function translateRank(
     .uid(uid()) as DataStream<unknown>;
 }
 
-/** The rank's physical operator for EXPLAIN, with Flink's names. */
-export function describeRank(rel: Rank, retracting: boolean): string {
+/** The rank's physical operator for EXPLAIN, with Flink's names; `runs`: what runs a plain TopN. */
+export function describeRank(rel: Rank, retracting: boolean, runs = "keyBy + keyed process"): string {
   const names = rel.input.fields.map((f) => f.name);
   const partition = rel.partitionKeys.map((k) => names[k]).join(", ");
   if (isDeduplicate(rel) && !retracting) {
@@ -292,5 +292,5 @@ export function describeRank(rel: Rank, retracting: boolean): string {
   const orderBy = rel.orderBy.map((k) => `${names[k.column]} ${k.desc ? "DESC" : "ASC"}`).join(", ");
   if (rel.windowEnd !== undefined)
     return `WindowRank(window=[${names[rel.windowEnd]}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → keyBy + keyed process with event-time timers`;
-  return `Rank(strategy=[${retracting ? "RetractStrategy" : "AppendFastStrategy"}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → keyBy + keyed process`;
+  return `Rank(strategy=[${retracting ? "RetractStrategy" : "AppendFastStrategy"}], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=${rel.limit}], partitionBy=[${partition}], orderBy=[${orderBy}], select=[${rel.fields.map((f) => f.name).join(", ")}]) → ${runs}`;
 }
