@@ -4,7 +4,7 @@
  */
 import { hasNativeScan } from "./connectors.ts";
 import { type BoundExpr, showExpr } from "./expr.ts";
-import { buildsLeftOnly, ranksInJoin } from "./join-fused.ts";
+import { joinInputs, ranksInJoin } from "./join-fused.ts";
 import { describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
@@ -67,8 +67,8 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
-  // An extreme join computes its right input (the window aggregate) itself.
-  const inputs = rel.kind === "join" && buildsLeftOnly(rel) ? [rel.left] : inputsOf(rel);
+  // An extreme join computes its right input (the window aggregate) itself, a window join both.
+  const inputs = rel.kind === "join" ? joinInputs(rel) : inputsOf(rel);
   return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1))];
 }
 

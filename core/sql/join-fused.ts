@@ -5,8 +5,9 @@
  * replaces keep their uids drawn, unused, so that every operator after it keeps its uid.
  */
 import type { DataStream } from "../api/datastream.ts";
+import type { Key } from "../keys.ts";
 import { generateRow } from "./codegen.ts";
-import type { Row } from "./expr.ts";
+import type { BoundExpr, Row } from "./expr.ts";
 import { type Extreme, extremeOf } from "./extreme-join.ts";
 import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
 import { type GroupExtreme, groupExtremeJoin, groupExtremeOf } from "./group-extreme-join.ts";
@@ -21,18 +22,22 @@ import {
   joinUid,
   perKeyJoin,
   RANKED_LAYOUT,
+  WINDOW_JOIN_LAYOUT,
   withReuse,
 } from "./join-context.ts";
 import type { Rel } from "./logical.ts";
 import { appendTopN, rankOrder } from "./rank.ts";
 import { joinBelow, rankedJoin } from "./ranked-join.ts";
+import { sideRows, type WindowJoin, type WindowSide, windowJoinOf } from "./window-join.ts";
+import { windowJoin } from "./window-join-fn.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
 
 /** The join (and calc) TopN `rank` runs inside (ranked-join.ts): a per-key append join partitioned as the TopN. */
 function rankingJoin(rank: Extract<Rel, { kind: "rank" }>) {
   const below = joinBelow(rank);
-  if (!below || !isAppendJoin(below.join) || bandOf(below.join) || extremeOf(below.join)) return undefined;
+  const { join } = below ?? {};
+  if (!join || !isAppendJoin(join) || bandOf(join) || extremeOf(join) || windowJoinOf(join)) return undefined;
   return below;
 }
 
@@ -115,5 +120,43 @@ export function translateGroupExtreme<C extends JoinContext>(
     .uid(joinUid(ctx, GROUP_EXTREME_LAYOUT, rel)) as DataStream<unknown>;
 }
 
-/** True when join `rel` computes its right side itself (an extreme join): only its left side is built. */
-export const buildsLeftOnly = (rel: Join): boolean => extremeOf(rel) !== undefined || groupExtremeOf(rel) !== undefined;
+/**
+ * Builds join `rel` as the window join of distinct window aggregates (window-join.ts): each
+ * side's table function input made into the side's rows, and one operator keyed by the join
+ * key. Each side's rows take the uid of the fused window aggregate's rows, and the operators
+ * they replace (the aggregate, the calc above it, the band join's copies) keep theirs, unused,
+ * so that the operators after the join keep theirs.
+ */
+export function translateWindowJoin<C extends JoinContext, T>(
+  rel: Join,
+  wj: WindowJoin,
+  code: JoinCode<T>,
+  ctx: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+): DataStream<unknown> {
+  const side = (s: WindowSide, plan: Rel) => {
+    const windowed = input(s.tvf.input, ctx) as DataStream<Row>;
+    const drawn: string[] = [];
+    drawUids(plan, { ...ctx, uid: () => drawn[drawn.push(ctx.uid()) - 1] as string }, input);
+    return windowed.flatMap(sideRows(s)).uid(drawn[0] as string);
+  };
+  const left = side(wj.left, rel.left);
+  const right = side(wj.right, rel.right);
+  if (bandOf(rel)) ctx.uid(); // the band join's copies
+  const { keys, windowAt, toEnd } = wj;
+  const endOf =
+    keys.length === 1 ? (k: Key) => (k as number) + toEnd : (k: Key) => ((k as Key[])[windowAt] as number) + toEnd;
+  const keyOf = (exprs: readonly BoundExpr[]) => joinKey(keys.map((i) => exprs[i] as BoundExpr));
+  return left
+    .connect(right)
+    .keyBy(keyOf(rel.leftKeys), keyOf(rel.rightKeys))
+    .process(windowJoin(code, endOf))
+    .uid(joinUid(ctx, WINDOW_JOIN_LAYOUT, rel)) as DataStream<unknown>;
+}
+
+/** The inputs of join `rel` that its operators read, as EXPLAIN shows them: an extreme join computes its right side itself, a window join both sides' aggregates. */
+export function joinInputs(rel: Join): readonly Rel[] {
+  const wj = windowJoinOf(rel);
+  if (wj) return [wj.left.pre, wj.right.pre];
+  return extremeOf(rel) !== undefined || groupExtremeOf(rel) !== undefined ? [rel.left] : [rel.left, rel.right];
+}

@@ -27,9 +27,10 @@ import {
   REGULAR_LAYOUT,
   withReuse,
 } from "./join-context.ts";
-import { translateExtremeJoin, translateGroupExtreme } from "./join-fused.ts";
+import { translateExtremeJoin, translateGroupExtreme, translateWindowJoin } from "./join-fused.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { temporalJoin } from "./temporal-join.ts";
+import { describeWindowJoin, windowJoinOf } from "./window-join.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
 
@@ -116,6 +117,8 @@ function translateAppendJoin<C extends JoinContext, T>(
   ctx: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
+  const windows = windowJoinOf(rel);
+  if (windows) return translateWindowJoin(rel, windows, code, ctx, input);
   const extreme = extremeOf(rel);
   if (extreme) return translateExtremeJoin(rel, extreme, code, ctx, input);
   const band = bandOf(rel);
@@ -157,6 +160,8 @@ export function describeJoin(rel: Join): string {
     .join(", ");
   const where = rel.condition ? `, where=[${showExpr(rel.condition, [...l, ...r])}]` : "";
   const type = `type=[${rel.outer ? `${rel.outer[0]}${rel.outer.slice(1).toLowerCase()}OuterJoin` : "InnerJoin"}]`;
+  const windows = windowJoinOf(rel);
+  if (windows) return describeWindowJoin(windows, keys, where);
   const extreme = extremeOf(rel);
   if (extreme) return describeExtreme(rel, extreme, keys, where);
   const top = groupExtremeOf(rel);

@@ -32,8 +32,11 @@ type State = { panes: ReturnType<typeof valueState<readonly Pane[]>> };
  */
 export const WINDOW_LAYOUT = "w2";
 
-/** The parts of a fusable window aggregate, or undefined when it cannot be fused. */
-function fusable(rel: Aggregate) {
+/**
+ * The parts of window aggregate `rel` when it runs fused with its table function (see the module
+ * comment): the calc and table function below it, and its window columns; undefined otherwise.
+ */
+export function fusableWindow(rel: Aggregate) {
   const pre = rel.input;
   if (!rel.window || pre.kind !== "calc" || pre.input.kind !== "window-tvf") return undefined;
   const tvf = pre.input;
@@ -52,7 +55,7 @@ export function fusedWindowAggregate(
   input: (r: Rel) => DataStream<unknown>,
   uid: () => string,
 ): DataStream<unknown> | undefined {
-  const parts = fusable(rel);
+  const parts = fusableWindow(rel);
   if (!parts) return undefined;
   const { pre, tvf, start, end } = parts;
   // Generated code, as every other calc runs: the projected row (the window's columns left null,

@@ -2,7 +2,7 @@
  * The SQL operators whose state layout changed on 2026-12-07 (shared distinct views `-a2`,
  * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
  * optimizer narrowed `-n`, the window and group extreme joins `-x1` and `-t1`, a join with the
- * TopN above it inside `-r1`) end their uid in the layout's version, so
+ * TopN above it inside `-r1`; later that day the window join of distinct window aggregates `-g1`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -40,5 +40,9 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
 
   it("is refused for q7's join stored as the bucketed interval join (q7 runs the window extreme join: -x1)", async () => {
     await expectOlderLayoutRefused(job("layout-q7", "q7", 150_000), "layout-q7", "x1", "-b1");
+  });
+
+  it("is refused for q8's join stored as the bucketed interval join (q8 runs the window join: -g1)", async () => {
+    await expectOlderLayoutRefused(job("layout-q8", "q8", 150_000), "layout-q8", "g1", "-b1");
   });
 });
