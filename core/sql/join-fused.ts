@@ -28,7 +28,7 @@ import {
 import type { Rel } from "./logical.ts";
 import { appendTopN, rankOrder } from "./rank.ts";
 import { joinBelow, rankedJoin } from "./ranked-join.ts";
-import { sideRows, type WindowJoin, type WindowSide, windowJoinOf } from "./window-join.ts";
+import { sideInput, sideRows, type WindowJoin, type WindowSide, windowJoinOf } from "./window-join.ts";
 import { windowJoin } from "./window-join-fn.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -135,10 +135,10 @@ export function translateWindowJoin<C extends JoinContext, T>(
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
   const side = (s: WindowSide, plan: Rel) => {
-    const windowed = input(s.tvf.input, ctx) as DataStream<Row>;
+    const rows = input(sideInput(s), ctx) as DataStream<Row>;
     const drawn: string[] = [];
     drawUids(plan, { ...ctx, uid: () => drawn[drawn.push(ctx.uid()) - 1] as string }, input);
-    return windowed.flatMap(sideRows(s)).uid(drawn[0] as string);
+    return rows.flatMap(sideRows(s)).uid(drawn[0] as string);
   };
   const left = side(wj.left, rel.left);
   const right = side(wj.right, rel.right);

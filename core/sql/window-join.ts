@@ -30,9 +30,10 @@
  * window); and the two sides are not one sub-plan.
  */
 import { generate, generateRow } from "./codegen.ts";
-import type { BoundExpr, Row } from "./expr.ts";
+import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
 import { base, shape } from "./extreme-join.ts";
-import type { Rel } from "./logical.ts";
+import type { Field, Rel } from "./logical.ts";
+import { isPlainCalc } from "./plain-calc.ts";
 import { fusableWindow } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -43,6 +44,8 @@ type Tvf = Extract<Rel, { kind: "window-tvf" }>;
 /** One side of a window join: its window table function, and its rows over the table function's. */
 export interface WindowSide {
   readonly tvf: Tvf;
+  /** A plain calc below the table function (not over a scan, which runs it in its reader), run in the side's rows. */
+  readonly below?: Calc;
   /** The calc between the table function and the aggregate (its filter reads no window column). */
   readonly pre: Calc;
   /** The side's row (a group of the aggregate, renamed) over a windowed row: the table function's input columns, then window start, end and time. */
@@ -78,8 +81,15 @@ function sideOf(rel: Rel): { side: WindowSide; roles: readonly Role[] } | undefi
   const { tvf, pre, start, end } = parts;
   if (tvf.window.proctime || (tvf.window.fn !== "TUMBLE" && tvf.window.fn !== "HOP")) return undefined;
   const cols = rename ? rename.projects.map((p) => (p as { index: number }).index) : agg.fields.map((_f, i) => i);
+  const below = isPlainCalc(tvf.input) && tvf.input.input.kind !== "scan" ? tvf.input : undefined;
   return {
-    side: { tvf, pre, columns: cols.map((c) => pre.projects[c] as BoundExpr), renamed: rename !== undefined },
+    side: {
+      tvf,
+      ...(below ? { below } : {}),
+      pre,
+      columns: cols.map((c) => pre.projects[c] as BoundExpr),
+      renamed: rename !== undefined,
+    },
     roles: cols.map((c): Role => (c === start ? "start" : c === end ? "end" : undefined)),
   };
 }
@@ -105,18 +115,38 @@ export function windowJoinOf(j: Join): WindowJoin | undefined {
   return { left: left.side, right: right.side, keys, windowAt: keys.indexOf(first), toEnd };
 }
 
+/** The plan side `s`'s rows are made from: the input of its calc below the table function, or of the table function. */
+export const sideInput = (s: WindowSide): Rel => (s.below ?? s.tvf).input;
+
 /**
- * The rows side `s` feeds the join, from its table function's input rows: per window of a row,
- * the side's row, if the calc's filter passes (the aggregate's distinct groups are kept by the
- * join's operator).
+ * The rows side `s` feeds the join, from rows of {@link sideInput}: per window of a row, the
+ * side's row, if the calcs' filters pass (the aggregate's distinct groups are kept by the join's
+ * operator). One function: the calc below the table function (if any), the table function, and
+ * the calc above it.
  */
 export function sideRows(s: WindowSide): (row: Row) => Row[] {
-  const test = s.pre.filter ? generate(s.pre.filter) : undefined;
-  const make = generateRow(s.columns);
-  const { window, time } = s.tvf;
+  const { tvf, below } = s;
+  const n = tvf.input.fields.length;
+  const width = below ? below.input.fields.length : n;
+  // An expression over a windowed row (the table function's input, then window start, end and
+  // time) as one over `[...row, start, end, time]` of the side's input row.
+  const lift = (e: BoundExpr): BoundExpr =>
+    below
+      ? rewriteInputs(e, (i) =>
+          i < n
+            ? (below.projects[i] as BoundExpr)
+            : { kind: "input", index: width + i - n, type: (tvf.fields[i] as Field).type },
+        )
+      : e;
+  const pass = below?.filter ? generate(below.filter) : undefined;
+  const test = s.pre.filter ? generate(lift(s.pre.filter)) : undefined;
+  const time = generate(lift({ kind: "input", index: tvf.time, type: (tvf.fields[tvf.time] as Field).type }));
+  const make = generateRow(s.columns.map(lift));
+  const { window } = tvf;
   return (row) => {
+    if (pass && pass(row) !== true) return [];
     const out: Row[] = [];
-    for (const [start, end] of windowsOf(window, row[time] as number)) {
+    for (const [start, end] of windowsOf(window, time(row) as number)) {
       const windowed = [...row, start, end, end - 1];
       if (!test || test(windowed) === true) out.push(make(windowed));
     }
