@@ -11,6 +11,9 @@
  * dropped by an event-time timer of its key at its expiry (computed again from the row), rounded
  * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
  *
+ * When the other side's rows are unique on the join key (unique-keys.ts) and its row of the key
+ * is stored, a row is not stored: the only row it can ever join is that one.
+ *
  * The function takes an envelope's rows of a key at once (`processBundle1/2`): the other side's
  * rows are read once for them all, the sequence number once, and a timer once per step.
  */
@@ -36,10 +39,17 @@ export interface Expiries {
   readonly right: Compiled | undefined;
 }
 
+/** Per side: whether its rows are unique on the join key (unique-keys.ts): at most one row per key, ever. */
+export interface UniqueSides {
+  readonly left: boolean;
+  readonly right: boolean;
+}
+
 /** The keyed co-process function of an inner join of insert-only inputs (see the module comment). */
 export function appendJoin<T = Row>(
   code: JoinCode<T>,
   expiries: Expiries,
+  unique: UniqueSides = { left: false, right: false },
 ): KeyedCoProcessFunction<Row, Row, Key, AppendState, T> {
   const { residual, concat } = code;
   /** Joins a key's rows of one side (an envelope's, or one) with the other side's, then stores those not yet expired. */
@@ -47,6 +57,7 @@ export function appendJoin<T = Row>(
     const expiry = expiries[mine];
     const isLeft = mine === "left";
     const theirs = isLeft ? "right" : "left";
+    const theyAreUnique = unique[theirs];
     return (rows: readonly Row[], ctx: KeyedContext<Key, AppendState, T>) => {
       if (hasNull(ctx.key)) return;
       const stored = ctx.state[theirs].entries();
@@ -58,6 +69,8 @@ export function appendJoin<T = Row>(
             const r = isLeft ? (v as Row) : row;
             if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
           }
+      // The other side's only row of this key is here: no row of it still to come can join these.
+      if (theyAreUnique && stored.some(([k]) => k !== NEXT)) return;
       const store = ctx.state[mine];
       let seq: number | undefined;
       let timer = Number.NaN;

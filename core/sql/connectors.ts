@@ -29,7 +29,8 @@ const NEXMARK_DEFAULTS: Record<string, string> = {
   "auction.proportion": "3",
   "bid.proportion": "46",
 };
-const NEXMARK_KINDS = { person: 0, auction: 1, bid: 2 } as const;
+/** The `event_type` of each kind of Nexmark event. */
+export const NEXMARK_KINDS = { person: 0, auction: 1, bid: 2 } as const;
 
 /** The source of a table, producing rows of its physical columns (changes of them, for a registered connector). */
 export function sourceOf(table: TableDef): Source<Row> | Source<Change> {

@@ -12,6 +12,7 @@ import type { Row } from "./expr.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
 import { type JoinCode, joinKey } from "./join-code.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
+import { uniqueOn } from "./unique-keys.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
 
@@ -116,7 +117,8 @@ export function perKeyJoin<C extends JoinContext, T>(
   const bounds = joinBounds(rel);
   const left = input(rel.left, ctx) as DataStream<Row>;
   const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
-  const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) });
+  const unique = { left: uniqueOn(rel.left, rel.leftKeys), right: uniqueOn(rel.right, rel.rightKeys) };
+  const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) }, unique);
   const uid = joinUid(ctx, JOIN_LAYOUT, rel);
   inside?.uids();
   return left

@@ -30,6 +30,7 @@ import {
 import { translateExtremeJoin, translateGroupExtreme, translateWindowJoin } from "./join-fused.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { temporalJoin } from "./temporal-join.ts";
+import { uniqueOn } from "./unique-keys.ts";
 import { describeWindowJoin, windowJoinOf } from "./window-join.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
@@ -171,9 +172,15 @@ export function describeJoin(rel: Join): string {
   }
   if (rel.temporal)
     return `TemporalJoin(${type}, keys=[${keys}]${where}) → connect + keyBy + keyed co-process with event-time timers`;
-  const bounds = isAppendJoin(rel) ? joinBounds(rel) : { left: [], right: [] };
+  const append = isAppendJoin(rel);
+  const bounds = append ? joinBounds(rel) : { left: [], right: [] };
+  // Flink's notation: whether a side's rows are unique on the join key (unique-keys.ts).
+  const spec = (unique: boolean) => (unique ? "JoinKeyContainsUniqueKey" : "NoUniqueKey");
+  const specs = append
+    ? `, leftInputSpec=[${spec(uniqueOn(rel.left, rel.leftKeys))}], rightInputSpec=[${spec(uniqueOn(rel.right, rel.rightKeys))}]`
+    : "";
   if (bounds.left.length === 0 && bounds.right.length === 0)
-    return `Join(${type}, keys=[${keys}]${where}) → connect + keyBy + keyed co-process`;
+    return `Join(${type}, keys=[${keys}]${where}${specs}) → connect + keyBy + keyed co-process`;
   const show = (bs: typeof bounds.left, names: readonly string[]) =>
     bs.length === 0
       ? "never"
@@ -184,5 +191,5 @@ export function describeJoin(rel: Join): string {
           .join(", ");
   const band = bandOf(rel);
   const expiry = `${band ? `, ${describeBand(band, l, r)}` : ""}, leftExpiry=[${show(bounds.left, l)}], rightExpiry=[${show(bounds.right, r)}]`;
-  return `IntervalJoin(${type}, keys=[${keys}]${where}${expiry}) → connect + keyBy + keyed co-process with event-time timers`;
+  return `IntervalJoin(${type}, keys=[${keys}]${where}${expiry}${band ? "" : specs}) → connect + keyBy + keyed co-process with event-time timers`;
 }

@@ -13,7 +13,7 @@ import { nexmarkEvent } from "../../core/nexmark/generator.ts";
 import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
-import { appendJoin, TIMER_STEP_MS } from "../../core/sql/append-join.ts";
+import { appendJoin, TIMER_STEP_MS, type UniqueSides } from "../../core/sql/append-join.ts";
 import type { Row } from "../../core/sql/expr.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
@@ -65,7 +65,7 @@ describe("interval joins vs DuckDB", () => {
     const plain = explain(
       "SELECT B.auction, B.price, B.dateTime, A.seller FROM bid B JOIN auction A ON B.auction = A.id",
     );
-    expect(plain).toMatch(/ Join\(type=\[InnerJoin\], keys=\[auction = id\]\) → connect/);
+    expect(plain).toMatch(/ Join\(type=\[InnerJoin\], keys=\[auction = id\], leftInputSpec=.*\) → connect/);
     expect(plain).not.toMatch(/IntervalJoin/);
     // The query's calc over the join runs in the join, making the sink's records.
     expect(plain).toMatch(/Calc\(select=\[auction, price, dateTime, seller\]\) → in the join/);
@@ -100,7 +100,7 @@ describe("interval joins vs DuckDB", () => {
  * watermark advances; `expiring` gives the left rows the expiry `time + 1000` and the right
  * rows `time` (the condition `r.time BETWEEN l.time AND l.time + 1000`).
  */
-function harness(expiring: boolean) {
+function harness(expiring: boolean, unique: UniqueSides = { left: false, right: false }) {
   const inWindow = (row: Row) =>
     (row[3] as number) >= (row[1] as number) && (row[3] as number) <= (row[1] as number) + 1000;
   const fn = appendJoin(
@@ -109,6 +109,7 @@ function harness(expiring: boolean) {
       left: expiring ? (r) => (r[1] as number) + 1000 : undefined,
       right: expiring ? (r) => r[1] as number : undefined,
     },
+    unique,
   );
   const state = { left: memoryMap<Row | number>(), right: memoryMap<Row | number>() };
   const timers = new Set<number>();
@@ -173,6 +174,37 @@ describe("the append join's state", () => {
       ["k", 2500, "k", 2900],
     ]);
     expect(h.stored()).toBe(2); // the left row and its sequence entry; the late right row is not kept
+  });
+});
+
+describe("the append join of a side unique on the join key", () => {
+  it("joins a row of the other side that comes after the key's row and does not store it; one that comes before is stored", () => {
+    const h = harness(true, { left: true, right: false });
+    h.right(1100); // before the key's left row: stored, for it
+    h.left(1000);
+    h.right(1200); // after it: joins it, and is not stored
+    h.right(1300);
+    expect(h.emitted).toEqual([
+      ["k", 1000, "k", 1100],
+      ["k", 1000, "k", 1200],
+      ["k", 1000, "k", 1300],
+    ]);
+    expect(h.stored()).toBe(4); // the left row and the early right row, and each side's sequence entry
+  });
+
+  it("relies on the uniqueness: a second left row of the key (which a unique side never has) meets only the rows stored", () => {
+    const run = (unique: boolean) => {
+      const h = harness(true, { left: unique, right: false });
+      h.left(1000);
+      h.right(1200);
+      h.left(1100);
+      return h.emitted;
+    };
+    expect(run(false)).toEqual([
+      ["k", 1000, "k", 1200],
+      ["k", 1100, "k", 1200],
+    ]);
+    expect(run(true)).toEqual([["k", 1000, "k", 1200]]);
   });
 });
 

@@ -128,7 +128,7 @@ describe("optimizer", () => {
     const text = p.explains[0] as string;
     const physical = text.slice(text.indexOf("== Physical Plan =="));
     expect(physical).toMatch(
-      /Join\(type=\[InnerJoin\], keys=\[auction = auction\], where=\[\(price < price\)\]\).*changelogMode=\[I\]/,
+      /Join\(type=\[InnerJoin\], keys=\[auction = auction\], where=\[\(price < price\)\], leftInputSpec=\[NoUniqueKey\], rightInputSpec=\[NoUniqueKey\]\).*changelogMode=\[I\]/,
     );
     expect(physical).toContain("Calc(where=[(price > 10)]");
     expect(physical).toContain("Calc(where=[(bidder < 5)]");
