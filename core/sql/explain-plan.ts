@@ -4,7 +4,7 @@
  */
 import { hasNativeScan } from "./connectors.ts";
 import { type BoundExpr, showExpr } from "./expr.ts";
-import { joinInputs, ranksInJoin } from "./join-fused.ts";
+import { aggregatesInJoin, joinInputs, ranksInJoin } from "./join-fused.ts";
 import { describeJoin, fusesWithJoin } from "./join-plan.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
 import { describeLookupJoin } from "./lookup-join.ts";
@@ -63,7 +63,11 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = describeLookupJoin(rel);
       break;
     case "aggregate":
-      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${rel.aggs.map((a) => `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`).join(", ")}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+      if (aggregatesInJoin(rel)) {
+        line = `GroupAggregate(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${aggCalls(rel, names)}]) → in the join below (one group per join key: its side is unique on the key)`;
+        break;
+      }
+      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${aggCalls(rel, names)}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       break;
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
@@ -120,6 +124,16 @@ function showWindow(rel: Extract<Rel, { kind: "window-tvf" }>): string {
       ? `size=[${w.sizeMs} ms]`
       : `${w.fn === "HOP" ? "slide" : "step"}=[${w.stepMs} ms], size=[${w.sizeMs} ms]`;
   return `${w.fn}(${w.proctime ? "proctime" : "time"}=[${rel.input.fields[rel.time]?.name}], ${args}${w.offsetMs ? `, offset=[${w.offsetMs} ms]` : ""})`;
+}
+
+/** An aggregate's calls as EXPLAIN shows them, over its input's column `names`. */
+function aggCalls(rel: Extract<Rel, { kind: "aggregate" }>, names: readonly string[]): string {
+  return rel.aggs
+    .map(
+      (a) =>
+        `${a.fn}(${a.distinct ? "DISTINCT " : ""}${a.arg === undefined ? "*" : names[a.arg]})${a.filter === undefined ? "" : ` FILTER ${names[a.filter]}`}`,
+    )
+    .join(", ");
 }
 
 /** The inputs of `rel`. */

@@ -47,6 +47,8 @@ export const EXTREME_LAYOUT = "x1";
 export const RANKED_LAYOUT = "r1";
 /** The state layout of the group extreme join (group-extreme-join.ts), in its operator uid. */
 export const GROUP_EXTREME_LAYOUT = "t1";
+/** The state layout of a join with a group aggregate inside it (aggregated-join.ts), after the join's uid. */
+export const AGGREGATED_LAYOUT = "m1";
 /** The state layout of the window join of distinct window aggregates (window-join.ts), in its operator uid. */
 export const WINDOW_JOIN_LAYOUT = "g1";
 

@@ -6,14 +6,18 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { Key } from "../keys.ts";
+import { groupAggregate } from "./aggregate.ts";
+import { joinOfGroups } from "./aggregated-join.ts";
 import { generateRow } from "./codegen.ts";
 import type { BoundExpr, Row } from "./expr.ts";
 import { type Extreme, extremeOf } from "./extreme-join.ts";
 import { type Edge, extremeJoin, extremeKey, withEdges } from "./extreme-join-fn.ts";
 import { type GroupExtreme, groupExtremeJoin, groupExtremeOf } from "./group-extreme-join.ts";
+import { insideJoin } from "./inside-join.ts";
 import { bandOf } from "./join-band.ts";
 import { fusedJoinCode, type JoinCode, joinCode, joinKey } from "./join-code.ts";
 import {
+  AGGREGATED_LAYOUT,
   drawUids,
   EXTREME_LAYOUT,
   GROUP_EXTREME_LAYOUT,
@@ -27,7 +31,7 @@ import {
 } from "./join-context.ts";
 import type { Rel } from "./logical.ts";
 import { appendTopN, rankOrder } from "./rank.ts";
-import { joinBelow, rankedJoin } from "./ranked-join.ts";
+import { joinBelow } from "./ranked-join.ts";
 import { sideInput, sideRows, type WindowJoin, type WindowSide, windowJoinOf } from "./window-join.ts";
 import { windowJoin } from "./window-join-fn.ts";
 
@@ -39,6 +43,54 @@ function rankingJoin(rank: Extract<Rel, { kind: "rank" }>) {
   const { join } = below ?? {};
   if (!join || !isAppendJoin(join) || bandOf(join) || extremeOf(join) || windowJoinOf(join)) return undefined;
   return below;
+}
+
+/** The join (and calc) group aggregate `agg` runs inside (aggregated-join.ts): a per-key append join with one group per key. */
+function groupingJoin(agg: Extract<Rel, { kind: "aggregate" }>) {
+  const below = joinOfGroups(agg);
+  const { join } = below ?? {};
+  if (!join || !isAppendJoin(join) || bandOf(join) || extremeOf(join) || windowJoinOf(join)) return undefined;
+  return below;
+}
+
+/** True when group aggregate `agg` runs inside the join below it (aggregated-join.ts). */
+export const aggregatesInJoin = (agg: Extract<Rel, { kind: "aggregate" }>): boolean => groupingJoin(agg) !== undefined;
+
+/**
+ * Builds group aggregate `agg` over insert-only rows, and the join below it (and a plain calc
+ * between them), as one operator (aggregated-join.ts) when {@link aggregatesInJoin}; `uids.calc`
+ * takes the calc's uids and `uids.aggregate` the aggregate's, as their own operators would, so
+ * that the operators after them keep theirs. Undefined otherwise.
+ */
+export function translateAggregatedJoin<C extends JoinContext>(
+  agg: Extract<Rel, { kind: "aggregate" }>,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  uids: { readonly calc: () => string; readonly aggregate: () => void },
+): DataStream<unknown> | undefined {
+  const below = groupingJoin(agg);
+  if (!below) return undefined;
+  const aggregate = groupAggregate(agg.groupKeys, agg.aggs, false, outer.miniBatch ?? true);
+  return perKeyJoin(below.join, codeBelow(below), withReuse(outer), input, {
+    wrap: (join) => insideJoin(join, aggregate as never) as never,
+    layout: AGGREGATED_LAYOUT,
+    uids: () => {
+      if (below.calc?.filter) uids.calc();
+      if (below.calc) uids.calc();
+      uids.aggregate();
+    },
+  });
+}
+
+/** The code of a join with the plain calc above it (if any) fused into it. */
+function codeBelow({ join: rel, calc }: { join: Join; calc?: Extract<Rel, { kind: "calc" }> }) {
+  return calc
+    ? fusedJoinCode(rel.condition, rel.left.fields.length, {
+        filter: calc.filter,
+        projects: calc.projects,
+        make: generateRow,
+      })
+    : joinCode(rel.condition, rel.left.fields, rel.right.fields);
 }
 
 /** True when TopN `rank` runs inside the join below it (ranked-join.ts). */
@@ -60,15 +112,8 @@ export function translateRankedJoin<C extends JoinContext>(
   if (!below) return undefined;
   const topN = appendTopN(rank.limit, rankOrder(rank.orderBy), rank.rowNumber, outer.miniBatch ?? true);
   const { join: rel, calc } = below;
-  const code = calc
-    ? fusedJoinCode(rel.condition, rel.left.fields.length, {
-        filter: calc.filter,
-        projects: calc.projects,
-        make: generateRow,
-      })
-    : joinCode(rel.condition, rel.left.fields, rel.right.fields);
-  return perKeyJoin(rel, code, withReuse(outer), input, {
-    wrap: (join) => rankedJoin(join, topN) as never,
+  return perKeyJoin(rel, codeBelow(below), withReuse(outer), input, {
+    wrap: (join) => insideJoin(join, topN) as never,
     layout: RANKED_LAYOUT,
     uids: () => {
       if (calc?.filter) uids.calc();

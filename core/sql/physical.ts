@@ -11,7 +11,7 @@ import { aggregateUid, type Change, groupAggregate } from "./aggregate.ts";
 import { generate, generateRow } from "./codegen.ts";
 import { sourceOf } from "./connectors.ts";
 import type { BoundExpr, Row } from "./expr.ts";
-import { translateRankedJoin } from "./join-fused.ts";
+import { translateAggregatedJoin, translateRankedJoin } from "./join-fused.ts";
 import { fusedJoinCalc, translateJoin } from "./join-plan.ts";
 import { windowAggregate } from "./keyed-window-aggregate.ts";
 import { changelogMode, isUpdating, type Rel } from "./logical.ts";
@@ -117,6 +117,15 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
     case "aggregate": {
       const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;
       if (fused) return fused;
+      // One group per key of the join below it: the aggregate runs inside the join (aggregated-join.ts).
+      const aggregated = translateAggregatedJoin(rel, ctx, translate, {
+        calc: rel.input.kind === "calc" && rel.input.synthetic ? ctx.syntheticUid : uid,
+        aggregate: () => {
+          uid(); // the map of rows to changes the aggregate once had
+          uid(); // the aggregate's
+        },
+      });
+      if (aggregated) return aggregated;
       const input = translate(rel.input, ctx);
       if (rel.session) {
         const { time, gapMs } = rel.session;

@@ -2,7 +2,8 @@
  * The SQL operators whose state layout changed on 2026-12-07 (shared distinct views `-a2`,
  * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
  * optimizer narrowed `-n`, the window and group extreme joins `-x1` and `-t1`, a join with the
- * TopN above it inside `-r1`; later that day the window join of distinct window aggregates `-g1`) end their uid in the layout's version, so
+ * TopN above it inside `-r1`; later that day the window join of distinct window aggregates `-g1` and a join with a group
+ * aggregate inside `-m1`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -40,6 +41,11 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
 
   it("is refused for q7's join stored as the bucketed interval join (q7 runs the window extreme join: -x1)", async () => {
     await expectOlderLayoutRefused(job("layout-q7", "q7", 150_000), "layout-q7", "x1", "-b1");
+  });
+
+  it("is refused for q4's join without its aggregate inside (q4 runs the MAX per auction in the join: -m1)", async () => {
+    const refusal = /operator uid 'sql-\d+-j2' is gone and 'sql-\d+-j2-m1' is new/;
+    await expectOlderLayoutRefused(job("layout-q4", "q4", 100_000), "layout-q4", "m1", "", refusal);
   });
 
   it("is refused for q8's join stored as the bucketed interval join (q8 runs the window join: -g1)", async () => {
