@@ -183,7 +183,7 @@ export function translateWindowJoin<C extends JoinContext, T>(
     const rows = input(sideInput(s), ctx) as DataStream<Row>;
     const drawn: string[] = [];
     drawUids(plan, { ...ctx, uid: () => drawn[drawn.push(ctx.uid()) - 1] as string }, input);
-    return rows.flatMap(sideRows(s)).uid(drawn[0] as string);
+    return rows.process(sideRows(s)).uid(drawn[0] as string);
   };
   const left = side(wj.left, rel.left);
   const right = side(wj.right, rel.right);

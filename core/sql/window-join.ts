@@ -29,7 +29,8 @@
  * a window column of one side with the same window column of the other (so a pair is of one
  * window); and the two sides are not one sub-plan.
  */
-import { generate, generateRow } from "./codegen.ts";
+import type { ProcessFunction } from "../api/functions.ts";
+import { type ColumnReader, generate, generateRow } from "./codegen.ts";
 import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
 import { base, shape } from "./extreme-join.ts";
 import type { Field, Rel } from "./logical.ts";
@@ -119,17 +120,18 @@ export function windowJoinOf(j: Join): WindowJoin | undefined {
 export const sideInput = (s: WindowSide): Rel => (s.below ?? s.tvf).input;
 
 /**
- * The rows side `s` feeds the join, from rows of {@link sideInput}: per window of a row, the
- * side's row, if the calcs' filters pass (the aggregate's distinct groups are kept by the join's
- * operator). One function: the calc below the table function (if any), the table function, and
- * the calc above it.
+ * The process function that makes rows of {@link sideInput} the rows side `s` feeds the join:
+ * per window of a row, the side's row, if the calcs' filters pass (the aggregate's distinct
+ * groups are kept by the join's operator). One generated function each for the filters, the
+ * time and the side's row: the calc below the table function (if any), the table function and
+ * the calc above it, the window's columns read from the window, not a row made for them.
  */
-export function sideRows(s: WindowSide): (row: Row) => Row[] {
+export function sideRows(s: WindowSide): ProcessFunction<Row, Row> {
   const { tvf, below } = s;
   const n = tvf.input.fields.length;
   const width = below ? below.input.fields.length : n;
   // An expression over a windowed row (the table function's input, then window start, end and
-  // time) as one over `[...row, start, end, time]` of the side's input row.
+  // time) as one over the side's input row, then the window's columns.
   const lift = (e: BoundExpr): BoundExpr =>
     below
       ? rewriteInputs(e, (i) =>
@@ -138,19 +140,30 @@ export function sideRows(s: WindowSide): (row: Row) => Row[] {
             : { kind: "input", index: width + i - n, type: (tvf.fields[i] as Field).type },
         )
       : e;
+  const windowed: ColumnReader = Object.assign(
+    (i: number) => (i < width ? `row[${i}]` : i === width ? "start" : i === width + 1 ? "end" : "(end - 1)"),
+    { params: "row, start, end" },
+  );
+  type Windowed = (row: Row, start: number, end: number) => unknown;
   const pass = below?.filter ? generate(below.filter) : undefined;
-  const test = s.pre.filter ? generate(lift(s.pre.filter)) : undefined;
+  const test = s.pre.filter ? (generate(lift(s.pre.filter), windowed) as unknown as Windowed) : undefined;
   const time = generate(lift({ kind: "input", index: tvf.time, type: (tvf.fields[tvf.time] as Field).type }));
-  const make = generateRow(s.columns.map(lift));
+  const make = generateRow(s.columns.map(lift), windowed) as unknown as (row: Row, start: number, end: number) => Row;
   const { window } = tvf;
-  return (row) => {
-    if (pass && pass(row) !== true) return [];
-    const out: Row[] = [];
-    for (const [start, end] of windowsOf(window, time(row) as number)) {
-      const windowed = [...row, start, end, end - 1];
-      if (!test || test(windowed) === true) out.push(make(windowed));
-    }
-    return out;
+  const tumbling = window.fn === "TUMBLE";
+  return {
+    processElement(row, ctx) {
+      if (pass && pass(row) !== true) return;
+      const t = time(row) as number;
+      if (tumbling) {
+        const start = t - ((((t - window.offsetMs) % window.sizeMs) + window.sizeMs) % window.sizeMs);
+        const end = start + window.sizeMs;
+        if (!test || test(row, start, end) === true) ctx.emit(make(row, start, end));
+        return;
+      }
+      for (const [start, end] of windowsOf(window, t))
+        if (!test || test(row, start, end) === true) ctx.emit(make(row, start, end));
+    },
   };
 }
 
