@@ -37,90 +37,94 @@ import { windowJoin } from "./window-join-fn.ts";
 
 type Join = Extract<Rel, { kind: "join" }>;
 
-/** The join (and calc) TopN `rank` runs inside (ranked-join.ts): a per-key append join partitioned as the TopN. */
-function rankingJoin(rank: Extract<Rel, { kind: "rank" }>) {
-  const below = joinBelow(rank);
-  const { join } = below ?? {};
-  if (!join || !isAppendJoin(join) || bandOf(join) || extremeOf(join) || windowJoinOf(join)) return undefined;
-  return below;
+/** `below` when its join runs as the per-key append join (not a band, extreme or window join), else undefined. */
+function perKeyOnly<B extends { join: Join }>(below: B | undefined): B | undefined {
+  const join = below?.join;
+  return join && isAppendJoin(join) && !bandOf(join) && !extremeOf(join) && !windowJoinOf(join) ? below : undefined;
 }
 
+/** The join (and calc) TopN `rank` runs inside (ranked-join.ts): a per-key append join partitioned as the TopN. */
+const rankingJoin = (rank: Extract<Rel, { kind: "rank" }>) => perKeyOnly(joinBelow(rank));
+
 /** The join (and calc) group aggregate `agg` runs inside (aggregated-join.ts): a per-key append join with one group per key. */
-function groupingJoin(agg: Extract<Rel, { kind: "aggregate" }>) {
-  const below = joinOfGroups(agg);
-  const { join } = below ?? {};
-  if (!join || !isAppendJoin(join) || bandOf(join) || extremeOf(join) || windowJoinOf(join)) return undefined;
-  return below;
-}
+const groupingJoin = (agg: Extract<Rel, { kind: "aggregate" }>) => perKeyOnly(joinOfGroups(agg));
+
+/** True when TopN `rank` runs inside the join below it (ranked-join.ts). */
+export const ranksInJoin = (rank: Extract<Rel, { kind: "rank" }>): boolean => rankingJoin(rank) !== undefined;
 
 /** True when group aggregate `agg` runs inside the join below it (aggregated-join.ts). */
 export const aggregatesInJoin = (agg: Extract<Rel, { kind: "aggregate" }>): boolean => groupingJoin(agg) !== undefined;
 
-/**
- * Builds group aggregate `agg` over insert-only rows, and the join below it (and a plain calc
- * between them), as one operator (aggregated-join.ts) when {@link aggregatesInJoin}; `uids.calc`
- * takes the calc's uids and `uids.aggregate` the aggregate's, as their own operators would, so
- * that the operators after them keep theirs. Undefined otherwise.
- */
-export function translateAggregatedJoin<C extends JoinContext>(
-  agg: Extract<Rel, { kind: "aggregate" }>,
-  outer: C,
-  input: (r: Rel, ctx: C) => DataStream<unknown>,
-  uids: { readonly calc: () => string; readonly aggregate: () => void },
-): DataStream<unknown> | undefined {
-  const below = groupingJoin(agg);
-  if (!below) return undefined;
-  const aggregate = groupAggregate(agg.groupKeys, agg.aggs, false, outer.miniBatch ?? true);
-  return perKeyJoin(below.join, codeBelow(below), withReuse(outer), input, {
-    wrap: (join) => insideJoin(join, aggregate as never) as never,
-    layout: AGGREGATED_LAYOUT,
-    uids: () => {
-      if (below.calc?.filter) uids.calc();
-      if (below.calc) uids.calc();
-      uids.aggregate();
-    },
-  });
+/** The uids an operator run inside a join takes, as its own operators would: the calc's (`calc`), then its own (`own`). */
+interface InsideUids {
+  readonly calc: () => string;
+  readonly own: () => void;
 }
 
-/** The code of a join with the plain calc above it (if any) fused into it. */
-function codeBelow({ join: rel, calc }: { join: Join; calc?: Extract<Rel, { kind: "calc" }> }) {
-  return calc
+/**
+ * Builds keyed function `inner` inside the per-key join of `below` (its calc fused into the
+ * join), its state layout `layout` after the join's uid (inside-join.ts).
+ */
+function insideBelow<C extends JoinContext>(
+  below: { join: Join; calc?: Extract<Rel, { kind: "calc" }> },
+  inner: unknown,
+  layout: string,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  uids: InsideUids,
+): DataStream<unknown> {
+  const { join: rel, calc } = below;
+  const code = calc
     ? fusedJoinCode(rel.condition, rel.left.fields.length, {
         filter: calc.filter,
         projects: calc.projects,
         make: generateRow,
       })
     : joinCode(rel.condition, rel.left.fields, rel.right.fields);
+  return perKeyJoin(rel, code, withReuse(outer), input, {
+    wrap: (join) => insideJoin(join, inner as never) as never,
+    layout,
+    uids: () => {
+      if (calc?.filter) uids.calc();
+      if (calc) uids.calc();
+      uids.own();
+    },
+  });
 }
-
-/** True when TopN `rank` runs inside the join below it (ranked-join.ts). */
-export const ranksInJoin = (rank: Extract<Rel, { kind: "rank" }>): boolean => rankingJoin(rank) !== undefined;
 
 /**
  * Builds TopN `rank` over insert-only rows, and the join below it (and a plain calc between
  * them), as one operator (ranked-join.ts) when {@link ranksInJoin}; `uids.calc` takes the calc's
- * uids and `uids.rank` the TopN's, as their own operators would, so that the operators after
+ * uids and `uids.own` the TopN's, as their own operators would, so that the operators after
  * them keep theirs. Undefined otherwise.
  */
 export function translateRankedJoin<C extends JoinContext>(
   rank: Extract<Rel, { kind: "rank" }>,
   outer: C,
   input: (r: Rel, ctx: C) => DataStream<unknown>,
-  uids: { readonly calc: () => string; readonly rank: () => void },
+  uids: InsideUids,
 ): DataStream<unknown> | undefined {
   const below = rankingJoin(rank);
   if (!below) return undefined;
   const topN = appendTopN(rank.limit, rankOrder(rank.orderBy), rank.rowNumber, outer.miniBatch ?? true);
-  const { join: rel, calc } = below;
-  return perKeyJoin(rel, codeBelow(below), withReuse(outer), input, {
-    wrap: (join) => insideJoin(join, topN) as never,
-    layout: RANKED_LAYOUT,
-    uids: () => {
-      if (calc?.filter) uids.calc();
-      if (calc) uids.calc();
-      uids.rank();
-    },
-  });
+  return insideBelow(below, topN, RANKED_LAYOUT, outer, input, uids);
+}
+
+/**
+ * Builds group aggregate `agg` over insert-only rows, and the join below it (and a plain calc
+ * between them), as one operator (aggregated-join.ts) when {@link aggregatesInJoin}; `uids` as
+ * for {@link translateRankedJoin}. Undefined otherwise.
+ */
+export function translateAggregatedJoin<C extends JoinContext>(
+  agg: Extract<Rel, { kind: "aggregate" }>,
+  outer: C,
+  input: (r: Rel, ctx: C) => DataStream<unknown>,
+  uids: InsideUids,
+): DataStream<unknown> | undefined {
+  const below = groupingJoin(agg);
+  if (!below) return undefined;
+  const aggregate = groupAggregate(agg.groupKeys, agg.aggs, false, outer.miniBatch ?? true);
+  return insideBelow(below, aggregate, AGGREGATED_LAYOUT, outer, input, uids);
 }
 
 /**
@@ -167,10 +171,11 @@ export function translateGroupExtreme<C extends JoinContext>(
 
 /**
  * Builds join `rel` as the window join of distinct window aggregates (window-join.ts): each
- * side's table function input made into the side's rows, and one operator keyed by the join
- * key. Each side's rows take the uid of the fused window aggregate's rows, and the operators
- * they replace (the aggregate, the calc above it, the band join's copies) keep theirs, unused,
- * so that the operators after the join keep theirs.
+ * side's input (below its view's calc, or its table function) made into the side's rows, and
+ * one operator keyed by the join key. Each side's rows take the first uid of the operators they
+ * replace (the calc below the table function, the fused window aggregate's rows, the aggregate,
+ * the calc above it), the others and the band join's copies keep theirs, unused, so that the
+ * operators after the join keep theirs.
  */
 export function translateWindowJoin<C extends JoinContext, T>(
   rel: Join,

@@ -120,7 +120,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       // One group per key of the join below it: the aggregate runs inside the join (aggregated-join.ts).
       const aggregated = translateAggregatedJoin(rel, ctx, translate, {
         calc: rel.input.kind === "calc" && rel.input.synthetic ? ctx.syntheticUid : uid,
-        aggregate: () => {
+        own: () => {
           uid(); // the map of rows to changes the aggregate once had
           uid(); // the aggregate's
         },
@@ -161,7 +161,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       const calcUid = rel.input.kind === "calc" && rel.input.synthetic ? ctx.syntheticUid : uid;
       const ranked = translateRankedJoin(rel, ctx, translate, {
         calc: calcUid,
-        rank: () => {
+        own: () => {
           uid(); // the map of rows to changes the TopN once had
           uid(); // the TopN's
         },
