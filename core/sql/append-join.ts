@@ -12,7 +12,8 @@
  * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
  *
  * When the other side's rows are unique on the join key (unique-keys.ts) and its row of the key
- * is stored, a row is not stored: the only row it can ever join is that one.
+ * is stored, a row is not stored: the only row it can ever join is that one. When this side's
+ * are, its row drops the other side's rows it has joined: no other row can join them.
  *
  * The function takes an envelope's rows of a key at once (`processBundle1/2`): the other side's
  * rows are read once for them all, the sequence number once, and a timer once per step.
@@ -58,6 +59,7 @@ export function appendJoin<T = Row>(
     const isLeft = mine === "left";
     const theirs = isLeft ? "right" : "left";
     const theyAreUnique = unique[theirs];
+    const iAmUnique = unique[mine];
     return (rows: readonly Row[], ctx: KeyedContext<Key, AppendState, T>) => {
       if (hasNull(ctx.key)) return;
       const stored = ctx.state[theirs].entries();
@@ -71,6 +73,8 @@ export function appendJoin<T = Row>(
           }
       // The other side's only row of this key is here: no row of it still to come can join these.
       if (theyAreUnique && stored.some(([k]) => k !== NEXT)) return;
+      // This side's only row of the key has met the other side's rows: nothing else can join them.
+      if (iAmUnique && stored.length > 0) ctx.state[theirs].clear();
       const store = ctx.state[mine];
       let seq: number | undefined;
       let timer = Number.NaN;
