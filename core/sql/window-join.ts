@@ -51,8 +51,6 @@ export interface WindowSide {
   readonly pre: Calc;
   /** The side's row (a group of the aggregate, renamed) over a windowed row: the table function's input columns, then window start, end and time. */
   readonly columns: readonly BoundExpr[];
-  /** True when the side's plan has a calc above the aggregate (its uid is taken). */
-  readonly renamed: boolean;
 }
 
 /** A join that runs as the window join: what the operator needs of the plan. */
@@ -89,7 +87,6 @@ function sideOf(rel: Rel): { side: WindowSide; roles: readonly Role[] } | undefi
       ...(below ? { below } : {}),
       pre,
       columns: cols.map((c) => pre.projects[c] as BoundExpr),
-      renamed: rename !== undefined,
     },
     roles: cols.map((c): Role => (c === start ? "start" : c === end ? "end" : undefined)),
   };
