@@ -62,13 +62,14 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
     case "lookup-join":
       line = describeLookupJoin(rel);
       break;
-    case "aggregate":
-      if (aggregatesInJoin(rel)) {
-        line = `GroupAggregate(groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${aggCalls(rel, names)}]) → in the join below (one group per join key: its side is unique on the key)`;
-        break;
-      }
-      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${aggCalls(rel, names)}]) → keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+    case "aggregate": {
+      // A group aggregate with one group per join key runs in the join below (aggregated-join.ts).
+      const runs = aggregatesInJoin(rel)
+        ? "in the join below (one group per join key: its side is unique on the key)"
+        : `keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+      line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${aggCalls(rel, names)}]) → ${runs}`;
       break;
+    }
   }
   const own = `${pad}${line}, changelogMode=[${mode}]`;
   // An extreme join computes its right input (the window aggregate) itself, a window join both.
