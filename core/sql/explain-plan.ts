@@ -12,13 +12,16 @@ import { describeOver } from "./over.ts";
 import { runsNoOperator } from "./physical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
 import { describeRank } from "./rank.ts";
+import { nativeWatermarksOf } from "./scan-calc.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 
-/** Where calc `rel` runs, for EXPLAIN. */
-function calcRuns(rel: Calc): string {
+/** Where calc `rel` runs, for EXPLAIN (`belowNative`: it is the calc below watermarks over the source's records). */
+function calcRuns(rel: Calc, belowNative: boolean): string {
+  if (belowNative) return "above the watermarks, in the operators that read the source's records";
   if (fusesWithScan(rel)) return "in the source's reader";
   if (fusesWithJoin(rel) && isPlainCalc(rel)) return "in the join";
+  if (isPlainCalc(rel) && nativeWatermarksOf(rel.input)) return "filter + map of the source's records";
   return runsNoOperator(rel) ? "no operator (it renames only)" : "filter + map";
 }
 
@@ -27,7 +30,7 @@ const fusesWithScan = (rel: Calc): boolean =>
   rel.input.kind === "scan" && hasNativeScan(rel.input.table) && isPlainCalc(rel);
 
 /** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
-export function describePhysical(rel: Rel, depth = 0): string[] {
+export function describePhysical(rel: Rel, depth = 0, belowNative = false): string[] {
   const mode = changelogMode(rel)
     .map((k) => ({ "+I": "I", "-U": "UB", "+U": "UA", "-D": "D" })[k])
     .join(",");
@@ -40,10 +43,10 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
       line = `Source(connector=[${rel.table.options.connector}], table=[${rel.table.name}], fields=[${rel.fields.map((f) => f.name).join(", ")}])`;
       break;
     case "watermark":
-      line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])`;
+      line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])${nativeWatermarksOf(rel) ? " → over the source's records" : ""}`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${calcRuns(rel)}`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${calcRuns(rel, belowNative)}`;
       break;
     case "join":
       line = describeJoin(rel);
@@ -74,7 +77,8 @@ export function describePhysical(rel: Rel, depth = 0): string[] {
   const own = `${pad}${line}, changelogMode=[${mode}]`;
   // An extreme join computes its right input (the window aggregate) itself, a window join both.
   const inputs = rel.kind === "join" ? joinInputs(rel) : inputsOf(rel);
-  return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1))];
+  const native = nativeWatermarksOf(rel) !== undefined;
+  return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1, native))];
 }
 
 /** The logical plan of `rel`, one operator per line. */

@@ -8,7 +8,7 @@ import type { Source } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import type { Key } from "../keys.ts";
 import { aggregateUid, type Change, groupAggregate } from "./aggregate.ts";
-import { generate, generateRow } from "./codegen.ts";
+import { type ColumnReader, generate, generateRow } from "./codegen.ts";
 import { sourceOf } from "./connectors.ts";
 import type { BoundExpr, Row } from "./expr.ts";
 import { translateAggregatedJoin, translateRankedJoin } from "./join-fused.ts";
@@ -21,7 +21,13 @@ import { calcExprs, isPlainCalc } from "./plain-calc.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { translateRank } from "./rank.ts";
 import { withRemoteCalls } from "./remote-udf.ts";
-import { fusedScanCalc } from "./scan-calc.ts";
+import {
+  fusedScanCalc,
+  type NativeWatermarks,
+  nativeWatermarks,
+  nativeWatermarksOf,
+  throughNative,
+} from "./scan-calc.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
@@ -59,14 +65,46 @@ export function uidSequence(prefix: string): Pick<TranslateContext, "uid" | "syn
  * is reused, as Flink's sub-plan reuse does: a join of two views of one table reads the table once.
  */
 export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
+  return reused(rel, "", ctx, () => build(rel, ctx));
+}
+
+/** The stream `make` builds for `rel` (`kind`: which of its forms), built once per join (see {@link translate}). */
+function reused(rel: Rel, kind: string, ctx: TranslateContext, make: () => DataStream<unknown>): DataStream<unknown> {
   const memo = ctx.reuse;
-  if (!memo) return build(rel, ctx);
-  const key = planKey(rel, ctx);
+  if (!memo) return make();
+  const key = `${kind}${planKey(rel, ctx)}`;
   const hit = memo.get(key);
   if (hit) return hit;
-  const stream = build(rel, ctx);
+  const stream = make();
   memo.set(key, stream);
   return stream;
+}
+
+/** The connector's records under {@link NativeWatermarks} `w`, built once per join, with the uid of the calc below. */
+const belowUids = new WeakMap<DataStream<unknown>, string>();
+function nativeRecords(w: NativeWatermarks, ctx: TranslateContext): { stream: DataStream<Row>; belowUid: string } {
+  const calcUid = w.below.synthetic ? ctx.syntheticUid : ctx.uid;
+  const stream = reused(w.watermark, "native:", ctx, () => {
+    const built = nativeWatermarks(w, ctx.env, ctx.uid, calcUid);
+    belowUids.set(built.stream, built.belowUid);
+    return built.stream;
+  });
+  return { stream: stream as DataStream<Row>, belowUid: belowUids.get(stream) as string };
+}
+
+/**
+ * Plain calc `rel` reading the connector's own records through the watermarks below it, when
+ * it can (scan-calc.ts's {@link NativeWatermarks}): `make` generates its output from the projections.
+ */
+export function calcOverNativeScan<T>(
+  rel: Calc,
+  ctx: TranslateContext,
+  uid: () => string,
+  make: (exprs: readonly BoundExpr[], columns?: ColumnReader) => (row: Row) => T,
+): DataStream<T> | undefined {
+  const w = isPlainCalc(rel) ? nativeWatermarksOf(rel.input, ctx.streams) : undefined;
+  if (!w) return undefined;
+  return insertOnlyCalc(throughNative(rel, w), nativeRecords(w, ctx).stream, uid, make, w.native.column);
 }
 
 /** Ids of the functions in plans (a UDF's implementation), for {@link planKey}. */
@@ -100,6 +138,12 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return env.fromSource(sourceOf(rel.table) as Source<unknown>).uid(uid()) as DataStream<unknown>;
     }
     case "watermark": {
+      const w = nativeWatermarksOf(rel, ctx.streams);
+      if (w) {
+        // The table's rows, made after the watermarks from the records that the calcs above read.
+        const { stream, belowUid } = nativeRecords(w, ctx);
+        return stream.map(generateRow(w.below.projects, w.native.column)).uid(belowUid) as DataStream<unknown>;
+      }
       const time = rel.time;
       const input = translate(rel.input, ctx) as DataStream<Row>;
       const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Row>(rel.delayMs).withTimestampAssigner(
@@ -110,7 +154,9 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
     case "calc": {
       const own = rel.synthetic ? ctx.syntheticUid : uid; // the calc's own operators' uids
       const fused = isPlainCalc(rel)
-        ? (fusedScanCalc(rel, env, uid, ctx.streams, own) ?? fusedJoinCalc(rel, ctx, translate, generateRow, own))
+        ? (fusedScanCalc(rel, env, uid, ctx.streams, own) ??
+          fusedJoinCalc(rel, ctx, translate, generateRow, own) ??
+          calcOverNativeScan(rel, ctx, own, generateRow))
         : undefined;
       return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), own);
     }
@@ -228,17 +274,19 @@ export const runsNoOperator = (rel: Calc): boolean =>
 /**
  * An insert-only calc over `input` (that reads no clock): its filter, then what `make` generates
  * from the projections, a row for the next operator or a sink's record (one copy, not two).
+ * `columns`: how a column of `input`'s records is read (rows by default).
  */
 export function insertOnlyCalc<T>(
   rel: Calc,
   input: DataStream<Row>,
   uid: () => string,
-  make: (exprs: readonly BoundExpr[]) => (row: Row) => T,
+  make: (exprs: readonly BoundExpr[], columns?: ColumnReader) => (row: Row) => T,
+  columns?: ColumnReader,
 ): DataStream<T> {
-  const test = rel.filter ? generate(rel.filter) : undefined;
+  const test = rel.filter ? generate(rel.filter, columns) : undefined;
   let s = input;
   if (test) s = s.filter((r) => test(r) === true).uid(uid());
-  return s.map(make(rel.projects)).uid(uid());
+  return s.map(make(rel.projects, columns)).uid(uid());
 }
 
 /** The window table function below a window aggregate's calc, if any. */

@@ -15,12 +15,15 @@
 import type { DataStream } from "../api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { Source, SourceChunk, SplitReader } from "../api/source.ts";
+import { WatermarkStrategy } from "../api/watermarks.ts";
 import { generate, generateRow } from "./codegen.ts";
-import { nativeScanOf } from "./connectors.ts";
-import type { Row } from "./expr.ts";
+import { type NativeScan, nativeScanOf } from "./connectors.ts";
+import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
 import type { Rel } from "./logical.ts";
+import { isPlainCalc } from "./plain-calc.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
+type Watermark = Extract<Rel, { kind: "watermark" }>;
 
 /**
  * The stream of `rel` (a plain calc) read from its scan's source with the calc fused in, or
@@ -81,4 +84,56 @@ function calcSource(
       return reader;
     },
   };
+}
+
+/**
+ * Watermarks over a calc that its scan's reader would run (the Nexmark tables' computed
+ * `dateTime` over `datagen`): the watermarks' stream carries the connector's own records instead,
+ * and each plain calc above (the Nexmark views, `WHERE event_type = 1`) reads their columns
+ * through the calc below, so that no row of the table's columns is made per record. The
+ * watermark operator sees every record, as before, and takes its event time from the computed
+ * column. A consumer that needs the table's rows gets them from a map after the watermarks.
+ */
+export interface NativeWatermarks {
+  readonly watermark: Watermark;
+  /** The calc below the watermarks (projections only), and the scan's source. */
+  readonly below: Calc;
+  readonly native: NativeScan;
+}
+
+/** Watermarks `rel` as {@link NativeWatermarks}, when its input is a filterless plain calc over a native scan. */
+export function nativeWatermarksOf(rel: Rel, streams?: ReadonlyMap<string, unknown>): NativeWatermarks | undefined {
+  if (rel.kind !== "watermark") return undefined;
+  const below = rel.input;
+  if (below.kind !== "calc" || below.filter || !isPlainCalc(below)) return undefined;
+  const scan = below.input;
+  if (scan.kind !== "scan" || streams?.has(scan.table.name)) return undefined;
+  const native = nativeScanOf(scan.table);
+  return native ? { watermark: rel, below, native } : undefined;
+}
+
+/** Plain calc `rel` over {@link NativeWatermarks} `w`, its columns read through the calc below them. */
+export function throughNative(rel: Calc, w: NativeWatermarks): Calc {
+  const through = (e: BoundExpr) => rewriteInputs(e, (i) => w.below.projects[i] as BoundExpr);
+  return { ...rel, projects: rel.projects.map(through), ...(rel.filter ? { filter: through(rel.filter) } : {}) };
+}
+
+/**
+ * The watermarked stream of the connector's records of {@link NativeWatermarks} `w`, drawing the
+ * uids the scan, the calc below and the watermarks had (`calcUid` for the calc's, returned: the
+ * map to the table's rows takes it).
+ */
+export function nativeWatermarks(
+  w: NativeWatermarks,
+  env: StreamExecutionEnvironment,
+  uid: () => string,
+  calcUid: () => string,
+): { stream: DataStream<unknown>; belowUid: string } {
+  const source = env.fromSource(w.native.source).uid(uid());
+  const belowUid = calcUid();
+  const time = generate<unknown>(w.below.projects[w.watermark.time] as BoundExpr, w.native.column);
+  const strategy = WatermarkStrategy.forBoundedOutOfOrderness<unknown>(w.watermark.delayMs).withTimestampAssigner(
+    (r) => time(r) as number,
+  );
+  return { stream: source.assignTimestampsAndWatermarks(strategy).uid(uid()), belowUid };
 }

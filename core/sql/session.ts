@@ -25,7 +25,7 @@ import { changelogMode, isUpdating, type Rel, type TableDef, whyUpdating } from 
 import { addMaterialized } from "./materialized.ts";
 import { optimize } from "./optimizer.ts";
 import { parseSql } from "./parser.ts";
-import { insertOnlyCalc, type TranslateContext, translate, uidSequence } from "./physical.ts";
+import { calcOverNativeScan, insertOnlyCalc, type TranslateContext, translate, uidSequence } from "./physical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
 import { connectorFor, writeRegisteredSink } from "./registered-table.ts";
 import { isRemoteTarget, remoteScalar } from "./remote-udf.ts";
@@ -277,6 +277,7 @@ export function writeInsert(p: PlannedInsert, ctx: TranslateContext): void {
     const make = (exprs: readonly BoundExpr[], columns?: ColumnReader) => generateObject(names, exprs, columns);
     const records =
       fusedJoinCalc(top, build, translate, make) ??
+      calcOverNativeScan(top, build, ctx.uid, make) ??
       insertOnlyCalc(top, translate(top.input, build) as DataStream<Row>, ctx.uid, make);
     printOrDiscard(p.sink, records as DataStream<unknown>, ctx);
     return;

@@ -54,3 +54,36 @@ describe("a calc fused into its scan", () => {
       expect(got.sort(byKey)).toEqual([...expected.values()].sort(byKey));
     });
 });
+
+// Views over watermarks of a computed column: the views read the source's records through it.
+const TIMED = `CREATE TABLE gen (id BIGINT, price INT, name VARCHAR, t TIMESTAMP(3),
+  doubled AS price * 2 + 1, WATERMARK FOR t AS t - INTERVAL '1' SECOND) WITH (
+  'connector' = 'datagen', 'number-of-rows' = '3000',
+  'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '2000',
+  'fields.price.min' = '1', 'fields.price.max' = '100', 'fields.name.length' = '3'
+);
+CREATE VIEW a AS SELECT id, doubled, t FROM gen WHERE doubled > 61;
+CREATE VIEW b AS SELECT id, UPPER(name) AS n FROM gen WHERE id % 2 = 0;
+CREATE TABLE joined (id BIGINT, d INT, n VARCHAR) WITH ('connector' = 'print');
+INSERT INTO joined SELECT a.id, a.doubled, b.n FROM a JOIN b ON a.id = b.id;`;
+
+describe("views over the watermarks of a computed column", () => {
+  it("read the source's records in EXPLAIN", () => {
+    const plan = explain(planSql(TIMED).inserts[0] as Parameters<typeof explain>[0]);
+    expect(plan).toMatch(/Calc\(where=\[\(doubled > 61\)\].* → filter \+ map of the source's records/);
+    expect(plan).toMatch(/Watermarks\(rowtime=\[t\].* → over the source's records/);
+    expect(plan).toMatch(/doubled\]\) → above the watermarks, in the operators that read the source's records/);
+  });
+
+  for (const parallelism of [1, 3])
+    it(`join as the rows read unfused say, at parallelism ${parallelism}`, async () => {
+      const rows = await table(ALL, "all_rows", 1);
+      const expected = rows
+        .filter((r) => (r.price as number) * 2 + 1 > 61 && (r.id as number) % 2 === 0)
+        .map((r) => ({ id: r.id, d: (r.price as number) * 2 + 1, n: (r.name as string).toUpperCase() }));
+      expect(expected.length).toBeGreaterThan(300);
+      const got = await table(TIMED, "joined", parallelism);
+      const byId = (x: R, y: R) => (x.id as number) - (y.id as number);
+      expect(got.sort(byId)).toEqual(expected.sort(byId));
+    });
+});
