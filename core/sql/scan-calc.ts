@@ -18,7 +18,8 @@ import type { Source, SourceChunk, SplitReader } from "../api/source.ts";
 import { WatermarkStrategy } from "../api/watermarks.ts";
 import { generate, generateRow } from "./codegen.ts";
 import { type NativeScan, nativeScanOf } from "./connectors.ts";
-import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
+import { type BoundExpr, conjuncts, fold, type Row, rewriteInputs } from "./expr.ts";
+import { isInteger } from "./types.ts";
 import type { Rel } from "./logical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
 
@@ -112,10 +113,31 @@ export function nativeWatermarksOf(rel: Rel, streams?: ReadonlyMap<string, unkno
   return native ? { watermark: rel, below, native } : undefined;
 }
 
-/** Plain calc `rel` over {@link NativeWatermarks} `w`, its columns read through the calc below them. */
+/**
+ * Plain calc `rel` over {@link NativeWatermarks} `w`, its columns read through the calc below
+ * them. Its projections run only for records its filter passes, so an integer column the filter
+ * equates with a literal is that literal there, folded: `CASE WHEN event_type = 0 THEN
+ * person.dateTime … END` under `WHERE event_type = 2` reads `bid.dateTime` alone.
+ */
 export function throughNative(rel: Calc, w: NativeWatermarks): Calc {
   const through = (e: BoundExpr) => rewriteInputs(e, (i) => w.below.projects[i] as BoundExpr);
-  return { ...rel, projects: rel.projects.map(through), ...(rel.filter ? { filter: through(rel.filter) } : {}) };
+  if (!rel.filter) return { ...rel, projects: rel.projects.map(through) };
+  const filter = through(rel.filter);
+  const known = new Map<number, BoundExpr>();
+  for (const c of conjuncts(filter)) {
+    const [a, b] = c.kind === "call" && c.name === "=" ? (c.args as [BoundExpr, BoundExpr]) : [];
+    const [column, literal] = a?.kind === "input" ? [a, b] : [b, a];
+    if (column?.kind === "input" && literal?.kind === "literal" && literal.value !== null && isInteger(column.type))
+      known.set(column.index, literal);
+  }
+  const given = (e: BoundExpr) =>
+    fold(
+      rewriteInputs(
+        e,
+        (i) => known.get(i) ?? { kind: "input", index: i, type: w.below.input.fields[i]?.type as BoundExpr["type"] },
+      ),
+    );
+  return { ...rel, projects: rel.projects.map((p) => (known.size > 0 ? given(through(p)) : through(p))), filter };
 }
 
 /**
