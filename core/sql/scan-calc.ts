@@ -19,9 +19,9 @@ import { WatermarkStrategy } from "../api/watermarks.ts";
 import { generate, generateRow } from "./codegen.ts";
 import { type NativeScan, nativeScanOf } from "./connectors.ts";
 import { type BoundExpr, conjuncts, fold, type Row, rewriteInputs } from "./expr.ts";
-import { isInteger } from "./types.ts";
 import type { Rel } from "./logical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
+import { isInteger } from "./types.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 type Watermark = Extract<Rel, { kind: "watermark" }>;
