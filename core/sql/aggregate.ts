@@ -209,6 +209,12 @@ export function aggregateUid(uid: string, aggs: readonly AggCall[], retracting: 
   return !retracting && distinctViews(aggs).length > 0 ? `${uid}-${DISTINCT_LAYOUT}` : uid;
 }
 
+/** True when `a` and `b` hold the same accumulators, whatever their row counts (by identity: a `[sum, count]` copy differs). */
+function sameAccumulators(a: Acc, b: Acc): boolean {
+  for (let i = 0; i < a.a.length; i++) if (a.a[i] !== b.a[i]) return false;
+  return true;
+}
+
 /** True when two rows hold the same values (JSON-equal). */
 function sameRow(a: Row, b: Row): boolean {
   if (a.length !== b.length) return false;
@@ -249,13 +255,16 @@ export function groupAggregate(
     store = ctx.state.counts;
     const before = ctx.state.acc.value();
     const keyRow = rowOf(records[0] as Change | Row);
-    const old = before ? accs.output(keyRow, before) : undefined;
     let acc = before ? accs.own(before) : accs.empty();
     for (const c of records) {
       accs.fold(acc, rowOf(c), signOf(c));
       // A group whose last row is retracted starts again from nothing, as a new group.
       if (acc.n <= 0) acc = accs.empty();
     }
+    // Over inserts the row count only tells that the group exists: accumulators that kept their
+    // values (a MAX the rows did not beat) leave the state and the output as they were.
+    if (!retracting && before && sameAccumulators(before, acc)) return;
+    const old = before ? accs.output(keyRow, before) : undefined;
     if (acc.n === 0) {
       if (before) ctx.state.acc.clear();
       if (old) ctx.emit({ kind: "-D", row: old });

@@ -12,8 +12,9 @@
  * up to {@link TIMER_STEP_MS} so that a key holds few timers however many rows it has.
  *
  * When the other side's rows are unique on the join key (unique-keys.ts) and its row of the key
- * is stored, a row is not stored: the only row it can ever join is that one. When this side's
- * are, its row drops the other side's rows it has joined: no other row can join them.
+ * is stored, a row is not stored: the only row it can ever join is that one (read alone, as its
+ * side's first entry, not the side's whole map). When this side's are, its row drops the other
+ * side's rows it has joined: no other row can join them.
  *
  * The function takes an envelope's rows of a key at once (`processBundle1/2`): the other side's
  * rows are read once for them all, the sequence number once, and a timer once per step.
@@ -31,6 +32,8 @@ type AppendState = { left: SideState; right: SideState };
 
 /** The entry holding a side's next sequence number. */
 const NEXT = "n";
+/** The entry of a side's first row (a side unique on the key has no other). */
+const FIRST = "0";
 /** Expiry timers fall on multiples of this (ms): a stored row outlives its expiry by less. */
 export const TIMER_STEP_MS = 1000;
 
@@ -62,7 +65,19 @@ export function appendJoin<T = Row>(
     const iAmUnique = unique[mine];
     return (rows: readonly Row[], ctx: KeyedContext<Key, AppendState, T>) => {
       if (hasNull(ctx.key)) return;
-      const stored = ctx.state[theirs].entries();
+      if (theyAreUnique) {
+        // Their only row of the key, if it came, is their first (entry 0): rows that come after it join it and are not stored.
+        const one = ctx.state[theirs].get(FIRST) as Row | undefined;
+        if (one !== undefined) {
+          for (const row of rows) {
+            const l = isLeft ? row : one;
+            const r = isLeft ? one : row;
+            if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
+          }
+          return;
+        }
+      }
+      const stored = theyAreUnique ? [] : ctx.state[theirs].entries();
       if (stored.length > 0)
         for (const row of rows)
           for (const [k, v] of stored) {
@@ -71,8 +86,6 @@ export function appendJoin<T = Row>(
             const r = isLeft ? (v as Row) : row;
             if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
           }
-      // The other side's only row of this key is here: no row of it still to come can join these.
-      if (theyAreUnique && stored.some(([k]) => k !== NEXT)) return;
       // This side's only row of the key has met the other side's rows: nothing else can join them.
       if (iAmUnique && stored.length > 0) ctx.state[theirs].clear();
       const store = ctx.state[mine];
