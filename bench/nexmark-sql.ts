@@ -27,12 +27,17 @@ export interface SqlFigure {
   /** Undefined when the SQL layer refuses the query (see `refused`). */
   readonly sqlEventsPerSec: number | undefined;
   readonly tsEventsPerSec: number | undefined;
-  /** SQL / TypeScript (goal: ≥ 0.8). */
+  /**
+   * SQL / TypeScript (goal: ≥ 0.8): the median of each rep's ratio of the two runs side by side
+   * (they alternate), so that the machine's drift over the reps cancels in each pair.
+   */
   readonly sqlToTs: number | undefined;
+  /** Each rep's SQL / TypeScript, wall clock then CPU time. */
+  readonly sqlToTsRuns?: readonly (readonly [number, number])[];
   /** Events per second of the process's CPU time (user + system, all threads: GC included), medians. */
   readonly sqlEventsPerCpuSec: number | undefined;
   readonly tsEventsPerCpuSec: number | undefined;
-  /** SQL / TypeScript in CPU time: steadier than the wall-clock ratio on a shared machine. */
+  /** SQL / TypeScript in CPU time (the median of the reps' ratios, as `sqlToTs`). */
   readonly sqlToTsCpu: number | undefined;
   readonly flinkPerCore: number | undefined;
   /** SQL / Flink's per-core figure (goal: ≥ 2). */
@@ -93,8 +98,15 @@ function median(xs: readonly number[]): number {
 /** What {@link time} measured. */
 export type Timed = { eventsPerSec: number; eventsPerCpuSec: number; rows: number };
 
-/** Runs each job of `jobs` once small, then `reps` times, alternating: median events/s and rows per job. */
-async function interleaved(jobs: readonly ((events: number) => Job)[], events: number, reps: number): Promise<Timed[]> {
+/**
+ * Runs each job of `jobs` once small, then `reps` times, alternating (which goes first too):
+ * median events/s and rows per job, and each job's runs in rep order.
+ */
+async function interleaved(
+  jobs: readonly ((events: number) => Job)[],
+  events: number,
+  reps: number,
+): Promise<{ medians: Timed[]; runs: Timed[][] }> {
   const warm = Math.max(1000, Math.round(events / 20));
   for (const job of jobs) await time(job(warm), warm);
   const runs: Timed[][] = jobs.map(() => []);
@@ -102,12 +114,30 @@ async function interleaved(jobs: readonly ((events: number) => Job)[], events: n
     const order = r % 2 === 0 ? jobs.map((_, i) => i) : jobs.map((_, i) => jobs.length - 1 - i);
     for (const i of order) runs[i]?.push(await time((jobs[i] as (e: number) => Job)(events), events));
   }
-  return runs.map((rs) => ({
+  const medians = runs.map((rs) => ({
     eventsPerSec: median(rs.map((x) => x.eventsPerSec)),
     eventsPerCpuSec: median(rs.map((x) => x.eventsPerCpuSec)),
     rows: rs[0]?.rows ?? 0,
   }));
+  return { medians, runs };
 }
+
+/** Each rep's ratio of run `a` to run `b` beside it (wall clock, CPU time), to three places. */
+function pairedRatios(a: readonly Timed[], b: readonly Timed[]): [number, number][] {
+  const r = (x: number, y: number) => Number((x / y).toFixed(3));
+  return a.map((x, i) => {
+    const y = b[i] as Timed;
+    return [r(x.eventsPerSec, y.eventsPerSec), r(x.eventsPerCpuSec, y.eventsPerCpuSec)];
+  });
+}
+
+/** The median of ratios `xs`, to two places. */
+const medianRatio = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  const v = s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  return Number(v.toFixed(2));
+};
 
 /** Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one. */
 export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFigure[]> {
@@ -138,20 +168,22 @@ export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFi
         const { query } = (await import(file)) as { query: NexmarkQuery };
         jobs.push((n) => nexmarkJob(`bench-ts-${q}`, query, { events: n, seed: 7 }));
       }
-      const timed = await interleaved(jobs, events, reps);
+      const { medians: timed, runs } = await interleaved(jobs, events, reps);
       const sql = refused === undefined ? timed[0] : undefined;
       const ts = existsSync(file) ? timed[timed.length - 1] : undefined;
       const ratio = (a: number | undefined, b: number | undefined, d: number) =>
         a === undefined || b === undefined ? undefined : Number((a / b).toFixed(d));
+      const pairs = sql && ts ? pairedRatios(runs[0] as Timed[], runs[runs.length - 1] as Timed[]) : undefined;
       out.push({
         query: q,
         events,
         sqlEventsPerSec: sql?.eventsPerSec,
         tsEventsPerSec: ts?.eventsPerSec,
-        sqlToTs: ratio(sql?.eventsPerSec, ts?.eventsPerSec, 2),
+        sqlToTs: pairs && medianRatio(pairs.map((p) => p[0])),
+        ...(pairs ? { sqlToTsRuns: pairs } : {}),
         sqlEventsPerCpuSec: sql?.eventsPerCpuSec,
         tsEventsPerCpuSec: ts?.eventsPerCpuSec,
-        sqlToTsCpu: ratio(sql?.eventsPerCpuSec, ts?.eventsPerCpuSec, 2),
+        sqlToTsCpu: pairs && medianRatio(pairs.map((p) => p[1])),
         flinkPerCore: flink,
         multipleOfFlink: ratio(sql?.eventsPerSec, flink, 2),
         sqlRows: sql?.rows,
