@@ -20,6 +20,8 @@ type Join = Extract<Rel, { kind: "join" }>;
 export interface JoinContext {
   readonly env: StreamExecutionEnvironment;
   readonly uid: () => string;
+  /** The uids of calcs the optimizer made (see `TranslateContext`). */
+  readonly syntheticUid?: () => string;
   /** The streams behind `datastream` tables (see `TranslateContext`). */
   readonly streams?: ReadonlyMap<string, DataStream<Record<string, unknown>>>;
   readonly miniBatch?: boolean;

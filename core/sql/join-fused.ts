@@ -32,6 +32,8 @@ import {
 import type { Rel } from "./logical.ts";
 import { appendTopN, rankOrder } from "./rank.ts";
 import { joinBelow } from "./ranked-join.ts";
+import { nativeRecords } from "./reuse.ts";
+import { nativeWatermarksOf } from "./scan-calc.ts";
 import { sideInput, sideRows, type WindowJoin, type WindowSide, windowJoinOf } from "./window-join.ts";
 import { windowJoin } from "./window-join-fn.ts";
 
@@ -185,10 +187,12 @@ export function translateWindowJoin<C extends JoinContext, T>(
   input: (r: Rel, ctx: C) => DataStream<unknown>,
 ): DataStream<unknown> {
   const side = (s: WindowSide, plan: Rel) => {
-    const rows = input(sideInput(s), ctx) as DataStream<Row>;
+    // Watermarks over a native scan: the side's rows are made from the connector's records.
+    const native = nativeWatermarksOf(sideInput(s), ctx.streams);
+    const rows = native ? nativeRecords(native, ctx).stream : (input(sideInput(s), ctx) as DataStream<Row>);
     const drawn: string[] = [];
     drawUids(plan, { ...ctx, uid: () => drawn[drawn.push(ctx.uid()) - 1] as string }, input);
-    return rows.process(sideRows(s)).uid(drawn[0] as string);
+    return rows.process(sideRows(s, native)).uid(drawn[0] as string);
   };
   const left = side(wj.left, rel.left);
   const right = side(wj.right, rel.right);

@@ -21,13 +21,8 @@ import { calcExprs, isPlainCalc } from "./plain-calc.ts";
 import { calcReadsClock, proctimeCalc } from "./proctime.ts";
 import { translateRank } from "./rank.ts";
 import { withRemoteCalls } from "./remote-udf.ts";
-import {
-  fusedScanCalc,
-  type NativeWatermarks,
-  nativeWatermarks,
-  nativeWatermarksOf,
-  throughNative,
-} from "./scan-calc.ts";
+import { nativeRecords, reused } from "./reuse.ts";
+import { fusedScanCalc, nativeWatermarksOf, throughNative } from "./scan-calc.ts";
 import { sessionAggregate } from "./session-window.ts";
 import { fusedWindowAggregate } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
@@ -46,7 +41,7 @@ export interface TranslateContext {
   /** Whether group aggregates, TopN and deduplication take mini-batches (default true; `SQL_OPTIONS` in `session.ts`). */
   readonly miniBatch?: boolean;
   /**
-   * The streams built for the inputs of the join being built, by {@link planKey} (sub-plan
+   * The streams built for the inputs of the join being built, by their plans (sub-plan
    * reuse). Only a join's inputs share them, so that a plan without a join keeps its operator
    * uids (and its savepoints) as they were.
    */
@@ -68,30 +63,6 @@ export function translate(rel: Rel, ctx: TranslateContext): DataStream<unknown> 
   return reused(rel, "", ctx, () => build(rel, ctx));
 }
 
-/** The stream `make` builds for `rel` (`kind`: which of its forms), built once per join (see {@link translate}). */
-function reused(rel: Rel, kind: string, ctx: TranslateContext, make: () => DataStream<unknown>): DataStream<unknown> {
-  const memo = ctx.reuse;
-  if (!memo) return make();
-  const key = `${kind}${planKey(rel, ctx)}`;
-  const hit = memo.get(key);
-  if (hit) return hit;
-  const stream = make();
-  memo.set(key, stream);
-  return stream;
-}
-
-/** The connector's records under {@link NativeWatermarks} `w`, built once per join, with the uid of the calc below. */
-const belowUids = new WeakMap<DataStream<unknown>, string>();
-function nativeRecords(w: NativeWatermarks, ctx: TranslateContext): { stream: DataStream<Row>; belowUid: string } {
-  const calcUid = w.below.synthetic ? ctx.syntheticUid : ctx.uid;
-  const stream = reused(w.watermark, "native:", ctx, () => {
-    const built = nativeWatermarks(w, ctx.env, ctx.uid, calcUid);
-    belowUids.set(built.stream, built.belowUid);
-    return built.stream;
-  });
-  return { stream: stream as DataStream<Row>, belowUid: belowUids.get(stream) as string };
-}
-
 /**
  * Plain calc `rel` reading the connector's own records through the watermarks below it, when
  * it can (scan-calc.ts's {@link NativeWatermarks}): `make` generates its output from the projections.
@@ -105,25 +76,6 @@ export function calcOverNativeScan<T>(
   const w = isPlainCalc(rel) ? nativeWatermarksOf(rel.input, ctx.streams) : undefined;
   if (!w) return undefined;
   return insertOnlyCalc(throughNative(rel, w), nativeRecords(w, ctx).stream, uid, make, w.native.column);
-}
-
-/** Ids of the functions in plans (a UDF's implementation), for {@link planKey}. */
-const fnIds = new WeakMap<object, number>();
-let nextFnId = 0;
-
-/** A plan's structure as text: equal for sub-plans that build the same stream. */
-function planKey(rel: Rel, ctx: TranslateContext): string {
-  const text = JSON.stringify(rel, (_k, v: unknown) => {
-    if (typeof v === "bigint") return `${v}n`;
-    if (typeof v !== "function") return v;
-    let id = fnIds.get(v);
-    if (id === undefined) {
-      id = nextFnId++;
-      fnIds.set(v, id);
-    }
-    return `fn#${id}`;
-  });
-  return `${ctx.miniBatch ?? true}:${text}`;
 }
 
 function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {

@@ -30,11 +30,12 @@
  * window); and the two sides are not one sub-plan.
  */
 import type { ProcessFunction } from "../api/functions.ts";
-import { type ColumnReader, generate, generateRow } from "./codegen.ts";
+import { type ColumnReader, generate, generateRow, rowColumns } from "./codegen.ts";
 import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
 import { base, shape } from "./extreme-join.ts";
 import type { Field, Rel } from "./logical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
+import type { NativeWatermarks } from "./scan-calc.ts";
 import { fusableWindow } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -123,28 +124,41 @@ export const sideInput = (s: WindowSide): Rel => (s.below ?? s.tvf).input;
  * time and the side's row: the calc below the table function (if any), the table function and
  * the calc above it, the window's columns read from the window, not a row made for them.
  */
-export function sideRows(s: WindowSide): ProcessFunction<Row, Row> {
+export function sideRows(s: WindowSide, native?: NativeWatermarks): ProcessFunction<Row, Row> {
   const { tvf, below } = s;
   const n = tvf.input.fields.length;
   const width = below ? below.input.fields.length : n;
+  // Over the connector's records (scan-calc.ts), the side's input row is read through the calc below its watermarks.
+  const records = native ? native.below.input.fields.length : width;
+  const column = native ? native.native.column : rowColumns;
+  const read = (e: BoundExpr): BoundExpr =>
+    native
+      ? rewriteInputs(e, (i) =>
+          i < width
+            ? (native.below.projects[i] as BoundExpr)
+            : { kind: "input", index: records + i - width, type: (tvf.fields[n + i - width] as Field).type },
+        )
+      : e;
   // An expression over a windowed row (the table function's input, then window start, end and
   // time) as one over the side's input row, then the window's columns.
   const lift = (e: BoundExpr): BoundExpr =>
-    below
-      ? rewriteInputs(e, (i) =>
-          i < n
-            ? (below.projects[i] as BoundExpr)
-            : { kind: "input", index: width + i - n, type: (tvf.fields[i] as Field).type },
-        )
-      : e;
+    read(
+      below
+        ? rewriteInputs(e, (i) =>
+            i < n
+              ? (below.projects[i] as BoundExpr)
+              : { kind: "input", index: width + i - n, type: (tvf.fields[i] as Field).type },
+          )
+        : e,
+    );
   const windowed: ColumnReader = Object.assign(
-    (i: number) => (i < width ? `row[${i}]` : i === width ? "start" : i === width + 1 ? "end" : "(end - 1)"),
+    (i: number) => (i < records ? column(i) : i === records ? "start" : i === records + 1 ? "end" : "(end - 1)"),
     { params: "row, start, end" },
   );
   type Windowed = (row: Row, start: number, end: number) => unknown;
-  const pass = below?.filter ? generate(below.filter) : undefined;
+  const pass = below?.filter ? generate(read(below.filter), column) : undefined;
   const test = s.pre.filter ? (generate(lift(s.pre.filter), windowed) as unknown as Windowed) : undefined;
-  const time = generate(lift({ kind: "input", index: tvf.time, type: (tvf.fields[tvf.time] as Field).type }));
+  const time = generate(lift({ kind: "input", index: tvf.time, type: (tvf.fields[tvf.time] as Field).type }), column);
   const make = generateRow(s.columns.map(lift), windowed) as unknown as (row: Row, start: number, end: number) => Row;
   const { window } = tvf;
   const tumbling = window.fn === "TUMBLE";
