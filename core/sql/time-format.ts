@@ -12,15 +12,39 @@ const FIELDS: Record<string, (d: Date, width: number) => string> = {
   S: (d, w) => pad(d.getUTCMilliseconds(), 3).slice(0, w),
 };
 
+/** The span (ms) within which each field's text stays the same: a day for a date, down to 1 ms. */
+const UNITS: Record<string, number> = {
+  y: 86_400_000,
+  M: 86_400_000,
+  d: 86_400_000,
+  H: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  S: 1,
+};
+
 /** One piece of a parsed pattern: literal text, or a field letter and its width. */
 type Piece = string | { readonly field: (d: Date, width: number) => string; readonly width: number };
 
+/**
+ * A parsed pattern, and the text it last gave: UTC fields change only at multiples of the
+ * finest field's span (`unit`) since the epoch, so times in the same span (a day, for
+ * `yyyy-MM-dd`) have the same text, made once.
+ */
+interface Parsed {
+  readonly pieces: readonly Piece[];
+  readonly unit: number;
+  last: number;
+  text: string;
+}
+
 /** The parsed patterns (a query names a handful; each is parsed once, not per row). */
-const parsed = new Map<string, readonly Piece[]>();
+const parsed = new Map<string, Parsed>();
 const MAX_PATTERNS = 256;
 
-function parse(pattern: string): readonly Piece[] {
+function parse(pattern: string): Parsed {
   const pieces: Piece[] = [];
+  let unit = Number.POSITIVE_INFINITY;
   for (let i = 0; i < pattern.length; ) {
     const c = pattern[i] as string;
     if (c === "'") {
@@ -33,22 +57,27 @@ function parse(pattern: string): readonly Piece[] {
     while (pattern[j] === c) j++;
     const field = FIELDS[c];
     pieces.push(field ? { field, width: j - i } : pattern.slice(i, j));
+    if (field) unit = Math.min(unit, UNITS[c] as number);
     i = j;
   }
-  return pieces;
+  return { pieces, unit: Number.isFinite(unit) ? unit : 1, last: Number.NaN, text: "" };
 }
 
 /** Formats `ms` with a pattern such as `yyyy-MM-dd HH:mm:ss`; text in '…' is literal. */
 export function formatTimestamp(ms: number, pattern: string): string {
-  let pieces = parsed.get(pattern);
-  if (pieces === undefined) {
+  let p = parsed.get(pattern);
+  if (p === undefined) {
     if (parsed.size >= MAX_PATTERNS) parsed.clear();
-    pieces = parse(pattern);
-    parsed.set(pattern, pieces);
+    p = parse(pattern);
+    parsed.set(pattern, p);
   }
+  const span = Math.floor(ms / p.unit);
+  if (span === p.last) return p.text;
   const d = new Date(ms);
   let out = "";
-  for (const p of pieces) out += typeof p === "string" ? p : p.field(d, p.width);
+  for (const x of p.pieces) out += typeof x === "string" ? x : x.field(d, x.width);
+  p.last = span;
+  p.text = out;
   return out;
 }
 

@@ -204,4 +204,18 @@ describe("scalar function fast paths", () => {
     expect(formatTimestamp(t + 60_000, "yyyy-MM-dd HH:mm")).toBe("2015-07-05 08:05");
     expect(formatTimestamp(t, "'it''s' H")).toBe("its 8");
   });
+
+  it("DATE_FORMAT's text of the last span a pattern saw changes at the span's edge, in any order of times", () => {
+    const day = 86_400_000;
+    const base = Date.UTC(2015, 6, 5);
+    // Times on both sides of day, hour, minute, second and ms edges, in order and shuffled.
+    const edges = [day, 3_600_000, 60_000, 1000, 1].flatMap((u) => [base + u - 1, base + u, base + 5 * u - 1]);
+    const times = [...edges, ...edges.slice().reverse(), base - 1, base - day - 1, base, base];
+    for (const ms of times) {
+      const iso = new Date(ms).toISOString();
+      expect(formatTimestamp(ms, "yyyy-MM-dd"), `${ms}`).toBe(iso.slice(0, 10));
+      expect(formatTimestamp(ms, "HH:mm"), `${ms}`).toBe(iso.slice(11, 16));
+      expect(formatTimestamp(ms, "yyyy-MM-dd HH:mm:ss.SSS"), `${ms}`).toBe(iso.slice(0, 23).replace("T", " "));
+    }
+  });
 });
