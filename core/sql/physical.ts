@@ -113,7 +113,7 @@ function build(rel: Rel, ctx: TranslateContext): DataStream<unknown> {
       return (fused as DataStream<unknown> | undefined) ?? calc(rel, translate(rel.input, ctx), own);
     }
     case "aggregate": {
-      const fused = rel.window ? fusedWindowAggregate(rel, (r) => translate(r, ctx), uid) : undefined;
+      const fused = rel.window ? fusedWindowAggregate(rel, ctx, (r) => translate(r, ctx)) : undefined;
       if (fused) return fused;
       // One group per key of the join below it: the aggregate runs inside the join (aggregated-join.ts).
       const aggregated = translateAggregatedJoin(rel, ctx, translate, {

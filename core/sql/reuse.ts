@@ -6,9 +6,11 @@
  */
 import type { DataStream } from "../api/datastream.ts";
 import type { StreamExecutionEnvironment } from "../api/environment.ts";
-import type { Row } from "./expr.ts";
+import { type ColumnReader, rowColumns } from "./codegen.ts";
+import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
 import type { Rel } from "./logical.ts";
-import { type NativeWatermarks, nativeWatermarks } from "./scan-calc.ts";
+import { isPlainCalc } from "./plain-calc.ts";
+import { type NativeWatermarks, nativeWatermarks, nativeWatermarksOf, throughNative } from "./scan-calc.ts";
 
 /** What reuse needs of a translation context. */
 export interface ReuseContext {
@@ -17,6 +19,8 @@ export interface ReuseContext {
   /** The uids of calcs the optimizer made (`TranslateContext.syntheticUid`); `uid` without. */
   readonly syntheticUid?: () => string;
   readonly miniBatch?: boolean;
+  /** The streams behind `datastream` tables (see `TranslateContext`). */
+  readonly streams?: ReadonlyMap<string, unknown>;
   /** The streams built for the join being built, by {@link planKey} and form; none outside a join. */
   readonly reuse?: Map<string, DataStream<unknown>>;
 }
@@ -69,4 +73,36 @@ export function nativeRecords(w: NativeWatermarks, ctx: ReuseContext): { stream:
     return built.stream;
   });
   return { stream: stream as DataStream<Row>, belowUid: belowUids.get(stream) as string };
+}
+
+/**
+ * How an operator reads the rows of plan `rel`: from `stream`, each expression over `rel`'s
+ * columns through `read`, generated with `column`, for the records that pass `filter` (if any).
+ */
+export interface RowsOf {
+  readonly stream: DataStream<unknown>;
+  readonly read: (e: BoundExpr) => BoundExpr;
+  readonly column: ColumnReader;
+  readonly filter?: BoundExpr;
+}
+
+/**
+ * The rows of `rel` for an operator that evaluates expressions over them anyway (a fused window
+ * aggregate's projection): a plain calc over watermarks of a native scan (a Nexmark view) is not
+ * run as operators of its own but read through, from the connector's records (scan-calc.ts); its
+ * uids are still drawn, once per join. Any other plan is built by `input`, its rows read as they are.
+ */
+export function rowsOf(rel: Rel, ctx: ReuseContext, input: (r: Rel) => DataStream<unknown>): RowsOf {
+  const w = isPlainCalc(rel) ? nativeWatermarksOf(rel.input, ctx.streams) : undefined;
+  if (rel.kind !== "calc" || !w) return { stream: input(rel), read: (e) => e, column: rowColumns };
+  const through = throughNative(rel, w);
+  const stream = reused(rel, "read-through:", ctx, () => {
+    const records = nativeRecords(w, ctx).stream as DataStream<unknown>;
+    const own = rel.synthetic ? (ctx.syntheticUid ?? ctx.uid) : ctx.uid;
+    if (rel.filter) own(); // the calc's filter and map, run by the operator that reads its rows
+    own();
+    return records;
+  });
+  const read = (e: BoundExpr) => rewriteInputs(e, (i) => through.projects[i] as BoundExpr);
+  return { stream, read, column: w.native.column, ...(through.filter ? { filter: through.filter } : {}) };
 }

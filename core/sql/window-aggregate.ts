@@ -19,6 +19,7 @@ import { generate, generateRow } from "./codegen.ts";
 import { type BoundExpr, inputsOf, type Row } from "./expr.ts";
 import type { Field, Rel } from "./logical.ts";
 import { mergeAccs, mergeInto } from "./merge-accs.ts";
+import { type ReuseContext, rowsOf } from "./reuse.ts";
 import { panesOf } from "./window-panes.ts";
 
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
@@ -52,28 +53,40 @@ export function fusableWindow(rel: Aggregate) {
 /** The fused window aggregate of `rel` over `input` (the window TVF's input), or undefined. */
 export function fusedWindowAggregate(
   rel: Aggregate,
+  ctx: ReuseContext,
   input: (r: Rel) => DataStream<unknown>,
-  uid: () => string,
 ): DataStream<unknown> | undefined {
   const parts = fusableWindow(rel);
   if (!parts) return undefined;
+  const { uid } = ctx;
   const { pre, tvf, start, end } = parts;
   // Generated code, as every other calc runs: the projected row (the window's columns left null,
-  // the aggregate reads them from its panes), and its time after the projection's columns.
-  const test = pre.filter ? generate(pre.filter) : undefined;
+  // the aggregate reads them from its panes), and its time after the projection's columns. A
+  // Nexmark view below the table function is read through (reuse.ts's `rowsOf`).
+  const below = rowsOf(tvf.input, ctx, input);
+  const { read, column } = below;
   const time = tvf.time;
   const at = pre.projects.length;
   const timeType = (tvf.input.fields[time] as Field).type;
-  const project = generateRow([
-    ...pre.projects.map(
-      (p, i): BoundExpr => (i === start || i === end ? { kind: "literal", value: null, type: p.type } : p),
-    ),
-    { kind: "input", index: time, type: timeType },
-  ]);
+  const tests = [below.filter, pre.filter && read(pre.filter)].flatMap((f) => (f ? [generate(f, column)] : []));
+  const project = generateRow(
+    [
+      ...pre.projects.map(
+        (p, i): BoundExpr => (i === start || i === end ? { kind: "literal", value: null, type: p.type } : read(p)),
+      ),
+      read({ kind: "input", index: time, type: timeType }),
+    ],
+    column,
+  );
   const keyAt = Array.from({ length: rel.groupKeys }, (_, i) => i).filter((i) => i !== start && i !== end);
-  const rows = (input(tvf.input) as DataStream<Row>)
-    .flatMap((row): Row[] => (test && test(row) !== true ? [] : [project(row)]))
-    .uid(uid());
+  const [first, second] = tests;
+  const keep =
+    first === undefined
+      ? () => true
+      : second === undefined
+        ? (row: Row) => first(row) === true
+        : (row: Row) => first(row) === true && second(row) === true;
+  const rows = (below.stream as DataStream<Row>).flatMap((row): Row[] => (keep(row) ? [project(row)] : [])).uid(uid());
   const one = keyAt[0] as number;
   const keyOf =
     keyAt.length === 0
