@@ -13,12 +13,15 @@ import { runsNoOperator } from "./physical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
 import { describeRank } from "./rank.ts";
 import { nativeWatermarksOf } from "./scan-calc.ts";
+import { fusableWindow } from "./window-aggregate.ts";
 
 type Calc = Extract<Rel, { kind: "calc" }>;
 
-/** Where calc `rel` runs, for EXPLAIN (`belowNative`: it is the calc below watermarks over the source's records). */
-function calcRuns(rel: Calc, belowNative: boolean): string {
-  if (belowNative) return "above the watermarks, in the operators that read the source's records";
+/** Where calc `rel` runs, for EXPLAIN (`within`: what runs it, said by the operator above). */
+function calcRuns(rel: Calc, within: Within): string {
+  if (within === "below-native") return "above the watermarks, in the operators that read the source's records";
+  if (within === "window-flatMap")
+    return `in the window aggregate's flatMap${nativeWatermarksOf(rel.input) ? ", of the source's records" : ""}`;
   if (fusesWithScan(rel)) return "in the source's reader";
   if (fusesWithJoin(rel) && isPlainCalc(rel)) return "in the join";
   if (isPlainCalc(rel) && nativeWatermarksOf(rel.input)) return "filter + map of the source's records";
@@ -29,8 +32,25 @@ function calcRuns(rel: Calc, belowNative: boolean): string {
 const fusesWithScan = (rel: Calc): boolean =>
   rel.input.kind === "scan" && hasNativeScan(rel.input.table) && isPlainCalc(rel);
 
+/**
+ * What runs an operator, as the operator above says: the operators over watermarks of the
+ * source's records (scan-calc.ts), or a fused window aggregate's `flatMap` (window-aggregate.ts).
+ */
+type Within = "below-native" | "window-flatMap" | undefined;
+
+/** What runs the inputs of `rel`, itself run `within` (see {@link Within}). */
+function inputsWithin(rel: Rel, within: Within): Within {
+  if (nativeWatermarksOf(rel)) return "below-native";
+  if (rel.kind === "aggregate" && fusableWindow(rel)) return "window-flatMap";
+  // The flatMap runs the calc above the table function, the function, and a view read through below it.
+  if (within !== "window-flatMap") return undefined;
+  if (rel.kind === "calc" && rel.input.kind === "window-tvf") return within;
+  if (rel.kind === "window-tvf" && isPlainCalc(rel.input) && nativeWatermarksOf(rel.input.input)) return within;
+  return undefined;
+}
+
 /** The physical operators of `rel`, one line each, with their changelog mode (Flink's notation). */
-export function describePhysical(rel: Rel, depth = 0, belowNative = false): string[] {
+export function describePhysical(rel: Rel, depth = 0, within: Within = undefined): string[] {
   const mode = changelogMode(rel)
     .map((k) => ({ "+I": "I", "-U": "UB", "+U": "UA", "-D": "D" })[k])
     .join(",");
@@ -46,13 +66,13 @@ export function describePhysical(rel: Rel, depth = 0, belowNative = false): stri
       line = `Watermarks(rowtime=[${rel.fields[rel.time]?.name}], outOfOrderness=[${rel.delayMs} ms])${nativeWatermarksOf(rel) ? " → over the source's records" : ""}`;
       break;
     case "calc":
-      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${calcRuns(rel, belowNative)}`;
+      line = `Calc(${rel.filter ? `where=[${show(rel.filter)}], ` : ""}select=[${rel.projects.map((p, i) => (show(p) === rel.fields[i]?.name ? show(p) : `${show(p)} AS ${rel.fields[i]?.name}`)).join(", ")}]) → ${calcRuns(rel, within)}`;
       break;
     case "join":
       line = describeJoin(rel);
       break;
     case "window-tvf":
-      line = `WindowTableFunction(${showWindow(rel)}) → flatMap`;
+      line = `WindowTableFunction(${showWindow(rel)}) → ${within === "window-flatMap" ? "in the window aggregate's flatMap (a row to its one pane)" : "flatMap"}`;
       break;
     case "rank":
       line = ranksInJoin(rel)
@@ -67,9 +87,12 @@ export function describePhysical(rel: Rel, depth = 0, belowNative = false): stri
       break;
     case "aggregate": {
       // A group aggregate with one group per join key runs in the join below (aggregated-join.ts).
+      const fused = fusableWindow(rel);
       const runs = aggregatesInJoin(rel)
         ? "in the join below (one group per join key: its side is unique on the key)"
-        : `keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
+        : fused
+          ? `flatMap + keyBy + keyed process over panes with ${fused.tvf.window.proctime ? "processing" : "event"}-time timers`
+          : `keyBy + keyed process${rel.window ? " with event-time timers" : ""}`;
       line = `${rel.window ? "WindowAggregate" : rel.session ? `SessionWindowAggregate(gap=[${rel.session.gapMs} ms], time=[${names[rel.session.time]}], ` : "GroupAggregate"}${rel.session ? "" : "("}groupBy=[${names.slice(0, rel.groupKeys).join(", ")}], select=[${aggCalls(rel, names)}]) → ${runs}`;
       break;
     }
@@ -77,8 +100,7 @@ export function describePhysical(rel: Rel, depth = 0, belowNative = false): stri
   const own = `${pad}${line}, changelogMode=[${mode}]`;
   // An extreme join computes its right input (the window aggregate) itself, a window join both.
   const inputs = rel.kind === "join" ? joinInputs(rel) : inputsOf(rel);
-  const native = nativeWatermarksOf(rel) !== undefined;
-  return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1, native))];
+  return [own, ...inputs.flatMap((r) => describePhysical(r, depth + 1, inputsWithin(rel, within)))];
 }
 
 /** The logical plan of `rel`, one operator per line. */

@@ -74,7 +74,20 @@ CREATE VIEW p AS SELECT id, CASE WHEN price = 40 THEN UPPER(name) ELSE name END 
 CREATE TABLE picked (id BIGINT, n VARCHAR, d INT) WITH ('connector' = 'print');
 INSERT INTO picked SELECT * FROM p;`;
 
+// A window aggregate over a view: the view, the table function and the calc run in one flatMap.
+const WINDOWED = `${TIMED.slice(0, TIMED.indexOf("CREATE TABLE joined"))}
+CREATE TABLE counted (id BIGINT, c BIGINT, ws TIMESTAMP(3)) WITH ('connector' = 'print');
+INSERT INTO counted SELECT id % 5, COUNT(*), window_start
+FROM TABLE(TUMBLE(TABLE a, DESCRIPTOR(t), INTERVAL '10' SECOND)) GROUP BY id % 5, window_start, window_end;`;
+
 describe("views over the watermarks of a computed column", () => {
+  it("under a window aggregate run in its flatMap, as EXPLAIN says", () => {
+    const plan = explain(planSql(WINDOWED).inserts[0] as Parameters<typeof explain>[0]);
+    expect(plan).toMatch(/WindowAggregate\(.*\) → flatMap \+ keyBy \+ keyed process over panes with event-time timers/);
+    expect(plan).toMatch(/WindowTableFunction\(.*\) → in the window aggregate's flatMap/);
+    expect(plan).toMatch(/Calc\(where=\[\(doubled > 61\)\].* → in the window aggregate's flatMap, of the source's records/);
+  });
+
   it("fold a column their filter equates with a literal", async () => {
     const rows = await table(ALL, "all_rows", 1);
     const expected = rows
