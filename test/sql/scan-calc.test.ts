@@ -85,7 +85,9 @@ describe("views over the watermarks of a computed column", () => {
     const plan = explain(planSql(WINDOWED).inserts[0] as Parameters<typeof explain>[0]);
     expect(plan).toMatch(/WindowAggregate\(.*\) → flatMap \+ keyBy \+ keyed process over panes with event-time timers/);
     expect(plan).toMatch(/WindowTableFunction\(.*\) → in the window aggregate's flatMap/);
-    expect(plan).toMatch(/Calc\(where=\[\(doubled > 61\)\].* → in the window aggregate's flatMap, of the source's records/);
+    expect(plan).toMatch(
+      /Calc\(where=\[\(doubled > 61\)\].* → in the window aggregate's flatMap, of the source's records/,
+    );
   });
 
   it("fold a column their filter equates with a literal", async () => {
