@@ -35,7 +35,7 @@ import { type BoundExpr, type Row, rewriteInputs } from "./expr.ts";
 import { base, shape } from "./extreme-join.ts";
 import type { Field, Rel } from "./logical.ts";
 import { isPlainCalc } from "./plain-calc.ts";
-import type { NativeWatermarks } from "./scan-calc.ts";
+import { type NativeWatermarks, throughNative } from "./scan-calc.ts";
 import { fusableWindow } from "./window-aggregate.ts";
 import { windowsOf } from "./windows.ts";
 
@@ -125,38 +125,30 @@ export const sideInput = (s: WindowSide): Rel => (s.below ?? s.tvf).input;
  * the calc above it, the window's columns read from the window, not a row made for them.
  */
 export function sideRows(s: WindowSide, native?: NativeWatermarks): ProcessFunction<Row, Row> {
-  const { tvf, below } = s;
+  const { tvf } = s;
   const n = tvf.input.fields.length;
-  const width = below ? below.input.fields.length : n;
-  // Over the connector's records (scan-calc.ts), the side's input row is read through the calc below its watermarks.
-  const records = native ? native.below.input.fields.length : width;
+  // Over the connector's records, the calc below the table function is read through the calc
+  // below the watermarks (scan-calc.ts), and without one the table function's input is that calc's.
+  const below = s.below && native ? throughNative(s.below, native) : s.below;
+  const through = below?.projects ?? native?.below.projects;
+  const records = native ? native.below.input.fields.length : (below?.input.fields.length ?? n);
   const column = native ? native.native.column : rowColumns;
-  const read = (e: BoundExpr): BoundExpr =>
-    native
+  // An expression over a windowed row (the table function's input, then window start, end and
+  // time) as one over the side's input record, then the window's columns.
+  const lift = (e: BoundExpr): BoundExpr =>
+    through
       ? rewriteInputs(e, (i) =>
-          i < width
-            ? (native.below.projects[i] as BoundExpr)
-            : { kind: "input", index: records + i - width, type: (tvf.fields[n + i - width] as Field).type },
+          i < n
+            ? (through[i] as BoundExpr)
+            : { kind: "input", index: records + i - n, type: (tvf.fields[i] as Field).type },
         )
       : e;
-  // An expression over a windowed row (the table function's input, then window start, end and
-  // time) as one over the side's input row, then the window's columns.
-  const lift = (e: BoundExpr): BoundExpr =>
-    read(
-      below
-        ? rewriteInputs(e, (i) =>
-            i < n
-              ? (below.projects[i] as BoundExpr)
-              : { kind: "input", index: width + i - n, type: (tvf.fields[i] as Field).type },
-          )
-        : e,
-    );
   const windowed: ColumnReader = Object.assign(
     (i: number) => (i < records ? column(i) : i === records ? "start" : i === records + 1 ? "end" : "(end - 1)"),
     { params: "row, start, end" },
   );
   type Windowed = (row: Row, start: number, end: number) => unknown;
-  const pass = below?.filter ? generate(read(below.filter), column) : undefined;
+  const pass = below?.filter ? generate(below.filter, column) : undefined;
   const test = s.pre.filter ? (generate(lift(s.pre.filter), windowed) as unknown as Windowed) : undefined;
   const time = generate(lift({ kind: "input", index: tvf.time, type: (tvf.fields[tvf.time] as Field).type }), column);
   const make = generateRow(s.columns.map(lift), windowed) as unknown as (row: Row, start: number, end: number) => Row;
