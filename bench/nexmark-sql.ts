@@ -88,12 +88,15 @@ export async function time(job: Job, events: number): Promise<Timed> {
   };
 }
 
-/** The median of `xs`. */
-function median(xs: readonly number[]): number {
+/** The median of `xs` (of an even count, the mean of the middle two). */
+function middle(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : Math.round(((s[m - 1] as number) + (s[m] as number)) / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
+
+/** The median of rates `xs`, rounded. */
+const median = (xs: readonly number[]): number => Math.round(middle(xs));
 
 /** What {@link time} measured. */
 export type Timed = { eventsPerSec: number; eventsPerCpuSec: number; rows: number };
@@ -132,12 +135,7 @@ function pairedRatios(a: readonly Timed[], b: readonly Timed[]): [number, number
 }
 
 /** The median of ratios `xs`, to two places. */
-const medianRatio = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  const v = s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-  return Number(v.toFixed(2));
-};
+const medianRatio = (xs: readonly number[]): number => Number(middle(xs).toFixed(2));
 
 /** Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one. */
 export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFigure[]> {
