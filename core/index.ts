@@ -56,6 +56,7 @@ export {
 } from "./api/environment.ts";
 export { FilesSourceError, type FilesSourceOptions, filesSource } from "./api/files-source.ts";
 export type {
+  ImpliedTimers,
   KeyedContext,
   KeyedCoProcessFunction,
   KeyedProcessFunction,

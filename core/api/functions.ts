@@ -133,6 +133,16 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
   /** Called when a timer registered for a key fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /**
+   * Event-time timers this function's state implies, instead of stored ones: while a key holds
+   * state `state`, it has one event-time timer, at `at(key)`, as a window's state implies the
+   * window's end. The function still registers it (`registerEventTimeTimer(at(key))`, any other
+   * time is refused), but nothing is written for it: a restore finds the keys that hold the state
+   * and sets their timers again. A timer fires only while its key holds the state; `onTimer`
+   * should clear it (a key that still holds it after a restore fires again at once).
+   * `deleteEventTimeTimer` is refused. Saves two state writes per key and window.
+   */
+  readonly impliedTimers?: ImpliedTimers<K, S>;
+  /**
    * Mini-batch processing, like Flink's `MapBundleFunction`: when defined, the operator
    * holds the records of one slice (the input envelopes one step of a batch processes) by
    * key and, at the slice's end (and before any watermark, timer, barrier, end of input or
@@ -151,6 +161,14 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
    * idempotent. An error it throws fails the partition's batch like a record's.
    */
   notifyCheckpointComplete?(checkpointId: number): void;
+}
+
+/** Which state implies a key's event-time timer, and its time: see {@link KeyedProcessFunction.impliedTimers}. */
+export interface ImpliedTimers<K extends Key, S extends StateSpec> {
+  /** The state whose keys each have a timer. */
+  readonly state: keyof S & string;
+  /** The time of a key's timer. */
+  readonly at: (key: K) => number;
 }
 
 /** A key selector: must be deterministic; it runs on both sides of the shuffle. */
@@ -179,6 +197,8 @@ export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec
   processBundle2?(values: readonly B[], ctx: KeyedContext<K, S, O>): void;
   /** Called when a timer fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
+  /** Event-time timers the state implies: see {@link KeyedProcessFunction.impliedTimers}. */
+  readonly impliedTimers?: ImpliedTimers<K, S>;
   /** Called when a checkpoint completed; see {@link KeyedProcessFunction.notifyCheckpointComplete}. */
   notifyCheckpointComplete?(checkpointId: number): void;
 }

@@ -67,7 +67,12 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.services = services;
     if (!services.backend) throw new InternalError("keyed operator without a keyed backend");
     this.backend = services.backend;
-    this.timers = new Timers(this.backend, uid);
+    const implied = op.kind === "keyedBroadcastProcess" ? undefined : op.fn.impliedTimers;
+    this.timers = new Timers(
+      this.backend,
+      uid,
+      implied && { stateId: `${uid}/${implied.state}`, at: implied.at as (key: unknown) => number },
+    );
     const parts = keyedParts(uid, next, op, services, this.backend, this.timers, codec);
     this.ctx = parts.ctx;
     this.stateIds = parts.stateIds;

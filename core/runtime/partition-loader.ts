@@ -73,15 +73,19 @@ export async function loadPartition(
     // Timers are keyed state: find this partition's, and load the state of their keys
     // so that firing them needs no store read.
     const keyed = chain.keyed;
-    const stored = await store.scanState(task.id, keyed.timers.stateId, keyGroups.start, keyGroups.end);
+    const { timers } = keyed;
+    const scan = (s: string) => store.scanState(task.id, s, keyGroups.start, keyGroups.end);
+    const stored = await scan(timers.stateId);
+    // The keys holding the state that implies their event-time timers, if the operator has such.
+    const implying = timers.implied ? await scan(timers.implied.stateId) : [];
     const refs: StateRef[] = [];
-    for (const [enc] of stored) {
+    for (const enc of new Set([...stored, ...implying].map(([enc]) => enc))) {
       for (const s of keyed.stateIds) refs.push({ s, k: enc, g: keyGroupOf(enc, plan.maxParallelism) });
     }
     if (refs.length > 0) backend.load(refs, await store.getState(task.id, refs));
-    keyed.timers.restore(
-      stored.map(([enc, t]) => [enc, keyGroupOf(enc, plan.maxParallelism), decodeKey(enc), t as KeyTimers] as const),
-    );
+    const group = (enc: string) => keyGroupOf(enc, plan.maxParallelism);
+    timers.restore(stored.map(([enc, t]) => [enc, group(enc), decodeKey(enc), t as KeyTimers] as const));
+    if (timers.implied) timers.restoreImplied(implying.map(([enc]) => [enc, group(enc), decodeKey(enc)] as const));
   }
   await chain.open();
   return { view, chain, router, services, writes };

@@ -3,8 +3,14 @@
  * `<uid>/$timers`, value `{ e: number[], p: number[] }` per key), so timers are
  * committed and restored like any state. A min-heap per time domain indexes them
  * for firing; entries removed from state are skipped lazily.
+ *
+ * An operator whose state implies its event-time timers ({@link Implied}: a key holding one
+ * state has a timer at a time computed from the key) keeps those in the heap only: nothing is
+ * written when one is registered or fires. One fires while its key still holds the state, and a
+ * restore sets them again from the keys that hold it ({@link Timers.restoreImplied}).
  */
 
+import { InternalError } from "../errors.ts";
 import type { KeyedBackend } from "./keyed-backend.ts";
 
 /**
@@ -69,20 +75,36 @@ class MinHeap {
   }
 }
 
+/** Event-time timers a state implies: a key holding state `stateId` has one, at `at(key)`. */
+export interface Implied {
+  readonly stateId: string;
+  readonly at: (key: unknown) => number;
+}
+
 /** Registers, deletes and fires the timers of one keyed operator in one partition. */
 export class Timers {
   private readonly heaps = { e: new MinHeap(), p: new MinHeap(), c: new MinHeap() };
   private readonly backend: KeyedBackend;
   /** State id under which timers are stored. */
   readonly stateId: string;
+  /** The event-time timers the operator's state implies, if it says so. */
+  readonly implied: Implied | undefined;
 
-  constructor(backend: KeyedBackend, uid: string) {
+  constructor(backend: KeyedBackend, uid: string, implied?: Implied) {
     this.backend = backend;
     this.stateId = `${uid}/$timers`;
+    this.implied = implied;
   }
 
   /** Adds a timer for the backend's current key. */
   register(domain: TimeDomain, t: number): void {
+    if (domain === "e" && this.implied) {
+      const { key, enc, group } = this.backend.current;
+      const at = this.implied.at(key);
+      if (t !== at) throw new InternalError(`an implied event-time timer at ${t}, not at its key's time ${at}`);
+      this.heaps.e.push({ t, enc, group, key });
+      return;
+    }
     const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
     const list = cur?.[domain];
     if (list?.includes(t)) return;
@@ -93,6 +115,7 @@ export class Timers {
 
   /** Removes a timer of the current key. */
   delete(domain: TimeDomain, t: number): void {
+    if (domain === "e" && this.implied) throw new InternalError("an implied event-time timer cannot be deleted");
     const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
     const list = cur?.[domain];
     if (!list?.includes(t)) return;
@@ -106,6 +129,13 @@ export class Timers {
       for (const t of timers.p ?? []) this.heaps.p.push({ t, enc, group, key });
       for (const t of timers.c ?? []) this.heaps.c.push({ t, enc, group, key });
     }
+  }
+
+  /** Sets the implied timers of the keys holding the implied state (after a cold load). */
+  restoreImplied(keys: readonly [enc: string, group: number, key: unknown][]): void {
+    const implied = this.implied;
+    if (!implied) throw new InternalError("implied timers restored for an operator without them");
+    for (const [enc, group, key] of keys) this.heaps.e.push({ t: implied.at(key), enc, group, key });
   }
 
   /** Time of the earliest timer of `domain` (it may have been deleted since), if any. */
@@ -137,8 +167,12 @@ export class Timers {
       heap.pop();
       const stored = this.backend.getFor(this.stateId, top.enc) as KeyTimers | undefined;
       const list = stored?.[domain];
-      if (!list?.includes(top.t)) continue; // deleted, or already fired
-      this.backend.setFor(this.stateId, top.enc, top.group, withList(stored, domain, without(list, top.t)));
+      if (list?.includes(top.t))
+        this.backend.setFor(this.stateId, top.enc, top.group, withList(stored, domain, without(list, top.t)));
+      // An implied timer is due while its key holds the state (a stored one, from a checkpoint
+      // taken before the operator implied its timers, fires as stored).
+      else if (!(domain === "e" && this.implied && this.backend.getFor(this.implied.stateId, top.enc) !== undefined))
+        continue; // deleted, or already fired
       cur.key = top.key;
       cur.enc = top.enc;
       cur.group = top.group;

@@ -128,6 +128,6 @@ export function perKeyJoin<C extends JoinContext, T>(
   return left
     .connect(right)
     .keyBy(joinKey(rel.leftKeys), joinKey(rel.rightKeys))
-    .process(inside ? inside.wrap(fn as never) : fn)
+    .process((inside ? inside.wrap(fn as never) : fn) as typeof fn)
     .uid(inside ? `${uid}-${inside.layout}` : uid) as DataStream<unknown>;
 }

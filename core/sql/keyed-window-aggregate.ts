@@ -27,6 +27,8 @@ export function windowAggregate(
   const accs = accumulators(groupKeys, aggs, false, () => store as CountStore);
   return {
     state: { acc: valueState<Acc>(), counts: mapState<number>({ hashed: true }) },
+    // In event time, a key holds its accumulators until its window's end: the timer is implied, not stored.
+    ...(proctime ? {} : { impliedTimers: { state: "acc", at: (key: Key) => ((key as Row)[endKey] as number) - 1 } }),
     processElement(row, ctx) {
       store = ctx.state.counts;
       const fireAt = (row[endKey] as number) - 1;

@@ -216,9 +216,14 @@ export function windowTopN(
   order: RowOrder,
   rowNumber: boolean,
   end: number,
+  endKey?: number,
 ): KeyedProcessFunction<Row, Key, TopState, Row> {
   return {
     state: { rows: valueState<Row[]>() },
+    // A key holding the window's end (at `endKey`) holds its rows until then: the timer is implied, not stored.
+    ...(endKey === undefined
+      ? {}
+      : { impliedTimers: { state: "rows", at: (key: Key) => ((key as Row)[endKey] as number) - 1 } }),
     processElement(row, ctx) {
       const fireAt = (row[end] as number) - 1;
       if (fireAt <= ctx.timers.currentWatermark()) return;
@@ -240,6 +245,12 @@ export function windowTopN(
 
 type Rank = Extract<Rel, { kind: "rank" }>;
 
+/** The position of column `end` in a key of `keys` columns, if it is one of them. */
+function endKeyOf(keys: readonly number[], end: number): number | undefined {
+  const at = keys.indexOf(end);
+  return at < 0 ? undefined : at;
+}
+
 /**
  * Builds a rank over `input` (rows when `retracting` is false, changes otherwise): a stream of
  * changes, or of rows for a window TopN. `miniBatch`: TopN and deduplication take an input
@@ -260,7 +271,7 @@ export function translateRank(
   if (rel.windowEnd !== undefined)
     return (input as DataStream<Row>)
       .keyBy(keyOfRow)
-      .process(windowTopN(rel.limit, order, rel.rowNumber, rel.windowEnd))
+      .process(windowTopN(rel.limit, order, rel.rowNumber, rel.windowEnd, endKeyOf(keys, rel.windowEnd)))
       .uid(uid()) as DataStream<unknown>;
   if (isDeduplicate(rel) && !retracting)
     return (input as DataStream<Row>)

@@ -5,7 +5,7 @@
  * the other side that passes the residual condition, at once; a group seen before adds nothing.
  * A row whose window the watermark has passed is late (the window aggregate would have emitted
  * the window already) and is dropped. An event-time timer at the window's end drops the key's
- * groups.
+ * groups: a timer the groups imply (`impliedTimers`), so nothing is written for it.
  *
  * The watermark is the operator's: the lesser of its two inputs'. Where the two sides' window
  * aggregates would each drop a row late by its own input's watermark, this drops it by both.
@@ -69,6 +69,8 @@ export function windowJoin<T>(
   const right = side(false);
   return {
     state: { groups: valueState<Groups>() },
+    // A key holds groups until its window's end, so its timer is implied, not stored.
+    impliedTimers: { state: "groups", at: (key) => endOf(key) - 1 },
     processElement1: (row, ctx) => left([row], ctx),
     processElement2: (row, ctx) => right([row], ctx),
     // An envelope's rows of a key at once: the key's groups read and written once.

@@ -7,13 +7,21 @@ import { expect } from "vitest";
 import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
+import { nexmarkEvent } from "../../core/nexmark/generator.ts";
+import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { sqlJob } from "../../core/sql/session.ts";
-import { positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
 
 type Rows = Record<string, unknown>[];
+
+/** DuckDB over the first `events` Nexmark events of seed 7 at `rate` events/s (the generator's default rate without). */
+export function nexmarkOracle(events: number, rate?: number): Promise<Oracle> {
+  const cfg = nexmarkConfig({ events, seed: 7, ...(rate === undefined ? {} : { rate }) });
+  return openOracle(Array.from({ length: events }, (_, i) => nexmarkEvent(i, cfg)));
+}
 
 /**
  * Runs `script` as job `name` with small batches and envelopes and a checkpoint every 5 ms under

@@ -1,0 +1,67 @@
+/** The timer service's implied event-time timers, by hand: kept in memory only, fired while their key holds the state. */
+import { describe, expect, it } from "vitest";
+import { InternalError } from "../../core/errors.ts";
+import { KeyedBackend } from "../../core/runtime/keyed-backend.ts";
+import { Timers } from "../../core/runtime/timers.ts";
+
+const STATE = "op/groups";
+const at = (key: unknown) => (key as number) * 10 + 9;
+
+/** A backend and timers whose key `k` implies a timer at `k * 10 + 9` while it holds {@link STATE}. */
+function service() {
+  const backend = new KeyedBackend(true);
+  const timers = new Timers(backend, "op", { stateId: STATE, at });
+  const use = (key: number) => {
+    backend.current.key = key;
+    backend.current.enc = String(key);
+    backend.current.group = 0;
+  };
+  const fired: [key: unknown, t: number][] = [];
+  const fire = (limit: number) =>
+    timers.fire("e", limit, (t) => {
+      fired.push([backend.current.key, t]);
+      backend.set(STATE, undefined);
+    });
+  return { backend, timers, use, fired, fire };
+}
+
+describe("implied event-time timers", () => {
+  it("write nothing, and fire once per key that still holds the state", () => {
+    const { backend, timers, use, fired, fire } = service();
+    for (const k of [1, 2, 3]) {
+      use(k);
+      backend.set(STATE, ["row"]);
+      timers.register("e", at(k));
+    }
+    use(2);
+    timers.register("e", at(2)); // registered twice
+    use(3);
+    backend.set(STATE, undefined); // key 3 gave its state up: its timer is void
+    expect(backend.changes().map((c) => c.s)).toEqual([STATE, STATE, STATE]);
+    fire(100);
+    // Each fired timer's key clears its state (as onTimer should): key 2 fires once.
+    expect(fired).toEqual([
+      [1, 19],
+      [2, 29],
+    ]);
+  });
+
+  it("refuse a time other than the key's, and deletion", () => {
+    const { timers, use } = service();
+    use(4);
+    expect(() => timers.register("e", 50)).toThrow(InternalError);
+    expect(() => timers.register("e", 50)).toThrow("an implied event-time timer at 50, not at its key's time 49");
+    expect(() => timers.delete("e", 49)).toThrow("an implied event-time timer cannot be deleted");
+    timers.register("p", 50); // processing time: stored as ever
+  });
+
+  it("are set again from the keys that hold the state", () => {
+    const { backend, timers, use, fired, fire } = service();
+    use(7);
+    backend.set(STATE, ["row"]);
+    timers.restoreImplied([["7", 0, 7]]);
+    expect(timers.next("e")).toBe(79);
+    fire(79);
+    expect(fired).toEqual([[7, 79]]);
+  });
+});
