@@ -190,7 +190,7 @@ if (parts.has("sql")) {
   progress("sql …");
   mark("sql");
   report.sql = {
-    note: "embedded, parallelism 1, events/s including generation; SQL = the public Nexmark query file with ddl_gen.sql and ddl_views.sql (print sink); TypeScript = examples/nexmark/qN.ts (same events); after a small warm-up run of each, the median of sqlReps runs, SQL and TypeScript alternating; load = 1-minute load average before and after; flinkPerCore from NEXMARK.md",
+    note: "embedded, parallelism 1, events/s including generation; SQL = the public Nexmark query file with ddl_gen.sql and ddl_views.sql (print sink); TypeScript = examples/nexmark/qN.ts (same events); after a small warm-up run of each, the median of sqlReps runs, SQL and TypeScript alternating, each from a collected heap (node --expose-gc); sqlToTs = the median of the reps' paired ratios; load = 1-minute load average before and after; flinkPerCore from NEXMARK.md",
     queries: await measureNexmarkSql(sizes.nexmarkEvents, sizes.sqlReps),
   };
 }
