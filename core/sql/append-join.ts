@@ -86,8 +86,13 @@ export function appendJoin<T = Row>(
             const r = isLeft ? (v as Row) : row;
             if (!residual || residual(l, r) === true) ctx.emit(concat(l, r));
           }
-      // This side's only row of the key has met the other side's rows: nothing else can join them.
-      if (iAmUnique && stored.length > 0) ctx.state[theirs].clear();
+      // This side's only row of the key has met the other side's rows: nothing else can join them,
+      // and their expiry timers have nothing left to drop (this row's own timer is set below).
+      if (iAmUnique && stored.length > 0) {
+        ctx.state[theirs].clear();
+        const theirExpiry = expiries[theirs];
+        if (theirExpiry !== undefined) for (const t of timersOf(stored, theirExpiry)) ctx.timers.deleteEventTimeTimer(t);
+      }
       const store = ctx.state[mine];
       let seq: number | undefined;
       let timer = Number.NaN;
@@ -95,7 +100,7 @@ export function appendJoin<T = Row>(
         if (expiry !== undefined) {
           const at = expiry(row) as number;
           if (at <= ctx.timers.currentWatermark()) continue;
-          const t = Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS;
+          const t = timerOf(at);
           if (t !== timer) ctx.timers.registerEventTimeTimer(t);
           timer = t;
         }
@@ -115,15 +120,33 @@ export function appendJoin<T = Row>(
     processBundle1: left,
     processBundle2: right,
     onTimer(at: number, ctx: TimerContext<Key, AppendState, T>) {
-      expire(ctx.state.left, expiries.left, at);
-      expire(ctx.state.right, expiries.right, at);
+      expire(ctx.state.left, expiries.left, at, unique.left);
+      expire(ctx.state.right, expiries.right, at, unique.right);
     },
   };
 }
 
-/** Drops the rows of `store` whose `expiry` is at or before `at`; an emptied side forgets its sequence too. */
-function expire(store: MapState<Row | number>, expiry: Compiled | undefined, at: number): void {
+/** The timer of a row expiring at `at`: the next multiple of {@link TIMER_STEP_MS}. */
+const timerOf = (at: number): number => Math.ceil(at / TIMER_STEP_MS) * TIMER_STEP_MS;
+
+/** The distinct timers of stored rows `entries` (a side's map entries, {@link NEXT} among them) under `expiry`. */
+function timersOf(entries: readonly [string, Row | number][], expiry: Compiled): Set<number> {
+  const out = new Set<number>();
+  for (const [k, v] of entries) if (k !== NEXT) out.add(timerOf(expiry(v as Row) as number));
+  return out;
+}
+
+/**
+ * Drops the rows of `store` whose `expiry` is at or before `at`; an emptied side forgets its
+ * sequence too. A side `unique` on the key has one row, its first: read alone.
+ */
+function expire(store: MapState<Row | number>, expiry: Compiled | undefined, at: number, unique: boolean): void {
   if (expiry === undefined) return;
+  if (unique) {
+    const one = store.get(FIRST) as Row | undefined;
+    if (one !== undefined && (expiry(one) as number) <= at) store.clear();
+    return;
+  }
   const entries = store.entries();
   if (entries.length === 0) return;
   const gone = entries.filter(([k, v]) => k !== NEXT && (expiry(v as Row) as number) <= at);

@@ -119,12 +119,17 @@ function harness(expiring: boolean, unique: UniqueSides = { left: false, right: 
     key: "k",
     state,
     emit: (r: Row) => emitted.push(r),
-    timers: { currentWatermark: () => watermark, registerEventTimeTimer: (t: number) => void timers.add(t) },
+    timers: {
+      currentWatermark: () => watermark,
+      registerEventTimeTimer: (t: number) => void timers.add(t),
+      deleteEventTimeTimer: (t: number) => void timers.delete(t),
+    },
   };
   const stored = () => state.left.entries().length + state.right.entries().length;
   return {
     emitted,
     stored,
+    timers,
     left: (t: number) => fn.processElement1(["k", t], ctx as unknown as KeyedContext<never, never, Row>),
     right: (t: number) => fn.processElement2(["k", t], ctx as unknown as KeyedContext<never, never, Row>),
     advance(to: number) {
@@ -192,6 +197,18 @@ describe("the append join of a side unique on the join key", () => {
     ]);
     // The left row, its sequence entry; the early right row went when it met its only left row.
     expect(h.stored()).toBe(2);
+  });
+
+  it("drops the timers of the rows its key's row met (they have nothing left to expire), and keeps its own", () => {
+    const h = harness(true, { left: true, right: false });
+    h.right(1100); // stored until 1100: a timer at 2000
+    h.right(1900); // the same timer
+    expect([...h.timers]).toEqual([2000]);
+    h.left(1050); // joins both and drops them: their timer goes; its own (expiry 2050) is at 3000
+    expect(h.emitted.length).toBe(2);
+    expect([...h.timers]).toEqual([3000]);
+    h.advance(3000);
+    expect(h.stored()).toBe(0);
   });
 
   it("relies on the uniqueness: a second left row of the key (which a unique side never has) meets only the rows stored", () => {
