@@ -3,11 +3,15 @@
  * ddl_views.sql, as `riffle sql` runs it), events/s of the SQL job on the embedded runtime at
  * parallelism 1 including generation, beside the hand-written TypeScript job of
  * examples/nexmark/ over the same events and Flink's published per-core figure. A query the SQL
- * layer refuses is listed with its error. Both jobs first run once small (so that neither gains
- * from the other having warmed the shared code), then `reps` times each, SQL and TypeScript
- * alternating (and which goes first alternating), so that the load on a shared machine hits both;
- * the figure is the median of the runs.
+ * layer refuses is listed with its error. Each run is a process of its own (bench/sql-query.ts:
+ * a small warm-up run, then the timed one), as a job runs in production: two jobs in one process
+ * share the runtime's compiled code and its type feedback, which slows each by the other's
+ * shapes and drew the two kinds' figures together. The SQL and TypeScript runs alternate `reps`
+ * times (which goes first alternating too), so that the load on a shared machine hits both; the
+ * figures are the medians of the runs, and SQL / TypeScript the median of each rep's pair.
+ * `separate: false` (the quick run) times both kinds in this process instead.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +58,28 @@ export interface SqlFigure {
 }
 
 const ALL_QUERIES = Array.from({ length: 24 }, (_, i) => `q${i}`);
+
+/** The public SQL of query `q` over `events` events, as the bench runs it (q13's side input under `dir`, see {@link writeSideInput}). */
+export function sqlBenchJob(q: string, events: number, dir: string): Job {
+  const vars = { NEXMARK_DIR: join(dir, q), SUBMIT_TIME: "run", FLINK_HOME: dir };
+  return sqlJob(
+    `bench-sql-${q}`,
+    nexmarkScript(q, events, 10_000, 7, vars).replace("/data/side_input.txt", "/side_input.txt"),
+  );
+}
+
+/** Writes q13's side input into `dir`: a key for every auction mod 10000. */
+export function writeSideInput(dir: string): void {
+  writeFileSync(join(dir, "side_input.txt"), Array.from({ length: 10_000 }, (_, k) => `${k},side-${k}\n`).join(""));
+}
+
+/** The TypeScript job of query `q` (examples/nexmark/), if it has one. */
+export async function tsBenchJob(q: string): Promise<((events: number) => Job) | undefined> {
+  const file = join(import.meta.dirname, "../examples/nexmark", `${q}.ts`);
+  if (!existsSync(file)) return undefined;
+  const { query } = (await import(file)) as { query: NexmarkQuery };
+  return (n) => nexmarkJob(`bench-ts-${q}`, query, { events: n, seed: 7 });
+}
 
 /** The queries to measure: all, or those `RIFFLE_BENCH_SQL_QUERIES` names (comma-separated, e.g. `q5,q15`). */
 function queries(): readonly string[] {
@@ -103,21 +129,40 @@ const median = (xs: readonly number[]): number => Math.round(middle(xs));
 /** What {@link time} measured. */
 export type Timed = { eventsPerSec: number; eventsPerCpuSec: number; rows: number };
 
+/** One timed run of a job of {@link interleaved}: in this process, or (`kind`) in a process of its own. */
+type Runner = { readonly job: (events: number) => Job; readonly kind: "sql" | "ts" };
+
+/** Runs `kind` of query `q` over `events` in a process of its own (bench/sql-query.ts), from a collected heap. */
+function timeApart(q: string, kind: "sql" | "ts", events: number, dir: string): Timed {
+  const child = join(import.meta.dirname, "sql-query.ts");
+  const out = execFileSync(process.execPath, ["--expose-gc", child, q, kind, String(events), dir], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const { eventsPerSec, eventsPerCpuSec, rows } = JSON.parse(out.trim().split("\n").at(-1) as string) as Timed;
+  return { eventsPerSec, eventsPerCpuSec, rows };
+}
+
 /**
- * Runs each job of `jobs` once small, then `reps` times, alternating (which goes first too):
- * median events/s and rows per job, and each job's runs in rep order.
+ * Runs each job of `jobs` `reps` times, alternating (which goes first too): in processes of their
+ * own (`apart`: query and directory), or in this one after a small warm-up run of each. Median
+ * events/s and rows per job, and each job's runs in rep order.
  */
 async function interleaved(
-  jobs: readonly ((events: number) => Job)[],
+  jobs: readonly Runner[],
   events: number,
   reps: number,
+  apart?: { readonly q: string; readonly dir: string },
 ): Promise<{ medians: Timed[]; runs: Timed[][] }> {
   const warm = Math.max(1000, Math.round(events / 20));
-  for (const job of jobs) await time(job(warm), warm);
+  if (!apart) for (const { job } of jobs) await time(job(warm), warm);
   const runs: Timed[][] = jobs.map(() => []);
   for (let r = 0; r < reps; r++) {
     const order = r % 2 === 0 ? jobs.map((_, i) => i) : jobs.map((_, i) => jobs.length - 1 - i);
-    for (const i of order) runs[i]?.push(await time((jobs[i] as (e: number) => Job)(events), events));
+    for (const i of order) {
+      const { job, kind } = jobs[i] as Runner;
+      runs[i]?.push(apart ? timeApart(apart.q, kind, events, apart.dir) : await time(job(events), events));
+    }
   }
   const medians = runs.map((rs) => ({
     eventsPerSec: median(rs.map((x) => x.eventsPerSec)),
@@ -139,21 +184,18 @@ function pairedRatios(a: readonly Timed[], b: readonly Timed[]): [number, number
 /** The median of ratios `xs`, to two places. */
 const medianRatio = (xs: readonly number[]): number => Number(middle(xs).toFixed(2));
 
-/** Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one. */
-export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFigure[]> {
+/**
+ * Measures every public Nexmark SQL query (q0–q23) and its TypeScript job where there is one,
+ * each run in a process of its own unless `separate` is false.
+ */
+export async function measureNexmarkSql(events: number, reps = 3, separate = true): Promise<SqlFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), "riffle-bench-sql-"));
-  // q13's side input: a key for every auction mod 10000.
-  writeFileSync(join(dir, "side_input.txt"), Array.from({ length: 10_000 }, (_, k) => `${k},side-${k}\n`).join(""));
+  writeSideInput(dir);
   const out: SqlFigure[] = [];
   try {
     for (const q of queries()) {
       const flink = FLINK_PER_CORE[q];
-      const vars = { NEXMARK_DIR: join(dir, q), SUBMIT_TIME: "run", FLINK_HOME: dir };
-      const sqlOf = (n: number) =>
-        sqlJob(
-          `bench-sql-${q}`,
-          nexmarkScript(q, n, 10_000, 7, vars).replace("/data/side_input.txt", "/side_input.txt"),
-        );
+      const sqlOf = (n: number) => sqlBenchJob(q, n, dir);
       const load0 = loadavg()[0] as number;
       let refused: string | undefined;
       try {
@@ -162,15 +204,12 @@ export async function measureNexmarkSql(events: number, reps = 3): Promise<SqlFi
         if (!(e instanceof SqlError)) throw e;
         refused = e.message;
       }
-      const file = join(import.meta.dirname, "../examples/nexmark", `${q}.ts`);
-      const jobs: ((n: number) => Job)[] = refused === undefined ? [sqlOf] : [];
-      if (existsSync(file)) {
-        const { query } = (await import(file)) as { query: NexmarkQuery };
-        jobs.push((n) => nexmarkJob(`bench-ts-${q}`, query, { events: n, seed: 7 }));
-      }
-      const { medians: timed, runs } = await interleaved(jobs, events, reps);
+      const tsOf = await tsBenchJob(q);
+      const jobs: Runner[] = refused === undefined ? [{ job: sqlOf, kind: "sql" }] : [];
+      if (tsOf) jobs.push({ job: tsOf, kind: "ts" });
+      const { medians: timed, runs } = await interleaved(jobs, events, reps, separate ? { q, dir } : undefined);
       const sql = refused === undefined ? timed[0] : undefined;
-      const ts = existsSync(file) ? timed[timed.length - 1] : undefined;
+      const ts = tsOf ? timed[timed.length - 1] : undefined;
       const ratio = (a: number | undefined, b: number | undefined, d: number) =>
         a === undefined || b === undefined ? undefined : Number((a / b).toFixed(d));
       const pairs = sql && ts ? pairedRatios(runs[0] as Timed[], runs[runs.length - 1] as Timed[]) : undefined;

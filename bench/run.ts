@@ -190,8 +190,8 @@ if (parts.has("sql")) {
   progress("sql …");
   mark("sql");
   report.sql = {
-    note: "embedded, parallelism 1, events/s including generation; SQL = the public Nexmark query file with ddl_gen.sql and ddl_views.sql (print sink); TypeScript = examples/nexmark/qN.ts (same events); after a small warm-up run of each, the median of sqlReps runs, SQL and TypeScript alternating, each from a collected heap (node --expose-gc); sqlToTs = the median of the reps' paired ratios; load = 1-minute load average before and after; flinkPerCore from NEXMARK.md",
-    queries: await measureNexmarkSql(sizes.nexmarkEvents, sizes.sqlReps),
+    note: "embedded, parallelism 1, events/s including generation; SQL = the public Nexmark query file with ddl_gen.sql and ddl_views.sql (print sink); TypeScript = examples/nexmark/qN.ts (same events); each run a process of its own (bench/sql-query.ts: a small warm-up run, then the timed one from a collected heap; a --quick run times both in this process), the median of sqlReps runs, SQL and TypeScript alternating; sqlToTs = the median of the reps' paired ratios; load = 1-minute load average before and after; flinkPerCore from NEXMARK.md",
+    queries: await measureNexmarkSql(sizes.nexmarkEvents, sizes.sqlReps, !quick),
   };
 }
 if (parts.has("remote")) {

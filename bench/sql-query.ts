@@ -1,44 +1,41 @@
 /**
- * One Nexmark query in isolation, in CPU time: `node bench/sql-query.ts QUERY sql|ts [EVENTS]`
- * runs the public SQL of QUERY (test/sql/nexmark/, as `npm run bench -- sql` does) or its
- * hand-written TypeScript job (examples/nexmark/) once over 15,000 events to warm up, then over
- * EVENTS (default 300,000) at parallelism 1 on the embedded runtime, and prints one JSON line:
+ * One Nexmark query in a process of its own, as `npm run bench -- sql` runs each of its runs:
+ * `node bench/sql-query.ts QUERY sql|ts [EVENTS] [DIR]` runs the public SQL of QUERY
+ * (test/sql/nexmark/) or its hand-written TypeScript job (examples/nexmark/) once small to warm
+ * up (EVENTS / 20, at least 1,000), then over EVENTS (default 300,000) at parallelism 1 on the
+ * embedded runtime, from a collected heap under `node --expose-gc`, and prints one JSON line:
  * events per CPU-second of the process (user + system, GC included), events per wall-clock
- * second, and the records committed. The SQL is planned before the clock starts. One job per
- * process, so neither kind shares compiled code or inline caches with the other; run it under
- * `node --cpu-prof` for a profile of that job alone, and alternate two trees for a before/after.
+ * second, and the records committed. The SQL is planned before the clock starts. DIR holds the
+ * SQL's files (q13's side input; a temporary directory without). Run it under `node --cpu-prof`
+ * for a profile of that job alone, and alternate two trees for a before/after.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Job } from "../core/api/environment.ts";
-import { sqlJob } from "../core/sql/session.ts";
-import { type NexmarkQuery, nexmarkJob } from "../examples/nexmark/lib.ts";
-import { nexmarkScript } from "../test/sql/nexmark/script.ts";
-import { time } from "./nexmark-sql.ts";
+import { sqlBenchJob, time, tsBenchJob, writeSideInput } from "./nexmark-sql.ts";
 
-const [query, kind, eventsArg] = process.argv.slice(2);
+const [query, kind, eventsArg, dirArg] = process.argv.slice(2);
 const events = Number(eventsArg ?? 300_000);
 if (!query || !/^q\d+$/.test(query) || (kind !== "sql" && kind !== "ts") || !Number.isInteger(events) || events <= 0) {
-  console.error("usage: node bench/sql-query.ts QUERY sql|ts [EVENTS]");
+  console.error("usage: node bench/sql-query.ts QUERY sql|ts [EVENTS] [DIR]");
   process.exit(2);
 }
 
-const file =
-  kind === "ts"
-    ? join(import.meta.dirname, "../examples/nexmark", `${query}.ts`)
-    : join(import.meta.dirname, "../test/sql/nexmark", `${query}.sql`);
-if (!existsSync(file)) {
-  console.error(`bench/sql-query.ts: no ${kind === "ts" ? "TypeScript job" : "SQL"} for ${query} (${file})`);
+const tsOf = kind === "ts" ? await tsBenchJob(query) : undefined;
+const sqlFile = join(import.meta.dirname, "../test/sql/nexmark", `${query}.sql`);
+if (kind === "ts" ? !tsOf : !existsSync(sqlFile)) {
+  console.error(`bench/sql-query.ts: no ${kind === "ts" ? "TypeScript job" : "SQL"} for ${query}`);
   process.exit(2);
 }
-
-const vars = { NEXMARK_DIR: join("/tmp", `riffle-sql-query-${query}`), SUBMIT_TIME: "run", FLINK_HOME: "/tmp" };
-const tsQuery = kind === "ts" ? ((await import(file)) as { query: NexmarkQuery }).query : undefined;
-const jobOf = (n: number): Job =>
-  tsQuery
-    ? nexmarkJob(`bench-${query}`, tsQuery, { events: n, seed: 7 })
-    : sqlJob(`bench-${query}`, nexmarkScript(query, n, 10_000, 7, vars));
-
-await time(jobOf(15_000), 15_000);
-const figures = await time(jobOf(events), events);
-console.log(JSON.stringify({ query, kind, events, ...figures }));
+const dir = dirArg ?? mkdtempSync(join(tmpdir(), "riffle-sql-query-"));
+if (dirArg === undefined) writeSideInput(dir);
+try {
+  const jobOf = (n: number): Job => (tsOf ? tsOf(n) : sqlBenchJob(query, n, dir));
+  const warm = Math.max(1000, Math.round(events / 20));
+  await time(jobOf(warm), warm);
+  const figures = await time(jobOf(events), events);
+  console.log(JSON.stringify({ query, kind, events, ...figures }));
+} finally {
+  if (dirArg === undefined) rmSync(dir, { recursive: true, force: true });
+}
