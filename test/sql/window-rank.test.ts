@@ -14,7 +14,7 @@ import { foldChangelog } from "../../core/sql/changelog.ts";
 import { changelogMode } from "../../core/sql/logical.ts";
 import { explain, planSql, sqlJob } from "../../core/sql/session.ts";
 import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
-import { expectSavepointInTheMiddle, nexmarkOracle } from "../support/sql-oracle-runs.ts";
+import { expectSavepointOverSlowNexmark } from "../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./nexmark/script.ts";
 
 const EVENTS = 3000;
@@ -77,14 +77,7 @@ describe("window TopN vs DuckDB", () => {
     // Its keys' timers (the window's end) are implied by their rows, and set again by the restore. At 100 events/s
     // the events span 30 s, so windows close before the stop and stay open across it.
     const c = CASES[1] as (typeof CASES)[number];
-    const slow = await nexmarkOracle(EVENTS, 100);
-    try {
-      const script = `${nexmarkScript("q0", EVENTS, 100).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "")}${SINK};\n${c.sql}`;
-      const expected = await slow.runSql(c.duck);
-      await expectSavepointInTheMiddle("window-rank-savepoint", script, expected, { fraction: 0.3, rows: true });
-    } finally {
-      slow.close();
-    }
+    await expectSavepointOverSlowNexmark("window-rank-savepoint", { events: EVENTS, rate: 100 }, `${SINK};\n${c.sql}`, c.duck, true);
   });
 
   it("runs a TopN without PARTITION BY (one partition) at parallelism 1 and 3", async () => {

@@ -12,7 +12,7 @@ import { foldChangelog } from "../../core/sql/changelog.ts";
 import { changelogMode } from "../../core/sql/logical.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
-import { expectSavepointInTheMiddle, nexmarkOracle } from "../support/sql-oracle-runs.ts";
+import { expectSavepointOverSlowNexmark } from "../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./nexmark/script.ts";
 
 const EVENTS = 3000;
@@ -97,14 +97,7 @@ describe("window TVFs vs DuckDB", () => {
     // The unfused window aggregate (DISTINCT): its keys' timers are implied by their accumulators, set again by the
     // restore. At 100 events/s the events span 30 s, so windows close before the stop and stay open across it.
     const c = CASES.find((x) => x.name.includes("COUNT(DISTINCT")) as (typeof CASES)[number];
-    const slow = await nexmarkOracle(EVENTS, 100);
-    try {
-      const script = `${nexmarkScript("q0", EVENTS, 100).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "")}${SINK};\n${c.sql}`;
-      const expected = await slow.runSql(c.duck);
-      await expectSavepointInTheMiddle("windows-savepoint", script, expected, { fraction: 0.3, rows: false });
-    } finally {
-      slow.close();
-    }
+    await expectSavepointOverSlowNexmark("windows-savepoint", { events: EVENTS, rate: 100 }, `${SINK};\n${c.sql}`, c.duck, false);
   });
 
   it("plans a window aggregate as insert-only, and an aggregate over it as retracting", () => {

@@ -13,6 +13,7 @@ import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { nexmarkScript } from "../sql/nexmark/script.ts";
 import { simulate } from "../sim/simulate.ts";
 
 type Rows = Record<string, unknown>[];
@@ -87,4 +88,25 @@ export async function expectSavepointInTheMiddle(
   }).run();
   expect(out.length).toBeGreaterThan(before);
   expect(positionalDiff(new Map([["out", out]]), expected)).toEqual([]);
+}
+
+/**
+ * {@link expectSavepointInTheMiddle} over the first `events` Nexmark events at a slow `rate`
+ * (events/s), so that windows close before the stop and stay open across it: `sql` (its sink
+ * table and INSERT, after the Nexmark tables) against DuckDB's `duck` over the same events.
+ */
+export async function expectSavepointOverSlowNexmark(
+  name: string,
+  { events, rate }: { readonly events: number; readonly rate: number },
+  sql: string,
+  duck: string,
+  rows: boolean,
+): Promise<void> {
+  const oracle = await nexmarkOracle(events, rate);
+  try {
+    const tables = nexmarkScript("q0", events, rate).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "");
+    await expectSavepointInTheMiddle(name, `${tables}${sql}`, await oracle.runSql(duck), { fraction: 0.3, rows });
+  } finally {
+    oracle.close();
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * `node bench/sql-query.ts QUERY sql|ts [EVENTS]` (one Nexmark query in isolation, in CPU time):
- * prints one JSON line of figures for the SQL and the TypeScript job, and refuses a usage error
- * with exit code 2 and one line. The shape is checked, never the speed.
+ * `node bench/sql-query.ts QUERY sql|ts [EVENTS] [DIR]` (one Nexmark query in isolation, as the SQL
+ * bench runs each run): prints one JSON line of figures for the SQL and the TypeScript job (q13's
+ * side input made for it without DIR), and refuses a usage error with exit code 2 and one line.
+ * The shape is checked, never the speed.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -14,11 +15,15 @@ const run = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args]
 
 describe("bench/sql-query.ts", () => {
   it("prints events per CPU-second and per second and the records of one job", () => {
-    for (const kind of ["sql", "ts"]) {
-      const r = run("q1", kind, "3000");
+    for (const [query, kind] of [
+      ["q1", "sql"],
+      ["q1", "ts"],
+      ["q13", "sql"],
+    ] as const) {
+      const r = run(query, kind, "3000");
       expect(r.status, r.stderr).toBe(0);
       const figures = JSON.parse(r.stdout.trim());
-      expect(figures).toMatchObject({ query: "q1", kind, events: 3000, rows: expect.any(Number) });
+      expect(figures).toMatchObject({ query, kind, events: 3000, rows: expect.any(Number) });
       expect(figures.rows).toBeGreaterThan(0);
       expect(figures.eventsPerCpuSec).toBeGreaterThan(0);
       expect(figures.eventsPerSec).toBeGreaterThan(0);
