@@ -91,7 +91,8 @@ export function appendJoin<T = Row>(
       if (iAmUnique && stored.length > 0) {
         ctx.state[theirs].clear();
         const theirExpiry = expiries[theirs];
-        if (theirExpiry !== undefined) for (const t of timersOf(stored, theirExpiry)) ctx.timers.deleteEventTimeTimer(t);
+        if (theirExpiry !== undefined)
+          for (const t of timersOf(stored, theirExpiry)) ctx.timers.deleteEventTimeTimer(t);
       }
       const store = ctx.state[mine];
       let seq: number | undefined;

@@ -9,17 +9,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyedContext, TimerContext } from "../../core/api/functions.ts";
 import type { Key } from "../../core/keys.ts";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { bandJoin, bandKeys, type Copy, copiesOf, encodedJoinKey } from "../../core/sql/band-join.ts";
 import type { Row } from "../../core/sql/expr.ts";
 import { type Band, bucketExpiry } from "../../core/sql/join-band.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { memoryMap } from "../support/memory-map.ts";
-import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
+import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** 12 s of events with the watermark 4 s behind: buckets expire while rows still come, not only at the end. */
@@ -79,8 +77,7 @@ describe("the bucketed interval join's plan", () => {
 describe("the bucketed interval join vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS, RATE);
   });
   afterAll(() => oracle?.close());
 

@@ -7,8 +7,6 @@
  * in the middle then restored from it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import type { Row } from "../../core/sql/expr.ts";
@@ -16,8 +14,8 @@ import type { Extreme } from "../../core/sql/extreme-join.ts";
 import { type Edge, extremeJoin } from "../../core/sql/extreme-join-fn.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { BIGINT } from "../../core/sql/types.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** 192 s of events, 8 ms apart: 192 windows of 1 s, every other one with a bid at its very start. */
@@ -86,8 +84,7 @@ describe("the window extreme join's plan", () => {
 describe("the window extreme join vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS, RATE);
   });
   afterAll(() => oracle?.close());
 

@@ -6,13 +6,11 @@
  * at parallelism 1 and 4, under injected faults, and through a savepoint in the middle.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** 120 s of events: 120 windows of 1 s, with few bids per auction in each, so that several tie. */
@@ -96,8 +94,7 @@ describe("the group extreme join's plan", () => {
 describe("the group extreme join vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS, RATE);
   });
   afterAll(() => oracle?.close());
 

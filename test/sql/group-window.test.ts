@@ -5,15 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { foldChangelog } from "../../core/sql/changelog.ts";
 import { SqlError } from "../../core/sql/errors.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
+import { compareMultisets, type Oracle } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 const EVENTS = 2000;
@@ -51,8 +50,7 @@ const diff = (out: ReadonlyMap<string, readonly unknown[]>, q: string, expected:
 describe("legacy TUMBLE and HOP group windows vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS);
   });
   afterAll(() => oracle?.close());
 

@@ -9,17 +9,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import type { KeyedContext, TimerContext } from "../../core/api/functions.ts";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { appendJoin, TIMER_STEP_MS, type UniqueSides } from "../../core/sql/append-join.ts";
 import type { Row } from "../../core/sql/expr.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
 import { expectOlderLayoutRefused } from "../support/layout-refusal.ts";
 import { memoryMap } from "../support/memory-map.ts";
+import { nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 const EVENTS = 3000;
@@ -52,8 +51,7 @@ const diff = positionalDiff;
 describe("interval joins vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS, RATE);
   });
   afterAll(() => oracle?.close());
 

@@ -8,18 +8,17 @@ import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import type { KeyedContext } from "../../core/api/functions.ts";
 import type { MapState } from "../../core/api/state.ts";
 import type { Key } from "../../core/keys.ts";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import type { Change } from "../../core/sql/aggregate.ts";
 import { foldChangelog } from "../../core/sql/changelog.ts";
 import { regularJoin } from "../../core/sql/join.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
+import { compareMultisets, type Oracle } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
 import { expectOlderLayoutRefused } from "../support/layout-refusal.ts";
 import { memoryMap } from "../support/memory-map.ts";
+import { nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** Drives a LEFT (or FULL) join of rows [k, l] and [k, r] on k by hand; returns what each step emitted. */
@@ -163,8 +162,7 @@ describe("outer joins vs DuckDB", () => {
   const events = 2000;
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events, seed: 7 });
-    oracle = await openOracle(Array.from({ length: events }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(events);
   });
   afterAll(() => oracle?.close());
 

@@ -5,13 +5,11 @@
  * under injected faults.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { expectExactlyOnceUnderFaults } from "../support/sql-oracle-runs.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { expectExactlyOnceUnderFaults, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 const EVENTS = 12_000;
@@ -44,8 +42,7 @@ describe("a TopN partitioned by its join's key", () => {
   describe("vs DuckDB", () => {
     let oracle: Oracle;
     beforeAll(async () => {
-      const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-      oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+      oracle = await nexmarkOracle(EVENTS, RATE);
     });
     afterAll(() => oracle?.close());
 

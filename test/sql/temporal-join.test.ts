@@ -7,15 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import { defineJob } from "../../core/api/environment.ts";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { SqlError } from "../../core/sql/errors.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { StreamTableEnvironment } from "../../core/sql/table-env.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 const EVENTS = 2000;
@@ -62,8 +61,7 @@ const diff = positionalDiff;
 describe("event-time temporal joins vs DuckDB's ASOF joins", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS, RATE);
   });
   afterAll(() => oracle?.close());
 

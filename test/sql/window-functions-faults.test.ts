@@ -5,14 +5,13 @@
  * (core/sql/rank.ts), and the DuckDB SQL writes that order out.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { foldChangelog } from "../../core/sql/changelog.ts";
 import { sqlJob } from "../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
+import { compareMultisets, type Oracle } from "../oracle/duckdb-oracle.ts";
 import { simulate } from "../sim/simulate.ts";
+import { nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./nexmark/script.ts";
 
 const EVENTS = 2000;
@@ -52,8 +51,7 @@ const CASES: { name: string; sql: string; duck: string }[] = [
 describe("OVER aggregates and window TopN vs DuckDB, with and without injected faults", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS);
   });
   afterAll(() => oracle?.close());
 

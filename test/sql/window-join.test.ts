@@ -9,15 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Key } from "../../core/keys.ts";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import type { Row } from "../../core/sql/expr.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
 import { windowJoin } from "../../core/sql/window-join-fn.ts";
-import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle } from "../support/sql-oracle-runs.ts";
+import { type Oracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
+import { expectExactlyOnceUnderFaults, expectSavepointInTheMiddle, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkTables } from "./nexmark/script.ts";
 
 /** 192 s of events, 8 ms apart. */
@@ -94,8 +92,7 @@ describe("the window join's plan", () => {
 describe("the window join vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, rate: RATE, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS, RATE);
   });
   afterAll(() => oracle?.close());
 

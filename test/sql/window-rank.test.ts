@@ -6,15 +6,13 @@
  * riffle's TopN does (core/sql/rank.ts), and the DuckDB SQL writes that order out.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { foldChangelog } from "../../core/sql/changelog.ts";
 import { changelogMode } from "../../core/sql/logical.ts";
 import { explain, planSql, sqlJob } from "../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
-import { expectSavepointOverSlowNexmark } from "../support/sql-oracle-runs.ts";
+import { compareMultisets, type Oracle } from "../oracle/duckdb-oracle.ts";
+import { expectSavepointOverSlowNexmark, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./nexmark/script.ts";
 
 const EVENTS = 3000;
@@ -55,8 +53,7 @@ describe("window TopN vs DuckDB", () => {
   let oracle: Oracle;
   const ddl = (events: number) => nexmarkScript("q0", events, 10_000).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "");
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS);
   });
   afterAll(() => oracle?.close());
 
@@ -77,7 +74,13 @@ describe("window TopN vs DuckDB", () => {
     // Its keys' timers (the window's end) are implied by their rows, and set again by the restore. At 100 events/s
     // the events span 30 s, so windows close before the stop and stay open across it.
     const c = CASES[1] as (typeof CASES)[number];
-    await expectSavepointOverSlowNexmark("window-rank-savepoint", { events: EVENTS, rate: 100 }, `${SINK};\n${c.sql}`, c.duck, true);
+    await expectSavepointOverSlowNexmark(
+      "window-rank-savepoint",
+      { events: EVENTS, rate: 100 },
+      `${SINK};\n${c.sql}`,
+      c.duck,
+      true,
+    );
   });
 
   it("runs a TopN without PARTITION BY (one partition) at parallelism 1 and 3", async () => {

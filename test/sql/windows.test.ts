@@ -4,15 +4,13 @@
  * DuckDB's over the same events, at parallelism 1 and 3.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../core/nexmark/model.ts";
 import { ManualClock } from "../../core/ports/clock.ts";
 import { runToCompletion } from "../../core/runtime/run-to-completion.ts";
 import { foldChangelog } from "../../core/sql/changelog.ts";
 import { changelogMode } from "../../core/sql/logical.ts";
 import { planSql, sqlJob } from "../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../oracle/duckdb-oracle.ts";
-import { expectSavepointOverSlowNexmark } from "../support/sql-oracle-runs.ts";
+import { compareMultisets, type Oracle } from "../oracle/duckdb-oracle.ts";
+import { expectSavepointOverSlowNexmark, nexmarkOracle } from "../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./nexmark/script.ts";
 
 const EVENTS = 3000;
@@ -75,8 +73,7 @@ const CASES: { name: string; sql: string; duck: string }[] = [
 describe("window TVFs vs DuckDB", () => {
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events: EVENTS, seed: 7 });
-    oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(EVENTS);
   });
   afterAll(() => oracle?.close());
 
@@ -97,7 +94,13 @@ describe("window TVFs vs DuckDB", () => {
     // The unfused window aggregate (DISTINCT): its keys' timers are implied by their accumulators, set again by the
     // restore. At 100 events/s the events span 30 s, so windows close before the stop and stay open across it.
     const c = CASES.find((x) => x.name.includes("COUNT(DISTINCT")) as (typeof CASES)[number];
-    await expectSavepointOverSlowNexmark("windows-savepoint", { events: EVENTS, rate: 100 }, `${SINK};\n${c.sql}`, c.duck, false);
+    await expectSavepointOverSlowNexmark(
+      "windows-savepoint",
+      { events: EVENTS, rate: 100 },
+      `${SINK};\n${c.sql}`,
+      c.duck,
+      false,
+    );
   });
 
   it("plans a window aggregate as insert-only, and an aggregate over it as retracting", () => {

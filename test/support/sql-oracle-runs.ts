@@ -13,8 +13,8 @@ import { ManualClock } from "../../core/ports/clock.ts";
 import { EmbeddedRuntime } from "../../core/runtime/embedded.ts";
 import { sqlJob } from "../../core/sql/session.ts";
 import { type Oracle, openOracle, positionalDiff } from "../oracle/duckdb-oracle.ts";
-import { nexmarkScript } from "../sql/nexmark/script.ts";
 import { simulate } from "../sim/simulate.ts";
+import { nexmarkScript } from "../sql/nexmark/script.ts";
 
 type Rows = Record<string, unknown>[];
 

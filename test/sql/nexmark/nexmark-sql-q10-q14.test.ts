@@ -19,15 +19,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StreamExecutionEnvironment } from "../../../core/api/environment.ts";
-import { nexmarkEvent } from "../../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../../core/nexmark/model.ts";
 import { ManualClock } from "../../../core/ports/clock.ts";
 import { runToCompletion } from "../../../core/runtime/run-to-completion.ts";
 import { foldChangelog } from "../../../core/sql/changelog.ts";
 import { readFilesystemTable } from "../../../core/sql/filesystem.ts";
 import { planSql, sqlJob } from "../../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../../oracle/duckdb-oracle.ts";
+import { compareMultisets, type Oracle } from "../../oracle/duckdb-oracle.ts";
 import { simulate } from "../../sim/simulate.ts";
+import { nexmarkOracle } from "../../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./script.ts";
 
 const EVENTS = 4000;
@@ -82,8 +81,7 @@ for (const rate of [10_000, 1_000]) {
   describe(`public Nexmark SQL q10-q14 vs DuckDB, ${EVENTS} events at ${rate} events/s`, () => {
     let oracle: Oracle;
     beforeAll(async () => {
-      const cfg = nexmarkConfig({ events: EVENTS, rate, seed: 7 });
-      oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+      oracle = await nexmarkOracle(EVENTS, rate);
     });
     afterAll(() => oracle?.close());
 
@@ -115,8 +113,7 @@ describe("public Nexmark SQL q10-q14 vs DuckDB under injected faults", () => {
   const events = 2000;
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events, seed: 7 });
-    oracle = await openOracle(Array.from({ length: events }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(events);
   });
   afterAll(() => oracle?.close());
 

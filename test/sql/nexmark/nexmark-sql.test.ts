@@ -18,14 +18,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nexmarkEvent } from "../../../core/nexmark/generator.ts";
-import { nexmarkConfig } from "../../../core/nexmark/model.ts";
 import { ManualClock } from "../../../core/ports/clock.ts";
 import { runToCompletion } from "../../../core/runtime/run-to-completion.ts";
 import { foldChangelog } from "../../../core/sql/changelog.ts";
 import { sqlJob } from "../../../core/sql/session.ts";
-import { compareMultisets, type Oracle, openOracle } from "../../oracle/duckdb-oracle.ts";
+import { compareMultisets, type Oracle } from "../../oracle/duckdb-oracle.ts";
 import { simulate } from "../../sim/simulate.ts";
+import { nexmarkOracle } from "../../support/sql-oracle-runs.ts";
 import { nexmarkScript } from "./script.ts";
 
 /** The public queries riffle's SQL runs today: with a TypeScript-suite oracle, and with one here. */
@@ -53,8 +52,7 @@ for (const rate of [10_000, 1_000]) {
   describe(`public Nexmark SQL vs DuckDB, ${EVENTS} events at ${rate} events/s`, () => {
     let oracle: Oracle;
     beforeAll(async () => {
-      const cfg = nexmarkConfig({ events: EVENTS, rate, seed: 7 });
-      oracle = await openOracle(Array.from({ length: EVENTS }, (_, i) => nexmarkEvent(i, cfg)));
+      oracle = await nexmarkOracle(EVENTS, rate);
     });
     afterAll(() => oracle?.close());
 
@@ -76,8 +74,7 @@ describe("public Nexmark SQL vs DuckDB under injected faults", () => {
   const events = 2000;
   let oracle: Oracle;
   beforeAll(async () => {
-    const cfg = nexmarkConfig({ events, seed: 7 });
-    oracle = await openOracle(Array.from({ length: events }, (_, i) => nexmarkEvent(i, cfg)));
+    oracle = await nexmarkOracle(events);
   });
   afterAll(() => oracle?.close());
 
