@@ -11,7 +11,7 @@ import type { Key } from "../keys.ts";
 import type { BroadcastProcessFunction, KeyedBroadcastProcessFunction, MapStateDescriptor } from "./broadcast.ts";
 import { BroadcastStream, checkNotBroadcast } from "./broadcast-stream.ts";
 import { DataStream, KeyedStream } from "./datastream.ts";
-import { syncFn } from "./function-checks.ts";
+import { impliedTimersOf, syncFn } from "./function-checks.ts";
 import type { KeyedCoProcessFunction, KeySelector } from "./functions.ts";
 import type { GraphBuilder } from "./graph-builder.ts";
 import type { StateSpec } from "./state.ts";
@@ -57,6 +57,7 @@ export class KeyedConnectedStreams<A, B, K extends Key> {
 
   /** Processes both inputs with shared keyed state and timers. */
   process<O, S extends StateSpec = Record<never, never>>(fn: KeyedCoProcessFunction<A, B, K, S, O>): DataStream<O> {
+    impliedTimersOf("process", fn as never);
     const id = this.builder.add(
       { kind: "coProcess", fn: fn as unknown as KeyedCoProcessFunction<unknown, unknown, Key, StateSpec, unknown> },
       "coProcess",

@@ -17,7 +17,7 @@ import { emitsSideOutputs } from "../operators/side-output.ts";
 import type { MapStateDescriptor } from "./broadcast.ts";
 import { BroadcastStream, checkNotBroadcast } from "./broadcast-stream.ts";
 import { DataStreamSink } from "./datastream-sink.ts";
-import { rich, syncFn } from "./function-checks.ts";
+import { impliedTimersOf, rich, syncFn } from "./function-checks.ts";
 import type {
   KeyedProcessFunction,
   KeySelector,
@@ -272,6 +272,7 @@ export class KeyedStream<T, K extends Key> extends DataStream<T> {
   /** Processes each record with keyed state and timers. */
   override process<O, S extends StateSpec = Record<never, never>>(fn: KeyedProcessFunction<T, K, S, O>): DataStream<O> {
     syncFn("process", fn, fn.processElement);
+    impliedTimersOf("process", fn as never);
     return this.add(
       { kind: "process", fn: fn as unknown as KeyedProcessFunction<unknown, Key, StateSpec, unknown> },
       "process",

@@ -1,7 +1,7 @@
 /** Build-time checks of user functions, shared by the stream methods that take them. */
 
 import { JobDefinitionError } from "../errors.ts";
-import type { RichFunction } from "./functions.ts";
+import type { ImpliedTimers, RichFunction } from "./functions.ts";
 
 /**
  * `fn` as given, after checking that `given` (the user's function or function
@@ -20,4 +20,22 @@ export function syncFn<F>(what: string, given: unknown, fn: F): F {
 /** The `rich` field of a node op, when `fn` is a function object (it may have `open`/`close`). */
 export function rich(fn: unknown): { rich?: RichFunction } {
   return typeof fn === "function" ? {} : { rich: fn as RichFunction };
+}
+
+/**
+ * Checks a keyed function's `impliedTimers` (if any): `state` must name one of its states, and
+ * `at` must be a function, or its timers would never fire. `what` names the method for the error.
+ */
+export function impliedTimersOf(
+  what: string,
+  fn: { readonly state?: object; readonly impliedTimers?: ImpliedTimers<never, never> },
+): void {
+  const implied = fn.impliedTimers;
+  if (implied === undefined) return;
+  const names = Object.keys(fn.state ?? {});
+  if (!names.includes(implied.state))
+    throw new JobDefinitionError(
+      `${what}(): impliedTimers.state '${String(implied.state)}' is not one of the function's states (${names.join(", ") || "none"})`,
+    );
+  if (typeof implied.at !== "function") throw new JobDefinitionError(`${what}(): impliedTimers.at must be a function`);
 }

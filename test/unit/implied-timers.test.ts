@@ -1,6 +1,8 @@
 /** The timer service's implied event-time timers, by hand: kept in memory only, fired while their key holds the state. */
 import { describe, expect, it } from "vitest";
-import { InternalError } from "../../core/errors.ts";
+import { buildGraph, defineJob } from "../../core/api/environment.ts";
+import { valueState } from "../../core/api/state.ts";
+import { InternalError, JobDefinitionError } from "../../core/errors.ts";
 import { KeyedBackend } from "../../core/runtime/keyed-backend.ts";
 import { Timers } from "../../core/runtime/timers.ts";
 
@@ -63,5 +65,42 @@ describe("implied event-time timers", () => {
     expect(timers.next("e")).toBe(79);
     fire(79);
     expect(fired).toEqual([[7, 79]]);
+  });
+
+  it("name one of the function's states, or the job is refused when it is built (one input or two)", () => {
+    const fn = (state: string) => ({
+      state: { n: valueState<number>() },
+      impliedTimers: { state: state as "n", at: (k: number) => k },
+      processElement() {},
+      processElement1() {},
+      processElement2() {},
+    });
+    const one = (state: string) =>
+      defineJob("implied", (env) => {
+        env
+          .fromElements([1, 2])
+          .keyBy((x) => x)
+          .process(fn(state))
+          .sinkTo("out");
+      });
+    const two = (state: string) =>
+      defineJob("implied", (env) => {
+        env
+          .fromElements([1, 2])
+          .connect(env.fromElements([3]))
+          .keyBy(
+            (x) => x,
+            (x) => x,
+          )
+          .process(fn(state))
+          .sinkTo("out");
+      });
+    for (const job of [one, two]) {
+      expect(() => buildGraph(job("count"))).toThrow(JobDefinitionError);
+      expect(() => buildGraph(job("count"))).toThrow(
+        "process(): impliedTimers.state 'count' is not one of the function's states (n)",
+      );
+      expect(() => buildGraph(job("n"))).not.toThrow();
+    }
   });
 });
