@@ -107,7 +107,7 @@ export function sizesFor(quick: boolean, env: NodeJS.ProcessEnv): BenchSizes {
     warehouseLookups: 1_000,
     remoteRecords: num("RIFFLE_BENCH_REMOTE_RECORDS", 1_000_000),
     remoteReps: num("RIFFLE_BENCH_REMOTE_REPS", 3),
-    sqlReps: num("RIFFLE_BENCH_SQL_REPS", 3),
+    sqlReps: num("RIFFLE_BENCH_SQL_REPS", 5),
   };
 }
 
