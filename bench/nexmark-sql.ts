@@ -135,10 +135,18 @@ type Runner = { readonly job: (events: number) => Job; readonly kind: "sql" | "t
 /** Runs `kind` of query `q` over `events` in a process of its own (bench/sql-query.ts), from a collected heap. */
 function timeApart(q: string, kind: "sql" | "ts", events: number, dir: string): Timed {
   const child = join(import.meta.dirname, "sql-query.ts");
-  const out = execFileSync(process.execPath, ["--expose-gc", child, q, kind, String(events), dir], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "ignore"],
-  });
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ["--expose-gc", child, q, kind, String(events), dir], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? "").trim();
+    throw new Error(`the ${kind} run of ${q} (bench/sql-query.ts) failed: ${stderr.split("\n").at(-1) ?? ""}`, {
+      cause: e,
+    });
+  }
   const { eventsPerSec, eventsPerCpuSec, rows } = JSON.parse(out.trim().split("\n").at(-1) as string) as Timed;
   return { eventsPerSec, eventsPerCpuSec, rows };
 }
