@@ -66,6 +66,9 @@ function readOnlyBroadcast(
   return { getBroadcastState: ((d: MapStateDescriptor<Key, unknown>) => states(d, false)) as never };
 }
 
+/** The id under which keyed operator `uid` keeps its state `name`. */
+export const keyedStateId = (uid: string, name: string): string => `${uid}/${name}`;
+
 /** The keyed state handles of `fn` under `uid`, and the cleanup of its TTL states. */
 function handles(
   uid: string,
@@ -81,14 +84,14 @@ function handles(
   const ttl = { now: () => services.now, schedule: (t: number) => timers.register("c", t) };
   for (const name of names) {
     const d = (fn.state as StateSpec)[name] as StateDescriptor<unknown>;
-    const built = stateHandle(d, `${uid}/${name}`, backend, ttl, stateValues(uid, name, d?.codec ?? codec));
+    const built = stateHandle(d, keyedStateId(uid, name), backend, ttl, stateValues(uid, name, d?.codec ?? codec));
     state[name] = built.handle;
     if (built.cleanup) cleanups.push(built.cleanup);
   }
   const cleanup = () => {
     for (const c of cleanups) c();
   };
-  return { state, cleanup, stateIds: [...names.map((n) => `${uid}/${n}`), timers.stateId] };
+  return { state, cleanup, stateIds: [...names.map((n) => keyedStateId(uid, n)), timers.stateId] };
 }
 
 /** The context, state and timer callbacks of keyed operator `uid` running `op`, emitting to `next`. */

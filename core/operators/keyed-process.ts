@@ -12,7 +12,7 @@ import type { KeyedBackend } from "../runtime/keyed-backend.ts";
 import { Timers } from "../runtime/timers.ts";
 import { broadcastContext } from "./broadcast-process.ts";
 import { KeyBundles } from "./key-bundles.ts";
-import { type KeyedCtx, type KeyedOp, keyedParts } from "./keyed-context.ts";
+import { type KeyedCtx, type KeyedOp, keyedParts, keyedStateId } from "./keyed-context.ts";
 import { LastKey } from "./last-key.ts";
 import { ForwardingOperator, type Operator, type TaskServices } from "./operator.ts";
 import { type PrefetchingFunction, prefetchItems, prefetching } from "./prefetch.ts";
@@ -71,7 +71,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.timers = new Timers(
       this.backend,
       uid,
-      implied && { stateId: `${uid}/${implied.state}`, at: implied.at as (key: unknown) => number },
+      implied && { stateId: keyedStateId(uid, implied.state), at: implied.at as (key: unknown) => number },
     );
     const parts = keyedParts(uid, next, op, services, this.backend, this.timers, codec);
     this.ctx = parts.ctx;

@@ -10,6 +10,7 @@ import type { Plan, TaskPlan } from "../graph/plan.ts";
 import { decodeKey, keyGroupOf, keyGroupRange } from "../keys.ts";
 import { foldLog, readPartition } from "../log/read.ts";
 import type { PartitionView } from "../log/view.ts";
+import type { KeyedProcessOperator } from "../operators/keyed-process.ts";
 import type { TaskServices } from "../operators/operator.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { StateRef, StateStore } from "../ports/state-store.ts";
@@ -70,23 +71,50 @@ export async function loadPartition(
   const router = new Router(plan, graph, task, partition);
   const chain = buildChain(graph, task, router, services, { partition, generation });
   if (chain.keyed && backend && !empty) {
-    // Timers are keyed state: find this partition's, and load the state of their keys
-    // so that firing them needs no store read.
-    const keyed = chain.keyed;
-    const { timers } = keyed;
-    const scan = (s: string) => store.scanState(task.id, s, keyGroups.start, keyGroups.end);
-    const stored = await scan(timers.stateId);
-    // The keys holding the state that implies their event-time timers, if the operator has such.
-    const implying = timers.implied ? await scan(timers.implied.stateId) : [];
-    const refs: StateRef[] = [];
-    for (const enc of new Set([...stored, ...implying].map(([enc]) => enc))) {
-      for (const s of keyed.stateIds) refs.push({ s, k: enc, g: keyGroupOf(enc, plan.maxParallelism) });
-    }
-    if (refs.length > 0) backend.load(refs, await store.getState(task.id, refs));
-    const group = (enc: string) => keyGroupOf(enc, plan.maxParallelism);
-    timers.restore(stored.map(([enc, t]) => [enc, group(enc), decodeKey(enc), t as KeyTimers] as const));
-    if (timers.implied) timers.restoreImplied(implying.map(([enc]) => [enc, group(enc), decodeKey(enc)] as const));
+    await restoreTimers(chain.keyed, backend, (s) => store.scanState(task.id, s, keyGroups.start, keyGroups.end), {
+      getState: (refs) => store.getState(task.id, refs),
+      maxParallelism: plan.maxParallelism,
+    });
   }
   await chain.open();
   return { view, chain, router, services, writes };
+}
+
+/**
+ * After a cold load: the keyed operator's timers, stored ones and those its state implies, with
+ * the state of their keys loaded so that firing them needs no store read. `scan` reads one state
+ * of the partition's key groups.
+ */
+async function restoreTimers(
+  keyed: KeyedProcessOperator,
+  backend: KeyedBackend,
+  scan: (s: string) => Promise<[string, unknown][]>,
+  from: { readonly getState: (refs: readonly StateRef[]) => Promise<unknown[]>; readonly maxParallelism: number },
+): Promise<void> {
+  const { timers } = keyed;
+  const stored = await scan(timers.stateId);
+  // The keys holding the state that implies their event-time timers, if the operator has such.
+  const implying = timers.implied ? await scan(timers.implied.stateId) : [];
+  // A scanned state's values are known for every key (a key the scan did not find has none): not read again.
+  const scanned = new Map([[timers.stateId, new Map(stored)]]);
+  if (timers.implied) scanned.set(timers.implied.stateId, new Map(implying));
+  const read: StateRef[] = [];
+  const known: StateRef[] = [];
+  const knownValues: unknown[] = [];
+  const group = (enc: string) => keyGroupOf(enc, from.maxParallelism);
+  for (const enc of new Set([...stored, ...implying].map(([enc]) => enc))) {
+    for (const s of keyed.stateIds) {
+      const ref = { s, k: enc, g: group(enc) };
+      const values = scanned.get(s);
+      if (!values) read.push(ref);
+      else {
+        known.push(ref);
+        knownValues.push(values.get(enc));
+      }
+    }
+  }
+  if (read.length > 0) backend.load(read, await from.getState(read));
+  backend.load(known, knownValues);
+  timers.restore(stored.map(([enc, t]) => [enc, group(enc), decodeKey(enc), t as KeyTimers] as const));
+  if (timers.implied) timers.restoreImplied(implying.map(([enc]) => [enc, group(enc), decodeKey(enc)] as const));
 }
