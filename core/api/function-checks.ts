@@ -23,8 +23,8 @@ export function rich(fn: unknown): { rich?: RichFunction } {
 }
 
 /**
- * Checks a keyed function's `impliedTimers` (if any): `state` must name one of its states, and
- * `at` must be a function, or its timers would never fire. `what` names the method for the error.
+ * Checks a keyed function's `impliedTimers` (if any): `state` must name one of its states, without
+ * a TTL, and `at` must be a function, or its timers would never fire. `what` names the method for the error.
  */
 export function impliedTimersOf(
   what: string,
@@ -38,4 +38,9 @@ export function impliedTimersOf(
       `${what}(): impliedTimers.state '${String(implied.state)}' is not one of the function's states (${names.join(", ") || "none"})`,
     );
   if (typeof implied.at !== "function") throw new JobDefinitionError(`${what}(): impliedTimers.at must be a function`);
+  // A TTL hides and removes the state behind the function's back: its timers would vanish with it.
+  if ((fn.state as Record<string, { readonly ttl?: unknown }>)[implied.state]?.ttl !== undefined)
+    throw new JobDefinitionError(
+      `${what}(): impliedTimers.state '${implied.state}' has a TTL; a state that implies timers cannot expire by itself`,
+    );
 }

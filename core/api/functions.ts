@@ -134,12 +134,13 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /**
    * Event-time timers this function's state implies, instead of stored ones: while a key holds
-   * state `state`, it has one event-time timer, at `at(key)`, as a window's state implies the
-   * window's end. The function still registers it (`registerEventTimeTimer(at(key))`, any other
-   * time is refused), but nothing is written for it: a restore finds the keys that hold the state
-   * and sets their timers again. A timer fires only while its key holds the state; `onTimer`
-   * should clear it (a key that still holds it after a restore fires again at once).
-   * `deleteEventTimeTimer` is refused. Saves two state writes per key and window.
+   * state `state`, it has one event-time timer, at `at(key, value)`, as a window's state implies
+   * the window's end, or a row's state its expiry. The function still registers it (after writing
+   * the state, when `at` reads its value), but nothing is written for it: a restore finds the keys
+   * that hold the state and sets their timers again. A timer fires only while its key holds the
+   * state and `at` still gives its time; `onTimer` should clear the state (a key that still holds
+   * it after a restore fires again at once). Another time is refused, and so is deleting a timer,
+   * unless `storesOthers`. Saves two state writes per key and window.
    */
   readonly impliedTimers?: ImpliedTimers<K, S>;
   /**
@@ -165,10 +166,19 @@ export interface KeyedProcessFunction<T, K extends Key, S extends StateSpec, O> 
 
 /** Which state implies a key's event-time timer, and its time: see {@link KeyedProcessFunction.impliedTimers}. */
 export interface ImpliedTimers<K extends Key, S extends StateSpec> {
-  /** The state whose keys each have a timer. */
+  /** The state whose keys each have a timer: a value state when `at` reads its value. */
   readonly state: keyof S & string;
-  /** The time of a key's timer. */
-  readonly at: (key: K) => number;
+  /**
+   * The time of the timer of a key holding `state`, from the key and, for a value state, its
+   * value (as `value()` reads it). The same key and value must always give the same time.
+   */
+  readonly at: (key: K, value: unknown) => number;
+  /**
+   * Whether the function also registers event-time timers at other times (say, for the rows of
+   * another state): those are stored and fire as usual, and may be deleted. Default false: a
+   * timer at another time is refused, which catches an `at` that disagrees with the function.
+   */
+  readonly storesOthers?: boolean;
 }
 
 /** A key selector: must be deterministic; it runs on both sides of the shuffle. */

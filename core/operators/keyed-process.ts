@@ -9,7 +9,7 @@ import type { StateCodec, StateSpec } from "../api/state.ts";
 import { InternalError, OperatorError, ProtocolError } from "../errors.ts";
 import { encodeKey, type Key, keyGroupOf } from "../keys.ts";
 import type { KeyedBackend } from "../runtime/keyed-backend.ts";
-import { Timers } from "../runtime/timers.ts";
+import { type Implied, Timers } from "../runtime/timers.ts";
 import { broadcastContext } from "./broadcast-process.ts";
 import { KeyBundles } from "./key-bundles.ts";
 import { type KeyedCtx, type KeyedOp, keyedParts, keyedStateId } from "./keyed-context.ts";
@@ -18,6 +18,7 @@ import { ForwardingOperator, type Operator, type TaskServices } from "./operator
 import { type PrefetchingFunction, prefetchItems, prefetching } from "./prefetch.ts";
 import { callUser, notifyComplete } from "./process-context.ts";
 import { sliceSite } from "./slice-site.ts";
+import { stateValues } from "./state-handles.ts";
 
 export type { KeyedOp } from "./keyed-context.ts";
 
@@ -67,12 +68,7 @@ export class KeyedProcessOperator extends ForwardingOperator {
     this.services = services;
     if (!services.backend) throw new InternalError("keyed operator without a keyed backend");
     this.backend = services.backend;
-    const implied = op.kind === "keyedBroadcastProcess" ? undefined : op.fn.impliedTimers;
-    this.timers = new Timers(
-      this.backend,
-      uid,
-      implied && { stateId: keyedStateId(uid, implied.state), at: implied.at as (key: unknown) => number },
-    );
+    this.timers = new Timers(this.backend, uid, impliedOf(uid, op, codec));
     const parts = keyedParts(uid, next, op, services, this.backend, this.timers, codec);
     this.ctx = parts.ctx;
     this.stateIds = parts.stateIds;
@@ -236,4 +232,18 @@ function handlersOf(
     }
     return side === 0 ? (v, c) => op.fn.processElement1(v, c) : (v, c) => op.fn.processElement2(v, c);
   });
+}
+
+/** The event-time timers `op`'s function says its state implies, if any: `at` gets the state's value as the function reads it. */
+function impliedOf(uid: string, op: KeyedOp, codec: StateCodec): Implied | undefined {
+  const implied = op.kind === "keyedBroadcastProcess" ? undefined : op.fn.impliedTimers;
+  if (!implied) return undefined;
+  const at = implied.at as (key: unknown, value: unknown) => number;
+  const descriptor = (op.fn.state as StateSpec | undefined)?.[implied.state];
+  const { read } = stateValues(uid, implied.state, descriptor?.codec ?? codec);
+  return {
+    stateId: keyedStateId(uid, implied.state),
+    at: read ? (key, value) => at(key, read(value)) : at,
+    storesOthers: implied.storesOthers === true,
+  };
 }

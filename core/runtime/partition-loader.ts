@@ -116,5 +116,6 @@ async function restoreTimers(
   if (read.length > 0) backend.load(read, await from.getState(read));
   backend.load(known, knownValues);
   timers.restore(stored.map(([enc, t]) => [enc, group(enc), decodeKey(enc), t as KeyTimers] as const));
-  if (timers.implied) timers.restoreImplied(implying.map(([enc]) => [enc, group(enc), decodeKey(enc)] as const));
+  if (timers.implied)
+    timers.restoreImplied(implying.map(([enc, value]) => [enc, group(enc), decodeKey(enc), value] as const));
 }

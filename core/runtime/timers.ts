@@ -5,9 +5,11 @@
  * for firing; entries removed from state are skipped lazily.
  *
  * An operator whose state implies its event-time timers ({@link Implied}: a key holding one
- * state has a timer at a time computed from the key) keeps those in the heap only: nothing is
- * written when one is registered or fires. One fires while its key still holds the state, and a
- * restore sets them again from the keys that hold it ({@link Timers.restoreImplied}).
+ * state has a timer at a time computed from the key and that state's value) keeps those in the
+ * heap only: nothing is written when one is registered or fires. One fires while its key still
+ * holds the state and the state still implies that time, and a restore sets them again from the
+ * keys that hold it ({@link Timers.restoreImplied}). Its other event-time timers, if it may have
+ * any ({@link Implied.storesOthers}), are stored as usual.
  */
 
 import { InternalError } from "../errors.ts";
@@ -75,10 +77,13 @@ class MinHeap {
   }
 }
 
-/** Event-time timers a state implies: a key holding state `stateId` has one, at `at(key)`. */
+/** Event-time timers a state implies: a key holding state `stateId` has one, at `at(key, value)`. */
 export interface Implied {
   readonly stateId: string;
-  readonly at: (key: unknown) => number;
+  /** The time of the timer of `key`, whose state `stateId` holds `value` (as stored). */
+  readonly at: (key: unknown, value: unknown) => number;
+  /** Whether the operator may register event-time timers at other times, which are then stored; if not, one is refused. */
+  readonly storesOthers: boolean;
 }
 
 /** Registers, deletes and fires the timers of one keyed operator in one partition. */
@@ -98,12 +103,16 @@ export class Timers {
 
   /** Adds a timer for the backend's current key. */
   register(domain: TimeDomain, t: number): void {
-    if (domain === "e" && this.implied) {
+    const implied = domain === "e" ? this.implied : undefined;
+    if (implied) {
       const { key, enc, group } = this.backend.current;
-      const at = this.implied.at(key);
-      if (t !== at) throw new InternalError(`an implied event-time timer at ${t}, not at its key's time ${at}`);
-      this.heaps.e.push({ t, enc, group, key });
-      return;
+      const at = implied.at(key, this.backend.get(implied.stateId));
+      if (t === at) {
+        this.heaps.e.push({ t, enc, group, key });
+        return;
+      }
+      if (!implied.storesOthers)
+        throw new InternalError(`an implied event-time timer at ${t}, not at its key's time ${at}`);
     }
     const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
     const list = cur?.[domain];
@@ -115,7 +124,8 @@ export class Timers {
 
   /** Removes a timer of the current key. */
   delete(domain: TimeDomain, t: number): void {
-    if (domain === "e" && this.implied) throw new InternalError("an implied event-time timer cannot be deleted");
+    if (domain === "e" && this.implied && !this.implied.storesOthers)
+      throw new InternalError("an implied event-time timer cannot be deleted");
     const cur = this.backend.get(this.stateId) as KeyTimers | undefined;
     const list = cur?.[domain];
     if (!list?.includes(t)) return;
@@ -131,11 +141,11 @@ export class Timers {
     }
   }
 
-  /** Sets the implied timers of the keys holding the implied state (after a cold load). */
-  restoreImplied(keys: readonly [enc: string, group: number, key: unknown][]): void {
+  /** Sets the implied timers of the keys holding the implied state, with its value (after a cold load). */
+  restoreImplied(keys: readonly [enc: string, group: number, key: unknown, value: unknown][]): void {
     const implied = this.implied;
     if (!implied) throw new InternalError("implied timers restored for an operator without them");
-    for (const [enc, group, key] of keys) this.heaps.e.push({ t: implied.at(key), enc, group, key });
+    for (const [enc, group, key, value] of keys) this.heaps.e.push({ t: implied.at(key, value), enc, group, key });
   }
 
   /** Time of the earliest timer of `domain` (it may have been deleted since), if any. */
@@ -169,15 +179,22 @@ export class Timers {
       const list = stored?.[domain];
       if (list?.includes(top.t))
         this.backend.setFor(this.stateId, top.enc, top.group, withList(stored, domain, without(list, top.t)));
-      // An implied timer is due while its key holds the state (a stored one, from a checkpoint
-      // taken before the operator implied its timers, fires as stored).
-      else if (!(domain === "e" && this.implied && this.backend.getFor(this.implied.stateId, top.enc) !== undefined))
-        continue; // deleted, or already fired
+      // An implied timer is due while its key holds the state and the state implies that time (a
+      // stored one, from a checkpoint taken before the operator implied its timers, fires as stored).
+      else if (!(domain === "e" && this.implies(top))) continue; // deleted, or already fired
       cur.key = top.key;
       cur.enc = top.enc;
       cur.group = top.group;
       fire(top.t);
     }
+  }
+
+  /** True when `timer`'s key holds the implied state, and its value implies the timer's time. */
+  private implies(timer: TimerEntry): boolean {
+    const implied = this.implied;
+    if (!implied) return false;
+    const value = this.backend.getFor(implied.stateId, timer.enc);
+    return value !== undefined && implied.at(timer.key, value) === timer.t;
   }
 }
 

@@ -4,7 +4,12 @@
  * (aggregated-join.ts). The rows the join emits for a key's input bundle go straight into the
  * function, under the same key, instead of through a shuffle to a second keyed operator.
  */
-import type { KeyedContext, KeyedCoProcessFunction, KeyedProcessFunction } from "../api/functions.ts";
+import type {
+  ImpliedTimers,
+  KeyedContext,
+  KeyedCoProcessFunction,
+  KeyedProcessFunction,
+} from "../api/functions.ts";
 import type { StateSpec } from "../api/state.ts";
 import { InternalError } from "../errors.ts";
 import type { Key } from "../keys.ts";
@@ -65,5 +70,7 @@ export function insideJoin<J extends StateSpec, R extends StateSpec>(
     ...(join.onTimer
       ? { onTimer: (at, ctx) => join.onTimer?.(at, ctx as unknown as Parameters<NonNullable<typeof join.onTimer>>[1]) }
       : {}),
+    // The join's state that implies its timers is still the join's (the inner function sets none).
+    ...(join.impliedTimers ? { impliedTimers: join.impliedTimers as ImpliedTimers<Key, J & R> } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { DataStream } from "../api/datastream.ts";
 import { StreamExecutionEnvironment } from "../api/environment.ts";
 import type { KeyedCoProcessFunction } from "../api/functions.ts";
 import type { Key } from "../keys.ts";
-import { appendJoin } from "./append-join.ts";
+import { appendJoin, UNIQUE_LAYOUT } from "./append-join.ts";
 import type { Row } from "./expr.ts";
 import { expiryOf, joinBounds } from "./join-bounds.ts";
 import { type JoinCode, joinKey } from "./join-code.ts";
@@ -123,7 +123,8 @@ export function perKeyJoin<C extends JoinContext, T>(
   const right = distinct(input(rel.right, ctx), left, ctx) as DataStream<Row>;
   const unique = { left: uniqueOn(rel.left, rel.leftKeys), right: uniqueOn(rel.right, rel.rightKeys) };
   const fn = appendJoin(code, { left: expiryOf(bounds.left), right: expiryOf(bounds.right) }, unique);
-  const uid = joinUid(ctx, JOIN_LAYOUT, rel);
+  const joined = joinUid(ctx, JOIN_LAYOUT, rel);
+  const uid = unique.left || unique.right ? `${joined}-${UNIQUE_LAYOUT}` : joined;
   inside?.uids();
   return left
     .connect(right)

@@ -3,7 +3,7 @@
  * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
  * optimizer narrowed `-n`, the window and group extreme joins `-x1` and `-t1`, a join with the
  * TopN above it inside `-r1`; later that day the window join of distinct window aggregates `-g1` and a join with a group
- * aggregate inside `-m1`) end their uid in the layout's version, so
+ * aggregate inside `-m1`; later still a join's side unique on the key kept in a value state `-u1`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -31,8 +31,8 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
 
   it("is refused for a TopN kept apart from its join, on rows unpruned (q9: -n-r1)", async () => {
     // The TopN runs inside the interval join below it (-r1), both on narrower rows (-n): a bid's channel and url are pruned.
-    const refusal = /operator uid 'sql-\d+-j2' is gone and 'sql-\d+-j2-n-r1' is new/;
-    await expectOlderLayoutRefused(job("layout-q9", "q9", 100_000), "layout-q9", "n-r1", "", refusal);
+    const refusal = /operator uid 'sql-\d+-j2' is gone and 'sql-\d+-j2-n-u1-r1' is new/;
+    await expectOlderLayoutRefused(job("layout-q9", "q9", 100_000), "layout-q9", "n-u1-r1", "", refusal);
   });
 
   it("is refused for q5's join stored as the regular join (q5 runs the group extreme join: -t1)", async () => {
@@ -44,8 +44,13 @@ describe("a savepoint of a SQL operator's earlier state layout", () => {
   });
 
   it("is refused for q4's join without its aggregate inside (q4 runs the MAX per auction in the join: -m1)", async () => {
-    const refusal = /operator uid 'sql-\d+-j2' is gone and 'sql-\d+-j2-m1' is new/;
+    const refusal = /operator uid 'sql-\d+-j2-u1' is gone and 'sql-\d+-j2-u1-m1' is new/;
     await expectOlderLayoutRefused(job("layout-q4", "q4", 100_000), "layout-q4", "m1", "", refusal);
+  });
+
+  it("is refused for q4's join keeping an auction in a map state with a stored timer (q4's auctions are unique: -u1)", async () => {
+    const refusal = /operator uid 'sql-\d+-j2-m1' is gone and 'sql-\d+-j2-u1-m1' is new/;
+    await expectOlderLayoutRefused(job("layout-q4-unique", "q4", 100_000), "layout-q4-unique", "u1-m1", "-m1", refusal);
   });
 
   it("is refused for q8's join stored as the bucketed interval join (q8 runs the window join: -g1)", async () => {

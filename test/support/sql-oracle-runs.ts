@@ -4,7 +4,7 @@
  * Either way the sink's folded output must equal the expected rows, column by position.
  */
 import { expect } from "vitest";
-import type { StreamExecutionEnvironment } from "../../core/api/environment.ts";
+import type { Job, StreamExecutionEnvironment } from "../../core/api/environment.ts";
 import { InMemoryCheckpointStore } from "../../core/memory/in-memory-checkpoint-store.ts";
 import { InMemoryStateStore } from "../../core/memory/in-memory-state-store.ts";
 import { nexmarkEvent } from "../../core/nexmark/generator.ts";
@@ -17,6 +17,12 @@ import { simulate } from "../sim/simulate.ts";
 import { nexmarkScript } from "../sql/nexmark/script.ts";
 
 type Rows = Record<string, unknown>[];
+
+/** A job that ran to its end, and the state store it ran on. */
+export interface Ended {
+  readonly job: Job;
+  readonly store: InMemoryStateStore;
+}
 
 /** DuckDB over the first `events` Nexmark events of seed 7 at `rate` events/s (the generator's default rate without). */
 export function nexmarkOracle(events: number, rate?: number): Promise<Oracle> {
@@ -47,14 +53,15 @@ export async function expectExactlyOnceUnderFaults(name: string, script: string,
  * length in records, stops it with a savepoint, restores from that, and expects all the records
  * to fold to `expected`. The stores copy what is written, so a value changed in place after it
  * was written would show. `rows`: the sink gets rows, not a changelog, so the first run must
- * also have stopped short of all of them.
+ * also have stopped short of all of them. Returns the job and its state store, for a look at the
+ * state it ended with.
  */
 export async function expectSavepointInTheMiddle(
   name: string,
   script: string,
   expected: Rows,
   { fraction, rows }: { readonly fraction: number; readonly rows: boolean },
-): Promise<void> {
+): Promise<Ended> {
   const job = sqlJob(name, script, (env) => {
     env.configure({ sourceBatchSize: 50 });
     env.enableCheckpointing(10);
@@ -88,12 +95,14 @@ export async function expectSavepointInTheMiddle(
   }).run();
   expect(out.length).toBeGreaterThan(before);
   expect(positionalDiff(new Map([["out", out]]), expected)).toEqual([]);
+  return { job, store: opts.store };
 }
 
 /**
  * {@link expectSavepointInTheMiddle} over the first `events` Nexmark events at a slow `rate`
  * (events/s), so that windows close before the stop and stay open across it: `sql` (its sink
  * table and INSERT, after the Nexmark tables) against DuckDB's `duck` over the same events.
+ * Returns the job and its state store.
  */
 export async function expectSavepointOverSlowNexmark(
   name: string,
@@ -101,11 +110,11 @@ export async function expectSavepointOverSlowNexmark(
   sql: string,
   duck: string,
   rows: boolean,
-): Promise<void> {
+): Promise<Ended> {
   const oracle = await nexmarkOracle(events, rate);
   try {
     const tables = nexmarkScript("q0", events, rate).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "");
-    await expectSavepointInTheMiddle(name, `${tables}${sql}`, await oracle.runSql(duck), { fraction: 0.3, rows });
+    return await expectSavepointInTheMiddle(name, `${tables}${sql}`, await oracle.runSql(duck), { fraction: 0.3, rows });
   } finally {
     oracle.close();
   }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, defineJob } from "../../core/api/environment.ts";
 import { valueState } from "../../core/api/state.ts";
+import { StateTtlConfig } from "../../core/api/state-ttl.ts";
 import { InternalError, JobDefinitionError } from "../../core/errors.ts";
 import { KeyedBackend } from "../../core/runtime/keyed-backend.ts";
 import { Timers } from "../../core/runtime/timers.ts";
@@ -12,7 +13,7 @@ const at = (key: unknown) => (key as number) * 10 + 9;
 /** A backend and timers whose key `k` implies a timer at `k * 10 + 9` while it holds {@link STATE}. */
 function service() {
   const backend = new KeyedBackend(true);
-  const timers = new Timers(backend, "op", { stateId: STATE, at });
+  const timers = new Timers(backend, "op", { stateId: STATE, at, storesOthers: false });
   const use = (key: number) => {
     backend.current.key = key;
     backend.current.enc = String(key);
@@ -61,7 +62,7 @@ describe("implied event-time timers", () => {
     const { backend, timers, use, fired, fire } = service();
     use(7);
     backend.set(STATE, ["row"]);
-    timers.restoreImplied([["7", 0, 7]]);
+    timers.restoreImplied([["7", 0, 7, ["row"]]]);
     expect(timers.next("e")).toBe(79);
     fire(79);
     expect(fired).toEqual([[7, 79]]);
@@ -102,5 +103,70 @@ describe("implied event-time timers", () => {
       );
       expect(() => buildGraph(job("n"))).not.toThrow();
     }
+    // A state with a TTL would take its timers with it when it expires.
+    const ttl = defineJob("implied-ttl", (env) => {
+      env
+        .fromElements([1])
+        .keyBy((x) => x)
+        .process({
+          state: { n: valueState<number>({ ttl: StateTtlConfig.newBuilder(1000).build() }) },
+          impliedTimers: { state: "n", at: (k: number) => k },
+          processElement() {},
+        })
+        .sinkTo("out");
+    });
+    expect(() => buildGraph(ttl)).toThrow(
+      "process(): impliedTimers.state 'n' has a TTL; a state that implies timers cannot expire by itself",
+    );
+  });
+});
+
+describe("implied event-time timers from the state's value, beside stored ones", () => {
+  /** Key `k` holding row `[expiry]` implies a timer at its expiry; other timers are stored. */
+  function mixed() {
+    const backend = new KeyedBackend(true);
+    const timers = new Timers(backend, "op", {
+      stateId: STATE,
+      at: (_k, v) => (v === undefined ? Number.NaN : (v as number[])[0] as number),
+      storesOthers: true,
+    });
+    const use = (key: number) => Object.assign(backend.current, { key, enc: String(key), group: 0 });
+    const fired: [key: unknown, t: number][] = [];
+    const fire = (limit: number) => timers.fire("e", limit, (t) => void fired.push([backend.current.key, t]));
+    return { backend, timers, use, fired, fire };
+  }
+
+  it("keep the value's time in memory, store any other, and let a stored one be deleted", () => {
+    const { backend, timers, use, fired, fire } = mixed();
+    use(1);
+    backend.set(STATE, [30]);
+    timers.register("e", 30); // implied by the value: nothing written
+    timers.register("e", 20); // another time: stored
+    timers.register("e", 25);
+    timers.delete("e", 25);
+    use(2);
+    timers.register("e", 40); // no value yet: stored
+    expect(backend.changes().map((c) => c.s)).toEqual([STATE, "op/$timers", "op/$timers"]);
+    fire(100);
+    expect(fired).toEqual([
+      [1, 20],
+      [1, 30],
+      [2, 40],
+    ]);
+  });
+
+  it("fire only while the value still implies the timer's time", () => {
+    const { backend, timers, use, fired, fire } = mixed();
+    use(1);
+    backend.set(STATE, [30]);
+    timers.register("e", 30);
+    backend.set(STATE, [50]); // a new value: its own time, the old one void
+    timers.register("e", 50);
+    fire(100);
+    expect(fired).toEqual([[1, 50]]);
+    backend.set(STATE, [70]);
+    timers.restoreImplied([["1", 0, 1, [70]]]); // a restore sets each key's timer from its value
+    fire(100);
+    expect(fired).toEqual([[1, 50], [1, 70]]);
   });
 });
