@@ -4,12 +4,7 @@
  * (aggregated-join.ts). The rows the join emits for a key's input bundle go straight into the
  * function, under the same key, instead of through a shuffle to a second keyed operator.
  */
-import type {
-  ImpliedTimers,
-  KeyedContext,
-  KeyedCoProcessFunction,
-  KeyedProcessFunction,
-} from "../api/functions.ts";
+import type { ImpliedTimers, KeyedContext, KeyedCoProcessFunction, KeyedProcessFunction } from "../api/functions.ts";
 import type { StateSpec } from "../api/state.ts";
 import { InternalError } from "../errors.ts";
 import type { Key } from "../keys.ts";

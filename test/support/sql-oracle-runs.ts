@@ -114,7 +114,10 @@ export async function expectSavepointOverSlowNexmark(
   const oracle = await nexmarkOracle(events, rate);
   try {
     const tables = nexmarkScript("q0", events, rate).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "");
-    return await expectSavepointInTheMiddle(name, `${tables}${sql}`, await oracle.runSql(duck), { fraction: 0.3, rows });
+    return await expectSavepointInTheMiddle(name, `${tables}${sql}`, await oracle.runSql(duck), {
+      fraction: 0.3,
+      rows,
+    });
   } finally {
     oracle.close();
   }

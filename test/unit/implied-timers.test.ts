@@ -127,7 +127,7 @@ describe("implied event-time timers from the state's value, beside stored ones",
     const backend = new KeyedBackend(true);
     const timers = new Timers(backend, "op", {
       stateId: STATE,
-      at: (_k, v) => (v === undefined ? Number.NaN : (v as number[])[0] as number),
+      at: (_k, v) => (v === undefined ? Number.NaN : ((v as number[])[0] as number)),
       storesOthers: true,
     });
     const use = (key: number) => Object.assign(backend.current, { key, enc: String(key), group: 0 });
@@ -167,6 +167,9 @@ describe("implied event-time timers from the state's value, beside stored ones",
     backend.set(STATE, [70]);
     timers.restoreImplied([["1", 0, 1, [70]]]); // a restore sets each key's timer from its value
     fire(100);
-    expect(fired).toEqual([[1, 50], [1, 70]]);
+    expect(fired).toEqual([
+      [1, 50],
+      [1, 70],
+    ]);
   });
 });
