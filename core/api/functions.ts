@@ -205,6 +205,15 @@ export interface KeyedCoProcessFunction<A, B, K extends Key, S extends StateSpec
   processBundle1?(values: readonly A[], ctx: KeyedContext<K, S, O>): void;
   /** Mini-batch processing of the second stream: see {@link processBundle1}. */
   processBundle2?(values: readonly B[], ctx: KeyedContext<K, S, O>): void;
+  /**
+   * With bundles on both streams: the stream whose bundles of a slice are handed over first.
+   * Both streams' records of the slice are then held, and that stream's bundles go before the
+   * other's (instead of a record of one stream handing over the other's held records). Records
+   * of two streams come through different channels, whose relative order is arbitrary anyway;
+   * the function says it does less work seeing that stream first (a join's side unique on the
+   * key: the other side's rows then meet its row instead of being stored for it).
+   */
+  readonly bundleFirst?: 1 | 2;
   /** Called when a timer fires. */
   onTimer?(time: number, ctx: TimerContext<K, S, O>): void;
   /** Event-time timers the state implies: see {@link KeyedProcessFunction.impliedTimers}. */

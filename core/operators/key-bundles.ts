@@ -35,21 +35,31 @@ function bundlerOf(op: KeyedOp, side: 0 | 1): Bundler | undefined {
 
 /** The held records of a keyed operator whose function takes bundles on some input. */
 export class KeyBundles {
-  private readonly held = new Map<string, Bundled>();
+  /** Held records by key, per bundler (one input's, or one side's): handed over in this map's order. */
+  private readonly held = new Map<Bundler, Map<string, Bundled>>();
   /** Per input edge: what takes its records' bundles, `undefined` for an input handled record by record. */
   private readonly bundlers: readonly (Bundler | undefined)[];
-  /** What takes the held records (all of one input). */
+  /** Whether both sides' records are held at once (the function says which goes first), not one input's. */
+  private readonly ordered: boolean;
+  /** What takes the held records when they are one input's. */
   private bundler: Bundler | undefined;
 
-  private constructor(bundlers: readonly (Bundler | undefined)[]) {
+  private constructor(bundlers: readonly (Bundler | undefined)[], first: readonly Bundler[] | undefined) {
     this.bundlers = bundlers;
+    this.ordered = first !== undefined;
+    for (const b of first ?? []) this.held.set(b, new Map());
   }
 
   /** The bundles of `op` over inputs on `sides`; undefined when it takes every input record by record. */
   static of(op: KeyedOp, sides: readonly (0 | 1)[]): KeyBundles | undefined {
     const bundlers = [bundlerOf(op, 0), bundlerOf(op, 1)] as const;
     const perInput = sides.map((side) => bundlers[side]);
-    return perInput.some((b) => b !== undefined) ? new KeyBundles(perInput) : undefined;
+    if (!perInput.some((b) => b !== undefined)) return undefined;
+    // A two-input function that takes bundles on both and names the one to hand over first.
+    const first = op.kind === "coProcess" ? op.fn.bundleFirst : undefined;
+    const [a, b] = bundlers;
+    const order = first === undefined || !a || !b ? undefined : first === 1 ? [a, b] : [b, a];
+    return new KeyBundles(perInput, order);
   }
 
   /** True when records of `input` are held. */
@@ -59,7 +69,7 @@ export class KeyBundles {
 
   /**
    * Holds `value` of `input` with its key's records; `handOver` first when the held records
-   * are another input's.
+   * are another input's (unless both sides are held at once).
    */
   hold(
     input: number,
@@ -70,25 +80,29 @@ export class KeyBundles {
     time: number | undefined,
     handOver: () => void,
   ): void {
-    const bundler = this.bundlers[input];
-    if (this.bundler !== bundler) handOver();
-    this.bundler = bundler;
-    const b = this.held.get(enc);
+    const bundler = this.bundlers[input] as Bundler;
+    if (!this.ordered && this.bundler !== bundler) {
+      handOver();
+      this.bundler = bundler;
+    }
+    let byKey = this.held.get(bundler);
+    if (!byKey) {
+      byKey = new Map();
+      this.held.set(bundler, byKey);
+    }
+    const b = byKey.get(enc);
     if (b) {
       b.values.push(value);
       b.time = time;
-    } else this.held.set(enc, { key, group, values: [value], time });
+    } else byKey.set(enc, { key, group, values: [value], time });
   }
 
-  /** Hands each key's held records to `take` (with the bundler of their input), then forgets them. */
+  /** Hands each key's held records to `take` (with the bundler of their input), then forgets them (all, even when `take` throws). */
   handOver(take: (enc: string, b: Bundled, bundler: Bundler) => void): void {
-    const held = this.held;
-    if (held.size === 0) return;
-    const bundler = this.bundler as Bundler;
     try {
-      for (const [enc, b] of held) take(enc, b, bundler);
+      for (const [bundler, byKey] of this.held) for (const [enc, b] of byKey) take(enc, b, bundler);
     } finally {
-      held.clear();
+      for (const byKey of this.held.values()) byKey.clear();
     }
   }
 }

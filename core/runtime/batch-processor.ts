@@ -106,11 +106,15 @@ class SliceProcessor {
   private deliver(env: Envelope, i: number, attempts: number): void {
     const { chain } = this.live;
     this.records(env, env.records, env.times, chain.inputOf(env.from), attempts);
-    // What the chain holds goes on before a signal (timers, a barrier, the end see it), else at the slice's end.
-    if (env.signal) chain.head.flush?.();
+    const sig = env.signal;
+    // What the chain holds goes on before a signal (timers, a barrier, the end see it), else at the
+    // slice's end. A channel's watermark that leaves the partition's where it was changes nothing
+    // the chain could see: its held records wait for the other channels' (a two-input keyed
+    // function then gets both inputs' records of the slice together, `bundleFirst`).
+    const held = sig?.kind === "watermark" && this.advancedBy(env.from, sig.t) === undefined;
+    if (sig && !held) chain.head.flush?.();
     this.run.positions.set(env.from, env.seq);
     this.run.handled = i + 1;
-    const sig = env.signal;
     if (!sig) return;
     switch (sig.kind) {
       case "watermark":
@@ -176,6 +180,12 @@ class SliceProcessor {
         time: s.now,
       } satisfies DeadLetter);
     }
+  }
+
+  /** The partition's watermark once channel `from` is at `t`, when that advances it. */
+  private advancedBy(from: string, t: number): number | undefined {
+    const { run } = this;
+    return advancedTo(this.live, this.input.channels, new Map(run.watermarks).set(from, t), run.ended);
   }
 
   /** An input channel ended: the input ends when every channel has; an alignment may complete without it. */
@@ -279,13 +289,21 @@ function alignmentComplete(view: Live["view"], channels: readonly string[], run:
 
 /** Recomputes the combined watermark and, when it advanced, passes it down the chain. */
 function advance(live: Live, channels: readonly string[], run: SliceRun): void {
-  const wm = live.view.watermarkOver(channels, run.watermarks, run.ended);
-  // Every live channel idle (or ended): nothing to advance to.
-  if (wm >= IDLE_WATERMARK) return;
-  if (wm > live.services.watermark) {
-    live.services.watermark = wm;
-    live.chain.head.processWatermark(wm);
-  }
+  const wm = advancedTo(live, channels, run.watermarks, run.ended);
+  if (wm === undefined) return;
+  live.services.watermark = wm;
+  live.chain.head.processWatermark(wm);
+}
+
+/** The partition's watermark over `watermarks` when it is past the current one; undefined when it is not (or every live channel is idle). */
+function advancedTo(
+  live: Live,
+  channels: readonly string[],
+  watermarks: ReadonlyMap<string, number>,
+  ended: ReadonlySet<string>,
+): number | undefined {
+  const wm = live.view.watermarkOver(channels, watermarks, ended);
+  return wm < IDLE_WATERMARK && wm > live.services.watermark ? wm : undefined;
 }
 
 /** A rollback point over keyed state, operator state, routed output, sink records and dead letters. */

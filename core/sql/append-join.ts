@@ -119,6 +119,8 @@ export function appendJoin<T = Row>(
     // An envelope's rows of a key at once: the other side's rows read once, the sequence once.
     processBundle1: left,
     processBundle2: right,
+    // A slice's rows of a unique side first: the other side's rows of its keys then meet them, and are not stored.
+    ...(unique.left ? { bundleFirst: 1 as const } : unique.right ? { bundleFirst: 2 as const } : {}),
     onTimer(at: number, ctx: TimerContext<Key, AppendState, T>) {
       for (const s of ["left", "right"] as const) {
         const expiry = expiries[s];

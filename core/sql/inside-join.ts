@@ -65,6 +65,7 @@ export function insideJoin<J extends StateSpec, R extends StateSpec>(
     ...(join.onTimer
       ? { onTimer: (at, ctx) => join.onTimer?.(at, ctx as unknown as Parameters<NonNullable<typeof join.onTimer>>[1]) }
       : {}),
+    ...(join.bundleFirst ? { bundleFirst: join.bundleFirst } : {}),
     // The join's state that implies its timers is still the join's (the inner function sets none).
     ...(join.impliedTimers ? { impliedTimers: join.impliedTimers as ImpliedTimers<Key, J & R> } : {}),
   };

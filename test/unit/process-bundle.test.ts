@@ -3,7 +3,8 @@
  * gets one slice's records per key at once (across the slice's envelopes), keys in order of first
  * arrival, with its keyed state, and every bundle before a watermark; a record-by-record rerun
  * hands over bundles of one record, so a failing record is dead-lettered alone and the others
- * still count exactly once.
+ * still count exactly once. A two-input function may name the input whose bundles go first
+ * (`bundleFirst`): both inputs' records of a slice are then held together.
  */
 import { describe, expect, it } from "vitest";
 import type { DataStream } from "../../core/api/datastream.ts";
@@ -192,5 +193,64 @@ describe("processBundle1 / processBundle2 (two inputs)", () => {
     expect(calls.bundled).toBe(600);
     expect(calls.bundles).toBeLessThan(600); // records of a key were handed over together
     expect(calls.element2).toBe(400);
+  });
+});
+
+describe("bundleFirst (two inputs, both bundled)", () => {
+  type S = { k: number; side: "a" | "b"; t: number };
+  /** Event `i`: each key's "a" first (i % 10 === 3), then nine "b"s; a poll starts with a "b", so its "b" channel is packed first. */
+  const event = (i: number): S => ({ k: Math.floor((i - 3) / 10), side: i % 10 === 3 ? "a" : "b", t: i });
+
+  /** The "b" records handed over while their key had seen no "a", with bundles of `first` handed over first (or none). */
+  async function bsBeforeTheirA(first: 1 | 2 | undefined): Promise<{ early: number; bs: number; as: number }> {
+    (globalThis as any).__TR = first === 1;
+    const seen = { early: 0, bs: 0, as: 0 };
+    const job = defineJob("bundle-first", (env) => {
+      // A poll: one envelope of "b"s, one of "a"s (a batch of 10 messages then never splits a poll).
+      env.configure({ sourceBatchSize: 100, maxRecordsPerEnvelope: 100 });
+      const events = env
+        .fromGenerator(event, { count: 2000, splits: 1 })
+        .assignTimestampsAndWatermarks(
+          WatermarkStrategy.forMonotonousTimestamps<S>().withTimestampAssigner((e) => e.t),
+        );
+      events
+        .filter((e) => e.side === "a")
+        .connect(events.filter((e) => e.side === "b"))
+        .keyBy(
+          (e) => e.k,
+          (e) => e.k,
+        )
+        .process({
+          state: { a: valueState<boolean>() },
+          ...(first === undefined ? {} : { bundleFirst: first }),
+          processElement1() {},
+          processElement2() {},
+          processBundle1(es: readonly S[], ctx) {
+            seen.as += es.length;
+            ctx.state.a.update(true);
+          },
+          processBundle2(es: readonly S[], ctx) {
+            seen.bs += es.length;
+            if (ctx.state.a.value() !== true) seen.early += es.length;
+          },
+        })
+        .sinkTo("none");
+    });
+    const rt = new EmbeddedRuntime(job, { clock: new ManualClock(), onOutput: () => {} });
+    await rt.run();
+    if ((globalThis as any).__TR) console.error("LOG", (globalThis as any).__log);
+    expect(rt.finished).toBe(true);
+    return seen;
+  }
+
+  it("hands a slice's bundles of the named input over first, across a channel's watermark that does not move the partition's", async () => {
+    // The "b"s of the job's first polls, which the first checkpoint's barriers split (a barrier hands
+    // over what is held), and events 0–2 (key -1, which has no "a"), come before their key's "a".
+    const first = await bsBeforeTheirA(1);
+    expect(first).toMatchObject({ bs: 1800, as: 200 });
+    expect(first.early).toBeLessThan(200);
+    // Otherwise a poll's "b"s (packed first) go before its "a"s: almost every "b" before its key's.
+    expect((await bsBeforeTheirA(undefined)).early).toBeGreaterThan(1500);
+    expect((await bsBeforeTheirA(2)).early).toBeGreaterThan(1500);
   });
 });
