@@ -25,13 +25,22 @@ import { panesOf } from "./window-panes.ts";
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
 /** A key's open panes, in the order they opened: start and accumulators. */
 type Pane = readonly [start: number, acc: Acc];
-type State = { panes: ReturnType<typeof valueState<readonly Pane[]>> };
+/** A key's open panes, and `f`: its windows ending at or before `f` are done (fired, or past the watermark when a pane opened). */
+interface Open {
+  readonly f: number;
+  readonly p: readonly Pane[];
+}
+type State = { panes: ReturnType<typeof valueState<Open>> };
 
 /**
- * The version of the fused operator's state layout, in its uid: panes (`w2`) replaced windows, so
- * a savepoint of the earlier layout is refused naming the uid instead of being misread.
+ * The version of the fused operator's state layout, in its uid: panes (`w2`) replaced windows,
+ * and the windows done beside them (`w3`) let the state imply its timer; a savepoint of an
+ * earlier layout is refused naming the uid instead of being misread.
  */
-export const WINDOW_LAYOUT = "w2";
+export const WINDOW_LAYOUT = "w3";
+
+/** A time before every window: what `f` is while no watermark has come (a finite number, as JSON keeps it). */
+const BEFORE_ALL = -8.64e15;
 
 /**
  * The parts of window aggregate `rel` when it runs fused with its table function (see the module
@@ -107,8 +116,9 @@ export function fusedWindowAggregate(
  * per key, the accumulators of its open panes in one value state. A row is folded into its pane
  * (the bundle's own copy of it) unless every window of the pane has fired; a window fires when
  * the watermark (or, over processing time, the clock) passes its end, with its panes merged, and
- * a pane is dropped after its last window. Timers: a new pane's first unfired window end; a fired
- * window arms the next end that an open pane reaches.
+ * a pane is dropped after its last window. Its one timer, at the next window end an open pane
+ * reaches past the windows done, follows from the state: over event time the state implies it
+ * (`impliedTimers`), so nothing is written for it.
  */
 function paneAggregate(
   rel: Aggregate,
@@ -122,12 +132,19 @@ function paneAggregate(
   const proctime = window.proctime === true;
   const now = (ctx: KeyedContext<Key, State, Row>) =>
     proctime ? ctx.timers.currentProcessingTime() : ctx.timers.currentWatermark();
+  /** The end of the next window of `open` to fire: the first an open pane reaches past the windows done. */
+  const next = (open: Open): number => {
+    let end = Number.POSITIVE_INFINITY;
+    for (const [p] of open.p) end = Math.min(end, Math.max(open.f + step, p + step));
+    return end;
+  };
   const arm = (ctx: KeyedContext<Key, State, Row>, windowEnd: number) =>
     proctime ? ctx.timers.registerProcessingTimeTimer(windowEnd - 1) : ctx.timers.registerEventTimeTimer(windowEnd - 1);
   /** Adds rows of the current key to their panes. */
   const add = (rows: readonly Row[], ctx: KeyedContext<Key, State, Row>) => {
     const wm = now(ctx);
-    const open = [...(ctx.state.panes.value() ?? [])];
+    const before = ctx.state.panes.value();
+    const open = [...(before?.p ?? [])];
     /** Per pane of `open`: whether this call made or copied it (and so may change it in place). */
     const owned: boolean[] = [];
     let changed = false;
@@ -139,9 +156,6 @@ function paneAggregate(
       if (j === open.length) {
         open.push([p, accs.empty()]);
         owned[j] = true;
-        let first = p + step;
-        while (first - 1 <= wm) first += step; // at most size / step times: the pane's last window is unfired
-        arm(ctx, first);
       } else if (!owned[j]) {
         open[j] = [p, accs.own((open[j] as Pane)[1])];
         owned[j] = true;
@@ -149,17 +163,28 @@ function paneAggregate(
       accs.fold((open[j] as Pane)[1], row, 1);
       changed = true;
     }
-    if (changed) ctx.state.panes.update(open);
+    if (!changed) return;
+    // The windows the watermark passed are done: those of the open panes fired (timers fire
+    // before later records), and a new pane's are late.
+    const done = wm < BEFORE_ALL ? BEFORE_ALL : panes.of(wm + 1);
+    const after: Open = { f: Math.max(before?.f ?? BEFORE_ALL, done), p: open };
+    ctx.state.panes.update(after);
+    const end = next(after);
+    if (before === undefined || end !== next(before)) arm(ctx, end);
   };
   return {
-    state: { panes: valueState<readonly Pane[]>() },
+    state: { panes: valueState<Open>() },
     processElement: (row, ctx) => add([row], ctx),
     // One copy of the key's open panes per envelope, not per row (output only comes from timers).
     processBundle: add,
+    ...(proctime
+      ? {}
+      : { impliedTimers: { state: "panes" as const, at: (_key: Key, open: unknown) => next(open as Open) - 1 } }),
     onTimer(time, ctx) {
-      const open = ctx.state.panes.value();
-      if (!open) return;
+      const state = ctx.state.panes.value();
       const windowEnd = time + 1;
+      if (!state || windowEnd <= state.f) return;
+      const open = state.p;
       const windowStart = panes.startOf(windowEnd);
       // The first pane as it is; a second makes a copy (mergeAccs) that the rest are added into.
       let acc: Acc | undefined;
@@ -186,10 +211,9 @@ function paneAggregate(
         ctx.state.panes.clear();
         return;
       }
-      let next = Number.POSITIVE_INFINITY;
-      for (const [p] of rest) next = Math.min(next, Math.max(windowEnd + step, p + step));
-      arm(ctx, next);
-      if (rest.length < open.length) ctx.state.panes.update(rest);
+      const after: Open = { f: windowEnd, p: rest };
+      ctx.state.panes.update(after);
+      arm(ctx, next(after));
     },
   };
 }

@@ -28,6 +28,6 @@ describe("SQL operator uids", () => {
 INSERT INTO out1 SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ws ORDER BY c DESC) AS rn FROM (
   SELECT bidder, COUNT(*) AS c, window_start AS ws FROM TABLE(TUMBLE(TABLE b, DESCRIPTOR(p), INTERVAL '10' SECOND))
   GROUP BY bidder, window_start, window_end)) WHERE rn <= 3;`;
-    expect(keyedUids(script)).toEqual(["sql-4-w2", "sql-7"]);
+    expect(keyedUids(script)).toEqual(["sql-4-w3", "sql-7"]);
   });
 });

@@ -3,7 +3,7 @@
  * window panes `-w2`, the bucketed band join `-b1`, a rank and a join whose rows the
  * optimizer narrowed `-n`, the window and group extreme joins `-x1` and `-t1`, a join with the
  * TopN above it inside `-r1`; later that day the window join of distinct window aggregates `-g1` and a join with a group
- * aggregate inside `-m1`; later still a join's side unique on the key kept in a value state `-u1`) end their uid in the layout's version, so
+ * aggregate inside `-m1`; later still a join's side unique on the key kept in a value state `-u1`, and a window aggregate's panes with the windows done `-w3`) end their uid in the layout's version, so
  * that a savepoint of the earlier layout is refused naming the uid instead of being misread.
  * Each case runs a public Nexmark query to a savepoint, renames the new uid to the earlier
  * one, and expects that copy to be refused while the savepoint itself restores.
@@ -22,7 +22,11 @@ const job = (name: string, q: string, events: number) =>
 
 describe("a savepoint of a SQL operator's earlier state layout", () => {
   it("is refused for a window aggregate kept per window, not per pane (q5: -w2)", async () => {
-    await expectOlderLayoutRefused(job("layout-q5", "q5", 200_000), "layout-q5", "w2", "");
+    await expectOlderLayoutRefused(job("layout-q5", "q5", 200_000), "layout-q5", "w3", "");
+  });
+
+  it("is refused for a window aggregate's panes kept without the windows done, with a stored timer (q5: -w3)", async () => {
+    await expectOlderLayoutRefused(job("layout-q5-done", "q5", 200_000), "layout-q5-done", "w3", "-w2");
   });
 
   it("is refused for COUNT(DISTINCT) calls kept one entry per call and value (q15: -a2)", async () => {

@@ -36,7 +36,7 @@ describe("projection pushdown through a window TVF", () => {
 
   it("leaves the stateful operators' uids as they were", () => {
     const tasks = (sql: string) => planJob(buildGraph(sqlJob("prune", DDL + sql))).tasks.map((t) => t.id);
-    expect(tasks(VIEW + HOT)).toEqual(["sql-0", "sql-5-w2"]);
-    expect(tasks(DIRECT)).toEqual(["sql-0", "sql-3-w2"]);
+    expect(tasks(VIEW + HOT)).toEqual(["sql-0", "sql-5-w3"]);
+    expect(tasks(DIRECT)).toEqual(["sql-0", "sql-3-w3"]);
   });
 });

@@ -103,6 +103,19 @@ describe("window TVFs vs DuckDB", () => {
     );
   });
 
+  it("a HOP aggregate fused with its panes, stopped with a savepoint in the middle and restored: each window's row once", async () => {
+    // The fused window aggregate: its keys' next window ends are implied by their panes and the windows done, set again by
+    // the restore.
+    const c = CASES.find((x) => x.name.includes("panes merged per window")) as (typeof CASES)[number];
+    await expectSavepointOverSlowNexmark(
+      "windows-panes-savepoint",
+      { events: EVENTS, rate: 100 },
+      `${SINK};\n${c.sql}`,
+      c.duck,
+      false,
+    );
+  });
+
   it("plans a window aggregate as insert-only, and an aggregate over it as retracting", () => {
     const ddl = nexmarkScript("q0", 10, 10_000).replace(/CREATE TABLE nexmark_q0[\s\S]*$/, "");
     const nestedCase = CASES.find((c) => c.name.startsWith("a group aggregate over HOP counts"));
