@@ -203,7 +203,6 @@ describe("bundleFirst (two inputs, both bundled)", () => {
 
   /** The "b" records handed over while their key had seen no "a", with bundles of `first` handed over first (or none). */
   async function bsBeforeTheirA(first: 1 | 2 | undefined): Promise<{ early: number; bs: number; as: number }> {
-    (globalThis as any).__TR = first === 1;
     const seen = { early: 0, bs: 0, as: 0 };
     const job = defineJob("bundle-first", (env) => {
       // A poll: one envelope of "b"s, one of "a"s (a batch of 10 messages then never splits a poll).
@@ -238,7 +237,6 @@ describe("bundleFirst (two inputs, both bundled)", () => {
     });
     const rt = new EmbeddedRuntime(job, { clock: new ManualClock(), onOutput: () => {} });
     await rt.run();
-    if ((globalThis as any).__TR) console.error("LOG", (globalThis as any).__log);
     expect(rt.finished).toBe(true);
     return seen;
   }
