@@ -25,7 +25,11 @@ import { panesOf } from "./window-panes.ts";
 type Aggregate = Extract<Rel, { kind: "aggregate" }>;
 /** A key's open panes, in the order they opened: start and accumulators. */
 type Pane = readonly [start: number, acc: Acc];
-/** A key's open panes, and `f`: its windows ending at or before `f` are done (fired, or past the watermark when a pane opened). */
+/**
+ * A key's open panes, and `f`: over event time its windows ending at or before `f` are done
+ * (fired, or past the watermark when a pane opened); over processing time the clock's timers
+ * fire after a slice's records, so a window up to `f` may still have its timer to come.
+ */
 interface Open {
   readonly f: number;
   readonly p: readonly Pane[];
@@ -164,8 +168,8 @@ function paneAggregate(
       changed = true;
     }
     if (!changed) return;
-    // The windows the watermark passed are done: those of the open panes fired (timers fire
-    // before later records), and a new pane's are late.
+    // The windows the watermark passed are done: those of the open panes fired (event-time
+    // timers fire before later records), and a new pane's are late.
     const done = wm < BEFORE_ALL ? BEFORE_ALL : panes.of(wm + 1);
     const after: Open = { f: Math.max(before?.f ?? BEFORE_ALL, done), p: open };
     ctx.state.panes.update(after);
@@ -182,8 +186,11 @@ function paneAggregate(
       : { impliedTimers: { state: "panes" as const, at: (_key: Key, open: unknown) => next(open as Open) - 1 } }),
     onTimer(time, ctx) {
       const state = ctx.state.panes.value();
+      if (!state) return;
+      // Over processing time a window's stored timer may fire after rows of a later time moved
+      // `f` past it (the clock's timers fire after a slice's records): it still emits, and `f` goes
+      // back to its end, so the windows after it are armed in turn, as they were before.
       const windowEnd = time + 1;
-      if (!state || windowEnd <= state.f) return;
       const open = state.p;
       const windowStart = panes.startOf(windowEnd);
       // The first pane as it is; a second makes a copy (mergeAccs) that the rest are added into.
