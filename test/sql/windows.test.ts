@@ -92,31 +92,21 @@ describe("window TVFs vs DuckDB", () => {
     });
   }
 
-  it("COUNT(DISTINCT …) per window, stopped with a savepoint in the middle and restored: each window's row once", async () => {
-    // The unfused window aggregate (DISTINCT): its keys' timers are implied by their accumulators, set again by the
-    // restore. At 100 events/s the events span 30 s, so windows close before the stop and stay open across it.
-    const c = CASES.find((x) => x.name.includes("COUNT(DISTINCT")) as (typeof CASES)[number];
-    await expectSavepointOverSlowNexmark(
-      "windows-savepoint",
-      { events: EVENTS, rate: 100 },
-      `${SINK};\n${c.sql}`,
-      c.duck,
-      false,
-    );
-  });
-
-  it("a HOP aggregate fused with its panes, stopped with a savepoint in the middle and restored: each window's row once", async () => {
-    // The fused window aggregate: its keys' next window ends are implied by their panes and the windows done, set again by
-    // the restore.
-    const c = CASES.find((x) => x.name.includes("panes merged per window")) as (typeof CASES)[number];
-    await expectSavepointOverSlowNexmark(
-      "windows-panes-savepoint",
-      { events: EVENTS, rate: 100 },
-      `${SINK};\n${c.sql}`,
-      c.duck,
-      false,
-    );
-  });
+  // Stopped with a savepoint in the middle and restored: each window's row once. At 100 events/s the
+  // events span 30 s, so windows close before the stop and stay open across it; the keys' timers are
+  // implied by their state and set again by the restore.
+  const SAVEPOINTED = [
+    // The unfused window aggregate (DISTINCT): its accumulators imply the window's end.
+    { name: "COUNT(DISTINCT …) per window", job: "windows-savepoint", of: "COUNT(DISTINCT" },
+    // The fused window aggregate: its panes and the windows done imply the next window end.
+    { name: "a HOP aggregate fused with its panes", job: "windows-panes-savepoint", of: "panes merged per window" },
+  ];
+  for (const s of SAVEPOINTED) {
+    it(`${s.name}, stopped with a savepoint in the middle and restored: each window's row once`, async () => {
+      const c = CASES.find((x) => x.name.includes(s.of)) as (typeof CASES)[number];
+      await expectSavepointOverSlowNexmark(s.job, { events: EVENTS, rate: 100 }, `${SINK};\n${c.sql}`, c.duck, false);
+    });
+  }
 
   it("a processing-time TUMBLE aggregate whose clock passes window ends mid-run counts every bid once", async () => {
     // The clock moves 500 ms a batch, and its timers fire after a slice's records: a window's timer
