@@ -6,6 +6,7 @@
  * them synchronously, in input order (ordered) or completion order (unordered).
  */
 
+import { Limiter } from "../concurrency.ts";
 import { AsyncTimeoutError, InternalError, OperatorError } from "../errors.ts";
 import { ForwardingOperator, type Operator } from "./operator.ts";
 import { type EnvelopeId, sliceSite } from "./slice-site.ts";
@@ -29,9 +30,16 @@ export interface BatchEnvelope extends EnvelopeId {
 
 /**
  * Batch mode: answers every record of a slice's envelopes at once (per envelope,
- * per record); `site` names the slice (see `sliceSite`).
+ * per record); `site` names the slice (see `sliceSite`). `limiter`, the
+ * operator's, bounds the partition's calls in flight across a slice's calls and
+ * those started ahead for the next (without it, one call's own); a batch that runs
+ * its calls through it lets the operator call ahead whenever a place frees.
  */
-export type AsyncBatch = (envelopes: readonly BatchEnvelope[], site: string) => Promise<BatchAnswers[]>;
+export type AsyncBatch = (
+  envelopes: readonly BatchEnvelope[],
+  site: string,
+  limiter?: Limiter,
+) => Promise<BatchAnswers[]>;
 
 /** The settings of an async node. */
 export interface AsyncSpec {
@@ -60,13 +68,23 @@ export class AsyncWaitOperator extends ForwardingOperator {
   private index = 0;
 
   private readonly partition: number;
-  /** Batch mode: answers of calls started ahead of their slice, by records array (undefined: the call failed). */
-  private ahead = new Map<readonly unknown[], Promise<BatchAnswers | undefined>>();
+  /**
+   * Batch mode: answers of calls started ahead of their slice, by records array
+   * (undefined: the call failed), in the order of the queue.
+   */
+  private readonly ahead = new Map<readonly unknown[], Promise<BatchAnswers | undefined>>();
+  /** Batch mode: the partition's calls in flight, at most `capacity` (a slice's, then those started ahead). */
+  private readonly limiter: Limiter;
+  /** Batch mode: the envelopes next in line, for calls ahead (see {@link aheadFrom}). */
+  private nextInLine: (() => readonly BatchEnvelope[]) | undefined;
 
   constructor(uid: string, next: Operator, spec: AsyncSpec, partition = 0) {
     super(uid, next);
     this.spec = spec;
     this.partition = partition;
+    this.limiter = new Limiter(spec.capacity, () => {
+      if (this.nextInLine) this.lookAhead(this.nextInLine()); // a place is free: keep the function busy
+    });
   }
 
   /** Calls the function for the records of each envelope (times: event times, index-aligned) and awaits all. */
@@ -97,16 +115,17 @@ export class AsyncWaitOperator extends ForwardingOperator {
   }
 
   /**
-   * Batch mode: starts the calls for envelopes that the next slice will likely
-   * consume (see `TaskRunnerOptions.lookAhead`), unless already started; the next
-   * {@link prefetch} takes the answers of the envelopes it consumes and drops the rest.
-   * A call that fails outright is made again then. True when it started a call.
+   * Batch mode: starts the calls for envelopes that the next slices will likely
+   * consume (see `TaskRunnerOptions.lookAhead`), unless already started; a slice
+   * that consumes them takes their answers, and drops those of envelopes before them
+   * in the queue that it passed by. A call that fails outright is made again then.
+   * True when it started a call.
    */
   lookAhead(envelopes: readonly BatchEnvelope[]): boolean {
     const batch = this.spec.batch;
     const fresh = envelopes.filter((e) => !this.ahead.has(e.records));
     if (!batch || fresh.length === 0) return false;
-    const outs = batch(fresh, this.site(fresh)).catch(() => undefined);
+    const outs = batch(fresh, this.site(fresh), this.limiter).catch(() => undefined);
     fresh.forEach((e, k) => {
       this.ahead.set(
         e.records,
@@ -116,30 +135,48 @@ export class AsyncWaitOperator extends ForwardingOperator {
     return true;
   }
 
+  /**
+   * Batch mode: calls ahead for the envelopes `next` gives (those next in line in the
+   * partition's queue) now, and again whenever one of the partition's calls ends with
+   * its place free, so the function has work while riffle processes and commits a
+   * slice and the source reads the next. True when it started a call.
+   */
+  aheadFrom(next: () => readonly BatchEnvelope[]): boolean {
+    this.nextInLine = next;
+    return this.lookAhead(next());
+  }
+
   /** Batch mode: the slice's answers in input order (each record's own time applies), one call for those not looked ahead. */
   private async prefetchBatch(batch: AsyncBatch, envelopes: readonly BatchEnvelope[]): Promise<void> {
-    const ahead = this.ahead;
-    this.ahead = new Map();
     this.answers = new Map();
     if (envelopes.every((e) => e.records.length === 0)) return;
+    const ahead = envelopes.map((e) => this.takeAhead(e.records));
     const call = async (es: readonly BatchEnvelope[]) => {
       if (es.length === 0) return;
-      const outs = await batch(es, this.site(es));
+      const outs = await batch(es, this.site(es), this.limiter);
       es.forEach((e, k) => {
         this.answers.set(e.records, outs[k] ?? { values: [], many: false });
       });
     };
-    const [, early] = await Promise.all([
-      call(envelopes.filter((e) => !ahead.has(e.records))),
-      Promise.all(envelopes.map((e) => ahead.get(e.records))),
-    ]);
+    const [, early] = await Promise.all([call(envelopes.filter((_, k) => ahead[k] === undefined)), Promise.all(ahead)]);
     const missed: BatchEnvelope[] = [];
     envelopes.forEach((e, k) => {
       const a = early[k];
       if (a !== undefined) this.answers.set(e.records, a);
-      else if (ahead.has(e.records)) missed.push(e);
+      else if (ahead[k] !== undefined) missed.push(e);
     });
     await call(missed);
+  }
+
+  /** The call ahead for `records`, if any, taken out with those ahead of it in the queue (passed by: stale). */
+  private takeAhead(records: readonly unknown[]): Promise<BatchAnswers | undefined> | undefined {
+    const answer = this.ahead.get(records);
+    if (answer === undefined) return undefined;
+    for (const k of this.ahead.keys()) {
+      this.ahead.delete(k);
+      if (k === records) break;
+    }
+    return answer;
   }
 
   /** The idempotency site of a call for `envelopes`. */

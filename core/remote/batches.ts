@@ -5,6 +5,7 @@
  * at a time. The result has, per group, its answer or the error of its batch.
  */
 
+import { Limiter } from "../concurrency.ts";
 import { callRemote, type RetryPolicy } from "./call.ts";
 import type { RemoteInvoker } from "./invoker.ts";
 import { type RemoteKind, WIRE_VERSION, type WireGroup, type WireGroupResult, type WireRequest } from "./wire.ts";
@@ -30,11 +31,18 @@ export interface CallSite {
   readonly policy: BatchPolicy;
 }
 
-/** Sends `groups` in batches; `idBase` plus the batch index is each request's idempotency key. */
+/**
+ * Sends `groups` in batches; `idBase` plus the batch index is each request's
+ * idempotency key. At most `policy.concurrency` requests are in flight, or as many
+ * as `limiter` lets through when one is given (shared with the partition's other
+ * calls, such as those started ahead for its next slice: these wait behind this
+ * call's requests).
+ */
 export async function sendGroups(
   site: CallSite,
   groups: readonly WireGroup[],
   idBase: string,
+  limiter: Limiter = new Limiter(site.policy.concurrency),
 ): Promise<GroupOutcome[]> {
   const batches: number[][] = [];
   let current: number[] = [];
@@ -50,28 +58,23 @@ export async function sendGroups(
   });
   if (current.length > 0) batches.push(current);
   const outcomes: GroupOutcome[] = new Array(groups.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const b = next++;
-      const members = batches[b] as number[];
-      const request: WireRequest = {
-        v: WIRE_VERSION,
-        id: `${idBase}/${b}`,
-        function: site.name,
-        kind: site.kind,
-        groups: members.map((i) => groups[i] as WireGroup),
-      };
-      try {
-        const response = await callRemote(site.invoker, request, site.policy);
-        members.forEach((g, j) => {
-          outcomes[g] = { ok: true, result: response.groups[j] as WireGroupResult };
-        });
-      } catch (error) {
-        for (const g of members) outcomes[g] = { ok: false, error };
-      }
+  const send = async (members: number[], b: number) => {
+    const request: WireRequest = {
+      v: WIRE_VERSION,
+      id: `${idBase}/${b}`,
+      function: site.name,
+      kind: site.kind,
+      groups: members.map((i) => groups[i] as WireGroup),
+    };
+    try {
+      const response = await callRemote(site.invoker, request, site.policy);
+      members.forEach((g, j) => {
+        outcomes[g] = { ok: true, result: response.groups[j] as WireGroupResult };
+      });
+    } catch (error) {
+      for (const g of members) outcomes[g] = { ok: false, error };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(site.policy.concurrency, batches.length) }, worker));
+  await Promise.all(batches.map((members, b) => limiter.run(() => send(members, b))));
   return outcomes;
 }

@@ -37,10 +37,10 @@ export function remoteBatch(
 ): AsyncBatch {
   const remote = resolveRemote(spec);
   const size = remote.policy.batchSize;
-  const batch: AsyncBatch = async (envelopes, site) => {
+  const batch: AsyncBatch = async (envelopes, site, limiter) => {
     const groups = cut(envelopes, size, codec);
     const call = { invoker: remote.invoker(), name: remote.name, kind, policy: remote.policy };
-    const outcomes = await sendGroups(call, groups, `${uid()}/${site}`);
+    const outcomes = await sendGroups(call, groups, `${uid()}/${site}`, limiter);
     return reassemble(envelopes, kind, groups, outcomes, codec);
   };
   return Object.assign(batch, { remoteTarget: remote.target } satisfies RemoteTargeted);

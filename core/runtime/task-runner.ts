@@ -199,8 +199,10 @@ export class TaskRunner {
     if (!step) return { kind: "idle" };
     const chunk = await readSource(live, step.taken.consumed, this.parts.sourceRead);
     await prefetchState(live, step.taken.consumed, this.options.store, this.task.id, this.options.plan.maxParallelism);
-    await live.chain.async?.prefetch(step.taken.consumed.map((c) => c.env));
-    await this.lookAhead(live);
+    const answering = live.chain.async?.prefetch(step.taken.consumed.map((c) => c.env));
+    answering?.catch(() => undefined); // awaited below: not unhandled while the look-ahead yields
+    await this.lookAhead(live); // the next slice's calls queue behind this one's, so the function never waits between slices
+    await answering;
     await live.chain.keyed?.prefetch(step.taken.consumed.map((c) => c.env));
     const run = this.process(live, messages, step, chunk, isolate);
     if (run.failedAt !== undefined && !isolate) {
@@ -233,7 +235,7 @@ export class TaskRunner {
     if (!next || !head) return;
     const mine = (e: Envelope) => e.gen === this.generation && e.records.length > 0 && this.channels.includes(e.from);
     // The requests are written once the thread is free: before the slice's processing, not after it.
-    if (head.lookAhead(next().filter(mine))) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (head.aheadFrom(() => next().filter(mine))) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** Step 2, process: runs the consumed envelopes (and a polled chunk) through the chain. */

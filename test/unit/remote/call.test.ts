@@ -3,6 +3,7 @@
  * backoff, the timeout, responses out of contract, whole key groups per request.
  */
 import { describe, expect, it } from "vitest";
+import { Limiter } from "../../../core/concurrency.ts";
 import { RemoteFunctionError } from "../../../core/errors.ts";
 import { sendGroups } from "../../../core/remote/batches.ts";
 import { callRemote } from "../../../core/remote/call.ts";
@@ -93,5 +94,33 @@ describe("sendGroups", () => {
     expect(calls.map((c) => c.id)).toEqual(["base/0", "base/1", "base/2"]);
     expect(out.map((o) => o.ok)).toEqual([true, true, false, true]); // the second request failed: its group's outcome is its error
     expect(out[3]?.ok && out[3].result.out).toEqual([60]);
+  });
+
+  it("shares a limiter across calls: at most its limit in flight, a call's requests before a later call's", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const invoker: RemoteInvoker = {
+      target: "test",
+      invoke: async (body) => {
+        const r = JSON.parse(body) as WireRequest;
+        order.push(r.id);
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        return JSON.stringify({ v: WIRE_VERSION, id: r.id, groups: r.groups.map((g) => ({ out: g.values })) });
+      },
+    };
+    const policy = { batchSize: 1, concurrency: 3, timeoutMs: 1000, retries: 0, backoffMs: 1 };
+    const site = { invoker, name: "same", kind: "map" as const, policy };
+    const groups = (n: number) => Array.from({ length: n }, (_, i) => ({ values: [i] }));
+    const limiter = new Limiter(3);
+    const [a, b] = await Promise.all([
+      sendGroups(site, groups(4), "a", limiter),
+      sendGroups(site, groups(4), "b", limiter),
+    ]);
+    expect(most).toBe(3);
+    expect(order).toEqual(["a/0", "a/1", "a/2", "a/3", "b/0", "b/1", "b/2", "b/3"]);
+    expect([...a, ...b].every((o) => o.ok)).toBe(true);
   });
 });
