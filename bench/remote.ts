@@ -5,7 +5,7 @@
  * (examples/remote/functions.py: `shout` per record, `shout_all` vectorized with
  * `batch=True`); and the same function in TypeScript behind the same wire format in
  * its own process, which shows what the transport costs apart from Python. Each
- * remote one at batch sizes 1, 10, 100 and 1000 (default concurrency: 16 requests in
+ * remote one at batch sizes 1, 10, 100 and 1000 (default concurrency: 32 requests in
  * flight to the HTTP targets, 4 to the in-process invoker).
  */
 
@@ -250,7 +250,7 @@ export async function measureRemote(
   }
   load.push(loadavg()[0] as number);
   return {
-    note: "embedded, parallelism 1, records/s of generator → upper-case → sink; typescript-local = .map in the job (chained into the source task), typescript-local-hop = the same after rebalance() (the task boundary a remote function has), in-process-wire = RemoteDataStream.map with the function answered in this process through the JSON wire format (no HTTP), python-http = sdk/python's server (keep-alive, TCP_NODELAY) on 127.0.0.1 calling shout per record, python-http-batch = the same server calling shout_all (batch=True) once per request, typescript-http = the same function in a Node process behind the same wire format; wire version 2 (columnar); a slice's records cut into requests of batchSize, default concurrency in flight (16 to an HTTP target, pipelined on the default one connection; 4 to the in-process invoker) (riffle's runtime runs the remote task's batches across its rounds); each cell run reps times, each run beside a run of each anchor (alternating which goes first, cells forward then backward): records/s, seconds and cpuUsPerRecord (riffle's process, user + system) are medians, ofLocal/ofHop the medians of the ratios to the anchor runs beside it (ofHopRuns: each rep's); load = 1-minute load average before and after",
+    note: "embedded, parallelism 1, records/s of generator → upper-case → sink; typescript-local = .map in the job (chained into the source task), typescript-local-hop = the same after rebalance() (the task boundary a remote function has), in-process-wire = RemoteDataStream.map with the function answered in this process through the JSON wire format (no HTTP), python-http = sdk/python's server (keep-alive, TCP_NODELAY) on 127.0.0.1 calling shout per record, python-http-batch = the same server calling shout_all (batch=True) once per request, typescript-http = the same function in a Node process behind the same wire format; wire version 2 (columnar); a slice's records cut into requests of batchSize, default concurrency in flight (32 to an HTTP target, pipelined on the default one connection; 4 to the in-process invoker) (riffle's runtime runs the remote task's batches across its rounds); each cell run reps times, each run beside a run of each anchor (alternating which goes first, cells forward then backward): records/s, seconds and cpuUsPerRecord (riffle's process, user + system) are medians, ofLocal/ofHop the medians of the ratios to the anchor runs beside it (ofHopRuns: each rep's); load = 1-minute load average before and after",
     reps,
     load: load.map(round3),
     runs,

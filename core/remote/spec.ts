@@ -41,11 +41,13 @@ export interface RemoteFunctionSpec {
 }
 
 /**
- * The default requests in flight per partition to an HTTP target. At batch 100 against
- * the SDK server, 16 pipelined requests go out ~12 to a `writev` (4: ~4), and riffle's
- * CPU per record is ~15–20% lower (docs/BENCHMARKS.md, remote, round 5).
+ * The default requests in flight per partition to an HTTP target. Pipelined on one
+ * connection, more in flight means more requests a write and a read on both sides: at
+ * batch 100 against the SDK server 16 took riffle's CPU per record ~15–20% under 4's
+ * (docs/BENCHMARKS.md, remote, round 5), and 32 another ~8% under 16's once the calls
+ * for the next slices fill the places a slice's calls free (round 7; 64: no better).
  */
-export const HTTP_CONCURRENCY = 16;
+export const HTTP_CONCURRENCY = 32;
 
 /** A checked spec: its policy, and its invoker made on first use. */
 export interface ResolvedRemote {
