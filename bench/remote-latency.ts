@@ -15,7 +15,9 @@ import type { RemoteInvoker } from "../core/remote/invoker.ts";
 import type { WireRequest } from "../core/remote/wire.ts";
 
 const [ms = "5", n = "200000", b = "100", c = "16", tree = join(import.meta.dirname, "..")] = process.argv.slice(2);
-const { defineJob } = (await import(join(tree, "core/api/environment.ts"))) as typeof import("../core/api/environment.ts");
+const { defineJob } = (await import(
+  join(tree, "core/api/environment.ts")
+)) as typeof import("../core/api/environment.ts");
 const { ManualClock } = (await import(join(tree, "core/ports/clock.ts"))) as typeof import("../core/ports/clock.ts");
 const { RemoteDataStream } = (await import(
   join(tree, "core/remote/remote-stream.ts")
@@ -60,4 +62,13 @@ async function run(records: number): Promise<number> {
 await run(Math.min(Number(n), 20_000)); // warm-up
 const recordsPerSecond = await run(Number(n));
 const bound = Math.round((Number(c) * Number(b) * 1000) / Number(ms));
-console.log(JSON.stringify({ tree, latencyMs: Number(ms), batchSize: Number(b), concurrency: Number(c), recordsPerSecond, bound }));
+console.log(
+  JSON.stringify({
+    tree,
+    latencyMs: Number(ms),
+    batchSize: Number(b),
+    concurrency: Number(c),
+    recordsPerSecond,
+    bound,
+  }),
+);

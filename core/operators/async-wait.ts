@@ -35,11 +35,18 @@ export interface BatchEnvelope extends EnvelopeId {
  * those started ahead for the next (without it, one call's own); a batch that runs
  * its calls through it lets the operator call ahead whenever a place frees.
  */
-export type AsyncBatch = (
+export type AsyncBatch = ((
   envelopes: readonly BatchEnvelope[],
   site: string,
   limiter?: Limiter,
-) => Promise<BatchAnswers[]>;
+) => Promise<BatchAnswers[]>) & {
+  /**
+   * Records worth a call of their own (a remote function's `batchSize`): a place that
+   * frees starts calls ahead only for at least as many, not for each envelope as it
+   * comes (which would cut smaller requests).
+   */
+  readonly batchRecords?: number;
+};
 
 /** The settings of an async node. */
 export interface AsyncSpec {
@@ -83,7 +90,8 @@ export class AsyncWaitOperator extends ForwardingOperator {
     this.spec = spec;
     this.partition = partition;
     this.limiter = new Limiter(spec.capacity, () => {
-      if (this.nextInLine) this.lookAhead(this.nextInLine()); // a place is free: keep the function busy
+      // A place is free: keep the function busy, with requests as large as a slice's.
+      if (this.nextInLine) this.lookAhead(this.nextInLine(), spec.batch?.batchRecords);
     });
   }
 
@@ -119,12 +127,12 @@ export class AsyncWaitOperator extends ForwardingOperator {
    * consume (see `TaskRunnerOptions.lookAhead`), unless already started; a slice
    * that consumes them takes their answers, and drops those of envelopes before them
    * in the queue that it passed by. A call that fails outright is made again then.
-   * True when it started a call.
+   * True when it started a call: none for fewer than `least` records.
    */
-  lookAhead(envelopes: readonly BatchEnvelope[]): boolean {
+  lookAhead(envelopes: readonly BatchEnvelope[], least = 1): boolean {
     const batch = this.spec.batch;
     const fresh = envelopes.filter((e) => !this.ahead.has(e.records));
-    if (!batch || fresh.length === 0) return false;
+    if (!batch || fresh.reduce((n, e) => n + e.records.length, 0) < least) return false;
     const outs = batch(fresh, this.site(fresh), this.limiter).catch(() => undefined);
     fresh.forEach((e, k) => {
       this.ahead.set(

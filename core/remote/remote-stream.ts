@@ -43,7 +43,9 @@ export function remoteBatch(
     const outcomes = await sendGroups(call, groups, `${uid()}/${site}`, limiter);
     return reassemble(envelopes, kind, groups, outcomes, codec);
   };
-  return Object.assign(batch, { remoteTarget: remote.target } satisfies RemoteTargeted);
+  return Object.assign(batch, { remoteTarget: remote.target, batchRecords: size } satisfies RemoteTargeted & {
+    batchRecords: number;
+  });
 }
 
 /** The event time of record `i` of `e` on the wire (`null`: untimed). */
