@@ -57,6 +57,14 @@ export interface AsyncSpec {
   readonly batch?: AsyncBatch;
 }
 
+/**
+ * Most envelopes with calls ahead that a partition keeps answers for: a queue shows
+ * at most a batch of them beyond those a step received (see `TaskRunnerOptions.lookAhead`),
+ * so more means answers for envelopes that will not come (a queue rebuilt after a
+ * failover): the oldest go.
+ */
+const AHEAD_MOST = 64;
+
 /** One call's outcome, with the event time of its input (batch mode: in input order, so without). */
 type Outcome =
   | { readonly ok: true; readonly value?: unknown; readonly many?: readonly unknown[] }
@@ -140,6 +148,10 @@ export class AsyncWaitOperator extends ForwardingOperator {
         outs.then((o) => o?.[k]),
       );
     });
+    for (const k of this.ahead.keys()) {
+      if (this.ahead.size <= AHEAD_MOST) break;
+      this.ahead.delete(k);
+    }
     return true;
   }
 

@@ -113,6 +113,17 @@ describe("async I/O batch mode: calls ahead of the slice", () => {
     expect(out).toEqual([14]);
   });
 
+  it("keeps answers ahead for at most 64 envelopes, dropping the oldest", async () => {
+    const { op, calls, slice } = setup();
+    const envs = Array.from({ length: 70 }, (_, i) => env(i + 1, [i + 1]));
+    for (const e of envs) op.lookAhead([e]);
+    await new Promise((resolve) => setImmediate(resolve)); // the calls, 4 at a time, are done
+    expect(calls).toHaveLength(70);
+    await slice([envs[5] as BatchEnvelope]); // among the 6 oldest, whose answers went: called again
+    await slice([envs[6] as BatchEnvelope]); // answered ahead: no call
+    expect(calls.slice(70)).toEqual([[6]]);
+  });
+
   it("looks ahead only in batch mode", () => {
     const next: Operator = { processRecord() {}, processWatermark() {}, processTime() {}, endInput() {} };
     const op = new AsyncWaitOperator("per-record", next, {
