@@ -237,7 +237,7 @@ export class TaskRunner {
     const head = live.chain.async;
     if (!next || !head) return;
     const mine = (e: Envelope) => e.gen === this.generation && e.records.length > 0 && this.channels.includes(e.from);
-    head.aheadFrom(() => next().filter(mine));
+    head.aheadFrom(() => (this.live === live ? next().filter(mine) : [])); // a dropped chain calls ahead no more
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
