@@ -102,6 +102,8 @@ async function run(j: Job, records: number): Promise<Timed> {
       out += v.length;
     },
   });
+  // A clean heap: no run pays for the garbage of the run before it (`node --expose-gc`, as `npm run bench` runs).
+  (globalThis as { gc?: () => void }).gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await rt.run();
@@ -250,7 +252,7 @@ export async function measureRemote(
   }
   load.push(loadavg()[0] as number);
   return {
-    note: "embedded, parallelism 1, records/s of generator → upper-case → sink; typescript-local = .map in the job (chained into the source task), typescript-local-hop = the same after rebalance() (the task boundary a remote function has), in-process-wire = RemoteDataStream.map with the function answered in this process through the JSON wire format (no HTTP), python-http = sdk/python's server (keep-alive, TCP_NODELAY) on 127.0.0.1 calling shout per record, python-http-batch = the same server calling shout_all (batch=True) once per request, typescript-http = the same function in a Node process behind the same wire format; wire version 2 (columnar); a slice's records cut into requests of batchSize, default concurrency in flight (32 to an HTTP target, pipelined on the default one connection; 4 to the in-process invoker) (riffle's runtime runs the remote task's batches across its rounds); each cell run reps times, each run beside a run of each anchor (alternating which goes first, cells forward then backward): records/s, seconds and cpuUsPerRecord (riffle's process, user + system) are medians, ofLocal/ofHop the medians of the ratios to the anchor runs beside it (ofHopRuns: each rep's); load = 1-minute load average before and after",
+    note: "embedded, parallelism 1, records/s of generator → upper-case → sink; typescript-local = .map in the job (chained into the source task), typescript-local-hop = the same after rebalance() (the task boundary a remote function has), in-process-wire = RemoteDataStream.map with the function answered in this process through the JSON wire format (no HTTP), python-http = sdk/python's server (keep-alive, TCP_NODELAY) on 127.0.0.1 calling shout per record, python-http-batch = the same server calling shout_all (batch=True) once per request, typescript-http = the same function in a Node process behind the same wire format; wire version 2 (columnar); a slice's records cut into requests of batchSize, default concurrency in flight (32 to an HTTP target, pipelined on the default one connection; 4 to the in-process invoker) (riffle's runtime runs the remote task's batches across its rounds); each run from a collected heap (node --expose-gc, as npm run bench runs; until 2026-12-08 a run paid for the garbage of the run before it, and the hop run beside itself came out at 0.67–0.74×); each cell run reps times, each run beside a run of each anchor (alternating which goes first, cells forward then backward): records/s, seconds and cpuUsPerRecord (riffle's process, user + system) are medians, ofLocal/ofHop the medians of the ratios to the anchor runs beside it (ofHopRuns: each rep's); load = 1-minute load average before and after",
     reps,
     load: load.map(round3),
     runs,
