@@ -5,6 +5,7 @@
  * outright is made again; answers of envelopes it does not consume are dropped.
  */
 import { describe, expect, it } from "vitest";
+import type { Limiter } from "../../../core/concurrency.ts";
 import { type AsyncBatch, AsyncWaitOperator, type BatchEnvelope } from "../../../core/operators/async-wait.ts";
 import type { Operator } from "../../../core/operators/operator.ts";
 
@@ -97,6 +98,30 @@ describe("async I/O batch mode: calls ahead of the slice", () => {
     await slice(queue.splice(0, 1));
     expect(calls).toHaveLength(2);
     expect(out).toEqual([2, 4, 6]);
+  });
+
+  it("calls ahead as a place frees only for at least a request's worth of records", async () => {
+    const calls: number[][] = [];
+    const batch = Object.assign(
+      async (envelopes: readonly BatchEnvelope[], _site: string, limiter?: Limiter) =>
+        (limiter as Limiter).run(async () => {
+          calls.push(envelopes.flatMap((e) => e.records as number[]));
+          return envelopes.map((e) => ({ values: e.records, many: false }));
+        }),
+      { batchRecords: 3 },
+    );
+    const sink: Operator = { processRecord() {}, processWatermark() {}, processTime() {}, endInput() {} };
+    const fn = () => Promise.reject(new Error("batch mode"));
+    const op = new AsyncWaitOperator("same", sink, { fn, ordered: true, timeoutMs: 1000, capacity: 4, batch });
+    const queue = [env(1, [1])];
+    op.aheadFrom(() => queue); // when a slice has its answers: whatever is next
+    queue.push(env(2, [2, 3])); // 2 records come while the call is out: fewer than 3
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([[1]]);
+    queue.push(env(3, [4]), env(4, [5, 6])); // now 5 wait; the next call to end starts theirs
+    op.lookAhead([env(9, [9])]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([[1], [9], [2, 3, 4, 5, 6]]); // 1 is under way already
   });
 
   it("calls again for envelopes whose call ahead failed outright", async () => {
