@@ -1,6 +1,6 @@
 /** The shared limiter (`core/concurrency.ts`): at most `limit` tasks at once, the others in the order handed over. */
 import { describe, expect, it } from "vitest";
-import { Limiter } from "../../core/concurrency.ts";
+import { Limiter, mapLimit } from "../../core/concurrency.ts";
 
 /** A task that logs its start and ends when `release` is called with its name. */
 function tasks() {
@@ -46,5 +46,20 @@ describe("Limiter", () => {
   it("refuses a limit that is not a positive integer", () => {
     expect(() => new Limiter(0)).toThrow(RangeError);
     expect(() => new Limiter(1.5)).toThrow(RangeError);
+  });
+});
+
+describe("mapLimit", () => {
+  it("maps in input order, at most `limit` calls at once", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const out = await mapLimit([5, 1, 4, 2, 3], 2, async (n) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, n));
+      inFlight--;
+      return n * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30]);
+    expect(most).toBe(2);
   });
 });
